@@ -1,0 +1,129 @@
+// Package capture turns captured packets into complete, ordered TCP byte
+// streams, one per direction, with the frame that carried every byte.
+//
+// A Source yields link-layer frames (from a pcap/pcapng file, stdin or a live
+// interface); Run numbers them exactly as Wireshark does (1-based, every frame
+// in the file counts), decodes Ethernet/VLAN/SLL/SLL2/raw/loopback, IPv4 (with
+// fragment reassembly) and IPv6, and reassembles TCP. The consumer sees each
+// connection through the Stream interface: in-order payload bytes exactly
+// once, gaps where bytes never arrived, TCP events (SYN, RST, FIN, …), and a
+// single Close. Time comes from packet timestamps, never from the clock.
+package capture
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// Frame identifies one captured frame: its 1-based number in the capture
+// (Wireshark's frame.number) and its timestamp.
+type Frame struct {
+	Number int64
+	Time   time.Time
+}
+
+// Direction says which end of a connection sent a segment.
+type Direction uint8
+
+const (
+	ClientToServer Direction = iota
+	ServerToClient
+)
+
+func (d Direction) String() string {
+	if d == ClientToServer {
+		return "client"
+	}
+	return "server"
+}
+
+// Reverse returns the other direction.
+func (d Direction) Reverse() Direction { return 1 - d }
+
+// Conn describes a TCP connection as capture first saw it.
+//
+// Client is the end that sent the SYN. When the SYN was not captured
+// (ClientKnown is false) Client is the sender of the first captured segment,
+// and the consumer may decide otherwise from content (e.g. a ClientHello).
+type Conn struct {
+	Client, Server netip.AddrPort
+	ClientKnown    bool  // the SYN or SYN-ACK was captured
+	First          Frame // the first frame of the connection
+}
+
+// EventKind is a TCP-level fact about a connection.
+type EventKind uint8
+
+const (
+	EventSYN            EventKind = iota + 1 // connection attempt (also each SYN retransmission)
+	EventSYNACK                              // the server accepted
+	EventFIN                                 // the sender closed its direction
+	EventRST                                 // the sender reset the connection
+	EventRetransmission                      // a segment repeated bytes already delivered
+	EventZeroWindow                          // the sender advertised a zero receive window
+	EventConflict                            // a retransmission carried different bytes than the original; the original was kept
+)
+
+var eventNames = [...]string{
+	EventSYN: "syn", EventSYNACK: "syn_ack", EventFIN: "fin", EventRST: "rst",
+	EventRetransmission: "retransmission", EventZeroWindow: "zero_window", EventConflict: "conflict",
+}
+
+func (k EventKind) String() string {
+	if int(k) < len(eventNames) && eventNames[k] != "" {
+		return eventNames[k]
+	}
+	return "event(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Event is a TCP-level event on one direction of a connection.
+type Event struct {
+	Kind  EventKind
+	Dir   Direction
+	Frame Frame
+}
+
+// CloseReason says why a connection's stream ended.
+type CloseReason uint8
+
+const (
+	ClosedFIN     CloseReason = iota + 1 // both directions sent FIN (or one FIN and the capture ended)
+	ClosedRST                            // a RST ended the connection
+	ClosedIdle                           // no packet for Options.IdleTimeout of capture time
+	ClosedEOF                            // the capture ended with the connection open
+	ClosedEvicted                        // dropped to respect Options.MaxConnections
+)
+
+var closeNames = [...]string{
+	ClosedFIN: "fin", ClosedRST: "rst", ClosedIdle: "idle", ClosedEOF: "eof", ClosedEvicted: "evicted",
+}
+
+func (r CloseReason) String() string {
+	if int(r) < len(closeNames) && closeNames[r] != "" {
+		return closeNames[r]
+	}
+	return "close(" + strconv.Itoa(int(r)) + ")"
+}
+
+// Stream receives one connection's traffic. Calls for one connection are
+// never concurrent and arrive in capture order.
+type Stream interface {
+	// Data delivers the next in-order payload bytes of dir, carried by frame
+	// f. Every byte is delivered exactly once. b is only valid during the
+	// call: copy what you keep.
+	Data(dir Direction, b []byte, f Frame)
+	// Gap reports that n bytes of dir were never captured and will never be
+	// delivered; the next Data call continues after them. f is the frame
+	// whose arrival (or the flush) proved the loss.
+	Gap(dir Direction, n int, f Frame)
+	// Event reports a TCP-level event.
+	Event(ev Event)
+	// Close is called exactly once, after the last other call.
+	Close(reason CloseReason, last Frame)
+}
+
+// Handler creates a Stream for every new connection.
+type Handler interface {
+	Open(c Conn) Stream
+}

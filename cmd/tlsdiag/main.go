@@ -1,0 +1,100 @@
+// Command tlsdiag explains, from the packets, why TLS connections failed.
+//
+// Output rules: results go to standard output; everything else (progress,
+// warnings, errors) goes to standard error with a "tlsdiag:" prefix, no
+// capitalized initials and no periods at the end.
+//
+// Exit status: 0 when every connection is ok, 1 when any failed, 2 on usage
+// or input errors.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "devel"
+
+const usage = `tlsdiag explains, from the packets, why TLS connections failed.
+
+Usage:
+    tlsdiag read [flags] FILE...     analyse saved captures (pcap, pcapng, .gz; - for stdin)
+    tlsdiag live [flags]             sniff an interface and report each handshake as it ends
+    tlsdiag probe [flags] URL        make a request, capture it, and explain the failure
+    tlsdiag help [COMMAND]           show help for a command
+    tlsdiag --version                print the version
+
+Examples:
+    tlsdiag read capture.pcapng
+    tcpdump -i eth0 -w - 'tcp port 443' | tlsdiag read -
+    tlsdiag read --failed --format json *.pcap
+
+Exit status: 0 every connection ok, 1 some connection failed, 2 usage or input error.`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes tlsdiag with args (without the program name) and returns the
+// exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "--version", "-version", "version":
+		fmt.Fprintf(stdout, "tlsdiag %s\n", version)
+		return 0
+	case "help", "-h", "--help":
+		return help(rest, stdout, stderr)
+	}
+	c, ok := commands[cmd]
+	if !ok {
+		return usageError(stderr, fmt.Sprintf("unknown command %q", cmd), "run 'tlsdiag help' for the list of commands")
+	}
+	return c.run(rest, stdout, stderr)
+}
+
+type command struct {
+	usage string
+	run   func(args []string, stdout, stderr io.Writer) int
+}
+
+var commands = map[string]command{}
+
+func help(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stdout, usage)
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		return usageError(stderr, fmt.Sprintf("no help for unknown command %q", args[0]), "run 'tlsdiag help' for the list of commands")
+	}
+	fmt.Fprintln(stdout, c.usage)
+	return 0
+}
+
+// usageError reports a usage mistake with a hint and returns exit status 2.
+func usageError(stderr io.Writer, msg, hint string) int {
+	fmt.Fprintf(stderr, "tlsdiag: %s\n", msg)
+	if hint != "" {
+		fmt.Fprintf(stderr, "tlsdiag: hint: %s\n", hint)
+	}
+	return 2
+}
+
+// failure reports an error that is not a usage mistake. It stays quiet on a
+// broken pipe: the reader went away, there is no one to tell.
+func failure(stderr io.Writer, err error) {
+	if errors.Is(err, syscall.EPIPE) {
+		return
+	}
+	fmt.Fprintf(stderr, "tlsdiag: %v\n", err)
+}
