@@ -1,0 +1,193 @@
+// Package analysis builds one Connection record per TCP connection from the
+// reassembled byte streams and the TLS messages parsed from them.
+package analysis
+
+import (
+	"crypto/x509"
+	"net/netip"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// Connection is everything the capture shows about one TCP connection that
+// carried TLS or was meant to. It is filled in event by event while packets
+// arrive and finalized exactly once, when the connection closes or the
+// capture ends. Frame fields with a zero Number mean "not seen".
+type Connection struct {
+	Client, Server netip.AddrPort
+	// Roles says how Client and Server were told apart.
+	Roles RoleSource
+	First capture.Frame // first frame of the connection
+	Last  capture.Frame // last frame of the connection
+	// Partial is set when the capture began after the connection did (no SYN
+	// and no handshake start).
+	Partial bool
+
+	TCP TCPFacts
+
+	// ClientHello is the first ClientHello; after a HelloRetryRequest the
+	// second one is RetryClientHello.
+	ClientHello      *tlsparse.ClientHello
+	ClientHelloFrame capture.Frame
+	// ClientHelloSSLv2 is set when the first hello used the SSLv2-compatible
+	// format.
+	ClientHelloSSLv2 bool
+
+	HelloRetry            *tlsparse.ServerHello
+	HelloRetryFrame       capture.Frame
+	RetryClientHello      *tlsparse.ClientHello
+	RetryClientHelloFrame capture.Frame
+
+	ServerHello      *tlsparse.ServerHello
+	ServerHelloFrame capture.Frame
+
+	// Certificates is the server's chain as sent (TLS ≤ 1.2, or TLS 1.3 once
+	// decrypted), leaf first.
+	Certificates     []Certificate
+	CertificateFrame capture.Frame
+
+	ServerKeyExchange       *tlsparse.ServerKeyExchange
+	ServerKeyExchangeFrame  capture.Frame
+	CertificateRequest      *tlsparse.CertificateRequest
+	CertificateRequestFrame capture.Frame
+	ServerHelloDoneFrame    capture.Frame
+	// ClientCertificates is the number of certificates the client sent in
+	// answer to a CertificateRequest; -1 when it sent no Certificate message.
+	ClientCertificates     int
+	ClientCertificateFrame capture.Frame
+
+	// ChangeCipherSpec and Finished are indexed by capture.Direction.
+	// Finished is the first encrypted handshake record of that direction.
+	ChangeCipherSpec [2]capture.Frame
+	Finished         [2]capture.Frame
+
+	Alerts []Alert
+	// NonTLS holds, per direction, what the peer sent when it was not TLS.
+	NonTLS [2]*NonTLS
+	// AppData counts application data records per direction.
+	AppData [2]Traffic
+
+	// Negotiated parameters: zero when not negotiated.
+	Version tlsparse.Version
+	Cipher  tlsparse.CipherSuite
+	Group   tlsparse.NamedGroup
+	ALPN    string
+	Resumed bool
+	// Established is set when both sides finished the handshake (both
+	// Finished seen, or application data flowed both ways).
+	Established bool
+	// HandshakeDone is the frame that completed the handshake.
+	HandshakeDone capture.Frame
+
+	// Anomalies are stable snake_case IDs of oddities found while parsing.
+	Anomalies []string
+	// Trace lists the TLS-bearing frames in order, when Options.Trace is set.
+	Trace []TraceFrame
+	// TraceOmitted counts frames left out of Trace by its cap.
+	TraceOmitted int
+}
+
+// RoleSource says how the client was identified.
+type RoleSource uint8
+
+const (
+	RolesFromSYN         RoleSource = iota + 1 // the SYN (or SYN-ACK) was captured
+	RolesFromClientHello                       // no SYN; the ClientHello's sender
+	RolesGuessed                               // neither: the first sender is assumed to be the client
+)
+
+// TCPFacts are the TCP-level events of a connection.
+type TCPFacts struct {
+	SYN      capture.Frame // first SYN
+	SYNCount int           // SYNs sent, retransmissions included
+	SYNACK   capture.Frame
+	// RST is the first reset and RSTFrom its sender.
+	RST     capture.Frame
+	RSTFrom capture.Direction
+	// FIN is indexed by the direction that sent it.
+	FIN             [2]capture.Frame
+	Gaps            []Gap
+	Retransmissions int
+	Conflicts       int
+	ZeroWindow      int
+	Close           capture.CloseReason
+}
+
+// Gap is a range of a direction's bytes that was never captured.
+type Gap struct {
+	Dir    capture.Direction
+	Offset int64 // stream offset of the first missing byte
+	Size   int
+	Frame  capture.Frame // the frame after which the loss became certain
+}
+
+// Certificate is one certificate of the chain as sent.
+type Certificate struct {
+	DER []byte
+	// X509 is nil when the DER did not parse; ParseError says why.
+	X509       *x509.Certificate
+	ParseError error
+}
+
+// Alert is one TLS alert record.
+type Alert struct {
+	Frame  capture.Frame
+	Sender capture.Direction
+	// Level and Description are zero when the alert was encrypted.
+	Level       tlsparse.AlertLevel
+	Description tlsparse.AlertDescription
+	Encrypted   bool
+}
+
+// NonTLS is what a peer sent instead of TLS.
+type NonTLS struct {
+	Frame capture.Frame
+	// Looks describes the bytes, e.g. "HTTP response (HTTP/1.1 400 Bad Request)".
+	Looks string
+}
+
+// Traffic counts application data.
+type Traffic struct {
+	Records int
+	Bytes   int64 // record payload bytes (ciphertext)
+	First   capture.Frame
+}
+
+// TraceFrame is one TLS-bearing frame and what it carried, in stream order.
+type TraceFrame struct {
+	Frame capture.Frame
+	Dir   capture.Direction
+	Items []TraceItem
+}
+
+// TraceItem is one record or handshake message whose last byte was in the
+// frame (Wireshark attributes a reassembled message to that frame).
+type TraceItem struct {
+	Kind      tlsparse.ItemKind
+	Handshake tlsparse.HandshakeType // for KindHandshake
+	// HelloRetry marks a ServerHello that is a HelloRetryRequest.
+	HelloRetry bool
+	SNI        string // for a ClientHello
+	Alert      tlsparse.Alert
+	Encrypted  bool   // for KindAlert
+	NonTLS     string // for KindNonTLS
+}
+
+// Duration is the time from the first ClientHello to the end of the
+// handshake, or zero when the handshake did not complete.
+func (c *Connection) Duration() time.Duration {
+	if c.HandshakeDone.Number == 0 || c.ClientHelloFrame.Number == 0 {
+		return 0
+	}
+	return c.HandshakeDone.Time.Sub(c.ClientHelloFrame.Time)
+}
+
+// OfferedVersions are the versions the client offered, highest first.
+func (c *Connection) OfferedVersions() []tlsparse.Version {
+	if c.ClientHello == nil {
+		return nil
+	}
+	return c.ClientHello.OfferedVersions()
+}
