@@ -1,0 +1,111 @@
+package diagnose
+
+import (
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// alertCause is the one place that maps an alert to a cause: by its
+// description, by who sent it and by when (phase). Certificate alerts
+// from the client are refined by what the chain on the wire shows.
+func (d *diagnosis) alertCause(a *analysis.Alert, ph phase) certCause {
+	fromClient := a.Sender == client
+	if a.Encrypted {
+		switch {
+		case fromClient && ph == phaseServerFlight:
+			// TLS 1.3: the client judged the server's encrypted flight,
+			// whose visible part is mostly the certificate.
+			return d.pickCert(CertRejected)
+		case !fromClient && ph == phaseClientFlight:
+			// TLS 1.3: the server judged the client's flight: its
+			// certificate (RFC 8446, Section 4.4.2.4).
+			return certCause{ClientCertRequired, nil}
+		}
+		return certCause{HandshakeFailure, nil}
+	}
+	switch a.Description {
+	case tlsparse.AlertProtocolVersion, tlsparse.AlertInappropriateFallback:
+		return certCause{VersionMismatch, nil}
+	case tlsparse.AlertNoApplicationProtocol:
+		return certCause{ALPNMismatch, nil}
+	case tlsparse.AlertUnrecognizedName:
+		return certCause{SNIUnrecognized, nil}
+	case tlsparse.AlertCertificateRequired:
+		return certCause{ClientCertRequired, nil}
+	case tlsparse.AlertHandshakeFailure, tlsparse.AlertInsufficientSecurity:
+		switch {
+		case fromClient:
+		case ph == phaseClientFlight && d.c.CertificateRequest != nil && d.c.ClientCertificates <= 0:
+			return certCause{ClientCertRequired, nil}
+		case ph == phaseHello && d.cipherSuspect():
+			return certCause{NoSharedCipher, nil}
+		}
+		return certCause{HandshakeFailure, nil}
+	case tlsparse.AlertBadCertificate, tlsparse.AlertUnsupportedCertificate, tlsparse.AlertCertificateUnknown,
+		tlsparse.AlertCertificateExpired, tlsparse.AlertUnknownCA, tlsparse.AlertCertificateRevoked:
+		if !fromClient {
+			if d.c.CertificateRequest != nil || d.c.ClientCertificates >= 0 {
+				return certCause{ClientCertRequired, nil}
+			}
+			return certCause{HandshakeFailure, nil}
+		}
+		switch a.Description {
+		case tlsparse.AlertCertificateExpired:
+			return d.pickCert(CertExpired, CertExpired, CertNotYetValid)
+		case tlsparse.AlertUnknownCA:
+			return d.pickCert(CertUntrustedCA, CertSelfSigned, CertUntrustedCA, CertIncompleteChain)
+		case tlsparse.AlertCertificateRevoked:
+			// Revocation is not visible passively.
+			return certCause{CertRejected, nil}
+		}
+		return d.pickCert(CertRejected)
+	}
+	return certCause{HandshakeFailure, nil}
+}
+
+// harmlessWarning lists the warning alerts a handshake survives.
+func harmlessWarning(desc tlsparse.AlertDescription) bool {
+	switch desc {
+	case tlsparse.AlertCloseNotify, tlsparse.AlertUserCanceled, tlsparse.AlertNoRenegotiation,
+		// OpenSSL and Apache warn unrecognized_name and go on (only old
+		// Java clients stop: see warningUnrecognizedName).
+		tlsparse.AlertUnrecognizedName,
+		// SSL 3.0's no_certificate; the server's fatal alert follows if
+		// it insists.
+		tlsparse.AlertNoCertificate:
+		return true
+	}
+	return false
+}
+
+// alertName names an alert as on the wire, "encrypted" when it was.
+func alertName(a analysis.Alert) string {
+	if a.Encrypted {
+		return "encrypted"
+	}
+	return a.Description.String()
+}
+
+// alertMeaning explains the alerts whose name does not say enough, from
+// RFC 8446 Section 6.2 and what implementations send them for.
+func alertMeaning(desc tlsparse.AlertDescription) string {
+	switch desc {
+	case tlsparse.AlertDecryptError:
+		return "a signature or Finished did not verify (a wrong key, or a middlebox altering the handshake)"
+	case tlsparse.AlertBadRecordMAC:
+		return "a record did not decrypt (keys disagree, or the bytes were altered on the way)"
+	case tlsparse.AlertIllegalParameter:
+		return "a field was out of range or inconsistent with the rest of the handshake"
+	case tlsparse.AlertDecodeError:
+		return "a message could not be parsed"
+	case tlsparse.AlertUnexpectedMessage:
+		return "a message came out of order"
+	case tlsparse.AlertInternalError:
+		return "an error unrelated to the peer (out of memory, a misconfiguration)"
+	case tlsparse.AlertInsufficientSecurity:
+		return "the peer requires stronger parameters than offered"
+	case tlsparse.AlertHandshakeFailure:
+		return "no acceptable set of parameters"
+	}
+	return ""
+}

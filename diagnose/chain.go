@@ -1,0 +1,426 @@
+package diagnose
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"time"
+)
+
+// CertProblem is one reason a server's certificate chain does not validate.
+type CertProblem struct {
+	// Category is one of the cert_* categories.
+	Category Category
+	// Cert is the index, in the chain as sent, of the certificate at fault;
+	// -1 for a root of the trust store that the server did not send.
+	Cert int
+	// Detail is one line naming the certificate and the facts.
+	Detail string
+	// MissingIssuer is the subject of the issuer that was neither sent nor
+	// trusted (CertIncompleteChain only).
+	MissingIssuer string
+}
+
+// LoadRoots returns the trust anchors for CheckChain: the system roots when
+// system is set, plus every certificate in the PEM inputs. The caller reads
+// the files; an error names the input (1-based) and the PEM block that
+// failed.
+func LoadRoots(system bool, pemInputs ...[]byte) (*x509.CertPool, error) {
+	pool := x509.NewCertPool()
+	if system {
+		sys, err := x509.SystemCertPool()
+		if err != nil {
+			return nil, fmt.Errorf("loading the system roots: %w", err)
+		}
+		pool = sys
+	}
+	for i, in := range pemInputs {
+		if err := addPEM(pool, in); err != nil {
+			return nil, fmt.Errorf("PEM input %d: %w", i+1, err)
+		}
+	}
+	return pool, nil
+}
+
+// addPEM adds every CERTIFICATE block of in to pool. Other block types
+// (keys bundled in the same file) are skipped; an input without any
+// certificate is an error, because trusting nothing is never what the
+// caller meant.
+func addPEM(pool *x509.CertPool, in []byte) error {
+	rest, n := in, 0
+	for {
+		start := len(in) - len(rest)
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		n++
+		line := 1 + bytes.Count(in[:start+bytes.Index(in[start:], []byte("-----BEGIN"))], []byte("\n"))
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return fmt.Errorf("certificate %d (line %d): %w", n, line, err)
+		}
+		pool.AddCert(cert)
+	}
+	if n == 0 {
+		return errors.New("no PEM CERTIFICATE block found")
+	}
+	return nil
+}
+
+// CheckChain validates a server's chain passively, as a client would have
+// at time at (the capture's own timestamp: never the clock). chain is the
+// chain as sent, leaf first; intermediates are chain[1:] in any order.
+// serverName is the SNI; when empty the name check is skipped (the caller
+// says so). roots nil means the system roots. The problems are ordered most
+// important first: trust (self-signed, untrusted root, incomplete chain),
+// then validity periods, then the name, then anything else; nil means the
+// chain is valid.
+//
+// A zero at skips the validity-period checks rather than fall back to the
+// clock, as crypto/x509 would.
+func CheckChain(chain []*x509.Certificate, serverName string, at time.Time, roots *x509.CertPool) []CertProblem {
+	if len(chain) == 0 || chain[0] == nil {
+		return nil
+	}
+	ck := &checker{chain: chain, at: at, roots: roots}
+	if at.IsZero() {
+		ck.noTime = true
+		ck.at = within(chain[0], time.Time{})
+	}
+	var probs []CertProblem
+	if !ck.verifies() {
+		path, wrongKey := ck.path()
+		anchor, anchorErr := ck.anchor(chain[path[len(path)-1]])
+		probs = append(probs, ck.trust(path, wrongKey, anchor, anchorErr)...)
+		probs = append(probs, ck.validity(path, anchor)...)
+		probs = append(probs, ck.constraints(path, anchor)...)
+		if len(probs) == 0 {
+			probs = append(probs, ck.verifyError())
+		}
+	}
+	if serverName != "" {
+		if err := chain[0].VerifyHostname(serverName); err != nil {
+			probs = append(probs, CertProblem{Category: CertHostnameMismatch, Cert: 0, Detail: nameDetail(chain[0], serverName)})
+		}
+	}
+	slices.SortStableFunc(probs, func(a, b CertProblem) int {
+		if c := cmp.Compare(problemRank(a.Category), problemRank(b.Category)); c != 0 {
+			return c
+		}
+		return cmp.Compare(uint(a.Cert), uint(b.Cert)) // -1 (trust store) last
+	})
+	return probs
+}
+
+// problemRank orders problems: a chain that leads nowhere trusted is the
+// first thing to fix (a new certificate from a real CA also fixes its
+// dates), then dates, then the name, then the rarer defects.
+func problemRank(c Category) int {
+	switch c {
+	case CertSelfSigned:
+		return 0
+	case CertUntrustedCA:
+		return 1
+	case CertIncompleteChain:
+		return 2
+	case CertExpired:
+		return 3
+	case CertNotYetValid:
+		return 4
+	case CertHostnameMismatch:
+		return 5
+	}
+	return 6
+}
+
+// checker holds one CheckChain call's inputs.
+type checker struct {
+	chain  []*x509.Certificate
+	at     time.Time
+	noTime bool
+	roots  *x509.CertPool
+	err    error // the full verification's error
+}
+
+// verifies runs the full verification a client runs (without the name,
+// checked separately). It is the authority on validity: the checks below
+// only explain a failure. A sent chain with an expired cross-signed root
+// that verifies through a newer trusted root is fine, for instance.
+func (ck *checker) verifies() bool {
+	inter := x509.NewCertPool()
+	for _, c := range ck.chain[1:] {
+		if c != nil {
+			inter.AddCert(c)
+		}
+	}
+	_, ck.err = ck.chain[0].Verify(x509.VerifyOptions{Roots: ck.roots, Intermediates: inter, CurrentTime: ck.at})
+	return ck.err == nil
+}
+
+// path follows issuer links from the leaf through the certificates sent,
+// in whatever order they were sent. It stops at a self-signed certificate
+// or when no sent certificate issued the last one. wrongKey is the index
+// of a sent certificate that has the issuer's name but whose key did not
+// sign the last certificate of the path (a stale intermediate after a CA
+// re-key), or -1.
+func (ck *checker) path() (path []int, wrongKey int) {
+	path, wrongKey = []int{0}, -1
+	used := map[int]bool{0: true}
+	for {
+		cur := ck.chain[path[len(path)-1]]
+		if selfSigned(cur) {
+			return path, -1
+		}
+		next := -1
+		for j, c := range ck.chain {
+			if used[j] || c == nil || !bytes.Equal(c.RawSubject, cur.RawIssuer) {
+				continue
+			}
+			if signedBy(cur, c) {
+				next = j
+				break
+			}
+			if wrongKey < 0 {
+				wrongKey = j
+			}
+		}
+		if next < 0 {
+			return path, wrongKey
+		}
+		wrongKey = -1
+		used[next] = true
+		path = append(path, next)
+	}
+}
+
+// signedBy reports whether parent's key made child's signature. SHA-1
+// signatures count here (they link the chain); constraints reports them.
+func signedBy(child, parent *x509.Certificate) bool {
+	return parent.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature) == nil
+}
+
+func selfSigned(c *x509.Certificate) bool {
+	return bytes.Equal(c.RawSubject, c.RawIssuer) && signedBy(c, c)
+}
+
+// anchor looks for a trusted root that issued (or is) last, the end of the
+// path as sent. It verifies last alone, at a time inside last's own
+// validity period so that dates do not hide the trust question (they are
+// checked separately). It returns the root, or the last error.
+func (ck *checker) anchor(last *x509.Certificate) (*x509.Certificate, error) {
+	var err error
+	for _, t := range []time.Time{within(last, ck.at), within(last, time.Time{})} {
+		var chains [][]*x509.Certificate
+		chains, err = last.Verify(x509.VerifyOptions{Roots: ck.roots, CurrentTime: t, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+		if err == nil {
+			shortest := slices.MinFunc(chains, func(a, b []*x509.Certificate) int { return cmp.Compare(len(a), len(b)) })
+			return shortest[len(shortest)-1], nil
+		}
+	}
+	return nil, err
+}
+
+// within returns t moved inside c's validity period; a zero t gives the
+// middle of the period.
+func within(c *x509.Certificate, t time.Time) time.Time {
+	if t.IsZero() {
+		return c.NotBefore.Add(c.NotAfter.Sub(c.NotBefore) / 2)
+	}
+	if t.Before(c.NotBefore) {
+		return c.NotBefore
+	}
+	if t.After(c.NotAfter) {
+		return c.NotAfter
+	}
+	return t
+}
+
+// trust says why the path does not reach a trusted root, if it does not.
+func (ck *checker) trust(path []int, wrongKey int, anchor *x509.Certificate, anchorErr error) []CertProblem {
+	if anchor != nil {
+		return nil
+	}
+	lastIdx := path[len(path)-1]
+	last := ck.chain[lastIdx]
+	var (
+		sysErr     x509.SystemRootsError
+		unknownErr x509.UnknownAuthorityError
+	)
+	switch {
+	case errors.As(anchorErr, &sysErr):
+		return []CertProblem{{Category: CertUntrustedCA, Cert: lastIdx, Detail: "no trusted roots are available (" + sysErr.Error() + ")"}}
+	case !errors.As(anchorErr, &unknownErr):
+		// last itself is defective (e.g. a critical extension): not a
+		// trust question; constraints or verifyError explain it.
+		return nil
+	}
+	switch {
+	case selfSigned(last) && len(path) == 1:
+		return []CertProblem{{Category: CertSelfSigned, Cert: 0,
+			Detail: fmt.Sprintf("the certificate %s is self-signed and not trusted", name(last))}}
+	case selfSigned(last):
+		return []CertProblem{{Category: CertUntrustedCA, Cert: lastIdx,
+			Detail: fmt.Sprintf("the chain ends at the self-signed root %s (certificate %d), which is not trusted", name(last), lastIdx)}}
+	case wrongKey >= 0:
+		return []CertProblem{{Category: CertIncompleteChain, Cert: lastIdx, MissingIssuer: last.Issuer.String(),
+			Detail: fmt.Sprintf("certificate %d %s has the name of the issuer of certificate %d %s but not its key: the server sends a stale or wrong intermediate",
+				wrongKey, name(ck.chain[wrongKey]), lastIdx, name(last))}}
+	}
+	return []CertProblem{{Category: CertIncompleteChain, Cert: lastIdx, MissingIssuer: last.Issuer.String(),
+		Detail: fmt.Sprintf("certificate %d %s was issued by '%s', which the server did not send and which is not trusted",
+			lastIdx, name(last), last.Issuer)}}
+}
+
+// validity checks the dates of every certificate on the path, and of the
+// trusted root when it was not sent.
+func (ck *checker) validity(path []int, anchor *x509.Certificate) []CertProblem {
+	if ck.noTime {
+		return nil
+	}
+	var probs []CertProblem
+	check := func(c *x509.Certificate, idx int) {
+		what := fmt.Sprintf("certificate %d %s", idx, name(c))
+		if idx < 0 {
+			what = "the trusted root " + name(c)
+		}
+		switch {
+		case ck.at.After(c.NotAfter):
+			probs = append(probs, CertProblem{Category: CertExpired, Cert: idx,
+				Detail: fmt.Sprintf("%s expired on %s, %s before the capture (%s)", what, stamp(c.NotAfter), span(ck.at.Sub(c.NotAfter)), stamp(ck.at))})
+		case ck.at.Before(c.NotBefore):
+			probs = append(probs, CertProblem{Category: CertNotYetValid, Cert: idx,
+				Detail: fmt.Sprintf("%s is valid only from %s, %s after the capture (%s)", what, stamp(c.NotBefore), span(c.NotBefore.Sub(ck.at)), stamp(ck.at))})
+		}
+	}
+	for _, i := range path {
+		check(ck.chain[i], i)
+	}
+	if anchor != nil && ck.sentIndex(anchor) < 0 {
+		check(anchor, -1)
+	}
+	return probs
+}
+
+// sentIndex returns the index of c in the chain as sent, or -1.
+func (ck *checker) sentIndex(c *x509.Certificate) int {
+	return slices.IndexFunc(ck.chain, func(s *x509.Certificate) bool { return s != nil && s.Equal(c) })
+}
+
+// constraints reports the defects besides trust and dates that make a
+// client refuse a chain: a critical extension it cannot process, an issuer
+// that is not a CA, a leaf not meant for servers, a SHA-1 or MD5
+// signature.
+func (ck *checker) constraints(path []int, anchor *x509.Certificate) []CertProblem {
+	var probs []CertProblem
+	for k, i := range path {
+		c := ck.chain[i]
+		if len(c.UnhandledCriticalExtensions) > 0 {
+			oids := make([]string, len(c.UnhandledCriticalExtensions))
+			for j, o := range c.UnhandledCriticalExtensions {
+				oids[j] = o.String()
+			}
+			probs = append(probs, CertProblem{Category: CertRejected, Cert: i,
+				Detail: fmt.Sprintf("certificate %d %s has a critical extension clients do not understand (%s)", i, name(c), strings.Join(oids, ", "))})
+		}
+		if k > 0 && !isCA(c) {
+			probs = append(probs, CertProblem{Category: CertRejected, Cert: i,
+				Detail: fmt.Sprintf("certificate %d %s signed certificate %d but is not a CA (basicConstraints)", i, name(c), path[k-1])})
+		}
+		issuerIsRoot := k == len(path)-1 && anchor != nil && ck.sentIndex(anchor) != i
+		if (k < len(path)-1 || issuerIsRoot) && insecureSignature(c.SignatureAlgorithm) {
+			probs = append(probs, CertProblem{Category: CertRejected, Cert: i,
+				Detail: fmt.Sprintf("certificate %d %s is signed with %s, which clients reject as insecure", i, name(c), c.SignatureAlgorithm)})
+		}
+	}
+	if leaf := ck.chain[0]; !serverAuth(leaf) {
+		probs = append(probs, CertProblem{Category: CertRejected, Cert: 0,
+			Detail: fmt.Sprintf("certificate 0 %s is not valid for TLS servers (its extended key usage lacks serverAuth)", name(leaf))})
+	}
+	return probs
+}
+
+func isCA(c *x509.Certificate) bool {
+	return c.Version < 3 || c.BasicConstraintsValid && c.IsCA
+}
+
+func serverAuth(c *x509.Certificate) bool {
+	if len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
+		return true
+	}
+	return slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageServerAuth) || slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny)
+}
+
+func insecureSignature(a x509.SignatureAlgorithm) bool {
+	switch a {
+	case x509.MD2WithRSA, x509.MD5WithRSA, x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
+		return true
+	}
+	return false
+}
+
+// verifyError explains a failed verification that the checks above did
+// not: crypto/x509 knows more rules (name constraints, policies, path
+// length) than are worth repeating here.
+func (ck *checker) verifyError() CertProblem {
+	err := ck.err
+	var (
+		invalid x509.CertificateInvalidError
+		unknown x509.UnknownAuthorityError
+		sys     x509.SystemRootsError
+	)
+	cat := CertRejected
+	switch {
+	case errors.As(err, &unknown), errors.As(err, &sys):
+		cat = CertUntrustedCA
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		cat = CertExpired
+	}
+	idx := 0
+	if errors.As(err, &invalid) && invalid.Cert != nil {
+		if i := ck.sentIndex(invalid.Cert); i >= 0 {
+			idx = i
+		}
+	}
+	return CertProblem{Category: cat, Cert: idx, Detail: "the chain does not verify: " + err.Error()}
+}
+
+// nameDetail says which names the leaf covers when serverName is not one.
+func nameDetail(leaf *x509.Certificate, serverName string) string {
+	var names []string
+	names = append(names, leaf.DNSNames...)
+	for _, ip := range leaf.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 {
+		if leaf.Subject.CommonName != "" {
+			return fmt.Sprintf("certificate 0 %s has no subjectAltName, so it is valid for no name ('%s' is only its common name, which clients ignore); the client asked for '%s'",
+				name(leaf), leaf.Subject.CommonName, serverName)
+		}
+		return fmt.Sprintf("certificate 0 %s names no host; the client asked for '%s'", name(leaf), serverName)
+	}
+	what := "name"
+	if net.ParseIP(serverName) != nil {
+		what = "address"
+	}
+	return fmt.Sprintf("certificate 0 %s is valid for %s, not for the %s '%s'", name(leaf), list(names, 6), what, serverName)
+}
+
+// name quotes a certificate's subject; an empty subject is named by its
+// serial number.
+func name(c *x509.Certificate) string {
+	if s := c.Subject.String(); s != "" {
+		return "'" + s + "'"
+	}
+	return "(empty subject, serial " + c.SerialNumber.String() + ")"
+}

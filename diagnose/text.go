@@ -1,0 +1,87 @@
+package diagnose
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// stamp formats a certificate date or capture time, always in UTC so that
+// output does not depend on the machine's zone.
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// span formats a long duration (between dates) coarsely.
+func span(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return plural(int(d/(24*time.Hour)), "day")
+	case d >= 2*time.Hour:
+		return plural(int(d/time.Hour), "hour")
+	case d >= 2*time.Minute:
+		return plural(int(d/time.Minute), "minute")
+	}
+	return wait(d)
+}
+
+// wait formats a short duration (a handshake's pace) with a precision
+// that suits its size.
+func wait(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0 ms"
+	case d < time.Millisecond:
+		return strconv.FormatInt(int64(d/time.Microsecond), 10) + " µs"
+	case d < time.Second:
+		return strconv.FormatInt(int64(d/time.Millisecond), 10) + " ms"
+	case d < 2*time.Minute:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + " s"
+	}
+	return span(d)
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+// list joins items, naming at most max of them.
+func list(items []string, max int) string {
+	if len(items) <= max {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:max], ", "), len(items)-max)
+}
+
+// names maps values with a String method to their names.
+func names[T fmt.Stringer](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.String()
+	}
+	return out
+}
+
+// versionList names versions, e.g. "TLS 1.3, TLS 1.2".
+func versionList(vs []tlsparse.Version) string {
+	if len(vs) == 0 {
+		return "no version"
+	}
+	return list(names(vs), 6)
+}
+
+// quoteList quotes strings: 'h2', 'http/1.1'.
+func quoteList(ss []string, max int) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = "'" + s + "'"
+	}
+	return list(q, max)
+}
+
+// frameRef names a frame in a summary: "frame 12".
+func frameRef(n int64) string { return "frame " + strconv.FormatInt(n, 10) }
