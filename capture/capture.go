@@ -60,7 +60,7 @@ const (
 	EventSYNACK                              // the server accepted
 	EventFIN                                 // the sender closed its direction
 	EventRST                                 // the sender reset the connection
-	EventRetransmission                      // a segment repeated bytes already delivered
+	EventRetransmission                      // a segment repeated bytes already received (delivered, or buffered out of order)
 	EventZeroWindow                          // the sender advertised a zero receive window
 	EventConflict                            // a retransmission carried different bytes than the original; the original was kept
 )
@@ -93,10 +93,11 @@ const (
 	ClosedIdle                           // no packet for Options.IdleTimeout of capture time
 	ClosedEOF                            // the capture ended with the connection open
 	ClosedEvicted                        // dropped to respect Options.MaxConnections
+	ClosedReused                         // a SYN with a new initial sequence number started another connection on the same 4-tuple
 )
 
 var closeNames = [...]string{
-	ClosedFIN: "fin", ClosedRST: "rst", ClosedIdle: "idle", ClosedEOF: "eof", ClosedEvicted: "evicted",
+	ClosedFIN: "fin", ClosedRST: "rst", ClosedIdle: "idle", ClosedEOF: "eof", ClosedEvicted: "evicted", ClosedReused: "reused",
 }
 
 func (r CloseReason) String() string {

@@ -1,0 +1,266 @@
+package capture
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/ip4defrag"
+	"github.com/gopacket/gopacket/layers"
+)
+
+// Segment is one TCP segment as the assembler sees it. Payload aliases the
+// frame it came from.
+type Segment struct {
+	Src, Dst           netip.AddrPort
+	Seq, Ack           uint32
+	SYN, ACK, FIN, RST bool
+	Window             uint16
+	Payload            []byte
+	// Missing is the number of payload bytes the IP header announces after
+	// Payload that the capture cut off (snap length). They become a gap.
+	Missing int
+}
+
+// frameKind is what the decoder made of a frame.
+type frameKind uint8
+
+const (
+	kindTCP       frameKind = iota // seg holds a TCP segment
+	kindNonIP                      // no IPv4/IPv6 inside
+	kindNonTCP                     // IP, but not TCP
+	kindFragment                   // an IPv4 fragment held for reassembly
+	kindFragment6                  // an IPv6 fragment (not reassembled)
+	kindMalformed                  // a header could not be decoded
+)
+
+// linkTypeSupported reports whether the decoder knows the link type.
+func linkTypeSupported(lt layers.LinkType) bool {
+	switch lt {
+	case layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2,
+		layers.LinkTypeNull, layers.LinkTypeLoop,
+		layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6:
+		return true
+	}
+	return false
+}
+
+func unsupportedLinkType(lt layers.LinkType) error {
+	return fmt.Errorf("link type %s (%d) is not supported: capture on an Ethernet, loopback or 'any' interface, or convert with editcap -T ether", lt, uint16(lt))
+}
+
+// tcpLayer decodes TCP and stops the parser there: the payload is ours to
+// reassemble, not a layer to guess by port number.
+type tcpLayer struct{ layers.TCP }
+
+func (t *tcpLayer) NextLayerType() gopacket.LayerType { return gopacket.LayerTypeZero }
+
+// Bounds on IPv4 fragment reassembly: Linux keeps fragments for 30 s
+// (net.ipv4.ipfrag_time) and at most 4 MiB of them (ipfrag_high_thresh).
+const (
+	fragTimeout  = 30 * time.Second
+	maxFragBytes = 4 << 20
+)
+
+// decoder turns frames into TCP segments without allocating: every layer
+// is decoded in place into the same structs.
+type decoder struct {
+	eth   layers.Ethernet
+	dot1q layers.Dot1Q
+	sll   layers.LinuxSLL
+	sll2  layers.LinuxSLL2
+	loop  layers.Loopback
+	ip4   layers.IPv4
+	ip6   layers.IPv6
+	ext   layers.IPv6ExtensionSkipper
+	frag6 layers.IPv6Fragment
+	tcp   tcpLayer
+
+	// One parser per first layer, all sharing the layers above.
+	ethP, sllP, sll2P, loopP, ip4P, ip6P *gopacket.DecodingLayerParser
+	decoded                              []gopacket.LayerType
+	truncated                            bool // the last frame's headers were cut short
+
+	defrag    *ip4defrag.IPv4Defragmenter
+	fragBytes int // upper bound of the bytes the defragmenter holds
+	fragSweep time.Time
+	stats     *Stats
+}
+
+func newDecoder(st *Stats) *decoder {
+	d := &decoder{decoded: make([]gopacket.LayerType, 0, 16), stats: st}
+	all := []gopacket.DecodingLayer{&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop, &d.ip4, &d.ip6, &d.ext, &d.frag6, &d.tcp}
+	mk := func(first gopacket.LayerType) *gopacket.DecodingLayerParser {
+		p := gopacket.NewDecodingLayerParser(first, all...)
+		// A sparse array indexed by layer type: the fastest container.
+		var c gopacket.DecodingLayerContainer = gopacket.DecodingLayerSparse(nil)
+		for _, l := range all {
+			c = c.Put(l)
+		}
+		p.SetDecodingLayerContainer(c)
+		p.IgnoreUnsupported = true
+		return p
+	}
+	d.ethP = mk(layers.LayerTypeEthernet)
+	d.sllP = mk(layers.LayerTypeLinuxSLL)
+	d.sll2P = mk(layers.LayerTypeLinuxSLL2)
+	d.loopP = mk(layers.LayerTypeLoopback)
+	d.ip4P = mk(layers.LayerTypeIPv4)
+	d.ip6P = mk(layers.LayerTypeIPv6)
+	return d
+}
+
+// decode fills seg from one frame. The returned error is only for an
+// unsupported link type; everything else is a kind, counted by the caller.
+func (d *decoder) decode(data []byte, ts time.Time, lt layers.LinkType, seg *Segment) (frameKind, error) {
+	var p *gopacket.DecodingLayerParser
+	switch lt {
+	case layers.LinkTypeEthernet:
+		p = d.ethP
+	case layers.LinkTypeLinuxSLL:
+		p = d.sllP
+	case layers.LinkTypeLinuxSLL2:
+		p = d.sll2P
+	case layers.LinkTypeNull, layers.LinkTypeLoop:
+		p = d.loopP
+	case layers.LinkTypeIPv4:
+		p = d.ip4P
+	case layers.LinkTypeIPv6:
+		p = d.ip6P
+	case layers.LinkTypeRaw:
+		if len(data) == 0 {
+			return kindNonIP, nil
+		}
+		switch data[0] >> 4 {
+		case 4:
+			p = d.ip4P
+		case 6:
+			p = d.ip6P
+		default:
+			return kindNonIP, nil
+		}
+	default:
+		return kindMalformed, unsupportedLinkType(lt)
+	}
+	err := p.DecodeLayers(data, &d.decoded)
+	d.truncated = p.Truncated
+	var ip4, ip6, tcp, frag6 bool
+	for _, t := range d.decoded {
+		switch t {
+		case layers.LayerTypeIPv4:
+			ip4 = true
+		case layers.LayerTypeIPv6:
+			ip6 = true
+		case layers.LayerTypeTCP:
+			tcp = true
+		case layers.LayerTypeIPv6Fragment:
+			frag6 = true
+		}
+	}
+	switch {
+	case !ip4 && !ip6:
+		if err != nil {
+			return kindMalformed, nil
+		}
+		return kindNonIP, nil
+	case tcp && err == nil:
+		if ip4 {
+			d.fillIPv4(seg, &d.ip4)
+		} else {
+			d.fillIPv6(seg)
+		}
+		return kindTCP, nil
+	case err != nil:
+		return kindMalformed, nil
+	case ip4 && (d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0):
+		return d.fragment(ts, seg)
+	case ip6 && frag6 && (d.frag6.MoreFragments || d.frag6.FragmentOffset != 0):
+		return kindFragment6, nil
+	}
+	return kindNonTCP, nil
+}
+
+// fillIPv4 copies the TCP header fields of d.tcp, carried in ip, to seg.
+func (d *decoder) fillIPv4(seg *Segment, ip *layers.IPv4) {
+	seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip.SrcIP)), uint16(d.tcp.SrcPort))
+	seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip.DstIP)), uint16(d.tcp.DstPort))
+	// ip.Payload starts at the TCP header (no extension headers in IPv4).
+	d.fillTCP(seg, int(ip.Length)-int(ip.IHL)*4, ip.Payload)
+}
+
+func (d *decoder) fillIPv6(seg *Segment) {
+	ip := &d.ip6
+	seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip.SrcIP)), uint16(d.tcp.SrcPort))
+	seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip.DstIP)), uint16(d.tcp.DstPort))
+	// Length counts extension headers (and a hop-by-hop header that the
+	// IPv6 layer already stripped from Payload).
+	declared := int(ip.Length)
+	if ip.HopByHop != nil {
+		declared -= ip.HopByHop.ActualLength
+	}
+	d.fillTCP(seg, declared, ip.Payload)
+}
+
+// fillTCP fills seg from d.tcp. declared is the IP payload length the
+// header announces; ipPayload is what was captured of it, which the TCP
+// header is a sub-slice of.
+func (d *decoder) fillTCP(seg *Segment, declared int, ipPayload []byte) {
+	t := &d.tcp.TCP
+	seg.Seq, seg.Ack = t.Seq, t.Ack
+	seg.SYN, seg.ACK, seg.FIN, seg.RST = t.SYN, t.ACK, t.FIN, t.RST
+	seg.Window = t.Window
+	seg.Payload = t.Payload
+	// Both slices end at the end of the same buffer, so the difference of
+	// their capacities is the offset of the TCP header in the IP payload
+	// (past any IPv6 extension headers).
+	before := cap(ipPayload) - cap(t.Contents)
+	want := declared - before - len(t.Contents)
+	seg.Missing = max(want-len(t.Payload), 0)
+}
+
+// fragment hands an IPv4 fragment to the defragmenter. The defragmenter
+// keeps the layer it is given, so it gets a copy: the frame's buffer is
+// reused for the next frame.
+func (d *decoder) fragment(ts time.Time, seg *Segment) (frameKind, error) {
+	d.stats.IPv4Fragments++
+	if d.defrag == nil {
+		d.defrag = ip4defrag.NewIPv4Defragmenter()
+	}
+	if ts.Sub(d.fragSweep) > fragTimeout || ts.Before(d.fragSweep) {
+		d.defrag.DiscardOlderThan(ts.Add(-fragTimeout))
+		d.fragSweep = ts
+	}
+	in := d.ip4
+	in.Contents = nil
+	in.Options = nil
+	in.Padding = nil
+	in.SrcIP = append([]byte(nil), d.ip4.SrcIP...)
+	in.DstIP = append([]byte(nil), d.ip4.DstIP...)
+	in.Payload = append([]byte(nil), d.ip4.Payload...)
+	if d.fragBytes+len(in.Payload) > maxFragBytes {
+		// Forget every datagram in progress rather than grow: their
+		// missing bytes will show as gaps in the TCP streams.
+		d.stats.IPv4FragmentsDropped += int64(d.defrag.DiscardOlderThan(ts.Add(time.Hour)))
+		d.fragBytes = 0
+	}
+	d.fragBytes += len(in.Payload)
+	out, err := d.defrag.DefragIPv4WithTimestamp(&in, ts)
+	if err != nil {
+		d.stats.IPv4FragmentsDropped++
+		return kindFragment, nil
+	}
+	if out == nil {
+		return kindFragment, nil
+	}
+	d.fragBytes = max(d.fragBytes-len(out.Payload), 0)
+	d.stats.IPv4Reassembled++
+	if out.Protocol != layers.IPProtocolTCP {
+		return kindNonTCP, nil
+	}
+	if err := d.tcp.DecodeFromBytes(out.Payload, gopacket.NilDecodeFeedback); err != nil {
+		return kindMalformed, nil
+	}
+	d.fillIPv4(seg, out)
+	return kindTCP, nil
+}

@@ -1,0 +1,106 @@
+package capture
+
+import "time"
+
+// Defaults for Options fields left zero.
+const (
+	// DefaultIdleTimeout ends a connection after two minutes of capture
+	// time without a packet.
+	DefaultIdleTimeout = 2 * time.Minute
+	// DefaultMaxConnections keeps the assembler's own state under ~64 MiB
+	// (about 200 bytes a connection plus the map), not counting what the
+	// Streams keep.
+	DefaultMaxConnections = 200_000
+	// DefaultMaxBufferedBytesPerConn bounds the out-of-order bytes one
+	// connection (both directions) may hold while waiting for a hole to
+	// fill: a few round trips at a typical window.
+	DefaultMaxBufferedBytesPerConn = 256 << 10
+	// DefaultMaxBufferedBytes bounds the out-of-order bytes of all
+	// connections together.
+	DefaultMaxBufferedBytes = 32 << 20
+)
+
+// tombstoneTTL is how long a closed connection's 4-tuple keeps absorbing
+// stray segments (the last ACK, retransmitted FINs, RSTs). Linux keeps a
+// closed socket in TIME_WAIT for 60 s.
+const tombstoneTTL = 60 * time.Second
+
+// maxTombstones bounds the set of recently closed 4-tuples (~100 bytes each).
+const maxTombstones = 1 << 16
+
+// Options tune Run and the Assembler. The zero value means every default.
+type Options struct {
+	// IdleTimeout ends (ClosedIdle) a connection that saw no packet for
+	// this much capture time. Zero means DefaultIdleTimeout; negative
+	// means never.
+	IdleTimeout time.Duration
+	// MaxConnections is the most connections tracked at once; beyond it
+	// the one idle the longest is closed (ClosedEvicted). Zero means
+	// DefaultMaxConnections.
+	MaxConnections int
+	// MaxBufferedBytesPerConn and MaxBufferedBytes bound the out-of-order
+	// bytes held per connection and in total. When a segment would exceed
+	// either, the connection's oldest hole is declared lost (a Gap) and
+	// the bytes after it are delivered, so nothing captured is dropped.
+	// Zero means DefaultMaxBufferedBytesPerConn / DefaultMaxBufferedBytes.
+	MaxBufferedBytesPerConn int
+	MaxBufferedBytes        int
+}
+
+func (o Options) withDefaults() Options {
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
+	if o.MaxBufferedBytesPerConn <= 0 {
+		o.MaxBufferedBytesPerConn = DefaultMaxBufferedBytesPerConn
+	}
+	if o.MaxBufferedBytes <= 0 {
+		o.MaxBufferedBytes = DefaultMaxBufferedBytes
+	}
+	return o
+}
+
+// Stats counts what Run and the Assembler saw. Every frame is counted in
+// Frames and in at most one of NonIP, NonTCP, Malformed, IPv4Fragments
+// (while held) and IPv6Fragments, or else it is a TCP segment.
+type Stats struct {
+	Frames    int64 // frames read: the number of the last frame
+	Bytes     int64 // captured bytes of all frames
+	Truncated int64 // frames cut short by the snap length
+
+	NonIP     int64 // frames without IPv4 or IPv6 (ARP, LLDP, …)
+	NonTCP    int64 // IP packets that are not TCP (UDP, ICMP, …)
+	Malformed int64 // frames whose headers could not be decoded
+
+	IPv4Fragments        int64 // IPv4 fragments seen
+	IPv4Reassembled      int64 // datagrams reassembled from them
+	IPv4FragmentsDropped int64 // fragments given up (overlap, timeout, memory bound)
+	IPv6Fragments        int64 // IPv6 fragments, not reassembled
+
+	Segments       int64 // TCP segments
+	PayloadBytes   int64 // TCP payload bytes captured
+	DeliveredBytes int64 // bytes passed to Stream.Data (each stream byte once)
+
+	ConnsOpened  int64 // connections opened (Handler.Open calls)
+	ConnsClosed  int64 // connections closed (Stream.Close calls), whatever the reason
+	ConnsIdle    int64 // … of which for IdleTimeout
+	ConnsEvicted int64 // … of which for MaxConnections
+	ConnsReused  int64 // … of which because a new SYN took the 4-tuple
+	AfterClose   int64 // segments of a just-closed connection ignored (final ACKs, retransmitted FINs, RSTs)
+
+	OutOfOrderSegments int64 // segments buffered until a hole filled
+	OutOfOrderBytes    int64 // bytes buffered
+	MaxBuffered        int64 // the most out-of-order bytes held at once
+	CapGaps            int64 // holes declared lost early because a buffer bound was hit
+	CapGapBytes        int64 // their size
+
+	Gaps               int64 // Stream.Gap calls (including CapGaps)
+	GapBytes           int64 // bytes never captured
+	Retransmissions    int64 // segments repeating bytes already received
+	RetransmittedBytes int64 // the repeated bytes
+	Conflicts          int64 // segments whose repeated bytes differed from the original
+	KeepAlives         int64 // keep-alives and window probes (one byte below the next sequence number)
+}

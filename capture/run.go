@@ -1,0 +1,105 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+)
+
+// Packet feeds the next frame of the capture: it is numbered (1-based,
+// every frame counts, as Wireshark's frame.number), decoded and, if it
+// carries TCP, assembled. data is not kept after the call. The only error
+// is an unsupported link type; malformed, truncated, non-IP and non-TCP
+// frames are counted in Stats.
+func (a *Assembler) Packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType) error {
+	a.frames++
+	st := &a.stats
+	st.Frames = a.frames
+	st.Bytes += int64(len(data))
+	f := Frame{Number: a.frames, Time: ci.Timestamp}
+	kind, err := a.dec.decode(data, ci.Timestamp, lt, &a.seg)
+	if ci.CaptureLength < ci.Length || a.dec.truncated {
+		st.Truncated++
+	}
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case kindTCP:
+		a.Segment(&a.seg, f)
+		a.seg.Payload = nil
+		return nil
+	case kindNonIP:
+		st.NonIP++
+	case kindNonTCP:
+		st.NonTCP++
+	case kindMalformed:
+		st.Malformed++
+	case kindFragment6:
+		st.IPv6Fragments++
+	case kindFragment:
+		// counted by the decoder
+	}
+	a.advance(ci.Timestamp)
+	return nil
+}
+
+// Frames returns the number of frames fed so far: the number of the last.
+func (a *Assembler) Frames() int64 { return a.frames }
+
+// ctxCheckEvery is how many frames Run reads between looks at ctx.
+const ctxCheckEvery = 64
+
+// Run reads every frame of src into a new Assembler driving h, then closes
+// every connection still open (ClosedEOF, or ClosedFIN after a FIN). Frame
+// numbers start at 1 for each Run: run one per file and keep the results
+// of each file apart.
+//
+// When reading fails part way, the connections are closed just the same,
+// so that what was found before is reported, and the error is returned (a
+// *ReadError from a File names the file, frame and byte offset). When ctx
+// is cancelled, Run stops, closes the connections and returns ctx.Err().
+func Run(ctx context.Context, src Source, h Handler, opt Options) (Stats, error) {
+	a := NewAssembler(h, opt)
+	err := a.readAll(ctx, src)
+	st := a.Close()
+	return st, err
+}
+
+func (a *Assembler) readAll(ctx context.Context, src Source) error {
+	done := ctx.Done()
+	for i := 0; ; i++ {
+		if done != nil && i%ctxCheckEvery == 0 {
+			select {
+			case <-done:
+				return ctx.Err()
+			default:
+			}
+		}
+		data, ci, err := src.ReadPacketData()
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			var re *ReadError
+			if errors.As(err, &re) {
+				return err
+			}
+			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), a.frames+1, err)
+		}
+		if err := a.Packet(data, ci, src.LinkType()); err != nil {
+			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), a.frames, err)
+		}
+	}
+}
+
+func sourceName(src Source) string {
+	if n, ok := src.(interface{ Name() string }); ok && n.Name() != "" {
+		return n.Name() + ": "
+	}
+	return ""
+}

@@ -1,0 +1,306 @@
+package capture
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// Source yields link-layer frames in capture order. A *File and a live
+// capture handle are Sources; so is a gopacket pcap.Handle.
+type Source interface {
+	// ReadPacketData returns the next frame. data is only valid until the
+	// next call. At the end of the capture it returns io.EOF.
+	ReadPacketData() (data []byte, ci gopacket.CaptureInfo, err error)
+	// LinkType returns the link type of the frame most recently returned
+	// (a pcapng file may mix interfaces of different link types).
+	LinkType() layers.LinkType
+}
+
+// ReadError says where a capture file is broken.
+type ReadError struct {
+	File   string // the name given to OpenFile or NewReader ("-" for stdin)
+	Frame  int64  // the 1-based number of the frame that could not be read
+	Offset int64  // the byte offset of its record (of the decompressed stream for gzip files)
+	Err    error
+}
+
+func (e *ReadError) Error() string {
+	return fmt.Sprintf("capture: %s: frame %d at offset %d: %v", e.File, e.Frame, e.Offset, e.Err)
+}
+
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// Errors a File wraps in a ReadError.
+var (
+	ErrTruncatedRecord = errors.New("truncated record")
+)
+
+// readBufferSize is the size of the buffer between the file and pcapgo:
+// zero-copy reads through a 1 MiB bufio.Reader measured ~5× faster than
+// libpcap's own file reader on the same file.
+const readBufferSize = 1 << 20
+
+const (
+	pcapHeaderLen   = 24
+	pcapRecordLen   = 16
+	magicPcapMicro  = 0xa1b2c3d4
+	magicPcapNano   = 0xa1b23c4d
+	magicPcapng     = 0x0a0d0d0a
+	gzipMagic0      = 0x1f
+	gzipMagic1      = 0x8b
+	magicPcapModify = 0xa1b2cd34 // Alexey Kuznetzov's modified pcap
+)
+
+// Format is the container format of a capture file.
+type Format uint8
+
+const (
+	FormatPcap Format = iota + 1
+	FormatPcapng
+)
+
+func (f Format) String() string {
+	switch f {
+	case FormatPcap:
+		return "pcap"
+	case FormatPcapng:
+		return "pcapng"
+	}
+	return fmt.Sprintf("format(%d)", uint8(f))
+}
+
+// File reads a pcap or pcapng capture, plain or gzip-compressed, from a
+// file or a stream. The format is recognised by its magic number, never by
+// the file name.
+type File struct {
+	name    string
+	closers []io.Closer
+	cr      *countingReader
+	br      *bufio.Reader
+	pcap    *pcapgo.Reader
+	ng      *pcapgo.NgReader
+	format  Format
+	gzipped bool
+
+	linkType layers.LinkType
+	frames   int64 // frames returned so far
+	offset   int64 // offset of the next record (pcap) or end of the last packet block (pcapng)
+	err      error // sticky error: reading stops at the first problem
+}
+
+// OpenFile opens a capture file. The path "-" means standard input, which
+// need not be seekable (tcpdump -w - | tlsdiag read -).
+func OpenFile(path string) (*File, error) {
+	if path == "-" {
+		return NewReader("-", os.Stdin)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	file, err := NewReader(path, f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	file.closers = append(file.closers, f)
+	return file, nil
+}
+
+// NewReader reads a capture from r. name only labels errors. Closing the
+// File does not close r.
+func NewReader(name string, r io.Reader) (*File, error) {
+	f := &File{name: name}
+	f.cr = &countingReader{r: r}
+	f.br = bufio.NewReaderSize(f.cr, readBufferSize)
+	magic, err := f.br.Peek(4)
+	if len(magic) >= 2 && magic[0] == gzipMagic0 && magic[1] == gzipMagic1 {
+		zr, err := gzip.NewReader(f.br)
+		if err != nil {
+			return nil, fmt.Errorf("capture: %s: gzip: %w", name, err)
+		}
+		f.gzipped = true
+		f.closers = append(f.closers, zr)
+		// Count decompressed bytes: offsets in errors are offsets in the
+		// pcap inside the gzip stream, as `zcat F | xxd` shows them.
+		f.cr = &countingReader{r: zr}
+		f.br = bufio.NewReaderSize(f.cr, readBufferSize)
+		magic, err = f.br.Peek(4)
+	}
+	if len(magic) < 4 {
+		switch {
+		case len(magic) == 0 && err == io.EOF:
+			return nil, fmt.Errorf("capture: %s: empty file", name)
+		case err == nil || err == io.EOF:
+			return nil, fmt.Errorf("capture: %s: not a pcap or pcapng file (only %d bytes)", name, len(magic))
+		}
+		return nil, fmt.Errorf("capture: %s: %w", name, f.gzipHint(err))
+	}
+	le, be := binary.LittleEndian.Uint32(magic), binary.BigEndian.Uint32(magic)
+	switch {
+	case le == magicPcapMicro || be == magicPcapMicro || le == magicPcapNano || be == magicPcapNano:
+		f.format = FormatPcap
+		if f.pcap, err = pcapgo.NewReader(f.br); err != nil {
+			return nil, f.openError(err)
+		}
+		f.linkType = f.pcap.LinkType()
+		f.offset = pcapHeaderLen
+		if !linkTypeSupported(f.linkType) {
+			return nil, fmt.Errorf("capture: %s: %w", name, unsupportedLinkType(f.linkType))
+		}
+	case le == magicPcapng:
+		f.format = FormatPcapng
+		// Mixed link types: the alternative silently skips every packet of
+		// an interface whose link type differs from the first one, which
+		// would break Wireshark's frame numbering.
+		if f.ng, err = pcapgo.NewNgReader(f.br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true}); err != nil {
+			return nil, f.openError(err)
+		}
+		f.linkType = f.ng.LinkType()
+		f.offset = f.consumed()
+	case le == magicPcapModify || be == magicPcapModify:
+		return nil, fmt.Errorf("capture: %s: modified (Kuznetzov) pcap format is not supported; convert it with editcap -F pcap", name)
+	default:
+		return nil, fmt.Errorf("capture: %s: not a pcap or pcapng file (magic 0x%08x)", name, be)
+	}
+	return f, nil
+}
+
+func (f *File) openError(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = fmt.Errorf("truncated file header (%d bytes)", f.consumed())
+	}
+	return fmt.Errorf("capture: %s: %s header: %w", f.name, f.format, err)
+}
+
+// consumed is the number of (decompressed) bytes the readers have used.
+func (f *File) consumed() int64 { return f.cr.n - int64(f.br.Buffered()) }
+
+// Name returns the name the File was opened with.
+func (f *File) Name() string { return f.name }
+
+// Format returns the container format.
+func (f *File) Format() Format { return f.format }
+
+// Gzipped reports whether the file was gzip-compressed.
+func (f *File) Gzipped() bool { return f.gzipped }
+
+// LinkType returns the link type of the frame most recently returned (of
+// the first interface before any frame was read).
+func (f *File) LinkType() layers.LinkType { return f.linkType }
+
+// Frames returns the number of frames read so far.
+func (f *File) Frames() int64 { return f.frames }
+
+// ReadPacketData returns the next frame; data is valid until the next call.
+// Problems in the file come back as a *ReadError naming the frame and the
+// byte offset. After an error, every later call returns io.EOF.
+func (f *File) ReadPacketData() (data []byte, ci gopacket.CaptureInfo, err error) {
+	if f.err != nil {
+		return nil, ci, io.EOF
+	}
+	if f.format == FormatPcap {
+		data, ci, err = f.pcap.ZeroCopyReadPacketData()
+		if err != nil {
+			return nil, ci, f.fail(f.pcapError(ci, err))
+		}
+		f.offset += pcapRecordLen + int64(ci.CaptureLength)
+	} else {
+		data, ci, err = f.ng.ZeroCopyReadPacketData()
+		if err != nil {
+			return nil, ci, f.fail(f.ngError(err))
+		}
+		if len(ci.AncillaryData) > 0 {
+			if lt, ok := ci.AncillaryData[0].(layers.LinkType); ok {
+				f.linkType = lt
+			}
+		}
+		f.offset = f.consumed()
+	}
+	f.frames++
+	// A time.Time in UTC keeps no *Location: cheaper to copy and compare.
+	ci.Timestamp = ci.Timestamp.UTC()
+	return data, ci, nil
+}
+
+func (f *File) fail(err error) error {
+	if err == io.EOF {
+		f.err = io.EOF
+		return io.EOF
+	}
+	f.err = err
+	return err
+}
+
+func (f *File) readError(err error) *ReadError {
+	return &ReadError{File: f.name, Frame: f.frames + 1, Offset: f.offset, Err: err}
+}
+
+// pcapError turns what pcapgo returned into an error naming the record.
+func (f *File) pcapError(ci gopacket.CaptureInfo, err error) error {
+	headerRead := !ci.Timestamp.IsZero()
+	if err == io.EOF && !headerRead {
+		return io.EOF // the file ends cleanly after the last record
+	}
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		// Everything left was consumed: what was there is the difference.
+		left := f.consumed() - f.offset
+		if !headerRead {
+			return f.readError(fmt.Errorf("%w: %d of %d header bytes", ErrTruncatedRecord, left, pcapRecordLen))
+		}
+		return f.readError(fmt.Errorf("%w: caplen %d, %d bytes left", ErrTruncatedRecord, ci.CaptureLength, max(left-pcapRecordLen, 0)))
+	}
+	return f.readError(f.gzipHint(err))
+}
+
+func (f *File) ngError(err error) error {
+	if err == io.EOF {
+		return io.EOF
+	}
+	if err == io.ErrUnexpectedEOF {
+		left := f.consumed() - f.offset
+		return f.readError(fmt.Errorf("%w: pcapng block cut short, %d bytes left", ErrTruncatedRecord, left))
+	}
+	return f.readError(fmt.Errorf("pcapng: %w", f.gzipHint(err)))
+}
+
+func (f *File) gzipHint(err error) error {
+	if f.gzipped && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader)) {
+		return fmt.Errorf("gzip: %w", err)
+	}
+	return err
+}
+
+// Close releases the file (not a reader given to NewReader).
+func (f *File) Close() error {
+	var first error
+	for i := len(f.closers) - 1; i >= 0; i-- {
+		if err := f.closers[i].Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	f.closers = nil
+	return first
+}
+
+// countingReader counts the bytes read through it, so that the offset of a
+// problem can be told without trusting lengths from the file.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

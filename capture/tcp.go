@@ -1,0 +1,744 @@
+package capture
+
+import (
+	"bytes"
+	"cmp"
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// connKey is a connection's 4-tuple, normalised so that both directions
+// map to the same key: the lower (address, port) first. Fixed-size bytes
+// hash and compare faster than strings or netip values.
+//
+//	[0:16] low address  [16:32] high address (IPv4 as ::ffff:a.b.c.d)
+//	[32:34] low port    [34:36] high port     [36] 4 or 6   [37] 0
+type connKey [38]byte
+
+func makeKey(src, dst netip.AddrPort) (k connKey, srcLow bool) {
+	sa, da := src.Addr().As16(), dst.Addr().As16()
+	sp, dp := src.Port(), dst.Port()
+	c := bytes.Compare(sa[:], da[:])
+	if c == 0 {
+		c = cmp.Compare(sp, dp)
+	}
+	srcLow = c <= 0
+	if !srcLow {
+		sa, da, sp, dp = da, sa, dp, sp
+	}
+	copy(k[0:16], sa[:])
+	copy(k[16:32], da[:])
+	k[32], k[33] = byte(sp>>8), byte(sp)
+	k[34], k[35] = byte(dp>>8), byte(dp)
+	k[36] = 6
+	if src.Addr().Is4() {
+		k[36] = 4
+	}
+	return k, srcLow
+}
+
+// seqDiff is a-b in serial-number arithmetic (RFC 1982): positive when a
+// is after b, correct across the 2^32 wrap for distances below 2^31.
+func seqDiff(a, b uint32) int { return int(int32(a - b)) }
+
+// half flags
+const (
+	hKnown   uint8 = 1 << iota // next is valid
+	hISN                       // isn is valid (SYN seen, or the SYN-ACK acknowledged it)
+	hFIN                       // a FIN was seen at finSeq
+	hFINDone                   // the FIN was reached in order and reported
+	hZeroWin                   // the last window advertised was zero
+)
+
+// half is the state of one direction of a connection.
+type half struct {
+	next     uint32 // next sequence number to deliver
+	isn      uint32
+	finSeq   uint32
+	flags    uint8
+	finFrame Frame
+	ooo      []oooSeg // out-of-order bytes: sorted, disjoint, all after next
+}
+
+// oooSeg is a copy of out-of-order bytes and the frame that carried them.
+type oooSeg struct {
+	seq   uint32
+	data  []byte
+	frame Frame
+}
+
+func (s *oooSeg) end() uint32 { return s.seq + uint32(len(s.data)) }
+
+// conn is one tracked connection.
+type conn struct {
+	key         connKey
+	stream      Stream
+	half        [2]half // by Direction
+	last        Frame
+	seen        int64 // capture clock (ns) at the last packet: orders the LRU list
+	prev, next  *conn // LRU list, least recently seen first
+	buffered    int   // out-of-order bytes held, both directions
+	lowIsClient bool
+	clientKnown bool
+}
+
+func (c *conn) dirOf(srcLow bool) Direction {
+	if srcLow == c.lowIsClient {
+		return ClientToServer
+	}
+	return ServerToClient
+}
+
+type tombstone struct {
+	key connKey
+	at  int64
+}
+
+// Assembler reassembles TCP streams from frames (Packet) or decoded
+// segments (Segment) and drives a Handler. It is not safe for concurrent
+// use; run one Assembler per capture.
+//
+// Only out-of-order bytes are copied: in-order payload goes to Stream.Data
+// straight from the frame's buffer. Overlapping bytes are compared with
+// buffered out-of-order bytes, and a difference is an EventConflict (the
+// first copy wins); bytes already delivered are not kept, so a
+// retransmission of them is reported but cannot be compared.
+type Assembler struct {
+	h     Handler
+	opt   Options
+	dec   *decoder
+	conns map[connKey]*conn
+	head  *conn // least recently seen
+	tail  *conn
+
+	tombs    map[connKey]int64
+	tombRing []tombstone
+	tombPos  int
+
+	buffered int   // out-of-order bytes held by all connections
+	now      int64 // capture clock: the latest packet time seen (ns)
+	idle     int64
+	frames   int64
+	stats    Stats
+	seg      Segment
+	pieces   []piece
+}
+
+// piece is a range of a segment's payload not yet buffered.
+type piece struct{ off, n int }
+
+// NewAssembler returns an Assembler that reports connections to h.
+func NewAssembler(h Handler, opt Options) *Assembler {
+	opt = opt.withDefaults()
+	a := &Assembler{
+		h:     h,
+		opt:   opt,
+		conns: make(map[connKey]*conn),
+		tombs: make(map[connKey]int64),
+		idle:  int64(opt.IdleTimeout),
+		now:   -1 << 63,
+	}
+	a.dec = newDecoder(&a.stats)
+	return a
+}
+
+// Stats returns the counts so far.
+func (a *Assembler) Stats() Stats { return a.stats }
+
+// Open returns the number of connections currently tracked.
+func (a *Assembler) Open() int { return len(a.conns) }
+
+// advance moves the capture clock to t and closes connections idle for
+// longer than IdleTimeout. The LRU list is ordered by last packet time, so
+// this costs one comparison when nothing expires.
+func (a *Assembler) advance(t time.Time) {
+	if ns := t.UnixNano(); ns > a.now {
+		a.now = ns
+	}
+	if a.idle <= 0 {
+		return
+	}
+	for a.head != nil && a.now-a.head.seen > a.idle {
+		c := a.head
+		a.stats.ConnsIdle++
+		a.finish(c, ClosedIdle, c.last)
+	}
+}
+
+// Flush moves the capture clock to t (if later) and closes every
+// connection idle since before t-IdleTimeout. A live capture may call it
+// when no packet arrives for a while.
+func (a *Assembler) Flush(t time.Time) { a.advance(t) }
+
+// Close ends every remaining connection, oldest first: holes become gaps,
+// and each stream is closed with ClosedFIN if either side sent a FIN,
+// otherwise ClosedEOF. It returns the final counts.
+func (a *Assembler) Close() Stats {
+	for a.head != nil {
+		c := a.head
+		a.flushAll(c, c.last)
+		reason := ClosedEOF
+		if c.half[0].flags&hFINDone != 0 || c.half[1].flags&hFINDone != 0 {
+			reason = ClosedFIN
+		}
+		a.finish(c, reason, c.last)
+	}
+	return a.stats
+}
+
+// Segment feeds one decoded TCP segment carried by frame f.
+func (a *Assembler) Segment(s *Segment, f Frame) {
+	a.advance(f.Time)
+	a.stats.Segments++
+	a.stats.PayloadBytes += int64(len(s.Payload))
+	key, srcLow := makeKey(s.Src, s.Dst)
+	synOnly := s.SYN && !s.ACK && !s.RST
+	c := a.conns[key]
+	if c != nil && synOnly && a.isNewSYN(c, c.dirOf(srcLow), s) {
+		a.stats.ConnsReused++
+		a.flushAll(c, f)
+		a.finish(c, ClosedReused, c.last)
+		c = nil
+	}
+	if c == nil {
+		if synOnly {
+			delete(a.tombs, key)
+		} else if a.tombstoned(key) {
+			a.stats.AfterClose++
+			return
+		}
+		c = a.open(key, srcLow, s, f)
+	}
+	dir := c.dirOf(srcLow)
+	c.last = f
+	a.touch(c)
+	h := &c.half[dir]
+
+	if s.RST {
+		a.flushAll(c, f)
+		c.stream.Event(Event{Kind: EventRST, Dir: dir, Frame: f})
+		a.finish(c, ClosedRST, f)
+		return
+	}
+	seq := s.Seq
+	if s.SYN {
+		a.syn(c, dir, s, f)
+		seq++ // the SYN takes one sequence number; TFO data follows it
+	} else {
+		a.window(c, dir, s.Window, f)
+	}
+	if len(s.Payload) > 0 || s.FIN || s.Missing > 0 {
+		if h.flags&hKnown == 0 {
+			// No SYN seen: the stream starts at the first byte captured.
+			h.next = seq
+			h.flags |= hKnown
+		}
+		a.data(c, dir, seq, s.Payload, s.Missing, s.FIN, f)
+	}
+	if s.ACK {
+		a.acked(c, dir.Reverse(), s.Ack, f)
+	}
+	if c.half[0].flags&c.half[1].flags&hFINDone != 0 {
+		a.finish(c, ClosedFIN, f)
+	}
+}
+
+// isNewSYN reports whether a SYN on a tracked 4-tuple starts a new
+// connection (port reuse) rather than repeating the SYN of this one.
+func (a *Assembler) isNewSYN(c *conn, dir Direction, s *Segment) bool {
+	h := &c.half[dir]
+	if h.flags&hISN != 0 {
+		return s.Seq != h.isn
+	}
+	// Picked up mid-stream: a SYN can only start something new. Otherwise
+	// it is the server's SYN of a simultaneous open.
+	return !c.clientKnown
+}
+
+func (a *Assembler) open(key connKey, srcLow bool, s *Segment, f Frame) *conn {
+	for len(a.conns) >= a.opt.MaxConnections && a.head != nil {
+		old := a.head
+		a.stats.ConnsEvicted++
+		a.finish(old, ClosedEvicted, old.last)
+	}
+	c := &conn{key: key, lowIsClient: srcLow}
+	switch {
+	case s.SYN && !s.ACK:
+		c.clientKnown = true
+	case s.SYN && s.ACK:
+		c.clientKnown = true
+		c.lowIsClient = !srcLow
+	}
+	client, server := s.Src, s.Dst
+	if c.lowIsClient != srcLow {
+		client, server = server, client
+	}
+	c.stream = a.h.Open(Conn{Client: client, Server: server, ClientKnown: c.clientKnown, First: f})
+	if c.stream == nil {
+		c.stream = discard{}
+	}
+	a.conns[key] = c
+	a.stats.ConnsOpened++
+	return c
+}
+
+// syn handles the SYN flag of a segment from dir.
+func (a *Assembler) syn(c *conn, dir Direction, s *Segment, f Frame) {
+	h := &c.half[dir]
+	if h.flags&hISN == 0 {
+		h.isn = s.Seq
+		h.flags |= hISN
+	}
+	if h.flags&hKnown == 0 {
+		h.next = s.Seq + 1
+		h.flags |= hKnown
+	}
+	kind := EventSYN
+	if s.ACK {
+		kind = EventSYNACK
+		// The SYN-ACK acknowledges the client's ISN: its stream starts
+		// there even if the SYN was not captured.
+		p := &c.half[dir.Reverse()]
+		if p.flags&hKnown == 0 {
+			p.next = s.Ack
+			p.isn = s.Ack - 1
+			p.flags |= hKnown | hISN
+		}
+	}
+	c.stream.Event(Event{Kind: kind, Dir: dir, Frame: f})
+}
+
+// window reports a sender's receive window closing.
+func (a *Assembler) window(c *conn, dir Direction, win uint16, f Frame) {
+	h := &c.half[dir]
+	if win != 0 {
+		h.flags &^= hZeroWin
+		return
+	}
+	if h.flags&hZeroWin == 0 {
+		h.flags |= hZeroWin
+		c.stream.Event(Event{Kind: EventZeroWindow, Dir: dir, Frame: f})
+	}
+}
+
+// data handles the payload (p, then missing bytes the capture cut off) and
+// FIN of a segment from dir starting at seq.
+func (a *Assembler) data(c *conn, dir Direction, seq uint32, p []byte, missing int, fin bool, f Frame) {
+	h := &c.half[dir]
+	if fin && h.flags&hFIN == 0 {
+		h.finSeq = seq + uint32(len(p)+missing)
+		h.finFrame = f
+		h.flags |= hFIN
+	}
+	if h.flags&hFIN != 0 {
+		// Nothing after the FIN is stream data.
+		room := seqDiff(h.finSeq, seq)
+		switch {
+		case room <= 0:
+			p, missing = nil, 0
+		case room < len(p):
+			p, missing = p[:room], 0
+		case room < len(p)+missing:
+			missing = room - len(p)
+		}
+	}
+	rel := seqDiff(seq, h.next)
+	if rel == -1 && len(p) == 1 && missing == 0 && !fin {
+		// A keep-alive or window probe repeats the last byte acknowledged
+		// (RFC 9293 3.8.4): not data, not a conflict.
+		a.stats.KeepAlives++
+		return
+	}
+	var retrans bool
+	if rel < 0 && len(p)+missing > 0 {
+		old := min(-rel, len(p)+missing)
+		a.retransmitted(c, dir, old, f, &retrans)
+		if old >= len(p) {
+			missing -= old - len(p)
+			p = nil
+		} else {
+			p = p[old:]
+		}
+		seq += uint32(old)
+		rel = 0
+	}
+	if len(p)+missing > 0 {
+		if rel == 0 {
+			a.deliver(c, dir, seq, p, missing, f, &retrans)
+		} else {
+			a.buffer(c, dir, seq, p, f, &retrans)
+		}
+	}
+	a.checkFIN(c, dir)
+}
+
+func (a *Assembler) retransmitted(c *conn, dir Direction, n int, f Frame, once *bool) {
+	a.stats.RetransmittedBytes += int64(n)
+	if !*once {
+		*once = true
+		a.stats.Retransmissions++
+		c.stream.Event(Event{Kind: EventRetransmission, Dir: dir, Frame: f})
+	}
+}
+
+// deliver hands over a segment that starts at h.next: its bytes from the
+// frame's buffer (without copying), buffered bytes wherever they overlap
+// it (the first copy wins), gaps for the bytes the capture cut off, then
+// every buffered segment that became contiguous.
+func (a *Assembler) deliver(c *conn, dir Direction, seq uint32, p []byte, missing int, f Frame, retrans *bool) {
+	h := &c.half[dir]
+	end := seq + uint32(len(p)+missing)
+	popped := 0
+	for {
+		if popped < len(h.ooo) {
+			s := &h.ooo[popped]
+			if d := seqDiff(s.seq, h.next); d <= 0 {
+				if a.trimStale(c, s, -d) {
+					popped++
+					continue
+				}
+				if off := seqDiff(h.next, seq); off < len(p) {
+					n := min(len(p)-off, len(s.data))
+					a.retransmitted(c, dir, n, f, retrans)
+					if !bytes.Equal(p[off:off+n], s.data[:n]) {
+						a.conflict(c, dir, f)
+					}
+				}
+				a.emit(c, dir, s.data, s.frame)
+				a.unbuffer(c, len(s.data))
+				popped++
+				continue
+			}
+		}
+		rem := seqDiff(end, h.next)
+		if rem <= 0 {
+			break
+		}
+		n := rem
+		if popped < len(h.ooo) {
+			n = min(n, seqDiff(h.ooo[popped].seq, h.next))
+		}
+		if off := seqDiff(h.next, seq); off < len(p) {
+			n = min(n, len(p)-off)
+			a.emit(c, dir, p[off:off+n], f)
+		} else {
+			a.gap(c, dir, n, f)
+		}
+	}
+	a.dropBuffered(h, popped)
+}
+
+// trimStale drops the first n bytes of a buffered segment that are no
+// longer after h.next (possible only with contradictory FINs); it reports
+// whether nothing is left of it.
+func (a *Assembler) trimStale(c *conn, s *oooSeg, n int) bool {
+	if n == 0 {
+		return false
+	}
+	n = min(n, len(s.data))
+	a.unbuffer(c, n)
+	s.data = s.data[n:]
+	s.seq += uint32(n)
+	return len(s.data) == 0
+}
+
+func (a *Assembler) emit(c *conn, dir Direction, b []byte, f Frame) {
+	c.half[dir].next += uint32(len(b))
+	a.stats.DeliveredBytes += int64(len(b))
+	c.stream.Data(dir, b, f)
+}
+
+func (a *Assembler) gap(c *conn, dir Direction, n int, f Frame) {
+	c.half[dir].next += uint32(n)
+	a.stats.Gaps++
+	a.stats.GapBytes += int64(n)
+	c.stream.Gap(dir, n, f)
+}
+
+func (a *Assembler) conflict(c *conn, dir Direction, f Frame) {
+	a.stats.Conflicts++
+	c.stream.Event(Event{Kind: EventConflict, Dir: dir, Frame: f})
+}
+
+func (a *Assembler) unbuffer(c *conn, n int) {
+	c.buffered -= n
+	a.buffered -= n
+}
+
+// dropBuffered forgets the first n buffered segments (already delivered).
+func (a *Assembler) dropBuffered(h *half, n int) {
+	if n == 0 {
+		return
+	}
+	h.ooo = slices.Delete(h.ooo, 0, n)
+	if len(h.ooo) == 0 && cap(h.ooo) > 16 {
+		h.ooo = nil
+	}
+}
+
+// buffer keeps a copy of the bytes of an out-of-order segment (seq after
+// h.next) that are not buffered yet, and compares those that are. When
+// they do not fit under the bounds, the holes before the segment are
+// declared lost, oldest first, until it fits or is in order.
+func (a *Assembler) buffer(c *conn, dir Direction, seq uint32, p []byte, f Frame, retrans *bool) {
+	h := &c.half[dir]
+	for {
+		rel := seqDiff(seq, h.next)
+		if rel < 0 {
+			// A hole given up below delivered buffered bytes that this
+			// segment repeats.
+			old := min(-rel, len(p))
+			p, seq, rel = p[old:], seq+uint32(old), 0
+		}
+		if len(p) == 0 {
+			return
+		}
+		if rel == 0 {
+			a.deliver(c, dir, seq, p, 0, f, retrans)
+			return
+		}
+		fresh := a.split(c, dir, seq, p, f, nil)
+		if c.buffered+fresh <= a.opt.MaxBufferedBytesPerConn && a.buffered+fresh <= a.opt.MaxBufferedBytes {
+			break
+		}
+		a.stats.CapGaps++
+		if len(h.ooo) > 0 && seqDiff(h.ooo[0].seq, seq) < 0 {
+			a.stats.CapGapBytes += int64(seqDiff(h.ooo[0].seq, h.next))
+			a.fillHole(c, dir, f)
+			continue
+		}
+		a.stats.CapGapBytes += int64(rel)
+		a.gap(c, dir, rel, f)
+		a.deliver(c, dir, seq, p, 0, f, retrans)
+		return
+	}
+	fresh := a.split(c, dir, seq, p, f, retrans)
+	if fresh == 0 {
+		return
+	}
+	a.stats.OutOfOrderSegments++
+	a.stats.OutOfOrderBytes += int64(fresh)
+	for _, pc := range a.pieces {
+		s := oooSeg{seq: seq + uint32(pc.off), data: append([]byte(nil), p[pc.off:pc.off+pc.n]...), frame: f}
+		k, _ := slices.BinarySearchFunc(h.ooo, s.seq, func(o oooSeg, seq uint32) int {
+			return cmp.Compare(seqDiff(o.seq, seq), 0)
+		})
+		h.ooo = slices.Insert(h.ooo, k, s)
+	}
+	c.buffered += fresh
+	a.buffered += fresh
+	a.stats.MaxBuffered = max(a.stats.MaxBuffered, int64(a.buffered))
+}
+
+// split cuts the segment (seq, p) of dir into a.pieces that no buffered
+// segment covers and returns their total size. With retrans set it also
+// compares the covered bytes, reporting the retransmission and any
+// conflict.
+func (a *Assembler) split(c *conn, dir Direction, seq uint32, p []byte, f Frame, retrans *bool) int {
+	h := &c.half[dir]
+	a.pieces = a.pieces[:0]
+	end := seq + uint32(len(p))
+	// The first buffered segment that ends after seq.
+	i, _ := slices.BinarySearchFunc(h.ooo, seq, func(s oooSeg, seq uint32) int {
+		if seqDiff(s.end(), seq) > 0 {
+			return 1
+		}
+		return -1
+	})
+	cur, fresh := seq, 0
+	for j := i; j < len(h.ooo) && seqDiff(h.ooo[j].seq, end) < 0; j++ {
+		s := &h.ooo[j]
+		if d := seqDiff(s.seq, cur); d > 0 {
+			a.pieces = append(a.pieces, piece{seqDiff(cur, seq), d})
+			fresh += d
+			cur = s.seq
+		}
+		oe := s.end()
+		if seqDiff(end, oe) < 0 {
+			oe = end
+		}
+		if n := seqDiff(oe, cur); n > 0 {
+			if retrans != nil {
+				po, so := seqDiff(cur, seq), seqDiff(cur, s.seq)
+				a.retransmitted(c, dir, n, f, retrans)
+				if !bytes.Equal(p[po:po+n], s.data[so:so+n]) {
+					a.conflict(c, dir, f)
+				}
+			}
+			cur = oe
+		}
+	}
+	if d := seqDiff(end, cur); d > 0 {
+		a.pieces = append(a.pieces, piece{seqDiff(cur, seq), d})
+		fresh += d
+	}
+	return fresh
+}
+
+// fillHole declares the first hole of dir lost (a Gap proven by frame f)
+// and delivers the buffered bytes that follow it.
+func (a *Assembler) fillHole(c *conn, dir Direction, f Frame) {
+	h := &c.half[dir]
+	for len(h.ooo) > 0 {
+		d := seqDiff(h.ooo[0].seq, h.next)
+		if d >= 0 || !a.trimStale(c, &h.ooo[0], -d) {
+			break
+		}
+		a.dropBuffered(h, 1)
+	}
+	var n int
+	switch {
+	case len(h.ooo) > 0:
+		n = seqDiff(h.ooo[0].seq, h.next)
+	case h.flags&(hFIN|hFINDone) == hFIN:
+		n = seqDiff(h.finSeq, h.next)
+	}
+	if n > 0 {
+		a.gap(c, dir, n, f)
+	}
+	popped := 0
+	for popped < len(h.ooo) && h.ooo[popped].seq == h.next {
+		s := &h.ooo[popped]
+		a.emit(c, dir, s.data, s.frame)
+		a.unbuffer(c, len(s.data))
+		popped++
+	}
+	a.dropBuffered(h, popped)
+	a.checkFIN(c, dir)
+}
+
+// checkFIN reports dir's FIN once every byte before it was delivered or
+// declared lost.
+func (a *Assembler) checkFIN(c *conn, dir Direction) {
+	h := &c.half[dir]
+	if h.flags&(hFIN|hFINDone) != hFIN || seqDiff(h.finSeq, h.next) > 0 {
+		return
+	}
+	h.flags |= hFINDone
+	if seqDiff(h.finSeq, h.next) >= 0 {
+		h.next = h.finSeq + 1 // the FIN takes one sequence number
+	}
+	c.stream.Event(Event{Kind: EventFIN, Dir: dir, Frame: h.finFrame})
+}
+
+// acked uses an acknowledgment of dir's bytes: when the receiver
+// acknowledges bytes after a hole, it got them, so the capture missed them
+// and no retransmission will come. The hole is lost now, not at the end.
+func (a *Assembler) acked(c *conn, dir Direction, ack uint32, f Frame) {
+	h := &c.half[dir]
+	if h.flags&hKnown == 0 {
+		return
+	}
+	for len(h.ooo) > 0 && seqDiff(ack, h.ooo[0].seq) >= 0 {
+		a.fillHole(c, dir, f)
+	}
+	if len(h.ooo) == 0 && h.flags&(hFIN|hFINDone) == hFIN && seqDiff(ack, h.finSeq) > 0 {
+		a.fillHole(c, dir, f)
+	}
+}
+
+// flushAll declares every remaining hole of c lost (frame f proved it) and
+// delivers what was buffered, with any FIN behind it.
+func (a *Assembler) flushAll(c *conn, f Frame) {
+	for d := range c.half {
+		h := &c.half[d]
+		for len(h.ooo) > 0 {
+			a.fillHole(c, Direction(d), f)
+		}
+		if h.flags&(hFIN|hFINDone) == hFIN {
+			a.fillHole(c, Direction(d), f)
+		}
+	}
+}
+
+// finish closes c's stream and forgets it. A connection that ended with
+// FIN or RST leaves a tombstone, so that its last ACKs do not look like a
+// new connection picked up mid-stream.
+func (a *Assembler) finish(c *conn, reason CloseReason, last Frame) {
+	for d := range c.half {
+		h := &c.half[d]
+		for _, s := range h.ooo {
+			a.unbuffer(c, len(s.data))
+		}
+		h.ooo = nil
+	}
+	a.unlink(c)
+	delete(a.conns, c.key)
+	a.stats.ConnsClosed++
+	if reason == ClosedFIN || reason == ClosedRST {
+		a.bury(c.key)
+	}
+	c.stream.Close(reason, last)
+	c.stream = nil
+}
+
+func (a *Assembler) bury(k connKey) {
+	if a.tombRing == nil {
+		a.tombRing = make([]tombstone, 0, 1024)
+	}
+	t := tombstone{key: k, at: a.now}
+	if len(a.tombRing) < maxTombstones {
+		a.tombRing = append(a.tombRing, t)
+	} else {
+		old := a.tombRing[a.tombPos]
+		if at, ok := a.tombs[old.key]; ok && at == old.at {
+			delete(a.tombs, old.key)
+		}
+		a.tombRing[a.tombPos] = t
+		a.tombPos = (a.tombPos + 1) % maxTombstones
+	}
+	a.tombs[k] = a.now
+}
+
+func (a *Assembler) tombstoned(k connKey) bool {
+	at, ok := a.tombs[k]
+	if !ok {
+		return false
+	}
+	if a.now-at > int64(tombstoneTTL) {
+		delete(a.tombs, k)
+		return false
+	}
+	return true
+}
+
+// touch marks c as seen now: it moves to the tail of the LRU list.
+func (a *Assembler) touch(c *conn) {
+	c.seen = a.now
+	if a.tail == c {
+		return
+	}
+	if c.prev != nil || a.head == c {
+		a.unlink(c)
+	}
+	c.prev = a.tail
+	if a.tail != nil {
+		a.tail.next = c
+	} else {
+		a.head = c
+	}
+	a.tail = c
+}
+
+func (a *Assembler) unlink(c *conn) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else if a.head == c {
+		a.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else if a.tail == c {
+		a.tail = c.prev
+	}
+	c.prev, c.next = nil, nil
+}
+
+// discard is the Stream of a connection the Handler did not want.
+type discard struct{}
+
+func (discard) Data(Direction, []byte, Frame) {}
+func (discard) Gap(Direction, int, Frame)     {}
+func (discard) Event(Event)                   {}
+func (discard) Close(CloseReason, Frame)      {}
