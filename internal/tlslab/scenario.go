@@ -1,0 +1,203 @@
+package tlslab
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+)
+
+// Scenario names a server with one known misconfiguration (or none).
+// Most are named after the verdict category a capture of them gets when the
+// intended client (see Category) connects.
+type Scenario string
+
+const (
+	// OK is a correct HTTPS server (TLS 1.2 and 1.3, ECDSA leaf for GoodName
+	// sent with Intermediate, ALPN http/1.1). All Go scenarios below are this
+	// server with one thing changed.
+	OK Scenario = "ok"
+	// OKTLS12 and OKTLS13 are OK limited to one version.
+	OKTLS12 Scenario = "ok_tls12"
+	OKTLS13 Scenario = "ok_tls13"
+	// OKRSA is OKTLS12 with an RSA 2048 leaf (ECDHE-RSA): its server flight
+	// is the largest of the lab, for segmentation tests.
+	OKRSA Scenario = "ok_rsa"
+
+	// VersionMismatch accepts TLS 1.3 only: a TLS 1.2 client gets a
+	// protocol_version alert. A TLS 1.0/1.1 client gets the same alert from OK.
+	VersionMismatch Scenario = "version_mismatch"
+	// NoSharedCipher is TLS 1.2 only with ECDHE-ECDSA-AES-GCM suites only:
+	// a client offering e.g. AES128-SHA gets handshake_failure.
+	NoSharedCipher Scenario = "no_shared_cipher"
+	// HandshakeFailure supports the X25519 group only: a client whose only
+	// group is P-384 gets handshake_failure. TLS 1.3 is the interesting case:
+	// cipher suites and versions overlap, only the key exchange cannot happen.
+	// (In TLS 1.2 crypto/tls drops its ECDHE suites instead, which reads on
+	// the wire like no shared cipher.)
+	HandshakeFailure Scenario = "handshake_failure"
+
+	// The certificate scenarios are TLS 1.2 only, so the Certificate message
+	// is in plaintext on the wire.
+
+	// CertExpired sends Expired (RSA 2048, notAfter = Now-24h).
+	CertExpired Scenario = "cert_expired"
+	// CertNotYetValid sends NotYetValid (notBefore = Now+24h).
+	CertNotYetValid Scenario = "cert_not_yet_valid"
+	// CertSelfSigned sends SelfSigned alone.
+	CertSelfSigned Scenario = "cert_self_signed"
+	// CertUntrustedCA sends Untrusted followed by UntrustedRoot.
+	CertUntrustedCA Scenario = "cert_untrusted_ca"
+	// CertHostnameMismatch sends WrongName (valid for OtherName only).
+	CertHostnameMismatch Scenario = "cert_hostname_mismatch"
+	// CertIncompleteChain sends LeafOnly without its issuer Intermediate.
+	CertIncompleteChain Scenario = "cert_incomplete_chain"
+	// CertRejected is CertExpired with TLS 1.3 only: the certificate travels
+	// encrypted, so the client's rejection is all the wire shows.
+	CertRejected Scenario = "cert_rejected"
+	// ClientCertRequired requires a client certificate issued by ClientCA
+	// (TLS 1.2 only, so CertificateRequest is visible). crypto/tls answers a
+	// client without one with handshake_failure (certificate_required in
+	// TLS 1.3).
+	ClientCertRequired Scenario = "client_cert_required"
+	// ALPNMismatch speaks http/1.1 only: a client offering only h2 (as gRPC
+	// clients do) gets no_application_protocol. It is configured exactly like
+	// OK; the mismatch is the client's.
+	ALPNMismatch Scenario = "alpn_mismatch"
+	// SNIUnrecognized has a certificate for GoodName only and answers any
+	// other server name (e.g. UnknownName) with unrecognized_name (crypto/tls
+	// does so when no certificate is configured for the name).
+	SNIUnrecognized Scenario = "sni_unrecognized"
+	// SNIUnrecognizedOpenSSL is SNIUnrecognized served by an external
+	// `openssl s_server -servername good.test -servername_fatal -www`.
+	SNIUnrecognizedOpenSSL Scenario = "sni_unrecognized_openssl"
+
+	// NotTLSServer is a plain net/http server: it answers a ClientHello with
+	// "HTTP/1.1 400 Bad Request".
+	NotTLSServer Scenario = "not_tls_server"
+	// NotTLSClient is OK; the category is for a client that sends plaintext
+	// HTTP, which net/http answers with "HTTP/1.0 400 Bad Request".
+	NotTLSClient Scenario = "not_tls_client"
+	// ServerNoResponse accepts and reads, but never writes; it closes only
+	// after the client does.
+	ServerNoResponse Scenario = "server_no_response"
+	// ConnectionRefused has no listener: the address was bound once to find
+	// a free port (unless one was given) and released, so a SYN gets a RST.
+	ConnectionRefused Scenario = "connection_refused"
+	// ConnectionReset reads the first TLS record (the ClientHello), then
+	// closes with SO_LINGER 0: the client gets a RST.
+	ConnectionReset Scenario = "connection_reset"
+	// NoTCPAnswer listens with backlog 0 and fills its accept queue with one
+	// connection it never accepts; Linux then drops further SYNs silently.
+	// Linux only.
+	NoTCPAnswer Scenario = "no_tcp_answer"
+)
+
+// Scenarios lists every scenario, in the order of diagnose.Categories.
+var Scenarios = []Scenario{
+	OK, OKTLS12, OKTLS13, OKRSA,
+	VersionMismatch, NoSharedCipher, HandshakeFailure,
+	CertExpired, CertNotYetValid, CertSelfSigned, CertUntrustedCA,
+	CertHostnameMismatch, CertIncompleteChain, CertRejected,
+	ClientCertRequired, ALPNMismatch, SNIUnrecognized, SNIUnrecognizedOpenSSL,
+	NotTLSServer, NotTLSClient, ServerNoResponse,
+	ConnectionRefused, ConnectionReset, NoTCPAnswer,
+}
+
+// Category returns the verdict category (a diagnose.Category value; tlslab
+// does not import diagnose, so that diagnose's own tests can use the lab)
+// a connection to the scenario gets when its
+// client is the intended one: a client that trusts only the lab's Root and
+// asks for GoodName, offering what the scenario's comment says (TLS 1.2 for
+// VersionMismatch, AES128-SHA only for NoSharedCipher, P-384 only for
+// HandshakeFailure, no client certificate, h2 only for ALPNMismatch,
+// UnknownName for the SNI scenarios, plaintext HTTP for NotTLSClient).
+// incomplete_capture has no scenario: it is made by cutting a
+// capture of OK. It returns "" for an unknown scenario.
+func (s Scenario) Category() string {
+	if sp, ok := specs[s]; ok {
+		return sp.category
+	}
+	return ""
+}
+
+// External reports whether the scenario runs an external program rather
+// than a server in this process, and which.
+func (s Scenario) External() (program string, ok bool) {
+	if s == SNIUnrecognizedOpenSSL {
+		return "openssl", true
+	}
+	return "", false
+}
+
+// spec says how to run a scenario.
+type spec struct {
+	category string
+	// config builds the crypto/tls configuration of an HTTPS scenario.
+	config func(*Lab) *tls.Config
+	// start runs any other kind of scenario, on addr.
+	start func(srv *Server, addr string) error
+}
+
+var specs = map[Scenario]spec{
+	OK:      {category: "ok", config: func(l *Lab) *tls.Config { return serverConfig(l.Good) }},
+	OKTLS12: {category: "ok", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.Good)) }},
+	OKTLS13: {category: "ok", config: func(l *Lab) *tls.Config { return minTLS13(serverConfig(l.Good)) }},
+	OKRSA:   {category: "ok", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.GoodRSA)) }},
+
+	VersionMismatch: {category: "version_mismatch", config: func(l *Lab) *tls.Config { return minTLS13(serverConfig(l.Good)) }},
+	NoSharedCipher: {category: "no_shared_cipher", config: func(l *Lab) *tls.Config {
+		c := maxTLS12(serverConfig(l.Good))
+		c.CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384}
+		return c
+	}},
+	HandshakeFailure: {category: "handshake_failure", config: func(l *Lab) *tls.Config {
+		c := serverConfig(l.Good)
+		c.CurvePreferences = []tls.CurveID{tls.X25519}
+		return c
+	}},
+
+	CertExpired:          {category: "cert_expired", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.Expired)) }},
+	CertNotYetValid:      {category: "cert_not_yet_valid", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.NotYetValid)) }},
+	CertSelfSigned:       {category: "cert_self_signed", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.SelfSigned)) }},
+	CertUntrustedCA:      {category: "cert_untrusted_ca", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.Untrusted)) }},
+	CertHostnameMismatch: {category: "cert_hostname_mismatch", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.WrongName)) }},
+	CertIncompleteChain:  {category: "cert_incomplete_chain", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.LeafOnly)) }},
+	CertRejected:         {category: "cert_rejected", config: func(l *Lab) *tls.Config { return minTLS13(serverConfig(l.Expired)) }},
+	ClientCertRequired: {category: "client_cert_required", config: func(l *Lab) *tls.Config {
+		c := maxTLS12(serverConfig(l.Good))
+		c.ClientAuth = tls.RequireAndVerifyClientCert
+		c.ClientCAs = x509.NewCertPool()
+		c.ClientCAs.AddCert(l.ClientCA.Cert)
+		return c
+	}},
+	ALPNMismatch: {category: "alpn_mismatch", config: func(l *Lab) *tls.Config { return serverConfig(l.Good) }},
+	SNIUnrecognized: {category: "sni_unrecognized", config: func(l *Lab) *tls.Config {
+		c := serverConfig(l.Good)
+		good := l.Good.TLS()
+		c.Certificates = nil
+		c.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			if hello.ServerName == GoodName {
+				return &good, nil
+			}
+			// Neither a certificate nor an error: crypto/tls then finds
+			// no certificates configured and sends unrecognized_name.
+			return nil, nil
+		}
+		return c
+	}},
+	SNIUnrecognizedOpenSSL: {category: "sni_unrecognized", start: startOpenSSLSNI},
+
+	NotTLSServer:      {category: "not_tls_server", start: startPlainHTTP},
+	NotTLSClient:      {category: "not_tls_client", config: func(l *Lab) *tls.Config { return serverConfig(l.Good) }},
+	ServerNoResponse:  {category: "server_no_response", start: startSilent},
+	ConnectionRefused: {category: "connection_refused", start: startRefused},
+	ConnectionReset:   {category: "connection_reset", start: startReset},
+	NoTCPAnswer:       {category: "no_tcp_answer", start: startFullBacklog},
+}
+
+func serverConfig(c *Cert) *tls.Config {
+	return &tls.Config{Certificates: []tls.Certificate{c.TLS()}, NextProtos: []string{"http/1.1"}}
+}
+
+func maxTLS12(c *tls.Config) *tls.Config { c.MaxVersion = tls.VersionTLS12; return c }
+
+func minTLS13(c *tls.Config) *tls.Config { c.MinVersion = tls.VersionTLS13; return c }
