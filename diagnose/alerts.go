@@ -86,6 +86,15 @@ func alertName(a analysis.Alert) string {
 	return a.Description.String()
 }
 
+// alertText names an alert in a sentence: "alert unknown_ca", "an
+// encrypted alert".
+func alertText(a analysis.Alert) string {
+	if a.Encrypted {
+		return "an encrypted alert"
+	}
+	return "alert " + a.Description.String()
+}
+
 // alertMeaning explains the alerts whose name does not say enough, from
 // RFC 8446 Section 6.2 and what implementations send them for.
 func alertMeaning(desc tlsparse.AlertDescription) string {

@@ -22,18 +22,18 @@ var captureTime = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 // certSpec describes a certificate to generate. Zero dates mean a period
 // of a year around captureTime.
 type certSpec struct {
-	cn         string
-	issuer     *testCert // nil: self-signed
-	key        crypto.Signer
-	notBefore  time.Time
-	notAfter   time.Time
-	ca         bool
-	noBasic    bool // omit basicConstraints (a v3 certificate that is no CA)
-	dns        []string
-	ips        []net.IP
-	eku        []x509.ExtKeyUsage
-	critical   []pkix.Extension
-	serialBase int64
+	cn        string
+	org       string    // default "tlsdiag test"
+	issuer    *testCert // nil: self-signed
+	key       crypto.Signer
+	notBefore time.Time
+	notAfter  time.Time
+	ca        bool
+	noBasic   bool // omit basicConstraints (a v3 certificate that is no CA)
+	dns       []string
+	ips       []net.IP
+	eku       []x509.ExtKeyUsage
+	critical  []pkix.Extension
 }
 
 type testCert struct {
@@ -77,10 +77,14 @@ func mkCert(t testing.TB, s certSpec) *testCert {
 	if na.IsZero() {
 		na = captureTime.AddDate(0, 6, 0)
 	}
+	org := s.org
+	if org == "" {
+		org = "tlsdiag test"
+	}
 	serial++
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(serial),
-		Subject:               pkix.Name{CommonName: s.cn, Organization: []string{"tlsdiag test"}},
+		Subject:               pkix.Name{CommonName: s.cn, Organization: []string{org}},
 		NotBefore:             nb,
 		NotAfter:              na,
 		DNSNames:              s.dns,

@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"cmp"
 	"crypto/x509"
 	"fmt"
 	"slices"
@@ -59,10 +60,11 @@ type diagnosis struct {
 	used  *CertProblem
 	// noSNI is set when the chain was visible but the client sent no SNI.
 	noSNI bool
+	roots *x509.CertPool
 }
 
 func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
-	d := &diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame}
+	d := &diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, roots: cfg.Roots}
 	if c.RetryClientHello != nil {
 		d.hello, d.helloFrame = c.RetryClientHello, c.RetryClientHelloFrame
 	}
@@ -272,7 +274,7 @@ func (d *diagnosis) notTLSClient() Verdict {
 		summary += fmt.Sprintf("; the server answered %s (%s)", s.Looks, frameRef(s.Frame.Number))
 	case len(c.Alerts) > 0 && c.Alerts[0].Sender == server:
 		answer = c.Alerts[0].Frame
-		summary += fmt.Sprintf("; the server answered with alert %s (%s)", alertName(c.Alerts[0]), frameRef(answer.Number))
+		summary += fmt.Sprintf("; the server answered with %s (%s)", alertText(c.Alerts[0]), frameRef(answer.Number))
 	case c.TCP.RST.Number != 0 && c.TCP.RSTFrom == server:
 		answer = c.TCP.RST
 		summary += fmt.Sprintf("; the server reset the connection (%s)", frameRef(answer.Number))
@@ -387,7 +389,7 @@ func (d *diagnosis) refusedChoice() (Verdict, bool) {
 	if abort.Number == 0 {
 		return Verdict{}, false
 	}
-	offered := d.hello.OfferedVersions()
+	offered := d.offeredVersions()
 	v := c.Version
 	explicit := len(d.hello.SupportedVersions) > 0
 	switch {
@@ -446,7 +448,7 @@ func (d *diagnosis) clientAbort() (capture.Frame, string) {
 	}
 	for _, a := range c.Alerts {
 		if a.Sender == client {
-			consider(a.Frame, "alert "+alertName(a))
+			consider(a.Frame, alertText(a))
 			break
 		}
 	}
@@ -569,17 +571,21 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 	case t.FIN[client].Number != 0:
 		end, how = t.FIN[client], "the client gave up (FIN, "+frameRef(t.FIN[client].Number)+")"
 	case t.Close == capture.ClosedIdle:
-		end, how = c.Last, "the connection went idle"
+		end, how = c.Last, "the connection went idle until the capture's idle timeout"
 	default:
 		return Verdict{}, false
 	}
 	w := end.Time.Sub(start.Time)
+	waited := " for " + wait(w)
+	if t.Close == capture.ClosedIdle && end == c.Last {
+		waited = ""
+	}
 	fix := "the server accepted TCP but never spoke TLS: check that a TLS server (not a plaintext service waiting for its own protocol) listens on port %d, and that no middlebox drops ClientHellos"
 	if end == t.FIN[server] {
 		fix = "the server dropped the ClientHello without an alert: look at its log; it may require SNI, or not support anything the client offers"
 	}
 	return verdict(ServerNoResponse,
-		fmt.Sprintf("no answer to the ClientHello (%s) for %s: %s", frameRef(start.Number), wait(w), how),
+		fmt.Sprintf("no answer to the ClientHello (%s)%s: %s", frameRef(start.Number), waited, how),
 		strings.Replace(fix, "%d", fmt.Sprint(c.Server.Port()), 1),
 		start, end), true
 }
@@ -744,9 +750,10 @@ type certCause struct {
 }
 
 func (d *diagnosis) fromAlert(a *analysis.Alert) Verdict {
+	c := d.c
 	ph := d.phaseOf(a.Frame.Number)
 	cause := d.alertCause(a, ph)
-	how := "alert " + alertName(*a)
+	how := alertText(*a)
 	switch cause.cat {
 	case VersionMismatch:
 		return d.versionMismatch(a, ph)
@@ -765,13 +772,23 @@ func (d *diagnosis) fromAlert(a *analysis.Alert) Verdict {
 	case HandshakeFailure:
 		return d.handshakeFailure(a, ph)
 	}
+	if !a.Encrypted && a.Description == tlsparse.AlertCertificateRevoked {
+		leaf := "certificate"
+		if len(d.chain) > 0 && d.chain[0] != nil {
+			leaf = "certificate " + name(d.chain[0])
+		}
+		return verdict(CertRejected,
+			fmt.Sprintf("the client rejected the server's %s as revoked (%s, %s): revocation (OCSP, CRL) is not visible in the capture", leaf, how, frameRef(a.Frame.Number)),
+			fmt.Sprintf("the CA revoked the server's %s: get a new one and install it on the server", leaf),
+			c.CertificateFrame, a.Frame)
+	}
 	return d.certVerdict(cause, a.Frame, how)
 }
 
 func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
 	c := d.c
-	offered := d.hello.OfferedVersions()
-	how := fmt.Sprintf("alert %s, %s", alertName(*a), frameRef(a.Frame.Number))
+	offered := d.offeredVersions()
+	how := fmt.Sprintf("%s, %s", alertText(*a), frameRef(a.Frame.Number))
 	if a.Description == tlsparse.AlertInappropriateFallback {
 		return verdict(VersionMismatch,
 			fmt.Sprintf("the client retried with a lower version (offering %s, with TLS_FALLBACK_SCSV) and the server refused the downgrade (%s)", versionList(offered), how),
@@ -804,16 +821,19 @@ func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
 	return verdict(VersionMismatch, summary, fix, d.helloFrame, a.Frame)
 }
 
+// offeredVersions are the versions the client offered, highest first,
+// without GREASE.
+func (d *diagnosis) offeredVersions() []tlsparse.Version {
+	return slices.DeleteFunc(slices.Clone(d.hello.OfferedVersions()), func(v tlsparse.Version) bool { return tlsparse.IsGREASE(uint16(v)) })
+}
+
 // offeredSuites is the client's cipher suite list without GREASE and
 // signalling values.
 func (d *diagnosis) offeredSuites() []tlsparse.CipherSuite {
 	return slices.DeleteFunc(slices.Clone(d.hello.CipherSuites), func(s tlsparse.CipherSuite) bool {
-		return isGREASE(uint16(s)) || s == 0x00FF || s == 0x5600 // TLS_EMPTY_RENEGOTIATION_INFO_SCSV, TLS_FALLBACK_SCSV
+		return tlsparse.IsGREASE(uint16(s)) || s == 0x00FF || s == 0x5600 // TLS_EMPTY_RENEGOTIATION_INFO_SCSV, TLS_FALLBACK_SCSV
 	})
 }
-
-// isGREASE reports RFC 8701 reserved values (0x0A0A, 0x1A1A, …).
-func isGREASE(v uint16) bool { return v&0x0f0f == 0x0a0a && v>>8 == v&0xff }
 
 // Mainstream suites that any current server accepts: TLS 1.3's mandatory
 // suite, and for TLS 1.2 the ECDHE AES-GCM/ChaCha20 suites for both RSA and
@@ -831,7 +851,7 @@ var (
 // algorithms, SNI).
 func (d *diagnosis) cipherSuspect() bool {
 	suites := d.offeredSuites()
-	if slices.Contains(d.hello.OfferedVersions(), tlsparse.VersionTLS13) && slices.Contains(suites, suiteTLS13Mandatory) {
+	if slices.Contains(d.offeredVersions(), tlsparse.VersionTLS13) && slices.Contains(suites, suiteTLS13Mandatory) {
 		return false
 	}
 	hasAny := func(set []tlsparse.CipherSuite) bool {
@@ -852,7 +872,7 @@ func (d *diagnosis) noSharedCipher(a *analysis.Alert) Verdict {
 }
 
 func (d *diagnosis) sniUnrecognized(a *analysis.Alert) Verdict {
-	how := fmt.Sprintf("alert %s, %s", alertName(*a), frameRef(a.Frame.Number))
+	how := fmt.Sprintf("%s, %s", alertText(*a), frameRef(a.Frame.Number))
 	if d.hello.ServerName == "" {
 		return verdict(SNIUnrecognized,
 			fmt.Sprintf("the client sent no SNI and the server requires one (%s)", how),
@@ -867,7 +887,7 @@ func (d *diagnosis) sniUnrecognized(a *analysis.Alert) Verdict {
 
 func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 	c := d.c
-	how := fmt.Sprintf("alert %s, %s", alertName(*a), frameRef(a.Frame.Number))
+	how := fmt.Sprintf("%s, %s", alertText(*a), frameRef(a.Frame.Number))
 	if a.Encrypted {
 		return verdict(ClientCertRequired,
 			fmt.Sprintf("the server rejected the client right after its Finished (%s) with an encrypted alert (%s): in TLS 1.3 this is a missing or refused client certificate (certificate_required); the CertificateRequest and the alert are encrypted",
@@ -893,6 +913,8 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 			fix, c.CertificateRequestFrame, c.ClientCertificateFrame, a.Frame)
 	case c.ClientCertificates == 0:
 		asked += fmt.Sprintf("the client sent an empty Certificate (%s)", frameRef(c.ClientCertificateFrame.Number))
+	case c.Version == tlsparse.VersionTLS13:
+		asked += "the server requires a client certificate (the client's flight is encrypted)"
 	default:
 		asked += "the client sent no certificate"
 	}
@@ -904,22 +926,22 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 
 func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {
 	c := d.c
-	how := fmt.Sprintf("alert %s, %s", alertName(*a), frameRef(a.Frame.Number))
+	how := fmt.Sprintf("%s (%s)", alertText(*a), frameRef(a.Frame.Number))
 	after, at := d.lastMessageBefore(a.Frame.Number)
-	summary := fmt.Sprintf("the %s aborted the handshake after %s (%s)", a.Sender, after, how)
+	summary := fmt.Sprintf("the %s aborted the handshake after %s (%s) with %s", a.Sender, after, frameRef(at.Number), how)
 	if m := alertMeaning(a.Description); m != "" && !a.Encrypted {
 		summary += ": " + m
 	}
 	fix := fmt.Sprintf("the %s rejected the handshake: its log says why (%s)", a.Sender, alertName(*a))
 	if a.Sender == server && ph == phaseHello {
-		summary = fmt.Sprintf("the server rejected the ClientHello (%s)", how)
+		summary = fmt.Sprintf("the server rejected the ClientHello with %s", how)
 		var hints []string
 		if !d.cipherSuspect() {
 			hints = append(hints, fmt.Sprintf("the client offers mainstream cipher suites (%s), so they are probably not the cause", list(names(d.offeredSuites()), 3)))
 		}
 		fix = "check that the client and the server share a key exchange group and a signature algorithm"
 		if g := d.hello.SupportedGroups; len(g) > 0 {
-			fix += fmt.Sprintf(" (the client offers %s)", list(names(slices.DeleteFunc(slices.Clone(g), func(g tlsparse.NamedGroup) bool { return isGREASE(uint16(g)) })), 5))
+			fix += fmt.Sprintf(" (the client offers %s)", list(names(slices.DeleteFunc(slices.Clone(g), func(g tlsparse.NamedGroup) bool { return tlsparse.IsGREASE(uint16(g)) })), 5))
 		}
 		if d.hello.ServerName == "" {
 			hints = append(hints, "the client sent no SNI, which some servers require")
@@ -930,7 +952,7 @@ func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {
 		}
 	}
 	if c.HelloRetry != nil && c.RetryClientHello == nil && a.Sender == client {
-		summary = fmt.Sprintf("the server asked the client to retry with group %s (HelloRetryRequest, %s) and the client aborted (%s)",
+		summary = fmt.Sprintf("the server asked the client to retry with group %s (HelloRetryRequest, %s) and the client aborted with %s",
 			c.HelloRetry.KeyShare, frameRef(c.HelloRetryFrame.Number), how)
 		fix = fmt.Sprintf("the client cannot use %s: enable it on the client, or enable on the server one of the groups the client offers", c.HelloRetry.KeyShare)
 	}
@@ -965,7 +987,11 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string) Ve
 		fix = "set the client machine's clock right (NTP)"
 	case cause.cat == CertUntrustedCA:
 		summary = fmt.Sprintf("%s: the client does not trust its issuer, although the chain verifies against the roots given here", rejected)
-		fix = fmt.Sprintf("add the root of %s's chain to the client's trust store, or use a certificate from a CA the client trusts", name(d.chain[0]))
+		fix = "add the server's root CA to the client's trust store, or use a certificate from a CA the client trusts"
+		if root := d.trustedRoot(); root != nil {
+			summary += " (it ends at " + name(root) + ")"
+			fix = fmt.Sprintf("add the root %s to the client's trust store, or use a certificate from a CA the client trusts", name(root))
+		}
 	default:
 		summary = rejected + ", although the chain verifies against the roots given here: the client applies other rules (its own trust store, pinning, revocation, key size)"
 		fix = "check the client's log for its verification error"
@@ -1002,7 +1028,26 @@ func (d *diagnosis) certFix(p CertProblem) string {
 	case CertHostnameMismatch:
 		return fmt.Sprintf("connect with a name the certificate covers, or get a certificate whose subjectAltName includes '%s'", d.hello.ServerName)
 	}
-	return "replace the certificate with one that clients accept: " + p.Detail
+	return "reissue the certificate without this defect; clients refuse it"
+}
+
+// trustedRoot returns the root the server's chain verifies to here, or nil.
+func (d *diagnosis) trustedRoot() *x509.Certificate {
+	if len(d.chain) == 0 || d.chain[0] == nil {
+		return nil
+	}
+	inter := x509.NewCertPool()
+	for _, c := range d.chain[1:] {
+		if c != nil {
+			inter.AddCert(c)
+		}
+	}
+	chains, err := d.chain[0].Verify(x509.VerifyOptions{Roots: d.roots, Intermediates: inter, CurrentTime: within(d.chain[0], d.certTime())})
+	if err != nil {
+		return nil
+	}
+	shortest := slices.MinFunc(chains, func(a, b []*x509.Certificate) int { return cmp.Compare(len(a), len(b)) })
+	return shortest[len(shortest)-1]
 }
 
 // ---- warnings ----

@@ -13,15 +13,17 @@ import (
 // output does not depend on the machine's zone.
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
 
-// span formats a long duration (between dates) coarsely.
+// span formats a long duration (between dates) coarsely, rounded to the
+// unit it is given in.
 func span(d time.Duration) string {
+	round := func(unit time.Duration) int { return int((d + unit/2) / unit) }
 	switch {
 	case d >= 48*time.Hour:
-		return plural(int(d/(24*time.Hour)), "day")
+		return plural(round(24*time.Hour), "day")
 	case d >= 2*time.Hour:
-		return plural(int(d/time.Hour), "hour")
+		return plural(round(time.Hour), "hour")
 	case d >= 2*time.Minute:
-		return plural(int(d/time.Minute), "minute")
+		return plural(round(time.Minute), "minute")
 	}
 	return wait(d)
 }
