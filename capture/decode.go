@@ -47,7 +47,7 @@ func linkTypeSupported(lt layers.LinkType) bool {
 }
 
 func unsupportedLinkType(lt layers.LinkType) error {
-	return fmt.Errorf("link type %s (%d) is not supported: capture on an Ethernet, loopback or 'any' interface, or convert with editcap -T ether", lt, uint16(lt))
+	return fmt.Errorf("link type %s (%d) is not supported (Ethernet, Linux cooked SLL/SLL2, BSD loopback and raw IP are)", lt, uint16(lt))
 }
 
 // tcpLayer decodes TCP and stops the parser there: the payload is ours to

@@ -1,0 +1,193 @@
+package capture
+
+import (
+	"bytes"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+)
+
+var (
+	v4a = netip.MustParseAddrPort("192.0.2.1:51000")
+	v4b = netip.MustParseAddrPort("192.0.2.2:443")
+	v6a = netip.MustParseAddrPort("[2001:db8::1]:51000")
+	v6b = netip.MustParseAddrPort("[2001:db8::2]:443")
+)
+
+func TestDecode(t *testing.T) {
+	payload := []byte("\x16\x03\x01\x00\x05hello")
+	seg4 := tcpSeg{src: v4a, dst: v4b, seq: 1234, ack: 99, psh: true, payload: payload}
+	seg6 := tcpSeg{src: v6a, dst: v6b, seq: 1234, ack: 99, psh: true, payload: payload}
+	ip4 := tcpIP(t, seg4)
+	ip6 := tcpIP(t, seg6)
+	udp := func() []byte {
+		p := bytes.Clone(ip4)
+		p[9] = byte(layers.IPProtocolUDP)
+		return p
+	}()
+	arp := func() []byte {
+		f := ethernet(t, ip4)
+		f[12], f[13] = 0x08, 0x06
+		return f
+	}()
+	tests := []struct {
+		name string
+		lt   layers.LinkType
+		data []byte
+		kind frameKind
+		src  netip.AddrPort
+	}{
+		{"ethernet ipv4", layers.LinkTypeEthernet, ethernet(t, ip4), kindTCP, v4a},
+		{"ethernet ipv6", layers.LinkTypeEthernet, ethernet(t, ip6), kindTCP, v6a},
+		{"vlan", layers.LinkTypeEthernet, ethernet(t, ip4, 100), kindTCP, v4a},
+		{"qinq", layers.LinkTypeEthernet, ethernet(t, ip6, 100, 200), kindTCP, v6a},
+		{"linux sll", layers.LinkTypeLinuxSLL, sll(ip4), kindTCP, v4a},
+		{"linux sll2", layers.LinkTypeLinuxSLL2, sll2(ip6), kindTCP, v6a},
+		{"bsd loopback ipv4", layers.LinkTypeNull, loopback(ip4), kindTCP, v4a},
+		{"bsd loopback ipv6", layers.LinkTypeNull, loopback(ip6), kindTCP, v6a},
+		{"raw ipv4", layers.LinkTypeRaw, ip4, kindTCP, v4a},
+		{"raw ipv6", layers.LinkTypeRaw, ip6, kindTCP, v6a},
+		{"linktype ipv4", layers.LinkTypeIPv4, ip4, kindTCP, v4a},
+		{"linktype ipv6", layers.LinkTypeIPv6, ip6, kindTCP, v6a},
+		{"ipv6 extension headers", layers.LinkTypeEthernet, ethernet(t, withIPv6Extensions(ip6)), kindTCP, v6a},
+		{"ethernet padding is not payload", layers.LinkTypeEthernet, append(ethernet(t, ip4), 0, 0, 0, 0), kindTCP, v4a},
+		{"arp", layers.LinkTypeEthernet, arp, kindNonIP, netip.AddrPort{}},
+		{"udp", layers.LinkTypeEthernet, ethernet(t, udp), kindNonTCP, netip.AddrPort{}},
+		{"raw garbage", layers.LinkTypeRaw, []byte{0x12, 0x34}, kindNonIP, netip.AddrPort{}},
+		{"empty", layers.LinkTypeEthernet, nil, kindMalformed, netip.AddrPort{}},
+		{"ipv4 header cut", layers.LinkTypeRaw, ip4[:15], kindMalformed, netip.AddrPort{}},
+		{"tcp header cut", layers.LinkTypeRaw, ip4[:30], kindMalformed, netip.AddrPort{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var st Stats
+			d := newDecoder(&st)
+			var seg Segment
+			kind, err := d.decode(tt.data, time.Time{}, tt.lt, &seg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kind != tt.kind {
+				t.Fatalf("kind %d, want %d", kind, tt.kind)
+			}
+			if kind != kindTCP {
+				return
+			}
+			if seg.Src != tt.src || seg.Seq != 1234 || seg.Ack != 99 || !seg.ACK || seg.SYN || seg.FIN || seg.RST {
+				t.Errorf("segment %+v", seg)
+			}
+			if !bytes.Equal(seg.Payload, payload) || seg.Missing != 0 {
+				t.Errorf("payload %q missing %d, want %q and 0", seg.Payload, seg.Missing, payload)
+			}
+		})
+	}
+}
+
+func TestDecodeTruncated(t *testing.T) {
+	payload := bytes.Repeat([]byte("x"), 1000)
+	for _, src := range []netip.AddrPort{v4a, v6a} {
+		dst := v4b
+		if src.Addr().Is6() {
+			dst = v6b
+		}
+		p := tcpIP(t, tcpSeg{src: src, dst: dst, seq: 1, payload: payload})
+		f := ethernet(t, withExt(p))
+		var st Stats
+		d := newDecoder(&st)
+		var seg Segment
+		kind, _ := d.decode(f[:len(f)-700], time.Time{}, layers.LinkTypeEthernet, &seg)
+		if kind != kindTCP || len(seg.Payload) != 300 || seg.Missing != 700 || !d.truncated {
+			t.Errorf("%v: kind %d payload %d missing %d truncated %v, want TCP 300 700 true", src, kind, len(seg.Payload), seg.Missing, d.truncated)
+		}
+	}
+}
+
+// withExt adds IPv6 extension headers to IPv6 packets and leaves IPv4 alone.
+func withExt(p []byte) []byte {
+	if p[0]>>4 == 6 {
+		return withIPv6Extensions(p)
+	}
+	return p
+}
+
+func TestUnsupportedLinkType(t *testing.T) {
+	a := NewAssembler(newRecorder(t), Options{})
+	err := a.Packet([]byte{1, 2, 3}, gopacket.CaptureInfo{CaptureLength: 3, Length: 3}, layers.LinkTypeLinuxUSB)
+	if err == nil || !strings.Contains(err.Error(), "link type") || !strings.Contains(err.Error(), "220") {
+		t.Errorf("error %v, want one naming link type 220", err)
+	}
+}
+
+func TestIPv4Fragments(t *testing.T) {
+	rec := newRecorder(t)
+	a := NewAssembler(rec, Options{})
+	ts := time.Unix(1700000000, 0)
+	feed := func(p []byte) {
+		t.Helper()
+		ts = ts.Add(time.Millisecond)
+		if err := a.Packet(p, gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(p), Length: len(p)}, layers.LinkTypeRaw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	feed(tcpIP(t, tcpSeg{src: v4a, dst: v4b, seq: 100, syn: true, noACK: true}))
+	big := bytes.Repeat([]byte("0123456789"), 300)
+	p := tcpIP(t, tcpSeg{src: v4a, dst: v4b, seq: 101, payload: big})
+	p[6] = 0 // clear DF
+	frags := fragmentIPv4(p, 1200)
+	if len(frags) != 3 {
+		t.Fatalf("%d fragments", len(frags))
+	}
+	// Out of order, and a duplicate.
+	feed(frags[2])
+	feed(frags[0])
+	feed(frags[0])
+	feed(frags[1])
+	a.Close()
+	s := rec.only()
+	if !bytes.Equal(s.data[ClientToServer].Bytes(), big) {
+		t.Errorf("delivered %d bytes, want the %d sent", s.data[ClientToServer].Len(), len(big))
+	}
+	if got := s.frames(ClientToServer); got != "0:3000@5" {
+		t.Errorf("frames %s, want all bytes from the completing fragment 5", got)
+	}
+	st := a.Stats()
+	if st.IPv4Fragments != 4 || st.IPv4Reassembled != 1 || st.Frames != 5 {
+		t.Errorf("fragments %d reassembled %d frames %d, want 4 1 5", st.IPv4Fragments, st.IPv4Reassembled, st.Frames)
+	}
+}
+
+// TestInOrderPathAllocs guards the zero-allocation promise: decoding and
+// delivering an in-order segment allocates nothing.
+func TestInOrderPathAllocs(t *testing.T) {
+	a := NewAssembler(discardHandler{}, Options{})
+	ts := time.Unix(1700000000, 0)
+	mk := func(seq uint32) []byte {
+		return ethernet(t, tcpIP(t, tcpSeg{src: v4a, dst: v4b, seq: seq, payload: bytes.Repeat([]byte("a"), 1000)}))
+	}
+	a.Packet(ethernet(t, tcpIP(t, tcpSeg{src: v4a, dst: v4b, seq: 0, syn: true, noACK: true})), gopacket.CaptureInfo{Timestamp: ts}, layers.LinkTypeEthernet)
+	frames := make([][]byte, 100)
+	for i := range frames {
+		frames[i] = mk(1 + uint32(i)*1000)
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(len(frames)-1, func() {
+		ts = ts.Add(time.Millisecond)
+		f := frames[i]
+		i++
+		a.Packet(f, gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(f), Length: len(f)}, layers.LinkTypeEthernet)
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per in-order packet, want 0", allocs)
+	}
+	if st := a.Stats(); st.DeliveredBytes != int64(len(frames)*1000) {
+		t.Errorf("delivered %d bytes", st.DeliveredBytes)
+	}
+}
+
+type discardHandler struct{}
+
+func (discardHandler) Open(Conn) Stream { return discard{} }
