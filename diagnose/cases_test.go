@@ -548,10 +548,16 @@ func TestDiagnoseClientCertALPNSNIAndSilence(t *testing.T) {
 			conn: func(*pki) *analysis.Connection {
 				return fin(hello(tcpConn(), modernHello()), frAt(20, 30*time.Second+40*time.Millisecond), client)
 			},
-			summary: []string{"no answer to the ClientHello (frame 4) for 30.0 s", "the client gave up (FIN, frame 20)"}, evidence: []int64{4, 20}, fix: []string{"never spoke TLS", "port 443"}},
+			summary: []string{"no answer to the ClientHello (frame 4) for 30.0 s: the client gave up (FIN) in frame 20"}, evidence: []int64{4, 20}, fix: []string{"never spoke TLS", "port 443"}},
+		{name: "silent server closes only after the client", cat: ServerNoResponse,
+			conn: func(*pki) *analysis.Connection {
+				c := fin(hello(tcpConn(), modernHello()), frAt(20, 5*time.Second+40*time.Millisecond), client)
+				return fin(c, frAt(21, 5*time.Second+41*time.Millisecond), server)
+			},
+			summary: []string{"for 5.0 s: the client gave up (FIN) in frame 20"}, evidence: []int64{4, 20}},
 		{name: "server closes without answering", cat: ServerNoResponse,
 			conn:    func(*pki) *analysis.Connection { return fin(hello(tcpConn(), modernHello()), fr(5), server) },
-			summary: []string{"for 10 ms", "the server closed the connection (FIN, frame 5) without answering"}, evidence: []int64{4, 5}, fix: []string{"without an alert"}},
+			summary: []string{"the server closed the connection (FIN, frame 5) 10 ms later without a TLS answer"}, evidence: []int64{4, 5}, fix: []string{"without an alert"}},
 		{name: "ClientHello then the idle timeout", cat: ServerNoResponse,
 			conn: func(*pki) *analysis.Connection {
 				c := hello(tcpConn(), modernHello())

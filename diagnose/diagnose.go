@@ -555,39 +555,56 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 		return Verdict{}, false // unfinished reports the missing bytes
 	}
 	start := d.helloFrame
-	var end capture.Frame
-	var how string
+	end, who, how := d.firstClose()
 	switch {
-	case t.RST.Number != 0 && t.RSTFrom == server:
+	case end.Number == 0 && t.Close == capture.ClosedIdle:
+		return verdict(ServerNoResponse,
+			fmt.Sprintf("no answer to the ClientHello (%s): the connection went idle until the capture's idle timeout", frameRef(start.Number)),
+			silentServerFix(c.Server.Port()), start, c.Last), true
+	case end.Number == 0:
+		return Verdict{}, false
+	case who == server && how == "RST":
 		return verdict(ConnectionReset,
 			fmt.Sprintf("the server reset the connection (%s) %s after the ClientHello (%s), without a TLS answer",
-				frameRef(t.RST.Number), wait(t.RST.Time.Sub(start.Time)), frameRef(start.Number)),
+				frameRef(end.Number), wait(end.Time.Sub(start.Time)), frameRef(start.Number)),
 			"the server (or a firewall or IPS on the way) rejects this ClientHello: look at the server's log, and at middleboxes filtering by SNI or by TLS version",
-			start, t.RST), true
-	case t.FIN[server].Number != 0:
-		end, how = t.FIN[server], "the server closed the connection (FIN, "+frameRef(t.FIN[server].Number)+") without answering"
-	case t.RST.Number != 0:
-		end, how = t.RST, "the client reset the connection ("+frameRef(t.RST.Number)+")"
-	case t.FIN[client].Number != 0:
-		end, how = t.FIN[client], "the client gave up (FIN, "+frameRef(t.FIN[client].Number)+")"
-	case t.Close == capture.ClosedIdle:
-		end, how = c.Last, "the connection went idle until the capture's idle timeout"
-	default:
-		return Verdict{}, false
+			start, end), true
+	case who == server:
+		return verdict(ServerNoResponse,
+			fmt.Sprintf("no answer to the ClientHello (%s): the server closed the connection (FIN, %s) %s later without a TLS answer",
+				frameRef(start.Number), frameRef(end.Number), wait(end.Time.Sub(start.Time))),
+			"the server dropped the ClientHello without an alert: look at its log; it may require SNI, or support nothing the client offers",
+			start, end), true
 	}
-	w := end.Time.Sub(start.Time)
-	waited := " for " + wait(w)
-	if t.Close == capture.ClosedIdle && end == c.Last {
-		waited = ""
-	}
-	fix := "the server accepted TCP but never spoke TLS: check that a TLS server (not a plaintext service waiting for its own protocol) listens on port %d, and that no middlebox drops ClientHellos"
-	if end == t.FIN[server] {
-		fix = "the server dropped the ClientHello without an alert: look at its log; it may require SNI, or not support anything the client offers"
+	gaveUp := "reset the connection"
+	if how == "FIN" {
+		gaveUp = "gave up (FIN)"
 	}
 	return verdict(ServerNoResponse,
-		fmt.Sprintf("no answer to the ClientHello (%s)%s: %s", frameRef(start.Number), waited, how),
-		strings.Replace(fix, "%d", fmt.Sprint(c.Server.Port()), 1),
-		start, end), true
+		fmt.Sprintf("no answer to the ClientHello (%s) for %s: the client %s in %s", frameRef(start.Number), wait(end.Time.Sub(start.Time)), gaveUp, frameRef(end.Number)),
+		silentServerFix(c.Server.Port()), start, end), true
+}
+
+func silentServerFix(port uint16) string {
+	return fmt.Sprintf("the server accepted TCP but never spoke TLS: check that a TLS server (not a plaintext service waiting for its own protocol) listens on port %d, and that no middlebox drops ClientHellos", port)
+}
+
+// firstClose returns the first FIN or RST of the connection, who sent it
+// and which it was ("FIN" or "RST"); a zero frame if there was none.
+func (d *diagnosis) firstClose() (capture.Frame, capture.Direction, string) {
+	t := &d.c.TCP
+	var f capture.Frame
+	var who capture.Direction
+	how := ""
+	consider := func(g capture.Frame, w capture.Direction, h string) {
+		if g.Number != 0 && (f.Number == 0 || g.Number < f.Number) {
+			f, who, how = g, w, h
+		}
+	}
+	consider(t.RST, t.RSTFrom, "RST")
+	consider(t.FIN[client], client, "FIN")
+	consider(t.FIN[server], server, "FIN")
+	return f, who, how
 }
 
 // lastMessageBefore names the last handshake message (or alert) seen
