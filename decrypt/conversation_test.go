@@ -73,8 +73,10 @@ type directionView struct {
 	handshakeRecords int // encrypted records opened with the handshake secret
 	appRecords       int // encrypted records opened with traffic secret 0
 	// stoppedAt is the index of the first record left unread because it
-	// follows a KeyUpdate (out of scope for the package), or -1.
+	// follows a KeyUpdate (out of scope for the package), or -1; dec is
+	// then the Decrypter that would have opened it.
 	stoppedAt int
+	dec       *Decrypter
 }
 
 func (v *directionView) types() []uint8 {
@@ -148,7 +150,7 @@ func readDirection(recs []record, suite uint16, hsSecret, appSecret []byte) (*di
 				case m.typ == msgFinished && encrypted && cur == hsDec:
 					cur = appDec
 				case m.typ == msgKeyUpdate:
-					v.stoppedAt = i + 1
+					v.stoppedAt, v.dec = i+1, cur
 					return v, nil
 				}
 			}
