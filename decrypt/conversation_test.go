@@ -277,13 +277,20 @@ func (c conversation) read(t *testing.T) *connectionView {
 	return &cv
 }
 
-// checkServerFlight asserts the server's encrypted flight of a full
-// handshake without client authentication: EncryptedExtensions,
-// Certificate (whose chain is wantChain), CertificateVerify, Finished, all
-// opened with the server handshake secret.
-func checkServerFlight(t *testing.T, v *directionView, wantChain [][]byte) {
+// fullFlight is the server's flight of a full handshake without client
+// authentication; authFlight asks for a client certificate.
+var (
+	fullFlight = []uint8{msgServerHello, msgEncryptedExtensions, msgCertificate, msgCertificateVerify, msgFinished}
+	authFlight = []uint8{msgServerHello, msgEncryptedExtensions, msgCertificateRequest, msgCertificate,
+		msgCertificateVerify, msgFinished}
+)
+
+// checkServerFlight asserts the server's first flight: the ServerHello in
+// the clear, then the rest of want opened with the server handshake secret,
+// a Certificate whose chain is wantChain, and after the Finished only
+// NewSessionTicket or KeyUpdate.
+func checkServerFlight(t *testing.T, v *directionView, want []uint8, wantChain [][]byte) {
 	t.Helper()
-	want := []uint8{msgServerHello, msgEncryptedExtensions, msgCertificate, msgCertificateVerify, msgFinished}
 	got := v.types()
 	if len(got) < len(want) || !bytes.Equal(got[:len(want)], want) {
 		t.Fatalf("server handshake messages %v, want them to start with %v", got, want)
@@ -298,19 +305,28 @@ func checkServerFlight(t *testing.T, v *directionView, wantChain [][]byte) {
 			t.Errorf("after Finished the server sent handshake type %d", m.typ)
 		}
 	}
-	chain, err := certificates(v.first(msgCertificate).body)
+	checkChain(t, "server", v.first(msgCertificate), wantChain)
+	if v.handshakeRecords == 0 {
+		t.Error("no record was opened with the server handshake secret")
+	}
+}
+
+// checkChain asserts that a decrypted Certificate message carries wantChain.
+func checkChain(t *testing.T, side string, m *handshakeMsg, wantChain [][]byte) {
+	t.Helper()
+	if m == nil {
+		t.Fatalf("%s sent no Certificate message", side)
+	}
+	chain, err := certificates(m.body)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", side, err)
 	}
 	if len(chain) != len(wantChain) {
-		t.Fatalf("decrypted chain has %d certificates, want %d", len(chain), len(wantChain))
+		t.Fatalf("%s: decrypted chain has %d certificates, want %d", side, len(chain), len(wantChain))
 	}
 	for i := range chain {
 		if !bytes.Equal(chain[i], wantChain[i]) {
-			t.Errorf("certificate %d differs from the one the server sent", i)
+			t.Errorf("%s: certificate %d differs from the one sent", side, i)
 		}
-	}
-	if v.handshakeRecords == 0 {
-		t.Error("no record was opened with the server handshake secret")
 	}
 }

@@ -38,7 +38,7 @@ func newTestCert(t testing.TB) tls.Certificate {
 		DNSNames:     []string{testServerName},
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
@@ -204,7 +204,7 @@ func TestGoClientServer(t *testing.T) {
 		t.Fatalf("negotiated %s, the parent test wants %s", tls.CipherSuiteName(cv.suite), want)
 	}
 
-	checkServerFlight(t, cv.server, [][]byte{cert.Leaf.Raw})
+	checkServerFlight(t, cv.server, fullFlight, [][]byte{cert.Leaf.Raw})
 	// crypto/tls sends NewSessionTicket after the handshake, under the
 	// application traffic secret.
 	if m := cv.server.messages[len(cv.server.messages)-1]; m.typ != msgNewSessionTicket {
@@ -285,7 +285,7 @@ func TestGoClientRejectsCertificate(t *testing.T) {
 		t.Fatal("server handshake succeeded")
 	}
 	cv := conv.read(t)
-	checkServerFlight(t, cv.server, [][]byte{cert.Leaf.Raw})
+	checkServerFlight(t, cv.server, fullFlight, [][]byte{cert.Leaf.Raw})
 	if len(cv.client.alerts) != 1 {
 		t.Fatalf("client alerts %v, want one", cv.client.alerts)
 	}
@@ -331,5 +331,69 @@ func TestGoClientServerWithoutAES(t *testing.T) {
 	}
 	if !bytes.Contains(out, []byte("negotiated "+want)) || !bytes.Contains(out, []byte("--- PASS: TestGoClientServer")) {
 		t.Fatalf("child did not pass with %s:\n%s", want, out)
+	}
+}
+
+// TestGoClientCertificate decrypts a handshake with client authentication:
+// the server's CertificateRequest, then the client's Certificate,
+// CertificateVerify and Finished under the client handshake secret. When
+// the server does not trust the client's certificate, its alert comes
+// after its own Finished, so it is opened with SERVER_TRAFFIC_SECRET_0.
+func TestGoClientCertificate(t *testing.T) {
+	serverCert, clientCert := newTestCert(t), newTestCert(t)
+	serverRoots, clientRoots := x509.NewCertPool(), x509.NewCertPool()
+	serverRoots.AddCert(serverCert.Leaf)
+	clientRoots.AddCert(clientCert.Leaf)
+	for _, tt := range []struct {
+		name      string
+		clientCAs *x509.CertPool
+		accepted  bool
+	}{
+		{"accepted", clientRoots, true},
+		{"rejected", x509.NewCertPool(), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			conv, _, clientErr, serverErr := goConversation(t,
+				&tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS13,
+					ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: tt.clientCAs},
+				&tls.Config{RootCAs: serverRoots, ServerName: testServerName, MinVersion: tls.VersionTLS13,
+					Certificates: []tls.Certificate{clientCert}},
+				[]byte("welcome"), []byte("thanks"))
+			if tt.accepted && (clientErr != nil || serverErr != nil) {
+				t.Fatalf("connection failed: client %v, server %v", clientErr, serverErr)
+			}
+			cv := conv.read(t)
+			checkServerFlight(t, cv.server, authFlight, [][]byte{serverCert.Leaf.Raw})
+			want := []uint8{msgClientHello, msgCertificate, msgCertificateVerify, msgFinished}
+			if got := cv.client.types(); !bytes.Equal(got, want) {
+				t.Fatalf("client handshake messages %v, want %v", got, want)
+			}
+			checkChain(t, "client", cv.client.first(msgCertificate), [][]byte{clientCert.Leaf.Raw})
+			if cv.client.handshakeRecords == 0 {
+				t.Error("no client record opened with the client handshake secret")
+			}
+			if tt.accepted {
+				if string(cv.server.appData) != "welcome" || string(cv.client.appData) != "thanks" {
+					t.Errorf("application data: server %q, client %q", cv.server.appData, cv.client.appData)
+				}
+				return
+			}
+			if clientErr == nil || serverErr == nil {
+				t.Fatalf("rejected client certificate, yet client %v, server %v", clientErr, serverErr)
+			}
+			if len(cv.server.alerts) != 1 {
+				t.Fatalf("server alerts %v, want one", cv.server.alerts)
+			}
+			a := cv.server.alerts[0]
+			if !a.encrypted || a.level != 2 || cv.server.appRecords == 0 {
+				t.Errorf("alert %+v opened with the application secret: %v; want an encrypted fatal alert there",
+					a, cv.server.appRecords != 0)
+			}
+			names := map[uint8]string{42: "bad certificate", 48: "unknown certificate authority"}
+			if name, ok := names[a.description]; !ok || !strings.Contains(clientErr.Error(), name) {
+				t.Errorf("decrypted alert %d; the client reports %q", a.description, clientErr)
+			}
+			t.Logf("decrypted server alert %d; client said: %v", a.description, clientErr)
+		})
 	}
 }

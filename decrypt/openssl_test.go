@@ -114,7 +114,7 @@ func TestOpenSSLClientGoServer(t *testing.T) {
 			if cv.suite != s.id {
 				t.Errorf("ServerHello suite 0x%04X, want 0x%04X", cv.suite, s.id)
 			}
-			checkServerFlight(t, cv.server, [][]byte{cert.Leaf.Raw})
+			checkServerFlight(t, cv.server, fullFlight, [][]byte{cert.Leaf.Raw})
 			if !bytes.Equal(cv.server.appData, serverMsg) {
 				t.Errorf("server application data %q, want %q", cv.server.appData, serverMsg)
 			}
@@ -193,7 +193,7 @@ func TestOpenSSLBothEnds(t *testing.T) {
 			if cv.suite != s.id {
 				t.Fatalf("ServerHello suite 0x%04X, want 0x%04X", cv.suite, s.id)
 			}
-			checkServerFlight(t, cv.server, [][]byte{cert.Leaf.Raw})
+			checkServerFlight(t, cv.server, fullFlight, [][]byte{cert.Leaf.Raw})
 			if string(cv.client.appData) != request {
 				t.Errorf("client application data %q, want %q", cv.client.appData, request)
 			}
