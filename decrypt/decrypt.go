@@ -15,13 +15,18 @@
 //
 // A failed Open does not advance the sequence number, so when the boundary
 // is unknown (the Finished was lost, or the record is cut) a caller can try
-// the handshake Decrypter first and the application one after it.
+// the handshake Decrypter first and the application one after it. An alert
+// is opened by whichever secret its sender was using: a client rejecting
+// the server's certificate sends it under its handshake secret, a server
+// rejecting the client's certificate under its traffic secret 0.
 //
-// Limits: KeyUpdate (RFC 8446 Section 4.6.3) is not followed, so records
-// after a KeyUpdate fail to open with ErrAuthFailed; 0-RTT data needs
-// CLIENT_EARLY_TRAFFIC_SECRET, which is kept in the KeyLog but not applied
-// by any helper here; TLS 1.2 master secrets (CLIENT_RANDOM) are parsed and
-// kept but TLS 1.2 records are not decrypted.
+// Limits: KeyUpdate (RFC 8446 Section 4.6.3) is out of scope: records after
+// a KeyUpdate fail to open with ErrAuthFailed. 0-RTT records would open
+// with a Decrypter made from CLIENT_EARLY_TRAFFIC_SECRET, tried before the
+// client handshake secret, but no test covers it. A lost record leaves the
+// Decrypter one sequence number behind, and every later record fails. TLS
+// 1.2 master secrets (CLIENT_RANDOM) are parsed and kept, but TLS 1.2
+// records are not decrypted.
 //
 // The package does no file I/O and prints nothing.
 package decrypt
