@@ -120,7 +120,7 @@ type Decrypter struct {
 }
 
 // NewTLS13 returns a Decrypter for records protected with trafficSecret
-// under the TLS 1.3 cipher suite suite (its IANA value, e.g. 0x1301). The
+// under the TLS 1.3 cipher suite suiteID (its IANA value, e.g. 0x1301). The
 // secret must have the length of the suite's hash: 32 bytes for SHA-256
 // suites, 48 for TLS_AES_256_GCM_SHA384. Supported: 0x1301 to 0x1305; any
 // other value wraps ErrUnsupportedSuite.
