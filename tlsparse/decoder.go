@@ -1,0 +1,641 @@
+package tlsparse
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+)
+
+// ItemKind says what a decoder Item holds.
+type ItemKind uint8
+
+const (
+	KindHandshake          ItemKind = iota + 1 // one plaintext handshake message
+	KindChangeCipherSpec                       // one change_cipher_spec record
+	KindAlert                                  // one alert record
+	KindApplicationData                        // one application_data record (payload skipped)
+	KindEncryptedHandshake                     // one handshake record sent after change_cipher_spec
+	KindHeartbeat                              // one heartbeat record
+	KindSSLv2ClientHello                       // an SSLv2-compatible ClientHello record
+	KindNonTLS                                 // the stream does not start with TLS
+	KindMalformed                              // bytes that could not be decoded; see Item.Err
+)
+
+func (k ItemKind) String() string {
+	switch k {
+	case KindHandshake:
+		return "handshake"
+	case KindChangeCipherSpec:
+		return "change_cipher_spec"
+	case KindAlert:
+		return "alert"
+	case KindApplicationData:
+		return "application_data"
+	case KindEncryptedHandshake:
+		return "encrypted_handshake"
+	case KindHeartbeat:
+		return "heartbeat"
+	case KindSSLv2ClientHello:
+		return "sslv2_client_hello"
+	case KindNonTLS:
+		return "non_tls"
+	case KindMalformed:
+		return "malformed"
+	}
+	return "item_kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Item is one unit the Decoder found in the stream.
+type Item struct {
+	Kind ItemKind
+	// Start and End are stream offsets of the item's first byte and one past
+	// its last. A handshake message spans its own 4-byte header and body,
+	// even across records; a record item spans the record with its header.
+	Start, End int64
+	// Record is the header of the record that carried the item's last byte.
+	Record RecordHeader
+
+	// KindHandshake: the message type and body (without the 4-byte header).
+	// KindSSLv2ClientHello: Body is the SSLv2 message, from its type byte.
+	// Body aliases the decoder's input or buffer: it is valid only until the
+	// next call to Feed or Next.
+	HandshakeType HandshakeType
+	Body          []byte
+
+	// KindAlert: the alert, unless Encrypted (the record is not 2 bytes long,
+	// as after change_cipher_spec in TLS ≤ 1.2), in which case Alert is zero.
+	Alert     Alert
+	Encrypted bool
+
+	// KindNonTLS: what the bytes look like, printable, at most ~60 characters.
+	NonTLS string
+
+	// KindMalformed: what was wrong.
+	Err error
+}
+
+type decoderState uint8
+
+const (
+	stateStart  decoderState = iota // first bytes of the stream: TLS, SSLv2 or something else?
+	stateHeader                     // at a record boundary
+	stateBody                       // inside a record body
+	stateSSLv2                      // reading an SSLv2 record
+	stateHunt                       // looking for a ClientHello/ServerHello record after a prelude
+	stateResync                     // looking for any plausible record header
+)
+
+// preludeMax bounds the bytes of a non-TLS prelude kept to describe it.
+const preludeMax = 64
+
+// Decoder splits one direction of a TLS connection into records and
+// handshake messages. It keeps only what it must across Feed calls: up to 7
+// bytes of an incomplete header and the incomplete handshake message (at
+// most MaxHandshakeSize bytes). Application data and encrypted records are
+// never copied, only counted past. The zero value is ready to use.
+type Decoder struct {
+	buf []byte // current input; buf[pos:] is unread
+	pos int
+	la  [16]byte // lookahead bytes that straddle Feed calls; they precede buf[pos:]
+	laN int
+	off int64 // stream offset of the logical read position (la[0], or buf[pos] when laN == 0)
+
+	state decoderState
+	rec   RecordHeader
+	recAt int64 // offset of the current record's header
+	left  int   // body bytes of the current record not yet read
+
+	// Small-record payload (alert, change_cipher_spec, heartbeat) kept for the item.
+	small  [2]byte
+	smallN int
+
+	// Handshake reassembly (RFC 8446, Section 5.1: messages may be split
+	// across records and several may share one).
+	hsHdr  [4]byte
+	hsHdrN int
+	hsLen  int
+	hsAt   int64
+	hsBody []byte // owned buffer, reused
+	hsHave int    // body bytes collected in hsBody
+	hsSkip int    // body bytes of an oversized message still to skip
+
+	encrypted  bool // this direction has sent change_cipher_spec, or SetEncrypted
+	explicit   bool // encrypted was set by SetEncrypted
+	onlyHellos bool // every handshake message so far was a Client/ServerHello
+	sawMessage bool
+
+	prelude     [preludeMax]byte
+	preludeN    int
+	preludeAt   int64
+	nonTLSDone  bool
+	describing  bool // collecting prelude bytes for the KindNonTLS item
+	skipped     int64
+	sslv2Len    int
+	sslv2Header int
+}
+
+// Feed gives the decoder the next bytes of the stream. The decoder may keep
+// referring to b until Next returns false.
+func (d *Decoder) Feed(b []byte) {
+	if d.pos < len(d.buf) {
+		// The caller fed again before draining: keep the unread bytes. This
+		// copies, but only in that misuse case.
+		rest := append([]byte(nil), d.buf[d.pos:]...)
+		b = append(rest, b...)
+	}
+	d.buf, d.pos = b, 0
+}
+
+// Offset returns the stream offset up to which the decoder has accounted
+// for bytes: everything fed except up to 7 bytes held to complete a header.
+func (d *Decoder) Offset() int64 { return d.off }
+
+// Skipped returns how many bytes were passed over while hunting for TLS
+// after a non-TLS prelude or while resynchronising.
+func (d *Decoder) Skipped() int64 { return d.skipped }
+
+// SetEncrypted declares that handshake records from now on are encrypted
+// (for example after a TLS 1.3 ServerHello that is not a HelloRetryRequest).
+// The decoder switches itself after this direction's change_cipher_spec.
+func (d *Decoder) SetEncrypted() {
+	d.encrypted, d.explicit = true, true
+}
+
+// Resync declares that the stream starts (or continues) at an unknown
+// position, as when a capture began mid-connection: partial state is dropped
+// and decoding resumes at the next plausible record header.
+func (d *Decoder) Resync() {
+	d.dropPartial()
+	d.nonTLSDone = true
+	d.state = stateResync
+}
+
+// Gap declares that n bytes following everything fed so far were lost.
+// When the gap falls inside the body of a record the decoder is skipping
+// anyway (application data, encrypted handshake) it stays in step;
+// otherwise it drops partial state and resynchronises at the next plausible
+// record header.
+func (d *Decoder) Gap(n int) {
+	if n <= 0 {
+		return
+	}
+	// Account for unread input first: it precedes the gap.
+	d.off += int64(d.laN + len(d.buf) - d.pos)
+	lost := d.laN + len(d.buf) - d.pos
+	d.laN, d.buf, d.pos = 0, nil, 0
+	if d.state == stateBody && d.skippingBody() && lost == 0 && n <= d.left {
+		d.left -= n
+		d.off += int64(n)
+		return
+	}
+	d.off += int64(n)
+	d.dropPartial()
+	d.nonTLSDone = true
+	d.state = stateResync
+}
+
+func (d *Decoder) skippingBody() bool {
+	switch d.rec.Type {
+	case ContentTypeApplicationData:
+		return true
+	case ContentTypeHandshake:
+		return d.encrypted
+	}
+	return false
+}
+
+func (d *Decoder) dropPartial() {
+	d.hsHdrN, d.hsHave, d.hsLen, d.hsSkip = 0, 0, 0, 0
+	d.smallN = 0
+	d.left = 0
+	d.describing = false
+}
+
+// avail returns the number of unread bytes, lookahead included.
+func (d *Decoder) avail() int { return d.laN + len(d.buf) - d.pos }
+
+// peek returns n contiguous unread bytes without consuming them. When they
+// straddle Feed calls they are copied into the lookahead (n ≤ 16); when there
+// are fewer than n, all unread input moves into the lookahead and ok is false.
+func (d *Decoder) peek(n int) (b []byte, ok bool) {
+	if d.laN == 0 && len(d.buf)-d.pos >= n {
+		return d.buf[d.pos : d.pos+n], true
+	}
+	m := copy(d.la[d.laN:n], d.buf[d.pos:])
+	d.laN += m
+	d.pos += m
+	if d.laN < n {
+		return nil, false
+	}
+	return d.la[:n], true
+}
+
+// skip consumes n unread bytes (n ≤ avail()).
+func (d *Decoder) skip(n int) {
+	d.off += int64(n)
+	if d.laN > 0 {
+		k := min(n, d.laN)
+		copy(d.la[:], d.la[k:d.laN])
+		d.laN -= k
+		n -= k
+	}
+	d.pos += n
+}
+
+// readInto consumes up to len(dst) unread bytes into dst and returns how many.
+func (d *Decoder) readInto(dst []byte) int {
+	n := 0
+	if d.laN > 0 {
+		n = copy(dst, d.la[:d.laN])
+		d.skip(n)
+		if n == len(dst) {
+			return n
+		}
+	}
+	k := copy(dst[n:], d.buf[d.pos:])
+	d.pos += k
+	d.off += int64(k)
+	return n + k
+}
+
+// Next returns the next complete item, or false when it needs more input.
+func (d *Decoder) Next() (Item, bool) {
+	for {
+		var it Item
+		var ok, more bool
+		switch d.state {
+		case stateStart:
+			it, ok, more = d.start()
+		case stateHeader:
+			it, ok, more = d.header()
+		case stateBody:
+			it, ok, more = d.body()
+		case stateSSLv2:
+			it, ok, more = d.sslv2()
+		case stateHunt, stateResync:
+			it, ok, more = d.scan()
+		}
+		if ok {
+			return it, true
+		}
+		if !more {
+			if d.pos == len(d.buf) {
+				d.buf, d.pos = nil, 0
+			}
+			return Item{}, false
+		}
+	}
+}
+
+// start decides what the stream is from its first five bytes.
+func (d *Decoder) start() (it Item, ok, more bool) {
+	w, got := d.peek(5)
+	if !got {
+		return it, false, false
+	}
+	switch {
+	case plausibleHeader(w):
+		d.state = stateHeader
+	case plausibleSSLv2Hello(w):
+		d.state = stateSSLv2
+	default:
+		d.state = stateHunt
+		d.describing = true
+		d.preludeAt = d.off
+	}
+	return it, false, true
+}
+
+func (d *Decoder) header() (it Item, ok, more bool) {
+	w, got := d.peek(5)
+	if !got {
+		return it, false, false
+	}
+	h, err := ParseRecordHeader(w)
+	if err != nil || h.Length == 0 && h.Type != ContentTypeApplicationData {
+		if err == nil {
+			err = fmt.Errorf("tlsparse: record at offset %d: empty %s record", d.off, h.Type)
+		} else {
+			err = fmt.Errorf("%w (offset %d, bytes % x)", err, d.off, w)
+		}
+		it = Item{Kind: KindMalformed, Start: d.off, End: d.off + 5, Record: h, Err: err}
+		d.skip(1)
+		d.skipped++
+		d.state = stateResync
+		return it, true, true
+	}
+	if h.Type == ContentTypeHandshake && d.encrypted && !d.explicit && d.onlyHellos && h.Length >= 4 {
+		// TLS 1.3 middlebox compatibility (RFC 8446, Appendix D.4): a client
+		// sends change_cipher_spec before its second ClientHello and a server
+		// after its HelloRetryRequest, and the hello that follows is plaintext.
+		// TLS ≤ 1.2 abbreviated handshakes send an encrypted Finished here.
+		w9, got := d.peek(9)
+		if !got {
+			return it, false, false
+		}
+		if plaintextHello(w9[5:], h.Length) {
+			d.encrypted = false
+		}
+	}
+	d.skip(5)
+	d.rec, d.recAt, d.left, d.smallN = h, d.off-5, h.Length, 0
+	d.state = stateBody
+	if h.Type != ContentTypeHandshake && d.hsPartial() {
+		// A record of another type in the middle of a handshake message
+		// violates RFC 8446, Section 5.1; report and forget the fragment.
+		it = d.hsMalformed(fmt.Errorf("tlsparse: handshake message at offset %d interrupted by a %s record at offset %d", d.hsAt, h.Type, d.recAt))
+		return it, true, true
+	}
+	return it, false, true
+}
+
+func plaintextHello(w []byte, recLen int) bool {
+	if w[0] != byte(HandshakeTypeClientHello) && w[0] != byte(HandshakeTypeServerHello) {
+		return false
+	}
+	n := int(w[1])<<16 | int(w[2])<<8 | int(w[3])
+	return n >= 38 && n <= MaxHandshakeSize && (4+n <= recLen || recLen >= 256)
+}
+
+func (d *Decoder) body() (it Item, ok, more bool) {
+	if d.rec.Type == ContentTypeHandshake && !d.encrypted {
+		return d.handshake()
+	}
+	// Skip (or for short control records, keep the first two bytes of) the body.
+	for d.left > 0 {
+		if d.avail() == 0 {
+			return it, false, false
+		}
+		if d.rec.Type == ContentTypeAlert || d.rec.Type == ContentTypeChangeCipherSpec {
+			for d.smallN < len(d.small) && d.left > 0 && d.avail() > 0 {
+				d.smallN += d.readInto(d.small[d.smallN : d.smallN+1])
+				d.left--
+			}
+		}
+		n := min(d.left, d.avail())
+		d.skip(n)
+		d.left -= n
+	}
+	it = Item{Start: d.recAt, End: d.off, Record: d.rec}
+	switch d.rec.Type {
+	case ContentTypeChangeCipherSpec:
+		it.Kind = KindChangeCipherSpec
+		d.encrypted = true
+	case ContentTypeAlert:
+		it.Kind = KindAlert
+		if d.rec.Length == 2 {
+			it.Alert = Alert{AlertLevel(d.small[0]), AlertDescription(d.small[1])}
+		} else {
+			it.Encrypted = true
+		}
+	case ContentTypeApplicationData:
+		it.Kind = KindApplicationData
+	case ContentTypeHandshake:
+		it.Kind = KindEncryptedHandshake
+	case ContentTypeHeartbeat:
+		it.Kind = KindHeartbeat
+	}
+	d.state = stateHeader
+	return it, true, true
+}
+
+func (d *Decoder) hsPartial() bool { return d.hsHdrN > 0 || d.hsSkip > 0 }
+
+func (d *Decoder) hsMalformed(err error) Item {
+	it := Item{Kind: KindMalformed, Start: d.hsAt, End: d.off, Record: d.rec, Err: err}
+	d.hsHdrN, d.hsHave, d.hsLen, d.hsSkip = 0, 0, 0, 0
+	return it
+}
+
+// handshake reads handshake-message bytes from the current record.
+func (d *Decoder) handshake() (it Item, ok, more bool) {
+	for {
+		if d.left == 0 {
+			d.state = stateHeader
+			return it, false, true
+		}
+		if d.avail() == 0 {
+			return it, false, false
+		}
+		if d.hsSkip > 0 {
+			n := min(d.hsSkip, d.left, d.avail())
+			d.skip(n)
+			d.hsSkip -= n
+			d.left -= n
+			continue
+		}
+		if d.hsHdrN == 0 {
+			d.hsAt = d.off
+			// Fast path: the whole message is in this record and this input.
+			if d.laN == 0 && d.left >= 4 && len(d.buf)-d.pos >= 4 {
+				b := d.buf[d.pos:]
+				n := int(b[1])<<16 | int(b[2])<<8 | int(b[3])
+				if 4+n <= d.left && 4+n <= len(b) && n <= MaxHandshakeSize {
+					d.skip(4 + n)
+					d.left -= 4 + n
+					return d.hsItem(HandshakeType(b[0]), b[4:4+n:4+n]), true, true
+				}
+			}
+		}
+		if d.hsHdrN < 4 {
+			c := d.readInto(d.hsHdr[d.hsHdrN : d.hsHdrN+min(4-d.hsHdrN, d.left)])
+			d.hsHdrN += c
+			d.left -= c
+			if d.hsHdrN < 4 {
+				continue
+			}
+			d.hsLen = int(d.hsHdr[1])<<16 | int(d.hsHdr[2])<<8 | int(d.hsHdr[3])
+			d.hsHave = 0
+			if d.hsLen > MaxHandshakeSize {
+				it = Item{
+					Kind: KindMalformed, Start: d.hsAt, End: d.hsAt + 4 + int64(d.hsLen), Record: d.rec,
+					HandshakeType: HandshakeType(d.hsHdr[0]),
+					Err:           fmt.Errorf("tlsparse: %s at offset %d: handshake message of %d bytes exceeds the %d-byte cap", HandshakeType(d.hsHdr[0]), d.hsAt, d.hsLen, MaxHandshakeSize),
+				}
+				d.hsSkip, d.hsHdrN = d.hsLen, 0
+				return it, true, true
+			}
+			if cap(d.hsBody) < d.hsLen {
+				d.hsBody = make([]byte, d.hsLen, max(d.hsLen, 2*cap(d.hsBody)))
+			}
+		}
+		for d.hsHave < d.hsLen && d.left > 0 && d.avail() > 0 {
+			c := d.readInto(d.hsBody[d.hsHave : d.hsHave+min(d.hsLen-d.hsHave, d.left)])
+			d.hsHave += c
+			d.left -= c
+		}
+		if d.hsHave == d.hsLen {
+			d.hsHdrN = 0
+			return d.hsItem(HandshakeType(d.hsHdr[0]), d.hsBody[:d.hsLen:d.hsLen]), true, true
+		}
+	}
+}
+
+func (d *Decoder) hsItem(t HandshakeType, body []byte) Item {
+	if t != HandshakeTypeClientHello && t != HandshakeTypeServerHello {
+		d.onlyHellos = false
+	} else if !d.sawMessage {
+		d.onlyHellos = true
+	}
+	d.sawMessage = true
+	return Item{Kind: KindHandshake, Start: d.hsAt, End: d.off, Record: d.rec, HandshakeType: t, Body: body}
+}
+
+// sslv2 reads an SSLv2-compatible ClientHello record (2-byte header).
+func (d *Decoder) sslv2() (it Item, ok, more bool) {
+	if d.sslv2Len == 0 {
+		w, got := d.peek(2)
+		if !got {
+			return it, false, false
+		}
+		d.sslv2Len = int(w[0]&0x7f)<<8 | int(w[1])
+		d.recAt = d.off
+		d.skip(2)
+		d.hsHave = 0
+		if cap(d.hsBody) < d.sslv2Len {
+			d.hsBody = make([]byte, d.sslv2Len)
+		}
+	}
+	for d.hsHave < d.sslv2Len && d.avail() > 0 {
+		d.hsHave += d.readInto(d.hsBody[d.hsHave:d.sslv2Len])
+	}
+	if d.hsHave < d.sslv2Len {
+		return it, false, false
+	}
+	it = Item{
+		Kind: KindSSLv2ClientHello, Start: d.recAt, End: d.off,
+		Record:        RecordHeader{Version: VersionSSL20, Length: d.sslv2Len},
+		HandshakeType: HandshakeTypeClientHello,
+		Body:          d.hsBody[:d.sslv2Len:d.sslv2Len],
+	}
+	d.sslv2Len, d.hsHave = 0, 0
+	d.state = stateHeader
+	d.sawMessage, d.onlyHellos = true, true
+	return it, true, true
+}
+
+// scan passes over bytes until a plausible record header (stateResync) or
+// a ClientHello/ServerHello record (stateHunt) starts. Memory stays bounded:
+// at most 7 bytes are held across Feed calls.
+func (d *Decoder) scan() (it Item, ok, more bool) {
+	hunt := d.state == stateHunt
+	width := 5
+	if hunt {
+		width = 6
+	}
+	match := plausibleHeader
+	if hunt {
+		match = plausibleHello
+	}
+	// Candidates that begin in the lookahead are tried one byte at a time.
+	for d.laN > 0 {
+		w, got := d.peek(width)
+		if !got {
+			return it, false, false
+		}
+		if match(w) {
+			return d.found()
+		}
+		d.skipPrelude(1)
+	}
+	b := d.buf[d.pos:]
+	i, partial := findCandidate(b, width, match)
+	switch {
+	case i >= 0 && !partial:
+		d.skipPrelude(i)
+		return d.found()
+	case partial:
+		d.skipPrelude(i)
+		d.peek(width) // moves the tail into the lookahead
+	default:
+		d.skipPrelude(len(b))
+	}
+	if d.describing && d.preludeComplete() {
+		return d.emitNonTLS(), true, true
+	}
+	return it, false, false
+}
+
+// findCandidate returns the index of the first full match in b, or the
+// index from which b's tail might still begin a match (partial), or -1.
+func findCandidate(b []byte, width int, match func([]byte) bool) (int, bool) {
+	for i := 0; i < len(b); i++ {
+		// Record headers have 0x03 as their second byte; jump between those.
+		j := bytes.IndexByte(b[i:], 3)
+		if j < 0 {
+			// The last byte might be the first of a header.
+			if len(b) > 0 && b[len(b)-1]-20 <= 4 {
+				return len(b) - 1, true
+			}
+			return -1, false
+		}
+		i += j
+		if i == 0 {
+			continue
+		}
+		s := i - 1
+		if b[s]-20 > 4 {
+			continue
+		}
+		if len(b)-s < width {
+			return s, true
+		}
+		if match(b[s : s+width]) {
+			return s, false
+		}
+	}
+	if len(b) > 0 && b[len(b)-1]-20 <= 4 {
+		return len(b) - 1, true
+	}
+	return -1, false
+}
+
+// skipPrelude passes over n unread bytes, keeping the first ones of a
+// non-TLS prelude to describe it.
+func (d *Decoder) skipPrelude(n int) {
+	if d.describing && d.preludeN < preludeMax {
+		k := min(n, preludeMax-d.preludeN)
+		if d.laN > 0 {
+			k = min(k, d.laN)
+			copy(d.prelude[d.preludeN:], d.la[:k])
+			d.preludeN += k
+		} else {
+			d.preludeN += copy(d.prelude[d.preludeN:], d.buf[d.pos:d.pos+k])
+		}
+	}
+	d.skip(n)
+	d.skipped += int64(n)
+}
+
+func (d *Decoder) preludeComplete() bool {
+	if d.preludeN >= preludeMax {
+		return true
+	}
+	for _, c := range d.prelude[:d.preludeN] {
+		if c == '\n' {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *Decoder) emitNonTLS() Item {
+	b := d.prelude[:d.preludeN]
+	for i, c := range b {
+		if c == '\n' {
+			b = b[:i+1]
+			break
+		}
+	}
+	d.describing, d.nonTLSDone = false, true
+	return Item{Kind: KindNonTLS, Start: d.preludeAt, End: d.preludeAt + int64(len(b)), NonTLS: describeNonTLS(b)}
+}
+
+func (d *Decoder) found() (it Item, ok, more bool) {
+	d.state = stateHeader
+	if d.describing && d.preludeN > 0 {
+		return d.emitNonTLS(), true, true
+	}
+	d.describing = false
+	return it, false, true
+}

@@ -1,0 +1,672 @@
+package tlsparse
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"unsafe"
+
+	"golang.org/x/crypto/cryptobyte"
+)
+
+// Extension is one hello extension as sent, in wire order.
+type Extension struct {
+	Type ExtensionType
+	Data []byte // aliases the message's Raw
+}
+
+// ClientHello is a parsed ClientHello (RFC 8446, Section 4.1.2; RFC 5246,
+// Section 7.4.1.2), or an SSLv2-compatible one (SSLv2 set).
+//
+// Byte slices and strings alias Raw, a private copy of the message body:
+// the value stays valid after the caller reuses its input.
+type ClientHello struct {
+	Raw                []byte // message body, without the 4-byte handshake header
+	Version            Version
+	Random             []byte
+	SessionID          []byte
+	CipherSuites       []CipherSuite
+	CompressionMethods []uint8
+	Extensions         []Extension
+
+	ServerName           string
+	SupportedVersions    []Version
+	SupportedGroups      []NamedGroup
+	SignatureSchemes     []SignatureScheme
+	SignatureSchemesCert []SignatureScheme
+	KeyShares            []NamedGroup
+	ALPN                 []string
+	PSKModes             []uint8
+	PreSharedKey         bool
+	EarlyData            bool
+	StatusRequest        bool
+	ExtendedMasterSecret bool
+	SecureRenegotiation  bool // renegotiation_info or TLS_EMPTY_RENEGOTIATION_INFO_SCSV
+	SessionTicket        bool
+	SessionTicketLen     int
+	EncryptThenMAC       bool
+	RecordSizeLimit      uint16
+	CompressCertificate  []uint16
+	ECPointFormats       []uint8
+	Padding              int // length of the padding extension's data
+	ECH                  bool
+	Cookie               bool
+
+	// SSLv2 is set for an SSLv2-compatible ClientHello; SSLv2Ciphers then
+	// holds the 3-byte cipher specs that have no TLS equivalent.
+	SSLv2        bool
+	SSLv2Ciphers []uint32
+
+	Anomalies []string
+}
+
+// OfferedVersions returns the versions the client offers: supported_versions
+// without GREASE values, or else the legacy version field alone.
+func (m *ClientHello) OfferedVersions() []Version {
+	var vs []Version
+	for _, v := range m.SupportedVersions {
+		if !IsGREASE(uint16(v)) {
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) == 0 {
+		return []Version{m.Version}
+	}
+	return vs
+}
+
+// MaxVersion returns the highest offered version.
+func (m *ClientHello) MaxVersion() Version {
+	return slices.Max(m.OfferedVersions())
+}
+
+// Anomaly IDs recorded by the hello parsers. They are stable: reports and
+// tests match on them.
+const (
+	AnomalyDuplicateExtension  = "duplicate_extension"
+	AnomalyEmptySNI            = "empty_sni"
+	AnomalySNITrailingDot      = "sni_trailing_dot"
+	AnomalyMultipleServerNames = "multiple_server_names"
+	AnomalyEmptyALPNProtocol   = "empty_alpn_protocol"
+	AnomalyNonzeroPadding      = "nonzero_padding"
+	AnomalyPSKNotLast          = "pre_shared_key_not_last"
+	AnomalyNoNullCompression   = "no_null_compression"
+	AnomalySessionIDTooLong    = "session_id_too_long"
+	AnomalyNoCipherSuites      = "no_cipher_suites"
+	AnomalyTrailingData        = "trailing_bytes_after_extensions"
+	AnomalyDowngradeTLS12      = "downgrade_sentinel_tls12"
+	AnomalyDowngradeTLS11      = "downgrade_sentinel_tls11"
+	AnomalyCompressionNotNull  = "compression_not_null"
+	anomalyTrailingPrefix      = "trailing_bytes_in_" // + extension name
+	anomalyMalformedPrefix     = "malformed_"         // + extension name
+)
+
+// helloRetryRequestRandom is the fixed Random of a HelloRetryRequest
+// (RFC 8446, Section 4.1.3).
+var helloRetryRequestRandom = []byte{
+	0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11,
+	0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+	0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E,
+	0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+}
+
+// Downgrade sentinels in the last 8 bytes of a ServerHello.Random
+// (RFC 8446, Section 4.1.3).
+var (
+	downgradeTLS12 = []byte("DOWNGRD\x01")
+	downgradeTLS11 = []byte("DOWNGRD\x00")
+)
+
+// anomalies collects IDs without duplicates, in first-seen order.
+type anomalies []string
+
+func (a *anomalies) add(id string) {
+	if !slices.Contains(*a, id) {
+		*a = append(*a, id)
+	}
+}
+
+type parseErr struct {
+	msg   string // "client hello"
+	field string
+	off   int // -1 when not meaningful
+	what  string
+}
+
+func (e *parseErr) Error() string {
+	if e.off >= 0 {
+		return fmt.Sprintf("tlsparse: %s: %s (offset %d): %s", e.msg, e.field, e.off, e.what)
+	}
+	return fmt.Sprintf("tlsparse: %s: %s: %s", e.msg, e.field, e.what)
+}
+
+func truncated(msg, field string) error {
+	return &parseErr{msg: msg, field: field, off: -1, what: "truncated"}
+}
+
+func invalid(msg, field, what string) error {
+	return &parseErr{msg: msg, field: field, off: -1, what: what}
+}
+
+// readExtensions reads the extensions block that ends a hello. A block that
+// is absent is allowed (RFC 5246, Section 7.4.1.2: pre-extension clients).
+func readExtensions(s *cryptobyte.String, msg string, body []byte) ([]Extension, anomalies, error) {
+	var an anomalies
+	if s.Empty() {
+		return nil, an, nil
+	}
+	var exts cryptobyte.String
+	if !s.ReadUint16LengthPrefixed(&exts) {
+		return nil, an, truncated(msg, "extensions")
+	}
+	// Count first so that the slice is allocated once.
+	n, c := 0, exts
+	for !c.Empty() {
+		var t uint16
+		var data cryptobyte.String
+		if !c.ReadUint16(&t) || !c.ReadUint16LengthPrefixed(&data) {
+			off := len(body) - len(*s) - len(c)
+			return nil, an, &parseErr{msg: msg, field: "extensions", off: off, what: "truncated extension"}
+		}
+		n++
+	}
+	out := make([]Extension, 0, n)
+	for !exts.Empty() {
+		var t uint16
+		var data cryptobyte.String
+		exts.ReadUint16(&t)
+		exts.ReadUint16LengthPrefixed(&data)
+		out = append(out, Extension{Type: ExtensionType(t), Data: data})
+	}
+	if !s.Empty() {
+		an.add(AnomalyTrailingData)
+	}
+	return out, an, nil
+}
+
+// u16Arena hands out typed uint16 slices carved from one allocation. The
+// conversions are sound: every target type has uint16 as underlying type.
+type u16Arena []uint16
+
+func (a *u16Arena) take(n int) []uint16 {
+	if n > len(*a) {
+		return make([]uint16, n)
+	}
+	s := (*a)[:n:n]
+	*a = (*a)[n:]
+	return s
+}
+
+func arenaSlice[T ~uint16](a *u16Arena, n int) []T {
+	if n == 0 {
+		return nil
+	}
+	s := a.take(n)
+	return unsafe.Slice((*T)(unsafe.Pointer(&s[0])), n)
+}
+
+// readU16List reads a list of uint16 values prefixed by an lenBytes-byte length.
+func readU16List[T ~uint16](s *cryptobyte.String, lenBytes int, a *u16Arena) ([]T, bool) {
+	var list cryptobyte.String
+	switch lenBytes {
+	case 1:
+		if !s.ReadUint8LengthPrefixed(&list) {
+			return nil, false
+		}
+	default:
+		if !s.ReadUint16LengthPrefixed(&list) {
+			return nil, false
+		}
+	}
+	if len(list)%2 != 0 {
+		return nil, false
+	}
+	out := arenaSlice[T](a, len(list)/2)
+	for i := range out {
+		out[i] = T(uint16(list[2*i])<<8 | uint16(list[2*i+1]))
+	}
+	return out, true
+}
+
+// ParseClientHello parses the body of a ClientHello handshake message.
+// Damage to the fixed fields or the extensions framing is an error; damage
+// inside one extension is recorded as the anomaly "malformed_<extension>"
+// and bytes left over inside one as "trailing_bytes_in_<extension>", and
+// parsing continues.
+func ParseClientHello(body []byte) (*ClientHello, error) {
+	const msg = "client hello"
+	raw := bytes.Clone(body)
+	m := &ClientHello{Raw: raw}
+	s := cryptobyte.String(raw)
+	var vers uint16
+	var random, sid, suites, comp cryptobyte.String
+	if !s.ReadUint16(&vers) {
+		return nil, truncated(msg, "legacy_version")
+	}
+	m.Version = Version(vers)
+	if !s.ReadBytes((*[]byte)(&random), 32) {
+		return nil, truncated(msg, "random")
+	}
+	m.Random = random
+	if !s.ReadUint8LengthPrefixed(&sid) {
+		return nil, truncated(msg, "legacy_session_id")
+	}
+	m.SessionID = sid
+	if !s.ReadUint16LengthPrefixed(&suites) {
+		return nil, truncated(msg, "cipher_suites")
+	}
+	if len(suites)%2 != 0 {
+		return nil, invalid(msg, "cipher_suites", fmt.Sprintf("odd length %d", len(suites)))
+	}
+	if !s.ReadUint8LengthPrefixed(&comp) {
+		return nil, truncated(msg, "legacy_compression_methods")
+	}
+	m.CompressionMethods = comp
+	exts, an, err := readExtensions(&s, msg, raw)
+	if err != nil {
+		return nil, err
+	}
+	m.Extensions = exts
+
+	size := len(suites) / 2
+	for _, e := range exts {
+		switch e.Type {
+		case ExtSupportedVersions, ExtSupportedGroups, ExtSignatureAlgorithms, ExtSignatureAlgorithmsCert, ExtCompressCertificate:
+			size += len(e.Data) / 2
+		case ExtKeyShare:
+			size += len(e.Data) / 4
+		}
+	}
+	arena := u16Arena(make([]uint16, size))
+	m.CipherSuites = arenaSlice[CipherSuite](&arena, len(suites)/2)
+	for i := range m.CipherSuites {
+		c := CipherSuite(uint16(suites[2*i])<<8 | uint16(suites[2*i+1]))
+		m.CipherSuites[i] = c
+		if c == 0x00ff { // TLS_EMPTY_RENEGOTIATION_INFO_SCSV, RFC 5746, Section 3.3
+			m.SecureRenegotiation = true
+		}
+	}
+
+	if len(sid) > 32 {
+		an.add(AnomalySessionIDTooLong)
+	}
+	if len(m.CipherSuites) == 0 {
+		an.add(AnomalyNoCipherSuites)
+	}
+	if !bytes.Contains(comp, []byte{0}) {
+		an.add(AnomalyNoNullCompression)
+	}
+
+	var seen [4]uint64 // bitmap of the first 256 extension types; others by scan
+	for i, e := range exts {
+		if dup(&seen, exts[:i], e.Type) {
+			an.add(AnomalyDuplicateExtension)
+			continue
+		}
+		if e.Type == ExtPreSharedKey && i != len(exts)-1 {
+			// RFC 8446, Section 4.2.11: it MUST be the last extension.
+			an.add(AnomalyPSKNotLast)
+		}
+		m.clientExtension(e, &arena, &an)
+	}
+	m.Anomalies = an
+	return m, nil
+}
+
+// dup reports whether t occurred in earlier extensions.
+func dup(seen *[4]uint64, earlier []Extension, t ExtensionType) bool {
+	if t < 256 {
+		bit := uint64(1) << (t % 64)
+		if seen[t/64]&bit != 0 {
+			return true
+		}
+		seen[t/64] |= bit
+		return false
+	}
+	for _, e := range earlier {
+		if e.Type == t {
+			return true
+		}
+	}
+	return false
+}
+
+func extAnomaly(prefix string, t ExtensionType) string {
+	return prefix + t.String()
+}
+
+func (m *ClientHello) clientExtension(e Extension, arena *u16Arena, an *anomalies) {
+	s := cryptobyte.String(e.Data)
+	ok := true
+	switch e.Type {
+	case ExtServerName:
+		// RFC 6066, Section 3.
+		var list cryptobyte.String
+		if !s.ReadUint16LengthPrefixed(&list) {
+			ok = false
+			break
+		}
+		names := 0
+		for !list.Empty() {
+			var typ uint8
+			var name cryptobyte.String
+			if !list.ReadUint8(&typ) || !list.ReadUint16LengthPrefixed(&name) {
+				ok = false
+				break
+			}
+			if typ != 0 { // only host_name(0) is defined
+				continue
+			}
+			names++
+			if names > 1 {
+				an.add(AnomalyMultipleServerNames)
+				continue
+			}
+			m.ServerName = string(name)
+			if len(name) == 0 {
+				an.add(AnomalyEmptySNI)
+			} else if name[len(name)-1] == '.' {
+				an.add(AnomalySNITrailingDot)
+			}
+		}
+	case ExtStatusRequest:
+		// RFC 6066, Section 8.
+		m.StatusRequest = true
+		s = nil // the request's contents are not needed
+	case ExtSupportedGroups:
+		// RFC 8422, Section 5.1.1; RFC 8446, Section 4.2.7.
+		m.SupportedGroups, ok = readU16List[NamedGroup](&s, 2, arena)
+	case ExtECPointFormats:
+		// RFC 8422, Section 5.1.2.
+		var f cryptobyte.String
+		ok = s.ReadUint8LengthPrefixed(&f)
+		m.ECPointFormats = f
+	case ExtSignatureAlgorithms:
+		// RFC 8446, Section 4.2.3.
+		m.SignatureSchemes, ok = readU16List[SignatureScheme](&s, 2, arena)
+	case ExtSignatureAlgorithmsCert:
+		// RFC 8446, Section 4.2.3.
+		m.SignatureSchemesCert, ok = readU16List[SignatureScheme](&s, 2, arena)
+	case ExtALPN:
+		// RFC 7301, Section 3.1.
+		var list cryptobyte.String
+		if !s.ReadUint16LengthPrefixed(&list) {
+			ok = false
+			break
+		}
+		n, c := 0, list
+		for !c.Empty() {
+			var p cryptobyte.String
+			if !c.ReadUint8LengthPrefixed(&p) {
+				ok = false
+				break
+			}
+			n++
+		}
+		if !ok {
+			break
+		}
+		m.ALPN = make([]string, 0, n)
+		for !list.Empty() {
+			var p cryptobyte.String
+			list.ReadUint8LengthPrefixed(&p)
+			if len(p) == 0 {
+				an.add(AnomalyEmptyALPNProtocol)
+			}
+			m.ALPN = append(m.ALPN, string(p))
+		}
+	case ExtPadding:
+		// RFC 7685, Section 3: the data is zero bytes.
+		m.Padding = len(e.Data)
+		for _, b := range e.Data {
+			if b != 0 {
+				an.add(AnomalyNonzeroPadding)
+				break
+			}
+		}
+		s = nil
+	case ExtEncryptThenMAC:
+		// RFC 7366, Section 2: empty.
+		m.EncryptThenMAC = true
+	case ExtExtendedMasterSecret:
+		// RFC 7627, Section 5.1: empty.
+		m.ExtendedMasterSecret = true
+	case ExtCompressCertificate:
+		// RFC 8879, Section 3.
+		m.CompressCertificate, ok = readU16List[uint16](&s, 1, arena)
+	case ExtRecordSizeLimit:
+		// RFC 8449, Section 4.
+		ok = s.ReadUint16(&m.RecordSizeLimit)
+	case ExtSessionTicket:
+		// RFC 5077, Section 3.2: empty, or a ticket being presented.
+		m.SessionTicket = true
+		m.SessionTicketLen = len(e.Data)
+		s = nil
+	case ExtPreSharedKey:
+		// RFC 8446, Section 4.2.11: identities and binders.
+		m.PreSharedKey = true
+		var ids, binders cryptobyte.String
+		ok = s.ReadUint16LengthPrefixed(&ids) && s.ReadUint16LengthPrefixed(&binders)
+	case ExtEarlyData:
+		// RFC 8446, Section 4.2.10: empty in a ClientHello.
+		m.EarlyData = true
+	case ExtSupportedVersions:
+		// RFC 8446, Section 4.2.1.
+		m.SupportedVersions, ok = readU16List[Version](&s, 1, arena)
+	case ExtCookie:
+		// RFC 8446, Section 4.2.2.
+		m.Cookie = true
+		var c cryptobyte.String
+		ok = s.ReadUint16LengthPrefixed(&c)
+	case ExtPSKModes:
+		// RFC 8446, Section 4.2.9.
+		var modes cryptobyte.String
+		ok = s.ReadUint8LengthPrefixed(&modes)
+		m.PSKModes = modes
+	case ExtKeyShare:
+		// RFC 8446, Section 4.2.8: client_shares.
+		var list cryptobyte.String
+		if !s.ReadUint16LengthPrefixed(&list) {
+			ok = false
+			break
+		}
+		n, c := 0, list
+		for !c.Empty() {
+			var g uint16
+			var key cryptobyte.String
+			if !c.ReadUint16(&g) || !c.ReadUint16LengthPrefixed(&key) {
+				ok = false
+				break
+			}
+			n++
+		}
+		if !ok {
+			break
+		}
+		m.KeyShares = arenaSlice[NamedGroup](arena, n)
+		for i := 0; !list.Empty(); i++ {
+			var g uint16
+			var key cryptobyte.String
+			list.ReadUint16(&g)
+			list.ReadUint16LengthPrefixed(&key)
+			m.KeyShares[i] = NamedGroup(g)
+		}
+	case ExtRenegotiationInfo:
+		// RFC 5746, Section 3.2.
+		m.SecureRenegotiation = true
+		var v cryptobyte.String
+		ok = s.ReadUint8LengthPrefixed(&v)
+	case ExtECH:
+		// RFC 9849, Section 5: outer or inner ClientHello; presence is what matters here.
+		m.ECH = true
+		s = nil
+	default:
+		return
+	}
+	switch {
+	case !ok:
+		an.add(extAnomaly(anomalyMalformedPrefix, e.Type))
+	case !s.Empty():
+		an.add(extAnomaly(anomalyTrailingPrefix, e.Type))
+	}
+}
+
+// ServerHello is a parsed ServerHello or HelloRetryRequest (RFC 8446,
+// Section 4.1.3). Byte slices alias Raw, a private copy of the body.
+type ServerHello struct {
+	Raw               []byte
+	Version           Version
+	Random            []byte
+	SessionID         []byte
+	CipherSuite       CipherSuite
+	CompressionMethod uint8
+	Extensions        []Extension
+
+	SupportedVersion     Version    // selected version; 0 if the extension is absent
+	KeyShare             NamedGroup // server's share group, or HRR selected_group
+	ALPN                 string
+	PreSharedKey         bool
+	SelectedIdentity     uint16
+	ExtendedMasterSecret bool
+	SecureRenegotiation  bool
+	SessionTicket        bool
+	StatusRequest        bool
+	EncryptThenMAC       bool
+	Cookie               bool
+	HelloRetryRequest    bool
+	Anomalies            []string
+}
+
+// NegotiatedVersion is the selected supported_versions value if present,
+// else the legacy version field.
+func (m *ServerHello) NegotiatedVersion() Version {
+	if m.SupportedVersion != 0 {
+		return m.SupportedVersion
+	}
+	return m.Version
+}
+
+// ParseServerHello parses the body of a ServerHello handshake message,
+// including the HelloRetryRequest form. Errors and anomalies follow
+// ParseClientHello.
+func ParseServerHello(body []byte) (*ServerHello, error) {
+	const msg = "server hello"
+	raw := bytes.Clone(body)
+	m := &ServerHello{Raw: raw}
+	s := cryptobyte.String(raw)
+	var vers, suite uint16
+	var random, sid cryptobyte.String
+	if !s.ReadUint16(&vers) {
+		return nil, truncated(msg, "legacy_version")
+	}
+	m.Version = Version(vers)
+	if !s.ReadBytes((*[]byte)(&random), 32) {
+		return nil, truncated(msg, "random")
+	}
+	m.Random = random
+	m.HelloRetryRequest = bytes.Equal(random, helloRetryRequestRandom)
+	if !s.ReadUint8LengthPrefixed(&sid) {
+		return nil, truncated(msg, "legacy_session_id")
+	}
+	m.SessionID = sid
+	if !s.ReadUint16(&suite) {
+		return nil, truncated(msg, "cipher_suite")
+	}
+	m.CipherSuite = CipherSuite(suite)
+	if !s.ReadUint8(&m.CompressionMethod) {
+		return nil, truncated(msg, "legacy_compression_method")
+	}
+	exts, an, err := readExtensions(&s, msg, raw)
+	if err != nil {
+		return nil, err
+	}
+	m.Extensions = exts
+	if len(sid) > 32 {
+		an.add(AnomalySessionIDTooLong)
+	}
+	if m.CompressionMethod != 0 {
+		an.add(AnomalyCompressionNotNull)
+	}
+	switch tail := random[24:]; {
+	case bytes.Equal(tail, downgradeTLS12):
+		an.add(AnomalyDowngradeTLS12)
+	case bytes.Equal(tail, downgradeTLS11):
+		an.add(AnomalyDowngradeTLS11)
+	}
+	var seen [4]uint64
+	for i, e := range exts {
+		if dup(&seen, exts[:i], e.Type) {
+			an.add(AnomalyDuplicateExtension)
+			continue
+		}
+		m.serverExtension(e, &an)
+	}
+	m.Anomalies = an
+	return m, nil
+}
+
+func (m *ServerHello) serverExtension(e Extension, an *anomalies) {
+	s := cryptobyte.String(e.Data)
+	ok := true
+	switch e.Type {
+	case ExtSupportedVersions:
+		// RFC 8446, Section 4.2.1: selected_version.
+		var v uint16
+		ok = s.ReadUint16(&v)
+		m.SupportedVersion = Version(v)
+	case ExtKeyShare:
+		// RFC 8446, Section 4.2.8: a KeyShareEntry, or in a HelloRetryRequest
+		// only the selected_group.
+		var g uint16
+		ok = s.ReadUint16(&g)
+		m.KeyShare = NamedGroup(g)
+		if ok && !m.HelloRetryRequest {
+			var key cryptobyte.String
+			ok = s.ReadUint16LengthPrefixed(&key)
+		}
+	case ExtALPN:
+		// RFC 7301, Section 3.1: exactly one protocol.
+		var list, p cryptobyte.String
+		ok = s.ReadUint16LengthPrefixed(&list) && list.ReadUint8LengthPrefixed(&p) && list.Empty()
+		if ok {
+			m.ALPN = string(p)
+			if len(p) == 0 {
+				an.add(AnomalyEmptyALPNProtocol)
+			}
+		}
+	case ExtPreSharedKey:
+		// RFC 8446, Section 4.2.11: selected_identity.
+		m.PreSharedKey = true
+		ok = s.ReadUint16(&m.SelectedIdentity)
+	case ExtExtendedMasterSecret:
+		// RFC 7627, Section 5.1.
+		m.ExtendedMasterSecret = true
+	case ExtRenegotiationInfo:
+		// RFC 5746, Section 3.2.
+		m.SecureRenegotiation = true
+		var v cryptobyte.String
+		ok = s.ReadUint8LengthPrefixed(&v)
+	case ExtSessionTicket:
+		// RFC 5077, Section 3.2: empty; a NewSessionTicket will follow.
+		m.SessionTicket = true
+	case ExtStatusRequest:
+		// RFC 6066, Section 8: empty; a CertificateStatus will follow.
+		m.StatusRequest = true
+	case ExtEncryptThenMAC:
+		// RFC 7366, Section 2.
+		m.EncryptThenMAC = true
+	case ExtCookie:
+		// RFC 8446, Section 4.2.2.
+		m.Cookie = true
+		var c cryptobyte.String
+		ok = s.ReadUint16LengthPrefixed(&c)
+	default:
+		return
+	}
+	switch {
+	case !ok:
+		an.add(extAnomaly(anomalyMalformedPrefix, e.Type))
+	case !s.Empty():
+		an.add(extAnomaly(anomalyTrailingPrefix, e.Type))
+	}
+}

@@ -1,0 +1,106 @@
+package tlsparse
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+// nonTLSMax bounds the length of an Item.NonTLS description.
+const nonTLSMax = 60
+
+var httpMethods = []string{"GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "CONNECT ", "PATCH ", "TRACE "}
+
+// describeNonTLS says what the first bytes of a non-TLS stream look like,
+// naming the protocols that commonly sit where TLS was expected: a plaintext
+// HTTP peer, an SSH server on 443, or a STARTTLS protocol's greeting.
+func describeNonTLS(b []byte) string {
+	line := firstLine(b)
+	s := string(line)
+	switch {
+	case hasAnyPrefix(s, httpMethods):
+		return label("HTTP request", line)
+	case strings.HasPrefix(s, "HTTP/"):
+		return label("HTTP response", line)
+	case strings.HasPrefix(s, "SSH-"):
+		return label("SSH banner", line)
+	case len(s) >= 4 && isDigits(s[:3]) && (s[3] == ' ' || s[3] == '-'):
+		return label("SMTP/FTP banner", line)
+	case strings.HasPrefix(s, "+OK"):
+		return label("POP3 greeting", line)
+	case strings.HasPrefix(s, "* OK"), strings.HasPrefix(s, "* PREAUTH"):
+		return label("IMAP greeting", line)
+	case hasAnyPrefix(strings.ToUpper(s), []string{"EHLO ", "HELO ", "STARTTLS", "STLS", "AUTH TLS"}),
+		hasAnyPrefix(s, []string{". STARTTLS", "a STARTTLS"}):
+		return label("STARTTLS-protocol command", line)
+	case strings.HasPrefix(s, "<?xml"), strings.HasPrefix(s, "<stream:stream"):
+		return label("XMPP stream", line)
+	case bytes.HasPrefix(b, []byte{0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f}):
+		// PostgreSQL SSLRequest (protocol docs, "SSL Session Encryption").
+		return "PostgreSQL SSLRequest"
+	case len(b) >= 5 && b[3] == 0 && b[4] == 0x0a:
+		// MySQL Initial Handshake packet: 3-byte length, sequence 0, protocol 10.
+		return "MySQL server greeting"
+	}
+	return "unrecognised bytes " + hexPrefix(b, 16)
+}
+
+func firstLine(b []byte) []byte {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	return bytes.TrimRight(b, "\r")
+}
+
+func hasAnyPrefix(s string, ps []string) bool {
+	for _, p := range ps {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// label formats "kind (line)", the line made printable and shortened so the
+// whole description stays within nonTLSMax characters.
+func label(kind string, line []byte) string {
+	room := nonTLSMax - len(kind) - 3
+	var sb strings.Builder
+	for i, c := range line {
+		if sb.Len() >= room {
+			if i < len(line) {
+				sb.WriteString("…")
+			}
+			break
+		}
+		if c < 0x20 || c > 0x7e {
+			c = '.'
+		}
+		sb.WriteByte(c)
+	}
+	return kind + " (" + sb.String() + ")"
+}
+
+func hexPrefix(b []byte, n int) string {
+	var sb strings.Builder
+	for i, c := range b {
+		if i == n {
+			sb.WriteString(" …")
+			break
+		}
+		if i > 0 {
+			sb.WriteByte(' ')
+		}
+		fmt.Fprintf(&sb, "%02x", c)
+	}
+	return sb.String()
+}

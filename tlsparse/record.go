@@ -1,0 +1,75 @@
+package tlsparse
+
+import "fmt"
+
+// MaxRecordLength is the largest record body accepted: 2^14 bytes of
+// plaintext plus 2048 bytes of expansion allowed for TLS ≤ 1.2 ciphertext
+// (RFC 5246, Section 6.2.3). Anything longer is not a TLS record.
+const MaxRecordLength = 16384 + 2048
+
+// MaxHandshakeSize caps a handshake message the Decoder will reassemble.
+// Real certificate chains stay well below it; crypto/tls uses 65536.
+const MaxHandshakeSize = 1 << 17
+
+// RecordHeader is the 5-byte header of a TLS record (RFC 8446, Section 5.1).
+type RecordHeader struct {
+	Type    ContentType
+	Version Version
+	Length  int // of the body, not counting the header
+}
+
+// ParseRecordHeader reads a record header from the first 5 bytes of b. It
+// fails when b is shorter, when the content type is not one of 20–24, when the
+// version's major byte is not 3, or when the length exceeds MaxRecordLength;
+// the returned header is filled in as far as it was read.
+func ParseRecordHeader(b []byte) (RecordHeader, error) {
+	if len(b) < 5 {
+		return RecordHeader{}, fmt.Errorf("tlsparse: record header: truncated: %d of 5 bytes", len(b))
+	}
+	h := RecordHeader{
+		Type:    ContentType(b[0]),
+		Version: Version(uint16(b[1])<<8 | uint16(b[2])),
+		Length:  int(b[3])<<8 | int(b[4]),
+	}
+	switch {
+	case h.Type < ContentTypeChangeCipherSpec || h.Type > ContentTypeHeartbeat:
+		return h, fmt.Errorf("tlsparse: record header: content type %d is not a TLS content type", b[0])
+	case b[1] != 3:
+		return h, fmt.Errorf("tlsparse: record header: version 0x%04X is not SSL 3.0 or TLS", uint16(h.Version))
+	case h.Length > MaxRecordLength:
+		return h, fmt.Errorf("tlsparse: record header: length %d exceeds %d", h.Length, MaxRecordLength)
+	}
+	return h, nil
+}
+
+// plausibleHeader is the resynchronisation test: a known content type,
+// version 3.0–3.4 and a non-zero length within the cap.
+func plausibleHeader(b []byte) bool {
+	if b[0]-20 > 4 || b[1] != 3 || b[2] > 4 {
+		return false
+	}
+	n := int(b[3])<<8 | int(b[4])
+	return n > 0 && n <= MaxRecordLength
+}
+
+// plausibleHello is the stricter test used after a plaintext prelude: a
+// handshake record whose first message is a ClientHello or ServerHello
+// (16 03 0x LL LL 01|02).
+func plausibleHello(b []byte) bool {
+	if b[0] != byte(ContentTypeHandshake) || !plausibleHeader(b) {
+		return false
+	}
+	n := int(b[3])<<8 | int(b[4])
+	return n >= 4 && (b[5] == 1 || b[5] == 2)
+}
+
+// plausibleSSLv2Hello recognises an SSLv2-compatible ClientHello
+// (draft-hickman-netscape-ssl-00 and RFC 5246 Appendix E.2): a 2-byte
+// header with the high bit set, message type 1 and version 0x0002 or 3.x.
+func plausibleSSLv2Hello(b []byte) bool {
+	if b[0]&0x80 == 0 || b[2] != 1 {
+		return false
+	}
+	n := int(b[0]&0x7f)<<8 | int(b[1])
+	return n >= 9 && ((b[3] == 0 && b[4] == 2) || (b[3] == 3 && b[4] <= 4))
+}
