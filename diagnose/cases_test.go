@@ -12,8 +12,34 @@ import (
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
-func TestDiagnoseTCP(t *testing.T) {
-	runDiagnoseCases(t, []diagnoseCase{
+// The verdict tests, one table per family of causes.
+
+func TestDiagnoseTCP(t *testing.T)          { runDiagnoseCases(t, tcpCases(t)) }
+func TestDiagnoseIncomplete(t *testing.T)   { runDiagnoseCases(t, incompleteAndNonTLSCases(t)) }
+func TestDiagnoseOK(t *testing.T)           { runDiagnoseCases(t, okCases(t)) }
+func TestDiagnoseVersion(t *testing.T)      { runDiagnoseCases(t, versionCipherHandshakeCases(t)) }
+func TestDiagnoseCertificates(t *testing.T) { runDiagnoseCases(t, certificateCases(t)) }
+func TestDiagnoseOthers(t *testing.T)       { runDiagnoseCases(t, clientCertALPNSNIAndSilenceCases(t)) }
+
+// TestEveryCategoryHasACase keeps the tables complete as categories are
+// added.
+func TestEveryCategoryHasACase(t *testing.T) {
+	seen := map[Category]int{}
+	for _, cases := range [][]diagnoseCase{tcpCases(t), incompleteAndNonTLSCases(t), okCases(t),
+		versionCipherHandshakeCases(t), certificateCases(t), clientCertALPNSNIAndSilenceCases(t)} {
+		for _, c := range cases {
+			seen[c.cat]++
+		}
+	}
+	for _, c := range Categories {
+		if seen[c] == 0 {
+			t.Errorf("no test case for category %s", c)
+		}
+	}
+}
+
+func tcpCases(t *testing.T) []diagnoseCase {
+	return []diagnoseCase{
 		{name: "SYN answered by RST", cat: ConnectionRefused,
 			conn: func(*pki) *analysis.Connection {
 				c := tcpConn()
@@ -50,11 +76,11 @@ func TestDiagnoseTCP(t *testing.T) {
 				return c
 			},
 			summary: []string{"before the client sent anything"}, evidence: []int64{1, 3}},
-	})
+	}
 }
 
-func TestDiagnoseIncompleteAndNonTLS(t *testing.T) {
-	runDiagnoseCases(t, []diagnoseCase{
+func incompleteAndNonTLSCases(t *testing.T) []diagnoseCase {
+	return []diagnoseCase{
 		{name: "capture began mid-connection", cat: IncompleteCapture,
 			conn: func(*pki) *analysis.Connection {
 				c := tcpConn()
@@ -122,6 +148,21 @@ func TestDiagnoseIncompleteAndNonTLS(t *testing.T) {
 			},
 			summary:  []string{"the client sent HTTP request (GET / HTTP/1.1) (frame 4) instead of a TLS ClientHello", "the server answered HTTP response"},
 			evidence: []int64{4, 5}, fix: []string{"https://"}},
+		{name: "SMTP client on an implicit-TLS port", cat: NotTLSClient,
+			conn: func(*pki) *analysis.Connection {
+				c := tcpConn()
+				c.NonTLS[client] = &analysis.NonTLS{Frame: fr(4), Looks: "STARTTLS-protocol command (EHLO client.example)"}
+				return fin(c, fr(5), server)
+			},
+			summary:  []string{"the server closed the connection (frame 5)"},
+			evidence: []int64{4, 5}, fix: []string{"implicit TLS", "STARTTLS port"}},
+		{name: "MySQL server where TLS was expected", cat: NotTLSServer,
+			conn: func(*pki) *analysis.Connection {
+				c := hello(tcpConn(), modernHello())
+				c.NonTLS[server] = &analysis.NonTLS{Frame: fr(5), Looks: "MySQL server greeting"}
+				return c
+			},
+			evidence: []int64{4, 5}, fix: []string{"--ssl-mode"}},
 		{name: "plaintext answered by an alert", cat: NotTLSClient,
 			conn: func(*pki) *analysis.Connection {
 				c := tcpConn()
@@ -130,11 +171,11 @@ func TestDiagnoseIncompleteAndNonTLS(t *testing.T) {
 			},
 			summary:  []string{"answered with alert unexpected_message (frame 5)"},
 			evidence: []int64{4, 5}, fix: []string{"port 443 expects TLS"}},
-	})
+	}
 }
 
-func TestDiagnoseOK(t *testing.T) {
-	runDiagnoseCases(t, []diagnoseCase{
+func okCases(t *testing.T) []diagnoseCase {
+	return []diagnoseCase{
 		{name: "TLS 1.3", cat: OK,
 			conn: func(*pki) *analysis.Connection {
 				c := finish(serverHello(hello(tcpConn(), modernHello()), v13, 0x1301))
@@ -223,10 +264,10 @@ func TestDiagnoseOK(t *testing.T) {
 				return c
 			},
 			summary: []string{"the ClientHello is not in the capture", "the server chose TLS 1.2"}, evidence: []int64{6}},
-	})
+	}
 }
 
-func TestDiagnoseVersionCipherHandshake(t *testing.T) {
+func versionCipherHandshakeCases(t *testing.T) []diagnoseCase {
 	legacy := func(max tlsparse.Version, suites ...tlsparse.CipherSuite) *tlsparse.ClientHello {
 		h := tls12Hello(max)
 		if len(suites) > 0 {
@@ -234,18 +275,18 @@ func TestDiagnoseVersionCipherHandshake(t *testing.T) {
 		}
 		return h
 	}
-	runDiagnoseCases(t, []diagnoseCase{
+	return []diagnoseCase{
 		{name: "client offers ≤ TLS 1.1, server requires more", cat: VersionMismatch,
 			conn: func(*pki) *analysis.Connection {
 				return alert(hello(tcpConn(), legacy(v11)), 5, server, tlsparse.AlertProtocolVersion)
 			},
-			summary:  []string{"the server rejected every version the client offers", "TLS 1.1", "alert protocol_version, frame 5"},
+			summary:  []string{"the server rejected every version the client offers (up to TLS 1.1) with alert protocol_version (frame 5)"},
 			evidence: []int64{4, 5}, fix: []string{"the client offers TLS 1.1 at most", "raise its MaxVersion"}},
 		{name: "TLS 1.2 client, TLS 1.3-only server", cat: VersionMismatch,
 			conn: func(*pki) *analysis.Connection {
 				return alert(hello(tcpConn(), legacy(v12)), 5, server, tlsparse.AlertProtocolVersion)
 			},
-			summary:  []string{"TLS 1.2", "probably requires TLS 1.3"},
+			summary:  []string{"(up to TLS 1.2)", "probably requires TLS 1.3"},
 			evidence: []int64{4, 5}, fix: []string{"the client offers TLS 1.2 at most and the server requires TLS 1.3: raise the client's MaxVersion / upgrade OpenSSL"}},
 		{name: "modern client, old server", cat: VersionMismatch,
 			conn: func(*pki) *analysis.Connection {
@@ -333,14 +374,14 @@ func TestDiagnoseVersionCipherHandshake(t *testing.T) {
 				return fin(serverHello(hello(tcpConn(), modernHello()), v12, 0xC02F), fr(7), server)
 			},
 			summary: []string{"the server closed the connection (FIN, frame 7) after the ServerHelloDone"}, evidence: []int64{4, 6, 7}},
-	})
+	}
 }
 
-func TestDiagnoseCertificates(t *testing.T) {
+func certificateCases(t *testing.T) []diagnoseCase {
 	tls12 := func(p *pki, chain ...*testCert) *analysis.Connection {
 		return serverHello(hello(tcpConn(), tls12Hello(v12)), v12, 0xC02F, chain...)
 	}
-	runDiagnoseCases(t, []diagnoseCase{
+	return []diagnoseCase{
 		{name: "expired leaf", cat: CertExpired,
 			conn: func(p *pki) *analysis.Connection {
 				return alert(tls12(p, expiredLeaf(t, p), p.inter), 7, client, tlsparse.AlertCertificateExpired)
@@ -451,10 +492,10 @@ func TestDiagnoseCertificates(t *testing.T) {
 			},
 			summary: []string{"expired on 2025-05-22"}, evidence: []int64{6, 7}, nWarn: 1,
 			warnings: []string{"also: certificate 0", "which the server did not send"}},
-	})
+	}
 }
 
-func TestDiagnoseClientCertALPNSNIAndSilence(t *testing.T) {
+func clientCertALPNSNIAndSilenceCases(t *testing.T) []diagnoseCase {
 	clientCertFlow := func(p *pki, certs int) *analysis.Connection {
 		c := serverHello(hello(tcpConn(), tls12Hello(v12)), v12, 0xC02F, p.leaf, p.inter)
 		c.CertificateRequest, c.CertificateRequestFrame = &tlsparse.CertificateRequest{}, fr(6)
@@ -462,13 +503,21 @@ func TestDiagnoseClientCertALPNSNIAndSilence(t *testing.T) {
 		c.ChangeCipherSpec[client], c.Finished[client] = fr(8), fr(8)
 		return c
 	}
-	runDiagnoseCases(t, []diagnoseCase{
+	return []diagnoseCase{
 		{name: "TLS 1.2: empty client Certificate", cat: ClientCertRequired,
 			conn: func(p *pki) *analysis.Connection {
 				return alert(clientCertFlow(p, 0), 9, server, tlsparse.AlertHandshakeFailure)
 			},
 			summary:  []string{"asked for a client certificate (CertificateRequest, frame 6)", "empty Certificate (frame 8)", "alert handshake_failure, frame 9"},
 			evidence: []int64{4, 6, 8, 9}, fix: []string{"--cert/--key"}},
+		{name: "TLS 1.2: the acceptable CAs are named", cat: ClientCertRequired,
+			conn: func(p *pki) *analysis.Connection {
+				c := clientCertFlow(p, 0)
+				c.CertificateRequest.CANames = [][]byte{p.inter.cert.RawSubject, {0x30, 0x80}, p.root.cert.RawSubject}
+				return alert(c, 9, server, tlsparse.AlertHandshakeFailure)
+			},
+			evidence: []int64{4, 6, 8, 9},
+			fix:      []string{"it accepts certificates issued by 'CN=Test Intermediate CA,O=tlsdiag test', 'CN=Test Root CA,O=tlsdiag test'"}},
 		{name: "TLS 1.2: bad_certificate after no certificate", cat: ClientCertRequired,
 			conn: func(p *pki) *analysis.Connection {
 				return alert(clientCertFlow(p, 0), 9, server, tlsparse.AlertBadCertificate)
@@ -579,7 +628,7 @@ func TestDiagnoseClientCertALPNSNIAndSilence(t *testing.T) {
 				return c
 			},
 			summary: []string{"the client stopped answering after the ServerHelloDone (frame 6)"}, evidence: []int64{4, 6, 7}},
-	})
+	}
 }
 
 // expiredLeaf is www.example.com, issued by p.inter, expired 10 days

@@ -3,6 +3,8 @@ package diagnose
 import (
 	"cmp"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"fmt"
 	"slices"
 	"strings"
@@ -284,8 +286,11 @@ func (d *diagnosis) notTLSClient() Verdict {
 	}
 	port := c.Server.Port()
 	fix := fmt.Sprintf("port %d expects TLS: configure the client to use TLS on this port, or point it at the server's plaintext port", port)
-	if strings.Contains(strings.ToUpper(n.Looks), "HTTP") {
+	switch l := strings.ToUpper(n.Looks); {
+	case strings.Contains(l, "HTTP"):
 		fix = fmt.Sprintf("the client speaks plain HTTP to a TLS port (%d): use https:// in the URL, or the server's plain-HTTP port", port)
+	case strings.Contains(l, "STARTTLS"), strings.Contains(l, "XMPP"), strings.Contains(l, "POSTGRESQL"):
+		fix = fmt.Sprintf("the client starts in plaintext (STARTTLS style) on port %d, where the server expects TLS at once: configure the client for implicit TLS, or point it at the STARTTLS port", port)
 	}
 	return verdict(NotTLSClient, summary, fix, n.Frame, answer)
 }
@@ -324,7 +329,9 @@ func notTLSServerFix(looks string, port uint16) string {
 		return fmt.Sprintf("port %d serves plain HTTP: use http://, or connect to the server's HTTPS port (or enable TLS on this one)", port)
 	case strings.Contains(l, "SSH"):
 		return fmt.Sprintf("port %d is an SSH server: connect to the TLS service's port", port)
-	case strings.Contains(l, "SMTP"), strings.Contains(l, "IMAP"), strings.Contains(l, "POP"), strings.Contains(l, "FTP"),
+	case strings.Contains(l, "MYSQL"):
+		return fmt.Sprintf("port %d is a MySQL server, which negotiates TLS inside its own protocol: use the MySQL client's TLS options (--ssl-mode) instead of raw TLS", port)
+	case strings.Contains(l, "SMTP"), strings.Contains(l, "IMAP"), strings.Contains(l, "POP"), strings.Contains(l, "FTP"), strings.Contains(l, "XMPP"),
 		strings.HasPrefix(l, "220"), strings.HasPrefix(l, "* OK"), strings.HasPrefix(l, "+OK"):
 		return fmt.Sprintf("the server on port %d starts in plaintext and expects STARTTLS: use the protocol's STARTTLS command, or its implicit-TLS port (465, 993, 995, 990)", port)
 	}
@@ -391,11 +398,11 @@ func (d *diagnosis) refusedChoice() (Verdict, bool) {
 	}
 	offered := d.offeredVersions()
 	v := c.Version
-	explicit := len(d.hello.SupportedVersions) > 0
+	explicit := len(d.hello.SupportedVersions) > 0 && len(offered) > 0
 	switch {
 	case v != 0 && (!slices.Contains(offered, v) || v <= tlsparse.VersionTLS11 && !explicit):
 		summary := fmt.Sprintf("the server chose %s (ServerHello, %s) and the client refused it (%s, %s): the client offers %s",
-			v, frameRef(c.ServerHelloFrame.Number), how, frameRef(abort.Number), versionList(offered))
+			v, frameRef(c.ServerHelloFrame.Number), how, frameRef(abort.Number), d.offerText())
 		if explicit {
 			summary = fmt.Sprintf("the server chose %s (ServerHello, %s) but the client requires ≥ %s (it offers %s) and aborted (%s, %s)",
 				v, frameRef(c.ServerHelloFrame.Number), slices.Min(offered), versionList(offered), how, frameRef(abort.Number))
@@ -805,10 +812,10 @@ func (d *diagnosis) fromAlert(a *analysis.Alert) Verdict {
 func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
 	c := d.c
 	offered := d.offeredVersions()
-	how := fmt.Sprintf("%s, %s", alertText(*a), frameRef(a.Frame.Number))
+	how := fmt.Sprintf("%s (%s)", alertText(*a), frameRef(a.Frame.Number))
 	if a.Description == tlsparse.AlertInappropriateFallback {
 		return verdict(VersionMismatch,
-			fmt.Sprintf("the client retried with a lower version (offering %s, with TLS_FALLBACK_SCSV) and the server refused the downgrade (%s)", versionList(offered), how),
+			fmt.Sprintf("the client retried with a lower version (offering %s, with TLS_FALLBACK_SCSV) and the server refused the downgrade with %s", d.offerText(), how),
 			"this is a retry: the first connection attempt failed for another reason; diagnose that earlier connection (the client's fallback hides it)",
 			d.helloFrame, a.Frame)
 	}
@@ -818,12 +825,12 @@ func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
 			chose = fmt.Sprintf(" after the server chose %s (%s)", c.Version, frameRef(c.ServerHelloFrame.Number))
 		}
 		return verdict(VersionMismatch,
-			fmt.Sprintf("the %s aborted with protocol_version%s; the client offers %s (%s)", a.Sender, chose, versionList(offered), how),
+			fmt.Sprintf("the %s aborted with %s%s; the client offers %s", a.Sender, how, chose, d.offerText()),
 			"make the client and the server share a version: both should enable TLS 1.2 and TLS 1.3",
 			d.helloFrame, c.ServerHelloFrame, a.Frame)
 	}
 	hi := slices.Max(append([]tlsparse.Version{0}, offered...))
-	summary := fmt.Sprintf("the server rejected every version the client offers (%s) (%s)", versionList(offered), how)
+	summary := fmt.Sprintf("the server rejected every version the client offers (%s) with %s", d.offerText(), how)
 	var fix string
 	switch {
 	case hi < tlsparse.VersionTLS12:
@@ -842,6 +849,17 @@ func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
 // without GREASE.
 func (d *diagnosis) offeredVersions() []tlsparse.Version {
 	return slices.DeleteFunc(slices.Clone(d.hello.OfferedVersions()), func(v tlsparse.Version) bool { return tlsparse.IsGREASE(uint16(v)) })
+}
+
+// offerText names the offered versions: the supported_versions list, or
+// "up to" the legacy version of a client without the extension (its
+// minimum is not on the wire).
+func (d *diagnosis) offerText() string {
+	offered := d.offeredVersions()
+	if slices.ContainsFunc(d.hello.SupportedVersions, func(v tlsparse.Version) bool { return !tlsparse.IsGREASE(uint16(v)) }) || len(offered) != 1 {
+		return versionList(offered)
+	}
+	return "up to " + offered[0].String()
 }
 
 // offeredSuites is the client's cipher suite list without GREASE and
@@ -935,10 +953,32 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 	default:
 		asked += "the client sent no certificate"
 	}
+	fix := "the server requires a client certificate: configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates)"
+	if cas := caNames(c.CertificateRequest); len(cas) > 0 {
+		fix += "; it accepts certificates issued by " + quoteList(cas, 3)
+	}
 	return verdict(ClientCertRequired,
 		fmt.Sprintf("%s and the server aborted (%s)", asked, how),
-		"the server requires a client certificate: configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates)",
-		d.helloFrame, c.CertificateRequestFrame, c.ClientCertificateFrame, a.Frame)
+		fix, d.helloFrame, c.CertificateRequestFrame, c.ClientCertificateFrame, a.Frame)
+}
+
+// caNames decodes the distinguished names of the CAs a CertificateRequest
+// accepts; names that do not decode are skipped.
+func caNames(cr *tlsparse.CertificateRequest) []string {
+	if cr == nil {
+		return nil
+	}
+	var out []string
+	for _, der := range cr.CANames {
+		var rdn pkix.RDNSequence
+		if rest, err := asn1.Unmarshal(der, &rdn); err != nil || len(rest) > 0 {
+			continue
+		}
+		var n pkix.Name
+		n.FillFromRDNSequence(&rdn)
+		out = append(out, n.String())
+	}
+	return out
 }
 
 func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {

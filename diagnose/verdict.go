@@ -8,27 +8,34 @@ package diagnose
 type Category string
 
 const (
-	OK                   Category = "ok"
-	VersionMismatch      Category = "version_mismatch"
-	NoSharedCipher       Category = "no_shared_cipher"
-	HandshakeFailure     Category = "handshake_failure"
-	CertExpired          Category = "cert_expired"
-	CertNotYetValid      Category = "cert_not_yet_valid"
-	CertSelfSigned       Category = "cert_self_signed"
-	CertUntrustedCA      Category = "cert_untrusted_ca"
-	CertHostnameMismatch Category = "cert_hostname_mismatch"
-	CertIncompleteChain  Category = "cert_incomplete_chain"
-	CertRejected         Category = "cert_rejected"
-	ClientCertRequired   Category = "client_cert_required"
-	ALPNMismatch         Category = "alpn_mismatch"
-	SNIUnrecognized      Category = "sni_unrecognized"
-	NotTLSServer         Category = "not_tls_server"
-	NotTLSClient         Category = "not_tls_client"
-	ServerNoResponse     Category = "server_no_response"
-	ConnectionRefused    Category = "connection_refused"
-	ConnectionReset      Category = "connection_reset"
-	NoTCPAnswer          Category = "no_tcp_answer"
-	IncompleteCapture    Category = "incomplete_capture"
+	OK                   Category = "ok"                     // the handshake completed (Warnings may still list problems)
+	VersionMismatch      Category = "version_mismatch"       // no protocol version both sides accept
+	NoSharedCipher       Category = "no_shared_cipher"       // the server accepts none of the client's cipher suites
+	HandshakeFailure     Category = "handshake_failure"      // a side rejected the handshake with no more specific cause visible
+	CertExpired          Category = "cert_expired"           // a certificate of the chain expired before the capture
+	CertNotYetValid      Category = "cert_not_yet_valid"     // a certificate of the chain is valid only after the capture
+	CertSelfSigned       Category = "cert_self_signed"       // the server's certificate is self-signed and not trusted
+	CertUntrustedCA      Category = "cert_untrusted_ca"      // the chain ends at a root the client does not trust
+	CertHostnameMismatch Category = "cert_hostname_mismatch" // the certificate does not cover the name the client asked for (SNI)
+	CertIncompleteChain  Category = "cert_incomplete_chain"  // the server did not send an intermediate the client needs
+	// CertRejected: the client refused the server's certificate for a
+	// reason the capture does not show (TLS 1.3 encrypts the certificate
+	// and the alert; revocation; the client's own rules), or for a defect
+	// outside the categories above (an unknown critical extension, a
+	// SHA-1 signature, an issuer that is no CA, a leaf not for servers).
+	CertRejected Category = "cert_rejected"
+	// ClientCertRequired: the server requires a client certificate and
+	// got none, or rejected the one it got.
+	ClientCertRequired Category = "client_cert_required"
+	ALPNMismatch       Category = "alpn_mismatch"      // no application protocol both sides speak
+	SNIUnrecognized    Category = "sni_unrecognized"   // the server does not serve the name in the SNI (or requires one)
+	NotTLSServer       Category = "not_tls_server"     // the server answered with something other than TLS
+	NotTLSClient       Category = "not_tls_client"     // the client sent something other than a ClientHello, or nothing
+	ServerNoResponse   Category = "server_no_response" // the ClientHello (or a later flight) got no answer
+	ConnectionRefused  Category = "connection_refused" // the SYN was answered by a RST
+	ConnectionReset    Category = "connection_reset"   // a RST (or an immediate close) ended the handshake
+	NoTCPAnswer        Category = "no_tcp_answer"      // the SYNs were never answered
+	IncompleteCapture  Category = "incomplete_capture" // the handshake is not (entirely) in the capture
 )
 
 // Categories lists every category in the order reports show them.
