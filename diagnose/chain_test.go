@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tlsdiag/tlsdiag/internal/tlslab"
 )
 
 // wantProblem is an expected CertProblem: its category, certificate index,
@@ -274,4 +276,45 @@ func TestLoadRoots(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCheckChainLab checks the classification on the certificates of
+// internal/tlslab, the lab that the test captures are made with.
+func TestCheckChainLab(t *testing.T) {
+	lab, err := tlslab.NewLab(captureTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := func(c *tlslab.Cert) []*x509.Certificate { return append([]*x509.Certificate{c.Cert}, c.Chain...) }
+	tests := []struct {
+		name string
+		cert *tlslab.Cert
+		want Category // "" for a valid chain
+	}{
+		{"good", lab.Good, ""},
+		{"good RSA", lab.GoodRSA, ""},
+		{"expired", lab.Expired, CertExpired},
+		{"not yet valid", lab.NotYetValid, CertNotYetValid},
+		{"self-signed", lab.SelfSigned, CertSelfSigned},
+		{"untrusted root", lab.Untrusted, CertUntrustedCA},
+		{"wrong name", lab.WrongName, CertHostnameMismatch},
+		{"leaf only", lab.LeafOnly, CertIncompleteChain},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := CheckChain(chain(tt.cert), tlslab.GoodName, lab.Now, lab.RootPool())
+			switch {
+			case tt.want == "" && len(got) > 0:
+				t.Errorf("want a valid chain, got:\n%s", dumpProblems(got))
+			case tt.want != "" && (len(got) != 1 || got[0].Category != tt.want):
+				t.Errorf("want exactly %s, got:\n%s", tt.want, dumpProblems(got))
+			}
+		})
+	}
+	t.Run("leaf only names the intermediate", func(t *testing.T) {
+		got := CheckChain(chain(lab.LeafOnly), tlslab.GoodName, lab.Now, lab.RootPool())
+		if len(got) == 0 || !strings.Contains(got[0].MissingIssuer, tlslab.IntermediateName) {
+			t.Errorf("MissingIssuer should name %q: %s", tlslab.IntermediateName, dumpProblems(got))
+		}
+	})
 }
