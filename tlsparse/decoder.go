@@ -221,6 +221,9 @@ func (d *Decoder) peek(n int) (b []byte, ok bool) {
 	if d.laN == 0 && len(d.buf)-d.pos >= n {
 		return d.buf[d.pos : d.pos+n], true
 	}
+	if d.laN >= n {
+		return d.la[:n], true
+	}
 	m := copy(d.la[d.laN:n], d.buf[d.pos:])
 	d.laN += m
 	d.pos += m
