@@ -69,6 +69,13 @@ func tcpCases(t *testing.T) []diagnoseCase {
 			conn:     func(*pki) *analysis.Connection { return fin(tcpConn(), fr(4), client) },
 			summary:  []string{"closed it 30 ms later without sending anything", "health probe"},
 			evidence: []int64{1, 4}, fix: []string{"health check"}},
+		{name: "hello that did not parse", cat: IncompleteCapture,
+			conn: func(*pki) *analysis.Connection {
+				c := tcpConn()
+				c.Anomalies = []string{"malformed_client_hello"}
+				return fin(c, fr(5), client)
+			},
+			summary: []string{"did not parse (malformed_client_hello)"}, evidence: []int64{1, 30}, fix: []string{"-s 0"}, nWarn: -1},
 		{name: "capture ends after the TCP handshake", cat: IncompleteCapture,
 			conn: func(*pki) *analysis.Connection {
 				c := tcpConn()
@@ -251,11 +258,12 @@ func okCases(t *testing.T) []diagnoseCase {
 			evidence: []int64{4, 6, 8}, nWarn: 2,
 			warnings: []string{"parser anomalies: duplicate_extension, sni_trailing_dot", "100 bytes of the server's stream are missing from the capture during the handshake (lost after frame 7)"}},
 		{name: "ClientHello missing but established", cat: OK,
-			conn: func(*pki) *analysis.Connection {
-				c := finish(serverHello(tcpConn(), v12, 0xC02F))
+			conn: func(p *pki) *analysis.Connection {
+				c := finish(serverHello(tcpConn(), v12, 0xC02F, p.leaf, p.inter))
 				c.TCP, c.Partial, c.Roles = analysis.TCPFacts{}, true, analysis.RolesFromClientHello
 				return c
 			},
+			summary:  []string{"TLS 1.2 handshake completed: TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
 			evidence: []int64{6, 9}, nWarn: 1, warnings: []string{"the ClientHello is not in the capture"}},
 		{name: "ClientHello missing, handshake unfinished", cat: IncompleteCapture,
 			conn: func(*pki) *analysis.Connection {

@@ -83,8 +83,8 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 	sni := ""
 	if d.hello != nil {
 		sni = d.hello.ServerName
+		d.noSNI = sni == ""
 	}
-	d.noSNI = sni == ""
 	d.probs = append(d.probs, CheckChain(d.chain, sni, d.certTime(), cfg.Roots)...)
 	return d
 }
@@ -191,6 +191,16 @@ func (d *diagnosis) emptyConnection() Verdict {
 	c := d.c
 	t := &c.TCP
 	switch {
+	case len(t.Gaps) > 0 || len(c.Anomalies) > 0:
+		// Bytes flowed but no hello came out of them: lost or truncated
+		// packets (a short snaplen) rather than a silent client.
+		what := "bytes are missing from the capture"
+		if len(c.Anomalies) > 0 {
+			what = "the first messages did not parse (" + strings.Join(c.Anomalies, ", ") + ")"
+		}
+		return verdict(IncompleteCapture,
+			fmt.Sprintf("no hello in this connection: %s", what),
+			"capture again without truncation (tcpdump -s 0) and with a larger buffer (-B)", t.SYN, c.Last)
 	case t.RST.Number != 0 && t.RSTFrom == server, t.FIN[server].Number != 0 && t.RST.Number == 0:
 		how, f := "reset", t.RST
 		if t.RST.Number == 0 {
@@ -229,7 +239,8 @@ func (d *diagnosis) incomplete() Verdict {
 			r, c.AppData[client].Records, c.AppData[server].Records))
 	}
 	if len(c.Alerts) > 0 {
-		facts = append(facts, fmt.Sprintf("%s sent the alert in %s", c.Alerts[0].Sender, frameRef(c.Alerts[0].Frame.Number)))
+		a := c.Alerts[0]
+		facts = append(facts, fmt.Sprintf("the %s sent %s (%s)", a.Sender, alertText(a), frameRef(a.Frame.Number)))
 	}
 	summary := "the capture does not contain the TLS handshake of this connection"
 	if c.Partial {
@@ -374,7 +385,10 @@ func alpnName(p string) string {
 }
 
 func sniName(h *tlsparse.ClientHello) string {
-	if h == nil || h.ServerName == "" {
+	switch {
+	case h == nil:
+		return ""
+	case h.ServerName == "":
 		return "no SNI"
 	}
 	return "SNI " + h.ServerName
