@@ -66,6 +66,9 @@ type Connection struct {
 	Alerts []Alert
 	// NonTLS holds, per direction, what the peer sent when it was not TLS.
 	NonTLS [2]*NonTLS
+	// Prelude holds, per direction, the plaintext that preceded TLS on a
+	// connection that upgraded (STARTTLS, PostgreSQL SSLRequest, …).
+	Prelude [2]*NonTLS
 	// AppData counts application data records per direction.
 	AppData [2]Traffic
 

@@ -1,0 +1,623 @@
+package analysis
+
+import (
+	"cmp"
+	"crypto/x509"
+	"slices"
+
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// Options tune what the Builder records.
+type Options struct {
+	// Trace records every TLS-bearing frame in Connection.Trace.
+	Trace bool
+	// MaxTraceFrames caps Connection.Trace per connection; 0 means 1000.
+	MaxTraceFrames int
+	// Done, when set, receives each connection as soon as it is finalized
+	// (live mode); the Builder then does not keep it.
+	Done func(*Connection)
+}
+
+// Builder is a capture.Handler that builds a Connection for every TCP
+// connection that carries TLS or was meant to.
+type Builder struct {
+	opt     Options
+	done    []*Connection
+	ignored int
+}
+
+// NewBuilder returns a Builder with the given options.
+func NewBuilder(opt Options) *Builder {
+	if opt.MaxTraceFrames == 0 {
+		opt.MaxTraceFrames = 1000
+	}
+	return &Builder{opt: opt}
+}
+
+// Open implements capture.Handler.
+func (b *Builder) Open(c capture.Conn) capture.Stream {
+	conn := &Connection{
+		Client:             c.Client,
+		Server:             c.Server,
+		First:              c.First,
+		Last:               c.First,
+		Partial:            !c.ClientKnown,
+		ClientCertificates: -1,
+		Roles:              RolesGuessed,
+	}
+	if c.ClientKnown {
+		conn.Roles = RolesFromSYN
+	}
+	return &tracker{b: b, c: conn}
+}
+
+// Connections returns the finalized connections in first-seen order (then
+// by client and server address, for connections seen in the same instant).
+func (b *Builder) Connections() []*Connection {
+	SortConnections(b.done)
+	return b.done
+}
+
+// Ignored is the number of TCP connections that carried no TLS and were not
+// addressed to a TLS port.
+func (b *Builder) Ignored() int { return b.ignored }
+
+// SortConnections sorts connections by first frame time, then by client
+// and server address.
+func SortConnections(cs []*Connection) {
+	slices.SortStableFunc(cs, func(x, y *Connection) int {
+		if c := x.First.Time.Compare(y.First.Time); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.First.Number, y.First.Number); c != 0 {
+			return c
+		}
+		if c := x.Client.Compare(y.Client); c != 0 {
+			return c
+		}
+		return x.Server.Compare(y.Server)
+	})
+}
+
+func (b *Builder) finish(c *Connection) {
+	if !c.carriesTLS() && !isTLSPort(c.Server.Port()) {
+		b.ignored++
+		return
+	}
+	if b.opt.Done != nil {
+		b.opt.Done(c)
+		return
+	}
+	b.done = append(b.done, c)
+}
+
+// carriesTLS reports whether any TLS (or a non-TLS answer to it) was seen.
+func (c *Connection) carriesTLS() bool {
+	return c.ClientHello != nil || c.ServerHello != nil || c.HelloRetry != nil ||
+		len(c.Alerts) > 0 || c.AppData[0].Records > 0 || c.AppData[1].Records > 0 ||
+		c.Finished[0].Number != 0 || c.Finished[1].Number != 0
+}
+
+// tlsPorts are the IANA ports of protocols that start with TLS. They only
+// decide whether a connection without any TLS is kept (it was meant to be
+// TLS); roles come from the SYN or the ClientHello, never from ports.
+var tlsPorts = map[uint16]bool{
+	443: true, 465: true, 563: true, 636: true, 853: true, 989: true, 990: true,
+	992: true, 993: true, 994: true, 995: true, 3269: true, 4433: true, 5061: true,
+	5223: true, 5349: true, 6514: true, 6697: true, 8443: true, 8883: true, 9443: true,
+}
+
+func isTLSPort(p uint16) bool { return tlsPorts[p] }
+
+// tracker follows one connection; it implements capture.Stream.
+type tracker struct {
+	b *Builder
+	c *Connection
+	// flip is set when capture's guess of the client turned out wrong: it
+	// maps capture directions to the record's directions.
+	flip bool
+	dirs [2]direction
+	// hsDone is set once the handshake is over and only record headers
+	// matter.
+	hsDone bool
+	// tls13ClientFinished is set when the client's first encrypted record
+	// after the server's flight was seen (TLS 1.3).
+	tls13ClientFinished bool
+	// serverRecordsAfterDone counts the server's records after the
+	// handshake, and serverAlertAfterDone says whether the first of them
+	// had the size of an encrypted alert (TLS 1.3).
+	serverRecordsAfterDone int
+	serverAlertAfterDone   bool
+}
+
+// direction is the per-direction parsing state.
+type direction struct {
+	dec     tlsparse.Decoder
+	offset  int64   // stream bytes delivered so far
+	chunks  []chunk // which frame carried which stream bytes, oldest first
+	tlsSeen bool    // a valid TLS record was seen
+}
+
+// chunk is a range of stream bytes carried by one frame.
+type chunk struct {
+	end   int64 // one past the last byte
+	frame capture.Frame
+}
+
+// maxChunks caps the frame map of one direction; a handshake message
+// spanning more segments is attributed to the oldest frames kept.
+const maxChunks = 4096
+
+func (t *tracker) dir(d capture.Direction) capture.Direction {
+	if t.flip {
+		return d.Reverse()
+	}
+	return d
+}
+
+func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
+	t.c.Last = f
+	ds := &t.dirs[d]
+	ds.offset += int64(len(b))
+	if len(ds.chunks) < maxChunks {
+		ds.chunks = append(ds.chunks, chunk{end: ds.offset, frame: f})
+	} else {
+		ds.chunks[len(ds.chunks)-1] = chunk{end: ds.offset, frame: f}
+	}
+	ds.dec.Feed(b)
+	var lastEnd int64 = -1
+	for {
+		it, ok := ds.dec.Next()
+		if !ok {
+			break
+		}
+		t.item(d, &it)
+		lastEnd = it.End
+	}
+	if lastEnd >= 0 {
+		ds.trim(lastEnd)
+	}
+}
+
+// trim forgets the frames of bytes before off.
+func (ds *direction) trim(off int64) {
+	i := 0
+	for i < len(ds.chunks) && ds.chunks[i].end <= off {
+		i++
+	}
+	if i > 0 {
+		n := copy(ds.chunks, ds.chunks[i:])
+		ds.chunks = ds.chunks[:n]
+	}
+}
+
+// frameAt returns the frame that carried stream byte off.
+func (ds *direction) frameAt(off int64) capture.Frame {
+	for _, c := range ds.chunks {
+		if off < c.end {
+			return c.frame
+		}
+	}
+	if len(ds.chunks) > 0 {
+		return ds.chunks[len(ds.chunks)-1].frame
+	}
+	return capture.Frame{}
+}
+
+func (t *tracker) Gap(d capture.Direction, n int, f capture.Frame) {
+	ds := &t.dirs[d]
+	t.c.TCP.Gaps = appendCapped(t.c.TCP.Gaps, Gap{Dir: t.dir(d), Offset: ds.offset, Size: n, Frame: f}, maxGaps)
+	ds.offset += int64(n)
+	ds.dec.Gap(n)
+	ds.chunks = ds.chunks[:0]
+}
+
+const maxGaps = 64
+
+func appendCapped[T any](s []T, v T, max int) []T {
+	if len(s) >= max {
+		return s
+	}
+	return append(s, v)
+}
+
+func (t *tracker) Event(ev capture.Event) {
+	c := &t.c.TCP
+	t.c.Last = ev.Frame
+	d := t.dir(ev.Dir)
+	switch ev.Kind {
+	case capture.EventSYN:
+		if c.SYN.Number == 0 {
+			c.SYN = ev.Frame
+		}
+		c.SYNCount++
+	case capture.EventSYNACK:
+		if c.SYNACK.Number == 0 {
+			c.SYNACK = ev.Frame
+		}
+	case capture.EventRST:
+		if c.RST.Number == 0 {
+			c.RST, c.RSTFrom = ev.Frame, d
+		}
+	case capture.EventFIN:
+		if c.FIN[d].Number == 0 {
+			c.FIN[d] = ev.Frame
+		}
+	case capture.EventRetransmission:
+		c.Retransmissions++
+	case capture.EventZeroWindow:
+		c.ZeroWindow++
+	case capture.EventConflict:
+		c.Conflicts++
+		t.anomaly("tcp_overlap_conflict")
+	}
+}
+
+func (t *tracker) Close(reason capture.CloseReason, last capture.Frame) {
+	c := t.c
+	c.TCP.Close = reason
+	if last.Number > c.Last.Number {
+		c.Last = last
+	}
+	t.finalize()
+	t.b.finish(c)
+}
+
+func (t *tracker) anomaly(id string) {
+	if slices.Contains(t.c.Anomalies, id) {
+		return
+	}
+	t.c.Anomalies = appendCapped(t.c.Anomalies, id, maxAnomalies)
+}
+
+const maxAnomalies = 32
+
+// item records one decoded record or handshake message. d is the capture
+// direction it came from.
+func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
+	ds := &t.dirs[d]
+	last := ds.frameAt(it.End - 1)
+	if it.Kind != tlsparse.KindNonTLS && it.Kind != tlsparse.KindMalformed {
+		ds.tlsSeen = true
+	}
+	t.decideRoles(d, it)
+	rd := t.dir(d)
+	c := t.c
+	ti := TraceItem{Kind: it.Kind}
+	switch it.Kind {
+	case tlsparse.KindHandshake:
+		ti.Handshake = it.HandshakeType
+		t.handshake(rd, it, last, &ti)
+	case tlsparse.KindSSLv2ClientHello:
+		if ch, err := tlsparse.ParseSSLv2ClientHello(it.Body); err == nil && c.ClientHello == nil {
+			c.ClientHello, c.ClientHelloFrame, c.ClientHelloSSLv2 = ch, last, true
+		} else if err != nil {
+			t.anomaly("malformed_sslv2_client_hello")
+		}
+	case tlsparse.KindChangeCipherSpec:
+		if c.ChangeCipherSpec[rd].Number == 0 {
+			c.ChangeCipherSpec[rd] = last
+		}
+	case tlsparse.KindEncryptedHandshake:
+		if c.Finished[rd].Number == 0 {
+			c.Finished[rd] = last
+		}
+		t.checkDone(last)
+	case tlsparse.KindAlert:
+		ti.Alert, ti.Encrypted = it.Alert, it.Encrypted
+		t.alert(rd, it.Alert, it.Encrypted, last)
+	case tlsparse.KindApplicationData:
+		t.appData(rd, it, last, &ti)
+	case tlsparse.KindHeartbeat:
+		t.anomaly("heartbeat")
+	case tlsparse.KindNonTLS:
+		ti.NonTLS = it.NonTLS
+		if c.NonTLS[rd] == nil {
+			c.NonTLS[rd] = &NonTLS{Frame: last, Looks: it.NonTLS}
+		}
+	case tlsparse.KindMalformed:
+		t.anomaly("malformed_record")
+	}
+	t.trace(rd, last, ti)
+}
+
+// decideRoles settles who the client is from the first hello, when the
+// SYN was not captured.
+func (t *tracker) decideRoles(d capture.Direction, it *tlsparse.Item) {
+	c := t.c
+	if c.Roles != RolesGuessed {
+		return
+	}
+	var fromClient bool
+	switch {
+	case it.Kind == tlsparse.KindSSLv2ClientHello,
+		it.Kind == tlsparse.KindHandshake && it.HandshakeType == tlsparse.HandshakeTypeClientHello:
+		fromClient = true
+	case it.Kind == tlsparse.KindHandshake && it.HandshakeType == tlsparse.HandshakeTypeServerHello:
+		fromClient = false
+	default:
+		return
+	}
+	c.Roles = RolesFromClientHello
+	if fromClient == (d == capture.ClientToServer) {
+		return
+	}
+	t.flip = true
+	c.Client, c.Server = c.Server, c.Client
+	t.flipFacts()
+}
+
+// flipFacts swaps the per-direction facts recorded before the roles were
+// known.
+func (t *tracker) flipFacts() {
+	c := t.c
+	c.ChangeCipherSpec[0], c.ChangeCipherSpec[1] = c.ChangeCipherSpec[1], c.ChangeCipherSpec[0]
+	c.Finished[0], c.Finished[1] = c.Finished[1], c.Finished[0]
+	c.NonTLS[0], c.NonTLS[1] = c.NonTLS[1], c.NonTLS[0]
+	c.AppData[0], c.AppData[1] = c.AppData[1], c.AppData[0]
+	c.TCP.FIN[0], c.TCP.FIN[1] = c.TCP.FIN[1], c.TCP.FIN[0]
+	c.TCP.RSTFrom = c.TCP.RSTFrom.Reverse()
+	for i := range c.Alerts {
+		c.Alerts[i].Sender = c.Alerts[i].Sender.Reverse()
+	}
+	for i := range c.TCP.Gaps {
+		c.TCP.Gaps[i].Dir = c.TCP.Gaps[i].Dir.Reverse()
+	}
+	for i := range c.Trace {
+		c.Trace[i].Dir = c.Trace[i].Dir.Reverse()
+	}
+}
+
+func (t *tracker) trace(d capture.Direction, f capture.Frame, ti TraceItem) {
+	c := t.c
+	if !t.b.opt.Trace {
+		return
+	}
+	if n := len(c.Trace); n > 0 && c.Trace[n-1].Frame.Number == f.Number && c.Trace[n-1].Dir == d {
+		c.Trace[n-1].Items = append(c.Trace[n-1].Items, ti)
+		return
+	}
+	if len(c.Trace) >= t.b.opt.MaxTraceFrames {
+		c.TraceOmitted++
+		return
+	}
+	c.Trace = append(c.Trace, TraceFrame{Frame: f, Dir: d, Items: []TraceItem{ti}})
+}
+
+func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Frame, ti *TraceItem) {
+	c := t.c
+	switch it.HandshakeType {
+	case tlsparse.HandshakeTypeClientHello:
+		ch, err := tlsparse.ParseClientHello(it.Body)
+		if err != nil {
+			t.anomaly("malformed_client_hello")
+			return
+		}
+		ti.SNI = ch.ServerName
+		t.promotePrelude()
+		switch {
+		case c.ClientHello == nil:
+			c.ClientHello, c.ClientHelloFrame = ch, f
+		case c.HelloRetry != nil && c.RetryClientHello == nil:
+			c.RetryClientHello, c.RetryClientHelloFrame = ch, f
+		default:
+			t.anomaly("repeated_client_hello")
+		}
+		for _, a := range ch.Anomalies {
+			t.anomaly(a)
+		}
+	case tlsparse.HandshakeTypeServerHello:
+		sh, err := tlsparse.ParseServerHello(it.Body)
+		if err != nil {
+			t.anomaly("malformed_server_hello")
+			return
+		}
+		t.promotePrelude()
+		for _, a := range sh.Anomalies {
+			t.anomaly(a)
+		}
+		if sh.HelloRetryRequest {
+			ti.HelloRetry = true
+			if c.HelloRetry == nil {
+				c.HelloRetry, c.HelloRetryFrame = sh, f
+			}
+			return
+		}
+		if c.ServerHello != nil {
+			t.anomaly("repeated_server_hello")
+			return
+		}
+		c.ServerHello, c.ServerHelloFrame = sh, f
+		c.Version = sh.NegotiatedVersion()
+		c.Cipher = sh.CipherSuite
+		c.ALPN = sh.ALPN
+		if isTLS13(c.Version) {
+			c.Group = sh.KeyShare
+			c.Resumed = sh.PreSharedKey
+			// Everything after the ServerHello is encrypted in TLS 1.3.
+			t.dirs[t.captureDir(capture.ServerToClient)].dec.SetEncrypted()
+		} else if c.ClientHello != nil && len(sh.SessionID) > 0 && string(sh.SessionID) == string(c.ClientHello.SessionID) {
+			c.Resumed = true
+		}
+	case tlsparse.HandshakeTypeCertificate:
+		cert, err := tlsparse.ParseCertificate(it.Body, c.Version)
+		if err != nil {
+			t.anomaly("malformed_certificate")
+			return
+		}
+		if d == capture.ClientToServer {
+			c.ClientCertificates, c.ClientCertificateFrame = len(cert.Certificates), f
+			return
+		}
+		if c.Certificates != nil {
+			return
+		}
+		c.CertificateFrame = f
+		c.Certificates = make([]Certificate, 0, len(cert.Certificates))
+		for _, der := range cert.Certificates {
+			x, err := x509.ParseCertificate(der)
+			c.Certificates = append(c.Certificates, Certificate{DER: der, X509: x, ParseError: err})
+		}
+	case tlsparse.HandshakeTypeServerKeyExchange:
+		ske, err := tlsparse.ParseServerKeyExchange(it.Body, c.Cipher)
+		if err != nil {
+			t.anomaly("malformed_server_key_exchange")
+			return
+		}
+		c.ServerKeyExchange, c.ServerKeyExchangeFrame = ske, f
+		if ske.Group != 0 {
+			c.Group = ske.Group
+		}
+	case tlsparse.HandshakeTypeCertificateRequest:
+		cr, err := tlsparse.ParseCertificateRequest(it.Body, c.Version)
+		if err != nil {
+			t.anomaly("malformed_certificate_request")
+			return
+		}
+		c.CertificateRequest, c.CertificateRequestFrame = cr, f
+	case tlsparse.HandshakeTypeServerHelloDone:
+		c.ServerHelloDoneFrame = f
+	}
+}
+
+// promotePrelude moves plaintext seen before the hellos to Prelude: the
+// connection upgraded to TLS (STARTTLS and friends), the peer was not
+// speaking something else instead of TLS.
+func (t *tracker) promotePrelude() {
+	c := t.c
+	for i, n := range c.NonTLS {
+		if n != nil {
+			c.Prelude[i], c.NonTLS[i] = n, nil
+		}
+	}
+}
+
+// captureDir maps a record direction back to capture's direction.
+func (t *tracker) captureDir(d capture.Direction) capture.Direction { return t.dir(d) }
+
+func (t *tracker) alert(d capture.Direction, a tlsparse.Alert, encrypted bool, f capture.Frame) {
+	c := t.c
+	if len(c.Alerts) >= maxAlerts {
+		t.anomaly("too_many_alerts")
+		return
+	}
+	al := Alert{Frame: f, Sender: d, Encrypted: encrypted}
+	if !encrypted {
+		al.Level, al.Description = a.Level, a.Description
+	}
+	c.Alerts = append(c.Alerts, al)
+}
+
+const maxAlerts = 16
+
+// appData handles a record of type application_data. In TLS 1.3 the
+// handshake after the ServerHello travels in such records too, so until the
+// client's Finished they are the encrypted handshake.
+func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Frame, ti *TraceItem) {
+	c := t.c
+	if isTLS13(c.Version) && !t.hsDone {
+		alertSized := it.Record.Length == encryptedAlertLength(c.Cipher)
+		if d == capture.ServerToClient {
+			if c.Finished[d].Number == 0 {
+				c.Finished[d] = f
+			}
+			ti.Kind = tlsparse.KindEncryptedHandshake
+			return
+		}
+		if alertSized {
+			// A TLS 1.3 client that rejects the server's flight sends one
+			// short encrypted alert and closes; its Finished is longer.
+			ti.Kind, ti.Encrypted = tlsparse.KindAlert, true
+			t.alert(d, tlsparse.Alert{}, true, f)
+			return
+		}
+		if c.Finished[d].Number == 0 {
+			c.Finished[d] = f
+			ti.Kind = tlsparse.KindEncryptedHandshake
+			t.tls13ClientFinished = true
+			t.checkDone(f)
+			return
+		}
+	}
+	if isTLS13(c.Version) && d == capture.ServerToClient {
+		if t.serverRecordsAfterDone == 0 {
+			t.serverAlertAfterDone = it.Record.Length == encryptedAlertLength(c.Cipher)
+		}
+		t.serverRecordsAfterDone++
+	}
+	a := &c.AppData[d]
+	if a.Records == 0 {
+		a.First = f
+	}
+	a.Records++
+	a.Bytes += int64(it.Record.Length)
+}
+
+// encryptedAlertLength is the record length of an encrypted TLS 1.3 alert:
+// two alert bytes, the inner content type and the AEAD tag.
+func encryptedAlertLength(cs tlsparse.CipherSuite) int {
+	const tlsAES128CCM8SHA256 tlsparse.CipherSuite = 0x1305 // the only TLS 1.3 suite with an 8-byte tag
+	if cs == tlsAES128CCM8SHA256 {
+		return 2 + 1 + 8
+	}
+	return 2 + 1 + 16
+}
+
+// checkDone marks the handshake complete once both Finished are seen.
+func (t *tracker) checkDone(f capture.Frame) {
+	c := t.c
+	if t.hsDone {
+		return
+	}
+	switch {
+	case isTLS13(c.Version) && t.tls13ClientFinished:
+	case !isTLS13(c.Version) && c.Finished[0].Number != 0 && c.Finished[1].Number != 0:
+	default:
+		return
+	}
+	t.hsDone = true
+	c.HandshakeDone = f
+}
+
+// finalize derives what can only be known at the end.
+func (t *tracker) finalize() {
+	c := t.c
+	if !isTLS13(c.Version) && c.ServerHello != nil && c.ChangeCipherSpec[capture.ServerToClient].Number != 0 &&
+		c.Certificates == nil && c.ServerHelloDoneFrame.Number == 0 {
+		// An abbreviated handshake: the server went straight from its
+		// hello to ChangeCipherSpec (RFC 5246, Section 7.3).
+		c.Resumed = true
+	}
+	c.Established = t.hsDone && !t.fatalAlertBeforeData()
+	if isTLS13(c.Version) && t.hsDone && t.serverRecordsAfterDone == 1 && t.serverAlertAfterDone {
+		// The server's only answer to the client's Finished was one
+		// alert-sized record: it rejected the client (e.g.
+		// certificate_required). A server that accepts sends a
+		// NewSessionTicket or data first.
+		c.Established = false
+		c.Alerts = append(c.Alerts, Alert{Frame: c.AppData[capture.ServerToClient].First, Sender: capture.ServerToClient, Encrypted: true})
+	}
+}
+
+// fatalAlertBeforeData reports whether a fatal plaintext alert ended the
+// handshake before any application data.
+func (t *tracker) fatalAlertBeforeData() bool {
+	for _, a := range t.c.Alerts {
+		if a.Level == tlsparse.AlertLevelFatal && a.Frame.Number <= t.c.HandshakeDone.Number {
+			return true
+		}
+	}
+	return false
+}
+
+var _ capture.Handler = (*Builder)(nil)
+
+// isTLS13 reports whether v is TLS 1.3 or one of its drafts (0x7fXX) or
+// Google's 2017 experiment versions (0x7e01, 0x7e02), which share its
+// handshake: encrypted after the ServerHello, session ID echoed for
+// middlebox compatibility.
+func isTLS13(v tlsparse.Version) bool {
+	return v == tlsparse.VersionTLS13 || v>>8 == 0x7f || v == 0x7e01 || v == 0x7e02
+}
