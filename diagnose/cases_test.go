@@ -452,6 +452,30 @@ func certificateCases(t *testing.T) []diagnoseCase {
 				return rst(tls12(p, selfSignedLeaf(t)), fr(7), client)
 			},
 			summary: []string{"(RST, frame 7)", "self-signed"}, evidence: []int64{6, 7}},
+		{name: "curl: name checked after the handshake, then encrypted alert and RST", cat: CertHostnameMismatch,
+			conn: func(p *pki) *analysis.Connection {
+				c := tls12(p, p.leaf, p.inter)
+				c.ClientHello.ServerName = "good.test"
+				c = finish(c)
+				c.AppData[client], c.AppData[server] = analysis.Traffic{}, analysis.Traffic{}
+				return rst(encryptedAlert(c, 10, client), fr(11), client)
+			},
+			summary:  []string{"the handshake completed (frame 9), then the client hung up (an encrypted alert, frame 10) without sending any data", "not for the name 'good.test'"},
+			evidence: []int64{6, 9, 10}, fix: []string{"'good.test'"}},
+		{name: "a handshake-only check of a valid chain stays ok", cat: OK,
+			conn: func(p *pki) *analysis.Connection {
+				c := finish(tls12(p, p.leaf, p.inter))
+				c.AppData[client], c.AppData[server] = analysis.Traffic{}, analysis.Traffic{}
+				return rst(encryptedAlert(c, 10, client), fr(11), client)
+			},
+			evidence: []int64{4, 6, 9}},
+		{name: "TLS 1.3, OpenSSL's plaintext certificate_expired", cat: CertExpired,
+			conn: func(*pki) *analysis.Connection {
+				c := alert(serverHello(hello(tcpConn(), modernHello()), v13, 0x1301), 7, client, tlsparse.AlertCertificateExpired)
+				return encryptedAlert(c, 8, server)
+			},
+			summary:  []string{"with alert certificate_expired (frame 7) right after the server's encrypted flight (frame 6)", "only the alert says why"},
+			evidence: []int64{6, 7}, fix: []string{"renew the server's certificate", "--keylog"}},
 		{name: "bad_certificate for a valid chain", cat: CertRejected,
 			conn: func(p *pki) *analysis.Connection {
 				return alert(tls12(p, p.leaf, p.inter), 7, client, tlsparse.AlertBadCertificate)

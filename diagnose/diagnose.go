@@ -33,7 +33,8 @@ const (
 // The order of the checks is the precedence of the causes: no handshake at
 // all (TCP refused, unanswered, plaintext peers, capture without the
 // handshake); a server that answered with something other than TLS; a
-// completed handshake (ok, with warnings); what the wire shows the server
+// completed handshake (ok, with warnings, unless the client hung up without
+// sending data and the chain has a problem); what the wire shows the server
 // chose and the client then refused (version, ALPN, cipher); the first
 // decisive alert, through the one alert table (alertCause); an abort
 // without an alert (RST or FIN); and last a handshake that stalled or was
@@ -112,6 +113,9 @@ func (d *diagnosis) verdict() Verdict {
 		return v
 	}
 	if c.Established {
+		if v, ok := d.rejectedAfterHandshake(); ok {
+			return v
+		}
 		return d.ok()
 	}
 	if v, ok := d.refusedChoice(); ok {
@@ -394,6 +398,38 @@ func sniName(h *tlsparse.ClientHello) string {
 	return "SNI " + h.ServerName
 }
 
+// rejectedAfterHandshake catches a client that completed the handshake
+// and then hung up without sending a byte of data, when the chain has a
+// problem: curl checks the certificate's name only after the handshake,
+// then sends an encrypted close_notify and resets.
+func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
+	c := d.c
+	done := c.HandshakeDone.Number
+	if len(d.probs) == 0 || done == 0 || c.AppData[client].Records > 0 {
+		return Verdict{}, false
+	}
+	var end capture.Frame
+	how := ""
+	for _, a := range c.Alerts {
+		if a.Sender == client && a.Frame.Number >= done {
+			end, how = a.Frame, alertText(a)
+			break
+		}
+	}
+	if f, who, h := d.firstClose(); end.Number == 0 && who == client && f.Number >= done {
+		end, how = f, h
+	}
+	if end.Number == 0 {
+		return Verdict{}, false
+	}
+	p := &d.probs[0]
+	d.used = p
+	return verdict(p.Category,
+		fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data: it rejected the server's certificate after the handshake: %s",
+			frameRef(done), how, frameRef(end.Number), p.Detail),
+		d.certFix(*p), c.CertificateFrame, c.HandshakeDone, end), true
+}
+
 // ---- the server's choice, refused by the client ----
 
 // refusedChoice checks the wire rather than the alert: a server that chose
@@ -524,10 +560,10 @@ func (d *diagnosis) abortWithoutAlert() (Verdict, bool) {
 				d.helloFrame, a.Frame, abort), true
 		}
 		if c.Version == tlsparse.VersionTLS13 && c.Finished[server].Number != 0 {
-			return d.certVerdict(d.pickCert(CertRejected), abort, how), true
+			return d.certVerdict(d.pickCert(CertRejected), abort, how, false), true
 		}
 		if c.CertificateFrame.Number != 0 {
-			return d.certVerdict(d.pickCert(CertRejected), abort, how), true
+			return d.certVerdict(d.pickCert(CertRejected), abort, how, false), true
 		}
 	}
 	if t := &c.TCP; t.RST.Number != 0 {
@@ -820,7 +856,7 @@ func (d *diagnosis) fromAlert(a *analysis.Alert) Verdict {
 			fmt.Sprintf("the CA revoked the server's %s: get a new one and install it on the server", leaf),
 			c.CertificateFrame, a.Frame)
 	}
-	return d.certVerdict(cause, a.Frame, how)
+	return d.certVerdict(cause, a.Frame, how, !a.Encrypted)
 }
 
 func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
@@ -1031,8 +1067,9 @@ func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {
 }
 
 // certVerdict explains a certificate rejected by the client, by alert or
-// by abort (how, at frame f).
-func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string) Verdict {
+// by abort (how, at frame f); plain says a plaintext alert named the
+// reason.
+func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, plain bool) Verdict {
 	c := d.c
 	d.used = cause.prob
 	certFrame := c.CertificateFrame
@@ -1046,6 +1083,19 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string) Ve
 	}
 	var summary, fix string
 	switch {
+	case len(d.chain) == 0 && c.Version == tlsparse.VersionTLS13 && plain:
+		// OpenSSL sends its alert in plaintext: it switches its write key
+		// only when it sends its own Finished.
+		summary = fmt.Sprintf("the client rejected the server's certificate with %s (%s) right after the server's encrypted flight (%s); in TLS 1.3 the certificate is encrypted, so only the alert says why",
+			how, frameRef(f.Number), frameRef(certFrame.Number))
+		switch cause.cat {
+		case CertExpired:
+			fix = "renew the server's certificate (the client says it expired; if it did not, check the client's clock); re-run with --keylog to see the certificate"
+		case CertUntrustedCA:
+			fix = "make the client trust the server's CA, or use a certificate from a CA it trusts; re-run with --keylog to see the chain"
+		default:
+			fix = "re-run with --keylog (the client's SSLKEYLOGFILE) or `tlsdiag probe` to see the certificate; check the client's log for its verification error"
+		}
 	case len(d.chain) == 0 && c.Version == tlsparse.VersionTLS13:
 		summary = fmt.Sprintf("the client aborted (%s, %s) right after the server's encrypted flight (%s), without its Finished: it rejected the server's certificate; in TLS 1.3 the certificate and the alert are encrypted, so the exact reason is not visible",
 			how, frameRef(f.Number), frameRef(certFrame.Number))
