@@ -52,8 +52,13 @@ type Item struct {
 	// its last. A handshake message spans its own 4-byte header and body,
 	// even across records; a record item spans the record with its header.
 	Start, End int64
-	// Record is the header of the record that carried the item's last byte.
-	Record RecordHeader
+	// Record is the header of the record that carried the item's last byte,
+	// and RecordEnd the stream offset one past that record's last byte.
+	// Wireshark shows a handshake message in the frame holding RecordEnd-1:
+	// it dissects a record once the whole record is reassembled. RecordEnd
+	// may lie beyond the bytes fed so far.
+	Record    RecordHeader
+	RecordEnd int64
 
 	// KindHandshake: the message type and body (without the 4-byte header).
 	// KindSSLv2ClientHello: Body is the SSLv2 message, from its type byte.
@@ -83,6 +88,7 @@ const (
 	stateSSLv2                      // reading an SSLv2 record
 	stateHunt                       // looking for a ClientHello/ServerHello record after a prelude
 	stateResync                     // looking for any plausible record header
+	stateSSLv2Skip                  // skipping the body of a later SSLv2 record
 )
 
 // preludeMax bounds the bytes of a non-TLS prelude kept to describe it.
@@ -130,8 +136,8 @@ type Decoder struct {
 	nonTLSDone  bool
 	describing  bool // collecting prelude bytes for the KindNonTLS item
 	skipped     int64
-	sslv2Len    int
-	sslv2Header int
+	sslv2Len     int
+	sslv2Session bool // the stream began with an SSLv2 ClientHello
 }
 
 // Feed gives the decoder the next bytes of the stream. The decoder may keep
@@ -277,8 +283,20 @@ func (d *Decoder) Next() (Item, bool) {
 			it, ok, more = d.sslv2()
 		case stateHunt, stateResync:
 			it, ok, more = d.scan()
+		case stateSSLv2Skip:
+			n := min(d.left, d.avail())
+			d.skip(n)
+			d.skipped += int64(n)
+			d.left -= n
+			if d.left == 0 {
+				d.state = stateHeader
+			}
+			more = n > 0
 		}
 		if ok {
+			if it.RecordEnd == 0 {
+				it.RecordEnd = it.End
+			}
 			return it, true
 		}
 		if !more {
@@ -313,6 +331,22 @@ func (d *Decoder) header() (it Item, ok, more bool) {
 	w, got := d.peek(5)
 	if !got {
 		return it, false, false
+	}
+	if d.sslv2Session && !plausibleHeader(w) {
+		// A client that spoke SSLv2 and got an SSLv2 answer goes on with
+		// SSLv2 records (CLIENT-MASTER-KEY, …); pass over them by length.
+		// Their header is 2 bytes with the high bit set, or 3 bytes (the
+		// third is the padding length) without it.
+		hdr := 2
+		d.left = int(w[0]&0x7f)<<8 | int(w[1])
+		if w[0]&0x80 == 0 {
+			hdr = 3
+			d.left = int(w[0]&0x3f)<<8 | int(w[1])
+		}
+		d.skip(hdr)
+		d.skipped += int64(hdr)
+		d.state = stateSSLv2Skip
+		return it, false, true
 	}
 	h, err := ParseRecordHeader(w)
 	if err != nil || h.Length == 0 && h.Type != ContentTypeApplicationData {
@@ -481,7 +515,7 @@ func (d *Decoder) hsItem(t HandshakeType, body []byte) Item {
 		d.onlyHellos = true
 	}
 	d.sawMessage = true
-	return Item{Kind: KindHandshake, Start: d.hsAt, End: d.off, Record: d.rec, HandshakeType: t, Body: body}
+	return Item{Kind: KindHandshake, Start: d.hsAt, End: d.off, Record: d.rec, RecordEnd: d.recAt + 5 + int64(d.rec.Length), HandshakeType: t, Body: body}
 }
 
 // sslv2 reads an SSLv2-compatible ClientHello record (2-byte header).
@@ -513,7 +547,7 @@ func (d *Decoder) sslv2() (it Item, ok, more bool) {
 	}
 	d.sslv2Len, d.hsHave = 0, 0
 	d.state = stateHeader
-	d.sawMessage, d.onlyHellos = true, true
+	d.sawMessage, d.onlyHellos, d.sslv2Session = true, true, true
 	return it, true, true
 }
 
