@@ -257,6 +257,22 @@ func okCases(t *testing.T) []diagnoseCase {
 			},
 			evidence: []int64{4, 6, 8}, nWarn: 2,
 			warnings: []string{"parser anomalies: duplicate_extension, sni_trailing_dot", "100 bytes of the server's stream are missing from the capture during the handshake (lost after frame 7)"}},
+		{name: "TLS 1.2 client of a TLS 1.3 server: the downgrade sentinel", cat: OK,
+			conn: func(*pki) *analysis.Connection {
+				c := finish(serverHello(hello(tcpConn(), tls12Hello(v12)), v12, 0xC02F))
+				c.Anomalies = []string{tlsparse.AnomalyDowngradeTLS12}
+				return c
+			},
+			evidence: []int64{4, 6, 9}, nWarn: 1,
+			warnings: []string{"the server supports TLS 1.3 (downgrade sentinel in its ServerHello) but the client offers up to TLS 1.2: raise the client's maximum version"}},
+		{name: "downgrade sentinel with a TLS 1.3 client", cat: OK,
+			conn: func(*pki) *analysis.Connection {
+				c := finish(serverHello(hello(tcpConn(), modernHello()), v12, 0xC02F))
+				c.Anomalies = []string{tlsparse.AnomalyDowngradeTLS12, "duplicate_extension"}
+				return c
+			},
+			evidence: []int64{4, 6, 9}, nWarn: 2,
+			warnings: []string{"although the client offers TLS 1.3, TLS 1.2: something between them altered the handshake", "parser anomalies: duplicate_extension"}},
 		{name: "ClientHello missing but established", cat: OK,
 			conn: func(p *pki) *analysis.Connection {
 				c := finish(serverHello(tcpConn(), v12, 0xC02F, p.leaf, p.inter))

@@ -1219,10 +1219,41 @@ func (d *diagnosis) warnings(cat Category) []string {
 	if c.Roles == analysis.RolesGuessed {
 		ws = append(ws, "neither the SYN nor a hello was captured: which side is the client was guessed")
 	}
-	if len(c.Anomalies) > 0 {
-		ws = append(ws, "parser anomalies: "+strings.Join(c.Anomalies, ", "))
+	anomalies := slices.DeleteFunc(slices.Clone(c.Anomalies), func(a string) bool {
+		return a == tlsparse.AnomalyDowngradeTLS12 || a == tlsparse.AnomalyDowngradeTLS11
+	})
+	if w := d.downgradeWarning(); w != "" {
+		ws = append(ws, w)
+	}
+	if len(anomalies) > 0 {
+		ws = append(ws, "parser anomalies: "+strings.Join(anomalies, ", "))
 	}
 	return ws
+}
+
+// downgradeWarning explains a ServerHello's downgrade sentinel (RFC 8446,
+// Section 4.1.3): a server that supports a newer version than it chose
+// says so in its Random. With a client that offers no newer version it is
+// an upgrade opportunity; with one that does, something rewrote the
+// ClientHello on the way.
+func (d *diagnosis) downgradeWarning() string {
+	c := d.c
+	newer := ""
+	switch {
+	case slices.Contains(c.Anomalies, tlsparse.AnomalyDowngradeTLS12):
+		newer = "TLS 1.3"
+	case slices.Contains(c.Anomalies, tlsparse.AnomalyDowngradeTLS11):
+		newer = "TLS 1.2"
+	default:
+		return ""
+	}
+	if d.hello == nil {
+		return fmt.Sprintf("the server supports %s but chose %s (downgrade sentinel in its ServerHello)", newer, c.Version)
+	}
+	if hi := slices.Max(d.offeredVersions()); hi > c.Version {
+		return fmt.Sprintf("the server chose %s with a downgrade sentinel although the client offers %s: something between them altered the handshake", c.Version, d.offerText())
+	}
+	return fmt.Sprintf("the server supports %s (downgrade sentinel in its ServerHello) but the client offers %s: raise the client's maximum version", newer, d.offerText())
 }
 
 // weakCipher says what is wrong with a suite, by its IANA name, or "".
