@@ -225,6 +225,13 @@ func oneByte(int) int { return 1 }
 // fails unless the items are identical; it returns the items.
 func checkSplits(t *testing.T, name string, stream []byte) []item {
 	t.Helper()
+	items := sameUnderSplits(t, name, stream)
+	checkTiling(t, name, items, len(stream))
+	return items
+}
+
+func sameUnderSplits(t *testing.T, name string, stream []byte) []item {
+	t.Helper()
 	want := decode(stream, whole, nil)
 	if got := decode(stream, oneByte, nil); !slices.Equal(got, want) {
 		t.Errorf("%s: 1-byte feeds give %d items, whole stream %d\n got %+v\nwant %+v", name, len(got), len(want), got, want)
@@ -236,6 +243,11 @@ func checkSplits(t *testing.T, name string, stream []byte) []item {
 			t.Errorf("%s: random feeds (round %d) differ from whole stream", name, i)
 		}
 	}
+	return want
+}
+
+func checkTiling(t *testing.T, name string, want []item, size int) {
+	t.Helper()
 	// Items are in stream order and do not overlap; record items start
 	// where the previous item ended, handshake messages after their record
 	// header (5 bytes) at most.
@@ -247,10 +259,9 @@ func checkSplits(t *testing.T, name string, stream []byte) []item {
 		}
 		at = it.End
 	}
-	if at != int64(len(stream)) {
-		t.Errorf("%s: items end at %d, stream has %d bytes", name, at, len(stream))
+	if at != int64(size) {
+		t.Errorf("%s: items end at %d, stream has %d bytes", name, at, size)
 	}
-	return want
 }
 
 func kinds(items []item) []string {

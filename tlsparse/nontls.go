@@ -38,6 +38,9 @@ func describeNonTLS(b []byte) string {
 	case bytes.HasPrefix(b, []byte{0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f}):
 		// PostgreSQL SSLRequest (protocol docs, "SSL Session Encryption").
 		return "PostgreSQL SSLRequest"
+	case len(b) >= 3 && b[0]&0x80 != 0 && b[2] == 4:
+		// SSLv2 SERVER-HELLO (draft-hickman-netscape-ssl-00): an SSLv2-only server.
+		return "SSLv2 server hello"
 	case len(b) >= 5 && b[3] == 0 && b[4] == 0x0a:
 		// MySQL Initial Handshake packet: 3-byte length, sequence 0, protocol 10.
 		return "MySQL server greeting"
