@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/x509"
 	"slices"
@@ -138,6 +139,10 @@ type direction struct {
 	offset  int64   // stream bytes delivered so far
 	chunks  []chunk // which frame carried which stream bytes, oldest first
 	tlsSeen bool    // a valid TLS record was seen
+	// pending holds items whose record is not complete yet (their Body is
+	// a copy); done is the end offset of the last item handled.
+	pending []tlsparse.Item
+	done    int64
 }
 
 // chunk is a range of stream bytes carried by one frame.
@@ -166,19 +171,43 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 	} else {
 		ds.chunks[len(ds.chunks)-1] = chunk{end: ds.offset, frame: f}
 	}
+	t.drainPending(d, false)
 	ds.dec.Feed(b)
-	var lastEnd int64 = -1
 	for {
 		it, ok := ds.dec.Next()
 		if !ok {
 			break
 		}
+		if len(ds.pending) > 0 || it.RecordEnd > ds.offset {
+			// The record is not complete yet: Wireshark shows its messages
+			// in the frame that completes it, so wait for that frame.
+			it.Body = bytes.Clone(it.Body)
+			ds.pending = append(ds.pending, it)
+			continue
+		}
 		t.item(d, &it)
-		lastEnd = it.End
+		ds.done = it.End
 	}
-	if lastEnd >= 0 {
-		ds.trim(lastEnd)
+	t.drainPending(d, false)
+	keep := ds.done
+	if len(ds.pending) > 0 {
+		keep = min(keep, ds.pending[0].Start)
 	}
+	ds.trim(keep)
+}
+
+// drainPending handles the items whose record is now complete, or all of
+// them when the stream will not grow (a gap or the end).
+func (t *tracker) drainPending(d capture.Direction, all bool) {
+	ds := &t.dirs[d]
+	n := 0
+	for n < len(ds.pending) && (all || ds.pending[n].RecordEnd <= ds.offset) {
+		it := &ds.pending[n]
+		t.item(d, it)
+		ds.done = it.End
+		n++
+	}
+	ds.pending = ds.pending[:copy(ds.pending, ds.pending[n:])]
 }
 
 // trim forgets the frames of bytes before off.
@@ -207,6 +236,7 @@ func (ds *direction) frameAt(off int64) capture.Frame {
 }
 
 func (t *tracker) Gap(d capture.Direction, n int, f capture.Frame) {
+	t.drainPending(d, true)
 	ds := &t.dirs[d]
 	t.c.TCP.Gaps = appendCapped(t.c.TCP.Gaps, Gap{Dir: t.dir(d), Offset: ds.offset, Size: n, Frame: f}, maxGaps)
 	ds.offset += int64(n)
@@ -256,6 +286,8 @@ func (t *tracker) Event(ev capture.Event) {
 }
 
 func (t *tracker) Close(reason capture.CloseReason, last capture.Frame) {
+	t.drainPending(capture.ClientToServer, true)
+	t.drainPending(capture.ServerToClient, true)
 	c := t.c
 	c.TCP.Close = reason
 	if last.Number > c.Last.Number {
@@ -278,7 +310,7 @@ const maxAnomalies = 32
 // direction it came from.
 func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 	ds := &t.dirs[d]
-	last := ds.frameAt(it.End - 1)
+	last := ds.frameAt(min(it.RecordEnd, ds.offset) - 1)
 	if it.Kind != tlsparse.KindNonTLS && it.Kind != tlsparse.KindMalformed {
 		ds.tlsSeen = true
 	}

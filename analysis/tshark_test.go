@@ -1,0 +1,117 @@
+package analysis
+
+import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// tsharkDifferences lists the shared captures where tlsdiag deliberately
+// sees more or other TLS frames than tshark, with the reason.
+var tsharkDifferences = map[string]string{
+	"zeek/https-to-http.pcap":      "TLS to port 80: tshark dissects the port as HTTP, tlsdiag recognises the ClientHello by content",
+	"zeek/ssl-to-http-server.pcap": "TLS to port 80: tshark dissects the port as HTTP, tlsdiag recognises the ClientHello by content",
+	"zeek/irc-starttls.pcap":       "tshark has no IRC STARTTLS support; tlsdiag finds the handshake after the plaintext prelude",
+	"zeek/ssl-v2.pcap":             "a pure SSLv2 session: tlsdiag parses the SSLv2 ClientHello but not SSLv2's own server messages (SERVER-HELLO, type 4), which no TLS peer sends",
+}
+
+// TestTraceAgreesWithTshark checks, for every TCP capture in the shared
+// set, that the frames carrying TLS handshake messages and the message
+// types in each are the ones tshark reports with out-of-order reassembly on.
+func TestTraceAgreesWithTshark(t *testing.T) {
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark is not installed (CI installs it): ", err)
+	}
+	dir := requireShared(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.pcap*"))
+	for _, f := range files {
+		name := filepath.Base(filepath.Dir(f)) + "/" + filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			want := tsharkHandshakes(t, f)
+			got := traceHandshakes(analyse(t, f, Options{Trace: true}))
+			diff := compareFrames(want, got)
+			if len(diff) == 0 {
+				return
+			}
+			if why, ok := tsharkDifferences[name]; ok {
+				t.Logf("differs from tshark (%s):\n%s", why, strings.Join(diff, "\n"))
+				return
+			}
+			t.Errorf("handshake messages per frame differ from tshark:\n%s", strings.Join(diff, "\n"))
+		})
+	}
+}
+
+// tsharkHandshakes returns, per frame number, the handshake message types
+// tshark decoded (plaintext only).
+func tsharkHandshakes(t *testing.T, path string) map[int64][]int {
+	t.Helper()
+	cmd := exec.Command("tshark", "-n", "-r", path, "-o", "tcp.reassemble_out_of_order:TRUE",
+		"-Y", "tcp && tls.handshake.type", "-T", "fields", "-e", "frame.number", "-e", "tls.handshake.type")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("tshark: %v: %s", err, stderr.String())
+	}
+	m := map[int64][]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) < 2 || f[1] == "" {
+			continue
+		}
+		n, _ := strconv.ParseInt(f[0], 10, 64)
+		for _, s := range strings.Split(f[1], ",") {
+			v, _ := strconv.Atoi(s)
+			m[n] = append(m[n], v)
+		}
+	}
+	return m
+}
+
+func traceHandshakes(conns []*Connection) map[int64][]int {
+	m := map[int64][]int{}
+	for _, c := range conns {
+		for _, tf := range c.Trace {
+			for _, it := range tf.Items {
+				switch it.Kind {
+				case tlsparse.KindHandshake:
+					m[tf.Frame.Number] = append(m[tf.Frame.Number], int(it.Handshake))
+				case tlsparse.KindSSLv2ClientHello:
+					m[tf.Frame.Number] = append(m[tf.Frame.Number], int(tlsparse.HandshakeTypeClientHello))
+				}
+			}
+		}
+	}
+	return m
+}
+
+func compareFrames(want, got map[int64][]int) []string {
+	var frames []int64
+	for n := range want {
+		frames = append(frames, n)
+	}
+	for n := range got {
+		if _, ok := want[n]; !ok {
+			frames = append(frames, n)
+		}
+	}
+	slices.Sort(frames)
+	var diff []string
+	for _, n := range frames {
+		w, g := want[n], got[n]
+		slices.Sort(w)
+		slices.Sort(g)
+		if !slices.Equal(w, g) {
+			diff = append(diff, fmt.Sprintf("frame %d: tshark %v, tlsdiag %v", n, w, g))
+		}
+	}
+	return diff
+}
