@@ -79,8 +79,10 @@ type conn struct {
 	seen        int64 // capture clock (ns) at the last packet: orders the LRU list
 	prev, next  *conn // LRU list, least recently seen first
 	buffered    int   // out-of-order bytes held, both directions
+	reset       uint8 // bit d: direction d sent a RST
 	lowIsClient bool
 	clientKnown bool
+	lingering   bool // on the linger list (reset) rather than the LRU list
 }
 
 func (c *conn) dirOf(srcLow bool) Direction {
@@ -109,8 +111,8 @@ type Assembler struct {
 	opt   Options
 	dec   *decoder
 	conns map[connKey]*conn
-	head  *conn // least recently seen
-	tail  *conn
+	live  connList // open connections, least recently seen first
+	reset connList // connections a RST ended, waiting for in-flight bytes
 
 	tombs    map[connKey]int64
 	tombRing []tombstone
@@ -124,6 +126,40 @@ type Assembler struct {
 	seg      Segment
 	pieces   []piece
 }
+
+// connList is an intrusive doubly linked list of connections in the order
+// they were last seen.
+type connList struct{ head, tail *conn }
+
+func (l *connList) push(c *conn) {
+	c.prev, c.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = c
+	} else {
+		l.head = c
+	}
+	l.tail = c
+}
+
+func (l *connList) remove(c *conn) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		l.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		l.tail = c.prev
+	}
+	c.prev, c.next = nil, nil
+}
+
+// resetLinger is how long (in capture time) a connection stays open after
+// its first RST, to collect the bytes the other side had in flight: Zeek
+// finds Heartbleed in server records that arrive after the client's RST.
+// It is longer than any round trip worth capturing.
+const resetLinger = 3 * time.Second
 
 // piece is a range of a segment's payload not yet buffered.
 type piece struct{ off, n int }
@@ -156,12 +192,18 @@ func (a *Assembler) advance(t time.Time) {
 	if ns := t.UnixNano(); ns > a.now {
 		a.now = ns
 	}
+	for a.reset.head != nil && a.now-a.reset.head.seen > int64(resetLinger) {
+		c := a.reset.head
+		a.flushAll(c, c.last)
+		a.finish(c, ClosedRST, c.last)
+	}
 	if a.idle <= 0 {
 		return
 	}
-	for a.head != nil && a.now-a.head.seen > a.idle {
-		c := a.head
+	for a.live.head != nil && a.now-a.live.head.seen > a.idle {
+		c := a.live.head
 		a.stats.ConnsIdle++
+		a.flushAll(c, c.last)
 		a.finish(c, ClosedIdle, c.last)
 	}
 }
@@ -175,16 +217,24 @@ func (a *Assembler) Flush(t time.Time) { a.advance(t) }
 // and each stream is closed with ClosedFIN if either side sent a FIN,
 // otherwise ClosedEOF. It returns the final counts.
 func (a *Assembler) Close() Stats {
-	for a.head != nil {
-		c := a.head
+	for {
+		c := a.live.head
+		if r := a.reset.head; c == nil || r != nil && r.seen < c.seen {
+			c = r
+		}
+		if c == nil {
+			return a.stats
+		}
 		a.flushAll(c, c.last)
 		reason := ClosedEOF
-		if c.half[0].flags&hFINDone != 0 || c.half[1].flags&hFINDone != 0 {
+		switch {
+		case c.reset != 0:
+			reason = ClosedRST
+		case c.half[0].flags&hFINDone != 0 || c.half[1].flags&hFINDone != 0:
 			reason = ClosedFIN
 		}
 		a.finish(c, reason, c.last)
 	}
-	return a.stats
 }
 
 // Segment feeds one decoded TCP segment carried by frame f.
@@ -195,6 +245,12 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 	key, srcLow := makeKey(s.Src, s.Dst)
 	synOnly := s.SYN && !s.ACK && !s.RST
 	c := a.conns[key]
+	if c != nil && synOnly && c.reset != 0 {
+		// A new connection after a reset one that was still lingering.
+		a.flushAll(c, c.last)
+		a.finish(c, ClosedRST, c.last)
+		c = nil
+	}
 	if c != nil && synOnly && a.isNewSYN(c, c.dirOf(srcLow), s) {
 		a.stats.ConnsReused++
 		a.flushAll(c, f)
@@ -211,14 +267,18 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 		c = a.open(key, srcLow, s, f)
 	}
 	dir := c.dirOf(srcLow)
+	if c.reset&(1<<dir) != 0 {
+		// The sender reset the connection: what it sends now is not part
+		// of it (repeated RSTs, late ACKs).
+		a.stats.AfterClose++
+		return
+	}
 	c.last = f
 	a.touch(c)
 	h := &c.half[dir]
 
 	if s.RST {
-		a.flushAll(c, f)
-		c.stream.Event(Event{Kind: EventRST, Dir: dir, Frame: f})
-		a.finish(c, ClosedRST, f)
+		a.rst(c, dir, f)
 		return
 	}
 	seq := s.Seq
@@ -240,8 +300,35 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 		a.acked(c, dir.Reverse(), s.Ack, f)
 	}
 	if c.half[0].flags&c.half[1].flags&hFINDone != 0 {
-		a.finish(c, ClosedFIN, f)
+		reason := ClosedFIN
+		if c.reset != 0 {
+			reason = ClosedRST
+		}
+		a.finish(c, reason, f)
 	}
+}
+
+// rst handles the first RST from dir: dir's stream ends (its holes are
+// lost), and the connection lingers for the bytes the other side had in
+// flight, unless that side reset it too.
+func (a *Assembler) rst(c *conn, dir Direction, f Frame) {
+	h := &c.half[dir]
+	for len(h.ooo) > 0 {
+		a.fillHole(c, dir, f)
+	}
+	if h.flags&(hFIN|hFINDone) == hFIN {
+		a.fillHole(c, dir, f)
+	}
+	c.reset |= 1 << dir
+	c.stream.Event(Event{Kind: EventRST, Dir: dir, Frame: f})
+	if c.reset == 3 {
+		a.flushAll(c, f)
+		a.finish(c, ClosedRST, f)
+		return
+	}
+	a.live.remove(c)
+	c.lingering = true
+	a.reset.push(c)
 }
 
 // isNewSYN reports whether a SYN on a tracked 4-tuple starts a new
@@ -257,9 +344,16 @@ func (a *Assembler) isNewSYN(c *conn, dir Direction, s *Segment) bool {
 }
 
 func (a *Assembler) open(key connKey, srcLow bool, s *Segment, f Frame) *conn {
-	for len(a.conns) >= a.opt.MaxConnections && a.head != nil {
-		old := a.head
+	for len(a.conns) >= a.opt.MaxConnections {
+		old := a.reset.head
+		if old == nil {
+			old = a.live.head
+		}
+		if old == nil {
+			break
+		}
 		a.stats.ConnsEvicted++
+		a.flushAll(old, old.last)
 		a.finish(old, ClosedEvicted, old.last)
 	}
 	c := &conn{key: key, lowIsClient: srcLow}
@@ -623,14 +717,17 @@ func (a *Assembler) checkFIN(c *conn, dir Direction) {
 }
 
 // acked uses an acknowledgment of dir's bytes: when the receiver
-// acknowledges bytes after a hole, it got them, so the capture missed them
-// and no retransmission will come. The hole is lost now, not at the end.
+// acknowledges a hole and the buffered segment after it, it got them all,
+// so the capture missed the hole and no retransmission will come; the hole
+// is lost now, not at the end. (An acknowledgment of the hole alone is not
+// proof enough: merged or multi-CPU captures can show an ACK just before
+// the segment it acknowledges.)
 func (a *Assembler) acked(c *conn, dir Direction, ack uint32, f Frame) {
 	h := &c.half[dir]
 	if h.flags&hKnown == 0 {
 		return
 	}
-	for len(h.ooo) > 0 && seqDiff(ack, h.ooo[0].seq) >= 0 {
+	for len(h.ooo) > 0 && seqDiff(ack, h.ooo[0].end()) >= 0 {
 		a.fillHole(c, dir, f)
 	}
 	if len(h.ooo) == 0 && h.flags&(hFIN|hFINDone) == hFIN && seqDiff(ack, h.finSeq) > 0 {
@@ -663,7 +760,11 @@ func (a *Assembler) finish(c *conn, reason CloseReason, last Frame) {
 		}
 		h.ooo = nil
 	}
-	a.unlink(c)
+	if c.lingering {
+		a.reset.remove(c)
+	} else if c.prev != nil || a.live.head == c {
+		a.live.remove(c)
+	}
 	delete(a.conns, c.key)
 	a.stats.ConnsClosed++
 	if reason == ClosedFIN || reason == ClosedRST {
@@ -703,36 +804,20 @@ func (a *Assembler) tombstoned(k connKey) bool {
 	return true
 }
 
-// touch marks c as seen now: it moves to the tail of the LRU list.
+// touch marks c as seen now: it moves to the tail of its list.
 func (a *Assembler) touch(c *conn) {
 	c.seen = a.now
-	if a.tail == c {
+	l := &a.live
+	if c.lingering {
+		l = &a.reset
+	}
+	if l.tail == c {
 		return
 	}
-	if c.prev != nil || a.head == c {
-		a.unlink(c)
+	if c.prev != nil || l.head == c {
+		l.remove(c)
 	}
-	c.prev = a.tail
-	if a.tail != nil {
-		a.tail.next = c
-	} else {
-		a.head = c
-	}
-	a.tail = c
-}
-
-func (a *Assembler) unlink(c *conn) {
-	if c.prev != nil {
-		c.prev.next = c.next
-	} else if a.head == c {
-		a.head = c.next
-	}
-	if c.next != nil {
-		c.next.prev = c.prev
-	} else if a.tail == c {
-		a.tail = c.prev
-	}
-	c.prev, c.next = nil, nil
+	l.push(c)
 }
 
 // discard is the Stream of a connection the Handler did not want.

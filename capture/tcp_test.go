@@ -143,17 +143,29 @@ func TestAssembler(t *testing.T) {
 				kinds: "syn/client syn_ack/server fin/client fin/server", reason: ClosedFIN, last: 8, ooo: 1},
 		},
 		{
-			name: "RST in the middle flushes holes, then closes",
+			name: "RST in the middle: the sender's holes are lost, the other side's bytes in flight still come",
 			run: func(f *segFeeder) {
 				f.handshake(ci, si)
 				f.c2s("PA", 1001, 5001, "hello") // 4
 				f.c2s("PA", 1011, 5001, "world") // 5: hole of 5
-				f.s2c("RA", 5001, 1006, "")      // 6
-				f.c2s("PA", 1016, 5001, "late")  // 7: after the RST
+				f.c2s("RA", 1016, 5001, "")      // 6
+				f.s2c("PA", 5001, 1016, "late")  // 7: was in flight
+				f.c2s("A", 1016, 5005, "")       // 8: from the side that reset
 				f.a.Close()
 			},
-			want: want{client: "helloworld", clientGaps: "5+5@6", clientFrames: "0:5@4 10:5@5",
-				kinds: "syn/client syn_ack/server rst/server", reason: ClosedRST, last: 6, ooo: 1, gaps: 1, gapBytes: 5, afterClose: 1},
+			want: want{client: "helloworld", server: "late", clientGaps: "5+5@6", clientFrames: "0:5@4 10:5@5",
+				kinds: "syn/client syn_ack/server rst/client", reason: ClosedRST, last: 7, ooo: 1, gaps: 1, gapBytes: 5, afterClose: 1},
+		},
+		{
+			name: "RST from both sides closes at once",
+			run: func(f *segFeeder) {
+				f.handshake(ci, si)
+				f.c2s("RA", 1001, 5001, "")  // 4
+				f.s2c("R", 5001, 0, "")      // 5
+				f.s2c("PA", 5001, 1001, "x") // 6: after the close
+				f.a.Close()
+			},
+			want: want{kinds: "syn/client syn_ack/server rst/client rst/server", reason: ClosedRST, last: 5, afterClose: 1},
 		},
 		{
 			name: "RST without ACK answers a SYN",
@@ -293,6 +305,19 @@ func TestAssembler(t *testing.T) {
 			},
 			want: want{client: "helloworld!", clientGaps: "5+5@6", clientFrames: "0:5@4 10:5@5 15:1@7", kinds: "syn/client syn_ack/server",
 				reason: ClosedEOF, last: 7, ooo: 1, gaps: 1, gapBytes: 5},
+		},
+		{
+			name: "an ACK of the hole only is not proof: the capture may be reordered",
+			run: func(f *segFeeder) {
+				f.handshake(ci, si)
+				f.c2s("PA", 1001, 5001, "hello") // 4
+				f.c2s("PA", 1011, 5001, "world") // 5
+				f.s2c("A", 5001, 1011, "")       // 6: acknowledges the hole only
+				f.c2s("PA", 1006, 5001, " big ") // 7: the hole
+				f.a.Close()
+			},
+			want: want{client: "hello big world", clientFrames: "0:5@4 5:5@7 10:5@5", kinds: "syn/client syn_ack/server",
+				reason: ClosedEOF, last: 7, ooo: 1},
 		},
 		{
 			name: "bytes cut by the snap length are a gap",
@@ -524,6 +549,56 @@ func TestIdleExpiry(t *testing.T) {
 	}
 }
 
+func TestResetLinger(t *testing.T) {
+	f := newFeeder(t, Options{})
+	other := netip.MustParseAddrPort("10.0.0.3:50000")
+	f.handshake(ci, si)                  // 1-3
+	f.c2s("RA", 1001, 5001, "")          // 4
+	f.s2c("PA", 5001, 1001, "in flight") // 5
+	s := f.rec.streams[0]
+	if s.closed {
+		t.Fatal("closed at the RST: the bytes in flight would be lost")
+	}
+	f.now = f.now.Add(resetLinger)
+	f.send(other, srv, "S", 1, 0, "") // 6: closes the first by packet time
+	if !s.closed || s.reason != ClosedRST || s.last.Number != 5 {
+		t.Fatalf("closed %v reason %s last %d, want rst at 5", s.closed, s.reason, s.last.Number)
+	}
+	f.s2c("PA", 5010, 1001, "x") // 7: a tombstone absorbs it
+	f.c2s("S", 7777, 0, "")      // 8: a new connection
+	f.a.Close()
+	if len(f.rec.streams) != 3 || f.a.Stats().AfterClose != 1 {
+		t.Errorf("%d connections, %d after close; want 3 and 1", len(f.rec.streams), f.a.Stats().AfterClose)
+	}
+	if got := s.data[ServerToClient].String(); got != "in flight" {
+		t.Errorf("server bytes %q", got)
+	}
+}
+
+func TestSYNAfterReset(t *testing.T) {
+	f := newFeeder(t, Options{})
+	f.handshake(ci, si)
+	f.c2s("RA", 1001, 5001, "") // 4
+	f.c2s("S", 1000, 0, "")     // 5: same ISN even: a new connection
+	f.a.Close()
+	if len(f.rec.streams) != 2 || f.rec.streams[0].reason != ClosedRST || f.rec.streams[0].last.Number != 4 {
+		t.Fatalf("%d connections, first closed %s at %d", len(f.rec.streams), f.rec.streams[0].reason, f.rec.streams[0].last.Number)
+	}
+}
+
+func TestIdleFlushesBufferedBytes(t *testing.T) {
+	f := newFeeder(t, Options{IdleTimeout: time.Second})
+	f.handshake(ci, si)
+	f.c2s("PA", 1006, 5001, "world") // 4: hole before it
+	f.now = f.now.Add(2 * time.Second)
+	f.send(netip.MustParseAddrPort("10.0.0.3:50000"), srv, "S", 1, 0, "")
+	s := f.rec.streams[0]
+	if !s.closed || s.reason != ClosedIdle || s.data[ClientToServer].String() != "world" || s.gaps(ClientToServer) != "0+5@4" {
+		t.Errorf("closed %v %s, bytes %q gaps %s", s.closed, s.reason, s.data[ClientToServer].String(), s.gaps(ClientToServer))
+	}
+	f.a.Close()
+}
+
 func TestMaxConnectionsEvictsOldest(t *testing.T) {
 	f := newFeeder(t, Options{MaxConnections: 2})
 	for i := range 3 {
@@ -548,6 +623,7 @@ func TestTombstonesAreBounded(t *testing.T) {
 	for i := range maxTombstones + 10 {
 		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 1234)
 		f.send(src, srv, "S", 1, 0, "")
+		f.send(srv, src, "RA", 0, 2, "")
 		f.send(src, srv, "R", 2, 0, "")
 	}
 	if len(f.a.tombs) > maxTombstones || len(f.a.tombRing) > maxTombstones {
