@@ -82,13 +82,13 @@ type Item struct {
 type decoderState uint8
 
 const (
-	stateStart  decoderState = iota // first bytes of the stream: TLS, SSLv2 or something else?
-	stateHeader                     // at a record boundary
-	stateBody                       // inside a record body
-	stateSSLv2                      // reading an SSLv2 record
-	stateHunt                       // looking for a ClientHello/ServerHello record after a prelude
-	stateResync                     // looking for any plausible record header
-	stateSSLv2Skip                  // skipping the body of a later SSLv2 record
+	stateStart     decoderState = iota // first bytes of the stream: TLS, SSLv2 or something else?
+	stateHeader                        // at a record boundary
+	stateBody                          // inside a record body
+	stateSSLv2                         // reading an SSLv2 record
+	stateHunt                          // looking for a ClientHello/ServerHello record after a prelude
+	stateResync                        // looking for any plausible record header
+	stateSSLv2Skip                     // skipping the body of a later SSLv2 record
 )
 
 // preludeMax bounds the bytes of a non-TLS prelude kept to describe it.
@@ -130,12 +130,12 @@ type Decoder struct {
 	onlyHellos bool // every handshake message so far was a Client/ServerHello
 	sawMessage bool
 
-	prelude     [preludeMax]byte
-	preludeN    int
-	preludeAt   int64
-	nonTLSDone  bool
-	describing  bool // collecting prelude bytes for the KindNonTLS item
-	skipped     int64
+	prelude      [preludeMax]byte
+	preludeN     int
+	preludeAt    int64
+	nonTLSDone   bool
+	describing   bool // collecting prelude bytes for the KindNonTLS item
+	skipped      int64
 	sslv2Len     int
 	sslv2Session bool // the stream began with an SSLv2 ClientHello
 }
@@ -234,7 +234,7 @@ func (d *Decoder) peek(n int) (b []byte, ok bool) {
 	d.laN += m
 	d.pos += m
 	if d.laN < n {
-		return nil, false
+		return d.la[:d.laN], false
 	}
 	return d.la[:n], true
 }
@@ -315,7 +315,9 @@ func (d *Decoder) start() (it Item, ok, more bool) {
 		return it, false, false
 	}
 	switch {
-	case plausibleHeader(w):
+	case w[0]-20 <= 4 && w[1] == 3 && w[2] <= 4:
+		// A TLS record header, even if its length is wrong: header()
+		// reports that as malformed rather than calling the stream non-TLS.
 		d.state = stateHeader
 	case plausibleSSLv2Hello(w):
 		d.state = stateSSLv2
@@ -459,6 +461,15 @@ func (d *Decoder) handshake() (it Item, ok, more bool) {
 			d.skip(n)
 			d.hsSkip -= n
 			d.left -= n
+			if d.hsSkip == 0 {
+				// Reported once passed over, so that End is exact.
+				return Item{
+					Kind: KindMalformed, Start: d.hsAt, End: d.off, Record: d.rec,
+					RecordEnd: d.recAt + 5 + int64(d.rec.Length), HandshakeType: HandshakeType(d.hsHdr[0]),
+					Err: fmt.Errorf("tlsparse: %s at offset %d: handshake message of %d bytes exceeds the %d-byte cap",
+						HandshakeType(d.hsHdr[0]), d.hsAt, d.hsLen, MaxHandshakeSize),
+				}, true, true
+			}
 			continue
 		}
 		if d.hsHdrN == 0 {
@@ -484,13 +495,9 @@ func (d *Decoder) handshake() (it Item, ok, more bool) {
 			d.hsLen = int(d.hsHdr[1])<<16 | int(d.hsHdr[2])<<8 | int(d.hsHdr[3])
 			d.hsHave = 0
 			if d.hsLen > MaxHandshakeSize {
-				it = Item{
-					Kind: KindMalformed, Start: d.hsAt, End: d.hsAt + 4 + int64(d.hsLen), Record: d.rec,
-					HandshakeType: HandshakeType(d.hsHdr[0]),
-					Err:           fmt.Errorf("tlsparse: %s at offset %d: handshake message of %d bytes exceeds the %d-byte cap", HandshakeType(d.hsHdr[0]), d.hsAt, d.hsLen, MaxHandshakeSize),
-				}
+				// Skip it by length without buffering; hsHdr keeps the type.
 				d.hsSkip, d.hsHdrN = d.hsLen, 0
-				return it, true, true
+				continue
 			}
 			if cap(d.hsBody) < d.hsLen {
 				d.hsBody = make([]byte, d.hsLen, max(d.hsLen, 2*cap(d.hsBody)))
@@ -564,14 +571,19 @@ func (d *Decoder) scan() (it Item, ok, more bool) {
 	if hunt {
 		match = plausibleHello
 	}
-	// Candidates that begin in the lookahead are tried one byte at a time.
+	// Candidates that begin in the lookahead are tried one byte at a time;
+	// a byte is held only while it may still begin a match, so that the
+	// outcome does not depend on how the stream was split into Feeds.
 	for d.laN > 0 {
 		w, got := d.peek(width)
-		if !got {
-			return it, false, false
-		}
 		if match(w) {
-			return d.found()
+			if got {
+				return d.found()
+			}
+			if d.describing && d.preludeComplete() {
+				return d.emitNonTLS(), true, true
+			}
+			return it, false, false
 		}
 		d.skipPrelude(1)
 	}
@@ -595,34 +607,25 @@ func (d *Decoder) scan() (it Item, ok, more bool) {
 
 // findCandidate returns the index of the first full match in b, or the
 // index from which b's tail might still begin a match (partial), or -1.
+// match accepts windows shorter than width when they are a valid prefix.
 func findCandidate(b []byte, width int, match func([]byte) bool) (int, bool) {
-	for i := 0; i < len(b); i++ {
-		// Record headers have 0x03 as their second byte; jump between those.
+	// Every header has 0x03 as its second byte: jump between those.
+	for i := 0; ; i++ {
 		j := bytes.IndexByte(b[i:], 3)
 		if j < 0 {
-			// The last byte might be the first of a header.
-			if len(b) > 0 && b[len(b)-1]-20 <= 4 {
-				return len(b) - 1, true
-			}
-			return -1, false
+			break
 		}
 		i += j
 		if i == 0 {
 			continue
 		}
 		s := i - 1
-		if b[s]-20 > 4 {
-			continue
-		}
-		if len(b)-s < width {
-			return s, true
-		}
-		if match(b[s : s+width]) {
-			return s, false
+		if w := b[s:min(s+width, len(b))]; match(w) {
+			return s, len(w) < width
 		}
 	}
-	if len(b) > 0 && b[len(b)-1]-20 <= 4 {
-		return len(b) - 1, true
+	if n := len(b); n > 0 && match(b[n-1:]) {
+		return n - 1, true
 	}
 	return -1, false
 }

@@ -605,6 +605,10 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 	return m, nil
 }
 
+// extKeyShareDraft is key_share's number in TLS 1.3 drafts up to -22 and
+// in Google's 2017 experiment versions (0x7e01, 0x7e02); IANA reserves it.
+const extKeyShareDraft ExtensionType = 40
+
 func (m *ServerHello) serverExtension(e Extension, an *anomalies) {
 	s := cryptobyte.String(e.Data)
 	ok := true
@@ -614,7 +618,7 @@ func (m *ServerHello) serverExtension(e Extension, an *anomalies) {
 		var v uint16
 		ok = s.ReadUint16(&v)
 		m.SupportedVersion = Version(v)
-	case ExtKeyShare:
+	case ExtKeyShare, extKeyShareDraft:
 		// RFC 8446, Section 4.2.8: a KeyShareEntry, or in a HelloRetryRequest
 		// only the selected_group.
 		var g uint16

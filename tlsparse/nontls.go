@@ -45,7 +45,7 @@ func describeNonTLS(b []byte) string {
 		// MySQL Initial Handshake packet: 3-byte length, sequence 0, protocol 10.
 		return "MySQL server greeting"
 	}
-	return "unrecognised bytes " + hexPrefix(b, 16)
+	return "unrecognised bytes " + hexPrefix(b, 12)
 }
 
 func firstLine(b []byte) []byte {

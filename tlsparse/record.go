@@ -43,10 +43,16 @@ func ParseRecordHeader(b []byte) (RecordHeader, error) {
 }
 
 // plausibleHeader is the resynchronisation test: a known content type,
-// version 3.0–3.4 and a non-zero length within the cap.
+// version 3.0–3.4 and a non-zero length within the cap. Given fewer than 5
+// bytes it tells whether they may begin such a header.
 func plausibleHeader(b []byte) bool {
-	if b[0]-20 > 4 || b[1] != 3 || b[2] > 4 {
+	switch {
+	case len(b) > 0 && b[0]-20 > 4,
+		len(b) > 1 && b[1] != 3,
+		len(b) > 2 && b[2] > 4:
 		return false
+	case len(b) < 5:
+		return true
 	}
 	n := int(b[3])<<8 | int(b[4])
 	return n > 0 && n <= MaxRecordLength
@@ -54,13 +60,15 @@ func plausibleHeader(b []byte) bool {
 
 // plausibleHello is the stricter test used after a plaintext prelude: a
 // handshake record whose first message is a ClientHello or ServerHello
-// (16 03 0x LL LL 01|02).
+// (16 03 0x LL LL 01|02). Like plausibleHeader it accepts valid prefixes.
 func plausibleHello(b []byte) bool {
-	if b[0] != byte(ContentTypeHandshake) || !plausibleHeader(b) {
+	if len(b) > 0 && b[0] != byte(ContentTypeHandshake) || !plausibleHeader(b) {
 		return false
 	}
-	n := int(b[3])<<8 | int(b[4])
-	return n >= 4 && (b[5] == 1 || b[5] == 2)
+	if len(b) >= 5 && int(b[3])<<8|int(b[4]) < 4 {
+		return false
+	}
+	return len(b) < 6 || b[5] == 1 || b[5] == 2
 }
 
 // plausibleSSLv2Hello recognises an SSLv2-compatible ClientHello

@@ -1,0 +1,171 @@
+package tlsparse
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// record builds one record (test input for malformed and edge cases).
+func record(typ ContentType, body []byte) []byte {
+	return append([]byte{byte(typ), 3, 3, byte(len(body) >> 8), byte(len(body))}, body...)
+}
+
+func appData(n int) []byte { return record(ContentTypeApplicationData, bytes.Repeat([]byte{0xa5}, n)) }
+
+func TestNonTLSStreams(t *testing.T) {
+	tests := []struct {
+		name, stream, want string
+	}{
+		{"http request", "GET / HTTP/1.1\r\nHost: example.test\r\n\r\n", "HTTP request (GET / HTTP/1.1)"},
+		{"http response", "HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n\r\n", "HTTP response (HTTP/1.1 400 Bad Request)"},
+		{"ssh", "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", "SSH banner (SSH-2.0-OpenSSH_9.2p1 Debian-2)"},
+		{"ftp", "220 (vsFTPd 3.0.3)\r\n", "SMTP/FTP banner (220 (vsFTPd 3.0.3))"},
+		{"long line", "GET /" + strings.Repeat("a", 200) + " HTTP/1.1\r\n", "HTTP request (GET /" + strings.Repeat("a", 40) + "…)"},
+		{"binary", "\x00\x01\x02\x03\xff\xfe\x10\x20\x30\x40\x50\x60\x70\x80\x90\xa0\xb0\xc0", "unrecognised bytes 00 01 02 03 ff fe 10 20 30 40 50 60 …"},
+		{"postgres", "\x00\x00\x00\x08\x04\xd2\x16\x2f", "PostgreSQL SSLRequest"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stream := []byte(tt.stream)
+			if tt.name == "binary" || tt.name == "postgres" {
+				// Binary preludes are described once TLS starts after them.
+				stream = append(stream, record(ContentTypeHandshake, []byte{1, 0, 0, 0})...)
+			}
+			items := sameUnderSplits(t, tt.name, stream)
+			if len(items) == 0 || items[0].Kind != KindNonTLS || items[0].NonTLS != tt.want || items[0].Start != 0 {
+				t.Fatalf("items %+v, want NonTLS %q", items, tt.want)
+			}
+			if n := len([]rune(items[0].NonTLS)); n > 62 {
+				t.Errorf("description of %d characters", n)
+			}
+			for _, it := range items[1:] {
+				if it.Kind == KindNonTLS {
+					t.Error("second NonTLS item")
+				}
+			}
+		})
+	}
+}
+
+func TestRecordCaps(t *testing.T) {
+	t.Run("record too long", func(t *testing.T) {
+		stream := append([]byte{23, 3, 3, 0xff, 0xff, 0, 0}, appData(10)...)
+		items := sameUnderSplits(t, "stream", stream)
+		if len(items) != 2 || items[0].Kind != KindMalformed || !strings.Contains(items[0].Err, "length 65535 exceeds 18432") ||
+			items[1].Kind != KindApplicationData || items[1].Start != 7 {
+			t.Errorf("items %+v", items)
+		}
+	})
+	t.Run("handshake message over the cap", func(t *testing.T) {
+		const n = 196608 // 0x030000
+		msg := append([]byte{11, 3, 0, 0}, make([]byte, n)...)
+		var stream []byte
+		for len(msg) > 0 {
+			k := min(len(msg), 16384)
+			stream = append(stream, record(ContentTypeHandshake, msg[:k])...)
+			msg = msg[k:]
+		}
+		stream = append(stream, record(ContentTypeChangeCipherSpec, []byte{1})...)
+		var d Decoder
+		var got []Item
+		for i := 0; i < len(stream); i += 1000 {
+			d.Feed(stream[i:min(i+1000, len(stream))])
+			for it, ok := d.Next(); ok; it, ok = d.Next() {
+				got = append(got, it)
+			}
+		}
+		if len(got) != 2 || got[0].Kind != KindMalformed || got[1].Kind != KindChangeCipherSpec {
+			t.Fatalf("items %+v", got)
+		}
+		want := "handshake message of 196608 bytes exceeds the 131072-byte cap"
+		if !strings.Contains(got[0].Err.Error(), want) || got[0].Start != 5 || got[0].End != 5+4+n+5*(n/16384) {
+			t.Errorf("malformed item %+v (%v)", got[0], got[0].Err)
+		}
+		if cap(d.hsBody) != 0 {
+			t.Errorf("decoder buffered %d bytes of an oversized message", cap(d.hsBody))
+		}
+	})
+}
+
+func TestInterruptedHandshake(t *testing.T) {
+	stream := slicesConcat(record(ContentTypeHandshake, []byte{2, 0, 0, 10, 1, 2}), record(ContentTypeAlert, []byte{2, 40}))
+	items := sameUnderSplits(t, "stream", stream)
+	if len(items) != 2 || items[0].Kind != KindMalformed || !strings.Contains(items[0].Err, "interrupted by a alert record") ||
+		items[1].Alert != (Alert{AlertLevelFatal, AlertHandshakeFailure}) {
+		t.Errorf("items %+v", items)
+	}
+}
+
+func slicesConcat(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
+
+func TestSetEncrypted(t *testing.T) {
+	stream := slicesConcat(record(ContentTypeHandshake, []byte{20, 0, 0, 1, 9}), record(ContentTypeHandshake, []byte{20, 0, 0, 1, 9}))
+	items := decode(stream, whole, nil)
+	if len(items) != 2 || items[0].Kind != KindHandshake || items[1].Kind != KindHandshake {
+		t.Errorf("plaintext: %+v", items)
+	}
+	items = decode(stream, whole, (*Decoder).SetEncrypted)
+	if len(items) != 2 || items[0].Kind != KindEncryptedHandshake || items[0].End != 10 {
+		t.Errorf("encrypted: %+v", items)
+	}
+}
+
+func TestGapAndResync(t *testing.T) {
+	stream := slicesConcat(appData(100), appData(200), appData(300))
+	t.Run("gap inside application data stays in step", func(t *testing.T) {
+		var d Decoder
+		d.Feed(stream[:150])
+		var got []Item
+		for it, ok := d.Next(); ok; it, ok = d.Next() {
+			got = append(got, it)
+		}
+		d.Gap(50) // bytes 150..199 lost, inside the second record
+		d.Feed(stream[200:])
+		for it, ok := d.Next(); ok; it, ok = d.Next() {
+			got = append(got, it)
+		}
+		if len(got) != 3 || got[1].Start != 105 || got[1].End != 310 || got[2].End != int64(len(stream)) || d.Skipped() != 0 {
+			t.Errorf("items %+v skipped %d", got, d.Skipped())
+		}
+	})
+	t.Run("gap across a header resynchronises", func(t *testing.T) {
+		var d Decoder
+		d.Feed(stream[:100])
+		d.Gap(10) // bytes 100..109 lost: the second header
+		d.Feed(stream[110:])
+		var got []Item
+		for it, ok := d.Next(); ok; it, ok = d.Next() {
+			got = append(got, it)
+		}
+		if len(got) != 1 || got[0].Start != 310 || d.Offset() != int64(len(stream)) {
+			t.Errorf("items %+v offset %d", got, d.Offset())
+		}
+	})
+	t.Run("capture started mid record", func(t *testing.T) {
+		items := decode(stream[50:], whole, (*Decoder).Resync)
+		if len(items) != 2 || items[0].Start != 105-50 || items[0].Kind != KindApplicationData {
+			t.Errorf("items %+v", items)
+		}
+		one := decode(stream[50:], oneByte, (*Decoder).Resync)
+		if len(one) != len(items) || one[0] != items[0] {
+			t.Errorf("1-byte feeds: %+v", one)
+		}
+	})
+}
+
+func TestApplicationDataDoesNotAllocate(t *testing.T) {
+	rec := appData(16384)
+	var d Decoder
+	allocs := testing.AllocsPerRun(200, func() {
+		// Split the record over three feeds, as TCP segments would.
+		for _, part := range [][]byte{rec[:3], rec[3:9000], rec[9000:]} {
+			d.Feed(part)
+			for _, ok := d.Next(); ok; _, ok = d.Next() {
+			}
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per application data record", allocs)
+	}
+}
