@@ -16,6 +16,11 @@ type Options struct {
 	Trace bool
 	// MaxTraceFrames caps Connection.Trace per connection; 0 means 1000.
 	MaxTraceFrames int
+	// TLSPorts are server ports, besides the well-known TLS ports and the
+	// ports on which the capture shows TLS, where a connection without any
+	// TLS (refused, unanswered, plaintext) is still reported: it was meant
+	// to be TLS.
+	TLSPorts []uint16
 	// Done, when set, receives each connection as soon as it is finalized
 	// (live mode); the Builder then does not keep it.
 	Done func(*Connection)
@@ -24,9 +29,12 @@ type Options struct {
 // Builder is a capture.Handler that builds a Connection for every TCP
 // connection that carries TLS or was meant to.
 type Builder struct {
-	opt     Options
-	done    []*Connection
-	ignored int
+	opt Options
+	// done are the finalized connections, kept or not; tlsPorts are the
+	// server ports known to carry TLS.
+	done     []*Connection
+	tlsPorts map[uint16]bool
+	ignored  int
 }
 
 // NewBuilder returns a Builder with the given options.
@@ -34,7 +42,14 @@ func NewBuilder(opt Options) *Builder {
 	if opt.MaxTraceFrames == 0 {
 		opt.MaxTraceFrames = 1000
 	}
-	return &Builder{opt: opt}
+	ports := make(map[uint16]bool, len(wellKnownTLSPorts)+len(opt.TLSPorts))
+	for _, p := range wellKnownTLSPorts {
+		ports[p] = true
+	}
+	for _, p := range opt.TLSPorts {
+		ports[p] = true
+	}
+	return &Builder{opt: opt, tlsPorts: ports}
 }
 
 // Open implements capture.Handler.
@@ -54,15 +69,27 @@ func (b *Builder) Open(c capture.Conn) capture.Stream {
 	return &tracker{b: b, c: conn}
 }
 
-// Connections returns the finalized connections in first-seen order (then
-// by client and server address, for connections seen in the same instant).
+// Connections returns the finalized connections that carried TLS or were
+// meant to, in first-seen order (then by client and server address, for
+// connections seen in the same instant). Whether a connection without TLS
+// was meant to be TLS is decided here, at the end, so that every port the
+// capture shows TLS on counts, whatever the order of connections.
 func (b *Builder) Connections() []*Connection {
-	SortConnections(b.done)
-	return b.done
+	kept := b.done[:0]
+	for _, c := range b.done {
+		if b.wanted(c) {
+			kept = append(kept, c)
+		} else {
+			b.ignored++
+		}
+	}
+	b.done = kept
+	SortConnections(kept)
+	return kept
 }
 
 // Ignored is the number of TCP connections that carried no TLS and were not
-// addressed to a TLS port.
+// addressed to a TLS port. It is final once Connections was called.
 func (b *Builder) Ignored() int { return b.ignored }
 
 // SortConnections sorts connections by first frame time, then by client
@@ -83,34 +110,39 @@ func SortConnections(cs []*Connection) {
 }
 
 func (b *Builder) finish(c *Connection) {
-	if !c.carriesTLS() && !isTLSPort(c.Server.Port()) {
-		b.ignored++
+	if c.carriesTLS() {
+		b.tlsPorts[c.Server.Port()] = true
+	}
+	if b.opt.Done == nil {
+		b.done = append(b.done, c)
 		return
 	}
-	if b.opt.Done != nil {
+	if b.wanted(c) {
 		b.opt.Done(c)
-		return
+	} else {
+		b.ignored++
 	}
-	b.done = append(b.done, c)
 }
 
-// carriesTLS reports whether any TLS (or a non-TLS answer to it) was seen.
+func (b *Builder) wanted(c *Connection) bool {
+	return c.carriesTLS() || b.tlsPorts[c.Server.Port()]
+}
+
+// carriesTLS reports whether any TLS was seen on the connection.
 func (c *Connection) carriesTLS() bool {
 	return c.ClientHello != nil || c.ServerHello != nil || c.HelloRetry != nil ||
 		len(c.Alerts) > 0 || c.AppData[0].Records > 0 || c.AppData[1].Records > 0 ||
 		c.Finished[0].Number != 0 || c.Finished[1].Number != 0
 }
 
-// tlsPorts are the IANA ports of protocols that start with TLS. They only
-// decide whether a connection without any TLS is kept (it was meant to be
-// TLS); roles come from the SYN or the ClientHello, never from ports.
-var tlsPorts = map[uint16]bool{
-	443: true, 465: true, 563: true, 636: true, 853: true, 989: true, 990: true,
-	992: true, 993: true, 994: true, 995: true, 3269: true, 4433: true, 5061: true,
-	5223: true, 5349: true, 6514: true, 6697: true, 8443: true, 8883: true, 9443: true,
+// wellKnownTLSPorts are the IANA ports of protocols that start with TLS.
+// They only decide whether a connection without any TLS is reported (it
+// was meant to be TLS); roles come from the SYN or the ClientHello, never
+// from ports.
+var wellKnownTLSPorts = []uint16{
+	443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 3269, 4433,
+	5061, 5223, 5349, 6514, 6697, 8443, 8883, 9443,
 }
-
-func isTLSPort(p uint16) bool { return tlsPorts[p] }
 
 // tracker follows one connection; it implements capture.Stream.
 type tracker struct {

@@ -1,0 +1,26 @@
+package analysis
+
+import (
+	"testing"
+
+	"github.com/tlsdiag/tlsdiag/capture"
+)
+
+// TestMeantToBeTLS checks which connections without any TLS are reported:
+// only those to a well-known TLS port, a port the capture shows TLS on, or
+// a port the caller names.
+func TestMeantToBeTLS(t *testing.T) {
+	const refused = "../testdata/captures/connection_refused.pcap" // SYN to 4454, answered by RST
+	if got := analyse(t, refused, Options{}); len(got) != 0 {
+		t.Errorf("refused connection to a port not known as TLS: got %d connections, want 0", len(got))
+	}
+	got := analyse(t, refused, Options{TLSPorts: []uint16{4454}})
+	if len(got) != 1 {
+		t.Fatalf("with port 4454 named: got %d connections, want 1", len(got))
+	}
+	c := got[0]
+	if c.Server.Port() != 4454 || c.TCP.SYN.Number == 0 || c.TCP.RST.Number == 0 || c.TCP.RSTFrom != capture.ServerToClient {
+		t.Errorf("refused connection: server %v, SYN frame %d, RST frame %d from %v; want port 4454, SYN and RST from the server",
+			c.Server, c.TCP.SYN.Number, c.TCP.RST.Number, c.TCP.RSTFrom)
+	}
+}
