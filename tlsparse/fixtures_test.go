@@ -186,3 +186,19 @@ func TestFixtures(t *testing.T) {
 		}
 	})
 }
+
+func TestDHEServerKeyExchange(t *testing.T) {
+	s := checkSplits(t, "server", loadHex(t, "dhe.server"))
+	sh := mustServerHello(t, s)
+	if sh.CipherSuite.KeyExchange() != KeyExchangeDHE {
+		t.Fatalf("suite %v", sh.CipherSuite)
+	}
+	ske, err := ParseServerKeyExchange(findHandshake(s, HandshakeTypeServerKeyExchange, 0), sh.CipherSuite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ske.DHPrimeBits != 1024 && ske.DHPrimeBits != 2048 || len(ske.PublicKey) == 0 || len(ske.Signature) == 0 {
+		t.Errorf("DHE params: prime %d bits, Ys %d bytes, signature %d bytes", ske.DHPrimeBits, len(ske.PublicKey), len(ske.Signature))
+	}
+	t.Logf("%v: %d-bit prime, scheme %v", sh.CipherSuite, ske.DHPrimeBits, ske.SignatureScheme)
+}

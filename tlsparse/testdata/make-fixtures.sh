@@ -80,6 +80,9 @@ payload "$shared/zeek/ssl-v2.pcap" 443 dst >"$here/sslv2-hello.client.hex"
 tshark -r "$shared/zeek/chrome-1250-tls-x25519-kyber.pcap" -Y 'tls.handshake.type==1' -T fields -e tcp.payload \
 	| head -1 | fold -w 64 >"$here/chrome-hello.client.hex"
 
+# A DHE_RSA server flight (TLS_DHE_RSA_WITH_CAMELLIA_256_CBC_SHA).
+payload "$shared/zeek/dhe.pcap" 443 src >"$here/dhe.server.hex"
+
 # SMTP STARTTLS: a plaintext prelude before the TLS handshake.
 payload "$shared/zeek/smtp-starttls.pcap" 25 dst >"$here/smtp-starttls.client.hex"
 payload "$shared/zeek/smtp-starttls.pcap" 25 src >"$here/smtp-starttls.server.hex"
