@@ -2,9 +2,11 @@ package diagnose
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,8 +19,10 @@ import (
 // every connection in it must get (testdata/README.md), with the lab's
 // root in testdata/certs/ca.pem.
 const (
-	capturesDir = "../testdata/captures"
-	labCAFile   = "../testdata/certs/ca.pem"
+	testdataDir  = "../testdata"
+	capturesDir  = testdataDir + "/captures"
+	expectedFile = capturesDir + "/expected.tsv"
+	labCAFile    = testdataDir + "/certs/ca.pem"
 )
 
 // fileCategory returns the category a capture's name starts with:
@@ -50,8 +54,47 @@ func TestFileCategory(t *testing.T) {
 	}
 }
 
-// TestCaptures runs every capture through capture, analysis and Diagnose:
-// each connection must get the category of its file's name.
+// expectation is one line of testdata/captures/expected.tsv: every
+// connection to port in file must get category.
+type expectation struct {
+	file     string // relative to testdata
+	port     uint16
+	category Category
+}
+
+// readExpected reads testdata/captures/expected.tsv.
+func readExpected(t *testing.T) []expectation {
+	t.Helper()
+	data, err := os.ReadFile(expectedFile)
+	if err != nil {
+		t.Fatalf("the captures come with %s: %v", expectedFile, err)
+	}
+	var es []expectation
+	for n, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			t.Fatalf("%s:%d: want 3 tab-separated fields, got %q", expectedFile, n+1, line)
+		}
+		port, err := strconv.ParseUint(f[1], 10, 16)
+		if err != nil {
+			t.Fatalf("%s:%d: port: %v", expectedFile, n+1, err)
+		}
+		cat := Category(f[2])
+		if !slices.Contains(Categories, cat) {
+			t.Fatalf("%s:%d: unknown category %q", expectedFile, n+1, f[2])
+		}
+		es = append(es, expectation{file: f[0], port: uint16(port), category: cat})
+	}
+	return es
+}
+
+// TestCaptures runs every capture listed in expected.tsv through capture,
+// analysis and Diagnose: each connection must get the category listed for
+// its server port, every listed port must have a connection, and every
+// category must be covered.
 func TestCaptures(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(capturesDir, "*.pcap"))
 	if err != nil {
@@ -68,43 +111,65 @@ func TestCaptures(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%s: %v", labCAFile, err)
 	}
+	expected := readExpected(t)
+	byFile := map[string]map[uint16]Category{}
+	var order []string
 	seen := map[Category]bool{}
-	for _, path := range files {
-		name := filepath.Base(path)
-		want, ok := fileCategory(name)
-		if !ok {
-			t.Errorf("%s: the name starts with no category", name)
-			continue
+	for _, e := range expected {
+		if byFile[e.file] == nil {
+			byFile[e.file] = map[uint16]Category{}
+			order = append(order, e.file)
 		}
-		seen[want] = true
-		t.Run(strings.TrimSuffix(name, ".pcap"), func(t *testing.T) {
-			conns := analyseCapture(t, path)
-			if len(conns) == 0 {
-				t.Fatalf("no connection reported")
+		byFile[e.file][e.port] = e.category
+		seen[e.category] = true
+		// A capture named after a category holds only that category.
+		if strings.HasPrefix(e.file, "captures/") {
+			if c, ok := fileCategory(filepath.Base(e.file)); !ok || c != e.category {
+				t.Errorf("%s is listed as %s but named %q", e.file, e.category, c)
 			}
-			for i, c := range conns {
+		}
+	}
+	for _, f := range files {
+		if byFile["captures/"+filepath.Base(f)] == nil {
+			t.Errorf("%s is not listed in %s", f, expectedFile)
+		}
+	}
+	for _, c := range Categories {
+		if !seen[c] {
+			t.Errorf("no capture for category %s", c)
+		}
+	}
+	for _, file := range order {
+		want := byFile[file]
+		t.Run(strings.TrimSuffix(file, ".pcap"), func(t *testing.T) {
+			got := map[uint16]int{}
+			for i, c := range analyseCapture(t, filepath.Join(testdataDir, file)) {
 				v := Diagnose(c, Config{Roots: roots})
 				if testing.Verbose() {
 					t.Logf("connection %d %s → %s: %s: %s | fix: %s | evidence %v | warnings %q", i, c.Client, c.Server, v.Category, v.Summary, v.Fix, v.Evidence, v.Warnings)
 				}
-				if v.Category != want {
-					t.Errorf("connection %d (%s → %s) is %s, want %s: %s", i, c.Client, c.Server, v.Category, want, v.Summary)
+				cat, ok := want[c.Server.Port()]
+				if !ok {
+					t.Errorf("connection %d (%s → %s) to a port %s does not list: %s", i, c.Client, c.Server, expectedFile, v.Category)
+					continue
 				}
-				if want != OK && len(v.Evidence) == 0 {
+				got[c.Server.Port()]++
+				if v.Category != cat {
+					t.Errorf("connection %d (%s → %s) is %s, want %s: %s", i, c.Client, c.Server, v.Category, cat, v.Summary)
+				}
+				if cat != OK && len(v.Evidence) == 0 {
 					t.Errorf("connection %d: %s without evidence frames", i, v.Category)
 				}
-				if i := slices.IndexFunc(v.Evidence, func(n int64) bool { return n > c.Last.Number }); i >= 0 {
-					t.Errorf("evidence frame %d is after the connection's last frame %d", v.Evidence[i], c.Last.Number)
+				if j := slices.IndexFunc(v.Evidence, func(n int64) bool { return n > c.Last.Number }); j >= 0 {
+					t.Errorf("connection %d: evidence frame %d is after the connection's last frame %d", i, v.Evidence[j], c.Last.Number)
+				}
+			}
+			for _, port := range slices.Sorted(maps.Keys(want)) {
+				if got[port] == 0 {
+					t.Errorf("no connection to port %d reported (want %s)", port, want[port])
 				}
 			}
 		})
-	}
-	if len(files) > 1 {
-		for _, c := range Categories {
-			if !seen[c] {
-				t.Errorf("no capture for category %s", c)
-			}
-		}
 	}
 }
 
