@@ -360,6 +360,9 @@ func (d *Decoder) header() (it Item, ok, more bool) {
 		it = Item{Kind: KindMalformed, Start: d.off, End: d.off + 5, Record: h, Err: err}
 		d.skip(1)
 		d.skipped++
+		// Record framing is lost: a handshake message in progress cannot
+		// be completed from whatever the resynchronisation finds.
+		d.dropPartial()
 		d.state = stateResync
 		return it, true, true
 	}
