@@ -1,0 +1,348 @@
+package diagnose
+
+// Verdicts read from the wire rather than from an alert: the server's
+// choice refused by the client, and handshakes ended by RST, FIN or silence.
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// refusedChoice checks the wire rather than the alert: a server that chose
+// a version, ALPN protocol or suite the client did not offer (or a version
+// it no longer accepts) and a client that aborted right after. The alert,
+// if any, is often generic.
+func (d *diagnosis) refusedChoice() (Verdict, bool) {
+	c := d.c
+	sh := c.ServerHello
+	if sh == nil {
+		return Verdict{}, false
+	}
+	abort, how := d.clientAbort()
+	if abort.Number == 0 {
+		return Verdict{}, false
+	}
+	offered := d.offeredVersions()
+	v := c.Version
+	explicit := len(d.hello.SupportedVersions) > 0 && len(offered) > 0
+	switch {
+	case v != 0 && (!slices.Contains(offered, v) || v <= tlsparse.VersionTLS11 && !explicit):
+		summary := fmt.Sprintf("the server chose %s (ServerHello, %s) and the client refused it (%s, %s): the client offers %s",
+			v, frameRef(c.ServerHelloFrame.Number), how, frameRef(abort.Number), d.offerText())
+		if explicit {
+			summary = fmt.Sprintf("the server chose %s (ServerHello, %s) but the client requires ≥ %s (it offers %s) and aborted (%s, %s)",
+				v, frameRef(c.ServerHelloFrame.Number), slices.Min(offered), versionList(offered), how, frameRef(abort.Number))
+		}
+		return verdict(VersionMismatch, summary,
+			fmt.Sprintf("the server supports only %s or older: enable TLS 1.2 or later on the server (lowering the client's minimum version to %s would be insecure)", v, v),
+			d.helloFrame, c.ServerHelloFrame, abort), true
+	case sh.ALPN != "" && !slices.Contains(d.hello.ALPN, sh.ALPN):
+		return verdict(ALPNMismatch,
+			fmt.Sprintf("the server selected ALPN protocol '%s' (%s), which the client did not offer (it offered %s), and the client aborted (%s, %s)",
+				sh.ALPN, frameRef(c.ServerHelloFrame.Number), alpnOffer(d.hello), how, frameRef(abort.Number)),
+			fmt.Sprintf("the server must select one of the client's protocols or none: fix the server's ALPN configuration, or offer '%s' from the client", sh.ALPN),
+			d.helloFrame, c.ServerHelloFrame, abort), true
+	case c.Cipher != 0 && !slices.Contains(d.hello.CipherSuites, c.Cipher):
+		return verdict(HandshakeFailure,
+			fmt.Sprintf("the server chose %s (%s), which the client did not offer, and the client aborted (%s, %s)",
+				c.Cipher, frameRef(c.ServerHelloFrame.Number), how, frameRef(abort.Number)),
+			"the server violates the protocol by choosing a suite the client did not offer: fix or upgrade the server (or a middlebox rewriting the handshake)",
+			d.helloFrame, c.ServerHelloFrame, abort), true
+	}
+	return Verdict{}, false
+}
+
+func alpnOffer(h *tlsparse.ClientHello) string {
+	if len(h.ALPN) == 0 {
+		return "no ALPN"
+	}
+	return quoteList(h.ALPN, 6)
+}
+
+// clientAbort finds how the client ended the handshake after the server's
+// hello and before its own next flight: an alert, a RST or a FIN. A zero
+// frame means it did not.
+func (d *diagnosis) clientAbort() (capture.Frame, string) {
+	c := d.c
+	after := d.serverHelloFrame().Number
+	if after == 0 {
+		return capture.Frame{}, ""
+	}
+	before := d.clientFlight()
+	in := func(f capture.Frame) bool {
+		return f.Number > after && (before == 0 || f.Number < before)
+	}
+	var best capture.Frame
+	var how string
+	consider := func(f capture.Frame, h string) {
+		if in(f) && (best.Number == 0 || f.Number < best.Number) {
+			best, how = f, h
+		}
+	}
+	for _, a := range c.Alerts {
+		if a.Sender == client {
+			consider(a.Frame, alertText(a))
+			break
+		}
+	}
+	if c.TCP.RST.Number != 0 && c.TCP.RSTFrom == client {
+		consider(c.TCP.RST, "RST")
+	}
+	consider(c.TCP.FIN[client], "FIN")
+	return best, how
+}
+
+// serverHelloFrame is the server's first answer: its HelloRetryRequest or
+// its ServerHello.
+func (d *diagnosis) serverHelloFrame() capture.Frame {
+	if d.c.HelloRetryFrame.Number != 0 {
+		return d.c.HelloRetryFrame
+	}
+	return d.c.ServerHelloFrame
+}
+
+// clientFlight is the frame of the client's second flight (its
+// Certificate, ChangeCipherSpec or Finished), or 0. In TLS 1.3 only the
+// encrypted Finished counts: the compatibility ChangeCipherSpec may come
+// before the server even answered.
+func (d *diagnosis) clientFlight() int64 {
+	c := d.c
+	fs := []int64{c.Finished[client].Number}
+	if c.Version != tlsparse.VersionTLS13 {
+		fs = append(fs, c.ClientCertificateFrame.Number, c.ChangeCipherSpec[client].Number)
+	}
+	fs = slices.DeleteFunc(fs, func(n int64) bool { return n == 0 })
+	if len(fs) == 0 {
+		return 0
+	}
+	return slices.Min(fs)
+}
+
+// abortWithoutAlert explains a handshake ended by a RST or FIN.
+func (d *diagnosis) abortWithoutAlert() (Verdict, bool) {
+	c := d.c
+	if d.serverHelloFrame().Number == 0 {
+		return d.noServerHello()
+	}
+	abort, how := d.clientAbort()
+	if abort.Number != 0 {
+		if a := d.warningUnrecognizedName(); a != nil {
+			return verdict(SNIUnrecognized,
+				fmt.Sprintf("the server warned unrecognized_name for '%s' (%s) and the client gave up (%s, %s): old Java clients treat this warning as fatal",
+					d.hello.ServerName, frameRef(a.Frame.Number), how, frameRef(abort.Number)),
+				fmt.Sprintf("add '%s' to the server's names (server_name / virtual host) so it stops warning, or upgrade the client", d.hello.ServerName),
+				d.helloFrame, a.Frame, abort), true
+		}
+		if c.Version == tlsparse.VersionTLS13 && c.Finished[server].Number != 0 {
+			return d.certVerdict(d.pickCert(CertRejected), abort, how, false), true
+		}
+		if c.CertificateFrame.Number != 0 {
+			return d.certVerdict(d.pickCert(CertRejected), abort, how, false), true
+		}
+	}
+	if t := &c.TCP; t.RST.Number != 0 {
+		after, at := d.lastMessageBefore(t.RST.Number)
+		return verdict(ConnectionReset,
+			fmt.Sprintf("the %s reset the connection (%s) %s after %s (%s), during the handshake",
+				t.RSTFrom, frameRef(t.RST.Number), wait(t.RST.Time.Sub(at.Time)), after, frameRef(at.Number)),
+			resetFix(t.RSTFrom),
+			at, t.RST), true
+	}
+	for _, dir := range []capture.Direction{server, client} {
+		if f := c.TCP.FIN[dir]; f.Number != 0 {
+			after, at := d.lastMessageBefore(f.Number)
+			return verdict(HandshakeFailure,
+				fmt.Sprintf("the %s closed the connection (FIN, %s) after %s (%s) without an alert", dir, frameRef(f.Number), after, frameRef(at.Number)),
+				fmt.Sprintf("the %s gave up on the handshake without saying why: look at its log", dir),
+				d.helloFrame, at, f), true
+		}
+	}
+	return Verdict{}, false
+}
+
+func resetFix(from capture.Direction) string {
+	if from == server {
+		return "the server (or a firewall, IPS or load balancer on the way) aborted the handshake: look at the server's log and at middleboxes that inspect TLS"
+	}
+	return "the client aborted the handshake without an alert: look at the client's log (and at middleboxes that inspect TLS)"
+}
+
+// warningUnrecognizedName returns a warning-level unrecognized_name from
+// the server, which the handshake survives except with old clients.
+func (d *diagnosis) warningUnrecognizedName() *analysis.Alert {
+	for i, a := range d.c.Alerts {
+		if a.Sender == server && !a.Encrypted && a.Description == tlsparse.AlertUnrecognizedName {
+			return &d.c.Alerts[i]
+		}
+	}
+	return nil
+}
+
+// noServerHello explains a ClientHello that got no TLS answer.
+func (d *diagnosis) noServerHello() (Verdict, bool) {
+	c := d.c
+	t := &c.TCP
+	if d.gapIn(server) {
+		return Verdict{}, false // unfinished reports the missing bytes
+	}
+	start := d.helloFrame
+	end, who, how := d.firstClose()
+	switch {
+	case end.Number == 0 && t.Close == capture.ClosedIdle:
+		return verdict(ServerNoResponse,
+			fmt.Sprintf("no answer to the ClientHello (%s): the connection went idle until the capture's idle timeout", frameRef(start.Number)),
+			silentServerFix(c.Server.Port()), start, c.Last), true
+	case end.Number == 0:
+		return Verdict{}, false
+	case who == server && how == "RST":
+		return verdict(ConnectionReset,
+			fmt.Sprintf("the server reset the connection (%s) %s after the ClientHello (%s), without a TLS answer",
+				frameRef(end.Number), wait(end.Time.Sub(start.Time)), frameRef(start.Number)),
+			"the server (or a firewall or IPS on the way) rejects this ClientHello: look at the server's log, and at middleboxes filtering by SNI or by TLS version",
+			start, end), true
+	case who == server:
+		return verdict(ServerNoResponse,
+			fmt.Sprintf("no answer to the ClientHello (%s): the server closed the connection (FIN, %s) %s later without a TLS answer",
+				frameRef(start.Number), frameRef(end.Number), wait(end.Time.Sub(start.Time))),
+			"the server dropped the ClientHello without an alert: look at its log; it may require SNI, or support nothing the client offers",
+			start, end), true
+	}
+	gaveUp := "reset the connection"
+	if how == "FIN" {
+		gaveUp = "gave up (FIN)"
+	}
+	return verdict(ServerNoResponse,
+		fmt.Sprintf("no answer to the ClientHello (%s) for %s: the client %s in %s", frameRef(start.Number), wait(end.Time.Sub(start.Time)), gaveUp, frameRef(end.Number)),
+		silentServerFix(c.Server.Port()), start, end), true
+}
+
+func silentServerFix(port uint16) string {
+	return fmt.Sprintf("the server accepted TCP but never spoke TLS: check that a TLS server (not a plaintext service waiting for its own protocol) listens on port %d, and that no middlebox drops ClientHellos", port)
+}
+
+// firstClose returns the first FIN or RST of the connection, who sent it
+// and which it was ("FIN" or "RST"); a zero frame if there was none.
+func (d *diagnosis) firstClose() (capture.Frame, capture.Direction, string) {
+	t := &d.c.TCP
+	var f capture.Frame
+	var who capture.Direction
+	how := ""
+	consider := func(g capture.Frame, w capture.Direction, h string) {
+		if g.Number != 0 && (f.Number == 0 || g.Number < f.Number) {
+			f, who, how = g, w, h
+		}
+	}
+	consider(t.RST, t.RSTFrom, "RST")
+	consider(t.FIN[client], client, "FIN")
+	consider(t.FIN[server], server, "FIN")
+	return f, who, how
+}
+
+// lastMessageBefore names the last handshake message (or alert) seen
+// before frame n, and its frame.
+func (d *diagnosis) lastMessageBefore(n int64) (string, capture.Frame) {
+	c := d.c
+	msgs := []struct {
+		name string
+		f    capture.Frame
+	}{
+		{"the ClientHello", c.ClientHelloFrame},
+		{"the HelloRetryRequest", c.HelloRetryFrame},
+		{"the second ClientHello", c.RetryClientHelloFrame},
+		{"the ServerHello", c.ServerHelloFrame},
+		{"the server's Certificate", c.CertificateFrame},
+		{"the ServerKeyExchange", c.ServerKeyExchangeFrame},
+		{"the CertificateRequest", c.CertificateRequestFrame},
+		{"the ServerHelloDone", c.ServerHelloDoneFrame},
+		{"the client's Certificate", c.ClientCertificateFrame},
+		{"the client's ChangeCipherSpec", c.ChangeCipherSpec[client]},
+		{"the server's ChangeCipherSpec", c.ChangeCipherSpec[server]},
+		{"the client's Finished", c.Finished[client]},
+		{"the server's encrypted handshake", c.Finished[server]},
+	}
+	if c.Version != tlsparse.VersionTLS13 {
+		msgs[12].name = "the server's Finished"
+	}
+	best, name := capture.Frame{}, "the start of the connection"
+	for _, m := range msgs {
+		if m.f.Number != 0 && m.f.Number < n && m.f.Number >= best.Number {
+			best, name = m.f, m.name
+		}
+	}
+	if best.Number == 0 {
+		best = c.First
+	}
+	return name, best
+}
+
+// gapIn reports bytes of dir lost before the handshake ended.
+func (d *diagnosis) gapIn(dir capture.Direction) bool {
+	return slices.ContainsFunc(d.handshakeGaps(), func(g analysis.Gap) bool { return g.Dir == dir })
+}
+
+// handshakeGaps are the capture's losses before the handshake completed.
+func (d *diagnosis) handshakeGaps() []analysis.Gap {
+	end := d.c.HandshakeDone.Number
+	var gs []analysis.Gap
+	for _, g := range d.c.TCP.Gaps {
+		if end == 0 || g.Frame.Number <= end {
+			gs = append(gs, g)
+		}
+	}
+	return gs
+}
+
+// unfinished explains a handshake that neither completed nor was aborted:
+// the capture ended, bytes are missing, or it stalled.
+func (d *diagnosis) unfinished() Verdict {
+	c := d.c
+	after, at := d.lastMessageBefore(c.Last.Number + 1)
+	if gs := d.handshakeGaps(); len(gs) > 0 {
+		g := gs[0]
+		return verdict(IncompleteCapture,
+			fmt.Sprintf("%d bytes of the %s's handshake are missing from the capture (lost after %s); the last message seen is %s (%s)",
+				g.Size, g.Dir, frameRef(g.Frame.Number), after, frameRef(at.Number)),
+			"capture again with a larger buffer (tcpdump -B) and without truncation (-s 0), on the client or the server itself",
+			at, g.Frame)
+	}
+	idle := c.Last.Time.Sub(at.Time)
+	if c.TCP.Close == capture.ClosedIdle || c.TCP.Close == capture.ClosedEOF && idle >= time.Second {
+		// Who was expected to speak next? The side that did not send the
+		// last message.
+		waiting := server
+		if d.lastSender(at) == server {
+			waiting = client
+		}
+		if waiting == server {
+			return verdict(ServerNoResponse,
+				fmt.Sprintf("the server stopped answering after %s (%s): nothing for %s", after, frameRef(at.Number), wait(idle)),
+				"the server stalled mid-handshake: look at its log and load (an overloaded server, a backend it waits for, a middlebox holding packets)",
+				d.helloFrame, at, c.Last)
+		}
+		return verdict(HandshakeFailure,
+			fmt.Sprintf("the client stopped answering after %s (%s): nothing for %s", after, frameRef(at.Number), wait(idle)),
+			"the client stalled mid-handshake (waiting for user input, a smart card, or a certificate check that never returned): look at the client",
+			d.helloFrame, at, c.Last)
+	}
+	return verdict(IncompleteCapture,
+		fmt.Sprintf("the capture ended %s after %s (%s), before the handshake completed", wait(idle), after, frameRef(at.Number)),
+		"capture longer, until the handshake completes or the connection closes",
+		d.helloFrame, at)
+}
+
+// lastSender says who sent the message in frame f.
+func (d *diagnosis) lastSender(f capture.Frame) capture.Direction {
+	c := d.c
+	for _, s := range []capture.Frame{c.ServerHelloFrame, c.HelloRetryFrame, c.CertificateFrame, c.ServerKeyExchangeFrame,
+		c.CertificateRequestFrame, c.ServerHelloDoneFrame, c.ChangeCipherSpec[server], c.Finished[server]} {
+		if s.Number != 0 && s.Number == f.Number {
+			return server
+		}
+	}
+	return client
+}

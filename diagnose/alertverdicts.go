@@ -1,0 +1,418 @@
+package diagnose
+
+// Verdicts for handshakes ended by an alert (see alertCause for the table).
+
+import (
+	"cmp"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// decisiveAlert is the first alert that ended the handshake: encrypted,
+// fatal, or a warning that is not one of the harmless ones.
+func (d *diagnosis) decisiveAlert() *analysis.Alert {
+	for i, a := range d.c.Alerts {
+		if a.Encrypted || a.Level != tlsparse.AlertLevelWarning || !harmlessWarning(a.Description) {
+			return &d.c.Alerts[i]
+		}
+	}
+	return nil
+}
+
+// phase is where in the handshake an alert came.
+type phase uint8
+
+const (
+	phaseHello        phase = iota // answering the ClientHello: the server judged the client's offer
+	phaseServerFlight              // after the server's hello: the client judged the server's flight
+	phaseClientFlight              // after the client's second flight: the server judged the client
+)
+
+func (d *diagnosis) phaseOf(f int64) phase {
+	c := d.c
+	sh := c.ServerHelloFrame.Number
+	if sh == 0 || f < sh {
+		if hrr := c.HelloRetryFrame.Number; hrr != 0 && f > hrr && (c.RetryClientHelloFrame.Number == 0 || f < c.RetryClientHelloFrame.Number) {
+			return phaseServerFlight // the client's answer to the HelloRetryRequest
+		}
+		return phaseHello
+	}
+	if cf := d.clientFlight(); cf != 0 && f > cf {
+		return phaseClientFlight
+	}
+	return phaseServerFlight
+}
+
+// pickCert returns the first chain problem of one of the wanted
+// categories (any problem when want is empty), or fallback with no
+// problem.
+func (d *diagnosis) pickCert(fallback Category, want ...Category) certCause {
+	for i, p := range d.probs {
+		if len(want) == 0 || slices.Contains(want, p.Category) {
+			return certCause{p.Category, &d.probs[i]}
+		}
+	}
+	return certCause{fallback, nil}
+}
+
+// certCause is a certificate category and the chain problem behind it.
+type certCause struct {
+	cat  Category
+	prob *CertProblem
+}
+
+func (d *diagnosis) fromAlert(a *analysis.Alert) Verdict {
+	c := d.c
+	ph := d.phaseOf(a.Frame.Number)
+	cause := d.alertCause(a, ph)
+	how := alertText(*a)
+	switch cause.cat {
+	case VersionMismatch:
+		return d.versionMismatch(a, ph)
+	case NoSharedCipher:
+		return d.noSharedCipher(a)
+	case ALPNMismatch:
+		return verdict(ALPNMismatch,
+			fmt.Sprintf("the %s supports none of the ALPN protocols the client offered (%s) and aborted (%s, %s)",
+				a.Sender, alpnOffer(d.hello), how, frameRef(a.Frame.Number)),
+			"enable one of the client's protocols on the server, or configure the client to offer one the server speaks (NextProtos / -alpn / --http1.1)",
+			d.helloFrame, a.Frame)
+	case SNIUnrecognized:
+		return d.sniUnrecognized(a)
+	case ClientCertRequired:
+		return d.clientCert(a)
+	case HandshakeFailure:
+		return d.handshakeFailure(a, ph)
+	}
+	if !a.Encrypted && a.Description == tlsparse.AlertCertificateRevoked {
+		leaf := "certificate"
+		if len(d.chain) > 0 && d.chain[0] != nil {
+			leaf = "certificate " + name(d.chain[0])
+		}
+		return verdict(CertRejected,
+			fmt.Sprintf("the client rejected the server's %s as revoked (%s, %s): revocation (OCSP, CRL) is not visible in the capture", leaf, how, frameRef(a.Frame.Number)),
+			fmt.Sprintf("the CA revoked the server's %s: get a new one and install it on the server", leaf),
+			c.CertificateFrame, a.Frame)
+	}
+	return d.certVerdict(cause, a.Frame, how, !a.Encrypted)
+}
+
+func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
+	c := d.c
+	offered := d.offeredVersions()
+	how := fmt.Sprintf("%s (%s)", alertText(*a), frameRef(a.Frame.Number))
+	if a.Description == tlsparse.AlertInappropriateFallback {
+		return verdict(VersionMismatch,
+			fmt.Sprintf("the client retried with a lower version (offering %s, with TLS_FALLBACK_SCSV) and the server refused the downgrade with %s", d.offerText(), how),
+			"this is a retry: the first connection attempt failed for another reason; diagnose that earlier connection (the client's fallback hides it)",
+			d.helloFrame, a.Frame)
+	}
+	if a.Sender == client || ph != phaseHello {
+		chose := ""
+		if c.ServerHello != nil {
+			chose = fmt.Sprintf(" after the server chose %s (%s)", c.Version, frameRef(c.ServerHelloFrame.Number))
+		}
+		return verdict(VersionMismatch,
+			fmt.Sprintf("the %s aborted with %s%s; the client offers %s", a.Sender, how, chose, d.offerText()),
+			"make the client and the server share a version: both should enable TLS 1.2 and TLS 1.3",
+			d.helloFrame, c.ServerHelloFrame, a.Frame)
+	}
+	hi := slices.Max(append([]tlsparse.Version{0}, offered...))
+	summary := fmt.Sprintf("the server rejected every version the client offers (%s) with %s", d.offerText(), how)
+	var fix string
+	switch {
+	case hi < tlsparse.VersionTLS12:
+		fix = fmt.Sprintf("the client offers %s at most and the server requires a newer version: enable TLS 1.2 and 1.3 on the client (raise its MaxVersion / upgrade OpenSSL or Java)", hi)
+	case hi == tlsparse.VersionTLS12:
+		summary += "; the server probably requires TLS 1.3"
+		fix = "the client offers TLS 1.2 at most and the server requires TLS 1.3: raise the client's MaxVersion / upgrade OpenSSL"
+	default:
+		summary += fmt.Sprintf("; the server probably supports only versions older than %s", slices.Min(offered))
+		fix = fmt.Sprintf("the server seems limited to versions older than %s: enable TLS 1.2 and 1.3 on the server (lowering the client's minimum would be insecure)", slices.Min(offered))
+	}
+	return verdict(VersionMismatch, summary, fix, d.helloFrame, a.Frame)
+}
+
+// offeredVersions are the versions the client offered, highest first,
+// without GREASE.
+func (d *diagnosis) offeredVersions() []tlsparse.Version {
+	return slices.DeleteFunc(slices.Clone(d.hello.OfferedVersions()), func(v tlsparse.Version) bool { return tlsparse.IsGREASE(uint16(v)) })
+}
+
+// offerText names the offered versions: the supported_versions list, or
+// "up to" the legacy version of a client without the extension (its
+// minimum is not on the wire).
+func (d *diagnosis) offerText() string {
+	offered := d.offeredVersions()
+	if slices.ContainsFunc(d.hello.SupportedVersions, func(v tlsparse.Version) bool { return !tlsparse.IsGREASE(uint16(v)) }) || len(offered) != 1 {
+		return versionList(offered)
+	}
+	return "up to " + offered[0].String()
+}
+
+// offeredSuites is the client's cipher suite list without GREASE and
+// signalling values.
+func (d *diagnosis) offeredSuites() []tlsparse.CipherSuite {
+	return slices.DeleteFunc(slices.Clone(d.hello.CipherSuites), func(s tlsparse.CipherSuite) bool {
+		return tlsparse.IsGREASE(uint16(s)) || s == 0x00FF || s == 0x5600 // TLS_EMPTY_RENEGOTIATION_INFO_SCSV, TLS_FALLBACK_SCSV
+	})
+}
+
+// Mainstream suites that any current server accepts: TLS 1.3's mandatory
+// suite, and for TLS 1.2 the ECDHE AES-GCM/ChaCha20 suites for both RSA and
+// ECDSA certificates.
+var (
+	suiteTLS13Mandatory = tlsparse.CipherSuite(0x1301) // TLS_AES_128_GCM_SHA256
+	suitesECDHERSA      = []tlsparse.CipherSuite{0xC02F, 0xC030, 0xCCA8}
+	suitesECDHEECDSA    = []tlsparse.CipherSuite{0xC02B, 0xC02C, 0xCCA9}
+)
+
+// cipherSuspect reports whether the client's suite list is unusual enough
+// to explain a server's handshake_failure: the server's list is not on the
+// wire, but a client offering the mainstream suites shares one with any
+// current server, so then the cause is elsewhere (groups, signature
+// algorithms, SNI).
+func (d *diagnosis) cipherSuspect() bool {
+	suites := d.offeredSuites()
+	if slices.Contains(d.offeredVersions(), tlsparse.VersionTLS13) && slices.Contains(suites, suiteTLS13Mandatory) {
+		return false
+	}
+	hasAny := func(set []tlsparse.CipherSuite) bool {
+		return slices.ContainsFunc(set, func(s tlsparse.CipherSuite) bool { return slices.Contains(suites, s) })
+	}
+	return !hasAny(suitesECDHERSA) || !hasAny(suitesECDHEECDSA)
+}
+
+func (d *diagnosis) noSharedCipher(a *analysis.Alert) Verdict {
+	suites := d.offeredSuites()
+	named := names(suites)
+	return verdict(NoSharedCipher,
+		fmt.Sprintf("the server answered the ClientHello with %s (%s): it accepts none of the %d cipher suites the client offered (%s)",
+			alertName(*a), frameRef(a.Frame.Number), len(suites), list(named, 4)),
+		fmt.Sprintf("the client offers only %s; the server's list is not on the wire: enable a current suite on the client (TLS 1.3, or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 / TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256), or one of the client's suites on the server",
+			list(named, 4)),
+		d.helloFrame, a.Frame)
+}
+
+func (d *diagnosis) sniUnrecognized(a *analysis.Alert) Verdict {
+	how := fmt.Sprintf("%s, %s", alertText(*a), frameRef(a.Frame.Number))
+	if d.hello.ServerName == "" {
+		return verdict(SNIUnrecognized,
+			fmt.Sprintf("the client sent no SNI and the server requires one (%s)", how),
+			"make the client send the server's name: connect by hostname, not IP address, or set ServerName / -servername",
+			d.helloFrame, a.Frame)
+	}
+	return verdict(SNIUnrecognized,
+		fmt.Sprintf("the server does not serve the name '%s' the client asked for in SNI (%s)", d.hello.ServerName, how),
+		fmt.Sprintf("connect with a name the server is configured for, or add '%s' to the server (server_name / virtual host and a certificate covering it)", d.hello.ServerName),
+		d.helloFrame, a.Frame)
+}
+
+func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
+	c := d.c
+	how := fmt.Sprintf("%s, %s", alertText(*a), frameRef(a.Frame.Number))
+	if a.Encrypted {
+		return verdict(ClientCertRequired,
+			fmt.Sprintf("the server rejected the client right after its Finished (%s) with an encrypted alert (%s): in TLS 1.3 this is a missing or refused client certificate (certificate_required); the CertificateRequest and the alert are encrypted",
+				frameRef(c.Finished[client].Number), frameRef(a.Frame.Number)),
+			"configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key); re-run with --keylog or `tlsdiag probe` to see the encrypted messages",
+			d.helloFrame, c.Finished[client], a.Frame)
+	}
+	asked := ""
+	if c.CertificateRequestFrame.Number != 0 {
+		asked = fmt.Sprintf("the server asked for a client certificate (CertificateRequest, %s); ", frameRef(c.CertificateRequestFrame.Number))
+	}
+	switch {
+	case c.ClientCertificates > 0:
+		fix := "look at the server's log for why it refused the client certificate, and use one it accepts"
+		switch a.Description {
+		case tlsparse.AlertUnknownCA:
+			fix = "the server does not trust the issuer of the client certificate: use a certificate from a CA in the server's client-CA list, or add its CA there"
+		case tlsparse.AlertCertificateExpired:
+			fix = "the client certificate has expired: renew it"
+		}
+		return verdict(ClientCertRequired,
+			fmt.Sprintf("%sthe client sent %s (%s) and the server rejected it (%s)", asked, plural(c.ClientCertificates, "certificate"), frameRef(c.ClientCertificateFrame.Number), how),
+			fix, c.CertificateRequestFrame, c.ClientCertificateFrame, a.Frame)
+	case c.ClientCertificates == 0:
+		asked += fmt.Sprintf("the client sent an empty Certificate (%s)", frameRef(c.ClientCertificateFrame.Number))
+	case c.Version == tlsparse.VersionTLS13:
+		asked += "the server requires a client certificate (the client's flight is encrypted)"
+	default:
+		asked += "the client sent no certificate"
+	}
+	fix := "the server requires a client certificate: configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates)"
+	if cas := caNames(c.CertificateRequest); len(cas) > 0 {
+		fix += "; it accepts certificates issued by " + quoteList(cas, 3)
+	}
+	return verdict(ClientCertRequired,
+		fmt.Sprintf("%s and the server aborted (%s)", asked, how),
+		fix, d.helloFrame, c.CertificateRequestFrame, c.ClientCertificateFrame, a.Frame)
+}
+
+// caNames decodes the distinguished names of the CAs a CertificateRequest
+// accepts; names that do not decode are skipped.
+func caNames(cr *tlsparse.CertificateRequest) []string {
+	if cr == nil {
+		return nil
+	}
+	var out []string
+	for _, der := range cr.CANames {
+		var rdn pkix.RDNSequence
+		if rest, err := asn1.Unmarshal(der, &rdn); err != nil || len(rest) > 0 {
+			continue
+		}
+		var n pkix.Name
+		n.FillFromRDNSequence(&rdn)
+		out = append(out, n.String())
+	}
+	return out
+}
+
+func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {
+	c := d.c
+	how := fmt.Sprintf("%s (%s)", alertText(*a), frameRef(a.Frame.Number))
+	after, at := d.lastMessageBefore(a.Frame.Number)
+	summary := fmt.Sprintf("the %s aborted the handshake after %s (%s) with %s", a.Sender, after, frameRef(at.Number), how)
+	if m := alertMeaning(a.Description); m != "" && !a.Encrypted {
+		summary += ": " + m
+	}
+	fix := fmt.Sprintf("the %s rejected the handshake: its log says why (%s)", a.Sender, alertName(*a))
+	if a.Sender == server && ph == phaseHello {
+		summary = fmt.Sprintf("the server rejected the ClientHello with %s", how)
+		var hints []string
+		if !d.cipherSuspect() {
+			hints = append(hints, fmt.Sprintf("the client offers mainstream cipher suites (%s), so they are probably not the cause", list(names(d.offeredSuites()), 3)))
+		}
+		fix = "check that the client and the server share a key exchange group and a signature algorithm"
+		if g := d.hello.SupportedGroups; len(g) > 0 {
+			fix += fmt.Sprintf(" (the client offers %s)", list(names(slices.DeleteFunc(slices.Clone(g), func(g tlsparse.NamedGroup) bool { return tlsparse.IsGREASE(uint16(g)) })), 5))
+		}
+		if d.hello.ServerName == "" {
+			hints = append(hints, "the client sent no SNI, which some servers require")
+			fix += ", and make the client send SNI"
+		}
+		if len(hints) > 0 {
+			summary += "; " + strings.Join(hints, "; ")
+		}
+	}
+	if c.HelloRetry != nil && c.RetryClientHello == nil && a.Sender == client {
+		summary = fmt.Sprintf("the server asked the client to retry with group %s (HelloRetryRequest, %s) and the client aborted with %s",
+			c.HelloRetry.KeyShare, frameRef(c.HelloRetryFrame.Number), how)
+		fix = fmt.Sprintf("the client cannot use %s: enable it on the client, or enable on the server one of the groups the client offers", c.HelloRetry.KeyShare)
+	}
+	return verdict(HandshakeFailure, summary, fix, d.helloFrame, at, a.Frame)
+}
+
+// certVerdict explains a certificate rejected by the client, by alert or
+// by abort (how, at frame f); plain says a plaintext alert named the
+// reason.
+func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, plain bool) Verdict {
+	c := d.c
+	d.used = cause.prob
+	certFrame := c.CertificateFrame
+	if certFrame.Number == 0 {
+		certFrame = c.Finished[server] // TLS 1.3: the encrypted flight carries it
+	}
+	rejected := fmt.Sprintf("the client rejected the server's certificate (%s, %s)", how, frameRef(f.Number))
+	ev := []capture.Frame{certFrame, f}
+	if p := cause.prob; p != nil {
+		return verdict(cause.cat, rejected+": "+p.Detail, d.certFix(*p), ev...)
+	}
+	var summary, fix string
+	switch {
+	case len(d.chain) == 0 && c.Version == tlsparse.VersionTLS13 && plain:
+		// OpenSSL sends its alert in plaintext: it switches its write key
+		// only when it sends its own Finished.
+		summary = fmt.Sprintf("the client rejected the server's certificate with %s (%s) right after the server's encrypted flight (%s); in TLS 1.3 the certificate is encrypted, so only the alert says why",
+			how, frameRef(f.Number), frameRef(certFrame.Number))
+		switch cause.cat {
+		case CertExpired:
+			fix = "renew the server's certificate (the client says it expired; if it did not, check the client's clock); re-run with --keylog to see the certificate"
+		case CertUntrustedCA:
+			fix = "make the client trust the server's CA, or use a certificate from a CA it trusts; re-run with --keylog to see the chain"
+		default:
+			fix = "re-run with --keylog (the client's SSLKEYLOGFILE) or `tlsdiag probe` to see the certificate; check the client's log for its verification error"
+		}
+	case len(d.chain) == 0 && c.Version == tlsparse.VersionTLS13:
+		summary = fmt.Sprintf("the client aborted (%s, %s) right after the server's encrypted flight (%s), without its Finished: it rejected the server's certificate; in TLS 1.3 the certificate and the alert are encrypted, so the exact reason is not visible",
+			how, frameRef(f.Number), frameRef(certFrame.Number))
+		fix = "re-run with --keylog (the client's SSLKEYLOGFILE) or `tlsdiag probe` to see the certificate and the alert; check the client's log for its verification error"
+	case len(d.chain) == 0:
+		summary = rejected + "; the certificate is not in the capture"
+		fix = "capture the whole handshake to see the certificate; check the client's log for its verification error"
+	case cause.cat == CertExpired:
+		summary = fmt.Sprintf("%s as expired, but it was valid at the capture time (%s): the client's clock is probably wrong", rejected, stamp(d.certTime()))
+		fix = "set the client machine's clock right (NTP)"
+	case cause.cat == CertUntrustedCA:
+		summary = fmt.Sprintf("%s: the client does not trust its issuer, although the chain verifies against the roots given here", rejected)
+		fix = "add the server's root CA to the client's trust store, or use a certificate from a CA the client trusts"
+		if root := d.trustedRoot(); root != nil {
+			summary += " (it ends at " + name(root) + ")"
+			fix = fmt.Sprintf("add the root %s to the client's trust store, or use a certificate from a CA the client trusts", name(root))
+		}
+	default:
+		summary = rejected + ", although the chain verifies against the roots given here: the client applies other rules (its own trust store, pinning, revocation, key size)"
+		fix = "check the client's log for its verification error"
+	}
+	return verdict(cause.cat, summary, fix, ev...)
+}
+
+// certFix says what to change for a chain problem.
+func (d *diagnosis) certFix(p CertProblem) string {
+	var subject string
+	if p.Cert >= 0 && p.Cert < len(d.chain) && d.chain[p.Cert] != nil {
+		subject = name(d.chain[p.Cert])
+	}
+	switch p.Category {
+	case CertExpired:
+		switch {
+		case p.Cert == 0:
+			return fmt.Sprintf("renew the server's certificate %s and install it on the server", subject)
+		case p.Cert < 0:
+			return "a root in the client's trust store has expired: update the client's trust store (ca-certificates)"
+		}
+		return fmt.Sprintf("the intermediate %s the server sends has expired: install the CA's current intermediate (the chain file from the CA) on the server", subject)
+	case CertNotYetValid:
+		return fmt.Sprintf("%s is not valid yet: check the clocks (the client's may be behind, or the certificate was issued with a future date), or wait", subject)
+	case CertSelfSigned:
+		return fmt.Sprintf("the server uses the self-signed certificate %s: replace it with one issued by a trusted CA, or make the client trust it (its trust store; --cacert here)", subject)
+	case CertUntrustedCA:
+		return fmt.Sprintf("the chain ends at %s, which the client does not trust: add that root to the client's trust store (--cacert here), or use a certificate from a publicly trusted CA", subject)
+	case CertIncompleteChain:
+		if len(d.chain) == 1 {
+			return fmt.Sprintf("the server sent only its leaf certificate; configure it to send the intermediate '%s' too (the full chain file), or if '%s' is your private root make the client trust it", p.MissingIssuer, p.MissingIssuer)
+		}
+		return fmt.Sprintf("the server's chain stops at %s; configure it to send its issuer '%s' too (the full chain file), or if '%s' is your private root make the client trust it", subject, p.MissingIssuer, p.MissingIssuer)
+	case CertHostnameMismatch:
+		return fmt.Sprintf("connect with a name the certificate covers, or get a certificate whose subjectAltName includes '%s'", d.hello.ServerName)
+	}
+	return "reissue the certificate without this defect; clients refuse it"
+}
+
+// trustedRoot returns the root the server's chain verifies to here, or nil.
+func (d *diagnosis) trustedRoot() *x509.Certificate {
+	if len(d.chain) == 0 || d.chain[0] == nil {
+		return nil
+	}
+	inter := x509.NewCertPool()
+	for _, c := range d.chain[1:] {
+		if c != nil {
+			inter.AddCert(c)
+		}
+	}
+	chains, err := d.chain[0].Verify(x509.VerifyOptions{Roots: d.roots, Intermediates: inter, CurrentTime: within(d.chain[0], d.certTime())})
+	if err != nil {
+		return nil
+	}
+	shortest := slices.MinFunc(chains, func(a, b []*x509.Certificate) int { return cmp.Compare(len(a), len(b)) })
+	return shortest[len(shortest)-1]
+}

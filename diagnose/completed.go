@@ -1,0 +1,196 @@
+package diagnose
+
+// Verdicts for completed handshakes, and the warnings every verdict carries.
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+func (d *diagnosis) ok() Verdict {
+	c := d.c
+	var parts []string
+	for _, p := range []string{c.Cipher.String(), groupName(c.Group), alpnName(c.ALPN), sniName(d.hello)} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	summary := fmt.Sprintf("%s handshake completed", c.Version)
+	if dur := c.Duration(); dur > 0 {
+		summary += " in " + wait(dur)
+	}
+	if c.Resumed {
+		summary += " (resumed session)"
+	}
+	summary += ": " + strings.Join(parts, ", ")
+	return verdict(OK, summary, "", d.helloFrame, c.ServerHelloFrame, c.HandshakeDone)
+}
+
+func groupName(g tlsparse.NamedGroup) string {
+	if g == 0 {
+		return ""
+	}
+	return g.String()
+}
+
+func alpnName(p string) string {
+	if p == "" {
+		return ""
+	}
+	return "ALPN " + p
+}
+
+func sniName(h *tlsparse.ClientHello) string {
+	switch {
+	case h == nil:
+		return ""
+	case h.ServerName == "":
+		return "no SNI"
+	}
+	return "SNI " + h.ServerName
+}
+
+// rejectedAfterHandshake catches a client that completed the handshake
+// and then hung up without sending a byte of data, when the chain has a
+// problem: curl checks the certificate's name only after the handshake,
+// then sends an encrypted close_notify and resets.
+func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
+	c := d.c
+	done := c.HandshakeDone.Number
+	if len(d.probs) == 0 || done == 0 || c.AppData[client].Records > 0 {
+		return Verdict{}, false
+	}
+	var end capture.Frame
+	how := ""
+	for _, a := range c.Alerts {
+		if a.Sender == client && a.Frame.Number >= done {
+			end, how = a.Frame, alertText(a)
+			break
+		}
+	}
+	if f, who, h := d.firstClose(); end.Number == 0 && who == client && f.Number >= done {
+		end, how = f, h
+	}
+	if end.Number == 0 {
+		return Verdict{}, false
+	}
+	p := &d.probs[0]
+	d.used = p
+	return verdict(p.Category,
+		fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data: it rejected the server's certificate after the handshake: %s",
+			frameRef(done), how, frameRef(end.Number), p.Detail),
+		d.certFix(*p), c.CertificateFrame, c.HandshakeDone, end), true
+}
+
+// warnings lists what did not decide the verdict but deserves attention.
+func (d *diagnosis) warnings(cat Category) []string {
+	c := d.c
+	var ws []string
+	var certWs []string
+	for i := range d.probs {
+		p := &d.probs[i]
+		switch {
+		case p == d.used:
+		case cat == OK:
+			certWs = append(certWs, p.Detail+", but the client accepted it: is certificate verification disabled?")
+		default:
+			certWs = append(certWs, "also: "+p.Detail)
+		}
+	}
+	if len(certWs) > 4 {
+		certWs = append(certWs[:4], fmt.Sprintf("and %d more certificate problems", len(certWs)-4))
+	}
+	ws = append(ws, certWs...)
+	if d.noSNI && len(d.chain) > 0 {
+		ws = append(ws, "the client sent no SNI, so the certificate's names were not checked (a client connecting by IP address checks the address instead)")
+	}
+	if v := c.Version; v != 0 && v <= tlsparse.VersionTLS11 && cat != VersionMismatch {
+		ws = append(ws, fmt.Sprintf("%s was negotiated: it is deprecated (RFC 8996); enable TLS 1.2 or 1.3 on both sides", v))
+	}
+	if w := weakCipher(c.Cipher); w != "" {
+		ws = append(ws, fmt.Sprintf("the negotiated cipher suite %s is %s", c.Cipher, w))
+	}
+	for _, g := range d.handshakeGaps() {
+		ws = append(ws, fmt.Sprintf("%d bytes of the %s's stream are missing from the capture during the handshake (lost after %s): the verdict may miss something", g.Size, g.Dir, frameRef(g.Frame.Number)))
+		break
+	}
+	if c.ClientHelloSSLv2 {
+		ws = append(ws, "the client used the obsolete SSLv2-compatible hello format")
+	}
+	if cat == OK {
+		for _, a := range c.Alerts {
+			if !a.Encrypted && a.Level == tlsparse.AlertLevelFatal {
+				ws = append(ws, fmt.Sprintf("the %s sent a fatal alert %s after the handshake (%s)", a.Sender, alertName(a), frameRef(a.Frame.Number)))
+				break
+			}
+		}
+	}
+	if c.Roles == analysis.RolesGuessed {
+		ws = append(ws, "neither the SYN nor a hello was captured: which side is the client was guessed")
+	}
+	anomalies := slices.DeleteFunc(slices.Clone(c.Anomalies), func(a string) bool {
+		return a == tlsparse.AnomalyDowngradeTLS12 || a == tlsparse.AnomalyDowngradeTLS11
+	})
+	if w := d.downgradeWarning(); w != "" {
+		ws = append(ws, w)
+	}
+	if len(anomalies) > 0 {
+		ws = append(ws, "parser anomalies: "+strings.Join(anomalies, ", "))
+	}
+	return ws
+}
+
+// downgradeWarning explains a ServerHello's downgrade sentinel (RFC 8446,
+// Section 4.1.3): a server that supports a newer version than it chose
+// says so in its Random. With a client that offers no newer version it is
+// an upgrade opportunity; with one that does, something rewrote the
+// ClientHello on the way.
+func (d *diagnosis) downgradeWarning() string {
+	c := d.c
+	newer := ""
+	switch {
+	case slices.Contains(c.Anomalies, tlsparse.AnomalyDowngradeTLS12):
+		newer = "TLS 1.3"
+	case slices.Contains(c.Anomalies, tlsparse.AnomalyDowngradeTLS11):
+		newer = "TLS 1.2"
+	default:
+		return ""
+	}
+	if d.hello == nil {
+		return fmt.Sprintf("the server supports %s but chose %s (downgrade sentinel in its ServerHello)", newer, c.Version)
+	}
+	if hi := slices.Max(d.offeredVersions()); hi > c.Version {
+		return fmt.Sprintf("the server chose %s with a downgrade sentinel although the client offers %s: something between them altered the handshake", c.Version, d.offerText())
+	}
+	return fmt.Sprintf("the server supports %s (downgrade sentinel in its ServerHello) but the client offers %s: raise the client's maximum version", newer, d.offerText())
+}
+
+// weakCipher says what is wrong with a suite, by its IANA name, or "".
+func weakCipher(cs tlsparse.CipherSuite) string {
+	if cs == 0 {
+		return ""
+	}
+	n := cs.String()
+	switch {
+	case strings.Contains(n, "_NULL_") || strings.HasSuffix(n, "_NULL"):
+		return "unencrypted (NULL)"
+	case strings.Contains(n, "EXPORT"):
+		return "an export suite, breakable in minutes"
+	case strings.Contains(n, "_anon_"):
+		return "anonymous: it authenticates no one"
+	case strings.Contains(n, "_RC4_"):
+		return "RC4, which is broken (RFC 7465)"
+	case strings.Contains(n, "_DES_") || strings.Contains(n, "_DES40_") || strings.Contains(n, "3DES"):
+		return "DES/3DES, weak (Sweet32)"
+	case strings.HasSuffix(n, "_MD5"):
+		return "MAC'd with MD5, weak"
+	case strings.HasSuffix(n, "_CBC_SHA"):
+		return "a legacy CBC suite with a SHA-1 MAC; prefer AES-GCM or ChaCha20-Poly1305"
+	}
+	return ""
+}

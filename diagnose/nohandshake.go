@@ -1,0 +1,214 @@
+package diagnose
+
+// Verdicts for connections without a TLS handshake: TCP trouble, peers that
+// speak something else, captures that missed the start.
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/tlsdiag/tlsdiag/capture"
+)
+
+// noHandshake explains a connection without any hello: TCP trouble, a
+// peer speaking something else, or a capture that missed the start.
+func (d *diagnosis) noHandshake() Verdict {
+	c := d.c
+	t := &c.TCP
+	switch {
+	case c.NonTLS[client] != nil:
+		return d.notTLSClient()
+	case c.NonTLS[server] != nil:
+		n := c.NonTLS[server]
+		return verdict(NotTLSServer,
+			fmt.Sprintf("the server sent %s before any TLS (%s) and the client never sent a ClientHello", n.Looks, frameRef(n.Frame.Number)),
+			notTLSServerFix(n.Looks, c.Server.Port()), t.SYN, n.Frame)
+	case d.anyTLS() || t.SYN.Number == 0:
+		return d.incomplete()
+	case t.SYNACK.Number == 0 && t.RST.Number != 0 && t.RSTFrom == server:
+		return verdict(ConnectionRefused,
+			fmt.Sprintf("%s refused the connection: the SYN (%s) was answered by a RST (%s) after %s",
+				c.Server, frameRef(t.SYN.Number), frameRef(t.RST.Number), wait(t.RST.Time.Sub(t.SYN.Time))),
+			fmt.Sprintf("nothing listens on port %d at %s (or a firewall rejects it): start the server, or connect to the port it listens on",
+				c.Server.Port(), c.Server.Addr()),
+			t.SYN, t.RST)
+	case t.SYNACK.Number == 0:
+		return verdict(NoTCPAnswer,
+			fmt.Sprintf("%s never answered: %s over %s, no SYN-ACK", c.Server, plural(max(t.SYNCount, 1), "SYN"), wait(c.Last.Time.Sub(t.SYN.Time))),
+			fmt.Sprintf("check that %s is the right address and that the server is up; something (a firewall, a security group) silently drops the SYNs to port %d",
+				c.Server.Addr(), c.Server.Port()),
+			t.SYN, c.Last)
+	}
+	return d.emptyConnection()
+}
+
+// anyTLS reports whether any TLS record was seen (a connection caught
+// after its handshake).
+func (d *diagnosis) anyTLS() bool {
+	c := d.c
+	return len(c.Alerts) > 0 || c.AppData[client].Records+c.AppData[server].Records > 0 ||
+		c.Finished[client].Number+c.Finished[server].Number > 0 ||
+		c.ChangeCipherSpec[client].Number+c.ChangeCipherSpec[server].Number > 0
+}
+
+// emptyConnection explains a TCP connection that was accepted but over
+// which the client never sent anything.
+func (d *diagnosis) emptyConnection() Verdict {
+	c := d.c
+	t := &c.TCP
+	switch {
+	case len(t.Gaps) > 0 || len(c.Anomalies) > 0:
+		// Bytes flowed but no hello came out of them: lost or truncated
+		// packets (a short snaplen) rather than a silent client.
+		what := "bytes are missing from the capture"
+		if len(c.Anomalies) > 0 {
+			what = "the first messages did not parse (" + strings.Join(c.Anomalies, ", ") + ")"
+		}
+		return verdict(IncompleteCapture,
+			fmt.Sprintf("no hello in this connection: %s", what),
+			"capture again without truncation (tcpdump -s 0) and with a larger buffer (-B)", t.SYN, c.Last)
+	case t.RST.Number != 0 && t.RSTFrom == server, t.FIN[server].Number != 0 && t.RST.Number == 0:
+		how, f := "reset", t.RST
+		if t.RST.Number == 0 {
+			how, f = "closed", t.FIN[server]
+		}
+		return verdict(ConnectionReset,
+			fmt.Sprintf("the server accepted the TCP connection (%s) and %s it (%s) %s later, before the client sent its ClientHello",
+				frameRef(t.SYNACK.Number), how, frameRef(f.Number), wait(f.Time.Sub(t.SYNACK.Time))),
+			"the server (or a proxy or load balancer in front of it) drops connections as soon as it accepts them: check its connection limits, access rules and logs",
+			t.SYN, t.SYNACK, f)
+	case t.RST.Number != 0 || t.FIN[client].Number != 0 || c.TCP.Close == capture.ClosedIdle:
+		f, how := t.RST, "reset"
+		switch {
+		case t.FIN[client].Number != 0 && (t.RST.Number == 0 || t.FIN[client].Number < t.RST.Number):
+			f, how = t.FIN[client], "closed"
+		case t.RST.Number == 0:
+			f, how = c.Last, "left idle"
+		}
+		return verdict(NotTLSClient,
+			fmt.Sprintf("the client opened the TCP connection and %s it %s later without sending anything (%s): a port check or health probe, not a TLS client",
+				how, wait(f.Time.Sub(t.SYN.Time)), frameRef(f.Number)),
+			"nothing to fix on the server if this is a health check; otherwise the client never started TLS: check that it is configured for TLS on this port",
+			t.SYN, f)
+	}
+	return verdict(IncompleteCapture,
+		fmt.Sprintf("the capture ended %s after the TCP handshake, before the client sent anything", wait(c.Last.Time.Sub(t.SYN.Time))),
+		"capture longer, until the connection closes", t.SYN, c.Last)
+}
+
+// incomplete explains a connection whose handshake is not in the capture.
+func (d *diagnosis) incomplete() Verdict {
+	c := d.c
+	var facts []string
+	if r := c.AppData[client].Records + c.AppData[server].Records; r > 0 {
+		facts = append(facts, fmt.Sprintf("%d application data records (%d from the client, %d from the server) show it was already established",
+			r, c.AppData[client].Records, c.AppData[server].Records))
+	}
+	if len(c.Alerts) > 0 {
+		a := c.Alerts[0]
+		facts = append(facts, fmt.Sprintf("the %s sent %s (%s)", a.Sender, alertText(a), frameRef(a.Frame.Number)))
+	}
+	summary := "the capture does not contain the TLS handshake of this connection"
+	if c.Partial {
+		summary = "the capture began after this connection started: its TLS handshake is not in the capture"
+	}
+	if len(facts) > 0 {
+		summary += "; " + strings.Join(facts, "; ")
+	}
+	return verdict(IncompleteCapture, summary,
+		"start the capture before the client connects (or make the client open a new connection) to see the handshake",
+		c.First, c.AppData[client].First, c.AppData[server].First)
+}
+
+// noClientHello explains a connection whose server hello was captured but
+// not the client's.
+func (d *diagnosis) noClientHello() Verdict {
+	c := d.c
+	sh := c.ServerHello
+	what := "the server's hello"
+	if sh != nil {
+		what = fmt.Sprintf("the server chose %s with %s", c.Version, c.Cipher)
+	}
+	if c.Established {
+		v := d.ok()
+		v.Warnings = append(v.Warnings, "the ClientHello is not in the capture: what the client offered is unknown")
+		return v
+	}
+	return verdict(IncompleteCapture,
+		fmt.Sprintf("the ClientHello is not in the capture (%s, %s) and the handshake did not complete", what, frameRef(d.serverHelloFrame().Number)),
+		"capture from before the client connects to see what it offered",
+		d.serverHelloFrame())
+}
+
+func (d *diagnosis) notTLSClient() Verdict {
+	c := d.c
+	n := c.NonTLS[client]
+	summary := fmt.Sprintf("the client sent %s (%s) instead of a TLS ClientHello", n.Looks, frameRef(n.Frame.Number))
+	answer := capture.Frame{}
+	switch s := c.NonTLS[server]; {
+	case s != nil && s.Frame.Number > n.Frame.Number:
+		answer = s.Frame
+		summary += fmt.Sprintf("; the server answered %s (%s)", s.Looks, frameRef(s.Frame.Number))
+	case len(c.Alerts) > 0 && c.Alerts[0].Sender == server:
+		answer = c.Alerts[0].Frame
+		summary += fmt.Sprintf("; the server answered with %s (%s)", alertText(c.Alerts[0]), frameRef(answer.Number))
+	case c.TCP.RST.Number != 0 && c.TCP.RSTFrom == server:
+		answer = c.TCP.RST
+		summary += fmt.Sprintf("; the server reset the connection (%s)", frameRef(answer.Number))
+	case c.TCP.FIN[server].Number != 0:
+		answer = c.TCP.FIN[server]
+		summary += fmt.Sprintf("; the server closed the connection (%s)", frameRef(answer.Number))
+	}
+	port := c.Server.Port()
+	fix := fmt.Sprintf("port %d expects TLS: configure the client to use TLS on this port, or point it at the server's plaintext port", port)
+	switch l := strings.ToUpper(n.Looks); {
+	case strings.Contains(l, "HTTP"):
+		fix = fmt.Sprintf("the client speaks plain HTTP to a TLS port (%d): use https:// in the URL, or the server's plain-HTTP port", port)
+	case strings.Contains(l, "STARTTLS"), strings.Contains(l, "XMPP"), strings.Contains(l, "POSTGRESQL"):
+		fix = fmt.Sprintf("the client starts in plaintext (STARTTLS style) on port %d, where the server expects TLS at once: configure the client for implicit TLS, or point it at the STARTTLS port", port)
+	}
+	return verdict(NotTLSClient, summary, fix, n.Frame, answer)
+}
+
+// notTLSServer reports a server that answered the ClientHello with
+// something other than TLS, or greeted the client in plaintext (an SMTP
+// banner on a port where the client expected TLS from the start).
+func (d *diagnosis) notTLSServer() (Verdict, bool) {
+	c := d.c
+	if c.ServerHello != nil || c.HelloRetry != nil {
+		return Verdict{}, false
+	}
+	n := c.NonTLS[server]
+	when := "answered the ClientHello (" + frameRef(d.helloFrame.Number) + ") with"
+	if n == nil && c.Prelude[server] != nil && c.Prelude[client] == nil {
+		// Plaintext from the server only, before the ClientHello: the
+		// server speaks a protocol that starts in the clear, the client
+		// expected TLS at once.
+		n, when = c.Prelude[server], "greeted the client with"
+	}
+	if n == nil {
+		return Verdict{}, false
+	}
+	return verdict(NotTLSServer,
+		fmt.Sprintf("the server %s %s (%s), not TLS", when, n.Looks, frameRef(n.Frame.Number)),
+		notTLSServerFix(n.Looks, c.Server.Port()),
+		d.helloFrame, n.Frame), true
+}
+
+// notTLSServerFix suggests what to do about a server that does not speak
+// TLS, by what it does speak.
+func notTLSServerFix(looks string, port uint16) string {
+	l := strings.ToUpper(looks)
+	switch {
+	case strings.Contains(l, "HTTP"):
+		return fmt.Sprintf("port %d serves plain HTTP: use http://, or connect to the server's HTTPS port (or enable TLS on this one)", port)
+	case strings.Contains(l, "SSH"):
+		return fmt.Sprintf("port %d is an SSH server: connect to the TLS service's port", port)
+	case strings.Contains(l, "MYSQL"):
+		return fmt.Sprintf("port %d is a MySQL server, which negotiates TLS inside its own protocol: use the MySQL client's TLS options (--ssl-mode) instead of raw TLS", port)
+	case strings.Contains(l, "SMTP"), strings.Contains(l, "IMAP"), strings.Contains(l, "POP"), strings.Contains(l, "FTP"), strings.Contains(l, "XMPP"),
+		strings.HasPrefix(l, "220"), strings.HasPrefix(l, "* OK"), strings.HasPrefix(l, "+OK"):
+		return fmt.Sprintf("the server on port %d starts in plaintext and expects STARTTLS: use the protocol's STARTTLS command, or its implicit-TLS port (465, 993, 995, 990)", port)
+	}
+	return fmt.Sprintf("something other than a TLS server listens on port %d: check the port, or enable TLS on the server", port)
+}
