@@ -90,10 +90,15 @@ func addPEM(pool *x509.CertPool, in []byte) error {
 // A zero at skips the validity-period checks rather than fall back to the
 // clock, as crypto/x509 would.
 func CheckChain(chain []*x509.Certificate, serverName string, at time.Time, roots *x509.CertPool) []CertProblem {
+	return checkChain(chain, serverName, at, roots, nil)
+}
+
+// checkChain is CheckChain with an optional cache of verified chains.
+func checkChain(chain []*x509.Certificate, serverName string, at time.Time, roots *x509.CertPool, cache *ChainCache) []CertProblem {
 	if len(chain) == 0 || chain[0] == nil {
 		return nil
 	}
-	ck := &checker{chain: chain, at: at, roots: roots}
+	ck := &checker{chain: chain, at: at, roots: roots, cache: cache}
 	if at.IsZero() {
 		ck.noTime = true
 		ck.at = within(chain[0], time.Time{})
@@ -150,6 +155,7 @@ type checker struct {
 	at     time.Time
 	noTime bool
 	roots  *x509.CertPool
+	cache  *ChainCache
 	err    error // the full verification's error
 }
 
@@ -158,14 +164,26 @@ type checker struct {
 // only explain a failure. A sent chain with an expired cross-signed root
 // that verifies through a newer trusted root is fine, for instance.
 func (ck *checker) verifies() bool {
+	var key chainKey
+	if ck.cache != nil {
+		key = keyOf(ck.chain, ck.roots)
+		if ck.cache.verified(key, ck.at) {
+			return true
+		}
+	}
 	inter := x509.NewCertPool()
 	for _, c := range ck.chain[1:] {
 		if c != nil {
 			inter.AddCert(c)
 		}
 	}
-	_, ck.err = ck.chain[0].Verify(x509.VerifyOptions{Roots: ck.roots, Intermediates: inter, CurrentTime: ck.at})
-	return ck.err == nil
+	var chains [][]*x509.Certificate
+	chains, ck.err = ck.chain[0].Verify(x509.VerifyOptions{Roots: ck.roots, Intermediates: inter, CurrentTime: ck.at})
+	if ck.err != nil {
+		return false
+	}
+	ck.cache.remember(key, chains[0])
+	return true
 }
 
 // path follows issuer links from the leaf through the certificates sent,

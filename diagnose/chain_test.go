@@ -318,3 +318,32 @@ func TestCheckChainLab(t *testing.T) {
 		}
 	})
 }
+
+func TestChainCache(t *testing.T) {
+	p := newPKI(t)
+	leaf := mkCert(t, certSpec{cn: "cache.example.com", issuer: p.inter, dns: []string{"cache.example.com"},
+		notBefore: captureTime.AddDate(0, 0, -10), notAfter: captureTime.AddDate(0, 0, 10)})
+	chain := certs(leaf, p.inter)
+	cache := NewChainCache(2)
+	if got := checkChain(chain, "cache.example.com", captureTime, p.roots, cache); len(got) != 0 {
+		t.Fatalf("valid chain: %s", dumpProblems(got))
+	}
+	if !cache.verified(keyOf(chain, p.roots), captureTime.AddDate(0, 0, 5)) {
+		t.Errorf("a verified chain is not remembered inside its validity window")
+	}
+	// The same chain after the leaf expired: the cache must not hide it.
+	later := captureTime.AddDate(0, 0, 11)
+	checkProblems(t, checkChain(chain, "cache.example.com", later, p.roots, cache),
+		[]wantProblem{{cat: CertExpired, cert: 0, detail: []string{"24 hours before the capture"}}})
+	// Nor a name that does not match, nor another trust store.
+	checkProblems(t, checkChain(chain, "other.example.com", captureTime, p.roots, cache),
+		[]wantProblem{{cat: CertHostnameMismatch, cert: 0}})
+	checkProblems(t, checkChain(chain, "cache.example.com", captureTime, x509.NewCertPool(), cache),
+		[]wantProblem{{cat: CertIncompleteChain, cert: 1, missing: "CN=Test Root CA,O=tlsdiag test"}})
+	// Bounded: a third chain starts the cache over.
+	checkChain(certs(p.leaf, p.inter), "www.example.com", captureTime, p.roots, cache)
+	checkChain(certs(p.inter), "", captureTime, p.roots, cache)
+	if n := len(cache.ok); n > 2 {
+		t.Errorf("cache holds %d chains, max 2", n)
+	}
+}

@@ -16,6 +16,9 @@ type Config struct {
 	// Roots are the trusted roots: the system's plus --cacert (see
 	// LoadRoots). nil means the system roots.
 	Roots *x509.CertPool
+	// Cache, when set, remembers chains that verified, for captures with
+	// many connections to the same servers. It never changes a verdict.
+	Cache *ChainCache
 }
 
 const (
@@ -82,7 +85,7 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 		sni = d.hello.ServerName
 		d.noSNI = sni == ""
 	}
-	d.probs = append(d.probs, CheckChain(d.chain, sni, d.certTime(), cfg.Roots)...)
+	d.probs = append(d.probs, checkChain(d.chain, sni, d.certTime(), cfg.Roots, cfg.Cache)...)
 	return d
 }
 

@@ -155,6 +155,7 @@ type diagnoseCase struct {
 func runDiagnoseCases(t *testing.T, cases []diagnoseCase) {
 	t.Helper()
 	p := newPKI(t)
+	cache := NewChainCache(0)
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tt.conn(p)
@@ -207,9 +208,18 @@ func runDiagnoseCases(t *testing.T, cases []diagnoseCase) {
 			if strings.Contains(v.Summary, "\n") || strings.Contains(v.Fix, "\n") {
 				t.Errorf("summary and fix must be one line%s", dump())
 			}
-			// Deterministic: the same record gives the same verdict.
+			// Deterministic: the same record gives the same verdict, and
+			// the cache of verified chains (shared by every case) changes
+			// nothing.
 			if again := Diagnose(tt.conn(p), cfg); !reflect.DeepEqual(again, v) {
 				t.Errorf("not deterministic:%s\nvs %+v", dump(), again)
+			}
+			cached := cfg
+			cached.Cache = cache
+			for range 2 {
+				if again := Diagnose(tt.conn(p), cached); !reflect.DeepEqual(again, v) {
+					t.Errorf("the cache changed the verdict:%s\nvs %+v", dump(), again)
+				}
 			}
 		})
 	}
