@@ -176,7 +176,8 @@ func (d *Decoder) Resync() {
 	d.state = stateResync
 }
 
-// Gap declares that n bytes following everything fed so far were lost.
+// Gap declares that n bytes following everything fed so far were lost;
+// call it once Next has returned false for the bytes before the gap.
 // When the gap falls inside the body of a record the decoder is skipping
 // anyway (application data, encrypted handshake) it stays in step;
 // otherwise it drops partial state and resynchronises at the next plausible
