@@ -12,7 +12,8 @@ import (
 // many connections to one server pays for the signature checks once
 // (about 0.25 ms per ECDSA P-256 signature here). Verdicts are the same
 // with or without it. It is safe for concurrent use and bounded: when
-// full it starts over.
+// full it starts over. Entries are keyed by the trust store's pointer: do
+// not add certificates to a pool once it is in use with a cache.
 type ChainCache struct {
 	mu  sync.Mutex
 	max int

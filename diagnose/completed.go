@@ -110,7 +110,11 @@ func (d *diagnosis) warnings(cat Category) []string {
 		ws = append(ws, "the client sent no SNI, so the certificate's names were not checked (a client connecting by IP address checks the address instead)")
 	}
 	if v := c.Version; v != 0 && v <= tlsparse.VersionTLS11 && cat != VersionMismatch {
-		ws = append(ws, fmt.Sprintf("%s was negotiated: it is deprecated (RFC 8996); enable TLS 1.2 or 1.3 on both sides", v))
+		rfc := "RFC 8996"
+		if v < tlsparse.VersionTLS10 {
+			rfc = "RFC 7568"
+		}
+		ws = append(ws, fmt.Sprintf("%s was negotiated: it is deprecated (%s); enable TLS 1.2 or 1.3 on both sides", v, rfc))
 	}
 	if w := weakCipher(c.Cipher); w != "" {
 		ws = append(ws, fmt.Sprintf("the negotiated cipher suite %s is %s", c.Cipher, w))
