@@ -87,7 +87,6 @@ func (d *diagnosis) clientAbort() (capture.Frame, string) {
 	for _, a := range c.Alerts {
 		if a.Sender == client {
 			consider(a.Frame, alertText(a))
-			break
 		}
 	}
 	if c.TCP.RST.Number != 0 && c.TCP.RSTFrom == client {
