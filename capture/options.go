@@ -67,9 +67,10 @@ func (o Options) withDefaults() Options {
 // Frames and in at most one of NonIP, NonTCP, Malformed, IPv4Fragments
 // (while held) and IPv6Fragments, or else it is a TCP segment.
 type Stats struct {
-	Frames    int64 // frames read: the number of the last frame
-	Bytes     int64 // captured bytes of all frames
-	Truncated int64 // frames cut short by the snap length
+	Frames    int64     // frames read: the number of the last frame
+	Start     time.Time // timestamp of frame 1: Wireshark's relative times count from it
+	Bytes     int64     // captured bytes of all frames
+	Truncated int64     // frames cut short by the snap length
 
 	NonIP     int64 // frames without IPv4 or IPv6 (ARP, LLDP, …)
 	NonTCP    int64 // IP packets that are not TCP (UDP, ICMP, …)

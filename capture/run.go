@@ -21,6 +21,9 @@ func (a *Assembler) Packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkT
 	st.Frames = a.frames
 	st.Bytes += int64(len(data))
 	f := Frame{Number: a.frames, Time: ci.Timestamp}
+	if a.frames == 1 {
+		st.Start = ci.Timestamp
+	}
 	kind, err := a.dec.decode(data, ci.Timestamp, lt, &a.seg)
 	if ci.CaptureLength < ci.Length || a.dec.truncated {
 		st.Truncated++
