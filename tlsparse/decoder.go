@@ -61,6 +61,7 @@ type Item struct {
 	RecordEnd int64
 
 	// KindHandshake: the message type and body (without the 4-byte header).
+	// KindApplicationData after KeepPayloads: the record's payload.
 	// KindSSLv2ClientHello: Body is the SSLv2 message, from its type byte.
 	// Body aliases the decoder's input or buffer: it is valid only until the
 	// next call to Feed or Next.
@@ -125,6 +126,10 @@ type Decoder struct {
 	hsHave int    // body bytes collected in hsBody
 	hsSkip int    // body bytes of an oversized message still to skip
 
+	// Application data payloads, kept only after KeepPayloads.
+	keepPayloads bool
+	payload      []byte // owned buffer, reused
+
 	encrypted  bool // this direction has sent change_cipher_spec, or SetEncrypted
 	explicit   bool // encrypted was set by SetEncrypted
 	onlyHellos bool // every handshake message so far was a Client/ServerHello
@@ -166,6 +171,12 @@ func (d *Decoder) Skipped() int64 { return d.skipped }
 func (d *Decoder) SetEncrypted() {
 	d.encrypted, d.explicit = true, true
 }
+
+// KeepPayloads makes the decoder hand out the payload of every
+// application_data record in Item.Body (for decryption with a key log). It
+// costs a copy of each such record (at most MaxRecordLength bytes are held)
+// and is off by default: without it those payloads are only counted past.
+func (d *Decoder) KeepPayloads() { d.keepPayloads = true }
 
 // Resync declares that the stream starts (or continues) at an unknown
 // position, as when a capture began mid-connection: partial state is dropped
@@ -404,6 +415,17 @@ func (d *Decoder) body() (it Item, ok, more bool) {
 	if d.rec.Type == ContentTypeHandshake && !d.encrypted {
 		return d.handshake()
 	}
+	if d.keepPayloads && d.rec.Type == ContentTypeApplicationData {
+		for d.left > 0 {
+			if d.avail() == 0 {
+				return it, false, false
+			}
+			n := len(d.payload)
+			d.payload = append(d.payload, make([]byte, min(d.left, d.avail()))...)
+			c := d.readInto(d.payload[n:])
+			d.left -= c
+		}
+	}
 	// Skip (or for short control records, keep the first two bytes of) the body.
 	for d.left > 0 {
 		if d.avail() == 0 {
@@ -433,6 +455,10 @@ func (d *Decoder) body() (it Item, ok, more bool) {
 		}
 	case ContentTypeApplicationData:
 		it.Kind = KindApplicationData
+		if d.keepPayloads {
+			it.Body = d.payload
+			d.payload = d.payload[:0]
+		}
 	case ContentTypeHandshake:
 		it.Kind = KindEncryptedHandshake
 	case ContentTypeHeartbeat:
