@@ -92,7 +92,8 @@ type Lab struct {
 
 	// Good is valid for GoodName and is sent with Intermediate.
 	Good *Cert
-	// GoodRSA is Good with an RSA 2048 key.
+	// GoodRSA is Good with an RSA 2048 key, sent with Intermediate and Root
+	// (as many servers do): the largest server flight of the lab.
 	GoodRSA *Cert
 	// Expired (RSA 2048) has notAfter = Now-24h.
 	Expired *Cert
@@ -131,7 +132,7 @@ func NewLab(now time.Time) (*Lab, error) {
 		{&l.UntrustedRoot, template{serial: 3, cn: UntrustedRootName, ca: true, from: caFrom, until: caUntil}, nil, nil},
 		{&l.ClientCA, template{serial: 4, cn: ClientCAName, ca: true, from: caFrom, until: caUntil}, nil, nil},
 		{&l.Good, template{serial: 0x101, cn: GoodName, dns: GoodName, from: leafFrom, until: leafUntil}, &l.Intermediate, []**Cert{&l.Intermediate}},
-		{&l.GoodRSA, template{serial: 0x102, cn: GoodName, dns: GoodName, rsa: true, from: leafFrom, until: leafUntil}, &l.Intermediate, []**Cert{&l.Intermediate}},
+		{&l.GoodRSA, template{serial: 0x102, cn: GoodName, dns: GoodName, rsa: true, from: leafFrom, until: leafUntil}, &l.Intermediate, []**Cert{&l.Intermediate, &l.Root}},
 		{&l.Expired, template{serial: 0x103, cn: GoodName, dns: GoodName, rsa: true, from: now.Add(-90 * day), until: now.Add(-day)}, &l.Intermediate, []**Cert{&l.Intermediate}},
 		{&l.NotYetValid, template{serial: 0x104, cn: GoodName, dns: GoodName, from: now.Add(day), until: now.Add(90 * day)}, &l.Intermediate, []**Cert{&l.Intermediate}},
 		{&l.SelfSigned, template{serial: 0x105, cn: GoodName, dns: GoodName, from: leafFrom, until: leafUntil}, nil, nil},

@@ -18,8 +18,9 @@ const (
 	// OKTLS12 and OKTLS13 are OK limited to one version.
 	OKTLS12 Scenario = "ok_tls12"
 	OKTLS13 Scenario = "ok_tls13"
-	// OKRSA is OKTLS12 with an RSA 2048 leaf (ECDHE-RSA): its server flight
-	// is the largest of the lab, for segmentation tests.
+	// OKRSA is OKTLS12 with an RSA 2048 leaf (ECDHE-RSA) sent with the
+	// intermediate and the root: its server flight is the largest of the
+	// lab, for segmentation tests.
 	OKRSA Scenario = "ok_rsa"
 
 	// VersionMismatch accepts TLS 1.3 only: a TLS 1.2 client gets a

@@ -129,8 +129,8 @@ func TestScenarios(t *testing.T) {
 		{"ok_tls13", OKTLS13, nil, 0, wantVersion(tls.VersionTLS13)},
 		{"ok_rsa", OKRSA, nil, 0, func(t *testing.T, cs *tls.ConnectionState, err error) {
 			wantVersion(tls.VersionTLS12)(t, cs, err)
-			if _, ok := cs.PeerCertificates[0].PublicKey.(*rsa.PublicKey); !ok || len(cs.PeerCertificates) != 2 {
-				t.Errorf("got %T leaf in a chain of %d, want RSA leaf + intermediate", cs.PeerCertificates[0].PublicKey, len(cs.PeerCertificates))
+			if _, ok := cs.PeerCertificates[0].PublicKey.(*rsa.PublicKey); !ok || len(cs.PeerCertificates) != 3 {
+				t.Errorf("got %T leaf in a chain of %d, want RSA leaf + intermediate + root", cs.PeerCertificates[0].PublicKey, len(cs.PeerCertificates))
 			}
 		}},
 		{"ok client with TLS 1.2 max", OK, func(c *tls.Config) { c.MaxVersion = tls.VersionTLS12 }, 0, wantVersion(tls.VersionTLS12)},

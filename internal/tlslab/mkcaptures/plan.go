@@ -1,0 +1,501 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/internal/tlslab"
+)
+
+// capture is one file the generator makes: servers, the clients run against
+// them in order while tcpdump listens, and what the file must then show.
+type capture struct {
+	file     string // relative to the output directory
+	category string // expected verdict of every connection (demo: see conns)
+	conns    []conn // the demo's connections, in order
+	servers  []server
+	clients  []client
+	netns    bool   // run across the veth pair with MTU 576 (ok_mtu576)
+	keylog   bool   // write the clients' TLS secrets next to the capture
+	how      string // for the README: what happens, and why
+	checks   []check
+	// post runs after tcpdump stopped (incomplete_capture cuts the file).
+	post func(e *env, path string) (string, error)
+}
+
+// conn is the expected verdict of one connection of a multi-verdict capture.
+type conn struct {
+	port     uint16
+	category string
+}
+
+type server struct {
+	scenario tlslab.Scenario
+	port     uint16
+}
+
+// client is an external command or a crypto/tls function.
+type client struct {
+	argv   []string // external; "{ca}" is the CA file, "{keylog}" the key log
+	desc   string   // for crypto/tls clients: what it does
+	goRun  func(ctx context.Context, e *env, addr string) error
+	server int // index into capture.servers (demo)
+}
+
+func (c capture) serverPorts() []uint16 {
+	var ports []uint16
+	for _, s := range c.servers {
+		ports = append(ports, s.port)
+	}
+	return ports
+}
+
+// Addresses of the MTU 576 capture, inside the namespaces the generator
+// creates.
+const (
+	nsServerAddr = "10.99.0.1"
+	nsClientAddr = "10.99.0.2"
+)
+
+func curl(port uint16, ip, name string, extra ...string) client {
+	argv := []string{"curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", "{ca}",
+		"--resolve", fmt.Sprintf("%s:%d:%s", name, port, ip)}
+	argv = append(argv, extra...)
+	return client{argv: append(argv, fmt.Sprintf("https://%s:%d/", name, port))}
+}
+
+func opensslClient(port uint16, extra ...string) client {
+	argv := []string{"openssl", "s_client", "-connect", "127.0.0.1:" + strconv.Itoa(int(port)),
+		"-servername", tlslab.GoodName, "-CAfile", "{ca}"}
+	return client{argv: append(argv, extra...)}
+}
+
+func gnutlsClient(port uint16, extra ...string) client {
+	argv := []string{"gnutls-cli", "--x509cafile={ca}", "--sni-hostname=" + tlslab.GoodName,
+		"--verify-hostname=" + tlslab.GoodName, "--port=" + strconv.Itoa(int(port))}
+	argv = append(argv, extra...)
+	return client{argv: append(argv, "127.0.0.1")}
+}
+
+// goClient dials with the lab's client configuration changed by mod.
+func goClient(desc string, mod func(*tls.Config)) client {
+	return client{desc: desc, goRun: func(ctx context.Context, e *env, addr string) error {
+		cfg := e.lab.ClientConfig()
+		cfg.KeyLogWriter = e.keylog
+		if mod != nil {
+			mod(cfg)
+		}
+		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 5 * time.Second}, Config: cfg}
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	}}
+}
+
+// Ports: one per capture from 4431 on; the demo uses 4471-4476.
+func plan() []capture {
+	var handshakeDone time.Time // set by incomplete_capture's client, read by its post
+	return []capture{
+		{
+			file: "captures/ok.pcap", category: "ok",
+			servers: []server{{tlslab.OK, 4431}},
+			clients: []client{curl(4431, "127.0.0.1", tlslab.GoodName, "--tlsv1.3"), curl(4431, "127.0.0.1", tlslab.GoodName, "--tls-max", "1.2")},
+			keylog:  true,
+			how: "Two HTTPS GETs by curl, the first over TLS 1.3, the second limited to TLS 1.2 (so its Certificate is readable: good.test sent with the intermediate). " +
+				"Both get 200 and exchange close_notify; curl has closed its socket when the server's close_notify arrives, so each connection ends with a RST from the client: normal for curl, not a failure.",
+			checks: []check{
+				exactly("SYN", 2, syn), exactly("ClientHello", 2, hs(hsClientHello)), exactly("ServerHello", 2, hs(hsServerHello)),
+				exactly("plaintext Certificate (TLS 1.2 connection)", 1, fromServer(hs(hsCertificate))),
+				atLeast("client application data", 2, fromClient(record(recordApplicationData))),
+				atLeast("server application data", 2, fromServer(record(recordApplicationData))),
+				exactly("plaintext alert", 0, anyAlert), exactly("RST from server", 0, fromServer(rst)),
+			},
+		},
+		{
+			file: "captures/ok_mtu576.pcap", category: "ok",
+			servers: []server{{tlslab.OKRSA, 4443}},
+			clients: []client{curl(4443, nsServerAddr, tlslab.GoodName, "--tls-max", "1.2")},
+			netns:   true,
+			how: "One HTTPS GET over TLS 1.2 between two network namespaces joined by a veth pair with MTU 576 " +
+				"(server " + nsServerAddr + ", client " + nsClientAddr + ", MSS 536), captured on the server's veth. " +
+				"The RSA 2048 leaf and the intermediate make the server flight span several segments; on loopback (MTU 65536) it is one.",
+			checks: []check{
+				exactly("SYN", 1, syn), exactly("ClientHello", 1, hs(hsClientHello)),
+				exactly("Certificate (reassembled; the frame completing it)", 1, fromServer(hs(hsCertificate))),
+				atLeast("server segments of a full MSS (536 less 12 bytes of TCP timestamps)", 2, fromServer(func(f frame) bool { return f.PayloadLen == 524 })),
+				exactly("frames longer than 576+14 bytes", 0, func(f frame) bool { return f.Len > 590 }),
+				atLeast("client application data", 1, fromClient(record(recordApplicationData))),
+				atLeast("server application data", 1, fromServer(record(recordApplicationData))),
+				exactly("plaintext alert", 0, anyAlert), exactly("RST from server", 0, fromServer(rst)),
+			},
+		},
+		{
+			file: "captures/version_mismatch.pcap", category: "version_mismatch",
+			servers: []server{{tlslab.VersionMismatch, 4432}},
+			clients: []client{curl(4432, "127.0.0.1", tlslab.GoodName, "--tls-max", "1.2")},
+			how:     "curl limited to TLS 1.2 against a TLS 1.3-only crypto/tls server, which answers the ClientHello with a protocol_version alert.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 0, hs(hsServerHello)),
+				exactly("alert protocol_version (70) from server", 1, fromServer(alert(70))),
+			},
+		},
+		{
+			file: "captures/version_mismatch_tls10.pcap", category: "version_mismatch",
+			servers: []server{{tlslab.OK, 4433}},
+			clients: []client{opensslClient(4433, "-tls1", "-cipher", "DEFAULT:@SECLEVEL=0")},
+			how:     "openssl s_client -tls1 (TLS 1.0 only; SECLEVEL=0 so OpenSSL 3 agrees to send it) against crypto/tls defaults (TLS 1.2 minimum): protocol_version alert.",
+			checks: []check{
+				exactly("ClientHello (TLS 1.0)", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 0, hs(hsServerHello)),
+				exactly("alert protocol_version (70) from server", 1, fromServer(alert(70))),
+			},
+		},
+		{
+			file: "captures/no_shared_cipher.pcap", category: "no_shared_cipher",
+			servers: []server{{tlslab.NoSharedCipher, 4434}},
+			clients: []client{opensslClient(4434, "-tls1_2", "-cipher", "AES128-SHA")},
+			how:     "openssl s_client -tls1_2 -cipher AES128-SHA (one suite, plus the renegotiation SCSV) against a crypto/tls server allowing only ECDHE-ECDSA-AES-GCM: handshake_failure.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 0, hs(hsServerHello)),
+				exactly("alert handshake_failure (40) from server", 1, fromServer(alert(40))),
+			},
+		},
+		{
+			file: "captures/handshake_failure.pcap", category: "handshake_failure",
+			servers: []server{{tlslab.HandshakeFailure, 4435}},
+			clients: []client{opensslClient(4435, "-groups", "P-384")},
+			how: "openssl s_client offering TLS 1.3 with P-384 as its only group (and key share) against a crypto/tls server that supports X25519 only. " +
+				"Versions and TLS 1.3 suites overlap; the server finds no common group and sends handshake_failure (no HelloRetryRequest: there is nothing to retry with).",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 0, hs(hsServerHello)),
+				exactly("alert handshake_failure (40) from server", 1, fromServer(alert(40))),
+			},
+		},
+		{
+			file: "captures/handshake_failure_tls12.pcap", category: "handshake_failure",
+			servers: []server{{tlslab.HandshakeFailure, 4436}},
+			clients: []client{opensslClient(4436, "-tls1_2", "-groups", "P-384")},
+			how: "The same with TLS 1.2: the client offers OpenSSL's usual suites (ECDHE-ECDSA-AES-GCM among them) but only P-384. " +
+				"crypto/tls drops its ECDHE suites for want of a common curve, finds no suite left and sends handshake_failure: " +
+				"the wire shows plenty of common suites, so the cause is not the ciphers.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 0, hs(hsServerHello)),
+				exactly("alert handshake_failure (40) from server", 1, fromServer(alert(40))),
+			},
+		},
+		{
+			file: "captures/cert_expired.pcap", category: "cert_expired",
+			servers: []server{{tlslab.CertExpired, 4437}},
+			clients: []client{curl(4437, "127.0.0.1", tlslab.GoodName)},
+			how:     "curl against a TLS 1.2 crypto/tls server whose RSA 2048 leaf expired 24 hours before the capture (sent with the intermediate).",
+			checks: []check{
+				exactly("ClientHello", 1, hs(hsClientHello)), exactly("Certificate", 1, fromServer(hs(hsCertificate))),
+				exactly("alert certificate_expired (45) from client", 1, fromClient(alert(45))),
+			},
+		},
+		{
+			file: "captures/cert_expired_tls13.pcap", category: "cert_expired",
+			servers: []server{{tlslab.CertRejected, 4438}},
+			clients: []client{opensslClient(4438, "-verify_return_error")},
+			how: "openssl s_client against the expired certificate over TLS 1.3: the Certificate is encrypted, but OpenSSL sends its " +
+				"certificate_expired alert in plaintext, because it switches its own write key only when it sends its Finished. " +
+				"crypto/tls then answers with an encrypted alert of its own.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))),
+				exactly("ServerHello", 1, hs(hsServerHello)), exactly("plaintext Certificate", 0, hs(hsCertificate)),
+				exactly("alert certificate_expired (45) from client, plaintext", 1, fromClient(alert(45))),
+			},
+		},
+		{
+			file: "captures/cert_not_yet_valid.pcap", category: "cert_not_yet_valid",
+			servers: []server{{tlslab.CertNotYetValid, 4439}},
+			clients: []client{gnutlsClient(4439)},
+			how:     "gnutls-cli against a TLS 1.2 server whose leaf becomes valid 24 hours after the capture. GnuTLS says only bad_certificate.",
+			checks: []check{
+				exactly("ClientHello", 1, hs(hsClientHello)), exactly("Certificate", 1, fromServer(hs(hsCertificate))),
+				exactly("alert bad_certificate (42) from client", 1, fromClient(alert(42))),
+			},
+		},
+		{
+			file: "captures/cert_self_signed.pcap", category: "cert_self_signed",
+			servers: []server{{tlslab.CertSelfSigned, 4440}},
+			clients: []client{opensslClient(4440, "-verify_return_error", "-verify_hostname", tlslab.GoodName)},
+			how:     "openssl s_client -verify_return_error against a TLS 1.2 server sending a self-signed leaf for good.test alone.",
+			checks: []check{
+				exactly("ClientHello", 1, hs(hsClientHello)), exactly("Certificate", 1, fromServer(hs(hsCertificate))),
+				exactly("alert unknown_ca (48) from client", 1, fromClient(alert(48))),
+			},
+		},
+		{
+			file: "captures/cert_untrusted_ca.pcap", category: "cert_untrusted_ca",
+			servers: []server{{tlslab.CertUntrustedCA, 4441}},
+			clients: []client{goClient("tls.Dial, trusting the lab root, ServerName good.test", nil)},
+			how:     "A crypto/tls client against a TLS 1.2 server sending a leaf and its self-signed issuer \"Untrusted Root CA\". crypto/tls says bad_certificate for every verification failure.",
+			checks: []check{
+				exactly("ClientHello", 1, hs(hsClientHello)), exactly("Certificate (leaf + Untrusted Root CA)", 1, fromServer(hs(hsCertificate))),
+				exactly("alert bad_certificate (42) from client", 1, fromClient(alert(42))),
+			},
+		},
+		{
+			file: "captures/cert_hostname_mismatch.pcap", category: "cert_hostname_mismatch",
+			servers: []server{{tlslab.CertHostnameMismatch, 4442}},
+			clients: []client{curl(4442, "127.0.0.1", tlslab.GoodName)},
+			how: "curl asks for good.test; the TLS 1.2 server's certificate is for other.test. curl checks the name only after the " +
+				"handshake: it completes, then curl sends an encrypted alert (close_notify) and resets the connection; no HTTP request is sent.",
+			checks: []check{
+				exactly("ClientHello", 1, hs(hsClientHello)), exactly("Certificate (other.test)", 1, fromServer(hs(hsCertificate))),
+				exactly("client Finished (after ChangeCipherSpec)", 1, fromClient(record(recordCCS))),
+				exactly("plaintext alert", 0, anyAlert),
+				atLeast("encrypted alert from client", 1, fromClient(encryptedAlert)),
+				exactly("client application data", 0, fromClient(record(recordApplicationData))),
+				atLeast("RST from client", 1, fromClient(rst)),
+			},
+		},
+		{
+			file: "captures/cert_incomplete_chain.pcap", category: "cert_incomplete_chain",
+			servers: []server{{tlslab.CertIncompleteChain, 4444}},
+			clients: []client{curl(4444, "127.0.0.1", tlslab.GoodName)},
+			how:     "curl against a TLS 1.2 server sending only its leaf, issued by the intermediate it omits: OpenSSL cannot build a path to the root (unable to get local issuer certificate).",
+			checks: []check{
+				exactly("ClientHello", 1, hs(hsClientHello)), exactly("Certificate (leaf only)", 1, fromServer(hs(hsCertificate))),
+				exactly("alert unknown_ca (48) from client", 1, fromClient(alert(48))),
+			},
+		},
+		{
+			file: "captures/cert_rejected.pcap", category: "cert_rejected",
+			servers: []server{{tlslab.CertRejected, 4445}},
+			clients: []client{gnutlsClient(4445)},
+			keylog:  true,
+			how: "gnutls-cli against the expired certificate over TLS 1.3: after the encrypted server flight the client sends " +
+				"ChangeCipherSpec and one encrypted record (its alert) and closes. The cause is not on the wire (the .keylog file reveals it).",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))),
+				exactly("ServerHello", 1, hs(hsServerHello)), exactly("plaintext Certificate", 0, hs(hsCertificate)),
+				exactly("plaintext alert", 0, anyAlert),
+				exactly("encrypted record from client (the alert)", 1, fromClient(record(recordApplicationData))),
+			},
+		},
+		{
+			file: "captures/cert_rejected_go.pcap", category: "cert_rejected",
+			servers: []server{{tlslab.CertRejected, 4446}},
+			clients: []client{goClient("tls.Dial, trusting the lab root, ServerName good.test", nil)},
+			keylog:  true,
+			how:     "The same with a crypto/tls client, which encrypts its bad_certificate alert under the handshake keys.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))),
+				exactly("ServerHello", 1, hs(hsServerHello)), exactly("plaintext Certificate", 0, hs(hsCertificate)),
+				exactly("plaintext alert", 0, anyAlert),
+				exactly("encrypted record from client (the alert)", 1, fromClient(record(recordApplicationData))),
+			},
+		},
+		{
+			file: "captures/client_cert_required.pcap", category: "client_cert_required",
+			servers: []server{{tlslab.ClientCertRequired, 4447}},
+			clients: []client{curl(4447, "127.0.0.1", tlslab.GoodName)},
+			how: "curl without a client certificate against a TLS 1.2 server that requires one: CertificateRequest, an empty client " +
+				"Certificate, then crypto/tls's handshake_failure (it would say certificate_required in TLS 1.3, encrypted).",
+			checks: []check{
+				exactly("CertificateRequest", 1, fromServer(hs(hsCertificateRequest))),
+				exactly("client Certificate (empty)", 1, fromClient(hs(hsCertificate))),
+				exactly("alert handshake_failure (40) from server", 1, fromServer(alert(40))),
+			},
+		},
+		{
+			file: "captures/alpn_mismatch.pcap", category: "alpn_mismatch",
+			servers: []server{{tlslab.ALPNMismatch, 4448}},
+			clients: []client{gnutlsClient(4448, "--alpn=h2")},
+			how:     "gnutls-cli offering only ALPN h2 (as a gRPC client would) against a crypto/tls server speaking only http/1.1: no_application_protocol.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 0, hs(hsServerHello)),
+				exactly("alert no_application_protocol (120) from server", 1, fromServer(alert(120))),
+			},
+		},
+		{
+			file: "captures/sni_unrecognized.pcap", category: "sni_unrecognized",
+			servers: []server{{tlslab.SNIUnrecognizedOpenSSL, 4449}},
+			clients: []client{curl(4449, "127.0.0.1", tlslab.UnknownName)},
+			how:     "curl asks for unknown.test; `openssl s_server -servername good.test -servername_fatal` answers with a fatal unrecognized_name alert.",
+			checks: []check{
+				exactly("ClientHello (SNI unknown.test)", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 0, hs(hsServerHello)),
+				exactly("alert unrecognized_name (112) from server", 1, fromServer(alert(112))),
+			},
+		},
+		{
+			file: "captures/sni_unrecognized_go.pcap", category: "sni_unrecognized",
+			servers: []server{{tlslab.SNIUnrecognized, 4450}},
+			clients: []client{goClient("tls.Dial, ServerName unknown.test", func(c *tls.Config) { c.ServerName = tlslab.UnknownName })},
+			how:     "A crypto/tls client asks for unknown.test; a crypto/tls server with a certificate for good.test only sends unrecognized_name.",
+			checks: []check{
+				exactly("ClientHello (SNI unknown.test)", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 0, hs(hsServerHello)),
+				exactly("alert unrecognized_name (112) from server", 1, fromServer(alert(112))),
+			},
+		},
+		{
+			file: "captures/not_tls_server.pcap", category: "not_tls_server",
+			servers: []server{{tlslab.NotTLSServer, 4451}},
+			clients: []client{curl(4451, "127.0.0.1", tlslab.GoodName)},
+			how:     "curl https:// to a plain net/http server, which reads the ClientHello as a malformed request line and answers \"HTTP/1.1 400 Bad Request\".",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))),
+				exactly("server's \"HTTP/1.1 400 Bad Request\"", 1, fromServer(contains("HTTP/1.1 400 Bad Request"))),
+			},
+		},
+		{
+			file: "captures/not_tls_client.pcap", category: "not_tls_client",
+			servers: []server{{tlslab.NotTLSClient, 4452}},
+			clients: []client{{argv: []string{"curl", "-sS", "--max-time", "10", "http://127.0.0.1:4452/"}}},
+			how:     "curl http:// (plaintext) to a crypto/tls HTTPS server; net/http recognises the request and answers \"HTTP/1.0 400 Bad Request … Client sent an HTTP request to an HTTPS server.\"",
+			checks: []check{
+				exactly("ClientHello", 0, hs(hsClientHello)),
+				exactly("client's \"GET / HTTP/1.1\"", 1, fromClient(contains("GET / HTTP/1.1"))),
+				exactly("server's \"HTTP/1.0 400 Bad Request\"", 1, fromServer(contains("HTTP/1.0 400 Bad Request"))),
+			},
+		},
+		{
+			file: "captures/server_no_response.pcap", category: "server_no_response",
+			servers: []server{{tlslab.ServerNoResponse, 4453}},
+			clients: []client{curl(4453, "127.0.0.1", tlslab.GoodName, "--max-time", "2")},
+			how:     "curl --max-time 2 against a server that accepts and reads but never writes: ClientHello, silence, and after 2 s the client's FIN (the server closes only then).",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))),
+				exactly("server data", 0, fromServer(data)),
+				exactly("FIN from client", 1, fromClient(fin)),
+			},
+		},
+		{
+			file: "captures/connection_refused.pcap", category: "connection_refused",
+			servers: []server{{tlslab.ConnectionRefused, 4454}},
+			clients: []client{curl(4454, "127.0.0.1", tlslab.GoodName)},
+			how:     "curl to a port nothing listens on: SYN answered by RST/ACK.",
+			checks: []check{
+				exactly("SYN", 1, syn), exactly("SYN/ACK", 0, synAck), exactly("RST from server", 1, fromServer(rst)),
+			},
+		},
+		{
+			file: "captures/connection_reset.pcap", category: "connection_reset",
+			servers: []server{{tlslab.ConnectionReset, 4455}},
+			clients: []client{gnutlsClient(4455)},
+			how:     "gnutls-cli against a server that reads the ClientHello record and closes with SO_LINGER 0: RST instead of an answer.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))),
+				exactly("server data", 0, fromServer(data)),
+				exactly("RST from server", 1, fromServer(rst)),
+			},
+		},
+		{
+			file: "captures/no_tcp_answer.pcap", category: "no_tcp_answer",
+			servers: []server{{tlslab.NoTCPAnswer, 4456}},
+			clients: []client{curl(4456, "127.0.0.1", tlslab.GoodName, "--connect-timeout", "3.5")},
+			how: "curl --connect-timeout 3.5 to a listener (backlog 0) whose accept queue is already full with a connection it never accepts " +
+				"(made before the capture started): Linux drops the SYNs silently, so the capture holds the SYN and its retransmissions only.",
+			checks: []check{
+				atLeast("SYN (first and retransmissions)", 2, syn), exactly("any frame from server", 0, func(f frame) bool { return f.FromServer }),
+			},
+		},
+		{
+			file: "captures/incomplete_capture.pcap", category: "incomplete_capture",
+			servers: []server{{tlslab.OKTLS13, 4457}},
+			clients: []client{{
+				desc: "crypto/tls + net/http: TLS 1.3 handshake, 300 ms pause, two GETs on the connection",
+				goRun: func(ctx context.Context, e *env, addr string) error {
+					var err error
+					handshakeDone, err = twoRequests(ctx, e, addr)
+					return err
+				},
+			}},
+			how: "A TLS 1.3 connection whose client pauses 300 ms after the handshake before two HTTP requests; the generator then " +
+				"dropped every frame up to 150 ms after the handshake, so the file starts mid-connection: no SYN, no hellos, only application data and the close.",
+			checks: []check{
+				exactly("SYN", 0, syn), exactly("ClientHello", 0, hs(hsClientHello)), exactly("ServerHello", 0, hs(hsServerHello)),
+				atLeast("client application data", 2, fromClient(record(recordApplicationData))),
+				atLeast("server application data", 2, fromServer(record(recordApplicationData))),
+			},
+			post: func(e *env, path string) (string, error) {
+				n, err := cutBefore(path, handshakeDone.Add(150*time.Millisecond))
+				return fmt.Sprintf("dropped the first %d frames (through 150 ms after the handshake)", n), err
+			},
+		},
+		demo(),
+	}
+}
+
+// demo is the README's example: six connections with different verdicts,
+// one after the other, in one file.
+func demo() capture {
+	return capture{
+		file: "demo.pcap",
+		conns: []conn{
+			{4471, "ok"}, {4472, "cert_expired"}, {4473, "version_mismatch"},
+			{4474, "no_shared_cipher"}, {4475, "not_tls_server"}, {4476, "connection_refused"},
+		},
+		servers: []server{
+			{tlslab.OK, 4471}, {tlslab.CertExpired, 4472}, {tlslab.VersionMismatch, 4473},
+			{tlslab.NoSharedCipher, 4474}, {tlslab.NotTLSServer, 4475}, {tlslab.ConnectionRefused, 4476},
+		},
+		clients: []client{
+			withServer(0, curl(4471, "127.0.0.1", tlslab.GoodName)),
+			withServer(1, curl(4472, "127.0.0.1", tlslab.GoodName)),
+			withServer(2, curl(4473, "127.0.0.1", tlslab.GoodName, "--tls-max", "1.2")),
+			withServer(3, opensslClient(4474, "-tls1_2", "-cipher", "AES128-SHA")),
+			withServer(4, curl(4475, "127.0.0.1", tlslab.GoodName)),
+			withServer(5, curl(4476, "127.0.0.1", tlslab.GoodName)),
+		},
+		how: "Six connections one after the other, one tcpdump on `tcp portrange 4430-4499`: the captures ok, cert_expired, " +
+			"version_mismatch, no_shared_cipher, not_tls_server and connection_refused made again, on ports 4471-4476.",
+		checks: []check{
+			exactly("SYN", 6, syn), exactly("SYN/ACK", 5, synAck),
+			exactly("ClientHello", 5, hs(hsClientHello)),
+			exactly("alert certificate_expired (45) from client", 1, fromClient(alert(45))),
+			exactly("alert protocol_version (70) from server", 1, fromServer(alert(70))),
+			exactly("alert handshake_failure (40) from server", 1, fromServer(alert(40))),
+			exactly("server's \"HTTP/1.1 400 Bad Request\"", 1, fromServer(contains("HTTP/1.1 400 Bad Request"))),
+			exactly("RST from port 4476 (refused)", 1, and(fromServer(rst), func(f frame) bool { return f.SrcPort == 4476 })),
+			exactly("SYN to port 4476", 1, and(syn, func(f frame) bool { return f.DstPort == 4476 })),
+		},
+	}
+}
+
+func withServer(i int, c client) client { c.server = i; return c }
+
+func exactly(label string, n int, p pred) check { return check{label: label, match: p, min: n, max: n} }
+func atLeast(label string, n int, p pred) check {
+	return check{label: label, match: p, min: n, max: -1}
+}
+
+// twoRequests makes a TLS 1.3 connection, waits 300 ms, sends two GETs on
+// it and returns when the handshake had completed.
+func twoRequests(ctx context.Context, e *env, addr string) (time.Time, error) {
+	cfg := e.lab.ClientConfig()
+	cfg.KeyLogWriter = e.keylog
+	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 5 * time.Second}, Config: cfg}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return time.Time{}, err
+	}
+	done := time.Now()
+	time.Sleep(300 * time.Millisecond)
+	client := &http.Client{Transport: &http.Transport{
+		DialTLSContext: func(context.Context, string, string) (net.Conn, error) { return c, nil },
+	}}
+	defer client.CloseIdleConnections()
+	for range 2 {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+tlslab.GoodName+"/", nil)
+		if err != nil {
+			return done, err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return done, err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	return done, nil
+}
