@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/decrypt"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -21,6 +22,10 @@ type Options struct {
 	// TLS (refused, unanswered, plaintext) is still reported: it was meant
 	// to be TLS.
 	TLSPorts []uint16
+	// KeyLog, when set, decrypts TLS 1.3 handshakes whose secrets it holds,
+	// revealing certificates, ALPN and alerts. It makes the decoders keep
+	// application data payloads, which costs a copy of every record.
+	KeyLog *decrypt.KeyLog
 	// Done, when set, receives each connection as soon as it is finalized
 	// (live mode); the Builder then does not keep it.
 	Done func(*Connection)
@@ -66,7 +71,12 @@ func (b *Builder) Open(c capture.Conn) capture.Stream {
 	if c.ClientKnown {
 		conn.Roles = RolesFromSYN
 	}
-	return &tracker{b: b, c: conn}
+	t := &tracker{b: b, c: conn}
+	if b.opt.KeyLog != nil {
+		t.dirs[0].dec.KeepPayloads()
+		t.dirs[1].dec.KeepPayloads()
+	}
+	return t
 }
 
 // Connections returns the finalized connections that carried TLS or were
@@ -163,6 +173,8 @@ type tracker struct {
 	// had the size of an encrypted alert (TLS 1.3).
 	serverRecordsAfterDone int
 	serverAlertAfterDone   bool
+	// keys decrypt each record direction, when the key log has them.
+	keys [2]*sideKeys
 }
 
 // direction is the per-direction parsing state.
@@ -502,6 +514,7 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 			c.Resumed = sh.PreSharedKey
 			// Everything after the ServerHello is encrypted in TLS 1.3.
 			t.dirs[t.captureDir(capture.ServerToClient)].dec.SetEncrypted()
+			t.setupDecryption()
 		} else if c.ClientHello != nil && len(sh.SessionID) > 0 && string(sh.SessionID) == string(c.ClientHello.SessionID) {
 			c.Resumed = true
 		}
@@ -581,6 +594,9 @@ const maxAlerts = 16
 // client's Finished they are the encrypted handshake.
 func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Frame, ti *TraceItem) {
 	c := t.c
+	if isTLS13(c.Version) && t.decryptRecord(d, it, f, ti) {
+		return
+	}
 	if isTLS13(c.Version) && !t.hsDone {
 		alertSized := it.Record.Length == encryptedAlertLength(c.Cipher)
 		if d == capture.ServerToClient {
@@ -611,7 +627,11 @@ func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Fram
 		}
 		t.serverRecordsAfterDone++
 	}
-	a := &c.AppData[d]
+	t.countAppData(d, it, f)
+}
+
+func (t *tracker) countAppData(d capture.Direction, it *tlsparse.Item, f capture.Frame) {
+	a := &t.c.AppData[d]
 	if a.Records == 0 {
 		a.First = f
 	}
@@ -655,7 +675,7 @@ func (t *tracker) finalize() {
 		c.Resumed = true
 	}
 	c.Established = t.hsDone && !t.fatalAlertBeforeData()
-	if isTLS13(c.Version) && t.hsDone && t.serverRecordsAfterDone == 1 && t.serverAlertAfterDone {
+	if isTLS13(c.Version) && !c.Decrypted && t.hsDone && t.serverRecordsAfterDone == 1 && t.serverAlertAfterDone {
 		// The server's only answer to the client's Finished was one
 		// alert-sized record: it rejected the client (e.g.
 		// certificate_required). A server that accepts sends a

@@ -78,6 +78,9 @@ type Connection struct {
 	Group   tlsparse.NamedGroup
 	ALPN    string
 	Resumed bool
+	// Decrypted is set when a key log held this connection's TLS 1.3
+	// secrets, so its encrypted handshake was read.
+	Decrypted bool
 	// Established is set when both sides finished the handshake (both
 	// Finished seen, or application data flowed both ways).
 	Established bool
@@ -138,10 +141,13 @@ type Certificate struct {
 type Alert struct {
 	Frame  capture.Frame
 	Sender capture.Direction
-	// Level and Description are zero when the alert was encrypted.
+	// Level and Description are zero when the alert was encrypted and not
+	// decrypted.
 	Level       tlsparse.AlertLevel
 	Description tlsparse.AlertDescription
 	Encrypted   bool
+	// Decrypted is set when a key log opened the encrypted alert.
+	Decrypted bool
 }
 
 // NonTLS is what a peer sent instead of TLS.
