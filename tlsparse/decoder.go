@@ -130,7 +130,10 @@ type Decoder struct {
 	keepPayloads bool
 	payload      []byte // owned buffer, reused
 
-	encrypted  bool // this direction has sent change_cipher_spec, or SetEncrypted
+	encrypted bool // this direction has sent change_cipher_spec, or SetEncrypted
+	// recPlain is set when the current record is a plaintext handshake
+	// record: SetEncrypted called between its messages does not change it.
+	recPlain   bool
 	explicit   bool // encrypted was set by SetEncrypted
 	onlyHellos bool // every handshake message so far was a Client/ServerHello
 	sawMessage bool
@@ -393,6 +396,7 @@ func (d *Decoder) header() (it Item, ok, more bool) {
 	}
 	d.skip(5)
 	d.rec, d.recAt, d.left, d.smallN = h, d.off-5, h.Length, 0
+	d.recPlain = h.Type == ContentTypeHandshake && !d.encrypted
 	d.state = stateBody
 	if h.Type != ContentTypeHandshake && d.hsPartial() {
 		// A record of another type in the middle of a handshake message
@@ -412,7 +416,7 @@ func plaintextHello(w []byte, recLen int) bool {
 }
 
 func (d *Decoder) body() (it Item, ok, more bool) {
-	if d.rec.Type == ContentTypeHandshake && !d.encrypted {
+	if d.rec.Type == ContentTypeHandshake && d.recPlain {
 		return d.handshake()
 	}
 	if d.keepPayloads && d.rec.Type == ContentTypeApplicationData {
