@@ -31,6 +31,11 @@ const (
 	DefaultSnaplen = 262144
 	// DefaultReadTimeout bounds how long Stop takes to end a read.
 	DefaultReadTimeout = 100 * time.Millisecond
+	// DefaultBufferSize is the kernel ring for captured packets. In
+	// immediate mode libpcap gives every packet a slot of the snap length,
+	// so its own 2 MiB default holds just 8 packets of 256 KiB: a reader
+	// that is late by a few loopback segments loses the rest.
+	DefaultBufferSize = 32 << 20
 )
 
 // Config says what to capture.
@@ -51,9 +56,8 @@ type Config struct {
 	// ReadTimeout is how long a read waits before checking for Stop. Zero
 	// means DefaultReadTimeout.
 	ReadTimeout time.Duration
-	// BufferSize is the kernel capture buffer in bytes; zero keeps
-	// libpcap's default (2 MiB). A larger one drops fewer packets in
-	// bursts.
+	// BufferSize is the kernel capture buffer in bytes. Zero means
+	// DefaultBufferSize. A larger one drops fewer packets in bursts.
 	BufferSize int
 	// Output, if set, receives every frame read, as a pcap file (with
 	// nanosecond timestamps when the interface provides them). Close
@@ -78,7 +82,7 @@ type Handle struct {
 
 	out  *bufio.Writer
 	pw   *pcapgo.Writer
-	read int64
+	read atomic.Int64
 
 	stop      atomic.Bool
 	stopCtx   func() bool
@@ -102,6 +106,9 @@ func Open(ctx context.Context, cfg Config) (*Handle, error) {
 	}
 	if cfg.ReadTimeout <= 0 {
 		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.BufferSize <= 0 {
+		cfg.BufferSize = DefaultBufferSize
 	}
 	ph, err := activate(cfg)
 	if err != nil {
@@ -156,10 +163,8 @@ func activate(cfg Config) (*pcap.Handle, error) {
 			return nil, err
 		}
 	}
-	if cfg.BufferSize > 0 {
-		if err := in.SetBufferSize(cfg.BufferSize); err != nil {
-			return nil, err
-		}
+	if err := in.SetBufferSize(cfg.BufferSize); err != nil {
+		return nil, err
 	}
 	return in.Activate()
 }
@@ -205,7 +210,7 @@ func (h *Handle) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
 		// time.Unix gives local time; UTC keeps frames comparable with
 		// those read from files.
 		ci.Timestamp = ci.Timestamp.UTC()
-		h.read++
+		h.read.Add(1)
 		if h.pw != nil {
 			if err := h.pw.WritePacket(ci, data); err != nil {
 				return nil, ci, fmt.Errorf("live: writing the capture file: %w", err)
@@ -230,7 +235,7 @@ func (h *Handle) Stats() (Stats, error) {
 	if err != nil {
 		return h.last, fmt.Errorf("live: statistics of %s: %w", h.name, err)
 	}
-	h.last = Stats{Received: ps.PacketsReceived, DroppedByKernel: ps.PacketsDropped, DroppedByIface: ps.PacketsIfDropped, Read: h.read}
+	h.last = Stats{Received: ps.PacketsReceived, DroppedByKernel: ps.PacketsDropped, DroppedByIface: ps.PacketsIfDropped, Read: h.read.Load()}
 	return h.last, nil
 }
 

@@ -31,6 +31,7 @@ type collector struct {
 }
 
 type collected struct {
+	mu     *sync.Mutex
 	conn   capture.Conn
 	data   [2]bytes.Buffer
 	closed capture.CloseReason
@@ -39,15 +40,19 @@ type collected struct {
 func (c *collector) Open(conn capture.Conn) capture.Stream {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := &collected{conn: conn}
+	s := &collected{mu: &c.mu, conn: conn}
 	c.conns = append(c.conns, s)
 	return s
 }
 
-func (s *collected) Data(d capture.Direction, b []byte, _ capture.Frame) { s.data[d].Write(b) }
-func (s *collected) Gap(capture.Direction, int, capture.Frame)           {}
-func (s *collected) Event(capture.Event)                                 {}
-func (s *collected) Close(r capture.CloseReason, _ capture.Frame)        { s.closed = r }
+func (s *collected) Data(d capture.Direction, b []byte, _ capture.Frame) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.data[d].Write(b)
+}
+func (s *collected) Gap(capture.Direction, int, capture.Frame)    {}
+func (s *collected) Event(capture.Event)                          {}
+func (s *collected) Close(r capture.CloseReason, _ capture.Frame) { s.closed = r }
 
 // exchange makes one TCP connection to a loopback listener: the client
 // sends hello, the server answers, both close.
@@ -164,10 +169,12 @@ func TestCaptureLoopback(t *testing.T) {
 				t.Errorf("conn %+v", c.conn)
 			}
 			if !bytes.Equal(c.data[capture.ClientToServer].Bytes(), hello) || !bytes.Equal(c.data[capture.ServerToClient].Bytes(), answer) {
-				t.Errorf("captured %d and %d bytes, want %d and %d", c.data[0].Len(), c.data[1].Len(), len(hello), len(answer))
+				t.Errorf("captured %d and %d bytes, want %d and %d; stats %+v", c.data[0].Len(), c.data[1].Len(), len(hello), len(answer), r.st)
+				ps, _ := h.Stats()
+				t.Logf("pcap stats %+v", ps)
 			}
 			st, err := h.Stats()
-			if err != nil || st.Received == 0 || st.Read != r.st.Frames {
+			if err != nil || st.Received == 0 || st.Read != r.st.Frames || st.DroppedByKernel != 0 {
 				t.Errorf("stats %+v (%v), Run read %d frames", st, err, r.st.Frames)
 			}
 			// The written file has the same frames, numbered the same.
