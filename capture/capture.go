@@ -108,7 +108,10 @@ func (r CloseReason) String() string {
 }
 
 // Stream receives one connection's traffic. Calls for one connection are
-// never concurrent and arrive in capture order.
+// never concurrent and are made as the capture is read, so the frames they
+// carry need not increase: bytes that waited for a hole to fill come with
+// the (earlier) frame that carried them, and a FIN with the frame of the
+// FIN.
 type Stream interface {
 	// Data delivers the next in-order payload bytes of dir, carried by frame
 	// f. Every byte is delivered exactly once. b is only valid during the

@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"cmp"
+	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -57,7 +58,7 @@ type half struct {
 	isn      uint32
 	finSeq   uint32
 	flags    uint8
-	finFrame Frame
+	finFrame frameRef
 	ooo      []oooSeg // out-of-order bytes: sorted, disjoint, all after next
 }
 
@@ -75,10 +76,10 @@ type conn struct {
 	key         connKey
 	stream      Stream
 	half        [2]half // by Direction
-	last        Frame
+	last        frameRef // the connection's latest frame
 	seen        int64 // capture clock (ns) at the last packet: orders the LRU list
 	prev, next  *conn // LRU list, least recently seen first
-	buffered    int   // out-of-order bytes held, both directions
+	buffered    int32 // out-of-order bytes held, both directions
 	reset       uint8 // bit d: direction d sent a RST
 	lowIsClient bool
 	clientKnown bool
@@ -125,6 +126,27 @@ type Assembler struct {
 	stats    Stats
 	seg      Segment
 	pieces   []piece
+}
+
+// frameRef is a Frame in 16 bytes instead of 32, for what every
+// connection keeps: 200,000 connections must fit in 64 MiB.
+type frameRef struct{ num, ns int64 }
+
+// noTime marks a frame without a timestamp (pcapng simple packet blocks).
+const noTime = math.MinInt64
+
+func refOf(f Frame) frameRef {
+	if f.Time.IsZero() {
+		return frameRef{f.Number, noTime}
+	}
+	return frameRef{f.Number, f.Time.UnixNano()}
+}
+
+func (r frameRef) frame() Frame {
+	if r.ns == noTime {
+		return Frame{Number: r.num}
+	}
+	return Frame{Number: r.num, Time: time.Unix(0, r.ns).UTC()}
 }
 
 // connList is an intrusive doubly linked list of connections in the order
@@ -194,8 +216,8 @@ func (a *Assembler) advance(t time.Time) {
 	}
 	for a.reset.head != nil && a.now-a.reset.head.seen > int64(resetLinger) {
 		c := a.reset.head
-		a.flushAll(c, c.last)
-		a.finish(c, ClosedRST, c.last)
+		a.flushAll(c, c.last.frame())
+		a.finish(c, ClosedRST, c.last.frame())
 	}
 	if a.idle <= 0 {
 		return
@@ -203,8 +225,8 @@ func (a *Assembler) advance(t time.Time) {
 	for a.live.head != nil && a.now-a.live.head.seen > a.idle {
 		c := a.live.head
 		a.stats.ConnsIdle++
-		a.flushAll(c, c.last)
-		a.finish(c, ClosedIdle, c.last)
+		a.flushAll(c, c.last.frame())
+		a.finish(c, ClosedIdle, c.last.frame())
 	}
 }
 
@@ -225,7 +247,7 @@ func (a *Assembler) Close() Stats {
 		if c == nil {
 			return a.stats
 		}
-		a.flushAll(c, c.last)
+		a.flushAll(c, c.last.frame())
 		reason := ClosedEOF
 		switch {
 		case c.reset != 0:
@@ -233,7 +255,7 @@ func (a *Assembler) Close() Stats {
 		case c.half[0].flags&hFINDone != 0 || c.half[1].flags&hFINDone != 0:
 			reason = ClosedFIN
 		}
-		a.finish(c, reason, c.last)
+		a.finish(c, reason, c.last.frame())
 	}
 }
 
@@ -247,14 +269,14 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 	c := a.conns[key]
 	if c != nil && synOnly && c.reset != 0 {
 		// A new connection after a reset one that was still lingering.
-		a.flushAll(c, c.last)
-		a.finish(c, ClosedRST, c.last)
+		a.flushAll(c, c.last.frame())
+		a.finish(c, ClosedRST, c.last.frame())
 		c = nil
 	}
 	if c != nil && synOnly && a.isNewSYN(c, c.dirOf(srcLow), s) {
 		a.stats.ConnsReused++
 		a.flushAll(c, f)
-		a.finish(c, ClosedReused, c.last)
+		a.finish(c, ClosedReused, c.last.frame())
 		c = nil
 	}
 	if c == nil {
@@ -273,7 +295,7 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 		a.stats.AfterClose++
 		return
 	}
-	c.last = f
+	c.last = refOf(f)
 	a.touch(c)
 	h := &c.half[dir]
 
@@ -353,8 +375,8 @@ func (a *Assembler) open(key connKey, srcLow bool, s *Segment, f Frame) *conn {
 			break
 		}
 		a.stats.ConnsEvicted++
-		a.flushAll(old, old.last)
-		a.finish(old, ClosedEvicted, old.last)
+		a.flushAll(old, old.last.frame())
+		a.finish(old, ClosedEvicted, old.last.frame())
 	}
 	c := &conn{key: key, lowIsClient: srcLow}
 	switch {
@@ -422,7 +444,7 @@ func (a *Assembler) data(c *conn, dir Direction, seq uint32, p []byte, missing i
 	h := &c.half[dir]
 	if fin && h.flags&hFIN == 0 {
 		h.finSeq = seq + uint32(len(p)+missing)
-		h.finFrame = f
+		h.finFrame = refOf(f)
 		h.flags |= hFIN
 	}
 	if h.flags&hFIN != 0 {
@@ -556,7 +578,7 @@ func (a *Assembler) conflict(c *conn, dir Direction, f Frame) {
 }
 
 func (a *Assembler) unbuffer(c *conn, n int) {
-	c.buffered -= n
+	c.buffered -= int32(n)
 	a.buffered -= n
 }
 
@@ -593,7 +615,7 @@ func (a *Assembler) buffer(c *conn, dir Direction, seq uint32, p []byte, f Frame
 			return
 		}
 		fresh := a.split(c, dir, seq, p, f, nil)
-		if c.buffered+fresh <= a.opt.MaxBufferedBytesPerConn && a.buffered+fresh <= a.opt.MaxBufferedBytes {
+		if int(c.buffered)+fresh <= a.opt.MaxBufferedBytesPerConn && a.buffered+fresh <= a.opt.MaxBufferedBytes {
 			break
 		}
 		a.stats.CapGaps++
@@ -620,7 +642,7 @@ func (a *Assembler) buffer(c *conn, dir Direction, seq uint32, p []byte, f Frame
 		})
 		h.ooo = slices.Insert(h.ooo, k, s)
 	}
-	c.buffered += fresh
+	c.buffered += int32(fresh)
 	a.buffered += fresh
 	a.stats.MaxBuffered = max(a.stats.MaxBuffered, int64(a.buffered))
 }
@@ -713,7 +735,7 @@ func (a *Assembler) checkFIN(c *conn, dir Direction) {
 	if seqDiff(h.finSeq, h.next) >= 0 {
 		h.next = h.finSeq + 1 // the FIN takes one sequence number
 	}
-	c.stream.Event(Event{Kind: EventFIN, Dir: dir, Frame: h.finFrame})
+	c.stream.Event(Event{Kind: EventFIN, Dir: dir, Frame: h.finFrame.frame()})
 }
 
 // acked uses an acknowledgment of dir's bytes: when the receiver

@@ -97,3 +97,4 @@ mergecap -F pcapng -w two-interfaces.pcapng lo-tls12-openssl.pcap any-sll2-tls13
 editcap -F pcap -r veth576-tls13-go.pcap midstream.pcap 4-100000
 gzip -9 -n -c veth576-tls12-openssl.pcap >veth576-tls12-openssl.pcap.gz
 ls -l "$here"/*.pcap "$here"/*.pcapng "$here"/*.gz
+echo "now run: go test ./capture -run TestRealCapturesGolden -update, and read the diff" >&2
