@@ -75,12 +75,12 @@ func (s *oooSeg) end() uint32 { return s.seq + uint32(len(s.data)) }
 type conn struct {
 	key         connKey
 	stream      Stream
-	half        [2]half // by Direction
+	half        [2]half  // by Direction
 	last        frameRef // the connection's latest frame
-	seen        int64 // capture clock (ns) at the last packet: orders the LRU list
-	prev, next  *conn // LRU list, least recently seen first
-	buffered    int32 // out-of-order bytes held, both directions
-	reset       uint8 // bit d: direction d sent a RST
+	seen        int64    // capture clock (ns) at the last packet: orders the LRU list
+	prev, next  *conn    // LRU list, least recently seen first
+	buffered    int32    // out-of-order bytes held, both directions
+	reset       uint8    // bit d: direction d sent a RST
 	lowIsClient bool
 	clientKnown bool
 	lingering   bool // on the linger list (reset) rather than the LRU list
