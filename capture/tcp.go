@@ -367,10 +367,14 @@ func (a *Assembler) isNewSYN(c *conn, dir Direction, s *Segment) bool {
 
 func (a *Assembler) open(key connKey, srcLow bool, s *Segment, f Frame) *conn {
 	for len(a.conns) >= a.opt.MaxConnections {
-		old := a.reset.head
-		if old == nil {
-			old = a.live.head
+		// A reset connection waiting for stray bytes goes first, for what
+		// it is: reset. Then the one idle the longest.
+		if old := a.reset.head; old != nil {
+			a.flushAll(old, old.last.frame())
+			a.finish(old, ClosedRST, old.last.frame())
+			continue
 		}
+		old := a.live.head
 		if old == nil {
 			break
 		}

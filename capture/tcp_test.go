@@ -633,3 +633,19 @@ func TestTombstonesAreBounded(t *testing.T) {
 		t.Errorf("%d connections open", f.a.Open())
 	}
 }
+
+func TestMaxConnectionsClosesResetFirst(t *testing.T) {
+	f := newFeeder(t, Options{MaxConnections: 2})
+	a := netip.MustParseAddrPort("10.0.0.5:1000")
+	b := netip.MustParseAddrPort("10.0.0.6:1000")
+	f.send(a, srv, "S", 1, 0, "")
+	f.send(a, srv, "R", 2, 0, "") // lingers
+	f.send(b, srv, "S", 1, 0, "")
+	f.c2s("S", ci, 0, "") // needs room: the reset one goes, as reset
+	st := f.a.Stats()
+	r := f.rec.streams
+	if st.ConnsEvicted != 0 || !r[0].closed || r[0].reason != ClosedRST || r[1].closed {
+		t.Errorf("evicted %d; first closed %v (%s), second closed %v", st.ConnsEvicted, r[0].closed, r[0].reason, r[1].closed)
+	}
+	f.a.Close()
+}
