@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"crypto/x509"
+	"net/netip"
 	"slices"
 
 	"github.com/tlsdiag/tlsdiag/capture"
@@ -29,6 +30,10 @@ type Options struct {
 	// Done, when set, receives each connection as soon as it is finalized
 	// (live mode); the Builder then does not keep it.
 	Done func(*Connection)
+	// Early finalizes a connection as soon as its outcome is known — the
+	// handshake completed, an alert, a reset, a non-TLS answer — instead of
+	// at its close; the rest of it is then ignored. For live mode.
+	Early bool
 }
 
 // Builder is a capture.Handler that builds a Connection for every TCP
@@ -40,6 +45,37 @@ type Builder struct {
 	done     []*Connection
 	tlsPorts map[uint16]bool
 	ignored  int
+	// recent remembers the address pairs of connections finalized early,
+	// oldest first, so that their later packets, seen as a new mid-stream
+	// connection once the first one expired, are not reported again.
+	recent      map[[2]netip.AddrPort]bool
+	recentOrder [][2]netip.AddrPort
+}
+
+// maxRecent bounds Builder.recent.
+const maxRecent = 1 << 16
+
+func pairKey(a, b netip.AddrPort) [2]netip.AddrPort {
+	if a.Compare(b) > 0 {
+		a, b = b, a
+	}
+	return [2]netip.AddrPort{a, b}
+}
+
+func (b *Builder) remember(c *Connection) {
+	if b.recent == nil {
+		b.recent = make(map[[2]netip.AddrPort]bool)
+	}
+	k := pairKey(c.Client, c.Server)
+	if b.recent[k] {
+		return
+	}
+	if len(b.recentOrder) >= maxRecent {
+		delete(b.recent, b.recentOrder[0])
+		b.recentOrder = b.recentOrder[1:]
+	}
+	b.recent[k] = true
+	b.recentOrder = append(b.recentOrder, k)
 }
 
 // NewBuilder returns a Builder with the given options.
@@ -72,6 +108,11 @@ func (b *Builder) Open(c capture.Conn) capture.Stream {
 		conn.Roles = RolesFromSYN
 	}
 	t := &tracker{b: b, c: conn}
+	if !c.ClientKnown && b.recent[pairKey(c.Client, c.Server)] {
+		// The tail of a connection already reported (live mode).
+		t.reported = true
+		return t
+	}
 	if b.opt.KeyLog != nil {
 		t.dirs[0].dec.KeepPayloads()
 		t.dirs[1].dec.KeepPayloads()
@@ -175,6 +216,9 @@ type tracker struct {
 	serverAlertAfterDone   bool
 	// keys decrypt each record direction, when the key log has them.
 	keys [2]*sideKeys
+	// reported is set once the connection was finalized early; later
+	// traffic is ignored.
+	reported bool
 }
 
 // direction is the per-direction parsing state.
@@ -207,6 +251,9 @@ func (t *tracker) dir(d capture.Direction) capture.Direction {
 }
 
 func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
+	if t.reported {
+		return
+	}
 	t.c.Last = f
 	ds := &t.dirs[d]
 	ds.offset += int64(len(b))
@@ -238,6 +285,34 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 		keep = min(keep, ds.pending[0].Start)
 	}
 	ds.trim(keep)
+	t.reportIfKnown()
+}
+
+// reportIfKnown finalizes the connection early (Options.Early) once its
+// outcome cannot change any more.
+func (t *tracker) reportIfKnown() {
+	c := t.c
+	if !t.b.opt.Early || t.reported {
+		return
+	}
+	known := c.TCP.RST.Number != 0 || c.NonTLS[0] != nil || c.NonTLS[1] != nil
+	for _, a := range c.Alerts {
+		known = known || a.Encrypted || a.Level == tlsparse.AlertLevelFatal
+	}
+	if t.hsDone && c.AppData[capture.ClientToServer].Records > 0 {
+		// The client sending data shows it accepted the handshake (curl
+		// checks the name only after it, and hangs up without data).
+		// TLS 1.3: the server's first record after the client's Finished
+		// tells acceptance (a ticket or data) from rejection (an alert).
+		known = known || !isTLS13(c.Version) || t.serverRecordsAfterDone > 0 || c.Decrypted
+	}
+	if !known {
+		return
+	}
+	t.reported = true
+	t.finalize()
+	t.b.remember(c)
+	t.b.finish(c)
 }
 
 // drainPending handles the items whose record is now complete, or all of
@@ -280,6 +355,9 @@ func (ds *direction) frameAt(off int64) capture.Frame {
 }
 
 func (t *tracker) Gap(d capture.Direction, n int, f capture.Frame) {
+	if t.reported {
+		return
+	}
 	t.drainPending(d, true)
 	ds := &t.dirs[d]
 	t.c.TCP.Gaps = appendCapped(t.c.TCP.Gaps, Gap{Dir: t.dir(d), Offset: ds.offset, Size: n, Frame: f}, maxGaps)
@@ -298,6 +376,10 @@ func appendCapped[T any](s []T, v T, max int) []T {
 }
 
 func (t *tracker) Event(ev capture.Event) {
+	if t.reported {
+		return
+	}
+	defer t.reportIfKnown()
 	c := &t.c.TCP
 	t.c.Last = ev.Frame
 	d := t.dir(ev.Dir)
@@ -330,6 +412,9 @@ func (t *tracker) Event(ev capture.Event) {
 }
 
 func (t *tracker) Close(reason capture.CloseReason, last capture.Frame) {
+	if t.reported {
+		return
+	}
 	t.drainPending(capture.ClientToServer, true)
 	t.drainPending(capture.ServerToClient, true)
 	c := t.c
