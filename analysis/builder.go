@@ -113,6 +113,13 @@ func (b *Builder) Open(c capture.Conn) capture.Stream {
 		t.reported = true
 		return t
 	}
+	if !c.ClientKnown {
+		// The capture began mid-connection: the first bytes may be in the
+		// middle of a record, so find the next record boundary instead of
+		// calling them non-TLS.
+		t.dirs[0].dec.Resync()
+		t.dirs[1].dec.Resync()
+	}
 	if b.opt.KeyLog != nil {
 		t.dirs[0].dec.KeepPayloads()
 		t.dirs[1].dec.KeepPayloads()
