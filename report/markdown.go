@@ -1,0 +1,113 @@
+package report
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+)
+
+// The markdown format is a GitHub table of the connections (the table
+// format's columns plus evidence and fix), then the summary as small
+// tables. It is written row by row, so a Stream looks the same as Write.
+
+func (s *Stream) markdownHeader(b *bytes.Buffer) {
+	s.started = true
+	cols := []string{"#"}
+	align := []string{"--:"}
+	if s.multiSource {
+		cols, align = append(cols, "File"), append(align, "---")
+	}
+	cols = append(cols, "Client → Server", "SNI", "Version", "Cipher", "Verdict", "Summary", "Evidence", "Fix")
+	for range 8 {
+		align = append(align, "---")
+	}
+	markdownRow(b, cols)
+	markdownRow(b, align)
+}
+
+func (s *Stream) markdownConnection(r Result) error {
+	var b bytes.Buffer
+	if !s.started {
+		s.markdownHeader(&b)
+	}
+	c := NewConnection(r)
+	evidence := make([]string, len(c.Verdict.EvidenceFrames))
+	for i, f := range c.Verdict.EvidenceFrames {
+		evidence[i] = strconv.FormatInt(f, 10)
+	}
+	row := []string{strconv.Itoa(s.n)}
+	if s.multiSource {
+		row = append(row, c.Source)
+	}
+	fix := c.Verdict.Fix
+	for _, w := range c.Verdict.Warnings {
+		fix = strings.TrimSpace(fix + " Warning: " + w)
+	}
+	row = append(row, c.Client+" → "+c.Server, c.SNI, c.Version, c.Cipher,
+		c.Verdict.Category, c.Verdict.Summary, strings.Join(evidence, ", "), fix)
+	markdownRow(&b, row)
+	_, err := s.w.Write(b.Bytes())
+	return err
+}
+
+func (s *Stream) markdownClose(sum Summary) error {
+	var b bytes.Buffer
+	if !s.started {
+		b.WriteString("No connections.\n")
+	}
+	b.WriteString("\n**" + summaryLine(sum) + "**\n")
+	for _, part := range []struct {
+		title  string
+		counts []Count
+	}{
+		{"Verdict", sum.Verdicts},
+		{"Version", sum.Versions},
+		{"Cipher", sum.Ciphers},
+	} {
+		if len(part.counts) == 0 {
+			continue
+		}
+		b.WriteString("\n")
+		markdownRow(&b, []string{part.title, "Connections"})
+		markdownRow(&b, []string{"---", "--:"})
+		for _, c := range part.counts {
+			markdownRow(&b, []string{c.Name, strconv.Itoa(c.Count)})
+		}
+	}
+	if len(sum.VersionMatrix) > 0 {
+		header, rows := matrixTable(sum.VersionMatrix)
+		b.WriteString("\n")
+		markdownRow(&b, header)
+		align := []string{"---"}
+		for range header[1:] {
+			align = append(align, "--:")
+		}
+		markdownRow(&b, align)
+		for _, r := range rows {
+			markdownRow(&b, r)
+		}
+	}
+	if len(sum.Notes) > 0 {
+		b.WriteString("\n")
+		for _, n := range sum.Notes {
+			b.WriteString("- " + markdownCell(n) + "\n")
+		}
+	}
+	_, err := s.w.Write(b.Bytes())
+	return err
+}
+
+func markdownRow(b *bytes.Buffer, cells []string) {
+	b.WriteString("|")
+	for _, c := range cells {
+		b.WriteString(" " + markdownCell(c) + " |")
+	}
+	b.WriteString("\n")
+}
+
+// markdownCell keeps a value inside its cell: a pipe would end it, a line
+// break the row, and "<" could open an HTML tag (a non-TLS peer's reply
+// may quote one).
+var markdownEscaper = strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ", "<", "&lt;")
+
+func markdownCell(s string) string { return markdownEscaper.Replace(s) }

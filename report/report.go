@@ -1,0 +1,249 @@
+// Package report writes connection records and their verdicts as tables,
+// JSON, NDJSON, CSV, Markdown or a Wireshark-style trace.
+//
+// It is the only package that knows how results look: the json tags, the
+// table columns and the trace wording live here, in output types of their
+// own (Connection, Summary), never on the analysis or diagnose types. It
+// writes to the io.Writer it is given and never reads the clock: the same
+// results give the same bytes.
+package report
+
+import (
+	"cmp"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/diagnose"
+)
+
+// Result is one connection with its verdict.
+type Result struct {
+	Conn    *analysis.Connection
+	Verdict diagnose.Verdict
+	// Source names the capture file the connection came from; frame numbers
+	// are relative to it. Empty for a single unnamed source.
+	Source string
+}
+
+// Format is an output format.
+type Format string
+
+// The output formats.
+const (
+	FormatTable    Format = "table"    // aligned text: one row per connection, then details and the summary
+	FormatJSON     Format = "json"     // one document: {"connections": […], "summary": {…}}
+	FormatNDJSON   Format = "ndjson"   // one connection object per line, no summary
+	FormatCSV      Format = "csv"      // one row per connection, with a header row
+	FormatMarkdown Format = "markdown" // a GitHub table, then the summary tables
+	FormatTrace    Format = "trace"    // the TLS frames of each connection, as Wireshark lists them, then its verdict
+)
+
+// Formats lists every format, in the order the usage text names them.
+var Formats = []Format{FormatTable, FormatJSON, FormatNDJSON, FormatCSV, FormatMarkdown, FormatTrace}
+
+// ParseFormat returns the format called name.
+func ParseFormat(name string) (Format, error) {
+	f := Format(strings.ToLower(strings.TrimSpace(name)))
+	if slices.Contains(Formats, f) {
+		return f, nil
+	}
+	names := make([]string, len(Formats))
+	for i, f := range Formats {
+		names[i] = string(f)
+	}
+	return "", fmt.Errorf("unknown format %q (want one of %s)", name, strings.Join(names, ", "))
+}
+
+// Options tune the output.
+type Options struct {
+	// CaptureStart is the time of the capture's first frame: the trace
+	// shows times relative to it, as Wireshark does. When zero, Write uses
+	// the earliest first frame of the results and a Stream the first frame
+	// of the first connection it is given.
+	CaptureStart time.Time
+	// Notes are capture-level remarks that Write adds to the summary, for
+	// example "3 connections dropped by the connection cap".
+	Notes []string
+}
+
+// Write writes results in format f. It sorts a copy of results by the time
+// of their first frame, then source, frame number, client and server
+// address, so the output does not depend on the order of results. The
+// summary (for the formats that have one) covers exactly these results and
+// carries opts.Notes.
+func Write(w io.Writer, f Format, results []Result, opts Options) error {
+	rs := slices.Clone(results)
+	SortResults(rs)
+	if opts.CaptureStart.IsZero() {
+		for _, r := range rs {
+			if r.Conn != nil && !r.Conn.First.Time.IsZero() && (opts.CaptureStart.IsZero() || r.Conn.First.Time.Before(opts.CaptureStart)) {
+				opts.CaptureStart = r.Conn.First.Time
+			}
+		}
+	}
+	s, err := newStream(w, f, opts, rs, true)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if err := s.Connection(r); err != nil {
+			return err
+		}
+	}
+	return s.Close(opts.Notes)
+}
+
+// SortResults sorts results by the time of their first frame, then by
+// source, first frame number, client and server address.
+func SortResults(rs []Result) {
+	slices.SortStableFunc(rs, func(x, y Result) int {
+		if x.Conn == nil || y.Conn == nil {
+			return cmp.Compare(boolInt(x.Conn != nil), boolInt(y.Conn != nil))
+		}
+		a, b := x.Conn, y.Conn
+		if c := a.First.Time.Compare(b.First.Time); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.Source, y.Source); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.First.Number, b.First.Number); c != 0 {
+			return c
+		}
+		if c := a.Client.Compare(b.Client); c != 0 {
+			return c
+		}
+		return a.Server.Compare(b.Server)
+	})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Stream writes connections one at a time, as live capture finishes them,
+// in the order it is given them. Close ends the output with the summary of
+// every connection written.
+//
+// The table format cannot align columns it has not seen yet, so a Stream
+// writes each connection of the table format as a block of lines (the
+// same details Write puts under its table); the other formats look exactly
+// as Write makes them.
+type Stream struct {
+	w       io.Writer
+	f       Format
+	opts    Options
+	tally   tally
+	n       int  // connections written
+	started bool // the format's header is written
+	closed  bool
+	err     error // first write error; later calls return it
+
+	multiSource bool        // the table and markdown formats show a file column
+	table       *tableState // Write's table format: rows kept until Close lays them out
+	csv         *csv.Writer
+}
+
+// NewStream starts writing format f to w.
+func NewStream(w io.Writer, f Format, opts Options) (*Stream, error) {
+	return newStream(w, f, opts, nil, false)
+}
+
+// newStream makes a Stream. When whole is set, all are every result that
+// will be written: Write knows them up front and lays out a whole table.
+func newStream(w io.Writer, f Format, opts Options, all []Result, whole bool) (*Stream, error) {
+	if !slices.Contains(Formats, f) {
+		return nil, fmt.Errorf("report: unknown format %q", string(f))
+	}
+	s := &Stream{w: w, f: f, opts: opts}
+	if whole {
+		for _, r := range all {
+			if r.Source != all[0].Source {
+				s.multiSource = true
+				break
+			}
+		}
+		if f == FormatTable {
+			s.table = &tableState{}
+		}
+	}
+	return s, nil
+}
+
+// Connection writes one result.
+func (s *Stream) Connection(r Result) error {
+	if s.err != nil {
+		return s.err
+	}
+	if s.closed {
+		return errors.New("report: Connection after Close")
+	}
+	if r.Conn == nil {
+		return fmt.Errorf("report: result %d has no connection", s.n+1)
+	}
+	if s.opts.CaptureStart.IsZero() {
+		s.opts.CaptureStart = r.Conn.First.Time
+	}
+	s.n++
+	s.tally.add(r)
+	s.err = s.connection(r)
+	return s.err
+}
+
+// Close ends the output: the closing of the JSON document and, for the
+// formats that have one, the summary of every connection written, with
+// notes appended to it.
+func (s *Stream) Close(notes []string) error {
+	if s.err != nil {
+		return s.err
+	}
+	if s.closed {
+		return errors.New("report: Close called twice")
+	}
+	s.closed = true
+	sum := s.tally.summary()
+	sum.Notes = append(sum.Notes, notes...)
+	s.err = s.close(sum)
+	return s.err
+}
+
+func (s *Stream) connection(r Result) error {
+	switch s.f {
+	case FormatJSON:
+		return s.jsonConnection(r)
+	case FormatNDJSON:
+		return s.ndjsonConnection(r)
+	case FormatCSV:
+		return s.csvConnection(r)
+	case FormatMarkdown:
+		return s.markdownConnection(r)
+	case FormatTrace:
+		return s.traceConnection(r)
+	}
+	return s.tableConnection(r)
+}
+
+func (s *Stream) close(sum Summary) error {
+	switch s.f {
+	case FormatJSON:
+		return s.jsonClose(sum)
+	case FormatNDJSON:
+		return nil
+	case FormatCSV:
+		return s.csvClose()
+	case FormatMarkdown:
+		return s.markdownClose(sum)
+	case FormatTrace:
+		return s.traceClose(sum)
+	}
+	return s.tableClose(sum)
+}

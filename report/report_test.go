@@ -1,0 +1,489 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+var update = flag.Bool("update", false, "update .golden files")
+
+// checkGolden compares got with testdata/name.golden, or rewrites the file
+// with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (- golden, + got):\n%s", path, lineDiff(string(want), string(got)))
+	}
+}
+
+// lineDiff is a minimal line diff (longest common subsequence), enough to
+// see what changed in a golden file.
+func lineDiff(a, b string) string {
+	x, y := strings.SplitAfter(a, "\n"), strings.SplitAfter(b, "\n")
+	lcs := make([][]int, len(x)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(y)+1)
+	}
+	for i := len(x) - 1; i >= 0; i-- {
+		for j := len(y) - 1; j >= 0; j-- {
+			if x[i] == y[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var out strings.Builder
+	i, j := 0, 0
+	for i < len(x) || j < len(y) {
+		switch {
+		case i < len(x) && j < len(y) && x[i] == y[j]:
+			i, j = i+1, j+1
+		case j < len(y) && (i == len(x) || lcs[i][j+1] >= lcs[i+1][j]):
+			out.WriteString("+ " + strings.TrimSuffix(y[j], "\n") + "\n")
+			j++
+		default:
+			out.WriteString("- " + strings.TrimSuffix(x[i], "\n") + "\n")
+			i++
+		}
+	}
+	return out.String()
+}
+
+var fixtureNotes = []string{"2 connections dropped by the connection cap (--max-connections 10000)"}
+
+func TestGolden(t *testing.T) {
+	rs := fixtures(t)
+	// Write sorts: give it the results backwards.
+	slices.Reverse(rs)
+	for _, f := range Formats {
+		t.Run(string(f), func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Write(&b, f, rs, Options{CaptureStart: captureStart, Notes: fixtureNotes}); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, string(f), b.Bytes())
+		})
+	}
+}
+
+// TestGoldenStream checks the streaming table format (one block per
+// connection) and that every other format streams exactly as Write
+// writes.
+func TestGoldenStream(t *testing.T) {
+	rs := fixtures(t)
+	for _, f := range Formats {
+		t.Run(string(f), func(t *testing.T) {
+			var streamed, written bytes.Buffer
+			s, err := NewStream(&streamed, f, Options{CaptureStart: captureStart})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				if err := s.Connection(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Close(fixtureNotes); err != nil {
+				t.Fatal(err)
+			}
+			if f == FormatTable {
+				checkGolden(t, "table-stream", streamed.Bytes())
+				return
+			}
+			if err := Write(&written, f, rs, Options{CaptureStart: captureStart, Notes: fixtureNotes}); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(streamed.Bytes(), written.Bytes()) {
+				t.Errorf("streamed output differs from Write's (- Write, + Stream):\n%s", lineDiff(written.String(), streamed.String()))
+			}
+		})
+	}
+}
+
+func TestEmpty(t *testing.T) {
+	for _, f := range Formats {
+		t.Run(string(f), func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Write(&b, f, nil, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			switch f {
+			case FormatJSON:
+				var doc Document
+				if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+					t.Fatalf("%v\n%s", err, b.String())
+				}
+				if doc.Connections == nil || len(doc.Connections) != 0 || doc.Summary.Connections != 0 {
+					t.Errorf("empty document = %+v", doc)
+				}
+				if !strings.Contains(b.String(), `"connections": []`) {
+					t.Errorf("empty connections not written as []:\n%s", b.String())
+				}
+			case FormatNDJSON:
+				if b.Len() != 0 {
+					t.Errorf("ndjson of nothing = %q, want nothing", b.String())
+				}
+			case FormatCSV:
+				if got, want := b.String(), strings.Join(csvHeader, ",")+"\n"; got != want {
+					t.Errorf("csv of nothing = %q, want the header %q", got, want)
+				}
+			default:
+				if !strings.Contains(b.String(), "0 connections, 0 failed") {
+					t.Errorf("%s of nothing lacks the summary line:\n%s", f, b.String())
+				}
+			}
+		})
+	}
+}
+
+// TestJSONFields decodes the json output generically and checks that every
+// documented field is there, with the documented JSON type, in every
+// connection, and that lists are never null.
+func TestJSONFields(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, FormatJSON, fixtures(t), Options{CaptureStart: captureStart}); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc) != 2 {
+		t.Errorf("document keys = %v, want connections and summary", keys(doc))
+	}
+	conns, ok := doc["connections"].([]any)
+	if !ok || len(conns) != 6 {
+		t.Fatalf("connections = %T of %d, want 6 objects", doc["connections"], len(conns))
+	}
+	const (
+		str = "string"
+		num = "number"
+		bol = "bool"
+		arr = "array"
+		obj = "object"
+		nul = "null"
+	)
+	connFields := map[string][]string{
+		"client": {str}, "server": {str}, "first_frame": {num}, "last_frame": {num}, "start": {str},
+		"handshake_ms": {num, nul}, "sni": {str}, "offered_versions": {arr}, "offered_ciphers": {arr},
+		"alpn_offered": {arr}, "version": {str}, "cipher": {str}, "group": {str}, "alpn": {str},
+		"hello_retry": {bol}, "resumed": {bol}, "certificates": {arr}, "alerts": {arr},
+		"established": {bol}, "decrypted": {bol}, "client_cert_requested": {bol}, "app_bytes": {obj}, "non_tls": {obj},
+		"tcp": {obj}, "partial": {bol}, "anomalies": {arr}, "verdict": {obj},
+	}
+	nested := map[string]map[string][]string{
+		"app_bytes": {"client": {num}, "server": {num}},
+		"non_tls":   {"client": {str}, "server": {str}},
+		"tcp": {"syn": {num, nul}, "syn_count": {num}, "syn_ack": {num, nul}, "rst": {obj, nul},
+			"fin": {arr}, "gaps": {arr}, "retransmissions": {num}, "close": {str}},
+		"verdict": {"category": {str}, "summary": {str}, "evidence_frames": {arr}, "fix": {str}, "warnings": {arr}},
+	}
+	listItems := map[string]map[string][]string{
+		"certificates": {"subject": {str}, "issuer": {str}, "sans": {arr}, "not_before": {str}, "not_after": {str},
+			"key": {str}, "signature_algorithm": {str}, "sha256": {str}, "self_signed": {bol}},
+		"alerts": {"frame": {num}, "sender": {str}, "level": {str}, "description": {str}, "encrypted": {bol}, "decrypted": {bol}},
+	}
+	seenItems := map[string]bool{}
+	for i, c := range conns {
+		conn := c.(map[string]any)
+		checkFields(t, "connections["+itoa(i)+"]", conn, connFields, true)
+		for name, fields := range nested {
+			checkFields(t, "connections["+itoa(i)+"]."+name, conn[name].(map[string]any), fields, true)
+		}
+		for name, fields := range listItems {
+			for j, it := range conn[name].([]any) {
+				seenItems[name] = true
+				checkFields(t, "connections["+itoa(i)+"]."+name+"["+itoa(j)+"]", it.(map[string]any), fields, true)
+			}
+		}
+		tcp := conn["tcp"].(map[string]any)
+		if rst, ok := tcp["rst"].(map[string]any); ok {
+			seenItems["rst"] = true
+			checkFields(t, "connections["+itoa(i)+"].tcp.rst", rst, map[string][]string{"frame": {num}, "sender": {str}}, true)
+		}
+		for _, f := range tcp["fin"].([]any) {
+			seenItems["fin"] = true
+			checkFields(t, "connections["+itoa(i)+"].tcp.fin[]", f.(map[string]any), map[string][]string{"frame": {num}, "sender": {str}}, true)
+		}
+		for _, g := range tcp["gaps"].([]any) {
+			seenItems["gaps"] = true
+			checkFields(t, "connections["+itoa(i)+"].tcp.gaps[]", g.(map[string]any),
+				map[string][]string{"sender": {str}, "offset": {num}, "bytes": {num}, "frame": {num}}, true)
+		}
+	}
+	for _, name := range []string{"certificates", "alerts", "rst", "fin", "gaps"} {
+		if !seenItems[name] {
+			t.Errorf("the fixtures have no %s: its fields went unchecked", name)
+		}
+	}
+	sum := doc["summary"].(map[string]any)
+	checkFields(t, "summary", sum, map[string][]string{
+		"connections": {num}, "failed": {num}, "verdicts": {arr}, "versions": {arr}, "ciphers": {arr},
+		"version_matrix": {arr}, "notes": {arr},
+	}, true)
+	for _, m := range sum["version_matrix"].([]any) {
+		checkFields(t, "summary.version_matrix[]", m.(map[string]any),
+			map[string][]string{"offered": {str}, "negotiated": {str}, "count": {num}}, true)
+	}
+	for _, list := range []string{"verdicts", "versions", "ciphers"} {
+		for _, c := range sum[list].([]any) {
+			checkFields(t, "summary."+list+"[]", c.(map[string]any), map[string][]string{"name": {str}, "count": {num}}, true)
+		}
+	}
+
+	// source appears when set, and only then.
+	if _, ok := conns[0].(map[string]any)["source"]; ok {
+		t.Error("source written although no result has one")
+	}
+	rs := fixtures(t)[:1]
+	rs[0].Source = "a.pcap"
+	b.Reset()
+	if err := Write(&b, FormatNDJSON, rs, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"source":"a.pcap"`) {
+		t.Errorf("source missing from %s", b.String())
+	}
+}
+
+func checkFields(t *testing.T, where string, got map[string]any, want map[string][]string, exact bool) {
+	t.Helper()
+	for name, types := range want {
+		v, ok := got[name]
+		if !ok {
+			t.Errorf("%s: field %q missing", where, name)
+			continue
+		}
+		if !slices.Contains(types, jsonType(v)) {
+			t.Errorf("%s.%s is %s, want %s", where, name, jsonType(v), strings.Join(types, " or "))
+		}
+	}
+	if exact {
+		for name := range got {
+			if _, ok := want[name]; !ok && name != "source" && name != "parse_error" {
+				t.Errorf("%s: undocumented field %q", where, name)
+			}
+		}
+	}
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "bool"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return "?"
+}
+
+func keys(m map[string]any) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestJSONIsOneDocument checks that the json format, written in pieces, is
+// what encoding/json makes of the same Document.
+func TestJSONIsOneDocument(t *testing.T) {
+	rs := fixtures(t)
+	var b bytes.Buffer
+	if err := Write(&b, FormatJSON, rs, Options{Notes: fixtureNotes}); err != nil {
+		t.Fatal(err)
+	}
+	doc := Document{Summary: Summarize(rs)}
+	doc.Summary.Notes = fixtureNotes
+	for _, r := range rs {
+		doc.Connections = append(doc.Connections, NewConnection(r))
+	}
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != want.String() {
+		t.Errorf("json output is not the indented Document (- want, + got):\n%s", lineDiff(want.String(), b.String()))
+	}
+}
+
+func TestNDJSON(t *testing.T) {
+	rs := fixtures(t)
+	var b bytes.Buffer
+	if err := Write(&b, FormatNDJSON, rs, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != len(rs) {
+		t.Fatalf("%d lines, want %d", len(lines), len(rs))
+	}
+	for i, l := range lines {
+		var c Connection
+		dec := json.NewDecoder(strings.NewReader(l))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			t.Errorf("line %d: %v", i+1, err)
+			continue
+		}
+		if dec.More() {
+			t.Errorf("line %d holds more than one value", i+1)
+		}
+		if want := rs[i].Conn.Client.String(); c.Client != want {
+			t.Errorf("line %d: client %q, want %q", i+1, c.Client, want)
+		}
+	}
+}
+
+func TestCSV(t *testing.T) {
+	rs := fixtures(t)
+	var b bytes.Buffer
+	if err := Write(&b, FormatCSV, rs, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	records, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != len(rs)+1 {
+		t.Fatalf("%d records, want header and %d rows", len(records), len(rs))
+	}
+	if !slices.Equal(records[0], csvHeader) {
+		t.Errorf("header = %q", records[0])
+	}
+	row := records[2] // the expired certificate
+	col := func(name string) string { return row[slices.Index(csvHeader, name)] }
+	if col("verdict") != "cert_expired" || col("evidence_frames") != "25 27" || col("cipher") != "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" {
+		t.Errorf("row 2 = %q", row)
+	}
+}
+
+func TestMultiSourceColumn(t *testing.T) {
+	rs := fixtures(t)[:2]
+	rs[0].Source, rs[1].Source = "a.pcap", "b.pcap"
+	for _, f := range []Format{FormatTable, FormatMarkdown} {
+		var b bytes.Buffer
+		if err := Write(&b, f, rs, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), "File") || !strings.Contains(b.String(), "b.pcap") {
+			t.Errorf("%s of two files lacks the file column:\n%s", f, b.String())
+		}
+		b.Reset()
+		if err := Write(&b, f, rs[:1], Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(b.String(), "File") {
+			t.Errorf("%s of one file has a file column:\n%s", f, b.String())
+		}
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	for _, f := range Formats {
+		got, err := ParseFormat(strings.ToUpper(string(f)))
+		if err != nil || got != f {
+			t.Errorf("ParseFormat(%q) = %q, %v", strings.ToUpper(string(f)), got, err)
+		}
+	}
+	_, err := ParseFormat("yaml")
+	if err == nil || !strings.Contains(err.Error(), `"yaml"`) || !strings.Contains(err.Error(), "table, json, ndjson, csv, markdown, trace") {
+		t.Errorf("ParseFormat(yaml) error = %v", err)
+	}
+}
+
+func TestStreamMisuse(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := NewStream(&b, "yaml", Options{}); err == nil {
+		t.Error("NewStream accepted an unknown format")
+	}
+	s, err := NewStream(&b, FormatNDJSON, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Connection(Result{}); err == nil {
+		t.Error("Connection accepted a result without a connection")
+	}
+	if err := s.Close(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Connection(fixtures(t)[0]); err == nil {
+		t.Error("Connection after Close succeeded")
+	}
+	if err := s.Close(nil); err == nil {
+		t.Error("second Close succeeded")
+	}
+}
+
+// errWriter fails every write.
+type errWriter struct{}
+
+func (errWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
+
+func TestWriteError(t *testing.T) {
+	for _, f := range Formats {
+		if err := Write(errWriter{}, f, fixtures(t), Options{}); err == nil {
+			t.Errorf("%s: Write to a failing writer returned no error", f)
+		}
+	}
+}
+
+func TestAlertOutput(t *testing.T) {
+	r := fixtures(t)[0]
+	c := *r.Conn
+	c.Decrypted = true
+	c.Alerts = []analysis.Alert{
+		{Frame: fr(12, 0), Sender: c2s, Encrypted: true},
+		{Frame: fr(13, 0), Sender: s2c, Encrypted: true, Decrypted: true, Level: tlsparse.AlertLevelFatal, Description: tlsparse.AlertCertificateRequired},
+		{Frame: fr(14, 0), Sender: c2s, Level: tlsparse.AlertLevelWarning, Description: tlsparse.AlertCloseNotify},
+	}
+	r.Conn = &c
+	got := NewConnection(r).Alerts
+	want := []Alert{
+		{Frame: 12, Sender: "client", Encrypted: true},
+		{Frame: 13, Sender: "server", Level: "fatal", Description: "certificate_required", Encrypted: true, Decrypted: true},
+		{Frame: 14, Sender: "client", Level: "warning", Description: "close_notify"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("alerts = %+v\nwant %+v", got, want)
+	}
+	if !NewConnection(r).Decrypted {
+		t.Error("decrypted not set")
+	}
+}

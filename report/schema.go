@@ -1,0 +1,420 @@
+package report
+
+import (
+	"bytes"
+	"crypto/dsa"
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// Document is what the json format writes: every connection, then the
+// summary.
+type Document struct {
+	Connections []Connection `json:"connections"`
+	Summary     Summary      `json:"summary"`
+}
+
+// Connection is one connection as the json and ndjson formats write it.
+// Lists are [] when empty, never null; strings are "" when the capture does
+// not show the value. Frame numbers are Wireshark's (frame.number) in the
+// connection's own capture file.
+//
+// Field reference:
+//
+//   - source (string, omitted when empty): the capture file the connection came from.
+//   - client, server (string): the two ends as "ip:port"; IPv6 addresses in
+//     brackets, "[2001:db8::1]:443". The client is the end that sent the SYN,
+//     or else the ClientHello.
+//   - first_frame, last_frame (number): the connection's first and last frame.
+//   - start (string): time of the first frame, RFC 3339 in UTC with
+//     microseconds (nanoseconds when the capture has them),
+//     "2024-05-01T12:00:00.000123Z".
+//   - handshake_ms (number or null): milliseconds from the ClientHello to the
+//     frame that completed the handshake; null when it did not complete.
+//   - sni (string): the server name the client asked for.
+//   - offered_versions (list of strings): the versions the client offered,
+//     highest first, as "TLS 1.3", "TLS 1.2", …, "SSL 3.0"; GREASE left out.
+//   - offered_ciphers (list of strings): the client's cipher suites in its
+//     order, by IANA name ("TLS_AES_128_GCM_SHA256"), "0x%04X" when unnamed;
+//     GREASE left out.
+//   - alpn_offered (list of strings): the application protocols the client
+//     offered ("h2", "http/1.1").
+//   - version (string): the negotiated version, "" when the server chose none.
+//   - cipher (string): the cipher suite the server chose (IANA name).
+//   - group (string): the key exchange group ("x25519", "secp256r1").
+//   - alpn (string): the application protocol the server chose.
+//   - hello_retry (bool): the server sent a HelloRetryRequest.
+//   - resumed (bool): the session was resumed (PSK, session ID or ticket).
+//   - certificates (list of objects): the server's chain as sent, leaf first
+//     (empty under TLS 1.3, which encrypts it). Each has subject, issuer
+//     (strings, RFC 2253 form "CN=good.test,O=Example"), sans (list of DNS
+//     names, IP addresses, e-mail addresses and URIs), not_before, not_after
+//     (RFC 3339, UTC), key ("RSA 2048", "ECDSA P-256", "Ed25519"),
+//     signature_algorithm ("SHA256-RSA", "ECDSA-SHA256"), sha256 (lower-case
+//     hex fingerprint of the DER), self_signed (bool: issuer equals subject
+//     and the certificate's own key verifies its signature), and parse_error
+//     (string, only when the DER did not parse; the other fields are then
+//     empty except sha256).
+//   - alerts (list of objects): every alert record, in order: frame (number),
+//     sender ("client" or "server"), level ("warning", "fatal"),
+//     description (RFC 8446 name in snake_case, "certificate_expired"),
+//     encrypted (bool), decrypted (bool: a key log opened the encrypted
+//     alert). Level and description are "" for an encrypted alert that was
+//     not decrypted.
+//   - established (bool): both sides finished the handshake.
+//   - decrypted (bool): a key log held the connection's TLS 1.3 secrets, so
+//     its encrypted handshake (certificates, alerts) was read.
+//   - client_cert_requested (bool): the server sent a CertificateRequest.
+//   - app_bytes (object): client, server (numbers): the application data
+//     each side sent, in bytes of record payload (ciphertext, so tags and
+//     padding count; record headers do not).
+//   - non_tls (object): client, server (strings): what that end sent instead
+//     of TLS, e.g. "HTTP response (HTTP/1.1 400 Bad Request)"; "" when it
+//     spoke TLS or nothing.
+//   - tcp (object): syn (number or null: frame of the first SYN), syn_count
+//     (number of SYNs sent, retransmissions included), syn_ack (number or
+//     null), rst (null, or object with frame and sender of the first reset),
+//     fin (list of objects with frame and sender, one per side that closed),
+//     gaps (list of objects: sender, offset (stream offset of the first
+//     missing byte), bytes, frame (the frame after which the loss was
+//     certain)), retransmissions (number), close (how the connection ended:
+//     "fin", "rst", "idle", "eof", "evicted" or "reused").
+//   - partial (bool): the capture began after the connection did.
+//   - anomalies (list of strings): stable snake_case IDs of protocol
+//     oddities, e.g. "duplicate_extension", "downgrade_sentinel_tls12".
+//   - verdict (object): category (one of the verdict categories, e.g. "ok",
+//     "cert_expired"), summary (one line), evidence_frames (list of frame
+//     numbers, ascending), fix (what to change; "" for ok), warnings (list of
+//     strings: problems that did not stop the connection).
+type Connection struct {
+	Source              string          `json:"source,omitempty"`
+	Client              string          `json:"client"`
+	Server              string          `json:"server"`
+	FirstFrame          int64           `json:"first_frame"`
+	LastFrame           int64           `json:"last_frame"`
+	Start               string          `json:"start"`
+	HandshakeMS         *float64        `json:"handshake_ms"`
+	SNI                 string          `json:"sni"`
+	OfferedVersions     []string        `json:"offered_versions"`
+	OfferedCiphers      []string        `json:"offered_ciphers"`
+	ALPNOffered         []string        `json:"alpn_offered"`
+	Version             string          `json:"version"`
+	Cipher              string          `json:"cipher"`
+	Group               string          `json:"group"`
+	ALPN                string          `json:"alpn"`
+	HelloRetry          bool            `json:"hello_retry"`
+	Resumed             bool            `json:"resumed"`
+	Certificates        []Certificate   `json:"certificates"`
+	Alerts              []Alert         `json:"alerts"`
+	Established         bool            `json:"established"`
+	Decrypted           bool            `json:"decrypted"`
+	ClientCertRequested bool            `json:"client_cert_requested"`
+	AppBytes            PerSide[int64]  `json:"app_bytes"`
+	NonTLS              PerSide[string] `json:"non_tls"`
+	TCP                 TCP             `json:"tcp"`
+	Partial             bool            `json:"partial"`
+	Anomalies           []string        `json:"anomalies"`
+	Verdict             Verdict         `json:"verdict"`
+}
+
+// PerSide holds one value per end of the connection.
+type PerSide[T any] struct {
+	Client T `json:"client"`
+	Server T `json:"server"`
+}
+
+// Certificate is one certificate of the server's chain; see Connection.
+type Certificate struct {
+	Subject            string   `json:"subject"`
+	Issuer             string   `json:"issuer"`
+	SANs               []string `json:"sans"`
+	NotBefore          string   `json:"not_before"`
+	NotAfter           string   `json:"not_after"`
+	Key                string   `json:"key"`
+	SignatureAlgorithm string   `json:"signature_algorithm"`
+	SHA256             string   `json:"sha256"`
+	SelfSigned         bool     `json:"self_signed"`
+	ParseError         string   `json:"parse_error,omitempty"`
+}
+
+// Alert is one alert record; see Connection.
+type Alert struct {
+	Frame       int64  `json:"frame"`
+	Sender      string `json:"sender"`
+	Level       string `json:"level"`
+	Description string `json:"description"`
+	Encrypted   bool   `json:"encrypted"`
+	Decrypted   bool   `json:"decrypted"`
+}
+
+// TCP holds the TCP-level facts of a connection; see Connection.
+type TCP struct {
+	SYN             *int64      `json:"syn"`
+	SYNCount        int         `json:"syn_count"`
+	SYNACK          *int64      `json:"syn_ack"`
+	RST             *FrameFrom  `json:"rst"`
+	FIN             []FrameFrom `json:"fin"`
+	Gaps            []Gap       `json:"gaps"`
+	Retransmissions int         `json:"retransmissions"`
+	Close           string      `json:"close"`
+}
+
+// FrameFrom is a frame and the end that sent it.
+type FrameFrom struct {
+	Frame  int64  `json:"frame"`
+	Sender string `json:"sender"`
+}
+
+// Gap is a range of one side's bytes that the capture lacks.
+type Gap struct {
+	Sender string `json:"sender"`
+	Offset int64  `json:"offset"`
+	Bytes  int    `json:"bytes"`
+	Frame  int64  `json:"frame"`
+}
+
+// Verdict is the diagnosis of a connection; see Connection.
+type Verdict struct {
+	Category       string   `json:"category"`
+	Summary        string   `json:"summary"`
+	EvidenceFrames []int64  `json:"evidence_frames"`
+	Fix            string   `json:"fix"`
+	Warnings       []string `json:"warnings"`
+}
+
+// NewConnection converts a result to its output form.
+func NewConnection(r Result) Connection {
+	c := r.Conn
+	out := Connection{
+		Source:              r.Source,
+		Client:              c.Client.String(),
+		Server:              c.Server.String(),
+		FirstFrame:          c.First.Number,
+		LastFrame:           c.Last.Number,
+		Start:               timestamp(c.First.Time),
+		SNI:                 sni(c),
+		OfferedVersions:     []string{},
+		OfferedCiphers:      []string{},
+		ALPNOffered:         []string{},
+		Version:             versionName(c.Version),
+		ALPN:                c.ALPN,
+		HelloRetry:          c.HelloRetry != nil,
+		Resumed:             c.Resumed,
+		Certificates:        make([]Certificate, 0, len(c.Certificates)),
+		Alerts:              make([]Alert, 0, len(c.Alerts)),
+		Established:         c.Established,
+		Decrypted:           c.Decrypted,
+		ClientCertRequested: c.CertificateRequest != nil,
+		AppBytes: PerSide[int64]{
+			Client: c.AppData[capture.ClientToServer].Bytes,
+			Server: c.AppData[capture.ServerToClient].Bytes,
+		},
+		NonTLS: PerSide[string]{
+			Client: nonTLS(c.NonTLS[capture.ClientToServer]),
+			Server: nonTLS(c.NonTLS[capture.ServerToClient]),
+		},
+		TCP:       newTCP(&c.TCP),
+		Partial:   c.Partial,
+		Anomalies: nonNil(c.Anomalies),
+		Verdict:   newVerdict(r.Verdict),
+	}
+	if c.HandshakeDone.Number != 0 && c.ClientHelloFrame.Number != 0 {
+		ms := math.Round(float64(c.Duration())/float64(time.Microsecond)) / 1000
+		out.HandshakeMS = &ms
+	}
+	if h := c.ClientHello; h != nil {
+		for _, v := range c.OfferedVersions() {
+			out.OfferedVersions = append(out.OfferedVersions, v.String())
+		}
+		for _, cs := range h.CipherSuites {
+			if !tlsparse.IsGREASE(uint16(cs)) {
+				out.OfferedCiphers = append(out.OfferedCiphers, cs.String())
+			}
+		}
+		out.ALPNOffered = append(out.ALPNOffered, h.ALPN...)
+	}
+	if c.Cipher != 0 || c.ServerHello != nil {
+		out.Cipher = c.Cipher.String()
+	}
+	if c.Group != 0 {
+		out.Group = c.Group.String()
+	}
+	for _, cert := range c.Certificates {
+		out.Certificates = append(out.Certificates, newCertificate(cert))
+	}
+	for _, a := range c.Alerts {
+		oa := Alert{Frame: a.Frame.Number, Sender: a.Sender.String(), Encrypted: a.Encrypted, Decrypted: a.Decrypted}
+		if !a.Encrypted || a.Decrypted {
+			oa.Level, oa.Description = a.Level.String(), a.Description.String()
+		}
+		out.Alerts = append(out.Alerts, oa)
+	}
+	return out
+}
+
+func newVerdict(v diagnose.Verdict) Verdict {
+	return Verdict{
+		Category:       string(v.Category),
+		Summary:        v.Summary,
+		EvidenceFrames: nonNil(v.Evidence),
+		Fix:            v.Fix,
+		Warnings:       nonNil(v.Warnings),
+	}
+}
+
+func newTCP(t *analysis.TCPFacts) TCP {
+	out := TCP{
+		SYN:             frameRef(t.SYN),
+		SYNCount:        t.SYNCount,
+		SYNACK:          frameRef(t.SYNACK),
+		FIN:             []FrameFrom{},
+		Gaps:            make([]Gap, 0, len(t.Gaps)),
+		Retransmissions: t.Retransmissions,
+	}
+	if t.Close != 0 {
+		out.Close = t.Close.String()
+	}
+	if t.RST.Number != 0 {
+		out.RST = &FrameFrom{Frame: t.RST.Number, Sender: t.RSTFrom.String()}
+	}
+	for _, d := range finOrder(t) {
+		out.FIN = append(out.FIN, FrameFrom{Frame: t.FIN[d].Number, Sender: d.String()})
+	}
+	for _, g := range t.Gaps {
+		out.Gaps = append(out.Gaps, Gap{Sender: g.Dir.String(), Offset: g.Offset, Bytes: g.Size, Frame: g.Frame.Number})
+	}
+	return out
+}
+
+// finOrder returns the directions that sent a FIN, earliest first.
+func finOrder(t *analysis.TCPFacts) []capture.Direction {
+	c, s := t.FIN[capture.ClientToServer].Number, t.FIN[capture.ServerToClient].Number
+	switch {
+	case c != 0 && s != 0 && s < c:
+		return []capture.Direction{capture.ServerToClient, capture.ClientToServer}
+	case c != 0 && s != 0:
+		return []capture.Direction{capture.ClientToServer, capture.ServerToClient}
+	case c != 0:
+		return []capture.Direction{capture.ClientToServer}
+	case s != 0:
+		return []capture.Direction{capture.ServerToClient}
+	}
+	return nil
+}
+
+func frameRef(f capture.Frame) *int64 {
+	if f.Number == 0 {
+		return nil
+	}
+	n := f.Number
+	return &n
+}
+
+func nonTLS(n *analysis.NonTLS) string {
+	if n == nil {
+		return ""
+	}
+	return n.Looks
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func sni(c *analysis.Connection) string {
+	if c.ClientHello == nil {
+		return ""
+	}
+	return c.ClientHello.ServerName
+}
+
+func versionName(v tlsparse.Version) string {
+	if v == 0 {
+		return ""
+	}
+	return v.String()
+}
+
+// timestamp formats t in UTC as RFC 3339 with microseconds, or
+// nanoseconds when t has them (pcapng), so that equal captures give equal
+// text and no precision is invented or lost.
+func timestamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	if t.Nanosecond()%1000 != 0 {
+		return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+}
+
+func newCertificate(c analysis.Certificate) Certificate {
+	sum := sha256.Sum256(c.DER)
+	out := Certificate{SANs: []string{}, SHA256: hex.EncodeToString(sum[:])}
+	x := c.X509
+	if x == nil {
+		out.ParseError = "unparsable certificate"
+		if c.ParseError != nil {
+			out.ParseError = c.ParseError.Error()
+		}
+		return out
+	}
+	out.Subject = x.Subject.String()
+	out.Issuer = x.Issuer.String()
+	out.SANs = append(out.SANs, x.DNSNames...)
+	for _, ip := range x.IPAddresses {
+		out.SANs = append(out.SANs, ip.String())
+	}
+	out.SANs = append(out.SANs, x.EmailAddresses...)
+	for _, u := range x.URIs {
+		out.SANs = append(out.SANs, u.String())
+	}
+	out.NotBefore = x.NotBefore.UTC().Format(time.RFC3339)
+	out.NotAfter = x.NotAfter.UTC().Format(time.RFC3339)
+	out.Key = keyName(x)
+	out.SignatureAlgorithm = x.SignatureAlgorithm.String()
+	out.SelfSigned = selfSigned(x)
+	return out
+}
+
+// selfSigned reports whether x names itself as issuer and its own key
+// verifies its signature. CheckSignatureFrom would refuse a self-signed
+// leaf that is not a CA, the usual test-server certificate.
+func selfSigned(x *x509.Certificate) bool {
+	return bytes.Equal(x.RawIssuer, x.RawSubject) &&
+		x.CheckSignature(x.SignatureAlgorithm, x.RawTBSCertificate, x.Signature) == nil
+}
+
+// keyName describes the public key: algorithm and size or curve.
+func keyName(x *x509.Certificate) string {
+	switch k := x.PublicKey.(type) {
+	case *rsa.PublicKey:
+		return "RSA " + strconv.Itoa(k.N.BitLen())
+	case *ecdsa.PublicKey:
+		return "ECDSA " + k.Curve.Params().Name
+	case ed25519.PublicKey:
+		return "Ed25519"
+	case *ecdh.PublicKey:
+		return fmt.Sprint(k.Curve())
+	case *dsa.PublicKey:
+		return "DSA " + strconv.Itoa(k.P.BitLen())
+	}
+	return x.PublicKeyAlgorithm.String()
+}

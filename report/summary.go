@@ -1,0 +1,218 @@
+package report
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// Summary counts what a set of results shows.
+//
+// Field reference (the json format's "summary" object):
+//
+//   - connections (number): connections reported.
+//   - failed (number): those whose verdict is not ok.
+//   - verdicts (list of {name, count}): connections per verdict category, in
+//     the order of the category list, categories with no connection left out.
+//   - versions (list of {name, count}): connections per negotiated version,
+//     newest first; connections that negotiated none are not counted.
+//   - ciphers (list of {name, count}): connections per negotiated cipher
+//     suite (IANA name), most frequent first, then by name.
+//   - version_matrix (list of {offered, negotiated, count}): what clients
+//     offered against what was negotiated. offered is the client's range,
+//     "TLS 1.0–TLS 1.2" (en dash), or one version, "TLS 1.2"; negotiated is
+//     a version or "rejected" when the handshake ended before the server
+//     chose one. Rows by highest offered version first, then lowest; within
+//     a row newest negotiated first, "rejected" last. Connections without a
+//     ClientHello are not counted.
+//   - notes (list of strings): remarks about the capture as a whole, e.g.
+//     connections dropped by a cap.
+type Summary struct {
+	Connections   int          `json:"connections"`
+	Failed        int          `json:"failed"`
+	Verdicts      []Count      `json:"verdicts"`
+	Versions      []Count      `json:"versions"`
+	Ciphers       []Count      `json:"ciphers"`
+	VersionMatrix []MatrixCell `json:"version_matrix"`
+	Notes         []string     `json:"notes"`
+}
+
+// Count is how many connections have a value.
+type Count struct {
+	Name  string `json:"name"`
+	Count int    `json:"count"`
+}
+
+// MatrixCell counts the connections whose client offered Offered and
+// that negotiated Negotiated.
+type MatrixCell struct {
+	Offered    string `json:"offered"`
+	Negotiated string `json:"negotiated"`
+	Count      int    `json:"count"`
+}
+
+// Rejected is the negotiated value of the version matrix for connections
+// where the server chose no version.
+const Rejected = "rejected"
+
+// Summarize counts results. It is a pure function: the same results, in
+// any order, give the same Summary.
+func Summarize(results []Result) Summary {
+	var t tally
+	for _, r := range results {
+		if r.Conn != nil {
+			t.add(r)
+		}
+	}
+	return t.summary()
+}
+
+// tally accumulates a Summary one result at a time, so that a Stream need
+// not keep its results.
+type tally struct {
+	connections, failed int
+	verdicts            map[diagnose.Category]int
+	versions            map[tlsparse.Version]int
+	ciphers             map[tlsparse.CipherSuite]int
+	matrix              map[matrixKey]int
+}
+
+// matrixKey is a cell of the version matrix; neg is 0 for rejected.
+type matrixKey struct {
+	lo, hi, neg tlsparse.Version
+}
+
+func (t *tally) add(r Result) {
+	if t.verdicts == nil {
+		t.verdicts = map[diagnose.Category]int{}
+		t.versions = map[tlsparse.Version]int{}
+		t.ciphers = map[tlsparse.CipherSuite]int{}
+		t.matrix = map[matrixKey]int{}
+	}
+	c := r.Conn
+	t.connections++
+	if r.Verdict.Failed() {
+		t.failed++
+	}
+	t.verdicts[r.Verdict.Category]++
+	if c.Version != 0 {
+		t.versions[c.Version]++
+		t.ciphers[c.Cipher]++
+	}
+	if offered := c.OfferedVersions(); len(offered) > 0 {
+		k := matrixKey{lo: offered[0], hi: offered[0], neg: c.Version}
+		for _, v := range offered {
+			if versionRank(v) < versionRank(k.lo) {
+				k.lo = v
+			}
+			if versionRank(v) > versionRank(k.hi) {
+				k.hi = v
+			}
+		}
+		t.matrix[k]++
+	}
+}
+
+func (t *tally) summary() Summary {
+	s := Summary{
+		Connections:   t.connections,
+		Failed:        t.failed,
+		Verdicts:      []Count{},
+		Versions:      []Count{},
+		Ciphers:       []Count{},
+		VersionMatrix: []MatrixCell{},
+		Notes:         []string{},
+	}
+	for _, cat := range diagnose.Categories {
+		if n := t.verdicts[cat]; n > 0 {
+			s.Verdicts = append(s.Verdicts, Count{string(cat), n})
+		}
+	}
+	// Categories newer than this package's list still count, after the
+	// known ones, by name.
+	var unknown []Count
+	for cat, n := range t.verdicts {
+		if !slices.Contains(diagnose.Categories, cat) {
+			unknown = append(unknown, Count{string(cat), n})
+		}
+	}
+	slices.SortFunc(unknown, func(a, b Count) int { return cmp.Compare(a.Name, b.Name) })
+	s.Verdicts = append(s.Verdicts, unknown...)
+
+	versions := make([]tlsparse.Version, 0, len(t.versions))
+	for v := range t.versions {
+		versions = append(versions, v)
+	}
+	slices.SortFunc(versions, func(a, b tlsparse.Version) int { return cmp.Compare(versionRank(b), versionRank(a)) })
+	for _, v := range versions {
+		s.Versions = append(s.Versions, Count{v.String(), t.versions[v]})
+	}
+
+	for cs, n := range t.ciphers {
+		s.Ciphers = append(s.Ciphers, Count{cs.String(), n})
+	}
+	slices.SortFunc(s.Ciphers, func(a, b Count) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Name, b.Name)
+	})
+
+	keys := make([]matrixKey, 0, len(t.matrix))
+	for k := range t.matrix {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b matrixKey) int {
+		if c := cmp.Compare(versionRank(b.hi), versionRank(a.hi)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(versionRank(b.lo), versionRank(a.lo)); c != 0 {
+			return c
+		}
+		return cmp.Compare(negRank(b.neg), negRank(a.neg))
+	})
+	for _, k := range keys {
+		s.VersionMatrix = append(s.VersionMatrix, MatrixCell{Offered: offeredRange(k.lo, k.hi), Negotiated: negotiatedName(k.neg), Count: t.matrix[k]})
+	}
+	return s
+}
+
+// offeredRange names a client's offer: "TLS 1.0–TLS 1.2", or one version.
+func offeredRange(lo, hi tlsparse.Version) string {
+	if lo == hi {
+		return lo.String()
+	}
+	return lo.String() + "–" + hi.String()
+}
+
+func negotiatedName(v tlsparse.Version) string {
+	if v == 0 {
+		return Rejected
+	}
+	return v.String()
+}
+
+// negRank orders negotiated versions, newest first and rejected last when
+// sorted descending.
+func negRank(v tlsparse.Version) int {
+	if v == 0 {
+		return -1
+	}
+	return versionRank(v)
+}
+
+// versionRank orders versions by age. The wire values order SSL 2.0 to
+// TLS 1.3 correctly, but TLS 1.3 drafts (0x7fXX) and Google's experiment
+// versions (0x7e0X) came just before TLS 1.3, not after it.
+func versionRank(v tlsparse.Version) int {
+	switch {
+	case v>>8 == 0x7f, v>>8 == 0x7e:
+		return int(tlsparse.VersionTLS13)<<8 - 0x100 + int(v&0xff)
+	case v <= tlsparse.VersionTLS13:
+		return int(v) << 8
+	}
+	// Unknown values (DTLS, garbage): after everything, by value.
+	return int(tlsparse.VersionTLS13)<<8 + int(v)
+}

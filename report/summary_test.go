@@ -1,0 +1,200 @@
+package report
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// result builds a result whose client offered the given versions (nil: no
+// ClientHello; one legacy version: no supported_versions) and that
+// negotiated neg with cipher cs.
+func result(cat diagnose.Category, offered []tlsparse.Version, neg tlsparse.Version, cs tlsparse.CipherSuite) Result {
+	c := &analysis.Connection{Version: neg, Cipher: cs}
+	switch len(offered) {
+	case 0:
+	case 1:
+		c.ClientHello = &tlsparse.ClientHello{Version: offered[0]}
+	default:
+		c.ClientHello = &tlsparse.ClientHello{Version: tlsparse.VersionTLS12, SupportedVersions: offered}
+	}
+	return Result{Conn: c, Verdict: diagnose.Verdict{Category: cat}}
+}
+
+const (
+	ssl3   = tlsparse.VersionSSL30
+	v10    = tlsparse.VersionTLS10
+	v11    = tlsparse.VersionTLS11
+	v12    = tlsparse.VersionTLS12
+	v13    = tlsparse.VersionTLS13
+	draft  = tlsparse.Version(0x7f1c) // TLS 1.3 draft 28
+	grease = tlsparse.Version(0x0a0a)
+
+	aes128  = tlsparse.CipherSuite(0x1301)
+	aes256  = tlsparse.CipherSuite(0x1302)
+	ecdheGC = tlsparse.CipherSuite(0xc02f)
+)
+
+func TestSummarize(t *testing.T) {
+	modern := []tlsparse.Version{grease, v13, v12}
+	old := []tlsparse.Version{v12, v11, v10}
+	tests := []struct {
+		name    string
+		results []Result
+		want    Summary
+	}{
+		{
+			name:    "nothing",
+			results: nil,
+			want:    Summary{Verdicts: []Count{}, Versions: []Count{}, Ciphers: []Count{}, VersionMatrix: []MatrixCell{}, Notes: []string{}},
+		},
+		{
+			name: "verdicts in category order, zeros left out",
+			results: []Result{
+				result(diagnose.ConnectionRefused, nil, 0, 0),
+				result(diagnose.CertExpired, []tlsparse.Version{v12}, v12, ecdheGC),
+				result(diagnose.OK, modern, v13, aes128),
+				result(diagnose.CertExpired, []tlsparse.Version{v12}, v12, ecdheGC),
+			},
+			want: Summary{
+				Connections: 4, Failed: 3,
+				Verdicts: []Count{{"ok", 1}, {"cert_expired", 2}, {"connection_refused", 1}},
+				Versions: []Count{{"TLS 1.3", 1}, {"TLS 1.2", 2}},
+				Ciphers:  []Count{{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", 2}, {"TLS_AES_128_GCM_SHA256", 1}},
+				VersionMatrix: []MatrixCell{
+					{"TLS 1.2–TLS 1.3", "TLS 1.3", 1},
+					{"TLS 1.2", "TLS 1.2", 2},
+				},
+				Notes: []string{},
+			},
+		},
+		{
+			name: "unknown category counted after the known ones",
+			results: []Result{
+				result("zz_future", nil, 0, 0),
+				result("aa_future", nil, 0, 0),
+				result(diagnose.IncompleteCapture, nil, 0, 0),
+			},
+			want: Summary{
+				Connections: 3, Failed: 3,
+				Verdicts: []Count{{"incomplete_capture", 1}, {"aa_future", 1}, {"zz_future", 1}},
+				Versions: []Count{}, Ciphers: []Count{}, VersionMatrix: []MatrixCell{}, Notes: []string{},
+			},
+		},
+		{
+			name: "ciphers by count, then name",
+			results: []Result{
+				result(diagnose.OK, modern, v13, aes256),
+				result(diagnose.OK, modern, v13, aes128),
+				result(diagnose.OK, modern, v13, ecdheGC),
+				result(diagnose.OK, modern, v13, aes256),
+			},
+			want: Summary{
+				Connections: 4,
+				Verdicts:    []Count{{"ok", 4}},
+				Versions:    []Count{{"TLS 1.3", 4}},
+				Ciphers: []Count{
+					{"TLS_AES_256_GCM_SHA384", 2},
+					{"TLS_AES_128_GCM_SHA256", 1},
+					{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", 1},
+				},
+				VersionMatrix: []MatrixCell{{"TLS 1.2–TLS 1.3", "TLS 1.3", 4}},
+				Notes:         []string{},
+			},
+		},
+		{
+			name: "version matrix: ranges, rejected last, drafts below TLS 1.3",
+			results: []Result{
+				result(diagnose.VersionMismatch, old, 0, 0),
+				result(diagnose.OK, old, v12, ecdheGC),
+				result(diagnose.OK, modern, v12, ecdheGC),
+				result(diagnose.HandshakeFailure, modern, 0, 0),
+				result(diagnose.OK, modern, v13, aes128),
+				result(diagnose.VersionMismatch, []tlsparse.Version{ssl3}, 0, 0),
+				result(diagnose.OK, []tlsparse.Version{draft, v12}, draft, aes128),
+				result(diagnose.NoTCPAnswer, nil, 0, 0),
+			},
+			want: Summary{
+				Connections: 8, Failed: 4,
+				Verdicts: []Count{{"ok", 4}, {"version_mismatch", 2}, {"handshake_failure", 1}, {"no_tcp_answer", 1}},
+				Versions: []Count{{"TLS 1.3", 1}, {"TLS 1.3 draft 28", 1}, {"TLS 1.2", 2}},
+				Ciphers:  []Count{{"TLS_AES_128_GCM_SHA256", 2}, {"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", 2}},
+				VersionMatrix: []MatrixCell{
+					{"TLS 1.2–TLS 1.3", "TLS 1.3", 1},
+					{"TLS 1.2–TLS 1.3", "TLS 1.2", 1},
+					{"TLS 1.2–TLS 1.3", "rejected", 1},
+					{"TLS 1.2–TLS 1.3 draft 28", "TLS 1.3 draft 28", 1},
+					{"TLS 1.0–TLS 1.2", "TLS 1.2", 1},
+					{"TLS 1.0–TLS 1.2", "rejected", 1},
+					{"SSL 3.0", "rejected", 1},
+				},
+				Notes: []string{},
+			},
+		},
+		{
+			name:    "results without a connection are skipped",
+			results: []Result{{}, result(diagnose.OK, nil, 0, 0)},
+			want: Summary{
+				Connections: 1, Verdicts: []Count{{"ok", 1}},
+				Versions: []Count{}, Ciphers: []Count{}, VersionMatrix: []MatrixCell{}, Notes: []string{},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Summarize(tt.results)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Summarize =\n%+v\nwant\n%+v", got, tt.want)
+			}
+			// Pure: the order of the results does not matter, and the
+			// input is left alone.
+			rev := slices.Clone(tt.results)
+			slices.Reverse(rev)
+			if again := Summarize(rev); !reflect.DeepEqual(again, got) {
+				t.Errorf("Summarize of the reversed results =\n%+v\nwant\n%+v", again, got)
+			}
+		})
+	}
+}
+
+func TestMatrixTable(t *testing.T) {
+	cells := []MatrixCell{
+		{"TLS 1.2–TLS 1.3", "TLS 1.3", 5},
+		{"TLS 1.2–TLS 1.3", "rejected", 1},
+		{"TLS 1.0–TLS 1.2", "TLS 1.2", 2},
+		{"TLS 1.0", "0x0305", 1},
+	}
+	header, rows := matrixTable(cells)
+	wantHeader := []string{"Offered \\ Negotiated", "TLS 1.3", "TLS 1.2", "0x0305", "rejected"}
+	wantRows := [][]string{
+		{"TLS 1.2–TLS 1.3", "5", "", "", "1"},
+		{"TLS 1.0–TLS 1.2", "", "2", "", ""},
+		{"TLS 1.0", "", "", "1", ""},
+	}
+	if !slices.Equal(header, wantHeader) || !reflect.DeepEqual(rows, wantRows) {
+		t.Errorf("matrixTable = %q\n%q\nwant %q\n%q", header, rows, wantHeader, wantRows)
+	}
+}
+
+func TestWrap(t *testing.T) {
+	tests := []struct {
+		text  string
+		width int
+		want  []string
+	}{
+		{"", 10, []string{""}},
+		{"one two three", 7, []string{"one two", "three"}},
+		{"one  two\nthree", 20, []string{"one two three"}},
+		{"a supercalifragilistic word", 6, []string{"a", "supercalifragilistic", "word"}},
+		{"TLS 1.0–TLS 1.2 → x", 15, []string{"TLS 1.0–TLS 1.2", "→ x"}},
+	}
+	for _, tt := range tests {
+		if got := wrap(tt.text, tt.width); !slices.Equal(got, tt.want) {
+			t.Errorf("wrap(%q, %d) = %q, want %q", tt.text, tt.width, got, tt.want)
+		}
+	}
+}

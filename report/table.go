@@ -1,0 +1,329 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// Widths of the wrapped text in the table format.
+const (
+	summaryWidth = 44 // the Summary column
+	detailWidth  = 76 // fix, warnings and summaries under the table
+	detailIndent = "   "
+)
+
+// tableState keeps Write's rows until Close, which lays out the table.
+type tableState struct {
+	rows    [][]string
+	details bytes.Buffer // evidence, fix and warnings of the connections that need them
+}
+
+func (s *Stream) tableConnection(r Result) error {
+	if s.table == nil {
+		// A Stream: one block per connection.
+		var b bytes.Buffer
+		writeCard(&b, s.n, r)
+		_, err := s.w.Write(b.Bytes())
+		return err
+	}
+	c := NewConnection(r)
+	row := []string{strconv.Itoa(s.n)}
+	if s.multiSource {
+		row = append(row, dash(c.Source))
+	}
+	row = append(row,
+		c.Client+"\n→ "+c.Server,
+		dash(c.SNI),
+		dash(c.Version),
+		dash(shortCipher(c.Cipher)),
+		c.Verdict.Category,
+		strings.Join(wrap(c.Verdict.Summary, summaryWidth), "\n"),
+	)
+	s.table.rows = append(s.table.rows, row)
+	if needsDetails(r) {
+		if s.table.details.Len() > 0 {
+			s.table.details.WriteString("\n")
+		}
+		fmt.Fprintf(&s.table.details, "#%d %s\n", s.n, r.Verdict.Category)
+		writeDetails(&s.table.details, r)
+	}
+	return nil
+}
+
+func (s *Stream) tableClose(sum Summary) error {
+	var b bytes.Buffer
+	if t := s.table; t != nil && len(t.rows) > 0 {
+		header := []string{"#"}
+		if s.multiSource {
+			header = append(header, "File")
+		}
+		header = append(header, "Client → Server", "SNI", "Version", "Cipher", "Verdict", "Summary")
+		align := make([]tw.Align, len(header))
+		align[0] = tw.AlignRight
+		if err := renderTable(&b, header, t.rows, align); err != nil {
+			return err
+		}
+		if t.details.Len() > 0 {
+			b.WriteString("\n")
+			b.Write(t.details.Bytes())
+		}
+		b.WriteString("\n")
+	}
+	if err := writeTextSummary(&b, sum); err != nil {
+		return err
+	}
+	_, err := s.w.Write(b.Bytes())
+	return err
+}
+
+// needsDetails reports whether a connection gets evidence, fix and
+// warnings printed under the table: every failed one, and ok ones with
+// warnings.
+func needsDetails(r Result) bool {
+	return r.Verdict.Failed() || len(r.Verdict.Warnings) > 0
+}
+
+// writeCard writes one connection as the streaming table format shows it.
+func writeCard(b *bytes.Buffer, n int, r Result) {
+	c := NewConnection(r)
+	fmt.Fprintf(b, "#%d %s → %s", n, c.Client, c.Server)
+	if c.Source != "" {
+		fmt.Fprintf(b, " (%s)", c.Source)
+	}
+	if c.SNI != "" {
+		fmt.Fprintf(b, "  SNI %s", c.SNI)
+	}
+	if c.Version != "" {
+		fmt.Fprintf(b, "  %s %s", c.Version, shortCipher(c.Cipher))
+	}
+	b.WriteString("\n")
+	writeWrapped(b, detailIndent, string(r.Verdict.Category)+": ", r.Verdict.Summary)
+	writeDetails(b, r)
+	b.WriteString("\n")
+}
+
+// writeDetails writes the evidence, fix and warnings of a verdict.
+func writeDetails(b *bytes.Buffer, r Result) {
+	v := r.Verdict
+	if len(v.Evidence) > 0 {
+		writeWrapped(b, detailIndent, "evidence: ", frameList(v.Evidence))
+	}
+	if v.Fix != "" {
+		writeWrapped(b, detailIndent, "fix: ", v.Fix)
+	}
+	for _, w := range v.Warnings {
+		writeWrapped(b, detailIndent, "warning: ", w)
+	}
+}
+
+// writeWrapped writes label and text wrapped to detailWidth, continuation
+// lines aligned under the text.
+func writeWrapped(b *bytes.Buffer, indent, label, text string) {
+	pad := indent + strings.Repeat(" ", len(label))
+	for i, line := range wrap(text, detailWidth-len(label)) {
+		if i == 0 {
+			b.WriteString(indent + label + line + "\n")
+		} else {
+			b.WriteString(pad + line + "\n")
+		}
+	}
+}
+
+// frameList names frames: "frame 6", "frames 6, 8".
+func frameList(fs []int64) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = strconv.FormatInt(f, 10)
+	}
+	if len(fs) == 1 {
+		return "frame " + parts[0]
+	}
+	return "frames " + strings.Join(parts, ", ")
+}
+
+// writeTextSummary writes the summary as small tables.
+func writeTextSummary(b *bytes.Buffer, sum Summary) error {
+	fmt.Fprintf(b, "Summary: %s\n", summaryLine(sum))
+	if sum.Connections > 0 {
+		for _, part := range []struct {
+			title  string
+			counts []Count
+		}{
+			{"Verdict", sum.Verdicts},
+			{"Version", sum.Versions},
+			{"Cipher", sum.Ciphers},
+		} {
+			if len(part.counts) == 0 {
+				continue
+			}
+			rows := make([][]string, len(part.counts))
+			for i, c := range part.counts {
+				rows[i] = []string{c.Name, strconv.Itoa(c.Count)}
+			}
+			b.WriteString("\n")
+			if err := renderTable(b, []string{part.title, "Connections"}, rows, []tw.Align{tw.AlignLeft, tw.AlignRight}); err != nil {
+				return err
+			}
+		}
+		if len(sum.VersionMatrix) > 0 {
+			header, rows := matrixTable(sum.VersionMatrix)
+			align := make([]tw.Align, len(header))
+			for i := range align[1:] {
+				align[1+i] = tw.AlignRight
+			}
+			b.WriteString("\n")
+			if err := renderTable(b, header, rows, align); err != nil {
+				return err
+			}
+		}
+	}
+	if len(sum.Notes) > 0 {
+		b.WriteString("\n")
+		for _, n := range sum.Notes {
+			writeWrapped(b, "", "note: ", n)
+		}
+	}
+	return nil
+}
+
+// summaryLine is the one-line total: "6 connections, 4 failed".
+func summaryLine(sum Summary) string {
+	return fmt.Sprintf("%s, %d failed", plural(sum.Connections, "connection"), sum.Failed)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
+
+// matrixTable lays the version matrix out as rows of offered ranges and
+// columns of negotiated versions, both in the matrix's order.
+func matrixTable(cells []MatrixCell) (header []string, rows [][]string) {
+	var offered, negotiated []string
+	index := func(list *[]string, s string) int {
+		for i, x := range *list {
+			if x == s {
+				return i
+			}
+		}
+		*list = append(*list, s)
+		return len(*list) - 1
+	}
+	for _, c := range cells {
+		index(&offered, c.Offered)
+	}
+	for _, n := range matrixColumns(cells) {
+		index(&negotiated, n)
+	}
+	header = append([]string{"Offered \\ Negotiated"}, negotiated...)
+	rows = make([][]string, len(offered))
+	for i, o := range offered {
+		rows[i] = make([]string, 1+len(negotiated))
+		rows[i][0] = o
+	}
+	for _, c := range cells {
+		rows[index(&offered, c.Offered)][1+index(&negotiated, c.Negotiated)] = strconv.Itoa(c.Count)
+	}
+	return header, rows
+}
+
+// matrixColumns orders the negotiated values of the matrix: known
+// versions newest first, then any others as they appear, then rejected.
+func matrixColumns(cells []MatrixCell) []string {
+	seen := map[string]bool{}
+	for _, c := range cells {
+		seen[c.Negotiated] = true
+	}
+	var cols []string
+	for _, v := range []tlsparse.Version{tlsparse.VersionTLS13, tlsparse.VersionTLS12, tlsparse.VersionTLS11, tlsparse.VersionTLS10, tlsparse.VersionSSL30, tlsparse.VersionSSL20} {
+		if seen[v.String()] {
+			cols = append(cols, v.String())
+			delete(seen, v.String())
+		}
+	}
+	for _, c := range cells {
+		if seen[c.Negotiated] && c.Negotiated != Rejected {
+			cols = append(cols, c.Negotiated)
+			delete(seen, c.Negotiated)
+		}
+	}
+	if seen[Rejected] {
+		cols = append(cols, Rejected)
+	}
+	return cols
+}
+
+// renderTable draws a plain ASCII table: no colour, no box-drawing
+// characters, headers as given and left-aligned, cells aligned as align
+// says (left where it says nothing) and never rewrapped: cells are wrapped
+// before, so the layout does not depend on tablewriter's heuristics.
+func renderTable(w io.Writer, header []string, rows [][]string, align []tw.Align) error {
+	for i, a := range align {
+		if a == "" {
+			align[i] = tw.AlignLeft
+		}
+	}
+	t := tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{Global: tw.AlignLeft, PerColumn: align}),
+	)
+	t.Header(header)
+	for _, r := range rows {
+		if err := t.Append(r); err != nil {
+			return fmt.Errorf("report: table row: %w", err)
+		}
+	}
+	if err := t.Render(); err != nil {
+		return fmt.Errorf("report: rendering table: %w", err)
+	}
+	return nil
+}
+
+// shortCipher drops the "TLS_" that starts every IANA suite name, to keep
+// the table narrow; the other formats keep the full name.
+func shortCipher(name string) string {
+	return strings.TrimPrefix(name, "TLS_")
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// wrap breaks text into lines of at most width characters at spaces; a
+// word longer than width gets a line of its own.
+func wrap(text string, width int) []string {
+	words := strings.Fields(text)
+	if len(words) == 0 {
+		return []string{""}
+	}
+	var lines []string
+	line := words[0]
+	for _, w := range words[1:] {
+		if utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) > width {
+			lines = append(lines, line)
+			line = w
+			continue
+		}
+		line += " " + w
+	}
+	return append(lines, line)
+}

@@ -1,0 +1,267 @@
+package report
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// The trace format lists, connection by connection, the frames that
+// carried TLS the way Wireshark's packet list shows them: frame number,
+// time since the capture's first frame, source → destination and the Info
+// column, worded exactly as tshark 4.0 words it without decryption keys.
+// The frames that carried the connection's SYN, SYN-ACK, RST and FINs are
+// listed among them, with Wireshark's flag notation ("[SYN]"), when they
+// carried no TLS, and the frame after a hole in the capture says so as
+// Wireshark does ("[TCP Previous segment not captured] , "). The
+// connection's verdict follows its frames.
+
+func (s *Stream) traceConnection(r Result) error {
+	var b bytes.Buffer
+	if s.n > 1 {
+		b.WriteString("\n")
+	}
+	writeTrace(&b, s.n, r, s.opts.CaptureStart)
+	_, err := s.w.Write(b.Bytes())
+	return err
+}
+
+func (s *Stream) traceClose(sum Summary) error {
+	var b bytes.Buffer
+	if s.n > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("Summary: " + summaryLine(sum) + "\n")
+	for _, n := range sum.Notes {
+		writeWrapped(&b, "", "note: ", n)
+	}
+	_, err := s.w.Write(b.Bytes())
+	return err
+}
+
+// traceLine is one frame of the trace.
+type traceLine struct {
+	frame capture.Frame
+	dir   capture.Direction
+	info  string
+}
+
+func writeTrace(b *bytes.Buffer, n int, r Result, start time.Time) {
+	c := r.Conn
+	fmt.Fprintf(b, "=== #%d %s → %s", n, c.Client, c.Server)
+	if h := c.ClientHello; h != nil && h.ServerName != "" {
+		fmt.Fprintf(b, "  SNI %s", h.ServerName)
+	}
+	if r.Source != "" {
+		fmt.Fprintf(b, "  (%s)", r.Source)
+	}
+	b.WriteString("\n")
+
+	lines := traceLines(c)
+	if len(lines) == 0 {
+		b.WriteString("   (no frames recorded)\n")
+	}
+	nano := start.Nanosecond()%1000 != 0
+	numWidth := 1
+	for _, l := range lines {
+		nano = nano || l.frame.Time.Nanosecond()%1000 != 0
+		numWidth = max(numWidth, len(strconv.FormatInt(l.frame.Number, 10)))
+	}
+	addrs := [2]string{c.Client.String(), c.Server.String()}
+	addrWidth := max(len(addrs[0]), len(addrs[1]))
+	for _, l := range lines {
+		src, dst := addrs[l.dir], addrs[l.dir.Reverse()]
+		fmt.Fprintf(b, "%*d %12s  %-*s → %-*s  %s\n",
+			numWidth+3, l.frame.Number, relativeTime(l.frame.Time, start, nano),
+			addrWidth, src, addrWidth, dst, l.info)
+	}
+	if c.TraceOmitted > 0 {
+		fmt.Fprintf(b, "   … %s not listed (trace cap)\n", plural(c.TraceOmitted, "more TLS frame"))
+	}
+	v := r.Verdict
+	writeWrapped(b, detailIndent, "verdict: ", string(v.Category)+": "+v.Summary)
+	writeDetails(b, r)
+}
+
+// traceLines merges the TLS frames with the TCP events that happened in
+// frames carrying no TLS, in frame order.
+func traceLines(c *analysis.Connection) []traceLine {
+	lines := make([]traceLine, 0, len(c.Trace)+4)
+	tls := map[int64]bool{}
+	for _, tf := range c.Trace {
+		tls[tf.Frame.Number] = true
+		lines = append(lines, traceLine{frame: tf.Frame, dir: tf.Dir, info: frameInfo(c, tf)})
+	}
+	event := func(f capture.Frame, d capture.Direction, info string) {
+		if f.Number == 0 || tls[f.Number] {
+			return
+		}
+		for i, l := range lines {
+			if l.frame.Number == f.Number && l.dir == d {
+				// One frame can carry a FIN and a RST, or (in this
+				// record) a FIN of each side's view: say both.
+				if !strings.Contains(l.info, info) {
+					lines[i].info = strings.TrimSuffix(l.info, "]") + ", " + strings.TrimPrefix(info, "[")
+				}
+				return
+			}
+		}
+		lines = append(lines, traceLine{frame: f, dir: d, info: info})
+	}
+	t := &c.TCP
+	syn := "[SYN]"
+	if t.SYNCount > 1 {
+		syn = fmt.Sprintf("[SYN] (sent %d times)", t.SYNCount)
+	}
+	event(t.SYN, capture.ClientToServer, syn)
+	event(t.SYNACK, capture.ServerToClient, "[SYN, ACK]")
+	event(t.RST, t.RSTFrom, "[RST]")
+	for _, d := range finOrder(t) {
+		event(t.FIN[d], d, "[FIN]")
+	}
+	for _, g := range t.Gaps {
+		// Wireshark flags the frame after a hole with this expert info,
+		// before the frame's own Info.
+		const lost = "[TCP Previous segment not captured]"
+		if !tls[g.Frame.Number] {
+			event(g.Frame, g.Dir, lost)
+			continue
+		}
+		for i, l := range lines {
+			if l.frame.Number == g.Frame.Number && !strings.HasPrefix(l.info, lost) {
+				lines[i].info = lost + " , " + l.info
+			}
+		}
+	}
+	slices.SortStableFunc(lines, func(x, y traceLine) int { return cmp.Compare(x.frame.Number, y.frame.Number) })
+	return lines
+}
+
+// relativeTime formats the time of a frame since start as Wireshark's
+// relative time column does: seconds with microseconds ("0.001820"), or
+// nanoseconds when the capture has them.
+func relativeTime(t, start time.Time, nano bool) string {
+	d := t.Sub(start)
+	sign := ""
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	sec, frac := d/time.Second, d%time.Second
+	if nano {
+		return fmt.Sprintf("%s%d.%09d", sign, sec, frac)
+	}
+	return fmt.Sprintf("%s%d.%06d", sign, sec, frac/time.Microsecond)
+}
+
+// frameInfo is Wireshark's Info column for the TLS items of one frame.
+func frameInfo(c *analysis.Connection, tf analysis.TraceFrame) string {
+	parts := make([]string, 0, len(tf.Items))
+	for _, it := range tf.Items {
+		parts = append(parts, itemInfo(c, tf, it))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// itemInfo words one record or handshake message as tshark 4.0 does
+// without keys (packet-tls.c: dissect_ssl3_record, dissect_ssl3_alert,
+// tls_show_handshake_details).
+func itemInfo(c *analysis.Connection, tf analysis.TraceFrame, it analysis.TraceItem) string {
+	switch it.Kind {
+	case tlsparse.KindHandshake:
+		if it.HelloRetry {
+			return "Hello Retry Request"
+		}
+		return handshakeInfo(it.Handshake)
+	case tlsparse.KindSSLv2ClientHello:
+		return "Client Hello"
+	case tlsparse.KindChangeCipherSpec:
+		return "Change Cipher Spec"
+	case tlsparse.KindAlert:
+		if it.Encrypted {
+			if tls13(c.Version) {
+				// An encrypted TLS 1.3 alert travels as application data
+				// (RFC 8446, Section 5.2); only its size gave it away.
+				return "Application Data"
+			}
+			return "Encrypted Alert"
+		}
+		return "Alert (Level: " + alertLevelInfo(it.Alert.Level) + ", Description: " + alertDescriptionInfo(it.Alert.Description) + ")"
+	case tlsparse.KindApplicationData:
+		return "Application Data"
+	case tlsparse.KindEncryptedHandshake:
+		if tls13(c.Version) {
+			// TLS 1.3 encrypts the handshake after the ServerHello into
+			// application_data records; Wireshark shows what the wire says.
+			return "Application Data"
+		}
+		return "Encrypted Handshake Message"
+	case tlsparse.KindHeartbeat:
+		// Wireshark says "Heartbeat Request" or "Heartbeat Response" from
+		// the type byte, which the record does not keep.
+		if ccs := c.ChangeCipherSpec[tf.Dir]; ccs.Number != 0 && ccs.Number < tf.Frame.Number {
+			return "Encrypted Heartbeat"
+		}
+		return "Heartbeat"
+	case tlsparse.KindNonTLS:
+		return it.NonTLS
+	case tlsparse.KindMalformed:
+		// Bytes that are no record: Wireshark ignores them under TLS 1.0
+		// to 1.2 (RFC 2246, Section 6) and calls them continuation data
+		// otherwise.
+		if c.Version >= tlsparse.VersionTLS10 && c.Version <= tlsparse.VersionTLS12 {
+			return "Ignored Unknown Record"
+		}
+		return "Continuation Data"
+	}
+	return it.Kind.String()
+}
+
+// handshakeInfo names a plaintext handshake message. Wireshark takes a
+// message of a type it does not know for encrypted; it calls type 67
+// (NPN's NextProtocol) "Encrypted Extensions" and type 6 (the
+// HelloRetryRequest of TLS 1.3 drafts before 22) "Hello Retry Request".
+func handshakeInfo(t tlsparse.HandshakeType) string {
+	switch t {
+	case 6:
+		return "Hello Retry Request"
+	case tlsparse.HandshakeTypeNextProtocol:
+		return "Encrypted Extensions"
+	case tlsparse.HandshakeTypeMessageHash:
+		return "Encrypted Handshake Message"
+	}
+	if strings.HasPrefix(t.String(), "handshake_type(") {
+		return "Encrypted Handshake Message"
+	}
+	return t.Title()
+}
+
+func alertLevelInfo(l tlsparse.AlertLevel) string {
+	switch l {
+	case tlsparse.AlertLevelWarning:
+		return "Warning"
+	case tlsparse.AlertLevelFatal:
+		return "Fatal"
+	}
+	return "Unknown"
+}
+
+func alertDescriptionInfo(d tlsparse.AlertDescription) string {
+	if strings.HasPrefix(d.String(), "alert(") {
+		return "Unknown"
+	}
+	return d.Title()
+}
+
+// tls13 reports whether v is TLS 1.3, one of its drafts (0x7fXX) or
+// Google's experiment versions (0x7e01, 0x7e02), whose records look alike.
+func tls13(v tlsparse.Version) bool {
+	return v == tlsparse.VersionTLS13 || v>>8 == 0x7f || v == 0x7e01 || v == 0x7e02
+}
