@@ -348,6 +348,28 @@ func (ds *direction) trim(off int64) {
 	}
 }
 
+// completedAt returns the frame that completed the stream bytes [from, to):
+// the latest of the frames that carried them, which is not the frame of the
+// last byte when an earlier hole was filled by a retransmission. Wireshark
+// shows a reassembled record in that frame.
+func (ds *direction) completedAt(from, to int64) capture.Frame {
+	var f capture.Frame
+	start := int64(-1 << 62)
+	for _, c := range ds.chunks {
+		if c.end > from && start < to && c.frame.Number > f.Number {
+			f = c.frame
+		}
+		start = c.end
+		if start >= to {
+			break
+		}
+	}
+	if f.Number == 0 {
+		return ds.frameAt(to - 1)
+	}
+	return f
+}
+
 // frameAt returns the frame that carried stream byte off.
 func (ds *direction) frameAt(off int64) capture.Frame {
 	for _, c := range ds.chunks {
@@ -446,7 +468,8 @@ const maxAnomalies = 32
 // direction it came from.
 func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 	ds := &t.dirs[d]
-	last := ds.frameAt(min(it.RecordEnd, ds.offset) - 1)
+	end := min(it.RecordEnd, ds.offset)
+	last := ds.completedAt(end-5-int64(it.Record.Length), end)
 	if it.Kind != tlsparse.KindNonTLS && it.Kind != tlsparse.KindMalformed {
 		ds.tlsSeen = true
 	}
