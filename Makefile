@@ -16,7 +16,7 @@ build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/tlsdiag
 
 demo: deps build
-	./$(BIN) read --cacert testdata/certs/ca.pem testdata/demo.pcap || test $$? -eq 1
+	./$(BIN) read --cacert testdata/certs/ca.pem --tls-port 4476 testdata/demo.pcap || test $$? -eq 1
 
 test: deps
 	$(GO) vet ./...

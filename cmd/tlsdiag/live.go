@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"os/user"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/capture/live"
+	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/report"
+)
+
+const liveUsage = `Usage: tlsdiag live [flags]
+
+Sniffs an interface (as root, or with CAP_NET_RAW) and reports each TLS
+connection as soon as its outcome is known: the handshake completed, an
+alert, a reset, a non-TLS answer, or no progress for --handshake-timeout.
+Ctrl-C stops: connections still open are reported with what is known, then
+the summary and the capture statistics.
+
+After the capture is open tlsdiag drops root privileges (to --user, default
+nobody, like tcpdump -Z), so the parser of untrusted packets never runs as
+root.
+
+Examples:
+    tlsdiag live
+    tlsdiag live -i eth0 -f 'tcp port 443 or tcp port 8443' --failed
+    tlsdiag live -i any --format ndjson -w capture.pcap --duration 10m
+
+Flags:`
+
+func init() {
+	commands["live"] = command{usage: liveUsage, run: runLive}
+}
+
+func runLive(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("live", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		iface, filter, formatFlag, writeFile, userName string
+		count                                          int64
+		duration                                       time.Duration
+		handshakeTimeout                               = 10 * time.Second
+		snaplen                                        int
+		noPromisc, failed                              bool
+		caFlags                                        []string
+		tlsPorts                                       []uint
+	)
+	fs.StringVarP(&iface, "interface", "i", "", "capture on this `interface` (\"any\" for all); default: the first up, non-loopback one")
+	fs.StringVarP(&filter, "filter", "f", "tcp port 443", "BPF capture `filter`, in tcpdump syntax")
+	fs.Int64VarP(&count, "count", "c", 0, "stop after this many connections were reported")
+	fs.DurationVar(&duration, "duration", 0, "stop after this long (e.g. 30s, 10m)")
+	fs.StringVarP(&writeFile, "write", "w", "", "also write the raw packets to this pcap `file` (frame numbers in the report are its frame numbers)")
+	fs.IntVarP(&snaplen, "snaplen", "s", 0, "capture at most this many `bytes` of each packet (default 262144)")
+	fs.BoolVarP(&noPromisc, "no-promiscuous-mode", "p", false, "do not put the interface into promiscuous mode")
+	fs.BoolP("numeric", "n", true, "print addresses numerically (always; accepted for tcpdump habits)")
+	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`: table (a block per connection), ndjson, json, csv, markdown")
+	fs.BoolVar(&failed, "failed", false, "report only connections whose verdict is not ok")
+	fs.DurationVar(&handshakeTimeout, "handshake-timeout", handshakeTimeout, "report a connection whose handshake made no progress for this long")
+	fs.StringVar(&userName, "user", "nobody", "after opening the capture, drop root privileges to this `user` (\"\" keeps them)")
+	fs.StringArrayVar(&caFlags, "cacert", nil, "trust the CA certificates in this PEM `file` too (repeatable)")
+	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS; repeatable")
+	if err := fs.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			fmt.Fprintf(stdout, "%s\n%s", liveUsage, fs.FlagUsages())
+			return 0
+		}
+		return usageError(stderr, err.Error(), "run 'tlsdiag help live' for the flags")
+	}
+	format, err := report.ParseFormat(formatFlag)
+	switch {
+	case err != nil:
+		return usageError(stderr, err.Error(), "use one of table, ndjson, json, csv, markdown")
+	case format == report.FormatTrace:
+		return usageError(stderr, "--format trace is not available in live mode", "use -w FILE and then 'tlsdiag read --format trace FILE'")
+	case fs.NArg() > 0:
+		return usageError(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)), "quote the filter and pass it with -f")
+	case handshakeTimeout <= 0:
+		return usageError(stderr, "--handshake-timeout must be positive", "")
+	}
+	roots, err := loadRoots(true, caFlags)
+	if err != nil {
+		failure(stderr, err)
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, duration)
+		defer cancel()
+	}
+	cfg := live.Config{Interface: iface, Filter: filter, Snaplen: snaplen, Promiscuous: !noPromisc, Immediate: true}
+	if cfg.Interface == "" {
+		if cfg.Interface, err = live.DefaultInterface(); err != nil {
+			failure(stderr, err)
+			return 2
+		}
+	}
+	if writeFile != "" {
+		f, err := os.Create(writeFile)
+		if err != nil {
+			failure(stderr, fmt.Errorf("-w: %w", err))
+			return 2
+		}
+		defer f.Close()
+		cfg.Output = f
+	}
+	h, err := live.Open(ctx, cfg)
+	if err != nil {
+		failure(stderr, err)
+		return 2
+	}
+	defer h.Close()
+	fmt.Fprintf(stderr, "tlsdiag: capturing on %s, filter %q\n", h.Name(), filter)
+	if err := dropPrivileges(userName); err != nil {
+		failure(stderr, err)
+		return 2
+	}
+
+	out, err := report.NewStream(stdout, format, report.Options{})
+	if err != nil {
+		failure(stderr, err)
+		return 2
+	}
+	status := 0
+	var reported int64
+	var writeErr error
+	dc := diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)}
+	b := analysis.NewBuilder(analysis.Options{
+		Early:    true,
+		TLSPorts: toPorts(tlsPorts),
+		Done: func(c *analysis.Connection) {
+			r := report.Result{Conn: c, Verdict: diagnose.Diagnose(c, dc), Source: writeFile}
+			if r.Verdict.Failed() {
+				status = 1
+			}
+			if failed && !r.Verdict.Failed() || writeErr != nil {
+				return
+			}
+			writeErr = out.Connection(r)
+			if reported++; count > 0 && reported >= count {
+				h.Stop()
+			}
+		},
+	})
+	// The capture clock is the packets' timestamps; handshakes that make no
+	// progress for handshakeTimeout end as idle.
+	stats, runErr := capture.Run(ctx, h, b, capture.Options{IdleTimeout: handshakeTimeout})
+	if runErr != nil && !errors.Is(runErr, context.Canceled) && !errors.Is(runErr, context.DeadlineExceeded) {
+		failure(stderr, runErr)
+		status = 2
+	}
+	notes := captureNotes(h, stats)
+	if err := errors.Join(writeErr, out.Close(notes)); err != nil {
+		failure(stderr, err)
+		return 2
+	}
+	return status
+}
+
+// captureNotes are the capture statistics printed after the summary.
+func captureNotes(h *live.Handle, st capture.Stats) []string {
+	notes := []string{fmt.Sprintf("%d frames read, %d TCP segments, %d connections", st.Frames, st.Segments, st.ConnsOpened)}
+	if ls, err := h.Stats(); err == nil {
+		notes = append(notes, fmt.Sprintf("%d packets received by the filter, %d dropped by the kernel, %d dropped by the interface",
+			ls.Received, ls.DroppedByKernel, ls.DroppedByIface))
+	}
+	if st.ConnsEvicted > 0 {
+		notes = append(notes, fmt.Sprintf("%d connections dropped by the connection cap", st.ConnsEvicted))
+	}
+	if st.CapGaps > 0 {
+		notes = append(notes, fmt.Sprintf("%d gaps (%d bytes) declared because out-of-order buffers were full", st.CapGaps, st.CapGapBytes))
+	}
+	return notes
+}
+
+// dropPrivileges switches a root process to the named user once the
+// capture handle is open, as tcpdump -Z does: the packet parser should not
+// run as root. An empty name, or a process that is not root, keeps its
+// privileges.
+func dropPrivileges(name string) error {
+	if name == "" || os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return fmt.Errorf("--user: %w", err)
+	}
+	uid, err1 := strconv.Atoi(u.Uid)
+	gid, err2 := strconv.Atoi(u.Gid)
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("--user %s: %w", name, err)
+	}
+	// Groups first, then the group, then the user: after Setuid the
+	// process could no longer change the others.
+	if err := syscall.Setgroups(nil); err != nil {
+		return fmt.Errorf("dropping privileges: setgroups: %w", err)
+	}
+	if err := syscall.Setgid(gid); err != nil {
+		return fmt.Errorf("dropping privileges: setgid %d: %w", gid, err)
+	}
+	if err := syscall.Setuid(uid); err != nil {
+		return fmt.Errorf("dropping privileges: setuid %d: %w", uid, err)
+	}
+	return nil
+}

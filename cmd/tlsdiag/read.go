@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/decrypt"
+	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/report"
+)
+
+const readUsage = `Usage: tlsdiag read [flags] FILE...
+
+Analyses saved captures (pcap or pcapng, optionally gzip-compressed; - reads
+standard input) and reports, per TCP connection that carried TLS or was meant
+to, what was offered, what was negotiated, what went wrong and how to fix it.
+Frame numbers are Wireshark's.
+
+Examples:
+    tlsdiag read capture.pcapng
+    tlsdiag read --failed --format json a.pcap b.pcap.gz
+    tcpdump -i eth0 -w - 'tcp port 443' | tlsdiag read -
+    tlsdiag read --format trace --cacert ca.pem capture.pcap
+
+Flags:`
+
+func init() {
+	commands["read"] = command{usage: readUsage, run: runRead}
+}
+
+// filterFlags are the flags that select which connections are reported.
+type filterFlags struct {
+	failed  bool
+	sni     string
+	verdict string
+}
+
+func (f filterFlags) keep(r report.Result) bool {
+	switch {
+	case f.failed && !r.Verdict.Failed():
+		return false
+	case f.sni != "" && (r.Conn.ClientHello == nil || r.Conn.ClientHello.ServerName != f.sni):
+		return false
+	case f.verdict != "" && string(r.Verdict.Category) != f.verdict:
+		return false
+	}
+	return true
+}
+
+func runRead(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("read", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		formatFlag  string
+		caFlags     []string
+		noSystem    bool
+		filter      filterFlags
+		tlsPorts    []uint
+		keyLogFile  string
+		idleTimeout = capture.DefaultIdleTimeout
+	)
+	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`: table, json, ndjson, csv, markdown or trace")
+	fs.StringArrayVar(&caFlags, "cacert", nil, "trust the CA certificates in this PEM `file` too (repeatable)")
+	fs.BoolVar(&noSystem, "no-system-roots", false, "trust only the --cacert certificates, not the system roots")
+	fs.BoolVar(&filter.failed, "failed", false, "report only connections whose verdict is not ok")
+	fs.StringVar(&filter.sni, "sni", "", "report only connections whose ClientHello asked for this server `name`")
+	fs.StringVar(&filter.verdict, "verdict", "", "report only connections with this verdict `category`")
+	fs.StringVar(&keyLogFile, "keylog", "", "decrypt TLS 1.3 handshakes with the secrets in this SSLKEYLOGFILE-format `file`")
+	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS (refused, silent, plaintext); repeatable")
+	fs.DurationVar(&idleTimeout, "idle-timeout", idleTimeout, "end a connection after this much capture time without packets")
+	if err := fs.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			fmt.Fprintf(stdout, "%s\n%s", readUsage, fs.FlagUsages())
+			return 0
+		}
+		return usageError(stderr, err.Error(), "run 'tlsdiag help read' for the flags")
+	}
+	format, err := report.ParseFormat(formatFlag)
+	switch {
+	case err != nil:
+		return usageError(stderr, err.Error(), "use one of table, json, ndjson, csv, markdown, trace")
+	case fs.NArg() == 0:
+		return usageError(stderr, "no capture files given", "name one or more pcap/pcapng files, or - for standard input")
+	case filter.verdict != "" && !slices.Contains(diagnose.Categories, diagnose.Category(filter.verdict)):
+		return usageError(stderr, fmt.Sprintf("unknown verdict category %q", filter.verdict), "categories are listed in the README, e.g. cert_expired, version_mismatch")
+	}
+	roots, err := loadRoots(!noSystem, caFlags)
+	if err != nil {
+		failure(stderr, err)
+		return 2
+	}
+
+	keyLog, err := loadKeyLog(keyLogFile, stderr)
+	if err != nil {
+		failure(stderr, err)
+		return 2
+	}
+	p := pipeline{
+		analysis: analysis.Options{Trace: format == report.FormatTrace, TLSPorts: toPorts(tlsPorts), KeyLog: keyLog},
+		capture:  capture.Options{IdleTimeout: idleTimeout},
+		diagnose: diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)},
+	}
+	status := 0
+	var results []report.Result
+	var start time.Time
+	for _, path := range fs.Args() {
+		rs, stats, err := p.analyseFile(path)
+		if first := stats.Start; start.IsZero() || (!first.IsZero() && first.Before(start)) {
+			start = first
+		}
+		for _, r := range rs {
+			if filter.keep(r) {
+				results = append(results, r)
+			}
+		}
+		if err != nil {
+			failure(stderr, err)
+			status = 2
+		}
+	}
+	if err := report.Write(stdout, format, results, report.Options{CaptureStart: start}); err != nil {
+		failure(stderr, err)
+		return 2
+	}
+	if status == 0 && slices.ContainsFunc(results, func(r report.Result) bool { return r.Verdict.Failed() }) {
+		status = 1
+	}
+	return status
+}
+
+func loadRoots(system bool, files []string) (*x509.CertPool, error) {
+	var pems [][]byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("reading --cacert: %w", err)
+		}
+		pems = append(pems, b)
+	}
+	pool, err := diagnose.LoadRoots(system, pems...)
+	if err != nil {
+		return nil, fmt.Errorf("--cacert: %w", err)
+	}
+	return pool, nil
+}
+
+// loadKeyLog reads an SSLKEYLOGFILE. Malformed lines are skipped with a
+// warning: the rest of the file is still good.
+func loadKeyLog(path string, stderr io.Writer) (*decrypt.KeyLog, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--keylog: %w", err)
+	}
+	defer f.Close()
+	kl, err := decrypt.ParseKeyLog(f)
+	var lineErr *decrypt.LineError
+	switch {
+	case errors.As(err, &lineErr):
+		fmt.Fprintf(stderr, "tlsdiag: warning: --keylog %s: %v\n", path, err)
+	case err != nil:
+		return nil, fmt.Errorf("--keylog %s: %w", path, err)
+	}
+	return kl, nil
+}
+
+// pipeline is what a run needs to turn a capture into results.
+type pipeline struct {
+	analysis analysis.Options
+	capture  capture.Options
+	diagnose diagnose.Config
+}
+
+// analyseFile runs one capture through the pipeline. It returns what was
+// found before any error.
+func (p pipeline) analyseFile(path string) ([]report.Result, capture.Stats, error) {
+	src, err := capture.OpenFile(path)
+	if err != nil {
+		return nil, capture.Stats{}, err
+	}
+	defer src.Close()
+	b := analysis.NewBuilder(p.analysis)
+	stats, runErr := capture.Run(context.Background(), src, b, p.capture)
+	conns := b.Connections()
+	results := make([]report.Result, 0, len(conns))
+	for _, c := range conns {
+		results = append(results, report.Result{Conn: c, Verdict: diagnose.Diagnose(c, p.diagnose), Source: path})
+	}
+	return results, stats, runErr
+}
+
+func toPorts(ps []uint) []uint16 {
+	out := make([]uint16, len(ps))
+	for i, p := range ps {
+		out[i] = uint16(p)
+	}
+	return out
+}
