@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 // tcpdump is a running capture.
 type tcpdump struct {
+	iface  string
 	cmd    *exec.Cmd
 	exited chan struct{}
 	mu     sync.Mutex
@@ -33,7 +35,7 @@ func startTcpdump(ctx context.Context, netns, iface, file, filter string) (*tcpd
 	if netns != "" {
 		argv = append([]string{"ip", "netns", "exec", netns}, argv...)
 	}
-	t := &tcpdump{cmd: exec.Command(argv[0], argv[1:]...), exited: make(chan struct{})}
+	t := &tcpdump{iface: iface, cmd: exec.Command(argv[0], argv[1:]...), exited: make(chan struct{})}
 	pipe, err := t.cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -79,9 +81,16 @@ func (t *tcpdump) output() string {
 	return strings.TrimSpace(t.stderr.String())
 }
 
-// stop ends the capture as an operator would, with SIGINT, and waits for
-// tcpdump to write its last packets and exit.
-func (t *tcpdump) stop() error {
+// stop ends the capture as an operator would, with SIGINT, once the file
+// has stopped growing, and waits for tcpdump to exit.
+//
+// SIGINT makes tcpdump drop whatever it has not yet read from the kernel; on
+// a busy machine that can be every packet. tcpdump's exit statistics tell:
+// if fewer packets were captured than the filter received, stop fails, so
+// that the caller can try again. On lo the filter receives every packet
+// twice (sent and received) and libpcap drops the sent copy in user space.
+func (t *tcpdump) stop(file string) error {
+	waitStable(file, 300*time.Millisecond, 5*time.Second)
 	if err := t.cmd.Process.Signal(os.Interrupt); err != nil {
 		return fmt.Errorf("stop tcpdump: %w", err)
 	}
@@ -92,8 +101,48 @@ func (t *tcpdump) stop() error {
 		<-t.exited
 		return errors.New("tcpdump did not stop within 10s of SIGINT")
 	}
-	if !strings.Contains(t.output(), "packets captured") {
-		return fmt.Errorf("tcpdump did not finish cleanly: %s", t.output())
+	out := t.output()
+	captured, ok1 := statistic(out, "packets captured")
+	received, ok2 := statistic(out, "packets received by filter")
+	if !ok1 || !ok2 {
+		return fmt.Errorf("tcpdump did not finish cleanly: %s", out)
+	}
+	copies := 1
+	if t.iface == "lo" {
+		copies = 2
+	}
+	if captured*copies < received {
+		return fmt.Errorf("tcpdump captured %d of the %d packets its filter received", captured, received)
 	}
 	return nil
+}
+
+// statistic finds "N <what>" in tcpdump's exit statistics.
+func statistic(out, what string) (int, bool) {
+	for line := range strings.SplitSeq(out, "\n") {
+		if n, ok := strings.CutSuffix(strings.TrimSpace(line), " "+what); ok {
+			v, err := strconv.Atoi(n)
+			return v, err == nil
+		}
+	}
+	return 0, false
+}
+
+// waitStable returns once file's size has not changed for quiet, or after
+// limit.
+func waitStable(file string, quiet, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	last, since := int64(-1), time.Now()
+	for time.Now().Before(deadline) {
+		var size int64
+		if fi, err := os.Stat(file); err == nil {
+			size = fi.Size()
+		}
+		if size != last {
+			last, since = size, time.Now()
+		} else if time.Since(since) >= quiet {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
