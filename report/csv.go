@@ -25,11 +25,17 @@ func (s *Stream) csvConnection(r Result) error {
 	for i, f := range c.Verdict.EvidenceFrames {
 		frames[i] = strconv.FormatInt(f, 10)
 	}
-	if err := s.csv.Write([]string{
+	row := []string{
 		strconv.Itoa(s.n), c.Source, c.Client, c.Server, c.SNI, c.Version, c.Cipher,
 		c.Verdict.Category, c.Verdict.Summary, strings.Join(frames, " "), c.Verdict.Fix,
 		strings.Join(c.Verdict.Warnings, "; "),
-	}); err != nil {
+	}
+	for i := range row {
+		// A spreadsheet or a terminal shows the csv too: no control
+		// characters from the wire.
+		row[i] = clean(row[i])
+	}
+	if err := s.csv.Write(row); err != nil {
 		return err
 	}
 	s.csv.Flush()

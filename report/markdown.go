@@ -55,7 +55,7 @@ func (s *Stream) markdownClose(sum Summary) error {
 	if !s.started {
 		b.WriteString("No connections.\n")
 	}
-	b.WriteString("\n**" + summaryLine(sum) + "**\n")
+	b.WriteString("\n**Summary: " + summaryLine(sum) + "**\n")
 	for _, part := range []struct {
 		title  string
 		counts []Count
@@ -106,8 +106,8 @@ func markdownRow(b *bytes.Buffer, cells []string) {
 }
 
 // markdownCell keeps a value inside its cell: a pipe would end it, a line
-// break the row, and "<" could open an HTML tag (a non-TLS peer's reply
-// may quote one).
-var markdownEscaper = strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ", "<", "&lt;")
+// break (escaped by clean) the row, and "<" could open an HTML tag (a
+// non-TLS peer's reply may quote one).
+var markdownEscaper = strings.NewReplacer("|", `\|`, "<", "&lt;")
 
-func markdownCell(s string) string { return markdownEscaper.Replace(s) }
+func markdownCell(s string) string { return markdownEscaper.Replace(clean(s)) }

@@ -198,3 +198,24 @@ func TestWrap(t *testing.T) {
 		}
 	}
 }
+
+func TestClean(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"good.test", "good.test"},
+		{"", ""},
+		{"TLS 1.0–TLS 1.2 → ok", "TLS 1.0–TLS 1.2 → ok"},
+		{"evil\x1b[31m.test", `evil\x1b[31m.test`},
+		{"a\nb\tc\rd", `a\x0ab\x09c\x0dd`},
+		{"del\x7f", `del\x7f`},
+		{"c1\u0085", `c1\x85`},
+		{"bad\xffutf8", `bad\xffutf8`},
+		{"real\uFFFDreplacement", "real\uFFFDreplacement"},
+		{"moc.\u202elive", `moc.\u202elive`},
+		{"line\u2028sep", `line\u2028sep`},
+	}
+	for _, tt := range tests {
+		if got := clean(tt.in); got != tt.want {
+			t.Errorf("clean(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -39,22 +39,22 @@ func (s *Stream) tableConnection(r Result) error {
 	c := NewConnection(r)
 	row := []string{strconv.Itoa(s.n)}
 	if s.multiSource {
-		row = append(row, dash(c.Source))
+		row = append(row, dash(clean(c.Source)))
 	}
 	row = append(row,
 		c.Client+"\n→ "+c.Server,
-		dash(c.SNI),
+		dash(clean(c.SNI)),
 		dash(c.Version),
 		dash(shortCipher(c.Cipher)),
-		c.Verdict.Category,
-		strings.Join(wrap(c.Verdict.Summary, summaryWidth), "\n"),
+		clean(c.Verdict.Category),
+		strings.Join(wrap(clean(c.Verdict.Summary), summaryWidth), "\n"),
 	)
 	s.table.rows = append(s.table.rows, row)
 	if needsDetails(r) {
 		if s.table.details.Len() > 0 {
 			s.table.details.WriteString("\n")
 		}
-		fmt.Fprintf(&s.table.details, "#%d %s\n", s.n, r.Verdict.Category)
+		fmt.Fprintf(&s.table.details, "#%d %s\n", s.n, clean(string(r.Verdict.Category)))
 		writeDetails(&s.table.details, r)
 	}
 	return nil
@@ -98,10 +98,10 @@ func writeCard(b *bytes.Buffer, n int, r Result) {
 	c := NewConnection(r)
 	fmt.Fprintf(b, "#%d %s → %s", n, c.Client, c.Server)
 	if c.Source != "" {
-		fmt.Fprintf(b, " (%s)", c.Source)
+		fmt.Fprintf(b, " (%s)", clean(c.Source))
 	}
 	if c.SNI != "" {
-		fmt.Fprintf(b, "  SNI %s", c.SNI)
+		fmt.Fprintf(b, "  SNI %s", clean(c.SNI))
 	}
 	if c.Version != "" {
 		fmt.Fprintf(b, "  %s %s", c.Version, shortCipher(c.Cipher))
@@ -126,11 +126,11 @@ func writeDetails(b *bytes.Buffer, r Result) {
 	}
 }
 
-// writeWrapped writes label and text wrapped to detailWidth, continuation
-// lines aligned under the text.
+// writeWrapped writes label and text (cleaned) wrapped to detailWidth,
+// continuation lines aligned under the text.
 func writeWrapped(b *bytes.Buffer, indent, label, text string) {
 	pad := indent + strings.Repeat(" ", len(label))
-	for i, line := range wrap(text, detailWidth-len(label)) {
+	for i, line := range wrap(clean(text), detailWidth-len(label)) {
 		if i == 0 {
 			b.WriteString(indent + label + line + "\n")
 		} else {
@@ -168,7 +168,7 @@ func writeTextSummary(b *bytes.Buffer, sum Summary) error {
 			}
 			rows := make([][]string, len(part.counts))
 			for i, c := range part.counts {
-				rows[i] = []string{c.Name, strconv.Itoa(c.Count)}
+				rows[i] = []string{clean(c.Name), strconv.Itoa(c.Count)}
 			}
 			b.WriteString("\n")
 			if err := renderTable(b, []string{part.title, "Connections"}, rows, []tw.Align{tw.AlignLeft, tw.AlignRight}); err != nil {

@@ -58,10 +58,10 @@ func writeTrace(b *bytes.Buffer, n int, r Result, start time.Time) {
 	c := r.Conn
 	fmt.Fprintf(b, "=== #%d %s → %s", n, c.Client, c.Server)
 	if h := c.ClientHello; h != nil && h.ServerName != "" {
-		fmt.Fprintf(b, "  SNI %s", h.ServerName)
+		fmt.Fprintf(b, "  SNI %s", clean(h.ServerName))
 	}
 	if r.Source != "" {
-		fmt.Fprintf(b, "  (%s)", r.Source)
+		fmt.Fprintf(b, "  (%s)", clean(r.Source))
 	}
 	b.WriteString("\n")
 
@@ -81,7 +81,7 @@ func writeTrace(b *bytes.Buffer, n int, r Result, start time.Time) {
 		src, dst := addrs[l.dir], addrs[l.dir.Reverse()]
 		fmt.Fprintf(b, "%*d %12s  %-*s → %-*s  %s\n",
 			numWidth+3, l.frame.Number, relativeTime(l.frame.Time, start, nano),
-			addrWidth, src, addrWidth, dst, l.info)
+			addrWidth, src, addrWidth, dst, clean(l.info))
 	}
 	if c.TraceOmitted > 0 {
 		fmt.Fprintf(b, "   … %s not listed (trace cap)\n", plural(c.TraceOmitted, "more TLS frame"))
