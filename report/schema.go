@@ -47,7 +47,8 @@ type Document struct {
 //     frame that completed the handshake; null when it did not complete.
 //   - sni (string): the server name the client asked for.
 //   - offered_versions (list of strings): the versions the client offered,
-//     highest first, as "TLS 1.3", "TLS 1.2", …, "SSL 3.0"; GREASE left out.
+//     in its order (highest first, in practice), as "TLS 1.3", "TLS 1.2", …,
+//     "SSL 3.0"; GREASE left out.
 //   - offered_ciphers (list of strings): the client's cipher suites in its
 //     order, by IANA name ("TLS_AES_128_GCM_SHA256"), "0x%04X" when unnamed;
 //     GREASE left out.
@@ -60,7 +61,7 @@ type Document struct {
 //   - hello_retry (bool): the server sent a HelloRetryRequest.
 //   - resumed (bool): the session was resumed (PSK, session ID or ticket).
 //   - certificates (list of objects): the server's chain as sent, leaf first
-//     (empty under TLS 1.3, which encrypts it). Each has subject, issuer
+//     (empty under TLS 1.3, which encrypts it, unless a key log opened it). Each has subject, issuer
 //     (strings, RFC 2253 form "CN=good.test,O=Example"), sans (list of DNS
 //     names, IP addresses, e-mail addresses and URIs), not_before, not_after
 //     (RFC 3339, UTC), key ("RSA 2048", "ECDSA P-256", "Ed25519"),
