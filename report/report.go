@@ -149,6 +149,7 @@ type Stream struct {
 	err     error // first write error; later calls return it
 
 	multiSource bool        // the table and markdown formats show a file column
+	whole       bool        // made by Write, which knows every result
 	table       *tableState // Write's table format: rows kept until Close lays them out
 	csv         *csv.Writer
 }
@@ -164,7 +165,7 @@ func newStream(w io.Writer, f Format, opts Options, all []Result, whole bool) (*
 	if !slices.Contains(Formats, f) {
 		return nil, fmt.Errorf("report: unknown format %q", string(f))
 	}
-	s := &Stream{w: w, f: f, opts: opts}
+	s := &Stream{w: w, f: f, opts: opts, whole: whole}
 	if whole {
 		for _, r := range all {
 			if r.Source != all[0].Source {

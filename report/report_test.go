@@ -487,3 +487,23 @@ func TestAlertOutput(t *testing.T) {
 		t.Error("decrypted not set")
 	}
 }
+
+func TestTraceSource(t *testing.T) {
+	rs := fixtures(t)[:2]
+	rs[0].Source, rs[1].Source = "a.pcap", "a.pcap"
+	var b bytes.Buffer
+	if err := Write(&b, FormatTrace, rs, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "a.pcap") {
+		t.Errorf("trace of one file names it:\n%s", b.String())
+	}
+	rs[1].Source = "b.pcap"
+	b.Reset()
+	if err := Write(&b, FormatTrace, rs, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "(a.pcap)") || !strings.Contains(b.String(), "(b.pcap)") {
+		t.Errorf("trace of two files does not name them:\n%s", b.String())
+	}
+}

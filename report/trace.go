@@ -29,6 +29,10 @@ func (s *Stream) traceConnection(r Result) error {
 	if s.n > 1 {
 		b.WriteString("\n")
 	}
+	if s.whole && !s.multiSource {
+		// One file: naming it on every connection says nothing.
+		r.Source = ""
+	}
 	writeTrace(&b, s.n, r, s.opts.CaptureStart)
 	_, err := s.w.Write(b.Bytes())
 	return err
