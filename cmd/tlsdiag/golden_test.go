@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "update .golden files")
+
+// goldenFormats are the formats checked against golden files for every
+// capture in testdata/captures; demo.pcap is checked in allFormats.
+var (
+	goldenFormats = []string{"table", "json", "trace"}
+	allFormats    = []string{"table", "json", "csv", "markdown", "trace", "ndjson"}
+)
+
+// TestReadGolden runs `tlsdiag read` on every lab capture (each made by
+// real TLS stacks for one verdict category) in every format and compares
+// the output with testdata/golden/NAME.FORMAT.golden. Run with -update to
+// rewrite them, and read the diff before committing.
+func TestReadGolden(t *testing.T) {
+	captures, err := filepath.Glob("../../testdata/captures/*.pcap")
+	if err != nil || len(captures) == 0 {
+		t.Fatalf("no captures in ../../testdata/captures (%v)", err)
+	}
+	captures = append(captures, "../../testdata/demo.pcap")
+	ports := labPorts(t)
+	for _, pcap := range captures {
+		name := strings.TrimSuffix(filepath.Base(pcap), ".pcap")
+		formats := goldenFormats
+		if name == "demo" {
+			formats = allFormats
+		}
+		for _, format := range formats {
+			t.Run(name+"/"+format, func(t *testing.T) {
+				args := []string{"read", "--no-system-roots", "--cacert", "../../testdata/certs/ca.pem", "--format", format}
+				for _, p := range ports {
+					args = append(args, "--tls-port", p)
+				}
+				if kl := strings.TrimSuffix(pcap, ".pcap") + ".keylog"; format == "json" && fileExists(kl) {
+					// JSON shows what the key log reveals; the other formats
+					// show the wire as it is.
+					args = append(args, "--keylog", kl)
+				}
+				var stdout, stderr bytes.Buffer
+				status := run(append(args, pcap), &stdout, &stderr)
+				if status == 2 {
+					t.Fatalf("exit status 2: %s", stderr.String())
+				}
+				checkGolden(t, filepath.Join("testdata", "golden", name+"."+format+".golden"), stdout.Bytes())
+			})
+		}
+	}
+}
+
+// labPorts are the lab's server ports: its refused, silent and plaintext
+// connections carry no TLS, so read must be told they were meant to.
+func labPorts(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("../../testdata/captures/expected.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ports []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) >= 3 && !strings.HasPrefix(line, "#") {
+			ports = append(ports, f[1])
+		}
+	}
+	return ports
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s:\n%s", path, lineDiff(string(want), string(got)))
+	}
+}
+
+// lineDiff shows the first lines that differ, enough to see what changed.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	shown := 0
+	for i := 0; i < max(len(w), len(g)) && shown < 20; i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			fmt.Fprintf(&b, "line %d:\n  - %s\n  + %s\n", i+1, wl, gl)
+			shown++
+		}
+	}
+	return b.String()
+}
