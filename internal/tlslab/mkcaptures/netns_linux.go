@@ -3,13 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/tlsdiag/tlsdiag/internal/tlslab"
 )
@@ -54,41 +49,11 @@ func setupNetns(ctx context.Context) (teardown func(), err error) {
 	return teardown, nil
 }
 
-// startInNetns starts a scenario with its sockets in network namespace ns:
-// a socket belongs to the namespace of the thread that creates it, so the
-// goroutine locks its thread, enters ns, starts the server and returns.
-func startInNetns(ns string, s tlslab.Scenario, opts ...tlslab.Option) (*tlslab.Server, error) {
-	type result struct {
-		srv *tlslab.Server
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		// If the thread cannot go back to its namespace it stays locked,
-		// and the runtime ends it with this goroutine.
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			ch <- result{err: err}
-			return
-		}
-		defer orig.Close()
-		target, err := os.Open(filepath.Join("/run/netns", ns))
-		if err != nil {
-			ch <- result{err: err}
-			return
-		}
-		defer target.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			ch <- result{err: fmt.Errorf("enter %s: %w", ns, err)}
-			return
-		}
-		srv, err := tlslab.Start(s, opts...)
-		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
-			runtime.UnlockOSThread()
-		}
-		ch <- result{srv, err}
-	}()
-	r := <-ch
-	return r.srv, r.err
+// startInNetns starts a scenario with its sockets in network namespace ns.
+func startInNetns(ns string, s tlslab.Scenario, opts ...tlslab.Option) (srv *tlslab.Server, err error) {
+	err = tlslab.InNetns(ns, func() error {
+		srv, err = tlslab.Start(s, opts...)
+		return err
+	})
+	return srv, err
 }
