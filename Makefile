@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/tlsdiag
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo devel)
 
-.PHONY: all build deps demo test test-short fuzz bench clean
+.PHONY: all build deps demo test fuzz clean
 
 all: build
 
@@ -18,12 +18,16 @@ build:
 demo: deps build
 	./$(BIN) read --cacert testdata/certs/ca.pem --tls-port 4476 testdata/demo.pcap || test $$? -eq 1
 
+# The tests that capture live traffic or create network namespaces need
+# root (CI runs as root); the race detector is on for all of them.
 test: deps
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -race -count=1 ./...
 
-test-short:
-	$(GO) test -short ./...
+# Every fuzz target for FUZZTIME each (CI: 20s).
+FUZZTIME ?= 20s
+fuzz:
+	sh scripts/fuzz.sh $(FUZZTIME)
 
 clean:
 	rm -rf bin
