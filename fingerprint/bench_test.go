@@ -1,0 +1,52 @@
+package fingerprint
+
+import (
+	"crypto/tls"
+	"os"
+	"testing"
+
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// benchHellos returns real ClientHellos to measure with: crypto/tls's, and
+// Chrome's (with GREASE) from the shared captures when they are present.
+func benchHellos(b *testing.B) map[string]*tlsparse.ClientHello {
+	_, body := goClientHello(b, &tls.Config{ServerName: "example.com", NextProtos: []string{"h2", "http/1.1"}})
+	ch, err := tlsparse.ParseClientHello(body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hellos := map[string]*tlsparse.ClientHello{"crypto-tls": ch}
+	if _, err := os.Stat(sharedPcaps); err != nil {
+		return hellos
+	}
+	for _, c := range analyse(b, sharedFile(b, "ja4", "tls-handshake.pcapng")) {
+		if c.ClientHello != nil {
+			hellos["chrome"] = c.ClientHello
+			break
+		}
+	}
+	return hellos
+}
+
+func BenchmarkJA4(b *testing.B) {
+	for name, ch := range benchHellos(b) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				JA4(ch, TCP)
+			}
+		})
+	}
+}
+
+func BenchmarkJA3(b *testing.B) {
+	for name, ch := range benchHellos(b) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				JA3(ch)
+			}
+		})
+	}
+}
