@@ -3,6 +3,7 @@ package analysis
 import (
 	"bytes"
 	"cmp"
+	"container/list"
 	"crypto/x509"
 	"net/netip"
 	"slices"
@@ -45,15 +46,16 @@ type Builder struct {
 	done     []*Connection
 	tlsPorts map[uint16]bool
 	ignored  int
-	// recent remembers the address pairs of connections finalized early,
-	// oldest first, so that their later packets, seen as a new mid-stream
-	// connection once the first one expired, are not reported again.
-	recent      map[[2]netip.AddrPort]bool
-	recentOrder [][2]netip.AddrPort
+	// recent remembers the address pairs of connections finalized early
+	// that the capture then expired as idle, so that their later packets,
+	// seen as a new mid-stream connection, are not reported again. Oldest
+	// first in recentOrder.
+	recent      map[[2]netip.AddrPort]*list.Element
+	recentOrder list.List
 }
 
 // maxRecent bounds Builder.recent.
-const maxRecent = 1 << 16
+const maxRecent = 1 << 14
 
 func pairKey(a, b netip.AddrPort) [2]netip.AddrPort {
 	if a.Compare(b) > 0 {
@@ -64,18 +66,26 @@ func pairKey(a, b netip.AddrPort) [2]netip.AddrPort {
 
 func (b *Builder) remember(c *Connection) {
 	if b.recent == nil {
-		b.recent = make(map[[2]netip.AddrPort]bool)
+		b.recent = make(map[[2]netip.AddrPort]*list.Element)
 	}
 	k := pairKey(c.Client, c.Server)
-	if b.recent[k] {
+	if _, ok := b.recent[k]; ok {
 		return
 	}
-	if len(b.recentOrder) >= maxRecent {
-		delete(b.recent, b.recentOrder[0])
-		b.recentOrder = b.recentOrder[1:]
+	if b.recentOrder.Len() >= maxRecent {
+		oldest := b.recentOrder.Front()
+		delete(b.recent, oldest.Value.([2]netip.AddrPort))
+		b.recentOrder.Remove(oldest)
 	}
-	b.recent[k] = true
-	b.recentOrder = append(b.recentOrder, k)
+	b.recent[k] = b.recentOrder.PushBack(k)
+}
+
+func (b *Builder) forget(c *Connection) {
+	k := pairKey(c.Client, c.Server)
+	if e, ok := b.recent[k]; ok {
+		b.recentOrder.Remove(e)
+		delete(b.recent, k)
+	}
 }
 
 // NewBuilder returns a Builder with the given options.
@@ -108,7 +118,7 @@ func (b *Builder) Open(c capture.Conn) capture.Stream {
 		conn.Roles = RolesFromSYN
 	}
 	t := &tracker{b: b, c: conn}
-	if !c.ClientKnown && b.recent[pairKey(c.Client, c.Server)] {
+	if _, seen := b.recent[pairKey(c.Client, c.Server)]; seen && !c.ClientKnown {
 		// The tail of a connection already reported (live mode).
 		t.reported = true
 		return t
@@ -442,6 +452,10 @@ func (t *tracker) Event(ev capture.Event) {
 
 func (t *tracker) Close(reason capture.CloseReason, last capture.Frame) {
 	if t.reported {
+		if reason != capture.ClosedIdle && reason != capture.ClosedEvicted {
+			// Really over: the capture absorbs its last packets itself.
+			t.b.forget(t.c)
+		}
 		return
 	}
 	t.drainPending(capture.ClientToServer, true)

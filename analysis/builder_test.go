@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"context"
 	"testing"
 
 	"github.com/tlsdiag/tlsdiag/capture"
@@ -22,5 +23,29 @@ func TestMeantToBeTLS(t *testing.T) {
 	if c.Server.Port() != 4454 || c.TCP.SYN.Number == 0 || c.TCP.RST.Number == 0 || c.TCP.RSTFrom != capture.ServerToClient {
 		t.Errorf("refused connection: server %v, SYN frame %d, RST frame %d from %v; want port 4454, SYN and RST from the server",
 			c.Server, c.TCP.SYN.Number, c.TCP.RST.Number, c.TCP.RSTFrom)
+	}
+}
+
+// TestEarlyForgetsClosedConnections checks that live mode's memory of
+// reported connections holds only those the capture expired while open:
+// connections that closed are forgotten, so the table does not grow with
+// traffic.
+func TestEarlyForgetsClosedConnections(t *testing.T) {
+	var reported int
+	opt := Options{Early: true, Done: func(*Connection) { reported++ }}
+	src, err := capture.OpenFile("../testdata/captures/ok.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	b := NewBuilder(opt)
+	if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if reported != 2 {
+		t.Fatalf("reported %d connections, want 2", reported)
+	}
+	if n := len(b.recent); n != 0 || b.recentOrder.Len() != 0 {
+		t.Errorf("%d connections still remembered after they closed, want 0", n)
 	}
 }
