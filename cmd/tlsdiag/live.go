@@ -53,6 +53,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		duration                                       time.Duration
 		handshakeTimeout                               = 10 * time.Second
 		snaplen                                        int
+		bufferKiB                                      = 8192
 		noPromisc, failed                              bool
 		caFlags                                        []string
 		tlsPorts                                       []uint
@@ -63,6 +64,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&duration, "duration", 0, "stop after this long (e.g. 30s, 10m)")
 	fs.StringVarP(&writeFile, "write", "w", "", "also write the raw packets to this pcap `file` (frame numbers in the report are its frame numbers)")
 	fs.IntVarP(&snaplen, "snaplen", "s", 0, "capture at most this many `bytes` of each packet (default 262144)")
+	fs.IntVarP(&bufferKiB, "buffer-size", "B", bufferKiB, "kernel capture buffer in `KiB` (as tcpdump -B); it is most of tlsdiag's memory, a larger one drops fewer packets in bursts")
 	fs.BoolVarP(&noPromisc, "no-promiscuous-mode", "p", false, "do not put the interface into promiscuous mode")
 	fs.BoolP("numeric", "n", true, "print addresses numerically (always; accepted for tcpdump habits)")
 	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`: table (a block per connection), ndjson, json, csv, markdown")
@@ -88,6 +90,8 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)), "quote the filter and pass it with -f")
 	case handshakeTimeout <= 0:
 		return usageError(stderr, "--handshake-timeout must be positive", "")
+	case bufferKiB <= 0:
+		return usageError(stderr, "-B/--buffer-size must be positive", "it is in KiB, as for tcpdump: e.g. -B 8192")
 	}
 	roots, err := loadRoots(true, caFlags)
 	if err != nil {
@@ -102,7 +106,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, duration)
 		defer cancel()
 	}
-	cfg := live.Config{Interface: iface, Filter: filter, Snaplen: snaplen, Promiscuous: !noPromisc, Immediate: true}
+	cfg := live.Config{Interface: iface, Filter: filter, Snaplen: snaplen, Promiscuous: !noPromisc, Immediate: true, BufferSize: bufferKiB << 10}
 	if cfg.Interface == "" {
 		if cfg.Interface, err = live.DefaultInterface(); err != nil {
 			failure(stderr, err)
