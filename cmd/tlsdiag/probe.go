@@ -1,0 +1,364 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/probe"
+	"github.com/tlsdiag/tlsdiag/report"
+)
+
+const probeUsage = `Usage: tlsdiag probe [flags] URL|HOST:PORT
+
+Makes an HTTPS request (for a URL) or a TLS handshake (for HOST:PORT) while
+capturing its own packets, then explains the outcome from both ends: the
+error the client got (classified), the connection as the capture shows it
+(verdict, evidence frames) and whether the two agree, with the cause and the
+fix. The client's TLS secrets are kept in memory to decrypt TLS 1.3.
+
+Capturing needs root or CAP_NET_RAW; without them the request still runs
+and the report gives the client's view only.
+
+Examples:
+    tlsdiag probe https://example.com/
+    tlsdiag probe --cacert ca.pem --resolve good.test:8443:127.0.0.1 https://good.test:8443/
+    tlsdiag probe --tls-max 1.2 --scan mail.example.com:993
+    tlsdiag probe --format json -w probe.pcap --keylog keys.txt https://example.com/
+    tlsdiag probe --proxy http://127.0.0.1:3128 https://example.com/
+
+Exit status: 0 the request succeeded (its handshake completed), 1 it failed,
+2 usage error.
+
+Error classes (client.error_class in JSON): dns_not_found, dns_timeout,
+dns_error, proxy_refused, proxy_connect_failed, proxy_error,
+connection_refused, connect_timeout, host_unreachable, network_unreachable,
+connection_reset, connection_closed, timeout, canceled, not_tls,
+cert_unknown_authority, cert_expired, cert_not_yet_valid,
+cert_hostname_mismatch, cert_not_authorized_to_sign, cert_incompatible_usage,
+cert_name_constraints, cert_insecure_algorithm, cert_invalid,
+client_rejected_version, client_rejected_cipher, client_rejected_alpn,
+downgrade_detected, tls_error, http_error, other, and tls_alert_NAME for a
+fatal alert from the server (tls_alert_protocol_version, …).
+
+Flags:`
+
+func init() {
+	commands["probe"] = command{usage: probeUsage, run: runProbe}
+}
+
+func runProbe(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("probe", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		formatFlag     string
+		caFlags        []string
+		insecure       bool
+		certFile       string
+		keyFile        string
+		tlsMin, tlsMax string
+		ciphers        string
+		curves         string
+		alpn           string
+		serverName     string
+		resolveFlags   []string
+		connectTimeout string
+		maxTime        string
+		method         string
+		headers        []string
+		data           string
+		proxyFlag      string
+		showBody       bool
+		keyLogFile     string
+		pcapFile       string
+		iface          string
+		scan           bool
+	)
+	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`: table, json or trace")
+	fs.StringArrayVar(&caFlags, "cacert", nil, "trust only the CA certificates in this PEM `file` (repeatable; replaces the system roots, as curl's does)")
+	fs.BoolVarP(&insecure, "insecure", "k", false, "do not verify the server's certificate (every report says so)")
+	fs.StringVar(&certFile, "cert", "", "client certificate `file` (PEM, chain included)")
+	fs.StringVar(&keyFile, "key", "", "private key `file` of --cert (PEM; default: the --cert file)")
+	fs.StringVar(&tlsMin, "tls-min", "", "lowest TLS `version` to offer: 1.0, 1.1, 1.2 or 1.3 (default 1.2)")
+	fs.StringVar(&tlsMax, "tls-max", "", "highest TLS `version` to offer (default 1.3)")
+	fs.StringVar(&ciphers, "ciphers", "", "TLS 1.0–1.2 cipher suites to offer, IANA names, comma-separated")
+	fs.StringVar(&curves, "curves", "", "key exchange `groups` to offer, comma-separated (X25519, P-256, X25519MLKEM768, …)")
+	fs.StringVar(&alpn, "alpn", "", "ALPN `protocols` to offer, comma-separated (default for URLs: h2,http/1.1)")
+	fs.StringVar(&serverName, "servername", "", "send this `name` as SNI and verify the certificate for it")
+	fs.StringArrayVar(&resolveFlags, "resolve", nil, "use `host:port:addr` instead of resolving host (repeatable)")
+	fs.StringVar(&connectTimeout, "connect-timeout", "", "give up a TCP connection attempt after this `duration` (10s; plain numbers are seconds)")
+	fs.StringVarP(&maxTime, "max-time", "m", "", "give up the whole request after this `duration` (30s; plain numbers are seconds)")
+	fs.StringVarP(&method, "request", "X", "", "HTTP `method` (default GET, or POST with -d)")
+	fs.StringArrayVarP(&headers, "header", "H", nil, "add an HTTP header, `\"Name: value\"` (repeatable)")
+	fs.StringVarP(&data, "data", "d", "", "send this request body (@FILE reads it from a file)")
+	fs.StringVar(&proxyFlag, "proxy", "", "CONNECT through this HTTP proxy `URL`; \"\" ignores HTTPS_PROXY (which is honoured by default, with NO_PROXY)")
+	fs.BoolVar(&showBody, "show-body", false, "print the response body (at most 1 MiB)")
+	fs.StringVar(&keyLogFile, "keylog", "", "also append the connection's TLS secrets to this `file` (SSLKEYLOGFILE format, mode 0600)")
+	fs.StringVarP(&pcapFile, "write", "w", "", "keep the capture in this pcap `file` (frame numbers in the report are its)")
+	fs.StringVarP(&iface, "interface", "i", "", "capture on this `interface` (default: the one that routes to the target)")
+	fs.BoolVar(&scan, "scan", false, "when the handshake fails on version or cipher, try each TLS version and report which the server accepts")
+	if err := fs.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			fmt.Fprintf(stdout, "%s\n%s", probeUsage, fs.FlagUsages())
+			return 0
+		}
+		return usageError(stderr, err.Error(), "run 'tlsdiag help probe' for the flags")
+	}
+	format, err := report.ParseFormat(formatFlag)
+	switch {
+	case err != nil || !slices.Contains(probe.Formats, format):
+		return usageError(stderr, fmt.Sprintf("unknown format %q for probe", formatFlag), "use one of table, json, trace")
+	case fs.NArg() == 0:
+		return usageError(stderr, "no target given", "name a URL (https://host/path) or HOST:PORT")
+	case fs.NArg() > 1:
+		return usageError(stderr, fmt.Sprintf("one target at a time, got %d", fs.NArg()), "run tlsdiag probe once per target")
+	case insecure && len(caFlags) > 0:
+		return usageError(stderr, "-k/--insecure can't be used with --cacert", "--insecure skips verification, so --cacert would have no effect: drop one")
+	case keyFile != "" && certFile == "":
+		return usageError(stderr, "--key needs --cert", "give the client certificate with --cert FILE")
+	}
+	target, err := probe.ParseTarget(fs.Arg(0))
+	if err != nil {
+		return usageError(stderr, err.Error(), "name a URL (https://host/path) or HOST:PORT")
+	}
+	cfg := probe.Config{
+		Target: target, Insecure: insecure, ServerName: serverName, ShowBody: showBody,
+		Scan: scan, Interface: iface, UserAgent: "tlsdiag/" + version,
+		Trace: format == report.FormatTrace,
+	}
+	if msg, hint := parseTLSFlags(&cfg, tlsMin, tlsMax, ciphers, curves, alpn); msg != "" {
+		return usageError(stderr, msg, hint)
+	}
+	if msg, hint := parseNetFlags(&cfg, fs, resolveFlags, connectTimeout, maxTime, proxyFlag); msg != "" {
+		return usageError(stderr, msg, hint)
+	}
+	if msg, hint := parseHTTPFlags(&cfg, target, method, headers, data); msg != "" {
+		return usageError(stderr, msg, hint)
+	}
+	if err := loadProbeFiles(&cfg, caFlags, certFile, keyFile); err != nil {
+		failure(stderr, err)
+		return 2
+	}
+	var closers []func() error
+	defer func() {
+		for _, c := range closers {
+			c()
+		}
+	}()
+	for _, out := range []struct {
+		path, flag string
+		dst        *io.Writer
+	}{{keyLogFile, "--keylog", &cfg.KeyLog}, {pcapFile, "-w", &cfg.Pcap}} {
+		if out.path == "" {
+			continue
+		}
+		f, err := os.OpenFile(out.path, os.O_WRONLY|os.O_CREATE|appendOrTruncate(out.flag), 0o600)
+		if err != nil {
+			failure(stderr, fmt.Errorf("%s: %w", out.flag, err))
+			return 2
+		}
+		*out.dst = f
+		closers = append(closers, f.Close)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := probe.Run(ctx, cfg)
+	if err != nil {
+		failure(stderr, err)
+		return 2
+	}
+	if res.Wire.Err != nil && res.Client.Remote.IsValid() {
+		fmt.Fprintf(stderr, "tlsdiag: warning: no wire view, the report shows the client's side only: %v\n", res.Wire.Err)
+	}
+	if err := probe.Write(stdout, format, res); err != nil {
+		failure(stderr, err)
+		return 2
+	}
+	if !res.OK() {
+		return 1
+	}
+	return 0
+}
+
+// appendOrTruncate: a key log is appended to, as SSLKEYLOGFILE is by every
+// TLS library; a capture file starts over.
+func appendOrTruncate(flag string) int {
+	if flag == "--keylog" {
+		return os.O_APPEND
+	}
+	return os.O_TRUNC
+}
+
+// parseTLSFlags reads the TLS parameter flags into cfg; a non-empty msg is
+// a usage error.
+func parseTLSFlags(cfg *probe.Config, tlsMin, tlsMax, ciphers, curves, alpn string) (msg, hint string) {
+	var err error
+	if tlsMin != "" {
+		if cfg.MinVersion, err = probe.ParseVersion(tlsMin); err != nil {
+			return "--tls-min: " + err.Error(), ""
+		}
+	}
+	if tlsMax != "" {
+		if cfg.MaxVersion, err = probe.ParseVersion(tlsMax); err != nil {
+			return "--tls-max: " + err.Error(), ""
+		}
+	}
+	if cfg.MinVersion != 0 && cfg.MaxVersion != 0 && cfg.MinVersion > cfg.MaxVersion {
+		return fmt.Sprintf("--tls-min %s is above --tls-max %s", tlsMin, tlsMax), "swap them, or drop one"
+	}
+	if ciphers != "" {
+		if cfg.CipherSuites, err = probe.ParseCipherSuites(ciphers); err != nil {
+			return "--ciphers: " + err.Error(), "the names are IANA's, as Go's tls.CipherSuites() lists them"
+		}
+	}
+	if curves != "" {
+		if cfg.Curves, err = probe.ParseCurves(curves); err != nil {
+			return "--curves: " + err.Error(), ""
+		}
+	}
+	if alpn != "" {
+		for _, p := range strings.Split(alpn, ",") {
+			if p = strings.TrimSpace(p); p == "" || len(p) > 255 {
+				return fmt.Sprintf("--alpn %q: empty or overlong protocol name", alpn), "e.g. --alpn h2,http/1.1"
+			}
+			cfg.ALPN = append(cfg.ALPN, p)
+		}
+	}
+	return "", ""
+}
+
+func parseNetFlags(cfg *probe.Config, fs *pflag.FlagSet, resolves []string, connectTimeout, maxTime, proxy string) (msg, hint string) {
+	for _, r := range resolves {
+		res, err := probe.ParseResolve(r)
+		if err != nil {
+			return err.Error(), "e.g. --resolve example.com:443:127.0.0.1"
+		}
+		cfg.Resolve = append(cfg.Resolve, res)
+	}
+	var err error
+	if cfg.ConnectTimeout, err = parseSeconds(connectTimeout); err != nil {
+		return "--connect-timeout: " + err.Error(), "e.g. --connect-timeout 5s or 5"
+	}
+	if cfg.MaxTime, err = parseSeconds(maxTime); err != nil {
+		return "--max-time: " + err.Error(), "e.g. --max-time 30s or 30"
+	}
+	if fs.Changed("proxy") {
+		if proxy == "" {
+			cfg.NoProxyEnv = true
+		} else {
+			if !strings.Contains(proxy, "://") {
+				proxy = "http://" + proxy // curl's default scheme
+			}
+			u, err := url.Parse(proxy)
+			if err != nil || u.Host == "" {
+				return fmt.Sprintf("--proxy %q: not a proxy URL", proxy), "e.g. --proxy http://127.0.0.1:3128"
+			}
+			if u.Scheme != "http" {
+				return fmt.Sprintf("--proxy: scheme %q: only http:// proxies are supported", u.Scheme), ""
+			}
+			cfg.Proxy = u
+		}
+	}
+	return "", ""
+}
+
+// parseSeconds reads a duration as curl's timeouts take it (seconds, with
+// a fraction) or as Go writes it ("1.5s", "200ms"). "" is zero: the default.
+func parseSeconds(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if f <= 0 {
+			return 0, fmt.Errorf("%q: want a positive duration", s)
+		}
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q: want a positive duration such as 5s or 500ms", s)
+	}
+	return d, nil
+}
+
+func parseHTTPFlags(cfg *probe.Config, target probe.Target, method string, headers []string, data string) (msg, hint string) {
+	if target.URL == nil && (method != "" || len(headers) > 0 || data != "") {
+		return "-X, -H and -d need a URL target, not HOST:PORT", "write the target as https://host:port/path"
+	}
+	cfg.Method = strings.ToUpper(method)
+	for _, h := range headers {
+		name, value, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(name) == "" || strings.ContainsAny(name, " \t") {
+			return fmt.Sprintf("-H %q: want \"Name: value\"", h), ""
+		}
+		if cfg.Header == nil {
+			cfg.Header = http.Header{}
+		}
+		cfg.Header.Add(name, strings.TrimSpace(value))
+	}
+	if data != "" {
+		if path, ok := strings.CutPrefix(data, "@"); ok {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return "-d: " + err.Error(), ""
+			}
+			cfg.Body = b
+		} else {
+			cfg.Body = []byte(data)
+		}
+	}
+	return "", ""
+}
+
+// loadProbeFiles reads the trust store and the client certificate.
+func loadProbeFiles(cfg *probe.Config, caFiles []string, certFile, keyFile string) error {
+	var pems [][]byte
+	for _, f := range caFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("--cacert: %w", err)
+		}
+		pems = append(pems, b)
+	}
+	if len(pems) > 0 {
+		pool := x509.NewCertPool()
+		for i, p := range pems {
+			if !pool.AppendCertsFromPEM(p) {
+				return fmt.Errorf("--cacert %s: no PEM certificate in it", caFiles[i])
+			}
+		}
+		cfg.RootCAs = pool
+	}
+	// The wire is judged as `tlsdiag read --cacert` would: the system
+	// roots plus --cacert, so a chain the client alone distrusts shows.
+	wire, err := diagnose.LoadRoots(true, pems...)
+	if err != nil {
+		return fmt.Errorf("--cacert: %w", err)
+	}
+	cfg.WireRoots = wire
+	if certFile != "" {
+		if keyFile == "" {
+			keyFile = certFile
+		}
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return fmt.Errorf("--cert/--key: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return nil
+}

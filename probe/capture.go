@@ -1,0 +1,326 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/capture/live"
+	"github.com/tlsdiag/tlsdiag/decrypt"
+	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/report"
+)
+
+// maxCaptureBytes bounds the frames a probe keeps for its analysis: a
+// handshake needs a few kilobytes; the body of a large download is
+// dropped (and said so) beyond this.
+const maxCaptureBytes = 64 << 20
+
+// Waiting for the capture to catch up with the request's last packets.
+const (
+	settlePoll  = 5 * time.Millisecond
+	settleQuiet = 30 * time.Millisecond
+	settleMax   = 500 * time.Millisecond
+)
+
+// wireCapture is a live capture of the probe's own connection. Frames are
+// kept in memory and analysed only after the request, when the key log is
+// complete: crypto/tls writes a secret only once it has derived it, which
+// may be after the capture read the records it opens.
+type wireCapture struct {
+	iface, filter string
+	err           error
+
+	handle   *live.Handle
+	linkType layers.LinkType
+	done     chan struct{}
+	// Written by the reading goroutine until done is closed.
+	frames    []storedFrame
+	bytes     int
+	truncated int
+	readErr   error
+}
+
+type storedFrame struct {
+	data []byte
+	ci   gopacket.CaptureInfo
+}
+
+// startCapture opens the capture and starts reading; it returns once the
+// handle is open, so the connection's first SYN is captured. A capture
+// that cannot start (no privileges) is recorded in err: the probe goes on
+// without a wire view.
+func startCapture(ctx context.Context, cfg *Config, p *dialPlan) *wireCapture {
+	w := &wireCapture{iface: cfg.Interface, filter: bpfFilter(p.Addrs, p.Port), done: make(chan struct{})}
+	if w.iface == "" {
+		w.iface = captureInterface(p.Addrs)
+	}
+	h, err := live.Open(ctx, live.Config{Interface: w.iface, Filter: w.filter, Immediate: true, ReadTimeout: settlePoll, Output: cfg.Pcap})
+	if err != nil {
+		w.err = err
+		close(w.done)
+		return w
+	}
+	w.handle, w.linkType = h, h.LinkType()
+	go w.read()
+	return w
+}
+
+func (w *wireCapture) read() {
+	defer close(w.done)
+	for {
+		data, ci, err := w.handle.ReadPacketData()
+		if err != nil {
+			if err != io.EOF {
+				w.readErr = err
+			}
+			return
+		}
+		if w.bytes+len(data) > maxCaptureBytes {
+			w.truncated++
+			continue
+		}
+		w.frames = append(w.frames, storedFrame{data: bytes.Clone(data), ci: ci})
+		w.bytes += len(data)
+	}
+}
+
+// settle waits until the capture has read every packet the kernel queued
+// (the request's last packets, its FIN or RST, were sent before this is
+// called): until the count of frames read is steady and matches libpcap's
+// count of packets received, or has not moved for settleQuiet (on the
+// loopback interface libpcap counts every packet twice, as sent and as
+// received, and drops the copy itself), or settleMax.
+func (w *wireCapture) settle() {
+	deadline := time.Now().Add(settleMax)
+	last, quiet := int64(-1), time.Duration(0)
+	for time.Now().Before(deadline) {
+		s, err := w.handle.Stats()
+		if err != nil {
+			return
+		}
+		if s.Read == last {
+			if s.Read+int64(s.DroppedByKernel) >= int64(s.Received) || quiet >= settleQuiet {
+				return
+			}
+			quiet += settlePoll
+		} else {
+			quiet = 0
+		}
+		last = s.Read
+		time.Sleep(settlePoll)
+	}
+}
+
+// finish stops the capture and analyses the frames: the connection the
+// request used (the one from local port port, when known), its verdict
+// against cfg.WireRoots, and its chain's problems.
+func (w *wireCapture) finish(cfg *Config, p *dialPlan, keyLog []byte, local netip.AddrPort, remote netip.AddrPort) Wire {
+	out := Wire{Interface: w.iface, Filter: w.filter}
+	if w.err != nil {
+		out.Err = w.err
+		return out
+	}
+	w.settle()
+	w.handle.Stop()
+	<-w.done
+	if err := w.handle.Close(); err != nil {
+		out.Notes = append(out.Notes, fmt.Sprintf("writing the capture file: %v", err))
+	}
+	if s, err := w.handle.Stats(); err == nil {
+		out.Dropped = s.DroppedByKernel
+	}
+	if w.readErr != nil {
+		out.Notes = append(out.Notes, fmt.Sprintf("the capture stopped early: %v", w.readErr))
+	}
+	if w.truncated > 0 {
+		out.Notes = append(out.Notes, fmt.Sprintf("%d frames after the first %d MiB were not analysed", w.truncated, maxCaptureBytes>>20))
+	}
+	if out.Dropped > 0 {
+		out.Notes = append(out.Notes, fmt.Sprintf("the kernel dropped %d packets: the analysis may lack some", out.Dropped))
+	}
+	out.Frames = int64(len(w.frames))
+	// crypto/tls writes well-formed lines only; a failure here would
+	// just leave TLS 1.3 encrypted.
+	kl, _ := decrypt.ParseKeyLog(bytes.NewReader(keyLog))
+	b := analysis.NewBuilder(analysis.Options{KeyLog: kl, Trace: cfg.Trace, TLSPorts: []uint16{p.Port}})
+	stats, err := capture.Run(context.Background(), &replay{frames: w.frames, linkType: w.linkType}, b, capture.Options{IdleTimeout: -1})
+	if err != nil {
+		out.Notes = append(out.Notes, fmt.Sprintf("analysing the capture: %v", err))
+	}
+	out.Start = stats.Start
+	conn, others := pick(b.Connections(), remote, local.Port())
+	if others > 0 {
+		out.Notes = append(out.Notes, fmt.Sprintf("the capture also shows %d other connection(s) to %s, not the probe's", others, remote))
+	}
+	if conn == nil {
+		out.Notes = append(out.Notes, fmt.Sprintf("the capture (%d frames) does not show the probe's connection to %s", out.Frames, remote))
+		return out
+	}
+	out.Result = &report.Result{Conn: conn, Verdict: diagnose.Diagnose(conn, diagnose.Config{Roots: cfg.WireRoots})}
+	out.Chain = checkChain(conn, cfg.WireRoots)
+	return out
+}
+
+// checkChain validates the chain the capture shows, at the capture's time;
+// nil when the capture shows no chain (TLS 1.3 without secrets, or no
+// Certificate message).
+func checkChain(c *analysis.Connection, roots *x509.CertPool) *ChainCheck {
+	var chain []*x509.Certificate
+	for _, cert := range c.Certificates {
+		if cert.X509 == nil {
+			return nil
+		}
+		chain = append(chain, cert.X509)
+	}
+	if len(chain) == 0 {
+		return nil
+	}
+	sni := ""
+	if c.ClientHello != nil {
+		sni = c.ClientHello.ServerName
+	}
+	return &ChainCheck{Problems: diagnose.CheckChain(chain, sni, c.CertificateFrame.Time, roots)}
+}
+
+// ChainCheck is the validation of the chain the capture shows against the
+// wire's trust store (Config.WireRoots).
+type ChainCheck struct {
+	// Problems are the reasons the chain does not validate, most important
+	// first; empty when it does.
+	Problems []diagnose.CertProblem
+}
+
+// pick finds the request's connection: to remote, from local port port
+// (the last such when the port was reused), else the last to remote. It
+// also counts the connections to remote that are not it.
+func pick(conns []*analysis.Connection, remote netip.AddrPort, port uint16) (*analysis.Connection, int) {
+	var match, last *analysis.Connection
+	n := 0
+	for _, c := range conns {
+		if c.Server.Addr().Unmap() != remote.Addr() || c.Server.Port() != remote.Port() {
+			continue
+		}
+		n++
+		last = c
+		if port != 0 && c.Client.Port() == port {
+			match = c
+		}
+	}
+	if port == 0 {
+		match = last
+	}
+	if match == nil {
+		return nil, n
+	}
+	return match, n - 1
+}
+
+// replay is a capture.Source over the frames the live capture kept.
+type replay struct {
+	frames   []storedFrame
+	next     int
+	linkType layers.LinkType
+}
+
+func (r *replay) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
+	if r.next >= len(r.frames) {
+		return nil, gopacket.CaptureInfo{}, io.EOF
+	}
+	f := r.frames[r.next]
+	r.next++
+	return f.data, f.ci, nil
+}
+
+func (r *replay) LinkType() layers.LinkType { return r.linkType }
+
+// bpfFilter selects the connection's packets: "tcp port 443 and (host
+// 192.0.2.1 or host 2001:db8::1)".
+func bpfFilter(addrs []netip.Addr, port uint16) string {
+	hosts := make([]string, len(addrs))
+	for i, a := range addrs {
+		hosts[i] = "host " + a.WithZone("").String()
+	}
+	h := strings.Join(hosts, " or ")
+	if len(hosts) > 1 {
+		h = "(" + h + ")"
+	}
+	return "tcp port " + strconv.Itoa(int(port)) + " and " + h
+}
+
+// captureInterface names the interface the packets to addrs cross: the
+// loopback interface for loopback addresses and this host's own addresses
+// (the kernel routes those through it), else the interface holding the
+// source address the kernel picks, else "any".
+func captureInterface(addrs []netip.Addr) string {
+	local, loopback := localAddrs()
+	names := map[string]bool{}
+	for _, a := range addrs {
+		if _, own := local[a]; own || a.IsLoopback() {
+			names[loopback] = true
+			continue
+		}
+		src, ok := sourceFor(a)
+		if n, found := local[src]; ok && found {
+			names[n] = true
+		} else {
+			names["any"] = true
+		}
+	}
+	if len(names) == 1 {
+		for n := range names {
+			return n
+		}
+	}
+	return "any"
+}
+
+// localAddrs maps this host's addresses to their interfaces, and names the
+// loopback interface.
+func localAddrs() (map[netip.Addr]string, string) {
+	m := map[netip.Addr]string{}
+	loopback := "lo"
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return m, loopback
+	}
+	for _, ifc := range ifs {
+		if ifc.Flags&net.FlagLoopback != 0 {
+			loopback = ifc.Name
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil {
+				m[p.Addr().Unmap()] = ifc.Name
+			}
+		}
+	}
+	return m, loopback
+}
+
+// sourceFor returns the local address the kernel would send from to reach
+// dst. Connecting a UDP socket only looks up the route: nothing is sent.
+func sourceFor(dst netip.Addr) (netip.Addr, bool) {
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 9)))
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	defer c.Close()
+	a := c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
+	return a, a.IsValid() && !a.IsUnspecified()
+}

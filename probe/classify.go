@@ -1,0 +1,315 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"reflect"
+	"strings"
+	"syscall"
+
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// Class is the stable snake_case name of what went wrong on the client's
+// side of a probe. The names are part of the product's interface (the JSON
+// field client.error_class): never rename one.
+//
+// Besides the constants below there is one family: TLSAlertPrefix followed
+// by the RFC 8446 name of a fatal alert the server sent, e.g.
+// "tls_alert_protocol_version", "tls_alert_handshake_failure" (see
+// AlertClass).
+type Class string
+
+// The classes, roughly in the order a connection meets them.
+const (
+	ClassNone Class = "" // no error: the request succeeded
+
+	DNSNotFound Class = "dns_not_found" // the name does not exist or has no address
+	DNSTimeout  Class = "dns_timeout"   // the resolver did not answer in time
+	DNSError    Class = "dns_error"     // any other resolver failure
+
+	ProxyRefused       Class = "proxy_refused"        // nothing listens on the proxy's port
+	ProxyConnectFailed Class = "proxy_connect_failed" // the proxy answered CONNECT with an error status
+	ProxyError         Class = "proxy_error"          // any other failure reaching or talking to the proxy
+
+	ConnectionRefused  Class = "connection_refused"  // the SYN was answered by a RST
+	ConnectTimeout     Class = "connect_timeout"     // the TCP connection did not complete within --connect-timeout
+	HostUnreachable    Class = "host_unreachable"    // no route to the host
+	NetworkUnreachable Class = "network_unreachable" // no route to its network
+	ConnectionReset    Class = "connection_reset"    // a RST ended the connection
+	ConnectionClosed   Class = "connection_closed"   // the server closed the connection without an alert
+	Timeout            Class = "timeout"             // --max-time (or an I/O timeout) ran out after the connection was made
+	Canceled           Class = "canceled"            // the probe was interrupted
+
+	NotTLS Class = "not_tls" // the server answered with something that is not TLS (tls.RecordHeaderError)
+
+	CertUnknownAuthority    Class = "cert_unknown_authority"      // the chain does not lead to a root the client trusts (x509.UnknownAuthorityError)
+	CertExpired             Class = "cert_expired"                // a certificate of the chain has expired
+	CertNotYetValid         Class = "cert_not_yet_valid"          // a certificate of the chain is not valid yet
+	CertHostnameMismatch    Class = "cert_hostname_mismatch"      // the certificate is not valid for the name asked for (x509.HostnameError)
+	CertNotAuthorizedToSign Class = "cert_not_authorized_to_sign" // an issuer of the chain is not a CA
+	CertIncompatibleUsage   Class = "cert_incompatible_usage"     // the extended key usage does not allow server authentication
+	CertNameConstraints     Class = "cert_name_constraints"       // a CA's name constraints exclude the name
+	CertInsecureAlgorithm   Class = "cert_insecure_algorithm"     // signed with an algorithm Go refuses (x509.InsecureAlgorithmError)
+	CertInvalid             Class = "cert_invalid"                // any other reason crypto/x509 rejected the chain
+
+	ClientRejectedVersion Class = "client_rejected_version" // the server chose a version outside --tls-min/--tls-max
+	ClientRejectedCipher  Class = "client_rejected_cipher"  // the server chose a cipher suite the client did not offer
+	ClientRejectedALPN    Class = "client_rejected_alpn"    // the server chose an application protocol the client did not offer
+	DowngradeDetected     Class = "downgrade_detected"      // the server's random carries a downgrade sentinel (RFC 8446, Section 4.1.3)
+	TLSError              Class = "tls_error"               // any other failure of the handshake on the client's side
+
+	HTTPError Class = "http_error" // the TLS handshake succeeded but the HTTP exchange failed
+	Other     Class = "other"      // none of the above
+)
+
+// TLSAlertPrefix starts the class of a fatal alert from the server.
+const TLSAlertPrefix = "tls_alert_"
+
+// AlertClass returns the class of a fatal alert the server sent:
+// "tls_alert_" followed by the alert's RFC 8446 name.
+func AlertClass(d tlsparse.AlertDescription) Class {
+	return Class(TLSAlertPrefix + d.String())
+}
+
+// Alert returns the alert a tls_alert_ class names, and whether it is one.
+func (c Class) Alert() (string, bool) {
+	return strings.CutPrefix(string(c), TLSAlertPrefix)
+}
+
+// IsCertificate reports whether the client rejected the server's
+// certificate chain.
+func (c Class) IsCertificate() bool { return strings.HasPrefix(string(c), "cert_") }
+
+// IsProxy reports whether the failure was the proxy's.
+func (c Class) IsProxy() bool { return strings.HasPrefix(string(c), "proxy_") }
+
+// Classify names what went wrong in err, an error returned by crypto/tls,
+// net/http or the dialer. It is a pure function of the error chain: the
+// most specific cause wins (a certificate error inside a *url.Error inside
+// a proxy error is a certificate error, a refusal by the proxy is the
+// proxy's).
+func Classify(err error) Class {
+	if err == nil {
+		return ClassNone
+	}
+	if c := classifyProxy(err); c != ClassNone {
+		return c
+	}
+	if c := classifyCertificate(err); c != ClassNone {
+		return c
+	}
+	if d, ok := remoteAlert(err); ok {
+		return AlertClass(d)
+	}
+	var rh tls.RecordHeaderError
+	if errors.As(err, &rh) || errors.Is(err, http.ErrSchemeMismatch) {
+		return NotTLS
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		switch {
+		case dnsErr.IsNotFound:
+			return DNSNotFound
+		case dnsErr.IsTimeout:
+			return DNSTimeout
+		}
+		return DNSError
+	}
+	if c := classifySyscall(err); c != ClassNone {
+		return c
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return Canceled
+	case isDialTimeout(err):
+		return ConnectTimeout
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return Timeout
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return ConnectionClosed
+	}
+	if c := classifyTLSMessage(err.Error()); c != ClassNone {
+		return c
+	}
+	if isHTTPError(err) {
+		return HTTPError
+	}
+	return Other
+}
+
+// classifyProxy recognises the errors net/http wraps in a "proxyconnect"
+// *net.OpError (and so does the probe's own CONNECT for handshakes).
+func classifyProxy(err error) Class {
+	var op *net.OpError
+	for e := err; errors.As(e, &op); e = op.Err {
+		if op.Op != "proxyconnect" {
+			continue
+		}
+		inner := op.Err
+		switch c := Classify(inner); {
+		case c == ConnectionRefused:
+			return ProxyRefused
+		case c.IsCertificate(), c == Timeout, c == Canceled:
+			// An https:// proxy's own certificate, or the deadline: the
+			// more precise class says more.
+			return c
+		}
+		var status *connectStatusError
+		if errors.As(inner, &status) || isPlainStatusText(inner) {
+			return ProxyConnectFailed
+		}
+		return ProxyError
+	}
+	return ClassNone
+}
+
+// connectStatusError is the probe's own CONNECT refusal (handshake mode).
+type connectStatusError struct {
+	Status string // "403 Forbidden"
+}
+
+func (e *connectStatusError) Error() string { return "proxy refused CONNECT: " + e.Status }
+
+// isPlainStatusText recognises net/http's CONNECT refusal: an error whose
+// text is just the proxy's reason phrase ("Forbidden"), with no type and
+// no wrapped cause.
+func isPlainStatusText(err error) bool {
+	if err == io.EOF || err == io.ErrUnexpectedEOF || errors.Unwrap(err) != nil || reflect.TypeOf(err).String() != "*errors.errorString" {
+		return false
+	}
+	msg := err.Error()
+	return msg != "" && !strings.Contains(msg, ":")
+}
+
+func classifyCertificate(err error) Class {
+	var (
+		unknown  x509.UnknownAuthorityError
+		invalid  x509.CertificateInvalidError
+		hostname x509.HostnameError
+		insecure x509.InsecureAlgorithmError
+		sysRoots x509.SystemRootsError
+		verify   *tls.CertificateVerificationError
+	)
+	switch {
+	case errors.As(err, &unknown):
+		return CertUnknownAuthority
+	case errors.As(err, &hostname):
+		return CertHostnameMismatch
+	case errors.As(err, &invalid):
+		switch invalid.Reason {
+		case x509.Expired:
+			// crypto/x509 uses Expired for both ends of the validity
+			// period; the detail says which ("current time … is before …").
+			if strings.Contains(invalid.Detail, "is before") {
+				return CertNotYetValid
+			}
+			return CertExpired
+		case x509.NotAuthorizedToSign:
+			return CertNotAuthorizedToSign
+		case x509.IncompatibleUsage:
+			return CertIncompatibleUsage
+		case x509.CANotAuthorizedForThisName, x509.CANotAuthorizedForExtKeyUsage:
+			return CertNameConstraints
+		}
+		return CertInvalid
+	case errors.As(err, &insecure):
+		return CertInsecureAlgorithm
+	case errors.As(err, &sysRoots), errors.As(err, &verify):
+		return CertInvalid
+	}
+	return ClassNone
+}
+
+// remoteAlert finds the alert the server sent. crypto/tls reports it as a
+// *net.OpError with Op "remote error" around its unexported alert type (a
+// uint8); tls.AlertError is the exported form QUIC connections use.
+func remoteAlert(err error) (tlsparse.AlertDescription, bool) {
+	var ae tls.AlertError
+	if errors.As(err, &ae) {
+		return tlsparse.AlertDescription(ae), true
+	}
+	var op *net.OpError
+	for e := err; errors.As(e, &op); e = op.Err {
+		if op.Op != "remote error" || op.Err == nil {
+			continue
+		}
+		v := reflect.ValueOf(op.Err)
+		if v.Kind() == reflect.Uint8 && v.Type().PkgPath() == "crypto/tls" {
+			return tlsparse.AlertDescription(v.Uint()), true
+		}
+	}
+	return 0, false
+}
+
+func classifySyscall(err error) Class {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return ClassNone
+	}
+	switch errno {
+	case syscall.ECONNREFUSED:
+		return ConnectionRefused
+	case syscall.ECONNRESET, syscall.EPIPE:
+		return ConnectionReset
+	case syscall.EHOSTUNREACH, syscall.EHOSTDOWN:
+		return HostUnreachable
+	case syscall.ENETUNREACH, syscall.ENETDOWN:
+		return NetworkUnreachable
+	case syscall.ETIMEDOUT:
+		if isDial(err) {
+			return ConnectTimeout
+		}
+		return Timeout
+	}
+	return ClassNone
+}
+
+func isDial(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+func isDialTimeout(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial" && op.Timeout()
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// classifyTLSMessage recognises the client's own refusals, which crypto/tls
+// returns as untyped errors: only their text says what happened.
+func classifyTLSMessage(msg string) Class {
+	switch {
+	case strings.Contains(msg, "tls: server selected unsupported protocol version"),
+		strings.Contains(msg, "tls: server selected an invalid version"):
+		return ClientRejectedVersion
+	case strings.Contains(msg, "tls: server chose an unconfigured cipher suite"):
+		return ClientRejectedCipher
+	case strings.Contains(msg, "tls: server selected unadvertised ALPN protocol"),
+		strings.Contains(msg, "tls: server advertised unrequested ALPN extension"):
+		return ClientRejectedALPN
+	case strings.Contains(msg, "tls: downgrade attempt detected"):
+		return DowngradeDetected
+	case strings.Contains(msg, "tls: failed to parse certificate from server"):
+		return CertInvalid
+	case strings.Contains(msg, "tls: "):
+		return TLSError
+	}
+	return ClassNone
+}
+
+// isHTTPError recognises net/http's own failures after the handshake.
+func isHTTPError(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "malformed HTTP") || strings.Contains(msg, "net/http:") ||
+		strings.Contains(msg, "http: server") || strings.Contains(msg, "http2:")
+}

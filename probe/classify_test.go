@@ -1,0 +1,184 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/internal/tlslab"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+func TestClassify(t *testing.T) {
+	dial := func(err error) error {
+		return &url.Error{Op: "Get", URL: "https://good.test/", Err: &net.OpError{Op: "dial", Net: "tcp", Err: err}}
+	}
+	read := func(err error) error {
+		return &net.OpError{Op: "read", Net: "tcp", Err: err}
+	}
+	proxy := func(err error) error { return &net.OpError{Op: "proxyconnect", Net: "tcp", Err: err} }
+	verify := func(err error) error {
+		return &url.Error{Op: "Get", URL: "https://good.test/", Err: &tls.CertificateVerificationError{Err: err}}
+	}
+	tests := []struct {
+		name string
+		err  error
+		want Class
+	}{
+		{"nil", nil, ClassNone},
+		{"dns not found", &url.Error{Err: &net.DNSError{Err: "no such host", Name: "x.invalid", IsNotFound: true}}, DNSNotFound},
+		{"dns timeout", &net.DNSError{Err: "i/o timeout", IsTimeout: true}, DNSTimeout},
+		{"dns other", &net.DNSError{Err: "server misbehaving"}, DNSError},
+		{"refused", dial(os.NewSyscallError("connect", syscall.ECONNREFUSED)), ConnectionRefused},
+		{"connect timeout", dial(os.ErrDeadlineExceeded), ConnectTimeout},
+		{"connect ETIMEDOUT", dial(os.NewSyscallError("connect", syscall.ETIMEDOUT)), ConnectTimeout},
+		{"host unreachable", dial(os.NewSyscallError("connect", syscall.EHOSTUNREACH)), HostUnreachable},
+		{"network unreachable", dial(os.NewSyscallError("connect", syscall.ENETUNREACH)), NetworkUnreachable},
+		{"reset", read(os.NewSyscallError("read", syscall.ECONNRESET)), ConnectionReset},
+		{"broken pipe", &net.OpError{Op: "write", Err: os.NewSyscallError("write", syscall.EPIPE)}, ConnectionReset},
+		{"eof", fmt.Errorf("handshake: %w", io.EOF), ConnectionClosed},
+		{"unexpected eof", io.ErrUnexpectedEOF, ConnectionClosed},
+		{"deadline", &url.Error{Op: "Get", Err: context.DeadlineExceeded}, Timeout},
+		{"read timeout", read(os.ErrDeadlineExceeded), Timeout},
+		{"canceled", &url.Error{Op: "Get", Err: context.Canceled}, Canceled},
+		{"record header", tls.RecordHeaderError{Msg: "tls: first record does not look like a TLS handshake"}, NotTLS},
+		{"scheme mismatch", &url.Error{Err: http.ErrSchemeMismatch}, NotTLS},
+		{"unknown authority", verify(x509.UnknownAuthorityError{}), CertUnknownAuthority},
+		{"expired", verify(x509.CertificateInvalidError{Reason: x509.Expired, Detail: "current time 2026-01-02T00:00:00Z is after 2026-01-01T00:00:00Z"}), CertExpired},
+		{"not yet valid", verify(x509.CertificateInvalidError{Reason: x509.Expired, Detail: "current time 2026-01-01T00:00:00Z is before 2026-01-02T00:00:00Z"}), CertNotYetValid},
+		{"not a CA", verify(x509.CertificateInvalidError{Reason: x509.NotAuthorizedToSign}), CertNotAuthorizedToSign},
+		{"usage", verify(x509.CertificateInvalidError{Reason: x509.IncompatibleUsage}), CertIncompatibleUsage},
+		{"name constraints", verify(x509.CertificateInvalidError{Reason: x509.CANotAuthorizedForThisName}), CertNameConstraints},
+		{"other invalid", verify(x509.CertificateInvalidError{Reason: x509.TooManyIntermediates}), CertInvalid},
+		{"hostname", verify(x509.HostnameError{Host: "good.test"}), CertHostnameMismatch},
+		{"insecure algorithm", verify(x509.InsecureAlgorithmError(x509.SHA1WithRSA)), CertInsecureAlgorithm},
+		{"system roots", verify(x509.SystemRootsError{}), CertInvalid},
+		{"quic alert", fmt.Errorf("handshake: %w", tls.AlertError(tlsparse.AlertProtocolVersion)), "tls_alert_protocol_version"},
+		{"client rejected version", errors.New("tls: server selected unsupported protocol version 301"), ClientRejectedVersion},
+		{"client rejected cipher", errors.New("tls: server chose an unconfigured cipher suite"), ClientRejectedCipher},
+		{"client rejected alpn", errors.New("tls: server selected unadvertised ALPN protocol"), ClientRejectedALPN},
+		{"downgrade", errors.New("tls: downgrade attempt detected, possibly due to a MitM attack or a broken middlebox"), DowngradeDetected},
+		{"other tls", errors.New("tls: server's Finished message was incorrect"), TLSError},
+		{"http", &url.Error{Err: errors.New("net/http: HTTP/1.x transport connection broken: malformed HTTP response \"SSH-2.0\"")}, HTTPError},
+		{"other", errors.New("something else"), Other},
+		{"proxy refused", proxy(&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), ProxyRefused},
+		{"proxy forbids (net/http)", &url.Error{Err: proxy(errors.New("Forbidden"))}, ProxyConnectFailed},
+		{"proxy forbids (probe)", proxy(&connectStatusError{Status: "403 Forbidden"}), ProxyConnectFailed},
+		{"proxy closed", proxy(io.EOF), ProxyError},
+		{"proxy dns", proxy(&net.DNSError{Err: "no such host", IsNotFound: true}), ProxyError},
+		{"proxy deadline", proxy(context.DeadlineExceeded), Timeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Classify(tt.err); got != tt.want {
+				t.Errorf("Classify(%v) = %q, want %q", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestClassifyRealHandshakes classifies the errors crypto/tls itself
+// returns, from handshakes on loopback with the lab's servers'
+// configurations.
+func TestClassifyRealHandshakes(t *testing.T) {
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := func(c *tlslab.Cert) *tls.Config {
+		return &tls.Config{Certificates: []tls.Certificate{c.TLS()}, NextProtos: []string{"http/1.1"}}
+	}
+	client := func() *tls.Config {
+		c := lab.ClientConfig()
+		c.NextProtos = []string{"http/1.1"}
+		return c
+	}
+	tests := []struct {
+		name           string
+		server, client func() *tls.Config
+		want           Class
+	}{
+		{"ok", func() *tls.Config { return server(lab.Good) }, client, ClassNone},
+		{"expired", func() *tls.Config { return server(lab.Expired) }, client, CertExpired},
+		{"not yet valid", func() *tls.Config { return server(lab.NotYetValid) }, client, CertNotYetValid},
+		{"self-signed", func() *tls.Config { return server(lab.SelfSigned) }, client, CertUnknownAuthority},
+		{"untrusted", func() *tls.Config { return server(lab.Untrusted) }, client, CertUnknownAuthority},
+		{"incomplete chain", func() *tls.Config { return server(lab.LeafOnly) }, client, CertUnknownAuthority},
+		{"wrong name", func() *tls.Config { return server(lab.WrongName) }, client, CertHostnameMismatch},
+		{"server wants TLS 1.3", func() *tls.Config { c := server(lab.Good); c.MinVersion = tls.VersionTLS13; return c },
+			func() *tls.Config { c := client(); c.MaxVersion = tls.VersionTLS12; return c }, "tls_alert_protocol_version"},
+		{"server wants TLS 1.2", func() *tls.Config { c := server(lab.Good); c.MaxVersion = tls.VersionTLS12; return c },
+			func() *tls.Config { c := client(); c.MinVersion = tls.VersionTLS13; return c }, "tls_alert_protocol_version"},
+		{"no shared cipher", func() *tls.Config {
+			c := server(lab.Good)
+			c.MaxVersion = tls.VersionTLS12
+			c.CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}
+			return c
+		}, func() *tls.Config {
+			c := client()
+			c.MaxVersion = tls.VersionTLS12
+			c.CipherSuites = []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}
+			return c
+		}, "tls_alert_handshake_failure"},
+		{"alpn", func() *tls.Config { return server(lab.Good) }, func() *tls.Config { c := client(); c.NextProtos = []string{"h2"}; return c }, "tls_alert_no_application_protocol"},
+		{"unrecognized name", func() *tls.Config {
+			c := server(lab.Good)
+			c.Certificates = nil
+			c.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return nil, nil }
+			return c
+		}, client, "tls_alert_unrecognized_name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A loopback socket, not net.Pipe: a pipe's writes block until
+			// the other end reads, and a client writing its alert while
+			// the server still writes its flight would deadlock.
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				sc, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				s := tls.Server(sc, tt.server())
+				s.Handshake()
+				s.Close()
+			}()
+			cc, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cc.Close()
+			cc.SetDeadline(time.Now().Add(10 * time.Second))
+			err = tls.Client(cc, tt.client()).Handshake()
+			if got := Classify(err); got != tt.want {
+				t.Errorf("Classify(%v) = %q, want %q", err, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAlertClass(t *testing.T) {
+	if got := AlertClass(tlsparse.AlertCertificateRequired); got != "tls_alert_certificate_required" {
+		t.Errorf("AlertClass = %q", got)
+	}
+	if a, ok := Class("tls_alert_protocol_version").Alert(); !ok || a != "protocol_version" {
+		t.Errorf("Alert() = %q, %v", a, ok)
+	}
+	if _, ok := CertExpired.Alert(); ok {
+		t.Error("cert_expired names an alert")
+	}
+}

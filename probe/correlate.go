@@ -1,0 +1,397 @@
+package probe
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// Agreement says how the client's view and the wire's relate.
+type Agreement string
+
+// The agreements.
+const (
+	// Agree: the wire's verdict is what the client's error implies.
+	Agree Agreement = "agree"
+	// Disagree: they tell different stories; the correlation says how
+	// (typically the client trusts other roots than the wire was checked
+	// against, or the capture missed packets).
+	Disagree Agreement = "disagree"
+	// ClientOnly: there is no wire view (no capture privileges, no
+	// connection to capture, or the capture does not show it).
+	ClientOnly Agreement = "client_only"
+)
+
+// Correlation is the probe's conclusion: what each end shows, whether they
+// agree, the cause and the fix.
+type Correlation struct {
+	Agreement Agreement
+	// Summary is the conclusion in one sentence.
+	Summary string
+	// Client says in one sentence what the client saw, Wire what the
+	// capture shows ("" without a wire view).
+	Client string
+	Wire   string
+	// Cause explains the outcome; Fix says what to change ("" on success).
+	Cause string
+	Fix   string
+	// Notes are further remarks: verification disabled, why there is no
+	// wire view, the scan's findings.
+	Notes []string
+}
+
+// Correlate puts what the client saw next to what the capture shows. It is
+// a pure function of its arguments.
+func Correlate(t Target, o *Outcome, w *Wire, insecure bool) Correlation {
+	c := Correlation{Client: clientSentence(o)}
+	if insecure {
+		c.Notes = append(c.Notes, "verification disabled (-k/--insecure): the client did not check the server's certificate")
+		if w.Chain != nil && len(w.Chain.Problems) > 0 {
+			c.Notes = append(c.Notes, "the chain the server sent is not valid: "+w.Chain.Problems[0].Detail)
+		}
+	}
+	if w.Result == nil {
+		c.Agreement = ClientOnly
+		c.Summary = "no wire view: the client's view alone"
+		if o.Err != nil {
+			c.Summary += fmt.Sprintf(" (%s)", o.Class)
+		}
+		c.Cause, c.Fix = explain(t, o)
+		switch {
+		case w.Err != nil:
+			c.Notes = append(c.Notes, "no wire view: "+w.Err.Error())
+		default:
+			c.Notes = append(c.Notes, "no wire view: the capture does not show the connection")
+		}
+		return c
+	}
+	v := w.Result.Verdict
+	c.Wire = string(v.Category) + ": " + v.Summary
+	if consistent(o, w) {
+		c.Agreement = Agree
+		c.Summary = fmt.Sprintf("the client's error (%s) is what the wire shows (%s)", o.Class, v.Category)
+		if o.Err == nil {
+			c.Summary = "the request succeeded and the wire shows a completed handshake"
+		}
+		c.Cause, c.Fix = v.Summary, v.Fix
+		if v.Category == diagnose.OK {
+			c.Cause = ""
+		}
+		switch {
+		case o.Err == nil:
+		case o.Class.IsProxy():
+			// The wire shows the connection to the proxy, whose plaintext
+			// CONNECT diagnose reads as a client speaking no TLS.
+			c.Cause, c.Fix = explain(t, o)
+			c.Notes = append(c.Notes, "the capture shows the connection to the proxy: its plaintext is the CONNECT request, and no TLS followed")
+		case v.Category == diagnose.OK:
+			// The handshake is fine; what failed came after it.
+			c.Cause, c.Fix = explain(t, o)
+		case vague(v.Category):
+			// The wire cannot see the cause (TLS 1.3 without secrets, a
+			// bare handshake_failure): the client's error can.
+			c.Cause, c.Fix = explain(t, o)
+			c.Notes = append(c.Notes, "the wire alone shows only "+string(v.Category)+"; the cause is the client's error")
+		}
+		return c
+	}
+	c.Agreement = Disagree
+	client := string(o.Class)
+	if o.Err == nil {
+		client = "success"
+	}
+	c.Summary = fmt.Sprintf("the client and the wire disagree: the client reports %s, the wire shows %s", client, v.Category)
+	c.Cause, c.Fix = disagreement(t, o, w)
+	return c
+}
+
+// vague categories say that something failed but not why.
+func vague(cat diagnose.Category) bool {
+	return cat == diagnose.CertRejected || cat == diagnose.HandshakeFailure
+}
+
+// consistent reports whether the wire's verdict is what the client's error
+// implies.
+func consistent(o *Outcome, w *Wire) bool {
+	cat := w.Result.Verdict.Category
+	if o.Err == nil {
+		return cat == diagnose.OK
+	}
+	in := func(cats ...diagnose.Category) bool { return slices.Contains(cats, cat) }
+	if o.Class.IsProxy() {
+		// The TLS never started: the wire shows the proxy's answer.
+		return w.Result.Conn.ClientHello == nil
+	}
+	if o.Class.IsCertificate() {
+		if w.Chain != nil && len(w.Chain.Problems) == 0 {
+			// The chain is fine by the wire's roots: the client's roots
+			// differ, whatever the verdict's category.
+			return false
+		}
+		switch o.Class {
+		case CertExpired:
+			return in(diagnose.CertExpired, diagnose.CertRejected)
+		case CertNotYetValid:
+			return in(diagnose.CertNotYetValid, diagnose.CertRejected)
+		case CertUnknownAuthority:
+			return in(diagnose.CertUntrustedCA, diagnose.CertSelfSigned, diagnose.CertIncompleteChain, diagnose.CertRejected)
+		case CertHostnameMismatch:
+			return in(diagnose.CertHostnameMismatch, diagnose.CertRejected)
+		}
+		return strings.HasPrefix(string(cat), "cert_")
+	}
+	if alert, ok := o.Class.Alert(); ok {
+		switch alert {
+		case tlsparse.AlertProtocolVersion.String(), tlsparse.AlertInappropriateFallback.String():
+			return in(diagnose.VersionMismatch)
+		case tlsparse.AlertHandshakeFailure.String(), tlsparse.AlertInsufficientSecurity.String():
+			return in(diagnose.NoSharedCipher, diagnose.HandshakeFailure, diagnose.ClientCertRequired)
+		case tlsparse.AlertNoApplicationProtocol.String():
+			return in(diagnose.ALPNMismatch)
+		case tlsparse.AlertUnrecognizedName.String():
+			return in(diagnose.SNIUnrecognized)
+		case tlsparse.AlertCertificateRequired.String(), tlsparse.AlertBadCertificate.String(),
+			tlsparse.AlertUnknownCA.String(), tlsparse.AlertCertificateUnknown.String(),
+			tlsparse.AlertUnsupportedCertificate.String(), tlsparse.AlertCertificateExpired.String(),
+			tlsparse.AlertCertificateRevoked.String(), tlsparse.AlertAccessDenied.String():
+			return in(diagnose.ClientCertRequired, diagnose.HandshakeFailure)
+		}
+		return in(diagnose.HandshakeFailure)
+	}
+	switch o.Class {
+	case ConnectionRefused:
+		return in(diagnose.ConnectionRefused)
+	case ConnectTimeout:
+		return in(diagnose.NoTCPAnswer)
+	case ConnectionReset, ConnectionClosed:
+		if o.Phase == PhaseHTTP {
+			return in(diagnose.OK, diagnose.ConnectionReset)
+		}
+		return in(diagnose.ConnectionReset)
+	case Timeout:
+		switch o.Phase {
+		case PhaseConnect:
+			return in(diagnose.NoTCPAnswer)
+		case PhaseHTTP:
+			return in(diagnose.OK)
+		}
+		return in(diagnose.ServerNoResponse)
+	case NotTLS:
+		return in(diagnose.NotTLSServer)
+	case ClientRejectedVersion:
+		return in(diagnose.VersionMismatch)
+	case ClientRejectedCipher:
+		return in(diagnose.NoSharedCipher, diagnose.HandshakeFailure)
+	case ClientRejectedALPN:
+		return in(diagnose.ALPNMismatch)
+	case HTTPError:
+		return in(diagnose.OK)
+	case Canceled:
+		return true
+	}
+	return !in(diagnose.OK)
+}
+
+// disagreement explains a wire verdict that is not what the client's error
+// implies.
+func disagreement(t Target, o *Outcome, w *Wire) (cause, fix string) {
+	v := w.Result.Verdict
+	conn := w.Result.Conn
+	switch {
+	case o.Class.IsCertificate() && w.Chain != nil && len(w.Chain.Problems) == 0:
+		root := "its root CA"
+		if n := len(conn.Certificates); n > 0 && conn.Certificates[n-1].X509 != nil {
+			root = fmt.Sprintf("the CA '%s'", conn.Certificates[n-1].X509.Issuer)
+		}
+		whose := "the client's trust store"
+		if o.CustomRoots {
+			whose = "the client's trust store (only the --cacert certificates: --cacert replaces the system roots)"
+		}
+		return fmt.Sprintf("the client rejected the server's certificate (%s), but the chain the server sent (frame %d) is valid against the roots the wire was checked with (the system roots plus --cacert): %s does not hold %s",
+				o.Class, conn.CertificateFrame.Number, whose, root),
+			fmt.Sprintf("make the client trust %s (add it to the --cacert file, or drop --cacert to use the system roots)", root)
+	case o.Err == nil:
+		return fmt.Sprintf("the request succeeded but the capture shows %s (%s); the capture probably lacks packets (%d dropped by the kernel)", v.Category, v.Summary, w.Dropped),
+			"nothing to fix on the connection; capture again (-w FILE) if the wire view matters"
+	case v.Category == diagnose.OK:
+		cause, fix = explain(t, o)
+		return fmt.Sprintf("the handshake completed on the wire, yet the client failed %s with %s: %s", phaseText(o.Phase), o.Class, cause), fix
+	}
+	cause, fix = explain(t, o)
+	return fmt.Sprintf("the client failed %s with %s, but the wire shows %s: %s", phaseText(o.Phase), o.Class, v.Category, v.Summary),
+		fix
+}
+
+// clientSentence says what the client saw.
+func clientSentence(o *Outcome) string {
+	if o.Err == nil {
+		var b strings.Builder
+		if o.HTTP != nil {
+			fmt.Fprintf(&b, "%s %s", o.HTTP.Proto, o.HTTP.Status)
+			if o.TLS != nil {
+				b.WriteString(" over ")
+			}
+		}
+		if o.TLS != nil {
+			fmt.Fprintf(&b, "%s (%s", versionName(o.TLS.Version), tlsparse.CipherSuite(o.TLS.CipherSuite))
+			if o.TLS.NegotiatedProtocol != "" {
+				fmt.Fprintf(&b, ", ALPN %s", o.TLS.NegotiatedProtocol)
+			}
+			b.WriteString(")")
+			if o.HTTP == nil {
+				b.WriteString(": the handshake completed")
+			}
+		}
+		fmt.Fprintf(&b, " in %s", ms(o.Timings.Total))
+		return b.String()
+	}
+	return fmt.Sprintf("failed %s with %s: %v", phaseText(o.Phase), o.Class, o.Err)
+}
+
+func phaseText(p Phase) string {
+	switch p {
+	case PhaseResolve:
+		return "while resolving the name"
+	case PhaseConnect:
+		return "while connecting"
+	case PhaseProxy:
+		return "while asking the proxy for a tunnel"
+	case PhaseTLS:
+		return "during the TLS handshake"
+	case PhaseHTTP:
+		return "after the handshake, during the HTTP exchange"
+	}
+	return "after finishing"
+}
+
+// ms formats a duration in milliseconds, as the reports do.
+func ms(d time.Duration) string {
+	switch {
+	case d >= 10*time.Millisecond:
+		return fmt.Sprintf("%d ms", d.Round(time.Millisecond)/time.Millisecond)
+	default:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	}
+}
+
+// explain says what a client error means and what to change, from the
+// client's view alone.
+func explain(t Target, o *Outcome) (cause, fix string) {
+	where := t.HostPort()
+	if o.Remote.IsValid() {
+		where = o.Remote.String()
+	}
+	if alert, ok := o.Class.Alert(); ok {
+		return explainAlert(alert, o)
+	}
+	switch o.Class {
+	case ClassNone:
+		return "", ""
+	case DNSNotFound:
+		return fmt.Sprintf("the name %s does not resolve", lookedUp(t, o)), "check the name and its DNS records, or pin an address with --resolve host:port:addr"
+	case DNSTimeout, DNSError:
+		return fmt.Sprintf("looking up %s failed: %v", lookedUp(t, o), o.Err), "check the resolver (/etc/resolv.conf) and the network path to it"
+	case ProxyRefused:
+		return fmt.Sprintf("the proxy %s refused the TCP connection", o.Proxy), "check the proxy's address and port (--proxy, HTTPS_PROXY), or that it is running"
+	case ProxyConnectFailed:
+		return fmt.Sprintf("the proxy %s refused to open a tunnel to %s: %v", o.Proxy, t.HostPort(), innermost(o.Err)),
+			"the proxy's policy forbids this destination or wants credentials (user:password@ in the proxy URL): ask its administrator, or bypass it with NO_PROXY"
+	case ProxyError:
+		return fmt.Sprintf("talking to the proxy %s failed: %v", o.Proxy, o.Err), "check the proxy setting (--proxy, HTTPS_PROXY)"
+	case ConnectionRefused:
+		return fmt.Sprintf("%s refused the connection: nothing listens on port %d (or a firewall rejects it)", where, o.Remote.Port()),
+			"start the server, or connect to the port it listens on"
+	case ConnectTimeout:
+		return fmt.Sprintf("%s did not answer the TCP connection attempt", where), "check that the host is up and that no firewall drops the traffic"
+	case HostUnreachable, NetworkUnreachable:
+		return fmt.Sprintf("there is no route to %s", where), "check the address and the network configuration"
+	case ConnectionReset:
+		return fmt.Sprintf("%s reset the connection %s", where, phaseText(o.Phase)),
+			"the server (or a middlebox) aborted: check its logs; a reset right after the ClientHello often means it dislikes something offered (SNI, version) or is not a TLS server"
+	case ConnectionClosed:
+		return fmt.Sprintf("%s closed the connection %s without an alert", where, phaseText(o.Phase)),
+			"check the server's logs: it may reject the client's offer silently or not speak TLS on this port"
+	case Timeout:
+		return fmt.Sprintf("no answer %s before the time limit", phaseText(o.Phase)),
+			"the server (or a middlebox) swallows the traffic: check that the port serves TLS and the server's load; raise --max-time if it is only slow"
+	case Canceled:
+		return "the probe was interrupted", ""
+	case NotTLS:
+		return fmt.Sprintf("%s answered the ClientHello with something that is not TLS", where),
+			fmt.Sprintf("port %d does not serve TLS: use http:// or the server's HTTPS port", t.Port)
+	case CertUnknownAuthority:
+		trust := "the system roots"
+		if o.CustomRoots {
+			trust = "the --cacert certificates"
+		}
+		return fmt.Sprintf("the server's chain does not lead to a root the client trusts (%s): %s", trust, innermost(o.Err)),
+			"install the full chain (with its intermediates) on the server, or trust its root CA (--cacert)"
+	case CertExpired, CertNotYetValid:
+		return "the server's certificate is outside its validity period: " + innermost(o.Err),
+			"renew the server's certificate and install it (or fix the clock of whichever side is wrong)"
+	case CertHostnameMismatch:
+		return fmt.Sprintf("the server's certificate is not valid for %s: %s", o.ServerName, innermost(o.Err)),
+			"use the name the certificate is issued for, or get a certificate that covers this name"
+	case CertNotAuthorizedToSign, CertIncompatibleUsage, CertNameConstraints, CertInsecureAlgorithm, CertInvalid:
+		return "the client rejected the server's certificate: " + innermost(o.Err), "replace the server's certificate with a valid one"
+	case ClientRejectedVersion:
+		return "the server chose a version the client does not allow: " + innermost(o.Err), "widen --tls-min/--tls-max, or enable a newer version on the server"
+	case ClientRejectedCipher:
+		return "the server chose a cipher suite the client did not offer", "the server is broken or a middlebox interferes"
+	case ClientRejectedALPN:
+		return "the server chose an application protocol the client did not offer", "the server is broken or a middlebox interferes"
+	case DowngradeDetected:
+		return "the server's random carries a downgrade sentinel: something between the client and the server removed TLS 1.3", "look for a middlebox that intercepts TLS"
+	case HTTPError:
+		return "the TLS handshake succeeded but the HTTP exchange failed: " + innermost(o.Err), "the server does not speak the HTTP version negotiated (ALPN), or sent a malformed response"
+	}
+	return fmt.Sprintf("the request failed: %v", o.Err), ""
+}
+
+func explainAlert(alert string, o *Outcome) (cause, fix string) {
+	cause = fmt.Sprintf("the server aborted with alert %s %s", alert, phaseText(o.Phase))
+	switch alert {
+	case tlsparse.AlertProtocolVersion.String():
+		return cause + ": it accepts none of the versions the client offers", "make the client and the server share a version (--tls-min/--tls-max; --scan lists the server's)"
+	case tlsparse.AlertHandshakeFailure.String(), tlsparse.AlertInsufficientSecurity.String():
+		return cause + ": no acceptable set of parameters (cipher suites, groups, or a client certificate it wants)", "offer current cipher suites and groups (drop --ciphers/--curves), or give a client certificate (--cert/--key) if the server asks for one"
+	case tlsparse.AlertNoApplicationProtocol.String():
+		return cause + ": it speaks none of the ALPN protocols offered", "offer a protocol the server speaks (--alpn http/1.1)"
+	case tlsparse.AlertUnrecognizedName.String():
+		return cause + fmt.Sprintf(": it does not serve the name %q", o.ServerName), "ask for a name the server serves (--servername)"
+	case tlsparse.AlertCertificateRequired.String():
+		return cause + ": it requires a client certificate", "give a client certificate (--cert/--key) issued by a CA the server trusts"
+	case tlsparse.AlertBadCertificate.String(), tlsparse.AlertUnknownCA.String(), tlsparse.AlertCertificateUnknown.String(),
+		tlsparse.AlertUnsupportedCertificate.String(), tlsparse.AlertCertificateExpired.String():
+		return cause + ": it rejected the client's certificate (or its absence)", "give a valid client certificate issued by a CA the server trusts (--cert/--key)"
+	}
+	return cause, "check the server's logs for why it sent the alert"
+}
+
+// lookedUp is the name the client resolved: the proxy's, or the target's.
+func lookedUp(t Target, o *Outcome) string {
+	if o.Proxy != "" {
+		return "of the proxy " + o.Proxy
+	}
+	return t.Host
+}
+
+// innermost is the text of the deepest error worth showing: crypto/x509's
+// own message without the wrapping "tls: failed to verify certificate:".
+func innermost(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "x509: "); i >= 0 {
+		return msg[i:]
+	}
+	if i := strings.LastIndex(msg, ": "); i >= 0 && i+2 < len(msg) {
+		return msg[i+2:]
+	}
+	return msg
+}

@@ -1,0 +1,193 @@
+package probe
+
+import (
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/report"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+func TestCorrelate(t *testing.T) {
+	target := Target{Host: "good.test", Port: 4433}
+	remote := netip.MustParseAddrPort("127.0.0.1:4433")
+	failed := func(class Class, phase Phase, msg string) *Outcome {
+		return &Outcome{Err: errors.New(msg), Class: class, Phase: phase, Remote: remote, ServerName: "good.test"}
+	}
+	succeeded := &Outcome{Phase: PhaseDone, Remote: remote, ServerName: "good.test"}
+	hello := &tlsparse.ClientHello{ServerName: "good.test"}
+	wire := func(cat diagnose.Category, summary, fix string) *Wire {
+		return &Wire{Result: &report.Result{
+			Conn:    &analysis.Connection{ClientHello: hello},
+			Verdict: diagnose.Verdict{Category: cat, Summary: summary, Fix: fix},
+		}}
+	}
+	withChain := func(w *Wire, problems ...diagnose.CertProblem) *Wire {
+		w.Chain = &ChainCheck{Problems: problems}
+		root := &x509.Certificate{Issuer: pkix.Name{CommonName: "tlsdiag Test Root CA"}}
+		w.Result.Conn.Certificates = []analysis.Certificate{{X509: &x509.Certificate{}}, {X509: root}}
+		w.Result.Conn.CertificateFrame = capture.Frame{Number: 6}
+		return w
+	}
+	withoutHello := func(w *Wire) *Wire { w.Result.Conn.ClientHello = nil; return w }
+	tests := []struct {
+		name      string
+		outcome   *Outcome
+		wire      *Wire
+		insecure  bool
+		want      Agreement
+		summary   []string // substrings of Summary
+		cause     []string // substrings of Cause
+		fix       []string // substrings of Fix
+		notes     []string // substrings of the joined Notes
+		emptyFix  bool
+		emptyCaus bool
+	}{
+		{
+			name: "success", outcome: succeeded, wire: wire(diagnose.OK, "TLS 1.3 handshake completed", ""),
+			want: Agree, summary: []string{"succeeded"}, emptyFix: true, emptyCaus: true,
+		},
+		{
+			name:    "expired, chain visible",
+			outcome: failed(CertExpired, PhaseTLS, "tls: failed to verify certificate: x509: certificate has expired or is not yet valid"),
+			wire: withChain(wire(diagnose.CertExpired, "certificate 0 'CN=good.test' expired on 2026-01-01 00:00:00 UTC", "renew the server's certificate"),
+				diagnose.CertProblem{Category: diagnose.CertExpired, Detail: "expired"}),
+			want: Agree, summary: []string{"cert_expired", "what the wire shows"}, cause: []string{"expired on 2026-01-01"}, fix: []string{"renew"},
+		},
+		{
+			name:    "expired under TLS 1.3 without secrets",
+			outcome: failed(CertExpired, PhaseTLS, "tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time X is after Y"),
+			wire:    wire(diagnose.CertRejected, "the client rejected the server's certificate (an encrypted alert, frame 8)", "look at the client's log"),
+			want:    Agree, cause: []string{"validity period", "x509: certificate has expired"}, fix: []string{"renew"}, notes: []string{"the wire alone shows only cert_rejected"},
+		},
+		{
+			name: "client's own roots reject a valid chain",
+			outcome: func() *Outcome {
+				o := failed(CertUnknownAuthority, PhaseTLS, "x509: certificate signed by unknown authority")
+				o.CustomRoots = true
+				return o
+			}(),
+			wire: withChain(wire(diagnose.CertRejected, "the client rejected the server's certificate", "")),
+			want: Disagree, summary: []string{"disagree", "cert_unknown_authority", "cert_rejected"},
+			cause: []string{"frame 6", "valid against the roots", "--cacert", "'CN=tlsdiag Test Root CA'"},
+			fix:   []string{"trust the CA 'CN=tlsdiag Test Root CA'"},
+		},
+		{
+			name: "timeout in the handshake", outcome: failed(Timeout, PhaseTLS, "context deadline exceeded"),
+			wire: wire(diagnose.ServerNoResponse, "no answer to the ClientHello (frame 4)", "check the server"), want: Agree, cause: []string{"frame 4"},
+		},
+		{
+			name: "timeout waiting for the response", outcome: failed(Timeout, PhaseHTTP, "context deadline exceeded"),
+			wire: wire(diagnose.OK, "TLS 1.3 handshake completed", ""), want: Agree,
+		},
+		{
+			name: "timeout although the handshake completed", outcome: failed(Timeout, PhaseTLS, "context deadline exceeded"),
+			wire: wire(diagnose.OK, "TLS 1.3 handshake completed", ""), want: Disagree, cause: []string{"handshake completed on the wire"},
+		},
+		{
+			name: "success but the capture lacks the handshake", outcome: succeeded,
+			wire: func() *Wire {
+				w := wire(diagnose.IncompleteCapture, "the capture lacks the handshake", "")
+				w.Dropped = 3
+				return w
+			}(),
+			want: Disagree, cause: []string{"capture probably lacks packets", "3 dropped"},
+		},
+		{
+			name:    "no capture privileges",
+			outcome: failed(CertExpired, PhaseTLS, "tls: failed to verify certificate: x509: certificate has expired or is not yet valid"),
+			wire:    &Wire{Err: errors.New("live: capturing on lo needs root or CAP_NET_RAW: permission denied")},
+			want:    ClientOnly, summary: []string{"client's view alone", "cert_expired"}, cause: []string{"validity period"},
+			notes: []string{"no wire view", "CAP_NET_RAW"},
+		},
+		{
+			name: "insecure", outcome: succeeded, insecure: true,
+			wire: withChain(wire(diagnose.OK, "TLS 1.2 handshake completed", ""), diagnose.CertProblem{Category: diagnose.CertExpired, Detail: "certificate 0 expired on 2026-01-01"}),
+			want: Agree, notes: []string{"verification disabled", "not valid: certificate 0 expired on 2026-01-01"},
+		},
+		{
+			name: "proxy forbids CONNECT", outcome: func() *Outcome {
+				o := failed(ProxyConnectFailed, PhaseProxy, "proxyconnect tcp: proxy refused CONNECT: 403 Forbidden")
+				o.Proxy = "http://127.0.0.1:3128"
+				return o
+			}(),
+			wire: withoutHello(wire(diagnose.NotTLSClient, "the client sent HTTP request (CONNECT good.test:4433 HTTP/1.1)", "")),
+			want: Agree,
+		},
+		{
+			name: "version", outcome: failed(AlertClass(tlsparse.AlertProtocolVersion), PhaseTLS, "remote error: tls: protocol version not supported"),
+			wire: wire(diagnose.VersionMismatch, "the server rejected every version the client offers", "raise the client's MaxVersion"), want: Agree, fix: []string{"MaxVersion"},
+		},
+		{
+			name: "handshake failure is a client certificate", outcome: failed(AlertClass(tlsparse.AlertHandshakeFailure), PhaseTLS, "remote error: tls: handshake failure"),
+			wire: wire(diagnose.ClientCertRequired, "the server asked for a client certificate", "configure the client with a certificate"), want: Agree,
+		},
+		{
+			name: "refused but the wire shows a reset", outcome: failed(ConnectionRefused, PhaseConnect, "connect: connection refused"),
+			wire: wire(diagnose.ConnectionReset, "a RST ended the handshake", ""), want: Disagree,
+			summary: []string{"connection_refused", "connection_reset"}, fix: []string{"start the server"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Correlate(target, tt.outcome, tt.wire, tt.insecure)
+			if c.Agreement != tt.want {
+				t.Errorf("agreement %q, want %q (summary %q, cause %q)", c.Agreement, tt.want, c.Summary, c.Cause)
+			}
+			check := func(field, got string, want []string) {
+				for _, w := range want {
+					if !strings.Contains(got, w) {
+						t.Errorf("%s %q lacks %q", field, got, w)
+					}
+				}
+			}
+			check("summary", c.Summary, tt.summary)
+			check("cause", c.Cause, tt.cause)
+			check("fix", c.Fix, tt.fix)
+			check("notes", strings.Join(c.Notes, " | "), tt.notes)
+			if c.Summary == "" || c.Client == "" {
+				t.Errorf("empty summary or client sentence: %+v", c)
+			}
+			if tt.emptyFix && c.Fix != "" {
+				t.Errorf("fix %q, want none", c.Fix)
+			}
+			if tt.emptyCaus && c.Cause != "" {
+				t.Errorf("cause %q, want none", c.Cause)
+			}
+			if !tt.emptyFix && !tt.emptyCaus && tt.outcome.Err != nil && (c.Cause == "" || c.Fix == "") {
+				t.Errorf("a failure without cause or fix: %+v", c)
+			}
+			if tt.insecure && (len(c.Notes) == 0 || !strings.HasPrefix(c.Notes[0], "verification disabled")) {
+				t.Errorf("insecure probe: notes %q do not start with the warning", c.Notes)
+			}
+		})
+	}
+}
+
+// TestExplainEveryClass checks that every class has a cause and, except
+// cancellation, a fix.
+func TestExplainEveryClass(t *testing.T) {
+	classes := []Class{DNSNotFound, DNSTimeout, DNSError, ProxyRefused, ProxyConnectFailed, ProxyError,
+		ConnectionRefused, ConnectTimeout, HostUnreachable, NetworkUnreachable, ConnectionReset, ConnectionClosed,
+		Timeout, NotTLS, CertUnknownAuthority, CertExpired, CertNotYetValid, CertHostnameMismatch,
+		CertNotAuthorizedToSign, CertIncompatibleUsage, CertNameConstraints, CertInsecureAlgorithm, CertInvalid,
+		ClientRejectedVersion, ClientRejectedCipher, ClientRejectedALPN, DowngradeDetected, HTTPError,
+		AlertClass(tlsparse.AlertProtocolVersion), AlertClass(tlsparse.AlertHandshakeFailure),
+		AlertClass(tlsparse.AlertNoApplicationProtocol), AlertClass(tlsparse.AlertUnrecognizedName),
+		AlertClass(tlsparse.AlertCertificateRequired), AlertClass(tlsparse.AlertBadCertificate), AlertClass(tlsparse.AlertInternalError)}
+	for _, c := range classes {
+		o := &Outcome{Err: errors.New("x"), Class: c, Phase: PhaseTLS, Remote: netip.MustParseAddrPort("127.0.0.1:443"), Timings: Timings{Total: time.Millisecond}}
+		cause, fix := explain(Target{Host: "good.test", Port: 443}, o)
+		if cause == "" || fix == "" {
+			t.Errorf("%s: cause %q, fix %q", c, cause, fix)
+		}
+	}
+}

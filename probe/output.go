@@ -1,0 +1,446 @@
+package probe
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/report"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// Formats are the output formats of a probe: the table (the default), the
+// JSON document, and the trace (the table with the connection's frames
+// listed as Wireshark shows them).
+var Formats = []report.Format{report.FormatTable, report.FormatJSON, report.FormatTrace}
+
+// Document is what the json format writes. The field names are stable.
+//
+//   - target (string): the URL (password hidden) or HOST:PORT probed.
+//   - insecure (bool): certificate verification was disabled (-k).
+//   - client (object): what the client saw; see ClientView.
+//   - connection (object or null): the probe's connection as the capture
+//     shows it, exactly as `tlsdiag read --format json` writes a
+//     connection (with its verdict); null when there is no wire view.
+//   - capture (object): interface, filter (strings), error (string: why
+//     there is no wire view, "" when the capture ran), frames (number),
+//     dropped (number of packets the kernel dropped), notes (list of
+//     strings).
+//   - correlation (object): agreement ("agree", "disagree" or
+//     "client_only"), summary (string: the conclusion), client (string: what the client saw), wire (string:
+//     the wire's verdict, "" without one), cause, fix (strings), notes (list
+//     of strings; "verification disabled …" first when insecure).
+//   - scan (object or null): versions (list of objects: version, accepted
+//     (bool), cipher (the suite the server chose, "" when not accepted),
+//     error_class), accepted (list of version names).
+//
+// It is a separate object rather than report.Connection with fields added:
+// a connection already has a "client" field (its address).
+type Document struct {
+	Target      string             `json:"target"`
+	Insecure    bool               `json:"insecure"`
+	Client      ClientView         `json:"client"`
+	Connection  *report.Connection `json:"connection"`
+	Capture     CaptureView        `json:"capture"`
+	Correlation CorrelationView    `json:"correlation"`
+	Scan        *ScanView          `json:"scan"`
+}
+
+// ClientView is the client's side of a probe in JSON.
+//
+//   - error (string): the error the request ended with, "" on success.
+//   - error_class (string): Classify's name for it, "" on success.
+//   - phase (string): where the client stopped: dns, connect,
+//     proxy_connect, tls_handshake, http, or done.
+//   - timings (object): dns_ms, connect_ms, proxy_connect_ms,
+//     tls_handshake_ms, first_byte_ms (numbers, null for a phase not
+//     reached; first_byte_ms counts from the request sent), total_ms.
+//   - proxy (string): the proxy used, password hidden, "" for none;
+//     proxy_from: where it came from ("--proxy", "HTTPS_PROXY", …).
+//   - local, remote (string): the TCP connection's ends ("" when unknown);
+//     remote is the proxy when one was used.
+//   - server_name (string): the name sent as SNI and verified.
+//   - version, cipher, alpn (strings): what the handshake negotiated, ""
+//     when it did not complete.
+//   - peer_certificates (list of objects: subject, issuer, not_before,
+//     not_after, sha256): the chain the server sent, as the client
+//     received it (also when it rejected it).
+//   - http (object or null): proto, status_code, status, body_bytes,
+//     truncated, and body (only with --show-body).
+type ClientView struct {
+	Error            string        `json:"error"`
+	ErrorClass       string        `json:"error_class"`
+	Phase            string        `json:"phase"`
+	Timings          TimingsView   `json:"timings"`
+	Proxy            string        `json:"proxy"`
+	ProxyFrom        string        `json:"proxy_from"`
+	Local            string        `json:"local"`
+	Remote           string        `json:"remote"`
+	ServerName       string        `json:"server_name"`
+	Version          string        `json:"version"`
+	Cipher           string        `json:"cipher"`
+	ALPN             string        `json:"alpn"`
+	PeerCertificates []CertView    `json:"peer_certificates"`
+	HTTP             *ResponseView `json:"http"`
+}
+
+// TimingsView holds the phase durations in milliseconds.
+type TimingsView struct {
+	DNS          *float64 `json:"dns_ms"`
+	Connect      *float64 `json:"connect_ms"`
+	ProxyConnect *float64 `json:"proxy_connect_ms"`
+	TLSHandshake *float64 `json:"tls_handshake_ms"`
+	FirstByte    *float64 `json:"first_byte_ms"`
+	Total        float64  `json:"total_ms"`
+}
+
+// CertView is a certificate as the client received it.
+type CertView struct {
+	Subject   string `json:"subject"`
+	Issuer    string `json:"issuer"`
+	NotBefore string `json:"not_before"`
+	NotAfter  string `json:"not_after"`
+	SHA256    string `json:"sha256"`
+}
+
+// ResponseView is the HTTP response.
+type ResponseView struct {
+	Proto      string `json:"proto"`
+	StatusCode int    `json:"status_code"`
+	Status     string `json:"status"`
+	BodyBytes  int64  `json:"body_bytes"`
+	Truncated  bool   `json:"truncated"`
+	Body       string `json:"body,omitempty"`
+}
+
+// CaptureView is the capture's side.
+type CaptureView struct {
+	Interface string   `json:"interface"`
+	Filter    string   `json:"filter"`
+	Error     string   `json:"error"`
+	Frames    int64    `json:"frames"`
+	Dropped   int      `json:"dropped"`
+	Notes     []string `json:"notes"`
+}
+
+// CorrelationView is the conclusion.
+type CorrelationView struct {
+	Agreement string   `json:"agreement"`
+	Summary   string   `json:"summary"`
+	Client    string   `json:"client"`
+	Wire      string   `json:"wire"`
+	Cause     string   `json:"cause"`
+	Fix       string   `json:"fix"`
+	Notes     []string `json:"notes"`
+}
+
+// ScanView is the version scan.
+type ScanView struct {
+	Versions []VersionView `json:"versions"`
+	Accepted []string      `json:"accepted"`
+}
+
+// VersionView is the scan's handshake with one version.
+type VersionView struct {
+	Version    string `json:"version"`
+	Accepted   bool   `json:"accepted"`
+	Cipher     string `json:"cipher"`
+	ErrorClass string `json:"error_class"`
+}
+
+// NewDocument converts a result to its JSON form.
+func NewDocument(r *Result) Document {
+	d := Document{
+		Target:   r.Target.String(),
+		Insecure: r.Insecure,
+		Client:   newClientView(&r.Client),
+		Capture: CaptureView{
+			Interface: r.Wire.Interface, Filter: r.Wire.Filter, Frames: r.Wire.Frames,
+			Dropped: r.Wire.Dropped, Notes: nonNil(r.Wire.Notes),
+		},
+		Correlation: CorrelationView{
+			Agreement: string(r.Correlation.Agreement), Summary: r.Correlation.Summary, Client: r.Correlation.Client, Wire: r.Correlation.Wire,
+			Cause: r.Correlation.Cause, Fix: r.Correlation.Fix, Notes: nonNil(r.Correlation.Notes),
+		},
+	}
+	if r.Wire.Err != nil {
+		d.Capture.Error = r.Wire.Err.Error()
+	}
+	if r.Wire.Result != nil {
+		c := report.NewConnection(*r.Wire.Result)
+		d.Connection = &c
+	}
+	if r.Scan != nil {
+		s := &ScanView{Accepted: []string{}}
+		for _, v := range r.Scan.Versions {
+			vv := VersionView{Version: versionName(v.Version), Accepted: v.Accepted, ErrorClass: string(v.Class)}
+			if v.Accepted {
+				vv.Cipher = tlsparse.CipherSuite(v.Cipher).String()
+				s.Accepted = append(s.Accepted, vv.Version)
+			}
+			s.Versions = append(s.Versions, vv)
+		}
+		d.Scan = s
+	}
+	return d
+}
+
+func newClientView(o *Outcome) ClientView {
+	v := ClientView{
+		ErrorClass: string(o.Class), Phase: string(o.Phase), Proxy: o.Proxy, ProxyFrom: o.ProxyFrom,
+		ServerName: o.ServerName, PeerCertificates: []CertView{},
+		Timings: TimingsView{
+			DNS: msPtr(o.Timings.DNS), Connect: msPtr(o.Timings.Connect), ProxyConnect: msPtr(o.Timings.ProxyConnect),
+			TLSHandshake: msPtr(o.Timings.TLSHandshake), FirstByte: msPtr(o.Timings.FirstByte), Total: msFloat(o.Timings.Total),
+		},
+	}
+	if o.Err != nil {
+		v.Error = o.Err.Error()
+	}
+	if o.Local.IsValid() {
+		v.Local = o.Local.String()
+	}
+	if o.Remote.IsValid() {
+		v.Remote = o.Remote.String()
+	}
+	if o.TLS != nil {
+		v.Version, v.Cipher, v.ALPN = versionName(o.TLS.Version), tlsparse.CipherSuite(o.TLS.CipherSuite).String(), o.TLS.NegotiatedProtocol
+	}
+	for _, c := range o.PeerCertificates {
+		sum := sha256.Sum256(c.Raw)
+		v.PeerCertificates = append(v.PeerCertificates, CertView{
+			Subject: c.Subject.String(), Issuer: c.Issuer.String(),
+			NotBefore: c.NotBefore.UTC().Format(time.RFC3339), NotAfter: c.NotAfter.UTC().Format(time.RFC3339),
+			SHA256: hex.EncodeToString(sum[:]),
+		})
+	}
+	if h := o.HTTP; h != nil {
+		v.HTTP = &ResponseView{Proto: h.Proto, StatusCode: h.StatusCode, Status: h.Status, BodyBytes: h.BodyBytes, Truncated: h.Truncated}
+		if h.Body != nil {
+			v.HTTP.Body = strings.ToValidUTF8(string(h.Body), "\uFFFD")
+		}
+	}
+	return v
+}
+
+func msFloat(d time.Duration) float64 {
+	return float64(d.Round(time.Microsecond)) / float64(time.Millisecond)
+}
+
+func msPtr(d *time.Duration) *float64 {
+	if d == nil {
+		return nil
+	}
+	f := msFloat(*d)
+	return &f
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Write writes a probe's result in format f (one of Formats).
+func Write(w io.Writer, f report.Format, r *Result) error {
+	switch f {
+	case report.FormatJSON:
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(NewDocument(r))
+	case report.FormatTable, report.FormatTrace:
+		return writeText(w, f, r)
+	}
+	return fmt.Errorf("probe: format %q is not one of table, json, trace", f)
+}
+
+// Text layout.
+const (
+	textWidth  = 78
+	textIndent = "   "
+)
+
+func writeText(w io.Writer, f report.Format, r *Result) error {
+	var b bytes.Buffer
+	o := &r.Client
+	fmt.Fprintf(&b, "Probe %s", r.Target)
+	if o.Remote.IsValid() {
+		via := ""
+		if o.Proxy != "" {
+			via = " (proxy)"
+		}
+		fmt.Fprintf(&b, " → %s%s", o.Remote, via)
+	}
+	if _, err := netip.ParseAddr(o.ServerName); err == nil || o.ServerName == "" {
+		b.WriteString("  (no SNI)")
+	} else {
+		fmt.Fprintf(&b, "  SNI %s", o.ServerName)
+	}
+	b.WriteString("\n")
+	if r.Insecure {
+		b.WriteString("!! verification disabled (-k/--insecure): the server's certificate was not checked\n")
+	}
+
+	b.WriteString("\nClient\n")
+	wrapped(&b, "result: ", r.Correlation.Client)
+	if o.Err != nil {
+		wrapped(&b, "class: ", string(o.Class))
+	}
+	wrapped(&b, "timings: ", timingsText(o))
+	proxy := "none (direct connection)"
+	if o.Proxy != "" {
+		proxy = fmt.Sprintf("%s (from %s)", o.Proxy, o.ProxyFrom)
+	}
+	wrapped(&b, "proxy: ", proxy)
+	if h := o.HTTP; h != nil {
+		body := fmt.Sprintf("%d bytes", h.BodyBytes)
+		if h.Truncated {
+			body += " (more not read)"
+		}
+		wrapped(&b, "response: ", fmt.Sprintf("%s %s, %s", h.Proto, h.Status, body))
+	}
+	if n := len(o.PeerCertificates); n > 0 {
+		leaf := o.PeerCertificates[0]
+		wrapped(&b, "certificate: ", fmt.Sprintf("'%s' issued by '%s', valid %s to %s (%d in chain)",
+			leaf.Subject, leaf.Issuer, leaf.NotBefore.UTC().Format(time.DateTime+" MST"), leaf.NotAfter.UTC().Format(time.DateTime+" MST"), n))
+	}
+
+	b.WriteString("\nWire")
+	if r.Wire.Interface != "" {
+		fmt.Fprintf(&b, " (%s, %q, %d frames)", r.Wire.Interface, r.Wire.Filter, r.Wire.Frames)
+	}
+	b.WriteString("\n")
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return err
+	}
+	b.Reset()
+	if r.Wire.Result != nil {
+		s, err := report.NewStream(w, f, report.Options{CaptureStart: r.Wire.Start})
+		if err != nil {
+			return err
+		}
+		if err := s.Connection(*r.Wire.Result); err != nil {
+			return err
+		}
+	} else {
+		reason := "the capture does not show the connection"
+		if r.Wire.Err != nil {
+			reason = r.Wire.Err.Error()
+		}
+		wrapped(&b, "no wire view: ", reason)
+	}
+	for _, n := range r.Wire.Notes {
+		wrapped(&b, "note: ", n)
+	}
+
+	if f == report.FormatTrace {
+		b.WriteString("\n")
+	}
+	c := r.Correlation
+	fmt.Fprintf(&b, "Correlation: %s\n", c.Agreement)
+	wrapped(&b, "", c.Summary)
+	var verdict diagnose.Verdict
+	if r.Wire.Result != nil {
+		verdict = r.Wire.Result.Verdict
+	}
+	// The wire's summary and fix are printed just above: say only what
+	// the correlation adds.
+	if c.Cause != "" && c.Cause != verdict.Summary {
+		wrapped(&b, "cause: ", c.Cause)
+	}
+	if c.Fix != "" && c.Fix != verdict.Fix {
+		wrapped(&b, "fix: ", c.Fix)
+	}
+	for _, n := range c.Notes {
+		wrapped(&b, "note: ", n)
+	}
+	if s := r.Scan; s != nil {
+		b.WriteString("\nScan (one handshake per version, every cipher suite, no verification)\n")
+		for _, v := range s.Versions {
+			text := "accepted, " + tlsparse.CipherSuite(v.Cipher).String()
+			if !v.Accepted {
+				text = "rejected: " + string(v.Class)
+			}
+			wrapped(&b, fmt.Sprintf("%-8s ", versionName(v.Version)+":"), text)
+		}
+	}
+	if o.HTTP != nil && o.HTTP.Body != nil {
+		b.WriteString("\nBody\n")
+		b.Write(o.HTTP.Body)
+		if len(o.HTTP.Body) > 0 && o.HTTP.Body[len(o.HTTP.Body)-1] != '\n' {
+			b.WriteString("\n")
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func timingsText(o *Outcome) string {
+	t := o.Timings
+	parts := []string{}
+	add := func(name string, d *time.Duration) {
+		if d != nil {
+			parts = append(parts, name+" "+ms(*d))
+		}
+	}
+	add("dns", t.DNS)
+	add("connect", t.Connect)
+	add("proxy CONNECT", t.ProxyConnect)
+	add("TLS handshake", t.TLSHandshake)
+	add("first byte", t.FirstByte)
+	parts = append(parts, "total "+ms(t.Total))
+	return strings.Join(parts, ", ")
+}
+
+// wrapped writes label and text wrapped to textWidth, continuation lines
+// aligned under the text.
+func wrapped(b *bytes.Buffer, label, text string) {
+	pad := textIndent + strings.Repeat(" ", utf8.RuneCountInString(label))
+	width := textWidth - len(pad)
+	line := 0
+	for len(text) > 0 {
+		cut := len(text)
+		if utf8.RuneCountInString(text) > width {
+			cut = breakAt(text, width)
+		}
+		if line == 0 {
+			b.WriteString(textIndent + label)
+		} else {
+			b.WriteString(pad)
+		}
+		b.WriteString(strings.TrimRight(text[:cut], " "))
+		b.WriteString("\n")
+		text = strings.TrimLeft(text[cut:], " ")
+		line++
+	}
+}
+
+// breakAt returns the byte index where a line of at most width runes
+// should end: after the last space that fits, or at width when there is
+// none.
+func breakAt(s string, width int) int {
+	n, lastSpace := 0, -1
+	for i, r := range s {
+		if n == width {
+			if lastSpace > 0 {
+				return lastSpace
+			}
+			return i
+		}
+		if r == ' ' {
+			lastSpace = i
+		}
+		n++
+	}
+	return len(s)
+}

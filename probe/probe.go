@@ -1,0 +1,305 @@
+// Package probe makes a TLS request while capturing its own packets and
+// explains the outcome from both ends.
+//
+// Run resolves the target, starts a live capture filtered to the address it
+// is about to dial (on the interface that routes there), makes the request
+// (an HTTPS request for a URL, the TLS handshake alone for HOST:PORT) with
+// crypto/tls and net/http while recording the connection's TLS secrets in
+// memory, then stops the capture and runs the captured frames through the
+// same pipeline as a saved capture (capture → analysis with the key log →
+// diagnose). The client's error is named by Classify; Correlate puts the
+// client's view and the wire's verdict side by side and says whether they
+// agree, what caused the failure and what to change.
+//
+// The package prints nothing: Write renders a Result for the command.
+package probe
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/report"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultConnectTimeout = 10 * time.Second
+	DefaultMaxTime        = 30 * time.Second
+	// MaxBody is the most response body bytes read; the rest is not
+	// downloaded (a probe is about the connection, not the content).
+	MaxBody = 1 << 20
+)
+
+// Config says what to probe and how.
+type Config struct {
+	Target Target
+
+	// RootCAs is the client's trust store; nil means the system roots.
+	// curl's --cacert replaces the system roots, and so does this.
+	RootCAs *x509.CertPool
+	// Insecure skips the verification of the server's certificate (-k).
+	Insecure bool
+	// Certificates are the client certificates offered when the server
+	// asks for one.
+	Certificates []tls.Certificate
+	// MinVersion and MaxVersion bound the versions offered (crypto/tls
+	// defaults when zero: TLS 1.2 to TLS 1.3).
+	MinVersion, MaxVersion uint16
+	// CipherSuites restricts the TLS 1.0–1.2 suites offered (crypto/tls
+	// does not allow restricting TLS 1.3's).
+	CipherSuites []uint16
+	// Curves are the key exchange groups offered.
+	Curves []tls.CurveID
+	// ALPN are the application protocols offered. A URL probe offers
+	// "h2" and "http/1.1" when nil, a handshake-only probe none.
+	ALPN []string
+	// ServerName overrides the SNI and the name verified (default: the
+	// target's host, unless it is an IP address).
+	ServerName string
+	// Resolve pins host names to addresses (--resolve).
+	Resolve []Resolve
+	// Resolver looks up host names; nil means net.DefaultResolver.
+	Resolver Resolver
+
+	ConnectTimeout time.Duration // per TCP connection attempt; zero means DefaultConnectTimeout
+	MaxTime        time.Duration // for the whole request; zero means DefaultMaxTime
+
+	// Method, Header and Body make the HTTP request (URL probes only).
+	// Method defaults to GET, or POST when Body is set.
+	Method string
+	Header http.Header
+	Body   []byte
+	// ShowBody keeps up to MaxBody bytes of the response body in the result.
+	ShowBody bool
+
+	// Proxy, when set, is the HTTP proxy to CONNECT through (--proxy).
+	// When nil, the environment decides (HTTPS_PROXY, NO_PROXY, as
+	// net/http does) unless NoProxyEnv is set.
+	Proxy      *url.URL
+	NoProxyEnv bool
+	// Getenv reads the proxy environment; nil means os.Getenv.
+	Getenv func(string) string
+
+	// Scan probes the server with one handshake per TLS version when the
+	// handshake failed on a version or cipher suite.
+	Scan bool
+
+	// Interface is where to capture; empty means the one that routes to
+	// the address dialed (the loopback interface for a local address).
+	Interface string
+	// WireRoots are the roots the capture's chain is validated against
+	// (the system roots plus --cacert, as for `tlsdiag read`); nil means
+	// the system roots.
+	WireRoots *x509.CertPool
+	// KeyLog, when set, also receives the connection's TLS secrets in NSS
+	// key log format (--keylog FILE). They are always kept in memory to
+	// decrypt the capture.
+	KeyLog io.Writer
+	// Pcap, when set, receives the captured frames as a pcap file (-w);
+	// the frame numbers in the result are that file's.
+	Pcap io.Writer
+	// Trace records the TLS frames of the connection, for the trace format.
+	Trace bool
+	// UserAgent is sent with URL probes.
+	UserAgent string
+}
+
+// Resolver looks up a host's addresses; *net.Resolver is one.
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+// Result is everything a probe found.
+type Result struct {
+	Target Target
+	// Insecure repeats Config.Insecure: every report says verification
+	// was disabled.
+	Insecure bool
+	Client   Outcome
+	Wire     Wire
+	// Correlation puts the two views together.
+	Correlation Correlation
+	// Scan is set when Config.Scan was set and the failure called for it.
+	Scan *Scan
+}
+
+// OK reports whether the request succeeded and its handshake completed:
+// the probe's exit status 0.
+func (r *Result) OK() bool { return r.Client.Err == nil }
+
+// Phase says how far the client got.
+type Phase string
+
+// The phases, in order.
+const (
+	PhaseResolve Phase = "dns"           // looking up the target (or proxy) name
+	PhaseConnect Phase = "connect"       // the TCP connection
+	PhaseProxy   Phase = "proxy_connect" // the CONNECT exchange with the proxy
+	PhaseTLS     Phase = "tls_handshake" // the TLS handshake
+	PhaseHTTP    Phase = "http"          // sending the request and reading the response
+	PhaseDone    Phase = "done"          // everything succeeded
+)
+
+// Outcome is what the client saw.
+type Outcome struct {
+	// Err is the error the request ended with; nil on success.
+	Err   error
+	Class Class
+	// Phase is the phase the client was in when it stopped (PhaseDone on
+	// success).
+	Phase   Phase
+	Timings Timings
+	// Proxy is the proxy used (password hidden), "" for a direct
+	// connection; ProxyFrom says where it came from ("--proxy",
+	// "HTTPS_PROXY", …).
+	Proxy     string
+	ProxyFrom string
+	// Addrs are the addresses the target (or proxy) resolved to.
+	Addrs []netip.Addr
+	// Local and Remote are the ends of the TCP connection the request
+	// used (the last one attempted); Remote is the proxy when one is used.
+	Local, Remote netip.AddrPort
+	// ServerName is the SNI sent ("" for none) and the name verified.
+	ServerName string
+	// CustomRoots is set when the client trusted only Config.RootCAs.
+	CustomRoots bool
+	// TLS is the negotiated connection state; nil when the handshake did
+	// not complete.
+	TLS *tls.ConnectionState
+	// PeerCertificates is the chain the server sent, also when the client
+	// rejected it.
+	PeerCertificates []*x509.Certificate
+	// HTTP is the response; nil for a handshake-only probe or a failure.
+	HTTP *Response
+	// KeyLogLines is the number of secrets the client logged.
+	KeyLogLines int
+}
+
+// Response is the part of the HTTP response a probe reports: no headers
+// (they may carry cookies), the body only when asked for.
+type Response struct {
+	Proto      string
+	StatusCode int
+	Status     string
+	// BodyBytes is the number of body bytes read (at most MaxBody).
+	BodyBytes int64
+	// Truncated is set when the body was longer than MaxBody.
+	Truncated bool
+	// Body is the body read, only with Config.ShowBody.
+	Body []byte
+}
+
+// Timings are the durations of the phases the client went through; a nil
+// field is a phase not reached.
+type Timings struct {
+	// DNS is nil when no name was looked up (an address, --resolve).
+	DNS          *time.Duration
+	Connect      *time.Duration
+	ProxyConnect *time.Duration
+	TLSHandshake *time.Duration
+	// FirstByte is from sending the request to the first response byte.
+	FirstByte *time.Duration
+	// Total is the whole request, DNS included (the capture's setup not).
+	Total time.Duration
+}
+
+func (t *Timings) dns() time.Duration {
+	if t.DNS == nil {
+		return 0
+	}
+	return *t.DNS
+}
+
+// Wire is what the capture shows.
+type Wire struct {
+	// Interface and Filter are what was captured.
+	Interface string
+	Filter    string
+	// Err says why there is no wire view (no privileges, no such
+	// interface); nil when the capture ran.
+	Err error
+	// Frames is the number of frames captured, Dropped the number the
+	// kernel dropped (the analysis may then lack some).
+	Frames  int64
+	Dropped int
+	// Result is the request's own connection with its verdict; nil when
+	// the capture does not show it.
+	Result *report.Result
+	// Chain is the validation of the server's chain as the capture shows
+	// it; nil when it shows none.
+	Chain *ChainCheck
+	// Start is the time of the capture's first frame.
+	Start time.Time
+	// Notes are remarks about the capture (truncation, other
+	// connections, a missing connection).
+	Notes []string
+}
+
+// Run makes the probe. Its error is for a probe that could not be made at
+// all (an invalid configuration); every failure of the request itself is
+// in the Result.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	res := &Result{Target: cfg.Target, Insecure: cfg.Insecure}
+	c := &client{cfg: &cfg, out: &res.Client}
+	plan, err := c.plan(ctx)
+	if err != nil {
+		res.Client.fail(err, PhaseResolve)
+		res.Client.Timings.Total = res.Client.Timings.dns()
+		res.Wire.Err = errNoConnection
+		res.Correlation = Correlate(cfg.Target, &res.Client, &res.Wire, cfg.Insecure)
+		return res, nil
+	}
+	wc := startCapture(ctx, &cfg, plan)
+	start := time.Now()
+	c.request(ctx, plan)
+	res.Client.Timings.Total = res.Client.Timings.dns() + time.Since(start)
+	res.Client.KeyLogLines = bytes.Count(c.keyLog.Bytes(), []byte("\n"))
+	res.Wire = wc.finish(&cfg, plan, c.keyLog.Bytes(), res.Client.Local, res.Client.Remote)
+	res.Correlation = Correlate(cfg.Target, &res.Client, &res.Wire, cfg.Insecure)
+	if cfg.Scan && scanWanted(&res.Client, &res.Wire) {
+		res.Scan = c.scan(ctx, plan)
+		res.Correlation.addScan(res.Scan, &cfg)
+	}
+	return res, nil
+}
+
+// errNoConnection is the Wire.Err of a probe that never connected.
+var errNoConnection = errors.New("no connection was made, so there was nothing to capture")
+
+func (cfg *Config) check() error {
+	if cfg.Target.Host == "" || cfg.Target.Port == 0 {
+		return errors.New("probe: no target")
+	}
+	if cfg.MinVersion != 0 && cfg.MaxVersion != 0 && cfg.MinVersion > cfg.MaxVersion {
+		return fmt.Errorf("probe: minimum version %v is above the maximum %v", versionName(cfg.MinVersion), versionName(cfg.MaxVersion))
+	}
+	if cfg.Target.URL == nil && (cfg.Method != "" || len(cfg.Header) > 0 || cfg.Body != nil) {
+		return errors.New("probe: a request method, header or body needs a URL target (https://…), not HOST:PORT")
+	}
+	if cfg.Proxy != nil && cfg.Proxy.Scheme != "http" {
+		return fmt.Errorf("probe: proxy scheme %q: only http:// proxies are supported", cfg.Proxy.Scheme)
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	if cfg.MaxTime <= 0 {
+		cfg.MaxTime = DefaultMaxTime
+	}
+	return nil
+}
+
+func (o *Outcome) fail(err error, p Phase) {
+	o.Err, o.Class, o.Phase = err, Classify(err), p
+}

@@ -1,0 +1,527 @@
+package probe
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/internal/tlslab"
+)
+
+// canCapture reports whether live captures work here: they need root or
+// CAP_NET_RAW. CI runs as root; elsewhere the probe tests check the
+// client-only path instead.
+func canCapture(t *testing.T) bool {
+	if os.Geteuid() == 0 {
+		return true
+	}
+	t.Log("not root: checking the client-only path; the wire view needs root or CAP_NET_RAW (CI runs as root)")
+	return false
+}
+
+// labCase is one probe of a lab server and what it must find.
+type labCase struct {
+	name     string
+	scenario tlslab.Scenario
+	// hostPort probes HOST:PORT (the handshake only) instead of a URL.
+	hostPort bool
+	setup    func(*Config, *tlslab.Lab, netip.AddrPort)
+	// The client's side.
+	class Class
+	phase Phase
+	// The wire's side (checked when capturing).
+	category  diagnose.Category
+	agreement Agreement
+	// facts must all appear in the correlation (summary, wire, cause, fix,
+	// notes).
+	facts []string
+	// evidence returns frames the verdict's evidence must include.
+	evidence func(*analysis.Connection) []int64
+	check    func(*testing.T, *Result, *tlslab.Lab)
+}
+
+func TestProbeLab(t *testing.T) {
+	capturing := canCapture(t)
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	alertFrame := func(c *analysis.Connection) []int64 {
+		if len(c.Alerts) == 0 {
+			return []int64{-1}
+		}
+		return []int64{c.Alerts[0].Frame.Number}
+	}
+	certAndAlert := func(c *analysis.Connection) []int64 {
+		return append([]int64{c.CertificateFrame.Number}, alertFrame(c)...)
+	}
+	tests := []labCase{
+		{
+			name: "ok TLS 1.2", scenario: tlslab.OKTLS12, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			facts: []string{"request succeeded"},
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				if r.Client.TLS == nil || r.Client.TLS.Version != tls.VersionTLS12 || r.Client.HTTP == nil || r.Client.HTTP.StatusCode != 200 {
+					t.Errorf("client saw %+v, %+v; want TLS 1.2 and HTTP 200", r.Client.TLS, r.Client.HTTP)
+				}
+				if r.Client.HTTP != nil && r.Client.HTTP.BodyBytes != int64(len(tlslab.Body)) {
+					t.Errorf("body %d bytes, want %d", r.Client.HTTP.BodyBytes, len(tlslab.Body))
+				}
+			},
+		},
+		{
+			name: "ok TLS 1.3, decrypted", scenario: tlslab.OKTLS13, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			setup: func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
+				c.KeyLog = &bytes.Buffer{}
+				c.Pcap = &bytes.Buffer{}
+			},
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				if r.Client.TLS == nil || r.Client.TLS.Version != tls.VersionTLS13 {
+					t.Errorf("client negotiated %+v, want TLS 1.3", r.Client.TLS)
+				}
+				if r.Client.KeyLogLines == 0 {
+					t.Error("no key log lines counted")
+				}
+				if r.Wire.Result == nil {
+					return
+				}
+				c := r.Wire.Result.Conn
+				if !c.Decrypted || len(c.Certificates) == 0 || c.ALPN != "http/1.1" {
+					t.Errorf("wire: decrypted %v, %d certificates, ALPN %q; want the key log to reveal the chain and http/1.1", c.Decrypted, len(c.Certificates), c.ALPN)
+				}
+			},
+		},
+		{
+			name: "expired TLS 1.2", scenario: tlslab.CertExpired, class: CertExpired, phase: PhaseTLS,
+			category: diagnose.CertExpired, agreement: Agree, facts: []string{"expired on", "renew"}, evidence: certAndAlert,
+			check: expiredCheck,
+		},
+		{
+			name: "expired TLS 1.3, decrypted", scenario: tlslab.CertRejected, class: CertExpired, phase: PhaseTLS,
+			category: diagnose.CertExpired, agreement: Agree, facts: []string{"expired on", "renew"}, evidence: certAndAlert,
+			check: func(t *testing.T, r *Result, lab *tlslab.Lab) {
+				expiredCheck(t, r, lab)
+				if r.Wire.Result != nil && !r.Wire.Result.Conn.Decrypted {
+					t.Error("the TLS 1.3 handshake was not decrypted with the probe's own key log")
+				}
+			},
+		},
+		{
+			name: "untrusted CA", scenario: tlslab.CertUntrustedCA, class: CertUnknownAuthority, phase: PhaseTLS,
+			category: diagnose.CertUntrustedCA, agreement: Agree, facts: []string{"Untrusted Root CA"}, evidence: certAndAlert,
+		},
+		{
+			name: "hostname mismatch", scenario: tlslab.CertHostnameMismatch, class: CertHostnameMismatch, phase: PhaseTLS,
+			category: diagnose.CertHostnameMismatch, agreement: Agree, facts: []string{tlslab.GoodName}, evidence: certAndAlert,
+		},
+		{
+			name: "incomplete chain", scenario: tlslab.CertIncompleteChain, class: CertUnknownAuthority, phase: PhaseTLS,
+			category: diagnose.CertIncompleteChain, agreement: Agree, facts: []string{tlslab.IntermediateName}, evidence: certAndAlert,
+		},
+		{
+			name: "client's roots differ from the wire's", scenario: tlslab.OK, class: CertUnknownAuthority, phase: PhaseTLS,
+			setup: func(c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				c.RootCAs = x509.NewCertPool()
+				c.RootCAs.AddCert(lab.UntrustedRoot.Cert)
+			},
+			agreement: Disagree, facts: []string{"valid against the roots", "--cacert", tlslab.RootName},
+		},
+		{
+			name: "server requires TLS 1.3", scenario: tlslab.VersionMismatch, class: "tls_alert_protocol_version", phase: PhaseTLS,
+			setup:    func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.MaxVersion = tls.VersionTLS12; c.Scan = true },
+			category: diagnose.VersionMismatch, agreement: Agree, evidence: alertFrame,
+			facts: []string{"the server accepts only TLS 1.3; your client allows at most TLS 1.2", "--tls-max 1.3"},
+			check: scanCheck(tls.VersionTLS13),
+		},
+		{
+			name: "server allows at most TLS 1.2", scenario: tlslab.OKTLS12, class: "tls_alert_protocol_version", phase: PhaseTLS,
+			setup:    func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.MinVersion = tls.VersionTLS13; c.Scan = true },
+			category: diagnose.VersionMismatch, agreement: Agree, evidence: alertFrame,
+			facts: []string{"the server accepts only TLS 1.2; your client allows only TLS 1.3", "enable TLS 1.3 on the server"},
+			check: scanCheck(tls.VersionTLS12),
+		},
+		{
+			name: "no shared cipher", scenario: tlslab.NoSharedCipher, class: "tls_alert_handshake_failure", phase: PhaseTLS,
+			setup: func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
+				c.MaxVersion = tls.VersionTLS12
+				c.CipherSuites = []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}
+				c.Scan = true
+			},
+			category: diagnose.NoSharedCipher, agreement: Agree, evidence: alertFrame,
+			facts: []string{"with TLS 1.2 the server chose TLS_ECDHE_ECDSA_WITH_AES_", "which --ciphers leaves out"},
+			check: scanCheck(tls.VersionTLS12),
+		},
+		{
+			name: "client certificate required", scenario: tlslab.ClientCertRequired, class: "tls_alert_handshake_failure", phase: PhaseTLS,
+			category: diagnose.ClientCertRequired, agreement: Agree, facts: []string{tlslab.ClientCAName},
+			evidence: func(c *analysis.Connection) []int64 { return []int64{c.CertificateRequestFrame.Number} },
+		},
+		{
+			name: "client certificate given", scenario: tlslab.ClientCertRequired, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			setup: func(c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				c.Certificates = []tls.Certificate{lab.Client.TLS()}
+			},
+		},
+		{
+			name: "ALPN mismatch", scenario: tlslab.ALPNMismatch, class: "tls_alert_no_application_protocol", phase: PhaseTLS,
+			setup:    func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.ALPN = []string{"h2"} },
+			category: diagnose.ALPNMismatch, agreement: Agree, evidence: alertFrame,
+		},
+		{
+			name: "plain HTTP on the TLS port", scenario: tlslab.NotTLSServer, class: NotTLS, phase: PhaseTLS,
+			category: diagnose.NotTLSServer, agreement: Agree, facts: []string{"HTTP/1.1 400"},
+			evidence: func(c *analysis.Connection) []int64 { return []int64{c.NonTLS[capture.ServerToClient].Frame.Number} },
+		},
+		{
+			name: "silent server", scenario: tlslab.ServerNoResponse, class: Timeout, phase: PhaseTLS,
+			setup:    func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.MaxTime = time.Second },
+			category: diagnose.ServerNoResponse, agreement: Agree,
+			evidence: func(c *analysis.Connection) []int64 { return []int64{c.ClientHelloFrame.Number} },
+		},
+		{
+			name: "refused", scenario: tlslab.ConnectionRefused, class: ConnectionRefused, phase: PhaseConnect,
+			category: diagnose.ConnectionRefused, agreement: Agree,
+			evidence: func(c *analysis.Connection) []int64 { return []int64{c.TCP.SYN.Number, c.TCP.RST.Number} },
+		},
+		{
+			name: "reset after the ClientHello", scenario: tlslab.ConnectionReset, class: ConnectionReset, phase: PhaseTLS,
+			category: diagnose.ConnectionReset, agreement: Agree,
+			evidence: func(c *analysis.Connection) []int64 { return []int64{c.ClientHelloFrame.Number, c.TCP.RST.Number} },
+		},
+		{
+			name: "proxy refuses CONNECT", scenario: tlslab.OK, class: ProxyConnectFailed, phase: PhaseProxy,
+			setup: func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
+				c.Proxy = &url.URL{Scheme: "http", Host: startProxy(t, netip.AddrPort{}).String()}
+			},
+			category: diagnose.NotTLSClient, agreement: Agree, facts: []string{"403 Forbidden", "refused to open a tunnel", "CONNECT request"},
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				if r.Client.ProxyFrom != "--proxy" || r.Client.Proxy == "" || r.Client.Remote.String() != r.Client.Proxy[len("http://"):] {
+					t.Errorf("proxy %q from %q, remote %s", r.Client.Proxy, r.Client.ProxyFrom, r.Client.Remote)
+				}
+			},
+		},
+		{
+			name: "through a proxy", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			setup: func(c *Config, _ *tlslab.Lab, server netip.AddrPort) {
+				c.Proxy = &url.URL{Scheme: "http", Host: startProxy(t, server).String()}
+			},
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				if r.Client.Timings.ProxyConnect == nil || r.Client.HTTP == nil || r.Client.HTTP.StatusCode != 200 {
+					t.Errorf("proxied request: timings %+v, response %+v", r.Client.Timings, r.Client.HTTP)
+				}
+			},
+		},
+		{
+			name: "insecure accepts an expired certificate", scenario: tlslab.CertExpired, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			setup: func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.Insecure = true; c.RootCAs = nil },
+			facts: []string{"verification disabled"},
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				if !r.OK() || !r.Insecure {
+					t.Errorf("OK %v, insecure %v", r.OK(), r.Insecure)
+				}
+				if r.Wire.Result != nil && !slices.ContainsFunc(r.Correlation.Notes, func(n string) bool { return strings.Contains(n, "expired") }) {
+					t.Errorf("notes %q do not say the chain is expired", r.Correlation.Notes)
+				}
+			},
+		},
+		{
+			name: "handshake only", scenario: tlslab.OKTLS13, hostPort: true, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				if r.Client.HTTP != nil || r.Client.TLS == nil || r.Client.TLS.NegotiatedProtocol != "" {
+					t.Errorf("handshake-only probe: HTTP %+v, TLS %+v", r.Client.HTTP, r.Client.TLS)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			runLabCase(t, tt, lab, capturing)
+		})
+	}
+}
+
+func runLabCase(t *testing.T, tt labCase, lab *tlslab.Lab, capturing bool) {
+	srv, err := tlslab.Start(tt.scenario, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	addr := srv.Addr()
+	target := Target{Host: tlslab.GoodName, Port: addr.Port()}
+	if !tt.hostPort {
+		target.URL = &url.URL{Scheme: "https", Host: target.HostPort(), Path: "/"}
+	}
+	cfg := Config{
+		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(),
+		Resolve:        []Resolve{{Host: tlslab.GoodName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}}},
+		ConnectTimeout: 2 * time.Second, MaxTime: 5 * time.Second, NoProxyEnv: true,
+	}
+	if tt.setup != nil {
+		tt.setup(&cfg, lab, addr)
+	}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &res.Client
+	if o.Class != tt.class || o.Phase != tt.phase {
+		t.Errorf("client: class %q in phase %q, want %q in %q (error %v)", o.Class, o.Phase, tt.class, tt.phase, o.Err)
+	}
+	if (o.Err == nil) != res.OK() || res.OK() != (tt.class == ClassNone) {
+		t.Errorf("OK() = %v with error %v", res.OK(), o.Err)
+	}
+	text := strings.Join(append([]string{res.Correlation.Summary, res.Correlation.Wire, res.Correlation.Cause, res.Correlation.Fix}, res.Correlation.Notes...), "\n")
+	if !capturing {
+		if res.Correlation.Agreement != ClientOnly || res.Wire.Err == nil {
+			t.Errorf("without capture privileges: agreement %q, wire error %v", res.Correlation.Agreement, res.Wire.Err)
+		}
+		return
+	}
+	if res.Wire.Err != nil {
+		t.Fatalf("capture failed: %v", res.Wire.Err)
+	}
+	if res.Correlation.Agreement != tt.agreement {
+		t.Errorf("agreement %q, want %q:\n%s", res.Correlation.Agreement, tt.agreement, text)
+	}
+	for _, f := range tt.facts {
+		if !strings.Contains(text, f) {
+			t.Errorf("correlation lacks %q:\n%s", f, text)
+		}
+	}
+	r := res.Wire.Result
+	if r == nil {
+		t.Fatalf("the capture (%d frames, notes %q) does not show the connection", res.Wire.Frames, res.Wire.Notes)
+	}
+	if tt.category != "" && r.Verdict.Category != tt.category {
+		t.Errorf("wire verdict %s (%s), want %s", r.Verdict.Category, r.Verdict.Summary, tt.category)
+	}
+	if o.Local.IsValid() && r.Conn.Client.Port() != o.Local.Port() {
+		t.Errorf("picked the connection from port %d, the request used %d", r.Conn.Client.Port(), o.Local.Port())
+	}
+	if r.Verdict.Failed() {
+		if len(r.Verdict.Evidence) == 0 {
+			t.Errorf("verdict %s without evidence", r.Verdict.Category)
+		}
+		for _, f := range r.Verdict.Evidence {
+			if f < r.Conn.First.Number || f > r.Conn.Last.Number {
+				t.Errorf("evidence frame %d outside the connection (frames %d–%d)", f, r.Conn.First.Number, r.Conn.Last.Number)
+			}
+		}
+	}
+	if tt.evidence != nil {
+		for _, f := range tt.evidence(r.Conn) {
+			if !slices.Contains(r.Verdict.Evidence, f) {
+				t.Errorf("evidence %v lacks frame %d", r.Verdict.Evidence, f)
+			}
+		}
+	}
+	if tt.check != nil {
+		tt.check(t, res, lab)
+	}
+	if buf, ok := cfg.Pcap.(*bytes.Buffer); ok {
+		checkPcap(t, buf, res.Wire.Frames)
+	}
+	if buf, ok := cfg.KeyLog.(*bytes.Buffer); ok && !strings.Contains(buf.String(), "CLIENT_HANDSHAKE_TRAFFIC_SECRET ") {
+		t.Errorf("--keylog writer got %q", buf.String())
+	}
+}
+
+// expiredCheck: the verdict names the leaf's notAfter, read from the
+// capture (decrypted for TLS 1.3).
+func expiredCheck(t *testing.T, r *Result, lab *tlslab.Lab) {
+	notAfter := lab.Expired.Cert.NotAfter.UTC()
+	if r.Wire.Result == nil {
+		return
+	}
+	c := r.Wire.Result.Conn
+	if len(c.Certificates) == 0 || c.Certificates[0].X509 == nil || !c.Certificates[0].X509.NotAfter.Equal(notAfter) {
+		t.Errorf("the capture's leaf is not the expired certificate (notAfter %v)", notAfter)
+	}
+	if want := notAfter.Format("2006-01-02 15:04:05 UTC"); !strings.Contains(r.Wire.Result.Verdict.Summary, want) {
+		t.Errorf("verdict %q does not name notAfter %s", r.Wire.Result.Verdict.Summary, want)
+	}
+}
+
+// scanCheck: the scan found exactly the one version the server accepts.
+func scanCheck(only uint16) func(*testing.T, *Result, *tlslab.Lab) {
+	return func(t *testing.T, r *Result, _ *tlslab.Lab) {
+		if r.Scan == nil {
+			t.Fatal("no scan")
+		}
+		if got := r.Scan.Accepted(); !slices.Equal(got, []uint16{only}) {
+			t.Errorf("scan accepted %v, want only %s", got, versionName(only))
+		}
+	}
+}
+
+// checkPcap reads back the -w output: a pcap with every frame analysed.
+func checkPcap(t *testing.T, buf *bytes.Buffer, frames int64) {
+	t.Helper()
+	f, err := capture.NewReader("probe.pcap", bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatalf("-w output: %v", err)
+	}
+	var n int64
+	for {
+		if _, _, err := f.ReadPacketData(); err != nil {
+			if err != io.EOF {
+				t.Fatalf("-w output frame %d: %v", n+1, err)
+			}
+			break
+		}
+		n++
+	}
+	if n != frames || n == 0 {
+		t.Errorf("-w output has %d frames, the analysis %d", n, frames)
+	}
+}
+
+// startProxy runs a minimal HTTP CONNECT proxy on loopback. With a zero
+// upstream it refuses every CONNECT with 403; otherwise it tunnels every
+// CONNECT to upstream, whatever host it names.
+func startProxy(t *testing.T, upstream netip.AddrPort) netip.AddrPort {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serveProxy(c, upstream)
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).AddrPort()
+}
+
+func serveProxy(c net.Conn, upstream netip.AddrPort) {
+	defer c.Close()
+	br := bufio.NewReader(c)
+	req, err := http.ReadRequest(br)
+	if err != nil || req.Method != http.MethodConnect {
+		io.WriteString(c, "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+		return
+	}
+	if !upstream.IsValid() {
+		io.WriteString(c, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+		return
+	}
+	up, err := net.Dial("tcp", upstream.String())
+	if err != nil {
+		io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+		return
+	}
+	defer up.Close()
+	fmt.Fprint(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+	done := make(chan struct{})
+	go func() {
+		io.Copy(up, br)
+		up.(*net.TCPConn).CloseWrite()
+		close(done)
+	}()
+	io.Copy(c, up)
+	<-done
+}
+
+// TestProbeWithoutCapture makes the capture fail (no such interface) and
+// checks that the probe still reports the client's side, and says why the
+// wire view is missing.
+func TestProbeWithoutCapture(t *testing.T) {
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := tlslab.Start(tlslab.CertExpired, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cfg := Config{
+		Target: Target{Host: srv.Addr().Addr().String(), Port: srv.Addr().Port()}, RootCAs: lab.RootPool(),
+		ServerName: tlslab.GoodName, Interface: "tlsdiag-none0", NoProxyEnv: true, MaxTime: 5 * time.Second,
+	}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Client.Class != CertExpired || res.Wire.Err == nil || res.Wire.Result != nil {
+		t.Fatalf("class %q, wire error %v, wire result %v", res.Client.Class, res.Wire.Err, res.Wire.Result)
+	}
+	c := res.Correlation
+	if c.Agreement != ClientOnly || !strings.Contains(c.Cause, "validity period") || !strings.Contains(c.Fix, "renew") {
+		t.Errorf("correlation %+v", c)
+	}
+	if !slices.ContainsFunc(c.Notes, func(n string) bool { return strings.HasPrefix(n, "no wire view: ") }) {
+		t.Errorf("notes %q do not say why there is no wire view", c.Notes)
+	}
+	if len(res.Client.PeerCertificates) != 2 || !res.Client.PeerCertificates[0].NotAfter.Equal(lab.Expired.Cert.NotAfter) {
+		t.Errorf("the client's copy of the rejected chain: %d certificates", len(res.Client.PeerCertificates))
+	}
+}
+
+// TestProbeDNSFailure: a name that does not resolve is reported without a
+// capture (there was no connection to capture).
+func TestProbeDNSFailure(t *testing.T) {
+	cfg := Config{
+		Target:   Target{Host: "nowhere.invalid", Port: 443},
+		Resolver: fakeResolver{err: &net.DNSError{Err: "no such host", Name: "nowhere.invalid", IsNotFound: true}},
+	}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Client.Class != DNSNotFound || res.Client.Phase != PhaseResolve || res.Client.Timings.DNS == nil {
+		t.Errorf("class %q phase %q timings %+v", res.Client.Class, res.Client.Phase, res.Client.Timings)
+	}
+	if res.Correlation.Agreement != ClientOnly || !strings.Contains(res.Correlation.Cause, "nowhere.invalid") {
+		t.Errorf("correlation %+v", res.Correlation)
+	}
+	if res.Wire.Err != errNoConnection {
+		t.Errorf("wire error %v", res.Wire.Err)
+	}
+}
+
+type fakeResolver struct {
+	addrs []netip.Addr
+	err   error
+}
+
+func (f fakeResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr, error) {
+	return f.addrs, f.err
+}
+
+func TestConfigCheck(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"no target", Config{}},
+		{"min above max", Config{Target: Target{Host: "a", Port: 1}, MinVersion: tls.VersionTLS13, MaxVersion: tls.VersionTLS12}},
+		{"body without URL", Config{Target: Target{Host: "a", Port: 1}, Body: []byte("x")}},
+		{"socks proxy", Config{Target: Target{Host: "a", Port: 1}, Proxy: &url.URL{Scheme: "socks5", Host: "p:1"}}},
+	}
+	for _, tt := range tests {
+		if _, err := Run(context.Background(), tt.cfg); err == nil {
+			t.Errorf("%s: Run accepted the configuration", tt.name)
+		}
+	}
+}

@@ -1,0 +1,456 @@
+package probe
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/net/http/httpproxy"
+
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// client makes the probe's connection and records what it sees.
+type client struct {
+	cfg    *Config
+	out    *Outcome
+	keyLog bytes.Buffer // written by crypto/tls during the handshake
+}
+
+// dialPlan is where the TCP connection goes.
+type dialPlan struct {
+	// Addrs are the addresses to try in order, all on Port: the target's,
+	// or the proxy's when Proxy is set.
+	Addrs []netip.Addr
+	Port  uint16
+	Proxy *url.URL
+}
+
+func versionName(v uint16) string { return tlsparse.Version(v).String() }
+
+// plan picks the proxy and resolves the name the TCP connection goes to.
+func (c *client) plan(ctx context.Context) (*dialPlan, error) {
+	p := &dialPlan{Port: c.cfg.Target.Port}
+	host := c.cfg.Target.Host
+	proxy, from, err := c.cfg.proxyFor()
+	if err != nil {
+		return nil, err
+	}
+	if proxy != nil {
+		p.Proxy = proxy
+		c.out.Proxy, c.out.ProxyFrom = proxy.Redacted(), from
+		host = proxy.Hostname()
+		port := proxy.Port()
+		if port == "" {
+			port = "80"
+		}
+		if p.Port, err = parsePort(port); err != nil {
+			return nil, fmt.Errorf("proxy %s: %w", proxy.Redacted(), err)
+		}
+	}
+	addrs, err := c.resolve(ctx, host, p.Port)
+	if err != nil {
+		if p.Proxy != nil {
+			return nil, &net.OpError{Op: "proxyconnect", Net: "tcp", Err: err}
+		}
+		return nil, err
+	}
+	p.Addrs = addrs
+	c.out.Addrs = addrs
+	return p, nil
+}
+
+// resolve returns the addresses of host: from --resolve, the literal, or
+// the resolver, IPv4 first (as curl's default happy eyeballs mostly ends).
+func (c *client) resolve(ctx context.Context, host string, port uint16) ([]netip.Addr, error) {
+	for _, r := range c.cfg.Resolve {
+		if strings.EqualFold(r.Host, host) && r.Port == port {
+			return r.Addrs, nil
+		}
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{a.Unmap()}, nil
+	}
+	res := c.cfg.Resolver
+	if res == nil {
+		res = net.DefaultResolver
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.ConnectTimeout)
+	defer cancel()
+	start := time.Now()
+	addrs, err := res.LookupNetIP(ctx, "ip", host)
+	d := time.Since(start)
+	c.out.Timings.DNS = &d
+	if err != nil {
+		return nil, err
+	}
+	if len(addrs) == 0 {
+		return nil, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
+	}
+	var v4, v6 []netip.Addr
+	for _, a := range addrs {
+		if a = a.Unmap(); a.Is4() {
+			v4 = append(v4, a)
+		} else {
+			v6 = append(v6, a)
+		}
+	}
+	return append(v4, v6...), nil
+}
+
+// proxyFor picks the proxy: --proxy, else the environment as net/http reads
+// it (HTTPS_PROXY, https_proxy, NO_PROXY, no_proxy; never for localhost
+// and loopback addresses).
+func (cfg *Config) proxyFor() (*url.URL, string, error) {
+	if cfg.Proxy != nil {
+		return cfg.Proxy, "--proxy", nil
+	}
+	if cfg.NoProxyEnv {
+		return nil, "", nil
+	}
+	getenv := cfg.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	env := httpproxy.Config{NoProxy: first(getenv, "NO_PROXY", "no_proxy")}
+	var from string
+	env.HTTPSProxy, from = firstNamed(getenv, "HTTPS_PROXY", "https_proxy")
+	if env.HTTPSProxy == "" {
+		return nil, "", nil
+	}
+	target := &url.URL{Scheme: "https", Host: cfg.Target.HostPort()}
+	u, err := env.ProxyFunc()(target)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", from, err)
+	}
+	if u == nil {
+		return nil, "", nil
+	}
+	if u.Scheme != "http" {
+		return nil, "", fmt.Errorf("%s: proxy scheme %q: only http:// proxies are supported", from, u.Scheme)
+	}
+	return u, from, nil
+}
+
+func first(getenv func(string) string, names ...string) string {
+	v, _ := firstNamed(getenv, names...)
+	return v
+}
+
+func firstNamed(getenv func(string) string, names ...string) (string, string) {
+	for _, n := range names {
+		if v := getenv(n); v != "" {
+			return v, n
+		}
+	}
+	return "", ""
+}
+
+// request makes the probe's request and fills in c.out.
+func (c *client) request(ctx context.Context, p *dialPlan) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.MaxTime)
+	defer cancel()
+	tc := c.tlsConfig(true)
+	c.out.ServerName, c.out.CustomRoots = tc.ServerName, c.cfg.RootCAs != nil
+	conn, err := c.connect(ctx, p, tc, c.out)
+	if err != nil {
+		return
+	}
+	if c.cfg.Target.URL == nil {
+		conn.Close()
+		c.out.Phase = PhaseDone
+		return
+	}
+	c.out.Phase = PhaseHTTP
+	resp, err := c.httpRequest(ctx, conn)
+	if err != nil {
+		c.out.fail(err, PhaseHTTP)
+		return
+	}
+	c.out.HTTP = resp
+	c.out.Phase = PhaseDone
+}
+
+// connect dials (through the proxy when there is one) and makes the TLS
+// handshake, recording timings, addresses and errors in out.
+func (c *client) connect(ctx context.Context, p *dialPlan, tc *tls.Config, out *Outcome) (*tls.Conn, error) {
+	out.Phase = PhaseConnect
+	raw, err := c.dial(ctx, p, out)
+	if err != nil {
+		if p.Proxy != nil {
+			err = &net.OpError{Op: "proxyconnect", Net: "tcp", Err: err}
+		}
+		out.fail(err, PhaseConnect)
+		return nil, err
+	}
+	if p.Proxy != nil {
+		out.Phase = PhaseProxy
+		start := time.Now()
+		tunnel, err := c.proxyConnect(ctx, raw, p.Proxy)
+		d := time.Since(start)
+		out.Timings.ProxyConnect = &d
+		if err != nil {
+			raw.Close()
+			err = &net.OpError{Op: "proxyconnect", Net: "tcp", Err: err}
+			out.fail(err, PhaseProxy)
+			return nil, err
+		}
+		raw = tunnel
+	}
+	out.Phase = PhaseTLS
+	conn := tls.Client(raw, tc)
+	start := time.Now()
+	err = conn.HandshakeContext(ctx)
+	d := time.Since(start)
+	out.Timings.TLSHandshake = &d
+	var verr *tls.CertificateVerificationError
+	if errors.As(err, &verr) {
+		out.PeerCertificates = verr.UnverifiedCertificates
+	}
+	if err != nil {
+		conn.Close()
+		out.fail(err, PhaseTLS)
+		return nil, err
+	}
+	cs := conn.ConnectionState()
+	out.TLS = &cs
+	out.PeerCertificates = cs.PeerCertificates
+	return conn, nil
+}
+
+// dial makes the TCP connection, trying the plan's addresses in order.
+func (c *client) dial(ctx context.Context, p *dialPlan, out *Outcome) (net.Conn, error) {
+	var err error
+	for _, a := range p.Addrs {
+		remote := netip.AddrPortFrom(a, p.Port)
+		out.Remote = remote
+		var port portRecorder
+		d := net.Dialer{Timeout: c.cfg.ConnectTimeout, Control: bindControl(a, &port)}
+		start := time.Now()
+		var conn net.Conn
+		conn, err = d.DialContext(ctx, "tcp", remote.String())
+		dur := time.Since(start)
+		out.Timings.Connect = &dur
+		if conn != nil {
+			out.Local = conn.LocalAddr().(*net.TCPAddr).AddrPort()
+			return conn, nil
+		}
+		out.Local = port.get()
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, err
+}
+
+// proxyConnect asks an HTTP proxy for a tunnel to the target (RFC 9110,
+// Section 9.3.6).
+func (c *client) proxyConnect(ctx context.Context, conn net.Conn, proxy *url.URL) (net.Conn, error) {
+	target := c.cfg.Target.HostPort()
+	req := &http.Request{
+		Method: http.MethodConnect,
+		URL:    &url.URL{Opaque: target},
+		Host:   target,
+		Header: http.Header{},
+	}
+	if c.cfg.UserAgent != "" {
+		req.Header.Set("User-Agent", c.cfg.UserAgent)
+	}
+	if u := proxy.User; u != nil {
+		pw, _ := u.Password()
+		req.Header.Set("Proxy-Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pw)))
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if err := req.Write(conn); err != nil {
+		return nil, err
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, &connectStatusError{Status: resp.Status}
+	}
+	if br.Buffered() > 0 {
+		// The server spoke first through the tunnel: keep its bytes.
+		return &bufferedConn{Conn: conn, r: br}, nil
+	}
+	return conn, nil
+}
+
+// bufferedConn is a connection whose first bytes were already read into r.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufferedConn) Read(b []byte) (int, error) { return c.r.Read(b) }
+
+// tlsConfig is the client's TLS configuration; logKeys sends its secrets
+// to the key log (not for the scan's handshakes, which are not captured).
+func (c *client) tlsConfig(logKeys bool) *tls.Config {
+	cfg := c.cfg
+	tc := &tls.Config{
+		RootCAs:            cfg.RootCAs,
+		InsecureSkipVerify: cfg.Insecure,
+		Certificates:       cfg.Certificates,
+		MinVersion:         cfg.MinVersion,
+		MaxVersion:         cfg.MaxVersion,
+		CipherSuites:       cfg.CipherSuites,
+		CurvePreferences:   cfg.Curves,
+		NextProtos:         cfg.ALPN,
+		ServerName:         c.serverName(),
+	}
+	if tc.NextProtos == nil && cfg.Target.URL != nil {
+		tc.NextProtos = []string{"h2", "http/1.1"}
+	}
+	if tc.ServerName == "" {
+		// An address literal: crypto/tls sends no SNI for it and verifies
+		// the certificate's IP addresses.
+		tc.ServerName = cfg.Target.Host
+	}
+	if logKeys {
+		tc.KeyLogWriter = &c.keyLog
+		if cfg.KeyLog != nil {
+			tc.KeyLogWriter = io.MultiWriter(&c.keyLog, cfg.KeyLog)
+		}
+	}
+	return tc
+}
+
+// serverName is the SNI: --servername, else the target's host when it is
+// a name.
+func (c *client) serverName() string {
+	if c.cfg.ServerName != "" {
+		return c.cfg.ServerName
+	}
+	if _, err := netip.ParseAddr(c.cfg.Target.Host); err == nil {
+		return ""
+	}
+	return c.cfg.Target.Host
+}
+
+// httpRequest sends the request over the established connection with
+// net/http (HTTP/2 when ALPN chose h2) and reads the response.
+func (c *client) httpRequest(ctx context.Context, conn *tls.Conn) (*Response, error) {
+	var once sync.Once
+	tr := &http.Transport{
+		DialTLSContext: func(context.Context, string, string) (net.Conn, error) {
+			var got net.Conn
+			once.Do(func() { got = conn })
+			if got == nil {
+				return nil, errors.New("probe: the request wanted a second connection")
+			}
+			return got, nil
+		},
+		ForceAttemptHTTP2: true,
+		DisableKeepAlives: true,
+	}
+	defer tr.CloseIdleConnections()
+	defer conn.Close()
+	method := c.cfg.Method
+	var body io.Reader
+	if c.cfg.Body != nil {
+		body = bytes.NewReader(c.cfg.Body)
+		if method == "" {
+			method = http.MethodPost
+		}
+	}
+	if method == "" {
+		method = http.MethodGet
+	}
+	var wrote, firstByte time.Time
+	trace := &httptrace.ClientTrace{
+		WroteRequest:         func(httptrace.WroteRequestInfo) { wrote = time.Now() },
+		GotFirstResponseByte: func() { firstByte = time.Now() },
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), method, c.cfg.Target.URL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range c.cfg.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if c.cfg.Body != nil && req.Header.Get("Content-Type") == "" {
+		// What curl -d sends.
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if req.Header.Get("User-Agent") == "" && c.cfg.UserAgent != "" {
+		req.Header.Set("User-Agent", c.cfg.UserAgent)
+	}
+	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if !firstByte.IsZero() && !wrote.IsZero() {
+		d := firstByte.Sub(wrote)
+		c.out.Timings.FirstByte = &d
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	r := &Response{Proto: resp.Proto, StatusCode: resp.StatusCode, Status: resp.Status}
+	var buf bytes.Buffer
+	dst := io.Discard
+	if c.cfg.ShowBody {
+		dst = &buf
+	}
+	r.BodyBytes, err = io.Copy(dst, io.LimitReader(resp.Body, MaxBody))
+	if err != nil {
+		return nil, fmt.Errorf("reading the response body: %w", err)
+	}
+	if r.BodyBytes == MaxBody {
+		var one [1]byte
+		if n, _ := resp.Body.Read(one[:]); n > 0 {
+			r.Truncated = true
+		}
+	}
+	if c.cfg.ShowBody {
+		r.Body = buf.Bytes()
+	}
+	return r, nil
+}
+
+// portRecorder keeps the local address a dial bound to.
+type portRecorder struct {
+	mu   sync.Mutex
+	addr netip.Addr
+	port uint16
+}
+
+func (p *portRecorder) set(a netip.Addr, port uint16) {
+	p.mu.Lock()
+	p.addr, p.port = a, port
+	p.mu.Unlock()
+}
+
+// get returns the bound address; zero when the socket was not bound.
+func (p *portRecorder) get() netip.AddrPort {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.port == 0 {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(p.addr, p.port)
+}
