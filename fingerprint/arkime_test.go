@@ -1,7 +1,8 @@
-package fingerprint
+package fingerprint_test
 
 import (
 	"encoding/json"
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -80,7 +81,7 @@ func TestFingerprintsAgreeWithArkime(t *testing.T) {
 					}
 					found = true
 					if len(tls.JA3) > 0 {
-						full, hash := JA3(c.ClientHello)
+						full, hash := fingerprint.JA3(c.ClientHello)
 						if full != tls.JA3String[0] || hash != tls.JA3[0] {
 							t.Errorf("%v: JA3\n got %s %s\nwant %s %s", client, hash, full, tls.JA3[0], tls.JA3String[0])
 						} else {
@@ -88,7 +89,7 @@ func TestFingerprintsAgreeWithArkime(t *testing.T) {
 						}
 					}
 					if len(tls.JA3S) > 0 {
-						full, hash := JA3S(c.ServerHello)
+						full, hash := fingerprint.JA3S(c.ServerHello)
 						if why, ok := arkimeDifferences[capName+" JA3S"]; ok {
 							if full == tls.JA3SString[0] {
 								t.Errorf("%v: JA3S now agrees with Arkime; remove it from arkimeDifferences", client)
@@ -101,7 +102,7 @@ func TestFingerprintsAgreeWithArkime(t *testing.T) {
 						}
 					}
 					if len(tls.JA4) > 0 {
-						got := JA4(c.ClientHello, TCP)
+						got := fingerprint.JA4(c.ClientHello, fingerprint.TCP)
 						if got.JA4 != tls.JA4[0] || got.JA4R != tls.JA4R[0] {
 							t.Errorf("%v: JA4\n got %s %s\nwant %s %s", client, got.JA4, got.JA4R, tls.JA4[0], tls.JA4R[0])
 						} else {

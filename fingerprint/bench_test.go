@@ -1,10 +1,11 @@
-package fingerprint
+package fingerprint_test
 
 import (
 	"crypto/tls"
 	"os"
 	"testing"
 
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -34,7 +35,7 @@ func BenchmarkJA4(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				JA4(ch, TCP)
+				fingerprint.JA4(ch, fingerprint.TCP)
 			}
 		})
 	}
@@ -45,7 +46,7 @@ func BenchmarkJA3(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				JA3(ch)
+				fingerprint.JA3(ch)
 			}
 		})
 	}

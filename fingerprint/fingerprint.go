@@ -11,17 +11,17 @@
 //
 // A ClientHello in the SSLv2 format (tlsparse.ClientHello.SSLv2) has no
 // extensions and offers 3-byte cipher specs that neither JA3's nor JA4's
-// format can write. References disagree on it: tshark and FoxIO's ja4 tools
-// compute nothing for such a hello, Zeek's JA3 script writes the 3-byte specs
-// as numbers. This package follows tshark and FoxIO: JA3 and JA4 return empty
-// values for it, so that no fingerprint is shown that no other tool would
-// produce. Callers that want to say something about such a client can use
-// the SSLv2 flag itself, which is the more telling fact.
+// format can write. References disagree on it: tshark and FoxIO's ja4
+// tools compute nothing for such a hello, while Zeek's JA3 script
+// fingerprints whatever Zeek's ssl_client_hello event reports, which Zeek
+// also raises for SSLv2 hellos. This package follows tshark and FoxIO: JA3
+// and JA4 return empty values for it, so that no fingerprint is shown that
+// those tools would not produce (the tshark test checks this on the shared
+// SSLv2 captures). Callers that want to say something about such a client
+// can use the SSLv2 flag itself, which is the more telling fact.
 package fingerprint
 
 import (
-	"slices"
-
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -49,12 +49,5 @@ func extensionTypes(dst []uint16, exts []tlsparse.Extension) []uint16 {
 			dst = append(dst, uint16(e.Type))
 		}
 	}
-	return dst
-}
-
-// sorted returns a sorted copy of s in dst's storage.
-func sorted(dst, s []uint16) []uint16 {
-	dst = append(dst[:0], s...)
-	slices.Sort(dst)
 	return dst
 }

@@ -1,4 +1,4 @@
-package fingerprint
+package fingerprint_test
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 )
 
 // foxioStream is one stream of FoxIO's ja4 tool output (ja4 -J -r -o).
@@ -37,7 +38,7 @@ type foxioStream struct {
 // reference stops differing, so the list cannot go stale.
 var foxioDifferences = map[string]struct {
 	why  string
-	want JA4Result
+	want fingerprint.JA4Result
 }{
 	"tls-non-ascii-alpn.pcapng/0": {
 		why: "the first ALPN protocol is the bytes 0xba 0xad. The JA4 specification " +
@@ -46,7 +47,7 @@ var foxioDifferences = map[string]struct {
 			"tools replace each non-ASCII character with '9' instead (\"99\"); FoxIO confirmed the " +
 			"specification is the correct method (FoxIO-LLC/ja4 issue #178; issue #326 tracks " +
 			"fixing the Python tool). Only the ALPN characters differ; every list and hash matches.",
-		want: JA4Result{
+		want: fingerprint.JA4Result{
 			JA4:   "t13d1516bd_8daaf6152771_e5627efa2ab1",
 			JA4R:  "t13d1516bd_002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,c02f,c030,cca8,cca9_0005,000a,000b,000d,0012,0015,0017,001b,0023,002b,002d,0033,4469,ff01_0403,0804,0401,0503,0805,0501,0806,0601",
 			JA4O:  "t13d1516bd_acb858a92679_8fc3c02244b2",
@@ -82,7 +83,7 @@ func TestJA4AgreesWithFoxIO(t *testing.T) {
 					continue // no ClientHello: HTTP, SSH, or a stream seen twice
 				}
 				key := capName + "/" + strconv.Itoa(s.Stream)
-				if s.JA4[0] != TCP {
+				if s.JA4[0] != fingerprint.TCP {
 					// tlsdiag reads TCP only. None of the shared expected files
 					// has a QUIC ('q') or DTLS ('d') stream today; any that
 					// appears is listed here.
@@ -94,8 +95,8 @@ func TestJA4AgreesWithFoxIO(t *testing.T) {
 					t.Errorf("stream %s (%s:%s → %s:%s): no connection with a ClientHello", key, s.Src, s.SrcPort, s.Dst, s.DstPort)
 					continue
 				}
-				got := JA4(c.ClientHello, TCP)
-				want := JA4Result{JA4: s.JA4, JA4R: s.JA4R, JA4O: s.JA4O, JA4RO: s.JA4RO}
+				got := fingerprint.JA4(c.ClientHello, fingerprint.TCP)
+				want := fingerprint.JA4Result{JA4: s.JA4, JA4R: s.JA4R, JA4O: s.JA4O, JA4RO: s.JA4RO}
 				if d, ok := foxioDifferences[key]; ok {
 					if got == want {
 						t.Errorf("stream %s: now agrees with FoxIO; remove it from foxioDifferences", key)
@@ -115,7 +116,7 @@ func TestJA4AgreesWithFoxIO(t *testing.T) {
 				if s.JA4Retry == "" {
 					continue
 				}
-				want = JA4Result{JA4: s.JA4Retry, JA4R: s.JA4RRetry, JA4O: s.JA4ORetry, JA4RO: s.JA4RORetry}
+				want = fingerprint.JA4Result{JA4: s.JA4Retry, JA4R: s.JA4RRetry, JA4O: s.JA4ORetry, JA4RO: s.JA4RORetry}
 				switch {
 				case c.HelloRetry == nil:
 					// tls-sni.pcapng holds only the client's packets: without the
@@ -124,8 +125,8 @@ func TestJA4AgreesWithFoxIO(t *testing.T) {
 					t.Logf("stream %s: second ClientHello not checked, the capture lacks the HelloRetryRequest", key)
 				case c.RetryClientHello == nil:
 					t.Errorf("stream %s: FoxIO saw a second ClientHello, tlsdiag no RetryClientHello", key)
-				case JA4(c.RetryClientHello, TCP) != want:
-					t.Errorf("stream %s, second ClientHello:\n got %+v\nwant %+v", key, JA4(c.RetryClientHello, TCP), want)
+				case fingerprint.JA4(c.RetryClientHello, fingerprint.TCP) != want:
+					t.Errorf("stream %s, second ClientHello:\n got %+v\nwant %+v", key, fingerprint.JA4(c.RetryClientHello, fingerprint.TCP), want)
 				default:
 					retries++
 				}

@@ -1,4 +1,4 @@
-package fingerprint
+package fingerprint_test
 
 import (
 	"crypto/md5"
@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -53,15 +54,15 @@ func FuzzClientHello(f *testing.F) {
 		if err != nil {
 			return
 		}
-		full, hash := JA3(ch)
-		if full2, hash2 := JA3(ch); full2 != full || hash2 != hash {
+		full, hash := fingerprint.JA3(ch)
+		if full2, hash2 := fingerprint.JA3(ch); full2 != full || hash2 != hash {
 			t.Fatalf("JA3 not deterministic: %q %q, then %q %q", full, hash, full2, hash2)
 		}
 		if sum := md5.Sum([]byte(full)); hash != hex.EncodeToString(sum[:]) {
 			t.Fatalf("JA3 hash %s is not the MD5 of %q", hash, full)
 		}
-		r := JA4(ch, TCP)
-		if r2 := JA4(ch, TCP); r2 != r {
+		r := fingerprint.JA4(ch, fingerprint.TCP)
+		if r2 := fingerprint.JA4(ch, fingerprint.TCP); r2 != r {
 			t.Fatalf("JA4 not deterministic: %+v, then %+v", r, r2)
 		}
 		if !ja4Form.MatchString(r.JA4) || !ja4Form.MatchString(r.JA4O) {
@@ -84,8 +85,8 @@ func FuzzServerHello(f *testing.F) {
 		if err != nil {
 			return
 		}
-		full, hash := JA3S(sh)
-		if full2, hash2 := JA3S(sh); full2 != full || hash2 != hash {
+		full, hash := fingerprint.JA3S(sh)
+		if full2, hash2 := fingerprint.JA3S(sh); full2 != full || hash2 != hash {
 			t.Fatalf("JA3S not deterministic")
 		}
 		if sum := md5.Sum([]byte(full)); hash != hex.EncodeToString(sum[:]) {

@@ -1,4 +1,4 @@
-package fingerprint
+package fingerprint_test
 
 import (
 	"context"

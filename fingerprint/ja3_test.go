@@ -1,4 +1,4 @@
-package fingerprint
+package fingerprint_test
 
 import (
 	"crypto/md5"
@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"testing"
 
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -47,7 +48,7 @@ func TestJA3(t *testing.T) {
 		},
 	}
 	for _, tt := range clients {
-		full, hash := JA3(tt.ch)
+		full, hash := fingerprint.JA3(tt.ch)
 		if full != tt.want || hash != md5Of(tt.want) {
 			t.Errorf("JA3 %s: got %s %s, want %s %s", tt.name, hash, full, md5Of(tt.want), tt.want)
 		}
@@ -62,7 +63,7 @@ func TestJA3(t *testing.T) {
 		{"GREASE left out", &tlsparse.ServerHello{Version: 0x0303, CipherSuite: 0xc02f, Extensions: ext(0xff01, 0x1a1a, 0x0000)}, "771,49199,65281-0"},
 	}
 	for _, tt := range servers {
-		full, hash := JA3S(tt.sh)
+		full, hash := fingerprint.JA3S(tt.sh)
 		if full != tt.want || hash != md5Of(tt.want) {
 			t.Errorf("JA3S %s: got %s %s, want %s %s", tt.name, hash, full, md5Of(tt.want), tt.want)
 		}

@@ -68,7 +68,7 @@ const (
 // ALPN: the first and last characters of the protocol when both are ASCII
 // letters or digits ("h2", "http/1.1" → "h1", "x" → "xx"); otherwise the
 // first and last characters of the protocol's hex encoding (0xba 0xad →
-// "bd"), as the specification says since 2025. FoxIO's own tools still
+// "bd"), as the specification says. FoxIO's own tools still
 // replace each non-ASCII character with '9' instead.
 //
 // The result is zero for a nil hello and for an SSLv2-format one (see the
@@ -80,49 +80,19 @@ func JA4(ch *tlsparse.ClientHello, transport byte) JA4Result {
 	var cipherStack, extStack, sortStack [stackList]uint16
 	ciphers := appendNonGREASE(cipherStack[:0], ch.CipherSuites)
 	exts := extensionTypes(extStack[:0], ch.Extensions)
+	a := ja4Prefix(ch, transport, ciphers, exts)
 
-	var a [prefixLen]byte
-	a[0] = transport
-	a[1], a[2] = ja4Version(ch)
-	a[3] = 'i'
-	for _, e := range exts {
-		if e == extServerName {
-			a[3] = 'd'
-			break
-		}
-	}
-	a[4], a[5] = twoDigits(len(ciphers))
-	a[6], a[7] = twoDigits(len(exts))
-	a[8], a[9] = alpnChars(ch.ALPN)
-
-	// The four list renderings go one after the other into scratch; the
-	// hashes are taken from there and everything is then written once.
 	var buf [2048]byte
-	scratch := appendHexList(buf[:0], sorted(sortStack[:0], ciphers))
-	cipherSorted := span{0, len(scratch)}
-	scratch = appendHexList(scratch, ciphers)
-	cipherOrig := span{cipherSorted.to, len(scratch)}
-	rest := sortStack[:0]
-	for _, e := range exts {
-		if e != extServerName && e != extALPN {
-			rest = append(rest, e)
-		}
-	}
-	slices.Sort(rest)
-	hasExts := len(rest) > 0
-	scratch = appendSigAlgs(appendHexList(scratch, rest), ch.SignatureSchemes)
-	extSorted := span{cipherOrig.to, len(scratch)}
-	scratch = appendSigAlgs(appendHexList(scratch, exts), ch.SignatureSchemes)
-	extOrig := span{extSorted.to, len(scratch)}
-
+	sorted, orig, hasExts := ja4Lists(buf[:0], sortStack[:0], ch, ciphers, exts)
 	var hashes [4][hashLen]byte
-	hash12(&hashes[0], scratch[cipherSorted.from:cipherSorted.to], len(ciphers) > 0)
-	hash12(&hashes[1], scratch[extSorted.from:extSorted.to], hasExts)
-	hash12(&hashes[2], scratch[cipherOrig.from:cipherOrig.to], len(ciphers) > 0)
-	hash12(&hashes[3], scratch[extOrig.from:extOrig.to], hasExts)
+	hash12(&hashes[0], sorted[0], len(ciphers) > 0)
+	hash12(&hashes[1], sorted[1], hasExts)
+	hash12(&hashes[2], orig[0], len(ciphers) > 0)
+	hash12(&hashes[3], orig[1], hasExts)
 
+	// One allocation holds all four renderings.
 	var sb strings.Builder
-	sb.Grow(4*(prefixLen+2) + 4*hashLen + len(scratch))
+	sb.Grow(4*(prefixLen+2) + 4*hashLen + len(sorted[0]) + len(sorted[1]) + len(orig[0]) + len(orig[1]))
 	write := func(b, c []byte) int {
 		sb.Write(a[:])
 		sb.WriteByte('_')
@@ -132,14 +102,63 @@ func JA4(ch *tlsparse.ClientHello, transport byte) JA4Result {
 		return sb.Len()
 	}
 	e1 := write(hashes[0][:], hashes[1][:])
-	e2 := write(scratch[cipherSorted.from:cipherSorted.to], scratch[extSorted.from:extSorted.to])
+	e2 := write(sorted[0], sorted[1])
 	e3 := write(hashes[2][:], hashes[3][:])
-	e4 := write(scratch[cipherOrig.from:cipherOrig.to], scratch[extOrig.from:extOrig.to])
+	e4 := write(orig[0], orig[1])
 	s := sb.String()
 	return JA4Result{JA4: s[:e1], JA4R: s[e1:e2], JA4O: s[e2:e3], JA4RO: s[e3:e4]}
 }
 
-type span struct{ from, to int }
+// ja4Prefix is JA4's readable first part, e.g. t13d1516h2.
+func ja4Prefix(ch *tlsparse.ClientHello, transport byte, ciphers, exts []uint16) [prefixLen]byte {
+	var a [prefixLen]byte
+	a[0] = transport
+	a[1], a[2] = ja4Version(ch)
+	a[3] = 'i'
+	if slices.Contains(exts, extServerName) {
+		a[3] = 'd'
+	}
+	a[4], a[5] = twoDigits(len(ciphers))
+	a[6], a[7] = twoDigits(len(exts))
+	a[8], a[9] = alpnChars(ch.ALPN)
+	return a
+}
+
+// ja4Lists renders into buf the cipher suites ([0]) and the extensions
+// with the signature algorithms ([1]), sorted without SNI and ALPN, and in
+// the order sent with them: JA4_r's and JA4_ro's last two parts. hasExts
+// reports extensions other than SNI and ALPN. scratch is room for sorting.
+func ja4Lists(buf []byte, scratch []uint16, ch *tlsparse.ClientHello, ciphers, exts []uint16) (sorted, orig [2][]byte, hasExts bool) {
+	// Each part is sliced out of buf as soon as it is written: a later
+	// append that moves buf leaves the earlier array, and its contents, as
+	// they were.
+	part := func(from int) []byte { return buf[from:len(buf):len(buf)] }
+
+	scratch = append(scratch[:0], ciphers...)
+	slices.Sort(scratch)
+	buf = appendHexList(buf, scratch)
+	sorted[0] = part(0)
+
+	scratch = scratch[:0]
+	for _, e := range exts {
+		if e != extServerName && e != extALPN {
+			scratch = append(scratch, e)
+		}
+	}
+	slices.Sort(scratch)
+	from := len(buf)
+	buf = appendSigAlgs(appendHexList(buf, scratch), ch.SignatureSchemes)
+	sorted[1] = part(from)
+
+	from = len(buf)
+	buf = appendHexList(buf, ciphers)
+	orig[0] = part(from)
+
+	from = len(buf)
+	buf = appendSigAlgs(appendHexList(buf, exts), ch.SignatureSchemes)
+	orig[1] = part(from)
+	return sorted, orig, len(scratch) > 0
+}
 
 // ja4Version is the two-character version: the highest non-GREASE value of
 // supported_versions when there is one, else the legacy version. Like the

@@ -1,9 +1,11 @@
-package fingerprint
+package fingerprint_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -27,8 +29,8 @@ func specHello() *tlsparse.ClientHello {
 // TestJA4SpecificationExample checks the worked example of the JA4
 // specification, in all four renderings.
 func TestJA4SpecificationExample(t *testing.T) {
-	got := JA4(specHello(), TCP)
-	want := JA4Result{
+	got := fingerprint.JA4(specHello(), fingerprint.TCP)
+	want := fingerprint.JA4Result{
 		JA4:   "t13d1516h2_8daaf6152771_e5627efa2ab1",
 		JA4R:  "t13d1516h2_002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,c02f,c030,cca8,cca9_0005,000a,000b,000d,0012,0015,0017,001b,0023,002b,002d,0033,4469,ff01_0403,0804,0401,0503,0805,0501,0806,0601",
 		JA4O:  "t13d1516h2_acb858a92679_18f69afefd3d",
@@ -70,7 +72,7 @@ func TestJA4ALPN(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ch := specHello()
 			ch.ALPN = tt.alpn
-			r := JA4(ch, TCP)
+			r := fingerprint.JA4(ch, fingerprint.TCP)
 			if got := r.JA4[8:10]; got != tt.want {
 				t.Errorf("ALPN %q: got %q, want %q (JA4 %s)", tt.alpn, got, tt.want, r.JA4)
 			}
@@ -126,11 +128,11 @@ func TestGREASEIgnored(t *testing.T) {
 	if len(g.CipherSuites) <= len(plain.CipherSuites) || len(g.Extensions) <= len(plain.Extensions) {
 		t.Fatal("greased hello has no GREASE")
 	}
-	if got, want := JA4(g, TCP), JA4(plain, TCP); got != want {
+	if got, want := fingerprint.JA4(g, fingerprint.TCP), fingerprint.JA4(plain, fingerprint.TCP); got != want {
 		t.Errorf("JA4 with GREASE\n got %+v\nwant %+v", got, want)
 	}
-	gotFull, gotHash := JA3(g)
-	wantFull, wantHash := JA3(plain)
+	gotFull, gotHash := fingerprint.JA3(g)
+	wantFull, wantHash := fingerprint.JA3(plain)
 	if gotFull != wantFull || gotHash != wantHash {
 		t.Errorf("JA3 with GREASE\n got %s %s\nwant %s %s", gotHash, gotFull, wantHash, wantFull)
 	}
@@ -148,10 +150,10 @@ func TestGREASEIgnored(t *testing.T) {
 		only.SupportedVersions = append(only.SupportedVersions, tlsparse.Version(v))
 		only.SupportedGroups = append(only.SupportedGroups, tlsparse.NamedGroup(v))
 	}
-	if got, want := JA4(only, TCP).JA4R, "t12i000000__"; got != want {
+	if got, want := fingerprint.JA4(only, fingerprint.TCP).JA4R, "t12i000000__"; got != want {
 		t.Errorf("all-GREASE hello: JA4_r %q, want %q", got, want)
 	}
-	if got, _ := JA3(only); got != "771,,,," {
+	if got, _ := fingerprint.JA3(only); got != "771,,,," {
 		t.Errorf("all-GREASE hello: JA3 %q, want %q", got, "771,,,,")
 	}
 }
@@ -181,7 +183,7 @@ func TestJA4Version(t *testing.T) {
 	}
 	for _, tt := range tests {
 		ch := &tlsparse.ClientHello{Version: tt.legacy, SupportedVersions: tt.supported}
-		if got := JA4(ch, TCP).JA4[1:3]; got != tt.want {
+		if got := fingerprint.JA4(ch, fingerprint.TCP).JA4[1:3]; got != tt.want {
 			t.Errorf("legacy %v, supported_versions %v: %q, want %q", tt.legacy, tt.supported, got, tt.want)
 		}
 	}
@@ -205,11 +207,11 @@ func TestJA4Lists(t *testing.T) {
 		name      string
 		ch        *tlsparse.ClientHello
 		transport byte
-		want      JA4Result
+		want      fingerprint.JA4Result
 	}{{
 		name: "nothing at all",
 		ch:   &tlsparse.ClientHello{Version: 0x0303},
-		want: JA4Result{
+		want: fingerprint.JA4Result{
 			JA4: "t12i000000_000000000000_000000000000", JA4R: "t12i000000__",
 			JA4O: "t12i000000_000000000000_000000000000", JA4RO: "t12i000000__",
 		},
@@ -219,22 +221,22 @@ func TestJA4Lists(t *testing.T) {
 		// in both orders, as in FoxIO's socks-https-example output.
 		name: "SNI and ALPN only",
 		ch:   &tlsparse.ClientHello{Version: 0x0301, CipherSuites: []tlsparse.CipherSuite{0x0035}, Extensions: ext(0x0000, 0x0010), ALPN: []string{"h2"}},
-		want: JA4Result{
+		want: fingerprint.JA4Result{
 			JA4: "t10d0102h2_" + hashOf("0035") + "_000000000000", JA4R: "t10d0102h2_0035_",
 			JA4O: "t10d0102h2_" + hashOf("0035") + "_000000000000", JA4RO: "t10d0102h2_0035_0000,0010",
 		},
 	}, {
 		name: "extensions without signature algorithms: no underscore",
 		ch:   &tlsparse.ClientHello{Version: 0x0301, Extensions: ext(0xff01, 0x000a)},
-		want: JA4Result{
+		want: fingerprint.JA4Result{
 			JA4: "t10i000200_000000000000_" + hashOf("000a,ff01"), JA4R: "t10i000200__000a,ff01",
 			JA4O: "t10i000200_000000000000_" + hashOf("ff01,000a"), JA4RO: "t10i000200__ff01,000a",
 		},
 	}, {
 		name:      "QUIC, counts capped at 99",
 		ch:        &tlsparse.ClientHello{Version: 0x0303, CipherSuites: many, Extensions: ext(0x0039)},
-		transport: QUIC,
-		want: JA4Result{
+		transport: fingerprint.QUIC,
+		want: fingerprint.JA4Result{
 			JA4: "q12i990100_" + hashOf(hexList(many)) + "_" + hashOf("0039"), JA4R: "q12i990100_" + hexList(many) + "_0039",
 			JA4O: "q12i990100_" + hashOf(hexList(many)) + "_" + hashOf("0039"), JA4RO: "q12i990100_" + hexList(many) + "_0039",
 		},
@@ -243,9 +245,9 @@ func TestJA4Lists(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			transport := tt.transport
 			if transport == 0 {
-				transport = TCP
+				transport = fingerprint.TCP
 			}
-			if got := JA4(tt.ch, transport); got != tt.want {
+			if got := fingerprint.JA4(tt.ch, transport); got != tt.want {
 				t.Errorf("\n got %+v\nwant %+v", got, tt.want)
 			}
 		})
@@ -256,14 +258,14 @@ func TestJA4Lists(t *testing.T) {
 func TestNoFingerprint(t *testing.T) {
 	v2 := &tlsparse.ClientHello{Version: 0x0301, SSLv2: true, CipherSuites: []tlsparse.CipherSuite{0x0035}, SSLv2Ciphers: []uint32{0x010080}}
 	for _, ch := range []*tlsparse.ClientHello{nil, v2} {
-		if r := JA4(ch, TCP); r != (JA4Result{}) {
+		if r := fingerprint.JA4(ch, fingerprint.TCP); r != (fingerprint.JA4Result{}) {
 			t.Errorf("JA4(%v) = %+v, want zero", ch, r)
 		}
-		if full, hash := JA3(ch); full != "" || hash != "" {
+		if full, hash := fingerprint.JA3(ch); full != "" || hash != "" {
 			t.Errorf("JA3(%v) = %q %q, want empty", ch, full, hash)
 		}
 	}
-	if full, hash := JA3S(nil); full != "" || hash != "" {
+	if full, hash := fingerprint.JA3S(nil); full != "" || hash != "" {
 		t.Errorf("JA3S(nil) = %q %q, want empty", full, hash)
 	}
 }
@@ -271,7 +273,32 @@ func TestNoFingerprint(t *testing.T) {
 func hexList(cs []tlsparse.CipherSuite) string {
 	var s []string
 	for _, c := range cs {
-		s = append(s, string(appendHex4(nil, uint16(c))))
+		s = append(s, fmt.Sprintf("%04x", uint16(c)))
 	}
 	return strings.Join(s, ",")
+}
+
+// TestSSLv2Captures checks that the SSLv2-format ClientHellos of the shared
+// captures are parsed as such and get no fingerprint, as in tshark (whose
+// agreement on those frames TestJA3AgreesWithTshark checks).
+func TestSSLv2Captures(t *testing.T) {
+	n := 0
+	for _, name := range []string{"ssl-v2.pcap", "ssl.v3.pcap"} {
+		for _, c := range analyse(t, sharedFile(t, "zeek", name)) {
+			if c.ClientHello == nil || !c.ClientHello.SSLv2 {
+				continue
+			}
+			n++
+			if full, _ := fingerprint.JA3(c.ClientHello); full != "" {
+				t.Errorf("%s %v: JA3 %q for an SSLv2 hello", name, c.Client, full)
+			}
+			if r := fingerprint.JA4(c.ClientHello, fingerprint.TCP); r != (fingerprint.JA4Result{}) {
+				t.Errorf("%s %v: JA4 %+v for an SSLv2 hello", name, c.Client, r)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no SSLv2 ClientHello found in the shared captures")
+	}
+	t.Logf("%d SSLv2 ClientHellos, no fingerprint", n)
 }

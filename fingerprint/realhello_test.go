@@ -1,4 +1,4 @@
-package fingerprint
+package fingerprint_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -74,7 +75,7 @@ func helloInfo(t *testing.T, records []byte) *tls.ClientHelloInfo {
 // plain, slow rendering of the definitions: a second implementation to
 // compare with. crypto/tls's client sends no GREASE and neither openssl nor
 // gnutls does, so it has no GREASE filter.
-func oracle(info *tls.ClientHelloInfo, legacy uint16) (ja3 string, ja4 JA4Result) {
+func oracle(info *tls.ClientHelloInfo, legacy uint16) (ja3 string, ja4 fingerprint.JA4Result) {
 	dec := func(vs []uint16) string {
 		var s []string
 		for _, v := range vs {
@@ -137,7 +138,7 @@ func oracle(info *tls.ClientHelloInfo, legacy uint16) (ja3 string, ja4 JA4Result
 	if len(rest) > 0 {
 		extHash, extOrigHash = hash(extSorted), hash(extOrig)
 	}
-	ja4 = JA4Result{
+	ja4 = fingerprint.JA4Result{
 		JA4:   a + "_" + hash(hexs(ciphers)) + "_" + extHash,
 		JA4R:  a + "_" + hexs(ciphers) + "_" + extSorted,
 		JA4O:  a + "_" + hash(hexs(info.CipherSuites)) + "_" + extOrigHash,
@@ -156,10 +157,10 @@ func checkHello(t *testing.T, records, body []byte) {
 	}
 	info := helloInfo(t, records)
 	wantJA3, wantJA4 := oracle(info, uint16(ch.Version))
-	if full, hash := JA3(ch); full != wantJA3 || hash != md5Of(wantJA3) {
+	if full, hash := fingerprint.JA3(ch); full != wantJA3 || hash != md5Of(wantJA3) {
 		t.Errorf("JA3\n got %s %s\nwant %s %s", hash, full, md5Of(wantJA3), wantJA3)
 	}
-	if got := JA4(ch, TCP); got != wantJA4 {
+	if got := fingerprint.JA4(ch, fingerprint.TCP); got != wantJA4 {
 		t.Errorf("JA4\n got %+v\nwant %+v", got, wantJA4)
 	}
 	t.Logf("JA3 %s, JA4 %s", md5Of(wantJA3), wantJA4.JA4)

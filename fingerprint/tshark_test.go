@@ -1,4 +1,4 @@
-package fingerprint
+package fingerprint_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 )
 
 // tsharkDifferences lists, per capture ("dir/file"), why tlsdiag's JA3 or
@@ -150,13 +151,13 @@ func ourJA3(conns []*analysis.Connection) map[int64][]helloPrint {
 		}
 	}
 	for _, c := range conns {
-		full, hash := JA3(c.ClientHello)
+		full, hash := fingerprint.JA3(c.ClientHello)
 		add(c.ClientHelloFrame.Number, "ja3", full, hash)
-		full, hash = JA3(c.RetryClientHello)
+		full, hash = fingerprint.JA3(c.RetryClientHello)
 		add(c.RetryClientHelloFrame.Number, "ja3", full, hash)
-		full, hash = JA3S(c.HelloRetry)
+		full, hash = fingerprint.JA3S(c.HelloRetry)
 		add(c.HelloRetryFrame.Number, "ja3s", full, hash)
-		full, hash = JA3S(c.ServerHello)
+		full, hash = fingerprint.JA3S(c.ServerHello)
 		add(c.ServerHelloFrame.Number, "ja3s", full, hash)
 	}
 	return m
