@@ -10,6 +10,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/decrypt"
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -797,6 +798,14 @@ func (t *tracker) checkDone(f capture.Frame) {
 // finalize derives what can only be known at the end.
 func (t *tracker) finalize() {
 	c := t.c
+	if c.ClientHello != nil {
+		_, c.Fingerprints.JA3 = fingerprint.JA3(c.ClientHello)
+		ja4 := fingerprint.JA4(c.ClientHello, fingerprint.TCP)
+		c.Fingerprints.JA4, c.Fingerprints.JA4R, c.Fingerprints.JA4O, c.Fingerprints.JA4RO = ja4.JA4, ja4.JA4R, ja4.JA4O, ja4.JA4RO
+	}
+	if c.ServerHello != nil {
+		_, c.Fingerprints.JA3S = fingerprint.JA3S(c.ServerHello)
+	}
 	if !isTLS13(c.Version) && c.ServerHello != nil && c.ChangeCipherSpec[capture.ServerToClient].Number != 0 &&
 		c.Certificates == nil && c.ServerHelloDoneFrame.Number == 0 {
 		// An abbreviated handshake: the server went straight from its

@@ -87,12 +87,23 @@ type Connection struct {
 	// HandshakeDone is the frame that completed the handshake.
 	HandshakeDone capture.Frame
 
+	// Fingerprints of the hellos; empty when the hello was not seen.
+	Fingerprints Fingerprints
+
 	// Anomalies are stable snake_case IDs of oddities found while parsing.
 	Anomalies []string
 	// Trace lists the TLS-bearing frames in order, when Options.Trace is set.
 	Trace []TraceFrame
 	// TraceOmitted counts frames left out of Trace by its cap.
 	TraceOmitted int
+}
+
+// Fingerprints are the JA3, JA3S and JA4 fingerprints of a connection's
+// hellos (package fingerprint).
+type Fingerprints struct {
+	JA3, JA3S   string // MD5 hashes
+	JA4, JA4R   string // JA4 and its raw form JA4_r
+	JA4O, JA4RO string // the original-order forms JA4_o and JA4_ro
 }
 
 // RoleSource says how the client was identified.

@@ -192,7 +192,7 @@ func TestJSONFields(t *testing.T) {
 		"alpn_offered": {arr}, "version": {str}, "cipher": {str}, "group": {str}, "alpn": {str},
 		"hello_retry": {bol}, "resumed": {bol}, "certificates": {arr}, "alerts": {arr},
 		"established": {bol}, "decrypted": {bol}, "client_cert_requested": {bol}, "app_bytes": {obj}, "non_tls": {obj},
-		"tcp": {obj}, "partial": {bol}, "anomalies": {arr}, "verdict": {obj},
+		"tcp": {obj}, "partial": {bol}, "ja3": {str}, "ja3s": {str}, "ja4": {str}, "ja4_r": {str}, "anomalies": {arr}, "verdict": {obj},
 	}
 	nested := map[string]map[string][]string{
 		"app_bytes": {"client": {num}, "server": {num}},
@@ -242,7 +242,7 @@ func TestJSONFields(t *testing.T) {
 	sum := doc["summary"].(map[string]any)
 	checkFields(t, "summary", sum, map[string][]string{
 		"connections": {num}, "failed": {num}, "verdicts": {arr}, "versions": {arr}, "ciphers": {arr},
-		"version_matrix": {arr}, "notes": {arr},
+		"version_matrix": {arr}, "failed_by_ja4": {arr}, "notes": {arr},
 	}, true)
 	for _, m := range sum["version_matrix"].([]any) {
 		checkFields(t, "summary.version_matrix[]", m.(map[string]any),

@@ -95,6 +95,10 @@ type Document struct {
 //     certain)), retransmissions (number), close (how the connection ended:
 //     "fin", "rst", "idle", "eof", "evicted" or "reused").
 //   - partial (bool): the capture began after the connection did.
+//   - ja3, ja3s (strings): the JA3 hash of the ClientHello and the JA3S hash
+//     of the ServerHello (MD5, GREASE removed); "" when not seen.
+//   - ja4, ja4_r (strings): the ClientHello's JA4 fingerprint and its raw
+//     form (FoxIO's JA4, "t13d1516h2_8daaf6152771_e5627efa2ab1").
 //   - anomalies (list of strings): stable snake_case IDs of protocol
 //     oddities, e.g. "duplicate_extension", "downgrade_sentinel_tls12".
 //   - verdict (object): category (one of the verdict categories, e.g. "ok",
@@ -128,6 +132,10 @@ type Connection struct {
 	NonTLS              PerSide[string] `json:"non_tls"`
 	TCP                 TCP             `json:"tcp"`
 	Partial             bool            `json:"partial"`
+	JA3                 string          `json:"ja3"`
+	JA3S                string          `json:"ja3s"`
+	JA4                 string          `json:"ja4"`
+	JA4R                string          `json:"ja4_r"`
 	Anomalies           []string        `json:"anomalies"`
 	Verdict             Verdict         `json:"verdict"`
 }
@@ -230,6 +238,10 @@ func NewConnection(r Result) Connection {
 		},
 		TCP:       newTCP(&c.TCP),
 		Partial:   c.Partial,
+		JA3:       c.Fingerprints.JA3,
+		JA3S:      c.Fingerprints.JA3S,
+		JA4:       c.Fingerprints.JA4,
+		JA4R:      c.Fingerprints.JA4R,
 		Anomalies: nonNil(c.Anomalies),
 		Verdict:   newVerdict(r.Verdict),
 	}

@@ -36,7 +36,10 @@ type Summary struct {
 	Versions      []Count      `json:"versions"`
 	Ciphers       []Count      `json:"ciphers"`
 	VersionMatrix []MatrixCell `json:"version_matrix"`
-	Notes         []string     `json:"notes"`
+	// FailedByJA4 counts the failed connections per client JA4
+	// fingerprint, most first: "14 failures, all from t12d…".
+	FailedByJA4 []Count  `json:"failed_by_ja4"`
+	Notes       []string `json:"notes"`
 }
 
 // Count is how many connections have a value.
@@ -77,6 +80,7 @@ type tally struct {
 	versions            map[tlsparse.Version]int
 	ciphers             map[tlsparse.CipherSuite]int
 	matrix              map[matrixKey]int
+	failedJA4           map[string]int
 }
 
 // matrixKey is a cell of the version matrix; neg is 0 for rejected.
@@ -90,11 +94,15 @@ func (t *tally) add(r Result) {
 		t.versions = map[tlsparse.Version]int{}
 		t.ciphers = map[tlsparse.CipherSuite]int{}
 		t.matrix = map[matrixKey]int{}
+		t.failedJA4 = map[string]int{}
 	}
 	c := r.Conn
 	t.connections++
 	if r.Verdict.Failed() {
 		t.failed++
+		if ja4 := c.Fingerprints.JA4; ja4 != "" {
+			t.failedJA4[ja4]++
+		}
 	}
 	t.verdicts[r.Verdict.Category]++
 	if c.Version != 0 {
@@ -123,8 +131,13 @@ func (t *tally) summary() Summary {
 		Versions:      []Count{},
 		Ciphers:       []Count{},
 		VersionMatrix: []MatrixCell{},
+		FailedByJA4:   []Count{},
 		Notes:         []string{},
 	}
+	for ja4, n := range t.failedJA4 {
+		s.FailedByJA4 = append(s.FailedByJA4, Count{ja4, n})
+	}
+	sortCounts(s.FailedByJA4)
 	for _, cat := range diagnose.Categories {
 		if n := t.verdicts[cat]; n > 0 {
 			s.Verdicts = append(s.Verdicts, Count{string(cat), n})
@@ -153,12 +166,7 @@ func (t *tally) summary() Summary {
 	for cs, n := range t.ciphers {
 		s.Ciphers = append(s.Ciphers, Count{cs.String(), n})
 	}
-	slices.SortFunc(s.Ciphers, func(a, b Count) int {
-		if c := cmp.Compare(b.Count, a.Count); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Name, b.Name)
-	})
+	sortCounts(s.Ciphers)
 
 	keys := make([]matrixKey, 0, len(t.matrix))
 	for k := range t.matrix {
@@ -215,4 +223,14 @@ func versionRank(v tlsparse.Version) int {
 	}
 	// Unknown values (DTLS, garbage): after everything, by value.
 	return int(tlsparse.VersionTLS13)<<8 + int(v)
+}
+
+// sortCounts orders counts most first, then by name.
+func sortCounts(cs []Count) {
+	slices.SortFunc(cs, func(a, b Count) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Name, b.Name)
+	})
 }

@@ -50,7 +50,7 @@ func TestSummarize(t *testing.T) {
 		{
 			name:    "nothing",
 			results: nil,
-			want:    Summary{Verdicts: []Count{}, Versions: []Count{}, Ciphers: []Count{}, VersionMatrix: []MatrixCell{}, Notes: []string{}},
+			want:    Summary{Verdicts: []Count{}, Versions: []Count{}, Ciphers: []Count{}, VersionMatrix: []MatrixCell{}, FailedByJA4: []Count{}, Notes: []string{}},
 		},
 		{
 			name: "verdicts in category order, zeros left out",
@@ -69,7 +69,7 @@ func TestSummarize(t *testing.T) {
 					{"TLS 1.2–TLS 1.3", "TLS 1.3", 1},
 					{"TLS 1.2", "TLS 1.2", 2},
 				},
-				Notes: []string{},
+				FailedByJA4: []Count{}, Notes: []string{},
 			},
 		},
 		{
@@ -82,7 +82,7 @@ func TestSummarize(t *testing.T) {
 			want: Summary{
 				Connections: 3, Failed: 3,
 				Verdicts: []Count{{"incomplete_capture", 1}, {"aa_future", 1}, {"zz_future", 1}},
-				Versions: []Count{}, Ciphers: []Count{}, VersionMatrix: []MatrixCell{}, Notes: []string{},
+				Versions: []Count{}, Ciphers: []Count{}, VersionMatrix: []MatrixCell{}, FailedByJA4: []Count{}, Notes: []string{},
 			},
 		},
 		{
@@ -103,7 +103,7 @@ func TestSummarize(t *testing.T) {
 					{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", 1},
 				},
 				VersionMatrix: []MatrixCell{{"TLS 1.2–TLS 1.3", "TLS 1.3", 4}},
-				Notes:         []string{},
+				FailedByJA4:   []Count{}, Notes: []string{},
 			},
 		},
 		{
@@ -132,7 +132,7 @@ func TestSummarize(t *testing.T) {
 					{"TLS 1.0–TLS 1.2", "rejected", 1},
 					{"SSL 3.0", "rejected", 1},
 				},
-				Notes: []string{},
+				FailedByJA4: []Count{}, Notes: []string{},
 			},
 		},
 		{
@@ -140,7 +140,7 @@ func TestSummarize(t *testing.T) {
 			results: []Result{{}, result(diagnose.OK, nil, 0, 0)},
 			want: Summary{
 				Connections: 1, Verdicts: []Count{{"ok", 1}},
-				Versions: []Count{}, Ciphers: []Count{}, VersionMatrix: []MatrixCell{}, Notes: []string{},
+				Versions: []Count{}, Ciphers: []Count{}, VersionMatrix: []MatrixCell{}, FailedByJA4: []Count{}, Notes: []string{},
 			},
 		},
 	}

@@ -162,6 +162,7 @@ func writeTextSummary(b *bytes.Buffer, sum Summary) error {
 			{"Verdict", sum.Verdicts},
 			{"Version", sum.Versions},
 			{"Cipher", sum.Ciphers},
+			{"Failed from JA4", sum.FailedByJA4},
 		} {
 			if len(part.counts) == 0 {
 				continue

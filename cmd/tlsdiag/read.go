@@ -40,9 +40,10 @@ func init() {
 
 // filterFlags are the flags that select which connections are reported.
 type filterFlags struct {
-	failed  bool
-	sni     string
-	verdict string
+	failed      bool
+	sni         string
+	verdict     string
+	fingerprint string
 }
 
 func (f filterFlags) keep(r report.Result) bool {
@@ -53,8 +54,14 @@ func (f filterFlags) keep(r report.Result) bool {
 		return false
 	case f.verdict != "" && string(r.Verdict.Category) != f.verdict:
 		return false
+	case f.fingerprint != "" && !hasFingerprint(r.Conn.Fingerprints, f.fingerprint):
+		return false
 	}
 	return true
+}
+
+func hasFingerprint(fp analysis.Fingerprints, want string) bool {
+	return want == fp.JA3 || want == fp.JA3S || want == fp.JA4 || want == fp.JA4R
 }
 
 func runRead(args []string, stdout, stderr io.Writer) int {
@@ -75,6 +82,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&filter.failed, "failed", false, "report only connections whose verdict is not ok")
 	fs.StringVar(&filter.sni, "sni", "", "report only connections whose ClientHello asked for this server `name`")
 	fs.StringVar(&filter.verdict, "verdict", "", "report only connections with this verdict `category`")
+	fs.StringVar(&filter.fingerprint, "fingerprint", "", "report only connections whose JA3, JA3S, JA4 or JA4_r is `FP`")
 	fs.StringVar(&keyLogFile, "keylog", "", "decrypt TLS 1.3 handshakes with the secrets in this SSLKEYLOGFILE-format `file`")
 	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS (refused, silent, plaintext); repeatable")
 	fs.DurationVar(&idleTimeout, "idle-timeout", idleTimeout, "end a connection after this much capture time without packets")
