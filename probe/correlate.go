@@ -56,17 +56,12 @@ func Correlate(t Target, o *Outcome, w *Wire, insecure bool) Correlation {
 	}
 	if w.Result == nil {
 		c.Agreement = ClientOnly
-		c.Summary = "no wire view: the client's view alone"
-		if o.Err != nil {
-			c.Summary += fmt.Sprintf(" (%s)", o.Class)
+		why := "the capture does not show the connection"
+		if w.Err != nil {
+			why = w.Err.Error()
 		}
+		c.Summary = "no wire view (" + why + "): the client's view alone"
 		c.Cause, c.Fix = explain(t, o)
-		switch {
-		case w.Err != nil:
-			c.Notes = append(c.Notes, "no wire view: "+w.Err.Error())
-		default:
-			c.Notes = append(c.Notes, "no wire view: the capture does not show the connection")
-		}
 		return c
 	}
 	v := w.Result.Verdict

@@ -316,8 +316,11 @@ func writeText(w io.Writer, f report.Format, r *Result) error {
 	}
 
 	b.WriteString("\nWire")
-	if r.Wire.Interface != "" {
+	switch {
+	case r.Wire.Interface != "" && r.Wire.Err == nil:
 		fmt.Fprintf(&b, " (%s, %q, %d frames)", r.Wire.Interface, r.Wire.Filter, r.Wire.Frames)
+	case r.Wire.Interface != "":
+		fmt.Fprintf(&b, " (%s, %q)", r.Wire.Interface, r.Wire.Filter)
 	}
 	b.WriteString("\n")
 	if _, err := w.Write(b.Bytes()); err != nil {

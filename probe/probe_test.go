@@ -470,8 +470,8 @@ func TestProbeWithoutCapture(t *testing.T) {
 	if c.Agreement != ClientOnly || !strings.Contains(c.Cause, "validity period") || !strings.Contains(c.Fix, "renew") {
 		t.Errorf("correlation %+v", c)
 	}
-	if !slices.ContainsFunc(c.Notes, func(n string) bool { return strings.HasPrefix(n, "no wire view: ") }) {
-		t.Errorf("notes %q do not say why there is no wire view", c.Notes)
+	if !strings.Contains(c.Summary, "no wire view ("+res.Wire.Err.Error()+")") {
+		t.Errorf("summary %q does not say why there is no wire view", c.Summary)
 	}
 	if len(res.Client.PeerCertificates) != 2 || !res.Client.PeerCertificates[0].NotAfter.Equal(lab.Expired.Cert.NotAfter) {
 		t.Errorf("the client's copy of the rejected chain: %d certificates", len(res.Client.PeerCertificates))

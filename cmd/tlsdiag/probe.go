@@ -184,6 +184,10 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	if res.Wire.Err != nil && res.Client.Remote.IsValid() {
 		fmt.Fprintf(stderr, "tlsdiag: warning: no wire view, the report shows the client's side only: %v\n", res.Wire.Err)
 	}
+	if res.Wire.Err != nil && pcapFile != "" {
+		// Nothing was captured: an empty file would pass for a capture.
+		os.Remove(pcapFile)
+	}
 	if err := probe.Write(stdout, format, res); err != nil {
 		failure(stderr, err)
 		return 2
