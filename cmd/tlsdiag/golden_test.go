@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/pem"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/x509roots/fallback/bundle"
 )
 
 var update = flag.Bool("update", false, "update .golden files")
@@ -120,4 +123,52 @@ func lineDiff(want, got string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestReadSharedGolden reads every public capture in ../shared/pcaps (from
+// Zeek, FoxIO's JA4, ssldump and Arkime) and compares the table output with
+// testdata/golden/shared/DIR_NAME.table.golden. Chains are validated at each
+// capture's own time against a fixed trust store — the NSS roots of the
+// pinned golang.org/x/crypto/x509roots/fallback module — instead of this
+// machine's, so the output does not change with the system's CA bundle.
+// Roots NSS has since removed make some old chains untrusted; that is the
+// honest answer for today's trust store.
+func TestReadSharedGolden(t *testing.T) {
+	const shared = "../../../shared/pcaps"
+	if _, err := os.Stat(shared); err != nil {
+		t.Skipf("shared captures not found at %s (CI provides them): %v", shared, err)
+	}
+	files, _ := filepath.Glob(filepath.Join(shared, "*", "*.pcap*"))
+	if len(files) == 0 {
+		t.Fatalf("no captures under %s", shared)
+	}
+	roots := nssRootsFile(t)
+	for _, f := range files {
+		name := filepath.Base(filepath.Dir(f)) + "_" + filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			status := run([]string{"read", "--no-system-roots", "--cacert", roots, f}, &stdout, &stderr)
+			if status == 2 {
+				t.Fatalf("exit status 2: %s", stderr.String())
+			}
+			out := bytes.ReplaceAll(stdout.Bytes(), []byte(shared+"/"), nil)
+			checkGolden(t, filepath.Join("testdata", "golden", "shared", name+".table.golden"), out)
+		})
+	}
+}
+
+// nssRootsFile writes the pinned NSS root bundle as a PEM file.
+func nssRootsFile(t *testing.T) string {
+	t.Helper()
+	var b bytes.Buffer
+	for r := range bundle.Roots() {
+		if r.Constraint == nil { // distrust-after roots would need the constraint
+			pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: r.Certificate})
+		}
+	}
+	path := filepath.Join(t.TempDir(), "nss-roots.pem")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
