@@ -1,0 +1,132 @@
+//go:debug cryptocustomrand=1
+
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tlsdiag/tlsdiag/internal/tlsgen"
+)
+
+// generated is a capture made by tlsgen, with its ground truth.
+type generated struct {
+	pcap, ca string
+	truth    *tlsgen.Truth
+}
+
+func generate(tb testing.TB, cfg tlsgen.Config) generated {
+	tb.Helper()
+	dir := tb.TempDir()
+	g := generated{pcap: filepath.Join(dir, "gen.pcap"), ca: filepath.Join(dir, "ca.pem")}
+	f, err := os.Create(g.pcap)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	g.truth, err = tlsgen.Generate(f, cfg)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(g.ca, []byte(g.truth.CAPEM), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return g
+}
+
+// jsonReport is the part of `read --format json` the truth speaks about.
+type jsonReport struct {
+	Connections []struct {
+		Client, Server, SNI, Version, Cipher string
+		Resumed, Partial                     bool
+		Verdict                              struct{ Category string }
+	}
+	Summary struct{ Connections int }
+}
+
+// TestGeneratedCaptureMatchesTruth runs `tlsdiag read` on captures made by
+// tlsgen — real crypto/tls handshakes on many interleaved connections, with
+// bulk data, reordering, retransmissions and connections without their SYN
+// — and checks every reported connection, in order, against the truth.
+func TestGeneratedCaptureMatchesTruth(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  tlsgen.Config
+	}{
+		{"bulk", tlsgen.Config{Seed: 2, Size: 6e6, MaxBulk: 256 << 10}},
+		{"handshakes", tlsgen.Config{Seed: 3, Size: 3e6, HandshakesOnly: true}},
+	}
+	// What the captures must cover between them, so that a change of the
+	// generator cannot quietly leave a case out.
+	seen := map[string]int{}
+	defer func() {
+		for _, c := range []string{"ok", "version_mismatch", "no_shared_cipher", "cert_expired", "cert_self_signed",
+			"cert_untrusted_ca", "cert_hostname_mismatch", "cert_rejected", "client_cert_required", "alpn_mismatch",
+			"not_tls_server", "not_tls_client", "server_no_response", "connection_refused", "connection_reset",
+			"no_tcp_answer", "incomplete_capture", "partial", "resumed", "ignored"} {
+			if seen[c] == 0 {
+				t.Errorf("no %s connection in the generated captures", c)
+			}
+		}
+	}()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := generate(t, tc.cfg)
+			var stdout, stderr bytes.Buffer
+			status := run([]string{"read", "--format", "json", "--cacert", g.ca, g.pcap}, &stdout, &stderr)
+			if status == 2 {
+				t.Fatalf("exit status 2: %s", stderr.String())
+			}
+			for _, c := range g.truth.Connections {
+				seen[c.Category]++
+				if c.Partial {
+					seen["partial"]++
+				}
+				if c.Resumed {
+					seen["resumed"]++
+				}
+			}
+			seen["ignored"] += g.truth.Ignored
+			t.Logf("%d bytes, %d frames, %d connections, categories %v", g.truth.Bytes, g.truth.Frames, len(g.truth.Connections), g.truth.Categories)
+			checkTruth(t, g.truth, stdout.Bytes())
+		})
+	}
+}
+
+func checkTruth(t *testing.T, truth *tlsgen.Truth, out []byte) {
+	t.Helper()
+	var rep jsonReport
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("output is not JSON: %v", err)
+	}
+	var want []tlsgen.Conn
+	for _, c := range truth.Connections {
+		if c.Reported() {
+			want = append(want, c)
+		}
+	}
+	if len(rep.Connections) != len(want) || rep.Summary.Connections != len(want) {
+		t.Errorf("%d connections reported (summary %d), truth has %d (and %d not to report)",
+			len(rep.Connections), rep.Summary.Connections, len(want), truth.Ignored)
+	}
+	bad := 0
+	for i := range min(len(want), len(rep.Connections)) {
+		w, g := want[i], rep.Connections[i]
+		if g.Client != w.Client || g.Server != w.Server || g.Verdict.Category != w.Category || g.Version != w.Version ||
+			g.Cipher != w.Cipher || g.SNI != w.SNI || g.Resumed != w.Resumed || g.Partial != w.Partial {
+			if bad++; bad <= 10 {
+				t.Errorf("connection %d (%s):\n got %s → %s %s %q %q %q resumed=%v partial=%v\nwant %s → %s %s %q %q %q resumed=%v partial=%v",
+					i+1, w.Scenario, g.Client, g.Server, g.Verdict.Category, g.Version, g.Cipher, g.SNI, g.Resumed, g.Partial,
+					w.Client, w.Server, w.Category, w.Version, w.Cipher, w.SNI, w.Resumed, w.Partial)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d connections differ from the truth", bad, len(want))
+	}
+}
