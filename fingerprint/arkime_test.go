@@ -36,12 +36,7 @@ type arkimeSession struct {
 // arkimeDifferences lists the fingerprints ("capture fingerprint") that
 // tlsdiag does not reproduce, with the reason. The test fails when one
 // starts to agree, so that the entry is removed.
-var arkimeDifferences = map[string]string{
-	"tls13.pcap JA3S": "the server answers with a TLS 1.3 draft-18 ServerHello (version 0x7f12), " +
-		"which has no legacy_session_id and no compression method; tlsparse reads only the " +
-		"final RFC 8446 layout, reports malformed_server_hello and gives no ServerHello, so " +
-		"there is no JA3S (Arkime: 32530,4865,40). The ClientHello's JA3 and JA4 agree.",
-}
+var arkimeDifferences = map[string]string{}
 
 // TestFingerprintsAgreeWithArkime checks JA3, JA3S, JA4 and JA4_r against
 // Arkime's expected sessions for its captures.

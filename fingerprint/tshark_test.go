@@ -19,21 +19,11 @@ import (
 // JA3S differs from tshark's there. The test fails when a listed capture
 // agrees, so that its entry is removed.
 var tsharkDifferences = map[string]string{
-	"arkime/tls13.pcap":                               draftServerHello,
-	"zeek/tls-13draft19-early-data.pcap":              draftServerHello,
-	"zeek/tls13draft16-chrome55.0.2879.0-canary.pcap": draftServerHello,
-	"zeek/tls13draft16-ff52.a01.pcap":                 draftServerHello,
 	"ja4/tls-sni.pcapng": "the capture holds only the client's packets; five connections send a " +
 		"second ClientHello (frames 60, 63, 65, 68, 70), in answer to a HelloRetryRequest that is " +
 		"not in the capture, and analysis keeps a second ClientHello only after it has seen the " +
 		"HelloRetryRequest. Every first ClientHello agrees.",
 }
-
-// draftServerHello is why the JA3S of TLS 1.3 draft servers is missing.
-const draftServerHello = "the servers answer with TLS 1.3 draft ServerHellos (version 0x7f0e–0x7f13), " +
-	"which before draft 22 had no legacy_session_id and no compression method; tlsparse reads " +
-	"only the final RFC 8446 layout and reports malformed_server_hello, so there is no ServerHello " +
-	"and no JA3S where tshark has one. Every ClientHello's JA3 agrees."
 
 // tsharkDecodeAs gives tshark the dissector for TLS on ports it does not
 // take for TLS by itself, so that those captures are compared too.

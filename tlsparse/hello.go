@@ -565,7 +565,10 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 	}
 	m.Random = random
 	m.HelloRetryRequest = bytes.Equal(random, helloRetryRequestRandom)
-	if !s.ReadUint8LengthPrefixed(&sid) {
+	// TLS 1.3 drafts up to -21 put the version here and had no session ID
+	// or compression method (draft-ietf-tls-tls13-21, Section 4.1.3).
+	early13 := vers>>8 == 0x7f && vers&0xff <= 21
+	if !early13 && !s.ReadUint8LengthPrefixed(&sid) {
 		return nil, truncated(msg, "legacy_session_id")
 	}
 	m.SessionID = sid
@@ -573,7 +576,7 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 		return nil, truncated(msg, "cipher_suite")
 	}
 	m.CipherSuite = CipherSuite(suite)
-	if !s.ReadUint8(&m.CompressionMethod) {
+	if !early13 && !s.ReadUint8(&m.CompressionMethod) {
 		return nil, truncated(msg, "legacy_compression_method")
 	}
 	exts, an, err := readExtensions(&s, msg, raw)
