@@ -87,9 +87,9 @@ payload "$shared/zeek/dhe.pcap" 443 src >"$here/dhe.server.hex"
 payload "$shared/zeek/smtp-starttls.pcap" 25 dst >"$here/smtp-starttls.client.hex"
 payload "$shared/zeek/smtp-starttls.pcap" 25 src >"$here/smtp-starttls.server.hex"
 
-ls -l "$here"/*.hex
-
 # A TLS 1.3 draft-18 ServerHello record (no session ID, key share as
 # extension 40), from Arkime's curl capture.
 tshark -r "$shared/arkime/tls13.pcap" -Y 'tls.handshake.type==2' -T fields -e tcp.payload \
 	| head -1 | cut -c1-174 >"$here/draft18-server-hello.server.hex"
+
+ls -l "$here"/*.hex
