@@ -67,6 +67,8 @@ type Document struct {
 //     proxy_from: where it came from ("--proxy", "HTTPS_PROXY", …).
 //   - local, remote (string): the TCP connection's ends ("" when unknown);
 //     remote is the proxy when one was used.
+//   - attempts (list of objects: remote, error, error_class): connection
+//     attempts to the name's other addresses that failed before this one.
 //   - server_name (string): the name sent as SNI and verified.
 //   - version, cipher, alpn (strings): what the handshake negotiated, ""
 //     when it did not complete.
@@ -84,12 +86,20 @@ type ClientView struct {
 	ProxyFrom        string        `json:"proxy_from"`
 	Local            string        `json:"local"`
 	Remote           string        `json:"remote"`
+	Attempts         []AttemptView `json:"attempts"`
 	ServerName       string        `json:"server_name"`
 	Version          string        `json:"version"`
 	Cipher           string        `json:"cipher"`
 	ALPN             string        `json:"alpn"`
 	PeerCertificates []CertView    `json:"peer_certificates"`
 	HTTP             *ResponseView `json:"http"`
+}
+
+// AttemptView is a failed connection attempt.
+type AttemptView struct {
+	Remote     string `json:"remote"`
+	Error      string `json:"error"`
+	ErrorClass string `json:"error_class"`
 }
 
 // TimingsView holds the phase durations in milliseconds.
@@ -196,7 +206,7 @@ func NewDocument(r *Result) Document {
 func newClientView(o *Outcome) ClientView {
 	v := ClientView{
 		ErrorClass: string(o.Class), Phase: string(o.Phase), Proxy: o.Proxy, ProxyFrom: o.ProxyFrom,
-		ServerName: o.ServerName, PeerCertificates: []CertView{},
+		ServerName: o.ServerName, PeerCertificates: []CertView{}, Attempts: []AttemptView{},
 		Timings: TimingsView{
 			DNS: msPtr(o.Timings.DNS), Connect: msPtr(o.Timings.Connect), ProxyConnect: msPtr(o.Timings.ProxyConnect),
 			TLSHandshake: msPtr(o.Timings.TLSHandshake), FirstByte: msPtr(o.Timings.FirstByte), Total: msFloat(o.Timings.Total),
@@ -210,6 +220,9 @@ func newClientView(o *Outcome) ClientView {
 	}
 	if o.Remote.IsValid() {
 		v.Remote = o.Remote.String()
+	}
+	for _, a := range o.Attempts {
+		v.Attempts = append(v.Attempts, AttemptView{Remote: a.Remote.String(), Error: a.Err.Error(), ErrorClass: string(a.Class)})
 	}
 	if o.TLS != nil {
 		v.Version, v.Cipher, v.ALPN = versionName(o.TLS.Version), tlsparse.CipherSuite(o.TLS.CipherSuite).String(), o.TLS.NegotiatedProtocol
@@ -295,6 +308,9 @@ func writeText(w io.Writer, f report.Format, r *Result) error {
 	wrapped(&b, "result: ", r.Correlation.Client)
 	if o.Err != nil {
 		wrapped(&b, "class: ", string(o.Class))
+	}
+	for _, a := range o.Attempts {
+		wrapped(&b, "attempt: ", fmt.Sprintf("%s failed first: %s", a.Remote, a.Class))
 	}
 	wrapped(&b, "timings: ", timingsText(o))
 	proxy := "none (direct connection)"

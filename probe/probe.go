@@ -168,6 +168,9 @@ type Outcome struct {
 	// Local and Remote are the ends of the TCP connection the request
 	// used (the last one attempted); Remote is the proxy when one is used.
 	Local, Remote netip.AddrPort
+	// Attempts are the TCP connection attempts that failed before the last
+	// one, to the other addresses of the name.
+	Attempts []Attempt
 	// ServerName is the SNI sent ("" for none) and the name verified.
 	ServerName string
 	// CustomRoots is set when the client trusted only Config.RootCAs.
@@ -182,6 +185,13 @@ type Outcome struct {
 	HTTP *Response
 	// KeyLogLines is the number of secrets the client logged.
 	KeyLogLines int
+}
+
+// Attempt is a TCP connection attempt that failed.
+type Attempt struct {
+	Remote netip.AddrPort
+	Err    error
+	Class  Class
 }
 
 // Response is the part of the HTTP response a probe reports: no headers

@@ -227,6 +227,74 @@ func TestProbeLab(t *testing.T) {
 			},
 		},
 		{
+			name: "proxy from HTTPS_PROXY", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			setup: func(c *Config, _ *tlslab.Lab, server netip.AddrPort) {
+				proxy := "http://" + startProxy(t, server).String()
+				c.NoProxyEnv = false
+				c.Getenv = func(k string) string {
+					if k == "HTTPS_PROXY" {
+						return proxy
+					}
+					return ""
+				}
+			},
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				if r.Client.ProxyFrom != "HTTPS_PROXY" || r.Client.Timings.ProxyConnect == nil {
+					t.Errorf("proxy %q from %q", r.Client.Proxy, r.Client.ProxyFrom)
+				}
+			},
+		},
+		{
+			name: "NO_PROXY bypasses HTTPS_PROXY", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			setup: func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
+				c.NoProxyEnv = false
+				c.Getenv = func(k string) string {
+					return map[string]string{"HTTPS_PROXY": "http://127.0.0.1:1", "NO_PROXY": tlslab.GoodName}[k]
+				}
+			},
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				if r.Client.Proxy != "" {
+					t.Errorf("used proxy %q despite NO_PROXY", r.Client.Proxy)
+				}
+			},
+		},
+		{
+			name: "second address after a refusal", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			setup: func(c *Config, _ *tlslab.Lab, server netip.AddrPort) {
+				// The lab listens on 127.0.0.1 only: 127.0.0.2 refuses.
+				c.Resolve[0].Addrs = []netip.Addr{netip.MustParseAddr("127.0.0.2"), server.Addr()}
+			},
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				a := r.Client.Attempts
+				if len(a) != 1 || a[0].Class != ConnectionRefused || a[0].Remote.Addr() != netip.MustParseAddr("127.0.0.2") {
+					t.Errorf("attempts %+v, want one refused by 127.0.0.2", a)
+				}
+				if !strings.Contains(r.Wire.Filter, "host 127.0.0.2 or host 127.0.0.1") {
+					t.Errorf("filter %q does not cover both addresses", r.Wire.Filter)
+				}
+			},
+		},
+		{
+			name: "no TCP answer", scenario: tlslab.NoTCPAnswer, class: ConnectTimeout, phase: PhaseConnect,
+			setup:    func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.ConnectTimeout = 500 * time.Millisecond },
+			category: diagnose.NoTCPAnswer, agreement: Agree,
+			evidence: func(c *analysis.Connection) []int64 { return []int64{c.TCP.SYN.Number} },
+		},
+		{
+			name: "unknown server name", scenario: tlslab.SNIUnrecognized, class: "tls_alert_unrecognized_name", phase: PhaseTLS,
+			setup:    func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.ServerName = tlslab.UnknownName },
+			category: diagnose.SNIUnrecognized, agreement: Agree, facts: []string{tlslab.UnknownName}, evidence: alertFrame,
+		},
+		{
+			name: "no shared group", scenario: tlslab.HandshakeFailure, class: "tls_alert_handshake_failure", phase: PhaseTLS,
+			setup: func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
+				c.Curves = []tls.CurveID{tls.CurveP384}
+				c.Scan = true
+			},
+			category: diagnose.HandshakeFailure, agreement: Agree, evidence: alertFrame,
+			facts: []string{"the server accepts TLS 1.2 and TLS 1.3", "the failure comes from --ciphers or --curves", "drop --ciphers/--curves"},
+		},
+		{
 			name: "insecure accepts an expired certificate", scenario: tlslab.CertExpired, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
 			setup: func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.Insecure = true; c.RootCAs = nil },
 			facts: []string{"verification disabled"},
@@ -440,6 +508,42 @@ func serveProxy(c net.Conn, upstream netip.AddrPort) {
 	}()
 	io.Copy(c, up)
 	<-done
+}
+
+// TestProbeHTTP2 probes a server that speaks HTTP/2: the request goes
+// over the connection the probe made, as h2.
+func TestProbeHTTP2(t *testing.T) {
+	capturing := canCapture(t)
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{
+		Handler:   http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.Proto) }),
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{lab.Good.TLS()}},
+	}
+	go srv.ServeTLS(ln, "", "")
+	defer srv.Close()
+	addr := ln.Addr().(*net.TCPAddr).AddrPort()
+	target := Target{Host: tlslab.GoodName, Port: addr.Port()}
+	target.URL = &url.URL{Scheme: "https", Host: target.HostPort(), Path: "/"}
+	res, err := Run(context.Background(), Config{
+		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), NoProxyEnv: true, ShowBody: true,
+		Resolve: []Resolve{{Host: tlslab.GoodName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := res.Client.HTTP; res.Client.Err != nil || h == nil || h.Proto != "HTTP/2.0" || string(h.Body) != "HTTP/2.0" {
+		t.Fatalf("error %v, response %+v", res.Client.Err, res.Client.HTTP)
+	}
+	if capturing && (res.Wire.Result == nil || res.Wire.Result.Conn.ALPN != "h2" || res.Correlation.Agreement != Agree) {
+		t.Errorf("wire %+v, correlation %+v", res.Wire, res.Correlation)
+	}
 }
 
 // TestProbeWithoutCapture makes the capture fail (no such interface) and

@@ -253,6 +253,11 @@ func (c *client) dial(ctx context.Context, p *dialPlan, out *Outcome) (net.Conn,
 		if ctx.Err() != nil {
 			break
 		}
+		out.Attempts = append(out.Attempts, Attempt{Remote: remote, Err: err, Class: Classify(err)})
+	}
+	if n := len(out.Attempts); n > 0 && out.Attempts[n-1].Remote == out.Remote {
+		// The last attempt is the outcome itself.
+		out.Attempts = out.Attempts[:n-1]
 	}
 	return nil, err
 }
@@ -379,10 +384,22 @@ func (c *client) httpRequest(ctx context.Context, conn *tls.Conn) (*Response, er
 	if method == "" {
 		method = http.MethodGet
 	}
-	var wrote, firstByte time.Time
+	// HTTP/2 calls the hooks from its own goroutines.
+	var (
+		mu               sync.Mutex
+		wrote, firstByte time.Time
+	)
 	trace := &httptrace.ClientTrace{
-		WroteRequest:         func(httptrace.WroteRequestInfo) { wrote = time.Now() },
-		GotFirstResponseByte: func() { firstByte = time.Now() },
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			mu.Lock()
+			wrote = time.Now()
+			mu.Unlock()
+		},
+		GotFirstResponseByte: func() {
+			mu.Lock()
+			firstByte = time.Now()
+			mu.Unlock()
+		},
 	}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), method, c.cfg.Target.URL.String(), body)
 	if err != nil {
@@ -402,10 +419,12 @@ func (c *client) httpRequest(ctx context.Context, conn *tls.Conn) (*Response, er
 	}
 	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
+	mu.Lock()
 	if !firstByte.IsZero() && !wrote.IsZero() {
 		d := firstByte.Sub(wrote)
 		c.out.Timings.FirstByte = &d
 	}
+	mu.Unlock()
 	if err != nil {
 		return nil, err
 	}

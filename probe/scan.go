@@ -164,6 +164,12 @@ func (c *Correlation) addScan(s *Scan, cfg *Config) {
 			c.Fix = fmt.Sprintf("enable %s on the server (or, insecurely, allow %s on the client with --tls-min %s)", versionName(lo), versionName(accepted[len(accepted)-1]), flagVersion(accepted[len(accepted)-1]))
 		}
 	}
+	if len(common) > 0 && (len(cfg.CipherSuites) > 0 || len(cfg.Curves) > 0) {
+		note += "; it does so with crypto/tls's default cipher suites and groups, so the failure comes from --ciphers or --curves"
+		if c.Fix == "" || len(cfg.CipherSuites) == 0 {
+			c.Fix = "offer the default cipher suites and groups (drop --ciphers/--curves), or enable one of the client's on the server"
+		}
+	}
 	c.Notes = append(c.Notes, note)
 	for _, vp := range s.Versions {
 		if !vp.Accepted || vp.Version < lo || vp.Version > hi || vp.Version == tls.VersionTLS13 || len(cfg.CipherSuites) == 0 {
