@@ -10,7 +10,7 @@ import (
 // the results, so that scripts can rely on them.
 var csvHeader = []string{
 	"index", "source", "client", "server", "sni", "version", "cipher",
-	"verdict", "summary", "evidence_frames", "fix", "warnings",
+	"verdict", "summary", "evidence_frames", "fix", "warnings", "ja3", "ja4",
 }
 
 func (s *Stream) csvConnection(r Result) error {
@@ -28,7 +28,7 @@ func (s *Stream) csvConnection(r Result) error {
 	row := []string{
 		strconv.Itoa(s.n), c.Source, c.Client, c.Server, c.SNI, c.Version, c.Cipher,
 		c.Verdict.Category, c.Verdict.Summary, strings.Join(frames, " "), c.Verdict.Fix,
-		strings.Join(c.Verdict.Warnings, "; "),
+		strings.Join(c.Verdict.Warnings, "; "), c.JA3, c.JA4,
 	}
 	for i := range row {
 		// A spreadsheet or a terminal shows the csv too: no control

@@ -17,8 +17,8 @@ func (s *Stream) markdownHeader(b *bytes.Buffer) {
 	if s.multiSource {
 		cols, align = append(cols, "File"), append(align, "---")
 	}
-	cols = append(cols, "Client → Server", "SNI", "Version", "Cipher", "Verdict", "Summary", "Evidence", "Fix")
-	for range 8 {
+	cols = append(cols, "Client → Server", "SNI", "Version", "Cipher", "Verdict", "Summary", "Evidence", "Fix", "JA4")
+	for range 9 {
 		align = append(align, "---")
 	}
 	markdownRow(b, cols)
@@ -44,7 +44,7 @@ func (s *Stream) markdownConnection(r Result) error {
 		fix = strings.TrimSpace(fix + " Warning: " + w)
 	}
 	row = append(row, c.Client+" → "+c.Server, c.SNI, c.Version, c.Cipher,
-		c.Verdict.Category, c.Verdict.Summary, strings.Join(evidence, ", "), fix)
+		c.Verdict.Category, c.Verdict.Summary, strings.Join(evidence, ", "), fix, c.JA4)
 	markdownRow(&b, row)
 	_, err := s.w.Write(b.Bytes())
 	return err

@@ -64,6 +64,9 @@ func writeTrace(b *bytes.Buffer, n int, r Result, start time.Time) {
 	if h := c.ClientHello; h != nil && h.ServerName != "" {
 		fmt.Fprintf(b, "  SNI %s", clean(h.ServerName))
 	}
+	if ja4 := c.Fingerprints.JA4; ja4 != "" {
+		fmt.Fprintf(b, "  JA4 %s", ja4)
+	}
 	if r.Source != "" {
 		fmt.Fprintf(b, "  (%s)", clean(r.Source))
 	}
