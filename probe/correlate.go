@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/diagnose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
@@ -82,10 +84,15 @@ func Correlate(t Target, o *Outcome, w *Wire, insecure bool) Correlation {
 			// The wire shows the connection to the proxy, whose plaintext
 			// CONNECT diagnose reads as a client speaking no TLS.
 			c.Cause, c.Fix = explain(t, o)
-			c.Notes = append(c.Notes, "the capture shows the connection to the proxy: its plaintext is the CONNECT request, and no TLS followed")
+			c.Notes = append(c.Notes, "the capture shows the connection to the proxy: its plaintext is the CONNECT request, not a client speaking HTTP to a TLS port (the wire's fix does not apply), and no TLS followed")
 		case v.Category == diagnose.OK:
 			// The handshake is fine; what failed came after it.
 			c.Cause, c.Fix = explain(t, o)
+			if alert, ok := o.Class.Alert(); ok {
+				if a := serverAlert(w.Result.Conn, alert); a != nil {
+					c.Notes = append(c.Notes, fmt.Sprintf("the wire shows the server's alert %s in frame %d, after the handshake the verdict calls complete", alert, a.Frame.Number))
+				}
+			}
 		case vague(v.Category):
 			// The wire cannot see the cause (TLS 1.3 without secrets, a
 			// bare handshake_failure): the client's error can.
@@ -140,6 +147,12 @@ func consistent(o *Outcome, w *Wire) bool {
 		return strings.HasPrefix(string(cat), "cert_")
 	}
 	if alert, ok := o.Class.Alert(); ok {
+		if serverAlert(w.Result.Conn, alert) != nil {
+			// The wire shows the very alert, whatever the verdict made of
+			// it (under TLS 1.3 a server may reject the client's
+			// certificate after both Finished messages).
+			return true
+		}
 		switch alert {
 		case tlsparse.AlertProtocolVersion.String(), tlsparse.AlertInappropriateFallback.String():
 			return in(diagnose.VersionMismatch)
@@ -389,4 +402,15 @@ func innermost(err error) string {
 		return msg[i+2:]
 	}
 	return msg
+}
+
+// serverAlert returns the first alert named name that the server sent and
+// the capture shows (in plaintext, or decrypted with the key log).
+func serverAlert(c *analysis.Connection, name string) *analysis.Alert {
+	for i, a := range c.Alerts {
+		if a.Sender == capture.ServerToClient && (!a.Encrypted || a.Decrypted) && a.Description.String() == name {
+			return &c.Alerts[i]
+		}
+	}
+	return nil
 }

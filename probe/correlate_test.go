@@ -130,6 +130,16 @@ func TestCorrelate(t *testing.T) {
 			wire: wire(diagnose.ClientCertRequired, "the server asked for a client certificate", "configure the client with a certificate"), want: Agree,
 		},
 		{
+			name: "TLS 1.3 client certificate refused after both Finished", outcome: failed(AlertClass(tlsparse.AlertCertificateRequired), PhaseHTTP, "remote error: tls: certificate required"),
+			wire: func() *Wire {
+				w := wire(diagnose.OK, "TLS 1.3 handshake completed", "")
+				w.Result.Conn.Alerts = []analysis.Alert{{Frame: capture.Frame{Number: 12}, Sender: capture.ServerToClient, Level: tlsparse.AlertLevelFatal,
+					Description: tlsparse.AlertCertificateRequired, Encrypted: true, Decrypted: true}}
+				return w
+			}(),
+			want: Agree, cause: []string{"requires a client certificate"}, fix: []string{"--cert"}, notes: []string{"alert certificate_required in frame 12"},
+		},
+		{
 			name: "refused but the wire shows a reset", outcome: failed(ConnectionRefused, PhaseConnect, "connect: connection refused"),
 			wire: wire(diagnose.ConnectionReset, "a RST ended the handshake", ""), want: Disagree,
 			summary: []string{"connection_refused", "connection_reset"}, fix: []string{"start the server"},

@@ -334,7 +334,11 @@ func writeText(w io.Writer, f report.Format, r *Result) error {
 	b.WriteString("\nWire")
 	switch {
 	case r.Wire.Interface != "" && r.Wire.Err == nil:
-		fmt.Fprintf(&b, " (%s, %q, %d frames)", r.Wire.Interface, r.Wire.Filter, r.Wire.Frames)
+		frames := "frames"
+		if r.Wire.Frames == 1 {
+			frames = "frame"
+		}
+		fmt.Fprintf(&b, " (%s, %q, %d %s)", r.Wire.Interface, r.Wire.Filter, r.Wire.Frames, frames)
 	case r.Wire.Interface != "":
 		fmt.Fprintf(&b, " (%s, %q)", r.Wire.Interface, r.Wire.Filter)
 	}

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/netip"
@@ -543,6 +544,71 @@ func TestProbeHTTP2(t *testing.T) {
 	}
 	if capturing && (res.Wire.Result == nil || res.Wire.Result.Conn.ALPN != "h2" || res.Correlation.Agreement != Agree) {
 		t.Errorf("wire %+v, correlation %+v", res.Wire, res.Correlation)
+	}
+}
+
+// TestProbeClientCertTLS13: under TLS 1.3 the client finishes its
+// handshake before the server judges its (missing) certificate, so the
+// alert arrives during the HTTP exchange.
+func TestProbeClientCertTLS13(t *testing.T) {
+	capturing := canCapture(t)
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientCAs := x509.NewCertPool()
+	clientCAs.AddCert(lab.ClientCA.Cert)
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") }),
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{lab.Good.TLS()}, MinVersion: tls.VersionTLS13,
+			ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCAs},
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	go srv.ServeTLS(ln, "", "")
+	defer srv.Close()
+	addr := ln.Addr().(*net.TCPAddr).AddrPort()
+	target := Target{Host: tlslab.GoodName, Port: addr.Port()}
+	target.URL = &url.URL{Scheme: "https", Host: target.HostPort(), Path: "/"}
+	res, err := Run(context.Background(), Config{
+		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), NoProxyEnv: true, ALPN: []string{"http/1.1"},
+		Resolve: []Resolve{{Host: tlslab.GoodName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}}}, MaxTime: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Client.Class != "tls_alert_certificate_required" || res.Client.Phase != PhaseHTTP {
+		t.Errorf("class %q in phase %q (%v), want tls_alert_certificate_required in http", res.Client.Class, res.Client.Phase, res.Client.Err)
+	}
+	if !strings.Contains(res.Correlation.Fix, "--cert") {
+		t.Errorf("fix %q does not suggest --cert", res.Correlation.Fix)
+	}
+	if !capturing {
+		return
+	}
+	r := res.Wire.Result
+	if r == nil {
+		t.Fatal("the capture does not show the connection")
+	}
+	// The key log reveals the server's alert; diagnose's verdict may
+	// still call the handshake complete (both Finished were sent), which
+	// the correlation accepts because the wire shows that very alert.
+	i := slices.IndexFunc(r.Conn.Alerts, func(a analysis.Alert) bool {
+		return a.Sender == capture.ServerToClient && a.Decrypted && a.Description.String() == "certificate_required"
+	})
+	if i < 0 {
+		t.Fatalf("the wire shows no decrypted certificate_required from the server: %+v", r.Conn.Alerts)
+	}
+	if res.Correlation.Agreement != Agree {
+		t.Errorf("correlation %+v", res.Correlation)
+	}
+	if r.Verdict.Category == diagnose.OK && !slices.ContainsFunc(res.Correlation.Notes, func(n string) bool {
+		return strings.Contains(n, fmt.Sprintf("alert certificate_required in frame %d", r.Conn.Alerts[i].Frame.Number))
+	}) {
+		t.Errorf("notes %q do not cite the alert's frame", res.Correlation.Notes)
 	}
 }
 

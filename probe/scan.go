@@ -165,7 +165,7 @@ func (c *Correlation) addScan(s *Scan, cfg *Config) {
 		}
 	}
 	if len(common) > 0 && (len(cfg.CipherSuites) > 0 || len(cfg.Curves) > 0) {
-		note += "; it does so with crypto/tls's default cipher suites and groups, so the failure comes from --ciphers or --curves"
+		note += ": the versions overlap, and the scan's handshakes (crypto/tls's default cipher suites and groups) were accepted, so the failure comes from --ciphers or --curves"
 		if c.Fix == "" || len(cfg.CipherSuites) == 0 {
 			c.Fix = "offer the default cipher suites and groups (drop --ciphers/--curves), or enable one of the client's on the server"
 		}
