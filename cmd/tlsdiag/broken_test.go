@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -93,5 +94,26 @@ func TestTruncatedAnywhere(t *testing.T) {
 		if cut > len(demo)/2 && !strings.Contains(out, fullRows[1][strings.Index(fullRows[1], ",127.0.0.1"):]) {
 			t.Errorf("cut at %d: the first connection is missing or changed:\n%s", cut, out)
 		}
+	}
+}
+
+// TestCapsAreReported checks that what a memory cap cuts is reported, not
+// dropped silently: FoxIO's tls-sni.pcapng holds dozens of concurrent
+// connections, and with room for two at a time the others are closed early
+// and counted in a note.
+func TestCapsAreReported(t *testing.T) {
+	const pcap = "../../../shared/pcaps/ja4/tls-sni.pcapng"
+	if _, err := os.Stat(pcap); err != nil {
+		t.Skipf("shared captures not found (CI provides them): %v", err)
+	}
+	var out, errOut bytes.Buffer
+	run([]string{"read", "--max-connections", "2", pcap}, &out, &errOut)
+	if !regexp.MustCompile(`note: [0-9]+ connections closed early by the connection cap`).Match(out.Bytes()) {
+		t.Errorf("no note about the connection cap in:\n%s", out.String())
+	}
+	out.Reset()
+	run([]string{"read", pcap}, &out, &errOut)
+	if strings.Contains(out.String(), "connection cap") {
+		t.Errorf("a note about the connection cap without one being hit:\n%s", out.String())
 	}
 }

@@ -73,6 +73,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&userName, "user", "nobody", "after opening the capture, drop root privileges to this `user` (\"\" keeps them)")
 	fs.StringArrayVar(&caFlags, "cacert", nil, "trust the CA certificates in this PEM `file` too (repeatable)")
 	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS; repeatable")
+	caps := capFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
 			fmt.Fprintf(stdout, "%s\n%s", liveUsage, fs.FlagUsages())
@@ -162,7 +163,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	})
 	// The capture clock is the packets' timestamps; handshakes that make no
 	// progress for handshakeTimeout end as idle.
-	stats, runErr := capture.Run(ctx, h, b, capture.Options{IdleTimeout: handshakeTimeout})
+	stats, runErr := capture.Run(ctx, h, b, capture.Options{IdleTimeout: handshakeTimeout, MaxConnections: caps.MaxConnections, MaxBufferedBytesPerConn: caps.MaxBufferedBytesPerConn, MaxBufferedBytes: caps.MaxBufferedBytes})
 	if runErr != nil && !errors.Is(runErr, context.Canceled) && !errors.Is(runErr, context.DeadlineExceeded) {
 		failure(stderr, runErr)
 		status = 2
@@ -182,12 +183,7 @@ func captureNotes(h *live.Handle, st capture.Stats) []string {
 		notes = append(notes, fmt.Sprintf("%d packets received by the filter, %d dropped by the kernel, %d dropped by the interface",
 			ls.Received, ls.DroppedByKernel, ls.DroppedByIface))
 	}
-	if st.ConnsEvicted > 0 {
-		notes = append(notes, fmt.Sprintf("%d connections dropped by the connection cap", st.ConnsEvicted))
-	}
-	if st.CapGaps > 0 {
-		notes = append(notes, fmt.Sprintf("%d gaps (%d bytes) declared because out-of-order buffers were full", st.CapGaps, st.CapGapBytes))
-	}
+	notes = append(notes, capNotes("", st)...)
 	return notes
 }
 

@@ -85,6 +85,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&filter.fingerprint, "fingerprint", "", "report only connections whose JA3, JA3S, JA4 or JA4_r is `FP`")
 	fs.StringVar(&keyLogFile, "keylog", "", "decrypt TLS 1.3 handshakes with the secrets in this SSLKEYLOGFILE-format `file`")
 	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS (refused, silent, plaintext); repeatable")
+	caps := capFlags(fs)
 	fs.DurationVar(&idleTimeout, "idle-timeout", idleTimeout, "end a connection after this much capture time without packets")
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
@@ -115,14 +116,20 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	}
 	p := pipeline{
 		analysis: analysis.Options{Trace: format == report.FormatTrace, TLSPorts: toPorts(tlsPorts), KeyLog: keyLog},
-		capture:  capture.Options{IdleTimeout: idleTimeout},
+		capture:  capture.Options{IdleTimeout: idleTimeout, MaxConnections: caps.MaxConnections, MaxBufferedBytesPerConn: caps.MaxBufferedBytesPerConn, MaxBufferedBytes: caps.MaxBufferedBytes},
 		diagnose: diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)},
 	}
 	status := 0
 	var results []report.Result
 	var start time.Time
+	var notes []string
 	for _, path := range fs.Args() {
 		rs, stats, err := p.analyseFile(path)
+		prefix := ""
+		if fs.NArg() > 1 {
+			prefix = path + ": "
+		}
+		notes = append(notes, capNotes(prefix, stats)...)
 		if first := stats.Start; start.IsZero() || (!first.IsZero() && first.Before(start)) {
 			start = first
 		}
@@ -136,7 +143,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 			status = 2
 		}
 	}
-	if err := report.Write(stdout, format, results, report.Options{CaptureStart: start}); err != nil {
+	if err := report.Write(stdout, format, results, report.Options{CaptureStart: start, Notes: notes}); err != nil {
 		failure(stderr, err)
 		return 2
 	}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tlsdiag/tlsdiag/capture"
+)
+
+// capNotes says what a capture's memory caps and damage cut, so that
+// nothing is dropped silently. prefix names the capture when there are
+// several.
+func capNotes(prefix string, st capture.Stats) []string {
+	var notes []string
+	add := func(format string, args ...any) {
+		notes = append(notes, prefix+fmt.Sprintf(format, args...))
+	}
+	if st.ConnsEvicted > 0 {
+		add("%s closed early by the connection cap", count(st.ConnsEvicted, "connection"))
+	}
+	if st.CapGaps > 0 {
+		add("%s (%d bytes) declared lost because out-of-order buffers were full", count(st.CapGaps, "hole"), st.CapGapBytes)
+	}
+	if st.Gaps > st.CapGaps {
+		add("%s (%d bytes) where segments were never captured", count(st.Gaps-st.CapGaps, "gap"), st.GapBytes-st.CapGapBytes)
+	}
+	if st.Truncated > 0 {
+		add("%s cut short by the snap length", count(st.Truncated, "frame"))
+	}
+	if st.IPv4FragmentsDropped > 0 {
+		add("%s given up (overlap, timeout or memory cap)", count(st.IPv4FragmentsDropped, "IPv4 fragment"))
+	}
+	if st.IPv6Fragments > 0 {
+		add("%s not reassembled", count(st.IPv6Fragments, "IPv6 fragment"))
+	}
+	if st.Conflicts > 0 {
+		add("%s carried different bytes than the original (the original was kept)", count(st.Conflicts, "retransmitted segment"))
+	}
+	if st.Malformed > 0 {
+		add("%s whose headers could not be decoded", count(st.Malformed, "frame"))
+	}
+	return notes
+}
+
+// count writes n and the noun, plural when n is not 1.
+func count(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// capFlags registers the flags of capture's memory caps on fs, with their
+// defaults, and returns the options they fill in.
+func capFlags(fs *pflag.FlagSet) *capture.Options {
+	o := &capture.Options{
+		MaxConnections:          capture.DefaultMaxConnections,
+		MaxBufferedBytesPerConn: capture.DefaultMaxBufferedBytesPerConn,
+		MaxBufferedBytes:        capture.DefaultMaxBufferedBytes,
+	}
+	fs.IntVar(&o.MaxConnections, "max-connections", o.MaxConnections, "track at most this many TCP connections at once; the longest idle is closed beyond it")
+	fs.IntVar(&o.MaxBufferedBytesPerConn, "max-buffer", o.MaxBufferedBytesPerConn, "buffer at most this many out-of-order `bytes` per connection")
+	fs.IntVar(&o.MaxBufferedBytes, "max-buffer-total", o.MaxBufferedBytes, "buffer at most this many out-of-order `bytes` in all")
+	return o
+}
