@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -128,5 +129,32 @@ func checkTruth(t *testing.T, truth *tlsgen.Truth, out []byte) {
 	}
 	if bad > 0 {
 		t.Errorf("%d of %d connections differ from the truth", bad, len(want))
+	}
+}
+
+// BenchmarkRead runs `tlsdiag read --format json` (capture, analysis,
+// diagnosis and report, as the command does) on generated captures: one
+// mostly bulk data, one only handshakes.
+func BenchmarkRead(b *testing.B) {
+	caps := []struct {
+		name string
+		cfg  tlsgen.Config
+	}{
+		{"bulk", tlsgen.Config{Seed: 1, Size: 100e6}},
+		{"handshakes", tlsgen.Config{Seed: 1, Size: 20e6, HandshakesOnly: true}},
+	}
+	for _, c := range caps {
+		b.Run(c.name, func(b *testing.B) {
+			g := generate(b, c.cfg)
+			b.SetBytes(g.truth.Bytes)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if status := run([]string{"read", "--format", "json", "--cacert", g.ca, g.pcap}, io.Discard, io.Discard); status == 2 {
+					b.Fatalf("exit status %d", status)
+				}
+			}
+			b.ReportMetric(float64(g.truth.Frames)*float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+		})
 	}
 }

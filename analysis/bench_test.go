@@ -1,0 +1,112 @@
+//go:debug cryptocustomrand=1
+
+package analysis_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"testing"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/internal/tlsgen"
+)
+
+// benchCaptures are generated in memory: one mostly bulk data, one only
+// handshakes (with one request and response each).
+var benchCaptures = []struct {
+	name string
+	cfg  tlsgen.Config
+}{
+	{"bulk", tlsgen.Config{Seed: 1, Size: 50e6}},
+	{"handshakes", tlsgen.Config{Seed: 1, Size: 10e6, HandshakesOnly: true}},
+}
+
+func genCapture(tb testing.TB, cfg tlsgen.Config) ([]byte, *tlsgen.Truth) {
+	tb.Helper()
+	var b bytes.Buffer
+	truth, err := tlsgen.Generate(&b, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b.Bytes(), truth
+}
+
+// analyseBytes runs capture and the Builder over a pcap in memory.
+func analyseBytes(tb testing.TB, pcap []byte) []*analysis.Connection {
+	src, err := capture.NewReader("bench", bytes.NewReader(pcap))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b := analysis.NewBuilder(analysis.Options{})
+	if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
+		tb.Fatal(err)
+	}
+	return b.Connections()
+}
+
+// BenchmarkBuilder measures capture and analysis: frames to Connection
+// records.
+func BenchmarkBuilder(b *testing.B) {
+	for _, bc := range benchCaptures {
+		b.Run(bc.name, func(b *testing.B) {
+			pcap, truth := genCapture(b, bc.cfg)
+			b.SetBytes(int64(len(pcap)))
+			b.ReportAllocs()
+			for b.Loop() {
+				analyseBytes(b, pcap)
+			}
+			b.ReportMetric(float64(truth.Frames)*float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+		})
+	}
+}
+
+// BenchmarkPipeline measures what `tlsdiag read` does before writing:
+// capture, analysis and a diagnosis of every connection, with the chain
+// cache the command uses.
+func BenchmarkPipeline(b *testing.B) {
+	for _, bc := range benchCaptures {
+		b.Run(bc.name, func(b *testing.B) {
+			pcap, truth := genCapture(b, bc.cfg)
+			roots := x509.NewCertPool()
+			roots.AppendCertsFromPEM([]byte(truth.CAPEM))
+			b.SetBytes(int64(len(pcap)))
+			b.ReportAllocs()
+			for b.Loop() {
+				cfg := diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)}
+				for _, c := range analyseBytes(b, pcap) {
+					diagnose.Diagnose(c, cfg)
+				}
+			}
+			b.ReportMetric(float64(truth.Frames)*float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+		})
+	}
+}
+
+// TestPipelineMatchesTruth checks the verdict of every connection of a
+// generated capture against its ground truth, below the command line.
+func TestPipelineMatchesTruth(t *testing.T) {
+	pcap, truth := genCapture(t, tlsgen.Config{Seed: 11, Size: 4e6, MaxBulk: 256 << 10})
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM([]byte(truth.CAPEM))
+	cfg := diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)}
+	conns := analyseBytes(t, pcap)
+	var want []tlsgen.Conn
+	for _, c := range truth.Connections {
+		if c.Reported() {
+			want = append(want, c)
+		}
+	}
+	if len(conns) != len(want) {
+		t.Fatalf("%d connections, truth has %d", len(conns), len(want))
+	}
+	for i, c := range conns {
+		w := want[i]
+		got := string(diagnose.Diagnose(c, cfg).Category)
+		if c.Client.String() != w.Client || c.Server.String() != w.Server || got != w.Category {
+			t.Errorf("connection %d (%s): %s → %s %s, want %s → %s %s", i+1, w.Scenario, c.Client, c.Server, got, w.Client, w.Server, w.Category)
+		}
+	}
+}
