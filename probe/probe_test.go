@@ -573,11 +573,21 @@ func TestProbeClientCertTLS13(t *testing.T) {
 	addr := ln.Addr().(*net.TCPAddr).AddrPort()
 	target := Target{Host: tlslab.GoodName, Port: addr.Port()}
 	target.URL = &url.URL{Scheme: "https", Host: target.HostPort(), Path: "/"}
-	res, err := Run(context.Background(), Config{
+	cfg := Config{
 		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), NoProxyEnv: true, ALPN: []string{"http/1.1"},
 		Resolve: []Resolve{{Host: tlslab.GoodName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}}}, MaxTime: 5 * time.Second,
-	})
+	}
+	// The handshake-only form waits for the server's judgement too.
+	hs := cfg
+	hs.Target.URL = nil
+	res, err := Run(context.Background(), hs)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Client.Class != "tls_alert_certificate_required" || res.Client.Phase != PhaseTLS || res.Client.TLS != nil {
+		t.Errorf("handshake only: class %q in phase %q (%v), want tls_alert_certificate_required in the handshake", res.Client.Class, res.Client.Phase, res.Client.Err)
+	}
+	if res, err = Run(context.Background(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	if res.Client.Class != "tls_alert_certificate_required" || res.Client.Phase != PhaseHTTP {

@@ -171,7 +171,12 @@ func (c *client) request(ctx context.Context, p *dialPlan) {
 		return
 	}
 	if c.cfg.Target.URL == nil {
-		conn.Close()
+		defer conn.Close()
+		if err := awaitVerdict(ctx, conn); err != nil {
+			c.out.TLS = nil
+			c.out.fail(err, PhaseTLS)
+			return
+		}
 		c.out.Phase = PhaseDone
 		return
 	}
@@ -230,6 +235,33 @@ func (c *client) connect(ctx context.Context, p *dialPlan, tc *tls.Config, out *
 	out.TLS = &cs
 	out.PeerCertificates = cs.PeerCertificates
 	return conn, nil
+}
+
+// postHandshakeWait is how long a handshake-only probe waits for the
+// server's judgement of a TLS 1.3 handshake.
+const postHandshakeWait = 250 * time.Millisecond
+
+// awaitVerdict waits briefly for what a TLS 1.3 server sends after the
+// client's Finished. The client's handshake completes before the server
+// has checked the client's flight (RFC 8446, Section 4.4.2.4: a missing or
+// bad client certificate is answered after it), so only a read shows the
+// rejection. Data, silence or a close_notify are all acceptance.
+func awaitVerdict(ctx context.Context, conn *tls.Conn) error {
+	if conn.ConnectionState().Version != tls.VersionTLS13 {
+		return nil
+	}
+	deadline := time.Now().Add(postHandshakeWait)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	conn.SetReadDeadline(deadline)
+	defer conn.SetReadDeadline(time.Time{})
+	var b [1]byte
+	_, err := conn.Read(b[:])
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil
+	}
+	return err
 }
 
 // dial makes the TCP connection, trying the plan's addresses in order.
