@@ -42,7 +42,7 @@ type labCase struct {
 	scenario tlslab.Scenario
 	// hostPort probes HOST:PORT (the handshake only) instead of a URL.
 	hostPort bool
-	setup    func(*Config, *tlslab.Lab, netip.AddrPort)
+	setup    func(*testing.T, *Config, *tlslab.Lab, netip.AddrPort)
 	// The client's side.
 	class Class
 	phase Phase
@@ -87,7 +87,7 @@ func TestProbeLab(t *testing.T) {
 		},
 		{
 			name: "ok TLS 1.3, decrypted", scenario: tlslab.OKTLS13, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
-			setup: func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
+			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
 				c.KeyLog = &bytes.Buffer{}
 				c.Pcap = &bytes.Buffer{}
 			},
@@ -136,7 +136,7 @@ func TestProbeLab(t *testing.T) {
 		},
 		{
 			name: "client's roots differ from the wire's", scenario: tlslab.OK, class: CertUnknownAuthority, phase: PhaseTLS,
-			setup: func(c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
 				c.RootCAs = x509.NewCertPool()
 				c.RootCAs.AddCert(lab.UntrustedRoot.Cert)
 			},
@@ -144,21 +144,27 @@ func TestProbeLab(t *testing.T) {
 		},
 		{
 			name: "server requires TLS 1.3", scenario: tlslab.VersionMismatch, class: "tls_alert_protocol_version", phase: PhaseTLS,
-			setup:    func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.MaxVersion = tls.VersionTLS12; c.Scan = true },
+			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
+				c.MaxVersion = tls.VersionTLS12
+				c.Scan = true
+			},
 			category: diagnose.VersionMismatch, agreement: Agree, evidence: alertFrame,
 			facts: []string{"the server accepts only TLS 1.3; your client allows at most TLS 1.2", "--tls-max 1.3"},
 			check: scanCheck(tls.VersionTLS13),
 		},
 		{
 			name: "server allows at most TLS 1.2", scenario: tlslab.OKTLS12, class: "tls_alert_protocol_version", phase: PhaseTLS,
-			setup:    func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.MinVersion = tls.VersionTLS13; c.Scan = true },
+			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
+				c.MinVersion = tls.VersionTLS13
+				c.Scan = true
+			},
 			category: diagnose.VersionMismatch, agreement: Agree, evidence: alertFrame,
 			facts: []string{"the server accepts only TLS 1.2; your client allows only TLS 1.3", "enable TLS 1.3 on the server"},
 			check: scanCheck(tls.VersionTLS12),
 		},
 		{
 			name: "no shared cipher", scenario: tlslab.NoSharedCipher, class: "tls_alert_handshake_failure", phase: PhaseTLS,
-			setup: func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
+			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
 				c.MaxVersion = tls.VersionTLS12
 				c.CipherSuites = []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}
 				c.Scan = true
@@ -174,13 +180,13 @@ func TestProbeLab(t *testing.T) {
 		},
 		{
 			name: "client certificate given", scenario: tlslab.ClientCertRequired, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
-			setup: func(c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
 				c.Certificates = []tls.Certificate{lab.Client.TLS()}
 			},
 		},
 		{
 			name: "ALPN mismatch", scenario: tlslab.ALPNMismatch, class: "tls_alert_no_application_protocol", phase: PhaseTLS,
-			setup:    func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.ALPN = []string{"h2"} },
+			setup:    func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.ALPN = []string{"h2"} },
 			category: diagnose.ALPNMismatch, agreement: Agree, evidence: alertFrame,
 		},
 		{
@@ -190,7 +196,7 @@ func TestProbeLab(t *testing.T) {
 		},
 		{
 			name: "silent server", scenario: tlslab.ServerNoResponse, class: Timeout, phase: PhaseTLS,
-			setup:    func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.MaxTime = time.Second },
+			setup:    func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.MaxTime = time.Second },
 			category: diagnose.ServerNoResponse, agreement: Agree,
 			evidence: func(c *analysis.Connection) []int64 { return []int64{c.ClientHelloFrame.Number} },
 		},
@@ -206,7 +212,7 @@ func TestProbeLab(t *testing.T) {
 		},
 		{
 			name: "proxy refuses CONNECT", scenario: tlslab.OK, class: ProxyConnectFailed, phase: PhaseProxy,
-			setup: func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
+			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
 				c.Proxy = &url.URL{Scheme: "http", Host: startProxy(t, netip.AddrPort{}).String()}
 			},
 			category: diagnose.NotTLSClient, agreement: Agree, facts: []string{"403 Forbidden", "refused to open a tunnel", "CONNECT request"},
@@ -218,7 +224,7 @@ func TestProbeLab(t *testing.T) {
 		},
 		{
 			name: "through a proxy", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
-			setup: func(c *Config, _ *tlslab.Lab, server netip.AddrPort) {
+			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, server netip.AddrPort) {
 				c.Proxy = &url.URL{Scheme: "http", Host: startProxy(t, server).String()}
 			},
 			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
@@ -229,7 +235,7 @@ func TestProbeLab(t *testing.T) {
 		},
 		{
 			name: "proxy from HTTPS_PROXY", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
-			setup: func(c *Config, _ *tlslab.Lab, server netip.AddrPort) {
+			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, server netip.AddrPort) {
 				proxy := "http://" + startProxy(t, server).String()
 				c.NoProxyEnv = false
 				c.Getenv = func(k string) string {
@@ -247,7 +253,7 @@ func TestProbeLab(t *testing.T) {
 		},
 		{
 			name: "NO_PROXY bypasses HTTPS_PROXY", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
-			setup: func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
+			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
 				c.NoProxyEnv = false
 				c.Getenv = func(k string) string {
 					return map[string]string{"HTTPS_PROXY": "http://127.0.0.1:1", "NO_PROXY": tlslab.GoodName}[k]
@@ -261,7 +267,7 @@ func TestProbeLab(t *testing.T) {
 		},
 		{
 			name: "second address after a refusal", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
-			setup: func(c *Config, _ *tlslab.Lab, server netip.AddrPort) {
+			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, server netip.AddrPort) {
 				// The lab listens on 127.0.0.1 only: 127.0.0.2 refuses.
 				c.Resolve[0].Addrs = []netip.Addr{netip.MustParseAddr("127.0.0.2"), server.Addr()}
 			},
@@ -277,18 +283,20 @@ func TestProbeLab(t *testing.T) {
 		},
 		{
 			name: "no TCP answer", scenario: tlslab.NoTCPAnswer, class: ConnectTimeout, phase: PhaseConnect,
-			setup:    func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.ConnectTimeout = 500 * time.Millisecond },
+			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
+				c.ConnectTimeout = 500 * time.Millisecond
+			},
 			category: diagnose.NoTCPAnswer, agreement: Agree,
 			evidence: func(c *analysis.Connection) []int64 { return []int64{c.TCP.SYN.Number} },
 		},
 		{
 			name: "unknown server name", scenario: tlslab.SNIUnrecognized, class: "tls_alert_unrecognized_name", phase: PhaseTLS,
-			setup:    func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.ServerName = tlslab.UnknownName },
+			setup:    func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.ServerName = tlslab.UnknownName },
 			category: diagnose.SNIUnrecognized, agreement: Agree, facts: []string{tlslab.UnknownName}, evidence: alertFrame,
 		},
 		{
 			name: "no shared group", scenario: tlslab.HandshakeFailure, class: "tls_alert_handshake_failure", phase: PhaseTLS,
-			setup: func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
+			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
 				c.Curves = []tls.CurveID{tls.CurveP384}
 				c.Scan = true
 			},
@@ -297,7 +305,7 @@ func TestProbeLab(t *testing.T) {
 		},
 		{
 			name: "insecure accepts an expired certificate", scenario: tlslab.CertExpired, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
-			setup: func(c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.Insecure = true; c.RootCAs = nil },
+			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.Insecure = true; c.RootCAs = nil },
 			facts: []string{"verification disabled"},
 			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
 				if !r.OK() || !r.Insecure {
@@ -342,7 +350,7 @@ func runLabCase(t *testing.T, tt labCase, lab *tlslab.Lab, capturing bool) {
 		ConnectTimeout: 2 * time.Second, MaxTime: 5 * time.Second, NoProxyEnv: true,
 	}
 	if tt.setup != nil {
-		tt.setup(&cfg, lab, addr)
+		tt.setup(t, &cfg, lab, addr)
 	}
 	res, err := Run(context.Background(), cfg)
 	if err != nil {

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -44,25 +45,41 @@ func ParseTarget(s string) (Target, error) {
 		}
 		return Target{URL: u, Host: u.Hostname(), Port: port}, nil
 	}
+	if strings.TrimSpace(s) == "" {
+		return Target{}, errors.New("empty target")
+	}
 	if strings.ContainsAny(s, "/?#") {
 		return Target{}, fmt.Errorf("target %q: neither a URL nor HOST:PORT (a URL needs https://)", s)
 	}
 	host, portText, err := net.SplitHostPort(s)
 	if err != nil {
-		// A bare host name or address: the HTTPS port.
-		if _, err2 := netip.ParseAddr(strings.Trim(s, "[]")); err2 == nil || !strings.Contains(s, ":") {
-			return Target{Host: strings.Trim(s, "[]"), Port: 443}, nil
+		// A bare host name or address ("::1", "[::1]"): the HTTPS port.
+		bare := s
+		if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+			bare = s[1 : len(s)-1]
+		}
+		if _, err2 := netip.ParseAddr(bare); err2 == nil || !strings.ContainsAny(s, ":[]") {
+			return checkHost(Target{Host: bare, Port: 443}, s)
 		}
 		return Target{}, fmt.Errorf("target %q: %w", s, err)
-	}
-	if host == "" {
-		return Target{}, fmt.Errorf("target %q: no host", s)
 	}
 	port, err := parsePort(portText)
 	if err != nil {
 		return Target{}, fmt.Errorf("target %q: %w", s, err)
 	}
-	return Target{Host: host, Port: port}, nil
+	return checkHost(Target{Host: host, Port: port}, s)
+}
+
+// checkHost rejects an empty host or one with spaces or control
+// characters, which no resolver would take.
+func checkHost(t Target, arg string) (Target, error) {
+	if t.Host == "" {
+		return Target{}, fmt.Errorf("target %q: no host", arg)
+	}
+	if strings.IndexFunc(t.Host, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return Target{}, fmt.Errorf("target %q: the host contains spaces or control characters", arg)
+	}
+	return t, nil
 }
 
 // String returns the URL (password hidden) or HOST:PORT.

@@ -210,3 +210,48 @@ func TestProxyFor(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseTarget: any argument parses or fails without panicking, and a
+// parsed target prints as something that parses to the same target.
+func FuzzParseTarget(f *testing.F) {
+	for _, s := range []string{"https://example.com/", "https://u:p@[::1]:8443/x?y#z", "example.com:993", "[2001:db8::1]:443", "::1", "http://x/", "a:b:c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseTarget(s)
+		if err != nil {
+			return
+		}
+		if got.Host == "" || got.Port == 0 {
+			t.Fatalf("ParseTarget(%q) = %+v without host or port", s, got)
+		}
+		if got.URL != nil {
+			return // String hides the password
+		}
+		again, err := ParseTarget(got.String())
+		if err != nil || again.Host != got.Host || again.Port != got.Port {
+			t.Fatalf("ParseTarget(%q) = %+v, whose String %q parses to %+v, %v", s, got, got.String(), again, err)
+		}
+	})
+}
+
+// FuzzParseFlags: the flag value parsers never panic.
+func FuzzParseFlags(f *testing.F) {
+	for _, s := range []string{"good.test:443:127.0.0.1", "h:1:[::1],10.0.0.1", "1.2", "TLS_AES_128_GCM_SHA256,x", "X25519:P-256", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if r, err := ParseResolve(s); err == nil && (r.Host == "" || r.Port == 0 || len(r.Addrs) == 0) {
+			t.Fatalf("ParseResolve(%q) = %+v", s, r)
+		}
+		if v, err := ParseVersion(s); (err == nil) != (v != 0) {
+			t.Fatalf("ParseVersion(%q) = %#x, %v", s, v, err)
+		}
+		if ids, err := ParseCipherSuites(s); err == nil && len(ids) == 0 {
+			t.Fatalf("ParseCipherSuites(%q) is empty", s)
+		}
+		if ids, err := ParseCurves(s); err == nil && len(ids) == 0 {
+			t.Fatalf("ParseCurves(%q) is empty", s)
+		}
+	})
+}
