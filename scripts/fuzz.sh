@@ -1,14 +1,29 @@
 #!/bin/sh
 # Runs every go test -fuzz target in the module for the given time each
-# (default 20s), one after another. Fails on the first crasher; go test
-# keeps it under the package's testdata/fuzz/ as a regression case.
+# (default 20s), one after another. A crasher fails the run (go test keeps
+# it under the package's testdata/fuzz/ as a regression case) and its
+# output is shown. A worker that stops answering on an overloaded machine
+# ("fuzzing process hung") is retried once before it counts as a failure.
 set -e
 t="${1:-20s}"
 cd "$(dirname "$0")/.."
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+fuzz() {
+	go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "$t" -parallel 1 >"$log" 2>&1
+}
 grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read -r f; do
 	pkg="./$(dirname "${f#./}")"
 	for name in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$f"); do
 		echo "fuzz: $pkg $name for $t" >&2
-		go test "$pkg" -run '^$' -fuzz "^$name\$" -fuzztime "$t" -parallel 1 >/dev/null
+		if fuzz "$pkg" "$name"; then
+			continue
+		fi
+		if grep -q 'fuzzing process hung' "$log" && ! grep -q 'Failing input written' "$log"; then
+			echo "fuzz: $pkg $name: worker hung, trying again" >&2
+			fuzz "$pkg" "$name" && continue
+		fi
+		cat "$log" >&2
+		exit 1
 	done
 done
