@@ -42,7 +42,9 @@ type labCase struct {
 	scenario tlslab.Scenario
 	// hostPort probes HOST:PORT (the handshake only) instead of a URL.
 	hostPort bool
-	setup    func(*testing.T, *Config, *tlslab.Lab, netip.AddrPort)
+	// listen is the server's address, 127.0.0.1:0 when empty.
+	listen string
+	setup  func(*testing.T, *Config, *tlslab.Lab, netip.AddrPort)
 	// The client's side.
 	class Class
 	phase Phase
@@ -317,6 +319,15 @@ func TestProbeLab(t *testing.T) {
 			},
 		},
 		{
+			name: "expired over IPv6", scenario: tlslab.CertExpired, listen: "[::1]:0", class: CertExpired, phase: PhaseTLS,
+			category: diagnose.CertExpired, agreement: Agree, evidence: certAndAlert,
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				if r.Wire.Filter != fmt.Sprintf("tcp port %d and host ::1", r.Client.Remote.Port()) || !r.Client.Local.Addr().Is6() {
+					t.Errorf("filter %q, local %s", r.Wire.Filter, r.Client.Local)
+				}
+			},
+		},
+		{
 			name: "handshake only", scenario: tlslab.OKTLS13, hostPort: true, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
 			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
 				if r.Client.HTTP != nil || r.Client.TLS == nil || r.Client.TLS.NegotiatedProtocol != "" {
@@ -334,7 +345,16 @@ func TestProbeLab(t *testing.T) {
 }
 
 func runLabCase(t *testing.T, tt labCase, lab *tlslab.Lab, capturing bool) {
-	srv, err := tlslab.Start(tt.scenario, tlslab.WithLab(lab))
+	opts := []tlslab.Option{tlslab.WithLab(lab)}
+	if tt.listen != "" {
+		if ln, err := net.Listen("tcp", tt.listen); err != nil {
+			t.Skipf("%s is not available here: %v", tt.listen, err)
+		} else {
+			ln.Close()
+		}
+		opts = append(opts, tlslab.WithAddr(tt.listen))
+	}
+	srv, err := tlslab.Start(tt.scenario, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
