@@ -29,5 +29,10 @@ FUZZTIME ?= 20s
 fuzz:
 	sh scripts/fuzz.sh $(FUZZTIME)
 
+# bench generates captures into testdata/bench (once), then times tlsdiag
+# and tshark on them and checks every verdict against the truth.
+bench:
+	@sh scripts/bench.sh
+
 clean:
 	rm -rf bin

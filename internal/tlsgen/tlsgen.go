@@ -121,12 +121,21 @@ type Conn struct {
 	SNI      string `json:"sni"`
 	Resumed  bool   `json:"resumed,omitempty"`
 	// Partial is set when the capture misses the TCP handshake.
-	Partial   bool  `json:"partial,omitempty"`
-	BulkBytes int64 `json:"bulk_bytes,omitempty"`
+	Partial bool `json:"partial,omitempty"`
+	// RolesUnknown is set when the capture shows neither the SYN nor a
+	// hello: nothing tells the client from the server.
+	RolesUnknown bool  `json:"roles_unknown,omitempty"`
+	BulkBytes    int64 `json:"bulk_bytes,omitempty"`
 }
 
 // Reported says whether tlsdiag should report the connection.
 func (c *Conn) Reported() bool { return c.Category != "" }
+
+// Ends reports whether client and server are the connection's two ends in
+// the right roles (either way round when the roles cannot be known).
+func (c *Conn) Ends(client, server string) bool {
+	return client == c.Client && server == c.Server || c.RolesUnknown && client == c.Server && server == c.Client
+}
 
 // Generate writes a pcap (Ethernet, microsecond timestamps) to w and
 // returns its ground truth.
@@ -321,7 +330,7 @@ func (g *generator) tlsFlow(f *flow, tc *Conn, h *handshake, v6 bool) {
 	case x < 0.03 && f.bulk >= 64<<10:
 		// The capture began during the bulk transfer.
 		f.open, f.midstream, f.hidden = openNoSYN, true, 1+r.IntN(30)
-		*tc = Conn{Scenario: h.name + "_midstream", Category: "incomplete_capture", Partial: true}
+		*tc = Conn{Scenario: h.name + "_midstream", Category: "incomplete_capture", Partial: true, RolesUnknown: true}
 	case x < 0.07:
 		f.open = openNoSYN
 		tc.Partial = true
