@@ -68,6 +68,20 @@ const (
 	Other     Class = "other"      // none of the above
 )
 
+// Classes lists every class but the tls_alert_ family, in the order of
+// the constants.
+var Classes = []Class{
+	DNSNotFound, DNSTimeout, DNSError,
+	ProxyRefused, ProxyConnectFailed, ProxyError,
+	ConnectionRefused, ConnectTimeout, HostUnreachable, NetworkUnreachable,
+	ConnectionReset, ConnectionClosed, Timeout, Canceled,
+	NotTLS,
+	CertUnknownAuthority, CertExpired, CertNotYetValid, CertHostnameMismatch,
+	CertNotAuthorizedToSign, CertIncompatibleUsage, CertNameConstraints, CertInsecureAlgorithm, CertInvalid,
+	ClientRejectedVersion, ClientRejectedCipher, ClientRejectedALPN, DowngradeDetected, TLSError,
+	HTTPError, Other,
+}
+
 // TLSAlertPrefix starts the class of a fatal alert from the server.
 const TLSAlertPrefix = "tls_alert_"
 

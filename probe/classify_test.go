@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -180,5 +181,19 @@ func TestAlertClass(t *testing.T) {
 	}
 	if _, ok := CertExpired.Alert(); ok {
 		t.Error("cert_expired names an alert")
+	}
+}
+
+// TestClassesAreDistinct: the list has every constant once, in snake_case.
+func TestClassesAreDistinct(t *testing.T) {
+	seen := map[Class]bool{}
+	for _, c := range Classes {
+		if seen[c] || c == ClassNone || strings.ToLower(string(c)) != string(c) || strings.ContainsAny(string(c), " -") {
+			t.Errorf("class %q: duplicate, empty or not snake_case", c)
+		}
+		seen[c] = true
+	}
+	if len(Classes) != 31 {
+		t.Errorf("%d classes; a class was added or removed: update Classes, the usage text and this count", len(Classes))
 	}
 }

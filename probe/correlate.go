@@ -354,10 +354,12 @@ func explain(t Target, o *Outcome) (cause, fix string) {
 		return "the server chose an application protocol the client did not offer", "the server is broken or a middlebox interferes"
 	case DowngradeDetected:
 		return "the server's random carries a downgrade sentinel: something between the client and the server removed TLS 1.3", "look for a middlebox that intercepts TLS"
+	case TLSError:
+		return "the client aborted the handshake: " + innermost(o.Err), "the server's answer breaks a rule crypto/tls enforces: compare with another client (openssl s_client) and check the server's TLS configuration"
 	case HTTPError:
 		return "the TLS handshake succeeded but the HTTP exchange failed: " + innermost(o.Err), "the server does not speak the HTTP version negotiated (ALPN), or sent a malformed response"
 	}
-	return fmt.Sprintf("the request failed: %v", o.Err), ""
+	return fmt.Sprintf("the request failed: %v", o.Err), "read the error above; keep the capture (-w FILE) and the key log (--keylog FILE) to look closer in Wireshark"
 }
 
 func explainAlert(alert string, o *Outcome) (cause, fix string) {

@@ -65,6 +65,8 @@ type Document struct {
 //     reached; first_byte_ms counts from the request sent), total_ms.
 //   - proxy (string): the proxy used, password hidden, "" for none;
 //     proxy_from: where it came from ("--proxy", "HTTPS_PROXY", …).
+//   - addresses (list of strings): the addresses the target's name (or the
+//     proxy's) resolved to, in the order they were tried.
 //   - local, remote (string): the TCP connection's ends ("" when unknown);
 //     remote is the proxy when one was used.
 //   - attempts (list of objects: remote, error, error_class): connection
@@ -84,6 +86,7 @@ type ClientView struct {
 	Timings          TimingsView   `json:"timings"`
 	Proxy            string        `json:"proxy"`
 	ProxyFrom        string        `json:"proxy_from"`
+	Addresses        []string      `json:"addresses"`
 	Local            string        `json:"local"`
 	Remote           string        `json:"remote"`
 	Attempts         []AttemptView `json:"attempts"`
@@ -206,7 +209,7 @@ func NewDocument(r *Result) Document {
 func newClientView(o *Outcome) ClientView {
 	v := ClientView{
 		ErrorClass: string(o.Class), Phase: string(o.Phase), Proxy: o.Proxy, ProxyFrom: o.ProxyFrom,
-		ServerName: o.ServerName, PeerCertificates: []CertView{}, Attempts: []AttemptView{},
+		ServerName: o.ServerName, PeerCertificates: []CertView{}, Attempts: []AttemptView{}, Addresses: []string{},
 		Timings: TimingsView{
 			DNS: msPtr(o.Timings.DNS), Connect: msPtr(o.Timings.Connect), ProxyConnect: msPtr(o.Timings.ProxyConnect),
 			TLSHandshake: msPtr(o.Timings.TLSHandshake), FirstByte: msPtr(o.Timings.FirstByte), Total: msFloat(o.Timings.Total),
@@ -220,6 +223,9 @@ func newClientView(o *Outcome) ClientView {
 	}
 	if o.Remote.IsValid() {
 		v.Remote = o.Remote.String()
+	}
+	for _, a := range o.Addrs {
+		v.Addresses = append(v.Addresses, a.String())
 	}
 	for _, a := range o.Attempts {
 		v.Attempts = append(v.Attempts, AttemptView{Remote: a.Remote.String(), Error: a.Err.Error(), ErrorClass: string(a.Class)})

@@ -15,7 +15,6 @@
 package probe
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -183,8 +182,6 @@ type Outcome struct {
 	PeerCertificates []*x509.Certificate
 	// HTTP is the response; nil for a handshake-only probe or a failure.
 	HTTP *Response
-	// KeyLogLines is the number of secrets the client logged.
-	KeyLogLines int
 }
 
 // Attempt is a TCP connection attempt that failed.
@@ -263,7 +260,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res := &Result{Target: cfg.Target, Insecure: cfg.Insecure}
 	c := &client{cfg: &cfg, out: &res.Client}
-	plan, err := c.plan(ctx)
+	proxy, from, err := cfg.proxyFor()
+	if err != nil {
+		return nil, err
+	}
+	plan, err := c.plan(ctx, proxy, from)
 	if err != nil {
 		res.Client.fail(err, PhaseResolve)
 		res.Client.Timings.Total = res.Client.Timings.dns()
@@ -275,7 +276,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	start := time.Now()
 	c.request(ctx, plan)
 	res.Client.Timings.Total = res.Client.Timings.dns() + time.Since(start)
-	res.Client.KeyLogLines = bytes.Count(c.keyLog.Bytes(), []byte("\n"))
 	res.Wire = wc.finish(&cfg, plan, c.keyLog.Bytes(), res.Client.Local, res.Client.Remote)
 	res.Correlation = Correlate(cfg.Target, &res.Client, &res.Wire, cfg.Insecure)
 	if cfg.Scan && scanWanted(&res.Client, &res.Wire) {

@@ -42,14 +42,12 @@ type dialPlan struct {
 
 func versionName(v uint16) string { return tlsparse.Version(v).String() }
 
-// plan picks the proxy and resolves the name the TCP connection goes to.
-func (c *client) plan(ctx context.Context) (*dialPlan, error) {
+// plan resolves the name the TCP connection goes to: the proxy's when
+// there is one (the proxy resolves the target's), else the target's.
+func (c *client) plan(ctx context.Context, proxy *url.URL, from string) (*dialPlan, error) {
 	p := &dialPlan{Port: c.cfg.Target.Port}
 	host := c.cfg.Target.Host
-	proxy, from, err := c.cfg.proxyFor()
-	if err != nil {
-		return nil, err
-	}
+	var err error
 	if proxy != nil {
 		p.Proxy = proxy
 		c.out.Proxy, c.out.ProxyFrom = proxy.Redacted(), from

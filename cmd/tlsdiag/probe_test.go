@@ -16,6 +16,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/tlsdiag/tlsdiag/internal/tlslab"
+	"github.com/tlsdiag/tlsdiag/probe"
 )
 
 // TestProbeScripts runs testdata/script/probe_*.txtar with what they need
@@ -188,5 +189,18 @@ func TestParseSeconds(t *testing.T) {
 		if (err != nil) != tt.wantErr || got != tt.want {
 			t.Errorf("parseSeconds(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
 		}
+	}
+}
+
+// TestProbeUsageListsClasses keeps the usage text's list of error classes
+// complete.
+func TestProbeUsageListsClasses(t *testing.T) {
+	for _, c := range probe.Classes {
+		if !strings.Contains(probeUsage, string(c)) {
+			t.Errorf("the probe usage does not list the error class %s", c)
+		}
+	}
+	if !strings.Contains(probeUsage, probe.TLSAlertPrefix+"NAME") {
+		t.Errorf("the probe usage does not describe the %sNAME family", probe.TLSAlertPrefix)
 	}
 }
