@@ -86,7 +86,7 @@ type File struct {
 	closers []io.Closer
 	cr      *countingReader
 	br      *bufio.Reader
-	pcap    *pcapgo.Reader
+	pcap    *pcapReader
 	ng      *pcapgo.NgReader
 	format  Format
 	gzipped bool
@@ -149,10 +149,10 @@ func NewReader(name string, r io.Reader) (*File, error) {
 	switch {
 	case le == magicPcapMicro || be == magicPcapMicro || le == magicPcapNano || be == magicPcapNano:
 		f.format = FormatPcap
-		if f.pcap, err = pcapgo.NewReader(f.br); err != nil {
-			return nil, f.openError(err)
+		if f.pcap, err = newPcapReader(f.br); err != nil {
+			return nil, fmt.Errorf("capture: %s: %s header: %w", f.name, f.format, err)
 		}
-		f.linkType = f.pcap.LinkType()
+		f.linkType = f.pcap.linkType
 		f.offset = pcapHeaderLen
 		if !linkTypeSupported(f.linkType) {
 			return nil, fmt.Errorf("capture: %s: %w", name, unsupportedLinkType(f.linkType))
@@ -209,9 +209,9 @@ func (f *File) ReadPacketData() (data []byte, ci gopacket.CaptureInfo, err error
 		return nil, ci, io.EOF
 	}
 	if f.format == FormatPcap {
-		data, ci, err = f.pcap.ZeroCopyReadPacketData()
+		data, ci, err = f.pcap.next()
 		if err != nil {
-			return nil, ci, f.fail(f.pcapError(ci, err))
+			return nil, ci, f.fail(f.pcapError(err))
 		}
 		f.offset += pcapRecordLen + int64(ci.CaptureLength)
 	} else {
@@ -245,19 +245,11 @@ func (f *File) readError(err error) *ReadError {
 	return &ReadError{File: f.name, Frame: f.frames + 1, Offset: f.offset, Err: err}
 }
 
-// pcapError turns what pcapgo returned into an error naming the record.
-func (f *File) pcapError(ci gopacket.CaptureInfo, err error) error {
-	headerRead := !ci.Timestamp.IsZero()
-	if err == io.EOF && !headerRead {
+// pcapError turns what the pcap reader returned into an error naming the
+// record.
+func (f *File) pcapError(err error) error {
+	if err == io.EOF {
 		return io.EOF // the file ends cleanly after the last record
-	}
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		// Everything left was consumed: what was there is the difference.
-		left := f.consumed() - f.offset
-		if !headerRead {
-			return f.readError(fmt.Errorf("%w: %d of %d header bytes", ErrTruncatedRecord, left, pcapRecordLen))
-		}
-		return f.readError(fmt.Errorf("%w: caplen %d, %d bytes left", ErrTruncatedRecord, ci.CaptureLength, max(left-pcapRecordLen, 0)))
 	}
 	return f.readError(f.gzipHint(err))
 }
