@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"container/list"
-	"crypto/x509"
 	"net/netip"
 	"slices"
 
@@ -53,6 +52,7 @@ type Builder struct {
 	// first in recentOrder.
 	recent      map[[2]netip.AddrPort]*list.Element
 	recentOrder list.List
+	certs       certCache
 }
 
 // maxRecent bounds Builder.recent.
@@ -664,8 +664,7 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 		c.CertificateFrame = f
 		c.Certificates = make([]Certificate, 0, len(cert.Certificates))
 		for _, der := range cert.Certificates {
-			x, err := x509.ParseCertificate(der)
-			c.Certificates = append(c.Certificates, Certificate{DER: der, X509: x, ParseError: err})
+			c.Certificates = append(c.Certificates, t.b.certs.get(der))
 		}
 	case tlsparse.HandshakeTypeServerKeyExchange:
 		ske, err := tlsparse.ParseServerKeyExchange(it.Body, c.Cipher)
@@ -823,11 +822,22 @@ func (t *tracker) finalize() {
 	}
 }
 
-// fatalAlertBeforeData reports whether a fatal plaintext alert ended the
-// handshake before any application data.
+// fatalAlertBeforeData reports whether a fatal plaintext (or decrypted)
+// alert ended the handshake: one sent before the handshake completed, or
+// one from the server before it sent any data — in TLS 1.3 the server
+// judges the client's certificate only after the client's Finished
+// (certificate_required, RFC 8446 Section 4.4.2.4).
 func (t *tracker) fatalAlertBeforeData() bool {
-	for _, a := range t.c.Alerts {
-		if a.Level == tlsparse.AlertLevelFatal && a.Frame.Number <= t.c.HandshakeDone.Number {
+	c := t.c
+	serverData := c.AppData[capture.ServerToClient]
+	for _, a := range c.Alerts {
+		if a.Level != tlsparse.AlertLevelFatal {
+			continue
+		}
+		if a.Frame.Number <= c.HandshakeDone.Number {
+			return true
+		}
+		if a.Sender == capture.ServerToClient && (serverData.Records == 0 || a.Frame.Number <= serverData.First.Number) {
 			return true
 		}
 	}

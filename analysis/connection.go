@@ -161,6 +161,10 @@ type Alert struct {
 	Decrypted bool
 }
 
+// Known reports whether the alert's level and description are known: it
+// was sent in plaintext, or a key log opened it.
+func (a Alert) Known() bool { return !a.Encrypted || a.Decrypted }
+
 // NonTLS is what a peer sent instead of TLS.
 type NonTLS struct {
 	Frame capture.Frame

@@ -175,7 +175,7 @@ func resetFix(from capture.Direction) string {
 // the server, which the handshake survives except with old clients.
 func (d *diagnosis) warningUnrecognizedName() *analysis.Alert {
 	for i, a := range d.c.Alerts {
-		if a.Sender == server && !a.Encrypted && a.Description == tlsparse.AlertUnrecognizedName {
+		if a.Sender == server && a.Known() && a.Description == tlsparse.AlertUnrecognizedName {
 			return &d.c.Alerts[i]
 		}
 	}

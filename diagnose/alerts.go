@@ -10,7 +10,7 @@ import (
 // from the client are refined by what the chain on the wire shows.
 func (d *diagnosis) alertCause(a *analysis.Alert, ph phase) certCause {
 	fromClient := a.Sender == client
-	if a.Encrypted {
+	if !a.Known() {
 		switch {
 		case fromClient && ph == phaseServerFlight:
 			// TLS 1.3: the client judged the server's encrypted flight,
@@ -78,18 +78,22 @@ func harmlessWarning(desc tlsparse.AlertDescription) bool {
 	return false
 }
 
-// alertName names an alert as on the wire, "encrypted" when it was.
+// alertName names an alert as on the wire, "encrypted" when it was and no
+// key log opened it.
 func alertName(a analysis.Alert) string {
-	if a.Encrypted {
+	if a.Encrypted && !a.Decrypted {
 		return "encrypted"
 	}
 	return a.Description.String()
 }
 
 // alertText names an alert in a sentence: "alert unknown_ca", "an
-// encrypted alert".
+// encrypted alert", "alert bad_certificate (decrypted)".
 func alertText(a analysis.Alert) string {
-	if a.Encrypted {
+	switch {
+	case a.Decrypted:
+		return "alert " + a.Description.String() + " (decrypted)"
+	case a.Encrypted:
 		return "an encrypted alert"
 	}
 	return "alert " + a.Description.String()

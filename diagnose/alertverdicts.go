@@ -20,7 +20,7 @@ import (
 // fatal, or a warning that is not one of the harmless ones.
 func (d *diagnosis) decisiveAlert() *analysis.Alert {
 	for i, a := range d.c.Alerts {
-		if a.Encrypted || a.Level != tlsparse.AlertLevelWarning || !harmlessWarning(a.Description) {
+		if !a.Known() || a.Level != tlsparse.AlertLevelWarning || !harmlessWarning(a.Description) {
 			return &d.c.Alerts[i]
 		}
 	}
@@ -92,7 +92,7 @@ func (d *diagnosis) fromAlert(a *analysis.Alert) Verdict {
 	case HandshakeFailure:
 		return d.handshakeFailure(a, ph)
 	}
-	if !a.Encrypted && a.Description == tlsparse.AlertCertificateRevoked {
+	if a.Known() && a.Description == tlsparse.AlertCertificateRevoked {
 		leaf := "certificate"
 		if len(d.chain) > 0 && d.chain[0] != nil {
 			leaf = "certificate " + name(d.chain[0])
@@ -102,7 +102,7 @@ func (d *diagnosis) fromAlert(a *analysis.Alert) Verdict {
 			fmt.Sprintf("the CA revoked the server's %s: get a new one and install it on the server", leaf),
 			c.CertificateFrame, a.Frame)
 	}
-	return d.certVerdict(cause, a.Frame, how, !a.Encrypted)
+	return d.certVerdict(cause, a.Frame, how, a.Known())
 }
 
 func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
@@ -219,7 +219,7 @@ func (d *diagnosis) sniUnrecognized(a *analysis.Alert) Verdict {
 func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 	c := d.c
 	how := fmt.Sprintf("%s, %s", alertText(*a), frameRef(a.Frame.Number))
-	if a.Encrypted {
+	if !a.Known() {
 		return verdict(ClientCertRequired,
 			fmt.Sprintf("the server rejected the client right after its Finished (%s) with an encrypted alert (%s): in TLS 1.3 this is a missing or refused client certificate (certificate_required); the CertificateRequest and the alert are encrypted",
 				frameRef(c.Finished[client].Number), frameRef(a.Frame.Number)),
@@ -282,7 +282,7 @@ func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {
 	how := fmt.Sprintf("%s (%s)", alertText(*a), frameRef(a.Frame.Number))
 	after, at := d.lastMessageBefore(a.Frame.Number)
 	summary := fmt.Sprintf("the %s aborted the handshake after %s (%s) with %s", a.Sender, after, frameRef(at.Number), how)
-	if m := alertMeaning(a.Description); m != "" && !a.Encrypted {
+	if m := alertMeaning(a.Description); m != "" && a.Known() {
 		summary += ": " + m
 	}
 	fix := fmt.Sprintf("the %s rejected the handshake: its log says why (%s)", a.Sender, alertName(*a))

@@ -128,7 +128,7 @@ func (d *diagnosis) warnings(cat Category) []string {
 	}
 	if cat == OK {
 		for _, a := range c.Alerts {
-			if !a.Encrypted && a.Level == tlsparse.AlertLevelFatal {
+			if a.Known() && a.Level == tlsparse.AlertLevelFatal {
 				ws = append(ws, fmt.Sprintf("the %s sent a fatal alert %s after the handshake (%s)", a.Sender, alertName(a), frameRef(a.Frame.Number)))
 				break
 			}
