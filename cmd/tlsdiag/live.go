@@ -73,7 +73,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&userName, "user", "nobody", "after opening the capture, drop root privileges to this `user` (\"\" keeps them)")
 	fs.StringArrayVar(&caFlags, "cacert", nil, "trust the CA certificates in this PEM `file` too (repeatable)")
 	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS; repeatable")
-	caps := capFlags(fs)
+	capOpts := capFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
 			fmt.Fprintf(stdout, "%s\n%s", liveUsage, fs.FlagUsages())
@@ -163,7 +163,8 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	})
 	// The capture clock is the packets' timestamps; handshakes that make no
 	// progress for handshakeTimeout end as idle.
-	stats, runErr := capture.Run(ctx, h, b, capture.Options{IdleTimeout: handshakeTimeout, MaxConnections: caps.MaxConnections, MaxBufferedBytesPerConn: caps.MaxBufferedBytesPerConn, MaxBufferedBytes: caps.MaxBufferedBytes})
+	capOpts.IdleTimeout = handshakeTimeout
+	stats, runErr := capture.Run(ctx, h, b, *capOpts)
 	if runErr != nil && !errors.Is(runErr, context.Canceled) && !errors.Is(runErr, context.DeadlineExceeded) {
 		failure(stderr, runErr)
 		status = 2

@@ -68,13 +68,12 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("read", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
-		formatFlag  string
-		caFlags     []string
-		noSystem    bool
-		filter      filterFlags
-		tlsPorts    []uint
-		keyLogFile  string
-		idleTimeout = capture.DefaultIdleTimeout
+		formatFlag string
+		caFlags    []string
+		noSystem   bool
+		filter     filterFlags
+		tlsPorts   []uint
+		keyLogFile string
 	)
 	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`: table, json, ndjson, csv, markdown or trace")
 	fs.StringArrayVar(&caFlags, "cacert", nil, "trust the CA certificates in this PEM `file` too (repeatable)")
@@ -85,8 +84,8 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&filter.fingerprint, "fingerprint", "", "report only connections whose JA3, JA3S, JA4 or JA4_r is `FP`")
 	fs.StringVar(&keyLogFile, "keylog", "", "decrypt TLS 1.3 handshakes with the secrets in this SSLKEYLOGFILE-format `file`")
 	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS (refused, silent, plaintext); repeatable")
-	caps := capFlags(fs)
-	fs.DurationVar(&idleTimeout, "idle-timeout", idleTimeout, "end a connection after this much capture time without packets")
+	capOpts := capFlags(fs)
+	fs.DurationVar(&capOpts.IdleTimeout, "idle-timeout", capture.DefaultIdleTimeout, "end a connection after this much capture time without packets")
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
 			fmt.Fprintf(stdout, "%s\n%s", readUsage, fs.FlagUsages())
@@ -116,7 +115,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	}
 	p := pipeline{
 		analysis: analysis.Options{Trace: format == report.FormatTrace, TLSPorts: toPorts(tlsPorts), KeyLog: keyLog},
-		capture:  capture.Options{IdleTimeout: idleTimeout, MaxConnections: caps.MaxConnections, MaxBufferedBytesPerConn: caps.MaxBufferedBytesPerConn, MaxBufferedBytes: caps.MaxBufferedBytes},
+		capture:  *capOpts,
 		diagnose: diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)},
 	}
 	status := 0
