@@ -18,6 +18,10 @@ type ChainCache struct {
 	mu  sync.Mutex
 	max int
 	ok  map[chainKey]validWindow
+	// sigs remembers signature checks, which do not depend on the time
+	// and cost as much on chains that fail: by certificate, which the
+	// analysis shares between connections whose chains are the same.
+	sigs map[[2]*x509.Certificate]bool
 }
 
 // NewChainCache returns a cache of at most max chains; max ≤ 0 means 4096.
@@ -25,7 +29,29 @@ func NewChainCache(max int) *ChainCache {
 	if max <= 0 {
 		max = 4096
 	}
-	return &ChainCache{max: max, ok: map[chainKey]validWindow{}}
+	return &ChainCache{max: max, ok: map[chainKey]validWindow{}, sigs: map[[2]*x509.Certificate]bool{}}
+}
+
+// signedBy is the package's signedBy, remembered. A nil cache only checks.
+func (cc *ChainCache) signedBy(child, parent *x509.Certificate) bool {
+	if cc == nil {
+		return signedBy(child, parent)
+	}
+	k := [2]*x509.Certificate{child, parent}
+	cc.mu.Lock()
+	ok, known := cc.sigs[k]
+	cc.mu.Unlock()
+	if known {
+		return ok
+	}
+	ok = signedBy(child, parent)
+	cc.mu.Lock()
+	if len(cc.sigs) >= cc.max {
+		clear(cc.sigs)
+	}
+	cc.sigs[k] = ok
+	cc.mu.Unlock()
+	return ok
 }
 
 // chainKey identifies a chain as sent and the trust store it was judged

@@ -197,7 +197,7 @@ func (ck *checker) path() (path []int, wrongKey int) {
 	used := map[int]bool{0: true}
 	for {
 		cur := ck.chain[path[len(path)-1]]
-		if selfSigned(cur) {
+		if ck.selfSigned(cur) {
 			return path, -1
 		}
 		next := -1
@@ -205,7 +205,7 @@ func (ck *checker) path() (path []int, wrongKey int) {
 			if used[j] || c == nil || !bytes.Equal(c.RawSubject, cur.RawIssuer) {
 				continue
 			}
-			if signedBy(cur, c) {
+			if ck.signedBy(cur, c) {
 				next = j
 				break
 			}
@@ -230,6 +230,16 @@ func signedBy(child, parent *x509.Certificate) bool {
 
 func selfSigned(c *x509.Certificate) bool {
 	return bytes.Equal(c.RawSubject, c.RawIssuer) && signedBy(c, c)
+}
+
+// signedBy and selfSigned are the functions of the same names, with the
+// answers remembered by the cache.
+func (ck *checker) signedBy(child, parent *x509.Certificate) bool {
+	return ck.cache.signedBy(child, parent)
+}
+
+func (ck *checker) selfSigned(c *x509.Certificate) bool {
+	return bytes.Equal(c.RawSubject, c.RawIssuer) && ck.signedBy(c, c)
 }
 
 // anchor looks for a trusted root that issued (or is) last, the end of the
@@ -284,10 +294,10 @@ func (ck *checker) trust(path []int, wrongKey int, anchor *x509.Certificate, anc
 		return nil
 	}
 	switch {
-	case selfSigned(last) && len(path) == 1:
+	case ck.selfSigned(last) && len(path) == 1:
 		return []CertProblem{{Category: CertSelfSigned, Cert: 0,
 			Detail: fmt.Sprintf("the certificate %s is self-signed and not trusted", name(last))}}
-	case selfSigned(last):
+	case ck.selfSigned(last):
 		return []CertProblem{{Category: CertUntrustedCA, Cert: lastIdx,
 			Detail: fmt.Sprintf("the chain ends at the self-signed root %s (certificate %d), which is not trusted", name(last), lastIdx)}}
 	case wrongKey >= 0:
