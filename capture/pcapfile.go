@@ -97,18 +97,8 @@ func (r *pcapReader) next() (data []byte, ci gopacket.CaptureInfo, err error) {
 		}
 		return nil, ci, err
 	}
-	sec, frac := r.order.Uint32(h), r.order.Uint32(h[4:])
-	if !r.nanos {
-		frac *= 1000
-	}
-	ci.Timestamp = time.Unix(int64(sec), int64(frac)).UTC()
-	ci.CaptureLength = int(r.order.Uint32(h[8:]))
-	ci.Length = int(r.order.Uint32(h[12:]))
-	switch {
-	case ci.CaptureLength > r.maxCaptureLength():
-		return nil, ci, fmt.Errorf("capture length exceeds snap length: %d > %d", ci.CaptureLength, r.snaplen)
-	case ci.CaptureLength > ci.Length:
-		return nil, ci, fmt.Errorf("capture length exceeds original packet length: %d > %d", ci.CaptureLength, ci.Length)
+	if ci, err = r.header(h); err != nil {
+		return nil, ci, err
 	}
 	n := pcapRecordLen + ci.CaptureLength
 	rec, err := r.br.Peek(n)
@@ -123,6 +113,24 @@ func (r *pcapReader) next() (data []byte, ci gopacket.CaptureInfo, err error) {
 	}
 	r.br.Discard(n)
 	return rec[pcapRecordLen:n:n], ci, nil
+}
+
+// header reads and checks a record header.
+func (r *pcapReader) header(h []byte) (ci gopacket.CaptureInfo, err error) {
+	sec, frac := r.order.Uint32(h), r.order.Uint32(h[4:])
+	if !r.nanos {
+		frac *= 1000
+	}
+	ci.Timestamp = time.Unix(int64(sec), int64(frac)).UTC()
+	ci.CaptureLength = int(r.order.Uint32(h[8:]))
+	ci.Length = int(r.order.Uint32(h[12:]))
+	switch {
+	case ci.CaptureLength > r.maxCaptureLength():
+		return ci, fmt.Errorf("capture length exceeds snap length: %d > %d", ci.CaptureLength, r.snaplen)
+	case ci.CaptureLength > ci.Length:
+		return ci, fmt.Errorf("capture length exceeds original packet length: %d > %d", ci.CaptureLength, ci.Length)
+	}
+	return ci, nil
 }
 
 // nextBig reads a record larger than the buffer into a buffer of its own.

@@ -1,0 +1,166 @@
+package capture
+
+import (
+	"io"
+	"sync/atomic"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+)
+
+// block is a run of whole frames in memory of its own, which stays valid
+// until every shard is done with it: RunSharded's shards assemble frames
+// long after the next ones were read.
+type block struct {
+	buf    []byte
+	frames []blockFrame
+	// segs are the TCP segments of the frames, by shard.
+	segs [][]shardSeg
+	// now is the capture clock after the block's last frame.
+	now  int64
+	refs atomic.Int32 // shards still working on the block
+}
+
+type blockFrame struct {
+	data []byte
+	ci   gopacket.CaptureInfo
+	lt   layers.LinkType
+}
+
+// blockSize is the size of a block: a few hundred frames.
+const blockSize = 1 << 20
+
+// filler fills blocks with frames. fill returns io.EOF at the end of the
+// capture (the block may hold the last frames) and the Source's errors as
+// ReadPacketData returns them.
+type filler interface {
+	fill(b *block) error
+}
+
+func fillerFor(src Source) filler {
+	if f, ok := src.(*File); ok && f.format == FormatPcap && f.err == nil {
+		return &pcapFiller{f: f}
+	}
+	return &copyFiller{src: src}
+}
+
+// copyFiller copies the frames of any Source into blocks.
+type copyFiller struct {
+	src     Source
+	pending *blockFrame // read, but did not fit in the last block
+}
+
+func (c *copyFiller) fill(b *block) error {
+	for {
+		var fr blockFrame
+		if c.pending != nil {
+			fr, c.pending = *c.pending, nil
+		} else {
+			data, ci, err := c.src.ReadPacketData()
+			if err != nil {
+				return err
+			}
+			fr = blockFrame{data: data, ci: ci, lt: c.src.LinkType()}
+		}
+		if len(b.buf)+len(fr.data) > cap(b.buf) {
+			if len(b.frames) > 0 {
+				// The frame stays valid: the Source is not read again
+				// before the next fill.
+				c.pending = &fr
+				return nil
+			}
+			b.buf = make([]byte, 0, len(fr.data))
+		}
+		n := len(b.buf)
+		b.buf = append(b.buf, fr.data...)
+		fr.data = b.buf[n:len(b.buf):len(b.buf)]
+		b.frames = append(b.frames, fr)
+	}
+}
+
+// pcapFiller reads a pcap File straight into blocks: the kernel copies
+// each byte once, and frames are slices of the block.
+type pcapFiller struct {
+	f     *File
+	carry []byte // the start of a record cut by the end of the last block
+	eof   bool
+}
+
+func (p *pcapFiller) fill(b *block) error {
+	f := p.f
+	if f.err != nil {
+		return io.EOF
+	}
+	if need := len(p.carry); need > cap(b.buf) {
+		b.buf = make([]byte, 0, need)
+	}
+	b.buf = append(b.buf[:0], p.carry...)
+	p.carry = p.carry[:0]
+	if !p.eof {
+		// What the File's buffer holds first, then straight from the file
+		// into the block.
+		n := 0
+		if k := f.br.Buffered(); k > 0 {
+			head, _ := f.br.Peek(min(k, cap(b.buf)-len(b.buf)))
+			n = copy(b.buf[len(b.buf):cap(b.buf)], head)
+			f.br.Discard(n)
+		}
+		m, err := io.ReadFull(f.cr, b.buf[len(b.buf)+n:cap(b.buf)])
+		n += m
+		b.buf = b.buf[:len(b.buf)+n]
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			p.eof = true
+		case err != nil:
+			return f.fail(f.readError(f.gzipHint(err)))
+		}
+	}
+	buf := b.buf
+	for len(buf) >= pcapRecordLen {
+		ci, err := f.pcap.header(buf)
+		if err != nil {
+			return f.fail(f.readError(err))
+		}
+		n := pcapRecordLen + ci.CaptureLength
+		if len(buf) < n {
+			if len(b.frames) == 0 && !p.eof {
+				// A record larger than a block: give this block a buffer
+				// that holds it.
+				big := make([]byte, len(buf), n)
+				copy(big, buf)
+				b.buf = big
+				m, err := io.ReadFull(f.cr, big[len(buf):n])
+				b.buf = big[:len(buf)+m]
+				if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+					return f.fail(f.readError(f.gzipHint(err)))
+				}
+				if err != nil {
+					p.eof = true
+				}
+				buf = b.buf
+				if len(buf) < n {
+					break
+				}
+				continue
+			}
+			break
+		}
+		ci.Timestamp = ci.Timestamp.UTC()
+		b.frames = append(b.frames, blockFrame{data: buf[pcapRecordLen:n:n], ci: ci, lt: f.linkType})
+		buf = buf[n:]
+		f.frames++
+		f.offset += int64(n)
+	}
+	switch {
+	case !p.eof:
+		p.carry = append(p.carry, buf...)
+		return nil
+	case len(buf) == 0:
+		f.err = io.EOF
+		return io.EOF
+	case len(buf) < pcapRecordLen:
+		return f.fail(f.readError(&truncatedError{header: true, have: len(buf), want: pcapRecordLen}))
+	}
+	ci, _ := f.pcap.header(buf)
+	return f.fail(f.readError(&truncatedError{have: len(buf) - pcapRecordLen, want: ci.CaptureLength}))
+}

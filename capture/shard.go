@@ -1,0 +1,238 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"sync"
+	"time"
+)
+
+// RunSharded is Run with the work split between goroutines, for captures
+// too big for one core: this goroutine reads and decodes the frames, and
+// one shard per Handler reassembles the connections whose addresses hash
+// to it, each with an Assembler of its own. Every Stream gets exactly the
+// calls Run would make, in the same order, with the same frames; Streams
+// of different shards are called concurrently, so Handlers must not share
+// state without locking. Time is the capture's, as in Run: every shard
+// sees the clock of every frame, so idle connections end as they would.
+//
+// Options.MaxConnections and MaxBufferedBytes are divided between the
+// shards: only when those bounds are hit can the connections a shard
+// evicts, or the holes it gives up, differ from Run's. The Stats are the
+// sum of the shards' (MaxBuffered is the largest of theirs).
+func RunSharded(ctx context.Context, src Source, hs []Handler, opt Options) (Stats, error) {
+	if len(hs) <= 1 {
+		var h Handler = noStreams{}
+		if len(hs) == 1 {
+			h = hs[0]
+		}
+		return Run(ctx, src, h, opt)
+	}
+	opt = opt.withDefaults()
+	shardOpt := opt
+	shardOpt.MaxConnections = max(opt.MaxConnections/len(hs), 1)
+	shardOpt.MaxBufferedBytes = max(opt.MaxBufferedBytes/len(hs), opt.MaxBufferedBytesPerConn)
+
+	r := &shardReader{seed: maphash.MakeSeed(), now: -1 << 63, free: make(chan *block, blocksInFlight)}
+	r.dec = newDecoder(&r.stats)
+	var wg sync.WaitGroup
+	for i, h := range hs {
+		s := &shard{a: NewAssembler(h, shardOpt), idx: i, work: make(chan *block, blocksInFlight), free: r.free}
+		r.shards = append(r.shards, s)
+		wg.Go(s.run)
+	}
+	err := r.readAll(ctx, src)
+	for _, s := range r.shards {
+		close(s.work)
+	}
+	wg.Wait()
+	st := r.stats
+	for _, s := range r.shards {
+		a := s.a.stats
+		st.Segments += a.Segments
+		st.PayloadBytes += a.PayloadBytes
+		st.DeliveredBytes += a.DeliveredBytes
+		st.ConnsOpened += a.ConnsOpened
+		st.ConnsClosed += a.ConnsClosed
+		st.ConnsIdle += a.ConnsIdle
+		st.ConnsEvicted += a.ConnsEvicted
+		st.ConnsReused += a.ConnsReused
+		st.AfterClose += a.AfterClose
+		st.OutOfOrderSegments += a.OutOfOrderSegments
+		st.OutOfOrderBytes += a.OutOfOrderBytes
+		st.MaxBuffered = max(st.MaxBuffered, a.MaxBuffered)
+		st.CapGaps += a.CapGaps
+		st.CapGapBytes += a.CapGapBytes
+		st.Gaps += a.Gaps
+		st.GapBytes += a.GapBytes
+		st.Retransmissions += a.Retransmissions
+		st.RetransmittedBytes += a.RetransmittedBytes
+		st.Conflicts += a.Conflicts
+		st.KeepAlives += a.KeepAlives
+	}
+	return st, err
+}
+
+// noStreams wants no connection.
+type noStreams struct{}
+
+func (noStreams) Open(Conn) Stream { return nil }
+
+// shardReader reads blocks of frames, decodes them and deals the TCP
+// segments out to the shards, which share the blocks.
+type shardReader struct {
+	dec    *decoder
+	stats  Stats
+	frames int64
+	now    int64 // the capture clock: the latest frame time (ns)
+	seed   maphash.Seed
+	shards []*shard
+	free   chan *block
+	blocks int // blocks made
+}
+
+// blocksInFlight bounds the blocks read ahead of the slowest shard.
+const blocksInFlight = 8
+
+func (r *shardReader) readAll(ctx context.Context, src Source) error {
+	fill := fillerFor(src)
+	done := ctx.Done()
+	for {
+		if done != nil {
+			select {
+			case <-done:
+				return ctx.Err()
+			default:
+			}
+		}
+		b := r.block()
+		b.buf, b.frames = b.buf[:0], b.frames[:0]
+		for i := range b.segs {
+			b.segs[i] = b.segs[i][:0]
+		}
+		ferr := fill.fill(b)
+		derr := r.decodeBlock(b, src)
+		r.send(b)
+		switch {
+		case derr != nil:
+			return derr
+		case ferr == io.EOF:
+			return nil
+		case ferr != nil:
+			var re *ReadError
+			if errors.As(ferr, &re) {
+				return ferr
+			}
+			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), r.frames+1, ferr)
+		}
+	}
+}
+
+// block returns a block the shards are done with, or a new one while
+// fewer than blocksInFlight exist: a small capture needs one or two.
+func (r *shardReader) block() *block {
+	select {
+	case b := <-r.free:
+		return b
+	default:
+	}
+	if r.blocks < blocksInFlight {
+		r.blocks++
+		return &block{buf: make([]byte, 0, blockSize), segs: make([][]shardSeg, len(r.shards))}
+	}
+	return <-r.free
+}
+
+// decodeBlock decodes the frames of b into per-shard segments, counting
+// what is not TCP as Run does.
+func (r *shardReader) decodeBlock(b *block, src Source) error {
+	st := &r.stats
+	var seg Segment
+	for i := range b.frames {
+		fr := &b.frames[i]
+		r.frames++
+		st.Frames = r.frames
+		st.Bytes += int64(len(fr.data))
+		if r.frames == 1 {
+			st.Start = fr.ci.Timestamp
+		}
+		kind, err := r.dec.decode(fr.data, fr.ci.Timestamp, fr.lt, &seg)
+		if fr.ci.CaptureLength < fr.ci.Length || r.dec.truncated {
+			st.Truncated++
+		}
+		if err != nil {
+			b.frames = b.frames[:i+1]
+			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), r.frames, err)
+		}
+		switch kind {
+		case kindTCP:
+			key, _ := makeKey(seg.Src, seg.Dst)
+			n := maphash.Bytes(r.seed, key[:]) % uint64(len(r.shards))
+			b.segs[n] = append(b.segs[n], shardSeg{seg: seg, f: Frame{Number: r.frames, Time: fr.ci.Timestamp}, clock: r.now})
+		case kindNonIP:
+			st.NonIP++
+		case kindNonTCP:
+			st.NonTCP++
+		case kindMalformed:
+			st.Malformed++
+		case kindFragment6:
+			st.IPv6Fragments++
+		}
+		if ns := fr.ci.Timestamp.UnixNano(); ns > r.now && !fr.ci.Timestamp.IsZero() {
+			r.now = ns
+		}
+	}
+	return nil
+}
+
+// send hands b to every shard, even those without a segment in it: each
+// moves its clock.
+func (r *shardReader) send(b *block) {
+	b.now = r.now
+	b.refs.Store(int32(len(r.shards)))
+	for _, s := range r.shards {
+		s.work <- b
+	}
+}
+
+// shard is one Assembler and the blocks queued for it.
+type shard struct {
+	a    *Assembler
+	idx  int
+	work chan *block
+	free chan *block
+}
+
+// shardSeg is a segment, its frame and the capture clock before the frame.
+type shardSeg struct {
+	seg   Segment
+	f     Frame
+	clock int64
+}
+
+func (s *shard) run() {
+	for b := range s.work {
+		segs := b.segs[s.idx]
+		for i := range segs {
+			ss := &segs[i]
+			s.a.tick(ss.clock)
+			s.a.Segment(&ss.seg, ss.f)
+		}
+		s.a.tick(b.now)
+		if b.refs.Add(-1) == 0 {
+			s.free <- b
+		}
+	}
+	s.a.Close()
+}
+
+// tick moves the Assembler's clock to ns (if later), as every frame of the
+// capture does in Run.
+func (a *Assembler) tick(ns int64) {
+	if ns > a.now {
+		a.advance(time.Unix(0, ns))
+	}
+}

@@ -1,0 +1,239 @@
+package capture
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"hash/crc32"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// callLog is a Handler that writes down every call each Stream gets, for
+// comparing two runs; it may be shared by concurrent shards.
+type callLog struct {
+	mu   sync.Mutex
+	logs map[string]*strings.Builder
+}
+
+func (l *callLog) Open(c Conn) Stream {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.logs == nil {
+		l.logs = map[string]*strings.Builder{}
+	}
+	k := fmt.Sprintf("%d %s %s", c.First.Number, c.Client, c.Server)
+	b := &strings.Builder{}
+	fmt.Fprintf(b, "open known=%v %v\n", c.ClientKnown, c.First.Time.UnixNano())
+	l.logs[k] = b
+	return &logStream{b: b}
+}
+
+type logStream struct{ b *strings.Builder }
+
+func (s *logStream) Data(d Direction, p []byte, f Frame) {
+	fmt.Fprintf(s.b, "data %s %d %08x @%d/%d\n", d, len(p), crc32.ChecksumIEEE(p), f.Number, f.Time.UnixNano())
+}
+func (s *logStream) Gap(d Direction, n int, f Frame) {
+	fmt.Fprintf(s.b, "gap %s %d @%d\n", d, n, f.Number)
+}
+func (s *logStream) Event(ev Event) {
+	fmt.Fprintf(s.b, "event %s %s @%d\n", ev.Kind, ev.Dir, ev.Frame.Number)
+}
+func (s *logStream) Close(r CloseReason, last Frame) {
+	fmt.Fprintf(s.b, "close %s @%d/%d\n", r, last.Number, last.Time.UnixNano())
+}
+
+// TestRunShardedMatchesRun checks that every Stream gets the same calls
+// from RunSharded as from Run, on real captures, the public ones and a
+// generated one with hundreds of interleaved connections, with the default
+// idle timeout and with one short enough to end connections mid-capture.
+func TestRunShardedMatchesRun(t *testing.T) {
+	type input struct {
+		name string
+		data []byte
+	}
+	var inputs []input
+	for _, path := range testCaptures(t) {
+		inputs = append(inputs, input{path, readFile(t, path)})
+	}
+	if !testing.Short() {
+		for _, path := range sharedCapturesIfAny() {
+			inputs = append(inputs, input{path, readFile(t, path)})
+		}
+	}
+	inputs = append(inputs, input{"bench", makeBenchCapture(t, 300, 8<<10).pcap})
+	for _, in := range inputs {
+		for _, idle := range []time.Duration{0, 50 * time.Millisecond} {
+			t.Run(fmt.Sprintf("%s/idle=%v", in.name, idle), func(t *testing.T) {
+				opt := Options{IdleTimeout: idle}
+				want, wst := runLogged(t, in.data, opt, 1)
+				for _, shards := range []int{2, 5} {
+					got, gst := runLogged(t, in.data, opt, shards)
+					if !maps.Equal(want, got) {
+						t.Errorf("%d shards: streams differ from Run's: %s", shards, firstLogDiff(want, got))
+					}
+					gst.MaxBuffered, wst.MaxBuffered = 0, 0
+					if gst != wst {
+						t.Errorf("%d shards: stats\n%+v\nRun:\n%+v", shards, gst, wst)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestRunShardedErrors checks that a capture cut short, plain or
+// gzipped, ends RunSharded with Run's error, after the same streams.
+func TestRunShardedErrors(t *testing.T) {
+	data := makeBenchCapture(t, 50, 4<<10).pcap
+	ng := readFile(t, "testdata/two-interfaces.pcapng")
+	type cutCase struct {
+		data []byte
+		cut  int
+	}
+	var cases []cutCase
+	for _, cut := range []int{len(data) - 1, len(data) - 100, len(data) - 1500, len(data) / 2, 24 + 7, 24 + 16 + 3} {
+		cases = append(cases, cutCase{data, cut})
+	}
+	for _, cut := range []int{len(ng) - 1, len(ng) - 60, len(ng) / 2} {
+		cases = append(cases, cutCase{ng, cut})
+	}
+	for _, cc := range cases {
+		for _, zip := range []bool{false, true} {
+			cut := cc.cut
+			in := cc.data[:cut]
+			if zip {
+				in = gz(in)
+			}
+			t.Run(fmt.Sprintf("cut=%d/gzip=%v", cut, zip), func(t *testing.T) {
+				want, wst, werr := runLoggedErr(t, in, Options{}, 1)
+				got, gst, gerr := runLoggedErr(t, in, Options{}, 3)
+				if fmt.Sprint(werr) != fmt.Sprint(gerr) || werr == nil {
+					t.Errorf("error %v, Run's %v", gerr, werr)
+				}
+				if !maps.Equal(want, got) {
+					t.Errorf("streams differ from Run's: %s", firstLogDiff(want, got))
+				}
+				if gst.Frames != wst.Frames || gst.Segments != wst.Segments || gst.ConnsClosed != wst.ConnsClosed {
+					t.Errorf("stats %+v\nRun's %+v", gst, wst)
+				}
+			})
+		}
+	}
+}
+
+func runLogged(t *testing.T, data []byte, opt Options, shards int) (map[string]string, Stats) {
+	t.Helper()
+	logs, st, err := runLoggedErr(t, data, opt, shards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return logs, st
+}
+
+func runLoggedErr(t *testing.T, data []byte, opt Options, shards int) (map[string]string, Stats, error) {
+	t.Helper()
+	src, err := NewReader("test", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &callLog{}
+	var st Stats
+	if shards == 1 {
+		st, err = Run(context.Background(), src, l, opt)
+	} else {
+		hs := make([]Handler, shards)
+		for i := range hs {
+			hs[i] = l
+		}
+		st, err = RunSharded(context.Background(), src, hs, opt)
+	}
+	out := map[string]string{}
+	for k, b := range l.logs {
+		out[k] = b.String()
+	}
+	return out, st, err
+}
+
+func firstDiff2(a, b string) string {
+	i := firstDiff([]byte(a), []byte(b))
+	lo := strings.LastIndexByte(a[:min(i, len(a))], '\n') + 1
+	return fmt.Sprintf("at %q / %q", a[lo:min(len(a), i+80)], b[lo:min(len(b), i+80)])
+}
+
+func firstLogDiff(want, got map[string]string) string {
+	keys := slices.Sorted(maps.Keys(want))
+	for _, k := range keys {
+		if g, ok := got[k]; !ok {
+			return "missing stream " + k
+		} else if g != want[k] {
+			return "stream " + k + " " + firstDiff2(want[k], g)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			return "extra stream " + k
+		}
+	}
+	return ""
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// sharedCapturesIfAny lists the public captures beside the repository, if
+// they are there.
+func sharedCapturesIfAny() []string {
+	var files []string
+	filepath.WalkDir(filepath.Join("..", "..", "shared", "pcaps"), func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".pcap") || strings.HasSuffix(path, ".pcapng") || strings.HasSuffix(path, ".pcap.gz")) {
+			files = append(files, path)
+		}
+		return nil
+	})
+	return files
+}
+
+// BenchmarkRunSharded is BenchmarkRun with one shard per CPU.
+func BenchmarkRunSharded(b *testing.B) {
+	bc := getBenchCapture(b)
+	b.SetBytes(int64(len(bc.pcap)))
+	b.ReportAllocs()
+	for b.Loop() {
+		f, err := NewReader("bench", bytes.NewReader(bc.pcap))
+		if err != nil {
+			b.Fatal(err)
+		}
+		hs := make([]Handler, runtime.GOMAXPROCS(0))
+		counters := make([]*byteCounter, len(hs))
+		for i := range hs {
+			counters[i] = &byteCounter{}
+			hs[i] = counters[i]
+		}
+		if _, err := RunSharded(context.Background(), f, hs, Options{}); err != nil {
+			b.Fatal(err)
+		}
+		var n int64
+		for _, c := range counters {
+			n += c.bytes
+		}
+		if n != bc.payload {
+			b.Fatalf("delivered %d of %d bytes", n, bc.payload)
+		}
+	}
+	b.ReportMetric(float64(len(bc.frames))*float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+}
