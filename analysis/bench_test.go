@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
@@ -107,6 +109,49 @@ func TestPipelineMatchesTruth(t *testing.T) {
 		got := string(diagnose.Diagnose(c, cfg).Category)
 		if !w.Ends(c.Client.String(), c.Server.String()) || got != w.Category {
 			t.Errorf("connection %d (%s): %s → %s %s, want %s → %s %s", i+1, w.Scenario, c.Client, c.Server, got, w.Client, w.Server, w.Category)
+		}
+	}
+}
+
+// TestAnalyseShardsMatchOne checks that splitting a capture between
+// Builders gives the same connections, in the same order, as one Builder:
+// on a generated capture where connections without TLS to an unlisted
+// port are reported only because other connections, in other shards,
+// carried TLS on it.
+func TestAnalyseShardsMatchOne(t *testing.T) {
+	pcap, truth := genCapture(t, tlsgen.Config{Seed: 2, Size: 3e6, HandshakesOnly: true})
+	byPort := 0
+	for _, c := range truth.Connections {
+		if c.Reported() && strings.HasSuffix(c.Server, ":10443") && (c.Scenario == "refused" || c.Scenario == "no_answer" || c.Scenario == "http_client") {
+			byPort++
+		}
+	}
+	if byPort == 0 {
+		t.Fatal("the capture has no connection reported for its port alone")
+	}
+	analyse := func(workers int) []*analysis.Connection {
+		src, err := capture.NewReader("gen", bytes.NewReader(pcap))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns, _, err := analysis.Analyse(context.Background(), src, analysis.Options{}, capture.Options{}, workers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conns
+	}
+	want := analyse(1)
+	for _, workers := range []int{2, 7, 16, 64} {
+		got := analyse(workers)
+		if len(got) != len(want) {
+			t.Errorf("%d workers: %d connections, one Builder %d", workers, len(got), len(want))
+			continue
+		}
+		for i := range want {
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Errorf("%d workers: connection %d (%s → %s) differs", workers, i+1, want[i].Client, want[i].Server)
+				break
+			}
 		}
 	}
 }

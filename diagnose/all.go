@@ -1,0 +1,30 @@
+package diagnose
+
+import (
+	"sync"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+)
+
+// All diagnoses every connection, with up to workers goroutines; the
+// verdicts are in the order of conns, and each is what Diagnose returns.
+func All(conns []*analysis.Connection, cfg Config, workers int) []Verdict {
+	vs := make([]Verdict, len(conns))
+	workers = min(workers, len(conns)/16) // a goroutine is worth a few connections
+	if workers <= 1 {
+		for i, c := range conns {
+			vs[i] = Diagnose(c, cfg)
+		}
+		return vs
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(conns); i += workers {
+				vs[i] = Diagnose(conns[i], cfg)
+			}
+		})
+	}
+	wg.Wait()
+	return vs
+}
