@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"time"
 
@@ -205,12 +206,13 @@ func (p pipeline) analyseFile(path string) ([]report.Result, capture.Stats, erro
 		return nil, capture.Stats{}, err
 	}
 	defer src.Close()
-	b := analysis.NewBuilder(p.analysis)
-	stats, runErr := capture.Run(context.Background(), src, b, p.capture)
-	conns := b.Connections()
-	results := make([]report.Result, 0, len(conns))
-	for _, c := range conns {
-		results = append(results, report.Result{Conn: c, Verdict: diagnose.Diagnose(c, p.diagnose), Source: path})
+	// Every core: the result is the same as with one.
+	workers := runtime.GOMAXPROCS(0)
+	conns, stats, runErr := analysis.Analyse(context.Background(), src, p.analysis, p.capture, workers)
+	verdicts := diagnose.All(conns, p.diagnose, workers)
+	results := make([]report.Result, len(conns))
+	for i, c := range conns {
+		results[i] = report.Result{Conn: c, Verdict: verdicts[i], Source: path}
 	}
 	return results, stats, runErr
 }

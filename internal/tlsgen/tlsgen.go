@@ -166,6 +166,7 @@ func Generate(w io.Writer, cfg Config) (*Truth, error) {
 		return nil, fmt.Errorf("tlsgen: %w", err)
 	}
 	g.truth.Bytes = g.written
+	g.settleOddPort()
 	return g.truth, nil
 }
 
@@ -185,6 +186,8 @@ type generator struct {
 	written int64
 	clock   time.Time
 	active  []*flow
+	// tlsOnOddPort is set once a TLS connection used oddTLSPort.
+	tlsOnOddPort bool
 }
 
 // buildPool records the pool's conversations, two at a time.
@@ -271,6 +274,31 @@ func (g *generator) emit(f *flow, s *segment) error {
 	return nil
 }
 
+// oddTLSPort is a port no list of TLS ports names. Connections to it
+// without TLS (refused, plaintext, …) are reported only when the capture
+// shows TLS on it elsewhere, which tlsdiag can tell only once it has seen
+// every connection.
+const oddTLSPort = 10443
+
+// settleOddPort takes the connections to oddTLSPort out of the report when
+// no TLS connection used that port.
+func (g *generator) settleOddPort() {
+	if g.tlsOnOddPort {
+		return
+	}
+	for i := range g.truth.Connections {
+		c := &g.truth.Connections[i]
+		if ap, err := netip.ParseAddrPort(c.Server); err == nil && ap.Port() == oddTLSPort && c.Category != "" {
+			g.truth.Categories[c.Category]--
+			if g.truth.Categories[c.Category] == 0 {
+				delete(g.truth.Categories, c.Category)
+			}
+			c.Category = ""
+			g.truth.Ignored++
+		}
+	}
+}
+
 // Scenarios without TLS of their own, and how often a new connection is
 // one of them.
 var tcpScenarios = []string{"refused", "no_answer", "silent_server", "reset_after_hello", "http_server", "http_client"}
@@ -316,8 +344,11 @@ func (g *generator) tlsFlow(f *flow, tc *Conn, h *handshake, v6 bool) {
 	r := g.rng
 	*tc = Conn{Scenario: h.name, Category: h.category, Version: h.version, Cipher: h.cipher, SNI: h.sni, Resumed: h.resumed}
 	port := uint16(443)
-	if r.IntN(10) == 0 {
+	switch r.IntN(10) {
+	case 0:
 		port = 8443
+	case 1:
+		port, g.tlsOnOddPort = oddTLSPort, true
 	}
 	f.server = serverAddr(h.sni, port, v6)
 	f.chunks, f.bulkAt, f.recLen, f.closer = h.chunks, h.bulkAt, h.recLen, h.closer
@@ -340,7 +371,11 @@ func (g *generator) tlsFlow(f *flow, tc *Conn, h *handshake, v6 bool) {
 // tcpFlow plans a connection whose trouble is below TLS, or that is not
 // TLS at all.
 func (g *generator) tcpFlow(f *flow, tc *Conn, scenario string, v6 bool) {
-	f.server = netip.AddrPortFrom(tcpServer(v6), 443)
+	port := uint16(443)
+	if g.rng.IntN(7) == 0 {
+		port = oddTLSPort
+	}
+	f.server = netip.AddrPortFrom(tcpServer(v6), port)
 	hello := chunk{from: clientSide, data: g.hello}
 	*tc = Conn{Scenario: scenario}
 	switch scenario {
