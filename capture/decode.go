@@ -114,6 +114,10 @@ func newDecoder(st *Stats) *decoder {
 // decode fills seg from one frame. The returned error is only for an
 // unsupported link type; everything else is a kind, counted by the caller.
 func (d *decoder) decode(data []byte, ts time.Time, lt layers.LinkType, seg *Segment) (frameKind, error) {
+	if lt == layers.LinkTypeEthernet && decodeFast(data, seg) {
+		d.truncated = false
+		return kindTCP, nil
+	}
 	var p *gopacket.DecodingLayerParser
 	switch lt {
 	case layers.LinkTypeEthernet:
