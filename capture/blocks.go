@@ -145,7 +145,6 @@ func (p *pcapFiller) fill(b *block) error {
 			}
 			break
 		}
-		ci.Timestamp = ci.Timestamp.UTC()
 		b.frames = append(b.frames, blockFrame{data: buf[pcapRecordLen:n:n], ci: ci, lt: f.linkType})
 		buf = buf[n:]
 		f.frames++

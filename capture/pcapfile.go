@@ -117,13 +117,19 @@ func (r *pcapReader) next() (data []byte, ci gopacket.CaptureInfo, err error) {
 
 // header reads and checks a record header.
 func (r *pcapReader) header(h []byte) (ci gopacket.CaptureInfo, err error) {
-	sec, frac := r.order.Uint32(h), r.order.Uint32(h[4:])
+	h = h[:pcapRecordLen]
+	var sec, frac uint32
+	if r.order == binary.LittleEndian { // no calls through the interface: this runs for every frame
+		sec, frac = binary.LittleEndian.Uint32(h), binary.LittleEndian.Uint32(h[4:])
+		ci.CaptureLength, ci.Length = int(binary.LittleEndian.Uint32(h[8:])), int(binary.LittleEndian.Uint32(h[12:]))
+	} else {
+		sec, frac = binary.BigEndian.Uint32(h), binary.BigEndian.Uint32(h[4:])
+		ci.CaptureLength, ci.Length = int(binary.BigEndian.Uint32(h[8:])), int(binary.BigEndian.Uint32(h[12:]))
+	}
 	if !r.nanos {
 		frac *= 1000
 	}
 	ci.Timestamp = time.Unix(int64(sec), int64(frac)).UTC()
-	ci.CaptureLength = int(r.order.Uint32(h[8:]))
-	ci.Length = int(r.order.Uint32(h[12:]))
 	switch {
 	case ci.CaptureLength > r.maxCaptureLength():
 		return ci, fmt.Errorf("capture length exceeds snap length: %d > %d", ci.CaptureLength, r.snaplen)

@@ -2,10 +2,11 @@ package capture
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -36,7 +37,7 @@ func RunSharded(ctx context.Context, src Source, hs []Handler, opt Options) (Sta
 	shardOpt.MaxConnections = max(opt.MaxConnections/len(hs), 1)
 	shardOpt.MaxBufferedBytes = max(opt.MaxBufferedBytes/len(hs), opt.MaxBufferedBytesPerConn)
 
-	r := &shardReader{seed: maphash.MakeSeed(), now: -1 << 63, free: make(chan *block, blocksInFlight)}
+	r := &shardReader{now: -1 << 63, free: make(chan *block, blocksInFlight)}
 	r.dec = newDecoder(&r.stats)
 	var wg sync.WaitGroup
 	for i, h := range hs {
@@ -88,7 +89,6 @@ type shardReader struct {
 	stats  Stats
 	frames int64
 	now    int64 // the capture clock: the latest frame time (ns)
-	seed   maphash.Seed
 	shards []*shard
 	free   chan *block
 	blocks int // blocks made
@@ -169,8 +169,7 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 		}
 		switch kind {
 		case kindTCP:
-			key, _ := makeKey(seg.Src, seg.Dst)
-			n := maphash.Bytes(r.seed, key[:]) % uint64(len(r.shards))
+			n := flowHash(seg.Src, seg.Dst) % uint64(len(r.shards))
 			b.segs[n] = append(b.segs[n], shardSeg{seg: seg, f: Frame{Number: r.frames, Time: fr.ci.Timestamp}, clock: r.now})
 		case kindNonIP:
 			st.NonIP++
@@ -186,6 +185,17 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 		}
 	}
 	return nil
+}
+
+// flowHash is the same for both directions of a connection: it picks the
+// shard. It need not be a good hash, only a cheap and even one.
+func flowHash(a, b netip.AddrPort) uint64 { return endHash(a) ^ endHash(b) }
+
+func endHash(ap netip.AddrPort) uint64 {
+	a := ap.Addr().As16()
+	h := binary.LittleEndian.Uint64(a[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(a[8:])
+	h = (h ^ uint64(ap.Port())) * 0xc2b2ae3d27d4eb4f
+	return h ^ h>>32
 }
 
 // send hands b to every shard, even those without a segment in it: each
