@@ -20,7 +20,7 @@ func (s *Stream) csvConnection(r Result) error {
 			return err
 		}
 	}
-	c := NewConnection(r)
+	c := s.newConnection(r)
 	frames := make([]string, len(c.Verdict.EvidenceFrames))
 	for i, f := range c.Verdict.EvidenceFrames {
 		frames[i] = strconv.FormatInt(f, 10)

@@ -18,7 +18,12 @@ func (s *Stream) jsonConnection(r Result) error {
 	} else {
 		b.WriteString(",\n    ")
 	}
-	if err := encodeJSON(&b, NewConnection(r), "    "); err != nil {
+	if e, ok := s.takeAhead(); ok {
+		if e.err != nil {
+			return e.err
+		}
+		b.Write(e.b)
+	} else if err := encodeJSON(&b, s.newConnection(r), "    "); err != nil {
 		return err
 	}
 	_, err := s.w.Write(b.Bytes())
@@ -42,7 +47,12 @@ func (s *Stream) jsonClose(sum Summary) error {
 
 func (s *Stream) ndjsonConnection(r Result) error {
 	var b bytes.Buffer
-	if err := encodeJSON(&b, NewConnection(r), ""); err != nil {
+	if e, ok := s.takeAhead(); ok {
+		if e.err != nil {
+			return e.err
+		}
+		b.Write(e.b)
+	} else if err := encodeJSON(&b, s.newConnection(r), ""); err != nil {
 		return err
 	}
 	b.WriteByte('\n')

@@ -91,9 +91,16 @@ func Write(w io.Writer, f Format, results []Result, opts Options) error {
 	if err != nil {
 		return err
 	}
-	for _, r := range rs {
-		if err := s.Connection(r); err != nil {
-			return err
+	for len(rs) > 0 {
+		chunk := rs[:min(aheadChunk, len(rs))]
+		rs = rs[len(chunk):]
+		if f == FormatJSON || f == FormatNDJSON {
+			s.encodeAhead(chunk)
+		}
+		for _, r := range chunk {
+			if err := s.Connection(r); err != nil {
+				return err
+			}
 		}
 	}
 	return s.Close(opts.Notes)
@@ -152,6 +159,9 @@ type Stream struct {
 	whole       bool        // made by Write, which knows every result
 	table       *tableState // Write's table format: rows kept until Close lays them out
 	csv         *csv.Writer
+
+	certs certMemo  // output forms of the certificates seen
+	ahead []encoded // the JSON of the next connections, encoded by Write
 }
 
 // NewStream starts writing format f to w.

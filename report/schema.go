@@ -206,7 +206,11 @@ type Verdict struct {
 }
 
 // NewConnection converts a result to its output form.
-func NewConnection(r Result) Connection {
+func NewConnection(r Result) Connection { return newConnection(r, nil) }
+
+// newConnection is NewConnection converting certificates through memo (nil
+// converts each anew).
+func newConnection(r Result, memo *certMemo) Connection {
 	c := r.Conn
 	out := Connection{
 		Source:              r.Source,
@@ -267,7 +271,7 @@ func NewConnection(r Result) Connection {
 		out.Group = c.Group.String()
 	}
 	for _, cert := range c.Certificates {
-		out.Certificates = append(out.Certificates, newCertificate(cert))
+		out.Certificates = append(out.Certificates, memo.certificate(cert))
 	}
 	for _, a := range c.Alerts {
 		oa := Alert{Frame: a.Frame.Number, Sender: a.Sender.String(), Encrypted: a.Encrypted, Decrypted: a.Decrypted}
