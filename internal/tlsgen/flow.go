@@ -37,7 +37,8 @@ type flow struct {
 	// segments: a capture that began mid-connection.
 	midstream bool
 	hidden    int
-	wasBulk   bool // the last fill was a bulk unit
+	wasBulk   bool    // the last fill was a bulk unit
+	spoke     [2]bool // by side: it sent data
 
 	stage int // 0 open, 1 conversation, 2 close, 3 done
 	next  int // next chunk
@@ -152,6 +153,14 @@ func (f *flow) send(g *generator, from side, data []byte, ackAtEnd bool) {
 	if ackAtEnd {
 		f.push(segment{from: from.other(), flags: flagACK, seq: f.seq[from.other()], ack: f.seq[from]})
 	}
+	if f.open == openNoSYN && !f.spoke[from] {
+		// Without the SYN, a stream starts at its first segment captured:
+		// were that one out of order, no reader (tlsdiag or Wireshark)
+		// could tell that the segment after it came first.
+		f.spoke[from] = true
+		return
+	}
+	f.spoke[from] = true
 	g.disorder(f, start)
 }
 
