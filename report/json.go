@@ -68,12 +68,14 @@ func encodeJSON(w io.Writer, v any, prefix string) error {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	if prefix != "" {
-		enc.SetIndent(prefix, "  ")
-	}
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err := w.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+	out := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	if prefix != "" {
+		// What enc.SetIndent(prefix, "  ") would give, several times faster.
+		out = appendIndent(make([]byte, 0, 2*len(out)), out, prefix, "  ")
+	}
+	_, err := w.Write(out)
 	return err
 }
