@@ -4,8 +4,10 @@
 //	tlsbench -pcap bench.pcap -truth bench.json -ca bench-ca.pem -tlsdiag bin/tlsdiag -runs 5
 //
 // Each command runs -runs times (tshark -tshark-runs times); it prints the
-// best and the median wall time, throughput in MB/s and packets/s, and the
-// peak resident set size of the child (getrusage's ru_maxrss, from wait4).
+// best and the median wall time, throughput in MB/s and packets/s, the
+// peak resident set size of the child (getrusage's ru_maxrss, from wait4)
+// and its median CPU time (user + system), which other load on the machine
+// disturbs less than the wall time.
 // The exit status is 1 when tlsdiag's output disagrees with the truth.
 package main
 
@@ -88,7 +90,7 @@ func run() int {
 	} else if tsharkRuns > 0 {
 		fmt.Println("tshark is not installed: no comparison")
 	}
-	fmt.Printf("%-32s %4s %9s %9s %17s %19s %9s\n", "command", "runs", "best", "median", "MB/s best/median", "kpkt/s best/median", "peak RSS")
+	fmt.Printf("%-32s %4s %9s %9s %17s %19s %9s %8s\n", "command", "runs", "best", "median", "MB/s best/median", "kpkt/s best/median", "peak RSS", "CPU s")
 	var results []result
 	for _, b := range cmds {
 		r, err := b.run()
@@ -98,9 +100,9 @@ func run() int {
 		}
 		results = append(results, r)
 		best, med := r.best(), r.median()
-		fmt.Printf("%-32s %4d %8.3fs %8.3fs %8.0f /%7.0f %9.0f /%8.0f %5.1f MiB\n", b.name, len(r.times), best.Seconds(), med.Seconds(),
+		fmt.Printf("%-32s %4d %8.3fs %8.3fs %8.0f /%7.0f %9.0f /%8.0f %5.1f MiB %7.3f\n", b.name, len(r.times), best.Seconds(), med.Seconds(),
 			float64(size)/1e6/best.Seconds(), float64(size)/1e6/med.Seconds(),
-			float64(truth.Frames)/1e3/best.Seconds(), float64(truth.Frames)/1e3/med.Seconds(), float64(r.maxRSS)/(1<<20))
+			float64(truth.Frames)/1e3/best.Seconds(), float64(truth.Frames)/1e3/med.Seconds(), float64(r.maxRSS)/(1<<20), medianOf(r.cpu).Seconds())
 	}
 	if len(results) == 3 {
 		ts := results[2]
@@ -162,13 +164,16 @@ func exit01(s int) bool { return s == 0 || s == 1 } // tlsdiag: 1 means a connec
 
 type result struct {
 	times  []time.Duration
-	maxRSS int64 // bytes
+	cpu    []time.Duration // user + system time of each run
+	maxRSS int64           // bytes
 }
 
 func (r result) best() time.Duration { return slices.Min(r.times) }
 
-func (r result) median() time.Duration {
-	s := slices.Clone(r.times)
+func (r result) median() time.Duration { return medianOf(r.times) }
+
+func medianOf(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]
 }
@@ -199,6 +204,7 @@ func (b bench) run() (result, error) {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.maxRSS = max(r.maxRSS, ru.Maxrss<<10) // kilobytes on Linux
 		}
+		r.cpu = append(r.cpu, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 		r.times = append(r.times, elapsed)
 	}
 	return r, nil
