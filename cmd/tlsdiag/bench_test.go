@@ -117,29 +117,46 @@ func TestReadParallelMatchesSequential(t *testing.T) {
 	if err != nil || len(labs) == 0 {
 		t.Fatalf("no lab captures (%v)", err)
 	}
+	// A capture cut in the middle of a record, for an error in the middle
+	// of several files.
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	data, err := os.ReadFile(hs.pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cut, data[:len(data)/2+7], 0o644); err != nil {
+		t.Fatal(err)
+	}
 	inputs := [][]string{
 		{"--cacert", bulk.ca, bulk.pcap},
 		{"--cacert", hs.ca, hs.pcap},
 		{"--cacert", bulk.ca, bulk.pcap, hs.pcap},
 		append([]string{"--cacert", "../../testdata/certs/ca.pem"}, labs...),
+		// Last: the one with errors.
+		{"--cacert", bulk.ca, hs.pcap, filepath.Join(t.TempDir(), "missing.pcap"), cut, bulk.pcap},
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	for i, in := range inputs {
 		for _, format := range []string{"json", "trace"} {
 			args := append([]string{"read", "--format", format}, in...)
-			var want []byte
+			var want, wantErr []byte
+			var wantStatus int
 			for _, procs := range []int{1, 2, 3, 8} {
 				runtime.GOMAXPROCS(procs)
 				var stdout, stderr bytes.Buffer
-				if status := run(args, &stdout, &stderr); status == 2 {
+				status := run(args, &stdout, &stderr)
+				if status == 2 && i < len(inputs)-1 {
 					t.Fatalf("input %d, %d procs: exit status 2: %s", i, procs, stderr.String())
 				}
 				if procs == 1 {
-					want = stdout.Bytes()
+					want, wantErr, wantStatus = stdout.Bytes(), stderr.Bytes(), status
 					continue
 				}
 				if !bytes.Equal(stdout.Bytes(), want) {
 					t.Errorf("input %d, --format %s: %d procs differ from one at byte %d", i, format, procs, firstDiff(want, stdout.Bytes()))
+				}
+				if !bytes.Equal(stderr.Bytes(), wantErr) || status != wantStatus {
+					t.Errorf("input %d, --format %s, %d procs: status %d, stderr\n%s\none proc: status %d, stderr\n%s", i, format, procs, status, stderr.Bytes(), wantStatus, wantErr)
 				}
 			}
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"slices"
 	"time"
 
@@ -123,8 +122,9 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	var results []report.Result
 	var start time.Time
 	var notes []string
-	for _, path := range fs.Args() {
-		rs, stats, err := p.analyseFile(path)
+	files := p.analyseFiles(fs.Args())
+	for i, path := range fs.Args() {
+		rs, stats, err := files[i].results, files[i].stats, files[i].err
 		prefix := ""
 		if fs.NArg() > 1 {
 			prefix = path + ": "
@@ -198,16 +198,15 @@ type pipeline struct {
 	diagnose diagnose.Config
 }
 
-// analyseFile runs one capture through the pipeline. It returns what was
-// found before any error.
-func (p pipeline) analyseFile(path string) ([]report.Result, capture.Stats, error) {
+// analyseFile runs one capture through the pipeline with workers
+// goroutines (the result is the same with one). It returns what was found
+// before any error.
+func (p pipeline) analyseFile(path string, workers int) ([]report.Result, capture.Stats, error) {
 	src, err := capture.OpenFile(path)
 	if err != nil {
 		return nil, capture.Stats{}, err
 	}
 	defer src.Close()
-	// Every core: the result is the same as with one.
-	workers := runtime.GOMAXPROCS(0)
 	conns, stats, runErr := analysis.Analyse(context.Background(), src, p.analysis, p.capture, workers)
 	verdicts := diagnose.All(conns, p.diagnose, workers)
 	results := make([]report.Result, len(conns))
