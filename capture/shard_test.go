@@ -237,3 +237,45 @@ func BenchmarkRunSharded(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(bc.frames))*float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
 }
+
+// TestFileProgress checks that a File reports the bytes of the file read,
+// up to its size, once per buffer rather than per frame, with Run and
+// RunSharded, plain and gzipped.
+func TestFileProgress(t *testing.T) {
+	bc := makeBenchCapture(t, 20, 100<<10)
+	for _, zip := range []bool{false, true} {
+		for _, shards := range []int{1, 3} {
+			data := bc.pcap
+			if zip {
+				data = gz(data)
+			}
+			path := filepath.Join(t.TempDir(), "p.pcap")
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := OpenFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var calls int
+			var last int64
+			f.Progress(func(n int64) {
+				if n < last {
+					t.Errorf("progress went back from %d to %d", last, n)
+				}
+				calls, last = calls+1, n
+			})
+			hs := make([]Handler, shards)
+			for i := range hs {
+				hs[i] = &byteCounter{}
+			}
+			if _, err := RunSharded(context.Background(), f, hs, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			if last != int64(len(data)) || calls == 0 || calls > len(data)/(1<<18)+4 {
+				t.Errorf("gzip %v, %d shards: %d calls, last at %d of %d bytes", zip, shards, calls, last, len(data))
+			}
+		}
+	}
+}

@@ -85,6 +85,7 @@ type File struct {
 	name    string
 	closers []io.Closer
 	cr      *countingReader
+	raw     *countingReader // the file's own bytes (compressed, for gzip)
 	br      *bufio.Reader
 	pcap    *pcapReader
 	ng      *pcapgo.NgReader
@@ -121,6 +122,7 @@ func OpenFile(path string) (*File, error) {
 func NewReader(name string, r io.Reader) (*File, error) {
 	f := &File{name: name}
 	f.cr = &countingReader{r: r}
+	f.raw = f.cr
 	f.br = bufio.NewReaderSize(f.cr, readBufferSize)
 	magic, err := f.br.Peek(4)
 	if len(magic) >= 2 && magic[0] == gzipMagic0 && magic[1] == gzipMagic1 {
@@ -287,12 +289,21 @@ func (f *File) Close() error {
 // countingReader counts the bytes read through it, so that the offset of a
 // problem can be told without trusting lengths from the file.
 type countingReader struct {
-	r io.Reader
-	n int64
+	r        io.Reader
+	n        int64
+	progress func(int64)
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if c.progress != nil {
+		c.progress(c.n)
+	}
 	return n, err
 }
+
+// Progress makes the File call fn, on the goroutine reading it, with the
+// number of bytes of the file read so far (of the compressed file, when it
+// is gzipped) whenever it reads more: about once per MiB, not per frame.
+func (f *File) Progress(fn func(read int64)) { f.raw.progress = fn }
