@@ -74,6 +74,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		filter     filterFlags
 		tlsPorts   []uint
 		keyLogFile string
+		noProgress bool
 	)
 	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`: table, json, ndjson, csv, markdown or trace")
 	fs.StringArrayVar(&caFlags, "cacert", nil, "trust the CA certificates in this PEM `file` too (repeatable)")
@@ -83,6 +84,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&filter.verdict, "verdict", "", "report only connections with this verdict `category`")
 	fs.StringVar(&filter.fingerprint, "fingerprint", "", "report only connections whose JA3, JA3S, JA4 or JA4_r is `FP`")
 	fs.StringVar(&keyLogFile, "keylog", "", "decrypt TLS 1.3 handshakes with the secrets in this SSLKEYLOGFILE-format `file`")
+	fs.BoolVar(&noProgress, "no-progress", false, "no progress line on a terminal while reading captures over 100 MB")
 	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS (refused, silent, plaintext); repeatable")
 	capOpts := capFlags(fs)
 	fs.DurationVar(&capOpts.IdleTimeout, "idle-timeout", capture.DefaultIdleTimeout, "end a connection after this much capture time without packets")
@@ -117,12 +119,15 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		analysis: analysis.Options{Trace: format == report.FormatTrace, TLSPorts: toPorts(tlsPorts), KeyLog: keyLog},
 		capture:  *capOpts,
 		diagnose: diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)},
+		progress: newProgress(stderr, fs.Args(), noProgress),
 	}
 	status := 0
 	var results []report.Result
 	var start time.Time
 	var notes []string
+	p.progress.begin()
 	files := p.analyseFiles(fs.Args())
+	p.progress.end()
 	for i, path := range fs.Args() {
 		rs, stats, err := files[i].results, files[i].stats, files[i].err
 		prefix := ""
@@ -196,6 +201,7 @@ type pipeline struct {
 	analysis analysis.Options
 	capture  capture.Options
 	diagnose diagnose.Config
+	progress *progress // nil: none shown
 }
 
 // analyseFile runs one capture through the pipeline with workers
@@ -207,6 +213,7 @@ func (p pipeline) analyseFile(path string, workers int) ([]report.Result, captur
 		return nil, capture.Stats{}, err
 	}
 	defer src.Close()
+	p.progress.watch(src)
 	conns, stats, runErr := analysis.Analyse(context.Background(), src, p.analysis, p.capture, workers)
 	verdicts := diagnose.All(conns, p.diagnose, workers)
 	results := make([]report.Result, len(conns))
