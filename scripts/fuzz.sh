@@ -2,15 +2,18 @@
 # Runs every go test -fuzz target in the module for the given time each
 # (default 20s), one after another. A crasher fails the run (go test keeps
 # it under the package's testdata/fuzz/ as a regression case) and its
-# output is shown. A worker that stops answering on an overloaded machine
-# ("fuzzing process hung") is retried once before it counts as a failure.
+# output is shown. Minimizing new inputs is capped at 1 s: go test can
+# otherwise run past -fuzztime while minimizing and report "context
+# deadline exceeded" without any crasher. That, and a worker that stops
+# answering on an overloaded machine ("fuzzing process hung"), is retried
+# once before it counts as a failure.
 set -e
 t="${1:-20s}"
 cd "$(dirname "$0")/.."
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 fuzz() {
-	go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "$t" -parallel 1 >"$log" 2>&1
+	go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "$t" -fuzzminimizetime 1s -parallel 1 >"$log" 2>&1
 }
 grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read -r f; do
 	pkg="./$(dirname "${f#./}")"
@@ -19,8 +22,8 @@ grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read -r f; do
 		if fuzz "$pkg" "$name"; then
 			continue
 		fi
-		if grep -q 'fuzzing process hung' "$log" && ! grep -q 'Failing input written' "$log"; then
-			echo "fuzz: $pkg $name: worker hung, trying again" >&2
+		if grep -Eq 'fuzzing process hung|context deadline exceeded' "$log" && ! grep -q 'Failing input written' "$log"; then
+			echo "fuzz: $pkg $name: $(grep -Eo 'fuzzing process hung|context deadline exceeded' "$log" | head -1), trying again" >&2
 			fuzz "$pkg" "$name" && continue
 		fi
 		cat "$log" >&2
