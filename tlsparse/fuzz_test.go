@@ -2,12 +2,14 @@ package tlsparse
 
 import (
 	"crypto/tls"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Fuzz targets: every entry point must never panic and must be
@@ -71,33 +73,52 @@ func FuzzDecoder(f *testing.F) {
 		f.Add(s, int64(i))
 	}
 	f.Fuzz(func(t *testing.T, stream []byte, seed int64) {
-		want := decode(stream, whole, nil)
-		rng := newRand(seed)
-		got := decode(stream, func(int) int { return 1 + rng.Intn(64) }, nil)
-		if !slices.Equal(got, want) {
-			t.Fatalf("random feeds give %d items, whole stream %d", len(got), len(want))
-		}
-		var at int64
-		for _, it := range want {
-			if it.Start < at-5 || it.End < it.Start || it.End > int64(len(stream)) && it.Kind != KindMalformed {
-				t.Fatalf("item %v at %d..%d after %d in %d bytes", it.Kind, it.Start, it.End, at, len(stream))
+		// A decoder that loops forever on some input would stall the
+		// fuzzer without a crasher; fail with the input instead.
+		done := make(chan error, 1)
+		go func() { done <- checkDecoder(stream, seed) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
 			}
-			at = it.End
-		}
-		// Resync and Gap paths.
-		decode(stream, func(int) int { return 1 + rng.Intn(300) }, (*Decoder).Resync)
-		var d Decoder
-		for len(stream) > 0 {
-			n := min(len(stream), 1+rng.Intn(100))
-			d.Feed(stream[:n])
-			stream = stream[n:]
-			for _, ok := d.Next(); ok; _, ok = d.Next() {
-			}
-			if rng.Intn(4) == 0 {
-				d.Gap(1 + rng.Intn(20))
-			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("decoding %d bytes did not finish in 10 s", len(stream))
 		}
 	})
+}
+
+// checkDecoder decodes stream whole and in random pieces, with resyncs
+// and gaps, and says what is wrong: the pieces must give the same items,
+// in order and within the stream.
+func checkDecoder(stream []byte, seed int64) error {
+	want := decode(stream, whole, nil)
+	rng := newRand(seed)
+	got := decode(stream, func(int) int { return 1 + rng.Intn(64) }, nil)
+	if !slices.Equal(got, want) {
+		return fmt.Errorf("random feeds give %d items, whole stream %d", len(got), len(want))
+	}
+	var at int64
+	for _, it := range want {
+		if it.Start < at-5 || it.End < it.Start || it.End > int64(len(stream)) && it.Kind != KindMalformed {
+			return fmt.Errorf("item %v at %d..%d after %d in %d bytes", it.Kind, it.Start, it.End, at, len(stream))
+		}
+		at = it.End
+	}
+	// Resync and Gap paths.
+	decode(stream, func(int) int { return 1 + rng.Intn(300) }, (*Decoder).Resync)
+	var d Decoder
+	for len(stream) > 0 {
+		n := min(len(stream), 1+rng.Intn(100))
+		d.Feed(stream[:n])
+		stream = stream[n:]
+		for _, ok := d.Next(); ok; _, ok = d.Next() {
+		}
+		if rng.Intn(4) == 0 {
+			d.Gap(1 + rng.Intn(20))
+		}
+	}
+	return nil
 }
 
 func FuzzParseClientHello(f *testing.F) {
