@@ -95,7 +95,7 @@ type shardReader struct {
 }
 
 // blocksInFlight bounds the blocks read ahead of the slowest shard.
-const blocksInFlight = 8
+const blocksInFlight = 6
 
 func (r *shardReader) readAll(ctx context.Context, src Source) error {
 	fill := fillerFor(src)
