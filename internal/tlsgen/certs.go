@@ -5,13 +5,14 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
 	"math/big"
 	"time"
+
+	"github.com/tlsdiag/tlsdiag/internal/tlslab"
 )
 
 // Names the generated servers answer to. Every leaf but wrongName covers
@@ -21,20 +22,9 @@ const (
 	wrongName = "elsewhere.test"
 )
 
-// cert is a certificate with its key and what a server sends after it.
-type cert struct {
-	x     *x509.Certificate
-	key   crypto.Signer
-	chain []*x509.Certificate
-}
-
-func (c *cert) tls() tls.Certificate {
-	der := [][]byte{c.x.Raw}
-	for _, ca := range c.chain {
-		der = append(der, ca.Raw)
-	}
-	return tls.Certificate{Certificate: der, PrivateKey: c.key, Leaf: c.x}
-}
+// cert is a certificate with its key and what a server sends after it:
+// the lab's type, here issued from a seeded reader.
+type cert = tlslab.Cert
 
 // pki is every certificate the generated servers use, for one instant.
 type pki struct {
@@ -104,7 +94,7 @@ func newPKI(seed uint64, now time.Time) (*pki, error) {
 		}
 		parent, signer := tmpl, key
 		if s.issuer != nil {
-			parent, signer = (*s.issuer).x, (*s.issuer).key
+			parent, signer = (*s.issuer).Cert, (*s.issuer).Key
 		}
 		der, err := x509.CreateCertificate(r, tmpl, parent, key.Public(), signer)
 		if err != nil {
@@ -114,9 +104,9 @@ func newPKI(seed uint64, now time.Time) (*pki, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tlsgen: certificate %s: %w", s.cn, err)
 		}
-		c := &cert{x: x, key: key}
+		c := &cert{Cert: x, Key: key}
 		for _, ca := range s.sendWith {
-			c.chain = append(c.chain, (*ca).x)
+			c.Chain = append(c.Chain, (*ca).Cert)
 		}
 		*s.dst = c
 	}
@@ -125,11 +115,11 @@ func newPKI(seed uint64, now time.Time) (*pki, error) {
 
 func (p *pki) rootPool() *x509.CertPool {
 	pool := x509.NewCertPool()
-	pool.AddCert(p.root.x)
+	pool.AddCert(p.root.Cert)
 	return pool
 }
 
 // rootPEM is the trusted root, for tlsdiag's --cacert.
 func (p *pki) rootPEM() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.root.x.Raw})
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.root.Cert.Raw})
 }

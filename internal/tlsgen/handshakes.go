@@ -132,7 +132,7 @@ func runCase(c tlsCase, p *pki, seed uint64, label string, now time.Time) (*hand
 			ccfg.ClientSessionCache = cache
 		}
 		scfg := &tls.Config{
-			Certificates:                []tls.Certificate{c.cert(p).tls()},
+			Certificates:                []tls.Certificate{c.cert(p).TLS()},
 			Time:                        func() time.Time { return now },
 			Rand:                        newReader(seed, rl+"/server"),
 			CurvePreferences:            []tls.CurveID{tls.X25519, tls.CurveP256},
