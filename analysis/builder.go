@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"container/list"
+	"errors"
 	"net/netip"
 	"slices"
 
@@ -524,7 +525,11 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 			c.NonTLS[rd] = &NonTLS{Frame: last, Looks: it.NonTLS}
 		}
 	case tlsparse.KindMalformed:
-		t.anomaly("malformed_record")
+		if errors.Is(it.Err, tlsparse.ErrOversized) {
+			t.anomaly("oversized_handshake_message")
+		} else {
+			t.anomaly("malformed_record")
+		}
 	}
 	t.trace(rd, last, ti)
 }

@@ -5,6 +5,7 @@ package diagnose
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tlsdiag/tlsdiag/capture"
@@ -57,6 +58,10 @@ func (d *diagnosis) emptyConnection() Verdict {
 	c := d.c
 	t := &c.TCP
 	switch {
+	case slices.Contains(c.Anomalies, "oversized_handshake_message"):
+		return verdict(NotTLSClient,
+			"the client's first handshake message announces more than 128 KiB (oversized_handshake_message): no TLS server accepts a ClientHello that large (most stop at 64 KiB or less), so this is a broken or hostile client",
+			"find the client in the capture and check what it runs; a TLS client's ClientHello is a few hundred bytes to a few KiB", t.SYN, c.Last)
 	case len(t.Gaps) > 0 || len(c.Anomalies) > 0:
 		// Bytes flowed but no hello came out of them: lost or truncated
 		// packets (a short snaplen) rather than a silent client.

@@ -495,15 +495,6 @@ func (d *Decoder) handshake() (it Item, ok, more bool) {
 			d.skip(n)
 			d.hsSkip -= n
 			d.left -= n
-			if d.hsSkip == 0 {
-				// Reported once passed over, so that End is exact.
-				return Item{
-					Kind: KindMalformed, Start: d.hsAt, End: d.off, Record: d.rec,
-					RecordEnd: d.recAt + 5 + int64(d.rec.Length), HandshakeType: HandshakeType(d.hsHdr[0]),
-					Err: fmt.Errorf("tlsparse: %s at offset %d: handshake message of %d bytes exceeds the %d-byte cap",
-						HandshakeType(d.hsHdr[0]), d.hsAt, d.hsLen, MaxHandshakeSize),
-				}, true, true
-			}
 			continue
 		}
 		if d.hsHdrN == 0 {
@@ -529,9 +520,15 @@ func (d *Decoder) handshake() (it Item, ok, more bool) {
 			d.hsLen = int(d.hsHdr[1])<<16 | int(d.hsHdr[2])<<8 | int(d.hsHdr[3])
 			d.hsHave = 0
 			if d.hsLen > MaxHandshakeSize {
-				// Skip it by length without buffering; hsHdr keeps the type.
+				// Skip it by length without buffering, and say so now: the
+				// rest may never arrive. End is the end of the header.
 				d.hsSkip, d.hsHdrN = d.hsLen, 0
-				continue
+				return Item{
+					Kind: KindMalformed, Start: d.hsAt, End: d.off, Record: d.rec,
+					RecordEnd: d.recAt + 5 + int64(d.rec.Length), HandshakeType: HandshakeType(d.hsHdr[0]),
+					Err: fmt.Errorf("tlsparse: %s at offset %d: %w: %d bytes exceed the %d-byte cap",
+						HandshakeType(d.hsHdr[0]), d.hsAt, ErrOversized, d.hsLen, MaxHandshakeSize),
+				}, true, true
 			}
 			if cap(d.hsBody) < d.hsLen {
 				d.hsBody = make([]byte, d.hsLen, max(d.hsLen, 2*cap(d.hsBody)))

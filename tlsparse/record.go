@@ -1,6 +1,9 @@
 package tlsparse
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // MaxRecordLength is the largest record body accepted: 2^14 bytes of
 // plaintext plus 2048 bytes of expansion allowed for TLS ≤ 1.2 ciphertext
@@ -10,6 +13,11 @@ const MaxRecordLength = 16384 + 2048
 // MaxHandshakeSize caps a handshake message the Decoder will reassemble.
 // Real certificate chains stay well below it; crypto/tls uses 65536.
 const MaxHandshakeSize = 1 << 17
+
+// ErrOversized is wrapped by the error of a KindMalformed item for a
+// handshake message longer than MaxHandshakeSize, which the Decoder skips
+// without reading it.
+var ErrOversized = errors.New("oversized handshake message")
 
 // RecordHeader is the 5-byte header of a TLS record (RFC 8446, Section 5.1).
 type RecordHeader struct {

@@ -18,11 +18,12 @@ type closeKind uint8
 const (
 	closeFIN closeKind = iota // the closer's FIN, the peer's FIN, the last ACK
 	closeRST                  // the closer resets
+	closeNone                 // nobody: the capture ends first
 )
 
 // flow is one planned connection: a conversation and how TCP carries it.
 type flow struct {
-	truth          int  // index in Truth.Connections; -1 until the first frame
+	truth          int  // index in Truth.Connections; -1 until the first frame, untracked for none
 	tc             Conn // its entry
 	client, server netip.AddrPort
 	chunks         []chunk
@@ -188,6 +189,9 @@ const maxPlaintext = 1 << 14
 
 func (f *flow) closeTCP() {
 	c, o := f.closer, f.closer.other()
+	if f.close == closeNone {
+		return
+	}
 	if f.close == closeRST {
 		f.push(segment{from: c, flags: flagRST | flagACK, seq: f.seq[c], ack: f.ackOf(c)})
 		return

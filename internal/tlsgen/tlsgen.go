@@ -159,7 +159,13 @@ func Generate(w io.Writer, cfg Config) (*Truth, error) {
 	}
 	g.written = 24
 	g.clock = cfg.Start
-	if err := g.run(); err != nil {
+	next := func() *flow {
+		if g.planned() >= g.cfg.Size {
+			return nil
+		}
+		return g.newFlow()
+	}
+	if err := g.run(next); err != nil {
 		return nil, err
 	}
 	if err := bw.Flush(); err != nil {
@@ -224,10 +230,16 @@ func (g *generator) buildPool() error {
 	return nil
 }
 
-func (g *generator) run() error {
+// run writes the flows next returns, g.cfg.Active of them in flight at
+// once, until next returns nil and every flow is done.
+func (g *generator) run(next func() *flow) error {
 	for {
-		for len(g.active) < g.cfg.Active && g.planned() < g.cfg.Size {
-			g.active = append(g.active, g.newFlow())
+		for len(g.active) < g.cfg.Active {
+			f := next()
+			if f == nil {
+				break
+			}
+			g.active = append(g.active, f)
 		}
 		if len(g.active) == 0 {
 			return nil
@@ -258,18 +270,24 @@ func (g *generator) planned() int64 {
 }
 
 func (g *generator) emit(f *flow, s *segment) error {
-	if f.truth < 0 {
+	if f.truth == -1 {
 		f.truth = len(g.truth.Connections)
 		g.truth.Connections = append(g.truth.Connections, f.tc)
 	}
+	f.queued = max(f.queued-int64(len(s.payload)), 0)
+	return g.write(s, f.client, f.server)
+}
+
+// write writes s between client and server as the next frame, a few
+// microseconds after the last.
+func (g *generator) write(s *segment, client, server netip.AddrPort) error {
 	g.clock = g.clock.Add(time.Duration(1+g.rng.IntN(20)) * time.Microsecond)
-	data := g.fb.frame(s, f.client, f.server)
+	data := g.fb.frame(s, client, server)
 	ci := gopacket.CaptureInfo{Timestamp: g.clock, CaptureLength: len(data), Length: len(data)}
 	if err := g.pw.WritePacket(ci, data); err != nil {
 		return fmt.Errorf("tlsgen: %w", err)
 	}
 	g.written += 16 + int64(len(data))
-	f.queued = max(f.queued-int64(len(s.payload)), 0)
 	g.truth.Frames++
 	return nil
 }

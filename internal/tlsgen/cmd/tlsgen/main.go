@@ -21,6 +21,7 @@ import (
 )
 
 const usage = `Usage: tlsgen -o FILE [-size 500MB] [-seed N] [-truth FILE.json] [-ca FILE.pem] [-handshakes-only]
+       tlsgen -o FILE -hostile KIND [-seed N]
 
 Writes a pcap of real TLS handshakes (crypto/tls, replayed on many
 connections) with bulk application data, and a JSON ground truth of every
@@ -29,6 +30,10 @@ connection: client, server, expected verdict, version, cipher, SNI.
 Examples:
     tlsgen -o bench.pcap -size 500MB -seed 1 -truth bench.json -ca bench-ca.pem
     tlsgen -o hs.pcap -size 100MB -handshakes-only -truth hs.json
+    tlsgen -o - -hostile syn_flood | tlsdiag read -
+
+-hostile writes one of the captures made to attack a reader's parser and
+memory instead (- is stdout): ` + "huge_handshake, big_client_hello, syn_flood, one_byte,\nendless_out_of_order, conflicting_overlap, alert_flood, sslv2_garbage" + `.
 
 Flags:`
 
@@ -41,7 +46,7 @@ func run(args []string) int {
 	fs.Usage = func() { fmt.Fprintf(os.Stderr, "%s\n", usage); fs.PrintDefaults() }
 	var (
 		out, truthFile, caFile, sizeFlag string
-		maxBulkFlag                      string
+		maxBulkFlag, hostile             string
 		cfg                              tlsgen.Config
 	)
 	fs.StringVar(&out, "o", "", "write the capture to `file` (required)")
@@ -53,11 +58,19 @@ func run(args []string) int {
 	fs.StringVar(&maxBulkFlag, "max-bulk", "8MiB", "most bulk data one connection carries (`size`)")
 	fs.IntVar(&cfg.Pool, "pool", 0, "distinct TLS conversations to record (default 50)")
 	fs.IntVar(&cfg.Active, "active", 0, "connections in flight at once (default 32)")
+	fs.StringVar(&hostile, "hostile", "", "write the hostile capture `kind` instead")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
 		}
 		return 2
+	}
+	if hostile != "" && out != "" {
+		if err := generateHostile(out, tlsgen.Hostile(hostile), cfg.Seed); err != nil {
+			fmt.Fprintf(os.Stderr, "tlsgen: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	size, err := parseSize(sizeFlag)
 	maxBulk, berr := parseSize(maxBulkFlag)
@@ -105,6 +118,29 @@ func generate(out, truthFile, caFile string, cfg tlsgen.Config) error {
 	}
 	fmt.Fprintf(os.Stderr, "tlsgen: %s: %d bytes, %d frames, %d connections (%d reported)\n",
 		out, truth.Bytes, truth.Frames, len(truth.Connections), len(truth.Connections)-truth.Ignored)
+	return nil
+}
+
+func generateHostile(out string, kind tlsgen.Hostile, seed uint64) error {
+	w := os.Stdout
+	if out != "-" {
+		f, err := os.Create(out)
+		if err != nil {
+			return err
+		}
+		w = f
+	}
+	truth, err := tlsgen.GenerateHostile(w, kind, seed)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if out != "-" {
+			os.Remove(out)
+		}
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "tlsgen: %s: %s: %d bytes, %d frames, %d connections\n", out, kind, truth.Bytes, truth.Frames, truth.Connections)
 	return nil
 }
 
