@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"bytes"
-	"cmp"
 	"container/list"
 	"errors"
 	"net/netip"
@@ -36,17 +35,30 @@ type Options struct {
 	// handshake completed, an alert, a reset, a non-TLS answer — instead of
 	// at its close; the rest of it is then ignored. For live mode.
 	Early bool
+	// Emit, when set, receives the connections in first-frame order, each
+	// as soon as no earlier one can still finish: the Builder keeps none
+	// (Connections returns none), so memory does not grow with the
+	// capture. Calls are never concurrent. Without Done.
+	Emit func(*Connection)
+	// MaxPending caps the finished connections held back, without Done,
+	// because an earlier one is still open; beyond it the oldest are let
+	// go first (SequenceStats.Late). 0 means DefaultMaxPending.
+	MaxPending int
 }
 
 // Builder is a capture.Handler that builds a Connection for every TCP
 // connection that carries TLS or was meant to.
 type Builder struct {
 	opt Options
-	// done are the finalized connections, kept or not; tlsPorts are the
-	// server ports known to carry TLS.
-	done     []*Connection
-	tlsPorts map[uint16]bool
-	ignored  int
+	// seq orders the finished connections, and shard is this Builder's
+	// index among those that share it; done collects what it emits when
+	// Options.Emit is not set.
+	seq   *sequencer
+	shard int
+	done  []*Connection
+	// ignored counts the connections live mode (Options.Done) did not
+	// report.
+	ignored int
 	// recent remembers the address pairs of connections finalized early
 	// that the capture then expired as idle, so that their later packets,
 	// seen as a new mid-stream connection, are not reported again. Oldest
@@ -92,18 +104,28 @@ func (b *Builder) forget(c *Connection) {
 
 // NewBuilder returns a Builder with the given options.
 func NewBuilder(opt Options) *Builder {
+	b := newBuilder(opt)
+	b.seq = newSequencer(1, opt, b.emitter())
+	return b
+}
+
+func newBuilder(opt Options) *Builder {
 	if opt.MaxTraceFrames == 0 {
 		opt.MaxTraceFrames = 1000
 	}
-	ports := make(map[uint16]bool, len(wellKnownTLSPorts)+len(opt.TLSPorts))
-	for _, p := range wellKnownTLSPorts {
-		ports[p] = true
-	}
-	for _, p := range opt.TLSPorts {
-		ports[p] = true
-	}
-	return &Builder{opt: opt, tlsPorts: ports}
+	return &Builder{opt: opt}
 }
+
+// emitter is where the Builder's connections go: Options.Emit, or done.
+func (b *Builder) emitter() func(*Connection) {
+	if b.opt.Emit != nil {
+		return b.opt.Emit
+	}
+	return func(c *Connection) { b.done = append(b.done, c) }
+}
+
+// Progress implements capture.Progresser.
+func (b *Builder) Progress(n int64) { b.seq.progress(b.shard, n) }
 
 // Open implements capture.Handler.
 func (b *Builder) Open(c capture.Conn) capture.Stream {
@@ -119,11 +141,14 @@ func (b *Builder) Open(c capture.Conn) capture.Stream {
 	if c.ClientKnown {
 		conn.Roles = RolesFromSYN
 	}
-	t := &tracker{b: b, c: conn}
+	t := &tracker{b: b, c: conn, now: c.First.Number}
 	if _, seen := b.recent[pairKey(c.Client, c.Server)]; seen && !c.ClientKnown {
 		// The tail of a connection already reported (live mode).
 		t.reported = true
 		return t
+	}
+	if b.opt.Done == nil {
+		t.open = b.seq.opened(c.First.Number)
 	}
 	if !c.ClientKnown {
 		// The capture began mid-connection: the first bytes may be in the
@@ -139,63 +164,54 @@ func (b *Builder) Open(c capture.Conn) capture.Stream {
 	return t
 }
 
-// Connections returns the finalized connections that carried TLS or were
-// meant to, in first-seen order (then by client and server address, for
-// connections seen in the same instant). Whether a connection without TLS
-// was meant to be TLS is decided here, at the end, so that every port the
-// capture shows TLS on counts, whatever the order of connections.
+// Connections ends the capture for a Builder made by NewBuilder and
+// returns the connections that carried TLS or were meant to, in
+// first-frame order (then by client and server address): none when
+// Options.Emit or Done took them.
 func (b *Builder) Connections() []*Connection {
-	kept := b.done[:0]
-	for _, c := range b.done {
-		if b.wanted(c) {
-			kept = append(kept, c)
-		} else {
-			b.ignored++
-		}
-	}
-	b.done = kept
-	SortConnections(kept)
-	return kept
+	b.seq.end()
+	return b.done
 }
 
-// Ignored is the number of TCP connections that carried no TLS and were not
-// addressed to a TLS port. It is final once Connections was called.
-func (b *Builder) Ignored() int { return b.ignored }
+// Stats says what the Builder ignored, held or moved; it is final once
+// Connections was called. In live mode (Options.Done) only Ignored counts.
+func (b *Builder) Stats() SequenceStats {
+	if b.opt.Done != nil {
+		return SequenceStats{Ignored: b.ignored}
+	}
+	b.seq.mu.Lock()
+	defer b.seq.mu.Unlock()
+	return b.seq.stats
+}
 
-// SortConnections sorts connections by first frame time, then by client
-// and server address.
+// SortConnections sorts connections by first frame, then by client and
+// server address: the order Connections and Options.Emit give.
 func SortConnections(cs []*Connection) {
 	slices.SortStableFunc(cs, func(x, y *Connection) int {
-		if c := x.First.Time.Compare(y.First.Time); c != 0 {
-			return c
+		switch {
+		case connLess(x, y):
+			return -1
+		case connLess(y, x):
+			return 1
 		}
-		if c := cmp.Compare(x.First.Number, y.First.Number); c != 0 {
-			return c
-		}
-		if c := x.Client.Compare(y.Client); c != 0 {
-			return c
-		}
-		return x.Server.Compare(y.Server)
+		return 0
 	})
 }
 
-func (b *Builder) finish(c *Connection) {
-	if c.carriesTLS() {
-		b.tlsPorts[c.Server.Port()] = true
-	}
+func (t *tracker) finish() {
+	b, c := t.b, t.c
 	if b.opt.Done == nil {
-		b.done = append(b.done, c)
+		b.seq.finished(c, t.now, t.open)
 		return
 	}
-	if b.wanted(c) {
+	b.seq.mu.Lock()
+	wanted := b.seq.wanted(c, t.now)
+	b.seq.mu.Unlock()
+	if wanted {
 		b.opt.Done(c)
 	} else {
 		b.ignored++
 	}
-}
-
-func (b *Builder) wanted(c *Connection) bool {
-	return c.carriesTLS() || b.tlsPorts[c.Server.Port()]
 }
 
 // carriesTLS reports whether any TLS was seen on the connection.
@@ -238,6 +254,12 @@ type tracker struct {
 	// reported is set once the connection was finalized early; later
 	// traffic is ignored.
 	reported bool
+	// now is the number of the latest frame of the connection handled;
+	// open is its entry among the open connections (not in live mode);
+	// sawTLS is set once the sequencer knows it carries TLS.
+	now    int64
+	open   *openEntry
+	sawTLS bool
 }
 
 // direction is the per-direction parsing state.
@@ -274,6 +296,7 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 		return
 	}
 	t.c.Last = f
+	t.now = max(t.now, f.Number)
 	ds := &t.dirs[d]
 	ds.offset += int64(len(b))
 	if len(ds.chunks) < maxChunks {
@@ -331,7 +354,7 @@ func (t *tracker) reportIfKnown() {
 	t.reported = true
 	t.finalize()
 	t.b.remember(c)
-	t.b.finish(c)
+	t.finish()
 }
 
 // drainPending handles the items whose record is now complete, or all of
@@ -399,6 +422,7 @@ func (t *tracker) Gap(d capture.Direction, n int, f capture.Frame) {
 	if t.reported {
 		return
 	}
+	t.now = max(t.now, f.Number)
 	t.drainPending(d, true)
 	ds := &t.dirs[d]
 	t.c.TCP.Gaps = appendCapped(t.c.TCP.Gaps, Gap{Dir: t.dir(d), Offset: ds.offset, Size: n, Frame: f}, maxGaps)
@@ -423,6 +447,7 @@ func (t *tracker) Event(ev capture.Event) {
 	defer t.reportIfKnown()
 	c := &t.c.TCP
 	t.c.Last = ev.Frame
+	t.now = max(t.now, ev.Frame.Number)
 	d := t.dir(ev.Dir)
 	switch ev.Kind {
 	case capture.EventSYN:
@@ -467,8 +492,9 @@ func (t *tracker) Close(reason capture.CloseReason, last capture.Frame) {
 	if last.Number > c.Last.Number {
 		c.Last = last
 	}
+	t.now = max(t.now, last.Number)
 	t.finalize()
-	t.b.finish(c)
+	t.finish()
 }
 
 func (t *tracker) anomaly(id string) {
@@ -490,6 +516,11 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 		ds.tlsSeen = true
 	}
 	t.decideRoles(d, it)
+	if ds.tlsSeen && !t.sawTLS {
+		// After decideRoles: the server may have been the other end.
+		t.sawTLS = true
+		t.b.seq.sawTLS(t.c.Server.Port(), t.now)
+	}
 	rd := t.dir(d)
 	c := t.c
 	ti := TraceItem{Kind: it.Kind}

@@ -16,8 +16,10 @@ type block struct {
 	frames []blockFrame
 	// segs are the TCP segments of the frames, by shard.
 	segs [][]shardSeg
-	// now is the capture clock after the block's last frame.
+	// now is the capture clock after the block's last frame, and last
+	// that frame's number.
 	now  int64
+	last int64
 	refs atomic.Int32 // shards still working on the block
 }
 
@@ -148,7 +150,9 @@ func (p *pcapFiller) fill(b *block) error {
 		}
 		b.frames = append(b.frames, blockFrame{data: buf[pcapRecordLen:n:n], ci: ci, lt: f.linkType})
 		buf = buf[n:]
-		f.frames++
+		if f.frames++; f.frames == 1 {
+			f.start = ci.Timestamp
+		}
 		f.offset += int64(n)
 	}
 	switch {

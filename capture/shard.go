@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"sync"
 	"time"
@@ -42,6 +43,7 @@ func RunSharded(ctx context.Context, src Source, hs []Handler, opt Options) (Sta
 	var wg sync.WaitGroup
 	for i, h := range hs {
 		s := &shard{a: NewAssembler(h, shardOpt), idx: i, work: make(chan *block, blocksInFlight), free: r.free}
+		s.progress, _ = h.(Progresser)
 		r.shards = append(r.shards, s)
 		wg.Go(s.run)
 	}
@@ -201,7 +203,7 @@ func endHash(ap netip.AddrPort) uint64 {
 // send hands b to every shard, even those without a segment in it: each
 // moves its clock.
 func (r *shardReader) send(b *block) {
-	b.now = r.now
+	b.now, b.last = r.now, r.frames
 	b.refs.Store(int32(len(r.shards)))
 	for _, s := range r.shards {
 		s.work <- b
@@ -210,10 +212,11 @@ func (r *shardReader) send(b *block) {
 
 // shard is one Assembler and the blocks queued for it.
 type shard struct {
-	a    *Assembler
-	idx  int
-	work chan *block
-	free chan *block
+	a        *Assembler
+	progress Progresser // the Handler, if it is one
+	idx      int
+	work     chan *block
+	free     chan *block
 }
 
 // shardSeg is a segment, its frame and the capture clock before the frame.
@@ -232,11 +235,28 @@ func (s *shard) run() {
 			s.a.Segment(&ss.seg, ss.f)
 		}
 		s.a.tick(b.now)
+		last := b.last
 		if b.refs.Add(-1) == 0 {
 			s.free <- b
 		}
+		if s.progress != nil {
+			s.progress.Progress(last)
+		}
 	}
 	s.a.Close()
+	if s.progress != nil {
+		s.progress.Progress(math.MaxInt64)
+	}
+}
+
+// Progresser is a Handler that wants to know how far RunSharded has read
+// the capture, to tell which connections no frame can open any more: its
+// shard calls Progress(n) once it handed its Streams every segment of the
+// frames up to number n, and Progress(math.MaxInt64) after the last
+// Close. Run, which reads frames in order on one goroutine, does not call
+// it.
+type Progresser interface {
+	Progress(n int64)
 }
 
 // tick moves the Assembler's clock to ns (if later), as every frame of the

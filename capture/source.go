@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -93,9 +94,10 @@ type File struct {
 	gzipped bool
 
 	linkType layers.LinkType
-	frames   int64 // frames returned so far
-	offset   int64 // offset of the next record (pcap) or end of the last packet block (pcapng)
-	err      error // sticky error: reading stops at the first problem
+	frames   int64     // frames returned so far
+	start    time.Time // timestamp of the first
+	offset   int64     // offset of the next record (pcap) or end of the last packet block (pcapng)
+	err      error     // sticky error: reading stops at the first problem
 }
 
 // OpenFile opens a capture file. The path "-" means standard input, which
@@ -200,6 +202,9 @@ func (f *File) Gzipped() bool { return f.gzipped }
 // the first interface before any frame was read).
 func (f *File) LinkType() layers.LinkType { return f.linkType }
 
+// Start returns the timestamp of the first frame, once it was read.
+func (f *File) Start() time.Time { return f.start }
+
 // Frames returns the number of frames read so far.
 func (f *File) Frames() int64 { return f.frames }
 
@@ -231,6 +236,9 @@ func (f *File) ReadPacketData() (data []byte, ci gopacket.CaptureInfo, err error
 	f.frames++
 	// A time.Time in UTC keeps no *Location: cheaper to copy and compare.
 	ci.Timestamp = ci.Timestamp.UTC()
+	if f.frames == 1 {
+		f.start = ci.Timestamp
+	}
 	return data, ci, nil
 }
 

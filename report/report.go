@@ -29,6 +29,9 @@ type Result struct {
 	// Source names the capture file the connection came from; frame numbers
 	// are relative to it. Empty for a single unnamed source.
 	Source string
+	// SourceStart is the time of the first frame of Source: the trace
+	// shows times relative to it. When zero, Options.CaptureStart.
+	SourceStart time.Time
 }
 
 // Format is an output format.
@@ -167,6 +170,20 @@ type Stream struct {
 // NewStream starts writing format f to w.
 func NewStream(w io.Writer, f Format, opts Options) (*Stream, error) {
 	return newStream(w, f, opts, nil, false)
+}
+
+// NewWriter starts writing format f to w exactly as Write would write the
+// results then given to Connection, in that order, without keeping them:
+// only the table format keeps its rows (their text) to lay them out at
+// Close. sources is the number of capture files the results come from:
+// with more than one, the table and markdown formats name the file.
+func NewWriter(w io.Writer, f Format, opts Options, sources int) (*Stream, error) {
+	s, err := newStream(w, f, opts, nil, true)
+	if err != nil {
+		return nil, err
+	}
+	s.multiSource = sources > 1
+	return s, nil
 }
 
 // newStream makes a Stream. When whole is set, all are every result that

@@ -33,7 +33,11 @@ func (s *Stream) traceConnection(r Result) error {
 		// One file: naming it on every connection says nothing.
 		r.Source = ""
 	}
-	writeTrace(&b, s.n, r, s.opts.CaptureStart)
+	start := s.opts.CaptureStart
+	if !r.SourceStart.IsZero() {
+		start = r.SourceStart
+	}
+	writeTrace(&b, s.n, r, start)
 	_, err := s.w.Write(b.Bytes())
 	return err
 }

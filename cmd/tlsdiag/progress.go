@@ -54,6 +54,12 @@ func newProgress(stderr io.Writer, paths []string, disabled bool) *progress {
 	return &progress{w: stderr, total: total, now: time.Now}
 }
 
+// isTerminalWriter reports whether w is a terminal.
+func isTerminalWriter(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isTerminal(f)
+}
+
 func isTerminal(f *os.File) bool {
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil

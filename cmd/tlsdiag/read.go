@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -87,6 +85,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&noProgress, "no-progress", false, "no progress line on a terminal while reading captures over 100 MB")
 	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS (refused, silent, plaintext); repeatable")
 	capOpts := capFlags(fs)
+	maxPending := fs.Int("max-pending", analysis.DefaultMaxPending, "hold at most this many finished connections back while an earlier one is still open (to list them in first-frame order)")
 	fs.DurationVar(&capOpts.IdleTimeout, "idle-timeout", capture.DefaultIdleTimeout, "end a connection after this much capture time without packets")
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
@@ -116,43 +115,51 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	p := pipeline{
-		analysis: analysis.Options{Trace: format == report.FormatTrace, TLSPorts: toPorts(tlsPorts), KeyLog: keyLog},
+		analysis: analysis.Options{Trace: format == report.FormatTrace, TLSPorts: toPorts(tlsPorts), KeyLog: keyLog, MaxPending: *maxPending},
 		capture:  *capOpts,
 		diagnose: diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)},
-		progress: newProgress(stderr, fs.Args(), noProgress),
+		// Output streams as connections are found, except the table's:
+		// a progress line would mix with it on the same terminal.
+		progress: newProgress(stderr, fs.Args(), noProgress || format != report.FormatTable && isTerminalWriter(stdout)),
 	}
-	status := 0
-	var results []report.Result
-	var start time.Time
-	var notes []string
+	w, err := report.NewWriter(stdout, format, report.Options{}, fs.NArg())
+	if err != nil {
+		failure(stderr, err)
+		return 2
+	}
+	failed := false
 	p.progress.begin()
-	files := p.analyseFiles(fs.Args())
+	outcomes, writeErr := p.readFiles(fs.Args(), func(r report.Result) error {
+		if !filter.keep(r) {
+			return nil
+		}
+		failed = failed || r.Verdict.Failed()
+		return w.Connection(r)
+	})
 	p.progress.end()
+	status := 0
+	var notes []string
 	for i, path := range fs.Args() {
-		rs, stats, err := files[i].results, files[i].stats, files[i].err
+		o := outcomes[i]
 		prefix := ""
 		if fs.NArg() > 1 {
 			prefix = path + ": "
 		}
-		notes = append(notes, capNotes(prefix, stats)...)
-		if first := stats.Start; start.IsZero() || (!first.IsZero() && first.Before(start)) {
-			start = first
-		}
-		for _, r := range rs {
-			if filter.keep(r) {
-				results = append(results, r)
-			}
-		}
-		if err != nil {
-			failure(stderr, err)
+		notes = append(notes, capNotes(prefix, o.stats.Stats)...)
+		notes = append(notes, o.stats.SequenceStats.Notes(prefix)...)
+		if o.err != nil && writeErr == nil {
+			failure(stderr, o.err)
 			status = 2
 		}
 	}
-	if err := report.Write(stdout, format, results, report.Options{CaptureStart: start, Notes: notes}); err != nil {
-		failure(stderr, err)
+	if writeErr == nil {
+		writeErr = w.Close(notes)
+	}
+	if writeErr != nil {
+		failure(stderr, writeErr)
 		return 2
 	}
-	if status == 0 && slices.ContainsFunc(results, func(r report.Result) bool { return r.Verdict.Failed() }) {
+	if status == 0 && failed {
 		status = 1
 	}
 	return status
@@ -202,25 +209,6 @@ type pipeline struct {
 	capture  capture.Options
 	diagnose diagnose.Config
 	progress *progress // nil: none shown
-}
-
-// analyseFile runs one capture through the pipeline with workers
-// goroutines (the result is the same with one). It returns what was found
-// before any error.
-func (p pipeline) analyseFile(path string, workers int) ([]report.Result, capture.Stats, error) {
-	src, err := capture.OpenFile(path)
-	if err != nil {
-		return nil, capture.Stats{}, err
-	}
-	defer src.Close()
-	p.progress.watch(src)
-	conns, stats, runErr := analysis.Analyse(context.Background(), src, p.analysis, p.capture, workers)
-	verdicts := diagnose.All(conns, p.diagnose, workers)
-	results := make([]report.Result, len(conns))
-	for i, c := range conns {
-		results[i] = report.Result{Conn: c, Verdict: verdicts[i], Source: path}
-	}
-	return results, stats, runErr
 }
 
 func toPorts(ps []uint) []uint16 {

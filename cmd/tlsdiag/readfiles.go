@@ -1,39 +1,104 @@
 package main
 
 import (
+	"context"
 	"runtime"
-	"sync"
+	"time"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/diagnose"
 	"github.com/tlsdiag/tlsdiag/report"
 )
 
-// fileResult is what analyseFile found in one capture.
-type fileResult struct {
-	results []report.Result
-	stats   capture.Stats
-	err     error
+// fileOutcome is what reading one capture ended with.
+type fileOutcome struct {
+	stats analysis.Stats
+	err   error
 }
 
-// analyseFiles analyses the captures concurrently, as many at once as there
-// are cores, each with its share of them, and returns what each gave in the
-// order of paths: the report is byte for byte the one of reading them one
-// after the other.
-func (p pipeline) analyseFiles(paths []string) []fileResult {
-	out := make([]fileResult, len(paths))
+// queued is how many connections a capture may run ahead of the output.
+const queued = 256
+
+// readFiles analyses the captures and hands their results to out: every
+// connection of the first capture in first-frame order, then those of the
+// second, and so on. As many captures as there are cores are read at
+// once, each with its share of them; a capture after the one being
+// written runs ahead until queued connections wait. After out fails,
+// reading stops and the error is returned. The outcome of each capture is
+// in the order of paths.
+func (p pipeline) readFiles(paths []string, out func(report.Result) error) ([]fileOutcome, error) {
 	procs := runtime.GOMAXPROCS(0)
 	atOnce := max(min(procs, len(paths)), 1)
 	workers := max(procs/atOnce, 1)
-	sem := make(chan struct{}, atOnce)
-	var wg sync.WaitGroup
-	for i, path := range paths {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			rs, st, err := p.analyseFile(path, workers)
-			out[i] = fileResult{rs, st, err}
-		})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	type file struct {
+		results chan report.Result
+		done    chan fileOutcome
 	}
-	wg.Wait()
-	return out
+	files := make([]file, len(paths))
+	for i := range files {
+		files[i] = file{make(chan report.Result, queued), make(chan fileOutcome, 1)}
+	}
+	sem := make(chan struct{}, atOnce)
+	go func() {
+		for i, path := range paths {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				close(files[i].results)
+				files[i].done <- fileOutcome{err: ctx.Err()}
+				continue
+			}
+			go func() {
+				defer func() { <-sem }()
+				st, err := p.analyseFile(ctx, path, workers, files[i].results)
+				close(files[i].results)
+				files[i].done <- fileOutcome{st, err}
+			}()
+		}
+	}()
+
+	outcomes := make([]fileOutcome, len(paths))
+	var outErr error
+	for i, f := range files {
+		for r := range f.results {
+			if outErr == nil {
+				r.Verdict = diagnose.Diagnose(r.Conn, p.diagnose)
+				if outErr = out(r); outErr != nil {
+					cancel()
+				}
+			}
+		}
+		outcomes[i] = <-f.done
+	}
+	return outcomes, outErr
+}
+
+// analyseFile runs one capture through the analysis with workers
+// goroutines (the result is the same with one) and sends its connections
+// to results in first-frame order, as they are known, without their
+// verdict. It returns what was found before any error.
+func (p pipeline) analyseFile(ctx context.Context, path string, workers int, results chan<- report.Result) (analysis.Stats, error) {
+	src, err := capture.OpenFile(path)
+	if err != nil {
+		return analysis.Stats{}, err
+	}
+	defer src.Close()
+	p.progress.watch(src)
+	var start time.Time
+	opt := p.analysis
+	opt.Emit = func(c *analysis.Connection) {
+		if start.IsZero() {
+			start = src.Start()
+		}
+		select {
+		case results <- report.Result{Conn: c, Source: path, SourceStart: start}:
+		case <-ctx.Done():
+		}
+	}
+	_, stats, err := analysis.Analyse(ctx, src, opt, p.capture, workers)
+	return stats, err
 }

@@ -1,0 +1,282 @@
+package analysis
+
+import (
+	"cmp"
+	"container/heap"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+)
+
+// DefaultMaxPending is the default of Options.MaxPending.
+const DefaultMaxPending = 8192
+
+// sequencer hands the finished connections of one capture to emit in
+// first-frame order, each as soon as no earlier connection can still
+// finish, so that a Builder need not keep them all. It is shared by the
+// Builders of the shards of one capture (one Builder: Run; several:
+// capture.RunSharded), and the order does not depend on how many there are.
+//
+// It also decides which connections without TLS are reported: those to a
+// well-known or named TLS port, and those to a port on which the capture
+// showed TLS before the connection's last frame. Ports a shard has not
+// read that far yet cannot be known, so a decision waits until every
+// shard has passed the connection's last frame.
+type sequencer struct {
+	mu   sync.Mutex
+	emit func(*Connection)
+
+	static   map[uint16]bool  // well-known and named TLS ports
+	firstTLS map[uint16]int64 // port: the frame by which TLS was first seen on it
+
+	open    openFrames // first frames of the connections not finished
+	pending pendingHeap
+	marks   []int64 // by Builder: every frame up to this number was handed to it
+	max     int     // pending connections held at most (Options.MaxPending)
+
+	lastEmitted int64
+	stats       SequenceStats
+	ignoredNoTLS map[uint16]int // ignored connections by server port
+}
+
+// SequenceStats says what the sequencer did that a report should mention.
+type SequenceStats struct {
+	// Ignored counts the connections without TLS that were not to a TLS
+	// port.
+	Ignored int
+	// Late counts the connections reported after a later one: they were
+	// still open while more than Options.MaxPending later connections
+	// finished, and those were let go first.
+	Late int
+	// MaxPending is the most finished connections held at once, waiting
+	// for an earlier one.
+	MaxPending int
+	// IgnoredBeforeTLS counts, by port, the connections without TLS that
+	// are not reported because they ended before the capture first showed
+	// TLS on their port; sorted by port.
+	IgnoredBeforeTLS []PortCount
+}
+
+// PortCount is a number of connections to one server port.
+type PortCount struct {
+	Port  uint16
+	Count int
+}
+
+// Notes says in words what the sequencer left out or moved, for the
+// summary of a report; prefix names the capture.
+func (st SequenceStats) Notes(prefix string) []string {
+	var notes []string
+	for _, pc := range st.IgnoredBeforeTLS {
+		notes = append(notes, fmt.Sprintf("%s%d %s without TLS to port %d ended before TLS was first seen on that port and %s not listed (--tls-port %d lists them)",
+			prefix, pc.Count, plural(pc.Count, "connection"), pc.Port, plural(pc.Count, "is", "are"), pc.Port))
+	}
+	if st.Late > 0 {
+		notes = append(notes, fmt.Sprintf("%s%d %s listed after later ones: %s still open while more than the pending cap of later connections finished (--max-pending)",
+			prefix, st.Late, plural(st.Late, "connection"), plural(st.Late, "it was", "they were")))
+	}
+	return notes
+}
+
+// plural returns one when n is 1 and the plural otherwise: the given one,
+// or one with an s.
+func plural(n int, one string, many ...string) string {
+	if n == 1 {
+		return one
+	}
+	if len(many) > 0 {
+		return many[0]
+	}
+	return one + "s"
+}
+
+func newSequencer(builders int, opt Options, emit func(*Connection)) *sequencer {
+	s := &sequencer{
+		emit:         emit,
+		static:       make(map[uint16]bool, len(wellKnownTLSPorts)+len(opt.TLSPorts)),
+		firstTLS:     map[uint16]int64{},
+		ignoredNoTLS: map[uint16]int{},
+		marks:        make([]int64, builders),
+		max:          opt.MaxPending,
+	}
+	if s.max <= 0 {
+		s.max = DefaultMaxPending
+	}
+	for _, p := range wellKnownTLSPorts {
+		s.static[p] = true
+	}
+	for _, p := range opt.TLSPorts {
+		s.static[p] = true
+	}
+	if builders == 1 {
+		// One Builder sees every frame in order: whatever it finishes, it
+		// has read the capture at least that far.
+		s.marks[0] = math.MaxInt64
+	}
+	return s
+}
+
+// opened registers the first frame of a new connection; finished takes
+// the entry back.
+func (s *sequencer) opened(first int64) *openEntry {
+	e := &openEntry{first: first}
+	s.mu.Lock()
+	heap.Push(&s.open, e)
+	s.mu.Unlock()
+	return e
+}
+
+// sawTLS records that a connection to port showed TLS by frame n.
+func (s *sequencer) sawTLS(port uint16, n int64) {
+	s.mu.Lock()
+	if f, ok := s.firstTLS[port]; !ok || n < f {
+		s.firstTLS[port] = n
+	}
+	s.mu.Unlock()
+}
+
+// finished takes a finalized connection whose frames end at end, and its
+// entry from opened.
+func (s *sequencer) finished(c *Connection, end int64, e *openEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	heap.Remove(&s.open, e.index)
+	heap.Push(&s.pending, pendingConn{c: c, end: end})
+	s.stats.MaxPending = max(s.stats.MaxPending, len(s.pending))
+	s.flush()
+}
+
+// progress says that Builder i was handed every frame up to n.
+func (s *sequencer) progress(i int, n int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n > s.marks[i] {
+		s.marks[i] = n
+		s.flush()
+	}
+}
+
+// end is called once the capture is over: every connection finished.
+func (s *sequencer) end() SequenceStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.marks {
+		s.marks[i] = math.MaxInt64
+	}
+	s.flush()
+	for port, n := range s.ignoredNoTLS {
+		if _, ok := s.firstTLS[port]; ok {
+			s.stats.IgnoredBeforeTLS = append(s.stats.IgnoredBeforeTLS, PortCount{port, n})
+		}
+	}
+	slices.SortFunc(s.stats.IgnoredBeforeTLS, func(a, b PortCount) int { return cmp.Compare(a.Port, b.Port) })
+	return s.stats
+}
+
+// flush emits the pending connections that nothing earlier can precede
+// any more, and the oldest ones beyond the cap whatever precedes them.
+func (s *sequencer) flush() {
+	for len(s.pending) > 0 {
+		p := s.pending[0]
+		mark := slices.Min(s.marks)
+		first := p.c.First.Number
+		ready := mark >= first && (len(s.open) == 0 || s.open[0].first > first) &&
+			(mark >= p.end || s.static[p.c.Server.Port()] || p.c.carriesTLS())
+		if !ready && len(s.pending) <= s.max {
+			return
+		}
+		heap.Pop(&s.pending)
+		s.release(p)
+	}
+}
+
+func (s *sequencer) release(p pendingConn) {
+	c := p.c
+	if !s.wanted(c, p.end) {
+		s.stats.Ignored++
+		if !s.static[c.Server.Port()] {
+			s.ignoredNoTLS[c.Server.Port()]++
+		}
+		return
+	}
+	if c.First.Number < s.lastEmitted {
+		s.stats.Late++
+	}
+	s.lastEmitted = c.First.Number
+	s.emit(c)
+}
+
+// wanted reports whether a connection whose frames end at end is
+// reported: it carried TLS or was meant to.
+func (s *sequencer) wanted(c *Connection, end int64) bool {
+	if c.carriesTLS() || s.static[c.Server.Port()] {
+		return true
+	}
+	f, ok := s.firstTLS[c.Server.Port()]
+	return ok && f <= end
+}
+
+// pendingConn is a finished connection waiting for earlier ones.
+type pendingConn struct {
+	c   *Connection
+	end int64
+}
+
+// pendingHeap orders pending connections by first frame.
+type pendingHeap []pendingConn
+
+func (h pendingHeap) Len() int { return len(h) }
+func (h pendingHeap) Less(i, j int) bool {
+	return connLess(h[i].c, h[j].c)
+}
+func (h pendingHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *pendingHeap) Push(x any)   { *h = append(*h, x.(pendingConn)) }
+func (h *pendingHeap) Pop() any {
+	old := *h
+	p := old[len(old)-1]
+	old[len(old)-1] = pendingConn{}
+	*h = old[:len(old)-1]
+	return p
+}
+
+// connLess orders connections by first frame, then by client and server
+// address (connections of different captures can share a frame number).
+func connLess(x, y *Connection) bool {
+	if c := cmp.Compare(x.First.Number, y.First.Number); c != 0 {
+		return c < 0
+	}
+	if c := x.Client.Compare(y.Client); c != 0 {
+		return c < 0
+	}
+	return x.Server.Compare(y.Server) < 0
+}
+
+// openFrames holds the first frames of the open connections, smallest
+// on top; each connection keeps its entry to remove it.
+type openFrames []*openEntry
+
+// openEntry is one open connection's place in openFrames.
+type openEntry struct {
+	first int64
+	index int
+}
+
+func (h openFrames) Len() int           { return len(h) }
+func (h openFrames) Less(i, j int) bool { return h[i].first < h[j].first }
+func (h openFrames) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *openFrames) Push(x any) {
+	e := x.(*openEntry)
+	e.index = len(*h)
+	*h = append(*h, e)
+}
+func (h *openFrames) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return e
+}
