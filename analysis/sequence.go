@@ -35,8 +35,8 @@ type sequencer struct {
 	marks   []int64 // by Builder: every frame up to this number was handed to it
 	max     int     // pending connections held at most (Options.MaxPending)
 
-	lastEmitted int64
-	stats       SequenceStats
+	lastEmitted  int64
+	stats        SequenceStats
 	ignoredNoTLS map[uint16]int // ignored connections by server port
 }
 
