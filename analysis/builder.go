@@ -127,9 +127,34 @@ func (b *Builder) emitter() func(*Connection) {
 // Progress implements capture.Progresser.
 func (b *Builder) Progress(n int64) { b.seq.progress(b.shard, n) }
 
-// Open implements capture.Handler.
+// Open implements capture.Handler. A connection that starts with a SYN
+// costs little until something else than SYNs comes: a SYN flood must
+// not fill memory with records of connections that never were.
 func (b *Builder) Open(c capture.Conn) capture.Stream {
-	conn := &Connection{
+	t := &tracker{b: b, conn: c, now: c.First.Number}
+	if _, seen := b.recent[pairKey(c.Client, c.Server)]; seen && !c.ClientKnown {
+		// The tail of a connection already reported (live mode).
+		t.materialize()
+		t.reported = true
+		return t
+	}
+	if b.opt.Done == nil {
+		t.open = b.seq.opened(c.First.Number)
+	}
+	if !c.ClientKnown {
+		t.streams()
+	}
+	return t
+}
+
+// materialize makes the connection's record from what Open and the SYNs
+// before told.
+func (t *tracker) materialize() {
+	if t.c != nil {
+		return
+	}
+	c := t.conn
+	t.c = &Connection{
 		Client:             c.Client,
 		Server:             c.Server,
 		First:              c.First,
@@ -139,29 +164,33 @@ func (b *Builder) Open(c capture.Conn) capture.Stream {
 		Roles:              RolesGuessed,
 	}
 	if c.ClientKnown {
-		conn.Roles = RolesFromSYN
+		t.c.Roles = RolesFromSYN
 	}
-	t := &tracker{b: b, c: conn, now: c.First.Number}
-	if _, seen := b.recent[pairKey(c.Client, c.Server)]; seen && !c.ClientKnown {
-		// The tail of a connection already reported (live mode).
-		t.reported = true
-		return t
+	if t.syns > 0 {
+		// Open came with the first SYN.
+		t.c.TCP.SYN, t.c.TCP.SYNCount, t.c.Last = c.First, t.syns, t.lastSYN
 	}
-	if b.opt.Done == nil {
-		t.open = b.seq.opened(c.First.Number)
+}
+
+// streams makes the record and the parsing state of both directions, for
+// the first bytes.
+func (t *tracker) streams() {
+	t.materialize()
+	if t.dirs != nil {
+		return
 	}
-	if !c.ClientKnown {
+	t.dirs = new([2]direction)
+	if !t.conn.ClientKnown {
 		// The capture began mid-connection: the first bytes may be in the
 		// middle of a record, so find the next record boundary instead of
 		// calling them non-TLS.
 		t.dirs[0].dec.Resync()
 		t.dirs[1].dec.Resync()
 	}
-	if b.opt.KeyLog != nil {
+	if t.b.opt.KeyLog != nil {
 		t.dirs[0].dec.KeepPayloads()
 		t.dirs[1].dec.KeepPayloads()
 	}
-	return t
 }
 
 // Connections ends the capture for a Builder made by NewBuilder and
@@ -233,11 +262,16 @@ var wellKnownTLSPorts = []uint16{
 // tracker follows one connection; it implements capture.Stream.
 type tracker struct {
 	b *Builder
-	c *Connection
+	// c is the record, made (with dirs) by materialize once more than
+	// SYNs came; until then conn, syns and lastSYN are all there is.
+	c       *Connection
+	conn    capture.Conn
+	syns    int
+	lastSYN capture.Frame
 	// flip is set when capture's guess of the client turned out wrong: it
 	// maps capture directions to the record's directions.
 	flip bool
-	dirs [2]direction
+	dirs *[2]direction
 	// hsDone is set once the handshake is over and only record headers
 	// matter.
 	hsDone bool
@@ -295,6 +329,7 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 	if t.reported {
 		return
 	}
+	t.streams()
 	t.c.Last = f
 	t.now = max(t.now, f.Number)
 	ds := &t.dirs[d]
@@ -360,6 +395,9 @@ func (t *tracker) reportIfKnown() {
 // drainPending handles the items whose record is now complete, or all of
 // them when the stream will not grow (a gap or the end).
 func (t *tracker) drainPending(d capture.Direction, all bool) {
+	if t.dirs == nil {
+		return // no bytes came
+	}
 	ds := &t.dirs[d]
 	n := 0
 	for n < len(ds.pending) && (all || ds.pending[n].RecordEnd <= ds.offset) {
@@ -422,6 +460,7 @@ func (t *tracker) Gap(d capture.Direction, n int, f capture.Frame) {
 	if t.reported {
 		return
 	}
+	t.streams()
 	t.now = max(t.now, f.Number)
 	t.drainPending(d, true)
 	ds := &t.dirs[d]
@@ -444,6 +483,13 @@ func (t *tracker) Event(ev capture.Event) {
 	if t.reported {
 		return
 	}
+	if ev.Kind == capture.EventSYN && t.c == nil {
+		t.syns++
+		t.lastSYN = ev.Frame
+		t.now = max(t.now, ev.Frame.Number)
+		return
+	}
+	t.materialize()
 	defer t.reportIfKnown()
 	c := &t.c.TCP
 	t.c.Last = ev.Frame
@@ -478,6 +524,7 @@ func (t *tracker) Event(ev capture.Event) {
 }
 
 func (t *tracker) Close(reason capture.CloseReason, last capture.Frame) {
+	t.materialize()
 	if t.reported {
 		if reason != capture.ClosedIdle && reason != capture.ClosedEvicted {
 			// Really over: the capture absorbs its last packets itself.

@@ -10,7 +10,7 @@ import (
 )
 
 // DefaultMaxPending is the default of Options.MaxPending.
-const DefaultMaxPending = 8192
+const DefaultMaxPending = 4096
 
 // sequencer hands the finished connections of one capture to emit in
 // first-frame order, each as soon as no earlier connection can still

@@ -7,17 +7,18 @@ const (
 	// DefaultIdleTimeout ends a connection after two minutes of capture
 	// time without a packet.
 	DefaultIdleTimeout = 2 * time.Minute
-	// DefaultMaxConnections keeps the assembler's own state under ~64 MiB
-	// (about 200 bytes a connection plus the map), not counting what the
-	// Streams keep.
-	DefaultMaxConnections = 200_000
+	// DefaultMaxConnections keeps the assembler's own state under ~5 MiB
+	// (about 300 bytes a connection with the map), so that with what the
+	// Streams keep a whole read stays within 64 MiB even under a SYN
+	// flood.
+	DefaultMaxConnections = 16_384
 	// DefaultMaxBufferedBytesPerConn bounds the out-of-order bytes one
 	// connection (both directions) may hold while waiting for a hole to
 	// fill: a few round trips at a typical window.
 	DefaultMaxBufferedBytesPerConn = 256 << 10
 	// DefaultMaxBufferedBytes bounds the out-of-order bytes of all
-	// connections together.
-	DefaultMaxBufferedBytes = 32 << 20
+	// connections together: 64 connections with full buffers at once.
+	DefaultMaxBufferedBytes = 16 << 20
 )
 
 // tombstoneTTL is how long a closed connection's 4-tuple keeps absorbing

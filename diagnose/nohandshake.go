@@ -72,7 +72,9 @@ func (d *diagnosis) emptyConnection() Verdict {
 		return verdict(IncompleteCapture,
 			fmt.Sprintf("no hello in this connection: %s", what),
 			"capture again without truncation (tcpdump -s 0) and with a larger buffer (-B)", t.SYN, c.Last)
-	case t.RST.Number != 0 && t.RSTFrom == server, t.FIN[server].Number != 0 && t.RST.Number == 0:
+	case t.RST.Number != 0 && t.RSTFrom == server,
+		t.FIN[server].Number != 0 && t.RST.Number == 0 && (t.FIN[client].Number == 0 || t.FIN[server].Number < t.FIN[client].Number):
+		// The server hung up first.
 		how, f := "reset", t.RST
 		if t.RST.Number == 0 {
 			how, f = "closed", t.FIN[server]
@@ -91,7 +93,7 @@ func (d *diagnosis) emptyConnection() Verdict {
 			f, how = c.Last, "left idle"
 		}
 		return verdict(NotTLSClient,
-			fmt.Sprintf("the client opened the TCP connection and %s it %s later without sending anything (%s): a port check or health probe, not a TLS client",
+			fmt.Sprintf("the client opened the TCP connection and %s it %s later without sending anything (%s): a port check, a health probe or a browser's unused preconnection, not a TLS client",
 				how, wait(f.Time.Sub(t.SYN.Time)), frameRef(f.Number)),
 			"nothing to fix on the server if this is a health check; otherwise the client never started TLS: check that it is configured for TLS on this port",
 			t.SYN, f)

@@ -480,6 +480,11 @@ func (d *Decoder) hsMalformed(err error) Item {
 	return it
 }
 
+// bigMessage is the size beyond which a handshake message buffer is not
+// kept for the next message: a decoder per connection direction must not
+// hold on to the largest message it ever saw.
+const bigMessage = 16 << 10
+
 // handshake reads handshake-message bytes from the current record.
 func (d *Decoder) handshake() (it Item, ok, more bool) {
 	for {
@@ -498,6 +503,11 @@ func (d *Decoder) handshake() (it Item, ok, more bool) {
 			continue
 		}
 		if d.hsHdrN == 0 {
+			if cap(d.hsBody) > bigMessage {
+				// The last message was unusually big (its Item is no
+				// longer valid): give the memory back.
+				d.hsBody = nil
+			}
 			d.hsAt = d.off
 			// Fast path: the whole message is in this record and this input.
 			if d.laN == 0 && d.left >= 4 && len(d.buf)-d.pos >= 4 {

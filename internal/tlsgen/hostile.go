@@ -26,7 +26,7 @@ const (
 	// 16 MB and sends 144 KiB of it before the capture ends, and one whose
 	// first record announces 65,535 bytes.
 	HugeHandshake Hostile = "huge_handshake"
-	// BigClientHello: 256 interleaved crypto/tls handshakes whose
+	// BigClientHello: 64 interleaved crypto/tls handshakes whose
 	// ClientHello is 64 KiB (254 ALPN protocol names of 255 bytes).
 	BigClientHello Hostile = "big_client_hello"
 	// SYNFlood: 1,000,000 SYNs to distinct addresses and ports, none
@@ -39,8 +39,9 @@ const (
 	// and then 300 segments each, 1 MB beyond the next expected byte and a
 	// segment apart: holes that never fill.
 	EndlessOutOfOrder Hostile = "endless_out_of_order"
-	// ConflictingOverlap: 1,000 TLS 1.3 handshakes whose ClientHello's
-	// first segment is sent again, 100 bytes later, with other bytes.
+	// ConflictingOverlap: 1,000 connections whose ClientHello comes in
+	// three segments: its tail, then a segment overlapping the tail with
+	// other bytes, then its head.
 	ConflictingOverlap Hostile = "conflicting_overlap"
 	// AlertFlood: 1,000 connections whose server answers the ClientHello
 	// with 1,000 fatal alert records each.
@@ -203,7 +204,7 @@ func bigClientHello(g *generator, ht *HostileTruth) error {
 	if n < 65000 {
 		return fmt.Errorf("the ClientHello is %d bytes, not 64 KiB", n)
 	}
-	const conns = 256
+	const conns = 64
 	flows := make([]*flow, conns)
 	for i := range flows {
 		flows[i] = hostileFlow(i, tlsServer, h.chunks...)
@@ -274,28 +275,31 @@ func conflictingOverlap(g *generator, ht *HostileTruth) error {
 	const conns = 1000
 	for i := range conns {
 		f := hostileFlow(i, tlsServer, chunk{from: clientSide, data: hello})
-		conflicted := false
 		for {
 			s, ok := f.pull(g)
 			if !ok {
 				break
 			}
-			if err := g.emit(f, &s); err != nil {
-				return err
-			}
-			if conflicted || s.from != clientSide || len(s.payload) <= 200 {
+			if s.from != clientSide || len(s.payload) <= 150 {
+				if err := g.emit(f, &s); err != nil {
+					return err
+				}
 				continue
 			}
-			// The same bytes again, 100 in, but inverted.
-			conflicted = true
-			c := s
-			c.seq += 100
-			c.payload = slices.Clone(s.payload[100:])
-			for k := range c.payload {
-				c.payload[k] ^= 0xff
+			// The ClientHello in three segments: its tail first (held out
+			// of order), then bytes 160 on again but inverted, which
+			// overlap the held tail with other content, then its head.
+			tail, other, head := s, s, s
+			tail.seq, tail.payload = s.seq+150, s.payload[150:]
+			other.seq, other.payload = s.seq+160, slices.Clone(s.payload[160:])
+			for k := range other.payload {
+				other.payload[k] ^= 0xff
 			}
-			if err := g.emit(f, &c); err != nil {
-				return err
+			head.payload = s.payload[:150]
+			for _, seg := range []*segment{&tail, &other, &head} {
+				if err := g.emit(f, seg); err != nil {
+					return err
+				}
 			}
 		}
 	}
