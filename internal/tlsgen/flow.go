@@ -16,9 +16,9 @@ const (
 type closeKind uint8
 
 const (
-	closeFIN closeKind = iota // the closer's FIN, the peer's FIN, the last ACK
-	closeRST                  // the closer resets
-	closeNone                 // nobody: the capture ends first
+	closeFIN  closeKind = iota // the closer's FIN, the peer's FIN, the last ACK
+	closeRST                   // the closer resets
+	closeNone                  // nobody: the capture ends first
 )
 
 // flow is one planned connection: a conversation and how TCP carries it.
