@@ -159,6 +159,9 @@ func Generate(w io.Writer, cfg Config) (*Truth, error) {
 	}
 	g.written = 24
 	g.clock = cfg.Start
+	if err := g.writeLead(); err != nil {
+		return nil, err
+	}
 	next := func() *flow {
 		if g.planned() >= g.cfg.Size {
 			return nil
@@ -172,7 +175,6 @@ func Generate(w io.Writer, cfg Config) (*Truth, error) {
 		return nil, fmt.Errorf("tlsgen: %w", err)
 	}
 	g.truth.Bytes = g.written
-	g.settleOddPort()
 	return g.truth, nil
 }
 
@@ -192,8 +194,6 @@ type generator struct {
 	written int64
 	clock   time.Time
 	active  []*flow
-	// tlsOnOddPort is set once a TLS connection used oddTLSPort.
-	tlsOnOddPort bool
 }
 
 // buildPool records the pool's conversations, two at a time.
@@ -293,26 +293,28 @@ func (g *generator) write(s *segment, client, server netip.AddrPort) error {
 }
 
 // oddTLSPort is a port no list of TLS ports names. Connections to it
-// without TLS (refused, plaintext, …) are reported only when the capture
-// shows TLS on it elsewhere, which tlsdiag can tell only once it has seen
-// every connection.
+// without TLS (refused, plaintext, …) are reported only because the
+// capture showed TLS on it before they ended: the lead connection.
 const oddTLSPort = 10443
 
-// settleOddPort takes the connections to oddTLSPort out of the report when
-// no TLS connection used that port.
-func (g *generator) settleOddPort() {
-	if g.tlsOnOddPort {
-		return
-	}
-	for i := range g.truth.Connections {
-		c := &g.truth.Connections[i]
-		if ap, err := netip.ParseAddrPort(c.Server); err == nil && ap.Port() == oddTLSPort && c.Category != "" {
-			g.truth.Categories[c.Category]--
-			if g.truth.Categories[c.Category] == 0 {
-				delete(g.truth.Categories, c.Category)
-			}
-			c.Category = ""
-			g.truth.Ignored++
+// writeLead writes the capture's first connection whole, before any
+// other: a successful handshake to oddTLSPort.
+func (g *generator) writeLead() error {
+	h := g.ok[0]
+	f := &flow{truth: -1, bulkAt: -1, client: clientAddr(g.conns, false), mss: mss4}
+	g.conns++
+	f.server = serverAddr(h.sni, oddTLSPort, false)
+	f.chunks, f.recLen, f.closer = h.chunks, h.recLen, h.closer
+	f.tc = Conn{Scenario: h.name, Category: h.category, Version: h.version, Cipher: h.cipher, SNI: h.sni, Resumed: h.resumed,
+		Client: f.client.String(), Server: f.server.String()}
+	g.truth.Categories[h.category]++
+	for {
+		s, ok := f.pull(g)
+		if !ok {
+			return nil
+		}
+		if err := g.emit(f, &s); err != nil {
+			return err
 		}
 	}
 }
@@ -366,7 +368,7 @@ func (g *generator) tlsFlow(f *flow, tc *Conn, h *handshake, v6 bool) {
 	case 0:
 		port = 8443
 	case 1:
-		port, g.tlsOnOddPort = oddTLSPort, true
+		port = oddTLSPort
 	}
 	f.server = serverAddr(h.sni, port, v6)
 	f.chunks, f.bulkAt, f.recLen, f.closer = h.chunks, h.bulkAt, h.recLen, h.closer
