@@ -97,13 +97,8 @@ func Write(w io.Writer, f Format, results []Result, opts Options) error {
 	for len(rs) > 0 {
 		chunk := rs[:min(aheadChunk, len(rs))]
 		rs = rs[len(chunk):]
-		if f == FormatJSON || f == FormatNDJSON {
-			s.encodeAhead(chunk)
-		}
-		for _, r := range chunk {
-			if err := s.Connection(r); err != nil {
-				return err
-			}
+		if err := s.Connections(chunk); err != nil {
+			return err
 		}
 	}
 	return s.Close(opts.Notes)
@@ -225,6 +220,20 @@ func (s *Stream) Connection(r Result) error {
 	s.tally.add(r)
 	s.err = s.connection(r)
 	return s.err
+}
+
+// Connections writes several results, as many calls of Connection
+// would; the JSON formats encode them on every core first.
+func (s *Stream) Connections(rs []Result) error {
+	if s.f == FormatJSON || s.f == FormatNDJSON {
+		s.encodeAhead(rs)
+	}
+	for _, r := range rs {
+		if err := s.Connection(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close ends the output: the closing of the JSON document and, for the

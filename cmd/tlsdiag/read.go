@@ -129,12 +129,15 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	}
 	failed := false
 	p.progress.begin()
-	outcomes, writeErr := p.readFiles(fs.Args(), func(r report.Result) error {
-		if !filter.keep(r) {
-			return nil
+	outcomes, writeErr := p.readFiles(fs.Args(), func(rs []report.Result) error {
+		kept := rs[:0]
+		for _, r := range rs {
+			if filter.keep(r) {
+				failed = failed || r.Verdict.Failed()
+				kept = append(kept, r)
+			}
 		}
-		failed = failed || r.Verdict.Failed()
-		return w.Connection(r)
+		return w.Connections(kept)
 	})
 	p.progress.end()
 	status := 0

@@ -20,14 +20,14 @@ type fileOutcome struct {
 // queued is how many connections a capture may run ahead of the output.
 const queued = 256
 
-// readFiles analyses the captures and hands their results to out: every
-// connection of the first capture in first-frame order, then those of the
-// second, and so on. As many captures as there are cores are read at
+// readFiles analyses the captures and hands their results to out, in
+// batches diagnosed on every core: every connection of the first capture
+// in first-frame order, then those of the second, and so on. As many captures as there are cores are read at
 // once, each with its share of them; a capture after the one being
 // written runs ahead until queued connections wait. After out fails,
 // reading stops and the error is returned. The outcome of each capture is
 // in the order of paths.
-func (p pipeline) readFiles(paths []string, out func(report.Result) error) ([]fileOutcome, error) {
+func (p pipeline) readFiles(paths []string, out func([]report.Result) error) ([]fileOutcome, error) {
 	procs := runtime.GOMAXPROCS(0)
 	atOnce := max(min(procs, len(paths)), 1)
 	workers := max(procs/atOnce, 1)
@@ -63,18 +63,53 @@ func (p pipeline) readFiles(paths []string, out func(report.Result) error) ([]fi
 
 	outcomes := make([]fileOutcome, len(paths))
 	var outErr error
+	batch := make([]report.Result, 0, queued)
 	for i, f := range files {
-		for r := range f.results {
-			if outErr == nil {
-				r.Verdict = diagnose.Diagnose(r.Conn, p.diagnose)
-				if outErr = out(r); outErr != nil {
-					cancel()
-				}
+		for {
+			batch = receive(f.results, batch[:0])
+			if len(batch) == 0 {
+				break
+			}
+			if outErr != nil {
+				continue // drain, so that the reader sees the cancellation
+			}
+			conns := make([]*analysis.Connection, len(batch))
+			for j, r := range batch {
+				conns[j] = r.Conn
+			}
+			for j, v := range diagnose.All(conns, p.diagnose, procs) {
+				batch[j].Verdict = v
+			}
+			if outErr = out(batch); outErr != nil {
+				cancel()
 			}
 		}
 		outcomes[i] = <-f.done
 	}
 	return outcomes, outErr
+}
+
+// receive appends to batch the next result of ch, waiting for it, and
+// those that are already there: as many as batch holds. It returns batch
+// empty once ch is closed and drained.
+func receive(ch <-chan report.Result, batch []report.Result) []report.Result {
+	r, ok := <-ch
+	if !ok {
+		return batch
+	}
+	batch = append(batch, r)
+	for len(batch) < cap(batch) {
+		select {
+		case r, ok := <-ch:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // analyseFile runs one capture through the analysis with workers
