@@ -332,6 +332,7 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 	t.streams()
 	t.c.Last = f
 	t.now = max(t.now, f.Number)
+	t.c.Bytes[t.dir(d)] += int64(len(b))
 	ds := &t.dirs[d]
 	ds.offset += int64(len(b))
 	if len(ds.chunks) < maxChunks {
@@ -646,6 +647,7 @@ func (t *tracker) flipFacts() {
 	c.Finished[0], c.Finished[1] = c.Finished[1], c.Finished[0]
 	c.NonTLS[0], c.NonTLS[1] = c.NonTLS[1], c.NonTLS[0]
 	c.AppData[0], c.AppData[1] = c.AppData[1], c.AppData[0]
+	c.Bytes[0], c.Bytes[1] = c.Bytes[1], c.Bytes[0]
 	c.TCP.FIN[0], c.TCP.FIN[1] = c.TCP.FIN[1], c.TCP.FIN[0]
 	c.TCP.RSTFrom = c.TCP.RSTFrom.Reverse()
 	for i := range c.Alerts {

@@ -71,6 +71,8 @@ type Connection struct {
 	Prelude [2]*NonTLS
 	// AppData counts application data records per direction.
 	AppData [2]Traffic
+	// Bytes counts the TCP payload bytes of each direction, gaps excluded.
+	Bytes [2]int64
 
 	// Negotiated parameters: zero when not negotiated.
 	Version tlsparse.Version

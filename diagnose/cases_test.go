@@ -69,6 +69,26 @@ func tcpCases(t *testing.T) []diagnoseCase {
 			conn:     func(*pki) *analysis.Connection { return fin(tcpConn(), fr(4), client) },
 			summary:  []string{"closed it 30 ms later without sending anything", "health probe"},
 			evidence: []int64{1, 4}, fix: []string{"health check"}},
+		{name: "client sends one byte and leaves", cat: NotTLSClient,
+			conn: func(*pki) *analysis.Connection {
+				c := tcpConn()
+				c.Bytes[client] = 1
+				return fin(c, fr(5), client)
+			},
+			summary:  []string{"sent 1 byte, less than a TLS record, and closed it"},
+			evidence: []int64{1, 5}, fix: []string{"ClientHello of a few hundred bytes"}},
+		{name: "both close, the client first", cat: NotTLSClient,
+			conn: func(*pki) *analysis.Connection {
+				return fin(fin(tcpConn(), fr(4), client), fr(5), server)
+			},
+			summary: []string{"without sending anything (frame 4)"}, evidence: []int64{1, 4}},
+		{name: "a ClientHello announcing more than 128 KiB", cat: NotTLSClient,
+			conn: func(*pki) *analysis.Connection {
+				c := tcpConn()
+				c.Anomalies = []string{"oversized_handshake_message"}
+				return c
+			},
+			summary: []string{"announces more than 128 KiB"}, evidence: []int64{1, 30}, nWarn: -1},
 		{name: "hello that did not parse", cat: IncompleteCapture,
 			conn: func(*pki) *analysis.Connection {
 				c := tcpConn()

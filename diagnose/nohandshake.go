@@ -92,14 +92,25 @@ func (d *diagnosis) emptyConnection() Verdict {
 		case t.RST.Number == 0:
 			f, how = c.Last, "left idle"
 		}
+		if n := c.Bytes[client]; n > 0 {
+			return verdict(NotTLSClient,
+				fmt.Sprintf("the client opened the TCP connection, sent %s, less than a TLS record, and %s it %s later (%s): not a TLS client",
+					plural(int(n), "byte"), how, wait(f.Time.Sub(t.SYN.Time)), frameRef(f.Number)),
+				"a TLS client starts with a ClientHello of a few hundred bytes at least: find out what the client runs and check that it is configured for TLS on this port",
+				t.SYN, f)
+		}
 		return verdict(NotTLSClient,
 			fmt.Sprintf("the client opened the TCP connection and %s it %s later without sending anything (%s): a port check, a health probe or a browser's unused preconnection, not a TLS client",
 				how, wait(f.Time.Sub(t.SYN.Time)), frameRef(f.Number)),
 			"nothing to fix on the server if this is a health check; otherwise the client never started TLS: check that it is configured for TLS on this port",
 			t.SYN, f)
 	}
+	sent := "before the client sent anything"
+	if n := c.Bytes[client]; n > 0 {
+		sent = "when the client had sent " + plural(int(n), "byte") + ", less than a TLS record"
+	}
 	return verdict(IncompleteCapture,
-		fmt.Sprintf("the capture ended %s after the TCP handshake, before the client sent anything", wait(c.Last.Time.Sub(t.SYN.Time))),
+		fmt.Sprintf("the capture ended %s after the TCP handshake, %s", wait(c.Last.Time.Sub(t.SYN.Time)), sent),
 		"capture longer, until the connection closes", t.SYN, c.Last)
 }
 
