@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"runtime"
 	"sync"
 )
@@ -34,9 +33,7 @@ func (s *Stream) encodeAhead(rs []Result) {
 				if rs[i].Conn == nil {
 					continue // Connection reports it
 				}
-				var b bytes.Buffer
-				out[i].err = encodeJSON(&b, s.newConnection(rs[i]), prefix)
-				out[i].b = b.Bytes()
+				out[i].b, out[i].err = appendJSON(nil, s.newConnection(rs[i]), prefix)
 			}
 		})
 	}

@@ -3,7 +3,8 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"io"
+	"slices"
+	"sync"
 )
 
 // The json format is written piece by piece, so that a Stream need not
@@ -11,71 +12,80 @@ import (
 // json.MarshalIndent(Document, "", "  ") would give.
 
 func (s *Stream) jsonConnection(r Result) error {
-	var b bytes.Buffer
+	b := s.buf[:0]
 	if !s.started {
 		s.started = true
-		b.WriteString("{\n  \"connections\": [\n    ")
+		b = append(b, "{\n  \"connections\": [\n    "...)
 	} else {
-		b.WriteString(",\n    ")
+		b = append(b, ",\n    "...)
 	}
-	if e, ok := s.takeAhead(); ok {
-		if e.err != nil {
-			return e.err
-		}
-		b.Write(e.b)
-	} else if err := encodeJSON(&b, s.newConnection(r), "    "); err != nil {
+	b, err := s.appendConnection(b, r, "    ")
+	if err != nil {
 		return err
 	}
-	_, err := s.w.Write(b.Bytes())
+	s.buf = b
+	_, err = s.w.Write(b)
 	return err
 }
 
 func (s *Stream) jsonClose(sum Summary) error {
-	var b bytes.Buffer
+	var b []byte
 	if !s.started {
-		b.WriteString("{\n  \"connections\": [],\n  \"summary\": ")
+		b = append(b, "{\n  \"connections\": [],\n  \"summary\": "...)
 	} else {
-		b.WriteString("\n  ],\n  \"summary\": ")
+		b = append(b, "\n  ],\n  \"summary\": "...)
 	}
-	if err := encodeJSON(&b, sum, "  "); err != nil {
+	b, err := appendJSON(b, sum, "  ")
+	if err != nil {
 		return err
 	}
-	b.WriteString("\n}\n")
-	_, err := s.w.Write(b.Bytes())
+	b = append(b, "\n}\n"...)
+	_, err = s.w.Write(b)
 	return err
 }
 
 func (s *Stream) ndjsonConnection(r Result) error {
-	var b bytes.Buffer
-	if e, ok := s.takeAhead(); ok {
-		if e.err != nil {
-			return e.err
-		}
-		b.Write(e.b)
-	} else if err := encodeJSON(&b, s.newConnection(r), ""); err != nil {
+	b, err := s.appendConnection(s.buf[:0], r, "")
+	if err != nil {
 		return err
 	}
-	b.WriteByte('\n')
-	_, err := s.w.Write(b.Bytes())
+	b = append(b, '\n')
+	s.buf = b
+	_, err = s.w.Write(b)
 	return err
 }
 
-// encodeJSON writes v without a trailing newline, indented by two spaces
+// appendConnection appends r's JSON: encoded ahead, or now.
+func (s *Stream) appendConnection(b []byte, r Result, prefix string) ([]byte, error) {
+	if e, ok := s.takeAhead(); ok {
+		if e.err != nil {
+			return b, e.err
+		}
+		return append(b, e.b...), nil
+	}
+	return appendJSON(b, s.newConnection(r), prefix)
+}
+
+// scratch holds the buffers json.Encoder writes into before indenting.
+var scratch = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// appendJSON appends v without a trailing newline, indented by two spaces
 // under prefix, or compact when prefix is "" and indent is off. HTML
 // characters are kept as they are: a non-TLS peer's "<html>" should read
 // as such.
-func encodeJSON(w io.Writer, v any, prefix string) error {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
+func appendJSON(dst []byte, v any, prefix string) ([]byte, error) {
+	sb := scratch.Get().(*bytes.Buffer)
+	defer scratch.Put(sb)
+	sb.Reset()
+	enc := json.NewEncoder(sb)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		return err
+		return dst, err
 	}
-	out := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
-	if prefix != "" {
-		// What enc.SetIndent(prefix, "  ") would give, several times faster.
-		out = appendIndent(make([]byte, 0, 2*len(out)), out, prefix, "  ")
+	out := bytes.TrimSuffix(sb.Bytes(), []byte("\n"))
+	if prefix == "" {
+		return append(dst, out...), nil
 	}
-	_, err := w.Write(out)
-	return err
+	// What enc.SetIndent(prefix, "  ") would give, several times faster.
+	return appendIndent(slices.Grow(dst, 2*len(out)), out, prefix, "  "), nil
 }

@@ -159,7 +159,8 @@ type Stream struct {
 	csv         *csv.Writer
 
 	certs certMemo  // output forms of the certificates seen
-	ahead []encoded // the JSON of the next connections, encoded by Write
+	ahead []encoded // the JSON of the next connections, encoded ahead
+	buf   []byte    // the JSON formats' output, reused
 }
 
 // NewStream starts writing format f to w.
