@@ -1,7 +1,6 @@
 package tlsgen
 
 import (
-	"bufio"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -9,9 +8,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // Hostile names a capture made to attack a reader: its parser, its memory,
@@ -83,15 +79,10 @@ func GenerateHostile(w io.Writer, kind Hostile, seed uint64) (*HostileTruth, err
 	}
 	cfg := Config{Seed: seed, Reorder: -1, Duplicate: -1}.withDefaults()
 	g := &generator{cfg: cfg, rng: rand.New(rand.NewPCG(seed, 0x5eed)), truth: &Truth{}}
-	g.noise = make([]byte, 1<<20)
-	newReader(seed, "noise").Read(g.noise)
-	bw := bufio.NewWriterSize(w, 1<<20)
-	g.pw = pcapgo.NewWriter(bw)
-	if err := g.pw.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
-		return nil, fmt.Errorf("tlsgen: %w", err)
+	bw, err := g.begin(w)
+	if err != nil {
+		return nil, err
 	}
-	g.written = 24
-	g.clock = cfg.Start
 	ht := &HostileTruth{Kind: kind, Seed: seed}
 	if err := build(g, ht); err != nil {
 		return nil, fmt.Errorf("tlsgen: %s: %w", kind, err)

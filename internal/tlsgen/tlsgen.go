@@ -148,17 +148,12 @@ func Generate(w io.Writer, cfg Config) (*Truth, error) {
 	if err := g.buildPool(); err != nil {
 		return nil, err
 	}
-	g.noise = make([]byte, 1<<20)
-	newReader(cfg.Seed, "noise").Read(g.noise)
 	g.truth = &Truth{Seed: cfg.Seed, Size: cfg.Size, HandshakesOnly: cfg.HandshakesOnly,
 		CAPEM: string(g.pki.rootPEM()), Categories: map[string]int{}}
-	bw := bufio.NewWriterSize(w, 1<<20)
-	g.pw = pcapgo.NewWriter(bw)
-	if err := g.pw.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
-		return nil, fmt.Errorf("tlsgen: %w", err)
+	bw, err := g.begin(w)
+	if err != nil {
+		return nil, err
 	}
-	g.written = 24
-	g.clock = cfg.Start
 	if err := g.writeLead(); err != nil {
 		return nil, err
 	}
@@ -176,6 +171,20 @@ func Generate(w io.Writer, cfg Config) (*Truth, error) {
 	}
 	g.truth.Bytes = g.written
 	return g.truth, nil
+}
+
+// begin makes the noise bulk records are cut from and starts the pcap on
+// w; the caller flushes the writer it returns.
+func (g *generator) begin(w io.Writer) (*bufio.Writer, error) {
+	g.noise = make([]byte, 1<<20)
+	newReader(g.cfg.Seed, "noise").Read(g.noise)
+	bw := bufio.NewWriterSize(w, 1<<20)
+	g.pw = pcapgo.NewWriter(bw)
+	if err := g.pw.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		return nil, fmt.Errorf("tlsgen: %w", err)
+	}
+	g.written, g.clock = 24, g.cfg.Start
+	return bw, nil
 }
 
 type generator struct {
