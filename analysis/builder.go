@@ -138,9 +138,6 @@ func (b *Builder) Open(c capture.Conn) capture.Stream {
 		t.reported = true
 		return t
 	}
-	if b.opt.Done == nil {
-		t.open = b.seq.opened(c.First.Number)
-	}
 	if !c.ClientKnown {
 		t.streams()
 	}
@@ -148,13 +145,22 @@ func (b *Builder) Open(c capture.Conn) capture.Stream {
 }
 
 // materialize makes the connection's record from what Open and the SYNs
-// before told.
+// before told. From then on the connection holds back, in read, the
+// connections that began after it until it ends: unanswered SYNs do not.
 func (t *tracker) materialize() {
 	if t.c != nil {
 		return
 	}
-	c := t.conn
-	t.c = &Connection{
+	t.c = newRecord(t.conn, t.syns, t.lastSYN)
+	if t.b.opt.Done == nil {
+		t.open = t.b.seq.opened(t.conn.First.Number)
+	}
+}
+
+// newRecord is the record of a connection of which Open and syns SYNs, the
+// last in frame lastSYN, were seen.
+func newRecord(c capture.Conn, syns int, lastSYN capture.Frame) *Connection {
+	r := &Connection{
 		Client:             c.Client,
 		Server:             c.Server,
 		First:              c.First,
@@ -164,12 +170,13 @@ func (t *tracker) materialize() {
 		Roles:              RolesGuessed,
 	}
 	if c.ClientKnown {
-		t.c.Roles = RolesFromSYN
+		r.Roles = RolesFromSYN
 	}
-	if t.syns > 0 {
+	if syns > 0 {
 		// Open came with the first SYN.
-		t.c.TCP.SYN, t.c.TCP.SYNCount, t.c.Last = c.First, t.syns, t.lastSYN
+		r.TCP.SYN, r.TCP.SYNCount, r.Last = c.First, syns, lastSYN
 	}
+	return r
 }
 
 // streams makes the record and the parsing state of both directions, for
@@ -525,6 +532,13 @@ func (t *tracker) Event(ev capture.Event) {
 }
 
 func (t *tracker) Close(reason capture.CloseReason, last capture.Frame) {
+	if t.c == nil && t.b.opt.Done == nil {
+		// Only SYNs, never answered: the sequencer keeps a small note of
+		// it and lists it at the end.
+		t.b.seq.unanswered(unansweredConn{conn: t.conn, syns: t.syns, lastSYN: t.lastSYN,
+			reason: reason, end: max(t.now, last.Number)})
+		return
+	}
 	t.materialize()
 	if t.reported {
 		if reason != capture.ClosedIdle && reason != capture.ClosedEvicted {

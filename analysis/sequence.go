@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"sync"
+
+	"github.com/tlsdiag/tlsdiag/capture"
 )
 
 // DefaultMaxPending is the default of Options.MaxPending.
@@ -35,9 +37,17 @@ type sequencer struct {
 	marks   []int64 // by Builder: every frame up to this number was handed to it
 	max     int     // pending connections held at most (Options.MaxPending)
 
-	lastEmitted  int64
+	lastEmitted  int64 // first frame of the last connection emitted
+	maxEmitted   int64 // … and the latest of them
 	stats        SequenceStats
 	ignoredNoTLS map[uint16]int // ignored connections by server port
+	// held are the connections whose SYNs got no answer, to list at the
+	// end: an unanswered SYN stays open until the idle timeout and would
+	// hold back every connection after it.
+	held []unansweredConn
+	// undecided are unanswered connections to a port that a shard behind
+	// may still show TLS on, before their end.
+	undecided []unansweredConn
 }
 
 // SequenceStats says what the sequencer did that a report should mention.
@@ -52,6 +62,10 @@ type SequenceStats struct {
 	// MaxPending is the most finished connections held at once, waiting
 	// for an earlier one.
 	MaxPending int
+	// Unanswered counts the connections whose SYNs got no answer that
+	// are listed after later ones (they are all listed last);
+	// UnansweredDropped those not listed because more than maxHeld were.
+	Unanswered, UnansweredDropped int
 	// IgnoredBeforeTLS counts, by port, the connections without TLS that
 	// are not reported because they ended before the capture first showed
 	// TLS on their port; sorted by port.
@@ -71,6 +85,14 @@ func (st SequenceStats) Notes(prefix string) []string {
 	for _, pc := range st.IgnoredBeforeTLS {
 		notes = append(notes, fmt.Sprintf("%s%d %s without TLS to port %d ended before TLS was first seen on that port and %s not listed (--tls-port %d lists them)",
 			prefix, pc.Count, plural(pc.Count, "connection"), pc.Port, plural(pc.Count, "is", "are"), pc.Port))
+	}
+	if st.Unanswered > 0 {
+		notes = append(notes, fmt.Sprintf("%s%d %s whose SYNs got no answer %s listed last, after later ones",
+			prefix, st.Unanswered, plural(st.Unanswered, "connection"), plural(st.Unanswered, "is", "are")))
+	}
+	if st.UnansweredDropped > 0 {
+		notes = append(notes, fmt.Sprintf("%s%d more %s whose SYNs got no answer %s not listed: more than %d were",
+			prefix, st.UnansweredDropped, plural(st.UnansweredDropped, "connection"), plural(st.UnansweredDropped, "is", "are"), maxHeld))
 	}
 	if st.Late > 0 {
 		notes = append(notes, fmt.Sprintf("%s%d %s listed after later ones: %s still open while more than the pending cap of later connections finished (--max-pending)",
@@ -147,6 +169,76 @@ func (s *sequencer) finished(c *Connection, end int64, e *openEntry) {
 	s.flush()
 }
 
+// unansweredConn is what a connection that only sent SYNs leaves: about
+// 150 bytes.
+type unansweredConn struct {
+	conn    capture.Conn
+	syns    int
+	lastSYN capture.Frame
+	reason  capture.CloseReason
+	last    capture.Frame
+	end     int64
+}
+
+// maxHeld caps the unanswered connections kept for the end: 65,536 of
+// them take about 10 MiB.
+const maxHeld = 1 << 16
+
+// record is the connection's record.
+func (u *unansweredConn) record() *Connection {
+	c := newRecord(u.conn, u.syns, u.lastSYN)
+	c.TCP.Close = u.reason
+	if u.last.Number > c.Last.Number {
+		c.Last = u.last
+	}
+	return c
+}
+
+// unanswered takes a connection that ended with only its SYNs seen, to
+// list at the end of the capture if it is reported.
+func (s *sequencer) unanswered(u unansweredConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if slices.Min(s.marks) < u.end && !s.static[u.conn.Server.Port()] {
+		// A shard behind may still show TLS on its port before its end.
+		s.undecided = append(s.undecided, u)
+		return
+	}
+	s.hold(u)
+}
+
+// hold keeps u for the end if it is reported; every shard has read up to
+// its end.
+func (s *sequencer) hold(u unansweredConn) {
+	port := u.conn.Server.Port()
+	if f, ok := s.firstTLS[port]; !s.static[port] && (!ok || f > u.end) {
+		s.stats.Ignored++
+		s.ignoredNoTLS[port]++
+		return
+	}
+	if len(s.held) >= maxHeld {
+		s.stats.UnansweredDropped++
+		return
+	}
+	s.held = append(s.held, u)
+}
+
+// decide holds or ignores the undecided unanswered connections every shard
+// has read past.
+func (s *sequencer) decide() {
+	mark := slices.Min(s.marks)
+	kept := s.undecided[:0]
+	for _, u := range s.undecided {
+		if mark >= u.end {
+			s.hold(u)
+		} else {
+			kept = append(kept, u)
+		}
+	}
+	clear(s.undecided[len(kept):])
+	s.undecided = kept
+}
+
 // progress says that Builder i was handed every frame up to n.
 func (s *sequencer) progress(i int, n int64) {
 	s.mu.Lock()
@@ -154,6 +246,9 @@ func (s *sequencer) progress(i int, n int64) {
 	if n > s.marks[i] {
 		s.marks[i] = n
 		s.flush()
+		if len(s.undecided) > 0 {
+			s.decide()
+		}
 	}
 }
 
@@ -165,6 +260,26 @@ func (s *sequencer) end() SequenceStats {
 		s.marks[i] = math.MaxInt64
 	}
 	s.flush()
+	s.decide()
+	recs := make([]pendingConn, len(s.held))
+	for i := range s.held {
+		recs[i] = pendingConn{c: s.held[i].record(), end: s.held[i].end}
+	}
+	s.held = nil
+	slices.SortFunc(recs, func(a, b pendingConn) int {
+		if connLess(a.c, b.c) {
+			return -1
+		}
+		return 1
+	})
+	listed := s.maxEmitted
+	s.lastEmitted = 0 // listed last by rule, not late
+	for _, p := range recs {
+		if p.c.First.Number < listed && s.wanted(p.c, p.end) {
+			s.stats.Unanswered++
+		}
+		s.release(p)
+	}
 	for port, n := range s.ignoredNoTLS {
 		if _, ok := s.firstTLS[port]; ok {
 			s.stats.IgnoredBeforeTLS = append(s.stats.IgnoredBeforeTLS, PortCount{port, n})
@@ -204,6 +319,7 @@ func (s *sequencer) release(p pendingConn) {
 		s.stats.Late++
 	}
 	s.lastEmitted = c.First.Number
+	s.maxEmitted = max(s.maxEmitted, c.First.Number)
 	s.emit(c)
 }
 

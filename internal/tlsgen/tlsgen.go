@@ -22,12 +22,14 @@ package tlsgen
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"net/netip"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -90,7 +92,8 @@ func (c Config) withDefaults() Config {
 }
 
 // Truth is what the capture holds, connection by connection, in the order
-// of their first frame.
+// tlsdiag lists them: that of their first frame, but the connections whose
+// SYNs got no answer last.
 type Truth struct {
 	Seed           uint64 `json:"seed"`
 	Size           int64  `json:"size"`  // requested
@@ -170,6 +173,10 @@ func Generate(w io.Writer, cfg Config) (*Truth, error) {
 		return nil, fmt.Errorf("tlsgen: %w", err)
 	}
 	g.truth.Bytes = g.written
+	// tlsdiag lists the connections whose SYNs got no answer last.
+	slices.SortStableFunc(g.truth.Connections, func(a, b Conn) int {
+		return cmp.Compare(boolInt(a.Scenario == "no_answer"), boolInt(b.Scenario == "no_answer"))
+	})
 	return g.truth, nil
 }
 
@@ -436,6 +443,13 @@ func (g *generator) tcpFlow(f *flow, tc *Conn, scenario string, v6 bool) {
 }
 
 var httpResponse = []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\r\nhello world\n")
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 // clientAddr gives connection n an address of its own, so that no 4-tuple
 // is ever reused.
