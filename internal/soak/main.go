@@ -75,12 +75,15 @@ func soak(bin string, duration time.Duration, rate, maxConns int, every time.Dur
 	var made atomic.Int64
 	stop := make(chan struct{})
 	go load(ok, expired, rate, maxConns, &made, stop)
-	fmt.Printf("%8s %12s %10s %8s %10s\n", "elapsed", "connections", "reported", "threads", "RSS (KiB)")
+	// RSS is the sum of the other three: the Go heap and stacks are in
+	// the anonymous part, the kernel's capture ring in the shared one.
+	fmt.Printf("%8s %12s %10s %8s %10s %10s %10s %10s\n", "elapsed", "connections", "reported", "threads", "RSS (KiB)", "anon", "file", "shmem")
 	start := time.Now()
 	for time.Since(start) < duration {
 		time.Sleep(every)
-		rss, threads := procStatus(cmd.Process.Pid)
-		fmt.Printf("%8s %12d %10d %8s %10s\n", time.Since(start).Round(time.Second), made.Load(), reported.Load(), threads, rss)
+		st := procStatus(cmd.Process.Pid)
+		fmt.Printf("%8s %12d %10d %8s %10s %10s %10s %10s\n", time.Since(start).Round(time.Second), made.Load(), reported.Load(),
+			st["Threads:"], st["VmRSS:"], st["RssAnon:"], st["RssFile:"], st["RssShmem:"])
 	}
 	close(stop)
 	time.Sleep(2 * time.Second)
@@ -122,19 +125,21 @@ func load(ok, expired *tlslab.Server, rate, maxConns int, made *atomic.Int64, st
 	}
 }
 
-func procStatus(pid int) (rss, threads string) {
+// procStatus returns the first value of each line of /proc/PID/status, by
+// its label ("VmRSS:"); "?" for every one when it cannot be read.
+func procStatus(pid int) map[string]string {
+	st := map[string]string{}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return "?", "?"
+		for _, k := range []string{"Threads:", "VmRSS:", "RssAnon:", "RssFile:", "RssShmem:"} {
+			st[k] = "?"
+		}
+		return st
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		switch {
-		case len(f) >= 2 && f[0] == "VmRSS:":
-			rss = f[1]
-		case len(f) >= 2 && f[0] == "Threads:":
-			threads = f[1]
+		if f := strings.Fields(l); len(f) >= 2 {
+			st[f[0]] = f[1]
 		}
 	}
-	return rss, threads
+	return st
 }
