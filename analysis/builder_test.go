@@ -3,9 +3,11 @@ package analysis
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,44 +65,7 @@ func TestEarlyForgetsClosedConnections(t *testing.T) {
 // must be handed on as soon as they end, not held back behind the SYNs,
 // and the unanswered connection comes last.
 func TestUnansweredSYNsDoNotHoldBack(t *testing.T) {
-	var buf bytes.Buffer
-	w := pcapgo.NewWriter(&buf)
-	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
-		t.Fatal(err)
-	}
-	var last time.Time
-	for _, path := range []string{"../testdata/captures/no_tcp_answer.pcap", "../testdata/captures/ok.pcap"} {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := pcapgo.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var shift time.Duration
-		for i := 0; ; i++ {
-			data, ci, err := r.ReadPacketData()
-			if err == io.EOF {
-				break
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if i == 0 && !last.IsZero() {
-				shift = last.Add(10 * time.Millisecond).Sub(ci.Timestamp)
-			}
-			ci.Timestamp = ci.Timestamp.Add(shift)
-			last = ci.Timestamp
-			if err := w.WritePacket(ci, data); err != nil {
-				t.Fatal(err)
-			}
-		}
-		f.Close()
-	}
-	src, err := capture.NewReader("merged", &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := mergeCaptures(t, nil, "../testdata/captures/no_tcp_answer.pcap", "../testdata/captures/ok.pcap")
 	var order []uint16
 	b := NewBuilder(Options{TLSPorts: []uint16{4456}, Emit: func(c *Connection) { order = append(order, c.Server.Port()) }})
 	if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
@@ -113,4 +78,92 @@ func TestUnansweredSYNsDoNotHoldBack(t *testing.T) {
 	if !slices.Equal(order, []uint16{4431, 4431, 4456}) || b.Stats().Unanswered != 1 {
 		t.Errorf("connections to ports %v, %d listed last as unanswered; want [4431 4431 4456], 1", order, b.Stats().Unanswered)
 	}
+}
+
+// TestTLSPortSeenLater checks the rule for connections without TLS to an
+// unlisted port: a refused connection to port 4454 is not reported when
+// TLS shows up on that port only later, and the summary says so, naming
+// the --tls-port that would list it; a second refused connection, after
+// the TLS one, is reported.
+func TestTLSPortSeenLater(t *testing.T) {
+	toPort := func(data []byte) {
+		// ok.pcap's server port 4431 becomes 4454 (Ethernet, IPv4
+		// without options; the checksum is not checked).
+		for _, off := range []int{14 + 20, 14 + 20 + 2} {
+			if data[off] == 4431>>8 && data[off+1] == 4431&0xff {
+				data[off], data[off+1] = 4454>>8, 4454&0xff
+			}
+		}
+	}
+	refused := "../testdata/captures/connection_refused.pcap"
+	src := mergeCaptures(t, map[int]func([]byte){1: toPort}, refused, "../testdata/captures/ok.pcap", refused)
+	b := NewBuilder(Options{})
+	if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range b.Connections() {
+		got = append(got, fmt.Sprintf("%d:%v", c.Server.Port(), c.carriesTLS()))
+	}
+	if want := []string{"4454:true", "4454:true", "4454:false"}; !slices.Equal(got, want) {
+		t.Errorf("connections (port:TLS) %v, want %v", got, want)
+	}
+	notes := b.Stats().Notes("")
+	if len(notes) != 1 || !strings.Contains(notes[0], "1 connection without TLS to port 4454 ended before TLS was first seen") ||
+		!strings.Contains(notes[0], "--tls-port 4454") {
+		t.Errorf("notes %q; want one about the refused connection before TLS on port 4454", notes)
+	}
+}
+
+// mergeCaptures writes the frames of Ethernet pcap files one after the
+// other, each file shifted in time to start 10 ms after the last frame of
+// the one before, through rewrite[i] for the i-th file when there is one.
+func mergeCaptures(t *testing.T, rewrite map[int]func([]byte), paths ...string) capture.Source {
+	t.Helper()
+	var buf bytes.Buffer
+	w := pcapgo.NewWriter(&buf)
+	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		t.Fatal(err)
+	}
+	var last time.Time
+	for i, path := range paths {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := pcapgo.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.LinkType() != layers.LinkTypeEthernet {
+			t.Fatalf("%s: link type %v, want Ethernet", path, r.LinkType())
+		}
+		var shift time.Duration
+		for n := 0; ; n++ {
+			data, ci, err := r.ReadPacketData()
+			if err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 && !last.IsZero() {
+				shift = last.Add(10 * time.Millisecond).Sub(ci.Timestamp)
+			}
+			ci.Timestamp = ci.Timestamp.Add(shift)
+			last = ci.Timestamp
+			if rw := rewrite[i]; rw != nil {
+				data = slices.Clone(data)
+				rw(data)
+			}
+			if err := w.WritePacket(ci, data); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.Close()
+	}
+	src, err := capture.NewReader("merged", &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
 }

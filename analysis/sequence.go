@@ -48,6 +48,7 @@ type sequencer struct {
 	// undecided are unanswered connections to a port that a shard behind
 	// may still show TLS on, before their end.
 	undecided []unansweredConn
+	ended     bool // end was called
 }
 
 // SequenceStats says what the sequencer did that a report should mention.
@@ -252,10 +253,15 @@ func (s *sequencer) progress(i int, n int64) {
 	}
 }
 
-// end is called once the capture is over: every connection finished.
+// end is called once the capture is over and every connection finished;
+// later calls only return the statistics.
 func (s *sequencer) end() SequenceStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ended {
+		return s.stats
+	}
+	s.ended = true
 	for i := range s.marks {
 		s.marks[i] = math.MaxInt64
 	}
