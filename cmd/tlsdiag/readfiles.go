@@ -22,11 +22,11 @@ const queued = 256
 
 // readFiles analyses the captures and hands their results to out, in
 // batches diagnosed on every core: every connection of the first capture
-// in first-frame order, then those of the second, and so on. As many captures as there are cores are read at
-// once, each with its share of them; a capture after the one being
-// written runs ahead until queued connections wait. After out fails,
-// reading stops and the error is returned. The outcome of each capture is
-// in the order of paths.
+// in first-frame order, then those of the second, and so on. As many
+// captures as there are cores are read at once, each with its share of
+// them; a capture after the one being written runs ahead until queued
+// connections wait. After out fails, reading stops and the error is
+// returned. The outcome of each capture is in the order of paths.
 func (p pipeline) readFiles(paths []string, out func([]report.Result) error) ([]fileOutcome, error) {
 	procs := runtime.GOMAXPROCS(0)
 	atOnce := max(min(procs, len(paths)), 1)
