@@ -76,7 +76,8 @@ func soak(bin string, duration time.Duration, rate, maxConns int, every time.Dur
 	stop := make(chan struct{})
 	go load(ok, expired, rate, maxConns, &made, stop)
 	// RSS is the sum of the other three: the Go heap and stacks are in
-	// the anonymous part, the kernel's capture ring in the shared one.
+	// the anonymous part; the binary and the kernel's capture ring in the
+	// file-backed one.
 	fmt.Printf("%8s %12s %10s %8s %10s %10s %10s %10s\n", "elapsed", "connections", "reported", "threads", "RSS (KiB)", "anon", "file", "shmem")
 	start := time.Now()
 	for time.Since(start) < duration {
