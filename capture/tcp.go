@@ -183,6 +183,13 @@ func (l *connList) remove(c *conn) {
 // It is longer than any round trip worth capturing.
 const resetLinger = 3 * time.Second
 
+// resetLingerFrames bounds the linger in frames too: on a busy link 3 s
+// are thousands of connections, and one that stays open holds back the
+// report of every connection that began after it. Counted in frame
+// numbers, which every shard shares, the bytes that make it into the
+// connection do not depend on how the capture is split.
+const resetLingerFrames = 4096
+
 // piece is a range of a segment's payload not yet buffered.
 type piece struct{ off, n int }
 
@@ -262,6 +269,11 @@ func (a *Assembler) Close() Stats {
 // Segment feeds one decoded TCP segment carried by frame f.
 func (a *Assembler) Segment(s *Segment, f Frame) {
 	a.advance(f.Time)
+	for a.reset.head != nil && f.Number-a.reset.head.last.frame().Number > resetLingerFrames {
+		c := a.reset.head
+		a.flushAll(c, c.last.frame())
+		a.finish(c, ClosedRST, c.last.frame())
+	}
 	a.stats.Segments++
 	a.stats.PayloadBytes += int64(len(s.Payload))
 	key, srcLow := makeKey(s.Src, s.Dst)

@@ -575,6 +575,26 @@ func TestResetLinger(t *testing.T) {
 	}
 }
 
+// TestResetLingerFrames checks the linger's bound in frames: a busy link
+// moves on by thousands of frames well within 3 s.
+func TestResetLingerFrames(t *testing.T) {
+	f := newFeeder(t, Options{})
+	other := netip.MustParseAddrPort("10.0.0.3:50000")
+	f.handshake(ci, si)         // 1-3
+	f.c2s("RA", 1001, 5001, "") // 4
+	s := f.rec.streams[0]
+	f.n += resetLingerFrames - 1 // frames of other traffic, within a millisecond
+	f.send(other, srv, "S", 1, 0, "")
+	if s.closed {
+		t.Fatalf("closed %d frames after the RST, want %d", resetLingerFrames, resetLingerFrames+1)
+	}
+	f.send(other, srv, "S", 1, 0, "")
+	if !s.closed || s.reason != ClosedRST || s.last.Number != 4 {
+		t.Fatalf("closed %v reason %s last %d, want rst at 4", s.closed, s.reason, s.last.Number)
+	}
+	f.a.Close()
+}
+
 func TestSYNAfterReset(t *testing.T) {
 	f := newFeeder(t, Options{})
 	f.handshake(ci, si)
