@@ -70,14 +70,19 @@ func ParseTarget(s string) (Target, error) {
 	return checkHost(Target{Host: host, Port: port}, s)
 }
 
-// checkHost rejects an empty host or one with spaces or control
-// characters, which no resolver would take.
+// checkHost rejects an empty host or one with spaces, control characters
+// or brackets, which no resolver would take (brackets only enclose an IPv6
+// address: netip accepts "::%[" as an address in zone "[", which
+// HOST:PORT cannot write back).
 func checkHost(t Target, arg string) (Target, error) {
 	if t.Host == "" {
 		return Target{}, fmt.Errorf("target %q: no host", arg)
 	}
 	if strings.IndexFunc(t.Host, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
 		return Target{}, fmt.Errorf("target %q: the host contains spaces or control characters", arg)
+	}
+	if strings.ContainsAny(t.Host, "[]") {
+		return Target{}, fmt.Errorf("target %q: brackets in the host", arg)
 	}
 	return t, nil
 }
