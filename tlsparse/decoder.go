@@ -399,6 +399,12 @@ func (d *Decoder) header() (it Item, ok, more bool) {
 	d.recPlain = h.Type == ContentTypeHandshake && !d.encrypted
 	d.state = stateBody
 	if h.Type != ContentTypeHandshake && d.hsPartial() {
+		if d.hsHdrN == 0 {
+			// The rest of an oversized message, which was reported at its
+			// header: forget it.
+			d.dropPartial()
+			return it, false, true
+		}
 		// A record of another type in the middle of a handshake message
 		// violates RFC 8446, Section 5.1; report and forget the fragment.
 		it = d.hsMalformed(fmt.Errorf("tlsparse: handshake message at offset %d interrupted by a %s record at offset %d", d.hsAt, h.Type, d.recAt))
