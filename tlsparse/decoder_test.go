@@ -90,6 +90,19 @@ func TestRecordCaps(t *testing.T) {
 	})
 }
 
+// TestOversizedThenInterrupted: an oversized message cut short by a record
+// of another type was reported at its header; the cut is not a second
+// problem.
+func TestOversizedThenInterrupted(t *testing.T) {
+	msg := append([]byte{1, 0xff, 0xff, 0xff}, make([]byte, 100)...)
+	stream := slicesConcat(record(ContentTypeHandshake, msg), record(ContentTypeAlert, []byte{2, 40}))
+	items := sameUnderSplits(t, "stream", stream)
+	if len(items) != 2 || items[0].Kind != KindMalformed || !strings.Contains(items[0].Err, "oversized handshake message") ||
+		items[1].Kind != KindAlert {
+		t.Errorf("items %+v, want the oversized message, then the alert", items)
+	}
+}
+
 func TestInterruptedHandshake(t *testing.T) {
 	stream := slicesConcat(record(ContentTypeHandshake, []byte{2, 0, 0, 10, 1, 2}), record(ContentTypeAlert, []byte{2, 40}))
 	items := sameUnderSplits(t, "stream", stream)
