@@ -222,9 +222,7 @@ func (a *Assembler) advance(t time.Time) {
 		a.now = ns
 	}
 	for a.reset.head != nil && a.now-a.reset.head.seen > int64(resetLinger) {
-		c := a.reset.head
-		a.flushAll(c, c.last.frame())
-		a.finish(c, ClosedRST, c.last.frame())
+		a.endLinger(a.reset.head)
 	}
 	if a.idle <= 0 {
 		return
@@ -235,6 +233,13 @@ func (a *Assembler) advance(t time.Time) {
 		a.flushAll(c, c.last.frame())
 		a.finish(c, ClosedIdle, c.last.frame())
 	}
+}
+
+// endLinger closes a reset connection that was lingering, as of its last
+// frame.
+func (a *Assembler) endLinger(c *conn) {
+	a.flushAll(c, c.last.frame())
+	a.finish(c, ClosedRST, c.last.frame())
 }
 
 // Flush moves the capture clock to t (if later) and closes every
@@ -270,9 +275,7 @@ func (a *Assembler) Close() Stats {
 func (a *Assembler) Segment(s *Segment, f Frame) {
 	a.advance(f.Time)
 	for a.reset.head != nil && f.Number-a.reset.head.last.frame().Number > resetLingerFrames {
-		c := a.reset.head
-		a.flushAll(c, c.last.frame())
-		a.finish(c, ClosedRST, c.last.frame())
+		a.endLinger(a.reset.head)
 	}
 	a.stats.Segments++
 	a.stats.PayloadBytes += int64(len(s.Payload))
@@ -281,8 +284,7 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 	c := a.conns[key]
 	if c != nil && synOnly && c.reset != 0 {
 		// A new connection after a reset one that was still lingering.
-		a.flushAll(c, c.last.frame())
-		a.finish(c, ClosedRST, c.last.frame())
+		a.endLinger(c)
 		c = nil
 	}
 	if c != nil && synOnly && a.isNewSYN(c, c.dirOf(srcLow), s) {
