@@ -2,24 +2,16 @@ package analysis
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/tlsdiag/tlsdiag/capture"
 )
 
-// sharedPcaps is the directory of public captures used for conformance
-// tests. CI has it; elsewhere those tests skip with a message saying so.
-const sharedPcaps = "../../shared/pcaps"
-
-func requireShared(t *testing.T) string {
-	t.Helper()
-	if _, err := os.Stat(sharedPcaps); err != nil {
-		t.Skipf("shared captures not found at %s (CI provides them): %v", sharedPcaps, err)
-	}
-	return sharedPcaps
-}
+// publicPcaps is the directory of public captures (from Zeek, FoxIO's JA4,
+// ssldump and Arkime, with their reference outputs) used for conformance
+// tests; its README.md says where each comes from.
+const publicPcaps = "../testdata/public"
 
 // analyse runs one capture file through capture and the Builder.
 func analyse(t *testing.T, path string, opt Options) []*Connection {
@@ -36,7 +28,7 @@ func analyse(t *testing.T, path string, opt Options) []*Connection {
 	return b.Connections()
 }
 
-func sharedFile(t *testing.T, parts ...string) string {
-	t.Helper()
-	return filepath.Join(append([]string{requireShared(t)}, parts...)...)
+// publicFile names a file under publicPcaps.
+func publicFile(parts ...string) string {
+	return filepath.Join(append([]string{publicPcaps}, parts...)...)
 }

@@ -13,23 +13,24 @@ import (
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
-// tsharkDifferences lists the shared captures where tlsdiag deliberately
+// tsharkDifferences lists the public captures where tlsdiag deliberately
 // sees more or other TLS frames than tshark, with the reason.
 var tsharkDifferences = map[string]string{
-	"zeek/https-to-http.pcap":      "TLS to port 80: tshark dissects the port as HTTP, tlsdiag recognises the ClientHello by content",
-	"zeek/ssl-to-http-server.pcap": "TLS to port 80: tshark dissects the port as HTTP, tlsdiag recognises the ClientHello by content",
-	"zeek/irc-starttls.pcap":       "tshark has no IRC STARTTLS support; tlsdiag finds the handshake after the plaintext prelude",
-	"zeek/ssl-v2.pcap":             "a pure SSLv2 session: tlsdiag parses the SSLv2 ClientHello but not SSLv2's own server messages (SERVER-HELLO, type 4), which no TLS peer sends",
+	"zeek/https-to-http.pcap":                        "TLS to port 80: tshark dissects the port as HTTP, tlsdiag recognises the ClientHello by content",
+	"zeek/ssl-to-http-server.pcap":                   "TLS to port 80: tshark dissects the port as HTTP, tlsdiag recognises the ClientHello by content",
+	"zeek/irc-starttls.pcap":                         "tshark has no IRC STARTTLS support; tlsdiag finds the handshake after the plaintext prelude",
+	"zeek/ssl-v2.pcap":                               "a pure SSLv2 session: tlsdiag parses the SSLv2 ClientHello but not SSLv2's own server messages (SERVER-HELLO, type 4), which no TLS peer sends",
+	"ja4/chrome-cloudflare-quic-with-secrets.pcapng": "the pcapng carries its TLS secrets in a Decryption Secrets Block: tshark decrypts the TLS 1.3 handshake with them, the trace shows plaintext messages only",
 }
 
-// TestTraceAgreesWithTshark checks, for every TCP capture in the shared
+// TestTraceAgreesWithTshark checks, for every TCP capture in the public
 // set, that the frames carrying TLS handshake messages and the message
 // types in each are the ones tshark reports with out-of-order reassembly on.
 func TestTraceAgreesWithTshark(t *testing.T) {
 	if _, err := exec.LookPath("tshark"); err != nil {
 		t.Skip("tshark is not installed (CI installs it): ", err)
 	}
-	dir := requireShared(t)
+	dir := publicPcaps
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.pcap*"))
 	for _, f := range files {
 		name := filepath.Base(filepath.Dir(f)) + "/" + filepath.Base(f)

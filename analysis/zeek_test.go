@@ -58,9 +58,9 @@ var zeekDifferences = map[string]string{
 
 // TestAgreesWithZeek compares version, cipher, curve, server_name, resumed,
 // last_alert, next_protocol and established with Zeek's ssl.log baselines
-// for the shared captures.
+// for the public captures.
 func TestAgreesWithZeek(t *testing.T) {
-	dir := sharedFile(t, "zeek")
+	dir := publicFile("zeek")
 	index := readIndex(t, filepath.Join(dir, "ssl-log-baselines", "INDEX.tsv"))
 	for _, entry := range index {
 		t.Run(entry.baseline, func(t *testing.T) {

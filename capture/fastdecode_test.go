@@ -61,7 +61,7 @@ func TestDecodeFastMatchesParser(t *testing.T) {
 	fast, total := 0, 0
 	paths := testCaptures(t)
 	if !testing.Short() {
-		paths = append(paths, sharedCapturesIfAny()...)
+		paths = append(paths, publicCaptures(t)...)
 	}
 	for _, path := range paths {
 		frames, lt := readFrames(t, path)

@@ -418,16 +418,15 @@ func TestRealCapturesMatchWireshark(t *testing.T) {
 	}
 }
 
-// sharedCaptures lists the public captures in ../../shared/pcaps (the
-// shared/ directory sits beside the repository).
-func sharedCaptures(t *testing.T) []string {
-	dir := filepath.Join("..", "..", "shared", "pcaps")
-	if d := os.Getenv("TLSDIAG_SHARED_PCAPS"); d != "" {
-		dir = d
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared captures not found at %s: %v", dir, err)
-	}
+// publicPcaps is the directory of public captures (from Zeek, FoxIO's JA4,
+// ssldump and Arkime) used for conformance tests; its README.md says where
+// each comes from.
+var publicPcaps = filepath.Join("..", "testdata", "public")
+
+// publicCaptures lists the capture files under publicPcaps.
+func publicCaptures(t testing.TB) []string {
+	t.Helper()
+	dir := publicPcaps
 	var files []string
 	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -448,9 +447,9 @@ func sharedCaptures(t *testing.T) []string {
 	return files
 }
 
-func TestSharedCaptures(t *testing.T) {
-	for _, path := range sharedCaptures(t) {
-		name := strings.TrimPrefix(path, filepath.Join("..", "..", "shared", "pcaps")+string(filepath.Separator))
+func TestPublicCaptures(t *testing.T) {
+	for _, path := range publicCaptures(t) {
+		name := strings.TrimPrefix(path, publicPcaps+string(filepath.Separator))
 		t.Run(name, func(t *testing.T) {
 			t.Parallel() // tshark takes a quarter of a second a file
 			rec, st := runFile(t, path)

@@ -65,7 +65,7 @@ func TestRunShardedMatchesRun(t *testing.T) {
 		inputs = append(inputs, input{path, readFile(t, path)})
 	}
 	if !testing.Short() {
-		for _, path := range sharedCapturesIfAny() {
+		for _, path := range publicCaptures(t) {
 			inputs = append(inputs, input{path, readFile(t, path)})
 		}
 	}
@@ -193,19 +193,6 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// sharedCapturesIfAny lists the public captures beside the repository, if
-// they are there.
-func sharedCapturesIfAny() []string {
-	var files []string
-	filepath.WalkDir(filepath.Join("..", "..", "shared", "pcaps"), func(path string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".pcap") || strings.HasSuffix(path, ".pcapng") || strings.HasSuffix(path, ".pcap.gz")) {
-			files = append(files, path)
-		}
-		return nil
-	})
-	return files
 }
 
 // BenchmarkRunSharded is BenchmarkRun with one shard per CPU.

@@ -93,9 +93,11 @@ func FuzzParseKeyLog(f *testing.F) {
 	f.Add([]byte("CLIENT_RANDOM " + cr2 + " " + s48))
 	f.Add([]byte("CLIENT_TRAFFIC_SECRET_0 " + cr1 + "\nRSA 0102 03\n\x00\xff"))
 	f.Add([]byte("EXPORTER_SECRET " + cr1 + " " + s32 + "zz\n" + strings.Repeat("#", 2000)))
-	if b, err := os.ReadFile(filepath.Join(ssldumpDir, "keylog.txt")); err == nil {
-		f.Add(b)
+	b, err := os.ReadFile(filepath.Join(ssldumpDir, "keylog.txt"))
+	if err != nil {
+		f.Fatal(err)
 	}
+	f.Add(b)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		k, err := ParseKeyLog(bytes.NewReader(data))
 		if k == nil {

@@ -15,9 +15,9 @@ import (
 )
 
 // ssldumpDir holds ssldump's sample captures and their key log (see
-// ../../shared/pcaps/README.md): TLS 1.3 with every suite, key updates and
+// ../testdata/public/README.md): TLS 1.3 with every suite, key updates and
 // resumption, and one TLS 1.2 capture.
-const ssldumpDir = "../../shared/pcaps/ssldump"
+const ssldumpDir = "../testdata/public/ssldump"
 
 // ssldumpSetup returns tshark's path, the absolute key log path, the parsed
 // key log and the captures, or skips when tshark or the captures are absent.
@@ -32,9 +32,6 @@ func ssldumpSetup(t *testing.T) (tshark, keyLogPath string, kl *KeyLog, pcaps []
 		t.Fatal(err)
 	}
 	f, err := os.Open(keyLogPath)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("shared captures not found at %s (CI provides them)", ssldumpDir)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

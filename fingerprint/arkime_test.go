@@ -41,7 +41,7 @@ var arkimeDifferences = map[string]string{}
 // TestFingerprintsAgreeWithArkime checks JA3, JA3S, JA4 and JA4_r against
 // Arkime's expected sessions for its captures.
 func TestFingerprintsAgreeWithArkime(t *testing.T) {
-	dir := sharedFile(t, "arkime")
+	dir := publicFile("arkime")
 	files, err := filepath.Glob(filepath.Join(dir, "expected", "*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no expected sessions in %s: %v", dir, err)

@@ -2,7 +2,6 @@ package fingerprint_test
 
 import (
 	"crypto/tls"
-	"os"
 	"testing"
 
 	"github.com/tlsdiag/tlsdiag/fingerprint"
@@ -10,7 +9,7 @@ import (
 )
 
 // benchHellos returns real ClientHellos to measure with: crypto/tls's, and
-// Chrome's (with GREASE) from the shared captures when they are present.
+// Chrome's (with GREASE) from a public capture.
 func benchHellos(b *testing.B) map[string]*tlsparse.ClientHello {
 	_, body := goClientHello(b, &tls.Config{ServerName: "example.com", NextProtos: []string{"h2", "http/1.1"}})
 	ch, err := tlsparse.ParseClientHello(body)
@@ -18,10 +17,7 @@ func benchHellos(b *testing.B) map[string]*tlsparse.ClientHello {
 		b.Fatal(err)
 	}
 	hellos := map[string]*tlsparse.ClientHello{"crypto-tls": ch}
-	if _, err := os.Stat(sharedPcaps); err != nil {
-		return hellos
-	}
-	for _, c := range analyse(b, sharedFile(b, "ja4", "tls-handshake.pcapng")) {
+	for _, c := range analyse(b, publicFile("ja4", "tls-handshake.pcapng")) {
 		if c.ClientHello != nil {
 			hellos["chrome"] = c.ClientHello
 			break

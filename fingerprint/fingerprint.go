@@ -16,7 +16,7 @@
 // fingerprints whatever Zeek's ssl_client_hello event reports, which Zeek
 // also raises for SSLv2 hellos. This package follows tshark and FoxIO: JA3
 // and JA4 return empty values for it, so that no fingerprint is shown that
-// those tools would not produce (the tshark test checks this on the shared
+// those tools would not produce (the tshark test checks this on the public
 // SSLv2 captures). Callers that want to say something about such a client
 // can use the SSLv2 flag itself, which is the more telling fact.
 package fingerprint

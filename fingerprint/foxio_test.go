@@ -60,7 +60,7 @@ var foxioDifferences = map[string]struct {
 // against the JA4, JA4_r, JA4_o and JA4_ro that FoxIO's reference tool
 // computed for its first ClientHello.
 func TestJA4AgreesWithFoxIO(t *testing.T) {
-	dir := sharedFile(t, "ja4")
+	dir := publicFile("ja4")
 	files, err := filepath.Glob(filepath.Join(dir, "expected", "*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no expected output in %s: %v", dir, err)
@@ -84,7 +84,7 @@ func TestJA4AgreesWithFoxIO(t *testing.T) {
 				}
 				key := capName + "/" + strconv.Itoa(s.Stream)
 				if s.JA4[0] != fingerprint.TCP {
-					// tlsdiag reads TCP only. None of the shared expected files
+					// tlsdiag reads TCP only. None of the public expected files
 					// has a QUIC ('q') or DTLS ('d') stream today; any that
 					// appears is listed here.
 					t.Logf("stream %s skipped: transport %q is not TCP", key, s.JA4[0])

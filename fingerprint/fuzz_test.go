@@ -4,8 +4,6 @@ import (
 	"crypto/md5"
 	"crypto/tls"
 	"encoding/hex"
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -18,8 +16,7 @@ import (
 var ja4Form = regexp.MustCompile(`^[tqd](1[0-3]|s[23]|d[1-3]|00)[di]\d{4}[0-9A-Za-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$`)
 
 // seedHellos adds to f the bodies of real hellos: crypto/tls's ClientHellos,
-// and the ClientHellos and ServerHellos of a few shared captures when they
-// are present.
+// and the ClientHellos and ServerHellos of a few public captures.
 func seedHellos(f *testing.F, server bool) {
 	if !server {
 		for _, cfg := range []*tls.Config{
@@ -30,11 +27,8 @@ func seedHellos(f *testing.F, server bool) {
 			f.Add(body)
 		}
 	}
-	if _, err := os.Stat(sharedPcaps); err != nil {
-		return
-	}
 	for _, name := range []string{"ja4/tls-handshake.pcapng", "arkime/openssl-ssl3.pcap", "zeek/hrr.pcap", "ja4/tls-non-ascii-alpn.pcapng"} {
-		for _, c := range analyse(f, filepath.Join(sharedPcaps, name)) {
+		for _, c := range analyse(f, publicFile(name)) {
 			switch {
 			case server && c.ServerHello != nil:
 				f.Add(c.ServerHello.Raw)

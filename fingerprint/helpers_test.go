@@ -2,7 +2,6 @@ package fingerprint_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -10,21 +9,14 @@ import (
 	"github.com/tlsdiag/tlsdiag/capture"
 )
 
-// sharedPcaps is the directory of public captures used for conformance
-// tests. CI has it; elsewhere those tests skip with a message saying so.
-const sharedPcaps = "../../shared/pcaps"
+// publicPcaps is the directory of public captures (from Zeek, FoxIO's JA4,
+// ssldump and Arkime, with their reference outputs) used for conformance
+// tests; its README.md says where each comes from.
+const publicPcaps = "../testdata/public"
 
-func requireShared(t testing.TB) string {
-	t.Helper()
-	if _, err := os.Stat(sharedPcaps); err != nil {
-		t.Skipf("shared captures not found at %s (CI provides them): %v", sharedPcaps, err)
-	}
-	return sharedPcaps
-}
-
-func sharedFile(t testing.TB, parts ...string) string {
-	t.Helper()
-	return filepath.Join(append([]string{requireShared(t)}, parts...)...)
+// publicFile names a file under publicPcaps.
+func publicFile(parts ...string) string {
+	return filepath.Join(append([]string{publicPcaps}, parts...)...)
 }
 
 // analyse runs one capture file through capture and analysis, as tlsdiag

@@ -278,13 +278,13 @@ func hexList(cs []tlsparse.CipherSuite) string {
 	return strings.Join(s, ",")
 }
 
-// TestSSLv2Captures checks that the SSLv2-format ClientHellos of the shared
+// TestSSLv2Captures checks that the SSLv2-format ClientHellos of the public
 // captures are parsed as such and get no fingerprint, as in tshark (whose
 // agreement on those frames TestJA3AgreesWithTshark checks).
 func TestSSLv2Captures(t *testing.T) {
 	n := 0
 	for _, name := range []string{"ssl-v2.pcap", "ssl.v3.pcap"} {
-		for _, c := range analyse(t, sharedFile(t, "zeek", name)) {
+		for _, c := range analyse(t, publicFile("zeek", name)) {
 			if c.ClientHello == nil || !c.ClientHello.SSLv2 {
 				continue
 			}
@@ -298,7 +298,7 @@ func TestSSLv2Captures(t *testing.T) {
 		}
 	}
 	if n == 0 {
-		t.Fatal("no SSLv2 ClientHello found in the shared captures")
+		t.Fatal("no SSLv2 ClientHello found in the public captures")
 	}
 	t.Logf("%d SSLv2 ClientHellos, no fingerprint", n)
 }

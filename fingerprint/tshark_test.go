@@ -39,7 +39,7 @@ type helloPrint struct{ kind, full, hash string }
 
 func (h helloPrint) String() string { return h.kind + " " + h.hash + " " + h.full }
 
-// TestJA3AgreesWithTshark checks, on every shared capture, that the JA3 of
+// TestJA3AgreesWithTshark checks, on every public capture, that the JA3 of
 // every ClientHello and the JA3S of every ServerHello (HelloRetryRequests
 // included) are the ones tshark computes (tls.handshake.ja3, ja3_full,
 // ja3s, ja3s_full) in the same frame. The connection record says in which
@@ -49,7 +49,7 @@ func TestJA3AgreesWithTshark(t *testing.T) {
 	if _, err := exec.LookPath("tshark"); err != nil {
 		t.Skip("tshark is not installed (CI installs it): ", err)
 	}
-	dir := requireShared(t)
+	dir := publicPcaps
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.pcap*"))
 	if len(files) == 0 {
 		t.Fatalf("no captures in %s", dir)

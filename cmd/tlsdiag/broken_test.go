@@ -102,10 +102,7 @@ func TestTruncatedAnywhere(t *testing.T) {
 // connections, and with room for two at a time the others are closed early
 // and counted in a note.
 func TestCapsAreReported(t *testing.T) {
-	const pcap = "../../../shared/pcaps/ja4/tls-sni.pcapng"
-	if _, err := os.Stat(pcap); err != nil {
-		t.Skipf("shared captures not found (CI provides them): %v", err)
-	}
+	const pcap = "../../testdata/public/ja4/tls-sni.pcapng"
 	var out, errOut bytes.Buffer
 	run([]string{"read", "--max-connections", "2", pcap}, &out, &errOut)
 	if !regexp.MustCompile(`note: [0-9]+ connections closed early by the connection cap`).Match(out.Bytes()) {

@@ -125,7 +125,7 @@ func lineDiff(want, got string) string {
 	return b.String()
 }
 
-// TestReadSharedGolden reads every public capture in ../shared/pcaps (from
+// TestReadPublicGolden reads every public capture in testdata/public (from
 // Zeek, FoxIO's JA4, ssldump and Arkime) and compares the table output with
 // testdata/golden/shared/DIR_NAME.table.golden. Chains are validated at each
 // capture's own time against a fixed trust store — the NSS roots of the
@@ -133,11 +133,8 @@ func lineDiff(want, got string) string {
 // machine's, so the output does not change with the system's CA bundle.
 // Roots NSS has since removed make some old chains untrusted; that is the
 // honest answer for today's trust store.
-func TestReadSharedGolden(t *testing.T) {
-	const shared = "../../../shared/pcaps"
-	if _, err := os.Stat(shared); err != nil {
-		t.Skipf("shared captures not found at %s (CI provides them): %v", shared, err)
-	}
+func TestReadPublicGolden(t *testing.T) {
+	const shared = "../../testdata/public"
 	files, _ := filepath.Glob(filepath.Join(shared, "*", "*.pcap*"))
 	if len(files) == 0 {
 		t.Fatalf("no captures under %s", shared)

@@ -2,13 +2,13 @@
 # Regenerates the byte fixtures in this directory: real handshakes between
 # openssl and gnutls tools on 127.0.0.1, captured with tcpdump, reduced with
 # tshark to the TCP payload of each direction (hex, 64 characters a line).
-# Also cuts streams out of the shared public captures (../../../shared/pcaps).
+# Also cuts streams out of the public captures (../../testdata/public).
 #
 # Needs root (tcpdump on lo), openssl, gnutls-bin, tcpdump and tshark.
 # Usage: sh make-fixtures.sh   (from anywhere; writes next to this script)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-shared=${SHARED:-$here/../../../shared/pcaps}
+shared=${SHARED:-$here/../../testdata/public}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
