@@ -19,7 +19,8 @@ import (
 	"github.com/tlsdiag/tlsdiag/internal/tlsgen"
 )
 
-// maxRSS is the memory a read may take, whatever the capture (issue 8).
+// maxRSS is the memory a read may take, whatever the capture (the bound
+// SECURITY.md promises).
 const maxRSS = 64 << 20
 
 // TestHostileCaptures streams each of tlsgen's hostile captures into

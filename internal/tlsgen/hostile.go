@@ -15,7 +15,7 @@ import (
 type Hostile string
 
 // The hostile captures. Each is deterministic for a seed; the sizes are
-// those of tlsdiag's robustness issue and are fixed, so that the memory a
+// fixed (the robustness targets in SECURITY.md), so that the memory a
 // reader needs for them can be compared from run to run.
 const (
 	// HugeHandshake: 1,000 connections whose ClientHello announces
