@@ -527,7 +527,7 @@ func (t *tracker) Event(ev capture.Event) {
 		c.ZeroWindow++
 	case capture.EventConflict:
 		c.Conflicts++
-		t.anomaly("tcp_overlap_conflict")
+		t.anomaly(tlsparse.AnomalyTCPOverlapConflict)
 	}
 }
 
@@ -559,7 +559,7 @@ func (t *tracker) Close(reason capture.CloseReason, last capture.Frame) {
 	t.finish()
 }
 
-func (t *tracker) anomaly(id string) {
+func (t *tracker) anomaly(id tlsparse.Anomaly) {
 	if slices.Contains(t.c.Anomalies, id) {
 		return
 	}
@@ -594,7 +594,7 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 		if ch, err := tlsparse.ParseSSLv2ClientHello(it.Body); err == nil && c.ClientHello == nil {
 			c.ClientHello, c.ClientHelloFrame, c.ClientHelloSSLv2 = ch, last, true
 		} else if err != nil {
-			t.anomaly("malformed_sslv2_client_hello")
+			t.anomaly(tlsparse.AnomalyMalformedSSLv2ClientHello)
 		}
 	case tlsparse.KindChangeCipherSpec:
 		if c.ChangeCipherSpec[rd].Number == 0 {
@@ -611,7 +611,7 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 	case tlsparse.KindApplicationData:
 		t.appData(rd, it, last, &ti)
 	case tlsparse.KindHeartbeat:
-		t.anomaly("heartbeat")
+		t.anomaly(tlsparse.AnomalyHeartbeat)
 	case tlsparse.KindNonTLS:
 		ti.NonTLS = it.NonTLS
 		if c.NonTLS[rd] == nil {
@@ -619,9 +619,9 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 		}
 	case tlsparse.KindMalformed:
 		if errors.Is(it.Err, tlsparse.ErrOversized) {
-			t.anomaly("oversized_handshake_message")
+			t.anomaly(tlsparse.AnomalyOversizedHandshakeMessage)
 		} else {
-			t.anomaly("malformed_record")
+			t.anomaly(tlsparse.AnomalyMalformedRecord)
 		}
 	}
 	t.trace(rd, last, ti)
@@ -697,7 +697,7 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 	case tlsparse.HandshakeTypeClientHello:
 		ch, err := tlsparse.ParseClientHello(it.Body)
 		if err != nil {
-			t.anomaly("malformed_client_hello")
+			t.anomaly(tlsparse.AnomalyMalformedClientHello)
 			return
 		}
 		ti.SNI = ch.ServerName
@@ -708,7 +708,7 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 		case c.HelloRetry != nil && c.RetryClientHello == nil:
 			c.RetryClientHello, c.RetryClientHelloFrame = ch, f
 		default:
-			t.anomaly("repeated_client_hello")
+			t.anomaly(tlsparse.AnomalyRepeatedClientHello)
 		}
 		for _, a := range ch.Anomalies {
 			t.anomaly(a)
@@ -716,7 +716,7 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 	case tlsparse.HandshakeTypeServerHello:
 		sh, err := tlsparse.ParseServerHello(it.Body)
 		if err != nil {
-			t.anomaly("malformed_server_hello")
+			t.anomaly(tlsparse.AnomalyMalformedServerHello)
 			return
 		}
 		t.promotePrelude()
@@ -731,7 +731,7 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 			return
 		}
 		if c.ServerHello != nil {
-			t.anomaly("repeated_server_hello")
+			t.anomaly(tlsparse.AnomalyRepeatedServerHello)
 			return
 		}
 		c.ServerHello, c.ServerHelloFrame = sh, f
@@ -750,7 +750,7 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 	case tlsparse.HandshakeTypeCertificate:
 		cert, err := tlsparse.ParseCertificate(it.Body, c.Version)
 		if err != nil {
-			t.anomaly("malformed_certificate")
+			t.anomaly(tlsparse.AnomalyMalformedCertificate)
 			return
 		}
 		if d == capture.ClientToServer {
@@ -768,7 +768,7 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 	case tlsparse.HandshakeTypeServerKeyExchange:
 		ske, err := tlsparse.ParseServerKeyExchange(it.Body, c.Cipher)
 		if err != nil {
-			t.anomaly("malformed_server_key_exchange")
+			t.anomaly(tlsparse.AnomalyMalformedServerKeyExchange)
 			return
 		}
 		c.ServerKeyExchange, c.ServerKeyExchangeFrame = ske, f
@@ -778,7 +778,7 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 	case tlsparse.HandshakeTypeCertificateRequest:
 		cr, err := tlsparse.ParseCertificateRequest(it.Body, c.Version)
 		if err != nil {
-			t.anomaly("malformed_certificate_request")
+			t.anomaly(tlsparse.AnomalyMalformedCertificateRequest)
 			return
 		}
 		c.CertificateRequest, c.CertificateRequestFrame = cr, f
@@ -805,7 +805,7 @@ func (t *tracker) captureDir(d capture.Direction) capture.Direction { return t.d
 func (t *tracker) alert(d capture.Direction, a tlsparse.Alert, encrypted bool, f capture.Frame) {
 	c := t.c
 	if len(c.Alerts) >= maxAlerts {
-		t.anomaly("too_many_alerts")
+		t.anomaly(tlsparse.AnomalyTooManyAlerts)
 		return
 	}
 	al := Alert{Frame: f, Sender: d, Encrypted: encrypted}

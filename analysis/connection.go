@@ -92,8 +92,9 @@ type Connection struct {
 	// Fingerprints of the hellos; empty when the hello was not seen.
 	Fingerprints Fingerprints
 
-	// Anomalies are stable snake_case IDs of oddities found while parsing.
-	Anomalies []string
+	// Anomalies are the oddities found while reading the connection, each
+	// once, in first-seen order (at most 32).
+	Anomalies []tlsparse.Anomaly
 	// Trace lists the TLS-bearing frames in order, when Options.Trace is set.
 	Trace []TraceFrame
 	// TraceOmitted counts frames left out of Trace by its cap.

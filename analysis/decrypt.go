@@ -41,7 +41,7 @@ func (t *tracker) setupDecryption() {
 		k := &sideKeys{}
 		var err error
 		if k.handshake, err = decrypt.NewTLS13(uint16(c.Cipher), hs); err != nil {
-			t.anomaly("keylog_unsupported_cipher")
+			t.anomaly(tlsparse.AnomalyKeyLogUnsupportedCipher)
 			return
 		}
 		if app, ok := kl.Lookup(c.ClientHello.Random, l[1]); ok {
@@ -81,7 +81,7 @@ func (t *tracker) decryptRecord(d capture.Direction, it *tlsparse.Item, f captur
 			// Without traffic secrets (a client that gave up logs only
 			// the handshake ones) the records after Finished stay sealed;
 			// anything else means records were lost or keys changed.
-			t.anomaly("keylog_decryption_failed")
+			t.anomaly(tlsparse.AnomalyKeyLogDecryptionFailed)
 		}
 		return false
 	}

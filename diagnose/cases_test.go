@@ -85,14 +85,14 @@ func tcpCases(t *testing.T) []diagnoseCase {
 		{name: "a ClientHello announcing more than 128 KiB", cat: NotTLSClient,
 			conn: func(*pki) *analysis.Connection {
 				c := tcpConn()
-				c.Anomalies = []string{"oversized_handshake_message"}
+				c.Anomalies = []tlsparse.Anomaly{"oversized_handshake_message"}
 				return c
 			},
 			summary: []string{"announces more than 128 KiB"}, evidence: []int64{1, 30}, nWarn: -1},
 		{name: "hello that did not parse", cat: IncompleteCapture,
 			conn: func(*pki) *analysis.Connection {
 				c := tcpConn()
-				c.Anomalies = []string{"malformed_client_hello"}
+				c.Anomalies = []tlsparse.Anomaly{"malformed_client_hello"}
 				return fin(c, fr(5), client)
 			},
 			summary: []string{"did not parse (malformed_client_hello)"}, evidence: []int64{1, 30}, fix: []string{"-s 0"}, nWarn: -1},
@@ -271,7 +271,7 @@ func okCases(t *testing.T) []diagnoseCase {
 		{name: "anomalies and a gap during the handshake", cat: OK,
 			conn: func(*pki) *analysis.Connection {
 				c := finish(serverHello(hello(tcpConn(), modernHello()), v13, 0x1301))
-				c.Anomalies = []string{"duplicate_extension", "sni_trailing_dot"}
+				c.Anomalies = []tlsparse.Anomaly{"duplicate_extension", "sni_trailing_dot"}
 				c.TCP.Gaps = []analysis.Gap{{Dir: server, Size: 100, Frame: fr(7)}, {Dir: client, Size: 50, Frame: fr(25)}}
 				return c
 			},
@@ -280,7 +280,7 @@ func okCases(t *testing.T) []diagnoseCase {
 		{name: "TLS 1.2 client of a TLS 1.3 server: the downgrade sentinel", cat: OK,
 			conn: func(*pki) *analysis.Connection {
 				c := finish(serverHello(hello(tcpConn(), tls12Hello(v12)), v12, 0xC02F))
-				c.Anomalies = []string{tlsparse.AnomalyDowngradeTLS12}
+				c.Anomalies = []tlsparse.Anomaly{tlsparse.AnomalyDowngradeTLS12}
 				return c
 			},
 			evidence: []int64{4, 6, 9}, nWarn: 1,
@@ -288,7 +288,7 @@ func okCases(t *testing.T) []diagnoseCase {
 		{name: "downgrade sentinel with a TLS 1.3 client", cat: OK,
 			conn: func(*pki) *analysis.Connection {
 				c := finish(serverHello(hello(tcpConn(), modernHello()), v12, 0xC02F))
-				c.Anomalies = []string{tlsparse.AnomalyDowngradeTLS12, "duplicate_extension"}
+				c.Anomalies = []tlsparse.Anomaly{tlsparse.AnomalyDowngradeTLS12, "duplicate_extension"}
 				return c
 			},
 			evidence: []int64{4, 6, 9}, nWarn: 2,

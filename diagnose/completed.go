@@ -137,14 +137,14 @@ func (d *diagnosis) warnings(cat Category) []string {
 	if c.Roles == analysis.RolesGuessed {
 		ws = append(ws, "neither the SYN nor a hello was captured: which side is the client was guessed")
 	}
-	anomalies := slices.DeleteFunc(slices.Clone(c.Anomalies), func(a string) bool {
+	anomalies := slices.DeleteFunc(slices.Clone(c.Anomalies), func(a tlsparse.Anomaly) bool {
 		return a == tlsparse.AnomalyDowngradeTLS12 || a == tlsparse.AnomalyDowngradeTLS11
 	})
 	if w := d.downgradeWarning(); w != "" {
 		ws = append(ws, w)
 	}
 	if len(anomalies) > 0 {
-		ws = append(ws, "parser anomalies: "+strings.Join(anomalies, ", "))
+		ws = append(ws, "parser anomalies: "+joinAnomalies(anomalies))
 	}
 	return ws
 }
@@ -197,4 +197,13 @@ func weakCipher(cs tlsparse.CipherSuite) string {
 		return "a legacy CBC suite with a SHA-1 MAC; prefer AES-GCM or ChaCha20-Poly1305"
 	}
 	return ""
+}
+
+// joinAnomalies lists anomaly IDs for a summary or warning.
+func joinAnomalies(as []tlsparse.Anomaly) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = string(a)
+	}
+	return strings.Join(s, ", ")
 }

@@ -127,7 +127,7 @@ func fuzzConn(data []byte, chains [][]*testCert) *analysis.Connection {
 		c.TCP.Gaps = append(c.TCP.Gaps, analysis.Gap{Dir: capture.Direction(r.byte() & 1), Size: int(r.byte()), Frame: r.frame()})
 	}
 	if r.bit(32, f3) {
-		c.Anomalies = []string{"duplicate_extension"}
+		c.Anomalies = []tlsparse.Anomaly{"duplicate_extension"}
 	}
 	return c
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
 // noHandshake explains a connection without any hello: TCP trouble, a
@@ -58,7 +59,7 @@ func (d *diagnosis) emptyConnection() Verdict {
 	c := d.c
 	t := &c.TCP
 	switch {
-	case slices.Contains(c.Anomalies, "oversized_handshake_message"):
+	case slices.Contains(c.Anomalies, tlsparse.AnomalyOversizedHandshakeMessage):
 		return verdict(NotTLSClient,
 			"the client's first handshake message announces more than 128 KiB (oversized_handshake_message): no TLS server accepts a ClientHello that large (most stop at 64 KiB or less), so this is a broken or hostile client",
 			"find the client in the capture and check what it runs; a TLS client's ClientHello is a few hundred bytes to a few KiB", t.SYN, c.Last)
@@ -67,7 +68,7 @@ func (d *diagnosis) emptyConnection() Verdict {
 		// packets (a short snaplen) rather than a silent client.
 		what := "bytes are missing from the capture"
 		if len(c.Anomalies) > 0 {
-			what = "the first messages did not parse (" + strings.Join(c.Anomalies, ", ") + ")"
+			what = "the first messages did not parse (" + joinAnomalies(c.Anomalies) + ")"
 		}
 		return verdict(IncompleteCapture,
 			fmt.Sprintf("no hello in this connection: %s", what),

@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/tlsdiag/tlsdiag/tlsparse"
@@ -92,16 +94,36 @@ func AlertClass(d tlsparse.AlertDescription) Class {
 }
 
 // Alert returns the alert a tls_alert_ class names, and whether it is one.
-func (c Class) Alert() (string, bool) {
-	return strings.CutPrefix(string(c), TLSAlertPrefix)
+func (c Class) Alert() (tlsparse.AlertDescription, bool) {
+	d, ok := alertClasses()[c]
+	return d, ok
 }
+
+// alertClasses maps the class of every alert description back to it.
+var alertClasses = sync.OnceValue(func() map[Class]tlsparse.AlertDescription {
+	m := make(map[Class]tlsparse.AlertDescription, 256)
+	for d := range 256 {
+		m[AlertClass(tlsparse.AlertDescription(d))] = tlsparse.AlertDescription(d)
+	}
+	return m
+})
+
+// CertificateClasses are the classes of a client that rejected the
+// server's certificate chain.
+var CertificateClasses = []Class{
+	CertUnknownAuthority, CertExpired, CertNotYetValid, CertHostnameMismatch,
+	CertNotAuthorizedToSign, CertIncompatibleUsage, CertNameConstraints, CertInsecureAlgorithm, CertInvalid,
+}
+
+// ProxyClasses are the classes of a failure that was the proxy's.
+var ProxyClasses = []Class{ProxyRefused, ProxyConnectFailed, ProxyError}
 
 // IsCertificate reports whether the client rejected the server's
 // certificate chain.
-func (c Class) IsCertificate() bool { return strings.HasPrefix(string(c), "cert_") }
+func (c Class) IsCertificate() bool { return slices.Contains(CertificateClasses, c) }
 
 // IsProxy reports whether the failure was the proxy's.
-func (c Class) IsProxy() bool { return strings.HasPrefix(string(c), "proxy_") }
+func (c Class) IsProxy() bool { return slices.Contains(ProxyClasses, c) }
 
 // Classify names what went wrong in err, an error returned by crypto/tls,
 // net/http or the dialer. It is a pure function of the error chain: the

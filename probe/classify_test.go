@@ -81,8 +81,12 @@ func TestClassify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Classify(tt.err); got != tt.want {
+			got := Classify(tt.err)
+			if got != tt.want {
 				t.Errorf("Classify(%v) = %q, want %q", tt.err, got, tt.want)
+			}
+			if got != ClassNone && !declared(got) {
+				t.Errorf("Classify(%v) = %q, which is not declared", tt.err, got)
 			}
 		})
 	}
@@ -165,8 +169,12 @@ func TestClassifyRealHandshakes(t *testing.T) {
 			defer cc.Close()
 			cc.SetDeadline(time.Now().Add(10 * time.Second))
 			err = tls.Client(cc, tt.client()).Handshake()
-			if got := Classify(err); got != tt.want {
+			got := Classify(err)
+			if got != tt.want {
 				t.Errorf("Classify(%v) = %q, want %q", err, got, tt.want)
+			}
+			if got != ClassNone && !declared(got) {
+				t.Errorf("Classify(%v) = %q, which is not declared", err, got)
 			}
 		})
 	}
@@ -176,7 +184,7 @@ func TestAlertClass(t *testing.T) {
 	if got := AlertClass(tlsparse.AlertCertificateRequired); got != "tls_alert_certificate_required" {
 		t.Errorf("AlertClass = %q", got)
 	}
-	if a, ok := Class("tls_alert_protocol_version").Alert(); !ok || a != "protocol_version" {
+	if a, ok := Class("tls_alert_protocol_version").Alert(); !ok || a != tlsparse.AlertProtocolVersion {
 		t.Errorf("Alert() = %q, %v", a, ok)
 	}
 	if _, ok := CertExpired.Alert(); ok {

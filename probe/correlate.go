@@ -123,28 +123,14 @@ func consistent(o *Outcome, w *Wire) bool {
 	if o.Err == nil {
 		return cat == diagnose.OK
 	}
-	in := func(cats ...diagnose.Category) bool { return slices.Contains(cats, cat) }
 	if o.Class.IsProxy() {
 		// The TLS never started: the wire shows the proxy's answer.
 		return w.Result.Conn.ClientHello == nil
 	}
-	if o.Class.IsCertificate() {
-		if w.Chain != nil && len(w.Chain.Problems) == 0 {
-			// The chain is fine by the wire's roots: the client's roots
-			// differ, whatever the verdict's category.
-			return false
-		}
-		switch o.Class {
-		case CertExpired:
-			return in(diagnose.CertExpired, diagnose.CertRejected)
-		case CertNotYetValid:
-			return in(diagnose.CertNotYetValid, diagnose.CertRejected)
-		case CertUnknownAuthority:
-			return in(diagnose.CertUntrustedCA, diagnose.CertSelfSigned, diagnose.CertIncompleteChain, diagnose.CertRejected)
-		case CertHostnameMismatch:
-			return in(diagnose.CertHostnameMismatch, diagnose.CertRejected)
-		}
-		return strings.HasPrefix(string(cat), "cert_")
+	if o.Class.IsCertificate() && w.Chain != nil && len(w.Chain.Problems) == 0 {
+		// The chain is fine by the wire's roots: the client's roots
+		// differ, whatever the verdict's category.
+		return false
 	}
 	if alert, ok := o.Class.Alert(); ok {
 		if serverAlert(w.Result.Conn, alert) != nil {
@@ -153,55 +139,108 @@ func consistent(o *Outcome, w *Wire) bool {
 			// certificate after both Finished messages).
 			return true
 		}
-		switch alert {
-		case tlsparse.AlertProtocolVersion.String(), tlsparse.AlertInappropriateFallback.String():
-			return in(diagnose.VersionMismatch)
-		case tlsparse.AlertHandshakeFailure.String(), tlsparse.AlertInsufficientSecurity.String():
-			return in(diagnose.NoSharedCipher, diagnose.HandshakeFailure, diagnose.ClientCertRequired)
-		case tlsparse.AlertNoApplicationProtocol.String():
-			return in(diagnose.ALPNMismatch)
-		case tlsparse.AlertUnrecognizedName.String():
-			return in(diagnose.SNIUnrecognized)
-		case tlsparse.AlertCertificateRequired.String(), tlsparse.AlertBadCertificate.String(),
-			tlsparse.AlertUnknownCA.String(), tlsparse.AlertCertificateUnknown.String(),
-			tlsparse.AlertUnsupportedCertificate.String(), tlsparse.AlertCertificateExpired.String(),
-			tlsparse.AlertCertificateRevoked.String(), tlsparse.AlertAccessDenied.String():
-			return in(diagnose.ClientCertRequired, diagnose.HandshakeFailure)
-		}
-		return in(diagnose.HandshakeFailure)
+		return slices.Contains(alertVerdicts(alert), cat)
 	}
-	switch o.Class {
-	case ConnectionRefused:
-		return in(diagnose.ConnectionRefused)
-	case ConnectTimeout:
-		return in(diagnose.NoTCPAnswer)
-	case ConnectionReset, ConnectionClosed:
-		if o.Phase == PhaseHTTP {
-			return in(diagnose.OK, diagnose.ConnectionReset)
-		}
-		return in(diagnose.ConnectionReset)
-	case Timeout:
-		switch o.Phase {
-		case PhaseConnect:
-			return in(diagnose.NoTCPAnswer)
-		case PhaseHTTP:
-			return in(diagnose.OK)
-		}
-		return in(diagnose.ServerNoResponse)
-	case NotTLS:
-		return in(diagnose.NotTLSServer)
-	case ClientRejectedVersion:
-		return in(diagnose.VersionMismatch)
-	case ClientRejectedCipher:
-		return in(diagnose.NoSharedCipher, diagnose.HandshakeFailure)
-	case ClientRejectedALPN:
-		return in(diagnose.ALPNMismatch)
-	case HTTPError:
-		return in(diagnose.OK)
-	case Canceled:
+	a, ok := classVerdicts[o.Class]
+	return ok && a.agrees(o.Phase, cat)
+}
+
+// wireVerdicts are the wire verdicts that agree with a client error.
+type wireVerdicts struct {
+	// verdicts agree in every phase byPhase does not name.
+	verdicts []diagnose.Category
+	// byPhase: where the phase changes what the wire shows.
+	byPhase map[Phase][]diagnose.Category
+	// anyFailure: every verdict but ok agrees (the wire cannot say more,
+	// e.g. when no connection was made).
+	anyFailure bool
+	// anyVerdict: every verdict agrees (an interrupted probe).
+	anyVerdict bool
+}
+
+func (a wireVerdicts) agrees(p Phase, cat diagnose.Category) bool {
+	switch {
+	case a.anyVerdict:
 		return true
+	case a.anyFailure:
+		return cat != diagnose.OK
 	}
-	return !in(diagnose.OK)
+	if v, ok := a.byPhase[p]; ok {
+		return slices.Contains(v, cat)
+	}
+	return slices.Contains(a.verdicts, cat)
+}
+
+// certVerdicts are the verdicts about the server's certificate chain.
+var certVerdicts = []diagnose.Category{
+	diagnose.CertExpired, diagnose.CertNotYetValid, diagnose.CertSelfSigned, diagnose.CertUntrustedCA,
+	diagnose.CertHostnameMismatch, diagnose.CertIncompleteChain, diagnose.CertRejected,
+}
+
+// classVerdicts maps every class but the proxy classes and the tls_alert_
+// family (see consistent) to the wire verdicts that agree with it.
+var classVerdicts = map[Class]wireVerdicts{
+	DNSNotFound:        {anyFailure: true},
+	DNSTimeout:         {anyFailure: true},
+	DNSError:           {anyFailure: true},
+	ConnectionRefused:  {verdicts: []diagnose.Category{diagnose.ConnectionRefused}},
+	ConnectTimeout:     {verdicts: []diagnose.Category{diagnose.NoTCPAnswer}},
+	HostUnreachable:    {anyFailure: true},
+	NetworkUnreachable: {anyFailure: true},
+	ConnectionReset: {verdicts: []diagnose.Category{diagnose.ConnectionReset},
+		byPhase: map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset}}},
+	ConnectionClosed: {verdicts: []diagnose.Category{diagnose.ConnectionReset},
+		byPhase: map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset}}},
+	Timeout: {verdicts: []diagnose.Category{diagnose.ServerNoResponse},
+		byPhase: map[Phase][]diagnose.Category{PhaseConnect: {diagnose.NoTCPAnswer}, PhaseHTTP: {diagnose.OK}}},
+	Canceled: {anyVerdict: true},
+
+	NotTLS: {verdicts: []diagnose.Category{diagnose.NotTLSServer}},
+
+	CertUnknownAuthority:    {verdicts: []diagnose.Category{diagnose.CertUntrustedCA, diagnose.CertSelfSigned, diagnose.CertIncompleteChain, diagnose.CertRejected}},
+	CertExpired:             {verdicts: []diagnose.Category{diagnose.CertExpired, diagnose.CertRejected}},
+	CertNotYetValid:         {verdicts: []diagnose.Category{diagnose.CertNotYetValid, diagnose.CertRejected}},
+	CertHostnameMismatch:    {verdicts: []diagnose.Category{diagnose.CertHostnameMismatch, diagnose.CertRejected}},
+	CertNotAuthorizedToSign: {verdicts: certVerdicts},
+	CertIncompatibleUsage:   {verdicts: certVerdicts},
+	CertNameConstraints:     {verdicts: certVerdicts},
+	CertInsecureAlgorithm:   {verdicts: certVerdicts},
+	CertInvalid:             {verdicts: certVerdicts},
+
+	ClientRejectedVersion: {verdicts: []diagnose.Category{diagnose.VersionMismatch}},
+	ClientRejectedCipher:  {verdicts: []diagnose.Category{diagnose.NoSharedCipher, diagnose.HandshakeFailure}},
+	ClientRejectedALPN:    {verdicts: []diagnose.Category{diagnose.ALPNMismatch}},
+	DowngradeDetected:     {anyFailure: true},
+	TLSError:              {anyFailure: true},
+
+	HTTPError: {verdicts: []diagnose.Category{diagnose.OK}},
+	Other:     {anyFailure: true},
+}
+
+// alertVerdicts returns the wire verdicts that agree with a fatal alert
+// from the server when the wire does not show the alert itself.
+func alertVerdicts(d tlsparse.AlertDescription) []diagnose.Category {
+	if v, ok := alertVerdictTable[d]; ok {
+		return v
+	}
+	return []diagnose.Category{diagnose.HandshakeFailure}
+}
+
+var alertVerdictTable = map[tlsparse.AlertDescription][]diagnose.Category{
+	tlsparse.AlertProtocolVersion:        {diagnose.VersionMismatch},
+	tlsparse.AlertInappropriateFallback:  {diagnose.VersionMismatch},
+	tlsparse.AlertHandshakeFailure:       {diagnose.NoSharedCipher, diagnose.HandshakeFailure, diagnose.ClientCertRequired},
+	tlsparse.AlertInsufficientSecurity:   {diagnose.NoSharedCipher, diagnose.HandshakeFailure, diagnose.ClientCertRequired},
+	tlsparse.AlertNoApplicationProtocol:  {diagnose.ALPNMismatch},
+	tlsparse.AlertUnrecognizedName:       {diagnose.SNIUnrecognized},
+	tlsparse.AlertCertificateRequired:    {diagnose.ClientCertRequired, diagnose.HandshakeFailure},
+	tlsparse.AlertBadCertificate:         {diagnose.ClientCertRequired, diagnose.HandshakeFailure},
+	tlsparse.AlertUnknownCA:              {diagnose.ClientCertRequired, diagnose.HandshakeFailure},
+	tlsparse.AlertCertificateUnknown:     {diagnose.ClientCertRequired, diagnose.HandshakeFailure},
+	tlsparse.AlertUnsupportedCertificate: {diagnose.ClientCertRequired, diagnose.HandshakeFailure},
+	tlsparse.AlertCertificateExpired:     {diagnose.ClientCertRequired, diagnose.HandshakeFailure},
+	tlsparse.AlertCertificateRevoked:     {diagnose.ClientCertRequired, diagnose.HandshakeFailure},
+	tlsparse.AlertAccessDenied:           {diagnose.ClientCertRequired, diagnose.HandshakeFailure},
 }
 
 // disagreement explains a wire verdict that is not what the client's error
@@ -362,21 +401,21 @@ func explain(t Target, o *Outcome) (cause, fix string) {
 	return fmt.Sprintf("the request failed: %v", o.Err), "read the error above; keep the capture (-w FILE) and the key log (--keylog FILE) to look closer in Wireshark"
 }
 
-func explainAlert(alert string, o *Outcome) (cause, fix string) {
+func explainAlert(alert tlsparse.AlertDescription, o *Outcome) (cause, fix string) {
 	cause = fmt.Sprintf("the server aborted with alert %s %s", alert, phaseText(o.Phase))
 	switch alert {
-	case tlsparse.AlertProtocolVersion.String():
+	case tlsparse.AlertProtocolVersion:
 		return cause + ": it accepts none of the versions the client offers", "make the client and the server share a version (--tls-min/--tls-max; --scan lists the server's)"
-	case tlsparse.AlertHandshakeFailure.String(), tlsparse.AlertInsufficientSecurity.String():
+	case tlsparse.AlertHandshakeFailure, tlsparse.AlertInsufficientSecurity:
 		return cause + ": no acceptable set of parameters (cipher suites, groups, or a client certificate it wants)", "offer current cipher suites and groups (drop --ciphers/--curves), or give a client certificate (--cert/--key) if the server asks for one"
-	case tlsparse.AlertNoApplicationProtocol.String():
+	case tlsparse.AlertNoApplicationProtocol:
 		return cause + ": it speaks none of the ALPN protocols offered", "offer a protocol the server speaks (--alpn http/1.1)"
-	case tlsparse.AlertUnrecognizedName.String():
+	case tlsparse.AlertUnrecognizedName:
 		return cause + fmt.Sprintf(": it does not serve the name %q", o.ServerName), "ask for a name the server serves (--servername)"
-	case tlsparse.AlertCertificateRequired.String():
+	case tlsparse.AlertCertificateRequired:
 		return cause + ": it requires a client certificate", "give a client certificate (--cert/--key) issued by a CA the server trusts"
-	case tlsparse.AlertBadCertificate.String(), tlsparse.AlertUnknownCA.String(), tlsparse.AlertCertificateUnknown.String(),
-		tlsparse.AlertUnsupportedCertificate.String(), tlsparse.AlertCertificateExpired.String():
+	case tlsparse.AlertBadCertificate, tlsparse.AlertUnknownCA, tlsparse.AlertCertificateUnknown,
+		tlsparse.AlertUnsupportedCertificate, tlsparse.AlertCertificateExpired:
 		return cause + ": it rejected the client's certificate (or its absence)", "give a valid client certificate issued by a CA the server trusts (--cert/--key)"
 	}
 	return cause, "check the server's logs for why it sent the alert"
@@ -408,9 +447,9 @@ func innermost(err error) string {
 
 // serverAlert returns the first alert named name that the server sent and
 // the capture shows (in plaintext, or decrypted with the key log).
-func serverAlert(c *analysis.Connection, name string) *analysis.Alert {
+func serverAlert(c *analysis.Connection, d tlsparse.AlertDescription) *analysis.Alert {
 	for i, a := range c.Alerts {
-		if a.Sender == capture.ServerToClient && (!a.Encrypted || a.Decrypted) && a.Description.String() == name {
+		if a.Sender == capture.ServerToClient && (!a.Encrypted || a.Decrypted) && a.Description == d {
 			return &c.Alerts[i]
 		}
 	}

@@ -253,7 +253,7 @@ func notTLSServer() Result {
 		ClientHello: ch, ClientHelloFrame: fr(52, 4007901),
 		ClientCertificates: -1,
 		NonTLS:             [2]*analysis.NonTLS{nil, {Frame: fr(53, 4009913), Looks: looks}},
-		Anomalies:          []string{"duplicate_extension"},
+		Anomalies:          []tlsparse.Anomaly{tlsparse.AnomalyDuplicateExtension},
 		Trace: []analysis.TraceFrame{
 			traceFrame(fr(52, 4007901), c2s, analysis.TraceItem{Kind: tlsparse.KindHandshake, Handshake: tlsparse.HandshakeTypeClientHello, SNI: "good.test"}),
 			traceFrame(fr(53, 4009913), s2c, analysis.TraceItem{Kind: tlsparse.KindNonTLS, NonTLS: looks}),

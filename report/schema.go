@@ -246,7 +246,7 @@ func newConnection(r Result, memo *certMemo) Connection {
 		JA3S:      c.Fingerprints.JA3S,
 		JA4:       c.Fingerprints.JA4,
 		JA4R:      c.Fingerprints.JA4R,
-		Anomalies: nonNil(c.Anomalies),
+		Anomalies: anomalyIDs(c.Anomalies),
 		Verdict:   newVerdict(r.Verdict),
 	}
 	if c.HandshakeDone.Number != 0 && c.ClientHelloFrame.Number != 0 {
@@ -346,6 +346,15 @@ func nonTLS(n *analysis.NonTLS) string {
 		return ""
 	}
 	return n.Looks
+}
+
+// anomalyIDs is never nil, so that JSON shows [] for none.
+func anomalyIDs(as []tlsparse.Anomaly) []string {
+	ids := make([]string, len(as))
+	for i, a := range as {
+		ids[i] = string(a)
+	}
+	return ids
 }
 
 func nonNil[T any](s []T) []T {

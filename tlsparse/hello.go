@@ -57,7 +57,7 @@ type ClientHello struct {
 	SSLv2        bool
 	SSLv2Ciphers []uint32
 
-	Anomalies []string
+	Anomalies []Anomaly
 }
 
 // OfferedVersions returns the versions the client offers: supported_versions
@@ -80,27 +80,6 @@ func (m *ClientHello) MaxVersion() Version {
 	return slices.Max(m.OfferedVersions())
 }
 
-// Anomaly IDs recorded by the hello parsers. They are stable: reports and
-// tests match on them.
-const (
-	AnomalyDuplicateExtension  = "duplicate_extension"
-	AnomalyEmptySNI            = "empty_sni"
-	AnomalySNITrailingDot      = "sni_trailing_dot"
-	AnomalyMultipleServerNames = "multiple_server_names"
-	AnomalyEmptyALPNProtocol   = "empty_alpn_protocol"
-	AnomalyNonzeroPadding      = "nonzero_padding"
-	AnomalyPSKNotLast          = "pre_shared_key_not_last"
-	AnomalyNoNullCompression   = "no_null_compression"
-	AnomalySessionIDTooLong    = "session_id_too_long"
-	AnomalyNoCipherSuites      = "no_cipher_suites"
-	AnomalyTrailingData        = "trailing_bytes_after_extensions"
-	AnomalyDowngradeTLS12      = "downgrade_sentinel_tls12"
-	AnomalyDowngradeTLS11      = "downgrade_sentinel_tls11"
-	AnomalyCompressionNotNull  = "compression_not_null"
-	anomalyTrailingPrefix      = "trailing_bytes_in_" // + extension name
-	anomalyMalformedPrefix     = "malformed_"         // + extension name
-)
-
 // helloRetryRequestRandom is the fixed Random of a HelloRetryRequest
 // (RFC 8446, Section 4.1.3).
 var helloRetryRequestRandom = []byte{
@@ -116,15 +95,6 @@ var (
 	downgradeTLS12 = []byte("DOWNGRD\x01")
 	downgradeTLS11 = []byte("DOWNGRD\x00")
 )
-
-// anomalies collects IDs without duplicates, in first-seen order.
-type anomalies []string
-
-func (a *anomalies) add(id string) {
-	if !slices.Contains(*a, id) {
-		*a = append(*a, id)
-	}
-}
 
 type parseErr struct {
 	msg   string // "client hello"
@@ -331,10 +301,6 @@ func dup(seen *[4]uint64, earlier []Extension, t ExtensionType) bool {
 	return false
 }
 
-func extAnomaly(prefix string, t ExtensionType) string {
-	return prefix + t.String()
-}
-
 func (m *ClientHello) clientExtension(e Extension, arena *u16Arena, an *anomalies) {
 	s := cryptobyte.String(e.Data)
 	ok := true
@@ -505,9 +471,9 @@ func (m *ClientHello) clientExtension(e Extension, arena *u16Arena, an *anomalie
 	}
 	switch {
 	case !ok:
-		an.add(extAnomaly(anomalyMalformedPrefix, e.Type))
+		an.add(MalformedExtension(e.Type))
 	case !s.Empty():
-		an.add(extAnomaly(anomalyTrailingPrefix, e.Type))
+		an.add(TrailingBytesInExtension(e.Type))
 	}
 }
 
@@ -534,7 +500,7 @@ type ServerHello struct {
 	EncryptThenMAC       bool
 	Cookie               bool
 	HelloRetryRequest    bool
-	Anomalies            []string
+	Anomalies            []Anomaly
 }
 
 // NegotiatedVersion is the selected supported_versions value if present,
@@ -672,8 +638,8 @@ func (m *ServerHello) serverExtension(e Extension, an *anomalies) {
 	}
 	switch {
 	case !ok:
-		an.add(extAnomaly(anomalyMalformedPrefix, e.Type))
+		an.add(MalformedExtension(e.Type))
 	case !s.Empty():
-		an.add(extAnomaly(anomalyTrailingPrefix, e.Type))
+		an.add(TrailingBytesInExtension(e.Type))
 	}
 }

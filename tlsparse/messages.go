@@ -289,7 +289,7 @@ type CertificateRequest struct {
 	SignatureSchemesCert []SignatureScheme // TLS 1.3
 	CANames              [][]byte          // DER-encoded DistinguishedNames
 	Extensions           []Extension       // TLS 1.3
-	Anomalies            []string
+	Anomalies            []Anomaly
 }
 
 // ParseCertificateRequest parses a CertificateRequest in the layout of v.
@@ -335,9 +335,9 @@ func ParseCertificateRequest(body []byte, v Version) (*CertificateRequest, error
 			}
 			switch {
 			case !ok:
-				an.add(extAnomaly(anomalyMalformedPrefix, e.Type))
+				an.add(MalformedExtension(e.Type))
 			case !d.Empty():
-				an.add(extAnomaly(anomalyTrailingPrefix, e.Type))
+				an.add(TrailingBytesInExtension(e.Type))
 			}
 		}
 		m.Anomalies = an
@@ -460,7 +460,7 @@ type EncryptedExtensions struct {
 	EarlyData       bool // early data accepted
 	SupportedGroups []NamedGroup
 	RecordSizeLimit uint16
-	Anomalies       []string
+	Anomalies       []Anomaly
 }
 
 // ParseEncryptedExtensions parses an EncryptedExtensions message.
@@ -513,9 +513,9 @@ func ParseEncryptedExtensions(body []byte) (*EncryptedExtensions, error) {
 		}
 		switch {
 		case !ok:
-			an.add(extAnomaly(anomalyMalformedPrefix, e.Type))
+			an.add(MalformedExtension(e.Type))
 		case !d.Empty():
-			an.add(extAnomaly(anomalyTrailingPrefix, e.Type))
+			an.add(TrailingBytesInExtension(e.Type))
 		}
 	}
 	m.Anomalies = an

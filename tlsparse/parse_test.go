@@ -146,20 +146,20 @@ func TestClientHelloAnomalies(t *testing.T) {
 	tests := []struct {
 		name      string
 		body      []byte
-		anomalies []string
+		anomalies []Anomaly
 		check     func(*ClientHello) bool
 	}{
 		{"clean", hello(sni("example.test"), groups), nil, func(m *ClientHello) bool {
 			return m.ServerName == "example.test" && slices.Equal(m.SupportedGroups, []NamedGroup{GroupX25519})
 		}},
-		{"duplicate extension keeps the first", hello(sni("a.test"), sni("b.test")), []string{"duplicate_extension"}, func(m *ClientHello) bool { return m.ServerName == "a.test" && len(m.Extensions) == 2 }},
-		{"duplicate unknown extension", hello(Extension{0x4444, nil}, Extension{0x4444, nil}), []string{"duplicate_extension"}, nil},
-		{"empty sni", hello(sni("")), []string{"empty_sni"}, nil},
-		{"trailing dot", hello(sni("example.test.")), []string{"sni_trailing_dot"}, func(m *ClientHello) bool { return m.ServerName == "example.test." }},
-		{"trailing bytes in supported_groups", hello(Extension{ExtSupportedGroups, []byte{0, 2, 0, 29, 0}}), []string{"trailing_bytes_in_supported_groups"}, nil},
-		{"malformed alpn", hello(Extension{ExtALPN, []byte{0, 5, 2, 'h'}}), []string{"malformed_application_layer_protocol_negotiation"}, func(m *ClientHello) bool { return m.ALPN == nil }},
-		{"psk not last", hello(Extension{ExtPreSharedKey, []byte{0, 0, 0, 0}}, groups), []string{"pre_shared_key_not_last"}, func(m *ClientHello) bool { return m.PreSharedKey }},
-		{"nonzero padding", hello(Extension{ExtPadding, []byte{0, 1}}), []string{"nonzero_padding"}, func(m *ClientHello) bool { return m.Padding == 2 }},
+		{"duplicate extension keeps the first", hello(sni("a.test"), sni("b.test")), []Anomaly{"duplicate_extension"}, func(m *ClientHello) bool { return m.ServerName == "a.test" && len(m.Extensions) == 2 }},
+		{"duplicate unknown extension", hello(Extension{0x4444, nil}, Extension{0x4444, nil}), []Anomaly{"duplicate_extension"}, nil},
+		{"empty sni", hello(sni("")), []Anomaly{"empty_sni"}, nil},
+		{"trailing dot", hello(sni("example.test.")), []Anomaly{"sni_trailing_dot"}, func(m *ClientHello) bool { return m.ServerName == "example.test." }},
+		{"trailing bytes in supported_groups", hello(Extension{ExtSupportedGroups, []byte{0, 2, 0, 29, 0}}), []Anomaly{"trailing_bytes_in_supported_groups"}, nil},
+		{"malformed alpn", hello(Extension{ExtALPN, []byte{0, 5, 2, 'h'}}), []Anomaly{"malformed_application_layer_protocol_negotiation"}, func(m *ClientHello) bool { return m.ALPN == nil }},
+		{"psk not last", hello(Extension{ExtPreSharedKey, []byte{0, 0, 0, 0}}, groups), []Anomaly{"pre_shared_key_not_last"}, func(m *ClientHello) bool { return m.PreSharedKey }},
+		{"nonzero padding", hello(Extension{ExtPadding, []byte{0, 1}}), []Anomaly{"nonzero_padding"}, func(m *ClientHello) bool { return m.Padding == 2 }},
 		{"grease and ech", hello(Extension{0x3a3a, nil}, Extension{ExtECH, []byte{0}}), nil, func(m *ClientHello) bool { return m.ECH }},
 		{"no extensions", hello()[:2+32+1+6+2], nil, func(m *ClientHello) bool { return m.Extensions == nil && m.MaxVersion() == VersionTLS12 }},
 	}
@@ -234,7 +234,7 @@ func TestServerHelloRetryRequest(t *testing.T) {
 	raw := slices.Clone(m.Raw)
 	raw[2] ^= 1
 	m, _ = ParseServerHello(raw)
-	if m.HelloRetryRequest || !slices.Equal(m.Anomalies, []string{"malformed_key_share"}) {
+	if m.HelloRetryRequest || !slices.Equal(m.Anomalies, []Anomaly{"malformed_key_share"}) {
 		t.Errorf("%+v", m)
 	}
 }

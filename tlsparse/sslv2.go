@@ -62,7 +62,7 @@ func ParseSSLv2ClientHello(body []byte) (*ClientHello, error) {
 		}
 	}
 	if len(chal) < 16 || len(chal) > 32 {
-		m.Anomalies = append(m.Anomalies, "sslv2_challenge_length")
+		m.Anomalies = append(m.Anomalies, AnomalySSLv2ChallengeLength)
 	}
 	return m, nil
 }
