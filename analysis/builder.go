@@ -389,7 +389,7 @@ func (t *tracker) reportIfKnown() {
 		// checks the name only after it, and hangs up without data).
 		// TLS 1.3: the server's first record after the client's Finished
 		// tells acceptance (a ticket or data) from rejection (an alert).
-		known = known || !isTLS13(c.Version) || t.serverRecordsAfterDone > 0 || c.Decrypted
+		known = known || !c.Version.IsTLS13() || t.serverRecordsAfterDone > 0 || c.Decrypted
 	}
 	if !known {
 		return
@@ -738,7 +738,7 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 		c.Version = sh.NegotiatedVersion()
 		c.Cipher = sh.CipherSuite
 		c.ALPN = sh.ALPN
-		if isTLS13(c.Version) {
+		if c.Version.IsTLS13() {
 			c.Group = sh.KeyShare
 			c.Resumed = sh.PreSharedKey
 			// Everything after the ServerHello is encrypted in TLS 1.3.
@@ -822,10 +822,10 @@ const maxAlerts = 16
 // client's Finished they are the encrypted handshake.
 func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Frame, ti *TraceItem) {
 	c := t.c
-	if isTLS13(c.Version) && t.decryptRecord(d, it, f, ti) {
+	if c.Version.IsTLS13() && t.decryptRecord(d, it, f, ti) {
 		return
 	}
-	if isTLS13(c.Version) && !t.hsDone {
+	if c.Version.IsTLS13() && !t.hsDone {
 		alertSized := it.Record.Length == encryptedAlertLength(c.Cipher)
 		if d == capture.ServerToClient {
 			if c.Finished[d].Number == 0 {
@@ -849,7 +849,7 @@ func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Fram
 			return
 		}
 	}
-	if isTLS13(c.Version) && d == capture.ServerToClient {
+	if c.Version.IsTLS13() && d == capture.ServerToClient {
 		if t.serverRecordsAfterDone == 0 {
 			t.serverAlertAfterDone = it.Record.Length == encryptedAlertLength(c.Cipher)
 		}
@@ -884,8 +884,8 @@ func (t *tracker) checkDone(f capture.Frame) {
 		return
 	}
 	switch {
-	case isTLS13(c.Version) && t.tls13ClientFinished:
-	case !isTLS13(c.Version) && c.Finished[0].Number != 0 && c.Finished[1].Number != 0:
+	case c.Version.IsTLS13() && t.tls13ClientFinished:
+	case !c.Version.IsTLS13() && c.Finished[0].Number != 0 && c.Finished[1].Number != 0:
 	default:
 		return
 	}
@@ -904,14 +904,14 @@ func (t *tracker) finalize() {
 	if c.ServerHello != nil {
 		_, c.Fingerprints.JA3S = fingerprint.JA3S(c.ServerHello)
 	}
-	if !isTLS13(c.Version) && c.ServerHello != nil && c.ChangeCipherSpec[capture.ServerToClient].Number != 0 &&
+	if !c.Version.IsTLS13() && c.ServerHello != nil && c.ChangeCipherSpec[capture.ServerToClient].Number != 0 &&
 		c.Certificates == nil && c.ServerHelloDoneFrame.Number == 0 {
 		// An abbreviated handshake: the server went straight from its
 		// hello to ChangeCipherSpec (RFC 5246, Section 7.3).
 		c.Resumed = true
 	}
 	c.Established = t.hsDone && !t.fatalAlertBeforeData()
-	if isTLS13(c.Version) && !c.Decrypted && t.hsDone && t.serverRecordsAfterDone == 1 && t.serverAlertAfterDone {
+	if c.Version.IsTLS13() && !c.Decrypted && t.hsDone && t.serverRecordsAfterDone == 1 && t.serverAlertAfterDone {
 		// The server's only answer to the client's Finished was one
 		// alert-sized record: it rejected the client (e.g.
 		// certificate_required). A server that accepts sends a
@@ -944,11 +944,3 @@ func (t *tracker) fatalAlertBeforeData() bool {
 }
 
 var _ capture.Handler = (*Builder)(nil)
-
-// isTLS13 reports whether v is TLS 1.3 or one of its drafts (0x7fXX) or
-// Google's 2017 experiment versions (0x7e01, 0x7e02), which share its
-// handshake: encrypted after the ServerHello, session ID echoed for
-// middlebox compatibility.
-func isTLS13(v tlsparse.Version) bool {
-	return v == tlsparse.VersionTLS13 || v>>8 == 0x7f || v == 0x7e01 || v == 0x7e02
-}

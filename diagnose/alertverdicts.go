@@ -162,7 +162,7 @@ func (d *diagnosis) offerText() string {
 // signalling values.
 func (d *diagnosis) offeredSuites() []tlsparse.CipherSuite {
 	return slices.DeleteFunc(slices.Clone(d.hello.CipherSuites), func(s tlsparse.CipherSuite) bool {
-		return tlsparse.IsGREASE(uint16(s)) || s == 0x00FF || s == 0x5600 // TLS_EMPTY_RENEGOTIATION_INFO_SCSV, TLS_FALLBACK_SCSV
+		return tlsparse.IsGREASE(uint16(s)) || s.IsSCSV()
 	})
 }
 

@@ -175,23 +175,23 @@ func ja4Version(ch *tlsparse.ClientHello) (byte, byte) {
 		v = uint16(ch.Version)
 	}
 	switch v {
-	case 0x0304:
+	case uint16(tlsparse.VersionTLS13):
 		return '1', '3'
-	case 0x0303:
+	case uint16(tlsparse.VersionTLS12):
 		return '1', '2'
-	case 0x0302:
+	case uint16(tlsparse.VersionTLS11):
 		return '1', '1'
-	case 0x0301:
+	case uint16(tlsparse.VersionTLS10):
 		return '1', '0'
-	case 0x0300:
+	case uint16(tlsparse.VersionSSL30):
 		return 's', '3'
-	case 0x0002:
+	case uint16(tlsparse.VersionSSL20):
 		return 's', '2'
-	case 0xfeff:
+	case 0xfeff: // DTLS 1.0 (RFC 4347)
 		return 'd', '1'
-	case 0xfefd:
+	case 0xfefd: // DTLS 1.2 (RFC 6347)
 		return 'd', '2'
-	case 0xfefc:
+	case 0xfefc: // DTLS 1.3 (RFC 9147)
 		return 'd', '3'
 	}
 	return '0', '0'

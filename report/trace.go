@@ -197,7 +197,7 @@ func itemInfo(c *analysis.Connection, tf analysis.TraceFrame, it analysis.TraceI
 		return "Change Cipher Spec"
 	case tlsparse.KindAlert:
 		if it.Encrypted {
-			if tls13(c.Version) {
+			if c.Version.IsTLS13() {
 				// An encrypted TLS 1.3 alert travels as application data
 				// (RFC 8446, Section 5.2); only its size gave it away.
 				return "Application Data"
@@ -208,7 +208,7 @@ func itemInfo(c *analysis.Connection, tf analysis.TraceFrame, it analysis.TraceI
 	case tlsparse.KindApplicationData:
 		return "Application Data"
 	case tlsparse.KindEncryptedHandshake:
-		if tls13(c.Version) {
+		if c.Version.IsTLS13() {
 			// TLS 1.3 encrypts the handshake after the ServerHello into
 			// application_data records; Wireshark shows what the wire says.
 			return "Application Data"
@@ -269,10 +269,4 @@ func alertDescriptionInfo(d tlsparse.AlertDescription) string {
 		return "Unknown"
 	}
 	return d.Title()
-}
-
-// tls13 reports whether v is TLS 1.3, one of its drafts (0x7fXX) or
-// Google's experiment versions (0x7e01, 0x7e02), whose records look alike.
-func tls13(v tlsparse.Version) bool {
-	return v == tlsparse.VersionTLS13 || v>>8 == 0x7f || v == 0x7e01 || v == 0x7e02
 }

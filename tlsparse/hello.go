@@ -252,7 +252,7 @@ func ParseClientHello(body []byte) (*ClientHello, error) {
 	for i := range m.CipherSuites {
 		c := CipherSuite(uint16(suites[2*i])<<8 | uint16(suites[2*i+1]))
 		m.CipherSuites[i] = c
-		if c == 0x00ff { // TLS_EMPTY_RENEGOTIATION_INFO_SCSV, RFC 5746, Section 3.3
+		if c == SuiteEmptyRenegotiationInfoSCSV {
 			m.SecureRenegotiation = true
 		}
 	}
@@ -533,7 +533,8 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 	m.HelloRetryRequest = bytes.Equal(random, helloRetryRequestRandom)
 	// TLS 1.3 drafts up to -21 put the version here and had no session ID
 	// or compression method (draft-ietf-tls-tls13-21, Section 4.1.3).
-	early13 := vers>>8 == 0x7f && vers&0xff <= 21
+	draft, isDraft := Version(vers).TLS13Draft()
+	early13 := isDraft && draft <= 21
 	if !early13 && !s.ReadUint8LengthPrefixed(&sid) {
 		return nil, truncated(msg, "legacy_session_id")
 	}
@@ -575,7 +576,8 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 }
 
 // extKeyShareDraft is key_share's number in TLS 1.3 drafts up to -22 and
-// in Google's 2017 experiment versions (0x7e01, 0x7e02); IANA reserves it.
+// in Google's 2017 experiment versions (VersionGoogleExperiment1 and 2);
+// IANA reserves it.
 const extKeyShareDraft ExtensionType = 40
 
 func (m *ServerHello) serverExtension(e Extension, an *anomalies) {

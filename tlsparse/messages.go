@@ -78,8 +78,6 @@ func ParseHandshake(t HandshakeType, body []byte, v Version, cs CipherSuite) (Me
 	return &UnknownMessage{Typ: t, Raw: bytes.Clone(body)}, nil
 }
 
-func isTLS13(v Version) bool { return v == VersionTLS13 || v>>8 == 0x7f }
-
 // Certificate is a Certificate message (RFC 5246, Section 7.4.2; RFC 8446,
 // Section 4.4.2).
 type Certificate struct {
@@ -96,7 +94,7 @@ func ParseCertificate(body []byte, v Version) (*Certificate, error) {
 	const msg = "certificate"
 	m := &Certificate{Raw: bytes.Clone(body)}
 	s := cryptobyte.String(m.Raw)
-	tls13 := isTLS13(v)
+	tls13 := v.IsTLS13()
 	if tls13 {
 		var ctx cryptobyte.String
 		if !s.ReadUint8LengthPrefixed(&ctx) {
@@ -298,7 +296,7 @@ func ParseCertificateRequest(body []byte, v Version) (*CertificateRequest, error
 	m := &CertificateRequest{Raw: bytes.Clone(body)}
 	s := cryptobyte.String(m.Raw)
 	var arena u16Arena
-	if isTLS13(v) {
+	if v.IsTLS13() {
 		var ctx, exts cryptobyte.String
 		if !s.ReadUint8LengthPrefixed(&ctx) {
 			return nil, truncated(msg, "certificate_request_context")
@@ -409,7 +407,7 @@ func ParseNewSessionTicket(body []byte, v Version) (*NewSessionTicket, error) {
 		return nil, truncated(msg, "ticket_lifetime")
 	}
 	var ticket cryptobyte.String
-	if !isTLS13(v) {
+	if !v.IsTLS13() {
 		if !s.ReadUint16LengthPrefixed(&ticket) {
 			return nil, truncated(msg, "ticket")
 		}

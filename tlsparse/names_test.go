@@ -2,6 +2,7 @@ package tlsparse
 
 import (
 	"crypto/tls"
+	"strings"
 	"testing"
 )
 
@@ -120,5 +121,42 @@ func TestKeyExchange(t *testing.T) {
 		if got := tt.cs.KeyExchange(); got != tt.want {
 			t.Errorf("%v: %v, want %v", tt.cs, got, tt.want)
 		}
+	}
+}
+
+func TestIsTLS13(t *testing.T) {
+	for _, tt := range []struct {
+		v     Version
+		tls13 bool
+		draft int
+	}{
+		{VersionTLS13, true, 0},
+		{0x7f12, true, 18},
+		{0x7f17, true, 23},
+		{VersionGoogleExperiment1, true, 0},
+		{VersionGoogleExperiment2, true, 0},
+		{0x7e03, false, 0},
+		{VersionTLS12, false, 0},
+		{VersionSSL30, false, 0},
+		{0x7a7a, false, 0}, // GREASE
+	} {
+		if got := tt.v.IsTLS13(); got != tt.tls13 {
+			t.Errorf("%v.IsTLS13() = %v, want %v", tt.v, got, tt.tls13)
+		}
+		n, ok := tt.v.TLS13Draft()
+		if n != tt.draft || ok != (tt.draft != 0) {
+			t.Errorf("%v.TLS13Draft() = %d, %v, want %d", tt.v, n, ok, tt.draft)
+		}
+	}
+}
+
+func TestSCSV(t *testing.T) {
+	for _, c := range []CipherSuite{SuiteEmptyRenegotiationInfoSCSV, SuiteFallbackSCSV} {
+		if !c.IsSCSV() || !strings.HasSuffix(c.String(), "_SCSV") {
+			t.Errorf("%v: IsSCSV() = %v", c, c.IsSCSV())
+		}
+	}
+	if CipherSuite(0x1301).IsSCSV() {
+		t.Error("TLS_AES_128_GCM_SHA256 is an SCSV")
 	}
 }

@@ -54,7 +54,7 @@ func ParseSSLv2ClientHello(body []byte) (*ClientHello, error) {
 		if specs[i] == 0 {
 			c := CipherSuite(uint16(specs[i+1])<<8 | uint16(specs[i+2]))
 			m.CipherSuites = append(m.CipherSuites, c)
-			if c == 0x00ff {
+			if c == SuiteEmptyRenegotiationInfoSCSV {
 				m.SecureRenegotiation = true
 			}
 		} else {

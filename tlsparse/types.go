@@ -43,7 +43,35 @@ const (
 	VersionTLS11 Version = 0x0302
 	VersionTLS12 Version = 0x0303
 	VersionTLS13 Version = 0x0304
+
+	// Google's 2017 experiment versions of TLS 1.3 (BoringSSL's
+	// tls13_experiment and tls13_experiment2), deployed in Chrome to
+	// measure middlebox breakage before the final version.
+	VersionGoogleExperiment1 Version = 0x7e01
+	VersionGoogleExperiment2 Version = 0x7e02
 )
+
+// tls13DraftMajor is the high byte of a TLS 1.3 draft version: 0x7f00 |
+// draft number (draft-ietf-tls-tls13-28, Section 4.2.1).
+const tls13DraftMajor = 0x7f
+
+// TLS13Draft returns the draft number of a TLS 1.3 draft version, and
+// whether v is one.
+func (v Version) TLS13Draft() (int, bool) {
+	if v>>8 != tls13DraftMajor {
+		return 0, false
+	}
+	return int(v & 0xff), true
+}
+
+// IsTLS13 reports whether v is TLS 1.3, one of its drafts (0x7fXX) or
+// Google's 2017 experiment versions, which share its handshake: encrypted
+// after the ServerHello, TLS 1.3's message formats, and (the experiments)
+// the session ID echoed for middlebox compatibility.
+func (v Version) IsTLS13() bool {
+	_, draft := v.TLS13Draft()
+	return v == VersionTLS13 || draft || v == VersionGoogleExperiment1 || v == VersionGoogleExperiment2
+}
 
 func (v Version) String() string {
 	switch v {
@@ -63,10 +91,8 @@ func (v Version) String() string {
 	if IsGREASE(uint16(v)) {
 		return fmt.Sprintf("GREASE 0x%04x", uint16(v))
 	}
-	// Draft versions of TLS 1.3 were 0x7f00 | draft number
-	// (draft-ietf-tls-tls13-28, Section 4.2.1).
-	if v>>8 == 0x7f {
-		return "TLS 1.3 draft " + strconv.Itoa(int(v&0xff))
+	if n, ok := v.TLS13Draft(); ok {
+		return "TLS 1.3 draft " + strconv.Itoa(n)
 	}
 	return fmt.Sprintf("0x%04X", uint16(v))
 }
@@ -269,6 +295,22 @@ func (a Alert) String() string { return a.Level.String() + " " + a.Description.S
 
 // CipherSuite is a TLS cipher suite code point.
 type CipherSuite uint16
+
+// Signalling cipher suite values: code points in the cipher suite list
+// that name no cipher but say something about the client.
+const (
+	// TLS_EMPTY_RENEGOTIATION_INFO_SCSV: the client supports secure
+	// renegotiation (RFC 5746, Section 3.3).
+	SuiteEmptyRenegotiationInfoSCSV CipherSuite = 0x00ff
+	// TLS_FALLBACK_SCSV: the client retries with a lower version than it
+	// supports (RFC 7507, Section 2).
+	SuiteFallbackSCSV CipherSuite = 0x5600
+)
+
+// IsSCSV reports whether c is a signalling cipher suite value.
+func (c CipherSuite) IsSCSV() bool {
+	return c == SuiteEmptyRenegotiationInfoSCSV || c == SuiteFallbackSCSV
+}
 
 // String returns the IANA name, "GREASE 0x…" for RFC 8701 values, or "0x%04X".
 func (c CipherSuite) String() string {
