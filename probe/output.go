@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/internal/textsafe"
 	"github.com/tlsdiag/tlsdiag/report"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
@@ -269,8 +270,20 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// Write writes a probe's result in format f (one of Formats).
-func Write(w io.Writer, f report.Format, r *Result) error {
+// WriteOptions tune Write.
+type WriteOptions struct {
+	// RawBody writes the response body (Config.ShowBody) of the text
+	// formats as the server sent it. Otherwise it is escaped like every
+	// other text from the network (textsafe.Lines: its lines and tabs
+	// kept), which is what a terminal needs; raw is for a pipe or a file.
+	RawBody bool
+}
+
+// Write writes a probe's result in format f (one of Formats). The text
+// formats escape everything the network chose (certificate names, the
+// server name, errors, the body unless opts.RawBody) with textsafe's rule;
+// the json format writes it exactly.
+func Write(w io.Writer, f report.Format, r *Result, opts WriteOptions) error {
 	switch f {
 	case report.FormatJSON:
 		enc := json.NewEncoder(w)
@@ -278,7 +291,7 @@ func Write(w io.Writer, f report.Format, r *Result) error {
 		enc.SetEscapeHTML(false)
 		return enc.Encode(NewDocument(r))
 	case report.FormatTable, report.FormatTrace:
-		return writeText(w, f, r)
+		return writeText(w, f, r, opts)
 	}
 	return fmt.Errorf("probe: format %q is not one of table, json, trace", f)
 }
@@ -289,10 +302,10 @@ const (
 	textIndent = "   "
 )
 
-func writeText(w io.Writer, f report.Format, r *Result) error {
+func writeText(w io.Writer, f report.Format, r *Result, opts WriteOptions) error {
 	var b bytes.Buffer
 	o := &r.Client
-	fmt.Fprintf(&b, "Probe %s", r.Target)
+	fmt.Fprintf(&b, "Probe %s", textsafe.Cut(r.Target.String(), textsafe.NameWidth))
 	if o.Remote.IsValid() {
 		via := ""
 		if o.Proxy != "" {
@@ -303,7 +316,7 @@ func writeText(w io.Writer, f report.Format, r *Result) error {
 	if _, err := netip.ParseAddr(o.ServerName); err == nil || o.ServerName == "" {
 		b.WriteString("  (no SNI)")
 	} else {
-		fmt.Fprintf(&b, "  SNI %s", o.ServerName)
+		fmt.Fprintf(&b, "  SNI %s", textsafe.Cut(o.ServerName, textsafe.NameWidth))
 	}
 	b.WriteString("\n")
 	if r.Insecure {
@@ -344,9 +357,9 @@ func writeText(w io.Writer, f report.Format, r *Result) error {
 		if r.Wire.Frames == 1 {
 			frames = "frame"
 		}
-		fmt.Fprintf(&b, " (%s, %q, %d %s)", r.Wire.Interface, r.Wire.Filter, r.Wire.Frames, frames)
+		fmt.Fprintf(&b, " (%s, %q, %d %s)", textsafe.Text(r.Wire.Interface), r.Wire.Filter, r.Wire.Frames, frames)
 	case r.Wire.Interface != "":
-		fmt.Fprintf(&b, " (%s, %q)", r.Wire.Interface, r.Wire.Filter)
+		fmt.Fprintf(&b, " (%s, %q)", textsafe.Text(r.Wire.Interface), r.Wire.Filter)
 	}
 	b.WriteString("\n")
 	if _, err := w.Write(b.Bytes()); err != nil {
@@ -376,7 +389,7 @@ func writeText(w io.Writer, f report.Format, r *Result) error {
 		b.WriteString("\n")
 	}
 	c := r.Correlation
-	fmt.Fprintf(&b, "Correlation: %s\n", c.Agreement)
+	fmt.Fprintf(&b, "Correlation: %s\n", textsafe.Text(string(c.Agreement)))
 	wrapped(&b, "", c.Summary)
 	var verdict diagnose.Verdict
 	if r.Wire.Result != nil {
@@ -405,8 +418,12 @@ func writeText(w io.Writer, f report.Format, r *Result) error {
 	}
 	if o.HTTP != nil && o.HTTP.Body != nil {
 		b.WriteString("\nBody\n")
-		b.Write(o.HTTP.Body)
-		if len(o.HTTP.Body) > 0 && o.HTTP.Body[len(o.HTTP.Body)-1] != '\n' {
+		body := o.HTTP.Body
+		if !opts.RawBody {
+			body = []byte(textsafe.Lines(string(body)))
+		}
+		b.Write(body)
+		if len(body) > 0 && body[len(body)-1] != '\n' {
 			b.WriteString("\n")
 		}
 	}
@@ -432,8 +449,11 @@ func timingsText(o *Outcome) string {
 }
 
 // wrapped writes label and text wrapped to textWidth, continuation lines
-// aligned under the text.
+// aligned under the text. Every line of the text sections goes through it,
+// and so through textsafe's rule: the text may quote the network (an error
+// naming a certificate, a verdict quoting a server name).
 func wrapped(b *bytes.Buffer, label, text string) {
+	text = textsafe.Sentence(text)
 	pad := textIndent + strings.Repeat(" ", utf8.RuneCountInString(label))
 	width := textWidth - len(pad)
 	line := 0

@@ -43,7 +43,7 @@ func TestWrite(t *testing.T) {
 
 	t.Run("json", func(t *testing.T) {
 		var buf bytes.Buffer
-		if err := Write(&buf, report.FormatJSON, res); err != nil {
+		if err := Write(&buf, report.FormatJSON, res, WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Contains(buf.String(), "secret") {
@@ -78,7 +78,7 @@ func TestWrite(t *testing.T) {
 
 	t.Run("table", func(t *testing.T) {
 		var buf bytes.Buffer
-		if err := Write(&buf, report.FormatTable, res); err != nil {
+		if err := Write(&buf, report.FormatTable, res, WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		out := buf.String()
@@ -101,7 +101,7 @@ func TestWrite(t *testing.T) {
 
 	t.Run("trace", func(t *testing.T) {
 		var buf bytes.Buffer
-		if err := Write(&buf, report.FormatTrace, res); err != nil {
+		if err := Write(&buf, report.FormatTrace, res, WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if capturing && (!strings.Contains(buf.String(), "Client Hello") || !strings.Contains(buf.String(), "Certificate")) {
@@ -109,7 +109,7 @@ func TestWrite(t *testing.T) {
 		}
 	})
 
-	if err := Write(&bytes.Buffer{}, report.FormatCSV, res); err == nil {
+	if err := Write(&bytes.Buffer{}, report.FormatCSV, res, WriteOptions{}); err == nil {
 		t.Error("Write accepted the csv format")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/csv"
 	"strconv"
 	"strings"
+
+	"github.com/tlsdiag/tlsdiag/internal/textsafe"
 )
 
 // csvHeader names the columns of the csv format. They are fixed, whatever
@@ -31,9 +33,7 @@ func (s *Stream) csvConnection(r Result) error {
 		strings.Join(c.Verdict.Warnings, "; "), c.JA3, c.JA4,
 	}
 	for i := range row {
-		// A spreadsheet or a terminal shows the csv too: no control
-		// characters from the wire.
-		row[i] = clean(row[i])
+		row[i] = csvCell(row[i])
 	}
 	if err := s.csv.Write(row); err != nil {
 		return err
@@ -52,4 +52,42 @@ func (s *Stream) csvClose() error {
 	}
 	s.csv.Flush()
 	return s.csv.Error()
+}
+
+// csvCell makes a value safe for the programs that open a csv: a terminal
+// gets it escaped (textsafe.Text, whole: the csv is for machines too, so
+// nothing is cut), and a spreadsheet gets no formula. Excel and LibreOffice
+// evaluate a cell that starts with =, +, - or @ (a TAB or CR before them
+// is skipped), so such a cell gets a ' in front, OWASP's advice for CSV
+// injection; plain numbers ("-1", "+3.5") are left as they are.
+func csvCell(s string) string {
+	s = textsafe.Text(s)
+	if s == "" || isPlainNumber(s) {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}
+
+// isPlainNumber reports whether s is an optionally signed decimal number:
+// digits with at most one decimal point among them.
+func isPlainNumber(s string) bool {
+	if s[0] == '+' || s[0] == '-' {
+		s = s[1:]
+	}
+	digits, point := 0, false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] >= '0' && s[i] <= '9':
+			digits++
+		case s[i] == '.' && !point && digits > 0 && i < len(s)-1:
+			point = true
+		default:
+			return false
+		}
+	}
+	return digits > 0
 }

@@ -105,9 +105,19 @@ func markdownRow(b *bytes.Buffer, cells []string) {
 	b.WriteString("\n")
 }
 
-// markdownCell keeps a value inside its cell: a pipe would end it, a line
-// break (escaped by clean) the row, and "<" could open an HTML tag (a
-// non-TLS peer's reply may quote one).
-var markdownEscaper = strings.NewReplacer("|", `\|`, "<", "&lt;")
+// markdownCell keeps a value inside its cell and shows it as text: it is
+// escaped and cut like the other text formats (a line break would end the
+// row), then every character that Markdown or GitHub's HTML could act on
+// gets a backslash. A pipe would end the cell; < or & could open an HTML
+// tag or an entity (&#x202e; is the override the escaping removed); a
+// backtick opens code, "](" a link or an image ([x] alone is text: a
+// reference needs a definition, which cannot be in a cell), * and ~
+// emphasis. A backslash is doubled so that it cannot escape the pipe
+// after it. The underscore is left alone: GitHub does not emphasise inside
+// a word, and every cipher suite and verdict category has one.
+var markdownEscaper = strings.NewReplacer(
+	`\`, `\\`, "|", `\|`, "<", `\<`, ">", `\>`, "&", `\&`, "`", "\\`",
+	"](", `]\(`, "*", `\*`, "~", `\~`,
+)
 
 func markdownCell(s string) string { return markdownEscaper.Replace(clean(s)) }

@@ -199,7 +199,7 @@ func TestWrap(t *testing.T) {
 	}
 }
 
-func TestClean(t *testing.T) {
+func TestCleanKeepsOldCases(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"good.test", "good.test"},
 		{"", ""},
@@ -207,7 +207,7 @@ func TestClean(t *testing.T) {
 		{"evil\x1b[31m.test", `evil\x1b[31m.test`},
 		{"a\nb\tc\rd", `a\x0ab\x09c\x0dd`},
 		{"del\x7f", `del\x7f`},
-		{"c1\u0085", `c1\x85`},
+		{"c1\u0085", `c1\u0085`},
 		{"bad\xffutf8", `bad\xffutf8`},
 		{"real\uFFFDreplacement", "real\uFFFDreplacement"},
 		{"moc.\u202elive", `moc.\u202elive`},

@@ -39,11 +39,11 @@ func (s *Stream) tableConnection(r Result) error {
 	c := NewConnection(r)
 	row := []string{strconv.Itoa(s.n)}
 	if s.multiSource {
-		row = append(row, dash(clean(c.Source)))
+		row = append(row, dash(cleanName(c.Source)))
 	}
 	row = append(row,
 		c.Client+"\n→ "+c.Server,
-		dash(clean(c.SNI)),
+		dash(cleanName(c.SNI)),
 		dash(c.Version),
 		dash(shortCipher(c.Cipher)),
 		clean(c.Verdict.Category),
@@ -98,10 +98,10 @@ func writeCard(b *bytes.Buffer, n int, r Result) {
 	c := NewConnection(r)
 	fmt.Fprintf(b, "#%d %s → %s", n, c.Client, c.Server)
 	if c.Source != "" {
-		fmt.Fprintf(b, " (%s)", clean(c.Source))
+		fmt.Fprintf(b, " (%s)", cleanName(c.Source))
 	}
 	if c.SNI != "" {
-		fmt.Fprintf(b, "  SNI %s", clean(c.SNI))
+		fmt.Fprintf(b, "  SNI %s", cleanName(c.SNI))
 	}
 	if c.Version != "" {
 		fmt.Fprintf(b, "  %s %s", c.Version, shortCipher(c.Cipher))

@@ -66,13 +66,13 @@ func writeTrace(b *bytes.Buffer, n int, r Result, start time.Time) {
 	c := r.Conn
 	fmt.Fprintf(b, "=== #%d %s → %s", n, c.Client, c.Server)
 	if h := c.ClientHello; h != nil && h.ServerName != "" {
-		fmt.Fprintf(b, "  SNI %s", clean(h.ServerName))
+		fmt.Fprintf(b, "  SNI %s", cleanName(h.ServerName))
 	}
 	if ja4 := c.Fingerprints.JA4; ja4 != "" {
 		fmt.Fprintf(b, "  JA4 %s", ja4)
 	}
 	if r.Source != "" {
-		fmt.Fprintf(b, "  (%s)", clean(r.Source))
+		fmt.Fprintf(b, "  (%s)", cleanName(r.Source))
 	}
 	b.WriteString("\n")
 

@@ -129,7 +129,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer h.Close()
-	fmt.Fprintf(stderr, "tlsdiag: capturing on %s, filter %q\n", h.Name(), filter)
+	say(stderr, "capturing on %s, filter %q", h.Name(), filter)
 	if err := dropPrivileges(userName); err != nil {
 		failure(stderr, err)
 		return 2

@@ -15,6 +15,8 @@ import (
 	"os"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/tlsdiag/tlsdiag/internal/textsafe"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -92,11 +94,19 @@ func help(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// say writes one message to standard error with the "tlsdiag:" prefix.
+// Every message goes through it: errors quote file names, flags and what
+// the network sent (a certificate's name in a verification error), so the
+// message is escaped with textsafe's rule, as the reports are.
+func say(stderr io.Writer, format string, args ...any) {
+	fmt.Fprintf(stderr, "tlsdiag: %s\n", textsafe.Sentence(fmt.Sprintf(format, args...)))
+}
+
 // usageError reports a usage mistake with a hint and returns exit status 2.
 func usageError(stderr io.Writer, msg, hint string) int {
-	fmt.Fprintf(stderr, "tlsdiag: %s\n", msg)
+	say(stderr, "%s", msg)
 	if hint != "" {
-		fmt.Fprintf(stderr, "tlsdiag: hint: %s\n", hint)
+		say(stderr, "hint: %s", hint)
 	}
 	return 2
 }
@@ -107,5 +117,5 @@ func failure(stderr io.Writer, err error) {
 	if errors.Is(err, syscall.EPIPE) {
 		return
 	}
-	fmt.Fprintf(stderr, "tlsdiag: %v\n", err)
+	say(stderr, "%v", err)
 }

@@ -182,13 +182,13 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if res.Wire.Err != nil && res.Client.Remote.IsValid() {
-		fmt.Fprintf(stderr, "tlsdiag: warning: no wire view, the report shows the client's side only: %v\n", res.Wire.Err)
+		say(stderr, "warning: no wire view, the report shows the client's side only: %v", res.Wire.Err)
 	}
 	if res.Wire.Err != nil && pcapFile != "" {
 		// Nothing was captured: an empty file would pass for a capture.
 		os.Remove(pcapFile)
 	}
-	if err := probe.Write(stdout, format, res); err != nil {
+	if err := probe.Write(stdout, format, res, probe.WriteOptions{RawBody: !isTerminalWriter(stdout)}); err != nil {
 		failure(stderr, err)
 		return 2
 	}

@@ -199,7 +199,7 @@ func loadKeyLog(path string, stderr io.Writer) (*decrypt.KeyLog, error) {
 	var lineErr *decrypt.LineError
 	switch {
 	case errors.As(err, &lineErr):
-		fmt.Fprintf(stderr, "tlsdiag: warning: --keylog %s: %v\n", path, err)
+		say(stderr, "warning: --keylog %s: %v", path, err)
 	case err != nil:
 		return nil, fmt.Errorf("--keylog %s: %w", path, err)
 	}
