@@ -10,6 +10,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/internal/textsafe"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -71,9 +72,7 @@ func FuzzWrite(f *testing.F) {
 			t.Errorf("markdown has %d rows for the connection:\n%s", rows, out[FormatMarkdown])
 		}
 		for _, f := range []Format{FormatTable, FormatCSV, FormatMarkdown, FormatTrace} {
-			if i := strings.IndexFunc(out[f], func(r rune) bool {
-				return (r < 0x20 && r != '\n') || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u202e'
-			}); i >= 0 {
+			if i := textsafe.Find(out[f], true); i >= 0 {
 				t.Errorf("%s output holds control character %q at %d", f, out[f][i], i)
 			}
 		}

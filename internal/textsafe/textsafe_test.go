@@ -59,9 +59,9 @@ func TestCut(t *testing.T) {
 		{"short", 10, "short"},
 		{"exactly10!", 10, "exactly10!"},
 		{"eleven char", 10, "eleven cha…(11 bytes)"},
-		{"\x1b\x1b\x1b", 8, `\x1b\x1b…(3 bytes)`},  // an escape is never split
-		{"\x1b\x1b\x1b", 7, `\x1b…(3 bytes)`},      // …nor half-written
-		{"ééééé", 3, "ééé…(10 bytes)"},              // characters, not bytes
+		{"\x1b\x1b\x1b", 8, `\x1b\x1b…(3 bytes)`}, // an escape is never split
+		{"\x1b\x1b\x1b", 7, `\x1b…(3 bytes)`},     // …nor half-written
+		{"ééééé", 3, "ééé…(10 bytes)"},            // characters, not bytes
 		{strings.Repeat("a", 60000), 4, "aaaa…(60000 bytes)"},
 	}
 	for _, tt := range tests {
