@@ -417,6 +417,54 @@ func (t *tracker) drainPending(d capture.Direction, all bool) {
 	ds.pending = ds.pending[:copy(ds.pending, ds.pending[n:])]
 }
 
+// unfinishedTail records the bytes of direction d that never completed
+// a TLS record, and lists the frames that carried them in the trace:
+// without them a server that answers one byte a second would look as if
+// it never answered. Bytes that are no TLS record, a connection with a
+// side that is not TLS (or SSLv2), and a direction that lost bytes are
+// explained by their NonTLS, prelude or gaps instead.
+func (t *tracker) unfinishedTail(d capture.Direction) {
+	if t.dirs == nil {
+		return
+	}
+	ds, rd, c := &t.dirs[d], t.dir(d), t.c
+	if ds.offset <= ds.done || !ds.dec.InRecord() || c.NonTLS[0] != nil || c.NonTLS[1] != nil || c.ClientHelloSSLv2 || len(ds.chunks) == 0 ||
+		slices.ContainsFunc(c.TCP.Gaps, func(g Gap) bool { return g.Dir == rd }) {
+		return
+	}
+	u := Unfinished{Bytes: ds.offset - ds.done}
+	var listed map[int64]bool
+	for _, ch := range ds.chunks {
+		if ch.end <= ds.done {
+			continue
+		}
+		if u.Frames == 0 {
+			u.First = ch.frame
+			listed = t.tracedSince(rd, ch.frame.Number)
+		}
+		u.Frames++
+		u.Last = ch.frame
+		if t.b.opt.Trace && !listed[ch.frame.Number] {
+			t.trace(rd, ch.frame, TraceItem{Segment: true})
+		}
+	}
+	c.Unfinished[rd] = u
+}
+
+// tracedSince returns the frames of direction d from frame n on that the
+// trace lists already (a frame that completed one record and began the
+// unfinished one).
+func (t *tracker) tracedSince(d capture.Direction, n int64) map[int64]bool {
+	m := map[int64]bool{}
+	tr := t.c.Trace
+	for i := len(tr) - 1; i >= 0 && tr[i].Frame.Number >= n; i-- {
+		if tr[i].Dir == d {
+			m[tr[i].Frame.Number] = true
+		}
+	}
+	return m
+}
+
 // trim forgets the frames of bytes before off.
 func (ds *direction) trim(off int64) {
 	i := 0
@@ -549,6 +597,8 @@ func (t *tracker) Close(reason capture.CloseReason, last capture.Frame) {
 	}
 	t.drainPending(capture.ClientToServer, true)
 	t.drainPending(capture.ServerToClient, true)
+	t.unfinishedTail(capture.ClientToServer)
+	t.unfinishedTail(capture.ServerToClient)
 	c := t.c
 	c.TCP.Close = reason
 	if last.Number > c.Last.Number {

@@ -73,6 +73,11 @@ type Connection struct {
 	AppData [2]Traffic
 	// Bytes counts the TCP payload bytes of each direction, gaps excluded.
 	Bytes [2]int64
+	// Unfinished holds, per direction, the TLS bytes at the end of the
+	// stream that never made a complete record: a peer that stopped, or
+	// was given up on, in the middle of one (a server trickling its
+	// ServerHello byte by byte).
+	Unfinished [2]Unfinished
 
 	// Negotiated parameters: zero when not negotiated.
 	Version tlsparse.Version
@@ -175,6 +180,15 @@ type NonTLS struct {
 	Looks string
 }
 
+// Unfinished is the tail of a direction's TLS bytes that never completed
+// a record: how many bytes, in how many frames, the first and the last.
+// Zero when every byte was part of a complete record.
+type Unfinished struct {
+	Bytes       int64
+	Frames      int
+	First, Last capture.Frame
+}
+
 // Traffic counts application data.
 type Traffic struct {
 	Records int
@@ -200,6 +214,10 @@ type TraceItem struct {
 	Alert      tlsparse.Alert
 	Encrypted  bool   // for KindAlert
 	NonTLS     string // for KindNonTLS
+	// Segment marks a frame that carried only bytes of a record the
+	// capture never saw complete (Kind is zero): Wireshark lists it as a
+	// TCP segment of a reassembled PDU.
+	Segment bool
 }
 
 // Duration is the time from the first ClientHello to the end of the

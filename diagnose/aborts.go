@@ -128,6 +128,9 @@ func (d *diagnosis) abortWithoutAlert() (Verdict, bool) {
 	if d.serverHelloFrame().Number == 0 {
 		return d.noServerHello()
 	}
+	if v, ok := d.serverStalled(); ok {
+		return v, true
+	}
 	abort, how := d.clientAbort()
 	if abort.Number != 0 {
 		if a := d.warningUnrecognizedName(); a != nil {
@@ -210,6 +213,9 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 				frameRef(start.Number), frameRef(end.Number), wait(end.Time.Sub(start.Time))),
 			"the server dropped the ClientHello without an alert: look at its log; it may require SNI, or support nothing the client offers",
 			start, end), true
+	}
+	if v, ok := d.slowFirstAnswer(); ok {
+		return v, true
 	}
 	gaveUp := "reset the connection"
 	if how == "FIN" {

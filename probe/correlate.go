@@ -3,6 +3,7 @@ package probe
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,6 +81,11 @@ func Correlate(t Target, o *Outcome, w *Wire, insecure bool) Correlation {
 		}
 		switch {
 		case o.Err == nil:
+		case o.Class == Timeout && v.Category == diagnose.ServerNoResponse:
+			// The client's timeout is not a second failure: it is how the
+			// server's silence ended.
+			c.Summary = fmt.Sprintf("the client's timeout and the wire's %s are one event: the server went silent (or crawled) and the client gave up after %s%s",
+				v.Category, seconds(o.Timings.Total), limitText(o))
 		case o.Class.IsProxy():
 			// The wire shows the connection to the proxy, whose plaintext
 			// CONNECT diagnose reads as a client speaking no TLS.
@@ -313,6 +319,21 @@ func phaseText(p Phase) string {
 		return "after the handshake, during the HTTP exchange"
 	}
 	return "after finishing"
+}
+
+// seconds formats a duration in seconds with at most one decimal: "8 s",
+// "1.5 s".
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Round(100*time.Millisecond))/float64(time.Second), 'f', -1, 64) + " s"
+}
+
+// limitText names the client's time limit when it had one: " (--max-time
+// 8 s)".
+func limitText(o *Outcome) string {
+	if o.MaxTime <= 0 {
+		return ""
+	}
+	return " (--max-time " + seconds(o.MaxTime) + ")"
 }
 
 // ms formats a duration in milliseconds, as the reports do.

@@ -182,6 +182,9 @@ type Outcome struct {
 	PeerCertificates []*x509.Certificate
 	// HTTP is the response; nil for a handshake-only probe or a failure.
 	HTTP *Response
+	// MaxTime is the time limit the client had for the whole request
+	// (Config.MaxTime): a Timeout is the client reaching it.
+	MaxTime time.Duration
 }
 
 // Attempt is a TCP connection attempt that failed.
@@ -258,7 +261,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	res := &Result{Target: cfg.Target, Insecure: cfg.Insecure}
+	res := &Result{Target: cfg.Target, Insecure: cfg.Insecure, Client: Outcome{MaxTime: cfg.MaxTime}}
 	c := &client{cfg: &cfg, out: &res.Client}
 	proxy, from, err := cfg.proxyFor()
 	if err != nil {

@@ -185,6 +185,11 @@ func frameInfo(c *analysis.Connection, tf analysis.TraceFrame) string {
 // without keys (packet-tls.c: dissect_ssl3_record, dissect_ssl3_alert,
 // tls_show_handshake_details).
 func itemInfo(c *analysis.Connection, tf analysis.TraceFrame, it analysis.TraceItem) string {
+	if it.Segment {
+		// Part of a record that never completed: Wireshark's TCP
+		// dissector says so, and TLS adds nothing.
+		return "[TCP segment of a reassembled PDU]"
+	}
 	switch it.Kind {
 	case tlsparse.KindHandshake:
 		if it.HelloRetry {

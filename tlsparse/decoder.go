@@ -160,6 +160,21 @@ func (d *Decoder) Feed(b []byte) {
 	d.buf, d.pos = b, 0
 }
 
+// InRecord reports whether the bytes fed but not yet returned as items
+// belong to a TLS record: one whose header was read and whose body is
+// incomplete, or one whose first bytes so far could begin a header (a
+// content type, then major version 3). It is false for bytes the decoder
+// is still sizing up as something else (a prelude, SSLv2 records).
+func (d *Decoder) InRecord() bool {
+	switch d.state {
+	case stateBody:
+		return true
+	case stateStart, stateHeader:
+		return d.laN == 0 || d.la[0]-20 <= 4 && (d.laN < 2 || d.la[1] == 3)
+	}
+	return false
+}
+
 // Offset returns the stream offset up to which the decoder has accounted
 // for bytes: everything fed except up to 7 bytes held to complete a header.
 func (d *Decoder) Offset() int64 { return d.off }

@@ -1,0 +1,92 @@
+package diagnose
+
+// Servers that stop or crawl in the middle of answering: the client's time
+// limit ends the connection, so the client's close is not its verdict on
+// the handshake but the end of its patience.
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// stallSilence is the server silence before the client's close past which
+// the close is the client giving up, not rejecting: a client that rejects
+// what it got does so within milliseconds.
+const stallSilence = time.Second
+
+// serverStalled explains a handshake the client ended while the server's
+// flight was unfinished: the server sent its hello (and maybe more), then
+// nothing for a while, or the rest too slowly to arrive in time.
+func (d *diagnosis) serverStalled() (Verdict, bool) {
+	c := d.c
+	if c.Version == tlsparse.VersionTLS13 && c.Finished[server].Number != 0 ||
+		c.Version != tlsparse.VersionTLS13 && (c.ServerHelloDoneFrame.Number != 0 || c.ChangeCipherSpec[server].Number != 0) {
+		return Verdict{}, false // the server's flight is complete: the client was to speak
+	}
+	end, who, how := d.firstClose()
+	if end.Number == 0 || who != client {
+		return Verdict{}, false
+	}
+	name, last := d.lastServerMessage(end.Number)
+	if u := c.Unfinished[server]; u.Bytes > 0 && u.Last.Number > last.Number && u.Last.Number < end.Number {
+		return verdict(ServerNoResponse,
+			fmt.Sprintf("the server was still sending its handshake after its %s (%s), too slowly: %s of an unfinished record in %s (%s to %s), when the client gave up (%s, %s) %s after its ClientHello",
+				name, frameRef(last.Number), plural(int(u.Bytes), "byte"), plural(u.Frames, "frame"), frameRef(u.First.Number), frameRef(u.Last.Number),
+				how, frameRef(end.Number), wait(end.Time.Sub(d.helloFrame.Time))),
+			slowServerFix, d.helloFrame, last, u.First, u.Last, end), true
+	}
+	silence := end.Time.Sub(last.Time)
+	if silence < stallSilence {
+		return Verdict{}, false
+	}
+	return verdict(ServerNoResponse,
+		fmt.Sprintf("the server stopped after its %s (%s): nothing more from it for %s, until the client gave up (%s, %s) %s after its ClientHello",
+			name, frameRef(last.Number), wait(silence), how, frameRef(end.Number), wait(end.Time.Sub(d.helloFrame.Time))),
+		"the server stalled in the middle of its handshake: look at its log and load (a slow key store or HSM, an OCSP or backend lookup, an overloaded worker) and at middleboxes holding packets; a longer client time limit helps only if it is merely slow",
+		d.helloFrame, last, end), true
+}
+
+const slowServerFix = "the server (or a middlebox throttling the connection) sends its handshake too slowly: look at its load and at the path; a longer client time limit helps only if it is merely slow"
+
+// slowFirstAnswer explains a ClientHello whose answer never made a complete
+// record: the server sent bytes, too slowly or too few, before the client
+// gave up. It is not a server that never spoke.
+func (d *diagnosis) slowFirstAnswer() (Verdict, bool) {
+	c := d.c
+	u := c.Unfinished[server]
+	end, who, how := d.firstClose()
+	if u.Bytes == 0 || end.Number == 0 || who != client || u.First.Number < d.helloFrame.Number {
+		return Verdict{}, false
+	}
+	return verdict(ServerNoResponse,
+		fmt.Sprintf("the server answered the ClientHello (%s) too slowly: %s in %s (%s to %s), not yet a complete TLS record when the client gave up (%s, %s) %s after its ClientHello",
+			frameRef(d.helloFrame.Number), plural(int(u.Bytes), "byte"), plural(u.Frames, "frame"), frameRef(u.First.Number), frameRef(u.Last.Number),
+			how, frameRef(end.Number), wait(end.Time.Sub(d.helloFrame.Time))),
+		slowServerFix, d.helloFrame, u.First, u.Last, end), true
+}
+
+// lastServerMessage names the server's last handshake message before
+// frame n, and its frame.
+func (d *diagnosis) lastServerMessage(n int64) (string, capture.Frame) {
+	c := d.c
+	best, name := c.ServerHelloFrame, "ServerHello"
+	for _, m := range []struct {
+		name string
+		f    capture.Frame
+	}{
+		{"HelloRetryRequest", c.HelloRetryFrame},
+		{"ServerHello", c.ServerHelloFrame},
+		{"Certificate", c.CertificateFrame},
+		{"ServerKeyExchange", c.ServerKeyExchangeFrame},
+		{"CertificateRequest", c.CertificateRequestFrame},
+		{"ChangeCipherSpec", c.ChangeCipherSpec[server]},
+	} {
+		if m.f.Number != 0 && m.f.Number < n && m.f.Number >= best.Number {
+			best, name = m.f, m.name
+		}
+	}
+	return name, best
+}
