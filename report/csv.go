@@ -61,15 +61,14 @@ func (s *Stream) csvClose() error {
 // is skipped), so such a cell gets a ' in front, OWASP's advice for CSV
 // injection; plain numbers ("-1", "+3.5") are left as they are.
 func csvCell(s string) string {
-	s = textsafe.Text(s)
 	if s == "" || isPlainNumber(s) {
 		return s
 	}
 	switch s[0] {
 	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
+		return "'" + textsafe.Text(s)
 	}
-	return s
+	return textsafe.Text(s)
 }
 
 // isPlainNumber reports whether s is an optionally signed decimal number:

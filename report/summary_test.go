@@ -219,3 +219,50 @@ func TestCleanKeepsOldCases(t *testing.T) {
 		}
 	}
 }
+
+func TestCSVCell(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"good.test", "good.test"},
+		{"", ""},
+		{"=1+2", "'=1+2"},
+		{`=HYPERLINK("http://x","y")`, `'=HYPERLINK("http://x","y")`},
+		{"+cmd", "'+cmd"},
+		{"-cmd", "'-cmd"},
+		{"@SUM(A1)", "'@SUM(A1)"},
+		{"\t=1", `'\x09=1`},
+		{"\r=1", `'\x0d=1`},
+		{"-1", "-1"},
+		{"+3.5", "+3.5"},
+		{"42", "42"},
+		{"6 8", "6 8"},
+		{"-", "'-"},
+		{"-1.", "'-1."},
+		{"1-2", "1-2"},
+	}
+	for _, tt := range tests {
+		if got := csvCell(tt.in); got != tt.want {
+			t.Errorf("csvCell(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestMarkdownCell(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"good.test", "good.test"},
+		{"TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256"},
+		{"[2001:db8::1]:443", "[2001:db8::1]:443"},
+		{"<img src=x onerror=alert(1)>", `\<img src=x onerror=alert(1)\>`},
+		{"a|b", `a\|b`},
+		{`a\|b`, `a\\\|b`},
+		{"&#x202e;", `\&#x202e;`},
+		{"`code`", "\\`code\\`"},
+		{"[x](javascript:y)", `[x]\(javascript:y)`},
+		{"*b* ~s~", `\*b\* \~s\~`},
+		{"a\nb\x1b", `a\\x0ab\\x1b`},
+	}
+	for _, tt := range tests {
+		if got := markdownCell(tt.in); got != tt.want {
+			t.Errorf("markdownCell(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
