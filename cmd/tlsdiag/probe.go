@@ -105,7 +105,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs.StringArrayVarP(&headers, "header", "H", nil, "add an HTTP header, `\"Name: value\"` (repeatable)")
 	fs.StringVarP(&data, "data", "d", "", "send this request body (@FILE reads it from a file)")
 	fs.StringVar(&proxyFlag, "proxy", "", "CONNECT through this HTTP proxy `URL`; \"\" ignores HTTPS_PROXY (which is honoured by default, with NO_PROXY)")
-	fs.BoolVar(&showBody, "show-body", false, "print the response body (at most 1 MiB)")
+	fs.BoolVar(&showBody, "show-body", false, "print the response body (at most 1 MiB; escaped on a terminal, raw to a pipe or file)")
 	fs.StringVar(&keyLogFile, "keylog", "", "also append the connection's TLS secrets to this `file` (SSLKEYLOGFILE format, mode 0600)")
 	fs.StringVarP(&pcapFile, "write", "w", "", "keep the capture in this pcap `file` (frame numbers in the report are its)")
 	fs.StringVarP(&iface, "interface", "i", "", "capture on this `interface` (default: the one that routes to the target)")
