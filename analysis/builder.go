@@ -301,6 +301,10 @@ type tracker struct {
 	now    int64
 	open   *openEntry
 	sawTLS bool
+	// proxy holds the first bytes while the connection may open with a
+	// proxy negotiation; proxyOff is set once it cannot or did.
+	proxy    *proxyHead
+	proxyOff bool
 }
 
 // direction is the per-direction parsing state.
@@ -341,6 +345,7 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 	t.now = max(t.now, f.Number)
 	t.c.Bytes[t.dir(d)] += int64(len(b))
 	ds := &t.dirs[d]
+	t.watchProxy(d, b, ds.offset, f)
 	ds.offset += int64(len(b))
 	if len(ds.chunks) < maxChunks {
 		ds.chunks = append(ds.chunks, chunk{end: ds.offset, frame: f})
@@ -380,7 +385,7 @@ func (t *tracker) reportIfKnown() {
 	if !t.b.opt.Early || t.reported {
 		return
 	}
-	known := c.TCP.RST.Number != 0 || c.NonTLS[0] != nil || c.NonTLS[1] != nil
+	known := c.TCP.RST.Number != 0 || c.NonTLS[0] != nil || c.NonTLS[1] != nil || c.proxyDecided()
 	for _, a := range c.Alerts {
 		known = known || a.Encrypted || a.Level == tlsparse.AlertLevelFatal
 	}
@@ -664,7 +669,12 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 		t.anomaly(tlsparse.AnomalyHeartbeat)
 	case tlsparse.KindNonTLS:
 		ti.NonTLS = it.NonTLS
-		if c.NonTLS[rd] == nil {
+		if c.Proxy != nil {
+			// The proxy negotiation, not a peer speaking something else.
+			if c.Prelude[rd] == nil {
+				c.Prelude[rd] = &NonTLS{Frame: last, Looks: it.NonTLS}
+			}
+		} else if c.NonTLS[rd] == nil {
 			c.NonTLS[rd] = &NonTLS{Frame: last, Looks: it.NonTLS}
 		}
 	case tlsparse.KindMalformed:

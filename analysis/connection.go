@@ -27,6 +27,10 @@ type Connection struct {
 
 	TCP TCPFacts
 
+	// Proxy is the proxy negotiation (HTTP CONNECT, SOCKS) the connection
+	// opened with; nil when it did not. The TLS after it is tunnelled.
+	Proxy *Proxy
+
 	// ClientHello is the first ClientHello; after a HelloRetryRequest the
 	// second one is RetryClientHello.
 	ClientHello      *tlsparse.ClientHello

@@ -303,7 +303,7 @@ func (s *sequencer) flush() {
 		mark := slices.Min(s.marks)
 		first := p.c.First.Number
 		ready := mark >= first && (len(s.open) == 0 || s.open[0].first > first) &&
-			(mark >= p.end || s.static[p.c.Server.Port()] || p.c.carriesTLS())
+			(mark >= p.end || s.static[p.c.Server.Port()] || p.c.carriesTLS() || p.c.viaProxy(s.isStatic))
 		if !ready && len(s.pending) <= s.max {
 			return
 		}
@@ -332,12 +332,14 @@ func (s *sequencer) release(p pendingConn) {
 // wanted reports whether a connection whose frames end at end is
 // reported: it carried TLS or was meant to.
 func (s *sequencer) wanted(c *Connection, end int64) bool {
-	if c.carriesTLS() || s.static[c.Server.Port()] {
+	if c.carriesTLS() || s.static[c.Server.Port()] || c.viaProxy(s.isStatic) {
 		return true
 	}
 	f, ok := s.firstTLS[c.Server.Port()]
 	return ok && f <= end
 }
+
+func (s *sequencer) isStatic(port uint16) bool { return s.static[port] }
 
 // pendingConn is a finished connection waiting for earlier ones.
 type pendingConn struct {

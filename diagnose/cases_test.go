@@ -26,7 +26,7 @@ func TestDiagnoseOthers(t *testing.T)       { runDiagnoseCases(t, clientCertALPN
 func TestEveryCategoryHasACase(t *testing.T) {
 	seen := map[Category]int{}
 	for _, cases := range [][]diagnoseCase{tcpCases(t), incompleteAndNonTLSCases(t), okCases(t),
-		versionCipherHandshakeCases(t), certificateCases(t), clientCertALPNSNIAndSilenceCases(t)} {
+		versionCipherHandshakeCases(t), certificateCases(t), clientCertALPNSNIAndSilenceCases(t), proxyCases(t)} {
 		for _, c := range cases {
 			seen[c.cat]++
 		}

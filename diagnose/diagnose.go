@@ -41,6 +41,7 @@ const (
 func Diagnose(c *analysis.Connection, cfg Config) Verdict {
 	d := newDiagnosis(c, cfg)
 	v := d.verdict()
+	d.tunnelNote(&v)
 	v.Warnings = append(v.Warnings, d.warnings(v.Category)...)
 	v.Evidence = sortFrames(v.Evidence)
 	return v
@@ -102,6 +103,9 @@ func (d *diagnosis) certTime() time.Time {
 
 func (d *diagnosis) verdict() Verdict {
 	c := d.c
+	if v, ok := d.proxyVerdict(); ok {
+		return v
+	}
 	switch {
 	case c.ClientHello == nil && c.ServerHello == nil && c.HelloRetry == nil:
 		return d.noHandshake()

@@ -32,10 +32,19 @@ const (
 	NotTLSServer       Category = "not_tls_server"     // the server answered with something other than TLS
 	NotTLSClient       Category = "not_tls_client"     // the client sent something other than a ClientHello, or nothing
 	ServerNoResponse   Category = "server_no_response" // the ClientHello (or a later flight) got no answer
-	ConnectionRefused  Category = "connection_refused" // the SYN was answered by a RST
-	ConnectionReset    Category = "connection_reset"   // a RST (or an immediate close) ended the handshake
-	NoTCPAnswer        Category = "no_tcp_answer"      // the SYNs were never answered
-	IncompleteCapture  Category = "incomplete_capture" // the handshake is not (entirely) in the capture
+	// ProxyRefused: the proxy refused to open the tunnel (HTTP 403 or
+	// another refusal of CONNECT, a SOCKS rejection).
+	ProxyRefused Category = "proxy_refused"
+	// ProxyAuthRequired: the proxy wants credentials it did not get (HTTP
+	// 407, SOCKS5 authentication).
+	ProxyAuthRequired Category = "proxy_auth_required"
+	// ProxyUpstreamFailed: the proxy could not reach the target (HTTP 502,
+	// 503, 504; SOCKS host unreachable, connection refused).
+	ProxyUpstreamFailed Category = "proxy_upstream_failed"
+	ConnectionRefused   Category = "connection_refused" // the SYN was answered by a RST
+	ConnectionReset     Category = "connection_reset"   // a RST (or an immediate close) ended the handshake
+	NoTCPAnswer         Category = "no_tcp_answer"      // the SYNs were never answered
+	IncompleteCapture   Category = "incomplete_capture" // the handshake is not (entirely) in the capture
 )
 
 // Categories lists every category in the order reports show them.
@@ -45,6 +54,7 @@ var Categories = []Category{
 	CertHostnameMismatch, CertIncompleteChain, CertRejected,
 	ClientCertRequired, ALPNMismatch, SNIUnrecognized,
 	NotTLSServer, NotTLSClient, ServerNoResponse,
+	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
 	ConnectionRefused, ConnectionReset, NoTCPAnswer, IncompleteCapture,
 }
 

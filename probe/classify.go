@@ -8,12 +8,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 
+	"github.com/tlsdiag/tlsdiag/diagnose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -202,7 +205,25 @@ func classifyProxy(err error) Class {
 		}
 		return ProxyError
 	}
+	// net/http's Transport returns a proxy's refusal of CONNECT as the
+	// bare reason phrase ("Forbidden", "Proxy Authentication Required")
+	// inside the request's *url.Error, with no proxyconnect wrapper.
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil && isPlainStatusText(ue.Err) && statusFromText(ue.Err.Error()) != 0 {
+		return ProxyConnectFailed
+	}
 	return ClassNone
+}
+
+// statusFromText returns the 4xx or 5xx status code whose standard reason
+// phrase is text, or 0.
+func statusFromText(text string) int {
+	for code := 400; code < 600; code++ {
+		if t := http.StatusText(code); t != "" && t == text {
+			return code
+		}
+	}
+	return 0
 }
 
 // connectStatusError is the probe's own CONNECT refusal (handshake mode).
@@ -211,6 +232,42 @@ type connectStatusError struct {
 }
 
 func (e *connectStatusError) Error() string { return "proxy refused CONNECT: " + e.Status }
+
+// proxyCategory is the wire's verdict category for a proxy's refusal of
+// CONNECT, from the client's error: the probe's own keeps the status line
+// ("407 Proxy Authentication Required"), net/http's only the reason phrase
+// ("Proxy Authentication Required"), which is matched against the standard
+// phrases.
+func proxyCategory(err error) (diagnose.Category, bool) {
+	code := 0
+	var status *connectStatusError
+	if errors.As(err, &status) {
+		code, _ = strconv.Atoi(strings.SplitN(status.Status, " ", 2)[0])
+	} else if inner := innermostErr(err); inner != nil && isPlainStatusText(inner) {
+		code = statusFromText(inner.Error())
+	}
+	switch {
+	case code == 0:
+		return "", false
+	case code == http.StatusProxyAuthRequired:
+		return diagnose.ProxyAuthRequired, true
+	case code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout:
+		return diagnose.ProxyUpstreamFailed, true
+	}
+	return diagnose.ProxyRefused, true
+}
+
+// innermostErr follows Unwrap to the last error of the chain.
+func innermostErr(err error) error {
+	for err != nil {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+	return nil
+}
 
 // isPlainStatusText recognises net/http's CONNECT refusal: an error whose
 // text is just the proxy's reason phrase ("Forbidden"), with no type and

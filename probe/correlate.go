@@ -86,11 +86,11 @@ func Correlate(t Target, o *Outcome, w *Wire, insecure bool) Correlation {
 			// server's silence ended.
 			c.Summary = fmt.Sprintf("the client's timeout and the wire's %s are one event: the server went silent (or crawled) and the client gave up after %s%s",
 				v.Category, seconds(o.Timings.Total), limitText(o))
-		case o.Class.IsProxy():
-			// The wire shows the connection to the proxy, whose plaintext
-			// CONNECT diagnose reads as a client speaking no TLS.
+		case o.Class == ProxyRefused:
+			// The wire's verdict is about the proxy's address: say so.
+			c.Notes = append(c.Notes, fmt.Sprintf("the refused address is the proxy's (%s, from %s), not the target's", o.Proxy, o.ProxyFrom))
+		case o.Class == ProxyError:
 			c.Cause, c.Fix = explain(t, o)
-			c.Notes = append(c.Notes, "the capture shows the connection to the proxy: its plaintext is the CONNECT request, not a client speaking HTTP to a TLS port (the wire's fix does not apply), and no TLS followed")
 		case v.Category == diagnose.OK:
 			// The handshake is fine; what failed came after it.
 			c.Cause, c.Fix = explain(t, o)
@@ -129,8 +129,18 @@ func consistent(o *Outcome, w *Wire) bool {
 	if o.Err == nil {
 		return cat == diagnose.OK
 	}
-	if o.Class.IsProxy() {
-		// The TLS never started: the wire shows the proxy's answer.
+	in := func(cats ...diagnose.Category) bool { return slices.Contains(cats, cat) }
+	switch o.Class {
+	case ProxyRefused:
+		return in(diagnose.ConnectionRefused)
+	case ProxyConnectFailed:
+		// The TLS never started: the wire shows the proxy's answer, and
+		// its status is the one in the client's error.
+		if want, ok := proxyCategory(o.Err); ok {
+			return in(want)
+		}
+		return in(diagnose.ProxyRefused, diagnose.ProxyAuthRequired, diagnose.ProxyUpstreamFailed)
+	case ProxyError:
 		return w.Result.Conn.ClientHello == nil
 	}
 	if o.Class.IsCertificate() && w.Chain != nil && len(w.Chain.Problems) == 0 {

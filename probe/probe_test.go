@@ -210,15 +210,74 @@ func TestProbeLab(t *testing.T) {
 			evidence: func(c *analysis.Connection) []int64 { return []int64{c.ClientHelloFrame.Number, c.TCP.RST.Number} },
 		},
 		{
-			name: "proxy refuses CONNECT", scenario: tlslab.OK, class: ProxyConnectFailed, phase: PhaseProxy,
-			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
-				c.Proxy = &url.URL{Scheme: "http", Host: startProxy(t, netip.AddrPort{}).String()}
-			},
-			category: diagnose.NotTLSClient, agreement: Agree, facts: []string{"403 Forbidden", "refused to open a tunnel", "CONNECT request"},
-			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+			name: "proxy refuses CONNECT (403)", scenario: tlslab.OK, class: ProxyConnectFailed, phase: PhaseProxy,
+			setup:    proxySetup(tlslab.ProxyRefused, ""),
+			category: diagnose.ProxyRefused, agreement: Agree,
+			facts:    []string{`"HTTP/1.1 403 Forbidden"`, "the proxy refused the tunnel", "does not allow tunnels to good.test:"},
+			evidence: proxyFrames,
+			check: func(t *testing.T, r *Result, lab *tlslab.Lab) {
 				if r.Client.ProxyFrom != "--proxy" || r.Client.Proxy == "" || r.Client.Remote.String() != r.Client.Proxy[len("http://"):] {
 					t.Errorf("proxy %q from %q, remote %s", r.Client.Proxy, r.Client.ProxyFrom, r.Client.Remote)
 				}
+				agreesWithGo(t, r, lab)
+			},
+		},
+		{
+			name: "proxy wants authentication (407)", scenario: tlslab.OK, class: ProxyConnectFailed, phase: PhaseProxy,
+			setup:    proxySetup(tlslab.ProxyAuthRequired, ""),
+			category: diagnose.ProxyAuthRequired, agreement: Agree,
+			facts:    []string{`"HTTP/1.1 407 Proxy Authentication Required"`, "requires authentication and the request carried no credentials", "HTTPS_PROXY=http://user:password@"},
+			evidence: proxyFrames, check: agreesWithGo,
+		},
+		{
+			name: "proxy rejects the credentials (407)", scenario: tlslab.OK, class: ProxyConnectFailed, phase: PhaseProxy,
+			setup:    proxySetup(tlslab.ProxyAuthRequired, "lab:wrong"),
+			category: diagnose.ProxyAuthRequired, agreement: Agree,
+			facts:    []string{"rejected the credentials the request carried", "check the user name and password"},
+			evidence: proxyFrames, check: agreesWithGo,
+		},
+		{
+			name: "proxy with the right credentials", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			setup: proxySetup(tlslab.ProxyAuthRequired, tlslab.ProxyUser+":"+tlslab.ProxyPassword),
+			facts: []string{"through the CONNECT proxy"},
+			check: func(t *testing.T, r *Result, lab *tlslab.Lab) {
+				if p := r.Wire.Result; p != nil && (p.Conn.Proxy == nil || !p.Conn.Proxy.Credentials) {
+					t.Errorf("wire: proxy %+v, want the credentials seen", p.Conn.Proxy)
+				}
+			},
+		},
+		{
+			name: "proxy cannot reach the target (502)", scenario: tlslab.ConnectionRefused, class: ProxyConnectFailed, phase: PhaseProxy,
+			setup:    proxySetup(tlslab.ProxyUpstreamFailed, ""),
+			category: diagnose.ProxyUpstreamFailed, agreement: Agree,
+			facts:    []string{`"HTTP/1.1 502 Bad Gateway"`, "the TLS server was never reached", "between the proxy and good.test:"},
+			evidence: proxyFrames, check: agreesWithGo,
+		},
+		{
+			name: "proxy refuses the TCP connection", scenario: tlslab.OK, class: ProxyRefused, phase: PhaseConnect,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				c.Proxy = &url.URL{Scheme: "http", Host: labProxy(t, lab, tlslab.ConnectionRefused).String()}
+			},
+			category: diagnose.ConnectionRefused, agreement: Agree,
+			facts:    []string{"the refused address is the proxy's", "nothing listens on port"},
+			evidence: func(c *analysis.Connection) []int64 { return []int64{c.TCP.SYN.Number, c.TCP.RST.Number} },
+			check: func(t *testing.T, r *Result, lab *tlslab.Lab) {
+				text := strings.Join(append([]string{r.Correlation.Cause, r.Correlation.Fix}, r.Correlation.Notes...), "\n")
+				if strings.Contains(text, "CONNECT request") {
+					t.Errorf("says a CONNECT was sent to a proxy that refused the TCP connection:\n%s", text)
+				}
+				agreesWithGo(t, r, lab)
+			},
+		},
+		{
+			name: "proxy's 200 carries Transfer-Encoding: chunked", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			setup: proxySetup(tlslab.ProxyTunnelChunked, ""),
+			facts: []string{"through the CONNECT proxy"},
+			check: func(t *testing.T, r *Result, lab *tlslab.Lab) {
+				if r.Client.Timings.ProxyConnect == nil || *r.Client.Timings.ProxyConnect > 2*time.Second || r.Client.HTTP == nil || r.Client.HTTP.StatusCode != 200 {
+					t.Errorf("through the chunked 200: timings %+v, response %+v", r.Client.Timings, r.Client.HTTP)
+				}
+				agreesWithGo(t, r, lab)
 			},
 		},
 		{
@@ -226,7 +285,11 @@ func TestProbeLab(t *testing.T) {
 			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, server netip.AddrPort) {
 				c.Proxy = &url.URL{Scheme: "http", Host: startProxy(t, server).String()}
 			},
+			evidence: func(c *analysis.Connection) []int64 { return []int64{c.ClientHelloFrame.Number} },
 			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				if w := r.Wire.Result; w != nil && (w.Conn.Proxy == nil || w.Conn.Proxy.Target != r.Client.Proxy[len("http://"):] && !strings.HasPrefix(w.Conn.Proxy.Target, tlslab.GoodName+":")) {
+					t.Errorf("wire: proxy %+v, want the CONNECT target good.test", w.Conn.Proxy)
+				}
 				if r.Client.Timings.ProxyConnect == nil || r.Client.HTTP == nil || r.Client.HTTP.StatusCode != 200 {
 					t.Errorf("proxied request: timings %+v, response %+v", r.Client.Timings, r.Client.HTTP)
 				}
@@ -483,6 +546,72 @@ func checkPcap(t *testing.T, buf *bytes.Buffer, frames int64) {
 	}
 	if n != frames || n == 0 {
 		t.Errorf("-w output has %d frames, the analysis %d", n, frames)
+	}
+}
+
+// labProxy starts a lab proxy scenario and returns its address.
+func labProxy(t *testing.T, lab *tlslab.Lab, s tlslab.Scenario) netip.AddrPort {
+	p, err := tlslab.Start(s, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p.Addr()
+}
+
+// proxySetup makes the probe go through a lab proxy, with credentials
+// "user:password" unless empty.
+func proxySetup(s tlslab.Scenario, userinfo string) func(*testing.T, *Config, *tlslab.Lab, netip.AddrPort) {
+	return func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+		u := &url.URL{Scheme: "http", Host: labProxy(t, lab, s).String()}
+		if user, pw, ok := strings.Cut(userinfo, ":"); ok {
+			u.User = url.UserPassword(user, pw)
+		}
+		c.Proxy = u
+	}
+}
+
+// proxyFrames are the frames of the proxy's negotiation.
+func proxyFrames(c *analysis.Connection) []int64 {
+	if c.Proxy == nil {
+		return []int64{-1}
+	}
+	return []int64{c.Proxy.RequestFrame.Number, c.Proxy.ReplyFrame.Number}
+}
+
+// agreesWithGo makes the same request with Go's net/http through the same
+// proxy: its error must get the probe's class, and the wire's verdict must
+// agree with it.
+func agreesWithGo(t *testing.T, r *Result, lab *tlslab.Lab) {
+	t.Helper()
+	proxy, err := url.Parse(r.Client.Proxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &http.Transport{
+		Proxy:           http.ProxyURL(proxy),
+		TLSClientConfig: &tls.Config{RootCAs: lab.RootPool()},
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		},
+	}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
+	resp, goErr := client.Get(r.Target.URL.String())
+	if goErr == nil {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	if got := Classify(goErr); got != r.Client.Class {
+		t.Errorf("Go's net/http: %v, class %q; the probe's class %q", goErr, got, r.Client.Class)
+	}
+	if r.Wire.Result == nil {
+		return
+	}
+	o := r.Client
+	o.Err, o.Class = goErr, Classify(goErr)
+	if c := Correlate(r.Target, &o, &r.Wire, false); c.Agreement != Agree {
+		t.Errorf("Go's error %v: correlation %q (%s)", goErr, c.Agreement, c.Summary)
 	}
 }
 

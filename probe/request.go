@@ -322,7 +322,12 @@ func (c *client) proxyConnect(ctx context.Context, conn net.Conn, proxy *url.URL
 		}
 		return nil, err
 	}
-	resp.Body.Close()
+	// Never read the reply's body: a 2xx answer to CONNECT has none
+	// whatever its header says (RFC 9110, Section 9.3.6: a client ignores
+	// Content-Length and Transfer-Encoding there), the bytes after it are
+	// the tunnel's; and a refusal's body is not needed. Reading it would
+	// wait for a chunked body that never comes. Like net/http's
+	// Transport, anything but 200 is a refusal.
 	if resp.StatusCode != http.StatusOK {
 		return nil, &connectStatusError{Status: resp.Status}
 	}

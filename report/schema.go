@@ -94,6 +94,16 @@ type Document struct {
 //     missing byte), bytes, frame (the frame after which the loss was
 //     certain)), retransmissions (number), close (how the connection ended:
 //     "fin", "rst", "idle", "eof", "evicted" or "reused").
+//   - proxy (object, omitted when the connection did not open with a proxy
+//     negotiation): type ("http_connect", "socks4", "socks5"), address (the
+//     proxy, "ip:port": the connection's server), target (the "host:port" the
+//     client asked the proxy for), request_frame (number or null: the frame
+//     that completed the request), reply_frame (number or null), status (the
+//     HTTP status code or SOCKS reply code; null without a reply),
+//     status_line (the HTTP status line or the SOCKS reply in words),
+//     outcome ("granted", "refused", "auth_required", "upstream_failed" or
+//     "unanswered"), credentials (bool: the client sent proxy credentials).
+//     The TLS fields describe the TLS tunnelled through the proxy.
 //   - partial (bool): the capture began after the connection did.
 //   - ja3, ja3s (strings): the JA3 hash of the ClientHello and the JA3S hash
 //     of the ServerHello (MD5, GREASE removed); "" when not seen.
@@ -131,6 +141,7 @@ type Connection struct {
 	AppBytes            PerSide[int64]  `json:"app_bytes"`
 	NonTLS              PerSide[string] `json:"non_tls"`
 	TCP                 TCP             `json:"tcp"`
+	Proxy               *Proxy          `json:"proxy,omitempty"`
 	Partial             bool            `json:"partial"`
 	JA3                 string          `json:"ja3"`
 	JA3S                string          `json:"ja3s"`
@@ -180,6 +191,41 @@ type TCP struct {
 	Gaps            []Gap       `json:"gaps"`
 	Retransmissions int         `json:"retransmissions"`
 	Close           string      `json:"close"`
+}
+
+// Proxy is the proxy negotiation a connection opened with; see Connection.
+type Proxy struct {
+	Type         string `json:"type"`
+	Address      string `json:"address"`
+	Target       string `json:"target"`
+	RequestFrame *int64 `json:"request_frame"`
+	ReplyFrame   *int64 `json:"reply_frame"`
+	Status       *int   `json:"status"`
+	StatusLine   string `json:"status_line"`
+	Outcome      string `json:"outcome"`
+	Credentials  bool   `json:"credentials"`
+}
+
+func newProxy(c *analysis.Connection) *Proxy {
+	p := c.Proxy
+	if p == nil {
+		return nil
+	}
+	out := &Proxy{
+		Type:         p.Kind.String(),
+		Address:      c.Server.String(),
+		Target:       p.Target,
+		RequestFrame: frameRef(p.RequestFrame),
+		ReplyFrame:   frameRef(p.ReplyFrame),
+		StatusLine:   p.StatusLine,
+		Outcome:      p.Outcome.String(),
+		Credentials:  p.Credentials,
+	}
+	if p.ReplyEnd > 0 {
+		st := p.Status
+		out.Status = &st
+	}
+	return out
 }
 
 // FrameFrom is a frame and the end that sent it.
@@ -241,6 +287,7 @@ func newConnection(r Result, memo *certMemo) Connection {
 			Server: nonTLS(c.NonTLS[capture.ServerToClient]),
 		},
 		TCP:       newTCP(&c.TCP),
+		Proxy:     newProxy(c),
 		Partial:   c.Partial,
 		JA3:       c.Fingerprints.JA3,
 		JA3S:      c.Fingerprints.JA3S,

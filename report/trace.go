@@ -11,6 +11,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/proxyparse"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -70,6 +71,9 @@ func writeTrace(b *bytes.Buffer, n int, r Result, start time.Time) {
 	}
 	if ja4 := c.Fingerprints.JA4; ja4 != "" {
 		fmt.Fprintf(b, "  JA4 %s", ja4)
+	}
+	if p := c.Proxy; p != nil && p.Target != "" {
+		fmt.Fprintf(b, "  via %s proxy to %s", p.Kind.Words(), clean(p.Target))
 	}
 	if r.Source != "" {
 		fmt.Fprintf(b, "  (%s)", cleanName(r.Source))
@@ -152,8 +156,35 @@ func traceLines(c *analysis.Connection) []traceLine {
 			}
 		}
 	}
+	if p := c.Proxy; p != nil {
+		proxyLine(&lines, p.RequestFrame, capture.ClientToServer, fmt.Sprintf("%s proxy request: tunnel to %s", p.Kind.Words(), p.Target))
+		reply := p.StatusLine + " (" + p.Outcome.String() + ")"
+		if p.Outcome == proxyparse.Granted {
+			reply = p.StatusLine + " (tunnel open)"
+		}
+		proxyLine(&lines, p.ReplyFrame, capture.ServerToClient, "proxy reply: "+reply)
+	}
 	slices.SortStableFunc(lines, func(x, y traceLine) int { return cmp.Compare(x.frame.Number, y.frame.Number) })
 	return lines
+}
+
+// proxyLine words a frame of the proxy negotiation: its plaintext is the
+// negotiation, not a peer speaking something else than TLS.
+func proxyLine(lines *[]traceLine, f capture.Frame, d capture.Direction, info string) {
+	if f.Number == 0 {
+		return
+	}
+	for i, l := range *lines {
+		if l.frame.Number == f.Number && l.dir == d {
+			if strings.HasPrefix(l.info, "[") {
+				(*lines)[i].info = l.info + " " + info
+			} else {
+				(*lines)[i].info = info
+			}
+			return
+		}
+	}
+	*lines = append(*lines, traceLine{frame: f, dir: d, info: info})
 }
 
 // relativeTime formats the time of a frame since start as Wireshark's

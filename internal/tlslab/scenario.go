@@ -90,6 +90,30 @@ const (
 	// connection it never accepts; Linux then drops further SYNs silently.
 	// Linux only.
 	NoTCPAnswer Scenario = "no_tcp_answer"
+
+	// The proxy scenarios are plaintext HTTP CONNECT (or SOCKS5) proxies
+	// that tunnel only to loopback; the intended client asks for a tunnel
+	// to an OK server. Names like GoodName are loopback to them.
+
+	// ProxyRefused answers every CONNECT "403 Forbidden".
+	ProxyRefused Scenario = "proxy_refused"
+	// ProxyAuthRequired answers "407 Proxy Authentication Required" unless
+	// the request carries ProxyUser and ProxyPassword (Basic); then it
+	// tunnels.
+	ProxyAuthRequired Scenario = "proxy_auth_required"
+	// ProxyUpstreamFailed tunnels, and answers "502 Bad Gateway" when it
+	// cannot connect to the target: the intended client asks for a port
+	// nothing listens on.
+	ProxyUpstreamFailed Scenario = "proxy_upstream_failed"
+	// ProxyTunnel tunnels (502 when it cannot reach the target).
+	ProxyTunnel Scenario = "proxy_tunnel"
+	// ProxyTunnelChunked is ProxyTunnel whose 200 reply carries
+	// "Transfer-Encoding: chunked": a 2xx answer to CONNECT has no body
+	// (RFC 9110, Section 9.3.6), so a client must go on into the tunnel.
+	ProxyTunnelChunked Scenario = "proxy_tunnel_chunked"
+	// ProxySOCKS5 is a SOCKS5 proxy without authentication that tunnels;
+	// it answers 0x05 (connection refused) when the target refuses.
+	ProxySOCKS5 Scenario = "proxy_socks5"
 )
 
 // Scenarios lists every scenario, in the order of diagnose.Categories.
@@ -101,6 +125,8 @@ var Scenarios = []Scenario{
 	ClientCertRequired, ALPNMismatch, SNIUnrecognized, SNIUnrecognizedOpenSSL,
 	NotTLSServer, NotTLSClient, ServerNoResponse,
 	ConnectionRefused, ConnectionReset, NoTCPAnswer,
+	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
+	ProxyTunnel, ProxyTunnelChunked, ProxySOCKS5,
 }
 
 // Category returns the verdict category (a diagnose.Category value; tlslab
@@ -193,6 +219,13 @@ var specs = map[Scenario]spec{
 	ConnectionRefused: {category: "connection_refused", start: startRefused},
 	ConnectionReset:   {category: "connection_reset", start: startReset},
 	NoTCPAnswer:       {category: "no_tcp_answer", start: startFullBacklog},
+
+	ProxyRefused:        {category: "proxy_refused", start: startProxy(proxyForbid)},
+	ProxyAuthRequired:   {category: "proxy_auth_required", start: startProxy(proxyAuth)},
+	ProxyUpstreamFailed: {category: "proxy_upstream_failed", start: startProxy(proxyTunnel)},
+	ProxyTunnel:         {category: "ok", start: startProxy(proxyTunnel)},
+	ProxyTunnelChunked:  {category: "ok", start: startProxy(proxyChunked)},
+	ProxySOCKS5:         {category: "ok", start: startSOCKS5},
 }
 
 func serverConfig(c *Cert) *tls.Config {

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -25,7 +26,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/internal/tlslab"
 )
 
-const usage = `Usage: mkcaptures [-out DIR] [-v]
+const usage = `Usage: mkcaptures [-out DIR] [-v] [-only REGEXP]
 
 Regenerates DIR/captures/*.pcap, DIR/demo.pcap, DIR/certs/*.pem and
 DIR/README.md (DIR defaults to testdata). Run from the repository root, as root:
@@ -33,7 +34,12 @@ DIR/README.md (DIR defaults to testdata). Run from the repository root, as root:
     go run ./internal/tlslab/mkcaptures -out testdata
 
 Every capture is checked with tshark before the README is written; a capture
-that does not show what its category needs is an error.`
+that does not show what its category needs is an error.
+
+-only remakes just the captures whose file matches REGEXP, keeping the
+certificates and every other capture, and updates their README sections and
+expected.tsv: for captures whose clients never get as far as checking a
+certificate (the proxy captures), so that adding one does not remake all.`
 
 func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
 
@@ -55,9 +61,11 @@ func run(args []string, stderr io.Writer) int {
 	var (
 		outFlag     string
 		verboseFlag bool
+		onlyFlag    string
 	)
 	fs.StringVar(&outFlag, "out", "testdata", "output directory")
 	fs.BoolVar(&verboseFlag, "v", false, "show client output")
+	fs.StringVar(&onlyFlag, "only", "", "remake only the captures whose file matches this regular expression")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -67,14 +75,22 @@ func run(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := generate(ctx, outFlag, verboseFlag, stderr); err != nil {
+	var only *regexp.Regexp
+	if onlyFlag != "" {
+		var err error
+		if only, err = regexp.Compile(onlyFlag); err != nil {
+			fmt.Fprintf(stderr, "mkcaptures: -only: %v\n", err)
+			return 2
+		}
+	}
+	if err := generate(ctx, outFlag, verboseFlag, only, stderr); err != nil {
 		fmt.Fprintf(stderr, "mkcaptures: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func generate(ctx context.Context, out string, verbose bool, log io.Writer) error {
+func generate(ctx context.Context, out string, verbose bool, only *regexp.Regexp, log io.Writer) error {
 	if os.Geteuid() != 0 {
 		return errors.New("must run as root (tcpdump, network namespaces): try sudo go run ./internal/tlslab/mkcaptures")
 	}
@@ -97,13 +113,19 @@ func generate(ctx context.Context, out string, verbose bool, log io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if err := lab.WriteFiles(filepath.Join(out, "certs")); err != nil {
-		return err
+	if only == nil {
+		if err := lab.WriteFiles(filepath.Join(out, "certs")); err != nil {
+			return err
+		}
 	}
 	e := &env{out: out, ca: filepath.Join(out, "certs", tlslab.CAFile), lab: lab, log: log, verbose: verbose}
 
-	var results []result
+	var results, planned []result
 	for _, c := range plan() {
+		planned = append(planned, result{capture: c})
+		if only != nil && !only.MatchString(c.file) {
+			continue
+		}
 		fmt.Fprintf(log, "mkcaptures: %s\n", c.file)
 		r, err := e.make(ctx, c)
 		if err != nil && ctx.Err() == nil {
@@ -117,10 +139,16 @@ func generate(ctx context.Context, out string, verbose bool, log io.Writer) erro
 		}
 		results = append(results, r)
 	}
-	if err := removeStale(filepath.Join(out, "captures"), results); err != nil {
+	if err := checkSizes(results); err != nil {
 		return err
 	}
-	if err := checkSizes(results); err != nil {
+	if only != nil {
+		if err := writeExpected(filepath.Join(out, "captures", "expected.tsv"), planned); err != nil {
+			return err
+		}
+		return spliceReadme(filepath.Join(out, "README.md"), results)
+	}
+	if err := removeStale(filepath.Join(out, "captures"), results); err != nil {
 		return err
 	}
 	versions := toolVersions(ctx)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -423,6 +424,42 @@ func plan() []capture {
 			},
 		},
 		demo(),
+		{
+			file: "captures/proxy_refused.pcap", category: "proxy_refused",
+			servers: []server{{tlslab.ProxyRefused, 4458}},
+			clients: []client{goProxyClient(4431, nil)},
+			how: "A Go net/http client asks for https://good.test:4431/ through an HTTP proxy (HTTPS_PROXY) that answers every CONNECT with \"403 Forbidden\"; " +
+				"Go fails with the reason phrase (\"Forbidden\") and no TLS is sent.",
+			checks: []check{
+				exactly("client's CONNECT good.test:4431", 1, fromClient(contains("CONNECT good.test:4431 HTTP/1.1"))),
+				exactly("proxy's \"HTTP/1.1 403 Forbidden\"", 1, fromServer(contains("HTTP/1.1 403 Forbidden"))),
+				exactly("ClientHello", 0, hs(hsClientHello)),
+			},
+		},
+		{
+			file: "captures/proxy_auth_required.pcap", category: "proxy_auth_required",
+			servers: []server{{tlslab.ProxyAuthRequired, 4459}},
+			clients: []client{goProxyClient(4431, nil)},
+			how: "A Go net/http client without proxy credentials asks for https://good.test:4431/ through an HTTP proxy that wants them: " +
+				"\"407 Proxy Authentication Required\" with Proxy-Authenticate: Basic; Go fails with \"Proxy Authentication Required\".",
+			checks: []check{
+				exactly("client's CONNECT good.test:4431", 1, fromClient(contains("CONNECT good.test:4431 HTTP/1.1"))),
+				exactly("proxy's \"HTTP/1.1 407 Proxy Authentication Required\"", 1, fromServer(contains("HTTP/1.1 407 Proxy Authentication Required"))),
+				exactly("ClientHello", 0, hs(hsClientHello)),
+			},
+		},
+		{
+			file: "captures/proxy_upstream_failed.pcap", category: "proxy_upstream_failed",
+			servers: []server{{tlslab.ProxyUpstreamFailed, 4460}},
+			clients: []client{goProxyClient(4461, nil)},
+			how: "A Go net/http client asks for https://good.test:4461/ through an HTTP proxy; nothing listens on 4461, so the proxy's own connection is refused " +
+				"(not in this capture, whose filter is the proxy's port) and it answers \"502 Bad Gateway\"; Go fails with \"Bad Gateway\".",
+			checks: []check{
+				exactly("client's CONNECT good.test:4461", 1, fromClient(contains("CONNECT good.test:4461 HTTP/1.1"))),
+				exactly("proxy's \"HTTP/1.1 502 Bad Gateway\"", 1, fromServer(contains("HTTP/1.1 502 Bad Gateway"))),
+				exactly("ClientHello", 0, hs(hsClientHello)),
+			},
+		},
 	}
 }
 
@@ -460,6 +497,28 @@ func demo() capture {
 			exactly("SYN to port 4476", 1, and(syn, func(f frame) bool { return f.DstPort == 4476 })),
 		},
 	}
+}
+
+// goProxyClient is Go's net/http asking for https://good.test:port/
+// through the HTTP proxy at the capture's server address, as HTTPS_PROXY
+// would make it, with credentials user when not nil.
+func goProxyClient(port uint16, user *url.Userinfo) client {
+	return client{desc: fmt.Sprintf("net/http GET https://%s:%d/ through the proxy", tlslab.GoodName, port),
+		goRun: func(ctx context.Context, e *env, addr string) error {
+			proxy := &url.URL{Scheme: "http", Host: addr, User: user}
+			tr := &http.Transport{Proxy: http.ProxyURL(proxy), TLSClientConfig: e.lab.ClientConfig(), DisableKeepAlives: true}
+			defer tr.CloseIdleConnections()
+			c := &http.Client{Transport: tr, Timeout: 5 * time.Second}
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("https://%s:%d/", tlslab.GoodName, port), nil)
+			if err != nil {
+				return err
+			}
+			resp, err := c.Do(req)
+			if err != nil {
+				return err
+			}
+			return resp.Body.Close()
+		}}
 }
 
 func withServer(i int, c client) client { c.server = i; return c }

@@ -25,6 +25,10 @@ func serverKind(s tlslab.Scenario) string {
 		return "raw TCP, full accept queue"
 	case tlslab.ConnectionRefused:
 		return "nothing listening"
+	case tlslab.ProxyRefused, tlslab.ProxyAuthRequired, tlslab.ProxyUpstreamFailed, tlslab.ProxyTunnel, tlslab.ProxyTunnelChunked:
+		return "HTTP CONNECT proxy (Go)"
+	case tlslab.ProxySOCKS5:
+		return "SOCKS5 proxy (Go)"
 	}
 	return "crypto/tls + net/http"
 }
@@ -160,7 +164,7 @@ capture, server port and expected verdict for table-driven tests.
 		tlslab.CAFile, tlslab.RootName, tlslab.IntermediateFile, tlslab.IntermediateName,
 		tlslab.UntrustedCAFile, tlslab.UntrustedRootName, tlslab.ClientCAFile, tlslab.ClientCAName)
 	for _, r := range results {
-		p("| [%s](#%s) | %s | %s | %s | %s | %d |\n", r.file, anchor(r.file), category(r), clientKinds(r), serverKinds(r), madeAt(r), r.size)
+		b.WriteString(tableRow(r))
 	}
 	p(`
 Notes that hold for all of them:
@@ -179,44 +183,94 @@ Notes that hold for all of them:
   with TLS 1.3 (` + "`tshark -o tls.keylog_file:captures/ok.keylog -r captures/ok.pcap`" + `).
 `)
 	for _, r := range results {
-		p("\n### %s\n\n", r.file)
-		p("Expected verdict: %s. %s\n\n", category(r), r.how)
-		if r.note != "" {
-			p("Post-processing: %s.\n\n", r.note)
-		}
-		if len(r.conns) > 0 {
-			p("| connection | server port | expected verdict | frames |\n|---|---|---|---|\n")
-			for i, c := range r.conns {
-				p("| %d | %d | `%s` | %s |\n", i+1, c.port, c.category, frameSpan(r.frames, c.port))
-			}
-			p("\n")
-		}
-		p("Servers: ")
-		for i, s := range r.servers {
-			if i > 0 {
-				p(", ")
-			}
-			host := "127.0.0.1"
-			if r.netns {
-				host = nsServerAddr
-			}
-			p("tlslab `%s` on %s:%d (%s)", s.scenario, host, s.port, serverKind(s.scenario))
-		}
-		p(".\n\nClients, in order:\n\n")
-		for _, c := range r.commands {
-			p("    %s\n", c)
-		}
-		p("\nMade %s UTC, %d frames, %d bytes.", madeAt(r), len(r.frames), r.size)
-		if r.keylog {
-			p(" Key log: %s.", strings.TrimSuffix(r.file, ".pcap")+".keylog")
-		}
-		p(" What tshark shows (frames):\n\n")
-		for _, c := range r.checks {
-			p("- %s: %s\n", c.label, frameList(c.matching(r.frames)))
-		}
-		p("\n<details><summary><code>tshark -r %s</code></summary>\n\n```\n%s```\n</details>\n", r.file, r.listing)
+		b.WriteString(section(r))
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// tableRow is a capture's row in the README's table.
+func tableRow(r result) string {
+	return fmt.Sprintf("| [%s](#%s) | %s | %s | %s | %s | %d |\n", r.file, anchor(r.file), category(r), clientKinds(r), serverKinds(r), madeAt(r), r.size)
+}
+
+// section is a capture's section of the README, from its heading on.
+func section(r result) string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("\n### %s\n\n", r.file)
+	p("Expected verdict: %s. %s\n\n", category(r), r.how)
+	if r.note != "" {
+		p("Post-processing: %s.\n\n", r.note)
+	}
+	if len(r.conns) > 0 {
+		p("| connection | server port | expected verdict | frames |\n|---|---|---|---|\n")
+		for i, c := range r.conns {
+			p("| %d | %d | `%s` | %s |\n", i+1, c.port, c.category, frameSpan(r.frames, c.port))
+		}
+		p("\n")
+	}
+	p("Servers: ")
+	for i, s := range r.servers {
+		if i > 0 {
+			p(", ")
+		}
+		host := "127.0.0.1"
+		if r.netns {
+			host = nsServerAddr
+		}
+		p("tlslab `%s` on %s:%d (%s)", s.scenario, host, s.port, serverKind(s.scenario))
+	}
+	p(".\n\nClients, in order:\n\n")
+	for _, c := range r.commands {
+		p("    %s\n", c)
+	}
+	p("\nMade %s UTC, %d frames, %d bytes.", madeAt(r), len(r.frames), r.size)
+	if r.keylog {
+		p(" Key log: %s.", strings.TrimSuffix(r.file, ".pcap")+".keylog")
+	}
+	p(" What tshark shows (frames):\n\n")
+	for _, c := range r.checks {
+		p("- %s: %s\n", c.label, frameList(c.matching(r.frames)))
+	}
+	p("\n<details><summary><code>tshark -r %s</code></summary>\n\n```\n%s```\n</details>\n", r.file, r.listing)
+	return b.String()
+}
+
+// spliceReadme updates the README at path for remade captures only (mkcaptures
+// -only): their table rows and sections are replaced, or added at the end of
+// the table and of the file.
+func spliceReadme(path string, results []result) error {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	s := string(old)
+	for _, r := range results {
+		row := tableRow(r)
+		prefix := "| [" + r.file + "](#"
+		if i := strings.Index(s, prefix); i >= 0 {
+			j := i + strings.IndexByte(s[i:], '\n') + 1
+			s = s[:i] + row + s[j:]
+		} else {
+			end := strings.Index(s, "\nNotes that hold for all of them:")
+			if end < 0 {
+				return fmt.Errorf("%s: no table to add %s to", path, r.file)
+			}
+			s = s[:end] + row + s[end:]
+		}
+		sec := section(r)
+		heading := "\n### " + r.file + "\n"
+		if i := strings.Index(s, heading); i >= 0 {
+			j := len(s)
+			if k := strings.Index(s[i+len(heading):], "\n### "); k >= 0 {
+				j = i + len(heading) + k
+			}
+			s = s[:i] + sec + s[j:]
+		} else {
+			s += sec
+		}
+	}
+	return os.WriteFile(path, []byte(s), 0o644)
 }
 
 // writeExpected writes the machine-readable list of expected verdicts.

@@ -1,0 +1,104 @@
+package analysis
+
+import (
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/proxyparse"
+)
+
+// Proxy is the proxy negotiation that opened a connection: an HTTP CONNECT
+// or a SOCKS request and the proxy's reply. The TLS that follows, if any,
+// is the client's, tunnelled to Target; Client and Server of the record are
+// the client and the proxy.
+type Proxy struct {
+	proxyparse.Exchange
+	// RequestFrame completed the client's request; ReplyFrame the reply
+	// that decided the outcome (zero when there was none).
+	RequestFrame capture.Frame
+	ReplyFrame   capture.Frame
+}
+
+// proxyHead keeps the first bytes of both directions of a connection that
+// opened like a proxy request, until the negotiation is over: at most
+// proxyparse.MaxHead bytes a direction.
+type proxyHead struct {
+	b      [2][]byte
+	chunks [2][]chunk
+}
+
+// watchProxy reads the start of a connection for a proxy negotiation. It
+// is called with each direction's bytes before they go to the TLS decoder,
+// at stream offset off. Only a connection whose SYN was seen is watched:
+// the client must be known, and its first bytes must be in the capture.
+func (t *tracker) watchProxy(d capture.Direction, b []byte, off int64, f capture.Frame) {
+	if t.proxyOff {
+		return
+	}
+	ph := t.proxy
+	if ph == nil {
+		if !t.conn.ClientKnown || d != capture.ClientToServer || off != 0 || !proxyparse.Starts(b) {
+			t.proxyOff = true
+			return
+		}
+		ph = &proxyHead{}
+		t.proxy = ph
+	}
+	if off != int64(len(ph.b[d])) || len(ph.b[d]) >= proxyparse.MaxHead {
+		// A gap, or more than a negotiation needs: judge by what is held.
+		t.endProxy()
+		return
+	}
+	take := b[:min(len(b), proxyparse.MaxHead-len(ph.b[d]))]
+	ph.b[d] = append(ph.b[d], take...)
+	ph.chunks[d] = append(ph.chunks[d], chunk{end: int64(len(ph.b[d])), frame: f})
+	x, ok := proxyparse.Parse(ph.b[capture.ClientToServer], ph.b[capture.ServerToClient])
+	if !ok {
+		t.c.Proxy = nil
+		t.endProxy()
+		return
+	}
+	p := &Proxy{Exchange: x}
+	p.RequestFrame = frameAtEnd(ph.chunks[capture.ClientToServer], x.RequestEnd)
+	p.ReplyFrame = frameAtEnd(ph.chunks[capture.ServerToClient], x.ReplyEnd)
+	t.c.Proxy = p
+	if x.RequestEnd > 0 && x.ReplyEnd > 0 && x.Outcome != proxyparse.Unanswered {
+		t.endProxy()
+	}
+}
+
+// endProxy stops watching and lets the held bytes go.
+func (t *tracker) endProxy() {
+	t.proxy, t.proxyOff = nil, true
+}
+
+// frameAtEnd returns the frame that carried byte end-1 of a head; the zero
+// Frame for end 0.
+func frameAtEnd(cs []chunk, end int) capture.Frame {
+	if end <= 0 {
+		return capture.Frame{}
+	}
+	for _, c := range cs {
+		if c.end >= int64(end) {
+			return c.frame
+		}
+	}
+	return capture.Frame{}
+}
+
+// proxyDecided reports whether the proxy answered the request with
+// anything but an open tunnel: the connection's outcome is then known.
+func (c *Connection) proxyDecided() bool {
+	p := c.Proxy
+	return p != nil && p.ReplyEnd > 0 && p.Outcome != proxyparse.Granted && p.Outcome != proxyparse.Unanswered
+}
+
+// viaProxy reports whether the connection asked a proxy for a tunnel that
+// is meant for TLS: every HTTP CONNECT (clients use it for https:// URLs;
+// plain http:// goes through a proxy without it), and a SOCKS request to
+// a TLS port.
+func (c *Connection) viaProxy(tlsPort func(uint16) bool) bool {
+	p := c.Proxy
+	if p == nil {
+		return false
+	}
+	return p.Kind == proxyparse.KindHTTPConnect || tlsPort(p.Port)
+}

@@ -1,0 +1,201 @@
+package tlslab
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// ProxyUser and ProxyPassword are the credentials ProxyAuthRequired
+// accepts.
+const (
+	ProxyUser     = "lab"
+	ProxyPassword = "secret"
+)
+
+// proxyMode says how a lab proxy answers a tunnel request.
+type proxyMode int
+
+const (
+	proxyForbid  proxyMode = iota // 403 to every CONNECT
+	proxyAuth                     // 407 unless the lab's credentials come; then tunnel
+	proxyTunnel                   // tunnel, 502 when the target cannot be reached
+	proxyChunked                  // tunnel, its 200 carrying Transfer-Encoding: chunked
+)
+
+func startProxy(mode proxyMode) func(*Server, string) error {
+	return func(s *Server, addr string) error {
+		ln, err := s.listen(addr)
+		if err != nil {
+			return err
+		}
+		go s.serveRaw(ln, func(c *net.TCPConn) { serveConnect(c, mode) })
+		return nil
+	}
+}
+
+// loopbackTarget resolves a tunnel's target, which the lab keeps on
+// loopback: the lab never opens connections elsewhere.
+func loopbackTarget(hostport string) (string, bool) {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return "", false
+	}
+	switch host {
+	case GoodName, OtherName, UnknownName, "localhost":
+		host = "127.0.0.1"
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || !a.IsLoopback() {
+		return "", false
+	}
+	return net.JoinHostPort(a.String(), port), true
+}
+
+// serveConnect answers one HTTP CONNECT (RFC 9110, Section 9.3.6) as mode
+// says, and tunnels when it grants it.
+func serveConnect(c *net.TCPConn, mode proxyMode) {
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(c)
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		return
+	}
+	reply := func(status string, headers ...string) {
+		fmt.Fprintf(c, "HTTP/1.1 %s\r\n", status)
+		for _, h := range headers {
+			fmt.Fprintf(c, "%s\r\n", h)
+		}
+		io.WriteString(c, "Content-Length: 0\r\n\r\n")
+	}
+	if req.Method != http.MethodConnect {
+		reply("405 Method Not Allowed", "Allow: CONNECT")
+		return
+	}
+	want := "Basic " + base64.StdEncoding.EncodeToString([]byte(ProxyUser+":"+ProxyPassword))
+	switch {
+	case mode == proxyForbid:
+		reply("403 Forbidden")
+		return
+	case mode == proxyAuth && req.Header.Get("Proxy-Authorization") != want:
+		reply("407 Proxy Authentication Required", `Proxy-Authenticate: Basic realm="tlslab"`)
+		return
+	}
+	target, ok := loopbackTarget(req.Host)
+	if !ok {
+		reply("403 Forbidden")
+		return
+	}
+	up, err := net.DialTimeout("tcp", target, 5*time.Second)
+	if err != nil {
+		reply("502 Bad Gateway")
+		return
+	}
+	defer up.Close()
+	if mode == proxyChunked {
+		// RFC 9110, Section 9.3.6: a 2xx answer to CONNECT has no body,
+		// whatever its header says; clients must ignore the header.
+		io.WriteString(c, "HTTP/1.1 200 Connection established\r\nTransfer-Encoding: chunked\r\n\r\n")
+	} else {
+		io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+	}
+	c.SetDeadline(time.Time{})
+	splice(c, br, up.(*net.TCPConn))
+}
+
+// splice copies both ways until both sides are done.
+func splice(c *net.TCPConn, br io.Reader, up *net.TCPConn) {
+	done := make(chan struct{})
+	go func() {
+		io.Copy(up, br)
+		up.CloseWrite()
+		close(done)
+	}()
+	io.Copy(c, up)
+	c.CloseWrite()
+	<-done
+}
+
+func startSOCKS5(s *Server, addr string) error {
+	ln, err := s.listen(addr)
+	if err != nil {
+		return err
+	}
+	go s.serveRaw(ln, serveSOCKS5)
+	return nil
+}
+
+// serveSOCKS5 is a SOCKS5 proxy without authentication (RFC 1928) for
+// CONNECT requests to loopback: reply 0x05 (connection refused) when the
+// target refuses, 0x02 (not allowed) for a target off loopback.
+func serveSOCKS5(c *net.TCPConn) {
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(c)
+	var hdr [2]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil || hdr[0] != 5 {
+		return
+	}
+	methods := make([]byte, hdr[1])
+	if _, err := io.ReadFull(br, methods); err != nil {
+		return
+	}
+	c.Write([]byte{5, 0})
+	var req [4]byte
+	if _, err := io.ReadFull(br, req[:]); err != nil || req[0] != 5 || req[1] != 1 {
+		return
+	}
+	var host string
+	switch req[3] {
+	case 1:
+		var a [4]byte
+		if _, err := io.ReadFull(br, a[:]); err != nil {
+			return
+		}
+		host = netip.AddrFrom4(a).String()
+	case 3:
+		n, err := br.ReadByte()
+		if err != nil {
+			return
+		}
+		name := make([]byte, n)
+		if _, err := io.ReadFull(br, name); err != nil {
+			return
+		}
+		host = string(name)
+	case 4:
+		var a [16]byte
+		if _, err := io.ReadFull(br, a[:]); err != nil {
+			return
+		}
+		host = netip.AddrFrom16(a).String()
+	default:
+		c.Write([]byte{5, 8, 0, 1, 0, 0, 0, 0, 0, 0})
+		return
+	}
+	var port [2]byte
+	if _, err := io.ReadFull(br, port[:]); err != nil {
+		return
+	}
+	reply := func(code byte) { c.Write([]byte{5, code, 0, 1, 0, 0, 0, 0, 0, 0}) }
+	target, ok := loopbackTarget(net.JoinHostPort(host, strconv.Itoa(int(binary.BigEndian.Uint16(port[:])))))
+	if !ok {
+		reply(2)
+		return
+	}
+	up, err := net.DialTimeout("tcp", target, 5*time.Second)
+	if err != nil {
+		reply(5)
+		return
+	}
+	defer up.Close()
+	reply(0)
+	c.SetDeadline(time.Time{})
+	splice(c, br, up.(*net.TCPConn))
+}
