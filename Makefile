@@ -16,7 +16,7 @@ build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/tlsdiag
 
 demo: deps build
-	./$(BIN) read --cacert testdata/certs/ca.pem --tls-port 4476 testdata/demo.pcap || test $$? -eq 1
+	./$(BIN) read --cacert testdata/certs/ca.pem testdata/demo.pcap || test $$? -eq 1
 
 # The tests that capture live traffic or create network namespaces need
 # root (CI runs as root); the race detector is on for all of them.

@@ -257,6 +257,14 @@ func (c *Connection) carriesTLS() bool {
 		c.Finished[0].Number != 0 || c.Finished[1].Number != 0
 }
 
+// refused reports whether the server answered the SYN with a RST: nothing
+// listened on its port.
+func (c *Connection) refused() bool {
+	t := &c.TCP
+	return t.SYN.Number != 0 && t.SYNACK.Number == 0 && t.RST.Number != 0 && t.RSTFrom == capture.ServerToClient &&
+		c.Bytes[0] == 0 && c.Bytes[1] == 0
+}
+
 // wellKnownTLSPorts are the IANA ports of protocols that start with TLS.
 // They only decide whether a connection without any TLS is reported (it
 // was meant to be TLS); roles come from the SYN or the ClientHello, never
@@ -636,7 +644,7 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 	if ds.tlsSeen && !t.sawTLS {
 		// After decideRoles: the server may have been the other end.
 		t.sawTLS = true
-		t.b.seq.sawTLS(t.c.Server.Port(), t.now)
+		t.b.seq.sawTLS(t.c.Server, t.now)
 	}
 	rd := t.dir(d)
 	c := t.c

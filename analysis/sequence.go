@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"fmt"
 	"math"
+	"net/netip"
 	"slices"
 	"sync"
 
@@ -31,6 +32,9 @@ type sequencer struct {
 
 	static   map[uint16]bool  // well-known and named TLS ports
 	firstTLS map[uint16]int64 // port: the frame by which TLS was first seen on it
+	// firstTLSHost is, by server address, the frame by which TLS was first
+	// seen to it (on any port); at most maxTLSHosts addresses.
+	firstTLSHost map[netip.Addr]int64
 
 	open    openFrames // first frames of the connections not finished
 	pending pendingHeap
@@ -71,6 +75,10 @@ type SequenceStats struct {
 	// are not reported because they ended before the capture first showed
 	// TLS on their port; sorted by port.
 	IgnoredBeforeTLS []PortCount
+	// IgnoredByPort counts, by server port, every connection that was
+	// not reported because it carried no TLS and was not to a TLS port;
+	// most connections first, then by port.
+	IgnoredByPort []PortCount
 }
 
 // PortCount is a number of connections to one server port.
@@ -119,6 +127,7 @@ func newSequencer(builders int, opt Options, emit func(*Connection)) *sequencer 
 		emit:         emit,
 		static:       make(map[uint16]bool, len(wellKnownTLSPorts)+len(opt.TLSPorts)),
 		firstTLS:     map[uint16]int64{},
+		firstTLSHost: map[netip.Addr]int64{},
 		ignoredNoTLS: map[uint16]int{},
 		marks:        make([]int64, builders),
 		max:          opt.MaxPending,
@@ -150,11 +159,19 @@ func (s *sequencer) opened(first int64) *openEntry {
 	return e
 }
 
-// sawTLS records that a connection to port showed TLS by frame n.
-func (s *sequencer) sawTLS(port uint16, n int64) {
+// maxTLSHosts bounds sequencer.firstTLSHost.
+const maxTLSHosts = 1 << 16
+
+// sawTLS records that a connection to server showed TLS by frame n.
+func (s *sequencer) sawTLS(server netip.AddrPort, n int64) {
 	s.mu.Lock()
+	port := server.Port()
 	if f, ok := s.firstTLS[port]; !ok || n < f {
 		s.firstTLS[port] = n
+	}
+	a := server.Addr()
+	if f, ok := s.firstTLSHost[a]; ok && n < f || !ok && len(s.firstTLSHost) < maxTLSHosts {
+		s.firstTLSHost[a] = n
 	}
 	s.mu.Unlock()
 }
@@ -292,6 +309,15 @@ func (s *sequencer) end() SequenceStats {
 		}
 	}
 	slices.SortFunc(s.stats.IgnoredBeforeTLS, func(a, b PortCount) int { return cmp.Compare(a.Port, b.Port) })
+	for port, n := range s.ignoredNoTLS {
+		s.stats.IgnoredByPort = append(s.stats.IgnoredByPort, PortCount{port, n})
+	}
+	slices.SortFunc(s.stats.IgnoredByPort, func(a, b PortCount) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Port, b.Port)
+	})
 	return s.stats
 }
 
@@ -333,6 +359,12 @@ func (s *sequencer) release(p pendingConn) {
 // reported: it carried TLS or was meant to.
 func (s *sequencer) wanted(c *Connection, end int64) bool {
 	if c.carriesTLS() || s.static[c.Server.Port()] || c.viaProxy(s.isStatic) {
+		return true
+	}
+	if f, ok := s.firstTLSHost[c.Server.Addr()]; ok && f <= end && c.refused() {
+		// A refused connection to a server that speaks TLS on another
+		// port: most likely a client that has the wrong port, or a TLS
+		// service that is down.
 		return true
 	}
 	f, ok := s.firstTLS[c.Server.Port()]

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -201,6 +202,22 @@ func (f *File) Gzipped() bool { return f.gzipped }
 // LinkType returns the link type of the frame most recently returned (of
 // the first interface before any frame was read).
 func (f *File) LinkType() layers.LinkType { return f.linkType }
+
+// Filters returns the capture filters a pcapng file records for its
+// interfaces (the if_filter option, as dumpcap and tcpdump write it), for
+// the interfaces described so far; none for a pcap file.
+func (f *File) Filters() []string {
+	if f.ng == nil {
+		return nil
+	}
+	var fs []string
+	for i := range f.ng.NInterfaces() {
+		if intf, err := f.ng.Interface(i); err == nil && intf.Filter != "" && !slices.Contains(fs, intf.Filter) {
+			fs = append(fs, intf.Filter)
+		}
+	}
+	return fs
+}
 
 // Start returns the timestamp of the first frame, once it was read.
 func (f *File) Start() time.Time { return f.start }

@@ -134,9 +134,13 @@ func (d *diagnosis) incomplete() Verdict {
 	if len(facts) > 0 {
 		summary += "; " + strings.Join(facts, "; ")
 	}
-	return verdict(IncompleteCapture, summary,
+	v := verdict(IncompleteCapture, summary,
 		"start the capture before the client connects (or make the client open a new connection) to see the handshake",
 		c.First, c.AppData[client].First, c.AppData[server].First)
+	// Begun before the capture: nothing says whether its handshake
+	// worked.
+	v.NotJudged = c.Partial
+	return v
 }
 
 // noClientHello explains a connection whose server hello was captured but
@@ -153,10 +157,12 @@ func (d *diagnosis) noClientHello() Verdict {
 		v.Warnings = append(v.Warnings, "the ClientHello is not in the capture: what the client offered is unknown")
 		return v
 	}
-	return verdict(IncompleteCapture,
+	v := verdict(IncompleteCapture,
 		fmt.Sprintf("the ClientHello is not in the capture (%s, %s) and the handshake did not complete", what, frameRef(d.serverHelloFrame().Number)),
 		"capture from before the client connects to see what it offered",
 		d.serverHelloFrame())
+	v.NotJudged = c.Partial
+	return v
 }
 
 func (d *diagnosis) notTLSClient() Verdict {

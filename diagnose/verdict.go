@@ -70,7 +70,11 @@ type Verdict struct {
 	// Warnings are problems that did not stop the connection, e.g. a
 	// certificate the client accepted although it is invalid.
 	Warnings []string
+	// NotJudged is set when the capture began after the connection did
+	// (incomplete_capture without its start): nothing says whether its
+	// handshake worked, so it is neither ok nor failed.
+	NotJudged bool
 }
 
-// Failed reports whether the verdict is anything but ok.
-func (v Verdict) Failed() bool { return v.Category != OK }
+// Failed reports whether the verdict is anything but ok, and was judged.
+func (v Verdict) Failed() bool { return v.Category != OK && !v.NotJudged }

@@ -114,7 +114,9 @@ type Document struct {
 //   - verdict (object): category (one of the verdict categories, e.g. "ok",
 //     "cert_expired"), summary (one line), evidence_frames (list of frame
 //     numbers, ascending), fix (what to change; "" for ok), warnings (list of
-//     strings: problems that did not stop the connection).
+//     strings: problems that did not stop the connection), not_judged (bool,
+//     omitted when false: the capture began after the connection, so its
+//     handshake was not seen and it counts neither as ok nor as failed).
 type Connection struct {
 	Source              string          `json:"source,omitempty"`
 	Client              string          `json:"client"`
@@ -249,6 +251,7 @@ type Verdict struct {
 	EvidenceFrames []int64  `json:"evidence_frames"`
 	Fix            string   `json:"fix"`
 	Warnings       []string `json:"warnings"`
+	NotJudged      bool     `json:"not_judged,omitempty"`
 }
 
 // NewConnection converts a result to its output form.
@@ -337,6 +340,7 @@ func newVerdict(v diagnose.Verdict) Verdict {
 		EvidenceFrames: nonNil(v.Evidence),
 		Fix:            v.Fix,
 		Warnings:       nonNil(v.Warnings),
+		NotJudged:      v.NotJudged,
 	}
 }
 

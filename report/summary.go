@@ -13,7 +13,11 @@ import (
 // Field reference (the json format's "summary" object):
 //
 //   - connections (number): connections reported.
-//   - failed (number): those whose verdict is not ok.
+//   - failed (number): those whose verdict is not ok, not counting those
+//     not judged.
+//   - not_judged (number, omitted when 0): connections that began before
+//     the capture (incomplete_capture without their start): neither ok nor
+//     failed, and they do not make the exit status 1.
 //   - verdicts (list of {name, count}): connections per verdict category, in
 //     the order of the category list, categories with no connection left out.
 //   - versions (list of {name, count}): connections per negotiated version,
@@ -32,6 +36,7 @@ import (
 type Summary struct {
 	Connections   int          `json:"connections"`
 	Failed        int          `json:"failed"`
+	NotJudged     int          `json:"not_judged,omitempty"`
 	Verdicts      []Count      `json:"verdicts"`
 	Versions      []Count      `json:"versions"`
 	Ciphers       []Count      `json:"ciphers"`
@@ -75,7 +80,7 @@ func Summarize(results []Result) Summary {
 // tally accumulates a Summary one result at a time, so that a Stream need
 // not keep its results.
 type tally struct {
-	connections, failed int
+	connections, failed, notJudged int
 	verdicts            map[diagnose.Category]int
 	versions            map[tlsparse.Version]int
 	ciphers             map[tlsparse.CipherSuite]int
@@ -98,6 +103,9 @@ func (t *tally) add(r Result) {
 	}
 	c := r.Conn
 	t.connections++
+	if r.Verdict.NotJudged {
+		t.notJudged++
+	}
 	if r.Verdict.Failed() {
 		t.failed++
 		if ja4 := c.Fingerprints.JA4; ja4 != "" {
@@ -127,6 +135,7 @@ func (t *tally) summary() Summary {
 	s := Summary{
 		Connections:   t.connections,
 		Failed:        t.failed,
+		NotJudged:     t.notJudged,
 		Verdicts:      []Count{},
 		Versions:      []Count{},
 		Ciphers:       []Count{},

@@ -202,7 +202,11 @@ func writeTextSummary(b *bytes.Buffer, sum Summary) error {
 
 // summaryLine is the one-line total: "6 connections, 4 failed".
 func summaryLine(sum Summary) string {
-	return fmt.Sprintf("%s, %d failed", plural(sum.Connections, "connection"), sum.Failed)
+	line := fmt.Sprintf("%s, %d failed", plural(sum.Connections, "connection"), sum.Failed)
+	if sum.NotJudged > 0 {
+		line += fmt.Sprintf(", %d not judged (began before the capture)", sum.NotJudged)
+	}
+	return line
 }
 
 func plural(n int, what string) string {

@@ -25,6 +25,9 @@ func TestNonTLSStreams(t *testing.T) {
 		{"long line", "GET /" + strings.Repeat("a", 200) + " HTTP/1.1\r\n", "HTTP request (GET /" + strings.Repeat("a", 40) + "…)"},
 		{"binary", "\x00\x01\x02\x03\xff\xfe\x10\x20\x30\x40\x50\x60\x70\x80\x90\xa0\xb0\xc0", "unrecognised bytes 00 01 02 03 ff fe 10 20 30 40 50 60 …"},
 		{"postgres", "\x00\x00\x00\x08\x04\xd2\x16\x2f", "PostgreSQL SSLRequest"},
+		// A plain-HTTP server's page without its status line (the start
+		// was elsewhere, or an HTTP/0.9 answer): text, not hex.
+		{"html", "<!DOCTYPE html>\n<html><head><title>400 The plain HTTP request was sent to HTTPS port</title>", "text (<!DOCTYPE html>)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -44,8 +44,27 @@ func describeNonTLS(b []byte) string {
 	case len(b) >= 5 && b[3] == 0 && b[4] == 0x0a:
 		// MySQL Initial Handshake packet: 3-byte length, sequence 0, protocol 10.
 		return "MySQL server greeting"
+	case isText(b):
+		// Plain text of another kind (an HTML page without a status line,
+		// a greeting): shown as text, which says more than hex.
+		return label("text", firstLine(bytes.TrimLeft(b, " \t\r\n")))
 	}
 	return "unrecognised bytes " + hexPrefix(b, 12)
+}
+
+// isText reports whether b starts with at least 4 bytes of printable ASCII
+// text (tabs and line ends allowed), up to its first 60 bytes.
+func isText(b []byte) bool {
+	b = b[:min(len(b), nonTLSMax)]
+	if len(bytes.TrimSpace(b)) < 4 {
+		return false
+	}
+	for _, c := range b {
+		if (c < 0x20 || c > 0x7e) && c != '\t' && c != '\r' && c != '\n' {
+			return false
+		}
+	}
+	return true
 }
 
 func firstLine(b []byte) []byte {

@@ -59,7 +59,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		tlsPorts                                       []uint
 	)
 	fs.StringVarP(&iface, "interface", "i", "", "capture on this `interface` (\"any\" for all); default: the first up, non-loopback one")
-	fs.StringVarP(&filter, "filter", "f", "tcp port 443", "BPF capture `filter`, in tcpdump syntax")
+	fs.StringVarP(&filter, "filter", "f", "tcp port 443", "BPF capture `filter`, in tcpdump syntax; the ports it names are TLS ports (a refused or plaintext connection to them is reported)")
 	fs.Int64VarP(&count, "count", "c", 0, "stop after this many connections were reported")
 	fs.DurationVar(&duration, "duration", 0, "stop after this long (e.g. 30s, 10m)")
 	fs.StringVarP(&writeFile, "write", "w", "", "also write the raw packets to this pcap `file` (frame numbers in the report are its frame numbers)")
@@ -146,7 +146,9 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	dc := diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)}
 	b := analysis.NewBuilder(analysis.Options{
 		Early:    true,
-		TLSPorts: toPorts(tlsPorts),
+		// The ports the user named in the filter were meant to be looked
+		// at: a refused or plaintext connection to them is reported.
+		TLSPorts: append(toPorts(tlsPorts), capture.FilterPorts(filter)...),
 		Done: func(c *analysis.Connection) {
 			r := report.Result{Conn: c, Verdict: diagnose.Diagnose(c, dc), Source: writeFile}
 			if r.Verdict.Failed() {

@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 )
 
@@ -41,6 +44,47 @@ func capNotes(prefix string, st capture.Stats) []string {
 		add("%s whose headers could not be decoded", count(st.Malformed, "frame"))
 	}
 	return notes
+}
+
+// unseenNotes say what a capture that gave no connection held instead:
+// the TCP connections without TLS, by port, and the flag that would
+// diagnose them.
+func unseenNotes(prefix string, st analysis.Stats) []string {
+	ports := st.IgnoredByPort
+	if len(ports) == 0 {
+		if st.Frames > 0 {
+			return []string{fmt.Sprintf("%s%s: no TCP connection", prefix, count(st.Frames, "frame"))}
+		}
+		return nil
+	}
+	const shown = 3
+	var parts, flags []string
+	for i, pc := range ports {
+		if i == shown {
+			rest := 0
+			for _, pc := range ports[shown:] {
+				rest += pc.Count
+			}
+			parts = append(parts, fmt.Sprintf("%d on %d other ports", rest, len(ports)-shown))
+			break
+		}
+		what := count(int64(pc.Count), "TCP connection")
+		if i > 0 {
+			what = strconv.Itoa(pc.Count)
+		}
+		parts = append(parts, fmt.Sprintf("%s on port %d", what, pc.Port))
+		flags = append(flags, fmt.Sprintf("--tls-port %d", pc.Port))
+	}
+	return []string{fmt.Sprintf("%s%s: %s without TLS — pass %s if %s meant to be TLS",
+		prefix, count(st.Frames, "frame"), strings.Join(parts, ", "), strings.Join(flags, " "), plural(len(flags), "it was", "they were"))}
+}
+
+// plural returns one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // count writes n and the noun, plural when n is not 1.

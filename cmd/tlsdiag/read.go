@@ -77,13 +77,13 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`: table, json, ndjson, csv, markdown or trace")
 	fs.StringArrayVar(&caFlags, "cacert", nil, "trust the CA certificates in this PEM `file` too (repeatable)")
 	fs.BoolVar(&noSystem, "no-system-roots", false, "trust only the --cacert certificates, not the system roots")
-	fs.BoolVar(&filter.failed, "failed", false, "report only connections whose verdict is not ok")
+	fs.BoolVar(&filter.failed, "failed", false, "report only connections that failed (not ok; those not judged, begun before the capture, are left out)")
 	fs.StringVar(&filter.sni, "sni", "", "report only connections whose ClientHello asked for this server `name`")
 	fs.StringVar(&filter.verdict, "verdict", "", "report only connections with this verdict `category`")
 	fs.StringVar(&filter.fingerprint, "fingerprint", "", "report only connections whose JA3, JA3S, JA4 or JA4_r is `FP`")
 	fs.StringVar(&keyLogFile, "keylog", "", "decrypt TLS 1.3 handshakes with the secrets in this SSLKEYLOGFILE-format `file`")
 	fs.BoolVar(&noProgress, "no-progress", false, "no progress line on a terminal while reading captures over 100 MB")
-	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS (refused, silent, plaintext); repeatable")
+	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS (refused, silent, plaintext); repeatable (the ports a pcapng file's recorded capture filter names are included)")
 	capOpts := capFlags(fs)
 	maxPending := fs.Int("max-pending", analysis.DefaultMaxPending, "hold at most this many finished connections back while an earlier one is still open (to list them in first-frame order)")
 	fs.DurationVar(&capOpts.IdleTimeout, "idle-timeout", capture.DefaultIdleTimeout, "end a connection after this much capture time without packets")
@@ -149,6 +149,9 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 			prefix = path + ": "
 		}
 		notes = append(notes, capNotes(prefix, o.stats.Stats)...)
+		if o.reported == 0 {
+			notes = append(notes, unseenNotes(prefix, o.stats)...)
+		}
 		notes = append(notes, o.stats.SequenceStats.Notes(prefix)...)
 		if o.err != nil && writeErr == nil {
 			failure(stderr, o.err)

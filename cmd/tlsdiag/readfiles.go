@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
@@ -15,6 +16,8 @@ import (
 type fileOutcome struct {
 	stats analysis.Stats
 	err   error
+	// reported counts the connections the capture gave, before filters.
+	reported int
 }
 
 // queued is how many connections a capture may run ahead of the output.
@@ -56,7 +59,7 @@ func (p pipeline) readFiles(paths []string, out func([]report.Result) error) ([]
 				defer func() { <-sem }()
 				st, err := p.analyseFile(ctx, path, workers, files[i].results)
 				close(files[i].results)
-				files[i].done <- fileOutcome{st, err}
+				files[i].done <- fileOutcome{stats: st, err: err}
 			}()
 		}
 	}()
@@ -70,6 +73,7 @@ func (p pipeline) readFiles(paths []string, out func([]report.Result) error) ([]
 			if len(batch) == 0 {
 				break
 			}
+			outcomes[i].reported += len(batch)
 			if outErr != nil {
 				continue // drain, so that the reader sees the cancellation
 			}
@@ -84,7 +88,9 @@ func (p pipeline) readFiles(paths []string, out func([]report.Result) error) ([]
 				cancel()
 			}
 		}
+		reported := outcomes[i].reported
 		outcomes[i] = <-f.done
+		outcomes[i].reported = reported
 	}
 	return outcomes, outErr
 }
@@ -125,6 +131,10 @@ func (p pipeline) analyseFile(ctx context.Context, path string, workers int, res
 	p.progress.watch(src)
 	var start time.Time
 	opt := p.analysis
+	for _, f := range src.Filters() {
+		// The ports the capture was filtered on were meant to be looked at.
+		opt.TLSPorts = append(slices.Clip(opt.TLSPorts), capture.FilterPorts(f)...)
+	}
 	opt.Emit = func(c *analysis.Connection) {
 		if start.IsZero() {
 			start = src.Start()
