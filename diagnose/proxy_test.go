@@ -83,7 +83,7 @@ func proxyCases(t *testing.T) []diagnoseCase {
 			},
 			summary: []string{"no acceptable authentication method"}, evidence: []int64{4, 6}, fix: []string{"socks5://user:password@"}},
 		{name: "CONNECT never answered", cat: ServerNoResponse,
-			conn: func(*pki) *analysis.Connection { return proxied(t, req, "") },
+			conn:    func(*pki) *analysis.Connection { return proxied(t, req, "") },
 			summary: []string{"the proxy never answered", "the proxy closed the connection (frame 8)"}, evidence: []int64{4, 8}},
 		{name: "tunnel open, SNI differs from the CONNECT target", cat: OK,
 			conn: func(p *pki) *analysis.Connection {

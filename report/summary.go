@@ -81,11 +81,11 @@ func Summarize(results []Result) Summary {
 // not keep its results.
 type tally struct {
 	connections, failed, notJudged int
-	verdicts            map[diagnose.Category]int
-	versions            map[tlsparse.Version]int
-	ciphers             map[tlsparse.CipherSuite]int
-	matrix              map[matrixKey]int
-	failedJA4           map[string]int
+	verdicts                       map[diagnose.Category]int
+	versions                       map[tlsparse.Version]int
+	ciphers                        map[tlsparse.CipherSuite]int
+	matrix                         map[matrixKey]int
+	failedJA4                      map[string]int
 }
 
 // matrixKey is a cell of the version matrix; neg is 0 for rejected.

@@ -145,7 +145,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	var writeErr error
 	dc := diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)}
 	b := analysis.NewBuilder(analysis.Options{
-		Early:    true,
+		Early: true,
 		// The ports the user named in the filter were meant to be looked
 		// at: a refused or plaintext connection to them is reported.
 		TLSPorts: append(toPorts(tlsPorts), capture.FilterPorts(filter)...),
