@@ -204,8 +204,9 @@ func (f *File) Gzipped() bool { return f.gzipped }
 func (f *File) LinkType() layers.LinkType { return f.linkType }
 
 // Filters returns the capture filters a pcapng file records for its
-// interfaces (the if_filter option, as dumpcap and tcpdump write it), for
-// the interfaces described so far; none for a pcap file.
+// interfaces (the if_filter option, as dumpcap writes it), for the
+// interfaces described so far (a pcapng reader learns an interface with
+// its first frame); none for a pcap file.
 func (f *File) Filters() []string {
 	if f.ng == nil {
 		return nil

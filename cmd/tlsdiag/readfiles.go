@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"runtime"
 	"slices"
 	"time"
@@ -131,10 +132,8 @@ func (p pipeline) analyseFile(ctx context.Context, path string, workers int, res
 	p.progress.watch(src)
 	var start time.Time
 	opt := p.analysis
-	for _, f := range src.Filters() {
-		// The ports the capture was filtered on were meant to be looked at.
-		opt.TLSPorts = append(slices.Clip(opt.TLSPorts), capture.FilterPorts(f)...)
-	}
+	// The ports the capture was filtered on were meant to be looked at.
+	opt.TLSPorts = append(slices.Clip(opt.TLSPorts), filterPorts(path)...)
 	opt.Emit = func(c *analysis.Connection) {
 		if start.IsZero() {
 			start = src.Start()
@@ -146,4 +145,27 @@ func (p pipeline) analyseFile(ctx context.Context, path string, workers int, res
 	}
 	_, stats, err := analysis.Analyse(ctx, src, opt, p.capture, workers)
 	return stats, err
+}
+
+// filterPorts returns the ports named by the capture filters a pcapng
+// file records (if_filter). The reader learns an interface when its first
+// frame comes, so this peeks at the first frame of a second reader; only
+// a regular file can be read twice (not standard input, not a pipe).
+func filterPorts(path string) []uint16 {
+	if fi, err := os.Stat(path); path == "-" || err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	src, err := capture.OpenFile(path)
+	if err != nil {
+		return nil
+	}
+	defer src.Close()
+	if _, _, err := src.ReadPacketData(); err != nil {
+		return nil
+	}
+	var ports []uint16
+	for _, f := range src.Filters() {
+		ports = append(ports, capture.FilterPorts(f)...)
+	}
+	return ports
 }
