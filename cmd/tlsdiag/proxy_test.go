@@ -61,14 +61,17 @@ func parseNDJSON(t *testing.T, out string) []jsonConn {
 	return cs
 }
 
-// getThrough makes Go's net/http GET target through proxy and returns its
-// error.
+// getThrough makes Go's net/http GET target through proxy (none when
+// empty) and returns its error.
 func getThrough(lab *tlslab.Lab, proxy, target string) error {
-	u, err := url.Parse(proxy)
-	if err != nil {
-		return err
+	tr := &http.Transport{TLSClientConfig: lab.ClientConfig(), DisableKeepAlives: true}
+	if proxy != "" {
+		u, err := url.Parse(proxy)
+		if err != nil {
+			return err
+		}
+		tr.Proxy = http.ProxyURL(u)
 	}
-	tr := &http.Transport{Proxy: http.ProxyURL(u), TLSClientConfig: lab.ClientConfig(), DisableKeepAlives: true}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr, Timeout: 3 * time.Second}
 	resp, err := c.Get(target)
