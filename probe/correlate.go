@@ -129,19 +129,10 @@ func consistent(o *Outcome, w *Wire) bool {
 	if o.Err == nil {
 		return cat == diagnose.OK
 	}
-	in := func(cats ...diagnose.Category) bool { return slices.Contains(cats, cat) }
-	switch o.Class {
-	case ProxyRefused:
-		return in(diagnose.ConnectionRefused)
-	case ProxyConnectFailed:
+	if want, ok := proxyCategory(o.Err); ok && o.Class == ProxyConnectFailed {
 		// The TLS never started: the wire shows the proxy's answer, and
 		// its status is the one in the client's error.
-		if want, ok := proxyCategory(o.Err); ok {
-			return in(want)
-		}
-		return in(diagnose.ProxyRefused, diagnose.ProxyAuthRequired, diagnose.ProxyUpstreamFailed)
-	case ProxyError:
-		return w.Result.Conn.ClientHello == nil
+		return cat == want
 	}
 	if o.Class.IsCertificate() && w.Chain != nil && len(w.Chain.Problems) == 0 {
 		// The chain is fine by the wire's roots: the client's roots
@@ -193,9 +184,18 @@ var certVerdicts = []diagnose.Category{
 	diagnose.CertHostnameMismatch, diagnose.CertIncompleteChain, diagnose.CertRejected,
 }
 
-// classVerdicts maps every class but the proxy classes and the tls_alert_
-// family (see consistent) to the wire verdicts that agree with it.
+// classVerdicts maps every class but the tls_alert_ family (see
+// consistent) to the wire verdicts that agree with it.
 var classVerdicts = map[Class]wireVerdicts{
+	// The proxy refused the TCP connection: the wire shows the refusal,
+	// by the proxy's address.
+	ProxyRefused: {verdicts: []diagnose.Category{diagnose.ConnectionRefused}},
+	// The proxy answered the tunnel request with an error status
+	// (consistent matches the status when the error has it).
+	ProxyConnectFailed: {verdicts: []diagnose.Category{diagnose.ProxyRefused, diagnose.ProxyAuthRequired, diagnose.ProxyUpstreamFailed}},
+	// Anything else between client and proxy (an https:// proxy's TLS, a
+	// reply that is no HTTP): the wire can only show that it failed.
+	ProxyError: {anyFailure: true},
 	DNSNotFound:        {anyFailure: true},
 	DNSTimeout:         {anyFailure: true},
 	DNSError:           {anyFailure: true},

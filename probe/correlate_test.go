@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -119,8 +120,18 @@ func TestCorrelate(t *testing.T) {
 				o.Proxy = "http://127.0.0.1:3128"
 				return o
 			}(),
-			wire: withoutHello(wire(diagnose.NotTLSClient, "the client sent HTTP request (CONNECT good.test:4433 HTTP/1.1)", "")),
+			wire: withoutHello(wire(diagnose.ProxyRefused, "the client asked the proxy 127.0.0.1:3128 for a tunnel to good.test:4433 (CONNECT request, frame 4); it answered \"HTTP/1.1 403 Forbidden\" (frame 6)", "does not allow tunnels to good.test:4433")),
 			want: Agree,
+		},
+		{
+			name: "proxy wants credentials, the wire a refusal", outcome: func() *Outcome {
+				o := failed(ProxyConnectFailed, PhaseProxy, "")
+				o.Err = &net.OpError{Op: "proxyconnect", Net: "tcp", Err: &connectStatusError{Status: "407 Proxy Authentication Required"}}
+				o.Proxy = "http://127.0.0.1:3128"
+				return o
+			}(),
+			wire: withoutHello(wire(diagnose.ProxyRefused, "the proxy refused the tunnel", "ask its administrator")),
+			want: Disagree,
 		},
 		{
 			name: "version", outcome: failed(AlertClass(tlsparse.AlertProtocolVersion), PhaseTLS, "remote error: tls: protocol version not supported"),

@@ -21,15 +21,11 @@ func declared(c Class) bool {
 }
 
 // TestEveryClassHasVerdicts checks that consistent knows every class:
-// each is a proxy class (the wire shows the proxy's answer) or has its
-// entry in classVerdicts, and classVerdicts names no other class.
+// each has its entry in classVerdicts, and classVerdicts names no other
+// class.
 func TestEveryClassHasVerdicts(t *testing.T) {
 	for _, c := range Classes {
-		_, ok := classVerdicts[c]
-		switch {
-		case c.IsProxy() && ok:
-			t.Errorf("%s: a proxy class with an entry in classVerdicts, which consistent never reads", c)
-		case !c.IsProxy() && !ok:
+		if _, ok := classVerdicts[c]; !ok {
 			t.Errorf("%s: no entry in classVerdicts (correlate.go): say which wire verdicts agree with it", c)
 		}
 	}
@@ -43,7 +39,7 @@ func TestEveryClassHasVerdicts(t *testing.T) {
 // unmappedCategories are the verdict categories no client error maps to
 // by name, with the reason.
 var unmappedCategories = map[diagnose.Category]string{
-	diagnose.NotTLSClient:      "the probe always sends a ClientHello; through a proxy, the wire's not_tls_client is the plaintext CONNECT, matched by the proxy rule (no ClientHello on the wire)",
+	diagnose.NotTLSClient:      "the probe always sends a ClientHello (a proxy's CONNECT is read as the proxy negotiation, not as plaintext)",
 	diagnose.IncompleteCapture: "the probe captures its own connection from the first SYN: an incomplete capture says the capture lost packets, not what the client met",
 }
 
