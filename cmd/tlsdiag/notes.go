@@ -75,8 +75,12 @@ func unseenNotes(prefix string, st analysis.Stats) []string {
 		parts = append(parts, fmt.Sprintf("%s on port %d", what, pc.Port))
 		flags = append(flags, fmt.Sprintf("--tls-port %d", pc.Port))
 	}
+	total := 0
+	for _, pc := range ports {
+		total += pc.Count
+	}
 	return []string{fmt.Sprintf("%s%s: %s without TLS — pass %s if %s meant to be TLS",
-		prefix, count(st.Frames, "frame"), strings.Join(parts, ", "), strings.Join(flags, " "), plural(len(flags), "it was", "they were"))}
+		prefix, count(st.Frames, "frame"), strings.Join(parts, ", "), strings.Join(flags, " "), plural(total, "it was", "they were"))}
 }
 
 // plural returns one when n is 1, else many.
