@@ -195,7 +195,7 @@ var classVerdicts = map[Class]wireVerdicts{
 	ProxyConnectFailed: {verdicts: []diagnose.Category{diagnose.ProxyRefused, diagnose.ProxyAuthRequired, diagnose.ProxyUpstreamFailed}},
 	// Anything else between client and proxy (an https:// proxy's TLS, a
 	// reply that is no HTTP): the wire can only show that it failed.
-	ProxyError: {anyFailure: true},
+	ProxyError:         {anyFailure: true},
 	DNSNotFound:        {anyFailure: true},
 	DNSTimeout:         {anyFailure: true},
 	DNSError:           {anyFailure: true},
