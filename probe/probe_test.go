@@ -270,6 +270,31 @@ func TestProbeLab(t *testing.T) {
 			},
 		},
 		{
+			name: "through a proxy to openssl s_server", scenario: tlslab.SNIUnrecognizedOpenSSL, hostPort: true, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			setup: proxySetup(tlslab.ProxyTunnel, ""),
+			facts: []string{"through the CONNECT proxy", "to good.test:"},
+		},
+		{
+			name: "CONNECT target differs from the SNI", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, server netip.AddrPort) {
+				proxySetup(tlslab.ProxyTunnel, "")(t, c, lab, server)
+				c.Target.Host = "localhost"
+				c.Target.URL = &url.URL{Scheme: "https", Host: c.Target.HostPort(), Path: "/"}
+				c.ServerName = tlslab.GoodName
+			},
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				w := r.Wire.Result
+				if w == nil {
+					return
+				}
+				if !slices.ContainsFunc(w.Verdict.Warnings, func(s string) bool {
+					return strings.Contains(s, "a tunnel to localhost") && strings.Contains(s, "its ClientHello names good.test (SNI")
+				}) {
+					t.Errorf("no warning about the CONNECT target and the SNI: %q", w.Verdict.Warnings)
+				}
+			},
+		},
+		{
 			name: "proxy's 200 carries Transfer-Encoding: chunked", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
 			setup: proxySetup(tlslab.ProxyTunnelChunked, ""),
 			facts: []string{"through the CONNECT proxy"},
