@@ -972,18 +972,20 @@ func (t *tracker) finalize() {
 	if c.ServerHello != nil {
 		_, c.Fingerprints.JA3S = fingerprint.JA3S(c.ServerHello)
 	}
+	serverGap := slices.ContainsFunc(c.TCP.Gaps, func(g Gap) bool { return g.Dir == capture.ServerToClient })
 	if !c.Version.IsTLS13() && c.ServerHello != nil && c.ChangeCipherSpec[capture.ServerToClient].Number != 0 &&
-		c.Certificates == nil && c.ServerHelloDoneFrame.Number == 0 {
+		c.Certificates == nil && c.ServerHelloDoneFrame.Number == 0 && !serverGap {
 		// An abbreviated handshake: the server went straight from its
-		// hello to ChangeCipherSpec (RFC 5246, Section 7.3).
+		// hello to ChangeCipherSpec (RFC 5246, Section 7.3). Not when a
+		// hole in the server's stream may hold its Certificate.
 		c.Resumed = true
 	}
 	c.Established = t.hsDone && !t.fatalAlertBeforeData()
-	if c.Version.IsTLS13() && !c.Decrypted && t.hsDone && t.serverRecordsAfterDone == 1 && t.serverAlertAfterDone {
+	if c.Version.IsTLS13() && !c.Decrypted && t.hsDone && t.serverRecordsAfterDone == 1 && t.serverAlertAfterDone && !serverGap {
 		// The server's only answer to the client's Finished was one
 		// alert-sized record: it rejected the client (e.g.
 		// certificate_required). A server that accepts sends a
-		// NewSessionTicket or data first.
+		// NewSessionTicket or data first — unless the capture lost it.
 		c.Established = false
 		c.Alerts = append(c.Alerts, Alert{Frame: c.AppData[capture.ServerToClient].First, Sender: capture.ServerToClient, Encrypted: true})
 	}

@@ -50,6 +50,7 @@ const (
 	hFIN                       // a FIN was seen at finSeq
 	hFINDone                   // the FIN was reached in order and reported
 	hZeroWin                   // the last window advertised was zero
+	hAcked                     // the peer acknowledged up to acked
 )
 
 // half is the state of one direction of a connection.
@@ -57,8 +58,10 @@ type half struct {
 	next     uint32 // next sequence number to deliver
 	isn      uint32
 	finSeq   uint32
+	acked    uint32 // the highest acknowledgment the peer sent for this direction
 	flags    uint8
 	finFrame frameRef
+	ackFrame frameRef // the frame that carried acked
 	ooo      []oooSeg // out-of-order bytes: sorted, disjoint, all after next
 }
 
@@ -767,6 +770,10 @@ func (a *Assembler) acked(c *conn, dir Direction, ack uint32, f Frame) {
 	if h.flags&hKnown == 0 {
 		return
 	}
+	if h.flags&hAcked == 0 || seqDiff(ack, h.acked) > 0 {
+		h.acked, h.ackFrame = ack, refOf(f)
+		h.flags |= hAcked
+	}
 	for len(h.ooo) > 0 && seqDiff(ack, h.ooo[0].end()) >= 0 {
 		a.fillHole(c, dir, f)
 	}
@@ -776,7 +783,10 @@ func (a *Assembler) acked(c *conn, dir Direction, ack uint32, f Frame) {
 }
 
 // flushAll declares every remaining hole of c lost (frame f proved it) and
-// delivers what was buffered, with any FIN behind it.
+// delivers what was buffered, with any FIN behind it. Bytes the peer
+// acknowledged that the capture never saw at the end of a direction are a
+// gap too, proved by the acknowledgment: a lost last flight (a server's
+// whole answer, a client's alert) must not read as silence.
 func (a *Assembler) flushAll(c *conn, f Frame) {
 	for d := range c.half {
 		h := &c.half[d]
@@ -785,6 +795,11 @@ func (a *Assembler) flushAll(c *conn, f Frame) {
 		}
 		if h.flags&(hFIN|hFINDone) == hFIN {
 			a.fillHole(c, Direction(d), f)
+		}
+		// More than one byte: an acknowledgment one past the last byte
+		// seen is that of a FIN the capture missed.
+		if h.flags&(hKnown|hAcked|hFINDone) == hKnown|hAcked && seqDiff(h.acked, h.next) > 1 {
+			a.gap(c, Direction(d), seqDiff(h.acked, h.next), h.ackFrame.frame())
 		}
 	}
 }

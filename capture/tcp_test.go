@@ -47,6 +47,30 @@ func TestAssembler(t *testing.T) {
 				kinds: "syn/client syn_ack/server fin/client fin/server", reason: ClosedFIN, last: 8, afterClose: 2},
 		},
 		{
+			name: "acknowledged bytes never captured at the end are a gap",
+			run: func(f *segFeeder) {
+				f.handshake(ci, si)
+				f.c2s("PA", 1001, 5001, "hello") // 4
+				// The server's answer (5001-5010) is not in the capture;
+				// the client acknowledges it, then resets.
+				f.c2s("A", 1006, 5011, "")  // 5
+				f.c2s("RA", 1006, 5011, "") // 6
+				f.a.Close()
+			},
+			want: want{client: "hello", kinds: "syn/client syn_ack/server rst/client", reason: ClosedRST, last: 6,
+				gaps: 1, gapBytes: 10},
+		},
+		{
+			name: "an acknowledged FIN the capture missed is no gap",
+			run: func(f *segFeeder) {
+				f.handshake(ci, si)
+				f.c2s("PA", 1001, 5001, "hello") // 4
+				f.c2s("A", 1006, 5002, "")       // 5: acknowledges the server's lost FIN
+				f.a.Close()
+			},
+			want: want{client: "hello", kinds: "syn/client syn_ack/server", reason: ClosedEOF, last: 5},
+		},
+		{
 			name: "out of order",
 			run: func(f *segFeeder) {
 				f.handshake(ci, si)

@@ -73,6 +73,12 @@ func (d *diagnosis) clientAbort() (capture.Frame, string) {
 	if after == 0 {
 		return capture.Frame{}, ""
 	}
+	if d.gapIn(client) && d.serverAnsweredClientFlight() {
+		// The server answered a flight of the client's that the capture
+		// lost: the client did not give up where the capture shows
+		// nothing from it.
+		return capture.Frame{}, ""
+	}
 	before := d.clientFlight()
 	in := func(f capture.Frame) bool {
 		return f.Number > after && (before == 0 || f.Number < before)
@@ -94,6 +100,17 @@ func (d *diagnosis) clientAbort() (capture.Frame, string) {
 	}
 	consider(c.TCP.FIN[client], "FIN")
 	return best, how
+}
+
+// serverAnsweredClientFlight reports whether the server sent what it only
+// sends after the client's second flight: its Finished (TLS 1.2 and
+// older) or application data (TLS 1.3).
+func (d *diagnosis) serverAnsweredClientFlight() bool {
+	c := d.c
+	if c.Version == tlsparse.VersionTLS13 {
+		return c.AppData[server].Records > 0
+	}
+	return c.Finished[server].Number != 0
 }
 
 // serverHelloFrame is the server's first answer: its HelloRetryRequest or
@@ -147,6 +164,9 @@ func (d *diagnosis) abortWithoutAlert() (Verdict, bool) {
 			return d.certVerdict(d.pickCert(CertRejected), abort, how, false), true
 		}
 	}
+	if v, ok := d.abortBehindGap(); ok {
+		return v, true
+	}
 	if t := &c.TCP; t.RST.Number != 0 {
 		after, at := d.lastMessageBefore(t.RST.Number)
 		return verdict(ConnectionReset,
@@ -165,6 +185,66 @@ func (d *diagnosis) abortWithoutAlert() (Verdict, bool) {
 		}
 	}
 	return Verdict{}, false
+}
+
+// abortBehindGap explains a RST or FIN that ended the handshake when the
+// capture lost bytes of the side that ended it: what it sent before
+// hanging up (an alert naming the cause, or its next flight) may be in
+// the hole, so the absence of an alert proves nothing.
+func (d *diagnosis) abortBehindGap() (Verdict, bool) {
+	t := &d.c.TCP
+	for _, g := range d.handshakeGaps() {
+		// Every byte of the closing side's stream precedes its FIN or RST,
+		// even when the loss was proved by a later frame.
+		end, who, how := t.FIN[g.Dir], g.Dir, "FIN"
+		if t.RST.Number != 0 && t.RSTFrom == g.Dir && (end.Number == 0 || t.RST.Number < end.Number) {
+			end, how = t.RST, "RST"
+		}
+		if end.Number == 0 {
+			continue
+		}
+		after, at := d.lastMessageBefore(end.Number)
+		return verdict(IncompleteCapture,
+			fmt.Sprintf("the %s ended the handshake (%s, %s) after %s (%s), but %s of its stream are missing from the capture before that (lost after %s): they may hold an alert that says why, so the cause is not visible",
+				who, how, frameRef(end.Number), after, frameRef(at.Number), plural(g.Size, "byte"), frameRef(g.Frame.Number)),
+			"capture again with a larger buffer (tcpdump -B) and without truncation (-s 0), on the client or the server itself",
+			at, g.Frame, end), true
+	}
+	return Verdict{}, false
+}
+
+// gapBeforeAlert returns a hole in the capture that comes before alert a
+// in the handshake: in the sender's own stream (anything it sent before
+// the alert), or in the other side's stream when the loss was proved by
+// the alert's frame or earlier. Where the alert came, and so what it
+// answers, is then not known for sure.
+func (d *diagnosis) gapBeforeAlert(a *analysis.Alert) (analysis.Gap, bool) {
+	for _, g := range d.handshakeGaps() {
+		if g.Dir == a.Sender || g.Frame.Number <= a.Frame.Number {
+			return g, true
+		}
+	}
+	return analysis.Gap{}, false
+}
+
+// alertBehindGap explains an alert that came after a hole in the capture.
+// An encrypted alert says nothing but where it came, which the hole hides:
+// the capture is incomplete. A plaintext alert still names its cause; the
+// verdict keeps it and says what the hole may hide.
+func (d *diagnosis) alertBehindGap(a *analysis.Alert, g analysis.Gap) Verdict {
+	lost := fmt.Sprintf("%s of the %s's stream are missing from the capture before it (lost after %s)", plural(g.Size, "byte"), g.Dir, frameRef(g.Frame.Number))
+	if !a.Known() {
+		after, at := d.lastMessageBefore(a.Frame.Number)
+		return verdict(IncompleteCapture,
+			fmt.Sprintf("the %s ended the handshake with %s (%s) after %s (%s), but %s: the messages that would tell what it refused are not in the capture",
+				a.Sender, alertText(*a), frameRef(a.Frame.Number), after, frameRef(at.Number), lost),
+			"capture again with a larger buffer (tcpdump -B) and without truncation (-s 0), on the client or the server itself",
+			d.helloFrame, at, g.Frame, a.Frame)
+	}
+	v := d.fromAlert(a)
+	v.Summary += "; but " + lost + ", so what the alert answered may be in the hole"
+	v.Evidence = append(v.Evidence, g.Frame.Number)
+	return v
 }
 
 func resetFix(from capture.Direction) string {

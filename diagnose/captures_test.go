@@ -191,3 +191,58 @@ func analyseCapture(t *testing.T, path string, tlsPorts []uint16) []*analysis.Co
 	}
 	return b.Connections()
 }
+
+// TestDerivedCaptures runs the captures testdata/derived/make.sh derives
+// from the real ones (frames dropped, cut by a snap length, merged,
+// compressed): each connection to the listed port must get the listed
+// category, with the listed phrase in its summary.
+func TestDerivedCaptures(t *testing.T) {
+	const dir = testdataDir + "/derived"
+	data, err := os.ReadFile(dir + "/expected.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := os.ReadFile(labCAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, err := LoadRoots(false, ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 4 {
+			t.Fatalf("expected.tsv:%d: want 4 tab-separated fields, got %q", n+1, line)
+		}
+		port, err := strconv.ParseUint(f[1], 10, 16)
+		if err != nil {
+			t.Fatalf("expected.tsv:%d: %v", n+1, err)
+		}
+		t.Run(f[0], func(t *testing.T) {
+			got := 0
+			for _, c := range analyseCapture(t, filepath.Join(dir, f[0]), []uint16{uint16(port)}) {
+				if c.Server.Port() != uint16(port) {
+					continue
+				}
+				got++
+				v := Diagnose(c, Config{Roots: roots})
+				if string(v.Category) != f[2] || !strings.Contains(v.Summary, f[3]) {
+					t.Errorf("%s → %s: %s: %s\nwant %s with %q", c.Client, c.Server, v.Category, v.Summary, f[2], f[3])
+				}
+				if v.Category != OK && len(v.Evidence) == 0 {
+					t.Errorf("%s without evidence frames", v.Category)
+				}
+				if v.Category == OK && c.ServerHello == nil {
+					t.Errorf("ok without a ServerHello")
+				}
+			}
+			if got == 0 {
+				t.Errorf("no connection to port %d", port)
+			}
+		})
+	}
+}

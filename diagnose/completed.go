@@ -31,6 +31,40 @@ func (d *diagnosis) ok() Verdict {
 	return verdict(OK, summary, "", d.helloFrame, c.ServerHelloFrame, c.HandshakeDone)
 }
 
+// doneWithoutServerHello explains a handshake that both sides finished
+// while its ServerHello is not in the record: without it nothing says which
+// version and cipher were negotiated, so it is never ok. The usual cause is
+// a hole in the server's stream (a lost or unreassembled frame).
+func (d *diagnosis) doneWithoutServerHello() Verdict {
+	c := d.c
+	done := fmt.Sprintf("both sides finished a handshake (%s, %s)", frameRef(c.Finished[client].Number), frameRef(c.Finished[server].Number))
+	evidence := []capture.Frame{d.helloFrame, c.Finished[client], c.Finished[server]}
+	var why string
+	var gaps []analysis.Gap
+	for _, g := range c.TCP.Gaps {
+		if g.Dir == server && (c.HandshakeDone.Number == 0 || g.Frame.Number <= c.HandshakeDone.Number) {
+			gaps = append(gaps, g)
+		}
+	}
+	switch {
+	case len(gaps) > 0:
+		size := 0
+		for _, g := range gaps {
+			size += g.Size
+			evidence = append(evidence, g.Frame)
+		}
+		why = fmt.Sprintf("%s of the server's handshake are missing from the capture (lost after %s), and the ServerHello was in them", plural(size, "byte"), frameRef(gaps[0].Frame.Number))
+	case slices.Contains(c.Anomalies, "malformed_server_hello"):
+		why = "the server's ServerHello did not parse (malformed_server_hello)"
+	default:
+		why = "the ServerHello is not in the capture"
+	}
+	return verdict(IncompleteCapture,
+		done+", but "+why+": the negotiated version and cipher suite are unknown, and so is whether the handshake was sound",
+		"capture again with a larger buffer (tcpdump -B) and without truncation (-s 0), on the client or the server itself",
+		evidence...)
+}
+
 func groupName(g tlsparse.NamedGroup) string {
 	if g == 0 {
 		return ""
@@ -120,6 +154,9 @@ func (d *diagnosis) warnings(cat Category) []string {
 		ws = append(ws, fmt.Sprintf("the negotiated cipher suite %s is %s", c.Cipher, w))
 	}
 	for _, g := range d.handshakeGaps() {
+		if cat == IncompleteCapture {
+			break // the verdict is about the missing bytes already
+		}
 		ws = append(ws, fmt.Sprintf("%d bytes of the %s's stream are missing from the capture during the handshake (lost after %s): the verdict may miss something", g.Size, g.Dir, frameRef(g.Frame.Number)))
 		break
 	}

@@ -115,6 +115,9 @@ func (d *diagnosis) verdict() Verdict {
 	if v, ok := d.notTLSServer(); ok {
 		return v
 	}
+	if c.Established && c.ServerHello == nil {
+		return d.doneWithoutServerHello()
+	}
 	if c.Established {
 		if v, ok := d.rejectedAfterHandshake(); ok {
 			return v
@@ -125,6 +128,9 @@ func (d *diagnosis) verdict() Verdict {
 		return v
 	}
 	if a := d.decisiveAlert(); a != nil {
+		if g, ok := d.gapBeforeAlert(a); ok {
+			return d.alertBehindGap(a, g)
+		}
 		return d.fromAlert(a)
 	}
 	if v, ok := d.abortWithoutAlert(); ok {

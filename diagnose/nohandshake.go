@@ -152,6 +152,9 @@ func (d *diagnosis) noClientHello() Verdict {
 	if sh != nil {
 		what = fmt.Sprintf("the server chose %s with %s", c.Version, c.Cipher)
 	}
+	if c.Established && sh == nil {
+		return d.doneWithoutServerHello()
+	}
 	if c.Established {
 		v := d.ok()
 		v.Warnings = append(v.Warnings, "the ClientHello is not in the capture: what the client offered is unknown")

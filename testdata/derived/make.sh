@@ -1,0 +1,23 @@
+#!/bin/sh
+# Derives captures from the real captures of testdata/captures: frames
+# dropped (editcap), cut by a snap length (editcap -s, as tcpdump -s does),
+# interfaces of several link types merged (mergecap), compressed (zstd, lz4,
+# bzip2, xz). Every derived capture is listed in expected.tsv with the
+# category and a phrase its verdict must have (diagnose's TestDerivedCaptures).
+# Needs editcap, mergecap (Wireshark), zstd, lz4, bzip2, xz. Run from
+# anywhere: sh testdata/derived/make.sh
+set -eu
+cd "$(dirname "$0")"
+C=../captures
+
+# A TLS 1.2 handshake whose ServerHello frame (6) the capture lost.
+editcap "$C/ok_mtu576.pcap" lost_server_hello.pcap 6
+# The client's CKE/CCS/Finished (frame 14) lost: its encrypted alert after
+# the server's Finished must not read as a rejected certificate.
+editcap "$C/ok_mtu576.pcap" lost_client_flight.pcap 14
+# The server's last TLS 1.2 flight (CertificateRequest etc. answered by an
+# alert, frame 9) lost: its FIN must not read as a silent abort.
+editcap "$C/client_cert_required.pcap" lost_server_alert.pcap 9
+# A TLS 1.3 server's flight (frame 6) lost with nothing after it from the
+# server: only the client's acknowledgment shows the bytes existed.
+editcap "$C/cert_rejected.pcap" lost_server_flight.pcap 6
