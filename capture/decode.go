@@ -3,6 +3,8 @@ package capture
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -21,6 +23,8 @@ type Segment struct {
 	// Missing is the number of payload bytes the IP header announces after
 	// Payload that the capture cut off (snap length). They become a gap.
 	Missing int
+	// Tunnel is the outermost encapsulation the segment came in, if any.
+	Tunnel Tunnel
 }
 
 // frameKind is what the decoder made of a frame.
@@ -33,7 +37,57 @@ const (
 	kindFragment                   // an IPv4 fragment held for reassembly
 	kindFragment6                  // an IPv6 fragment (not reassembled)
 	kindMalformed                  // a header could not be decoded
+	kindSkipped                    // not decoded: the decoder's skip says why
 )
+
+// SkipReason says why frames were not analysed.
+type SkipReason uint8
+
+const (
+	SkipLinkType      SkipReason = iota + 1 // the interface's link type is not decoded
+	SkipEncapsulation                       // an encapsulation whose payload is not decoded
+)
+
+func (r SkipReason) String() string {
+	switch r {
+	case SkipLinkType:
+		return "link_type"
+	case SkipEncapsulation:
+		return "encapsulation"
+	}
+	return "skip(" + strconv.Itoa(int(r)) + ")"
+}
+
+// Skip is a reason frames were skipped and what exactly: the link type
+// ("NFLOG (239)") or the encapsulation ("GRE carrying protocol 0x880b").
+type Skip struct {
+	Reason SkipReason
+	What   string
+}
+
+// maxSkipKinds bounds the distinct Skips counted; the rest count as
+// "other".
+const maxSkipKinds = 32
+
+// linkTypeName names a link type for people: gopacket's name when it
+// has one, the tcpdump name of a few common others.
+func linkTypeName(lt layers.LinkType) string {
+	n := lt.String()
+	switch lt {
+	case 239:
+		n = "NFLOG"
+	case 240:
+		n = "NETANALYZER"
+	case 249:
+		n = "USBPCAP"
+	case 147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 157, 158, 159, 160, 161, 162:
+		n = "USER" + strconv.Itoa(int(lt)-147)
+	}
+	if n == "" || strings.HasPrefix(n, "Unknown") || strings.HasPrefix(n, "LinkType(") {
+		n = "unknown"
+	}
+	return fmt.Sprintf("%s (%d)", n, uint16(lt))
+}
 
 // linkTypeSupported reports whether the decoder knows the link type.
 func linkTypeSupported(lt layers.LinkType) bool {
@@ -47,7 +101,7 @@ func linkTypeSupported(lt layers.LinkType) bool {
 }
 
 func unsupportedLinkType(lt layers.LinkType) error {
-	return fmt.Errorf("link type %s (%d) is not supported (Ethernet, Linux cooked SLL/SLL2, BSD loopback and raw IP are)", lt, uint16(lt))
+	return fmt.Errorf("link type %s is not supported (Ethernet, Linux cooked SLL/SLL2, BSD loopback and raw IP are)", linkTypeName(lt))
 }
 
 // tcpLayer decodes TCP and stops the parser there: the payload is ours to
@@ -71,16 +125,20 @@ type decoder struct {
 	sll   layers.LinuxSLL
 	sll2  layers.LinuxSLL2
 	loop  layers.Loopback
-	ip4   layers.IPv4
-	ip6   layers.IPv6
-	ext   layers.IPv6ExtensionSkipper
+	ip4   ip4Layer
+	ip6   ip6Layer
+	ext   ip6ExtLayer
 	frag6 layers.IPv6Fragment
 	tcp   tcpLayer
 
 	// One parser per first layer, all sharing the layers above.
-	ethP, sllP, sll2P, loopP, ip4P, ip6P *gopacket.DecodingLayerParser
-	decoded                              []gopacket.LayerType
-	truncated                            bool // the last frame's headers were cut short
+	ethP, sllP, sll2P, loopP, ip4P, ip6P, dot1qP *gopacket.DecodingLayerParser
+	decoded                                      []gopacket.LayerType
+	truncated                                    bool // the last frame's headers were cut short
+	// tun is the last frame's outermost tunnel; skip, for kindSkipped,
+	// why it was not decoded.
+	tun  Tunnel
+	skip Skip
 
 	defrag    *ip4defrag.IPv4Defragmenter
 	fragBytes int // upper bound of the bytes the defragmenter holds
@@ -108,6 +166,7 @@ func newDecoder(st *Stats) *decoder {
 	d.loopP = mk(layers.LayerTypeLoopback)
 	d.ip4P = mk(layers.LayerTypeIPv4)
 	d.ip6P = mk(layers.LayerTypeIPv6)
+	d.dot1qP = mk(layers.LayerTypeDot1Q)
 	return d
 }
 
@@ -145,10 +204,24 @@ func (d *decoder) decode(data []byte, ts time.Time, lt layers.LinkType, seg *Seg
 			return kindNonIP, nil
 		}
 	default:
-		return kindMalformed, unsupportedLinkType(lt)
+		d.skip = Skip{Reason: SkipLinkType, What: linkTypeName(lt)}
+		return kindSkipped, nil
 	}
+	d.tun = Tunnel{}
 	err := p.DecodeLayers(data, &d.decoded)
 	d.truncated = p.Truncated
+	for i := 0; err == nil && i < maxEncapsulations; i++ {
+		d.skip = Skip{}
+		q, in, ok := d.inner()
+		if !ok {
+			if d.skip.Reason != 0 {
+				return kindSkipped, nil
+			}
+			break
+		}
+		err = q.DecodeLayers(in, &d.decoded)
+		d.truncated = d.truncated || q.Truncated
+	}
 	var ip4, ip6, tcp, frag6 bool
 	for _, t := range d.decoded {
 		switch t {
@@ -170,10 +243,11 @@ func (d *decoder) decode(data []byte, ts time.Time, lt layers.LinkType, seg *Seg
 		return kindNonIP, nil
 	case tcp && err == nil:
 		if ip4 {
-			d.fillIPv4(seg, &d.ip4)
+			d.fillIPv4(seg, &d.ip4.IPv4)
 		} else {
 			d.fillIPv6(seg)
 		}
+		seg.Tunnel = d.tun
 		return kindTCP, nil
 	case err != nil:
 		return kindMalformed, nil
@@ -194,7 +268,7 @@ func (d *decoder) fillIPv4(seg *Segment, ip *layers.IPv4) {
 }
 
 func (d *decoder) fillIPv6(seg *Segment) {
-	ip := &d.ip6
+	ip := &d.ip6.IPv6
 	seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip.SrcIP)), uint16(d.tcp.SrcPort))
 	seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip.DstIP)), uint16(d.tcp.DstPort))
 	// Length counts extension headers (and a hop-by-hop header that the
@@ -235,7 +309,7 @@ func (d *decoder) fragment(ts time.Time, seg *Segment) (frameKind, error) {
 		d.defrag.DiscardOlderThan(ts.Add(-fragTimeout))
 		d.fragSweep = ts
 	}
-	in := d.ip4
+	in := d.ip4.IPv4
 	in.Contents = nil
 	in.Options = nil
 	in.Padding = nil
@@ -266,5 +340,6 @@ func (d *decoder) fragment(ts time.Time, seg *Segment) (frameKind, error) {
 		return kindMalformed, nil
 	}
 	d.fillIPv4(seg, out)
+	seg.Tunnel = d.tun
 	return kindTCP, nil
 }

@@ -28,7 +28,7 @@ func slowDecode(d *decoder, data []byte) (Segment, frameKind, bool) {
 		return seg, kindMalformed, p.Truncated
 	}
 	if ip4 {
-		d.fillIPv4(&seg, &d.ip4)
+		d.fillIPv4(&seg, &d.ip4.IPv4)
 	} else if ip6 {
 		d.fillIPv6(&seg)
 	}

@@ -76,6 +76,9 @@ type Stats struct {
 	NonIP     int64 // frames without IPv4 or IPv6 (ARP, LLDP, …)
 	NonTCP    int64 // IP packets that are not TCP (UDP, ICMP, …)
 	Malformed int64 // frames whose headers could not be decoded
+	// Skipped counts the frames not decoded, by why: an interface of a
+	// link type not decoded, an encapsulation whose payload is not.
+	Skipped map[Skip]int64
 
 	IPv4Fragments        int64 // IPv4 fragments seen
 	IPv4Reassembled      int64 // datagrams reassembled from them
@@ -105,4 +108,15 @@ type Stats struct {
 	RetransmittedBytes int64 // the repeated bytes
 	Conflicts          int64 // segments whose repeated bytes differed from the original
 	KeepAlives         int64 // keep-alives and window probes (one byte below the next sequence number)
+}
+
+// skipped counts a skipped frame.
+func (st *Stats) skipped(k Skip) {
+	if st.Skipped == nil {
+		st.Skipped = make(map[Skip]int64)
+	}
+	if _, ok := st.Skipped[k]; !ok && len(st.Skipped) >= maxSkipKinds {
+		k.What = "other"
+	}
+	st.Skipped[k]++
 }

@@ -44,6 +44,8 @@ func (a *Assembler) Packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkT
 		st.Malformed++
 	case kindFragment6:
 		st.IPv6Fragments++
+	case kindSkipped:
+		st.skipped(a.dec.skip)
 	case kindFragment:
 		// counted by the decoder
 	}

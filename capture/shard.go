@@ -181,6 +181,8 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 			st.Malformed++
 		case kindFragment6:
 			st.IPv6Fragments++
+		case kindSkipped:
+			st.skipped(r.dec.skip)
 		}
 		if ns := fr.ci.Timestamp.UnixNano(); ns > r.now && !fr.ci.Timestamp.IsZero() {
 			r.now = ns

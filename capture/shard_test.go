@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -81,7 +82,7 @@ func TestRunShardedMatchesRun(t *testing.T) {
 						t.Errorf("%d shards: streams differ from Run's: %s", shards, firstLogDiff(want, got))
 					}
 					gst.MaxBuffered, wst.MaxBuffered = 0, 0
-					if gst != wst {
+					if !reflect.DeepEqual(gst, wst) {
 						t.Errorf("%d shards: stats\n%+v\nRun:\n%+v", shards, gst, wst)
 					}
 				}

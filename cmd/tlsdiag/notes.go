@@ -1,7 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,6 +45,17 @@ func capNotes(prefix string, st capture.Stats) []string {
 	}
 	if st.Malformed > 0 {
 		add("%s whose headers could not be decoded", count(st.Malformed, "frame"))
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(st.Skipped), func(a, b capture.Skip) int {
+		return cmp.Or(cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.What, b.What))
+	}) {
+		n := count(st.Skipped[k], "frame")
+		switch k.Reason {
+		case capture.SkipLinkType:
+			add("%s of link type %s skipped: not decoded (Ethernet, Linux cooked SLL/SLL2, BSD loopback and raw IP are); capture on the network interface itself (or -i any) to analyse them", n, k.What)
+		default:
+			add("%s skipped: %s is not decoded", n, k.What)
+		}
 	}
 	return notes
 }

@@ -21,3 +21,8 @@ editcap "$C/client_cert_required.pcap" lost_server_alert.pcap 9
 # A TLS 1.3 server's flight (frame 6) lost with nothing after it from the
 # server: only the client's acknowledgment shows the bytes existed.
 editcap "$C/cert_rejected.pcap" lost_server_flight.pcap 6
+
+# An Ethernet interface and an NFLOG one (link type 239) in one pcapng: the
+# NFLOG frames are skipped and counted, the TLS connections analysed.
+# nflog.pcap is made by make-nflog.sh (root).
+mergecap -F pcapng -w ethernet_and_nflog.pcapng "$C/ok.pcap" nflog.pcap
