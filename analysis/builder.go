@@ -166,6 +166,7 @@ func newRecord(c capture.Conn, syns int, lastSYN capture.Frame) *Connection {
 		First:              c.First,
 		Last:               c.First,
 		Partial:            !c.ClientKnown,
+		Tunnel:             c.Tunnel,
 		ClientCertificates: -1,
 		Roles:              RolesGuessed,
 	}

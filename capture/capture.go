@@ -50,6 +50,9 @@ type Conn struct {
 	Client, Server netip.AddrPort
 	ClientKnown    bool  // the SYN or SYN-ACK was captured
 	First          Frame // the first frame of the connection
+	// Tunnel is the encapsulation the first frame came in (Type
+	// TunnelNone for none); Client and Server are the inner addresses.
+	Tunnel Tunnel
 }
 
 // EventKind is a TCP-level fact about a connection.

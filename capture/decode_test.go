@@ -207,3 +207,29 @@ func TestInOrderPathAllocs(t *testing.T) {
 type discardHandler struct{}
 
 func (discardHandler) Open(Conn) Stream { return discard{} }
+
+// An encapsulation whose payload is not decoded is skipped and counted by
+// what it carried.
+func TestUndecodedEncapsulationSkipped(t *testing.T) {
+	seg := tcpSeg{src: v4a, dst: v4b, seq: 1, syn: true}
+	ip := tcpIP(t, seg)
+	// GRE carrying PPP (0x880b).
+	gre := append([]byte{0, 0, 0x88, 0x0b}, ip...)
+	outer := ethernet(t, ipv4Over(47, gre))
+	a := NewAssembler(newRecorder(t), Options{})
+	if err := a.Packet(outer, gopacket.CaptureInfo{CaptureLength: len(outer), Length: len(outer)}, layers.LinkTypeEthernet); err != nil {
+		t.Fatal(err)
+	}
+	st := a.Close()
+	want := map[Skip]int64{{SkipEncapsulation, "GRE carrying protocol 0x880b"}: 1}
+	if !maps.Equal(st.Skipped, want) || st.Segments != 0 {
+		t.Errorf("skipped %v, %d segments; want %v and none", st.Skipped, st.Segments, want)
+	}
+}
+
+// ipv4Over wraps payload in an IPv4 header of protocol proto.
+func ipv4Over(proto byte, payload []byte) []byte {
+	n := 20 + len(payload)
+	h := []byte{0x45, 0, byte(n >> 8), byte(n), 0, 1, 0x40, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2}
+	return append(h, payload...)
+}

@@ -411,7 +411,7 @@ func (a *Assembler) open(key connKey, srcLow bool, s *Segment, f Frame) *conn {
 	if c.lowIsClient != srcLow {
 		client, server = server, client
 	}
-	c.stream = a.h.Open(Conn{Client: client, Server: server, ClientKnown: c.clientKnown, First: f})
+	c.stream = a.h.Open(Conn{Client: client, Server: server, ClientKnown: c.clientKnown, First: f, Tunnel: s.Tunnel})
 	if c.stream == nil {
 		c.stream = discard{}
 	}

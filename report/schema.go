@@ -145,12 +145,66 @@ type Connection struct {
 	TCP                 TCP             `json:"tcp"`
 	Proxy               *Proxy          `json:"proxy,omitempty"`
 	Partial             bool            `json:"partial"`
+	Tunnel              *Tunnel         `json:"tunnel,omitempty"`
 	JA3                 string          `json:"ja3"`
 	JA3S                string          `json:"ja3s"`
 	JA4                 string          `json:"ja4"`
 	JA4R                string          `json:"ja4_r"`
 	Anomalies           []string        `json:"anomalies"`
 	Verdict             Verdict         `json:"verdict"`
+}
+
+// Tunnel is the encapsulation a connection was captured in: type (vxlan,
+// geneve, gre, erspan, mpls, pppoe or ipip), its identifier under the
+// type's name (vni, key, session or label) and the outer addresses.
+type Tunnel struct {
+	Type    string  `json:"type"`
+	VNI     *uint32 `json:"vni,omitempty"`
+	Key     *uint32 `json:"key,omitempty"`
+	Session *uint32 `json:"session,omitempty"`
+	Label   *uint32 `json:"label,omitempty"`
+	Outer   string  `json:"outer,omitempty"`
+}
+
+func tunnelOf(t capture.Tunnel) *Tunnel {
+	if t.Type == capture.TunnelNone {
+		return nil
+	}
+	out := &Tunnel{Type: t.Type.String(), Outer: tunnelOuter(t)}
+	if t.HasID {
+		id := t.ID
+		switch t.Type.IDName() {
+		case "vni":
+			out.VNI = &id
+		case "key":
+			out.Key = &id
+		case "session":
+			out.Session = &id
+		case "label":
+			out.Label = &id
+		}
+	}
+	return out
+}
+
+// tunnelOuter is "10.0.0.1 → 10.0.0.2", or "" without outer addresses.
+func tunnelOuter(t capture.Tunnel) string {
+	if !t.Src.IsValid() {
+		return ""
+	}
+	return t.Src.String() + " → " + t.Dst.String()
+}
+
+// tunnelText describes a tunnel in one phrase: "vxlan vni 42, outer 10.0.0.1 → 10.0.0.2".
+func tunnelText(t capture.Tunnel) string {
+	s := t.Type.String()
+	if t.HasID {
+		s += " " + t.Type.IDName() + " " + strconv.FormatUint(uint64(t.ID), 10)
+	}
+	if o := tunnelOuter(t); o != "" {
+		s += ", outer " + o
+	}
+	return s
 }
 
 // PerSide holds one value per end of the connection.
@@ -279,6 +333,7 @@ func newConnection(r Result, memo *certMemo) Connection {
 		Certificates:        make([]Certificate, 0, len(c.Certificates)),
 		Alerts:              make([]Alert, 0, len(c.Alerts)),
 		Established:         c.Established,
+		Tunnel:              tunnelOf(c.Tunnel),
 		Decrypted:           c.Decrypted,
 		ClientCertRequested: c.CertificateRequest != nil,
 		AppBytes: PerSide[int64]{

@@ -79,6 +79,9 @@ func writeTrace(b *bytes.Buffer, n int, r Result, start time.Time) {
 		fmt.Fprintf(b, "  (%s)", cleanName(r.Source))
 	}
 	b.WriteString("\n")
+	if c.Tunnel.Type != capture.TunnelNone {
+		fmt.Fprintf(b, "    in %s\n", tunnelText(c.Tunnel))
+	}
 
 	lines := traceLines(c)
 	if len(lines) == 0 {

@@ -1,0 +1,164 @@
+package analysis
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/internal/encap"
+)
+
+// encapInputs are real handshakes captured on loopback, IPv4 and IPv6.
+var encapInputs = []string{"../testdata/captures/ok.pcap", "../capture/testdata/lo6-tls13-go.pcap"}
+
+// TestEncapsulationsAgreeWithTshark wraps real handshakes in every
+// encapsulation, over IPv4 and IPv6 where it runs over IP, and checks
+// that tlsdiag finds the connections of the unwrapped capture (inner
+// addresses), with the tunnel noted, and that the frames of the handshake
+// messages, the SNIs, versions and cipher suites are tshark's.
+func TestEncapsulationsAgreeWithTshark(t *testing.T) {
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark is not installed (CI installs it): ", err)
+	}
+	dir := t.TempDir()
+	for _, in := range encapInputs {
+		plain := analyse(t, in, Options{Trace: true})
+		if len(plain) == 0 {
+			t.Fatalf("%s: no connection", in)
+		}
+		for _, k := range encap.Kinds {
+			for _, outer6 := range []bool{false, true} {
+				if outer6 && !k.HasOuterIP() {
+					continue
+				}
+				name := string(k) + "-outer4-" + filepath.Base(in)
+				if outer6 {
+					name = string(k) + "-outer6-" + filepath.Base(in)
+				}
+				t.Run(name, func(t *testing.T) {
+					out := filepath.Join(dir, name)
+					wrapFile(t, &encap.Wrapper{Kind: k, Outer6: outer6}, in, out)
+					got := analyse(t, out, Options{Trace: true})
+					if len(got) != len(plain) {
+						t.Fatalf("%d connections, want the %d of the unwrapped capture", len(got), len(plain))
+					}
+					for i, c := range got {
+						if c.Client != plain[i].Client || c.Server != plain[i].Server {
+							t.Errorf("connection %d: %s → %s, want the inner %s → %s", i, c.Client, c.Server, plain[i].Client, plain[i].Server)
+						}
+						if c.Tunnel.Type.String() != tunnelTypeOf(k) {
+							t.Errorf("connection %d: tunnel %v, want %s", i, c.Tunnel.Type, tunnelTypeOf(k))
+						}
+						if k.HasOuterIP() && k != encap.IPinIP {
+							want := encap.Outer4
+							if outer6 {
+								want = encap.Outer6
+							}
+							if c.Tunnel.Src != want[0] || c.Tunnel.Dst != want[1] {
+								t.Errorf("connection %d: outer %s → %s, want %s → %s", i, c.Tunnel.Src, c.Tunnel.Dst, want[0], want[1])
+							}
+						}
+					}
+					if diff := compareFrames(tsharkHandshakes(t, out), traceHandshakes(got)); len(diff) > 0 {
+						t.Errorf("handshake messages per frame differ from tshark:\n%s", strings.Join(diff, "\n"))
+					}
+					want := tsharkHellos(t, out)
+					if g := hellos(got); !slices.Equal(g, want) {
+						t.Errorf("hellos differ from tshark:\n tlsdiag %q\n tshark  %q", g, want)
+					}
+				})
+			}
+		}
+	}
+}
+
+func tunnelTypeOf(k encap.Kind) string {
+	switch k {
+	case encap.GREIP, encap.GRETEB:
+		return capture.TunnelGRE.String()
+	case encap.ERSPAN2, encap.ERSPAN3:
+		return capture.TunnelERSPAN.String()
+	case encap.VLAN9100:
+		return capture.TunnelNone.String()
+	}
+	return string(k)
+}
+
+func wrapFile(t *testing.T, w *encap.Wrapper, in, out string) {
+	t.Helper()
+	data, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := w.Capture(bytes.NewReader(data), &buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hellos lists, in frame order, "frame sni" for every ClientHello and
+// "frame version cipher" for every ServerHello.
+func hellos(conns []*Connection) []string {
+	var out []string
+	for _, c := range conns {
+		if c.ClientHello != nil {
+			out = append(out, strconv.FormatInt(c.ClientHelloFrame.Number, 10)+" sni="+c.ClientHello.ServerName)
+		}
+		if c.ServerHello != nil {
+			out = append(out, strconv.FormatInt(c.ServerHelloFrame.Number, 10)+" "+strconv.Itoa(int(c.Version))+" "+strconv.Itoa(int(c.Cipher)))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func tsharkHellos(t *testing.T, path string) []string {
+	t.Helper()
+	var out []string
+	for _, q := range []struct{ filter, fields string }{
+		{"tls.handshake.type == 1", "tls.handshake.extensions_server_name"},
+		{"tls.handshake.type == 2", "tls.handshake.version,tls.handshake.extensions.supported_version,tls.handshake.ciphersuite"},
+	} {
+		args := []string{"-n", "-r", path, "-o", "tcp.reassemble_out_of_order:TRUE", "-Y", q.filter, "-T", "fields", "-E", "separator=|", "-e", "frame.number"}
+		for _, f := range strings.Split(q.fields, ",") {
+			args = append(args, "-e", f)
+		}
+		b, err := exec.Command("tshark", args...).Output()
+		if err != nil {
+			t.Fatalf("tshark: %v", err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			f := strings.Split(line, "|")
+			if len(f) == 2 {
+				out = append(out, f[0]+" sni="+f[1])
+				continue
+			}
+			if len(f) == 4 {
+				v := f[1]
+				if f[2] != "" {
+					v = f[2] // the supported_versions extension rules (TLS 1.3)
+				}
+				out = append(out, f[0]+" "+hexNum(t, v)+" "+hexNum(t, f[3]))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func hexNum(t *testing.T, s string) string {
+	n, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 32)
+	if err != nil {
+		t.Fatalf("tshark value %q: %v", s, err)
+	}
+	return strconv.Itoa(int(n))
+}

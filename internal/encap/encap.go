@@ -1,0 +1,192 @@
+// Package encap wraps Ethernet frames of real captures in tunnels and
+// other encapsulations, as cloud traffic mirrors, overlays, SPAN sessions
+// and access networks deliver them, for tests that compare tlsdiag's
+// reading of the wrapped capture with tshark's.
+package encap
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net/netip"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// Kind is an encapsulation.
+type Kind string
+
+const (
+	VXLAN    Kind = "vxlan"    // UDP 4789, VNI 42, the Ethernet frame inside
+	GENEVE   Kind = "geneve"   // UDP 6081, VNI 42, the Ethernet frame inside
+	GREIP    Kind = "gre-ip"   // GRE with key 7, the IP packet inside
+	GRETEB   Kind = "gre-teb"  // GRE, transparent Ethernet bridging (0x6558)
+	ERSPAN2  Kind = "erspan2"  // GRE with a sequence number, ERSPAN type II, session 5
+	ERSPAN3  Kind = "erspan3"  // GRE with a sequence number, ERSPAN type III, session 5
+	MPLS     Kind = "mpls"     // two labels, 100 and 200 (bottom), the IP packet inside
+	PPPoE    Kind = "pppoe"    // PPPoE session 0x1234, PPP, the IP packet inside
+	VLAN9100 Kind = "vlan9100" // an outer tag with TPID 0x9100 (VLAN 10) over 802.1Q (VLAN 20)
+	IPinIP   Kind = "ipip"     // the IP packet inside an outer IPv4 or IPv6 header (6in4 is protocol 41)
+	None     Kind = "none"     // unchanged
+	outerMAC      = "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02"
+)
+
+// Kinds lists every encapsulation.
+var Kinds = []Kind{VXLAN, GENEVE, GREIP, GRETEB, ERSPAN2, ERSPAN3, MPLS, PPPoE, VLAN9100, IPinIP}
+
+// HasOuterIP reports whether the encapsulation runs over IP (so has an
+// IPv4 and an IPv6 form).
+func (k Kind) HasOuterIP() bool {
+	switch k {
+	case MPLS, PPPoE, VLAN9100:
+		return false
+	}
+	return true
+}
+
+// Outer addresses of the tunnels.
+var (
+	Outer4 = [2]netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")}
+	Outer6 = [2]netip.Addr{netip.MustParseAddr("fd00::1"), netip.MustParseAddr("fd00::2")}
+)
+
+// Wrapper wraps frames of one capture.
+type Wrapper struct {
+	Kind   Kind
+	Outer6 bool // the outer IP header is IPv6
+	seq    uint32
+}
+
+// Wrap returns frame, an Ethernet II frame (optionally 802.1Q tagged),
+// inside the encapsulation.
+func (w *Wrapper) Wrap(frame []byte) ([]byte, error) {
+	if len(frame) < 14 {
+		return nil, fmt.Errorf("encap: frame of %d bytes is not Ethernet", len(frame))
+	}
+	et := binary.BigEndian.Uint16(frame[12:])
+	ip := frame[14:]
+	if et == 0x8100 && len(frame) >= 18 {
+		et, ip = binary.BigEndian.Uint16(frame[16:]), frame[18:]
+	}
+	w.seq++
+	switch w.Kind {
+	case None:
+		return frame, nil
+	case VXLAN:
+		return w.udp(4789, cat([]byte{0x08, 0, 0, 0, 0, 0, 42, 0}, frame)), nil
+	case GENEVE:
+		return w.udp(6081, cat([]byte{0, 0, 0x65, 0x58, 0, 0, 42, 0}, frame)), nil
+	case GRETEB:
+		return w.ip(47, cat([]byte{0, 0, 0x65, 0x58}, frame)), nil
+	case GREIP:
+		h := []byte{0x20, 0, byte(et >> 8), byte(et), 0, 0, 0, 7}
+		return w.ip(47, cat(h, ip)), nil
+	case ERSPAN2:
+		gre := binary.BigEndian.AppendUint32([]byte{0x10, 0, 0x88, 0xbe}, w.seq)
+		// Version 1, VLAN 0; COS 0, En 0, T 0, session 5; index 0.
+		return w.ip(47, cat(gre, []byte{0x10, 0, 0, 5, 0, 0, 0, 0}, frame)), nil
+	case ERSPAN3:
+		gre := binary.BigEndian.AppendUint32([]byte{0x10, 0, 0x22, 0xeb}, w.seq)
+		// Version 2, VLAN 0; session 5; timestamp; SGT 0; P/FT/HW ID/D/Gra/O all 0 (FT 0: Ethernet).
+		h := []byte{0x20, 0, 0, 5}
+		h = binary.BigEndian.AppendUint32(h, w.seq*1000)
+		h = append(h, 0, 0, 0, 0)
+		return w.ip(47, cat(gre, h, frame)), nil
+	case MPLS:
+		return cat([]byte(outerMAC), []byte{0x88, 0x47, 0x00, 0x06, 0x40, 0x40, 0x00, 0x0c, 0x81, 0x40}, ip), nil
+	case PPPoE:
+		proto := []byte{0x00, 0x21}
+		if et == 0x86dd {
+			proto = []byte{0x00, 0x57}
+		}
+		n := len(ip) + 2
+		h := []byte{0x88, 0x64, 0x11, 0x00, 0x12, 0x34, byte(n >> 8), byte(n)}
+		return cat([]byte(outerMAC), h, proto, ip), nil
+	case VLAN9100:
+		return cat([]byte(outerMAC), []byte{0x91, 0x00, 0x00, 10, 0x81, 0x00, 0x00, 20, byte(et >> 8), byte(et)}, ip), nil
+	case IPinIP:
+		proto := byte(4)
+		if et == 0x86dd {
+			proto = 41
+		}
+		return w.ip(proto, ip), nil
+	}
+	return nil, fmt.Errorf("encap: unknown encapsulation %q", w.Kind)
+}
+
+func cat(parts ...[]byte) []byte {
+	var out []byte
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// udp wraps payload in UDP to port dst (source port fixed, checksum 0:
+// RFC 6935 allows it for tunnels over IPv6 too) and IP.
+func (w *Wrapper) udp(dst uint16, payload []byte) []byte {
+	n := 8 + len(payload)
+	h := []byte{0xc0, 0x00, byte(dst >> 8), byte(dst), byte(n >> 8), byte(n), 0, 0}
+	return w.ip(17, cat(h, payload))
+}
+
+// ip wraps payload in an outer IPv4 or IPv6 header and Ethernet.
+func (w *Wrapper) ip(proto byte, payload []byte) []byte {
+	if w.Outer6 {
+		n := len(payload)
+		h := []byte{0x60, 0, 0, 0, byte(n >> 8), byte(n), proto, 64}
+		s, d := Outer6[0].As16(), Outer6[1].As16()
+		h = cat(h, s[:], d[:])
+		return cat([]byte(outerMAC), []byte{0x86, 0xdd}, h, payload)
+	}
+	n := 20 + len(payload)
+	s, d := Outer4[0].As4(), Outer4[1].As4()
+	h := cat([]byte{0x45, 0, byte(n >> 8), byte(n), byte(w.seq >> 8), byte(w.seq), 0x40, 0, 64, proto, 0, 0}, s[:], d[:])
+	var sum uint32
+	for i := 0; i < 20; i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(h[i:]))
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	binary.BigEndian.PutUint16(h[10:], ^uint16(sum))
+	return cat([]byte(outerMAC), []byte{0x08, 0x00}, h, payload)
+}
+
+// Capture wraps every frame of a pcap capture of Ethernet frames read
+// from r and writes the result, a pcap of Ethernet frames, to out. Frame
+// numbers and timestamps are kept.
+func (w *Wrapper) Capture(r io.Reader, out io.Writer) error {
+	pr, err := pcapgo.NewReader(r)
+	if err != nil {
+		return fmt.Errorf("encap: %w", err)
+	}
+	if pr.LinkType() != layers.LinkTypeEthernet {
+		return fmt.Errorf("encap: link type %s, want Ethernet", pr.LinkType())
+	}
+	pw := pcapgo.NewWriterNanos(out)
+	if err := pw.WriteFileHeader(262144, layers.LinkTypeEthernet); err != nil {
+		return fmt.Errorf("encap: %w", err)
+	}
+	for {
+		data, ci, err := pr.ReadPacketData()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("encap: %w", err)
+		}
+		if ci.CaptureLength < ci.Length {
+			return fmt.Errorf("encap: frame cut by the snap length")
+		}
+		wrapped, err := w.Wrap(data)
+		if err != nil {
+			return err
+		}
+		ci.CaptureLength, ci.Length = len(wrapped), len(wrapped)
+		if err := pw.WritePacket(ci, wrapped); err != nil {
+			return fmt.Errorf("encap: %w", err)
+		}
+	}
+}
