@@ -92,7 +92,8 @@ type File struct {
 	pcap    *pcapReader
 	ng      *pcapgo.NgReader
 	format  Format
-	gzipped bool
+	// compression is "gzip", "zstd" or "lz4" for a compressed file.
+	compression string
 
 	linkType layers.LinkType
 	frames   int64     // frames returned so far
@@ -127,19 +128,24 @@ func NewReader(name string, r io.Reader) (*File, error) {
 	f.cr = &countingReader{r: r}
 	f.raw = f.cr
 	f.br = bufio.NewReaderSize(f.cr, readBufferSize)
-	magic, err := f.br.Peek(4)
-	if len(magic) >= 2 && magic[0] == gzipMagic0 && magic[1] == gzipMagic1 {
-		zr, err := gzip.NewReader(f.br)
+	magic, err := f.br.Peek(6)
+	if c := compressionOf(magic); c != "" {
+		zr, closer, err := decompressor(c, f.br)
 		if err != nil {
-			return nil, fmt.Errorf("capture: %s: gzip: %w", name, err)
+			return nil, fmt.Errorf("capture: %s: %s: %w", name, c, err)
 		}
-		f.gzipped = true
-		f.closers = append(f.closers, zr)
+		f.compression = c
+		if closer != nil {
+			f.closers = append(f.closers, closer)
+		}
 		// Count decompressed bytes: offsets in errors are offsets in the
-		// pcap inside the gzip stream, as `zcat F | xxd` shows them.
+		// pcap inside the compressed stream, as `zcat F | xxd` shows them.
 		f.cr = &countingReader{r: zr}
 		f.br = bufio.NewReaderSize(f.cr, readBufferSize)
 		magic, err = f.br.Peek(4)
+	}
+	if len(magic) > 4 {
+		magic = magic[:4]
 	}
 	if len(magic) < 4 {
 		switch {
@@ -172,6 +178,10 @@ func NewReader(name string, r io.Reader) (*File, error) {
 		}
 		f.linkType = f.ng.LinkType()
 		f.offset = f.consumed()
+	case len(magic) >= 3 && string(magic[:3]) == "BZh":
+		return nil, fmt.Errorf("capture: %s: bzip2-compressed: not read; decompress it first (bunzip2 -k, or bzcat %s | tlsdiag read -)", name, name)
+	case len(magic) >= 4 && string(magic[:4]) == "\xfd7zX":
+		return nil, fmt.Errorf("capture: %s: xz-compressed: not read; decompress it first (unxz -k, or xzcat %s | tlsdiag read -)", name, name)
 	case le == magicPcapModify || be == magicPcapModify:
 		return nil, fmt.Errorf("capture: %s: modified (Kuznetzov) pcap format is not supported; convert it with editcap -F pcap", name)
 	default:
@@ -197,7 +207,11 @@ func (f *File) Name() string { return f.name }
 func (f *File) Format() Format { return f.format }
 
 // Gzipped reports whether the file was gzip-compressed.
-func (f *File) Gzipped() bool { return f.gzipped }
+func (f *File) Gzipped() bool { return f.compression == "gzip" }
+
+// Compression returns "gzip", "zstd" or "lz4" for a compressed file, ""
+// for a plain one.
+func (f *File) Compression() string { return f.compression }
 
 // LinkType returns the link type of the frame most recently returned (of
 // the first interface before any frame was read).
@@ -293,9 +307,13 @@ func (f *File) ngError(err error) error {
 	return f.readError(fmt.Errorf("pcapng: %w", f.gzipHint(err)))
 }
 
+// gzipHint names the compression in an error of the decompressor.
 func (f *File) gzipHint(err error) error {
-	if f.gzipped && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader)) {
-		return fmt.Errorf("gzip: %w", err)
+	switch {
+	case f.compression == "gzip" && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader)),
+		f.compression == "zstd" && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF),
+		f.compression == "lz4" && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF):
+		return fmt.Errorf("%s: %w", f.compression, err)
 	}
 	return err
 }

@@ -185,6 +185,9 @@ func TestOpenFileErrors(t *testing.T) {
 		{name: "record data absent", data: good[:offs[4]+16], frames: 4,
 			runErr: "frame 5 at offset " + itoa(offs[4]) + ": truncated record: caplen " + itoa(len(pkts[4])) + ", 0 bytes left"},
 		{name: "gzip cut", data: gz(good)[:len(gz(good))-30], frames: -1, runErr: "capture: x.pcap: frame "},
+		{name: "bzip2", data: []byte("BZh91AY&SY\x00\x00"), openErr: "capture: x.pcap: bzip2-compressed: not read"},
+		{name: "xz", data: []byte("\xfd7zXZ\x00\x00\x04"), openErr: "capture: x.pcap: xz-compressed: not read"},
+		{name: "zstd garbage", data: []byte("\x28\xb5\x2f\xfd\xff\xff\xff\xff"), openErr: "capture: x.pcap: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

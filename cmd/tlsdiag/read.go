@@ -19,8 +19,8 @@ import (
 
 const readUsage = `Usage: tlsdiag read [flags] FILE...
 
-Analyses saved captures (pcap or pcapng, optionally gzip-compressed; - reads
-standard input) and reports, per TCP connection that carried TLS or was meant
+Analyses saved captures (pcap or pcapng, optionally gzip-, zstd- or
+lz4-compressed; - reads standard input) and reports, per TCP connection that carried TLS or was meant
 to, what was offered, what was negotiated, what went wrong and how to fix it.
 Frame numbers are Wireshark's.
 

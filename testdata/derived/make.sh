@@ -26,3 +26,10 @@ editcap "$C/cert_rejected.pcap" lost_server_flight.pcap 6
 # NFLOG frames are skipped and counted, the TLS connections analysed.
 # nflog.pcap is made by make-nflog.sh (root).
 mergecap -F pcapng -w ethernet_and_nflog.pcapng "$C/ok.pcap" nflog.pcap
+
+# Compressed captures, read by magic like gzip: zstd and the LZ4 frame
+# format (a pcap and a pcapng).
+zstd -q -f -o ok.pcap.zst "$C/ok.pcap"
+lz4 -q -f "$C/ok.pcap" ok.pcap.lz4
+zstd -q -f -o ethernet_and_nflog.pcapng.zst ethernet_and_nflog.pcapng
+lz4 -q -f ethernet_and_nflog.pcapng ethernet_and_nflog.pcapng.lz4
