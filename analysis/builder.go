@@ -314,6 +314,14 @@ type tracker struct {
 	// proxy negotiation; proxyOff is set once it cannot or did.
 	proxy    *proxyHead
 	proxyOff bool
+	// snap is, per capture direction, the last frame cut by the snap
+	// length: the Gap in that frame is the bytes it cut.
+	snap [2]snapCut
+}
+
+type snapCut struct {
+	frame int64
+	len   int
 }
 
 // direction is the per-direction parsing state.
@@ -534,7 +542,11 @@ func (t *tracker) Gap(d capture.Direction, n int, f capture.Frame) {
 	t.now = max(t.now, f.Number)
 	t.drainPending(d, true)
 	ds := &t.dirs[d]
-	t.c.TCP.Gaps = appendCapped(t.c.TCP.Gaps, Gap{Dir: t.dir(d), Offset: ds.offset, Size: n, Frame: f}, maxGaps)
+	g := Gap{Dir: t.dir(d), Offset: ds.offset, Size: n, Frame: f}
+	if s := t.snap[d]; s.frame == f.Number {
+		g.SnapLen = s.len
+	}
+	t.c.TCP.Gaps = appendCapped(t.c.TCP.Gaps, g, maxGaps)
 	ds.offset += int64(n)
 	ds.dec.Gap(n)
 	ds.chunks = ds.chunks[:0]
@@ -590,6 +602,8 @@ func (t *tracker) Event(ev capture.Event) {
 	case capture.EventConflict:
 		c.Conflicts++
 		t.anomaly(tlsparse.AnomalyTCPOverlapConflict)
+	case capture.EventSnapCut:
+		t.snap[ev.Dir] = snapCut{frame: ev.Frame.Number, len: ev.Snap}
 	}
 }
 

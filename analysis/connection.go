@@ -153,6 +153,9 @@ type Gap struct {
 	Offset int64 // stream offset of the first missing byte
 	Size   int
 	Frame  capture.Frame // the frame after which the loss became certain
+	// SnapLen is set when the bytes are missing because frame Frame was
+	// cut by the capture's snap length (of SnapLen bytes), not lost.
+	SnapLen int
 }
 
 // Certificate is one certificate of the chain as sent.

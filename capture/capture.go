@@ -66,11 +66,12 @@ const (
 	EventRetransmission                      // a segment repeated bytes already received (delivered, or buffered out of order)
 	EventZeroWindow                          // the sender advertised a zero receive window
 	EventConflict                            // a retransmission carried different bytes than the original; the original was kept
+	EventSnapCut                             // the frame was cut by the snap length: the Gap that follows in this frame is the bytes it cut
 )
 
 var eventNames = [...]string{
 	EventSYN: "syn", EventSYNACK: "syn_ack", EventFIN: "fin", EventRST: "rst",
-	EventRetransmission: "retransmission", EventZeroWindow: "zero_window", EventConflict: "conflict",
+	EventRetransmission: "retransmission", EventZeroWindow: "zero_window", EventConflict: "conflict", EventSnapCut: "snap_cut",
 }
 
 func (k EventKind) String() string {
@@ -85,6 +86,9 @@ type Event struct {
 	Kind  EventKind
 	Dir   Direction
 	Frame Frame
+	// Snap is the frame's captured length, for EventSnapCut: the snap
+	// length of the capture.
+	Snap int
 }
 
 // CloseReason says why a connection's stream ended.

@@ -25,6 +25,8 @@ type Segment struct {
 	Missing int
 	// Tunnel is the outermost encapsulation the segment came in, if any.
 	Tunnel Tunnel
+	// Snap is the frame's captured length when Missing is not zero.
+	Snap int
 }
 
 // frameKind is what the decoder made of a frame.
@@ -295,6 +297,7 @@ func (d *decoder) fillTCP(seg *Segment, declared int, ipPayload []byte) {
 	before := cap(ipPayload) - cap(t.Contents)
 	want := declared - before - len(t.Contents)
 	seg.Missing = max(want-len(t.Payload), 0)
+	seg.Snap = 0
 }
 
 // fragment hands an IPv4 fragment to the defragmenter. The defragmenter

@@ -101,6 +101,8 @@ type Stats struct {
 	MaxBuffered        int64 // the most out-of-order bytes held at once
 	CapGaps            int64 // holes declared lost early because a buffer bound was hit
 	CapGapBytes        int64 // their size
+	SnapGaps           int64 // holes of bytes cut off by the snap length (counted in Gaps too)
+	SnapGapBytes       int64 // their size
 
 	Gaps               int64 // Stream.Gap calls (including CapGaps)
 	GapBytes           int64 // bytes never captured

@@ -33,6 +33,9 @@ func (a *Assembler) Packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkT
 	}
 	switch kind {
 	case kindTCP:
+		if a.seg.Missing > 0 {
+			a.seg.Snap = ci.CaptureLength
+		}
 		a.Segment(&a.seg, f)
 		a.seg.Payload = nil
 		return nil

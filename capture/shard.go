@@ -69,6 +69,8 @@ func RunSharded(ctx context.Context, src Source, hs []Handler, opt Options) (Sta
 		st.MaxBuffered = max(st.MaxBuffered, a.MaxBuffered)
 		st.CapGaps += a.CapGaps
 		st.CapGapBytes += a.CapGapBytes
+		st.SnapGaps += a.SnapGaps
+		st.SnapGapBytes += a.SnapGapBytes
 		st.Gaps += a.Gaps
 		st.GapBytes += a.GapBytes
 		st.Retransmissions += a.Retransmissions
@@ -171,6 +173,9 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 		}
 		switch kind {
 		case kindTCP:
+			if seg.Missing > 0 {
+				seg.Snap = fr.ci.CaptureLength
+			}
 			n := flowHash(seg.Src, seg.Dst) % uint64(len(r.shards))
 			b.segs[n] = append(b.segs[n], shardSeg{seg: seg, f: Frame{Number: r.frames, Time: fr.ci.Timestamp}, clock: r.now})
 		case kindNonIP:

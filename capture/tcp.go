@@ -333,6 +333,9 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 			h.next = seq
 			h.flags |= hKnown
 		}
+		if s.Missing > 0 && s.Snap > 0 {
+			c.stream.Event(Event{Kind: EventSnapCut, Dir: dir, Frame: f, Snap: s.Snap})
+		}
 		a.data(c, dir, seq, s.Payload, s.Missing, s.FIN, f)
 	}
 	if s.ACK {
@@ -560,6 +563,9 @@ func (a *Assembler) deliver(c *conn, dir Direction, seq uint32, p []byte, missin
 			n = min(n, len(p)-off)
 			a.emit(c, dir, p[off:off+n], f)
 		} else {
+			// The bytes the IP header announces and the snap length cut.
+			a.stats.SnapGaps++
+			a.stats.SnapGapBytes += int64(n)
 			a.gap(c, dir, n, f)
 		}
 	}

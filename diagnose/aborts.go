@@ -205,8 +205,8 @@ func (d *diagnosis) abortBehindGap() (Verdict, bool) {
 		}
 		after, at := d.lastMessageBefore(end.Number)
 		return verdict(IncompleteCapture,
-			fmt.Sprintf("the %s ended the handshake (%s, %s) after %s (%s), but %s of its stream are missing from the capture before that (lost after %s): they may hold an alert that says why, so the cause is not visible",
-				who, how, frameRef(end.Number), after, frameRef(at.Number), plural(g.Size, "byte"), frameRef(g.Frame.Number)),
+			fmt.Sprintf("the %s ended the handshake (%s, %s) after %s (%s), but %s of its stream are missing from the capture before that (%s): they may hold an alert that says why, so the cause is not visible",
+				who, how, frameRef(end.Number), after, frameRef(at.Number), plural(g.Size, "byte"), gapWhy(g)),
 			"capture again with a larger buffer (tcpdump -B) and without truncation (-s 0), on the client or the server itself",
 			at, g.Frame, end), true
 	}
@@ -232,8 +232,10 @@ func (d *diagnosis) gapBeforeAlert(a *analysis.Alert) (analysis.Gap, bool) {
 // the capture is incomplete. A plaintext alert still names its cause; the
 // verdict keeps it and says what the hole may hide.
 func (d *diagnosis) alertBehindGap(a *analysis.Alert, g analysis.Gap) Verdict {
-	lost := fmt.Sprintf("%s of the %s's stream are missing from the capture before it (lost after %s)", plural(g.Size, "byte"), g.Dir, frameRef(g.Frame.Number))
-	if !a.Known() {
+	lost := fmt.Sprintf("%s of the %s's stream are missing from the capture before it (%s)", plural(g.Size, "byte"), g.Dir, gapWhy(g))
+	// A snap-length cut of the other side's frame leaves the frame, and so
+	// where the alert came, in the capture.
+	if !a.Known() && (g.SnapLen == 0 || g.Dir == a.Sender) {
 		after, at := d.lastMessageBefore(a.Frame.Number)
 		return verdict(IncompleteCapture,
 			fmt.Sprintf("the %s ended the handshake with %s (%s) after %s (%s), but %s: the messages that would tell what it refused are not in the capture",
@@ -390,8 +392,8 @@ func (d *diagnosis) unfinished() Verdict {
 	if gs := d.handshakeGaps(); len(gs) > 0 {
 		g := gs[0]
 		return verdict(IncompleteCapture,
-			fmt.Sprintf("%d bytes of the %s's handshake are missing from the capture (lost after %s); the last message seen is %s (%s)",
-				g.Size, g.Dir, frameRef(g.Frame.Number), after, frameRef(at.Number)),
+			fmt.Sprintf("%d bytes of the %s's handshake are missing from the capture (%s); the last message seen is %s (%s)",
+				g.Size, g.Dir, gapWhy(g), after, frameRef(at.Number)),
 			"capture again with a larger buffer (tcpdump -B) and without truncation (-s 0), on the client or the server itself",
 			at, g.Frame)
 	}

@@ -53,7 +53,7 @@ func (d *diagnosis) doneWithoutServerHello() Verdict {
 			size += g.Size
 			evidence = append(evidence, g.Frame)
 		}
-		why = fmt.Sprintf("%s of the server's handshake are missing from the capture (lost after %s), and the ServerHello was in them", plural(size, "byte"), frameRef(gaps[0].Frame.Number))
+		why = fmt.Sprintf("%s of the server's handshake are missing from the capture (%s), and the ServerHello was in them", plural(size, "byte"), gapWhy(gaps[0]))
 	case slices.Contains(c.Anomalies, "malformed_server_hello"):
 		why = "the server's ServerHello did not parse (malformed_server_hello)"
 	default:
@@ -63,6 +63,70 @@ func (d *diagnosis) doneWithoutServerHello() Verdict {
 		done+", but "+why+": the negotiated version and cipher suite are unknown, and so is whether the handshake was sound",
 		"capture again with a larger buffer (tcpdump -B) and without truncation (-s 0), on the client or the server itself",
 		evidence...)
+}
+
+// gapWhy says why a gap's bytes are missing: "lost after frame 8", or
+// "cut by the snap length of 200 bytes in frame 6".
+func gapWhy(g analysis.Gap) string {
+	if g.SnapLen > 0 {
+		return fmt.Sprintf("cut by the snap length of %d bytes in %s", g.SnapLen, frameRef(g.Frame.Number))
+	}
+	return "lost after " + frameRef(g.Frame.Number)
+}
+
+// snapHid names what a snap-length cut hid from the diagnosis, as "the
+// snap length of 200 bytes cut the certificate chain (frame 6): chain
+// checks not done".
+func (d *diagnosis) snapHid(g analysis.Gap) string {
+	c := d.c
+	what, so := fmt.Sprintf("%s of the %s's handshake", plural(g.Size, "byte"), g.Dir), "the verdict may miss something"
+	switch {
+	case g.Dir == client && c.ClientHello == nil:
+		what, so = "the ClientHello", "what the client offered is unknown"
+	case g.Dir == server && c.ServerHello == nil && c.HelloRetry == nil:
+		what, so = "the ServerHello", "the negotiated version and cipher suite are unknown"
+	case g.Dir == server && c.Version != tlsparse.VersionTLS13 && c.Certificates == nil && !c.Resumed:
+		what, so = "the certificate chain", "chain checks not done"
+	}
+	return fmt.Sprintf("the snap length of %d bytes cut %s (%s): %s", g.SnapLen, what, frameRef(g.Frame.Number), so)
+}
+
+// snapWarning says what a snap-length cut hid.
+func (d *diagnosis) snapWarning(g analysis.Gap) string {
+	return d.snapHid(g) + "; capture again with -s 0"
+}
+
+// snapGap returns the snap-length cut that hid the most: in the server's
+// handshake (its certificate) before the client's.
+func (d *diagnosis) snapGap() (analysis.Gap, bool) {
+	var best analysis.Gap
+	for _, g := range d.handshakeGaps() {
+		if g.SnapLen > 0 && (best.SnapLen == 0 || g.Dir == server && best.Dir != server) {
+			best = g
+		}
+	}
+	return best, best.SnapLen > 0
+}
+
+// cutBeforeOK keeps a handshake whose messages the snap length cut from
+// reading as ok when nothing else shows that the client accepted it: a
+// client that hangs up after the handshake without sending data may have
+// rejected what the cut hid (curl checks the certificate's name only after
+// the handshake).
+func (d *diagnosis) cutBeforeOK() (Verdict, bool) {
+	c := d.c
+	if c.AppData[client].Records > 0 {
+		return Verdict{}, false
+	}
+	g, ok := d.snapGap()
+	if !ok {
+		return Verdict{}, false
+	}
+	return verdict(IncompleteCapture,
+		fmt.Sprintf("the handshake completed (%s) but the client sent no data, and %s: whether the client accepted the server is not known",
+			frameRef(c.HandshakeDone.Number), d.snapHid(g)),
+		"capture again without a snap length (tcpdump -s 0) to see the whole handshake",
+		d.helloFrame, g.Frame, c.HandshakeDone), true
 }
 
 func groupName(g tlsparse.NamedGroup) string {
@@ -153,11 +217,17 @@ func (d *diagnosis) warnings(cat Category) []string {
 	if w := weakCipher(c.Cipher); w != "" {
 		ws = append(ws, fmt.Sprintf("the negotiated cipher suite %s is %s", c.Cipher, w))
 	}
+	if g, ok := d.snapGap(); ok && cat != IncompleteCapture {
+		ws = append(ws, d.snapWarning(g))
+	}
 	for _, g := range d.handshakeGaps() {
+		if g.SnapLen > 0 {
+			continue
+		}
 		if cat == IncompleteCapture {
 			break // the verdict is about the missing bytes already
 		}
-		ws = append(ws, fmt.Sprintf("%d bytes of the %s's stream are missing from the capture during the handshake (lost after %s): the verdict may miss something", g.Size, g.Dir, frameRef(g.Frame.Number)))
+		ws = append(ws, fmt.Sprintf("%d bytes of the %s's stream are missing from the capture during the handshake (%s): the verdict may miss something", g.Size, g.Dir, gapWhy(g)))
 		break
 	}
 	if c.ClientHelloSSLv2 {

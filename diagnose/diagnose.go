@@ -122,6 +122,9 @@ func (d *diagnosis) verdict() Verdict {
 		if v, ok := d.rejectedAfterHandshake(); ok {
 			return v
 		}
+		if v, ok := d.cutBeforeOK(); ok {
+			return v
+		}
 		return d.ok()
 	}
 	if v, ok := d.refusedChoice(); ok {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
@@ -156,8 +157,13 @@ func (d *diagnosis) noClientHello() Verdict {
 		return d.doneWithoutServerHello()
 	}
 	if c.Established {
+		if v, ok := d.cutBeforeOK(); ok {
+			return v
+		}
 		v := d.ok()
-		v.Warnings = append(v.Warnings, "the ClientHello is not in the capture: what the client offered is unknown")
+		if !slices.ContainsFunc(c.TCP.Gaps, func(g analysis.Gap) bool { return g.SnapLen > 0 && g.Dir == client }) {
+			v.Warnings = append(v.Warnings, "the ClientHello is not in the capture: what the client offered is unknown")
+		}
 		return v
 	}
 	v := verdict(IncompleteCapture,

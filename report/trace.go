@@ -22,7 +22,8 @@ import (
 // The frames that carried the connection's SYN, SYN-ACK, RST and FINs are
 // listed among them, with Wireshark's flag notation ("[SYN]"), when they
 // carried no TLS, and the frame after a hole in the capture says so as
-// Wireshark does ("[TCP Previous segment not captured] , "). The
+// Wireshark does ("[TCP Previous segment not captured] , "), and a frame cut
+// by the snap length says that ("[Packet size limited during capture]"). The
 // connection's verdict follows its frames.
 
 func (s *Stream) traceConnection(r Result) error {
@@ -146,6 +147,20 @@ func traceLines(c *analysis.Connection) []traceLine {
 		event(t.FIN[d], d, "[FIN]")
 	}
 	for _, g := range t.Gaps {
+		if g.SnapLen > 0 {
+			// The frame itself was cut: Wireshark appends this to its Info.
+			const cut = "[Packet size limited during capture]"
+			if !tls[g.Frame.Number] {
+				event(g.Frame, g.Dir, cut)
+				continue
+			}
+			for i, l := range lines {
+				if l.frame.Number == g.Frame.Number && !strings.HasSuffix(l.info, cut) {
+					lines[i].info += cut
+				}
+			}
+			continue
+		}
 		// Wireshark flags the frame after a hole with this expert info,
 		// before the frame's own Info.
 		const lost = "[TCP Previous segment not captured]"

@@ -28,11 +28,11 @@ func capNotes(prefix string, st capture.Stats) []string {
 	if st.CapGaps > 0 {
 		add("%s (%d bytes) declared lost because out-of-order buffers were full", count(st.CapGaps, "hole"), st.CapGapBytes)
 	}
-	if st.Gaps > st.CapGaps {
-		add("%s (%d bytes) where segments were never captured", count(st.Gaps-st.CapGaps, "gap"), st.GapBytes-st.CapGapBytes)
+	if lost := st.Gaps - st.CapGaps - st.SnapGaps; lost > 0 {
+		add("%s (%d bytes) where segments were never captured", count(lost, "gap"), st.GapBytes-st.CapGapBytes-st.SnapGapBytes)
 	}
 	if st.Truncated > 0 {
-		add("%s cut short by the snap length", count(st.Truncated, "frame"))
+		add("%s cut short by the snap length (%d bytes of TCP payload cut); capture with -s 0 to keep whole frames", count(st.Truncated, "frame"), st.SnapGapBytes)
 	}
 	if st.IPv4FragmentsDropped > 0 {
 		add("%s given up (overlap, timeout or memory cap)", count(st.IPv4FragmentsDropped, "IPv4 fragment"))

@@ -33,3 +33,8 @@ zstd -q -f -o ok.pcap.zst "$C/ok.pcap"
 lz4 -q -f "$C/ok.pcap" ok.pcap.lz4
 zstd -q -f -o ethernet_and_nflog.pcapng.zst ethernet_and_nflog.pcapng
 lz4 -q -f ethernet_and_nflog.pcapng ethernet_and_nflog.pcapng.lz4
+
+# Cut by a snap length, as tcpdump -s cuts them.
+editcap -s 200 "$C/cert_hostname_mismatch.pcap" cert_hostname_mismatch_snap200.pcap
+editcap -s 200 "$C/ok.pcap" ok_snap200.pcap
+editcap -s 1500 "$C/cert_rejected.pcap" cert_rejected_snap1500.pcap
