@@ -32,9 +32,9 @@ func TestEncapsulationsAgreeWithTshark(t *testing.T) {
 		if len(plain) == 0 {
 			t.Fatalf("%s: no connection", in)
 		}
-		for _, k := range encap.Kinds {
+		for _, k := range append(encap.Kinds, encap.Frag6) {
 			for _, outer6 := range []bool{false, true} {
-				if outer6 && !k.HasOuterIP() {
+				if outer6 && (!k.HasOuterIP() || k == encap.Frag6) {
 					continue
 				}
 				name := string(k) + "-outer4-" + filepath.Base(in)
@@ -45,6 +45,10 @@ func TestEncapsulationsAgreeWithTshark(t *testing.T) {
 					out := filepath.Join(dir, name)
 					wrapFile(t, &encap.Wrapper{Kind: k, Outer6: outer6}, in, out)
 					got := analyse(t, out, Options{Trace: true})
+					if k == encap.Frag6 {
+						checkFrag6(t, plain, got, out)
+						return
+					}
 					if len(got) != len(plain) {
 						t.Fatalf("%d connections, want the %d of the unwrapped capture", len(got), len(plain))
 					}
@@ -84,7 +88,7 @@ func tunnelTypeOf(k encap.Kind) string {
 		return capture.TunnelGRE.String()
 	case encap.ERSPAN2, encap.ERSPAN3:
 		return capture.TunnelERSPAN.String()
-	case encap.VLAN9100:
+	case encap.VLAN9100, encap.Frag6:
 		return capture.TunnelNone.String()
 	}
 	return string(k)
@@ -161,4 +165,28 @@ func hexNum(t *testing.T, s string) string {
 		t.Fatalf("tshark value %q: %v", s, err)
 	}
 	return strconv.Itoa(int(n))
+}
+
+// checkFrag6 checks a capture whose IPv6 packets were fragmented: the
+// same connections and hellos as unfragmented, in the frames tshark
+// reassembles them in.
+func checkFrag6(t *testing.T, plain, got []*Connection, path string) {
+	t.Helper()
+	if len(got) != len(plain) {
+		t.Fatalf("%d connections, want %d", len(got), len(plain))
+	}
+	for i, c := range got {
+		if c.Client != plain[i].Client || c.Server != plain[i].Server || (c.ServerHello == nil) != (plain[i].ServerHello == nil) || c.Established != plain[i].Established {
+			t.Errorf("connection %d: %s → %s established %v, want %s → %s established %v", i, c.Client, c.Server, c.Established, plain[i].Client, plain[i].Server, plain[i].Established)
+		}
+		if len(c.TCP.Gaps) > 0 {
+			t.Errorf("connection %d: gaps %v", i, c.TCP.Gaps)
+		}
+	}
+	if diff := compareFrames(tsharkHandshakes(t, path), traceHandshakes(got)); len(diff) > 0 {
+		t.Errorf("handshake messages per frame differ from tshark:\n%s", strings.Join(diff, "\n"))
+	}
+	if g, w := hellos(got), tsharkHellos(t, path); !slices.Equal(g, w) {
+		t.Errorf("hellos differ from tshark:\n tlsdiag %q\n tshark  %q", g, w)
+	}
 }

@@ -142,10 +142,13 @@ type decoder struct {
 	tun  Tunnel
 	skip Skip
 
-	defrag    *ip4defrag.IPv4Defragmenter
-	fragBytes int // upper bound of the bytes the defragmenter holds
-	fragSweep time.Time
-	stats     *Stats
+	frags6     map[frag6Key]*frag6Datagram
+	frag6Bytes int
+	frag6Sweep time.Time
+	defrag     *ip4defrag.IPv4Defragmenter
+	fragBytes  int // upper bound of the bytes the defragmenter holds
+	fragSweep  time.Time
+	stats      *Stats
 }
 
 func newDecoder(st *Stats) *decoder {
@@ -256,7 +259,7 @@ func (d *decoder) decode(data []byte, ts time.Time, lt layers.LinkType, seg *Seg
 	case ip4 && (d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0):
 		return d.fragment(ts, seg)
 	case ip6 && frag6 && (d.frag6.MoreFragments || d.frag6.FragmentOffset != 0):
-		return kindFragment6, nil
+		return d.fragment6(ts, seg)
 	}
 	return kindNonTCP, nil
 }

@@ -83,7 +83,9 @@ type Stats struct {
 	IPv4Fragments        int64 // IPv4 fragments seen
 	IPv4Reassembled      int64 // datagrams reassembled from them
 	IPv4FragmentsDropped int64 // fragments given up (overlap, timeout, memory bound)
-	IPv6Fragments        int64 // IPv6 fragments, not reassembled
+	IPv6Fragments        int64 // IPv6 fragments seen
+	IPv6Reassembled      int64 // datagrams reassembled from them
+	IPv6FragmentsDropped int64 // fragments given up (overlap, timeout, memory bound)
 
 	Segments       int64 // TCP segments
 	PayloadBytes   int64 // TCP payload bytes captured

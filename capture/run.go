@@ -46,7 +46,7 @@ func (a *Assembler) Packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkT
 	case kindMalformed:
 		st.Malformed++
 	case kindFragment6:
-		st.IPv6Fragments++
+		// counted by the decoder
 	case kindSkipped:
 		st.skipped(a.dec.skip)
 	case kindFragment:

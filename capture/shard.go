@@ -185,7 +185,7 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 		case kindMalformed:
 			st.Malformed++
 		case kindFragment6:
-			st.IPv6Fragments++
+			// counted by the decoder
 		case kindSkipped:
 			st.skipped(r.dec.skip)
 		}

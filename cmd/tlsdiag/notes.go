@@ -37,8 +37,8 @@ func capNotes(prefix string, st capture.Stats) []string {
 	if st.IPv4FragmentsDropped > 0 {
 		add("%s given up (overlap, timeout or memory cap)", count(st.IPv4FragmentsDropped, "IPv4 fragment"))
 	}
-	if st.IPv6Fragments > 0 {
-		add("%s not reassembled", count(st.IPv6Fragments, "IPv6 fragment"))
+	if st.IPv6FragmentsDropped > 0 {
+		add("%s given up (overlap, timeout or memory cap)", count(st.IPv6FragmentsDropped, "IPv6 fragment"))
 	}
 	if st.Conflicts > 0 {
 		add("%s carried different bytes than the original (the original was kept)", count(st.Conflicts, "retransmitted segment"))

@@ -28,6 +28,7 @@ const (
 	PPPoE    Kind = "pppoe"    // PPPoE session 0x1234, PPP, the IP packet inside
 	VLAN9100 Kind = "vlan9100" // an outer tag with TPID 0x9100 (VLAN 10) over 802.1Q (VLAN 20)
 	IPinIP   Kind = "ipip"     // the IP packet inside an outer IPv4 or IPv6 header (6in4 is protocol 41)
+	Frag6    Kind = "frag6"    // IPv6 packets of more than 400 bytes split into fragments (IPv4 ones unchanged)
 	None     Kind = "none"     // unchanged
 	outerMAC      = "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02"
 )
@@ -180,13 +181,54 @@ func (w *Wrapper) Capture(r io.Reader, out io.Writer) error {
 		if ci.CaptureLength < ci.Length {
 			return fmt.Errorf("encap: frame cut by the snap length")
 		}
-		wrapped, err := w.Wrap(data)
-		if err != nil {
-			return err
+		frames := [][]byte{data}
+		if w.Kind == Frag6 {
+			w.seq++
+			frames = Fragment6(data, 400, w.seq)
+		} else {
+			wrapped, err := w.Wrap(data)
+			if err != nil {
+				return err
+			}
+			frames[0] = wrapped
 		}
-		ci.CaptureLength, ci.Length = len(wrapped), len(wrapped)
-		if err := pw.WritePacket(ci, wrapped); err != nil {
-			return fmt.Errorf("encap: %w", err)
+		for _, f := range frames {
+			ci.CaptureLength, ci.Length = len(f), len(f)
+			if err := pw.WritePacket(ci, f); err != nil {
+				return fmt.Errorf("encap: %w", err)
+			}
 		}
 	}
+}
+
+// Fragment6 splits the IPv6 packet in an Ethernet frame (without
+// extension headers) into fragments of at most size payload bytes (RFC
+// 8200, Section 4.5), with identification id, as a sender whose path MTU
+// is small would. Other frames come back unchanged.
+func Fragment6(frame []byte, size int, id uint32) [][]byte {
+	if len(frame) < 54 || binary.BigEndian.Uint16(frame[12:]) != 0x86dd {
+		return [][]byte{frame}
+	}
+	hdr, payload := frame[14:54], frame[54:14+40+int(binary.BigEndian.Uint16(frame[18:]))]
+	if len(payload) <= size {
+		return [][]byte{frame}
+	}
+	size &^= 7
+	var out [][]byte
+	for off := 0; off < len(payload); off += size {
+		end := min(off+size, len(payload))
+		more := uint16(0)
+		if end < len(payload) {
+			more = 1
+		}
+		h := append([]byte(nil), hdr...)
+		binary.BigEndian.PutUint16(h[4:], uint16(8+end-off))
+		next := h[6]
+		h[6] = 44
+		fh := []byte{next, 0, 0, 0}
+		binary.BigEndian.PutUint16(fh[2:], uint16(off)|more)
+		fh = binary.BigEndian.AppendUint32(fh, id)
+		out = append(out, cat(frame[:14], h, fh, payload[off:end]))
+	}
+	return out
 }
