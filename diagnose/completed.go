@@ -54,7 +54,7 @@ func (d *diagnosis) doneWithoutServerHello() Verdict {
 			evidence = append(evidence, g.Frame)
 		}
 		why = fmt.Sprintf("%s of the server's handshake are missing from the capture (%s), and the ServerHello was in them", plural(size, "byte"), gapWhy(gaps[0]))
-	case slices.Contains(c.Anomalies, "malformed_server_hello"):
+	case slices.Contains(c.Anomalies, tlsparse.AnomalyMalformedServerHello):
 		why = "the server's ServerHello did not parse (malformed_server_hello)"
 	default:
 		why = "the ServerHello is not in the capture"
