@@ -24,8 +24,8 @@ editcap "$C/cert_rejected.pcap" lost_server_flight.pcap 6
 
 # An Ethernet interface and an NFLOG one (link type 239) in one pcapng: the
 # NFLOG frames are skipped and counted, the TLS connections analysed.
-# nflog.pcap is made by make-nflog.sh (root).
-mergecap -F pcapng -w ethernet_and_nflog.pcapng "$C/ok.pcap" nflog.pcap
+# nflog.cap is made by make-nflog.sh (root).
+mergecap -F pcapng -w ethernet_and_nflog.pcapng "$C/ok.pcap" nflog.cap
 
 # Compressed captures, read by magic like gzip: zstd and the LZ4 frame
 # format (a pcap and a pcapng).
