@@ -166,7 +166,7 @@ func newRecord(c capture.Conn, syns int, lastSYN capture.Frame) *Connection {
 		First:              c.First,
 		Last:               c.First,
 		Partial:            !c.ClientKnown,
-		Tunnel:             c.Tunnel,
+		Tunnel:             tunnelOf(c.Tunnel),
 		ClientCertificates: -1,
 		Roles:              RolesGuessed,
 	}
@@ -316,7 +316,16 @@ type tracker struct {
 	proxyOff bool
 	// snap is, per capture direction, the last frame cut by the snap
 	// length: the Gap in that frame is the bytes it cut.
-	snap [2]snapCut
+	snap *[2]snapCut
+}
+
+// tunnelOf keeps a connection's tunnel, if any, out of line: most
+// connections have none.
+func tunnelOf(t capture.Tunnel) *capture.Tunnel {
+	if t.Type == capture.TunnelNone {
+		return nil
+	}
+	return &t
 }
 
 type snapCut struct {
@@ -543,8 +552,8 @@ func (t *tracker) Gap(d capture.Direction, n int, f capture.Frame) {
 	t.drainPending(d, true)
 	ds := &t.dirs[d]
 	g := Gap{Dir: t.dir(d), Offset: ds.offset, Size: n, Frame: f}
-	if s := t.snap[d]; s.frame == f.Number {
-		g.SnapLen = s.len
+	if t.snap != nil && t.snap[d].frame == f.Number {
+		g.SnapLen = t.snap[d].len
 	}
 	t.c.TCP.Gaps = appendCapped(t.c.TCP.Gaps, g, maxGaps)
 	ds.offset += int64(n)
@@ -603,6 +612,9 @@ func (t *tracker) Event(ev capture.Event) {
 		c.Conflicts++
 		t.anomaly(tlsparse.AnomalyTCPOverlapConflict)
 	case capture.EventSnapCut:
+		if t.snap == nil {
+			t.snap = new([2]snapCut)
+		}
 		t.snap[ev.Dir] = snapCut{frame: ev.Frame.Number, len: ev.Snap}
 	}
 }

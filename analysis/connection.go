@@ -24,9 +24,9 @@ type Connection struct {
 	// Partial is set when the capture began after the connection did (no SYN
 	// and no handshake start).
 	Partial bool
-	// Tunnel is the encapsulation the connection was captured in, if any:
-	// Client and Server are the addresses inside it.
-	Tunnel capture.Tunnel
+	// Tunnel is the encapsulation the connection was captured in, nil for
+	// none: Client and Server are the addresses inside it.
+	Tunnel *capture.Tunnel
 
 	TCP TCPFacts
 

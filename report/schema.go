@@ -166,10 +166,11 @@ type Tunnel struct {
 	Outer   string  `json:"outer,omitempty"`
 }
 
-func tunnelOf(t capture.Tunnel) *Tunnel {
-	if t.Type == capture.TunnelNone {
+func tunnelOf(tp *capture.Tunnel) *Tunnel {
+	if tp == nil {
 		return nil
 	}
+	t := *tp
 	out := &Tunnel{Type: t.Type.String(), Outer: tunnelOuter(t)}
 	if t.HasID {
 		id := t.ID

@@ -80,8 +80,8 @@ func writeTrace(b *bytes.Buffer, n int, r Result, start time.Time) {
 		fmt.Fprintf(b, "  (%s)", cleanName(r.Source))
 	}
 	b.WriteString("\n")
-	if c.Tunnel.Type != capture.TunnelNone {
-		fmt.Fprintf(b, "    in %s\n", tunnelText(c.Tunnel))
+	if c.Tunnel != nil {
+		fmt.Fprintf(b, "    in %s\n", tunnelText(*c.Tunnel))
 	}
 
 	lines := traceLines(c)
