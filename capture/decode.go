@@ -178,10 +178,16 @@ func newDecoder(st *Stats) *decoder {
 // decode fills seg from one frame. The returned error is only for an
 // unsupported link type; everything else is a kind, counted by the caller.
 func (d *decoder) decode(data []byte, ts time.Time, lt layers.LinkType, seg *Segment) (frameKind, error) {
-	if lt == layers.LinkTypeEthernet && decodeFast(data, seg) {
+	if lt == layers.LinkTypeEthernet && (decodeFast(data, seg) || decodeFastVXLAN(data, seg)) {
 		d.truncated = false
 		return kindTCP, nil
 	}
+	return d.decodeSlow(data, ts, lt, seg)
+}
+
+// decodeSlow is decode without the fast paths: the parser, and the
+// decoder's own code for encapsulations.
+func (d *decoder) decodeSlow(data []byte, ts time.Time, lt layers.LinkType, seg *Segment) (frameKind, error) {
 	var p *gopacket.DecodingLayerParser
 	switch lt {
 	case layers.LinkTypeEthernet:

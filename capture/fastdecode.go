@@ -71,3 +71,52 @@ func decodeFast(data []byte, seg *Segment) bool {
 	}
 	return true
 }
+
+// decodeFastVXLAN is decodeFast for the Ethernet frames a VXLAN traffic
+// mirror delivers: Ethernet, IPv4 without options or fragmentation (or
+// IPv6 without extension headers), UDP to port 4789, a VXLAN header with
+// its VNI, then a frame decodeFast takes. Anything else is left to the
+// parser, whose results it must equal (TestDecodeFastVXLANMatchesParser).
+func decodeFastVXLAN(data []byte, seg *Segment) bool {
+	const ethLen = 14
+	if len(data) < ethLen {
+		return false
+	}
+	ip := data[ethLen:]
+	var udp []byte
+	var src, dst netip.Addr
+	switch binary.BigEndian.Uint16(data[12:]) {
+	case 0x0800:
+		if len(ip) < 20 || ip[0] != 0x45 || ip[9] != 17 {
+			return false
+		}
+		length := int(binary.BigEndian.Uint16(ip[2:]))
+		if length < 28 || length > len(ip) || binary.BigEndian.Uint16(ip[6:])&0x3fff != 0 {
+			return false
+		}
+		udp = ip[20:length]
+		src, dst = netip.AddrFrom4([4]byte(ip[12:16])), netip.AddrFrom4([4]byte(ip[16:20]))
+	case 0x86dd:
+		if len(ip) < 40 || ip[6] != 17 {
+			return false
+		}
+		length := int(binary.BigEndian.Uint16(ip[4:]))
+		if length < 8 || 40+length > len(ip) {
+			return false
+		}
+		udp = ip[40 : 40+length]
+		src, dst = netip.AddrFrom16([16]byte(ip[8:24])), netip.AddrFrom16([16]byte(ip[24:40]))
+	default:
+		return false
+	}
+	// UDP (RFC 768) to VXLAN's port, then the VXLAN header (RFC 7348)
+	// with the I flag.
+	if len(udp) < 16 || binary.BigEndian.Uint16(udp[2:]) != portVXLAN || udp[8]&0x08 == 0 {
+		return false
+	}
+	if !decodeFast(udp[16:], seg) {
+		return false
+	}
+	seg.Tunnel = Tunnel{Type: TunnelVXLAN, ID: uint32(udp[12])<<16 | uint32(udp[13])<<8 | uint32(udp[14]), HasID: true, Src: src, Dst: dst}
+	return true
+}
