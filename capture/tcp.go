@@ -61,7 +61,6 @@ type half struct {
 	acked    uint32 // the highest acknowledgment the peer sent for this direction
 	flags    uint8
 	finFrame frameRef
-	ackFrame frameRef // the frame that carried acked
 	ooo      []oooSeg // out-of-order bytes: sorted, disjoint, all after next
 }
 
@@ -777,7 +776,7 @@ func (a *Assembler) acked(c *conn, dir Direction, ack uint32, f Frame) {
 		return
 	}
 	if h.flags&hAcked == 0 || seqDiff(ack, h.acked) > 0 {
-		h.acked, h.ackFrame = ack, refOf(f)
+		h.acked = ack
 		h.flags |= hAcked
 	}
 	for len(h.ooo) > 0 && seqDiff(ack, h.ooo[0].end()) >= 0 {
@@ -791,7 +790,7 @@ func (a *Assembler) acked(c *conn, dir Direction, ack uint32, f Frame) {
 // flushAll declares every remaining hole of c lost (frame f proved it) and
 // delivers what was buffered, with any FIN behind it. Bytes the peer
 // acknowledged that the capture never saw at the end of a direction are a
-// gap too, proved by the acknowledgment: a lost last flight (a server's
+// gap too, proved by the end of the connection (f): a lost last flight (a server's
 // whole answer, a client's alert) must not read as silence.
 func (a *Assembler) flushAll(c *conn, f Frame) {
 	for d := range c.half {
@@ -805,7 +804,7 @@ func (a *Assembler) flushAll(c *conn, f Frame) {
 		// More than one byte: an acknowledgment one past the last byte
 		// seen is that of a FIN the capture missed.
 		if h.flags&(hKnown|hAcked|hFINDone) == hKnown|hAcked && seqDiff(h.acked, h.next) > 1 {
-			a.gap(c, Direction(d), seqDiff(h.acked, h.next), h.ackFrame.frame())
+			a.gap(c, Direction(d), seqDiff(h.acked, h.next), f)
 		}
 	}
 }
