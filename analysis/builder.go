@@ -251,11 +251,14 @@ func (t *tracker) finish() {
 	}
 }
 
-// carriesTLS reports whether any TLS was seen on the connection.
-func (c *Connection) carriesTLS() bool {
+// CarriesTLS reports whether any TLS was seen on the connection: a hello,
+// an alert, application data, a Finished or a ChangeCipherSpec (a
+// connection caught after its handshake shows only the later records).
+func (c *Connection) CarriesTLS() bool {
 	return c.ClientHello != nil || c.ServerHello != nil || c.HelloRetry != nil ||
 		len(c.Alerts) > 0 || c.AppData[0].Records > 0 || c.AppData[1].Records > 0 ||
-		c.Finished[0].Number != 0 || c.Finished[1].Number != 0
+		c.Finished[0].Number != 0 || c.Finished[1].Number != 0 ||
+		c.ChangeCipherSpec[0].Number != 0 || c.ChangeCipherSpec[1].Number != 0
 }
 
 // refused reports whether the server answered the SYN with a RST: nothing

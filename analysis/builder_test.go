@@ -103,7 +103,7 @@ func TestTLSPortSeenLater(t *testing.T) {
 	}
 	var got []string
 	for _, c := range b.Connections() {
-		got = append(got, fmt.Sprintf("%d:%v", c.Server.Port(), c.carriesTLS()))
+		got = append(got, fmt.Sprintf("%d:%v", c.Server.Port(), c.CarriesTLS()))
 	}
 	if want := []string{"4454:true", "4454:true", "4454:false"}; !slices.Equal(got, want) {
 		t.Errorf("connections (port:TLS) %v, want %v", got, want)

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/internal/prose"
 )
 
 // DefaultMaxPending is the default of Options.MaxPending.
@@ -93,33 +94,21 @@ func (st SequenceStats) Notes(prefix string) []string {
 	var notes []string
 	for _, pc := range st.IgnoredBeforeTLS {
 		notes = append(notes, fmt.Sprintf("%s%d %s without TLS to port %d ended before TLS was first seen on that port and %s not listed (--tls-port %d lists them)",
-			prefix, pc.Count, plural(pc.Count, "connection"), pc.Port, plural(pc.Count, "is", "are"), pc.Port))
+			prefix, pc.Count, prose.Plural(pc.Count, "connection"), pc.Port, prose.Plural(pc.Count, "is", "are"), pc.Port))
 	}
 	if st.Unanswered > 0 {
 		notes = append(notes, fmt.Sprintf("%s%d %s whose SYNs got no answer %s listed last, after later ones",
-			prefix, st.Unanswered, plural(st.Unanswered, "connection"), plural(st.Unanswered, "is", "are")))
+			prefix, st.Unanswered, prose.Plural(st.Unanswered, "connection"), prose.Plural(st.Unanswered, "is", "are")))
 	}
 	if st.UnansweredDropped > 0 {
 		notes = append(notes, fmt.Sprintf("%s%d more %s whose SYNs got no answer %s not listed: more than %d were",
-			prefix, st.UnansweredDropped, plural(st.UnansweredDropped, "connection"), plural(st.UnansweredDropped, "is", "are"), maxHeld))
+			prefix, st.UnansweredDropped, prose.Plural(st.UnansweredDropped, "connection"), prose.Plural(st.UnansweredDropped, "is", "are"), maxHeld))
 	}
 	if st.Late > 0 {
 		notes = append(notes, fmt.Sprintf("%s%d %s listed after later ones: %s still open while more than the pending cap of later connections finished (--max-pending)",
-			prefix, st.Late, plural(st.Late, "connection"), plural(st.Late, "it was", "they were")))
+			prefix, st.Late, prose.Plural(st.Late, "connection"), prose.Plural(st.Late, "it was", "they were")))
 	}
 	return notes
-}
-
-// plural returns one when n is 1 and the plural otherwise: the given one,
-// or one with an s.
-func plural(n int, one string, many ...string) string {
-	if n == 1 {
-		return one
-	}
-	if len(many) > 0 {
-		return many[0]
-	}
-	return one + "s"
 }
 
 func newSequencer(builders int, opt Options, emit func(*Connection)) *sequencer {
@@ -329,7 +318,7 @@ func (s *sequencer) flush() {
 		mark := slices.Min(s.marks)
 		first := p.c.First.Number
 		ready := mark >= first && (len(s.open) == 0 || s.open[0].first > first) &&
-			(mark >= p.end || s.static[p.c.Server.Port()] || p.c.carriesTLS() || p.c.viaProxy(s.isStatic))
+			(mark >= p.end || s.static[p.c.Server.Port()] || p.c.CarriesTLS() || p.c.viaProxy(s.isStatic))
 		if !ready && len(s.pending) <= s.max {
 			return
 		}
@@ -358,7 +347,7 @@ func (s *sequencer) release(p pendingConn) {
 // wanted reports whether a connection whose frames end at end is
 // reported: it carried TLS or was meant to.
 func (s *sequencer) wanted(c *Connection, end int64) bool {
-	if c.carriesTLS() || s.static[c.Server.Port()] || c.viaProxy(s.isStatic) {
+	if c.CarriesTLS() || s.static[c.Server.Port()] || c.viaProxy(s.isStatic) {
 		return true
 	}
 	if f, ok := s.firstTLSHost[c.Server.Addr()]; ok && f <= end && c.refused() {

@@ -91,6 +91,23 @@ func linkTypeName(lt layers.LinkType) string {
 	return fmt.Sprintf("%s (%d)", n, uint16(lt))
 }
 
+// countOther counts a frame that carries no TCP segment to assemble, the
+// same for Run and RunSharded.
+func (st *Stats) countOther(kind frameKind, d *decoder) {
+	switch kind {
+	case kindNonIP:
+		st.NonIP++
+	case kindNonTCP:
+		st.NonTCP++
+	case kindMalformed:
+		st.Malformed++
+	case kindSkipped:
+		st.skipped(d.skip)
+	case kindFragment, kindFragment6:
+		// counted by the decoder, which holds, reassembles or drops them
+	}
+}
+
 // linkTypeSupported reports whether the decoder knows the link type.
 func linkTypeSupported(lt layers.LinkType) bool {
 	switch lt {

@@ -31,27 +31,15 @@ func (a *Assembler) Packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkT
 	if err != nil {
 		return err
 	}
-	switch kind {
-	case kindTCP:
+	if kind == kindTCP {
 		if a.seg.Missing > 0 {
 			a.seg.Snap = ci.CaptureLength
 		}
 		a.Segment(&a.seg, f)
 		a.seg.Payload = nil
 		return nil
-	case kindNonIP:
-		st.NonIP++
-	case kindNonTCP:
-		st.NonTCP++
-	case kindMalformed:
-		st.Malformed++
-	case kindFragment6:
-		// counted by the decoder
-	case kindSkipped:
-		st.skipped(a.dec.skip)
-	case kindFragment:
-		// counted by the decoder
 	}
+	st.countOther(kind, a.dec)
 	a.advance(ci.Timestamp)
 	return nil
 }

@@ -171,23 +171,14 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 			b.frames = b.frames[:i+1]
 			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), r.frames, err)
 		}
-		switch kind {
-		case kindTCP:
+		if kind == kindTCP {
 			if seg.Missing > 0 {
 				seg.Snap = fr.ci.CaptureLength
 			}
 			n := flowHash(seg.Src, seg.Dst) % uint64(len(r.shards))
 			b.segs[n] = append(b.segs[n], shardSeg{seg: seg, f: Frame{Number: r.frames, Time: fr.ci.Timestamp}, clock: r.now})
-		case kindNonIP:
-			st.NonIP++
-		case kindNonTCP:
-			st.NonTCP++
-		case kindMalformed:
-			st.Malformed++
-		case kindFragment6:
-			// counted by the decoder
-		case kindSkipped:
-			st.skipped(r.dec.skip)
+		} else {
+			st.countOther(kind, r.dec)
 		}
 		if ns := fr.ci.Timestamp.UnixNano(); ns > r.now && !fr.ci.Timestamp.IsZero() {
 			r.now = ns

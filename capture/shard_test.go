@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"maps"
@@ -15,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gopacket/gopacket/layers"
 )
 
 // callLog is a Handler that writes down every call each Stream gets, for
@@ -265,5 +268,47 @@ func TestFileProgress(t *testing.T) {
 				t.Errorf("gzip %v, %d shards: %d calls, last at %d of %d bytes", zip, shards, calls, last, len(data))
 			}
 		}
+	}
+}
+
+// TestRunAndShardedCountFramesAlike feeds one frame of every kind the
+// decoder tells apart (TCP, IPv4 fragments, an IPv6 fragment, ARP, UDP, a
+// cut header) to Run and RunSharded: both count them the same way, each
+// in its own counter.
+func TestRunAndShardedCountFramesAlike(t *testing.T) {
+	seg := tcpSeg{src: v4a, dst: v4b, seq: 1, ack: 1, psh: true, payload: []byte("\x16\x03\x01\x00\x05hello")}
+	ip4 := tcpIP(t, seg)
+	udp := bytes.Clone(ip4)
+	udp[9] = byte(layers.IPProtocolUDP)
+	arp := ethernet(t, ip4)
+	arp[12], arp[13] = 0x08, 0x06
+	// An IPv6 first fragment (RFC 8200, Section 4.5): next header 44, then
+	// the Fragment header with the M flag set.
+	ip6 := tcpIP(t, tcpSeg{src: v6a, dst: v6b, seq: 1, ack: 1, payload: []byte("x")})
+	frag6 := append(bytes.Clone(ip6[:40]), 6, 0, 0, 1, 0, 0, 0, 7)
+	frag6 = append(frag6, ip6[40:]...)
+	frag6[6] = 44
+	binary.BigEndian.PutUint16(frag6[4:], uint16(len(frag6)-40))
+
+	frames := [][]byte{ethernet(t, ip4), arp, ethernet(t, udp), ethernet(t, ip4[:15]), ethernet(t, frag6)}
+	for _, f := range fragmentIPv4(ip4, 16) {
+		frames = append(frames, ethernet(t, f))
+	}
+	var recs []pcapRec
+	for i, f := range frames {
+		recs = append(recs, pcapRec{data: f, ts: time.Unix(1700000000, int64(i)*1e6)})
+	}
+	data := writePcap(layers.LinkTypeEthernet, binary.LittleEndian, false, recs)
+	want, wst := runLogged(t, data, Options{}, 1)
+	if wst.NonIP != 1 || wst.NonTCP != 1 || wst.Malformed != 1 || wst.Segments != 2 {
+		t.Errorf("Run's stats: %+v; want one non-IP, one non-TCP, one malformed and two segments", wst)
+	}
+	got, gst := runLogged(t, data, Options{}, 3)
+	gst.MaxBuffered, wst.MaxBuffered = 0, 0
+	if !reflect.DeepEqual(gst, wst) {
+		t.Errorf("RunSharded's stats\n%+v\nRun's\n%+v", gst, wst)
+	}
+	if !maps.Equal(want, got) {
+		t.Errorf("streams differ: %s", firstLogDiff(want, got))
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -206,7 +207,7 @@ func (d *diagnosis) abortBehindGap() (Verdict, bool) {
 		after, at := d.lastMessageBefore(end.Number)
 		return verdict(IncompleteCapture,
 			fmt.Sprintf("the %s ended the handshake (%s, %s) after %s (%s), but %s of its stream are missing from the capture before that (%s): they may hold an alert that says why, so the cause is not visible",
-				who, how, frameRef(end.Number), after, frameRef(at.Number), plural(g.Size, "byte"), gapWhy(g)),
+				who, how, frameRef(end.Number), after, frameRef(at.Number), prose.Count(g.Size, "byte"), gapWhy(g)),
 			"capture again with a larger buffer (tcpdump -B) and without truncation (-s 0), on the client or the server itself",
 			at, g.Frame, end), true
 	}
@@ -232,7 +233,7 @@ func (d *diagnosis) gapBeforeAlert(a *analysis.Alert) (analysis.Gap, bool) {
 // the capture is incomplete. A plaintext alert still names its cause; the
 // verdict keeps it and says what the hole may hide.
 func (d *diagnosis) alertBehindGap(a *analysis.Alert, g analysis.Gap) Verdict {
-	lost := fmt.Sprintf("%s of the %s's stream are missing from the capture before it (%s)", plural(g.Size, "byte"), g.Dir, gapWhy(g))
+	lost := fmt.Sprintf("%s of the %s's stream are missing from the capture before it (%s)", prose.Count(g.Size, "byte"), g.Dir, gapWhy(g))
 	// A snap-length cut of the other side's frame leaves the frame, and so
 	// where the alert came, in the capture.
 	if !a.Known() && (g.SnapLen == 0 || g.Dir == a.Sender) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -240,7 +241,7 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 			fix = "the client certificate has expired: renew it"
 		}
 		return verdict(ClientCertRequired,
-			fmt.Sprintf("%sthe client sent %s (%s) and the server rejected it (%s)", asked, plural(c.ClientCertificates, "certificate"), frameRef(c.ClientCertificateFrame.Number), how),
+			fmt.Sprintf("%sthe client sent %s (%s) and the server rejected it (%s)", asked, prose.Count(c.ClientCertificates, "certificate"), frameRef(c.ClientCertificateFrame.Number), how),
 			fix, c.CertificateRequestFrame, c.ClientCertificateFrame, a.Frame)
 	case c.ClientCertificates == 0:
 		asked += fmt.Sprintf("the client sent an empty Certificate (%s)", frameRef(c.ClientCertificateFrame.Number))

@@ -228,12 +228,15 @@ func signedBy(child, parent *x509.Certificate) bool {
 	return parent.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature) == nil
 }
 
-func selfSigned(c *x509.Certificate) bool {
+// SelfSigned reports whether c names itself as issuer and its own key
+// verifies its signature. (x509's CheckSignatureFrom would refuse a
+// self-signed leaf that is not a CA, the usual test-server certificate.)
+func SelfSigned(c *x509.Certificate) bool {
 	return bytes.Equal(c.RawSubject, c.RawIssuer) && signedBy(c, c)
 }
 
-// signedBy and selfSigned are the functions of the same names, with the
-// answers remembered by the cache.
+// signedBy and selfSigned are signedBy and SelfSigned, with the answers
+// remembered by the cache.
 func (ck *checker) signedBy(child, parent *x509.Certificate) bool {
 	return ck.cache.signedBy(child, parent)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -53,7 +54,7 @@ func (d *diagnosis) doneWithoutServerHello() Verdict {
 			size += g.Size
 			evidence = append(evidence, g.Frame)
 		}
-		why = fmt.Sprintf("%s of the server's handshake are missing from the capture (%s), and the ServerHello was in them", plural(size, "byte"), gapWhy(gaps[0]))
+		why = fmt.Sprintf("%s of the server's handshake are missing from the capture (%s), and the ServerHello was in them", prose.Count(size, "byte"), gapWhy(gaps[0]))
 	case slices.Contains(c.Anomalies, tlsparse.AnomalyMalformedServerHello):
 		why = "the server's ServerHello did not parse (malformed_server_hello)"
 	default:
@@ -79,7 +80,7 @@ func gapWhy(g analysis.Gap) string {
 // checks not done".
 func (d *diagnosis) snapHid(g analysis.Gap) string {
 	c := d.c
-	what, so := fmt.Sprintf("%s of the %s's handshake", plural(g.Size, "byte"), g.Dir), "the verdict may miss something"
+	what, so := fmt.Sprintf("%s of the %s's handshake", prose.Count(g.Size, "byte"), g.Dir), "the verdict may miss something"
 	switch {
 	case g.Dir == client && c.ClientHello == nil:
 		what, so = "the ClientHello", "what the client offered is unknown"

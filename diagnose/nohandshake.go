@@ -10,6 +10,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -26,7 +27,7 @@ func (d *diagnosis) noHandshake() Verdict {
 		return verdict(NotTLSServer,
 			fmt.Sprintf("the server sent %s before any TLS (%s) and the client never sent a ClientHello", n.Looks, frameRef(n.Frame.Number)),
 			notTLSServerFix(n.Looks, c.Server.Port()), t.SYN, n.Frame)
-	case d.anyTLS() || t.SYN.Number == 0:
+	case c.CarriesTLS() || t.SYN.Number == 0:
 		return d.incomplete()
 	case t.SYNACK.Number == 0 && t.RST.Number != 0 && t.RSTFrom == server:
 		return verdict(ConnectionRefused,
@@ -37,21 +38,12 @@ func (d *diagnosis) noHandshake() Verdict {
 			t.SYN, t.RST)
 	case t.SYNACK.Number == 0:
 		return verdict(NoTCPAnswer,
-			fmt.Sprintf("%s never answered: %s over %s, no SYN-ACK", c.Server, plural(max(t.SYNCount, 1), "SYN"), wait(c.Last.Time.Sub(t.SYN.Time))),
+			fmt.Sprintf("%s never answered: %s over %s, no SYN-ACK", c.Server, prose.Count(max(t.SYNCount, 1), "SYN"), wait(c.Last.Time.Sub(t.SYN.Time))),
 			fmt.Sprintf("check that %s is the right address and that the server is up; something (a firewall, a security group) silently drops the SYNs to port %d",
 				c.Server.Addr(), c.Server.Port()),
 			t.SYN, c.Last)
 	}
 	return d.emptyConnection()
-}
-
-// anyTLS reports whether any TLS record was seen (a connection caught
-// after its handshake).
-func (d *diagnosis) anyTLS() bool {
-	c := d.c
-	return len(c.Alerts) > 0 || c.AppData[client].Records+c.AppData[server].Records > 0 ||
-		c.Finished[client].Number+c.Finished[server].Number > 0 ||
-		c.ChangeCipherSpec[client].Number+c.ChangeCipherSpec[server].Number > 0
 }
 
 // emptyConnection explains a TCP connection that was accepted but over
@@ -97,7 +89,7 @@ func (d *diagnosis) emptyConnection() Verdict {
 		if n := c.Bytes[client]; n > 0 {
 			return verdict(NotTLSClient,
 				fmt.Sprintf("the client opened the TCP connection, sent %s, less than a TLS record, and %s it %s later (%s): not a TLS client",
-					plural(int(n), "byte"), how, wait(f.Time.Sub(t.SYN.Time)), frameRef(f.Number)),
+					prose.Count(int(n), "byte"), how, wait(f.Time.Sub(t.SYN.Time)), frameRef(f.Number)),
 				"a TLS client starts with a ClientHello of a few hundred bytes at least: find out what the client runs and check that it is configured for TLS on this port",
 				t.SYN, f)
 		}
@@ -109,7 +101,7 @@ func (d *diagnosis) emptyConnection() Verdict {
 	}
 	sent := "before the client sent anything"
 	if n := c.Bytes[client]; n > 0 {
-		sent = "when the client had sent " + plural(int(n), "byte") + ", less than a TLS record"
+		sent = "when the client had sent " + prose.Count(int(n), "byte") + ", less than a TLS record"
 	}
 	return verdict(IncompleteCapture,
 		fmt.Sprintf("the capture ended %s after the TCP handshake, %s", wait(c.Last.Time.Sub(t.SYN.Time)), sent),

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -34,7 +35,7 @@ func (d *diagnosis) serverStalled() (Verdict, bool) {
 	if u := c.Unfinished[server]; u.Bytes > 0 && u.Last.Number > last.Number && u.Last.Number < end.Number {
 		return verdict(ServerNoResponse,
 			fmt.Sprintf("the server was still sending its handshake after its %s (%s), too slowly: %s of an unfinished record in %s (%s to %s), when the client gave up (%s, %s) %s after its ClientHello",
-				name, frameRef(last.Number), plural(int(u.Bytes), "byte"), plural(u.Frames, "frame"), frameRef(u.First.Number), frameRef(u.Last.Number),
+				name, frameRef(last.Number), prose.Count(int(u.Bytes), "byte"), prose.Count(u.Frames, "frame"), frameRef(u.First.Number), frameRef(u.Last.Number),
 				how, frameRef(end.Number), wait(end.Time.Sub(d.helloFrame.Time))),
 			slowServerFix, d.helloFrame, last, u.First, u.Last, end), true
 	}
@@ -63,7 +64,7 @@ func (d *diagnosis) slowFirstAnswer() (Verdict, bool) {
 	}
 	return verdict(ServerNoResponse,
 		fmt.Sprintf("the server answered the ClientHello (%s) too slowly: %s in %s (%s to %s), not yet a complete TLS record when the client gave up (%s, %s) %s after its ClientHello",
-			frameRef(d.helloFrame.Number), plural(int(u.Bytes), "byte"), plural(u.Frames, "frame"), frameRef(u.First.Number), frameRef(u.Last.Number),
+			frameRef(d.helloFrame.Number), prose.Count(int(u.Bytes), "byte"), prose.Count(u.Frames, "frame"), frameRef(u.First.Number), frameRef(u.Last.Number),
 			how, frameRef(end.Number), wait(end.Time.Sub(d.helloFrame.Time))),
 		slowServerFix, d.helloFrame, u.First, u.Last, end), true
 }

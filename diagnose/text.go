@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -19,11 +20,11 @@ func span(d time.Duration) string {
 	round := func(unit time.Duration) int { return int((d + unit/2) / unit) }
 	switch {
 	case d >= 48*time.Hour:
-		return plural(round(24*time.Hour), "day")
+		return prose.Count(round(24*time.Hour), "day")
 	case d >= 2*time.Hour:
-		return plural(round(time.Hour), "hour")
+		return prose.Count(round(time.Hour), "hour")
 	case d >= 2*time.Minute:
-		return plural(round(time.Minute), "minute")
+		return prose.Count(round(time.Minute), "minute")
 	}
 	return wait(d)
 }
@@ -42,13 +43,6 @@ func wait(d time.Duration) string {
 		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + " s"
 	}
 	return span(d)
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 // list joins items, naming at most max of them.

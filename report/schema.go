@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"crypto/dsa"
 	"crypto/ecdh"
 	"crypto/ecdsa"
@@ -523,16 +522,8 @@ func newCertificate(c analysis.Certificate) Certificate {
 	out.NotAfter = x.NotAfter.UTC().Format(time.RFC3339)
 	out.Key = keyName(x)
 	out.SignatureAlgorithm = x.SignatureAlgorithm.String()
-	out.SelfSigned = selfSigned(x)
+	out.SelfSigned = diagnose.SelfSigned(x)
 	return out
-}
-
-// selfSigned reports whether x names itself as issuer and its own key
-// verifies its signature. CheckSignatureFrom would refuse a self-signed
-// leaf that is not a CA, the usual test-server certificate.
-func selfSigned(x *x509.Certificate) bool {
-	return bytes.Equal(x.RawIssuer, x.RawSubject) &&
-		x.CheckSignature(x.SignatureAlgorithm, x.RawTBSCertificate, x.Signature) == nil
 }
 
 // keyName describes the public key: algorithm and size or curve.

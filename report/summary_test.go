@@ -180,25 +180,6 @@ func TestMatrixTable(t *testing.T) {
 	}
 }
 
-func TestWrap(t *testing.T) {
-	tests := []struct {
-		text  string
-		width int
-		want  []string
-	}{
-		{"", 10, []string{""}},
-		{"one two three", 7, []string{"one two", "three"}},
-		{"one  two\nthree", 20, []string{"one two three"}},
-		{"a supercalifragilistic word", 6, []string{"a", "supercalifragilistic", "word"}},
-		{"TLS 1.0–TLS 1.2 → x", 15, []string{"TLS 1.0–TLS 1.2", "→ x"}},
-	}
-	for _, tt := range tests {
-		if got := wrap(tt.text, tt.width); !slices.Equal(got, tt.want) {
-			t.Errorf("wrap(%q, %d) = %q, want %q", tt.text, tt.width, got, tt.want)
-		}
-	}
-}
-
 func TestCleanKeepsOldCases(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"good.test", "good.test"},

@@ -6,12 +6,12 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -47,7 +47,7 @@ func (s *Stream) tableConnection(r Result) error {
 		dash(c.Version),
 		dash(shortCipher(c.Cipher)),
 		clean(c.Verdict.Category),
-		strings.Join(wrap(clean(c.Verdict.Summary), summaryWidth), "\n"),
+		strings.Join(prose.Wrap(clean(c.Verdict.Summary), summaryWidth), "\n"),
 	)
 	s.table.rows = append(s.table.rows, row)
 	if needsDetails(r) {
@@ -133,7 +133,7 @@ func writeDetails(b *bytes.Buffer, r Result) {
 // continuation lines aligned under the text.
 func writeWrapped(b *bytes.Buffer, indent, label, text string) {
 	pad := indent + strings.Repeat(" ", len(label))
-	for i, line := range wrap(clean(text), detailWidth-len(label)) {
+	for i, line := range prose.Wrap(clean(text), detailWidth-len(label)) {
 		if i == 0 {
 			b.WriteString(indent + label + line + "\n")
 		} else {
@@ -202,18 +202,11 @@ func writeTextSummary(b *bytes.Buffer, sum Summary) error {
 
 // summaryLine is the one-line total: "6 connections, 4 failed".
 func summaryLine(sum Summary) string {
-	line := fmt.Sprintf("%s, %d failed", plural(sum.Connections, "connection"), sum.Failed)
+	line := fmt.Sprintf("%s, %d failed", prose.Count(sum.Connections, "connection"), sum.Failed)
 	if sum.NotJudged > 0 {
 		line += fmt.Sprintf(", %d not judged (began before the capture)", sum.NotJudged)
 	}
 	return line
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return strconv.Itoa(n) + " " + what + "s"
 }
 
 // matrixTable lays the version matrix out as rows of offered ranges and
@@ -314,24 +307,4 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// wrap breaks text into lines of at most width characters at spaces; a
-// word longer than width gets a line of its own.
-func wrap(text string, width int) []string {
-	words := strings.Fields(text)
-	if len(words) == 0 {
-		return []string{""}
-	}
-	var lines []string
-	line := words[0]
-	for _, w := range words[1:] {
-		if utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) > width {
-			lines = append(lines, line)
-			line = w
-			continue
-		}
-		line += " " + w
-	}
-	return append(lines, line)
 }

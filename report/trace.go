@@ -11,6 +11,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/proxyparse"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
@@ -103,7 +104,7 @@ func writeTrace(b *bytes.Buffer, n int, r Result, start time.Time) {
 			addrWidth, src, addrWidth, dst, clean(l.info))
 	}
 	if c.TraceOmitted > 0 {
-		fmt.Fprintf(b, "   … %s not listed (trace cap)\n", plural(c.TraceOmitted, "more TLS frame"))
+		fmt.Fprintf(b, "   … %s not listed (trace cap)\n", prose.Count(c.TraceOmitted, "more TLS frame"))
 	}
 	v := r.Verdict
 	writeWrapped(b, detailIndent, "verdict: ", string(v.Category)+": "+v.Summary)

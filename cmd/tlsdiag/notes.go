@@ -12,6 +12,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/internal/prose"
 )
 
 // capNotes says what a capture's memory caps and damage cut, so that
@@ -23,33 +24,33 @@ func capNotes(prefix string, st capture.Stats) []string {
 		notes = append(notes, prefix+fmt.Sprintf(format, args...))
 	}
 	if st.ConnsEvicted > 0 {
-		add("%s closed early by the connection cap", count(st.ConnsEvicted, "connection"))
+		add("%s closed early by the connection cap", prose.Count(st.ConnsEvicted, "connection"))
 	}
 	if st.CapGaps > 0 {
-		add("%s (%d bytes) declared lost because out-of-order buffers were full", count(st.CapGaps, "hole"), st.CapGapBytes)
+		add("%s (%d bytes) declared lost because out-of-order buffers were full", prose.Count(st.CapGaps, "hole"), st.CapGapBytes)
 	}
 	if lost := st.Gaps - st.CapGaps - st.SnapGaps; lost > 0 {
-		add("%s (%d bytes) where segments were never captured", count(lost, "gap"), st.GapBytes-st.CapGapBytes-st.SnapGapBytes)
+		add("%s (%d bytes) where segments were never captured", prose.Count(lost, "gap"), st.GapBytes-st.CapGapBytes-st.SnapGapBytes)
 	}
 	if st.Truncated > 0 {
-		add("%s cut short by the snap length (%d bytes of TCP payload cut); capture with -s 0 to keep whole frames", count(st.Truncated, "frame"), st.SnapGapBytes)
+		add("%s cut short by the snap length (%d bytes of TCP payload cut); capture with -s 0 to keep whole frames", prose.Count(st.Truncated, "frame"), st.SnapGapBytes)
 	}
 	if st.IPv4FragmentsDropped > 0 {
-		add("%s given up (overlap, timeout or memory cap)", count(st.IPv4FragmentsDropped, "IPv4 fragment"))
+		add("%s given up (overlap, timeout or memory cap)", prose.Count(st.IPv4FragmentsDropped, "IPv4 fragment"))
 	}
 	if st.IPv6FragmentsDropped > 0 {
-		add("%s given up (overlap, timeout or memory cap)", count(st.IPv6FragmentsDropped, "IPv6 fragment"))
+		add("%s given up (overlap, timeout or memory cap)", prose.Count(st.IPv6FragmentsDropped, "IPv6 fragment"))
 	}
 	if st.Conflicts > 0 {
-		add("%s carried different bytes than the original (the original was kept)", count(st.Conflicts, "retransmitted segment"))
+		add("%s carried different bytes than the original (the original was kept)", prose.Count(st.Conflicts, "retransmitted segment"))
 	}
 	if st.Malformed > 0 {
-		add("%s whose headers could not be decoded", count(st.Malformed, "frame"))
+		add("%s whose headers could not be decoded", prose.Count(st.Malformed, "frame"))
 	}
 	for _, k := range slices.SortedFunc(maps.Keys(st.Skipped), func(a, b capture.Skip) int {
 		return cmp.Or(cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.What, b.What))
 	}) {
-		n := count(st.Skipped[k], "frame")
+		n := prose.Count(st.Skipped[k], "frame")
 		switch k.Reason {
 		case capture.SkipLinkType:
 			add("%s of link type %s skipped: not decoded (Ethernet, Linux cooked SLL/SLL2, BSD loopback and raw IP are); capture on the network interface itself (or -i any) to analyse them", n, k.What)
@@ -67,7 +68,7 @@ func unseenNotes(prefix string, st analysis.Stats) []string {
 	ports := st.IgnoredByPort
 	if len(ports) == 0 {
 		if st.Frames > 0 {
-			return []string{fmt.Sprintf("%s%s: no TCP connection", prefix, count(st.Frames, "frame"))}
+			return []string{fmt.Sprintf("%s%s: no TCP connection", prefix, prose.Count(st.Frames, "frame"))}
 		}
 		return nil
 	}
@@ -82,7 +83,7 @@ func unseenNotes(prefix string, st analysis.Stats) []string {
 			parts = append(parts, fmt.Sprintf("%d on %d other ports", rest, len(ports)-shown))
 			break
 		}
-		what := count(int64(pc.Count), "TCP connection")
+		what := prose.Count(int64(pc.Count), "TCP connection")
 		if i > 0 {
 			what = strconv.Itoa(pc.Count)
 		}
@@ -94,23 +95,7 @@ func unseenNotes(prefix string, st analysis.Stats) []string {
 		total += pc.Count
 	}
 	return []string{fmt.Sprintf("%s%s: %s without TLS — pass %s if %s meant to be TLS",
-		prefix, count(st.Frames, "frame"), strings.Join(parts, ", "), strings.Join(flags, " "), plural(total, "it was", "they were"))}
-}
-
-// plural returns one when n is 1, else many.
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
-// count writes n and the noun, plural when n is not 1.
-func count(n int64, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
+		prefix, prose.Count(st.Frames, "frame"), strings.Join(parts, ", "), strings.Join(flags, " "), prose.Plural(total, "it was", "they were"))}
 }
 
 // capFlags registers the flags of capture's memory caps on fs, with their
