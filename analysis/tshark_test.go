@@ -1,15 +1,14 @@
 package analysis
 
 import (
-	"bytes"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/tlsdiag/tlsdiag/internal/tsharktest"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -27,9 +26,7 @@ var tsharkDifferences = map[string]string{
 // set, that the frames carrying TLS handshake messages and the message
 // types in each are the ones tshark reports with out-of-order reassembly on.
 func TestTraceAgreesWithTshark(t *testing.T) {
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark is not installed (CI installs it): ", err)
-	}
+	tsharktest.Path(t, "the handshake messages per frame are compared with its")
 	dir := publicPcaps
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.pcap*"))
 	for _, f := range files {
@@ -54,14 +51,8 @@ func TestTraceAgreesWithTshark(t *testing.T) {
 // tshark decoded (plaintext only).
 func tsharkHandshakes(t *testing.T, path string) map[int64][]int {
 	t.Helper()
-	cmd := exec.Command("tshark", "-n", "-r", path, "-o", "tcp.reassemble_out_of_order:TRUE",
+	out := tsharktest.Output(t, "-n", "-r", path, "-o", "tcp.reassemble_out_of_order:TRUE",
 		"-Y", "tcp && tls.handshake.type", "-T", "fields", "-e", "frame.number", "-e", "tls.handshake.type")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("tshark: %v: %s", err, stderr.String())
-	}
 	m := map[int64][]int{}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		f := strings.Split(line, "\t")
@@ -95,18 +86,8 @@ func traceHandshakes(conns []*Connection) map[int64][]int {
 }
 
 func compareFrames(want, got map[int64][]int) []string {
-	var frames []int64
-	for n := range want {
-		frames = append(frames, n)
-	}
-	for n := range got {
-		if _, ok := want[n]; !ok {
-			frames = append(frames, n)
-		}
-	}
-	slices.Sort(frames)
 	var diff []string
-	for _, n := range frames {
+	for _, n := range tsharktest.Frames(want, got) {
 		w, g := want[n], got[n]
 		slices.Sort(w)
 		slices.Sort(g)

@@ -22,6 +22,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/tlsdiag/tlsdiag/internal/tsharktest"
 )
 
 var update = flag.Bool("update", false, "update .golden files")
@@ -184,10 +185,7 @@ func TestRealCaptureFacts(t *testing.T) {
 // captures. The cache holds only the reference's answers, never ours.
 func tshark(t testing.TB, path string, args ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("tshark")
-	if err != nil {
-		t.Skip("tshark not installed: the comparison with Wireshark needs it")
-	}
+	bin := tsharktest.Path(t, "the comparison with Wireshark needs it")
 	tsharkVersionOnce.Do(func() {
 		out, err := exec.Command(bin, "--version").Output()
 		if err == nil {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tlsdiag/tlsdiag/internal/tsharktest"
 )
 
 // ssldumpDir holds ssldump's sample captures and their key log (see
@@ -23,11 +25,8 @@ const ssldumpDir = "../testdata/public/ssldump"
 // key log and the captures, or skips when tshark or the captures are absent.
 func ssldumpSetup(t *testing.T) (tshark, keyLogPath string, kl *KeyLog, pcaps []string) {
 	t.Helper()
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		t.Skip("tshark not installed (CI has it): the ssldump captures are read with tshark")
-	}
-	keyLogPath, err = filepath.Abs(filepath.Join(ssldumpDir, "keylog.txt"))
+	tshark = tsharktest.Path(t, "the ssldump captures are read with it")
+	keyLogPath, err := filepath.Abs(filepath.Join(ssldumpDir, "keylog.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,7 @@
 package fingerprint_test
 
 import (
-	"bytes"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/fingerprint"
+	"github.com/tlsdiag/tlsdiag/internal/tsharktest"
 )
 
 // tsharkDifferences lists, per capture ("dir/file"), why tlsdiag's JA3 or
@@ -46,9 +45,7 @@ func (h helloPrint) String() string { return h.kind + " " + h.hash + " " + h.ful
 // frame each hello ended, as tshark does; analysis's own tests check that
 // those frames are tshark's.
 func TestJA3AgreesWithTshark(t *testing.T) {
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark is not installed (CI installs it): ", err)
-	}
+	tsharktest.Path(t, "the JA3 of every hello is compared with its")
 	dir := publicPcaps
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.pcap*"))
 	if len(files) == 0 {
@@ -91,13 +88,7 @@ func tsharkJA3(t *testing.T, path, decodeAs string) map[int64][]helloPrint {
 	if decodeAs != "" {
 		args = append(args, "-d", decodeAs)
 	}
-	cmd := exec.Command("tshark", args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("tshark: %v: %s", err, stderr.String())
-	}
+	out := tsharktest.Output(t, args...)
 	m := map[int64][]helloPrint{}
 	for line := range strings.SplitSeq(strings.TrimRight(string(out), "\n"), "\n") {
 		f := strings.Split(line, "\t")
@@ -156,16 +147,7 @@ func ourJA3(conns []*analysis.Connection) map[int64][]helloPrint {
 // comparePrints lists the frames where want and got differ, and counts by
 // kind the fingerprints of the frames where they agree.
 func comparePrints(want, got map[int64][]helloPrint) (diff []string, same map[string]int) {
-	var frames []int64
-	for n := range want {
-		frames = append(frames, n)
-	}
-	for n := range got {
-		if _, ok := want[n]; !ok {
-			frames = append(frames, n)
-		}
-	}
-	slices.Sort(frames)
+	frames := tsharktest.Frames(want, got)
 	cmp := func(a, b helloPrint) int { return strings.Compare(a.String(), b.String()) }
 	same = map[string]int{}
 	for _, n := range frames {

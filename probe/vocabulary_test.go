@@ -1,15 +1,12 @@
 package probe
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/internal/vocabtest"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -104,46 +101,7 @@ func TestClassFamilies(t *testing.T) {
 }
 
 // TestClassesOnlyDeclared checks, in probe's non-test files, that no class
-// is made from a string outside the declarations: no conversion to Class
-// but AlertClass's, and no string literal returned where a Class is.
+// is made from a string outside the declarations but by AlertClass.
 func TestClassesOnlyDeclared(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, path := range files {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range f.Decls {
-			fn, ok := d.(*ast.FuncDecl)
-			if !ok || fn.Body == nil {
-				continue
-			}
-			returnsClass := fn.Type.Results != nil && slices.ContainsFunc(fn.Type.Results.List, func(r *ast.Field) bool {
-				id, ok := r.Type.(*ast.Ident)
-				return ok && id.Name == "Class"
-			})
-			ast.Inspect(fn.Body, func(n ast.Node) bool {
-				switch n := n.(type) {
-				case *ast.CallExpr:
-					if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "Class" && fn.Name.Name != "AlertClass" {
-						t.Errorf("%s: a string converted to a Class in %s: declare the class in classify.go", fset.Position(n.Pos()), fn.Name.Name)
-					}
-				case *ast.ReturnStmt:
-					for _, r := range n.Results {
-						if l, ok := r.(*ast.BasicLit); ok && returnsClass && l.Kind == token.STRING {
-							t.Errorf("%s: %s returns the literal %s as a Class: declare the class in classify.go", fset.Position(n.Pos()), fn.Name.Name, l.Value)
-						}
-					}
-				}
-				return true
-			})
-		}
-	}
+	vocabtest.OnlyDeclared(t, ".", "Class", "AlertClass")
 }

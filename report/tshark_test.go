@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/internal/tsharktest"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -20,9 +20,7 @@ import (
 // frame: every frame the trace lists with TLS must read exactly as tshark
 // shows it, and every frame tshark shows as TLS must be in the trace.
 func TestTraceMatchesTshark(t *testing.T) {
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark not installed (CI installs it): the trace wording is checked against it")
-	}
+	tsharktest.Path(t, "the trace wording is checked against it")
 	// A sample that covers every wording the captures have, not every
 	// capture: tshark takes about half a second per file.
 	files := []string{
@@ -165,13 +163,7 @@ func tlsItems(c *analysis.Connection, n int64) (nonTLS, ok bool) {
 func tsharkInfo(t *testing.T, file string) map[int64]string {
 	t.Helper()
 	// Out-of-order reassembly on, as the capture package reassembles.
-	cmd := exec.Command("tshark", "-n", "-r", file, "-o", "tcp.reassemble_out_of_order:TRUE", "-Y", "tcp && (tls || ssl)", "-T", "fields", "-e", "frame.number", "-e", "_ws.col.Info")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("tshark: %v: %s", err, stderr.String())
-	}
+	out := tsharktest.Output(t, "-n", "-r", file, "-o", "tcp.reassemble_out_of_order:TRUE", "-Y", "tcp && (tls || ssl)", "-T", "fields", "-e", "frame.number", "-e", "_ws.col.Info")
 	info := map[int64]string{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tlsdiag/tlsdiag/internal/tsharktest"
 )
 
 func gen(t *testing.T, cfg Config) ([]byte, *Truth) {
@@ -49,9 +51,7 @@ func TestDeterministic(t *testing.T) {
 // of its own, every ClientHello where the truth says, with its SNI, and the
 // only missing segments those of connections whose start is not captured.
 func TestTshark(t *testing.T) {
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark is not installed")
-	}
+	tsharktest.Path(t, "it checks the generated captures")
 	data, truth := gen(t, Config{Seed: 9, Size: 3e6, MaxBulk: 256 << 10})
 	path := filepath.Join(t.TempDir(), "gen.pcap")
 	if err := os.WriteFile(path, data, 0o644); err != nil {

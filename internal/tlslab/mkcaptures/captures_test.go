@@ -7,7 +7,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/tlsdiag/tlsdiag/internal/tlslab"
+	"github.com/tlsdiag/tlsdiag/internal/tsharktest"
 )
 
 // testdata is the repository's testdata directory, which the generator
@@ -28,9 +28,7 @@ const testdata = "../../../testdata"
 
 func needTshark(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skipf("tshark not installed (CI has it): %v", err)
-	}
+	tsharktest.Path(t, "the committed captures are read with it")
 }
 
 // framesOf caches tshark's reading of each committed capture: tshark is
