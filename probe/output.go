@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/tlsdiag/tlsdiag/diagnose"
-	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/internal/textsafe"
 	"github.com/tlsdiag/tlsdiag/report"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
@@ -452,40 +451,45 @@ func timingsText(o *Outcome) string {
 // wrapped writes label and text wrapped to textWidth, continuation lines
 // aligned under the text. Every line of the text sections goes through it,
 // and so through textsafe's rule: the text may quote the network (an error
-// naming a certificate, a verdict quoting a server name). A word longer
-// than a line is cut at the line's width, so that no line is wider than
-// the terminal's 80 columns.
+// naming a certificate, a verdict quoting a server name).
 func wrapped(b *bytes.Buffer, label, text string) {
 	text = textsafe.Sentence(text)
-	if text == "" {
-		return
-	}
 	pad := textIndent + strings.Repeat(" ", utf8.RuneCountInString(label))
 	width := textWidth - len(pad)
-	first := true
-	for _, line := range prose.Wrap(text, width) {
-		for {
-			rest := ""
-			if utf8.RuneCountInString(line) > width {
-				cut := 0
-				for range width {
-					_, n := utf8.DecodeRuneInString(line[cut:])
-					cut += n
-				}
-				line, rest = line[:cut], line[cut:]
-			}
-			if first {
-				b.WriteString(textIndent + label)
-				first = false
-			} else {
-				b.WriteString(pad)
-			}
-			b.WriteString(line)
-			b.WriteString("\n")
-			if rest == "" {
-				break
-			}
-			line = rest
+	line := 0
+	for len(text) > 0 {
+		cut := len(text)
+		if utf8.RuneCountInString(text) > width {
+			cut = breakAt(text, width)
 		}
+		if line == 0 {
+			b.WriteString(textIndent + label)
+		} else {
+			b.WriteString(pad)
+		}
+		b.WriteString(strings.TrimRight(text[:cut], " "))
+		b.WriteString("\n")
+		text = strings.TrimLeft(text[cut:], " ")
+		line++
 	}
+}
+
+// breakAt returns the byte index where a line of at most width runes
+// should end: after the last space that fits, or at width when there is
+// none.
+func breakAt(s string, width int) int {
+	n, lastSpace := 0, -1
+	for i, r := range s {
+		if n == width {
+			if lastSpace > 0 {
+				return lastSpace
+			}
+			return i
+		}
+		if r == ' ' {
+			lastSpace = i
+		}
+		n++
+	}
+	return len(s)
 }
