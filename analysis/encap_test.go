@@ -12,6 +12,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/encap"
+	"github.com/tlsdiag/tlsdiag/internal/tsharktest"
 )
 
 // encapInputs are real handshakes captured on loopback, IPv4 and IPv6.
@@ -23,9 +24,7 @@ var encapInputs = []string{"../testdata/captures/ok.pcap", "../capture/testdata/
 // addresses), with the tunnel noted, and that the frames of the handshake
 // messages, the SNIs, versions and cipher suites are tshark's.
 func TestEncapsulationsAgreeWithTshark(t *testing.T) {
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark is not installed (CI installs it): ", err)
-	}
+	tsharktest.Path(t, "the encapsulated handshakes are compared with its reading")
 	dir := t.TempDir()
 	for _, in := range encapInputs {
 		plain := analyse(t, in, Options{Trace: true})
