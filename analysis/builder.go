@@ -346,6 +346,9 @@ type direction struct {
 	// a copy); done is the end offset of the last item handled.
 	pending []tlsparse.Item
 	done    int64
+	// head keeps the first bytes of a stream that has shown no TLS yet,
+	// to read a plaintext HTTP response head (parseHTTPResponse).
+	head []byte
 }
 
 // chunk is a range of stream bytes carried by one frame.
@@ -380,6 +383,9 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 		ds.chunks = append(ds.chunks, chunk{end: ds.offset, frame: f})
 	} else {
 		ds.chunks[len(ds.chunks)-1] = chunk{end: ds.offset, frame: f}
+	}
+	if !ds.tlsSeen && len(ds.head) < httpHeadMax {
+		ds.head = append(ds.head, b[:min(len(b), httpHeadMax-len(ds.head))]...)
 	}
 	t.drainPending(d, false)
 	ds.dec.Feed(b)
@@ -668,7 +674,7 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 	end := min(it.RecordEnd, ds.offset)
 	last := ds.completedAt(end-5-int64(it.Record.Length), end)
 	if it.Kind != tlsparse.KindNonTLS && it.Kind != tlsparse.KindMalformed {
-		ds.tlsSeen = true
+		ds.tlsSeen, ds.head = true, nil
 	}
 	t.decideRoles(d, it)
 	if ds.tlsSeen && !t.sawTLS {
@@ -941,11 +947,15 @@ func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Fram
 		}
 		if c.Finished[d].Number == 0 {
 			c.Finished[d] = f
+			c.ClientFlightRecords = append(c.ClientFlightRecords, int(it.Record.Length))
 			ti.Kind = tlsparse.KindEncryptedHandshake
 			t.tls13ClientFinished = true
 			t.checkDone(f)
 			return
 		}
+	}
+	if c.Version.IsTLS13() && d == capture.ClientToServer && len(c.ClientFlightRecords) == 1 {
+		c.ClientFlightRecords = append(c.ClientFlightRecords, int(it.Record.Length))
 	}
 	if c.Version.IsTLS13() && d == capture.ServerToClient {
 		if t.serverRecordsAfterDone == 0 {
@@ -1011,6 +1021,7 @@ func (t *tracker) finalize() {
 		c.Resumed = true
 	}
 	c.Established = t.hsDone && !t.fatalAlertBeforeData()
+	t.plaintextResponse()
 	if c.Version.IsTLS13() && !c.Decrypted && t.hsDone && t.serverRecordsAfterDone == 1 && t.serverAlertAfterDone && !serverGap {
 		// The server's only answer to the client's Finished was one
 		// alert-sized record: it rejected the client (e.g.

@@ -65,6 +65,12 @@ type Connection struct {
 	ClientCertificates     int
 	ClientCertificateFrame capture.Frame
 
+	// ClientFlightRecords are the lengths of the client's first two
+	// encrypted records after the server's flight, in TLS 1.3 without
+	// keys: a client answering a CertificateRequest without a certificate
+	// sends a short empty Certificate record before its Finished.
+	ClientFlightRecords []int
+
 	// ChangeCipherSpec and Finished are indexed by capture.Direction.
 	// Finished is the first encrypted handshake record of that direction.
 	ChangeCipherSpec [2]capture.Frame
@@ -76,6 +82,9 @@ type Connection struct {
 	// Prelude holds, per direction, the plaintext that preceded TLS on a
 	// connection that upgraded (STARTTLS, PostgreSQL SSLRequest, …).
 	Prelude [2]*NonTLS
+	// Response is the server's first HTTP/1.x response head, when the
+	// capture can read it (plaintext, or TLS 1.3 opened by a key log).
+	Response *HTTPResponse
 	// AppData counts application data records per direction.
 	AppData [2]Traffic
 	// Bytes counts the TCP payload bytes of each direction, gaps excluded.

@@ -97,6 +97,12 @@ func (t *tracker) decryptRecord(d capture.Direction, it *tlsparse.Item, f captur
 		ti.Kind, ti.Alert, ti.Encrypted = tlsparse.KindAlert, a, true
 		t.c.Alerts = appendCapped(t.c.Alerts, Alert{Frame: f, Sender: d, Level: a.Level, Description: a.Description, Encrypted: true, Decrypted: true}, maxAlerts)
 	default:
+		if d == capture.ServerToClient && t.c.Response == nil {
+			if r := parseHTTPResponse(plain); r != nil {
+				r.Frame, r.Decrypted = f, true
+				t.c.Response = r
+			}
+		}
 		t.countAppData(d, it, f)
 	}
 	return true

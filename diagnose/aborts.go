@@ -40,7 +40,7 @@ func (d *diagnosis) refusedChoice() (Verdict, bool) {
 				v, frameRef(c.ServerHelloFrame.Number), slices.Min(offered), versionList(offered), how, frameRef(abort.Number))
 		}
 		return verdict(VersionMismatch, summary,
-			fmt.Sprintf("the server supports only %s or older: enable TLS 1.2 or later on the server (lowering the client's minimum version to %s would be insecure)", v, v),
+			d.serverSide(fmt.Sprintf("the server supports only %s or older: enable TLS 1.2 or later on the server (lowering the client's minimum version to %s would be insecure)", v, v), ChangeModernVersions),
 			d.helloFrame, c.ServerHelloFrame, abort), true
 	case sh.ALPN != "" && !slices.Contains(d.hello.ALPN, sh.ALPN):
 		return verdict(ALPNMismatch,
@@ -155,7 +155,7 @@ func (d *diagnosis) abortWithoutAlert() (Verdict, bool) {
 			return verdict(SNIUnrecognized,
 				fmt.Sprintf("the server warned unrecognized_name for '%s' (%s) and the client gave up (%s, %s): old Java clients treat this warning as fatal",
 					d.hello.ServerName, frameRef(a.Frame.Number), how, frameRef(abort.Number)),
-				fmt.Sprintf("add '%s' to the server's names (server_name / virtual host) so it stops warning, or upgrade the client", d.hello.ServerName),
+				d.serverSide(fmt.Sprintf("add '%s' to the server's names so it stops warning, or upgrade the client", d.hello.ServerName), ChangeServerName),
 				d.helloFrame, a.Frame, abort), true
 		}
 		if c.Version == tlsparse.VersionTLS13 && c.Finished[server].Number != 0 {

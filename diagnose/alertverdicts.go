@@ -81,11 +81,14 @@ func (d *diagnosis) fromAlert(a *analysis.Alert) Verdict {
 	case NoSharedCipher:
 		return d.noSharedCipher(a)
 	case ALPNMismatch:
+		fix := "enable one of the client's protocols on the server, or configure the client to offer one the server speaks (NextProtos / -alpn / --http1.1)"
+		if a.Sender == server && slices.Contains(d.hello.ALPN, "h2") && !slices.Contains(d.hello.ALPN, "http/1.1") {
+			fix = d.serverSide("the client speaks HTTP/2 only (gRPC clients do) and the server does not offer h2: enable HTTP/2 on the server, or let the client fall back to http/1.1", ChangeHTTP2)
+		}
 		return verdict(ALPNMismatch,
 			fmt.Sprintf("the %s supports none of the ALPN protocols the client offered (%s) and aborted (%s, %s)",
 				a.Sender, alpnOffer(d.hello), how, frameRef(a.Frame.Number)),
-			"enable one of the client's protocols on the server, or configure the client to offer one the server speaks (NextProtos / -alpn / --http1.1)",
-			d.helloFrame, a.Frame)
+			fix, d.helloFrame, a.Frame)
 	case SNIUnrecognized:
 		return d.sniUnrecognized(a)
 	case ClientCertRequired:
@@ -123,7 +126,7 @@ func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
 		}
 		return verdict(VersionMismatch,
 			fmt.Sprintf("the %s aborted with %s%s; the client offers %s", a.Sender, how, chose, d.offerText()),
-			"make the client and the server share a version: both should enable TLS 1.2 and TLS 1.3",
+			d.serverSide("make the client and the server share a version: both should enable TLS 1.2 and TLS 1.3", ChangeModernVersions),
 			d.helloFrame, c.ServerHelloFrame, a.Frame)
 	}
 	hi := slices.Max(append([]tlsparse.Version{0}, offered...))
@@ -134,10 +137,10 @@ func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
 		fix = fmt.Sprintf("the client offers %s at most and the server requires a newer version: enable TLS 1.2 and 1.3 on the client (raise its MaxVersion / upgrade OpenSSL or Java)", hi)
 	case hi == tlsparse.VersionTLS12:
 		summary += "; the server probably requires TLS 1.3"
-		fix = "the client offers TLS 1.2 at most and the server requires TLS 1.3: raise the client's MaxVersion / upgrade OpenSSL"
+		fix = d.serverSide("the client offers TLS 1.2 at most and the server requires TLS 1.3: raise the client's MaxVersion / upgrade OpenSSL, or allow TLS 1.2 on the server", ChangeAllowTLS12)
 	default:
 		summary += fmt.Sprintf("; the server probably supports only versions older than %s", slices.Min(offered))
-		fix = fmt.Sprintf("the server seems limited to versions older than %s: enable TLS 1.2 and 1.3 on the server (lowering the client's minimum would be insecure)", slices.Min(offered))
+		fix = d.serverSide(fmt.Sprintf("the server seems limited to versions older than %s: enable TLS 1.2 and 1.3 on the server (lowering the client's minimum would be insecure)", slices.Min(offered)), ChangeModernVersions)
 	}
 	return verdict(VersionMismatch, summary, fix, d.helloFrame, a.Frame)
 }
@@ -198,8 +201,8 @@ func (d *diagnosis) noSharedCipher(a *analysis.Alert) Verdict {
 	return verdict(NoSharedCipher,
 		fmt.Sprintf("the server answered the ClientHello with %s (%s): it accepts none of the %d cipher suites the client offered (%s)",
 			alertName(*a), frameRef(a.Frame.Number), len(suites), list(named, 4)),
-		fmt.Sprintf("the client offers only %s; the server's list is not on the wire: enable a current suite on the client (TLS 1.3, or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 / TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256), or one of the client's suites on the server",
-			list(named, 4)),
+		d.serverSide(fmt.Sprintf("the client offers only %s; the server's list is not on the wire: enable a current suite on the client (TLS 1.3, or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 / TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256), or one of the client's suites on the server",
+			list(named, 4)), ChangeCiphers),
 		d.helloFrame, a.Frame)
 }
 
@@ -213,7 +216,7 @@ func (d *diagnosis) sniUnrecognized(a *analysis.Alert) Verdict {
 	}
 	return verdict(SNIUnrecognized,
 		fmt.Sprintf("the server does not serve the name '%s' the client asked for in SNI (%s)", d.hello.ServerName, how),
-		fmt.Sprintf("connect with a name the server is configured for, or add '%s' to the server (server_name / virtual host and a certificate covering it)", d.hello.ServerName),
+		d.serverSide(fmt.Sprintf("connect with a name the server is configured for, or add '%s' to the server with a certificate covering it", d.hello.ServerName), ChangeServerName),
 		d.helloFrame, a.Frame)
 }
 
@@ -224,7 +227,7 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 		return verdict(ClientCertRequired,
 			fmt.Sprintf("the server rejected the client right after its Finished (%s) with an encrypted alert (%s): in TLS 1.3 this is a missing or refused client certificate (certificate_required); the CertificateRequest and the alert are encrypted",
 				frameRef(c.Finished[client].Number), frameRef(a.Frame.Number)),
-			"configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key); re-run with --keylog or `tlsdiag probe` to see the encrypted messages",
+			d.serverSide("configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key); re-run with --keylog or `tlsdiag probe` to see the encrypted messages", ChangeClientCertRequired),
 			d.helloFrame, c.Finished[client], a.Frame)
 	}
 	asked := ""
@@ -236,7 +239,7 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 		fix := "look at the server's log for why it refused the client certificate, and use one it accepts"
 		switch a.Description {
 		case tlsparse.AlertUnknownCA:
-			fix = "the server does not trust the issuer of the client certificate: use a certificate from a CA in the server's client-CA list, or add its CA there"
+			fix = d.serverSide("the server does not trust the issuer of the client certificate: use a certificate from a CA in the server's client-CA list, or add its CA there", ChangeClientCA)
 		case tlsparse.AlertCertificateExpired:
 			fix = "the client certificate has expired: renew it"
 		}
@@ -250,13 +253,9 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 	default:
 		asked += "the client sent no certificate"
 	}
-	fix := "the server requires a client certificate: configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates)"
-	if cas := caNames(c.CertificateRequest); len(cas) > 0 {
-		fix += "; it accepts certificates issued by " + quoteList(cas, 3)
-	}
 	return verdict(ClientCertRequired,
 		fmt.Sprintf("%s and the server aborted (%s)", asked, how),
-		fix, d.helloFrame, c.CertificateRequestFrame, c.ClientCertificateFrame, a.Frame)
+		d.clientCertFix(), d.helloFrame, c.CertificateRequestFrame, c.ClientCertificateFrame, a.Frame)
 }
 
 // caNames decodes the distinguished names of the CAs a CertificateRequest
@@ -301,6 +300,12 @@ func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {
 			hints = append(hints, "the client sent no SNI, which some servers require")
 			fix += ", and make the client send SNI"
 		}
+		if !d.cipherSuspect() {
+			// The client's suites are current: a server that refuses them
+			// all is restricted to RSA key exchange or older suites.
+			fix += "; or the server's cipher list excludes every current suite (RSA key exchange only)"
+			fix = d.serverSide(fix, ChangeCiphers)
+		}
 		if len(hints) > 0 {
 			summary += "; " + strings.Join(hints, "; ")
 		}
@@ -326,7 +331,7 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 	rejected := fmt.Sprintf("the client rejected the server's certificate (%s, %s)", how, frameRef(f.Number))
 	ev := []capture.Frame{certFrame, f}
 	if p := cause.prob; p != nil {
-		return verdict(cause.cat, rejected+": "+p.Detail, d.certFix(*p), ev...)
+		return verdict(cause.cat, rejected+": "+d.problemText(*p), d.certFix(*p), ev...)
 	}
 	var summary, fix string
 	switch {
@@ -337,7 +342,7 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 			how, frameRef(f.Number), frameRef(certFrame.Number))
 		switch cause.cat {
 		case CertExpired:
-			fix = "renew the server's certificate (the client says it expired; if it did not, check the client's clock); re-run with --keylog to see the certificate"
+			fix = d.serverSide("renew the server's certificate (the client says it expired; if it did not, check the client's clock); re-run with --keylog to see the certificate", ChangeRenew)
 		case CertUntrustedCA:
 			fix = "make the client trust the server's CA, or use a certificate from a CA it trusts; re-run with --keylog to see the chain"
 		default:
@@ -377,11 +382,11 @@ func (d *diagnosis) certFix(p CertProblem) string {
 	case CertExpired:
 		switch {
 		case p.Cert == 0:
-			return fmt.Sprintf("renew the server's certificate %s and install it on the server", subject)
+			return d.serverSide(fmt.Sprintf("renew the server's certificate %s and install it on the server", subject), ChangeRenew)
 		case p.Cert < 0:
 			return "a root in the client's trust store has expired: update the client's trust store (ca-certificates)"
 		}
-		return fmt.Sprintf("the intermediate %s the server sends has expired: install the CA's current intermediate (the chain file from the CA) on the server", subject)
+		return d.serverSide(fmt.Sprintf("the intermediate %s the server sends has expired: install the CA's current intermediate (the chain file from the CA) on the server", subject), ChangeFullChain)
 	case CertNotYetValid:
 		return fmt.Sprintf("%s is not valid yet: check the clocks (the client's may be behind, or the certificate was issued with a future date), or wait", subject)
 	case CertSelfSigned:
@@ -390,11 +395,11 @@ func (d *diagnosis) certFix(p CertProblem) string {
 		return fmt.Sprintf("the chain ends at %s, which the client does not trust: add that root to the client's trust store (--cacert here), or use a certificate from a publicly trusted CA", subject)
 	case CertIncompleteChain:
 		if len(d.chain) == 1 {
-			return fmt.Sprintf("the server sent only its leaf certificate; configure it to send the intermediate '%s' too (the full chain file), or if '%s' is your private root make the client trust it", p.MissingIssuer, p.MissingIssuer)
+			return d.serverSide(fmt.Sprintf("the server sent only its leaf certificate; configure it to send the intermediate '%s' too (the full chain file, leaf first), or if '%s' is your private root make the client trust it", p.MissingIssuer, p.MissingIssuer), ChangeFullChain)
 		}
-		return fmt.Sprintf("the server's chain stops at %s; configure it to send its issuer '%s' too (the full chain file), or if '%s' is your private root make the client trust it", subject, p.MissingIssuer, p.MissingIssuer)
+		return d.serverSide(fmt.Sprintf("the server's chain stops at %s; configure it to send its issuer '%s' too (the full chain file, leaf first), or if '%s' is your private root make the client trust it", subject, p.MissingIssuer, p.MissingIssuer), ChangeFullChain)
 	case CertHostnameMismatch:
-		return fmt.Sprintf("connect with a name the certificate covers, or get a certificate whose subjectAltName includes '%s'", d.hello.ServerName)
+		return d.hostnameFix()
 	}
 	return "reissue the certificate without this defect; clients refuse it"
 }

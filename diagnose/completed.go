@@ -182,7 +182,7 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	d.used = p
 	return verdict(p.Category,
 		fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data: it rejected the server's certificate after the handshake: %s",
-			frameRef(done), how, frameRef(end.Number), p.Detail),
+			frameRef(done), how, frameRef(end.Number), d.problemText(*p)),
 		d.certFix(*p), c.CertificateFrame, c.HandshakeDone, end), true
 }
 

@@ -19,6 +19,14 @@ type Config struct {
 	// Cache, when set, remembers chains that verified, for captures with
 	// many connections to the same servers. It never changes a verdict.
 	Cache *ChainCache
+	// Server is the server software when the caller knows it by other
+	// means (a probe reads the response's Server header): fixes then name
+	// its settings only. ServerUnknown lets the capture tell.
+	Server Server
+	// Response is the HTTP response the client read, when the caller has
+	// it (a probe): it stands in for one the capture cannot read (TLS 1.2
+	// without keys). Its Frame is zero.
+	Response *analysis.HTTPResponse
 }
 
 const (
@@ -64,10 +72,17 @@ type diagnosis struct {
 	// noSNI is set when the chain was visible but the client sent no SNI.
 	noSNI bool
 	roots *x509.CertPool
+	srv   Server
+	// response is the server's HTTP response: the capture's, else the
+	// caller's.
+	response *analysis.HTTPResponse
 }
 
 func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
-	d := &diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, roots: cfg.Roots}
+	d := &diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, roots: cfg.Roots, srv: cfg.Server, response: c.Response}
+	if d.response == nil {
+		d.response = cfg.Response
+	}
 	if c.RetryClientHello != nil {
 		d.hello, d.helloFrame = c.RetryClientHello, c.RetryClientHelloFrame
 	}
@@ -123,6 +138,9 @@ func (d *diagnosis) verdict() Verdict {
 			return v
 		}
 		if v, ok := d.cutBeforeOK(); ok {
+			return v
+		}
+		if v, ok := d.clientCertRefused(); ok {
 			return v
 		}
 		return d.ok()

@@ -215,10 +215,13 @@ func (d *diagnosis) notTLSServer() (Verdict, bool) {
 	if n == nil {
 		return Verdict{}, false
 	}
+	fix := notTLSServerFix(n.Looks, c.Server.Port())
+	if strings.Contains(strings.ToUpper(n.Looks), "HTTP") {
+		fix = d.serverSide(fix, ChangeListenTLS)
+	}
 	return verdict(NotTLSServer,
 		fmt.Sprintf("the server %s %s (%s), not TLS", when, n.Looks, frameRef(n.Frame.Number)),
-		notTLSServerFix(n.Looks, c.Server.Port()),
-		d.helloFrame, n.Frame), true
+		fix, d.helloFrame, n.Frame), true
 }
 
 // notTLSServerFix suggests what to do about a server that does not speak

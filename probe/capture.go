@@ -127,7 +127,8 @@ func (w *wireCapture) settle() {
 // finish stops the capture and analyses the frames: the connection the
 // request used (the one from local port port, when known), its verdict
 // against cfg.WireRoots, and its chain's problems.
-func (w *wireCapture) finish(cfg *Config, p *dialPlan, keyLog []byte, local netip.AddrPort, remote netip.AddrPort) Wire {
+func (w *wireCapture) finish(cfg *Config, p *dialPlan, keyLog []byte, o *Outcome) Wire {
+	local, remote := o.Local, o.Remote
 	out := Wire{Interface: w.iface, Filter: w.filter}
 	if w.err != nil {
 		out.Err = w.err
@@ -169,7 +170,12 @@ func (w *wireCapture) finish(cfg *Config, p *dialPlan, keyLog []byte, local neti
 		out.Notes = append(out.Notes, fmt.Sprintf("the capture (%d frames) does not show the probe's connection to %s", out.Frames, remote))
 		return out
 	}
-	out.Result = &report.Result{Conn: conn, Verdict: diagnose.Diagnose(conn, diagnose.Config{Roots: cfg.WireRoots})}
+	dc := diagnose.Config{Roots: cfg.WireRoots}
+	if o.HTTP != nil {
+		dc.Server = diagnose.RecognizeServer(o.HTTP.Server, "", "")
+		dc.Response = &analysis.HTTPResponse{Status: o.HTTP.StatusCode, Reason: strings.TrimSpace(strings.TrimPrefix(o.HTTP.Status, strconv.Itoa(o.HTTP.StatusCode))), Server: o.HTTP.Server}
+	}
+	out.Result = &report.Result{Conn: conn, Verdict: diagnose.Diagnose(conn, dc)}
 	out.Chain = checkChain(conn, cfg.WireRoots)
 	return out
 }

@@ -69,6 +69,10 @@ func Correlate(t Target, o *Outcome, w *Wire, insecure bool) Correlation {
 	}
 	v := w.Result.Verdict
 	c.Wire = string(v.Category) + ": " + v.Summary
+	if h := o.HTTP; o.Err == nil && h != nil && h.StatusCode >= 400 {
+		c.statusCorrelation(h, v)
+		return c
+	}
 	if consistent(o, w) {
 		c.Agreement = Agree
 		c.Summary = fmt.Sprintf("the client's error (%s) is what the wire shows (%s)", o.Class, v.Category)
@@ -485,4 +489,47 @@ func serverAlert(c *analysis.Connection, d tlsparse.AlertDescription) *analysis.
 		}
 	}
 	return nil
+}
+
+// statusCorrelation explains a request answered with an HTTP error
+// status: the connection worked, but the server refused the request. When
+// the wire shows a TLS cause (a client certificate the server required),
+// that is the cause; otherwise the status is the server's application
+// speaking, and its meaning is said.
+func (c *Correlation) statusCorrelation(h *Response, v diagnose.Verdict) {
+	if v.Failed() {
+		c.Agreement = Agree
+		c.Summary = fmt.Sprintf("the server refused the request with HTTP %s, and the wire shows why (%s)", h.Status, v.Category)
+		c.Cause, c.Fix = v.Summary, v.Fix
+		return
+	}
+	c.Agreement = Agree
+	c.Summary = fmt.Sprintf("the handshake completed and the server answered, but with HTTP %s: %s", h.Status, statusMeaning(h.StatusCode))
+	c.Cause = fmt.Sprintf("the TLS connection is fine; HTTP %d is the server's answer to the request itself", h.StatusCode)
+	c.Fix = "nothing to change in TLS; look at the request (URL, Host, method, credentials) and the server's log"
+}
+
+// statusMeaning says what an HTTP error status means (RFC 9110, Section
+// 15), with the statuses nginx uses for TLS matters.
+func statusMeaning(code int) string {
+	switch code {
+	case 400:
+		return "the server refused the request as malformed (nginx also answers 400 to a missing or invalid client certificate and to plain HTTP sent to its HTTPS port)"
+	case 401:
+		return "the request lacks valid credentials (HTTP authentication)"
+	case 403:
+		return "the server understood the request and forbids it"
+	case 404:
+		return "the server has nothing at this path"
+	case 421:
+		return "misdirected request: the server will not serve this host name on this connection (the SNI and the Host header disagree)"
+	case 495, 496:
+		return "nginx: the client certificate was invalid (495) or missing (496)"
+	case 497:
+		return "nginx: a plain HTTP request was sent to its HTTPS port"
+	}
+	if code >= 500 {
+		return "the server (or a backend behind it) failed to handle the request"
+	}
+	return "the server refused the request"
 }

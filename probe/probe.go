@@ -133,7 +133,17 @@ type Result struct {
 
 // OK reports whether the request succeeded and its handshake completed:
 // the probe's exit status 0.
-func (r *Result) OK() bool { return r.Client.Err == nil }
+//
+// An HTTP error status is not the probe's failure (the connection
+// worked), unless the wire shows the TLS layer caused it: a server that
+// refused the request for want of a client certificate.
+func (r *Result) OK() bool {
+	if r.Client.Err != nil {
+		return false
+	}
+	h := r.Client.HTTP
+	return h == nil || h.StatusCode < 400 || r.Wire.Result == nil || !r.Wire.Result.Verdict.Failed()
+}
 
 // Phase says how far the client got.
 type Phase string
@@ -200,6 +210,9 @@ type Response struct {
 	Proto      string
 	StatusCode int
 	Status     string
+	// Server is the Server header, which names the server software whose
+	// settings the fixes give.
+	Server string
 	// BodyBytes is the number of body bytes read (at most MaxBody).
 	BodyBytes int64
 	// Truncated is set when the body was longer than MaxBody.
@@ -279,7 +292,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	start := time.Now()
 	c.request(ctx, plan)
 	res.Client.Timings.Total = res.Client.Timings.dns() + time.Since(start)
-	res.Wire = wc.finish(&cfg, plan, c.keyLog.Bytes(), res.Client.Local, res.Client.Remote)
+	res.Wire = wc.finish(&cfg, plan, c.keyLog.Bytes(), &res.Client)
 	res.Correlation = Correlate(cfg.Target, &res.Client, &res.Wire, cfg.Insecure)
 	if cfg.Scan && scanWanted(&res.Client, &res.Wire) {
 		res.Scan = c.scan(ctx, plan)

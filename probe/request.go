@@ -464,7 +464,7 @@ func (c *client) httpRequest(ctx context.Context, conn *tls.Conn) (*Response, er
 		return nil, err
 	}
 	defer resp.Body.Close()
-	r := &Response{Proto: resp.Proto, StatusCode: resp.StatusCode, Status: resp.Status}
+	r := &Response{Proto: resp.Proto, StatusCode: resp.StatusCode, Status: resp.Status, Server: resp.Header.Get("Server")}
 	var buf bytes.Buffer
 	dst := io.Discard
 	if c.cfg.ShowBody {

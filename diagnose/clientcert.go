@@ -1,0 +1,133 @@
+package diagnose
+
+// A server that requests a client certificate, completes the handshake
+// without one, and refuses the request instead: nginx with
+// `ssl_verify_client on` answers HTTP 400 "No required SSL certificate
+// was sent" and closes. The handshake looks fine; the refusal is in the
+// application data.
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// shortResponse bounds the server's application data, in bytes, that
+// reads as an error page rather than content (nginx's 400 page and TLS
+// 1.3 session tickets fit well within).
+const shortResponse = 4096
+
+// clientCertRefused explains a completed handshake after which the server
+// refused the client for want of a certificate.
+func (d *diagnosis) clientCertRefused() (Verdict, bool) {
+	c := d.c
+	if c.ClientCertificates > 0 {
+		return Verdict{}, false
+	}
+	var asked string
+	switch {
+	case c.CertificateRequestFrame.Number != 0:
+		asked = fmt.Sprintf("the server asked for a client certificate (CertificateRequest, %s)", frameRef(c.CertificateRequestFrame.Number))
+		if c.ClientCertificates == 0 {
+			asked += fmt.Sprintf(" and the client sent none (empty Certificate, %s)", frameRef(c.ClientCertificateFrame.Number))
+		} else {
+			asked += " and the client sent none"
+		}
+	case d.emptyCertificateSized():
+		asked = fmt.Sprintf("the client's encrypted flight (%s) begins with a record the size of an empty Certificate (%d bytes) before its Finished: the server asked for a client certificate and the client had none (inferred from record sizes; TLS 1.3 encrypts both)",
+			frameRef(c.Finished[client].Number), c.ClientFlightRecords[0])
+	default:
+		return Verdict{}, false
+	}
+	r := d.response
+	switch {
+	case r != nil && r.Status >= 400 && r.Status < 500:
+		how := "decrypted, " + frameRef(r.Frame.Number)
+		switch {
+		case r.Frame.Number == 0:
+			how = "as the client read it"
+		case !r.Decrypted:
+			how = "in plaintext, " + frameRef(r.Frame.Number)
+		}
+		page := ""
+		if r.Title != "" {
+			page = fmt.Sprintf(" '%s'", r.Title)
+		}
+		certain := strings.Contains(strings.ToLower(r.Title+" "+r.Body), "ssl certificate")
+		summary := fmt.Sprintf("%s; the handshake completed, then the server refused the request with HTTP %d%s (%s)",
+			asked, r.Status, page, how)
+		if !certain {
+			summary += ": most likely for the missing certificate (the page does not say)"
+		}
+		return verdict(ClientCertRequired, summary, d.clientCertFix(), c.CertificateRequestFrame, c.ClientCertificateFrame, c.HandshakeDone, r.Frame), true
+	case r != nil:
+		return Verdict{}, false // the server answered: the certificate was optional
+	}
+	end, how := d.serverClosedFirst()
+	requests, request := c.AppData[client].Records, fmt.Sprintf(" (%s)", frameRef(c.AppData[client].First.Number))
+	if len(c.ClientFlightRecords) == 2 {
+		requests, request = requests-1, "" // the Finished was counted as data
+	}
+	if requests != 1 || c.AppData[server].Records == 0 || c.AppData[server].Bytes > shortResponse || end.Number == 0 {
+		return Verdict{}, false
+	}
+	summary := fmt.Sprintf("%s; the handshake completed, the client sent its request%s, and the server answered with %s of data and closed the connection (%s, %s): the short answer of a server refusing the request for want of a certificate (nginx answers HTTP 400 'No required SSL certificate was sent'); the status is encrypted (probable, from sizes and order)",
+		asked, request, plural(int(c.AppData[server].Bytes), "byte"), how, frameRef(end.Number))
+	return verdict(ClientCertRequired, summary, d.clientCertFix(), c.CertificateRequestFrame, c.ClientCertificateFrame, c.HandshakeDone, c.AppData[client].First, end), true
+}
+
+func (d *diagnosis) clientCertFix() string {
+	fix := "the server requires a client certificate: configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates)"
+	if cas := caNames(d.c.CertificateRequest); len(cas) > 0 {
+		fix += "; it accepts certificates issued by " + quoteList(cas, 3)
+	}
+	return d.serverSide(fix, ChangeClientCertRequired)
+}
+
+// emptyCertificateSized reports whether a TLS 1.3 client's first two
+// encrypted records are an empty Certificate (4-byte header, empty context,
+// empty list: 8 bytes) and a Finished, each sealed with its content type and
+// the AEAD tag: the client answered a CertificateRequest it could not see
+// the server send.
+func (d *diagnosis) emptyCertificateSized() bool {
+	c := d.c
+	if c.Version != tlsparse.VersionTLS13 || c.Decrypted || len(c.ClientFlightRecords) < 2 {
+		return false
+	}
+	tag, hash := 16, 32
+	switch c.Cipher {
+	case 0x1305: // TLS_AES_128_CCM_8_SHA256
+		tag = 8
+	case 0x1302: // TLS_AES_256_GCM_SHA384
+		hash = 48
+	}
+	return c.ClientFlightRecords[0] == 8+1+tag && c.ClientFlightRecords[1] == 4+hash+1+tag
+}
+
+// serverClosedFirst returns how the server ended the connection after the
+// handshake (its close_notify, FIN or RST) when it did so before the
+// client did; a zero frame otherwise.
+func (d *diagnosis) serverClosedFirst() (capture.Frame, string) {
+	c := d.c
+	var first [2]capture.Frame
+	var how [2]string
+	consider := func(dir capture.Direction, f capture.Frame, h string) {
+		if f.Number > c.HandshakeDone.Number && (first[dir].Number == 0 || f.Number < first[dir].Number) {
+			first[dir], how[dir] = f, h
+		}
+	}
+	for _, a := range c.Alerts {
+		consider(a.Sender, a.Frame, alertText(a))
+	}
+	consider(server, c.TCP.FIN[server], "FIN")
+	consider(client, c.TCP.FIN[client], "FIN")
+	if c.TCP.RST.Number != 0 {
+		consider(c.TCP.RSTFrom, c.TCP.RST, "RST")
+	}
+	if first[server].Number == 0 || first[client].Number != 0 && first[client].Number < first[server].Number {
+		return capture.Frame{}, ""
+	}
+	return first[server], how[server]
+}

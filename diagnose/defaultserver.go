@@ -1,0 +1,73 @@
+package diagnose
+
+// The default-server reading of a name mismatch: a server that serves
+// several names picks the certificate by SNI, and a name that matches no
+// server block (nginx `server_name`, an Apache `ServerName`, a HAProxy
+// `crt`) gets the default block's certificate, for a name unrelated to
+// the one asked for.
+
+import (
+	"fmt"
+	"net"
+	"strings"
+)
+
+// defaultCertificate reports whether the leaf's names share nothing with
+// the SNI: not even the registered domain (the last two labels). A
+// certificate for www.example.com sent for example.com lacks a name; one
+// for other.test sent for good.test belongs to another server block.
+func (d *diagnosis) defaultCertificate() bool {
+	if d.hello == nil || len(d.chain) == 0 || d.chain[0] == nil {
+		return false
+	}
+	sni := strings.ToLower(strings.TrimSuffix(d.hello.ServerName, "."))
+	if sni == "" || net.ParseIP(sni) != nil {
+		return false
+	}
+	leaf := d.chain[0]
+	names := leaf.DNSNames
+	if len(names) == 0 && leaf.Subject.CommonName != "" {
+		names = []string{leaf.Subject.CommonName}
+	}
+	if len(names) == 0 {
+		return false // a certificate that names no host is its own defect
+	}
+	want := baseDomain(sni)
+	for _, n := range names {
+		if baseDomain(strings.ToLower(strings.TrimPrefix(n, "*."))) == want {
+			return false
+		}
+	}
+	return true
+}
+
+// baseDomain is a name's last two labels (the whole name when it has
+// fewer). Public suffixes of two labels (co.uk) make unrelated names look
+// related, which only costs the default-server reading, never a wrong one.
+func baseDomain(n string) string {
+	labels := strings.Split(strings.TrimSuffix(n, "."), ".")
+	if len(labels) <= 2 {
+		return strings.Join(labels, ".")
+	}
+	return strings.Join(labels[len(labels)-2:], ".")
+}
+
+// problemText is a chain problem's detail, with the default-server
+// reading when the name mismatch looks like one.
+func (d *diagnosis) problemText(p CertProblem) string {
+	if p.Category == CertHostnameMismatch && d.defaultCertificate() {
+		return p.Detail + fmt.Sprintf("; its names share nothing with '%s', so the name probably matched no server block and the server fell back to its default certificate", d.hello.ServerName)
+	}
+	return p.Detail
+}
+
+// hostnameFix says what to change for a name the certificate does not
+// cover: the server's configuration when the certificate is the default
+// server's, the certificate when it merely lacks the name.
+func (d *diagnosis) hostnameFix() string {
+	sni := d.hello.ServerName
+	if d.defaultCertificate() {
+		return d.serverSide(fmt.Sprintf("the server has no configuration for '%s' (it answered with its default certificate, for another name): configure '%s' on the server with its own certificate, or connect with a name it serves", sni, sni), ChangeDefaultServer)
+	}
+	return d.serverSide(fmt.Sprintf("connect with a name the certificate covers, or get a certificate whose subjectAltName includes '%s'", sni), ChangeCertName)
+}

@@ -1,0 +1,314 @@
+package diagnose
+
+// The one table of server-side fixes: for each change made on a server,
+// the setting that makes it in each common server. Verdicts name the
+// change; serverFix renders it for the server the capture shows, or as a
+// short list when the server is unknown.
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Server is a TLS server implementation whose settings a fix can name.
+type Server string
+
+// The servers the fix table knows. The names are stable (they appear in
+// JSON output through the fix texts' prefixes and in tests).
+const (
+	ServerUnknown Server = ""
+	ServerNginx   Server = "nginx"
+	ServerApache  Server = "apache"
+	ServerHAProxy Server = "haproxy"
+	ServerCaddy   Server = "caddy"
+	ServerGo      Server = "go"
+	ServerJava    Server = "java"
+)
+
+// Servers lists the known servers in the order of the short list: the
+// most common in front of TLS services first.
+var Servers = []Server{ServerNginx, ServerApache, ServerHAProxy, ServerCaddy, ServerGo, ServerJava}
+
+// Name is the server's name in a sentence.
+func (s Server) Name() string {
+	switch s {
+	case ServerNginx:
+		return "nginx"
+	case ServerApache:
+		return "Apache httpd"
+	case ServerHAProxy:
+		return "HAProxy"
+	case ServerCaddy:
+		return "Caddy"
+	case ServerGo:
+		return "Go crypto/tls"
+	case ServerJava:
+		return "Java (JSSE)"
+	}
+	return "the server"
+}
+
+// ServerChange is one change made on a server to fix a verdict.
+type ServerChange uint8
+
+// The changes, each a row of the fix table.
+const (
+	// ChangeFullChain: send the intermediates after the leaf.
+	ChangeFullChain ServerChange = iota + 1
+	// ChangeRenew: install the renewed certificate and reload.
+	ChangeRenew
+	// ChangeCertName: serve a certificate that covers the name asked for.
+	ChangeCertName
+	// ChangeDefaultServer: the name matched no server block, so the
+	// default one answered with its certificate.
+	ChangeDefaultServer
+	// ChangeServerName: the server refuses a name it is not configured
+	// for.
+	ChangeServerName
+	// ChangeModernVersions: the server is limited to old versions.
+	ChangeModernVersions
+	// ChangeAllowTLS12: the server accepts TLS 1.3 only.
+	ChangeAllowTLS12
+	// ChangeCiphers: the server's suites exclude current clients (e.g.
+	// RSA key exchange only).
+	ChangeCiphers
+	// ChangeClientCertRequired: the server requires a client certificate.
+	ChangeClientCertRequired
+	// ChangeClientCA: the server does not trust the client certificate's
+	// issuer.
+	ChangeClientCA
+	// ChangeListenTLS: the port serves plaintext where TLS was expected.
+	ChangeListenTLS
+	// ChangeHTTP2: the server does not offer h2.
+	ChangeHTTP2
+)
+
+// ServerChanges lists every change, in the order of the README's table.
+var ServerChanges = []ServerChange{
+	ChangeFullChain, ChangeRenew, ChangeCertName, ChangeDefaultServer, ChangeServerName,
+	ChangeModernVersions, ChangeAllowTLS12, ChangeCiphers,
+	ChangeClientCertRequired, ChangeClientCA, ChangeListenTLS, ChangeHTTP2,
+}
+
+// String is the change's stable name.
+func (c ServerChange) String() string {
+	switch c {
+	case ChangeFullChain:
+		return "full_chain"
+	case ChangeRenew:
+		return "renew"
+	case ChangeCertName:
+		return "cert_name"
+	case ChangeDefaultServer:
+		return "default_server"
+	case ChangeServerName:
+		return "server_name"
+	case ChangeModernVersions:
+		return "modern_versions"
+	case ChangeAllowTLS12:
+		return "allow_tls12"
+	case ChangeCiphers:
+		return "ciphers"
+	case ChangeClientCertRequired:
+		return "client_cert_required"
+	case ChangeClientCA:
+		return "client_ca"
+	case ChangeListenTLS:
+		return "listen_tls"
+	case ChangeHTTP2:
+		return "http2"
+	}
+	return fmt.Sprintf("server_change(%d)", uint8(c))
+}
+
+// serverFixes is the table: per change, per server, the setting. A server
+// without an entry has nothing to set for that change (Caddy fetches and
+// sends its chains itself). Texts are short: the short list names up to
+// six of them in one fix.
+var serverFixes = map[ServerChange]map[Server]string{
+	ChangeFullChain: {
+		ServerNginx:   "`ssl_certificate` must name the full chain, leaf first, then the intermediates (certbot: fullchain.pem, not cert.pem); then `nginx -t && nginx -s reload`",
+		ServerApache:  "`SSLCertificateFile` with the leaf followed by the intermediates (httpd before 2.4.8: `SSLCertificateChainFile`); then `apachectl graceful`",
+		ServerHAProxy: "the `crt` PEM file must hold the leaf, then the intermediates, then the key",
+		ServerCaddy:   "with `tls cert.pem key.pem` the cert file must hold the full chain, leaf first (Caddy's own certificates come with their chain)",
+		ServerGo:      "`tls.Certificate.Certificate` must hold the leaf then the intermediates: load the full-chain PEM with `tls.LoadX509KeyPair`",
+		ServerJava:    "the keystore's key entry must carry the whole chain: import the CA's reply (leaf and intermediates) into the key's alias with `keytool -importcert`",
+	},
+	ChangeRenew: {
+		ServerNginx:   "point `ssl_certificate`/`ssl_certificate_key` at the renewed files and run `nginx -t && nginx -s reload` (nginx serves the old certificate until reloaded)",
+		ServerApache:  "put the renewed files in `SSLCertificateFile`/`SSLCertificateKeyFile` and run `apachectl graceful`",
+		ServerHAProxy: "replace the `crt` file and reload HAProxy (or `set ssl cert` on the runtime API)",
+		ServerCaddy:   "Caddy's automatic renewal failed: read its log (ACME errors); for a `tls cert key` pair, replace the files and `caddy reload`",
+		ServerGo:      "restart the server, or load certificates through `tls.Config.GetCertificate` so a renewed file is picked up",
+		ServerJava:    "import the renewed certificate into the keystore and restart the server",
+	},
+	ChangeCertName: {
+		ServerNginx:   "the `ssl_certificate` of the `server` block whose `server_name` lists the name must cover it (subjectAltName)",
+		ServerApache:  "the `SSLCertificateFile` of the `<VirtualHost>` with that `ServerName`/`ServerAlias` must cover it",
+		ServerHAProxy: "add a `crt` whose subjectAltName covers the name (HAProxy picks among its `crt` files by SNI)",
+		ServerCaddy:   "put the name in the site address so Caddy gets a certificate for it",
+		ServerGo:      "add a certificate for the name to `tls.Config.Certificates` (chosen by SNI) or return it from `GetCertificate`",
+		ServerJava:    "the keystore must hold a key entry whose certificate covers the name",
+	},
+	ChangeDefaultServer: {
+		ServerNginx:   "no `server_name` matched the SNI, so the `default_server` block answered with its certificate: add the name to `server_name` of the block that has its certificate, and let the default server refuse unknown names (`ssl_reject_handshake on;`)",
+		ServerApache:  "no `<VirtualHost>` has the name as `ServerName`/`ServerAlias`, so the first one for the address answered: add the name (`SSLStrictSNIVHostCheck on` refuses unknown names)",
+		ServerHAProxy: "no `crt` covers the name, so the bind's first (default) certificate was sent: add a `crt` for it (`strict-sni` refuses unknown names)",
+		ServerCaddy:   "no site address matches the name: add it to a site block",
+		ServerGo:      "no entry of `tls.Config.Certificates` covers the name, so Go sent `Certificates[0]`: add one (or refuse the name in `GetCertificate`)",
+	},
+	ChangeServerName: {
+		ServerNginx:   "add the name to `server_name` of the block that serves it (the default server refuses other names: `ssl_reject_handshake on`)",
+		ServerApache:  "add the name as `ServerName`/`ServerAlias` of a `<VirtualHost>` (`SSLStrictSNIVHostCheck on` refuses other names)",
+		ServerHAProxy: "add a `crt` for the name (`strict-sni` refuses names no certificate covers)",
+		ServerCaddy:   "add the name to a site block",
+		ServerGo:      "`GetCertificate` (or `Certificates`) has nothing for the name: add it",
+		ServerJava:    "the server's `SNIMatcher` rejects the name: add it",
+	},
+	ChangeModernVersions: {
+		ServerNginx:   "`ssl_protocols TLSv1.2 TLSv1.3;`",
+		ServerApache:  "`SSLProtocol -all +TLSv1.2 +TLSv1.3`",
+		ServerHAProxy: "`ssl-min-ver TLSv1.2` on the `bind` (or in `ssl-default-bind-options`)",
+		ServerCaddy:   "`protocols tls1.2 tls1.3` in the `tls` block",
+		ServerGo:      "`tls.Config{MinVersion: tls.VersionTLS12}` and no `MaxVersion` below TLS 1.3",
+		ServerJava:    "`jdk.tls.server.protocols=TLSv1.2,TLSv1.3` (a JDK from 8u261 on for TLS 1.3)",
+	},
+	ChangeAllowTLS12: {
+		ServerNginx:   "`ssl_protocols TLSv1.2 TLSv1.3;` (the server allows TLS 1.3 only)",
+		ServerApache:  "`SSLProtocol -all +TLSv1.2 +TLSv1.3`",
+		ServerHAProxy: "`ssl-min-ver TLSv1.2` instead of `TLSv1.3` on the `bind`",
+		ServerCaddy:   "`protocols tls1.2 tls1.3` in the `tls` block",
+		ServerGo:      "`tls.Config.MinVersion = tls.VersionTLS12`",
+		ServerJava:    "remove TLSv1.2 from `jdk.tls.disabledAlgorithms` and keep it in `jdk.tls.server.protocols`",
+	},
+	ChangeCiphers: {
+		ServerNginx:   "`ssl_ciphers` must include ECDHE AEAD suites, e.g. `ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305` (RSA key exchange alone, AES128-SHA…, is refused by current clients)",
+		ServerApache:  "`SSLCipherSuite` must include ECDHE AEAD suites (ECDHE-RSA-AES128-GCM-SHA256…)",
+		ServerHAProxy: "`ciphers` on the `bind` (or `ssl-default-bind-ciphers`) must include ECDHE AEAD suites",
+		ServerCaddy:   "remove the `ciphers` restriction from the `tls` block",
+		ServerGo:      "leave `tls.Config.CipherSuites` nil, or include the TLS_ECDHE_*_GCM suites",
+		ServerJava:    "`jdk.tls.disabledAlgorithms` (and `jdk.tls.server.cipherSuites`) must leave the ECDHE GCM suites enabled",
+	},
+	ChangeClientCertRequired: {
+		ServerNginx:   "`ssl_verify_client on` requires a certificate issued by a CA of `ssl_client_certificate`; use `ssl_verify_client optional` if clients may come without one",
+		ServerApache:  "`SSLVerifyClient require` requires a certificate from `SSLCACertificateFile`'s CAs; `SSLVerifyClient optional` if not",
+		ServerHAProxy: "`verify required` on the `bind` requires a certificate from its `ca-file`; `verify optional` if not",
+		ServerCaddy:   "`client_auth { mode require_and_verify }` in the `tls` block; `mode request` if not",
+		ServerGo:      "`tls.Config.ClientAuth = tls.RequireAndVerifyClientCert` with `ClientCAs`; `VerifyClientCertIfGiven` if not",
+		ServerJava:    "`setNeedClientAuth(true)` (Tomcat `clientAuth=\"true\"`) with the CAs of the truststore; `setWantClientAuth` if not",
+	},
+	ChangeClientCA: {
+		ServerNginx:   "`ssl_client_certificate` must hold the client certificate's issuer (and `ssl_verify_depth` cover its chain)",
+		ServerApache:  "`SSLCACertificateFile` must hold the client certificate's issuer",
+		ServerHAProxy: "the `ca-file` of the `bind` must hold the client certificate's issuer",
+		ServerCaddy:   "the `client_auth` trust pool must hold the client certificate's issuer",
+		ServerGo:      "`tls.Config.ClientCAs` must hold the client certificate's issuer",
+		ServerJava:    "the truststore (`javax.net.ssl.trustStore`) must hold the client certificate's issuer",
+	},
+	ChangeListenTLS: {
+		ServerNginx:   "the port's `listen` lacks `ssl`: `listen 443 ssl;` with `ssl_certificate` and `ssl_certificate_key`",
+		ServerApache:  "`SSLEngine on` in the port's `<VirtualHost>` (and `Listen 443 https`)",
+		ServerHAProxy: "`bind :443 ssl crt /path/to/cert.pem`",
+		ServerCaddy:   "a site address without `http://` and without a bare `:80`-style port",
+		ServerGo:      "`ListenAndServeTLS` (or a `tls.NewListener`) instead of `ListenAndServe`",
+		ServerJava:    "a TLS connector (Tomcat `SSLEnabled=\"true\"`, `SSLServerSocketFactory`)",
+	},
+	ChangeHTTP2: {
+		ServerNginx:   "`listen 443 ssl http2;` (nginx 1.25.1 and later: `http2 on;`)",
+		ServerApache:  "`Protocols h2 http/1.1` (mod_http2)",
+		ServerHAProxy: "`alpn h2,http/1.1` on the `bind`",
+		ServerCaddy:   "`protocols h1 h2` in the `servers` options (h2 is on by default)",
+		ServerGo:      "serve with net/http, which offers h2 unless `TLSNextProto` is set to an empty map, or add \"h2\" to `tls.Config.NextProtos`",
+		ServerJava:    "enable HTTP/2 on the connector (Tomcat `<UpgradeProtocol className=\"org.apache.coyote.http2.Http2Protocol\"/>`)",
+	},
+}
+
+// ServerFix renders a change for srv: that server's setting alone when srv
+// is known, otherwise the short list of every server that has one, most
+// common first. It returns "" for a change the table does not know.
+func ServerFix(c ServerChange, srv Server) string {
+	row := serverFixes[c]
+	if s, ok := row[srv]; ok && srv != ServerUnknown {
+		return srv.Name() + ": " + s
+	}
+	var parts []string
+	for _, s := range Servers {
+		if text, ok := row[s]; ok {
+			parts = append(parts, s.Name()+": "+text)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// serverSide appends the server-side setting to a fix: "…; on the server,
+// nginx: …". When the server was recognised the sentence says how.
+func (d *diagnosis) serverSide(fix string, c ServerChange) string {
+	srv, how := d.server()
+	s := ServerFix(c, srv)
+	if s == "" {
+		return fix
+	}
+	lead := "on the server, "
+	if srv != ServerUnknown {
+		lead = fmt.Sprintf("on the server (%s, %s), ", srv.Name(), how)
+	}
+	if fix == "" {
+		return lead + s
+	}
+	return fix + "; " + lead + s
+}
+
+// RecognizeServer names the server software from an HTTP response: its
+// Server header, or the error page's text where a server writes its own
+// (nginx signs its pages, Go's net/http answers a plaintext request to
+// a TLS port with a sentence of its own). ServerUnknown when neither
+// says.
+func RecognizeServer(header, title, body string) Server {
+	h := strings.ToLower(header)
+	switch {
+	case strings.HasPrefix(h, "nginx"), strings.HasPrefix(h, "openresty"):
+		return ServerNginx
+	case strings.HasPrefix(h, "apache"):
+		return ServerApache
+	case strings.HasPrefix(h, "caddy"):
+		return ServerCaddy
+	case strings.HasPrefix(h, "haproxy"):
+		return ServerHAProxy
+	case strings.HasPrefix(h, "jetty"), strings.HasPrefix(h, "apache-coyote"), strings.Contains(h, "glassfish"):
+		return ServerJava
+	case h != "":
+		return ServerUnknown
+	}
+	page := strings.ToLower(title + " " + body)
+	switch {
+	case strings.Contains(page, "<center>nginx"), strings.Contains(page, "the plain http request was sent to https port"),
+		strings.Contains(page, "no required ssl certificate was sent"):
+		return ServerNginx
+	case strings.Contains(page, "client sent an http request to an https server"):
+		return ServerGo
+	}
+	return ServerUnknown
+}
+
+// server is the server software the fix names: the one the caller knows
+// (Config.Server, e.g. from a probe's response), else the one the
+// capture's HTTP response shows, with how it was told.
+func (d *diagnosis) server() (Server, string) {
+	if d.srv != ServerUnknown {
+		return d.srv, "from its HTTP response"
+	}
+	r := d.response
+	if r == nil {
+		return ServerUnknown, ""
+	}
+	srv := RecognizeServer(r.Server, r.Title, r.Body)
+	switch {
+	case srv == ServerUnknown:
+		return srv, ""
+	case r.Frame.Number == 0:
+		return srv, fmt.Sprintf("its Server header says '%s'", r.Server)
+	case r.Server != "":
+		return srv, fmt.Sprintf("its Server header says '%s', %s", r.Server, frameRef(r.Frame.Number))
+	}
+	return srv, fmt.Sprintf("its own error page, %s", frameRef(r.Frame.Number))
+}
