@@ -70,7 +70,7 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 	if len(c.ClientFlightRecords) == 2 {
 		requests, request = requests-1, "" // the Finished was counted as data
 	}
-	if requests != 1 || c.AppData[server].Records == 0 || c.AppData[server].Bytes > shortResponse || end.Number == 0 {
+	if requests < 1 || c.AppData[server].Records == 0 || c.AppData[server].Bytes > shortResponse || end.Number == 0 {
 		return Verdict{}, false
 	}
 	summary := fmt.Sprintf("%s; the handshake completed, the client sent its request%s, and the server answered with %s of data and closed the connection (%s, %s): the short answer of a server refusing the request for want of a certificate (nginx answers HTTP 400 'No required SSL certificate was sent'); the status is encrypted (probable, from sizes and order)",

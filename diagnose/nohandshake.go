@@ -189,7 +189,7 @@ func (d *diagnosis) notTLSClient() Verdict {
 	fix := fmt.Sprintf("port %d expects TLS: configure the client to use TLS on this port, or point it at the server's plaintext port", port)
 	switch l := strings.ToUpper(n.Looks); {
 	case strings.Contains(l, "HTTP"):
-		fix = fmt.Sprintf("the client speaks plain HTTP to a TLS port (%d): use https:// in the URL, or the server's plain-HTTP port", port)
+		fix = d.serverSide(fmt.Sprintf("the client speaks plain HTTP to a TLS port (%d): use https:// in the URL, or the server's plain-HTTP port", port), ChangeRedirectPlain)
 	case strings.Contains(l, "STARTTLS"), strings.Contains(l, "XMPP"), strings.Contains(l, "POSTGRESQL"):
 		fix = fmt.Sprintf("the client starts in plaintext (STARTTLS style) on port %d, where the server expects TLS at once: configure the client for implicit TLS, or point it at the STARTTLS port", port)
 	}

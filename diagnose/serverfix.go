@@ -81,13 +81,16 @@ const (
 	ChangeListenTLS
 	// ChangeHTTP2: the server does not offer h2.
 	ChangeHTTP2
+	// ChangeRedirectPlain: plain HTTP reaches the TLS port; the server
+	// can redirect it to https:// instead of refusing it.
+	ChangeRedirectPlain
 )
 
 // ServerChanges lists every change, in the order of the README's table.
 var ServerChanges = []ServerChange{
 	ChangeFullChain, ChangeRenew, ChangeCertName, ChangeDefaultServer, ChangeServerName,
 	ChangeModernVersions, ChangeAllowTLS12, ChangeCiphers,
-	ChangeClientCertRequired, ChangeClientCA, ChangeListenTLS, ChangeHTTP2,
+	ChangeClientCertRequired, ChangeClientCA, ChangeListenTLS, ChangeHTTP2, ChangeRedirectPlain,
 }
 
 // String is the change's stable name.
@@ -117,6 +120,8 @@ func (c ServerChange) String() string {
 		return "listen_tls"
 	case ChangeHTTP2:
 		return "http2"
+	case ChangeRedirectPlain:
+		return "redirect_plain"
 	}
 	return fmt.Sprintf("server_change(%d)", uint8(c))
 }
@@ -221,6 +226,10 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerGo:      "serve with net/http, which offers h2 unless `TLSNextProto` is set to an empty map, or add \"h2\" to `tls.Config.NextProtos`",
 		ServerJava:    "enable HTTP/2 on the connector (Tomcat `<UpgradeProtocol className=\"org.apache.coyote.http2.Http2Protocol\"/>`)",
 	},
+	ChangeRedirectPlain: {
+		ServerNginx: "to redirect plain requests on the TLS port instead of answering 400: `error_page 497 https://$host$request_uri;`",
+		ServerCaddy: "serve plain HTTP on its own port (Caddy redirects port 80 to https:// by itself)",
+	},
 }
 
 // ServerFix renders a change for srv: that server's setting alone when srv
@@ -286,6 +295,8 @@ func RecognizeServer(header, title, body string) Server {
 		return ServerNginx
 	case strings.Contains(page, "client sent an http request to an https server"):
 		return ServerGo
+	case strings.Contains(page, "speaking plain http to an ssl-enabled server port"):
+		return ServerApache
 	}
 	return ServerUnknown
 }

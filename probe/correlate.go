@@ -57,6 +57,10 @@ func Correlate(t Target, o *Outcome, w *Wire, insecure bool) Correlation {
 			c.Notes = append(c.Notes, "the chain the server sent is not valid: "+w.Chain.Problems[0].Detail)
 		}
 	}
+	if t.Plain() {
+		c.plainCorrelation(t, o, w)
+		return c
+	}
 	if w.Result == nil {
 		c.Agreement = ClientOnly
 		why := "the capture does not show the connection"
@@ -532,4 +536,71 @@ func statusMeaning(code int) string {
 		return "the server (or a backend behind it) failed to handle the request"
 	}
 	return "the server refused the request"
+}
+
+// plainCorrelation explains an http:// probe: a plain request, whose
+// answer says whether the port speaks TLS.
+func (c *Correlation) plainCorrelation(t Target, o *Outcome, w *Wire) {
+	c.Agreement = ClientOnly
+	if w.Result != nil {
+		c.Agreement = Agree
+		c.Wire = string(w.Result.Verdict.Category) + ": " + w.Result.Verdict.Summary
+	}
+	port := t.Port
+	if why := speaksTLS(o, w); why != "" {
+		c.Summary = fmt.Sprintf("port %d speaks TLS: %s", port, why)
+		c.Cause = fmt.Sprintf("the plain HTTP request reached a TLS port, which answers only TLS (or refuses plaintext): %s", why)
+		u := *t.URL
+		u.Scheme = "https"
+		c.Fix = fmt.Sprintf("use %s (https://), or the server's plain HTTP port; a server can redirect such requests instead (nginx: `error_page 497 https://$host$request_uri;`)", u.String())
+		return
+	}
+	switch {
+	case o.Err != nil:
+		c.Cause, c.Fix = explain(t, o)
+		c.Summary = "the plain HTTP request failed " + phaseText(o.Phase)
+	case o.HTTP != nil && o.HTTP.StatusCode >= 400:
+		c.Summary = fmt.Sprintf("port %d answered the plain request with HTTP %s: %s", port, o.HTTP.Status, statusMeaning(o.HTTP.StatusCode))
+		c.Cause = "the port speaks plain HTTP: nothing on this connection was encrypted"
+		c.Fix = "for TLS use the server's https:// port"
+	default:
+		status := ""
+		if o.HTTP != nil {
+			status = " (" + o.HTTP.Status + ")"
+		}
+		c.Summary = fmt.Sprintf("the plain HTTP request succeeded%s: port %d speaks plain HTTP, not TLS", status, port)
+		c.Cause = "nothing on this connection was encrypted"
+	}
+	if w.Result != nil && w.Result.Verdict.Category == diagnose.NotTLSClient {
+		c.Notes = append(c.Notes, "the wire's verdict reads the port as a TLS port; for an http:// probe a plaintext request is what was meant")
+	}
+}
+
+// speaksTLS says why the answer to a plain request shows a TLS port: a TLS
+// server's own refusal page, or a TLS alert; "" when it does not.
+func speaksTLS(o *Outcome, w *Wire) string {
+	if h := o.HTTP; h != nil {
+		body := strings.ToLower(string(h.head.b))
+		switch {
+		case strings.Contains(body, "the plain http request was sent to https port"):
+			return fmt.Sprintf("the server answered HTTP %s with nginx's page \"The plain HTTP request was sent to HTTPS port\"", h.Status)
+		case strings.Contains(body, "client sent an http request to an https server"):
+			return fmt.Sprintf("the server answered HTTP %s \"Client sent an HTTP request to an HTTPS server\" (Go's net/http TLS server)", h.Status)
+		}
+	}
+	if w.Result != nil {
+		conn := w.Result.Conn
+		for _, a := range conn.Alerts {
+			if a.Sender == capture.ServerToClient {
+				return fmt.Sprintf("the server answered the request with a TLS alert (%s, frame %d)", a.Description, a.Frame.Number)
+			}
+		}
+		if conn.ServerHello != nil {
+			return fmt.Sprintf("the server sent a ServerHello (frame %d)", conn.ServerHelloFrame.Number)
+		}
+	}
+	if o.Err != nil && strings.Contains(o.Err.Error(), `malformed HTTP response "\x15\x03`) {
+		return "the server answered with the bytes of a TLS alert record"
+	}
+	return ""
 }

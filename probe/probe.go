@@ -219,6 +219,22 @@ type Response struct {
 	Truncated bool
 	// Body is the body read, only with Config.ShowBody.
 	Body []byte
+	// head keeps the body's first bytes, never shown: they tell a TLS
+	// server's refusal of a plain request (nginx's "The plain HTTP
+	// request was sent to HTTPS port").
+	head prefix
+}
+
+// prefix is a writer that keeps the first bytes written to it.
+type prefix struct{ b []byte }
+
+const prefixMax = 512
+
+func (p *prefix) Write(b []byte) (int, error) {
+	if n := prefixMax - len(p.b); n > 0 {
+		p.b = append(p.b, b[:min(n, len(b))]...)
+	}
+	return len(b), nil
 }
 
 // Timings are the durations of the phases the client went through; a nil

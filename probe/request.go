@@ -127,7 +127,9 @@ func (cfg *Config) proxyFor() (*url.URL, string, error) {
 	env := httpproxy.Config{NoProxy: first(getenv, "NO_PROXY", "no_proxy")}
 	var from string
 	env.HTTPSProxy, from = firstNamed(getenv, "HTTPS_PROXY", "https_proxy")
-	if env.HTTPSProxy == "" {
+	if env.HTTPSProxy == "" || cfg.Target.Plain() {
+		// A plain request would go through HTTP_PROXY as an absolute
+		// URI, not a tunnel: an http:// probe goes direct unless --proxy.
 		return nil, "", nil
 	}
 	target := &url.URL{Scheme: "https", Host: cfg.Target.HostPort()}
@@ -170,7 +172,7 @@ func (c *client) request(ctx context.Context, p *dialPlan) {
 	}
 	if c.cfg.Target.URL == nil {
 		defer conn.Close()
-		if err := awaitVerdict(ctx, conn); err != nil {
+		if err := awaitVerdict(ctx, conn.(*tls.Conn)); err != nil {
 			c.out.TLS = nil
 			c.out.fail(err, PhaseTLS)
 			return
@@ -190,7 +192,9 @@ func (c *client) request(ctx context.Context, p *dialPlan) {
 
 // connect dials (through the proxy when there is one) and makes the TLS
 // handshake, recording timings, addresses and errors in out.
-func (c *client) connect(ctx context.Context, p *dialPlan, tc *tls.Config, out *Outcome) (*tls.Conn, error) {
+//
+// For an http:// target the connection stays plain.
+func (c *client) connect(ctx context.Context, p *dialPlan, tc *tls.Config, out *Outcome) (net.Conn, error) {
 	out.Phase = PhaseConnect
 	raw, err := c.dial(ctx, p, out)
 	if err != nil {
@@ -213,6 +217,9 @@ func (c *client) connect(ctx context.Context, p *dialPlan, tc *tls.Config, out *
 			return nil, err
 		}
 		raw = tunnel
+	}
+	if c.cfg.Target.Plain() {
+		return raw, nil
 	}
 	out.Phase = PhaseTLS
 	conn := tls.Client(raw, tc)
@@ -392,17 +399,19 @@ func (c *client) serverName() string {
 
 // httpRequest sends the request over the established connection with
 // net/http (HTTP/2 when ALPN chose h2) and reads the response.
-func (c *client) httpRequest(ctx context.Context, conn *tls.Conn) (*Response, error) {
+func (c *client) httpRequest(ctx context.Context, conn net.Conn) (*Response, error) {
 	var once sync.Once
+	dial := func(context.Context, string, string) (net.Conn, error) {
+		var got net.Conn
+		once.Do(func() { got = conn })
+		if got == nil {
+			return nil, errors.New("probe: the request wanted a second connection")
+		}
+		return got, nil
+	}
 	tr := &http.Transport{
-		DialTLSContext: func(context.Context, string, string) (net.Conn, error) {
-			var got net.Conn
-			once.Do(func() { got = conn })
-			if got == nil {
-				return nil, errors.New("probe: the request wanted a second connection")
-			}
-			return got, nil
-		},
+		DialTLSContext: dial,
+		DialContext:    dial, // http:// targets
 		ForceAttemptHTTP2: true,
 		DisableKeepAlives: true,
 	}
@@ -466,9 +475,9 @@ func (c *client) httpRequest(ctx context.Context, conn *tls.Conn) (*Response, er
 	defer resp.Body.Close()
 	r := &Response{Proto: resp.Proto, StatusCode: resp.StatusCode, Status: resp.Status, Server: resp.Header.Get("Server")}
 	var buf bytes.Buffer
-	dst := io.Discard
+	dst := io.Writer(&r.head)
 	if c.cfg.ShowBody {
-		dst = &buf
+		dst = io.MultiWriter(&buf, &r.head)
 	}
 	r.BodyBytes, err = io.Copy(dst, io.LimitReader(resp.Body, MaxBody))
 	if err != nil {

@@ -11,7 +11,8 @@ import (
 	"strings"
 )
 
-// Target is what a probe connects to: an https:// URL (a full request) or
+// Target is what a probe connects to: an https:// URL (a full request),
+// an http:// URL (a plain request, to see whether the port speaks TLS) or
 // HOST:PORT (the TLS handshake only).
 type Target struct {
 	// URL is the request's URL; nil for a handshake-only probe.
@@ -22,22 +23,27 @@ type Target struct {
 	Port uint16
 }
 
-// ParseTarget reads a URL or HOST:PORT argument. Only https:// URLs are
-// accepted: probe is about TLS.
+// ParseTarget reads a URL or HOST:PORT argument. https:// and http:// URLs
+// are accepted: an http:// URL makes a plain request, whose answer says
+// whether the port speaks TLS.
 func ParseTarget(s string) (Target, error) {
 	if strings.Contains(s, "://") {
 		u, err := url.Parse(s)
 		if err != nil {
 			return Target{}, fmt.Errorf("target %q: %w", s, err)
 		}
-		if !strings.EqualFold(u.Scheme, "https") {
-			return Target{}, fmt.Errorf("target %q: scheme %q: probe checks TLS, so the URL must be https://", s, u.Scheme)
+		port := uint16(443)
+		switch {
+		case strings.EqualFold(u.Scheme, "https"):
+			u.Scheme = "https"
+		case strings.EqualFold(u.Scheme, "http"):
+			u.Scheme, port = "http", 80
+		default:
+			return Target{}, fmt.Errorf("target %q: scheme %q: the URL must be https:// (or http://)", s, u.Scheme)
 		}
-		u.Scheme = "https"
 		if u.Hostname() == "" {
 			return Target{}, fmt.Errorf("target %q: no host", s)
 		}
-		port := uint16(443)
 		if p := u.Port(); p != "" {
 			if port, err = parsePort(p); err != nil {
 				return Target{}, fmt.Errorf("target %q: %w", s, err)
@@ -96,6 +102,10 @@ func (t Target) String() string {
 }
 
 // HostPort returns "host:port" as a dialer wants it.
+// Plain reports whether the target is an http:// URL: no TLS from the
+// client.
+func (t Target) Plain() bool { return t.URL != nil && t.URL.Scheme == "http" }
+
 func (t Target) HostPort() string { return net.JoinHostPort(t.Host, strconv.Itoa(int(t.Port))) }
 
 func parsePort(s string) (uint16, error) {

@@ -30,6 +30,9 @@ error the client got (classified), the connection as the capture shows it
 (verdict, evidence frames) and whether the two agree, with the cause and the
 fix. The client's TLS secrets are kept in memory to decrypt TLS 1.3.
 
+An http:// URL makes a plain request and says whether the port speaks TLS
+(nginx's "plain HTTP request was sent to HTTPS port", a TLS alert).
+
 Capturing needs root or CAP_NET_RAW; without them the request still runs
 and the report gives the client's view only.
 

@@ -145,7 +145,7 @@ func TestProbeExitStatus(t *testing.T) {
 		{"expired json", probeArgs(expired, "--format", "json"), 1, `"error_class": "cert_expired"`, ""},
 		{"insecure", []string{"probe", "-k", "--resolve", "good.test:" + expired + ":127.0.0.1", "https://good.test:" + expired + "/"}, 0, "verification disabled", ""},
 		{"no target", []string{"probe"}, 2, "", "no target given"},
-		{"http URL", []string{"probe", "http://good.test/"}, 2, "", "must be https://"},
+		{"ftp URL", []string{"probe", "ftp://good.test/"}, 2, "", "must be https://"},
 		{"bad format", []string{"probe", "-o", "ndjson", "https://good.test/"}, 2, "", `unknown format "ndjson" for probe`},
 		{"missing cacert", []string{"probe", "--cacert", filepath.Join(dir, "none.pem"), "https://good.test/"}, 2, "", "--cacert"},
 		{"cacert without PEM", []string{"probe", "--cacert", filepath.Join(dir, "client-key.pem"), "https://good.test/"}, 2, "", "no PEM certificate"},

@@ -108,6 +108,8 @@ type nginxCase struct {
 	curlStatus int
 	// directive must appear in the fix (nginx recognised or in the list).
 	directive string
+	// probeSays must appear in the probe's correlation summary.
+	probeSays string
 }
 
 func cases() []nginxCase {
@@ -163,6 +165,11 @@ func cases() []nginxCase {
 				return []string{fmt.Sprintf("    listen 127.0.0.1:%d;\n    location / { return 200 \"plain\\n\"; }", port)}
 			},
 			curl: []string{}, category: diagnose.NotTLSServer, directive: "listen 443 ssl",
+		},
+		{
+			name: "http to an HTTPS port", servers: one(tlslab.GoodName, "good", ""), scheme: "http",
+			curl: []string{}, category: diagnose.NotTLSClient, status: 400, directive: "error_page 497",
+			probeSays: "speaks TLS",
 		},
 	}
 }
@@ -238,6 +245,9 @@ func goClient(t *testing.T, ctx context.Context, lab *tlslab.Lab, tc nginxCase, 
 	}
 	if !strings.Contains(v.Fix, tc.directive) {
 		t.Errorf("the fix does not name %q: %s", tc.directive, v.Fix)
+	}
+	if tc.probeSays != "" && !strings.Contains(res.Correlation.Summary, tc.probeSays) {
+		t.Errorf("the correlation does not say %q: %+v", tc.probeSays, res.Correlation)
 	}
 	if tc.status != 0 {
 		if res.Client.HTTP == nil || res.Client.HTTP.StatusCode != tc.status {
