@@ -410,8 +410,8 @@ func (c *client) httpRequest(ctx context.Context, conn net.Conn) (*Response, err
 		return got, nil
 	}
 	tr := &http.Transport{
-		DialTLSContext: dial,
-		DialContext:    dial, // http:// targets
+		DialTLSContext:    dial,
+		DialContext:       dial, // http:// targets
 		ForceAttemptHTTP2: true,
 		DisableKeepAlives: true,
 	}
