@@ -8,6 +8,7 @@ package diagnose
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tlsdiag/tlsdiag/capture"
@@ -70,7 +71,10 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 	if len(c.ClientFlightRecords) == 2 {
 		requests, request = requests-1, "" // the Finished was counted as data
 	}
-	if requests < 1 || c.AppData[server].Records == 0 || c.AppData[server].Bytes > shortResponse || end.Number == 0 {
+	if c.Version != tlsparse.VersionTLS13 && requests != 1 {
+		return Verdict{}, false // TLS 1.2 counts exactly: one request, one answer
+	}
+	if requests < 1 || c.AppData[server].Records == 0 || c.AppData[server].Bytes > shortResponse || end.Number == 0 || !d.https() {
 		return Verdict{}, false
 	}
 	summary := fmt.Sprintf("%s; the handshake completed, the client sent its request%s, and the server answered with %s of data and closed the connection (%s, %s): the short answer of a server refusing the request for want of a certificate (nginx answers HTTP 400 'No required SSL certificate was sent'); the status is encrypted (probable, from sizes and order)",
@@ -130,4 +134,27 @@ func (d *diagnosis) serverClosedFirst() (capture.Frame, string) {
 		return capture.Frame{}, ""
 	}
 	return first[server], how[server]
+}
+
+// https reports whether the connection carries HTTP, where a server that
+// closes first after one short answer is refusing: ALPN chose HTTP, or,
+// without a visible choice, the client offered only HTTP or the port is
+// an HTTPS one. Protocols whose server closes
+// after the client's last command (POP3's QUIT, after STARTTLS) do not
+// count.
+func (d *diagnosis) https() bool {
+	c := d.c
+	if c.Prelude[client] != nil || c.Prelude[server] != nil {
+		return false
+	}
+	switch c.ALPN {
+	case "http/1.1", "h2":
+		return true
+	case "":
+		// TLS 1.3 without keys hides the server's choice: a client that
+		// offers only HTTP speaks HTTP.
+		offered := d.hello != nil && len(d.hello.ALPN) > 0 && !slices.ContainsFunc(d.hello.ALPN, func(p string) bool { return p != "http/1.1" && p != "h2" })
+		return offered || slices.Contains([]uint16{443, 4443, 8443, 9443}, c.Server.Port())
+	}
+	return false
 }
