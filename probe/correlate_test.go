@@ -208,3 +208,53 @@ func TestExplainEveryClass(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPStatusCorrelation: an HTTP error status is never plain success:
+// it is the wire's TLS cause when there is one, its meaning otherwise.
+func TestHTTPStatusCorrelation(t *testing.T) {
+	target := Target{Host: "good.test", Port: 4433}
+	answered := func(code int, status string) *Outcome {
+		return &Outcome{Phase: PhaseDone, HTTP: &Response{Proto: "HTTP/1.1", StatusCode: code, Status: status}}
+	}
+	wire := func(cat diagnose.Category) *Wire {
+		return &Wire{Result: &report.Result{Conn: &analysis.Connection{}, Verdict: diagnose.Verdict{Category: cat, Summary: "the summary", Fix: "the fix"}}}
+	}
+	c := Correlate(target, answered(400, "400 Bad Request"), wire(diagnose.ClientCertRequired), false)
+	if !strings.Contains(c.Summary, "400 Bad Request") || !strings.Contains(c.Summary, "client_cert_required") || c.Fix != "the fix" {
+		t.Errorf("client certificate refusal: %+v", c)
+	}
+	r := &Result{Client: *answered(400, "400 Bad Request"), Wire: *wire(diagnose.ClientCertRequired)}
+	if r.OK() {
+		t.Error("a 400 the wire explains as client_cert_required is OK")
+	}
+	c = Correlate(target, answered(421, "421 Misdirected Request"), wire(diagnose.OK), false)
+	if !strings.Contains(c.Summary, "421") || !strings.Contains(c.Summary, "SNI and the Host header disagree") || strings.Contains(c.Summary, "succeeded") {
+		t.Errorf("421 with a good handshake: %+v", c)
+	}
+	r = &Result{Client: *answered(404, "404 Not Found"), Wire: *wire(diagnose.OK)}
+	if !r.OK() {
+		t.Error("a 404 over a good connection fails the probe")
+	}
+}
+
+func TestPlainCorrelation(t *testing.T) {
+	target, err := ParseTarget("http://good.test:8443/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nginx := &Outcome{Phase: PhaseDone, HTTP: &Response{Proto: "HTTP/1.1", StatusCode: 400, Status: "400 Bad Request"}}
+	nginx.HTTP.head.Write([]byte("<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>"))
+	c := Correlate(target, nginx, &Wire{}, false)
+	if !strings.Contains(c.Summary, "port 8443 speaks TLS") || !strings.Contains(c.Fix, "https://good.test:8443/") {
+		t.Errorf("nginx's page: %+v", c)
+	}
+	alert := &Wire{Result: &report.Result{Conn: &analysis.Connection{Alerts: []analysis.Alert{{Sender: capture.ServerToClient, Description: tlsparse.AlertProtocolVersion, Frame: capture.Frame{Number: 6}}}}}}
+	failed := &Outcome{Err: errors.New(`net/http: HTTP/1.x transport connection broken: malformed HTTP response "\x15\x03\x01\x00\x02\x02F"`), Phase: PhaseHTTP}
+	if c := Correlate(target, failed, alert, false); !strings.Contains(c.Summary, "speaks TLS") || !strings.Contains(c.Summary, "frame 6") {
+		t.Errorf("a TLS alert: %+v", c)
+	}
+	plain := &Outcome{Phase: PhaseDone, HTTP: &Response{Proto: "HTTP/1.1", StatusCode: 200, Status: "200 OK"}}
+	if c := Correlate(target, plain, &Wire{}, false); strings.Contains(c.Summary, "speaks TLS") || !strings.Contains(c.Summary, "plain HTTP") {
+		t.Errorf("a plain server: %+v", c)
+	}
+}
