@@ -3,7 +3,7 @@
 # Debian/Ubuntu: apt-get (as root). Elsewhere: print what to install.
 set -e
 need=""
-for p in libpcap-dev tshark tcpdump openssl gnutls-bin iproute2 curl; do
+for p in libpcap-dev tshark tcpdump openssl gnutls-bin iproute2 curl nginx; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 command -v go >/dev/null 2>&1 || { echo "install-deps: Go 1.26 or newer is required (https://go.dev/dl/)" >&2; exit 1; }
@@ -14,7 +14,7 @@ if command -v apt-get >/dev/null 2>&1; then
 	apt-get update -qq
 	apt-get install -y -qq $need >/dev/null
 else
-	echo "install-deps: please install libpcap and, for the tests, tshark, tcpdump, openssl, gnutls" >&2
-	echo "  macOS:  brew install libpcap wireshark openssl gnutls" >&2
-	echo "  Fedora: dnf install libpcap-devel wireshark-cli tcpdump openssl gnutls-utils iproute" >&2
+	echo "install-deps: please install libpcap and, for the tests, tshark, tcpdump, openssl, gnutls, curl, nginx" >&2
+	echo "  macOS:  brew install libpcap wireshark openssl gnutls nginx" >&2
+	echo "  Fedora: dnf install libpcap-devel wireshark-cli tcpdump openssl gnutls-utils iproute nginx" >&2
 fi
