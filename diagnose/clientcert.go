@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -78,7 +79,7 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 		return Verdict{}, false
 	}
 	summary := fmt.Sprintf("%s; the handshake completed, the client sent its request%s, and the server answered with %s of data and closed the connection (%s, %s): the short answer of a server refusing the request for want of a certificate (nginx answers HTTP 400 'No required SSL certificate was sent'); the status is encrypted (probable, from sizes and order)",
-		asked, request, plural(int(c.AppData[server].Bytes), "byte"), how, frameRef(end.Number))
+		asked, request, prose.Count(c.AppData[server].Bytes, "byte"), how, frameRef(end.Number))
 	return verdict(ClientCertRequired, summary, d.clientCertFix(), c.CertificateRequestFrame, c.ClientCertificateFrame, c.HandshakeDone, c.AppData[client].First, end), true
 }
 
