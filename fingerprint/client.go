@@ -1,0 +1,210 @@
+package fingerprint
+
+import (
+	"slices"
+
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// Stack is a TLS implementation (or a well-known program built on one)
+// recognised from its ClientHello.
+type Stack uint8
+
+// The stacks Recognize tells apart.
+const (
+	StackUnknown Stack = iota
+	StackGo            // Go's crypto/tls (net/http, gRPC-Go, tlsdiag probe…)
+	StackOpenSSL       // OpenSSL's libssl: openssl s_client and programs built on it
+	StackCurl          // curl built on OpenSSL
+	StackPython        // Python's ssl module (OpenSSL) with its default context
+	StackGnuTLS        // GnuTLS (gnutls-cli, programs linked with it)
+	StackJava          // Java's JSSE (SunJSSE)
+	StackChromium      // a Chromium-based browser (Chrome, Edge, Brave…)
+	StackFirefox       // Firefox (NSS)
+)
+
+func (s Stack) String() string {
+	switch s {
+	case StackGo:
+		return "Go crypto/tls"
+	case StackOpenSSL:
+		return "OpenSSL"
+	case StackCurl:
+		return "curl (OpenSSL)"
+	case StackPython:
+		return "Python ssl (OpenSSL)"
+	case StackGnuTLS:
+		return "GnuTLS"
+	case StackJava:
+		return "Java (JSSE)"
+	case StackChromium:
+		return "a Chromium-based browser"
+	case StackFirefox:
+		return "Firefox (NSS)"
+	}
+	return "unknown"
+}
+
+// Certainty says how much a recognition rests on.
+type Certainty uint8
+
+const (
+	// Guess: a shape several stacks could share; worth a mention only.
+	Guess Certainty = iota + 1
+	// Likely: one characteristic list or extension, the rest consistent.
+	Likely
+	// Sure: a list no other common stack sends in that order.
+	Sure
+)
+
+func (c Certainty) String() string {
+	switch c {
+	case Guess:
+		return "a guess"
+	case Likely:
+		return "likely"
+	case Sure:
+		return "almost certain"
+	}
+	return "not recognised"
+}
+
+// Client is what a ClientHello says about the program that sent it.
+type Client struct {
+	Stack     Stack
+	Certainty Certainty
+	// Reason names the facts the recognition rests on.
+	Reason string
+	// Go describes a Go client's defaults; zero for other stacks.
+	Go GoDefaults
+}
+
+// GoDefaults is what a Go ClientHello shows about the Go version and the
+// GODEBUG switches that shape crypto/tls's defaults.
+type GoDefaults struct {
+	// MinVersion and MaxVersion bound the Go release (minor numbers, 0 =
+	// unbounded) whose defaults the hello matches.
+	MinVersion, MaxVersion int
+	// RSAKeyExchange: TLS_RSA_* suites offered (Go < 1.22 by default, or
+	// GODEBUG=tlsrsakex=1, or an explicit CipherSuites).
+	RSAKeyExchange bool
+	// TripleDES: 3DES suites offered (Go < 1.23, or GODEBUG=tls3des=1).
+	TripleDES bool
+	// MLKEM: a post-quantum hybrid group offered (X25519MLKEM768: Go ≥
+	// 1.24 unless GODEBUG=tlsmlkem=0).
+	MLKEM bool
+}
+
+// goSignatureSchemes is the signature_algorithms list of crypto/tls's
+// client (supportedSignatureAlgorithms in common.go), unchanged since Go
+// 1.13 except that releases before Go 1.25 append the SHA-1 schemes. No
+// other common stack starts with rsa_pss_rsae_sha256 then
+// ecdsa_secp256r1_sha256 then ed25519.
+var goSignatureSchemes = []tlsparse.SignatureScheme{0x0804, 0x0403, 0x0807, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0503, 0x0603}
+
+// Code points the recognition reads.
+const (
+	groupX25519Kyber768  = 0x6399
+	groupX25519MLKEM768  = 0x11EC
+	groupSecP256r1MLKEM  = 0x11EB
+	extPostHandshakeAuth = 49
+	extStatusRequestV2   = 17
+	extDelegatedCreds    = 34
+	extALPS              = 17513
+	extALPSNew           = 17613
+	suiteTLS13CCM        = 0x1304
+	sigDSAWithSHA256     = 0x0402
+)
+
+// Recognize says which implementation most probably sent ch, from the
+// lists and extensions whose values and order differ between
+// implementations. It names a stack only on a characteristic trait and
+// says how sure it is; anything else is StackUnknown. A client can imitate
+// another (uTLS does), so a recognition is evidence, not proof.
+func Recognize(ch *tlsparse.ClientHello) Client {
+	if ch == nil || ch.SSLv2 {
+		return Client{}
+	}
+	grease := slices.ContainsFunc(ch.CipherSuites, func(s tlsparse.CipherSuite) bool { return tlsparse.IsGREASE(uint16(s)) })
+	has := func(t tlsparse.ExtensionType) bool {
+		return slices.ContainsFunc(ch.Extensions, func(e tlsparse.Extension) bool { return e.Type == t })
+	}
+	sigs := ch.SignatureSchemes
+	switch {
+	case !grease && len(sigs) >= len(goSignatureSchemes) && slices.Equal(sigs[:len(goSignatureSchemes)], goSignatureSchemes):
+		return Client{Stack: StackGo, Certainty: Sure, Reason: "its signature_algorithms list is crypto/tls's, in crypto/tls's order", Go: goDefaults(ch)}
+	case grease && (has(extALPS) || has(extALPSNew) || has(tlsparse.ExtCompressCertificate)):
+		return Client{Stack: StackChromium, Certainty: Likely, Reason: "GREASE values with Chromium's application_settings or compress_certificate extensions"}
+	case !grease && has(extDelegatedCreds) && has(tlsparse.ExtRecordSizeLimit):
+		return Client{Stack: StackFirefox, Certainty: Likely, Reason: "delegated_credentials and record_size_limit extensions, no GREASE, as NSS sends them"}
+	case has(extStatusRequestV2) || slices.Contains(sigs, sigDSAWithSHA256) && has(tlsparse.ExtSignatureAlgorithmsCert):
+		return Client{Stack: StackJava, Certainty: Likely, Reason: "status_request_v2 or DSA signature schemes, which only JSSE still sends"}
+	case slices.Contains(ch.CipherSuites, suiteTLS13CCM) && has(tlsparse.ExtRecordSizeLimit) && len(sigs) > 0 && sigs[0] == 0x0401:
+		return Client{Stack: StackGnuTLS, Certainty: Likely, Reason: "TLS_AES_128_CCM_SHA256, record_size_limit and rsa_pkcs1_sha256 first in signature_algorithms, as GnuTLS sends them"}
+	case !grease && len(sigs) >= 4 && slices.Equal(sigs[:4], []tlsparse.SignatureScheme{0x0403, 0x0503, 0x0603, 0x0807}) && has(tlsparse.ExtEncryptThenMAC):
+		return openSSLClient(ch, has)
+	}
+	return Client{}
+}
+
+// openSSLClient tells apart the best-known programs built on OpenSSL,
+// whose hellos share OpenSSL's lists.
+func openSSLClient(ch *tlsparse.ClientHello, has func(tlsparse.ExtensionType) bool) Client {
+	base := "OpenSSL's signature_algorithms list and encrypt_then_mac"
+	switch {
+	case has(extPostHandshakeAuth) && slices.Contains(ch.ALPN, "http/1.1"):
+		return Client{Stack: StackCurl, Certainty: Guess, Reason: base + ", with post_handshake_auth and ALPN http/1.1 as curl sets them"}
+	case !slices.ContainsFunc(ch.CipherSuites, func(s tlsparse.CipherSuite) bool { return isRSAKeyExchange(s) || s == 0xC013 || s == 0xC014 }) && has(tlsparse.ExtPadding):
+		return Client{Stack: StackPython, Certainty: Guess, Reason: base + ", with Python's default cipher list (no RSA key exchange, no CBC-SHA1)"}
+	}
+	return Client{Stack: StackOpenSSL, Certainty: Likely, Reason: base}
+}
+
+// goDefaults reads the Go release and GODEBUG switches from a Go hello.
+func goDefaults(ch *tlsparse.ClientHello) GoDefaults {
+	var g GoDefaults
+	for _, s := range ch.CipherSuites {
+		g.RSAKeyExchange = g.RSAKeyExchange || isRSAKeyExchange(s)
+		g.TripleDES = g.TripleDES || s == 0x000A || s == 0xC012
+	}
+	groups := ch.SupportedGroups
+	g.MLKEM = slices.Contains(groups, groupX25519MLKEM768)
+	switch {
+	case slices.Contains(groups, groupSecP256r1MLKEM):
+		g.MinVersion = 26
+	case g.MLKEM:
+		g.MinVersion = 24
+	case slices.Contains(groups, groupX25519Kyber768):
+		g.MinVersion, g.MaxVersion = 23, 23
+	}
+	return g
+}
+
+// Release names the Go releases whose default groups the hello shows:
+// "Go ≥ 1.26", "Go 1.24 or 1.25", "Go 1.23", or, without a post-quantum
+// group, "Go ≤ 1.22 (or tlsmlkem=0, or CurvePreferences set)".
+func (g GoDefaults) Release() string {
+	switch {
+	case g.MinVersion == 26:
+		return "Go ≥ 1.26"
+	case g.MinVersion == 24:
+		return "Go 1.24 or 1.25"
+	case g.MinVersion == 23:
+		return "Go 1.23"
+	}
+	return "Go ≤ 1.22, or a later Go with GODEBUG=tlsmlkem=0 or its own CurvePreferences"
+}
+
+// isRSAKeyExchange reports whether s is a TLS_RSA_WITH_* suite: the key
+// travels encrypted with the server's RSA key, without forward secrecy.
+func isRSAKeyExchange(s tlsparse.CipherSuite) bool {
+	switch s {
+	case 0x000A, 0x002F, 0x0035, 0x003C, 0x003D, 0x009C, 0x009D, 0x0005, 0x0004, 0xC09C, 0xC09D, 0xC0A0, 0xC0A1, 0x0041, 0x0084, 0xC050, 0xC051:
+		return true
+	}
+	return false
+}
+
+// IsRSAKeyExchange reports whether s is a TLS_RSA_WITH_* suite (RSA key
+// transport: no forward secrecy, no longer offered by Go ≥ 1.22).
+func IsRSAKeyExchange(s tlsparse.CipherSuite) bool { return isRSAKeyExchange(s) }
