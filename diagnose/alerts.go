@@ -37,7 +37,7 @@ func (d *diagnosis) alertCause(a *analysis.Alert, ph phase) certCause {
 		case fromClient:
 		case ph == phaseClientFlight && d.c.CertificateRequest != nil && d.c.ClientCertificates <= 0:
 			return certCause{ClientCertRequired, nil}
-		case ph == phaseHello && d.cipherSuspect():
+		case ph == phaseHello && (d.cipherSuspect() || d.rsaKexSuspect()):
 			return certCause{NoSharedCipher, nil}
 		}
 		return certCause{HandshakeFailure, nil}

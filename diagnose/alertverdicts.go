@@ -14,6 +14,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -195,14 +196,52 @@ func (d *diagnosis) cipherSuspect() bool {
 	return !hasAny(suitesECDHERSA) || !hasAny(suitesECDHEECDSA)
 }
 
+// rsaKexSuspect reports whether a server's handshake_failure to a
+// mainstream hello is best explained by a server that accepts only RSA key
+// exchange (TLS_RSA_WITH_*: old appliances, Java and IIS configurations):
+// the client offers TLS 1.2, no RSA key exchange suite (Go ≥ 1.22 and
+// Python by default), the usual groups and an SNI. What the server accepts
+// is not on the wire, so this is a likelihood, said as such.
+func (d *diagnosis) rsaKexSuspect() bool {
+	h := d.hello
+	if !slices.Contains(d.offeredVersions(), tlsparse.VersionTLS12) || h.ServerName == "" {
+		return false
+	}
+	if slices.ContainsFunc(d.offeredSuites(), fingerprint.IsRSAKeyExchange) {
+		return false
+	}
+	return slices.ContainsFunc(h.SupportedGroups, func(g tlsparse.NamedGroup) bool { return g == 0x001D || g == 0x0017 }) // x25519, secp256r1
+}
+
 func (d *diagnosis) noSharedCipher(a *analysis.Alert) Verdict {
 	suites := d.offeredSuites()
 	named := names(suites)
+	if !d.cipherSuspect() && d.rsaKexSuspect() {
+		return d.rsaKexOnly(a)
+	}
 	return verdict(NoSharedCipher,
 		fmt.Sprintf("the server answered the ClientHello with %s (%s): it accepts none of the %d cipher suites the client offered (%s)",
 			alertName(*a), frameRef(a.Frame.Number), len(suites), list(named, 4)),
 		d.serverSide(fmt.Sprintf("the client offers only %s; the server's list is not on the wire: enable a current suite on the client (TLS 1.3, or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 / TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256), or one of the client's suites on the server",
 			list(named, 4)), ChangeCiphers),
+		d.helloFrame, a.Frame)
+}
+
+// rsaKexOnly explains a server that probably accepts only RSA key
+// exchange, against a client that no longer offers it.
+func (d *diagnosis) rsaKexOnly(a *analysis.Alert) Verdict {
+	summary := fmt.Sprintf("the server answered the ClientHello with %s (%s); the client offers no RSA key exchange suite (TLS_RSA_WITH_*), and a server that accepts only those is the usual cause (likely: the client's suites and groups are otherwise the usual ones; less likely, the server wants a group or signature algorithm the client lacks)",
+		alertName(*a), frameRef(a.Frame.Number))
+	stopGap := "as a stop-gap, enable one RSA key exchange suite on the client (e.g. TLS_RSA_WITH_AES_128_GCM_SHA256; OpenSSL: AES128-GCM-SHA256)"
+	if cl := clientName(d.client); cl != "" {
+		summary += "; the client is " + cl
+	}
+	if d.client.Stack == fingerprint.StackGo {
+		summary += "; Go stopped offering RSA key exchange in Go 1.22"
+		stopGap = "as a stop-gap, run the Go client with GODEBUG=tlsrsakex=1 (or list TLS_RSA_WITH_AES_128_GCM_SHA256 in tls.Config.CipherSuites)"
+	}
+	return verdict(NoSharedCipher, summary,
+		"enable ECDHE key exchange on the server (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 works with its RSA certificate; better, TLS 1.3): RSA key exchange has no forward secrecy and current clients dropped it; "+stopGap,
 		d.helloFrame, a.Frame)
 }
 
@@ -227,7 +266,7 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 		return verdict(ClientCertRequired,
 			fmt.Sprintf("the server rejected the client right after its Finished (%s) with an encrypted alert (%s): in TLS 1.3 this is a missing or refused client certificate (certificate_required); the CertificateRequest and the alert are encrypted",
 				frameRef(c.Finished[client].Number), frameRef(a.Frame.Number)),
-			d.serverSide("configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key); re-run with --keylog or `tlsdiag probe` to see the encrypted messages", ChangeClientCertRequired),
+			d.serverSide("configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates); to see the encrypted messages, "+keyLogAdvice(d.client), ChangeClientCertRequired),
 			d.helloFrame, c.Finished[client], a.Frame)
 	}
 	asked := ""
@@ -342,16 +381,16 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 			how, frameRef(f.Number), frameRef(certFrame.Number))
 		switch cause.cat {
 		case CertExpired:
-			fix = d.serverSide("renew the server's certificate (the client says it expired; if it did not, check the client's clock); re-run with --keylog to see the certificate", ChangeRenew)
+			fix = d.serverSide("renew the server's certificate (the client says it expired; if it did not, check the client's clock); to see the certificate, "+keyLogAdvice(d.client), ChangeRenew)
 		case CertUntrustedCA:
-			fix = "make the client trust the server's CA, or use a certificate from a CA it trusts; re-run with --keylog to see the chain"
+			fix = "make the client trust the server's CA (" + trustRootAdvice(d.client) + "), or use a certificate from a CA it trusts; to see the chain, " + keyLogAdvice(d.client)
 		default:
-			fix = "re-run with --keylog (the client's SSLKEYLOGFILE) or `tlsdiag probe` to see the certificate; check the client's log for its verification error"
+			fix = "check the client's log for its verification error; to see the certificate, " + keyLogAdvice(d.client)
 		}
 	case len(d.chain) == 0 && c.Version == tlsparse.VersionTLS13:
 		summary = fmt.Sprintf("the client aborted (%s, %s) right after the server's encrypted flight (%s), without its Finished: it rejected the server's certificate; in TLS 1.3 the certificate and the alert are encrypted, so the exact reason is not visible",
 			how, frameRef(f.Number), frameRef(certFrame.Number))
-		fix = "re-run with --keylog (the client's SSLKEYLOGFILE) or `tlsdiag probe` to see the certificate and the alert; check the client's log for its verification error"
+		fix = "check the client's log for its verification error; to see the certificate and the alert, " + keyLogAdvice(d.client)
 	case len(d.chain) == 0:
 		summary = rejected + "; the certificate is not in the capture"
 		fix = "capture the whole handshake to see the certificate; check the client's log for its verification error"
@@ -360,11 +399,23 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 		fix = "set the client machine's clock right (NTP)"
 	case cause.cat == CertUntrustedCA:
 		summary = fmt.Sprintf("%s: the client does not trust its issuer, although the chain verifies against the roots given here", rejected)
-		fix = "add the server's root CA to the client's trust store, or use a certificate from a CA the client trusts"
+		fix = fmt.Sprintf("make the client trust the server's root CA (%s), or use a certificate from a CA the client trusts", trustRootAdvice(d.client))
 		if root := d.trustedRoot(); root != nil {
 			summary += " (it ends at " + name(root) + ")"
-			fix = fmt.Sprintf("add the root %s to the client's trust store, or use a certificate from a CA the client trusts", name(root))
+			fix = fmt.Sprintf("make the client trust the root %s (%s), or use a certificate from a CA the client trusts", name(root), trustRootAdvice(d.client))
 		}
+	case cause.cat == CertRejected && d.trustedRoot() != nil:
+		// A generic alert (crypto/tls sends bad_certificate for every
+		// verification failure) about a chain that is valid here, name
+		// and dates included: what differs is the trust store.
+		root := d.trustedRoot()
+		cause.cat = CertUntrustedCA
+		summary = fmt.Sprintf("%s, although the chain is valid against the roots given here (it ends at %s): the client most probably does not trust that root (likely: dates and name are right, so its trust store is what differs; less likely, pinning or revocation)",
+			rejected, name(root))
+		if cl := clientName(d.client); cl != "" {
+			summary += "; the client is " + cl
+		}
+		fix = fmt.Sprintf("make the client trust the root %s (%s); nothing changes on the server", name(root), trustRootAdvice(d.client))
 	default:
 		summary = rejected + ", although the chain verifies against the roots given here: the client applies other rules (its own trust store, pinning, revocation, key size)"
 		fix = "check the client's log for its verification error"
@@ -392,16 +443,48 @@ func (d *diagnosis) certFix(p CertProblem) string {
 	case CertSelfSigned:
 		return fmt.Sprintf("the server uses the self-signed certificate %s: replace it with one issued by a trusted CA, or make the client trust it (its trust store; --cacert here)", subject)
 	case CertUntrustedCA:
-		return fmt.Sprintf("the chain ends at %s, which the client does not trust: add that root to the client's trust store (--cacert here), or use a certificate from a publicly trusted CA", subject)
+		return d.untrustedFix(p, subject)
 	case CertIncompleteChain:
+		fix := fmt.Sprintf("the server's chain stops at %s; configure the server to send its issuer '%s' after it (the full chain file, leaf first)", subject, p.MissingIssuer)
 		if len(d.chain) == 1 {
-			return d.serverSide(fmt.Sprintf("the server sent only its leaf certificate; configure it to send the intermediate '%s' too (the full chain file, leaf first), or if '%s' is your private root make the client trust it", p.MissingIssuer, p.MissingIssuer), ChangeFullChain)
+			fix = fmt.Sprintf("the server sent only its leaf certificate; configure it to send the intermediate '%s' too (the full chain file, leaf first)", p.MissingIssuer)
 		}
-		return d.serverSide(fmt.Sprintf("the server's chain stops at %s; configure it to send its issuer '%s' too (the full chain file, leaf first), or if '%s' is your private root make the client trust it", subject, p.MissingIssuer, p.MissingIssuer), ChangeFullChain)
+		if p.Alternative != "" {
+			fix += fmt.Sprintf("; if '%s' is instead your private root, make the client trust it: %s", p.MissingIssuer, trustRootAdvice(d.client))
+		}
+		return d.serverSide(fix, ChangeFullChain)
 	case CertHostnameMismatch:
 		return d.hostnameFix()
 	}
 	return "reissue the certificate without this defect; clients refuse it"
+}
+
+// untrustedFix: the client must trust the root; nothing changes on the
+// server, which is right not to send it.
+func (d *diagnosis) untrustedFix(p CertProblem, subject string) string {
+	if p.MissingIssuer == "" {
+		return fmt.Sprintf("the chain ends at the root %s, which the client does not trust: make the client trust it (%s), or use a certificate from a publicly trusted CA; tlsdiag --cacert with that root confirms the rest of the chain",
+			subject, trustRootAdvice(d.client))
+	}
+	fix := fmt.Sprintf("the client does not trust the root '%s': make it trust that root (%s); nothing changes on the server (servers do not send their root); to confirm, run tlsdiag again with --cacert and that root's PEM file",
+		p.MissingIssuer, trustRootAdvice(d.client))
+	if p.Alternative != "" {
+		fix += fmt.Sprintf("; if '%s' is instead an intermediate, configure the server to send it after %s (the full chain file)", p.MissingIssuer, subject)
+	}
+	return fix
+}
+
+// problemDetail is a chain problem in a summary: its detail, how sure the
+// category is and why, and the other explanation.
+func problemDetail(p CertProblem) string {
+	t := p.Detail
+	if p.Certainty != Sure {
+		t += fmt.Sprintf(" (%s: %s)", p.Certainty, p.Why)
+	}
+	if p.Alternative != "" {
+		t += "; less likely, " + p.Alternative
+	}
+	return t
 }
 
 // trustedRoot returns the root the server's chain verifies to here, or nil.

@@ -221,12 +221,18 @@ func okCases(t *testing.T) []diagnoseCase {
 				return finish(serverHello(hello(tcpConn(), tls12Hello(v12)), v12, 0xC02F, expiredLeaf(t, p), p.inter))
 			},
 			evidence: []int64{4, 6, 9}, nWarn: 1,
-			warnings: []string{"certificate 0 'CN=www.example.com,O=tlsdiag test' expired on 2025-05-22 12:00:00 UTC", "but the client accepted it: is certificate verification disabled?"}},
-		{name: "self-signed certificate accepted", cat: OK,
+			warnings: []string{"certificate 0 'CN=www.example.com,O=tlsdiag test' expired on 2025-05-22 12:00:00 UTC", "but the client accepted it, which no trust store explains: is certificate verification disabled?"}},
+		{name: "self-signed certificate accepted: trusted by the client", cat: OK,
 			conn: func(p *pki) *analysis.Connection {
 				return finish(serverHello(hello(tcpConn(), tls12Hello(v12)), v12, 0xC02F, selfSignedLeaf(t)))
 			},
-			evidence: []int64{4, 6, 9}, nWarn: 1, warnings: []string{"self-signed", "verification disabled"}},
+			evidence: []int64{4, 6, 9}, nWarn: 1, warnings: []string{"self-signed", "the client accepted it, so it trusts this certificate itself"}},
+		{name: "private root accepted: not verification disabled", cat: OK,
+			conn: func(p *pki) *analysis.Connection {
+				chain := privateChain(t)
+				return finish(serverHello(hello(tcpConn(), tls12Hello(v12)), v12, 0xC02F, chain[0], chain[1]))
+			},
+			evidence: []int64{4, 6, 9}, nWarn: 1, warnings: []string{"so it trusts 'CN=Private Root CA,O=tlsdiag test' (a private CA)", "--cacert"}},
 		{name: "resumed TLS 1.2 session", cat: OK,
 			conn: func(*pki) *analysis.Connection {
 				c := finish(serverHello(hello(tcpConn(), tls12Hello(v12)), v12, 0xC02F))
@@ -381,12 +387,20 @@ func versionCipherHandshakeCases(t *testing.T) []diagnoseCase {
 				return alert(hello(tcpConn(), legacy(v12, 0x002F, 0x0005, 0x000A, 0x0002, 0x0003, 0x009C)), 5, server, tlsparse.AlertHandshakeFailure)
 			},
 			summary: []string{"none of the 6 cipher suites", "and 2 more"}, evidence: []int64{4, 5}},
-		{name: "mainstream offer rejected: not the ciphers", cat: HandshakeFailure,
+		{name: "mainstream offer with RSA key exchange rejected: not the ciphers", cat: HandshakeFailure,
 			conn: func(*pki) *analysis.Connection {
-				return alert(hello(tcpConn(), modernHello()), 5, server, tlsparse.AlertHandshakeFailure)
+				h := modernHello()
+				h.CipherSuites = append(h.CipherSuites, 0x009C) // TLS_RSA_WITH_AES_128_GCM_SHA256
+				return alert(hello(tcpConn(), h), 5, server, tlsparse.AlertHandshakeFailure)
 			},
 			summary:  []string{"the server rejected the ClientHello with alert handshake_failure (frame 5)", "mainstream cipher suites"},
 			evidence: []int64{4, 5}, fix: []string{"key exchange group", "x25519, secp256r1, secp384r1"}},
+		{name: "mainstream offer without RSA key exchange rejected: an RSA-only server", cat: NoSharedCipher,
+			conn: func(*pki) *analysis.Connection {
+				return alert(hello(tcpConn(), modernHello()), 5, server, tlsparse.AlertHandshakeFailure)
+			},
+			summary:  []string{"handshake_failure (frame 5)", "no RSA key exchange suite", "likely"},
+			evidence: []int64{4, 5}, fix: []string{"enable ECDHE key exchange on the server", "stop-gap"}},
 		{name: "mainstream offer without SNI", cat: HandshakeFailure,
 			conn: func(*pki) *analysis.Connection {
 				h := modernHello()
@@ -462,13 +476,13 @@ func certificateCases(t *testing.T) []diagnoseCase {
 				return alert(tls12(p, chain...), 7, client, tlsparse.AlertUnknownCA)
 			},
 			summary:  []string{"self-signed root 'CN=Private Root CA,O=tlsdiag test' (certificate 2), which is not trusted"},
-			evidence: []int64{6, 7}, fix: []string{"'CN=Private Root CA,O=tlsdiag test'", "trust store"}},
+			evidence: []int64{6, 7}, fix: []string{"'CN=Private Root CA,O=tlsdiag test'", "make the client trust it"}},
 		{name: "unknown_ca although trusted here", cat: CertUntrustedCA,
 			conn: func(p *pki) *analysis.Connection {
 				return alert(tls12(p, p.leaf, p.inter), 7, client, tlsparse.AlertUnknownCA)
 			},
 			summary:  []string{"does not trust its issuer, although the chain verifies against the roots given here (it ends at 'CN=Test Root CA,O=tlsdiag test')"},
-			evidence: []int64{6, 7}, fix: []string{"add the root 'CN=Test Root CA,O=tlsdiag test' to the client's trust store"}},
+			evidence: []int64{6, 7}, fix: []string{"make the client trust the root 'CN=Test Root CA,O=tlsdiag test'", "update-ca-certificates"}},
 		{name: "leaf only: incomplete chain", cat: CertIncompleteChain,
 			conn: func(p *pki) *analysis.Connection {
 				return alert(tls12(p, p.leaf), 7, client, tlsparse.AlertUnknownCA)
@@ -512,11 +526,12 @@ func certificateCases(t *testing.T) []diagnoseCase {
 			},
 			summary:  []string{"with alert certificate_expired (frame 7) right after the server's encrypted flight (frame 6)", "only the alert says why"},
 			evidence: []int64{6, 7}, fix: []string{"renew the server's certificate", "--keylog"}},
-		{name: "bad_certificate for a valid chain", cat: CertRejected,
+		{name: "bad_certificate for a valid chain: the client's roots differ", cat: CertUntrustedCA,
 			conn: func(p *pki) *analysis.Connection {
 				return alert(tls12(p, p.leaf, p.inter), 7, client, tlsparse.AlertBadCertificate)
 			},
-			summary: []string{"alert bad_certificate", "verifies against the roots given here", "pinning"}, evidence: []int64{6, 7}, fix: []string{"client's log"}},
+			summary: []string{"alert bad_certificate", "valid against the roots given here (it ends at 'CN=Test Root CA,O=tlsdiag test')", "most probably does not trust that root", "pinning"},
+			evidence: []int64{6, 7}, fix: []string{"make the client trust the root 'CN=Test Root CA,O=tlsdiag test'", "nothing changes on the server"}},
 		{name: "revoked", cat: CertRejected,
 			conn: func(p *pki) *analysis.Connection {
 				return alert(tls12(p, p.leaf, p.inter), 7, client, tlsparse.AlertCertificateRevoked)

@@ -34,6 +34,7 @@ type certSpec struct {
 	ips       []net.IP
 	eku       []x509.ExtKeyUsage
 	critical  []pkix.Extension
+	aia       string // AIA caIssuers URL
 }
 
 type testCert struct {
@@ -93,6 +94,7 @@ func mkCert(t testing.TB, s certSpec) *testCert {
 		BasicConstraintsValid: !s.noBasic,
 		IsCA:                  s.ca,
 		ExtraExtensions:       s.critical,
+		IssuingCertificateURL: nonEmpty(s.aia),
 	}
 	if s.ca {
 		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature
@@ -142,3 +144,10 @@ func certs(cs ...*testCert) []*x509.Certificate {
 
 // unknownCritical is a critical extension no client understands.
 var unknownCritical = pkix.Extension{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1}, Critical: true, Value: []byte{0x05, 0x00}}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}

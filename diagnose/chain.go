@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -23,8 +24,37 @@ type CertProblem struct {
 	// Detail is one line naming the certificate and the facts.
 	Detail string
 	// MissingIssuer is the subject of the issuer that was neither sent nor
-	// trusted (CertIncompleteChain only).
+	// trusted (CertIncompleteChain and CertUntrustedCA when the root was not
+	// sent).
 	MissingIssuer string
+	// Certainty says how sure the category is: a missing issuer may be an
+	// untrusted root or an intermediate the server forgot, and the wire
+	// does not say which (see trustPath).
+	Certainty Certainty
+	// Why names what the ranking rests on; empty when the category is sure.
+	Why string
+	// Alternative is the other explanation when the wire cannot tell, with
+	// its own fix; empty when there is none.
+	Alternative string
+}
+
+// Certainty is how sure a conclusion drawn from the wire is.
+type Certainty uint8
+
+const (
+	Sure     Certainty = iota // the wire shows it
+	Likely                    // the wire points to it; the alternative is named
+	Possible                  // one of two explanations that fit equally well
+)
+
+func (c Certainty) String() string {
+	switch c {
+	case Likely:
+		return "likely"
+	case Possible:
+		return "possible"
+	}
+	return "sure"
 }
 
 // LoadRoots returns the trust anchors for CheckChain: the system roots when
@@ -83,9 +113,10 @@ func addPEM(pool *x509.CertPool, in []byte) error {
 // chain as sent, leaf first; intermediates are chain[1:] in any order.
 // serverName is the SNI; when empty the name check is skipped (the caller
 // says so). roots nil means the system roots. The problems are ordered most
-// important first: trust (self-signed, untrusted root, incomplete chain),
-// then validity periods, then the name, then anything else; nil means the
-// chain is valid.
+// important first (problemRank): those that hold whatever the client
+// trusts (self-signed, validity periods, the name, defects), then the
+// trust path (untrusted root, incomplete chain), which may be an artefact
+// of roots that are not the client's; nil means the chain is valid.
 //
 // A zero at skips the validity-period checks rather than fall back to the
 // clock, as crypto/x509 would.
@@ -128,25 +159,38 @@ func checkChain(chain []*x509.Certificate, serverName string, at time.Time, root
 	return probs
 }
 
-// problemRank orders problems: a chain that leads nowhere trusted is the
-// first thing to fix (a new certificate from a real CA also fixes its
-// dates), then dates, then the name, then the rarer defects.
+// problemRank orders problems: first those that do not depend on the trust
+// store (dates, the name, a self-signed leaf, weak keys and signatures),
+// which hold for every client, then those that do (an untrusted root, a
+// missing intermediate), which may only mean that the roots given here are
+// not the client's: the client of a private PKI trusts a root this
+// analysis does not know.
 func problemRank(c Category) int {
 	switch c {
 	case CertSelfSigned:
 		return 0
-	case CertUntrustedCA:
-		return 1
-	case CertIncompleteChain:
-		return 2
 	case CertExpired:
-		return 3
+		return 1
 	case CertNotYetValid:
-		return 4
+		return 2
 	case CertHostnameMismatch:
+		return 3
+	case CertRejected:
+		return 4
+	case CertUntrustedCA:
 		return 5
+	case CertIncompleteChain:
+		return 6
 	}
-	return 6
+	return 7
+}
+
+// trustDependent reports whether a problem would go away with another
+// trust store (the client's own roots, or intermediates it caches or
+// fetches): a client that accepted such a chain is not necessarily
+// careless.
+func trustDependent(c Category) bool {
+	return c == CertUntrustedCA || c == CertIncompleteChain || c == CertSelfSigned
 }
 
 // checker holds one CheckChain call's inputs.
@@ -308,9 +352,94 @@ func (ck *checker) trust(path []int, wrongKey int, anchor *x509.Certificate, anc
 			Detail: fmt.Sprintf("certificate %d %s has the name of the issuer of certificate %d %s but not its key: the server sends a stale or wrong intermediate",
 				wrongKey, name(ck.chain[wrongKey]), lastIdx, name(last))}}
 	}
-	return []CertProblem{{Category: CertIncompleteChain, Cert: lastIdx, MissingIssuer: last.Issuer.String(),
-		Detail: fmt.Sprintf("certificate %d %s was issued by '%s', which the server did not send and which is not trusted",
-			lastIdx, name(last), last.Issuer)}}
+	return []CertProblem{unknownIssuer(last, lastIdx, len(path) > 1)}
+}
+
+// unknownIssuer tells an untrusted root from a missing intermediate when
+// the chain as sent ends at last, whose issuer was neither sent nor
+// trusted. The wire cannot show the issuer, so the answer rests on what
+// servers and CAs do:
+//
+//   - servers send their intermediates and not the root (RFC 8446, Section
+//     4.4.2 allows omitting it, and every server configuration guide says
+//     to): when the server sent a CA certificate, the CA that issued the
+//     last one is the root, and the client does not trust it;
+//   - a leaf sent alone whose issuer publishes itself (an AIA caIssuers
+//     URL, which public and most enterprise CAs put in every leaf) or names
+//     itself an intermediate was issued by an intermediate the server
+//     forgot;
+//   - a leaf sent alone whose issuer's name says root, or that carries no
+//     AIA (private CAs made with openssl or mkcert sign leaves directly
+//     with their root), is from an untrusted root.
+//
+// The last two are guesses from names: the problem says how sure it is and
+// what the other explanation would be.
+func unknownIssuer(last *x509.Certificate, idx int, sentCA bool) CertProblem {
+	issuer := last.Issuer.String()
+	kind := issuerKind(last.Issuer)
+	aia := len(last.IssuingCertificateURL) > 0
+	untrusted := CertProblem{Category: CertUntrustedCA, Cert: idx, MissingIssuer: issuer,
+		Detail: fmt.Sprintf("certificate %d %s was issued by '%s', which the server did not send and which is not among the trusted roots: the client does not trust that root", idx, name(last), issuer)}
+	incomplete := CertProblem{Category: CertIncompleteChain, Cert: idx, MissingIssuer: issuer,
+		Detail: fmt.Sprintf("certificate %d %s was issued by '%s', which the server did not send and which is not trusted", idx, name(last), issuer)}
+	missingIntermediate := fmt.Sprintf("'%s' may be an intermediate the server should send", issuer)
+	untrustedRoot := fmt.Sprintf("'%s' may be a private root the client must trust", issuer)
+	switch {
+	case sentCA && kind != issuerIntermediate:
+		untrusted.Certainty = Likely
+		untrusted.Why = fmt.Sprintf("the server sent the CA certificate %s, and servers send intermediates, not roots", name(last))
+		if aia {
+			untrusted.Alternative = missingIntermediate + fmt.Sprintf(" (certificate %d points to it at %s)", idx, last.IssuingCertificateURL[0])
+		}
+		return untrusted
+	case sentCA:
+		incomplete.Certainty = Possible
+		incomplete.Why = fmt.Sprintf("the server sent the CA certificate %s, but its issuer's name says intermediate", name(last))
+		incomplete.Alternative = untrustedRoot
+		return incomplete
+	case aia:
+		incomplete.Certainty = Likely
+		incomplete.Why = fmt.Sprintf("the leaf names where its issuer is published (AIA caIssuers %s), as CAs do for intermediates", last.IssuingCertificateURL[0])
+		return incomplete
+	case kind == issuerIntermediate:
+		incomplete.Certainty = Likely
+		incomplete.Why = fmt.Sprintf("the server sent its leaf alone, and the issuer's name '%s' says intermediate", issuer)
+		incomplete.Alternative = untrustedRoot
+		return incomplete
+	case kind == issuerRoot:
+		untrusted.Certainty = Likely
+		untrusted.Why = fmt.Sprintf("the leaf was signed directly by '%s', whose name says root, and carries no AIA caIssuers URL", issuer)
+		untrusted.Alternative = missingIntermediate
+		return untrusted
+	}
+	untrusted.Certainty = Possible
+	untrusted.Why = "the server sent its leaf alone, without an AIA caIssuers URL: the mark of a private CA signing leaves with its root"
+	untrusted.Alternative = missingIntermediate
+	return untrusted
+}
+
+// issuerKinds: what a CA's name says it is.
+const (
+	issuerUnnamed = iota
+	issuerRoot
+	issuerIntermediate
+)
+
+// issuerKind reads a CA's name for the words CAs use for their
+// intermediates ("Intermediate", "Issuing", "Sub CA", "ICA") and roots.
+func issuerKind(n pkix.Name) int {
+	words := strings.Fields(strings.ToLower(strings.NewReplacer("-", " ", "_", " ", ",", " ").Replace(n.CommonName + " " + strings.Join(n.OrganizationalUnit, " "))))
+	kind := issuerUnnamed
+	for i, w := range words {
+		switch {
+		case w == "intermediate" || w == "issuing" || w == "subordinate" || w == "subca" || w == "ica" ||
+			w == "sub" && i+1 < len(words) && words[i+1] == "ca":
+			return issuerIntermediate
+		case w == "root":
+			kind = issuerRoot
+		}
+	}
+	return kind
 }
 
 // validity checks the dates of every certificate on the path, and of the

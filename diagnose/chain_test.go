@@ -21,6 +21,10 @@ type wantProblem struct {
 	cert    int
 	detail  []string
 	missing string
+	// certainty and alt (a word of the alternative) are checked for a
+	// missing issuer, whose category rests on a ranking.
+	certainty Certainty
+	alt       string
 }
 
 func TestCheckChain(t *testing.T) {
@@ -46,6 +50,11 @@ func TestCheckChain(t *testing.T) {
 	privInter := mk(certSpec{cn: "Private Intermediate CA", ca: true, issuer: privRoot})
 	privLeaf := mk(certSpec{cn: "intranet.example.com", issuer: privInter, dns: []string{"intranet.example.com"}})
 	privDirect := mk(certSpec{cn: "direct.example.com", issuer: privRoot, dns: []string{"direct.example.com"}})
+	// CAs named neither root nor intermediate: only AIA (or its absence)
+	// tells.
+	plainCA := mk(certSpec{cn: "Example Corp CA 7", ca: true, notBefore: year(-5), notAfter: year(5)})
+	aiaLeaf := mk(certSpec{cn: "aia.example.com", issuer: plainCA, dns: []string{"aia.example.com"}, aia: "http://ca.example.com/ca7.crt"})
+	plainLeaf := mk(certSpec{cn: "plain.example.com", issuer: plainCA, dns: []string{"plain.example.com"}})
 	// interA issues interB issues the leaf: a chain of two intermediates.
 	interA := mk(certSpec{cn: "Test Intermediate A", ca: true, issuer: p.root})
 	interB := mk(certSpec{cn: "Test Intermediate B", ca: true, issuer: interA})
@@ -95,17 +104,24 @@ func TestCheckChain(t *testing.T) {
 			{cat: CertExpired, cert: 1, detail: []string{"certificate 1", "CN=Old Intermediate CA", "expired on 2025-05-02", "30 days before"}}}},
 		{name: "self-signed leaf", chain: certs(selfSigned), sni: "self.example.com", want: []wantProblem{
 			{cat: CertSelfSigned, cert: 0, detail: []string{"CN=self.example.com", "self-signed", "not trusted"}}}},
-		{name: "self-signed and expired: trust first", chain: certs(selfSignedExpired), sni: "selfold.example.com", want: []wantProblem{
+		{name: "self-signed and expired: self-signed first", chain: certs(selfSignedExpired), sni: "selfold.example.com", want: []wantProblem{
 			{cat: CertSelfSigned, cert: 0},
 			{cat: CertExpired, cert: 0, detail: []string{"expired on 2024-06-01"}}}},
 		{name: "untrusted root sent", chain: certs(privLeaf, privInter, privRoot), sni: "intranet.example.com", want: []wantProblem{
 			{cat: CertUntrustedCA, cert: 2, detail: []string{"self-signed root", "CN=Private Root CA", "not trusted"}}}},
 		{name: "incomplete: intermediate not sent", chain: certs(p.leaf), sni: "www.example.com", want: []wantProblem{
-			{cat: CertIncompleteChain, cert: 0, missing: "CN=Test Intermediate CA,O=tlsdiag test", detail: []string{"issued by 'CN=Test Intermediate CA,O=tlsdiag test'", "did not send"}}}},
+			{cat: CertIncompleteChain, cert: 0, missing: "CN=Test Intermediate CA,O=tlsdiag test", detail: []string{"issued by 'CN=Test Intermediate CA,O=tlsdiag test'", "did not send"},
+				certainty: Likely, alt: "private root"}}},
+		{name: "incomplete: leaf alone with an AIA caIssuers URL", chain: certs(aiaLeaf), sni: "aia.example.com", want: []wantProblem{
+			{cat: CertIncompleteChain, cert: 0, missing: "CN=Example Corp CA 7,O=tlsdiag test", certainty: Likely}}},
 		{name: "incomplete: second intermediate missing", chain: certs(deepLeaf, interB), sni: "deep.example.com", want: []wantProblem{
-			{cat: CertIncompleteChain, cert: 1, missing: "CN=Test Intermediate A,O=tlsdiag test"}}},
-		{name: "incomplete: issued by a private root not trusted", chain: certs(privDirect), sni: "direct.example.com", want: []wantProblem{
-			{cat: CertIncompleteChain, cert: 0, missing: "CN=Private Root CA,O=tlsdiag test"}}},
+			{cat: CertIncompleteChain, cert: 1, missing: "CN=Test Intermediate A,O=tlsdiag test", certainty: Possible, alt: "private root"}}},
+		{name: "untrusted: leaf signed directly by a private root", chain: certs(privDirect), sni: "direct.example.com", want: []wantProblem{
+			{cat: CertUntrustedCA, cert: 0, missing: "CN=Private Root CA,O=tlsdiag test", detail: []string{"does not trust that root"}, certainty: Likely, alt: "intermediate"}}},
+		{name: "untrusted: leaf and intermediate sent, root unknown", chain: certs(privLeaf, privInter), sni: "intranet.example.com", want: []wantProblem{
+			{cat: CertUntrustedCA, cert: 1, missing: "CN=Private Root CA,O=tlsdiag test", certainty: Likely}}},
+		{name: "ambiguous: leaf alone, no AIA, a CA named neither way", chain: certs(plainLeaf), sni: "plain.example.com", want: []wantProblem{
+			{cat: CertUntrustedCA, cert: 0, missing: "CN=Example Corp CA 7,O=tlsdiag test", certainty: Possible, alt: "intermediate the server should send"}}},
 		{name: "stale intermediate: right name, wrong key", chain: certs(p.leaf, staleInter), sni: "www.example.com", want: []wantProblem{
 			{cat: CertIncompleteChain, cert: 0, missing: "CN=Test Intermediate CA,O=tlsdiag test", detail: []string{"certificate 1", "not its key"}}}},
 		{name: "hostname mismatch", chain: certs(p.leaf, p.inter), sni: "api.example.org", want: []wantProblem{
@@ -129,8 +145,9 @@ func TestCheckChain(t *testing.T) {
 			{cat: CertRejected, cert: 1, detail: []string{"CN=Not A CA", "not a CA"}}}},
 		{name: "expired root in the trust store", chain: certs(oldRootLeaf, oldRootInter), sni: "legacy.example.com", roots: onlyPool(oldRoot), want: []wantProblem{
 			{cat: CertExpired, cert: 0}, {cat: CertExpired, cert: 1}, {cat: CertExpired, cert: -1, detail: []string{"the trusted root", "CN=Expired Root CA"}}}},
-		{name: "several problems, most important first", chain: certs(expiredLeaf), sni: "other.example.com", want: []wantProblem{
-			{cat: CertIncompleteChain, cert: 0, missing: "CN=Test Intermediate CA,O=tlsdiag test"}, {cat: CertExpired, cert: 0}, {cat: CertHostnameMismatch, cert: 0}}},
+		{name: "several problems: those no trust store changes first", chain: certs(expiredLeaf), sni: "other.example.com", want: []wantProblem{
+			{cat: CertExpired, cert: 0}, {cat: CertHostnameMismatch, cert: 0},
+			{cat: CertIncompleteChain, cert: 0, missing: "CN=Test Intermediate CA,O=tlsdiag test", certainty: Likely, alt: "private root"}}},
 		{name: "zero time skips dates", chain: certs(expiredLeaf, p.inter), sni: "expired.example.com", noTime: true},
 		{name: "unrelated extra certificate", chain: certs(p.leaf, selfSigned, p.inter), sni: "www.example.com"},
 		{name: "duplicate certificates", chain: certs(p.leaf, p.leaf, p.inter, p.inter), sni: "www.example.com"},
@@ -168,6 +185,12 @@ func checkProblems(t *testing.T, got []CertProblem, want []wantProblem) {
 		}
 		if g.MissingIssuer != w.missing {
 			t.Errorf("problem %d MissingIssuer = %q, want %q", i, g.MissingIssuer, w.missing)
+		}
+		if g.Certainty != w.certainty {
+			t.Errorf("problem %d certainty = %s (%s), want %s", i, g.Certainty, g.Why, w.certainty)
+		}
+		if !strings.Contains(g.Alternative, w.alt) || (w.alt == "") != (g.Alternative == "") {
+			t.Errorf("problem %d alternative = %q, want one with %q", i, g.Alternative, w.alt)
 		}
 	}
 }
@@ -339,7 +362,7 @@ func TestChainCache(t *testing.T) {
 	checkProblems(t, checkChain(chain, "other.example.com", captureTime, p.roots, cache),
 		[]wantProblem{{cat: CertHostnameMismatch, cert: 0}})
 	checkProblems(t, checkChain(chain, "cache.example.com", captureTime, x509.NewCertPool(), cache),
-		[]wantProblem{{cat: CertIncompleteChain, cert: 1, missing: "CN=Test Root CA,O=tlsdiag test"}})
+		[]wantProblem{{cat: CertUntrustedCA, cert: 1, missing: "CN=Test Root CA,O=tlsdiag test", certainty: Likely}})
 	// Bounded: a third chain starts the cache over.
 	checkChain(certs(p.leaf, p.inter), "www.example.com", captureTime, p.roots, cache)
 	checkChain(certs(p.inter), "", captureTime, p.roots, cache)

@@ -195,8 +195,10 @@ func (d *diagnosis) warnings(cat Category) []string {
 		p := &d.probs[i]
 		switch {
 		case p == d.used:
+		case cat == OK && trustDependent(p.Category):
+			certWs = append(certWs, acceptedWarning(*p))
 		case cat == OK:
-			certWs = append(certWs, p.Detail+", but the client accepted it: is certificate verification disabled?")
+			certWs = append(certWs, p.Detail+", but the client accepted it, which no trust store explains: is certificate verification disabled?")
 		default:
 			certWs = append(certWs, "also: "+p.Detail)
 		}
@@ -255,6 +257,25 @@ func (d *diagnosis) warnings(cat Category) []string {
 		ws = append(ws, "parser anomalies: "+joinAnomalies(anomalies))
 	}
 	return ws
+}
+
+// acceptedWarning explains a trust problem of a chain the client accepted:
+// the client's trust store is not the one given here, which is normal
+// for a private PKI, not a sign of disabled verification.
+func acceptedWarning(p CertProblem) string {
+	switch p.Category {
+	case CertIncompleteChain:
+		return fmt.Sprintf("%s; the client accepted it: it completed the chain itself (an intermediate it caches or fetches, as browsers do), but other clients will fail: send the intermediate", p.Detail)
+	case CertSelfSigned:
+		return fmt.Sprintf("%s; the client accepted it, so it trusts this certificate itself (pinned, or in its store): pass it with --cacert to check the rest", p.Detail)
+	}
+	root := p.MissingIssuer
+	if root == "" {
+		root = "that root"
+	} else {
+		root = "'" + root + "'"
+	}
+	return fmt.Sprintf("%s; the client accepted it, so it trusts %s (a private CA): pass that root with --cacert to check the chain against it", p.Detail, root)
 }
 
 // downgradeWarning explains a ServerHello's downgrade sentinel (RFC 8446,

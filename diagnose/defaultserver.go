@@ -56,9 +56,9 @@ func baseDomain(n string) string {
 // reading when the name mismatch looks like one.
 func (d *diagnosis) problemText(p CertProblem) string {
 	if p.Category == CertHostnameMismatch && d.defaultCertificate() {
-		return p.Detail + fmt.Sprintf("; its names share nothing with '%s', so the name probably matched no server block and the server fell back to its default certificate", d.hello.ServerName)
+		return problemDetail(p) + fmt.Sprintf("; its names share nothing with '%s', so the name probably matched no server block and the server fell back to its default certificate", d.hello.ServerName)
 	}
-	return p.Detail
+	return problemDetail(p)
 }
 
 // hostnameFix says what to change for a name the certificate does not

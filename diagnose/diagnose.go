@@ -8,6 +8,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -76,6 +77,8 @@ type diagnosis struct {
 	// response is the server's HTTP response: the capture's, else the
 	// caller's.
 	response *analysis.HTTPResponse
+	// client is the program the hello says sent it, when it says.
+	client fingerprint.Client
 }
 
 func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
@@ -86,6 +89,7 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 	if c.RetryClientHello != nil {
 		d.hello, d.helloFrame = c.RetryClientHello, c.RetryClientHelloFrame
 	}
+	d.client = fingerprint.Recognize(d.hello)
 	if len(c.Certificates) == 0 {
 		return d
 	}

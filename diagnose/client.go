@@ -1,0 +1,69 @@
+package diagnose
+
+// Advice that depends on which program the client is: recognised from its
+// ClientHello (fingerprint.Recognize), never assumed.
+
+import (
+	"fmt"
+
+	"github.com/tlsdiag/tlsdiag/fingerprint"
+)
+
+// clientName names the recognised client in a summary, with how sure the
+// recognition is: "a Go crypto/tls client (Go ≥ 1.26, almost certain: …)".
+// It returns "" for an unrecognised client.
+func clientName(cl fingerprint.Client) string {
+	switch cl.Stack {
+	case fingerprint.StackUnknown:
+		return ""
+	case fingerprint.StackGo:
+		return fmt.Sprintf("a Go crypto/tls client (%s; %s: %s)", cl.Go.Release(), cl.Certainty, cl.Reason)
+	}
+	return fmt.Sprintf("a %s client (%s: %s)", cl.Stack, cl.Certainty, cl.Reason)
+}
+
+// goKeyLogSnippet is the three lines that make a Go program write its TLS
+// secrets: crypto/tls ignores SSLKEYLOGFILE.
+const goKeyLogSnippet = `f, _ := os.OpenFile("keys.log", os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); ` +
+	`cfg := &tls.Config{KeyLogWriter: f}; ` +
+	`client := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}`
+
+// keyLogAdvice says how to get the client's TLS secrets for --keylog, for
+// the client that sent the hello.
+func keyLogAdvice(cl fingerprint.Client) string {
+	const then = ", then read the capture again with --keylog keys.log"
+	switch cl.Stack {
+	case fingerprint.StackGo:
+		return "Go ignores SSLKEYLOGFILE: set tls.Config.KeyLogWriter in the client (" + goKeyLogSnippet + ")" + then
+	case fingerprint.StackCurl, fingerprint.StackPython, fingerprint.StackChromium, fingerprint.StackFirefox, fingerprint.StackGnuTLS:
+		return fmt.Sprintf("run the client (%s) with SSLKEYLOGFILE=keys.log in its environment%s", cl.Stack, then)
+	case fingerprint.StackOpenSSL:
+		return "run openssl s_client with -keylogfile keys.log (programs on libssl write key logs only if they call SSL_CTX_set_keylog_callback)" + then
+	case fingerprint.StackJava:
+		return "Java writes no key log itself: attach a key-log agent (e.g. jSSLKeyLog) to the client JVM" + then
+	}
+	return "make the client write its TLS secrets (SSLKEYLOGFILE=keys.log for curl, Python, browsers and GnuTLS; openssl s_client -keylogfile keys.log; Go: tls.Config.KeyLogWriter)" + then +
+		"; or run `tlsdiag probe`, which decrypts its own connection"
+}
+
+// trustRootAdvice says how to make the client trust a root, for the
+// client that sent the hello.
+func trustRootAdvice(cl fingerprint.Client) string {
+	switch cl.Stack {
+	case fingerprint.StackGo:
+		return "in the Go client set tls.Config.RootCAs to a pool holding it, or point SSL_CERT_FILE at a PEM file with it (or add it to the system store: update-ca-certificates)"
+	case fingerprint.StackCurl:
+		return "curl --cacert root.pem (or add it to the system store: update-ca-certificates)"
+	case fingerprint.StackPython:
+		return "ssl.create_default_context(cafile=\"root.pem\") (requests: verify=\"root.pem\"), or SSL_CERT_FILE, or the system store"
+	case fingerprint.StackOpenSSL:
+		return "openssl s_client -CAfile root.pem, or SSL_CERT_FILE, or the system store (update-ca-certificates)"
+	case fingerprint.StackGnuTLS:
+		return "gnutls-cli --x509cafile=root.pem, or the system store (update-ca-certificates)"
+	case fingerprint.StackJava:
+		return "keytool -importcert it into the JVM's truststore (or -Djavax.net.ssl.trustStore)"
+	case fingerprint.StackChromium, fingerprint.StackFirefox:
+		return "import it into the browser's or the system's certificate store as a trusted authority"
+	}
+	return "the system store (update-ca-certificates), or the client's own setting (Go: tls.Config.RootCAs or SSL_CERT_FILE; curl --cacert; openssl -CAfile; Java: keytool -importcert)"
+}
