@@ -530,7 +530,7 @@ func certificateCases(t *testing.T) []diagnoseCase {
 			conn: func(p *pki) *analysis.Connection {
 				return alert(tls12(p, p.leaf, p.inter), 7, client, tlsparse.AlertBadCertificate)
 			},
-			summary: []string{"alert bad_certificate", "valid against the roots given here (it ends at 'CN=Test Root CA,O=tlsdiag test')", "most probably does not trust that root", "pinning"},
+			summary:  []string{"alert bad_certificate", "valid against the roots given here (it ends at 'CN=Test Root CA,O=tlsdiag test')", "most probably does not trust that root", "pinning"},
 			evidence: []int64{6, 7}, fix: []string{"make the client trust the root 'CN=Test Root CA,O=tlsdiag test'", "nothing changes on the server"}},
 		{name: "revoked", cat: CertRejected,
 			conn: func(p *pki) *analysis.Connection {

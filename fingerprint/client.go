@@ -12,15 +12,15 @@ type Stack uint8
 
 // The stacks Recognize tells apart.
 const (
-	StackUnknown Stack = iota
-	StackGo            // Go's crypto/tls (net/http, gRPC-Go, tlsdiag probe…)
-	StackOpenSSL       // OpenSSL's libssl: openssl s_client and programs built on it
-	StackCurl          // curl built on OpenSSL
-	StackPython        // Python's ssl module (OpenSSL) with its default context
-	StackGnuTLS        // GnuTLS (gnutls-cli, programs linked with it)
-	StackJava          // Java's JSSE (SunJSSE)
-	StackChromium      // a Chromium-based browser (Chrome, Edge, Brave…)
-	StackFirefox       // Firefox (NSS)
+	StackUnknown  Stack = iota
+	StackGo             // Go's crypto/tls (net/http, gRPC-Go, tlsdiag probe…)
+	StackOpenSSL        // OpenSSL's libssl: openssl s_client and programs built on it
+	StackCurl           // curl built on OpenSSL
+	StackPython         // Python's ssl module (OpenSSL) with its default context
+	StackGnuTLS         // GnuTLS (gnutls-cli, programs linked with it)
+	StackJava           // Java's JSSE (SunJSSE)
+	StackChromium       // a Chromium-based browser (Chrome, Edge, Brave…)
+	StackFirefox        // Firefox (NSS)
 )
 
 func (s Stack) String() string {
