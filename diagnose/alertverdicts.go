@@ -478,6 +478,9 @@ func (d *diagnosis) untrustedFix(p CertProblem, subject string) string {
 // category is and why, and the other explanation.
 func problemDetail(p CertProblem) string {
 	t := p.Detail
+	if p.Category == CertUntrustedCA && p.MissingIssuer != "" {
+		t += ": the client does not trust that root"
+	}
 	if p.Certainty != Sure {
 		t += fmt.Sprintf(" (%s: %s)", p.Certainty, p.Why)
 	}

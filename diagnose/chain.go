@@ -379,7 +379,7 @@ func unknownIssuer(last *x509.Certificate, idx int, sentCA bool) CertProblem {
 	kind := issuerKind(last.Issuer)
 	aia := len(last.IssuingCertificateURL) > 0
 	untrusted := CertProblem{Category: CertUntrustedCA, Cert: idx, MissingIssuer: issuer,
-		Detail: fmt.Sprintf("certificate %d %s was issued by '%s', which the server did not send and which is not among the trusted roots: the client does not trust that root", idx, name(last), issuer)}
+		Detail: fmt.Sprintf("certificate %d %s was issued by '%s', which the server did not send and which is not among the trusted roots", idx, name(last), issuer)}
 	incomplete := CertProblem{Category: CertIncompleteChain, Cert: idx, MissingIssuer: issuer,
 		Detail: fmt.Sprintf("certificate %d %s was issued by '%s', which the server did not send and which is not trusted", idx, name(last), issuer)}
 	missingIntermediate := fmt.Sprintf("'%s' may be an intermediate the server should send", issuer)

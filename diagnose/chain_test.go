@@ -117,7 +117,7 @@ func TestCheckChain(t *testing.T) {
 		{name: "incomplete: second intermediate missing", chain: certs(deepLeaf, interB), sni: "deep.example.com", want: []wantProblem{
 			{cat: CertIncompleteChain, cert: 1, missing: "CN=Test Intermediate A,O=tlsdiag test", certainty: Possible, alt: "private root"}}},
 		{name: "untrusted: leaf signed directly by a private root", chain: certs(privDirect), sni: "direct.example.com", want: []wantProblem{
-			{cat: CertUntrustedCA, cert: 0, missing: "CN=Private Root CA,O=tlsdiag test", detail: []string{"does not trust that root"}, certainty: Likely, alt: "intermediate"}}},
+			{cat: CertUntrustedCA, cert: 0, missing: "CN=Private Root CA,O=tlsdiag test", detail: []string{"not among the trusted roots"}, certainty: Likely, alt: "intermediate"}}},
 		{name: "untrusted: leaf and intermediate sent, root unknown", chain: certs(privLeaf, privInter), sni: "intranet.example.com", want: []wantProblem{
 			{cat: CertUntrustedCA, cert: 1, missing: "CN=Private Root CA,O=tlsdiag test", certainty: Likely}}},
 		{name: "ambiguous: leaf alone, no AIA, a CA named neither way", chain: certs(plainLeaf), sni: "plain.example.com", want: []wantProblem{

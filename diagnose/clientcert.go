@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
@@ -87,6 +88,14 @@ func (d *diagnosis) clientCertFix() string {
 	fix := "the server requires a client certificate: configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates)"
 	if cas := caNames(d.c.CertificateRequest); len(cas) > 0 {
 		fix += "; it accepts certificates issued by " + quoteList(cas, 3)
+		if d.c.ClientCertificates == 0 {
+			who := "Go, OpenSSL and most clients send"
+			if d.client.Stack == fingerprint.StackGo {
+				who = "the client is " + clientName(d.client) + ", and Go sends"
+			}
+			fix += fmt.Sprintf(". If a certificate is configured: %s none when its chain does not reach one of these CAs, so its file must hold the intermediates after the leaf (an intermediate issued by %s)",
+				who, quoteList(cas, 3))
+		}
 	}
 	return d.serverSide(fix, ChangeClientCertRequired)
 }

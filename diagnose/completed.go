@@ -196,9 +196,11 @@ func (d *diagnosis) warnings(cat Category) []string {
 		switch {
 		case p == d.used:
 		case cat == OK && trustDependent(p.Category):
-			certWs = append(certWs, acceptedWarning(*p))
+			certWs = append(certWs, d.acceptedWarning(*p))
 		case cat == OK:
 			certWs = append(certWs, p.Detail+", but the client accepted it, which no trust store explains: is certificate verification disabled?")
+		case trustDependent(p.Category):
+			certWs = append(certWs, "also: "+p.Detail+", unless the client trusts it (a private CA): pass that root with --cacert to check")
 		default:
 			certWs = append(certWs, "also: "+p.Detail)
 		}
@@ -262,18 +264,19 @@ func (d *diagnosis) warnings(cat Category) []string {
 // acceptedWarning explains a trust problem of a chain the client accepted:
 // the client's trust store is not the one given here, which is normal
 // for a private PKI, not a sign of disabled verification.
-func acceptedWarning(p CertProblem) string {
+func (d *diagnosis) acceptedWarning(p CertProblem) string {
 	switch p.Category {
 	case CertIncompleteChain:
 		return fmt.Sprintf("%s; the client accepted it: it completed the chain itself (an intermediate it caches or fetches, as browsers do), but other clients will fail: send the intermediate", p.Detail)
 	case CertSelfSigned:
 		return fmt.Sprintf("%s; the client accepted it, so it trusts this certificate itself (pinned, or in its store): pass it with --cacert to check the rest", p.Detail)
 	}
-	root := p.MissingIssuer
-	if root == "" {
+	root := "'" + p.MissingIssuer + "'"
+	if p.MissingIssuer == "" {
 		root = "that root"
-	} else {
-		root = "'" + root + "'"
+		if p.Cert >= 0 && p.Cert < len(d.chain) && d.chain[p.Cert] != nil {
+			root = name(d.chain[p.Cert]) // the root was sent
+		}
 	}
 	return fmt.Sprintf("%s; the client accepted it, so it trusts %s (a private CA): pass that root with --cacert to check the chain against it", p.Detail, root)
 }

@@ -34,6 +34,12 @@ const (
 	IntermediateName  = "tlsdiag Test Intermediate CA"
 	UntrustedRootName = "Untrusted Root CA"
 	ClientCAName      = "tlsdiag Test Client CA"
+	// PrivateRootName signs DirectRoot's leaf itself, as small private PKIs
+	// (openssl, mkcert) do; nobody trusts it.
+	PrivateRootName = "tlsdiag Private Root CA"
+	// ClientIntermediateName is issued by the client CA and issues
+	// ClientChained.
+	ClientIntermediateName = "tlsdiag Test Client Intermediate CA"
 )
 
 const organization = "tlsdiag test lab"
@@ -77,8 +83,9 @@ func (c *Cert) KeyPEM() ([]byte, error) {
 // Lab is a set of certificates generated relative to one instant, Now.
 //
 // Authorities: Root signs Intermediate, which signs the server leaves
-// (except SelfSigned and Untrusted). UntrustedRoot signs Untrusted and is
-// trusted by nobody. ClientCA signs Client. Only Root goes into a client's
+// (except SelfSigned, Untrusted and DirectRoot). UntrustedRoot signs
+// Untrusted and PrivateRoot signs DirectRoot; nobody trusts either.
+// ClientCA signs Client and ClientIntermediate, which signs ClientChained. Only Root goes into a client's
 // trust store (RootPool, RootPEM): a server that omits Intermediate is
 // therefore detectably incomplete.
 //
@@ -89,6 +96,7 @@ type Lab struct {
 	Now time.Time
 
 	Root, Intermediate, UntrustedRoot, ClientCA *Cert
+	PrivateRoot, ClientIntermediate             *Cert
 
 	// Good is valid for GoodName and is sent with Intermediate.
 	Good *Cert
@@ -109,6 +117,13 @@ type Lab struct {
 	LeafOnly *Cert
 	// Client is a client certificate issued by ClientCA.
 	Client *Cert
+	// DirectRoot is a leaf for GoodName signed directly by PrivateRoot
+	// (no intermediate) and sent alone.
+	DirectRoot *Cert
+	// ClientChained is a client certificate issued by ClientIntermediate,
+	// with it as Chain. A client configured with the leaf alone cannot
+	// show a chain to ClientCA, the CA servers ask for.
+	ClientChained *Cert
 }
 
 // NewLab generates every certificate of a lab for the instant now
@@ -140,6 +155,10 @@ func NewLab(now time.Time) (*Lab, error) {
 		{&l.WrongName, template{serial: 0x107, cn: OtherName, dns: OtherName, from: leafFrom, until: leafUntil}, &l.Intermediate, []**Cert{&l.Intermediate}},
 		{&l.LeafOnly, template{serial: 0x108, cn: GoodName, dns: GoodName, from: leafFrom, until: leafUntil}, &l.Intermediate, nil},
 		{&l.Client, template{serial: 0x109, cn: "tlslab client", client: true, from: leafFrom, until: leafUntil}, &l.ClientCA, nil},
+		{&l.PrivateRoot, template{serial: 5, cn: PrivateRootName, ca: true, from: caFrom, until: caUntil}, nil, nil},
+		{&l.ClientIntermediate, template{serial: 6, cn: ClientIntermediateName, ca: true, pathLenZero: true, from: caFrom, until: caUntil.Add(-day)}, &l.ClientCA, nil},
+		{&l.DirectRoot, template{serial: 0x10A, cn: GoodName, dns: GoodName, from: leafFrom, until: leafUntil}, &l.PrivateRoot, nil},
+		{&l.ClientChained, template{serial: 0x10B, cn: "tlslab chained client", client: true, from: leafFrom, until: leafUntil}, &l.ClientIntermediate, []**Cert{&l.ClientIntermediate}},
 	}
 	for _, s := range steps {
 		var issuer *Cert

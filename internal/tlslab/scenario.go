@@ -51,6 +51,10 @@ const (
 	CertHostnameMismatch Scenario = "cert_hostname_mismatch"
 	// CertIncompleteChain sends LeafOnly without its issuer Intermediate.
 	CertIncompleteChain Scenario = "cert_incomplete_chain"
+	// CertDirectRoot is `openssl s_server` (TLS 1.2) sending DirectRoot
+	// alone: a leaf signed directly by PrivateRoot, which the client does
+	// not trust. There is no intermediate to send: the fix is the client's.
+	CertDirectRoot Scenario = "cert_untrusted_ca_direct"
 	// CertRejected is CertExpired with TLS 1.3 only: the certificate travels
 	// encrypted, so the client's rejection is all the wire shows.
 	CertRejected Scenario = "cert_rejected"
@@ -70,6 +74,12 @@ const (
 	// SNIUnrecognizedOpenSSL is SNIUnrecognized served by an external
 	// `openssl s_server -servername good.test -servername_fatal -www`.
 	SNIUnrecognizedOpenSSL Scenario = "sni_unrecognized_openssl"
+
+	// RSAKeyExchangeOnly is `openssl s_server` limited to TLS 1.2 and RSA
+	// key exchange suites (TLS_RSA_WITH_*), as old appliances and Java
+	// stacks are, with GoodRSA: Go ≥ 1.22 clients, which no longer offer
+	// those suites, get handshake_failure.
+	RSAKeyExchangeOnly Scenario = "no_shared_cipher_rsa_kex"
 
 	// NotTLSServer is a plain net/http server: it answers a ClientHello with
 	// "HTTP/1.1 400 Bad Request".
@@ -121,8 +131,8 @@ var Scenarios = []Scenario{
 	OK, OKTLS12, OKTLS13, OKRSA,
 	VersionMismatch, NoSharedCipher, HandshakeFailure,
 	CertExpired, CertNotYetValid, CertSelfSigned, CertUntrustedCA,
-	CertHostnameMismatch, CertIncompleteChain, CertRejected,
-	ClientCertRequired, ALPNMismatch, SNIUnrecognized, SNIUnrecognizedOpenSSL,
+	CertHostnameMismatch, CertIncompleteChain, CertDirectRoot, CertRejected,
+	ClientCertRequired, ALPNMismatch, SNIUnrecognized, SNIUnrecognizedOpenSSL, RSAKeyExchangeOnly,
 	NotTLSServer, NotTLSClient, ServerNoResponse,
 	ConnectionRefused, ConnectionReset, NoTCPAnswer,
 	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
@@ -149,7 +159,8 @@ func (s Scenario) Category() string {
 // External reports whether the scenario runs an external program rather
 // than a server in this process, and which.
 func (s Scenario) External() (program string, ok bool) {
-	if s == SNIUnrecognizedOpenSSL {
+	switch s {
+	case SNIUnrecognizedOpenSSL, CertDirectRoot, RSAKeyExchangeOnly:
 		return "openssl", true
 	}
 	return "", false
@@ -188,6 +199,7 @@ var specs = map[Scenario]spec{
 	CertUntrustedCA:      {category: "cert_untrusted_ca", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.Untrusted)) }},
 	CertHostnameMismatch: {category: "cert_hostname_mismatch", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.WrongName)) }},
 	CertIncompleteChain:  {category: "cert_incomplete_chain", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.LeafOnly)) }},
+	CertDirectRoot:       {category: "cert_untrusted_ca", start: startOpenSSLDirectRoot},
 	CertRejected:         {category: "cert_rejected", config: func(l *Lab) *tls.Config { return minTLS13(serverConfig(l.Expired)) }},
 	ClientCertRequired: {category: "client_cert_required", config: func(l *Lab) *tls.Config {
 		c := maxTLS12(serverConfig(l.Good))
@@ -212,6 +224,7 @@ var specs = map[Scenario]spec{
 		return c
 	}},
 	SNIUnrecognizedOpenSSL: {category: "sni_unrecognized", start: startOpenSSLSNI},
+	RSAKeyExchangeOnly:     {category: "no_shared_cipher", start: startOpenSSLRSAKex},
 
 	NotTLSServer:      {category: "not_tls_server", start: startPlainHTTP},
 	NotTLSClient:      {category: "not_tls_client", config: func(l *Lab) *tls.Config { return serverConfig(l.Good) }},

@@ -271,6 +271,44 @@ func startRefused(s *Server, addr string) error {
 // GoodName; any other server name in a ClientHello gets a fatal
 // unrecognized_name alert (-servername_fatal).
 func startOpenSSLSNI(s *Server, addr string) error {
+	key, err := s.lab.Good.KeyPEM()
+	if err != nil {
+		return err
+	}
+	// -cert_chain would apply to -cert only, not to -cert2 (the context
+	// for good.test): build both chains from a CA file instead.
+	chain := &Cert{Cert: s.lab.Intermediate.Cert, Chain: []*x509.Certificate{s.lab.Root.Cert}}
+	files := map[string][]byte{"cert.pem": (&Cert{Cert: s.lab.Good.Cert}).PEM(), "chain.pem": chain.PEM(), "key.pem": key}
+	return startOpenSSL(s, addr, files, "-cert", "{cert.pem}", "-key", "{key.pem}", "-cert2", "{cert.pem}", "-key2", "{key.pem}",
+		"-chainCAfile", "{chain.pem}", "-CAfile", "{chain.pem}", "-build_chain",
+		"-servername", GoodName, "-servername_fatal", "-www")
+}
+
+// startOpenSSLDirectRoot serves DirectRoot alone over TLS 1.2.
+func startOpenSSLDirectRoot(s *Server, addr string) error {
+	key, err := s.lab.DirectRoot.KeyPEM()
+	if err != nil {
+		return err
+	}
+	files := map[string][]byte{"cert.pem": (&Cert{Cert: s.lab.DirectRoot.Cert}).PEM(), "key.pem": key}
+	return startOpenSSL(s, addr, files, "-cert", "{cert.pem}", "-key", "{key.pem}", "-no_tls1_3", "-www")
+}
+
+// startOpenSSLRSAKex serves GoodRSA over TLS 1.2 with RSA key exchange
+// suites only.
+func startOpenSSLRSAKex(s *Server, addr string) error {
+	key, err := s.lab.GoodRSA.KeyPEM()
+	if err != nil {
+		return err
+	}
+	files := map[string][]byte{"cert.pem": (&Cert{Cert: s.lab.GoodRSA.Cert}).PEM(), "chain.pem": (&Cert{Cert: s.lab.Intermediate.Cert}).PEM(), "key.pem": key}
+	return startOpenSSL(s, addr, files, "-cert", "{cert.pem}", "-key", "{key.pem}", "-cert_chain", "{chain.pem}",
+		"-no_tls1_3", "-cipher", "AES256-GCM-SHA384:AES128-GCM-SHA256:AES128-SHA", "-www")
+}
+
+// startOpenSSL runs `openssl s_server -accept addr` with files written to
+// a temporary directory; "{name}" in args is the path of files[name].
+func startOpenSSL(s *Server, addr string, files map[string][]byte, args ...string) error {
 	openssl, err := exec.LookPath("openssl")
 	if err != nil {
 		return err
@@ -292,27 +330,19 @@ func startOpenSSLSNI(s *Server, addr string) error {
 		return err
 	}
 	s.onClose(func() error { return os.RemoveAll(dir) })
-	key, err := s.lab.Good.KeyPEM()
-	if err != nil {
-		return err
-	}
-	certFile, chainFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "chain.pem"), filepath.Join(dir, "key.pem")
-	// -cert_chain would apply to -cert only, not to -cert2 (the context
-	// for good.test): build both chains from a CA file instead.
-	chain := &Cert{Cert: s.lab.Intermediate.Cert, Chain: []*x509.Certificate{s.lab.Root.Cert}}
-	files := []struct {
-		name string
-		data []byte
-	}{{certFile, (&Cert{Cert: s.lab.Good.Cert}).PEM()}, {chainFile, chain.PEM()}, {keyFile, key}}
-	for _, f := range files {
-		if err := os.WriteFile(f.name, f.data, 0o600); err != nil {
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			return err
 		}
 	}
-	cmd := exec.Command(openssl, "s_server", "-accept", ap.String(),
-		"-cert", certFile, "-key", keyFile, "-cert2", certFile, "-key2", keyFile,
-		"-chainCAfile", chainFile, "-CAfile", chainFile, "-build_chain",
-		"-servername", GoodName, "-servername_fatal", "-www")
+	argv := []string{"s_server", "-accept", ap.String()}
+	for _, a := range args {
+		if name, ok := strings.CutPrefix(a, "{"); ok {
+			a = filepath.Join(dir, strings.TrimSuffix(name, "}"))
+		}
+		argv = append(argv, a)
+	}
+	cmd := exec.Command(openssl, argv...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return err

@@ -160,11 +160,25 @@ func TestScenarios(t *testing.T) {
 		{"cert_incomplete_chain with intermediate known succeeds", CertIncompleteChain, func(c *tls.Config) {
 			c.RootCAs.AddCert(lab.Intermediate.Cert)
 		}, 0, wantVersion(tls.VersionTLS12)},
+		{"cert_untrusted_ca_direct", CertDirectRoot, nil, 0, wantUnknownAuthority(PrivateRootName)},
+		{"cert_untrusted_ca_direct with the private root trusted succeeds", CertDirectRoot, func(c *tls.Config) {
+			c.RootCAs.AddCert(lab.PrivateRoot.Cert)
+		}, 0, wantVersion(tls.VersionTLS12)},
+		{"no_shared_cipher_rsa_kex with Go's defaults", RSAKeyExchangeOnly, nil, 0, wantAlert(alertHandshakeFailure)},
+		{"no_shared_cipher_rsa_kex with an RSA key exchange suite succeeds", RSAKeyExchangeOnly, func(c *tls.Config) {
+			c.CipherSuites = []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}
+		}, 0, wantVersion(tls.VersionTLS12)},
 		{"cert_rejected", CertRejected, nil, 0, wantCertInvalid("is after")},
 		{"cert_rejected TLS 1.2 client", CertRejected, func(c *tls.Config) { c.MaxVersion = tls.VersionTLS12 }, 0, wantAlert(alertProtocolVersion)},
 		{"client_cert_required", ClientCertRequired, nil, 0, wantAlert(alertHandshakeFailure)},
 		{"client_cert_required with certificate succeeds", ClientCertRequired, func(c *tls.Config) {
 			c.Certificates = []tls.Certificate{lab.Client.TLS()}
+		}, 0, wantVersion(tls.VersionTLS12)},
+		{"client_cert_required with a leaf whose intermediate is missing: Go sends none", ClientCertRequired, func(c *tls.Config) {
+			c.Certificates = []tls.Certificate{(&Cert{Cert: lab.ClientChained.Cert, Key: lab.ClientChained.Key}).TLS()}
+		}, 0, wantAlert(alertHandshakeFailure)},
+		{"client_cert_required with leaf and intermediate succeeds", ClientCertRequired, func(c *tls.Config) {
+			c.Certificates = []tls.Certificate{lab.ClientChained.TLS()}
 		}, 0, wantVersion(tls.VersionTLS12)},
 		{"alpn_mismatch h2 only", ALPNMismatch, func(c *tls.Config) { c.NextProtos = []string{"h2"} }, 0, wantAlert(alertNoApplicationProtocol)},
 		{"alpn_mismatch http/1.1 succeeds", ALPNMismatch, func(c *tls.Config) { c.NextProtos = []string{"h2", "http/1.1"} }, 0, wantVersion(tls.VersionTLS13)},

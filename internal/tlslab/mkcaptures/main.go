@@ -279,6 +279,10 @@ func (e *env) runClient(ctx context.Context, c client, addr, netns, keylogPath s
 	if c.goRun != nil {
 		err := c.goRun(ctx, e, addr)
 		fmt.Fprintf(e.log, "  crypto/tls client: %v\n", errOrOK(err))
+		if err != nil {
+			// The error users search for.
+			return fmt.Sprintf("crypto/tls client: %s; Go's error: %q", c.desc, err.Error()), nil
+		}
 		return "crypto/tls client: " + c.desc, nil
 	}
 	argv := make([]string, len(c.argv))

@@ -101,6 +101,37 @@ func goClient(desc string, mod func(*tls.Config)) client {
 	}}
 }
 
+// goHTTPClient GETs https://good.test/ with net/http, dialing addr, with
+// the lab's client configuration changed by mod; the README shows Go's
+// error, the text users search for.
+func goHTTPClient(desc string, mod func(*tlslab.Lab, *tls.Config)) client {
+	return client{desc: "net/http GET, " + desc, goRun: func(ctx context.Context, e *env, addr string) error {
+		cfg := e.lab.ClientConfig()
+		cfg.KeyLogWriter = e.keylog
+		if mod != nil {
+			mod(e.lab, cfg)
+		}
+		d := &net.Dialer{Timeout: 5 * time.Second}
+		hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+			TLSClientConfig: cfg,
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, network, addr)
+			},
+		}}
+		defer hc.CloseIdleConnections()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+tlslab.GoodName+"/", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		return resp.Body.Close()
+	}}
+}
+
 // Ports: one per capture from 4431 on; the demo uses 4471-4476.
 func plan() []capture {
 	var handshakeDone time.Time // set by incomplete_capture's client, read by its post
@@ -267,6 +298,75 @@ func plan() []capture {
 			checks: []check{
 				exactly("ClientHello", 1, hs(hsClientHello)), exactly("Certificate (leaf only)", 1, fromServer(hs(hsCertificate))),
 				exactly("alert unknown_ca (48) from client", 1, fromClient(alert(48))),
+			},
+		},
+		{
+			file: "captures/cert_untrusted_ca_go.pcap", category: "cert_untrusted_ca",
+			servers: []server{{tlslab.OKTLS12, 4461}},
+			clients: []client{goHTTPClient("with the system roots (which lack the lab's root)", func(_ *tlslab.Lab, c *tls.Config) { c.RootCAs = nil })},
+			how: "A Go net/http client that does not trust the lab's private root, against a correct TLS 1.2 server sending its leaf and the intermediate " +
+				"(not the root, as servers should). Go says \"x509: certificate signed by unknown authority\" and sends bad_certificate: the fix is the client's trust store, not the server's chain.",
+			checks: []check{
+				exactly("ClientHello", 1, hs(hsClientHello)), exactly("Certificate (leaf + intermediate)", 1, fromServer(hs(hsCertificate))),
+				exactly("alert bad_certificate (42) from client", 1, fromClient(alert(42))),
+			},
+		},
+		{
+			file: "captures/cert_untrusted_ca_direct.pcap", category: "cert_untrusted_ca",
+			servers: []server{{tlslab.CertDirectRoot, 4462}},
+			clients: []client{goHTTPClient("trusting the lab root only", nil)},
+			how: "`openssl s_server -no_tls1_3` sending a leaf signed directly by \"tlsdiag Private Root CA\" (no intermediate exists), to a Go net/http client that does not trust that root: " +
+				"an untrusted root, not an incomplete chain.",
+			checks: []check{
+				exactly("ClientHello", 1, hs(hsClientHello)), exactly("Certificate (leaf only)", 1, fromServer(hs(hsCertificate))),
+				exactly("alert bad_certificate (42) from client", 1, fromClient(alert(42))),
+			},
+		},
+		{
+			file: "captures/cert_expired_go.pcap", category: "cert_expired",
+			servers: []server{{tlslab.CertExpired, 4463}},
+			clients: []client{goHTTPClient("trusting the lab root", nil)},
+			how: "A Go net/http client against the expired certificate over TLS 1.2: crypto/tls sends bad_certificate for every verification failure, so only the chain says why " +
+				"(read without --cacert, the unknown root must not hide the expiry).",
+			checks: []check{
+				exactly("ClientHello", 1, hs(hsClientHello)), exactly("Certificate", 1, fromServer(hs(hsCertificate))),
+				exactly("alert bad_certificate (42) from client", 1, fromClient(alert(42))),
+			},
+		},
+		{
+			file: "captures/cert_hostname_mismatch_go.pcap", category: "cert_hostname_mismatch",
+			servers: []server{{tlslab.CertHostnameMismatch, 4464}},
+			clients: []client{goHTTPClient("asking for good.test", nil)},
+			how:     "A Go net/http client asks for good.test; the TLS 1.2 server's certificate is for other.test. Go checks the name during the handshake and sends bad_certificate.",
+			checks: []check{
+				exactly("ClientHello", 1, hs(hsClientHello)), exactly("Certificate (other.test)", 1, fromServer(hs(hsCertificate))),
+				exactly("alert bad_certificate (42) from client", 1, fromClient(alert(42))),
+			},
+		},
+		{
+			file: "captures/no_shared_cipher_go_rsa.pcap", category: "no_shared_cipher",
+			servers: []server{{tlslab.RSAKeyExchangeOnly, 4465}},
+			clients: []client{goHTTPClient("with Go's default cipher suites", nil)},
+			how: "A Go net/http client with its defaults (no RSA key exchange since Go 1.22) against `openssl s_server -no_tls1_3 -cipher AES256-GCM-SHA384:AES128-GCM-SHA256:AES128-SHA`, " +
+				"as old appliances and Java stacks are configured: no shared suite, handshake_failure.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 0, hs(hsServerHello)),
+				exactly("alert handshake_failure (40) from server", 1, fromServer(alert(40))),
+			},
+		},
+		{
+			file: "captures/client_cert_required_go_chain.pcap", category: "client_cert_required",
+			servers: []server{{tlslab.ClientCertRequired, 4466}},
+			clients: []client{goHTTPClient("with a client certificate file holding the leaf alone (its issuer is an intermediate of the client CA)", func(l *tlslab.Lab, c *tls.Config) {
+				leafOnly := tlslab.Cert{Cert: l.ClientChained.Cert, Key: l.ClientChained.Key}
+				c.Certificates = []tls.Certificate{leafOnly.TLS()}
+			})},
+			how: "A Go net/http client configured with a client certificate whose file lacks the intermediate, against a TLS 1.2 server that requires one from \"tlsdiag Test Client CA\": " +
+				"Go sends an empty Certificate because the leaf does not chain to a CA the CertificateRequest lists; the server sends handshake_failure.",
+			checks: []check{
+				exactly("CertificateRequest", 1, fromServer(hs(hsCertificateRequest))),
+				exactly("client Certificate (empty)", 1, fromClient(hs(hsCertificate))),
+				exactly("alert handshake_failure (40) from server", 1, fromServer(alert(40))),
 			},
 		},
 		{

@@ -1,0 +1,156 @@
+package diagnose
+
+import (
+	"crypto/x509"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+)
+
+// TestTrustCaptures reads the real captures of the failures people hit
+// most with private CAs and Go clients (testdata/README.md says how each
+// was made), with and without the lab's root, as a user who has it or not
+// would. Each asserts the category, the evidence frames (named by what
+// they are in the record, so that a regenerated capture still passes) and
+// the words of the fix.
+func TestTrustCaptures(t *testing.T) {
+	ca, err := os.ReadFile(labCAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labRoots, err := LoadRoots(false, ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certAlert := func(c *analysis.Connection) []capture.Frame {
+		return []capture.Frame{c.CertificateFrame, c.Alerts[0].Frame}
+	}
+	tests := []struct {
+		file     string
+		port     uint16
+		withCA   bool
+		cat      Category
+		evidence func(c *analysis.Connection) []capture.Frame
+		summary  []string
+		fix      []string
+		notFix   []string
+		warnings []string
+		notWarn  []string
+	}{
+		// A correct server, a client that does not trust the private root.
+		{file: "cert_untrusted_ca_go.pcap", port: 4461, cat: CertUntrustedCA, evidence: certAlert,
+			summary: []string{"issued by 'CN=tlsdiag Test Root CA", "the client does not trust that root", "likely: ", "servers send intermediates, not roots"},
+			fix:     []string{"does not trust the root 'CN=tlsdiag Test Root CA", "tls.Config.RootCAs", "SSL_CERT_FILE", "nothing changes on the server", "--cacert"},
+			notFix:  []string{"full chain", "intermediate"}},
+		{file: "cert_untrusted_ca_go.pcap", port: 4461, withCA: true, cat: CertUntrustedCA, evidence: certAlert,
+			summary: []string{"valid against the roots given here", "does not trust that root", "a Go crypto/tls client"},
+			fix:     []string{"make the client trust the root 'CN=tlsdiag Test Root CA", "tls.Config.RootCAs"}},
+		// A leaf signed directly by a private root: not "the intermediate".
+		{file: "cert_untrusted_ca_direct.pcap", port: 4462, cat: CertUntrustedCA, evidence: certAlert,
+			summary: []string{"issued by 'CN=tlsdiag Private Root CA", "signed directly by", "whose name says root", "less likely"},
+			fix:     []string{"the client does not trust the root 'CN=tlsdiag Private Root CA", "tls.Config.RootCAs"}},
+		// Problems no trust store changes lead when the alert is generic.
+		{file: "cert_expired_go.pcap", port: 4463, cat: CertExpired, evidence: certAlert,
+			summary:  []string{"alert bad_certificate", "expired on"},
+			fix:      []string{"renew the server's certificate"},
+			warnings: []string{"unless the client trusts it (a private CA)"}},
+		{file: "cert_hostname_mismatch_go.pcap", port: 4464, cat: CertHostnameMismatch, evidence: certAlert,
+			summary: []string{"valid for other.test, not for the name 'good.test'"},
+			fix:     []string{"subjectAltName includes 'good.test'"}},
+		{file: "cert_expired.pcap", port: 4437, cat: CertExpired, evidence: certAlert,
+			summary: []string{"alert certificate_expired"}, fix: []string{"renew"}},
+		{file: "cert_hostname_mismatch.pcap", port: 4442, cat: CertHostnameMismatch,
+			evidence: func(c *analysis.Connection) []capture.Frame {
+				return []capture.Frame{c.CertificateFrame, c.HandshakeDone, c.Alerts[0].Frame}
+			},
+			summary: []string{"then the client hung up", "not for the name 'good.test'"}, fix: []string{"'good.test'"}},
+		// A healthy connection on a private PKI: no "verification disabled?".
+		{file: "ok_mtu576.pcap", port: 4443, cat: OK,
+			evidence: func(c *analysis.Connection) []capture.Frame {
+				return []capture.Frame{c.ClientHelloFrame, c.ServerHelloFrame, c.HandshakeDone}
+			},
+			warnings: []string{"so it trusts 'CN=tlsdiag Test Root CA,O=tlsdiag test lab' (a private CA)", "--cacert"},
+			notWarn:  []string{"verification disabled"}},
+		// Go ≥ 1.22 against a server with RSA key exchange only.
+		{file: "no_shared_cipher_go_rsa.pcap", port: 4465, cat: NoSharedCipher,
+			evidence: func(c *analysis.Connection) []capture.Frame {
+				return []capture.Frame{c.ClientHelloFrame, c.Alerts[0].Frame}
+			},
+			summary: []string{"no RSA key exchange suite", "a Go crypto/tls client", "Go stopped offering RSA key exchange in Go 1.22"},
+			fix:     []string{"enable ECDHE key exchange on the server", "GODEBUG=tlsrsakex=1"},
+			notFix:  []string{"drop --ciphers"}},
+		// Go's silent missing client certificate.
+		{file: "client_cert_required_go_chain.pcap", port: 4466, withCA: true, cat: ClientCertRequired,
+			evidence: func(c *analysis.Connection) []capture.Frame {
+				return []capture.Frame{c.ClientHelloFrame, c.CertificateRequestFrame, c.ClientCertificateFrame, c.Alerts[0].Frame}
+			},
+			summary: []string{"the client sent an empty Certificate"},
+			fix:     []string{"'CN=tlsdiag Test Client CA,O=tlsdiag test lab'", "Go sends none when its chain does not reach one of these CAs", "intermediates after the leaf"}},
+		// Key-log advice that fits the client.
+		{file: "cert_rejected_go.pcap", port: 4446, cat: CertRejected,
+			evidence: func(c *analysis.Connection) []capture.Frame {
+				return []capture.Frame{c.Finished[server], c.Alerts[0].Frame}
+			},
+			fix:    []string{"Go ignores SSLKEYLOGFILE", "tls.Config.KeyLogWriter", "os.OpenFile", "--keylog keys.log"},
+			notFix: []string{"SSLKEYLOGFILE=keys.log"}},
+		{file: "cert_rejected.pcap", port: 4445, cat: CertRejected,
+			evidence: func(c *analysis.Connection) []capture.Frame {
+				return []capture.Frame{c.Finished[server], c.Alerts[0].Frame}
+			},
+			fix:    []string{"(GnuTLS) with SSLKEYLOGFILE=keys.log"},
+			notFix: []string{"KeyLogWriter"}},
+	}
+	for _, tt := range tests {
+		name := strings.TrimSuffix(tt.file, ".pcap")
+		roots := x509.NewCertPool() // a machine without the lab's root
+		if tt.withCA {
+			name += "+cacert"
+			roots = labRoots
+		}
+		t.Run(name, func(t *testing.T) {
+			conns := analyseCapture(t, filepath.Join(capturesDir, tt.file), []uint16{tt.port})
+			checked := 0
+			for _, c := range conns {
+				if c.Server.Port() != tt.port || c.ClientHello == nil {
+					continue
+				}
+				if tt.cat == OK && c.Version != 0x0303 {
+					continue // the TLS 1.2 connection shows the chain
+				}
+				checked++
+				v := Diagnose(c, Config{Roots: roots})
+				if v.Category != tt.cat {
+					t.Fatalf("category %s, want %s: %s | fix: %s", v.Category, tt.cat, v.Summary, v.Fix)
+				}
+				var want []int64
+				for _, f := range tt.evidence(c) {
+					want = append(want, f.Number)
+				}
+				if want = sortFrames(want); !slices.Equal(v.Evidence, want) || len(want) < 2 {
+					t.Errorf("evidence %v, want %v", v.Evidence, want)
+				}
+				has := func(what, text string, words []string, want bool) {
+					for _, w := range words {
+						if strings.Contains(text, w) != want {
+							t.Errorf("%s %q: contains %q = %v, want %v", what, text, w, !want, want)
+						}
+					}
+				}
+				has("summary", v.Summary, tt.summary, true)
+				has("fix", v.Fix, tt.fix, true)
+				has("fix", v.Fix, tt.notFix, false)
+				ws := strings.Join(v.Warnings, " | ")
+				has("warnings", ws, tt.warnings, true)
+				has("warnings", ws, tt.notWarn, false)
+			}
+			if checked == 0 {
+				t.Fatalf("no connection to port %d with a ClientHello in %s", tt.port, tt.file)
+			}
+		})
+	}
+}
