@@ -230,7 +230,7 @@ func (d *diagnosis) noSharedCipher(a *analysis.Alert) Verdict {
 // rsaKexOnly explains a server that probably accepts only RSA key
 // exchange, against a client that no longer offers it.
 func (d *diagnosis) rsaKexOnly(a *analysis.Alert) Verdict {
-	summary := fmt.Sprintf("the server answered the ClientHello with %s (%s); the client offers no RSA key exchange suite (TLS_RSA_WITH_*), and a server that accepts only those is the usual cause (likely: the client's suites and groups are otherwise the usual ones; less likely, the server wants a group or signature algorithm the client lacks)",
+	summary := fmt.Sprintf("the server answered the ClientHello with %s (%s); the client offers no RSA key exchange suite (TLS_RSA_WITH_*), and a server that accepts only those is the usual cause (likely: the client's suites and groups are otherwise the usual ones; less likely, the server wants a group or signature algorithm the client lacks, or refuses this SNI with handshake_failure as HAProxy's strict-sni does)",
 		alertName(*a), frameRef(a.Frame.Number))
 	stopGap := "as a stop-gap, enable one RSA key exchange suite on the client (e.g. TLS_RSA_WITH_AES_128_GCM_SHA256; OpenSSL: AES128-GCM-SHA256)"
 	if cl := clientName(d.client); cl != "" {

@@ -77,6 +77,13 @@ func Correlate(t Target, o *Outcome, w *Wire, insecure bool) Correlation {
 		c.statusCorrelation(h, v)
 		return c
 	}
+	if cause, fix, ok := clientCertNotSent(o, w.Result.Conn); ok && o.Err != nil {
+		// Only the client knows a certificate was configured.
+		c.Agreement = Agree
+		c.Summary = fmt.Sprintf("the client's error (%s) is what the wire shows (%s): the configured client certificate was not sent", o.Class, v.Category)
+		c.Cause, c.Fix = cause, fix
+		return c
+	}
 	if consistent(o, w) {
 		c.Agreement = Agree
 		c.Summary = fmt.Sprintf("the client's error (%s) is what the wire shows (%s)", o.Class, v.Category)
@@ -446,7 +453,12 @@ func explainAlert(alert tlsparse.AlertDescription, o *Outcome) (cause, fix strin
 	case tlsparse.AlertProtocolVersion:
 		return cause + ": it accepts none of the versions the client offers", "make the client and the server share a version (--tls-min/--tls-max; --scan lists the server's)"
 	case tlsparse.AlertHandshakeFailure, tlsparse.AlertInsufficientSecurity:
-		return cause + ": no acceptable set of parameters (cipher suites, groups, or a client certificate it wants)", "offer current cipher suites and groups (drop --ciphers/--curves), or give a client certificate (--cert/--key) if the server asks for one"
+		cause += ": no acceptable set of parameters (cipher suites, groups, or a client certificate it wants)"
+		if o.Ciphers || o.Curves {
+			return cause, "offer current cipher suites and groups (drop --ciphers/--curves), or give a client certificate (--cert/--key) if the server asks for one"
+		}
+		return cause + "; the client offered crypto/tls's defaults, which since Go 1.22 leave out RSA key exchange and since Go 1.23 3DES",
+			"run again with --scan to see which cipher families and groups the server accepts (an old server accepting only RSA key exchange needs ECDHE enabled), or give a client certificate (--cert/--key) if the server asks for one"
 	case tlsparse.AlertNoApplicationProtocol:
 		return cause + ": it speaks none of the ALPN protocols offered", "offer a protocol the server speaks (--alpn http/1.1)"
 	case tlsparse.AlertUnrecognizedName:

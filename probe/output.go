@@ -41,7 +41,10 @@ var Formats = []report.Format{report.FormatTable, report.FormatJSON, report.Form
 //     of strings; "verification disabled …" first when insecure).
 //   - scan (object or null): versions (list of objects: version, accepted
 //     (bool), cipher (the suite the server chose, "" when not accepted),
-//     error_class), accepted (list of version names).
+//     error_class), accepted (list of version names), families (list of
+//     objects: family ("ECDHE", "RSA key exchange", "3DES", "CBC"),
+//     version, accepted, cipher), groups (list of objects: group, version,
+//     accepted).
 //
 // It is a separate object rather than report.Connection with fields added:
 // a connection already has a "client" field (its address).
@@ -160,6 +163,23 @@ type CorrelationView struct {
 type ScanView struct {
 	Versions []VersionView `json:"versions"`
 	Accepted []string      `json:"accepted"`
+	Families []FamilyView  `json:"families"`
+	Groups   []GroupView   `json:"groups"`
+}
+
+// FamilyView is the scan's handshake with one cipher family.
+type FamilyView struct {
+	Family   string `json:"family"`
+	Version  string `json:"version"`
+	Accepted bool   `json:"accepted"`
+	Cipher   string `json:"cipher"`
+}
+
+// GroupView is the scan's handshake with one key exchange group.
+type GroupView struct {
+	Group    string `json:"group"`
+	Version  string `json:"version"`
+	Accepted bool   `json:"accepted"`
 }
 
 // VersionView is the scan's handshake with one version.
@@ -193,7 +213,17 @@ func NewDocument(r *Result) Document {
 		d.Connection = &c
 	}
 	if r.Scan != nil {
-		s := &ScanView{Accepted: []string{}}
+		s := &ScanView{Accepted: []string{}, Families: []FamilyView{}, Groups: []GroupView{}}
+		for _, f := range r.Scan.Families {
+			fv := FamilyView{Family: string(f.Family), Version: versionName(r.Scan.FamilyVersion), Accepted: f.Accepted}
+			if f.Accepted {
+				fv.Cipher = tlsparse.CipherSuite(f.Cipher).String()
+			}
+			s.Families = append(s.Families, fv)
+		}
+		for _, g := range r.Scan.Groups {
+			s.Groups = append(s.Groups, GroupView{Group: g.Group.String(), Version: versionName(r.Scan.GroupVersion), Accepted: g.Accepted})
+		}
 		for _, v := range r.Scan.Versions {
 			vv := VersionView{Version: versionName(v.Version), Accepted: v.Accepted, ErrorClass: string(v.Class)}
 			if v.Accepted {
@@ -407,13 +437,27 @@ func writeText(w io.Writer, f report.Format, r *Result, opts WriteOptions) error
 		wrapped(&b, "note: ", n)
 	}
 	if s := r.Scan; s != nil {
-		b.WriteString("\nScan (one handshake per version, every cipher suite, no verification)\n")
+		b.WriteString("\nScan (no verification: one handshake per version with every cipher suite, then per cipher family and per group)\n")
 		for _, v := range s.Versions {
 			text := "accepted, " + tlsparse.CipherSuite(v.Cipher).String()
 			if !v.Accepted {
 				text = "rejected: " + string(v.Class)
 			}
 			wrapped(&b, fmt.Sprintf("%-8s ", versionName(v.Version)+":"), text)
+		}
+		for _, f := range s.Families {
+			text := "refused"
+			if f.Accepted {
+				text = "accepted, " + tlsparse.CipherSuite(f.Cipher).String()
+			}
+			wrapped(&b, fmt.Sprintf("%s, %s: ", versionName(s.FamilyVersion), f.Family), text)
+		}
+		for _, g := range s.Groups {
+			text := "refused"
+			if g.Accepted {
+				text = "accepted"
+			}
+			wrapped(&b, fmt.Sprintf("%s, group %s: ", versionName(s.GroupVersion), g.Group), text)
 		}
 	}
 	if o.HTTP != nil && o.HTTP.Body != nil {

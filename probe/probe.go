@@ -184,6 +184,14 @@ type Outcome struct {
 	ServerName string
 	// CustomRoots is set when the client trusted only Config.RootCAs.
 	CustomRoots bool
+	// ClientChain is the client certificate configured (--cert: the leaf,
+	// then the chain the file holds), nil when none was; crypto/tls sends
+	// it only if the chain reaches a CA the server's CertificateRequest
+	// lists.
+	ClientChain []*x509.Certificate
+	// Ciphers and Curves say the client's suites or groups were
+	// restricted (--ciphers, --curves), not crypto/tls's defaults.
+	Ciphers, Curves bool
 	// TLS is the negotiated connection state; nil when the handshake did
 	// not complete.
 	TLS *tls.ConnectionState

@@ -141,6 +141,64 @@ func TestProbeLab(t *testing.T) {
 			},
 			agreement: Disagree, facts: []string{"valid against the roots", "--cacert", tlslab.RootName},
 		},
+		// The common trust failures of a Go client, as a user without the
+		// private root runs the probe (client and wire trust another CA):
+		// the wire agrees with Go's error and says whose fix it is.
+		{
+			name: "private root not trusted, leaf and intermediate sent", scenario: tlslab.OKTLS12, class: CertUnknownAuthority, phase: PhaseTLS,
+			setup:    otherRoots,
+			category: diagnose.CertUntrustedCA, agreement: Agree, evidence: certAndAlert,
+			facts: []string{"does not trust the root '" + labName(tlslab.RootName), "tls.Config.RootCAs", "nothing changes on the server"},
+			check: notInFix("full chain"),
+		},
+		{
+			name: "leaf signed directly by a private root", scenario: tlslab.CertDirectRoot, class: CertUnknownAuthority, phase: PhaseTLS,
+			setup:    otherRoots,
+			category: diagnose.CertUntrustedCA, agreement: Agree, evidence: certAndAlert,
+			facts: []string{"does not trust the root '" + labName(tlslab.PrivateRootName), "signed directly by"},
+		},
+		{
+			name: "expired, read without the private root", scenario: tlslab.CertExpired, class: CertExpired, phase: PhaseTLS,
+			setup:    otherRoots,
+			category: diagnose.CertExpired, agreement: Agree, evidence: certAndAlert, facts: []string{"expired on", "renew"},
+		},
+		{
+			name: "wrong name, read without the private root", scenario: tlslab.CertHostnameMismatch, class: CertHostnameMismatch, phase: PhaseTLS,
+			setup:    otherRoots,
+			category: diagnose.CertHostnameMismatch, agreement: Agree, evidence: certAndAlert, facts: []string{"not for the name 'good.test'"},
+		},
+		{
+			name: "RSA key exchange only vs crypto/tls defaults", scenario: tlslab.RSAKeyExchangeOnly, class: "tls_alert_handshake_failure", phase: PhaseTLS,
+			setup:    func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.Scan = true },
+			category: diagnose.NoSharedCipher, agreement: Agree, evidence: alertFrame,
+			facts: []string{"GODEBUG=tlsrsakex=1", "enable ECDHE", "scan: with TLS 1.2 the server accepts RSA key exchange (chose TLS_RSA_WITH_", "it refuses ECDHE, 3DES",
+				"the server accepts only RSA key exchange suites"},
+			check: func(t *testing.T, r *Result, lab *tlslab.Lab) {
+				scanCheck(tls.VersionTLS12)(t, r, lab)
+				notInFix("--ciphers/--curves")(t, r, lab)
+				if text := strings.Join(r.Correlation.Notes, "\n"); strings.Contains(text, "drop --ciphers") {
+					t.Errorf("a note tells to drop --ciphers, which was not given:\n%s", text)
+				}
+			},
+		},
+		{
+			name: "client certificate without its intermediate", scenario: tlslab.ClientCertRequired, class: "tls_alert_handshake_failure", phase: PhaseTLS,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				leafOnly := tlslab.Cert{Cert: lab.ClientChained.Cert, Key: lab.ClientChained.Key}
+				c.Certificates = []tls.Certificate{leafOnly.TLS()}
+			},
+			category: diagnose.ClientCertRequired, agreement: Agree,
+			facts: []string{"a client certificate was configured", "add its issuer, the intermediate '" + labName(tlslab.ClientIntermediateName), labName(tlslab.ClientCAName)},
+			evidence: func(c *analysis.Connection) []int64 {
+				return []int64{c.CertificateRequestFrame.Number, c.ClientCertificateFrame.Number}
+			},
+		},
+		{
+			name: "client certificate with its intermediate", scenario: tlslab.ClientCertRequired, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				c.Certificates = []tls.Certificate{lab.ClientChained.TLS()}
+			},
+		},
 		{
 			name: "server requires TLS 1.3", scenario: tlslab.VersionMismatch, class: "tls_alert_protocol_version", phase: PhaseTLS,
 			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
@@ -537,6 +595,26 @@ func expiredCheck(t *testing.T, r *Result, lab *tlslab.Lab) {
 	}
 	if want := notAfter.Format("2006-01-02 15:04:05 UTC"); !strings.Contains(r.Wire.Result.Verdict.Summary, want) {
 		t.Errorf("verdict %q does not name notAfter %s", r.Wire.Result.Verdict.Summary, want)
+	}
+}
+
+// otherRoots makes the client and the wire trust a CA that is not the
+// lab's, as a user without the lab's private root would.
+func otherRoots(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+	c.RootCAs, c.WireRoots = x509.NewCertPool(), x509.NewCertPool()
+	c.RootCAs.AddCert(lab.UntrustedRoot.Cert)
+	c.WireRoots.AddCert(lab.UntrustedRoot.Cert)
+}
+
+// labName is the subject of one of the lab's CAs as verdicts quote it.
+func labName(cn string) string { return "CN=" + cn + ",O=tlsdiag test lab" }
+
+// notInFix: the correlation's fix does not say s.
+func notInFix(s string) func(*testing.T, *Result, *tlslab.Lab) {
+	return func(t *testing.T, r *Result, _ *tlslab.Lab) {
+		if strings.Contains(r.Correlation.Fix, s) {
+			t.Errorf("fix %q says %q", r.Correlation.Fix, s)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -166,6 +167,8 @@ func (c *client) request(ctx context.Context, p *dialPlan) {
 	defer cancel()
 	tc := c.tlsConfig(true)
 	c.out.ServerName, c.out.CustomRoots = tc.ServerName, c.cfg.RootCAs != nil
+	c.out.Ciphers, c.out.Curves = len(c.cfg.CipherSuites) > 0, len(c.cfg.Curves) > 0
+	c.out.ClientChain = clientChain(c.cfg.Certificates)
 	conn, err := c.connect(ctx, p, tc, c.out)
 	if err != nil {
 		return
@@ -516,4 +519,19 @@ func (p *portRecorder) get() netip.AddrPort {
 		return netip.AddrPort{}
 	}
 	return netip.AddrPortFrom(p.addr, p.port)
+}
+
+// clientChain parses the first configured client certificate and its
+// chain; certificates that do not parse are left out.
+func clientChain(certs []tls.Certificate) []*x509.Certificate {
+	if len(certs) == 0 {
+		return nil
+	}
+	var chain []*x509.Certificate
+	for _, der := range certs[0].Certificate {
+		if c, err := x509.ParseCertificate(der); err == nil {
+			chain = append(chain, c)
+		}
+	}
+	return chain
 }

@@ -19,9 +19,66 @@ const scanTimeout = 5 * time.Second
 // crypto/tls speaks as a client.
 var scanVersions = []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13}
 
-// Scan is what the server accepts, one handshake per version.
+// Scan is what the server accepts: one handshake per version, then with
+// the newest version before TLS 1.3 it accepts one per cipher family, and
+// one per key exchange group.
 type Scan struct {
 	Versions []VersionProbe
+	// Families are tried with FamilyVersion, the newest TLS 1.0–1.2
+	// version the server accepted (none when it accepted none).
+	FamilyVersion uint16
+	Families      []FamilyProbe
+	// Groups are tried with GroupVersion: TLS 1.3 when the server accepts
+	// it, else FamilyVersion with ECDHE suites.
+	GroupVersion uint16
+	Groups       []GroupProbe
+}
+
+// Family is a set of TLS 1.0–1.2 cipher suites that servers and clients
+// enable or drop together.
+type Family string
+
+// The families the scan tries. TLS 1.3's suites are the versions scan's
+// TLS 1.3 handshake: crypto/tls cannot restrict them.
+const (
+	FamilyECDHE  Family = "ECDHE"            // forward-secret AEAD suites: what current clients offer first
+	FamilyRSAKex Family = "RSA key exchange" // TLS_RSA_WITH_*: Go stopped offering them in 1.22
+	Family3DES   Family = "3DES"             // Go stopped offering them in 1.23
+	FamilyCBC    Family = "CBC"              // AES-CBC with HMAC, ECDHE or RSA
+)
+
+// familySuites are the suites of each family that crypto/tls can offer.
+var familySuites = []struct {
+	family Family
+	suites []uint16
+}{
+	{FamilyECDHE, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256}},
+	{FamilyRSAKex, []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_RSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_RSA_WITH_AES_128_CBC_SHA, tls.TLS_RSA_WITH_AES_256_CBC_SHA, tls.TLS_RSA_WITH_AES_128_CBC_SHA256}},
+	{Family3DES, []uint16{tls.TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA, tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA}},
+	{FamilyCBC, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+		tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+		tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+		tls.TLS_RSA_WITH_AES_128_CBC_SHA, tls.TLS_RSA_WITH_AES_256_CBC_SHA, tls.TLS_RSA_WITH_AES_128_CBC_SHA256}},
+}
+
+// scanGroups are the key exchange groups the scan tries, in crypto/tls's
+// order of preference.
+var scanGroups = []tls.CurveID{tls.X25519MLKEM768, tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521}
+
+// FamilyProbe is the scan's handshake with one cipher family.
+type FamilyProbe struct {
+	Family   Family
+	Accepted bool
+	Cipher   uint16 // the suite the server chose
+}
+
+// GroupProbe is the scan's handshake with one key exchange group.
+type GroupProbe struct {
+	Group    tls.CurveID
+	Accepted bool
 }
 
 // VersionProbe is the scan's handshake with one version.
@@ -101,7 +158,60 @@ func (c *client) scan(ctx context.Context, p *dialPlan) *Scan {
 		}
 		s.Versions = append(s.Versions, vp)
 	}
+	for _, vp := range s.Versions {
+		if vp.Accepted && vp.Version < tls.VersionTLS13 {
+			s.FamilyVersion = vp.Version
+		}
+	}
+	if s.FamilyVersion != 0 {
+		for _, f := range familySuites {
+			accepted, cipher := c.tryHandshake(ctx, p, func(tc *tls.Config) {
+				tc.MinVersion, tc.MaxVersion, tc.CipherSuites = s.FamilyVersion, s.FamilyVersion, f.suites
+			})
+			s.Families = append(s.Families, FamilyProbe{Family: f.family, Accepted: accepted, Cipher: cipher})
+		}
+	}
+	if slices.Contains(s.Accepted(), tls.VersionTLS13) {
+		s.GroupVersion = tls.VersionTLS13
+	} else if slices.ContainsFunc(s.Families, func(f FamilyProbe) bool { return f.Family == FamilyECDHE && f.Accepted }) {
+		s.GroupVersion = s.FamilyVersion
+	}
+	if s.GroupVersion != 0 {
+		for _, g := range scanGroups {
+			if g == tls.X25519MLKEM768 && s.GroupVersion != tls.VersionTLS13 {
+				continue // a TLS 1.3 group
+			}
+			accepted, _ := c.tryHandshake(ctx, p, func(tc *tls.Config) {
+				tc.MinVersion, tc.MaxVersion, tc.CurvePreferences = s.GroupVersion, s.GroupVersion, []tls.CurveID{g}
+				if s.GroupVersion < tls.VersionTLS13 {
+					tc.CipherSuites = familySuites[0].suites
+				}
+			})
+			s.Groups = append(s.Groups, GroupProbe{Group: g, Accepted: accepted})
+		}
+	}
 	return s
+}
+
+// tryHandshake makes one scan handshake with the scan's base
+// configuration changed by mod, and reports whether the server chose its
+// parameters (its hello and certificate arrived).
+func (c *client) tryHandshake(ctx context.Context, p *dialPlan, mod func(*tls.Config)) (accepted bool, cipher uint16) {
+	tc := c.tlsConfig(false)
+	tc.CurvePreferences, tc.NextProtos, tc.InsecureSkipVerify = nil, nil, true
+	tc.CipherSuites = nil
+	mod(tc)
+	tc.VerifyConnection = func(cs tls.ConnectionState) error {
+		accepted, cipher = true, cs.CipherSuite
+		return nil
+	}
+	hctx, cancel := context.WithTimeout(ctx, min(scanTimeout, c.cfg.MaxTime))
+	defer cancel()
+	var o Outcome
+	if conn, err := c.connect(hctx, p, tc, &o); err == nil {
+		conn.Close()
+	}
+	return accepted, cipher
 }
 
 func allCipherSuites() []uint16 {
@@ -158,10 +268,15 @@ func (c *Correlation) addScan(s *Scan, cfg *Config) {
 	common := slices.DeleteFunc(slices.Clone(accepted), func(v uint16) bool { return v < lo || v > hi })
 	if len(common) == 0 {
 		note += ": no version in common"
-		if accepted[len(accepted)-1] > hi {
-			c.Fix = fmt.Sprintf("allow %s on the client (--tls-max %s)", versionName(accepted[len(accepted)-1]), flagVersion(accepted[len(accepted)-1]))
+		if low := accepted[0]; low > hi {
+			// The server's minimum is above the client's maximum.
+			c.Fix = fmt.Sprintf("the server's minimum version (%s) is above the client's maximum (%s): raise the client's maximum (--tls-max %s), or lower the server's minimum to %s",
+				versionName(low), versionName(hi), flagVersion(low), versionName(hi))
 		} else {
-			c.Fix = fmt.Sprintf("enable %s on the server (or, insecurely, allow %s on the client with --tls-min %s)", versionName(lo), versionName(accepted[len(accepted)-1]), flagVersion(accepted[len(accepted)-1]))
+			// The server's maximum is below the client's minimum.
+			high := accepted[len(accepted)-1]
+			c.Fix = fmt.Sprintf("the server's maximum version (%s) is below the client's minimum (%s): enable %s on the server (raise its maximum), or, insecurely, lower the client's minimum (--tls-min %s)",
+				versionName(high), versionName(lo), versionName(lo), flagVersion(high))
 		}
 	}
 	if len(common) > 0 && (len(cfg.CipherSuites) > 0 || len(cfg.Curves) > 0) {
@@ -171,6 +286,7 @@ func (c *Correlation) addScan(s *Scan, cfg *Config) {
 		}
 	}
 	c.Notes = append(c.Notes, note)
+	c.addFamilies(s, cfg)
 	for _, vp := range s.Versions {
 		if !vp.Accepted || vp.Version < lo || vp.Version > hi || vp.Version == tls.VersionTLS13 || len(cfg.CipherSuites) == 0 {
 			continue
@@ -184,4 +300,53 @@ func (c *Correlation) addScan(s *Scan, cfg *Config) {
 // flagVersion is a version as --tls-min/--tls-max take it: "1.3".
 func flagVersion(v uint16) string {
 	return strings.TrimPrefix(versionName(v), "TLS ")
+}
+
+// addFamilies states which cipher families and groups the server accepts,
+// and for a client with crypto/tls's defaults whose failure is the
+// server's want of ECDHE, says so and what to change.
+func (c *Correlation) addFamilies(s *Scan, cfg *Config) {
+	if len(s.Families) > 0 {
+		var yes, no []string
+		for _, f := range s.Families {
+			if f.Accepted {
+				yes = append(yes, fmt.Sprintf("%s (chose %s)", f.Family, tlsparse.CipherSuite(f.Cipher)))
+			} else {
+				no = append(no, string(f.Family))
+			}
+		}
+		c.Notes = append(c.Notes, fmt.Sprintf("scan: with %s the server accepts %s; it refuses %s", versionName(s.FamilyVersion), orNone(yes), orNone(no)))
+	}
+	if len(s.Groups) > 0 {
+		var yes, no []string
+		for _, g := range s.Groups {
+			if g.Accepted {
+				yes = append(yes, g.Group.String())
+			} else {
+				no = append(no, g.Group.String())
+			}
+		}
+		c.Notes = append(c.Notes, fmt.Sprintf("scan: with %s the server accepts the groups %s; it refuses %s", versionName(s.GroupVersion), orNone(yes), orNone(no)))
+	}
+	accepted := func(f Family) bool {
+		return slices.ContainsFunc(s.Families, func(p FamilyProbe) bool { return p.Family == f && p.Accepted })
+	}
+	if len(s.Families) == 0 || accepted(FamilyECDHE) || slices.Contains(s.Accepted(), tls.VersionTLS13) || len(cfg.CipherSuites) > 0 {
+		return
+	}
+	switch {
+	case accepted(FamilyRSAKex):
+		c.Cause = fmt.Sprintf("the server accepts only RSA key exchange suites (TLS_RSA_WITH_*) with %s, no ECDHE and no TLS 1.3; crypto/tls stopped offering RSA key exchange by default in Go 1.22", versionName(s.FamilyVersion))
+		c.Fix = "enable ECDHE suites on the server (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 works with its RSA certificate) or TLS 1.3; as a stop-gap, offer an RSA suite here (--ciphers TLS_RSA_WITH_AES_128_GCM_SHA256) and run Go clients with GODEBUG=tlsrsakex=1"
+	case accepted(Family3DES):
+		c.Cause = fmt.Sprintf("the server accepts only 3DES suites with %s; crypto/tls stopped offering them by default in Go 1.23", versionName(s.FamilyVersion))
+		c.Fix = "enable AES-GCM ECDHE suites on the server (3DES is broken: Sweet32); as a stop-gap, run Go clients with GODEBUG=tls3des=1"
+	}
+}
+
+func orNone(items []string) string {
+	if len(items) == 0 {
+		return "none"
+	}
+	return strings.Join(items, ", ")
 }
