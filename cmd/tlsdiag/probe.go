@@ -112,7 +112,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&keyLogFile, "keylog", "", "also append the connection's TLS secrets to this `file` (SSLKEYLOGFILE format, mode 0600)")
 	fs.StringVarP(&pcapFile, "write", "w", "", "keep the capture in this pcap `file` (frame numbers in the report are its)")
 	fs.StringVarP(&iface, "interface", "i", "", "capture on this `interface` (default: the one that routes to the target)")
-	fs.BoolVar(&scan, "scan", false, "when the handshake fails on version or cipher, try each TLS version and report which the server accepts")
+	fs.BoolVar(&scan, "scan", false, "when the handshake fails on version or cipher, try each TLS version, cipher family (ECDHE, RSA key exchange, 3DES, CBC) and group, and report which the server accepts")
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
 			fmt.Fprintf(stdout, "%s\n%s", probeUsage, fs.FlagUsages())
