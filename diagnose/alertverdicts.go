@@ -425,6 +425,9 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 
 // certFix says what to change for a chain problem.
 func (d *diagnosis) certFix(p CertProblem) string {
+	if p.Fix != "" {
+		return p.Fix
+	}
 	var subject string
 	if p.Cert >= 0 && p.Cert < len(d.chain) && d.chain[p.Cert] != nil {
 		subject = name(d.chain[p.Cert])

@@ -1,11 +1,16 @@
 package diagnose
 
 import (
+	"bytes"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
 	"net/netip"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cryptobyte_asn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
@@ -551,6 +556,20 @@ func certificateCases(t *testing.T) []diagnoseCase {
 				return alert(c, 7, client, tlsparse.AlertBadCertificate)
 			},
 			summary: []string{"certificate 0 does not parse: x509: malformed certificate"}, evidence: []int64{6, 7}},
+		{name: "negative serial number: Go ≥ 1.23 refuses it", cat: CertRejected,
+			conn: func(p *pki) *analysis.Connection {
+				der := negativeSerial(t, p.leaf.cert.Raw)
+				_, err := x509.ParseCertificate(der)
+				if err == nil {
+					t.Fatal("crypto/x509 parsed a certificate with a negative serial number")
+				}
+				c := tls12(p)
+				c.CertificateFrame = fr(6)
+				c.Certificates = []analysis.Certificate{{DER: der, ParseError: err}, {DER: p.inter.cert.Raw, X509: p.inter.cert}}
+				return alert(c, 7, client, tlsparse.AlertBadCertificate)
+			},
+			summary: []string{"certificate 0 has a negative serial number", "Go ≥ 1.23"}, evidence: []int64{6, 7},
+			fix: []string{"positive serial number", "GODEBUG=x509negativeserial=1"}},
 		{name: "TLS 1.3 encrypted alert after the server's flight", cat: CertRejected,
 			conn: func(*pki) *analysis.Connection {
 				return encryptedAlert(serverHello(hello(tcpConn(), modernHello()), v13, 0x1301), 7, client)
@@ -742,4 +761,26 @@ func privateChain(t *testing.T) []*testCert {
 	inter := mkCert(t, certSpec{cn: "Private Intermediate CA", ca: true, issuer: root})
 	leaf := mkCert(t, certSpec{cn: "www.example.com", issuer: inter, dns: []string{"www.example.com"}})
 	return []*testCert{leaf, inter, root}
+}
+
+// negativeSerial returns a copy of a certificate's DER whose serial number
+// has its sign bit set, as some old CAs issued them (the signature no
+// longer matches; parsing does not check it).
+func negativeSerial(t *testing.T, der []byte) []byte {
+	t.Helper()
+	var cert, tbs cryptobyte.String
+	buf := bytes.Clone(der)
+	in := cryptobyte.String(buf)
+	if !in.ReadASN1(&cert, cryptobyte_asn1.SEQUENCE) || !cert.ReadASN1(&tbs, cryptobyte_asn1.SEQUENCE) ||
+		!tbs.SkipOptionalASN1(cryptobyte_asn1.Tag(0).Constructed().ContextSpecific()) {
+		t.Fatal("not a certificate")
+	}
+	var serial cryptobyte.String
+	if !tbs.ReadASN1(&serial, cryptobyte_asn1.INTEGER) || len(serial) == 0 {
+		t.Fatal("no serial number")
+	}
+	// serial aliases the copy: set the sign bit in place (a leading 0x00
+	// padding byte becomes 0x80, still a minimal encoding).
+	serial[0] |= 0x80
+	return buf
 }

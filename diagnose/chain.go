@@ -36,6 +36,9 @@ type CertProblem struct {
 	// Alternative is the other explanation when the wire cannot tell, with
 	// its own fix; empty when there is none.
 	Alternative string
+	// Fix, when set, is what to change (the category's usual fix does not
+	// fit).
+	Fix string
 }
 
 // Certainty is how sure a conclusion drawn from the wire is.

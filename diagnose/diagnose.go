@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
@@ -96,8 +97,7 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 	for i, cert := range c.Certificates {
 		d.chain = append(d.chain, cert.X509)
 		if cert.X509 == nil {
-			d.probs = append(d.probs, CertProblem{Category: CertRejected, Cert: i,
-				Detail: fmt.Sprintf("certificate %d does not parse: %v", i, cert.ParseError)})
+			d.probs = append(d.probs, unparsable(i, cert.ParseError))
 		}
 	}
 	sni := ""
@@ -178,4 +178,17 @@ func sortFrames(ns []int64) []int64 {
 	ns = slices.DeleteFunc(ns, func(n int64) bool { return n <= 0 })
 	slices.Sort(ns)
 	return slices.Compact(ns)
+}
+
+// unparsable explains a certificate crypto/x509 does not parse. A negative
+// serial number is a known case: Go 1.23 stopped accepting it (RFC 5280,
+// Section 4.1.2.2 wants it positive), and GODEBUG=x509negativeserial=1
+// brings the old behaviour back.
+func unparsable(i int, err error) CertProblem {
+	p := CertProblem{Category: CertRejected, Cert: i, Detail: fmt.Sprintf("certificate %d does not parse: %v", i, err)}
+	if err != nil && strings.Contains(err.Error(), "negative serial number") {
+		p.Detail = fmt.Sprintf("certificate %d has a negative serial number, which RFC 5280 forbids and Go ≥ 1.23 refuses (x509: negative serial number)", i)
+		p.Fix = "reissue the certificate with a positive serial number; as a stop-gap, run Go clients with GODEBUG=x509negativeserial=1"
+	}
+	return p
 }
