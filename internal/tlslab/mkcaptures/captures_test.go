@@ -432,3 +432,55 @@ func TestStatistic(t *testing.T) {
 		t.Error("found a statistic that is not there")
 	}
 }
+
+// TestGoErrorTable checks the README's table of Go errors against the
+// captures: every row's error is what a Go client in a capture of that
+// row's verdict returned (testdata/README.md records it), except the rows
+// a unit test covers.
+func TestGoErrorTable(t *testing.T) {
+	readme, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(readme), "### Go's errors and what they mean")
+	if !ok {
+		t.Fatal("README.md has no Go error table")
+	}
+	table, _, _ = strings.Cut(table, "\n### ")
+	captures, err := os.ReadFile(filepath.Join(testdata, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// verdict → the text of each capture section expecting it.
+	sections := map[string][]string{}
+	for _, sec := range strings.Split(string(captures), "\n### ")[1:] {
+		_, rest, ok := strings.Cut(sec, "Expected verdict: `")
+		if !ok {
+			continue
+		}
+		cat, _, _ := strings.Cut(rest, "`")
+		sections[cat] = append(sections[cat], sec)
+	}
+	rows := 0
+	for _, line := range strings.Split(table, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 || !strings.Contains(cells[1], "`") {
+			continue
+		}
+		rows++
+		_, goErr, _ := strings.Cut(cells[1], "`")
+		goErr, _, _ = strings.Cut(goErr, "`")
+		goErr, _, _ = strings.Cut(goErr, "…")
+		goErr = strings.TrimSpace(goErr)
+		cat := strings.Trim(strings.TrimSpace(cells[2]), "`")
+		if strings.Contains(goErr, "negative serial number") {
+			continue // diagnose's unit test: no CA issues such certificates any more
+		}
+		if !slices.ContainsFunc(sections[cat], func(sec string) bool { return strings.Contains(sec, "Go's error: ") && strings.Contains(sec, goErr) }) {
+			t.Errorf("README row %q → %s: no capture expecting %s records that Go error", goErr, cat, cat)
+		}
+	}
+	if rows < 6 {
+		t.Errorf("the Go error table has %d rows, want at least 6", rows)
+	}
+}
