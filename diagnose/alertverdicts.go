@@ -13,8 +13,8 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
-	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/fingerprint"
+	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -241,7 +241,7 @@ func (d *diagnosis) rsaKexOnly(a *analysis.Alert) Verdict {
 		stopGap = "as a stop-gap, run the Go client with GODEBUG=tlsrsakex=1 (or list TLS_RSA_WITH_AES_128_GCM_SHA256 in tls.Config.CipherSuites)"
 	}
 	return verdict(NoSharedCipher, summary,
-		"enable ECDHE key exchange on the server (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 works with its RSA certificate; better, TLS 1.3): RSA key exchange has no forward secrecy and current clients dropped it; "+stopGap,
+		d.serverSide("enable ECDHE key exchange on the server (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 works with its RSA certificate; better, TLS 1.3): RSA key exchange has no forward secrecy and current clients dropped it; "+stopGap, ChangeCiphers),
 		d.helloFrame, a.Frame)
 }
 

@@ -61,7 +61,7 @@ func TestTrustCaptures(t *testing.T) {
 			warnings: []string{"unless the client trusts it (a private CA)"}},
 		{file: "cert_hostname_mismatch_go.pcap", port: 4464, cat: CertHostnameMismatch, evidence: certAlert,
 			summary: []string{"valid for other.test, not for the name 'good.test'"},
-			fix:     []string{"subjectAltName includes 'good.test'"}},
+			fix:     []string{"configure 'good.test' on the server"}},
 		{file: "cert_expired.pcap", port: 4437, cat: CertExpired, evidence: certAlert,
 			summary: []string{"alert certificate_expired"}, fix: []string{"renew"}},
 		{file: "cert_hostname_mismatch.pcap", port: 4442, cat: CertHostnameMismatch,

@@ -143,7 +143,7 @@ func cases() []nginxCase {
 		},
 		{
 			name: "RSA key exchange only", servers: one(tlslab.GoodName, "goodrsa", tls12+" ssl_ciphers AES128-SHA;"),
-			curl: []string{"--ciphers", "ECDHE-RSA-AES128-GCM-SHA256"}, category: diagnose.HandshakeFailure, directive: "ssl_ciphers",
+			curl: []string{"--ciphers", "ECDHE-RSA-AES128-GCM-SHA256"}, category: diagnose.NoSharedCipher, directive: "ssl_ciphers",
 		},
 		{
 			name: "missing intermediate", servers: one(tlslab.GoodName, "leafonly", tls12),
