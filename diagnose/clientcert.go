@@ -84,6 +84,30 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 	return verdict(ClientCertRequired, summary, d.clientCertFix(), c.CertificateRequestFrame, c.ClientCertificateFrame, c.HandshakeDone, c.AppData[client].First, end), true
 }
 
+// clientCertHint is the warning for a completed handshake in which the
+// server asked for a client certificate (seen, or inferred from the sizes
+// of a TLS 1.3 client's encrypted records) and got none, then sent one
+// short answer, but the client closed first: a refusal for want of a
+// certificate (nginx's HTTP 400) and an optional certificate followed by
+// a short reply look the same on the wire, so the verdict stays ok.
+func (d *diagnosis) clientCertHint() string {
+	c := d.c
+	if c.ClientCertificates > 0 || !d.https() || c.AppData[server].Records == 0 || c.AppData[server].Bytes > shortResponse {
+		return ""
+	}
+	var asked string
+	switch {
+	case c.CertificateRequestFrame.Number != 0 && c.ClientCertificates == 0:
+		asked = fmt.Sprintf("the server asked for a client certificate (CertificateRequest, %s) and the client sent none", frameRef(c.CertificateRequestFrame.Number))
+	case c.CertificateRequestFrame.Number == 0 && d.emptyCertificateSized():
+		asked = fmt.Sprintf("the client's encrypted flight (%s) begins with a record the size of an empty Certificate: the server asked for a client certificate and the client sent none (inferred from record sizes)", frameRef(c.Finished[client].Number))
+	default:
+		return ""
+	}
+	return fmt.Sprintf("%s; the server then answered with only %s: if the request failed, the server probably refused it for want of a certificate (nginx answers HTTP 400 'No required SSL certificate was sent'); the status is encrypted and the client closed first, so this is not certain",
+		asked, prose.Count(c.AppData[server].Bytes, "byte"))
+}
+
 func (d *diagnosis) clientCertFix() string {
 	fix := "the server requires a client certificate: configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates)"
 	if cas := caNames(d.c.CertificateRequest); len(cas) > 0 {

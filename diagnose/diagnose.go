@@ -147,7 +147,11 @@ func (d *diagnosis) verdict() Verdict {
 		if v, ok := d.clientCertRefused(); ok {
 			return v
 		}
-		return d.ok()
+		v := d.ok()
+		if w := d.clientCertHint(); w != "" {
+			v.Warnings = append(v.Warnings, w)
+		}
+		return v
 	}
 	if v, ok := d.refusedChoice(); ok {
 		return v

@@ -23,6 +23,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/diagnose"
 	"github.com/tlsdiag/tlsdiag/internal/tlslab"
 	"github.com/tlsdiag/tlsdiag/probe"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
 // The nginx tests need nginx, curl and tcpdump, and root for the captures
@@ -297,7 +298,20 @@ func curlClient(t *testing.T, ctx context.Context, tc nginxCase, scheme, sni str
 		sealed := analyse(t, pcap, "", uint16(port))
 		sv := diagnose.Diagnose(sealed, diagnose.Config{Roots: mustRoots(t, dir)})
 		t.Logf("without keys: %s: %s", sv.Category, sv.Summary)
-		if sv.Category != tc.category || !strings.Contains(sv.Fix, tc.directive) || !strings.Contains(sv.Summary, "empty Certificate") {
+		// Which side closes first after nginx's 400 is a race between
+		// nginx and curl. When the server closed first the refusal is
+		// the verdict; when curl did, the wire cannot tell a refusal from
+		// an optional certificate and a short reply: ok, with a warning.
+		switch {
+		case sv.Category == tc.category:
+			if !strings.Contains(sv.Fix, tc.directive) || !strings.Contains(sv.Summary, "empty Certificate") {
+				t.Errorf("without the key log: %s: %s; fix %s", sv.Category, sv.Summary, sv.Fix)
+			}
+		case sv.Category == diagnose.OK && serverClosedAfterClient(c):
+			if !strings.Contains(strings.Join(sv.Warnings, " "), "for want of a certificate") {
+				t.Errorf("without the key log, the client closing first: ok without the client-certificate warning: %q", sv.Warnings)
+			}
+		default:
 			t.Errorf("without the key log: %s: %s; fix %s", sv.Category, sv.Summary, sv.Fix)
 		}
 		if c.Response == nil || c.Response.Status != tc.curlStatus {
@@ -405,4 +419,20 @@ func (td *tcpdump) stop() error {
 		td.cmd.Process.Kill()
 		return fmt.Errorf("tcpdump did not stop: %s", td.stderr.String())
 	}
+}
+
+// serverClosedAfterClient reports whether, in the decrypted record c, the
+// client's close_notify or FIN came before the server's.
+func serverClosedAfterClient(c *analysis.Connection) bool {
+	first := func(dir capture.Direction) int64 {
+		n := c.TCP.FIN[dir].Number
+		for _, a := range c.Alerts {
+			if a.Sender == dir && a.Description == tlsparse.AlertCloseNotify && (n == 0 || a.Frame.Number < n) {
+				n = a.Frame.Number
+			}
+		}
+		return n
+	}
+	cl, sv := first(capture.ClientToServer), first(capture.ServerToClient)
+	return cl != 0 && (sv == 0 || cl < sv)
 }
