@@ -297,9 +297,9 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 		d.clientCertFix(), d.helloFrame, c.CertificateRequestFrame, c.ClientCertificateFrame, a.Frame)
 }
 
-// caNames decodes the distinguished names of the CAs a CertificateRequest
+// CANames decodes the distinguished names of the CAs a CertificateRequest
 // accepts; names that do not decode are skipped.
-func caNames(cr *tlsparse.CertificateRequest) []string {
+func CANames(cr *tlsparse.CertificateRequest) []string {
 	if cr == nil {
 		return nil
 	}

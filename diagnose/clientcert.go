@@ -110,7 +110,7 @@ func (d *diagnosis) clientCertHint() string {
 
 func (d *diagnosis) clientCertFix() string {
 	fix := "the server requires a client certificate: configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates)"
-	if cas := caNames(d.c.CertificateRequest); len(cas) > 0 {
+	if cas := CANames(d.c.CertificateRequest); len(cas) > 0 {
 		fix += "; it accepts certificates issued by " + quoteList(cas, 3)
 		if d.c.ClientCertificates == 0 {
 			who := "Go, OpenSSL and most clients send"

@@ -2,13 +2,12 @@ package probe
 
 import (
 	"bytes"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/diagnose"
 )
 
 // clientCertNotSent explains an empty client Certificate when a
@@ -28,7 +27,7 @@ func clientCertNotSent(o *Outcome, c *analysis.Connection) (cause, fix string, o
 			return "", "", false // the chain reaches a listed CA: something else
 		}
 	}
-	accepted := dnNames(cr.CANames)
+	accepted := diagnose.CANames(cr)
 	leaf, last := o.ClientChain[0], o.ClientChain[len(o.ClientChain)-1]
 	sent := "sent no certificate"
 	if c.ClientCertificates == 0 {
@@ -42,22 +41,6 @@ func clientCertNotSent(o *Outcome, c *analysis.Connection) (cause, fix string, o
 		fix = fmt.Sprintf("the chain in the certificate file ends at '%s', issued by '%s', which the server does not list: add the intermediates up to one of %s, or ask for the server to accept '%s'", last.Subject, last.Issuer, quoted(accepted), last.Issuer)
 	}
 	return cause, fix, true
-}
-
-// dnNames decodes DER distinguished names; ones that do not decode are
-// skipped.
-func dnNames(ders [][]byte) []string {
-	var out []string
-	for _, der := range ders {
-		var rdn pkix.RDNSequence
-		if rest, err := asn1.Unmarshal(der, &rdn); err != nil || len(rest) > 0 {
-			continue
-		}
-		var n pkix.Name
-		n.FillFromRDNSequence(&rdn)
-		out = append(out, n.String())
-	}
-	return out
 }
 
 func quoted(names []string) string {
