@@ -17,6 +17,8 @@ const (
 	KindEncryptedHandshake                     // one handshake record sent after change_cipher_spec
 	KindHeartbeat                              // one heartbeat record
 	KindSSLv2ClientHello                       // an SSLv2-compatible ClientHello record
+	KindSSLv2ServerHello                       // an SSLv2 SERVER-HELLO record: the server speaks SSLv2 only
+	KindSSLv2Record                            // a later SSLv2 record of an SSLv2 session (payload skipped)
 	KindNonTLS                                 // the stream does not start with TLS
 	KindMalformed                              // bytes that could not be decoded; see Item.Err
 )
@@ -37,6 +39,10 @@ func (k ItemKind) String() string {
 		return "heartbeat"
 	case KindSSLv2ClientHello:
 		return "sslv2_client_hello"
+	case KindSSLv2ServerHello:
+		return "sslv2_server_hello"
+	case KindSSLv2Record:
+		return "sslv2_record"
 	case KindNonTLS:
 		return "non_tls"
 	case KindMalformed:
@@ -62,7 +68,11 @@ type Item struct {
 
 	// KindHandshake: the message type and body (without the 4-byte header).
 	// KindApplicationData after KeepPayloads: the record's payload.
-	// KindSSLv2ClientHello: Body is the SSLv2 message, from its type byte.
+	// KindSSLv2ClientHello, KindSSLv2ServerHello: Body is the SSLv2
+	// message, from its type byte.
+	// KindSSLv2Record: Body is at most the first 4 bytes of the record's
+	// body (enough for the message type and cipher kind of a plaintext
+	// CLIENT-MASTER-KEY); the rest is skipped.
 	// Body aliases the decoder's input or buffer: it is valid only until the
 	// next call to Feed or Next.
 	HandshakeType HandshakeType
@@ -145,7 +155,8 @@ type Decoder struct {
 	describing   bool // collecting prelude bytes for the KindNonTLS item
 	skipped      int64
 	sslv2Len     int
-	sslv2Session bool // the stream began with an SSLv2 ClientHello
+	sslv2Session bool // the stream began with an SSLv2 hello
+	sslv2Head    [4]byte
 }
 
 // Feed gives the decoder the next bytes of the stream. The decoder may keep
@@ -349,7 +360,7 @@ func (d *Decoder) start() (it Item, ok, more bool) {
 		// A TLS record header, even if its length is wrong: header()
 		// reports that as malformed rather than calling the stream non-TLS.
 		d.state = stateHeader
-	case plausibleSSLv2Hello(w):
+	case plausibleSSLv2Hello(w), plausibleSSLv2ServerHello(w):
 		d.state = stateSSLv2
 	default:
 		d.state = stateHunt
@@ -366,19 +377,31 @@ func (d *Decoder) header() (it Item, ok, more bool) {
 	}
 	if d.sslv2Session && !plausibleHeader(w) {
 		// A client that spoke SSLv2 and got an SSLv2 answer goes on with
-		// SSLv2 records (CLIENT-MASTER-KEY, …); pass over them by length.
-		// Their header is 2 bytes with the high bit set, or 3 bytes (the
-		// third is the padding length) without it.
+		// SSLv2 records (CLIENT-MASTER-KEY, …), and so does the server:
+		// report each, then pass over it by length. Their header is 2
+		// bytes with the high bit set, or 3 bytes (the third is the
+		// padding length) without it.
 		hdr := 2
-		d.left = int(w[0]&0x7f)<<8 | int(w[1])
+		n := int(w[0]&0x7f)<<8 | int(w[1])
 		if w[0]&0x80 == 0 {
 			hdr = 3
-			d.left = int(w[0]&0x3f)<<8 | int(w[1])
+			n = int(w[0]&0x3f)<<8 | int(w[1])
 		}
+		head, got := d.peek(hdr + min(n, 4))
+		if !got {
+			return it, false, false
+		}
+		k := copy(d.sslv2Head[:], head[hdr:])
+		it = Item{Kind: KindSSLv2Record, Start: d.off, End: d.off + int64(hdr+n),
+			Record: RecordHeader{Version: VersionSSL20, Length: n}, Body: d.sslv2Head[:k:k]}
 		d.skip(hdr)
 		d.skipped += int64(hdr)
+		d.left = n
 		d.state = stateSSLv2Skip
-		return it, false, true
+		if n == 0 {
+			d.state = stateHeader
+		}
+		return it, true, true
 	}
 	h, err := ParseRecordHeader(w)
 	if err != nil || h.Length == 0 && h.Type != ContentTypeApplicationData {
@@ -587,7 +610,8 @@ func (d *Decoder) hsItem(t HandshakeType, body []byte) Item {
 	return Item{Kind: KindHandshake, Start: d.hsAt, End: d.off, Record: d.rec, RecordEnd: d.recAt + 5 + int64(d.rec.Length), HandshakeType: t, Body: body}
 }
 
-// sslv2 reads an SSLv2-compatible ClientHello record (2-byte header).
+// sslv2 reads the first record of an SSLv2 stream (2-byte header): an
+// SSLv2-compatible CLIENT-HELLO or an SSLv2 SERVER-HELLO.
 func (d *Decoder) sslv2() (it Item, ok, more bool) {
 	if d.sslv2Len == 0 {
 		w, got := d.peek(2)
@@ -608,10 +632,14 @@ func (d *Decoder) sslv2() (it Item, ok, more bool) {
 	if d.hsHave < d.sslv2Len {
 		return it, false, false
 	}
+	kind, typ := KindSSLv2ClientHello, HandshakeTypeClientHello
+	if d.hsBody[0] == sslv2ServerHello {
+		kind, typ = KindSSLv2ServerHello, HandshakeTypeServerHello
+	}
 	it = Item{
-		Kind: KindSSLv2ClientHello, Start: d.recAt, End: d.off,
+		Kind: kind, Start: d.recAt, End: d.off,
 		Record:        RecordHeader{Version: VersionSSL20, Length: d.sslv2Len},
-		HandshakeType: HandshakeTypeClientHello,
+		HandshakeType: typ,
 		Body:          d.hsBody[:d.sslv2Len:d.sslv2Len],
 	}
 	d.sslv2Len, d.hsHave = 0, 0

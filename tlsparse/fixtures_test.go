@@ -138,8 +138,18 @@ func TestFixtures(t *testing.T) {
 	t.Run("sslv2 compatible hello", func(t *testing.T) {
 		stream := loadHex(t, "sslv2-hello.client")
 		items := sameUnderSplits(t, "client", stream)
-		if len(items) != 1 || items[0].Kind != KindSSLv2ClientHello || items[0].Start != 0 {
+		if len(items) < 2 || items[0].Kind != KindSSLv2ClientHello || items[0].Start != 0 {
 			t.Fatalf("items %+v", items)
+		}
+		// The SSLv2 records after the hello are reported one by one, the
+		// first being the plaintext CLIENT-MASTER-KEY.
+		for i, it := range items[1:] {
+			if it.Kind != KindSSLv2Record || it.Start != items[i].End {
+				t.Errorf("item %d: %+v after one ending at %d", i+1, it, items[i].End)
+			}
+		}
+		if _, ok := SSLv2ClientMasterKeyCipher([]byte(items[1].Body)); !ok {
+			t.Errorf("first record after the hello is not a CLIENT-MASTER-KEY: % x", items[1].Body)
 		}
 		ch, err := ParseSSLv2ClientHello([]byte(items[0].Body))
 		if err != nil {

@@ -79,6 +79,21 @@ func plausibleHello(b []byte) bool {
 	return len(b) < 6 || b[5] == 1 || b[5] == 2
 }
 
+// sslv2ServerHello is the SSLv2 SERVER-HELLO message type
+// (draft-hickman-netscape-ssl-00, Appendix A).
+const sslv2ServerHello = 4
+
+// plausibleSSLv2ServerHello recognises an SSLv2 SERVER-HELLO: a 2-byte
+// header with the high bit set, message type 4, a session-id-hit flag of 0
+// or 1 and a certificate type of 0 (none, on a session hit) or 1 (X.509).
+func plausibleSSLv2ServerHello(b []byte) bool {
+	if b[0]&0x80 == 0 || b[2] != sslv2ServerHello || b[3] > 1 || b[4] > 1 {
+		return false
+	}
+	n := int(b[0]&0x7f)<<8 | int(b[1])
+	return n >= 11
+}
+
 // plausibleSSLv2Hello recognises an SSLv2-compatible ClientHello
 // (draft-hickman-netscape-ssl-00 and RFC 5246 Appendix E.2): a 2-byte
 // header with the high bit set, message type 1 and version 0x0002 or 3.x.

@@ -66,3 +66,100 @@ func ParseSSLv2ClientHello(body []byte) (*ClientHello, error) {
 	}
 	return m, nil
 }
+
+// SSLv2ServerHello is an SSLv2 SERVER-HELLO (draft-hickman-netscape-ssl-00,
+// "Server Only Protocol Messages"): the answer of a server that speaks
+// SSL 2.0 only. RFC 6176 prohibits SSL 2.0.
+type SSLv2ServerHello struct {
+	Raw []byte
+	// SessionIDHit is set when the server resumes the session the client
+	// named; it then sends no certificate.
+	SessionIDHit    bool
+	CertificateType uint8 // 1: X.509
+	Version         Version
+	// Certificate is the server's certificate (DER), or empty.
+	Certificate []byte
+	// CipherSpecs are the 3-byte cipher kinds the server supports; the
+	// client picks one in its CLIENT-MASTER-KEY.
+	CipherSpecs  []SSLv2Cipher
+	ConnectionID []byte
+}
+
+// SSLv2Cipher is an SSLv2 cipher kind (3 bytes on the wire).
+type SSLv2Cipher uint32
+
+// sslv2CipherNames are the cipher kinds of draft-hickman-netscape-ssl-00,
+// Appendix C, with the names Wireshark gives them.
+var sslv2CipherNames = map[SSLv2Cipher]string{
+	0x010080: "SSL2_RC4_128_WITH_MD5",
+	0x020080: "SSL2_RC4_128_EXPORT40_WITH_MD5",
+	0x030080: "SSL2_RC2_128_CBC_WITH_MD5",
+	0x040080: "SSL2_RC2_128_CBC_EXPORT40_WITH_MD5",
+	0x050080: "SSL2_IDEA_128_CBC_WITH_MD5",
+	0x060040: "SSL2_DES_64_CBC_WITH_MD5",
+	0x0700c0: "SSL2_DES_192_EDE3_CBC_WITH_MD5",
+}
+
+func (c SSLv2Cipher) String() string {
+	if n, ok := sslv2CipherNames[c]; ok {
+		return n
+	}
+	return fmt.Sprintf("SSL2_CIPHER_0x%06x", uint32(c))
+}
+
+// ParseSSLv2ServerHello parses the body of an SSLv2 SERVER-HELLO record
+// (the Body of a KindSSLv2ServerHello item, from the message type byte 4).
+func ParseSSLv2ServerHello(body []byte) (*SSLv2ServerHello, error) {
+	const msg = "sslv2 server hello"
+	m := &SSLv2ServerHello{Raw: bytes.Clone(body)}
+	s := cryptobyte.String(m.Raw)
+	var typ, hit uint8
+	var vers, certLen, specLen, connLen uint16
+	if !s.ReadUint8(&typ) {
+		return nil, truncated(msg, "msg_type")
+	}
+	if typ != sslv2ServerHello {
+		return nil, invalid(msg, "msg_type", fmt.Sprintf("%d is not SERVER-HELLO", typ))
+	}
+	if !s.ReadUint8(&hit) || !s.ReadUint8(&m.CertificateType) {
+		return nil, truncated(msg, "session_id_hit")
+	}
+	m.SessionIDHit = hit != 0
+	if !s.ReadUint16(&vers) {
+		return nil, truncated(msg, "version")
+	}
+	m.Version = Version(vers)
+	if !s.ReadUint16(&certLen) || !s.ReadUint16(&specLen) || !s.ReadUint16(&connLen) {
+		return nil, truncated(msg, "lengths")
+	}
+	if specLen%3 != 0 {
+		return nil, invalid(msg, "cipher_specs_length", fmt.Sprintf("%d is not a multiple of 3", specLen))
+	}
+	var specs []byte
+	if !s.ReadBytes(&m.Certificate, int(certLen)) {
+		return nil, truncated(msg, "certificate")
+	}
+	if !s.ReadBytes(&specs, int(specLen)) {
+		return nil, truncated(msg, "cipher_specs")
+	}
+	if !s.ReadBytes(&m.ConnectionID, int(connLen)) {
+		return nil, truncated(msg, "connection_id")
+	}
+	if !s.Empty() {
+		return nil, invalid(msg, "connection_id", fmt.Sprintf("%d trailing bytes", len(s)))
+	}
+	for i := 0; i < len(specs); i += 3 {
+		m.CipherSpecs = append(m.CipherSpecs, SSLv2Cipher(uint32(specs[i])<<16|uint32(specs[i+1])<<8|uint32(specs[i+2])))
+	}
+	return m, nil
+}
+
+// SSLv2ClientMasterKeyCipher returns the cipher kind a CLIENT-MASTER-KEY
+// message (type 2) chose, from at least the first 4 bytes of its body.
+func SSLv2ClientMasterKeyCipher(body []byte) (SSLv2Cipher, bool) {
+	const clientMasterKey = 2
+	if len(body) < 4 || body[0] != clientMasterKey {
+		return 0, false
+	}
+	return SSLv2Cipher(uint32(body[1])<<16 | uint32(body[2])<<8 | uint32(body[3])), true
+}
