@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/decrypt"
@@ -302,6 +303,14 @@ type tracker struct {
 	// had the size of an encrypted alert (TLS 1.3).
 	serverRecordsAfterDone int
 	serverAlertAfterDone   bool
+	// ticketLikes are the server's records after the request that have
+	// the size and timing of session tickets, and afterNext its first
+	// record after the request that does not (see settleAfter).
+	ticketLikes []capture.Frame
+	afterNext   capture.Frame
+	// sslv2Records counts each direction's SSLv2 records after an SSLv2
+	// SERVER-HELLO.
+	sslv2Records [2]int
 	// keys decrypt each record direction, when the key log has them.
 	keys [2]*sideKeys
 	// reported is set once the connection was finalized early; later
@@ -695,6 +704,10 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 		} else if err != nil {
 			t.anomaly(tlsparse.AnomalyMalformedSSLv2ClientHello)
 		}
+	case tlsparse.KindSSLv2ServerHello:
+		t.sslv2ServerHello(it, last)
+	case tlsparse.KindSSLv2Record:
+		t.sslv2Record(rd, it, last, &ti)
 	case tlsparse.KindChangeCipherSpec:
 		if c.ChangeCipherSpec[rd].Number == 0 {
 			c.ChangeCipherSpec[rd] = last
@@ -743,7 +756,8 @@ func (t *tracker) decideRoles(d capture.Direction, it *tlsparse.Item) {
 	case it.Kind == tlsparse.KindSSLv2ClientHello,
 		it.Kind == tlsparse.KindHandshake && it.HandshakeType == tlsparse.HandshakeTypeClientHello:
 		fromClient = true
-	case it.Kind == tlsparse.KindHandshake && it.HandshakeType == tlsparse.HandshakeTypeServerHello:
+	case it.Kind == tlsparse.KindSSLv2ServerHello,
+		it.Kind == tlsparse.KindHandshake && it.HandshakeType == tlsparse.HandshakeTypeServerHello:
 		fromClient = false
 	default:
 		return
@@ -891,6 +905,62 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 	}
 }
 
+// sslv2ServerHello records a server that answered in SSLv2: the version it
+// chose and its certificate. SSLv2 has no server-side negotiation of a
+// cipher; the client picks one of the server's in CLIENT-MASTER-KEY.
+func (t *tracker) sslv2ServerHello(it *tlsparse.Item, f capture.Frame) {
+	c := t.c
+	sh, err := tlsparse.ParseSSLv2ServerHello(it.Body)
+	if err != nil {
+		t.anomaly(tlsparse.AnomalyMalformedSSLv2ServerHello)
+		return
+	}
+	if c.ServerHello != nil {
+		t.anomaly(tlsparse.AnomalyRepeatedServerHello)
+		return
+	}
+	t.promotePrelude()
+	c.ServerHelloSSLv2, c.ServerHelloFrame = sh, f
+	c.ServerHello = &tlsparse.ServerHello{Raw: sh.Raw, Version: sh.Version}
+	c.Version = sh.Version
+	c.Resumed = sh.SessionIDHit
+	if len(sh.Certificate) > 0 && c.Certificates == nil {
+		c.CertificateFrame = f
+		c.Certificates = []Certificate{t.b.certs.get(sh.Certificate)}
+	}
+}
+
+// sslv2Record follows an SSLv2 handshake past the hellos
+// (draft-hickman-netscape-ssl-00): the client sends CLIENT-MASTER-KEY (in
+// plaintext; none on a session-id hit) and CLIENT-FINISHED, the server
+// SERVER-VERIFY and SERVER-FINISHED, all but the first encrypted. The
+// handshake is over with the server's second record after its hello;
+// records after that are application data.
+func (t *tracker) sslv2Record(d capture.Direction, it *tlsparse.Item, f capture.Frame, ti *TraceItem) {
+	c := t.c
+	if c.ServerHelloSSLv2 == nil {
+		return // an SSLv2-compatible hello answered by something else
+	}
+	if t.hsDone {
+		t.countAppData(d, it, f, nil)
+		return
+	}
+	t.sslv2Records[d]++
+	if d == capture.ClientToServer && t.sslv2Records[d] == 1 {
+		if cs, ok := tlsparse.SSLv2ClientMasterKeyCipher(it.Body); ok {
+			c.SSLv2Cipher, ti.SSLv2MasterKey = cs, true
+			return
+		}
+	}
+	if c.Finished[d].Number == 0 || d == capture.ServerToClient {
+		c.Finished[d] = f
+	}
+	if d == capture.ServerToClient && t.sslv2Records[d] >= 2 && t.sslv2Records[capture.ClientToServer] >= 1 {
+		t.hsDone = true
+		c.HandshakeDone = f
+	}
+}
+
 // promotePrelude moves plaintext seen before the hellos to Prelude: the
 // connection upgraded to TLS (STARTTLS and friends), the peer was not
 // speaking something else instead of TLS.
@@ -963,16 +1033,125 @@ func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Fram
 		}
 		t.serverRecordsAfterDone++
 	}
-	t.countAppData(d, it, f)
+	t.countAppData(d, it, f, nil)
 }
 
-func (t *tracker) countAppData(d capture.Direction, it *tlsparse.Item, f capture.Frame) {
+// countAppData counts an application data record; plain is its
+// decrypted content, or nil.
+func (t *tracker) countAppData(d capture.Direction, it *tlsparse.Item, f capture.Frame, plain []byte) {
 	a := &t.c.AppData[d]
 	if a.Records == 0 {
 		a.First = f
 	}
 	a.Records++
 	a.Bytes += int64(it.Record.Length)
+	if t.hsDone {
+		t.afterHandshake(d, it, f, plain)
+	}
+}
+
+// afterHandshake follows the request and the answer (see AfterHandshake).
+// Server records after the request that look like session tickets are
+// held back in ticketLike until finalize settles whether they were.
+func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f capture.Frame, plain []byte) {
+	c := t.c
+	a := &c.After
+	switch {
+	case d == capture.ClientToServer:
+		if a.Request.Number == 0 {
+			a.Request, a.RequestLine = f, firstLine(plain)
+		}
+	case a.Request.Number == 0:
+		a.ServerFirst++
+	case a.Response.Number != 0 || t.afterNext.Number != 0:
+	case plain == nil && t.ticketLike(it, f):
+		if len(t.ticketLikes) < maxTicketLike {
+			t.ticketLikes = append(t.ticketLikes, f)
+		} else {
+			t.afterNext = f
+		}
+	case plain != nil:
+		// Decrypted: tickets never get here, this is the answer.
+		a.Response, a.ResponseLine = f, firstLine(plain)
+	default:
+		t.afterNext = f
+	}
+}
+
+// maxTicketLike bounds the ticket-sized records held back; servers send
+// one or two tickets.
+const maxTicketLike = 4
+
+// TicketSilence is how long the server must stay silent after records of
+// session-ticket size that followed the request before they are taken for
+// tickets rather than a short, quick answer.
+const TicketSilence = time.Second
+
+// settleAfter decides, once the connection is over, whether the
+// ticket-sized records after the request were session tickets: only when
+// the server then stayed silent for TicketSilence or more (until its next
+// record, a FIN or RST, or the connection's last frame). Otherwise the
+// first of them was the answer.
+func (t *tracker) settleAfter() {
+	c := t.c
+	a := &c.After
+	if a.Response.Number != 0 || a.Request.Number == 0 {
+		return
+	}
+	if len(t.ticketLikes) == 0 {
+		a.Response = t.afterNext
+		return
+	}
+	last := t.ticketLikes[len(t.ticketLikes)-1]
+	end := t.afterNext
+	if end.Number == 0 {
+		end = c.Last
+		for _, f := range []capture.Frame{c.TCP.RST, c.TCP.FIN[0], c.TCP.FIN[1]} {
+			if f.Number > last.Number && f.Number < end.Number {
+				end = f
+			}
+		}
+	}
+	if end.Time.Sub(last.Time) >= TicketSilence {
+		a.Tickets, a.Response = len(t.ticketLikes), t.afterNext
+		a.TicketFrames = slices.Clone(t.ticketLikes)
+		return
+	}
+	a.Response = t.ticketLikes[0]
+}
+
+// ticketLike reports whether a TLS 1.3 server record that could not be
+// opened looks like a NewSessionTicket by size and timing.
+func (t *tracker) ticketLike(it *tlsparse.Item, f capture.Frame) bool {
+	c := t.c
+	fin := c.Finished[capture.ClientToServer]
+	if !c.Version.IsTLS13() || it.Record.Length > TicketMaxLength || fin.Number == 0 {
+		return false
+	}
+	window := 10 * time.Millisecond
+	if c.ServerHelloFrame.Number != 0 && c.ClientHelloFrame.Number != 0 {
+		window = max(window, 2*c.ServerHelloFrame.Time.Sub(c.ClientHelloFrame.Time))
+	}
+	return f.Time.Sub(fin.Time) <= window
+}
+
+// firstLine returns the first line of decrypted application data when it
+// is printable text (an HTTP/1.x request or status line), cut to
+// MaxLineLength bytes; "" otherwise.
+func firstLine(plain []byte) string {
+	if i := bytes.IndexByte(plain, '\n'); i >= 0 {
+		plain = plain[:i]
+	}
+	plain = bytes.TrimRight(plain, "\r")
+	if len(plain) > MaxLineLength {
+		plain = plain[:MaxLineLength]
+	}
+	for _, b := range plain {
+		if b < 0x20 || b > 0x7e {
+			return ""
+		}
+	}
+	return string(plain)
 }
 
 // encryptedAlertLength is the record length of an encrypted TLS 1.3 alert:
@@ -1009,7 +1188,7 @@ func (t *tracker) finalize() {
 		ja4 := fingerprint.JA4(c.ClientHello, fingerprint.TCP)
 		c.Fingerprints.JA4, c.Fingerprints.JA4R, c.Fingerprints.JA4O, c.Fingerprints.JA4RO = ja4.JA4, ja4.JA4R, ja4.JA4O, ja4.JA4RO
 	}
-	if c.ServerHello != nil {
+	if c.ServerHello != nil && c.ServerHelloSSLv2 == nil {
 		_, c.Fingerprints.JA3S = fingerprint.JA3S(c.ServerHello)
 	}
 	serverGap := slices.ContainsFunc(c.TCP.Gaps, func(g Gap) bool { return g.Dir == capture.ServerToClient })
@@ -1020,6 +1199,7 @@ func (t *tracker) finalize() {
 		// hole in the server's stream may hold its Certificate.
 		c.Resumed = true
 	}
+	t.settleAfter()
 	c.Established = t.hsDone && !t.fatalAlertBeforeData()
 	t.plaintextResponse()
 	if c.Version.IsTLS13() && !c.Decrypted && t.hsDone && t.serverRecordsAfterDone == 1 && t.serverAlertAfterDone && !serverGap {

@@ -47,8 +47,15 @@ type Connection struct {
 	RetryClientHello      *tlsparse.ClientHello
 	RetryClientHelloFrame capture.Frame
 
+	// ServerHello is the server's hello. For a server that answered in
+	// SSLv2 it is a stand-in holding only the version, and the message
+	// itself is ServerHelloSSLv2.
 	ServerHello      *tlsparse.ServerHello
 	ServerHelloFrame capture.Frame
+	ServerHelloSSLv2 *tlsparse.SSLv2ServerHello
+	// SSLv2Cipher is the cipher kind the client chose in its SSLv2
+	// CLIENT-MASTER-KEY; zero when not seen.
+	SSLv2Cipher tlsparse.SSLv2Cipher
 
 	// Certificates is the server's chain as sent (TLS ≤ 1.2, or TLS 1.3 once
 	// decrypted), leaf first.
@@ -109,6 +116,8 @@ type Connection struct {
 	Established bool
 	// HandshakeDone is the frame that completed the handshake.
 	HandshakeDone capture.Frame
+	// After is what the application did once the handshake was over.
+	After AfterHandshake
 
 	// Fingerprints of the hellos; empty when the hello was not seen.
 	Fingerprints Fingerprints
@@ -120,6 +129,66 @@ type Connection struct {
 	Trace []TraceFrame
 	// TraceOmitted counts frames left out of Trace by its cap.
 	TraceOmitted int
+}
+
+// AfterHandshake is the application's exchange after a completed
+// handshake, as far as record positions, sizes and times (or, with a key
+// log, the decrypted bytes) show it.
+//
+// Session tickets versus an answer: in TLS 1.3 a server sends its
+// NewSessionTicket messages (RFC 8446, Section 4.6.1) as encrypted
+// application_data records once it has the client's Finished, usually
+// before the request arrives. Without a key log they are told from an
+// answer by position, size and timing: records before the client's first
+// data cannot answer it (ServerFirst); records after it are taken for
+// tickets only when they are small (at most TicketMaxLength bytes), came
+// within twice the server's ClientHello-to-ServerHello time (at least
+// 10 ms) of the client's Finished — a reflex of the TLS stack — and were
+// followed by at least TicketSilence of silence from the server. A short,
+// quick answer to a client that then hangs up looks the same on the wire
+// except for that silence, so the silence decides; a short quick answer
+// followed by a long idle keep-alive would still be taken for tickets, and
+// diagnose says so. With a key log the records are opened and tickets are
+// known for what they are. In TLS 1.2 tickets travel inside the handshake,
+// so every server record after the request is the answer.
+type AfterHandshake struct {
+	// Request is the client's first application data record after the
+	// handshake: for HTTPS, the request.
+	Request capture.Frame
+	// Response is the server's first application data record after
+	// Request that is not taken for a session ticket: the first byte of
+	// the answer. Zero when the server never answered.
+	Response capture.Frame
+	// ServerFirst counts the server's records between the handshake and
+	// Request: session tickets in TLS 1.3, or a server that speaks first.
+	ServerFirst int
+	// Tickets counts the server's records after Request taken for session
+	// tickets by size and timing (TLS 1.3 without a key log), in
+	// TicketFrames.
+	Tickets      int
+	TicketFrames []capture.Frame
+	// RequestLine and ResponseLine are the first line of the decrypted
+	// request and answer (a key log opened them), printable, cut to
+	// MaxLineLength bytes; empty otherwise.
+	RequestLine, ResponseLine string
+}
+
+// TicketMaxLength is the largest TLS 1.3 record (ciphertext) taken for a
+// NewSessionTicket without a key log: tickets from OpenSSL, BoringSSL,
+// Go and NSS encrypt to a few hundred bytes.
+const TicketMaxLength = 1024
+
+// MaxLineLength caps AfterHandshake.RequestLine and ResponseLine.
+const MaxLineLength = 200
+
+// TimeToFirstByte is the time from the request to the first byte of the
+// answer, or zero when either is missing.
+func (c *Connection) TimeToFirstByte() time.Duration {
+	a := c.After
+	if a.Request.Number == 0 || a.Response.Number == 0 {
+		return 0
+	}
+	return a.Response.Time.Sub(a.Request.Time)
 }
 
 // Fingerprints are the JA3, JA3S and JA4 fingerprints of a connection's
@@ -237,6 +306,9 @@ type TraceItem struct {
 	// capture never saw complete (Kind is zero): Wireshark lists it as a
 	// TCP segment of a reassembled PDU.
 	Segment bool
+	// SSLv2MasterKey marks a KindSSLv2Record that is the client's
+	// plaintext CLIENT-MASTER-KEY.
+	SSLv2MasterKey bool
 }
 
 // Duration is the time from the first ClientHello to the end of the

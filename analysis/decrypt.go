@@ -103,7 +103,7 @@ func (t *tracker) decryptRecord(d capture.Direction, it *tlsparse.Item, f captur
 				t.c.Response = r
 			}
 		}
-		t.countAppData(d, it, f)
+		t.countAppData(d, it, f, plain)
 	}
 	return true
 }

@@ -18,7 +18,6 @@ var tsharkDifferences = map[string]string{
 	"zeek/https-to-http.pcap":                        "TLS to port 80: tshark dissects the port as HTTP, tlsdiag recognises the ClientHello by content",
 	"zeek/ssl-to-http-server.pcap":                   "TLS to port 80: tshark dissects the port as HTTP, tlsdiag recognises the ClientHello by content",
 	"zeek/irc-starttls.pcap":                         "tshark has no IRC STARTTLS support; tlsdiag finds the handshake after the plaintext prelude",
-	"zeek/ssl-v2.pcap":                               "a pure SSLv2 session: tlsdiag parses the SSLv2 ClientHello but not SSLv2's own server messages (SERVER-HELLO, type 4), which no TLS peer sends",
 	"ja4/chrome-cloudflare-quic-with-secrets.pcapng": "the pcapng carries its TLS secrets in a Decryption Secrets Block: tshark decrypts the TLS 1.3 handshake with them, the trace shows plaintext messages only",
 }
 
@@ -78,6 +77,14 @@ func traceHandshakes(conns []*Connection) map[int64][]int {
 					m[tf.Frame.Number] = append(m[tf.Frame.Number], int(it.Handshake))
 				case tlsparse.KindSSLv2ClientHello:
 					m[tf.Frame.Number] = append(m[tf.Frame.Number], int(tlsparse.HandshakeTypeClientHello))
+				case tlsparse.KindSSLv2ServerHello:
+					// tshark reports SSLv2 message types in
+					// tls.handshake.type: SERVER-HELLO is 4.
+					m[tf.Frame.Number] = append(m[tf.Frame.Number], 4)
+				case tlsparse.KindSSLv2Record:
+					if it.SSLv2MasterKey {
+						m[tf.Frame.Number] = append(m[tf.Frame.Number], 2) // CLIENT-MASTER-KEY
+					}
 				}
 			}
 		}

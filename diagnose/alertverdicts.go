@@ -370,7 +370,11 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 	rejected := fmt.Sprintf("the client rejected the server's certificate (%s, %s)", how, frameRef(f.Number))
 	ev := []capture.Frame{certFrame, f}
 	if p := cause.prob; p != nil {
-		return verdict(cause.cat, rejected+": "+d.problemText(*p), d.certFix(*p), ev...)
+		summary := rejected + ": " + d.problemText(*p)
+		if p.Address != "" && len(d.probs) == 1 {
+			summary += "; the chain itself verifies, so this is the likely reason (a client that connected by name without SNI would have checked the name instead)"
+		}
+		return verdict(cause.cat, summary, d.certFix(*p), ev...)
 	}
 	var summary, fix string
 	switch {
@@ -391,6 +395,11 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 		summary = fmt.Sprintf("the client aborted (%s, %s) right after the server's encrypted flight (%s), without its Finished: it rejected the server's certificate; in TLS 1.3 the certificate and the alert are encrypted, so the exact reason is not visible",
 			how, frameRef(f.Number), frameRef(certFrame.Number))
 		fix = "check the client's log for its verification error; to see the certificate and the alert, " + keyLogAdvice(d.client)
+		if d.hello != nil && d.hello.ServerName == "" {
+			ip := c.Server.Addr().Unmap()
+			summary += fmt.Sprintf("; the client sent no SNI, so it most likely connected by address (%s) and checked that address against the certificate: a certificate without IP:%s among its names is the likeliest reason", ip, ip)
+			fix = fmt.Sprintf("if the certificate lacks IP:%s, connect by a name it covers or add the address to its subjectAltName; ", ip) + fix
+		}
 	case len(d.chain) == 0:
 		summary = rejected + "; the certificate is not in the capture"
 		fix = "capture the whole handshake to see the certificate; check the client's log for its verification error"
@@ -457,6 +466,9 @@ func (d *diagnosis) certFix(p CertProblem) string {
 		}
 		return d.serverSide(fix, ChangeFullChain)
 	case CertHostnameMismatch:
+		if p.Address != "" {
+			return d.serverSide(fmt.Sprintf("connect by a name the certificate covers, or add IP:%s to its subjectAltName", p.Address), ChangeCertName)
+		}
 		return d.hostnameFix()
 	}
 	return "reissue the certificate without this defect; clients refuse it"

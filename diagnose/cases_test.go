@@ -268,7 +268,7 @@ func okCases(t *testing.T) []diagnoseCase {
 				return finish(serverHello(hello(tcpConn(), h), v12, 0xC02F, p.leaf, p.inter))
 			},
 			summary: []string{"no SNI"}, evidence: []int64{4, 6, 9}, nWarn: 1,
-			warnings: []string{"no SNI, so the certificate's names were not checked"}},
+			warnings: []string{"the client sent no SNI: if it connected by address (198.51.100.7), it accepted a certificate that does not cover that address"}},
 		{name: "reset after the handshake", cat: OK,
 			conn: func(*pki) *analysis.Connection {
 				return rst(finish(serverHello(hello(tcpConn(), modernHello()), v13, 0x1301)), fr(20), client)

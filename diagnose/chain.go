@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -39,6 +40,42 @@ type CertProblem struct {
 	// Fix, when set, is what to change (the category's usual fix does not
 	// fit).
 	Fix string
+	// Address is the server address a client that sent no SNI connected
+	// to, when the certificate does not cover it (CertHostnameMismatch
+	// only; see AddressProblem).
+	Address string
+}
+
+// AddressProblem checks a leaf against the address a client connected to
+// when it sent no SNI. Clients send no SNI for an IP address (RFC 6066,
+// Section 3: "Literal IPv4 and IPv6 addresses are not permitted") and then
+// check that address against the certificate's IP SANs (RFC 6125, Section
+// 3.1.3.2; Go, OpenSSL and curl do). A client that connects by name
+// without SNI checks the name instead, so the problem is likely, not
+// certain. It returns nil when the leaf covers addr.
+func AddressProblem(leaf *x509.Certificate, addr netip.Addr) *CertProblem {
+	if leaf == nil || !addr.IsValid() {
+		return nil
+	}
+	ip := addr.Unmap().String()
+	if leaf.VerifyHostname(ip) == nil {
+		return nil
+	}
+	var ips []string
+	for _, a := range leaf.IPAddresses {
+		ips = append(ips, a.String())
+	}
+	names := "it names " + list(leaf.DNSNames, 6)
+	switch {
+	case len(ips) > 0:
+		names = "its IP addresses are " + list(ips, 6) + ", not " + ip
+	case len(leaf.DNSNames) == 0:
+		names = "it names no host"
+	default:
+		names = "it has no IP address among its names (" + list(leaf.DNSNames, 6) + ")"
+	}
+	return &CertProblem{Category: CertHostnameMismatch, Cert: 0, Address: ip,
+		Detail: fmt.Sprintf("the client connected to %s by address (it sent no SNI, as clients do for an address); certificate 0 %s does not cover it: %s", ip, name(leaf), names)}
 }
 
 // Certainty is how sure a conclusion drawn from the wire is.

@@ -16,7 +16,14 @@ import (
 func (d *diagnosis) ok() Verdict {
 	c := d.c
 	var parts []string
-	for _, p := range []string{c.Cipher.String(), groupName(c.Group), alpnName(c.ALPN), sniName(d.hello)} {
+	cipher := c.Cipher.String()
+	if c.ServerHelloSSLv2 != nil {
+		cipher = ""
+		if c.SSLv2Cipher != 0 {
+			cipher = c.SSLv2Cipher.String()
+		}
+	}
+	for _, p := range []string{cipher, groupName(c.Group), alpnName(c.ALPN), sniName(d.hello)} {
 		if p != "" {
 			parts = append(parts, p)
 		}
@@ -29,7 +36,16 @@ func (d *diagnosis) ok() Verdict {
 		summary += " (resumed session)"
 	}
 	summary += ": " + strings.Join(parts, ", ")
-	return verdict(OK, summary, "", d.helloFrame, c.ServerHelloFrame, c.HandshakeDone)
+	frames := []capture.Frame{d.helloFrame, c.ServerHelloFrame, c.HandshakeDone}
+	if s, ev, ok := d.unanswered(); ok {
+		// TLS did its part; the verdict stays ok, but the summary leads
+		// with what the user is looking at (warnings repeats it).
+		summary = s + " (" + summary + ")"
+		frames = append(frames, ev...)
+	} else if s := d.answered(); s != "" {
+		summary += "; " + s
+	}
+	return verdict(OK, summary, "", frames...)
 }
 
 // doneWithoutServerHello explains a handshake that both sides finished
@@ -161,7 +177,12 @@ func sniName(h *tlsparse.ClientHello) string {
 func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	c := d.c
 	done := c.HandshakeDone.Number
-	if len(d.probs) == 0 || done == 0 || c.AppData[client].Records > 0 {
+	probs := d.probs
+	if len(probs) == 0 && d.addrProb != nil {
+		// curl checks the address after the handshake too.
+		probs = []CertProblem{*d.addrProb}
+	}
+	if len(probs) == 0 || done == 0 || c.AppData[client].Records > 0 {
 		return Verdict{}, false
 	}
 	var end capture.Frame
@@ -178,7 +199,10 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	if end.Number == 0 {
 		return Verdict{}, false
 	}
-	p := &d.probs[0]
+	p := &probs[0]
+	if len(d.probs) > 0 {
+		p = &d.probs[0]
+	}
 	d.used = p
 	return verdict(p.Category,
 		fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data: it rejected the server's certificate after the handshake: %s",
@@ -209,17 +233,29 @@ func (d *diagnosis) warnings(cat Category) []string {
 		certWs = append(certWs[:4], fmt.Sprintf("and %d more certificate problems", len(certWs)-4))
 	}
 	ws = append(ws, certWs...)
-	if d.noSNI && len(d.chain) > 0 {
-		ws = append(ws, "the client sent no SNI, so the certificate's names were not checked (a client connecting by IP address checks the address instead)")
+	switch p := d.addrProb; {
+	case p == nil:
+		if d.noSNI && len(d.chain) > 0 {
+			ws = append(ws, "the client sent no SNI, so the certificate's names were not checked (a client connecting by IP address checks the address instead)")
+		}
+	case cat == OK:
+		ws = append(ws, fmt.Sprintf("the client sent no SNI: if it connected by address (%s), it accepted a certificate that does not cover that address (is certificate verification disabled?); if it connected by name, it checked the name", p.Address))
+	case c.Established && (d.used == nil || d.used.Address == ""):
+		// Not in probs (the handshake completed): say it here.
+		ws = append(ws, "also: "+p.Detail)
 	}
-	if v := c.Version; v != 0 && v <= tlsparse.VersionTLS11 && cat != VersionMismatch {
+	switch v := c.Version; {
+	case c.ServerHelloSSLv2 != nil:
+		ws = append(ws, fmt.Sprintf("the server answered in SSLv2 (SERVER-HELLO, %s) and %s was negotiated: RFC 6176 prohibits SSL 2.0 (broken since 1996: DROWN, export ciphers, no handshake integrity); disable it on the server and enable TLS 1.2 or 1.3",
+			frameRef(c.ServerHelloFrame.Number), v))
+	case v != 0 && v <= tlsparse.VersionTLS11 && cat != VersionMismatch:
 		rfc := "RFC 8996"
 		if v < tlsparse.VersionTLS10 {
 			rfc = "RFC 7568"
 		}
 		ws = append(ws, fmt.Sprintf("%s was negotiated: it is deprecated (%s); enable TLS 1.2 or 1.3 on both sides", v, rfc))
 	}
-	if w := weakCipher(c.Cipher); w != "" {
+	if w := weakCipher(c.Cipher); w != "" && c.ServerHelloSSLv2 == nil {
 		ws = append(ws, fmt.Sprintf("the negotiated cipher suite %s is %s", c.Cipher, w))
 	}
 	if g, ok := d.snapGap(); ok && cat != IncompleteCapture {
@@ -245,6 +281,9 @@ func (d *diagnosis) warnings(cat Category) []string {
 				break
 			}
 		}
+	}
+	if _, _, ok := d.unanswered(); ok && cat == OK {
+		ws = append(ws, fmt.Sprintf("no answer to the client's request (%s): a client timeout after a good handshake (Go's \"Client.Timeout exceeded while awaiting headers\", curl's \"Operation timed out\") is the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.After.Request.Number)))
 	}
 	if c.Roles == analysis.RolesGuessed {
 		ws = append(ws, "neither the SYN nor a hello was captured: which side is the client was guessed")

@@ -73,8 +73,12 @@ type diagnosis struct {
 	used  *CertProblem
 	// noSNI is set when the chain was visible but the client sent no SNI.
 	noSNI bool
-	roots *x509.CertPool
-	srv   Server
+	// addrProb is set when the client sent no SNI and the leaf does not
+	// cover the server's address, which such a client most likely checked.
+	// It joins probs when the handshake did not complete.
+	addrProb *CertProblem
+	roots    *x509.CertPool
+	srv      Server
 	// response is the server's HTTP response: the capture's, else the
 	// caller's.
 	response *analysis.HTTPResponse
@@ -106,6 +110,12 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 		d.noSNI = sni == ""
 	}
 	d.probs = append(d.probs, checkChain(d.chain, sni, d.certTime(), cfg.Roots, cfg.Cache)...)
+	if d.noSNI {
+		d.addrProb = AddressProblem(d.chain[0], c.Server.Addr())
+		if d.addrProb != nil && !c.Established {
+			d.probs = append(d.probs, *d.addrProb)
+		}
+	}
 	return d
 }
 

@@ -138,8 +138,10 @@ func ourJA3(conns []*analysis.Connection) map[int64][]helloPrint {
 		add(c.RetryClientHelloFrame.Number, "ja3", full, hash)
 		full, hash = fingerprint.JA3S(c.HelloRetry)
 		add(c.HelloRetryFrame.Number, "ja3s", full, hash)
-		full, hash = fingerprint.JA3S(c.ServerHello)
-		add(c.ServerHelloFrame.Number, "ja3s", full, hash)
+		if c.ServerHelloSSLv2 == nil { // an SSLv2 SERVER-HELLO has no JA3S
+			full, hash = fingerprint.JA3S(c.ServerHello)
+			add(c.ServerHelloFrame.Number, "ja3s", full, hash)
+		}
 	}
 	return m
 }

@@ -49,7 +49,12 @@ const (
 	ConnectionReset    Class = "connection_reset"    // a RST ended the connection
 	ConnectionClosed   Class = "connection_closed"   // the server closed the connection without an alert
 	Timeout            Class = "timeout"             // --max-time (or an I/O timeout) ran out after the connection was made
-	Canceled           Class = "canceled"            // the probe was interrupted
+	// TimeoutAwaitingHeaders: the handshake completed and the request
+	// went out, but no response header came in time (Go's "Client.Timeout
+	// exceeded while awaiting headers" and "timeout awaiting response
+	// headers"): the server application, not TLS, is stuck.
+	TimeoutAwaitingHeaders Class = "timeout_awaiting_headers"
+	Canceled               Class = "canceled" // the probe was interrupted
 
 	NotTLS Class = "not_tls" // the server answered with something that is not TLS (tls.RecordHeaderError)
 
@@ -79,7 +84,7 @@ var Classes = []Class{
 	DNSNotFound, DNSTimeout, DNSError,
 	ProxyRefused, ProxyConnectFailed, ProxyError,
 	ConnectionRefused, ConnectTimeout, HostUnreachable, NetworkUnreachable,
-	ConnectionReset, ConnectionClosed, Timeout, Canceled,
+	ConnectionReset, ConnectionClosed, Timeout, TimeoutAwaitingHeaders, Canceled,
 	NotTLS,
 	CertUnknownAuthority, CertExpired, CertNotYetValid, CertHostnameMismatch,
 	CertNotAuthorizedToSign, CertIncompatibleUsage, CertNameConstraints, CertInsecureAlgorithm, CertInvalid,
@@ -168,6 +173,8 @@ func Classify(err error) Class {
 		return Canceled
 	case isDialTimeout(err):
 		return ConnectTimeout
+	case awaitingHeaders(err):
+		return TimeoutAwaitingHeaders
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		return Timeout
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
@@ -361,6 +368,24 @@ func classifySyscall(err error) Class {
 		return Timeout
 	}
 	return ClassNone
+}
+
+// ErrAwaitingHeaders marks a timeout that came after the request was
+// written and before the first byte of the answer.
+var ErrAwaitingHeaders = errors.New("timeout awaiting response headers")
+
+// awaitingHeaders recognises a timeout while waiting for the response
+// headers. net/http's own errors for it are unexported types, so their
+// text is all there is: "Client.Timeout exceeded while awaiting headers"
+// (http.Client.Timeout) and "net/http: timeout awaiting response headers"
+// (Transport.ResponseHeaderTimeout).
+func awaitingHeaders(err error) bool {
+	if errors.Is(err, ErrAwaitingHeaders) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "Client.Timeout exceeded while awaiting headers") ||
+		strings.Contains(msg, "timeout awaiting response headers")
 }
 
 func isDial(err error) bool {

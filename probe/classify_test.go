@@ -51,6 +51,8 @@ func TestClassify(t *testing.T) {
 		{"unexpected eof", io.ErrUnexpectedEOF, ConnectionClosed},
 		{"deadline", &url.Error{Op: "Get", Err: context.DeadlineExceeded}, Timeout},
 		{"read timeout", read(os.ErrDeadlineExceeded), Timeout},
+		{"response header timeout", &url.Error{Op: "Get", Err: errors.New("net/http: timeout awaiting response headers")}, TimeoutAwaitingHeaders},
+		{"probe's own wait for headers", fmt.Errorf("%w (%w)", context.DeadlineExceeded, ErrAwaitingHeaders), TimeoutAwaitingHeaders},
 		{"canceled", &url.Error{Op: "Get", Err: context.Canceled}, Canceled},
 		{"record header", tls.RecordHeaderError{Msg: "tls: first record does not look like a TLS handshake"}, NotTLS},
 		{"scheme mismatch", &url.Error{Err: http.ErrSchemeMismatch}, NotTLS},
@@ -203,5 +205,30 @@ func TestClassesAreDistinct(t *testing.T) {
 	}
 	if len(Classes) != 31 {
 		t.Errorf("%d classes; a class was added or removed: update Classes, the usage text and this count", len(Classes))
+	}
+}
+
+// TestClassifyClientTimeoutAwaitingHeaders classifies the error a Go
+// net/http client really returns when a server completes the handshake and
+// never answers the request (Client.Timeout; loopback, no capture).
+func TestClassifyClientTimeoutAwaitingHeaders(t *testing.T) {
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := tlslab.Start(tlslab.AppNoAnswer, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	client := &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{TLSClientConfig: lab.ClientConfig()}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get("https://" + srv.Addr().String() + "/")
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("got %s, want a timeout", resp.Status)
+	}
+	if got := Classify(err); got != TimeoutAwaitingHeaders {
+		t.Errorf("Classify(%v) = %q, want %q", err, got, TimeoutAwaitingHeaders)
 	}
 }

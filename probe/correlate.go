@@ -132,6 +132,12 @@ func Correlate(t Target, o *Outcome, w *Wire, insecure bool) Correlation {
 	return c
 }
 
+// unanswered reports whether the wire shows a request after the handshake
+// and no answer to it.
+func unanswered(c *analysis.Connection) bool {
+	return c.After.Request.Number != 0 && c.After.Response.Number == 0
+}
+
 // vague categories say that something failed but not why.
 func vague(cat diagnose.Category) bool {
 	return cat == diagnose.CertRejected || cat == diagnose.HandshakeFailure
@@ -162,6 +168,11 @@ func consistent(o *Outcome, w *Wire) bool {
 			return true
 		}
 		return slices.Contains(alertVerdicts(alert), cat)
+	}
+	if o.Class == TimeoutAwaitingHeaders && !unanswered(w.Result.Conn) {
+		// The handshake completed; the wire must also show the request
+		// left unanswered (diagnose says so in an ok verdict).
+		return false
 	}
 	a, ok := classVerdicts[o.Class]
 	return ok && a.agrees(o.Phase, cat)
@@ -224,7 +235,8 @@ var classVerdicts = map[Class]wireVerdicts{
 		byPhase: map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset}}},
 	Timeout: {verdicts: []diagnose.Category{diagnose.ServerNoResponse},
 		byPhase: map[Phase][]diagnose.Category{PhaseConnect: {diagnose.NoTCPAnswer}, PhaseHTTP: {diagnose.OK}}},
-	Canceled: {anyVerdict: true},
+	TimeoutAwaitingHeaders: {verdicts: []diagnose.Category{diagnose.OK}},
+	Canceled:               {anyVerdict: true},
 
 	NotTLS: {verdicts: []diagnose.Category{diagnose.NotTLSServer}},
 
@@ -408,6 +420,9 @@ func explain(t Target, o *Outcome) (cause, fix string) {
 	case ConnectionClosed:
 		return fmt.Sprintf("%s closed the connection %s without an alert", where, phaseText(o.Phase)),
 			"check the server's logs: it may reject the client's offer silently or not speak TLS on this port"
+	case TimeoutAwaitingHeaders:
+		return "the TLS handshake succeeded and the request was sent, but no response header came before the time limit: the server application (or a proxy behind the TLS endpoint) did not answer",
+			"look at the server application, not at TLS: its logs, its load, a handler that blocks, an upstream it waits for; raise --max-time if it is only slow"
 	case Timeout:
 		return fmt.Sprintf("no answer %s before the time limit", phaseText(o.Phase)),
 			"the server (or a middlebox) swallows the traffic: check that the port serves TLS and the server's load; raise --max-time if it is only slow"

@@ -258,6 +258,35 @@ func TestProbeLab(t *testing.T) {
 			evidence: func(c *analysis.Connection) []int64 { return []int64{c.ClientHelloFrame.Number} },
 		},
 		{
+			// A good handshake, then a request the server application never
+			// answers: Go's "awaiting headers" timeout and the wire's ok
+			// verdict that says the server, not TLS, did not answer.
+			name: "request unanswered", scenario: tlslab.AppNoAnswer, class: TimeoutAwaitingHeaders, phase: PhaseHTTP,
+			setup:    func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.MaxTime = 1500 * time.Millisecond },
+			category: diagnose.OK, agreement: Agree,
+			facts:    []string{"TLS is fine; the server sent nothing after the client's request", "the server application did not answer", "look at the server application"},
+			evidence: func(c *analysis.Connection) []int64 { return []int64{c.After.Request.Number} },
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				if r.Wire.Result == nil {
+					return
+				}
+				if a := r.Wire.Result.Conn.After; a.Request.Number == 0 || a.Response.Number != 0 {
+					t.Errorf("wire: request frame %d, response frame %d; want a request and no answer", a.Request.Number, a.Response.Number)
+				}
+			},
+		},
+		{
+			// By address: no SNI, and the certificate names good.test only.
+			name: "by IP address without an IP SAN", scenario: tlslab.OKTLS12, class: CertHostnameMismatch, phase: PhaseTLS,
+			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, addr netip.AddrPort) {
+				c.Target = Target{Host: addr.Addr().String(), Port: addr.Port()}
+				c.Target.URL = &url.URL{Scheme: "https", Host: addr.String(), Path: "/"}
+				c.Resolve = nil
+			},
+			category: diagnose.CertHostnameMismatch, agreement: Agree, evidence: certAndAlert,
+			facts: []string{"connected to 127.0.0.1 by address", "add IP:127.0.0.1 to its subjectAltName"},
+		},
+		{
 			name: "refused", scenario: tlslab.ConnectionRefused, class: ConnectionRefused, phase: PhaseConnect,
 			category: diagnose.ConnectionRefused, agreement: Agree,
 			evidence: func(c *analysis.Connection) []int64 { return []int64{c.TCP.SYN.Number, c.TCP.RST.Number} },

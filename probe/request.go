@@ -471,8 +471,13 @@ func (c *client) httpRequest(ctx context.Context, conn net.Conn) (*Response, err
 		d := firstByte.Sub(wrote)
 		c.out.Timings.FirstByte = &d
 	}
+	awaiting := !wrote.IsZero() && firstByte.IsZero()
 	mu.Unlock()
 	if err != nil {
+		if awaiting && (errors.Is(err, context.DeadlineExceeded) || isTimeout(err)) {
+			// The request went out and nothing came back in time.
+			err = fmt.Errorf("%w (%w)", err, ErrAwaitingHeaders)
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()

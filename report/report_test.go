@@ -191,7 +191,7 @@ func TestJSONFields(t *testing.T) {
 		"handshake_ms": {num, nul}, "sni": {str}, "offered_versions": {arr}, "offered_ciphers": {arr},
 		"alpn_offered": {arr}, "version": {str}, "cipher": {str}, "group": {str}, "alpn": {str},
 		"hello_retry": {bol}, "resumed": {bol}, "certificates": {arr}, "alerts": {arr},
-		"established": {bol}, "decrypted": {bol}, "client_cert_requested": {bol}, "app_bytes": {obj}, "non_tls": {obj},
+		"established": {bol}, "decrypted": {bol}, "client_cert_requested": {bol}, "app_bytes": {obj}, "after_handshake": {obj, nul}, "non_tls": {obj},
 		"tcp": {obj}, "partial": {bol}, "ja3": {str}, "ja3s": {str}, "ja4": {str}, "ja4_r": {str}, "anomalies": {arr}, "verdict": {obj},
 	}
 	nested := map[string]map[string][]string{
@@ -219,6 +219,13 @@ func TestJSONFields(t *testing.T) {
 				checkFields(t, "connections["+itoa(i)+"]."+name+"["+itoa(j)+"]", it.(map[string]any), fields, true)
 			}
 		}
+		if ah, ok := conn["after_handshake"].(map[string]any); ok {
+			seenItems["after_handshake"] = true
+			checkFields(t, "connections["+itoa(i)+"].after_handshake", ah, map[string][]string{
+				"request_frame": {num, nul}, "response_frame": {num, nul}, "time_to_first_byte_ms": {num, nul},
+				"server_records_before_request": {num}, "session_tickets_after_request": {num},
+				"request_line": {str}, "response_line": {str}}, true)
+		}
 		tcp := conn["tcp"].(map[string]any)
 		if rst, ok := tcp["rst"].(map[string]any); ok {
 			seenItems["rst"] = true
@@ -234,7 +241,7 @@ func TestJSONFields(t *testing.T) {
 				map[string][]string{"sender": {str}, "offset": {num}, "bytes": {num}, "frame": {num}}, true)
 		}
 	}
-	for _, name := range []string{"certificates", "alerts", "rst", "fin", "gaps"} {
+	for _, name := range []string{"certificates", "alerts", "rst", "fin", "gaps", "after_handshake"} {
 		if !seenItems[name] {
 			t.Errorf("the fixtures have no %s: its fields went unchecked", name)
 		}

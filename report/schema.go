@@ -82,6 +82,20 @@ type Document struct {
 //   - app_bytes (object): client, server (numbers): the application data
 //     each side sent, in bytes of record payload (ciphertext, so tags and
 //     padding count; record headers do not).
+//   - after_handshake (object or null; null when the handshake did not
+//     complete): what the application did next. request_frame (number or
+//     null: the client's first application data record after the
+//     handshake, for HTTPS the request), response_frame (number or null: the
+//     server's first application data record after it that is not taken for
+//     a TLS 1.3 session ticket; null when the server never answered),
+//     time_to_first_byte_ms (number or null: milliseconds from the request
+//     to the response frame), server_records_before_request (number:
+//     server records between the handshake and the request, TLS 1.3 session
+//     tickets as a rule), session_tickets_after_request (number: server
+//     records after the request taken for session tickets by size and
+//     timing, without a key log), request_line and response_line (strings:
+//     the first line of each, e.g. "GET / HTTP/1.1" and "HTTP/1.1 200 OK",
+//     when a key log decrypted them and they are text; "" otherwise).
 //   - non_tls (object): client, server (strings): what that end sent instead
 //     of TLS, e.g. "HTTP response (HTTP/1.1 400 Bad Request)"; "" when it
 //     spoke TLS or nothing.
@@ -140,6 +154,7 @@ type Connection struct {
 	Decrypted           bool            `json:"decrypted"`
 	ClientCertRequested bool            `json:"client_cert_requested"`
 	AppBytes            PerSide[int64]  `json:"app_bytes"`
+	AfterHandshake      *AfterHandshake `json:"after_handshake"`
 	NonTLS              PerSide[string] `json:"non_tls"`
 	TCP                 TCP             `json:"tcp"`
 	Proxy               *Proxy          `json:"proxy,omitempty"`
@@ -358,6 +373,9 @@ func newConnection(r Result, memo *certMemo) Connection {
 		ms := math.Round(float64(c.Duration())/float64(time.Microsecond)) / 1000
 		out.HandshakeMS = &ms
 	}
+	if c.HandshakeDone.Number != 0 {
+		out.AfterHandshake = newAfterHandshake(c)
+	}
 	if h := c.ClientHello; h != nil {
 		for _, v := range c.OfferedVersions() {
 			out.OfferedVersions = append(out.OfferedVersions, v.String())
@@ -369,7 +387,14 @@ func newConnection(r Result, memo *certMemo) Connection {
 		}
 		out.ALPNOffered = append(out.ALPNOffered, h.ALPN...)
 	}
-	if c.Cipher != 0 || c.ServerHello != nil {
+	switch {
+	case c.ServerHelloSSLv2 != nil:
+		// SSLv2 cipher kinds are 3 bytes; the client's CLIENT-MASTER-KEY
+		// names the one in use.
+		if c.SSLv2Cipher != 0 {
+			out.Cipher = c.SSLv2Cipher.String()
+		}
+	case c.Cipher != 0 || c.ServerHello != nil:
 		out.Cipher = c.Cipher.String()
 	}
 	if c.Group != 0 {
@@ -541,4 +566,32 @@ func keyName(x *x509.Certificate) string {
 		return "DSA " + strconv.Itoa(k.P.BitLen())
 	}
 	return x.PublicKeyAlgorithm.String()
+}
+
+// AfterHandshake is what the application did after the handshake.
+type AfterHandshake struct {
+	RequestFrame               *int64   `json:"request_frame"`
+	ResponseFrame              *int64   `json:"response_frame"`
+	TimeToFirstByteMS          *float64 `json:"time_to_first_byte_ms"`
+	ServerRecordsBeforeRequest int      `json:"server_records_before_request"`
+	SessionTicketsAfterRequest int      `json:"session_tickets_after_request"`
+	RequestLine                string   `json:"request_line"`
+	ResponseLine               string   `json:"response_line"`
+}
+
+func newAfterHandshake(c *analysis.Connection) *AfterHandshake {
+	a := c.After
+	out := &AfterHandshake{
+		RequestFrame:               frameRef(a.Request),
+		ResponseFrame:              frameRef(a.Response),
+		ServerRecordsBeforeRequest: a.ServerFirst,
+		SessionTicketsAfterRequest: a.Tickets,
+		RequestLine:                a.RequestLine,
+		ResponseLine:               a.ResponseLine,
+	}
+	if a.Request.Number != 0 && a.Response.Number != 0 {
+		ms := math.Round(float64(c.TimeToFirstByte())/float64(time.Microsecond)) / 1000
+		out.TimeToFirstByteMS = &ms
+	}
+	return out
 }

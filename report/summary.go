@@ -115,7 +115,9 @@ func (t *tally) add(r Result) {
 	t.verdicts[r.Verdict.Category]++
 	if c.Version != 0 {
 		t.versions[c.Version]++
-		t.ciphers[c.Cipher]++
+		if c.ServerHelloSSLv2 == nil { // SSLv2 cipher kinds are no TLS suites
+			t.ciphers[c.Cipher]++
+		}
 	}
 	if offered := c.OfferedVersions(); len(offered) > 0 {
 		k := matrixKey{lo: offered[0], hi: offered[0], neg: c.Version}

@@ -106,9 +106,42 @@ func writeTrace(b *bytes.Buffer, n int, r Result, start time.Time) {
 	if c.TraceOmitted > 0 {
 		fmt.Fprintf(b, "   … %s not listed (trace cap)\n", prose.Count(c.TraceOmitted, "more TLS frame"))
 	}
+	if s := afterHandshake(c); s != "" {
+		writeWrapped(b, detailIndent, "after the handshake: ", s)
+	}
 	v := r.Verdict
 	writeWrapped(b, detailIndent, "verdict: ", string(v.Category)+": "+v.Summary)
 	writeDetails(b, r)
+}
+
+// afterHandshake words the request, the answer and the time to first byte
+// of a completed handshake, or "" when the client sent no data.
+func afterHandshake(c *analysis.Connection) string {
+	a := c.After
+	if c.HandshakeDone.Number == 0 || a.Request.Number == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("request frame %d", a.Request.Number)
+	if a.RequestLine != "" {
+		s += fmt.Sprintf(" (%s)", a.RequestLine)
+	}
+	if a.Response.Number == 0 {
+		s += ", no answer"
+	} else {
+		s += fmt.Sprintf(", first answer frame %d", a.Response.Number)
+		if a.ResponseLine != "" {
+			s += fmt.Sprintf(" (%s)", a.ResponseLine)
+		}
+		ms := float64(c.TimeToFirstByte()) / float64(time.Millisecond)
+		s += ", time to first byte " + strconv.FormatFloat(ms, 'f', 3, 64) + " ms"
+	}
+	if a.ServerFirst > 0 {
+		s += fmt.Sprintf("; %s before the request", prose.Count(a.ServerFirst, "server record"))
+	}
+	if a.Tickets > 0 {
+		s += fmt.Sprintf("; %s after it taken for session tickets (size and timing)", prose.Count(a.Tickets, "server record"))
+	}
+	return s
 }
 
 // traceLines merges the TLS frames with the TCP events that happened in
@@ -248,6 +281,13 @@ func itemInfo(c *analysis.Connection, tf analysis.TraceFrame, it analysis.TraceI
 		return handshakeInfo(it.Handshake)
 	case tlsparse.KindSSLv2ClientHello:
 		return "Client Hello"
+	case tlsparse.KindSSLv2ServerHello:
+		return "Server Hello"
+	case tlsparse.KindSSLv2Record:
+		if it.SSLv2MasterKey {
+			return "Client Master Key"
+		}
+		return "Encrypted Data"
 	case tlsparse.KindChangeCipherSpec:
 		return "Change Cipher Spec"
 	case tlsparse.KindAlert:

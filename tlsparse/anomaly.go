@@ -46,6 +46,7 @@ const (
 	AnomalyHeartbeat                   Anomaly = "heartbeat"                   // a heartbeat record (RFC 6520)
 	AnomalyTooManyAlerts               Anomaly = "too_many_alerts"             // more alerts than a connection record keeps
 	AnomalyMalformedSSLv2ClientHello   Anomaly = "malformed_sslv2_client_hello"
+	AnomalyMalformedSSLv2ServerHello   Anomaly = "malformed_sslv2_server_hello"
 	AnomalyMalformedClientHello        Anomaly = "malformed_client_hello"
 	AnomalyRepeatedClientHello         Anomaly = "repeated_client_hello"
 	AnomalyMalformedServerHello        Anomaly = "malformed_server_hello"
@@ -67,7 +68,7 @@ var Anomalies = []Anomaly{
 	AnomalyDowngradeTLS11, AnomalyCompressionNotNull, AnomalySSLv2ChallengeLength,
 
 	AnomalyTCPOverlapConflict, AnomalyMalformedRecord, AnomalyOversizedHandshakeMessage,
-	AnomalyHeartbeat, AnomalyTooManyAlerts, AnomalyMalformedSSLv2ClientHello,
+	AnomalyHeartbeat, AnomalyTooManyAlerts, AnomalyMalformedSSLv2ClientHello, AnomalyMalformedSSLv2ServerHello,
 	AnomalyMalformedClientHello, AnomalyRepeatedClientHello, AnomalyMalformedServerHello,
 	AnomalyRepeatedServerHello, AnomalyMalformedCertificate, AnomalyMalformedServerKeyExchange,
 	AnomalyMalformedCertificateRequest, AnomalyKeyLogUnsupportedCipher, AnomalyKeyLogDecryptionFailed,

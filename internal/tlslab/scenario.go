@@ -90,6 +90,13 @@ const (
 	// ServerNoResponse accepts and reads, but never writes; it closes only
 	// after the client does.
 	ServerNoResponse Scenario = "server_no_response"
+	// AppNoAnswer completes the TLS handshake (TLS 1.2 or 1.3, like OK),
+	// then reads the client's request and never answers it; it closes only
+	// after the client does. The TLS layer is healthy, the application
+	// behind it is not: a Go client reports "Client.Timeout exceeded while
+	// awaiting headers". crypto/tls still sends its TLS 1.3 session tickets
+	// right after the handshake, before any request.
+	AppNoAnswer Scenario = "app_no_answer"
 	// ConnectionRefused has no listener: the address was bound once to find
 	// a free port (unless one was given) and released, so a SYN gets a RST.
 	ConnectionRefused Scenario = "connection_refused"
@@ -133,7 +140,7 @@ var Scenarios = []Scenario{
 	CertExpired, CertNotYetValid, CertSelfSigned, CertUntrustedCA,
 	CertHostnameMismatch, CertIncompleteChain, CertDirectRoot, CertRejected,
 	ClientCertRequired, ALPNMismatch, SNIUnrecognized, SNIUnrecognizedOpenSSL, RSAKeyExchangeOnly,
-	NotTLSServer, NotTLSClient, ServerNoResponse,
+	NotTLSServer, NotTLSClient, ServerNoResponse, AppNoAnswer,
 	ConnectionRefused, ConnectionReset, NoTCPAnswer,
 	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
 	ProxyTunnel, ProxyTunnelChunked, ProxySOCKS5,
@@ -229,6 +236,7 @@ var specs = map[Scenario]spec{
 	NotTLSServer:      {category: "not_tls_server", start: startPlainHTTP},
 	NotTLSClient:      {category: "not_tls_client", config: func(l *Lab) *tls.Config { return serverConfig(l.Good) }},
 	ServerNoResponse:  {category: "server_no_response", start: startSilent},
+	AppNoAnswer:       {category: "ok", start: startTLSSilent},
 	ConnectionRefused: {category: "connection_refused", start: startRefused},
 	ConnectionReset:   {category: "connection_reset", start: startReset},
 	NoTCPAnswer:       {category: "no_tcp_answer", start: startFullBacklog},

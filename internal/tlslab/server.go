@@ -239,6 +239,25 @@ func startSilent(s *Server, addr string) error {
 	return nil
 }
 
+// startTLSSilent completes the TLS handshake with OK's configuration, then
+// reads whatever the client sends and never answers; it closes its end only
+// after the client closed its own.
+func startTLSSilent(s *Server, addr string) error {
+	ln, err := s.listen(addr)
+	if err != nil {
+		return err
+	}
+	cfg := serverConfig(s.lab.Good)
+	s.serveRaw(ln, func(c *net.TCPConn) {
+		tc := tls.Server(c, cfg)
+		if tc.Handshake() == nil {
+			io.Copy(io.Discard, tc)
+		}
+		c.Close()
+	})
+	return nil
+}
+
 // startReset reads one TLS record, then aborts the connection: with
 // SO_LINGER 0, close sends a RST instead of a FIN.
 func startReset(s *Server, addr string) error {

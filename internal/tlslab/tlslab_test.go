@@ -194,6 +194,14 @@ func TestScenarios(t *testing.T) {
 			}
 		}},
 		{"not_tls_client TLS client succeeds", NotTLSClient, nil, 0, wantVersion(tls.VersionTLS13)},
+		{"app_no_answer completes the handshake", AppNoAnswer, nil, 0, wantVersion(tls.VersionTLS13)},
+		{"app_no_answer TLS 1.2", AppNoAnswer, func(c *tls.Config) { c.MaxVersion = tls.VersionTLS12 }, 0, wantVersion(tls.VersionTLS12)},
+		{"ok by IP address: no IP SAN", OKTLS12, func(c *tls.Config) { c.ServerName = "127.0.0.1" }, 0, func(t *testing.T, _ *tls.ConnectionState, err error) {
+			var he x509.HostnameError
+			if !errors.As(err, &he) || he.Host != "127.0.0.1" {
+				t.Errorf("got error %v, want x509.HostnameError for 127.0.0.1", err)
+			}
+		}},
 		{"server_no_response", ServerNoResponse, nil, 300 * time.Millisecond, wantTimeout},
 		{"connection_refused", ConnectionRefused, nil, 0, wantErrno(syscall.ECONNREFUSED)},
 		{"connection_reset", ConnectionReset, nil, 0, wantErrno(syscall.ECONNRESET)},
@@ -422,5 +430,26 @@ func TestWriteFiles(t *testing.T) {
 		if len(certs) != 1 || certs[0].Subject.CommonName != cn {
 			t.Errorf("%s holds %d certificates, want exactly %q", file, len(certs), cn)
 		}
+	}
+}
+
+// TestAppNoAnswer checks that AppNoAnswer's handshake succeeds and its
+// HTTP request then times out waiting for the response headers, as the
+// captures of it need.
+func TestAppNoAnswer(t *testing.T) {
+	lab := testLab(t)
+	srv := startT(t, AppNoAnswer, WithLab(lab))
+	client := &http.Client{
+		Timeout:   500 * time.Millisecond,
+		Transport: &http.Transport{TLSClientConfig: lab.ClientConfig()},
+	}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get("https://" + srv.Addr().String() + "/")
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("got %s, want no answer", resp.Status)
+	}
+	if !strings.Contains(err.Error(), "awaiting headers") {
+		t.Errorf("got %v, want a timeout awaiting headers", err)
 	}
 }
