@@ -150,7 +150,9 @@ type Connection struct {
 // followed by a long idle keep-alive would still be taken for tickets, and
 // diagnose says so. With a key log the records are opened and tickets are
 // known for what they are. In TLS 1.2 tickets travel inside the handshake,
-// so every server record after the request is the answer.
+// so every server record after the request is the answer. Under HTTP/2
+// the server's first record is its SETTINGS frame, sent without waiting
+// for a request: Response is then that frame, not the answer.
 type AfterHandshake struct {
 	// Request is the client's first application data record after the
 	// handshake: for HTTPS, the request.
