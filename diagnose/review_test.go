@@ -95,13 +95,13 @@ func TestRequestUnanswered(t *testing.T) {
 	}{
 		// TLS 1.2: the client's only application data record is the request.
 		// Its close_notify is an encrypted alert record.
-		{"ok_no_http_answer_tls12", false, "tcp.srcport != 4459 && tls.record.content_type == 23", "",
-			"tcp.srcport != 4459 && tls.record.content_type == 21", "an encrypted alert, close_notify as a rule"},
+		{"ok_no_http_answer_tls12", false, "tcp.srcport != 4468 && tls.record.content_type == 23", "",
+			"tcp.srcport != 4468 && tls.record.content_type == 21", "an encrypted alert, close_notify as a rule"},
 		// TLS 1.3 without the key log: the client's application data
 		// records after its Finished (which travels with its
 		// change_cipher_spec) are the request and its close_notify.
 		// Its close_notify looks like data: the FIN is the close.
-		{"ok_no_http_answer", false, "tcp.srcport != 4458 && tls.app_data && !tls.change_cipher_spec", "",
+		{"ok_no_http_answer", false, "tcp.srcport != 4467 && tls.app_data && !tls.change_cipher_spec", "",
 			"tcp.flags.fin == 1", "FIN"},
 		// TLS 1.3 with it: tshark decrypts the HTTP request too.
 		{"ok_no_http_answer", true, "http.request", `"GET / HTTP/1.1"`,

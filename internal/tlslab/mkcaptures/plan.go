@@ -132,6 +132,44 @@ func goHTTPClient(desc string, mod func(*tlslab.Lab, *tls.Config)) client {
 	}}
 }
 
+// httpGet is a Go net/http GET with the lab's client configuration changed
+// by mod. byIP fetches https://ADDRESS/ (no SNI; the certificate must hold
+// the address), otherwise https://good.test:PORT/ dialled at the address.
+func httpGet(desc string, timeout time.Duration, byIP bool, mod func(*tls.Config)) client {
+	return client{desc: desc, goRun: func(ctx context.Context, e *env, addr string) error {
+		cfg := e.lab.ClientConfig()
+		cfg.KeyLogWriter = e.keylog
+		url := "https://" + addr + "/"
+		if byIP {
+			cfg.ServerName = ""
+		} else {
+			_, port, _ := net.SplitHostPort(addr)
+			url = "https://" + net.JoinHostPort(tlslab.GoodName, port) + "/"
+		}
+		if mod != nil {
+			mod(cfg)
+		}
+		dialer := &net.Dialer{Timeout: 5 * time.Second}
+		hc := &http.Client{Timeout: timeout, Transport: &http.Transport{
+			TLSClientConfig: cfg,
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return dialer.DialContext(ctx, network, addr)
+			},
+		}}
+		defer hc.CloseIdleConnections()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		return resp.Body.Close()
+	}}
+}
+
 // Ports: one per capture from 4431 on; the demo uses 4471-4476.
 func plan() []capture {
 	var handshakeDone time.Time // set by incomplete_capture's client, read by its post
@@ -468,6 +506,64 @@ func plan() []capture {
 				exactly("ClientHello", 1, fromClient(hs(hsClientHello))),
 				exactly("server data", 0, fromServer(data)),
 				exactly("FIN from client", 1, fromClient(fin)),
+			},
+		},
+		{
+			file: "captures/ok_no_http_answer.pcap", category: "ok",
+			servers: []server{{tlslab.AppNoAnswer, 4467}},
+			clients: []client{httpGet("net/http GET, TLS 1.3, Client.Timeout 3 s, session cache", 3*time.Second, false, func(c *tls.Config) {
+				// With a session cache the client offers resumption, so
+				// the server sends a NewSessionTicket.
+				c.ClientSessionCache = tls.NewLRUClientSessionCache(1)
+			})},
+			keylog: true,
+			how: "A Go net/http client (Client.Timeout 3 s, with a session cache) against a server that completes the TLS 1.3 handshake, sends a session ticket (crypto/tls puts it in its first flight), " +
+				"reads the request and never answers: the client gives up with \"Client.Timeout exceeded while awaiting headers\" and closes (FIN) 3 s after its request. TLS is fine; the application is not.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 1, fromServer(hs(hsServerHello))),
+				atLeast("client application data (Finished, request)", 2, fromClient(record(recordApplicationData))),
+				exactly("plaintext alert", 0, anyAlert), exactly("RST", 0, rst),
+				exactly("FIN from client", 1, fromClient(fin)),
+			},
+		},
+		{
+			file: "captures/ok_no_http_answer_tls12.pcap", category: "ok",
+			servers: []server{{tlslab.AppNoAnswer, 4468}},
+			clients: []client{httpGet("net/http GET, TLS 1.2, Client.Timeout 3 s", 3*time.Second, false, func(c *tls.Config) { c.MaxVersion = tls.VersionTLS12 })},
+			how: "ok_no_http_answer over TLS 1.2: the handshake completes, the client's request (one application data record) gets nothing back, " +
+				"and the client closes (FIN) 3 s later.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 1, fromServer(hs(hsServerHello))),
+				exactly("client application data (the request)", 1, fromClient(record(recordApplicationData))),
+				exactly("server application data", 0, fromServer(record(recordApplicationData))),
+				exactly("plaintext alert", 0, anyAlert), exactly("RST", 0, rst),
+				exactly("FIN from client", 1, fromClient(fin)),
+			},
+		},
+		{
+			file: "captures/cert_hostname_mismatch_ip.pcap", category: "cert_hostname_mismatch",
+			servers: []server{{tlslab.OKTLS12, 4469}},
+			clients: []client{httpGet("net/http GET https://127.0.0.1:4469/ (by address), TLS 1.2", 5*time.Second, true, nil)},
+			how: "A Go net/http client fetching https://127.0.0.1:4469/ by address (so no SNI) from a TLS 1.2 server whose certificate names good.test only: " +
+				"\"x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs\", alert bad_certificate (42). " +
+				"The chain itself verifies against certs/ca.pem.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))),
+				exactly("plaintext Certificate", 1, fromServer(hs(hsCertificate))),
+				exactly("alert bad_certificate (42) from client", 1, fromClient(alert(42))),
+				exactly("client application data", 0, fromClient(record(recordApplicationData))),
+			},
+		},
+		{
+			file: "captures/cert_rejected_ip_tls13.pcap", category: "cert_rejected",
+			servers: []server{{tlslab.OKTLS13, 4470}},
+			clients: []client{httpGet("net/http GET https://127.0.0.1:4470/ (by address), TLS 1.3", 5*time.Second, true, nil)},
+			keylog:  true,
+			how: "cert_hostname_mismatch_ip over TLS 1.3: the certificate and the client's bad_certificate alert are encrypted, so without the key log " +
+				"the wire shows only a rejection (cert_rejected, with the address as the likely cause); with it (cert_rejected_ip_tls13.keylog) the missing IP SAN is certain.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 1, fromServer(hs(hsServerHello))),
+				exactly("plaintext Certificate", 0, hs(hsCertificate)), exactly("plaintext alert", 0, anyAlert),
 			},
 		},
 		{
