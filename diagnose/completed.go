@@ -177,12 +177,10 @@ func sniName(h *tlsparse.ClientHello) string {
 func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	c := d.c
 	done := c.HandshakeDone.Number
-	probs := d.probs
-	if len(probs) == 0 && d.addrProb != nil {
-		// curl checks the address after the handshake too.
-		probs = []CertProblem{*d.addrProb}
-	}
-	if len(probs) == 0 || done == 0 || c.AppData[client].Records > 0 {
+	// The address of a client without SNI (d.addrProb) is no reason
+	// here: clients check it during the handshake, and a completed
+	// handshake without SNI is as often a tool that checks no name at all.
+	if len(d.probs) == 0 || done == 0 || c.AppData[client].Records > 0 {
 		return Verdict{}, false
 	}
 	var end capture.Frame
@@ -199,10 +197,7 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	if end.Number == 0 {
 		return Verdict{}, false
 	}
-	p := &probs[0]
-	if len(d.probs) > 0 {
-		p = &d.probs[0]
-	}
+	p := &d.probs[0]
 	d.used = p
 	return verdict(p.Category,
 		fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data: it rejected the server's certificate after the handshake: %s",
