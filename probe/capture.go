@@ -198,7 +198,15 @@ func checkChain(c *analysis.Connection, roots *x509.CertPool) *ChainCheck {
 	if c.ClientHello != nil {
 		sni = c.ClientHello.ServerName
 	}
-	return &ChainCheck{Problems: diagnose.CheckChain(chain, sni, c.CertificateFrame.Time, roots)}
+	probs := diagnose.CheckChain(chain, sni, c.CertificateFrame.Time, roots)
+	if sni == "" {
+		// The probe's client sends no SNI only for an address, and then
+		// checks that address against the certificate.
+		if p := diagnose.AddressProblem(chain[0], c.Server.Addr()); p != nil {
+			probs = append(probs, *p)
+		}
+	}
+	return &ChainCheck{Problems: probs}
 }
 
 // ChainCheck is the validation of the chain the capture shows against the
