@@ -303,14 +303,9 @@ type tracker struct {
 	// had the size of an encrypted alert (TLS 1.3).
 	serverRecordsAfterDone int
 	serverAlertAfterDone   bool
-	// ticketLikes are the server's records after the request that have
-	// the size and timing of session tickets, and afterNext its first
-	// record after the request that does not (see settleAfter).
-	ticketLikes []capture.Frame
-	afterNext   capture.Frame
-	// sslv2Records counts each direction's SSLv2 records after an SSLv2
-	// SERVER-HELLO.
-	sslv2Records [2]int
+	// late is the state of what follows the handshake, allocated when
+	// first needed: most connections of a large capture never need it.
+	late *lateState
 	// keys decrypt each record direction, when the key log has them.
 	keys [2]*sideKeys
 	// reported is set once the connection was finalized early; later
@@ -945,8 +940,9 @@ func (t *tracker) sslv2Record(d capture.Direction, it *tlsparse.Item, f capture.
 		t.countAppData(d, it, f, nil)
 		return
 	}
-	t.sslv2Records[d]++
-	if d == capture.ClientToServer && t.sslv2Records[d] == 1 {
+	l := t.lateFacts()
+	l.sslv2Records[d]++
+	if d == capture.ClientToServer && l.sslv2Records[d] == 1 {
 		if cs, ok := tlsparse.SSLv2ClientMasterKeyCipher(it.Body); ok {
 			c.SSLv2Cipher, ti.SSLv2MasterKey = cs, true
 			return
@@ -955,7 +951,7 @@ func (t *tracker) sslv2Record(d capture.Direction, it *tlsparse.Item, f capture.
 	if c.Finished[d].Number == 0 || d == capture.ServerToClient {
 		c.Finished[d] = f
 	}
-	if d == capture.ServerToClient && t.sslv2Records[d] >= 2 && t.sslv2Records[capture.ClientToServer] >= 1 {
+	if d == capture.ServerToClient && l.sslv2Records[d] >= 2 && l.sslv2Records[capture.ClientToServer] >= 1 {
 		t.hsDone = true
 		c.HandshakeDone = f
 	}
@@ -1055,7 +1051,11 @@ func (t *tracker) countAppData(d capture.Direction, it *tlsparse.Item, f capture
 // held back in ticketLike until finalize settles whether they were.
 func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f capture.Frame, plain []byte) {
 	c := t.c
-	a := &c.After
+	if c.After == nil {
+		c.After = &AfterHandshake{}
+	}
+	a := c.After
+	l := t.lateFacts()
 	switch {
 	case d == capture.ClientToServer:
 		if a.Request.Number == 0 {
@@ -1063,19 +1063,39 @@ func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f captu
 		}
 	case a.Request.Number == 0:
 		a.ServerFirst++
-	case a.Response.Number != 0 || t.afterNext.Number != 0:
+	case a.Response.Number != 0 || l.afterNext.Number != 0:
 	case plain == nil && t.ticketLike(it, f):
-		if len(t.ticketLikes) < maxTicketLike {
-			t.ticketLikes = append(t.ticketLikes, f)
+		if len(l.ticketLikes) < maxTicketLike {
+			l.ticketLikes = append(l.ticketLikes, f)
 		} else {
-			t.afterNext = f
+			l.afterNext = f
 		}
 	case plain != nil:
 		// Decrypted: tickets never get here, this is the answer.
 		a.Response, a.ResponseLine = f, firstLine(plain)
 	default:
-		t.afterNext = f
+		l.afterNext = f
 	}
+}
+
+// lateState follows a connection past its hellos.
+type lateState struct {
+	// ticketLikes are the server's records after the request that have
+	// the size and timing of session tickets, and afterNext its first
+	// record after the request that does not (see settleAfter).
+	ticketLikes []capture.Frame
+	afterNext   capture.Frame
+	// sslv2Records counts each direction's SSLv2 records after an SSLv2
+	// SERVER-HELLO.
+	sslv2Records [2]int
+}
+
+// lateFacts returns t.late, allocating it.
+func (t *tracker) lateFacts() *lateState {
+	if t.late == nil {
+		t.late = &lateState{}
+	}
+	return t.late
 }
 
 // maxTicketLike bounds the ticket-sized records held back; servers send
@@ -1094,16 +1114,17 @@ const TicketSilence = time.Second
 // first of them was the answer.
 func (t *tracker) settleAfter() {
 	c := t.c
-	a := &c.After
-	if a.Response.Number != 0 || a.Request.Number == 0 {
+	a := c.After
+	if a == nil || a.Response.Number != 0 || a.Request.Number == 0 {
 		return
 	}
-	if len(t.ticketLikes) == 0 {
-		a.Response = t.afterNext
+	l := t.lateFacts()
+	if len(l.ticketLikes) == 0 {
+		a.Response = l.afterNext
 		return
 	}
-	last := t.ticketLikes[len(t.ticketLikes)-1]
-	end := t.afterNext
+	last := l.ticketLikes[len(l.ticketLikes)-1]
+	end := l.afterNext
 	if end.Number == 0 {
 		end = c.Last
 		for _, f := range []capture.Frame{c.TCP.RST, c.TCP.FIN[0], c.TCP.FIN[1]} {
@@ -1113,11 +1134,11 @@ func (t *tracker) settleAfter() {
 		}
 	}
 	if end.Time.Sub(last.Time) >= TicketSilence {
-		a.Tickets, a.Response = len(t.ticketLikes), t.afterNext
-		a.TicketFrames = slices.Clone(t.ticketLikes)
+		a.Tickets, a.Response = len(l.ticketLikes), l.afterNext
+		a.TicketFrames = slices.Clone(l.ticketLikes)
 		return
 	}
-	a.Response = t.ticketLikes[0]
+	a.Response = l.ticketLikes[0]
 }
 
 // ticketLike reports whether a TLS 1.3 server record that could not be

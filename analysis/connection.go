@@ -116,8 +116,10 @@ type Connection struct {
 	Established bool
 	// HandshakeDone is the frame that completed the handshake.
 	HandshakeDone capture.Frame
-	// After is what the application did once the handshake was over.
-	After AfterHandshake
+	// After is what the application did once the handshake was over; nil
+	// until the client sent data after it (out of line: most records of a
+	// large capture never need it). Read it with Afterwards.
+	After *AfterHandshake
 
 	// Fingerprints of the hellos; empty when the hello was not seen.
 	Fingerprints Fingerprints
@@ -175,6 +177,14 @@ type AfterHandshake struct {
 	RequestLine, ResponseLine string
 }
 
+// Afterwards returns After, or the zero AfterHandshake when it is nil.
+func (c *Connection) Afterwards() AfterHandshake {
+	if c.After == nil {
+		return AfterHandshake{}
+	}
+	return *c.After
+}
+
 // TicketMaxLength is the largest TLS 1.3 record (ciphertext) taken for a
 // NewSessionTicket without a key log: tickets from OpenSSL, BoringSSL,
 // Go and NSS encrypt to a few hundred bytes.
@@ -186,7 +196,7 @@ const MaxLineLength = 200
 // TimeToFirstByte is the time from the request to the first byte of the
 // answer, or zero when either is missing.
 func (c *Connection) TimeToFirstByte() time.Duration {
-	a := c.After
+	a := c.Afterwards()
 	if a.Request.Number == 0 || a.Response.Number == 0 {
 		return 0
 	}

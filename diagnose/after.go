@@ -24,7 +24,7 @@ const minSilence = time.Second
 // sentence, its evidence frames and whether it applies.
 func (d *diagnosis) unanswered() (string, []capture.Frame, bool) {
 	c := d.c
-	a := c.After
+	a := c.Afterwards()
 	req := a.Request
 	if req.Number == 0 || a.Response.Number != 0 {
 		return "", nil, false
@@ -93,7 +93,7 @@ func (d *diagnosis) closeAfter(n int64) (capture.Frame, capture.Direction, strin
 
 // answered says what the key log showed of an answered request, or "".
 func (d *diagnosis) answered() string {
-	a := d.c.After
+	a := d.c.Afterwards()
 	if a.Response.Number == 0 || a.RequestLine == "" {
 		return ""
 	}

@@ -278,7 +278,7 @@ func (d *diagnosis) warnings(cat Category) []string {
 		}
 	}
 	if _, _, ok := d.unanswered(); ok && cat == OK {
-		ws = append(ws, fmt.Sprintf("no answer to the client's request (%s): a client timeout after a good handshake (Go's \"Client.Timeout exceeded while awaiting headers\", curl's \"Operation timed out\") is the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.After.Request.Number)))
+		ws = append(ws, fmt.Sprintf("no answer to the client's request (%s): a client timeout after a good handshake (Go's \"Client.Timeout exceeded while awaiting headers\", curl's \"Operation timed out\") is the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.Afterwards().Request.Number)))
 	}
 	if c.Roles == analysis.RolesGuessed {
 		ws = append(ws, "neither the SYN nor a hello was captured: which side is the client was guessed")

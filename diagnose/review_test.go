@@ -119,12 +119,12 @@ func TestRequestUnanswered(t *testing.T) {
 				t.Fatalf("tshark finds requests %v and FINs %v", reqs, fins)
 			}
 			c, v := diagnoseFile(t, pcap, tt.keylog)
-			req, fin := c.After.Request.Number, fins[0]
+			req, fin := c.Afterwards().Request.Number, fins[0]
 			if req != reqs[0] {
 				t.Errorf("request in frame %d, tshark %v", req, reqs)
 			}
-			if c.After.Response.Number != 0 {
-				t.Errorf("answer in frame %d, want none", c.After.Response.Number)
+			if c.Afterwards().Response.Number != 0 {
+				t.Errorf("answer in frame %d, want none", c.Afterwards().Response.Number)
 			}
 			if v.Category != OK {
 				t.Errorf("%s: %s; want ok (TLS was fine)", v.Category, v.Summary)
@@ -140,7 +140,7 @@ func TestRequestUnanswered(t *testing.T) {
 					closed = a.Frame
 				}
 			}
-			silence := closed.Time.Sub(c.After.Request.Time)
+			silence := closed.Time.Sub(c.Afterwards().Request.Time)
 			line := ""
 			if tt.line != "" {
 				line = tt.line + " "
@@ -194,7 +194,7 @@ func TestRequestAnsweredWithKeyLog(t *testing.T) {
 	}
 	for i, c := range analyseWith(t, pcap, analysis.Options{KeyLog: keys}) {
 		v := Diagnose(c, Config{Roots: roots})
-		a := c.After
+		a := c.Afterwards()
 		if a.Request.Number != reqs[i] {
 			t.Errorf("connection %d: request frame %d, tshark %d", i, a.Request.Number, reqs[i])
 		}

@@ -135,7 +135,8 @@ func Correlate(t Target, o *Outcome, w *Wire, insecure bool) Correlation {
 // unanswered reports whether the wire shows a request after the handshake
 // and no answer to it.
 func unanswered(c *analysis.Connection) bool {
-	return c.After.Request.Number != 0 && c.After.Response.Number == 0
+	a := c.Afterwards()
+	return a.Request.Number != 0 && a.Response.Number == 0
 }
 
 // vague categories say that something failed but not why.

@@ -265,12 +265,12 @@ func TestProbeLab(t *testing.T) {
 			setup:    func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.MaxTime = 1500 * time.Millisecond },
 			category: diagnose.OK, agreement: Agree,
 			facts:    []string{"TLS is fine; the server sent nothing after the client's request", "the server application did not answer", "look at the server application"},
-			evidence: func(c *analysis.Connection) []int64 { return []int64{c.After.Request.Number} },
+			evidence: func(c *analysis.Connection) []int64 { return []int64{c.Afterwards().Request.Number} },
 			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
 				if r.Wire.Result == nil {
 					return
 				}
-				if a := r.Wire.Result.Conn.After; a.Request.Number == 0 || a.Response.Number != 0 {
+				if a := r.Wire.Result.Conn.Afterwards(); a.Request.Number == 0 || a.Response.Number != 0 {
 					t.Errorf("wire: request frame %d, response frame %d; want a request and no answer", a.Request.Number, a.Response.Number)
 				}
 			},

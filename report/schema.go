@@ -580,7 +580,7 @@ type AfterHandshake struct {
 }
 
 func newAfterHandshake(c *analysis.Connection) *AfterHandshake {
-	a := c.After
+	a := c.Afterwards()
 	out := &AfterHandshake{
 		RequestFrame:               frameRef(a.Request),
 		ResponseFrame:              frameRef(a.Response),

@@ -117,7 +117,7 @@ func writeTrace(b *bytes.Buffer, n int, r Result, start time.Time) {
 // afterHandshake words the request, the answer and the time to first byte
 // of a completed handshake, or "" when the client sent no data.
 func afterHandshake(c *analysis.Connection) string {
-	a := c.After
+	a := c.Afterwards()
 	if c.HandshakeDone.Number == 0 || a.Request.Number == 0 {
 		return ""
 	}
