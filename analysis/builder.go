@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"container/list"
 	"errors"
+	"github.com/tlsdiag/tlsdiag/quic"
 	"net/netip"
 	"slices"
 	"time"
@@ -67,6 +68,10 @@ type Builder struct {
 	recent      map[[2]netip.AddrPort]*list.Element
 	recentOrder list.List
 	certs       certCache
+	// quic follows the QUIC connections of the UDP datagrams, and
+	// quicOpen holds their entries among the open connections.
+	quic     *quic.Tracker
+	quicOpen map[*quic.Conn]*openEntry
 }
 
 // maxRecent bounds Builder.recent.

@@ -29,6 +29,10 @@ type Connection struct {
 	Tunnel *capture.Tunnel
 
 	TCP TCPFacts
+	// Transport is TCP, or QUIC: then TCP is empty and QUIC holds the
+	// QUIC-level facts.
+	Transport Transport
+	QUIC      *QUIC
 
 	// Proxy is the proxy negotiation (HTTP CONNECT, SOCKS) the connection
 	// opened with; nil when it did not. The TLS after it is tunnelled.
@@ -314,6 +318,9 @@ type TraceItem struct {
 	Alert      tlsparse.Alert
 	Encrypted  bool   // for KindAlert
 	NonTLS     string // for KindNonTLS
+	// QUIC describes a QUIC datagram (Kind is zero): its packets and
+	// frames, as Wireshark's Info column does.
+	QUIC string
 	// Segment marks a frame that carried only bytes of a record the
 	// capture never saw complete (Kind is zero): Wireshark lists it as a
 	// TCP segment of a reassembled PDU.

@@ -27,6 +27,9 @@ type Segment struct {
 	Tunnel Tunnel
 	// Snap is the frame's captured length when Missing is not zero.
 	Snap int
+	// UDP marks a UDP datagram (for a DatagramHandler): Payload is its
+	// payload and the TCP fields are zero.
+	UDP bool
 }
 
 // frameKind is what the decoder made of a frame.
@@ -40,6 +43,7 @@ const (
 	kindFragment6                  // an IPv6 fragment (not reassembled)
 	kindMalformed                  // a header could not be decoded
 	kindSkipped                    // not decoded: the decoder's skip says why
+	kindUDP                        // seg holds a UDP datagram
 )
 
 // SkipReason says why frames were not analysed.
@@ -99,6 +103,9 @@ func (st *Stats) countOther(kind frameKind, d *decoder) {
 		st.NonIP++
 	case kindNonTCP:
 		st.NonTCP++
+	case kindUDP:
+		st.NonTCP++
+		st.UDP++
 	case kindMalformed:
 		st.Malformed++
 	case kindSkipped:
@@ -283,6 +290,9 @@ func (d *decoder) decodeSlow(data []byte, ts time.Time, lt layers.LinkType, seg 
 		return d.fragment(ts, seg)
 	case ip6 && frag6 && (d.frag6.MoreFragments || d.frag6.FragmentOffset != 0):
 		return d.fragment6(ts, seg)
+	}
+	if d.udp(seg) {
+		return kindUDP, nil
 	}
 	return kindNonTCP, nil
 }

@@ -75,6 +75,7 @@ type Stats struct {
 
 	NonIP     int64 // frames without IPv4 or IPv6 (ARP, LLDP, …)
 	NonTCP    int64 // IP packets that are not TCP (UDP, ICMP, …)
+	UDP       int64 // … of which UDP datagrams (handed to a DatagramHandler)
 	Malformed int64 // frames whose headers could not be decoded
 	// Skipped counts the frames not decoded, by why: an interface of a
 	// link type not decoded, an encapsulation whose payload is not.

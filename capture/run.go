@@ -40,6 +40,10 @@ func (a *Assembler) Packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkT
 		return nil
 	}
 	st.countOther(kind, a.dec)
+	if kind == kindUDP {
+		a.datagram(&a.seg, f)
+		a.seg.Payload = nil
+	}
 	a.advance(ci.Timestamp)
 	return nil
 }

@@ -171,6 +171,10 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 			b.frames = b.frames[:i+1]
 			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), r.frames, err)
 		}
+		if kind == kindUDP {
+			st.countOther(kind, r.dec)
+			kind = kindTCP // dealt out as a segment, by addresses
+		}
 		if kind == kindTCP {
 			if seg.Missing > 0 {
 				seg.Snap = fr.ci.CaptureLength
@@ -230,6 +234,10 @@ func (s *shard) run() {
 		for i := range segs {
 			ss := &segs[i]
 			s.a.tick(ss.clock)
+			if ss.seg.UDP {
+				s.a.datagram(&ss.seg, ss.f)
+				continue
+			}
 			s.a.Segment(&ss.seg, ss.f)
 		}
 		s.a.tick(b.now)

@@ -111,6 +111,7 @@ type tombstone struct {
 // retransmission of them is reported but cannot be compared.
 type Assembler struct {
 	h     Handler
+	dh    DatagramHandler // h, if it wants UDP datagrams
 	opt   Options
 	dec   *decoder
 	conns map[connKey]*conn
@@ -207,6 +208,7 @@ func NewAssembler(h Handler, opt Options) *Assembler {
 		now:   -1 << 63,
 	}
 	a.dec = newDecoder(&a.stats)
+	a.dh, _ = h.(DatagramHandler)
 	return a
 }
 
@@ -259,6 +261,10 @@ func (a *Assembler) Close() Stats {
 			c = r
 		}
 		if c == nil {
+			if a.dh != nil {
+				a.dh.EndDatagrams()
+				a.dh = nil
+			}
 			return a.stats
 		}
 		a.flushAll(c, c.last.frame())

@@ -81,7 +81,7 @@ func TestJA3AgreesWithTshark(t *testing.T) {
 func tsharkJA3(t *testing.T, path, decodeAs string) map[int64][]helloPrint {
 	t.Helper()
 	args := []string{"-n", "-r", path, "-o", "tcp.reassemble_out_of_order:TRUE",
-		"-Y", "tcp && (tls.handshake.ja3 || tls.handshake.ja3s)",
+		"-Y", "tls.handshake.ja3 || tls.handshake.ja3s",
 		"-T", "fields", "-E", "aggregator=;", "-e", "frame.number",
 		"-e", "tls.handshake.ja3_full", "-e", "tls.handshake.ja3",
 		"-e", "tls.handshake.ja3s_full", "-e", "tls.handshake.ja3s"}

@@ -35,6 +35,9 @@ type Document struct {
 // Field reference:
 //
 //   - source (string, omitted when empty): the capture file the connection came from.
+//   - transport (string, omitted for TLS over TCP): "quic" for a QUIC
+//     connection, whose QUIC-level facts are in quic (see QUIC) and whose
+//     tcp object is empty.
 //   - client, server (string): the two ends as "ip:port"; IPv6 addresses in
 //     brackets, "[2001:db8::1]:443". The client is the end that sent the SYN,
 //     or else the ClientHello.
@@ -132,6 +135,7 @@ type Document struct {
 //     handshake was not seen and it counts neither as ok nor as failed).
 type Connection struct {
 	Source              string          `json:"source,omitempty"`
+	Transport           string          `json:"transport,omitempty"`
 	Client              string          `json:"client"`
 	Server              string          `json:"server"`
 	FirstFrame          int64           `json:"first_frame"`
@@ -157,6 +161,7 @@ type Connection struct {
 	AfterHandshake      *AfterHandshake `json:"after_handshake"`
 	NonTLS              PerSide[string] `json:"non_tls"`
 	TCP                 TCP             `json:"tcp"`
+	QUIC                *QUIC           `json:"quic,omitempty"`
 	Proxy               *Proxy          `json:"proxy,omitempty"`
 	Partial             bool            `json:"partial"`
 	Tunnel              *Tunnel         `json:"tunnel,omitempty"`
@@ -332,6 +337,8 @@ func newConnection(r Result, memo *certMemo) Connection {
 	c := r.Conn
 	out := Connection{
 		Source:              r.Source,
+		Transport:           transportOf(c),
+		QUIC:                newQUIC(c),
 		Client:              c.Client.String(),
 		Server:              c.Server.String(),
 		FirstFrame:          c.First.Number,

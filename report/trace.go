@@ -268,6 +268,9 @@ func frameInfo(c *analysis.Connection, tf analysis.TraceFrame) string {
 // without keys (packet-tls.c: dissect_ssl3_record, dissect_ssl3_alert,
 // tls_show_handshake_details).
 func itemInfo(c *analysis.Connection, tf analysis.TraceFrame, it analysis.TraceItem) string {
+	if it.QUIC != "" {
+		return it.QUIC
+	}
 	if it.Segment {
 		// Part of a record that never completed: Wireshark's TCP
 		// dissector says so, and TLS adds nothing.

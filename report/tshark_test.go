@@ -163,7 +163,7 @@ func tlsItems(c *analysis.Connection, n int64) (nonTLS, ok bool) {
 func tsharkInfo(t *testing.T, file string) map[int64]string {
 	t.Helper()
 	// Out-of-order reassembly on, as the capture package reassembles.
-	out := tsharktest.Output(t, "-n", "-r", file, "-o", "tcp.reassemble_out_of_order:TRUE", "-Y", "tcp && (tls || ssl)", "-T", "fields", "-e", "frame.number", "-e", "_ws.col.Info")
+	out := tsharktest.Output(t, "-n", "-r", file, "-o", "tcp.reassemble_out_of_order:TRUE", "-Y", "(tcp && (tls || ssl)) || quic", "-T", "fields", "-e", "frame.number", "-e", "_ws.col.Info")
 	info := map[int64]string{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {

@@ -1,0 +1,285 @@
+package analysis
+
+import (
+	"net/netip"
+	"strconv"
+
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/fingerprint"
+	"github.com/tlsdiag/tlsdiag/quic"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// Transport is what carried a connection's TLS.
+type Transport uint8
+
+const (
+	TransportTCP  Transport = iota // TLS records over TCP
+	TransportQUIC                  // TLS handshake messages in QUIC CRYPTO frames over UDP
+)
+
+func (t Transport) String() string {
+	switch t {
+	case TransportTCP:
+		return "tcp"
+	case TransportQUIC:
+		return "quic"
+	}
+	return "transport(" + strconv.Itoa(int(t)) + ")"
+}
+
+// QUIC is what a QUIC connection showed besides its TLS handshake.
+type QUIC struct {
+	// Version is the version of the client's first packet; Versions all
+	// that its long headers used, in order.
+	Version  quic.Version
+	Versions []quic.Version
+	// VersionNegotiation is the server's list of versions, when it sent
+	// one; Retry its Retry packet.
+	VersionNegotiation *quic.VersionNegotiation
+	Retry              *quic.Retry
+	// Closes are the CONNECTION_CLOSE frames read (all of them, also those
+	// whose TLS alert is in Alerts).
+	Closes []quic.Close
+	// OriginalDCID, ClientCID and ServerCID are the connection IDs;
+	// CIDChanges counts the packets whose Destination Connection ID
+	// changed from the previous one in their direction.
+	OriginalDCID, ClientCID, ServerCID []byte
+	CIDChanges                         int
+	// Datagrams and Packets (by level: Initial, Handshake, 1-RTT) count
+	// each direction's traffic; Undecrypted the packets not read.
+	Datagrams   [2]int
+	Packets     [2][3]int
+	Undecrypted [2]int
+	// FirstShort is, per direction, the first 1-RTT packet.
+	FirstShort [2]capture.Frame
+	// CryptoCut counts handshake bytes not read because of the memory
+	// bounds.
+	CryptoCut int64
+	// Errors are the first packets that could not be decoded.
+	Errors []quic.PacketError
+	// Fallback is the TCP connection the same client opened to the same
+	// server after this one got no answer; set by LinkFallbacks.
+	Fallback *Fallback
+}
+
+// Fallback is a later TCP connection that replaced an unanswered QUIC one.
+type Fallback struct {
+	Client, Server netip.AddrPort
+	First          capture.Frame
+	Established    bool
+}
+
+// IsQUIC reports whether the connection was QUIC.
+func (c *Connection) IsQUIC() bool { return c.Transport == TransportQUIC }
+
+// Datagram implements capture.DatagramHandler: QUIC connections are found
+// in UDP datagrams.
+func (b *Builder) Datagram(src, dst netip.AddrPort, payload []byte, f capture.Frame) {
+	if b.quic == nil {
+		opt := quic.Options{Trace: b.opt.Trace, Open: b.quicOpened}
+		if b.opt.KeyLog != nil {
+			opt.Secrets = b.opt.KeyLog.Lookup
+		}
+		b.quic = quic.NewTracker(opt, b.quicDone)
+		b.quicOpen = make(map[*quic.Conn]*openEntry)
+	}
+	b.quic.Datagram(src, dst, payload, f)
+}
+
+// EndDatagrams implements capture.DatagramHandler.
+func (b *Builder) EndDatagrams() {
+	if b.quic != nil {
+		b.quic.End()
+	}
+}
+
+func (b *Builder) quicOpened(q *quic.Conn) {
+	if b.opt.Done == nil {
+		b.quicOpen[q] = b.seq.opened(q.First.Number)
+	}
+}
+
+func (b *Builder) quicDone(q *quic.Conn) {
+	c := quicRecord(q, b)
+	if b.opt.Done != nil {
+		b.opt.Done(c)
+		return
+	}
+	e := b.quicOpen[q]
+	delete(b.quicOpen, q)
+	b.seq.finished(c, q.Last.Number, e)
+}
+
+// quicRecord makes the record of a QUIC connection: its handshake
+// messages go through the same parsers as over TCP.
+func quicRecord(q *quic.Conn, b *Builder) *Connection {
+	c := &Connection{
+		Transport: TransportQUIC,
+		Client:    q.Client, Server: q.Server,
+		Roles: RolesFromClientHello,
+		First: q.First, Last: q.Last,
+		ClientCertificates: -1,
+		Decrypted:          q.Secrets,
+		QUIC: &QUIC{
+			Version: q.Version, Versions: q.Versions,
+			VersionNegotiation: q.VersionNegotiation, Retry: q.Retry, Closes: q.Closes,
+			OriginalDCID: q.OriginalDCID, ClientCID: q.ClientCID, ServerCID: q.ServerCID, CIDChanges: q.CIDChanges,
+			Datagrams: q.Datagrams, Undecrypted: q.Undecrypted, FirstShort: q.FirstShort,
+			CryptoCut: q.CryptoCut, Errors: q.Errors,
+		},
+	}
+	for d := range q.Packets {
+		copy(c.QUIC.Packets[d][:], q.Packets[d][:])
+	}
+	var an anomalies
+	for _, m := range q.Messages {
+		quicMessage(c, m, b, &an)
+	}
+	for _, cl := range q.Closes {
+		// RFC 9001, Section 4.8: a TLS alert travels as the crypto error
+		// 0x100 + its description.
+		if !cl.Application && cl.ErrorCode >= 0x100 && cl.ErrorCode <= 0x1ff && len(c.Alerts) < maxAlerts {
+			c.Alerts = append(c.Alerts, Alert{Frame: cl.Frame, Sender: cl.Dir,
+				Level: tlsparse.AlertLevelFatal, Description: tlsparse.AlertDescription(cl.ErrorCode - 0x100)})
+		}
+	}
+	if q.Packets[capture.ServerToClient][quic.LevelHandshake] > 0 && c.Finished[capture.ServerToClient].Number == 0 && !q.Secrets {
+		c.Finished[capture.ServerToClient] = firstServerHandshake(q)
+	}
+	c.Anomalies = an.list
+	// The client sends 1-RTT packets only once it has the server's
+	// Finished; a server that also sent 1-RTT packets carried on.
+	switch {
+	case q.HandshakeDone.Number != 0:
+		c.HandshakeDone = q.HandshakeDone
+	case q.FirstShort[capture.ClientToServer].Number != 0 && q.FirstShort[capture.ServerToClient].Number != 0:
+		c.HandshakeDone = q.FirstShort[capture.ClientToServer]
+	}
+	c.Established = c.HandshakeDone.Number != 0 && !quicFatalClose(c)
+	if c.Established {
+		c.AppData[capture.ClientToServer] = Traffic{Records: q.Packets[0][quic.Level1RTT], First: q.FirstShort[0]}
+		c.AppData[capture.ServerToClient] = Traffic{Records: q.Packets[1][quic.Level1RTT], First: q.FirstShort[1]}
+	}
+	if c.ClientHello != nil {
+		_, c.Fingerprints.JA3 = fingerprint.JA3(c.ClientHello)
+		ja4 := fingerprint.JA4(c.ClientHello, fingerprint.QUIC)
+		c.Fingerprints.JA4, c.Fingerprints.JA4R, c.Fingerprints.JA4O, c.Fingerprints.JA4RO = ja4.JA4, ja4.JA4R, ja4.JA4O, ja4.JA4RO
+	}
+	if c.ServerHello != nil {
+		_, c.Fingerprints.JA3S = fingerprint.JA3S(c.ServerHello)
+	}
+	for _, l := range q.Trace {
+		c.Trace = append(c.Trace, TraceFrame{Frame: l.Frame, Dir: l.Dir, Items: []TraceItem{{QUIC: l.Info}}})
+	}
+	c.TraceOmitted = q.TraceOmitted
+	return c
+}
+
+func firstServerHandshake(q *quic.Conn) capture.Frame {
+	// The server's first Handshake packet travels with or right after its
+	// Initial: its first datagram is the best frame the capture can name.
+	return q.FirstPacket[capture.ServerToClient]
+}
+
+// quicFatalClose reports whether a CONNECTION_CLOSE with an error ended
+// the connection before it was established.
+func quicFatalClose(c *Connection) bool {
+	for _, cl := range c.QUIC.Closes {
+		if cl.ErrorCode != 0 && !cl.Application && cl.Frame.Number <= c.HandshakeDone.Number {
+			return true
+		}
+	}
+	return false
+}
+
+// anomalies collects a record's anomalies once each, up to the cap.
+type anomalies struct{ list []tlsparse.Anomaly }
+
+func (a *anomalies) add(id tlsparse.Anomaly) {
+	for _, x := range a.list {
+		if x == id {
+			return
+		}
+	}
+	if len(a.list) < 32 {
+		a.list = append(a.list, id)
+	}
+}
+
+// quicMessage records one handshake message.
+func quicMessage(c *Connection, m quic.HandshakeMessage, b *Builder, an *anomalies) {
+	f := m.Frame
+	switch tlsparse.HandshakeType(m.Type) {
+	case tlsparse.HandshakeTypeClientHello:
+		ch, err := tlsparse.ParseClientHello(m.Body)
+		if err != nil {
+			an.add(tlsparse.AnomalyMalformedClientHello)
+			return
+		}
+		switch {
+		case c.ClientHello == nil:
+			c.ClientHello, c.ClientHelloFrame = ch, f
+		case c.HelloRetry != nil && c.RetryClientHello == nil:
+			c.RetryClientHello, c.RetryClientHelloFrame = ch, f
+		default:
+			an.add(tlsparse.AnomalyRepeatedClientHello)
+		}
+		for _, a := range ch.Anomalies {
+			an.add(a)
+		}
+	case tlsparse.HandshakeTypeServerHello:
+		sh, err := tlsparse.ParseServerHello(m.Body)
+		if err != nil {
+			an.add(tlsparse.AnomalyMalformedServerHello)
+			return
+		}
+		for _, a := range sh.Anomalies {
+			an.add(a)
+		}
+		if sh.HelloRetryRequest {
+			if c.HelloRetry == nil {
+				c.HelloRetry, c.HelloRetryFrame = sh, f
+			}
+			return
+		}
+		if c.ServerHello != nil {
+			an.add(tlsparse.AnomalyRepeatedServerHello)
+			return
+		}
+		c.ServerHello, c.ServerHelloFrame = sh, f
+		c.Version, c.Cipher, c.Group, c.Resumed = sh.NegotiatedVersion(), sh.CipherSuite, sh.KeyShare, sh.PreSharedKey
+	case tlsparse.HandshakeTypeEncryptedExtensions:
+		msg, err := tlsparse.ParseHandshake(tlsparse.HandshakeTypeEncryptedExtensions, m.Body, c.Version, c.Cipher)
+		if ee, ok := msg.(*tlsparse.EncryptedExtensions); err == nil && ok {
+			c.ALPN = ee.ALPN
+		}
+	case tlsparse.HandshakeTypeCertificate:
+		cert, err := tlsparse.ParseCertificate(m.Body, tlsparse.VersionTLS13)
+		if err != nil {
+			an.add(tlsparse.AnomalyMalformedCertificate)
+			return
+		}
+		if m.Dir == capture.ClientToServer {
+			c.ClientCertificates, c.ClientCertificateFrame = len(cert.Certificates), f
+			return
+		}
+		if c.Certificates != nil {
+			return
+		}
+		c.CertificateFrame = f
+		c.Certificates = make([]Certificate, 0, len(cert.Certificates))
+		for _, der := range cert.Certificates {
+			c.Certificates = append(c.Certificates, b.certs.get(der))
+		}
+	case tlsparse.HandshakeTypeCertificateRequest:
+		cr, err := tlsparse.ParseCertificateRequest(m.Body, tlsparse.VersionTLS13)
+		if err == nil {
+			c.CertificateRequest, c.CertificateRequestFrame = cr, f
+		}
+	case tlsparse.HandshakeTypeFinished:
+		if c.Finished[m.Dir].Number == 0 {
+			c.Finished[m.Dir] = f
+		}
+	}
+}

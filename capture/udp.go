@@ -1,0 +1,78 @@
+package capture
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"github.com/gopacket/gopacket/layers"
+)
+
+// DatagramHandler is a Handler that also wants the UDP datagrams of the
+// capture (QUIC). Run and RunSharded hand it every UDP datagram, in frame
+// order for each pair of addresses (RunSharded deals them out by
+// addresses, as TCP connections), and call EndDatagrams once, after the
+// last, when the capture ends.
+type DatagramHandler interface {
+	Handler
+	// Datagram delivers one datagram's payload, valid only during the
+	// call.
+	Datagram(src, dst netip.AddrPort, payload []byte, f Frame)
+	EndDatagrams()
+}
+
+// udp fills seg with the UDP datagram the parser stopped at, if the
+// frame's innermost packet is one (RFC 768: ports, length, checksum).
+func (d *decoder) udp(seg *Segment) bool {
+	if len(d.decoded) == 0 {
+		return false
+	}
+	var (
+		proto    layers.IPProtocol
+		b        []byte
+		src, dst netip.Addr
+	)
+	switch last := d.decoded[len(d.decoded)-1]; {
+	case last == layers.LayerTypeIPv4:
+		ip := &d.ip4
+		if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
+			return false
+		}
+		proto, b = ip.Protocol, ip.Payload
+		src, dst = netip.AddrFrom4([4]byte(ip.SrcIP)), netip.AddrFrom4([4]byte(ip.DstIP))
+	case last == layers.LayerTypeIPv6:
+		proto, b = d.ip6.NextHeader, d.ip6.Payload
+		if d.ip6.HopByHop != nil {
+			proto = d.ip6.HopByHop.NextHeader
+		}
+		src, dst = d.ip6Src(), d.ip6Dst()
+	case layers.LayerClassIPv6Extension.Contains(last) && last != layers.LayerTypeIPv6Fragment:
+		proto, b = d.ext.NextHeader, d.ext.Payload
+		src, dst = d.ip6Src(), d.ip6Dst()
+	default:
+		return false
+	}
+	if proto != layers.IPProtocolUDP || len(b) < 8 {
+		return false
+	}
+	n := int(binary.BigEndian.Uint16(b[4:]))
+	if n < 8 {
+		return false
+	}
+	payload := b[8:min(n, len(b))]
+	*seg = Segment{
+		Src:     netip.AddrPortFrom(src, binary.BigEndian.Uint16(b[0:])),
+		Dst:     netip.AddrPortFrom(dst, binary.BigEndian.Uint16(b[2:])),
+		Payload: payload,
+		Tunnel:  d.tun,
+		UDP:     true,
+	}
+	return true
+}
+
+// datagram hands a UDP datagram to the Handler, if it wants them.
+func (a *Assembler) datagram(seg *Segment, f Frame) {
+	if a.dh == nil {
+		return
+	}
+	a.dh.Datagram(seg.Src, seg.Dst, seg.Payload, f)
+}
