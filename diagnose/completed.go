@@ -29,6 +29,9 @@ func (d *diagnosis) ok() Verdict {
 		}
 	}
 	summary := fmt.Sprintf("%s handshake completed", c.Version)
+	if c.IsQUIC() {
+		summary = fmt.Sprintf("%s handshake over QUIC %s completed", c.Version, quicVersion(c))
+	}
 	if dur := c.Duration(); dur > 0 {
 		summary += " in " + wait(dur)
 	}
