@@ -576,6 +576,9 @@ func (t *tracker) Gap(d capture.Direction, n int, f capture.Frame) {
 	t.c.TCP.Gaps = appendCapped(t.c.TCP.Gaps, g, maxGaps)
 	ds.offset += int64(n)
 	ds.dec.Gap(n)
+	if it, ok := ds.dec.Next(); ok && it.Missing > 0 {
+		t.cutClientHello(d, &it, ds.frameAt(it.End-1))
+	}
 	ds.chunks = ds.chunks[:0]
 }
 
@@ -790,6 +793,21 @@ func (t *tracker) flipFacts() {
 	}
 	for i := range c.Trace {
 		c.Trace[i].Dir = c.Trace[i].Dir.Reverse()
+	}
+}
+
+// cutClientHello keeps the readable start of a ClientHello that a gap cut
+// short, unless a whole one was seen. It is no trace item: Wireshark does
+// not dissect a message it could not reassemble either.
+func (t *tracker) cutClientHello(d capture.Direction, it *tlsparse.Item, f capture.Frame) {
+	c := t.c
+	ch, err := tlsparse.ParseClientHelloPrefix(it.Body)
+	if err != nil {
+		return
+	}
+	t.decideRoles(d, it)
+	if c.ClientHello == nil && c.CutClientHello == nil {
+		c.CutClientHello, c.CutClientHelloFrame, c.CutClientHelloSize = ch, f, len(it.Body)+it.Missing
 	}
 }
 

@@ -45,6 +45,15 @@ type Connection struct {
 	// ClientHelloSSLv2 is set when the first hello used the SSLv2-compatible
 	// format.
 	ClientHelloSSLv2 bool
+	// CutClientHello is what could be read of a ClientHello that a gap in
+	// the capture (a snap length, a lost segment) cut short, when no whole
+	// one was seen: Truncated, for showing the SNI, versions and suites
+	// sent before the cut. Nothing is judged from it. CutClientHelloFrame
+	// is the last frame with its bytes and CutClientHelloSize the message's
+	// declared body length.
+	CutClientHello      *tlsparse.ClientHello
+	CutClientHelloFrame capture.Frame
+	CutClientHelloSize  int
 
 	HelloRetry            *tlsparse.ServerHello
 	HelloRetryFrame       capture.Frame
@@ -337,6 +346,16 @@ func (c *Connection) Duration() time.Duration {
 		return 0
 	}
 	return c.HandshakeDone.Time.Sub(c.ClientHelloFrame.Time)
+}
+
+// ShownClientHello returns the ClientHello to show the client's offer
+// from: the first whole one, or else the readable start of a cut one
+// (Truncated), or nil.
+func (c *Connection) ShownClientHello() *tlsparse.ClientHello {
+	if c.ClientHello != nil {
+		return c.ClientHello
+	}
+	return c.CutClientHello
 }
 
 // OfferedVersions are the versions the client offered, highest first.

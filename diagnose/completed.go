@@ -101,6 +101,8 @@ func (d *diagnosis) snapHid(g analysis.Gap) string {
 	c := d.c
 	what, so := fmt.Sprintf("%s of the %s's handshake", prose.Count(g.Size, "byte"), g.Dir), "the verdict may miss something"
 	switch {
+	case g.Dir == client && c.ClientHello == nil && c.CutClientHello != nil:
+		what, so = "the ClientHello", fmt.Sprintf("what the client offered is known only from its first %d of %d bytes", len(c.CutClientHello.Raw), c.CutClientHelloSize)
 	case g.Dir == client && c.ClientHello == nil:
 		what, so = "the ClientHello", "what the client offered is unknown"
 	case g.Dir == server && c.ServerHello == nil && c.HelloRetry == nil:

@@ -158,12 +158,39 @@ func (d *diagnosis) noClientHello() Verdict {
 		}
 		return v
 	}
+	if v, ok := d.cutClientHello(what); ok {
+		return v
+	}
 	v := verdict(IncompleteCapture,
 		fmt.Sprintf("the ClientHello is not in the capture (%s, %s) and the handshake did not complete", what, frameRef(d.serverHelloFrame().Number)),
 		"capture from before the client connects to see what it offered",
 		d.serverHelloFrame())
 	v.NotJudged = c.Partial
 	return v
+}
+
+// cutClientHello explains an unfinished handshake whose ClientHello the
+// capture cut short: the offer is known only up to the cut, so nothing is
+// judged from it.
+func (d *diagnosis) cutClientHello(what string) (Verdict, bool) {
+	c := d.c
+	h := c.CutClientHello
+	if h == nil {
+		return Verdict{}, false
+	}
+	i := slices.IndexFunc(c.TCP.Gaps, func(g analysis.Gap) bool { return g.Dir == client })
+	if i < 0 {
+		return Verdict{}, false
+	}
+	g := c.TCP.Gaps[i]
+	fix := "capture again with a larger buffer (tcpdump -B) to see the whole ClientHello"
+	if g.SnapLen > 0 {
+		fix = "capture again without a snap length (tcpdump -s 0) to see the whole ClientHello"
+	}
+	return verdict(IncompleteCapture,
+		fmt.Sprintf("only the first %d of the ClientHello's %d bytes are in the capture (the rest %s; %s, %s) and the handshake did not complete: what the client offered after the cut is unknown",
+			len(h.Raw), c.CutClientHelloSize, gapWhy(g), what, frameRef(d.serverHelloFrame().Number)),
+		fix, c.CutClientHelloFrame, d.serverHelloFrame()), true
 }
 
 func (d *diagnosis) notTLSClient() Verdict {

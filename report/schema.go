@@ -121,6 +121,13 @@ type Document struct {
 //     "unanswered"), credentials (bool: the client sent proxy credentials).
 //     The TLS fields describe the TLS tunnelled through the proxy.
 //   - partial (bool): the capture began after the connection did.
+//   - client_hello_truncated (object, omitted unless the only ClientHello
+//     seen was cut short by a gap in the capture, such as a snap length):
+//     frame (number: the last frame with its bytes), captured_bytes and
+//     length (numbers: the message body bytes captured and the length the
+//     message declared). sni, offered_versions, offered_ciphers and
+//     alpn_offered then hold what was read before the cut, and the
+//     fingerprints stay "".
 //   - ja3, ja3s (strings): the JA3 hash of the ClientHello and the JA3S hash
 //     of the ServerHello (MD5, GREASE removed); "" when not seen.
 //   - ja4, ja4_r (strings): the ClientHello's JA4 fingerprint and its raw
@@ -164,6 +171,7 @@ type Connection struct {
 	QUIC                *QUIC           `json:"quic,omitempty"`
 	Proxy               *Proxy          `json:"proxy,omitempty"`
 	Partial             bool            `json:"partial"`
+	HelloTruncated      *HelloTruncated `json:"client_hello_truncated,omitempty"`
 	Tunnel              *Tunnel         `json:"tunnel,omitempty"`
 	JA3                 string          `json:"ja3"`
 	JA3S                string          `json:"ja3s"`
@@ -171,6 +179,13 @@ type Connection struct {
 	JA4R                string          `json:"ja4_r"`
 	Anomalies           []string        `json:"anomalies"`
 	Verdict             Verdict         `json:"verdict"`
+}
+
+// HelloTruncated says how much of a cut ClientHello was captured.
+type HelloTruncated struct {
+	Frame         int64 `json:"frame"`
+	CapturedBytes int   `json:"captured_bytes"`
+	Length        int   `json:"length"`
 }
 
 // Tunnel is the encapsulation a connection was captured in: type (vxlan,
@@ -383,8 +398,11 @@ func newConnection(r Result, memo *certMemo) Connection {
 	if c.HandshakeDone.Number != 0 {
 		out.AfterHandshake = newAfterHandshake(c)
 	}
-	if h := c.ClientHello; h != nil {
-		for _, v := range c.OfferedVersions() {
+	if h := c.CutClientHello; c.ClientHello == nil && h != nil {
+		out.HelloTruncated = &HelloTruncated{Frame: c.CutClientHelloFrame.Number, CapturedBytes: len(h.Raw), Length: c.CutClientHelloSize}
+	}
+	if h := c.ShownClientHello(); h != nil {
+		for _, v := range h.OfferedVersions() {
 			out.OfferedVersions = append(out.OfferedVersions, v.String())
 		}
 		for _, cs := range h.CipherSuites {
@@ -503,10 +521,10 @@ func nonNil[T any](s []T) []T {
 }
 
 func sni(c *analysis.Connection) string {
-	if c.ClientHello == nil {
-		return ""
+	if h := c.ShownClientHello(); h != nil {
+		return h.ServerName
 	}
-	return c.ClientHello.ServerName
+	return ""
 }
 
 func versionName(v tlsparse.Version) string {

@@ -68,7 +68,7 @@ type traceLine struct {
 func writeTrace(b *bytes.Buffer, n int, r Result, start time.Time) {
 	c := r.Conn
 	fmt.Fprintf(b, "=== #%d %s → %s", n, c.Client, c.Server)
-	if h := c.ClientHello; h != nil && h.ServerName != "" {
+	if h := c.ShownClientHello(); h != nil && h.ServerName != "" {
 		fmt.Fprintf(b, "  SNI %s", cleanName(h.ServerName))
 	}
 	if ja4 := c.Fingerprints.JA4; ja4 != "" {

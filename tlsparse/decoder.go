@@ -88,6 +88,12 @@ type Item struct {
 
 	// KindMalformed: what was wrong.
 	Err error
+
+	// Missing is, for a ClientHello that a gap in the stream cut short
+	// (Kind KindHandshake), the number of body bytes lost: Body then holds
+	// only the message's first bytes, for ParseClientHelloPrefix. It is zero
+	// for a whole message.
+	Missing int
 }
 
 type decoderState uint8
@@ -157,6 +163,10 @@ type Decoder struct {
 	sslv2Len     int
 	sslv2Session bool // the stream began with an SSLv2 hello
 	sslv2Head    [4]byte
+
+	// cut is the start of a ClientHello that Gap cut short, waiting to be
+	// returned by Next (Kind is zero when there is none).
+	cut Item
 }
 
 // Feed gives the decoder the next bytes of the stream. The decoder may keep
@@ -221,7 +231,8 @@ func (d *Decoder) Resync() {
 // When the gap falls inside the body of a record the decoder is skipping
 // anyway (application data, encrypted handshake) it stays in step;
 // otherwise it drops partial state and resynchronises at the next plausible
-// record header.
+// record header. The start of a plaintext ClientHello that the gap cut
+// short is not dropped: Next returns it first, with Item.Missing set.
 func (d *Decoder) Gap(n int) {
 	if n <= 0 {
 		return
@@ -234,6 +245,14 @@ func (d *Decoder) Gap(n int) {
 		d.left -= n
 		d.off += int64(n)
 		return
+	}
+	if d.state == stateBody && d.recPlain && d.hsHdrN == 4 && d.hsSkip == 0 &&
+		HandshakeType(d.hsHdr[0]) == HandshakeTypeClientHello && lost == 0 {
+		// Keep what arrived of a cut ClientHello: its first fields (SNI,
+		// versions, suites) often are all a reader wants.
+		d.cut = d.hsItem(HandshakeTypeClientHello, d.hsBody[:d.hsHave:d.hsHave])
+		d.cut.RecordEnd = d.cut.End
+		d.cut.Missing = d.hsLen - d.hsHave
 	}
 	d.off += int64(n)
 	d.dropPartial()
@@ -310,6 +329,11 @@ func (d *Decoder) readInto(dst []byte) int {
 
 // Next returns the next complete item, or false when it needs more input.
 func (d *Decoder) Next() (Item, bool) {
+	if d.cut.Kind != 0 {
+		it := d.cut
+		d.cut = Item{}
+		return it, true
+	}
 	for {
 		var it Item
 		var ok, more bool

@@ -22,7 +22,7 @@ var (
 	seedMsgs    []item
 )
 
-func fuzzSeeds(f *testing.F) ([][]byte, []item) {
+func fuzzSeeds(f testing.TB) ([][]byte, []item) {
 	seedOnce.Do(func() {
 		p := getPKI(f)
 		for _, cfg := range []struct{ c, s *tls.Config }{

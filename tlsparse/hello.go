@@ -57,11 +57,18 @@ type ClientHello struct {
 	SSLv2        bool
 	SSLv2Ciphers []uint32
 
+	// Truncated is set by ParseClientHelloPrefix when Raw is only the
+	// start of the message: fields and extensions past the cut are unknown,
+	// not absent, and the lists read up to the cut may be incomplete.
+	Truncated bool
+
 	Anomalies []Anomaly
 }
 
 // OfferedVersions returns the versions the client offers: supported_versions
-// without GREASE values, or else the legacy version field alone.
+// without GREASE values, or else the legacy version field alone. For a
+// Truncated hello whose supported_versions was not read it returns nil:
+// the versions are unknown.
 func (m *ClientHello) OfferedVersions() []Version {
 	var vs []Version
 	for _, v := range m.SupportedVersions {
@@ -70,14 +77,21 @@ func (m *ClientHello) OfferedVersions() []Version {
 		}
 	}
 	if len(vs) == 0 {
+		if m.Truncated {
+			return nil
+		}
 		return []Version{m.Version}
 	}
 	return vs
 }
 
-// MaxVersion returns the highest offered version.
+// MaxVersion returns the highest offered version, or zero when it is unknown.
 func (m *ClientHello) MaxVersion() Version {
-	return slices.Max(m.OfferedVersions())
+	vs := m.OfferedVersions()
+	if len(vs) == 0 {
+		return 0
+	}
+	return slices.Max(vs)
 }
 
 // helloRetryRequestRandom is the fixed Random of a HelloRetryRequest
@@ -120,14 +134,22 @@ func invalid(msg, field, what string) error {
 
 // readExtensions reads the extensions block that ends a hello. A block that
 // is absent is allowed (RFC 5246, Section 7.4.1.2: pre-extension clients).
-func readExtensions(s *cryptobyte.String, msg string, body []byte) ([]Extension, anomalies, error) {
+// With cut set the block may end early, and the extensions wholly before
+// the end are returned.
+func readExtensions(s *cryptobyte.String, msg string, body []byte, cut bool) ([]Extension, anomalies, error) {
 	var an anomalies
 	if s.Empty() {
 		return nil, an, nil
 	}
 	var exts cryptobyte.String
-	if !s.ReadUint16LengthPrefixed(&exts) {
-		return nil, an, truncated(msg, "extensions")
+	if rest := *s; !s.ReadUint16LengthPrefixed(&exts) {
+		switch {
+		case !cut:
+			return nil, an, truncated(msg, "extensions")
+		case len(rest) < 2:
+			return nil, an, nil
+		}
+		exts, *s = rest[2:], nil
 	}
 	// Count first so that the slice is allocated once.
 	n, c := 0, exts
@@ -135,20 +157,23 @@ func readExtensions(s *cryptobyte.String, msg string, body []byte) ([]Extension,
 		var t uint16
 		var data cryptobyte.String
 		if !c.ReadUint16(&t) || !c.ReadUint16LengthPrefixed(&data) {
+			if cut {
+				break
+			}
 			off := len(body) - len(*s) - len(c)
 			return nil, an, &parseErr{msg: msg, field: "extensions", off: off, what: "truncated extension"}
 		}
 		n++
 	}
 	out := make([]Extension, 0, n)
-	for !exts.Empty() {
+	for len(out) < n {
 		var t uint16
 		var data cryptobyte.String
 		exts.ReadUint16(&t)
 		exts.ReadUint16LengthPrefixed(&data)
 		out = append(out, Extension{Type: ExtensionType(t), Data: data})
 	}
-	if !s.Empty() {
+	if !s.Empty() && !cut {
 		an.add(AnomalyTrailingData)
 	}
 	return out, an, nil
@@ -204,9 +229,21 @@ func readU16List[T ~uint16](s *cryptobyte.String, lenBytes int, a *u16Arena) ([]
 // and bytes left over inside one as "trailing_bytes_in_<extension>", and
 // parsing continues.
 func ParseClientHello(body []byte) (*ClientHello, error) {
+	return parseClientHello(body, false)
+}
+
+// ParseClientHelloPrefix parses the first bytes of a ClientHello whose rest
+// was lost (a snap length, a gap in the capture): every field and extension
+// wholly within prefix, and the cipher suites up to the cut. The result is
+// Truncated. Only a prefix too short to hold the legacy version is an error.
+func ParseClientHelloPrefix(prefix []byte) (*ClientHello, error) {
+	return parseClientHello(prefix, true)
+}
+
+func parseClientHello(body []byte, cut bool) (*ClientHello, error) {
 	const msg = "client hello"
 	raw := bytes.Clone(body)
-	m := &ClientHello{Raw: raw}
+	m := &ClientHello{Raw: raw, Truncated: cut}
 	s := cryptobyte.String(raw)
 	var vers uint16
 	var random, sid, suites, comp cryptobyte.String
@@ -215,24 +252,42 @@ func ParseClientHello(body []byte) (*ClientHello, error) {
 	}
 	m.Version = Version(vers)
 	if !s.ReadBytes((*[]byte)(&random), 32) {
+		if cut {
+			return m, nil
+		}
 		return nil, truncated(msg, "random")
 	}
 	m.Random = random
 	if !s.ReadUint8LengthPrefixed(&sid) {
+		if cut {
+			return m, nil
+		}
 		return nil, truncated(msg, "legacy_session_id")
 	}
 	m.SessionID = sid
-	if !s.ReadUint16LengthPrefixed(&suites) {
-		return nil, truncated(msg, "cipher_suites")
+	suitesCut := false
+	if rest := s; !s.ReadUint16LengthPrefixed(&suites) {
+		if !cut {
+			return nil, truncated(msg, "cipher_suites")
+		}
+		if len(rest) < 2 {
+			return m, nil
+		}
+		rest = rest[2:]
+		suites, s, suitesCut = rest[:len(rest)&^1], nil, true
 	}
 	if len(suites)%2 != 0 {
 		return nil, invalid(msg, "cipher_suites", fmt.Sprintf("odd length %d", len(suites)))
 	}
+	compCut := false
 	if !s.ReadUint8LengthPrefixed(&comp) {
-		return nil, truncated(msg, "legacy_compression_methods")
+		if !cut {
+			return nil, truncated(msg, "legacy_compression_methods")
+		}
+		s, compCut = nil, true
 	}
 	m.CompressionMethods = comp
-	exts, an, err := readExtensions(&s, msg, raw)
+	exts, an, err := readExtensions(&s, msg, raw, cut)
 	if err != nil {
 		return nil, err
 	}
@@ -260,10 +315,10 @@ func ParseClientHello(body []byte) (*ClientHello, error) {
 	if len(sid) > 32 {
 		an.add(AnomalySessionIDTooLong)
 	}
-	if len(m.CipherSuites) == 0 {
+	if len(m.CipherSuites) == 0 && !suitesCut {
 		an.add(AnomalyNoCipherSuites)
 	}
-	if !bytes.Contains(comp, []byte{0}) {
+	if !bytes.Contains(comp, []byte{0}) && !compCut && !suitesCut {
 		an.add(AnomalyNoNullCompression)
 	}
 
@@ -546,7 +601,7 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 	if !early13 && !s.ReadUint8(&m.CompressionMethod) {
 		return nil, truncated(msg, "legacy_compression_method")
 	}
-	exts, an, err := readExtensions(&s, msg, raw)
+	exts, an, err := readExtensions(&s, msg, raw, false)
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,7 @@ func (f filterFlags) keep(r report.Result) bool {
 	switch {
 	case f.failed && !r.Verdict.Failed():
 		return false
-	case f.sni != "" && (r.Conn.ClientHello == nil || r.Conn.ClientHello.ServerName != f.sni):
+	case f.sni != "" && (r.Conn.ShownClientHello() == nil || r.Conn.ShownClientHello().ServerName != f.sni):
 		return false
 	case f.verdict != "" && string(r.Verdict.Category) != f.verdict:
 		return false
