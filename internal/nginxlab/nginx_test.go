@@ -286,10 +286,16 @@ func curlClient(t *testing.T, ctx context.Context, tc nginxCase, scheme, sni str
 	v := diagnose.Diagnose(c, diagnose.Config{Roots: mustRoots(t, dir)})
 	t.Logf("conn: CR %d ccerts %d appdata %+v fin %+v rst %+v alerts %+v", c.CertificateRequestFrame.Number, c.ClientCertificates, c.AppData, c.TCP.FIN, c.TCP.RST, c.Alerts)
 	t.Logf("wire: %s: %s\nfix: %s", v.Category, v.Summary, v.Fix)
-	if v.Category != tc.category {
+	switch {
+	case tc.category == diagnose.ClientCertRequired && tc.curlStatus == 0 && v.Category == diagnose.OK && serverClosedAfterClient(c):
+		// No key opened the response, and curl closed before nginx did
+		// (a race, see below): ok with the client-certificate warning.
+		if !strings.Contains(strings.Join(v.Warnings, " "), "for want of a certificate") {
+			t.Errorf("the client closing first: ok without the client-certificate warning: %q", v.Warnings)
+		}
+	case v.Category != tc.category:
 		t.Errorf("category %s, want %s", v.Category, tc.category)
-	}
-	if !strings.Contains(v.Fix, tc.directive) {
+	case !strings.Contains(v.Fix, tc.directive):
 		t.Errorf("the fix does not name %q: %s", tc.directive, v.Fix)
 	}
 	if tc.curlStatus != 0 {
