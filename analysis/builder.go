@@ -329,6 +329,8 @@ type tracker struct {
 	// snap is, per capture direction, the last frame cut by the snap
 	// length: the Gap in that frame is the bytes it cut.
 	snap *[2]snapCut
+	// path holds the header facts of PathFacts (path.go).
+	path *pathState
 }
 
 // tunnelOf keeps a connection's tunnel, if any, out of line: most
@@ -595,6 +597,7 @@ func (t *tracker) Event(ev capture.Event) {
 	if t.reported {
 		return
 	}
+	t.pathEvent(ev)
 	if ev.Kind == capture.EventSYN && t.c == nil {
 		t.syns++
 		t.lastSYN = ev.Frame
@@ -689,6 +692,7 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 		ds.tlsSeen, ds.head = true, nil
 	}
 	t.decideRoles(d, it)
+	t.pathHello(d, it)
 	if ds.tlsSeen && !t.sawTLS {
 		// After decideRoles: the server may have been the other end.
 		t.sawTLS = true
@@ -1245,6 +1249,7 @@ func (t *tracker) finalize() {
 	}
 	t.settleAfter()
 	c.Established = t.hsDone && !t.fatalAlertBeforeData()
+	c.Path = t.pathRecord()
 	t.plaintextResponse()
 	if c.Version.IsTLS13() && !c.Decrypted && t.hsDone && t.serverRecordsAfterDone == 1 && t.serverAlertAfterDone && !serverGap {
 		// The server's only answer to the client's Finished was one

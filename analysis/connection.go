@@ -33,6 +33,9 @@ type Connection struct {
 	// QUIC-level facts.
 	Transport Transport
 	QUIC      *QUIC
+	// Path is what the packet headers tell about the path (path.go); nil
+	// when no packet of interest was captured.
+	Path *PathFacts
 
 	// Proxy is the proxy negotiation (HTTP CONNECT, SOCKS) the connection
 	// opened with; nil when it did not. The TLS after it is tunnelled.

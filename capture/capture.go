@@ -89,6 +89,21 @@ type Event struct {
 	// Snap is the frame's captured length, for EventSnapCut: the snap
 	// length of the capture.
 	Snap int
+	// Seg describes the segment behind EventSYN, EventSYNACK, EventRST and
+	// EventRetransmission; it is zero for the other kinds.
+	Seg SegmentFacts
+}
+
+// SegmentFacts are the header fields of one segment that tell who sent it
+// and where it sits in its direction's stream.
+type SegmentFacts struct {
+	IP     IPHeader
+	Window uint16
+	// Offset is the stream offset of the segment's first payload byte (0
+	// is the first byte after the SYN, or the first byte captured when the
+	// SYN was not); Len is its payload length.
+	Offset int64
+	Len    int
 }
 
 // CloseReason says why a connection's stream ended.
@@ -132,6 +147,16 @@ type Stream interface {
 	Event(ev Event)
 	// Close is called exactly once, after the last other call.
 	Close(reason CloseReason, last Frame)
+}
+
+// AckObserver is implemented by a Stream that wants to know how far each
+// direction's bytes were acknowledged by the other side: bytes sent and
+// retransmitted but never acknowledged did not arrive, whatever the
+// capture shows. Acked is called at most once per direction, before Close,
+// with the stream offset up to which (exclusive) the peer acknowledged
+// dir's bytes and the frame that first acknowledged that far.
+type AckObserver interface {
+	Acked(dir Direction, offset int64, f Frame)
 }
 
 // Handler creates a Stream for every new connection.

@@ -30,6 +30,18 @@ type Segment struct {
 	// UDP marks a UDP datagram (for a DatagramHandler): Payload is its
 	// payload and the TCP fields are zero.
 	UDP bool
+	// IP is what the (innermost) IP header says about the path.
+	IP IPHeader
+}
+
+// IPHeader holds the IP header fields that tell devices on the path apart:
+// a reset forged by a firewall seldom has the server's hop distance or IP
+// ID sequence.
+type IPHeader struct {
+	TTL uint8  // IPv4 TTL or IPv6 hop limit
+	ID  uint16 // IPv4 identification; 0 for IPv6
+	DF  bool   // IPv4 don't-fragment; always set for IPv6, which routers never fragment
+	V6  bool
 }
 
 // frameKind is what the decoder made of a frame.
@@ -301,6 +313,7 @@ func (d *decoder) decodeSlow(data []byte, ts time.Time, lt layers.LinkType, seg 
 func (d *decoder) fillIPv4(seg *Segment, ip *layers.IPv4) {
 	seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip.SrcIP)), uint16(d.tcp.SrcPort))
 	seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip.DstIP)), uint16(d.tcp.DstPort))
+	seg.IP = IPHeader{TTL: ip.TTL, ID: ip.Id, DF: ip.Flags&layers.IPv4DontFragment != 0}
 	// ip.Payload starts at the TCP header (no extension headers in IPv4).
 	d.fillTCP(seg, int(ip.Length)-int(ip.IHL)*4, ip.Payload)
 }
@@ -309,6 +322,7 @@ func (d *decoder) fillIPv6(seg *Segment) {
 	ip := &d.ip6.IPv6
 	seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip.SrcIP)), uint16(d.tcp.SrcPort))
 	seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip.DstIP)), uint16(d.tcp.DstPort))
+	seg.IP = IPHeader{TTL: ip.HopLimit, DF: true, V6: true}
 	// Length counts extension headers (and a hop-by-hop header that the
 	// IPv6 layer already stripped from Payload).
 	declared := int(ip.Length)

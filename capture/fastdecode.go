@@ -21,6 +21,7 @@ func decodeFast(data []byte, seg *Segment) bool {
 	ip := data[ethLen:]
 	var tcp []byte
 	var src, dst netip.Addr
+	var iph IPHeader
 	switch binary.BigEndian.Uint16(data[12:]) {
 	case 0x0800: // IPv4 (RFC 791)
 		if len(ip) < 20 || ip[0]&0x0f != 5 {
@@ -34,6 +35,7 @@ func decodeFast(data []byte, seg *Segment) bool {
 		}
 		tcp = ip[20:length]
 		src, dst = netip.AddrFrom4([4]byte(ip[12:16])), netip.AddrFrom4([4]byte(ip[16:20]))
+		iph = IPHeader{TTL: ip[8], ID: binary.BigEndian.Uint16(ip[4:]), DF: flagsFrag&0x4000 != 0}
 	case 0x86dd: // IPv6 (RFC 8200)
 		if len(ip) < 40 || ip[6] != 6 {
 			return false // an extension header, or not TCP
@@ -44,6 +46,7 @@ func decodeFast(data []byte, seg *Segment) bool {
 		}
 		tcp = ip[40 : 40+length]
 		src, dst = netip.AddrFrom16([16]byte(ip[8:24])), netip.AddrFrom16([16]byte(ip[24:40]))
+		iph = IPHeader{TTL: ip[7], DF: true, V6: true}
 	default:
 		return false
 	}
@@ -68,6 +71,7 @@ func decodeFast(data []byte, seg *Segment) bool {
 		ACK:     flags&0x10 != 0,
 		Window:  binary.BigEndian.Uint16(tcp[14:]),
 		Payload: tcp[off:len(tcp):len(tcp)],
+		IP:      iph,
 	}
 	return true
 }

@@ -102,6 +102,7 @@ func (d *decoder) fragment6(ts time.Time, seg *Segment) (frameKind, error) {
 	}
 	seg.Src = netip.AddrPortFrom(netip.AddrFrom16(k.src), uint16(d.tcp.SrcPort))
 	seg.Dst = netip.AddrPortFrom(netip.AddrFrom16(k.dst), uint16(d.tcp.DstPort))
+	seg.IP = IPHeader{TTL: d.ip6.IPv6.HopLimit, DF: true, V6: true}
 	d.fillTCP(seg, len(buf), buf)
 	seg.Tunnel = d.tun
 	return kindTCP, nil

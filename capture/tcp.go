@@ -59,8 +59,10 @@ type half struct {
 	isn      uint32
 	finSeq   uint32
 	acked    uint32 // the highest acknowledgment the peer sent for this direction
+	base     uint32 // the sequence number of stream offset 0
 	flags    uint8
 	finFrame frameRef
+	ackFrame frameRef // the frame that first acknowledged up to acked
 	ooo      []oooSeg // out-of-order bytes: sorted, disjoint, all after next
 }
 
@@ -129,6 +131,7 @@ type Assembler struct {
 	stats    Stats
 	seg      Segment
 	pieces   []piece
+	cur      SegmentFacts // the segment being handled, for its events
 }
 
 // frameRef is a Frame in 16 bytes instead of 32, for what every
@@ -320,6 +323,10 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 	c.last = refOf(f)
 	a.touch(c)
 	h := &c.half[dir]
+	a.cur = SegmentFacts{IP: s.IP, Window: s.Window, Len: len(s.Payload)}
+	if h.flags&hKnown != 0 {
+		a.cur.Offset = int64(seqDiff(s.Seq, h.base))
+	}
 
 	if s.RST {
 		a.rst(c, dir, f)
@@ -335,7 +342,7 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 	if len(s.Payload) > 0 || s.FIN || s.Missing > 0 {
 		if h.flags&hKnown == 0 {
 			// No SYN seen: the stream starts at the first byte captured.
-			h.next = seq
+			h.next, h.base = seq, seq
 			h.flags |= hKnown
 		}
 		if s.Missing > 0 && s.Snap > 0 {
@@ -367,7 +374,7 @@ func (a *Assembler) rst(c *conn, dir Direction, f Frame) {
 		a.fillHole(c, dir, f)
 	}
 	c.reset |= 1 << dir
-	c.stream.Event(Event{Kind: EventRST, Dir: dir, Frame: f})
+	c.stream.Event(Event{Kind: EventRST, Dir: dir, Frame: f, Seg: a.cur})
 	if c.reset == 3 {
 		a.flushAll(c, f)
 		a.finish(c, ClosedRST, f)
@@ -436,7 +443,7 @@ func (a *Assembler) syn(c *conn, dir Direction, s *Segment, f Frame) {
 		h.flags |= hISN
 	}
 	if h.flags&hKnown == 0 {
-		h.next = s.Seq + 1
+		h.next, h.base = s.Seq+1, s.Seq+1
 		h.flags |= hKnown
 	}
 	kind := EventSYN
@@ -446,12 +453,12 @@ func (a *Assembler) syn(c *conn, dir Direction, s *Segment, f Frame) {
 		// there even if the SYN was not captured.
 		p := &c.half[dir.Reverse()]
 		if p.flags&hKnown == 0 {
-			p.next = s.Ack
+			p.next, p.base = s.Ack, s.Ack
 			p.isn = s.Ack - 1
 			p.flags |= hKnown | hISN
 		}
 	}
-	c.stream.Event(Event{Kind: kind, Dir: dir, Frame: f})
+	c.stream.Event(Event{Kind: kind, Dir: dir, Frame: f, Seg: a.cur})
 }
 
 // window reports a sender's receive window closing.
@@ -523,7 +530,7 @@ func (a *Assembler) retransmitted(c *conn, dir Direction, n int, f Frame, once *
 	if !*once {
 		*once = true
 		a.stats.Retransmissions++
-		c.stream.Event(Event{Kind: EventRetransmission, Dir: dir, Frame: f})
+		c.stream.Event(Event{Kind: EventRetransmission, Dir: dir, Frame: f, Seg: a.cur})
 	}
 }
 
@@ -782,7 +789,7 @@ func (a *Assembler) acked(c *conn, dir Direction, ack uint32, f Frame) {
 		return
 	}
 	if h.flags&hAcked == 0 || seqDiff(ack, h.acked) > 0 {
-		h.acked = ack
+		h.acked, h.ackFrame = ack, refOf(f)
 		h.flags |= hAcked
 	}
 	for len(h.ooo) > 0 && seqDiff(ack, h.ooo[0].end()) >= 0 {
@@ -819,6 +826,13 @@ func (a *Assembler) flushAll(c *conn, f Frame) {
 // FIN or RST leaves a tombstone, so that its last ACKs do not look like a
 // new connection picked up mid-stream.
 func (a *Assembler) finish(c *conn, reason CloseReason, last Frame) {
+	if o, ok := c.stream.(AckObserver); ok {
+		for d := range c.half {
+			if h := &c.half[d]; h.flags&(hKnown|hAcked) == hKnown|hAcked {
+				o.Acked(Direction(d), int64(seqDiff(h.acked, h.base)), h.ackFrame.frame())
+			}
+		}
+	}
 	for d := range c.half {
 		h := &c.half[d]
 		for _, s := range h.ooo {

@@ -135,6 +135,9 @@ func (d *diagnosis) verdict() Verdict {
 	if v, ok := d.proxyVerdict(); ok {
 		return v
 	}
+	if v, ok := d.pathVerdict(); ok {
+		return v
+	}
 	switch {
 	case c.ClientHello == nil && c.ServerHello == nil && c.HelloRetry == nil:
 		return d.noHandshake()

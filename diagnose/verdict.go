@@ -44,7 +44,16 @@ const (
 	ConnectionRefused   Category = "connection_refused" // the SYN was answered by a RST
 	ConnectionReset     Category = "connection_reset"   // a RST (or an immediate close) ended the handshake
 	NoTCPAnswer         Category = "no_tcp_answer"      // the SYNs were never answered
-	IncompleteCapture   Category = "incomplete_capture" // the handshake is not (entirely) in the capture
+	// MiddleboxReset: a device on the path, not the peer, reset the
+	// connection (the RST's hop distance differs from the peer's).
+	MiddleboxReset Category = "middlebox_reset"
+	// MiddleboxDrop: the ClientHello was sent again and again and never
+	// acknowledged, although the TCP handshake succeeded.
+	MiddleboxDrop Category = "middlebox_drop"
+	// ClientHelloSplitDropped: the ClientHello spans several segments; the
+	// first was acknowledged, the continuation never was.
+	ClientHelloSplitDropped Category = "clienthello_split_dropped"
+	IncompleteCapture       Category = "incomplete_capture" // the handshake is not (entirely) in the capture
 )
 
 // Categories lists every category in the order reports show them.
@@ -55,7 +64,8 @@ var Categories = []Category{
 	ClientCertRequired, ALPNMismatch, SNIUnrecognized,
 	NotTLSServer, NotTLSClient, ServerNoResponse,
 	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
-	ConnectionRefused, ConnectionReset, NoTCPAnswer, IncompleteCapture,
+	ConnectionRefused, ConnectionReset, MiddleboxReset, MiddleboxDrop, ClientHelloSplitDropped,
+	NoTCPAnswer, IncompleteCapture,
 }
 
 // Verdict is the diagnosis of one connection.

@@ -28,6 +28,8 @@ type frame struct {
 	Payload      []byte // tcp.payload
 	Certificates [][]byte
 	FromServer   bool
+	TTL          int  // ip.ttl
+	Retransmit   bool // tcp.analysis.retransmission
 }
 
 // tsharkFields are the fields extracted per frame, in parse order.
@@ -36,6 +38,7 @@ var tsharkFields = []string{
 	"tcp.srcport", "tcp.dstport", "tcp.flags", "tcp.len",
 	"tls.record.content_type", "tls.handshake.type", "tls.alert_message.desc",
 	"tcp.payload", "tls.handshake.certificate", "tls.record.opaque_type",
+	"ip.ttl", "tcp.analysis.retransmission",
 }
 
 // readFrames runs tshark on file and returns its frames; a frame is the
@@ -101,6 +104,8 @@ func parseFrame(line string) (frame, error) {
 	f.ContentTypes = append(nums(v[7]), nums(v[12])...)
 	f.Handshakes = nums(v[8])
 	f.Alerts = nums(v[9])
+	f.TTL = int(num(v[13], 10))
+	f.Retransmit = v[14] != ""
 	if err != nil {
 		return frame{}, err
 	}

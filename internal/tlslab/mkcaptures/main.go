@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -164,6 +165,7 @@ type result struct {
 	frames   []frame
 	listing  string   // tshark -r FILE
 	commands []string // the clients, for the README
+	host     string   // the servers' address
 	note     string   // what post did
 	size     int64
 }
@@ -192,6 +194,19 @@ func (e *env) make(ctx context.Context, c capture) (r result, err error) {
 	}
 
 	host, iface, srvNS, cliNS, filter := "127.0.0.1", "lo", "", "", ""
+	dumpNS := ""
+	if c.routed != nil {
+		p, err := c.routed.setup(ctx, c)
+		if err != nil {
+			return r, fmt.Errorf("routed path: %w", err)
+		}
+		defer p.Close()
+		host, srvNS, cliNS = p.ServerAddr, p.ServerNS, p.ClientNS
+		iface, dumpNS = p.ClientIface, p.ClientNS
+		if c.routed.atServer {
+			iface, dumpNS = p.ServerIface, p.ServerNS
+		}
+	}
 	if c.netns {
 		teardown, err := setupNetns(ctx)
 		if err != nil {
@@ -199,7 +214,9 @@ func (e *env) make(ctx context.Context, c capture) (r result, err error) {
 		}
 		defer teardown()
 		host, iface, srvNS, cliNS = nsServerAddr, vethServer, nsServer, nsClient
+		dumpNS = srvNS
 	}
+	r.host = host
 	var servers []*tlslab.Server
 	defer func() {
 		for _, s := range servers {
@@ -225,7 +242,7 @@ func (e *env) make(ctx context.Context, c capture) (r result, err error) {
 		filter = "tcp portrange 4430-4499"
 	}
 
-	td, err := startTcpdump(ctx, srvNS, iface, path, filter)
+	td, err := startTcpdump(ctx, dumpNS, iface, path, filter)
 	if err != nil {
 		return r, err
 	}
@@ -277,17 +294,36 @@ func (e *env) make(ctx context.Context, c capture) (r result, err error) {
 // it. A client failing is expected; not being able to run it is an error.
 func (e *env) runClient(ctx context.Context, c client, addr, netns, keylogPath string) (string, error) {
 	if c.goRun != nil {
-		err := c.goRun(ctx, e, addr)
+		run := func() error { return c.goRun(ctx, e, addr) }
+		if netns != "" {
+			// The dial happens on this goroutine's thread, which InNetns
+			// puts into the client's namespace.
+			inner := run
+			run = func() error {
+				var err error
+				if nsErr := tlslab.InNetns(netns, func() error { err = inner(); return nil }); nsErr != nil {
+					return nsErr
+				}
+				return err
+			}
+		}
+		err := run()
 		fmt.Fprintf(e.log, "  crypto/tls client: %v\n", errOrOK(err))
+		desc := c.desc
+		if netns != "" {
+			desc += " (in network namespace " + netns + ")"
+		}
 		if err != nil {
 			// The error users search for.
-			return fmt.Sprintf("crypto/tls client: %s; Go's error: %q", c.desc, err.Error()), nil
+			return fmt.Sprintf("crypto/tls client: %s; Go's error: %q", desc, err.Error()), nil
 		}
-		return "crypto/tls client: " + c.desc, nil
+		return "crypto/tls client: " + desc, nil
 	}
 	argv := make([]string, len(c.argv))
 	shown := make([]string, len(c.argv))
+	host, _, _ := net.SplitHostPort(addr)
 	for i, a := range c.argv {
+		a = strings.ReplaceAll(a, "{server}", host)
 		argv[i] = strings.ReplaceAll(a, "{ca}", e.ca)
 		shown[i] = strings.ReplaceAll(a, "{ca}", "testdata/certs/"+tlslab.CAFile)
 	}

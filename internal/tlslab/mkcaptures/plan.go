@@ -22,9 +22,10 @@ type capture struct {
 	conns    []conn // the demo's connections, in order
 	servers  []server
 	clients  []client
-	netns    bool   // run across the veth pair with MTU 576 (ok_mtu576)
-	keylog   bool   // write the clients' TLS secrets next to the capture
-	how      string // for the README: what happens, and why
+	netns    bool    // run across the veth pair with MTU 576 (ok_mtu576)
+	routed   *routed // run across a router (pathplan.go)
+	keylog   bool    // write the clients' TLS secrets next to the capture
+	how      string  // for the README: what happens, and why
 	checks   []check
 	// post runs after tcpdump stopped (incomplete_capture cuts the file).
 	post func(e *env, path string) (string, error)
@@ -173,7 +174,7 @@ func httpGet(desc string, timeout time.Duration, byIP bool, mod func(*tls.Config
 // Ports: one per capture from 4431 on; the demo uses 4471-4476.
 func plan() []capture {
 	var handshakeDone time.Time // set by incomplete_capture's client, read by its post
-	return []capture{
+	return append([]capture{
 		{
 			file: "captures/ok.pcap", category: "ok",
 			servers: []server{{tlslab.OK, 4431}},
@@ -656,7 +657,7 @@ func plan() []capture {
 				exactly("ClientHello", 0, hs(hsClientHello)),
 			},
 		},
-	}
+	}, pathCaptures()...)
 }
 
 // demo is the README's example: six connections with different verdicts,

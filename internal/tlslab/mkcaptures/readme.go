@@ -214,10 +214,7 @@ func section(r result) string {
 		if i > 0 {
 			p(", ")
 		}
-		host := "127.0.0.1"
-		if r.netns {
-			host = nsServerAddr
-		}
+		host := r.host
 		p("tlslab `%s` on %s:%d (%s)", s.scenario, host, s.port, serverKind(s.scenario))
 	}
 	p(".\n\nClients, in order:\n\n")

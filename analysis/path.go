@@ -1,0 +1,149 @@
+package analysis
+
+import (
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// PathFacts are what the packet headers tell about the path between the
+// two ends, beyond TCP's own events: which device a packet came from (its
+// IP TTL and ID, its window), how far each side's bytes were acknowledged
+// by the other, and which were sent again. A reset forged by a firewall,
+// a hello dropped on the way and a path that swallows large segments are
+// read from them.
+type PathFacts struct {
+	// SYN, SYNACK and RST are the first SYN, the SYN-ACK and the first RST
+	// (its sender is TCP.RSTFrom); a zero Frame when not captured.
+	SYN, SYNACK, RST Packet
+	// Acked is, per direction, the stream offset up to which (exclusive)
+	// the other side acknowledged that direction's bytes, and AckedFrame
+	// the frame that first acknowledged that far; Acked is -1 when no
+	// acknowledgment was seen (or, in live mode, the connection was
+	// reported before it closed).
+	Acked      [2]int64
+	AckedFrame [2]capture.Frame
+	// Resent lists, per direction, the payload segments sent again: one
+	// entry per offset, the first maxResent offsets.
+	Resent [2][]Resend
+	// HelloStart and HelloEnd are the stream range of the client's first
+	// ClientHello, its record header included (zero when none was seen);
+	// HelloFirst is the frame that carried its first byte.
+	HelloStart, HelloEnd int64
+	HelloFirst           capture.Frame
+}
+
+// Packet is one segment's header facts.
+type Packet struct {
+	Frame  capture.Frame
+	IP     capture.IPHeader
+	Window uint16
+}
+
+// Resend is a segment sent more than once: its stream offset and length,
+// its first and last retransmission and how many retransmissions there
+// were.
+type Resend struct {
+	Offset int64
+	Len    int
+	// DF is set when the retransmissions forbade fragmentation (always
+	// for IPv6): a router with a smaller MTU must drop them and say so
+	// with ICMP.
+	DF          bool
+	First, Last capture.Frame
+	Count       int
+}
+
+// maxResent bounds Resent: the handshake's segments are the first.
+const maxResent = 16
+
+// pathState gathers PathFacts by capture direction while the roles may
+// still change.
+type pathState struct {
+	facts PathFacts
+}
+
+func (t *tracker) pathFacts() *pathState {
+	if t.path == nil {
+		t.path = &pathState{}
+		t.path.facts.Acked = [2]int64{-1, -1}
+	}
+	return t.path
+}
+
+// pathEvent records the header facts of a SYN, SYN-ACK, RST or
+// retransmission.
+func (t *tracker) pathEvent(ev capture.Event) {
+	pkt := Packet{Frame: ev.Frame, IP: ev.Seg.IP, Window: ev.Seg.Window}
+	switch ev.Kind {
+	case capture.EventSYN:
+		if p := t.pathFacts(); p.facts.SYN.Frame.Number == 0 {
+			p.facts.SYN = pkt
+		}
+	case capture.EventSYNACK:
+		if p := t.pathFacts(); p.facts.SYNACK.Frame.Number == 0 {
+			p.facts.SYNACK = pkt
+		}
+	case capture.EventRST:
+		if p := t.pathFacts(); p.facts.RST.Frame.Number == 0 {
+			p.facts.RST = pkt
+		}
+	case capture.EventRetransmission:
+		if ev.Seg.Len == 0 {
+			return
+		}
+		p := t.pathFacts()
+		rs := p.facts.Resent[ev.Dir]
+		for i := range rs {
+			if rs[i].Offset == ev.Seg.Offset {
+				rs[i].Count++
+				rs[i].Last = ev.Frame
+				rs[i].Len = max(rs[i].Len, ev.Seg.Len)
+				rs[i].DF = rs[i].DF && ev.Seg.IP.DF
+				return
+			}
+		}
+		if len(rs) >= maxResent {
+			return
+		}
+		p.facts.Resent[ev.Dir] = append(rs, Resend{Offset: ev.Seg.Offset, Len: ev.Seg.Len, DF: ev.Seg.IP.DF, First: ev.Frame, Last: ev.Frame, Count: 1})
+	}
+}
+
+// Acked implements capture.AckObserver.
+func (t *tracker) Acked(d capture.Direction, offset int64, f capture.Frame) {
+	p := t.pathFacts()
+	p.facts.Acked[d], p.facts.AckedFrame[d] = offset, f
+}
+
+// pathHello notes where the first ClientHello lies in capture direction
+// d's stream.
+func (t *tracker) pathHello(d capture.Direction, it *tlsparse.Item) {
+	if it.Kind != tlsparse.KindHandshake || it.HandshakeType != tlsparse.HandshakeTypeClientHello {
+		return
+	}
+	p := t.pathFacts()
+	if p.facts.HelloEnd != 0 {
+		return
+	}
+	// A hello in one record (nearly all) starts a record header before
+	// its message; one spread over several records starts earlier by
+	// their headers, which the span then leaves out.
+	start := max(it.RecordEnd-int64(len(it.Body))-4-5, 0)
+	p.facts.HelloStart, p.facts.HelloEnd = start, it.RecordEnd
+	p.facts.HelloFirst = t.dirs[d].frameAt(start)
+}
+
+// pathRecord returns the facts with directions as the record has them.
+func (t *tracker) pathRecord() *PathFacts {
+	if t.path == nil {
+		return nil
+	}
+	f := t.path.facts
+	f.Resent = [2][]Resend{append([]Resend(nil), f.Resent[0]...), append([]Resend(nil), f.Resent[1]...)}
+	if t.flip {
+		f.Acked[0], f.Acked[1] = f.Acked[1], f.Acked[0]
+		f.AckedFrame[0], f.AckedFrame[1] = f.AckedFrame[1], f.AckedFrame[0]
+		f.Resent[0], f.Resent[1] = f.Resent[1], f.Resent[0]
+	}
+	return &f
+}

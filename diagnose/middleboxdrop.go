@@ -1,0 +1,37 @@
+package diagnose
+
+// A ClientHello that never reached the server: the TCP handshake worked,
+// the hello was sent again and again, and the server's TCP stack — which
+// acknowledges whatever arrives, busy application or not — never
+// acknowledged a byte of it.
+
+import (
+	"fmt"
+
+	"github.com/tlsdiag/tlsdiag/internal/prose"
+)
+
+var _ = registerPathRule(MiddleboxDrop, (*diagnosis).middleboxDrop)
+
+func (d *diagnosis) middleboxDrop() (Verdict, bool) {
+	c, p := d.c, d.c.Path
+	if c.ClientHello == nil || c.ServerHello != nil || c.HelloRetry != nil || c.TCP.SYNACK.Number == 0 ||
+		c.Bytes[server] > 0 || p.HelloEnd == 0 || p.Acked[client] < 0 || p.Acked[client] > p.HelloStart {
+		return Verdict{}, false
+	}
+	rs := resentIn(p, client, p.HelloStart, p.HelloEnd)
+	if len(rs) == 0 {
+		return Verdict{}, false
+	}
+	last := lastResend(rs)
+	name := "the ClientHello"
+	if sni := d.hello.ServerName; sni != "" {
+		name = fmt.Sprintf("the ClientHello for '%s'", sni)
+	}
+	summary := fmt.Sprintf("%s (%s, %s) never reached the server: the server accepted the TCP connection (SYN-ACK, %s), but acknowledged no byte of the hello, which the client sent %s more (%s to %s) over %s "+
+		"(likely: a server's TCP stack acknowledges what arrives even when its program is busy, so a device on the path drops the hello — by its name, size or content; less likely, the server's host stopped right after accepting, or the path loses the acknowledgments on the way back)",
+		name, prose.Count(int(p.HelloEnd-p.HelloStart), "byte"), frameRef(p.HelloFirst.Number), frameRef(c.TCP.SYNACK.Number),
+		prose.Count(resendCount(rs), "time"), frameRef(rs[0].First.Number), frameRef(last.Number), wait(last.Time.Sub(p.HelloFirst.Time)))
+	fix := fmt.Sprintf("a firewall, IPS or content filter between the client and %s silently drops this ClientHello: have its TLS/SNI-filtering policy allow it (compare with a connection to the same server under another name, which the same device lets through if it filters by name); nothing changes on the server, which never saw the hello", c.Server)
+	return verdict(MiddleboxDrop, summary, fix, c.TCP.SYNACK, p.HelloFirst, rs[0].First, last), true
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/internal/tlslab"
+)
+
+// routed runs a capture across a router namespace (tlslab.RoutedPath)
+// whose iptables rules play the device on the path.
+type routed struct {
+	mtu tlslab.PathMTU
+	// rules are iptables arguments for the router; "{port}" is the
+	// capture's server port.
+	rules [][]string
+	// atServer captures on the server's link instead of the client's.
+	atServer bool
+}
+
+// routedName names the namespaces: one path at a time.
+const routedName = "tlspath"
+
+func (r *routed) setup(ctx context.Context, c capture) (*tlslab.RoutedPath, error) {
+	p, err := tlslab.NewRoutedPath(ctx, routedName, r.mtu)
+	if err != nil {
+		return nil, err
+	}
+	port := strconv.Itoa(int(c.servers[0].port))
+	for _, rule := range r.rules {
+		argv := make([]string, len(rule))
+		for i, a := range rule {
+			argv[i] = strings.ReplaceAll(a, "{port}", port)
+		}
+		if err := p.Router(ctx, argv...); err != nil {
+			p.Close()
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// notRecordStart matches a TCP segment whose payload does not begin with a
+// TLS record header's content type (20-23): the continuation of a record
+// that began in an earlier segment. u32 reads the first payload byte past
+// the IP and TCP headers; a segment without payload has no such byte and
+// does not match.
+const notRecordStart = "0>>22&0x3C@12>>26&0x3C@0>>24=0:0x13,0x18:0xFF"
+
+// goHelloClient dials with crypto/tls's default preferences (its hello
+// carries an X25519MLKEM768 key share, 1,216 bytes) and gives up after
+// timeout.
+func goHelloClient(desc string, timeout time.Duration) client {
+	return client{desc: desc, goRun: func(ctx context.Context, e *env, addr string) error {
+		cfg := e.lab.ClientConfig()
+		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: timeout}, Config: cfg}
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	}}
+}
+
+// pathCaptures are the failures made on the way, not at either end.
+// Ports 4481-4489.
+func pathCaptures() []capture {
+	ttl := func(n int) pred { return func(f frame) bool { return f.TTL == n } }
+	return []capture{
+		{
+			file: "captures/middlebox_reset.pcap", category: "middlebox_reset",
+			servers: []server{{tlslab.OK, 4481}},
+			clients: []client{curl(4481, "{server}", tlslab.GoodName)},
+			routed: &routed{rules: [][]string{{"-A", "FORWARD", "-p", "tcp", "--dport", "{port}",
+				"-m", "string", "--algo", "bm", "--string", tlslab.GoodName, "-j", "REJECT", "--reject-with", "tcp-reset"}}},
+			how: "curl to a crypto/tls server one router away (client, router and server in three network namespaces), captured on the client's link. " +
+				"The router's firewall rejects, with a TCP reset, any packet to port 4481 that contains \"good.test\": the ClientHello. " +
+				"The server's SYN-ACK arrives with TTL 63 (64 less one hop); the reset, forged by the router with the server's address, with TTL 64. The server never sees the hello.",
+			checks: []check{
+				exactly("SYN", 1, syn), exactly("SYN-ACK with TTL 63 (the server, one hop away)", 1, and(synAck, ttl(63))),
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 0, hs(hsServerHello)),
+				exactly("RST from the server's address with TTL 64 (the router)", 1, and(fromServer(rst), ttl(64))),
+			},
+		},
+		{
+			file: "captures/clienthello_split_dropped.pcap", category: "clienthello_split_dropped",
+			servers: []server{{tlslab.OK, 4482}},
+			clients: []client{goHelloClient("Go's default ClientHello (X25519MLKEM768 key share), 3 s time limit", 3*time.Second)},
+			routed: &routed{rules: [][]string{{"-A", "FORWARD", "-p", "tcp", "--dport", "{port}",
+				"-m", "u32", "--u32", notRecordStart, "-j", "DROP"}}},
+			how: "A crypto/tls client with Go's defaults, whose ClientHello (post-quantum key share X25519MLKEM768) is larger than one segment (MSS 1448), " +
+				"to a crypto/tls server one router away, captured on the client's link. The router drops every segment to port 4482 that does not start with a TLS record header, " +
+				"as middleboxes that inspect only the first segment of a hello do: the hello's first segment passes and is acknowledged, its continuation is retransmitted and never acknowledged, until the client's 3 s limit.",
+			checks: []check{
+				exactly("SYN", 1, syn), exactly("SYN-ACK", 1, synAck),
+				exactly("ClientHello (reassembled)", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 0, hs(hsServerHello)),
+				atLeast("retransmissions from the client", 2, fromClient(func(f frame) bool { return f.Retransmit })),
+				exactly("data from the server", 0, fromServer(data)),
+			},
+		},
+		{
+			file: "captures/middlebox_drop.pcap", category: "middlebox_drop",
+			servers: []server{{tlslab.OK, 4483}},
+			clients: []client{curl(4483, "{server}", tlslab.GoodName, "--max-time", "3")},
+			routed: &routed{rules: [][]string{{"-A", "FORWARD", "-p", "tcp", "--dport", "{port}",
+				"-m", "string", "--algo", "bm", "--string", tlslab.GoodName, "-j", "DROP"}}},
+			how: "curl (3 s time limit) to a crypto/tls server one router away, captured on the client's link. The router silently drops any packet to port 4483 that contains \"good.test\": " +
+				"the TCP handshake succeeds, the ClientHello is retransmitted and never acknowledged.",
+			checks: []check{
+				exactly("SYN", 1, syn), exactly("SYN-ACK", 1, synAck),
+				atLeast("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 0, hs(hsServerHello)),
+				atLeast("retransmissions from the client", 2, fromClient(func(f frame) bool { return f.Retransmit })),
+				exactly("data from the server", 0, fromServer(data)),
+			},
+		},
+	}
+}
