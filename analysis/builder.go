@@ -330,7 +330,7 @@ type tracker struct {
 	// length: the Gap in that frame is the bytes it cut.
 	snap *[2]snapCut
 	// path holds the header facts of PathFacts (path.go).
-	path *pathState
+	path pathState
 }
 
 // tunnelOf keeps a connection's tunnel, if any, out of line: most

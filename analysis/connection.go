@@ -34,7 +34,7 @@ type Connection struct {
 	Transport Transport
 	QUIC      *QUIC
 	// Path is what the packet headers tell about the path (path.go); nil
-	// when no packet of interest was captured.
+	// unless the connection had a RST or a retransmission.
 	Path *PathFacts
 
 	// Proxy is the proxy negotiation (HTTP CONNECT, SOCKS) the connection

@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"slices"
+
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
@@ -57,42 +59,55 @@ type Resend struct {
 const maxResent = 16
 
 // pathState gathers PathFacts by capture direction while the roles may
-// still change.
+// still change. Every connection keeps the few bytes of hdr and the
+// hello's span; the rest (more) only when a RST or a retransmission
+// makes it worth keeping: a capture of 100,000 connections must not pay
+// for what few of them need.
 type pathState struct {
-	facts PathFacts
+	syn, synack header
+	helloStart  int64
+	helloEnd    int64
+	helloFirst  capture.Frame
+	more        *PathFacts
 }
 
-func (t *tracker) pathFacts() *pathState {
-	if t.path == nil {
-		t.path = &pathState{}
-		t.path.facts.Acked = [2]int64{-1, -1}
+// header is an IP header and window in 8 bytes.
+type header struct {
+	ip     capture.IPHeader
+	window uint16
+}
+
+func (t *tracker) pathMore() *PathFacts {
+	if t.path.more == nil {
+		t.path.more = &PathFacts{Acked: [2]int64{-1, -1}}
 	}
-	return t.path
+	return t.path.more
 }
 
 // pathEvent records the header facts of a SYN, SYN-ACK, RST or
 // retransmission.
 func (t *tracker) pathEvent(ev capture.Event) {
-	pkt := Packet{Frame: ev.Frame, IP: ev.Seg.IP, Window: ev.Seg.Window}
+	h := header{ip: ev.Seg.IP, window: ev.Seg.Window}
+	p := &t.path
 	switch ev.Kind {
 	case capture.EventSYN:
-		if p := t.pathFacts(); p.facts.SYN.Frame.Number == 0 {
-			p.facts.SYN = pkt
+		if p.syn.ip.TTL == 0 {
+			p.syn = h
 		}
 	case capture.EventSYNACK:
-		if p := t.pathFacts(); p.facts.SYNACK.Frame.Number == 0 {
-			p.facts.SYNACK = pkt
+		if p.synack.ip.TTL == 0 {
+			p.synack = h
 		}
 	case capture.EventRST:
-		if p := t.pathFacts(); p.facts.RST.Frame.Number == 0 {
-			p.facts.RST = pkt
+		if m := t.pathMore(); m.RST.Frame.Number == 0 {
+			m.RST = Packet{Frame: ev.Frame, IP: h.ip, Window: h.window}
 		}
 	case capture.EventRetransmission:
 		if ev.Seg.Len == 0 {
 			return
 		}
-		p := t.pathFacts()
-		rs := p.facts.Resent[ev.Dir]
+		m := t.pathMore()
+		rs := m.Resent[ev.Dir]
 		for i := range rs {
 			if rs[i].Offset == ev.Seg.Offset {
 				rs[i].Count++
@@ -102,44 +117,47 @@ func (t *tracker) pathEvent(ev capture.Event) {
 				return
 			}
 		}
-		if len(rs) >= maxResent {
-			return
+		if len(rs) < maxResent {
+			m.Resent[ev.Dir] = append(rs, Resend{Offset: ev.Seg.Offset, Len: ev.Seg.Len, DF: ev.Seg.IP.DF, First: ev.Frame, Last: ev.Frame, Count: 1})
 		}
-		p.facts.Resent[ev.Dir] = append(rs, Resend{Offset: ev.Seg.Offset, Len: ev.Seg.Len, DF: ev.Seg.IP.DF, First: ev.Frame, Last: ev.Frame, Count: 1})
 	}
 }
 
-// Acked implements capture.AckObserver.
+// Acked implements capture.AckObserver. Only a connection that had a RST
+// or a retransmission keeps it.
 func (t *tracker) Acked(d capture.Direction, offset int64, f capture.Frame) {
-	p := t.pathFacts()
-	p.facts.Acked[d], p.facts.AckedFrame[d] = offset, f
+	if m := t.path.more; m != nil {
+		m.Acked[d], m.AckedFrame[d] = offset, f
+	}
 }
 
 // pathHello notes where the first ClientHello lies in capture direction
 // d's stream.
 func (t *tracker) pathHello(d capture.Direction, it *tlsparse.Item) {
-	if it.Kind != tlsparse.KindHandshake || it.HandshakeType != tlsparse.HandshakeTypeClientHello {
-		return
-	}
-	p := t.pathFacts()
-	if p.facts.HelloEnd != 0 {
+	if it.Kind != tlsparse.KindHandshake || it.HandshakeType != tlsparse.HandshakeTypeClientHello || t.path.helloEnd != 0 {
 		return
 	}
 	// A hello in one record (nearly all) starts a record header before
 	// its message; one spread over several records starts earlier by
 	// their headers, which the span then leaves out.
 	start := max(it.RecordEnd-int64(len(it.Body))-4-5, 0)
-	p.facts.HelloStart, p.facts.HelloEnd = start, it.RecordEnd
-	p.facts.HelloFirst = t.dirs[d].frameAt(start)
+	t.path.helloStart, t.path.helloEnd = start, it.RecordEnd
+	t.path.helloFirst = t.dirs[d].frameAt(start)
 }
 
-// pathRecord returns the facts with directions as the record has them.
+// pathRecord returns the facts, with directions as the record has them,
+// or nil when nothing was kept.
 func (t *tracker) pathRecord() *PathFacts {
-	if t.path == nil {
+	p := &t.path
+	if p.more == nil {
 		return nil
 	}
-	f := t.path.facts
-	f.Resent = [2][]Resend{append([]Resend(nil), f.Resent[0]...), append([]Resend(nil), f.Resent[1]...)}
+	f := *p.more
+	c := t.c
+	f.SYN = Packet{Frame: c.TCP.SYN, IP: p.syn.ip, Window: p.syn.window}
+	f.SYNACK = Packet{Frame: c.TCP.SYNACK, IP: p.synack.ip, Window: p.synack.window}
+	f.HelloStart, f.HelloEnd, f.HelloFirst = p.helloStart, p.helloEnd, p.helloFirst
+	f.Resent = [2][]Resend{slices.Clone(f.Resent[0]), slices.Clone(f.Resent[1])}
 	if t.flip {
 		f.Acked[0], f.Acked[1] = f.Acked[1], f.Acked[0]
 		f.AckedFrame[0], f.AckedFrame[1] = f.AckedFrame[1], f.AckedFrame[0]
