@@ -4,6 +4,11 @@
 GO ?= go
 BIN := bin/tlsdiag
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo devel)
+# On Linux tlsdiag captures through AF_PACKET without libpcap; where
+# libpcap's headers are installed the build links it too (-tags libpcap):
+# the filters the built-in compiler does not know, and live --capture libpcap.
+TAGS ?= $(shell test -f /usr/include/pcap/pcap.h -o -f /usr/include/pcap.h && echo libpcap)
+GOTAGS := $(if $(TAGS),-tags $(TAGS))
 
 .PHONY: all build deps demo test fuzz clean
 
@@ -13,16 +18,20 @@ deps:
 	@sh scripts/install-deps.sh
 
 build:
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/tlsdiag
+	$(GO) build $(GOTAGS) -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/tlsdiag
 
 demo: deps build
 	./$(BIN) read --cacert testdata/certs/ca.pem testdata/demo.pcap || test $$? -eq 1
 
 # The tests that capture live traffic or create network namespaces need
-# root (CI runs as root); the race detector is on for all of them.
+# root (CI runs as root); the race detector is on for all of them. Then the
+# capture, read, live and probe tests again in a build without cgo (the
+# static release binary), whose live capture is AF_PACKET.
 test: deps
-	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	$(GO) vet $(GOTAGS) ./...
+	$(GO) test $(GOTAGS) -race -count=1 ./...
+	CGO_ENABLED=0 $(GO) vet ./...
+	CGO_ENABLED=0 $(GO) test -count=1 ./capture/... ./cmd/tlsdiag/... ./probe/...
 
 # Every fuzz target for FUZZTIME each (CI: 20s).
 FUZZTIME ?= 20s

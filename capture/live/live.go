@@ -1,5 +1,11 @@
-// Package live opens a libpcap handle on a network interface as a capture
+// Package live captures packets from a network interface as a capture
 // source.
+//
+// Two capture paths exist. On Linux the default is an AF_PACKET socket
+// with a TPACKET_V3 ring (pure Go, no libpcap), its filter compiled by
+// package filter; builds with the libpcap tag (and builds for other
+// systems with cgo) also have libpcap, used when asked for, for filters
+// the built-in compiler does not know, and where AF_PACKET does not exist.
 //
 // A *Handle is a capture.Source: hand it to capture.Run. Stop (or the
 // cancellation of the context given to Open) makes ReadPacketData return
@@ -14,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,7 +28,6 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcap"
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
@@ -36,6 +42,20 @@ const (
 	// so its own 2 MiB default holds just 8 packets of 256 KiB: a reader
 	// that is late by a few loopback segments loses the rest.
 	DefaultBufferSize = 32 << 20
+)
+
+// Backend names a capture path.
+type Backend string
+
+const (
+	// Auto picks AF_PACKET on Linux and libpcap elsewhere; on Linux it
+	// falls back to libpcap (where the build has it) for a filter the
+	// built-in compiler does not know.
+	Auto Backend = ""
+	// AFPacket is a Linux AF_PACKET socket with a TPACKET_V3 ring.
+	AFPacket Backend = "afpacket"
+	// Libpcap is a libpcap handle (cgo builds with libpcap only).
+	Libpcap Backend = "libpcap"
 )
 
 // Config says what to capture.
@@ -59,26 +79,43 @@ type Config struct {
 	// BufferSize is the kernel capture buffer in bytes. Zero means
 	// DefaultBufferSize. A larger one drops fewer packets in bursts.
 	BufferSize int
+	// Backend chooses the capture path; Auto (zero) as documented there.
+	Backend Backend
 	// Output, if set, receives every frame read, as a pcap file (with
-	// nanosecond timestamps when the interface provides them). Close
+	// nanosecond timestamps when the capture path provides them). Close
 	// flushes it; it is not closed.
 	Output io.Writer
 }
 
-// Stats are libpcap's counters for the handle.
+// Stats are the kernel's (or libpcap's) counters for the handle.
 type Stats struct {
 	Received        int   // packets that passed the filter
 	DroppedByKernel int   // dropped for lack of buffer space: the capture missed them
-	DroppedByIface  int   // dropped by the interface or its driver
+	DroppedByIface  int   // dropped by the interface or its driver (libpcap only)
 	Read            int64 // frames returned by ReadPacketData
 }
 
+// source is one capture path's open handle.
+type source interface {
+	// read returns the next frame, errTimeout when none came within the
+	// read timeout, or another error.
+	read() ([]byte, gopacket.CaptureInfo, error)
+	linkType() layers.LinkType
+	nanoseconds() bool
+	stats() (Stats, error)
+	close()
+	// describe says which path this is, for the start line.
+	describe() string
+}
+
+// errTimeout is a read that found nothing within the read timeout.
+var errTimeout = errors.New("live: read timeout")
+
 // Handle is an open live capture.
 type Handle struct {
-	h        *pcap.Handle
-	name     string
-	linkType layers.LinkType
-	timeout  time.Duration
+	src     source
+	name    string
+	timeout time.Duration
 
 	out  *bufio.Writer
 	pw   *pcapgo.Writer
@@ -110,32 +147,20 @@ func Open(ctx context.Context, cfg Config) (*Handle, error) {
 	if cfg.BufferSize <= 0 {
 		cfg.BufferSize = DefaultBufferSize
 	}
-	ph, err := activate(cfg)
+	src, err := openSource(cfg)
 	if err != nil {
-		return nil, openError(cfg.Interface, err)
+		return nil, err
 	}
-	h := &Handle{h: ph, name: cfg.Interface, timeout: cfg.ReadTimeout}
-	if cfg.Interface == "any" {
-		// Linux cooked v2 names the interface of each packet; libpcap
-		// offers it for "any" since 1.10. Keep v1 if it does not.
-		_ = ph.SetLinkType(layers.LinkTypeLinuxSLL2)
-	}
-	h.linkType = ph.LinkType()
-	if cfg.Filter != "" {
-		if err := ph.SetBPFFilter(cfg.Filter); err != nil {
-			ph.Close()
-			return nil, fmt.Errorf("live: filter %q: %w", cfg.Filter, err)
-		}
-	}
+	h := &Handle{src: src, name: cfg.Interface, timeout: cfg.ReadTimeout}
 	if cfg.Output != nil {
 		h.out = bufio.NewWriterSize(cfg.Output, 64<<10)
-		if ph.Resolution() == gopacket.TimestampResolutionNanosecond {
+		if src.nanoseconds() {
 			h.pw = pcapgo.NewWriterNanos(h.out)
 		} else {
 			h.pw = pcapgo.NewWriter(h.out)
 		}
-		if err := h.pw.WriteFileHeader(uint32(cfg.Snaplen), h.linkType); err != nil {
-			ph.Close()
+		if err := h.pw.WriteFileHeader(uint32(cfg.Snaplen), src.linkType()); err != nil {
+			src.close()
 			return nil, fmt.Errorf("live: writing the capture file: %w", err)
 		}
 	}
@@ -143,41 +168,51 @@ func Open(ctx context.Context, cfg Config) (*Handle, error) {
 	return h, nil
 }
 
-func activate(cfg Config) (*pcap.Handle, error) {
-	in, err := pcap.NewInactiveHandle(cfg.Interface)
-	if err != nil {
-		return nil, err
-	}
-	defer in.CleanUp()
-	if err := in.SetSnapLen(cfg.Snaplen); err != nil {
-		return nil, err
-	}
-	if err := in.SetPromisc(cfg.Promiscuous); err != nil {
-		return nil, err
-	}
-	if err := in.SetTimeout(cfg.ReadTimeout); err != nil {
-		return nil, err
-	}
-	if cfg.Immediate {
-		if err := in.SetImmediateMode(true); err != nil {
-			return nil, err
+// openSource opens the capture path cfg.Backend asks for.
+func openSource(cfg Config) (source, error) {
+	switch cfg.Backend {
+	case AFPacket:
+		return openAFPacket(cfg)
+	case Libpcap:
+		return openPcap(cfg)
+	case Auto:
+		if !haveAFPacket {
+			return openPcap(cfg)
 		}
+		src, err := openAFPacket(cfg)
+		if err != nil && havePcap && errors.Is(err, errFilterNeedsLibpcap) {
+			return openPcap(cfg)
+		}
+		return src, err
 	}
-	if err := in.SetBufferSize(cfg.BufferSize); err != nil {
-		return nil, err
-	}
-	return in.Activate()
+	return nil, fmt.Errorf("live: unknown capture path %q (afpacket or libpcap)", cfg.Backend)
 }
 
-// openError explains the usual reasons libpcap refuses an interface.
+// errFilterNeedsLibpcap is a filter only libpcap compiles.
+var errFilterNeedsLibpcap = errors.New("the filter needs libpcap")
+
+// Backends lists the capture paths of this build, the default first.
+func Backends() []string {
+	var out []string
+	if haveAFPacket {
+		out = append(out, "AF_PACKET (TPACKET_V3, filters compiled by the built-in compiler"+
+			map[bool]string{true: ", then libpcap)", false: ")"}[havePcap])
+	}
+	if havePcap {
+		out = append(out, pcapVersion())
+	}
+	return out
+}
+
+// openError explains the usual reasons an interface is refused.
 func openError(iface string, err error) error {
 	msg := strings.ToLower(err.Error())
 	switch {
 	case strings.Contains(msg, "permission") || strings.Contains(msg, "not permitted"):
 		return fmt.Errorf("live: capturing on %s needs root or CAP_NET_RAW (e.g. sudo setcap cap_net_raw,cap_net_admin=eip $(which tlsdiag)): %w", iface, err)
-	case strings.Contains(msg, "no such device"):
+	case strings.Contains(msg, "no such device") || strings.Contains(msg, "no such network interface"):
 		return fmt.Errorf("live: no interface named %q (ip link lists them): %w", iface, err)
-	case strings.Contains(msg, "not up"):
+	case strings.Contains(msg, "not up") || strings.Contains(msg, "network is down"):
 		return fmt.Errorf("live: interface %s is down: %w", iface, err)
 	}
 	return fmt.Errorf("live: capturing on %s: %w", iface, err)
@@ -187,7 +222,11 @@ func openError(iface string, err error) error {
 func (h *Handle) Name() string { return h.name }
 
 // LinkType returns the link type of the frames.
-func (h *Handle) LinkType() layers.LinkType { return h.linkType }
+func (h *Handle) LinkType() layers.LinkType { return h.src.linkType() }
+
+// Path says which capture path the handle uses ("AF_PACKET TPACKET_V3",
+// "libpcap 1.10.3").
+func (h *Handle) Path() string { return h.src.describe() }
 
 // ReadPacketData returns the next frame; data is valid until the next call.
 // After Stop, Close or the cancellation of Open's context it returns
@@ -197,10 +236,10 @@ func (h *Handle) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
 		if h.stop.Load() {
 			return nil, gopacket.CaptureInfo{}, io.EOF
 		}
-		data, ci, err := h.h.ZeroCopyReadPacketData()
+		data, ci, err := h.src.read()
 		switch {
 		case err == nil:
-		case errors.Is(err, pcap.NextErrorTimeoutExpired):
+		case err == errTimeout:
 			continue
 		case err == io.EOF:
 			return nil, ci, io.EOF
@@ -224,18 +263,19 @@ func (h *Handle) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
 // safe to call from any goroutine, more than once.
 func (h *Handle) Stop() { h.stop.Store(true) }
 
-// Stats returns libpcap's counters (the last ones, after Close).
+// Stats returns the capture's counters (the last ones, after Close).
 func (h *Handle) Stats() (Stats, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return h.last, nil
 	}
-	ps, err := h.h.Stats()
+	st, err := h.src.stats()
 	if err != nil {
 		return h.last, fmt.Errorf("live: statistics of %s: %w", h.name, err)
 	}
-	h.last = Stats{Received: ps.PacketsReceived, DroppedByKernel: ps.PacketsDropped, DroppedByIface: ps.PacketsIfDropped, Read: h.read.Load()}
+	st.Read = h.read.Load()
+	h.last = st
 	return h.last, nil
 }
 
@@ -250,7 +290,7 @@ func (h *Handle) Close() error {
 		h.mu.Lock()
 		h.closed = true
 		h.mu.Unlock()
-		h.h.Close()
+		h.src.close()
 		if h.out != nil {
 			if ferr := h.out.Flush(); ferr != nil {
 				err = fmt.Errorf("live: writing the capture file: %w", ferr)
@@ -260,21 +300,18 @@ func (h *Handle) Close() error {
 	return err
 }
 
-// pcap_if flags (pcap/pcap.h).
-const (
-	ifLoopback = 0x1
-	ifUp       = 0x2
-)
-
 // DefaultInterface returns the first interface that is up, is not a
-// loopback and has an address, as libpcap lists them (tcpdump's choice).
+// loopback and has an address (tcpdump's choice).
 func DefaultInterface() (string, error) {
-	devs, err := pcap.FindAllDevs()
+	ifs, err := net.Interfaces()
 	if err != nil {
 		return "", fmt.Errorf("live: listing interfaces: %w", err)
 	}
-	for _, d := range devs {
-		if d.Flags&ifUp != 0 && d.Flags&ifLoopback == 0 && len(d.Addresses) > 0 && d.Name != "any" {
+	for _, d := range ifs {
+		if d.Flags&net.FlagUp == 0 || d.Flags&net.FlagLoopback != 0 || d.Name == "any" {
+			continue
+		}
+		if addrs, err := d.Addrs(); err == nil && len(addrs) > 0 {
 			return d.Name, nil
 		}
 	}

@@ -96,8 +96,26 @@ func exchange(t *testing.T, network, addr string, hello, answer []byte) (port in
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+// backends are the capture paths of this build.
+func backends() []Backend {
+	var bs []Backend
+	if haveAFPacket {
+		bs = append(bs, AFPacket)
+	}
+	if havePcap {
+		bs = append(bs, Libpcap)
+	}
+	return bs
+}
+
 func TestCaptureLoopback(t *testing.T) {
 	needRoot(t)
+	for _, b := range backends() {
+		t.Run(string(b), func(t *testing.T) { testCaptureLoopback(t, b) })
+	}
+}
+
+func testCaptureLoopback(t *testing.T, backend Backend) {
 	tests := []struct {
 		name, iface, network, addr string
 		linkTypes                  []layers.LinkType
@@ -117,7 +135,7 @@ func TestCaptureLoopback(t *testing.T) {
 			probe.Close()
 			_, port, _ := net.SplitHostPort(addr)
 			var out bytes.Buffer
-			h, err := Open(context.Background(), Config{Interface: tt.iface, Filter: "tcp port " + port, Immediate: true, Output: &out})
+			h, err := Open(context.Background(), Config{Interface: tt.iface, Filter: "tcp port " + port, Immediate: true, Output: &out, Backend: backend})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -207,11 +225,19 @@ func collectedBytes(c *collector) int {
 // stops promptly, by Stop and by cancelling the context.
 func TestStopWithoutTraffic(t *testing.T) {
 	needRoot(t)
-	for _, how := range []string{"stop", "context"} {
-		t.Run(how, func(t *testing.T) {
+	for _, b := range backends() {
+		for _, how := range []string{"stop", "context"} {
+			t.Run(string(b)+"/"+how, func(t *testing.T) { testStop(t, b, how) })
+		}
+	}
+}
+
+func testStop(t *testing.T, b Backend, how string) {
+	{
+		{
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			h, err := Open(ctx, Config{Interface: "lo", Filter: "tcp port 9", ReadTimeout: 50 * time.Millisecond})
+			h, err := Open(ctx, Config{Interface: "lo", Filter: "tcp port 9", ReadTimeout: 50 * time.Millisecond, Backend: b})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -239,19 +265,21 @@ func TestStopWithoutTraffic(t *testing.T) {
 			if d := time.Since(start); d > 500*time.Millisecond {
 				t.Errorf("took %v to stop", d)
 			}
-		})
+		}
 	}
 }
 
 func TestOpenErrors(t *testing.T) {
 	needRoot(t)
-	_, err := Open(context.Background(), Config{Interface: "tlsdiag-nonexistent0"})
-	if err == nil || !strings.Contains(err.Error(), "tlsdiag-nonexistent0") {
-		t.Errorf("error %v, want one naming the interface", err)
-	}
-	_, err = Open(context.Background(), Config{Interface: "lo", Filter: "tcp port"})
-	if err == nil || !strings.Contains(err.Error(), `filter "tcp port"`) {
-		t.Errorf("error %v, want one quoting the filter", err)
+	for _, b := range backends() {
+		_, err := Open(context.Background(), Config{Interface: "tlsdiag-nonexistent0", Backend: b})
+		if err == nil || !strings.Contains(err.Error(), `no interface named "tlsdiag-nonexistent0"`) {
+			t.Errorf("%s: error %v, want one naming the interface", b, err)
+		}
+		_, err = Open(context.Background(), Config{Interface: "lo", Filter: "tcp port", Backend: b})
+		if err == nil || !strings.Contains(err.Error(), `filter "tcp port"`) {
+			t.Errorf("%s: error %v, want one quoting the filter", b, err)
+		}
 	}
 }
 

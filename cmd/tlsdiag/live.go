@@ -49,6 +49,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	var (
 		iface, filter, formatFlag, writeFile, userName string
+		capturePath                                    string
 		count                                          int64
 		duration                                       time.Duration
 		handshakeTimeout                               = 10 * time.Second
@@ -67,6 +68,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	fs.IntVarP(&bufferKiB, "buffer-size", "B", bufferKiB, "kernel capture buffer in `KiB` (as tcpdump -B); it is most of tlsdiag's memory, a larger one drops fewer packets in bursts")
 	fs.BoolVarP(&noPromisc, "no-promiscuous-mode", "p", false, "do not put the interface into promiscuous mode")
 	fs.BoolP("numeric", "n", true, "print addresses numerically (always; accepted for tcpdump habits)")
+	fs.StringVar(&capturePath, "capture", "", "capture `path`: afpacket (Linux) or libpcap (builds with libpcap); default afpacket on Linux")
 	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`: table (a block per connection), ndjson, json, csv, markdown")
 	fs.BoolVar(&failed, "failed", false, "report only connections whose verdict is not ok")
 	fs.DurationVar(&handshakeTimeout, "handshake-timeout", handshakeTimeout, "report a connection whose handshake made no progress for this long")
@@ -93,6 +95,8 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "--handshake-timeout must be positive", "")
 	case bufferKiB <= 0:
 		return usageError(stderr, "-B/--buffer-size must be positive", "it is in KiB, as for tcpdump: e.g. -B 8192")
+	case capturePath != "" && capturePath != string(live.AFPacket) && capturePath != string(live.Libpcap):
+		return usageError(stderr, fmt.Sprintf("--capture %q: unknown capture path", capturePath), "use afpacket or libpcap ('tlsdiag version' lists this build's)")
 	}
 	roots, err := loadRoots(true, caFlags)
 	if err != nil {
@@ -107,7 +111,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, duration)
 		defer cancel()
 	}
-	cfg := live.Config{Interface: iface, Filter: filter, Snaplen: snaplen, Promiscuous: !noPromisc, Immediate: true, BufferSize: bufferKiB << 10}
+	cfg := live.Config{Interface: iface, Filter: filter, Snaplen: snaplen, Promiscuous: !noPromisc, Immediate: true, BufferSize: bufferKiB << 10, Backend: live.Backend(capturePath)}
 	if cfg.Interface == "" {
 		if cfg.Interface, err = live.DefaultInterface(); err != nil {
 			failure(stderr, err)
@@ -129,7 +133,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer h.Close()
-	say(stderr, "capturing on %s, filter %q", h.Name(), filter)
+	say(stderr, "capturing on %s (%s), filter %q", h.Name(), h.Path(), filter)
 	if err := dropPrivileges(userName); err != nil {
 		failure(stderr, err)
 		return 2

@@ -13,9 +13,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
+	"github.com/tlsdiag/tlsdiag/capture/live"
 	"github.com/tlsdiag/tlsdiag/internal/textsafe"
 )
 
@@ -29,7 +32,7 @@ Usage:
     tlsdiag live [flags]             sniff an interface and report each handshake as it ends
     tlsdiag probe [flags] URL        make a request, capture it, and explain the failure
     tlsdiag help [COMMAND]           show help for a command
-    tlsdiag --version                print the version
+    tlsdiag version                  print the version, the build and its capture paths
 
 Examples:
     tlsdiag read capture.pcapng
@@ -62,7 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "--version", "-version", "version":
-		fmt.Fprintf(stdout, "tlsdiag %s\n", version)
+		fmt.Fprint(stdout, versionText())
 		return 0
 	case "help", "-h", "--help":
 		return help(rest, stdout, stderr)
@@ -92,6 +95,31 @@ func help(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, c.usage)
 	return 0
+}
+
+// versionText is the version, how this binary was built (cgo, build
+// tags) and what it can capture with.
+func versionText() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "tlsdiag %s\n", version)
+	build := runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "CGO_ENABLED":
+				build += map[string]string{"0": ", without cgo (pure Go)", "1": ", with cgo"}[s.Value]
+			case "-tags":
+				build += ", tags " + s.Value
+			}
+		}
+	}
+	fmt.Fprintf(&b, "build: %s\n", build)
+	paths := live.Backends()
+	if len(paths) == 0 {
+		paths = []string{"none in this build (read and probe without a wire view only)"}
+	}
+	fmt.Fprintf(&b, "live capture: %s\n", strings.Join(paths, "; "))
+	return b.String()
 }
 
 // say writes one message to standard error with the "tlsdiag:" prefix.

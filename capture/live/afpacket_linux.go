@@ -1,0 +1,280 @@
+//go:build linux
+
+package live
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+	"unsafe"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/afpacket"
+	"github.com/gopacket/gopacket/layers"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/tlsdiag/tlsdiag/capture/filter"
+)
+
+// haveAFPacket: Linux has AF_PACKET sockets.
+const haveAFPacket = true
+
+// Ring geometry. A TPACKET_V3 block must hold the largest packet kept
+// (DefaultSnaplen plus headers); the kernel hands a block to user space
+// when it is full or its retire timeout passed.
+const (
+	afBlockSize  = 1 << 20
+	afFrameSize  = 4096
+	afMinBlocks  = 4
+	afRetire     = 50 * time.Millisecond
+	afRetireFast = time.Millisecond // Config.Immediate
+
+	// sllOffset: where the kernel puts the packet's struct sockaddr_ll
+	// relative to the data of a SOCK_DGRAM TPACKET_V3 frame. The frame
+	// is tpacket3_hdr (48 bytes, aligned), sockaddr_ll (20), then the
+	// data at TPACKET_ALIGN(48+20)+16 = 96 (net/packet/af_packet.c,
+	// tpacket_rcv: macoff = netoff = TPACKET_ALIGN(tp_hdrlen) + 16).
+	sllOffset = 96 - 48
+)
+
+// afSource is an AF_PACKET socket with a TPACKET_V3 ring.
+type afSource struct {
+	tp     *afpacket.TPacket
+	cooked bool // SOCK_DGRAM: frames get a synthesized Linux cooked v2 header
+	since  time.Time
+	buf    []byte
+	iftype map[int]uint16
+	desc   string
+}
+
+func openAFPacket(cfg Config) (source, error) {
+	bind, cooked := cfg.Interface, false
+	if cfg.Interface == "any" {
+		bind, cooked = "", true
+	}
+	var loIndex int
+	if bind != "" {
+		ifi, err := net.InterfaceByName(bind)
+		if err != nil {
+			return nil, openError(cfg.Interface, err)
+		}
+		if ifi.Flags&net.FlagUp == 0 {
+			return nil, openError(cfg.Interface, errors.New("interface not up"))
+		}
+		// Interfaces without an Ethernet header (tun, wireguard, ppp)
+		// are read cooked, as libpcap does.
+		cooked = ifi.Flags&net.FlagLoopback == 0 && len(ifi.HardwareAddr) != 6
+		if ifi.Flags&net.FlagLoopback != 0 {
+			loIndex = ifi.Index
+		}
+	} else if lo := loopbackIndex(); lo > 0 {
+		loIndex = lo
+	}
+	link := filter.Ethernet
+	if cooked {
+		link = filter.Cooked
+	}
+	prog, by, err := compileFilter(cfg.Filter, link, cfg.Snaplen)
+	if err != nil {
+		return nil, err
+	}
+	if loIndex > 0 {
+		prog = append(skipLoopbackOutgoing(loIndex, bind == ""), prog...)
+	}
+	blocks := max(cfg.BufferSize/afBlockSize, afMinBlocks)
+	retire := afRetire
+	if cfg.Immediate {
+		retire = afRetireFast
+	}
+	sockType := afpacket.SocketRaw
+	if cooked {
+		sockType = afpacket.SocketDgram
+	}
+	tp, err := afpacket.NewTPacket(afpacket.OptInterface(bind), afpacket.OptTPacketVersion(afpacket.TPacketVersion3),
+		afpacket.OptFrameSize(afFrameSize), afpacket.OptBlockSize(afBlockSize), afpacket.OptNumBlocks(blocks),
+		afpacket.OptBlockTimeout(retire), afpacket.OptPollTimeout(cfg.ReadTimeout), sockType)
+	if err != nil {
+		return nil, openError(cfg.Interface, err)
+	}
+	if err := tp.SetBPF(prog); err != nil {
+		tp.Close()
+		return nil, fmt.Errorf("live: attaching the filter to the socket on %s: %w", cfg.Interface, err)
+	}
+	// The socket received packets between its bind and the filter's
+	// attachment, unfiltered: frames stamped before now are skipped.
+	since := time.Now()
+	if cfg.Promiscuous && bind != "" {
+		if err := tp.SetPromiscuous(true); err != nil {
+			tp.Close()
+			return nil, openError(cfg.Interface, err)
+		}
+	}
+	desc := "AF_PACKET TPACKET_V3"
+	if by == "libpcap" {
+		desc += ", filter compiled by " + pcapVersion()
+	}
+	return &afSource{tp: tp, cooked: cooked, since: since, iftype: map[int]uint16{}, desc: desc}, nil
+}
+
+// compileFilter compiles expr with the built-in compiler or, for what it
+// does not know, with libpcap where the build has it.
+func compileFilter(expr string, link filter.Link, snaplen int) ([]bpf.RawInstruction, string, error) {
+	ins, err := filter.Compile(expr, link, uint32(snaplen))
+	if err == nil {
+		raw, err := bpf.Assemble(ins)
+		if err != nil {
+			return nil, "", fmt.Errorf("live: %w", err)
+		}
+		return raw, "built-in", nil
+	}
+	if !errors.Is(err, filter.ErrUnsupported) {
+		return nil, "", fmt.Errorf("live: %w", err)
+	}
+	if havePcap && link == filter.Ethernet {
+		raw, perr := compileWithLibpcap(expr, snaplen)
+		if perr != nil {
+			return nil, "", fmt.Errorf("live: filter %q: %w", expr, perr)
+		}
+		return raw, "libpcap", nil
+	}
+	return nil, "", fmt.Errorf("live: %w (%w)", err, errFilterNeedsLibpcap)
+}
+
+// skipLoopbackOutgoing drops the outgoing copy of each loopback packet:
+// on lo the socket sees every packet twice, as sent and as received
+// (libpcap drops the copy too). With anyIface, only on interface lo.
+func skipLoopbackOutgoing(lo int, anyIface bool) []bpf.RawInstruction {
+	var ins []bpf.Instruction
+	if anyIface {
+		ins = append(ins,
+			bpf.LoadExtension{Num: bpf.ExtInterfaceIndex},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(lo), SkipTrue: 0, SkipFalse: 3})
+	}
+	ins = append(ins,
+		bpf.LoadExtension{Num: bpf.ExtType},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.PACKET_OUTGOING, SkipTrue: 0, SkipFalse: 1},
+		bpf.RetConstant{Val: 0})
+	raw, err := bpf.Assemble(ins)
+	if err != nil {
+		panic(err) // constant program
+	}
+	return raw
+}
+
+func loopbackIndex() int {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return 0
+	}
+	for _, i := range ifs {
+		if i.Flags&net.FlagLoopback != 0 {
+			return i.Index
+		}
+	}
+	return 0
+}
+
+func (s *afSource) read() ([]byte, gopacket.CaptureInfo, error) {
+	for {
+		data, ci, err := s.tp.ZeroCopyReadPacketData()
+		if errors.Is(err, afpacket.ErrTimeout) {
+			return nil, ci, errTimeout
+		}
+		if err != nil {
+			return nil, ci, err
+		}
+		if ci.Timestamp.Before(s.since) {
+			continue
+		}
+		ci.AncillaryData = nil
+		if s.cooked {
+			data = s.withCookedHeader(data, &ci)
+		}
+		return data, ci, nil
+	}
+}
+
+// withCookedHeader puts a Linux cooked v2 header (LINKTYPE_LINUX_SLL2)
+// in front of a SOCK_DGRAM packet, from the sockaddr_ll the kernel
+// stored beside it: protocol, interface, hardware type, packet type and
+// address, as libpcap does for "any".
+func (s *afSource) withCookedHeader(data []byte, ci *gopacket.CaptureInfo) []byte {
+	const hdr = 20
+	s.buf = append(s.buf[:0], make([]byte, hdr)...)
+	h := s.buf[:hdr]
+	// struct sockaddr_ll: family u16, protocol be16, ifindex i32,
+	// hatype u16, pkttype u8, halen u8, addr [8]u8 (host order but for
+	// protocol).
+	var sll *[20]byte
+	if len(data) > 0 {
+		sll = (*[20]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(data)), -sllOffset))
+	}
+	if sll != nil && binary.NativeEndian.Uint16(sll[0:]) == unix.AF_PACKET && int(int32(binary.NativeEndian.Uint32(sll[4:]))) == ci.InterfaceIndex {
+		copy(h[0:2], sll[2:4])
+		binary.BigEndian.PutUint32(h[4:], uint32(ci.InterfaceIndex))
+		binary.BigEndian.PutUint16(h[8:], binary.NativeEndian.Uint16(sll[8:]))
+		h[10] = sll[10]
+		h[11] = min(sll[11], 8)
+		copy(h[12:20], sll[12:20])
+	} else {
+		// Not where it should be: say what the packet itself says.
+		proto := uint16(0)
+		if len(data) > 0 {
+			switch data[0] >> 4 {
+			case 4:
+				proto = 0x0800
+			case 6:
+				proto = 0x86dd
+			}
+		}
+		binary.BigEndian.PutUint16(h[0:], proto)
+		binary.BigEndian.PutUint32(h[4:], uint32(ci.InterfaceIndex))
+		binary.BigEndian.PutUint16(h[8:], s.hardwareType(ci.InterfaceIndex))
+	}
+	s.buf = append(s.buf, data...)
+	ci.CaptureLength += hdr
+	ci.Length += hdr
+	return s.buf
+}
+
+func (s *afSource) hardwareType(index int) uint16 {
+	if t, ok := s.iftype[index]; ok {
+		return t
+	}
+	t := uint16(unix.ARPHRD_NONE)
+	if ifi, err := net.InterfaceByIndex(index); err == nil {
+		switch {
+		case ifi.Flags&net.FlagLoopback != 0:
+			t = unix.ARPHRD_LOOPBACK
+		case len(ifi.HardwareAddr) == 6:
+			t = unix.ARPHRD_ETHER
+		}
+	}
+	s.iftype[index] = t
+	return t
+}
+
+func (s *afSource) linkType() layers.LinkType {
+	if s.cooked {
+		return layers.LinkTypeLinuxSLL2
+	}
+	return layers.LinkTypeEthernet
+}
+
+func (s *afSource) nanoseconds() bool { return true }
+
+func (s *afSource) stats() (Stats, error) {
+	_, v3, err := s.tp.SocketStats()
+	if err != nil {
+		return Stats{}, err
+	}
+	// tp_packets counts the dropped packets too, as libpcap's ps_recv.
+	return Stats{Received: int(v3.Packets()), DroppedByKernel: int(v3.Drops())}, nil
+}
+
+func (s *afSource) close() { s.tp.Close() }
+
+func (s *afSource) describe() string { return s.desc }
