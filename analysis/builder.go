@@ -387,6 +387,7 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 	t.c.Last = f
 	t.now = max(t.now, f.Number)
 	t.c.Bytes[t.dir(d)] += int64(len(b))
+	t.pathData(d, f)
 	ds := &t.dirs[d]
 	t.watchProxy(d, b, ds.offset, f)
 	ds.offset += int64(len(b))
@@ -570,6 +571,7 @@ func (t *tracker) Gap(d capture.Direction, n int, f capture.Frame) {
 	t.streams()
 	t.now = max(t.now, f.Number)
 	t.drainPending(d, true)
+	t.pathGap(d)
 	ds := &t.dirs[d]
 	g := Gap{Dir: t.dir(d), Offset: ds.offset, Size: n, Frame: f}
 	if t.snap != nil && t.snap[d].frame == f.Number {

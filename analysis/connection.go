@@ -34,7 +34,7 @@ type Connection struct {
 	Transport Transport
 	QUIC      *QUIC
 	// Path is what the packet headers tell about the path (path.go); nil
-	// unless the connection had a RST or a retransmission.
+	// unless the connection had a RST, a retransmission or a gap.
 	Path *PathFacts
 
 	// Proxy is the proxy negotiation (HTTP CONNECT, SOCKS) the connection

@@ -27,6 +27,10 @@ type PathFacts struct {
 	// Resent lists, per direction, the payload segments sent again: one
 	// entry per offset, the first maxResent offsets.
 	Resent [2][]Resend
+	// AfterGap is, per direction, the first frame whose bytes arrived
+	// after the direction's first gap: a segment that passed where the
+	// ones before it did not.
+	AfterGap [2]capture.Frame
 	// HelloStart and HelloEnd are the stream range of the client's first
 	// ClientHello, its record header included (zero when none was seen);
 	// HelloFirst is the frame that carried its first byte.
@@ -68,7 +72,10 @@ type pathState struct {
 	helloStart  int64
 	helloEnd    int64
 	helloFirst  capture.Frame
-	more        *PathFacts
+	// afterGap is set, per capture direction, from a gap until the next
+	// bytes arrive.
+	afterGap [2]bool
+	more     *PathFacts
 }
 
 // header is an IP header and window in 8 bytes.
@@ -123,11 +130,27 @@ func (t *tracker) pathEvent(ev capture.Event) {
 	}
 }
 
-// Acked implements capture.AckObserver. Only a connection that had a RST
-// or a retransmission keeps it.
+// Acked implements capture.AckObserver. Only a connection that had a RST,
+// a retransmission or a gap keeps it.
 func (t *tracker) Acked(d capture.Direction, offset int64, f capture.Frame) {
 	if m := t.path.more; m != nil {
 		m.Acked[d], m.AckedFrame[d] = offset, f
+	}
+}
+
+// pathGap notes a gap in capture direction d: the frame of the bytes
+// after it is worth keeping.
+func (t *tracker) pathGap(d capture.Direction) {
+	if m := t.pathMore(); m.AfterGap[d].Number == 0 {
+		t.path.afterGap[d] = true
+	}
+}
+
+// pathData notes the frame of the first bytes after a gap.
+func (t *tracker) pathData(d capture.Direction, f capture.Frame) {
+	if t.path.afterGap[d] {
+		t.path.afterGap[d] = false
+		t.path.more.AfterGap[d] = f
 	}
 }
 
@@ -162,6 +185,7 @@ func (t *tracker) pathRecord() *PathFacts {
 		f.Acked[0], f.Acked[1] = f.Acked[1], f.Acked[0]
 		f.AckedFrame[0], f.AckedFrame[1] = f.AckedFrame[1], f.AckedFrame[0]
 		f.Resent[0], f.Resent[1] = f.Resent[1], f.Resent[0]
+		f.AfterGap[0], f.AfterGap[1] = f.AfterGap[1], f.AfterGap[0]
 	}
 	return &f
 }

@@ -265,7 +265,7 @@ func (d *diagnosis) warnings(cat Category) []string {
 		if g.SnapLen > 0 {
 			continue
 		}
-		if cat == IncompleteCapture {
+		if cat == IncompleteCapture || cat == PathMTUBlackhole {
 			break // the verdict is about the missing bytes already
 		}
 		ws = append(ws, fmt.Sprintf("%d bytes of the %s's stream are missing from the capture during the handshake (%s): the verdict may miss something", g.Size, g.Dir, gapWhy(g)))

@@ -32,6 +32,10 @@ func (d *diagnosis) middleboxDrop() (Verdict, bool) {
 		"(likely: a server's TCP stack acknowledges what arrives even when its program is busy, so a device on the path drops the hello — by its name, size or content; less likely, the server's host stopped right after accepting, or the path loses the acknowledgments on the way back)",
 		name, prose.Count(int(p.HelloEnd-p.HelloStart), "byte"), frameRef(p.HelloFirst.Number), frameRef(c.TCP.SYNACK.Number),
 		prose.Count(resendCount(rs), "time"), frameRef(rs[0].First.Number), frameRef(last.Number), wait(last.Time.Sub(p.HelloFirst.Time)))
+	if r := rs[0]; r.Len >= fullSize && r.DF {
+		// A hello of a full segment fits an MTU black hole as well.
+		summary += fmt.Sprintf("; the hello went out in a full-size segment (%s, don't-fragment set), so a path MTU black hole fits too: a connection with a smaller hello (fewer key shares) to the same server tells them apart", prose.Count(r.Len, "byte"))
+	}
 	fix := fmt.Sprintf("a firewall, IPS or content filter between the client and %s silently drops this ClientHello: have its TLS/SNI-filtering policy allow it (compare with a connection to the same server under another name, which the same device lets through if it filters by name); nothing changes on the server, which never saw the hello", c.Server)
 	return verdict(MiddleboxDrop, summary, fix, c.TCP.SYNACK, p.HelloFirst, rs[0].First, last), true
 }

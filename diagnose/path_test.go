@@ -23,7 +23,7 @@ func pathConn() *analysis.Connection {
 		SYN:        analysis.Packet{Frame: fr(1), IP: capture.IPHeader{TTL: 64, DF: true}},
 		SYNACK:     analysis.Packet{Frame: fr(2), IP: capture.IPHeader{TTL: 52, DF: true}},
 		Acked:      [2]int64{0, 0},
-		AckedFrame: [2]capture.Frame{fr(2), fr(1)},
+		AckedFrame: [2]capture.Frame{fr(2), fr(3)},
 		HelloStart: 0, HelloEnd: 517, HelloFirst: fr(4),
 	}
 	return c
@@ -119,6 +119,48 @@ func pathCases(t *testing.T) []diagnoseCase {
 				return resent(c, 1448, 2)
 			},
 			evidence: []int64{2, 4, 10, 11}, fix: []string{"make the client's hello smaller"}},
+		{name: "the server's full-size segment resent and never acknowledged", cat: PathMTUBlackhole,
+			conn: func(*pki) *analysis.Connection {
+				c := pathConn()
+				c.Path.Acked[client] = 517
+				c.ServerHello, c.ServerHelloFrame = &tlsparse.ServerHello{Version: v12, CipherSuite: 0xc02f}, fr(6)
+				c.ServerHelloDoneFrame = fr(7)
+				c.Path.Resent[server] = []analysis.Resend{{Offset: 0, Len: 1448, DF: true, First: fr(9), Last: frAt(13, 3*time.Second), Count: 5}}
+				return fin(c, frAt(14, 4*time.Second), client)
+			},
+			summary:  []string{"server's full-size segment (1448 bytes at stream offset 0, don't-fragment set)", "5 times (frame 9 to frame 13", "path MTU black hole", "less likely"},
+			evidence: []int64{3, 4, 7, 9, 13}, fix: []string{"clamp the TCP MSS", "fragmentation needed", "tcp_mtu_probing"}},
+		{name: "a full-size segment resent without DF: routers fragment it, no black hole", cat: HandshakeFailure,
+			conn: func(*pki) *analysis.Connection {
+				c := pathConn()
+				c.Path.Acked[client] = 517
+				c.ServerHello, c.ServerHelloFrame = &tlsparse.ServerHello{Version: v12, CipherSuite: 0xc02f}, fr(6)
+				c.ServerHelloDoneFrame = fr(7)
+				c.Path.Resent[server] = []analysis.Resend{{Offset: 0, Len: 1448, First: fr(9), Last: frAt(13, 3*time.Second), Count: 5}}
+				return fin(c, frAt(14, 4*time.Second), client)
+			},
+			evidence: []int64{4, 7, 14}, nWarn: -1},
+		{name: "a hole the client never acknowledged, then a smaller segment", cat: PathMTUBlackhole,
+			conn: func(*pki) *analysis.Connection {
+				c := pathConn()
+				c.Path.Acked[client] = 517
+				c.TCP.Gaps = []analysis.Gap{{Dir: server, Offset: 0, Size: 1448, Frame: fr(9)}}
+				c.Bytes[server] = 533
+				c.Path.AfterGap[server] = fr(6)
+				return fin(c, frAt(8, 4*time.Second), client)
+			},
+			summary:  []string{"server's first 1448 bytes after the ClientHello (frame 4) never arrived", "smaller segment did (frame 6)", "client never acknowledged past the hole"},
+			evidence: []int64{4, 6, 8}, fix: []string{"clamp the TCP MSS"}},
+		{name: "a hole the client acknowledged: the capture lost it", cat: IncompleteCapture,
+			conn: func(*pki) *analysis.Connection {
+				c := pathConn()
+				c.Path.Acked[client], c.Path.Acked[server] = 517, 1981
+				c.TCP.Gaps = []analysis.Gap{{Dir: server, Offset: 0, Size: 1448, Frame: fr(9)}}
+				c.Bytes[server] = 533
+				c.Path.AfterGap[server] = fr(6)
+				return fin(c, frAt(8, 4*time.Second), client)
+			},
+			evidence: []int64{4, 9}},
 		{name: "split hello whose continuation was not resent: no proof it was lost", cat: ServerNoResponse,
 			conn: func(*pki) *analysis.Connection {
 				c := pathConn()
@@ -149,6 +191,10 @@ func TestPathCaptures(t *testing.T) {
 		{"clienthello_split_dropped.pcap", ClientHelloSplitDropped, nil,
 			[]string{"spans more than one segment", "acknowledged its first 1448 bytes (frame 4, acknowledged in frame 5)", "X25519MLKEM768 (1216 bytes)"},
 			[]string{"reassembles ClientHellos", "GODEBUG=tlsmlkem=0"}},
+		{"path_mtu_blackhole.pcap", PathMTUBlackhole, nil,
+			[]string{"server's full-size segment (1448 bytes", "never acknowledged"}, []string{"clamp the TCP MSS"}},
+		{"path_mtu_blackhole_client.pcap", PathMTUBlackhole, nil,
+			[]string{"server's first 1448 bytes", "never acknowledged past the hole"}, []string{"clamp the TCP MSS"}},
 		// A RST from the real server (on loopback: the same TTL as its
 		// SYN-ACK) stays the server's.
 		{"connection_reset.pcap", ConnectionReset, nil, nil, nil},

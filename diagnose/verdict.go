@@ -53,7 +53,10 @@ const (
 	// ClientHelloSplitDropped: the ClientHello spans several segments; the
 	// first was acknowledged, the continuation never was.
 	ClientHelloSplitDropped Category = "clienthello_split_dropped"
-	IncompleteCapture       Category = "incomplete_capture" // the handshake is not (entirely) in the capture
+	// PathMTUBlackhole: full-size segments never got through while
+	// smaller ones did, and no ICMP said why.
+	PathMTUBlackhole  Category = "path_mtu_blackhole"
+	IncompleteCapture Category = "incomplete_capture" // the handshake is not (entirely) in the capture
 )
 
 // Categories lists every category in the order reports show them.
@@ -65,6 +68,7 @@ var Categories = []Category{
 	NotTLSServer, NotTLSClient, ServerNoResponse,
 	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
 	ConnectionRefused, ConnectionReset, MiddleboxReset, MiddleboxDrop, ClientHelloSplitDropped,
+	PathMTUBlackhole,
 	NoTCPAnswer, IncompleteCapture,
 }
 

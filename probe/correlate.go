@@ -234,7 +234,7 @@ var classVerdicts = map[Class]wireVerdicts{
 		byPhase: map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset}}},
 	ConnectionClosed: {verdicts: []diagnose.Category{diagnose.ConnectionReset},
 		byPhase: map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset}}},
-	Timeout: {verdicts: []diagnose.Category{diagnose.ServerNoResponse, diagnose.MiddleboxDrop, diagnose.ClientHelloSplitDropped},
+	Timeout: {verdicts: []diagnose.Category{diagnose.ServerNoResponse, diagnose.MiddleboxDrop, diagnose.ClientHelloSplitDropped, diagnose.PathMTUBlackhole},
 		byPhase: map[Phase][]diagnose.Category{PhaseConnect: {diagnose.NoTCPAnswer}, PhaseHTTP: {diagnose.OK}}},
 	TimeoutAwaitingHeaders: {verdicts: []diagnose.Category{diagnose.OK}},
 	Canceled:               {anyVerdict: true},

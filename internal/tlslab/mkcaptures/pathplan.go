@@ -117,5 +117,40 @@ func pathCaptures() []capture {
 				exactly("data from the server", 0, fromServer(data)),
 			},
 		},
+		{
+			file: "captures/path_mtu_blackhole.pcap", category: "path_mtu_blackhole",
+			servers: []server{{tlslab.OKRSA, 4484}},
+			clients: []client{curl(4484, "{server}", tlslab.GoodName, "--tls-max", "1.2", "--max-time", "4")},
+			routed:  blackhole(true),
+			how: "curl (TLS 1.2, 4 s time limit) to a crypto/tls server with an RSA 2048 chain one router away, captured on the server's link. " +
+				"Every link announces MTU 1500 (MSS 1460), but the router's end of the client's link has MTU 1280, and the router's \"fragmentation needed\" ICMP is dropped: " +
+				"the server's full-size segments (1448 bytes, DF set) never arrive and are retransmitted at the same sequence number, never acknowledged, while the client's small packets pass.",
+			checks: []check{
+				exactly("SYN", 1, syn), exactly("ClientHello", 1, fromClient(hs(hsClientHello))),
+				atLeast("server retransmissions of 1448 bytes", 2, fromServer(func(f frame) bool { return f.Retransmit && f.PayloadLen == 1448 })),
+				exactly("client application data", 0, fromClient(record(recordApplicationData))),
+			},
+		},
+		{
+			file: "captures/path_mtu_blackhole_client.pcap", category: "path_mtu_blackhole",
+			servers: []server{{tlslab.OKRSA, 4485}},
+			clients: []client{curl(4485, "{server}", tlslab.GoodName, "--tls-max", "1.2", "--max-time", "4")},
+			routed:  blackhole(false),
+			how: "The same MTU black hole as path_mtu_blackhole.pcap, captured on the client's link: the server's SYN-ACK and the last, smaller segment of its flight arrive, " +
+				"the full-size segments before it never do, and the client never acknowledges past the hole until curl gives up.",
+			checks: []check{
+				exactly("SYN", 1, syn), exactly("ClientHello", 1, fromClient(hs(hsClientHello))),
+				exactly("server segments of 1448 bytes", 0, fromServer(func(f frame) bool { return f.PayloadLen == 1448 })),
+				atLeast("server segments with data", 1, fromServer(data)),
+				exactly("ServerHello", 0, fromServer(hs(hsServerHello))),
+			},
+		},
 	}
+}
+
+// blackhole is a path whose router cannot forward full-size packets to
+// the client and whose "fragmentation needed" never leaves it.
+func blackhole(atServer bool) *routed {
+	return &routed{mtu: tlslab.PathMTU{Client: 1500, Router: 1280}, atServer: atServer,
+		rules: [][]string{{"-A", "OUTPUT", "-p", "icmp", "--icmp-type", "fragmentation-needed", "-j", "DROP"}}}
 }

@@ -1,0 +1,83 @@
+package diagnose
+
+// A path whose MTU is smaller than the ends believe and whose routers'
+// "fragmentation needed" (ICMPv6 "packet too big") never arrives: full-size
+// segments vanish, smaller ones pass. Seen from the sender, its largest
+// segments go out again and again at the same sequence number and are
+// never acknowledged; seen from the receiver, they never arrive, the
+// smaller segment after them does, and the receiver never acknowledges
+// past the hole — so the capture did not lose them, the path did.
+
+import (
+	"fmt"
+
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/internal/prose"
+)
+
+var _ = registerPathRule(PathMTUBlackhole, (*diagnosis).pathMTUBlackhole)
+
+// fullSize is the smallest segment counted as full-size: below every
+// common MSS (1460 on Ethernet, ~1380 through tunnels) and above what
+// IPv6's minimum MTU (1280) always carries.
+const fullSize = 1200
+
+const mtuFix = "the path's MTU is smaller than the ends believe and the ICMP that would say so (\"fragmentation needed\", ICMPv6 \"packet too big\") does not get through: " +
+	"let that ICMP through the firewalls on the path; clamp the TCP MSS on the router, VPN or tunnel with the small link (iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu); " +
+	"or, as a stop-gap, lower the MTU of the sender's interface or enable packetization-layer probing on it (Linux: sysctl net.ipv4.tcp_mtu_probing=1)"
+
+func (d *diagnosis) pathMTUBlackhole() (Verdict, bool) {
+	if v, ok := d.blackholeAtSender(); ok {
+		return v, true
+	}
+	return d.blackholeAtReceiver()
+}
+
+// blackholeAtSender: the capture is on the sender's side of the small
+// link and shows its full-size segments retransmitted, unacknowledged.
+func (d *diagnosis) blackholeAtSender() (Verdict, bool) {
+	p := d.c.Path
+	for _, dir := range []capture.Direction{server, client} {
+		acked := p.Acked[dir]
+		for _, r := range p.Resent[dir] {
+			if r.Len < fullSize || !r.DF || r.Count < 2 || acked < 0 || acked > r.Offset {
+				continue
+			}
+			if dir == client && r.Offset < p.HelloEnd {
+				continue // the hello: a drop on the path fits as well (middleboxDrop)
+			}
+			peer := dir.Reverse()
+			summary := fmt.Sprintf("the %s's full-size segment (%s at stream offset %d, don't-fragment set) never got through: it was sent again %s (%s to %s, over %s) and never acknowledged, while the %s's smaller packets got through "+
+				"(likely: a path MTU black hole, a link smaller than the %s's segments whose \"fragmentation needed\" never arrives — the capture shows no such ICMP and the %s never made its segments smaller; less likely, a link that drops large packets for another reason)",
+				dir, prose.Count(r.Len, "byte"), r.Offset, prose.Count(r.Count, "time"), frameRef(r.First.Number), frameRef(r.Last.Number), wait(r.Last.Time.Sub(r.First.Time)), peer, dir, dir)
+			after, at := d.lastMessageBefore(r.First.Number)
+			summary += fmt.Sprintf("; the last message the %s sent before resending is %s (%s)", dir, after, frameRef(at.Number))
+			return verdict(PathMTUBlackhole, summary, mtuFix, d.helloFrame, at, r.First, r.Last, p.AckedFrame[dir]), true
+		}
+	}
+	return Verdict{}, false
+}
+
+// blackholeAtReceiver: the capture is on the receiver's side and shows a
+// hole of full-size bytes, then a smaller segment that did arrive, and the
+// receiver never acknowledging past the hole.
+func (d *diagnosis) blackholeAtReceiver() (Verdict, bool) {
+	c, p := d.c, d.c.Path
+	for _, g := range c.TCP.Gaps {
+		acked := p.Acked[g.Dir]
+		if g.SnapLen > 0 || g.Size < fullSize || acked < 0 || acked > g.Offset || c.Bytes[g.Dir] <= g.Offset || p.AfterGap[g.Dir].Number == 0 {
+			continue
+		}
+		peer := g.Dir.Reverse()
+		after, at := d.lastMessageBefore(p.AfterGap[g.Dir].Number)
+		summary := fmt.Sprintf("the %s's first %s after %s (%s) never arrived, while its next, smaller segment did (%s): the %s never acknowledged past the hole, so the path lost them, not the capture "+
+			"(likely: a path MTU black hole, a link smaller than the %s's full-size segments whose \"fragmentation needed\" never reaches it, so it resends them unchanged; less likely, heavy loss of exactly those segments)",
+			g.Dir, prose.Count(g.Size, "byte"), after, frameRef(at.Number), frameRef(p.AfterGap[g.Dir].Number), peer, g.Dir)
+		end, _, how := d.firstClose()
+		if end.Number != 0 {
+			summary += fmt.Sprintf("; the handshake stalled until the %s (%s, %s)", how, frameRef(end.Number), wait(end.Time.Sub(at.Time)))
+		}
+		return verdict(PathMTUBlackhole, summary, mtuFix, d.helloFrame, at, p.AfterGap[g.Dir], end), true
+	}
+	return Verdict{}, false
+}
