@@ -39,6 +39,8 @@ var Formats = []report.Format{report.FormatTable, report.FormatJSON, report.Form
 //     "client_only"), summary (string: the conclusion), client (string: what the client saw), wire (string:
 //     the wire's verdict, "" without one), cause, fix (strings), notes (list
 //     of strings; "verification disabled …" first when insecure).
+//   - bisect (object or null): the failing request re-run with one
+//     factor changed at a time (--bisect); see BisectView.
 //   - scan (object or null): versions (list of objects: version, accepted
 //     (bool), cipher (the suite the server chose, "" when not accepted),
 //     error_class), accepted (list of version names), families (list of
@@ -56,6 +58,7 @@ type Document struct {
 	Capture     CaptureView        `json:"capture"`
 	Correlation CorrelationView    `json:"correlation"`
 	Scan        *ScanView          `json:"scan"`
+	Bisect      *BisectView        `json:"bisect"`
 }
 
 // ClientView is the client's side of a probe in JSON.
@@ -233,6 +236,9 @@ func NewDocument(r *Result) Document {
 			s.Versions = append(s.Versions, vv)
 		}
 		d.Scan = s
+	}
+	if r.Bisect != nil {
+		d.Bisect = newBisectView(r.Bisect)
 	}
 	return d
 }
@@ -459,6 +465,9 @@ func writeText(w io.Writer, f report.Format, r *Result, opts WriteOptions) error
 			}
 			wrapped(&b, fmt.Sprintf("%s, group %s: ", versionName(s.GroupVersion), g.Group), text)
 		}
+	}
+	if r.Bisect != nil {
+		writeBisect(&b, r.Bisect)
 	}
 	if o.HTTP != nil && o.HTTP.Body != nil {
 		b.WriteString("\nBody\n")

@@ -110,6 +110,18 @@ type Config struct {
 	Trace bool
 	// UserAgent is sent with URL probes.
 	UserAgent string
+
+	// Bisect, when not nil, re-runs a failed request once per change of
+	// these factors (see Bisection) and reports which change makes it
+	// work.
+	Bisect []Factor
+
+	// Set by bisection for its attempts: the TCP MSS to clamp to before
+	// connecting (0: the kernel's), a ClientHello padded past one segment,
+	// no SNI sent (the certificate still verified for the name).
+	mss   int
+	pad   bool
+	noSNI bool
 }
 
 // Resolver looks up a host's addresses; *net.Resolver is one.
@@ -129,6 +141,9 @@ type Result struct {
 	Correlation Correlation
 	// Scan is set when Config.Scan was set and the failure called for it.
 	Scan *Scan
+	// Bisect is set when Config.Bisect was set: the attempts with one
+	// factor changed and what they show.
+	Bisect *Bisection
 }
 
 // OK reports whether the request succeeded and its handshake completed:
@@ -203,6 +218,9 @@ type Outcome struct {
 	// MaxTime is the time limit the client had for the whole request
 	// (Config.MaxTime): a Timeout is the client reaching it.
 	MaxTime time.Duration
+
+	// hello is the ClientHello's size and the connection's MSS.
+	hello helloStats
 }
 
 // Attempt is a TCP connection attempt that failed.
@@ -321,6 +339,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Scan && scanWanted(&res.Client, &res.Wire) {
 		res.Scan = c.scan(ctx, plan)
 		res.Correlation.addScan(res.Scan, &cfg)
+	}
+	if cfg.Bisect != nil {
+		res.Bisect = bisect(ctx, cfg, res, cfg.Bisect, Run)
 	}
 	return res, nil
 }

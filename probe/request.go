@@ -225,7 +225,7 @@ func (c *client) connect(ctx context.Context, p *dialPlan, tc *tls.Config, out *
 		return raw, nil
 	}
 	out.Phase = PhaseTLS
-	conn := tls.Client(raw, tc)
+	conn := tls.Client(&helloCounter{Conn: raw, n: &out.hello.bytes}, tc)
 	start := time.Now()
 	err = conn.HandshakeContext(ctx)
 	d := time.Since(start)
@@ -279,7 +279,7 @@ func (c *client) dial(ctx context.Context, p *dialPlan, out *Outcome) (net.Conn,
 		remote := netip.AddrPortFrom(a, p.Port)
 		out.Remote = remote
 		var port portRecorder
-		d := net.Dialer{Timeout: c.cfg.ConnectTimeout, Control: bindControl(a, &port)}
+		d := net.Dialer{Timeout: c.cfg.ConnectTimeout, Control: withMSS(bindControl(a, &port), c.cfg.mss)}
 		start := time.Now()
 		var conn net.Conn
 		conn, err = d.DialContext(ctx, "tcp", remote.String())
@@ -287,6 +287,7 @@ func (c *client) dial(ctx context.Context, p *dialPlan, out *Outcome) (net.Conn,
 		out.Timings.Connect = &dur
 		if conn != nil {
 			out.Local = conn.LocalAddr().(*net.TCPAddr).AddrPort()
+			out.hello.mss = connMSS(conn)
 			return conn, nil
 		}
 		out.Local = port.get()
@@ -378,6 +379,12 @@ func (c *client) tlsConfig(logKeys bool) *tls.Config {
 		// An address literal: crypto/tls sends no SNI for it and verifies
 		// the certificate's IP addresses.
 		tc.ServerName = cfg.Target.Host
+	}
+	if cfg.pad {
+		tc.NextProtos = padALPN(tc.NextProtos)
+	}
+	if cfg.noSNI {
+		sendNoSNI(tc, cfg)
 	}
 	if logKeys {
 		tc.KeyLogWriter = &c.keyLog

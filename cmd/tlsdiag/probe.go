@@ -42,6 +42,18 @@ Examples:
     tlsdiag probe --tls-max 1.2 --scan mail.example.com:993
     tlsdiag probe --format json -w probe.pcap --keylog keys.txt https://example.com/
     tlsdiag probe --proxy http://127.0.0.1:3128 https://example.com/
+    tlsdiag probe --bisect https://example.com/
+    tlsdiag probe --bisect=version,groups,mss --max-time 5 example.com:443
+
+--bisect re-runs a failing request with one thing changed at a time, each
+attempt captured and diagnosed, and says which change makes it work. The
+factors, tried in this order: version (TLS 1.3 only, 1.2 only, 1.0-1.1),
+groups (no post-quantum share, P-256 only, X25519 only), ciphers (ECDHE,
+CBC, RSA key exchange suites), sni (none, the name), alpn (none, h2,
+http/1.1), size (minimal ClientHello, padded past one segment), mss (TCP
+MSS clamped to 1200 and 536, Linux), address (each resolved address),
+proxy (direct), cert (no client certificate). At most 25 attempts, each
+with --max-time; it stops once the change that works is isolated.
 
 Exit status: 0 the request succeeded (its handshake completed), 1 it failed,
 2 usage error.
@@ -89,6 +101,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		pcapFile       string
 		iface          string
 		scan           bool
+		bisectFlag     string
 	)
 	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`: table, json or trace")
 	fs.StringArrayVar(&caFlags, "cacert", nil, "trust only the CA certificates in this PEM `file` (repeatable; replaces the system roots, as curl's does)")
@@ -113,6 +126,8 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVarP(&pcapFile, "write", "w", "", "keep the capture in this pcap `file` (frame numbers in the report are its)")
 	fs.StringVarP(&iface, "interface", "i", "", "capture on this `interface` (default: the one that routes to the target)")
 	fs.BoolVar(&scan, "scan", false, "when the handshake fails on version or cipher, try each TLS version, cipher family (ECDHE, RSA key exchange, 3DES, CBC) and group, and report which the server accepts")
+	fs.StringVar(&bisectFlag, "bisect", "", "when the request fails, re-run it changing one `factor` at a time and say which change makes it work (all, or some of version,groups,ciphers,sni,alpn,size,mss,address,proxy,cert)")
+	fs.Lookup("bisect").NoOptDefVal = "all"
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
 			fmt.Fprintf(stdout, "%s\n%s", probeUsage, fs.FlagUsages())
@@ -141,6 +156,11 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		Target: target, Insecure: insecure, ServerName: serverName, ShowBody: showBody,
 		Scan: scan, Interface: iface, UserAgent: "tlsdiag/" + version,
 		Trace: format == report.FormatTrace,
+	}
+	if fs.Changed("bisect") {
+		if cfg.Bisect, err = probe.ParseFactors(bisectFlag); err != nil {
+			return usageError(stderr, "--bisect: "+err.Error(), "e.g. --bisect or --bisect=version,groups,mss")
+		}
 	}
 	if msg, hint := parseTLSFlags(&cfg, tlsMin, tlsMax, ciphers, curves, alpn); msg != "" {
 		return usageError(stderr, msg, hint)

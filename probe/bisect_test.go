@@ -1,0 +1,123 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseFactors(t *testing.T) {
+	all, err := ParseFactors("")
+	if err != nil || !slices.Equal(all, Factors) {
+		t.Errorf(`ParseFactors("") = %v, %v; want every factor`, all, err)
+	}
+	got, err := ParseFactors(" MSS,version,mss ")
+	if err != nil || !slices.Equal(got, []Factor{FactorVersion, FactorMSS}) {
+		t.Errorf("ParseFactors = %v, %v; want version,mss in the canonical order, once each", got, err)
+	}
+	for _, bad := range []string{"versions", ",", "sni,bogus"} {
+		if _, err := ParseFactors(bad); err == nil {
+			t.Errorf("ParseFactors(%q) accepted", bad)
+		}
+	}
+}
+
+// fakeRun answers a bisection's requests from their configuration: works
+// decides which succeed, the rest fail with a timeout.
+func fakeRun(works func(Config) bool, calls *int) bisectRun {
+	return func(_ context.Context, cfg Config) (*Result, error) {
+		*calls++
+		r := &Result{Target: cfg.Target, Client: Outcome{Phase: PhaseDone}}
+		if !works(cfg) {
+			r.Client.fail(context.DeadlineExceeded, PhaseTLS)
+		}
+		return r, nil
+	}
+}
+
+func failedBase(addrs ...netip.Addr) *Result {
+	r := &Result{Client: Outcome{Addrs: addrs}}
+	r.Client.fail(context.DeadlineExceeded, PhaseTLS)
+	return r
+}
+
+func TestBisectFindsTheFactor(t *testing.T) {
+	cfg := Config{Target: Target{Host: "example.test", Port: 443}}
+	calls := 0
+	rsa := familyOf(FamilyRSAKex)
+	b := bisect(context.Background(), cfg, failedBase(), Factors, fakeRun(func(c Config) bool {
+		return slices.Equal(c.CipherSuites, rsa)
+	}, &calls))
+	if c := b.Conclusion; c.Kind != KindFactor || c.Factor != FactorCiphers || !slices.Equal(c.Values, []string{string(FamilyRSAKex)}) {
+		t.Fatalf("conclusion %+v; want ciphers = RSA key exchange", c)
+	}
+	// Stopped after the ciphers factor: no SNI, ALPN, size or MSS attempt.
+	for _, a := range b.Attempts {
+		if slices.Index(Factors, a.Factor) > slices.Index(Factors, FactorCiphers) {
+			t.Errorf("attempt %s=%s after the cause was isolated", a.Factor, a.Value)
+		}
+	}
+	if b.Stopped == "" || calls != len(b.Attempts)-1 {
+		t.Errorf("stopped %q after %d calls for %d attempts", b.Stopped, calls, len(b.Attempts))
+	}
+}
+
+func TestBisectNoFactorAndBound(t *testing.T) {
+	var addrs []netip.Addr
+	for i := range 30 {
+		addrs = append(addrs, netip.MustParseAddr(fmt.Sprintf("192.0.2.%d", i+1)))
+	}
+	cfg := Config{Target: Target{Host: "example.test", Port: 443}}
+	calls := 0
+	b := bisect(context.Background(), cfg, failedBase(addrs...), Factors, fakeRun(func(Config) bool { return false }, &calls))
+	if len(b.Attempts) != MaxBisectAttempts || calls != MaxBisectAttempts-1 {
+		t.Errorf("%d attempts (%d requests), want the bound %d", len(b.Attempts), calls, MaxBisectAttempts)
+	}
+	if c := b.Conclusion; c.Kind != KindNoFactor || c.Factor != "" || len(c.Works) != 0 {
+		t.Errorf("conclusion %+v; want no factor", c)
+	}
+	if !strings.Contains(b.Stopped, "limit") {
+		t.Errorf("stopped %q; want the limit named", b.Stopped)
+	}
+}
+
+func TestBisectNothingToDo(t *testing.T) {
+	calls := 0
+	b := bisect(context.Background(), Config{}, &Result{Client: Outcome{Phase: PhaseDone}}, Factors, fakeRun(func(Config) bool { return true }, &calls))
+	if b.Conclusion.Kind != KindNoFailure || calls != 0 {
+		t.Errorf("conclusion %s after %d requests; want no_failure and none", b.Conclusion.Kind, calls)
+	}
+}
+
+func TestBisectVariants(t *testing.T) {
+	base := BisectAttempt{Result: failedBase(), HelloBytes: 1519, MSS: 1448}
+	cfg := Config{Target: Target{Host: "example.test", Port: 443}, Curves: []tls.CurveID{tls.X25519}}
+	var values []string
+	for _, f := range Factors {
+		for _, v := range variants(f, &cfg, base) {
+			c := cfg
+			v.apply(&c)
+			values = append(values, string(v.factor)+"="+v.value)
+		}
+	}
+	want := []string{"version=TLS 1.3 only", "version=TLS 1.2 only", "version=TLS 1.0-1.1",
+		// --curves X25519: no post-quantum share to drop, X25519 alone is the configuration.
+		"groups=P-256 only",
+		"ciphers=ECDHE", "ciphers=CBC", "ciphers=RSA key exchange",
+		"sni=none",
+		// A handshake-only target offers no ALPN.
+		"alpn=h2", "alpn=http/1.1",
+		// Already two segments: no padding needed.
+		"size=minimal",
+		"mss=1200", "mss=536"}
+	if !mssSupported {
+		want = want[:len(want)-2]
+	}
+	if !slices.Equal(values, want) {
+		t.Errorf("variants\n got %q\nwant %q", values, want)
+	}
+}
