@@ -111,6 +111,33 @@ func (b *Builder) quicDone(q *quic.Conn) {
 	b.seq.finished(c, q.Last.Number, e)
 }
 
+// awaitsFallback reports whether c is a QUIC connection that got no
+// answer, whose client may have fallen back to TCP: the sequencer holds
+// it until the capture is over, so that the TCP connection is known.
+func awaitsFallback(c *Connection) bool {
+	return c.IsQUIC() && c.QUIC.Datagrams[capture.ServerToClient] == 0 && c.QUIC.Fallback == nil
+}
+
+// linkFallback finds, among the finished connections waiting to be
+// emitted, the first TCP connection from the same client host to the same
+// server that began after the unanswered QUIC connection c: the client
+// fell back to TCP. The sequencer's lock is held.
+func (s *sequencer) linkFallback(c *Connection) {
+	var best *Connection
+	for _, p := range s.pending {
+		t := p.c
+		if t.IsQUIC() || t.Server != c.Server || t.Client.Addr() != c.Client.Addr() || t.First.Number <= c.First.Number {
+			continue
+		}
+		if best == nil || t.First.Number < best.First.Number {
+			best = t
+		}
+	}
+	if best != nil {
+		c.QUIC.Fallback = &Fallback{Client: best.Client, Server: best.Server, First: best.First, Established: best.Established}
+	}
+}
+
 // quicRecord makes the record of a QUIC connection: its handshake
 // messages go through the same parsers as over TCP.
 func quicRecord(q *quic.Conn, b *Builder) *Connection {

@@ -318,7 +318,8 @@ func (s *sequencer) flush() {
 		mark := slices.Min(s.marks)
 		first := p.c.First.Number
 		ready := mark >= first && (len(s.open) == 0 || s.open[0].first > first) &&
-			(mark >= p.end || s.static[p.c.Server.Port()] || p.c.CarriesTLS() || p.c.viaProxy(s.isStatic))
+			(mark >= p.end || s.static[p.c.Server.Port()] || p.c.CarriesTLS() || p.c.viaProxy(s.isStatic)) &&
+			(s.ended || !awaitsFallback(p.c))
 		if !ready && len(s.pending) <= s.max {
 			return
 		}
@@ -329,6 +330,9 @@ func (s *sequencer) flush() {
 
 func (s *sequencer) release(p pendingConn) {
 	c := p.c
+	if awaitsFallback(c) {
+		s.linkFallback(c)
+	}
 	if !s.wanted(c, p.end) {
 		s.stats.Ignored++
 		if !s.static[c.Server.Port()] {
@@ -347,7 +351,7 @@ func (s *sequencer) release(p pendingConn) {
 // wanted reports whether a connection whose frames end at end is
 // reported: it carried TLS or was meant to.
 func (s *sequencer) wanted(c *Connection, end int64) bool {
-	if c.CarriesTLS() || s.static[c.Server.Port()] || c.viaProxy(s.isStatic) {
+	if c.IsQUIC() || c.CarriesTLS() || s.static[c.Server.Port()] || c.viaProxy(s.isStatic) {
 		return true
 	}
 	if f, ok := s.firstTLSHost[c.Server.Addr()]; ok && f <= end && c.refused() {

@@ -135,6 +135,9 @@ func (d *diagnosis) verdict() Verdict {
 	if v, ok := d.proxyVerdict(); ok {
 		return v
 	}
+	if v, ok := d.quicVerdict(); ok {
+		return v
+	}
 	if v, ok := d.pathVerdict(); ok {
 		return v
 	}

@@ -1,6 +1,15 @@
 package diagnose
 
-import "github.com/tlsdiag/tlsdiag/analysis"
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/internal/prose"
+	"github.com/tlsdiag/tlsdiag/quic"
+)
 
 // quicVersion is the QUIC version the connection ended up with: the last
 // its client used.
@@ -10,4 +19,111 @@ func quicVersion(c *analysis.Connection) string {
 		return q.Versions[n-1].String()
 	}
 	return q.Version.String()
+}
+
+// quicVerdict explains what only QUIC shows: a Version Negotiation the
+// client could not follow, Initials that got no answer, a transport error
+// that closed the connection. The TLS-level causes (alerts, certificates,
+// ALPN) are the common rules' business: a crypto error is an alert.
+func (d *diagnosis) quicVerdict() (Verdict, bool) {
+	c := d.c
+	if !c.IsQUIC() {
+		return Verdict{}, false
+	}
+	q := c.QUIC
+	switch {
+	case q.VersionNegotiation != nil && c.ServerHello == nil:
+		return d.quicNoCommonVersion(), true
+	case q.Datagrams[server] == 0 && q.Datagrams[client] >= 2:
+		return d.udpBlocked(), true
+	}
+	if cl, ok := quicTransportClose(c); ok {
+		return d.quicTransportError(cl), true
+	}
+	return Verdict{}, false
+}
+
+// quicNoCommonVersion: the server answered the client's version with a
+// Version Negotiation packet (RFC 9000, Section 6) and no handshake
+// followed.
+func (d *diagnosis) quicNoCommonVersion() Verdict {
+	c := d.c
+	q := c.QUIC
+	vn := q.VersionNegotiation
+	var listed []string
+	for _, v := range vn.Versions {
+		if !v.Known() && v.String()[0] == 'g' {
+			continue // the server's GREASE entry (RFC 9000, Section 15)
+		}
+		listed = append(listed, v.String())
+	}
+	offered := q.Version.String()
+	later := ""
+	if n := len(q.Versions); n > 1 {
+		later = fmt.Sprintf(", then tried %s", q.Versions[n-1])
+	}
+	summary := fmt.Sprintf("the server does not speak the client's QUIC version %s: its Version Negotiation (frame %d) lists %s, none of which the client went on with%s",
+		offered, vn.Frame.Number, strings.Join(listed, ", "), later)
+	fix := fmt.Sprintf("enable one of the server's QUIC versions (%s) in the client, or QUIC %s on the server", strings.Join(listed, ", "), offered)
+	return verdict(VersionMismatch, summary, fix, c.First, vn.Frame)
+}
+
+// udpBlocked: the client sent Initials, retransmitted them, and nothing
+// came back. On the wire a firewall that drops UDP, a server with nothing
+// listening on the port (its ICMP port unreachable is not read) and a
+// path that loses every datagram look alike; the first is the common one.
+func (d *diagnosis) udpBlocked() Verdict {
+	c := d.c
+	q := c.QUIC
+	port := c.Server.Port()
+	summary := fmt.Sprintf("the client sent %s to UDP port %d (frames %d–%d, over %s) and got no answer: UDP to the server's port is most likely blocked (or nothing listens there)",
+		prose.Count(q.Datagrams[client], "QUIC Initial datagram"), port, c.First.Number, c.Last.Number, wait(c.Last.Time.Sub(c.First.Time)))
+	evidence := []capture.Frame{c.First, c.Last}
+	fix := fmt.Sprintf("allow UDP port %d to %s in the firewalls on the path (or start the QUIC listener); clients that fall back to TCP only lose time", port, c.Server.Addr())
+	if fb := q.Fallback; fb != nil {
+		outcome := "its handshake there did not complete"
+		if fb.Established {
+			outcome = "its handshake there completed"
+		}
+		summary += fmt.Sprintf("; the client fell back to TCP (frame %d, %s after its first Initial): %s", fb.First.Number, wait(fb.First.Time.Sub(c.First.Time)), outcome)
+		evidence = append(evidence, fb.First)
+	}
+	return verdict(UDPBlocked, summary, fix, evidence...)
+}
+
+// quicTransportClose returns the first CONNECTION_CLOSE that carries a
+// transport error (not a TLS alert, not NO_ERROR, not the application's)
+// before the handshake completed.
+func quicTransportClose(c *analysis.Connection) (quic.Close, bool) {
+	for _, cl := range c.QUIC.Closes {
+		if cl.Application || cl.ErrorCode == 0 {
+			continue
+		}
+		if _, tls := quic.CryptoAlert(cl.ErrorCode); tls {
+			continue
+		}
+		if c.HandshakeDone.Number != 0 && cl.Frame.Number > c.HandshakeDone.Number {
+			continue
+		}
+		return cl, true
+	}
+	return quic.Close{}, false
+}
+
+func (d *diagnosis) quicTransportError(cl quic.Close) Verdict {
+	reason := ""
+	if cl.Reason != "" {
+		reason = fmt.Sprintf(" (reason %q)", cl.Reason)
+	}
+	summary := fmt.Sprintf("the %s closed the QUIC connection with transport error %s%s (frame %d, in a%s %s packet) before the handshake completed",
+		cl.Dir, cl.ErrorName(), reason, cl.Frame.Number, anIf(cl.Level.String()), cl.Level)
+	fix := "see the " + cl.Dir.String() + "'s log for why it closed; the error code names the QUIC rule it saw broken (RFC 9000, Section 20)"
+	return verdict(HandshakeFailure, summary, fix, d.helloFrame, cl.Frame)
+}
+
+func anIf(word string) string {
+	if word != "" && slices.Contains([]byte("aeiou"), word[0]) {
+		return "n"
+	}
+	return ""
 }

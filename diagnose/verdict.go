@@ -57,6 +57,7 @@ const (
 	// smaller ones did, and no ICMP said why.
 	PathMTUBlackhole  Category = "path_mtu_blackhole"
 	IncompleteCapture Category = "incomplete_capture" // the handshake is not (entirely) in the capture
+	UDPBlocked        Category = "udp_blocked"        // the client's QUIC Initials got no answer: UDP to the server's port is dropped
 )
 
 // Categories lists every category in the order reports show them.
@@ -70,6 +71,7 @@ var Categories = []Category{
 	ConnectionRefused, ConnectionReset, MiddleboxReset, MiddleboxDrop, ClientHelloSplitDropped,
 	PathMTUBlackhole,
 	NoTCPAnswer, IncompleteCapture,
+	UDPBlocked,
 }
 
 // Verdict is the diagnosis of one connection.

@@ -88,6 +88,9 @@ type Conn struct {
 	tracker  *Tracker
 	finished bool
 	touches  int
+	// confirmed is set once the datagrams are known to be QUIC: only
+	// confirmed connections are handed over.
+	confirmed bool
 }
 
 // HandshakeMessage is a handshake message, who sent it and at which level.

@@ -41,8 +41,9 @@ func ParseHeader(b []byte, shortDCID int) (h Header, size int, err error) {
 		return h, 0, ErrShort
 	}
 	if b[0]&0x80 == 0 {
-		// RFC 9000, Section 17.3: fixed bit, then the DCID.
-		if b[0]&0x40 == 0 || len(b) < 1+shortDCID {
+		// RFC 9000, Section 17.3: the DCID. The fixed bit is not
+		// checked: a peer that allows it greases it (RFC 9287).
+		if len(b) < 1+shortDCID {
 			return h, 0, ErrNotQUIC
 		}
 		h.Type, h.DCID, h.pnOffset = Packet1RTT, b[1:1+shortDCID], 1+shortDCID
@@ -81,9 +82,8 @@ func ParseHeader(b []byte, shortDCID int) (h Header, size int, err error) {
 	if len(h.DCID) > maxCIDLen || len(h.SCID) > maxCIDLen {
 		return h, 0, fmt.Errorf("connection ID longer than %d bytes: %w", maxCIDLen, ErrNotQUIC)
 	}
-	if b[0]&0x40 == 0 {
-		return h, 0, fmt.Errorf("fixed bit clear: %w", ErrNotQUIC)
-	}
+	// The fixed bit may be clear: RFC 9287 lets an endpoint grease it
+	// once its peer said it can (ngtcp2 does, even in Initial packets).
 	h.Type = p.types[b[0]>>4&3]
 	switch h.Type {
 	case PacketRetry:

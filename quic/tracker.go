@@ -111,11 +111,16 @@ func (t *Tracker) Datagram(src, dst netip.AddrPort, payload []byte, f capture.Fr
 			return
 		}
 	}
-	t.Stats.QUIC++
+	if c.confirmed {
+		t.Stats.QUIC++
+	}
 	// Decryption works in place: on a copy, as the frame's buffer is
 	// reused.
 	t.buf = append(t.buf[:0], payload...)
 	c.datagram(c.dir(src), t.buf, f)
+	if !c.confirmed && c.VersionNegotiation != nil {
+		t.confirm(c)
+	}
 	t.touch(c)
 }
 
@@ -139,7 +144,10 @@ func (t *Tracker) start(src, dst netip.AddrPort, payload []byte, f capture.Frame
 		if !c.newInitialKeys(h.Version, h.DCID) || !t.opens(c, payload) {
 			return nil
 		}
-	case h.Type == 0 && dst.Port() == 443:
+	case h.Type == 0:
+		// A version that cannot be read: a QUIC connection once the
+		// server answers with Version Negotiation, or at once on
+		// HTTP/3's port.
 	default:
 		return nil
 	}
@@ -147,11 +155,22 @@ func (t *Tracker) start(src, dst netip.AddrPort, payload []byte, f capture.Frame
 		t.evict()
 	}
 	t.conns[pair(src, dst)] = c
+	if h.Type == PacketInitial || dst.Port() == 443 {
+		t.confirm(c)
+	}
+	return c
+}
+
+// confirm makes c a connection to report, once it is known to be QUIC.
+func (t *Tracker) confirm(c *Conn) {
+	if c.confirmed {
+		return
+	}
+	c.confirmed = true
+	t.Stats.Conns++
 	if t.opt.Open != nil {
 		t.opt.Open(c)
 	}
-	t.Stats.Conns++
-	return c
 }
 
 // opens reports whether the first packet of payload decrypts with c's
@@ -257,7 +276,7 @@ func (t *Tracker) end(c *Conn) {
 	t.held -= c.st.held
 	c.st = connState{}
 	c.tracker = nil
-	if t.done != nil {
+	if t.done != nil && c.confirmed {
 		t.done(c)
 	}
 }
