@@ -150,7 +150,11 @@ type connState struct {
 	lastDCID [2][]byte
 	random   []byte
 	suite    Suite
-	held     int // crypto bytes counted against the tracker's budget
+	// layout is the version whose packet layout and keys the client's
+	// packets of a version this package does not know turned out to use
+	// (some stacks send an unknown version with v1's).
+	layout Version
+	held   int // crypto bytes counted against the tracker's budget
 }
 
 const (
@@ -185,7 +189,7 @@ func (c *Conn) datagram(d capture.Direction, b []byte, f capture.Frame) {
 		if d == capture.ServerToClient {
 			shortLen = len(c.ClientCID)
 		}
-		h, size, err := ParseHeader(b, shortLen)
+		h, size, err := parseHeader(b, shortLen, c.st.layout)
 		if err != nil {
 			c.fail(f, err)
 			break
@@ -201,7 +205,7 @@ func (c *Conn) datagram(d capture.Direction, b []byte, f capture.Frame) {
 			break
 		}
 	}
-	c.trace(d, f, strings.Join(info, ", "))
+	c.trace(d, f, strings.Join(info, "; "))
 }
 
 func (c *Conn) trace(d capture.Direction, f capture.Frame, info string) {
@@ -223,14 +227,14 @@ func (c *Conn) packet(d capture.Direction, h *Header, pkt []byte, f capture.Fram
 		if d == capture.ServerToClient && c.VersionNegotiation == nil {
 			c.VersionNegotiation = &VersionNegotiation{Frame: f, Versions: h.Versions}
 		}
-		return "Version Negotiation"
+		return h.Type.String() + cidText(h)
 	case PacketRetry:
 		if d == capture.ServerToClient && c.Retry == nil {
 			c.Retry = &Retry{Frame: f, TagValid: RetryTagValid(h.Version, c.st.keysDCID, pkt), TokenLen: len(h.Token)}
 			c.ServerCID = bytes.Clone(h.SCID)
 			c.newInitialKeys(h.Version, h.SCID)
 		}
-		return "Retry, SCID=" + hex.EncodeToString(h.SCID)
+		return h.Type.String() + cidText(h)
 	case 0:
 		c.noteVersion(d, h.Version)
 		c.Undecrypted[d]++
@@ -244,24 +248,21 @@ func (c *Conn) packet(d capture.Direction, h *Header, pkt []byte, f capture.Fram
 		lvl = Level1RTT
 	}
 	c.Packets[d][lvl]++
+	// Wireshark's wording: the packet type, the connection IDs that are
+	// not empty, then (once decrypted) the packet number and the frames.
 	if h.Type == Packet1RTT {
-		desc.WriteString("Protected Payload")
 		if c.FirstShort[d].Number == 0 {
 			c.FirstShort[d] = f
 		}
-		if len(h.DCID) > 0 {
-			desc.WriteString(", DCID=" + hex.EncodeToString(h.DCID))
-		}
+		// The key phase bit is under header protection: Wireshark says
+		// KP0 until it can remove it.
+		desc.WriteString("Protected Payload (KP0)")
 	} else {
 		c.noteVersion(d, h.Version)
 		desc.WriteString(h.Type.String())
-		if d == capture.ClientToServer {
-			desc.WriteString(", DCID=" + hex.EncodeToString(h.DCID))
-		} else {
-			desc.WriteString(", SCID=" + hex.EncodeToString(h.SCID))
-		}
 		c.noteCIDs(d, h)
 	}
+	desc.WriteString(cidText(h))
 	if h.Type == Packet0RTT {
 		c.Undecrypted[d]++
 		return desc.String()
@@ -281,6 +282,12 @@ func (c *Conn) packet(d capture.Direction, h *Header, pkt []byte, f capture.Fram
 	}
 	if int64(pn) > c.st.largest[d][lvl] {
 		c.st.largest[d][lvl] = int64(pn)
+	}
+	if h.Type == Packet1RTT && pkt[0]&0x04 != 0 {
+		// The key phase is protected: known only now.
+		text := strings.Replace(desc.String(), "(KP0)", "(KP1)", 1)
+		desc.Reset()
+		desc.WriteString(text)
 	}
 	desc.WriteString(", PKN: " + strconv.FormatUint(pn, 10))
 	err = ParseFrames(payload, func(fr *Frame) {
@@ -425,6 +432,9 @@ func (c *Conn) trafficKeys() {
 
 // newInitialKeys derives the Initial keys from dcid.
 func (c *Conn) newInitialKeys(v Version, dcid []byte) bool {
+	if !v.Known() && c.st.layout != 0 {
+		v = c.st.layout
+	}
 	ck, sk, err := InitialKeys(v, dcid)
 	if err != nil {
 		return false
@@ -432,6 +442,19 @@ func (c *Conn) newInitialKeys(v Version, dcid []byte) bool {
 	c.st.keys[LevelInitial] = [2]*Keys{ck, sk}
 	c.st.keysDCID = bytes.Clone(dcid)
 	return true
+}
+
+// cidText is the connection IDs of a packet as Wireshark lists them: those
+// that are not empty.
+func cidText(h *Header) string {
+	var s string
+	if len(h.DCID) > 0 {
+		s += ", DCID=" + hex.EncodeToString(h.DCID)
+	}
+	if len(h.SCID) > 0 {
+		s += ", SCID=" + hex.EncodeToString(h.SCID)
+	}
+	return s
 }
 
 // Duration is the capture time the connection spanned.

@@ -42,29 +42,24 @@ type Frame struct {
 	Reason     []byte
 }
 
+// frameNames are the names Wireshark's QUIC Info column gives frames
+// (packet-quic.c), by type.
+var frameNames = map[FrameType]string{
+	FramePadding: "PADDING", FramePing: "PING", FrameACK: "ACK", FrameACKECN: "ACK_ECN",
+	0x04: "RS", 0x05: "SS", FrameCrypto: "CRYPTO", FrameNewToken: "NT",
+	0x10: "MD", 0x11: "MSD", 0x12: "MS", 0x13: "MS", 0x14: "DB", 0x15: "SDB", 0x16: "SB", 0x17: "SB",
+	FrameNewConnectionID: "NCI", 0x19: "RC", 0x1a: "PC", 0x1b: "PR",
+	FrameConnectionClose: "CC", FrameConnectionCloseApp: "CC", FrameHandshakeDone: "DONE",
+	frameDatagram: "DG", frameDatagramLen: "DG",
+}
+
 // Name is the frame's name as Wireshark's QUIC Info column shows it.
 func (f *Frame) Name() string {
-	switch t := f.Type; {
-	case t == FramePadding:
-		return "PADDING"
-	case t == FramePing:
-		return "PING"
-	case t == FrameACK || t == FrameACKECN:
-		return "ACK"
-	case t == FrameCrypto:
-		return "CRYPTO"
-	case t == FrameNewToken:
-		return "NEW_TOKEN"
-	case t >= frameStreamFirst && t <= frameStreamLast:
+	if f.Type >= frameStreamFirst && f.Type <= frameStreamLast {
 		return "STREAM(" + strconv.FormatUint(f.StreamID, 10) + ")"
-	case t == FrameNewConnectionID:
-		return "NCI"
-	case t == FrameConnectionClose || t == FrameConnectionCloseApp:
-		return "CC"
-	case t == FrameHandshakeDone:
-		return "DONE"
-	case t == frameDatagram || t == frameDatagramLen:
-		return "DATAGRAM"
+	}
+	if n, ok := frameNames[f.Type]; ok {
+		return n
 	}
 	return "frame(0x" + strconv.FormatUint(uint64(f.Type), 16) + ")"
 }

@@ -39,6 +39,24 @@ func vectors(t *testing.T) map[string][]byte {
 
 var rfcDCID = hexBytes("8394c8f03e515708")
 
+// hexVector returns one vector of testdata/rfc-vectors.txt, for fuzz seeds.
+func hexVector(name string) []byte {
+	b, err := os.ReadFile("testdata/rfc-vectors.txt")
+	if err != nil {
+		panic(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if n, h, ok := strings.Cut(line, " "); ok && n == name {
+			v, err := hex.DecodeString(strings.ReplaceAll(h, " ", ""))
+			if err != nil {
+				panic(err)
+			}
+			return v
+		}
+	}
+	panic("no vector " + name)
+}
+
 // TestInitialSecrets checks the secrets and keys of RFC 9001, Appendix
 // A.1, and RFC 9369, Appendix A.1.
 func TestInitialSecrets(t *testing.T) {

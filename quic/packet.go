@@ -37,6 +37,12 @@ var (
 // short header's DCID is shortDCID bytes long, which only the
 // connection knows. The header aliases b.
 func ParseHeader(b []byte, shortDCID int) (h Header, size int, err error) {
+	return parseHeader(b, shortDCID, 0)
+}
+
+// parseHeader is ParseHeader reading the long header of a version it
+// does not know with the layout of version as, when as is not zero.
+func parseHeader(b []byte, shortDCID int, as Version) (h Header, size int, err error) {
 	if len(b) == 0 {
 		return h, 0, ErrShort
 	}
@@ -75,6 +81,9 @@ func ParseHeader(b []byte, shortDCID int) (h Header, size int, err error) {
 		return h, len(b), nil
 	}
 	p := params(h.Version)
+	if p == nil && as != 0 {
+		p = params(as)
+	}
 	if p == nil {
 		// A version we cannot read: its packets fill the datagram.
 		return h, len(b), nil

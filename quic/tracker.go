@@ -139,9 +139,24 @@ func (t *Tracker) start(src, dst netip.AddrPort, payload []byte, f capture.Frame
 	}
 	c := &Conn{Client: src, Server: dst, First: f, Last: f, Version: h.Version, tracker: t}
 	c.OriginalDCID = append([]byte(nil), h.DCID...)
+	if h.Type == 0 {
+		// A version this package does not know: some stacks lay it out
+		// and protect it as an older one (ngtcp2 as draft-29, with its
+		// salt), and tshark reads it so.
+		for _, as := range []Version{Version1, VersionDraft29} {
+			c.st.layout = as
+			if hv, _, err := parseHeader(payload, 0, as); err == nil && hv.Type == PacketInitial &&
+				c.newInitialKeys(h.Version, h.DCID) && t.opens(c, payload) {
+				h.Type = PacketInitial
+				break
+			}
+			c.st.layout = 0
+			c.st.keys, c.st.keysDCID = [numLevels][2]*Keys{}, nil
+		}
+	}
 	switch {
 	case h.Type == PacketInitial:
-		if !c.newInitialKeys(h.Version, h.DCID) || !t.opens(c, payload) {
+		if c.st.keysDCID == nil && (!c.newInitialKeys(h.Version, h.DCID) || !t.opens(c, payload)) {
 			return nil
 		}
 	case h.Type == 0:
@@ -177,7 +192,7 @@ func (t *Tracker) confirm(c *Conn) {
 // client Initial keys.
 func (t *Tracker) opens(c *Conn, payload []byte) bool {
 	t.buf = append(t.buf[:0], payload...)
-	h, size, err := ParseHeader(t.buf, 0)
+	h, size, err := parseHeader(t.buf, 0, c.st.layout)
 	if err != nil {
 		return false
 	}
