@@ -29,10 +29,9 @@ type Connection struct {
 	Tunnel *capture.Tunnel
 
 	TCP TCPFacts
-	// Transport is TCP, or QUIC: then TCP is empty and QUIC holds the
-	// QUIC-level facts.
-	Transport Transport
-	QUIC      *QUIC
+	// QUIC holds the QUIC-level facts of a QUIC connection (then TCP is
+	// empty); nil for TLS over TCP.
+	QUIC *QUIC
 	// Path is what the packet headers tell about the path (path.go); nil
 	// unless the connection had a RST, a retransmission or a gap.
 	Path *PathFacts

@@ -71,7 +71,15 @@ type Fallback struct {
 }
 
 // IsQUIC reports whether the connection was QUIC.
-func (c *Connection) IsQUIC() bool { return c.Transport == TransportQUIC }
+func (c *Connection) IsQUIC() bool { return c.QUIC != nil }
+
+// Transport says what carried the connection's TLS.
+func (c *Connection) Transport() Transport {
+	if c.IsQUIC() {
+		return TransportQUIC
+	}
+	return TransportTCP
+}
 
 // Datagram implements capture.DatagramHandler: QUIC connections are found
 // in UDP datagrams.
@@ -142,8 +150,7 @@ func (s *sequencer) linkFallback(c *Connection) {
 // messages go through the same parsers as over TCP.
 func quicRecord(q *quic.Conn, b *Builder) *Connection {
 	c := &Connection{
-		Transport: TransportQUIC,
-		Client:    q.Client, Server: q.Server,
+		Client: q.Client, Server: q.Server,
 		Roles: RolesFromClientHello,
 		First: q.First, Last: q.Last,
 		ClientCertificates: -1,

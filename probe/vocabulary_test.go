@@ -37,6 +37,7 @@ func TestEveryClassHasVerdicts(t *testing.T) {
 // by name, with the reason.
 var unmappedCategories = map[diagnose.Category]string{
 	diagnose.NotTLSClient:      "the probe always sends a ClientHello (a proxy's CONNECT is read as the proxy negotiation, not as plaintext)",
+	diagnose.UDPBlocked:        "the probe speaks TLS over TCP: a QUIC attempt is read from captures only",
 	diagnose.IncompleteCapture: "the probe captures its own connection from the first SYN: an incomplete capture says the capture lost packets, not what the client met",
 }
 

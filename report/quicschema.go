@@ -72,7 +72,7 @@ type Fallback struct {
 
 func transportOf(c *analysis.Connection) string {
 	if c.IsQUIC() {
-		return c.Transport.String()
+		return c.Transport().String()
 	}
 	return ""
 }
