@@ -84,9 +84,9 @@ func TestJA4AgreesWithFoxIO(t *testing.T) {
 				}
 				key := capName + "/" + strconv.Itoa(s.Stream)
 				if s.JA4[0] != fingerprint.TCP {
-					// tlsdiag reads TCP only. None of the public expected files
-					// has a QUIC ('q') or DTLS ('d') stream today; any that
-					// appears is listed here.
+					// The Python tool's files have no QUIC ('q') stream; the
+					// Rust tool's snapshots do (TestQUICJA4AgreesWithFoxIO).
+					// DTLS ('d') is not read.
 					t.Logf("stream %s skipped: transport %q is not TCP", key, s.JA4[0])
 					continue
 				}
