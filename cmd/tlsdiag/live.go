@@ -60,7 +60,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		tlsPorts                                       []uint
 	)
 	fs.StringVarP(&iface, "interface", "i", "", "capture on this `interface` (\"any\" for all); default: the first up, non-loopback one")
-	fs.StringVarP(&filter, "filter", "f", "tcp port 443", "BPF capture `filter`, in tcpdump syntax; the ports it names are TLS ports (a refused or plaintext connection to them is reported)")
+	fs.StringVarP(&filter, "filter", "f", "tcp port 443 or udp port 443", "BPF capture `filter`, in tcpdump syntax (the default takes HTTP/3 too); the ports it names are TLS ports (a refused or plaintext connection to them is reported)")
 	fs.Int64VarP(&count, "count", "c", 0, "stop after this many connections were reported")
 	fs.DurationVar(&duration, "duration", 0, "stop after this long (e.g. 30s, 10m)")
 	fs.StringVarP(&writeFile, "write", "w", "", "also write the raw packets to this pcap `file` (frame numbers in the report are its frame numbers)")
