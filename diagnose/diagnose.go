@@ -53,6 +53,7 @@ func Diagnose(c *analysis.Connection, cfg Config) Verdict {
 	v := d.verdict()
 	d.tunnelNote(&v)
 	v.Warnings = append(v.Warnings, d.warnings(v.Category)...)
+	v.Warnings = append(v.Warnings, d.quicWarnings()...)
 	v.Evidence = sortFrames(v.Evidence)
 	return v
 }

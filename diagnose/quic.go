@@ -127,3 +127,21 @@ func anIf(word string) string {
 	}
 	return ""
 }
+
+// quicWarnings says what of a QUIC connection was not read: handshake
+// bytes cut by the memory bounds, packets that would not decode.
+func (d *diagnosis) quicWarnings() []string {
+	c := d.c
+	if !c.IsQUIC() {
+		return nil
+	}
+	var w []string
+	if n := c.QUIC.CryptoCut; n > 0 {
+		w = append(w, fmt.Sprintf("%s of the QUIC handshake were not read: the memory bounds on CRYPTO reassembly were hit (crypto_cut)", prose.Count(n, "byte")))
+	}
+	if len(c.QUIC.Errors) > 0 {
+		e := c.QUIC.Errors[0]
+		w = append(w, fmt.Sprintf("%s of the QUIC connection did not decode, the first in frame %d: %v", prose.Count(len(c.QUIC.Errors), "packet"), e.Frame.Number, e.Err))
+	}
+	return w
+}

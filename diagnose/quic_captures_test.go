@@ -222,6 +222,15 @@ func quicCases(t *testing.T) []diagnoseCase {
 			},
 			summary:  []string{"server closed the QUIC connection with transport error TRANSPORT_PARAMETER_ERROR", "an initial packet"},
 			evidence: []int64{1, 2}},
+		{name: "QUIC handshake cut by the bounds", cat: IncompleteCapture,
+			conn: func(*pki) *analysis.Connection {
+				c := quicConn()
+				c.QUIC.CryptoCut = 70000
+				c.QUIC.Errors = []quic.PacketError{{Frame: fr(1), Err: quic.ErrShort}}
+				return c
+			},
+			summary: []string{"capture ended"}, evidence: []int64{1}, nWarn: 2,
+			warnings: []string{"70000 bytes of the QUIC handshake were not read", "1 packet of the QUIC connection did not decode, the first in frame 1: packet cut short"}},
 		{name: "QUIC crypto error is the alert", cat: ALPNMismatch,
 			conn: func(*pki) *analysis.Connection {
 				c := alert(quicConn(), 2, server, 120)
