@@ -10,7 +10,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo devel)
 TAGS ?= $(shell test -f /usr/include/pcap/pcap.h -o -f /usr/include/pcap.h && echo libpcap)
 GOTAGS := $(if $(TAGS),-tags $(TAGS))
 
-.PHONY: all build deps demo test fuzz clean
+.PHONY: all build deps demo test fuzz clean release release-check
 
 all: build
 
@@ -32,6 +32,17 @@ test: deps
 	$(GO) test $(GOTAGS) -race -count=1 ./...
 	CGO_ENABLED=0 $(GO) vet ./...
 	CGO_ENABLED=0 $(GO) test -count=1 ./capture/... ./cmd/tlsdiag/... ./probe/...
+	sh scripts/release.sh --check
+
+# Release artefacts in dist/: static linux/amd64 and linux/arm64 binaries,
+# darwin/arm64, SHA256SUMS, and the container image (Containerfile).
+# release-check also runs the static binary alone in an empty root and
+# checks the image (size under 20 MB, it runs).
+release:
+	sh scripts/release.sh
+
+release-check:
+	sh scripts/release.sh --check
 
 # Every fuzz target for FUZZTIME each (CI: 20s).
 FUZZTIME ?= 20s
@@ -44,4 +55,4 @@ bench:
 	@sh scripts/bench.sh
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -3,7 +3,7 @@
 # Debian/Ubuntu: apt-get (as root). Elsewhere: print what to install.
 set -e
 need=""
-for p in libpcap-dev tshark tcpdump openssl gnutls-bin iproute2 iptables curl nginx python3 default-jre-headless; do
+for p in libpcap-dev tshark tcpdump openssl gnutls-bin iproute2 iptables curl nginx python3 default-jre-headless tcpreplay podman; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 command -v go >/dev/null 2>&1 || { echo "install-deps: Go 1.26 or newer is required (https://go.dev/dl/)" >&2; exit 1; }
