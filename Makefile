@@ -10,7 +10,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo devel)
 TAGS ?= $(shell test -f /usr/include/pcap/pcap.h -o -f /usr/include/pcap.h && echo libpcap)
 GOTAGS := $(if $(TAGS),-tags $(TAGS))
 
-.PHONY: all build deps demo test fuzz clean release release-check
+.PHONY: all build deps demo test fuzz clean release release-check bench-live
 
 all: build
 
@@ -53,6 +53,12 @@ fuzz:
 # and tshark on them and checks every verdict against the truth.
 bench:
 	@sh scripts/bench.sh
+
+# bench-live replays a generated TLS capture over a veth pair between two
+# network namespaces with tcpreplay and captures it with tlsdiag live,
+# through AF_PACKET and libpcap, at RATES Mbit/s (root).
+bench-live:
+	@sh scripts/bench-live.sh
 
 clean:
 	rm -rf bin dist

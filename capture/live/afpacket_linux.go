@@ -186,8 +186,14 @@ func (s *afSource) read() ([]byte, gopacket.CaptureInfo, error) {
 		if err != nil {
 			return nil, ci, err
 		}
-		if ci.Timestamp.Before(s.since) {
-			continue
+		if !s.since.IsZero() {
+			// Only the first frames can predate the filter: once one
+			// is stamped after it, trust the filter (a clock step must
+			// not hide later frames).
+			if ci.Timestamp.Before(s.since) {
+				continue
+			}
+			s.since = time.Time{}
 		}
 		ci.AncillaryData = nil
 		if s.cooked {
