@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -53,8 +54,9 @@ func TestLiveAcrossVeth(t *testing.T) {
 				t.Fatal(err)
 			}
 			const duration = 8 * time.Second
+			written := dir + "/live.pcap"
 			cmd := exec.Command("ip", "netns", "exec", v.ClientNS, os.Args[0], "live", "-i", v.ClientIface,
-				"-f", portFilter(servers), "--format", "ndjson", "--duration", duration.String(),
+				"-f", portFilter(servers), "--format", "ndjson", "--duration", duration.String(), "-w", written,
 				"--user", "", "--cacert", dir+"/"+tlslab.CAFile)
 			cmd.Env = append(os.Environ(), "TLSDIAG_TEST_MAIN=1")
 			var stderr syncBuffer
@@ -81,6 +83,27 @@ func TestLiveAcrossVeth(t *testing.T) {
 				t.Errorf("exit status %d (%v), want 1; stderr:\n%s", cmd.ProcessState.ExitCode(), err, stderr.String())
 			}
 			checkStreamed(t, servers, got, started.Add(duration-time.Second), stderr.String())
+			// The capture path (AF_PACKET by default on Linux, named in
+			// the start line) saw what read of the same packets sees.
+			if !strings.Contains(stderr.String(), "capturing on "+v.ClientIface+" (") {
+				t.Errorf("the start line does not name the capture path:\n%s", stderr.String())
+			}
+			var readOut, readErr bytes.Buffer
+			readArgs := []string{"read", "--format", "ndjson", "--no-system-roots", "--cacert", dir + "/" + tlslab.CAFile}
+			for _, s := range servers {
+				readArgs = append(readArgs, "--tls-port", fmt.Sprint(s.Addr().Port()))
+			}
+			run(append(readArgs, written), &readOut, &readErr)
+			fromRead := map[string]verdictLine{}
+			for l := range readVerdicts(t, &readOut) {
+				fromRead[l.server] = l
+			}
+			for _, s := range servers {
+				a := s.Addr().String()
+				if got[a].category != fromRead[a].category {
+					t.Errorf("%s: live says %q, read of its -w file %q", a, got[a].category, fromRead[a].category)
+				}
+			}
 		})
 	}
 }
