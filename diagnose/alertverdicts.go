@@ -404,8 +404,8 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 		summary = rejected + "; the certificate is not in the capture"
 		fix = "capture the whole handshake to see the certificate; check the client's log for its verification error"
 	case cause.cat == CertExpired:
-		summary = fmt.Sprintf("%s as expired, but it was valid at the capture time (%s): the client's clock is probably wrong", rejected, stamp(d.certTime()))
-		fix = "set the client machine's clock right (NTP)"
+		cause.cat = ClientClockSkew
+		summary, fix = d.clientClockSkew(rejected)
 	case cause.cat == CertUntrustedCA:
 		summary = fmt.Sprintf("%s: the client does not trust its issuer, although the chain verifies against the roots given here", rejected)
 		fix = fmt.Sprintf("make the client trust the server's root CA (%s), or use a certificate from a CA the client trusts", trustRootAdvice(d.client))

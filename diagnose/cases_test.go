@@ -458,11 +458,12 @@ func certificateCases(t *testing.T) []diagnoseCase {
 			},
 			summary:  []string{"certificate 1 'CN=Old Intermediate CA,O=tlsdiag test' expired"},
 			evidence: []int64{6, 7}, fix: []string{"intermediate 'CN=Old Intermediate CA,O=tlsdiag test'", "current intermediate"}},
-		{name: "certificate_expired but valid: the client's clock", cat: CertExpired,
+		{name: "certificate_expired but valid: the client's clock", cat: ClientClockSkew,
 			conn: func(p *pki) *analysis.Connection {
 				return alert(tls12(p, p.leaf, p.inter), 7, client, tlsparse.AlertCertificateExpired)
 			},
-			summary: []string{"valid at the capture time (2025-06-01 12:00:00 UTC)", "clock"}, evidence: []int64{6, 7}, fix: []string{"clock"}},
+			summary:  []string{"valid at the capture's time (2025-06-01 12:00:00 UTC)", "the chain is valid from", "client's clock is wrong", "less likely"},
+			evidence: []int64{6, 7}, fix: []string{"clock right (NTP", "nothing changes on the server"}},
 		{name: "not yet valid", cat: CertNotYetValid,
 			conn: func(p *pki) *analysis.Connection {
 				leaf := mkCert(t, certSpec{cn: "www.example.com", issuer: p.inter, dns: []string{"www.example.com"}, notBefore: captureTime.Add(36 * time.Hour)})

@@ -55,7 +55,10 @@ const (
 	ClientHelloSplitDropped Category = "clienthello_split_dropped"
 	// PathMTUBlackhole: full-size segments never got through while
 	// smaller ones did, and no ICMP said why.
-	PathMTUBlackhole  Category = "path_mtu_blackhole"
+	PathMTUBlackhole Category = "path_mtu_blackhole"
+	// ClientClockSkew: the client refused as expired (or not yet valid) a
+	// chain valid at the capture's time: its clock is wrong.
+	ClientClockSkew   Category = "client_clock_skew"
 	IncompleteCapture Category = "incomplete_capture" // the handshake is not (entirely) in the capture
 	UDPBlocked        Category = "udp_blocked"        // the client's QUIC Initials got no answer: UDP to the server's port is dropped
 )
@@ -69,7 +72,7 @@ var Categories = []Category{
 	NotTLSServer, NotTLSClient, ServerNoResponse,
 	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
 	ConnectionRefused, ConnectionReset, MiddleboxReset, MiddleboxDrop, ClientHelloSplitDropped,
-	PathMTUBlackhole,
+	PathMTUBlackhole, ClientClockSkew,
 	NoTCPAnswer, IncompleteCapture,
 	UDPBlocked,
 }

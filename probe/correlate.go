@@ -242,8 +242,8 @@ var classVerdicts = map[Class]wireVerdicts{
 	NotTLS: {verdicts: []diagnose.Category{diagnose.NotTLSServer}},
 
 	CertUnknownAuthority:    {verdicts: []diagnose.Category{diagnose.CertUntrustedCA, diagnose.CertSelfSigned, diagnose.CertIncompleteChain, diagnose.CertRejected}},
-	CertExpired:             {verdicts: []diagnose.Category{diagnose.CertExpired, diagnose.CertRejected}},
-	CertNotYetValid:         {verdicts: []diagnose.Category{diagnose.CertNotYetValid, diagnose.CertRejected}},
+	CertExpired:             {verdicts: []diagnose.Category{diagnose.CertExpired, diagnose.CertRejected, diagnose.ClientClockSkew}},
+	CertNotYetValid:         {verdicts: []diagnose.Category{diagnose.CertNotYetValid, diagnose.CertRejected, diagnose.ClientClockSkew}},
 	CertHostnameMismatch:    {verdicts: []diagnose.Category{diagnose.CertHostnameMismatch, diagnose.CertRejected}},
 	CertNotAuthorizedToSign: {verdicts: certVerdicts},
 	CertIncompatibleUsage:   {verdicts: certVerdicts},

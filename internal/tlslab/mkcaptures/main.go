@@ -324,6 +324,21 @@ func (e *env) runClient(ctx context.Context, c client, addr, netns, keylogPath s
 	host, _, _ := net.SplitHostPort(addr)
 	for i, a := range c.argv {
 		a = strings.ReplaceAll(a, "{server}", host)
+		if strings.Contains(a, "{labca}") {
+			// This run's root: the one that signed the servers' chains
+			// even when -only keeps testdata/certs from an earlier run.
+			dir, err := os.MkdirTemp("", "mkcaptures-ca")
+			if err != nil {
+				return "", err
+			}
+			defer os.RemoveAll(dir)
+			if err := e.lab.WriteFiles(dir); err != nil {
+				return "", err
+			}
+			argv[i] = strings.ReplaceAll(a, "{labca}", filepath.Join(dir, tlslab.CAFile))
+			shown[i] = strings.ReplaceAll(a, "{labca}", "LAB-ROOT.pem")
+			continue
+		}
 		argv[i] = strings.ReplaceAll(a, "{ca}", e.ca)
 		shown[i] = strings.ReplaceAll(a, "{ca}", "testdata/certs/"+tlslab.CAFile)
 	}

@@ -117,6 +117,7 @@ func pathCaptures() []capture {
 				exactly("data from the server", 0, fromServer(data)),
 			},
 		},
+		clockSkew(),
 		{
 			file: "captures/path_mtu_blackhole.pcap", category: "path_mtu_blackhole",
 			servers: []server{{tlslab.OKRSA, 4484}},
@@ -144,6 +145,26 @@ func pathCaptures() []capture {
 				atLeast("server segments with data", 1, fromServer(data)),
 				exactly("ServerHello", 0, fromServer(hs(hsServerHello))),
 			},
+		},
+	}
+}
+
+// clockSkew is a client whose clock is 20 years ahead: openssl s_client
+// -attime checks the chain at that time.
+func clockSkew() capture {
+	ahead := time.Now().AddDate(20, 0, 0).Unix()
+	c := client{argv: []string{"openssl", "s_client", "-connect", "127.0.0.1:4486", "-servername", tlslab.GoodName, "-CAfile", "{labca}",
+		"-tls1_2", "-verify_return_error", "-attime", strconv.FormatInt(ahead, 10)}}
+	return capture{
+		file: "captures/client_clock_skew.pcap", category: "client_clock_skew",
+		servers: []server{{tlslab.OK, 4486}},
+		clients: []client{c},
+		how: "openssl s_client over TLS 1.2 with -attime 20 years ahead (a client whose clock is wrong) and -verify_return_error, against a crypto/tls server whose chain is valid now: " +
+			"the client refuses the certificate as expired (alert certificate_expired) although it is valid at the capture's time. " +
+			"LAB-ROOT.pem is the root of the run that made the capture (mkcaptures -only keeps testdata/certs from the full run, so the chain in this capture need not lead to testdata/certs/ca.pem).",
+		checks: []check{
+			exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("plaintext Certificate", 1, fromServer(hs(hsCertificate))),
+			exactly("alert certificate_expired (45) from client", 1, fromClient(alert(45))),
 		},
 	}
 }
