@@ -1,9 +1,13 @@
 package analysis
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"slices"
 
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/decrypt"
 )
 
 // Stats are what reading a capture counted: capture's, and what the
@@ -11,6 +15,9 @@ import (
 type Stats struct {
 	capture.Stats
 	SequenceStats
+	// SecretsProblems describes what went wrong with the pcapng Decryption
+	// Secrets Blocks (blocks skipped, malformed key log lines), for notes.
+	SecretsProblems []string
 }
 
 // Analyse reads a whole capture and returns its connections as Connections
@@ -20,11 +27,15 @@ type Stats struct {
 // with one. Options.Done and Early are for live captures and need
 // workers = 1.
 func Analyse(ctx context.Context, src capture.Source, opt Options, capOpt capture.Options, workers int) ([]*Connection, Stats, error) {
+	var secrets *secretsUse
+	if f, ok := src.(*capture.File); ok && opt.KeyLog != nil {
+		secrets = useSecrets(f, opt.KeyLog)
+	}
 	if workers <= 1 || opt.Done != nil || opt.Early {
 		b := NewBuilder(opt)
 		st, err := capture.Run(ctx, src, b, capOpt)
 		conns := b.Connections()
-		return conns, Stats{st, b.Stats()}, err
+		return conns, Stats{st, b.Stats(), secrets.problems()}, err
 	}
 	var conns []*Connection
 	emit := opt.Emit
@@ -39,5 +50,39 @@ func Analyse(ctx context.Context, src capture.Source, opt Options, capOpt captur
 		hs[i] = b
 	}
 	st, err := capture.RunSharded(ctx, src, hs, capOpt)
-	return conns, Stats{st, seq.end()}, err
+	return conns, Stats{st, seq.end(), secrets.problems()}, err
+}
+
+// secretsUse follows what a capture file's secrets did.
+type secretsUse struct {
+	f     *capture.File
+	found []string
+}
+
+// useSecrets adds to kl the TLS key log of every pcapng Decryption Secrets
+// Block of f (secrets type TLS key log), as reading reaches it: the
+// connections that begin after a block are opened with its secrets, and
+// those of --keylog.
+func useSecrets(f *capture.File, kl *decrypt.KeyLog) *secretsUse {
+	u := &secretsUse{f: f}
+	f.OnDecryptionSecrets(func(ds capture.DecryptionSecrets) {
+		if ds.Type != capture.SecretsTypeTLSKeyLog {
+			return // SSH, WireGuard, ZigBee… secrets: not ours
+		}
+		if err := kl.Parse(bytes.NewReader(ds.Data)); err != nil && len(u.found) < 8 {
+			u.found = append(u.found, fmt.Sprintf("%s: the Decryption Secrets Block at offset %d: %v", f.Name(), ds.Offset, err))
+		}
+	})
+	return u
+}
+
+func (u *secretsUse) problems() []string {
+	if u == nil {
+		return nil
+	}
+	out := slices.Clone(u.found)
+	for _, p := range u.f.SecretsProblems() {
+		out = append(out, u.f.Name()+": "+p)
+	}
+	return out
 }

@@ -26,9 +26,13 @@ type Options struct {
 	// TLS (refused, unanswered, plaintext) is still reported: it was meant
 	// to be TLS.
 	TLSPorts []uint16
-	// KeyLog, when set, decrypts TLS 1.3 handshakes whose secrets it holds,
-	// revealing certificates, ALPN and alerts. It makes the decoders keep
-	// application data payloads, which costs a copy of every record.
+	// KeyLog, when set and not empty as a connection begins, decrypts the
+	// connection's records (TLS 1.0 to 1.3) when it holds their secrets,
+	// revealing certificates, ALPN, alerts, Finished messages and the
+	// first application data. It makes the decoders keep encrypted
+	// payloads, which costs a copy of every record. Secrets added while
+	// the capture is read (a pcapng Decryption Secrets Block) open the
+	// connections that begin after them.
 	KeyLog *decrypt.KeyLog
 	// Done, when set, receives each connection as soon as it is finalized
 	// (live mode); the Builder then does not keep it.
@@ -201,7 +205,8 @@ func (t *tracker) streams() {
 		t.dirs[0].dec.Resync()
 		t.dirs[1].dec.Resync()
 	}
-	if t.b.opt.KeyLog != nil {
+	if t.b.keyLogActive() {
+		t.keyLog = true
 		t.dirs[0].dec.KeepPayloads()
 		t.dirs[1].dec.KeepPayloads()
 	}
@@ -311,8 +316,15 @@ type tracker struct {
 	// late is the state of what follows the handshake, allocated when
 	// first needed: most connections of a large capture never need it.
 	late *lateState
-	// keys decrypt each record direction, when the key log has them.
-	keys [2]*sideKeys
+	// keyLog is set when a key log with secrets was there as the
+	// connection began; keys decrypt each record direction, when the key
+	// log has them; pending12 are the keys a TLS ≤ 1.2 side switches to
+	// at its ChangeCipherSpec; renegotiationRandom is the random of a
+	// renegotiating ClientHello.
+	keyLog              bool
+	keys                [2]*sideKeys
+	pending12           [2]*decrypt.Decrypter12
+	renegotiationRandom []byte
 	// reported is set once the connection was finalized early; later
 	// traffic is ignored.
 	reported bool
@@ -702,6 +714,9 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 	}
 	rd := t.dir(d)
 	c := t.c
+	if t.openRecord(rd, it, last) {
+		return
+	}
 	ti := TraceItem{Kind: it.Kind}
 	switch it.Kind {
 	case tlsparse.KindHandshake:
@@ -721,6 +736,7 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 		if c.ChangeCipherSpec[rd].Number == 0 {
 			c.ChangeCipherSpec[rd] = last
 		}
+		t.changeCipherSpec(rd)
 	case tlsparse.KindEncryptedHandshake:
 		if c.Finished[rd].Number == 0 {
 			c.Finished[rd] = last
@@ -886,8 +902,13 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 			// Everything after the ServerHello is encrypted in TLS 1.3.
 			t.dirs[t.captureDir(capture.ServerToClient)].dec.SetEncrypted()
 			t.setupDecryption()
-		} else if c.ClientHello != nil && len(sh.SessionID) > 0 && string(sh.SessionID) == string(c.ClientHello.SessionID) {
-			c.Resumed = true
+		} else {
+			if c.ClientHello != nil && len(sh.SessionID) > 0 && string(sh.SessionID) == string(c.ClientHello.SessionID) {
+				c.Resumed = true
+			}
+			if c.ClientHello != nil {
+				t.setupDecryption12(c.ClientHello.Random, sh)
+			}
 		}
 	case tlsparse.HandshakeTypeCertificate:
 		cert, err := tlsparse.ParseCertificate(it.Body, c.Version)
@@ -1021,9 +1042,6 @@ const maxAlerts = 16
 // client's Finished they are the encrypted handshake.
 func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Frame, ti *TraceItem) {
 	c := t.c
-	if c.Version.IsTLS13() && t.decryptRecord(d, it, f, ti) {
-		return
-	}
 	if c.Version.IsTLS13() && !t.hsDone {
 		alertSized := it.Record.Length == encryptedAlertLength(c.Cipher)
 		if d == capture.ServerToClient {

@@ -5,6 +5,7 @@ package analysis
 import (
 	"crypto/x509"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/tlsdiag/tlsdiag/capture"
@@ -123,9 +124,17 @@ type Connection struct {
 	Group   tlsparse.NamedGroup
 	ALPN    string
 	Resumed bool
-	// Decrypted is set when a key log held this connection's TLS 1.3
-	// secrets, so its encrypted handshake was read.
+	// Decrypted is set once a key log's secrets opened one of the
+	// connection's encrypted records.
 	Decrypted bool
+	// Decryption says what the key log did for the connection, and
+	// DecryptionReason why (empty when Decryption is DecryptionNone).
+	Decryption       Decryption
+	DecryptionReason string
+	// DecryptedMessages are the handshake messages found in decrypted
+	// records (Finished, a renegotiation's hellos, TLS 1.3's encrypted
+	// flight), in order, at most maxDecryptedMessages.
+	DecryptedMessages []Message
 	// Established is set when both sides finished the handshake (both
 	// Finished seen, or application data flowed both ways).
 	Established bool
@@ -309,6 +318,57 @@ type Traffic struct {
 	Records int
 	Bytes   int64 // record payload bytes (ciphertext)
 	First   capture.Frame
+	// Head is the first plaintext bytes (at most MaxHead) once a key log
+	// opened the records, e.g. "HTTP/1.1 200 OK"; nil otherwise.
+	Head []byte
+}
+
+// MaxHead bounds Traffic.Head.
+const MaxHead = 64
+
+// Decryption says what a key log did for a connection.
+type Decryption uint8
+
+const (
+	// DecryptionNone: no key log, or nothing to decrypt (no ServerHello).
+	DecryptionNone Decryption = iota
+	// DecryptionDecrypted: the secrets opened the encrypted records.
+	DecryptionDecrypted
+	// DecryptionNoKey: the key log holds no secret for the connection's
+	// client random.
+	DecryptionNoKey
+	// DecryptionUnsupportedCipher: the secrets are there but the cipher
+	// suite is one this tool cannot open.
+	DecryptionUnsupportedCipher
+	// DecryptionFailed: the secrets did not open the records (they belong
+	// to another connection, or records were lost).
+	DecryptionFailed
+)
+
+// Decryptions lists every Decryption value.
+var Decryptions = []Decryption{DecryptionNone, DecryptionDecrypted, DecryptionNoKey, DecryptionUnsupportedCipher, DecryptionFailed}
+
+func (d Decryption) String() string {
+	switch d {
+	case DecryptionNone:
+		return ""
+	case DecryptionDecrypted:
+		return "decrypted"
+	case DecryptionNoKey:
+		return "no_key"
+	case DecryptionUnsupportedCipher:
+		return "unsupported_cipher"
+	case DecryptionFailed:
+		return "failed"
+	}
+	return "decryption(" + strconv.Itoa(int(d)) + ")"
+}
+
+// Message is a handshake message read from a decrypted record.
+type Message struct {
+	Frame  capture.Frame
+	Sender capture.Direction
+	Type   tlsparse.HandshakeType
 }
 
 // TraceFrame is one TLS-bearing frame and what it carried, in stream order.
@@ -327,8 +387,11 @@ type TraceItem struct {
 	HelloRetry bool
 	SNI        string // for a ClientHello
 	Alert      tlsparse.Alert
-	Encrypted  bool   // for KindAlert
-	NonTLS     string // for KindNonTLS
+	Encrypted  bool // for KindAlert
+	// Decrypted marks an item read from a decrypted record: a handshake
+	// message (KindHandshake), an alert, or application data.
+	Decrypted bool
+	NonTLS    string // for KindNonTLS
 	// QUIC describes a QUIC datagram (Kind is zero): its packets and
 	// frames, as Wireshark's Info column does.
 	QUIC string

@@ -1,32 +1,55 @@
 package analysis
 
 import (
+	"fmt"
+
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/decrypt"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
-// sideKeys decrypts one direction of a TLS 1.3 connection with secrets from
-// a key log, and parses the handshake messages inside.
+// sideKeys decrypts one direction of a connection with secrets from a key
+// log, and parses the handshake messages inside.
 type sideKeys struct {
+	// TLS 1.3: the handshake and application traffic secrets.
 	handshake, traffic *decrypt.Decrypter
+	// TLS ≤ 1.2: the keys this side switched to at its ChangeCipherSpec.
+	tls12 *decrypt.Decrypter12
 	// finished is set once this side's Finished was decrypted: its later
-	// records use the traffic secret.
+	// TLS 1.3 records use the traffic secret.
 	finished bool
-	// failed is set when a record opened with neither secret: the sequence
-	// numbers are lost (a missing record, a KeyUpdate), so stop trying.
+	// failed is set when a record did not open: the sequence numbers are
+	// lost (a missing record, a KeyUpdate), so stop trying.
 	failed bool
 	// inner parses the decrypted handshake bytes, which may span records.
 	inner tlsparse.Decoder
 }
 
+// maxDecryptedMessages bounds Connection.DecryptedMessages.
+const maxDecryptedMessages = 32
+
+// keyLogActive reports whether a key log with secrets was given; it is
+// decided when the connection's streams start, so that secrets read from
+// a pcapng Decryption Secrets Block open the connections after it.
+func (b *Builder) keyLogActive() bool {
+	return b.opt.KeyLog != nil && b.opt.KeyLog.Len() > 0
+}
+
+// shortRandom names a client random in a reason: its first 8 bytes.
+func shortRandom(r []byte) string { return fmt.Sprintf("%x…", r[:min(len(r), 8)]) }
+
+func (t *tracker) decryption(d Decryption, reason string, args ...any) {
+	t.c.Decryption = d
+	t.c.DecryptionReason = fmt.Sprintf(reason, args...)
+}
+
 // setupDecryption prepares both directions once the TLS 1.3 ServerHello
 // names the cipher suite. Without the connection's secrets in the key log
-// nothing changes.
+// nothing changes but Connection.Decryption.
 func (t *tracker) setupDecryption() {
 	c := t.c
 	kl := t.b.opt.KeyLog
-	if kl == nil || c.ClientHello == nil || c.ServerHello == nil {
+	if !t.keyLog || c.ClientHello == nil || c.ServerHello == nil {
 		return
 	}
 	labels := [2][2]string{
@@ -42,6 +65,8 @@ func (t *tracker) setupDecryption() {
 		var err error
 		if k.handshake, err = decrypt.NewTLS13(uint16(c.Cipher), hs); err != nil {
 			t.anomaly(tlsparse.AnomalyKeyLogUnsupportedCipher)
+			t.decryption(DecryptionUnsupportedCipher, "the key log has the secrets, but %s is not a cipher suite tlsdiag decrypts", c.Cipher)
+			t.keys = [2]*sideKeys{}
 			return
 		}
 		if app, ok := kl.Lookup(c.ClientHello.Random, l[1]); ok {
@@ -49,54 +74,116 @@ func (t *tracker) setupDecryption() {
 		}
 		t.keys[d] = k
 	}
-	if t.keys[0] != nil || t.keys[1] != nil {
-		c.Decrypted = true
+	if t.keys[0] == nil && t.keys[1] == nil {
+		t.decryption(DecryptionNoKey, "the key log has no TLS 1.3 secrets for client random %s", shortRandom(c.ClientHello.Random))
 	}
 }
 
-// decryptRecord opens an application_data record of direction d and
-// handles what it held. It reports false when the record could not be
-// decrypted, so the caller falls back to reading record sizes.
-func (t *tracker) decryptRecord(d capture.Direction, it *tlsparse.Item, f capture.Frame, ti *TraceItem) bool {
+// setupDecryption12 derives the keys of a TLS ≤ 1.2 handshake once its
+// ServerHello is known; each side switches to them at its
+// ChangeCipherSpec. clientRandom is the ClientHello's (the renegotiating
+// one's, for a renegotiation).
+func (t *tracker) setupDecryption12(clientRandom []byte, sh *tlsparse.ServerHello) {
+	c := t.c
+	if !t.keyLog || clientRandom == nil {
+		return
+	}
+	ms, ok := t.b.opt.KeyLog.Lookup(clientRandom, decrypt.LabelClientRandom)
+	if !ok {
+		if !c.Decrypted {
+			t.decryption(DecryptionNoKey, "the key log has no CLIENT_RANDOM line for client random %s", shortRandom(clientRandom))
+		}
+		return
+	}
+	cl, sv, err := decrypt.NewTLS12(decrypt.Params12{
+		Version: uint16(sh.Version), Suite: uint16(sh.CipherSuite), MasterSecret: ms,
+		ClientRandom: clientRandom, ServerRandom: sh.Random, EncryptThenMAC: sh.EncryptThenMAC,
+	})
+	if err != nil {
+		t.anomaly(tlsparse.AnomalyKeyLogUnsupportedCipher)
+		if !c.Decrypted {
+			t.decryption(DecryptionUnsupportedCipher, "the key log has the master secret, but %s %s is not decrypted by tlsdiag",
+				tlsparse.Version(sh.Version), sh.CipherSuite)
+		}
+		return
+	}
+	t.pending12 = [2]*decrypt.Decrypter12{capture.ClientToServer: cl, capture.ServerToClient: sv}
+}
+
+// changeCipherSpec switches side d of a TLS ≤ 1.2 connection to the keys
+// its handshake derived.
+func (t *tracker) changeCipherSpec(d capture.Direction) {
+	if t.c.Version.IsTLS13() || t.pending12[d] == nil {
+		return
+	}
+	t.keys[d] = &sideKeys{tls12: t.pending12[d]}
+	t.pending12[d] = nil
+}
+
+// openRecord decrypts an encrypted record of direction d, when the key log
+// opened it, and handles what it held. It reports false when it did not,
+// so the caller treats the record as opaque.
+func (t *tracker) openRecord(d capture.Direction, it *tlsparse.Item, f capture.Frame) bool {
 	k := t.keys[d]
 	if k == nil || k.failed || it.Body == nil {
+		return false
+	}
+	switch {
+	case it.Kind == tlsparse.KindApplicationData:
+	case k.tls12 != nil && (it.Kind == tlsparse.KindEncryptedHandshake || it.Kind == tlsparse.KindAlert && it.Encrypted):
+	default:
 		return false
 	}
 	hdr := []byte{byte(it.Record.Type), byte(it.Record.Version >> 8), byte(it.Record.Version), byte(it.Record.Length >> 8), byte(it.Record.Length)}
 	var inner uint8
 	var plain []byte
 	var err error = decrypt.ErrAuthFailed
-	if !k.finished {
-		inner, plain, err = k.handshake.Open(hdr, it.Body)
-	}
-	if err != nil && k.traffic != nil {
-		inner, plain, err = k.traffic.Open(hdr, it.Body)
-		if err == nil {
-			k.finished = true
+	switch {
+	case k.tls12 != nil:
+		inner, plain, err = k.tls12.Open(hdr, it.Body)
+	default:
+		if !k.finished {
+			inner, plain, err = k.handshake.Open(hdr, it.Body)
+		}
+		if err != nil && k.traffic != nil {
+			inner, plain, err = k.traffic.Open(hdr, it.Body)
+			if err == nil {
+				k.finished = true
+			}
 		}
 	}
 	if err != nil {
 		k.failed = true
-		if !k.finished || k.traffic != nil {
-			// Without traffic secrets (a client that gave up logs only
-			// the handshake ones) the records after Finished stay sealed;
-			// anything else means records were lost or keys changed.
+		if k.tls12 != nil || !k.finished || k.traffic != nil {
+			// Without traffic secrets (a TLS 1.3 client that gave up logs
+			// only the handshake ones) the records after Finished stay
+			// sealed; anything else means records were lost or keys
+			// changed.
 			t.anomaly(tlsparse.AnomalyKeyLogDecryptionFailed)
+			t.openFailed(d, f)
 		}
 		return false
 	}
+	if !t.c.Decrypted {
+		t.c.Decrypted = true
+		t.decryption(DecryptionDecrypted, "")
+	}
 	switch tlsparse.ContentType(inner) {
 	case tlsparse.ContentTypeHandshake:
-		ti.Kind = tlsparse.KindEncryptedHandshake
 		t.decryptedHandshake(d, k, plain, f)
 	case tlsparse.ContentTypeAlert:
 		a := tlsparse.Alert{}
 		if len(plain) == 2 {
 			a = tlsparse.Alert{Level: tlsparse.AlertLevel(plain[0]), Description: tlsparse.AlertDescription(plain[1])}
 		}
-		ti.Kind, ti.Alert, ti.Encrypted = tlsparse.KindAlert, a, true
-		t.c.Alerts = appendCapped(t.c.Alerts, Alert{Frame: f, Sender: d, Level: a.Level, Description: a.Description, Encrypted: true, Decrypted: true}, maxAlerts)
-	default:
+		t.trace(d, f, TraceItem{Kind: tlsparse.KindAlert, Alert: a, Encrypted: true, Decrypted: true})
+		if len(t.c.Alerts) >= maxAlerts {
+			t.anomaly(tlsparse.AnomalyTooManyAlerts)
+			break
+		}
+		t.c.Alerts = append(t.c.Alerts, Alert{Frame: f, Sender: d, Level: a.Level, Description: a.Description, Encrypted: true, Decrypted: true})
+	case tlsparse.ContentTypeApplicationData:
+		t.trace(d, f, TraceItem{Kind: tlsparse.KindApplicationData, Decrypted: true})
 		if d == capture.ServerToClient && t.c.Response == nil {
 			if r := parseHTTPResponse(plain); r != nil {
 				r.Frame, r.Decrypted = f, true
@@ -104,8 +191,24 @@ func (t *tracker) decryptRecord(d capture.Direction, it *tlsparse.Item, f captur
 			}
 		}
 		t.countAppData(d, it, f, plain)
+		if h := &t.c.AppData[d].Head; len(*h) < MaxHead {
+			*h = append(*h, plain[:min(len(plain), MaxHead-len(*h))]...)
+		}
+	default:
+		t.trace(d, f, TraceItem{Kind: it.Kind})
 	}
 	return true
+}
+
+// openFailed records why a record of side d did not open.
+func (t *tracker) openFailed(d capture.Direction, f capture.Frame) {
+	c := t.c
+	if c.Decrypted {
+		c.DecryptionReason = fmt.Sprintf("the %s's records from frame %d on did not open (a record missing from the capture, or a key update)", d, f.Number)
+		return
+	}
+	t.decryption(DecryptionFailed, "the key log's secrets for client random %s did not open the %s's record in frame %d: they belong to another connection, or the capture lost a record",
+		shortRandom(c.ClientHello.Random), d, f.Number)
 }
 
 // decryptedHandshake parses handshake messages from decrypted bytes; they
@@ -123,22 +226,54 @@ func (t *tracker) decryptedHandshake(d capture.Direction, k *sideKeys, plain []b
 		if it.Kind != tlsparse.KindHandshake {
 			continue
 		}
-		var ti TraceItem
-		t.handshake(d, &it, f, &ti)
-		switch it.HandshakeType {
-		case tlsparse.HandshakeTypeEncryptedExtensions:
-			if ee, err := tlsparse.ParseEncryptedExtensions(it.Body); err == nil {
-				c.ALPN = ee.ALPN
+		ti := TraceItem{Kind: tlsparse.KindHandshake, Handshake: it.HandshakeType, Decrypted: true}
+		c.DecryptedMessages = appendCapped(c.DecryptedMessages, Message{Frame: f, Sender: d, Type: it.HandshakeType}, maxDecryptedMessages)
+		if k.tls12 != nil {
+			t.decryptedHandshake12(d, &it, f)
+		} else {
+			t.handshake(d, &it, f, &ti)
+			switch it.HandshakeType {
+			case tlsparse.HandshakeTypeEncryptedExtensions:
+				if ee, err := tlsparse.ParseEncryptedExtensions(it.Body); err == nil {
+					c.ALPN = ee.ALPN
+				}
+			case tlsparse.HandshakeTypeFinished:
+				k.finished = true
+				if c.Finished[d].Number == 0 {
+					c.Finished[d] = f
+				}
+				if d == capture.ClientToServer {
+					t.tls13ClientFinished = true
+					t.checkDone(f)
+				}
 			}
-		case tlsparse.HandshakeTypeFinished:
-			k.finished = true
-			if c.Finished[d].Number == 0 {
-				c.Finished[d] = f
+		}
+		t.trace(d, f, ti)
+	}
+}
+
+// decryptedHandshake12 handles a message of a TLS ≤ 1.2 encrypted record:
+// a Finished, or a renegotiation (RFC 5246 Section 7.4.1.1: a HelloRequest
+// from the server, a ClientHello from the client, and the handshake that
+// follows under the current keys).
+func (t *tracker) decryptedHandshake12(d capture.Direction, it *tlsparse.Item, f capture.Frame) {
+	c := t.c
+	switch it.HandshakeType {
+	case tlsparse.HandshakeTypeFinished:
+		if c.Finished[d].Number == 0 {
+			c.Finished[d] = f
+		}
+		t.checkDone(f)
+	case tlsparse.HandshakeTypeHelloRequest, tlsparse.HandshakeTypeClientHello:
+		t.anomaly("renegotiation")
+		if it.HandshakeType == tlsparse.HandshakeTypeClientHello {
+			if ch, err := tlsparse.ParseClientHello(it.Body); err == nil {
+				t.renegotiationRandom = ch.Random
 			}
-			if d == capture.ClientToServer {
-				t.tls13ClientFinished = true
-				t.checkDone(f)
-			}
+		}
+	case tlsparse.HandshakeTypeServerHello:
+		if sh, err := tlsparse.ParseServerHello(it.Body); err == nil {
+			t.setupDecryption12(t.renegotiationRandom, sh)
 		}
 	}
 }

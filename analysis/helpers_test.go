@@ -21,6 +21,9 @@ func analyse(t *testing.T, path string, opt Options) []*Connection {
 		t.Fatalf("open %s: %v", path, err)
 	}
 	defer src.Close()
+	if opt.KeyLog != nil {
+		useSecrets(src, opt.KeyLog)
+	}
 	b := NewBuilder(opt)
 	if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
 		t.Fatalf("analyse %s: %v", path, err)

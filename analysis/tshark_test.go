@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tlsdiag/tlsdiag/decrypt"
 	"github.com/tlsdiag/tlsdiag/internal/tsharktest"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
@@ -32,7 +33,8 @@ func TestTraceAgreesWithTshark(t *testing.T) {
 		name := filepath.Base(filepath.Dir(f)) + "/" + filepath.Base(f)
 		t.Run(name, func(t *testing.T) {
 			want := tsharkHandshakes(t, f)
-			got := traceHandshakes(analyse(t, f, Options{Trace: true}))
+			// tshark reads the secrets a pcapng carries: so does tlsdiag.
+			got := traceHandshakes(analyse(t, f, Options{Trace: true, KeyLog: new(decrypt.KeyLog)}))
 			diff := compareFrames(want, got)
 			if len(diff) == 0 {
 				return

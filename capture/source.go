@@ -94,6 +94,7 @@ type File struct {
 	format  Format
 	// compression is "gzip", "zstd" or "lz4" for a compressed file.
 	compression string
+	secrets     *secretsScanner // pcapng only
 
 	linkType layers.LinkType
 	frames   int64     // frames returned so far
@@ -170,6 +171,13 @@ func NewReader(name string, r io.Reader) (*File, error) {
 		}
 	case le == magicPcapng:
 		f.format = FormatPcapng
+		// pcapgo skips Decryption Secrets Blocks after the first packet
+		// and keeps the others to itself: follow the blocks in the bytes
+		// passing under it, from the first.
+		f.secrets = &secretsScanner{}
+		head, _ := f.br.Peek(f.br.Buffered())
+		f.secrets.feed(head)
+		f.cr.scan = f.secrets.feed
 		// Mixed link types: the alternative silently skips every packet of
 		// an interface whose link type differs from the first one, which
 		// would break Wireshark's frame numbering.
@@ -336,11 +344,15 @@ type countingReader struct {
 	r        io.Reader
 	n        int64
 	progress func(int64)
+	scan     func([]byte) // sees every byte read, in order
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if c.scan != nil {
+		c.scan(p[:n])
+	}
 	if c.progress != nil {
 		c.progress(c.n)
 	}

@@ -52,8 +52,13 @@ func labelIndex(label string) (uint8, bool) {
 }
 
 const (
-	// MaxKeyLogEntries bounds the secrets a KeyLog holds (about 150 MB at
-	// most). A key log is one line per secret, five per TLS 1.3 connection.
+	// MaxKeyLogEntries bounds the secrets a KeyLog holds. An entry costs
+	// about 200 bytes (the map slot, the secret and its place in the
+	// eviction order), so a full KeyLog holds about 200 MB. A key log is
+	// one line per secret: one per TLS 1.2 connection, five per TLS 1.3
+	// connection. Past the bound the oldest entries are dropped: an
+	// SSLKEYLOGFILE is appended to, so the newest lines are the ones a
+	// recent capture needs.
 	MaxKeyLogEntries = 1_000_000
 	// maxLineLen bounds one key log line; the longest valid line is under
 	// 200 bytes.
@@ -61,9 +66,14 @@ const (
 	clientRandomLen = 32
 )
 
-// ErrTooManyEntries is wrapped by ParseKeyLog and Add when the KeyLog
-// already holds MaxKeyLogEntries secrets.
+// ErrTooManyEntries is wrapped by the error ParseKeyLog and Parse return
+// when the key log held more than MaxKeyLogEntries secrets and the oldest
+// were dropped. It is a warning: the KeyLog holds the newest entries.
 var ErrTooManyEntries = errors.New("key log holds too many entries")
+
+// bom is the UTF-8 byte-order mark some Windows editors put at the start
+// of a text file.
+const bom = "\xef\xbb\xbf"
 
 // A LineError is a malformed key log line. ParseKeyLog skips such a line
 // and goes on with the next one.
@@ -86,6 +96,12 @@ type KeyLog struct {
 	mu      sync.RWMutex
 	limit   int // 0 means MaxKeyLogEntries
 	entries map[entryKey][]byte
+	// order holds the keys in the order they were first added, as a ring
+	// once it is full: order[next] is the oldest. dropped counts the
+	// entries evicted to stay within the limit.
+	order   []entryKey
+	next    int
+	dropped int
 }
 
 // ParseKeyLog reads an NSS key log: lines "LABEL <client random hex>
@@ -95,30 +111,44 @@ type KeyLog struct {
 // secret appears twice for the same client random and label, the later one
 // wins.
 //
+// A UTF-8 byte-order mark before the first line is ignored.
+//
 // Malformed lines are skipped, so one bad line does not hide the rest. The
 // returned KeyLog is never nil and holds every well-formed line read, even
 // when err is not nil. err reports, in this order and joined: the malformed
-// lines (their count and the first as a *LineError), a read error, or that
-// the KeyLog reached MaxKeyLogEntries (wrapping ErrTooManyEntries; reading
-// stops there). A caller that wants a strict parse treats any error as
-// fatal; a lenient one warns and uses the KeyLog.
+// lines (their count and the first as a *LineError), a read error, and that
+// more than MaxKeyLogEntries secrets were read (wrapping ErrTooManyEntries:
+// the oldest were dropped, the newest kept). A caller that wants a strict
+// parse treats any error as fatal; a lenient one warns and uses the KeyLog.
 func ParseKeyLog(r io.Reader) (*KeyLog, error) {
 	return parseKeyLog(r, MaxKeyLogEntries)
 }
 
 func parseKeyLog(r io.Reader, limit int) (*KeyLog, error) {
 	k := &KeyLog{limit: limit}
+	return k, k.Parse(r)
+}
+
+// Parse adds the secrets of an NSS key log to k, as ParseKeyLog reads them:
+// a Decryption Secrets Block of a pcapng file holds such a key log.
+func (k *KeyLog) Parse(r io.Reader) error {
 	br := bufio.NewReaderSize(r, maxLineLen)
 	var (
 		firstBad *LineError
 		bad      int
 		stop     error
 	)
+	k.mu.RLock()
+	dropped := k.dropped
+	k.mu.RUnlock()
 	for lineNo := 1; ; lineNo++ {
 		line, tooLong, readErr := readLine(br)
 		if readErr != nil && readErr != io.EOF {
 			stop = fmt.Errorf("reading line %d: %w", lineNo, readErr)
 			break
+		}
+		if lineNo == 1 {
+			line = bytes.TrimPrefix(line, []byte(bom))
 		}
 		if tooLong {
 			if !bytes.HasPrefix(bytes.TrimSpace(line), []byte("#")) {
@@ -128,10 +158,6 @@ func parseKeyLog(r io.Reader, limit int) (*KeyLog, error) {
 				}
 			}
 		} else if err := k.addLine(line); err != nil {
-			if errors.Is(err, ErrTooManyEntries) {
-				stop = &LineError{lineNo, err}
-				break
-			}
 			bad++
 			if firstBad == nil {
 				firstBad = &LineError{lineNo, err}
@@ -148,7 +174,14 @@ func parseKeyLog(r io.Reader, limit int) (*KeyLog, error) {
 	if stop != nil {
 		errs = append(errs, fmt.Errorf("decrypt: key log: %w", stop))
 	}
-	return k, errors.Join(errs...)
+	k.mu.RLock()
+	dropped = k.dropped - dropped
+	k.mu.RUnlock()
+	if dropped > 0 {
+		errs = append(errs, fmt.Errorf("decrypt: key log: %w: kept the newest %d, dropped the %d oldest",
+			ErrTooManyEntries, k.capacity(), dropped))
+	}
+	return errors.Join(errs...)
 }
 
 // readLine returns the next line without its line end. A line longer than
@@ -204,6 +237,9 @@ func decodeHex(field []byte) ([]byte, error) {
 // copied. The client random must be 32 bytes; a TLS 1.3 secret 32 or 48
 // bytes (SHA-256 or SHA-384); a CLIENT_RANDOM master secret 48 bytes.
 //
+// When the KeyLog already holds MaxKeyLogEntries secrets, the oldest is
+// dropped to make room.
+//
 // To feed a KeyLog from crypto/tls, set Config.KeyLogWriter to a
 // bytes.Buffer and give the buffer to ParseKeyLog after the handshake.
 func (k *KeyLog) Add(label string, clientRandom, secret []byte) error {
@@ -236,16 +272,33 @@ func (k *KeyLog) add(label string, clientRandom, secret []byte) error {
 		k.entries = make(map[entryKey][]byte)
 	}
 	if _, exists := k.entries[key]; !exists {
-		limit := k.limit
-		if limit <= 0 {
-			limit = MaxKeyLogEntries
-		}
-		if len(k.entries) >= limit {
-			return fmt.Errorf("%w (%d)", ErrTooManyEntries, limit)
+		if limit := k.capacity(); len(k.order) < limit {
+			k.order = append(k.order, key)
+		} else {
+			// Full: the oldest entry makes room.
+			delete(k.entries, k.order[k.next])
+			k.order[k.next] = key
+			k.next = (k.next + 1) % limit
+			k.dropped++
 		}
 	}
 	k.entries[key] = bytes.Clone(secret)
 	return nil
+}
+
+func (k *KeyLog) capacity() int {
+	if k.limit <= 0 {
+		return MaxKeyLogEntries
+	}
+	return k.limit
+}
+
+// Dropped returns the number of entries dropped, oldest first, to keep
+// within MaxKeyLogEntries.
+func (k *KeyLog) Dropped() int {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.dropped
 }
 
 // Lookup returns a copy of the secret stored for clientRandom under label.
@@ -270,4 +323,31 @@ func (k *KeyLog) Len() int {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	return len(k.entries)
+}
+
+// AppendLines appends to dst the key log lines held for clientRandom, in
+// the order of the Label constants: what a Decryption Secrets Block needs
+// to open that connection.
+func (k *KeyLog) AppendLines(dst, clientRandom []byte) []byte {
+	if len(clientRandom) != clientRandomLen {
+		return dst
+	}
+	key := entryKey{}
+	copy(key.clientRandom[:], clientRandom)
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	for i, l := range labels {
+		key.label = uint8(i)
+		secret, ok := k.entries[key]
+		if !ok {
+			continue
+		}
+		dst = append(dst, l...)
+		dst = append(dst, ' ')
+		dst = hex.AppendEncode(dst, clientRandom)
+		dst = append(dst, ' ')
+		dst = hex.AppendEncode(dst, secret)
+		dst = append(dst, '\n')
+	}
+	return dst
 }

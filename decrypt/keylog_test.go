@@ -153,22 +153,62 @@ func TestParseKeyLogCap(t *testing.T) {
 		fmt.Fprintf(&in, "SERVER_TRAFFIC_SECRET_0 %064x %s\n", i, s32)
 	}
 	k, err := parseKeyLog(strings.NewReader(in.String()), 3)
-	if !errors.Is(err, ErrTooManyEntries) {
-		t.Fatalf("error %v does not wrap ErrTooManyEntries", err)
+	if !errors.Is(err, ErrTooManyEntries) || !strings.Contains(err.Error(), "dropped the 2 oldest") {
+		t.Fatalf("error %v does not wrap ErrTooManyEntries or miscounts", err)
 	}
-	var le *LineError
-	if !errors.As(err, &le) || le.Line != 4 {
-		t.Errorf("cap reported at %+v, want line 4", le)
+	if k.Len() != 3 || k.Dropped() != 2 {
+		t.Errorf("Len = %d, Dropped = %d; want 3, 2", k.Len(), k.Dropped())
 	}
-	if k.Len() != 3 {
-		t.Errorf("Len = %d, want 3", k.Len())
+	// An SSLKEYLOGFILE is appended to: the newest entries are kept.
+	for i := range 5 {
+		cr := unhex(t, fmt.Sprintf("%064x", i))
+		if _, ok := k.Lookup(cr, LabelServerApplicationTraffic); ok != (i >= 2) {
+			t.Errorf("entry %d kept = %v, want %v", i, ok, i >= 2)
+		}
 	}
-	// Replacing an existing entry is allowed at the cap; a new one is not.
-	if err := k.Add(LabelServerApplicationTraffic, make([]byte, 32), unhex(t, s48)); err != nil {
-		t.Errorf("replacing at the cap: %v", err)
+	// Replacing an existing entry at the cap drops nothing; a new one drops
+	// the oldest (entry 2).
+	if err := k.Add(LabelServerApplicationTraffic, unhex(t, fmt.Sprintf("%064x", 4)), unhex(t, s48)); err != nil || k.Dropped() != 2 {
+		t.Errorf("replacing at the cap: %v, dropped %d", err, k.Dropped())
 	}
-	if err := k.Add(LabelServerHandshakeTraffic, make([]byte, 32), unhex(t, s48)); !errors.Is(err, ErrTooManyEntries) {
-		t.Errorf("adding past the cap: %v", err)
+	if err := k.Add(LabelServerHandshakeTraffic, make([]byte, 32), unhex(t, s48)); err != nil || k.Dropped() != 3 {
+		t.Errorf("adding past the cap: %v, dropped %d", err, k.Dropped())
+	}
+	if _, ok := k.Lookup(unhex(t, fmt.Sprintf("%064x", 2)), LabelServerApplicationTraffic); ok {
+		t.Error("the oldest entry was not the one dropped")
+	}
+	if _, ok := k.Lookup(make([]byte, 32), LabelServerHandshakeTraffic); !ok {
+		t.Error("the newest entry was not kept")
+	}
+}
+
+func TestParseKeyLogBOM(t *testing.T) {
+	in := "\ufeffCLIENT_RANDOM " + cr1 + " " + s48 + "\r\n"
+	k, err := ParseKeyLog(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := k.Lookup(unhex(t, cr1), LabelClientRandom); !ok {
+		t.Error("the first line, after a byte-order mark, was lost")
+	}
+	// A mark anywhere else is not a mark: the line is malformed.
+	if _, err := ParseKeyLog(strings.NewReader("# x\n" + in)); err == nil {
+		t.Error("a byte-order mark on line 2 was accepted")
+	}
+}
+
+func TestAppendLines(t *testing.T) {
+	in := "CLIENT_RANDOM " + cr1 + " " + s48 + "\nSERVER_TRAFFIC_SECRET_0 " + cr1 + " " + s32 + "\n"
+	k, err := ParseKeyLog(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(k.AppendLines(nil, unhex(t, cr1)))
+	if got != in {
+		t.Errorf("AppendLines = %q, want %q", got, in)
+	}
+	if got := k.AppendLines(nil, make([]byte, 32)); len(got) != 0 {
+		t.Errorf("AppendLines of an unknown random = %q", got)
 	}
 }
 

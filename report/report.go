@@ -73,6 +73,10 @@ type Options struct {
 	// Notes are capture-level remarks that Write adds to the summary, for
 	// example "3 connections dropped by the connection cap".
 	Notes []string
+	// KeyLogSecrets, when set, returns the number of secrets the key log
+	// held; the summary then notes what the key log did (connections
+	// opened, those without a key).
+	KeyLogSecrets func() int
 }
 
 // Write writes results in format f. It sorts a copy of results by the time
@@ -250,6 +254,9 @@ func (s *Stream) Close(notes []string) error {
 	s.closed = true
 	sum := s.tally.summary()
 	sum.Notes = append(sum.Notes, notes...)
+	if s.opts.KeyLogSecrets != nil {
+		sum.Notes = append(sum.Notes, s.tally.keyLogNotes(s.opts.KeyLogSecrets())...)
+	}
 	s.err = s.close(sum)
 	return s.err
 }

@@ -79,8 +79,24 @@ type Document struct {
 //     alert). Level and description are "" for an encrypted alert that was
 //     not decrypted.
 //   - established (bool): both sides finished the handshake.
-//   - decrypted (bool): a key log held the connection's TLS 1.3 secrets, so
-//     its encrypted handshake (certificates, alerts) was read.
+//   - decrypted (bool): a key log's secrets opened the connection's
+//     encrypted records (TLS 1.0 to 1.3), so what they hide (TLS 1.3
+//     certificates, alerts, Finished messages, application data) was read.
+//   - decryption (string): what the key log (--keylog, or the secrets a
+//     pcapng file carries) did for the connection: "decrypted", "no_key"
+//     (no secret for its client random), "unsupported_cipher" (a cipher
+//     suite tlsdiag does not decrypt), "failed" (the secrets did not open
+//     its records: they belong to another connection, or records were
+//     lost); "" without a key log or when there was nothing to decrypt.
+//   - decryption_reason (string): why, naming the client random or the
+//     frame; "" when decryption is "" or "decrypted" without trouble.
+//   - decrypted_messages (list of objects): the handshake messages read
+//     from decrypted records, in order: frame, sender, message (snake_case
+//     type, e.g. "finished", "hello_request", "client_hello" of a
+//     renegotiation, "encrypted_extensions").
+//   - app_data_head (object): client, server (strings): the first bytes
+//     (at most 64) of the decrypted application data each side sent, e.g.
+//     "HTTP/1.1 200 OK\r\n…"; "" when not decrypted.
 //   - client_cert_requested (bool): the server sent a CertificateRequest.
 //   - app_bytes (object): client, server (numbers): the application data
 //     each side sent, in bytes of record payload (ciphertext, so tags and
@@ -163,6 +179,10 @@ type Connection struct {
 	Alerts              []Alert         `json:"alerts"`
 	Established         bool            `json:"established"`
 	Decrypted           bool            `json:"decrypted"`
+	Decryption          string          `json:"decryption"`
+	DecryptionReason    string          `json:"decryption_reason"`
+	DecryptedMessages   []Message       `json:"decrypted_messages"`
+	AppDataHead         PerSide[string] `json:"app_data_head"`
 	ClientCertRequested bool            `json:"client_cert_requested"`
 	AppBytes            PerSide[int64]  `json:"app_bytes"`
 	AfterHandshake      *AfterHandshake `json:"after_handshake"`
@@ -272,6 +292,14 @@ type Alert struct {
 	Decrypted   bool   `json:"decrypted"`
 }
 
+// Message is a handshake message read from a decrypted record; see
+// Connection.
+type Message struct {
+	Frame   int64  `json:"frame"`
+	Sender  string `json:"sender"`
+	Message string `json:"message"`
+}
+
 // TCP holds the TCP-level facts of a connection; see Connection.
 type TCP struct {
 	SYN             *int64      `json:"syn"`
@@ -351,27 +379,34 @@ func NewConnection(r Result) Connection { return newConnection(r, nil) }
 func newConnection(r Result, memo *certMemo) Connection {
 	c := r.Conn
 	out := Connection{
-		Source:              r.Source,
-		Transport:           transportOf(c),
-		QUIC:                newQUIC(c),
-		Client:              c.Client.String(),
-		Server:              c.Server.String(),
-		FirstFrame:          c.First.Number,
-		LastFrame:           c.Last.Number,
-		Start:               timestamp(c.First.Time),
-		SNI:                 sni(c),
-		OfferedVersions:     []string{},
-		OfferedCiphers:      []string{},
-		ALPNOffered:         []string{},
-		Version:             versionName(c.Version),
-		ALPN:                c.ALPN,
-		HelloRetry:          c.HelloRetry != nil,
-		Resumed:             c.Resumed,
-		Certificates:        make([]Certificate, 0, len(c.Certificates)),
-		Alerts:              make([]Alert, 0, len(c.Alerts)),
-		Established:         c.Established,
-		Tunnel:              tunnelOf(c.Tunnel),
-		Decrypted:           c.Decrypted,
+		Source:            r.Source,
+		Transport:         transportOf(c),
+		QUIC:              newQUIC(c),
+		Client:            c.Client.String(),
+		Server:            c.Server.String(),
+		FirstFrame:        c.First.Number,
+		LastFrame:         c.Last.Number,
+		Start:             timestamp(c.First.Time),
+		SNI:               sni(c),
+		OfferedVersions:   []string{},
+		OfferedCiphers:    []string{},
+		ALPNOffered:       []string{},
+		Version:           versionName(c.Version),
+		ALPN:              c.ALPN,
+		HelloRetry:        c.HelloRetry != nil,
+		Resumed:           c.Resumed,
+		Certificates:      make([]Certificate, 0, len(c.Certificates)),
+		Alerts:            make([]Alert, 0, len(c.Alerts)),
+		Established:       c.Established,
+		Tunnel:            tunnelOf(c.Tunnel),
+		Decrypted:         c.Decrypted,
+		Decryption:        c.Decryption.String(),
+		DecryptionReason:  c.DecryptionReason,
+		DecryptedMessages: make([]Message, 0, len(c.DecryptedMessages)),
+		AppDataHead: PerSide[string]{
+			Client: string(c.AppData[capture.ClientToServer].Head),
+			Server: string(c.AppData[capture.ServerToClient].Head),
+		},
 		ClientCertRequested: c.CertificateRequest != nil,
 		AppBytes: PerSide[int64]{
 			Client: c.AppData[capture.ClientToServer].Bytes,
@@ -434,6 +469,9 @@ func newConnection(r Result, memo *certMemo) Connection {
 			oa.Level, oa.Description = a.Level.String(), a.Description.String()
 		}
 		out.Alerts = append(out.Alerts, oa)
+	}
+	for _, m := range c.DecryptedMessages {
+		out.DecryptedMessages = append(out.DecryptedMessages, Message{Frame: m.Frame.Number, Sender: m.Sender.String(), Message: m.Type.String()})
 	}
 	return out
 }

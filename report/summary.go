@@ -2,9 +2,12 @@ package report
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -86,6 +89,11 @@ type tally struct {
 	ciphers                        map[tlsparse.CipherSuite]int
 	matrix                         map[matrixKey]int
 	failedJA4                      map[string]int
+	// decryption counts connections per key log outcome; firstNoKey is
+	// the number and client random of the first without a key.
+	decryption       [5]int
+	firstNoKey       int
+	firstNoKeyRandom []byte
 }
 
 // matrixKey is a cell of the version matrix; neg is 0 for rejected.
@@ -113,6 +121,12 @@ func (t *tally) add(r Result) {
 		}
 	}
 	t.verdicts[r.Verdict.Category]++
+	if int(c.Decryption) < len(t.decryption) {
+		t.decryption[c.Decryption]++
+	}
+	if c.Decryption == analysis.DecryptionNoKey && t.firstNoKey == 0 && c.ClientHello != nil {
+		t.firstNoKey, t.firstNoKeyRandom = t.connections, c.ClientHello.Random
+	}
 	if c.Version != 0 {
 		t.versions[c.Version]++
 		if c.ServerHelloSSLv2 == nil { // SSLv2 cipher kinds are no TLS suites
@@ -244,4 +258,31 @@ func sortCounts(cs []Count) {
 		}
 		return cmp.Compare(a.Name, b.Name)
 	})
+}
+
+// keyLogNote says what a key log of secrets secrets did for the
+// connections counted: "key log: 12 secrets, 3 connections opened, 1
+// without a key (first: #3, client random ab12cd34…)". It is empty when
+// no connection had a key log to try.
+func (t *tally) keyLogNotes(secrets int) []string {
+	opened, noKey := t.decryption[analysis.DecryptionDecrypted], t.decryption[analysis.DecryptionNoKey]
+	unsupported, failed := t.decryption[analysis.DecryptionUnsupportedCipher], t.decryption[analysis.DecryptionFailed]
+	if opened+noKey+unsupported+failed == 0 {
+		return nil
+	}
+	note := fmt.Sprintf("key log: %s, %s opened", prose.Count(secrets, "secret"), prose.Count(opened, "connection"))
+	if noKey > 0 {
+		note += fmt.Sprintf(", %d without a key (first: #%d, client random %x…)", noKey, t.firstNoKey, t.firstNoKeyRandom[:min(8, len(t.firstNoKeyRandom))])
+	}
+	if unsupported > 0 {
+		note += fmt.Sprintf(", %d with a cipher suite tlsdiag does not decrypt", unsupported)
+	}
+	if failed > 0 {
+		note += fmt.Sprintf(", %d whose records the secrets did not open", failed)
+	}
+	notes := []string{note}
+	if opened+unsupported+failed == 0 {
+		notes = append(notes, "this key log belongs to other connections: none of its secrets is for a client random of this capture")
+	}
+	return notes
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
@@ -126,6 +128,17 @@ func writeDetails(b *bytes.Buffer, r Result) {
 	}
 	if fp := r.Conn.Fingerprints; fp.JA4 != "" {
 		writeWrapped(b, detailIndent, "client: ", "JA4 "+fp.JA4+", JA3 "+fp.JA3)
+	}
+	c := r.Conn
+	if c.Decryption != analysis.DecryptionNone && c.Decryption != analysis.DecryptionDecrypted {
+		writeWrapped(b, detailIndent, "key log: ", c.Decryption.String()+": "+c.DecryptionReason)
+	} else if c.DecryptionReason != "" {
+		writeWrapped(b, detailIndent, "key log: ", c.DecryptionReason)
+	}
+	for _, d := range []capture.Direction{capture.ClientToServer, capture.ServerToClient} {
+		if h := c.AppData[d].Head; len(h) > 0 {
+			writeWrapped(b, detailIndent, d.String()+" sent: ", strconv.Quote(string(h)))
+		}
 	}
 }
 

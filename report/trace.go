@@ -19,7 +19,8 @@ import (
 // The trace format lists, connection by connection, the frames that
 // carried TLS the way Wireshark's packet list shows them: frame number,
 // time since the capture's first frame, source → destination and the Info
-// column, worded exactly as tshark 4.0 words it without decryption keys.
+// column, worded exactly as tshark 4.0 words it without decryption keys,
+// or with them (-o tls.keylog_file:) for the records a key log opened.
 // The frames that carried the connection's SYN, SYN-ACK, RST and FINs are
 // listed among them, with Wireshark's flag notation ("[SYN]"), when they
 // carried no TLS, and the frame after a hole in the capture says so as
@@ -294,7 +295,7 @@ func itemInfo(c *analysis.Connection, tf analysis.TraceFrame, it analysis.TraceI
 	case tlsparse.KindChangeCipherSpec:
 		return "Change Cipher Spec"
 	case tlsparse.KindAlert:
-		if it.Encrypted {
+		if it.Encrypted && !it.Decrypted {
 			if c.Version.IsTLS13() {
 				// An encrypted TLS 1.3 alert travels as application data
 				// (RFC 8446, Section 5.2); only its size gave it away.

@@ -212,7 +212,8 @@ func (d *Decoder) SetEncrypted() {
 }
 
 // KeepPayloads makes the decoder hand out the payload of every
-// application_data record in Item.Body (for decryption with a key log). It
+// application_data record, encrypted handshake record and encrypted alert
+// in Item.Body (for decryption with a key log). It
 // costs a copy of each such record (at most MaxRecordLength bytes are held)
 // and is off by default: without it those payloads are only counted past.
 func (d *Decoder) KeepPayloads() { d.keepPayloads = true }
@@ -487,7 +488,7 @@ func (d *Decoder) body() (it Item, ok, more bool) {
 	if d.rec.Type == ContentTypeHandshake && d.recPlain {
 		return d.handshake()
 	}
-	if d.keepPayloads && d.rec.Type == ContentTypeApplicationData {
+	if d.keepPayloads && d.keepsPayload() {
 		for d.left > 0 {
 			if d.avail() == 0 {
 				return it, false, false
@@ -527,17 +528,32 @@ func (d *Decoder) body() (it Item, ok, more bool) {
 		}
 	case ContentTypeApplicationData:
 		it.Kind = KindApplicationData
-		if d.keepPayloads {
-			it.Body = d.payload
-			d.payload = d.payload[:0]
-		}
 	case ContentTypeHandshake:
 		it.Kind = KindEncryptedHandshake
 	case ContentTypeHeartbeat:
 		it.Kind = KindHeartbeat
 	}
+	if d.keepPayloads && d.keepsPayload() {
+		it.Body = d.payload
+		d.payload = d.payload[:0]
+	}
 	d.state = stateHeader
 	return it, true, true
+}
+
+// keepsPayload reports whether the current record's payload is handed out
+// after KeepPayloads: application data, and the encrypted handshake and
+// alert records of TLS ≤ 1.2 (after change_cipher_spec).
+func (d *Decoder) keepsPayload() bool {
+	switch d.rec.Type {
+	case ContentTypeApplicationData:
+		return true
+	case ContentTypeHandshake:
+		return !d.recPlain
+	case ContentTypeAlert:
+		return d.rec.Length != 2
+	}
+	return false
 }
 
 func (d *Decoder) hsPartial() bool { return d.hsHdrN > 0 || d.hsSkip > 0 }

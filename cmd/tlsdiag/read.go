@@ -81,7 +81,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&filter.sni, "sni", "", "report only connections whose ClientHello asked for this server `name`")
 	fs.StringVar(&filter.verdict, "verdict", "", "report only connections with this verdict `category`")
 	fs.StringVar(&filter.fingerprint, "fingerprint", "", "report only connections whose JA3, JA3S, JA4 or JA4_r is `FP`")
-	fs.StringVar(&keyLogFile, "keylog", "", "decrypt TLS 1.3 handshakes with the secrets in this SSLKEYLOGFILE-format `file`")
+	fs.StringVar(&keyLogFile, "keylog", "", "decrypt TLS with the secrets in this SSLKEYLOGFILE-format `file` (besides those a pcapng carries)")
 	fs.BoolVar(&noProgress, "no-progress", false, "no progress line on a terminal while reading captures over 100 MB")
 	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS (refused, silent, plaintext); repeatable (the ports a pcapng file's recorded capture filter names are included)")
 	capOpts := capFlags(fs)
@@ -122,7 +122,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		// a progress line would mix with it on the same terminal.
 		progress: newProgress(stderr, fs.Args(), noProgress || format != report.FormatTable && isTerminalWriter(stdout)),
 	}
-	w, err := report.NewWriter(stdout, format, report.Options{}, fs.NArg())
+	w, err := report.NewWriter(stdout, format, report.Options{KeyLogSecrets: keyLog.Len}, fs.NArg())
 	if err != nil {
 		failure(stderr, err)
 		return 2
@@ -153,6 +153,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 			notes = append(notes, unseenNotes(prefix, o.stats)...)
 		}
 		notes = append(notes, o.stats.SequenceStats.Notes(prefix)...)
+		notes = append(notes, o.stats.SecretsProblems...)
 		if o.err != nil && writeErr == nil {
 			failure(stderr, o.err)
 			status = 2
@@ -191,7 +192,8 @@ func loadRoots(system bool, files []string) (*x509.CertPool, error) {
 // warning: the rest of the file is still good.
 func loadKeyLog(path string, stderr io.Writer) (*decrypt.KeyLog, error) {
 	if path == "" {
-		return nil, nil
+		// Empty, for the secrets a pcapng file carries.
+		return new(decrypt.KeyLog), nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -201,7 +203,7 @@ func loadKeyLog(path string, stderr io.Writer) (*decrypt.KeyLog, error) {
 	kl, err := decrypt.ParseKeyLog(f)
 	var lineErr *decrypt.LineError
 	switch {
-	case errors.As(err, &lineErr):
+	case errors.As(err, &lineErr), errors.Is(err, decrypt.ErrTooManyEntries):
 		say(stderr, "warning: --keylog %s: %v", path, err)
 	case err != nil:
 		return nil, fmt.Errorf("--keylog %s: %w", path, err)
