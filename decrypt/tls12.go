@@ -32,11 +32,11 @@ const (
 type cipherKind uint8
 
 const (
-	kindCBC     cipherKind = iota + 1
-	kindGCM                // RFC 5288: 4-byte salt from the key block, 8-byte explicit nonce
-	kindCCM                // RFC 6655: as GCM; tag 16 bytes
-	kindCCM8               // RFC 6655: tag 8 bytes
-	kindChaCha             // RFC 7905: 12-byte IV XOR the sequence number, no explicit nonce
+	kindCBC    cipherKind = iota + 1
+	kindGCM               // RFC 5288: 4-byte salt from the key block, 8-byte explicit nonce
+	kindCCM               // RFC 6655: as GCM; tag 16 bytes
+	kindCCM8              // RFC 6655: tag 8 bytes
+	kindChaCha            // RFC 7905: 12-byte IV XOR the sequence number, no explicit nonce
 )
 
 // suite12 is what record protection needs to know about a TLS 1.0–1.2
@@ -47,8 +47,8 @@ type suite12 struct {
 	kind   cipherKind
 	keyLen int
 	block  func(key []byte) (cipher.Block, error) // CBC only
-	mac    func() hash.Hash                        // CBC only
-	prf384 bool                                    // the TLS 1.2 PRF uses SHA-384 (suites named …_SHA384)
+	mac    func() hash.Hash                       // CBC only
+	prf384 bool                                   // the TLS 1.2 PRF uses SHA-384 (suites named …_SHA384)
 }
 
 func newAESBlock(key []byte) (cipher.Block, error) { return aes.NewCipher(key) }

@@ -191,12 +191,14 @@ func TestJSONFields(t *testing.T) {
 		"handshake_ms": {num, nul}, "sni": {str}, "offered_versions": {arr}, "offered_ciphers": {arr},
 		"alpn_offered": {arr}, "version": {str}, "cipher": {str}, "group": {str}, "alpn": {str},
 		"hello_retry": {bol}, "resumed": {bol}, "certificates": {arr}, "alerts": {arr},
-		"established": {bol}, "decrypted": {bol}, "client_cert_requested": {bol}, "app_bytes": {obj}, "after_handshake": {obj, nul}, "non_tls": {obj},
+		"established": {bol}, "decrypted": {bol}, "decryption": {str}, "decryption_reason": {str},
+		"decrypted_messages": {arr}, "app_data_head": {obj}, "client_cert_requested": {bol}, "app_bytes": {obj}, "after_handshake": {obj, nul}, "non_tls": {obj},
 		"tcp": {obj}, "partial": {bol}, "ja3": {str}, "ja3s": {str}, "ja4": {str}, "ja4_r": {str}, "anomalies": {arr}, "verdict": {obj},
 	}
 	nested := map[string]map[string][]string{
-		"app_bytes": {"client": {num}, "server": {num}},
-		"non_tls":   {"client": {str}, "server": {str}},
+		"app_bytes":     {"client": {num}, "server": {num}},
+		"non_tls":       {"client": {str}, "server": {str}},
+		"app_data_head": {"client": {str}, "server": {str}},
 		"tcp": {"syn": {num, nul}, "syn_count": {num}, "syn_ack": {num, nul}, "rst": {obj, nul},
 			"fin": {arr}, "gaps": {arr}, "retransmissions": {num}, "close": {str}},
 		"verdict": {"category": {str}, "summary": {str}, "evidence_frames": {arr}, "fix": {str}, "warnings": {arr}},

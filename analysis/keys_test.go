@@ -1,0 +1,159 @@
+package analysis
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/decrypt"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// keysDir holds captures of TLS 1.0–1.3 made by openssl, curl, gnutls-cli,
+// Go and Python with the key logs they wrote (testdata/keys/make.sh).
+const keysDir = "../testdata/keys"
+
+func loadKeyLogFile(t *testing.T, path string) *decrypt.KeyLog {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	kl, err := decrypt.ParseKeyLog(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return kl
+}
+
+// TestKeyLogAgreesWithTshark decrypts every key log capture and checks,
+// frame by frame, the handshake messages (Finished, a renegotiation's
+// hellos) and the alerts (level and description) against tshark given
+// the same key log; the pcapng copies carry their secrets in a Decryption
+// Secrets Block, which both read without a key log file.
+func TestKeyLogAgreesWithTshark(t *testing.T) {
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark is not installed (CI installs it): ", err)
+	}
+	files, _ := filepath.Glob(filepath.Join(keysDir, "*.pcap*"))
+	if len(files) < 10 {
+		t.Fatalf("only %d captures in %s", len(files), keysDir)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			var kl *decrypt.KeyLog
+			var args []string
+			if strings.HasSuffix(f, ".pcap") {
+				kl = loadKeyLogFile(t, strings.TrimSuffix(f, ".pcap")+".keylog")
+				args = []string{"-o", "tls.keylog_file:" + strings.TrimSuffix(f, ".pcap") + ".keylog"}
+			} else {
+				kl = new(decrypt.KeyLog) // the secrets are in the file
+			}
+			conns := analyse(t, f, Options{Trace: true, KeyLog: kl})
+			if len(conns) != 1 {
+				t.Fatalf("%d connections, want 1", len(conns))
+			}
+			c := conns[0]
+			if !c.Decrypted || c.Decryption != DecryptionDecrypted || c.DecryptionReason != "" {
+				t.Errorf("decrypted %v, decryption %q (%s); want decrypted", c.Decrypted, c.Decryption, c.DecryptionReason)
+			}
+			want := tsharkKeyed(t, f, args...)
+			got := keyedItems(c)
+			if diff := compareStrings(want, got); len(diff) > 0 {
+				t.Errorf("decrypted messages and alerts differ from tshark:\n%s", strings.Join(diff, "\n"))
+			}
+			// What each side sent first: the request and the status line
+			// of openssl s_server -WWW, or the echo server's greeting.
+			client, server := string(c.AppData[capture.ClientToServer].Head), string(c.AppData[capture.ServerToClient].Head)
+			if strings.Contains(f, "reneg") {
+				if client != "hello\n" {
+					t.Errorf("client's first data %q, want hello", client)
+				}
+				return
+			}
+			if !strings.HasPrefix(client, "GET /hello.txt HTTP/1.") || !strings.HasPrefix(server, "HTTP/1.0 200 ok\r\n") {
+				t.Errorf("first data: client %q, server %q", client, server)
+			}
+		})
+	}
+}
+
+// tsharkKeyed lists, per frame, the handshake message types and the
+// alerts tshark shows with the key log.
+func tsharkKeyed(t *testing.T, path string, args ...string) map[int64][]string {
+	t.Helper()
+	args = append([]string{"-n", "-r", path, "-Y", "tls.handshake.type || tls.alert_message", "-T", "fields",
+		"-e", "frame.number", "-e", "tls.handshake.type", "-e", "tls.alert_message.level", "-e", "tls.alert_message.desc"}, args...)
+	cmd := exec.Command("tshark", args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("tshark: %v: %s", err, stderr.String())
+	}
+	m := map[int64][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) < 4 {
+			continue
+		}
+		n, _ := strconv.ParseInt(f[0], 10, 64)
+		for _, s := range strings.Split(f[1], ",") {
+			if s != "" {
+				m[n] = append(m[n], "handshake "+s)
+			}
+		}
+		levels, descs := strings.Split(f[2], ","), strings.Split(f[3], ",")
+		for i := range levels {
+			if levels[i] != "" && i < len(descs) {
+				m[n] = append(m[n], "alert "+levels[i]+"/"+descs[i])
+			}
+		}
+	}
+	return m
+}
+
+// keyedItems lists what the trace shows per frame, as tsharkKeyed does.
+func keyedItems(c *Connection) map[int64][]string {
+	m := map[int64][]string{}
+	for _, tf := range c.Trace {
+		for _, it := range tf.Items {
+			switch {
+			case it.Kind == tlsparse.KindHandshake:
+				m[tf.Frame.Number] = append(m[tf.Frame.Number], fmt.Sprintf("handshake %d", it.Handshake))
+			case it.Kind == tlsparse.KindAlert && (!it.Encrypted || it.Decrypted):
+				m[tf.Frame.Number] = append(m[tf.Frame.Number], fmt.Sprintf("alert %d/%d", it.Alert.Level, it.Alert.Description))
+			}
+		}
+	}
+	return m
+}
+
+func compareStrings(want, got map[int64][]string) []string {
+	var frames []int64
+	for n := range want {
+		frames = append(frames, n)
+	}
+	for n := range got {
+		if _, ok := want[n]; !ok {
+			frames = append(frames, n)
+		}
+	}
+	slices.Sort(frames)
+	var diff []string
+	for _, n := range frames {
+		w, g := slices.Sorted(slices.Values(want[n])), slices.Sorted(slices.Values(got[n]))
+		if !slices.Equal(w, g) {
+			diff = append(diff, fmt.Sprintf("frame %d: tshark %v, tlsdiag %v", n, w, g))
+		}
+	}
+	return diff
+}
