@@ -266,7 +266,7 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 		return verdict(ClientCertRequired,
 			fmt.Sprintf("the server rejected the client right after its Finished (%s) with an encrypted alert (%s): in TLS 1.3 this is a missing or refused client certificate (certificate_required); the CertificateRequest and the alert are encrypted",
 				frameRef(c.Finished[client].Number), frameRef(a.Frame.Number)),
-			d.serverSide("configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates); to see the encrypted messages, "+keyLogAdvice(d.client), ChangeClientCertRequired),
+			d.serverSide("configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates); "+d.keyLogAdvice("the encrypted messages"), ChangeClientCertRequired),
 			d.helloFrame, c.Finished[client], a.Frame)
 	}
 	asked := ""
@@ -385,16 +385,16 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 			how, frameRef(f.Number), frameRef(certFrame.Number))
 		switch cause.cat {
 		case CertExpired:
-			fix = d.serverSide("renew the server's certificate (the client says it expired; if it did not, check the client's clock); to see the certificate, "+keyLogAdvice(d.client), ChangeRenew)
+			fix = d.serverSide("renew the server's certificate (the client says it expired; if it did not, check the client's clock); "+d.keyLogAdvice("the certificate"), ChangeRenew)
 		case CertUntrustedCA:
-			fix = "make the client trust the server's CA (" + trustRootAdvice(d.client) + "), or use a certificate from a CA it trusts; to see the chain, " + keyLogAdvice(d.client)
+			fix = "make the client trust the server's CA (" + trustRootAdvice(d.client) + "), or use a certificate from a CA it trusts; " + d.keyLogAdvice("the chain")
 		default:
-			fix = "check the client's log for its verification error; to see the certificate, " + keyLogAdvice(d.client)
+			fix = "check the client's log for its verification error; " + d.keyLogAdvice("the certificate")
 		}
 	case len(d.chain) == 0 && c.Version == tlsparse.VersionTLS13:
 		summary = fmt.Sprintf("the client aborted (%s, %s) right after the server's encrypted flight (%s), without its Finished: it rejected the server's certificate; in TLS 1.3 the certificate and the alert are encrypted, so the exact reason is not visible",
 			how, frameRef(f.Number), frameRef(certFrame.Number))
-		fix = "check the client's log for its verification error; to see the certificate and the alert, " + keyLogAdvice(d.client)
+		fix = "check the client's log for its verification error; " + d.keyLogAdvice("the certificate and the alert")
 		if d.hello != nil && d.hello.ServerName == "" {
 			ip := c.Server.Addr().Unmap()
 			summary += fmt.Sprintf("; the client sent no SNI, so it most likely connected by address (%s) and checked that address against the certificate: a certificate without IP:%s among its names is the likeliest reason", ip, ip)
@@ -522,4 +522,23 @@ func (d *diagnosis) trustedRoot() *x509.Certificate {
 	}
 	shortest := slices.MinFunc(chains, func(a, b []*x509.Certificate) int { return cmp.Compare(len(a), len(b)) })
 	return shortest[len(shortest)-1]
+}
+
+// keyLogAdvice says how to see what encryption hides (what): without a
+// key log, how the client that sent the hello writes one; otherwise why
+// the one given did not open the connection. It never advises a key log
+// that was given.
+func (d *diagnosis) keyLogAdvice(what string) string {
+	c := d.c
+	switch c.Decryption {
+	case analysis.DecryptionNoKey:
+		return "the key log given has no secrets for this connection (" + c.DecryptionReason + "): use the SSLKEYLOGFILE the client wrote during this capture to see " + what
+	case analysis.DecryptionUnsupportedCipher:
+		return "the key log has this connection's secrets but tlsdiag does not decrypt its cipher suite: open the capture in Wireshark with the key log to see " + what
+	case analysis.DecryptionFailed:
+		return "the key log's secrets did not open this connection (" + c.DecryptionReason + "): use the key log and the capture of the same run to see " + what
+	case analysis.DecryptionDecrypted:
+		return "the key log opened the connection but not the records that hold " + what + " (" + c.DecryptionReason + ")"
+	}
+	return "to see " + what + ", " + clientKeyLogAdvice(d.client)
 }

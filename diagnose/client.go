@@ -28,9 +28,9 @@ const goKeyLogSnippet = `f, _ := os.OpenFile("keys.log", os.O_WRONLY|os.O_CREATE
 	`cfg := &tls.Config{KeyLogWriter: f}; ` +
 	`client := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}`
 
-// keyLogAdvice says how to get the client's TLS secrets for --keylog, for
-// the client that sent the hello.
-func keyLogAdvice(cl fingerprint.Client) string {
+// clientKeyLogAdvice says how to get the client's TLS secrets for
+// --keylog, for the client that sent the hello.
+func clientKeyLogAdvice(cl fingerprint.Client) string {
 	const then = ", then read the capture again with --keylog keys.log"
 	switch cl.Stack {
 	case fingerprint.StackGo:

@@ -60,3 +60,61 @@ func TestKeyLogRefinesTLS13Rejection(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyLogAdviceNotRepeated reads the same TLS 1.3 rejection with a key
+// log of other connections, and with one whose secret for it is wrong:
+// the fix says why the key log given did not help instead of advising
+// --keylog again.
+func TestKeyLogAdviceNotRepeated(t *testing.T) {
+	mine, err := os.ReadFile("../testdata/captures/cert_rejected.keylog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := os.ReadFile("../testdata/captures/ok.keylog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The right client random, another connection's secrets: a wrong key.
+	var wrong strings.Builder
+	for _, l := range strings.Split(strings.TrimSpace(string(mine)), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 3 {
+			wrong.WriteString(f[0] + " " + f[1] + " " + strings.Repeat("7", len(f[2])) + "\n")
+		}
+	}
+	for _, tt := range []struct {
+		name, keyLog string
+		want         analysis.Decryption
+		fix          string
+	}{
+		{"none", "", analysis.DecryptionNone, "re-run with --keylog"},
+		{"other connections", string(other), analysis.DecryptionNoKey, "the key log given has no secrets for this connection (the key log has no TLS 1.3 secrets for client random"},
+		{"wrong secrets", wrong.String(), analysis.DecryptionFailed, "the key log's secrets did not open this connection"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var kl *decrypt.KeyLog
+			if tt.keyLog != "" {
+				if kl, err = decrypt.ParseKeyLog(strings.NewReader(tt.keyLog)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			src, err := capture.OpenFile("../testdata/captures/cert_rejected.pcap")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			b := analysis.NewBuilder(analysis.Options{KeyLog: kl})
+			if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			c := b.Connections()[0]
+			if c.Decryption != tt.want || c.Decrypted {
+				t.Errorf("decryption %q (%s), decrypted %v; want %q", c.Decryption, c.DecryptionReason, c.Decrypted, tt.want)
+			}
+			v := Diagnose(c, Config{})
+			if !strings.Contains(v.Fix, tt.fix) || tt.keyLog != "" && strings.Contains(v.Fix, "--keylog") {
+				t.Errorf("fix %q, want it to say %q and, with a key log, not to advise --keylog", v.Fix, tt.fix)
+			}
+		})
+	}
+}
