@@ -157,3 +157,53 @@ func compareStrings(want, got map[int64][]string) []string {
 	}
 	return diff
 }
+
+// TestWrongSecretsNeverDecrypt gives every TLS ≤ 1.2 connection of the
+// public captures a master secret that is not its own: none may come out
+// decrypted, each says why — failed when its suite is one tlsdiag opens
+// and it sent encrypted records, unsupported_cipher otherwise (RC4,
+// Camellia, SSL 3.0) — and the alerts stay unread.
+func TestWrongSecretsNeverDecrypt(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(requireShared(t), "*", "*.pcap*"))
+	seen := map[Decryption]int{}
+	for _, f := range files {
+		var lines strings.Builder
+		for _, c := range analyse(t, f, Options{}) {
+			if c.ClientHello != nil && c.ServerHello != nil && !isTLS13(c.Version) && len(c.ClientHello.Random) == 32 {
+				fmt.Fprintf(&lines, "CLIENT_RANDOM %x %s\n", c.ClientHello.Random, strings.Repeat("5a", 48))
+			}
+		}
+		if lines.Len() == 0 {
+			continue
+		}
+		kl, err := decrypt.ParseKeyLog(strings.NewReader(lines.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range analyse(t, f, Options{KeyLog: kl, Trace: true}) {
+			if c.ClientHello == nil || c.ServerHello == nil || isTLS13(c.Version) || len(c.ClientHello.Random) != 32 {
+				continue
+			}
+			seen[c.Decryption]++
+			name := fmt.Sprintf("%s frame %d (%s %s)", filepath.Base(f), c.First.Number, c.Version, c.Cipher)
+			if c.Decrypted || c.Decryption == DecryptionDecrypted || len(c.DecryptedMessages) > 0 {
+				t.Errorf("%s: decrypted with a wrong master secret", name)
+			}
+			supported := decrypt.SupportedTLS12(uint16(c.Cipher)) && c.Version >= tlsparse.VersionTLS10
+			switch {
+			case !supported && c.Decryption != DecryptionUnsupportedCipher:
+				t.Errorf("%s: decryption %q, want unsupported_cipher", name, c.Decryption)
+			case supported && c.ChangeCipherSpec[0].Number != 0 && c.Decryption != DecryptionFailed:
+				t.Errorf("%s: decryption %q (%s), want failed", name, c.Decryption, c.DecryptionReason)
+			}
+			for _, a := range c.Alerts {
+				if a.Decrypted {
+					t.Errorf("%s: alert in frame %d decrypted", name, a.Frame.Number)
+				}
+			}
+		}
+	}
+	if seen[DecryptionFailed] == 0 || seen[DecryptionUnsupportedCipher] == 0 {
+		t.Errorf("outcomes %v: the public captures should give both failed and unsupported_cipher", seen)
+	}
+}

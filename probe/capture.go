@@ -14,6 +14,7 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
@@ -67,7 +68,11 @@ func startCapture(ctx context.Context, cfg *Config, p *dialPlan) *wireCapture {
 	if w.iface == "" {
 		w.iface = captureInterface(p.Addrs)
 	}
-	h, err := live.Open(ctx, live.Config{Interface: w.iface, Filter: w.filter, Immediate: true, ReadTimeout: settlePoll, Output: cfg.Pcap})
+	out := cfg.Pcap
+	if cfg.PcapNG {
+		out = nil // written by finish, with the secrets
+	}
+	h, err := live.Open(ctx, live.Config{Interface: w.iface, Filter: w.filter, Immediate: true, ReadTimeout: settlePoll, Output: out})
 	if err != nil {
 		w.err = err
 		close(w.done)
@@ -153,6 +158,11 @@ func (w *wireCapture) finish(cfg *Config, p *dialPlan, keyLog []byte, o *Outcome
 		out.Notes = append(out.Notes, fmt.Sprintf("the kernel dropped %d packets: the analysis may lack some", out.Dropped))
 	}
 	out.Frames = int64(len(w.frames))
+	if cfg.PcapNG && cfg.Pcap != nil {
+		if err := w.writePcapng(cfg.Pcap, keyLog); err != nil {
+			out.Notes = append(out.Notes, fmt.Sprintf("writing the capture file: %v", err))
+		}
+	}
 	// crypto/tls writes well-formed lines only; a failure here would
 	// just leave TLS 1.3 encrypted.
 	kl, _ := decrypt.ParseKeyLog(bytes.NewReader(keyLog))
@@ -337,4 +347,30 @@ func sourceFor(dst netip.Addr) (netip.Addr, bool) {
 	defer c.Close()
 	a := c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
 	return a, a.IsValid() && !a.IsUnspecified()
+}
+
+// writePcapng writes the frames as a pcapng file whose first block after
+// the interface is a Decryption Secrets Block holding the key log
+// (pcapng specification Section 4.7; what `editcap --inject-secrets`
+// writes), so the secrets precede every packet that needs them.
+func (w *wireCapture) writePcapng(dst io.Writer, keyLog []byte) error {
+	ng, err := pcapgo.NewNgWriterInterface(dst, pcapgo.NgInterface{
+		Name: w.iface, LinkType: w.linkType, SnapLength: 262144, TimestampResolution: 9,
+	}, pcapgo.NgWriterOptions{})
+	if err != nil {
+		return err
+	}
+	if len(keyLog) > 0 {
+		if err := ng.WriteDecryptionSecretsBlock(capture.SecretsTypeTLSKeyLog, keyLog); err != nil {
+			return err
+		}
+	}
+	for _, f := range w.frames {
+		ci := f.ci
+		ci.InterfaceIndex = 0
+		if err := ng.WritePacket(ci, f.data); err != nil {
+			return err
+		}
+	}
+	return ng.Flush()
 }

@@ -106,6 +106,12 @@ type Config struct {
 	// Pcap, when set, receives the captured frames as a pcap file (-w);
 	// the frame numbers in the result are that file's.
 	Pcap io.Writer
+	// PcapNG makes Pcap a pcapng file instead, written once the request is
+	// over, with the connection's TLS secrets in a Decryption Secrets Block
+	// before the first packet, so that Wireshark opens it decrypted
+	// without a key log file. It holds the frames the probe analysed (up
+	// to 64 MiB).
+	PcapNG bool
 	// Trace records the TLS frames of the connection, for the trace format.
 	Trace bool
 	// UserAgent is sent with URL probes.

@@ -14,6 +14,8 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/decrypt"
 	"github.com/tlsdiag/tlsdiag/diagnose"
 	"github.com/tlsdiag/tlsdiag/internal/tlslab"
 )
@@ -60,6 +63,7 @@ type labCase struct {
 }
 
 func TestProbeLab(t *testing.T) {
+	var ngOut *bytes.Buffer
 	capturing := canCapture(t)
 	lab, err := tlslab.NewLab(time.Now())
 	if err != nil {
@@ -105,6 +109,16 @@ func TestProbeLab(t *testing.T) {
 					t.Errorf("wire: decrypted %v, %d certificates, ALPN %q; want the key log to reveal the chain and http/1.1", c.Decrypted, len(c.Certificates), c.ALPN)
 				}
 			},
+		},
+		{
+			// -w x.pcapng: the secrets travel in the file, and tshark opens
+			// it decrypted without a key log file.
+			name: "ok TLS 1.3, pcapng with its secrets", scenario: tlslab.OKTLS13, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
+				c.Pcap, c.PcapNG = &bytes.Buffer{}, true
+				ngOut = c.Pcap.(*bytes.Buffer)
+			},
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) { checkPcapngSecrets(t, ngOut.Bytes()) },
 		},
 		{
 			name: "expired TLS 1.2", scenario: tlslab.CertExpired, class: CertExpired, phase: PhaseTLS,
@@ -992,5 +1006,31 @@ func TestConfigCheck(t *testing.T) {
 		if _, err := Run(context.Background(), tt.cfg); err == nil {
 			t.Errorf("%s: Run accepted the configuration", tt.name)
 		}
+	}
+}
+
+// checkPcapngSecrets reads probe's pcapng back: tshark, given no key log
+// file, shows the TLS 1.3 Certificate (type 11) it decrypted with the
+// embedded secrets, and so does tlsdiag's own reader.
+func checkPcapngSecrets(t *testing.T, b []byte) {
+	t.Helper()
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Fatal("tshark is needed (scripts/install-deps.sh installs it): ", err)
+	}
+	path := filepath.Join(t.TempDir(), "probe.pcapng")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("tshark", "-n", "-r", path, "-o", "tls.keylog_file:", "-Y", "tls.handshake.type == 11", "-T", "fields", "-e", "frame.number").CombinedOutput()
+	if err != nil || len(strings.Fields(string(out))) == 0 {
+		t.Errorf("tshark shows no decrypted Certificate in the pcapng (%v): %s", err, out)
+	}
+	f, err := capture.NewReader("probe.pcapng", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns, _, err := analysis.Analyse(context.Background(), f, analysis.Options{KeyLog: new(decrypt.KeyLog)}, capture.Options{}, 1)
+	if err != nil || len(conns) == 0 || !conns[0].Decrypted || len(conns[0].Certificates) == 0 {
+		t.Errorf("tlsdiag read of the pcapng: %v, %d connections, not decrypted with its own secrets", err, len(conns))
 	}
 }

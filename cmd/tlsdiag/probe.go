@@ -41,6 +41,7 @@ Examples:
     tlsdiag probe --cacert ca.pem --resolve good.test:8443:127.0.0.1 https://good.test:8443/
     tlsdiag probe --tls-max 1.2 --scan mail.example.com:993
     tlsdiag probe --format json -w probe.pcap --keylog keys.txt https://example.com/
+    tlsdiag probe -w probe.pcapng https://example.com/   # opens decrypted in Wireshark
     tlsdiag probe --proxy http://127.0.0.1:3128 https://example.com/
     tlsdiag probe --bisect https://example.com/
     tlsdiag probe --bisect=version,groups,mss --max-time 5 example.com:443
@@ -123,7 +124,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&proxyFlag, "proxy", "", "CONNECT through this HTTP proxy `URL`; \"\" ignores HTTPS_PROXY (which is honoured by default, with NO_PROXY)")
 	fs.BoolVar(&showBody, "show-body", false, "print the response body (at most 1 MiB; escaped on a terminal, raw to a pipe or file)")
 	fs.StringVar(&keyLogFile, "keylog", "", "also append the connection's TLS secrets to this `file` (SSLKEYLOGFILE format, mode 0600)")
-	fs.StringVarP(&pcapFile, "write", "w", "", "keep the capture in this pcap `file` (frame numbers in the report are its)")
+	fs.StringVarP(&pcapFile, "write", "w", "", "keep the capture in this pcap `file` (frame numbers in the report are its); a name ending in .pcapng gets pcapng with the TLS secrets embedded")
 	fs.StringVarP(&iface, "interface", "i", "", "capture on this `interface` (default: the one that routes to the target)")
 	fs.BoolVar(&scan, "scan", false, "when the handshake fails on version or cipher, try each TLS version, cipher family (ECDHE, RSA key exchange, 3DES, CBC) and group, and report which the server accepts")
 	fs.StringVar(&bisectFlag, "bisect", "", "when the request fails, re-run it changing one `factor` at a time and say which change makes it work (all, or some of version,groups,ciphers,sni,alpn,size,mss,address,proxy,cert)")
@@ -181,6 +182,8 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 			c()
 		}
 	}()
+	// The file name says the format: pcap unless it ends in .pcapng.
+	cfg.PcapNG = strings.HasSuffix(strings.ToLower(pcapFile), ".pcapng")
 	for _, out := range []struct {
 		path, flag string
 		dst        *io.Writer
