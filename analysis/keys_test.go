@@ -164,7 +164,7 @@ func compareStrings(want, got map[int64][]string) []string {
 // and it sent encrypted records, unsupported_cipher otherwise (RC4,
 // Camellia, SSL 3.0) — and the alerts stay unread.
 func TestWrongSecretsNeverDecrypt(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(requireShared(t), "*", "*.pcap*"))
+	files, _ := filepath.Glob(filepath.Join(publicPcaps, "*", "*.pcap*"))
 	seen := map[Decryption]int{}
 	for _, f := range files {
 		var lines strings.Builder
@@ -205,5 +205,35 @@ func TestWrongSecretsNeverDecrypt(t *testing.T) {
 	}
 	if seen[DecryptionFailed] == 0 || seen[DecryptionUnsupportedCipher] == 0 {
 		t.Errorf("outcomes %v: the public captures should give both failed and unsupported_cipher", seen)
+	}
+}
+
+// TestSecretsOfChromeCapture reads FoxIO's Chrome capture, whose pcapng
+// carries its key log: its TCP connection opens with no key log file, as
+// in tshark, down to the HTTP/2 preface.
+func TestSecretsOfChromeCapture(t *testing.T) {
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Fatal("tshark is needed (scripts/install-deps.sh installs it): ", err)
+	}
+	f := publicFile("ja4", "chrome-cloudflare-quic-with-secrets.pcapng")
+	conns := analyse(t, f, Options{Trace: true, KeyLog: new(decrypt.KeyLog)})
+	if len(conns) != 1 {
+		t.Fatalf("%d TCP connections, want 1", len(conns))
+	}
+	c := conns[0]
+	// Chrome asked for a compressed certificate (RFC 8879, message 25),
+	// which tlsdiag lists but does not decompress.
+	if c.Decryption != DecryptionDecrypted || c.ALPN != "h2" || len(c.DecryptedMessages) < 4 {
+		t.Errorf("decryption %q (%s), ALPN %q, messages %v; want decrypted, h2, the server's flight", c.Decryption, c.DecryptionReason, c.ALPN, c.DecryptedMessages)
+	}
+	if head := string(c.AppData[capture.ClientToServer].Head); !strings.HasPrefix(head, "PRI * HTTP/2.0\r\n") {
+		t.Errorf("client's first data %q, want the HTTP/2 preface", head)
+	}
+	if diff := compareStrings(tsharkKeyed(t, f, "-Y", "tcp"), keyedItems(c)); len(diff) > 0 {
+		t.Errorf("differs from tshark:\n%s", strings.Join(diff, "\n"))
+	}
+	// Without a key log (nil, as a library caller may pass) nothing opens.
+	if c := analyse(t, f, Options{})[0]; c.Decrypted || c.Decryption != DecryptionNone {
+		t.Errorf("without a KeyLog: decrypted %v, decryption %q", c.Decrypted, c.Decryption)
 	}
 }
