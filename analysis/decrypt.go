@@ -265,7 +265,6 @@ func (t *tracker) decryptedHandshake12(d capture.Direction, it *tlsparse.Item, f
 		}
 		t.checkDone(f)
 	case tlsparse.HandshakeTypeHelloRequest, tlsparse.HandshakeTypeClientHello:
-		t.anomaly("renegotiation")
 		if it.HandshakeType == tlsparse.HandshakeTypeClientHello {
 			if ch, err := tlsparse.ParseClientHello(it.Body); err == nil {
 				t.renegotiationRandom = ch.Random

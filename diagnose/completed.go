@@ -274,9 +274,13 @@ func (d *diagnosis) warnings(cat Category) []string {
 	if c.ClientHelloSSLv2 {
 		ws = append(ws, "the client used the obsolete SSLv2-compatible hello format")
 	}
+	reneg, explained := renegotiation(c)
+	if reneg != "" {
+		ws = append(ws, reneg)
+	}
 	if cat == OK {
 		for _, a := range c.Alerts {
-			if a.Known() && a.Level == tlsparse.AlertLevelFatal {
+			if a.Known() && a.Level == tlsparse.AlertLevelFatal && a.Frame.Number != explained {
 				ws = append(ws, fmt.Sprintf("the %s sent a fatal alert %s after the handshake (%s)", a.Sender, alertName(a), frameRef(a.Frame.Number)))
 				break
 			}
@@ -377,4 +381,51 @@ func joinAnomalies(as []tlsparse.Anomaly) string {
 		s[i] = string(a)
 	}
 	return strings.Join(s, ", ")
+}
+
+// renegotiation describes a renegotiation a key log revealed (RFC 5246
+// Section 7.4.1: a ClientHello, or the server's HelloRequest, under the
+// established keys) and its outcome: accepted, or refused with a
+// no_renegotiation warning (RFC 5746 Section 4.2 servers refuse
+// client-initiated ones by default, OpenSSL 3 among them) that the client
+// may answer with a fatal alert. explained is the frame of that fatal
+// alert, which the description covers.
+func renegotiation(c *analysis.Connection) (text string, explained int64) {
+	var asked *analysis.Message
+	for i, m := range c.DecryptedMessages {
+		if m.Type == tlsparse.HandshakeTypeClientHello && m.Sender == client || m.Type == tlsparse.HandshakeTypeHelloRequest && m.Sender == server {
+			asked = &c.DecryptedMessages[i]
+			break
+		}
+	}
+	if asked == nil {
+		return "", 0
+	}
+	who := "the client asked to renegotiate (ClientHello, " + frameRef(asked.Frame.Number) + ")"
+	if asked.Type == tlsparse.HandshakeTypeHelloRequest {
+		who = "the server asked the client to renegotiate (HelloRequest, " + frameRef(asked.Frame.Number) + ")"
+	}
+	var refusal *analysis.Alert
+	for i, a := range c.Alerts {
+		if a.Known() && a.Frame.Number >= asked.Frame.Number && a.Description == tlsparse.AlertNoRenegotiation {
+			refusal = &c.Alerts[i]
+			break
+		}
+	}
+	if refusal == nil {
+		for _, m := range c.DecryptedMessages {
+			if m.Frame.Number > asked.Frame.Number && m.Type == tlsparse.HandshakeTypeServerHello {
+				return who + fmt.Sprintf(" and the server renegotiated (ServerHello, %s)", frameRef(m.Frame.Number)), 0
+			}
+		}
+		return who + "; the capture shows no answer", 0
+	}
+	text = who + fmt.Sprintf(" and the %s refused (no_renegotiation, %s)", refusal.Sender, frameRef(refusal.Frame.Number))
+	for _, a := range c.Alerts {
+		if a.Known() && a.Frame.Number > refusal.Frame.Number && a.Level == tlsparse.AlertLevelFatal {
+			text += fmt.Sprintf("; the %s then ended the connection (%s, %s)", a.Sender, alertName(a), frameRef(a.Frame.Number))
+			return text, a.Frame.Number
+		}
+	}
+	return text, 0
 }

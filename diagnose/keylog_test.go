@@ -3,6 +3,7 @@ package diagnose
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,5 +117,45 @@ func TestKeyLogAdviceNotRepeated(t *testing.T) {
 				t.Errorf("fix %q, want it to say %q and, with a key log, not to advise --keylog", v.Fix, tt.fix)
 			}
 		})
+	}
+}
+
+// TestRenegotiationWarning reads two openssl renegotiations opened with
+// their key logs: one the server accepted, one it refused (OpenSSL 3
+// refuses client-initiated renegotiation by default), after which the
+// client gave up; the connection stays ok, and the warning tells the story
+// instead of a bare fatal alert.
+func TestRenegotiationWarning(t *testing.T) {
+	for _, tt := range []struct{ name, want string }{
+		{"tls12_openssl_reneg", "the client asked to renegotiate (ClientHello, frame 13) and the server renegotiated (ServerHello, frame 15)"},
+		{"tls12_openssl_reneg_refused", "the client asked to renegotiate (ClientHello, frame 13) and the server refused (no_renegotiation, frame 15); the client then ended the connection (handshake_failure, frame 17)"},
+	} {
+		f, err := os.Open("../testdata/keys/" + tt.name + ".keylog")
+		if err != nil {
+			t.Fatal(err)
+		}
+		kl, err := decrypt.ParseKeyLog(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := capture.OpenFile("../testdata/keys/" + tt.name + ".pcap")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := analysis.NewBuilder(analysis.Options{KeyLog: kl})
+		if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		src.Close()
+		v := Diagnose(b.Connections()[0], Config{})
+		if v.Category != OK || !slices.Contains(v.Warnings, tt.want) {
+			t.Errorf("%s: %s, warnings %q; want ok with %q", tt.name, v.Category, v.Warnings, tt.want)
+		}
+		for _, w := range v.Warnings {
+			if strings.Contains(w, "fatal alert") {
+				t.Errorf("%s: the refusal's fatal alert is warned about twice: %q", tt.name, w)
+			}
+		}
 	}
 }
