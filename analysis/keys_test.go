@@ -237,3 +237,26 @@ func TestSecretsOfChromeCapture(t *testing.T) {
 		t.Errorf("without a KeyLog: decrypted %v, decryption %q", c.Decrypted, c.Decryption)
 	}
 }
+
+// TestDecryptionVocabulary checks that every Decryption value has its own
+// name and that the README documents each.
+func TestDecryptionVocabulary(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, d := range Decryptions {
+		s := d.String()
+		if seen[s] || strings.HasPrefix(s, "decryption(") {
+			t.Errorf("%d: name %q repeated or missing", d, s)
+		}
+		seen[s] = true
+		if s != "" && !strings.Contains(string(readme), `"`+s+`"`) {
+			t.Errorf("README does not document decryption %q", s)
+		}
+	}
+	if len(Decryptions) != int(DecryptionFailed)+1 {
+		t.Errorf("Decryptions lists %d values, the constants go to %d", len(Decryptions), DecryptionFailed)
+	}
+}
