@@ -88,6 +88,11 @@ func (t *tracker) setupDecryption12(clientRandom []byte, sh *tlsparse.ServerHell
 	if !t.keyLog || clientRandom == nil {
 		return
 	}
+	if n := len(clientRandom); n < 32 {
+		// An SSLv2-compatible ClientHello's challenge is the client random
+		// right-aligned, zeros before it (RFC 2246 Appendix E.1).
+		clientRandom = append(make([]byte, 32-n), clientRandom...)
+	}
 	ms, ok := t.b.opt.KeyLog.Lookup(clientRandom, decrypt.LabelClientRandom)
 	if !ok {
 		if !c.Decrypted {
