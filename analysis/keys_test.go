@@ -169,7 +169,7 @@ func TestWrongSecretsNeverDecrypt(t *testing.T) {
 	for _, f := range files {
 		var lines strings.Builder
 		for _, c := range analyse(t, f, Options{}) {
-			if c.ClientHello != nil && c.ServerHello != nil && !isTLS13(c.Version) && len(c.ClientHello.Random) == 32 {
+			if c.ClientHello != nil && c.ServerHello != nil && !c.Version.IsTLS13() && len(c.ClientHello.Random) == 32 {
 				fmt.Fprintf(&lines, "CLIENT_RANDOM %x %s\n", c.ClientHello.Random, strings.Repeat("5a", 48))
 			}
 		}
@@ -181,7 +181,7 @@ func TestWrongSecretsNeverDecrypt(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range analyse(t, f, Options{KeyLog: kl, Trace: true}) {
-			if c.ClientHello == nil || c.ServerHello == nil || isTLS13(c.Version) || len(c.ClientHello.Random) != 32 {
+			if c.ClientHello == nil || c.ServerHello == nil || c.Version.IsTLS13() || len(c.ClientHello.Random) != 32 {
 				continue
 			}
 			seen[c.Decryption]++
