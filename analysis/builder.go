@@ -1103,10 +1103,24 @@ func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f captu
 	}
 	a := c.After
 	l := t.lateFacts()
+	if plain != nil && a.Request.Number == 0 && d == capture.ClientToServer && bytes.HasPrefix(plain, []byte(http2Preface)) {
+		l.http2 = true
+	}
+	line := firstLine
+	if l.http2 && plain != nil {
+		// HTTP/2: the records that carry only the connection's own
+		// frames (the preface, SETTINGS) are neither the request nor
+		// its answer.
+		exchange, block := h2Exchange(plain)
+		if !exchange {
+			return
+		}
+		line = func([]byte) string { return h2Line(block) }
+	}
 	switch {
 	case d == capture.ClientToServer:
 		if a.Request.Number == 0 {
-			a.Request, a.RequestLine = f, firstLine(plain)
+			a.Request, a.RequestLine = f, line(plain)
 		}
 	case a.Request.Number == 0:
 		a.ServerFirst++
@@ -1119,7 +1133,7 @@ func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f captu
 		}
 	case plain != nil:
 		// Decrypted: tickets never get here, this is the answer.
-		a.Response, a.ResponseLine = f, firstLine(plain)
+		a.Response, a.ResponseLine = f, line(plain)
 	default:
 		l.afterNext = f
 	}
@@ -1135,6 +1149,9 @@ type lateState struct {
 	// sslv2Records counts each direction's SSLv2 records after an SSLv2
 	// SERVER-HELLO.
 	sslv2Records [2]int
+	// http2 is set when the client's first decrypted data is the HTTP/2
+	// connection preface.
+	http2 bool
 }
 
 // lateFacts returns t.late, allocating it.

@@ -178,7 +178,9 @@ type Connection struct {
 // known for what they are. In TLS 1.2 tickets travel inside the handshake,
 // so every server record after the request is the answer. Under HTTP/2
 // the server's first record is its SETTINGS frame, sent without waiting
-// for a request: Response is then that frame, not the answer.
+// for a request: without a key log Response is then that frame, not the
+// answer; with one, records holding only such connection frames are
+// passed over (see h2Exchange).
 type AfterHandshake struct {
 	// Request is the client's first application data record after the
 	// handshake: for HTTPS, the request.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/decrypt"
+	"github.com/tlsdiag/tlsdiag/internal/tsharktest"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -231,6 +232,28 @@ func TestSecretsOfChromeCapture(t *testing.T) {
 	}
 	if diff := compareStrings(tsharkKeyed(t, f, "-Y", "tcp"), keyedItems(c)); len(diff) > 0 {
 		t.Errorf("differs from tshark:\n%s", strings.Join(diff, "\n"))
+	}
+	// HTTP/2: the request is the client's first HEADERS frame and the
+	// answer the server's first HEADERS or DATA frame, not the preface
+	// and the SETTINGS both sides send first; tshark decodes the frames
+	// and the header blocks.
+	first := func(filter string) (frame, value string) {
+		line, _, _ := strings.Cut(string(tsharktest.Output(t, "-n", "-r", f, "-Y", filter, "-T", "fields", "-E", "occurrence=f",
+			"-e", "frame.number", "-e", "http2.headers.method", "-e", "http2.headers.path", "-e", "http2.headers.status")), "\n")
+		out := strings.Fields(line)
+		if len(out) < 2 {
+			t.Fatalf("tshark finds no frame for %q", filter)
+		}
+		return out[0], strings.Join(out[1:], " ")
+	}
+	reqFrame, req := first("tcp.dstport == 443 && http2.type == 1")
+	respFrame, status := first("tcp.srcport == 443 && (http2.type == 1 || http2.type == 0)")
+	a := c.Afterwards()
+	if got := fmt.Sprint(a.Request.Number); got != reqFrame || a.RequestLine != req+" HTTP/2" {
+		t.Errorf("request: frame %s %q; tshark: frame %s %q", got, a.RequestLine, reqFrame, req)
+	}
+	if got := fmt.Sprint(a.Response.Number); got != respFrame || a.ResponseLine != "HTTP/2 "+status {
+		t.Errorf("answer: frame %s %q; tshark: frame %s status %s", got, a.ResponseLine, respFrame, status)
 	}
 	// Without a key log (nil, as a library caller may pass) nothing opens.
 	if c := analyse(t, f, Options{})[0]; c.Decrypted || c.Decryption != DecryptionNone {

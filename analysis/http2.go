@@ -1,0 +1,99 @@
+package analysis
+
+import (
+	"bytes"
+	"strings"
+
+	"golang.org/x/net/http2/hpack"
+)
+
+// http2Preface is the client's connection preface (RFC 9113, Section 3.4).
+const http2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+// HTTP/2 frame types (RFC 9113, Section 6) and HEADERS flags.
+const (
+	h2Data, h2Headers, h2RSTStream, h2PushPromise, h2GoAway = 0x0, 0x1, 0x3, 0x5, 0x7
+
+	h2EndHeaders, h2Padded, h2Priority = 0x4, 0x8, 0x20
+)
+
+// h2Exchange looks at the frames that start a decrypted record of an
+// HTTP/2 connection. It reports whether one belongs to a request or an
+// answer (HEADERS, DATA, RST_STREAM, PUSH_PROMISE, GOAWAY) rather than to
+// the connection's own housekeeping (SETTINGS, PING, WINDOW_UPDATE,
+// PRIORITY), which both sides send without waiting for the other, and
+// returns the first HEADERS frame's header block when it is whole. A
+// frame cut by the record's end ends the look.
+func h2Exchange(b []byte) (exchange bool, block []byte) {
+	b = bytes.TrimPrefix(b, []byte(http2Preface))
+	for len(b) >= 9 {
+		n := int(b[0])<<16 | int(b[1])<<8 | int(b[2])
+		typ, flags := b[3], b[4]
+		switch typ {
+		case h2Data, h2RSTStream, h2PushPromise, h2GoAway:
+			return true, nil
+		case h2Headers:
+			if len(b) < 9+n || flags&h2EndHeaders == 0 {
+				return true, nil
+			}
+			p := b[9 : 9+n]
+			pad := 0
+			if flags&h2Padded != 0 {
+				if len(p) < 1 {
+					return true, nil
+				}
+				pad, p = int(p[0]), p[1:]
+			}
+			if flags&h2Priority != 0 {
+				if len(p) < 5 {
+					return true, nil
+				}
+				p = p[5:]
+			}
+			if pad > len(p) {
+				return true, nil
+			}
+			return true, p[:len(p)-pad]
+		}
+		if len(b) < 9+n {
+			return false, nil
+		}
+		b = b[9+n:]
+	}
+	return false, nil
+}
+
+// h2Line words the first header block a side sent as a request or status
+// line ("GET / HTTP/2", "HTTP/2 200"), "" when it does not decode. Each
+// side's first header block is decoded with an empty dynamic table, as
+// the peer's decoder begins (RFC 7541, Section 2.3.2).
+func h2Line(block []byte) string {
+	if block == nil {
+		return ""
+	}
+	var method, path, status string
+	d := hpack.NewDecoder(4096, nil)
+	d.SetMaxStringLength(MaxLineLength)
+	fields, err := d.DecodeFull(block)
+	if err != nil {
+		return ""
+	}
+	for _, f := range fields {
+		switch f.Name {
+		case ":method":
+			method = f.Value
+		case ":path":
+			path = f.Value
+		case ":status":
+			status = f.Value
+		}
+	}
+	var line string
+	switch {
+	case status != "":
+		line = "HTTP/2 " + status
+	case method != "":
+		line = strings.TrimSpace(method + " " + path + " HTTP/2")
+	}
+	return firstLine([]byte(line))
+}
