@@ -127,14 +127,13 @@ type Connection struct {
 	// Decrypted is set once a key log's secrets opened one of the
 	// connection's encrypted records.
 	Decrypted bool
-	// Decryption says what the key log did for the connection, and
-	// DecryptionReason why (empty when Decryption is DecryptionNone).
-	Decryption       Decryption
-	DecryptionReason string
-	// DecryptedMessages are the handshake messages found in decrypted
-	// records (Finished, a renegotiation's hellos, TLS 1.3's encrypted
-	// flight), in order, at most maxDecryptedMessages.
-	DecryptedMessages []Message
+	// Decryption says what the key log did for the connection;
+	// KeyLogFacts what it showed (nil until a key log had something to
+	// say: most connections of a large capture have none, so it is not
+	// carried inline). Read them with DecryptionReason,
+	// DecryptedMessages and AppDataHead.
+	Decryption  Decryption
+	KeyLogFacts *KeyLogFacts
 	// Established is set when both sides finished the handshake (both
 	// Finished seen, or application data flowed both ways).
 	Established bool
@@ -320,13 +319,52 @@ type Traffic struct {
 	Records int
 	Bytes   int64 // record payload bytes (ciphertext)
 	First   capture.Frame
-	// Head is the first plaintext bytes (at most MaxHead) once a key log
-	// opened the records, e.g. "HTTP/1.1 200 OK"; nil otherwise.
-	Head []byte
 }
 
-// MaxHead bounds Traffic.Head.
+// KeyLogFacts is what a key log showed of a connection.
+type KeyLogFacts struct {
+	// Reason says why Decryption is what it is (empty when it is
+	// DecryptionNone or DecryptionDecrypted with every record opened).
+	Reason string
+	// Messages are the handshake messages found in decrypted records
+	// (Finished, a renegotiation's hellos, TLS 1.3's encrypted flight), in
+	// order, at most maxDecryptedMessages.
+	Messages []Message
+	// Head is each record direction's first plaintext bytes (at most
+	// MaxHead) once the key log opened its records, e.g.
+	// "HTTP/1.1 200 OK"; nil otherwise.
+	Head [2][]byte
+}
+
+// MaxHead bounds KeyLogFacts.Head.
 const MaxHead = 64
+
+// DecryptionReason says why Decryption is what it is; "" when there is
+// nothing to say.
+func (c *Connection) DecryptionReason() string {
+	if c.KeyLogFacts == nil {
+		return ""
+	}
+	return c.KeyLogFacts.Reason
+}
+
+// DecryptedMessages returns the handshake messages found in decrypted
+// records, in order.
+func (c *Connection) DecryptedMessages() []Message {
+	if c.KeyLogFacts == nil {
+		return nil
+	}
+	return c.KeyLogFacts.Messages
+}
+
+// AppDataHead returns direction d's first decrypted application bytes
+// (at most MaxHead), nil when none were decrypted.
+func (c *Connection) AppDataHead(d capture.Direction) []byte {
+	if c.KeyLogFacts == nil {
+		return nil
+	}
+	return c.KeyLogFacts.Head[d]
+}
 
 // Decryption says what a key log did for a connection.
 type Decryption uint8

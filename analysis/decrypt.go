@@ -40,7 +40,15 @@ func shortRandom(r []byte) string { return fmt.Sprintf("%x…", r[:min(len(r), 8
 
 func (t *tracker) decryption(d Decryption, reason string, args ...any) {
 	t.c.Decryption = d
-	t.c.DecryptionReason = fmt.Sprintf(reason, args...)
+	t.keyLogFacts().Reason = fmt.Sprintf(reason, args...)
+}
+
+// keyLogFacts returns the connection's KeyLogFacts, allocating them.
+func (t *tracker) keyLogFacts() *KeyLogFacts {
+	if t.c.KeyLogFacts == nil {
+		t.c.KeyLogFacts = &KeyLogFacts{}
+	}
+	return t.c.KeyLogFacts
 }
 
 // setupDecryption prepares both directions once the TLS 1.3 ServerHello
@@ -196,7 +204,7 @@ func (t *tracker) openRecord(d capture.Direction, it *tlsparse.Item, f capture.F
 			}
 		}
 		t.countAppData(d, it, f, plain)
-		if h := &t.c.AppData[d].Head; len(*h) < MaxHead {
+		if h := &t.keyLogFacts().Head[d]; len(*h) < MaxHead {
 			*h = append(*h, plain[:min(len(plain), MaxHead-len(*h))]...)
 		}
 	default:
@@ -209,7 +217,7 @@ func (t *tracker) openRecord(d capture.Direction, it *tlsparse.Item, f capture.F
 func (t *tracker) openFailed(d capture.Direction, f capture.Frame) {
 	c := t.c
 	if c.Decrypted {
-		c.DecryptionReason = fmt.Sprintf("the %s's records from frame %d on did not open (a record missing from the capture, or a key update)", d, f.Number)
+		t.keyLogFacts().Reason = fmt.Sprintf("the %s's records from frame %d on did not open (a record missing from the capture, or a key update)", d, f.Number)
 		return
 	}
 	t.decryption(DecryptionFailed, "the key log's secrets for client random %s did not open the %s's record in frame %d: they belong to another connection, or the capture lost a record",
@@ -232,7 +240,8 @@ func (t *tracker) decryptedHandshake(d capture.Direction, k *sideKeys, plain []b
 			continue
 		}
 		ti := TraceItem{Kind: tlsparse.KindHandshake, Handshake: it.HandshakeType, Decrypted: true}
-		c.DecryptedMessages = appendCapped(c.DecryptedMessages, Message{Frame: f, Sender: d, Type: it.HandshakeType}, maxDecryptedMessages)
+		kf := t.keyLogFacts()
+		kf.Messages = appendCapped(kf.Messages, Message{Frame: f, Sender: d, Type: it.HandshakeType}, maxDecryptedMessages)
 		if k.tls12 != nil {
 			t.decryptedHandshake12(d, &it, f)
 		} else {

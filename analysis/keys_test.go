@@ -63,8 +63,8 @@ func TestKeyLogAgreesWithTshark(t *testing.T) {
 				t.Fatalf("%d connections, want 1", len(conns))
 			}
 			c := conns[0]
-			if !c.Decrypted || c.Decryption != DecryptionDecrypted || c.DecryptionReason != "" {
-				t.Errorf("decrypted %v, decryption %q (%s); want decrypted", c.Decrypted, c.Decryption, c.DecryptionReason)
+			if !c.Decrypted || c.Decryption != DecryptionDecrypted || c.DecryptionReason() != "" {
+				t.Errorf("decrypted %v, decryption %q (%s); want decrypted", c.Decrypted, c.Decryption, c.DecryptionReason())
 			}
 			want := tsharkKeyed(t, f, args...)
 			got := keyedItems(c)
@@ -73,7 +73,7 @@ func TestKeyLogAgreesWithTshark(t *testing.T) {
 			}
 			// What each side sent first: the request and the status line
 			// of openssl s_server -WWW, or the echo server's greeting.
-			client, server := string(c.AppData[capture.ClientToServer].Head), string(c.AppData[capture.ServerToClient].Head)
+			client, server := string(c.AppDataHead(capture.ClientToServer)), string(c.AppDataHead(capture.ServerToClient))
 			if strings.Contains(f, "reneg") {
 				if client != "hello\n" {
 					t.Errorf("client's first data %q, want hello", client)
@@ -187,7 +187,7 @@ func TestWrongSecretsNeverDecrypt(t *testing.T) {
 			}
 			seen[c.Decryption]++
 			name := fmt.Sprintf("%s frame %d (%s %s)", filepath.Base(f), c.First.Number, c.Version, c.Cipher)
-			if c.Decrypted || c.Decryption == DecryptionDecrypted || len(c.DecryptedMessages) > 0 {
+			if c.Decrypted || c.Decryption == DecryptionDecrypted || len(c.DecryptedMessages()) > 0 {
 				t.Errorf("%s: decrypted with a wrong master secret", name)
 			}
 			supported := decrypt.SupportedTLS12(uint16(c.Cipher)) && c.Version >= tlsparse.VersionTLS10
@@ -195,7 +195,7 @@ func TestWrongSecretsNeverDecrypt(t *testing.T) {
 			case !supported && c.Decryption != DecryptionUnsupportedCipher:
 				t.Errorf("%s: decryption %q, want unsupported_cipher", name, c.Decryption)
 			case supported && c.ChangeCipherSpec[0].Number != 0 && c.Decryption != DecryptionFailed:
-				t.Errorf("%s: decryption %q (%s), want failed", name, c.Decryption, c.DecryptionReason)
+				t.Errorf("%s: decryption %q (%s), want failed", name, c.Decryption, c.DecryptionReason())
 			}
 			for _, a := range c.Alerts {
 				if a.Decrypted {
@@ -224,10 +224,10 @@ func TestSecretsOfChromeCapture(t *testing.T) {
 	c := conns[0]
 	// Chrome asked for a compressed certificate (RFC 8879, message 25),
 	// which tlsdiag lists but does not decompress.
-	if c.Decryption != DecryptionDecrypted || c.ALPN != "h2" || len(c.DecryptedMessages) < 4 {
-		t.Errorf("decryption %q (%s), ALPN %q, messages %v; want decrypted, h2, the server's flight", c.Decryption, c.DecryptionReason, c.ALPN, c.DecryptedMessages)
+	if c.Decryption != DecryptionDecrypted || c.ALPN != "h2" || len(c.DecryptedMessages()) < 4 {
+		t.Errorf("decryption %q (%s), ALPN %q, messages %v; want decrypted, h2, the server's flight", c.Decryption, c.DecryptionReason(), c.ALPN, c.DecryptedMessages())
 	}
-	if head := string(c.AppData[capture.ClientToServer].Head); !strings.HasPrefix(head, "PRI * HTTP/2.0\r\n") {
+	if head := string(c.AppDataHead(capture.ClientToServer)); !strings.HasPrefix(head, "PRI * HTTP/2.0\r\n") {
 		t.Errorf("client's first data %q, want the HTTP/2 preface", head)
 	}
 	if diff := compareStrings(tsharkKeyed(t, f, "-Y", "tcp"), keyedItems(c)); len(diff) > 0 {

@@ -532,13 +532,13 @@ func (d *diagnosis) keyLogAdvice(what string) string {
 	c := d.c
 	switch c.Decryption {
 	case analysis.DecryptionNoKey:
-		return "the key log given has no secrets for this connection (" + c.DecryptionReason + "): use the SSLKEYLOGFILE the client wrote during this capture to see " + what
+		return "the key log given has no secrets for this connection (" + c.DecryptionReason() + "): use the SSLKEYLOGFILE the client wrote during this capture to see " + what
 	case analysis.DecryptionUnsupportedCipher:
 		return "the key log has this connection's secrets but tlsdiag does not decrypt its cipher suite: open the capture in Wireshark with the key log to see " + what
 	case analysis.DecryptionFailed:
-		return "the key log's secrets did not open this connection (" + c.DecryptionReason + "): use the key log and the capture of the same run to see " + what
+		return "the key log's secrets did not open this connection (" + c.DecryptionReason() + "): use the key log and the capture of the same run to see " + what
 	case analysis.DecryptionDecrypted:
-		return "the key log opened the connection but not the records that hold " + what + " (" + c.DecryptionReason + ")"
+		return "the key log opened the connection but not the records that hold " + what + " (" + c.DecryptionReason() + ")"
 	}
 	return "to see " + what + ", " + clientKeyLogAdvice(d.client)
 }

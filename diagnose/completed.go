@@ -392,9 +392,9 @@ func joinAnomalies(as []tlsparse.Anomaly) string {
 // alert, which the description covers.
 func renegotiation(c *analysis.Connection) (text string, explained int64) {
 	var asked *analysis.Message
-	for i, m := range c.DecryptedMessages {
+	for i, m := range c.DecryptedMessages() {
 		if m.Type == tlsparse.HandshakeTypeClientHello && m.Sender == client || m.Type == tlsparse.HandshakeTypeHelloRequest && m.Sender == server {
-			asked = &c.DecryptedMessages[i]
+			asked = &c.DecryptedMessages()[i]
 			break
 		}
 	}
@@ -413,7 +413,7 @@ func renegotiation(c *analysis.Connection) (text string, explained int64) {
 		}
 	}
 	if refusal == nil {
-		for _, m := range c.DecryptedMessages {
+		for _, m := range c.DecryptedMessages() {
 			if m.Frame.Number > asked.Frame.Number && m.Type == tlsparse.HandshakeTypeServerHello {
 				return who + fmt.Sprintf(" and the server renegotiated (ServerHello, %s)", frameRef(m.Frame.Number)), 0
 			}

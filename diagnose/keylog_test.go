@@ -88,7 +88,7 @@ func TestKeyLogAdviceNotRepeated(t *testing.T) {
 		want         analysis.Decryption
 		fix          string
 	}{
-		{"none", "", analysis.DecryptionNone, "re-run with --keylog"},
+		{"none", "", analysis.DecryptionNone, "read the capture again with --keylog"},
 		{"other connections", string(other), analysis.DecryptionNoKey, "the key log given has no secrets for this connection (the key log has no TLS 1.3 secrets for client random"},
 		{"wrong secrets", wrong.String(), analysis.DecryptionFailed, "the key log's secrets did not open this connection"},
 	} {
@@ -110,7 +110,7 @@ func TestKeyLogAdviceNotRepeated(t *testing.T) {
 			}
 			c := b.Connections()[0]
 			if c.Decryption != tt.want || c.Decrypted {
-				t.Errorf("decryption %q (%s), decrypted %v; want %q", c.Decryption, c.DecryptionReason, c.Decrypted, tt.want)
+				t.Errorf("decryption %q (%s), decrypted %v; want %q", c.Decryption, c.DecryptionReason(), c.Decrypted, tt.want)
 			}
 			v := Diagnose(c, Config{})
 			if !strings.Contains(v.Fix, tt.fix) || tt.keyLog != "" && strings.Contains(v.Fix, "--keylog") {

@@ -401,11 +401,11 @@ func newConnection(r Result, memo *certMemo) Connection {
 		Tunnel:            tunnelOf(c.Tunnel),
 		Decrypted:         c.Decrypted,
 		Decryption:        c.Decryption.String(),
-		DecryptionReason:  c.DecryptionReason,
-		DecryptedMessages: make([]Message, 0, len(c.DecryptedMessages)),
+		DecryptionReason:  c.DecryptionReason(),
+		DecryptedMessages: make([]Message, 0, len(c.DecryptedMessages())),
 		AppDataHead: PerSide[string]{
-			Client: string(c.AppData[capture.ClientToServer].Head),
-			Server: string(c.AppData[capture.ServerToClient].Head),
+			Client: string(c.AppDataHead(capture.ClientToServer)),
+			Server: string(c.AppDataHead(capture.ServerToClient)),
 		},
 		ClientCertRequested: c.CertificateRequest != nil,
 		AppBytes: PerSide[int64]{
@@ -470,7 +470,7 @@ func newConnection(r Result, memo *certMemo) Connection {
 		}
 		out.Alerts = append(out.Alerts, oa)
 	}
-	for _, m := range c.DecryptedMessages {
+	for _, m := range c.DecryptedMessages() {
 		out.DecryptedMessages = append(out.DecryptedMessages, Message{Frame: m.Frame.Number, Sender: m.Sender.String(), Message: m.Type.String()})
 	}
 	return out

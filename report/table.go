@@ -131,12 +131,12 @@ func writeDetails(b *bytes.Buffer, r Result) {
 	}
 	c := r.Conn
 	if c.Decryption != analysis.DecryptionNone && c.Decryption != analysis.DecryptionDecrypted {
-		writeWrapped(b, detailIndent, "key log: ", c.Decryption.String()+": "+c.DecryptionReason)
-	} else if c.DecryptionReason != "" {
-		writeWrapped(b, detailIndent, "key log: ", c.DecryptionReason)
+		writeWrapped(b, detailIndent, "key log: ", c.Decryption.String()+": "+c.DecryptionReason())
+	} else if c.DecryptionReason() != "" {
+		writeWrapped(b, detailIndent, "key log: ", c.DecryptionReason())
 	}
 	for _, d := range []capture.Direction{capture.ClientToServer, capture.ServerToClient} {
-		if h := c.AppData[d].Head; len(h) > 0 {
+		if h := c.AppDataHead(d); len(h) > 0 {
 			writeWrapped(b, detailIndent, d.String()+" sent: ", strconv.Quote(string(h)))
 		}
 	}
