@@ -512,7 +512,12 @@ func (t *tracker) unfinishedTail(d capture.Direction) {
 			t.trace(rd, ch.frame, TraceItem{Segment: true})
 		}
 	}
-	c.Unfinished[rd] = u
+	if u != (Unfinished{}) {
+		if c.Unfinished == nil {
+			c.Unfinished = new([2]Unfinished)
+		}
+		c.Unfinished[rd] = u
+	}
 }
 
 // tracedSince returns the frames of direction d from frame n on that the

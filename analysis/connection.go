@@ -115,8 +115,10 @@ type Connection struct {
 	// Unfinished holds, per direction, the TLS bytes at the end of the
 	// stream that never made a complete record: a peer that stopped, or
 	// was given up on, in the middle of one (a server trickling its
-	// ServerHello byte by byte).
-	Unfinished [2]Unfinished
+	// ServerHello byte by byte). It is nil when every byte made a record,
+	// as for nearly every connection, so that the record stays small;
+	// read it with Tail.
+	Unfinished *[2]Unfinished
 
 	// Negotiated parameters: zero when not negotiated.
 	Version tlsparse.Version
@@ -303,6 +305,15 @@ type NonTLS struct {
 	Frame capture.Frame
 	// Looks describes the bytes, e.g. "HTTP response (HTTP/1.1 400 Bad Request)".
 	Looks string
+}
+
+// Tail returns direction d's Unfinished, zero when every byte made a
+// record.
+func (c *Connection) Tail(d capture.Direction) Unfinished {
+	if c.Unfinished == nil {
+		return Unfinished{}
+	}
+	return c.Unfinished[d]
 }
 
 // Unfinished is the tail of a direction's TLS bytes that never completed

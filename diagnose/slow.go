@@ -32,7 +32,7 @@ func (d *diagnosis) serverStalled() (Verdict, bool) {
 		return Verdict{}, false
 	}
 	name, last := d.lastServerMessage(end.Number)
-	if u := c.Unfinished[server]; u.Bytes > 0 && u.Last.Number > last.Number && u.Last.Number < end.Number {
+	if u := c.Tail(server); u.Bytes > 0 && u.Last.Number > last.Number && u.Last.Number < end.Number {
 		return verdict(ServerNoResponse,
 			fmt.Sprintf("the server was still sending its handshake after its %s (%s), too slowly: %s of an unfinished record in %s (%s to %s), when the client gave up (%s, %s) %s after its ClientHello",
 				name, frameRef(last.Number), prose.Count(int(u.Bytes), "byte"), prose.Count(u.Frames, "frame"), frameRef(u.First.Number), frameRef(u.Last.Number),
@@ -57,7 +57,7 @@ const slowServerFix = "the server (or a middlebox throttling the connection) sen
 // gave up. It is not a server that never spoke.
 func (d *diagnosis) slowFirstAnswer() (Verdict, bool) {
 	c := d.c
-	u := c.Unfinished[server]
+	u := c.Tail(server)
 	end, who, how := d.firstClose()
 	if u.Bytes == 0 || end.Number == 0 || who != client || u.First.Number < d.helloFrame.Number {
 		return Verdict{}, false
