@@ -1274,12 +1274,12 @@ func (t *tracker) checkDone(f capture.Frame) {
 func (t *tracker) finalize() {
 	c := t.c
 	if c.ClientHello != nil {
-		_, c.Fingerprints.JA3 = fingerprint.JA3(c.ClientHello)
+		_, c.prints().JA3 = fingerprint.JA3(c.ClientHello)
 		ja4 := fingerprint.JA4(c.ClientHello, fingerprint.TCP)
-		c.Fingerprints.JA4, c.Fingerprints.JA4R, c.Fingerprints.JA4O, c.Fingerprints.JA4RO = ja4.JA4, ja4.JA4R, ja4.JA4O, ja4.JA4RO
+		c.prints().JA4, c.prints().JA4R, c.prints().JA4O, c.prints().JA4RO = ja4.JA4, ja4.JA4R, ja4.JA4O, ja4.JA4RO
 	}
 	if c.ServerHello != nil && c.ServerHelloSSLv2 == nil {
-		_, c.Fingerprints.JA3S = fingerprint.JA3S(c.ServerHello)
+		_, c.prints().JA3S = fingerprint.JA3S(c.ServerHello)
 	}
 	serverGap := slices.ContainsFunc(c.TCP.Gaps, func(g Gap) bool { return g.Dir == capture.ServerToClient })
 	if !c.Version.IsTLS13() && c.ServerHello != nil && c.ChangeCipherSpec[capture.ServerToClient].Number != 0 &&

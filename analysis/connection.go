@@ -146,8 +146,10 @@ type Connection struct {
 	// large capture never need it). Read it with Afterwards.
 	After *AfterHandshake
 
-	// Fingerprints of the hellos; empty when the hello was not seen.
-	Fingerprints Fingerprints
+	// Prints are the fingerprints of the hellos, nil when neither hello
+	// was seen (kept out of line, so that records of connections without
+	// hellos stay small); read them with Fingerprints.
+	Prints *Fingerprints
 
 	// Anomalies are the oddities found while reading the connection, each
 	// once, in first-seen order (at most 32).
@@ -228,6 +230,23 @@ func (c *Connection) TimeToFirstByte() time.Duration {
 		return 0
 	}
 	return a.Response.Time.Sub(a.Request.Time)
+}
+
+// Fingerprints returns the fingerprints of the hellos; empty when the
+// hello was not seen.
+func (c *Connection) Fingerprints() Fingerprints {
+	if c.Prints == nil {
+		return Fingerprints{}
+	}
+	return *c.Prints
+}
+
+// prints returns the connection's fingerprints to fill, allocating them.
+func (c *Connection) prints() *Fingerprints {
+	if c.Prints == nil {
+		c.Prints = &Fingerprints{}
+	}
+	return c.Prints
 }
 
 // Fingerprints are the JA3, JA3S and JA4 fingerprints of a connection's

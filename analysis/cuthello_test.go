@@ -59,8 +59,8 @@ func TestCutClientHello(t *testing.T) {
 				t.Errorf("%s %v: versions %v, whole %v", cut, c.Client, h.OfferedVersions(), wh.OfferedVersions())
 			case c.CutClientHelloFrame.Number != w.ClientHelloFrame.Number:
 				t.Errorf("%s %v: cut hello in frame %d, whole in %d", cut, c.Client, c.CutClientHelloFrame.Number, w.ClientHelloFrame.Number)
-			case c.Fingerprints.JA3 != "" || c.Fingerprints.JA4 != "":
-				t.Errorf("%s %v: fingerprint %q %q from a cut hello", cut, c.Client, c.Fingerprints.JA3, c.Fingerprints.JA4)
+			case c.Fingerprints().JA3 != "" || c.Fingerprints().JA4 != "":
+				t.Errorf("%s %v: fingerprint %q %q from a cut hello", cut, c.Client, c.Fingerprints().JA3, c.Fingerprints().JA4)
 			}
 			if h.ServerName != "" {
 				withSNI++

@@ -196,12 +196,12 @@ func quicRecord(q *quic.Conn, b *Builder) *Connection {
 		c.AppData[capture.ServerToClient] = Traffic{Records: q.Packets[1][quic.Level1RTT], First: q.FirstShort[1]}
 	}
 	if c.ClientHello != nil {
-		_, c.Fingerprints.JA3 = fingerprint.JA3(c.ClientHello)
+		_, c.prints().JA3 = fingerprint.JA3(c.ClientHello)
 		ja4 := fingerprint.JA4(c.ClientHello, fingerprint.QUIC)
-		c.Fingerprints.JA4, c.Fingerprints.JA4R, c.Fingerprints.JA4O, c.Fingerprints.JA4RO = ja4.JA4, ja4.JA4R, ja4.JA4O, ja4.JA4RO
+		c.prints().JA4, c.prints().JA4R, c.prints().JA4O, c.prints().JA4RO = ja4.JA4, ja4.JA4R, ja4.JA4O, ja4.JA4RO
 	}
 	if c.ServerHello != nil {
-		_, c.Fingerprints.JA3S = fingerprint.JA3S(c.ServerHello)
+		_, c.prints().JA3S = fingerprint.JA3S(c.ServerHello)
 	}
 	for _, l := range q.Trace {
 		c.Trace = append(c.Trace, TraceFrame{Frame: l.Frame, Dir: l.Dir, Items: []TraceItem{{QUIC: l.Info}}})

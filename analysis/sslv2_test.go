@@ -83,8 +83,8 @@ func TestSSLv2ServerHelloAgreesWithTshark(t *testing.T) {
 	if c.AppData[0].Records != 3 || c.AppData[1].Records != 1 {
 		t.Errorf("application data records %d/%d, want 3 from the client and 1 from the server", c.AppData[0].Records, c.AppData[1].Records)
 	}
-	if c.Fingerprints.JA3S != "" {
-		t.Errorf("JA3S %q for an SSLv2 server hello, which has no TLS fields", c.Fingerprints.JA3S)
+	if c.Fingerprints().JA3S != "" {
+		t.Errorf("JA3S %q for an SSLv2 server hello, which has no TLS fields", c.Fingerprints().JA3S)
 	}
 }
 

@@ -116,7 +116,7 @@ func (t *tally) add(r Result) {
 	}
 	if r.Verdict.Failed() {
 		t.failed++
-		if ja4 := c.Fingerprints.JA4; ja4 != "" {
+		if ja4 := c.Fingerprints().JA4; ja4 != "" {
 			t.failedJA4[ja4]++
 		}
 	}

@@ -126,7 +126,7 @@ func writeDetails(b *bytes.Buffer, r Result) {
 	for _, w := range v.Warnings {
 		writeWrapped(b, detailIndent, "warning: ", w)
 	}
-	if fp := r.Conn.Fingerprints; fp.JA4 != "" {
+	if fp := r.Conn.Fingerprints(); fp.JA4 != "" {
 		writeWrapped(b, detailIndent, "client: ", "JA4 "+fp.JA4+", JA3 "+fp.JA3)
 	}
 	c := r.Conn

@@ -72,7 +72,7 @@ func writeTrace(b *bytes.Buffer, n int, r Result, start time.Time) {
 	if h := c.ShownClientHello(); h != nil && h.ServerName != "" {
 		fmt.Fprintf(b, "  SNI %s", cleanName(h.ServerName))
 	}
-	if ja4 := c.Fingerprints.JA4; ja4 != "" {
+	if ja4 := c.Fingerprints().JA4; ja4 != "" {
 		fmt.Fprintf(b, "  JA4 %s", ja4)
 	}
 	if p := c.Proxy; p != nil && p.Target != "" {

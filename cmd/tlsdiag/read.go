@@ -52,7 +52,7 @@ func (f filterFlags) keep(r report.Result) bool {
 		return false
 	case f.verdict != "" && string(r.Verdict.Category) != f.verdict:
 		return false
-	case f.fingerprint != "" && !hasFingerprint(r.Conn.Fingerprints, f.fingerprint):
+	case f.fingerprint != "" && !hasFingerprint(r.Conn.Fingerprints(), f.fingerprint):
 		return false
 	}
 	return true
