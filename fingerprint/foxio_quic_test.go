@@ -88,8 +88,8 @@ func TestQUICJA4AgreesWithFoxIO(t *testing.T) {
 					t.Errorf("%s:%s: JA4 %s, FoxIO %s", s.src, s.srcPort, got, s.ja4)
 					continue
 				}
-				if c.Fingerprints.JA4 != s.ja4 {
-					t.Errorf("%s:%s: the record's JA4 %s, FoxIO %s", s.src, s.srcPort, c.Fingerprints.JA4, s.ja4)
+				if c.Fingerprints().JA4 != s.ja4 {
+					t.Errorf("%s:%s: the record's JA4 %s, FoxIO %s", s.src, s.srcPort, c.Fingerprints().JA4, s.ja4)
 					continue
 				}
 				matched++
