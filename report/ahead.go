@@ -10,20 +10,26 @@ import (
 // enough that their text need not all be held at once.
 const aheadChunk = 256
 
+// objects writes one JSON object per connection, for the formats made of
+// them. Encoding was most of the time of writing a capture of many short
+// connections, so objects are encoded ahead, on every core, when a
+// Stream is given several connections at once.
+type objects struct {
+	prefix string                    // indentation of each object; "" for compact
+	object func(*Stream, Result) any // the value encoded for a connection
+	ahead  []encoded                 // the next connections, encoded ahead
+	buf    []byte                    // output, reused
+}
+
 // encoded is one connection's JSON, encoded ahead.
 type encoded struct {
 	b   []byte
 	err error
 }
 
-// encodeAhead encodes the JSON of rs with every core and queues it for
-// jsonConnection and ndjsonConnection, which take it in order. Encoding
-// was most of the time of writing a capture of many short connections.
-func (s *Stream) encodeAhead(rs []Result) {
-	prefix := "    "
-	if s.f == FormatNDJSON {
-		prefix = ""
-	}
+// encodeAhead encodes the objects of rs with every core and queues them
+// for append, which takes them in order.
+func (o *objects) encodeAhead(s *Stream, rs []Result) {
 	out := make([]encoded, len(rs))
 	workers := min(runtime.GOMAXPROCS(0), len(rs))
 	var wg sync.WaitGroup
@@ -33,22 +39,37 @@ func (s *Stream) encodeAhead(rs []Result) {
 				if rs[i].Conn == nil {
 					continue // Connection reports it
 				}
-				out[i].b, out[i].err = appendJSON(nil, s.newConnection(rs[i]), prefix)
+				out[i].b, out[i].err = appendJSON(nil, o.object(s, rs[i]), o.prefix)
 			}
 		})
 	}
 	wg.Wait()
-	s.ahead = out
+	o.ahead = out
 }
 
-// takeAhead returns the next connection's JSON if it was encoded ahead.
-func (s *Stream) takeAhead() (encoded, bool) {
-	if len(s.ahead) == 0 {
-		return encoded{}, false
+// append appends r's JSON: encoded ahead, or now.
+func (o *objects) append(b []byte, s *Stream, r Result) ([]byte, error) {
+	if len(o.ahead) > 0 {
+		e := o.ahead[0]
+		o.ahead = o.ahead[1:]
+		if e.err != nil {
+			return b, e.err
+		}
+		return append(b, e.b...), nil
 	}
-	e := s.ahead[0]
-	s.ahead = s.ahead[1:]
-	return e, true
+	return appendJSON(b, o.object(s, r), o.prefix)
+}
+
+// writeLine writes r's object and a newline.
+func (o *objects) writeLine(s *Stream, r Result) error {
+	b, err := o.append(o.buf[:0], s, r)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	o.buf = b
+	_, err = s.w.Write(b)
+	return err
 }
 
 // newConnection is NewConnection with the Stream's memory of certificates.

@@ -15,12 +15,27 @@ var csvHeader = []string{
 	"verdict", "summary", "evidence_frames", "fix", "warnings", "ja3", "ja4",
 }
 
-func (s *Stream) csvConnection(r Result) error {
-	if s.csv == nil {
-		s.csv = csv.NewWriter(s.w)
-		if err := s.csv.Write(csvHeader); err != nil {
-			return err
-		}
+var csvFormat = formatSpec{
+	name: FormatCSV,
+	doc:  "a row per connection, after a header row",
+	new:  func(*Stream) formatter { return &csvFormatter{} },
+}
+
+type csvFormatter struct {
+	w *csv.Writer // nil until the header is written
+}
+
+func (f *csvFormatter) header(s *Stream) error {
+	if f.w != nil {
+		return nil
+	}
+	f.w = csv.NewWriter(s.w)
+	return f.w.Write(csvHeader)
+}
+
+func (f *csvFormatter) connection(s *Stream, r Result) error {
+	if err := f.header(s); err != nil {
+		return err
 	}
 	c := s.newConnection(r)
 	frames := make([]string, len(c.Verdict.EvidenceFrames))
@@ -35,23 +50,20 @@ func (s *Stream) csvConnection(r Result) error {
 	for i := range row {
 		row[i] = csvCell(row[i])
 	}
-	if err := s.csv.Write(row); err != nil {
+	if err := f.w.Write(row); err != nil {
 		return err
 	}
-	s.csv.Flush()
-	return s.csv.Error()
+	f.w.Flush()
+	return f.w.Error()
 }
 
-func (s *Stream) csvClose() error {
-	if s.csv == nil {
-		// No connections: the header alone still tells a script the columns.
-		s.csv = csv.NewWriter(s.w)
-		if err := s.csv.Write(csvHeader); err != nil {
-			return err
-		}
+func (f *csvFormatter) close(s *Stream, _ Summary) error {
+	// No connections: the header alone still tells a script the columns.
+	if err := f.header(s); err != nil {
+		return err
 	}
-	s.csv.Flush()
-	return s.csv.Error()
+	f.w.Flush()
+	return f.w.Error()
 }
 
 // csvCell makes a value safe for the programs that open a csv: a terminal

@@ -11,26 +11,39 @@ import (
 // keep its connections, yet it is byte for byte what
 // json.MarshalIndent(Document, "", "  ") would give.
 
-func (s *Stream) jsonConnection(r Result) error {
-	b := s.buf[:0]
-	if !s.started {
-		s.started = true
+var jsonFormat = formatSpec{
+	name: FormatJSON,
+	doc:  `one document: {"connections": […], "summary": {…}}`,
+	new: func(*Stream) formatter {
+		return &jsonFormatter{objects: objects{prefix: "    ", object: connectionObject}}
+	},
+}
+
+type jsonFormatter struct {
+	objects
+	started bool // the document is opened
+}
+
+func (f *jsonFormatter) connection(s *Stream, r Result) error {
+	b := f.buf[:0]
+	if !f.started {
+		f.started = true
 		b = append(b, "{\n  \"connections\": [\n    "...)
 	} else {
 		b = append(b, ",\n    "...)
 	}
-	b, err := s.appendConnection(b, r, "    ")
+	b, err := f.append(b, s, r)
 	if err != nil {
 		return err
 	}
-	s.buf = b
+	f.buf = b
 	_, err = s.w.Write(b)
 	return err
 }
 
-func (s *Stream) jsonClose(sum Summary) error {
+func (f *jsonFormatter) close(s *Stream, sum Summary) error {
 	var b []byte
-	if !s.started {
+	if !f.started {
 		b = append(b, "{\n  \"connections\": [],\n  \"summary\": "...)
 	} else {
 		b = append(b, "\n  ],\n  \"summary\": "...)
@@ -44,27 +57,9 @@ func (s *Stream) jsonClose(sum Summary) error {
 	return err
 }
 
-func (s *Stream) ndjsonConnection(r Result) error {
-	b, err := s.appendConnection(s.buf[:0], r, "")
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
-	s.buf = b
-	_, err = s.w.Write(b)
-	return err
-}
-
-// appendConnection appends r's JSON: encoded ahead, or now.
-func (s *Stream) appendConnection(b []byte, r Result, prefix string) ([]byte, error) {
-	if e, ok := s.takeAhead(); ok {
-		if e.err != nil {
-			return b, e.err
-		}
-		return append(b, e.b...), nil
-	}
-	return appendJSON(b, s.newConnection(r), prefix)
-}
+// connectionObject is the JSON object of one connection in the json and
+// ndjson formats.
+func connectionObject(s *Stream, r Result) any { return s.newConnection(r) }
 
 // scratch holds the buffers json.Encoder writes into before indenting.
 var scratch = sync.Pool{New: func() any { return new(bytes.Buffer) }}

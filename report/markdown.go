@@ -10,8 +10,18 @@ import (
 // format's columns plus evidence and fix), then the summary as small
 // tables. It is written row by row, so a Stream looks the same as Write.
 
-func (s *Stream) markdownHeader(b *bytes.Buffer) {
-	s.started = true
+var markdownFormat = formatSpec{
+	name: FormatMarkdown,
+	doc:  "a GitHub table, then the summary tables",
+	new:  func(*Stream) formatter { return &markdownFormatter{} },
+}
+
+type markdownFormatter struct {
+	started bool // the header row is written
+}
+
+func (f *markdownFormatter) header(s *Stream, b *bytes.Buffer) {
+	f.started = true
 	cols := []string{"#"}
 	align := []string{"--:"}
 	if s.multiSource {
@@ -25,10 +35,10 @@ func (s *Stream) markdownHeader(b *bytes.Buffer) {
 	markdownRow(b, align)
 }
 
-func (s *Stream) markdownConnection(r Result) error {
+func (f *markdownFormatter) connection(s *Stream, r Result) error {
 	var b bytes.Buffer
-	if !s.started {
-		s.markdownHeader(&b)
+	if !f.started {
+		f.header(s, &b)
 	}
 	c := NewConnection(r)
 	evidence := make([]string, len(c.Verdict.EvidenceFrames))
@@ -50,9 +60,9 @@ func (s *Stream) markdownConnection(r Result) error {
 	return err
 }
 
-func (s *Stream) markdownClose(sum Summary) error {
+func (f *markdownFormatter) close(s *Stream, sum Summary) error {
 	var b bytes.Buffer
-	if !s.started {
+	if !f.started {
 		b.WriteString("No connections.\n")
 	}
 	b.WriteString("\n**Summary: " + summaryLine(sum) + "**\n")

@@ -10,12 +10,10 @@ package report
 
 import (
 	"cmp"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
@@ -32,35 +30,6 @@ type Result struct {
 	// SourceStart is the time of the first frame of Source: the trace
 	// shows times relative to it. When zero, Options.CaptureStart.
 	SourceStart time.Time
-}
-
-// Format is an output format.
-type Format string
-
-// The output formats.
-const (
-	FormatTable    Format = "table"    // aligned text: one row per connection, then details and the summary
-	FormatJSON     Format = "json"     // one document: {"connections": […], "summary": {…}}
-	FormatNDJSON   Format = "ndjson"   // one connection object per line, no summary
-	FormatCSV      Format = "csv"      // one row per connection, with a header row
-	FormatMarkdown Format = "markdown" // a GitHub table, then the summary tables
-	FormatTrace    Format = "trace"    // the TLS frames of each connection, as Wireshark lists them, then its verdict
-)
-
-// Formats lists every format, in the order the usage text names them.
-var Formats = []Format{FormatTable, FormatJSON, FormatNDJSON, FormatCSV, FormatMarkdown, FormatTrace}
-
-// ParseFormat returns the format called name.
-func ParseFormat(name string) (Format, error) {
-	f := Format(strings.ToLower(strings.TrimSpace(name)))
-	if slices.Contains(Formats, f) {
-		return f, nil
-	}
-	names := make([]string, len(Formats))
-	for i, f := range Formats {
-		names[i] = string(f)
-	}
-	return "", fmt.Errorf("unknown format %q (want one of %s)", name, strings.Join(names, ", "))
 }
 
 // Options tune the output.
@@ -148,23 +117,19 @@ func boolInt(b bool) int {
 // same details Write puts under its table); the other formats look exactly
 // as Write makes them.
 type Stream struct {
-	w       io.Writer
-	f       Format
-	opts    Options
-	tally   tally
-	n       int  // connections written
-	started bool // the format's header is written
-	closed  bool
-	err     error // first write error; later calls return it
+	w      io.Writer
+	f      Format
+	out    formatter
+	opts   Options
+	tally  tally
+	n      int // connections written
+	closed bool
+	err    error // first write error; later calls return it
 
-	multiSource bool        // the table and markdown formats show a file column
-	whole       bool        // made by Write, which knows every result
-	table       *tableState // Write's table format: rows kept until Close lays them out
-	csv         *csv.Writer
+	multiSource bool // the table and markdown formats show a file column
+	whole       bool // made by Write, which knows every result
 
-	certs certMemo  // output forms of the certificates seen
-	ahead []encoded // the JSON of the next connections, encoded ahead
-	buf   []byte    // the JSON formats' output, reused
+	certs certMemo // output forms of the certificates seen
 }
 
 // NewStream starts writing format f to w.
@@ -189,7 +154,8 @@ func NewWriter(w io.Writer, f Format, opts Options, sources int) (*Stream, error
 // newStream makes a Stream. When whole is set, all are every result that
 // will be written: Write knows them up front and lays out a whole table.
 func newStream(w io.Writer, f Format, opts Options, all []Result, whole bool) (*Stream, error) {
-	if !slices.Contains(Formats, f) {
+	spec := lookupFormat(f)
+	if spec == nil {
 		return nil, fmt.Errorf("report: unknown format %q", string(f))
 	}
 	s := &Stream{w: w, f: f, opts: opts, whole: whole}
@@ -200,10 +166,8 @@ func newStream(w io.Writer, f Format, opts Options, all []Result, whole bool) (*
 				break
 			}
 		}
-		if f == FormatTable {
-			s.table = &tableState{}
-		}
 	}
+	s.out = spec.new(s)
 	return s, nil
 }
 
@@ -223,15 +187,15 @@ func (s *Stream) Connection(r Result) error {
 	}
 	s.n++
 	s.tally.add(r)
-	s.err = s.connection(r)
+	s.err = s.out.connection(s, r)
 	return s.err
 }
 
 // Connections writes several results, as many calls of Connection
 // would; the JSON formats encode them on every core first.
 func (s *Stream) Connections(rs []Result) error {
-	if s.f == FormatJSON || s.f == FormatNDJSON {
-		s.encodeAhead(rs)
+	if e, ok := s.out.(aheadEncoder); ok && s.err == nil {
+		e.encodeAhead(s, rs)
 	}
 	for _, r := range rs {
 		if err := s.Connection(r); err != nil {
@@ -257,38 +221,6 @@ func (s *Stream) Close(notes []string) error {
 	if s.opts.KeyLogSecrets != nil {
 		sum.Notes = append(sum.Notes, s.tally.keyLogNotes(s.opts.KeyLogSecrets())...)
 	}
-	s.err = s.close(sum)
+	s.err = s.out.close(s, sum)
 	return s.err
-}
-
-func (s *Stream) connection(r Result) error {
-	switch s.f {
-	case FormatJSON:
-		return s.jsonConnection(r)
-	case FormatNDJSON:
-		return s.ndjsonConnection(r)
-	case FormatCSV:
-		return s.csvConnection(r)
-	case FormatMarkdown:
-		return s.markdownConnection(r)
-	case FormatTrace:
-		return s.traceConnection(r)
-	}
-	return s.tableConnection(r)
-}
-
-func (s *Stream) close(sum Summary) error {
-	switch s.f {
-	case FormatJSON:
-		return s.jsonClose(sum)
-	case FormatNDJSON:
-		return nil
-	case FormatCSV:
-		return s.csvClose()
-	case FormatMarkdown:
-		return s.markdownClose(sum)
-	case FormatTrace:
-		return s.traceClose(sum)
-	}
-	return s.tableClose(sum)
 }

@@ -24,20 +24,38 @@ const (
 	detailIndent = "   "
 )
 
-// tableState keeps Write's rows until Close, which lays out the table.
-type tableState struct {
+var tableFormat = formatSpec{
+	name: FormatTable,
+	doc:  "aligned text, a row per connection, then details and the summary (live: a block per connection as it ends)",
+	new: func(s *Stream) formatter {
+		if s.whole {
+			return &tableFormatter{}
+		}
+		return cardFormatter{}
+	},
+}
+
+// tableFormatter keeps Write's rows until Close, which lays out the table.
+type tableFormatter struct {
 	rows    [][]string
 	details bytes.Buffer // evidence, fix and warnings of the connections that need them
 }
 
-func (s *Stream) tableConnection(r Result) error {
-	if s.table == nil {
-		// A Stream: one block per connection.
-		var b bytes.Buffer
-		writeCard(&b, s.n, r)
-		_, err := s.w.Write(b.Bytes())
-		return err
-	}
+// cardFormatter is the table format of a Stream, which cannot align
+// columns it has not seen yet: one block of lines per connection.
+type cardFormatter struct{}
+
+func (cardFormatter) connection(s *Stream, r Result) error {
+	var b bytes.Buffer
+	writeCard(&b, s.n, r)
+	_, err := s.w.Write(b.Bytes())
+	return err
+}
+
+// close writes the summary alone: what an empty table writes.
+func (cardFormatter) close(s *Stream, sum Summary) error { return new(tableFormatter).close(s, sum) }
+
+func (t *tableFormatter) connection(s *Stream, r Result) error {
 	c := NewConnection(r)
 	row := []string{strconv.Itoa(s.n)}
 	if s.multiSource {
@@ -51,20 +69,20 @@ func (s *Stream) tableConnection(r Result) error {
 		clean(c.Verdict.Category),
 		strings.Join(prose.Wrap(clean(c.Verdict.Summary), summaryWidth), "\n"),
 	)
-	s.table.rows = append(s.table.rows, row)
+	t.rows = append(t.rows, row)
 	if needsDetails(r) {
-		if s.table.details.Len() > 0 {
-			s.table.details.WriteString("\n")
+		if t.details.Len() > 0 {
+			t.details.WriteString("\n")
 		}
-		fmt.Fprintf(&s.table.details, "#%d %s\n", s.n, clean(string(r.Verdict.Category)))
-		writeDetails(&s.table.details, r)
+		fmt.Fprintf(&t.details, "#%d %s\n", s.n, clean(string(r.Verdict.Category)))
+		writeDetails(&t.details, r)
 	}
 	return nil
 }
 
-func (s *Stream) tableClose(sum Summary) error {
+func (t *tableFormatter) close(s *Stream, sum Summary) error {
 	var b bytes.Buffer
-	if t := s.table; t != nil && len(t.rows) > 0 {
+	if len(t.rows) > 0 {
 		header := []string{"#"}
 		if s.multiSource {
 			header = append(header, "File")

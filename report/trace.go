@@ -28,7 +28,16 @@ import (
 // by the snap length says that ("[Packet size limited during capture]"). The
 // connection's verdict follows its frames.
 
-func (s *Stream) traceConnection(r Result) error {
+var traceFormat = formatSpec{
+	name:   FormatTrace,
+	doc:    "the TLS frames of each connection, as Wireshark lists them, then its verdict",
+	frames: true,
+	new:    func(*Stream) formatter { return traceFormatter{} },
+}
+
+type traceFormatter struct{}
+
+func (traceFormatter) connection(s *Stream, r Result) error {
 	var b bytes.Buffer
 	if s.n > 1 {
 		b.WriteString("\n")
@@ -46,7 +55,7 @@ func (s *Stream) traceConnection(r Result) error {
 	return err
 }
 
-func (s *Stream) traceClose(sum Summary) error {
+func (traceFormatter) close(s *Stream, sum Summary) error {
 	var b bytes.Buffer
 	if s.n > 0 {
 		b.WriteString("\n")

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"os/user"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -69,7 +70,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVarP(&noPromisc, "no-promiscuous-mode", "p", false, "do not put the interface into promiscuous mode")
 	fs.BoolP("numeric", "n", true, "print addresses numerically (always; accepted for tcpdump habits)")
 	fs.StringVar(&capturePath, "capture", "", "capture `path`: afpacket (Linux) or libpcap (builds with libpcap); default afpacket on Linux")
-	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`: table (a block per connection), ndjson, json, csv, markdown")
+	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`, one of:"+report.FormatHelp(true))
 	fs.BoolVar(&failed, "failed", false, "report only connections whose verdict is not ok")
 	fs.DurationVar(&handshakeTimeout, "handshake-timeout", handshakeTimeout, "report a connection whose handshake made no progress for this long")
 	fs.StringVar(&userName, "user", "nobody", "after opening the capture, drop root privileges to this `user` (\"\" keeps them)")
@@ -86,9 +87,9 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	format, err := report.ParseFormat(formatFlag)
 	switch {
 	case err != nil:
-		return usageError(stderr, err.Error(), "use one of table, ndjson, json, csv, markdown")
-	case format == report.FormatTrace:
-		return usageError(stderr, "--format trace is not available in live mode", "use -w FILE and then 'tlsdiag read --format trace FILE'")
+		return usageError(stderr, err.Error(), "use one of "+strings.Join(report.FormatNames(true), ", "))
+	case format.ListsFrames():
+		return usageError(stderr, fmt.Sprintf("--format %s is not available in live mode", format), fmt.Sprintf("use -w FILE and then 'tlsdiag read --format %s FILE'", format))
 	case fs.NArg() > 0:
 		return usageError(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)), "quote the filter and pass it with -f")
 	case handshakeTimeout <= 0:

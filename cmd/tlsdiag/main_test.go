@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/tlsdiag/tlsdiag/report"
 )
 
 func TestVersionAndHelp(t *testing.T) {
@@ -32,5 +34,28 @@ func TestVersionAndHelp(t *testing.T) {
 				t.Errorf("stderr = %q, want it to contain %q", stderr.String(), tt.wantErr)
 			}
 		})
+	}
+}
+
+// The --format help of read and live names every format the report
+// package registers (live: those that do not need the frames kept).
+func TestFormatHelpFromRegistry(t *testing.T) {
+	for _, cmd := range []string{"read", "live"} {
+		var stdout, stderr bytes.Buffer
+		if got := run([]string{cmd, "--help"}, &stdout, &stderr); got != 0 {
+			t.Fatalf("%s --help: status %d, stderr %q", cmd, got, stderr.String())
+		}
+		for _, f := range report.Formats {
+			want := string(f) + ": " + f.Doc()
+			if live := cmd == "live"; live && f.ListsFrames() {
+				if strings.Contains(stdout.String(), want) {
+					t.Errorf("%s --help offers %q, which live cannot write", cmd, f)
+				}
+				continue
+			}
+			if !strings.Contains(stdout.String(), want) {
+				t.Errorf("%s --help does not describe format %q", cmd, f)
+			}
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -74,7 +75,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		keyLogFile string
 		noProgress bool
 	)
-	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`: table, json, ndjson, csv, markdown or trace")
+	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`, one of:"+report.FormatHelp(false))
 	fs.StringArrayVar(&caFlags, "cacert", nil, "trust the CA certificates in this PEM `file` too (repeatable)")
 	fs.BoolVar(&noSystem, "no-system-roots", false, "trust only the --cacert certificates, not the system roots")
 	fs.BoolVar(&filter.failed, "failed", false, "report only connections that failed (not ok; those not judged, begun before the capture, are left out)")
@@ -97,7 +98,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	format, err := report.ParseFormat(formatFlag)
 	switch {
 	case err != nil:
-		return usageError(stderr, err.Error(), "use one of table, json, ndjson, csv, markdown, trace")
+		return usageError(stderr, err.Error(), "use one of "+strings.Join(report.FormatNames(false), ", "))
 	case fs.NArg() == 0:
 		return usageError(stderr, "no capture files given", "name one or more pcap/pcapng files, or - for standard input")
 	case filter.verdict != "" && !slices.Contains(diagnose.Categories, diagnose.Category(filter.verdict)):
@@ -115,7 +116,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	p := pipeline{
-		analysis: analysis.Options{Trace: format == report.FormatTrace, TLSPorts: toPorts(tlsPorts), KeyLog: keyLog, MaxPending: *maxPending},
+		analysis: analysis.Options{Trace: format.ListsFrames(), TLSPorts: toPorts(tlsPorts), KeyLog: keyLog, MaxPending: *maxPending},
 		capture:  *capOpts,
 		diagnose: diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)},
 		// Output streams as connections are found, except the table's:

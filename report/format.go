@@ -1,0 +1,129 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Format is the name of an output format.
+type Format string
+
+// The names of the formats other packages choose by name.
+const (
+	FormatTable    Format = "table"
+	FormatJSON     Format = "json"
+	FormatNDJSON   Format = "ndjson"
+	FormatCSV      Format = "csv"
+	FormatMarkdown Format = "markdown"
+	FormatTrace    Format = "trace"
+)
+
+// formats is every output format, in the order the usage text names them.
+// A format is one file that defines its formatSpec, plus its line here:
+// dispatch, validation and help text all read this list.
+var formats = []*formatSpec{
+	&tableFormat,
+	&jsonFormat,
+	&ndjsonFormat,
+	&csvFormat,
+	&markdownFormat,
+	&traceFormat,
+}
+
+// formatSpec describes one output format.
+type formatSpec struct {
+	name Format
+	// doc says in a few words what the format writes, for help texts.
+	doc string
+	// frames: the format lists each connection's frames, which the
+	// analysis keeps only when asked to.
+	frames bool
+	// new makes the writer of one Stream. It is called once the Stream's
+	// own fields (writer, options, whether it is whole) are set.
+	new func(s *Stream) formatter
+}
+
+// formatter writes one format for a Stream: connection for each result in
+// order (s.n is its 1-based index), then close once, with the summary of
+// every connection written.
+type formatter interface {
+	connection(s *Stream, r Result) error
+	close(s *Stream, sum Summary) error
+}
+
+// aheadEncoder is a formatter that can prepare several connections at
+// once, on every core, before they are written in order.
+type aheadEncoder interface {
+	encodeAhead(s *Stream, rs []Result)
+}
+
+// Formats lists every format, in the order the usage text names them.
+var Formats = func() []Format {
+	out := make([]Format, len(formats))
+	for i, f := range formats {
+		out[i] = f.name
+	}
+	return out
+}()
+
+func lookupFormat(f Format) *formatSpec {
+	i := slices.IndexFunc(formats, func(s *formatSpec) bool { return s.name == f })
+	if i < 0 {
+		return nil
+	}
+	return formats[i]
+}
+
+// ParseFormat returns the format called name.
+func ParseFormat(name string) (Format, error) {
+	f := Format(strings.ToLower(strings.TrimSpace(name)))
+	if lookupFormat(f) != nil {
+		return f, nil
+	}
+	return "", fmt.Errorf("unknown format %q (want one of %s)", name, strings.Join(formatNames(false), ", "))
+}
+
+// ListsFrames reports whether f lists each connection's frames: the
+// analysis must then keep them, which a live capture does not.
+func (f Format) ListsFrames() bool {
+	s := lookupFormat(f)
+	return s != nil && s.frames
+}
+
+// Doc says in a few words what format f writes.
+func (f Format) Doc() string {
+	if s := lookupFormat(f); s != nil {
+		return s.doc
+	}
+	return ""
+}
+
+// FormatNames names the formats, in usage order; with live, only those a
+// live capture can write (the ones that do not list frames).
+func FormatNames(live bool) []string { return formatNames(live) }
+
+func formatNames(live bool) []string {
+	var out []string
+	for _, f := range formats {
+		if live && f.frames {
+			continue
+		}
+		out = append(out, string(f.name))
+	}
+	return out
+}
+
+// FormatHelp describes the formats for a flag's help text, one line
+// each: "name: what it writes"; with live, only those a live capture can
+// write.
+func FormatHelp(live bool) string {
+	var b strings.Builder
+	for _, f := range formats {
+		if live && f.frames {
+			continue
+		}
+		fmt.Fprintf(&b, "\n  %s: %s", f.name, f.doc)
+	}
+	return b.String()
+}

@@ -1,0 +1,15 @@
+package report
+
+var ndjsonFormat = formatSpec{
+	name: FormatNDJSON,
+	doc:  "one connection object per line, no summary",
+	new: func(*Stream) formatter {
+		return &ndjsonFormatter{objects{object: connectionObject}}
+	},
+}
+
+type ndjsonFormatter struct{ objects }
+
+func (f *ndjsonFormatter) connection(s *Stream, r Result) error { return f.writeLine(s, r) }
+
+func (*ndjsonFormatter) close(*Stream, Summary) error { return nil }
