@@ -1,0 +1,159 @@
+package analysis
+
+// After the handshake: the request, the answer, and session tickets told
+// from an answer (see AfterHandshake).
+
+import (
+	"bytes"
+	"slices"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// afterHandshake follows the request and the answer (see AfterHandshake).
+// Server records after the request that look like session tickets are
+// held back in ticketLike until finalize settles whether they were.
+func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f capture.Frame, plain []byte) {
+	c := t.c
+	if c.After == nil {
+		c.After = &AfterHandshake{}
+	}
+	a := c.After
+	l := t.lateFacts()
+	if plain != nil && a.Request.Number == 0 && d == capture.ClientToServer && bytes.HasPrefix(plain, []byte(http2Preface)) {
+		l.http2 = true
+	}
+	line := firstLine
+	if l.http2 && plain != nil {
+		// HTTP/2: the records that carry only the connection's own
+		// frames (the preface, SETTINGS) are neither the request nor
+		// its answer.
+		exchange, block := h2Exchange(plain)
+		if !exchange {
+			return
+		}
+		line = func([]byte) string { return h2Line(block) }
+	}
+	switch {
+	case d == capture.ClientToServer:
+		if a.Request.Number == 0 {
+			a.Request, a.RequestLine = f, line(plain)
+		}
+	case a.Request.Number == 0:
+		a.ServerFirst++
+	case a.Response.Number != 0 || l.afterNext.Number != 0:
+	case plain == nil && t.ticketLike(it, f):
+		if len(l.ticketLikes) < maxTicketLike {
+			l.ticketLikes = append(l.ticketLikes, f)
+		} else {
+			l.afterNext = f
+		}
+	case plain != nil:
+		// Decrypted: tickets never get here, this is the answer.
+		a.Response, a.ResponseLine = f, line(plain)
+	default:
+		l.afterNext = f
+	}
+}
+
+// lateState follows a connection past its hellos.
+type lateState struct {
+	// ticketLikes are the server's records after the request that have
+	// the size and timing of session tickets, and afterNext its first
+	// record after the request that does not (see settleAfter).
+	ticketLikes []capture.Frame
+	afterNext   capture.Frame
+	// sslv2Records counts each direction's SSLv2 records after an SSLv2
+	// SERVER-HELLO.
+	sslv2Records [2]int
+	// http2 is set when the client's first decrypted data is the HTTP/2
+	// connection preface.
+	http2 bool
+}
+
+// lateFacts returns t.late, allocating it.
+func (t *tracker) lateFacts() *lateState {
+	if t.late == nil {
+		t.late = &lateState{}
+	}
+	return t.late
+}
+
+// maxTicketLike bounds the ticket-sized records held back; servers send
+// one or two tickets.
+const maxTicketLike = 4
+
+// TicketSilence is how long the server must stay silent after records of
+// session-ticket size that followed the request before they are taken for
+// tickets rather than a short, quick answer.
+const TicketSilence = time.Second
+
+// settleAfter decides, once the connection is over, whether the
+// ticket-sized records after the request were session tickets: only when
+// the server then stayed silent for TicketSilence or more (until its next
+// record, a FIN or RST, or the connection's last frame). Otherwise the
+// first of them was the answer.
+func (t *tracker) settleAfter() {
+	c := t.c
+	a := c.After
+	if a == nil || a.Response.Number != 0 || a.Request.Number == 0 {
+		return
+	}
+	l := t.lateFacts()
+	if len(l.ticketLikes) == 0 {
+		a.Response = l.afterNext
+		return
+	}
+	last := l.ticketLikes[len(l.ticketLikes)-1]
+	end := l.afterNext
+	if end.Number == 0 {
+		end = c.Last
+		for _, f := range []capture.Frame{c.TCP.RST, c.TCP.FIN[0], c.TCP.FIN[1]} {
+			if f.Number > last.Number && f.Number < end.Number {
+				end = f
+			}
+		}
+	}
+	if end.Time.Sub(last.Time) >= TicketSilence {
+		a.Tickets, a.Response = len(l.ticketLikes), l.afterNext
+		a.TicketFrames = slices.Clone(l.ticketLikes)
+		return
+	}
+	a.Response = l.ticketLikes[0]
+}
+
+// ticketLike reports whether a TLS 1.3 server record that could not be
+// opened looks like a NewSessionTicket by size and timing.
+func (t *tracker) ticketLike(it *tlsparse.Item, f capture.Frame) bool {
+	c := t.c
+	fin := c.Finished[capture.ClientToServer]
+	if !c.Version.IsTLS13() || it.Record.Length > TicketMaxLength || fin.Number == 0 {
+		return false
+	}
+	window := 10 * time.Millisecond
+	if c.ServerHelloFrame.Number != 0 && c.ClientHelloFrame.Number != 0 {
+		window = max(window, 2*c.ServerHelloFrame.Time.Sub(c.ClientHelloFrame.Time))
+	}
+	return f.Time.Sub(fin.Time) <= window
+}
+
+// firstLine returns the first line of decrypted application data when it
+// is printable text (an HTTP/1.x request or status line), cut to
+// MaxLineLength bytes; "" otherwise.
+func firstLine(plain []byte) string {
+	if i := bytes.IndexByte(plain, '\n'); i >= 0 {
+		plain = plain[:i]
+	}
+	plain = bytes.TrimRight(plain, "\r")
+	if len(plain) > MaxLineLength {
+		plain = plain[:MaxLineLength]
+	}
+	for _, b := range plain {
+		if b < 0x20 || b > 0x7e {
+			return ""
+		}
+	}
+	return string(plain)
+}

@@ -1,0 +1,419 @@
+package analysis
+
+// TLS to record: what each TLS item (hello, handshake message, alert,
+// application data, SSLv2 record) means for the connection record, and
+// which side is the client.
+
+import (
+	"errors"
+
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// item records one decoded record or handshake message. d is the capture
+// direction it came from.
+func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
+	ds := &t.dirs[d]
+	end := min(it.RecordEnd, ds.offset)
+	last := ds.completedAt(end-5-int64(it.Record.Length), end)
+	if it.Kind != tlsparse.KindNonTLS && it.Kind != tlsparse.KindMalformed {
+		ds.tlsSeen, ds.head = true, nil
+	}
+	t.decideRoles(d, it)
+	t.pathHello(d, it)
+	if ds.tlsSeen && !t.sawTLS {
+		// After decideRoles: the server may have been the other end.
+		t.sawTLS = true
+		t.b.seq.sawTLS(t.c.Server, t.now)
+	}
+	rd := t.dir(d)
+	c := t.c
+	if t.openRecord(rd, it, last) {
+		return
+	}
+	ti := TraceItem{Kind: it.Kind}
+	switch it.Kind {
+	case tlsparse.KindHandshake:
+		ti.Handshake = it.HandshakeType
+		t.handshake(rd, it, last, &ti)
+	case tlsparse.KindSSLv2ClientHello:
+		if ch, err := tlsparse.ParseSSLv2ClientHello(it.Body); err == nil && c.ClientHello == nil {
+			c.ClientHello, c.ClientHelloFrame, c.ClientHelloSSLv2 = ch, last, true
+		} else if err != nil {
+			t.anomaly(tlsparse.AnomalyMalformedSSLv2ClientHello)
+		}
+	case tlsparse.KindSSLv2ServerHello:
+		t.sslv2ServerHello(it, last)
+	case tlsparse.KindSSLv2Record:
+		t.sslv2Record(rd, it, last, &ti)
+	case tlsparse.KindChangeCipherSpec:
+		if c.ChangeCipherSpec[rd].Number == 0 {
+			c.ChangeCipherSpec[rd] = last
+		}
+		t.changeCipherSpec(rd)
+	case tlsparse.KindEncryptedHandshake:
+		if c.Finished[rd].Number == 0 {
+			c.Finished[rd] = last
+		}
+		t.checkDone(last)
+	case tlsparse.KindAlert:
+		ti.Alert, ti.Encrypted = it.Alert, it.Encrypted
+		t.alert(rd, it.Alert, it.Encrypted, last)
+	case tlsparse.KindApplicationData:
+		t.appData(rd, it, last, &ti)
+	case tlsparse.KindHeartbeat:
+		t.anomaly(tlsparse.AnomalyHeartbeat)
+	case tlsparse.KindNonTLS:
+		ti.NonTLS = it.NonTLS
+		if c.Proxy != nil {
+			// The proxy negotiation, not a peer speaking something else.
+			if c.Prelude[rd] == nil {
+				c.Prelude[rd] = &NonTLS{Frame: last, Looks: it.NonTLS}
+			}
+		} else if c.NonTLS[rd] == nil {
+			c.NonTLS[rd] = &NonTLS{Frame: last, Looks: it.NonTLS}
+		}
+	case tlsparse.KindMalformed:
+		if errors.Is(it.Err, tlsparse.ErrOversized) {
+			t.anomaly(tlsparse.AnomalyOversizedHandshakeMessage)
+		} else {
+			t.anomaly(tlsparse.AnomalyMalformedRecord)
+		}
+	}
+	t.trace(rd, last, ti)
+}
+
+// decideRoles settles who the client is from the first hello, when the
+// SYN was not captured.
+func (t *tracker) decideRoles(d capture.Direction, it *tlsparse.Item) {
+	c := t.c
+	if c.Roles != RolesGuessed {
+		return
+	}
+	var fromClient bool
+	switch {
+	case it.Kind == tlsparse.KindSSLv2ClientHello,
+		it.Kind == tlsparse.KindHandshake && it.HandshakeType == tlsparse.HandshakeTypeClientHello:
+		fromClient = true
+	case it.Kind == tlsparse.KindSSLv2ServerHello,
+		it.Kind == tlsparse.KindHandshake && it.HandshakeType == tlsparse.HandshakeTypeServerHello:
+		fromClient = false
+	default:
+		return
+	}
+	c.Roles = RolesFromClientHello
+	if fromClient == (d == capture.ClientToServer) {
+		return
+	}
+	t.flip = true
+	c.Client, c.Server = c.Server, c.Client
+	t.flipFacts()
+}
+
+// flipFacts swaps the per-direction facts recorded before the roles were
+// known.
+func (t *tracker) flipFacts() {
+	c := t.c
+	c.ChangeCipherSpec[0], c.ChangeCipherSpec[1] = c.ChangeCipherSpec[1], c.ChangeCipherSpec[0]
+	c.Finished[0], c.Finished[1] = c.Finished[1], c.Finished[0]
+	c.NonTLS[0], c.NonTLS[1] = c.NonTLS[1], c.NonTLS[0]
+	c.AppData[0], c.AppData[1] = c.AppData[1], c.AppData[0]
+	c.Bytes[0], c.Bytes[1] = c.Bytes[1], c.Bytes[0]
+	c.TCP.FIN[0], c.TCP.FIN[1] = c.TCP.FIN[1], c.TCP.FIN[0]
+	c.TCP.RSTFrom = c.TCP.RSTFrom.Reverse()
+	for i := range c.Alerts {
+		c.Alerts[i].Sender = c.Alerts[i].Sender.Reverse()
+	}
+	for i := range c.TCP.Gaps {
+		c.TCP.Gaps[i].Dir = c.TCP.Gaps[i].Dir.Reverse()
+	}
+	for i := range c.Trace {
+		c.Trace[i].Dir = c.Trace[i].Dir.Reverse()
+	}
+}
+
+// cutClientHello keeps the readable start of a ClientHello that a gap cut
+// short, unless a whole one was seen. It is no trace item: Wireshark does
+// not dissect a message it could not reassemble either.
+func (t *tracker) cutClientHello(d capture.Direction, it *tlsparse.Item, f capture.Frame) {
+	c := t.c
+	ch, err := tlsparse.ParseClientHelloPrefix(it.Body)
+	if err != nil {
+		return
+	}
+	t.decideRoles(d, it)
+	if c.ClientHello == nil && c.CutClientHello == nil {
+		c.CutClientHello, c.CutClientHelloFrame, c.CutClientHelloSize = ch, f, len(it.Body)+it.Missing
+	}
+}
+
+func (t *tracker) trace(d capture.Direction, f capture.Frame, ti TraceItem) {
+	c := t.c
+	if !t.b.opt.Trace {
+		return
+	}
+	if n := len(c.Trace); n > 0 && c.Trace[n-1].Frame.Number == f.Number && c.Trace[n-1].Dir == d {
+		c.Trace[n-1].Items = append(c.Trace[n-1].Items, ti)
+		return
+	}
+	if len(c.Trace) >= t.b.opt.MaxTraceFrames {
+		c.TraceOmitted++
+		return
+	}
+	c.Trace = append(c.Trace, TraceFrame{Frame: f, Dir: d, Items: []TraceItem{ti}})
+}
+
+func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Frame, ti *TraceItem) {
+	c := t.c
+	switch it.HandshakeType {
+	case tlsparse.HandshakeTypeClientHello:
+		ch, err := tlsparse.ParseClientHello(it.Body)
+		if err != nil {
+			t.anomaly(tlsparse.AnomalyMalformedClientHello)
+			return
+		}
+		ti.SNI = ch.ServerName
+		t.promotePrelude()
+		switch {
+		case c.ClientHello == nil:
+			c.ClientHello, c.ClientHelloFrame = ch, f
+		case c.HelloRetry != nil && c.RetryClientHello == nil:
+			c.RetryClientHello, c.RetryClientHelloFrame = ch, f
+		default:
+			t.anomaly(tlsparse.AnomalyRepeatedClientHello)
+		}
+		for _, a := range ch.Anomalies {
+			t.anomaly(a)
+		}
+	case tlsparse.HandshakeTypeServerHello:
+		sh, err := tlsparse.ParseServerHello(it.Body)
+		if err != nil {
+			t.anomaly(tlsparse.AnomalyMalformedServerHello)
+			return
+		}
+		t.promotePrelude()
+		for _, a := range sh.Anomalies {
+			t.anomaly(a)
+		}
+		if sh.HelloRetryRequest {
+			ti.HelloRetry = true
+			if c.HelloRetry == nil {
+				c.HelloRetry, c.HelloRetryFrame = sh, f
+			}
+			return
+		}
+		if c.ServerHello != nil {
+			t.anomaly(tlsparse.AnomalyRepeatedServerHello)
+			return
+		}
+		c.ServerHello, c.ServerHelloFrame = sh, f
+		c.Version = sh.NegotiatedVersion()
+		c.Cipher = sh.CipherSuite
+		c.ALPN = sh.ALPN
+		if c.Version.IsTLS13() {
+			c.Group = sh.KeyShare
+			c.Resumed = sh.PreSharedKey
+			// Everything after the ServerHello is encrypted in TLS 1.3.
+			t.dirs[t.captureDir(capture.ServerToClient)].dec.SetEncrypted()
+			t.setupDecryption()
+		} else {
+			if c.ClientHello != nil && len(sh.SessionID) > 0 && string(sh.SessionID) == string(c.ClientHello.SessionID) {
+				c.Resumed = true
+			}
+			if c.ClientHello != nil {
+				t.setupDecryption12(c.ClientHello.Random, sh)
+			}
+		}
+	case tlsparse.HandshakeTypeCertificate:
+		cert, err := tlsparse.ParseCertificate(it.Body, c.Version)
+		if err != nil {
+			t.anomaly(tlsparse.AnomalyMalformedCertificate)
+			return
+		}
+		if d == capture.ClientToServer {
+			c.ClientCertificates, c.ClientCertificateFrame = len(cert.Certificates), f
+			return
+		}
+		if c.Certificates != nil {
+			return
+		}
+		c.CertificateFrame = f
+		c.Certificates = make([]Certificate, 0, len(cert.Certificates))
+		for _, der := range cert.Certificates {
+			c.Certificates = append(c.Certificates, t.b.certs.get(der))
+		}
+	case tlsparse.HandshakeTypeServerKeyExchange:
+		ske, err := tlsparse.ParseServerKeyExchange(it.Body, c.Cipher)
+		if err != nil {
+			t.anomaly(tlsparse.AnomalyMalformedServerKeyExchange)
+			return
+		}
+		c.ServerKeyExchange, c.ServerKeyExchangeFrame = ske, f
+		if ske.Group != 0 {
+			c.Group = ske.Group
+		}
+	case tlsparse.HandshakeTypeCertificateRequest:
+		cr, err := tlsparse.ParseCertificateRequest(it.Body, c.Version)
+		if err != nil {
+			t.anomaly(tlsparse.AnomalyMalformedCertificateRequest)
+			return
+		}
+		c.CertificateRequest, c.CertificateRequestFrame = cr, f
+	case tlsparse.HandshakeTypeServerHelloDone:
+		c.ServerHelloDoneFrame = f
+	}
+}
+
+// sslv2ServerHello records a server that answered in SSLv2: the version it
+// chose and its certificate. SSLv2 has no server-side negotiation of a
+// cipher; the client picks one of the server's in CLIENT-MASTER-KEY.
+func (t *tracker) sslv2ServerHello(it *tlsparse.Item, f capture.Frame) {
+	c := t.c
+	sh, err := tlsparse.ParseSSLv2ServerHello(it.Body)
+	if err != nil {
+		t.anomaly(tlsparse.AnomalyMalformedSSLv2ServerHello)
+		return
+	}
+	if c.ServerHello != nil {
+		t.anomaly(tlsparse.AnomalyRepeatedServerHello)
+		return
+	}
+	t.promotePrelude()
+	c.ServerHelloSSLv2, c.ServerHelloFrame = sh, f
+	c.ServerHello = &tlsparse.ServerHello{Raw: sh.Raw, Version: sh.Version}
+	c.Version = sh.Version
+	c.Resumed = sh.SessionIDHit
+	if len(sh.Certificate) > 0 && c.Certificates == nil {
+		c.CertificateFrame = f
+		c.Certificates = []Certificate{t.b.certs.get(sh.Certificate)}
+	}
+}
+
+// sslv2Record follows an SSLv2 handshake past the hellos
+// (draft-hickman-netscape-ssl-00): the client sends CLIENT-MASTER-KEY (in
+// plaintext; none on a session-id hit) and CLIENT-FINISHED, the server
+// SERVER-VERIFY and SERVER-FINISHED, all but the first encrypted. The
+// handshake is over with the server's second record after its hello;
+// records after that are application data.
+func (t *tracker) sslv2Record(d capture.Direction, it *tlsparse.Item, f capture.Frame, ti *TraceItem) {
+	c := t.c
+	if c.ServerHelloSSLv2 == nil {
+		return // an SSLv2-compatible hello answered by something else
+	}
+	if t.hsDone {
+		t.countAppData(d, it, f, nil)
+		return
+	}
+	l := t.lateFacts()
+	l.sslv2Records[d]++
+	if d == capture.ClientToServer && l.sslv2Records[d] == 1 {
+		if cs, ok := tlsparse.SSLv2ClientMasterKeyCipher(it.Body); ok {
+			c.SSLv2Cipher, ti.SSLv2MasterKey = cs, true
+			return
+		}
+	}
+	if c.Finished[d].Number == 0 || d == capture.ServerToClient {
+		c.Finished[d] = f
+	}
+	if d == capture.ServerToClient && l.sslv2Records[d] >= 2 && l.sslv2Records[capture.ClientToServer] >= 1 {
+		t.hsDone = true
+		c.HandshakeDone = f
+	}
+}
+
+// promotePrelude moves plaintext seen before the hellos to Prelude: the
+// connection upgraded to TLS (STARTTLS and friends), the peer was not
+// speaking something else instead of TLS.
+func (t *tracker) promotePrelude() {
+	c := t.c
+	for i, n := range c.NonTLS {
+		if n != nil {
+			c.Prelude[i], c.NonTLS[i] = n, nil
+		}
+	}
+}
+
+// captureDir maps a record direction back to capture's direction.
+func (t *tracker) captureDir(d capture.Direction) capture.Direction { return t.dir(d) }
+
+func (t *tracker) alert(d capture.Direction, a tlsparse.Alert, encrypted bool, f capture.Frame) {
+	c := t.c
+	if len(c.Alerts) >= maxAlerts {
+		t.anomaly(tlsparse.AnomalyTooManyAlerts)
+		return
+	}
+	al := Alert{Frame: f, Sender: d, Encrypted: encrypted}
+	if !encrypted {
+		al.Level, al.Description = a.Level, a.Description
+	}
+	c.Alerts = append(c.Alerts, al)
+}
+
+const maxAlerts = 16
+
+// appData handles a record of type application_data. In TLS 1.3 the
+// handshake after the ServerHello travels in such records too, so until the
+// client's Finished they are the encrypted handshake.
+func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Frame, ti *TraceItem) {
+	c := t.c
+	if c.Version.IsTLS13() && !t.hsDone {
+		alertSized := it.Record.Length == encryptedAlertLength(c.Cipher)
+		if d == capture.ServerToClient {
+			if c.Finished[d].Number == 0 {
+				c.Finished[d] = f
+			}
+			ti.Kind = tlsparse.KindEncryptedHandshake
+			return
+		}
+		if alertSized {
+			// A TLS 1.3 client that rejects the server's flight sends one
+			// short encrypted alert and closes; its Finished is longer.
+			ti.Kind, ti.Encrypted = tlsparse.KindAlert, true
+			t.alert(d, tlsparse.Alert{}, true, f)
+			return
+		}
+		if c.Finished[d].Number == 0 {
+			c.Finished[d] = f
+			c.ClientFlightRecords = append(c.ClientFlightRecords, int(it.Record.Length))
+			ti.Kind = tlsparse.KindEncryptedHandshake
+			t.tls13ClientFinished = true
+			t.checkDone(f)
+			return
+		}
+	}
+	if c.Version.IsTLS13() && d == capture.ClientToServer && len(c.ClientFlightRecords) == 1 {
+		c.ClientFlightRecords = append(c.ClientFlightRecords, int(it.Record.Length))
+	}
+	if c.Version.IsTLS13() && d == capture.ServerToClient {
+		if t.serverRecordsAfterDone == 0 {
+			t.serverAlertAfterDone = it.Record.Length == encryptedAlertLength(c.Cipher)
+		}
+		t.serverRecordsAfterDone++
+	}
+	t.countAppData(d, it, f, nil)
+}
+
+// countAppData counts an application data record; plain is its
+// decrypted content, or nil.
+func (t *tracker) countAppData(d capture.Direction, it *tlsparse.Item, f capture.Frame, plain []byte) {
+	a := &t.c.AppData[d]
+	if a.Records == 0 {
+		a.First = f
+	}
+	a.Records++
+	a.Bytes += int64(it.Record.Length)
+	if t.hsDone {
+		t.afterHandshake(d, it, f, plain)
+	}
+}
+
+// encryptedAlertLength is the record length of an encrypted TLS 1.3 alert:
+// two alert bytes, the inner content type and the AEAD tag.
+func encryptedAlertLength(cs tlsparse.CipherSuite) int {
+	const tlsAES128CCM8SHA256 tlsparse.CipherSuite = 0x1305 // the only TLS 1.3 suite with an 8-byte tag
+	if cs == tlsAES128CCM8SHA256 {
+		return 2 + 1 + 8
+	}
+	return 2 + 1 + 16
+}

@@ -1,0 +1,505 @@
+package analysis
+
+// The stream-event state machine: a tracker follows one TCP connection
+// through capture's events (Data, Gap, Event, Close), keeps each
+// direction's decoder and frame map, and finalizes the record.
+
+import (
+	"bytes"
+	"slices"
+
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/decrypt"
+	"github.com/tlsdiag/tlsdiag/fingerprint"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+func (t *tracker) finish() {
+	b, c := t.b, t.c
+	if b.opt.Done == nil {
+		b.seq.finished(c, t.now, t.open)
+		return
+	}
+	b.seq.mu.Lock()
+	wanted := b.seq.wanted(c, t.now)
+	b.seq.mu.Unlock()
+	if wanted {
+		b.opt.Done(c)
+	} else {
+		b.ignored++
+	}
+}
+
+// tracker follows one connection; it implements capture.Stream.
+type tracker struct {
+	b *Builder
+	// c is the record, made (with dirs) by materialize once more than
+	// SYNs came; until then conn, syns and lastSYN are all there is.
+	c       *Connection
+	conn    capture.Conn
+	syns    int
+	lastSYN capture.Frame
+	// flip is set when capture's guess of the client turned out wrong: it
+	// maps capture directions to the record's directions.
+	flip bool
+	dirs *[2]direction
+	// hsDone is set once the handshake is over and only record headers
+	// matter.
+	hsDone bool
+	// tls13ClientFinished is set when the client's first encrypted record
+	// after the server's flight was seen (TLS 1.3).
+	tls13ClientFinished bool
+	// serverRecordsAfterDone counts the server's records after the
+	// handshake, and serverAlertAfterDone says whether the first of them
+	// had the size of an encrypted alert (TLS 1.3).
+	serverRecordsAfterDone int
+	serverAlertAfterDone   bool
+	// late is the state of what follows the handshake, allocated when
+	// first needed: most connections of a large capture never need it.
+	late *lateState
+	// keyLog is set when a key log with secrets was there as the
+	// connection began; keys decrypt each record direction, when the key
+	// log has them; pending12 are the keys a TLS ≤ 1.2 side switches to
+	// at its ChangeCipherSpec; renegotiationRandom is the random of a
+	// renegotiating ClientHello.
+	keyLog              bool
+	keys                [2]*sideKeys
+	pending12           [2]*decrypt.Decrypter12
+	renegotiationRandom []byte
+	// reported is set once the connection was finalized early; later
+	// traffic is ignored.
+	reported bool
+	// now is the number of the latest frame of the connection handled;
+	// open is its entry among the open connections (not in live mode);
+	// sawTLS is set once the sequencer knows it carries TLS.
+	now    int64
+	open   *openEntry
+	sawTLS bool
+	// proxy holds the first bytes while the connection may open with a
+	// proxy negotiation; proxyOff is set once it cannot or did.
+	proxy    *proxyHead
+	proxyOff bool
+	// snap is, per capture direction, the last frame cut by the snap
+	// length: the Gap in that frame is the bytes it cut.
+	snap *[2]snapCut
+	// path holds the header facts of PathFacts (path.go).
+	path pathState
+}
+
+type snapCut struct {
+	frame int64
+	len   int
+}
+
+// direction is the per-direction parsing state.
+type direction struct {
+	dec     tlsparse.Decoder
+	offset  int64   // stream bytes delivered so far
+	chunks  []chunk // which frame carried which stream bytes, oldest first
+	tlsSeen bool    // a valid TLS record was seen
+	// pending holds items whose record is not complete yet (their Body is
+	// a copy); done is the end offset of the last item handled.
+	pending []tlsparse.Item
+	done    int64
+	// head keeps the first bytes of a stream that has shown no TLS yet,
+	// to read a plaintext HTTP response head (parseHTTPResponse).
+	head []byte
+}
+
+// chunk is a range of stream bytes carried by one frame.
+type chunk struct {
+	end   int64 // one past the last byte
+	frame capture.Frame
+}
+
+// maxChunks caps the frame map of one direction; a handshake message
+// spanning more segments is attributed to the oldest frames kept.
+const maxChunks = 4096
+
+func (t *tracker) dir(d capture.Direction) capture.Direction {
+	if t.flip {
+		return d.Reverse()
+	}
+	return d
+}
+
+func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
+	if t.reported {
+		return
+	}
+	t.streams()
+	t.c.Last = f
+	t.now = max(t.now, f.Number)
+	t.c.Bytes[t.dir(d)] += int64(len(b))
+	t.pathData(d, f)
+	ds := &t.dirs[d]
+	t.watchProxy(d, b, ds.offset, f)
+	ds.offset += int64(len(b))
+	if len(ds.chunks) < maxChunks {
+		ds.chunks = append(ds.chunks, chunk{end: ds.offset, frame: f})
+	} else {
+		ds.chunks[len(ds.chunks)-1] = chunk{end: ds.offset, frame: f}
+	}
+	if !ds.tlsSeen && len(ds.head) < httpHeadMax {
+		ds.head = append(ds.head, b[:min(len(b), httpHeadMax-len(ds.head))]...)
+	}
+	t.drainPending(d, false)
+	ds.dec.Feed(b)
+	for {
+		it, ok := ds.dec.Next()
+		if !ok {
+			break
+		}
+		if len(ds.pending) > 0 || it.RecordEnd > ds.offset {
+			// The record is not complete yet: Wireshark shows its messages
+			// in the frame that completes it, so wait for that frame.
+			it.Body = bytes.Clone(it.Body)
+			ds.pending = append(ds.pending, it)
+			continue
+		}
+		t.item(d, &it)
+		ds.done = it.End
+	}
+	t.drainPending(d, false)
+	keep := ds.done
+	if len(ds.pending) > 0 {
+		keep = min(keep, ds.pending[0].Start)
+	}
+	ds.trim(keep)
+	t.reportIfKnown()
+}
+
+// reportIfKnown finalizes the connection early (Options.Early) once its
+// outcome cannot change any more.
+func (t *tracker) reportIfKnown() {
+	c := t.c
+	if !t.b.opt.Early || t.reported {
+		return
+	}
+	known := c.TCP.RST.Number != 0 || c.NonTLS[0] != nil || c.NonTLS[1] != nil || c.proxyDecided()
+	for _, a := range c.Alerts {
+		known = known || a.Encrypted || a.Level == tlsparse.AlertLevelFatal
+	}
+	if t.hsDone && c.AppData[capture.ClientToServer].Records > 0 {
+		// The client sending data shows it accepted the handshake (curl
+		// checks the name only after it, and hangs up without data).
+		// TLS 1.3: the server's first record after the client's Finished
+		// tells acceptance (a ticket or data) from rejection (an alert).
+		known = known || !c.Version.IsTLS13() || t.serverRecordsAfterDone > 0 || c.Decrypted
+	}
+	if !known {
+		return
+	}
+	t.reported = true
+	t.finalize()
+	t.b.remember(c)
+	t.finish()
+}
+
+// drainPending handles the items whose record is now complete, or all of
+// them when the stream will not grow (a gap or the end).
+func (t *tracker) drainPending(d capture.Direction, all bool) {
+	if t.dirs == nil {
+		return // no bytes came
+	}
+	ds := &t.dirs[d]
+	n := 0
+	for n < len(ds.pending) && (all || ds.pending[n].RecordEnd <= ds.offset) {
+		it := &ds.pending[n]
+		t.item(d, it)
+		ds.done = it.End
+		n++
+	}
+	ds.pending = ds.pending[:copy(ds.pending, ds.pending[n:])]
+}
+
+// unfinishedTail records the bytes of direction d that never completed
+// a TLS record, and lists the frames that carried them in the trace:
+// without them a server that answers one byte a second would look as if
+// it never answered. Bytes that are no TLS record, a connection with a
+// side that is not TLS (or SSLv2), and a direction that lost bytes are
+// explained by their NonTLS, prelude or gaps instead.
+func (t *tracker) unfinishedTail(d capture.Direction) {
+	if t.dirs == nil {
+		return
+	}
+	ds, rd, c := &t.dirs[d], t.dir(d), t.c
+	if ds.offset <= ds.done || !ds.dec.InRecord() || c.NonTLS[0] != nil || c.NonTLS[1] != nil || c.ClientHelloSSLv2 || len(ds.chunks) == 0 ||
+		slices.ContainsFunc(c.TCP.Gaps, func(g Gap) bool { return g.Dir == rd }) {
+		return
+	}
+	u := Unfinished{Bytes: ds.offset - ds.done}
+	var listed map[int64]bool
+	for _, ch := range ds.chunks {
+		if ch.end <= ds.done {
+			continue
+		}
+		if u.Frames == 0 {
+			u.First = ch.frame
+			listed = t.tracedSince(rd, ch.frame.Number)
+		}
+		u.Frames++
+		u.Last = ch.frame
+		if t.b.opt.Trace && !listed[ch.frame.Number] {
+			t.trace(rd, ch.frame, TraceItem{Segment: true})
+		}
+	}
+	if u != (Unfinished{}) {
+		if c.Unfinished == nil {
+			c.Unfinished = new([2]Unfinished)
+		}
+		c.Unfinished[rd] = u
+	}
+}
+
+// tracedSince returns the frames of direction d from frame n on that the
+// trace lists already (a frame that completed one record and began the
+// unfinished one).
+func (t *tracker) tracedSince(d capture.Direction, n int64) map[int64]bool {
+	m := map[int64]bool{}
+	tr := t.c.Trace
+	for i := len(tr) - 1; i >= 0 && tr[i].Frame.Number >= n; i-- {
+		if tr[i].Dir == d {
+			m[tr[i].Frame.Number] = true
+		}
+	}
+	return m
+}
+
+// trim forgets the frames of bytes before off.
+func (ds *direction) trim(off int64) {
+	i := 0
+	for i < len(ds.chunks) && ds.chunks[i].end <= off {
+		i++
+	}
+	if i > 0 {
+		n := copy(ds.chunks, ds.chunks[i:])
+		ds.chunks = ds.chunks[:n]
+	}
+}
+
+// completedAt returns the frame that completed the stream bytes [from, to):
+// the latest of the frames that carried them, which is not the frame of the
+// last byte when an earlier hole was filled by a retransmission. Wireshark
+// shows a reassembled record in that frame.
+func (ds *direction) completedAt(from, to int64) capture.Frame {
+	var f capture.Frame
+	start := int64(-1 << 62)
+	for _, c := range ds.chunks {
+		if c.end > from && start < to && c.frame.Number > f.Number {
+			f = c.frame
+		}
+		start = c.end
+		if start >= to {
+			break
+		}
+	}
+	if f.Number == 0 {
+		return ds.frameAt(to - 1)
+	}
+	return f
+}
+
+// frameAt returns the frame that carried stream byte off.
+func (ds *direction) frameAt(off int64) capture.Frame {
+	for _, c := range ds.chunks {
+		if off < c.end {
+			return c.frame
+		}
+	}
+	if len(ds.chunks) > 0 {
+		return ds.chunks[len(ds.chunks)-1].frame
+	}
+	return capture.Frame{}
+}
+
+func (t *tracker) Gap(d capture.Direction, n int, f capture.Frame) {
+	if t.reported {
+		return
+	}
+	t.streams()
+	t.now = max(t.now, f.Number)
+	t.drainPending(d, true)
+	t.pathGap(d)
+	ds := &t.dirs[d]
+	g := Gap{Dir: t.dir(d), Offset: ds.offset, Size: n, Frame: f}
+	if t.snap != nil && t.snap[d].frame == f.Number {
+		g.SnapLen = t.snap[d].len
+	}
+	t.c.TCP.Gaps = appendCapped(t.c.TCP.Gaps, g, maxGaps)
+	ds.offset += int64(n)
+	ds.dec.Gap(n)
+	if it, ok := ds.dec.Next(); ok && it.Missing > 0 {
+		t.cutClientHello(d, &it, ds.frameAt(it.End-1))
+	}
+	ds.chunks = ds.chunks[:0]
+}
+
+const maxGaps = 64
+
+func appendCapped[T any](s []T, v T, max int) []T {
+	if len(s) >= max {
+		return s
+	}
+	return append(s, v)
+}
+
+func (t *tracker) Event(ev capture.Event) {
+	if t.reported {
+		return
+	}
+	t.pathEvent(ev)
+	if ev.Kind == capture.EventSYN && t.c == nil {
+		t.syns++
+		t.lastSYN = ev.Frame
+		t.now = max(t.now, ev.Frame.Number)
+		return
+	}
+	t.materialize()
+	defer t.reportIfKnown()
+	c := &t.c.TCP
+	t.c.Last = ev.Frame
+	t.now = max(t.now, ev.Frame.Number)
+	d := t.dir(ev.Dir)
+	switch ev.Kind {
+	case capture.EventSYN:
+		if c.SYN.Number == 0 {
+			c.SYN = ev.Frame
+		}
+		c.SYNCount++
+	case capture.EventSYNACK:
+		if c.SYNACK.Number == 0 {
+			c.SYNACK = ev.Frame
+		}
+	case capture.EventRST:
+		if c.RST.Number == 0 {
+			c.RST, c.RSTFrom = ev.Frame, d
+		}
+	case capture.EventFIN:
+		if c.FIN[d].Number == 0 {
+			c.FIN[d] = ev.Frame
+		}
+	case capture.EventRetransmission:
+		c.Retransmissions++
+	case capture.EventZeroWindow:
+		c.ZeroWindow++
+	case capture.EventConflict:
+		c.Conflicts++
+		t.anomaly(tlsparse.AnomalyTCPOverlapConflict)
+	case capture.EventSnapCut:
+		if t.snap == nil {
+			t.snap = new([2]snapCut)
+		}
+		t.snap[ev.Dir] = snapCut{frame: ev.Frame.Number, len: ev.Snap}
+	}
+}
+
+func (t *tracker) Close(reason capture.CloseReason, last capture.Frame) {
+	if t.c == nil && t.b.opt.Done == nil {
+		// Only SYNs, never answered: the sequencer keeps a small note of
+		// it and lists it at the end.
+		t.b.seq.unanswered(unansweredConn{conn: t.conn, syns: t.syns, lastSYN: t.lastSYN,
+			reason: reason, end: max(t.now, last.Number)})
+		return
+	}
+	t.materialize()
+	if t.reported {
+		if reason != capture.ClosedIdle && reason != capture.ClosedEvicted {
+			// Really over: the capture absorbs its last packets itself.
+			t.b.forget(t.c)
+		}
+		return
+	}
+	t.drainPending(capture.ClientToServer, true)
+	t.drainPending(capture.ServerToClient, true)
+	t.unfinishedTail(capture.ClientToServer)
+	t.unfinishedTail(capture.ServerToClient)
+	c := t.c
+	c.TCP.Close = reason
+	if last.Number > c.Last.Number {
+		c.Last = last
+	}
+	t.now = max(t.now, last.Number)
+	t.finalize()
+	t.finish()
+}
+
+func (t *tracker) anomaly(id tlsparse.Anomaly) {
+	if slices.Contains(t.c.Anomalies, id) {
+		return
+	}
+	t.c.Anomalies = appendCapped(t.c.Anomalies, id, maxAnomalies)
+}
+
+const maxAnomalies = 32
+
+// checkDone marks the handshake complete once both Finished are seen.
+func (t *tracker) checkDone(f capture.Frame) {
+	c := t.c
+	if t.hsDone {
+		return
+	}
+	switch {
+	case c.Version.IsTLS13() && t.tls13ClientFinished:
+	case !c.Version.IsTLS13() && c.Finished[0].Number != 0 && c.Finished[1].Number != 0:
+	default:
+		return
+	}
+	t.hsDone = true
+	c.HandshakeDone = f
+}
+
+// finalize derives what can only be known at the end.
+func (t *tracker) finalize() {
+	c := t.c
+	if c.ClientHello != nil {
+		_, c.prints().JA3 = fingerprint.JA3(c.ClientHello)
+		ja4 := fingerprint.JA4(c.ClientHello, fingerprint.TCP)
+		c.prints().JA4, c.prints().JA4R, c.prints().JA4O, c.prints().JA4RO = ja4.JA4, ja4.JA4R, ja4.JA4O, ja4.JA4RO
+	}
+	if c.ServerHello != nil && c.ServerHelloSSLv2 == nil {
+		_, c.prints().JA3S = fingerprint.JA3S(c.ServerHello)
+	}
+	serverGap := slices.ContainsFunc(c.TCP.Gaps, func(g Gap) bool { return g.Dir == capture.ServerToClient })
+	if !c.Version.IsTLS13() && c.ServerHello != nil && c.ChangeCipherSpec[capture.ServerToClient].Number != 0 &&
+		c.Certificates == nil && c.ServerHelloDoneFrame.Number == 0 && !serverGap {
+		// An abbreviated handshake: the server went straight from its
+		// hello to ChangeCipherSpec (RFC 5246, Section 7.3). Not when a
+		// hole in the server's stream may hold its Certificate.
+		c.Resumed = true
+	}
+	t.settleAfter()
+	c.Established = t.hsDone && !t.fatalAlertBeforeData()
+	c.Path = t.pathRecord()
+	t.plaintextResponse()
+	if c.Version.IsTLS13() && !c.Decrypted && t.hsDone && t.serverRecordsAfterDone == 1 && t.serverAlertAfterDone && !serverGap {
+		// The server's only answer to the client's Finished was one
+		// alert-sized record: it rejected the client (e.g.
+		// certificate_required). A server that accepts sends a
+		// NewSessionTicket or data first — unless the capture lost it.
+		c.Established = false
+		c.Alerts = append(c.Alerts, Alert{Frame: c.AppData[capture.ServerToClient].First, Sender: capture.ServerToClient, Encrypted: true})
+	}
+}
+
+// fatalAlertBeforeData reports whether a fatal plaintext (or decrypted)
+// alert ended the handshake: one sent before the handshake completed, or
+// one from the server before it sent any data — in TLS 1.3 the server
+// judges the client's certificate only after the client's Finished
+// (certificate_required, RFC 8446 Section 4.4.2.4).
+func (t *tracker) fatalAlertBeforeData() bool {
+	c := t.c
+	serverData := c.AppData[capture.ServerToClient]
+	for _, a := range c.Alerts {
+		if a.Level != tlsparse.AlertLevelFatal {
+			continue
+		}
+		if a.Frame.Number <= c.HandshakeDone.Number {
+			return true
+		}
+		if a.Sender == capture.ServerToClient && (serverData.Records == 0 || a.Frame.Number <= serverData.First.Number) {
+			return true
+		}
+	}
+	return false
+}
