@@ -112,15 +112,22 @@ func (t *tracker) decideRoles(d capture.Direction, it *tlsparse.Item) {
 }
 
 // flipFacts swaps the per-direction facts recorded before the roles were
-// known.
+// known: every field of the record that is per side, whether or not it
+// can be set that early, so that a field added later is not forgotten
+// (TestFlipFactsCoversEverySide checks each one by reflection). QUIC
+// records are not flipped: their roles come from the Initial packets.
 func (t *tracker) flipFacts() {
 	c := t.c
-	c.ChangeCipherSpec[0], c.ChangeCipherSpec[1] = c.ChangeCipherSpec[1], c.ChangeCipherSpec[0]
-	c.Finished[0], c.Finished[1] = c.Finished[1], c.Finished[0]
-	c.NonTLS[0], c.NonTLS[1] = c.NonTLS[1], c.NonTLS[0]
-	c.AppData[0], c.AppData[1] = c.AppData[1], c.AppData[0]
-	c.Bytes[0], c.Bytes[1] = c.Bytes[1], c.Bytes[0]
-	c.TCP.FIN[0], c.TCP.FIN[1] = c.TCP.FIN[1], c.TCP.FIN[0]
+	swap(&c.ChangeCipherSpec)
+	swap(&c.Finished)
+	swap(&c.NonTLS)
+	swap(&c.Prelude)
+	swap(&c.AppData)
+	swap(&c.Bytes)
+	if c.Unfinished != nil {
+		swap(c.Unfinished)
+	}
+	swap(&c.TCP.FIN)
 	c.TCP.RSTFrom = c.TCP.RSTFrom.Reverse()
 	for i := range c.Alerts {
 		c.Alerts[i].Sender = c.Alerts[i].Sender.Reverse()
@@ -131,7 +138,16 @@ func (t *tracker) flipFacts() {
 	for i := range c.Trace {
 		c.Trace[i].Dir = c.Trace[i].Dir.Reverse()
 	}
+	if k := c.KeyLogFacts; k != nil {
+		swap(&k.Head)
+		for i := range k.Messages {
+			k.Messages[i].Sender = k.Messages[i].Sender.Reverse()
+		}
+	}
 }
+
+// swap exchanges the two sides of a per-side pair.
+func swap[T any](p *[2]T) { p[0], p[1] = p[1], p[0] }
 
 // cutClientHello keeps the readable start of a ClientHello that a gap cut
 // short, unless a whole one was seen. It is no trace item: Wireshark does
