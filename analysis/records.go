@@ -115,7 +115,8 @@ func (t *tracker) decideRoles(d capture.Direction, it *tlsparse.Item) {
 // known: every field of the record that is per side, whether or not it
 // can be set that early, so that a field added later is not forgotten
 // (TestFlipFactsCoversEverySide checks each one by reflection). QUIC
-// records are not flipped: their roles come from the Initial packets.
+// records are not flipped: their roles come from the Initial packets;
+// nor are the path facts, made once the roles are final (pathRecord).
 func (t *tracker) flipFacts() {
 	c := t.c
 	swap(&c.ChangeCipherSpec)
