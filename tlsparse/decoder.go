@@ -72,7 +72,9 @@ type Item struct {
 	// message, from its type byte.
 	// KindSSLv2Record: Body is at most the first 4 bytes of the record's
 	// body (enough for the message type and cipher kind of a plaintext
-	// CLIENT-MASTER-KEY); the rest is skipped.
+	// CLIENT-MASTER-KEY); the rest is skipped. The item is reported at the
+	// record's start: End is the end of the bytes read, RecordEnd the end of
+	// the record.
 	// Body aliases the decoder's input or buffer: it is valid only until the
 	// next call to Feed or Next.
 	HandshakeType HandshakeType
@@ -417,7 +419,9 @@ func (d *Decoder) header() (it Item, ok, more bool) {
 			return it, false, false
 		}
 		k := copy(d.sslv2Head[:], head[hdr:])
-		it = Item{Kind: KindSSLv2Record, Start: d.off, End: d.off + int64(hdr+n),
+		// Reported at its start, as an oversized handshake message is: End
+		// is the end of the bytes read, RecordEnd the end of the record.
+		it = Item{Kind: KindSSLv2Record, Start: d.off, End: d.off + int64(hdr+k), RecordEnd: d.off + int64(hdr+n),
 			Record: RecordHeader{Version: VersionSSL20, Length: n}, Body: d.sslv2Head[:k:k]}
 		d.skip(hdr)
 		d.skipped += int64(hdr)
