@@ -251,12 +251,7 @@ func quicMessage(c *Connection, m quic.HandshakeMessage, b *Builder, an *anomali
 			an.add(tlsparse.AnomalyMalformedClientHello)
 			return
 		}
-		switch {
-		case c.ClientHello == nil:
-			c.ClientHello, c.ClientHelloFrame = ch, f
-		case c.HelloRetry != nil && c.RetryClientHello == nil:
-			c.RetryClientHello, c.RetryClientHelloFrame = ch, f
-		default:
+		if !c.addClientHello(ch, f) {
 			an.add(tlsparse.AnomalyRepeatedClientHello)
 		}
 		for _, a := range ch.Anomalies {
@@ -272,17 +267,12 @@ func quicMessage(c *Connection, m quic.HandshakeMessage, b *Builder, an *anomali
 			an.add(a)
 		}
 		if sh.HelloRetryRequest {
-			if c.HelloRetry == nil {
-				c.HelloRetry, c.HelloRetryFrame = sh, f
-			}
+			c.addHelloRetry(sh, f)
 			return
 		}
-		if c.ServerHello != nil {
+		if !c.addServerHello(sh, f) {
 			an.add(tlsparse.AnomalyRepeatedServerHello)
-			return
 		}
-		c.ServerHello, c.ServerHelloFrame = sh, f
-		c.Version, c.Cipher, c.Group, c.Resumed = sh.NegotiatedVersion(), sh.CipherSuite, sh.KeyShare, sh.PreSharedKey
 	case tlsparse.HandshakeTypeEncryptedExtensions:
 		msg, err := tlsparse.ParseHandshake(tlsparse.HandshakeTypeEncryptedExtensions, m.Body, c.Version, c.Cipher)
 		if ee, ok := msg.(*tlsparse.EncryptedExtensions); err == nil && ok {

@@ -192,12 +192,7 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 		}
 		ti.SNI = ch.ServerName
 		t.promotePrelude()
-		switch {
-		case c.ClientHello == nil:
-			c.ClientHello, c.ClientHelloFrame = ch, f
-		case c.HelloRetry != nil && c.RetryClientHello == nil:
-			c.RetryClientHello, c.RetryClientHelloFrame = ch, f
-		default:
+		if !c.addClientHello(ch, f) {
 			t.anomaly(tlsparse.AnomalyRepeatedClientHello)
 		}
 		for _, a := range ch.Anomalies {
@@ -215,22 +210,15 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 		}
 		if sh.HelloRetryRequest {
 			ti.HelloRetry = true
-			if c.HelloRetry == nil {
-				c.HelloRetry, c.HelloRetryFrame = sh, f
-			}
+			c.addHelloRetry(sh, f)
 			return
 		}
-		if c.ServerHello != nil {
+		if !c.addServerHello(sh, f) {
 			t.anomaly(tlsparse.AnomalyRepeatedServerHello)
 			return
 		}
-		c.ServerHello, c.ServerHelloFrame = sh, f
-		c.Version = sh.NegotiatedVersion()
-		c.Cipher = sh.CipherSuite
 		c.ALPN = sh.ALPN
 		if c.Version.IsTLS13() {
-			c.Group = sh.KeyShare
-			c.Resumed = sh.PreSharedKey
 			// Everything after the ServerHello is encrypted in TLS 1.3.
 			t.dirs[t.captureDir(capture.ServerToClient)].dec.SetEncrypted()
 			t.setupDecryption()
@@ -433,4 +421,40 @@ func encryptedAlertLength(cs tlsparse.CipherSuite) int {
 		return 2 + 1 + 8
 	}
 	return 2 + 1 + 16
+}
+
+// addClientHello files a parsed ClientHello: the first, or the second
+// after a HelloRetryRequest. It returns false for any other (a repeat).
+func (c *Connection) addClientHello(ch *tlsparse.ClientHello, f capture.Frame) bool {
+	switch {
+	case c.ClientHello == nil:
+		c.ClientHello, c.ClientHelloFrame = ch, f
+	case c.HelloRetry != nil && c.RetryClientHello == nil:
+		c.RetryClientHello, c.RetryClientHelloFrame = ch, f
+	default:
+		return false
+	}
+	return true
+}
+
+// addHelloRetry files the first HelloRetryRequest.
+func (c *Connection) addHelloRetry(sh *tlsparse.ServerHello, f capture.Frame) {
+	if c.HelloRetry == nil {
+		c.HelloRetry, c.HelloRetryFrame = sh, f
+	}
+}
+
+// addServerHello files the ServerHello and what it negotiated (the
+// group and resumption for TLS 1.3). It returns false for a repeat,
+// which changes nothing.
+func (c *Connection) addServerHello(sh *tlsparse.ServerHello, f capture.Frame) bool {
+	if c.ServerHello != nil {
+		return false
+	}
+	c.ServerHello, c.ServerHelloFrame = sh, f
+	c.Version, c.Cipher = sh.NegotiatedVersion(), sh.CipherSuite
+	if c.Version.IsTLS13() {
+		c.Group, c.Resumed = sh.KeyShare, sh.PreSharedKey
+	}
+	return true
 }
