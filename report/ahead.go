@@ -73,4 +73,6 @@ func (o *objects) writeLine(s *Stream, r Result) error {
 }
 
 // newConnection is NewConnection with the Stream's memory of certificates.
-func (s *Stream) newConnection(r Result) Connection { return newConnection(r, &s.certs) }
+func (s *Stream) newConnection(r Result) Connection {
+	return newConnection(r, &s.certs, s.opts.CommunityIDSeed)
+}

@@ -13,6 +13,7 @@ import (
 var csvHeader = []string{
 	"index", "source", "client", "server", "sni", "version", "cipher",
 	"verdict", "summary", "evidence_frames", "fix", "warnings", "ja3", "ja4",
+	"community_id",
 }
 
 var csvFormat = formatSpec{
@@ -45,7 +46,7 @@ func (f *csvFormatter) connection(s *Stream, r Result) error {
 	row := []string{
 		strconv.Itoa(s.n), c.Source, c.Client, c.Server, c.SNI, c.Version, c.Cipher,
 		c.Verdict.Category, c.Verdict.Summary, strings.Join(frames, " "), c.Verdict.Fix,
-		strings.Join(c.Verdict.Warnings, "; "), c.JA3, c.JA4,
+		strings.Join(c.Verdict.Warnings, "; "), c.JA3, c.JA4, c.CommunityID,
 	}
 	for i := range row {
 		row[i] = csvCell(row[i])

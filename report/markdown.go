@@ -27,8 +27,8 @@ func (f *markdownFormatter) header(s *Stream, b *bytes.Buffer) {
 	if s.multiSource {
 		cols, align = append(cols, "File"), append(align, "---")
 	}
-	cols = append(cols, "Client → Server", "SNI", "Version", "Cipher", "Verdict", "Summary", "Evidence", "Fix", "JA4")
-	for range 9 {
+	cols = append(cols, "Client → Server", "SNI", "Version", "Cipher", "Verdict", "Summary", "Evidence", "Fix", "JA4", "Community ID")
+	for range 10 {
 		align = append(align, "---")
 	}
 	markdownRow(b, cols)
@@ -40,7 +40,7 @@ func (f *markdownFormatter) connection(s *Stream, r Result) error {
 	if !f.started {
 		f.header(s, &b)
 	}
-	c := NewConnection(r)
+	c := s.newConnection(r)
 	evidence := make([]string, len(c.Verdict.EvidenceFrames))
 	for i, f := range c.Verdict.EvidenceFrames {
 		evidence[i] = strconv.FormatInt(f, 10)
@@ -54,7 +54,7 @@ func (f *markdownFormatter) connection(s *Stream, r Result) error {
 		fix = strings.TrimSpace(fix + " Warning: " + w)
 	}
 	row = append(row, c.Client+" → "+c.Server, c.SNI, c.Version, c.Cipher,
-		c.Verdict.Category, c.Verdict.Summary, strings.Join(evidence, ", "), fix, c.JA4)
+		c.Verdict.Category, c.Verdict.Summary, strings.Join(evidence, ", "), fix, c.JA4, c.CommunityID)
 	markdownRow(&b, row)
 	_, err := s.w.Write(b.Bytes())
 	return err

@@ -39,6 +39,9 @@ type Options struct {
 	// the earliest first frame of the results and a Stream the first frame
 	// of the first connection it is given.
 	CaptureStart time.Time
+	// CommunityIDSeed seeds the Community ID of every connection; 0, the
+	// spec's default, gives the IDs other tools give unless told otherwise.
+	CommunityIDSeed uint16
 	// Notes are capture-level remarks that Write adds to the summary, for
 	// example "3 connections dropped by the connection cap".
 	Notes []string

@@ -187,7 +187,7 @@ func TestJSONFields(t *testing.T) {
 		nul = "null"
 	)
 	connFields := map[string][]string{
-		"client": {str}, "server": {str}, "first_frame": {num}, "last_frame": {num}, "start": {str},
+		"client": {str}, "server": {str}, "community_id": {str}, "first_frame": {num}, "last_frame": {num}, "start": {str},
 		"handshake_ms": {num, nul}, "sni": {str}, "offered_versions": {arr}, "offered_ciphers": {arr},
 		"alpn_offered": {arr}, "version": {str}, "cipher": {str}, "group": {str}, "alpn": {str},
 		"hello_retry": {bol}, "resumed": {bol}, "certificates": {arr}, "alerts": {arr},

@@ -41,6 +41,10 @@ type Document struct {
 //   - client, server (string): the two ends as "ip:port"; IPv6 addresses in
 //     brackets, "[2001:db8::1]:443". The client is the end that sent the SYN,
 //     or else the ClientHello.
+//   - community_id (string): the connection's Community ID (version 1 of the
+//     published spec, "1:" and a base64 SHA-1 of the TCP 5-tuple and the
+//     seed), the same string Zeek, Suricata, Arkime, Wireshark and Elastic
+//     give the same flow; "" when the two ends' address families differ.
 //   - first_frame, last_frame (number): the connection's first and last frame.
 //   - start (string): time of the first frame, RFC 3339 in UTC with
 //     microseconds (nanoseconds when the capture has them),
@@ -161,6 +165,7 @@ type Connection struct {
 	Transport           string          `json:"transport,omitempty"`
 	Client              string          `json:"client"`
 	Server              string          `json:"server"`
+	CommunityID         string          `json:"community_id"`
 	FirstFrame          int64           `json:"first_frame"`
 	LastFrame           int64           `json:"last_frame"`
 	Start               string          `json:"start"`
@@ -371,12 +376,13 @@ type Verdict struct {
 	NotJudged      bool     `json:"not_judged,omitempty"`
 }
 
-// NewConnection converts a result to its output form.
-func NewConnection(r Result) Connection { return newConnection(r, nil) }
+// NewConnection converts a result to its output form, with the Community
+// ID of seed 0.
+func NewConnection(r Result) Connection { return newConnection(r, nil, 0) }
 
 // newConnection is NewConnection converting certificates through memo (nil
-// converts each anew).
-func newConnection(r Result, memo *certMemo) Connection {
+// converts each anew) and hashing the Community ID with seed.
+func newConnection(r Result, memo *certMemo, seed uint16) Connection {
 	c := r.Conn
 	out := Connection{
 		Source:            r.Source,
@@ -384,6 +390,7 @@ func newConnection(r Result, memo *certMemo) Connection {
 		QUIC:              newQUIC(c),
 		Client:            c.Client.String(),
 		Server:            c.Server.String(),
+		CommunityID:       CommunityID(seed, ProtoTCP, c.Client, c.Server),
 		FirstFrame:        c.First.Number,
 		LastFrame:         c.Last.Number,
 		Start:             timestamp(c.First.Time),

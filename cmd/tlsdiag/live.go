@@ -76,6 +76,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&userName, "user", "nobody", "after opening the capture, drop root privileges to this `user` (\"\" keeps them)")
 	fs.StringArrayVar(&caFlags, "cacert", nil, "trust the CA certificates in this PEM `file` too (repeatable)")
 	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS; repeatable")
+	seed := fs.Uint16("community-id-seed", 0, "hash each connection's Community ID with this `seed` (0 is the spec's default; other tools must use the same)")
 	capOpts := capFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
@@ -140,7 +141,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	out, err := report.NewStream(stdout, format, report.Options{})
+	out, err := report.NewStream(stdout, format, report.Options{CommunityIDSeed: *seed})
 	if err != nil {
 		failure(stderr, err)
 		return 2

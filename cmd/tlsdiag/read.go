@@ -85,6 +85,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&keyLogFile, "keylog", "", "decrypt TLS with the secrets in this SSLKEYLOGFILE-format `file` (besides those a pcapng carries)")
 	fs.BoolVar(&noProgress, "no-progress", false, "no progress line on a terminal while reading captures over 100 MB")
 	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS (refused, silent, plaintext); repeatable (the ports a pcapng file's recorded capture filter names are included)")
+	seed := fs.Uint16("community-id-seed", 0, "hash each connection's Community ID with this `seed` (0 is the spec's default; other tools must use the same)")
 	capOpts := capFlags(fs)
 	maxPending := fs.Int("max-pending", analysis.DefaultMaxPending, "hold at most this many finished connections back while an earlier one is still open (to list them in first-frame order)")
 	fs.DurationVar(&capOpts.IdleTimeout, "idle-timeout", capture.DefaultIdleTimeout, "end a connection after this much capture time without packets")
@@ -123,7 +124,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		// a progress line would mix with it on the same terminal.
 		progress: newProgress(stderr, fs.Args(), noProgress || format != report.FormatTable && isTerminalWriter(stdout)),
 	}
-	w, err := report.NewWriter(stdout, format, report.Options{KeyLogSecrets: keyLog.Len}, fs.NArg())
+	w, err := report.NewWriter(stdout, format, report.Options{KeyLogSecrets: keyLog.Len, CommunityIDSeed: *seed}, fs.NArg())
 	if err != nil {
 		failure(stderr, err)
 		return 2

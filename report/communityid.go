@@ -1,0 +1,58 @@
+package report
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
+	"net/netip"
+)
+
+// IP protocol numbers the Community ID hashes (IANA "Assigned Internet
+// Protocol Numbers").
+const (
+	ProtoTCP  = 6
+	ProtoUDP  = 17
+	ProtoSCTP = 132
+)
+
+// CommunityID is the Community ID (version 1 of Corelight's published
+// "Community ID Flow Hashing" spec) of the flow between a and b over IP
+// protocol proto, with the given seed: Zeek, Suricata, Arkime, Wireshark
+// and Elastic compute the same string for the same flow, so records from
+// each can be joined on it. The direction does not matter: the smaller
+// address (then port) is hashed first. It is "1:" and the base64 of
+// SHA-1(seed ‖ lower address ‖ higher address ‖ proto ‖ 0 ‖ lower port ‖
+// higher port), every number big-endian. Addresses of different families
+// give "" (no flow has them); an IPv4-mapped IPv6 address is hashed as the
+// IPv4 address it carries, as the packets that carry it are IPv4.
+func CommunityID(seed uint16, proto uint8, a, b netip.AddrPort) string {
+	return communityID(seed, proto, a.Addr(), b.Addr(), a.Port(), b.Port(), true)
+}
+
+// communityID hashes a flow; without ports (a protocol that has none), the
+// ports are left out of the hash, as the spec says of "other IP-borne
+// protocols".
+func communityID(seed uint16, proto uint8, sa, da netip.Addr, sp, dp uint16, ports bool) string {
+	sa, da = sa.Unmap(), da.Unmap()
+	if !sa.IsValid() || !da.IsValid() || sa.Is4() != da.Is4() {
+		return ""
+	}
+	s, d := sa.AsSlice(), da.AsSlice()
+	// Order the endpoints so that the lower address comes first; with
+	// equal addresses, the lower port.
+	if c := bytes.Compare(s, d); c > 0 || c == 0 && sp > dp {
+		s, d, sp, dp = d, s, dp, sp
+	}
+	buf := make([]byte, 0, 2+16+16+2+4)
+	buf = binary.BigEndian.AppendUint16(buf, seed)
+	buf = append(buf, s...)
+	buf = append(buf, d...)
+	buf = append(buf, proto, 0)
+	if ports {
+		buf = binary.BigEndian.AppendUint16(buf, sp)
+		buf = binary.BigEndian.AppendUint16(buf, dp)
+	}
+	sum := sha1.Sum(buf)
+	return "1:" + base64.StdEncoding.EncodeToString(sum[:])
+}
