@@ -29,6 +29,7 @@ var formats = []*formatSpec{
 	&csvFormat,
 	&markdownFormat,
 	&traceFormat,
+	&ecsFormat,
 }
 
 // formatSpec describes one output format.
