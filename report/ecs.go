@@ -23,6 +23,7 @@ import (
 var ecsFormat = formatSpec{
 	name: FormatECS,
 	doc:  "one Elastic Common Schema (ECS 8.x) document per line, tlsdiag's own fields under tlsdiag.*",
+	json: true,
 	new: func(*Stream) formatter {
 		return &ndjsonFormatter{objects{object: func(s *Stream, r Result) any { return newECS(r, s.opts.CommunityIDSeed) }}}
 	},

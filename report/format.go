@@ -40,6 +40,9 @@ type formatSpec struct {
 	// frames: the format lists each connection's frames, which the
 	// analysis keeps only when asked to.
 	frames bool
+	// json: the format is JSON, which escapes itself and keeps every
+	// value whole (no terminal escaping, no cutting).
+	json bool
 	// new makes the writer of one Stream. It is called once the Stream's
 	// own fields (writer, options, whether it is whole) are set.
 	new func(s *Stream) formatter
@@ -90,6 +93,13 @@ func ParseFormat(name string) (Format, error) {
 func (f Format) ListsFrames() bool {
 	s := lookupFormat(f)
 	return s != nil && s.frames
+}
+
+// IsJSON reports whether f writes JSON, which escapes itself and keeps
+// every value whole, for machines rather than terminals.
+func (f Format) IsJSON() bool {
+	s := lookupFormat(f)
+	return s != nil && s.json
 }
 
 // Doc says in a few words what format f writes.

@@ -14,6 +14,7 @@ import (
 var jsonFormat = formatSpec{
 	name: FormatJSON,
 	doc:  `one document: {"connections": […], "summary": {…}}`,
+	json: true,
 	new: func(*Stream) formatter {
 		return &jsonFormatter{objects: objects{prefix: "    ", object: connectionObject}}
 	},

@@ -3,6 +3,7 @@ package report
 var ndjsonFormat = formatSpec{
 	name: FormatNDJSON,
 	doc:  "one connection object per line, no summary",
+	json: true,
 	new: func(*Stream) formatter {
 		return &ndjsonFormatter{objects{object: connectionObject}}
 	},

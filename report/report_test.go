@@ -142,7 +142,7 @@ func TestEmpty(t *testing.T) {
 				if !strings.Contains(b.String(), `"connections": []`) {
 					t.Errorf("empty connections not written as []:\n%s", b.String())
 				}
-			case FormatNDJSON:
+			case FormatNDJSON, FormatECS:
 				if b.Len() != 0 {
 					t.Errorf("ndjson of nothing = %q, want nothing", b.String())
 				}
