@@ -7,6 +7,8 @@ for p in libpcap-dev tshark tcpdump openssl gnutls-bin iproute2 iptables curl ng
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 command -v go >/dev/null 2>&1 || { echo "install-deps: Go 1.26 or newer is required (https://go.dev/dl/)" >&2; exit 1; }
+# The sink's tests build a VictoriaLogs server from the module pinned there.
+(cd "$(dirname "$0")/../sink/testdata/victorialogs" && go mod download) || echo "install-deps: could not download the VictoriaLogs module (the sink's tests need it)" >&2
 [ -z "$need" ] && exit 0
 if command -v apt-get >/dev/null 2>&1; then
 	echo "install-deps: installing$need" >&2

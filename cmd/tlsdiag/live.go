@@ -76,6 +76,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&userName, "user", "nobody", "after opening the capture, drop root privileges to this `user` (\"\" keeps them)")
 	fs.StringArrayVar(&caFlags, "cacert", nil, "trust the CA certificates in this PEM `file` too (repeatable)")
 	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS; repeatable")
+	output := fs.String("output", "", "send the records to a store instead of standard output: es+http://HOST:PORT/INDEX (Elasticsearch/OpenSearch _bulk API, ECS documents; es+https too)")
 	seed := fs.Uint16("community-id-seed", 0, "hash each connection's Community ID with this `seed` (0 is the spec's default; other tools must use the same)")
 	capOpts := capFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -86,9 +87,12 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, err.Error(), "run 'tlsdiag help live' for the flags")
 	}
 	format, err := report.ParseFormat(formatFlag)
+	format, outErr, outHint := outputFormat(*output, format, fs.Changed("format"))
 	switch {
 	case err != nil:
 		return usageError(stderr, err.Error(), "use one of "+strings.Join(report.FormatNames(true), ", "))
+	case outErr != "":
+		return usageError(stderr, outErr, outHint)
 	case format.ListsFrames():
 		return usageError(stderr, fmt.Sprintf("--format %s is not available in live mode", format), fmt.Sprintf("use -w FILE and then 'tlsdiag read --format %s FILE'", format))
 	case fs.NArg() > 0:
@@ -141,7 +145,13 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	out, err := report.NewStream(stdout, format, report.Options{CommunityIDSeed: *seed})
+	dest, err := openOutput(*output, stdout, stderr, false)
+	if err != nil {
+		failure(stderr, err)
+		return 2
+	}
+	defer dest.stop()
+	out, err := report.NewStream(dest.w, format, report.Options{CommunityIDSeed: *seed})
 	if err != nil {
 		failure(stderr, err)
 		return 2
@@ -178,7 +188,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		status = 2
 	}
 	notes := captureNotes(h, stats)
-	if err := errors.Join(writeErr, out.Close(notes)); err != nil {
+	if err := errors.Join(writeErr, out.Close(notes), dest.close(stderr)); err != nil {
 		failure(stderr, err)
 		return 2
 	}

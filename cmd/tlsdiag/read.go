@@ -85,6 +85,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&keyLogFile, "keylog", "", "decrypt TLS with the secrets in this SSLKEYLOGFILE-format `file` (besides those a pcapng carries)")
 	fs.BoolVar(&noProgress, "no-progress", false, "no progress line on a terminal while reading captures over 100 MB")
 	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS (refused, silent, plaintext); repeatable (the ports a pcapng file's recorded capture filter names are included)")
+	output := fs.String("output", "", "send the records to a store instead of standard output: es+http://HOST:PORT/INDEX (Elasticsearch/OpenSearch _bulk API, ECS documents; es+https too)")
 	seed := fs.Uint16("community-id-seed", 0, "hash each connection's Community ID with this `seed` (0 is the spec's default; other tools must use the same)")
 	capOpts := capFlags(fs)
 	maxPending := fs.Int("max-pending", analysis.DefaultMaxPending, "hold at most this many finished connections back while an earlier one is still open (to list them in first-frame order)")
@@ -97,9 +98,12 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, err.Error(), "run 'tlsdiag help read' for the flags")
 	}
 	format, err := report.ParseFormat(formatFlag)
+	format, outErr, outHint := outputFormat(*output, format, fs.Changed("format"))
 	switch {
 	case err != nil:
 		return usageError(stderr, err.Error(), "use one of "+strings.Join(report.FormatNames(false), ", "))
+	case outErr != "":
+		return usageError(stderr, outErr, outHint)
 	case fs.NArg() == 0:
 		return usageError(stderr, "no capture files given", "name one or more pcap/pcapng files, or - for standard input")
 	case filter.verdict != "" && !slices.Contains(diagnose.Categories, diagnose.Category(filter.verdict)):
@@ -124,7 +128,13 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		// a progress line would mix with it on the same terminal.
 		progress: newProgress(stderr, fs.Args(), noProgress || format != report.FormatTable && isTerminalWriter(stdout)),
 	}
-	w, err := report.NewWriter(stdout, format, report.Options{KeyLogSecrets: keyLog.Len, CommunityIDSeed: *seed}, fs.NArg())
+	out, err := openOutput(*output, stdout, stderr, true)
+	if err != nil {
+		failure(stderr, err)
+		return 2
+	}
+	defer out.stop()
+	w, err := report.NewWriter(out.w, format, report.Options{KeyLogSecrets: keyLog.Len, CommunityIDSeed: *seed}, fs.NArg())
 	if err != nil {
 		failure(stderr, err)
 		return 2
@@ -163,6 +173,9 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	}
 	if writeErr == nil {
 		writeErr = w.Close(notes)
+	}
+	if err := out.close(stderr); err != nil && writeErr == nil {
+		writeErr = err
 	}
 	if writeErr != nil {
 		failure(stderr, writeErr)
