@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"net/netip"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
 )
 
 // IP protocol numbers the Community ID hashes (IANA "Assigned Internet
@@ -28,6 +30,20 @@ const (
 // IPv4 address it carries, as the packets that carry it are IPv4.
 func CommunityID(seed uint16, proto uint8, a, b netip.AddrPort) string {
 	return communityID(seed, proto, a.Addr(), b.Addr(), a.Port(), b.Port(), true)
+}
+
+// connectionCommunityID is the Community ID of a connection: its TCP
+// flow, or the UDP flow a QUIC connection runs over.
+func connectionCommunityID(seed uint16, c *analysis.Connection) string {
+	return CommunityID(seed, ipProto(c), c.Client, c.Server)
+}
+
+// ipProto is the IP protocol that carried a connection.
+func ipProto(c *analysis.Connection) uint8 {
+	if c.IsQUIC() {
+		return ProtoUDP
+	}
+	return ProtoTCP
 }
 
 // communityID hashes a flow; without ports (a protocol that has none), the

@@ -83,6 +83,7 @@ func TestCommunityIDMatchesTshark(t *testing.T) {
 		"../testdata/public/arkime/smtp-starttls.pcap",
 		"../testdata/public/ja4/tls-handshake.pcapng",
 		"../testdata/public/ja4/ipv6.pcapng",
+		"../testdata/public/ja4/quic-tls-handshake.pcapng", // QUIC: the UDP flow
 	}
 	ipv6 := false
 	for _, file := range files {
@@ -90,7 +91,7 @@ func TestCommunityIDMatchesTshark(t *testing.T) {
 			t.Run(filepath.Base(file)+"/seed="+strconv.Itoa(int(seed)), func(t *testing.T) {
 				want := map[int64]string{}
 				out := tsharktest.Output(t, "-r", file, "--enable-protocol", "communityid",
-					"-o", "communityid.seed:"+strconv.Itoa(int(seed)), "-T", "fields", "-e", "frame.number", "-e", "communityid", "-Y", "tcp")
+					"-o", "communityid.seed:"+strconv.Itoa(int(seed)), "-T", "fields", "-e", "frame.number", "-e", "communityid", "-Y", "tcp or udp")
 				for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 					n, id, _ := strings.Cut(line, "\t")
 					f, err := strconv.ParseInt(n, 10, 64)

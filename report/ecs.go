@@ -75,6 +75,7 @@ type ecsNetwork struct {
 	Transport   string `json:"transport"`
 	Type        string `json:"type"`
 	IANANumber  string `json:"iana_number"`
+	Protocol    string `json:"protocol,omitempty"`
 	CommunityID string `json:"community_id,omitempty"`
 }
 
@@ -157,7 +158,7 @@ func RecordID(communityID string, first time.Time) string {
 // newECS converts a result to its ECS document.
 func newECS(r Result, seed uint16) ECS {
 	c := r.Conn
-	cid := CommunityID(seed, ProtoTCP, c.Client, c.Server)
+	cid := connectionCommunityID(seed, c)
 	outcome := "success"
 	switch {
 	case r.Verdict.NotJudged:
@@ -195,6 +196,9 @@ func newECS(r Result, seed uint16) ECS {
 			LastFrame:  c.Last.Number,
 			Anomalies:  anomalyIDs(c.Anomalies),
 		},
+	}
+	if c.IsQUIC() {
+		doc.Network.Transport, doc.Network.IANANumber, doc.Network.Protocol = "udp", "17", "quic"
 	}
 	if c.HandshakeDone.Number != 0 && c.ClientHelloFrame.Number != 0 {
 		ms := float64(c.Duration().Microseconds()) / 1000

@@ -70,7 +70,7 @@ func flatten(prefix string, v any, out map[string]any) {
 func TestECSFieldsAreECS(t *testing.T) {
 	fields, allowed := ecsFields(t), ecsAllowed(t)
 	seen := map[string]bool{}
-	for _, file := range []string{"../testdata/demo.pcap", "../testdata/public/ja4/ipv6.pcapng", "../testdata/public/zeek/client-certificate.pcap"} {
+	for _, file := range []string{"../testdata/demo.pcap", "../testdata/public/ja4/ipv6.pcapng", "../testdata/public/zeek/client-certificate.pcap", "../testdata/public/ja4/quic-tls-handshake.pcapng"} {
 		var b bytes.Buffer
 		if err := Write(&b, FormatECS, pipelineResults(t, file), Options{}); err != nil {
 			t.Fatal(err)

@@ -42,8 +42,8 @@ type Document struct {
 //     brackets, "[2001:db8::1]:443". The client is the end that sent the SYN,
 //     or else the ClientHello.
 //   - community_id (string): the connection's Community ID (version 1 of the
-//     published spec, "1:" and a base64 SHA-1 of the TCP 5-tuple and the
-//     seed), the same string Zeek, Suricata, Arkime, Wireshark and Elastic
+//     published spec, "1:" and a base64 SHA-1 of the 5-tuple (TCP, or UDP
+//     for QUIC) and the seed), the same string Zeek, Suricata, Arkime, Wireshark and Elastic
 //     give the same flow; "" when the two ends' address families differ.
 //   - first_frame, last_frame (number): the connection's first and last frame.
 //   - start (string): time of the first frame, RFC 3339 in UTC with
@@ -390,7 +390,7 @@ func newConnection(r Result, memo *certMemo, seed uint16) Connection {
 		QUIC:              newQUIC(c),
 		Client:            c.Client.String(),
 		Server:            c.Server.String(),
-		CommunityID:       CommunityID(seed, ProtoTCP, c.Client, c.Server),
+		CommunityID:       connectionCommunityID(seed, c),
 		FirstFrame:        c.First.Number,
 		LastFrame:         c.Last.Number,
 		Start:             timestamp(c.First.Time),
