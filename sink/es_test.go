@@ -408,4 +408,3 @@ func TestOpenRejectsBadAddresses(t *testing.T) {
 	}
 	s.Close()
 }
-
