@@ -30,6 +30,8 @@ var formats = []*formatSpec{
 	&markdownFormat,
 	&traceFormat,
 	&ecsFormat,
+	&zeekFormat,
+	&zeekJSONFormat,
 }
 
 // formatSpec describes one output format.
@@ -43,6 +45,12 @@ type formatSpec struct {
 	// json: the format is JSON, which escapes itself and keeps every
 	// value whole (no terminal escaping, no cutting).
 	json bool
+	// files: the format writes log files through Options.OpenLog (into a
+	// directory), not one stream.
+	files bool
+	// tabs: the format is tab-separated; a tab in a value is escaped, so
+	// every raw tab is a separator.
+	tabs bool
 	// new makes the writer of one Stream. It is called once the Stream's
 	// own fields (writer, options, whether it is whole) are set.
 	new func(s *Stream) formatter
@@ -100,6 +108,20 @@ func (f Format) ListsFrames() bool {
 func (f Format) IsJSON() bool {
 	s := lookupFormat(f)
 	return s != nil && s.json
+}
+
+// WritesFiles reports whether f writes several log files, opened through
+// Options.OpenLog, rather than one stream.
+func (f Format) WritesFiles() bool {
+	s := lookupFormat(f)
+	return s != nil && s.files
+}
+
+// TabSeparated reports whether f separates its fields with tabs (and
+// escapes any tab in a value).
+func (f Format) TabSeparated() bool {
+	s := lookupFormat(f)
+	return s != nil && s.tabs
 }
 
 // Doc says in a few words what format f writes.

@@ -39,6 +39,10 @@ type Options struct {
 	// the earliest first frame of the results and a Stream the first frame
 	// of the first connection it is given.
 	CaptureStart time.Time
+	// OpenLog opens the named log file ("ssl.log") for the formats that
+	// write several (zeek, zeek-json); cmd creates them in a directory.
+	// Without it, such a format writes its main log to the Stream's writer.
+	OpenLog func(name string) (io.Writer, error)
 	// CommunityIDSeed seeds the Community ID of every connection; 0, the
 	// spec's default, gives the IDs other tools give unless told otherwise.
 	CommunityIDSeed uint16

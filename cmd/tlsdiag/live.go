@@ -76,6 +76,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&userName, "user", "nobody", "after opening the capture, drop root privileges to this `user` (\"\" keeps them)")
 	fs.StringArrayVar(&caFlags, "cacert", nil, "trust the CA certificates in this PEM `file` too (repeatable)")
 	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS; repeatable")
+	zeekDir := fs.String("zeek-dir", "", "with --format zeek or zeek-json: write ssl.log and x509.log into this `directory`")
 	output := fs.String("output", "", "send the records to a store instead of standard output: es+http://HOST:PORT/INDEX (Elasticsearch/OpenSearch _bulk API, ECS documents; es+https too)")
 	seed := fs.Uint16("community-id-seed", 0, "hash each connection's Community ID with this `seed` (0 is the spec's default; other tools must use the same)")
 	capOpts := capFlags(fs)
@@ -88,11 +89,14 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	}
 	format, err := report.ParseFormat(formatFlag)
 	format, outErr, outHint := outputFormat(*output, format, fs.Changed("format"))
+	dirErr, dirHint := logDirFormat(*zeekDir, format)
 	switch {
 	case err != nil:
 		return usageError(stderr, err.Error(), "use one of "+strings.Join(report.FormatNames(true), ", "))
 	case outErr != "":
 		return usageError(stderr, outErr, outHint)
+	case dirErr != "":
+		return usageError(stderr, dirErr, dirHint)
 	case format.ListsFrames():
 		return usageError(stderr, fmt.Sprintf("--format %s is not available in live mode", format), fmt.Sprintf("use -w FILE and then 'tlsdiag read --format %s FILE'", format))
 	case fs.NArg() > 0:
@@ -151,7 +155,11 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer dest.stop()
-	out, err := report.NewStream(dest.w, format, report.Options{CommunityIDSeed: *seed})
+	opts := report.Options{CommunityIDSeed: *seed}
+	if *zeekDir != "" {
+		opts.OpenLog = dest.openLog(*zeekDir)
+	}
+	out, err := report.NewStream(dest.w, format, opts)
 	if err != nil {
 		failure(stderr, err)
 		return 2

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 
@@ -20,6 +21,35 @@ type output struct {
 	once    sync.Once
 	err     error
 	stop    func()
+	files   []*os.File // logs opened in the log directory
+}
+
+// logDirFormat checks --zeek-dir against --format: the formats that write
+// several logs need a directory, the others take none.
+func logDirFormat(dir string, format report.Format) (string, string) {
+	switch {
+	case format.WritesFiles() && dir == "":
+		return fmt.Sprintf("--format %s writes ssl.log and x509.log into a directory", format), "name it with --zeek-dir DIR"
+	case !format.WritesFiles() && dir != "":
+		return fmt.Sprintf("--zeek-dir is for --format zeek or zeek-json, not %s", format), "add --format zeek"
+	}
+	return "", ""
+}
+
+// openLog creates the named log in dir (created if needed), replacing one
+// there; close closes it.
+func (o *output) openLog(dir string) func(string) (io.Writer, error) {
+	return func(name string) (io.Writer, error) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("--zeek-dir: %w", err)
+		}
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("--zeek-dir: %w", err)
+		}
+		o.files = append(o.files, f)
+		return f, nil
+	}
 }
 
 // outputFormat checks --output against --format: a store takes ECS
@@ -70,8 +100,14 @@ func openOutput(address string, stdout, stderr io.Writer, interrupt bool) (*outp
 // close sends what the store has not taken yet (or spools it) and says
 // what was sent.
 func (o *output) close(stderr io.Writer) error {
+	for _, f := range o.files {
+		if err := f.Close(); err != nil && o.err == nil {
+			o.err = fmt.Errorf("--zeek-dir: %w", err)
+		}
+	}
+	o.files = nil
 	if o.sink == nil {
-		return nil
+		return o.err
 	}
 	o.once.Do(func() {
 		o.err = o.sink.Close()

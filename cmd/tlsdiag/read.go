@@ -85,6 +85,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&keyLogFile, "keylog", "", "decrypt TLS with the secrets in this SSLKEYLOGFILE-format `file` (besides those a pcapng carries)")
 	fs.BoolVar(&noProgress, "no-progress", false, "no progress line on a terminal while reading captures over 100 MB")
 	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS (refused, silent, plaintext); repeatable (the ports a pcapng file's recorded capture filter names are included)")
+	zeekDir := fs.StringP("zeek-dir", "w", "", "with --format zeek or zeek-json: write ssl.log and x509.log into this `directory`")
 	output := fs.String("output", "", "send the records to a store instead of standard output: es+http://HOST:PORT/INDEX (Elasticsearch/OpenSearch _bulk API, ECS documents; es+https too)")
 	seed := fs.Uint16("community-id-seed", 0, "hash each connection's Community ID with this `seed` (0 is the spec's default; other tools must use the same)")
 	capOpts := capFlags(fs)
@@ -99,11 +100,14 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	}
 	format, err := report.ParseFormat(formatFlag)
 	format, outErr, outHint := outputFormat(*output, format, fs.Changed("format"))
+	dirErr, dirHint := logDirFormat(*zeekDir, format)
 	switch {
 	case err != nil:
 		return usageError(stderr, err.Error(), "use one of "+strings.Join(report.FormatNames(false), ", "))
 	case outErr != "":
 		return usageError(stderr, outErr, outHint)
+	case dirErr != "":
+		return usageError(stderr, dirErr, dirHint)
 	case fs.NArg() == 0:
 		return usageError(stderr, "no capture files given", "name one or more pcap/pcapng files, or - for standard input")
 	case filter.verdict != "" && !slices.Contains(diagnose.Categories, diagnose.Category(filter.verdict)):
@@ -134,7 +138,11 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer out.stop()
-	w, err := report.NewWriter(out.w, format, report.Options{KeyLogSecrets: keyLog.Len, CommunityIDSeed: *seed}, fs.NArg())
+	opts := report.Options{KeyLogSecrets: keyLog.Len, CommunityIDSeed: *seed}
+	if *zeekDir != "" {
+		opts.OpenLog = out.openLog(*zeekDir)
+	}
+	w, err := report.NewWriter(out.w, format, opts, fs.NArg())
 	if err != nil {
 		failure(stderr, err)
 		return 2
