@@ -142,7 +142,11 @@ func TestEmpty(t *testing.T) {
 				if !strings.Contains(b.String(), `"connections": []`) {
 					t.Errorf("empty connections not written as []:\n%s", b.String())
 				}
-			case FormatNDJSON, FormatECS:
+			case FormatZeek:
+				if !strings.HasPrefix(b.String(), "#separator \\x09\n") || !strings.Contains(b.String(), "\n#fields\tts\tuid\t") || strings.Count(b.String(), "\n#") != strings.Count(b.String(), "\n")-1 {
+					t.Errorf("zeek of nothing = %q, want the header lines alone", b.String())
+				}
+			case FormatNDJSON, FormatECS, FormatZeekJSON:
 				if b.Len() != 0 {
 					t.Errorf("ndjson of nothing = %q, want nothing", b.String())
 				}

@@ -269,7 +269,7 @@ func (s *ES) Close() error {
 		errs = append(errs, s.fatal)
 	}
 	if left := s.spoolBytes - s.spoolRead; left > 0 {
-		errs = append(errs, fmt.Errorf("the store at %s did not take every record in time: the rest (%d bytes) is in %s and is sent the next time tlsdiag sends to this store and index", s.bulkURL, left, s.spoolPath))
+		errs = append(errs, fmt.Errorf("the records %s has not taken (%d bytes) are in %s: they are sent the next time tlsdiag sends to this store and index", s.bulkURL, left, s.spoolPath))
 	} else if err := s.spool.Truncate(0); err != nil {
 		errs = append(errs, fmt.Errorf("sink spool %s: %w", s.spoolPath, err))
 	}
