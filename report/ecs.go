@@ -189,8 +189,8 @@ func newECS(r Result, seed uint16) ECS {
 		Network:     ecsNetwork{Transport: "tcp", Type: netType, IANANumber: "6", CommunityID: cid},
 		TLSDiag: ecsTLSDiag{
 			Verdict:    newVerdict(r.Verdict),
-			JA4:        c.Fingerprints.JA4,
-			JA4R:       c.Fingerprints.JA4R,
+			JA4:        c.Fingerprints().JA4,
+			JA4R:       c.Fingerprints().JA4R,
 			Capture:    r.Source,
 			FirstFrame: c.First.Number,
 			LastFrame:  c.Last.Number,
@@ -219,14 +219,14 @@ func newECS(r Result, seed uint16) ECS {
 	}
 	if h := c.ClientHello; h != nil {
 		t.Client.ServerName = h.ServerName
-		t.Client.JA3 = c.Fingerprints.JA3
+		t.Client.JA3 = c.Fingerprints().JA3
 		for _, cs := range h.CipherSuites {
 			if !tlsparse.IsGREASE(uint16(cs)) {
 				t.Client.SupportedCiphers = append(t.Client.SupportedCiphers, cs.String())
 			}
 		}
 	}
-	srv := &ecsTLSServer{JA3S: c.Fingerprints.JA3S}
+	srv := &ecsTLSServer{JA3S: c.Fingerprints().JA3S}
 	if len(c.Certificates) > 0 {
 		leaf := c.Certificates[0]
 		sum := sha256.Sum256(leaf.DER)

@@ -230,7 +230,7 @@ func sslRow(r Result, cid string) []any {
 			row[17] = leaf.VerifyHostname(c.ClientHello.ServerName) == nil
 		}
 	}
-	set(24, c.Fingerprints.JA4)
+	set(24, c.Fingerprints().JA4)
 	if len(r.Verdict.Evidence) == 0 {
 		row[22] = zeekCnts{}
 	}
