@@ -21,7 +21,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/capture/live"
 	"github.com/tlsdiag/tlsdiag/decrypt"
 	"github.com/tlsdiag/tlsdiag/diagnose"
-	"github.com/tlsdiag/tlsdiag/report"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 )
 
 // maxCaptureBytes bounds the frames a probe keeps for its analysis: a
@@ -166,27 +166,32 @@ func (w *wireCapture) finish(cfg *Config, p *dialPlan, keyLog []byte, o *Outcome
 	// crypto/tls writes well-formed lines only; a failure here would
 	// just leave TLS 1.3 encrypted.
 	kl, _ := decrypt.ParseKeyLog(bytes.NewReader(keyLog))
-	b := analysis.NewBuilder(analysis.Options{KeyLog: kl, Trace: cfg.Trace, TLSPorts: []uint16{p.Port}})
-	stats, err := capture.Run(context.Background(), &replay{frames: w.frames, linkType: w.linkType}, b, capture.Options{IdleTimeout: -1})
+	pc := pipeline.Config{
+		Analysis: analysis.Options{KeyLog: kl, Trace: cfg.Trace, TLSPorts: []uint16{p.Port}},
+		Capture:  capture.Options{IdleTimeout: -1},
+		Diagnose: diagnose.Config{Roots: cfg.WireRoots},
+	}
+	if o.HTTP != nil {
+		pc.Diagnose.Server = diagnose.RecognizeServer(o.HTTP.Server, "", "")
+		pc.Diagnose.Response = &analysis.HTTPResponse{Status: o.HTTP.StatusCode, Reason: strings.TrimSpace(strings.TrimPrefix(o.HTTP.Status, strconv.Itoa(o.HTTP.StatusCode))), Server: o.HTTP.Server}
+	}
+	// Every connection is diagnosed with the request's HTTP answer; only
+	// the request's own, picked below, is kept.
+	results, stats, err := pipeline.Collect(context.Background(), &replay{frames: w.frames, linkType: w.linkType}, pc)
 	if err != nil {
 		out.Notes = append(out.Notes, fmt.Sprintf("analysing the capture: %v", err))
 	}
 	out.Start = stats.Start
-	conn, others := pick(b.Connections(), remote, local.Port())
+	r, others := pick(results, remote, local.Port())
 	if others > 0 {
 		out.Notes = append(out.Notes, fmt.Sprintf("the capture also shows %d other connection(s) to %s, not the probe's", others, remote))
 	}
-	if conn == nil {
+	if r == nil {
 		out.Notes = append(out.Notes, fmt.Sprintf("the capture (%d frames) does not show the probe's connection to %s", out.Frames, remote))
 		return out
 	}
-	dc := diagnose.Config{Roots: cfg.WireRoots}
-	if o.HTTP != nil {
-		dc.Server = diagnose.RecognizeServer(o.HTTP.Server, "", "")
-		dc.Response = &analysis.HTTPResponse{Status: o.HTTP.StatusCode, Reason: strings.TrimSpace(strings.TrimPrefix(o.HTTP.Status, strconv.Itoa(o.HTTP.StatusCode))), Server: o.HTTP.Server}
-	}
-	out.Result = &report.Result{Conn: conn, Verdict: diagnose.Diagnose(conn, dc)}
-	out.Chain = checkChain(conn, cfg.WireRoots)
+	out.Result = r
+	out.Chain = checkChain(r.Conn, cfg.WireRoots)
 	return out
 }
 
@@ -230,17 +235,18 @@ type ChainCheck struct {
 // pick finds the request's connection: to remote, from local port port
 // (the last such when the port was reused), else the last to remote. It
 // also counts the connections to remote that are not it.
-func pick(conns []*analysis.Connection, remote netip.AddrPort, port uint16) (*analysis.Connection, int) {
-	var match, last *analysis.Connection
+func pick(results []pipeline.Result, remote netip.AddrPort, port uint16) (*pipeline.Result, int) {
+	var match, last *pipeline.Result
 	n := 0
-	for _, c := range conns {
+	for i := range results {
+		c := results[i].Conn
 		if c.Server.Addr().Unmap() != remote.Addr() || c.Server.Port() != remote.Port() {
 			continue
 		}
 		n++
-		last = c
+		last = &results[i]
 		if port != 0 && c.Client.Port() == port {
-			match = c
+			match = &results[i]
 		}
 	}
 	if port == 0 {

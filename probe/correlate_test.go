@@ -14,7 +14,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/diagnose"
-	"github.com/tlsdiag/tlsdiag/report"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -27,7 +27,7 @@ func TestCorrelate(t *testing.T) {
 	succeeded := &Outcome{Phase: PhaseDone, Remote: remote, ServerName: "good.test"}
 	hello := &tlsparse.ClientHello{ServerName: "good.test"}
 	wire := func(cat diagnose.Category, summary, fix string) *Wire {
-		return &Wire{Result: &report.Result{
+		return &Wire{Result: &pipeline.Result{
 			Conn:    &analysis.Connection{ClientHello: hello},
 			Verdict: diagnose.Verdict{Category: cat, Summary: summary, Fix: fix},
 		}}
@@ -217,7 +217,7 @@ func TestHTTPStatusCorrelation(t *testing.T) {
 		return &Outcome{Phase: PhaseDone, HTTP: &Response{Proto: "HTTP/1.1", StatusCode: code, Status: status}}
 	}
 	wire := func(cat diagnose.Category) *Wire {
-		return &Wire{Result: &report.Result{Conn: &analysis.Connection{}, Verdict: diagnose.Verdict{Category: cat, Summary: "the summary", Fix: "the fix"}}}
+		return &Wire{Result: &pipeline.Result{Conn: &analysis.Connection{}, Verdict: diagnose.Verdict{Category: cat, Summary: "the summary", Fix: "the fix"}}}
 	}
 	c := Correlate(target, answered(400, "400 Bad Request"), wire(diagnose.ClientCertRequired), false)
 	if !strings.Contains(c.Summary, "400 Bad Request") || !strings.Contains(c.Summary, "client_cert_required") || c.Fix != "the fix" {
@@ -248,7 +248,7 @@ func TestPlainCorrelation(t *testing.T) {
 	if !strings.Contains(c.Summary, "port 8443 speaks TLS") || !strings.Contains(c.Fix, "https://good.test:8443/") {
 		t.Errorf("nginx's page: %+v", c)
 	}
-	alert := &Wire{Result: &report.Result{Conn: &analysis.Connection{Alerts: []analysis.Alert{{Sender: capture.ServerToClient, Description: tlsparse.AlertProtocolVersion, Frame: capture.Frame{Number: 6}}}}}}
+	alert := &Wire{Result: &pipeline.Result{Conn: &analysis.Connection{Alerts: []analysis.Alert{{Sender: capture.ServerToClient, Description: tlsparse.AlertProtocolVersion, Frame: capture.Frame{Number: 6}}}}}}
 	failed := &Outcome{Err: errors.New(`net/http: HTTP/1.x transport connection broken: malformed HTTP response "\x15\x03\x01\x00\x02\x02F"`), Phase: PhaseHTTP}
 	if c := Correlate(target, failed, alert, false); !strings.Contains(c.Summary, "speaks TLS") || !strings.Contains(c.Summary, "frame 6") {
 		t.Errorf("a TLS alert: %+v", c)

@@ -26,7 +26,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/tlsdiag/tlsdiag/report"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 )
 
 // Defaults for Config fields left zero.
@@ -304,7 +304,7 @@ type Wire struct {
 	Dropped int
 	// Result is the request's own connection with its verdict; nil when
 	// the capture does not show it.
-	Result *report.Result
+	Result *pipeline.Result
 	// Chain is the validation of the server's chain as the capture shows
 	// it; nil when it shows none.
 	Chain *ChainCheck

@@ -3,6 +3,8 @@ package report
 import (
 	"runtime"
 	"sync"
+
+	"github.com/tlsdiag/tlsdiag/pipeline"
 )
 
 // aheadChunk is how many connections Write encodes at once, in parallel,
@@ -15,10 +17,10 @@ const aheadChunk = 256
 // connections, so objects are encoded ahead, on every core, when a
 // Stream is given several connections at once.
 type objects struct {
-	prefix string                    // indentation of each object; "" for compact
-	object func(*Stream, Result) any // the value encoded for a connection
-	ahead  []encoded                 // the next connections, encoded ahead
-	buf    []byte                    // output, reused
+	prefix string                             // indentation of each object; "" for compact
+	object func(*Stream, pipeline.Result) any // the value encoded for a connection
+	ahead  []encoded                          // the next connections, encoded ahead
+	buf    []byte                             // output, reused
 }
 
 // encoded is one connection's JSON, encoded ahead.
@@ -29,7 +31,7 @@ type encoded struct {
 
 // encodeAhead encodes the objects of rs with every core and queues them
 // for append, which takes them in order.
-func (o *objects) encodeAhead(s *Stream, rs []Result) {
+func (o *objects) encodeAhead(s *Stream, rs []pipeline.Result) {
 	out := make([]encoded, len(rs))
 	workers := min(runtime.GOMAXPROCS(0), len(rs))
 	var wg sync.WaitGroup
@@ -48,7 +50,7 @@ func (o *objects) encodeAhead(s *Stream, rs []Result) {
 }
 
 // append appends r's JSON: encoded ahead, or now.
-func (o *objects) append(b []byte, s *Stream, r Result) ([]byte, error) {
+func (o *objects) append(b []byte, s *Stream, r pipeline.Result) ([]byte, error) {
 	if len(o.ahead) > 0 {
 		e := o.ahead[0]
 		o.ahead = o.ahead[1:]
@@ -61,7 +63,7 @@ func (o *objects) append(b []byte, s *Stream, r Result) ([]byte, error) {
 }
 
 // writeLine writes r's object and a newline.
-func (o *objects) writeLine(s *Stream, r Result) error {
+func (o *objects) writeLine(s *Stream, r pipeline.Result) error {
 	b, err := o.append(o.buf[:0], s, r)
 	if err != nil {
 		return err
@@ -73,6 +75,6 @@ func (o *objects) writeLine(s *Stream, r Result) error {
 }
 
 // newConnection is NewConnection with the Stream's memory of certificates.
-func (s *Stream) newConnection(r Result) Connection {
+func (s *Stream) newConnection(r pipeline.Result) Connection {
 	return newConnection(r, &s.certs, s.opts.CommunityIDSeed)
 }

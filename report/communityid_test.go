@@ -11,10 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
-	"github.com/tlsdiag/tlsdiag/diagnose"
 	"github.com/tlsdiag/tlsdiag/internal/tsharktest"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 )
 
 // The spec's own reference data: every flow, both directions, seed 0 and 1.
@@ -128,20 +127,16 @@ func TestCommunityIDMatchesTshark(t *testing.T) {
 }
 
 // pipelineResults reads file through capture, analysis and diagnose.
-func pipelineResults(t *testing.T, file string) []Result {
+func pipelineResults(t *testing.T, file string) []pipeline.Result {
 	t.Helper()
 	src, err := capture.OpenFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	b := analysis.NewBuilder(analysis.Options{})
-	if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
+	rs, _, err := pipeline.Collect(context.Background(), src, pipeline.Config{})
+	if err != nil {
 		t.Fatal(err)
-	}
-	var rs []Result
-	for _, c := range b.Connections() {
-		rs = append(rs, Result{Conn: c, Verdict: diagnose.Diagnose(c, diagnose.Config{})})
 	}
 	return rs
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tlsdiag/tlsdiag/internal/textsafe"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 )
 
 // csvHeader names the columns of the csv format. They are fixed, whatever
@@ -34,7 +35,7 @@ func (f *csvFormatter) header(s *Stream) error {
 	return f.w.Write(csvHeader)
 }
 
-func (f *csvFormatter) connection(s *Stream, r Result) error {
+func (f *csvFormatter) connection(s *Stream, r pipeline.Result) error {
 	if err := f.header(s); err != nil {
 		return err
 	}

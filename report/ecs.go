@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -25,7 +26,7 @@ var ecsFormat = formatSpec{
 	doc:  "one Elastic Common Schema (ECS 8.x) document per line, tlsdiag's own fields under tlsdiag.*",
 	json: true,
 	new: func(*Stream) formatter {
-		return &ndjsonFormatter{objects{object: func(s *Stream, r Result) any { return newECS(r, s.opts.CommunityIDSeed) }}}
+		return &ndjsonFormatter{objects{object: func(s *Stream, r pipeline.Result) any { return newECS(r, s.opts.CommunityIDSeed) }}}
 	},
 }
 
@@ -156,7 +157,7 @@ func RecordID(communityID string, first time.Time) string {
 }
 
 // newECS converts a result to its ECS document.
-func newECS(r Result, seed uint16) ECS {
+func newECS(r pipeline.Result, seed uint16) ECS {
 	c := r.Conn
 	cid := connectionCommunityID(seed, c)
 	outcome := "success"

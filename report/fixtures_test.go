@@ -11,6 +11,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -77,8 +78,8 @@ var (
 
 // fixtures returns one result of each kind the goldens cover, in capture
 // order.
-func fixtures(t testing.TB) []Result {
-	return []Result{
+func fixtures(t testing.TB) []pipeline.Result {
+	return []pipeline.Result{
 		tls13OK(),
 		tls12Expired(t),
 		refused(),
@@ -90,7 +91,7 @@ func fixtures(t testing.TB) []Result {
 
 // tls13OK is a complete TLS 1.3 handshake from a browser-like client that
 // sends GREASE.
-func tls13OK() Result {
+func tls13OK() pipeline.Result {
 	ch := &tlsparse.ClientHello{
 		Version:           tlsparse.VersionTLS12,
 		CipherSuites:      []tlsparse.CipherSuite{0x1a1a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f},
@@ -129,7 +130,7 @@ func tls13OK() Result {
 			traceFrame(fr(11, 4387), s2c, item(tlsparse.KindApplicationData), item(tlsparse.KindApplicationData)),
 		},
 	}
-	return Result{Conn: c, Verdict: diagnose.Verdict{
+	return pipeline.Result{Conn: c, Verdict: diagnose.Verdict{
 		Category: diagnose.OK,
 		Summary:  "TLS 1.3 with TLS_AES_128_GCM_SHA256 (x25519), ALPN h2: the handshake completed and data flowed both ways.",
 		Evidence: []int64{4, 6, 8},
@@ -138,7 +139,7 @@ func tls13OK() Result {
 
 // tls12Expired is a TLS 1.2 handshake the client rejects because the
 // server's certificate expired.
-func tls12Expired(t testing.TB) Result {
+func tls12Expired(t testing.TB) pipeline.Result {
 	ch := &tlsparse.ClientHello{
 		Version:      tlsparse.VersionTLS12,
 		CipherSuites: []tlsparse.CipherSuite{0xc02f, 0xc030, 0x009c, 0x00ff},
@@ -170,7 +171,7 @@ func tls12Expired(t testing.TB) Result {
 				Alert: tlsparse.Alert{Level: tlsparse.AlertLevelFatal, Description: tlsparse.AlertCertificateExpired}}),
 		},
 	}
-	return Result{Conn: c, Verdict: diagnose.Verdict{
+	return pipeline.Result{Conn: c, Verdict: diagnose.Verdict{
 		Category: diagnose.CertExpired,
 		Summary:  "The certificate for expired.test expired on 2024-01-01, 23 days before the capture; the client refused it with a certificate_expired alert.",
 		Evidence: []int64{25, 27},
@@ -179,7 +180,7 @@ func tls12Expired(t testing.TB) Result {
 }
 
 // refused is a SYN answered by a RST.
-func refused() Result {
+func refused() pipeline.Result {
 	c := &analysis.Connection{
 		Client: netip.AddrPortFrom(client4, 50003), Server: netip.AddrPortFrom(server4, 8443),
 		Roles: analysis.RolesFromSYN,
@@ -189,7 +190,7 @@ func refused() Result {
 		},
 		ClientCertificates: -1,
 	}
-	return Result{Conn: c, Verdict: diagnose.Verdict{
+	return pipeline.Result{Conn: c, Verdict: diagnose.Verdict{
 		Category: diagnose.ConnectionRefused,
 		Summary:  "198.51.100.5 refused the connection: a RST answered the SYN to port 8443.",
 		Evidence: []int64{30, 31},
@@ -199,7 +200,7 @@ func refused() Result {
 
 // ipv6VersionMismatch is an old client offering TLS 1.0 to 1.2 to a
 // TLS 1.3-only server, over IPv6.
-func ipv6VersionMismatch() Result {
+func ipv6VersionMismatch() pipeline.Result {
 	ch := &tlsparse.ClientHello{
 		Version:           tlsparse.VersionTLS12,
 		CipherSuites:      []tlsparse.CipherSuite{0xc013, 0xc014, 0x002f, 0x0035},
@@ -224,7 +225,7 @@ func ipv6VersionMismatch() Result {
 				Alert: tlsparse.Alert{Level: tlsparse.AlertLevelFatal, Description: tlsparse.AlertProtocolVersion}}),
 		},
 	}
-	return Result{Conn: c, Verdict: diagnose.Verdict{
+	return pipeline.Result{Conn: c, Verdict: diagnose.Verdict{
 		Category: diagnose.VersionMismatch,
 		Summary:  "The client offered TLS 1.0–TLS 1.2; the server accepts none of them and answered with a protocol_version alert.",
 		Evidence: []int64{42, 43},
@@ -233,7 +234,7 @@ func ipv6VersionMismatch() Result {
 }
 
 // notTLSServer is a plain HTTP server answering a ClientHello.
-func notTLSServer() Result {
+func notTLSServer() pipeline.Result {
 	ch := &tlsparse.ClientHello{
 		Version:           tlsparse.VersionTLS12,
 		CipherSuites:      []tlsparse.CipherSuite{0x1301, 0x1302, 0xc02f},
@@ -259,7 +260,7 @@ func notTLSServer() Result {
 			traceFrame(fr(53, 4009913), s2c, analysis.TraceItem{Kind: tlsparse.KindNonTLS, NonTLS: looks}),
 		},
 	}
-	return Result{Conn: c, Verdict: diagnose.Verdict{
+	return pipeline.Result{Conn: c, Verdict: diagnose.Verdict{
 		Category: diagnose.NotTLSServer,
 		Summary:  "The server at 198.51.100.5:4451 answered the ClientHello with an HTTP response (HTTP/1.1 400 Bad Request): it does not speak TLS on this port.",
 		Evidence: []int64{52, 53},
@@ -270,7 +271,7 @@ func notTLSServer() Result {
 // helloRetryWithWarning is a TLS 1.3 handshake that needed a
 // HelloRetryRequest and completed, with a warning, and a capture that
 // lacks some of the server's bytes.
-func helloRetryWithWarning() Result {
+func helloRetryWithWarning() pipeline.Result {
 	ch := &tlsparse.ClientHello{
 		Version:           tlsparse.VersionTLS12,
 		CipherSuites:      []tlsparse.CipherSuite{0x1301, 0x1303},
@@ -311,7 +312,7 @@ func helloRetryWithWarning() Result {
 		},
 		TraceOmitted: 2,
 	}
-	return Result{Conn: c, Verdict: diagnose.Verdict{
+	return pipeline.Result{Conn: c, Verdict: diagnose.Verdict{
 		Category: diagnose.OK,
 		Summary:  "TLS 1.3 with TLS_CHACHA20_POLY1305_SHA256 (secp384r1) after a HelloRetryRequest: the handshake completed.",
 		Evidence: []int64{63, 64, 65, 66, 69},

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/tlsdiag/tlsdiag/pipeline"
 )
 
 // Format is the name of an output format.
@@ -60,14 +62,14 @@ type formatSpec struct {
 // order (s.n is its 1-based index), then close once, with the summary of
 // every connection written.
 type formatter interface {
-	connection(s *Stream, r Result) error
+	connection(s *Stream, r pipeline.Result) error
 	close(s *Stream, sum Summary) error
 }
 
 // aheadEncoder is a formatter that can prepare several connections at
 // once, on every core, before they are written in order.
 type aheadEncoder interface {
-	encodeAhead(s *Stream, rs []Result)
+	encodeAhead(s *Stream, rs []pipeline.Result)
 }
 
 // Formats lists every format, in the order the usage text names them.

@@ -11,6 +11,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/textsafe"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -35,7 +36,7 @@ func FuzzWrite(f *testing.F) {
 		c.Trace = append(c.Trace, traceFrame(fr(26, 0), s2c, analysis.TraceItem{Kind: tlsparse.KindNonTLS, NonTLS: looks}))
 		r.Conn, r.Source = &c, source
 		r.Verdict.Summary, r.Verdict.Fix, r.Verdict.Warnings = summary, fix, []string{summary}
-		rs := []Result{r}
+		rs := []pipeline.Result{r}
 
 		out := map[Format]string{}
 		for _, f := range Formats {

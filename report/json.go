@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
+
+	"github.com/tlsdiag/tlsdiag/pipeline"
 )
 
 // The json format is written piece by piece, so that a Stream need not
@@ -25,7 +27,7 @@ type jsonFormatter struct {
 	started bool // the document is opened
 }
 
-func (f *jsonFormatter) connection(s *Stream, r Result) error {
+func (f *jsonFormatter) connection(s *Stream, r pipeline.Result) error {
 	b := f.buf[:0]
 	if !f.started {
 		f.started = true
@@ -60,7 +62,7 @@ func (f *jsonFormatter) close(s *Stream, sum Summary) error {
 
 // connectionObject is the JSON object of one connection in the json and
 // ndjson formats.
-func connectionObject(s *Stream, r Result) any { return s.newConnection(r) }
+func connectionObject(s *Stream, r pipeline.Result) any { return s.newConnection(r) }
 
 // scratch holds the buffers json.Encoder writes into before indenting.
 var scratch = sync.Pool{New: func() any { return new(bytes.Buffer) }}

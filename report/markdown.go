@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+
+	"github.com/tlsdiag/tlsdiag/pipeline"
 )
 
 // The markdown format is a GitHub table of the connections (the table
@@ -35,7 +37,7 @@ func (f *markdownFormatter) header(s *Stream, b *bytes.Buffer) {
 	markdownRow(b, align)
 }
 
-func (f *markdownFormatter) connection(s *Stream, r Result) error {
+func (f *markdownFormatter) connection(s *Stream, r pipeline.Result) error {
 	var b bytes.Buffer
 	if !f.started {
 		f.header(s, &b)

@@ -1,5 +1,7 @@
 package report
 
+import "github.com/tlsdiag/tlsdiag/pipeline"
+
 var ndjsonFormat = formatSpec{
 	name: FormatNDJSON,
 	doc:  "one connection object per line, no summary",
@@ -11,6 +13,6 @@ var ndjsonFormat = formatSpec{
 
 type ndjsonFormatter struct{ objects }
 
-func (f *ndjsonFormatter) connection(s *Stream, r Result) error { return f.writeLine(s, r) }
+func (f *ndjsonFormatter) connection(s *Stream, r pipeline.Result) error { return f.writeLine(s, r) }
 
 func (*ndjsonFormatter) close(*Stream, Summary) error { return nil }

@@ -16,21 +16,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/tlsdiag/tlsdiag/analysis"
-	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 )
-
-// Result is one connection with its verdict.
-type Result struct {
-	Conn    *analysis.Connection
-	Verdict diagnose.Verdict
-	// Source names the capture file the connection came from; frame numbers
-	// are relative to it. Empty for a single unnamed source.
-	Source string
-	// SourceStart is the time of the first frame of Source: the trace
-	// shows times relative to it. When zero, Options.CaptureStart.
-	SourceStart time.Time
-}
 
 // Options tune the output.
 type Options struct {
@@ -60,7 +47,7 @@ type Options struct {
 // address, so the output does not depend on the order of results. The
 // summary (for the formats that have one) covers exactly these results and
 // carries opts.Notes.
-func Write(w io.Writer, f Format, results []Result, opts Options) error {
+func Write(w io.Writer, f Format, results []pipeline.Result, opts Options) error {
 	rs := slices.Clone(results)
 	SortResults(rs)
 	if opts.CaptureStart.IsZero() {
@@ -86,8 +73,8 @@ func Write(w io.Writer, f Format, results []Result, opts Options) error {
 
 // SortResults sorts results by the time of their first frame, then by
 // source, first frame number, client and server address.
-func SortResults(rs []Result) {
-	slices.SortStableFunc(rs, func(x, y Result) int {
+func SortResults(rs []pipeline.Result) {
+	slices.SortStableFunc(rs, func(x, y pipeline.Result) int {
 		if x.Conn == nil || y.Conn == nil {
 			return cmp.Compare(boolInt(x.Conn != nil), boolInt(y.Conn != nil))
 		}
@@ -160,7 +147,7 @@ func NewWriter(w io.Writer, f Format, opts Options, sources int) (*Stream, error
 
 // newStream makes a Stream. When whole is set, all are every result that
 // will be written: Write knows them up front and lays out a whole table.
-func newStream(w io.Writer, f Format, opts Options, all []Result, whole bool) (*Stream, error) {
+func newStream(w io.Writer, f Format, opts Options, all []pipeline.Result, whole bool) (*Stream, error) {
 	spec := lookupFormat(f)
 	if spec == nil {
 		return nil, fmt.Errorf("report: unknown format %q", string(f))
@@ -179,7 +166,7 @@ func newStream(w io.Writer, f Format, opts Options, all []Result, whole bool) (*
 }
 
 // Connection writes one result.
-func (s *Stream) Connection(r Result) error {
+func (s *Stream) Connection(r pipeline.Result) error {
 	if s.err != nil {
 		return s.err
 	}
@@ -200,7 +187,7 @@ func (s *Stream) Connection(r Result) error {
 
 // Connections writes several results, as many calls of Connection
 // would; the JSON formats encode them on every core first.
-func (s *Stream) Connections(rs []Result) error {
+func (s *Stream) Connections(rs []pipeline.Result) error {
 	if e, ok := s.out.(aheadEncoder); ok && s.err == nil {
 		e.encodeAhead(s, rs)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -450,7 +451,7 @@ func TestStreamMisuse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Connection(Result{}); err == nil {
+	if err := s.Connection(pipeline.Result{}); err == nil {
 		t.Error("Connection accepted a result without a connection")
 	}
 	if err := s.Close(nil); err != nil {

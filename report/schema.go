@@ -17,6 +17,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -378,11 +379,11 @@ type Verdict struct {
 
 // NewConnection converts a result to its output form, with the Community
 // ID of seed 0.
-func NewConnection(r Result) Connection { return newConnection(r, nil, 0) }
+func NewConnection(r pipeline.Result) Connection { return newConnection(r, nil, 0) }
 
 // newConnection is NewConnection converting certificates through memo (nil
 // converts each anew) and hashing the Community ID with seed.
-func newConnection(r Result, memo *certMemo, seed uint16) Connection {
+func newConnection(r pipeline.Result, memo *certMemo, seed uint16) Connection {
 	c := r.Conn
 	out := Connection{
 		Source:            r.Source,

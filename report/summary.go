@@ -8,6 +8,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/diagnose"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -70,7 +71,7 @@ const Rejected = "rejected"
 
 // Summarize counts results. It is a pure function: the same results, in
 // any order, give the same Summary.
-func Summarize(results []Result) Summary {
+func Summarize(results []pipeline.Result) Summary {
 	var t tally
 	for _, r := range results {
 		if r.Conn != nil {
@@ -101,7 +102,7 @@ type matrixKey struct {
 	lo, hi, neg tlsparse.Version
 }
 
-func (t *tally) add(r Result) {
+func (t *tally) add(r pipeline.Result) {
 	if t.verdicts == nil {
 		t.verdicts = map[diagnose.Category]int{}
 		t.versions = map[tlsparse.Version]int{}

@@ -7,13 +7,14 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
 // result builds a result whose client offered the given versions (nil: no
 // ClientHello; one legacy version: no supported_versions) and that
 // negotiated neg with cipher cs.
-func result(cat diagnose.Category, offered []tlsparse.Version, neg tlsparse.Version, cs tlsparse.CipherSuite) Result {
+func result(cat diagnose.Category, offered []tlsparse.Version, neg tlsparse.Version, cs tlsparse.CipherSuite) pipeline.Result {
 	c := &analysis.Connection{Version: neg, Cipher: cs}
 	switch len(offered) {
 	case 0:
@@ -22,7 +23,7 @@ func result(cat diagnose.Category, offered []tlsparse.Version, neg tlsparse.Vers
 	default:
 		c.ClientHello = &tlsparse.ClientHello{Version: tlsparse.VersionTLS12, SupportedVersions: offered}
 	}
-	return Result{Conn: c, Verdict: diagnose.Verdict{Category: cat}}
+	return pipeline.Result{Conn: c, Verdict: diagnose.Verdict{Category: cat}}
 }
 
 const (
@@ -44,7 +45,7 @@ func TestSummarize(t *testing.T) {
 	old := []tlsparse.Version{v12, v11, v10}
 	tests := []struct {
 		name    string
-		results []Result
+		results []pipeline.Result
 		want    Summary
 	}{
 		{
@@ -54,7 +55,7 @@ func TestSummarize(t *testing.T) {
 		},
 		{
 			name: "verdicts in category order, zeros left out",
-			results: []Result{
+			results: []pipeline.Result{
 				result(diagnose.ConnectionRefused, nil, 0, 0),
 				result(diagnose.CertExpired, []tlsparse.Version{v12}, v12, ecdheGC),
 				result(diagnose.OK, modern, v13, aes128),
@@ -74,7 +75,7 @@ func TestSummarize(t *testing.T) {
 		},
 		{
 			name: "unknown category counted after the known ones",
-			results: []Result{
+			results: []pipeline.Result{
 				result("zz_future", nil, 0, 0),
 				result("aa_future", nil, 0, 0),
 				result(diagnose.IncompleteCapture, nil, 0, 0),
@@ -87,7 +88,7 @@ func TestSummarize(t *testing.T) {
 		},
 		{
 			name: "ciphers by count, then name",
-			results: []Result{
+			results: []pipeline.Result{
 				result(diagnose.OK, modern, v13, aes256),
 				result(diagnose.OK, modern, v13, aes128),
 				result(diagnose.OK, modern, v13, ecdheGC),
@@ -108,7 +109,7 @@ func TestSummarize(t *testing.T) {
 		},
 		{
 			name: "version matrix: ranges, rejected last, drafts below TLS 1.3",
-			results: []Result{
+			results: []pipeline.Result{
 				result(diagnose.VersionMismatch, old, 0, 0),
 				result(diagnose.OK, old, v12, ecdheGC),
 				result(diagnose.OK, modern, v12, ecdheGC),
@@ -137,7 +138,7 @@ func TestSummarize(t *testing.T) {
 		},
 		{
 			name:    "results without a connection are skipped",
-			results: []Result{{}, result(diagnose.OK, nil, 0, 0)},
+			results: []pipeline.Result{{}, result(diagnose.OK, nil, 0, 0)},
 			want: Summary{
 				Connections: 1, Verdicts: []Count{{"ok", 1}},
 				Versions: []Count{}, Ciphers: []Count{}, VersionMatrix: []MatrixCell{}, FailedByJA4: []Count{}, Notes: []string{},

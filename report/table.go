@@ -14,6 +14,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -45,7 +46,7 @@ type tableFormatter struct {
 // columns it has not seen yet: one block of lines per connection.
 type cardFormatter struct{}
 
-func (cardFormatter) connection(s *Stream, r Result) error {
+func (cardFormatter) connection(s *Stream, r pipeline.Result) error {
 	var b bytes.Buffer
 	writeCard(&b, s.n, r)
 	_, err := s.w.Write(b.Bytes())
@@ -55,7 +56,7 @@ func (cardFormatter) connection(s *Stream, r Result) error {
 // close writes the summary alone: what an empty table writes.
 func (cardFormatter) close(s *Stream, sum Summary) error { return new(tableFormatter).close(s, sum) }
 
-func (t *tableFormatter) connection(s *Stream, r Result) error {
+func (t *tableFormatter) connection(s *Stream, r pipeline.Result) error {
 	c := NewConnection(r)
 	row := []string{strconv.Itoa(s.n)}
 	if s.multiSource {
@@ -109,12 +110,12 @@ func (t *tableFormatter) close(s *Stream, sum Summary) error {
 // needsDetails reports whether a connection gets evidence, fix and
 // warnings printed under the table: every failed one, and ok ones with
 // warnings.
-func needsDetails(r Result) bool {
+func needsDetails(r pipeline.Result) bool {
 	return r.Verdict.Failed() || len(r.Verdict.Warnings) > 0
 }
 
 // writeCard writes one connection as the streaming table format shows it.
-func writeCard(b *bytes.Buffer, n int, r Result) {
+func writeCard(b *bytes.Buffer, n int, r pipeline.Result) {
 	c := NewConnection(r)
 	fmt.Fprintf(b, "#%d %s → %s", n, c.Client, c.Server)
 	if c.Source != "" {
@@ -133,7 +134,7 @@ func writeCard(b *bytes.Buffer, n int, r Result) {
 }
 
 // writeDetails writes the evidence, fix and warnings of a verdict.
-func writeDetails(b *bytes.Buffer, r Result) {
+func writeDetails(b *bytes.Buffer, r pipeline.Result) {
 	v := r.Verdict
 	if len(v.Evidence) > 0 {
 		writeWrapped(b, detailIndent, "evidence: ", frameList(v.Evidence))

@@ -12,6 +12,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/proxyparse"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
@@ -37,7 +38,7 @@ var traceFormat = formatSpec{
 
 type traceFormatter struct{}
 
-func (traceFormatter) connection(s *Stream, r Result) error {
+func (traceFormatter) connection(s *Stream, r pipeline.Result) error {
 	var b bytes.Buffer
 	if s.n > 1 {
 		b.WriteString("\n")
@@ -75,7 +76,7 @@ type traceLine struct {
 	info  string
 }
 
-func writeTrace(b *bytes.Buffer, n int, r Result, start time.Time) {
+func writeTrace(b *bytes.Buffer, n int, r pipeline.Result, start time.Time) {
 	c := r.Conn
 	fmt.Fprintf(b, "=== #%d %s → %s", n, c.Client, c.Server)
 	if h := c.ShownClientHello(); h != nil && h.ServerName != "" {

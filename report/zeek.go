@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -128,7 +129,7 @@ func (f *zeekFormatter) logs(s *Stream) error {
 	return nil
 }
 
-func (f *zeekFormatter) connection(s *Stream, r Result) error {
+func (f *zeekFormatter) connection(s *Stream, r pipeline.Result) error {
 	if err := f.logs(s); err != nil {
 		return err
 	}
@@ -187,7 +188,7 @@ func zeekUID(cid string, first time.Time) string {
 	return "C" + s[:17]
 }
 
-func sslRow(r Result, cid string) []any {
+func sslRow(r pipeline.Result, cid string) []any {
 	c := r.Conn
 	row := []any{
 		zeekTime(c.First.Time), zeekUID(cid, c.First.Time),

@@ -21,9 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
-	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/report"
 )
 
@@ -151,14 +150,13 @@ func ecsDocs(t *testing.T) [][]byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := analysis.NewBuilder(analysis.Options{})
-		if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
+		rs, _, err := pipeline.Collect(context.Background(), src, pipeline.Config{})
+		src.Close()
+		if err != nil {
 			t.Fatal(err)
 		}
-		src.Close()
-		var rs []report.Result
-		for _, c := range b.Connections() {
-			rs = append(rs, report.Result{Conn: c, Verdict: diagnose.Diagnose(c, diagnose.Config{}), Source: filepath.Base(file)})
+		for i := range rs {
+			rs[i].Source = filepath.Base(file)
 		}
 		var buf bytes.Buffer
 		if err := report.Write(&buf, report.FormatECS, rs, report.Options{}); err != nil {

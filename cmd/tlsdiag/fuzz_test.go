@@ -10,7 +10,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
-	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/report"
 )
 
@@ -39,12 +39,7 @@ func pipelineOutput(data []byte) []byte {
 	if err != nil {
 		return []byte(err.Error())
 	}
-	b := analysis.NewBuilder(analysis.Options{Trace: true})
-	_, runErr := capture.Run(context.Background(), src, b, capture.Options{})
-	var results []report.Result
-	for _, c := range b.Connections() {
-		results = append(results, report.Result{Conn: c, Verdict: diagnose.Diagnose(c, diagnose.Config{})})
-	}
+	results, _, runErr := pipeline.Collect(context.Background(), src, pipeline.Config{Analysis: analysis.Options{Trace: true}})
 	for _, f := range report.Formats {
 		if err := report.Write(&out, f, results, report.Options{}); err != nil {
 			io.WriteString(&out, err.Error())

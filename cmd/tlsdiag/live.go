@@ -19,6 +19,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/capture/live"
 	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/report"
 )
 
@@ -167,35 +168,37 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	status := 0
 	var reported int64
 	var writeErr error
-	dc := diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)}
-	b := analysis.NewBuilder(analysis.Options{
-		Early: true,
-		// The ports the user named in the filter were meant to be looked
-		// at: a refused or plaintext connection to them is reported.
-		TLSPorts: append(toPorts(tlsPorts), capture.FilterPorts(filter)...),
-		Done: func(c *analysis.Connection) {
-			r := report.Result{Conn: c, Verdict: diagnose.Diagnose(c, dc), Source: writeFile}
-			if r.Verdict.Failed() {
-				status = 1
-			}
-			if failed && !r.Verdict.Failed() || writeErr != nil {
-				return
-			}
-			writeErr = out.Connection(r)
-			if reported++; count > 0 && reported >= count {
-				h.Stop()
-			}
+	pc := pipeline.Config{
+		Analysis: analysis.Options{
+			// The ports the user named in the filter were meant to be
+			// looked at: a refused or plaintext connection to them is
+			// reported.
+			TLSPorts: append(toPorts(tlsPorts), capture.FilterPorts(filter)...),
 		},
-	})
+		Capture:  *capOpts,
+		Diagnose: diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)},
+	}
 	// The capture clock is the packets' timestamps; handshakes that make no
 	// progress for handshakeTimeout end as idle.
-	capOpts.IdleTimeout = handshakeTimeout
-	stats, runErr := capture.Run(ctx, h, b, *capOpts)
+	pc.Capture.IdleTimeout = handshakeTimeout
+	stats, runErr := pipeline.Live(ctx, h, pc, func(r pipeline.Result) {
+		r.Source = writeFile // frame numbers are the -w file's
+		if r.Verdict.Failed() {
+			status = 1
+		}
+		if failed && !r.Verdict.Failed() || writeErr != nil {
+			return
+		}
+		writeErr = out.Connection(r)
+		if reported++; count > 0 && reported >= count {
+			h.Stop()
+		}
+	})
 	if runErr != nil && !errors.Is(runErr, context.Canceled) && !errors.Is(runErr, context.DeadlineExceeded) {
 		failure(stderr, runErr)
 		status = 2
 	}
-	notes := captureNotes(h, stats)
+	notes := captureNotes(h, stats.Stats)
 	if err := errors.Join(writeErr, out.Close(notes), dest.close(stderr)); err != nil {
 		failure(stderr, err)
 		return 2

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/decrypt"
 	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/report"
 )
 
@@ -45,7 +47,7 @@ type filterFlags struct {
 	fingerprint string
 }
 
-func (f filterFlags) keep(r report.Result) bool {
+func (f filterFlags) keep(r pipeline.Result) bool {
 	switch {
 	case f.failed && !r.Verdict.Failed():
 		return false
@@ -124,14 +126,15 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		failure(stderr, err)
 		return 2
 	}
-	p := pipeline{
-		analysis: analysis.Options{Trace: format.ListsFrames(), TLSPorts: toPorts(tlsPorts), KeyLog: keyLog, MaxPending: *maxPending},
-		capture:  *capOpts,
-		diagnose: diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)},
-		// Output streams as connections are found, except the table's:
-		// a progress line would mix with it on the same terminal.
-		progress: newProgress(stderr, fs.Args(), noProgress || format != report.FormatTable && isTerminalWriter(stdout)),
+	pc := pipeline.Config{
+		Analysis: analysis.Options{Trace: format.ListsFrames(), TLSPorts: toPorts(tlsPorts), KeyLog: keyLog, MaxPending: *maxPending},
+		Capture:  *capOpts,
+		Diagnose: diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)},
 	}
+	// Output streams as connections are found, except the table's: a
+	// progress line would mix with it on the same terminal.
+	prog := newProgress(stderr, fs.Args(), noProgress || format != report.FormatTable && isTerminalWriter(stdout))
+	pc.Opened = prog.watch
 	out, err := openOutput(*output, stdout, stderr, true)
 	if err != nil {
 		failure(stderr, err)
@@ -148,8 +151,8 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	failed := false
-	p.progress.begin()
-	outcomes, writeErr := p.readFiles(fs.Args(), func(rs []report.Result) error {
+	prog.begin()
+	outcomes, writeErr := pipeline.Files(context.Background(), fs.Args(), pc, func(rs []pipeline.Result) error {
 		kept := rs[:0]
 		for _, r := range rs {
 			if filter.keep(r) {
@@ -159,7 +162,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		}
 		return w.Connections(kept)
 	})
-	p.progress.end()
+	prog.end()
 	status := 0
 	var notes []string
 	for i, path := range fs.Args() {
@@ -168,14 +171,14 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		if fs.NArg() > 1 {
 			prefix = path + ": "
 		}
-		notes = append(notes, capNotes(prefix, o.stats.Stats)...)
-		if o.reported == 0 {
-			notes = append(notes, unseenNotes(prefix, o.stats)...)
+		notes = append(notes, capNotes(prefix, o.Stats.Stats)...)
+		if o.Reported == 0 {
+			notes = append(notes, unseenNotes(prefix, o.Stats)...)
 		}
-		notes = append(notes, o.stats.SequenceStats.Notes(prefix)...)
-		notes = append(notes, o.stats.SecretsProblems...)
-		if o.err != nil && writeErr == nil {
-			failure(stderr, o.err)
+		notes = append(notes, o.Stats.SequenceStats.Notes(prefix)...)
+		notes = append(notes, o.Stats.SecretsProblems...)
+		if o.Err != nil && writeErr == nil {
+			failure(stderr, o.Err)
 			status = 2
 		}
 	}
@@ -232,14 +235,6 @@ func loadKeyLog(path string, stderr io.Writer) (*decrypt.KeyLog, error) {
 		return nil, fmt.Errorf("--keylog %s: %w", path, err)
 	}
 	return kl, nil
-}
-
-// pipeline is what a run needs to turn a capture into results.
-type pipeline struct {
-	analysis analysis.Options
-	capture  capture.Options
-	diagnose diagnose.Config
-	progress *progress // nil: none shown
 }
 
 func toPorts(ps []uint) []uint16 {

@@ -15,6 +15,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/diagnose"
 	"github.com/tlsdiag/tlsdiag/internal/textsafe"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/probe"
 	"github.com/tlsdiag/tlsdiag/report"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
@@ -109,10 +110,10 @@ func hostileCert(c *x509.Certificate, h hostileFields) *x509.Certificate {
 // outputs by name.
 func textOutputs(tb testing.TB, conns []*analysis.Connection, h hostileFields) map[string]string {
 	tb.Helper()
-	var results []report.Result
+	var results []pipeline.Result
 	for _, c := range conns {
 		d := withFields(c, h)
-		results = append(results, report.Result{Conn: d, Verdict: diagnose.Diagnose(d, diagnose.Config{}), Source: h.Source})
+		results = append(results, pipeline.Result{Conn: d, Verdict: diagnose.Diagnose(d, diagnose.Config{}), Source: h.Source})
 	}
 	out := map[string]string{}
 	for _, f := range report.Formats {
@@ -167,7 +168,7 @@ func textOutputs(tb testing.TB, conns []*analysis.Connection, h hostileFields) m
 
 // hostileProbe is a probe's result for r whose client saw h: an error and
 // a certificate chain with h's names, a response with h's status and body.
-func hostileProbe(r report.Result, h hostileFields) *probe.Result {
+func hostileProbe(r pipeline.Result, h hostileFields) *probe.Result {
 	target, _ := probe.ParseTarget("https://lab.test/")
 	err := fmt.Errorf("tls: failed to verify certificate: x509: certificate is valid for %s, not %s: %s", h.SAN, h.SNI, h.Err)
 	o := probe.Outcome{

@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"context"
@@ -10,41 +10,42 @@ import (
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/diagnose"
-	"github.com/tlsdiag/tlsdiag/report"
 )
 
-// fileOutcome is what reading one capture ended with.
-type fileOutcome struct {
-	stats analysis.Stats
-	err   error
-	// reported counts the connections the capture gave, before filters.
-	reported int
+// FileOutcome is what reading one capture file ended with.
+type FileOutcome struct {
+	Stats analysis.Stats
+	Err   error
+	// Reported counts the connections the file gave, before the caller's
+	// filters.
+	Reported int
 }
 
 // queued is how many connections a capture may run ahead of the output.
 const queued = 256
 
-// readFiles analyses the captures and hands their results to out, in
-// batches diagnosed on every core: every connection of the first capture
-// in first-frame order, then those of the second, and so on. As many
-// captures as there are cores are read at once, each with its share of
-// them; a capture after the one being written runs ahead until queued
-// connections wait. After out fails, reading stops and the error is
-// returned. The outcome of each capture is in the order of paths.
-func (p pipeline) readFiles(paths []string, out func([]report.Result) error) ([]fileOutcome, error) {
+// Files reads the capture files at paths ("-" is standard input) and
+// hands their results to out, in batches diagnosed on every core: every
+// connection of the first file in first-frame order, then those of the
+// second, and so on. As many files as there are cores are read at once,
+// each with its share of them; a file after the one being written runs
+// ahead until queued connections wait. After out fails, reading stops and
+// its error is returned. The outcome of each file is in the order of
+// paths.
+func Files(ctx context.Context, paths []string, cfg Config, out func([]Result) error) ([]FileOutcome, error) {
 	procs := runtime.GOMAXPROCS(0)
 	atOnce := max(min(procs, len(paths)), 1)
 	workers := max(procs/atOnce, 1)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	type file struct {
-		results chan report.Result
-		done    chan fileOutcome
+		results chan Result
+		done    chan FileOutcome
 	}
 	files := make([]file, len(paths))
 	for i := range files {
-		files[i] = file{make(chan report.Result, queued), make(chan fileOutcome, 1)}
+		files[i] = file{make(chan Result, queued), make(chan FileOutcome, 1)}
 	}
 	sem := make(chan struct{}, atOnce)
 	go func() {
@@ -53,28 +54,28 @@ func (p pipeline) readFiles(paths []string, out func([]report.Result) error) ([]
 			case sem <- struct{}{}:
 			case <-ctx.Done():
 				close(files[i].results)
-				files[i].done <- fileOutcome{err: ctx.Err()}
+				files[i].done <- FileOutcome{Err: ctx.Err()}
 				continue
 			}
 			go func() {
 				defer func() { <-sem }()
-				st, err := p.analyseFile(ctx, path, workers, files[i].results)
+				st, err := analyseFile(ctx, path, cfg, workers, files[i].results)
 				close(files[i].results)
-				files[i].done <- fileOutcome{stats: st, err: err}
+				files[i].done <- FileOutcome{Stats: st, Err: err}
 			}()
 		}
 	}()
 
-	outcomes := make([]fileOutcome, len(paths))
+	outcomes := make([]FileOutcome, len(paths))
 	var outErr error
-	batch := make([]report.Result, 0, queued)
+	batch := make([]Result, 0, queued)
 	for i, f := range files {
 		for {
 			batch = receive(f.results, batch[:0])
 			if len(batch) == 0 {
 				break
 			}
-			outcomes[i].reported += len(batch)
+			outcomes[i].Reported += len(batch)
 			if outErr != nil {
 				continue // drain, so that the reader sees the cancellation
 			}
@@ -82,16 +83,16 @@ func (p pipeline) readFiles(paths []string, out func([]report.Result) error) ([]
 			for j, r := range batch {
 				conns[j] = r.Conn
 			}
-			for j, v := range diagnose.All(conns, p.diagnose, procs) {
+			for j, v := range diagnose.All(conns, cfg.Diagnose, procs) {
 				batch[j].Verdict = v
 			}
 			if outErr = out(batch); outErr != nil {
 				cancel()
 			}
 		}
-		reported := outcomes[i].reported
+		reported := outcomes[i].Reported
 		outcomes[i] = <-f.done
-		outcomes[i].reported = reported
+		outcomes[i].Reported = reported
 	}
 	return outcomes, outErr
 }
@@ -99,7 +100,7 @@ func (p pipeline) readFiles(paths []string, out func([]report.Result) error) ([]
 // receive appends to batch the next result of ch, waiting for it, and
 // those that are already there: as many as batch holds. It returns batch
 // empty once ch is closed and drained.
-func receive(ch <-chan report.Result, batch []report.Result) []report.Result {
+func receive(ch <-chan Result, batch []Result) []Result {
 	r, ok := <-ch
 	if !ok {
 		return batch
@@ -119,19 +120,21 @@ func receive(ch <-chan report.Result, batch []report.Result) []report.Result {
 	return batch
 }
 
-// analyseFile runs one capture through the analysis with workers
+// analyseFile runs one capture file through the analysis with workers
 // goroutines (the result is the same with one) and sends its connections
 // to results in first-frame order, as they are known, without their
 // verdict. It returns what was found before any error.
-func (p pipeline) analyseFile(ctx context.Context, path string, workers int, results chan<- report.Result) (analysis.Stats, error) {
+func analyseFile(ctx context.Context, path string, cfg Config, workers int, results chan<- Result) (analysis.Stats, error) {
 	src, err := capture.OpenFile(path)
 	if err != nil {
 		return analysis.Stats{}, err
 	}
 	defer src.Close()
-	p.progress.watch(src)
+	if cfg.Opened != nil {
+		cfg.Opened(src)
+	}
 	var start time.Time
-	opt := p.analysis
+	opt := cfg.Analysis
 	// The ports the capture was filtered on were meant to be looked at.
 	opt.TLSPorts = append(slices.Clip(opt.TLSPorts), filterPorts(path)...)
 	opt.Emit = func(c *analysis.Connection) {
@@ -139,11 +142,11 @@ func (p pipeline) analyseFile(ctx context.Context, path string, workers int, res
 			start = src.Start()
 		}
 		select {
-		case results <- report.Result{Conn: c, Source: path, SourceStart: start}:
+		case results <- Result{Conn: c, Source: path, SourceStart: start}:
 		case <-ctx.Done():
 		}
 	}
-	_, stats, err := analysis.Analyse(ctx, src, opt, p.capture, workers)
+	_, stats, err := analysis.Analyse(ctx, src, opt, cfg.Capture, workers)
 	return stats, err
 }
 

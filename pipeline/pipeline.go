@@ -1,0 +1,71 @@
+// Package pipeline turns a packet source into diagnosed connection
+// records.
+//
+// It is the one place where capture, analysis and diagnose are put
+// together: reading capture files (Files), sniffing an interface (Live)
+// and reading a whole source at once (Collect) differ only in how the
+// connections leave the analysis. Commands configure it; they do not
+// rebuild it.
+package pipeline
+
+import (
+	"context"
+	"runtime"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/diagnose"
+)
+
+// Result is one connection with its verdict.
+type Result struct {
+	Conn    *analysis.Connection
+	Verdict diagnose.Verdict
+	// Source names the capture file the connection came from; frame numbers
+	// are relative to it. Empty for a single unnamed source.
+	Source string
+	// SourceStart is the time of the first frame of Source: the trace
+	// shows times relative to it. When zero, the writer picks the start.
+	SourceStart time.Time
+}
+
+// Config is what each step is given. The pipeline decides how connections
+// leave the analysis: Analysis.Emit, Done and Early are its own and must
+// be left unset.
+type Config struct {
+	Analysis analysis.Options
+	Capture  capture.Options
+	Diagnose diagnose.Config
+	// Opened, when set, is called with each capture file Files opens,
+	// before it is read (to follow its progress).
+	Opened func(*capture.File)
+}
+
+// Collect reads src to its end and returns its connections with their
+// verdicts, in first-frame order. It returns what was found before any
+// error, and the error.
+func Collect(ctx context.Context, src capture.Source, cfg Config) ([]Result, analysis.Stats, error) {
+	conns, stats, err := analysis.Analyse(ctx, src, cfg.Analysis, cfg.Capture, 1)
+	verdicts := diagnose.All(conns, cfg.Diagnose, runtime.GOMAXPROCS(0))
+	results := make([]Result, len(conns))
+	for i, c := range conns {
+		results[i] = Result{Conn: c, Verdict: verdicts[i]}
+	}
+	return results, stats, err
+}
+
+// Live hands each connection of src to out, with its verdict, as soon as
+// its outcome is known: the handshake completed, an alert, a reset, a
+// non-TLS answer, or no progress for Capture.IdleTimeout of capture time.
+// The rest of a connection is then ignored. Calls to out are never
+// concurrent. It returns when src ends or ctx is done.
+func Live(ctx context.Context, src capture.Source, cfg Config, out func(Result)) (analysis.Stats, error) {
+	opt := cfg.Analysis
+	opt.Early = true
+	opt.Done = func(c *analysis.Connection) {
+		out(Result{Conn: c, Verdict: diagnose.Diagnose(c, cfg.Diagnose)})
+	}
+	_, stats, err := analysis.Analyse(ctx, src, opt, cfg.Capture, 1)
+	return stats, err
+}
