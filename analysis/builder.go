@@ -115,6 +115,24 @@ func NewBuilder(opt Options) *Builder {
 	return b
 }
 
+// NewBuilders returns n Builders for the parts of one capture split by
+// connection (capture.RunFanout), for live mode (Options.Done): they share
+// what the capture showed (the ports that carried TLS). Each calls Done
+// from the goroutine that drives it: calls from different Builders are
+// concurrent.
+func NewBuilders(opt Options, n int) []*Builder {
+	seq := newSequencer(n, opt, nil)
+	bs := make([]*Builder, n)
+	for i := range bs {
+		b := newBuilder(opt)
+		b.seq, b.shard = seq, i
+		bs[i] = b
+	}
+	// Without Done, the first Builder's Connections returns them all.
+	seq.emit = bs[0].emitter()
+	return bs
+}
+
 func newBuilder(opt Options) *Builder {
 	if opt.MaxTraceFrames == 0 {
 		opt.MaxTraceFrames = 1000

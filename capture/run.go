@@ -16,12 +16,18 @@ import (
 // is an unsupported link type; malformed, truncated, non-IP and non-TCP
 // frames are counted in Stats.
 func (a *Assembler) Packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType) error {
-	a.frames++
+	return a.packet(a.frames+1, data, ci, lt)
+}
+
+// packet feeds frame number n: the next of the capture (Packet), or the
+// next this Assembler gets of a capture it shares (RunFanout).
+func (a *Assembler) packet(n int64, data []byte, ci gopacket.CaptureInfo, lt layers.LinkType) error {
+	a.frames = n
 	st := &a.stats
-	st.Frames = a.frames
+	st.Frames++
 	st.Bytes += int64(len(data))
-	f := Frame{Number: a.frames, Time: ci.Timestamp}
-	if a.frames == 1 {
+	f := Frame{Number: n, Time: ci.Timestamp}
+	if st.Frames == 1 {
 		st.Start = ci.Timestamp
 	}
 	kind, err := a.dec.decode(data, ci.Timestamp, lt, &a.seg)
@@ -97,7 +103,7 @@ func (a *Assembler) readAll(ctx context.Context, src Source) error {
 	}
 }
 
-func sourceName(src Source) string {
+func sourceName(src any) string {
 	if n, ok := src.(interface{ Name() string }); ok && n.Name() != "" {
 		return n.Name() + ": "
 	}

@@ -54,31 +54,36 @@ func RunSharded(ctx context.Context, src Source, hs []Handler, opt Options) (Sta
 	wg.Wait()
 	st := r.stats
 	for _, s := range r.shards {
-		a := s.a.stats
-		st.Segments += a.Segments
-		st.PayloadBytes += a.PayloadBytes
-		st.DeliveredBytes += a.DeliveredBytes
-		st.ConnsOpened += a.ConnsOpened
-		st.ConnsClosed += a.ConnsClosed
-		st.ConnsIdle += a.ConnsIdle
-		st.ConnsEvicted += a.ConnsEvicted
-		st.ConnsReused += a.ConnsReused
-		st.AfterClose += a.AfterClose
-		st.OutOfOrderSegments += a.OutOfOrderSegments
-		st.OutOfOrderBytes += a.OutOfOrderBytes
-		st.MaxBuffered = max(st.MaxBuffered, a.MaxBuffered)
-		st.CapGaps += a.CapGaps
-		st.CapGapBytes += a.CapGapBytes
-		st.SnapGaps += a.SnapGaps
-		st.SnapGapBytes += a.SnapGapBytes
-		st.Gaps += a.Gaps
-		st.GapBytes += a.GapBytes
-		st.Retransmissions += a.Retransmissions
-		st.RetransmittedBytes += a.RetransmittedBytes
-		st.Conflicts += a.Conflicts
-		st.KeepAlives += a.KeepAlives
+		st.addAssembly(s.a.stats)
 	}
 	return st, err
+}
+
+// addAssembly adds to st the reassembly counts of one shard's Stats: those
+// an Assembler keeps itself (the frame counts are the reader's).
+func (st *Stats) addAssembly(a Stats) {
+	st.Segments += a.Segments
+	st.PayloadBytes += a.PayloadBytes
+	st.DeliveredBytes += a.DeliveredBytes
+	st.ConnsOpened += a.ConnsOpened
+	st.ConnsClosed += a.ConnsClosed
+	st.ConnsIdle += a.ConnsIdle
+	st.ConnsEvicted += a.ConnsEvicted
+	st.ConnsReused += a.ConnsReused
+	st.AfterClose += a.AfterClose
+	st.OutOfOrderSegments += a.OutOfOrderSegments
+	st.OutOfOrderBytes += a.OutOfOrderBytes
+	st.MaxBuffered = max(st.MaxBuffered, a.MaxBuffered)
+	st.CapGaps += a.CapGaps
+	st.CapGapBytes += a.CapGapBytes
+	st.SnapGaps += a.SnapGaps
+	st.SnapGapBytes += a.SnapGapBytes
+	st.Gaps += a.Gaps
+	st.GapBytes += a.GapBytes
+	st.Retransmissions += a.Retransmissions
+	st.RetransmittedBytes += a.RetransmittedBytes
+	st.Conflicts += a.Conflicts
+	st.KeepAlives += a.KeepAlives
 }
 
 // noStreams wants no connection.

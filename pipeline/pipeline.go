@@ -11,6 +11,7 @@ package pipeline
 import (
 	"context"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
@@ -55,17 +56,33 @@ func Collect(ctx context.Context, src capture.Source, cfg Config) ([]Result, ana
 	return results, stats, err
 }
 
-// Live hands each connection of src to out, with its verdict, as soon as
-// its outcome is known: the handshake completed, an alert, a reset, a
-// non-TLS answer, or no progress for Capture.IdleTimeout of capture time.
-// The rest of a connection is then ignored. Calls to out are never
-// concurrent. It returns when src ends or ctx is done.
-func Live(ctx context.Context, src capture.Source, cfg Config, out func(Result)) (analysis.Stats, error) {
+// Live hands each connection of a live capture to out, with its verdict,
+// as soon as its outcome is known: the handshake completed, an alert, a
+// reset, a non-TLS answer, or no progress for Capture.IdleTimeout of
+// capture time. The rest of a connection is then ignored. The capture may
+// be split by connection between sources (the sockets of a fan-out
+// group): each is read, reassembled, analysed and diagnosed on a
+// goroutine of its own (capture.RunFanout). Calls to out are never
+// concurrent. It returns when every source ended or ctx is done.
+func Live(ctx context.Context, srcs []capture.SplitSource, cfg Config, out func(Result)) (analysis.Stats, error) {
 	opt := cfg.Analysis
 	opt.Early = true
+	var mu sync.Mutex
 	opt.Done = func(c *analysis.Connection) {
-		out(Result{Conn: c, Verdict: diagnose.Diagnose(c, cfg.Diagnose)})
+		r := Result{Conn: c, Verdict: diagnose.Diagnose(c, cfg.Diagnose)}
+		mu.Lock()
+		defer mu.Unlock()
+		out(r)
 	}
-	_, stats, err := analysis.Analyse(ctx, src, opt, cfg.Capture, 1)
+	bs := analysis.NewBuilders(opt, len(srcs))
+	hs := make([]capture.Handler, len(bs))
+	for i, b := range bs {
+		hs[i] = b
+	}
+	st, err := capture.RunFanout(ctx, srcs, hs, cfg.Capture)
+	stats := analysis.Stats{Stats: st}
+	for _, b := range bs {
+		stats.Ignored += b.Stats().Ignored
+	}
 	return stats, err
 }

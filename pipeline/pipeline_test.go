@@ -137,7 +137,7 @@ func TestLiveAsCollect(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []key
-		_, err = Live(context.Background(), src, Config{}, func(r Result) { got = append(got, outcomeOf(r)) })
+		_, err = Live(context.Background(), []capture.SplitSource{capture.Unsplit(src)}, Config{}, func(r Result) { got = append(got, outcomeOf(r)) })
 		src.Close()
 		if err != nil {
 			t.Fatal(err)

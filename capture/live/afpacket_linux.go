@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"reflect"
 	"time"
 	"unsafe"
 
@@ -51,6 +53,24 @@ type afSource struct {
 }
 
 func openAFPacket(cfg Config) (source, error) {
+	srcs, err := openAFPackets(cfg, 1)
+	if err != nil {
+		return nil, err
+	}
+	return srcs[0], nil
+}
+
+// openFanout opens cfg.Fanout sockets in a fan-out group.
+func openFanout(cfg Config) ([]source, error) { return openAFPackets(cfg, cfg.Fanout) }
+
+// fanoutMode hands each flow to one socket of the group by the kernel's
+// symmetric flow hash (both directions of a connection alike), after
+// reassembling IP fragments, so that a fragment goes where its flow goes.
+const fanoutMode = afpacket.FanoutHash | afpacket.FanoutHashWithDefrag
+
+// openAFPackets opens n AF_PACKET sockets, each with the filter, the ring
+// split between them; with n > 1 they form a fan-out group.
+func openAFPackets(cfg Config, n int) ([]source, error) {
 	bind, cooked := cfg.Interface, false
 	if cfg.Interface == "any" {
 		bind, cooked = "", true
@@ -84,7 +104,8 @@ func openAFPacket(cfg Config) (source, error) {
 	if loIndex > 0 {
 		prog = append(skipLoopbackOutgoing(loIndex, bind == ""), prog...)
 	}
-	blocks := max(cfg.BufferSize/afBlockSize, afMinBlocks)
+	n = max(n, 1)
+	blocks := max(cfg.BufferSize/n/afBlockSize, afMinBlocks)
 	retire := afRetire
 	if cfg.Immediate {
 		retire = afRetireFast
@@ -93,30 +114,89 @@ func openAFPacket(cfg Config) (source, error) {
 	if cooked {
 		sockType = afpacket.SocketDgram
 	}
-	tp, err := afpacket.NewTPacket(afpacket.OptInterface(bind), afpacket.OptTPacketVersion(afpacket.TPacketVersion3),
-		afpacket.OptFrameSize(afFrameSize), afpacket.OptBlockSize(afBlockSize), afpacket.OptNumBlocks(blocks),
-		afpacket.OptBlockTimeout(retire), afpacket.OptPollTimeout(cfg.ReadTimeout), sockType)
-	if err != nil {
-		return nil, openError(cfg.Interface, err)
+	desc := "AF_PACKET TPACKET_V3, one socket"
+	if n > 1 {
+		desc = fmt.Sprintf("AF_PACKET TPACKET_V3, fan-out by flow over %d sockets", n)
 	}
-	if err := tp.SetBPF(prog); err != nil {
-		tp.Close()
-		return nil, fmt.Errorf("live: attaching the filter to the socket on %s: %w", cfg.Interface, err)
-	}
-	// The socket received packets between its bind and the filter's
-	// attachment, unfiltered: frames stamped before now are skipped.
-	since := time.Now()
-	if cfg.Promiscuous && bind != "" {
-		if err := tp.SetPromiscuous(true); err != nil {
-			tp.Close()
-			return nil, openError(cfg.Interface, err)
-		}
-	}
-	desc := "AF_PACKET TPACKET_V3"
 	if by == "libpcap" {
 		desc += ", filter compiled by " + pcapVersion()
 	}
-	return &afSource{tp: tp, cooked: cooked, since: since, iftype: map[int]uint16{}, desc: desc}, nil
+	var srcs []*afSource
+	fail := func(err error) ([]source, error) {
+		for _, s := range srcs {
+			s.close()
+		}
+		return nil, err
+	}
+	group := -1
+	for range n {
+		tp, err := afpacket.NewTPacket(afpacket.OptInterface(bind), afpacket.OptTPacketVersion(afpacket.TPacketVersion3),
+			afpacket.OptFrameSize(afFrameSize), afpacket.OptBlockSize(afBlockSize), afpacket.OptNumBlocks(blocks),
+			afpacket.OptBlockTimeout(retire), afpacket.OptPollTimeout(cfg.ReadTimeout), sockType)
+		if err != nil {
+			return fail(openError(cfg.Interface, err))
+		}
+		srcs = append(srcs, &afSource{tp: tp, cooked: cooked, iftype: map[int]uint16{}, desc: desc})
+		if err := tp.SetBPF(prog); err != nil {
+			return fail(fmt.Errorf("live: attaching the filter to the socket on %s: %w", cfg.Interface, err))
+		}
+		if n > 1 {
+			if group, err = joinFanout(tp, group); err != nil {
+				return fail(fmt.Errorf("live: fan-out over %d sockets on %s: %w", n, cfg.Interface, err))
+			}
+		}
+	}
+	// Each socket received packets between its bind and the filter's
+	// attachment, unfiltered, and those of every flow until it joined
+	// the group: frames stamped before now are skipped.
+	since := time.Now()
+	for _, s := range srcs {
+		s.since = since
+	}
+	if cfg.Promiscuous && bind != "" {
+		if err := srcs[0].tp.SetPromiscuous(true); err != nil {
+			return fail(openError(cfg.Interface, err))
+		}
+	}
+	out := make([]source, len(srcs))
+	for i, s := range srcs {
+		out[i] = s
+	}
+	return out, nil
+}
+
+// joinFanout makes tp a member of fan-out group id, or of a new group
+// when id is -1, and returns the group's id. A new group gets an id the
+// kernel knows to be unused (PACKET_FANOUT_FLAG_UNIQUEID, Linux 4.12):
+// joining another program's group by chance would hand it our packets.
+func joinFanout(tp *afpacket.TPacket, id int) (int, error) {
+	if id >= 0 {
+		return id, tp.SetFanout(fanoutMode, uint16(id))
+	}
+	fd, ok := socketFD(tp)
+	if !ok {
+		// No way to read the id back: the process id, unlikely taken.
+		id = os.Getpid() & 0xffff
+		return id, tp.SetFanout(fanoutMode, uint16(id))
+	}
+	if err := tp.SetFanout(fanoutMode|unix.PACKET_FANOUT_FLAG_UNIQUEID, 0); err != nil {
+		return -1, err
+	}
+	v, err := unix.GetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT)
+	if err != nil {
+		return -1, fmt.Errorf("reading the group id: %w", err)
+	}
+	return v & 0xffff, nil
+}
+
+// socketFD returns the file descriptor of tp's socket, which the afpacket
+// package keeps to itself.
+func socketFD(tp *afpacket.TPacket) (int, bool) {
+	f := reflect.ValueOf(tp).Elem().FieldByName("fd")
+	if !f.IsValid() || f.Kind() != reflect.Int {
+		return 0, false
+	}
+	return int(f.Int()), true
 }
 
 // compileFilter compiles expr with the built-in compiler or, for what it

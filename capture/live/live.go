@@ -29,6 +29,8 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/tlsdiag/tlsdiag/capture"
 )
 
 // Defaults for Config fields left zero.
@@ -81,6 +83,11 @@ type Config struct {
 	BufferSize int
 	// Backend chooses the capture path; Auto (zero) as documented there.
 	Backend Backend
+	// Fanout is the number of AF_PACKET sockets to capture with, in a
+	// fan-out group that hands each flow (both directions, IP fragments
+	// reassembled first) to one of them: read each socket on a core of
+	// its own. Zero or 1 means one socket. libpcap has one handle.
+	Fanout int
 	// Output, if set, receives every frame read, as a pcap file (with
 	// nanosecond timestamps when the capture path provides them). Close
 	// flushes it; it is not closed.
@@ -92,7 +99,10 @@ type Stats struct {
 	Received        int   // packets that passed the filter
 	DroppedByKernel int   // dropped for lack of buffer space: the capture missed them
 	DroppedByIface  int   // dropped by the interface or its driver (libpcap only)
-	Read            int64 // frames returned by ReadPacketData
+	Read            int64 // frames returned by ReadPacketData or ReadFrame
+	// Sockets are each socket's counters, in the order of
+	// Handle.Sockets (in Handle.Stats only).
+	Sockets []Stats
 }
 
 // source is one capture path's open handle.
@@ -111,15 +121,17 @@ type source interface {
 // errTimeout is a read that found nothing within the read timeout.
 var errTimeout = errors.New("live: read timeout")
 
-// Handle is an open live capture.
+// Handle is an open live capture: one socket, or a fan-out group of them
+// (Config.Fanout) that share the packets by flow.
 type Handle struct {
-	src     source
+	socks   []*Socket
 	name    string
 	timeout time.Duration
 
-	out  *bufio.Writer
-	pw   *pcapgo.Writer
-	read atomic.Int64
+	out    *bufio.Writer
+	pw     *pcapgo.Writer
+	wmu    sync.Mutex   // guards pw; frames increase under it when writing
+	frames atomic.Int64 // the number of the last frame read, of every socket
 
 	stop      atomic.Bool
 	stopCtx   func() bool
@@ -127,6 +139,14 @@ type Handle struct {
 	mu        sync.Mutex // guards last and closed
 	last      Stats
 	closed    bool
+}
+
+// Socket is one socket of a Handle: a capture.SplitSource of its share
+// of the flows. Read each socket of a group on a goroutine of its own.
+type Socket struct {
+	h    *Handle
+	src  source
+	read atomic.Int64
 }
 
 // Open starts capturing. When ctx is cancelled, reads end as after Stop.
@@ -147,25 +167,52 @@ func Open(ctx context.Context, cfg Config) (*Handle, error) {
 	if cfg.BufferSize <= 0 {
 		cfg.BufferSize = DefaultBufferSize
 	}
-	src, err := openSource(cfg)
+	if cfg.Fanout < 0 || cfg.Fanout > MaxFanout {
+		return nil, fmt.Errorf("live: %d sockets: a fan-out group has 1 to %d", cfg.Fanout, MaxFanout)
+	}
+	srcs, err := openSources(cfg)
 	if err != nil {
 		return nil, err
 	}
-	h := &Handle{src: src, name: cfg.Interface, timeout: cfg.ReadTimeout}
+	h := &Handle{name: cfg.Interface, timeout: cfg.ReadTimeout}
+	for _, src := range srcs {
+		h.socks = append(h.socks, &Socket{h: h, src: src})
+	}
 	if cfg.Output != nil {
 		h.out = bufio.NewWriterSize(cfg.Output, 64<<10)
-		if src.nanoseconds() {
+		if srcs[0].nanoseconds() {
 			h.pw = pcapgo.NewWriterNanos(h.out)
 		} else {
 			h.pw = pcapgo.NewWriter(h.out)
 		}
-		if err := h.pw.WriteFileHeader(uint32(cfg.Snaplen), src.linkType()); err != nil {
-			src.close()
+		if err := h.pw.WriteFileHeader(uint32(cfg.Snaplen), srcs[0].linkType()); err != nil {
+			h.closeSources()
 			return nil, fmt.Errorf("live: writing the capture file: %w", err)
 		}
 	}
 	h.stopCtx = context.AfterFunc(ctx, h.Stop)
 	return h, nil
+}
+
+// MaxFanout bounds Config.Fanout.
+const MaxFanout = 64
+
+// openSources opens the capture path cfg.Backend asks for: cfg.Fanout
+// AF_PACKET sockets in a fan-out group, or one socket.
+func openSources(cfg Config) ([]source, error) {
+	if cfg.Fanout > 1 && cfg.Backend != Libpcap && haveAFPacket {
+		srcs, err := openFanout(cfg)
+		if err == nil || !errors.Is(err, errFilterNeedsLibpcap) || cfg.Backend == AFPacket || !havePcap {
+			return srcs, err
+		}
+		// A filter only libpcap compiles, without AF_PACKET's libpcap
+		// compiler (not an Ethernet interface): one libpcap handle.
+	}
+	src, err := openSource(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return []source{src}, nil
 }
 
 // openSource opens the capture path cfg.Backend asks for.
@@ -222,65 +269,103 @@ func openError(iface string, err error) error {
 func (h *Handle) Name() string { return h.name }
 
 // LinkType returns the link type of the frames.
-func (h *Handle) LinkType() layers.LinkType { return h.src.linkType() }
+func (h *Handle) LinkType() layers.LinkType { return h.socks[0].src.linkType() }
 
-// Path says which capture path the handle uses ("AF_PACKET TPACKET_V3",
-// "libpcap 1.10.3").
-func (h *Handle) Path() string { return h.src.describe() }
+// Path says which capture path the handle uses, and with how many sockets
+// ("AF_PACKET TPACKET_V3, fan-out by flow over 2 sockets", "libpcap
+// version 1.10.3, one handle").
+func (h *Handle) Path() string { return h.socks[0].src.describe() }
 
-// ReadPacketData returns the next frame; data is valid until the next call.
-// After Stop, Close or the cancellation of Open's context it returns
-// io.EOF (within Config.ReadTimeout of it).
+// Sockets returns the sockets of the capture: one, or the members of a
+// fan-out group.
+func (h *Handle) Sockets() []*Socket { return h.socks }
+
+// ReadPacketData returns the next frame of the first socket; data is valid
+// until the next call. After Stop, Close or the cancellation of Open's
+// context it returns io.EOF (within Config.ReadTimeout of it). With
+// several sockets, read each of Sockets instead.
 func (h *Handle) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
+	s := h.socks[0]
 	for {
-		if h.stop.Load() {
-			return nil, gopacket.CaptureInfo{}, io.EOF
-		}
-		data, ci, err := h.src.read()
-		switch {
-		case err == nil:
-		case err == errTimeout:
+		data, ci, _, err := s.ReadFrame()
+		if err == capture.ErrNoFrame {
 			continue
-		case err == io.EOF:
-			return nil, ci, io.EOF
-		default:
-			return nil, ci, fmt.Errorf("live: reading from %s: %w", h.name, err)
 		}
-		// time.Unix gives local time; UTC keeps frames comparable with
-		// those read from files.
-		ci.Timestamp = ci.Timestamp.UTC()
-		h.read.Add(1)
-		if h.pw != nil {
-			if err := h.pw.WritePacket(ci, data); err != nil {
-				return nil, ci, fmt.Errorf("live: writing the capture file: %w", err)
-			}
-		}
-		return data, ci, nil
+		return data, ci, err
 	}
+}
+
+// Name returns the interface name.
+func (s *Socket) Name() string { return s.h.name }
+
+// LinkType returns the link type of the frames.
+func (s *Socket) LinkType() layers.LinkType { return s.src.linkType() }
+
+// ReadFrame returns the socket's next frame (data is valid until the next
+// call) and its number among the frames of every socket of the handle,
+// which is its number in Config.Output. It returns capture.ErrNoFrame when
+// no frame came within Config.ReadTimeout, io.EOF after Stop.
+func (s *Socket) ReadFrame() ([]byte, gopacket.CaptureInfo, int64, error) {
+	h := s.h
+	if h.stop.Load() {
+		return nil, gopacket.CaptureInfo{}, 0, io.EOF
+	}
+	data, ci, err := s.src.read()
+	switch {
+	case err == nil:
+	case err == errTimeout:
+		return nil, ci, 0, capture.ErrNoFrame
+	case err == io.EOF:
+		return nil, ci, 0, io.EOF
+	default:
+		return nil, ci, 0, fmt.Errorf("live: reading from %s: %w", h.name, err)
+	}
+	// time.Unix gives local time; UTC keeps frames comparable with
+	// those read from files.
+	ci.Timestamp = ci.Timestamp.UTC()
+	s.read.Add(1)
+	if h.pw == nil {
+		return data, ci, h.frames.Add(1), nil
+	}
+	h.wmu.Lock()
+	defer h.wmu.Unlock()
+	if err := h.pw.WritePacket(ci, data); err != nil {
+		return nil, ci, 0, fmt.Errorf("live: writing the capture file: %w", err)
+	}
+	return data, ci, h.frames.Add(1), nil
 }
 
 // Stop ends the capture: the current or next read returns io.EOF. It is
 // safe to call from any goroutine, more than once.
 func (h *Handle) Stop() { h.stop.Store(true) }
 
-// Stats returns the capture's counters (the last ones, after Close).
+// Stats returns the capture's counters, summed over the sockets, with
+// each socket's in Sockets (the last ones, after Close).
 func (h *Handle) Stats() (Stats, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return h.last, nil
 	}
-	st, err := h.src.stats()
-	if err != nil {
-		return h.last, fmt.Errorf("live: statistics of %s: %w", h.name, err)
+	var total Stats
+	for _, s := range h.socks {
+		st, err := s.src.stats()
+		if err != nil {
+			return h.last, fmt.Errorf("live: statistics of %s: %w", h.name, err)
+		}
+		st.Read = s.read.Load()
+		total.Received += st.Received
+		total.DroppedByKernel += st.DroppedByKernel
+		total.DroppedByIface += st.DroppedByIface
+		total.Read += st.Read
+		total.Sockets = append(total.Sockets, st)
 	}
-	st.Read = h.read.Load()
-	h.last = st
+	h.last = total
 	return h.last, nil
 }
 
 // Close stops the capture, flushes Config.Output and releases the handle.
-// Call it after the reading goroutine is done with ReadPacketData.
+// Call it after the reading goroutines are done with the sockets.
 func (h *Handle) Close() error {
 	var err error
 	h.closeOnce.Do(func() {
@@ -290,7 +375,7 @@ func (h *Handle) Close() error {
 		h.mu.Lock()
 		h.closed = true
 		h.mu.Unlock()
-		h.src.close()
+		h.closeSources()
 		if h.out != nil {
 			if ferr := h.out.Flush(); ferr != nil {
 				err = fmt.Errorf("live: writing the capture file: %w", ferr)
@@ -298,6 +383,12 @@ func (h *Handle) Close() error {
 		}
 	})
 	return err
+}
+
+func (h *Handle) closeSources() {
+	for _, s := range h.socks {
+		s.src.close()
+	}
 }
 
 // DefaultInterface returns the first interface that is up, is not a

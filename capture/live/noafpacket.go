@@ -10,3 +10,7 @@ const haveAFPacket = false
 func openAFPacket(Config) (source, error) {
 	return nil, errors.New("live: AF_PACKET capture exists on Linux only")
 }
+
+func openFanout(Config) ([]source, error) {
+	return nil, errors.New("live: fan-out over several sockets exists on Linux only")
+}

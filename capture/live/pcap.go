@@ -96,7 +96,7 @@ func (s *pcapSource) stats() (Stats, error) {
 
 func (s *pcapSource) close() { s.h.Close() }
 
-func (s *pcapSource) describe() string { return pcap.Version() }
+func (s *pcapSource) describe() string { return pcap.Version() + ", one handle" }
 
 // compileWithLibpcap compiles a filter the built-in compiler does not
 // know, for Ethernet frames.

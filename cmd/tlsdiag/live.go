@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -56,6 +57,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		duration                                       time.Duration
 		handshakeTimeout                               = 10 * time.Second
 		snaplen                                        int
+		fanout                                         = runtime.GOMAXPROCS(0)
 		bufferKiB                                      = 8192
 		noPromisc, failed                              bool
 		caFlags                                        []string
@@ -71,6 +73,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVarP(&noPromisc, "no-promiscuous-mode", "p", false, "do not put the interface into promiscuous mode")
 	fs.BoolP("numeric", "n", true, "print addresses numerically (always; accepted for tcpdump habits)")
 	fs.StringVar(&capturePath, "capture", "", "capture `path`: afpacket (Linux) or libpcap (builds with libpcap); default afpacket on Linux")
+	fs.IntVar(&fanout, "fanout", fanout, "capture with this many AF_PACKET `sockets` (default: one per core), the kernel handing each connection to one of them; 1 for a single socket")
 	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`, one of:"+report.FormatHelp(true))
 	fs.BoolVar(&failed, "failed", false, "report only connections whose verdict is not ok")
 	fs.DurationVar(&handshakeTimeout, "handshake-timeout", handshakeTimeout, "report a connection whose handshake made no progress for this long")
@@ -106,6 +109,10 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "--handshake-timeout must be positive", "")
 	case bufferKiB <= 0:
 		return usageError(stderr, "-B/--buffer-size must be positive", "it is in KiB, as for tcpdump: e.g. -B 8192")
+	case fanout < 1 || fanout > live.MaxFanout:
+		return usageError(stderr, fmt.Sprintf("--fanout %d: want 1 to %d sockets", fanout, live.MaxFanout), "1 captures with one socket")
+	case capturePath == string(live.Libpcap) && fs.Changed("fanout") && fanout > 1:
+		return usageError(stderr, "--fanout is for the afpacket capture path", "libpcap captures with one handle: drop --fanout or --capture libpcap")
 	case capturePath != "" && capturePath != string(live.AFPacket) && capturePath != string(live.Libpcap):
 		return usageError(stderr, fmt.Sprintf("--capture %q: unknown capture path", capturePath), "use afpacket or libpcap ('tlsdiag version' lists this build's)")
 	}
@@ -122,7 +129,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, duration)
 		defer cancel()
 	}
-	cfg := live.Config{Interface: iface, Filter: filter, Snaplen: snaplen, Promiscuous: !noPromisc, Immediate: true, BufferSize: bufferKiB << 10, Backend: live.Backend(capturePath)}
+	cfg := live.Config{Interface: iface, Filter: filter, Snaplen: snaplen, Promiscuous: !noPromisc, BufferSize: bufferKiB << 10, Backend: live.Backend(capturePath), Fanout: fanout}
 	if cfg.Interface == "" {
 		if cfg.Interface, err = live.DefaultInterface(); err != nil {
 			failure(stderr, err)
@@ -181,7 +188,11 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	// The capture clock is the packets' timestamps; handshakes that make no
 	// progress for handshakeTimeout end as idle.
 	pc.Capture.IdleTimeout = handshakeTimeout
-	stats, runErr := pipeline.Live(ctx, h, pc, func(r pipeline.Result) {
+	srcs := make([]capture.SplitSource, len(h.Sockets()))
+	for i, s := range h.Sockets() {
+		srcs[i] = s
+	}
+	stats, runErr := pipeline.Live(ctx, srcs, pc, func(r pipeline.Result) {
 		r.Source = writeFile // frame numbers are the -w file's
 		if r.Verdict.Failed() {
 			status = 1

@@ -16,6 +16,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tlsdiag/tlsdiag/internal/tlsgen"
 )
@@ -46,7 +47,7 @@ func run(args []string) int {
 	fs.Usage = func() { fmt.Fprintf(os.Stderr, "%s\n", usage); fs.PrintDefaults() }
 	var (
 		out, truthFile, caFile, sizeFlag string
-		maxBulkFlag, hostile             string
+		maxBulkFlag, hostile, startFlag  string
 		cfg                              tlsgen.Config
 	)
 	fs.StringVar(&out, "o", "", "write the capture to `file` (required)")
@@ -59,6 +60,7 @@ func run(args []string) int {
 	fs.IntVar(&cfg.Pool, "pool", 0, "distinct TLS conversations to record (default 50)")
 	fs.IntVar(&cfg.Active, "active", 0, "connections in flight at once (default 32)")
 	fs.StringVar(&hostile, "hostile", "", "write the hostile capture `kind` instead")
+	fs.StringVar(&startFlag, "start", "", "`time` of the first frame, when the certificates are valid: RFC 3339, or now (for a replay that live judges as read does); default 2025-06-02T09:00:00Z")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -86,6 +88,16 @@ func run(args []string) int {
 		return 2
 	}
 	cfg.Size, cfg.MaxBulk = size, maxBulk
+	switch startFlag {
+	case "":
+	case "now":
+		cfg.Start = time.Now()
+	default:
+		if cfg.Start, err = time.Parse(time.RFC3339, startFlag); err != nil {
+			fmt.Fprintf(os.Stderr, "tlsgen: -start: %v\n", err)
+			return 2
+		}
+	}
 	if err := generate(out, truthFile, caFile, cfg); err != nil {
 		fmt.Fprintf(os.Stderr, "tlsgen: %v\n", err)
 		os.Remove(out)
