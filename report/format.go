@@ -44,6 +44,9 @@ type formatSpec struct {
 	// frames: the format lists each connection's frames, which the
 	// analysis keeps only when asked to.
 	frames bool
+	// summary: the format writes the summary and its notes (ndjson only
+	// when closed with the capture's statistics, by CloseCapture).
+	summary bool
 	// json: the format is JSON, which escapes itself and keeps every
 	// value whole (no terminal escaping, no cutting).
 	json bool
@@ -124,6 +127,14 @@ func (f Format) WritesFiles() bool {
 func (f Format) TabSeparated() bool {
 	s := lookupFormat(f)
 	return s != nil && s.tabs
+}
+
+// WritesSummary reports whether f writes the summary, its notes and the
+// capture's statistics given to CloseCapture; a live capture says them on
+// standard error for the formats that do not (csv, ecs, zeek).
+func (f Format) WritesSummary() bool {
+	s := lookupFormat(f)
+	return s != nil && s.summary
 }
 
 // Doc says in a few words what format f writes.

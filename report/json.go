@@ -14,9 +14,10 @@ import (
 // json.MarshalIndent(Document, "", "  ") would give.
 
 var jsonFormat = formatSpec{
-	name: FormatJSON,
-	doc:  `one document: {"connections": […], "summary": {…}}`,
-	json: true,
+	name:    FormatJSON,
+	summary: true,
+	doc:     `one document: {"connections": […], "summary": {…}}`,
+	json:    true,
 	new: func(*Stream) formatter {
 		return &jsonFormatter{objects: objects{prefix: "    ", object: connectionObject}}
 	},
@@ -54,6 +55,12 @@ func (f *jsonFormatter) close(s *Stream, sum Summary) error {
 	b, err := appendJSON(b, sum, "  ")
 	if err != nil {
 		return err
+	}
+	if s.capture != nil {
+		b = append(b, ",\n  \"capture\": "...)
+		if b, err = appendJSON(b, s.capture, "  "); err != nil {
+			return err
+		}
 	}
 	b = append(b, "\n}\n"...)
 	_, err = s.w.Write(b)

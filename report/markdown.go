@@ -13,9 +13,10 @@ import (
 // tables. It is written row by row, so a Stream looks the same as Write.
 
 var markdownFormat = formatSpec{
-	name: FormatMarkdown,
-	doc:  "a GitHub table, then the summary tables",
-	new:  func(*Stream) formatter { return &markdownFormatter{} },
+	name:    FormatMarkdown,
+	summary: true,
+	doc:     "a GitHub table, then the summary tables",
+	new:     func(*Stream) formatter { return &markdownFormatter{} },
 }
 
 type markdownFormatter struct {

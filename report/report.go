@@ -124,6 +124,9 @@ type Stream struct {
 	whole       bool // made by Write, which knows every result
 
 	certs certMemo // output forms of the certificates seen
+
+	capture *CaptureStats // given to CloseCapture
+	sum     Summary       // what Close wrote
 }
 
 // NewStream starts writing format f to w.
@@ -215,6 +218,7 @@ func (s *Stream) Close(notes []string) error {
 	if s.opts.KeyLogSecrets != nil {
 		sum.Notes = append(sum.Notes, s.tally.keyLogNotes(s.opts.KeyLogSecrets())...)
 	}
+	s.sum = sum
 	s.err = s.out.close(s, sum)
 	return s.err
 }

@@ -22,10 +22,11 @@ import (
 )
 
 // Document is what the json format writes: every connection, then the
-// summary.
+// summary, and for a live capture its statistics.
 type Document struct {
-	Connections []Connection `json:"connections"`
-	Summary     Summary      `json:"summary"`
+	Connections []Connection  `json:"connections"`
+	Summary     Summary       `json:"summary"`
+	Capture     *CaptureStats `json:"capture,omitempty"`
 }
 
 // Connection is one connection as the json and ndjson formats write it.

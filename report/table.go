@@ -26,8 +26,9 @@ const (
 )
 
 var tableFormat = formatSpec{
-	name: FormatTable,
-	doc:  "aligned text, a row per connection, then details and the summary (live: a block per connection as it ends)",
+	name:    FormatTable,
+	summary: true,
+	doc:     "aligned text, a row per connection, then details and the summary (live: a block per connection as it ends)",
 	new: func(s *Stream) formatter {
 		if s.whole {
 			return &tableFormatter{}

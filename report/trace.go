@@ -30,10 +30,11 @@ import (
 // connection's verdict follows its frames.
 
 var traceFormat = formatSpec{
-	name:   FormatTrace,
-	doc:    "the TLS frames of each connection, as Wireshark lists them, then its verdict",
-	frames: true,
-	new:    func(*Stream) formatter { return traceFormatter{} },
+	name:    FormatTrace,
+	summary: true,
+	doc:     "the TLS frames of each connection, as Wireshark lists them, then its verdict",
+	frames:  true,
+	new:     func(*Stream) formatter { return traceFormatter{} },
 }
 
 type traceFormatter struct{}

@@ -2,11 +2,16 @@
 # Measures live capture (make bench-live): replays a generated TLS capture
 # with tcpreplay from one network namespace over a veth pair and captures
 # it with `tlsdiag live` in the other, through each capture path of the
-# build (AF_PACKET, and libpcap when built with it), at each rate in RATES
-# (Mbit/s; "top" is as fast as tcpreplay can). Prints per run: packets
-# sent, received by the filter, dropped by the kernel, connections
-# reported vs `read` of the same file, CPU seconds and peak RSS of
-# tlsdiag. Needs root, iproute2 and tcpreplay.
+# build (AF_PACKET with each fan-out in FANOUTS, and libpcap when built
+# with it), at each rate in RATES (Mbit/s; "top" is as fast as tcpreplay
+# can), RUNS times each. Prints per run: packets sent, received by the
+# filter, dropped by the kernel, connections reported against the
+# capture's truth and how many of them have the truth's verdict, CPU
+# seconds and peak RSS of tlsdiag; then, per path, fan-out and rate, the
+# best and the median run. Needs root, iproute2 and tcpreplay.
+#
+# The capture's certificates are valid today (tlsgen -start), so that live
+# judges the replayed packets as read judges the file.
 set -eu
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
@@ -15,27 +20,33 @@ KIND=${KIND:-handshakes}
 RATES=${RATES:-500 1000 2000 top}
 RUNS=${RUNS:-3}
 PATHS=${PATHS:-afpacket libpcap}
+FANOUTS=${FANOUTS:-1 2}
 dir=${DIR:-testdata/bench}
 mkdir -p "$dir" bin
 $GO build -o bin/tlsgen ./internal/tlsgen/cmd/tlsgen
 $GO build -tags libpcap -o bin/tlsdiag ./cmd/tlsdiag 2>/dev/null || $GO build -o bin/tlsdiag ./cmd/tlsdiag
 extra=""
 [ "$KIND" = handshakes ] && extra=-handshakes-only
-pcap="$dir/live-$KIND-$SIZE.pcap"
-[ -s "$pcap" ] || ./bin/tlsgen -o "$pcap" -size "$SIZE" -seed 1 -truth "$pcap.json" -ca "$pcap.ca.pem" $extra
-summary() { python3 -c 'import json, re, sys
-d = json.load(open(sys.argv[1]))["summary"]
-recv = drop = "?"
-for n in d.get("notes", []):
-    m = re.search(r"(\d+) packets received by the filter, (\d+) dropped by the kernel", n)
-    if m:
-        recv, drop = m.groups()
-bad = sum(v["count"] for v in d.get("verdicts", []) if v["name"] == "incomplete_capture")
-print(d["connections"], recv, drop, bad)' "$1"; }
-./bin/tlsdiag read --format json --cacert "$pcap.ca.pem" "$pcap" >"$pcap.read.json" 2>/dev/null || true
-read -r frames _ _ readbad <<EOS
-$(summary "$pcap.read.json")
-EOS
+day=$(date -u +%Y-%m-%d)
+pcap="$dir/live-$KIND-$SIZE-$day.pcap"
+[ -s "$pcap" ] || ./bin/tlsgen -o "$pcap" -size "$SIZE" -seed 1 -start "${day}T00:00:00Z" -truth "$pcap.json" -ca "$pcap.ca.pem" $extra
+
+# score OUT.json: connections reported, received, dropped, the truth's
+# connections reported with the truth's verdict, incomplete_capture.
+score() { python3 - "$1" "$pcap.json" <<'EOF'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception:
+    print("? ? ? ? ? ?"); sys.exit()
+truth = {(c["client"], c["server"]): c["category"] for c in json.load(open(sys.argv[2]))["connections"] if c["category"]}
+got = {(c["client"], c["server"]): c["verdict"]["category"] for c in d["connections"]}
+same = sum(1 for k, v in truth.items() if got.get(k) == v)
+cap = d.get("capture", {})
+bad = sum(v["count"] for v in d["summary"].get("verdicts", []) if v["name"] == "incomplete_capture")
+print(d["summary"]["connections"], cap.get("received", "?"), cap.get("dropped", "?"), same, len(truth), bad)
+EOF
+}
 
 a=tldbench-a b=tldbench-b
 cleanup() { ip netns del $a 2>/dev/null || true; ip netns del $b 2>/dev/null || true; }
@@ -50,37 +61,67 @@ ip -n $a link set lo up
 ip -n $b link set lo up
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "capture: $pcap ($(capinfos -c "$pcap" 2>/dev/null | awk '/Number of packets/ {print $4, $5}') packets); read reports $frames connections"
-printf '%-9s %6s %4s %10s %10s %9s %8s %12s %11s %7s %8s\n' path rate run sent received dropped drop% connections incomplete cpu_s rss_MiB
+echo "capture: $pcap ($(capinfos -c "$pcap" 2>/dev/null | awk '/Number of packets/ {print $4, $5}') packets, $(python3 -c 'import json,sys; t=json.load(open(sys.argv[1])); print(len(t["connections"]) - t["ignored"])' "$pcap.json") connections in its truth)"
+printf '%-9s %3s %6s %4s %10s %10s %9s %7s %13s %10s %7s %8s %s\n' path fan rate run sent received dropped drop% 'same/truth' incomplete cpu_s rss_MiB load
 tmp=$(mktemp -d)
+rows=$tmp/rows
 for path in $PATHS; do
 	if ! ./bin/tlsdiag version | grep -q "$( [ $path = libpcap ] && echo 'libpcap version' || echo AF_PACKET)"; then
 		echo "$path: not in this build" >&2
 		continue
 	fi
-	for rate in $RATES; do
-		for run in $(seq 1 "$RUNS"); do
-			ip netns exec $b /usr/bin/time -f '%e %U %S %M' -o "$tmp/time" ./bin/tlsdiag live -i tldbb -f tcp --capture $path \
-				--user "" --cacert "$pcap.ca.pem" --format json --handshake-timeout 2s >"$tmp/out.json" 2>"$tmp/err" &
-			pid=$!
-			for _ in $(seq 50); do grep -q "capturing on" "$tmp/err" 2>/dev/null && break; sleep 0.1; done
-			if [ "$rate" = top ]; then speed=--topspeed; else speed="--mbps=$rate"; fi
-			ip netns exec $a tcpreplay -q -i tldba $speed "$pcap" >"$tmp/replay" 2>&1 || true
-			sleep 1
-			# time(1) ignores SIGINT: interrupt tlsdiag, its child.
-			kill -INT "$(pgrep -P $pid)" 2>/dev/null || kill -INT $pid
-			wait $pid || true
-			sent=$(awk '/Actual:/ {print $2}' "$tmp/replay")
-			read -r conns recv drop bad <<EOS
-$(summary "$tmp/out.json")
+	fans=$FANOUTS
+	[ $path = libpcap ] && fans=1
+	for fan in $fans; do
+		for rate in $RATES; do
+			for run in $(seq 1 "$RUNS"); do
+				load=$(cut -d' ' -f1 /proc/loadavg)
+				# The previous run's start line must not start the replay.
+				rm -f "$tmp/err"
+				ip netns exec $b /usr/bin/time -f '%e %U %S %M' -o "$tmp/time" ./bin/tlsdiag live -i tldbb -f tcp --capture $path --fanout $fan \
+					--user "" --cacert "$pcap.ca.pem" --format json --handshake-timeout 2s >"$tmp/out.json" 2>"$tmp/err" &
+				pid=$!
+				for _ in $(seq 50); do grep -q "capturing on" "$tmp/err" 2>/dev/null && break; sleep 0.1; done
+				if [ "$rate" = top ]; then speed=--topspeed; else speed="--mbps=$rate"; fi
+				ip netns exec $a tcpreplay -q -i tldba $speed "$pcap" >"$tmp/replay" 2>&1 || true
+				sleep 1
+				# time(1) ignores SIGINT: interrupt tlsdiag, its child.
+				kill -INT "$(pgrep -P $pid)" 2>/dev/null || kill -INT $pid
+				wait $pid || true
+				sent=$(awk '/Actual:/ {print $2}' "$tmp/replay")
+				read -r conns recv drop same truth bad <<EOS
+$(score "$tmp/out.json")
 EOS
-			read -r _ user sys rss <<EOS
+				read -r _ user sys rss <<EOS
 $(tail -1 "$tmp/time")
 EOS
-			pct=$(awk -v d="${drop:-0}" -v r="${recv:-0}" 'BEGIN { if (r > 0) printf "%.2f", 100*d/r; else print "-" }')
-			printf '%-9s %6s %4s %10s %10s %9s %8s %5s/%-6s %5s/%-5s %7.2f %8.1f\n' $path $rate $run "${sent:-?}" "${recv:-?}" "${drop:-?}" "$pct" \
-				"$conns" "$frames" "$bad" "$readbad" "$(echo "$user + $sys" | bc)" "$(echo "$rss / 1024" | bc -l)"
+				pct=$(awk -v d="${drop:-0}" -v r="${recv:-0}" 'BEGIN { if (r > 0) printf "%.3f", 100*d/r; else print "-" }')
+				cpu=$(echo "$user + $sys" | bc)
+				mib=$(echo "scale=1; $rss / 1024" | bc -l)
+				printf '%-9s %3s %6s %4s %10s %10s %9s %7s %6s/%-6s %10s %7.2f %8.1f %s\n' $path $fan $rate $run "${sent:-?}" "${recv:-?}" "${drop:-?}" "$pct" \
+					"$same" "$truth" "$bad" "$cpu" "$mib" "$load"
+				echo "$path $fan $rate $drop $pct $same $truth $cpu $mib" >>"$rows"
+			done
 		done
 	done
 done
+echo
+echo "best and median of $RUNS runs (drops: fewest / median; same verdict as the truth: most / median; RSS: least / median):"
+python3 - "$rows" <<'EOF'
+import sys, statistics
+groups = {}
+for line in open(sys.argv[1]):
+    path, fan, rate, drop, pct, same, truth, cpu, mib = line.split()
+    groups.setdefault((path, fan, rate), []).append((int(drop) if drop.isdigit() else None, pct, int(same) if same.isdigit() else 0, truth, float(cpu), float(mib)))
+print("%-9s %3s %6s %16s %18s %17s %16s" % ("path", "fan", "rate", "dropped", "drop %", "same/truth", "rss_MiB"))
+for (path, fan, rate), rs in groups.items():
+    drops = sorted(r[0] for r in rs if r[0] is not None)
+    pcts = sorted(float(r[1]) for r in rs if r[1] != "-")
+    sames = sorted((r[2] for r in rs), reverse=True)
+    mibs = sorted(r[5] for r in rs)
+    med = lambda xs: statistics.median_low(xs) if xs else "?"
+    print("%-9s %3s %6s %7s / %-6s %8s / %-7s %6s / %-6s/%s %7s / %-6s" % (path, fan, rate,
+        drops[0] if drops else "?", med(drops), "%.3f" % pcts[0] if pcts else "?", "%.3f" % med(pcts) if pcts else "?",
+        sames[0], med(sorted(sames)), rs[0][3], mibs[0], med(mibs)))
+EOF
 rm -rf "$tmp"

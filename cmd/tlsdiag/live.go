@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -54,11 +56,11 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		iface, filter, formatFlag, writeFile, userName string
 		capturePath                                    string
 		count                                          int64
-		duration                                       time.Duration
+		duration, statsInterval                        time.Duration
 		handshakeTimeout                               = 10 * time.Second
 		snaplen                                        int
 		fanout                                         = runtime.GOMAXPROCS(0)
-		bufferKiB                                      = 8192
+		bufferKiB                                      = live.DefaultBufferSize >> 10
 		noPromisc, failed                              bool
 		caFlags                                        []string
 		tlsPorts                                       []uint
@@ -67,9 +69,10 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	fs.StringVarP(&filter, "filter", "f", "tcp port 443 or udp port 443", "BPF capture `filter`, in tcpdump syntax (the default takes HTTP/3 too); the ports it names are TLS ports (a refused or plaintext connection to them is reported)")
 	fs.Int64VarP(&count, "count", "c", 0, "stop after this many connections were reported")
 	fs.DurationVar(&duration, "duration", 0, "stop after this long (e.g. 30s, 10m)")
+	fs.DurationVar(&statsInterval, "stats-interval", 0, "print a line of capture statistics (packets, drops, connections/s) to standard error this often (e.g. 10s)")
 	fs.StringVarP(&writeFile, "write", "w", "", "also write the raw packets to this pcap `file` (frame numbers in the report are its frame numbers)")
 	fs.IntVarP(&snaplen, "snaplen", "s", 0, "capture at most this many `bytes` of each packet (default 262144)")
-	fs.IntVarP(&bufferKiB, "buffer-size", "B", bufferKiB, "kernel capture buffer in `KiB` (as tcpdump -B); it is most of tlsdiag's memory, a larger one drops fewer packets in bursts")
+	fs.IntVarP(&bufferKiB, "buffer-size", "B", bufferKiB, "kernel capture buffer in `KiB` (as tcpdump -B), shared by the --fanout sockets; it is most of tlsdiag's memory, a larger one drops fewer packets in bursts")
 	fs.BoolVarP(&noPromisc, "no-promiscuous-mode", "p", false, "do not put the interface into promiscuous mode")
 	fs.BoolP("numeric", "n", true, "print addresses numerically (always; accepted for tcpdump habits)")
 	fs.StringVar(&capturePath, "capture", "", "capture `path`: afpacket (Linux) or libpcap (builds with libpcap); default afpacket on Linux")
@@ -105,10 +108,12 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, fmt.Sprintf("--format %s is not available in live mode", format), fmt.Sprintf("use -w FILE and then 'tlsdiag read --format %s FILE'", format))
 	case fs.NArg() > 0:
 		return usageError(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)), "quote the filter and pass it with -f")
+	case statsInterval < 0:
+		return usageError(stderr, "--stats-interval must be positive", "e.g. --stats-interval 10s")
 	case handshakeTimeout <= 0:
 		return usageError(stderr, "--handshake-timeout must be positive", "")
 	case bufferKiB <= 0:
-		return usageError(stderr, "-B/--buffer-size must be positive", "it is in KiB, as for tcpdump: e.g. -B 8192")
+		return usageError(stderr, "-B/--buffer-size must be positive", "it is in KiB, as for tcpdump: e.g. -B 32768")
 	case fanout < 1 || fanout > live.MaxFanout:
 		return usageError(stderr, fmt.Sprintf("--fanout %d: want 1 to %d sockets", fanout, live.MaxFanout), "1 captures with one socket")
 	case capturePath == string(live.Libpcap) && fs.Changed("fanout") && fanout > 1:
@@ -173,7 +178,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	status := 0
-	var reported int64
+	var reported atomic.Int64
 	var writeErr error
 	pc := pipeline.Config{
 		Analysis: analysis.Options{
@@ -192,6 +197,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	for i, s := range h.Sockets() {
 		srcs[i] = s
 	}
+	stopStats := statsLines(stderr, h, statsInterval, &reported)
 	stats, runErr := pipeline.Live(ctx, srcs, pc, func(r pipeline.Result) {
 		r.Source = writeFile // frame numbers are the -w file's
 		if r.Verdict.Failed() {
@@ -201,31 +207,119 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 			return
 		}
 		writeErr = out.Connection(r)
-		if reported++; count > 0 && reported >= count {
+		if n := reported.Add(1); count > 0 && n >= count {
 			h.Stop()
 		}
 	})
+	stopStats()
 	if runErr != nil && !errors.Is(runErr, context.Canceled) && !errors.Is(runErr, context.DeadlineExceeded) {
 		failure(stderr, runErr)
 		status = 2
 	}
-	notes := captureNotes(h, stats.Stats)
-	if err := errors.Join(writeErr, out.Close(notes), dest.close(stderr)); err != nil {
+	ls, lerr := h.Stats()
+	if lerr != nil {
+		failure(stderr, lerr)
+	}
+	notes := captureNotes(ls, lerr == nil, stats.Stats)
+	closeErr := out.CloseCapture(notes, captureStats(h, ls, stats.Stats))
+	if closeErr == nil && !format.WritesSummary() {
+		// csv, ecs and zeek have no place for them: standard error.
+		saySummary(stderr, out.Summary())
+	}
+	if err := errors.Join(writeErr, closeErr, dest.close(stderr)); err != nil {
 		failure(stderr, err)
 		return 2
 	}
 	return status
 }
 
-// captureNotes are the capture statistics printed after the summary.
-func captureNotes(h *live.Handle, st capture.Stats) []string {
+// captureNotes are the capture statistics printed after the summary; ok
+// says whether the kernel's counters ls could be read.
+func captureNotes(ls live.Stats, ok bool, st capture.Stats) []string {
 	notes := []string{fmt.Sprintf("%d frames read, %d TCP segments, %d connections", st.Frames, st.Segments, st.ConnsOpened)}
-	if ls, err := h.Stats(); err == nil {
+	if ok {
 		notes = append(notes, fmt.Sprintf("%d packets received by the filter, %d dropped by the kernel, %d dropped by the interface",
 			ls.Received, ls.DroppedByKernel, ls.DroppedByIface))
+		if len(ls.Sockets) > 1 {
+			per := make([]string, len(ls.Sockets))
+			for i, s := range ls.Sockets {
+				per[i] = fmt.Sprintf("socket %d: %d received, %d dropped", i+1, s.Received, s.DroppedByKernel)
+			}
+			notes = append(notes, strings.Join(per, "; "))
+		}
 	}
 	notes = append(notes, capNotes("", st)...)
 	return notes
+}
+
+// captureStats are the statistics the machine formats end with.
+func captureStats(h *live.Handle, ls live.Stats, st capture.Stats) report.CaptureStats {
+	cs := report.CaptureStats{
+		Interface: h.Name(), Path: h.Path(),
+		Received: int64(ls.Received), Dropped: int64(ls.DroppedByKernel), DroppedByInterface: int64(ls.DroppedByIface),
+		Frames: st.Frames, TCPSegments: st.Segments, TCPConnections: st.ConnsOpened,
+	}
+	for _, s := range ls.Sockets {
+		cs.Sockets = append(cs.Sockets, report.SocketStats{Received: int64(s.Received), Dropped: int64(s.DroppedByKernel)})
+	}
+	return cs
+}
+
+// saySummary writes the summary and its notes to standard error, for the
+// formats that have no place for them.
+func saySummary(stderr io.Writer, sum report.Summary) {
+	verdicts := make([]string, len(sum.Verdicts))
+	for i, v := range sum.Verdicts {
+		verdicts[i] = fmt.Sprintf("%s %d", v.Name, v.Count)
+	}
+	line := fmt.Sprintf("summary: %d connections, %d failed", sum.Connections, sum.Failed)
+	if len(verdicts) > 0 {
+		line += " (" + strings.Join(verdicts, ", ") + ")"
+	}
+	say(stderr, "%s", line)
+	for _, n := range sum.Notes {
+		say(stderr, "%s", n)
+	}
+}
+
+// statsLines prints a line of capture statistics to stderr every interval
+// (none when it is 0) until the returned function is called: packets
+// received, dropped, and connections reported, each with its rate since
+// the line before.
+func statsLines(stderr io.Writer, h *live.Handle, interval time.Duration, reported *atomic.Int64) (stop func()) {
+	if interval <= 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		var prev live.Stats
+		var prevConns int64
+		last := time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-tick.C:
+				ls, err := h.Stats()
+				if err != nil {
+					continue
+				}
+				conns := reported.Load()
+				secs := now.Sub(last).Seconds()
+				say(stderr, "stats: %d packets (%.0f/s), %d dropped (%d in the last %s), %d connections (%.1f/s)",
+					ls.Received, float64(ls.Received-prev.Received)/secs, ls.DroppedByKernel, ls.DroppedByKernel-prev.DroppedByKernel,
+					interval, conns, float64(conns-prevConns)/secs)
+				prev, prevConns, last = ls, conns, now
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }
 
 // dropPrivileges switches a root process to the named user once the

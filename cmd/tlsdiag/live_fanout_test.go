@@ -9,10 +9,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/tlsgen"
 	"github.com/tlsdiag/tlsdiag/internal/tlslab"
 )
@@ -61,34 +63,15 @@ func TestLiveFanoutMatchesRead(t *testing.T) {
 	for _, fanout := range []int{1, 2} {
 		t.Run(fmt.Sprintf("fanout%d", fanout), func(t *testing.T) {
 			written := fmt.Sprintf("%s/live%d.pcap", dir, fanout)
-			cmd := exec.Command("ip", "netns", "exec", v.ClientNS, os.Args[0], "live", "-i", v.ClientIface,
-				"-f", "tcp", "--fanout", fmt.Sprint(fanout), "--format", "ndjson", "-w", written,
-				"--user", "", "--cacert", ca, "--handshake-timeout", "3s")
-			cmd.Env = append(os.Environ(), "TLSDIAG_TEST_MAIN=1")
-			var stdout, stderr syncBuffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-			waitFor(t, "the capture to start", func() bool { return strings.Contains(stderr.String(), "capturing on") })
+			stdout, stderr := replayLive(t, v, replay, fanout, "--format", "ndjson", "-w", written, "--cacert", ca)
 			wantPath := "one socket"
 			if fanout > 1 {
 				wantPath = fmt.Sprintf("fan-out by flow over %d sockets", fanout)
 			}
-			if !strings.Contains(stderr.String(), wantPath) {
-				t.Errorf("the start line does not say %q:\n%s", wantPath, stderr.String())
+			if !strings.Contains(stderr, wantPath) {
+				t.Errorf("the start line does not say %q:\n%s", wantPath, stderr)
 			}
-			out, err := exec.Command("ip", "netns", "exec", v.ServerNS, "tcpreplay", "-q", "-i", v.ServerIface, "--mbps", "100", replay).CombinedOutput()
-			if err != nil {
-				t.Fatalf("tcpreplay: %v\n%s", err, out)
-			}
-			time.Sleep(time.Second)
-			cmd.Process.Signal(os.Interrupt)
-			if err := cmd.Wait(); cmd.ProcessState.ExitCode() > 1 {
-				t.Fatalf("live: exit status %d (%v); stderr:\n%s", cmd.ProcessState.ExitCode(), err, stderr.String())
-			}
-			fromLive := verdictsByConn(t, strings.NewReader(stdout.String()))
+			fromLive := verdictsByConn(t, strings.NewReader(stdout))
 			var readOut, readErr bytes.Buffer
 			run([]string{"read", "--format", "ndjson", "--no-system-roots", "--cacert", ca, written}, &readOut, &readErr)
 			fromRead := verdictsByConn(t, &readOut)
@@ -107,8 +90,152 @@ func TestLiveFanoutMatchesRead(t *testing.T) {
 					t.Errorf("%s: live says %q, read of its -w file does not report it", k, got)
 				}
 			}
-			t.Logf("fanout %d: live reported %d connections, read %d; %s", fanout, len(fromLive), len(fromRead), lastLines(stderr.String(), 3))
+			t.Logf("fanout %d: live reported %d connections, read %d; %s", fanout, len(fromLive), len(fromRead), lastLines(stderr, 3))
+			// The last line is the summary, with the kernel's counters
+			// of each socket: every socket had a share.
+			lines := strings.Split(strings.TrimSpace(stdout), "\n")
+			var sum struct {
+				Type        string `json:"type"`
+				Connections int    `json:"connections"`
+				Capture     struct {
+					Received, Dropped, Frames int64
+					Sockets                   []struct{ Received, Dropped int64 }
+				} `json:"capture"`
+			}
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || sum.Type != "summary" {
+				t.Fatalf("the last ndjson line is not the summary (%v): %s", err, lines[len(lines)-1])
+			}
+			checkCaptureStats(t, sum.Connections, len(fromLive), sum.Capture.Received, sum.Capture.Dropped, sum.Capture.Frames, sum.Capture.Sockets, fanout, written)
 		})
+	}
+
+	// The other formats: the statistics inside the json document, on
+	// standard error for csv, in the table's summary; a running line with
+	// --stats-interval.
+	t.Run("json", func(t *testing.T) {
+		stdout, _ := replayLive(t, v, replay, 2, "--format", "json", "--cacert", ca)
+		var doc struct {
+			Connections []json.RawMessage
+			Summary     struct{ Connections int }
+			Capture     struct {
+				Received, Dropped, Frames int64
+				Sockets                   []struct{ Received, Dropped int64 }
+			}
+		}
+		if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+			t.Fatalf("not one JSON document: %v", err)
+		}
+		checkCaptureStats(t, doc.Summary.Connections, len(doc.Connections), doc.Capture.Received, doc.Capture.Dropped, doc.Capture.Frames, doc.Capture.Sockets, 2, "")
+	})
+	t.Run("csv", func(t *testing.T) {
+		stdout, stderr := replayLive(t, v, replay, 2, "--format", "csv", "--cacert", ca, "--stats-interval", "300ms")
+		rows := strings.Count(stdout, "\n") - 1
+		if !strings.Contains(stderr, fmt.Sprintf("summary: %d connections", rows)) {
+			t.Errorf("stderr has no summary of the %d rows:\n%s", rows, stderr)
+		}
+		for _, want := range []string{"packets received by the filter", "socket 1: ", "socket 2: "} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr does not say %q:\n%s", want, stderr)
+			}
+		}
+		if strings.Contains(stdout, "packets received") {
+			t.Errorf("the statistics went to the csv:\n%s", stdout)
+		}
+		checkStatsLines(t, stderr)
+	})
+	t.Run("table", func(t *testing.T) {
+		stdout, stderr := replayLive(t, v, replay, 1, "--format", "table", "--cacert", ca, "--stats-interval", "300ms")
+		if !strings.Contains(stdout, "packets received by the filter") || !strings.Contains(stdout, "Summary: ") {
+			t.Errorf("the table has no summary with the capture's statistics:\n%s", lastLines(stdout, 20))
+		}
+		checkStatsLines(t, stderr)
+	})
+}
+
+// replayLive starts live on v's client end with --fanout fanout and args,
+// replays file from the server end at 100 Mbit/s, stops live with Ctrl-C
+// and returns its output.
+func replayLive(t *testing.T, v *tlslab.VethPair, file string, fanout int, args ...string) (stdout, stderr string) {
+	t.Helper()
+	args = append([]string{"netns", "exec", v.ClientNS, os.Args[0], "live", "-i", v.ClientIface, "-f", "tcp",
+		"--fanout", fmt.Sprint(fanout), "--user", "", "--handshake-timeout", "3s"}, args...)
+	cmd := exec.Command("ip", args...)
+	cmd.Env = append(os.Environ(), "TLSDIAG_TEST_MAIN=1")
+	var out, errOut syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitFor(t, "the capture to start", func() bool { return strings.Contains(errOut.String(), "capturing on") })
+	replayed, err := exec.Command("ip", "netns", "exec", v.ServerNS, "tcpreplay", "-q", "-i", v.ServerIface, "--mbps", "100", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tcpreplay: %v\n%s", err, replayed)
+	}
+	time.Sleep(time.Second)
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); cmd.ProcessState.ExitCode() > 1 {
+		t.Fatalf("live: exit status %d (%v); stderr:\n%s", cmd.ProcessState.ExitCode(), err, errOut.String())
+	}
+	return out.String(), errOut.String()
+}
+
+// checkCaptureStats checks a machine format's statistics: the summary
+// counts the connections written, the sockets' counts add up to the
+// totals, each of fanout sockets had a share, and without drops every
+// packet received was read (and is in the -w file, when written names
+// one).
+func checkCaptureStats(t *testing.T, summarized, written int, received, dropped, frames int64, sockets []struct{ Received, Dropped int64 }, fanout int, file string) {
+	t.Helper()
+	if summarized != written || written == 0 {
+		t.Errorf("the summary counts %d connections, %d were written", summarized, written)
+	}
+	if len(sockets) != fanout {
+		t.Fatalf("%d sockets in the statistics, want %d", len(sockets), fanout)
+	}
+	var r, d int64
+	for i, s := range sockets {
+		r += s.Received
+		d += s.Dropped
+		if s.Received == 0 {
+			t.Errorf("socket %d received nothing: %+v", i+1, sockets)
+		}
+	}
+	if r != received || d != dropped {
+		t.Errorf("the sockets' counts add up to %d received, %d dropped; the totals say %d, %d", r, d, received, dropped)
+	}
+	if dropped == 0 && frames != received {
+		t.Errorf("%d frames read of %d received, none dropped", frames, received)
+	}
+	if file != "" {
+		src, err := capture.OpenFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		var n int64
+		for {
+			if _, _, err := src.ReadPacketData(); err != nil {
+				break
+			}
+			n++
+		}
+		if n != frames {
+			t.Errorf("the -w file has %d frames, the statistics say %d were read", n, frames)
+		}
+	}
+}
+
+// checkStatsLines checks that --stats-interval printed running lines.
+func checkStatsLines(t *testing.T, stderr string) {
+	t.Helper()
+	re := regexp.MustCompile(`tlsdiag: stats: (\d+) packets \(\d+/s\), \d+ dropped \(\d+ in the last 300ms\), \d+ connections \([\d.]+/s\)`)
+	ms := re.FindAllStringSubmatch(stderr, -1)
+	if len(ms) < 2 {
+		t.Fatalf("fewer than 2 statistics lines in 2 s:\n%s", stderr)
+	}
+	if last := ms[len(ms)-1][1]; last == "0" {
+		t.Errorf("the last statistics line counts no packet: %s", ms[len(ms)-1][0])
 	}
 }
 
