@@ -19,6 +19,7 @@ const (
 	FormatCSV      Format = "csv"
 	FormatMarkdown Format = "markdown"
 	FormatTrace    Format = "trace"
+	FormatLadder   Format = "ladder"
 )
 
 // formats is every output format, in the order the usage text names them.
@@ -34,6 +35,7 @@ var formats = []*formatSpec{
 	&ecsFormat,
 	&zeekFormat,
 	&zeekJSONFormat,
+	&ladderFormat,
 }
 
 // formatSpec describes one output format.
