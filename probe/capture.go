@@ -33,7 +33,7 @@ const maxCaptureBytes = 64 << 20
 const (
 	settlePoll  = 5 * time.Millisecond
 	settleQuiet = 30 * time.Millisecond
-	settleMax   = 500 * time.Millisecond
+	settleMax   = 3 * time.Second
 )
 
 // wireCapture is a live capture of the probe's own connection. Frames are
@@ -104,20 +104,24 @@ func (w *wireCapture) read() {
 
 // settle waits until the capture has read every packet the kernel queued
 // (the request's last packets, its FIN or RST, were sent before this is
-// called): until the count of frames read is steady and matches libpcap's
-// count of packets received, or has not moved for settleQuiet (on the
-// loopback interface libpcap counts every packet twice, as sent and as
-// received, and drops the copy itself), or settleMax.
-func (w *wireCapture) settle() {
+// called). Where the counts are exact (AF_PACKET), until the frames read
+// and dropped reach the count received, however long a busy machine
+// keeps the reader from running, up to settleMax. Where they are not
+// (libpcap counts each loopback packet twice and drops the copy itself),
+// until that or until the count read has not moved for settleQuiet.
+func settle(stats func() (live.Stats, error)) {
 	deadline := time.Now().Add(settleMax)
 	last, quiet := int64(-1), time.Duration(0)
 	for time.Now().Before(deadline) {
-		s, err := w.handle.Stats()
+		s, err := stats()
 		if err != nil {
 			return
 		}
-		if s.Read == last {
-			if s.Read+int64(s.DroppedByKernel) >= int64(s.Received) || quiet >= settleQuiet {
+		if s.Read+int64(s.DroppedByKernel) >= int64(s.Received) {
+			return
+		}
+		if s.Read == last && !s.Exact {
+			if quiet >= settleQuiet {
 				return
 			}
 			quiet += settlePoll
@@ -139,7 +143,7 @@ func (w *wireCapture) finish(cfg *Config, p *dialPlan, keyLog []byte, o *Outcome
 		out.Err = w.err
 		return out
 	}
-	w.settle()
+	settle(w.handle.Stats)
 	w.handle.Stop()
 	<-w.done
 	if err := w.handle.Close(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"reflect"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -47,6 +48,9 @@ type afSource struct {
 	tp     *afpacket.TPacket
 	cooked bool // SOCK_DGRAM: frames get a synthesized Linux cooked v2 header
 	since  time.Time
+	// early counts frames skipped for predating the filter: the kernel
+	// counted them as received.
+	early  atomic.Int64
 	buf    []byte
 	iftype map[int]uint16
 	desc   string
@@ -271,6 +275,7 @@ func (s *afSource) read() ([]byte, gopacket.CaptureInfo, error) {
 			// is stamped after it, trust the filter (a clock step must
 			// not hide later frames).
 			if ci.Timestamp.Before(s.since) {
+				s.early.Add(1)
 				continue
 			}
 			s.since = time.Time{}
@@ -358,7 +363,9 @@ func (s *afSource) stats() (Stats, error) {
 		return Stats{}, err
 	}
 	// tp_packets counts the dropped packets too, as libpcap's ps_recv.
-	return Stats{Received: int(v3.Packets()), DroppedByKernel: int(v3.Drops())}, nil
+	// The filter drops the loopback's outgoing copies in the kernel, so
+	// the counts are exact once the frames that predate it are removed.
+	return Stats{Received: int(v3.Packets()) - int(s.early.Load()), DroppedByKernel: int(v3.Drops()), Exact: true}, nil
 }
 
 func (s *afSource) close() { s.tp.Close() }

@@ -103,6 +103,12 @@ type Stats struct {
 	// Sockets are each socket's counters, in the order of
 	// Handle.Sockets (in Handle.Stats only).
 	Sockets []Stats
+	// Exact: every packet counted in Received is either read or
+	// dropped, so Read+DroppedByKernel reaching Received means the
+	// reader has caught up. libpcap on a loopback interface counts each
+	// packet twice (sent and received) and drops the copy itself, so
+	// its counts are not exact.
+	Exact bool
 }
 
 // source is one capture path's open handle.
@@ -347,7 +353,7 @@ func (h *Handle) Stats() (Stats, error) {
 	if h.closed {
 		return h.last, nil
 	}
-	var total Stats
+	total := Stats{Exact: true}
 	for _, s := range h.socks {
 		st, err := s.src.stats()
 		if err != nil {
@@ -358,6 +364,7 @@ func (h *Handle) Stats() (Stats, error) {
 		total.DroppedByKernel += st.DroppedByKernel
 		total.DroppedByIface += st.DroppedByIface
 		total.Read += st.Read
+		total.Exact = total.Exact && st.Exact
 		total.Sockets = append(total.Sockets, st)
 	}
 	h.last = total
