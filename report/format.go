@@ -20,6 +20,7 @@ const (
 	FormatMarkdown Format = "markdown"
 	FormatTrace    Format = "trace"
 	FormatLadder   Format = "ladder"
+	FormatMermaid  Format = "mermaid"
 )
 
 // formats is every output format, in the order the usage text names them.
@@ -36,6 +37,7 @@ var formats = []*formatSpec{
 	&zeekFormat,
 	&zeekJSONFormat,
 	&ladderFormat,
+	&mermaidFormat,
 }
 
 // formatSpec describes one output format.

@@ -25,14 +25,15 @@ var pictureCaptures = []string{
 	"quic/quicgo_untrusted_cert.pcap",
 }
 
-// TestPicturesGolden reads each picture capture in the ladder format and
-// compares it with testdata/golden/NAME.ladder.golden (-update rewrites
-// them; read the diff). Every ladder line must fit 80 columns.
+// TestPicturesGolden reads each picture capture in the ladder and mermaid
+// formats and compares them with testdata/golden/NAME.FORMAT.golden
+// (-update rewrites them; read the diff). Every ladder line must fit 80
+// columns; report's TestMermaidParses has Mermaid read the mermaid ones.
 func TestPicturesGolden(t *testing.T) {
 	ports := labPorts(t)
 	for _, pcap := range pictureCaptures {
 		name := strings.TrimSuffix(filepath.Base(pcap), ".pcap")
-		for _, format := range []string{"ladder"} {
+		for _, format := range []string{"ladder", "mermaid"} {
 			t.Run(name+"/"+format, func(t *testing.T) {
 				out := readPicture(t, pcap, format, ports)
 				checkGolden(t, filepath.Join("testdata", "golden", name+"."+format+".golden"), out)
