@@ -14,6 +14,7 @@ type Format string
 // The names of the formats other packages choose by name.
 const (
 	FormatTable    Format = "table"
+	FormatWide     Format = "wide"
 	FormatJSON     Format = "json"
 	FormatNDJSON   Format = "ndjson"
 	FormatCSV      Format = "csv"
@@ -28,6 +29,7 @@ const (
 // dispatch, validation and help text all read this list.
 var formats = []*formatSpec{
 	&tableFormat,
+	&wideFormat,
 	&jsonFormat,
 	&ndjsonFormat,
 	&csvFormat,

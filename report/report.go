@@ -40,6 +40,16 @@ type Options struct {
 	// held; the summary then notes what the key log did (connections
 	// opened, those without a key).
 	KeyLogSecrets func() int
+	// Width is the terminal's width in cells, which the table format
+	// fits its lines to; 0 is no limit (the output goes to a file or a
+	// pipe).
+	Width int
+	// Color colours the table format's verdicts with ANSI escapes: red
+	// failed, yellow warned or not judged, green ok.
+	Color bool
+	// Stats makes the table format write every summary table, also those
+	// that say nothing a line does not (one row counting one connection).
+	Stats bool
 }
 
 // Write writes results in format f. It sorts a copy of results by the time

@@ -110,8 +110,8 @@ func TestGoldenStream(t *testing.T) {
 			if err := s.Close(fixtureNotes); err != nil {
 				t.Fatal(err)
 			}
-			if f == FormatTable {
-				checkGolden(t, "table-stream", streamed.Bytes())
+			if f == FormatTable || f == FormatWide {
+				checkGolden(t, string(f)+"-stream", streamed.Bytes())
 				return
 			}
 			if err := Write(&written, f, rs, Options{CaptureStart: captureStart, Notes: fixtureNotes}); err != nil {
@@ -411,10 +411,24 @@ func TestCSV(t *testing.T) {
 func TestMultiSourceColumn(t *testing.T) {
 	rs := fixtures(t)[:2]
 	rs[0].Source, rs[1].Source = "a.pcap", "b.pcap"
-	for _, f := range []Format{FormatTable, FormatMarkdown} {
+	for _, f := range []Format{FormatTable, FormatWide, FormatMarkdown} {
 		var b bytes.Buffer
 		if err := Write(&b, f, rs, Options{}); err != nil {
 			t.Fatal(err)
+		}
+		if f == FormatTable {
+			// The table format heads each file's lines with its name.
+			if !strings.Contains(b.String(), "\nfile a.pcap\n") || !strings.Contains(b.String(), "\nfile b.pcap\n") {
+				t.Errorf("table of two files does not name them:\n%s", b.String())
+			}
+			b.Reset()
+			if err := Write(&b, f, rs[:1], Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(b.String(), "\nfile ") {
+				t.Errorf("table of one file names it:\n%s", b.String())
+			}
+			continue
 		}
 		if !strings.Contains(b.String(), "File") || !strings.Contains(b.String(), "b.pcap") {
 			t.Errorf("%s of two files lacks the file column:\n%s", f, b.String())
@@ -437,7 +451,7 @@ func TestParseFormat(t *testing.T) {
 		}
 	}
 	_, err := ParseFormat("yaml")
-	if err == nil || !strings.Contains(err.Error(), `"yaml"`) || !strings.Contains(err.Error(), "table, json, ndjson, csv, markdown, trace") {
+	if err == nil || !strings.Contains(err.Error(), `"yaml"`) || !strings.Contains(err.Error(), "table, wide, json, ndjson, csv, markdown, trace") {
 		t.Errorf("ParseFormat(yaml) error = %v", err)
 	}
 }
@@ -519,5 +533,91 @@ func TestTraceSource(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "(a.pcap)") || !strings.Contains(b.String(), "(b.pcap)") {
 		t.Errorf("trace of two files does not name them:\n%s", b.String())
+	}
+}
+
+// TestGoldenWidths checks the table format fitted to 80 and 120 columns,
+// and in colour, for Write and for a Stream, and that no line passes the
+// width.
+func TestGoldenWidths(t *testing.T) {
+	rs := fixtures(t)
+	for _, tt := range []struct {
+		name  string
+		opts  Options
+		width int
+	}{
+		{"table-80", Options{Width: 80}, 80},
+		{"table-120", Options{Width: 120}, 120},
+		{"table-80-color", Options{Width: 80, Color: true}, 80},
+		{"table-40", Options{Width: 40}, 40},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := tt.opts
+			opts.CaptureStart, opts.Notes = captureStart, fixtureNotes
+			var written, streamed bytes.Buffer
+			if err := Write(&written, FormatTable, rs, opts); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, tt.name, written.Bytes())
+			s, err := NewStream(&streamed, FormatTable, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				if err := s.Connection(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Close(fixtureNotes); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, tt.name+"-stream", streamed.Bytes())
+			for _, out := range []string{written.String(), streamed.String()} {
+				plain := strings.NewReplacer("\x1b[31m", "", "\x1b[32m", "", "\x1b[33m", "", "\x1b[0m", "").Replace(out)
+				if opts.Color == (plain == out) {
+					t.Errorf("colour %v, escapes present %v", opts.Color, plain != out)
+				}
+				for i, line := range strings.Split(plain, "\n") {
+					if w := width(line); w > tt.width {
+						t.Errorf("line %d is %d wide: %q", i+1, w, line)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestWrapFit(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		w    int
+		want []string
+	}{
+		{"", 10, []string{""}},
+		{"one two three", 7, []string{"one two", "three"}},
+		{"a supercalifragilistic word", 6, []string{"a", "superc", "alifra", "gilist", "ic", "word"}},
+		{"one  two", 0, []string{"one two"}},
+		{"界界界 x", 4, []string{"界界", "界 x"}},
+	} {
+		if got := wrapFit(tt.text, tt.w); !slices.Equal(got, tt.want) {
+			t.Errorf("wrapFit(%q, %d) = %q, want %q", tt.text, tt.w, got, tt.want)
+		}
+	}
+}
+
+func TestFitEndpoints(t *testing.T) {
+	for _, tt := range []struct {
+		w    int
+		want string
+	}{
+		{0, "192.0.2.10:50001 → 198.51.100.5:443"},
+		{35, "192.0.2.10:50001 → 198.51.100.5:443"},
+		{34, "…:50001 → 198.51.100.5:443"},
+		{20, "… → 198.51.100.5:443"},
+		{12, "… → …0.5:443"},
+	} {
+		if got := fitEndpoints("192.0.2.10:50001", "198.51.100.5:443", tt.w); got != tt.want || tt.w > 0 && width(got) > tt.w {
+			t.Errorf("fitEndpoints at %d = %q, want %q", tt.w, got, tt.want)
+		}
 	}
 }

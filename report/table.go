@@ -25,10 +25,10 @@ const (
 	detailIndent = "   "
 )
 
-var tableFormat = formatSpec{
-	name:    FormatTable,
+var wideFormat = formatSpec{
+	name:    FormatWide,
 	summary: true,
-	doc:     "aligned text, a row per connection, then details and the summary (live: a block per connection as it ends)",
+	doc:     "the wide table: a row per connection with its cipher and whole summary, then details and the summary tables (live: a block per connection as it ends)",
 	new: func(s *Stream) formatter {
 		if s.whole {
 			return &tableFormatter{}
@@ -136,30 +136,44 @@ func writeCard(b *bytes.Buffer, n int, r pipeline.Result) {
 
 // writeDetails writes the evidence, fix and warnings of a verdict.
 func writeDetails(b *bytes.Buffer, r pipeline.Result) {
+	for _, d := range detailsOf(r) {
+		writeWrapped(b, detailIndent, d.label, d.text)
+	}
+}
+
+// detail is one labelled line (before wrapping) of a connection's details.
+type detail struct{ label, text string }
+
+// detailsOf lists the details of a connection: evidence, fix, warnings,
+// the client's fingerprints, what the key log did, and the start of the
+// application data each side sent.
+func detailsOf(r pipeline.Result) []detail {
+	var out []detail
 	v := r.Verdict
 	if len(v.Evidence) > 0 {
-		writeWrapped(b, detailIndent, "evidence: ", frameList(v.Evidence))
+		out = append(out, detail{"evidence: ", frameList(v.Evidence)})
 	}
 	if v.Fix != "" {
-		writeWrapped(b, detailIndent, "fix: ", v.Fix)
+		out = append(out, detail{"fix: ", v.Fix})
 	}
 	for _, w := range v.Warnings {
-		writeWrapped(b, detailIndent, "warning: ", w)
+		out = append(out, detail{"warning: ", w})
 	}
 	if fp := r.Conn.Fingerprints(); fp.JA4 != "" {
-		writeWrapped(b, detailIndent, "client: ", "JA4 "+fp.JA4+", JA3 "+fp.JA3)
+		out = append(out, detail{"client: ", "JA4 " + fp.JA4 + ", JA3 " + fp.JA3})
 	}
 	c := r.Conn
 	if c.Decryption != analysis.DecryptionNone && c.Decryption != analysis.DecryptionDecrypted {
-		writeWrapped(b, detailIndent, "key log: ", c.Decryption.String()+": "+c.DecryptionReason())
+		out = append(out, detail{"key log: ", c.Decryption.String() + ": " + c.DecryptionReason()})
 	} else if c.DecryptionReason() != "" {
-		writeWrapped(b, detailIndent, "key log: ", c.DecryptionReason())
+		out = append(out, detail{"key log: ", c.DecryptionReason()})
 	}
 	for _, d := range []capture.Direction{capture.ClientToServer, capture.ServerToClient} {
 		if h := c.AppDataHead(d); len(h) > 0 {
-			writeWrapped(b, detailIndent, d.String()+" sent: ", strconv.Quote(string(h)))
+			out = append(out, detail{d.String() + " sent: ", strconv.Quote(string(h))})
 		}
 	}
+	return out
 }
 
 // writeWrapped writes label and text (cleaned) wrapped to detailWidth,

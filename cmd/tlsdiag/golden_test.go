@@ -16,11 +16,30 @@ import (
 var update = flag.Bool("update", false, "update .golden files")
 
 // goldenFormats are the formats checked against golden files for every
-// capture in testdata/captures; demo.pcap is checked in allFormats.
+// capture in testdata/captures; demo.pcap is checked in allFormats. The
+// table format is checked at 80 columns ("table"), and for demo.pcap at
+// 120 ("table-120") and at 80 in colour ("table-color").
 var (
-	goldenFormats = []string{"table", "json", "trace"}
-	allFormats    = []string{"table", "json", "csv", "markdown", "trace", "ndjson"}
+	goldenFormats = []string{"table", "wide", "json", "trace"}
+	allFormats    = []string{"table", "table-120", "table-color", "wide", "json", "csv", "markdown", "trace", "ndjson"}
 )
+
+// goldenArgs are the flags and environment of a golden variant.
+func goldenArgs(t *testing.T, variant string) []string {
+	format, how, _ := strings.Cut(variant, "-")
+	columns := "80"
+	var args []string
+	switch how {
+	case "120":
+		columns = "120"
+	case "color":
+		args = append(args, "--color", "always")
+	}
+	if format == "table" {
+		t.Setenv("COLUMNS", columns)
+	}
+	return append(args, "--format", format)
+}
 
 // TestReadGolden runs `tlsdiag read` on every lab capture (each made by
 // real TLS stacks for one verdict category) in every format and compares
@@ -41,7 +60,7 @@ func TestReadGolden(t *testing.T) {
 		}
 		for _, format := range formats {
 			t.Run(name+"/"+format, func(t *testing.T) {
-				args := []string{"read", "--no-system-roots", "--cacert", "../../testdata/certs/ca.pem", "--format", format}
+				args := append([]string{"read", "--no-system-roots", "--cacert", "../../testdata/certs/ca.pem"}, goldenArgs(t, format)...)
 				for _, p := range ports {
 					args = append(args, "--tls-port", p)
 				}
@@ -127,7 +146,8 @@ func lineDiff(want, got string) string {
 
 // TestReadPublicGolden reads every public capture in testdata/public (from
 // Zeek, FoxIO's JA4, ssldump and Arkime) and compares the table output with
-// testdata/golden/shared/DIR_NAME.table.golden. Chains are validated at each
+// testdata/golden/shared/DIR_NAME.wide.golden (the wide table: every
+// column, nothing cut). Chains are validated at each
 // capture's own time against a fixed trust store — the NSS roots of the
 // pinned golang.org/x/crypto/x509roots/fallback module — instead of this
 // machine's, so the output does not change with the system's CA bundle.
@@ -144,12 +164,12 @@ func TestReadPublicGolden(t *testing.T) {
 		name := filepath.Base(filepath.Dir(f)) + "_" + filepath.Base(f)
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			status := run([]string{"read", "--no-system-roots", "--cacert", roots, f}, &stdout, &stderr)
+			status := run([]string{"read", "--format", "wide", "--no-system-roots", "--cacert", roots, f}, &stdout, &stderr)
 			if status == 2 {
 				t.Fatalf("exit status 2: %s", stderr.String())
 			}
 			out := bytes.ReplaceAll(stdout.Bytes(), []byte(shared+"/"), nil)
-			checkGolden(t, filepath.Join("testdata", "golden", "shared", name+".table.golden"), out)
+			checkGolden(t, filepath.Join("testdata", "golden", "shared", name+".wide.golden"), out)
 		})
 	}
 }

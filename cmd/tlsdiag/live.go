@@ -86,6 +86,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	zeekDir := fs.String("zeek-dir", "", "with --format zeek or zeek-json: write ssl.log and x509.log into this `directory`")
 	output := fs.String("output", "", "send the records to a store instead of standard output: es+http://HOST:PORT/INDEX (Elasticsearch/OpenSearch _bulk API, ECS documents; es+https too)")
 	seed := fs.Uint16("community-id-seed", 0, "hash each connection's Community ID with this `seed` (0 is the spec's default; other tools must use the same)")
+	screenOpts := addScreenFlags(fs)
 	capOpts := capFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
@@ -120,6 +121,10 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "--fanout is for the afpacket capture path", "libpcap captures with one handle: drop --fanout or --capture libpcap")
 	case capturePath != "" && capturePath != string(live.AFPacket) && capturePath != string(live.Libpcap):
 		return usageError(stderr, fmt.Sprintf("--capture %q: unknown capture path", capturePath), "use afpacket or libpcap ('tlsdiag version' lists this build's)")
+	}
+	scr, err := screenOpts.screenFor(stdout, os.Getenv)
+	if err != nil {
+		return usageError(stderr, err.Error(), "")
 	}
 	roots, err := loadRoots(true, caFlags)
 	if err != nil {
@@ -168,7 +173,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer dest.stop()
-	opts := report.Options{CommunityIDSeed: *seed}
+	opts := report.Options{CommunityIDSeed: *seed, Width: scr.width, Color: scr.color, Stats: screenOpts.stats}
 	if *zeekDir != "" {
 		opts.OpenLog = dest.openLog(*zeekDir)
 	}

@@ -90,6 +90,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	zeekDir := fs.StringP("zeek-dir", "w", "", "with --format zeek or zeek-json: write ssl.log and x509.log into this `directory`")
 	output := fs.String("output", "", "send the records to a store instead of standard output: es+http://HOST:PORT/INDEX (Elasticsearch/OpenSearch _bulk API, ECS documents; es+https too)")
 	seed := fs.Uint16("community-id-seed", 0, "hash each connection's Community ID with this `seed` (0 is the spec's default; other tools must use the same)")
+	screenOpts := addScreenFlags(fs)
 	capOpts := capFlags(fs)
 	maxPending := fs.Int("max-pending", analysis.DefaultMaxPending, "hold at most this many finished connections back while an earlier one is still open (to list them in first-frame order)")
 	fs.DurationVar(&capOpts.IdleTimeout, "idle-timeout", capture.DefaultIdleTimeout, "end a connection after this much capture time without packets")
@@ -115,6 +116,10 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	case filter.verdict != "" && !slices.Contains(diagnose.Categories, diagnose.Category(filter.verdict)):
 		return usageError(stderr, fmt.Sprintf("unknown verdict category %q", filter.verdict), "categories are listed in the README, e.g. cert_expired, version_mismatch")
 	}
+	scr, err := screenOpts.screenFor(stdout, os.Getenv)
+	if err != nil {
+		return usageError(stderr, err.Error(), "")
+	}
 	roots, err := loadRoots(!noSystem, caFlags)
 	if err != nil {
 		failure(stderr, err)
@@ -133,7 +138,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	}
 	// Output streams as connections are found, except the table's: a
 	// progress line would mix with it on the same terminal.
-	prog := newProgress(stderr, fs.Args(), noProgress || format != report.FormatTable && isTerminalWriter(stdout))
+	prog := newProgress(stderr, fs.Args(), noProgress || format != report.FormatTable && format != report.FormatWide && isTerminalWriter(stdout))
 	pc.Opened = prog.watch
 	out, err := openOutput(*output, stdout, stderr, true)
 	if err != nil {
@@ -141,7 +146,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer out.stop()
-	opts := report.Options{KeyLogSecrets: keyLog.Len, CommunityIDSeed: *seed}
+	opts := report.Options{KeyLogSecrets: keyLog.Len, CommunityIDSeed: *seed, Width: scr.width, Color: scr.color, Stats: screenOpts.stats}
 	if *zeekDir != "" {
 		opts.OpenLog = out.openLog(*zeekDir)
 	}

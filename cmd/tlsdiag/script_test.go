@@ -14,6 +14,9 @@ import (
 // With TLSDIAG_TEST_MAIN=1 the test binary is tlsdiag itself, for tests that
 // need a separate process (signals, privilege drop).
 func TestMain(m *testing.M) {
+	// The table format fits the terminal: tests write to buffers, not a
+	// terminal, and set COLUMNS themselves.
+	os.Unsetenv("COLUMNS")
 	if os.Getenv("TLSDIAG_TEST_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}

@@ -148,6 +148,14 @@ func textOutputs(tb testing.TB, conns []*analysis.Connection, h hostileFields) m
 		}
 		out["live "+string(f)] = b.String()
 	}
+	// The table format fitted to 80 columns and coloured: once its own
+	// colour escapes are taken out, the same rule holds, and every line
+	// fits (checkTextOutputs checks the widths of "fit" outputs).
+	var fit bytes.Buffer
+	if err := report.Write(&fit, report.FormatTable, results, report.Options{Width: 80, Color: true, Notes: []string{h.Looks, h.Err}}); err != nil {
+		tb.Fatal(err)
+	}
+	out["read table fit"] = sgr.ReplaceAllString(fit.String(), "")
 	for i, r := range results {
 		res := hostileProbe(r, h)
 		for _, f := range []report.Format{report.FormatTable, report.FormatTrace} {
@@ -194,6 +202,9 @@ func checkTextOutputs(t *testing.T, out map[string]string, inputBytes int) {
 	for name, s := range out {
 		if f := strings.Fields(name); len(f) > 1 && report.Format(f[1]).IsJSON() {
 			continue // JSON escapes itself and keeps values whole
+		}
+		if strings.HasSuffix(name, " fit") {
+			checkFits(t, s, 80)
 		}
 		if i := textsafe.Find(s, true); i >= 0 {
 			t.Errorf("%s: forbidden %q at %d: …%q…", name, s[i:min(i+4, len(s))], i, s[max(0, i-40):min(len(s), i+40)])
