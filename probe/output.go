@@ -403,7 +403,13 @@ func writeText(w io.Writer, f report.Format, r *Result, opts WriteOptions) error
 	}
 	b.Reset()
 	if r.Wire.Result != nil {
-		s, err := report.NewStream(w, f, report.Options{CaptureStart: r.Wire.Start})
+		// The wire's one connection as a block (the wide format's), in
+		// the probe's own text layout.
+		wf := f
+		if wf == report.FormatTable {
+			wf = report.FormatWide
+		}
+		s, err := report.NewStream(w, wf, report.Options{CaptureStart: r.Wire.Start})
 		if err != nil {
 			return err
 		}
