@@ -28,7 +28,7 @@ type Stats struct {
 // workers = 1.
 func Analyse(ctx context.Context, src capture.Source, opt Options, capOpt capture.Options, workers int) ([]*Connection, Stats, error) {
 	var secrets *secretsUse
-	if f, ok := src.(*capture.File); ok && opt.KeyLog != nil {
+	if f, ok := src.(capture.SecretsSource); ok && opt.KeyLog != nil {
 		secrets = useSecrets(f, opt.KeyLog)
 	}
 	if workers <= 1 || opt.Done != nil || opt.Early {
@@ -55,7 +55,7 @@ func Analyse(ctx context.Context, src capture.Source, opt Options, capOpt captur
 
 // secretsUse follows what a capture file's secrets did.
 type secretsUse struct {
-	f     *capture.File
+	f     capture.SecretsSource
 	found []string
 }
 
@@ -63,7 +63,7 @@ type secretsUse struct {
 // Block of f (secrets type TLS key log), as reading reaches it: the
 // connections that begin after a block are opened with its secrets, and
 // those of --keylog.
-func useSecrets(f *capture.File, kl *decrypt.KeyLog) *secretsUse {
+func useSecrets(f capture.SecretsSource, kl *decrypt.KeyLog) *secretsUse {
 	u := &secretsUse{f: f}
 	f.OnDecryptionSecrets(func(ds capture.DecryptionSecrets) {
 		if ds.Type != capture.SecretsTypeTLSKeyLog {

@@ -44,6 +44,9 @@ func fillerFor(src Source) filler {
 	if f, ok := src.(*File); ok && f.format == FormatPcap && f.err == nil {
 		return &pcapFiller{f: f}
 	}
+	if s, ok := src.(*Set); ok {
+		return &setFiller{s: s}
+	}
 	return &copyFiller{src: src}
 }
 

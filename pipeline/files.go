@@ -25,14 +25,27 @@ type FileOutcome struct {
 const queued = 256
 
 // Files reads the capture files at paths ("-" is standard input) and
-// hands their results to out, in batches diagnosed on every core: every
-// connection of the first file in first-frame order, then those of the
-// second, and so on. As many files as there are cores are read at once,
-// each with its share of them; a file after the one being written runs
-// ahead until queued connections wait. After out fails, reading stops and
-// its error is returned. The outcome of each file is in the order of
-// paths.
+// hands their results to out, as Captures does, each file a capture of
+// its own.
 func Files(ctx context.Context, paths []string, cfg Config, out func([]Result) error) ([]FileOutcome, error) {
+	captures := make([][]string, len(paths))
+	for i, p := range paths {
+		captures[i] = []string{p}
+	}
+	return Captures(ctx, captures, cfg, out)
+}
+
+// Captures reads captures, each one file ("-" is standard input) or
+// several read as one (capture.OpenSet: a capture rotated into files),
+// and hands their results to out, in batches diagnosed on every core:
+// every connection of the first capture in first-frame order, then those
+// of the second, and so on. As many captures as there are cores are read
+// at once, each with its share of them; a capture after the one being
+// written runs ahead until queued connections wait. After out fails,
+// reading stops and its error is returned. The outcome of each capture is
+// in the order of captures. A capture of several files is named by its
+// first (Result.Source).
+func Captures(ctx context.Context, paths [][]string, cfg Config, out func([]Result) error) ([]FileOutcome, error) {
 	procs := runtime.GOMAXPROCS(0)
 	atOnce := max(min(procs, len(paths)), 1)
 	workers := max(procs/atOnce, 1)
@@ -120,12 +133,29 @@ func receive(ch <-chan Result, batch []Result) []Result {
 	return batch
 }
 
-// analyseFile runs one capture file through the analysis with workers
+// Input is a capture file, or a set of them read as one.
+type Input interface {
+	capture.Source
+	Name() string
+	Start() time.Time
+	Progress(func(read int64))
+	Close() error
+}
+
+// openInput opens one capture file, or several as one continuous capture.
+func openInput(files []string) (Input, error) {
+	if len(files) == 1 {
+		return capture.OpenFile(files[0])
+	}
+	return capture.OpenSet(files)
+}
+
+// analyseFile runs one capture through the analysis with workers
 // goroutines (the result is the same with one) and sends its connections
 // to results in first-frame order, as they are known, without their
 // verdict. It returns what was found before any error.
-func analyseFile(ctx context.Context, path string, cfg Config, workers int, results chan<- Result) (analysis.Stats, error) {
-	src, err := capture.OpenFile(path)
+func analyseFile(ctx context.Context, files []string, cfg Config, workers int, results chan<- Result) (analysis.Stats, error) {
+	src, err := openInput(files)
 	if err != nil {
 		return analysis.Stats{}, err
 	}
@@ -133,6 +163,7 @@ func analyseFile(ctx context.Context, path string, cfg Config, workers int, resu
 	if cfg.Opened != nil {
 		cfg.Opened(src)
 	}
+	path := files[0] // a set of files is named by its first
 	var start time.Time
 	opt := cfg.Analysis
 	// The ports the capture was filtered on were meant to be looked at.

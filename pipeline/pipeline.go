@@ -38,9 +38,9 @@ type Config struct {
 	Analysis analysis.Options
 	Capture  capture.Options
 	Diagnose diagnose.Config
-	// Opened, when set, is called with each capture file Files opens,
-	// before it is read (to follow its progress).
-	Opened func(*capture.File)
+	// Opened, when set, is called with each capture Files or Captures
+	// opens, before it is read (to follow its progress).
+	Opened func(Input)
 }
 
 // Collect reads src to its end and returns its connections with their

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/tlsdiag/tlsdiag/capture"
 )
 
 // progressMin is the size of input from which reading shows progress: a
@@ -66,7 +64,7 @@ func isTerminal(f *os.File) bool {
 }
 
 // watch counts what src reads. Files read concurrently add up.
-func (p *progress) watch(src *capture.File) {
+func (p *progress) watch(src interface{ Progress(func(read int64)) }) {
 	if p == nil {
 		return
 	}

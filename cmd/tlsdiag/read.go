@@ -25,13 +25,17 @@ const readUsage = `Usage: tlsdiag read [flags] FILE...
 Analyses saved captures (pcap or pcapng, optionally gzip-, zstd- or
 lz4-compressed; - reads standard input) and reports, per TCP connection that carried TLS or was meant
 to, what was offered, what was negotiated, what went wrong and how to fix it.
-Frame numbers are Wireshark's.
+Frame numbers are Wireshark's. The files of a rotated capture (tcpdump -C/-W:
+NAME, NAME1, NAME2…; dumpcap's ring buffer: PREFIX_00001_DATE.pcapng) are
+read as one capture, frames numbered through the set as mergecap -a would;
+--continuous does so for any files given (tcpdump -G names).
 
 Examples:
     tlsdiag read capture.pcapng
     tlsdiag read --failed --format json a.pcap b.pcap.gz
     tcpdump -i eth0 -w - 'tcp port 443' | tlsdiag read -
     tlsdiag read --format trace --cacert ca.pem capture.pcap
+    tlsdiag read --continuous --format ecs sensor-2026-12-03-*.pcap
 
 Flags:`
 
@@ -89,6 +93,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS (refused, silent, plaintext); repeatable (the ports a pcapng file's recorded capture filter names are included)")
 	zeekDir := fs.StringP("zeek-dir", "w", "", "with --format zeek or zeek-json: write ssl.log and x509.log into this `directory`")
 	output := fs.String("output", "", "send the records to a store instead of standard output: es+http://HOST:PORT/INDEX (Elasticsearch/OpenSearch _bulk API, ECS documents; es+https too)")
+	continuous := fs.Bool("continuous", false, "read all the files given as one capture, rotated from one another, in the order of their first frames (rotated sets named as tcpdump -C/-W or dumpcap name them are found without it)")
 	seed := fs.Uint16("community-id-seed", 0, "hash each connection's Community ID with this `seed` (0 is the spec's default; other tools must use the same)")
 	screenOpts := addScreenFlags(fs)
 	capOpts := capFlags(fs)
@@ -113,6 +118,8 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, dirErr, dirHint)
 	case fs.NArg() == 0:
 		return usageError(stderr, "no capture files given", "name one or more pcap/pcapng files, or - for standard input")
+	case *continuous && slices.Contains(fs.Args(), "-"):
+		return usageError(stderr, "--continuous reads files, not standard input", "name the capture files")
 	case filter.verdict != "" && !slices.Contains(diagnose.Categories, diagnose.Category(filter.verdict)):
 		return usageError(stderr, fmt.Sprintf("unknown verdict category %q", filter.verdict), "categories are listed in the README, e.g. cert_expired, version_mismatch")
 	}
@@ -139,7 +146,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	// Output streams as connections are found, except the table's: a
 	// progress line would mix with it on the same terminal.
 	prog := newProgress(stderr, fs.Args(), noProgress || format != report.FormatTable && format != report.FormatWide && isTerminalWriter(stdout))
-	pc.Opened = prog.watch
+	pc.Opened = func(in pipeline.Input) { prog.watch(in) }
 	out, err := openOutput(*output, stdout, stderr, true)
 	if err != nil {
 		failure(stderr, err)
@@ -150,14 +157,18 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	if *zeekDir != "" {
 		opts.OpenLog = out.openLog(*zeekDir)
 	}
-	w, err := report.NewWriter(out.w, format, opts, fs.NArg())
+	inputs := capture.RotatedSets(fs.Args())
+	if *continuous {
+		inputs = [][]string{fs.Args()}
+	}
+	w, err := report.NewWriter(out.w, format, opts, len(inputs))
 	if err != nil {
 		failure(stderr, err)
 		return 2
 	}
 	failed := false
 	prog.begin()
-	outcomes, writeErr := pipeline.Files(context.Background(), fs.Args(), pc, func(rs []pipeline.Result) error {
+	outcomes, writeErr := pipeline.Captures(context.Background(), inputs, pc, func(rs []pipeline.Result) error {
 		kept := rs[:0]
 		for _, r := range rs {
 			if filter.keep(r) {
@@ -170,11 +181,14 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	prog.end()
 	status := 0
 	var notes []string
-	for i, path := range fs.Args() {
+	for i, files := range inputs {
 		o := outcomes[i]
 		prefix := ""
-		if fs.NArg() > 1 {
-			prefix = path + ": "
+		if len(inputs) > 1 {
+			prefix = files[0] + ": "
+		}
+		if len(files) > 1 {
+			notes = append(notes, fmt.Sprintf("%s: %d files read as one rotated capture, in the order of their first frames (frame numbers count through them, as in the file mergecap -a makes)", files[0], len(files)))
 		}
 		notes = append(notes, capNotes(prefix, o.Stats.Stats)...)
 		if o.Reported == 0 {
