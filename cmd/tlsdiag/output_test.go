@@ -4,12 +4,21 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // read --output sends one ECS document per connection to the _bulk API,
@@ -67,4 +76,125 @@ func TestReadOutputToBulkAPI(t *testing.T) {
 	if !strings.Contains(stderr.String(), "6 records sent to es+http://") {
 		t.Errorf("stderr %q does not say what was sent", stderr.String())
 	}
+}
+
+// Ctrl-C while read --output cannot reach the store: the records found so
+// far go to the spool, stderr says so, and the next run to the same store
+// sends them, each once.
+func TestReadOutputCtrlCSpools(t *testing.T) {
+	cache := t.TempDir()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there for the first run
+	store := "es+http://" + addr + "/tlsdiag"
+
+	pcap, err := os.ReadFile("../../testdata/demo.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "read", "--output", store, "-")
+	cmd.Env = append(os.Environ(), "TLSDIAG_TEST_MAIN=1", "XDG_CACHE_HOME="+cache)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	// The whole capture, then 300 KiB of frames that are no IP (to push
+	// the reader's block through), with standard input left open: read
+	// waits for more, as it does behind tcpdump -w -.
+	if binary.LittleEndian.Uint32(pcap) != 0xa1b2c3d4 {
+		t.Fatal("demo.pcap is not a little-endian microsecond pcap")
+	}
+	last := uint32(time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC).Unix())
+	for range 300 {
+		rec := make([]byte, 16+1024)
+		binary.LittleEndian.PutUint32(rec[0:], last)
+		binary.LittleEndian.PutUint32(rec[8:], 1024)
+		binary.LittleEndian.PutUint32(rec[12:], 1024)
+		pcap = append(pcap, rec...)
+	}
+	if _, err := stdin.Write(pcap); err != nil {
+		t.Fatal(err)
+	}
+	spool := filepath.Join(cache, "tlsdiag", "spool", strings.ReplaceAll(addr, ":", "_")+"-tlsdiag.ndjson")
+	waitFor(t, "the records to reach the spool", func() bool {
+		b, _ := os.ReadFile(spool)
+		return bytes.Count(b, []byte("\n")) >= 5 // all but the last connection, still open to the reader
+	})
+	cmd.Process.Signal(syscall.SIGINT)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Errorf("after Ctrl-C: %v, want exit status 130", err)
+	}
+	if !strings.Contains(stderr.String(), "spooled") || !strings.Contains(stderr.String(), spool) {
+		t.Errorf("stderr does not say where the records are: %q", stderr.String())
+	}
+	b, _ := os.ReadFile(spool)
+	spooled := bytes.Count(b, []byte("\n"))
+
+	// The store is back: the next run sends the spool first.
+	var mu sync.Mutex
+	got := map[string]int{}
+	l, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		zr, _ := gzip.NewReader(r.Body)
+		sc := bufio.NewScanner(zr)
+		sc.Buffer(nil, 1<<20)
+		mu.Lock()
+		defer mu.Unlock()
+		for sc.Scan() {
+			var a struct {
+				Index struct {
+					ID string `json:"_id"`
+				} `json:"index"`
+			}
+			json.Unmarshal(sc.Bytes(), &a)
+			sc.Scan()
+			got[a.Index.ID]++
+		}
+		w.Write([]byte(`{"errors":false,"items":[]}`))
+	}))
+	srv.Listener.Close()
+	srv.Listener = l
+	srv.Start()
+	defer srv.Close()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	var out, errOut bytes.Buffer
+	if status := run([]string{"read", "--output", store, "../../testdata/demo.pcap"}, &out, &errOut); status != 1 {
+		t.Fatalf("second run: status %d: %s", status, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), fmt.Sprintf("%d replayed from the spool", spooled)) {
+		t.Errorf("second run does not say it replayed the %d spooled records: %q", spooled, errOut.String())
+	}
+	// demo.pcap's 6 records: those spooled and those of this run share
+	// their IDs (the same connections), so each ID came twice at most, and
+	// none is missing.
+	if len(got) != 6 {
+		t.Errorf("%d record IDs arrived, want demo.pcap's 6", len(got))
+	}
+	twice := 0
+	for _, n := range got {
+		if n == 2 {
+			twice++
+		}
+	}
+	if twice != spooled {
+		t.Errorf("%d IDs arrived twice, want the %d spooled ones (again in this run)", twice, spooled)
+	}
+	if fi, err := os.Stat(spool); err != nil || fi.Size() != 0 {
+		t.Errorf("spool after the replay: %v %v, want empty", fi, err)
+	}
+	t.Logf("Ctrl-C with the store down: %d records spooled, replayed on the next run", spooled)
 }
