@@ -134,7 +134,25 @@ func TestReadRotatedTcpdumpSet(t *testing.T) {
 	}
 	tr.CloseIdleConnections()
 	short()
-	time.Sleep(200 * time.Millisecond)
+	// tcpdump -U writes each packet as it takes it: stop it once the
+	// files stop growing (a busy machine schedules it late).
+	size := func() (n int64) {
+		fs, _ := filepath.Glob(base + "*")
+		for _, f := range fs {
+			if fi, err := os.Stat(f); err == nil {
+				n += fi.Size()
+			}
+		}
+		return n
+	}
+	for last, still := size(), 0; still < 5; {
+		time.Sleep(200 * time.Millisecond)
+		if n := size(); n != last {
+			last, still = n, 0
+		} else {
+			still++
+		}
+	}
 	td.Process.Signal(syscall.SIGINT)
 	td.Wait()
 
@@ -151,7 +169,10 @@ func TestReadRotatedTcpdumpSet(t *testing.T) {
 	// the rotation's: read orders the set itself.
 	recs, _ := readRecords(t, files...)
 	if len(recs) != 3 {
-		t.Fatalf("%d records from the rotated set, want 3 (one per connection)", len(recs))
+		for _, r := range recs {
+			t.Logf("%v → %v frames %v–%v %v", r["client"], r["server"], r["first_frame"], r["last_frame"], r["verdict"])
+		}
+		t.Fatalf("%d records from the rotated set, want 3 (one per connection); tcpdump: %s", len(recs), tdErr.String())
 	}
 	var js, stderr bytes.Buffer
 	run(append([]string{"read", "--format", "json"}, files...), &js, &stderr)
