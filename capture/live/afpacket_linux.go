@@ -28,18 +28,27 @@ const haveAFPacket = true
 // Ring geometry. A TPACKET_V3 block must hold the largest packet kept
 // (DefaultSnaplen plus headers); the kernel hands a block to user space
 // when it is full or its retire timeout passed.
+//
+// Config.Immediate uses TPACKET_V2 instead, as libpcap does in immediate
+// mode: each frame is handed over as it is written, with no block to
+// wait for. Its frames have a fixed size, large enough for a loopback
+// packet (MTU 65536) and its headers.
 const (
-	afBlockSize  = 1 << 20
-	afFrameSize  = 4096
-	afMinBlocks  = 4
-	afRetire     = 50 * time.Millisecond
-	afRetireFast = time.Millisecond // Config.Immediate
+	afBlockSize = 1 << 20
+	afFrameSize = 4096
+	afMinBlocks = 4
+	afRetire    = 50 * time.Millisecond
+
+	afImmediateFrame  = 65536 + 4096
+	afImmediateFrames = 64
 
 	// sllOffset: where the kernel puts the packet's struct sockaddr_ll
-	// relative to the data of a SOCK_DGRAM TPACKET_V3 frame. The frame
+	// relative to the data of a SOCK_DGRAM frame. A TPACKET_V3 frame
 	// is tpacket3_hdr (48 bytes, aligned), sockaddr_ll (20), then the
 	// data at TPACKET_ALIGN(48+20)+16 = 96 (net/packet/af_packet.c,
-	// tpacket_rcv: macoff = netoff = TPACKET_ALIGN(tp_hdrlen) + 16).
+	// tpacket_rcv: macoff = netoff = TPACKET_ALIGN(tp_hdrlen) + 16); a
+	// TPACKET_V2 frame is tpacket2_hdr (32), sockaddr_ll, data at
+	// TPACKET_ALIGN(32+20)+16 = 80: 48 bytes apart in both.
 	sllOffset = 96 - 48
 )
 
@@ -47,6 +56,7 @@ const (
 type afSource struct {
 	tp     *afpacket.TPacket
 	cooked bool // SOCK_DGRAM: frames get a synthesized Linux cooked v2 header
+	v2     bool // TPACKET_V2 (Config.Immediate)
 	since  time.Time
 	// early counts frames skipped for predating the filter: the kernel
 	// counted them as received.
@@ -109,18 +119,20 @@ func openAFPackets(cfg Config, n int) ([]source, error) {
 		prog = append(skipLoopbackOutgoing(loIndex, bind == ""), prog...)
 	}
 	n = max(n, 1)
+	version, frameSize, blockSize := afpacket.TPacketVersion3, afFrameSize, afBlockSize
 	blocks := max(cfg.BufferSize/n/afBlockSize, afMinBlocks)
-	retire := afRetire
+	name := "TPACKET_V3"
 	if cfg.Immediate {
-		retire = afRetireFast
+		version, frameSize, blockSize, name = afpacket.TPacketVersion2, afImmediateFrame, afImmediateFrame, "TPACKET_V2"
+		blocks = max(cfg.BufferSize/n/afImmediateFrame, afImmediateFrames)
 	}
 	sockType := afpacket.SocketRaw
 	if cooked {
 		sockType = afpacket.SocketDgram
 	}
-	desc := "AF_PACKET TPACKET_V3, one socket"
+	desc := "AF_PACKET " + name + ", one socket"
 	if n > 1 {
-		desc = fmt.Sprintf("AF_PACKET TPACKET_V3, fan-out by flow over %d sockets", n)
+		desc = fmt.Sprintf("AF_PACKET %s, fan-out by flow over %d sockets", name, n)
 	}
 	if by == "libpcap" {
 		desc += ", filter compiled by " + pcapVersion()
@@ -134,13 +146,13 @@ func openAFPackets(cfg Config, n int) ([]source, error) {
 	}
 	group := -1
 	for range n {
-		tp, err := afpacket.NewTPacket(afpacket.OptInterface(bind), afpacket.OptTPacketVersion(afpacket.TPacketVersion3),
-			afpacket.OptFrameSize(afFrameSize), afpacket.OptBlockSize(afBlockSize), afpacket.OptNumBlocks(blocks),
-			afpacket.OptBlockTimeout(retire), afpacket.OptPollTimeout(cfg.ReadTimeout), sockType)
+		tp, err := afpacket.NewTPacket(afpacket.OptInterface(bind), afpacket.OptTPacketVersion(version),
+			afpacket.OptFrameSize(frameSize), afpacket.OptBlockSize(blockSize), afpacket.OptNumBlocks(blocks),
+			afpacket.OptBlockTimeout(afRetire), afpacket.OptPollTimeout(cfg.ReadTimeout), sockType)
 		if err != nil {
 			return fail(openError(cfg.Interface, err))
 		}
-		srcs = append(srcs, &afSource{tp: tp, cooked: cooked, iftype: map[int]uint16{}, desc: desc})
+		srcs = append(srcs, &afSource{tp: tp, cooked: cooked, v2: version == afpacket.TPacketVersion2, iftype: map[int]uint16{}, desc: desc})
 		if err := tp.SetBPF(prog); err != nil {
 			return fail(fmt.Errorf("live: attaching the filter to the socket on %s: %w", cfg.Interface, err))
 		}
@@ -358,14 +370,18 @@ func (s *afSource) linkType() layers.LinkType {
 func (s *afSource) nanoseconds() bool { return true }
 
 func (s *afSource) stats() (Stats, error) {
-	_, v3, err := s.tp.SocketStats()
+	v2, v3, err := s.tp.SocketStats()
 	if err != nil {
 		return Stats{}, err
+	}
+	received, dropped := int(v3.Packets()), int(v3.Drops())
+	if s.v2 {
+		received, dropped = int(v2.Packets()), int(v2.Drops())
 	}
 	// tp_packets counts the dropped packets too, as libpcap's ps_recv.
 	// The filter drops the loopback's outgoing copies in the kernel, so
 	// the counts are exact once the frames that predate it are removed.
-	return Stats{Received: int(v3.Packets()) - int(s.early.Load()), DroppedByKernel: int(v3.Drops()), Exact: true}, nil
+	return Stats{Received: received - int(s.early.Load()), DroppedByKernel: dropped, Exact: true}, nil
 }
 
 func (s *afSource) close() { s.tp.Close() }
