@@ -31,6 +31,7 @@ Usage:
     tlsdiag read [flags] FILE...     analyse saved captures (pcap, pcapng, .gz; - for stdin)
     tlsdiag live [flags]             sniff an interface and report each handshake as it ends
     tlsdiag probe [flags] URL        make a request, capture it, and explain the failure
+    tlsdiag exec [flags] -- CMD...   run a program, capture its connections, and explain them
     tlsdiag help [COMMAND]           show help for a command
     tlsdiag version                  print the version, the build and its capture paths
 

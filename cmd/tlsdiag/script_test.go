@@ -14,6 +14,7 @@ import (
 // With TLSDIAG_TEST_MAIN=1 the test binary is tlsdiag itself, for tests that
 // need a separate process (signals, privilege drop).
 func TestMain(m *testing.M) {
+	execChild() // returns unless this is a program `tlsdiag exec` runs
 	// The table format fits the terminal: tests write to buffers, not a
 	// terminal, and set COLUMNS themselves.
 	os.Unsetenv("COLUMNS")

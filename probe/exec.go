@@ -1,0 +1,435 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/capture/live"
+	"github.com/tlsdiag/tlsdiag/decrypt"
+	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/internal/attribution"
+	"github.com/tlsdiag/tlsdiag/pipeline"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// ExecConfig says which program to run and watch.
+type ExecConfig struct {
+	// Command is the program and its arguments.
+	Command []string
+	// Env is the program's environment; nil means this process's.
+	// SSLKEYLOGFILE is added unless it is already set.
+	Env []string
+	// Stdin, Stdout and Stderr are the program's; its standard error is
+	// also kept (the last StderrLines lines) to classify its error.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Interface is where to capture; empty means "any" (every interface).
+	Interface string
+	// Filter narrows the capture (BPF); empty means "tcp".
+	Filter string
+	// WireRoots are the roots chains are validated against; nil means the
+	// system roots.
+	WireRoots *x509.CertPool
+	// Pcap, when set, receives the capture as a pcapng file with the
+	// program's TLS secrets embedded.
+	Pcap io.Writer
+	// Attribution says how the program's flows are found (exact with a
+	// cgroup when possible, else sampling /proc).
+	Attribution attribution.Config
+}
+
+// StderrLines is how many of the program's last standard error lines are
+// kept.
+const StderrLines = 20
+
+// ExecResult is what exec saw of the program.
+type ExecResult struct {
+	Command []string
+	// ExitCode is the program's exit status; 128+N when signal N ended
+	// it, as shells report it.
+	ExitCode int
+	// StderrTail are the last lines of its standard error; Class is the
+	// error class the last recognisable line names ("" when none does),
+	// ErrorLine that line.
+	StderrTail []string
+	Class      Class
+	ErrorLine  string
+	// KeyLog is the SSLKEYLOGFILE given to the program; KeyLogLines the
+	// secrets it wrote there (0: the program does not honour it, and TLS
+	// 1.3 stays encrypted).
+	KeyLog      string
+	KeyLogLines int
+	// Attribution is how the program's flows were found; Fallback why
+	// they were not found exactly (nil when they were).
+	Attribution attribution.Method
+	Fallback    error
+	// Flows are the flows the program (or a child of it) started.
+	Flows []attribution.Flow
+	// Connections are those of Flows the capture shows, each with its
+	// verdict and the correlation with the program's error.
+	Connections []ExecConnection
+	// Unseen is the correlation of the program's error alone, when the
+	// capture shows none of its connections (nil when it shows one).
+	Unseen *Correlation
+	// Wire is the capture: Interface, Filter, Err (why there is none),
+	// Frames, Notes.
+	Wire Wire
+}
+
+// ExecConnection is one of the program's connections.
+type ExecConnection struct {
+	Result      pipeline.Result
+	Correlation Correlation
+}
+
+// Exec runs the program while capturing, finds which connections are its
+// own, gives it SSLKEYLOGFILE, and when it exits diagnoses each of its
+// connections and correlates the verdicts with the error its standard
+// error names. Its error is for a program that could not be started; the
+// program's failure is in the result.
+//
+// The program runs in a cgroup of its own, and a netfilter rule logs the
+// first packet of every flow a socket of that cgroup sends: every flow is
+// known, even one opened and closed in a millisecond, and no other
+// process's. Without root (or cgroup v2, or iptables) the flows are
+// sampled from /proc instead, and the result says why.
+func Exec(ctx context.Context, cfg ExecConfig) (*ExecResult, error) {
+	if len(cfg.Command) == 0 {
+		return nil, errors.New("exec: no command")
+	}
+	if cfg.Interface == "" {
+		cfg.Interface = "any"
+	}
+	if cfg.Filter == "" {
+		cfg.Filter = "tcp"
+	}
+	env := cfg.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	res := &ExecResult{Command: cfg.Command, Wire: Wire{Interface: cfg.Interface, Filter: cfg.Filter}}
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "SSLKEYLOGFILE="); ok && v != "" {
+			res.KeyLog = v
+		}
+	}
+	if res.KeyLog == "" {
+		dir, err := os.MkdirTemp("", "tlsdiag-exec-")
+		if err != nil {
+			return nil, fmt.Errorf("exec: key log directory: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		res.KeyLog = filepath.Join(dir, "keys.txt")
+		env = append(slices.Clone(env), "SSLKEYLOGFILE="+res.KeyLog)
+	}
+
+	tracker := attribution.Start(cfg.Attribution)
+	defer tracker.Close()
+	w := &wireCapture{iface: cfg.Interface, filter: cfg.Filter, done: make(chan struct{})}
+	h, err := live.Open(ctx, live.Config{Interface: w.iface, Filter: w.filter, Immediate: true, ReadTimeout: settlePoll})
+	if err != nil {
+		w.err = err
+		close(w.done)
+	} else {
+		w.handle, w.linkType = h, h.LinkType()
+		go w.read()
+	}
+	stopCapture := func() {
+		if w.handle != nil {
+			w.handle.Stop()
+			<-w.done
+			w.handle.Close()
+			w.handle = nil
+		}
+	}
+	defer stopCapture()
+
+	tail := &lineTail{max: StderrLines}
+	cmd, err := startProgram(ctx, cfg, env, tail, tracker)
+	if err != nil {
+		return nil, fmt.Errorf("exec: %w", err)
+	}
+	waitErr := cmd.Wait()
+	res.ExitCode = exitStatus(cmd.ProcessState, waitErr)
+	res.StderrTail = tail.lines()
+	res.Class, res.ErrorLine = classifyStderr(res.StderrTail)
+	flows, notes, err := tracker.Finish()
+	res.Attribution, res.Fallback, res.Flows = tracker.Method(), tracker.Fallback(), flows
+	res.Wire.Notes = append(res.Wire.Notes, notes...)
+	if err != nil {
+		res.Wire.Notes = append(res.Wire.Notes, "cleaning up: "+err.Error())
+	}
+
+	keyLog, _ := os.ReadFile(res.KeyLog)
+	res.KeyLogLines = bytes.Count(keyLog, []byte("\n"))
+	o := res.outcome()
+	if w.err != nil {
+		res.Wire.Err = w.err
+		res.unseen(&o)
+		return res, nil
+	}
+	w.settle()
+	if st, err := w.handle.Stats(); err == nil && st.DroppedByKernel > 0 {
+		res.Wire.Dropped = st.DroppedByKernel
+		res.Wire.Notes = append(res.Wire.Notes, fmt.Sprintf("the kernel dropped %d packets: the analysis may lack some", st.DroppedByKernel))
+	}
+	stopCapture()
+	if w.readErr != nil {
+		res.Wire.Notes = append(res.Wire.Notes, fmt.Sprintf("the capture stopped early: %v", w.readErr))
+	}
+	if w.truncated > 0 {
+		res.Wire.Notes = append(res.Wire.Notes, fmt.Sprintf("%d frames after the first %d MiB were not analysed", w.truncated, maxCaptureBytes>>20))
+	}
+	res.Wire.Frames = int64(len(w.frames))
+	if cfg.Pcap != nil {
+		if err := w.writePcapng(cfg.Pcap, keyLog); err != nil {
+			res.Wire.Notes = append(res.Wire.Notes, fmt.Sprintf("writing the capture file: %v", err))
+		}
+	}
+	res.judge(w, keyLog, cfg.WireRoots, &o)
+	return res, nil
+}
+
+// startProgram starts the program in the tracker's cgroup, or, when the
+// kernel cannot start it there, as a plain child whose sockets are
+// sampled. On ctx's end (Ctrl-C) the program gets SIGTERM, and SIGKILL
+// 5 s later.
+func startProgram(ctx context.Context, cfg ExecConfig, env []string, tail *lineTail, tracker *attribution.Tracker) (*exec.Cmd, error) {
+	newCmd := func() *exec.Cmd {
+		cmd := exec.CommandContext(ctx, cfg.Command[0], cfg.Command[1:]...)
+		cmd.Env, cmd.Stdin, cmd.Stdout = env, cfg.Stdin, cfg.Stdout
+		cmd.Stderr = tail
+		if cfg.Stderr != nil {
+			cmd.Stderr = io.MultiWriter(cfg.Stderr, tail)
+		}
+		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+		cmd.WaitDelay = 5 * time.Second
+		tracker.Prepare(cmd)
+		return cmd
+	}
+	cmd := newCmd()
+	err := cmd.Start()
+	if err != nil && tracker.Method() == attribution.Cgroup && !errors.Is(err, exec.ErrNotFound) && !errors.Is(err, fs.ErrNotExist) {
+		tracker.Demote(err)
+		cmd = newCmd()
+		err = cmd.Start()
+	}
+	if err != nil {
+		return nil, err
+	}
+	tracker.Started(cmd.Process.Pid)
+	return cmd, nil
+}
+
+// exitStatus is the status a shell would report.
+func exitStatus(ps *os.ProcessState, waitErr error) int {
+	if ps == nil {
+		return 1
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	if code := ps.ExitCode(); code >= 0 {
+		return code
+	}
+	return 1
+}
+
+// judge analyses the capture and keeps the program's connections, each
+// with its verdict and correlation.
+func (r *ExecResult) judge(w *wireCapture, keyLog []byte, roots *x509.CertPool, o *Outcome) {
+	kl, _ := decrypt.ParseKeyLog(bytes.NewReader(keyLog))
+	pc := pipeline.Config{
+		Analysis: analysis.Options{KeyLog: kl},
+		Capture:  capture.Options{IdleTimeout: -1},
+		Diagnose: diagnose.Config{Roots: roots},
+	}
+	results, stats, err := pipeline.Collect(context.Background(), &replay{frames: w.frames, linkType: w.linkType}, pc)
+	if err != nil {
+		r.Wire.Notes = append(r.Wire.Notes, fmt.Sprintf("analysing the capture: %v", err))
+	}
+	r.Wire.Start = stats.Start
+	others := 0
+	for _, res := range results {
+		c := res.Conn
+		if !attribution.Owns(r.Flows, c.Client, c.Server) {
+			others++
+			continue
+		}
+		target := Target{Host: c.Server.Addr().String(), Port: c.Server.Port()}
+		if c.ClientHello != nil && c.ClientHello.ServerName != "" {
+			target.Host = c.ClientHello.ServerName
+		}
+		wire := Wire{Result: &res, Chain: checkChain(c, roots)}
+		r.Connections = append(r.Connections, ExecConnection{Result: res, Correlation: Correlate(target, o, &wire, false)})
+	}
+	if others > 0 {
+		r.Wire.Notes = append(r.Wire.Notes, fmt.Sprintf("%d other connection(s) in the capture are not the program's and are left out", others))
+	}
+	if n := len(r.Flows) - len(r.Connections); n > 0 {
+		r.Wire.Notes = append(r.Wire.Notes, fmt.Sprintf("%d of the program's flows are not in the capture (another interface, a filter, or not TLS over TCP)", n))
+	}
+	if len(r.Connections) == 0 {
+		r.unseen(o)
+	}
+}
+
+// unseen correlates the program's error alone: the capture shows none of
+// its connections.
+func (r *ExecResult) unseen(o *Outcome) {
+	w := Wire{Err: r.Wire.Err}
+	if w.Err == nil {
+		w.Err = errors.New("the capture shows none of the program's connections")
+		if len(r.Flows) == 0 {
+			w.Err = errors.New("the program opened no connection that was seen")
+		}
+	}
+	c := Correlate(Target{}, o, &w, false)
+	r.Unseen = &c
+}
+
+// outcome is the program's side as probe's correlation takes it.
+func (r *ExecResult) outcome() Outcome {
+	o := Outcome{Phase: PhaseDone}
+	if r.Class == ClassNone && r.ExitCode == 0 {
+		return o
+	}
+	o.Class = r.Class
+	if o.Class == ClassNone {
+		o.Class = Other
+	}
+	o.Err = errors.New(r.ErrorLine)
+	if r.ErrorLine == "" {
+		o.Err = fmt.Errorf("exit status %d", r.ExitCode)
+	}
+	switch {
+	case o.Class == ConnectionRefused || o.Class == ConnectTimeout || o.Class == HostUnreachable || o.Class == NetworkUnreachable:
+		o.Phase = PhaseConnect
+	case o.Class == DNSNotFound || o.Class == DNSError || o.Class == DNSTimeout:
+		o.Phase = PhaseResolve
+	case o.Class == HTTPError || o.Class == TimeoutAwaitingHeaders:
+		o.Phase = PhaseHTTP
+	default:
+		o.Phase = PhaseTLS
+	}
+	return o
+}
+
+// stderrClasses are the messages of Go (crypto/tls, crypto/x509, net),
+// OpenSSL and curl that name an error class, most specific first.
+var stderrClasses = []struct {
+	text  string
+	class Class
+}{
+	{"certificate has expired", CertExpired},
+	{"is after", CertExpired},
+	{"certificate is not yet valid", CertNotYetValid},
+	{"is before", CertNotYetValid},
+	{"certificate signed by unknown authority", CertUnknownAuthority},
+	{"unable to get local issuer certificate", CertUnknownAuthority},
+	{"self-signed certificate", CertUnknownAuthority},
+	{"self signed certificate", CertUnknownAuthority},
+	{"certificate is valid for", CertHostnameMismatch},
+	{"no alternative certificate subject name matches", CertHostnameMismatch},
+	{"doesn't match target host name", CertHostnameMismatch},
+	{"does not match target host name", CertHostnameMismatch},
+	{"protocol version", AlertClass(tlsparse.AlertProtocolVersion)},
+	{"handshake failure", AlertClass(tlsparse.AlertHandshakeFailure)},
+	{"no application protocol", AlertClass(tlsparse.AlertNoApplicationProtocol)},
+	{"unrecognized name", AlertClass(tlsparse.AlertUnrecognizedName)},
+	{"certificate required", AlertClass(tlsparse.AlertCertificateRequired)},
+	{"bad certificate", AlertClass(tlsparse.AlertBadCertificate)},
+	{"connection refused", ConnectionRefused},
+	{"couldn't connect to server", ConnectionRefused},
+	{"connection reset by peer", ConnectionReset},
+	{"recv failure", ConnectionReset},
+	{"unexpected eof", ConnectionClosed},
+	{"timeout awaiting response headers", TimeoutAwaitingHeaders},
+	{"timed out", Timeout},
+	{"i/o timeout", Timeout},
+	{"deadline exceeded", Timeout},
+	{"could not resolve host", DNSNotFound},
+	{"no such host", DNSNotFound},
+	{"first record does not look like a tls handshake", NotTLS},
+	{"wrong version number", NotTLS},
+}
+
+// classifyStderr finds the last line of the program's standard error that
+// names an error class.
+func classifyStderr(lines []string) (Class, string) {
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.ToLower(lines[i])
+		for _, sc := range stderrClasses {
+			if strings.Contains(l, sc.text) {
+				return sc.class, lines[i]
+			}
+		}
+		if c := classifyTLSMessage(lines[i]); c != ClassNone {
+			return c, lines[i]
+		}
+	}
+	return ClassNone, ""
+}
+
+// lineTail keeps the last lines written to it.
+type lineTail struct {
+	mu      sync.Mutex
+	max     int
+	partial []byte
+	tail    []string
+}
+
+func (t *lineTail) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.partial = append(t.partial, b...)
+	for {
+		i := bytes.IndexByte(t.partial, '\n')
+		if i < 0 {
+			break
+		}
+		t.add(string(t.partial[:i]))
+		t.partial = t.partial[i+1:]
+	}
+	if len(t.partial) > 4096 {
+		t.add(string(t.partial))
+		t.partial = nil
+	}
+	return len(b), nil
+}
+
+func (t *lineTail) add(l string) {
+	l = strings.TrimRight(l, "\r")
+	if len(l) > 1024 {
+		l = l[:1024]
+	}
+	t.tail = append(t.tail, l)
+	if len(t.tail) > t.max {
+		t.tail = t.tail[len(t.tail)-t.max:]
+	}
+}
+
+func (t *lineTail) lines() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.partial) > 0 {
+		t.add(string(t.partial))
+		t.partial = nil
+	}
+	return slices.Clone(t.tail)
+}

@@ -1,0 +1,245 @@
+//go:build linux
+
+package probe
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/internal/attribution"
+	"github.com/tlsdiag/tlsdiag/internal/tlslab"
+	"github.com/tlsdiag/tlsdiag/report"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
+)
+
+// execChildEnv makes the test binary a Go net/http client of the URL it
+// names, with KeyLogWriter wired from SSLKEYLOGFILE and the lab's CA
+// from TLSDIAG_EXEC_CA: the program `tlsdiag exec` watches.
+const execChildEnv = "TLSDIAG_EXEC_CHILD_URL"
+
+func TestMain(m *testing.M) {
+	if u := os.Getenv(execChildEnv); u != "" {
+		os.Exit(execChild(u))
+	}
+	os.Exit(m.Run())
+}
+
+func execChild(u string) int {
+	pool := x509.NewCertPool()
+	ca, err := os.ReadFile(os.Getenv("TLSDIAG_EXEC_CA"))
+	if err != nil || !pool.AppendCertsFromPEM(ca) {
+		fmt.Fprintln(os.Stderr, "child: no CA:", err)
+		return 3
+	}
+	tc := &tls.Config{RootCAs: pool}
+	if p := os.Getenv("SSLKEYLOGFILE"); p != "" {
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err == nil {
+			defer f.Close()
+			tc.KeyLogWriter = f
+		}
+	}
+	addr := os.Getenv("TLSDIAG_EXEC_ADDR")
+	tr := &http.Transport{TLSClientConfig: tc, DialContext: func(ctx context.Context, network, _ string) (c net.Conn, err error) {
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}
+	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get(u)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "Get:", err)
+		return 1
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return 0
+}
+
+// execCase is one run of a program under Exec against a lab server.
+type execCase struct {
+	name     string
+	client   string // "go" or "curl"
+	scenario tlslab.Scenario
+	// curlArgs are added to curl's; otherCA makes the program trust
+	// another lab's root instead; filter replaces the capture's.
+	curlArgs []string
+	otherCA  bool
+	filter   string
+
+	exit      int
+	class     Class
+	category  diagnose.Category // "" when the capture must show none
+	agreement Agreement
+}
+
+// TestExec runs a Go net/http client and curl against misconfigured lab
+// servers under Exec, while this process connects to the same server all
+// along: exactly the program's connection must be found (by its cgroup),
+// judged as the scenario's category, correlated with the program's error,
+// and its exit status passed through. Needs root (capture, cgroup,
+// netfilter rules); CI runs as root.
+func TestExec(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("exec captures and makes a cgroup: needs root (CI runs as root)")
+	}
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatal("curl is not installed (scripts/install-deps.sh installs it)")
+	}
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := lab.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	otherDir := t.TempDir()
+	if err := other.WriteFiles(otherDir); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []execCase{
+		{name: "go/cert_expired", client: "go", scenario: tlslab.CertExpired, exit: 1, class: CertExpired, category: diagnose.CertExpired, agreement: Agree},
+		{name: "go/cert_untrusted_ca", client: "go", scenario: tlslab.CertUntrustedCA, exit: 1, class: CertUnknownAuthority, category: diagnose.CertUntrustedCA, agreement: Agree},
+		{name: "go/cert_hostname_mismatch", client: "go", scenario: tlslab.CertHostnameMismatch, exit: 1, class: CertHostnameMismatch, category: diagnose.CertHostnameMismatch, agreement: Agree},
+		{name: "go/ok_tls13", client: "go", scenario: tlslab.OKTLS13, exit: 0, class: ClassNone, category: diagnose.OK, agreement: Agree},
+		{name: "curl/cert_expired", client: "curl", scenario: tlslab.CertExpired, exit: 60, class: CertExpired, category: diagnose.CertExpired, agreement: Agree},
+		{name: "curl/version_mismatch", client: "curl", scenario: tlslab.VersionMismatch, curlArgs: []string{"--tls-max", "1.2"}, exit: 35,
+			class: AlertClass(tlsparse.AlertProtocolVersion), category: diagnose.VersionMismatch, agreement: Agree},
+		{name: "curl/ok_tls13", client: "curl", scenario: tlslab.OKTLS13, exit: 0, class: ClassNone, category: diagnose.OK, agreement: Agree},
+		// The program trusts another root than the wire is judged by: the
+		// wire sees curl's unknown_ca alert against a chain that verifies.
+		{name: "curl/other_roots", client: "curl", scenario: tlslab.OKTLS12, otherCA: true, exit: 60, class: CertUnknownAuthority,
+			category: diagnose.CertUntrustedCA, agreement: Disagree},
+		// The capture does not show the program's connection.
+		{name: "curl/not_captured", client: "curl", scenario: tlslab.CertExpired, filter: "tcp port 9", exit: 60, class: CertExpired, agreement: ClientOnly},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ca := filepath.Join(dir, tlslab.CAFile)
+			if tt.otherCA {
+				ca = filepath.Join(otherDir, tlslab.CAFile)
+			}
+			srv, err := tlslab.Start(tt.scenario, tlslab.WithLab(lab))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			cmd, env := execCommand(tt, srv.Addr(), ca)
+			filter := tt.filter
+			if filter == "" {
+				filter = fmt.Sprintf("tcp port %d", srv.Addr().Port())
+			}
+			noise := startNoise(srv.Addr())
+			var progErr bytes.Buffer
+			res, err := Exec(context.Background(), ExecConfig{Command: cmd, Env: env, Stderr: &progErr, Interface: "lo",
+				Filter: filter, WireRoots: lab.RootPool()})
+			noisePorts := noise()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			WriteExec(&out, report.FormatTable, res)
+			t.Logf("program stderr: %s\n%s", progErr.String(), out.String())
+			checkExec(t, tt, res, noisePorts)
+		})
+	}
+}
+
+// execCommand is the program of a case, with its environment.
+func execCommand(tt execCase, addr netip.AddrPort, ca string) ([]string, []string) {
+	u := fmt.Sprintf("https://%s:%d/", tlslab.GoodName, addr.Port())
+	env := append(os.Environ(), "TLSDIAG_EXEC_CA="+ca, "TLSDIAG_EXEC_ADDR="+addr.String())
+	if tt.client == "go" {
+		return []string{os.Args[0]}, append(env, execChildEnv+"="+u)
+	}
+	cmd := []string{"curl", "-sS", "-o", "/dev/null", "--cacert", ca, "--resolve", fmt.Sprintf("%s:%d:%s", tlslab.GoodName, addr.Port(), addr.Addr())}
+	return append(append(cmd, tt.curlArgs...), u), env
+}
+
+// startNoise connects to addr again and again from this process until the
+// function it returns is called; that returns the local ports used.
+func startNoise(addr netip.AddrPort) func() []uint16 {
+	stop, done := make(chan struct{}), make(chan struct{})
+	var ports []uint16
+	go func() {
+		defer close(done)
+		for {
+			if c, err := tls.Dial("tcp", addr.String(), &tls.Config{InsecureSkipVerify: true}); err == nil {
+				ports = append(ports, c.LocalAddr().(*net.TCPAddr).AddrPort().Port())
+				c.Close()
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	return func() []uint16 {
+		close(stop)
+		<-done
+		return ports
+	}
+}
+
+func checkExec(t *testing.T, tt execCase, res *ExecResult, noise []uint16) {
+	t.Helper()
+	if res.Wire.Err != nil {
+		t.Fatal(res.Wire.Err)
+	}
+	if res.Attribution != attribution.Cgroup {
+		t.Errorf("attribution %s (%v), want cgroup", res.Attribution, res.Fallback)
+	}
+	if res.ExitCode != tt.exit || res.Class != tt.class {
+		t.Errorf("exit %d, class %q; want %d, %q", res.ExitCode, res.Class, tt.exit, tt.class)
+	}
+	if len(noise) == 0 {
+		t.Error("no other connection was made meanwhile: the test proves nothing")
+	}
+	for _, f := range res.Flows {
+		if slices.Contains(noise, f.Local.Port()) {
+			t.Errorf("flow %s is this process's, not the program's", f)
+		}
+	}
+	if tt.category == "" {
+		if len(res.Connections) != 0 || res.Unseen == nil || res.Unseen.Agreement != tt.agreement || len(res.Flows) != 1 {
+			t.Fatalf("%d connections, %d flows, unseen %+v; want none shown, 1 flow, %s", len(res.Connections), len(res.Flows), res.Unseen, tt.agreement)
+		}
+		return
+	}
+	if len(res.Connections) != 1 || len(res.Flows) != 1 {
+		t.Fatalf("%d connections attributed to the program (flows %v), want 1", len(res.Connections), res.Flows)
+	}
+	if res.Unseen != nil {
+		t.Errorf("unseen correlation %+v while the capture shows the connection", res.Unseen)
+	}
+	c := res.Connections[0]
+	if c.Result.Verdict.Category != tt.category {
+		t.Errorf("verdict %s, want %s: %s", c.Result.Verdict.Category, tt.category, c.Result.Verdict.Summary)
+	}
+	if c.Correlation.Agreement != tt.agreement {
+		t.Errorf("correlation %s, want %s: %s", c.Correlation.Agreement, tt.agreement, c.Correlation.Summary)
+	}
+	if !strings.Contains(strings.Join(res.Wire.Notes, "\n"), "not the program's") {
+		t.Errorf("notes %q: the other connections are not counted", res.Wire.Notes)
+	}
+	if tt.scenario == tlslab.OKTLS13 && (res.KeyLogLines == 0 || !c.Result.Conn.Decrypted) {
+		t.Errorf("%s wrote %d secrets, decrypted %v: SSLKEYLOGFILE not honoured", tt.client, res.KeyLogLines, c.Result.Conn.Decrypted)
+	}
+}
