@@ -183,7 +183,7 @@ func Exec(ctx context.Context, cfg ExecConfig) (*ExecResult, error) {
 		res.unseen(&o)
 		return res, nil
 	}
-	w.settle()
+	settle(w.handle.Stats)
 	if st, err := w.handle.Stats(); err == nil && st.DroppedByKernel > 0 {
 		res.Wire.Dropped = st.DroppedByKernel
 		res.Wire.Notes = append(res.Wire.Notes, fmt.Sprintf("the kernel dropped %d packets: the analysis may lack some", st.DroppedByKernel))
@@ -371,7 +371,7 @@ var stderrClasses = []struct {
 
 // classifyStderr finds the last line of the program's standard error that
 // names an error class.
-func classifyStderr(lines []string) (Class, string) {
+func classifyStderr(lines []string) (class Class, line string) {
 	for i := len(lines) - 1; i >= 0; i-- {
 		l := strings.ToLower(lines[i])
 		for _, sc := range stderrClasses {
@@ -383,7 +383,7 @@ func classifyStderr(lines []string) (Class, string) {
 			return c, lines[i]
 		}
 	}
-	return ClassNone, ""
+	return ClassNone, line
 }
 
 // lineTail keeps the last lines written to it.
