@@ -100,7 +100,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	dirErr, dirHint := logDirFormat(*zeekDir, format)
 	switch {
 	case err != nil:
-		return usageError(stderr, err.Error(), "use one of "+strings.Join(report.FormatNames(true), ", "))
+		return unknownValue(stderr, "--format", formatFlag, report.FormatNames(true))
 	case outErr != "":
 		return usageError(stderr, outErr, outHint)
 	case dirErr != "":
@@ -124,7 +124,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	}
 	scr, err := screenOpts.screenFor(stdout, os.Getenv)
 	if err != nil {
-		return usageError(stderr, err.Error(), "")
+		return unknownValue(stderr, "--color", screenOpts.color, colorModes)
 	}
 	roots, err := loadRoots(true, caFlags)
 	if err != nil {

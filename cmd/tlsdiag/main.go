@@ -94,8 +94,9 @@ func help(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return usageError(stderr, fmt.Sprintf("no help for unknown command %q", args[0]), "run 'tlsdiag help' for the list of commands")
 	}
-	fmt.Fprintln(stdout, c.usage)
-	return 0
+	// Exactly what COMMAND --help prints: the usage and the flags, which
+	// only the command's own flag set knows.
+	return c.run([]string{"--help"}, stdout, stderr)
 }
 
 // versionText is the version, how this binary was built (cgo, build

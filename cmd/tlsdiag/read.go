@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -91,7 +90,9 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&keyLogFile, "keylog", "", "decrypt TLS with the secrets in this SSLKEYLOGFILE-format `file` (besides those a pcapng carries)")
 	fs.BoolVar(&noProgress, "no-progress", false, "no progress line on a terminal while reading captures over 100 MB")
 	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS (refused, silent, plaintext); repeatable (the ports a pcapng file's recorded capture filter names are included)")
-	zeekDir := fs.StringP("zeek-dir", "w", "", "with --format zeek or zeek-json: write ssl.log and x509.log into this `directory`")
+	zeekDir := fs.String("zeek-dir", "", "with --format zeek or zeek-json: write ssl.log and x509.log into this `directory`")
+	writePath := fs.StringP("write", "w", "", "with --extract: the pcapng `path` to write; with --format zeek or zeek-json: the directory, as --zeek-dir")
+	extractFlag := fs.String("extract", "", "write the frames of these connections, their verdicts as packet comments and their TLS secrets to the pcapng file -w names: `SELECTION` is connection numbers as the report numbers them (3,5-7), failed, or a verdict category, comma-separated")
 	output := fs.String("output", "", "send the records to a store instead of standard output: es+http://HOST:PORT/INDEX (Elasticsearch/OpenSearch _bulk API, ECS documents; es+https too)")
 	continuous := fs.Bool("continuous", false, "read all the files given as one capture, rotated from one another, in the order of their first frames (rotated sets named as tcpdump -C/-W or dumpcap name them are found without it)")
 	seed := fs.Uint16("community-id-seed", 0, "hash each connection's Community ID with this `seed` (0 is the spec's default; other tools must use the same)")
@@ -106,12 +107,30 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		}
 		return usageError(stderr, err.Error(), "run 'tlsdiag help read' for the flags")
 	}
+	var extract *extraction
+	if *extractFlag != "" {
+		sel, err := parseSelection(*extractFlag)
+		var unknown *unknownSelection
+		switch {
+		case errors.As(err, &unknown):
+			return usageError(stderr, err.Error(), didYouMean(unknown.word, append([]string{"failed"}, categoryNames()...)))
+		case err != nil:
+			return usageError(stderr, err.Error(), "e.g. --extract 3,5-7, --extract failed or --extract cert_expired")
+		case *writePath == "":
+			return usageError(stderr, "--extract needs -w FILE", "name the pcapng file to write, e.g. -w case.pcapng")
+		case fs.NArg() != 1 || fs.Arg(0) == "-":
+			return usageError(stderr, "--extract reads one capture file (not standard input): its frames are read twice", "name one capture file")
+		}
+		extract = &extraction{sel: sel}
+	} else if *zeekDir == "" {
+		*zeekDir = *writePath
+	}
 	format, err := report.ParseFormat(formatFlag)
 	format, outErr, outHint := outputFormat(*output, format, fs.Changed("format"))
 	dirErr, dirHint := logDirFormat(*zeekDir, format)
 	switch {
 	case err != nil:
-		return usageError(stderr, err.Error(), "use one of "+strings.Join(report.FormatNames(false), ", "))
+		return unknownValue(stderr, "--format", formatFlag, report.FormatNames(false))
 	case outErr != "":
 		return usageError(stderr, outErr, outHint)
 	case dirErr != "":
@@ -121,11 +140,11 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	case *continuous && slices.Contains(fs.Args(), "-"):
 		return usageError(stderr, "--continuous reads files, not standard input", "name the capture files")
 	case filter.verdict != "" && !slices.Contains(diagnose.Categories, diagnose.Category(filter.verdict)):
-		return usageError(stderr, fmt.Sprintf("unknown verdict category %q", filter.verdict), "categories are listed in the README, e.g. cert_expired, version_mismatch")
+		return unknownValue(stderr, "verdict category", filter.verdict, categoryNames())
 	}
 	scr, err := screenOpts.screenFor(stdout, os.Getenv)
 	if err != nil {
-		return usageError(stderr, err.Error(), "")
+		return unknownValue(stderr, "--color", screenOpts.color, colorModes)
 	}
 	roots, err := loadRoots(!noSystem, caFlags)
 	if err != nil {
@@ -174,6 +193,9 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 			if filter.keep(r) {
 				failed = failed || r.Verdict.Failed()
 				kept = append(kept, r)
+				if extract != nil {
+					extract.add(r)
+				}
 			}
 		}
 		return w.Connections(kept)
@@ -211,10 +233,27 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		failure(stderr, writeErr)
 		return 2
 	}
+	if extract != nil && status == 0 {
+		st, err := extract.write(fs.Arg(0), *writePath, keyLog)
+		if err != nil {
+			failure(stderr, err)
+			return 2
+		}
+		say(stderr, "wrote %d frames of %d connections to %s (comments on %d frames, secrets for %d)", st.Frames, st.Found, *writePath, st.Commented, st.SecretConns)
+	}
 	if status == 0 && failed {
 		status = 1
 	}
 	return status
+}
+
+// categoryNames are the verdict categories, in the report's order.
+func categoryNames() []string {
+	out := make([]string, len(diagnose.Categories))
+	for i, c := range diagnose.Categories {
+		out[i] = string(c)
+	}
+	return out
 }
 
 func loadRoots(system bool, files []string) (*x509.CertPool, error) {

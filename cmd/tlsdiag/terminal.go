@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 	"io"
 	"os"
 	"strconv"
@@ -12,6 +12,9 @@ import (
 
 // defaultWidth is the width of a terminal whose size is unknown.
 const defaultWidth = 80
+
+// errUnknownColor: --color is none of colorModes.
+var errUnknownColor = errors.New("unknown --color")
 
 // colorModes are the values of --color.
 var colorModes = []string{"auto", "always", "never"}
@@ -63,7 +66,7 @@ func (f *screenFlags) screenFor(out io.Writer, getenv func(string) string) (scre
 		s.color = true
 	case "never":
 	default:
-		return s, fmt.Errorf("unknown --color %q (want one of %s)", f.color, listOr(colorModes))
+		return s, errUnknownColor
 	}
 	return s, nil
 }
