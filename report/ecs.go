@@ -26,9 +26,18 @@ var ecsFormat = formatSpec{
 	doc:  "one Elastic Common Schema (ECS 8.x) document per line, tlsdiag's own fields under tlsdiag.*",
 	json: true,
 	new: func(*Stream) formatter {
-		return &ndjsonFormatter{objects{object: func(s *Stream, r pipeline.Result) any { return newECS(r, s.opts.CommunityIDSeed) }}}
+		return &ecsFormatter{objects{object: func(s *Stream, r pipeline.Result) any { return newECS(r, s.opts.CommunityIDSeed) }}}
 	},
 }
+
+// ecsFormatter writes documents only: every line is a connection's
+// document, which a store indexes as such, so the summary and the
+// capture statistics go to standard error instead.
+type ecsFormatter struct{ objects }
+
+func (f *ecsFormatter) connection(s *Stream, r pipeline.Result) error { return f.writeLine(s, r) }
+
+func (f *ecsFormatter) close(*Stream, Summary) error { return nil }
 
 // FormatECS is the name of the ECS format.
 const FormatECS Format = "ecs"
