@@ -88,7 +88,9 @@ func TestReadRotatedTcpdumpSet(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	base := filepath.Join(dir, "rot.pcap")
-	td := exec.Command("tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode", "-Z", "root", "-C", "1", "-w", base,
+	// A large buffer: on a busy machine tcpdump's default 2 MiB dropped
+	// packets of the long connection.
+	td := exec.Command("tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode", "-B", "65536", "-Z", "root", "-C", "1", "-w", base,
 		fmt.Sprintf("tcp port %d", srv.Addr().Port()))
 	var tdErr syncBuffer
 	td.Stderr = &tdErr
@@ -182,7 +184,7 @@ func TestReadRotatedTcpdumpSet(t *testing.T) {
 	long := recs[1]
 	v := long["verdict"].(map[string]any)
 	if v["category"] != "ok" || long["source"] != base {
-		t.Errorf("the long connection: %v, source %v", v, long["source"])
+		t.Errorf("the long connection: %v, source %v; tcpdump: %s", v, long["source"], tdErr.String())
 	}
 	firstFrames := func(path string) int {
 		out, err := exec.Command("capinfos", "-T", "-r", "-c", path).Output()
