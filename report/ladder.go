@@ -46,13 +46,7 @@ func (f ladderFormatter) connection(s *Stream, r pipeline.Result) error {
 	if s.n > 1 {
 		b.WriteString("\n")
 	}
-	if s.whole && !s.multiSource {
-		r.Source = ""
-	}
-	start := s.opts.CaptureStart
-	if !r.SourceStart.IsZero() {
-		start = r.SourceStart
-	}
+	r, start := s.framesOf(r)
 	f.write(&b, s.n, r, start)
 	_, err := s.w.Write(b.Bytes())
 	return err

@@ -42,13 +42,7 @@ func (mermaidFormatter) connection(s *Stream, r pipeline.Result) error {
 	if s.n > 1 {
 		b.WriteString("\n")
 	}
-	if s.whole && !s.multiSource {
-		r.Source = ""
-	}
-	start := s.opts.CaptureStart
-	if !r.SourceStart.IsZero() {
-		start = r.SourceStart
-	}
+	r, start := s.framesOf(r)
 	c := r.Conn
 	title := fmt.Sprintf("#%d %s → %s", s.n, c.Client, c.Server)
 	if h := c.ShownClientHello(); h != nil && h.ServerName != "" {

@@ -44,14 +44,7 @@ func (traceFormatter) connection(s *Stream, r pipeline.Result) error {
 	if s.n > 1 {
 		b.WriteString("\n")
 	}
-	if s.whole && !s.multiSource {
-		// One file: naming it on every connection says nothing.
-		r.Source = ""
-	}
-	start := s.opts.CaptureStart
-	if !r.SourceStart.IsZero() {
-		start = r.SourceStart
-	}
+	r, start := s.framesOf(r)
 	writeTrace(&b, s.n, r, start)
 	_, err := s.w.Write(b.Bytes())
 	return err
@@ -379,4 +372,18 @@ func alertDescriptionInfo(d tlsparse.AlertDescription) string {
 		return "Unknown"
 	}
 	return d.Title()
+}
+
+// framesOf prepares r for a format that lists its frames: the source file
+// left out when there is one (naming it on every connection says
+// nothing), and the time its frames are counted from.
+func (s *Stream) framesOf(r pipeline.Result) (pipeline.Result, time.Time) {
+	if s.whole && !s.multiSource {
+		r.Source = ""
+	}
+	start := s.opts.CaptureStart
+	if !r.SourceStart.IsZero() {
+		start = r.SourceStart
+	}
+	return r, start
 }
