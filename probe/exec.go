@@ -161,6 +161,9 @@ func Exec(ctx context.Context, cfg ExecConfig) (*ExecResult, error) {
 
 	tail := &lineTail{max: StderrLines}
 	cmd, err := startProgram(ctx, cfg, env, tail, tracker)
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("exec: interrupted before %s started: %w", cfg.Command[0], err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("exec: %w", err)
 	}
@@ -212,10 +215,19 @@ func Exec(ctx context.Context, cfg ExecConfig) (*ExecResult, error) {
 func startProgram(ctx context.Context, cfg ExecConfig, env []string, tail *lineTail, tracker *attribution.Tracker) (*exec.Cmd, error) {
 	newCmd := func() *exec.Cmd {
 		cmd := exec.CommandContext(ctx, cfg.Command[0], cfg.Command[1:]...)
-		cmd.Env, cmd.Stdin, cmd.Stdout = env, cfg.Stdin, cfg.Stdout
+		cmd.Env, cmd.Stdin = env, cfg.Stdin
+		// A file is handed to the program as it is (a terminal stays a
+		// terminal). Other writers are fed by one goroutine per stream;
+		// one lock keeps a writer given for both (a buffer) from being
+		// written concurrently.
+		var mu sync.Mutex
+		cmd.Stdout = cfg.Stdout
+		if _, isFile := cfg.Stdout.(*os.File); !isFile && cfg.Stdout != nil {
+			cmd.Stdout = &lockedWriter{mu: &mu, w: cfg.Stdout}
+		}
 		cmd.Stderr = tail
 		if cfg.Stderr != nil {
-			cmd.Stderr = io.MultiWriter(cfg.Stderr, tail)
+			cmd.Stderr = io.MultiWriter(&lockedWriter{mu: &mu, w: cfg.Stderr}, tail)
 		}
 		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 		cmd.WaitDelay = 5 * time.Second
@@ -384,6 +396,18 @@ func classifyStderr(lines []string) (class Class, line string) {
 		}
 	}
 	return ClassNone, line
+}
+
+// lockedWriter serialises writes to w with a lock it may share.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
 
 // lineTail keeps the last lines written to it.

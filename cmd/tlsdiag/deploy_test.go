@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -120,26 +121,27 @@ func TestDeployIndexedJob(t *testing.T) {
 			t.Fatalf("pod %d: %v\n%s", i, err, out)
 		}
 	}
+	// stored returns a copy of what the store holds: _id → documents.
+	stored := func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(got)
+	}
 	pod(0)
 	pod(1)
-	ids := slices.Sorted(func(yield func(string) bool) {
-		for id := range got {
-			if !yield(id) {
-				return
-			}
-		}
-	})
+	first := stored()
+	ids := slices.Sorted(maps.Keys(first))
 	if !slices.Equal(ids, want) {
 		t.Fatalf("the store holds %d record IDs %v\nwant the %d of reading the captures whole %v", len(ids), ids, len(want), want)
 	}
-	for id, n := range got {
+	for id, n := range first {
 		if n != 1 {
 			t.Errorf("record %s sent %d times by one run of the job", id, n)
 		}
 	}
 	pod(0) // a pod run again: the same IDs, nothing new
-	if len(got) != len(want) {
-		t.Errorf("after a pod ran again the store holds %d IDs, want %d", len(got), len(want))
+	if again := stored(); len(again) != len(want) {
+		t.Errorf("after a pod ran again the store holds %d IDs, want %d", len(again), len(want))
 	}
 }
 

@@ -220,7 +220,13 @@ func TestExecInterruptCleansUp(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(100 * time.Millisecond) // sleep has started
+	for !hasChild(cmd.Process.Pid, "sleep") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("exec did not start the program within 10 s: %s", errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	cmd.Process.Signal(os.Interrupt)
 	err := cmd.Wait()
 	status := cmd.ProcessState.ExitCode()
@@ -233,4 +239,19 @@ func TestExecInterruptCleansUp(t *testing.T) {
 	if left, err := attribution.Leftovers(cmd.Process.Pid); err != nil || len(left) > 0 {
 		t.Errorf("left behind: %q (%v)", left, err)
 	}
+}
+
+// hasChild reports whether process pid has a child whose command is name.
+func hasChild(pid int, name string) bool {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, child := range strings.Fields(string(b)) {
+			comm, _ := os.ReadFile("/proc/" + child + "/comm")
+			if strings.TrimSpace(string(comm)) == name {
+				return true
+			}
+		}
+	}
+	return false
 }
