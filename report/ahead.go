@@ -18,7 +18,7 @@ const aheadChunk = 256
 // Stream is given several connections at once.
 type objects struct {
 	prefix string                             // indentation of each object; "" for compact
-	object func(*Stream, pipeline.Result) any // the value encoded for a connection
+	object func(*Stream, pipeline.Result) any // the value encoded for a connection; nil: its Connection
 	ahead  []encoded                          // the next connections, encoded ahead
 	buf    []byte                             // output, reused
 }
@@ -41,7 +41,7 @@ func (o *objects) encodeAhead(s *Stream, rs []pipeline.Result) {
 				if rs[i].Conn == nil {
 					continue // Connection reports it
 				}
-				out[i].b, out[i].err = appendJSON(nil, o.object(s, rs[i]), o.prefix)
+				out[i].b, out[i].err = o.encode(nil, s, rs[i])
 			}
 		})
 	}
@@ -58,6 +58,16 @@ func (o *objects) append(b []byte, s *Stream, r pipeline.Result) ([]byte, error)
 			return b, e.err
 		}
 		return append(b, e.b...), nil
+	}
+	return o.encode(b, s, r)
+}
+
+// encode appends r's object: its Connection, which encodes itself, or
+// what object gives, through encoding/json.
+func (o *objects) encode(b []byte, s *Stream, r pipeline.Result) ([]byte, error) {
+	if o.object == nil {
+		c := s.newConnection(r)
+		return c.appendJSON(b, o.prefix)
 	}
 	return appendJSON(b, o.object(s, r), o.prefix)
 }

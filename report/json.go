@@ -19,7 +19,7 @@ var jsonFormat = formatSpec{
 	doc:     `one document: {"connections": […], "summary": {…}}`,
 	json:    true,
 	new: func(*Stream) formatter {
-		return &jsonFormatter{objects: objects{prefix: "    ", object: connectionObject}}
+		return &jsonFormatter{objects: objects{prefix: "    "}}
 	},
 }
 
@@ -66,10 +66,6 @@ func (f *jsonFormatter) close(s *Stream, sum Summary) error {
 	_, err = s.w.Write(b)
 	return err
 }
-
-// connectionObject is the JSON object of one connection in the json and
-// ndjson formats.
-func connectionObject(s *Stream, r pipeline.Result) any { return s.newConnection(r) }
 
 // scratch holds the buffers json.Encoder writes into before indenting.
 var scratch = sync.Pool{New: func() any { return new(bytes.Buffer) }}

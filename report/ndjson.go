@@ -8,7 +8,7 @@ var ndjsonFormat = formatSpec{
 	doc:     "one connection object per line (live: then a summary line)",
 	json:    true,
 	new: func(*Stream) formatter {
-		return &ndjsonFormatter{objects{object: connectionObject}}
+		return &ndjsonFormatter{objects{}}
 	},
 }
 

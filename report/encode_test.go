@@ -1,0 +1,180 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/decrypt"
+	"github.com/tlsdiag/tlsdiag/pipeline"
+)
+
+// checkConnectionJSON fails when c's own encoder and encoding/json (with
+// appendIndent) differ, indented or compact.
+func checkConnectionJSON(t *testing.T, c *Connection, what string) {
+	t.Helper()
+	for _, prefix := range []string{"", "    "} {
+		want, werr := appendJSON([]byte("x"), c, prefix)
+		got, gerr := c.appendJSON([]byte("x"), prefix)
+		if (werr != nil) != (gerr != nil) {
+			t.Fatalf("%s, prefix %q: error %v, encoding/json's %v", what, prefix, gerr, werr)
+		}
+		if !bytes.Equal(got, want) {
+			i := 0
+			for i < min(len(got), len(want)) && got[i] == want[i] {
+				i++
+			}
+			t.Fatalf("%s, prefix %q: differs from encoding/json at byte %d:\n got …%s\nwant …%s",
+				what, prefix, i, got[max(i-80, 0):min(i+80, len(got))], want[max(i-80, 0):min(i+80, len(want))])
+		}
+	}
+}
+
+// TestConnectionJSON holds Connection's encoder to encoding/json's bytes
+// for every connection of every capture in testdata, the key-log
+// captures decrypted.
+func TestConnectionJSON(t *testing.T) {
+	var files []string
+	err := filepath.WalkDir("../testdata", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == "bench" {
+			return filepath.SkipDir
+		}
+		if ext := filepath.Ext(path); ext == ".pcap" || ext == ".pcapng" || ext == ".cap" {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 100 {
+		t.Fatalf("found %d captures in testdata, expected more", len(files))
+	}
+	conns := 0
+	for _, file := range files {
+		var cfg pipeline.Config
+		if kl, err := os.ReadFile(strings.TrimSuffix(file, filepath.Ext(file)) + ".keylog"); err == nil {
+			if cfg.Analysis.KeyLog, err = decrypt.ParseKeyLog(bytes.NewReader(kl)); err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+		}
+		src, err := capture.OpenFile(file)
+		if err != nil {
+			continue // not a capture tlsdiag reads (tested elsewhere)
+		}
+		rs, _, _ := pipeline.Collect(context.Background(), src, cfg)
+		src.Close()
+		var memo certMemo
+		for _, r := range rs {
+			c := newConnection(r, &memo, 0)
+			checkConnectionJSON(t, &c, file+" "+c.Client)
+			conns++
+		}
+	}
+	if conns < 300 {
+		t.Fatalf("only %d connections in testdata's captures", conns)
+	}
+	t.Logf("%d captures, %d connections", len(files), conns)
+}
+
+// TestConnectionJSONRandom fills every field of Connection at random,
+// so that a field the encoder does not write makes it fail.
+func TestConnectionJSONRandom(t *testing.T) {
+	for seed := range uint64(2000) {
+		var c Connection
+		fill(rand.New(rand.NewPCG(seed, 1)), reflect.ValueOf(&c).Elem(), 0)
+		checkConnectionJSON(t, &c, fmt.Sprint("seed ", seed))
+	}
+}
+
+func FuzzConnectionJSON(f *testing.F) {
+	f.Add(uint64(0), uint64(0))
+	f.Add(uint64(7), uint64(99))
+	f.Fuzz(func(t *testing.T, a, b uint64) {
+		var c Connection
+		fill(rand.New(rand.NewPCG(a, b)), reflect.ValueOf(&c).Elem(), 0)
+		checkConnectionJSON(t, &c, "fuzz")
+	})
+}
+
+// fuzzStrings are texts that need each of encoding/json's escapes.
+var fuzzStrings = []string{
+	"", "a", "ok", `"q"`, `back\slash`, "tab\there", "nl\n\r", "\b\f\x00\x01\x1f\x7f",
+	"<html>&", "\u2028\u2029", "é世界", "\xff\xfe bad", "\xe2\x80", "HTTP/1.1 200 OK\r\n",
+}
+
+// fill sets v, and everything under it, at random: pointers and slices
+// nil, empty or set; numbers including NaN now and then.
+func fill(r *rand.Rand, v reflect.Value, depth int) {
+	switch v.Kind() {
+	case reflect.String:
+		if r.IntN(3) == 0 {
+			b := make([]byte, r.IntN(12))
+			for i := range b {
+				b[i] = byte(r.UintN(256))
+			}
+			v.SetString(string(b))
+		} else {
+			v.SetString(fuzzStrings[r.IntN(len(fuzzStrings))])
+		}
+	case reflect.Bool:
+		v.SetBool(r.IntN(2) == 0)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		switch r.IntN(3) {
+		case 0:
+			v.SetInt(0)
+		case 1:
+			v.SetInt(r.Int64N(100000) - 50000)
+		default:
+			v.SetInt(int64(r.Uint64()))
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(r.Uint64())
+	case reflect.Float32, reflect.Float64:
+		fs := []float64{0, 1, -1, 0.001, 12.345, 1e-7, 1e21, 123456789.125, 5e-324}
+		f := fs[r.IntN(len(fs))]
+		if r.IntN(2) == 0 {
+			f = r.NormFloat64() * 1000
+		}
+		if r.IntN(200) == 0 {
+			f = [](float64){nanF(), infF()}[r.IntN(2)]
+		}
+		v.SetFloat(f)
+	case reflect.Pointer:
+		if depth > 6 || r.IntN(3) == 0 {
+			return
+		}
+		p := reflect.New(v.Type().Elem())
+		fill(r, p.Elem(), depth+1)
+		v.Set(p)
+	case reflect.Slice:
+		if depth > 6 || r.IntN(4) == 0 {
+			return // nil
+		}
+		n := r.IntN(4)
+		s := reflect.MakeSlice(v.Type(), n, n)
+		for i := range n {
+			fill(r, s.Index(i), depth+1)
+		}
+		v.Set(s)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fill(r, v.Field(i), depth+1)
+			}
+		}
+	}
+}
+
+func nanF() float64 { z := 0.0; return z / z }
+func infF() float64 { z := 0.0; return 1 / z }
