@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/decrypt"
 	"github.com/tlsdiag/tlsdiag/pipeline"
@@ -60,14 +61,9 @@ func TestConnectionJSON(t *testing.T) {
 	if len(files) < 100 {
 		t.Fatalf("found %d captures in testdata, expected more", len(files))
 	}
-	conns := 0
+	conns, decrypted := 0, 0
 	for _, file := range files {
-		var cfg pipeline.Config
-		if kl, err := os.ReadFile(strings.TrimSuffix(file, filepath.Ext(file)) + ".keylog"); err == nil {
-			if cfg.Analysis.KeyLog, err = decrypt.ParseKeyLog(bytes.NewReader(kl)); err != nil {
-				t.Fatalf("%s: %v", file, err)
-			}
-		}
+		cfg := pipeline.Config{Analysis: analysis.Options{KeyLog: keyLogOf(t, file)}}
 		src, err := capture.OpenFile(file)
 		if err != nil {
 			continue // not a capture tlsdiag reads (tested elsewhere)
@@ -79,12 +75,36 @@ func TestConnectionJSON(t *testing.T) {
 			c := newConnection(r, &memo, 0)
 			checkConnectionJSON(t, &c, file+" "+c.Client)
 			conns++
+			if c.Decrypted {
+				decrypted++
+			}
 		}
 	}
-	if conns < 300 {
-		t.Fatalf("only %d connections in testdata's captures", conns)
+	if conns < 300 || decrypted < 30 {
+		t.Fatalf("only %d connections (%d decrypted) in testdata's captures", conns, decrypted)
 	}
-	t.Logf("%d captures, %d connections", len(files), conns)
+	t.Logf("%d captures, %d connections, %d decrypted", len(files), conns, decrypted)
+}
+
+// keyLogOf returns the key log testdata keeps for file (file.keylog,
+// file.keys for QUIC, or keylog.txt beside a public set's captures), or an
+// empty one: with a key log the analysis also takes the secrets of a
+// pcapng's Decryption Secrets Blocks, as read does.
+func keyLogOf(t *testing.T, file string) *decrypt.KeyLog {
+	t.Helper()
+	base := strings.TrimSuffix(file, filepath.Ext(file))
+	for _, name := range []string{base + ".keylog", base + ".keys", filepath.Join(filepath.Dir(file), "keylog.txt")} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		kl, err := decrypt.ParseKeyLog(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return kl
+	}
+	return new(decrypt.KeyLog)
 }
 
 // TestConnectionJSONRandom fills every field of Connection at random,
