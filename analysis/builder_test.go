@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -108,10 +107,8 @@ func TestTLSPortSeenLater(t *testing.T) {
 	if want := []string{"4454:true", "4454:true", "4454:false"}; !slices.Equal(got, want) {
 		t.Errorf("connections (port:TLS) %v, want %v", got, want)
 	}
-	notes := b.Stats().Notes("")
-	if len(notes) != 1 || !strings.Contains(notes[0], "1 connection without TLS to port 4454 ended before TLS was first seen") ||
-		!strings.Contains(notes[0], "--tls-port 4454") {
-		t.Errorf("notes %q; want one about the refused connection before TLS on port 4454", notes)
+	if got, want := b.Stats().IgnoredBeforeTLS, []PortCount{{Port: 4454, Count: 1}}; !slices.Equal(got, want) {
+		t.Errorf("ignored before TLS %v; want %v, the refused connection before TLS on port 4454", got, want)
 	}
 }
 

@@ -3,14 +3,12 @@ package analysis
 import (
 	"cmp"
 	"container/heap"
-	"fmt"
 	"math"
 	"net/netip"
 	"slices"
 	"sync"
 
 	"github.com/tlsdiag/tlsdiag/capture"
-	"github.com/tlsdiag/tlsdiag/internal/prose"
 )
 
 // DefaultMaxPending is the default of Options.MaxPending.
@@ -70,7 +68,7 @@ type SequenceStats struct {
 	MaxPending int
 	// Unanswered counts the connections whose SYNs got no answer that
 	// are listed after later ones (they are all listed last);
-	// UnansweredDropped those not listed because more than maxHeld were.
+	// UnansweredDropped those not listed because more than MaxHeldUnanswered were.
 	Unanswered, UnansweredDropped int
 	// IgnoredBeforeTLS counts, by port, the connections without TLS that
 	// are not reported because they ended before the capture first showed
@@ -86,29 +84,6 @@ type SequenceStats struct {
 type PortCount struct {
 	Port  uint16
 	Count int
-}
-
-// Notes says in words what the sequencer left out or moved, for the
-// summary of a report; prefix names the capture.
-func (st SequenceStats) Notes(prefix string) []string {
-	var notes []string
-	for _, pc := range st.IgnoredBeforeTLS {
-		notes = append(notes, fmt.Sprintf("%s%d %s without TLS to port %d ended before TLS was first seen on that port and %s not listed (--tls-port %d lists them)",
-			prefix, pc.Count, prose.Plural(pc.Count, "connection"), pc.Port, prose.Plural(pc.Count, "is", "are"), pc.Port))
-	}
-	if st.Unanswered > 0 {
-		notes = append(notes, fmt.Sprintf("%s%d %s whose SYNs got no answer %s listed last, after later ones",
-			prefix, st.Unanswered, prose.Plural(st.Unanswered, "connection"), prose.Plural(st.Unanswered, "is", "are")))
-	}
-	if st.UnansweredDropped > 0 {
-		notes = append(notes, fmt.Sprintf("%s%d more %s whose SYNs got no answer %s not listed: more than %d were",
-			prefix, st.UnansweredDropped, prose.Plural(st.UnansweredDropped, "connection"), prose.Plural(st.UnansweredDropped, "is", "are"), maxHeld))
-	}
-	if st.Late > 0 {
-		notes = append(notes, fmt.Sprintf("%s%d %s listed after later ones: %s still open while more than the pending cap of later connections finished (--max-pending)",
-			prefix, st.Late, prose.Plural(st.Late, "connection"), prose.Plural(st.Late, "it was", "they were")))
-	}
-	return notes
 }
 
 func newSequencer(builders int, opt Options, emit func(*Connection)) *sequencer {
@@ -187,9 +162,9 @@ type unansweredConn struct {
 	end     int64
 }
 
-// maxHeld caps the unanswered connections kept for the end: 65,536 of
-// them take about 10 MiB.
-const maxHeld = 1 << 16
+// MaxHeldUnanswered caps the unanswered connections kept for the end:
+// 65,536 of them take about 10 MiB.
+const MaxHeldUnanswered = 1 << 16
 
 // record is the connection's record.
 func (u *unansweredConn) record() *Connection {
@@ -223,7 +198,7 @@ func (s *sequencer) hold(u unansweredConn) {
 		s.ignoredNoTLS[port]++
 		return
 	}
-	if len(s.held) >= maxHeld {
+	if len(s.held) >= MaxHeldUnanswered {
 		s.stats.UnansweredDropped++
 		return
 	}

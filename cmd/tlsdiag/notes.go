@@ -15,6 +15,30 @@ import (
 	"github.com/tlsdiag/tlsdiag/internal/prose"
 )
 
+// sequenceNotes says in words what the analysis left out or moved to
+// keep connections in first-frame order, naming the flag that would
+// change it; prefix names the capture.
+func sequenceNotes(prefix string, st analysis.SequenceStats) []string {
+	var notes []string
+	for _, pc := range st.IgnoredBeforeTLS {
+		notes = append(notes, fmt.Sprintf("%s%d %s without TLS to port %d ended before TLS was first seen on that port and %s not listed (%s %d lists them)",
+			prefix, pc.Count, prose.Plural(pc.Count, "connection"), pc.Port, prose.Plural(pc.Count, "is", "are"), flagRef(flagTLSPort), pc.Port))
+	}
+	if st.Unanswered > 0 {
+		notes = append(notes, fmt.Sprintf("%s%d %s whose SYNs got no answer %s listed last, after later ones",
+			prefix, st.Unanswered, prose.Plural(st.Unanswered, "connection"), prose.Plural(st.Unanswered, "is", "are")))
+	}
+	if st.UnansweredDropped > 0 {
+		notes = append(notes, fmt.Sprintf("%s%d more %s whose SYNs got no answer %s not listed: more than %d were",
+			prefix, st.UnansweredDropped, prose.Plural(st.UnansweredDropped, "connection"), prose.Plural(st.UnansweredDropped, "is", "are"), analysis.MaxHeldUnanswered))
+	}
+	if st.Late > 0 {
+		notes = append(notes, fmt.Sprintf("%s%d %s listed after later ones: %s still open while more than the pending cap of later connections finished (%s)",
+			prefix, st.Late, prose.Plural(st.Late, "connection"), prose.Plural(st.Late, "it was", "they were"), flagRef(flagMaxPending)))
+	}
+	return notes
+}
+
 // capNotes says what a capture's memory caps and damage cut, so that
 // nothing is dropped silently. prefix names the capture when there are
 // several.

@@ -105,7 +105,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		bisectFlag     string
 	)
 	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`: table, json or trace")
-	fs.StringArrayVar(&caFlags, "cacert", nil, "trust only the CA certificates in this PEM `file` (repeatable; replaces the system roots, as curl's does)")
+	fs.StringArrayVar(&caFlags, flagCACert, nil, "trust only the CA certificates in this PEM `file` (repeatable; replaces the system roots, as curl's does)")
 	fs.BoolVarP(&insecure, "insecure", "k", false, "do not verify the server's certificate (every report says so)")
 	fs.StringVar(&certFile, "cert", "", "client certificate `file` (PEM, chain included)")
 	fs.StringVar(&keyFile, "key", "", "private key `file` of --cert (PEM; default: the --cert file)")
@@ -123,7 +123,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVarP(&data, "data", "d", "", "send this request body (@FILE reads it from a file)")
 	fs.StringVar(&proxyFlag, "proxy", "", "CONNECT through this HTTP proxy `URL`; \"\" ignores HTTPS_PROXY (which is honoured by default, with NO_PROXY)")
 	fs.BoolVar(&showBody, "show-body", false, "print the response body (at most 1 MiB; escaped on a terminal, raw to a pipe or file)")
-	fs.StringVar(&keyLogFile, "keylog", "", "also append the connection's TLS secrets to this `file` (SSLKEYLOGFILE format, mode 0600)")
+	fs.StringVar(&keyLogFile, flagKeyLog, "", "also append the connection's TLS secrets to this `file` (SSLKEYLOGFILE format, mode 0600)")
 	fs.StringVarP(&pcapFile, "write", "w", "", "keep the capture in this pcap `file` (frame numbers in the report are its); a name ending in .pcapng gets pcapng with the TLS secrets embedded")
 	fs.StringVarP(&iface, "interface", "i", "", "capture on this `interface` (default: the one that routes to the target)")
 	fs.BoolVar(&scan, "scan", false, "when the handshake fails on version or cipher, try each TLS version, cipher family (ECDHE, RSA key exchange, 3DES, CBC) and group, and report which the server accepts")

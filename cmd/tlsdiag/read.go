@@ -81,15 +81,15 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		noProgress bool
 	)
 	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`, one of:"+report.FormatHelp(false))
-	fs.StringArrayVar(&caFlags, "cacert", nil, "trust the CA certificates in this PEM `file` too (repeatable)")
+	fs.StringArrayVar(&caFlags, flagCACert, nil, "trust the CA certificates in this PEM `file` too (repeatable)")
 	fs.BoolVar(&noSystem, "no-system-roots", false, "trust only the --cacert certificates, not the system roots")
 	fs.BoolVar(&filter.failed, "failed", false, "report only connections that failed (not ok; those not judged, begun before the capture, are left out)")
 	fs.StringVar(&filter.sni, "sni", "", "report only connections whose ClientHello asked for this server `name`")
 	fs.StringVar(&filter.verdict, "verdict", "", "report only connections with this verdict `category`")
 	fs.StringVar(&filter.fingerprint, "fingerprint", "", "report only connections whose JA3, JA3S, JA4 or JA4_r is `FP`")
-	fs.StringVar(&keyLogFile, "keylog", "", "decrypt TLS with the secrets in this SSLKEYLOGFILE-format `file` (besides those a pcapng carries)")
+	fs.StringVar(&keyLogFile, flagKeyLog, "", "decrypt TLS with the secrets in this SSLKEYLOGFILE-format `file` (besides those a pcapng carries)")
 	fs.BoolVar(&noProgress, "no-progress", false, "no progress line on a terminal while reading captures over 100 MB")
-	fs.UintSliceVar(&tlsPorts, "tls-port", nil, "also report connections to this server `port` that carry no TLS (refused, silent, plaintext); repeatable (the ports a pcapng file's recorded capture filter names are included)")
+	fs.UintSliceVar(&tlsPorts, flagTLSPort, nil, "also report connections to this server `port` that carry no TLS (refused, silent, plaintext); repeatable (the ports a pcapng file's recorded capture filter names are included)")
 	zeekDir := fs.String("zeek-dir", "", "with --format zeek or zeek-json: write ssl.log and x509.log into this `directory`")
 	writePath := fs.StringP("write", "w", "", "with --extract: the pcapng `path` to write; with --format zeek or zeek-json: the directory, as --zeek-dir")
 	extractFlag := fs.String("extract", "", "write the frames of these connections, their verdicts as packet comments and their TLS secrets to the pcapng file -w names: `SELECTION` is connection numbers as the report numbers them (3,5-7), failed, or a verdict category, comma-separated")
@@ -98,7 +98,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint16("community-id-seed", 0, "hash each connection's Community ID with this `seed` (0 is the spec's default; other tools must use the same)")
 	screenOpts := addScreenFlags(fs)
 	capOpts := capFlags(fs)
-	maxPending := fs.Int("max-pending", analysis.DefaultMaxPending, "hold at most this many finished connections back while an earlier one is still open (to list them in first-frame order)")
+	maxPending := fs.Int(flagMaxPending, analysis.DefaultMaxPending, "hold at most this many finished connections back while an earlier one is still open (to list them in first-frame order)")
 	fs.DurationVar(&capOpts.IdleTimeout, "idle-timeout", capture.DefaultIdleTimeout, "end a connection after this much capture time without packets")
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
@@ -216,7 +216,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		if o.Reported == 0 {
 			notes = append(notes, unseenNotes(prefix, o.Stats)...)
 		}
-		notes = append(notes, o.Stats.SequenceStats.Notes(prefix)...)
+		notes = append(notes, sequenceNotes(prefix, o.Stats.SequenceStats)...)
 		notes = append(notes, o.Stats.SecretsProblems...)
 		if o.Err != nil && writeErr == nil {
 			failure(stderr, o.Err)

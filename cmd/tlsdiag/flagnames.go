@@ -1,0 +1,16 @@
+package main
+
+// The flags that text written for people points to. The library
+// packages return facts (a port that was left out, a cap that was hit);
+// cmd words them and names the flag that changes the outcome. Each name
+// here both defines its flag and names it in text, so that renaming a
+// flag cannot leave a note that advises one that is gone.
+const (
+	flagCACert     = "cacert"
+	flagKeyLog     = "keylog"
+	flagTLSPort    = "tls-port"
+	flagMaxPending = "max-pending"
+)
+
+// flagRef is how text names a flag: "--tls-port".
+func flagRef(name string) string { return "--" + name }
