@@ -62,7 +62,7 @@ type secretsUse struct {
 // useSecrets adds to kl the TLS key log of every pcapng Decryption Secrets
 // Block of f (secrets type TLS key log), as reading reaches it: the
 // connections that begin after a block are opened with its secrets, and
-// those of --keylog.
+// those kl held before.
 func useSecrets(f capture.SecretsSource, kl *decrypt.KeyLog) *secretsUse {
 	u := &secretsUse{f: f}
 	f.OnDecryptionSecrets(func(ds capture.DecryptionSecrets) {

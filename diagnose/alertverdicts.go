@@ -453,7 +453,7 @@ func (d *diagnosis) certFix(p CertProblem) string {
 	case CertNotYetValid:
 		return fmt.Sprintf("%s is not valid yet: check the clocks (the client's may be behind, or the certificate was issued with a future date), or wait", subject)
 	case CertSelfSigned:
-		return fmt.Sprintf("the server uses the self-signed certificate %s: replace it with one issued by a trusted CA, or make the client trust it (its trust store; --cacert here)", subject)
+		return fmt.Sprintf("the server uses the self-signed certificate %s: replace it with one issued by a trusted CA, or make the client trust it (its trust store; %s here)", subject, d.setting(SettingRoots))
 	case CertUntrustedCA:
 		return d.untrustedFix(p, subject)
 	case CertIncompleteChain:
@@ -478,11 +478,11 @@ func (d *diagnosis) certFix(p CertProblem) string {
 // server, which is right not to send it.
 func (d *diagnosis) untrustedFix(p CertProblem, subject string) string {
 	if p.MissingIssuer == "" {
-		return fmt.Sprintf("the chain ends at the root %s, which the client does not trust: make the client trust it (%s), or use a certificate from a publicly trusted CA; tlsdiag --cacert with that root confirms the rest of the chain",
-			subject, trustRootAdvice(d.client))
+		return fmt.Sprintf("the chain ends at the root %s, which the client does not trust: make the client trust it (%s), or use a certificate from a publicly trusted CA; tlsdiag %s with that root confirms the rest of the chain",
+			subject, trustRootAdvice(d.client), d.setting(SettingRoots))
 	}
-	fix := fmt.Sprintf("the client does not trust the root '%s': make it trust that root (%s); nothing changes on the server (servers do not send their root); to confirm, run tlsdiag again with --cacert and that root's PEM file",
-		p.MissingIssuer, trustRootAdvice(d.client))
+	fix := fmt.Sprintf("the client does not trust the root '%s': make it trust that root (%s); nothing changes on the server (servers do not send their root); to confirm, run tlsdiag again with %s and that root's PEM file",
+		p.MissingIssuer, trustRootAdvice(d.client), d.setting(SettingRoots))
 	if p.Alternative != "" {
 		fix += fmt.Sprintf("; if '%s' is instead an intermediate, configure the server to send it after %s (the full chain file)", p.MissingIssuer, subject)
 	}
@@ -540,5 +540,5 @@ func (d *diagnosis) keyLogAdvice(what string) string {
 	case analysis.DecryptionDecrypted:
 		return "the key log opened the connection but not the records that hold " + what + " (" + c.DecryptionReason() + ")"
 	}
-	return "to see " + what + ", " + clientKeyLogAdvice(d.client)
+	return "to see " + what + ", " + clientKeyLogAdvice(d.client, d.setting(SettingKeyLog))
 }

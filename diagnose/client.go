@@ -28,10 +28,11 @@ const goKeyLogSnippet = `f, _ := os.OpenFile("keys.log", os.O_WRONLY|os.O_CREATE
 	`cfg := &tls.Config{KeyLogWriter: f}; ` +
 	`client := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}`
 
-// clientKeyLogAdvice says how to get the client's TLS secrets for
-// --keylog, for the client that sent the hello.
-func clientKeyLogAdvice(cl fingerprint.Client) string {
-	const then = ", then read the capture again with --keylog keys.log"
+// clientKeyLogAdvice says how to get the client's TLS secrets, for the
+// client that sent the hello, and to read the capture again with them
+// (given with keyLog).
+func clientKeyLogAdvice(cl fingerprint.Client, keyLog string) string {
+	then := ", then read the capture again with " + keyLog + " keys.log"
 	switch cl.Stack {
 	case fingerprint.StackGo:
 		return "Go ignores SSLKEYLOGFILE: set tls.Config.KeyLogWriter in the client (" + goKeyLogSnippet + ")" + then

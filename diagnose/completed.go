@@ -224,7 +224,7 @@ func (d *diagnosis) warnings(cat Category) []string {
 		case cat == OK:
 			certWs = append(certWs, p.Detail+", but the client accepted it, which no trust store explains: is certificate verification disabled?")
 		case trustDependent(p.Category):
-			certWs = append(certWs, "also: "+p.Detail+", unless the client trusts it (a private CA): pass that root with --cacert to check")
+			certWs = append(certWs, "also: "+p.Detail+", unless the client trusts it (a private CA): pass that root with "+d.setting(SettingRoots)+" to check")
 		default:
 			certWs = append(certWs, "also: "+p.Detail)
 		}
@@ -312,7 +312,7 @@ func (d *diagnosis) acceptedWarning(p CertProblem) string {
 	case CertIncompleteChain:
 		return fmt.Sprintf("%s; the client accepted it: it completed the chain itself (an intermediate it caches or fetches, as browsers do), but other clients will fail: send the intermediate", p.Detail)
 	case CertSelfSigned:
-		return fmt.Sprintf("%s; the client accepted it, so it trusts this certificate itself (pinned, or in its store): pass it with --cacert to check the rest", p.Detail)
+		return fmt.Sprintf("%s; the client accepted it, so it trusts this certificate itself (pinned, or in its store): pass it with %s to check the rest", p.Detail, d.setting(SettingRoots))
 	}
 	root := "'" + p.MissingIssuer + "'"
 	if p.MissingIssuer == "" {
@@ -321,7 +321,7 @@ func (d *diagnosis) acceptedWarning(p CertProblem) string {
 			root = name(d.chain[p.Cert]) // the root was sent
 		}
 	}
-	return fmt.Sprintf("%s; the client accepted it, so it trusts %s (a private CA): pass that root with --cacert to check the chain against it", p.Detail, root)
+	return fmt.Sprintf("%s; the client accepted it, so it trusts %s (a private CA): pass that root with %s to check the chain against it", p.Detail, root, d.setting(SettingRoots))
 }
 
 // downgradeWarning explains a ServerHello's downgrade sentinel (RFC 8446,

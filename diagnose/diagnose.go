@@ -15,8 +15,8 @@ import (
 
 // Config holds what a diagnosis needs besides the connection.
 type Config struct {
-	// Roots are the trusted roots: the system's plus --cacert (see
-	// LoadRoots). nil means the system roots.
+	// Roots are the trusted roots: the system's plus the caller's own
+	// (see LoadRoots). nil means the system roots.
 	Roots *x509.CertPool
 	// Cache, when set, remembers chains that verified, for captures with
 	// many connections to the same servers. It never changes a verdict.
@@ -29,6 +29,10 @@ type Config struct {
 	// it (a probe): it stands in for one the capture cannot read (TLS 1.2
 	// without keys). Its Frame is zero.
 	Response *analysis.HTTPResponse
+	// SettingNames names the settings fixes point to as the caller sets
+	// them (a command: its flags, "--cacert"); a setting it leaves out is
+	// named as the Go API sets it.
+	SettingNames map[Setting]string
 }
 
 const (
@@ -85,10 +89,12 @@ type diagnosis struct {
 	response *analysis.HTTPResponse
 	// client is the program the hello says sent it, when it says.
 	client fingerprint.Client
+	// settingNames is Config.SettingNames.
+	settingNames map[Setting]string
 }
 
 func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
-	d := &diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, roots: cfg.Roots, srv: cfg.Server, response: c.Response}
+	d := &diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, roots: cfg.Roots, srv: cfg.Server, response: c.Response, settingNames: cfg.SettingNames}
 	if d.response == nil {
 		d.response = cfg.Response
 	}

@@ -159,7 +159,7 @@ func runDiagnoseCases(t *testing.T, cases []diagnoseCase) {
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tt.conn(p)
-			cfg := Config{Roots: p.roots}
+			cfg := Config{Roots: p.roots, SettingNames: flagNames}
 			if tt.roots != nil {
 				cfg.Roots = tt.roots(p)
 			}

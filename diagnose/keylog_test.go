@@ -112,7 +112,7 @@ func TestKeyLogAdviceNotRepeated(t *testing.T) {
 			if c.Decryption != tt.want || c.Decrypted {
 				t.Errorf("decryption %q (%s), decrypted %v; want %q", c.Decryption, c.DecryptionReason(), c.Decrypted, tt.want)
 			}
-			v := Diagnose(c, Config{})
+			v := Diagnose(c, Config{SettingNames: flagNames})
 			if !strings.Contains(v.Fix, tt.fix) || tt.keyLog != "" && strings.Contains(v.Fix, "--keylog") {
 				t.Errorf("fix %q, want it to say %q and, with a key log, not to advise --keylog", v.Fix, tt.fix)
 			}

@@ -123,7 +123,7 @@ func TestTrustCaptures(t *testing.T) {
 					continue // the TLS 1.2 connection shows the chain
 				}
 				checked++
-				v := Diagnose(c, Config{Roots: roots})
+				v := Diagnose(c, Config{Roots: roots, SettingNames: flagNames})
 				if v.Category != tt.cat {
 					t.Fatalf("category %s, want %s: %s | fix: %s", v.Category, tt.cat, v.Summary, v.Fix)
 				}

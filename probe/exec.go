@@ -45,6 +45,9 @@ type ExecConfig struct {
 	// WireRoots are the roots chains are validated against; nil means the
 	// system roots.
 	WireRoots *x509.CertPool
+	// SettingNames names, in the verdicts' fixes, the settings they point
+	// to as the caller sets them (diagnose.Config.SettingNames).
+	SettingNames map[diagnose.Setting]string
 	// Pcap, when set, receives the capture as a pcapng file with the
 	// program's TLS secrets embedded.
 	Pcap io.Writer
@@ -204,7 +207,7 @@ func Exec(ctx context.Context, cfg ExecConfig) (*ExecResult, error) {
 			res.Wire.Notes = append(res.Wire.Notes, fmt.Sprintf("writing the capture file: %v", err))
 		}
 	}
-	res.judge(w, keyLog, cfg.WireRoots, &o)
+	res.judge(w, keyLog, cfg.WireRoots, cfg.SettingNames, &o)
 	return res, nil
 }
 
@@ -264,12 +267,12 @@ func exitStatus(ps *os.ProcessState, waitErr error) int {
 
 // judge analyses the capture and keeps the program's connections, each
 // with its verdict and correlation.
-func (r *ExecResult) judge(w *wireCapture, keyLog []byte, roots *x509.CertPool, o *Outcome) {
+func (r *ExecResult) judge(w *wireCapture, keyLog []byte, roots *x509.CertPool, names map[diagnose.Setting]string, o *Outcome) {
 	kl, _ := decrypt.ParseKeyLog(bytes.NewReader(keyLog))
 	pc := pipeline.Config{
 		Analysis: analysis.Options{KeyLog: kl},
 		Capture:  capture.Options{IdleTimeout: -1},
-		Diagnose: diagnose.Config{Roots: roots},
+		Diagnose: diagnose.Config{Roots: roots, SettingNames: names},
 	}
 	results, stats, err := pipeline.Collect(context.Background(), &replay{frames: w.frames, linkType: w.linkType}, pc)
 	if err != nil {

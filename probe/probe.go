@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/tlsdiag/tlsdiag/diagnose"
 	"github.com/tlsdiag/tlsdiag/pipeline"
 )
 
@@ -96,9 +97,12 @@ type Config struct {
 	// the address dialed (the loopback interface for a local address).
 	Interface string
 	// WireRoots are the roots the capture's chain is validated against
-	// (the system roots plus --cacert, as for `tlsdiag read`); nil means
-	// the system roots.
+	// (the system roots plus the caller's, as for `tlsdiag read`); nil
+	// means the system roots.
 	WireRoots *x509.CertPool
+	// SettingNames names, in the wire verdict's fixes, the settings they
+	// point to as the caller sets them (diagnose.Config.SettingNames).
+	SettingNames map[diagnose.Setting]string
 	// KeyLog, when set, also receives the connection's TLS secrets in NSS
 	// key log format (--keylog FILE). They are always kept in memory to
 	// decrypt the capture.

@@ -1,5 +1,7 @@
 package main
 
+import "github.com/tlsdiag/tlsdiag/diagnose"
+
 // The flags that text written for people points to. The library
 // packages return facts (a port that was left out, a cap that was hit);
 // cmd words them and names the flag that changes the outcome. Each name
@@ -14,3 +16,10 @@ const (
 
 // flagRef is how text names a flag: "--tls-port".
 func flagRef(name string) string { return "--" + name }
+
+// settingFlags names the flag that sets each setting a verdict's fix can
+// point to.
+var settingFlags = map[diagnose.Setting]string{
+	diagnose.SettingRoots:  flagRef(flagCACert),
+	diagnose.SettingKeyLog: flagRef(flagKeyLog),
+}

@@ -193,7 +193,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 			TLSPorts: append(toPorts(tlsPorts), capture.FilterPorts(filter)...),
 		},
 		Capture:  *capOpts,
-		Diagnose: diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)},
+		Diagnose: diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0), SettingNames: settingFlags},
 	}
 	// The capture clock is the packets' timestamps; handshakes that make no
 	// progress for handshakeTimeout end as idle.

@@ -156,7 +156,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	cfg := probe.Config{
 		Target: target, Insecure: insecure, ServerName: serverName, ShowBody: showBody,
 		Scan: scan, Interface: iface, UserAgent: "tlsdiag/" + version,
-		Trace: format == report.FormatTrace,
+		Trace: format == report.FormatTrace, SettingNames: settingFlags,
 	}
 	if fs.Changed("bisect") {
 		if cfg.Bisect, err = probe.ParseFactors(bisectFlag); err != nil {

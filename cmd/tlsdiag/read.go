@@ -160,7 +160,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	pc := pipeline.Config{
 		Analysis: analysis.Options{Trace: format.ListsFrames(), TLSPorts: toPorts(tlsPorts), KeyLog: keyLog, MaxPending: *maxPending},
 		Capture:  *capOpts,
-		Diagnose: diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)},
+		Diagnose: diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0), SettingNames: settingFlags},
 	}
 	// Output streams as connections are found, except the table's: a
 	// progress line would mix with it on the same terminal.
