@@ -3,7 +3,6 @@ package analysis
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -139,10 +138,7 @@ func tsharkHellos(t *testing.T, path string) []string {
 		for _, f := range strings.Split(q.fields, ",") {
 			args = append(args, "-e", f)
 		}
-		b, err := exec.Command("tshark", args...).Output()
-		if err != nil {
-			t.Fatalf("tshark: %v", err)
-		}
+		b := tsharktest.Output(t, args...)
 		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 			f := strings.Split(line, "|")
 			if len(f) == 2 {

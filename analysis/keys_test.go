@@ -1,10 +1,8 @@
 package analysis
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -41,9 +39,7 @@ func loadKeyLogFile(t *testing.T, path string) *decrypt.KeyLog {
 // the same key log; the pcapng copies carry their secrets in a Decryption
 // Secrets Block, which both read without a key log file.
 func TestKeyLogAgreesWithTshark(t *testing.T) {
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark is not installed (CI installs it): ", err)
-	}
+	tsharktest.Path(t, "what the key log opens is compared with what it opens")
 	files, _ := filepath.Glob(filepath.Join(keysDir, "*.pcap*"))
 	if len(files) < 10 {
 		t.Fatalf("only %d captures in %s", len(files), keysDir)
@@ -93,13 +89,7 @@ func tsharkKeyed(t *testing.T, path string, args ...string) map[int64][]string {
 	t.Helper()
 	args = append([]string{"-n", "-r", path, "-Y", "tls.handshake.type || tls.alert_message", "-T", "fields",
 		"-e", "frame.number", "-e", "tls.handshake.type", "-e", "tls.alert_message.level", "-e", "tls.alert_message.desc"}, args...)
-	cmd := exec.Command("tshark", args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("tshark: %v: %s", err, stderr.String())
-	}
+	out := tsharktest.Output(t, args...)
 	m := map[int64][]string{}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		f := strings.Split(line, "\t")
@@ -213,9 +203,7 @@ func TestWrongSecretsNeverDecrypt(t *testing.T) {
 // carries its key log: its TCP connection opens with no key log file, as
 // in tshark, down to the HTTP/2 preface.
 func TestSecretsOfChromeCapture(t *testing.T) {
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Fatal("tshark is needed (scripts/install-deps.sh installs it): ", err)
-	}
+	tsharktest.Path(t, "the capture's secrets are compared with what it opens with them")
 	f := publicFile("ja4", "chrome-cloudflare-quic-with-secrets.pcapng")
 	var conns []*Connection
 	for _, c := range analyse(t, f, Options{Trace: true, KeyLog: new(decrypt.KeyLog)}) {

@@ -3,13 +3,13 @@ package analysis
 import (
 	"bytes"
 	"encoding/hex"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/tlsdiag/tlsdiag/internal/tsharktest"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -17,9 +17,7 @@ import (
 // which the server answers with an SSLv2 SERVER-HELLO, and compares what
 // the record holds with tshark's dissection of the same frames.
 func TestSSLv2ServerHelloAgreesWithTshark(t *testing.T) {
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark is not installed (CI installs it): ", err)
-	}
+	tsharktest.Path(t, "the SSLv2 SERVER-HELLO is compared with its dissection")
 	path := filepath.Join(publicPcaps, "zeek", "ssl-v2.pcap")
 	conns := analyse(t, path, Options{Trace: true})
 	if len(conns) != 1 {
@@ -95,10 +93,7 @@ func tsharkFields(t *testing.T, path, filter string, fields ...string) []string 
 	for _, f := range fields {
 		args = append(args, "-e", f)
 	}
-	out, err := exec.Command("tshark", args...).Output()
-	if err != nil {
-		t.Fatalf("tshark %s: %v", filter, err)
-	}
+	out := tsharktest.Output(t, args...)
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if len(lines) != 1 {
 		t.Fatalf("tshark %s: %d frames, want 1", filter, len(lines))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/decrypt"
+	"github.com/tlsdiag/tlsdiag/internal/tsharktest"
 )
 
 // diagnoseFile runs a capture (with its key log when keylog is set)
@@ -59,15 +59,10 @@ func diagnoseFile(t *testing.T, pcap string, keylog bool) (*analysis.Connection,
 // matches, in order.
 func tsharkFrames(t *testing.T, pcap, filter string, extra ...string) []int64 {
 	t.Helper()
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark is not installed (CI installs it): ", err)
-	}
+	tsharktest.Path(t, "the evidence frames are compared with its")
 	args := append([]string{"-n", "-r", pcap}, extra...)
 	args = append(args, "-Y", filter, "-T", "fields", "-e", "frame.number")
-	out, err := exec.Command("tshark", args...).Output()
-	if err != nil {
-		t.Fatalf("tshark %s: %v", filter, err)
-	}
+	out := tsharktest.Output(t, args...)
 	var ns []int64
 	for _, f := range strings.Fields(string(out)) {
 		n, err := strconv.ParseInt(f, 10, 64)

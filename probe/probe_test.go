@@ -14,7 +14,6 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,6 +25,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/decrypt"
 	"github.com/tlsdiag/tlsdiag/diagnose"
 	"github.com/tlsdiag/tlsdiag/internal/tlslab"
+	"github.com/tlsdiag/tlsdiag/internal/tsharktest"
 )
 
 // canCapture reports whether live captures work here: they need root or
@@ -1014,16 +1014,13 @@ func TestConfigCheck(t *testing.T) {
 // embedded secrets, and so does tlsdiag's own reader.
 func checkPcapngSecrets(t *testing.T, b []byte) {
 	t.Helper()
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Fatal("tshark is needed (scripts/install-deps.sh installs it): ", err)
-	}
+	tsharktest.Path(t, "it opens probe's pcapng with the secrets the file carries")
 	path := filepath.Join(t.TempDir(), "probe.pcapng")
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("tshark", "-n", "-r", path, "-o", "tls.keylog_file:", "-Y", "tls.handshake.type == 11", "-T", "fields", "-e", "frame.number").CombinedOutput()
-	if err != nil || len(strings.Fields(string(out))) == 0 {
-		t.Errorf("tshark shows no decrypted Certificate in the pcapng (%v): %s", err, out)
+	if out := tsharktest.Output(t, "-n", "-r", path, "-o", "tls.keylog_file:", "-Y", "tls.handshake.type == 11", "-T", "fields", "-e", "frame.number"); len(strings.Fields(string(out))) == 0 {
+		t.Errorf("tshark shows no decrypted Certificate in the pcapng: %q", out)
 	}
 	f, err := capture.NewReader("probe.pcapng", bytes.NewReader(b))
 	if err != nil {

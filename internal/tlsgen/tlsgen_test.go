@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,17 +56,14 @@ func TestTshark(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("tshark", "-r", path, "-n",
+	out := tsharktest.Output(t, "-r", path, "-n",
 		"-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
 		"-o", "tcp.reassemble_out_of_order:TRUE",
 		"-T", "fields", "-E", "separator=/t",
 		"-e", "tcp.stream", "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport",
 		"-e", "ip.checksum.status", "-e", "tcp.checksum.status",
 		"-e", "tls.handshake.type", "-e", "tls.handshake.extensions_server_name",
-		"-e", "tcp.analysis.lost_segment").Output()
-	if err != nil {
-		t.Fatalf("tshark: %v", err)
-	}
+		"-e", "tcp.analysis.lost_segment")
 	streams := map[string]bool{}
 	hellos := map[string]string{} // client address → SNI of its ClientHello
 	lost := 0
