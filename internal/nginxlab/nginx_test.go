@@ -1,19 +1,16 @@
 package nginxlab
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -267,7 +264,7 @@ func goClient(t *testing.T, ctx context.Context, lab *tlslab.Lab, tc nginxCase, 
 func curlClient(t *testing.T, ctx context.Context, tc nginxCase, scheme, sni string, port int, dir string, srv *Server) {
 	work := t.TempDir()
 	pcap, keylog := filepath.Join(work, "curl.pcap"), filepath.Join(work, "curl.keylog")
-	td, err := startTcpdump(ctx, pcap, fmt.Sprintf("tcp port %d", port))
+	td, err := tlslab.StartTcpdump(ctx, "", "lo", pcap, fmt.Sprintf("tcp port %d", port))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +275,7 @@ func curlClient(t *testing.T, ctx context.Context, tc nginxCase, scheme, sni str
 	cmd.Env = append(os.Environ(), "SSLKEYLOGFILE="+keylog)
 	out, cerr := cmd.CombinedOutput()
 	time.Sleep(300 * time.Millisecond) // the last packets reach tcpdump
-	if err := td.stop(); err != nil {
+	if err := td.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("curl: %s (%v)", out, cerr)
@@ -368,63 +365,6 @@ func analyse(t *testing.T, pcap, keylog string, port uint16) *analysis.Connectio
 		t.Fatalf("%d connections in the capture, want 1", len(conns))
 	}
 	return conns[0]
-}
-
-// tcpdump is a running capture on the loopback interface.
-type tcpdump struct {
-	cmd    *exec.Cmd
-	exited chan struct{}
-	mu     sync.Mutex
-	stderr strings.Builder
-}
-
-// startTcpdump returns once tcpdump says it is listening. --immediate-mode
-// keeps packets from waiting in the kernel's buffer when it is stopped.
-func startTcpdump(ctx context.Context, file, filter string) (*tcpdump, error) {
-	td := &tcpdump{cmd: exec.Command("tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode", "-Z", "root", "-w", file, filter), exited: make(chan struct{})}
-	pipe, err := td.cmd.StderrPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := td.cmd.Start(); err != nil {
-		return nil, err
-	}
-	listening := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(pipe)
-		once := sync.OnceFunc(func() { close(listening) })
-		for sc.Scan() {
-			td.mu.Lock()
-			td.stderr.WriteString(sc.Text() + "\n")
-			td.mu.Unlock()
-			if strings.Contains(sc.Text(), "listening on") {
-				once()
-			}
-		}
-		io.Copy(io.Discard, pipe)
-		td.cmd.Wait()
-		close(td.exited)
-	}()
-	select {
-	case <-listening:
-		return td, nil
-	case <-td.exited:
-		return nil, fmt.Errorf("tcpdump exited: %s", td.stderr.String())
-	case <-ctx.Done():
-		td.cmd.Process.Kill()
-		return nil, ctx.Err()
-	}
-}
-
-func (td *tcpdump) stop() error {
-	td.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-td.exited:
-		return nil
-	case <-time.After(5 * time.Second):
-		td.cmd.Process.Kill()
-		return fmt.Errorf("tcpdump did not stop: %s", td.stderr.String())
-	}
 }
 
 // serverClosedAfterClient reports whether, in the decrypted record c, the

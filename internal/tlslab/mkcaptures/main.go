@@ -242,7 +242,7 @@ func (e *env) make(ctx context.Context, c capture) (r result, err error) {
 		filter = "tcp portrange 4430-4499"
 	}
 
-	td, err := startTcpdump(ctx, dumpNS, iface, path, filter)
+	td, err := tlslab.StartTcpdump(ctx, dumpNS, iface, path, filter)
 	if err != nil {
 		return r, err
 	}
@@ -254,11 +254,11 @@ func (e *env) make(ctx context.Context, c capture) (r result, err error) {
 		cmd, err := e.runClient(ctx, cl, addr, cliNS, keylogPath)
 		r.commands = append(r.commands, cmd)
 		if err != nil {
-			td.stop(path)
+			td.Stop()
 			return r, err
 		}
 	}
-	if err := td.stop(path); err != nil {
+	if err := td.Stop(); err != nil {
 		return r, err
 	}
 	for _, s := range servers {

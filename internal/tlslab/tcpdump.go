@@ -1,4 +1,4 @@
-package main
+package tlslab
 
 import (
 	"bufio"
@@ -14,28 +14,30 @@ import (
 	"time"
 )
 
-// tcpdump is a running capture.
-type tcpdump struct {
+// Tcpdump is a running capture by tcpdump, for the captures in testdata
+// and the tests that capture real programs.
+type Tcpdump struct {
 	iface  string
+	file   string
 	cmd    *exec.Cmd
 	exited chan struct{}
 	mu     sync.Mutex
 	stderr strings.Builder
 }
 
-// startTcpdump captures filter on iface (in network namespace netns, if
+// StartTcpdump captures filter on iface (in network namespace netns, if
 // given) into file, and returns once tcpdump says it is listening.
 //
 // --immediate-mode matters: without it packets wait in the kernel's ring
 // buffer for up to a second, and tcpdump stopped by SIGINT in that second
 // writes none of them ("20 packets received by filter, 0 captured"). -Z root
 // keeps tcpdump able to write into a root-owned directory.
-func startTcpdump(ctx context.Context, netns, iface, file, filter string) (*tcpdump, error) {
+func StartTcpdump(ctx context.Context, netns, iface, file, filter string) (*Tcpdump, error) {
 	argv := []string{"tcpdump", "-i", iface, "-n", "-U", "--immediate-mode", "-Z", "root", "-w", file, filter}
 	if netns != "" {
 		argv = append([]string{"ip", "netns", "exec", netns}, argv...)
 	}
-	t := &tcpdump{iface: iface, cmd: exec.Command(argv[0], argv[1:]...), exited: make(chan struct{})}
+	t := &Tcpdump{iface: iface, file: file, cmd: exec.Command(argv[0], argv[1:]...), exited: make(chan struct{})}
 	pipe, err := t.cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -75,22 +77,22 @@ func startTcpdump(ctx context.Context, netns, iface, file, filter string) (*tcpd
 	}
 }
 
-func (t *tcpdump) output() string {
+func (t *Tcpdump) output() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return strings.TrimSpace(t.stderr.String())
 }
 
-// stop ends the capture as an operator would, with SIGINT, once the file
+// Stop ends the capture as an operator would, with SIGINT, once the file
 // has stopped growing, and waits for tcpdump to exit.
 //
 // SIGINT makes tcpdump drop whatever it has not yet read from the kernel; on
 // a busy machine that can be every packet. tcpdump's exit statistics tell:
-// if fewer packets were captured than the filter received, stop fails, so
+// if fewer packets were captured than the filter received, Stop fails, so
 // that the caller can try again. On lo the filter receives every packet
 // twice (sent and received) and libpcap drops the sent copy in user space.
-func (t *tcpdump) stop(file string) error {
-	waitStable(file, 300*time.Millisecond, 5*time.Second)
+func (t *Tcpdump) Stop() error {
+	waitStable(t.file, 300*time.Millisecond, 5*time.Second)
 	if err := t.cmd.Process.Signal(os.Interrupt); err != nil {
 		return fmt.Errorf("stop tcpdump: %w", err)
 	}
