@@ -95,6 +95,9 @@ func (d *diagnosis) fromAlert(a *analysis.Alert) Verdict {
 	case ClientCertRequired:
 		return d.clientCert(a)
 	case HandshakeFailure:
+		if v, ok := d.legacyRefusal(a, ph); ok {
+			return v
+		}
 		return d.handshakeFailure(a, ph)
 	}
 	if a.Known() && a.Description == tlsparse.AlertCertificateRevoked {

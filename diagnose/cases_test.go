@@ -330,6 +330,14 @@ func versionCipherHandshakeCases(t *testing.T) []diagnoseCase {
 		}
 		return h
 	}
+	// openssl3 is an OpenSSL 3 hello: it lists TLS 1.3 down to 1.0 and
+	// refuses 1.0 and 1.1 only when the server's flight shows them.
+	openssl3 := func() *tlsparse.ClientHello {
+		h := modernHello()
+		h.SupportedVersions = []tlsparse.Version{v13, v12, v11, v10}
+		h.CipherSuites = append(h.CipherSuites, 0xC013)
+		return h
+	}
 	return []diagnoseCase{
 		{name: "client offers ≤ TLS 1.1, server requires more", cat: VersionMismatch,
 			conn: func(*pki) *analysis.Connection {
@@ -355,6 +363,46 @@ func versionCipherHandshakeCases(t *testing.T) []diagnoseCase {
 			},
 			summary:  []string{"the server chose TLS 1.0 (ServerHello, frame 6)", "the client requires ≥ TLS 1.2 (it offers TLS 1.3, TLS 1.2)", "alert protocol_version, frame 7"},
 			evidence: []int64{4, 6, 7}, fix: []string{"enable TLS 1.2 or later on the server"}, nWarn: 1, warnings: []string{"legacy CBC"}},
+		{name: "TLS 1.1 chosen, the client refuses it with internal_error (OpenSSL 3)", cat: LegacyPolicyRefused,
+			conn: func(p *pki) *analysis.Connection {
+				c := serverHello(hello(tcpConn(), openssl3()), v11, 0xC013, p.leaf, p.inter)
+				c.ServerKeyExchange, c.ServerKeyExchangeFrame = &tlsparse.ServerKeyExchange{KeyExchange: tlsparse.KeyExchangeECDHE}, fr(6)
+				return alert(c, 8, client, tlsparse.AlertInternalError)
+			},
+			summary: []string{"the client refused the server's legacy choice, TLS 1.1", "MD5 and SHA-1", "(frame 6)", "alert internal_error (frame 8)",
+				"likely", "OpenSSL 3", "less likely, an error inside the client"},
+			evidence: []int64{4, 6, 8}, fix: []string{"the server is the one to change", "RFC 8996", "ssl_protocols TLSv1.2 TLSv1.3", "SECLEVEL=0"}, nWarn: -1},
+		{name: "TLS 1.2 with a SHA-1 ServerKeyExchange signature refused with handshake_failure", cat: LegacyPolicyRefused,
+			conn: func(p *pki) *analysis.Connection {
+				c := serverHello(hello(tcpConn(), legacy(v12)), v12, 0xC02F, p.leaf, p.inter)
+				c.ServerKeyExchange, c.ServerKeyExchangeFrame = &tlsparse.ServerKeyExchange{KeyExchange: tlsparse.KeyExchangeECDHE, SignatureScheme: 0x0201}, fr(7)
+				c.ServerHelloDoneFrame = fr(7)
+				return alert(c, 9, client, tlsparse.AlertHandshakeFailure)
+			},
+			summary:  []string{"a SHA-1 signature (rsa_pkcs1_sha1) on the ServerKeyExchange (frame 7)", "alert handshake_failure (frame 9)", "less likely, the client refuses another parameter"},
+			evidence: []int64{4, 7, 9}, fix: []string{"SHA-256 or better"}, nWarn: -1},
+		{name: "TLS 1.2 with a SHA-256 signature and internal_error stays handshake_failure", cat: HandshakeFailure,
+			conn: func(p *pki) *analysis.Connection {
+				c := serverHello(hello(tcpConn(), legacy(v12)), v12, 0xC02F, p.leaf, p.inter)
+				c.ServerKeyExchange, c.ServerKeyExchangeFrame = &tlsparse.ServerKeyExchange{KeyExchange: tlsparse.KeyExchangeECDHE, SignatureScheme: 0x0401}, fr(6)
+				return alert(c, 8, client, tlsparse.AlertInternalError)
+			},
+			evidence: []int64{4, 6, 8}, nWarn: -1},
+		{name: "TLS 1.1 and the server's internal_error: not the client's policy", cat: HandshakeFailure,
+			conn: func(p *pki) *analysis.Connection {
+				return alert(serverHello(hello(tcpConn(), openssl3()), v11, 0xC013, p.leaf, p.inter), 8, server, tlsparse.AlertInternalError)
+			},
+			evidence: []int64{4, 6, 8}, nWarn: -1},
+		{name: "TLS 1.1 and the client's decode_error: not a policy refusal", cat: HandshakeFailure,
+			conn: func(p *pki) *analysis.Connection {
+				return alert(serverHello(hello(tcpConn(), openssl3()), v11, 0xC013, p.leaf, p.inter), 8, client, tlsparse.AlertDecodeError)
+			},
+			evidence: []int64{4, 6, 8}, nWarn: -1},
+		{name: "TLS 1.1 refused by a hello without supported_versions stays version_mismatch", cat: VersionMismatch,
+			conn: func(p *pki) *analysis.Connection {
+				return alert(serverHello(hello(tcpConn(), legacy(v12)), v11, 0xC013, p.leaf, p.inter), 8, client, tlsparse.AlertInternalError)
+			},
+			summary: []string{"the server chose TLS 1.1"}, evidence: []int64{4, 6, 8}, nWarn: -1},
 		{name: "the wire beats the alert: TLS 1.0 refused with bad_certificate", cat: VersionMismatch,
 			conn: func(p *pki) *analysis.Connection {
 				return alert(serverHello(hello(tcpConn(), legacy(v12)), v10, 0x002F, p.leaf, p.inter), 7, client, tlsparse.AlertBadCertificate)

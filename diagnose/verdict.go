@@ -58,9 +58,13 @@ const (
 	PathMTUBlackhole Category = "path_mtu_blackhole"
 	// ClientClockSkew: the client refused as expired (or not yet valid) a
 	// chain valid at the capture's time: its clock is wrong.
-	ClientClockSkew   Category = "client_clock_skew"
-	IncompleteCapture Category = "incomplete_capture" // the handshake is not (entirely) in the capture
-	UDPBlocked        Category = "udp_blocked"        // the client's QUIC Initials got no answer: UDP to the server's port is dropped
+	ClientClockSkew Category = "client_clock_skew"
+	// LegacyPolicyRefused: the client refused the legacy version (TLS ≤
+	// 1.1) or SHA-1/MD5 signature the server chose, by its security
+	// policy (OpenSSL 3's internal_error after the server's flight).
+	LegacyPolicyRefused Category = "legacy_policy_refused"
+	IncompleteCapture   Category = "incomplete_capture" // the handshake is not (entirely) in the capture
+	UDPBlocked          Category = "udp_blocked"        // the client's QUIC Initials got no answer: UDP to the server's port is dropped
 )
 
 // Categories lists every category in the order reports show them.
@@ -68,7 +72,7 @@ var Categories = []Category{
 	OK, VersionMismatch, NoSharedCipher, HandshakeFailure,
 	CertExpired, CertNotYetValid, CertSelfSigned, CertUntrustedCA,
 	CertHostnameMismatch, CertIncompleteChain, CertRejected,
-	ClientCertRequired, ALPNMismatch, SNIUnrecognized,
+	ClientCertRequired, ALPNMismatch, SNIUnrecognized, LegacyPolicyRefused,
 	NotTLSServer, NotTLSClient, ServerNoResponse,
 	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
 	ConnectionRefused, ConnectionReset, MiddleboxReset, MiddleboxDrop, ClientHelloSplitDropped,

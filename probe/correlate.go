@@ -251,7 +251,7 @@ var classVerdicts = map[Class]wireVerdicts{
 	CertInsecureAlgorithm:   {verdicts: certVerdicts},
 	CertInvalid:             {verdicts: certVerdicts},
 
-	ClientRejectedVersion: {verdicts: []diagnose.Category{diagnose.VersionMismatch}},
+	ClientRejectedVersion: {verdicts: []diagnose.Category{diagnose.VersionMismatch, diagnose.LegacyPolicyRefused}},
 	ClientRejectedCipher:  {verdicts: []diagnose.Category{diagnose.NoSharedCipher, diagnose.HandshakeFailure}},
 	ClientRejectedALPN:    {verdicts: []diagnose.Category{diagnose.ALPNMismatch}},
 	DowngradeDetected:     {anyFailure: true},

@@ -35,6 +35,12 @@ const (
 	// (In TLS 1.2 crypto/tls drops its ECDHE suites instead, which reads on
 	// the wire like no shared cipher.)
 	HandshakeFailure Scenario = "handshake_failure"
+	// LegacyTLS11 is a server that speaks TLS 1.0 and 1.1 only, as old
+	// appliances do: OpenSSL 3 clients at their default security level
+	// offer TLS 1.1, read the server's flight and refuse its MD5+SHA-1
+	// signature with internal_error; Go clients (TLS 1.2 minimum) get
+	// protocol_version.
+	LegacyTLS11 Scenario = "legacy_tls11"
 
 	// The certificate scenarios are TLS 1.2 only, so the Certificate message
 	// is in plaintext on the wire.
@@ -136,7 +142,7 @@ const (
 // Scenarios lists every scenario, in the order of diagnose.Categories.
 var Scenarios = []Scenario{
 	OK, OKTLS12, OKTLS13, OKRSA,
-	VersionMismatch, NoSharedCipher, HandshakeFailure,
+	VersionMismatch, NoSharedCipher, HandshakeFailure, LegacyTLS11,
 	CertExpired, CertNotYetValid, CertSelfSigned, CertUntrustedCA,
 	CertHostnameMismatch, CertIncompleteChain, CertDirectRoot, CertRejected,
 	ClientCertRequired, ALPNMismatch, SNIUnrecognized, SNIUnrecognizedOpenSSL, RSAKeyExchangeOnly,
@@ -197,6 +203,11 @@ var specs = map[Scenario]spec{
 	HandshakeFailure: {category: "handshake_failure", config: func(l *Lab) *tls.Config {
 		c := serverConfig(l.Good)
 		c.CurvePreferences = []tls.CurveID{tls.X25519}
+		return c
+	}},
+	LegacyTLS11: {category: "legacy_policy_refused", config: func(l *Lab) *tls.Config {
+		c := serverConfig(l.Good)
+		c.MinVersion, c.MaxVersion = tls.VersionTLS10, tls.VersionTLS11
 		return c
 	}},
 

@@ -145,6 +145,9 @@ func TestScenarios(t *testing.T) {
 		{"handshake_failure P-384 only", HandshakeFailure, func(c *tls.Config) { c.CurvePreferences = []tls.CurveID{tls.CurveP384} }, 0, wantAlert(alertHandshakeFailure)},
 		{"handshake_failure X25519 client succeeds", HandshakeFailure, func(c *tls.Config) { c.CurvePreferences = []tls.CurveID{tls.X25519} }, 0, wantVersion(tls.VersionTLS13)},
 
+		{"legacy_tls11 Go's defaults", LegacyTLS11, nil, 0, wantAlert(alertProtocolVersion)},
+		{"legacy_tls11 a client that allows TLS 1.0 gets TLS 1.1", LegacyTLS11, func(c *tls.Config) { c.MinVersion = tls.VersionTLS10 }, 0, wantVersion(tls.VersionTLS11)},
+
 		{"cert_expired", CertExpired, nil, 0, wantCertInvalid("is after")},
 		{"cert_not_yet_valid", CertNotYetValid, nil, 0, wantCertInvalid("is before")},
 		{"cert_self_signed", CertSelfSigned, nil, 0, wantUnknownAuthority(GoodName)},

@@ -262,6 +262,30 @@ func plan() []capture {
 			},
 		},
 		{
+			file: "captures/legacy_policy_refused.pcap", category: "legacy_policy_refused",
+			servers: []server{{tlslab.LegacyTLS11, 4477}},
+			clients: []client{opensslClient(4477)},
+			how: "openssl s_client (OpenSSL 3, default security level 1) against a crypto/tls server that speaks TLS 1.0 and 1.1 only, as old appliances do: " +
+				"the server picks TLS 1.1 and sends its flight, whose ServerKeyExchange is signed with MD5+SHA-1; the client refuses it with alert internal_error — its security policy, not an error.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 1, fromServer(hs(hsServerHello))),
+				exactly("ServerKeyExchange", 1, fromServer(hs(12))),
+				exactly("alert internal_error (80) from client", 1, fromClient(alert(80))),
+			},
+		},
+		{
+			file: "captures/legacy_policy_refused_curl.pcap", category: "legacy_policy_refused",
+			servers: []server{{tlslab.LegacyTLS11, 4478}},
+			clients: []client{{argv: []string{"curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", "{labca}", "--tlsv1.0",
+				"--resolve", tlslab.GoodName + ":4478:127.0.0.1", "https://" + tlslab.GoodName + ":4478/"}}},
+			how: "The same with curl (OpenSSL 3 backend) allowed TLS 1.0 and up (--tlsv1.0), trusting the lab's root: OpenSSL's security level still refuses the TLS 1.1 handshake's signature, with internal_error. " +
+				"LAB-ROOT.pem is the root of the run that made the capture.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 1, fromServer(hs(hsServerHello))),
+				exactly("alert internal_error (80) from client", 1, fromClient(alert(80))),
+			},
+		},
+		{
 			file: "captures/cert_expired.pcap", category: "cert_expired",
 			servers: []server{{tlslab.CertExpired, 4437}},
 			clients: []client{curl(4437, "127.0.0.1", tlslab.GoodName)},
