@@ -36,6 +36,13 @@ type Connection struct {
 	// Path is what the packet headers tell about the path (path.go); nil
 	// unless the connection had a RST, a retransmission or a gap.
 	Path *PathFacts
+	// OtherNames are, for a connection whose named ClientHello got nothing
+	// back from the server while its path facts show a reset, a
+	// retransmission or a gap, up to three connections of the capture to
+	// the same server host under other names whose handshakes completed,
+	// in first-frame order. Reading a file fills it (the connection is
+	// held until the capture's end); live reading does not.
+	OtherNames []OtherName
 
 	// Proxy is the proxy negotiation (HTTP CONNECT, SOCKS) the connection
 	// opened with; nil when it did not. The TLS after it is tunnelled.

@@ -52,6 +52,9 @@ type sequencer struct {
 	// may still show TLS on, before their end.
 	undecided []unansweredConn
 	ended     bool // end was called
+	// named are, by server host, the first names under which an emitted
+	// connection's handshake completed (noteName).
+	named map[netip.Addr][]OtherName
 }
 
 // SequenceStats says what the sequencer did that a report should mention.
@@ -294,7 +297,7 @@ func (s *sequencer) flush() {
 		first := p.c.First.Number
 		ready := mark >= first && (len(s.open) == 0 || s.open[0].first > first) &&
 			(mark >= p.end || s.static[p.c.Server.Port()] || p.c.CarriesTLS() || p.c.viaProxy(s.isStatic)) &&
-			(s.ended || !awaitsFallback(p.c))
+			(s.ended || !awaitsFallback(p.c) && !awaitsOtherNames(p.c))
 		if !ready && len(s.pending) <= s.max {
 			return
 		}
@@ -308,6 +311,9 @@ func (s *sequencer) release(p pendingConn) {
 	if awaitsFallback(c) {
 		s.linkFallback(c)
 	}
+	if awaitsOtherNames(c) {
+		s.linkOtherNames(c)
+	}
 	if !s.wanted(c, p.end) {
 		s.stats.Ignored++
 		if !s.static[c.Server.Port()] {
@@ -320,6 +326,7 @@ func (s *sequencer) release(p pendingConn) {
 	}
 	s.lastEmitted = c.First.Number
 	s.maxEmitted = max(s.maxEmitted, c.First.Number)
+	s.noteName(c)
 	s.emit(c)
 }
 

@@ -8,6 +8,7 @@ package diagnose
 import (
 	"fmt"
 
+	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
 )
 
@@ -36,6 +37,13 @@ func (d *diagnosis) middleboxDrop() (Verdict, bool) {
 		// A hello of a full segment fits an MTU black hole as well.
 		summary += fmt.Sprintf("; the hello went out in a full-size segment (%s, don't-fragment set), so a path MTU black hole fits too: a connection with a smaller hello (fewer key shares) to the same server tells them apart", prose.Count(r.Len, "byte"))
 	}
+	others, otherFrames := d.otherNames()
+	if others != "" {
+		summary += "; " + others
+	}
 	fix := fmt.Sprintf("a firewall, IPS or content filter between the client and %s silently drops this ClientHello: have its TLS/SNI-filtering policy allow it (compare with a connection to the same server under another name, which the same device lets through if it filters by name); nothing changes on the server, which never saw the hello", c.Server)
-	return verdict(MiddleboxDrop, summary, fix, c.TCP.SYNACK, p.HelloFirst, rs[0].First, last), true
+	if others != "" {
+		fix = fmt.Sprintf("a firewall, IPS or content filter between the client and %s silently drops ClientHellos for '%s' while it lets other names to the same host through (SNI filtering): have its TLS/SNI-filtering policy allow '%s'; nothing changes on the server, which never saw the hello", c.Server, d.hello.ServerName, d.hello.ServerName)
+	}
+	return verdict(MiddleboxDrop, summary, fix, append([]capture.Frame{c.TCP.SYNACK, p.HelloFirst, rs[0].First, last}, otherFrames...)...), true
 }

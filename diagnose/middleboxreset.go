@@ -1,53 +1,121 @@
 package diagnose
 
 // A reset that the server did not send: its IP TTL says it came from
-// another distance than the server's own packets.
+// another distance than the server's own packets, or it came sooner after
+// the ClientHello than the server could have answered.
 
 import (
 	"fmt"
+	"strings"
+	"time"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 )
 
 var _ = registerPathRule(MiddleboxReset, (*diagnosis).middleboxReset)
 
-// middleboxReset recognises a RST whose hop distance differs from that of
-// the packets its sender's address sent when the connection opened (the
-// SYN-ACK for a reset "from the server", the SYN for one "from the
-// client"). One host's packets to one place keep their distance for the
-// life of a connection; a firewall, IPS or content filter that forges a
-// reset in the server's name sits at another.
+// middleboxReset recognises a RST that its sender's address did not send,
+// by either of two facts. Its hop distance differs from that of the
+// packets the same address sent when the connection opened (the SYN-ACK
+// for a reset "from the server", the SYN for one "from the client"): one
+// host's packets to one place keep their distance for the life of a
+// connection. Or, for a reset in the server's name, it came after the
+// ClientHello in less than a third of the round trip the SYN and SYN-ACK
+// took: nothing the server sends in answer can come sooner than one round
+// trip, so the sender sits between the capture and the server. A
+// firewall, IPS or content filter that forges a reset shows one or both;
+// one that copies the server's TTL shows the second only.
 func (d *diagnosis) middleboxReset() (Verdict, bool) {
 	p, t := d.c.Path, &d.c.TCP
-	if t.RST.Number == 0 || p.RST.Frame.Number != t.RST.Number || p.RST.IP.TTL == 0 {
+	if t.RST.Number == 0 || p.RST.Frame.Number != t.RST.Number {
 		return Verdict{}, false
 	}
 	ref, refName := p.SYNACK, "SYN-ACK"
 	if t.RSTFrom == client {
 		ref, refName = p.SYN, "SYN"
 	}
-	if ref.Frame.Number == 0 || ref.IP.TTL == 0 || ref.IP.V6 != p.RST.IP.V6 {
+	distance := resetDistance(p.RST, ref, refName, t.RSTFrom)
+	soon, rtt, timed := d.resetTooSoon()
+	if distance == "" && !timed {
 		return Verdict{}, false
-	}
-	_, rstHops := hopsAway(p.RST.IP.TTL)
-	_, refHops := hopsAway(ref.IP.TTL)
-	if rstHops == refHops {
-		return Verdict{}, false
-	}
-	where := fmt.Sprintf("%s closer to the capture than the %s", hopText(refHops-rstHops), t.RSTFrom)
-	if rstHops > refHops {
-		where = fmt.Sprintf("%s farther from the capture than the %s", hopText(rstHops-refHops), t.RSTFrom)
 	}
 	after, at := d.lastMessageBefore(t.RST.Number)
 	what := after
 	if at.Number == d.helloFrame.Number && d.hello != nil && d.hello.ServerName != "" {
 		what = fmt.Sprintf("%s for '%s'", after, d.hello.ServerName)
 	}
-	summary := fmt.Sprintf("a device on the path reset the connection, not the %s: the RST in the %s's name (%s) came %s after %s (%s) with %s, while the %s's %s (%s) has %s: it was sent by a device %s "+
-		"(likely: one host's packets keep their hop distance for the life of a connection; less likely, a route change in the middle of the handshake, or a %s stack that resets with another initial TTL than it answers with)",
-		t.RSTFrom, t.RSTFrom, frameRef(t.RST.Number), wait(t.RST.Time.Sub(at.Time)), what, frameRef(at.Number), ttlText(p.RST),
-		t.RSTFrom, refName, frameRef(ref.Frame.Number), ttlText(ref), where, t.RSTFrom)
-	return verdict(MiddleboxReset, summary, middleboxResetFix(d, at), ref.Frame, at, t.RST), true
+	var facts []string
+	if distance != "" {
+		facts = append(facts, distance)
+	}
+	if timed {
+		facts = append(facts, fmt.Sprintf("it came %s after %s, while the server took %s to answer the SYN (%s, SYN-ACK %s): nothing the server sends in answer can arrive sooner than one round trip, so a device at most a third of the way to the server sent it",
+			wait(soon), what, wait(rtt), frameRef(t.SYN.Number), frameRef(t.SYNACK.Number)))
+	}
+	summary := fmt.Sprintf("a device on the path reset the connection, not the %s: the RST in the %s's name (%s) came %s after %s (%s); %s",
+		t.RSTFrom, t.RSTFrom, frameRef(t.RST.Number), wait(t.RST.Time.Sub(at.Time)), what, frameRef(at.Number), strings.Join(facts, "; and "))
+	switch {
+	case distance != "" && timed:
+		summary += " (likely: two independent facts agree; less likely, a route change in the middle of the handshake together with a SYN-ACK delayed three times over)"
+	case distance != "":
+		summary += fmt.Sprintf(" (likely: one host's packets keep their hop distance for the life of a connection; less likely, a route change in the middle of the handshake, or a %s stack that resets with another initial TTL than it answers with)", t.RSTFrom)
+	default:
+		summary += fmt.Sprintf(" — its TTL fits the server's (%s), as a device that copies the server's TTL makes it (likely: a reset faster than the round trip cannot be the server's; less likely, a SYN-ACK delayed three times over its path's round trip, by a loaded link or server, so that the round trip measured is too long)", ttlText(p.RST))
+	}
+	frames := []capture.Frame{ref.Frame, at, t.RST}
+	if timed {
+		frames = append(frames, t.SYN, t.SYNACK)
+	}
+	if others, otherFrames := d.otherNames(); others != "" {
+		summary += "; " + others
+		frames = append(frames, otherFrames...)
+	}
+	return verdict(MiddleboxReset, summary, middleboxResetFix(d, at), frames...), true
+}
+
+// resetDistance describes how the RST's hop distance differs from that of
+// ref, the packet its sender's address sent when the connection opened;
+// "" when they agree or cannot be compared.
+func resetDistance(rst, ref analysis.Packet, refName string, from capture.Direction) string {
+	if rst.IP.TTL == 0 || ref.Frame.Number == 0 || ref.IP.TTL == 0 || ref.IP.V6 != rst.IP.V6 {
+		return ""
+	}
+	_, rstHops := hopsAway(rst.IP.TTL)
+	_, refHops := hopsAway(ref.IP.TTL)
+	if rstHops == refHops {
+		return ""
+	}
+	where := fmt.Sprintf("%s closer to the capture than the %s", hopText(refHops-rstHops), from)
+	if rstHops > refHops {
+		where = fmt.Sprintf("%s farther from the capture than the %s", hopText(rstHops-refHops), from)
+	}
+	return fmt.Sprintf("it has %s, while the %s's %s (%s) has %s: it was sent by a device %s",
+		ttlText(rst), from, refName, frameRef(ref.Frame.Number), ttlText(ref), where)
+}
+
+// minRoundTrip is the shortest SYN to SYN-ACK time the timing of a reset
+// is judged by: below it (a LAN, a capture beside the server) the round
+// trip is too short to tell a device on the way from the server, and the
+// jitter of a busy host or capture is of its order.
+const minRoundTrip = 10 * time.Millisecond
+
+// resetTooSoon reports whether a RST in the server's name came after the
+// ClientHello, with nothing from the server before it, in less than a
+// third of the round trip the connection's one SYN and its SYN-ACK
+// measured at the capture.
+func (d *diagnosis) resetTooSoon() (soon, rtt time.Duration, ok bool) {
+	c, t := d.c, &d.c.TCP
+	if t.RSTFrom != server || t.SYNCount != 1 || t.SYN.Number == 0 || t.SYNACK.Number == 0 || c.Bytes[server] > 0 ||
+		d.helloFrame.Number == 0 || d.helloFrame.Number > t.RST.Number {
+		return 0, 0, false
+	}
+	rtt = t.SYNACK.Time.Sub(t.SYN.Time)
+	soon = t.RST.Time.Sub(d.helloFrame.Time)
+	if rtt < minRoundTrip || soon < 0 || soon*3 >= rtt {
+		return 0, 0, false
+	}
+	return soon, rtt, true
 }
 
 // middleboxResetFix says what to ask of whoever runs the path, by what the

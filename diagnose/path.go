@@ -8,6 +8,7 @@ package diagnose
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
@@ -108,4 +109,26 @@ func lastResend(rs []analysis.Resend) capture.Frame {
 		}
 	}
 	return f
+}
+
+// otherNames says which connections of the capture to the same server
+// host completed their handshakes under other names, and their first
+// frames: beside a hello dropped or reset on the way, they show that the
+// path lets the host through and singles out the name. "" when none.
+func (d *diagnosis) otherNames() (string, []capture.Frame) {
+	c := d.c
+	if len(c.OtherNames) == 0 {
+		return "", nil
+	}
+	var parts []string
+	var frames []capture.Frame
+	for _, o := range c.OtherNames {
+		where := ""
+		if o.Server != c.Server {
+			where = fmt.Sprintf(" on port %d", o.Server.Port())
+		}
+		parts = append(parts, fmt.Sprintf("'%s'%s (%s)", o.Name, where, frameRef(o.First.Number)))
+		frames = append(frames, o.First)
+	}
+	return fmt.Sprintf("other connections to the same server host under other names completed their handshakes — %s — so the path lets the host through and singles out this name", strings.Join(parts, ", ")), frames
 }

@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -45,8 +46,50 @@ func resent(c *analysis.Connection, off int64, n int) *analysis.Connection {
 	return fin(c, frAt(20, 3*time.Second), client)
 }
 
+// quickReset is a connection whose SYN-ACK came 50 ms after the SYN and
+// whose RST, in the server's name and at the server's TTL, came soon
+// after the ClientHello.
+func quickReset(soon time.Duration) *analysis.Connection {
+	c := resetWithTTL(52)
+	c.TCP.SYN, c.TCP.SYNACK = frAt(1, 0), frAt(2, 50*time.Millisecond)
+	c.Path.SYN.Frame, c.Path.SYNACK.Frame = c.TCP.SYN, c.TCP.SYNACK
+	c.ClientHelloFrame = frAt(4, 60*time.Millisecond)
+	c.Path.HelloFirst = c.ClientHelloFrame
+	return rst(c, frAt(5, 60*time.Millisecond+soon), server)
+}
+
 func pathCases(t *testing.T) []diagnoseCase {
 	return []diagnoseCase{
+		{name: "RST sooner than the server's round trip, at the server's TTL", cat: MiddleboxReset,
+			conn: func(*pki) *analysis.Connection { return quickReset(200 * time.Microsecond) },
+			summary: []string{"not the server", "came 200 µs after the ClientHello for 'blocked.example' (frame 4)", "took 50 ms to answer the SYN (frame 1, SYN-ACK frame 2)",
+				"its TTL fits the server's (TTL 52", "likely", "less likely, a SYN-ACK delayed"},
+			evidence: []int64{1, 2, 4, 5}, fix: []string{"SNI filtering"}},
+		{name: "RST sooner than the round trip and from another distance: both facts", cat: MiddleboxReset,
+			conn: func(*pki) *analysis.Connection {
+				c := quickReset(time.Millisecond)
+				c.Path.RST.IP.TTL = 64
+				return c
+			},
+			summary:  []string{"12 hops closer to the capture than the server", "; and it came 1 ms after", "two independent facts agree"},
+			evidence: []int64{1, 2, 4, 5}},
+		{name: "RST a round trip after the hello, at the server's TTL: the server's", cat: ConnectionReset,
+			conn:     func(*pki) *analysis.Connection { return quickReset(30 * time.Millisecond) },
+			evidence: []int64{4, 5}},
+		{name: "a round trip too short to judge (a LAN)", cat: ConnectionReset,
+			conn: func(*pki) *analysis.Connection {
+				c := quickReset(10 * time.Microsecond)
+				c.TCP.SYNACK = frAt(2, 8*time.Millisecond)
+				return c
+			},
+			evidence: []int64{4, 5}},
+		{name: "a SYN sent twice: its SYN-ACK's delay is no round trip", cat: ConnectionReset,
+			conn: func(*pki) *analysis.Connection {
+				c := quickReset(200 * time.Microsecond)
+				c.TCP.SYNCount = 2
+				return c
+			},
+			evidence: []int64{4, 5}},
 		{name: "RST 6 hops closer than the server", cat: MiddleboxReset,
 			conn: func(*pki) *analysis.Connection { return resetWithTTL(58) },
 			summary: []string{"a device on the path reset the connection, not the server", "TTL 58 (6 hops", "SYN-ACK (frame 2) has TTL 52 (12 hops",
@@ -93,6 +136,24 @@ func pathCases(t *testing.T) []diagnoseCase {
 			summary: []string{"ClientHello for 'blocked.example' (517 bytes, frame 4) never reached the server", "SYN-ACK, frame 2",
 				"4 times more (frame 10 to frame 13)", "likely", "less likely"},
 			evidence: []int64{2, 4, 10, 13}, fix: []string{"silently drops this ClientHello", "another name"}},
+		{name: "hello never acknowledged, other names to the host completed", cat: MiddleboxDrop,
+			conn: func(*pki) *analysis.Connection {
+				c := resent(pathConn(), 0, 4)
+				c.OtherNames = []analysis.OtherName{
+					{Name: "open.example", Server: c.Server, First: fr(40)},
+					{Name: "also.example", Server: netip.AddrPortFrom(c.Server.Addr(), 8443), First: fr(50)},
+				}
+				return c
+			},
+			summary: []string{"never reached the server", "other connections to the same server host under other names completed their handshakes — 'open.example' (frame 40), 'also.example' on port 8443 (frame 50) — so the path lets the host through and singles out this name"},
+			evidence: []int64{2, 4, 10, 13, 40, 50}, fix: []string{"silently drops ClientHellos for 'blocked.example' while it lets other names to the same host through", "allow 'blocked.example'"}},
+		{name: "foreign RST, another name to the host completed", cat: MiddleboxReset,
+			conn: func(*pki) *analysis.Connection {
+				c := resetWithTTL(58)
+				c.OtherNames = []analysis.OtherName{{Name: "open.example", Server: c.Server, First: fr(40)}}
+				return c
+			},
+			summary: []string{"6 hops closer", "'open.example' (frame 40)"}, evidence: []int64{2, 4, 5, 40}},
 		{name: "hello acknowledged although retransmitted: a slow server", cat: ServerNoResponse,
 			conn: func(*pki) *analysis.Connection {
 				c := resent(pathConn(), 0, 1)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // RoutedPath is three network namespaces in a line — client, router,
@@ -21,6 +23,8 @@ type RoutedPath struct {
 	// RouterClientIface faces the client, RouterServerIface the server.
 	RouterClientIface, RouterServerIface string
 	ClientAddr, ServerAddr               string // IPv4, only inside the namespaces
+
+	delayers []*Delayer
 }
 
 // PathMTU sets the MTUs of a RoutedPath's links; zero means 1500.
@@ -110,8 +114,38 @@ func (p *RoutedPath) run(ctx context.Context, ns string, argv ...string) error {
 	return nil
 }
 
+// DelayToServer holds every packet the router forwards to the server for
+// d before sending it on (an NFQUEUE rule and a Delayer in the router):
+// the server is a round trip of d away, while whatever the router itself
+// sends — a reset forged by REJECT — is not. Rules added before it see
+// the packets first.
+func (p *RoutedPath) DelayToServer(ctx context.Context, d time.Duration) error {
+	const queue = 7
+	var dl *Delayer
+	err := InNetns(p.RouterNS, func() error {
+		var err error
+		dl, err = NewDelayer(queue, d)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	p.delayers = append(p.delayers, dl)
+	return p.Router(ctx, "-A", "FORWARD", "-o", p.RouterServerIface, "-j", "NFQUEUE", "--queue-num", strconv.Itoa(queue))
+}
+
+// ServerTTL sets the initial TTL of the server's packets, e.g. 65 so that
+// they reach the client with the TTL the router's own packets have.
+func (p *RoutedPath) ServerTTL(ctx context.Context, ttl int) error {
+	return p.run(ctx, p.ServerNS, "sysctl", "-qw", "net.ipv4.ip_default_ttl="+strconv.Itoa(ttl))
+}
+
 // Close deletes the namespaces, and with them the links.
 func (p *RoutedPath) Close() {
+	for _, d := range p.delayers {
+		d.Close()
+	}
+	p.delayers = nil
 	for _, ns := range []string{p.ClientNS, p.RouterNS, p.ServerNS} {
 		exec.Command("ip", "netns", "delete", ns).Run()
 	}

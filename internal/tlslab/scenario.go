@@ -22,6 +22,9 @@ const (
 	// intermediate and the root: its server flight is the largest of the
 	// lab, for segmentation tests.
 	OKRSA Scenario = "ok_rsa"
+	// OKOther serves OtherName (and only it): a second site on the same
+	// host as OK, for captures where the path treats names differently.
+	OKOther Scenario = "ok_other"
 
 	// VersionMismatch accepts TLS 1.3 only: a TLS 1.2 client gets a
 	// protocol_version alert. A TLS 1.0/1.1 client gets the same alert from OK.
@@ -141,7 +144,7 @@ const (
 
 // Scenarios lists every scenario, in the order of diagnose.Categories.
 var Scenarios = []Scenario{
-	OK, OKTLS12, OKTLS13, OKRSA,
+	OK, OKTLS12, OKTLS13, OKRSA, OKOther,
 	VersionMismatch, NoSharedCipher, HandshakeFailure, LegacyTLS11,
 	CertExpired, CertNotYetValid, CertSelfSigned, CertUntrustedCA,
 	CertHostnameMismatch, CertIncompleteChain, CertDirectRoot, CertRejected,
@@ -193,6 +196,8 @@ var specs = map[Scenario]spec{
 	OKTLS12: {category: "ok", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.Good)) }},
 	OKTLS13: {category: "ok", config: func(l *Lab) *tls.Config { return minTLS13(serverConfig(l.Good)) }},
 	OKRSA:   {category: "ok", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.GoodRSA)) }},
+	// The category of a client that asks for OtherName.
+	OKOther: {category: "ok", config: func(l *Lab) *tls.Config { return serverConfig(l.WrongName) }},
 
 	VersionMismatch: {category: "version_mismatch", config: func(l *Lab) *tls.Config { return minTLS13(serverConfig(l.Good)) }},
 	NoSharedCipher: {category: "no_shared_cipher", config: func(l *Lab) *tls.Config {

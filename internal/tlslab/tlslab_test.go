@@ -133,6 +133,7 @@ func TestScenarios(t *testing.T) {
 				t.Errorf("got %T leaf in a chain of %d, want RSA leaf + intermediate + root", cs.PeerCertificates[0].PublicKey, len(cs.PeerCertificates))
 			}
 		}},
+		{"ok_other other.test", OKOther, func(c *tls.Config) { c.ServerName = OtherName }, 0, wantVersion(tls.VersionTLS13)},
 		{"ok client with TLS 1.2 max", OK, func(c *tls.Config) { c.MaxVersion = tls.VersionTLS12 }, 0, wantVersion(tls.VersionTLS12)},
 
 		{"version_mismatch TLS 1.2 client", VersionMismatch, func(c *tls.Config) { c.MaxVersion = tls.VersionTLS12 }, 0, wantAlert(alertProtocolVersion)},

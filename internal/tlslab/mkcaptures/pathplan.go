@@ -20,6 +20,11 @@ type routed struct {
 	rules [][]string
 	// atServer captures on the server's link instead of the client's.
 	atServer bool
+	// delay holds the packets the router forwards to the server (after
+	// rules), so that the server is that far away and the router is not.
+	delay time.Duration
+	// serverTTL is the server's initial TTL, when not 64.
+	serverTTL int
 }
 
 // routedName names the namespaces: one path at a time.
@@ -37,6 +42,18 @@ func (r *routed) setup(ctx context.Context, c capture) (*tlslab.RoutedPath, erro
 			argv[i] = strings.ReplaceAll(a, "{port}", port)
 		}
 		if err := p.Router(ctx, argv...); err != nil {
+			p.Close()
+			return nil, err
+		}
+	}
+	if r.serverTTL != 0 {
+		if err := p.ServerTTL(ctx, r.serverTTL); err != nil {
+			p.Close()
+			return nil, err
+		}
+	}
+	if r.delay != 0 {
+		if err := p.DelayToServer(ctx, r.delay); err != nil {
 			p.Close()
 			return nil, err
 		}
@@ -87,6 +104,22 @@ func pathCaptures() []capture {
 			},
 		},
 		{
+			file: "captures/middlebox_reset_timing.pcap", category: "middlebox_reset",
+			servers: []server{{tlslab.OK, 4487}},
+			clients: []client{curl(4487, "{server}", tlslab.GoodName)},
+			routed: &routed{delay: 40 * time.Millisecond, serverTTL: 65, rules: [][]string{{"-A", "FORWARD", "-p", "tcp", "--dport", "{port}",
+				"-m", "string", "--algo", "bm", "--string", tlslab.GoodName, "-j", "REJECT", "--reject-with", "tcp-reset"}}},
+			how: "The reset of middlebox_reset.pcap from a device that gives itself away by its timing only: the router holds every packet it forwards to the server for 40 ms " +
+				"(an NFQUEUE rule and a delaying queue reader: the kernel has no netem), so the server's SYN-ACK comes a 40 ms round trip after the SYN, " +
+				"and the server's initial TTL is 65, so its packets arrive with TTL 64 like the router's own. The router rejects the ClientHello for \"good.test\" with a reset that arrives within a millisecond: " +
+				"sooner than the server could have answered.",
+			checks: []check{
+				exactly("SYN", 1, syn), exactly("SYN-ACK with TTL 64 (the server, initial TTL 65, one hop away)", 1, and(synAck, ttl(64))),
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 0, hs(hsServerHello)),
+				exactly("RST from the server's address with TTL 64 (the router)", 1, and(fromServer(rst), ttl(64))),
+			},
+		},
+		{
 			file: "captures/clienthello_split_dropped.pcap", category: "clienthello_split_dropped",
 			servers: []server{{tlslab.OK, 4482}},
 			clients: []client{goHelloClient("Go's default ClientHello (X25519MLKEM768 key share), 3 s time limit", 3*time.Second)},
@@ -115,6 +148,24 @@ func pathCaptures() []capture {
 				atLeast("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 0, hs(hsServerHello)),
 				atLeast("retransmissions from the client", 2, fromClient(func(f frame) bool { return f.Retransmit })),
 				exactly("data from the server", 0, fromServer(data)),
+			},
+		},
+		{
+			file:    "path_sni_filter.pcap",
+			conns:   []conn{{4488, "middlebox_drop"}, {4489, "ok"}},
+			servers: []server{{tlslab.OK, 4488}, {tlslab.OKOther, 4489}},
+			clients: []client{
+				curl(4488, "{server}", tlslab.GoodName, "--max-time", "3"),
+				withServer(1, curl(4489, "{server}", tlslab.OtherName)),
+			},
+			routed: &routed{rules: [][]string{{"-A", "FORWARD", "-p", "tcp", "-m", "string", "--algo", "bm", "--string", tlslab.GoodName, "-j", "DROP"}}},
+			how: "Two sites on one server host one router away, captured on the client's link: curl (3 s time limit) asks for good.test on port 4488, then curl asks for other.test on port 4489. " +
+				"The router silently drops any packet that contains \"good.test\": the first ClientHello is retransmitted and never acknowledged, the second handshake completes — " +
+				"the path lets the host through and singles out the name. (Two ports, so that each connection's expected verdict goes by its port.)",
+			checks: []check{
+				exactly("SYN", 2, syn), exactly("SYN-ACK", 2, synAck),
+				atLeast("ClientHello", 2, fromClient(hs(hsClientHello))), exactly("ServerHello", 1, fromServer(hs(hsServerHello))),
+				atLeast("retransmissions from the client", 2, fromClient(func(f frame) bool { return f.Retransmit })),
 			},
 		},
 		clockSkew(),
