@@ -36,7 +36,7 @@ func (d *diagnosis) middleboxReset() (Verdict, bool) {
 		ref, refName = p.SYN, "SYN"
 	}
 	distance := resetDistance(p.RST, ref, refName, t.RSTFrom)
-	soon, rtt, timed := d.resetTooSoon()
+	_, rtt, timed := d.resetTooSoon()
 	if distance == "" && !timed {
 		return Verdict{}, false
 	}
@@ -50,8 +50,8 @@ func (d *diagnosis) middleboxReset() (Verdict, bool) {
 		facts = append(facts, distance)
 	}
 	if timed {
-		facts = append(facts, fmt.Sprintf("it came %s after %s, while the server took %s to answer the SYN (%s, SYN-ACK %s): nothing the server sends in answer can arrive sooner than one round trip, so a device at most a third of the way to the server sent it",
-			wait(soon), what, wait(rtt), frameRef(t.SYN.Number), frameRef(t.SYNACK.Number)))
+		facts = append(facts, fmt.Sprintf("that is less than a third of the %s the server took to answer the SYN (%s, SYN-ACK %s): nothing the server sends in answer can arrive sooner than one round trip, so a device at most a third of the way to the server sent it",
+			wait(rtt), frameRef(t.SYN.Number), frameRef(t.SYNACK.Number)))
 	}
 	summary := fmt.Sprintf("a device on the path reset the connection, not the %s: the RST in the %s's name (%s) came %s after %s (%s); %s",
 		t.RSTFrom, t.RSTFrom, frameRef(t.RST.Number), wait(t.RST.Time.Sub(at.Time)), what, frameRef(at.Number), strings.Join(facts, "; and "))

@@ -62,7 +62,7 @@ func pathCases(t *testing.T) []diagnoseCase {
 	return []diagnoseCase{
 		{name: "RST sooner than the server's round trip, at the server's TTL", cat: MiddleboxReset,
 			conn: func(*pki) *analysis.Connection { return quickReset(200 * time.Microsecond) },
-			summary: []string{"not the server", "came 200 µs after the ClientHello for 'blocked.example' (frame 4)", "took 50 ms to answer the SYN (frame 1, SYN-ACK frame 2)",
+			summary: []string{"not the server", "came 200 µs after the ClientHello for 'blocked.example' (frame 4)", "less than a third of the 50 ms the server took to answer the SYN (frame 1, SYN-ACK frame 2)",
 				"its TTL fits the server's (TTL 52", "likely", "less likely, a SYN-ACK delayed"},
 			evidence: []int64{1, 2, 4, 5}, fix: []string{"SNI filtering"}},
 		{name: "RST sooner than the round trip and from another distance: both facts", cat: MiddleboxReset,
@@ -71,7 +71,7 @@ func pathCases(t *testing.T) []diagnoseCase {
 				c.Path.RST.IP.TTL = 64
 				return c
 			},
-			summary:  []string{"12 hops closer to the capture than the server", "; and it came 1 ms after", "two independent facts agree"},
+			summary:  []string{"12 hops closer to the capture than the server", "; and that is less than a third of the 50 ms", "two independent facts agree"},
 			evidence: []int64{1, 2, 4, 5}},
 		{name: "RST a round trip after the hello, at the server's TTL: the server's", cat: ConnectionReset,
 			conn:     func(*pki) *analysis.Connection { return quickReset(30 * time.Millisecond) },
@@ -145,7 +145,7 @@ func pathCases(t *testing.T) []diagnoseCase {
 				}
 				return c
 			},
-			summary: []string{"never reached the server", "other connections to the same server host under other names completed their handshakes — 'open.example' (frame 40), 'also.example' on port 8443 (frame 50) — so the path lets the host through and singles out this name"},
+			summary:  []string{"never reached the server", "other connections to the same server host under other names completed their handshakes — 'open.example' (frame 40), 'also.example' on port 8443 (frame 50) — so the path lets the host through and singles out this name"},
 			evidence: []int64{2, 4, 10, 13, 40, 50}, fix: []string{"silently drops ClientHellos for 'blocked.example' while it lets other names to the same host through", "allow 'blocked.example'"}},
 		{name: "foreign RST, another name to the host completed", cat: MiddleboxReset,
 			conn: func(*pki) *analysis.Connection {

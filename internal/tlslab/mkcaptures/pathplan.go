@@ -156,7 +156,9 @@ func pathCaptures() []capture {
 			servers: []server{{tlslab.OK, 4488}, {tlslab.OKOther, 4489}},
 			clients: []client{
 				curl(4488, "{server}", tlslab.GoodName, "--max-time", "3"),
-				withServer(1, curl(4489, "{server}", tlslab.OtherName)),
+				// This run's root: -only keeps testdata/certs from an earlier run.
+				withServer(1, client{argv: []string{"curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", "{labca}",
+					"--resolve", tlslab.OtherName + ":4489:{server}", "https://" + tlslab.OtherName + ":4489/"}}),
 			},
 			routed: &routed{rules: [][]string{{"-A", "FORWARD", "-p", "tcp", "-m", "string", "--algo", "bm", "--string", tlslab.GoodName, "-j", "DROP"}}},
 			how: "Two sites on one server host one router away, captured on the client's link: curl (3 s time limit) asks for good.test on port 4488, then curl asks for other.test on port 4489. " +
