@@ -177,7 +177,12 @@ func checkChain(chain []*x509.Certificate, serverName string, at time.Time, root
 	var probs []CertProblem
 	if !ck.verifies() {
 		path, wrongKey := ck.path()
-		anchor, anchorErr := ck.anchor(chain[path[len(path)-1]])
+		anchor, anchorErr := ck.known.anchor, ck.known.anchorErr
+		if !ck.failedBefore {
+			anchor, anchorErr = ck.anchor(chain[path[len(path)-1]])
+			ck.cache.learnAnchor(roots, anchor)
+			ck.cache.rememberFailure(ck.key, chain, ck.at, failure{anchor, anchorErr})
+		}
 		probs = append(probs, ck.trust(path, wrongKey, anchor, anchorErr)...)
 		probs = append(probs, ck.validity(path, anchor)...)
 		probs = append(probs, ck.constraints(path, anchor)...)
@@ -240,7 +245,12 @@ type checker struct {
 	noTime bool
 	roots  *x509.CertPool
 	cache  *ChainCache
-	err    error // the full verification's error
+	key    chainKey // the chain's key in cache, when there is a cache
+	err    error    // the full verification's error (nil when the cache answered)
+	// failedBefore: the cache knew the chain fails, and known is what
+	// checkChain found then.
+	failedBefore bool
+	known        failure
 }
 
 // verifies runs the full verification a client runs (without the name,
@@ -248,26 +258,33 @@ type checker struct {
 // only explain a failure. A sent chain with an expired cross-signed root
 // that verifies through a newer trusted root is fine, for instance.
 func (ck *checker) verifies() bool {
-	var key chainKey
 	if ck.cache != nil {
-		key = keyOf(ck.chain, ck.roots)
-		if ck.cache.verified(key, ck.at) {
+		ck.key = keyOf(ck.chain, ck.roots)
+		if ck.cache.verified(ck.key, ck.at) {
 			return true
 		}
+		if ck.known, ck.failedBefore = ck.cache.failedAt(ck.key, ck.chain, ck.at); ck.failedBefore {
+			return false
+		}
 	}
+	var chains [][]*x509.Certificate
+	chains, ck.err = ck.verify()
+	if ck.err != nil {
+		return false
+	}
+	ck.cache.remember(ck.key, chains[0])
+	return true
+}
+
+// verify runs crypto/x509's verification of the chain.
+func (ck *checker) verify() ([][]*x509.Certificate, error) {
 	inter := x509.NewCertPool()
 	for _, c := range ck.chain[1:] {
 		if c != nil {
 			inter.AddCert(c)
 		}
 	}
-	var chains [][]*x509.Certificate
-	chains, ck.err = ck.chain[0].Verify(x509.VerifyOptions{Roots: ck.roots, Intermediates: inter, CurrentTime: ck.at})
-	if ck.err != nil {
-		return false
-	}
-	ck.cache.remember(key, chains[0])
-	return true
+	return ck.chain[0].Verify(x509.VerifyOptions{Roots: ck.roots, Intermediates: inter, CurrentTime: ck.at})
 }
 
 // path follows issuer links from the leaf through the certificates sent,
@@ -574,6 +591,12 @@ func insecureSignature(a x509.SignatureAlgorithm) bool {
 // length) than are worth repeating here.
 func (ck *checker) verifyError() CertProblem {
 	err := ck.err
+	if err == nil {
+		_, err = ck.verify() // the cache knew it fails; the error has the time in it
+	}
+	if err == nil {
+		err = errors.New("x509: the verification failed at first and not again")
+	}
 	var (
 		invalid x509.CertificateInvalidError
 		unknown x509.UnknownAuthorityError
