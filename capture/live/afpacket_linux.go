@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"reflect"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -57,10 +56,9 @@ type afSource struct {
 	tp     *afpacket.TPacket
 	cooked bool // SOCK_DGRAM: frames get a synthesized Linux cooked v2 header
 	v2     bool // TPACKET_V2 (Config.Immediate)
+	// since: frames stamped before it predate the filter, and the
+	// counters do not count them.
 	since  time.Time
-	// early counts frames skipped for predating the filter: the kernel
-	// counted them as received.
-	early  atomic.Int64
 	buf    []byte
 	iftype map[int]uint16
 	desc   string
@@ -144,6 +142,13 @@ func openAFPackets(cfg Config, n int) ([]source, error) {
 		}
 		return nil, err
 	}
+	// A socket receives every packet from its bind until its filter is
+	// attached, and every flow until it joins the group; those frames
+	// sit in its ring, some counted, some not. So each socket first gets
+	// a filter that takes nothing, joins the group, and has its counters
+	// cleared; only then does it get the real filter. The counters then
+	// count exactly the frames that passed it, and the frames that came
+	// before, all stamped before the filter, are skipped uncounted.
 	group := -1
 	for range n {
 		tp, err := afpacket.NewTPacket(afpacket.OptInterface(bind), afpacket.OptTPacketVersion(version),
@@ -153,7 +158,7 @@ func openAFPackets(cfg Config, n int) ([]source, error) {
 			return fail(openError(cfg.Interface, err))
 		}
 		srcs = append(srcs, &afSource{tp: tp, cooked: cooked, v2: version == afpacket.TPacketVersion2, iftype: map[int]uint16{}, desc: desc})
-		if err := tp.SetBPF(prog); err != nil {
+		if err := tp.SetBPF(takeNothing); err != nil {
 			return fail(fmt.Errorf("live: attaching the filter to the socket on %s: %w", cfg.Interface, err))
 		}
 		if n > 1 {
@@ -162,12 +167,20 @@ func openAFPackets(cfg Config, n int) ([]source, error) {
 			}
 		}
 	}
-	// Each socket received packets between its bind and the filter's
-	// attachment, unfiltered, and those of every flow until it joined
-	// the group: frames stamped before now are skipped.
+	// A packet the kernel was already queueing when the empty filter
+	// was attached lands within microseconds.
+	time.Sleep(time.Millisecond)
 	since := time.Now()
 	for _, s := range srcs {
+		if err := s.tp.InitSocketStats(); err != nil {
+			return fail(fmt.Errorf("live: clearing the counters of the socket on %s: %w", cfg.Interface, err))
+		}
 		s.since = since
+	}
+	for _, s := range srcs {
+		if err := s.tp.SetBPF(prog); err != nil {
+			return fail(fmt.Errorf("live: attaching the filter to the socket on %s: %w", cfg.Interface, err))
+		}
 	}
 	if cfg.Promiscuous && bind != "" {
 		if err := srcs[0].tp.SetPromiscuous(true); err != nil {
@@ -287,7 +300,6 @@ func (s *afSource) read() ([]byte, gopacket.CaptureInfo, error) {
 			// is stamped after it, trust the filter (a clock step must
 			// not hide later frames).
 			if ci.Timestamp.Before(s.since) {
-				s.early.Add(1)
 				continue
 			}
 			s.since = time.Time{}
@@ -379,11 +391,20 @@ func (s *afSource) stats() (Stats, error) {
 		received, dropped = int(v2.Packets()), int(v2.Drops())
 	}
 	// tp_packets counts the dropped packets too, as libpcap's ps_recv.
-	// The filter drops the loopback's outgoing copies in the kernel, so
-	// the counts are exact once the frames that predate it are removed.
-	return Stats{Received: received - int(s.early.Load()), DroppedByKernel: dropped, Exact: true}, nil
+	// The filter drops the loopback's outgoing copies in the kernel, and
+	// the counters were cleared when it was attached: they are exact.
+	return Stats{Received: received, DroppedByKernel: dropped, Exact: true}, nil
 }
 
 func (s *afSource) close() { s.tp.Close() }
+
+// takeNothing is a filter that accepts no packet.
+var takeNothing = func() []bpf.RawInstruction {
+	raw, err := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
+	if err != nil {
+		panic(err) // constant program
+	}
+	return raw
+}()
 
 func (s *afSource) describe() string { return s.desc }
