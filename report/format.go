@@ -22,6 +22,7 @@ const (
 	FormatTrace    Format = "trace"
 	FormatLadder   Format = "ladder"
 	FormatMermaid  Format = "mermaid"
+	FormatHTML     Format = "html"
 )
 
 // formats is every output format, in the order the usage text names them.
@@ -40,6 +41,7 @@ var formats = []*formatSpec{
 	&zeekJSONFormat,
 	&ladderFormat,
 	&mermaidFormat,
+	&htmlFormat,
 }
 
 // formatSpec describes one output format.

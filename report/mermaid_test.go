@@ -82,7 +82,11 @@ Note over C,S: injected` + "\r\n%%{init: {\"theme\":\"dark\"}}%% `x` | y \\ z"
 
 // hostileResult is a connection whose server name, plaintext answer,
 // verdict and fix carry hostileText.
-func hostileResult() pipeline.Result {
+func hostileResult() pipeline.Result { return hostileWith(hostileText) }
+
+// hostileWith is a connection whose server name, plaintext answer,
+// verdict, fix, warning and file name carry hostileText.
+func hostileWith(hostileText string) pipeline.Result {
 	c := &analysis.Connection{
 		Client: netip.MustParseAddrPort("192.0.2.1:40000"), Server: netip.MustParseAddrPort("[2001:db8::1]:443"),
 		First: fr(1, 0), Last: fr(4, 900),

@@ -34,6 +34,7 @@ Examples:
     tlsdiag read --failed --format json a.pcap b.pcap.gz
     tcpdump -i eth0 -w - 'tcp port 443' | tlsdiag read -
     tlsdiag read --format trace --cacert ca.pem capture.pcap
+    tlsdiag read --format html -w report.html capture.pcap
     tlsdiag read --continuous --format ecs sensor-2026-12-03-*.pcap
 
 Flags:`
@@ -91,7 +92,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&noProgress, "no-progress", false, "no progress line on a terminal while reading captures over 100 MB")
 	fs.UintSliceVar(&tlsPorts, flagTLSPort, nil, "also report connections to this server `port` that carry no TLS (refused, silent, plaintext); repeatable (the ports a pcapng file's recorded capture filter names are included)")
 	zeekDir := fs.String("zeek-dir", "", "with --format zeek or zeek-json: write ssl.log and x509.log into this `directory`")
-	writePath := fs.StringP("write", "w", "", "with --extract: the pcapng `path` to write; with --format zeek or zeek-json: the directory, as --zeek-dir")
+	writePath := fs.StringP("write", "w", "", "write the report to this `path` instead of standard output (report.html with --format html); with --format zeek or zeek-json: the directory for ssl.log and x509.log, as --zeek-dir; with --extract: the pcapng file to write")
 	extractFlag := fs.String("extract", "", "write the frames of these connections, their verdicts as packet comments and their TLS secrets to the pcapng file -w names: `SELECTION` is connection numbers as the report numbers them (3,5-7), failed, or a verdict category, comma-separated")
 	output := fs.String("output", "", "send the records to a store instead of standard output: es+http://HOST:PORT/INDEX (Elasticsearch/OpenSearch _bulk API, ECS documents; es+https too)")
 	continuous := fs.Bool("continuous", false, "read all the files given as one capture, rotated from one another, in the order of their first frames (rotated sets named as tcpdump -C/-W or dumpcap name them are found without it)")
@@ -122,13 +123,25 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 			return usageError(stderr, "--extract reads one capture file (not standard input): its frames are read twice", "name one capture file")
 		}
 		extract = &extraction{sel: sel}
-	} else if *zeekDir == "" {
-		*zeekDir = *writePath
 	}
 	format, err := report.ParseFormat(formatFlag)
 	format, outErr, outHint := outputFormat(*output, format, fs.Changed("format"))
+	// -w names the evidence bundle with --extract, the log directory of the
+	// formats that write several logs, and otherwise the report's file.
+	var reportPath string
+	switch {
+	case extract != nil || *writePath == "":
+	case format.WritesFiles():
+		if *zeekDir == "" {
+			*zeekDir = *writePath
+		}
+	default:
+		reportPath = *writePath
+	}
 	dirErr, dirHint := logDirFormat(*zeekDir, format)
 	switch {
+	case reportPath != "" && *output != "":
+		return usageError(stderr, "-w/--write can't be used with --output", "the records go to one place: drop one")
 	case err != nil:
 		return unknownValue(stderr, "--format", formatFlag, report.FormatNames(false))
 	case outErr != "":
@@ -164,7 +177,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	}
 	// Output streams as connections are found, except the table's: a
 	// progress line would mix with it on the same terminal.
-	prog := newProgress(stderr, fs.Args(), noProgress || format != report.FormatTable && format != report.FormatWide && isTerminalWriter(stdout))
+	prog := newProgress(stderr, fs.Args(), noProgress || format != report.FormatTable && format != report.FormatWide && reportPath == "" && isTerminalWriter(stdout))
 	pc.Opened = func(in pipeline.Input) { prog.watch(in) }
 	out, err := openOutput(*output, stdout, stderr, true)
 	if err != nil {
@@ -172,6 +185,16 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer out.stop()
+	var file *os.File
+	if reportPath != "" {
+		if file, err = os.Create(reportPath); err != nil {
+			failure(stderr, fmt.Errorf("-w: %w", err))
+			return 2
+		}
+		out.w = file
+		// The report goes to the file: fit and colour it for the file.
+		scr, _ = screenOpts.screenFor(file, os.Getenv)
+	}
 	opts := report.Options{KeyLogSecrets: keyLog.Len, CommunityIDSeed: *seed, Width: scr.width, Color: scr.color, Stats: screenOpts.stats}
 	if *zeekDir != "" {
 		opts.OpenLog = out.openLog(*zeekDir)
@@ -228,6 +251,11 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := out.close(stderr); err != nil && writeErr == nil {
 		writeErr = err
+	}
+	if file != nil {
+		if err := file.Close(); err != nil && writeErr == nil {
+			writeErr = fmt.Errorf("-w: %w", err)
+		}
 	}
 	if writeErr != nil {
 		failure(stderr, writeErr)
