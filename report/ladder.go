@@ -32,10 +32,10 @@ var ladderFormat = formatSpec{
 // ladderWidth is the width every line of the ladder fits in.
 const ladderWidth = 80
 
-// ladderColour says whether the ladder colours its marks and verdicts
-// (for a terminal). The terminal's colour setting plugs in here; until a
-// Stream carries one, the ladder is plain text.
-func ladderColour(*Stream) bool { return false }
+// ladderColour says whether the ladder colours its marks and verdict:
+// the terminal's colour setting (red failed, yellow warned or not judged,
+// green ok, as the table).
+func ladderColour(s *Stream) bool { return s.opts.Color }
 
 type ladderFormatter struct {
 	colour bool
@@ -147,9 +147,9 @@ func (f ladderFormatter) write(b *bytes.Buffer, n int, r pipeline.Result, start 
 	switch {
 	case v.Failed():
 		verdict = f.paint(ansiRed, "verdict:") + " "
-	case len(v.Warnings) > 0:
+	case len(v.Warnings) > 0 || v.NotJudged:
 		verdict = f.paint(ansiYellow, "verdict:") + " "
-	case !v.NotJudged:
+	default:
 		verdict = f.paint(ansiGreen, "verdict:") + " "
 	}
 	// The label's escape sequences take no columns: wrap as if plain.

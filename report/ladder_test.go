@@ -50,3 +50,24 @@ func TestLadderArrowWidth(t *testing.T) {
 		t.Errorf("wrap = %q, want %q", got, want)
 	}
 }
+
+// TestLadderColour: with Options.Color the failing step and the verdicts
+// are coloured (red failed, green ok), without it there is no escape.
+func TestLadderColour(t *testing.T) {
+	rs := fixtures(t)
+	var plain, colour strings.Builder
+	if err := Write(&plain, FormatLadder, rs, Options{CaptureStart: captureStart}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(&colour, FormatLadder, rs, Options{CaptureStart: captureStart, Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plain.String(), "\x1b") {
+		t.Error("the ladder has escapes without Color")
+	}
+	for _, want := range []string{"\x1b[31m✗\x1b[0m", "\x1b[31mverdict:\x1b[0m cert_expired", "\x1b[32mverdict:\x1b[0m ok"} {
+		if !strings.Contains(colour.String(), want) {
+			t.Errorf("the coloured ladder lacks %q", want)
+		}
+	}
+}
