@@ -177,7 +177,7 @@ func (t *tracker) materialize() {
 	}
 	t.c = newRecord(t.conn, t.syns, t.lastSYN)
 	if t.b.opt.Done == nil {
-		t.open = t.b.seq.opened(t.conn.First.Number)
+		t.open = t.b.seq.opened(t.conn.First.Number, t.now)
 	}
 }
 

@@ -116,10 +116,11 @@ func newSequencer(builders int, opt Options, emit func(*Connection)) *sequencer 
 	return s
 }
 
-// opened registers the first frame of a new connection; finished takes
-// the entry back.
-func (s *sequencer) opened(first int64) *openEntry {
-	e := &openEntry{first: first}
+// opened registers a new connection by its first frame and the frame at
+// which it was known to be more than unanswered SYNs; finished takes the
+// entry back.
+func (s *sequencer) opened(first, at int64) *openEntry {
+	e := &openEntry{first: first, at: at}
 	s.mu.Lock()
 	heap.Push(&s.open, e)
 	s.mu.Unlock()
@@ -295,8 +296,7 @@ func (s *sequencer) flush() {
 		p := s.pending[0]
 		mark := slices.Min(s.marks)
 		first := p.c.First.Number
-		ready := mark >= first && (len(s.open) == 0 || s.open[0].first > first) &&
-			(mark >= p.end || s.static[p.c.Server.Port()] || p.c.CarriesTLS() || p.c.viaProxy(s.isStatic)) &&
+		ready := mark >= p.end && !s.open.holdsBack(0, first, p.end) &&
 			(s.ended || !awaitsFallback(p.c) && !awaitsOtherNames(p.c))
 		if !ready && len(s.pending) <= s.max {
 			return
@@ -390,7 +390,20 @@ type openFrames []*openEntry
 // openEntry is one open connection's place in openFrames.
 type openEntry struct {
 	first int64
+	at    int64 // the frame at which it was opened
 	index int
+}
+
+// holdsBack reports whether the subtree at i holds a connection that
+// began before frame first and was opened by frame end: a connection
+// that ended at end waits for those. One that opened later (its SYNs
+// answered after end) does not, whichever Builder sees it first: the
+// order is the same for any number of Builders.
+func (h openFrames) holdsBack(i int, first, end int64) bool {
+	if i >= len(h) || h[i].first >= first {
+		return false
+	}
+	return h[i].at <= end || h.holdsBack(2*i+1, first, end) || h.holdsBack(2*i+2, first, end)
 }
 
 func (h openFrames) Len() int           { return len(h) }

@@ -127,9 +127,9 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 	if t.reported {
 		return
 	}
+	t.now = max(t.now, f.Number)
 	t.streams()
 	t.c.Last = f
-	t.now = max(t.now, f.Number)
 	t.c.Bytes[t.dir(d)] += int64(len(b))
 	t.pathData(d, f)
 	ds := &t.dirs[d]
@@ -317,8 +317,8 @@ func (t *tracker) Gap(d capture.Direction, n int, f capture.Frame) {
 	if t.reported {
 		return
 	}
-	t.streams()
 	t.now = max(t.now, f.Number)
+	t.streams()
 	t.drainPending(d, true)
 	t.pathGap(d)
 	ds := &t.dirs[d]
@@ -355,11 +355,11 @@ func (t *tracker) Event(ev capture.Event) {
 		t.now = max(t.now, ev.Frame.Number)
 		return
 	}
+	t.now = max(t.now, ev.Frame.Number)
 	t.materialize()
 	defer t.reportIfKnown()
 	c := &t.c.TCP
 	t.c.Last = ev.Frame
-	t.now = max(t.now, ev.Frame.Number)
 	d := t.dir(ev.Dir)
 	switch ev.Kind {
 	case capture.EventSYN:
