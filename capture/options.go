@@ -26,8 +26,10 @@ const (
 // closed socket in TIME_WAIT for 60 s.
 const tombstoneTTL = 60 * time.Second
 
-// maxTombstones bounds the set of recently closed 4-tuples (~100 bytes each).
-const maxTombstones = 1 << 16
+// tombstonesPerConnection bounds the set of recently closed 4-tuples
+// (~150 bytes each) by Options.MaxConnections: 65,536 by default, and the
+// shards of a capture divide them as they divide the connections.
+const tombstonesPerConnection = 4
 
 // Options tune Run and the Assembler. The zero value means every default.
 type Options struct {

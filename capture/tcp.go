@@ -122,6 +122,7 @@ type Assembler struct {
 
 	tombs    map[connKey]int64
 	tombRing []tombstone
+	maxTombs int // the most tombstones kept
 	tombPos  int
 
 	buffered int   // out-of-order bytes held by all connections
@@ -203,12 +204,13 @@ type piece struct{ off, n int }
 func NewAssembler(h Handler, opt Options) *Assembler {
 	opt = opt.withDefaults()
 	a := &Assembler{
-		h:     h,
-		opt:   opt,
-		conns: make(map[connKey]*conn),
-		tombs: make(map[connKey]int64),
-		idle:  int64(opt.IdleTimeout),
-		now:   -1 << 63,
+		h:        h,
+		opt:      opt,
+		conns:    make(map[connKey]*conn),
+		tombs:    make(map[connKey]int64),
+		maxTombs: tombstonesPerConnection * opt.MaxConnections,
+		idle:     int64(opt.IdleTimeout),
+		now:      -1 << 63,
 	}
 	a.dec = newDecoder(&a.stats)
 	a.dh, _ = h.(DatagramHandler)
@@ -859,7 +861,7 @@ func (a *Assembler) bury(k connKey) {
 		a.tombRing = make([]tombstone, 0, 1024)
 	}
 	t := tombstone{key: k, at: a.now}
-	if len(a.tombRing) < maxTombstones {
+	if len(a.tombRing) < a.maxTombs {
 		a.tombRing = append(a.tombRing, t)
 	} else {
 		old := a.tombRing[a.tombPos]
@@ -867,7 +869,7 @@ func (a *Assembler) bury(k connKey) {
 			delete(a.tombs, old.key)
 		}
 		a.tombRing[a.tombPos] = t
-		a.tombPos = (a.tombPos + 1) % maxTombstones
+		a.tombPos = (a.tombPos + 1) % a.maxTombs
 	}
 	a.tombs[k] = a.now
 }

@@ -663,15 +663,16 @@ func TestMaxConnectionsEvictsOldest(t *testing.T) {
 }
 
 func TestTombstonesAreBounded(t *testing.T) {
-	f := newFeeder(t, Options{})
-	for i := range maxTombstones + 10 {
+	f := newFeeder(t, Options{MaxConnections: 1000})
+	maxTombs := tombstonesPerConnection * 1000
+	for i := range maxTombs + 10 {
 		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 1234)
 		f.send(src, srv, "S", 1, 0, "")
 		f.send(srv, src, "RA", 0, 2, "")
 		f.send(src, srv, "R", 2, 0, "")
 	}
-	if len(f.a.tombs) > maxTombstones || len(f.a.tombRing) > maxTombstones {
-		t.Errorf("%d tombstones, %d in the ring, want at most %d", len(f.a.tombs), len(f.a.tombRing), maxTombstones)
+	if len(f.a.tombs) > maxTombs || len(f.a.tombRing) > maxTombs {
+		t.Errorf("%d tombstones, %d in the ring, want at most %d", len(f.a.tombs), len(f.a.tombRing), maxTombs)
 	}
 	if f.a.Open() != 0 {
 		t.Errorf("%d connections open", f.a.Open())
