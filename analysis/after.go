@@ -128,7 +128,7 @@ func (t *tracker) settleAfter() {
 // opened looks like a NewSessionTicket by size and timing.
 func (t *tracker) ticketLike(it *tlsparse.Item, f capture.Frame) bool {
 	c := t.c
-	fin := c.Finished[capture.ClientToServer]
+	fin := c.ClientSide.Finished
 	if !c.Version.IsTLS13() || it.Record.Length > TicketMaxLength || fin.Number == 0 {
 		return false
 	}

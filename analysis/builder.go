@@ -265,9 +265,9 @@ func SortConnections(cs []*Connection) {
 // connection caught after its handshake shows only the later records).
 func (c *Connection) CarriesTLS() bool {
 	return c.ClientHello != nil || c.ServerHello != nil || c.HelloRetry != nil ||
-		len(c.Alerts) > 0 || c.AppData[0].Records > 0 || c.AppData[1].Records > 0 ||
-		c.Finished[0].Number != 0 || c.Finished[1].Number != 0 ||
-		c.ChangeCipherSpec[0].Number != 0 || c.ChangeCipherSpec[1].Number != 0
+		len(c.Alerts) > 0 || c.ClientSide.AppData.Records > 0 || c.ServerSide.AppData.Records > 0 ||
+		c.ClientSide.Finished.Number != 0 || c.ServerSide.Finished.Number != 0 ||
+		c.ClientSide.ChangeCipherSpec.Number != 0 || c.ServerSide.ChangeCipherSpec.Number != 0
 }
 
 // refused reports whether the server answered the SYN with a RST: nothing
@@ -275,7 +275,7 @@ func (c *Connection) CarriesTLS() bool {
 func (c *Connection) refused() bool {
 	t := &c.TCP
 	return t.SYN.Number != 0 && t.SYNACK.Number == 0 && t.RST.Number != 0 && t.RSTFrom == capture.ServerToClient &&
-		c.Bytes[0] == 0 && c.Bytes[1] == 0
+		c.ClientSide.Bytes == 0 && c.ServerSide.Bytes == 0
 }
 
 // wellKnownTLSPorts are the IANA ports of protocols that start with TLS.

@@ -101,24 +101,15 @@ type Connection struct {
 	// sends a short empty Certificate record before its Finished.
 	ClientFlightRecords []int
 
-	// ChangeCipherSpec and Finished are indexed by capture.Direction.
-	// Finished is the first encrypted handshake record of that direction.
-	ChangeCipherSpec [2]capture.Frame
-	Finished         [2]capture.Frame
+	// ClientSide and ServerSide are what each end sent, as one type, so
+	// that the same code reads either (Side). When the capture's guess of
+	// the client turns out wrong, the two swap whole.
+	ClientSide, ServerSide Side
 
 	Alerts []Alert
-	// NonTLS holds, per direction, what the peer sent when it was not TLS.
-	NonTLS [2]*NonTLS
-	// Prelude holds, per direction, the plaintext that preceded TLS on a
-	// connection that upgraded (STARTTLS, PostgreSQL SSLRequest, …).
-	Prelude [2]*NonTLS
 	// Response is the server's first HTTP/1.x response head, when the
 	// capture can read it (plaintext, or TLS 1.3 opened by a key log).
 	Response *HTTPResponse
-	// AppData counts application data records per direction.
-	AppData [2]Traffic
-	// Bytes counts the TCP payload bytes of each direction, gaps excluded.
-	Bytes [2]int64
 	// Unfinished holds, per direction, the TLS bytes at the end of the
 	// stream that never made a complete record: a peer that stopped, or
 	// was given up on, in the middle of one (a server trickling its
@@ -165,6 +156,42 @@ type Connection struct {
 	Trace []TraceFrame
 	// TraceOmitted counts frames left out of Trace by its cap.
 	TraceOmitted int
+}
+
+// Side is what one end of a connection sent: the client's half of the
+// record or the server's.
+type Side struct {
+	// Bytes counts the TCP payload bytes, gaps excluded.
+	Bytes int64
+	// NonTLS is what the end sent when it was not TLS.
+	NonTLS *NonTLS
+	// Prelude is the plaintext that preceded TLS on a connection that
+	// upgraded (STARTTLS, PostgreSQL SSLRequest, …).
+	Prelude *NonTLS
+	// ChangeCipherSpec is the end's ChangeCipherSpec, Finished its first
+	// encrypted handshake record.
+	ChangeCipherSpec capture.Frame
+	Finished         capture.Frame
+	// AppData counts the application data records.
+	AppData Traffic
+}
+
+// finished keeps f as the side's Finished, unless it has one.
+func (s *Side) finished(f capture.Frame) {
+	if s.Finished.Number == 0 {
+		s.Finished = f
+	}
+}
+
+// Side returns the half of the record that d's sender sent: ClientSide
+// for capture.ClientToServer, ServerSide for capture.ServerToClient.
+// d is a direction of the record (an Alert's Sender, a Gap's Dir), whose
+// client is Client.
+func (c *Connection) Side(d capture.Direction) *Side {
+	if d == capture.ClientToServer {
+		return &c.ClientSide
+	}
+	return &c.ServerSide
 }
 
 // AfterHandshake is the application's exchange after a completed

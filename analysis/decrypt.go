@@ -253,9 +253,7 @@ func (t *tracker) decryptedHandshake(d capture.Direction, k *sideKeys, plain []b
 				}
 			case tlsparse.HandshakeTypeFinished:
 				k.finished = true
-				if c.Finished[d].Number == 0 {
-					c.Finished[d] = f
-				}
+				c.Side(d).finished(f)
 				if d == capture.ClientToServer {
 					t.tls13ClientFinished = true
 					t.checkDone(f)
@@ -274,9 +272,7 @@ func (t *tracker) decryptedHandshake12(d capture.Direction, it *tlsparse.Item, f
 	c := t.c
 	switch it.HandshakeType {
 	case tlsparse.HandshakeTypeFinished:
-		if c.Finished[d].Number == 0 {
-			c.Finished[d] = f
-		}
+		c.Side(d).finished(f)
 		t.checkDone(f)
 	case tlsparse.HandshakeTypeHelloRequest, tlsparse.HandshakeTypeClientHello:
 		if it.HandshakeType == tlsparse.HandshakeTypeClientHello {

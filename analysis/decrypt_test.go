@@ -81,8 +81,8 @@ func TestKeyLogSuccess(t *testing.T) {
 	if !c.Decrypted || !c.Established || len(c.Certificates) == 0 {
 		t.Fatalf("decrypted %v established %v certificates %d; want true, true, >0", c.Decrypted, c.Established, len(c.Certificates))
 	}
-	if c.Finished[0].Number == 0 || c.Finished[1].Number == 0 || c.AppData[0].Records == 0 || c.AppData[1].Records == 0 {
-		t.Errorf("finished %d/%d, app data records %d/%d: want all non-zero", c.Finished[0].Number, c.Finished[1].Number, c.AppData[0].Records, c.AppData[1].Records)
+	if c.ClientSide.Finished.Number == 0 || c.ServerSide.Finished.Number == 0 || c.ClientSide.AppData.Records == 0 || c.ServerSide.AppData.Records == 0 {
+		t.Errorf("finished %d/%d, app data records %d/%d: want all non-zero", c.ClientSide.Finished.Number, c.ServerSide.Finished.Number, c.ClientSide.AppData.Records, c.ServerSide.AppData.Records)
 	}
 	for _, a := range c.Alerts {
 		if a.Description != tlsparse.AlertCloseNotify {

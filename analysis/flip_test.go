@@ -2,7 +2,9 @@ package analysis
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,8 +12,8 @@ import (
 )
 
 // TestFlipFactsCoversEverySide fills every per-side field of a Connection
-// — each two-element array and each capture.Direction, wherever it sits
-// (in structs, behind pointers, in slices) — with values that tell the
+// — its two Sides, each two-element array and each capture.Direction,
+// wherever it sits (in structs, behind pointers, in slices) — with values that tell the
 // sides apart, flips the roles, and checks that each field swapped. A
 // field added to the record without flip handling fails here.
 func TestFlipFactsCoversEverySide(t *testing.T) {
@@ -25,8 +27,8 @@ func TestFlipFactsCoversEverySide(t *testing.T) {
 	n := 0
 	fill(reflect.ValueOf(&c).Elem(), "Connection", skip, &n)
 	before := snapshot(reflect.ValueOf(c), "Connection", skip)
-	if len(before) < 10 {
-		t.Fatalf("found only %d per-side fields: the walk is broken", len(before))
+	if _, ok := before["Connection.{Client,Server}Side"]; !ok || len(before) < 8 {
+		t.Fatalf("found only %d per-side fields (%v): the walk is broken", len(before), slices.Sorted(maps.Keys(before)))
 	}
 	tr := &tracker{c: &c}
 	tr.flipFacts()
@@ -41,7 +43,10 @@ func TestFlipFactsCoversEverySide(t *testing.T) {
 	}
 }
 
-var directionType = reflect.TypeFor[capture.Direction]()
+var (
+	directionType = reflect.TypeFor[capture.Direction]()
+	sideType      = reflect.TypeFor[Side]()
+)
 
 // fill sets every settable leaf of v to a value of its own (counter n),
 // allocating pointers, giving slices one element and setting every
@@ -86,8 +91,8 @@ func fill(v reflect.Value, path string, skip map[string]bool, n *int) {
 }
 
 // snapshot returns, for every per-side field under v, its two sides
-// printed: a pair's two elements, or for a capture.Direction the
-// direction itself and its reverse.
+// printed: a pair's two elements, a struct's two fields of type Side,
+// or for a capture.Direction the direction itself and its reverse.
 func snapshot(v reflect.Value, path string, skip map[string]bool) map[string][2]string {
 	out := map[string][2]string{}
 	var walk func(v reflect.Value, path string)
@@ -114,10 +119,18 @@ func snapshot(v reflect.Value, path string, skip map[string]bool) map[string][2]
 				out[path] = [2]string{deepString(v.Index(0)), deepString(v.Index(1))}
 			}
 		case reflect.Struct:
+			var sides []string
 			for i := range v.NumField() {
-				if v.Type().Field(i).IsExported() {
-					walk(v.Field(i), path+"."+v.Type().Field(i).Name)
+				f := v.Type().Field(i)
+				switch {
+				case f.Type == sideType:
+					sides = append(sides, deepString(v.Field(i)))
+				case f.IsExported():
+					walk(v.Field(i), path+"."+f.Name)
 				}
+			}
+			if len(sides) == 2 {
+				out[path+".{Client,Server}Side"] = [2]string{sides[0], sides[1]}
 			}
 		}
 	}

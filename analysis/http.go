@@ -92,7 +92,7 @@ func printable(s string) string {
 // HTTP response, from the bytes kept of its stream.
 func (t *tracker) plaintextResponse() {
 	c := t.c
-	if c.Response != nil || c.NonTLS[capture.ServerToClient] == nil || t.dirs == nil {
+	if c.Response != nil || c.ServerSide.NonTLS == nil || t.dirs == nil {
 		return
 	}
 	for cd := range t.dirs {
@@ -100,7 +100,7 @@ func (t *tracker) plaintextResponse() {
 			continue
 		}
 		if r := parseHTTPResponse(t.dirs[cd].head); r != nil {
-			r.Frame = c.NonTLS[capture.ServerToClient].Frame
+			r.Frame = c.ServerSide.NonTLS.Frame
 			c.Response = r
 		}
 	}

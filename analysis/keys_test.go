@@ -184,7 +184,7 @@ func TestWrongSecretsNeverDecrypt(t *testing.T) {
 			switch {
 			case !supported && c.Decryption != DecryptionUnsupportedCipher:
 				t.Errorf("%s: decryption %q, want unsupported_cipher", name, c.Decryption)
-			case supported && c.ChangeCipherSpec[0].Number != 0 && c.Decryption != DecryptionFailed:
+			case supported && c.ClientSide.ChangeCipherSpec.Number != 0 && c.Decryption != DecryptionFailed:
 				t.Errorf("%s: decryption %q (%s), want failed", name, c.Decryption, c.DecryptionReason())
 			}
 			for _, a := range c.Alerts {

@@ -30,7 +30,7 @@ const maxNamedHosts = 1 << 14
 // gap): the sequencer holds it until the capture is over, so that every
 // other connection to the same host is known when it is emitted.
 func awaitsOtherNames(c *Connection) bool {
-	return !c.IsQUIC() && c.Path != nil && !c.Established && c.Bytes[capture.ServerToClient] == 0 &&
+	return !c.IsQUIC() && c.Path != nil && !c.Established && c.ServerSide.Bytes == 0 &&
 		c.ClientHello != nil && c.ClientHello.ServerName != ""
 }
 

@@ -178,8 +178,8 @@ func quicRecord(q *quic.Conn, b *Builder) *Connection {
 				Level: tlsparse.AlertLevelFatal, Description: tlsparse.AlertDescription(cl.ErrorCode - 0x100)})
 		}
 	}
-	if q.Packets[capture.ServerToClient][quic.LevelHandshake] > 0 && c.Finished[capture.ServerToClient].Number == 0 && !q.Secrets {
-		c.Finished[capture.ServerToClient] = firstServerHandshake(q)
+	if q.Packets[capture.ServerToClient][quic.LevelHandshake] > 0 && c.ServerSide.Finished.Number == 0 && !q.Secrets {
+		c.ServerSide.Finished = firstServerHandshake(q)
 	}
 	c.Anomalies = an.list
 	// The client sends 1-RTT packets only once it has the server's
@@ -192,8 +192,8 @@ func quicRecord(q *quic.Conn, b *Builder) *Connection {
 	}
 	c.Established = c.HandshakeDone.Number != 0 && !quicFatalClose(c)
 	if c.Established {
-		c.AppData[capture.ClientToServer] = Traffic{Records: q.Packets[0][quic.Level1RTT], First: q.FirstShort[0]}
-		c.AppData[capture.ServerToClient] = Traffic{Records: q.Packets[1][quic.Level1RTT], First: q.FirstShort[1]}
+		c.ClientSide.AppData = Traffic{Records: q.Packets[0][quic.Level1RTT], First: q.FirstShort[0]}
+		c.ServerSide.AppData = Traffic{Records: q.Packets[1][quic.Level1RTT], First: q.FirstShort[1]}
 	}
 	if c.ClientHello != nil {
 		_, c.prints().JA3 = fingerprint.JA3(c.ClientHello)
@@ -302,8 +302,6 @@ func quicMessage(c *Connection, m quic.HandshakeMessage, b *Builder, an *anomali
 			c.CertificateRequest, c.CertificateRequestFrame = cr, f
 		}
 	case tlsparse.HandshakeTypeFinished:
-		if c.Finished[m.Dir].Number == 0 {
-			c.Finished[m.Dir] = f
-		}
+		c.Side(m.Dir).finished(f)
 	}
 }

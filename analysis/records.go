@@ -28,7 +28,7 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 		t.b.seq.sawTLS(t.c.Server, t.now)
 	}
 	rd := t.dir(d)
-	c := t.c
+	c, side := t.c, t.c.Side(rd)
 	if t.openRecord(rd, it, last) {
 		return
 	}
@@ -48,14 +48,12 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 	case tlsparse.KindSSLv2Record:
 		t.sslv2Record(rd, it, last, &ti)
 	case tlsparse.KindChangeCipherSpec:
-		if c.ChangeCipherSpec[rd].Number == 0 {
-			c.ChangeCipherSpec[rd] = last
+		if side.ChangeCipherSpec.Number == 0 {
+			side.ChangeCipherSpec = last
 		}
 		t.changeCipherSpec(rd)
 	case tlsparse.KindEncryptedHandshake:
-		if c.Finished[rd].Number == 0 {
-			c.Finished[rd] = last
-		}
+		side.finished(last)
 		t.checkDone(last)
 	case tlsparse.KindAlert:
 		ti.Alert, ti.Encrypted = it.Alert, it.Encrypted
@@ -68,11 +66,11 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 		ti.NonTLS = it.NonTLS
 		if c.Proxy != nil {
 			// The proxy negotiation, not a peer speaking something else.
-			if c.Prelude[rd] == nil {
-				c.Prelude[rd] = &NonTLS{Frame: last, Looks: it.NonTLS}
+			if side.Prelude == nil {
+				side.Prelude = &NonTLS{Frame: last, Looks: it.NonTLS}
 			}
-		} else if c.NonTLS[rd] == nil {
-			c.NonTLS[rd] = &NonTLS{Frame: last, Looks: it.NonTLS}
+		} else if side.NonTLS == nil {
+			side.NonTLS = &NonTLS{Frame: last, Looks: it.NonTLS}
 		}
 	case tlsparse.KindMalformed:
 		if errors.Is(it.Err, tlsparse.ErrOversized) {
@@ -119,12 +117,7 @@ func (t *tracker) decideRoles(d capture.Direction, it *tlsparse.Item) {
 // nor are the path facts, made once the roles are final (pathRecord).
 func (t *tracker) flipFacts() {
 	c := t.c
-	swap(&c.ChangeCipherSpec)
-	swap(&c.Finished)
-	swap(&c.NonTLS)
-	swap(&c.Prelude)
-	swap(&c.AppData)
-	swap(&c.Bytes)
+	c.ClientSide, c.ServerSide = c.ServerSide, c.ClientSide
 	if c.Unfinished != nil {
 		swap(c.Unfinished)
 	}
@@ -318,8 +311,8 @@ func (t *tracker) sslv2Record(d capture.Direction, it *tlsparse.Item, f capture.
 			return
 		}
 	}
-	if c.Finished[d].Number == 0 || d == capture.ServerToClient {
-		c.Finished[d] = f
+	if c.Side(d).Finished.Number == 0 || d == capture.ServerToClient {
+		c.Side(d).Finished = f
 	}
 	if d == capture.ServerToClient && l.sslv2Records[d] >= 2 && l.sslv2Records[capture.ClientToServer] >= 1 {
 		t.hsDone = true
@@ -331,10 +324,9 @@ func (t *tracker) sslv2Record(d capture.Direction, it *tlsparse.Item, f capture.
 // connection upgraded to TLS (STARTTLS and friends), the peer was not
 // speaking something else instead of TLS.
 func (t *tracker) promotePrelude() {
-	c := t.c
-	for i, n := range c.NonTLS {
-		if n != nil {
-			c.Prelude[i], c.NonTLS[i] = n, nil
+	for _, s := range []*Side{&t.c.ClientSide, &t.c.ServerSide} {
+		if s.NonTLS != nil {
+			s.Prelude, s.NonTLS = s.NonTLS, nil
 		}
 	}
 }
@@ -365,9 +357,7 @@ func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Fram
 	if c.Version.IsTLS13() && !t.hsDone {
 		alertSized := it.Record.Length == encryptedAlertLength(c.Cipher)
 		if d == capture.ServerToClient {
-			if c.Finished[d].Number == 0 {
-				c.Finished[d] = f
-			}
+			c.Side(d).finished(f)
 			ti.Kind = tlsparse.KindEncryptedHandshake
 			return
 		}
@@ -378,8 +368,8 @@ func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Fram
 			t.alert(d, tlsparse.Alert{}, true, f)
 			return
 		}
-		if c.Finished[d].Number == 0 {
-			c.Finished[d] = f
+		if c.Side(d).Finished.Number == 0 {
+			c.Side(d).Finished = f
 			c.ClientFlightRecords = append(c.ClientFlightRecords, int(it.Record.Length))
 			ti.Kind = tlsparse.KindEncryptedHandshake
 			t.tls13ClientFinished = true
@@ -402,7 +392,7 @@ func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Fram
 // countAppData counts an application data record; plain is its
 // decrypted content, or nil.
 func (t *tracker) countAppData(d capture.Direction, it *tlsparse.Item, f capture.Frame, plain []byte) {
-	a := &t.c.AppData[d]
+	a := &t.c.Side(d).AppData
 	if a.Records == 0 {
 		a.First = f
 	}

@@ -78,8 +78,8 @@ func TestSSLv2ServerHelloAgreesWithTshark(t *testing.T) {
 	if !c.Established || c.HandshakeDone.Number != 11 {
 		t.Errorf("established %v at frame %d, want frame 11", c.Established, c.HandshakeDone.Number)
 	}
-	if c.AppData[0].Records != 3 || c.AppData[1].Records != 1 {
-		t.Errorf("application data records %d/%d, want 3 from the client and 1 from the server", c.AppData[0].Records, c.AppData[1].Records)
+	if c.ClientSide.AppData.Records != 3 || c.ServerSide.AppData.Records != 1 {
+		t.Errorf("application data records %d/%d, want 3 from the client and 1 from the server", c.ClientSide.AppData.Records, c.ServerSide.AppData.Records)
 	}
 	if c.Fingerprints().JA3S != "" {
 		t.Errorf("JA3S %q for an SSLv2 server hello, which has no TLS fields", c.Fingerprints().JA3S)

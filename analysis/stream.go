@@ -130,7 +130,7 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 	t.now = max(t.now, f.Number)
 	t.streams()
 	t.c.Last = f
-	t.c.Bytes[t.dir(d)] += int64(len(b))
+	t.c.Side(t.dir(d)).Bytes += int64(len(b))
 	t.pathData(d, f)
 	ds := &t.dirs[d]
 	t.watchProxy(d, b, ds.offset, f)
@@ -176,11 +176,11 @@ func (t *tracker) reportIfKnown() {
 	if !t.b.opt.Early || t.reported {
 		return
 	}
-	known := c.TCP.RST.Number != 0 || c.NonTLS[0] != nil || c.NonTLS[1] != nil || c.proxyDecided()
+	known := c.TCP.RST.Number != 0 || c.ClientSide.NonTLS != nil || c.ServerSide.NonTLS != nil || c.proxyDecided()
 	for _, a := range c.Alerts {
 		known = known || a.Encrypted || a.Level == tlsparse.AlertLevelFatal
 	}
-	if t.hsDone && c.AppData[capture.ClientToServer].Records > 0 {
+	if t.hsDone && c.ClientSide.AppData.Records > 0 {
 		// The client sending data shows it accepted the handshake (curl
 		// checks the name only after it, and hangs up without data).
 		// TLS 1.3: the server's first record after the client's Finished
@@ -224,7 +224,7 @@ func (t *tracker) unfinishedTail(d capture.Direction) {
 		return
 	}
 	ds, rd, c := &t.dirs[d], t.dir(d), t.c
-	if ds.offset <= ds.done || !ds.dec.InRecord() || c.NonTLS[0] != nil || c.NonTLS[1] != nil || c.ClientHelloSSLv2 || len(ds.chunks) == 0 ||
+	if ds.offset <= ds.done || !ds.dec.InRecord() || c.ClientSide.NonTLS != nil || c.ServerSide.NonTLS != nil || c.ClientHelloSSLv2 || len(ds.chunks) == 0 ||
 		slices.ContainsFunc(c.TCP.Gaps, func(g Gap) bool { return g.Dir == rd }) {
 		return
 	}
@@ -441,7 +441,7 @@ func (t *tracker) checkDone(f capture.Frame) {
 	}
 	switch {
 	case c.Version.IsTLS13() && t.tls13ClientFinished:
-	case !c.Version.IsTLS13() && c.Finished[0].Number != 0 && c.Finished[1].Number != 0:
+	case !c.Version.IsTLS13() && c.ClientSide.Finished.Number != 0 && c.ServerSide.Finished.Number != 0:
 	default:
 		return
 	}
@@ -461,7 +461,7 @@ func (t *tracker) finalize() {
 		_, c.prints().JA3S = fingerprint.JA3S(c.ServerHello)
 	}
 	serverGap := slices.ContainsFunc(c.TCP.Gaps, func(g Gap) bool { return g.Dir == capture.ServerToClient })
-	if !c.Version.IsTLS13() && c.ServerHello != nil && c.ChangeCipherSpec[capture.ServerToClient].Number != 0 &&
+	if !c.Version.IsTLS13() && c.ServerHello != nil && c.ServerSide.ChangeCipherSpec.Number != 0 &&
 		c.Certificates == nil && c.ServerHelloDoneFrame.Number == 0 && !serverGap {
 		// An abbreviated handshake: the server went straight from its
 		// hello to ChangeCipherSpec (RFC 5246, Section 7.3). Not when a
@@ -478,7 +478,7 @@ func (t *tracker) finalize() {
 		// certificate_required). A server that accepts sends a
 		// NewSessionTicket or data first — unless the capture lost it.
 		c.Established = false
-		c.Alerts = append(c.Alerts, Alert{Frame: c.AppData[capture.ServerToClient].First, Sender: capture.ServerToClient, Encrypted: true})
+		c.Alerts = append(c.Alerts, Alert{Frame: c.ServerSide.AppData.First, Sender: capture.ServerToClient, Encrypted: true})
 	}
 }
 
@@ -489,7 +489,7 @@ func (t *tracker) finalize() {
 // (certificate_required, RFC 8446 Section 4.4.2.4).
 func (t *tracker) fatalAlertBeforeData() bool {
 	c := t.c
-	serverData := c.AppData[capture.ServerToClient]
+	serverData := c.ServerSide.AppData
 	for _, a := range c.Alerts {
 		if a.Level != tlsparse.AlertLevelFatal {
 			continue

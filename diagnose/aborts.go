@@ -109,9 +109,9 @@ func (d *diagnosis) clientAbort() (capture.Frame, string) {
 func (d *diagnosis) serverAnsweredClientFlight() bool {
 	c := d.c
 	if c.Version == tlsparse.VersionTLS13 {
-		return c.AppData[server].Records > 0
+		return c.ServerSide.AppData.Records > 0
 	}
-	return c.Finished[server].Number != 0
+	return c.ServerSide.Finished.Number != 0
 }
 
 // serverHelloFrame is the server's first answer: its HelloRetryRequest or
@@ -129,9 +129,9 @@ func (d *diagnosis) serverHelloFrame() capture.Frame {
 // before the server even answered.
 func (d *diagnosis) clientFlight() int64 {
 	c := d.c
-	fs := []int64{c.Finished[client].Number}
+	fs := []int64{c.ClientSide.Finished.Number}
 	if c.Version != tlsparse.VersionTLS13 {
-		fs = append(fs, c.ClientCertificateFrame.Number, c.ChangeCipherSpec[client].Number)
+		fs = append(fs, c.ClientCertificateFrame.Number, c.ClientSide.ChangeCipherSpec.Number)
 	}
 	fs = slices.DeleteFunc(fs, func(n int64) bool { return n == 0 })
 	if len(fs) == 0 {
@@ -158,7 +158,7 @@ func (d *diagnosis) abortWithoutAlert() (Verdict, bool) {
 				d.serverSide(fmt.Sprintf("add '%s' to the server's names so it stops warning, or upgrade the client", d.hello.ServerName), ChangeServerName),
 				d.helloFrame, a.Frame, abort), true
 		}
-		if c.Version == tlsparse.VersionTLS13 && c.Finished[server].Number != 0 {
+		if c.Version == tlsparse.VersionTLS13 && c.ServerSide.Finished.Number != 0 {
 			return d.certVerdict(d.pickCert(CertRejected), abort, how, false), true
 		}
 		if c.CertificateFrame.Number != 0 {
@@ -348,10 +348,10 @@ func (d *diagnosis) lastMessageBefore(n int64) (string, capture.Frame) {
 		{"the CertificateRequest", c.CertificateRequestFrame},
 		{"the ServerHelloDone", c.ServerHelloDoneFrame},
 		{"the client's Certificate", c.ClientCertificateFrame},
-		{"the client's ChangeCipherSpec", c.ChangeCipherSpec[client]},
-		{"the server's ChangeCipherSpec", c.ChangeCipherSpec[server]},
-		{"the client's Finished", c.Finished[client]},
-		{"the server's encrypted handshake", c.Finished[server]},
+		{"the client's ChangeCipherSpec", c.ClientSide.ChangeCipherSpec},
+		{"the server's ChangeCipherSpec", c.ServerSide.ChangeCipherSpec},
+		{"the client's Finished", c.ClientSide.Finished},
+		{"the server's encrypted handshake", c.ServerSide.Finished},
 	}
 	if c.Version != tlsparse.VersionTLS13 {
 		msgs[12].name = "the server's Finished"
@@ -427,7 +427,7 @@ func (d *diagnosis) unfinished() Verdict {
 func (d *diagnosis) lastSender(f capture.Frame) capture.Direction {
 	c := d.c
 	for _, s := range []capture.Frame{c.ServerHelloFrame, c.HelloRetryFrame, c.CertificateFrame, c.ServerKeyExchangeFrame,
-		c.CertificateRequestFrame, c.ServerHelloDoneFrame, c.ChangeCipherSpec[server], c.Finished[server]} {
+		c.CertificateRequestFrame, c.ServerHelloDoneFrame, c.ServerSide.ChangeCipherSpec, c.ServerSide.Finished} {
 		if s.Number != 0 && s.Number == f.Number {
 			return server
 		}

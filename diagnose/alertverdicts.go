@@ -268,9 +268,9 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 	if !a.Known() {
 		return verdict(ClientCertRequired,
 			fmt.Sprintf("the server rejected the client right after its Finished (%s) with an encrypted alert (%s): in TLS 1.3 this is a missing or refused client certificate (certificate_required); the CertificateRequest and the alert are encrypted",
-				frameRef(c.Finished[client].Number), frameRef(a.Frame.Number)),
+				frameRef(c.ClientSide.Finished.Number), frameRef(a.Frame.Number)),
 			d.serverSide("configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates); "+d.keyLogAdvice("the encrypted messages"), ChangeClientCertRequired),
-			d.helloFrame, c.Finished[client], a.Frame)
+			d.helloFrame, c.ClientSide.Finished, a.Frame)
 	}
 	asked := ""
 	if c.CertificateRequestFrame.Number != 0 {
@@ -368,7 +368,7 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 	d.used = cause.prob
 	certFrame := c.CertificateFrame
 	if certFrame.Number == 0 {
-		certFrame = c.Finished[server] // TLS 1.3: the encrypted flight carries it
+		certFrame = c.ServerSide.Finished // TLS 1.3: the encrypted flight carries it
 	}
 	rejected := fmt.Sprintf("the client rejected the server's certificate (%s, %s)", how, frameRef(f.Number))
 	ev := []capture.Frame{certFrame, f}

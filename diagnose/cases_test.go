@@ -77,7 +77,7 @@ func tcpCases(t *testing.T) []diagnoseCase {
 		{name: "client sends one byte and leaves", cat: NotTLSClient,
 			conn: func(*pki) *analysis.Connection {
 				c := tcpConn()
-				c.Bytes[client] = 1
+				c.ClientSide.Bytes = 1
 				return fin(c, fr(5), client)
 			},
 			summary:  []string{"sent 1 byte, less than a TLS record, and closed it"},
@@ -117,8 +117,8 @@ func incompleteAndNonTLSCases(t *testing.T) []diagnoseCase {
 			conn: func(*pki) *analysis.Connection {
 				c := tcpConn()
 				c.TCP, c.Partial, c.Roles, c.First = analysis.TCPFacts{Close: capture.ClosedFIN}, true, analysis.RolesGuessed, fr(100)
-				c.AppData[client] = analysis.Traffic{Records: 4, Bytes: 400, First: fr(101)}
-				c.AppData[server] = analysis.Traffic{Records: 6, Bytes: 9000, First: fr(102)}
+				c.ClientSide.AppData = analysis.Traffic{Records: 4, Bytes: 400, First: fr(101)}
+				c.ServerSide.AppData = analysis.Traffic{Records: 6, Bytes: 9000, First: fr(102)}
 				return c
 			},
 			summary:  []string{"began after this connection started", "10 application data records (4 from the client, 6 from the server)"},
@@ -142,7 +142,7 @@ func incompleteAndNonTLSCases(t *testing.T) []diagnoseCase {
 		{name: "HTTP answer to the ClientHello", cat: NotTLSServer,
 			conn: func(*pki) *analysis.Connection {
 				c := hello(tcpConn(), modernHello())
-				c.NonTLS[server] = &analysis.NonTLS{Frame: fr(6), Looks: "HTTP response (HTTP/1.1 400 Bad Request)"}
+				c.ServerSide.NonTLS = &analysis.NonTLS{Frame: fr(6), Looks: "HTTP response (HTTP/1.1 400 Bad Request)"}
 				return fin(c, fr(7), server)
 			},
 			summary:  []string{"answered the ClientHello (frame 4) with HTTP response (HTTP/1.1 400 Bad Request)", "not TLS"},
@@ -150,7 +150,7 @@ func incompleteAndNonTLSCases(t *testing.T) []diagnoseCase {
 		{name: "non-TLS answer beats the reset", cat: NotTLSServer,
 			conn: func(*pki) *analysis.Connection {
 				c := hello(tcpConn(), modernHello())
-				c.NonTLS[server] = &analysis.NonTLS{Frame: fr(5), Looks: "SSH banner (SSH-2.0-OpenSSH_9.6)"}
+				c.ServerSide.NonTLS = &analysis.NonTLS{Frame: fr(5), Looks: "SSH banner (SSH-2.0-OpenSSH_9.6)"}
 				return rst(c, fr(6), server)
 			},
 			summary: []string{"SSH-2.0-OpenSSH_9.6"}, evidence: []int64{4, 5}, fix: []string{"SSH server"}},
@@ -158,7 +158,7 @@ func incompleteAndNonTLSCases(t *testing.T) []diagnoseCase {
 			conn: func(*pki) *analysis.Connection {
 				c := hello(tcpConn(), modernHello())
 				c.Server = netip.AddrPortFrom(c.Server.Addr(), 465)
-				c.Prelude[server] = &analysis.NonTLS{Frame: fr(3), Looks: "SMTP greeting (220 mail.example.com ESMTP)"}
+				c.ServerSide.Prelude = &analysis.NonTLS{Frame: fr(3), Looks: "SMTP greeting (220 mail.example.com ESMTP)"}
 				return fin(c, fr(20), client)
 			},
 			summary:  []string{"greeted the client with SMTP greeting (220 mail.example.com ESMTP) (frame 3)"},
@@ -166,16 +166,16 @@ func incompleteAndNonTLSCases(t *testing.T) []diagnoseCase {
 		{name: "STARTTLS dialogue then silence is not a non-TLS server", cat: ServerNoResponse,
 			conn: func(*pki) *analysis.Connection {
 				c := hello(tcpConn(), modernHello())
-				c.Prelude[server] = &analysis.NonTLS{Frame: fr(3), Looks: "SMTP greeting (220 mail.example.com ESMTP)"}
-				c.Prelude[client] = &analysis.NonTLS{Frame: fr(3), Looks: "SMTP command (EHLO client)"}
+				c.ServerSide.Prelude = &analysis.NonTLS{Frame: fr(3), Looks: "SMTP greeting (220 mail.example.com ESMTP)"}
+				c.ClientSide.Prelude = &analysis.NonTLS{Frame: fr(3), Looks: "SMTP command (EHLO client)"}
 				return fin(c, frAt(20, 10*time.Second), client)
 			},
 			summary: []string{"for 10.0 s"}, evidence: []int64{4, 20}},
 		{name: "plain HTTP request to a TLS port", cat: NotTLSClient,
 			conn: func(*pki) *analysis.Connection {
 				c := tcpConn()
-				c.NonTLS[client] = &analysis.NonTLS{Frame: fr(4), Looks: "HTTP request (GET / HTTP/1.1)"}
-				c.NonTLS[server] = &analysis.NonTLS{Frame: fr(5), Looks: "HTTP response (HTTP/1.1 400 Bad Request)"}
+				c.ClientSide.NonTLS = &analysis.NonTLS{Frame: fr(4), Looks: "HTTP request (GET / HTTP/1.1)"}
+				c.ServerSide.NonTLS = &analysis.NonTLS{Frame: fr(5), Looks: "HTTP response (HTTP/1.1 400 Bad Request)"}
 				return c
 			},
 			summary:  []string{"the client sent HTTP request (GET / HTTP/1.1) (frame 4) instead of a TLS ClientHello", "the server answered HTTP response"},
@@ -183,7 +183,7 @@ func incompleteAndNonTLSCases(t *testing.T) []diagnoseCase {
 		{name: "SMTP client on an implicit-TLS port", cat: NotTLSClient,
 			conn: func(*pki) *analysis.Connection {
 				c := tcpConn()
-				c.NonTLS[client] = &analysis.NonTLS{Frame: fr(4), Looks: "STARTTLS-protocol command (EHLO client.example)"}
+				c.ClientSide.NonTLS = &analysis.NonTLS{Frame: fr(4), Looks: "STARTTLS-protocol command (EHLO client.example)"}
 				return fin(c, fr(5), server)
 			},
 			summary:  []string{"the server closed the connection (frame 5)"},
@@ -191,14 +191,14 @@ func incompleteAndNonTLSCases(t *testing.T) []diagnoseCase {
 		{name: "MySQL server where TLS was expected", cat: NotTLSServer,
 			conn: func(*pki) *analysis.Connection {
 				c := hello(tcpConn(), modernHello())
-				c.NonTLS[server] = &analysis.NonTLS{Frame: fr(5), Looks: "MySQL server greeting"}
+				c.ServerSide.NonTLS = &analysis.NonTLS{Frame: fr(5), Looks: "MySQL server greeting"}
 				return c
 			},
 			evidence: []int64{4, 5}, fix: []string{"--ssl-mode"}},
 		{name: "plaintext answered by an alert", cat: NotTLSClient,
 			conn: func(*pki) *analysis.Connection {
 				c := tcpConn()
-				c.NonTLS[client] = &analysis.NonTLS{Frame: fr(4), Looks: "plaintext (HELLO)"}
+				c.ClientSide.NonTLS = &analysis.NonTLS{Frame: fr(4), Looks: "plaintext (HELLO)"}
 				return alert(c, 5, server, tlsparse.AlertUnexpectedMessage)
 			},
 			summary:  []string{"answered with alert unexpected_message (frame 5)"},
@@ -561,7 +561,7 @@ func certificateCases(t *testing.T) []diagnoseCase {
 				c := tls12(p, p.leaf, p.inter)
 				c.ClientHello.ServerName = "good.test"
 				c = finish(c)
-				c.AppData[client], c.AppData[server] = analysis.Traffic{}, analysis.Traffic{}
+				c.ClientSide.AppData, c.ServerSide.AppData = analysis.Traffic{}, analysis.Traffic{}
 				return rst(encryptedAlert(c, 10, client), fr(11), client)
 			},
 			summary:  []string{"the handshake completed (frame 9), then the client hung up (an encrypted alert, frame 10) without sending any data", "not for the name 'good.test'"},
@@ -569,7 +569,7 @@ func certificateCases(t *testing.T) []diagnoseCase {
 		{name: "a handshake-only check of a valid chain stays ok", cat: OK,
 			conn: func(p *pki) *analysis.Connection {
 				c := finish(tls12(p, p.leaf, p.inter))
-				c.AppData[client], c.AppData[server] = analysis.Traffic{}, analysis.Traffic{}
+				c.ClientSide.AppData, c.ServerSide.AppData = analysis.Traffic{}, analysis.Traffic{}
 				return rst(encryptedAlert(c, 10, client), fr(11), client)
 			},
 			evidence: []int64{4, 6, 9}},
@@ -651,7 +651,7 @@ func clientCertALPNSNIAndSilenceCases(t *testing.T) []diagnoseCase {
 		c := serverHello(hello(tcpConn(), tls12Hello(v12)), v12, 0xC02F, p.leaf, p.inter)
 		c.CertificateRequest, c.CertificateRequestFrame = &tlsparse.CertificateRequest{}, fr(6)
 		c.ClientCertificates, c.ClientCertificateFrame = certs, fr(8)
-		c.ChangeCipherSpec[client], c.Finished[client] = fr(8), fr(8)
+		c.ClientSide.ChangeCipherSpec, c.ClientSide.Finished = fr(8), fr(8)
 		return c
 	}
 	return []diagnoseCase{
@@ -683,7 +683,7 @@ func clientCertALPNSNIAndSilenceCases(t *testing.T) []diagnoseCase {
 		{name: "TLS 1.3: encrypted alert after the client's Finished", cat: ClientCertRequired,
 			conn: func(*pki) *analysis.Connection {
 				c := serverHello(hello(tcpConn(), modernHello()), v13, 0x1301)
-				c.Finished[client], c.HandshakeDone = fr(8), fr(8)
+				c.ClientSide.Finished, c.HandshakeDone = fr(8), fr(8)
 				return encryptedAlert(c, 9, server)
 			},
 			summary:  []string{"right after its Finished (frame 8) with an encrypted alert (frame 9)", "certificate_required"},
@@ -691,7 +691,7 @@ func clientCertALPNSNIAndSilenceCases(t *testing.T) []diagnoseCase {
 		{name: "TLS 1.3: certificate_required in the clear", cat: ClientCertRequired,
 			conn: func(*pki) *analysis.Connection {
 				c := serverHello(hello(tcpConn(), modernHello()), v13, 0x1301)
-				c.Finished[client] = fr(8)
+				c.ClientSide.Finished = fr(8)
 				return alert(c, 9, server, tlsparse.AlertCertificateRequired)
 			},
 			summary: []string{"the server requires a client certificate", "certificate_required"}, evidence: []int64{4, 9}},
@@ -732,7 +732,7 @@ func clientCertALPNSNIAndSilenceCases(t *testing.T) []diagnoseCase {
 		{name: "server resets after the client's Finished", cat: ConnectionReset,
 			conn: func(p *pki) *analysis.Connection {
 				c := serverHello(hello(tcpConn(), tls12Hello(v12)), v12, 0xC02F, p.leaf, p.inter)
-				c.ChangeCipherSpec[client], c.Finished[client] = fr(8), fr(8)
+				c.ClientSide.ChangeCipherSpec, c.ClientSide.Finished = fr(8), fr(8)
 				return rst(c, fr(9), server)
 			},
 			summary: []string{"the server reset the connection (frame 9) 10 ms after the client's Finished (frame 8)"}, evidence: []int64{8, 9}},
@@ -740,7 +740,7 @@ func clientCertALPNSNIAndSilenceCases(t *testing.T) []diagnoseCase {
 			conn: func(*pki) *analysis.Connection {
 				c := serverHello(hello(tcpConn(), tls12Hello(v12)), v12, 0xC02F)
 				c.ServerHelloDoneFrame = capture.Frame{}
-				c.ChangeCipherSpec[server], c.Finished[server] = fr(6), fr(6)
+				c.ServerSide.ChangeCipherSpec, c.ServerSide.Finished = fr(6), fr(6)
 				return rst(c, fr(7), client)
 			},
 			summary: []string{"the client reset the connection (frame 7)"}, evidence: []int64{6, 7}, fix: []string{"client's log"}},

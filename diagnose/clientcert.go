@@ -40,7 +40,7 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 		}
 	case d.emptyCertificateSized():
 		asked = fmt.Sprintf("the client's encrypted flight (%s) begins with a record the size of an empty Certificate (%d bytes) before its Finished: the server asked for a client certificate and the client had none (inferred from record sizes; TLS 1.3 encrypts both)",
-			frameRef(c.Finished[client].Number), c.ClientFlightRecords[0])
+			frameRef(c.ClientSide.Finished.Number), c.ClientFlightRecords[0])
 	default:
 		return Verdict{}, false
 	}
@@ -69,19 +69,19 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 		return Verdict{}, false // the server answered: the certificate was optional
 	}
 	end, how := d.serverClosedFirst()
-	requests, request := c.AppData[client].Records, fmt.Sprintf(" (%s)", frameRef(c.AppData[client].First.Number))
+	requests, request := c.ClientSide.AppData.Records, fmt.Sprintf(" (%s)", frameRef(c.ClientSide.AppData.First.Number))
 	if len(c.ClientFlightRecords) == 2 {
 		requests, request = requests-1, "" // the Finished was counted as data
 	}
 	if c.Version != tlsparse.VersionTLS13 && requests != 1 {
 		return Verdict{}, false // TLS 1.2 counts exactly: one request, one answer
 	}
-	if requests < 1 || c.AppData[server].Records == 0 || c.AppData[server].Bytes > shortResponse || end.Number == 0 || !d.https() {
+	if requests < 1 || c.ServerSide.AppData.Records == 0 || c.ServerSide.AppData.Bytes > shortResponse || end.Number == 0 || !d.https() {
 		return Verdict{}, false
 	}
 	summary := fmt.Sprintf("%s; the handshake completed, the client sent its request%s, and the server answered with %s of data and closed the connection (%s, %s): the short answer of a server refusing the request for want of a certificate (nginx answers HTTP 400 'No required SSL certificate was sent'); the status is encrypted (probable, from sizes and order)",
-		asked, request, prose.Count(c.AppData[server].Bytes, "byte"), how, frameRef(end.Number))
-	return verdict(ClientCertRequired, summary, d.clientCertFix(), c.CertificateRequestFrame, c.ClientCertificateFrame, c.HandshakeDone, c.AppData[client].First, end), true
+		asked, request, prose.Count(c.ServerSide.AppData.Bytes, "byte"), how, frameRef(end.Number))
+	return verdict(ClientCertRequired, summary, d.clientCertFix(), c.CertificateRequestFrame, c.ClientCertificateFrame, c.HandshakeDone, c.ClientSide.AppData.First, end), true
 }
 
 // clientCertHint is the warning for a completed handshake in which the
@@ -92,7 +92,7 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 // a short reply look the same on the wire, so the verdict stays ok.
 func (d *diagnosis) clientCertHint() string {
 	c := d.c
-	if c.ClientCertificates > 0 || !d.https() || c.AppData[server].Records == 0 || c.AppData[server].Bytes > shortResponse {
+	if c.ClientCertificates > 0 || !d.https() || c.ServerSide.AppData.Records == 0 || c.ServerSide.AppData.Bytes > shortResponse {
 		return ""
 	}
 	var asked string
@@ -100,12 +100,12 @@ func (d *diagnosis) clientCertHint() string {
 	case c.CertificateRequestFrame.Number != 0 && c.ClientCertificates == 0:
 		asked = fmt.Sprintf("the server asked for a client certificate (CertificateRequest, %s) and the client sent none", frameRef(c.CertificateRequestFrame.Number))
 	case c.CertificateRequestFrame.Number == 0 && d.emptyCertificateSized():
-		asked = fmt.Sprintf("the client's encrypted flight (%s) begins with a record the size of an empty Certificate: the server asked for a client certificate and the client sent none (inferred from record sizes)", frameRef(c.Finished[client].Number))
+		asked = fmt.Sprintf("the client's encrypted flight (%s) begins with a record the size of an empty Certificate: the server asked for a client certificate and the client sent none (inferred from record sizes)", frameRef(c.ClientSide.Finished.Number))
 	default:
 		return ""
 	}
 	return fmt.Sprintf("%s; the server then answered with only %s: if the request failed, the server probably refused it for want of a certificate (nginx answers HTTP 400 'No required SSL certificate was sent'); the status is encrypted and the client closed first, so this is not certain",
-		asked, prose.Count(c.AppData[server].Bytes, "byte"))
+		asked, prose.Count(c.ServerSide.AppData.Bytes, "byte"))
 }
 
 func (d *diagnosis) clientCertFix() string {
@@ -178,7 +178,7 @@ func (d *diagnosis) serverClosedFirst() (capture.Frame, string) {
 // count.
 func (d *diagnosis) https() bool {
 	c := d.c
-	if c.Prelude[client] != nil || c.Prelude[server] != nil {
+	if c.ClientSide.Prelude != nil || c.ServerSide.Prelude != nil {
 		return false
 	}
 	switch c.ALPN {

@@ -57,8 +57,8 @@ func (d *diagnosis) ok() Verdict {
 // a hole in the server's stream (a lost or unreassembled frame).
 func (d *diagnosis) doneWithoutServerHello() Verdict {
 	c := d.c
-	done := fmt.Sprintf("both sides finished a handshake (%s, %s)", frameRef(c.Finished[client].Number), frameRef(c.Finished[server].Number))
-	evidence := []capture.Frame{d.helloFrame, c.Finished[client], c.Finished[server]}
+	done := fmt.Sprintf("both sides finished a handshake (%s, %s)", frameRef(c.ClientSide.Finished.Number), frameRef(c.ServerSide.Finished.Number))
+	evidence := []capture.Frame{d.helloFrame, c.ClientSide.Finished, c.ServerSide.Finished}
 	var why string
 	var gaps []analysis.Gap
 	for _, g := range c.TCP.Gaps {
@@ -137,7 +137,7 @@ func (d *diagnosis) snapGap() (analysis.Gap, bool) {
 // the handshake).
 func (d *diagnosis) cutBeforeOK() (Verdict, bool) {
 	c := d.c
-	if c.AppData[client].Records > 0 {
+	if c.ClientSide.AppData.Records > 0 {
 		return Verdict{}, false
 	}
 	g, ok := d.snapGap()
@@ -185,7 +185,7 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	// The address of a client without SNI (d.addrProb) is no reason
 	// here: clients check it during the handshake, and a completed
 	// handshake without SNI is as often a tool that checks no name at all.
-	if len(d.probs) == 0 || done == 0 || c.AppData[client].Records > 0 {
+	if len(d.probs) == 0 || done == 0 || c.ClientSide.AppData.Records > 0 {
 		return Verdict{}, false
 	}
 	var end capture.Frame

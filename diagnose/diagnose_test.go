@@ -87,7 +87,7 @@ func serverHello(c *analysis.Connection, v tlsparse.Version, cs tlsparse.CipherS
 	c.Version, c.Cipher = v, cs
 	if v == v13 {
 		c.Group = 29
-		c.Finished[server] = fr(6) // the encrypted flight
+		c.ServerSide.Finished = fr(6) // the encrypted flight
 		return c
 	}
 	c.ServerHelloDoneFrame = fr(6)
@@ -103,16 +103,16 @@ func serverHello(c *analysis.Connection, v tlsparse.Version, cs tlsparse.CipherS
 // finish completes the handshake: the client's flight in frame 8, the
 // server's Finished in frame 9 (TLS ≤ 1.2), data both ways.
 func finish(c *analysis.Connection) *analysis.Connection {
-	c.Finished[client] = fr(8)
+	c.ClientSide.Finished = fr(8)
 	c.HandshakeDone = fr(8)
 	if c.Version != v13 {
-		c.ChangeCipherSpec[client] = fr(8)
-		c.ChangeCipherSpec[server], c.Finished[server] = fr(9), fr(9)
+		c.ClientSide.ChangeCipherSpec = fr(8)
+		c.ServerSide.ChangeCipherSpec, c.ServerSide.Finished = fr(9), fr(9)
 		c.HandshakeDone = fr(9)
 	}
 	c.Established = true
-	c.AppData[client] = analysis.Traffic{Records: 2, Bytes: 300, First: fr(10)}
-	c.AppData[server] = analysis.Traffic{Records: 3, Bytes: 5000, First: fr(11)}
+	c.ClientSide.AppData = analysis.Traffic{Records: 2, Bytes: 300, First: fr(10)}
+	c.ServerSide.AppData = analysis.Traffic{Records: 3, Bytes: 5000, First: fr(11)}
 	return c
 }
 

@@ -100,8 +100,8 @@ func fuzzConn(data []byte, chains [][]*testCert) *analysis.Connection {
 		c.ClientCertificates, c.ClientCertificateFrame = int(r.byte()%4)-1, r.frame()
 	}
 	c.ServerHelloDoneFrame, c.HandshakeDone = r.frame(), r.frame()
-	c.ChangeCipherSpec = [2]capture.Frame{r.frame(), r.frame()}
-	c.Finished = [2]capture.Frame{r.frame(), r.frame()}
+	c.ClientSide.ChangeCipherSpec, c.ServerSide.ChangeCipherSpec = r.frame(), r.frame()
+	c.ClientSide.Finished, c.ServerSide.Finished = r.frame(), r.frame()
 	for range r.byte() % 4 {
 		v := r.byte()
 		c.Alerts = append(c.Alerts, analysis.Alert{Frame: r.frame(), Sender: capture.Direction(v & 1), Encrypted: v&2 != 0,
@@ -109,19 +109,19 @@ func fuzzConn(data []byte, chains [][]*testCert) *analysis.Connection {
 	}
 	looks := []string{"HTTP response (HTTP/1.1 400 Bad Request)", "SMTP greeting (220 x)", "bytes 00 01", "SSH-2.0-x", ""}
 	if r.bit(2, f3) {
-		c.NonTLS[client] = &analysis.NonTLS{Frame: r.frame(), Looks: looks[r.byte()%5]}
+		c.ClientSide.NonTLS = &analysis.NonTLS{Frame: r.frame(), Looks: looks[r.byte()%5]}
 	}
 	if r.bit(4, f3) {
-		c.NonTLS[server] = &analysis.NonTLS{Frame: r.frame(), Looks: looks[r.byte()%5]}
+		c.ServerSide.NonTLS = &analysis.NonTLS{Frame: r.frame(), Looks: looks[r.byte()%5]}
 	}
 	if r.bit(8, f3) {
-		c.Prelude[server] = &analysis.NonTLS{Frame: r.frame(), Looks: looks[r.byte()%5]}
+		c.ServerSide.Prelude = &analysis.NonTLS{Frame: r.frame(), Looks: looks[r.byte()%5]}
 	}
 	if r.bit(16, f3) {
-		c.Prelude[client] = &analysis.NonTLS{Frame: r.frame(), Looks: looks[r.byte()%5]}
+		c.ClientSide.Prelude = &analysis.NonTLS{Frame: r.frame(), Looks: looks[r.byte()%5]}
 	}
-	for d := range 2 {
-		c.AppData[d] = analysis.Traffic{Records: int(r.byte() % 3), First: r.frame()}
+	for _, s := range []*analysis.Side{&c.ClientSide, &c.ServerSide} {
+		s.AppData = analysis.Traffic{Records: int(r.byte() % 3), First: r.frame()}
 	}
 	for range r.byte() % 3 {
 		c.TCP.Gaps = append(c.TCP.Gaps, analysis.Gap{Dir: capture.Direction(r.byte() & 1), Size: int(r.byte()), Frame: r.frame()})

@@ -17,7 +17,7 @@ var _ = registerPathRule(MiddleboxDrop, (*diagnosis).middleboxDrop)
 func (d *diagnosis) middleboxDrop() (Verdict, bool) {
 	c, p := d.c, d.c.Path
 	if c.ClientHello == nil || c.ServerHello != nil || c.HelloRetry != nil || c.TCP.SYNACK.Number == 0 ||
-		c.Bytes[server] > 0 || p.HelloEnd == 0 || p.Acked[client] < 0 || p.Acked[client] > p.HelloStart {
+		c.ServerSide.Bytes > 0 || p.HelloEnd == 0 || p.Acked[client] < 0 || p.Acked[client] > p.HelloStart {
 		return Verdict{}, false
 	}
 	rs := resentIn(p, client, p.HelloStart, p.HelloEnd)

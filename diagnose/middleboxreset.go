@@ -106,7 +106,7 @@ const minRoundTrip = 10 * time.Millisecond
 // measured at the capture.
 func (d *diagnosis) resetTooSoon() (soon, rtt time.Duration, ok bool) {
 	c, t := d.c, &d.c.TCP
-	if t.RSTFrom != server || t.SYNCount != 1 || t.SYN.Number == 0 || t.SYNACK.Number == 0 || c.Bytes[server] > 0 ||
+	if t.RSTFrom != server || t.SYNCount != 1 || t.SYN.Number == 0 || t.SYNACK.Number == 0 || c.ServerSide.Bytes > 0 ||
 		d.helloFrame.Number == 0 || d.helloFrame.Number > t.RST.Number {
 		return 0, 0, false
 	}

@@ -65,7 +65,7 @@ func (d *diagnosis) blackholeAtReceiver() (Verdict, bool) {
 	c, p := d.c, d.c.Path
 	for _, g := range c.TCP.Gaps {
 		acked := p.Acked[g.Dir]
-		if g.SnapLen > 0 || g.Size < fullSize || acked < 0 || acked > g.Offset || c.Bytes[g.Dir] <= g.Offset || p.AfterGap[g.Dir].Number == 0 {
+		if g.SnapLen > 0 || g.Size < fullSize || acked < 0 || acked > g.Offset || c.Side(g.Dir).Bytes <= g.Offset || p.AfterGap[g.Dir].Number == 0 {
 			continue
 		}
 		peer := g.Dir.Reverse()

@@ -20,10 +20,10 @@ func (d *diagnosis) noHandshake() Verdict {
 	c := d.c
 	t := &c.TCP
 	switch {
-	case c.NonTLS[client] != nil:
+	case c.ClientSide.NonTLS != nil:
 		return d.notTLSClient()
-	case c.NonTLS[server] != nil:
-		n := c.NonTLS[server]
+	case c.ServerSide.NonTLS != nil:
+		n := c.ServerSide.NonTLS
 		return verdict(NotTLSServer,
 			fmt.Sprintf("the server sent %s before any TLS (%s) and the client never sent a ClientHello", n.Looks, frameRef(n.Frame.Number)),
 			notTLSServerFix(n.Looks, c.Server.Port()), t.SYN, n.Frame)
@@ -86,7 +86,7 @@ func (d *diagnosis) emptyConnection() Verdict {
 		case t.RST.Number == 0:
 			f, how = c.Last, "left idle"
 		}
-		if n := c.Bytes[client]; n > 0 {
+		if n := c.ClientSide.Bytes; n > 0 {
 			return verdict(NotTLSClient,
 				fmt.Sprintf("the client opened the TCP connection, sent %s, less than a TLS record, and %s it %s later (%s): not a TLS client",
 					prose.Count(int(n), "byte"), how, wait(f.Time.Sub(t.SYN.Time)), frameRef(f.Number)),
@@ -100,7 +100,7 @@ func (d *diagnosis) emptyConnection() Verdict {
 			t.SYN, f)
 	}
 	sent := "before the client sent anything"
-	if n := c.Bytes[client]; n > 0 {
+	if n := c.ClientSide.Bytes; n > 0 {
 		sent = "when the client had sent " + prose.Count(int(n), "byte") + ", less than a TLS record"
 	}
 	return verdict(IncompleteCapture,
@@ -112,9 +112,9 @@ func (d *diagnosis) emptyConnection() Verdict {
 func (d *diagnosis) incomplete() Verdict {
 	c := d.c
 	var facts []string
-	if r := c.AppData[client].Records + c.AppData[server].Records; r > 0 {
+	if r := c.ClientSide.AppData.Records + c.ServerSide.AppData.Records; r > 0 {
 		facts = append(facts, fmt.Sprintf("%d application data records (%d from the client, %d from the server) show it was already established",
-			r, c.AppData[client].Records, c.AppData[server].Records))
+			r, c.ClientSide.AppData.Records, c.ServerSide.AppData.Records))
 	}
 	if len(c.Alerts) > 0 {
 		a := c.Alerts[0]
@@ -129,7 +129,7 @@ func (d *diagnosis) incomplete() Verdict {
 	}
 	v := verdict(IncompleteCapture, summary,
 		"start the capture before the client connects (or make the client open a new connection) to see the handshake",
-		c.First, c.AppData[client].First, c.AppData[server].First)
+		c.First, c.ClientSide.AppData.First, c.ServerSide.AppData.First)
 	// Begun before the capture: nothing says whether its handshake
 	// worked.
 	v.NotJudged = c.Partial
@@ -195,10 +195,10 @@ func (d *diagnosis) cutClientHello(what string) (Verdict, bool) {
 
 func (d *diagnosis) notTLSClient() Verdict {
 	c := d.c
-	n := c.NonTLS[client]
+	n := c.ClientSide.NonTLS
 	summary := fmt.Sprintf("the client sent %s (%s) instead of a TLS ClientHello", n.Looks, frameRef(n.Frame.Number))
 	answer := capture.Frame{}
-	switch s := c.NonTLS[server]; {
+	switch s := c.ServerSide.NonTLS; {
 	case s != nil && s.Frame.Number > n.Frame.Number:
 		answer = s.Frame
 		summary += fmt.Sprintf("; the server answered %s (%s)", s.Looks, frameRef(s.Frame.Number))
@@ -231,13 +231,13 @@ func (d *diagnosis) notTLSServer() (Verdict, bool) {
 	if c.ServerHello != nil || c.HelloRetry != nil {
 		return Verdict{}, false
 	}
-	n := c.NonTLS[server]
+	n := c.ServerSide.NonTLS
 	when := "answered the ClientHello (" + frameRef(d.helloFrame.Number) + ") with"
-	if n == nil && c.Prelude[server] != nil && c.Prelude[client] == nil {
+	if n == nil && c.ServerSide.Prelude != nil && c.ClientSide.Prelude == nil {
 		// Plaintext from the server only, before the ClientHello: the
 		// server speaks a protocol that starts in the clear, the client
 		// expected TLS at once.
-		n, when = c.Prelude[server], "greeted the client with"
+		n, when = c.ServerSide.Prelude, "greeted the client with"
 	}
 	if n == nil {
 		return Verdict{}, false

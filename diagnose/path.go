@@ -38,7 +38,7 @@ func registerPathRule(cat Category, check func(*diagnosis) (Verdict, bool)) bool
 // pathVerdict returns the first path rule's verdict that fits.
 func (d *diagnosis) pathVerdict() (Verdict, bool) {
 	c := d.c
-	if c.Path == nil || c.Established || len(c.Alerts) > 0 || c.NonTLS[client] != nil || c.NonTLS[server] != nil {
+	if c.Path == nil || c.Established || len(c.Alerts) > 0 || c.ClientSide.NonTLS != nil || c.ServerSide.NonTLS != nil {
 		return Verdict{}, false
 	}
 	for _, r := range pathRules {

@@ -206,7 +206,7 @@ func pathCases(t *testing.T) []diagnoseCase {
 				c := pathConn()
 				c.Path.Acked[client] = 517
 				c.TCP.Gaps = []analysis.Gap{{Dir: server, Offset: 0, Size: 1448, Frame: fr(9)}}
-				c.Bytes[server] = 533
+				c.ServerSide.Bytes = 533
 				c.Path.AfterGap[server] = fr(6)
 				return fin(c, frAt(8, 4*time.Second), client)
 			},
@@ -217,7 +217,7 @@ func pathCases(t *testing.T) []diagnoseCase {
 				c := pathConn()
 				c.Path.Acked[client], c.Path.Acked[server] = 517, 1981
 				c.TCP.Gaps = []analysis.Gap{{Dir: server, Offset: 0, Size: 1448, Frame: fr(9)}}
-				c.Bytes[server] = 533
+				c.ServerSide.Bytes = 533
 				c.Path.AfterGap[server] = fr(6)
 				return fin(c, frAt(8, 4*time.Second), client)
 			},

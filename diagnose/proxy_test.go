@@ -26,7 +26,7 @@ func proxied(t *testing.T, client, server string) *analysis.Connection {
 		p.ReplyFrame = fr(6)
 	}
 	c.Proxy = p
-	c.Prelude[client0] = &analysis.NonTLS{Frame: fr(4), Looks: "HTTP request (CONNECT …)"}
+	c.Side(client0).Prelude = &analysis.NonTLS{Frame: fr(4), Looks: "HTTP request (CONNECT …)"}
 	return fin(c, fr(8), server0)
 }
 

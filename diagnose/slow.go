@@ -23,8 +23,8 @@ const stallSilence = time.Second
 // nothing for a while, or the rest too slowly to arrive in time.
 func (d *diagnosis) serverStalled() (Verdict, bool) {
 	c := d.c
-	if c.Version == tlsparse.VersionTLS13 && c.Finished[server].Number != 0 ||
-		c.Version != tlsparse.VersionTLS13 && (c.ServerHelloDoneFrame.Number != 0 || c.ChangeCipherSpec[server].Number != 0) {
+	if c.Version == tlsparse.VersionTLS13 && c.ServerSide.Finished.Number != 0 ||
+		c.Version != tlsparse.VersionTLS13 && (c.ServerHelloDoneFrame.Number != 0 || c.ServerSide.ChangeCipherSpec.Number != 0) {
 		return Verdict{}, false // the server's flight is complete: the client was to speak
 	}
 	end, who, how := d.firstClose()
@@ -83,7 +83,7 @@ func (d *diagnosis) lastServerMessage(n int64) (string, capture.Frame) {
 		{"Certificate", c.CertificateFrame},
 		{"ServerKeyExchange", c.ServerKeyExchangeFrame},
 		{"CertificateRequest", c.CertificateRequestFrame},
-		{"ChangeCipherSpec", c.ChangeCipherSpec[server]},
+		{"ChangeCipherSpec", c.ServerSide.ChangeCipherSpec},
 	} {
 		if m.f.Number != 0 && m.f.Number < n && m.f.Number >= best.Number {
 			best, name = m.f, m.name

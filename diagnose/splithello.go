@@ -28,7 +28,7 @@ var largeKeyShares = map[tlsparse.NamedGroup]int{
 func (d *diagnosis) clientHelloSplitDropped() (Verdict, bool) {
 	c, p := d.c, d.c.Path
 	acked := p.Acked[client]
-	if c.ClientHello == nil || c.ServerHello != nil || c.HelloRetry != nil || c.Bytes[server] > 0 ||
+	if c.ClientHello == nil || c.ServerHello != nil || c.HelloRetry != nil || c.ServerSide.Bytes > 0 ||
 		p.HelloEnd == 0 || acked <= p.HelloStart || acked >= p.HelloEnd {
 		return Verdict{}, false
 	}

@@ -94,13 +94,13 @@ func TestTrustCaptures(t *testing.T) {
 		// Key-log advice that fits the client.
 		{file: "cert_rejected_go.pcap", port: 4446, cat: CertRejected,
 			evidence: func(c *analysis.Connection) []capture.Frame {
-				return []capture.Frame{c.Finished[server], c.Alerts[0].Frame}
+				return []capture.Frame{c.ServerSide.Finished, c.Alerts[0].Frame}
 			},
 			fix:    []string{"Go ignores SSLKEYLOGFILE", "tls.Config.KeyLogWriter", "os.OpenFile", "--keylog keys.log"},
 			notFix: []string{"SSLKEYLOGFILE=keys.log"}},
 		{file: "cert_rejected.pcap", port: 4445, cat: CertRejected,
 			evidence: func(c *analysis.Connection) []capture.Frame {
-				return []capture.Frame{c.Finished[server], c.Alerts[0].Frame}
+				return []capture.Frame{c.ServerSide.Finished, c.Alerts[0].Frame}
 			},
 			fix:    []string{"(GnuTLS) with SSLKEYLOGFILE=keys.log"},
 			notFix: []string{"KeyLogWriter"}},

@@ -263,7 +263,7 @@ func TestProbeLab(t *testing.T) {
 		{
 			name: "plain HTTP on the TLS port", scenario: tlslab.NotTLSServer, class: NotTLS, phase: PhaseTLS,
 			category: diagnose.NotTLSServer, agreement: Agree, facts: []string{"HTTP/1.1 400"},
-			evidence: func(c *analysis.Connection) []int64 { return []int64{c.NonTLS[capture.ServerToClient].Frame.Number} },
+			evidence: func(c *analysis.Connection) []int64 { return []int64{c.ServerSide.NonTLS.Frame.Number} },
 		},
 		{
 			name: "silent server", scenario: tlslab.ServerNoResponse, class: Timeout, phase: PhaseTLS,

@@ -156,8 +156,8 @@ func TestProbeTricklingServer(t *testing.T) {
 	}
 	conn := res.Wire.Result.Conn
 	v := res.Wire.Result.Verdict
-	if conn.Bytes[1] < int64(sent)-2 || sent < 5 {
-		t.Errorf("the capture shows %d bytes from the server, it sent %d", conn.Bytes[1], sent)
+	if conn.ServerSide.Bytes < int64(sent)-2 || sent < 5 {
+		t.Errorf("the capture shows %d bytes from the server, it sent %d", conn.ServerSide.Bytes, sent)
 	}
 	if strings.Contains(v.Summary+v.Fix, "never spoke TLS") || v.Category != diagnose.ServerNoResponse ||
 		!strings.Contains(v.Summary, "too slowly") {
@@ -173,8 +173,8 @@ func TestProbeTricklingServer(t *testing.T) {
 			lines++
 		}
 	}
-	if lines < int(conn.Bytes[1]) {
-		t.Errorf("the trace lists %d frames from the server, which sent %d bytes one at a time:\n%s", lines, conn.Bytes[1], trace.String())
+	if lines < int(conn.ServerSide.Bytes) {
+		t.Errorf("the trace lists %d frames from the server, which sent %d bytes one at a time:\n%s", lines, conn.ServerSide.Bytes, trace.String())
 	}
 	c := res.Correlation
 	if c.Agreement != Agree {

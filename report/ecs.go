@@ -194,8 +194,8 @@ func newECS(r pipeline.Result, seed uint16) ECS {
 			End:      timestamp(c.Last.Time),
 			Dataset:  "tlsdiag.connection",
 		},
-		Source:      ecsEndpointOf(c.Client.Addr().Unmap().String(), c.Client.Port(), c.AppData[0].Bytes),
-		Destination: ecsEndpointOf(c.Server.Addr().Unmap().String(), c.Server.Port(), c.AppData[1].Bytes),
+		Source:      ecsEndpointOf(c.Client.Addr().Unmap().String(), c.Client.Port(), c.ClientSide.AppData.Bytes),
+		Destination: ecsEndpointOf(c.Server.Addr().Unmap().String(), c.Server.Port(), c.ServerSide.AppData.Bytes),
 		Network:     ecsNetwork{Transport: "tcp", Type: netType, IANANumber: "6", CommunityID: cid},
 		TLSDiag: ecsTLSDiag{
 			Verdict:    newVerdict(r.Verdict),

@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
-	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/textsafe"
 	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
@@ -32,7 +31,7 @@ func FuzzWrite(f *testing.F) {
 		h := *c.ClientHello
 		h.ServerName, h.ALPN = sni, []string{alpn}
 		c.ClientHello, c.ALPN = &h, alpn
-		c.NonTLS[capture.ServerToClient] = &analysis.NonTLS{Frame: fr(26, 0), Looks: looks}
+		c.ServerSide.NonTLS = &analysis.NonTLS{Frame: fr(26, 0), Looks: looks}
 		c.Trace = append(c.Trace, traceFrame(fr(26, 0), s2c, analysis.TraceItem{Kind: tlsparse.KindNonTLS, NonTLS: looks}))
 		r.Conn, r.Source = &c, source
 		r.Verdict.Summary, r.Verdict.Fix, r.Verdict.Warnings = summary, fix, []string{summary}

@@ -418,12 +418,12 @@ func newConnection(r pipeline.Result, memo *certMemo, seed uint16) Connection {
 		},
 		ClientCertRequested: c.CertificateRequest != nil,
 		AppBytes: PerSide[int64]{
-			Client: c.AppData[capture.ClientToServer].Bytes,
-			Server: c.AppData[capture.ServerToClient].Bytes,
+			Client: c.ClientSide.AppData.Bytes,
+			Server: c.ServerSide.AppData.Bytes,
 		},
 		NonTLS: PerSide[string]{
-			Client: nonTLS(c.NonTLS[capture.ClientToServer]),
-			Server: nonTLS(c.NonTLS[capture.ServerToClient]),
+			Client: nonTLS(c.ClientSide.NonTLS),
+			Server: nonTLS(c.ServerSide.NonTLS),
 		},
 		TCP:       newTCP(&c.TCP),
 		Proxy:     newProxy(c),

@@ -320,7 +320,7 @@ func itemInfo(c *analysis.Connection, tf analysis.TraceFrame, it analysis.TraceI
 	case tlsparse.KindHeartbeat:
 		// Wireshark says "Heartbeat Request" or "Heartbeat Response" from
 		// the type byte, which the record does not keep.
-		if ccs := c.ChangeCipherSpec[tf.Dir]; ccs.Number != 0 && ccs.Number < tf.Frame.Number {
+		if ccs := c.Side(tf.Dir).ChangeCipherSpec; ccs.Number != 0 && ccs.Number < tf.Frame.Number {
 			return "Encrypted Heartbeat"
 		}
 		return "Heartbeat"

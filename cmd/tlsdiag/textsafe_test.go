@@ -77,11 +77,11 @@ func withFields(c *analysis.Connection, h hostileFields) *analysis.Connection {
 			d.Certificates[i].X509 = hostileCert(cert.X509, h)
 		}
 	}
-	for dir, n := range c.NonTLS {
-		if n != nil {
+	for _, dir := range []capture.Direction{capture.ClientToServer, capture.ServerToClient} {
+		if n := c.Side(dir).NonTLS; n != nil {
 			nn := *n
 			nn.Looks = h.Looks
-			d.NonTLS[dir] = &nn
+			d.Side(dir).NonTLS = &nn
 		}
 	}
 	d.Trace = append([]analysis.TraceFrame(nil), c.Trace...)

@@ -235,7 +235,7 @@ func goClient(t *testing.T, ctx context.Context, lab *tlslab.Lab, tc nginxCase, 
 	}
 	v := res.Wire.Result.Verdict
 	if c := res.Wire.Result.Conn; true {
-		t.Logf("conn: CR %d ccerts %d appdata %+v fin %+v rst %+v resp %+v flight %v", c.CertificateRequestFrame.Number, c.ClientCertificates, c.AppData, c.TCP.FIN, c.TCP.RST, c.Response, c.ClientFlightRecords)
+		t.Logf("conn: CR %d ccerts %d appdata %+v/%+v fin %+v rst %+v resp %+v flight %v", c.CertificateRequestFrame.Number, c.ClientCertificates, c.ClientSide.AppData, c.ServerSide.AppData, c.TCP.FIN, c.TCP.RST, c.Response, c.ClientFlightRecords)
 	}
 	t.Logf("client: %v\nwire: %s: %s\nfix: %s\ncorrelation: %+v", res.Client.Err, v.Category, v.Summary, v.Fix, res.Correlation)
 	if v.Category != tc.category {
@@ -281,7 +281,7 @@ func curlClient(t *testing.T, ctx context.Context, tc nginxCase, scheme, sni str
 	t.Logf("curl: %s (%v)", out, cerr)
 	c := analyse(t, pcap, keylog, uint16(port))
 	v := diagnose.Diagnose(c, diagnose.Config{Roots: mustRoots(t, dir)})
-	t.Logf("conn: CR %d ccerts %d appdata %+v fin %+v rst %+v alerts %+v", c.CertificateRequestFrame.Number, c.ClientCertificates, c.AppData, c.TCP.FIN, c.TCP.RST, c.Alerts)
+	t.Logf("conn: CR %d ccerts %d appdata %+v/%+v fin %+v rst %+v alerts %+v", c.CertificateRequestFrame.Number, c.ClientCertificates, c.ClientSide.AppData, c.ServerSide.AppData, c.TCP.FIN, c.TCP.RST, c.Alerts)
 	t.Logf("wire: %s: %s\nfix: %s", v.Category, v.Summary, v.Fix)
 	switch {
 	case tc.category == diagnose.ClientCertRequired && tc.curlStatus == 0 && v.Category == diagnose.OK && serverClosedAfterClient(c):
