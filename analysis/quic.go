@@ -284,18 +284,7 @@ func quicMessage(c *Connection, m quic.HandshakeMessage, b *Builder, an *anomali
 			an.add(tlsparse.AnomalyMalformedCertificate)
 			return
 		}
-		if m.Dir == capture.ClientToServer {
-			c.ClientCertificates, c.ClientCertificateFrame = len(cert.Certificates), f
-			return
-		}
-		if c.Certificates != nil {
-			return
-		}
-		c.CertificateFrame = f
-		c.Certificates = make([]Certificate, 0, len(cert.Certificates))
-		for _, der := range cert.Certificates {
-			c.Certificates = append(c.Certificates, b.certs.get(der))
-		}
+		c.addCertificate(m.Dir, cert, f, &b.certs)
 	case tlsparse.HandshakeTypeCertificateRequest:
 		cr, err := tlsparse.ParseCertificateRequest(m.Body, tlsparse.VersionTLS13)
 		if err == nil {

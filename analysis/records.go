@@ -229,18 +229,7 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 			t.anomaly(tlsparse.AnomalyMalformedCertificate)
 			return
 		}
-		if d == capture.ClientToServer {
-			c.ClientCertificates, c.ClientCertificateFrame = len(cert.Certificates), f
-			return
-		}
-		if c.Certificates != nil {
-			return
-		}
-		c.CertificateFrame = f
-		c.Certificates = make([]Certificate, 0, len(cert.Certificates))
-		for _, der := range cert.Certificates {
-			c.Certificates = append(c.Certificates, t.b.certs.get(der))
-		}
+		c.addCertificate(d, cert, f, &t.b.certs)
 	case tlsparse.HandshakeTypeServerKeyExchange:
 		ske, err := tlsparse.ParseServerKeyExchange(it.Body, c.Cipher)
 		if err != nil {
@@ -425,6 +414,23 @@ func (c *Connection) addClientHello(ch *tlsparse.ClientHello, f capture.Frame) b
 		return false
 	}
 	return true
+}
+
+// addCertificate files a Certificate message that d's sender sent: the
+// number of certificates a client sent, or the server's first chain.
+func (c *Connection) addCertificate(d capture.Direction, cert *tlsparse.Certificate, f capture.Frame, certs *certCache) {
+	if d == capture.ClientToServer {
+		c.ClientCertificates, c.ClientCertificateFrame = len(cert.Certificates), f
+		return
+	}
+	if c.Certificates != nil {
+		return
+	}
+	c.CertificateFrame = f
+	c.Certificates = make([]Certificate, 0, len(cert.Certificates))
+	for _, der := range cert.Certificates {
+		c.Certificates = append(c.Certificates, certs.get(der))
+	}
 }
 
 // addHelloRetry files the first HelloRetryRequest.
