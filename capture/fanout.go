@@ -79,6 +79,9 @@ func RunFanout(ctx context.Context, srcs []SplitSource, hs []Handler, opt Option
 	return st, nil
 }
 
+// readSplit reads src to its end into a. clock is the capture clock the
+// sources of a split capture share (RunFanout); nil for a capture read
+// whole (Run), whose own frames move its clock.
 func (a *Assembler) readSplit(ctx context.Context, src SplitSource, clock *atomic.Int64) error {
 	done := ctx.Done()
 	for i := 0; ; i++ {
@@ -93,7 +96,9 @@ func (a *Assembler) readSplit(ctx context.Context, src SplitSource, clock *atomi
 		switch {
 		case err == nil:
 		case errors.Is(err, ErrNoFrame):
-			a.tick(clock.Load())
+			if clock != nil {
+				a.tick(clock.Load())
+			}
 			continue
 		case err == io.EOF:
 			return nil
@@ -104,11 +109,13 @@ func (a *Assembler) readSplit(ctx context.Context, src SplitSource, clock *atomi
 			}
 			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), n, err)
 		}
-		a.tick(clock.Load())
+		if clock != nil {
+			a.tick(clock.Load())
+		}
 		if err := a.packet(n, data, ci, src.LinkType()); err != nil {
 			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), n, err)
 		}
-		if !ci.Timestamp.IsZero() {
+		if clock != nil && !ci.Timestamp.IsZero() {
 			ns := ci.Timestamp.UnixNano()
 			for {
 				cur := clock.Load()

@@ -2,9 +2,6 @@ package capture
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -76,31 +73,10 @@ func Run(ctx context.Context, src Source, h Handler, opt Options) (Stats, error)
 	return st, err
 }
 
+// readAll reads src, the whole capture, as the only source of one that
+// is not split.
 func (a *Assembler) readAll(ctx context.Context, src Source) error {
-	done := ctx.Done()
-	for i := 0; ; i++ {
-		if done != nil && i%ctxCheckEvery == 0 {
-			select {
-			case <-done:
-				return ctx.Err()
-			default:
-			}
-		}
-		data, ci, err := src.ReadPacketData()
-		if err != nil {
-			if err == io.EOF {
-				return nil
-			}
-			var re *ReadError
-			if errors.As(err, &re) {
-				return err
-			}
-			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), a.frames+1, err)
-		}
-		if err := a.Packet(data, ci, src.LinkType()); err != nil {
-			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), a.frames, err)
-		}
-	}
+	return a.readSplit(ctx, Unsplit(src), nil)
 }
 
 func sourceName(src any) string {
