@@ -21,6 +21,11 @@ type objects struct {
 	object func(*Stream, pipeline.Result) any // the value encoded for a connection; nil: its Connection
 	ahead  []encoded                          // the next connections, encoded ahead
 	buf    []byte                             // output, reused
+	// bufs hold each encoding worker's objects, reused from one call of
+	// encodeAhead to the next (the objects of a call are written before
+	// the next call): a buffer per object was a third of the bytes a
+	// read allocated.
+	bufs [][]byte
 }
 
 // encoded is one connection's JSON, encoded ahead.
@@ -34,15 +39,29 @@ type encoded struct {
 func (o *objects) encodeAhead(s *Stream, rs []pipeline.Result) {
 	out := make([]encoded, len(rs))
 	workers := min(runtime.GOMAXPROCS(0), len(rs))
+	for len(o.bufs) < workers {
+		o.bufs = append(o.bufs, nil)
+	}
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
+			buf := o.bufs[w][:0]
 			for i := w; i < len(rs); i += workers {
 				if rs[i].Conn == nil {
 					continue // Connection reports it
 				}
-				out[i].b, out[i].err = o.encode(nil, s, rs[i])
+				start := len(buf)
+				var err error
+				if buf, err = o.encode(buf, s, rs[i]); err != nil {
+					buf = buf[:start]
+					out[i].err = err
+					continue
+				}
+				// Earlier objects keep the array they were written in
+				// when buf grows.
+				out[i].b = buf[start:len(buf):len(buf)]
 			}
+			o.bufs[w] = buf
 		})
 	}
 	wg.Wait()

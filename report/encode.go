@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -23,12 +24,21 @@ import (
 type jsonWriter struct {
 	b      []byte
 	prefix string
+	spaced bool // prefix is only spaces
 	depth  int
 	first  bool // no element yet in the innermost object or array
 }
 
+// newlineSpaces is a line break and the indentation of every line the
+// json format writes, when its prefix is spaces, in one append.
+const newlineSpaces = "\n                                                                "
+
 func (w *jsonWriter) newline() {
 	if w.prefix == "" {
+		return
+	}
+	if n := 1 + len(w.prefix) + 2*w.depth; w.spaced && n <= len(newlineSpaces) {
+		w.b = append(w.b, newlineSpaces[:n]...)
 		return
 	}
 	w.b = append(w.b, '\n')
@@ -166,7 +176,7 @@ func (c *Connection) appendJSON(dst []byte, prefix string) ([]byte, error) {
 	}
 	// A connection of a handshake takes 2 to 5 KB indented: growing
 	// from nothing, append copied it over and over.
-	w := jsonWriter{b: slices.Grow(dst, 6<<10), prefix: prefix}
+	w := jsonWriter{b: slices.Grow(dst, 6<<10), prefix: prefix, spaced: strings.Trim(prefix, " ") == ""}
 	w.open('{')
 	if c.Source != "" {
 		w.key("source")
@@ -463,6 +473,32 @@ func appendJSONFloat(b []byte, f float64) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// skipPlain8 returns i advanced past the 8-byte words of s that are
+// plain ASCII for JSON, a word at a time: none of their bytes ≥ 0x80,
+// < 0x20, '"' or '\\'. (Each test is nonzero exactly when some byte
+// matches, the borrows of the subtraction notwithstanding.)
+func skipPlain8(s string, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		q, bs := x^'"'*ones, x^'\\'*ones
+		if (x|(x-0x20*ones)&^x|(q-ones)&^q|(bs-ones)&^bs)&highs != 0 {
+			break
+		}
+	}
+	return i
+}
+
+// jsonPlain marks the ASCII bytes a JSON string holds as they are.
+var jsonPlain = func() (t [utf8.RuneSelf]bool) {
+	for b := range t {
+		t[b] = b >= 0x20 && b != '"' && b != '\\'
+	}
+	return t
+}()
+
 // appendJSONString appends s quoted as encoding/json does without HTML
 // escaping: \" \\ \b \f \n \r \t, other control bytes as \u00XX, invalid
 // UTF-8 as \ufffd, U+2028 and U+2029 escaped.
@@ -470,8 +506,11 @@ func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i = skipPlain8(s, i); i == len(s) {
+			break
+		}
 		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
+			if jsonPlain[b] {
 				i++
 				continue
 			}

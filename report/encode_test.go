@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
@@ -198,3 +199,56 @@ func fill(r *rand.Rand, v reflect.Value, depth int) {
 
 func nanF() float64 { z := 0.0; return z / z }
 func infF() float64 { z := 0.0; return 1 / z }
+
+// BenchmarkConnectionJSON encodes the connections of testdata/captures,
+// indented as the json format writes them.
+func BenchmarkConnectionJSON(b *testing.B) {
+	files, err := filepath.Glob("../testdata/captures/*.pcap")
+	if err != nil || len(files) == 0 {
+		b.Fatalf("no captures: %v", err)
+	}
+	var conns []Connection
+	for _, file := range files {
+		src, err := capture.OpenFile(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rs, _, _ := pipeline.Collect(context.Background(), src, pipeline.Config{})
+		src.Close()
+		for _, r := range rs {
+			conns = append(conns, NewConnection(r))
+		}
+	}
+	var buf []byte
+	n := 0
+	for b.Loop() {
+		for i := range conns {
+			if buf, err = conns[i].appendJSON(buf[:0], "    "); err != nil {
+				b.Fatal(err)
+			}
+			n += len(buf)
+		}
+	}
+	b.SetBytes(int64(n / b.N))
+}
+
+// TestSkipPlain8 checks the word-at-a-time test against the byte table for
+// every byte in every position.
+func TestSkipPlain8(t *testing.T) {
+	for pos := range 8 {
+		for b := range 256 {
+			w := []byte("abcdefgh")
+			w[pos] = byte(b)
+			want := b < utf8.RuneSelf && jsonPlain[b]
+			if got := skipPlain8(string(w), 0) == 8; got != want {
+				t.Fatalf("byte %#x at %d: skipPlain8 says plain %v, want %v", b, pos, got, want)
+			}
+		}
+	}
+	for s, want := range map[string]int{"": 0, "short": 0, "\x00\x00\x00\x00\x00\x00\x00\x00": 0, "        ": 8,
+		"\xff\xff\xff\xff\xff\xff\xff\xff": 0, "abcdefghijklmnopq\"": 16, "abcdefgh\nbcdefgh12345678": 8} {
+		if got := skipPlain8(s, 0); got != want {
+			t.Errorf("skipPlain8(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
