@@ -212,6 +212,9 @@ func (t *tracker) streams() {
 		return
 	}
 	t.dirs = new([2]direction)
+	for i := range t.dirs {
+		t.dirs[i].chunks = t.dirs[i].small[:0]
+	}
 	if !t.conn.ClientKnown {
 		// The capture began mid-connection: the first bytes may be in the
 		// middle of a record, so find the next record boundary instead of

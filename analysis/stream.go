@@ -102,8 +102,12 @@ type direction struct {
 	pending []tlsparse.Item
 	done    int64
 	// head keeps the first bytes of a stream that has shown no TLS yet,
-	// to read a plaintext HTTP response head (parseHTTPResponse).
+	// to read a plaintext HTTP response head (parseHTTPResponse), when
+	// they begin as one can.
 	head []byte
+	// small holds chunks until there are more of them: the bytes of a
+	// handshake seldom wait in more than a few frames.
+	small [4]chunk
 }
 
 // chunk is a range of stream bytes carried by one frame.
@@ -134,13 +138,18 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 	t.pathData(d, f)
 	ds := &t.dirs[d]
 	t.watchProxy(d, b, ds.offset, f)
+	// Keep the head only of a stream that can be an HTTP response
+	// ("HTTP/1."): copying every stream's first kilobyte just in case was
+	// a tenth of the bytes a read of short connections allocated.
+	keepHead := !ds.tlsSeen && len(ds.head) < httpHeadMax && len(b) > 0 &&
+		(ds.offset == 0 && b[0] == 'H' || len(ds.head) > 0)
 	ds.offset += int64(len(b))
 	if len(ds.chunks) < maxChunks {
 		ds.chunks = append(ds.chunks, chunk{end: ds.offset, frame: f})
 	} else {
 		ds.chunks[len(ds.chunks)-1] = chunk{end: ds.offset, frame: f}
 	}
-	if !ds.tlsSeen && len(ds.head) < httpHeadMax {
+	if keepHead {
 		ds.head = append(ds.head, b[:min(len(b), httpHeadMax-len(ds.head))]...)
 	}
 	t.drainPending(d, false)
