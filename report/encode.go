@@ -138,22 +138,21 @@ func (w *jsonWriter) ints(ns []int64) {
 	w.close(']')
 }
 
-// list writes a slice of objects, each by one.
-func list[T any](w *jsonWriter, s []T, one func(*jsonWriter, *T)) {
-	if len(s) == 0 {
-		if s == nil {
+// openList starts a list of n objects: it writes null (a nil slice) or
+// [] when there are none, and reports whether elements follow, each after
+// elem, then close(']'). (A generic list taking the writer of one
+// element as a function value made every jsonWriter escape to the heap.)
+func (w *jsonWriter) openList(n int, isNil bool) bool {
+	if n == 0 {
+		if isNil {
 			w.null()
 		} else {
 			w.b = append(w.b, "[]"...)
 		}
-		return
+		return false
 	}
 	w.open('[')
-	for i := range s {
-		w.elem()
-		one(w, &s[i])
-	}
-	w.close(']')
+	return true
 }
 
 // any writes v through encoding/json, at the current depth.
@@ -172,7 +171,8 @@ func (w *jsonWriter) any(v any) error {
 // appendJSON appends c as appendJSON(dst, c, prefix) does.
 func (c *Connection) appendJSON(dst []byte, prefix string) ([]byte, error) {
 	if !c.finite() {
-		return appendJSON(dst, c, prefix) // encoding/json's error
+		cc := *c                            // c itself must not escape: it is on the caller's stack
+		return appendJSON(dst, &cc, prefix) // encoding/json's error
 	}
 	// A connection of a handshake takes 2 to 5 KB indented: growing
 	// from nothing, append copied it over and over.
@@ -221,9 +221,21 @@ func (c *Connection) appendJSON(dst []byte, prefix string) ([]byte, error) {
 	w.key("resumed")
 	w.bool(c.Resumed)
 	w.key("certificates")
-	list(&w, c.Certificates, (*jsonWriter).certificate)
+	if w.openList(len(c.Certificates), c.Certificates == nil) {
+		for i := range c.Certificates {
+			w.elem()
+			w.certificate(&c.Certificates[i])
+		}
+		w.close(']')
+	}
 	w.key("alerts")
-	list(&w, c.Alerts, (*jsonWriter).alert)
+	if w.openList(len(c.Alerts), c.Alerts == nil) {
+		for i := range c.Alerts {
+			w.elem()
+			w.alert(&c.Alerts[i])
+		}
+		w.close(']')
+	}
 	w.key("established")
 	w.bool(c.Established)
 	w.key("decrypted")
@@ -233,7 +245,13 @@ func (c *Connection) appendJSON(dst []byte, prefix string) ([]byte, error) {
 	w.key("decryption_reason")
 	w.str(c.DecryptionReason)
 	w.key("decrypted_messages")
-	list(&w, c.DecryptedMessages, (*jsonWriter).message)
+	if w.openList(len(c.DecryptedMessages), c.DecryptedMessages == nil) {
+		for i := range c.DecryptedMessages {
+			w.elem()
+			w.message(&c.DecryptedMessages[i])
+		}
+		w.close(']')
+	}
 	w.key("app_data_head")
 	w.perSideString(c.AppDataHead)
 	w.key("client_cert_requested")
@@ -423,9 +441,21 @@ func (w *jsonWriter) tcp(t *TCP) {
 		w.frameFrom(t.RST)
 	}
 	w.key("fin")
-	list(w, t.FIN, (*jsonWriter).frameFrom)
+	if w.openList(len(t.FIN), t.FIN == nil) {
+		for i := range t.FIN {
+			w.elem()
+			w.frameFrom(&t.FIN[i])
+		}
+		w.close(']')
+	}
 	w.key("gaps")
-	list(w, t.Gaps, (*jsonWriter).gap)
+	if w.openList(len(t.Gaps), t.Gaps == nil) {
+		for i := range t.Gaps {
+			w.elem()
+			w.gap(&t.Gaps[i])
+		}
+		w.close(']')
+	}
 	w.key("retransmissions")
 	w.int(int64(t.Retransmissions))
 	w.key("close")
