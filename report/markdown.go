@@ -69,22 +69,15 @@ func (f *markdownFormatter) close(s *Stream, sum Summary) error {
 		b.WriteString("No connections.\n")
 	}
 	b.WriteString("\n**Summary: " + summaryLine(sum) + "**\n")
-	for _, part := range []struct {
-		title  string
-		counts []Count
-	}{
-		{"Verdict", sum.Verdicts},
-		{"Version", sum.Versions},
-		{"Cipher", sum.Ciphers},
-	} {
+	for _, part := range sum.countTables(false) {
 		if len(part.counts) == 0 {
 			continue
 		}
 		b.WriteString("\n")
-		markdownRow(&b, []string{part.title, "Connections"})
+		markdownRow(&b, part.header())
 		markdownRow(&b, []string{"---", "--:"})
-		for _, c := range part.counts {
-			markdownRow(&b, []string{c.Name, strconv.Itoa(c.Count)})
+		for _, r := range part.rows(func(s string) string { return s }) {
+			markdownRow(&b, r)
 		}
 	}
 	if len(sum.VersionMatrix) > 0 {

@@ -205,24 +205,12 @@ func frameList(fs []int64) string {
 func writeTextSummary(b *bytes.Buffer, sum Summary) error {
 	fmt.Fprintf(b, "Summary: %s\n", summaryLine(sum))
 	if sum.Connections > 0 {
-		for _, part := range []struct {
-			title  string
-			counts []Count
-		}{
-			{"Verdict", sum.Verdicts},
-			{"Version", sum.Versions},
-			{"Cipher", sum.Ciphers},
-			{"Failed from JA4", sum.FailedByJA4},
-		} {
+		for _, part := range sum.countTables(true) {
 			if len(part.counts) == 0 {
 				continue
 			}
-			rows := make([][]string, len(part.counts))
-			for i, c := range part.counts {
-				rows[i] = []string{clean(c.Name), strconv.Itoa(c.Count)}
-			}
 			b.WriteString("\n")
-			if err := renderTable(b, []string{part.title, "Connections"}, rows, []tw.Align{tw.AlignLeft, tw.AlignRight}); err != nil {
+			if err := renderTable(b, part.header(), part.rows(clean), []tw.Align{tw.AlignLeft, tw.AlignRight}); err != nil {
 				return err
 			}
 		}
@@ -245,6 +233,38 @@ func writeTextSummary(b *bytes.Buffer, sum Summary) error {
 		}
 	}
 	return nil
+}
+
+// countTable is one of the summary's tables of counts.
+type countTable struct {
+	title  string
+	counts []Count
+}
+
+// countTables returns the summary's tables of counts in the order the
+// text formats show them; the failures by JA4 last, when withJA4.
+func (sum Summary) countTables(withJA4 bool) []countTable {
+	t := []countTable{
+		{"Verdict", sum.Verdicts},
+		{"Version", sum.Versions},
+		{"Cipher", sum.Ciphers},
+	}
+	if withJA4 {
+		t = append(t, countTable{"Failed from JA4", sum.FailedByJA4})
+	}
+	return t
+}
+
+// header is the table's header row.
+func (t countTable) header() []string { return []string{t.title, "Connections"} }
+
+// rows are the table's rows, each name made safe by cell.
+func (t countTable) rows(cell func(string) string) [][]string {
+	rows := make([][]string, len(t.counts))
+	for i, c := range t.counts {
+		rows[i] = []string{cell(c.Name), strconv.Itoa(c.Count)}
+	}
+	return rows
 }
 
 // summaryLine is the one-line total: "6 connections, 4 failed".

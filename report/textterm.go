@@ -367,28 +367,15 @@ func writeTermSummary(b *bytes.Buffer, s *Stream, sum Summary) {
 // for statistics.
 func writeTermTables(b *bytes.Buffer, s *Stream, sum Summary) {
 	w := termWidth(s)
-	verdicts := sum.Verdicts
 	if !s.opts.Stats {
-		verdicts = nil // the summary's Verdicts line says it
+		sum.Verdicts = nil // the summary's Verdicts line says it
 	}
-	for _, part := range []struct {
-		title  string
-		counts []Count
-	}{
-		{"Verdict", verdicts},
-		{"Version", sum.Versions},
-		{"Cipher", sum.Ciphers},
-		{"Failed from JA4", sum.FailedByJA4},
-	} {
+	for _, part := range sum.countTables(true) {
 		if len(part.counts) == 0 || !s.opts.Stats && len(part.counts) == 1 && part.counts[0].Count == 1 {
 			continue
 		}
-		rows := make([][]string, len(part.counts))
-		for i, c := range part.counts {
-			rows[i] = []string{clean(c.Name), strconv.Itoa(c.Count)}
-		}
 		b.WriteString("\n")
-		writePlainTable(b, []string{part.title, "Connections"}, rows, w)
+		writePlainTable(b, part.header(), part.rows(clean), w)
 	}
 	if m := sum.VersionMatrix; len(m) > 0 && (s.opts.Stats || len(m) > 1 || m[0].Count > 1) {
 		header, rows := matrixTable(m)
