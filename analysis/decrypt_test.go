@@ -1,27 +1,11 @@
 package analysis
 
 import (
-	"os"
 	"testing"
 
 	"github.com/tlsdiag/tlsdiag/capture"
-	"github.com/tlsdiag/tlsdiag/decrypt"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
-
-func readKeyLog(t *testing.T, path string) *decrypt.KeyLog {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	kl, err := decrypt.ParseKeyLog(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return kl
-}
 
 // TestKeyLogRevealsRejection reads gnutls-cli rejecting an expired
 // certificate over TLS 1.3: without the key log the certificate and the

@@ -2,10 +2,12 @@ package analysis
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/decrypt"
 )
 
 // publicPcaps is the directory of public captures (from Zeek, FoxIO's JA4,
@@ -29,6 +31,21 @@ func analyse(t *testing.T, path string, opt Options) []*Connection {
 		t.Fatalf("analyse %s: %v", path, err)
 	}
 	return b.Connections()
+}
+
+// readKeyLog reads an SSLKEYLOGFILE-format key log.
+func readKeyLog(t *testing.T, path string) *decrypt.KeyLog {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	kl, err := decrypt.ParseKeyLog(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return kl
 }
 
 // publicFile names a file under publicPcaps.

@@ -19,20 +19,6 @@ import (
 // Go and Python with the key logs they wrote (testdata/keys/make.sh).
 const keysDir = "../testdata/keys"
 
-func loadKeyLogFile(t *testing.T, path string) *decrypt.KeyLog {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	kl, err := decrypt.ParseKeyLog(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return kl
-}
-
 // TestKeyLogAgreesWithTshark decrypts every key log capture and checks,
 // frame by frame, the handshake messages (Finished, a renegotiation's
 // hellos) and the alerts (level and description) against tshark given
@@ -49,7 +35,7 @@ func TestKeyLogAgreesWithTshark(t *testing.T) {
 			var kl *decrypt.KeyLog
 			var args []string
 			if strings.HasSuffix(f, ".pcap") {
-				kl = loadKeyLogFile(t, strings.TrimSuffix(f, ".pcap")+".keylog")
+				kl = readKeyLog(t, strings.TrimSuffix(f, ".pcap")+".keylog")
 				args = []string{"-o", "tls.keylog_file:" + strings.TrimSuffix(f, ".pcap") + ".keylog"}
 			} else {
 				kl = new(decrypt.KeyLog) // the secrets are in the file

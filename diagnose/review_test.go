@@ -39,16 +39,7 @@ func diagnoseFile(t *testing.T, pcap string, keylog bool) (*analysis.Connection,
 			t.Fatal(err)
 		}
 	}
-	src, err := capture.OpenFile(pcap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	b := analysis.NewBuilder(opt)
-	if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	conns := b.Connections()
+	conns := analyseWith(t, pcap, opt)
 	if len(conns) != 1 {
 		t.Fatalf("%s: %d connections, want 1", pcap, len(conns))
 	}
