@@ -31,7 +31,7 @@ func TestDiagnoseOthers(t *testing.T)       { runDiagnoseCases(t, clientCertALPN
 func TestEveryCategoryHasACase(t *testing.T) {
 	seen := map[Category]int{}
 	for _, cases := range [][]diagnoseCase{tcpCases(t), incompleteAndNonTLSCases(t), okCases(t),
-		versionCipherHandshakeCases(t), certificateCases(t), clientCertALPNSNIAndSilenceCases(t), proxyCases(t), pathCases(t), quicCases(t)} {
+		versionCipherHandshakeCases(t), certificateCases(t), clientCertALPNSNIAndSilenceCases(t), proxyCases(t), pathCases(t), interceptedCases(t), quicCases(t)} {
 		for _, c := range cases {
 			seen[c.cat]++
 		}

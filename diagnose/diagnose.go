@@ -54,7 +54,7 @@ const (
 // cut off by the end of the capture.
 func Diagnose(c *analysis.Connection, cfg Config) Verdict {
 	d := newDiagnosis(c, cfg)
-	v := d.verdict()
+	v := d.intercepted(d.verdict())
 	d.tunnelNote(&v)
 	v.Warnings = append(v.Warnings, d.warnings(v.Category)...)
 	v.Warnings = append(v.Warnings, d.quicWarnings()...)

@@ -56,6 +56,10 @@ const (
 	// PathMTUBlackhole: full-size segments never got through while
 	// smaller ones did, and no ICMP said why.
 	PathMTUBlackhole Category = "path_mtu_blackhole"
+	// TLSIntercepted: a TLS-inspecting proxy on the path answered in the
+	// server's name with a certificate of its own CA (a known inspection
+	// product's, or one other than the server's for the same name).
+	TLSIntercepted Category = "tls_intercepted"
 	// ClientClockSkew: the client refused as expired (or not yet valid) a
 	// chain valid at the capture's time: its clock is wrong.
 	ClientClockSkew Category = "client_clock_skew"
@@ -76,7 +80,7 @@ var Categories = []Category{
 	NotTLSServer, NotTLSClient, ServerNoResponse,
 	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
 	ConnectionRefused, ConnectionReset, MiddleboxReset, MiddleboxDrop, ClientHelloSplitDropped,
-	PathMTUBlackhole, ClientClockSkew,
+	PathMTUBlackhole, TLSIntercepted, ClientClockSkew,
 	NoTCPAnswer, IncompleteCapture,
 	UDPBlocked,
 }

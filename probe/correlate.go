@@ -208,7 +208,7 @@ func (a wireVerdicts) agrees(p Phase, cat diagnose.Category) bool {
 // certVerdicts are the verdicts about the server's certificate chain.
 var certVerdicts = []diagnose.Category{
 	diagnose.CertExpired, diagnose.CertNotYetValid, diagnose.CertSelfSigned, diagnose.CertUntrustedCA,
-	diagnose.CertHostnameMismatch, diagnose.CertIncompleteChain, diagnose.CertRejected,
+	diagnose.CertHostnameMismatch, diagnose.CertIncompleteChain, diagnose.CertRejected, diagnose.TLSIntercepted,
 }
 
 // classVerdicts maps every class but the tls_alert_ family (see
@@ -241,7 +241,7 @@ var classVerdicts = map[Class]wireVerdicts{
 
 	NotTLS: {verdicts: []diagnose.Category{diagnose.NotTLSServer}},
 
-	CertUnknownAuthority:    {verdicts: []diagnose.Category{diagnose.CertUntrustedCA, diagnose.CertSelfSigned, diagnose.CertIncompleteChain, diagnose.CertRejected}},
+	CertUnknownAuthority:    {verdicts: []diagnose.Category{diagnose.CertUntrustedCA, diagnose.CertSelfSigned, diagnose.CertIncompleteChain, diagnose.CertRejected, diagnose.TLSIntercepted}},
 	CertExpired:             {verdicts: []diagnose.Category{diagnose.CertExpired, diagnose.CertRejected, diagnose.ClientClockSkew}},
 	CertNotYetValid:         {verdicts: []diagnose.Category{diagnose.CertNotYetValid, diagnose.CertRejected, diagnose.ClientClockSkew}},
 	CertHostnameMismatch:    {verdicts: []diagnose.Category{diagnose.CertHostnameMismatch, diagnose.CertRejected}},

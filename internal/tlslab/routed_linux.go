@@ -24,7 +24,8 @@ type RoutedPath struct {
 	RouterClientIface, RouterServerIface string
 	ClientAddr, ServerAddr               string // IPv4, only inside the namespaces
 
-	delayers []*Delayer
+	delayers     []*Delayer
+	interceptors []*Interceptor
 }
 
 // PathMTU sets the MTUs of a RoutedPath's links; zero means 1500.
@@ -146,6 +147,10 @@ func (p *RoutedPath) Close() {
 		d.Close()
 	}
 	p.delayers = nil
+	for _, it := range p.interceptors {
+		it.Close()
+	}
+	p.interceptors = nil
 	for _, ns := range []string{p.ClientNS, p.RouterNS, p.ServerNS} {
 		exec.Command("ip", "netns", "delete", ns).Run()
 	}

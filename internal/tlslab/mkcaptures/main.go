@@ -196,7 +196,7 @@ func (e *env) make(ctx context.Context, c capture) (r result, err error) {
 	host, iface, srvNS, cliNS, filter := "127.0.0.1", "lo", "", "", ""
 	dumpNS := ""
 	if c.routed != nil {
-		p, err := c.routed.setup(ctx, c)
+		p, err := c.routed.setup(ctx, c, e.lab)
 		if err != nil {
 			return r, fmt.Errorf("routed path: %w", err)
 		}

@@ -25,12 +25,18 @@ type routed struct {
 	delay time.Duration
 	// serverTTL is the server's initial TTL, when not 64.
 	serverTTL int
+	// intercept redirects the connections to the first server's port to
+	// a TLS-inspecting proxy in the router (tlslab.Interceptor).
+	intercept bool
 }
+
+// interceptPort is where the router's interceptor listens.
+const interceptPort = 8443
 
 // routedName names the namespaces: one path at a time.
 const routedName = "tlspath"
 
-func (r *routed) setup(ctx context.Context, c capture) (*tlslab.RoutedPath, error) {
+func (r *routed) setup(ctx context.Context, c capture, lab *tlslab.Lab) (*tlslab.RoutedPath, error) {
 	p, err := tlslab.NewRoutedPath(ctx, routedName, r.mtu)
 	if err != nil {
 		return nil, err
@@ -48,6 +54,12 @@ func (r *routed) setup(ctx context.Context, c capture) (*tlslab.RoutedPath, erro
 	}
 	if r.serverTTL != 0 {
 		if err := p.ServerTTL(ctx, r.serverTTL); err != nil {
+			p.Close()
+			return nil, err
+		}
+	}
+	if r.intercept {
+		if _, err := p.Intercept(ctx, int(c.servers[0].port), interceptPort, lab.RootPool(), lab.Now); err != nil {
 			p.Close()
 			return nil, err
 		}
@@ -84,7 +96,7 @@ func goHelloClient(desc string, timeout time.Duration) client {
 }
 
 // pathCaptures are the failures made on the way, not at either end.
-// Ports 4481-4489.
+// Ports 4481-4491.
 func pathCaptures() []capture {
 	ttl := func(n int) pred { return func(f frame) bool { return f.TTL == n } }
 	return []capture{
@@ -170,6 +182,7 @@ func pathCaptures() []capture {
 				atLeast("retransmissions from the client", 2, fromClient(func(f frame) bool { return f.Retransmit })),
 			},
 		},
+		intercepted(),
 		clockSkew(),
 		{
 			file: "captures/path_mtu_blackhole.pcap", category: "path_mtu_blackhole",
@@ -227,4 +240,34 @@ func clockSkew() capture {
 func blackhole(atServer bool) *routed {
 	return &routed{mtu: tlslab.PathMTU{Client: 1500, Router: 1280}, atServer: atServer,
 		rules: [][]string{{"-A", "OUTPUT", "-p", "icmp", "--icmp-type", "fragmentation-needed", "-j", "DROP"}}}
+}
+
+// intercepted is a TLS-inspecting proxy in the router that re-signs the
+// server's certificate with its own CA, which the client does not trust;
+// a second connection to the same server, on a port the proxy leaves
+// alone, shows the server's own certificate for the same name.
+func intercepted() capture {
+	return capture{
+		file:    "path_intercepted.pcap",
+		conns:   []conn{{4490, "ok"}, {4491, "tls_intercepted"}},
+		servers: []server{{tlslab.OK, 4491}, {tlslab.OK, 4490}},
+		clients: []client{
+			// This run's root: -only keeps testdata/certs from an earlier run.
+			withServer(1, client{argv: []string{"curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", "{labca}", "--tls-max", "1.2",
+				"--resolve", tlslab.GoodName + ":4490:{server}", "https://" + tlslab.GoodName + ":4490/"}}),
+			{argv: []string{"curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", "{labca}", "--tls-max", "1.2",
+				"--resolve", tlslab.GoodName + ":4491:{server}", "https://" + tlslab.GoodName + ":4491/"}},
+		},
+		routed: &routed{intercept: true},
+		how: "curl (TLS 1.2, so that the certificates are in plaintext) asks a crypto/tls server one router away for good.test twice, captured on the client's link. " +
+			"The router redirects (iptables REDIRECT) connections to port 4491 to a transparent TLS-inspecting proxy written for the lab in Go (internal/tlslab, Interceptor): " +
+			"it reads the original destination (SO_ORIGINAL_DST), completes its own handshake with the server there, and answers the client with a certificate for the server's names " +
+			"that it mints and signs with its own CA, named as mitmproxy names the CA it generates (CN=mitmproxy, O=mitmproxy), sent after the leaf. " +
+			"The client trusts only the lab's root and refuses it (alert unknown_ca). The first connection, to port 4490, is left alone and completes with the server's own chain for the same name.",
+		checks: []check{
+			exactly("SYN", 2, syn), exactly("SYN-ACK", 2, synAck),
+			exactly("ClientHello", 2, fromClient(hs(hsClientHello))), exactly("plaintext Certificate", 2, fromServer(hs(hsCertificate))),
+			exactly("alert unknown_ca (48) from the client", 1, fromClient(alert(48))),
+		},
+	}
 }

@@ -1,0 +1,149 @@
+package diagnose
+
+// A TLS-inspecting proxy (a firewall's SSL inspection, a secure web
+// gateway, an antivirus' web shield, a debugging proxy) answers the
+// client in the server's name with a certificate it mints for that name
+// and signs with its own CA. A client that does not trust that CA refuses
+// it, and the refusal reads like a server fault (an untrusted CA, a
+// self-signed root) although the server never saw the handshake. The
+// issuer's name gives the product away: products name their CAs after
+// themselves, and no public CA carries those names.
+
+import (
+	"bytes"
+	"crypto/x509"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Interceptor is a TLS-inspection product recognised by the names it
+// gives its CAs.
+type Interceptor struct {
+	Product string
+	// Patterns are matched, case-insensitively, as substrings of the
+	// common name, organisation and organisational units of the issuer
+	// of each certificate of the chain.
+	Patterns []string
+}
+
+// Interceptors are the TLS-inspection products recognised by their CAs'
+// names. A pattern must not match any public CA's name: vendors that also
+// run a public CA (Cisco, Cloudflare, Symantec/DigiCert) are listed by
+// their inspection products' own CA names only.
+var Interceptors = []Interceptor{
+	{"mitmproxy", []string{"mitmproxy"}},
+	{"Fortinet FortiGate", []string{"Fortinet", "FortiGate"}},
+	{"Zscaler", []string{"Zscaler"}},
+	{"Palo Alto Networks", []string{"Palo Alto Networks", "Forward-Trust", "Forward Trust"}},
+	{"Netskope", []string{"Netskope"}},
+	{"Cisco Umbrella", []string{"Cisco Umbrella"}},
+	{"Symantec/Blue Coat ProxySG", []string{"Blue Coat", "ProxySG"}},
+	{"Forcepoint", []string{"Forcepoint", "Websense"}},
+	{"Check Point", []string{"Check Point", "CheckPoint"}},
+	{"Sophos", []string{"Sophos"}},
+	{"Barracuda", []string{"Barracuda"}},
+	{"SonicWall", []string{"SonicWall"}},
+	{"WatchGuard", []string{"WatchGuard"}},
+	{"McAfee/Skyhigh Web Gateway", []string{"McAfee Web Gateway", "Skyhigh"}},
+	{"Menlo Security", []string{"Menlo Security"}},
+	{"iboss", []string{"iboss"}},
+	{"Untangle", []string{"Untangle"}},
+	{"Kaspersky", []string{"Kaspersky"}},
+	{"ESET", []string{"ESET SSL Filter"}},
+	{"Avast/AVG", []string{"Avast", "AVG Technologies", "AVG Web"}},
+	{"Bitdefender", []string{"Bitdefender"}},
+	{"Charles Proxy", []string{"Charles Proxy"}},
+	{"Fiddler", []string{"DO_NOT_TRUST_Fiddler", "Fiddler"}},
+	{"Burp Suite", []string{"PortSwigger"}},
+}
+
+// interception is a certificate of the chain issued by a known
+// inspection product's CA.
+type interception struct {
+	product string
+	index   int    // of the certificate in the chain
+	issuer  string // the issuer's name as shown
+}
+
+// findInterception returns the first certificate of chain whose issuer
+// names a TLS-inspection product.
+func findInterception(chain []*x509.Certificate) (interception, bool) {
+	for i, c := range chain {
+		// A self-signed leaf names itself as its issuer: a server of
+		// the vendor's own, not a certificate minted by its CA.
+		if c == nil || bytes.Equal(c.RawIssuer, c.RawSubject) && !c.IsCA {
+			continue
+		}
+		fields := slices.Concat([]string{c.Issuer.CommonName}, c.Issuer.Organization, c.Issuer.OrganizationalUnit)
+		for _, ic := range Interceptors {
+			for _, p := range ic.Patterns {
+				for _, f := range fields {
+					if strings.Contains(strings.ToLower(f), strings.ToLower(p)) {
+						return interception{ic.Product, i, "'" + c.Issuer.String() + "'"}, true
+					}
+				}
+			}
+		}
+	}
+	return interception{}, false
+}
+
+// interceptedCategories are the verdicts an interception explains: the
+// client refused a chain it cannot trust, or gave up on it without
+// saying why.
+var interceptedCategories = []Category{
+	CertUntrustedCA, CertSelfSigned, CertIncompleteChain, CertRejected, HandshakeFailure, ConnectionReset,
+}
+
+// intercepted turns v into tls_intercepted when the chain the client got
+// was issued by a TLS-inspection product's CA and the client refused it;
+// v stays the less likely reading. A connection that completed through
+// such a proxy stays as it was, with a warning.
+func (d *diagnosis) intercepted(v Verdict) Verdict {
+	if len(d.chain) == 0 {
+		return v
+	}
+	ic, ok := findInterception(d.chain)
+	if !ok {
+		return v
+	}
+	c := d.c
+	what := fmt.Sprintf("the certificate for %s (%s) was issued by %s, the CA of %s, a TLS-inspecting proxy",
+		sniOrAddr(d), frameRef(c.CertificateFrame.Number), ic.issuer, ic.product)
+	if ic.index > 0 {
+		what = fmt.Sprintf("certificate %d of the chain (%s) was issued by %s, the CA of %s, a TLS-inspecting proxy",
+			ic.index, frameRef(c.CertificateFrame.Number), ic.issuer, ic.product)
+	}
+	if !v.Failed() || !slices.Contains(interceptedCategories, v.Category) {
+		w := what + ": the connection is intercepted on the path"
+		if v.Category == OK {
+			w += ", and the client trusts the proxy's CA"
+		}
+		v.Warnings = append(v.Warnings, w)
+		return v
+	}
+	server := c.Server.String()
+	out := verdict(TLSIntercepted,
+		fmt.Sprintf("a device on the path intercepted the connection: %s, which re-signs the server's certificate with its own CA; the client refused it — %s "+
+			"(likely: %s's CA signs a certificate for whatever name a client asks for, and no public CA carries its name; "+
+			"less likely, the server itself was given a certificate from %s's CA, e.g. a test server: then the first reading stands, %s)",
+			what, v.Summary, ic.product, ic.product, v.Category),
+		fmt.Sprintf("most likely the client never talked to the server: %s between the client and %s answered in its name. If the interception is wanted (an organisation's inspection policy), "+
+			"install the proxy's CA %s in the client's trust store — or, for a client that pins the server's certificate or keeps its own trust store (mobile apps, Java, Python, Node), "+
+			"exempt %s from inspection on the proxy; if nobody deployed a proxy there, treat the path as compromised and find the device; nothing changes on the server",
+			ic.product, server, ic.issuer, sniOrAddr(d)),
+		c.CertificateFrame)
+	out.Evidence = append(out.Evidence, v.Evidence...)
+	out.Warnings = v.Warnings
+	return out
+}
+
+// sniOrAddr is the name the client asked for, quoted, or else the
+// server's address.
+func sniOrAddr(d *diagnosis) string {
+	if d.hello != nil && d.hello.ServerName != "" {
+		return "'" + d.hello.ServerName + "'"
+	}
+	return d.c.Server.Addr().String()
+}
