@@ -43,6 +43,12 @@ type Connection struct {
 	// in first-frame order. Reading a file fills it (the connection is
 	// held until the capture's end); live reading does not.
 	OtherNames []OtherName
+	// OtherChains are, for a named connection whose chain was visible and
+	// whose handshake did not complete, up to two connections of the
+	// capture for the same name whose handshakes completed with a leaf of
+	// another issuer: those reported before it, then those waiting to be,
+	// in first-frame order. Live reading does not fill it.
+	OtherChains []OtherChain
 
 	// Proxy is the proxy negotiation (HTTP CONNECT, SOCKS) the connection
 	// opened with; nil when it did not. The TLS after it is tunnelled.

@@ -55,6 +55,9 @@ type sequencer struct {
 	// named are, by server host, the first names under which an emitted
 	// connection's handshake completed (noteName).
 	named map[netip.Addr][]OtherName
+	// chains are, by name, the first leaf of each issuer among the
+	// emitted connections whose handshake completed (noteChain).
+	chains map[string][]chainOf
 }
 
 // SequenceStats says what the sequencer did that a report should mention.
@@ -314,6 +317,9 @@ func (s *sequencer) release(p pendingConn) {
 	if awaitsOtherNames(c) {
 		s.linkOtherNames(c)
 	}
+	if wantsOtherChains(c) {
+		s.linkOtherChains(c)
+	}
 	if !s.wanted(c, p.end) {
 		s.stats.Ignored++
 		if !s.static[c.Server.Port()] {
@@ -327,6 +333,7 @@ func (s *sequencer) release(p pendingConn) {
 	s.lastEmitted = c.First.Number
 	s.maxEmitted = max(s.maxEmitted, c.First.Number)
 	s.noteName(c)
+	s.noteChain(c)
 	s.emit(c)
 }
 

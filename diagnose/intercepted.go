@@ -106,7 +106,7 @@ func (d *diagnosis) intercepted(v Verdict) Verdict {
 	}
 	ic, ok := findInterception(d.chain)
 	if !ok {
-		return v
+		return d.interceptedByComparison(v)
 	}
 	c := d.c
 	what := fmt.Sprintf("the certificate for %s (%s) was issued by %s, the CA of %s, a TLS-inspecting proxy",
@@ -134,9 +134,46 @@ func (d *diagnosis) intercepted(v Verdict) Verdict {
 			"exempt %s from inspection on the proxy; if nobody deployed a proxy there, treat the path as compromised and find the device; nothing changes on the server",
 			ic.product, server, ic.issuer, sniOrAddr(d)),
 		c.CertificateFrame)
+	if o := d.otherChains(); o != "" {
+		out.Summary += "; " + o
+		for _, oc := range c.OtherChains {
+			out.Evidence = append(out.Evidence, oc.CertificateFrame.Number)
+		}
+	}
 	out.Evidence = append(out.Evidence, v.Evidence...)
 	out.Warnings = v.Warnings
 	return out
+}
+
+// otherChains says which other connections of the capture got another
+// issuer's leaf for the same name and completed.
+func (d *diagnosis) otherChains() string {
+	var parts []string
+	for _, o := range d.c.OtherChains {
+		parts = append(parts, fmt.Sprintf("%s (connection to %s, %s) completed with a leaf issued by '%s'", frameRef(o.CertificateFrame.Number), o.Server, frameRef(o.First.Number), o.Issuer))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "for the same name " + strings.Join(parts, ", and ")
+}
+
+// interceptedByComparison warns when the client refused a chain for a
+// name for which another connection of the capture completed with a leaf
+// of another issuer. The issuer names no known product, so the verdict
+// stays: servers behind one name with certificates from different CAs
+// (a pool being migrated) look the same, and live reading, which does not
+// link connections, must give the same verdict as reading the file.
+func (d *diagnosis) interceptedByComparison(v Verdict) Verdict {
+	c := d.c
+	if len(c.OtherChains) == 0 || !v.Failed() || !slices.Contains(interceptedCategories, v.Category) || d.chain[0] == nil {
+		return v
+	}
+	v.Warnings = append(v.Warnings, fmt.Sprintf("the certificate for %s (%s) was issued by '%s', while %s: "+
+		"either a TLS-inspecting proxy on this connection's path re-signed it with its own CA (then install that CA where the interception is wanted, or exempt the name), "+
+		"or servers behind the name have certificates from different CAs and the client trusts only one",
+		sniOrAddr(d), frameRef(c.CertificateFrame.Number), d.chain[0].Issuer.String(), d.otherChains()))
+	return v
 }
 
 // sniOrAddr is the name the client asked for, quoted, or else the

@@ -27,6 +27,7 @@ func interceptedCases(t *testing.T) []diagnoseCase {
 	mitm := interceptionChain(t, "mitmproxy", "mitmproxy")
 	zs := interceptionChain(t, "Zscaler Intermediate Root CA (zscalertwo.net)", "Zscaler Inc.")
 	forti := interceptionChain(t, "FGT60FTK2209XXXX", "Fortinet")
+	corp := interceptionChain(t, "Acme Corp Inspection CA", "Acme Corp")
 	vendorLeaf := mkCert(t, certSpec{cn: "www.example.com", org: "Sophos Ltd", issuer: nil, dns: []string{"www.example.com"}})
 	return []diagnoseCase{
 		{name: "mitmproxy's CA refused with unknown_ca", cat: TLSIntercepted,
@@ -51,6 +52,20 @@ func interceptedCases(t *testing.T) []diagnoseCase {
 				return finish(serverHello(hello(tcpConn(), tls12Hello(v12)), v12, 0xC02F, forti...))
 			},
 			evidence: []int64{4, 6, 9}, nWarn: 1, warnings: []string{"the CA of Fortinet FortiGate, a TLS-inspecting proxy: the connection is intercepted on the path, and the client trusts the proxy's CA"}},
+		{name: "an unknown CA, while the same name completed elsewhere with another issuer's leaf: a warning", cat: CertUntrustedCA,
+			conn: func(p *pki) *analysis.Connection {
+				c := alert(tls12c(corp...), 7, client, tlsparse.AlertUnknownCA)
+				c.OtherChains = []analysis.OtherChain{{Server: c.Server, First: fr(1), CertificateFrame: fr(2), Issuer: "CN=Test Intermediate CA,O=tlsdiag test"}}
+				return c
+			},
+			evidence: []int64{6, 7}, nWarn: -1,
+			warnings: []string{"issued by 'CN=Acme Corp Inspection CA,O=Acme Corp', while for the same name frame 2 (connection to 198.51.100.7:443, frame 1) completed with a leaf issued by 'CN=Test Intermediate CA,O=tlsdiag test'",
+				"either a TLS-inspecting proxy", "or servers behind the name have certificates from different CAs"}},
+		{name: "an unknown CA refused, no other chain for the name: stays cert_untrusted_ca", cat: CertUntrustedCA,
+			conn: func(p *pki) *analysis.Connection {
+				return alert(tls12c(corp...), 7, client, tlsparse.AlertUnknownCA)
+			},
+			evidence: []int64{6, 7}, nWarn: -1},
 		{name: "a vendor's own server certificate (the product name in the subject) is no interception", cat: CertSelfSigned,
 			conn: func(p *pki) *analysis.Connection {
 				return alert(tls12c(vendorLeaf), 7, client, tlsparse.AlertUnknownCA)
