@@ -62,17 +62,8 @@ func (s *sequencer) linkOtherChains(c *Connection) {
 	for _, o := range s.chains[name] {
 		add(o)
 	}
-	var waiting []*Connection
-	for _, p := range s.pending {
-		if t := p.c; t != c && completedChain(t) && t.ClientHello.ServerName == name {
-			waiting = append(waiting, t)
-		}
-	}
-	slices.SortFunc(waiting, func(a, b *Connection) int {
-		if connLess(a, b) {
-			return -1
-		}
-		return 1
+	waiting := s.waiting(c, func(t *Connection) bool {
+		return completedChain(t) && t.ClientHello.ServerName == name
 	})
 	for _, t := range waiting {
 		add(chainFor(t))

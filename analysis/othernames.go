@@ -48,22 +48,31 @@ func (s *sequencer) linkOtherNames(c *Connection) {
 	for _, o := range s.named[c.Server.Addr()] {
 		add(o)
 	}
-	var waiting []*Connection
-	for _, p := range s.pending {
-		if t := p.c; t != c && t.Established && t.Server.Addr() == c.Server.Addr() && t.ClientHello != nil {
-			waiting = append(waiting, t)
-		}
-	}
-	slices.SortFunc(waiting, func(a, b *Connection) int {
-		if connLess(a, b) {
-			return -1
-		}
-		return 1
+	waiting := s.waiting(c, func(t *Connection) bool {
+		return t.Established && t.Server.Addr() == c.Server.Addr() && t.ClientHello != nil
 	})
 	for _, t := range waiting {
 		add(OtherName{Name: t.ClientHello.ServerName, Server: t.Server, First: t.First})
 	}
 	c.OtherNames = out
+}
+
+// waiting returns the connections other than c waiting to be emitted
+// that match, in the order they will be. The sequencer's lock is held.
+func (s *sequencer) waiting(c *Connection, match func(*Connection) bool) []*Connection {
+	var out []*Connection
+	for _, p := range s.pending {
+		if p.c != c && match(p.c) {
+			out = append(out, p.c)
+		}
+	}
+	slices.SortFunc(out, func(a, b *Connection) int {
+		if connLess(a, b) {
+			return -1
+		}
+		return 1
+	})
+	return out
 }
 
 // noteName remembers an emitted connection whose handshake completed
