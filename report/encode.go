@@ -155,6 +155,18 @@ func (w *jsonWriter) openList(n int, isNil bool) bool {
 	return true
 }
 
+// list writes s as a JSON array (null when nil), each element with each.
+func list[T any](w *jsonWriter, s []T, each func(*T)) {
+	if !w.openList(len(s), s == nil) {
+		return
+	}
+	for i := range s {
+		w.elem()
+		each(&s[i])
+	}
+	w.close(']')
+}
+
 // any writes v through encoding/json, at the current depth.
 func (w *jsonWriter) any(v any) error {
 	p := w.prefix
@@ -221,21 +233,9 @@ func (c *Connection) appendJSON(dst []byte, prefix string) ([]byte, error) {
 	w.key("resumed")
 	w.bool(c.Resumed)
 	w.key("certificates")
-	if w.openList(len(c.Certificates), c.Certificates == nil) {
-		for i := range c.Certificates {
-			w.elem()
-			w.certificate(&c.Certificates[i])
-		}
-		w.close(']')
-	}
+	list(&w, c.Certificates, w.certificate)
 	w.key("alerts")
-	if w.openList(len(c.Alerts), c.Alerts == nil) {
-		for i := range c.Alerts {
-			w.elem()
-			w.alert(&c.Alerts[i])
-		}
-		w.close(']')
-	}
+	list(&w, c.Alerts, w.alert)
 	w.key("established")
 	w.bool(c.Established)
 	w.key("decrypted")
@@ -245,13 +245,7 @@ func (c *Connection) appendJSON(dst []byte, prefix string) ([]byte, error) {
 	w.key("decryption_reason")
 	w.str(c.DecryptionReason)
 	w.key("decrypted_messages")
-	if w.openList(len(c.DecryptedMessages), c.DecryptedMessages == nil) {
-		for i := range c.DecryptedMessages {
-			w.elem()
-			w.message(&c.DecryptedMessages[i])
-		}
-		w.close(']')
-	}
+	list(&w, c.DecryptedMessages, w.message)
 	w.key("app_data_head")
 	w.perSideString(c.AppDataHead)
 	w.key("client_cert_requested")
@@ -441,21 +435,9 @@ func (w *jsonWriter) tcp(t *TCP) {
 		w.frameFrom(t.RST)
 	}
 	w.key("fin")
-	if w.openList(len(t.FIN), t.FIN == nil) {
-		for i := range t.FIN {
-			w.elem()
-			w.frameFrom(&t.FIN[i])
-		}
-		w.close(']')
-	}
+	list(w, t.FIN, w.frameFrom)
 	w.key("gaps")
-	if w.openList(len(t.Gaps), t.Gaps == nil) {
-		for i := range t.Gaps {
-			w.elem()
-			w.gap(&t.Gaps[i])
-		}
-		w.close(']')
-	}
+	list(w, t.Gaps, w.gap)
 	w.key("retransmissions")
 	w.int(int64(t.Retransmissions))
 	w.key("close")
