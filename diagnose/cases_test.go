@@ -26,13 +26,20 @@ func TestDiagnoseVersion(t *testing.T)      { runDiagnoseCases(t, versionCipherH
 func TestDiagnoseCertificates(t *testing.T) { runDiagnoseCases(t, certificateCases(t)) }
 func TestDiagnoseOthers(t *testing.T)       { runDiagnoseCases(t, clientCertALPNSNIAndSilenceCases(t)) }
 
+// caseTables are the tables of verdict tests. A category declared in a
+// file of its own brings its cases in a test file of its own, which adds
+// its table here from an init function.
+var caseTables = []func(*testing.T) []diagnoseCase{
+	tcpCases, incompleteAndNonTLSCases, okCases, versionCipherHandshakeCases, certificateCases,
+	clientCertALPNSNIAndSilenceCases, proxyCases, pathCases, interceptedCases, quicCases,
+}
+
 // TestEveryCategoryHasACase keeps the tables complete as categories are
 // added.
 func TestEveryCategoryHasACase(t *testing.T) {
 	seen := map[Category]int{}
-	for _, cases := range [][]diagnoseCase{tcpCases(t), incompleteAndNonTLSCases(t), okCases(t),
-		versionCipherHandshakeCases(t), certificateCases(t), clientCertALPNSNIAndSilenceCases(t), proxyCases(t), pathCases(t), interceptedCases(t), quicCases(t)} {
-		for _, c := range cases {
+	for _, table := range caseTables {
+		for _, c := range table(t) {
 			seen[c.cat]++
 		}
 	}

@@ -9,6 +9,17 @@ import (
 	"time"
 )
 
+// ClientClockSkew: the client refused as expired (or not yet valid) a
+// chain valid at the capture's time: its clock is wrong.
+const ClientClockSkew Category = "client_clock_skew"
+
+var clientClockSkewCategory = categorySpec{
+	name:          ClientClockSkew,
+	meaning:       "the client refused the certificate as expired (alert `certificate_expired`, which OpenSSL also sends for \"not yet valid\") although every certificate of the chain was valid at the capture's time; gives the chain's validity window, outside which the client's clock must be",
+	serverFix:     "— (the client's clock)",
+	clientClasses: []string{"cert_expired", "cert_not_yet_valid"},
+}
+
 // clientClockSkew explains a client's certificate_expired about a chain
 // whose dates cover the capture time; rejected says how the client
 // rejected it. TLS has one alert for both directions of a wrong clock

@@ -51,7 +51,9 @@ const (
 // chose and the client then refused (version, ALPN, cipher); the first
 // decisive alert, through the one alert table (alertCause); an abort
 // without an alert (RST or FIN); and last a handshake that stalled or was
-// cut off by the end of the capture.
+// cut off by the end of the capture. Before all of these come the rules
+// of a proxy negotiation, of QUIC and of the path, then the rules the
+// categories bring of their own (categorySpec.rule), in their order.
 func Diagnose(c *analysis.Connection, cfg Config) Verdict {
 	d := newDiagnosis(c, cfg)
 	v := d.intercepted(d.verdict())
@@ -147,6 +149,11 @@ func (d *diagnosis) verdict() Verdict {
 	}
 	if v, ok := d.pathVerdict(); ok {
 		return v
+	}
+	for _, rule := range ownRules {
+		if v, ok := rule(d); ok {
+			return v
+		}
 	}
 	switch {
 	case c.ClientHello == nil && c.ServerHello == nil && c.HelloRetry == nil:

@@ -17,6 +17,19 @@ import (
 	"strings"
 )
 
+// TLSIntercepted: a TLS-inspecting proxy on the path answered in the
+// server's name with a certificate of its own CA (a known inspection
+// product's, or one other than the server's for the same name).
+const TLSIntercepted Category = "tls_intercepted"
+
+var tlsInterceptedCategory = categorySpec{
+	name:          TLSIntercepted,
+	meaning:       "a TLS-inspecting proxy answered in the server's name: a certificate of the chain the client got was issued by a TLS-inspection product's CA (list below), and the client refused it; a connection that completed through such a proxy stays `ok` with a warning naming the product",
+	serverFix:     "— (the proxy: its CA in the client's trust store, or an exemption for the name)",
+	certificate:   true,
+	clientClasses: []string{"cert_unknown_authority"},
+}
+
 // Interceptor is a TLS-inspection product recognised by the names it
 // gives its CAs.
 type Interceptor struct {

@@ -15,6 +15,18 @@ import (
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
+// LegacyPolicyRefused: the client refused the legacy version (TLS ≤
+// 1.1) or SHA-1/MD5 signature the server chose, by its security
+// policy (OpenSSL 3's internal_error after the server's flight).
+const LegacyPolicyRefused Category = "legacy_policy_refused"
+
+var legacyPolicyRefusedCategory = categorySpec{
+	name:          LegacyPolicyRefused,
+	meaning:       "the server chose TLS 1.0/1.1 (or signed its ServerKeyExchange with SHA-1 or MD5) and the client, which offered that version, refused it right after the server's flight with `internal_error`, `handshake_failure`, `illegal_parameter` or `insufficient_security`: its security policy (OpenSSL 3 at its default security level, a system crypto policy), not an error",
+	serverFix:     "enable TLS 1.2 and 1.3 with SHA-256 or better signatures (`ssl_protocols TLSv1.2 TLSv1.3;`)",
+	clientClasses: []string{"client_rejected_version"},
+}
+
 // legacyRefusalAlerts are the alerts clients refuse a legacy version or
 // signature with: OpenSSL 3 sends internal_error, others
 // handshake_failure, illegal_parameter or insufficient_security.

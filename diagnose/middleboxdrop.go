@@ -12,6 +12,17 @@ import (
 	"github.com/tlsdiag/tlsdiag/internal/prose"
 )
 
+// MiddleboxDrop: the ClientHello was sent again and again and never
+// acknowledged, although the TCP handshake succeeded.
+const MiddleboxDrop Category = "middlebox_drop"
+
+var middleboxDropCategory = categorySpec{
+	name:          MiddleboxDrop,
+	meaning:       "the TCP handshake succeeded, the ClientHello was retransmitted and the server never acknowledged a byte of it: it never arrived",
+	serverFix:     "— (the firewall's policy)",
+	clientClasses: []string{"timeout"},
+}
+
 var _ = registerPathRule(MiddleboxDrop, (*diagnosis).middleboxDrop)
 
 func (d *diagnosis) middleboxDrop() (Verdict, bool) {

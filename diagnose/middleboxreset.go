@@ -13,6 +13,17 @@ import (
 	"github.com/tlsdiag/tlsdiag/capture"
 )
 
+// MiddleboxReset: a device on the path, not the peer, reset the
+// connection (the RST's hop distance differs from the peer's).
+const MiddleboxReset Category = "middlebox_reset"
+
+var middleboxResetCategory = categorySpec{
+	name:          MiddleboxReset,
+	meaning:       "a device on the path reset the connection, not the peer in whose name the RST came: its IP TTL (hop limit) puts it at another hop distance than that peer's own SYN-ACK (or SYN), or it came after the ClientHello sooner than the server could have answered; says how many hops closer or farther, how soon, and after what (the ClientHello for which name)",
+	serverFix:     "— (the firewall's policy; see below)",
+	clientClasses: []string{"connection_reset"},
+}
+
 var _ = registerPathRule(MiddleboxReset, (*diagnosis).middleboxReset)
 
 // middleboxReset recognises a RST that its sender's address did not send,

@@ -15,6 +15,17 @@ import (
 	"github.com/tlsdiag/tlsdiag/internal/prose"
 )
 
+// PathMTUBlackhole: full-size segments never got through while
+// smaller ones did, and no ICMP said why.
+const PathMTUBlackhole Category = "path_mtu_blackhole"
+
+var pathMTUBlackholeCategory = categorySpec{
+	name:          PathMTUBlackhole,
+	meaning:       "full-size segments (don't-fragment set) never got through while smaller ones did, and no ICMP \"fragmentation needed\" made the sender resend them smaller",
+	serverFix:     "— (the path: let the ICMP through, clamp the MSS)",
+	clientClasses: []string{"timeout"},
+}
+
 var _ = registerPathRule(PathMTUBlackhole, (*diagnosis).pathMTUBlackhole)
 
 // fullSize is the smallest segment counted as full-size: below every

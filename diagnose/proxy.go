@@ -13,6 +13,39 @@ import (
 	"github.com/tlsdiag/tlsdiag/proxyparse"
 )
 
+// ProxyRefused: the proxy refused to open the tunnel (HTTP 403 or
+// another refusal of CONNECT, a SOCKS rejection).
+const ProxyRefused Category = "proxy_refused"
+
+var proxyRefusedCategory = categorySpec{
+	name:          ProxyRefused,
+	meaning:       "the proxy refused the tunnel: HTTP `403 Forbidden` or another refusal of CONNECT (`405`: it does not tunnel), a SOCKS4 rejection (`0x5B`), SOCKS5 \"not allowed by ruleset\"; evidence: the request and the status line",
+	serverFix:     "—",
+	clientClasses: []string{"proxy_connect_failed"},
+}
+
+// ProxyAuthRequired: the proxy wants credentials it did not get (HTTP
+// 407, SOCKS5 authentication).
+const ProxyAuthRequired Category = "proxy_auth_required"
+
+var proxyAuthRequiredCategory = categorySpec{
+	name:          ProxyAuthRequired,
+	meaning:       "the proxy wants credentials: HTTP `407 Proxy Authentication Required` (without credentials, or with ones it rejected), SOCKS5 \"no acceptable method\" or a failed user name/password",
+	serverFix:     "—",
+	clientClasses: []string{"proxy_connect_failed"},
+}
+
+// ProxyUpstreamFailed: the proxy could not reach the target (HTTP 502,
+// 503, 504; SOCKS host unreachable, connection refused).
+const ProxyUpstreamFailed Category = "proxy_upstream_failed"
+
+var proxyUpstreamFailedCategory = categorySpec{
+	name:          ProxyUpstreamFailed,
+	meaning:       "the proxy could not reach the target: HTTP `502 Bad Gateway`, `503`, `504 Gateway Timeout`; SOCKS5 network or host unreachable, connection refused",
+	serverFix:     "—",
+	clientClasses: []string{"proxy_connect_failed"},
+}
+
 // proxyVerdict explains a connection to a proxy that did not tunnel TLS:
 // the proxy refused, wanted credentials, could not reach the target, never
 // answered, or opened a tunnel the client did not use.

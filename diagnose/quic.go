@@ -11,6 +11,16 @@ import (
 	"github.com/tlsdiag/tlsdiag/quic"
 )
 
+// UDPBlocked: the client's QUIC Initials got no answer: UDP to the server's port is dropped
+const UDPBlocked Category = "udp_blocked"
+
+var udpBlockedCategory = categorySpec{
+	name:      UDPBlocked,
+	meaning:   "QUIC: the client's Initials, sent again and again, got no answer: UDP to the server's port is most likely dropped (or nothing listens); when the client then reached the same server over TCP, the summary says so, how long after its first Initial, and whether that handshake completed",
+	serverFix: "—",
+	unprobed:  "the probe speaks TLS over TCP: a QUIC attempt is read from captures only",
+}
+
 // quicVersion is the QUIC version the connection ended up with: the last
 // its client used.
 func quicVersion(c *analysis.Connection) string {

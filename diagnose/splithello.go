@@ -15,6 +15,17 @@ import (
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
+// ClientHelloSplitDropped: the ClientHello spans several segments; the
+// first was acknowledged, the continuation never was.
+const ClientHelloSplitDropped Category = "clienthello_split_dropped"
+
+var clientHelloSplitDroppedCategory = categorySpec{
+	name:          ClientHelloSplitDropped,
+	meaning:       "the ClientHello spans more than one segment; the server acknowledged the first and never the continuation, which the client retransmitted; names a post-quantum key share (X25519MLKEM768, 1,216 bytes) when that is what made it large",
+	serverFix:     "— (the middlebox; client stop-gaps below)",
+	clientClasses: []string{"timeout"},
+}
+
 var _ = registerPathRule(ClientHelloSplitDropped, (*diagnosis).clientHelloSplitDropped)
 
 // largeKeyShares are the sizes of the key shares that make hellos big.

@@ -2,87 +2,229 @@
 // the frames that prove it, and what to change.
 package diagnose
 
-// Category is a verdict's stable snake_case name. The names are part of the
-// product's interface (JSON output, --verdict filters, exit status): never
-// rename one.
-type Category string
+// The categories the handshake's own rules give (the others are declared
+// with their rules).
 
-const (
-	OK                   Category = "ok"                     // the handshake completed (Warnings may still list problems)
-	VersionMismatch      Category = "version_mismatch"       // no protocol version both sides accept
-	NoSharedCipher       Category = "no_shared_cipher"       // the server accepts none of the client's cipher suites
-	HandshakeFailure     Category = "handshake_failure"      // a side rejected the handshake with no more specific cause visible
-	CertExpired          Category = "cert_expired"           // a certificate of the chain expired before the capture
-	CertNotYetValid      Category = "cert_not_yet_valid"     // a certificate of the chain is valid only after the capture
-	CertSelfSigned       Category = "cert_self_signed"       // the server's certificate is self-signed and not trusted
-	CertUntrustedCA      Category = "cert_untrusted_ca"      // the chain ends at a root the client does not trust
-	CertHostnameMismatch Category = "cert_hostname_mismatch" // the certificate does not cover the name the client asked for (SNI)
-	CertIncompleteChain  Category = "cert_incomplete_chain"  // the server did not send an intermediate the client needs
-	// CertRejected: the client refused the server's certificate for a
-	// reason the capture does not show (TLS 1.3 encrypts the certificate
-	// and the alert; revocation; the client's own rules), or for a defect
-	// outside the categories above (an unknown critical extension, a
-	// SHA-1 signature, an issuer that is no CA, a leaf not for servers).
-	CertRejected Category = "cert_rejected"
-	// ClientCertRequired: the server requires a client certificate and
-	// got none, or rejected the one it got.
-	ClientCertRequired Category = "client_cert_required"
-	ALPNMismatch       Category = "alpn_mismatch"      // no application protocol both sides speak
-	SNIUnrecognized    Category = "sni_unrecognized"   // the server does not serve the name in the SNI (or requires one)
-	NotTLSServer       Category = "not_tls_server"     // the server answered with something other than TLS
-	NotTLSClient       Category = "not_tls_client"     // the client sent something other than a ClientHello, or nothing
-	ServerNoResponse   Category = "server_no_response" // the ClientHello (or a later flight) got no answer
-	// ProxyRefused: the proxy refused to open the tunnel (HTTP 403 or
-	// another refusal of CONNECT, a SOCKS rejection).
-	ProxyRefused Category = "proxy_refused"
-	// ProxyAuthRequired: the proxy wants credentials it did not get (HTTP
-	// 407, SOCKS5 authentication).
-	ProxyAuthRequired Category = "proxy_auth_required"
-	// ProxyUpstreamFailed: the proxy could not reach the target (HTTP 502,
-	// 503, 504; SOCKS host unreachable, connection refused).
-	ProxyUpstreamFailed Category = "proxy_upstream_failed"
-	ConnectionRefused   Category = "connection_refused" // the SYN was answered by a RST
-	ConnectionReset     Category = "connection_reset"   // a RST (or an immediate close) ended the handshake
-	NoTCPAnswer         Category = "no_tcp_answer"      // the SYNs were never answered
-	// MiddleboxReset: a device on the path, not the peer, reset the
-	// connection (the RST's hop distance differs from the peer's).
-	MiddleboxReset Category = "middlebox_reset"
-	// MiddleboxDrop: the ClientHello was sent again and again and never
-	// acknowledged, although the TCP handshake succeeded.
-	MiddleboxDrop Category = "middlebox_drop"
-	// ClientHelloSplitDropped: the ClientHello spans several segments; the
-	// first was acknowledged, the continuation never was.
-	ClientHelloSplitDropped Category = "clienthello_split_dropped"
-	// PathMTUBlackhole: full-size segments never got through while
-	// smaller ones did, and no ICMP said why.
-	PathMTUBlackhole Category = "path_mtu_blackhole"
-	// TLSIntercepted: a TLS-inspecting proxy on the path answered in the
-	// server's name with a certificate of its own CA (a known inspection
-	// product's, or one other than the server's for the same name).
-	TLSIntercepted Category = "tls_intercepted"
-	// ClientClockSkew: the client refused as expired (or not yet valid) a
-	// chain valid at the capture's time: its clock is wrong.
-	ClientClockSkew Category = "client_clock_skew"
-	// LegacyPolicyRefused: the client refused the legacy version (TLS ≤
-	// 1.1) or SHA-1/MD5 signature the server chose, by its security
-	// policy (OpenSSL 3's internal_error after the server's flight).
-	LegacyPolicyRefused Category = "legacy_policy_refused"
-	IncompleteCapture   Category = "incomplete_capture" // the handshake is not (entirely) in the capture
-	UDPBlocked          Category = "udp_blocked"        // the client's QUIC Initials got no answer: UDP to the server's port is dropped
-)
+// OK: the handshake completed (Warnings may still list problems)
+const OK Category = "ok"
 
-// Categories lists every category in the order reports show them.
-var Categories = []Category{
-	OK, VersionMismatch, NoSharedCipher, HandshakeFailure,
-	CertExpired, CertNotYetValid, CertSelfSigned, CertUntrustedCA,
-	CertHostnameMismatch, CertIncompleteChain, CertRejected,
-	ClientCertRequired, ALPNMismatch, SNIUnrecognized, LegacyPolicyRefused,
-	NotTLSServer, NotTLSClient, ServerNoResponse,
-	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
-	ConnectionRefused, ConnectionReset, MiddleboxReset, MiddleboxDrop, ClientHelloSplitDropped,
-	PathMTUBlackhole, TLSIntercepted, ClientClockSkew,
-	NoTCPAnswer, IncompleteCapture,
-	UDPBlocked,
+var okCategory = categorySpec{
+	name:          OK,
+	meaning:       "the handshake completed (warnings may still say e.g. the certificate was invalid, SSL 2.0 was negotiated, or the server application never answered the request — see below)",
+	serverFix:     "—",
+	clientClasses: []string{"timeout_awaiting_headers", "http_error"},
+}
+
+// VersionMismatch: no protocol version both sides accept
+const VersionMismatch Category = "version_mismatch"
+
+var versionMismatchCategory = categorySpec{
+	name:          VersionMismatch,
+	meaning:       "client and server share no protocol version",
+	serverFix:     "enable TLS 1.2 and 1.3; a TLS 1.3-only server facing a TLS 1.2 client: allow TLS 1.2 (`ssl_protocols TLSv1.2 TLSv1.3;`)",
+	clientClasses: []string{"client_rejected_version", "tls_alert_protocol_version", "tls_alert_inappropriate_fallback"},
+}
+
+// NoSharedCipher: the server accepts none of the client's cipher suites
+const NoSharedCipher Category = "no_shared_cipher"
+
+var noSharedCipherCategory = categorySpec{
+	name:          NoSharedCipher,
+	meaning:       "the server accepts none of the client's cipher suites",
+	serverFix:     "include the ECDHE AEAD suites (`ssl_ciphers`)",
+	clientClasses: []string{"client_rejected_cipher", "tls_alert_handshake_failure", "tls_alert_insufficient_security"},
+}
+
+// HandshakeFailure: a side rejected the handshake with no more specific cause visible
+const HandshakeFailure Category = "handshake_failure"
+
+var handshakeFailureCategory = categorySpec{
+	name:          HandshakeFailure,
+	meaning:       "the server rejected the handshake with no more specific visible cause",
+	serverFix:     "when the client offers current suites: a cipher list limited to RSA key exchange (`ssl_ciphers`)",
+	clientClasses: []string{"client_rejected_cipher", "tls_alert_handshake_failure", "tls_alert_bad_certificate", "tls_alert_unsupported_certificate", "tls_alert_certificate_revoked", "tls_alert_certificate_expired", "tls_alert_certificate_unknown", "tls_alert_unknown_ca", "tls_alert_access_denied", "tls_alert_insufficient_security", "tls_alert_certificate_required"},
+}
+
+// CertExpired: a certificate of the chain expired before the capture
+const CertExpired Category = "cert_expired"
+
+var certExpiredCategory = categorySpec{
+	name:          CertExpired,
+	meaning:       "a certificate of the chain had expired at capture time",
+	serverFix:     "install the renewed certificate and reload (`nginx -t && nginx -s reload`)",
+	certificate:   true,
+	clientClasses: []string{"cert_expired"},
+}
+
+// CertNotYetValid: a certificate of the chain is valid only after the capture
+const CertNotYetValid Category = "cert_not_yet_valid"
+
+var certNotYetValidCategory = categorySpec{
+	name:          CertNotYetValid,
+	meaning:       "a certificate of the chain was not yet valid at capture time",
+	serverFix:     "— (clocks)",
+	certificate:   true,
+	clientClasses: []string{"cert_not_yet_valid"},
+}
+
+// CertSelfSigned: the server's certificate is self-signed and not trusted
+const CertSelfSigned Category = "cert_self_signed"
+
+var certSelfSignedCategory = categorySpec{
+	name:          CertSelfSigned,
+	meaning:       "the server sent a self-signed leaf",
+	serverFix:     "— (a certificate from a trusted CA)",
+	certificate:   true,
+	clientClasses: []string{"cert_unknown_authority"},
+}
+
+// CertUntrustedCA: the chain ends at a root the client does not trust
+const CertUntrustedCA Category = "cert_untrusted_ca"
+
+var certUntrustedCACategory = categorySpec{
+	name:          CertUntrustedCA,
+	meaning:       "the chain ends in a root the client does not trust (sent, or named as the issuer of the last certificate sent)",
+	serverFix:     "— (the client's trust store)",
+	certificate:   true,
+	clientClasses: []string{"cert_unknown_authority"},
+}
+
+// CertHostnameMismatch: the certificate does not cover the name the client asked for (SNI)
+const CertHostnameMismatch Category = "cert_hostname_mismatch"
+
+var certHostnameMismatchCategory = categorySpec{
+	name:          CertHostnameMismatch,
+	meaning:       "the certificate is not valid for the name the client asked for — or, for a client that sent no SNI (as clients do when they connect by IP address), not for the address it connected to",
+	serverFix:     "a certificate covering the name; when its names share nothing with the SNI, the name matched no server block and the default one answered (`server_name`, `default_server`, `ssl_reject_handshake`)",
+	certificate:   true,
+	clientClasses: []string{"cert_hostname_mismatch"},
+}
+
+// CertIncompleteChain: the server did not send an intermediate the client needs
+const CertIncompleteChain Category = "cert_incomplete_chain"
+
+var certIncompleteChainCategory = categorySpec{
+	name:          CertIncompleteChain,
+	meaning:       "the server left out an intermediate; the missing issuer is named; the fix is the server's chain file",
+	serverFix:     "the full chain, leaf first (`ssl_certificate …/fullchain.pem`, not `cert.pem`)",
+	certificate:   true,
+	clientClasses: []string{"cert_unknown_authority"},
+}
+
+// CertRejected: the client refused the server's certificate for a
+// reason the capture does not show (TLS 1.3 encrypts the certificate
+// and the alert; revocation; the client's own rules), or for a defect
+// outside the categories above (an unknown critical extension, a
+// SHA-1 signature, an issuer that is no CA, a leaf not for servers).
+const CertRejected Category = "cert_rejected"
+
+var certRejectedCategory = categorySpec{
+	name:          CertRejected,
+	meaning:       "the client aborted right after the certificate and the cause is not visible (TLS 1.3 without a key log), or another certificate defect",
+	serverFix:     "—",
+	certificate:   true,
+	clientClasses: []string{"cert_unknown_authority", "cert_expired", "cert_not_yet_valid", "cert_hostname_mismatch"},
+}
+
+// ClientCertRequired: the server requires a client certificate and
+// got none, or rejected the one it got.
+const ClientCertRequired Category = "client_cert_required"
+
+var clientCertRequiredCategory = categorySpec{
+	name:          ClientCertRequired,
+	meaning:       "the server wanted a client certificate and got none (or refused it); also a server that completed the handshake without one and then refused the request (nginx's HTTP 400 \"No required SSL certificate was sent\": read when decrypted, else inferred on HTTP connections from a short answer and the server closing first)",
+	serverFix:     "`ssl_verify_client`, `ssl_client_certificate`",
+	clientClasses: []string{"tls_alert_handshake_failure", "tls_alert_bad_certificate", "tls_alert_unsupported_certificate", "tls_alert_certificate_revoked", "tls_alert_certificate_expired", "tls_alert_certificate_unknown", "tls_alert_unknown_ca", "tls_alert_access_denied", "tls_alert_insufficient_security", "tls_alert_certificate_required"},
+}
+
+// ALPNMismatch: no application protocol both sides speak
+const ALPNMismatch Category = "alpn_mismatch"
+
+var alpnMismatchCategory = categorySpec{
+	name:          ALPNMismatch,
+	meaning:       "no common application protocol (`no_application_protocol`)",
+	serverFix:     "an h2-only client: enable HTTP/2 (`listen 443 ssl http2;`)",
+	clientClasses: []string{"client_rejected_alpn", "tls_alert_no_application_protocol"},
+}
+
+// SNIUnrecognized: the server does not serve the name in the SNI (or requires one)
+const SNIUnrecognized Category = "sni_unrecognized"
+
+var sniUnrecognizedCategory = categorySpec{
+	name:          SNIUnrecognized,
+	meaning:       "the server does not know the requested name (`unrecognized_name`)",
+	serverFix:     "add the name (`server_name`)",
+	clientClasses: []string{"tls_alert_unrecognized_name"},
+}
+
+// NotTLSServer: the server answered with something other than TLS
+const NotTLSServer Category = "not_tls_server"
+
+var notTLSServerCategory = categorySpec{
+	name:          NotTLSServer,
+	meaning:       "the server answered the ClientHello with something else, e.g. `HTTP/1.1 400`",
+	serverFix:     "plain HTTP where TLS was expected: `listen 443 ssl;`",
+	clientClasses: []string{"not_tls"},
+}
+
+// NotTLSClient: the client sent something other than a ClientHello, or nothing
+const NotTLSClient Category = "not_tls_client"
+
+var notTLSClientCategory = categorySpec{
+	name:      NotTLSClient,
+	meaning:   "the client sent plaintext (e.g. an HTTP request) to a TLS port",
+	serverFix: "optionally redirect plain requests (`error_page 497 https://$host$request_uri;`)",
+	unprobed:  "the probe always sends a ClientHello (a proxy's CONNECT is read as the proxy negotiation, not as plaintext)",
+}
+
+// ServerNoResponse: the ClientHello (or a later flight) got no answer
+const ServerNoResponse Category = "server_no_response"
+
+var serverNoResponseCategory = categorySpec{
+	name:          ServerNoResponse,
+	meaning:       "ClientHello, then silence until the client gave up; or the server stopped in the middle of its answer (after its ServerHello, say), or sent it too slowly to arrive before the client gave up; or a proxy that never answered the tunnel request",
+	serverFix:     "—",
+	clientClasses: []string{"timeout"},
+}
+
+// ConnectionRefused: the SYN was answered by a RST
+const ConnectionRefused Category = "connection_refused"
+
+var connectionRefusedCategory = categorySpec{
+	name:          ConnectionRefused,
+	meaning:       "the SYN was answered by a RST",
+	serverFix:     "—",
+	clientClasses: []string{"proxy_refused", "connection_refused"},
+}
+
+// ConnectionReset: a RST (or an immediate close) ended the handshake
+const ConnectionReset Category = "connection_reset"
+
+var connectionResetCategory = categorySpec{
+	name:          ConnectionReset,
+	meaning:       "a RST ended the handshake",
+	serverFix:     "—",
+	clientClasses: []string{"connection_reset", "connection_closed"},
+}
+
+// NoTCPAnswer: the SYNs were never answered
+const NoTCPAnswer Category = "no_tcp_answer"
+
+var noTCPAnswerCategory = categorySpec{
+	name:          NoTCPAnswer,
+	meaning:       "the SYN was never answered (a firewall dropping)",
+	serverFix:     "—",
+	clientClasses: []string{"connect_timeout"},
+}
+
+// IncompleteCapture: the handshake is not (entirely) in the capture
+const IncompleteCapture Category = "incomplete_capture"
+
+var incompleteCaptureCategory = categorySpec{
+	name:      IncompleteCapture,
+	meaning:   "the handshake is not in the capture (not judged when the capture began after the connection)",
+	serverFix: "—",
+	unprobed:  "the probe captures its own connection from the first SYN: an incomplete capture says the capture lost packets, not what the client met",
 }
 
 // Verdict is the diagnosis of one connection.

@@ -1,43 +1,85 @@
 package diagnose
 
 import (
+	"flag"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/tlsdiag/tlsdiag/internal/vocabtest"
 )
 
-// TestCategoriesList checks that Categories holds every Category constant
-// of verdict.go exactly once.
+var update = flag.Bool("update", false, "rewrite the README's table of verdict categories from the registry")
+
+// TestCategoriesList checks that every Category constant of the package
+// is registered in categories exactly once, and that every registered
+// category is declared completely.
 func TestCategoriesList(t *testing.T) {
-	f, err := parser.ParseFile(token.NewFileSet(), "verdict.go", nil, 0)
+	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	declared := 0
-	ast.Inspect(f, func(n ast.Node) bool {
-		vs, ok := n.(*ast.ValueSpec)
-		if !ok {
-			return true
+	fset := token.NewFileSet()
+	declared := map[Category]string{}
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
 		}
-		if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "Category" {
-			return true
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for i, name := range vs.Names {
-			declared++
-			v, err := strconv.Unquote(vs.Values[i].(*ast.BasicLit).Value)
-			if err != nil || !slices.Contains(Categories, Category(v)) {
-				t.Errorf("%s (%s) is not in Categories", name.Name, vs.Values[i].(*ast.BasicLit).Value)
+		ast.Inspect(f, func(n ast.Node) bool {
+			vs, ok := n.(*ast.ValueSpec)
+			if !ok {
+				return true
 			}
+			if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "Category" {
+				return true
+			}
+			for i, name := range vs.Names {
+				lit, ok := vs.Values[i].(*ast.BasicLit)
+				v, err := strconv.Unquote(lit.Value)
+				if !ok || err != nil {
+					t.Errorf("%s: %s is not a string constant", fset.Position(name.Pos()), name.Name)
+					continue
+				}
+				declared[Category(v)] = fset.Position(name.Pos()).String()
+			}
+			return true
+		})
+	}
+	for c, where := range declared {
+		if !slices.Contains(Categories, c) {
+			t.Errorf("%s: %s is not registered in categories (category.go)", where, c)
 		}
-		return true
-	})
-	if declared != len(Categories) {
-		t.Errorf("%d Category constants, %d entries in Categories", declared, len(Categories))
+	}
+	snake := regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+	seen := map[Category]bool{}
+	for _, s := range categories {
+		c := s.name
+		switch {
+		case seen[c]:
+			t.Errorf("%s is registered twice", c)
+		case declared[c] == "":
+			t.Errorf("%s is registered but not declared as a Category constant", c)
+		case !snake.MatchString(string(c)):
+			t.Errorf("%s: not a snake_case name", c)
+		case s.meaning == "" || s.serverFix == "":
+			t.Errorf("%s: say what it means and what to change on the server (\"—\" for nothing), for the README", c)
+		case strings.Contains(s.meaning+s.serverFix, "|") || strings.Contains(s.meaning+s.serverFix, "\n"):
+			t.Errorf("%s: its README texts hold a '|' or a line break, which breaks the table", c)
+		case (len(s.clientClasses) > 0 || s.certificate) == (s.unprobed != ""):
+			t.Errorf("%s: name the probe's client errors that agree with it (clientClasses, or certificate), or say why none does (unprobed), not both", c)
+		}
+		seen[c] = true
 	}
 }
 
@@ -45,4 +87,61 @@ func TestCategoriesList(t *testing.T) {
 // verdict is given a category made from a string.
 func TestCategoriesOnlyDeclared(t *testing.T) {
 	vocabtest.OnlyDeclared(t, ".", "Category")
+}
+
+// readmeCategoriesHeader starts the README's table of verdict categories.
+const readmeCategoriesHeader = "| category | meaning | what to change on the server |\n|---|---|---|\n"
+
+// categoriesTable is the README's table of verdict categories, made from
+// the registry.
+func categoriesTable() string {
+	var b strings.Builder
+	b.WriteString(readmeCategoriesHeader)
+	for _, s := range categories {
+		b.WriteString("| `" + string(s.name) + "` | " + s.meaning + " | " + s.serverFix + " |\n")
+	}
+	return b.String()
+}
+
+// TestREADMECategories checks the README's table of verdict categories
+// against the registry, row for row and in its order; -update rewrites it.
+func TestREADMECategories(t *testing.T) {
+	const path = "../README.md"
+	readme, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	start := strings.Index(text, readmeCategoriesHeader)
+	if start < 0 {
+		t.Fatalf("%s has no table of verdict categories (%q)", path, readmeCategoriesHeader)
+	}
+	end := start + len(readmeCategoriesHeader)
+	for end < len(text) && text[end] == '|' {
+		end += strings.IndexByte(text[end:], '\n') + 1
+	}
+	got, want := text[start:end], categoriesTable()
+	if got == want {
+		return
+	}
+	if *update {
+		if err := os.WriteFile(path, []byte(text[:start]+want+text[end:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	gotRows, wantRows := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range max(len(gotRows), len(wantRows)) {
+		var g, w string
+		if i < len(gotRows) {
+			g = gotRows[i]
+		}
+		if i < len(wantRows) {
+			w = wantRows[i]
+		}
+		if g != w {
+			t.Errorf("%s: the table of verdict categories differs from the registry (go test ./diagnose -run TestREADMECategories -update rewrites it) at row %d:\nREADME:   %s\nregistry: %s", path, i, g, w)
+			return
+		}
+	}
 }

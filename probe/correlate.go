@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
@@ -175,16 +176,19 @@ func consistent(o *Outcome, w *Wire) bool {
 		// left unanswered (diagnose says so in an ok verdict).
 		return false
 	}
-	a, ok := classVerdicts[o.Class]
-	return ok && a.agrees(o.Phase, cat)
+	return classAgrees(o.Class, o.Phase, cat)
 }
 
-// wireVerdicts are the wire verdicts that agree with a client error.
+// wireVerdicts says which wire verdicts agree with a client error class
+// where the categories that name the class (diagnose's ClientClasses) are
+// not all of it.
 type wireVerdicts struct {
-	// verdicts agree in every phase byPhase does not name.
-	verdicts []diagnose.Category
-	// byPhase: where the phase changes what the wire shows.
+	// byPhase: where the phase changes what the wire shows, the verdicts
+	// that agree in that phase.
 	byPhase map[Phase][]diagnose.Category
+	// anyCertificate: every verdict about the certificate chain agrees
+	// (the client rejected the chain for a reason of its own).
+	anyCertificate bool
 	// anyFailure: every verdict but ok agrees (the wire cannot say more,
 	// e.g. when no connection was made).
 	anyFailure bool
@@ -192,7 +196,50 @@ type wireVerdicts struct {
 	anyVerdict bool
 }
 
-func (a wireVerdicts) agrees(p Phase, cat diagnose.Category) bool {
+// classVerdicts are the classes whose agreement is more than the
+// categories that name them.
+var classVerdicts = map[Class]wireVerdicts{
+	// Anything between client and proxy but a refused connection or an
+	// error status (an https:// proxy's TLS, a reply that is no HTTP):
+	// the wire can only show that it failed.
+	ProxyError:         {anyFailure: true},
+	DNSNotFound:        {anyFailure: true},
+	DNSTimeout:         {anyFailure: true},
+	DNSError:           {anyFailure: true},
+	HostUnreachable:    {anyFailure: true},
+	NetworkUnreachable: {anyFailure: true},
+	ConnectionReset:    {byPhase: map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset}}},
+	ConnectionClosed:   {byPhase: map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset}}},
+	Timeout:            {byPhase: map[Phase][]diagnose.Category{PhaseConnect: {diagnose.NoTCPAnswer}, PhaseHTTP: {diagnose.OK}}},
+	Canceled:           {anyVerdict: true},
+
+	CertNotAuthorizedToSign: {anyCertificate: true},
+	CertIncompatibleUsage:   {anyCertificate: true},
+	CertNameConstraints:     {anyCertificate: true},
+	CertInsecureAlgorithm:   {anyCertificate: true},
+	CertInvalid:             {anyCertificate: true},
+
+	DowngradeDetected: {anyFailure: true},
+	TLSError:          {anyFailure: true},
+	Other:             {anyFailure: true},
+}
+
+// namedBy maps each class to the categories that name it as a client
+// error they agree with.
+var namedBy = sync.OnceValue(func() map[Class][]diagnose.Category {
+	m := map[Class][]diagnose.Category{}
+	for _, cat := range diagnose.Categories {
+		for _, c := range cat.ClientClasses() {
+			m[Class(c)] = append(m[Class(c)], cat)
+		}
+	}
+	return m
+})
+
+// classAgrees reports whether the wire verdict cat agrees with the client
+// error class c (not an alert's) in phase p.
+func classAgrees(c Class, p Phase, cat diagnose.Category) bool {
+	a := classVerdicts[c]
 	switch {
 	case a.anyVerdict:
 		return true
@@ -202,89 +249,17 @@ func (a wireVerdicts) agrees(p Phase, cat diagnose.Category) bool {
 	if v, ok := a.byPhase[p]; ok {
 		return slices.Contains(v, cat)
 	}
-	return slices.Contains(a.verdicts, cat)
-}
-
-// certVerdicts are the verdicts about the server's certificate chain.
-var certVerdicts = []diagnose.Category{
-	diagnose.CertExpired, diagnose.CertNotYetValid, diagnose.CertSelfSigned, diagnose.CertUntrustedCA,
-	diagnose.CertHostnameMismatch, diagnose.CertIncompleteChain, diagnose.CertRejected, diagnose.TLSIntercepted,
-}
-
-// classVerdicts maps every class but the tls_alert_ family (see
-// consistent) to the wire verdicts that agree with it.
-var classVerdicts = map[Class]wireVerdicts{
-	// The proxy refused the TCP connection: the wire shows the refusal,
-	// by the proxy's address.
-	ProxyRefused: {verdicts: []diagnose.Category{diagnose.ConnectionRefused}},
-	// The proxy answered the tunnel request with an error status
-	// (consistent matches the status when the error has it).
-	ProxyConnectFailed: {verdicts: []diagnose.Category{diagnose.ProxyRefused, diagnose.ProxyAuthRequired, diagnose.ProxyUpstreamFailed}},
-	// Anything else between client and proxy (an https:// proxy's TLS, a
-	// reply that is no HTTP): the wire can only show that it failed.
-	ProxyError:         {anyFailure: true},
-	DNSNotFound:        {anyFailure: true},
-	DNSTimeout:         {anyFailure: true},
-	DNSError:           {anyFailure: true},
-	ConnectionRefused:  {verdicts: []diagnose.Category{diagnose.ConnectionRefused}},
-	ConnectTimeout:     {verdicts: []diagnose.Category{diagnose.NoTCPAnswer}},
-	HostUnreachable:    {anyFailure: true},
-	NetworkUnreachable: {anyFailure: true},
-	ConnectionReset: {verdicts: []diagnose.Category{diagnose.ConnectionReset, diagnose.MiddleboxReset},
-		byPhase: map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset}}},
-	ConnectionClosed: {verdicts: []diagnose.Category{diagnose.ConnectionReset},
-		byPhase: map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset}}},
-	Timeout: {verdicts: []diagnose.Category{diagnose.ServerNoResponse, diagnose.MiddleboxDrop, diagnose.ClientHelloSplitDropped, diagnose.PathMTUBlackhole},
-		byPhase: map[Phase][]diagnose.Category{PhaseConnect: {diagnose.NoTCPAnswer}, PhaseHTTP: {diagnose.OK}}},
-	TimeoutAwaitingHeaders: {verdicts: []diagnose.Category{diagnose.OK}},
-	Canceled:               {anyVerdict: true},
-
-	NotTLS: {verdicts: []diagnose.Category{diagnose.NotTLSServer}},
-
-	CertUnknownAuthority:    {verdicts: []diagnose.Category{diagnose.CertUntrustedCA, diagnose.CertSelfSigned, diagnose.CertIncompleteChain, diagnose.CertRejected, diagnose.TLSIntercepted}},
-	CertExpired:             {verdicts: []diagnose.Category{diagnose.CertExpired, diagnose.CertRejected, diagnose.ClientClockSkew}},
-	CertNotYetValid:         {verdicts: []diagnose.Category{diagnose.CertNotYetValid, diagnose.CertRejected, diagnose.ClientClockSkew}},
-	CertHostnameMismatch:    {verdicts: []diagnose.Category{diagnose.CertHostnameMismatch, diagnose.CertRejected}},
-	CertNotAuthorizedToSign: {verdicts: certVerdicts},
-	CertIncompatibleUsage:   {verdicts: certVerdicts},
-	CertNameConstraints:     {verdicts: certVerdicts},
-	CertInsecureAlgorithm:   {verdicts: certVerdicts},
-	CertInvalid:             {verdicts: certVerdicts},
-
-	ClientRejectedVersion: {verdicts: []diagnose.Category{diagnose.VersionMismatch, diagnose.LegacyPolicyRefused}},
-	ClientRejectedCipher:  {verdicts: []diagnose.Category{diagnose.NoSharedCipher, diagnose.HandshakeFailure}},
-	ClientRejectedALPN:    {verdicts: []diagnose.Category{diagnose.ALPNMismatch}},
-	DowngradeDetected:     {anyFailure: true},
-	TLSError:              {anyFailure: true},
-
-	HTTPError: {verdicts: []diagnose.Category{diagnose.OK}},
-	Other:     {anyFailure: true},
+	return a.anyCertificate && cat.IsCertificate() || slices.Contains(namedBy()[c], cat)
 }
 
 // alertVerdicts returns the wire verdicts that agree with a fatal alert
-// from the server when the wire does not show the alert itself.
+// from the server when the wire does not show the alert itself: the
+// categories that name its class, else handshake_failure.
 func alertVerdicts(d tlsparse.AlertDescription) []diagnose.Category {
-	if v, ok := alertVerdictTable[d]; ok {
+	if v := namedBy()[AlertClass(d)]; len(v) > 0 {
 		return v
 	}
 	return []diagnose.Category{diagnose.HandshakeFailure}
-}
-
-var alertVerdictTable = map[tlsparse.AlertDescription][]diagnose.Category{
-	tlsparse.AlertProtocolVersion:        {diagnose.VersionMismatch},
-	tlsparse.AlertInappropriateFallback:  {diagnose.VersionMismatch},
-	tlsparse.AlertHandshakeFailure:       {diagnose.NoSharedCipher, diagnose.HandshakeFailure, diagnose.ClientCertRequired},
-	tlsparse.AlertInsufficientSecurity:   {diagnose.NoSharedCipher, diagnose.HandshakeFailure, diagnose.ClientCertRequired},
-	tlsparse.AlertNoApplicationProtocol:  {diagnose.ALPNMismatch},
-	tlsparse.AlertUnrecognizedName:       {diagnose.SNIUnrecognized},
-	tlsparse.AlertCertificateRequired:    {diagnose.ClientCertRequired, diagnose.HandshakeFailure},
-	tlsparse.AlertBadCertificate:         {diagnose.ClientCertRequired, diagnose.HandshakeFailure},
-	tlsparse.AlertUnknownCA:              {diagnose.ClientCertRequired, diagnose.HandshakeFailure},
-	tlsparse.AlertCertificateUnknown:     {diagnose.ClientCertRequired, diagnose.HandshakeFailure},
-	tlsparse.AlertUnsupportedCertificate: {diagnose.ClientCertRequired, diagnose.HandshakeFailure},
-	tlsparse.AlertCertificateExpired:     {diagnose.ClientCertRequired, diagnose.HandshakeFailure},
-	tlsparse.AlertCertificateRevoked:     {diagnose.ClientCertRequired, diagnose.HandshakeFailure},
-	tlsparse.AlertAccessDenied:           {diagnose.ClientCertRequired, diagnose.HandshakeFailure},
 }
 
 // disagreement explains a wire verdict that is not what the client's error

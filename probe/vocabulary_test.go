@@ -18,12 +18,12 @@ func declared(c Class) bool {
 }
 
 // TestEveryClassHasVerdicts checks that consistent knows every class:
-// each has its entry in classVerdicts, and classVerdicts names no other
-// class.
+// each is named by a verdict category's ClientClasses (diagnose) or has
+// its entry in classVerdicts, and classVerdicts names no other class.
 func TestEveryClassHasVerdicts(t *testing.T) {
 	for _, c := range Classes {
-		if _, ok := classVerdicts[c]; !ok {
-			t.Errorf("%s: no entry in classVerdicts (correlate.go): say which wire verdicts agree with it", c)
+		if _, ok := classVerdicts[c]; !ok && len(namedBy()[c]) == 0 {
+			t.Errorf("%s: no category names it (ClientClasses in diagnose) and no entry in classVerdicts (correlate.go): say which wire verdicts agree with it", c)
 		}
 	}
 	for c := range classVerdicts {
@@ -33,48 +33,38 @@ func TestEveryClassHasVerdicts(t *testing.T) {
 	}
 }
 
-// unmappedCategories are the verdict categories no client error maps to
-// by name, with the reason.
-var unmappedCategories = map[diagnose.Category]string{
-	diagnose.NotTLSClient:      "the probe always sends a ClientHello (a proxy's CONNECT is read as the proxy negotiation, not as plaintext)",
-	diagnose.UDPBlocked:        "the probe speaks TLS over TCP: a QUIC attempt is read from captures only",
-	diagnose.IncompleteCapture: "the probe captures its own connection from the first SYN: an incomplete capture says the capture lost packets, not what the client met",
-}
-
-// TestEveryCategoryHasAClass checks that every verdict category is named
-// by the mapping from client errors to wire verdicts (classVerdicts or the
-// alert table), or is listed in unmappedCategories with the reason. A new
-// category makes this test fail until the probe knows which client error
-// it goes with.
+// TestEveryCategoryHasAClass checks that every client error a verdict
+// category names is a class of the vocabulary, and that a category no
+// client error agrees with says why (diagnose's tests check that each
+// category says one or the other). A new category makes this test fail
+// until it names the client errors it goes with.
 func TestEveryCategoryHasAClass(t *testing.T) {
-	mapped := map[diagnose.Category]bool{}
-	for _, a := range classVerdicts {
-		for _, c := range a.verdicts {
-			mapped[c] = true
-		}
-		for _, cs := range a.byPhase {
-			for _, c := range cs {
-				mapped[c] = true
+	for _, cat := range diagnose.Categories {
+		for _, c := range cat.ClientClasses() {
+			if !declared(Class(c)) {
+				t.Errorf("%s names the client error %q, which is not a class", cat, c)
 			}
 		}
-	}
-	for d := range 256 {
-		for _, c := range alertVerdicts(tlsparse.AlertDescription(d)) {
-			mapped[c] = true
+		agreed := cat.IsCertificate() || len(cat.ClientClasses()) > 0
+		if agreed == (cat.Unprobed() != "") {
+			t.Errorf("%s: agreed with by a client error: %v; why none is: %q", cat, agreed, cat.Unprobed())
 		}
-	}
-	for _, c := range diagnose.Categories {
-		why, unmapped := unmappedCategories[c]
-		switch {
-		case mapped[c] && unmapped:
-			t.Errorf("%s is mapped and also listed as unmapped (%s)", c, why)
-		case !mapped[c] && !unmapped:
-			t.Errorf("no client error class maps to %s: add it to classVerdicts or alertVerdictTable (probe/correlate.go), or to unmappedCategories with the reason", c)
+		if !agreed {
+			continue
 		}
-	}
-	for c := range unmappedCategories {
-		if !slices.Contains(diagnose.Categories, c) {
-			t.Errorf("unmappedCategories names %q, which is not a category", c)
+		found := false
+		for _, c := range Classes {
+			for _, p := range []Phase{PhaseResolve, PhaseConnect, PhaseProxy, PhaseTLS, PhaseHTTP} {
+				if a := classVerdicts[c]; !a.anyFailure && !a.anyVerdict && classAgrees(c, p, cat) {
+					found = true
+				}
+			}
+		}
+		for d := range 256 {
+			found = found || slices.Contains(alertVerdicts(tlsparse.AlertDescription(d)), cat)
+		}
+		if !found {
+			t.Errorf("%s: no client error class agrees with it by name", cat)
 		}
 	}
 }
