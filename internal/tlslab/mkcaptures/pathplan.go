@@ -96,7 +96,7 @@ func goHelloClient(desc string, timeout time.Duration) client {
 }
 
 // pathCaptures are the failures made on the way, not at either end.
-// Ports 4481-4491.
+// Ports 4481-4493.
 func pathCaptures() []capture {
 	ttl := func(n int) pred { return func(f frame) bool { return f.TTL == n } }
 	return []capture{
@@ -160,6 +160,25 @@ func pathCaptures() []capture {
 				atLeast("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 0, hs(hsServerHello)),
 				atLeast("retransmissions from the client", 2, fromClient(func(f frame) bool { return f.Retransmit })),
 				exactly("data from the server", 0, fromServer(data)),
+			},
+		},
+		{
+			file:    "path_sni_filter_server.pcap",
+			conns:   []conn{{4492, "middlebox_drop"}, {4493, "ok"}},
+			servers: []server{{tlslab.OK, 4492}, {tlslab.OKOther, 4493}},
+			clients: []client{
+				curl(4492, "{server}", tlslab.GoodName, "--max-time", "3"),
+				// This run's root: -only keeps testdata/certs from an earlier run.
+				withServer(1, client{argv: []string{"curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", "{labca}",
+					"--resolve", tlslab.OtherName + ":4493:{server}", "https://" + tlslab.OtherName + ":4493/"}}),
+			},
+			routed: &routed{atServer: true, rules: [][]string{{"-A", "FORWARD", "-p", "tcp", "-m", "string", "--algo", "bm", "--string", tlslab.GoodName, "-j", "DROP"}}},
+			how: "The SNI filter of path_sni_filter.pcap captured on the server's link: curl (3 s time limit) asks for good.test on port 4492, then curl asks for other.test on port 4493. " +
+				"The router silently drops any packet that contains \"good.test\": the server sees the first TCP handshake complete and then nothing at all from that client — " +
+				"no ClientHello, and no FIN either (Linux sends it with the unacknowledged hello, which the router drops too) — while the second connection, 3 s later, completes.",
+			checks: []check{
+				exactly("SYN", 2, syn), exactly("SYN-ACK", 2, synAck),
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 1, fromServer(hs(hsServerHello))),
 			},
 		},
 		{
