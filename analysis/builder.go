@@ -72,7 +72,14 @@ type Builder struct {
 	// quicOpen holds their entries among the open connections.
 	quic     *quic.Tracker
 	quicOpen map[*quic.Conn]*openEntry
+	// end is the capture's last frame, once the capture is over
+	// (CaptureEnd).
+	end capture.Frame
 }
+
+// CaptureEnd implements capture.EndObserver: the connections closed from
+// now on were open when the capture ended.
+func (b *Builder) CaptureEnd(last capture.Frame) { b.end = last }
 
 // maxRecent bounds Builder.recent.
 const maxRecent = 1 << 14
@@ -279,6 +286,17 @@ func (c *Connection) refused() bool {
 	t := &c.TCP
 	return t.SYN.Number != 0 && t.SYNACK.Number == 0 && t.RST.Number != 0 && t.RSTFrom == capture.ServerToClient &&
 		c.ClientSide.Bytes == 0 && c.ServerSide.Bytes == 0
+}
+
+// SilentAtEnd reports whether the connection's TCP handshake completed and
+// then neither end sent a byte, a FIN or a RST until the capture ended:
+// from the server's side of a path that dropped the client's hello, that
+// is all there is to see.
+func (c *Connection) SilentAtEnd() bool {
+	t := &c.TCP
+	return c.CaptureEnd.Number != 0 && t.SYN.Number != 0 && t.SYNACK.Number != 0 && c.Last.Number > t.SYNACK.Number &&
+		c.ClientSide.Bytes == 0 && c.ServerSide.Bytes == 0 && len(t.Gaps) == 0 &&
+		t.RST.Number == 0 && t.FIN[0].Number == 0 && t.FIN[1].Number == 0
 }
 
 // wellKnownTLSPorts are the IANA ports of protocols that start with TLS.

@@ -22,6 +22,11 @@ type Connection struct {
 	Roles RoleSource
 	First capture.Frame // first frame of the connection
 	Last  capture.Frame // last frame of the connection
+	// CaptureEnd is the capture's last frame (its number, and the latest
+	// frame time), for a connection still open (or closing) when the
+	// capture ended; zero for one that closed before. A connection whose Last is seconds
+	// before it went quiet while the capture went on.
+	CaptureEnd capture.Frame
 	// Partial is set when the capture began after the connection did (no SYN
 	// and no handshake start).
 	Partial bool

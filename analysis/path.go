@@ -172,9 +172,13 @@ func (t *tracker) pathHello(d capture.Direction, it *tlsparse.Item) {
 // or nil when nothing was kept.
 func (t *tracker) pathRecord() *PathFacts {
 	p := &t.path
-	if p.more == nil {
+	if p.more == nil && !t.c.SilentAtEnd() {
 		return nil
 	}
+	// A connection silent after its TCP handshake keeps its facts too:
+	// the SYN's and SYN-ACK's hop counts tell which end the capture was
+	// taken at.
+	t.pathMore()
 	f := *p.more
 	c := t.c
 	f.SYN = Packet{Frame: c.TCP.SYN, IP: p.syn.ip, Window: p.syn.window}

@@ -17,7 +17,13 @@ import (
 func (t *tracker) finish() {
 	b, c := t.b, t.c
 	if b.opt.Done == nil {
-		b.seq.finished(c, t.now, t.open)
+		end := t.now
+		if c.SilentAtEnd() {
+			// Judged by the whole capture: TLS on its port after its last
+			// frame says it was meant to be TLS too.
+			end = max(end, c.CaptureEnd.Number)
+		}
+		b.seq.finished(c, end, t.open)
 		return
 	}
 	b.seq.mu.Lock()
@@ -428,6 +434,7 @@ func (t *tracker) Close(reason capture.CloseReason, last capture.Frame) {
 	if last.Number > c.Last.Number {
 		c.Last = last
 	}
+	c.CaptureEnd = t.b.end
 	t.now = max(t.now, last.Number)
 	t.finalize()
 	t.finish()

@@ -163,3 +163,13 @@ type AckObserver interface {
 type Handler interface {
 	Open(c Conn) Stream
 }
+
+// EndObserver is implemented by a Handler that wants to know where the
+// capture ended: when the capture is over, before the connections still
+// open are closed (ClosedEOF, or ClosedFIN and ClosedRST for those that
+// were ending), CaptureEnd is called once with the number of the last
+// frame and the latest frame time. A connection that went quiet long
+// before it did not stop because the capture stopped.
+type EndObserver interface {
+	CaptureEnd(last Frame)
+}

@@ -247,6 +247,7 @@ func (s *shard) run() {
 		}
 		s.a.tick(b.now)
 		last := b.last
+		s.a.frames = max(s.a.frames, last)
 		if b.refs.Add(-1) == 0 {
 			s.free <- b
 		}

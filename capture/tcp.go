@@ -260,6 +260,13 @@ func (a *Assembler) Flush(t time.Time) { a.advance(t) }
 // and each stream is closed with ClosedFIN if either side sent a FIN,
 // otherwise ClosedEOF. It returns the final counts.
 func (a *Assembler) Close() Stats {
+	if e, ok := a.h.(EndObserver); ok && a.frames > 0 {
+		end := Frame{Number: a.frames}
+		if a.now != -1<<63 {
+			end.Time = time.Unix(0, a.now)
+		}
+		e.CaptureEnd(end)
+	}
 	for {
 		c := a.live.head
 		if r := a.reset.head; c == nil || r != nil && r.seen < c.seen {

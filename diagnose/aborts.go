@@ -417,8 +417,15 @@ func (d *diagnosis) unfinished() Verdict {
 			"the client stalled mid-handshake (waiting for user input, a smart card, or a certificate check that never returned): look at the client",
 			d.helloFrame, at, c.Last)
 	}
-	return verdict(IncompleteCapture,
-		fmt.Sprintf("the capture ended %s after %s (%s), before the handshake completed", wait(idle), after, frameRef(at.Number)),
+	summary := fmt.Sprintf("the capture ended %s after %s (%s), before the handshake completed", wait(idle), after, frameRef(at.Number))
+	if end := d.captureEnd(); end.Time.Sub(c.Last.Time) >= minSilence {
+		// The capture went on without the connection: its own packets
+		// do not show a silence, only their absence (a capture filtered
+		// to some packets, or one that missed the rest).
+		summary = fmt.Sprintf("the connection's packets stop %s after %s (%s), before the handshake completed, although the capture went on %s longer (to %s): the rest of the connection is not in the capture",
+			wait(idle), after, frameRef(at.Number), wait(end.Time.Sub(c.Last.Time)), frameRef(end.Number))
+	}
+	return verdict(IncompleteCapture, summary,
 		"capture longer, until the handshake completes or the connection closes",
 		d.helloFrame, at)
 }

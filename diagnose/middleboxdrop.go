@@ -8,6 +8,7 @@ package diagnose
 import (
 	"fmt"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
 )
@@ -57,4 +58,73 @@ func (d *diagnosis) middleboxDrop() (Verdict, bool) {
 		fix = fmt.Sprintf("a firewall, IPS or content filter between the client and %s silently drops ClientHellos for '%s' while it lets other names to the same host through (SNI filtering): have its TLS/SNI-filtering policy allow '%s'; nothing changes on the server, which never saw the hello", c.Server, d.hello.ServerName, d.hello.ServerName)
 	}
 	return verdict(MiddleboxDrop, summary, fix, append([]capture.Frame{c.TCP.SYNACK, p.HelloFirst, rs[0].First, last}, otherFrames...)...), true
+}
+
+// captureEnd is the last frame the capture shows while the connection was
+// open: the capture's last frame for a connection still open when it
+// ended, else the connection's last.
+func (d *diagnosis) captureEnd() capture.Frame {
+	if e := d.c.CaptureEnd; e.Number > d.c.Last.Number && !e.Time.Before(d.c.Last.Time) {
+		return e
+	}
+	return d.c.Last
+}
+
+// silentAfterHandshake explains a connection whose TCP handshake
+// completed and over which neither end sent anything, not even a FIN or
+// a RST, for at least minSilence while the capture went on. Where the
+// capture was taken decides the reading: at the server's end it is all a
+// hello dropped on the path leaves (the client's retransmissions, and its
+// FIN queued behind them, are dropped as well); at the client's end the
+// client never sent one.
+func (d *diagnosis) silentAfterHandshake() (Verdict, bool) {
+	c, p, t := d.c, d.c.Path, &d.c.TCP
+	end := d.captureEnd()
+	silence := end.Time.Sub(c.Last.Time)
+	if !c.SilentAtEnd() || p == nil || silence < minSilence {
+		return Verdict{}, false
+	}
+	_, synHops := hopsAway(p.SYN.IP.TTL)
+	_, synackHops := hopsAway(p.SYNACK.IP.TTL)
+	seen := fmt.Sprintf("nothing came from either end for %s after the TCP handshake (SYN-ACK %s, the client's last packet %s) while the capture went on (to %s): no ClientHello, no FIN, no RST",
+		wait(silence), frameRef(t.SYNACK.Number), frameRef(c.Last.Number), frameRef(end.Number))
+	where := fmt.Sprintf("the SYN has %s; the SYN-ACK %s", hopsText(p.SYN), hopsText(p.SYNACK))
+	if synHops > synackHops {
+		at := "at the server's end"
+		if synackHops > 0 {
+			at = "nearer the server than the client"
+		}
+		return verdict(MiddleboxDrop,
+			fmt.Sprintf("the server saw the TCP handshake and no ClientHello: %s; the capture was taken %s (%s) "+
+				"(likely: the client's hello was lost on the path — a firewall, IPS or content filter that drops a hello by its name or content also drops its retransmissions and the client's FIN queued behind them; "+
+				"less likely: the client opened the connection and sent nothing, keeping it open — a browser's unused preconnection, a client stalled before its hello — or the capture missed the connection's later packets); "+
+				"a capture at the client tells them apart: a ClientHello sent there again and again, never acknowledged, is the drop, and names the SNI",
+				seen, at, where),
+			fmt.Sprintf("capture at the client to see the hello it sent and for which name; if it was sent, a firewall, IPS or content filter between the client and %s drops it: have its TLS/SNI-filtering policy allow it; nothing changes on the server, which never saw the hello", c.Server),
+			t.SYN, t.SYNACK, c.Last), true
+	}
+	at, more := "at the client's end", ", where a hello dropped on the path would show as sent and retransmitted"
+	switch {
+	case synHops == 0 && synackHops == 0:
+		at, more = "on the host of both ends", ", with no path between them"
+	case synHops == synackHops:
+		at, more = "as far from the client as from the server", ""
+	case synHops > 0:
+		at, more = "nearer the client than the server", ", where a hello dropped beyond it would show as sent and retransmitted"
+	}
+	return verdict(NotTLSClient,
+		fmt.Sprintf("the client opened the TCP connection and never sent a ClientHello: %s; the capture was taken %s (%s)%s: a browser's unused preconnection, a client stalled before its hello, or a port check that keeps the connection open",
+			seen, at, where, more),
+		"nothing to fix on the server if this is a preconnection or a health check; otherwise look at the client, which stopped before its ClientHello",
+		t.SYN, t.SYNACK, c.Last), true
+}
+
+// hopsText is a packet's TTL and the hop count it implies, in short.
+func hopsText(p analysis.Packet) string {
+	_, hops := hopsAway(p.IP.TTL)
+	name := "TTL"
+	if p.IP.V6 {
+		name = "hop limit"
+	}
+	return fmt.Sprintf("%s %d, %s away", name, p.IP.TTL, hopText(hops))
 }

@@ -99,12 +99,15 @@ func (d *diagnosis) emptyConnection() Verdict {
 			"nothing to fix on the server if this is a health check; otherwise the client never started TLS: check that it is configured for TLS on this port",
 			t.SYN, f)
 	}
+	if v, ok := d.silentAfterHandshake(); ok {
+		return v
+	}
 	sent := "before the client sent anything"
 	if n := c.ClientSide.Bytes; n > 0 {
 		sent = "when the client had sent " + prose.Count(int(n), "byte") + ", less than a TLS record"
 	}
 	return verdict(IncompleteCapture,
-		fmt.Sprintf("the capture ended %s after the TCP handshake, %s", wait(c.Last.Time.Sub(t.SYN.Time)), sent),
+		fmt.Sprintf("the capture ended %s after the TCP handshake, %s", wait(d.captureEnd().Time.Sub(t.SYN.Time)), sent),
 		"capture longer, until the connection closes", t.SYN, c.Last)
 }
 

@@ -95,28 +95,28 @@ func (d *diagnosis) proxyVerdict() (Verdict, bool) {
 		if p.RequestEnd == 0 {
 			return Verdict{}, false
 		}
-		end := c.Last
+		end, told := c.Last, d.captureEnd()
 		how := "the capture ended"
 		if f, who, h := d.firstClose(); f.Number != 0 {
-			end, how = f, fmt.Sprintf("the %s %s the connection", proxySide(who), closedWord(h))
+			end, told, how = f, f, fmt.Sprintf("the %s %s the connection", proxySide(who), closedWord(h))
 		}
 		return verdict(ServerNoResponse,
-			fmt.Sprintf("%s; the proxy never answered: %s (%s) %s later", asked, how, frameRef(end.Number), wait(end.Time.Sub(p.RequestFrame.Time))),
+			fmt.Sprintf("%s; the proxy never answered: %s (%s) %s later", asked, how, frameRef(told.Number), wait(told.Time.Sub(p.RequestFrame.Time))),
 			fmt.Sprintf("the proxy at %s accepted the TCP connection but did not answer the %s request: check that it is an HTTP/SOCKS proxy of the kind the client expects, and its logs", c.Server, p.Kind.Words()),
 			p.RequestFrame, end), true
 	}
 	// Granted, but no TLS followed.
-	end := c.Last
+	end, told := c.Last, d.captureEnd()
 	how := "the capture ended"
 	if f, who, h := d.firstClose(); f.Number != 0 {
-		end, how = f, fmt.Sprintf("the %s %s the connection", proxySide(who), closedWord(h))
+		end, told, how = f, f, fmt.Sprintf("the %s %s the connection", proxySide(who), closedWord(h))
 	}
 	cat := NotTLSClient
 	if how == "the capture ended" {
 		cat = IncompleteCapture
 	}
 	return verdict(cat,
-		fmt.Sprintf("%s; %s: the tunnel was open, but no ClientHello went through it before %s (%s)", asked, answered, how, frameRef(end.Number)),
+		fmt.Sprintf("%s; %s: the tunnel was open, but no ClientHello went through it before %s (%s)", asked, answered, how, frameRef(told.Number)),
 		fmt.Sprintf("the proxy opened the tunnel; the client then sent no TLS: check that it is configured for TLS (https://) to %s", target),
 		p.RequestFrame, p.ReplyFrame, end), true
 }

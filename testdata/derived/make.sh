@@ -43,3 +43,13 @@ editcap -s 1500 "$C/cert_rejected.pcap" cert_rejected_snap1500.pcap
 # shows what was read before the cut (SNI, versions, suites).
 editcap -s 1500 "$C/cert_untrusted_ca_go.pcap" cert_untrusted_ca_go_snap1500.pcap
 editcap -s 300 "$C/ok.pcap" ok_snap300.pcap
+
+# The SNI drop captured at the server, with the completed connection moved
+# to the dropped one's port (4493 → 4492): the silent connection is then to
+# a port that carries TLS later in the capture, and is reported without
+# --tls-port (analysis's TestSilentConnectionReported).
+tcprewrite --portmap=4493:4492 --fixcsum -i ../path_sni_filter_server.pcap -o silent_then_tls_same_port.pcap
+# The SNI drop captured at the client with the dropped hello and its
+# retransmissions (frames 4-8 and 26) cut out: at the client's end, a connection
+# silent after its TCP handshake is a client that sent nothing.
+editcap ../path_sni_filter.pcap silent_at_client.pcap 4-8 26
