@@ -23,8 +23,9 @@ type Connection struct {
 	First capture.Frame // first frame of the connection
 	Last  capture.Frame // last frame of the connection
 	// CaptureEnd is the capture's last frame (its number, and the latest
-	// frame time), for a connection still open (or closing) when the
-	// capture ended; zero for one that closed before. A connection whose Last is seconds
+	// frame time), for a connection still open when the capture ended
+	// (ClosedEOF, or ClosedFIN with one side's FIN); zero for one that
+	// closed before. A connection whose Last is seconds
 	// before it went quiet while the capture went on.
 	CaptureEnd capture.Frame
 	// Partial is set when the capture began after the connection did (no SYN

@@ -434,7 +434,11 @@ func (t *tracker) Close(reason capture.CloseReason, last capture.Frame) {
 	if last.Number > c.Last.Number {
 		c.Last = last
 	}
-	c.CaptureEnd = t.b.end
+	if reason == capture.ClosedEOF || reason == capture.ClosedFIN {
+		// Closed by the capture's end (a reset one lingering until then
+		// was over before: how long it lingers depends on the shard).
+		c.CaptureEnd = t.b.end
+	}
 	t.now = max(t.now, last.Number)
 	t.finalize()
 	t.finish()

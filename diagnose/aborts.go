@@ -422,7 +422,7 @@ func (d *diagnosis) unfinished() Verdict {
 		// The capture went on without the connection: its own packets
 		// do not show a silence, only their absence (a capture filtered
 		// to some packets, or one that missed the rest).
-		summary = fmt.Sprintf("the connection's packets stop %s after %s (%s), before the handshake completed, although the capture went on %s longer (to %s): the rest of the connection is not in the capture",
+		summary = fmt.Sprintf("the connection's packets stop %s after %s (%s), before the handshake completed; the capture went on %s without them (to %s)",
 			wait(idle), after, frameRef(at.Number), wait(end.Time.Sub(c.Last.Time)), frameRef(end.Number))
 	}
 	return verdict(IncompleteCapture, summary,
