@@ -14,12 +14,13 @@ import (
 )
 
 // MiddleboxDrop: the ClientHello was sent again and again and never
-// acknowledged, although the TCP handshake succeeded.
+// acknowledged, although the TCP handshake succeeded; or, seen from the
+// server's end, nothing came after the TCP handshake.
 const MiddleboxDrop Category = "middlebox_drop"
 
 var middleboxDropCategory = categorySpec{
 	name:          MiddleboxDrop,
-	meaning:       "the TCP handshake succeeded, the ClientHello was retransmitted and the server never acknowledged a byte of it: it never arrived",
+	meaning:       "the TCP handshake succeeded, the ClientHello was retransmitted and the server never acknowledged a byte of it: it never arrived; or, in a capture taken at the server's end, the TCP handshake and then nothing from the client — no hello, no FIN — while the capture went on",
 	serverFix:     "— (the firewall's policy)",
 	clientClasses: []string{"timeout"},
 }
