@@ -36,7 +36,7 @@ var Factors = []Factor{FactorVersion, FactorGroups, FactorCiphers, FactorSNI, Fa
 // MaxBisectAttempts bounds a bisection, the failing request included.
 const MaxBisectAttempts = 25
 
-// ParseFactors reads --bisect's comma-separated list; "" or "all" is
+// ParseFactors reads a comma-separated list of factors; "" or "all" is
 // every factor.
 func ParseFactors(s string) ([]Factor, error) {
 	if t := strings.TrimSpace(s); t == "" || strings.EqualFold(t, "all") {

@@ -186,7 +186,7 @@ func TestBisectMiddleboxes(t *testing.T) {
 			target := Target{Host: tlslab.GoodName, Port: port}
 			target.URL = &url.URL{Scheme: "https", Host: target.HostPort(), Path: "/"}
 			cfg := Config{
-				Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(),
+				Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), Names: flagNames,
 				Resolve:        []Resolve{{Host: tlslab.GoodName, Port: port, Addrs: []netip.Addr{h.nsAddr}}},
 				ConnectTimeout: 2 * time.Second, MaxTime: 2 * time.Second, NoProxyEnv: true,
 				Bisect: slices.Clone(Factors),

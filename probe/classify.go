@@ -43,12 +43,12 @@ const (
 	ProxyError         Class = "proxy_error"          // any other failure reaching or talking to the proxy
 
 	ConnectionRefused  Class = "connection_refused"  // the SYN was answered by a RST
-	ConnectTimeout     Class = "connect_timeout"     // the TCP connection did not complete within --connect-timeout
+	ConnectTimeout     Class = "connect_timeout"     // the TCP connection did not complete within Config.ConnectTimeout
 	HostUnreachable    Class = "host_unreachable"    // no route to the host
 	NetworkUnreachable Class = "network_unreachable" // no route to its network
 	ConnectionReset    Class = "connection_reset"    // a RST ended the connection
 	ConnectionClosed   Class = "connection_closed"   // the server closed the connection without an alert
-	Timeout            Class = "timeout"             // --max-time (or an I/O timeout) ran out after the connection was made
+	Timeout            Class = "timeout"             // Config.MaxTime (or an I/O timeout) ran out after the connection was made
 	// TimeoutAwaitingHeaders: the handshake completed and the request
 	// went out, but no response header came in time (Go's "Client.Timeout
 	// exceeded while awaiting headers" and "timeout awaiting response
@@ -68,7 +68,7 @@ const (
 	CertInsecureAlgorithm   Class = "cert_insecure_algorithm"     // signed with an algorithm Go refuses (x509.InsecureAlgorithmError)
 	CertInvalid             Class = "cert_invalid"                // any other reason crypto/x509 rejected the chain
 
-	ClientRejectedVersion Class = "client_rejected_version" // the server chose a version outside --tls-min/--tls-max
+	ClientRejectedVersion Class = "client_rejected_version" // the server chose a version outside Config.MinVersion–MaxVersion
 	ClientRejectedCipher  Class = "client_rejected_cipher"  // the server chose a cipher suite the client did not offer
 	ClientRejectedALPN    Class = "client_rejected_alpn"    // the server chose an application protocol the client did not offer
 	DowngradeDetected     Class = "downgrade_detected"      // the server's random carries a downgrade sentinel (RFC 8446, Section 4.1.3)

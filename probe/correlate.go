@@ -50,16 +50,16 @@ type Correlation struct {
 
 // Correlate puts what the client saw next to what the capture shows. It is
 // a pure function of its arguments.
-func Correlate(t Target, o *Outcome, w *Wire, insecure bool) Correlation {
+func Correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correlation {
 	c := Correlation{Client: clientSentence(o)}
 	if insecure {
-		c.Notes = append(c.Notes, "verification disabled (-k/--insecure): the client did not check the server's certificate")
+		c.Notes = append(c.Notes, "verification disabled ("+names.of(SettingInsecure)+"): the client did not check the server's certificate")
 		if w.Chain != nil && len(w.Chain.Problems) > 0 {
 			c.Notes = append(c.Notes, "the chain the server sent is not valid: "+w.Chain.Problems[0].Detail)
 		}
 	}
 	if t.Plain() {
-		c.plainCorrelation(t, o, w)
+		c.plainCorrelation(t, o, w, names)
 		return c
 	}
 	if w.Result == nil {
@@ -69,7 +69,7 @@ func Correlate(t Target, o *Outcome, w *Wire, insecure bool) Correlation {
 			why = w.Err.Error()
 		}
 		c.Summary = "no wire view (" + why + "): the client's view alone"
-		c.Cause, c.Fix = explain(t, o)
+		c.Cause, c.Fix = explain(t, o, names)
 		return c
 	}
 	v := w.Result.Verdict
@@ -101,15 +101,15 @@ func Correlate(t Target, o *Outcome, w *Wire, insecure bool) Correlation {
 			// The client's timeout is not a second failure: it is how the
 			// server's silence ended.
 			c.Summary = fmt.Sprintf("the client's timeout and the wire's %s are one event: the server went silent (or crawled) and the client gave up after %s%s",
-				v.Category, seconds(o.Timings.Total), limitText(o))
+				v.Category, seconds(o.Timings.Total), limitText(o, names))
 		case o.Class == ProxyRefused:
 			// The wire's verdict is about the proxy's address: say so.
 			c.Notes = append(c.Notes, fmt.Sprintf("the refused address is the proxy's (%s, from %s), not the target's", o.Proxy, o.ProxyFrom))
 		case o.Class == ProxyError:
-			c.Cause, c.Fix = explain(t, o)
+			c.Cause, c.Fix = explain(t, o, names)
 		case v.Category == diagnose.OK:
 			// The handshake is fine; what failed came after it.
-			c.Cause, c.Fix = explain(t, o)
+			c.Cause, c.Fix = explain(t, o, names)
 			if alert, ok := o.Class.Alert(); ok {
 				if a := serverAlert(w.Result.Conn, alert); a != nil {
 					c.Notes = append(c.Notes, fmt.Sprintf("the wire shows the server's alert %s in frame %d, after the handshake the verdict calls complete", alert, a.Frame.Number))
@@ -118,7 +118,7 @@ func Correlate(t Target, o *Outcome, w *Wire, insecure bool) Correlation {
 		case vague(v.Category):
 			// The wire cannot see the cause (TLS 1.3 without secrets, a
 			// bare handshake_failure): the client's error can.
-			c.Cause, c.Fix = explain(t, o)
+			c.Cause, c.Fix = explain(t, o, names)
 			c.Notes = append(c.Notes, "the wire alone shows only "+string(v.Category)+"; the cause is the client's error")
 		}
 		return c
@@ -129,7 +129,7 @@ func Correlate(t Target, o *Outcome, w *Wire, insecure bool) Correlation {
 		client = "success"
 	}
 	c.Summary = fmt.Sprintf("the client and the wire disagree: the client reports %s, the wire shows %s", client, v.Category)
-	c.Cause, c.Fix = disagreement(t, o, w)
+	c.Cause, c.Fix = disagreement(t, o, w, names)
 	return c
 }
 
@@ -264,7 +264,7 @@ func alertVerdicts(d tlsparse.AlertDescription) []diagnose.Category {
 
 // disagreement explains a wire verdict that is not what the client's error
 // implies.
-func disagreement(t Target, o *Outcome, w *Wire) (cause, fix string) {
+func disagreement(t Target, o *Outcome, w *Wire, names Names) (cause, fix string) {
 	v := w.Result.Verdict
 	conn := w.Result.Conn
 	switch {
@@ -275,19 +275,19 @@ func disagreement(t Target, o *Outcome, w *Wire) (cause, fix string) {
 		}
 		whose := "the client's trust store"
 		if o.CustomRoots {
-			whose = "the client's trust store (only the --cacert certificates: --cacert replaces the system roots)"
+			whose = fmt.Sprintf("the client's trust store (only the %[1]s certificates: %[1]s replaces the system roots)", names.of(SettingRootCAs))
 		}
-		return fmt.Sprintf("the client rejected the server's certificate (%s), but the chain the server sent (frame %d) is valid against the roots the wire was checked with (the system roots plus --cacert): %s does not hold %s",
-				o.Class, conn.CertificateFrame.Number, whose, root),
-			fmt.Sprintf("make the client trust %s (add it to the --cacert file, or drop --cacert to use the system roots)", root)
+		return fmt.Sprintf("the client rejected the server's certificate (%s), but the chain the server sent (frame %d) is valid against the roots the wire was checked with (the system roots plus %s): %s does not hold %s",
+				o.Class, conn.CertificateFrame.Number, names.of(SettingRootCAs), whose, root),
+			fmt.Sprintf("make the client trust %s (add it to the %[2]s file, or drop %[2]s to use the system roots)", root, names.of(SettingRootCAs))
 	case o.Err == nil:
 		return fmt.Sprintf("the request succeeded but the capture shows %s (%s); the capture probably lacks packets (%d dropped by the kernel)", v.Category, v.Summary, w.Dropped),
-			"nothing to fix on the connection; capture again (-w FILE) if the wire view matters"
+			"nothing to fix on the connection; capture again (" + names.of(SettingPcap) + " FILE) if the wire view matters"
 	case v.Category == diagnose.OK:
-		cause, fix = explain(t, o)
+		cause, fix = explain(t, o, names)
 		return fmt.Sprintf("the handshake completed on the wire, yet the client failed %s with %s: %s", phaseText(o.Phase), o.Class, cause), fix
 	}
-	cause, fix = explain(t, o)
+	cause, fix = explain(t, o, names)
 	return fmt.Sprintf("the client failed %s with %s, but the wire shows %s: %s", phaseText(o.Phase), o.Class, v.Category, v.Summary),
 		fix
 }
@@ -341,12 +341,12 @@ func seconds(d time.Duration) string {
 }
 
 // limitText names the client's time limit when it had one: " (--max-time
-// 8 s)".
-func limitText(o *Outcome) string {
+// 8 s)" as a command names it.
+func limitText(o *Outcome, names Names) string {
 	if o.MaxTime <= 0 {
 		return ""
 	}
-	return " (--max-time " + seconds(o.MaxTime) + ")"
+	return " (" + names.of(SettingMaxTime) + " " + seconds(o.MaxTime) + ")"
 }
 
 // ms formats a duration in milliseconds, as the reports do.
@@ -361,28 +361,28 @@ func ms(d time.Duration) string {
 
 // explain says what a client error means and what to change, from the
 // client's view alone.
-func explain(t Target, o *Outcome) (cause, fix string) {
+func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 	where := t.HostPort()
 	if o.Remote.IsValid() {
 		where = o.Remote.String()
 	}
 	if alert, ok := o.Class.Alert(); ok {
-		return explainAlert(alert, o)
+		return explainAlert(alert, o, names)
 	}
 	switch o.Class {
 	case ClassNone:
 		return "", ""
 	case DNSNotFound:
-		return fmt.Sprintf("the name %s does not resolve", lookedUp(t, o)), "check the name and its DNS records, or pin an address with --resolve host:port:addr"
+		return fmt.Sprintf("the name %s does not resolve", lookedUp(t, o)), "check the name and its DNS records, or pin an address with " + names.of(SettingResolve) + " host:port:addr"
 	case DNSTimeout, DNSError:
 		return fmt.Sprintf("looking up %s failed: %v", lookedUp(t, o), o.Err), "check the resolver (/etc/resolv.conf) and the network path to it"
 	case ProxyRefused:
-		return fmt.Sprintf("the proxy %s refused the TCP connection", o.Proxy), "check the proxy's address and port (--proxy, HTTPS_PROXY), or that it is running"
+		return fmt.Sprintf("the proxy %s refused the TCP connection", o.Proxy), "check the proxy's address and port (" + names.of(SettingProxy) + ", HTTPS_PROXY), or that it is running"
 	case ProxyConnectFailed:
 		return fmt.Sprintf("the proxy %s refused to open a tunnel to %s: %v", o.Proxy, t.HostPort(), innermost(o.Err)),
 			"the proxy's policy forbids this destination or wants credentials (user:password@ in the proxy URL): ask its administrator, or bypass it with NO_PROXY"
 	case ProxyError:
-		return fmt.Sprintf("talking to the proxy %s failed: %v", o.Proxy, o.Err), "check the proxy setting (--proxy, HTTPS_PROXY)"
+		return fmt.Sprintf("talking to the proxy %s failed: %v", o.Proxy, o.Err), "check the proxy setting (" + names.of(SettingProxy) + ", HTTPS_PROXY)"
 	case ConnectionRefused:
 		return fmt.Sprintf("%s refused the connection: nothing listens on port %d (or a firewall rejects it)", where, o.Remote.Port()),
 			"start the server, or connect to the port it listens on"
@@ -398,10 +398,10 @@ func explain(t Target, o *Outcome) (cause, fix string) {
 			"check the server's logs: it may reject the client's offer silently or not speak TLS on this port"
 	case TimeoutAwaitingHeaders:
 		return "the TLS handshake succeeded and the request was sent, but no response header came before the time limit: the server application (or a proxy behind the TLS endpoint) did not answer",
-			"look at the server application, not at TLS: its logs, its load, a handler that blocks, an upstream it waits for; raise --max-time if it is only slow"
+			"look at the server application, not at TLS: its logs, its load, a handler that blocks, an upstream it waits for; raise " + names.of(SettingMaxTime) + " if it is only slow"
 	case Timeout:
 		return fmt.Sprintf("no answer %s before the time limit", phaseText(o.Phase)),
-			"the server (or a middlebox) swallows the traffic: check that the port serves TLS and the server's load; raise --max-time if it is only slow"
+			"the server (or a middlebox) swallows the traffic: check that the port serves TLS and the server's load; raise " + names.of(SettingMaxTime) + " if it is only slow"
 	case Canceled:
 		return "the probe was interrupted", ""
 	case NotTLS:
@@ -410,10 +410,10 @@ func explain(t Target, o *Outcome) (cause, fix string) {
 	case CertUnknownAuthority:
 		trust := "the system roots"
 		if o.CustomRoots {
-			trust = "the --cacert certificates"
+			trust = "the " + names.of(SettingRootCAs) + " certificates"
 		}
 		return fmt.Sprintf("the server's chain does not lead to a root the client trusts (%s): %s", trust, innermost(o.Err)),
-			"install the full chain (with its intermediates) on the server, or trust its root CA (--cacert)"
+			"install the full chain (with its intermediates) on the server, or trust its root CA (" + names.of(SettingRootCAs) + ")"
 	case CertExpired, CertNotYetValid:
 		return "the server's certificate is outside its validity period: " + innermost(o.Err),
 			"renew the server's certificate and install it (or fix the clock of whichever side is wrong)"
@@ -423,7 +423,7 @@ func explain(t Target, o *Outcome) (cause, fix string) {
 	case CertNotAuthorizedToSign, CertIncompatibleUsage, CertNameConstraints, CertInsecureAlgorithm, CertInvalid:
 		return "the client rejected the server's certificate: " + innermost(o.Err), "replace the server's certificate with a valid one"
 	case ClientRejectedVersion:
-		return "the server chose a version the client does not allow: " + innermost(o.Err), "widen --tls-min/--tls-max, or enable a newer version on the server"
+		return "the server chose a version the client does not allow: " + innermost(o.Err), "widen " + versionRange(names) + ", or enable a newer version on the server"
 	case ClientRejectedCipher:
 		return "the server chose a cipher suite the client did not offer", "the server is broken or a middlebox interferes"
 	case ClientRejectedALPN:
@@ -435,32 +435,44 @@ func explain(t Target, o *Outcome) (cause, fix string) {
 	case HTTPError:
 		return "the TLS handshake succeeded but the HTTP exchange failed: " + innermost(o.Err), "the server does not speak the HTTP version negotiated (ALPN), or sent a malformed response"
 	}
-	return fmt.Sprintf("the request failed: %v", o.Err), "read the error above; keep the capture (-w FILE) and the key log (--keylog FILE) to look closer in Wireshark"
+	return fmt.Sprintf("the request failed: %v", o.Err), "read the error above; keep the capture (" + names.of(SettingPcap) + " FILE) and the key log (" + names.of(SettingKeyLog) + " FILE) to look closer in Wireshark"
 }
 
-func explainAlert(alert tlsparse.AlertDescription, o *Outcome) (cause, fix string) {
+func explainAlert(alert tlsparse.AlertDescription, o *Outcome, names Names) (cause, fix string) {
 	cause = fmt.Sprintf("the server aborted with alert %s %s", alert, phaseText(o.Phase))
 	switch alert {
 	case tlsparse.AlertProtocolVersion:
-		return cause + ": it accepts none of the versions the client offers", "make the client and the server share a version (--tls-min/--tls-max; --scan lists the server's)"
+		return cause + ": it accepts none of the versions the client offers", "make the client and the server share a version (" + versionRange(names) + "; " + names.of(SettingScan) + " lists the server's)"
 	case tlsparse.AlertHandshakeFailure, tlsparse.AlertInsufficientSecurity:
 		cause += ": no acceptable set of parameters (cipher suites, groups, or a client certificate it wants)"
 		if o.Ciphers || o.Curves {
-			return cause, "offer current cipher suites and groups (drop --ciphers/--curves), or give a client certificate (--cert/--key) if the server asks for one"
+			return cause, "offer current cipher suites and groups (drop " + suitesAndGroups(names) + "), or give a client certificate (" + names.of(SettingCertificates) + ") if the server asks for one"
 		}
 		return cause + "; the client offered crypto/tls's defaults, which since Go 1.22 leave out RSA key exchange and since Go 1.23 3DES",
-			"run again with --scan to see which cipher families and groups the server accepts (an old server accepting only RSA key exchange needs ECDHE enabled), or give a client certificate (--cert/--key) if the server asks for one"
+			"run again with " + names.of(SettingScan) + " to see which cipher families and groups the server accepts (an old server accepting only RSA key exchange needs ECDHE enabled), or give a client certificate (" + names.of(SettingCertificates) + ") if the server asks for one"
 	case tlsparse.AlertNoApplicationProtocol:
-		return cause + ": it speaks none of the ALPN protocols offered", "offer a protocol the server speaks (--alpn http/1.1)"
+		return cause + ": it speaks none of the ALPN protocols offered", "offer a protocol the server speaks (" + names.of(SettingALPN) + " http/1.1)"
 	case tlsparse.AlertUnrecognizedName:
-		return cause + fmt.Sprintf(": it does not serve the name %q", o.ServerName), "ask for a name the server serves (--servername)"
+		return cause + fmt.Sprintf(": it does not serve the name %q", o.ServerName), "ask for a name the server serves (" + names.of(SettingServerName) + ")"
 	case tlsparse.AlertCertificateRequired:
-		return cause + ": it requires a client certificate", "give a client certificate (--cert/--key) issued by a CA the server trusts"
+		return cause + ": it requires a client certificate", "give a client certificate (" + names.of(SettingCertificates) + ") issued by a CA the server trusts"
 	case tlsparse.AlertBadCertificate, tlsparse.AlertUnknownCA, tlsparse.AlertCertificateUnknown,
 		tlsparse.AlertUnsupportedCertificate, tlsparse.AlertCertificateExpired:
-		return cause + ": it rejected the client's certificate (or its absence)", "give a valid client certificate issued by a CA the server trusts (--cert/--key)"
+		return cause + ": it rejected the client's certificate (or its absence)", "give a valid client certificate issued by a CA the server trusts (" + names.of(SettingCertificates) + ")"
 	}
 	return cause, "check the server's logs for why it sent the alert"
+}
+
+// versionRange names the settings of the versions a client offers:
+// "--tls-min/--tls-max".
+func versionRange(names Names) string {
+	return names.of(SettingMinVersion) + "/" + names.of(SettingMaxVersion)
+}
+
+// suitesAndGroups names the settings that restrict the cipher suites and
+// groups a client offers: "--ciphers/--curves".
+func suitesAndGroups(names Names) string {
+	return names.of(SettingCipherSuites) + "/" + names.of(SettingCurves)
 }
 
 // lookedUp is the name the client resolved: the proxy's, or the target's.
@@ -543,7 +555,7 @@ func statusMeaning(code int) string {
 
 // plainCorrelation explains an http:// probe: a plain request, whose
 // answer says whether the port speaks TLS.
-func (c *Correlation) plainCorrelation(t Target, o *Outcome, w *Wire) {
+func (c *Correlation) plainCorrelation(t Target, o *Outcome, w *Wire, names Names) {
 	c.Agreement = ClientOnly
 	if w.Result != nil {
 		c.Agreement = Agree
@@ -560,7 +572,7 @@ func (c *Correlation) plainCorrelation(t Target, o *Outcome, w *Wire) {
 	}
 	switch {
 	case o.Err != nil:
-		c.Cause, c.Fix = explain(t, o)
+		c.Cause, c.Fix = explain(t, o, names)
 		c.Summary = "the plain HTTP request failed " + phaseText(o.Phase)
 	case o.HTTP != nil && o.HTTP.StatusCode >= 400:
 		c.Summary = fmt.Sprintf("port %d answered the plain request with HTTP %s: %s", port, o.HTTP.Status, statusMeaning(o.HTTP.StatusCode))

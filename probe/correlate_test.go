@@ -159,7 +159,7 @@ func TestCorrelate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := Correlate(target, tt.outcome, tt.wire, tt.insecure)
+			c := Correlate(target, tt.outcome, tt.wire, tt.insecure, flagNames)
 			if c.Agreement != tt.want {
 				t.Errorf("agreement %q, want %q (summary %q, cause %q)", c.Agreement, tt.want, c.Summary, c.Cause)
 			}
@@ -202,7 +202,7 @@ func TestExplainEveryClass(t *testing.T) {
 		AlertClass(tlsparse.AlertCertificateRequired), AlertClass(tlsparse.AlertBadCertificate), AlertClass(tlsparse.AlertInternalError))
 	for _, c := range classes {
 		o := &Outcome{Err: errors.New("x"), Class: c, Phase: PhaseTLS, Remote: netip.MustParseAddrPort("127.0.0.1:443"), Timings: Timings{Total: time.Millisecond}}
-		cause, fix := explain(Target{Host: "good.test", Port: 443}, o)
+		cause, fix := explain(Target{Host: "good.test", Port: 443}, o, flagNames)
 		if cause == "" || fix == "" {
 			t.Errorf("%s: cause %q, fix %q", c, cause, fix)
 		}
@@ -219,7 +219,7 @@ func TestHTTPStatusCorrelation(t *testing.T) {
 	wire := func(cat diagnose.Category) *Wire {
 		return &Wire{Result: &pipeline.Result{Conn: &analysis.Connection{}, Verdict: diagnose.Verdict{Category: cat, Summary: "the summary", Fix: "the fix"}}}
 	}
-	c := Correlate(target, answered(400, "400 Bad Request"), wire(diagnose.ClientCertRequired), false)
+	c := Correlate(target, answered(400, "400 Bad Request"), wire(diagnose.ClientCertRequired), false, flagNames)
 	if !strings.Contains(c.Summary, "400 Bad Request") || !strings.Contains(c.Summary, "client_cert_required") || c.Fix != "the fix" {
 		t.Errorf("client certificate refusal: %+v", c)
 	}
@@ -227,7 +227,7 @@ func TestHTTPStatusCorrelation(t *testing.T) {
 	if r.OK() {
 		t.Error("a 400 the wire explains as client_cert_required is OK")
 	}
-	c = Correlate(target, answered(421, "421 Misdirected Request"), wire(diagnose.OK), false)
+	c = Correlate(target, answered(421, "421 Misdirected Request"), wire(diagnose.OK), false, flagNames)
 	if !strings.Contains(c.Summary, "421") || !strings.Contains(c.Summary, "SNI and the Host header disagree") || strings.Contains(c.Summary, "succeeded") {
 		t.Errorf("421 with a good handshake: %+v", c)
 	}
@@ -244,17 +244,17 @@ func TestPlainCorrelation(t *testing.T) {
 	}
 	nginx := &Outcome{Phase: PhaseDone, HTTP: &Response{Proto: "HTTP/1.1", StatusCode: 400, Status: "400 Bad Request"}}
 	nginx.HTTP.head.Write([]byte("<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>"))
-	c := Correlate(target, nginx, &Wire{}, false)
+	c := Correlate(target, nginx, &Wire{}, false, flagNames)
 	if !strings.Contains(c.Summary, "port 8443 speaks TLS") || !strings.Contains(c.Fix, "https://good.test:8443/") {
 		t.Errorf("nginx's page: %+v", c)
 	}
 	alert := &Wire{Result: &pipeline.Result{Conn: &analysis.Connection{Alerts: []analysis.Alert{{Sender: capture.ServerToClient, Description: tlsparse.AlertProtocolVersion, Frame: capture.Frame{Number: 6}}}}}}
 	failed := &Outcome{Err: errors.New(`net/http: HTTP/1.x transport connection broken: malformed HTTP response "\x15\x03\x01\x00\x02\x02F"`), Phase: PhaseHTTP}
-	if c := Correlate(target, failed, alert, false); !strings.Contains(c.Summary, "speaks TLS") || !strings.Contains(c.Summary, "frame 6") {
+	if c := Correlate(target, failed, alert, false, flagNames); !strings.Contains(c.Summary, "speaks TLS") || !strings.Contains(c.Summary, "frame 6") {
 		t.Errorf("a TLS alert: %+v", c)
 	}
 	plain := &Outcome{Phase: PhaseDone, HTTP: &Response{Proto: "HTTP/1.1", StatusCode: 200, Status: "200 OK"}}
-	if c := Correlate(target, plain, &Wire{}, false); strings.Contains(c.Summary, "speaks TLS") || !strings.Contains(c.Summary, "plain HTTP") {
+	if c := Correlate(target, plain, &Wire{}, false, flagNames); strings.Contains(c.Summary, "speaks TLS") || !strings.Contains(c.Summary, "plain HTTP") {
 		t.Errorf("a plain server: %+v", c)
 	}
 }

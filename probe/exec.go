@@ -48,6 +48,9 @@ type ExecConfig struct {
 	// SettingNames names, in the verdicts' fixes, the settings they point
 	// to as the caller sets them (diagnose.Config.SettingNames).
 	SettingNames map[diagnose.Setting]string
+	// Names names the probe's settings in the correlations' texts as the
+	// caller sets them (Config.Names).
+	Names Names
 	// Pcap, when set, receives the capture as a pcapng file with the
 	// program's TLS secrets embedded.
 	Pcap io.Writer
@@ -186,7 +189,7 @@ func Exec(ctx context.Context, cfg ExecConfig) (*ExecResult, error) {
 	o := res.outcome()
 	if w.err != nil {
 		res.Wire.Err = w.err
-		res.unseen(&o)
+		res.unseen(&o, cfg.Names)
 		return res, nil
 	}
 	settle(w.handle.Stats)
@@ -207,7 +210,7 @@ func Exec(ctx context.Context, cfg ExecConfig) (*ExecResult, error) {
 			res.Wire.Notes = append(res.Wire.Notes, fmt.Sprintf("writing the capture file: %v", err))
 		}
 	}
-	res.judge(w, keyLog, cfg.WireRoots, cfg.SettingNames, &o)
+	res.judge(w, keyLog, cfg, &o)
 	return res, nil
 }
 
@@ -267,12 +270,13 @@ func exitStatus(ps *os.ProcessState, waitErr error) int {
 
 // judge analyses the capture and keeps the program's connections, each
 // with its verdict and correlation.
-func (r *ExecResult) judge(w *wireCapture, keyLog []byte, roots *x509.CertPool, names map[diagnose.Setting]string, o *Outcome) {
+func (r *ExecResult) judge(w *wireCapture, keyLog []byte, cfg ExecConfig, o *Outcome) {
+	roots := cfg.WireRoots
 	kl, _ := decrypt.ParseKeyLog(bytes.NewReader(keyLog))
 	pc := pipeline.Config{
 		Analysis: analysis.Options{KeyLog: kl},
 		Capture:  capture.Options{IdleTimeout: -1},
-		Diagnose: diagnose.Config{Roots: roots, SettingNames: names},
+		Diagnose: diagnose.Config{Roots: roots, SettingNames: cfg.SettingNames},
 	}
 	results, stats, err := pipeline.Collect(context.Background(), &replay{frames: w.frames, linkType: w.linkType}, pc)
 	if err != nil {
@@ -291,7 +295,7 @@ func (r *ExecResult) judge(w *wireCapture, keyLog []byte, roots *x509.CertPool, 
 			target.Host = c.ClientHello.ServerName
 		}
 		wire := Wire{Result: &res, Chain: checkChain(c, roots)}
-		r.Connections = append(r.Connections, ExecConnection{Result: res, Correlation: Correlate(target, o, &wire, false)})
+		r.Connections = append(r.Connections, ExecConnection{Result: res, Correlation: Correlate(target, o, &wire, false, cfg.Names)})
 	}
 	if others > 0 {
 		r.Wire.Notes = append(r.Wire.Notes, fmt.Sprintf("%d other connection(s) in the capture are not the program's and are left out", others))
@@ -300,13 +304,13 @@ func (r *ExecResult) judge(w *wireCapture, keyLog []byte, roots *x509.CertPool, 
 		r.Wire.Notes = append(r.Wire.Notes, fmt.Sprintf("%d of the program's flows are not in the capture (another interface, a filter, or not TLS over TCP)", n))
 	}
 	if len(r.Connections) == 0 {
-		r.unseen(o)
+		r.unseen(o, cfg.Names)
 	}
 }
 
 // unseen correlates the program's error alone: the capture shows none of
 // its connections.
-func (r *ExecResult) unseen(o *Outcome) {
+func (r *ExecResult) unseen(o *Outcome, names Names) {
 	w := Wire{Err: r.Wire.Err}
 	if w.Err == nil {
 		w.Err = errors.New("the capture shows none of the program's connections")
@@ -314,7 +318,7 @@ func (r *ExecResult) unseen(o *Outcome) {
 			w.Err = errors.New("the program opened no connection that was seen")
 		}
 	}
-	c := Correlate(Target{}, o, &w, false)
+	c := Correlate(Target{}, o, &w, false, names)
 	r.Unseen = &c
 }
 

@@ -313,6 +313,9 @@ type WriteOptions struct {
 	// other text from the network (textsafe.Lines: its lines and tabs
 	// kept), which is what a terminal needs; raw is for a pipe or a file.
 	RawBody bool
+	// Names names the probe's settings in the text formats' own lines as
+	// the caller sets them (Config.Names).
+	Names Names
 }
 
 // Write writes a probe's result in format f (one of Formats). The text
@@ -356,7 +359,7 @@ func writeText(w io.Writer, f report.Format, r *Result, opts WriteOptions) error
 	}
 	b.WriteString("\n")
 	if r.Insecure {
-		b.WriteString("!! verification disabled (-k/--insecure): the server's certificate was not checked\n")
+		b.WriteString("!! verification disabled (" + opts.Names.of(SettingInsecure) + "): the server's certificate was not checked\n")
 	}
 
 	b.WriteString("\nClient\n")

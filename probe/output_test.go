@@ -34,7 +34,7 @@ func TestWrite(t *testing.T) {
 	target := Target{Host: tlslab.GoodName, Port: addr.Port()}
 	target.URL = &url.URL{Scheme: "https", Host: target.HostPort(), Path: "/", User: url.UserPassword("user", "secret")}
 	res, err := Run(context.Background(), Config{
-		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), NoProxyEnv: true, Trace: true, Scan: true,
+		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), NoProxyEnv: true, Trace: true, Scan: true, Names: flagNames,
 		Resolve: []Resolve{{Host: tlslab.GoodName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}}},
 	})
 	if err != nil {

@@ -46,7 +46,7 @@ type Config struct {
 	// RootCAs is the client's trust store; nil means the system roots.
 	// curl's --cacert replaces the system roots, and so does this.
 	RootCAs *x509.CertPool
-	// Insecure skips the verification of the server's certificate (-k).
+	// Insecure skips the verification of the server's certificate.
 	Insecure bool
 	// Certificates are the client certificates offered when the server
 	// asks for one.
@@ -65,7 +65,7 @@ type Config struct {
 	// ServerName overrides the SNI and the name verified (default: the
 	// target's host, unless it is an IP address).
 	ServerName string
-	// Resolve pins host names to addresses (--resolve).
+	// Resolve pins host names to addresses, as curl's --resolve does.
 	Resolve []Resolve
 	// Resolver looks up host names; nil means net.DefaultResolver.
 	Resolver Resolver
@@ -81,7 +81,7 @@ type Config struct {
 	// ShowBody keeps up to MaxBody bytes of the response body in the result.
 	ShowBody bool
 
-	// Proxy, when set, is the HTTP proxy to CONNECT through (--proxy).
+	// Proxy, when set, is the HTTP proxy to CONNECT through.
 	// When nil, the environment decides (HTTPS_PROXY, NO_PROXY, as
 	// net/http does) unless NoProxyEnv is set.
 	Proxy      *url.URL
@@ -103,11 +103,14 @@ type Config struct {
 	// SettingNames names, in the wire verdict's fixes, the settings they
 	// point to as the caller sets them (diagnose.Config.SettingNames).
 	SettingNames map[diagnose.Setting]string
+	// Names names the probe's own settings in its texts as the caller
+	// sets them; a setting it leaves out is named as Config sets it.
+	Names Names
 	// KeyLog, when set, also receives the connection's TLS secrets in NSS
-	// key log format (--keylog FILE). They are always kept in memory to
+	// key log format. They are always kept in memory to
 	// decrypt the capture.
 	KeyLog io.Writer
-	// Pcap, when set, receives the captured frames as a pcap file (-w);
+	// Pcap, when set, receives the captured frames as a pcap file;
 	// the frame numbers in the result are that file's.
 	Pcap io.Writer
 	// PcapNG makes Pcap a pcapng file instead, written once the request is
@@ -193,8 +196,9 @@ type Outcome struct {
 	Phase   Phase
 	Timings Timings
 	// Proxy is the proxy used (password hidden), "" for a direct
-	// connection; ProxyFrom says where it came from ("--proxy",
-	// "HTTPS_PROXY", …).
+	// connection; ProxyFrom says where it came from: Config.Proxy as
+	// Config.Names names it ("--proxy"), or the environment variable
+	// ("HTTPS_PROXY", …).
 	Proxy     string
 	ProxyFrom string
 	// Addrs are the addresses the target (or proxy) resolved to.
@@ -209,13 +213,13 @@ type Outcome struct {
 	ServerName string
 	// CustomRoots is set when the client trusted only Config.RootCAs.
 	CustomRoots bool
-	// ClientChain is the client certificate configured (--cert: the leaf,
+	// ClientChain is the client certificate configured (Config.Certificates: the leaf,
 	// then the chain the file holds), nil when none was; crypto/tls sends
 	// it only if the chain reaches a CA the server's CertificateRequest
 	// lists.
 	ClientChain []*x509.Certificate
 	// Ciphers and Curves say the client's suites or groups were
-	// restricted (--ciphers, --curves), not crypto/tls's defaults.
+	// restricted (Config.CipherSuites, Config.Curves), not crypto/tls's defaults.
 	Ciphers, Curves bool
 	// TLS is the negotiated connection state; nil when the handshake did
 	// not complete.
@@ -276,7 +280,7 @@ func (p *prefix) Write(b []byte) (int, error) {
 // Timings are the durations of the phases the client went through; a nil
 // field is a phase not reached.
 type Timings struct {
-	// DNS is nil when no name was looked up (an address, --resolve).
+	// DNS is nil when no name was looked up (an address, Config.Resolve).
 	DNS          *time.Duration
 	Connect      *time.Duration
 	ProxyConnect *time.Duration
@@ -337,7 +341,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Client.fail(err, PhaseResolve)
 		res.Client.Timings.Total = res.Client.Timings.dns()
 		res.Wire.Err = errNoConnection
-		res.Correlation = Correlate(cfg.Target, &res.Client, &res.Wire, cfg.Insecure)
+		res.Correlation = Correlate(cfg.Target, &res.Client, &res.Wire, cfg.Insecure, cfg.Names)
 		return res, nil
 	}
 	wc := startCapture(ctx, &cfg, plan)
@@ -345,7 +349,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	c.request(ctx, plan)
 	res.Client.Timings.Total = res.Client.Timings.dns() + time.Since(start)
 	res.Wire = wc.finish(&cfg, plan, c.keyLog.Bytes(), &res.Client)
-	res.Correlation = Correlate(cfg.Target, &res.Client, &res.Wire, cfg.Insecure)
+	res.Correlation = Correlate(cfg.Target, &res.Client, &res.Wire, cfg.Insecure, cfg.Names)
 	if cfg.Scan && scanWanted(&res.Client, &res.Wire) {
 		res.Scan = c.scan(ctx, plan)
 		res.Correlation.addScan(res.Scan, &cfg)

@@ -551,7 +551,7 @@ func runLabCase(t *testing.T, tt labCase, lab *tlslab.Lab, capturing bool) {
 		target.URL = &url.URL{Scheme: "https", Host: target.HostPort(), Path: "/"}
 	}
 	cfg := Config{
-		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(),
+		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), Names: flagNames,
 		Resolve:        []Resolve{{Host: tlslab.GoodName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}}},
 		ConnectTimeout: 2 * time.Second, MaxTime: 5 * time.Second, NoProxyEnv: true,
 	}
@@ -756,7 +756,7 @@ func agreesWithGo(t *testing.T, r *Result, lab *tlslab.Lab) {
 	}
 	o := r.Client
 	o.Err, o.Class = goErr, Classify(goErr)
-	if c := Correlate(r.Target, &o, &r.Wire, false); c.Agreement != Agree {
+	if c := Correlate(r.Target, &o, &r.Wire, false, flagNames); c.Agreement != Agree {
 		t.Errorf("Go's error %v: correlation %q (%s)", goErr, c.Agreement, c.Summary)
 	}
 }
@@ -833,7 +833,7 @@ func TestProbeHTTP2(t *testing.T) {
 	target := Target{Host: tlslab.GoodName, Port: addr.Port()}
 	target.URL = &url.URL{Scheme: "https", Host: target.HostPort(), Path: "/"}
 	res, err := Run(context.Background(), Config{
-		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), NoProxyEnv: true, ShowBody: true,
+		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), NoProxyEnv: true, ShowBody: true, Names: flagNames,
 		Resolve: []Resolve{{Host: tlslab.GoodName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}}},
 	})
 	if err != nil {
@@ -874,7 +874,7 @@ func TestProbeClientCertTLS13(t *testing.T) {
 	target := Target{Host: tlslab.GoodName, Port: addr.Port()}
 	target.URL = &url.URL{Scheme: "https", Host: target.HostPort(), Path: "/"}
 	cfg := Config{
-		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), NoProxyEnv: true, ALPN: []string{"http/1.1"},
+		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), NoProxyEnv: true, ALPN: []string{"http/1.1"}, Names: flagNames,
 		Resolve: []Resolve{{Host: tlslab.GoodName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}}}, MaxTime: 5 * time.Second,
 	}
 	// The handshake-only form waits for the server's judgement too.
@@ -933,7 +933,7 @@ func TestProbeWithoutCapture(t *testing.T) {
 	}
 	defer srv.Close()
 	cfg := Config{
-		Target: Target{Host: srv.Addr().Addr().String(), Port: srv.Addr().Port()}, RootCAs: lab.RootPool(),
+		Target: Target{Host: srv.Addr().Addr().String(), Port: srv.Addr().Port()}, RootCAs: lab.RootPool(), Names: flagNames,
 		ServerName: tlslab.GoodName, Interface: "tlsdiag-none0", NoProxyEnv: true, MaxTime: 5 * time.Second,
 	}
 	res, err := Run(context.Background(), cfg)
@@ -959,7 +959,7 @@ func TestProbeWithoutCapture(t *testing.T) {
 // capture (there was no connection to capture).
 func TestProbeDNSFailure(t *testing.T) {
 	cfg := Config{
-		Target:   Target{Host: "nowhere.invalid", Port: 443},
+		Target: Target{Host: "nowhere.invalid", Port: 443}, Names: flagNames,
 		Resolver: fakeResolver{err: &net.DNSError{Err: "no such host", Name: "nowhere.invalid", IsNotFound: true}},
 	}
 	res, err := Run(context.Background(), cfg)

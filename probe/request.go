@@ -73,7 +73,7 @@ func (c *client) plan(ctx context.Context, proxy *url.URL, from string) (*dialPl
 	return p, nil
 }
 
-// resolve returns the addresses of host: from --resolve, the literal, or
+// resolve returns the addresses of host: from Config.Resolve, the literal, or
 // the resolver, IPv4 first (as curl's default happy eyeballs mostly ends).
 func (c *client) resolve(ctx context.Context, host string, port uint16) ([]netip.Addr, error) {
 	for _, r := range c.cfg.Resolve {
@@ -111,12 +111,13 @@ func (c *client) resolve(ctx context.Context, host string, port uint16) ([]netip
 	return append(v4, v6...), nil
 }
 
-// proxyFor picks the proxy: --proxy, else the environment as net/http reads
+// proxyFor picks the proxy, and says where it came from: Config.Proxy (as
+// Names names it), else the environment as net/http reads
 // it (HTTPS_PROXY, https_proxy, NO_PROXY, no_proxy; never for localhost
 // and loopback addresses).
 func (cfg *Config) proxyFor() (*url.URL, string, error) {
 	if cfg.Proxy != nil {
-		return cfg.Proxy, "--proxy", nil
+		return cfg.Proxy, cfg.Names.of(SettingProxy), nil
 	}
 	if cfg.NoProxyEnv {
 		return nil, "", nil
@@ -130,7 +131,7 @@ func (cfg *Config) proxyFor() (*url.URL, string, error) {
 	env.HTTPSProxy, from = firstNamed(getenv, "HTTPS_PROXY", "https_proxy")
 	if env.HTTPSProxy == "" || cfg.Target.Plain() {
 		// A plain request would go through HTTP_PROXY as an absolute
-		// URI, not a tunnel: an http:// probe goes direct unless --proxy.
+		// URI, not a tunnel: an http:// probe goes direct unless Config.Proxy.
 		return nil, "", nil
 	}
 	target := &url.URL{Scheme: "https", Host: cfg.Target.HostPort()}
@@ -395,7 +396,7 @@ func (c *client) tlsConfig(logKeys bool) *tls.Config {
 	return tc
 }
 
-// serverName is the SNI: --servername, else the target's host when it is
+// serverName is the SNI: Config.ServerName, else the target's host when it is
 // a name.
 func (c *client) serverName() string {
 	if c.cfg.ServerName != "" {

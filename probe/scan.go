@@ -270,19 +270,19 @@ func (c *Correlation) addScan(s *Scan, cfg *Config) {
 		note += ": no version in common"
 		if low := accepted[0]; low > hi {
 			// The server's minimum is above the client's maximum.
-			c.Fix = fmt.Sprintf("the server's minimum version (%s) is above the client's maximum (%s): raise the client's maximum (--tls-max %s), or lower the server's minimum to %s",
-				versionName(low), versionName(hi), flagVersion(low), versionName(hi))
+			c.Fix = fmt.Sprintf("the server's minimum version (%s) is above the client's maximum (%s): raise the client's maximum (%s %s), or lower the server's minimum to %s",
+				versionName(low), versionName(hi), cfg.Names.of(SettingMaxVersion), flagVersion(low), versionName(hi))
 		} else {
 			// The server's maximum is below the client's minimum.
 			high := accepted[len(accepted)-1]
-			c.Fix = fmt.Sprintf("the server's maximum version (%s) is below the client's minimum (%s): enable %s on the server (raise its maximum), or, insecurely, lower the client's minimum (--tls-min %s)",
-				versionName(high), versionName(lo), versionName(lo), flagVersion(high))
+			c.Fix = fmt.Sprintf("the server's maximum version (%s) is below the client's minimum (%s): enable %s on the server (raise its maximum), or, insecurely, lower the client's minimum (%s %s)",
+				versionName(high), versionName(lo), versionName(lo), cfg.Names.of(SettingMinVersion), flagVersion(high))
 		}
 	}
 	if len(common) > 0 && (len(cfg.CipherSuites) > 0 || len(cfg.Curves) > 0) {
-		note += ": the versions overlap, and the scan's handshakes (crypto/tls's default cipher suites and groups) were accepted, so the failure comes from --ciphers or --curves"
+		note += ": the versions overlap, and the scan's handshakes (crypto/tls's default cipher suites and groups) were accepted, so the failure comes from " + cfg.Names.of(SettingCipherSuites) + " or " + cfg.Names.of(SettingCurves)
 		if c.Fix == "" || len(cfg.CipherSuites) == 0 {
-			c.Fix = "offer the default cipher suites and groups (drop --ciphers/--curves), or enable one of the client's on the server"
+			c.Fix = "offer the default cipher suites and groups (drop " + suitesAndGroups(cfg.Names) + "), or enable one of the client's on the server"
 		}
 	}
 	c.Notes = append(c.Notes, note)
@@ -292,12 +292,12 @@ func (c *Correlation) addScan(s *Scan, cfg *Config) {
 			continue
 		}
 		if !slices.Contains(cfg.CipherSuites, vp.Cipher) {
-			c.Notes = append(c.Notes, fmt.Sprintf("scan: with %s the server chose %s, which --ciphers leaves out", versionName(vp.Version), tlsparse.CipherSuite(vp.Cipher)))
+			c.Notes = append(c.Notes, fmt.Sprintf("scan: with %s the server chose %s, which %s leaves out", versionName(vp.Version), tlsparse.CipherSuite(vp.Cipher), cfg.Names.of(SettingCipherSuites)))
 		}
 	}
 }
 
-// flagVersion is a version as --tls-min/--tls-max take it: "1.3".
+// flagVersion is a version as ParseVersion takes it: "1.3".
 func flagVersion(v uint16) string {
 	return strings.TrimPrefix(versionName(v), "TLS ")
 }
@@ -337,7 +337,7 @@ func (c *Correlation) addFamilies(s *Scan, cfg *Config) {
 	switch {
 	case accepted(FamilyRSAKex):
 		c.Cause = fmt.Sprintf("the server accepts only RSA key exchange suites (TLS_RSA_WITH_*) with %s, no ECDHE and no TLS 1.3; crypto/tls stopped offering RSA key exchange by default in Go 1.22", versionName(s.FamilyVersion))
-		c.Fix = "enable ECDHE suites on the server (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 works with its RSA certificate) or TLS 1.3; as a stop-gap, offer an RSA suite here (--ciphers TLS_RSA_WITH_AES_128_GCM_SHA256) and run Go clients with GODEBUG=tlsrsakex=1"
+		c.Fix = "enable ECDHE suites on the server (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 works with its RSA certificate) or TLS 1.3; as a stop-gap, offer an RSA suite here (" + cfg.Names.of(SettingCipherSuites) + " TLS_RSA_WITH_AES_128_GCM_SHA256) and run Go clients with GODEBUG=tlsrsakex=1"
 	case accepted(Family3DES):
 		c.Cause = fmt.Sprintf("the server accepts only 3DES suites with %s; crypto/tls stopped offering them by default in Go 1.23", versionName(s.FamilyVersion))
 		c.Fix = "enable AES-GCM ECDHE suites on the server (3DES is broken: Sweet32); as a stop-gap, run Go clients with GODEBUG=tls3des=1"

@@ -90,7 +90,7 @@ func slowProbe(t *testing.T, lab *tlslab.Lab, addr netip.AddrPort, maxTime time.
 	t.Helper()
 	target := Target{Host: tlslab.GoodName, Port: addr.Port()}
 	cfg := Config{
-		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), Trace: true,
+		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), Trace: true, Names: flagNames,
 		Resolve:        []Resolve{{Host: tlslab.GoodName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}}},
 		ConnectTimeout: 2 * time.Second, MaxTime: maxTime, NoProxyEnv: true,
 	}

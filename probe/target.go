@@ -128,28 +128,28 @@ type Resolve struct {
 func ParseResolve(s string) (Resolve, error) {
 	host, rest, ok := strings.Cut(s, ":")
 	if !ok || host == "" {
-		return Resolve{}, fmt.Errorf("--resolve %q: want host:port:address", s)
+		return Resolve{}, fmt.Errorf("%q: want host:port:address", s)
 	}
 	portText, addrText, ok := strings.Cut(rest, ":")
 	if !ok || addrText == "" {
-		return Resolve{}, fmt.Errorf("--resolve %q: want host:port:address", s)
+		return Resolve{}, fmt.Errorf("%q: want host:port:address", s)
 	}
 	port, err := parsePort(portText)
 	if err != nil {
-		return Resolve{}, fmt.Errorf("--resolve %q: %w", s, err)
+		return Resolve{}, fmt.Errorf("%q: %w", s, err)
 	}
 	r := Resolve{Host: host, Port: port}
 	for _, a := range strings.Split(addrText, ",") {
 		addr, err := netip.ParseAddr(strings.Trim(strings.TrimSpace(a), "[]"))
 		if err != nil {
-			return Resolve{}, fmt.Errorf("--resolve %q: address %q: %w", s, a, err)
+			return Resolve{}, fmt.Errorf("%q: address %q: %w", s, a, err)
 		}
 		r.Addrs = append(r.Addrs, addr.Unmap())
 	}
 	return r, nil
 }
 
-// ParseVersion reads a TLS version as --tls-min and --tls-max take it:
+// ParseVersion reads a TLS version as a command line gives it:
 // "1.0", "1.1", "1.2" or "1.3" (a "TLS", "TLSv" or "tls" prefix is allowed).
 func ParseVersion(s string) (uint16, error) {
 	v := strings.ToLower(strings.TrimSpace(s))

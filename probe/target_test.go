@@ -197,7 +197,7 @@ func TestProxyFor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := Config{Target: Target{Host: tt.host, Port: 443}, Proxy: tt.proxy, NoProxyEnv: tt.noEnv, Getenv: tt.getenv}
+			cfg := Config{Target: Target{Host: tt.host, Port: 443}, Proxy: tt.proxy, NoProxyEnv: tt.noEnv, Getenv: tt.getenv, Names: flagNames}
 			u, from, err := cfg.proxyFor()
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("error %v, want error %v", err, tt.wantErr)

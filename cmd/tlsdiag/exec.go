@@ -69,7 +69,7 @@ func runExec(args []string, stdout, stderr io.Writer) int {
 	fs.StringArrayVar(&caFlags, flagCACert, nil, "also trust the CA certificates in this PEM `file` when judging chains (repeatable)")
 	fs.StringVarP(&iface, "interface", "i", "any", "capture on this `interface`")
 	fs.StringVarP(&filter, "filter", "f", "tcp", "BPF `filter` for the capture")
-	fs.StringVarP(&pcapFile, "write", "w", "", "keep the capture in this pcapng `file`, with the program's TLS secrets embedded")
+	fs.StringVarP(&pcapFile, flagWrite, shortWrite, "", "keep the capture in this pcapng `file`, with the program's TLS secrets embedded")
 	fs.SetInterspersed(false)
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
@@ -100,7 +100,7 @@ func runExec(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg := probe.ExecConfig{Command: fs.Args(), Stdin: os.Stdin, Stdout: stderr, Stderr: stderr,
-		Interface: iface, Filter: filter, WireRoots: roots, SettingNames: settingFlags}
+		Interface: iface, Filter: filter, WireRoots: roots, SettingNames: settingFlags, Names: probeSettingFlags}
 	if pcapFile != "" {
 		f, err := os.Create(pcapFile)
 		if err != nil {

@@ -106,27 +106,27 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	)
 	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`: table, json or trace")
 	fs.StringArrayVar(&caFlags, flagCACert, nil, "trust only the CA certificates in this PEM `file` (repeatable; replaces the system roots, as curl's does)")
-	fs.BoolVarP(&insecure, "insecure", "k", false, "do not verify the server's certificate (every report says so)")
-	fs.StringVar(&certFile, "cert", "", "client certificate `file` (PEM, chain included)")
-	fs.StringVar(&keyFile, "key", "", "private key `file` of --cert (PEM; default: the --cert file)")
-	fs.StringVar(&tlsMin, "tls-min", "", "lowest TLS `version` to offer: 1.0, 1.1, 1.2 or 1.3 (default 1.2)")
-	fs.StringVar(&tlsMax, "tls-max", "", "highest TLS `version` to offer (default 1.3)")
-	fs.StringVar(&ciphers, "ciphers", "", "TLS 1.0–1.2 cipher suites to offer, IANA names, comma-separated")
-	fs.StringVar(&curves, "curves", "", "key exchange `groups` to offer, comma-separated (X25519, P-256, X25519MLKEM768, …)")
-	fs.StringVar(&alpn, "alpn", "", "ALPN `protocols` to offer, comma-separated (default for URLs: h2,http/1.1)")
-	fs.StringVar(&serverName, "servername", "", "send this `name` as SNI and verify the certificate for it")
-	fs.StringArrayVar(&resolveFlags, "resolve", nil, "use `host:port:addr` instead of resolving host (repeatable)")
+	fs.BoolVarP(&insecure, flagInsecure, shortInsecure, false, "do not verify the server's certificate (every report says so)")
+	fs.StringVar(&certFile, flagCert, "", "client certificate `file` (PEM, chain included)")
+	fs.StringVar(&keyFile, flagKey, "", "private key `file` of --cert (PEM; default: the --cert file)")
+	fs.StringVar(&tlsMin, flagTLSMin, "", "lowest TLS `version` to offer: 1.0, 1.1, 1.2 or 1.3 (default 1.2)")
+	fs.StringVar(&tlsMax, flagTLSMax, "", "highest TLS `version` to offer (default 1.3)")
+	fs.StringVar(&ciphers, flagCiphers, "", "TLS 1.0–1.2 cipher suites to offer, IANA names, comma-separated")
+	fs.StringVar(&curves, flagCurves, "", "key exchange `groups` to offer, comma-separated (X25519, P-256, X25519MLKEM768, …)")
+	fs.StringVar(&alpn, flagALPN, "", "ALPN `protocols` to offer, comma-separated (default for URLs: h2,http/1.1)")
+	fs.StringVar(&serverName, flagServerName, "", "send this `name` as SNI and verify the certificate for it")
+	fs.StringArrayVar(&resolveFlags, flagResolve, nil, "use `host:port:addr` instead of resolving host (repeatable)")
 	fs.StringVar(&connectTimeout, "connect-timeout", "", "give up a TCP connection attempt after this `duration` (10s; plain numbers are seconds)")
-	fs.StringVarP(&maxTime, "max-time", "m", "", "give up the whole request after this `duration` (30s; plain numbers are seconds)")
+	fs.StringVarP(&maxTime, flagMaxTime, "m", "", "give up the whole request after this `duration` (30s; plain numbers are seconds)")
 	fs.StringVarP(&method, "request", "X", "", "HTTP `method` (default GET, or POST with -d)")
 	fs.StringArrayVarP(&headers, "header", "H", nil, "add an HTTP header, `\"Name: value\"` (repeatable)")
 	fs.StringVarP(&data, "data", "d", "", "send this request body (@FILE reads it from a file)")
-	fs.StringVar(&proxyFlag, "proxy", "", "CONNECT through this HTTP proxy `URL`; \"\" ignores HTTPS_PROXY (which is honoured by default, with NO_PROXY)")
+	fs.StringVar(&proxyFlag, flagProxy, "", "CONNECT through this HTTP proxy `URL`; \"\" ignores HTTPS_PROXY (which is honoured by default, with NO_PROXY)")
 	fs.BoolVar(&showBody, "show-body", false, "print the response body (at most 1 MiB; escaped on a terminal, raw to a pipe or file)")
 	fs.StringVar(&keyLogFile, flagKeyLog, "", "also append the connection's TLS secrets to this `file` (SSLKEYLOGFILE format, mode 0600)")
-	fs.StringVarP(&pcapFile, "write", "w", "", "keep the capture in this pcap `file` (frame numbers in the report are its); a name ending in .pcapng gets pcapng with the TLS secrets embedded")
+	fs.StringVarP(&pcapFile, flagWrite, shortWrite, "", "keep the capture in this pcap `file` (frame numbers in the report are its); a name ending in .pcapng gets pcapng with the TLS secrets embedded")
 	fs.StringVarP(&iface, "interface", "i", "", "capture on this `interface` (default: the one that routes to the target)")
-	fs.BoolVar(&scan, "scan", false, "when the handshake fails on version or cipher, try each TLS version, cipher family (ECDHE, RSA key exchange, 3DES, CBC) and group, and report which the server accepts")
+	fs.BoolVar(&scan, flagScan, false, "when the handshake fails on version or cipher, try each TLS version, cipher family (ECDHE, RSA key exchange, 3DES, CBC) and group, and report which the server accepts")
 	fs.StringVar(&bisectFlag, "bisect", "", "when the request fails, re-run it changing one `factor` at a time and say which change makes it work (all, or some of version,groups,ciphers,sni,alpn,size,mss,address,proxy,cert)")
 	fs.Lookup("bisect").NoOptDefVal = "all"
 	if err := fs.Parse(args); err != nil {
@@ -156,7 +156,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	cfg := probe.Config{
 		Target: target, Insecure: insecure, ServerName: serverName, ShowBody: showBody,
 		Scan: scan, Interface: iface, UserAgent: "tlsdiag/" + version,
-		Trace: format == report.FormatTrace, SettingNames: settingFlags,
+		Trace: format == report.FormatTrace, SettingNames: settingFlags, Names: probeSettingFlags,
 	}
 	if fs.Changed("bisect") {
 		if cfg.Bisect, err = probe.ParseFactors(bisectFlag); err != nil {
@@ -214,7 +214,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		// Nothing was captured: an empty file would pass for a capture.
 		os.Remove(pcapFile)
 	}
-	if err := probe.Write(stdout, format, res, probe.WriteOptions{RawBody: !isTerminalWriter(stdout)}); err != nil {
+	if err := probe.Write(stdout, format, res, probe.WriteOptions{RawBody: !isTerminalWriter(stdout), Names: probeSettingFlags}); err != nil {
 		failure(stderr, err)
 		return 2
 	}
@@ -275,7 +275,7 @@ func parseNetFlags(cfg *probe.Config, fs *pflag.FlagSet, resolves []string, conn
 	for _, r := range resolves {
 		res, err := probe.ParseResolve(r)
 		if err != nil {
-			return err.Error(), "e.g. --resolve example.com:443:127.0.0.1"
+			return flagRef(flagResolve) + " " + err.Error(), "e.g. --resolve example.com:443:127.0.0.1"
 		}
 		cfg.Resolve = append(cfg.Resolve, res)
 	}

@@ -160,7 +160,7 @@ func textOutputs(tb testing.TB, conns []*analysis.Connection, h hostileFields) m
 		res := hostileProbe(r, h)
 		for _, f := range []report.Format{report.FormatTable, report.FormatTrace} {
 			var b bytes.Buffer
-			if err := probe.Write(&b, f, res, probe.WriteOptions{}); err != nil {
+			if err := probe.Write(&b, f, res, probe.WriteOptions{Names: probeSettingFlags}); err != nil {
 				tb.Fatal(err)
 			}
 			out[fmt.Sprintf("probe %s %d", f, i)] = b.String()
@@ -191,7 +191,7 @@ func hostileProbe(r pipeline.Result, h hostileFields) *probe.Result {
 	}
 	w := probe.Wire{Interface: "lo", Filter: "tcp port 443", Result: &r, Notes: []string{h.Looks}}
 	res := &probe.Result{Target: target, Insecure: true, Client: o, Wire: w}
-	res.Correlation = probe.Correlate(target, &res.Client, &res.Wire, true)
+	res.Correlation = probe.Correlate(target, &res.Client, &res.Wire, true, probeSettingFlags)
 	return res
 }
 

@@ -1,0 +1,86 @@
+package probe
+
+import "strconv"
+
+// Setting is an input of a probe that its texts (causes, fixes, notes)
+// point to: the roots the client trusts, its time limit, the versions it
+// offers. The library names a setting as Config sets it; a command that
+// sets it from a flag names the flag instead (Config.Names), so that
+// library text never names a command-line flag.
+type Setting uint8
+
+// The settings.
+const (
+	SettingRootCAs      Setting = iota + 1 // Config.RootCAs
+	SettingInsecure                        // Config.Insecure
+	SettingCertificates                    // Config.Certificates: the client certificate and its key
+	SettingMinVersion                      // Config.MinVersion
+	SettingMaxVersion                      // Config.MaxVersion
+	SettingCipherSuites                    // Config.CipherSuites
+	SettingCurves                          // Config.Curves
+	SettingALPN                            // Config.ALPN
+	SettingServerName                      // Config.ServerName
+	SettingResolve                         // Config.Resolve
+	SettingMaxTime                         // Config.MaxTime
+	SettingProxy                           // Config.Proxy
+	SettingScan                            // Config.Scan
+	SettingKeyLog                          // Config.KeyLog
+	SettingPcap                            // Config.Pcap
+)
+
+// Settings lists every Setting.
+var Settings = []Setting{
+	SettingRootCAs, SettingInsecure, SettingCertificates,
+	SettingMinVersion, SettingMaxVersion, SettingCipherSuites, SettingCurves, SettingALPN, SettingServerName,
+	SettingResolve, SettingMaxTime, SettingProxy, SettingScan, SettingKeyLog, SettingPcap,
+}
+
+// String names s as Config sets it.
+func (s Setting) String() string {
+	switch s {
+	case SettingRootCAs:
+		return "Config.RootCAs"
+	case SettingInsecure:
+		return "Config.Insecure"
+	case SettingCertificates:
+		return "Config.Certificates"
+	case SettingMinVersion:
+		return "Config.MinVersion"
+	case SettingMaxVersion:
+		return "Config.MaxVersion"
+	case SettingCipherSuites:
+		return "Config.CipherSuites"
+	case SettingCurves:
+		return "Config.Curves"
+	case SettingALPN:
+		return "Config.ALPN"
+	case SettingServerName:
+		return "Config.ServerName"
+	case SettingResolve:
+		return "Config.Resolve"
+	case SettingMaxTime:
+		return "Config.MaxTime"
+	case SettingProxy:
+		return "Config.Proxy"
+	case SettingScan:
+		return "Config.Scan"
+	case SettingKeyLog:
+		return "Config.KeyLog"
+	case SettingPcap:
+		return "Config.Pcap"
+	}
+	return "setting(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Names names settings in a probe's texts as the caller sets them (a
+// command: its flags, "--max-time"); a setting it leaves out is named as
+// Config sets it.
+type Names map[Setting]string
+
+// of names s.
+func (n Names) of(s Setting) string {
+	if name, ok := n[s]; ok {
+		return name
+	}
+	return s.String()
+}
