@@ -2,14 +2,10 @@ package diagnose
 
 import (
 	"flag"
-	"go/ast"
-	"go/parser"
 	"go/token"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -22,42 +18,9 @@ var update = flag.Bool("update", false, "rewrite the README's table of verdict c
 // is registered in categories exactly once, and that every registered
 // category is declared completely.
 func TestCategoriesList(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	declared := map[Category]string{}
-	for _, path := range files {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			vs, ok := n.(*ast.ValueSpec)
-			if !ok {
-				return true
-			}
-			if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "Category" {
-				return true
-			}
-			for i, name := range vs.Names {
-				lit, ok := vs.Values[i].(*ast.BasicLit)
-				v, err := strconv.Unquote(lit.Value)
-				if !ok || err != nil {
-					t.Errorf("%s: %s is not a string constant", fset.Position(name.Pos()), name.Name)
-					continue
-				}
-				declared[Category(v)] = fset.Position(name.Pos()).String()
-			}
-			return true
-		})
-	}
+	declared := vocabtest.Constants(t, ".", "Category")
 	for c, where := range declared {
-		if !slices.Contains(Categories, c) {
+		if !slices.Contains(Categories, Category(c)) {
 			t.Errorf("%s: %s is not registered in categories (category.go)", where, c)
 		}
 	}
@@ -68,7 +31,7 @@ func TestCategoriesList(t *testing.T) {
 		switch {
 		case seen[c]:
 			t.Errorf("%s is registered twice", c)
-		case declared[c] == "":
+		case declared[string(c)] == token.Position{}:
 			t.Errorf("%s is registered but not declared as a Category constant", c)
 		case !snake.MatchString(string(c)):
 			t.Errorf("%s: not a snake_case name", c)
@@ -98,9 +61,14 @@ func categoriesTable() string {
 	var b strings.Builder
 	b.WriteString(readmeCategoriesHeader)
 	for _, s := range categories {
-		b.WriteString("| `" + string(s.name) + "` | " + s.meaning + " | " + s.serverFix + " |\n")
+		b.WriteString(categoryRow(s) + "\n")
 	}
 	return b.String()
+}
+
+// categoryRow is a category's row in the README's table.
+func categoryRow(s *categorySpec) string {
+	return "| `" + string(s.name) + "` | " + s.meaning + " | " + s.serverFix + " |"
 }
 
 // TestREADMECategories checks the README's table of verdict categories
@@ -130,18 +98,12 @@ func TestREADMECategories(t *testing.T) {
 		}
 		return
 	}
-	gotRows, wantRows := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := range max(len(gotRows), len(wantRows)) {
-		var g, w string
-		if i < len(gotRows) {
-			g = gotRows[i]
-		}
-		if i < len(wantRows) {
-			w = wantRows[i]
-		}
-		if g != w {
-			t.Errorf("%s: the table of verdict categories differs from the registry (go test ./diagnose -run TestREADMECategories -update rewrites it) at row %d:\nREADME:   %s\nregistry: %s", path, i, g, w)
+	rows := strings.Split(strings.TrimSuffix(got, "\n"), "\n")[2:]
+	for i, s := range categories {
+		if i >= len(rows) || rows[i] != categoryRow(s) {
+			t.Errorf("%s: the table of verdict categories differs from the registry at %s (go test ./diagnose -run TestREADMECategories -update rewrites it)", path, s.name)
 			return
 		}
 	}
+	t.Errorf("%s: the table of verdict categories has %d rows, the registry %d categories", path, len(rows), len(categories))
 }

@@ -423,7 +423,7 @@ func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 	case CertNotAuthorizedToSign, CertIncompatibleUsage, CertNameConstraints, CertInsecureAlgorithm, CertInvalid:
 		return "the client rejected the server's certificate: " + innermost(o.Err), "replace the server's certificate with a valid one"
 	case ClientRejectedVersion:
-		return "the server chose a version the client does not allow: " + innermost(o.Err), "widen " + versionRange(names) + ", or enable a newer version on the server"
+		return "the server chose a version the client does not allow: " + innermost(o.Err), "widen " + pair(names, SettingMinVersion, SettingMaxVersion) + ", or enable a newer version on the server"
 	case ClientRejectedCipher:
 		return "the server chose a cipher suite the client did not offer", "the server is broken or a middlebox interferes"
 	case ClientRejectedALPN:
@@ -442,11 +442,11 @@ func explainAlert(alert tlsparse.AlertDescription, o *Outcome, names Names) (cau
 	cause = fmt.Sprintf("the server aborted with alert %s %s", alert, phaseText(o.Phase))
 	switch alert {
 	case tlsparse.AlertProtocolVersion:
-		return cause + ": it accepts none of the versions the client offers", "make the client and the server share a version (" + versionRange(names) + "; " + names.of(SettingScan) + " lists the server's)"
+		return cause + ": it accepts none of the versions the client offers", "make the client and the server share a version (" + pair(names, SettingMinVersion, SettingMaxVersion) + "; " + names.of(SettingScan) + " lists the server's)"
 	case tlsparse.AlertHandshakeFailure, tlsparse.AlertInsufficientSecurity:
 		cause += ": no acceptable set of parameters (cipher suites, groups, or a client certificate it wants)"
 		if o.Ciphers || o.Curves {
-			return cause, "offer current cipher suites and groups (drop " + suitesAndGroups(names) + "), or give a client certificate (" + names.of(SettingCertificates) + ") if the server asks for one"
+			return cause, "offer current cipher suites and groups (drop " + pair(names, SettingCipherSuites, SettingCurves) + "), or give a client certificate (" + names.of(SettingCertificates) + ") if the server asks for one"
 		}
 		return cause + "; the client offered crypto/tls's defaults, which since Go 1.22 leave out RSA key exchange and since Go 1.23 3DES",
 			"run again with " + names.of(SettingScan) + " to see which cipher families and groups the server accepts (an old server accepting only RSA key exchange needs ECDHE enabled), or give a client certificate (" + names.of(SettingCertificates) + ") if the server asks for one"
@@ -463,17 +463,8 @@ func explainAlert(alert tlsparse.AlertDescription, o *Outcome, names Names) (cau
 	return cause, "check the server's logs for why it sent the alert"
 }
 
-// versionRange names the settings of the versions a client offers:
-// "--tls-min/--tls-max".
-func versionRange(names Names) string {
-	return names.of(SettingMinVersion) + "/" + names.of(SettingMaxVersion)
-}
-
-// suitesAndGroups names the settings that restrict the cipher suites and
-// groups a client offers: "--ciphers/--curves".
-func suitesAndGroups(names Names) string {
-	return names.of(SettingCipherSuites) + "/" + names.of(SettingCurves)
-}
+// pair names two settings that go together: "--tls-min/--tls-max".
+func pair(names Names, a, b Setting) string { return names.of(a) + "/" + names.of(b) }
 
 // lookedUp is the name the client resolved: the proxy's, or the target's.
 func lookedUp(t Target, o *Outcome) string {

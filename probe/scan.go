@@ -282,7 +282,7 @@ func (c *Correlation) addScan(s *Scan, cfg *Config) {
 	if len(common) > 0 && (len(cfg.CipherSuites) > 0 || len(cfg.Curves) > 0) {
 		note += ": the versions overlap, and the scan's handshakes (crypto/tls's default cipher suites and groups) were accepted, so the failure comes from " + cfg.Names.of(SettingCipherSuites) + " or " + cfg.Names.of(SettingCurves)
 		if c.Fix == "" || len(cfg.CipherSuites) == 0 {
-			c.Fix = "offer the default cipher suites and groups (drop " + suitesAndGroups(cfg.Names) + "), or enable one of the client's on the server"
+			c.Fix = "offer the default cipher suites and groups (drop " + pair(cfg.Names, SettingCipherSuites, SettingCurves) + "), or enable one of the client's on the server"
 		}
 	}
 	c.Notes = append(c.Notes, note)

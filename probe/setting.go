@@ -35,39 +35,18 @@ var Settings = []Setting{
 	SettingResolve, SettingMaxTime, SettingProxy, SettingScan, SettingKeyLog, SettingPcap,
 }
 
-// String names s as Config sets it.
+// configNames are the settings' names as Config sets them.
+var configNames = [...]string{
+	SettingRootCAs: "RootCAs", SettingInsecure: "Insecure", SettingCertificates: "Certificates",
+	SettingMinVersion: "MinVersion", SettingMaxVersion: "MaxVersion", SettingCipherSuites: "CipherSuites",
+	SettingCurves: "Curves", SettingALPN: "ALPN", SettingServerName: "ServerName", SettingResolve: "Resolve",
+	SettingMaxTime: "MaxTime", SettingProxy: "Proxy", SettingScan: "Scan", SettingKeyLog: "KeyLog", SettingPcap: "Pcap",
+}
+
+// String names s as Config sets it: "Config.MaxTime".
 func (s Setting) String() string {
-	switch s {
-	case SettingRootCAs:
-		return "Config.RootCAs"
-	case SettingInsecure:
-		return "Config.Insecure"
-	case SettingCertificates:
-		return "Config.Certificates"
-	case SettingMinVersion:
-		return "Config.MinVersion"
-	case SettingMaxVersion:
-		return "Config.MaxVersion"
-	case SettingCipherSuites:
-		return "Config.CipherSuites"
-	case SettingCurves:
-		return "Config.Curves"
-	case SettingALPN:
-		return "Config.ALPN"
-	case SettingServerName:
-		return "Config.ServerName"
-	case SettingResolve:
-		return "Config.Resolve"
-	case SettingMaxTime:
-		return "Config.MaxTime"
-	case SettingProxy:
-		return "Config.Proxy"
-	case SettingScan:
-		return "Config.Scan"
-	case SettingKeyLog:
-		return "Config.KeyLog"
-	case SettingPcap:
-		return "Config.Pcap"
+	if int(s) < len(configNames) && configNames[s] != "" {
+		return "Config." + configNames[s]
 	}
 	return "setting(" + strconv.Itoa(int(s)) + ")"
 }

@@ -9,6 +9,7 @@ import (
 	"go/token"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -20,19 +21,8 @@ import (
 // include typ.
 func OnlyDeclared(t testing.TB, dir, typ string, allowed ...string) {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, path := range files {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+	fset, files := parseDir(t, dir)
+	for _, f := range files {
 		for _, d := range f.Decls {
 			fn, ok := d.(*ast.FuncDecl)
 			if !ok || fn.Body == nil {
@@ -59,4 +49,65 @@ func OnlyDeclared(t testing.TB, dir, typ string, allowed ...string) {
 			})
 		}
 	}
+}
+
+// parseDir parses the non-test Go files of dir.
+func parseDir(t testing.TB, dir string) (*token.FileSet, []*ast.File) {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	var files []*ast.File
+	for _, path := range paths {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	return fset, files
+}
+
+// Constants returns the string constants of the type named typ that the
+// non-test Go files of dir declare, each with where it is declared; it
+// fails t for a constant of that type that is not a string literal.
+func Constants(t testing.TB, dir, typ string) map[string]token.Position {
+	t.Helper()
+	fset, files := parseDir(t, dir)
+	out := map[string]token.Position{}
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			vs, ok := n.(*ast.ValueSpec)
+			if !ok {
+				return true
+			}
+			if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != typ {
+				return true
+			}
+			for i, name := range vs.Names {
+				var v string
+				lit, ok := vs.Values[i].(*ast.BasicLit)
+				if ok {
+					v, ok = unquote(lit)
+				}
+				if !ok {
+					t.Errorf("%s: %s is not a string constant", fset.Position(name.Pos()), name.Name)
+					continue
+				}
+				out[v] = fset.Position(name.Pos())
+			}
+			return true
+		})
+	}
+	return out
+}
+
+func unquote(lit *ast.BasicLit) (string, bool) {
+	v, err := strconv.Unquote(lit.Value)
+	return v, err == nil && lit.Kind == token.STRING
 }
