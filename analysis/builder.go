@@ -2,8 +2,10 @@ package analysis
 
 import (
 	"container/list"
+	"math"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/tlsdiag/tlsdiag/quic"
 
@@ -42,6 +44,10 @@ type Options struct {
 	// (Connections returns none), so memory does not grow with the
 	// capture. Calls are never concurrent. Without Done.
 	Emit func(*Connection)
+	// IdleTimeout is the capture's (capture.Options.IdleTimeout, with its
+	// default): with Done and NewBuilders, a connection that went idle
+	// takes its place in the order at its deadline.
+	IdleTimeout time.Duration
 	// MaxPending caps the finished connections held back, without Done,
 	// because an earlier one is still open; beyond it the oldest are let
 	// go first (SequenceStats.Late). 0 means DefaultMaxPending.
@@ -75,6 +81,10 @@ type Builder struct {
 	// end is the capture's last frame, once the capture is over
 	// (CaptureEnd).
 	end capture.Frame
+	// cur is the capture time of the frame being handled (Clock), and
+	// ending is set once the capture ended (live mode's order).
+	cur    int64
+	ending bool
 }
 
 // CaptureEnd implements capture.EndObserver: the connections closed from
@@ -124,11 +134,16 @@ func NewBuilder(opt Options) *Builder {
 
 // NewBuilders returns n Builders for the parts of one capture split by
 // connection (capture.RunFanout), for live mode (Options.Done): they share
-// what the capture showed (the ports that carried TLS). Each calls Done
-// from the goroutine that drives it: calls from different Builders are
-// concurrent.
+// what the capture showed (the ports that carried TLS). They hand their
+// connections to Done in the order of the capture time at which each
+// outcome became known, whatever the number of parts and however their
+// reads interleave (capture.Clocker), and call it from one goroutine at a
+// time. Connections ends the capture: call it once RunFanout returned.
 func NewBuilders(opt Options, n int) []*Builder {
 	seq := newSequencer(n, opt, nil)
+	if opt.Done != nil {
+		seq.live = newLiveOrder(n, opt.Done)
+	}
 	bs := make([]*Builder, n)
 	for i := range bs {
 		b := newBuilder(opt)
@@ -144,7 +159,35 @@ func newBuilder(opt Options) *Builder {
 	if opt.MaxTraceFrames == 0 {
 		opt.MaxTraceFrames = 1000
 	}
-	return &Builder{opt: opt}
+	return &Builder{opt: opt, cur: math.MinInt64}
+}
+
+// Clock implements capture.Clocker.
+func (b *Builder) Clock(ns int64) {
+	if b.seq.live == nil {
+		return
+	}
+	prev := b.cur
+	if ns == math.MaxInt64 {
+		b.ending = true
+	} else {
+		b.cur = max(b.cur, ns)
+	}
+	// Whatever the calls for time ns decide is decided at ns, or at the
+	// deadline of a connection still open at prev, not before.
+	b.seq.live.clock(b.shard, prev)
+}
+
+// decided hands on a connection (live mode) decided at capture time at.
+func (b *Builder) decided(c *Connection, at int64) {
+	if b.seq.live == nil {
+		b.opt.Done(c)
+		return
+	}
+	if b.ending {
+		at = math.MaxInt64
+	}
+	b.seq.live.report(c, at)
 }
 
 // emitter is where the Builder's connections go: Options.Emit, or done.
@@ -242,6 +285,9 @@ func (t *tracker) streams() {
 // Options.Emit or Done took them.
 func (b *Builder) Connections() []*Connection {
 	b.seq.end()
+	if b.seq.live != nil {
+		b.seq.live.end()
+	}
 	return b.done
 }
 

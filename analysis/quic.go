@@ -111,7 +111,7 @@ func (b *Builder) quicOpened(q *quic.Conn) {
 func (b *Builder) quicDone(q *quic.Conn) {
 	c := quicRecord(q, b)
 	if b.opt.Done != nil {
-		b.opt.Done(c)
+		b.decided(c, b.cur)
 		return
 	}
 	e := b.quicOpen[q]

@@ -58,6 +58,8 @@ type sequencer struct {
 	// chains are, by name, the first leaf of each issuer among the
 	// emitted connections whose handshake completed (noteChain).
 	chains map[string][]chainOf
+	// live orders live mode's connections (NewBuilders with Done).
+	live *liveOrder
 }
 
 // SequenceStats says what the sequencer did that a report should mention.

@@ -14,7 +14,9 @@ import (
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
-func (t *tracker) finish() {
+// finish hands on the finalized connection; in live mode (Options.Done)
+// it was decided at capture time at.
+func (t *tracker) finish(at int64) {
 	b, c := t.b, t.c
 	if b.opt.Done == nil {
 		end := t.now
@@ -30,7 +32,7 @@ func (t *tracker) finish() {
 	wanted := b.seq.wanted(c, t.now)
 	b.seq.mu.Unlock()
 	if wanted {
-		b.opt.Done(c)
+		b.decided(c, at)
 	} else {
 		b.ignored++
 	}
@@ -208,7 +210,7 @@ func (t *tracker) reportIfKnown() {
 	t.reported = true
 	t.finalize()
 	t.b.remember(c)
-	t.finish()
+	t.finish(timeNS(c.Last.Time)) // decided by the frame just handled
 }
 
 // drainPending handles the items whose record is now complete, or all of
@@ -441,7 +443,16 @@ func (t *tracker) Close(reason capture.CloseReason, last capture.Frame) {
 	}
 	t.now = max(t.now, last.Number)
 	t.finalize()
-	t.finish()
+	at := timeNS(last.Time)
+	switch {
+	case reason == capture.ClosedIdle && t.b.opt.IdleTimeout > 0 && !last.Time.IsZero():
+		// Idle: decided at its deadline, whichever frame then moved the
+		// clock past it.
+		at += int64(t.b.opt.IdleTimeout)
+	case reason == capture.ClosedEvicted || reason == capture.ClosedReused:
+		at = t.b.cur // by the frame being handled
+	}
+	t.finish(at)
 }
 
 func (t *tracker) anomaly(id tlsparse.Anomaly) {

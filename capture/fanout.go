@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,10 +40,13 @@ var ErrNoFrame = errors.New("capture: no frame within the read timeout")
 // of different sources are called concurrently, so Handlers must not
 // share state without locking.
 //
-// The capture clock is shared: each Assembler moves to the latest frame
-// time any source has read before it handles a frame, and on ErrNoFrame,
-// so that a source that stays quiet still ends its idle connections.
-// Options.MaxConnections and MaxBufferedBytes are divided between the
+// Each Assembler's clock is moved by the frames of its source. The
+// capture clock, the latest frame time any source has read, is applied
+// on ErrNoFrame, so that a source that stays quiet still ends its idle
+// connections, and once every source ended, before the connections still
+// open are closed: a connection then ends (idle or not) as in Run,
+// however the sources' reads interleave. A Handler that is a Clocker is
+// told its source's clock. Options.MaxConnections and MaxBufferedBytes are divided between the
 // sources. The Stats are the sum of the sources' (Start the earliest,
 // MaxBuffered the largest).
 func RunFanout(ctx context.Context, srcs []SplitSource, hs []Handler, opt Options) (Stats, error) {
@@ -58,11 +62,25 @@ func RunFanout(ctx context.Context, srcs []SplitSource, hs []Handler, opt Option
 	clock.Store(-1 << 63)
 	stats := make([]Stats, len(srcs))
 	errs := make([]error, len(srcs))
-	var wg sync.WaitGroup
+	var wg, reading sync.WaitGroup
+	reading.Add(len(srcs))
 	for i := range srcs {
 		wg.Go(func() {
 			a := NewAssembler(hs[i], shardOpt)
-			errs[i] = a.readSplit(ctx, srcs[i], &clock)
+			ck, _ := hs[i].(Clocker)
+			errs[i] = a.readSplit(ctx, srcs[i], &clock, ck)
+			// The connections still open end as of the whole capture's
+			// last frame time, whichever source read it.
+			reading.Done()
+			reading.Wait()
+			end := clock.Load()
+			if ck != nil {
+				ck.Clock(max(end, a.now))
+			}
+			a.tick(end)
+			if ck != nil {
+				ck.Clock(math.MaxInt64)
+			}
 			stats[i] = a.Close()
 		})
 	}
@@ -79,10 +97,22 @@ func RunFanout(ctx context.Context, srcs []SplitSource, hs []Handler, opt Option
 	return st, nil
 }
 
+// A Clocker is a Handler that wants to know its source's clock in
+// RunFanout, to order what its Streams report by capture time across the
+// sources: Clock(ns) comes before the calls for a frame or an idle
+// timeout at capture time ns (Unix nanoseconds; never less than before),
+// and so says that every call for an earlier time was made. Clock(
+// math.MaxInt64) says that the source ended: the calls that follow close
+// the connections still open. Run and RunSharded do not call it.
+type Clocker interface {
+	Clock(ns int64)
+}
+
 // readSplit reads src to its end into a. clock is the capture clock the
-// sources of a split capture share (RunFanout); nil for a capture read
-// whole (Run), whose own frames move its clock.
-func (a *Assembler) readSplit(ctx context.Context, src SplitSource, clock *atomic.Int64) error {
+// sources of a split capture share (RunFanout), applied when src has no
+// frame, and ck the Handler's Clocker, if any; both nil for a capture
+// read whole (Run), whose own frames move its clock.
+func (a *Assembler) readSplit(ctx context.Context, src SplitSource, clock *atomic.Int64, ck Clocker) error {
 	done := ctx.Done()
 	for i := 0; ; i++ {
 		if done != nil && i%ctxCheckEvery == 0 {
@@ -97,7 +127,11 @@ func (a *Assembler) readSplit(ctx context.Context, src SplitSource, clock *atomi
 		case err == nil:
 		case errors.Is(err, ErrNoFrame):
 			if clock != nil {
-				a.tick(clock.Load())
+				ns := clock.Load()
+				if ck != nil && ns > a.now {
+					ck.Clock(ns)
+				}
+				a.tick(ns)
 			}
 			continue
 		case err == io.EOF:
@@ -109,8 +143,10 @@ func (a *Assembler) readSplit(ctx context.Context, src SplitSource, clock *atomi
 			}
 			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), n, err)
 		}
-		if clock != nil {
-			a.tick(clock.Load())
+		if ck != nil && !ci.Timestamp.IsZero() {
+			if ns := ci.Timestamp.UnixNano(); ns > a.now {
+				ck.Clock(ns)
+			}
 		}
 		if err := a.packet(n, data, ci, src.LinkType()); err != nil {
 			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), n, err)

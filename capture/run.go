@@ -76,7 +76,7 @@ func Run(ctx context.Context, src Source, h Handler, opt Options) (Stats, error)
 // readAll reads src, the whole capture, as the only source of one that
 // is not split.
 func (a *Assembler) readAll(ctx context.Context, src Source) error {
-	return a.readSplit(ctx, Unsplit(src), nil)
+	return a.readSplit(ctx, Unsplit(src), nil, nil)
 }
 
 func sourceName(src any) string {

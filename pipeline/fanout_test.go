@@ -6,8 +6,11 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -79,38 +82,81 @@ func splitByFlow(t *testing.T, pcap []byte, n int) []capture.SplitSource {
 	return out
 }
 
-// Live over a capture split by flow between two sources, each read on a
+// Live over a capture split by flow between sources, each read on a
 // goroutine of its own, reports the connections, frames and verdicts that
-// Live over the whole capture does (in the order their outcomes are
-// known, which differs between the goroutines).
+// Live over the whole capture does, in the same order (that of the capture
+// time each outcome became known), however the goroutines interleave: on a
+// generated capture of handshakes, with the default idle timeout and with
+// one so short that most connections end idle and take their place at
+// their deadline, and on the lab captures. The verdicts are those Collect
+// (read) gives the same connections. Run it with -count to see the order
+// hold.
 func TestLiveSplitAsWhole(t *testing.T) {
-	var pcap bytes.Buffer
-	if _, err := tlsgen.Generate(&pcap, tlsgen.Config{Seed: 5, Size: 1e6, HandshakesOnly: true}); err != nil {
+	var gen bytes.Buffer
+	if _, err := tlsgen.Generate(&gen, tlsgen.Config{Seed: 5, Size: 1e6, HandshakesOnly: true}); err != nil {
 		t.Fatal(err)
 	}
-	live := func(srcs []capture.SplitSource) []key {
-		var got []key
-		st, err := Live(context.Background(), srcs, Config{}, func(r Result) { got = append(got, outcomeOf(r)) })
+	type input struct {
+		name string
+		pcap []byte
+		idle time.Duration
+	}
+	inputs := []input{{"generated", gen.Bytes(), 0}, {"generated, idle 2ms", gen.Bytes(), 2 * time.Millisecond}}
+	for _, p := range labCaptures(t) {
+		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Frames == 0 || st.ConnsOpened == 0 {
-			t.Fatalf("statistics %+v", st.Stats)
+		inputs = append(inputs, input{filepath.Base(p), b, 0})
+	}
+	total := 0
+	for _, in := range inputs {
+		cfg := Config{Capture: capture.Options{IdleTimeout: in.idle}}
+		live := func(srcs []capture.SplitSource) []key {
+			var got []key
+			_, err := Live(context.Background(), srcs, cfg, func(r Result) { got = append(got, outcomeOf(r)) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
 		}
-		slices.SortFunc(got, func(a, b key) int { return int(a.first - b.first) })
-		return got
-	}
-	src, err := capture.NewReader("whole", bytes.NewReader(pcap.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := live([]capture.SplitSource{capture.Unsplit(src)})
-	if len(want) < 50 {
-		t.Fatalf("the generated capture gave %d connections", len(want))
-	}
-	for _, n := range []int{2, 3} {
-		if got := live(splitByFlow(t, pcap.Bytes(), n)); !slices.Equal(got, want) {
-			t.Errorf("%d sources: %d connections\n%v\nwhole capture: %d\n%v", n, len(got), got, len(want), want)
+		src, err := capture.NewReader(in.name, bytes.NewReader(in.pcap))
+		if err != nil {
+			t.Fatal(err)
 		}
+		want := live([]capture.SplitSource{capture.Unsplit(src)})
+		total += len(want)
+		for _, n := range []int{1, 2, 3} {
+			if got := live(splitByFlow(t, in.pcap, n)); !slices.Equal(got, want) {
+				t.Errorf("%s, %d sources: %d connections\n%v\nwhole capture: %d\n%v", in.name, n, len(got), got, len(want), want)
+			}
+		}
+		if in.idle != 0 {
+			continue
+		}
+		// The verdicts are read's.
+		src, err = capture.NewReader(in.name, bytes.NewReader(in.pcap))
+		if err != nil {
+			t.Fatal(err)
+		}
+		read, _, err := Collect(context.Background(), src, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byConn := map[string]key{}
+		for _, r := range read {
+			byConn[r.Conn.Client.String()+" "+r.Conn.Server.String()] = outcomeOf(r)
+		}
+		for _, k := range want {
+			if r, ok := byConn[k.client+" "+k.server]; !ok || r.category != k.category {
+				t.Errorf("%s: %s %s: live says %s, read %s", in.name, k.client, k.server, k.category, r.category)
+			}
+		}
+		if len(byConn) != len(want) {
+			t.Errorf("%s: live reports %d connections, read %d", in.name, len(want), len(byConn))
+		}
+	}
+	if total < 100 {
+		t.Fatalf("%d connections in all", total)
 	}
 }

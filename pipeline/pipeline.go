@@ -57,16 +57,23 @@ func Collect(ctx context.Context, src capture.Source, cfg Config) ([]Result, ana
 }
 
 // Live hands each connection of a live capture to out, with its verdict,
-// as soon as its outcome is known: the handshake completed, an alert, a
-// reset, a non-TLS answer, or no progress for Capture.IdleTimeout of
-// capture time. The rest of a connection is then ignored. The capture may
-// be split by connection between sources (the sockets of a fan-out
-// group): each is read, reassembled, analysed and diagnosed on a
-// goroutine of its own (capture.RunFanout). Calls to out are never
+// once its outcome is known: the handshake completed, an alert, a reset, a
+// non-TLS answer, or no progress for Capture.IdleTimeout of capture time.
+// The rest of a connection is then ignored. The capture may be split by
+// connection between sources (the sockets of a fan-out group): each is
+// read, reassembled and analysed on a goroutine of its own
+// (capture.RunFanout). The connections come in the order of the capture
+// time at which their outcomes became known (an idle one at its
+// deadline), each as soon as no source can still show an earlier one: the
+// same order for any number of sources. Calls to out are never
 // concurrent. It returns when every source ended or ctx is done.
 func Live(ctx context.Context, srcs []capture.SplitSource, cfg Config, out func(Result)) (analysis.Stats, error) {
 	opt := cfg.Analysis
 	opt.Early = true
+	opt.IdleTimeout = cfg.Capture.IdleTimeout
+	if opt.IdleTimeout == 0 {
+		opt.IdleTimeout = capture.DefaultIdleTimeout
+	}
 	var mu sync.Mutex
 	opt.Done = func(c *analysis.Connection) {
 		r := Result{Conn: c, Verdict: diagnose.Diagnose(c, cfg.Diagnose)}
@@ -80,6 +87,7 @@ func Live(ctx context.Context, srcs []capture.SplitSource, cfg Config, out func(
 		hs[i] = b
 	}
 	st, err := capture.RunFanout(ctx, srcs, hs, cfg.Capture)
+	bs[0].Connections() // the connections open at the end
 	stats := analysis.Stats{Stats: st}
 	for _, b := range bs {
 		stats.Ignored += b.Stats().Ignored

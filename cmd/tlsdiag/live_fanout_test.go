@@ -10,13 +10,18 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/tlsgen"
 	"github.com/tlsdiag/tlsdiag/internal/tlslab"
+	"github.com/tlsdiag/tlsdiag/pipeline"
 )
 
 // TestLiveFanoutMatchesRead replays a generated capture of a few hundred
@@ -89,6 +94,14 @@ func TestLiveFanoutMatchesRead(t *testing.T) {
 				if _, ok := fromRead[k]; !ok {
 					t.Errorf("%s: live says %q, read of its -w file does not report it", k, got)
 				}
+			}
+			// The order is that of the same packets through the live
+			// path with one reader: the capture time each outcome
+			// became known. With two sockets the -w file interleaves
+			// their reads, so its frames are put in time order first.
+			gotOrder := connOrder(t, stdout)
+			if wantOrder := liveOrderOf(t, written, 3*time.Second); !slices.Equal(gotOrder, wantOrder) {
+				t.Errorf("live's order is not that of its -w file read in time order by one reader:\nlive: %v\nfile: %v", gotOrder, wantOrder)
 			}
 			t.Logf("fanout %d: live reported %d connections, read %d; %s", fanout, len(fromLive), len(fromRead), lastLines(stderr, 3))
 			// The last line is the summary, with the kernel's counters
@@ -238,6 +251,77 @@ func checkStatsLines(t *testing.T, stderr string) {
 		t.Errorf("the last statistics line counts no packet: %s", ms[len(ms)-1][0])
 	}
 }
+
+// connOrder lists live's ndjson connection lines as "client server", in
+// their order.
+func connOrder(t *testing.T, out string) []string {
+	t.Helper()
+	var order []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var c struct{ Type, Client, Server string }
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			t.Fatalf("not a JSON line: %q: %v", line, err)
+		}
+		if c.Type != "summary" {
+			order = append(order, c.Client+" "+c.Server)
+		}
+	}
+	return order
+}
+
+// liveOrderOf runs the live path (one reader) over the frames of file in
+// time order and lists its connections as "client server", in its order.
+func liveOrderOf(t *testing.T, file string, idle time.Duration) []string {
+	t.Helper()
+	src, err := capture.OpenFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	sorted := &frameList{lt: src.LinkType()}
+	for {
+		data, ci, err := src.ReadPacketData()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		sorted.frames = append(sorted.frames, storedFrame{bytes.Clone(data), ci})
+	}
+	slices.SortStableFunc(sorted.frames, func(a, b storedFrame) int { return a.ci.Timestamp.Compare(b.ci.Timestamp) })
+	var order []string
+	_, err = pipeline.Live(context.Background(), []capture.SplitSource{capture.Unsplit(sorted)},
+		pipeline.Config{Capture: capture.Options{IdleTimeout: idle}}, func(r pipeline.Result) {
+			order = append(order, r.Conn.Client.String()+" "+r.Conn.Server.String())
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return order
+}
+
+type storedFrame struct {
+	data []byte
+	ci   gopacket.CaptureInfo
+}
+
+// frameList is a capture.Source of frames in memory.
+type frameList struct {
+	frames []storedFrame
+	lt     layers.LinkType
+}
+
+func (l *frameList) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
+	if len(l.frames) == 0 {
+		return nil, gopacket.CaptureInfo{}, io.EOF
+	}
+	f := l.frames[0]
+	l.frames = l.frames[1:]
+	return f.data, f.ci, nil
+}
+
+func (l *frameList) LinkType() layers.LinkType { return l.lt }
 
 // verdictsByConn decodes ndjson connection lines into their verdict
 // category by "client server".
