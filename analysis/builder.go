@@ -163,19 +163,16 @@ func newBuilder(opt Options) *Builder {
 }
 
 // Clock implements capture.Clocker.
-func (b *Builder) Clock(ns int64) {
+func (b *Builder) Clock(now, done int64) {
 	if b.seq.live == nil {
 		return
 	}
-	prev := b.cur
-	if ns == math.MaxInt64 {
+	if now == math.MaxInt64 {
 		b.ending = true
 	} else {
-		b.cur = max(b.cur, ns)
+		b.cur = max(b.cur, now)
 	}
-	// Whatever the calls for time ns decide is decided at ns, or at the
-	// deadline of a connection still open at prev, not before.
-	b.seq.live.clock(b.shard, prev)
+	b.seq.live.clock(b.shard, done)
 }
 
 // decided hands on a connection (live mode) decided at capture time at.

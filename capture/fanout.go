@@ -22,8 +22,10 @@ import (
 // the frames are also written to a file, are that file's).
 type SplitSource interface {
 	// ReadFrame returns the next frame of this source and its number. It
-	// returns ErrNoFrame when none came for a while (the others' clock is
-	// then applied to this source's connections) and io.EOF at the end.
+	// returns ErrNoFrame when none came for a while, with ci.Timestamp,
+	// if not zero, a capture time before which it returned every frame
+	// (that clock, or else the other sources', is then applied to this
+	// source's connections), and io.EOF at the end.
 	ReadFrame() (data []byte, ci gopacket.CaptureInfo, number int64, err error)
 	LinkType() layers.LinkType
 }
@@ -75,11 +77,11 @@ func RunFanout(ctx context.Context, srcs []SplitSource, hs []Handler, opt Option
 			reading.Wait()
 			end := clock.Load()
 			if ck != nil {
-				ck.Clock(max(end, a.now))
+				ck.Clock(max(end, a.now), a.now)
 			}
 			a.tick(end)
 			if ck != nil {
-				ck.Clock(math.MaxInt64)
+				ck.Clock(math.MaxInt64, a.now)
 			}
 			stats[i] = a.Close()
 		})
@@ -99,13 +101,16 @@ func RunFanout(ctx context.Context, srcs []SplitSource, hs []Handler, opt Option
 
 // A Clocker is a Handler that wants to know its source's clock in
 // RunFanout, to order what its Streams report by capture time across the
-// sources: Clock(ns) comes before the calls for a frame or an idle
-// timeout at capture time ns (Unix nanoseconds; never less than before),
-// and so says that every call for an earlier time was made. Clock(
-// math.MaxInt64) says that the source ended: the calls that follow close
-// the connections still open. Run and RunSharded do not call it.
+// sources. Clock(now, done) says that the calls that follow are for a
+// frame or an idle timeout at capture time now (Unix nanoseconds), and
+// that every call for a time before done was made; neither decreases.
+// now is math.MaxInt64 once the source ended: the calls that follow
+// close the connections still open. A source that had no frame for its
+// read timeout (ErrNoFrame) is done up to the time it gives, or the
+// capture clock. Run and
+// RunSharded do not call it.
 type Clocker interface {
-	Clock(ns int64)
+	Clock(now, done int64)
 }
 
 // readSplit reads src to its end into a. clock is the capture clock the
@@ -128,10 +133,18 @@ func (a *Assembler) readSplit(ctx context.Context, src SplitSource, clock *atomi
 		case errors.Is(err, ErrNoFrame):
 			if clock != nil {
 				ns := clock.Load()
-				if ck != nil && ns > a.now {
-					ck.Clock(ns)
+				if !ci.Timestamp.IsZero() {
+					ns = ci.Timestamp.UnixNano()
+				}
+				ns = max(ns, a.now)
+				if ck != nil {
+					ck.Clock(ns, a.now)
 				}
 				a.tick(ns)
+				if ck != nil {
+					// Nothing came for a while: every frame before ns was read.
+					ck.Clock(ns, ns)
+				}
 			}
 			continue
 		case err == io.EOF:
@@ -145,7 +158,7 @@ func (a *Assembler) readSplit(ctx context.Context, src SplitSource, clock *atomi
 		}
 		if ck != nil && !ci.Timestamp.IsZero() {
 			if ns := ci.Timestamp.UnixNano(); ns > a.now {
-				ck.Clock(ns)
+				ck.Clock(ns, a.now)
 			}
 		}
 		if err := a.packet(n, data, ci, src.LinkType()); err != nil {

@@ -310,7 +310,8 @@ func (s *Socket) LinkType() layers.LinkType { return s.src.linkType() }
 // ReadFrame returns the socket's next frame (data is valid until the next
 // call) and its number among the frames of every socket of the handle,
 // which is its number in Config.Output. It returns capture.ErrNoFrame when
-// no frame came within Config.ReadTimeout, io.EOF after Stop.
+// no frame came within Config.ReadTimeout (ci.Timestamp then says up to
+// when every frame was returned), io.EOF after Stop.
 func (s *Socket) ReadFrame() ([]byte, gopacket.CaptureInfo, int64, error) {
 	h := s.h
 	if h.stop.Load() {
@@ -320,7 +321,10 @@ func (s *Socket) ReadFrame() ([]byte, gopacket.CaptureInfo, int64, error) {
 	switch {
 	case err == nil:
 	case err == errTimeout:
-		return nil, ci, 0, capture.ErrNoFrame
+		// Every frame stamped before the last two read timeouts was
+		// handed over: a ring block or libpcap's buffer waits at most
+		// one before it is.
+		return nil, gopacket.CaptureInfo{Timestamp: time.Now().Add(-2 * h.timeout).UTC()}, 0, capture.ErrNoFrame
 	case err == io.EOF:
 		return nil, ci, 0, io.EOF
 	default:
