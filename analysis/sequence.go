@@ -58,6 +58,9 @@ type sequencer struct {
 	// chains are, by name, the first leaf of each issuer among the
 	// emitted connections whose handshake completed (noteChain).
 	chains map[string][]chainOf
+	// pendingChains are, by name, the pending connections whose
+	// handshake completed with a visible chain (linkOtherChains).
+	pendingChains map[string][]*Connection
 	// live orders live mode's connections (NewBuilders with Done).
 	live *liveOrder
 }
@@ -156,6 +159,7 @@ func (s *sequencer) finished(c *Connection, end int64, e *openEntry) {
 	defer s.mu.Unlock()
 	heap.Remove(&s.open, e.index)
 	heap.Push(&s.pending, pendingConn{c: c, end: end})
+	s.waitingChain(c)
 	s.stats.MaxPending = max(s.stats.MaxPending, len(s.pending))
 	s.flush()
 }
@@ -307,6 +311,7 @@ func (s *sequencer) flush() {
 			return
 		}
 		heap.Pop(&s.pending)
+		s.goneChain(p.c)
 		s.release(p)
 	}
 }
