@@ -177,6 +177,7 @@ func (b *Builder) Clock(now, done int64) {
 
 // decided hands on a connection (live mode) decided at capture time at.
 func (b *Builder) decided(c *Connection, at int64) {
+	b.seq.dns.link(c)
 	if b.seq.live == nil {
 		b.opt.Done(c)
 		return
@@ -202,6 +203,12 @@ func (b *Builder) Progress(n int64) { b.seq.progress(b.shard, n) }
 // costs little until something else than SYNs comes: a SYN flood must
 // not fill memory with records of connections that never were.
 func (b *Builder) Open(c capture.Conn) capture.Stream {
+	if c.Server.Port() == DNSPort || !c.ClientKnown && c.Client.Port() == DNSPort {
+		if c.Server.Port() != DNSPort {
+			return &dnsStream{book: b.seq.dns, client: c.Server, server: c.Client, swapped: true}
+		}
+		return &dnsStream{book: b.seq.dns, client: c.Client, server: c.Server}
+	}
 	t := &tracker{b: b, conn: c, now: c.First.Number}
 	if _, seen := b.recent[pairKey(c.Client, c.Server)]; seen && !c.ClientKnown {
 		// The tail of a connection already reported (live mode).

@@ -55,6 +55,13 @@ type Connection struct {
 	// another issuer: those reported before it, then those waiting to be,
 	// in first-frame order. Live reading does not fill it.
 	OtherChains []OtherChain
+	// DNS is the DNS answer in the capture that gave the connection its
+	// server address; nil when the capture shows none.
+	DNS *DNSAnswer
+	// DNSFailure is set on the record of a failed DNS lookup, which is no
+	// connection: Client asked Server (the resolver), and every field but
+	// First and Last is empty.
+	DNSFailure *DNSFailure
 
 	// Proxy is the proxy negotiation (HTTP CONNECT, SOCKS) the connection
 	// opened with; nil when it did not. The TLS after it is tunnelled.

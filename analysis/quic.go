@@ -24,6 +24,8 @@ func (t Transport) String() string {
 		return "tcp"
 	case TransportQUIC:
 		return "quic"
+	case TransportDNS:
+		return "dns"
 	}
 	return "transport(" + strconv.Itoa(int(t)) + ")"
 }
@@ -75,6 +77,9 @@ func (c *Connection) IsQUIC() bool { return c.QUIC != nil }
 
 // Transport says what carried the connection's TLS.
 func (c *Connection) Transport() Transport {
+	if c.DNSFailure != nil {
+		return TransportDNS
+	}
 	if c.IsQUIC() {
 		return TransportQUIC
 	}
@@ -84,6 +89,10 @@ func (c *Connection) Transport() Transport {
 // Datagram implements capture.DatagramHandler: QUIC connections are found
 // in UDP datagrams.
 func (b *Builder) Datagram(src, dst netip.AddrPort, payload []byte, f capture.Frame) {
+	if isDNS(src, dst) {
+		b.seq.dns.message(src, dst, payload, f, false)
+		return
+	}
 	if b.quic == nil {
 		opt := quic.Options{Trace: b.opt.Trace, Open: b.quicOpened}
 		if b.opt.KeyLog != nil {

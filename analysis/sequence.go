@@ -63,6 +63,8 @@ type sequencer struct {
 	pendingChains map[string][]*Connection
 	// live orders live mode's connections (NewBuilders with Done).
 	live *liveOrder
+	// dns holds the capture's DNS lookups.
+	dns *dnsBook
 }
 
 // SequenceStats says what the sequencer did that a report should mention.
@@ -85,6 +87,10 @@ type SequenceStats struct {
 	// are not reported because they ended before the capture first showed
 	// TLS on their port; sorted by port.
 	IgnoredBeforeTLS []PortCount
+	// DNSNotKept counts the DNS queries, answers and names not kept
+	// because a bound on the DNS the analysis holds was reached;
+	// DNSMalformed the messages to or from port 53 that did not parse.
+	DNSNotKept, DNSMalformed int
 	// IgnoredByPort counts, by server port, every connection that was
 	// not reported because it carried no TLS and was not to a TLS port;
 	// most connections first, then by port.
@@ -106,6 +112,7 @@ func newSequencer(builders int, opt Options, emit func(*Connection)) *sequencer 
 		ignoredNoTLS: map[uint16]int{},
 		marks:        make([]int64, builders),
 		max:          opt.MaxPending,
+		dns:          newDNSBook(),
 	}
 	if s.max <= 0 {
 		s.max = DefaultMaxPending
@@ -265,6 +272,10 @@ func (s *sequencer) end() SequenceStats {
 	for i := range s.held {
 		recs[i] = pendingConn{c: s.held[i].record(), end: s.held[i].end}
 	}
+	for _, c := range s.dns.failures() {
+		recs = append(recs, pendingConn{c: c, end: c.Last.Number})
+	}
+	s.stats.DNSNotKept, s.stats.DNSMalformed = s.dns.counts()
 	s.held = nil
 	slices.SortFunc(recs, func(a, b pendingConn) int {
 		if connLess(a.c, b.c) {
@@ -275,7 +286,7 @@ func (s *sequencer) end() SequenceStats {
 	listed := s.maxEmitted
 	s.lastEmitted = 0 // listed last by rule, not late
 	for _, p := range recs {
-		if p.c.First.Number < listed && s.wanted(p.c, p.end) {
+		if p.c.First.Number < listed && p.c.DNSFailure == nil && s.wanted(p.c, p.end) {
 			s.stats.Unanswered++
 		}
 		s.release(p)
@@ -339,6 +350,7 @@ func (s *sequencer) release(p pendingConn) {
 	}
 	s.lastEmitted = c.First.Number
 	s.maxEmitted = max(s.maxEmitted, c.First.Number)
+	s.dns.link(c)
 	s.noteName(c)
 	s.noteChain(c)
 	s.emit(c)
@@ -347,7 +359,7 @@ func (s *sequencer) release(p pendingConn) {
 // wanted reports whether a connection whose frames end at end is
 // reported: it carried TLS or was meant to.
 func (s *sequencer) wanted(c *Connection, end int64) bool {
-	if c.IsQUIC() || c.CarriesTLS() || s.static[c.Server.Port()] || c.viaProxy(s.isStatic) {
+	if c.IsQUIC() || c.DNSFailure != nil || c.CarriesTLS() || s.static[c.Server.Port()] || c.viaProxy(s.isStatic) {
 		return true
 	}
 	if f, ok := s.firstTLSHost[c.Server.Addr()]; ok && f <= end && c.refused() {

@@ -47,6 +47,7 @@ var categories = []*categorySpec{
 	&noTCPAnswerCategory,
 	&incompleteCaptureCategory,
 	&udpBlockedCategory,
+	&dnsFailureCategory,
 }
 
 // categorySpec declares one verdict category.

@@ -56,6 +56,9 @@ func baseDomain(n string) string {
 // reading when the name mismatch looks like one.
 func (d *diagnosis) problemText(p CertProblem) string {
 	if p.Category == CertHostnameMismatch && d.defaultCertificate() {
+		if t := d.dnsMismatchText(); t != "" {
+			return problemDetail(p) + "; " + t
+		}
 		return problemDetail(p) + fmt.Sprintf("; its names share nothing with '%s', so the name probably matched no server block and the server fell back to its default certificate", d.hello.ServerName)
 	}
 	return problemDetail(p)
@@ -66,6 +69,9 @@ func (d *diagnosis) problemText(p CertProblem) string {
 // server's, the certificate when it merely lacks the name.
 func (d *diagnosis) hostnameFix() string {
 	sni := d.hello.ServerName
+	if a := d.dnsSentHere(); a != nil && d.defaultCertificate() {
+		return d.serverSide(fmt.Sprintf("if %s is not meant to serve '%s', correct the name's DNS record (it points at %s; the DNS answer is in frame %d); if it is, configure '%s' on that server with its own certificate", d.c.Server.Addr(), sni, d.c.Server.Addr(), a.AnswerFrame.Number, sni), ChangeDefaultServer)
+	}
 	if d.defaultCertificate() {
 		return d.serverSide(fmt.Sprintf("the server has no configuration for '%s' (it answered with its default certificate, for another name): configure '%s' on the server with its own certificate, or connect with a name it serves", sni, sni), ChangeDefaultServer)
 	}

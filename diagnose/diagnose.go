@@ -58,6 +58,7 @@ func Diagnose(c *analysis.Connection, cfg Config) Verdict {
 	d := newDiagnosis(c, cfg)
 	v := d.intercepted(d.verdict())
 	d.tunnelNote(&v)
+	d.dnsEvidence(&v)
 	v.Warnings = append(v.Warnings, d.warnings(v.Category)...)
 	v.Warnings = append(v.Warnings, d.quicWarnings()...)
 	v.Evidence = sortFrames(v.Evidence)

@@ -40,7 +40,7 @@ func connectionCommunityID(seed uint16, c *analysis.Connection) string {
 
 // ipProto is the IP protocol that carried a connection.
 func ipProto(c *analysis.Connection) uint8 {
-	if c.IsQUIC() {
+	if c.IsQUIC() || c.DNSFailure != nil && !c.DNSFailure.TCP {
 		return ProtoUDP
 	}
 	return ProtoTCP

@@ -279,6 +279,18 @@ func (c *Connection) appendJSON(dst []byte, prefix string) ([]byte, error) {
 			return dst, err
 		}
 	}
+	if c.DNS != nil {
+		w.key("dns")
+		if err := w.any(c.DNS); err != nil {
+			return dst, err
+		}
+	}
+	if c.DNSFailure != nil {
+		w.key("dns_failure")
+		if err := w.any(c.DNSFailure); err != nil {
+			return dst, err
+		}
+	}
 	w.key("partial")
 	w.bool(c.Partial)
 	if c.HelloTruncated != nil {

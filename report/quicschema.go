@@ -71,7 +71,7 @@ type Fallback struct {
 }
 
 func transportOf(c *analysis.Connection) string {
-	if c.IsQUIC() {
+	if c.Transport() != analysis.TransportTCP {
 		return c.Transport().String()
 	}
 	return ""

@@ -39,7 +39,19 @@ type Document struct {
 //   - source (string, omitted when empty): the capture file the connection came from.
 //   - transport (string, omitted for TLS over TCP): "quic" for a QUIC
 //     connection, whose QUIC-level facts are in quic (see QUIC) and whose
-//     tcp object is empty.
+//     tcp object is empty; "dns" for a failed DNS lookup, which is no
+//     connection: client is the host that asked, server the resolver,
+//     dns_failure holds the lookup and every TLS and TCP field is empty.
+//   - dns (object, omitted when the capture shows none): the DNS answer
+//     that gave the connection its server address, the latest before its
+//     first frame, preferring the name in the SNI: name (the name the
+//     client asked for), resolver ("ip:port"), query_frame (number or
+//     null when the query was not captured), answer_frame (number).
+//   - dns_failure (object, only with transport "dns"): name, types (list
+//     of the record types asked for, "A", "AAAA", "HTTPS"), rcode
+//     ("NXDOMAIN", "SERVFAIL", "REFUSED"; "" when no query was answered),
+//     tcp (bool: the lookup went over TCP), query_frames and answer_frames
+//     (lists of numbers, at most 8 each).
 //   - client, server (string): the two ends as "ip:port"; IPv6 addresses in
 //     brackets, "[2001:db8::1]:443". The client is the end that sent the SYN,
 //     or else the ClientHello.
@@ -197,6 +209,8 @@ type Connection struct {
 	TCP                 TCP             `json:"tcp"`
 	QUIC                *QUIC           `json:"quic,omitempty"`
 	Proxy               *Proxy          `json:"proxy,omitempty"`
+	DNS                 *DNSAnswer      `json:"dns,omitempty"`
+	DNSFailure          *DNSFailure     `json:"dns_failure,omitempty"`
 	Partial             bool            `json:"partial"`
 	HelloTruncated      *HelloTruncated `json:"client_hello_truncated,omitempty"`
 	Tunnel              *Tunnel         `json:"tunnel,omitempty"`
@@ -425,15 +439,17 @@ func newConnection(r pipeline.Result, memo *certMemo, seed uint16) Connection {
 			Client: nonTLS(c.ClientSide.NonTLS),
 			Server: nonTLS(c.ServerSide.NonTLS),
 		},
-		TCP:       newTCP(&c.TCP),
-		Proxy:     newProxy(c),
-		Partial:   c.Partial,
-		JA3:       c.Fingerprints().JA3,
-		JA3S:      c.Fingerprints().JA3S,
-		JA4:       c.Fingerprints().JA4,
-		JA4R:      c.Fingerprints().JA4R,
-		Anomalies: anomalyIDs(c.Anomalies),
-		Verdict:   newVerdict(r.Verdict),
+		TCP:        newTCP(&c.TCP),
+		Proxy:      newProxy(c),
+		DNS:        newDNSAnswer(c.DNS),
+		DNSFailure: newDNSFailure(c.DNSFailure),
+		Partial:    c.Partial,
+		JA3:        c.Fingerprints().JA3,
+		JA3S:       c.Fingerprints().JA3S,
+		JA4:        c.Fingerprints().JA4,
+		JA4R:       c.Fingerprints().JA4R,
+		Anomalies:  anomalyIDs(c.Anomalies),
+		Verdict:    newVerdict(r.Verdict),
 	}
 	if c.HandshakeDone.Number != 0 && c.ClientHelloFrame.Number != 0 {
 		ms := math.Round(float64(c.Duration())/float64(time.Microsecond)) / 1000

@@ -32,6 +32,13 @@ func sequenceNotes(prefix string, st analysis.SequenceStats) []string {
 		notes = append(notes, fmt.Sprintf("%s%d more %s whose SYNs got no answer %s not listed: more than %d were",
 			prefix, st.UnansweredDropped, prose.Plural(st.UnansweredDropped, "connection"), prose.Plural(st.UnansweredDropped, "is", "are"), analysis.MaxHeldUnanswered))
 	}
+	if st.DNSNotKept > 0 {
+		notes = append(notes, fmt.Sprintf("%s%d DNS %s not kept to bound memory: DNS answers of connections and failed lookups may be missing",
+			prefix, st.DNSNotKept, prose.Plural(st.DNSNotKept, "message or name", "messages or names")))
+	}
+	if st.DNSMalformed > 0 {
+		notes = append(notes, fmt.Sprintf("%s%d %s to or from port 53 did not parse as DNS", prefix, st.DNSMalformed, prose.Plural(st.DNSMalformed, "message")))
+	}
 	if st.Late > 0 {
 		notes = append(notes, fmt.Sprintf("%s%d %s listed after later ones: %s still open while more than the pending cap of later connections finished (%s)",
 			prefix, st.Late, prose.Plural(st.Late, "connection"), prose.Plural(st.Late, "it was", "they were"), flagRef(flagMaxPending)))

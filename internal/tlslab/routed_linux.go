@@ -3,6 +3,7 @@ package tlslab
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -23,9 +24,13 @@ type RoutedPath struct {
 	// RouterClientIface faces the client, RouterServerIface the server.
 	RouterClientIface, RouterServerIface string
 	ClientAddr, ServerAddr               string // IPv4, only inside the namespaces
+	// RouterAddr is the router's address on the client's link.
+	RouterAddr string
 
 	delayers     []*Delayer
 	interceptors []*Interceptor
+	resolvers    []*exec.Cmd
+	netnsEtc     string // /etc/netns/CLIENTNS, made by StartResolver
 }
 
 // PathMTU sets the MTUs of a RoutedPath's links; zero means 1500.
@@ -52,6 +57,7 @@ func NewRoutedPath(ctx context.Context, name string, mtu PathMTU) (*RoutedPath, 
 		ClientIface: name + "c0", RouterClientIface: name + "r0",
 		ServerIface: name + "s0", RouterServerIface: name + "r1",
 		ClientAddr: fmt.Sprintf("10.%d.1.2", x), ServerAddr: fmt.Sprintf("10.%d.2.2", x),
+		RouterAddr: fmt.Sprintf("10.%d.1.1", x),
 	}
 	routerC, routerS := fmt.Sprintf("10.%d.1.1", x), fmt.Sprintf("10.%d.2.1", x)
 	cm, rm := fmt.Sprint(orMTU(mtu.Client)), fmt.Sprint(orMTU(mtu.Router))
@@ -151,6 +157,15 @@ func (p *RoutedPath) Close() {
 		it.Close()
 	}
 	p.interceptors = nil
+	for _, cmd := range p.resolvers {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+	p.resolvers = nil
+	if p.netnsEtc != "" {
+		os.RemoveAll(p.netnsEtc)
+		p.netnsEtc = ""
+	}
 	for _, ns := range []string{p.ClientNS, p.RouterNS, p.ServerNS} {
 		exec.Command("ip", "netns", "delete", ns).Run()
 	}

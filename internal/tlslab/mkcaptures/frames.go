@@ -30,6 +30,12 @@ type frame struct {
 	FromServer   bool
 	TTL          int  // ip.ttl
 	Retransmit   bool // tcp.analysis.retransmission
+	// DNS: the first question's name (dns.qry.name), whether the message
+	// is an answer, its response code (dns.flags.rcode) and its A records.
+	DNSName     string
+	DNSResponse bool
+	DNSRCode    int
+	DNSA        []string
 }
 
 // tsharkFields are the fields extracted per frame, in parse order.
@@ -39,6 +45,7 @@ var tsharkFields = []string{
 	"tls.record.content_type", "tls.handshake.type", "tls.alert_message.desc",
 	"tcp.payload", "tls.handshake.certificate", "tls.record.opaque_type",
 	"ip.ttl", "tcp.analysis.retransmission",
+	"dns.qry.name", "dns.flags.response", "dns.flags.rcode", "dns.a",
 }
 
 // readFrames runs tshark on file and returns its frames; a frame is the
@@ -106,6 +113,12 @@ func parseFrame(line string) (frame, error) {
 	f.Alerts = nums(v[9])
 	f.TTL = int(num(v[13], 10))
 	f.Retransmit = v[14] != ""
+	f.DNSName, _, _ = strings.Cut(v[15], ",")
+	f.DNSResponse = v[16] == "1" || v[16] == "True"
+	f.DNSRCode = int(num(v[17], 10))
+	if v[18] != "" {
+		f.DNSA = strings.Split(v[18], ",")
+	}
 	if err != nil {
 		return frame{}, err
 	}

@@ -4,7 +4,7 @@
 // testdata/README.md describing every file.
 //
 // It needs root (tcpdump, network namespaces) and tcpdump, tshark, curl,
-// openssl, gnutls-cli and iproute2. All traffic stays on 127.0.0.1 and inside
+// openssl, gnutls-cli, iproute2 and dnsmasq. All traffic stays on 127.0.0.1 and inside
 // two network namespaces it creates and deletes.
 package main
 
@@ -95,7 +95,7 @@ func generate(ctx context.Context, out string, verbose bool, only *regexp.Regexp
 	if os.Geteuid() != 0 {
 		return errors.New("must run as root (tcpdump, network namespaces): try sudo go run ./internal/tlslab/mkcaptures")
 	}
-	for _, tool := range []string{"tcpdump", "tshark", "curl", "openssl", "gnutls-cli", "ip"} {
+	for _, tool := range []string{"tcpdump", "tshark", "curl", "openssl", "gnutls-cli", "ip", "dnsmasq"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%s is needed: %w", tool, err)
 		}
@@ -240,6 +240,9 @@ func (e *env) make(ctx context.Context, c capture) (r result, err error) {
 		filter = fmt.Sprintf("tcp port %d", c.servers[0].port)
 	} else {
 		filter = "tcp portrange 4430-4499"
+	}
+	if c.routed != nil && c.routed.resolver != nil {
+		filter = "(" + filter + ") or port 53"
 	}
 
 	td, err := tlslab.StartTcpdump(ctx, dumpNS, iface, path, filter)

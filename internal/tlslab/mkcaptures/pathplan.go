@@ -28,6 +28,12 @@ type routed struct {
 	// intercept redirects the connections to the first server's port to
 	// a TLS-inspecting proxy in the router (tlslab.Interceptor).
 	intercept bool
+	// resolver, when set, runs dnsmasq in the router with these options
+	// ("{server}" is the server's address) as the client's name server
+	// (tlslab.RoutedPath.StartResolver); the capture then has port 53 too.
+	resolver []string
+	// resolverTCP makes the client's resolver ask over TCP.
+	resolverTCP bool
 }
 
 // interceptPort is where the router's interceptor listens.
@@ -40,6 +46,17 @@ func (r *routed) setup(ctx context.Context, c capture, lab *tlslab.Lab) (*tlslab
 	p, err := tlslab.NewRoutedPath(ctx, routedName, r.mtu)
 	if err != nil {
 		return nil, err
+	}
+	// The resolver first: rules may drop what reaches it.
+	if r.resolver != nil {
+		opts := make([]string, len(r.resolver))
+		for i, o := range r.resolver {
+			opts[i] = strings.ReplaceAll(o, "{server}", p.ServerAddr)
+		}
+		if err := p.StartResolver(ctx, r.resolverTCP, opts...); err != nil {
+			p.Close()
+			return nil, err
+		}
 	}
 	port := strconv.Itoa(int(c.servers[0].port))
 	for _, rule := range r.rules {

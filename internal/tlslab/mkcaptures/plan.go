@@ -681,7 +681,7 @@ func plan() []capture {
 				exactly("ClientHello", 0, hs(hsClientHello)),
 			},
 		},
-	}, pathCaptures()...)
+	}, append(pathCaptures(), dnsCaptures()...)...)
 }
 
 // demo is the README's example: six connections with different verdicts,

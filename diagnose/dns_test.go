@@ -1,0 +1,148 @@
+package diagnose
+
+import (
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/dnsparse"
+	"github.com/tlsdiag/tlsdiag/internal/tsharktest"
+)
+
+// dnsLookup is the record of a failed lookup of good.test: queries in
+// frames 1 and 2 (A, AAAA), answers (when answered) in 3 and 4.
+func dnsLookup(answered bool, rcode dnsparse.RCode) *analysis.Connection {
+	c := &analysis.Connection{
+		Client: netip.MustParseAddrPort("192.0.2.1:40000"), Server: netip.MustParseAddrPort("192.0.2.53:53"),
+		First: fr(1), Last: fr(2), ClientCertificates: -1,
+		DNSFailure: &analysis.DNSFailure{Name: "good.test", Types: []dnsparse.Type{dnsparse.TypeA, dnsparse.TypeAAAA},
+			Queries: []capture.Frame{fr(1), fr(2)}},
+	}
+	if answered {
+		c.DNSFailure.Answered, c.DNSFailure.RCode = true, rcode
+		c.DNSFailure.Answers = []capture.Frame{fr(3), fr(4)}
+		c.Last = fr(4)
+	}
+	return c
+}
+
+func dnsCases(t *testing.T) []diagnoseCase {
+	return []diagnoseCase{
+		{name: "NXDOMAIN", cat: DNSFailure,
+			conn:     func(*pki) *analysis.Connection { return dnsLookup(true, dnsparse.RCodeNXDomain) },
+			summary:  []string{"resolver 192.0.2.53", "'good.test' (A, AAAA; query frames 1, 2)", "NXDOMAIN (answer frames 3, 4)", "does not exist"},
+			evidence: []int64{1, 2, 3, 4}, fix: []string{"typo", "A/AAAA record"}},
+		{name: "SERVFAIL", cat: DNSFailure,
+			conn:     func(*pki) *analysis.Connection { return dnsLookup(true, dnsparse.RCodeServFail) },
+			summary:  []string{"SERVFAIL", "authoritative name servers", "DNSSEC"},
+			evidence: []int64{1, 2, 3, 4}, fix: []string{"dig +trace good.test", "DNSSEC"}},
+		{name: "REFUSED", cat: DNSFailure,
+			conn:     func(*pki) *analysis.Connection { return dnsLookup(true, dnsparse.RCodeRefused) },
+			summary:  []string{"REFUSED", "does not serve this client"},
+			evidence: []int64{1, 2, 3, 4}, fix: []string{"name server", "192.0.2.53"}},
+		{name: "unanswered", cat: DNSFailure,
+			conn:     func(*pki) *analysis.Connection { return dnsLookup(false, 0) },
+			summary:  []string{"no answer", "most likely", "missed"},
+			evidence: []int64{1, 2}, fix: []string{"port 53", "UDP and TCP"}},
+	}
+}
+
+func init() { caseTables = append(caseTables, dnsCases) }
+
+func TestDNSCases(t *testing.T) { runDiagnoseCases(t, dnsCases(t)) }
+
+// tsharkNameFrames returns the frames tshark shows with DNS messages
+// about name.
+func tsharkNameFrames(t *testing.T, path, name string) []int64 {
+	out := tsharktest.Output(t, "-n", "-r", path, "-Y", "dns.qry.name == "+name, "-T", "fields", "-e", "frame.number")
+	var ns []int64
+	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
+		n, err := strconv.ParseInt(line, 10, 64)
+		if err != nil {
+			t.Fatalf("tshark line %q", line)
+		}
+		ns = append(ns, n)
+	}
+	return ns
+}
+
+// TestDNSCaptures checks the lab's DNS captures: each failed lookup's
+// verdict, its evidence (every frame tshark shows for the name) and fix;
+// and the host-name mismatch of a name DNS sends to a server with a
+// certificate for another, which cites the DNS answer.
+func TestDNSCaptures(t *testing.T) {
+	tsharktest.Path(t, "the DNS frames are found by")
+	for _, tt := range []struct {
+		file, name string
+		summary    []string
+		fix        []string
+	}{
+		{"dns_failure_nxdomain.pcap", "missing.test", []string{"'missing.test' (A, AAAA", "NXDOMAIN"}, []string{"missing.test", "A/AAAA record"}},
+		{"dns_failure_nxdomain_tcp.pcap", "missing.test", []string{"over TCP", "NXDOMAIN"}, []string{"missing.test", "A/AAAA record"}},
+		{"dns_failure_refused.pcap", "elsewhere.test", []string{"REFUSED"}, []string{"name server"}},
+		{"dns_failure_unanswered.pcap", "good.test", []string{"no answer"}, []string{"port 53"}},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join(capturesDir, tt.file)
+			conns := analyseCapture(t, path, nil)
+			if len(conns) != 1 {
+				t.Fatalf("%d records, want 1", len(conns))
+			}
+			v := Diagnose(conns[0], Config{})
+			if v.Category != DNSFailure {
+				t.Fatalf("category %s: %s", v.Category, v.Summary)
+			}
+			if want := tsharkNameFrames(t, path, tt.name); !slices.Equal(v.Evidence, want) {
+				t.Errorf("evidence %v, tshark's frames for %s %v", v.Evidence, tt.name, want)
+			}
+			for _, s := range tt.summary {
+				if !strings.Contains(v.Summary, s) {
+					t.Errorf("summary lacks %q: %s", s, v.Summary)
+				}
+			}
+			for _, s := range tt.fix {
+				if !strings.Contains(v.Fix, s) {
+					t.Errorf("fix lacks %q: %s", s, v.Fix)
+				}
+			}
+		})
+	}
+	t.Run("dns_wrong_server.pcap", func(t *testing.T) {
+		path := filepath.Join(testdataDir, "dns_wrong_server.pcap")
+		var mismatch *analysis.Connection
+		for _, c := range analyseCapture(t, path, nil) {
+			if c.ClientHello != nil && c.ClientHello.ServerName == "good.test" {
+				mismatch = c
+			}
+		}
+		if mismatch == nil || mismatch.DNS == nil {
+			t.Fatal("no connection for good.test with its DNS answer")
+		}
+		v := Diagnose(mismatch, Config{})
+		if v.Category != CertHostnameMismatch {
+			t.Fatalf("category %s: %s", v.Category, v.Summary)
+		}
+		a := mismatch.DNS
+		want := "DNS sends good.test to " + mismatch.Server.Addr().String() + " (answer in frame " + strconv.FormatInt(a.AnswerFrame.Number, 10) + "), which serves a certificate for other.test"
+		if !strings.Contains(v.Summary, want) {
+			t.Errorf("summary lacks %q: %s", want, v.Summary)
+		}
+		dnsFrames := tsharkNameFrames(t, path, "good.test")
+		if !slices.Contains(dnsFrames, a.AnswerFrame.Number) || !slices.Contains(dnsFrames, a.QueryFrame.Number) {
+			t.Errorf("DNS answer %+v is not among tshark's frames for good.test %v", a, dnsFrames)
+		}
+		if !slices.Contains(v.Evidence, a.AnswerFrame.Number) || !slices.Contains(v.Evidence, a.QueryFrame.Number) || !slices.Contains(v.Evidence, mismatch.CertificateFrame.Number) {
+			t.Errorf("evidence %v lacks the DNS query, answer or the certificate", v.Evidence)
+		}
+		for _, s := range []string{"correct the name's DNS record", "configure 'good.test' on that server"} {
+			if !strings.Contains(v.Fix, s) {
+				t.Errorf("fix lacks %q: %s", s, v.Fix)
+			}
+		}
+	})
+}
