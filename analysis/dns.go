@@ -112,6 +112,8 @@ type dnsBook struct {
 	// dropped counts the queries, answers and names not kept because a
 	// bound was reached; malformed the messages that did not parse.
 	dropped, malformed int
+	// ended is set once failures was called: they are listed once.
+	ended bool
 }
 
 func newDNSBook() *dnsBook {
@@ -293,8 +295,8 @@ func (k *dnsBook) link(c *Connection) {
 	}
 }
 
-// failures returns the records of the failed lookups, once the capture is
-// over: the queries of one client for one name that got an error code or
+// failures returns, on its first call, once the capture is over, the
+// records of the failed lookups: the queries of one client for one name that got an error code or
 // no answer, unless the client got an address for the name after them or
 // shortly before (from another resolver, over TCP after a truncated
 // answer, or for another record type: a resolver with IPv4 addresses only
@@ -303,6 +305,10 @@ func (k *dnsBook) link(c *Connection) {
 func (k *dnsBook) failures() []*Connection {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if k.ended {
+		return nil
+	}
+	k.ended = true
 	all := slices.Clone(k.failed)
 	for _, p := range k.pending {
 		if lookupType(p.key.qtype) && !probeName(p.key.name) && len(p.queries) > 0 {

@@ -104,10 +104,17 @@ func (b *Builder) Datagram(src, dst netip.AddrPort, payload []byte, f capture.Fr
 	b.quic.Datagram(src, dst, payload, f)
 }
 
-// EndDatagrams implements capture.DatagramHandler.
+// EndDatagrams implements capture.DatagramHandler. In live mode the
+// failed DNS lookups are known only now: they go to Done (from the first
+// Builder of a fan-out group to end).
 func (b *Builder) EndDatagrams() {
 	if b.quic != nil {
 		b.quic.End()
+	}
+	if b.opt.Done != nil {
+		for _, c := range b.seq.dns.failures() {
+			b.opt.Done(c)
+		}
 	}
 }
 

@@ -236,21 +236,27 @@ func TestParseFrame(t *testing.T) {
 	}{
 		{
 			name: "alert",
-			line: "6\t1795925765.192464000\t73\t4499\t52340\t0x0018\t7\t21\t\t112\t15030300020270\t\t\t63\t",
+			line: "6\t1795925765.192464000\t73\t4499\t52340\t0x0018\t7\t21\t\t112\t15030300020270\t\t\t63\t\t\t\t\t",
 			want: frame{Number: 6, Time: time.Unix(1795925765, 192464000).UTC(), Len: 73, SrcPort: 4499, DstPort: 52340,
 				Flags: 0x18, PayloadLen: 7, ContentTypes: []int{21}, Alerts: []int{112}, Payload: []byte{0x15, 3, 3, 0, 2, 2, 0x70}, TTL: 63},
 		},
 		{
 			name: "TLS 1.3 records and a certificate",
-			line: "6\t1.5\t100\t4431\t5000\t0x0018\t34\t22,20\t2\t\t\tde:ad,be:ef\t23,23\t64\t1",
+			line: "6\t1.5\t100\t4431\t5000\t0x0018\t34\t22,20\t2\t\t\tde:ad,be:ef\t23,23\t64\t1\t\t\t\t",
 			want: frame{Number: 6, Time: time.Unix(1, 500000000).UTC(), Len: 100, SrcPort: 4431, DstPort: 5000, Flags: 0x18,
 				PayloadLen: 34, ContentTypes: []int{22, 20, 23, 23}, Handshakes: []int{2}, Payload: []byte{}, TTL: 64, Retransmit: true,
 				Certificates: [][]byte{{0xde, 0xad}, {0xbe, 0xef}}},
 		},
+		{
+			name: "DNS answer",
+			line: "3\t1.5\t120\t\t\t\t\t\t\t\t\t\t\t64\t\tgood.test\t1\t0\t10.0.0.9,10.0.0.10",
+			want: frame{Number: 3, Time: time.Unix(1, 500000000).UTC(), Len: 120, Payload: []byte{}, TTL: 64,
+				DNSName: "good.test", DNSResponse: true, DNSA: []string{"10.0.0.9", "10.0.0.10"}},
+		},
 		{name: "too few fields", line: "1\t2", wantErr: true},
-		{name: "bad number", line: "x\t1.0\t1\t1\t1\t0x0002\t0\t\t\t\t\t\t\t\t", wantErr: true},
-		{name: "bad payload", line: "1\t1.0\t1\t1\t1\t0x0002\t0\t\t\t\tzz\t\t\t\t", wantErr: true},
-		{name: "bad TTL", line: "1\t1.0\t1\t1\t1\t0x0002\t0\t\t\t\t\t\t\tx\t", wantErr: true},
+		{name: "bad number", line: "x\t1.0\t1\t1\t1\t0x0002\t0\t\t\t\t\t\t\t\t\t\t\t\t", wantErr: true},
+		{name: "bad payload", line: "1\t1.0\t1\t1\t1\t0x0002\t0\t\t\t\tzz\t\t\t\t\t\t\t\t", wantErr: true},
+		{name: "bad TTL", line: "1\t1.0\t1\t1\t1\t0x0002\t0\t\t\t\t\t\t\tx\t\t\t\t\t", wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -38,7 +38,7 @@ const (
 
 // dnsCaptures are lookups through a name server in the router (dnsmasq):
 // failed ones, and one that sends a name to a server with a certificate
-// for another. Ports 4492-4497.
+// for another. Ports 4494-4498 and 4479.
 func dnsCaptures() []capture {
 	const how = "curl (TLS 1.2) in the client's network namespace, one router away from a crypto/tls server, captured on the client's link. " +
 		"curl resolves the name with the system resolver (glibc), whose resolv.conf (/etc/netns/NAMESPACE/resolv.conf, which ip netns exec mounts) names dnsmasq in the router: "
@@ -99,15 +99,15 @@ func dnsCaptures() []capture {
 		},
 		{
 			file:  "dns_wrong_server.pcap",
-			conns: []conn{{4492, "cert_hostname_mismatch"}, {4493, "ok"}},
+			conns: []conn{{4498, "cert_hostname_mismatch"}, {4479, "ok"}},
 			// One server host with a certificate for other.test only, on
 			// two ports, so that each connection's verdict goes by port.
-			servers: []server{{tlslab.OKOther, 4492}, {tlslab.OKOther, 4493}},
-			clients: []client{withServer(1, dnsCurl(4493, tlslab.OtherName)), dnsCurl(4492, tlslab.GoodName)},
+			servers: []server{{tlslab.OKOther, 4498}, {tlslab.OKOther, 4479}},
+			clients: []client{withServer(1, dnsCurl(4479, tlslab.OtherName)), dnsCurl(4498, tlslab.GoodName)},
 			routed:  &routed{resolver: []string{"--address=/good.test/{server}", "--address=/other.test/{server}"}},
 			how: how + "dnsmasq sends both other.test and good.test to the server, which has a certificate for other.test only. " +
 				"dnsmasq has IPv4 addresses only and no upstream server, so it answers the AAAA queries REFUSED; the A answers give the address. " +
-				"curl asks for other.test on port 4493 (it completes), then for good.test on port 4492: the certificate is for other.test, and curl refuses it after the handshake (an encrypted alert).",
+				"curl asks for other.test on port 4479 (it completes), then for good.test on port 4498: the certificate is for other.test, and curl refuses it after the handshake (an encrypted alert).",
 			checks: []check{
 				atLeast("A record for other.test", 1, dnsAddr(tlslab.OtherName)),
 				atLeast("A record for good.test", 1, dnsAddr(tlslab.GoodName)),
