@@ -113,7 +113,7 @@ func (b *Builder) EndDatagrams() {
 	}
 	if b.opt.Done != nil {
 		for _, c := range b.seq.dns.failures() {
-			b.opt.Done(c)
+			b.decided(c, timeNS(c.Last.Time))
 		}
 	}
 }
