@@ -266,3 +266,54 @@ func TestDNSProbeNames(t *testing.T) {
 		}
 	}
 }
+
+// TestDNSStreamBounds feeds a TCP stream to port 53 what a hostile or
+// damaged one could: a message split across segments, a gap (after which
+// no length can be trusted), and more messages than the cap.
+func TestDNSStreamBounds(t *testing.T) {
+	client, server := netip.MustParseAddrPort("192.0.2.1:40000"), netip.MustParseAddrPort("192.0.2.53:53")
+	query := []byte{0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 4, 'g', 'o', 'o', 'd', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1}
+	framed := append([]byte{0, byte(len(query))}, query...)
+	book := newDNSBook()
+	s := &dnsStream{book: book, client: client, server: server}
+	s.Data(capture.ClientToServer, framed[:5], capture.Frame{Number: 1})
+	if len(book.pending) != 0 {
+		t.Fatal("a message was read before its last byte")
+	}
+	s.Data(capture.ClientToServer, framed[5:], capture.Frame{Number: 2})
+	if len(book.pending) != 1 || len(s.buf[0]) != 0 {
+		t.Fatalf("%d pending queries, %d bytes buffered after one whole message", len(book.pending), len(s.buf[0]))
+	}
+	// A length of 65,535 and a gap: the buffer goes, and nothing more is read.
+	s.Data(capture.ClientToServer, []byte{0xff, 0xff, 1, 2, 3}, capture.Frame{Number: 3})
+	s.Gap(capture.ClientToServer, 100, capture.Frame{Number: 4})
+	s.Data(capture.ClientToServer, framed, capture.Frame{Number: 5})
+	if s.buf[0] != nil || len(book.pending) != 1 {
+		t.Errorf("after a gap: %d bytes buffered, %d pending", len(s.buf[0]), len(book.pending))
+	}
+	// More messages than the cap, in one segment.
+	s2 := &dnsStream{book: newDNSBook(), client: client, server: server}
+	var many []byte
+	for range maxTCPDNS + 10 {
+		many = append(many, framed...)
+	}
+	s2.Data(capture.ClientToServer, many, capture.Frame{Number: 6})
+	if s2.messages != maxTCPDNS || s2.buf[0] != nil {
+		t.Errorf("%d messages read, %d bytes kept; want %d and none", s2.messages, len(s2.buf[0]), maxTCPDNS)
+	}
+}
+
+// TestDNSPendingBound checks that queries never answered stop being kept
+// at maxDNSPending, and are counted.
+func TestDNSPendingBound(t *testing.T) {
+	book := newDNSBook()
+	client, server := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddrPort("192.0.2.53:53")
+	query := []byte{0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1}
+	for i := range maxDNSPending + 100 {
+		query[0], query[1] = byte(i>>8), byte(i)
+		book.message(netip.AddrPortFrom(client, uint16(1024+i%1000)), server, query, capture.Frame{Number: int64(i + 1)}, false)
+	}
+	if dropped, _ := book.counts(); len(book.pending) != maxDNSPending || dropped != 100 {
+		t.Errorf("%d pending, %d dropped; want %d and 100", len(book.pending), dropped, maxDNSPending)
+	}
+}
