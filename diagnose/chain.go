@@ -507,6 +507,9 @@ func (ck *checker) validity(path []int, anchor *x509.Certificate) []CertProblem 
 	}
 	var probs []CertProblem
 	check := func(c *x509.Certificate, idx int) {
+		if !ck.at.After(c.NotAfter) && !ck.at.Before(c.NotBefore) {
+			return // the names are printed for a problem only
+		}
 		what := fmt.Sprintf("certificate %d %s", idx, name(c))
 		if idx < 0 {
 			what = "the trusted root " + name(c)
