@@ -503,7 +503,10 @@ func (t *tracker) finalize() {
 	c.Established = t.hsDone && !t.fatalAlertBeforeData()
 	c.Path = t.pathRecord()
 	t.plaintextResponse()
-	if c.Version.IsTLS13() && !c.Decrypted && t.hsDone && t.serverRecordsAfterDone == 1 && t.serverAlertAfterDone && !serverGap {
+	// A record the server sent only after the client's FIN answers the
+	// close (its close_notify), not the client's Finished.
+	closedFirst := c.TCP.FIN[capture.ClientToServer].Number != 0 && c.TCP.FIN[capture.ClientToServer].Number < c.ServerSide.AppData.First.Number
+	if c.Version.IsTLS13() && !c.Decrypted && t.hsDone && t.serverRecordsAfterDone == 1 && t.serverAlertAfterDone && !serverGap && !closedFirst {
 		// The server's only answer to the client's Finished was one
 		// alert-sized record: it rejected the client (e.g.
 		// certificate_required). A server that accepts sends a

@@ -104,7 +104,7 @@ func generate(ctx context.Context, out string, verbose bool, only *regexp.Regexp
 	if err != nil {
 		return err
 	}
-	for _, dir := range []string{"captures", "certs"} {
+	for _, dir := range []string{"captures", "certs", "vantage"} {
 		if err := os.MkdirAll(filepath.Join(out, dir), 0o755); err != nil {
 			return err
 		}
@@ -194,6 +194,7 @@ func (e *env) make(ctx context.Context, c capture) (r result, err error) {
 	}
 
 	host, iface, srvNS, cliNS, filter := "127.0.0.1", "lo", "", "", ""
+	var routedPath *tlslab.RoutedPath
 	dumpNS := ""
 	if c.routed != nil {
 		p, err := c.routed.setup(ctx, c, e.lab)
@@ -201,6 +202,7 @@ func (e *env) make(ctx context.Context, c capture) (r result, err error) {
 			return r, fmt.Errorf("routed path: %w", err)
 		}
 		defer p.Close()
+		routedPath = p
 		host, srvNS, cliNS = p.ServerAddr, p.ServerNS, p.ClientNS
 		iface, dumpNS = p.ClientIface, p.ClientNS
 		if c.routed.atServer {
@@ -249,6 +251,26 @@ func (e *env) make(ctx context.Context, c capture) (r result, err error) {
 	if err != nil {
 		return r, err
 	}
+	var twin *tlslab.Tcpdump
+	if c.routed != nil && c.routed.twin != "" {
+		twinNS, twinIface := routedPath.ServerNS, routedPath.ServerIface
+		if c.routed.atServer {
+			twinNS, twinIface = routedPath.ClientNS, routedPath.ClientIface
+		}
+		if twin, err = tlslab.StartTcpdump(ctx, twinNS, twinIface, filepath.Join(e.out, c.routed.twin), filter); err != nil {
+			td.Stop()
+			return r, err
+		}
+	}
+	stopTwin := func() error {
+		if twin == nil {
+			return nil
+		}
+		err := twin.Stop()
+		twin = nil
+		return err
+	}
+	defer stopTwin()
 	for i, cl := range c.clients {
 		if i > 0 {
 			time.Sleep(200 * time.Millisecond)
@@ -262,6 +284,9 @@ func (e *env) make(ctx context.Context, c capture) (r result, err error) {
 		}
 	}
 	if err := td.Stop(); err != nil {
+		return r, err
+	}
+	if err := stopTwin(); err != nil {
 		return r, err
 	}
 	for _, s := range servers {

@@ -34,6 +34,12 @@ type routed struct {
 	resolver []string
 	// resolverTCP makes the client's resolver ask over TCP.
 	resolverTCP bool
+	// twin, when set, is a second capture of the same run on the other
+	// link (the server's when the capture is at the client's), and
+	// twinConns the expected verdicts of its connections: the same
+	// connections seen from the other end of the path (read --vantage).
+	twin      string
+	twinConns []conn
 }
 
 // interceptPort is where the router's interceptor listens.
@@ -112,8 +118,20 @@ func goHelloClient(desc string, timeout time.Duration) client {
 	}}
 }
 
+// pause is a client that waits: the capture goes on without traffic.
+func pause(d time.Duration) client {
+	return client{desc: "waits " + d.String(), goRun: func(ctx context.Context, _ *env, _ string) error {
+		select {
+		case <-time.After(d):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}}
+}
+
 // pathCaptures are the failures made on the way, not at either end.
-// Ports 4481-4493.
+// Ports 4481-4499.
 func pathCaptures() []capture {
 	ttl := func(n int) pred { return func(f frame) bool { return f.TTL == n } }
 	return []capture{
@@ -220,6 +238,9 @@ func pathCaptures() []capture {
 		},
 		intercepted(),
 		clockSkew(),
+		vantageIntercepted(),
+		vantageSNIFilter(),
+		vantageReset(),
 		{
 			file: "captures/path_mtu_blackhole.pcap", category: "path_mtu_blackhole",
 			servers: []server{{tlslab.OKRSA, 4484}},
@@ -304,6 +325,78 @@ func intercepted() capture {
 			exactly("SYN", 2, syn), exactly("SYN-ACK", 2, synAck),
 			exactly("ClientHello", 2, fromClient(hs(hsClientHello))), exactly("plaintext Certificate", 2, fromServer(hs(hsCertificate))),
 			exactly("alert unknown_ca (48) from the client", 1, fromClient(alert(48))),
+		},
+	}
+}
+
+// vantageIntercepted is the interception of path_intercepted.pcap captured
+// at both ends of the path at once: the client's link and the server's.
+// The intercepted connection reaches the server as the proxy's own, from
+// the router's address, with the proxy's ClientHello; the one left alone
+// is the same connection at both ends.
+func vantageIntercepted() capture {
+	c := intercepted()
+	c.file = "vantage/intercepted_client.pcap"
+	c.conns = []conn{{4494, "ok"}, {4495, "tls_intercepted"}}
+	c.servers = []server{{tlslab.OK, 4495}, {tlslab.OK, 4494}}
+	c.clients = []client{
+		withServer(1, client{argv: []string{"curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", "{labca}", "--tls-max", "1.2",
+			"--resolve", tlslab.GoodName + ":4494:{server}", "https://" + tlslab.GoodName + ":4494/"}}),
+		{argv: []string{"curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", "{labca}", "--tls-max", "1.2",
+			"--resolve", tlslab.GoodName + ":4495:{server}", "https://" + tlslab.GoodName + ":4495/"}},
+	}
+	c.routed = &routed{intercept: true, twin: "vantage/intercepted_server.pcap", twinConns: []conn{{4494, "ok"}, {4495, "ok"}}}
+	c.how = "The interception of path_intercepted.pcap (ports 4494, left alone, and 4495, intercepted) captured on the client's link and, at the same time, on the server's link " +
+		"(vantage/intercepted_server.pcap). At the server, the intercepted connection is the proxy's own: from the router's address, with the proxy's ClientHello (crypto/tls), and it completes with the server's own chain; " +
+		"at the client, curl's hello got a certificate minted by the proxy's CA and refused it. The connection left alone is the same at both ends."
+	return c
+}
+
+// vantageSNIFilter is the SNI filter of path_sni_filter.pcap captured at
+// both ends of the path at once.
+func vantageSNIFilter() capture {
+	return capture{
+		file:    "vantage/sni_filter_client.pcap",
+		conns:   []conn{{4496, "middlebox_drop"}, {4497, "ok"}},
+		servers: []server{{tlslab.OK, 4496}, {tlslab.OKOther, 4497}},
+		clients: []client{
+			curl(4496, "{server}", tlslab.GoodName, "--max-time", "3"),
+			withServer(1, client{argv: []string{"curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", "{labca}",
+				"--resolve", tlslab.OtherName + ":4497:{server}", "https://" + tlslab.OtherName + ":4497/"}}),
+		},
+		routed: &routed{twin: "vantage/sni_filter_server.pcap", twinConns: []conn{{4496, "middlebox_drop"}, {4497, "ok"}},
+			rules: [][]string{{"-A", "FORWARD", "-p", "tcp", "-m", "string", "--algo", "bm", "--string", tlslab.GoodName, "-j", "DROP"}}},
+		how: "The SNI filter of path_sni_filter.pcap (good.test on port 4496 dropped, other.test on port 4497 let through) captured on the client's link and, at the same time, on the server's link " +
+			"(vantage/sni_filter_server.pcap): the client sends its hello again and again; the server sees the TCP handshake and nothing after it.",
+		checks: []check{
+			exactly("SYN", 2, syn), exactly("SYN-ACK", 2, synAck),
+			atLeast("ClientHello", 2, fromClient(hs(hsClientHello))), exactly("ServerHello", 1, fromServer(hs(hsServerHello))),
+		},
+	}
+}
+
+// vantageReset is the reset of middlebox_reset.pcap captured at both ends
+// of the path at once: the server never sent the RST the client got.
+func vantageReset() capture {
+	return capture{
+		file:    "vantage/reset_client.pcap",
+		conns:   []conn{{4498, "middlebox_reset"}, {4499, "ok"}},
+		servers: []server{{tlslab.OK, 4498}, {tlslab.OKOther, 4499}},
+		clients: []client{
+			curl(4498, "{server}", tlslab.GoodName),
+			pause(1500 * time.Millisecond),
+			withServer(1, client{argv: []string{"curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", "{labca}",
+				"--resolve", tlslab.OtherName + ":4499:{server}", "https://" + tlslab.OtherName + ":4499/"}}),
+		},
+		routed: &routed{twin: "vantage/reset_server.pcap", twinConns: []conn{{4498, "middlebox_drop"}, {4499, "ok"}},
+			rules: [][]string{{"-A", "FORWARD", "-p", "tcp", "--dport", "{port}",
+				"-m", "string", "--algo", "bm", "--string", tlslab.GoodName, "-j", "REJECT", "--reject-with", "tcp-reset"}}},
+		how: "The reset of middlebox_reset.pcap (port 4498) captured on the client's link and, at the same time, on the server's link (vantage/reset_server.pcap): " +
+			"the client gets a RST in the server's name right after its hello; the server sees the TCP handshake, then nothing — it sent no RST. " +
+			"1.5 s later curl asks for other.test on port 4499, which completes, so that the captures go on after the reset.",
+		checks: []check{
+			exactly("SYN", 2, syn), exactly("ClientHello", 2, fromClient(hs(hsClientHello))),
+			exactly("RST from the server's address", 1, fromServer(rst)),
 		},
 	}
 }

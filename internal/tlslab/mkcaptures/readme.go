@@ -283,6 +283,11 @@ func writeExpected(path string, results []result) error {
 		for _, c := range r.conns {
 			fmt.Fprintf(&b, "%s\t%d\t%s\n", r.file, c.port, c.category)
 		}
+		if r.routed != nil {
+			for _, c := range r.routed.twinConns {
+				fmt.Fprintf(&b, "%s\t%d\t%s\n", r.routed.twin, c.port, c.category)
+			}
+		}
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
