@@ -250,6 +250,7 @@ func newRecord(c capture.Conn, syns int, lastSYN capture.Frame) *Connection {
 	}
 	if c.ClientKnown {
 		r.Roles = RolesFromSYN
+		r.TCP.ClientISN = c.ISN
 	}
 	if syns > 0 {
 		// Open came with the first SYN.

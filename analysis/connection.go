@@ -328,7 +328,10 @@ type TCPFacts struct {
 	RST     capture.Frame
 	RSTFrom capture.Direction
 	// FIN is indexed by the direction that sent it.
-	FIN             [2]capture.Frame
+	FIN [2]capture.Frame
+	// ClientISN is the client's initial sequence number, when its SYN (or
+	// the SYN-ACK) was captured.
+	ClientISN       uint32
 	Gaps            []Gap
 	Retransmissions int
 	Conflicts       int

@@ -50,6 +50,10 @@ type Conn struct {
 	Client, Server netip.AddrPort
 	ClientKnown    bool  // the SYN or SYN-ACK was captured
 	First          Frame // the first frame of the connection
+	// ISN is the client's initial sequence number, when ClientKnown: with
+	// the addresses, it tells one connection from another in two captures
+	// of the same path.
+	ISN uint32
 	// Tunnel is the encapsulation the first frame came in (Type
 	// TunnelNone for none); Client and Server are the inner addresses.
 	Tunnel Tunnel

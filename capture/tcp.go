@@ -424,18 +424,21 @@ func (a *Assembler) open(key connKey, srcLow bool, s *Segment, f Frame) *conn {
 		a.finish(old, ClosedEvicted, old.last.frame())
 	}
 	c := &conn{key: key, lowIsClient: srcLow}
+	var isn uint32
 	switch {
 	case s.SYN && !s.ACK:
 		c.clientKnown = true
+		isn = s.Seq
 	case s.SYN && s.ACK:
 		c.clientKnown = true
 		c.lowIsClient = !srcLow
+		isn = s.Ack - 1
 	}
 	client, server := s.Src, s.Dst
 	if c.lowIsClient != srcLow {
 		client, server = server, client
 	}
-	c.stream = a.h.Open(Conn{Client: client, Server: server, ClientKnown: c.clientKnown, First: f, Tunnel: s.Tunnel})
+	c.stream = a.h.Open(Conn{Client: client, Server: server, ClientKnown: c.clientKnown, First: f, Tunnel: s.Tunnel, ISN: isn})
 	if c.stream == nil {
 		c.stream = discard{}
 	}

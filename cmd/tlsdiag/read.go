@@ -17,6 +17,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/diagnose"
 	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/report"
+	"github.com/tlsdiag/tlsdiag/vantage"
 )
 
 const readUsage = `Usage: tlsdiag read [flags] FILE...
@@ -36,6 +37,7 @@ Examples:
     tlsdiag read --format trace --cacert ca.pem capture.pcap
     tlsdiag read --format html -w report.html capture.pcap
     tlsdiag read --continuous --format ecs sensor-2026-12-03-*.pcap
+    tlsdiag read --vantage at-client.pcap at-server.pcap
 
 Flags:`
 
@@ -95,6 +97,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	writePath := fs.StringP("write", "w", "", "write the report to this `path` instead of standard output (report.html with --format html); with --format zeek or zeek-json: the directory for ssl.log and x509.log, as --zeek-dir; with --extract: the pcapng file to write")
 	extractFlag := fs.String("extract", "", "write the frames of these connections, their verdicts as packet comments and their TLS secrets to the pcapng file -w names: `SELECTION` is connection numbers as the report numbers them (3,5-7), failed, or a verdict category, comma-separated")
 	output := fs.String("output", "", "send the records to a store instead of standard output: es+http://HOST:PORT/INDEX (Elasticsearch/OpenSearch _bulk API, ECS documents; es+https too)")
+	vantageFlag := fs.Bool("vantage", false, "align two captures of the same connections taken at two points of the path (A at the client, B at the server, say): pair the connections and say what changed or was lost between them; exit status 1 when something did")
 	continuous := fs.Bool("continuous", false, "read all the files given as one capture, rotated from one another, in the order of their first frames (rotated sets named as tcpdump -C/-W or dumpcap name them are found without it)")
 	seed := fs.Uint16("community-id-seed", 0, "hash each connection's Community ID with this `seed` (0 is the spec's default; other tools must use the same)")
 	screenOpts := addScreenFlags(fs)
@@ -150,6 +153,12 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, dirErr, dirHint)
 	case fs.NArg() == 0:
 		return usageError(stderr, "no capture files given", "name one or more pcap/pcapng files, or - for standard input")
+	case *vantageFlag && (fs.NArg() != 2 || fs.Arg(0) == fs.Arg(1)):
+		return usageError(stderr, "--vantage compares two captures", "name two capture files of the same connections: the one taken nearer the client first")
+	case *vantageFlag && !slices.Contains(report.VantageFormats, format):
+		return unknownValue(stderr, "--format with --vantage", formatFlag, formatNames(report.VantageFormats))
+	case *vantageFlag && (extract != nil || *output != "" || *continuous || filter != filterFlags{}):
+		return usageError(stderr, "--vantage can't be used with --extract, --output, --continuous or the filters", "--vantage pairs every connection of the two captures")
 	case *continuous && slices.Contains(fs.Args(), "-"):
 		return usageError(stderr, "--continuous reads files, not standard input", "name the capture files")
 	case filter.verdict != "" && !slices.Contains(diagnose.Categories, diagnose.Category(filter.verdict)):
@@ -174,6 +183,9 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		Analysis: analysis.Options{Trace: format.ListsFrames(), TLSPorts: toPorts(tlsPorts), KeyLog: keyLog, MaxPending: *maxPending},
 		Capture:  *capOpts,
 		Diagnose: diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0), SettingNames: settingFlags},
+	}
+	if *vantageFlag {
+		return readVantage(fs.Args(), format, pc, reportPath, stdout, stderr)
 	}
 	// Output streams as connections are found, except the table's: a
 	// progress line would mix with it on the same terminal.
@@ -329,4 +341,89 @@ func toPorts(ps []uint) []uint16 {
 		out[i] = uint16(p)
 	}
 	return out
+}
+
+func formatNames(fs []report.Format) []string {
+	var ss []string
+	for _, f := range fs {
+		ss = append(ss, string(f))
+	}
+	return ss
+}
+
+// readVantage reads two captures of the same connections and writes
+// their alignment: 0 when nothing changed between the two capture
+// points, 1 when something did, 2 on an error.
+func readVantage(paths []string, format report.Format, pc pipeline.Config, reportPath string, stdout, stderr io.Writer) int {
+	// A port that carried TLS in one capture was meant to be TLS in the
+	// other, where a connection to it may show nothing (a hello lost on
+	// the way): each capture is read with the other's ports.
+	var results [2][]pipeline.Result
+	var err error
+	if results[0], err = readOne(paths[0], pc); err != nil {
+		failure(stderr, err)
+		return 2
+	}
+	withPorts := func(rs []pipeline.Result) pipeline.Config {
+		c := pc
+		c.Analysis.TLSPorts = slices.Clone(pc.Analysis.TLSPorts)
+		for _, r := range rs {
+			if p := r.Conn.Server.Port(); !slices.Contains(c.Analysis.TLSPorts, p) {
+				c.Analysis.TLSPorts = append(c.Analysis.TLSPorts, p)
+			}
+		}
+		return c
+	}
+	if results[1], err = readOne(paths[1], withPorts(results[0])); err == nil {
+		results[0], err = readOne(paths[0], withPorts(results[1]))
+	}
+	if err != nil {
+		failure(stderr, err)
+		return 2
+	}
+	var conns [2][]*analysis.Connection
+	for i := range results {
+		for _, r := range results[i] {
+			conns[i] = append(conns[i], r.Conn)
+		}
+	}
+	al := vantage.Align(conns[0], conns[1])
+	w := stdout
+	var file *os.File
+	if reportPath != "" {
+		if file, err = os.Create(reportPath); err != nil {
+			failure(stderr, fmt.Errorf("-w: %w", err))
+			return 2
+		}
+		w = file
+	}
+	err = report.WriteVantage(w, format, report.VantageReport{Names: [2]string{paths[0], paths[1]}, Results: results, Alignment: al})
+	if file != nil {
+		if cerr := file.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("-w: %w", cerr)
+		}
+	}
+	if err != nil {
+		failure(stderr, err)
+		return 2
+	}
+	for _, p := range al.Pairs {
+		if len(p.Differences) > 0 {
+			return 1
+		}
+	}
+	return 0
+}
+
+// readOne reads one capture to its end and returns its results.
+func readOne(path string, pc pipeline.Config) ([]pipeline.Result, error) {
+	var results []pipeline.Result
+	outcomes, err := pipeline.Files(context.Background(), []string{path}, pc, func(rs []pipeline.Result) error {
+		results = append(results, rs...)
+		return nil
+	})
+	if err == nil && len(outcomes) == 1 {
+		err = outcomes[0].Err
+	}
+	return results, err
 }

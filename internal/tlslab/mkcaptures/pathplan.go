@@ -337,18 +337,28 @@ func intercepted() capture {
 func vantageIntercepted() capture {
 	c := intercepted()
 	c.file = "vantage/intercepted_client.pcap"
-	c.conns = []conn{{4494, "ok"}, {4495, "tls_intercepted"}}
-	c.servers = []server{{tlslab.OK, 4495}, {tlslab.OK, 4494}}
+	// TLS 1.2 servers, so that the proxy's upstream connection shows the
+	// server's certificate in plaintext too.
+	c.servers = []server{{tlslab.OKTLS12, 4495}, {tlslab.OKTLS12, 4494}}
 	c.clients = []client{
 		withServer(1, client{argv: []string{"curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", "{labca}", "--tls-max", "1.2",
 			"--resolve", tlslab.GoodName + ":4494:{server}", "https://" + tlslab.GoodName + ":4494/"}}),
-		{argv: []string{"curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", "{labca}", "--tls-max", "1.2",
+		// -k: a client that does not check the certificate completes
+		// through the proxy, which then relays its request: only the
+		// other vantage point shows the interception.
+		{argv: []string{"curl", "-sS", "--http1.1", "--max-time", "10", "-k", "--tls-max", "1.2",
 			"--resolve", tlslab.GoodName + ":4495:{server}", "https://" + tlslab.GoodName + ":4495/"}},
+	}
+	c.conns = []conn{{4494, "ok"}, {4495, "ok"}}
+	c.checks = []check{
+		exactly("SYN", 2, syn), exactly("SYN-ACK", 2, synAck),
+		exactly("ClientHello", 2, fromClient(hs(hsClientHello))), exactly("plaintext Certificate", 2, fromServer(hs(hsCertificate))),
+		exactly("alert unknown_ca (48) from the client", 0, fromClient(alert(48))),
 	}
 	c.routed = &routed{intercept: true, twin: "vantage/intercepted_server.pcap", twinConns: []conn{{4494, "ok"}, {4495, "ok"}}}
 	c.how = "The interception of path_intercepted.pcap (ports 4494, left alone, and 4495, intercepted) captured on the client's link and, at the same time, on the server's link " +
-		"(vantage/intercepted_server.pcap). At the server, the intercepted connection is the proxy's own: from the router's address, with the proxy's ClientHello (crypto/tls), and it completes with the server's own chain; " +
-		"at the client, curl's hello got a certificate minted by the proxy's CA and refused it. The connection left alone is the same at both ends."
+		"(vantage/intercepted_server.pcap); the servers speak TLS 1.2 only, so that the server's certificate is in plaintext on both links. At the server, the intercepted connection is the proxy's own: from the router's address, with the proxy's ClientHello (crypto/tls), and it completes with the server's own chain; " +
+		"at the client, curl (-k: it checks no certificate) completes with a certificate minted by the proxy's CA, and the proxy relays its request. The connection left alone is the same at both ends."
 	return c
 }
 
