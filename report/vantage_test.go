@@ -21,7 +21,7 @@ func collectFile(t *testing.T, path string) []pipeline.Result {
 	}
 	defer src.Close()
 	cfg := pipeline.Config{}
-	cfg.Analysis.TLSPorts = []uint16{4496, 4497}
+	cfg.Analysis.TLSPorts = []uint16{4502, 4503}
 	rs, _, err := pipeline.Collect(context.Background(), src, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 
 // labPorts are the ports of the lab's two-point captures: every
 // connection to them was meant to be TLS.
-var labPorts = []uint16{4494, 4495, 4496, 4497, 4498, 4499}
+var labPorts = []uint16{4500, 4501, 4502, 4503, 4504, 4505}
 
 func read(t *testing.T, path string) []*analysis.Connection {
 	t.Helper()
@@ -50,16 +50,16 @@ func TestAlignLab(t *testing.T) {
 		pairs []want
 	}{
 		{"intercepted", []want{
-			{4494, MatchSame, nil},
-			{4495, MatchNameTime, []Kind{AddressesTranslated, JA4Changed, CertificateChanged}},
+			{4500, MatchSame, nil},
+			{4501, MatchNameTime, []Kind{AddressesTranslated, JA4Changed, CertificateChanged}},
 		}},
 		{"sni_filter", []want{
-			{4496, MatchSame, []Kind{HelloLost}},
-			{4497, MatchSame, nil},
+			{4502, MatchSame, []Kind{HelloLost}},
+			{4503, MatchSame, nil},
 		}},
 		{"reset", []want{
-			{4498, MatchSame, []Kind{HelloLost, ResetOnPath}},
-			{4499, MatchSame, nil},
+			{4504, MatchSame, []Kind{HelloLost, ResetOnPath}},
+			{4505, MatchSame, nil},
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -411,8 +411,8 @@ func TestPlanIsConsistent(t *testing.T) {
 				t.Errorf("%s and %s both use port %d", other, c.file, s.port)
 			}
 			ports[s.port] = c.file
-			if s.port < 4430 || s.port > 4499 {
-				t.Errorf("%s: port %d outside the demo's capture range 4430-4499", c.file, s.port)
+			if s.port < 4430 || s.port > 4599 {
+				t.Errorf("%s: port %d outside the capture range 4430-4599", c.file, s.port)
 			}
 			if s.scenario.Category() == "" {
 				t.Errorf("%s: unknown scenario %q", c.file, s.scenario)

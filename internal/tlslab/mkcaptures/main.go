@@ -241,7 +241,7 @@ func (e *env) make(ctx context.Context, c capture) (r result, err error) {
 	if len(c.servers) == 1 {
 		filter = fmt.Sprintf("tcp port %d", c.servers[0].port)
 	} else {
-		filter = "tcp portrange 4430-4499"
+		filter = "tcp portrange 4430-4599"
 	}
 	if c.routed != nil && c.routed.resolver != nil {
 		filter = "(" + filter + ") or port 53"

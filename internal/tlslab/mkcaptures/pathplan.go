@@ -131,7 +131,7 @@ func pause(d time.Duration) client {
 }
 
 // pathCaptures are the failures made on the way, not at either end.
-// Ports 4481-4499.
+// Ports 4481-4493 and 4500-4505.
 func pathCaptures() []capture {
 	ttl := func(n int) pred { return func(f frame) bool { return f.TTL == n } }
 	return []capture{
@@ -339,24 +339,24 @@ func vantageIntercepted() capture {
 	c.file = "vantage/intercepted_client.pcap"
 	// TLS 1.2 servers, so that the proxy's upstream connection shows the
 	// server's certificate in plaintext too.
-	c.servers = []server{{tlslab.OKTLS12, 4495}, {tlslab.OKTLS12, 4494}}
+	c.servers = []server{{tlslab.OKTLS12, 4501}, {tlslab.OKTLS12, 4500}}
 	c.clients = []client{
 		withServer(1, client{argv: []string{"curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", "{labca}", "--tls-max", "1.2",
-			"--resolve", tlslab.GoodName + ":4494:{server}", "https://" + tlslab.GoodName + ":4494/"}}),
+			"--resolve", tlslab.GoodName + ":4500:{server}", "https://" + tlslab.GoodName + ":4500/"}}),
 		// -k: a client that does not check the certificate completes
 		// through the proxy, which then relays its request: only the
 		// other vantage point shows the interception.
 		{argv: []string{"curl", "-sS", "--http1.1", "--max-time", "10", "-k", "--tls-max", "1.2",
-			"--resolve", tlslab.GoodName + ":4495:{server}", "https://" + tlslab.GoodName + ":4495/"}},
+			"--resolve", tlslab.GoodName + ":4501:{server}", "https://" + tlslab.GoodName + ":4501/"}},
 	}
-	c.conns = []conn{{4494, "ok"}, {4495, "ok"}}
+	c.conns = []conn{{4500, "ok"}, {4501, "ok"}}
 	c.checks = []check{
 		exactly("SYN", 2, syn), exactly("SYN-ACK", 2, synAck),
 		exactly("ClientHello", 2, fromClient(hs(hsClientHello))), exactly("plaintext Certificate", 2, fromServer(hs(hsCertificate))),
 		exactly("alert unknown_ca (48) from the client", 0, fromClient(alert(48))),
 	}
-	c.routed = &routed{intercept: true, twin: "vantage/intercepted_server.pcap", twinConns: []conn{{4494, "ok"}, {4495, "ok"}}}
-	c.how = "The interception of path_intercepted.pcap (ports 4494, left alone, and 4495, intercepted) captured on the client's link and, at the same time, on the server's link " +
+	c.routed = &routed{intercept: true, twin: "vantage/intercepted_server.pcap", twinConns: []conn{{4500, "ok"}, {4501, "ok"}}}
+	c.how = "The interception of path_intercepted.pcap (ports 4500, left alone, and 4501, intercepted) captured on the client's link and, at the same time, on the server's link " +
 		"(vantage/intercepted_server.pcap); the servers speak TLS 1.2 only, so that the server's certificate is in plaintext on both links. At the server, the intercepted connection is the proxy's own: from the router's address, with the proxy's ClientHello (crypto/tls), and it completes with the server's own chain; " +
 		"at the client, curl (-k: it checks no certificate) completes with a certificate minted by the proxy's CA, and the proxy relays its request. The connection left alone is the same at both ends."
 	return c
@@ -367,16 +367,16 @@ func vantageIntercepted() capture {
 func vantageSNIFilter() capture {
 	return capture{
 		file:    "vantage/sni_filter_client.pcap",
-		conns:   []conn{{4496, "middlebox_drop"}, {4497, "ok"}},
-		servers: []server{{tlslab.OK, 4496}, {tlslab.OKOther, 4497}},
+		conns:   []conn{{4502, "middlebox_drop"}, {4503, "ok"}},
+		servers: []server{{tlslab.OK, 4502}, {tlslab.OKOther, 4503}},
 		clients: []client{
-			curl(4496, "{server}", tlslab.GoodName, "--max-time", "3"),
+			curl(4502, "{server}", tlslab.GoodName, "--max-time", "3"),
 			withServer(1, client{argv: []string{"curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", "{labca}",
-				"--resolve", tlslab.OtherName + ":4497:{server}", "https://" + tlslab.OtherName + ":4497/"}}),
+				"--resolve", tlslab.OtherName + ":4503:{server}", "https://" + tlslab.OtherName + ":4503/"}}),
 		},
-		routed: &routed{twin: "vantage/sni_filter_server.pcap", twinConns: []conn{{4496, "middlebox_drop"}, {4497, "ok"}},
+		routed: &routed{twin: "vantage/sni_filter_server.pcap", twinConns: []conn{{4502, "middlebox_drop"}, {4503, "ok"}},
 			rules: [][]string{{"-A", "FORWARD", "-p", "tcp", "-m", "string", "--algo", "bm", "--string", tlslab.GoodName, "-j", "DROP"}}},
-		how: "The SNI filter of path_sni_filter.pcap (good.test on port 4496 dropped, other.test on port 4497 let through) captured on the client's link and, at the same time, on the server's link " +
+		how: "The SNI filter of path_sni_filter.pcap (good.test on port 4502 dropped, other.test on port 4503 let through) captured on the client's link and, at the same time, on the server's link " +
 			"(vantage/sni_filter_server.pcap): the client sends its hello again and again; the server sees the TCP handshake and nothing after it.",
 		checks: []check{
 			exactly("SYN", 2, syn), exactly("SYN-ACK", 2, synAck),
@@ -390,20 +390,20 @@ func vantageSNIFilter() capture {
 func vantageReset() capture {
 	return capture{
 		file:    "vantage/reset_client.pcap",
-		conns:   []conn{{4498, "middlebox_reset"}, {4499, "ok"}},
-		servers: []server{{tlslab.OK, 4498}, {tlslab.OKOther, 4499}},
+		conns:   []conn{{4504, "middlebox_reset"}, {4505, "ok"}},
+		servers: []server{{tlslab.OK, 4504}, {tlslab.OKOther, 4505}},
 		clients: []client{
-			curl(4498, "{server}", tlslab.GoodName),
+			curl(4504, "{server}", tlslab.GoodName),
 			pause(1500 * time.Millisecond),
 			withServer(1, client{argv: []string{"curl", "-sS", "--http1.1", "--max-time", "10", "--cacert", "{labca}",
-				"--resolve", tlslab.OtherName + ":4499:{server}", "https://" + tlslab.OtherName + ":4499/"}}),
+				"--resolve", tlslab.OtherName + ":4505:{server}", "https://" + tlslab.OtherName + ":4505/"}}),
 		},
-		routed: &routed{twin: "vantage/reset_server.pcap", twinConns: []conn{{4498, "middlebox_drop"}, {4499, "ok"}},
+		routed: &routed{twin: "vantage/reset_server.pcap", twinConns: []conn{{4504, "middlebox_drop"}, {4505, "ok"}},
 			rules: [][]string{{"-A", "FORWARD", "-p", "tcp", "--dport", "{port}",
 				"-m", "string", "--algo", "bm", "--string", tlslab.GoodName, "-j", "REJECT", "--reject-with", "tcp-reset"}}},
-		how: "The reset of middlebox_reset.pcap (port 4498) captured on the client's link and, at the same time, on the server's link (vantage/reset_server.pcap): " +
+		how: "The reset of middlebox_reset.pcap (port 4504) captured on the client's link and, at the same time, on the server's link (vantage/reset_server.pcap): " +
 			"the client gets a RST in the server's name right after its hello; the server sees the TCP handshake, then nothing — it sent no RST. " +
-			"1.5 s later curl asks for other.test on port 4499, which completes, so that the captures go on after the reset.",
+			"1.5 s later curl asks for other.test on port 4505, which completes, so that the captures go on after the reset.",
 		checks: []check{
 			exactly("SYN", 2, syn), exactly("ClientHello", 2, fromClient(hs(hsClientHello))),
 			exactly("RST from the server's address", 1, fromServer(rst)),
