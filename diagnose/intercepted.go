@@ -12,9 +12,12 @@ package diagnose
 import (
 	"bytes"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // TLSIntercepted: a TLS-inspecting proxy on the path answered in the
@@ -88,21 +91,54 @@ func findInterception(chain []*x509.Certificate) (interception, bool) {
 		if c == nil || bytes.Equal(c.RawIssuer, c.RawSubject) && !c.IsCA {
 			continue
 		}
-		fields := slices.Concat([]string{c.Issuer.CommonName}, c.Issuer.Organization, c.Issuer.OrganizationalUnit)
-		for j, f := range fields {
-			fields[j] = strings.ToLower(f)
+		if product, ok := issuerProduct(c); ok {
+			return interception{product, i, "'" + c.Issuer.String() + "'"}, true
 		}
-		for k, ic := range Interceptors {
-			for _, p := range lowerPatterns[k] {
-				for _, f := range fields {
-					if strings.Contains(f, p) {
-						return interception{ic.Product, i, "'" + c.Issuer.String() + "'"}, true
-					}
+	}
+	return interception{}, false
+}
+
+// issuerProducts remembers, by raw issuer name, the product an issuer
+// names ("" for none): a capture has few issuers and many certificates
+// from each. At most maxIssuerProducts are kept.
+var (
+	issuerProducts    sync.Map // string(RawIssuer) → string
+	issuerProductsLen atomic.Int32
+)
+
+const maxIssuerProducts = 4096
+
+// issuerProduct returns the inspection product c's issuer names, if any.
+func issuerProduct(c *x509.Certificate) (string, bool) {
+	if p, ok := issuerProducts.Load(string(c.RawIssuer)); ok {
+		return p.(string), p != ""
+	}
+	product := matchProduct(c.Issuer)
+	if issuerProductsLen.Load() < maxIssuerProducts {
+		if _, loaded := issuerProducts.LoadOrStore(string(c.RawIssuer), product); !loaded {
+			issuerProductsLen.Add(1)
+		}
+	}
+	return product, product != ""
+}
+
+// matchProduct returns the product whose pattern one of the issuer's
+// common name, organization or unit contains, case-insensitively.
+func matchProduct(issuer pkix.Name) string {
+	fields := slices.Concat([]string{issuer.CommonName}, issuer.Organization, issuer.OrganizationalUnit)
+	for j, f := range fields {
+		fields[j] = strings.ToLower(f)
+	}
+	for k, ic := range Interceptors {
+		for _, p := range lowerPatterns[k] {
+			for _, f := range fields {
+				if strings.Contains(f, p) {
+					return ic.Product
 				}
 			}
 		}
 	}
-	return interception{}, false
+	return ""
 }
 
 // lowerPatterns are the patterns of Interceptors in lower case, by
