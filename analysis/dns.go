@@ -44,9 +44,12 @@ type DNSFailure struct {
 	// Types are the record types asked for (A, AAAA, HTTPS), in order.
 	Types []dnsparse.Type
 	// Answered is set when the resolver answered, with RCode (NXDOMAIN,
-	// SERVFAIL or REFUSED); otherwise no query got an answer.
-	Answered bool
-	RCode    dnsparse.RCode
+	// SERVFAIL or REFUSED: the first query's); otherwise no query got an
+	// answer. OtherRCodes are the other codes the answers had (a
+	// resolver may fail the A query one way and the AAAA another).
+	Answered    bool
+	RCode       dnsparse.RCode
+	OtherRCodes []dnsparse.RCode
 	// Queries and Answers are the frames of the queries (retransmissions
 	// included) and of the error answers, at most maxDNSFrames each.
 	Queries, Answers []capture.Frame
@@ -344,8 +347,11 @@ func (k *dnsBook) failures() []*Connection {
 			c.Last = latest(c.Last, f)
 		}
 		if p.answer.Number != 0 {
-			if !d.Answered {
+			switch {
+			case !d.Answered:
 				d.Answered, d.RCode = true, p.rcode
+			case p.rcode != d.RCode && !slices.Contains(d.OtherRCodes, p.rcode):
+				d.OtherRCodes = append(d.OtherRCodes, p.rcode)
 			}
 			if len(d.Answers) < maxDNSFrames {
 				d.Answers = append(d.Answers, p.answer)

@@ -18,6 +18,7 @@ import (
 var dnsCaptures = []string{
 	"../testdata/captures/dns_failure_nxdomain.pcap",
 	"../testdata/captures/dns_failure_refused.pcap",
+	"../testdata/captures/dns_failure_servfail.pcap",
 	"../testdata/captures/dns_failure_unanswered.pcap",
 	"../testdata/dns_wrong_server.pcap",
 	publicPcaps + "/ja4/v6.pcap",
@@ -200,6 +201,7 @@ func TestDNSFailures(t *testing.T) {
 		{"dns_failure_nxdomain.pcap", "missing.test", true, dnsparse.RCodeNXDomain},
 		{"dns_failure_nxdomain_tcp.pcap", "missing.test", true, dnsparse.RCodeNXDomain},
 		{"dns_failure_refused.pcap", "elsewhere.test", true, dnsparse.RCodeRefused},
+		{"dns_failure_servfail.pcap", "signed.test", true, dnsparse.RCodeServFail},
 		{"dns_failure_unanswered.pcap", "good.test", false, 0},
 	} {
 		t.Run(tt.file, func(t *testing.T) {

@@ -47,19 +47,23 @@ func (d *diagnosis) dnsVerdict() (Verdict, bool) {
 	}
 	asked := fmt.Sprintf("the client asked the resolver %s%s for '%s' (%s; %s)", resolver, over, f.Name, list(names(f.Types), 4), frameList("query", f.Queries))
 	after := "and no connection to the name followed"
+	answers := frameList("answer", f.Answers)
+	if len(f.OtherRCodes) > 0 {
+		answers += "; also " + list(names(f.OtherRCodes), 4)
+	}
 	var summary, fix string
 	switch {
 	case !f.Answered:
 		summary = fmt.Sprintf("%s and the capture shows no answer, %s: the resolver is most likely down or unreachable, or a firewall drops DNS to it (less likely, the capture missed its answers)", asked, after)
 		fix = fmt.Sprintf("make the name server reachable from the client on port 53 (UDP and TCP; check that it runs and that no firewall drops DNS between them), or configure a resolver that answers (resolv.conf, DHCP)")
 	case f.RCode == dnsparse.RCodeNXDomain:
-		summary = fmt.Sprintf("%s and it answered NXDOMAIN (%s), %s: the name does not exist in DNS, so the client had no address to connect to", asked, frameList("answer", f.Answers), after)
+		summary = fmt.Sprintf("%s and it answered NXDOMAIN (%s), %s: the name does not exist in DNS, so the client had no address to connect to", asked, answers, after)
 		fix = fmt.Sprintf("check the name '%s' for a typo; if it is right, create its A/AAAA record in the zone on its authoritative name server (or, for an internal name, check that the client uses the resolver and search domain that know it)", f.Name)
 	case f.RCode == dnsparse.RCodeServFail:
-		summary = fmt.Sprintf("%s and it answered SERVFAIL (%s), %s: the resolver could not get an answer for the name from its authoritative name servers (unreachable or lame servers, or a DNSSEC validation failure)", asked, frameList("answer", f.Answers), after)
+		summary = fmt.Sprintf("%s and it answered SERVFAIL (%s), %s: the resolver could not get an answer for the name from its authoritative name servers (unreachable or lame servers, or a DNSSEC validation failure)", asked, answers, after)
 		fix = fmt.Sprintf("check the authoritative name servers of '%s' (dig +trace %s) and its DNSSEC signatures (an answer with dig +cd but not without is a validation failure); meanwhile a resolver that can reach them", f.Name, f.Name)
 	default: // REFUSED
-		summary = fmt.Sprintf("%s and it answered REFUSED (%s), %s: the resolver does not serve this client or this name (its access list, or it does not recurse)", asked, frameList("answer", f.Answers), after)
+		summary = fmt.Sprintf("%s and it answered REFUSED (%s), %s: the resolver does not serve this client or this name (its access list, or it does not recurse)", asked, answers, after)
 		fix = fmt.Sprintf("point the client at a name server that resolves '%s' for it (resolv.conf, DHCP), or allow the client's network (recursion) on the name server %s", f.Name, resolver)
 	}
 	frames := append(append([]capture.Frame{}, f.Queries...), f.Answers...)

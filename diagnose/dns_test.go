@@ -85,6 +85,9 @@ func TestDNSCaptures(t *testing.T) {
 		{"dns_failure_nxdomain.pcap", "missing.test", []string{"'missing.test' (A, AAAA", "NXDOMAIN"}, []string{"missing.test", "A/AAAA record"}},
 		{"dns_failure_nxdomain_tcp.pcap", "missing.test", []string{"over TCP", "NXDOMAIN"}, []string{"missing.test", "A/AAAA record"}},
 		{"dns_failure_refused.pcap", "elsewhere.test", []string{"REFUSED"}, []string{"name server"}},
+		// The validating resolver fails the A query (SERVFAIL); its
+		// upstream refuses the AAAA query, and it passes that on.
+		{"dns_failure_servfail.pcap", "signed.test", []string{"SERVFAIL", "also REFUSED", "DNSSEC"}, []string{"dig +trace signed.test", "DNSSEC"}},
 		{"dns_failure_unanswered.pcap", "good.test", []string{"no answer"}, []string{"port 53"}},
 	} {
 		t.Run(tt.file, func(t *testing.T) {

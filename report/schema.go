@@ -49,8 +49,9 @@ type Document struct {
 //     null when the query was not captured), answer_frame (number).
 //   - dns_failure (object, only with transport "dns"): name, types (list
 //     of the record types asked for, "A", "AAAA", "HTTPS"), rcode
-//     ("NXDOMAIN", "SERVFAIL", "REFUSED"; "" when no query was answered),
-//     tcp (bool: the lookup went over TCP), query_frames and answer_frames
+//     ("NXDOMAIN", "SERVFAIL", "REFUSED": the first query's, when the
+//     answers differ the summary names the others; "" when no query was
+//     answered), tcp (bool: the lookup went over TCP), query_frames and answer_frames
 //     (lists of numbers, at most 8 each).
 //   - client, server (string): the two ends as "ip:port"; IPv6 addresses in
 //     brackets, "[2001:db8::1]:443". The client is the end that sent the SYN,

@@ -32,13 +32,19 @@ func dnsAddr(name string) pred {
 
 // DNS response codes (RFC 1035, Section 4.1.1).
 const (
+	rcodeServFail = 2
 	rcodeNXDomain = 3
 	rcodeRefused  = 5
 )
 
+// rootTrustAnchor is the DS record of the DNS root's key-signing key
+// KSK-2017 (IANA's root-anchors.xml), as dnsmasq's --trust-anchor takes
+// it.
+const rootTrustAnchor = ".,20326,8,2,E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D"
+
 // dnsCaptures are lookups through a name server in the router (dnsmasq):
 // failed ones, and one that sends a name to a server with a certificate
-// for another. Ports 4494-4498 and 4479.
+// for another. Ports 4494-4498, 4479 and 4480.
 func dnsCaptures() []capture {
 	const how = "curl (TLS 1.2) in the client's network namespace, one router away from a crypto/tls server, captured on the client's link. " +
 		"curl resolves the name with the system resolver (glibc), whose resolv.conf (/etc/netns/NAMESPACE/resolv.conf, which ip netns exec mounts) names dnsmasq in the router: "
@@ -80,6 +86,21 @@ func dnsCaptures() []capture {
 			checks: []check{
 				atLeast("query for elsewhere.test", 1, dnsQuery("elsewhere.test")),
 				atLeast("REFUSED for elsewhere.test", 1, dnsAnswer("elsewhere.test", rcodeRefused)),
+				exactly("SYN", 0, syn),
+			},
+		},
+		{
+			file:    "captures/dns_failure_servfail.pcap",
+			conns:   []conn{{53, "dns_failure"}},
+			servers: []server{{tlslab.OK, 4480}},
+			clients: []client{dnsCurl(4480, "signed.test")},
+			routed: &routed{upstream: []string{"--address=/signed.test/{server}"},
+				resolver: []string{"--dnssec", "--trust-anchor=" + rootTrustAnchor, "--server=127.0.0.1"}},
+			how: how + "dnsmasq validates DNSSEC from the root's trust anchor and forwards to a second dnsmasq in the router, which answers signed.test unsigned and refuses the DS and DNSKEY queries; " +
+				"the validation fails, so the resolver answers SERVFAIL, and curl never connects.",
+			checks: []check{
+				atLeast("query for signed.test", 1, dnsQuery("signed.test")),
+				atLeast("SERVFAIL for signed.test", 1, dnsAnswer("signed.test", rcodeServFail)),
 				exactly("SYN", 0, syn),
 			},
 		},

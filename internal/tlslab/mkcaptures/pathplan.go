@@ -40,6 +40,9 @@ type routed struct {
 	// connections seen from the other end of the path (read --vantage).
 	twin      string
 	twinConns []conn
+	// upstream, when set, runs a second dnsmasq in the router with these
+	// options, on the router's 127.0.0.1, for the resolver to forward to.
+	upstream []string
 }
 
 // interceptPort is where the router's interceptor listens.
@@ -54,6 +57,16 @@ func (r *routed) setup(ctx context.Context, c capture, lab *tlslab.Lab) (*tlslab
 		return nil, err
 	}
 	// The resolver first: rules may drop what reaches it.
+	if r.upstream != nil {
+		opts := make([]string, len(r.upstream))
+		for i, o := range r.upstream {
+			opts[i] = strings.ReplaceAll(o, "{server}", p.ServerAddr)
+		}
+		if err := p.StartUpstream(ctx, opts...); err != nil {
+			p.Close()
+			return nil, err
+		}
+	}
 	if r.resolver != nil {
 		opts := make([]string, len(r.resolver))
 		for i, o := range r.resolver {
