@@ -156,8 +156,8 @@ func compare(t *testing.T, b []byte) {
 		return
 	}
 	for i, q := range m.Questions {
-		if want := strings.TrimSuffix(q.Name, "."); i < len(qs) && strings.TrimSuffix(qs[i].Name.String(), ".") != want && !strings.Contains(want, `\`) {
-			t.Fatalf("question %d %q, dnsmessage %q", i, want, qs[i].Name)
+		if i < len(qs) && !sameName(q.Name, qs[i].Name) {
+			t.Fatalf("question %d %q, dnsmessage %q", i, q.Name, qs[i].Name)
 		}
 	}
 	for i, r := range m.Answers {
@@ -171,17 +171,26 @@ func compare(t *testing.T, b []byte) {
 		switch h.Type {
 		case dnsmessage.TypeA:
 			a, err := p.AResource()
-			if err == nil && netip.AddrFrom4(a.A) != r.Addr {
+			if err != nil {
+				return // dnsmessage stays on this record
+			}
+			if netip.AddrFrom4(a.A) != r.Addr {
 				t.Fatalf("answer %d %v, dnsmessage %v", i, r.Addr, a.A)
 			}
 		case dnsmessage.TypeAAAA:
 			a, err := p.AAAAResource()
-			if err == nil && netip.AddrFrom16(a.AAAA) != r.Addr {
+			if err != nil {
+				return
+			}
+			if netip.AddrFrom16(a.AAAA) != r.Addr {
 				t.Fatalf("answer %d %v, dnsmessage %v", i, r.Addr, a.AAAA)
 			}
 		case dnsmessage.TypeCNAME:
 			c, err := p.CNAMEResource()
-			if err == nil && strings.TrimSuffix(c.CNAME.String(), ".") != r.Target && !strings.Contains(r.Target, `\`) {
+			if err != nil {
+				return
+			}
+			if !sameName(r.Target, c.CNAME) {
 				t.Fatalf("answer %d %q, dnsmessage %q", i, r.Target, c.CNAME)
 			}
 		default:
@@ -192,6 +201,16 @@ func compare(t *testing.T, b []byte) {
 	}
 }
 
+// sameName reports whether a name read by Parse (no trailing dot, "." for
+// the root) is dnsmessage's; names with escaped bytes are not compared, as
+// the two escape them differently.
+func sameName(ours string, theirs dnsmessage.Name) bool {
+	if strings.Contains(ours, `\`) {
+		return true
+	}
+	return strings.TrimSuffix(ours, ".") == strings.TrimSuffix(theirs.String(), ".")
+}
+
 func TestAgainstDNSMessage(t *testing.T) {
 	compare(t, unhex(t, answer))
 }
@@ -200,6 +219,8 @@ func FuzzParse(f *testing.F) {
 	f.Add(unhex(f, answer))
 	f.Add(unhex(f, "1234 0100 0001 0000 0000 0000 c00c 0001 0001"))
 	f.Add(unhex(f, "1234 8183 0001 0000 0000 0000 076d697373696e6704746573740000010001"))
+	// A CNAME to the root: Parse says ".", dnsmessage ".".
+	f.Add(unhex(f, "1234 8180 0001 0001 0000 0000 0161047465737400 0001 0001 c00c 0005 0001 0000003c 0001 00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m1, err1 := Parse(b)
 		m2, err2 := Parse(b)
