@@ -277,9 +277,12 @@ func disagreement(t Target, o *Outcome, w *Wire, names Names) (cause, fix string
 		if o.CustomRoots {
 			whose = fmt.Sprintf("the client's trust store (only the %[1]s certificates: %[1]s replaces the system roots)", names.of(SettingRootCAs))
 		}
+		fix := fmt.Sprintf("make the client trust %s (%s)", root, names.of(SettingRootCAs))
+		if o.CustomRoots {
+			fix = fmt.Sprintf("make the client trust %s (add it to the %[2]s file, or drop %[2]s to use the system roots)", root, names.of(SettingRootCAs))
+		}
 		return fmt.Sprintf("the client rejected the server's certificate (%s), but the chain the server sent (frame %d) is valid against the roots the wire was checked with (the system roots plus %s): %s does not hold %s",
-				o.Class, conn.CertificateFrame.Number, names.of(SettingRootCAs), whose, root),
-			fmt.Sprintf("make the client trust %s (add it to the %[2]s file, or drop %[2]s to use the system roots)", root, names.of(SettingRootCAs))
+			o.Class, conn.CertificateFrame.Number, names.of(SettingWireRoots), whose, root), fix
 	case o.Err == nil:
 		return fmt.Sprintf("the request succeeded but the capture shows %s (%s); the capture probably lacks packets (%d dropped by the kernel)", v.Category, v.Summary, w.Dropped),
 			"nothing to fix on the connection; capture again (" + names.of(SettingPcap) + " FILE) if the wire view matters"

@@ -11,7 +11,8 @@ type Setting uint8
 
 // The settings.
 const (
-	SettingRootCAs      Setting = iota + 1 // Config.RootCAs
+	SettingRootCAs      Setting = iota + 1 // Config.RootCAs: the roots the client trusts
+	SettingWireRoots                       // Config.WireRoots: the roots the capture's chain is judged by
 	SettingInsecure                        // Config.Insecure
 	SettingCertificates                    // Config.Certificates: the client certificate and its key
 	SettingMinVersion                      // Config.MinVersion
@@ -30,14 +31,14 @@ const (
 
 // Settings lists every Setting.
 var Settings = []Setting{
-	SettingRootCAs, SettingInsecure, SettingCertificates,
+	SettingRootCAs, SettingWireRoots, SettingInsecure, SettingCertificates,
 	SettingMinVersion, SettingMaxVersion, SettingCipherSuites, SettingCurves, SettingALPN, SettingServerName,
 	SettingResolve, SettingMaxTime, SettingProxy, SettingScan, SettingKeyLog, SettingPcap,
 }
 
 // configNames are the settings' names as Config sets them.
 var configNames = [...]string{
-	SettingRootCAs: "RootCAs", SettingInsecure: "Insecure", SettingCertificates: "Certificates",
+	SettingRootCAs: "RootCAs", SettingWireRoots: "WireRoots", SettingInsecure: "Insecure", SettingCertificates: "Certificates",
 	SettingMinVersion: "MinVersion", SettingMaxVersion: "MaxVersion", SettingCipherSuites: "CipherSuites",
 	SettingCurves: "Curves", SettingALPN: "ALPN", SettingServerName: "ServerName", SettingResolve: "Resolve",
 	SettingMaxTime: "MaxTime", SettingProxy: "Proxy", SettingScan: "Scan", SettingKeyLog: "KeyLog", SettingPcap: "Pcap",

@@ -20,7 +20,7 @@ import (
 // flagNames names the settings as tlsdiag's probe command does, for the
 // tests that check texts word for word.
 var flagNames = Names{
-	SettingRootCAs: "--cacert", SettingInsecure: "-k/--insecure", SettingCertificates: "--cert/--key",
+	SettingRootCAs: "--cacert", SettingWireRoots: "--cacert", SettingInsecure: "-k/--insecure", SettingCertificates: "--cert/--key",
 	SettingMinVersion: "--tls-min", SettingMaxVersion: "--tls-max", SettingCipherSuites: "--ciphers", SettingCurves: "--curves",
 	SettingALPN: "--alpn", SettingServerName: "--servername", SettingResolve: "--resolve", SettingMaxTime: "--max-time",
 	SettingProxy: "--proxy", SettingScan: "--scan", SettingKeyLog: "--keylog", SettingPcap: "-w",

@@ -100,7 +100,7 @@ func runExec(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg := probe.ExecConfig{Command: fs.Args(), Stdin: os.Stdin, Stdout: stderr, Stderr: stderr,
-		Interface: iface, Filter: filter, WireRoots: roots, SettingNames: settingFlags, Names: probeSettingFlags}
+		Interface: iface, Filter: filter, WireRoots: roots, SettingNames: settingFlags, Names: execSettingNames}
 	if pcapFile != "" {
 		f, err := os.Create(pcapFile)
 		if err != nil {

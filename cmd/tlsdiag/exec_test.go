@@ -146,6 +146,12 @@ func TestExecMatchesRead(t *testing.T) {
 			if got.Connection.Verdict.Category != tt.category || got.Correlation.Agreement != string(tt.agreement) {
 				t.Errorf("verdict %s, correlation %s; want %s, %s", got.Connection.Verdict.Category, got.Correlation.Agreement, tt.category, tt.agreement)
 			}
+			c := got.Correlation
+			for _, text := range append([]string{c.Summary, c.Client, c.Wire, c.Cause, c.Fix}, c.Notes...) {
+				if f := foreignFlags(text); len(f) > 0 {
+					t.Errorf("the correlation advises %v, which exec does not have: %q", f, text)
+				}
+			}
 
 			out.Reset()
 			errOut.Reset()

@@ -50,10 +50,11 @@ var settingFlags = map[diagnose.Setting]string{
 	diagnose.SettingKeyLog: flagRef(flagKeyLog),
 }
 
-// probeSettingFlags names the flag of probe (and exec) that sets each
-// setting a probe's texts point to.
+// probeSettingFlags names the flag of probe that sets each setting a
+// probe's texts point to.
 var probeSettingFlags = probe.Names{
 	probe.SettingRootCAs:      flagRef(flagCACert),
+	probe.SettingWireRoots:    flagRef(flagCACert),
 	probe.SettingInsecure:     shortRef(shortInsecure) + "/" + flagRef(flagInsecure),
 	probe.SettingCertificates: flagRef(flagCert) + "/" + flagRef(flagKey),
 	probe.SettingMinVersion:   flagRef(flagTLSMin),
@@ -67,5 +68,28 @@ var probeSettingFlags = probe.Names{
 	probe.SettingProxy:        flagRef(flagProxy),
 	probe.SettingScan:         flagRef(flagScan),
 	probe.SettingKeyLog:       flagRef(flagKeyLog),
+	probe.SettingPcap:         shortRef(shortWrite),
+}
+
+// execSettingNames names the settings a correlation's texts point to when
+// exec ran the program: the program's own settings, which exec does not
+// set (its --cacert only judges the chain on the wire), and where a probe
+// can try what the program cannot, probe's flag.
+var execSettingNames = probe.Names{
+	probe.SettingRootCAs:      "the program's CA file, or SSL_CERT_FILE for Go programs",
+	probe.SettingWireRoots:    flagRef(flagCACert),
+	probe.SettingInsecure:     "the program's option to skip verification",
+	probe.SettingCertificates: "the program's client certificate and key",
+	probe.SettingMinVersion:   "the program's minimum TLS version",
+	probe.SettingMaxVersion:   "the program's maximum TLS version",
+	probe.SettingCipherSuites: "the program's cipher suites",
+	probe.SettingCurves:       "the program's groups (curves)",
+	probe.SettingALPN:         "ALPN",
+	probe.SettingServerName:   "the program's server name (SNI)",
+	probe.SettingResolve:      "an /etc/hosts entry or tlsdiag probe " + flagRef(flagResolve),
+	probe.SettingMaxTime:      "the program's time limit",
+	probe.SettingProxy:        "the program's proxy setting",
+	probe.SettingScan:         "tlsdiag probe " + flagRef(flagScan),
+	probe.SettingKeyLog:       "SSLKEYLOGFILE",
 	probe.SettingPcap:         shortRef(shortWrite),
 }

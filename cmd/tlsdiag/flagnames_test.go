@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -53,5 +54,55 @@ func TestProbeSettingFlags(t *testing.T) {
 		if !slices.Contains(probe.Settings, s) {
 			t.Errorf("probeSettingFlags names %s, which is not in probe.Settings", s)
 		}
+	}
+}
+
+// flagInText is a command-line flag in prose ("--max-time", "-w"), with
+// what comes before it.
+var flagInText = regexp.MustCompile(`(^|[^\w-])(--?[a-z][a-z0-9-]*)`)
+
+// quoted is a command quoted in text: "`nginx -t && nginx -s reload`".
+var quoted = regexp.MustCompile("`[^`]*`")
+
+// foreignFlags lists the flags text names that exec's help does not list,
+// unless the text names one as probe's ("tlsdiag probe --scan") and
+// probe's help lists it: exec runs another program, so its texts advise
+// that program's settings, not probe's flags. Quoted commands (a server's
+// own) are not read.
+func foreignFlags(text string) []string {
+	text = quoted.ReplaceAllString(text, "``")
+	var execHelp, probeHelp, errOut strings.Builder
+	run([]string{"exec", "--help"}, &execHelp, &errOut)
+	run([]string{"probe", "--help"}, &probeHelp, &errOut)
+	var out []string
+	for _, m := range flagInText.FindAllStringSubmatchIndex(text, -1) {
+		flag := text[m[4]:m[5]]
+		help := execHelp.String()
+		if strings.HasSuffix(text[:m[4]], "tlsdiag probe ") {
+			help = probeHelp.String()
+		}
+		if !strings.Contains(help, flag+" ") && !strings.Contains(help, flag+", ") {
+			out = append(out, flag)
+		}
+	}
+	return out
+}
+
+// Every setting exec's correlations point to has a name, and each name
+// is the program's setting or a flag that exists where the name says.
+func TestExecSettingNames(t *testing.T) {
+	for _, s := range probe.Settings {
+		name, ok := execSettingNames[s]
+		if !ok {
+			t.Errorf("probe setting %s has no name for exec", s)
+			continue
+		}
+		if f := foreignFlags(name); len(f) > 0 {
+			t.Errorf("exec names %s %q: %v is not a flag of the command it names", s, name, f)
+		}
+	}
+	// The check can fail: probe's own names are not exec's flags.
+	if f := foreignFlags("raise " + probeSettingFlags[probe.SettingMaxTime]); len(f) != 1 {
+		t.Errorf("probe's %s passes as exec's", probeSettingFlags[probe.SettingMaxTime])
 	}
 }
