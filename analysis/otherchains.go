@@ -68,61 +68,16 @@ func (s *sequencer) linkOtherChains(c *Connection) {
 	// Of the waiting connections for the name, the first to be emitted
 	// of each other issuer, in the order they will be.
 	var firsts []*Connection
-	for _, t := range s.pendingChains[name] {
-		raw := t.Certificates[0].X509.RawIssuer
-		if known(raw) {
-			continue
-		}
-		i := slices.IndexFunc(firsts, func(f *Connection) bool { return bytes.Equal(f.Certificates[0].X509.RawIssuer, raw) })
-		switch {
-		case i < 0:
+	for _, h := range s.waitingChains[name] {
+		if t := (*h)[0]; !known(t.Certificates[0].X509.RawIssuer) {
 			firsts = append(firsts, t)
-		case connLess(t, firsts[i]):
-			firsts[i] = t
 		}
 	}
-	slices.SortFunc(firsts, func(a, b *Connection) int {
-		if connLess(a, b) {
-			return -1
-		}
-		return 1
-	})
+	sortConns(firsts)
 	for _, t := range firsts[:min(len(firsts), maxOtherChains-len(out))] {
 		out = append(out, chainFor(t).other)
 	}
 	c.OtherChains = out
-}
-
-// waitingChain adds c, finished, to the connections waiting to be emitted
-// that linkOtherChains looks through, if it completed with a chain; gone
-// takes it out once emitted.
-func (s *sequencer) waitingChain(c *Connection) {
-	if !completedChain(c) {
-		return
-	}
-	if s.pendingChains == nil {
-		s.pendingChains = map[string][]*Connection{}
-	}
-	name := c.ClientHello.ServerName
-	s.pendingChains[name] = append(s.pendingChains[name], c)
-}
-
-func (s *sequencer) goneChain(c *Connection) {
-	if !completedChain(c) {
-		return
-	}
-	name := c.ClientHello.ServerName
-	cs := s.pendingChains[name]
-	if i := slices.Index(cs, c); i >= 0 {
-		cs[i] = cs[len(cs)-1]
-		cs[len(cs)-1] = nil
-		cs = cs[:len(cs)-1]
-	}
-	if len(cs) == 0 {
-		delete(s.pendingChains, name)
-	} else {
-		s.pendingChains[name] = cs
-	}
 }
 
 func completedChain(c *Connection) bool {

@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"net/netip"
-	"slices"
 
 	"github.com/tlsdiag/tlsdiag/capture"
 )
@@ -48,31 +47,25 @@ func (s *sequencer) linkOtherNames(c *Connection) {
 	for _, o := range s.named[c.Server.Addr()] {
 		add(o)
 	}
-	waiting := s.waiting(c, func(t *Connection) bool {
-		return t.Established && t.Server.Addr() == c.Server.Addr() && t.ClientHello != nil
-	})
-	for _, t := range waiting {
+	// Of the waiting connections to the host, the first of each other
+	// name, in the order they will be emitted.
+	var firsts []*Connection
+	for n, h := range s.waitingNames[c.Server.Addr()] {
+		if n != name {
+			firsts = append(firsts, (*h)[0])
+		}
+	}
+	sortConns(firsts)
+	for _, t := range firsts {
 		add(OtherName{Name: t.ClientHello.ServerName, Server: t.Server, First: t.First})
 	}
 	c.OtherNames = out
 }
 
-// waiting returns the connections other than c waiting to be emitted
-// that match, in the order they will be. The sequencer's lock is held.
-func (s *sequencer) waiting(c *Connection, match func(*Connection) bool) []*Connection {
-	var out []*Connection
-	for _, p := range s.pending {
-		if p.c != c && match(p.c) {
-			out = append(out, p.c)
-		}
-	}
-	slices.SortFunc(out, func(a, b *Connection) int {
-		if connLess(a, b) {
-			return -1
-		}
-		return 1
-	})
-	return out
+// namedWaiting reports whether c, waiting to be emitted, is one
+// linkOtherNames looks for: its handshake completed after a ClientHello.
+func namedWaiting(c *Connection) bool {
+	return c.Established && c.ClientHello != nil
 }
 
 // noteName remembers an emitted connection whose handshake completed

@@ -58,9 +58,13 @@ type sequencer struct {
 	// chains are, by name, the first leaf of each issuer among the
 	// emitted connections whose handshake completed (noteChain).
 	chains map[string][]chainOf
-	// pendingChains are, by name, the pending connections whose
-	// handshake completed with a visible chain (linkOtherChains).
-	pendingChains map[string][]*Connection
+	// waitingNames are the pending connections whose handshake completed
+	// after a ClientHello, by server host and name (linkOtherNames).
+	waitingNames waitingIndex[netip.Addr, string]
+	// waitingChains are the pending connections whose handshake
+	// completed with a visible chain under a name, by name and raw issuer
+	// of the leaf (linkOtherChains).
+	waitingChains waitingIndex[string, string]
 	// live orders live mode's connections (NewBuilders with Done).
 	live *liveOrder
 	// dns holds the capture's DNS lookups.
@@ -166,7 +170,7 @@ func (s *sequencer) finished(c *Connection, end int64, e *openEntry) {
 	defer s.mu.Unlock()
 	heap.Remove(&s.open, e.index)
 	heap.Push(&s.pending, pendingConn{c: c, end: end})
-	s.waitingChain(c)
+	s.waiting(c)
 	s.stats.MaxPending = max(s.stats.MaxPending, len(s.pending))
 	s.flush()
 }
@@ -322,7 +326,7 @@ func (s *sequencer) flush() {
 			return
 		}
 		heap.Pop(&s.pending)
-		s.goneChain(p.c)
+		s.gone(p.c)
 		s.release(p)
 	}
 }
