@@ -54,7 +54,8 @@ func communityID(seed uint16, proto uint8, sa, da netip.Addr, sp, dp uint16, por
 	if !sa.IsValid() || !da.IsValid() || sa.Is4() != da.Is4() {
 		return ""
 	}
-	s, d := sa.AsSlice(), da.AsSlice()
+	var sb, db [16]byte
+	s, d := addrBytes(&sb, sa), addrBytes(&db, da)
 	// Order the endpoints so that the lower address comes first; with
 	// equal addresses, the lower port.
 	if c := bytes.Compare(s, d); c > 0 || c == 0 && sp > dp {
@@ -70,5 +71,21 @@ func communityID(seed uint16, proto uint8, sa, da netip.Addr, sp, dp uint16, por
 		buf = binary.BigEndian.AppendUint16(buf, dp)
 	}
 	sum := sha1.Sum(buf)
-	return "1:" + base64.StdEncoding.EncodeToString(sum[:])
+	// One allocation, the string's: this is computed for every
+	// connection written.
+	var id [2 + 28]byte // base64 of 20 bytes is 28 characters
+	copy(id[:], "1:")
+	base64.StdEncoding.Encode(id[2:], sum[:])
+	return string(id[:])
+}
+
+// addrBytes puts a's 4 or 16 bytes in b and returns them, as a.AsSlice
+// would without allocating.
+func addrBytes(b *[16]byte, a netip.Addr) []byte {
+	if a.Is4() {
+		v4 := a.As4()
+		return b[:copy(b[:], v4[:])]
+	}
+	*b = a.As16()
+	return b[:]
 }

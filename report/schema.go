@@ -463,9 +463,12 @@ func newConnection(r pipeline.Result, memo *certMemo, seed uint16) Connection {
 		out.HelloTruncated = &HelloTruncated{Frame: c.CutClientHelloFrame.Number, CapturedBytes: len(h.Raw), Length: c.CutClientHelloSize}
 	}
 	if h := c.ShownClientHello(); h != nil {
-		for _, v := range h.OfferedVersions() {
+		vs := h.OfferedVersions()
+		out.OfferedVersions = make([]string, 0, len(vs))
+		for _, v := range vs {
 			out.OfferedVersions = append(out.OfferedVersions, v.String())
 		}
+		out.OfferedCiphers = make([]string, 0, len(h.CipherSuites))
 		for _, cs := range h.CipherSuites {
 			if !tlsparse.IsGREASE(uint16(cs)) {
 				out.OfferedCiphers = append(out.OfferedCiphers, cs.String())
@@ -528,8 +531,11 @@ func newTCP(t *analysis.TCPFacts) TCP {
 	if t.RST.Number != 0 {
 		out.RST = &FrameFrom{Frame: t.RST.Number, Sender: t.RSTFrom.String()}
 	}
-	for _, d := range finOrder(t) {
-		out.FIN = append(out.FIN, FrameFrom{Frame: t.FIN[d].Number, Sender: d.String()})
+	var order [2]capture.Direction
+	fins := finOrder(t, order[:0])
+	out.FIN = make([]FrameFrom, len(fins))
+	for i, d := range fins {
+		out.FIN[i] = FrameFrom{Frame: t.FIN[d].Number, Sender: d.String()}
 	}
 	for _, g := range t.Gaps {
 		out.Gaps = append(out.Gaps, Gap{Sender: g.Dir.String(), Offset: g.Offset, Bytes: g.Size, Frame: g.Frame.Number})
@@ -537,20 +543,21 @@ func newTCP(t *analysis.TCPFacts) TCP {
 	return out
 }
 
-// finOrder returns the directions that sent a FIN, earliest first.
-func finOrder(t *analysis.TCPFacts) []capture.Direction {
+// finOrder appends to dirs the directions that sent a FIN, earliest
+// first.
+func finOrder(t *analysis.TCPFacts, dirs []capture.Direction) []capture.Direction {
 	c, s := t.FIN[capture.ClientToServer].Number, t.FIN[capture.ServerToClient].Number
 	switch {
 	case c != 0 && s != 0 && s < c:
-		return []capture.Direction{capture.ServerToClient, capture.ClientToServer}
+		return append(dirs, capture.ServerToClient, capture.ClientToServer)
 	case c != 0 && s != 0:
-		return []capture.Direction{capture.ClientToServer, capture.ServerToClient}
+		return append(dirs, capture.ClientToServer, capture.ServerToClient)
 	case c != 0:
-		return []capture.Direction{capture.ClientToServer}
+		return append(dirs, capture.ClientToServer)
 	case s != 0:
-		return []capture.Direction{capture.ServerToClient}
+		return append(dirs, capture.ServerToClient)
 	}
-	return nil
+	return dirs
 }
 
 func frameRef(f capture.Frame) *int64 {

@@ -182,7 +182,7 @@ func traceLines(c *analysis.Connection) []traceLine {
 	event(t.SYN, capture.ClientToServer, syn)
 	event(t.SYNACK, capture.ServerToClient, "[SYN, ACK]")
 	event(t.RST, t.RSTFrom, "[RST]")
-	for _, d := range finOrder(t) {
+	for _, d := range finOrder(t, nil) {
 		event(t.FIN[d], d, "[FIN]")
 	}
 	for _, g := range t.Gaps {
