@@ -27,7 +27,7 @@ const (
 const tombstoneTTL = 60 * time.Second
 
 // tombstonesPerConnection bounds the set of recently closed 4-tuples
-// (~150 bytes each) by Options.MaxConnections: 65,536 by default, and the
+// (~40 bytes each) by Options.MaxConnections: 65,536 by default, and the
 // shards of a capture divide them as they divide the connections.
 const tombstonesPerConnection = 4
 

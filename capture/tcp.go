@@ -97,8 +97,23 @@ func (c *conn) dirOf(srcLow bool) Direction {
 	return ServerToClient
 }
 
+// tombKey stands for a closed connection's key in the tombstones: a
+// 64-bit FNV-1a hash of it, a third of the key's size. Two 4-tuples that
+// share one (a chance of about one in 2^48 among 65,536 tombstones) would
+// let a segment of the second count as a straggler of the first.
+type tombKey uint64
+
+func (k *connKey) tomb() tombKey {
+	h := uint64(14695981039346656037)
+	for _, b := range k {
+		h ^= uint64(b)
+		h *= 1099511628211
+	}
+	return tombKey(h)
+}
+
 type tombstone struct {
-	key connKey
+	key tombKey
 	at  int64
 }
 
@@ -120,7 +135,7 @@ type Assembler struct {
 	live  connList // open connections, least recently seen first
 	reset connList // connections a RST ended, waiting for in-flight bytes
 
-	tombs    map[connKey]int64
+	tombs    map[tombKey]int64
 	tombRing []tombstone
 	maxTombs int // the most tombstones kept
 	tombPos  int
@@ -207,7 +222,7 @@ func NewAssembler(h Handler, opt Options) *Assembler {
 		h:        h,
 		opt:      opt,
 		conns:    make(map[connKey]*conn),
-		tombs:    make(map[connKey]int64),
+		tombs:    make(map[tombKey]int64),
 		maxTombs: tombstonesPerConnection * opt.MaxConnections,
 		idle:     int64(opt.IdleTimeout),
 		now:      -1 << 63,
@@ -315,8 +330,8 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 	}
 	if c == nil {
 		if synOnly {
-			delete(a.tombs, key)
-		} else if a.tombstoned(key) {
+			delete(a.tombs, key.tomb())
+		} else if a.tombstoned(key.tomb()) {
 			a.stats.AfterClose++
 			return
 		}
@@ -870,7 +885,7 @@ func (a *Assembler) bury(k connKey) {
 	if a.tombRing == nil {
 		a.tombRing = make([]tombstone, 0, 1024)
 	}
-	t := tombstone{key: k, at: a.now}
+	t := tombstone{key: k.tomb(), at: a.now}
 	if len(a.tombRing) < a.maxTombs {
 		a.tombRing = append(a.tombRing, t)
 	} else {
@@ -881,10 +896,10 @@ func (a *Assembler) bury(k connKey) {
 		a.tombRing[a.tombPos] = t
 		a.tombPos = (a.tombPos + 1) % a.maxTombs
 	}
-	a.tombs[k] = a.now
+	a.tombs[t.key] = a.now
 }
 
-func (a *Assembler) tombstoned(k connKey) bool {
+func (a *Assembler) tombstoned(k tombKey) bool {
 	at, ok := a.tombs[k]
 	if !ok {
 		return false
