@@ -33,6 +33,12 @@ type blockFrame struct {
 // flight stay within the caches: 1 MiB blocks were slower.
 const blockSize = 256 << 10
 
+// maxBlockFrames bounds the frames of a block, whose decoded segments
+// take about 340 bytes each beside the frame's bytes: a block of the
+// smallest frames (about 4,000 of 60 bytes) would otherwise hold 1.4 MiB
+// of them. A block of frames of 256 bytes or more is full before this.
+const maxBlockFrames = 1024
+
 // filler fills blocks with frames. fill returns io.EOF at the end of the
 // capture (the block may hold the last frames) and the Source's errors as
 // ReadPacketData returns them.
@@ -57,7 +63,7 @@ type copyFiller struct {
 }
 
 func (c *copyFiller) fill(b *block) error {
-	for {
+	for len(b.frames) < maxBlockFrames {
 		var fr blockFrame
 		if c.pending != nil {
 			fr, c.pending = *c.pending, nil
@@ -82,6 +88,7 @@ func (c *copyFiller) fill(b *block) error {
 		fr.data = b.buf[n:len(b.buf):len(b.buf)]
 		b.frames = append(b.frames, fr)
 	}
+	return nil
 }
 
 // pcapFiller reads a pcap File straight into blocks: the kernel copies
@@ -122,7 +129,7 @@ func (p *pcapFiller) fill(b *block) error {
 		}
 	}
 	buf := b.buf
-	for len(buf) >= pcapRecordLen {
+	for len(buf) >= pcapRecordLen && len(b.frames) < maxBlockFrames {
 		ci, err := f.pcap.header(buf)
 		if err != nil {
 			return f.fail(f.readError(err))
@@ -159,7 +166,7 @@ func (p *pcapFiller) fill(b *block) error {
 		f.offset += int64(n)
 	}
 	switch {
-	case !p.eof:
+	case !p.eof || len(b.frames) == maxBlockFrames && len(buf) > 0:
 		p.carry = append(p.carry, buf...)
 		return nil
 	case len(buf) == 0:
