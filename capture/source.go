@@ -122,6 +122,24 @@ func OpenFile(path string) (*File, error) {
 	return file, nil
 }
 
+// ClassicPcap reports whether the file at path begins as an uncompressed
+// classic pcap file: one that records no capture filters, which a caller
+// need not open a second time to look for them (NewReader's buffer is
+// 1 MiB, read at once).
+func ClassicPcap(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var magic [4]byte
+	if _, err := io.ReadFull(f, magic[:]); err != nil {
+		return false
+	}
+	le, be := binary.LittleEndian.Uint32(magic[:]), binary.BigEndian.Uint32(magic[:])
+	return le == magicPcapMicro || be == magicPcapMicro || le == magicPcapNano || be == magicPcapNano
+}
+
 // NewReader reads a capture from r. name only labels errors. Closing the
 // File does not close r.
 func NewReader(name string, r io.Reader) (*File, error) {

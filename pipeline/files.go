@@ -186,7 +186,7 @@ func analyseFile(ctx context.Context, files []string, cfg Config, workers int, r
 // frame comes, so this peeks at the first frame of a second reader; only
 // a regular file can be read twice (not standard input, not a pipe).
 func filterPorts(path string) []uint16 {
-	if fi, err := os.Stat(path); path == "-" || err != nil || !fi.Mode().IsRegular() {
+	if fi, err := os.Stat(path); path == "-" || err != nil || !fi.Mode().IsRegular() || capture.ClassicPcap(path) {
 		return nil
 	}
 	src, err := capture.OpenFile(path)
