@@ -69,7 +69,7 @@ func (s *sequencer) linkOtherChains(c *Connection) {
 	// of each other issuer, in the order they will be.
 	var firsts []*Connection
 	for _, h := range s.waitingChains[name] {
-		if t := (*h)[0]; !known(t.Certificates[0].X509.RawIssuer) {
+		if t := h.first(); !known(t.Certificates[0].X509.RawIssuer) {
 			firsts = append(firsts, t)
 		}
 	}

@@ -52,7 +52,7 @@ func (s *sequencer) linkOtherNames(c *Connection) {
 	var firsts []*Connection
 	for n, h := range s.waitingNames[c.Server.Addr()] {
 		if n != name {
-			firsts = append(firsts, (*h)[0])
+			firsts = append(firsts, h.first())
 		}
 	}
 	sortConns(firsts)

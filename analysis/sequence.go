@@ -169,7 +169,7 @@ func (s *sequencer) finished(c *Connection, end int64, e *openEntry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	heap.Remove(&s.open, e.index)
-	heap.Push(&s.pending, pendingConn{c: c, end: end})
+	s.pending.push(pendingConn{c: c, end: end, first: c.First.Number})
 	s.waiting(c)
 	s.stats.MaxPending = max(s.stats.MaxPending, len(s.pending))
 	s.flush()
@@ -325,7 +325,7 @@ func (s *sequencer) flush() {
 		if !ready && len(s.pending) <= s.max {
 			return
 		}
-		heap.Pop(&s.pending)
+		s.pending.pop()
 		s.gone(p.c)
 		s.release(p)
 	}
@@ -382,13 +382,37 @@ func (s *sequencer) isStatic(port uint16) bool { return s.static[port] }
 type pendingConn struct {
 	c   *Connection
 	end int64
+	// first is c.First.Number, kept beside it for the heap's order: up to
+	// Options.MaxPending connections wait, and each comparison of two of
+	// them read two records.
+	first int64
 }
 
 // pendingHeap orders pending connections by first frame.
 type pendingHeap []pendingConn
 
+// push and pop are heap.Push and heap.Pop without boxing each
+// pendingConn in an interface (an allocation per call).
+func (h *pendingHeap) push(p pendingConn) {
+	*h = append(*h, p)
+	heap.Fix(h, len(*h)-1)
+}
+
+func (h *pendingHeap) pop() {
+	n := len(*h) - 1
+	h.Swap(0, n)
+	(*h)[n] = pendingConn{}
+	*h = (*h)[:n]
+	if n > 0 {
+		heap.Fix(h, 0)
+	}
+}
+
 func (h pendingHeap) Len() int { return len(h) }
 func (h pendingHeap) Less(i, j int) bool {
+	if h[i].first != h[j].first {
+		return h[i].first < h[j].first
+	}
 	return connLess(h[i].c, h[j].c)
 }
 func (h pendingHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }

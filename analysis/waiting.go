@@ -13,7 +13,14 @@ func (s *sequencer) waiting(c *Connection) {
 		s.waitingNames.add(c.Server.Addr(), c.ClientHello.ServerName, c)
 	}
 	if completedChain(c) {
-		s.waitingChains.add(c.ClientHello.ServerName, string(c.Certificates[0].X509.RawIssuer), c)
+		// The issuer is copied into a key once per group, not per
+		// connection (a capture has few issuers).
+		name, raw := c.ClientHello.ServerName, c.Certificates[0].X509.RawIssuer
+		if h := s.waitingChains[name][string(raw)]; h != nil {
+			h.push(c)
+		} else {
+			s.waitingChains.add(name, string(raw), c)
+		}
 	}
 }
 
@@ -22,7 +29,17 @@ func (s *sequencer) gone(c *Connection) {
 		s.waitingNames.remove(c.Server.Addr(), c.ClientHello.ServerName, c)
 	}
 	if completedChain(c) {
-		s.waitingChains.remove(c.ClientHello.ServerName, string(c.Certificates[0].X509.RawIssuer), c)
+		name, raw := c.ClientHello.ServerName, c.Certificates[0].X509.RawIssuer
+		groups := s.waitingChains[name]
+		if h := groups[string(raw)]; h != nil {
+			h.remove(c)
+			if h.Len() == 0 {
+				delete(groups, string(raw))
+				if len(groups) == 0 {
+					delete(s.waitingChains, name)
+				}
+			}
+		}
 	}
 }
 
@@ -50,50 +67,78 @@ func (x *waitingIndex[K1, K2]) add(k1 K1, k2 K2, c *Connection) {
 		h = new(connHeap)
 		groups[k2] = h
 	}
-	heap.Push(h, c)
+	h.push(c)
 }
 
-// remove takes c, emitted, out of the group (k1, k2). The sequencer emits
-// its first waiting connection, so c is its group's first.
+// remove takes c, emitted, out of the group (k1, k2).
 func (x waitingIndex[K1, K2]) remove(k1 K1, k2 K2, c *Connection) {
 	groups := x[k1]
-	h := groups[k2]
-	if h == nil {
-		return
-	}
-	switch {
-	case (*h)[0] == c:
-		heap.Pop(h)
-	default:
-		for i, t := range *h {
-			if t == c {
-				heap.Remove(h, i)
-				break
+	if h := groups[k2]; h != nil {
+		h.remove(c)
+		if h.Len() == 0 {
+			delete(groups, k2)
+			if len(groups) == 0 {
+				delete(x, k1)
 			}
 		}
 	}
-	if h.Len() == 0 {
-		delete(groups, k2)
-		if len(groups) == 0 {
-			delete(x, k1)
-		}
-	}
+}
+
+// waitingConn is a waiting connection and its first frame, kept beside it
+// for the order (comparing two records read both).
+type waitingConn struct {
+	first int64
+	c     *Connection
 }
 
 // connHeap holds connections, the first in emission order (connLess) on
 // top.
-type connHeap []*Connection
+type connHeap []waitingConn
 
-func (h connHeap) Len() int           { return len(h) }
-func (h connHeap) Less(i, j int) bool { return connLess(h[i], h[j]) }
-func (h connHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *connHeap) Push(x any)        { *h = append(*h, x.(*Connection)) }
+// first is the group's connection that will be emitted first.
+func (h connHeap) first() *Connection { return h[0].c }
+
+// push adds c. container/heap's Push and Pop would box each
+// waitingConn: an allocation per call.
+func (h *connHeap) push(c *Connection) {
+	*h = append(*h, waitingConn{c.First.Number, c})
+	heap.Fix(h, len(*h)-1)
+}
+
+// remove takes c out. The sequencer emits its first waiting connection,
+// so c is its group's first.
+func (h *connHeap) remove(c *Connection) {
+	i := 0
+	if (*h)[0].c != c {
+		i = slices.IndexFunc(*h, func(w waitingConn) bool { return w.c == c })
+		if i < 0 {
+			return
+		}
+	}
+	n := len(*h) - 1
+	h.Swap(i, n)
+	(*h)[n] = waitingConn{}
+	*h = (*h)[:n]
+	if i < n {
+		heap.Fix(h, i)
+	}
+}
+
+func (h connHeap) Len() int { return len(h) }
+func (h connHeap) Less(i, j int) bool {
+	if h[i].first != h[j].first {
+		return h[i].first < h[j].first
+	}
+	return connLess(h[i].c, h[j].c)
+}
+func (h connHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *connHeap) Push(x any)   { *h = append(*h, x.(waitingConn)) }
 func (h *connHeap) Pop() any {
 	old := *h
-	c := old[len(old)-1]
-	old[len(old)-1] = nil
+	w := old[len(old)-1]
+	old[len(old)-1] = waitingConn{}
 	*h = old[:len(old)-1]
-	return c
+	return w
 }
 
 // sortConns sorts cs in emission order.
