@@ -11,6 +11,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/decrypt"
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 )
 
 // Options tune what the Builder records.
@@ -74,6 +75,9 @@ type Builder struct {
 	recent      map[[2]netip.AddrPort]*list.Element
 	recentOrder list.List
 	certs       certCache
+	// prints computes the connections' fingerprints, remembering those
+	// of the hellos seen (a few clients open most connections).
+	prints fingerprint.Memo
 	// quic follows the QUIC connections of the UDP datagrams, and
 	// quicOpen holds their entries among the open connections.
 	quic     *quic.Tracker
