@@ -12,6 +12,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -645,8 +647,29 @@ func nameDetail(leaf *x509.Certificate, serverName string) string {
 // name quotes a certificate's subject; an empty subject is named by its
 // serial number.
 func name(c *x509.Certificate) string {
-	if s := c.Subject.String(); s != "" {
-		return "'" + s + "'"
+	if n, ok := subjectNames.Load(string(c.RawSubject)); ok {
+		return n.(string)
 	}
-	return "(empty subject, serial " + c.SerialNumber.String() + ")"
+	s := c.Subject.String()
+	if s == "" {
+		return "(empty subject, serial " + c.SerialNumber.String() + ")"
+	}
+	n := "'" + s + "'"
+	if subjectNamesLen.Load() < maxSubjectNames {
+		if _, loaded := subjectNames.LoadOrStore(string(c.RawSubject), n); !loaded {
+			subjectNamesLen.Add(1)
+		}
+	}
+	return n
 }
+
+// subjectNames remembers, by raw subject, what name says of a certificate
+// whose subject is not empty: the verdicts of a capture's connections name
+// the same few certificates over and over, and printing a subject takes a
+// dozen allocations. At most maxSubjectNames are kept.
+var (
+	subjectNames    sync.Map // string(RawSubject) → string
+	subjectNamesLen atomic.Int32
+)
+
+const maxSubjectNames = 4096
