@@ -15,7 +15,6 @@ import (
 
 func (d *diagnosis) ok() Verdict {
 	c := d.c
-	var parts []string
 	cipher := c.Cipher.String()
 	if c.ServerHelloSSLv2 != nil {
 		cipher = ""
@@ -23,22 +22,48 @@ func (d *diagnosis) ok() Verdict {
 			cipher = c.SSLv2Cipher.String()
 		}
 	}
-	for _, p := range []string{cipher, groupName(c.Group), alpnName(c.ALPN), sniName(d.hello)} {
-		if p != "" {
-			parts = append(parts, p)
-		}
-	}
-	summary := fmt.Sprintf("%s handshake completed", c.Version)
+	// Written in one buffer: every ok connection has this summary.
+	var b strings.Builder
+	b.Grow(128)
+	b.WriteString(c.Version.String())
 	if c.IsQUIC() {
-		summary = fmt.Sprintf("%s handshake over QUIC %s completed", c.Version, quicVersion(c))
+		b.WriteString(" handshake over QUIC ")
+		b.WriteString(quicVersion(c))
+		b.WriteString(" completed")
+	} else {
+		b.WriteString(" handshake completed")
 	}
 	if dur := c.Duration(); dur > 0 {
-		summary += " in " + wait(dur)
+		b.WriteString(" in ")
+		b.WriteString(wait(dur))
 	}
 	if c.Resumed {
-		summary += " (resumed session)"
+		b.WriteString(" (resumed session)")
 	}
-	summary += ": " + strings.Join(parts, ", ")
+	b.WriteString(": ")
+	parts := 0
+	part := func(label, p string) {
+		if p == "" {
+			return
+		}
+		if parts > 0 {
+			b.WriteString(", ")
+		}
+		parts++
+		b.WriteString(label)
+		b.WriteString(p)
+	}
+	part("", cipher)
+	part("", groupName(c.Group))
+	part("ALPN ", c.ALPN)
+	switch h := d.hello; {
+	case h == nil:
+	case h.ServerName == "":
+		part("", "no SNI")
+	default:
+		part("SNI ", h.ServerName)
+	}
+	summary := b.String()
 	frames := []capture.Frame{d.helloFrame, c.ServerHelloFrame, c.HandshakeDone}
 	if s, ev, ok := d.unanswered(); ok {
 		// TLS did its part; the verdict stays ok, but the summary leads
@@ -156,23 +181,6 @@ func groupName(g tlsparse.NamedGroup) string {
 		return ""
 	}
 	return g.String()
-}
-
-func alpnName(p string) string {
-	if p == "" {
-		return ""
-	}
-	return "ALPN " + p
-}
-
-func sniName(h *tlsparse.ClientHello) string {
-	switch {
-	case h == nil:
-		return ""
-	case h.ServerName == "":
-		return "no SNI"
-	}
-	return "SNI " + h.ServerName
 }
 
 // rejectedAfterHandshake catches a client that completed the handshake

@@ -202,6 +202,9 @@ func (d *diagnosis) verdict() Verdict {
 // verdict builds a Verdict; frames that were not seen are dropped later.
 func verdict(cat Category, summary, fix string, frames ...capture.Frame) Verdict {
 	v := Verdict{Category: cat, Summary: summary, Fix: fix}
+	if len(frames) > 0 {
+		v.Evidence = make([]int64, 0, len(frames))
+	}
 	for _, f := range frames {
 		v.Evidence = append(v.Evidence, f.Number)
 	}
