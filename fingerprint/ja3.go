@@ -23,14 +23,9 @@ func JA3(ch *tlsparse.ClientHello) (full, hash string) {
 	if ch == nil || ch.SSLv2 {
 		return "", ""
 	}
-	var buf [1024]byte
-	return withMD5(ja3Full(buf[:0], ch))
-}
-
-// ja3Full appends JA3's full string.
-func ja3Full(b []byte, ch *tlsparse.ClientHello) []byte {
 	var stack [stackList]uint16
-	b = strconv.AppendUint(b, uint64(ch.Version), 10)
+	var buf [1024]byte
+	b := strconv.AppendUint(buf[:0], uint64(ch.Version), 10)
 	b = append(b, ',')
 	b = appendDecimalList(b, appendNonGREASE(stack[:0], ch.CipherSuites))
 	b = append(b, ',')
@@ -44,7 +39,7 @@ func ja3Full(b []byte, ch *tlsparse.ClientHello) []byte {
 		}
 		b = strconv.AppendUint(b, uint64(f), 10)
 	}
-	return b
+	return withMD5(b)
 }
 
 // JA3S returns the JA3S fingerprint of a ServerHello: full is
@@ -60,18 +55,14 @@ func JA3S(sh *tlsparse.ServerHello) (full, hash string) {
 	if sh == nil {
 		return "", ""
 	}
-	var buf [512]byte
-	return withMD5(ja3sFull(buf[:0], sh))
-}
-
-// ja3sFull appends JA3S's full string.
-func ja3sFull(b []byte, sh *tlsparse.ServerHello) []byte {
 	var stack [stackList]uint16
-	b = strconv.AppendUint(b, uint64(sh.Version), 10)
+	var buf [512]byte
+	b := strconv.AppendUint(buf[:0], uint64(sh.Version), 10)
 	b = append(b, ',')
 	b = strconv.AppendUint(b, uint64(sh.CipherSuite), 10)
 	b = append(b, ',')
-	return appendDecimalList(b, extensionTypes(stack[:0], sh.Extensions))
+	b = appendDecimalList(b, extensionTypes(stack[:0], sh.Extensions))
+	return withMD5(b)
 }
 
 // withMD5 returns full as a string and its MD5 in hex, sharing one

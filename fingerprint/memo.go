@@ -1,26 +1,30 @@
 package fingerprint
 
 import (
+	"encoding/binary"
+
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
 // Memo computes fingerprints as JA3, JA3S and JA4 do, and remembers each
-// result by the text it is a function of (JA3's and JA3S's full string,
-// JA4_ro), so that the hundredth hello of a client is rendered but not
-// hashed and copied again: a capture holds few distinct clients and
-// servers, and hashing and allocating were most of the cost.
+// result by what it is a function of (the version, the lists without
+// GREASE values, JA4's prefix), in binary, so that the hundredth hello of a
+// client is neither rendered, nor hashed, nor copied again: a capture
+// holds few distinct clients and servers, and those were most of the
+// cost.
 //
-// It keeps at most memoEntries results of each kind, each of a text of at
-// most memoText bytes (about 1 MiB in all); past that it computes without
-// keeping. The zero value is ready; a Memo is not safe for concurrent use.
+// It keeps at most memoEntries results of each kind, each under a key of
+// at most memoKey bytes (about 1 MiB in all); past that it computes
+// without keeping. The zero value is ready; a Memo is not safe for
+// concurrent use.
 type Memo struct {
-	ja3, ja3s map[string][2]string // full: full and hash
-	ja4       map[string]JA4Result // JA4_ro: the result
+	ja3, ja3s map[string][2]string // full and hash
+	ja4       map[string]JA4Result
 }
 
 const (
 	memoEntries = 256
-	memoText    = 1024
+	memoKey     = 512
 )
 
 // JA3 returns what JA3(ch) does.
@@ -28,8 +32,17 @@ func (m *Memo) JA3(ch *tlsparse.ClientHello) (full, hash string) {
 	if ch == nil || ch.SSLv2 {
 		return "", ""
 	}
-	var buf [1024]byte
-	return remember(&m.ja3, ja3Full(buf[:0], ch))
+	var stack [stackList]uint16
+	var buf [memoKey]byte
+	k := binary.BigEndian.AppendUint16(buf[:0], uint16(ch.Version))
+	k = appendKeyList(k, appendNonGREASE(stack[:0], ch.CipherSuites))
+	k = appendKeyList(k, extensionTypes(stack[:0], ch.Extensions))
+	k = appendKeyList(k, appendNonGREASE(stack[:0], ch.SupportedGroups))
+	k = binary.BigEndian.AppendUint32(k, uint32(len(ch.ECPointFormats)))
+	for _, f := range ch.ECPointFormats {
+		k = append(k, byte(f))
+	}
+	return remember(&m.ja3, k, func() (string, string) { return JA3(ch) })
 }
 
 // JA3S returns what JA3S(sh) does.
@@ -37,22 +50,26 @@ func (m *Memo) JA3S(sh *tlsparse.ServerHello) (full, hash string) {
 	if sh == nil {
 		return "", ""
 	}
-	var buf [512]byte
-	return remember(&m.ja3s, ja3sFull(buf[:0], sh))
+	var stack [stackList]uint16
+	var buf [memoKey]byte
+	k := binary.BigEndian.AppendUint16(buf[:0], uint16(sh.Version))
+	k = binary.BigEndian.AppendUint16(k, uint16(sh.CipherSuite))
+	k = appendKeyList(k, extensionTypes(stack[:0], sh.Extensions))
+	return remember(&m.ja3s, k, func() (string, string) { return JA3S(sh) })
 }
 
-// remember returns full and its MD5 from memo, or computes them and keeps
-// them when there is room.
-func remember(memo *map[string][2]string, full []byte) (string, string) {
-	if r, ok := (*memo)[string(full)]; ok {
+// remember returns what memo holds for key, or what compute gives, kept
+// when there is room.
+func remember(memo *map[string][2]string, key []byte, compute func() (string, string)) (string, string) {
+	if r, ok := (*memo)[string(key)]; ok {
 		return r[0], r[1]
 	}
-	f, h := withMD5(full)
-	if len(*memo) < memoEntries && len(full) <= memoText {
+	f, h := compute()
+	if len(*memo) < memoEntries && len(key) <= memoKey {
 		if *memo == nil {
 			*memo = map[string][2]string{}
 		}
-		(*memo)[f] = [2]string{f, h}
+		(*memo)[string(key)] = [2]string{f, h}
 	}
 	return f, h
 }
@@ -62,27 +79,35 @@ func (m *Memo) JA4(ch *tlsparse.ClientHello, transport byte) JA4Result {
 	if ch == nil || ch.SSLv2 {
 		return JA4Result{}
 	}
-	// JA4_ro says everything the other renderings are made of: the
-	// prefix, and the lists in the order sent, which sorted give JA4_r.
-	var cipherStack, extStack [stackList]uint16
+	// The prefix and the lists in the order sent are what all four
+	// renderings are made of (sorted, they give JA4_r's).
+	var cipherStack, extStack, sigStack [stackList]uint16
 	ciphers := appendNonGREASE(cipherStack[:0], ch.CipherSuites)
 	exts := extensionTypes(extStack[:0], ch.Extensions)
 	a := ja4Prefix(ch, transport, ciphers, exts)
-	var buf [2048]byte
-	ro := append(buf[:0], a[:]...)
-	ro = append(ro, '_')
-	ro = appendHexList(ro, ciphers)
-	ro = append(ro, '_')
-	ro = appendSigAlgs(appendHexList(ro, exts), ch.SignatureSchemes)
-	if r, ok := m.ja4[string(ro)]; ok {
+	var buf [memoKey]byte
+	k := append(buf[:0], a[:]...)
+	k = appendKeyList(k, ciphers)
+	k = appendKeyList(k, exts)
+	k = appendKeyList(k, appendNonGREASE(sigStack[:0], ch.SignatureSchemes))
+	if r, ok := m.ja4[string(k)]; ok {
 		return r
 	}
 	r := JA4(ch, transport)
-	if len(m.ja4) < memoEntries && len(ro) <= memoText {
+	if len(m.ja4) < memoEntries && len(k) <= memoKey {
 		if m.ja4 == nil {
 			m.ja4 = map[string]JA4Result{}
 		}
-		m.ja4[r.JA4RO] = r
+		m.ja4[string(k)] = r
 	}
 	return r
+}
+
+// appendKeyList appends vs with their number in front.
+func appendKeyList(k []byte, vs []uint16) []byte {
+	k = binary.BigEndian.AppendUint32(k, uint32(len(vs)))
+	for _, v := range vs {
+		k = binary.BigEndian.AppendUint16(k, v)
+	}
+	return k
 }
