@@ -29,6 +29,15 @@ type ChainCache struct {
 	// and cost as much on chains that fail: by certificate, which the
 	// analysis shares between connections whose chains are the same.
 	sigs map[[2]*x509.Certificate]bool
+	// names remembers whether a leaf covers a name, by certificate (shared
+	// like sigs) and name: what VerifyHostname says does not depend on
+	// the time either.
+	names map[leafName]bool
+}
+
+type leafName struct {
+	leaf *x509.Certificate
+	name string
 }
 
 // NewChainCache returns a cache of at most max chains; max ≤ 0 means 4096.
@@ -36,7 +45,7 @@ func NewChainCache(max int) *ChainCache {
 	if max <= 0 {
 		max = 4096
 	}
-	return &ChainCache{max: max, ok: map[chainKey]validWindow{}, sigs: map[[2]*x509.Certificate]bool{},
+	return &ChainCache{max: max, ok: map[chainKey]validWindow{}, sigs: map[[2]*x509.Certificate]bool{}, names: map[leafName]bool{},
 		failed: map[failKey]failure{}, roots: map[*x509.CertPool]*rootIndex{}}
 }
 
@@ -58,6 +67,29 @@ func (cc *ChainCache) signedBy(child, parent *x509.Certificate) bool {
 		clear(cc.sigs)
 	}
 	cc.sigs[k] = ok
+	cc.mu.Unlock()
+	return ok
+}
+
+// coversName reports whether leaf.VerifyHostname(name) succeeds,
+// remembered. A nil cache only checks.
+func (cc *ChainCache) coversName(leaf *x509.Certificate, name string) bool {
+	if cc == nil {
+		return leaf.VerifyHostname(name) == nil
+	}
+	k := leafName{leaf, name}
+	cc.mu.Lock()
+	ok, known := cc.names[k]
+	cc.mu.Unlock()
+	if known {
+		return ok
+	}
+	ok = leaf.VerifyHostname(name) == nil
+	cc.mu.Lock()
+	if len(cc.names) >= cc.max {
+		clear(cc.names)
+	}
+	cc.names[k] = ok
 	cc.mu.Unlock()
 	return ok
 }

@@ -193,7 +193,7 @@ func checkChain(chain []*x509.Certificate, serverName string, at time.Time, root
 		}
 	}
 	if serverName != "" {
-		if err := chain[0].VerifyHostname(serverName); err != nil {
+		if !cache.coversName(chain[0], serverName) {
 			probs = append(probs, CertProblem{Category: CertHostnameMismatch, Cert: 0, Detail: nameDetail(chain[0], serverName)})
 		}
 	}
