@@ -262,21 +262,35 @@ func goClient(t *testing.T, ctx context.Context, lab *tlslab.Lab, tc nginxCase, 
 }
 
 func curlClient(t *testing.T, ctx context.Context, tc nginxCase, scheme, sni string, port int, dir string, srv *Server) {
-	work := t.TempDir()
-	pcap, keylog := filepath.Join(work, "curl.pcap"), filepath.Join(work, "curl.keylog")
-	td, err := tlslab.StartTcpdump(ctx, "", "lo", pcap, fmt.Sprintf("tcp port %d", port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{"-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
-		"--cacert", filepath.Join(dir, tlslab.CAFile), "--resolve", fmt.Sprintf("%s:%d:127.0.0.1", sni, port)}, tc.curl...)
-	args = append(args, fmt.Sprintf("%s://%s:%d/", scheme, sni, port))
-	cmd := exec.CommandContext(ctx, "curl", args...)
-	cmd.Env = append(os.Environ(), "SSLKEYLOGFILE="+keylog)
-	out, cerr := cmd.CombinedOutput()
-	time.Sleep(300 * time.Millisecond) // the last packets reach tcpdump
-	if err := td.Stop(); err != nil {
-		t.Fatal(err)
+	var (
+		pcap, keylog string
+		out          []byte
+		cerr         error
+	)
+	// A busy machine can keep tcpdump from reading the last packets
+	// before it is stopped (Stop says so): run the case again.
+	for attempt := 1; ; attempt++ {
+		work := t.TempDir()
+		pcap, keylog = filepath.Join(work, "curl.pcap"), filepath.Join(work, "curl.keylog")
+		td, err := tlslab.StartTcpdump(ctx, "", "lo", pcap, fmt.Sprintf("tcp port %d", port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := append([]string{"-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
+			"--cacert", filepath.Join(dir, tlslab.CAFile), "--resolve", fmt.Sprintf("%s:%d:127.0.0.1", sni, port)}, tc.curl...)
+		args = append(args, fmt.Sprintf("%s://%s:%d/", scheme, sni, port))
+		cmd := exec.CommandContext(ctx, "curl", args...)
+		cmd.Env = append(os.Environ(), "SSLKEYLOGFILE="+keylog)
+		out, cerr = cmd.CombinedOutput()
+		time.Sleep(300 * time.Millisecond) // the last packets reach tcpdump
+		err = td.Stop()
+		if err == nil {
+			break
+		}
+		if attempt == 3 {
+			t.Fatal(err)
+		}
+		t.Logf("attempt %d: %v: again", attempt, err)
 	}
 	t.Logf("curl: %s (%v)", out, cerr)
 	c := analyse(t, pcap, keylog, uint16(port))
