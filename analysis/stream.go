@@ -453,6 +453,12 @@ func (t *tracker) Close(reason capture.CloseReason, last capture.Frame) {
 		at = t.b.cur // by the frame being handled
 	}
 	t.finish(at)
+	if t.b.opt.Done == nil && t.dirs != nil && len(t.b.freeDirs) < maxFreeDirs {
+		// Nothing reads a closed connection's parsing state: the record
+		// holds copies of what it keeps.
+		t.b.freeDirs = append(t.b.freeDirs, t.dirs)
+		t.dirs = nil
+	}
 }
 
 func (t *tracker) anomaly(id tlsparse.Anomaly) {
