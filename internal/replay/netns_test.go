@@ -10,11 +10,11 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tlsdiag/tlsdiag/internal/tlslab"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,7 +34,7 @@ func TestSendThroughVeth(t *testing.T) {
 	a, b := vethPair(t)
 	t.Run("too large", func(t *testing.T) {
 		big := load(t, "../../capture/testdata/lo-tls12-openssl.pcap") // loopback frames up to 2,045 bytes
-		err := inNetns(a, func() error {
+		err := tlslab.InNetns(a, func() error {
 			_, err := Send(context.Background(), big, Options{Interface: "rpa"})
 			return err
 		})
@@ -54,7 +54,7 @@ func TestSendThroughVeth(t *testing.T) {
 			rx := listen(t, b)
 			start := time.Now()
 			var res Result
-			err := inNetns(a, func() (err error) {
+			err := tlslab.InNetns(a, func() (err error) {
 				res, err = Send(context.Background(), fr, Options{Interface: "rpa", Rate: tt.rate, Loops: tt.loops})
 				return err
 			})
@@ -103,7 +103,7 @@ func vethPair(t *testing.T) (a, b string) {
 		ip("netns", "add", ns)
 		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 		for _, k := range []string{"all", "default"} {
-			if err := inNetns(ns, func() error {
+			if err := tlslab.InNetns(ns, func() error {
 				return os.WriteFile("/proc/sys/net/ipv6/conf/"+k+"/disable_ipv6", []byte("1"), 0)
 			}); err != nil && !errors.Is(err, os.ErrNotExist) {
 				t.Fatal(err)
@@ -116,40 +116,6 @@ func vethPair(t *testing.T) (a, b string) {
 	return a, b
 }
 
-// inNetns runs fn on a thread in network namespace ns. A socket made
-// there stays in ns when used from any thread.
-func inNetns(ns string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		// Unlocked only once back in the original namespace; a thread
-		// left elsewhere ends with the goroutine.
-		back, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer back.Close()
-		target, err := os.Open("/run/netns/" + ns)
-		if err != nil {
-			errc <- err
-			return
-		}
-		err = unix.Setns(int(target.Fd()), unix.CLONE_NEWNET)
-		target.Close()
-		if err != nil {
-			errc <- fmt.Errorf("setns %s: %w", ns, err)
-			return
-		}
-		err = fn()
-		if unix.Setns(int(back.Fd()), unix.CLONE_NEWNET) == nil {
-			runtime.UnlockOSThread()
-		}
-		errc <- err
-	}()
-	return <-errc
-}
-
 // receiver is a plain AF_PACKET socket on rpb: an independent reader of
 // what arrived, one recvfrom per frame.
 type receiver struct{ fd int }
@@ -157,7 +123,7 @@ type receiver struct{ fd int }
 func listen(t *testing.T, ns string) *receiver {
 	t.Helper()
 	r := &receiver{fd: -1}
-	err := inNetns(ns, func() error {
+	err := tlslab.InNetns(ns, func() error {
 		ifi, err := net.InterfaceByName("rpb")
 		if err != nil {
 			return err
