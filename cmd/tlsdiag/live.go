@@ -45,6 +45,12 @@ Examples:
 
 Flags:`
 
+
+// defaultLiveFilter is what live captures unless told otherwise: TLS over
+// TCP and QUIC on 443, and DNS, so that a lookup that failed (and the
+// answer that named each connection's server) is in the report too.
+const defaultLiveFilter = "tcp port 443 or udp port 443 or port 53"
+
 func init() {
 	commands["live"] = command{usage: liveUsage, run: runLive}
 }
@@ -66,7 +72,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		tlsPorts                                       []uint
 	)
 	fs.StringVarP(&iface, "interface", "i", "", "capture on this `interface` (\"any\" for all); default: the first up, non-loopback one")
-	fs.StringVarP(&filter, "filter", "f", "tcp port 443 or udp port 443", "BPF capture `filter`, in tcpdump syntax (the default takes HTTP/3 too); the ports it names are TLS ports (a refused or plaintext connection to them is reported)")
+	fs.StringVarP(&filter, "filter", "f", defaultLiveFilter, "BPF capture `filter`, in tcpdump syntax (the default takes HTTP/3 and DNS too); the ports it names are TLS ports (a refused or plaintext connection to them is reported)")
 	fs.Int64VarP(&count, "count", "c", 0, "stop after this many connections were reported")
 	fs.DurationVar(&duration, "duration", 0, "stop after this long (e.g. 30s, 10m)")
 	fs.DurationVar(&statsInterval, "stats-interval", 0, "print a line of capture statistics (packets, drops, connections/s) to standard error this often (e.g. 10s)")

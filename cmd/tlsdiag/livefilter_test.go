@@ -1,0 +1,100 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"golang.org/x/net/bpf"
+
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/capture/filter"
+)
+
+// TestDefaultLiveFilter runs live's default filter, compiled by the
+// built-in compiler as live's AF_PACKET capture compiles it, over every
+// frame of captures of DNS over UDP and TCP, TLS on 443 over TCP and QUIC,
+// and TLS on other ports: it keeps exactly the frames to or from port 443
+// (TCP or UDP) and port 53, as the frames' own headers say.
+func TestDefaultLiveFilter(t *testing.T) {
+	prog, err := filter.Compile(defaultLiveFilter, filter.Ethernet, 262144)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm, err := bpf.NewVM(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := map[string]int{}
+	for _, name := range []string{
+		"../../testdata/captures/dns_failure_nxdomain.pcap",
+		"../../testdata/captures/dns_failure_nxdomain_tcp.pcap",
+		"../../testdata/public/arkime/curl-enabled-tls13.pcap",
+		"../../testdata/public/ja4/latest.pcapng",
+		"../../testdata/demo.pcap",
+	} {
+		f, err := capture.OpenFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n := 1; ; n++ {
+			data, _, err := f.ReadPacketData()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if lt := f.LinkType(); lt != layers.LinkTypeEthernet {
+				t.Fatalf("%s frame %d: link type %v, want Ethernet", name, n, lt)
+			}
+			got, err := vm.Run(data)
+			if err != nil {
+				t.Fatalf("%s frame %d: %v", name, n, err)
+			}
+			kind, want := wantedByDefault(data)
+			if (got > 0) != want {
+				t.Errorf("%s frame %d (%s): kept %v, want %v", name, n, kind, got > 0, want)
+			}
+			if got > 0 {
+				kept[kind]++
+			} else {
+				kept["dropped"]++
+			}
+		}
+		f.Close()
+	}
+	t.Logf("frames: %v", kept)
+	for _, kind := range []string{"udp/53", "tcp/53", "tcp/443", "udp/443", "dropped"} {
+		if kept[kind] == 0 {
+			t.Errorf("no frame was %s: the test proves nothing of it", kind)
+		}
+	}
+}
+
+// wantedByDefault says from a frame's own headers whether the default
+// filter should keep it, and what it is.
+func wantedByDefault(data []byte) (string, bool) {
+	p := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.NoCopy)
+	if l, ok := p.TransportLayer().(*layers.TCP); ok {
+		switch {
+		case l.SrcPort == 443 || l.DstPort == 443:
+			return "tcp/443", true
+		case l.SrcPort == 53 || l.DstPort == 53:
+			return "tcp/53", true
+		}
+		return "tcp", false
+	}
+	if l, ok := p.TransportLayer().(*layers.UDP); ok {
+		switch {
+		case l.SrcPort == 443 || l.DstPort == 443:
+			return "udp/443", true
+		case l.SrcPort == 53 || l.DstPort == 53:
+			return "udp/53", true
+		}
+		return "udp", false
+	}
+	return "other", false
+}
