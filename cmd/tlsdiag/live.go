@@ -45,7 +45,6 @@ Examples:
 
 Flags:`
 
-
 // defaultLiveFilter is what live captures unless told otherwise: TLS over
 // TCP and QUIC on 443, and DNS, so that a lookup that failed (and the
 // answer that named each connection's server) is in the report too.
