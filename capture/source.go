@@ -136,7 +136,13 @@ func ClassicPcap(path string) bool {
 	if _, err := io.ReadFull(f, magic[:]); err != nil {
 		return false
 	}
-	le, be := binary.LittleEndian.Uint32(magic[:]), binary.BigEndian.Uint32(magic[:])
+	return pcapMagic(magic[:])
+}
+
+// pcapMagic reports whether magic, a file's first four bytes, is a classic
+// pcap file's, in either byte order, with micro- or nanosecond times.
+func pcapMagic(magic []byte) bool {
+	le, be := binary.LittleEndian.Uint32(magic), binary.BigEndian.Uint32(magic)
 	return le == magicPcapMicro || be == magicPcapMicro || le == magicPcapNano || be == magicPcapNano
 }
 
@@ -177,7 +183,7 @@ func NewReader(name string, r io.Reader) (*File, error) {
 	}
 	le, be := binary.LittleEndian.Uint32(magic), binary.BigEndian.Uint32(magic)
 	switch {
-	case le == magicPcapMicro || be == magicPcapMicro || le == magicPcapNano || be == magicPcapNano:
+	case pcapMagic(magic):
 		f.format = FormatPcap
 		if f.pcap, err = newPcapReader(f.br); err != nil {
 			return nil, fmt.Errorf("capture: %s: %s header: %w", f.name, f.format, err)

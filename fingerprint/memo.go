@@ -42,7 +42,8 @@ func (m *Memo) JA3(ch *tlsparse.ClientHello) (full, hash string) {
 	for _, f := range ch.ECPointFormats {
 		k = append(k, byte(f))
 	}
-	return remember(&m.ja3, k, func() (string, string) { return JA3(ch) })
+	r := remember(&m.ja3, k, func() [2]string { f, h := JA3(ch); return [2]string{f, h} })
+	return r[0], r[1]
 }
 
 // JA3S returns what JA3S(sh) does.
@@ -55,23 +56,24 @@ func (m *Memo) JA3S(sh *tlsparse.ServerHello) (full, hash string) {
 	k := binary.BigEndian.AppendUint16(buf[:0], uint16(sh.Version))
 	k = binary.BigEndian.AppendUint16(k, uint16(sh.CipherSuite))
 	k = appendKeyList(k, extensionTypes(stack[:0], sh.Extensions))
-	return remember(&m.ja3s, k, func() (string, string) { return JA3S(sh) })
+	r := remember(&m.ja3s, k, func() [2]string { f, h := JA3S(sh); return [2]string{f, h} })
+	return r[0], r[1]
 }
 
 // remember returns what memo holds for key, or what compute gives, kept
 // when there is room.
-func remember(memo *map[string][2]string, key []byte, compute func() (string, string)) (string, string) {
+func remember[R any](memo *map[string]R, key []byte, compute func() R) R {
 	if r, ok := (*memo)[string(key)]; ok {
-		return r[0], r[1]
+		return r
 	}
-	f, h := compute()
+	r := compute()
 	if len(*memo) < memoEntries && len(key) <= memoKey {
 		if *memo == nil {
-			*memo = map[string][2]string{}
+			*memo = map[string]R{}
 		}
-		(*memo)[string(key)] = [2]string{f, h}
+		(*memo)[string(key)] = r
 	}
-	return f, h
+	return r
 }
 
 // JA4 returns what JA4(ch, transport) does.
@@ -90,17 +92,7 @@ func (m *Memo) JA4(ch *tlsparse.ClientHello, transport byte) JA4Result {
 	k = appendKeyList(k, ciphers)
 	k = appendKeyList(k, exts)
 	k = appendKeyList(k, appendNonGREASE(sigStack[:0], ch.SignatureSchemes))
-	if r, ok := m.ja4[string(k)]; ok {
-		return r
-	}
-	r := JA4(ch, transport)
-	if len(m.ja4) < memoEntries && len(k) <= memoKey {
-		if m.ja4 == nil {
-			m.ja4 = map[string]JA4Result{}
-		}
-		m.ja4[string(k)] = r
-	}
-	return r
+	return remember(&m.ja4, k, func() JA4Result { return JA4(ch, transport) })
 }
 
 // appendKeyList appends vs with their number in front.

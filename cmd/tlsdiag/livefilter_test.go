@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 
@@ -78,23 +79,20 @@ func TestDefaultLiveFilter(t *testing.T) {
 // filter should keep it, and what it is.
 func wantedByDefault(data []byte) (string, bool) {
 	p := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.NoCopy)
-	if l, ok := p.TransportLayer().(*layers.TCP); ok {
-		switch {
-		case l.SrcPort == 443 || l.DstPort == 443:
-			return "tcp/443", true
-		case l.SrcPort == 53 || l.DstPort == 53:
-			return "tcp/53", true
-		}
-		return "tcp", false
+	var proto string
+	var src, dst uint16
+	switch l := p.TransportLayer().(type) {
+	case *layers.TCP:
+		proto, src, dst = "tcp", uint16(l.SrcPort), uint16(l.DstPort)
+	case *layers.UDP:
+		proto, src, dst = "udp", uint16(l.SrcPort), uint16(l.DstPort)
+	default:
+		return "other", false
 	}
-	if l, ok := p.TransportLayer().(*layers.UDP); ok {
-		switch {
-		case l.SrcPort == 443 || l.DstPort == 443:
-			return "udp/443", true
-		case l.SrcPort == 53 || l.DstPort == 53:
-			return "udp/53", true
+	for _, port := range []uint16{443, 53} {
+		if src == port || dst == port {
+			return fmt.Sprintf("%s/%d", proto, port), true
 		}
-		return "udp", false
 	}
-	return "other", false
+	return proto, false
 }
