@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -52,6 +53,11 @@ type wireCapture struct {
 	bytes     int
 	truncated int
 	readErr   error
+
+	// closed holds the TCP endpoints the capture has seen close: the
+	// sender of a FIN, both ends of a RST.
+	mu     sync.Mutex
+	closed map[netip.AddrPort]bool
 }
 
 type storedFrame struct {
@@ -59,12 +65,16 @@ type storedFrame struct {
 	ci   gopacket.CaptureInfo
 }
 
+func newWireCapture(iface, filter string) *wireCapture {
+	return &wireCapture{iface: iface, filter: filter, done: make(chan struct{}), closed: map[netip.AddrPort]bool{}}
+}
+
 // startCapture opens the capture and starts reading; it returns once the
 // handle is open, so the connection's first SYN is captured. A capture
 // that cannot start (no privileges) is recorded in err: the probe goes on
 // without a wire view.
 func startCapture(ctx context.Context, cfg *Config, p *dialPlan) *wireCapture {
-	w := &wireCapture{iface: cfg.Interface, filter: bpfFilter(p.Addrs, p.Port), done: make(chan struct{})}
+	w := newWireCapture(cfg.Interface, bpfFilter(p.Addrs, p.Port))
 	if w.iface == "" {
 		w.iface = captureInterface(p.Addrs)
 	}
@@ -99,6 +109,41 @@ func (w *wireCapture) read() {
 		}
 		w.frames = append(w.frames, storedFrame{data: bytes.Clone(data), ci: ci})
 		w.bytes += len(data)
+		w.noteClose(data)
+	}
+}
+
+// noteClose records the endpoints a FIN or RST in the frame closes.
+func (w *wireCapture) noteClose(data []byte) {
+	pkt := gopacket.NewPacket(data, w.linkType, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
+	tcp, _ := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP)
+	if tcp == nil || !tcp.FIN && !tcp.RST || pkt.NetworkLayer() == nil {
+		return
+	}
+	src, _ := netip.AddrFromSlice(pkt.NetworkLayer().NetworkFlow().Src().Raw())
+	dst, _ := netip.AddrFromSlice(pkt.NetworkLayer().NetworkFlow().Dst().Raw())
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed[netip.AddrPortFrom(src.Unmap(), uint16(tcp.SrcPort))] = true
+	if tcp.RST {
+		w.closed[netip.AddrPortFrom(dst.Unmap(), uint16(tcp.DstPort))] = true
+	}
+}
+
+// awaitClose waits, up to settleMax, until the capture has read the
+// packet that closed the connection from local: the client closed it
+// before the capture is stopped, but the kernel may hand its FIN (or
+// RST) to the capture later on a busy machine (loopback delivers it from
+// a deferred softirq), after the counters said everything was read.
+func (w *wireCapture) awaitClose(local netip.AddrPort) {
+	local = netip.AddrPortFrom(local.Addr().Unmap(), local.Port())
+	for deadline := time.Now().Add(settleMax); time.Now().Before(deadline); time.Sleep(settlePoll) {
+		w.mu.Lock()
+		seen := w.closed[local]
+		w.mu.Unlock()
+		if seen {
+			return
+		}
 	}
 }
 
@@ -142,6 +187,9 @@ func (w *wireCapture) finish(cfg *Config, p *dialPlan, keyLog []byte, o *Outcome
 	if w.err != nil {
 		out.Err = w.err
 		return out
+	}
+	if o.conn != nil && o.conn.closedAtOnce() {
+		w.awaitClose(local)
 	}
 	settle(w.handle.Stats)
 	w.handle.Stop()

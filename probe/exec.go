@@ -146,7 +146,7 @@ func Exec(ctx context.Context, cfg ExecConfig) (*ExecResult, error) {
 
 	tracker := attribution.Start(cfg.Attribution)
 	defer tracker.Close()
-	w := &wireCapture{iface: cfg.Interface, filter: cfg.Filter, done: make(chan struct{})}
+	w := newWireCapture(cfg.Interface, cfg.Filter)
 	h, err := live.Open(ctx, live.Config{Interface: w.iface, Filter: w.filter, Immediate: true, ReadTimeout: settlePoll})
 	if err != nil {
 		w.err = err

@@ -235,6 +235,8 @@ type Outcome struct {
 
 	// hello is the ClientHello's size and the connection's MSS.
 	hello helloStats
+	// conn is the request's TCP connection, once made.
+	conn *closeWatch
 }
 
 // Attempt is a TCP connection attempt that failed.

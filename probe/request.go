@@ -289,7 +289,8 @@ func (c *client) dial(ctx context.Context, p *dialPlan, out *Outcome) (net.Conn,
 		if conn != nil {
 			out.Local = conn.LocalAddr().(*net.TCPAddr).AddrPort()
 			out.hello.mss = connMSS(conn)
-			return conn, nil
+			out.conn = &closeWatch{Conn: conn}
+			return out.conn, nil
 		}
 		out.Local = port.get()
 		if ctx.Err() != nil {
