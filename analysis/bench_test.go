@@ -77,7 +77,7 @@ func BenchmarkPipeline(b *testing.B) {
 			b.SetBytes(int64(len(pcap)))
 			b.ReportAllocs()
 			for b.Loop() {
-				cfg := diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)}
+				cfg := diagnose.Config{Roots: diagnose.PoolRoots(roots), Cache: diagnose.NewChainCache(0)}
 				for _, c := range analyseBytes(b, pcap) {
 					diagnose.Diagnose(c, cfg)
 				}
@@ -93,7 +93,7 @@ func TestPipelineMatchesTruth(t *testing.T) {
 	pcap, truth := genCapture(t, tlsgen.Config{Seed: 11, Size: 4e6, MaxBulk: 256 << 10})
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM([]byte(truth.CAPEM))
-	cfg := diagnose.Config{Roots: roots, Cache: diagnose.NewChainCache(0)}
+	cfg := diagnose.Config{Roots: diagnose.PoolRoots(roots), Cache: diagnose.NewChainCache(0)}
 	conns := analyseBytes(t, pcap)
 	var want []tlsgen.Conn
 	for _, c := range truth.Connections {

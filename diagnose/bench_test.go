@@ -6,7 +6,7 @@ import "testing"
 // where CheckChain runs x509 verification) and without (TLS 1.3).
 func BenchmarkDiagnose(b *testing.B) {
 	p := newPKI(b)
-	cfg := Config{Roots: p.roots}
+	cfg := Config{Roots: PoolRoots(p.roots)}
 	b.Run("tls12_chain", func(b *testing.B) {
 		c := finish(serverHello(hello(tcpConn(), tls12Hello(v12)), v12, 0xC02F, p.leaf, p.inter))
 		for b.Loop() {
@@ -30,7 +30,7 @@ func BenchmarkDiagnose(b *testing.B) {
 
 func BenchmarkDiagnoseCached(b *testing.B) {
 	p := newPKI(b)
-	cfg := Config{Roots: p.roots, Cache: NewChainCache(0)}
+	cfg := Config{Roots: PoolRoots(p.roots), Cache: NewChainCache(0)}
 	c := finish(serverHello(hello(tcpConn(), tls12Hello(v12)), v12, 0xC02F, p.leaf, p.inter))
 	for b.Loop() {
 		Diagnose(c, cfg)

@@ -99,33 +99,88 @@ func (c Certainty) String() string {
 	return "sure"
 }
 
-// LoadRoots returns the trust anchors for CheckChain: the system roots when
-// system is set, plus every certificate in the PEM inputs. The caller reads
-// the files; an error names the input (1-based) and the PEM block that
-// failed.
-func LoadRoots(system bool, pemInputs ...[]byte) (*x509.CertPool, error) {
-	pool := x509.NewCertPool()
-	if system {
-		sys, err := x509.SystemCertPool()
-		if err != nil {
-			return nil, fmt.Errorf("loading the system roots: %w", err)
-		}
-		pool = sys
-	}
-	for i, in := range pemInputs {
-		if err := addPEM(pool, in); err != nil {
-			return nil, fmt.Errorf("PEM input %d: %w", i+1, err)
-		}
-	}
-	return pool, nil
+// Roots is a trust store for the chain checks: the system's roots, when
+// asked for, plus the certificates of PEM inputs. The system's are loaded
+// in the background from the moment LoadRoots returns, so that a
+// capture's reading overlaps the tens of milliseconds that takes; Pool
+// waits for them, and is only called for a connection with a chain.
+type Roots struct {
+	ready chan struct{}
+	pool  *x509.CertPool
+	err   error
 }
 
-// addPEM adds every CERTIFICATE block of in to pool. Other block types
+// LoadRoots returns the trust anchors: the system roots when system is
+// set, plus every certificate in the PEM inputs. The caller reads the
+// files; the PEM inputs are parsed before it returns, and an error names
+// the input (1-based) and the PEM block that failed. An error loading the
+// system roots comes from Pool and Err.
+func LoadRoots(system bool, pemInputs ...[]byte) (*Roots, error) {
+	var certs []*x509.Certificate
+	for i, in := range pemInputs {
+		cs, err := parsePEM(in)
+		if err != nil {
+			return nil, fmt.Errorf("PEM input %d: %w", i+1, err)
+		}
+		certs = append(certs, cs...)
+	}
+	r := &Roots{ready: make(chan struct{})}
+	if !system {
+		r.pool = x509.NewCertPool()
+		for _, c := range certs {
+			r.pool.AddCert(c)
+		}
+		close(r.ready)
+		return r, nil
+	}
+	go func() {
+		defer close(r.ready)
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			r.err = fmt.Errorf("loading the system roots: %w", err)
+			pool = x509.NewCertPool()
+		}
+		for _, c := range certs {
+			pool.AddCert(c)
+		}
+		r.pool = pool
+	}()
+	return r, nil
+}
+
+// PoolRoots is a trust store of pool as it is; a nil pool stands for the
+// system roots as crypto/x509 finds them when it verifies.
+func PoolRoots(pool *x509.CertPool) *Roots {
+	r := &Roots{ready: make(chan struct{}), pool: pool}
+	close(r.ready)
+	return r
+}
+
+// Pool returns the trust store, once the system roots are loaded. When
+// loading them failed it returns the PEM inputs' certificates alone and
+// the error. A nil Roots is the system roots as crypto/x509 finds them
+// (a nil pool).
+func (r *Roots) Pool() (*x509.CertPool, error) {
+	if r == nil {
+		return nil, nil
+	}
+	<-r.ready
+	return r.pool, r.err
+}
+
+// Err waits for the system roots and says whether they failed to load.
+func (r *Roots) Err() error {
+	_, err := r.Pool()
+	return err
+}
+
+// parsePEM returns every CERTIFICATE block of in. Other block types
 // (keys bundled in the same file) are skipped; an input without any
 // certificate is an error, because trusting nothing is never what the
 // caller meant.
-func addPEM(pool *x509.CertPool, in []byte) error {
-	rest, n := in, 0
+func parsePEM(in []byte) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	rest := in
 	for {
 		start := len(in) - len(rest)
 		var block *pem.Block
@@ -136,18 +191,17 @@ func addPEM(pool *x509.CertPool, in []byte) error {
 		if block.Type != "CERTIFICATE" {
 			continue
 		}
-		n++
 		line := 1 + bytes.Count(in[:start+bytes.Index(in[start:], []byte("-----BEGIN"))], []byte("\n"))
 		cert, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return fmt.Errorf("certificate %d (line %d): %w", n, line, err)
+			return nil, fmt.Errorf("certificate %d (line %d): %w", len(certs)+1, line, err)
 		}
-		pool.AddCert(cert)
+		certs = append(certs, cert)
 	}
-	if n == 0 {
-		return errors.New("no PEM CERTIFICATE block found")
+	if len(certs) == 0 {
+		return nil, errors.New("no PEM CERTIFICATE block found")
 	}
-	return nil
+	return certs, nil
 }
 
 // CheckChain validates a server's chain passively, as a client would have

@@ -243,7 +243,11 @@ func TestLoadRoots(t *testing.T) {
 	keyBlock := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte{1, 2, 3}})
 
 	t.Run("cacert only", func(t *testing.T) {
-		pool, err := LoadRoots(false, pemOf(p.root))
+		roots, err := LoadRoots(false, pemOf(p.root))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool, err := roots.Pool()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,10 +256,11 @@ func TestLoadRoots(t *testing.T) {
 		}
 		// Without the root the same chain is incomplete: the pool holds
 		// only what was loaded.
-		pool2, err := LoadRoots(false, pemOf(p.inter))
+		roots2, err := LoadRoots(false, pemOf(p.inter))
 		if err != nil {
 			t.Fatal(err)
 		}
+		pool2, _ := roots2.Pool()
 		if got := CheckChain(certs(p.leaf), "www.example.com", captureTime, pool2); len(got) != 0 {
 			t.Errorf("trusting the intermediate directly: %s", dumpProblems(got))
 		}
@@ -268,12 +273,20 @@ func TestLoadRoots(t *testing.T) {
 		}
 	})
 	t.Run("system roots", func(t *testing.T) {
-		pool, err := LoadRoots(true, pemOf(p.root))
+		roots, err := LoadRoots(true, pemOf(p.root))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool, err := roots.Pool()
 		if err != nil {
 			t.Skipf("no system roots on this machine: %v", err)
 		}
 		if got := CheckChain(certs(p.leaf, p.inter), "www.example.com", captureTime, pool); len(got) != 0 {
 			t.Errorf("system + cacert: %s", dumpProblems(got))
+		}
+		sys, _ := x509.SystemCertPool()
+		if n, want := len(pool.Subjects()), len(sys.Subjects())+1; n != want {
+			t.Errorf("the store holds %d roots, want the system's %d and the one given", n, want-1)
 		}
 	})
 	errs := []struct {

@@ -17,7 +17,7 @@ import (
 type Config struct {
 	// Roots are the trusted roots: the system's plus the caller's own
 	// (see LoadRoots). nil means the system roots.
-	Roots *x509.CertPool
+	Roots *Roots
 	// Cache, when set, remembers chains that verified, for captures with
 	// many connections to the same servers. It never changes a verdict.
 	Cache *ChainCache
@@ -97,7 +97,7 @@ type diagnosis struct {
 }
 
 func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
-	d := &diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, roots: cfg.Roots, srv: cfg.Server, response: c.Response, settingNames: cfg.SettingNames}
+	d := &diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, srv: cfg.Server, response: c.Response, settingNames: cfg.SettingNames}
 	if d.response == nil {
 		d.response = cfg.Response
 	}
@@ -108,6 +108,9 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 	if len(c.Certificates) == 0 {
 		return d
 	}
+	// A failure to load the system roots is the caller's to report
+	// (Roots.Err); the chain is then checked against its own.
+	d.roots, _ = cfg.Roots.Pool()
 	for i, cert := range c.Certificates {
 		d.chain = append(d.chain, cert.X509)
 		if cert.X509 == nil {
@@ -119,7 +122,7 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 		sni = d.hello.ServerName
 		d.noSNI = sni == ""
 	}
-	d.probs = append(d.probs, checkChain(d.chain, sni, d.certTime(), cfg.Roots, cfg.Cache)...)
+	d.probs = append(d.probs, checkChain(d.chain, sni, d.certTime(), d.roots, cfg.Cache)...)
 	if d.noSNI {
 		d.addrProb = AddressProblem(d.chain[0], c.Server.Addr())
 		if d.addrProb != nil && !c.Established {

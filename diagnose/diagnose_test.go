@@ -159,9 +159,9 @@ func runDiagnoseCases(t *testing.T, cases []diagnoseCase) {
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tt.conn(p)
-			cfg := Config{Roots: p.roots, SettingNames: flagNames}
+			cfg := Config{Roots: PoolRoots(p.roots), SettingNames: flagNames}
 			if tt.roots != nil {
-				cfg.Roots = tt.roots(p)
+				cfg.Roots = PoolRoots(tt.roots(p))
 			}
 			v := Diagnose(c, cfg)
 			dump := func() string {

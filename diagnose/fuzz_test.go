@@ -149,7 +149,7 @@ func FuzzDiagnose(f *testing.F) {
 	f.Add([]byte("\x06\xff\xff\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := fuzzConn(data, chains)
-		v := Diagnose(c, Config{Roots: p.roots})
+		v := Diagnose(c, Config{Roots: PoolRoots(p.roots)})
 		if !slices.Contains(Categories, v.Category) {
 			t.Fatalf("unknown category %q", v.Category)
 		}
@@ -162,7 +162,7 @@ func FuzzDiagnose(f *testing.F) {
 		if !slices.IsSorted(v.Evidence) || slices.Contains(v.Evidence, 0) || len(slices.Compact(slices.Clone(v.Evidence))) != len(v.Evidence) {
 			t.Fatalf("evidence %v: want ascending distinct frame numbers", v.Evidence)
 		}
-		if again := Diagnose(fuzzConn(data, chains), Config{Roots: p.roots, Cache: cache}); !reflect.DeepEqual(again, v) {
+		if again := Diagnose(fuzzConn(data, chains), Config{Roots: PoolRoots(p.roots), Cache: cache}); !reflect.DeepEqual(again, v) {
 			t.Fatalf("not deterministic (or changed by the cache): %+v vs %+v", v, again)
 		}
 	})

@@ -2,7 +2,6 @@ package diagnose
 
 import (
 	"context"
-	"crypto/x509"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -49,7 +48,7 @@ func readQUIC(t *testing.T, name string, keys bool) []*analysis.Connection {
 	return conns
 }
 
-func quicRoots(t *testing.T) *x509.CertPool {
+func quicRoots(t *testing.T) *Roots {
 	t.Helper()
 	pem, err := os.ReadFile(filepath.Join(quicDir, "ca.pem"))
 	if err != nil {

@@ -107,7 +107,7 @@ func TestTrustCaptures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		name := strings.TrimSuffix(tt.file, ".pcap")
-		roots := x509.NewCertPool() // a machine without the lab's root
+		roots := PoolRoots(x509.NewCertPool()) // a machine without the lab's root
 		if tt.withCA {
 			name += "+cacert"
 			roots = labRoots

@@ -276,7 +276,7 @@ func (r *ExecResult) judge(w *wireCapture, keyLog []byte, cfg ExecConfig, o *Out
 	pc := pipeline.Config{
 		Analysis: analysis.Options{KeyLog: kl},
 		Capture:  capture.Options{IdleTimeout: -1},
-		Diagnose: diagnose.Config{Roots: roots, SettingNames: cfg.SettingNames},
+		Diagnose: diagnose.Config{Roots: diagnose.PoolRoots(roots), SettingNames: cfg.SettingNames},
 	}
 	results, stats, err := pipeline.Collect(context.Background(), &replay{frames: w.frames, linkType: w.linkType}, pc)
 	if err != nil {

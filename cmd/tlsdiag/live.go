@@ -132,6 +132,9 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return unknownValue(stderr, "--color", screenOpts.color, colorModes)
 	}
 	roots, err := loadRoots(true, caFlags)
+	if err == nil {
+		err = roots.Err() // before the capture starts
+	}
 	if err != nil {
 		failure(stderr, err)
 		return 2

@@ -379,7 +379,9 @@ func loadProbeFiles(cfg *probe.Config, caFiles []string, certFile, keyFile strin
 	if err != nil {
 		return fmt.Errorf("--cacert: %w", err)
 	}
-	cfg.WireRoots = wire
+	if cfg.WireRoots, err = wire.Pool(); err != nil {
+		return err
+	}
 	if certFile != "" {
 		if keyFile == "" {
 			keyFile = certFile

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -223,6 +222,15 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	failed := false
 	prog.begin()
 	outcomes, writeErr := pipeline.Captures(context.Background(), inputs, pc, func(rs []pipeline.Result) error {
+		// The system roots load while the first capture is read; verdicts
+		// that checked a chain against them are not written if they did
+		// not load. A capture that shows no chain (TLS 1.3 without its
+		// secrets) never waits for them.
+		if slices.ContainsFunc(rs, showsChain) {
+			if err := roots.Err(); err != nil {
+				return err
+			}
+		}
 		kept := rs[:0]
 		for _, r := range rs {
 			if filter.keep(r) {
@@ -296,7 +304,11 @@ func categoryNames() []string {
 	return out
 }
 
-func loadRoots(system bool, files []string) (*x509.CertPool, error) {
+func showsChain(r pipeline.Result) bool { return len(r.Conn.Certificates) > 0 }
+
+// loadRoots reads the --cacert files; the system roots, when wanted, load
+// in the background (Roots.Err says whether they did).
+func loadRoots(system bool, files []string) (*diagnose.Roots, error) {
 	var pems [][]byte
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -305,11 +317,11 @@ func loadRoots(system bool, files []string) (*x509.CertPool, error) {
 		}
 		pems = append(pems, b)
 	}
-	pool, err := diagnose.LoadRoots(system, pems...)
+	roots, err := diagnose.LoadRoots(system, pems...)
 	if err != nil {
 		return nil, fmt.Errorf("--cacert: %w", err)
 	}
-	return pool, nil
+	return roots, nil
 }
 
 // loadKeyLog reads an SSLKEYLOGFILE. Malformed lines are skipped with a

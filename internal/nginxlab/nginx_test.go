@@ -3,7 +3,6 @@ package nginxlab
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net"
 	"net/netip"
@@ -340,7 +339,7 @@ func curlClient(t *testing.T, ctx context.Context, tc nginxCase, scheme, sni str
 	}
 }
 
-func mustRoots(t *testing.T, dir string) *x509.CertPool {
+func mustRoots(t *testing.T, dir string) *diagnose.Roots {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, tlslab.CAFile))
 	if err != nil {
