@@ -54,10 +54,11 @@ type wireCapture struct {
 	truncated int
 	readErr   error
 
-	// closed holds the TCP endpoints the capture has seen close: the
-	// sender of a FIN, both ends of a RST.
-	mu     sync.Mutex
-	closed map[netip.AddrPort]bool
+	// opened holds the TCP endpoints the capture has seen send a SYN,
+	// closed those it has seen close: the sender of a FIN, both ends of a
+	// RST.
+	mu             sync.Mutex
+	opened, closed map[netip.AddrPort]bool
 }
 
 type storedFrame struct {
@@ -66,7 +67,8 @@ type storedFrame struct {
 }
 
 func newWireCapture(iface, filter string) *wireCapture {
-	return &wireCapture{iface: iface, filter: filter, done: make(chan struct{}), closed: map[netip.AddrPort]bool{}}
+	return &wireCapture{iface: iface, filter: filter, done: make(chan struct{}),
+		opened: map[netip.AddrPort]bool{}, closed: map[netip.AddrPort]bool{}}
 }
 
 // startCapture opens the capture and starts reading; it returns once the
@@ -113,19 +115,27 @@ func (w *wireCapture) read() {
 	}
 }
 
-// noteClose records the endpoints a FIN or RST in the frame closes.
+// noteClose records the endpoint that opens a connection with the
+// frame's SYN, and those its FIN or RST closes.
 func (w *wireCapture) noteClose(data []byte) {
 	pkt := gopacket.NewPacket(data, w.linkType, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
 	tcp, _ := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP)
-	if tcp == nil || !tcp.FIN && !tcp.RST || pkt.NetworkLayer() == nil {
+	if tcp == nil || !tcp.SYN && !tcp.FIN && !tcp.RST || pkt.NetworkLayer() == nil {
 		return
 	}
 	src, _ := netip.AddrFromSlice(pkt.NetworkLayer().NetworkFlow().Src().Raw())
 	dst, _ := netip.AddrFromSlice(pkt.NetworkLayer().NetworkFlow().Dst().Raw())
+	from := netip.AddrPortFrom(src.Unmap(), uint16(tcp.SrcPort))
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.closed[netip.AddrPortFrom(src.Unmap(), uint16(tcp.SrcPort))] = true
+	switch {
+	case tcp.SYN && !tcp.ACK:
+		w.opened[from] = true
+	case tcp.FIN:
+		w.closed[from] = true
+	}
 	if tcp.RST {
+		w.closed[from] = true
 		w.closed[netip.AddrPortFrom(dst.Unmap(), uint16(tcp.DstPort))] = true
 	}
 }
@@ -134,14 +144,16 @@ func (w *wireCapture) noteClose(data []byte) {
 // packet that closed the connection from local: the client closed it
 // before the capture is stopped, but the kernel may hand its FIN (or
 // RST) to the capture later on a busy machine (loopback delivers it from
-// a deferred softirq), after the counters said everything was read.
+// a deferred softirq), after the counters said everything was read. A
+// capture that did not see the connection open (another interface) is
+// not waited for.
 func (w *wireCapture) awaitClose(local netip.AddrPort) {
 	local = netip.AddrPortFrom(local.Addr().Unmap(), local.Port())
 	for deadline := time.Now().Add(settleMax); time.Now().Before(deadline); time.Sleep(settlePoll) {
 		w.mu.Lock()
-		seen := w.closed[local]
+		done := w.closed[local] || !w.opened[local]
 		w.mu.Unlock()
-		if seen {
+		if done {
 			return
 		}
 	}

@@ -134,3 +134,20 @@ func TestAwaitCloseTakesTheServersRST(t *testing.T) {
 		t.Errorf("awaitClose waited %v after the server's RST (given as an IPv4-mapped address)", waited)
 	}
 }
+
+func TestAwaitCloseSkipsAConnectionNotCaptured(t *testing.T) {
+	// The capture (another interface, say) never saw this client's SYN:
+	// no FIN of it will come.
+	w, frames := captured(t, "ok.pcap")
+	for _, f := range frames {
+		w.noteClose(f)
+	}
+	start := time.Now()
+	w.awaitClose(netip.MustParseAddrPort("127.0.0.1:9"))
+	if waited := time.Since(start); waited >= settleQuiet {
+		t.Errorf("awaitClose waited %v for a connection the capture never saw open", waited)
+	}
+	if !w.opened[netip.MustParseAddrPort("127.0.0.1:56612")] || w.opened[netip.MustParseAddrPort("127.0.0.1:4431")] {
+		t.Errorf("opened = %v, want the two clients (their SYNs), not the server (SYN-ACKs)", w.opened)
+	}
+}
