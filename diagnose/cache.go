@@ -54,21 +54,7 @@ func (cc *ChainCache) signedBy(child, parent *x509.Certificate) bool {
 	if cc == nil {
 		return signedBy(child, parent)
 	}
-	k := [2]*x509.Certificate{child, parent}
-	cc.mu.Lock()
-	ok, known := cc.sigs[k]
-	cc.mu.Unlock()
-	if known {
-		return ok
-	}
-	ok = signedBy(child, parent)
-	cc.mu.Lock()
-	if len(cc.sigs) >= cc.max {
-		clear(cc.sigs)
-	}
-	cc.sigs[k] = ok
-	cc.mu.Unlock()
-	return ok
+	return remembered(cc, cc.sigs, [2]*x509.Certificate{child, parent}, func() bool { return signedBy(child, parent) })
 }
 
 // coversName reports whether leaf.VerifyHostname(name) succeeds,
@@ -77,19 +63,25 @@ func (cc *ChainCache) coversName(leaf *x509.Certificate, name string) bool {
 	if cc == nil {
 		return leaf.VerifyHostname(name) == nil
 	}
-	k := leafName{leaf, name}
+	return remembered(cc, cc.names, leafName{leaf, name}, func() bool { return leaf.VerifyHostname(name) == nil })
+}
+
+// remembered returns what m, one of cc's maps, holds for k, or check's
+// answer, then kept (m is emptied when it holds cc.max). The check runs
+// without the lock: two goroutines may both make it.
+func remembered[K comparable](cc *ChainCache, m map[K]bool, k K, check func() bool) bool {
 	cc.mu.Lock()
-	ok, known := cc.names[k]
+	ok, known := m[k]
 	cc.mu.Unlock()
 	if known {
 		return ok
 	}
-	ok = leaf.VerifyHostname(name) == nil
+	ok = check()
 	cc.mu.Lock()
-	if len(cc.names) >= cc.max {
-		clear(cc.names)
+	if len(m) >= cc.max {
+		clear(m)
 	}
-	cc.names[k] = ok
+	m[k] = ok
 	cc.mu.Unlock()
 	return ok
 }
