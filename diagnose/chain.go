@@ -102,19 +102,30 @@ func (c Certainty) String() string {
 // Roots is a trust store for the chain checks: the system's roots, when
 // asked for, plus the certificates of PEM inputs. The system's are loaded
 // in the background from the moment LoadRoots returns, so that a
-// capture's reading overlaps the tens of milliseconds that takes; Pool
-// waits for them, and is only called for a connection with a chain.
+// capture's reading overlaps the milliseconds that takes; Pool and
+// ForChain wait for them, and are only called for a connection with a
+// chain. On Linux the system roots' files are read but a root is parsed
+// only when a chain names its subject as an issuer (ForChain).
 type Roots struct {
 	ready chan struct{}
-	pool  *x509.CertPool
+	pool  *x509.CertPool // every root (built by Pool when files is set)
 	err   error
+	own   []*x509.Certificate // the PEM inputs' certificates
+	files *rootFiles          // the system roots, unparsed (lazySystemRoots)
+
+	once  sync.Once // builds pool from files
+	mu    sync.Mutex
+	pools map[string]*x509.CertPool // ForChain's, by the chain's issuers
 }
+
+// maxChainPools bounds Roots.pools; when full it starts over.
+const maxChainPools = 256
 
 // LoadRoots returns the trust anchors: the system roots when system is
 // set, plus every certificate in the PEM inputs. The caller reads the
 // files; the PEM inputs are parsed before it returns, and an error names
 // the input (1-based) and the PEM block that failed. An error loading the
-// system roots comes from Pool and Err.
+// system roots comes from Pool, ForChain and Err.
 func LoadRoots(system bool, pemInputs ...[]byte) (*Roots, error) {
 	var certs []*x509.Certificate
 	for i, in := range pemInputs {
@@ -124,17 +135,25 @@ func LoadRoots(system bool, pemInputs ...[]byte) (*Roots, error) {
 		}
 		certs = append(certs, cs...)
 	}
-	r := &Roots{ready: make(chan struct{})}
+	r := &Roots{ready: make(chan struct{}), own: certs}
 	if !system {
-		r.pool = x509.NewCertPool()
-		for _, c := range certs {
-			r.pool.AddCert(c)
-		}
+		r.pool = ownPool(certs)
 		close(r.ready)
 		return r, nil
 	}
 	go func() {
 		defer close(r.ready)
+		if lazySystemRoots {
+			files, err := readSystemRoots()
+			if err != nil {
+				r.err = fmt.Errorf("loading the system roots: %w", err)
+				r.pool = ownPool(certs)
+				return
+			}
+			r.files = files
+			r.pools = map[string]*x509.CertPool{}
+			return
+		}
 		pool, err := x509.SystemCertPool()
 		if err != nil {
 			r.err = fmt.Errorf("loading the system roots: %w", err)
@@ -146,6 +165,14 @@ func LoadRoots(system bool, pemInputs ...[]byte) (*Roots, error) {
 		r.pool = pool
 	}()
 	return r, nil
+}
+
+func ownPool(certs []*x509.Certificate) *x509.CertPool {
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return pool
 }
 
 // PoolRoots is a trust store of pool as it is; a nil pool stands for the
@@ -165,13 +192,65 @@ func (r *Roots) Pool() (*x509.CertPool, error) {
 		return nil, nil
 	}
 	<-r.ready
+	if r.files != nil {
+		r.once.Do(func() {
+			r.pool = x509.NewCertPool()
+			r.files.add(r.pool, nil)
+			for _, c := range r.own {
+				r.pool.AddCert(c)
+			}
+		})
+	}
 	return r.pool, r.err
+}
+
+// ForChain returns a trust store that verifies chain as Pool's does: the
+// roots that can end a path from it, those whose subject is the issuer of
+// one of its certificates (and the PEM inputs' certificates). The same
+// issuers get the same pool, so that a ChainCache keyed by it answers
+// again.
+func (r *Roots) ForChain(chain []*x509.Certificate) (*x509.CertPool, error) {
+	if r == nil {
+		return nil, nil
+	}
+	<-r.ready
+	if r.files == nil {
+		return r.pool, r.err
+	}
+	var issuers [][]byte
+	for _, c := range chain {
+		if c != nil && !slices.ContainsFunc(issuers, func(i []byte) bool { return bytes.Equal(i, c.RawIssuer) }) {
+			issuers = append(issuers, c.RawIssuer)
+		}
+	}
+	// DER is self-delimiting: the sorted issuers one after the other name
+	// the set.
+	slices.SortFunc(issuers, bytes.Compare)
+	key := string(bytes.Join(issuers, nil))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if pool, ok := r.pools[key]; ok {
+		return pool, nil
+	}
+	pool := x509.NewCertPool()
+	r.files.add(pool, issuers)
+	for _, c := range r.own {
+		pool.AddCert(c)
+	}
+	if len(r.pools) >= maxChainPools {
+		clear(r.pools)
+	}
+	r.pools[key] = pool
+	return pool, nil
 }
 
 // Err waits for the system roots and says whether they failed to load.
 func (r *Roots) Err() error {
-	_, err := r.Pool()
-	return err
+	if r == nil {
+		return nil
+	}
+	<-r.ready
+	return r.err
 }
 
 // parsePEM returns every CERTIFICATE block of in. Other block types

@@ -110,13 +110,13 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 	}
 	// A failure to load the system roots is the caller's to report
 	// (Roots.Err); the chain is then checked against its own.
-	d.roots, _ = cfg.Roots.Pool()
 	for i, cert := range c.Certificates {
 		d.chain = append(d.chain, cert.X509)
 		if cert.X509 == nil {
 			d.probs = append(d.probs, unparsable(i, cert.ParseError))
 		}
 	}
+	d.roots, _ = cfg.Roots.ForChain(d.chain)
 	sni := ""
 	if d.hello != nil {
 		sni = d.hello.ServerName
