@@ -129,28 +129,45 @@ func TestAnalyseShardsMatchOne(t *testing.T) {
 	if byPort == 0 {
 		t.Fatal("the capture has no connection reported for its port alone")
 	}
-	analyse := func(workers int) []*analysis.Connection {
+	analyse := func(workers, maxPending int) ([]*analysis.Connection, analysis.SequenceStats) {
 		src, err := capture.NewReader("gen", bytes.NewReader(pcap))
 		if err != nil {
 			t.Fatal(err)
 		}
-		conns, _, err := analysis.Analyse(context.Background(), src, analysis.Options{}, capture.Options{}, workers)
+		conns, st, err := analysis.Analyse(context.Background(), src, analysis.Options{MaxPending: maxPending}, capture.Options{}, workers)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return conns
+		return conns, st.SequenceStats
 	}
-	want := analyse(1)
-	for _, workers := range []int{2, 7, 16, 64} {
-		got := analyse(workers)
-		if len(got) != len(want) {
-			t.Errorf("%d workers: %d connections, one Builder %d", workers, len(got), len(want))
-			continue
+	// With a small --max-pending, connections are let go before earlier
+	// ones: which, and when, must not depend on the Builders either, nor
+	// on how their work interleaves from one run to the next.
+	for _, maxPending := range []int{0, 64, 16} {
+		want, wantStats := analyse(1, maxPending)
+		if maxPending > 0 && wantStats.Late == 0 {
+			t.Errorf("MaxPending %d: no connection was let go late: the cap is not tested", maxPending)
 		}
-		for i := range want {
-			if !reflect.DeepEqual(got[i], want[i]) {
-				t.Errorf("%d workers: connection %d (%s → %s) differs", workers, i+1, want[i].Client, want[i].Server)
-				break
+		workers := []int{2, 2, 2, 7, 16, 64}
+		if testing.Short() {
+			workers = workers[:3]
+		}
+		for _, w := range workers {
+			got, gotStats := analyse(w, maxPending)
+			if gotStats.Late != wantStats.Late || gotStats.MaxPending != wantStats.MaxPending {
+				t.Errorf("MaxPending %d, %d workers: %d late, at most %d pending; one Builder: %d, %d",
+					maxPending, w, gotStats.Late, gotStats.MaxPending, wantStats.Late, wantStats.MaxPending)
+			}
+			if len(got) != len(want) {
+				t.Errorf("MaxPending %d, %d workers: %d connections, one Builder %d", maxPending, w, len(got), len(want))
+				continue
+			}
+			for i := range want {
+				if !reflect.DeepEqual(got[i], want[i]) {
+					t.Errorf("MaxPending %d, %d workers: connection %d (%s → %s) differs from one Builder's (%s → %s)",
+						maxPending, w, i+1, got[i].Client, got[i].Server, want[i].Client, want[i].Server)
+					break
+				}
 			}
 		}
 	}

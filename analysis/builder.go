@@ -86,6 +86,11 @@ type Builder struct {
 	// quicOpen holds their entries among the open connections.
 	quic     *quic.Tracker
 	quicOpen map[*quic.Conn]*openEntry
+	// quicFrame is the frame by which the QUIC connections quic ends now
+	// are closed: the datagram being read (its idle deadline passed by
+	// the shard's own datagrams, so with several Builders the frame can
+	// be a later one), or math.MaxInt64 at the capture's end.
+	quicFrame int64
 	// end is the capture's last frame, once the capture is over
 	// (CaptureEnd).
 	end capture.Frame

@@ -479,4 +479,4 @@ func (s *dnsStream) Gap(d capture.Direction, n int, f capture.Frame) {
 func (s *dnsStream) Event(capture.Event) {}
 
 // Close implements capture.Stream.
-func (s *dnsStream) Close(capture.CloseReason, capture.Frame) { s.buf = [2][]byte{} }
+func (s *dnsStream) Close(capture.CloseReason, capture.Frame, int64) { s.buf = [2][]byte{} }

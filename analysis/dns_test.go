@@ -68,10 +68,10 @@ func (d *datagrams) Datagram(src, dst netip.AddrPort, b []byte, f capture.Frame)
 
 type nopStream struct{}
 
-func (nopStream) Data(capture.Direction, []byte, capture.Frame) {}
-func (nopStream) Gap(capture.Direction, int, capture.Frame)     {}
-func (nopStream) Event(capture.Event)                           {}
-func (nopStream) Close(capture.CloseReason, capture.Frame)      {}
+func (nopStream) Data(capture.Direction, []byte, capture.Frame)   {}
+func (nopStream) Gap(capture.Direction, int, capture.Frame)       {}
+func (nopStream) Event(capture.Event)                             {}
+func (nopStream) Close(capture.CloseReason, capture.Frame, int64) {}
 
 // TestDNSAgreesWithTshark checks every DNS message over UDP in the
 // captures with DNS against tshark's reading: the question's name,

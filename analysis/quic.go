@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"math"
 	"net/netip"
 	"strconv"
 
@@ -101,6 +102,7 @@ func (b *Builder) Datagram(src, dst netip.AddrPort, payload []byte, f capture.Fr
 		b.quic = quic.NewTracker(opt, b.quicDone)
 		b.quicOpen = make(map[*quic.Conn]*openEntry)
 	}
+	b.quicFrame = f.Number
 	b.quic.Datagram(src, dst, payload, f)
 }
 
@@ -109,6 +111,7 @@ func (b *Builder) Datagram(src, dst netip.AddrPort, payload []byte, f capture.Fr
 // Builder of a fan-out group to end).
 func (b *Builder) EndDatagrams() {
 	if b.quic != nil {
+		b.quicFrame = math.MaxInt64
 		b.quic.End()
 	}
 	if b.opt.Done != nil {
@@ -132,7 +135,7 @@ func (b *Builder) quicDone(q *quic.Conn) {
 	}
 	e := b.quicOpen[q]
 	delete(b.quicOpen, q)
-	b.seq.finished(c, q.Last.Number, e)
+	b.seq.finished(c, q.Last.Number, e, b.quicFrame)
 }
 
 // awaitsFallback reports whether c is a QUIC connection that got no

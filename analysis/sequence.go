@@ -18,7 +18,13 @@ const DefaultMaxPending = 4096
 // first-frame order, each as soon as no earlier connection can still
 // finish, so that a Builder need not keep them all. It is shared by the
 // Builders of the shards of one capture (one Builder: Run; several:
-// capture.RunSharded), and the order does not depend on how many there are.
+// capture.RunSharded), and the order does not depend on how many there are
+// nor on how their work interleaves: it takes the finished connections in
+// the order of the frames that closed them (capture.Stream.Close's
+// closedBy), each once every Builder has read that far, as one Builder
+// reading the frames one by one would. What it then holds back, and
+// which connections it lets go early when more than Options.MaxPending
+// wait, is the same in every run.
 //
 // It also decides which connections without TLS are reported: those to a
 // well-known or named TLS port, and those to a port on which the capture
@@ -35,7 +41,10 @@ type sequencer struct {
 	// seen to it (on any port); at most maxTLSHosts addresses.
 	firstTLSHost map[netip.Addr]int64
 
-	open    openFrames // first frames of the connections not finished
+	open openFrames // first frames of the connections not taken yet
+	// closing holds, by the frame that closed them, the finished
+	// connections not taken yet: some Builder has not read that far.
+	closing closingHeap
 	pending pendingHeap
 	marks   []int64 // by Builder: every frame up to this number was handed to it
 	max     int     // pending connections held at most (Options.MaxPending)
@@ -127,11 +136,6 @@ func newSequencer(builders int, opt Options, emit func(*Connection)) *sequencer 
 	for _, p := range opt.TLSPorts {
 		s.static[p] = true
 	}
-	if builders == 1 {
-		// One Builder sees every frame in order: whatever it finishes, it
-		// has read the capture at least that far.
-		s.marks[0] = math.MaxInt64
-	}
 	return s
 }
 
@@ -163,16 +167,31 @@ func (s *sequencer) sawTLS(server netip.AddrPort, n int64) {
 	s.mu.Unlock()
 }
 
-// finished takes a finalized connection whose frames end at end, and its
-// entry from opened.
-func (s *sequencer) finished(c *Connection, end int64, e *openEntry) {
+// finished takes a finalized connection whose frames end at end, closed
+// by frame closedBy, and its entry from opened.
+func (s *sequencer) finished(c *Connection, end int64, e *openEntry, closedBy int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	heap.Remove(&s.open, e.index)
-	s.pending.push(pendingConn{c: c, end: end, first: c.First.Number})
-	s.waiting(c)
-	s.stats.MaxPending = max(s.stats.MaxPending, len(s.pending))
-	s.flush()
+	s.closing.push(closingConn{pendingConn{c: c, end: end, first: c.First.Number}, e, closedBy})
+	s.take()
+}
+
+// take takes, in the order of the frames that closed them, the finished
+// connections every Builder has read past the closing frame of: each
+// stops being open and waits to be emitted, and those it held back may
+// go. One Builder, reading the frames in order, would have finished them
+// in that order.
+func (s *sequencer) take() {
+	mark := slices.Min(s.marks)
+	for len(s.closing) > 0 && s.closing[0].closedBy <= mark {
+		f := s.closing[0]
+		s.closing.pop()
+		heap.Remove(&s.open, f.open.index)
+		s.pending.push(f.pendingConn)
+		s.waiting(f.c)
+		s.stats.MaxPending = max(s.stats.MaxPending, len(s.pending))
+		s.flush(f.closedBy)
+	}
 }
 
 // unansweredConn is what a connection that only sent SYNs leaves: about
@@ -251,7 +270,7 @@ func (s *sequencer) progress(i int, n int64) {
 	defer s.mu.Unlock()
 	if n > s.marks[i] {
 		s.marks[i] = n
-		s.flush()
+		s.take()
 		if len(s.undecided) > 0 {
 			s.decide()
 		}
@@ -266,11 +285,14 @@ func (s *sequencer) end() SequenceStats {
 	if s.ended {
 		return s.stats
 	}
-	s.ended = true
 	for i := range s.marks {
 		s.marks[i] = math.MaxInt64
 	}
-	s.flush()
+	// The connections closed by the end are taken as the capture goes on,
+	// and only then does nothing wait for more.
+	s.take()
+	s.ended = true
+	s.flush(math.MaxInt64)
 	s.decide()
 	recs := make([]pendingConn, len(s.held))
 	for i := range s.held {
@@ -313,12 +335,12 @@ func (s *sequencer) end() SequenceStats {
 	return s.stats
 }
 
-// flush emits the pending connections that nothing earlier can precede
-// any more, and the oldest ones beyond the cap whatever precedes them.
-func (s *sequencer) flush() {
+// flush emits, once the connections closed by frame mark were taken, the
+// pending connections that nothing earlier can precede any more, and the
+// oldest ones beyond the cap whatever precedes them.
+func (s *sequencer) flush(mark int64) {
 	for len(s.pending) > 0 {
 		p := s.pending[0]
-		mark := slices.Min(s.marks)
 		first := p.c.First.Number
 		ready := mark >= p.end && !s.open.holdsBack(0, first, p.end) &&
 			(s.ended || !awaitsFallback(p.c) && !awaitsOtherNames(p.c))
@@ -423,6 +445,53 @@ func (h *pendingHeap) Pop() any {
 	old[len(old)-1] = pendingConn{}
 	*h = old[:len(old)-1]
 	return p
+}
+
+// closingConn is a finished connection not taken yet, its entry among the
+// open ones, and the frame that closed it.
+type closingConn struct {
+	pendingConn
+	open     *openEntry
+	closedBy int64
+}
+
+// closingHeap orders finished connections by the frame that closed them,
+// then as pendingHeap.
+type closingHeap []closingConn
+
+func (h *closingHeap) push(f closingConn) {
+	*h = append(*h, f)
+	heap.Fix(h, len(*h)-1)
+}
+
+func (h *closingHeap) pop() {
+	n := len(*h) - 1
+	h.Swap(0, n)
+	(*h)[n] = closingConn{}
+	*h = (*h)[:n]
+	if n > 0 {
+		heap.Fix(h, 0)
+	}
+}
+
+func (h closingHeap) Len() int { return len(h) }
+func (h closingHeap) Less(i, j int) bool {
+	if h[i].closedBy != h[j].closedBy {
+		return h[i].closedBy < h[j].closedBy
+	}
+	if h[i].first != h[j].first {
+		return h[i].first < h[j].first
+	}
+	return connLess(h[i].c, h[j].c)
+}
+func (h closingHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *closingHeap) Push(x any)   { *h = append(*h, x.(closingConn)) }
+func (h *closingHeap) Pop() any {
+	old := *h
+	f := old[len(old)-1]
+	old[len(old)-1] = closingConn{}
+	*h = old[:len(old)-1]
+	return f
 }
 
 // connLess orders connections by first frame, then by client and server

@@ -16,7 +16,7 @@ import (
 
 // finish hands on the finalized connection; in live mode (Options.Done)
 // it was decided at capture time at.
-func (t *tracker) finish(at int64) {
+func (t *tracker) finish(at, closedBy int64) {
 	b, c := t.b, t.c
 	if b.opt.Done == nil {
 		end := t.now
@@ -25,7 +25,7 @@ func (t *tracker) finish(at int64) {
 			// frame says it was meant to be TLS too.
 			end = max(end, c.CaptureEnd.Number)
 		}
-		b.seq.finished(c, end, t.open)
+		b.seq.finished(c, end, t.open, closedBy)
 		return
 	}
 	b.seq.mu.Lock()
@@ -210,7 +210,7 @@ func (t *tracker) reportIfKnown() {
 	t.reported = true
 	t.finalize()
 	t.b.remember(c)
-	t.finish(timeNS(c.Last.Time)) // decided by the frame just handled
+	t.finish(timeNS(c.Last.Time), c.Last.Number) // decided by the frame just handled
 }
 
 // drainPending handles the items whose record is now complete, or all of
@@ -411,7 +411,7 @@ func (t *tracker) Event(ev capture.Event) {
 	}
 }
 
-func (t *tracker) Close(reason capture.CloseReason, last capture.Frame) {
+func (t *tracker) Close(reason capture.CloseReason, last capture.Frame, closedBy int64) {
 	if t.c == nil && t.b.opt.Done == nil {
 		// Only SYNs, never answered: the sequencer keeps a small note of
 		// it and lists it at the end.
@@ -452,7 +452,7 @@ func (t *tracker) Close(reason capture.CloseReason, last capture.Frame) {
 	case reason == capture.ClosedEvicted || reason == capture.ClosedReused:
 		at = t.b.cur // by the frame being handled
 	}
-	t.finish(at)
+	t.finish(at, closedBy)
 	if t.b.opt.Done == nil && t.dirs != nil && len(t.b.freeDirs) < maxFreeDirs {
 		// Nothing reads a closed connection's parsing state: the record
 		// holds copies of what it keeps.

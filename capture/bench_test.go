@@ -112,7 +112,7 @@ type countStream byteCounter
 func (s *countStream) Data(_ Direction, p []byte, _ Frame) { s.bytes += int64(len(p)) }
 func (s *countStream) Gap(Direction, int, Frame)           {}
 func (s *countStream) Event(Event)                         {}
-func (s *countStream) Close(CloseReason, Frame)            {}
+func (s *countStream) Close(CloseReason, Frame, int64)     {}
 
 // BenchmarkRun reads the generated pcap from memory through File (pcapgo's
 // zero-copy reader), decodes and reassembles it.

@@ -20,7 +20,11 @@ type block struct {
 	// that frame's number.
 	now  int64
 	last int64
-	refs atomic.Int32 // shards still working on the block
+	// clocks is the capture clock after each frame of frames, the first
+	// of which is frame number first.
+	clocks []int64
+	first  int64
+	refs   atomic.Int32 // shards still working on the block
 }
 
 type blockFrame struct {

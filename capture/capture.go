@@ -149,8 +149,14 @@ type Stream interface {
 	Gap(dir Direction, n int, f Frame)
 	// Event reports a TCP-level event.
 	Event(ev Event)
-	// Close is called exactly once, after the last other call.
-	Close(reason CloseReason, last Frame)
+	// Close is called exactly once, after the last other call. last is
+	// the connection's last frame; closedBy the number of the frame by
+	// which the capture closed it, the same however the capture is split
+	// (RunSharded): the frame that closed it (a FIN, a RST, a new SYN),
+	// the first frame whose time is past its idle or reset deadline, the
+	// 4,097th frame after a reset one's last, or math.MaxInt64 at the
+	// capture's end.
+	Close(reason CloseReason, last Frame, closedBy int64)
 }
 
 // AckObserver is implemented by a Stream that wants to know how far each

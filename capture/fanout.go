@@ -164,6 +164,10 @@ func (a *Assembler) readSplit(ctx context.Context, src SplitSource, clock *atomi
 		if err := a.packet(n, data, ci, src.LinkType()); err != nil {
 			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), n, err)
 		}
+		if a.progress != nil {
+			a.endLingers(n)
+			a.progress.Progress(n)
+		}
 		if clock != nil && !ci.Timestamp.IsZero() {
 			ns := ci.Timestamp.UnixNano()
 			for {

@@ -94,7 +94,7 @@ func (s *recStream) Event(ev Event) {
 	s.events = append(s.events, ev)
 }
 
-func (s *recStream) Close(reason CloseReason, last Frame) {
+func (s *recStream) Close(reason CloseReason, last Frame, _ int64) {
 	if s.closed {
 		s.t.Errorf("second Close (%s)", reason)
 	}

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"context"
+	"math"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -68,8 +69,12 @@ const ctxCheckEvery = 64
 // is cancelled, Run stops, closes the connections and returns ctx.Err().
 func Run(ctx context.Context, src Source, h Handler, opt Options) (Stats, error) {
 	a := NewAssembler(h, opt)
+	a.progress, _ = h.(Progresser)
 	err := a.readAll(ctx, src)
 	st := a.Close()
+	if a.progress != nil {
+		a.progress.Progress(math.MaxInt64)
+	}
 	return st, err
 }
 

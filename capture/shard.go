@@ -118,7 +118,7 @@ func (r *shardReader) readAll(ctx context.Context, src Source) error {
 			}
 		}
 		b := r.block()
-		b.buf, b.frames = b.buf[:0], b.frames[:0]
+		b.buf, b.frames, b.clocks = b.buf[:0], b.frames[:0], b.clocks[:0]
 		for i := range b.segs {
 			b.segs[i] = b.segs[i][:0]
 		}
@@ -160,6 +160,7 @@ func (r *shardReader) block() *block {
 func (r *shardReader) decodeBlock(b *block, src Source) error {
 	st := &r.stats
 	var seg Segment
+	b.first = r.frames + 1
 	for i := range b.frames {
 		fr := &b.frames[i]
 		r.frames++
@@ -174,6 +175,7 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 		}
 		if err != nil {
 			b.frames = b.frames[:i+1]
+			b.clocks = append(b.clocks, r.now)
 			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), r.frames, err)
 		}
 		if kind == kindUDP {
@@ -192,6 +194,7 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 		if ns := fr.ci.Timestamp.UnixNano(); ns > r.now && !fr.ci.Timestamp.IsZero() {
 			r.now = ns
 		}
+		b.clocks = append(b.clocks, r.now)
 	}
 	return nil
 }
@@ -235,6 +238,7 @@ type shardSeg struct {
 
 func (s *shard) run() {
 	for b := range s.work {
+		s.a.clocks, s.a.clocksFirst = b.clocks, b.first
 		segs := b.segs[s.idx]
 		for i := range segs {
 			ss := &segs[i]
@@ -247,6 +251,8 @@ func (s *shard) run() {
 		}
 		s.a.tick(b.now)
 		last := b.last
+		s.a.endLingers(last)
+		s.a.clocks = nil
 		s.a.frames = max(s.a.frames, last)
 		if b.refs.Add(-1) == 0 {
 			s.free <- b
@@ -264,9 +270,9 @@ func (s *shard) run() {
 // Progresser is a Handler that wants to know how far RunSharded has read
 // the capture, to tell which connections no frame can open any more: its
 // shard calls Progress(n) once it handed its Streams every segment of the
-// frames up to number n, and Progress(math.MaxInt64) after the last
-// Close. Run, which reads frames in order on one goroutine, does not call
-// it.
+// frames up to number n and closed every connection closed by frame n
+// (Stream.Close's closedBy), and Progress(math.MaxInt64) after the last
+// Close. Run calls it after every frame.
 type Progresser interface {
 	Progress(n int64)
 }

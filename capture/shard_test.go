@@ -51,14 +51,15 @@ func (s *logStream) Gap(d Direction, n int, f Frame) {
 func (s *logStream) Event(ev Event) {
 	fmt.Fprintf(s.b, "event %s %s @%d\n", ev.Kind, ev.Dir, ev.Frame.Number)
 }
-func (s *logStream) Close(r CloseReason, last Frame) {
-	fmt.Fprintf(s.b, "close %s @%d/%d\n", r, last.Number, last.Time.UnixNano())
+func (s *logStream) Close(r CloseReason, last Frame, closedBy int64) {
+	fmt.Fprintf(s.b, "close %s @%d/%d by %d\n", r, last.Number, last.Time.UnixNano(), closedBy)
 }
 
 // TestRunShardedMatchesRun checks that every Stream gets the same calls
-// from RunSharded as from Run, on real captures, the public ones and a
-// generated one with hundreds of interleaved connections, with the default
-// idle timeout and with one short enough to end connections mid-capture.
+// from RunSharded as from Run, closed by the same frame, on real captures,
+// the public ones and a generated one with hundreds of interleaved
+// connections, with the default idle timeout and with one short enough to
+// end connections mid-capture.
 func TestRunShardedMatchesRun(t *testing.T) {
 	type input struct {
 		name string
@@ -310,5 +311,82 @@ func TestRunAndShardedCountFramesAlike(t *testing.T) {
 	}
 	if !maps.Equal(want, got) {
 		t.Errorf("streams differ: %s", firstLogDiff(want, got))
+	}
+}
+
+// progressLog is a Handler and Progresser that writes down, in order, the
+// frame that closed each of its Streams and each Progress.
+type progressLog struct {
+	events []progressEvent
+}
+
+type progressEvent struct {
+	progress bool
+	n        int64 // Progress's n, or the Stream's closedBy
+}
+
+func (l *progressLog) Open(Conn) Stream { return &progressStream{l} }
+func (l *progressLog) Progress(n int64) {
+	l.events = append(l.events, progressEvent{true, n})
+}
+
+type progressStream struct{ l *progressLog }
+
+func (progressStream) Data(Direction, []byte, Frame) {}
+func (progressStream) Gap(Direction, int, Frame)     {}
+func (progressStream) Event(Event)                   {}
+func (s progressStream) Close(_ CloseReason, _ Frame, closedBy int64) {
+	s.l.events = append(s.l.events, progressEvent{false, closedBy})
+}
+
+// TestProgressAfterClosing checks the promise a Progresser relies on: by
+// Progress(n), every connection closed by frame n or earlier was closed,
+// so that whoever orders connections by the frame that closed them can
+// take those up to n. Run and RunSharded, with connections ended by the
+// clock (a short idle timeout) and by the end.
+func TestProgressAfterClosing(t *testing.T) {
+	data := makeBenchCapture(t, 300, 8<<10).pcap
+	for _, idle := range []time.Duration{0, 50 * time.Millisecond, time.Millisecond} {
+		for _, shards := range []int{1, 2, 5} {
+			t.Run(fmt.Sprintf("idle=%v/shards=%d", idle, shards), func(t *testing.T) {
+				src, err := NewReader("test", bytes.NewReader(data))
+				if err != nil {
+					t.Fatal(err)
+				}
+				logs := make([]*progressLog, shards)
+				hs := make([]Handler, shards)
+				for i := range hs {
+					logs[i] = &progressLog{}
+					hs[i] = logs[i]
+				}
+				opt := Options{IdleTimeout: idle}
+				if shards == 1 {
+					_, err = Run(context.Background(), src, hs[0], opt)
+				} else {
+					_, err = RunSharded(context.Background(), src, hs, opt)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				progresses, closes := 0, 0
+				for i, l := range logs {
+					mark := int64(0)
+					for _, e := range l.events {
+						switch {
+						case e.progress:
+							mark = e.n
+							progresses++
+						case e.n <= mark:
+							t.Fatalf("shard %d: a connection closed by frame %d came after Progress(%d)", i, e.n, mark)
+						default:
+							closes++
+						}
+					}
+				}
+				if progresses == 0 || closes == 0 {
+					t.Fatalf("%d Progress calls, %d closes: nothing was checked", progresses, closes)
+				}
+			})
+		}
 	}
 }

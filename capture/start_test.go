@@ -35,7 +35,7 @@ func (h handlerFunc) Open(c Conn) Stream { return h(c) }
 
 type nopStream struct{}
 
-func (nopStream) Data(Direction, []byte, Frame) {}
-func (nopStream) Gap(Direction, int, Frame)     {}
-func (nopStream) Event(Event)                   {}
-func (nopStream) Close(CloseReason, Frame)      {}
+func (nopStream) Data(Direction, []byte, Frame)   {}
+func (nopStream) Gap(Direction, int, Frame)       {}
+func (nopStream) Event(Event)                     {}
+func (nopStream) Close(CloseReason, Frame, int64) {}

@@ -144,6 +144,15 @@ type Assembler struct {
 	now      int64 // capture clock: the latest packet time seen (ns)
 	idle     int64
 	frames   int64
+	// clocks, when set (RunSharded), is the capture clock after each
+	// frame of the block being read, whose first frame is clocksFirst: a
+	// shard sees only its own frames, and finds in it the frame at which
+	// the clock passed a deadline (closedBy).
+	clocks      []int64
+	clocksFirst int64
+	// progress, when set (Run), is told after every frame that the capture
+	// was read that far.
+	progress Progresser
 	stats    Stats
 	seg      Segment
 	pieces   []piece
@@ -246,7 +255,8 @@ func (a *Assembler) advance(t time.Time) {
 		a.now = ns
 	}
 	for a.reset.head != nil && a.now-a.reset.head.seen > int64(resetLinger) {
-		a.endLinger(a.reset.head)
+		c := a.reset.head
+		a.endLinger(c, a.closedBy(c.seen+int64(resetLinger)))
 	}
 	if a.idle <= 0 {
 		return
@@ -255,15 +265,40 @@ func (a *Assembler) advance(t time.Time) {
 		c := a.live.head
 		a.stats.ConnsIdle++
 		a.flushAll(c, c.last.frame())
-		a.finish(c, ClosedIdle, c.last.frame())
+		a.finish(c, ClosedIdle, c.last.frame(), a.closedBy(c.seen+a.idle))
+	}
+}
+
+// closedBy returns the number of the frame at which the capture clock
+// passed deadline (ns): the frame being read, or in a shard the first
+// frame of the block whose clock is past it. Every shard, and Run, close
+// a connection whose deadline passed by the same frame.
+func (a *Assembler) closedBy(deadline int64) int64 {
+	if len(a.clocks) == 0 {
+		return a.frames
+	}
+	i, _ := slices.BinarySearch(a.clocks, deadline+1)
+	if i == len(a.clocks) {
+		i-- // not reached: only a clock past the deadline ends a connection
+	}
+	return a.clocksFirst + int64(i)
+}
+
+// endLingers ends the lingering connections whose last frame is more than
+// resetLingerFrames before frame n: they are closed by the frame
+// resetLingerFrames after their last, whichever frame is read then.
+func (a *Assembler) endLingers(n int64) {
+	for a.reset.head != nil && n-a.reset.head.last.frame().Number > resetLingerFrames {
+		c := a.reset.head
+		a.endLinger(c, c.last.frame().Number+resetLingerFrames+1)
 	}
 }
 
 // endLinger closes a reset connection that was lingering, as of its last
-// frame.
-func (a *Assembler) endLinger(c *conn) {
+// frame, by frame closedBy.
+func (a *Assembler) endLinger(c *conn, closedBy int64) {
 	a.flushAll(c, c.last.frame())
-	a.finish(c, ClosedRST, c.last.frame())
+	a.finish(c, ClosedRST, c.last.frame(), closedBy)
 }
 
 // Flush moves the capture clock to t (if later) and closes every
@@ -302,16 +337,14 @@ func (a *Assembler) Close() Stats {
 		case c.half[0].flags&hFINDone != 0 || c.half[1].flags&hFINDone != 0:
 			reason = ClosedFIN
 		}
-		a.finish(c, reason, c.last.frame())
+		a.finish(c, reason, c.last.frame(), math.MaxInt64)
 	}
 }
 
 // Segment feeds one decoded TCP segment carried by frame f.
 func (a *Assembler) Segment(s *Segment, f Frame) {
 	a.advance(f.Time)
-	for a.reset.head != nil && f.Number-a.reset.head.last.frame().Number > resetLingerFrames {
-		a.endLinger(a.reset.head)
-	}
+	a.endLingers(f.Number)
 	a.stats.Segments++
 	a.stats.PayloadBytes += int64(len(s.Payload))
 	key, srcLow := makeKey(s.Src, s.Dst)
@@ -319,13 +352,13 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 	c := a.conns[key]
 	if c != nil && synOnly && c.reset != 0 {
 		// A new connection after a reset one that was still lingering.
-		a.endLinger(c)
+		a.endLinger(c, f.Number)
 		c = nil
 	}
 	if c != nil && synOnly && a.isNewSYN(c, c.dirOf(srcLow), s) {
 		a.stats.ConnsReused++
 		a.flushAll(c, f)
-		a.finish(c, ClosedReused, c.last.frame())
+		a.finish(c, ClosedReused, c.last.frame(), f.Number)
 		c = nil
 	}
 	if c == nil {
@@ -382,7 +415,7 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 		if c.reset != 0 {
 			reason = ClosedRST
 		}
-		a.finish(c, reason, f)
+		a.finish(c, reason, f, f.Number)
 	}
 }
 
@@ -401,7 +434,7 @@ func (a *Assembler) rst(c *conn, dir Direction, f Frame) {
 	c.stream.Event(Event{Kind: EventRST, Dir: dir, Frame: f, Seg: a.cur})
 	if c.reset == 3 {
 		a.flushAll(c, f)
-		a.finish(c, ClosedRST, f)
+		a.finish(c, ClosedRST, f, f.Number)
 		return
 	}
 	a.live.remove(c)
@@ -427,7 +460,7 @@ func (a *Assembler) open(key connKey, srcLow bool, s *Segment, f Frame) *conn {
 		// it is: reset. Then the one idle the longest.
 		if old := a.reset.head; old != nil {
 			a.flushAll(old, old.last.frame())
-			a.finish(old, ClosedRST, old.last.frame())
+			a.finish(old, ClosedRST, old.last.frame(), f.Number)
 			continue
 		}
 		old := a.live.head
@@ -436,7 +469,7 @@ func (a *Assembler) open(key connKey, srcLow bool, s *Segment, f Frame) *conn {
 		}
 		a.stats.ConnsEvicted++
 		a.flushAll(old, old.last.frame())
-		a.finish(old, ClosedEvicted, old.last.frame())
+		a.finish(old, ClosedEvicted, old.last.frame(), f.Number)
 	}
 	c := &conn{key: key, lowIsClient: srcLow}
 	var isn uint32
@@ -852,7 +885,7 @@ func (a *Assembler) flushAll(c *conn, f Frame) {
 // finish closes c's stream and forgets it. A connection that ended with
 // FIN or RST leaves a tombstone, so that its last ACKs do not look like a
 // new connection picked up mid-stream.
-func (a *Assembler) finish(c *conn, reason CloseReason, last Frame) {
+func (a *Assembler) finish(c *conn, reason CloseReason, last Frame, closedBy int64) {
 	if o, ok := c.stream.(AckObserver); ok {
 		for d := range c.half {
 			if h := &c.half[d]; h.flags&(hKnown|hAcked) == hKnown|hAcked {
@@ -877,7 +910,7 @@ func (a *Assembler) finish(c *conn, reason CloseReason, last Frame) {
 	if reason == ClosedFIN || reason == ClosedRST {
 		a.bury(c.key)
 	}
-	c.stream.Close(reason, last)
+	c.stream.Close(reason, last, closedBy)
 	c.stream = nil
 }
 
@@ -930,7 +963,7 @@ func (a *Assembler) touch(c *conn) {
 // discard is the Stream of a connection the Handler did not want.
 type discard struct{}
 
-func (discard) Data(Direction, []byte, Frame) {}
-func (discard) Gap(Direction, int, Frame)     {}
-func (discard) Event(Event)                   {}
-func (discard) Close(CloseReason, Frame)      {}
+func (discard) Data(Direction, []byte, Frame)   {}
+func (discard) Gap(Direction, int, Frame)       {}
+func (discard) Event(Event)                     {}
+func (discard) Close(CloseReason, Frame, int64) {}

@@ -50,9 +50,9 @@ func (s *collected) Data(d capture.Direction, b []byte, _ capture.Frame) {
 	defer s.mu.Unlock()
 	s.data[d].Write(b)
 }
-func (s *collected) Gap(capture.Direction, int, capture.Frame)    {}
-func (s *collected) Event(capture.Event)                          {}
-func (s *collected) Close(r capture.CloseReason, _ capture.Frame) { s.closed = r }
+func (s *collected) Gap(capture.Direction, int, capture.Frame)             {}
+func (s *collected) Event(capture.Event)                                   {}
+func (s *collected) Close(r capture.CloseReason, _ capture.Frame, _ int64) { s.closed = r }
 
 // exchange makes one TCP connection to a loopback listener: the client
 // sends hello, the server answers, both close.
