@@ -53,6 +53,13 @@ type Options struct {
 	// because an earlier one is still open; beyond it the oldest are let
 	// go first (SequenceStats.Late). 0 means DefaultMaxPending.
 	MaxPending int
+	// NamesOtherNames, when set, reports whether the verdict of c, a
+	// connection whose named ClientHello got nothing back, names the
+	// other names its server host completed handshakes under
+	// (Connection.OtherNames). Only those are held until the capture's end
+	// to find them all; nil holds every such connection. It is called
+	// with the Builders' lock held and must not call back.
+	NamesOtherNames func(c *Connection) bool
 }
 
 // Builder is a capture.Handler that builds a Connection for every TCP

@@ -26,11 +26,13 @@ const maxNamedHosts = 1 << 14
 // awaitsOtherNames reports whether c is a TLS connection whose
 // ClientHello, with a name, got nothing back from the server while the
 // path facts say something happened to it (a reset, a retransmission, a
-// gap): the sequencer holds it until the capture is over, so that every
-// other connection to the same host is known when it is emitted.
-func awaitsOtherNames(c *Connection) bool {
+// gap), and whose verdict names other names (Options.NamesOtherNames):
+// the sequencer holds it until the capture is over, so that every other
+// connection to the same host is known when it is emitted.
+func (s *sequencer) awaitsOtherNames(c *Connection) bool {
 	return !c.IsQUIC() && c.Path != nil && !c.Established && c.ServerSide.Bytes == 0 &&
-		c.ClientHello != nil && c.ClientHello.ServerName != ""
+		c.ClientHello != nil && c.ClientHello.ServerName != "" &&
+		(s.namesOthers == nil || s.namesOthers(c))
 }
 
 // linkOtherNames fills c.OtherNames from the connections already emitted

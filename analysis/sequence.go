@@ -51,6 +51,7 @@ type sequencer struct {
 
 	lastEmitted  int64 // first frame of the last connection emitted
 	maxEmitted   int64 // … and the latest of them
+	maxForced    int64 // … and the latest of those let go beyond the cap
 	stats        SequenceStats
 	ignoredNoTLS map[uint16]int // ignored connections by server port
 	// held are the connections whose SYNs got no answer, to list at the
@@ -61,6 +62,8 @@ type sequencer struct {
 	// may still show TLS on, before their end.
 	undecided []unansweredConn
 	ended     bool // end was called
+	// namesOthers is Options.NamesOtherNames.
+	namesOthers func(*Connection) bool
 	// named are, by server host, the first names under which an emitted
 	// connection's handshake completed (noteName).
 	named map[netip.Addr][]OtherName
@@ -89,6 +92,11 @@ type SequenceStats struct {
 	// still open while more than Options.MaxPending later connections
 	// finished, and those were let go first.
 	Late int
+	// AnsweredLate counts the connections reported after a later one
+	// because nothing but their SYNs came before that one had ended (the
+	// SYN-ACK or the reset came later): until then they could have been
+	// SYNs never answered, which hold nothing back.
+	AnsweredLate int
 	// MaxPending is the most finished connections held at once, waiting
 	// for an earlier one.
 	MaxPending int
@@ -125,6 +133,7 @@ func newSequencer(builders int, opt Options, emit func(*Connection)) *sequencer 
 		ignoredNoTLS: map[uint16]int{},
 		marks:        make([]int64, builders),
 		max:          opt.MaxPending,
+		namesOthers:  opt.NamesOtherNames,
 		dns:          newDNSBook(),
 	}
 	if s.max <= 0 {
@@ -187,6 +196,7 @@ func (s *sequencer) take() {
 		f := s.closing[0]
 		s.closing.pop()
 		heap.Remove(&s.open, f.open.index)
+		f.awaitsNames = s.awaitsOtherNames(f.c)
 		s.pending.push(f.pendingConn)
 		s.waiting(f.c)
 		s.stats.MaxPending = max(s.stats.MaxPending, len(s.pending))
@@ -343,13 +353,16 @@ func (s *sequencer) flush(mark int64) {
 		p := s.pending[0]
 		first := p.c.First.Number
 		ready := mark >= p.end && !s.open.holdsBack(0, first, p.end) &&
-			(s.ended || !awaitsFallback(p.c) && !awaitsOtherNames(p.c))
+			(s.ended || !awaitsFallback(p.c) && !p.awaitsNames)
 		if !ready && len(s.pending) <= s.max {
 			return
 		}
 		s.pending.pop()
 		s.gone(p.c)
 		s.release(p)
+		if !ready {
+			s.maxForced = max(s.maxForced, first)
+		}
 	}
 }
 
@@ -358,7 +371,7 @@ func (s *sequencer) release(p pendingConn) {
 	if awaitsFallback(c) {
 		s.linkFallback(c)
 	}
-	if awaitsOtherNames(c) {
+	if p.awaitsNames {
 		s.linkOtherNames(c)
 	}
 	if wantsOtherChains(c) {
@@ -372,7 +385,11 @@ func (s *sequencer) release(p pendingConn) {
 		return
 	}
 	if c.First.Number < s.lastEmitted {
-		s.stats.Late++
+		if c.First.Number < s.maxForced {
+			s.stats.Late++
+		} else {
+			s.stats.AnsweredLate++
+		}
 	}
 	s.lastEmitted = c.First.Number
 	s.maxEmitted = max(s.maxEmitted, c.First.Number)
@@ -408,6 +425,9 @@ type pendingConn struct {
 	// Options.MaxPending connections wait, and each comparison of two of
 	// them read two records.
 	first int64
+	// awaitsNames is set when c waits for the capture's end to name the
+	// other names of its server host (sequencer.awaitsOtherNames).
+	awaitsNames bool
 }
 
 // pendingHeap orders pending connections by first frame.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 )
 
 // pathRule recognises one cause on the path. check sees only connections
@@ -47,6 +48,22 @@ func (d *diagnosis) pathVerdict() (Verdict, bool) {
 		}
 	}
 	return Verdict{}, false
+}
+
+// NamesOtherNames reports whether c's verdict is a path verdict that
+// names the other names under which its server host completed handshakes
+// (analysis.Connection.OtherNames): a ClientHello dropped or reset on the
+// way. It is analysis.Options.NamesOtherNames, so that only those
+// connections wait for the capture's end to know them all. It reads what
+// those rules read, none of which the names change.
+func NamesOtherNames(c *analysis.Connection) bool {
+	d := &diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame}
+	if c.RetryClientHello != nil {
+		d.hello, d.helloFrame = c.RetryClientHello, c.RetryClientHelloFrame
+	}
+	d.client = fingerprint.Recognize(d.hello)
+	v, ok := d.pathVerdict()
+	return ok && (v.Category == MiddleboxDrop || v.Category == MiddleboxReset)
 }
 
 // hopsAway estimates how many routers a packet crossed from its IP TTL

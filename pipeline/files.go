@@ -165,7 +165,7 @@ func analyseFile(ctx context.Context, files []string, cfg Config, workers int, r
 	}
 	path := files[0] // a set of files is named by its first
 	var start time.Time
-	opt := cfg.Analysis
+	opt := cfg.analysisOptions()
 	// The ports the capture was filtered on were meant to be looked at.
 	opt.TLSPorts = append(slices.Clip(opt.TLSPorts), filterPorts(path)...)
 	opt.Emit = func(c *analysis.Connection) {

@@ -43,11 +43,21 @@ type Config struct {
 	Opened func(Input)
 }
 
+// analysisOptions are the analysis's options: the caller's, with what the
+// diagnosis tells it.
+func (cfg Config) analysisOptions() analysis.Options {
+	opt := cfg.Analysis
+	// Only a connection whose verdict names the other names of its server
+	// host waits for the capture's end to know them all.
+	opt.NamesOtherNames = diagnose.NamesOtherNames
+	return opt
+}
+
 // Collect reads src to its end and returns its connections with their
 // verdicts, in first-frame order. It returns what was found before any
 // error, and the error.
 func Collect(ctx context.Context, src capture.Source, cfg Config) ([]Result, analysis.Stats, error) {
-	conns, stats, err := analysis.Analyse(ctx, src, cfg.Analysis, cfg.Capture, 1)
+	conns, stats, err := analysis.Analyse(ctx, src, cfg.analysisOptions(), cfg.Capture, 1)
 	verdicts := diagnose.All(conns, cfg.Diagnose, runtime.GOMAXPROCS(0))
 	results := make([]Result, len(conns))
 	for i, c := range conns {

@@ -39,6 +39,10 @@ func sequenceNotes(prefix string, st analysis.SequenceStats) []string {
 	if st.DNSMalformed > 0 {
 		notes = append(notes, fmt.Sprintf("%s%d %s to or from port 53 did not parse as DNS", prefix, st.DNSMalformed, prose.Plural(st.DNSMalformed, "message")))
 	}
+	if st.AnsweredLate > 0 {
+		notes = append(notes, fmt.Sprintf("%s%d %s listed after later ones: nothing but %s SYNs came until those had ended (the answer, a SYN-ACK or a reset, came later)",
+			prefix, st.AnsweredLate, prose.Plural(st.AnsweredLate, "connection"), prose.Plural(st.AnsweredLate, "its", "their")))
+	}
 	if st.Late > 0 {
 		notes = append(notes, fmt.Sprintf("%s%d %s listed after later ones: %s still open while more than the pending cap of later connections finished (%s)",
 			prefix, st.Late, prose.Plural(st.Late, "connection"), prose.Plural(st.Late, "it was", "they were"), flagRef(flagMaxPending)))
