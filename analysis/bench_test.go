@@ -104,11 +104,15 @@ func TestPipelineMatchesTruth(t *testing.T) {
 	if len(conns) != len(want) {
 		t.Fatalf("%d connections, truth has %d", len(conns), len(want))
 	}
+	pair := tlsgen.Pair(want, len(conns), func(i int) (string, string) { return conns[i].Client.String(), conns[i].Server.String() })
 	for i, c := range conns {
-		w := want[i]
 		got := string(diagnose.Diagnose(c, cfg).Category)
-		if !w.Ends(c.Client.String(), c.Server.String()) || got != w.Category {
-			t.Errorf("connection %d (%s): %s → %s %s, want %s → %s %s", i+1, w.Scenario, c.Client, c.Server, got, w.Client, w.Server, w.Category)
+		if pair[i] < 0 {
+			t.Errorf("connection %d: %s → %s %s is not in the truth", i+1, c.Client, c.Server, got)
+			continue
+		}
+		if w := want[pair[i]]; got != w.Category {
+			t.Errorf("connection %d (%s): %s → %s %s, want %s", i+1, w.Scenario, c.Client, c.Server, got, w.Category)
 		}
 	}
 }

@@ -189,9 +189,14 @@ func checkTruth(t *testing.T, truth *tlsgen.Truth, out []byte) {
 			len(rep.Connections), rep.Summary.Connections, len(want), truth.Ignored)
 	}
 	bad := 0
-	for i := range min(len(want), len(rep.Connections)) {
-		w, g := want[i], rep.Connections[i]
-		if !w.Ends(g.Client, g.Server) || g.Verdict.Category != w.Category || g.Version != w.Version ||
+	pair := tlsgen.Pair(want, len(rep.Connections), func(i int) (string, string) { return rep.Connections[i].Client, rep.Connections[i].Server })
+	for i, j := range pair {
+		g := rep.Connections[i]
+		var w tlsgen.Conn
+		if j >= 0 {
+			w = want[j]
+		}
+		if j < 0 || g.Verdict.Category != w.Category || g.Version != w.Version ||
 			g.Cipher != w.Cipher || g.SNI != w.SNI || g.Resumed != w.Resumed || g.Partial != w.Partial {
 			if bad++; bad <= 10 {
 				t.Errorf("connection %d (%s):\n got %s → %s %s %q %q %q resumed=%v partial=%v\nwant %s → %s %s %q %q %q resumed=%v partial=%v",

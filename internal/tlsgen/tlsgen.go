@@ -134,10 +134,33 @@ type Conn struct {
 // Reported says whether tlsdiag should report the connection.
 func (c *Conn) Reported() bool { return c.Category != "" }
 
-// Ends reports whether client and server are the connection's two ends in
-// the right roles (either way round when the roles cannot be known).
-func (c *Conn) Ends(client, server string) bool {
-	return client == c.Client && server == c.Server || c.RolesUnknown && client == c.Server && server == c.Client
+// Pair finds, for each of n reported connections (ends gives the i-th's
+// client and server), the index in want of the connection with those
+// ends, each used once, or -1. A report lists connections in first-frame
+// order except a few it lists after later ones (a connection answered only
+// after a later one ended), so the truth is found by the ends, not by the
+// position.
+func Pair(want []Conn, n int, ends func(i int) (client, server string)) []int {
+	byEnds := map[string][]int{}
+	for j, w := range want {
+		byEnds[w.Client+" "+w.Server] = append(byEnds[w.Client+" "+w.Server], j)
+		if w.RolesUnknown {
+			byEnds[w.Server+" "+w.Client] = append(byEnds[w.Server+" "+w.Client], j)
+		}
+	}
+	used := make([]bool, len(want))
+	out := make([]int, n)
+	for i := range out {
+		out[i] = -1
+		client, server := ends(i)
+		for _, j := range byEnds[client+" "+server] {
+			if !used[j] {
+				used[j], out[i] = true, j
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Generate writes a pcap (Ethernet, microsecond timestamps) to w and

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -113,4 +114,29 @@ func TestTshark(t *testing.T) {
 		t.Errorf("tshark sees %d lost segments, but only %d connections start uncaptured", lost, partial)
 	}
 	t.Logf("%d frames, %d connections, %d ClientHellos, %d partial", frames, len(streams), len(hellos), partial)
+}
+
+// TestPair pairs a report's connections with the truth by their ends:
+// in any order, each truth connection once, the ends of a connection whose
+// roles cannot be known either way round, and nothing for ends the truth
+// does not have.
+func TestPair(t *testing.T) {
+	want := []Conn{
+		{Client: "10.0.0.1:1000", Server: "10.0.0.9:443"},
+		{Client: "10.0.0.2:1000", Server: "10.0.0.9:443"},
+		{Client: "10.0.0.3:1000", Server: "10.0.0.9:443", RolesUnknown: true},
+		{Client: "10.0.0.1:1000", Server: "10.0.0.9:443"}, // the port used again
+	}
+	got := [][2]string{
+		{"10.0.0.2:1000", "10.0.0.9:443"},
+		{"10.0.0.1:1000", "10.0.0.9:443"},
+		{"10.0.0.9:443", "10.0.0.3:1000"},
+		{"10.0.0.1:1000", "10.0.0.9:443"},
+		{"10.0.0.4:1000", "10.0.0.9:443"},
+		{"10.0.0.9:443", "10.0.0.2:1000"}, // roles known: not this way round
+	}
+	pair := Pair(want, len(got), func(i int) (string, string) { return got[i][0], got[i][1] })
+	if w := []int{1, 0, 2, 3, -1, -1}; !slices.Equal(pair, w) {
+		t.Errorf("Pair = %v, want %v", pair, w)
+	}
 }
