@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"maps"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -388,5 +389,50 @@ func TestProgressAfterClosing(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestLingerEndSameFrame reads a connection reset by its server, then
+// more than resetLingerFrames frames of another connection, all in the
+// other shard of two, then a jump of the clock past the reset's 3 s: the
+// linger ended by count, at the same frame for Run and for the shard that
+// sees the clock's jump before any frame of its own.
+func TestLingerEndSameFrame(t *testing.T) {
+	cli, srv := netip.MustParseAddrPort("10.1.0.1:5000"), netip.MustParseAddrPort("10.1.0.2:443")
+	other := netip.MustParseAddrPort("10.1.0.2:443")
+	var filler netip.AddrPort
+	for port := uint16(6000); ; port++ {
+		filler = netip.AddrPortFrom(netip.MustParseAddr("10.1.0.3"), port)
+		if flowHash(filler, other)%2 != flowHash(cli, srv)%2 {
+			break
+		}
+	}
+	ts := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var recs []pcapRec
+	add := func(s tcpSeg, step time.Duration) {
+		ts = ts.Add(step)
+		recs = append(recs, pcapRec{data: ethernet(t, tcpIP(t, s)), ts: ts})
+	}
+	add(tcpSeg{src: cli, dst: srv, seq: 100, syn: true, noACK: true}, time.Millisecond)
+	add(tcpSeg{src: srv, dst: cli, seq: 900, ack: 101, syn: true}, time.Millisecond)
+	add(tcpSeg{src: cli, dst: srv, seq: 101, ack: 901}, time.Millisecond)
+	add(tcpSeg{src: srv, dst: cli, seq: 901, ack: 101, rst: true}, time.Millisecond)
+	add(tcpSeg{src: filler, dst: other, seq: 1, syn: true, noACK: true}, time.Millisecond)
+	add(tcpSeg{src: other, dst: filler, seq: 500, ack: 2, syn: true}, time.Millisecond)
+	seq := uint32(2)
+	for range resetLingerFrames + 100 {
+		add(tcpSeg{src: filler, dst: other, seq: seq, ack: 501, payload: []byte("x")}, 100*time.Microsecond)
+		seq++
+	}
+	add(tcpSeg{src: filler, dst: other, seq: seq, ack: 501, payload: []byte("x")}, 10*time.Second)
+	data := writePcap(layers.LinkTypeEthernet, binary.LittleEndian, false, recs)
+	want, _ := runLogged(t, data, Options{}, 1)
+	got, _ := runLogged(t, data, Options{}, 2)
+	if !maps.Equal(want, got) {
+		t.Errorf("2 shards: streams differ from Run's: %s", firstLogDiff(want, got))
+	}
+	k := fmt.Sprintf("1 %s %s", cli, srv)
+	if !strings.Contains(want[k], fmt.Sprintf("by %d\n", 4+resetLingerFrames+1)) {
+		t.Errorf("the reset connection's log:\n%s\nwant it closed by frame %d", want[k], 4+resetLingerFrames+1)
 	}
 }

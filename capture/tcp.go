@@ -255,8 +255,10 @@ func (a *Assembler) advance(t time.Time) {
 		a.now = ns
 	}
 	for a.reset.head != nil && a.now-a.reset.head.seen > int64(resetLinger) {
+		// A shard sees the clock pass the deadline at its own next frame,
+		// maybe after the frame that ended the linger by count.
 		c := a.reset.head
-		a.endLinger(c, a.closedBy(c.seen+int64(resetLinger)))
+		a.endLinger(c, min(a.closedBy(c.seen+int64(resetLinger)), lingerEnd(c)))
 	}
 	if a.idle <= 0 {
 		return
@@ -285,14 +287,18 @@ func (a *Assembler) closedBy(deadline int64) int64 {
 }
 
 // endLingers ends the lingering connections whose last frame is more than
-// resetLingerFrames before frame n: they are closed by the frame
-// resetLingerFrames after their last, whichever frame is read then.
+// resetLingerFrames before frame n: they are closed by lingerEnd,
+// whichever frame is read then.
 func (a *Assembler) endLingers(n int64) {
 	for a.reset.head != nil && n-a.reset.head.last.frame().Number > resetLingerFrames {
 		c := a.reset.head
-		a.endLinger(c, c.last.frame().Number+resetLingerFrames+1)
+		a.endLinger(c, lingerEnd(c))
 	}
 }
+
+// lingerEnd is the frame that ends a reset connection's linger by count:
+// the first more than resetLingerFrames after its last.
+func lingerEnd(c *conn) int64 { return c.last.frame().Number + resetLingerFrames + 1 }
 
 // endLinger closes a reset connection that was lingering, as of its last
 // frame, by frame closedBy.
