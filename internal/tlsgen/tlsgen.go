@@ -135,12 +135,11 @@ type Conn struct {
 func (c *Conn) Reported() bool { return c.Category != "" }
 
 // Pair finds, for each of n reported connections (ends gives the i-th's
-// client and server), the index in want of the connection with those
-// ends, each used once, or -1. A report lists connections in first-frame
-// order except a few it lists after later ones (a connection answered only
-// after a later one ended), so the truth is found by the ends, not by the
-// position.
-func Pair(want []Conn, n int, ends func(i int) (client, server string)) []int {
+// client and server), the connection of want with those ends, each used
+// once, or nil. A report lists connections in first-frame order except a
+// few it lists after later ones (a connection answered only after a later
+// one ended), so the truth is found by the ends, not by the position.
+func Pair(want []Conn, n int, ends func(i int) (client, server string)) []*Conn {
 	byEnds := map[string][]int{}
 	for j, w := range want {
 		byEnds[w.Client+" "+w.Server] = append(byEnds[w.Client+" "+w.Server], j)
@@ -149,13 +148,12 @@ func Pair(want []Conn, n int, ends func(i int) (client, server string)) []int {
 		}
 	}
 	used := make([]bool, len(want))
-	out := make([]int, n)
+	out := make([]*Conn, n)
 	for i := range out {
-		out[i] = -1
 		client, server := ends(i)
 		for _, j := range byEnds[client+" "+server] {
 			if !used[j] {
-				used[j], out[i] = true, j
+				used[j], out[i] = true, &want[j]
 				break
 			}
 		}
