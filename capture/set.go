@@ -104,6 +104,8 @@ func (s *Set) FileOf(n int64) (string, int64) {
 }
 
 // Start returns the timestamp of the set's first frame, once it was read.
+// Once a frame was handed on, it may be called on another goroutine than
+// the reader's.
 func (s *Set) Start() time.Time {
 	if s.start.IsZero() && s.cur != nil {
 		s.start = s.cur.Start()
@@ -226,6 +228,12 @@ func (p *setFiller) fill(b *block) error {
 			p.cur = fillerFor(p.s.cur)
 		}
 		err := p.cur.fill(b)
+		if len(b.frames) > 0 {
+			// Known from here on, before the block is handed on: whoever
+			// the shards hand connections to may ask for it on their
+			// goroutine.
+			p.s.Start()
+		}
 		if err != io.EOF {
 			return err
 		}

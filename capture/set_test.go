@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // splitCapture cuts a capture into files of n frames with editcap -c, as
@@ -177,5 +179,66 @@ func TestRotatedSets(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("RotatedSets(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// startAsker is a Handler and Progresser that asks a Set for its start
+// whenever a shard says how far it read, as a consumer writing out
+// connections on a shard's goroutine does.
+type startAsker struct {
+	s     *Set
+	mu    sync.Mutex
+	start time.Time
+}
+
+func (a *startAsker) Open(Conn) Stream { return nil }
+func (a *startAsker) Progress(int64) {
+	st := a.s.Start()
+	a.mu.Lock()
+	a.start = st
+	a.mu.Unlock()
+}
+
+// A Set's start may be asked for on another goroutine than the one
+// reading it, once a frame was handed on (run it under the race
+// detector, as CI does): the reader takes it from the first file before
+// handing on the first block.
+func TestSetStartFromShards(t *testing.T) {
+	bench := filepath.Join(t.TempDir(), "bench.pcap")
+	if err := os.WriteFile(bench, makeBenchCapture(t, 40, 64<<10).pcap, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// pcap files, as tcpdump -C writes them: they are read straight into
+	// the blocks, not frame by frame, and the first spans several blocks.
+	out := filepath.Join(t.TempDir(), "bench.pcap")
+	if b, err := exec.Command("editcap", "-F", "pcap", "-c", "1500", bench, out).CombinedOutput(); err != nil {
+		t.Fatalf("editcap: %v\n%s", err, b)
+	}
+	files, err := filepath.Glob(filepath.Join(filepath.Dir(out), "*"))
+	if err != nil || len(files) < 2 {
+		t.Fatalf("editcap made %d files: %v", len(files), err)
+	}
+	s, err := OpenSet(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !ClassicPcap(files[0]) {
+		t.Fatalf("%s is not a classic pcap file", files[0])
+	}
+	a := &startAsker{s: s}
+	if _, err := RunSharded(context.Background(), s, []Handler{a, a}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	want, err := OpenFile(bench)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer want.Close()
+	if _, _, err := want.ReadPacketData(); err != nil {
+		t.Fatal(err)
+	}
+	if !a.start.Equal(want.Start()) {
+		t.Errorf("the set's start, asked for from the shards: %v, want the first frame's %v", a.start, want.Start())
 	}
 }
