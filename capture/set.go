@@ -105,12 +105,15 @@ func (s *Set) FileOf(n int64) (string, int64) {
 
 // Start returns the timestamp of the set's first frame, once it was read.
 // Once a frame was handed on, it may be called on another goroutine than
-// the reader's.
-func (s *Set) Start() time.Time {
-	if s.start.IsZero() && s.cur != nil {
+// the reader's: the reader notes the start before it hands a frame on.
+func (s *Set) Start() time.Time { return s.start }
+
+// noteStart takes the set's start from the file being read, until a file
+// gives one.
+func (s *Set) noteStart() {
+	if s.start.IsZero() {
 		s.start = s.cur.Start()
 	}
-	return s.start
 }
 
 // LinkType returns the link type of the frame most recently returned.
@@ -122,7 +125,7 @@ func (s *Set) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
 	for {
 		data, ci, err := s.cur.ReadPacketData()
 		if err != io.EOF {
-			s.Start()
+			s.noteStart()
 			return data, ci, err
 		}
 		more, err := s.next()
@@ -140,7 +143,7 @@ func (s *Set) next() (bool, error) {
 	if s.i+1 >= len(s.paths) {
 		return false, nil
 	}
-	s.Start()
+	s.noteStart()
 	s.frames += s.cur.Frames()
 	s.read += s.lastRead
 	s.lastRead = 0
@@ -232,7 +235,7 @@ func (p *setFiller) fill(b *block) error {
 			// Known from here on, before the block is handed on: whoever
 			// the shards hand connections to may ask for it on their
 			// goroutine.
-			p.s.Start()
+			p.s.noteStart()
 		}
 		if err != io.EOF {
 			return err
