@@ -26,6 +26,9 @@ type FrameFlow struct {
 	UDP      bool
 	// Open is set for a TCP SYN without ACK: a connection begins.
 	Open bool
+	// FIN and RST are set for a TCP segment with that flag: the sender
+	// closes its side, or the connection.
+	FIN, RST bool
 }
 
 // Flow returns the flow of the TCP segment or UDP datagram a frame
@@ -37,5 +40,7 @@ func (f *FlowDecoder) Flow(data []byte, ts time.Time, lt layers.LinkType) (fl Fr
 	if err != nil || kind != kindTCP && kind != kindUDP {
 		return FrameFlow{}, false
 	}
-	return FrameFlow{Src: f.seg.Src, Dst: f.seg.Dst, UDP: kind == kindUDP, Open: kind == kindTCP && f.seg.SYN && !f.seg.ACK}, true
+	tcp := kind == kindTCP
+	return FrameFlow{Src: f.seg.Src, Dst: f.seg.Dst, UDP: !tcp, Open: tcp && f.seg.SYN && !f.seg.ACK,
+		FIN: tcp && f.seg.FIN, RST: tcp && f.seg.RST}, true
 }

@@ -56,7 +56,8 @@ type wireCapture struct {
 
 	// opened holds the TCP endpoints the capture has seen send a SYN,
 	// closed those it has seen close: the sender of a FIN, both ends of a
-	// RST.
+	// RST. flows reads them from the frames, as the analysis does.
+	flows          *capture.FlowDecoder
 	mu             sync.Mutex
 	opened, closed map[netip.AddrPort]bool
 }
@@ -67,7 +68,7 @@ type storedFrame struct {
 }
 
 func newWireCapture(iface, filter string) *wireCapture {
-	return &wireCapture{iface: iface, filter: filter, done: make(chan struct{}),
+	return &wireCapture{iface: iface, filter: filter, done: make(chan struct{}), flows: capture.NewFlowDecoder(),
 		opened: map[netip.AddrPort]bool{}, closed: map[netip.AddrPort]bool{}}
 }
 
@@ -111,32 +112,28 @@ func (w *wireCapture) read() {
 		}
 		w.frames = append(w.frames, storedFrame{data: bytes.Clone(data), ci: ci})
 		w.bytes += len(data)
-		w.noteClose(data)
+		w.noteClose(data, ci.Timestamp)
 	}
 }
 
 // noteClose records the endpoint that opens a connection with the
 // frame's SYN, and those its FIN or RST closes.
-func (w *wireCapture) noteClose(data []byte) {
-	pkt := gopacket.NewPacket(data, w.linkType, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
-	tcp, _ := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP)
-	if tcp == nil || !tcp.SYN && !tcp.FIN && !tcp.RST || pkt.NetworkLayer() == nil {
+func (w *wireCapture) noteClose(data []byte, ts time.Time) {
+	fl, ok := w.flows.Flow(data, ts, w.linkType)
+	if !ok || fl.UDP || !fl.Open && !fl.FIN && !fl.RST {
 		return
 	}
-	src, _ := netip.AddrFromSlice(pkt.NetworkLayer().NetworkFlow().Src().Raw())
-	dst, _ := netip.AddrFromSlice(pkt.NetworkLayer().NetworkFlow().Dst().Raw())
-	from := netip.AddrPortFrom(src.Unmap(), uint16(tcp.SrcPort))
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
-	case tcp.SYN && !tcp.ACK:
-		w.opened[from] = true
-	case tcp.FIN:
-		w.closed[from] = true
+	case fl.Open:
+		w.opened[fl.Src] = true
+	case fl.FIN:
+		w.closed[fl.Src] = true
 	}
-	if tcp.RST {
-		w.closed[from] = true
-		w.closed[netip.AddrPortFrom(dst.Unmap(), uint16(tcp.DstPort))] = true
+	if fl.RST {
+		w.closed[fl.Src] = true
+		w.closed[fl.Dst] = true
 	}
 }
 

@@ -88,7 +88,7 @@ func TestAwaitCloseWaitsForTheClientsFIN(t *testing.T) {
 	client := netip.MustParseAddrPort("127.0.0.1:56596")
 	const late = 10 * settleQuiet
 	for _, f := range frames[:12] {
-		w.noteClose(f)
+		w.noteClose(f, time.Time{})
 	}
 	start := time.Now()
 	fed := make(chan struct{})
@@ -96,7 +96,7 @@ func TestAwaitCloseWaitsForTheClientsFIN(t *testing.T) {
 		defer close(fed)
 		time.Sleep(late)
 		for _, f := range frames[12:] {
-			w.noteClose(f)
+			w.noteClose(f, time.Time{})
 		}
 	}()
 	w.awaitClose(client)
@@ -121,13 +121,13 @@ func TestAwaitCloseTakesTheServersRST(t *testing.T) {
 	// then sends nothing.
 	w, frames := captured(t, "connection_reset.pcap")
 	for _, f := range frames[:5] {
-		w.noteClose(f)
+		w.noteClose(f, time.Time{})
 	}
 	client := netip.MustParseAddrPort("127.0.0.1:50846")
 	if w.closed[client] {
 		t.Fatalf("closed before the RST: %v", w.closed)
 	}
-	w.noteClose(frames[5])
+	w.noteClose(frames[5], time.Time{})
 	start := time.Now()
 	w.awaitClose(netip.AddrPortFrom(netip.AddrFrom16(client.Addr().As16()), client.Port()))
 	if waited := time.Since(start); waited >= settleQuiet {
@@ -140,7 +140,7 @@ func TestAwaitCloseSkipsAConnectionNotCaptured(t *testing.T) {
 	// no FIN of it will come.
 	w, frames := captured(t, "ok.pcap")
 	for _, f := range frames {
-		w.noteClose(f)
+		w.noteClose(f, time.Time{})
 	}
 	start := time.Now()
 	w.awaitClose(netip.MustParseAddrPort("127.0.0.1:9"))
