@@ -137,7 +137,7 @@ func LoadRoots(system bool, pemInputs ...[]byte) (*Roots, error) {
 	}
 	r := &Roots{ready: make(chan struct{}), own: certs}
 	if !system {
-		r.pool = ownPool(certs)
+		r.pool = addCerts(x509.NewCertPool(), certs)
 		close(r.ready)
 		return r, nil
 	}
@@ -147,7 +147,7 @@ func LoadRoots(system bool, pemInputs ...[]byte) (*Roots, error) {
 			files, err := readSystemRoots()
 			if err != nil {
 				r.err = fmt.Errorf("loading the system roots: %w", err)
-				r.pool = ownPool(certs)
+				r.pool = addCerts(x509.NewCertPool(), certs)
 				return
 			}
 			r.files = files
@@ -159,16 +159,13 @@ func LoadRoots(system bool, pemInputs ...[]byte) (*Roots, error) {
 			r.err = fmt.Errorf("loading the system roots: %w", err)
 			pool = x509.NewCertPool()
 		}
-		for _, c := range certs {
-			pool.AddCert(c)
-		}
-		r.pool = pool
+		r.pool = addCerts(pool, certs)
 	}()
 	return r, nil
 }
 
-func ownPool(certs []*x509.Certificate) *x509.CertPool {
-	pool := x509.NewCertPool()
+// addCerts adds certs to pool and returns it.
+func addCerts(pool *x509.CertPool, certs []*x509.Certificate) *x509.CertPool {
 	for _, c := range certs {
 		pool.AddCert(c)
 	}
@@ -196,9 +193,7 @@ func (r *Roots) Pool() (*x509.CertPool, error) {
 		r.once.Do(func() {
 			r.pool = x509.NewCertPool()
 			r.files.add(r.pool, nil)
-			for _, c := range r.own {
-				r.pool.AddCert(c)
-			}
+			addCerts(r.pool, r.own)
 		})
 	}
 	return r.pool, r.err
@@ -234,9 +229,7 @@ func (r *Roots) ForChain(chain []*x509.Certificate) (*x509.CertPool, error) {
 	}
 	pool := x509.NewCertPool()
 	r.files.add(pool, issuers)
-	for _, c := range r.own {
-		pool.AddCert(c)
-	}
+	addCerts(pool, r.own)
 	if len(r.pools) >= maxChainPools {
 		clear(r.pools)
 	}

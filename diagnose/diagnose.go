@@ -97,14 +97,7 @@ type diagnosis struct {
 }
 
 func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
-	d := &diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, srv: cfg.Server, response: c.Response, settingNames: cfg.SettingNames}
-	if d.response == nil {
-		d.response = cfg.Response
-	}
-	if c.RetryClientHello != nil {
-		d.hello, d.helloFrame = c.RetryClientHello, c.RetryClientHelloFrame
-	}
-	d.client = fingerprint.Recognize(d.hello)
+	d := helloDiagnosis(c, cfg)
 	if len(c.Certificates) == 0 {
 		return d
 	}
@@ -129,6 +122,21 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 			d.probs = append(d.probs, *d.addrProb)
 		}
 	}
+	return d
+}
+
+// helloDiagnosis is the diagnosis of c before its chain is checked: the
+// hello that counts (the one after a HelloRetryRequest) and the client it
+// says sent it.
+func helloDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
+	d := &diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, srv: cfg.Server, response: c.Response, settingNames: cfg.SettingNames}
+	if d.response == nil {
+		d.response = cfg.Response
+	}
+	if c.RetryClientHello != nil {
+		d.hello, d.helloFrame = c.RetryClientHello, c.RetryClientHelloFrame
+	}
+	d.client = fingerprint.Recognize(d.hello)
 	return d
 }
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
-	"github.com/tlsdiag/tlsdiag/fingerprint"
 )
 
 // pathRule recognises one cause on the path. check sees only connections
@@ -57,12 +56,7 @@ func (d *diagnosis) pathVerdict() (Verdict, bool) {
 // connections wait for the capture's end to know them all. It reads what
 // those rules read, none of which the names change.
 func NamesOtherNames(c *analysis.Connection) bool {
-	d := &diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame}
-	if c.RetryClientHello != nil {
-		d.hello, d.helloFrame = c.RetryClientHello, c.RetryClientHelloFrame
-	}
-	d.client = fingerprint.Recognize(d.hello)
-	v, ok := d.pathVerdict()
+	v, ok := helloDiagnosis(c, Config{}).pathVerdict()
 	return ok && (v.Category == MiddleboxDrop || v.Category == MiddleboxReset)
 }
 

@@ -21,7 +21,7 @@ const rootsChildEnv = "TLSDIAG_ROOTS_CHILD"
 // and SSL_CERT_DIR pointing at files made here (and once at this
 // machine's own store).
 func TestSystemRootsAsCryptoX509(t *testing.T) {
-	if runtime := lazySystemRoots; !runtime {
+	if !lazySystemRoots {
 		t.Fatalf("this test is for the systems where Roots reads the system roots itself")
 	}
 	dir := t.TempDir()
