@@ -7,10 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/gopacket/gopacket"
@@ -33,15 +30,7 @@ type packet struct {
 // cannot read).
 func realPackets(t *testing.T) []packet {
 	t.Helper()
-	var files []string
-	for _, root := range []string{"../../testdata", "../testdata"} {
-		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".pcap") || strings.HasSuffix(p, ".pcapng")) {
-				files = append(files, p)
-			}
-			return nil
-		})
-	}
+	files := testdataCaptures()
 	sort.Strings(files)
 	var pkts []packet
 	for _, name := range files {
