@@ -94,10 +94,12 @@ type Builder struct {
 	quic     *quic.Tracker
 	quicOpen map[*quic.Conn]*openEntry
 	// quicFrame is the frame by which the QUIC connections quic ends now
-	// are closed: the datagram being read (its idle deadline passed by
-	// the shard's own datagrams, so with several Builders the frame can
-	// be a later one), or math.MaxInt64 at the capture's end.
-	quicFrame int64
+	// are closed: the datagram being read (it replaced one, or made room
+	// for itself), or math.MaxInt64 at the capture's end. quicClosedBy is
+	// set while Expire ends the idle ones: each is closed by the frame
+	// whose time passed its deadline.
+	quicFrame    int64
+	quicClosedBy func(deadline time.Time) int64
 	// end is the capture's last frame, once the capture is over
 	// (CaptureEnd).
 	end capture.Frame

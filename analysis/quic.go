@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/netip"
 	"strconv"
+	"time"
 
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/fingerprint"
@@ -95,7 +96,12 @@ func (b *Builder) Datagram(src, dst netip.AddrPort, payload []byte, f capture.Fr
 		return
 	}
 	if b.quic == nil {
-		opt := quic.Options{Trace: b.opt.Trace, Open: b.quicOpened}
+		// The Builders of one capture share the bounds, as capture's
+		// shards share theirs: only when they are hit can what one
+		// Builder does differ from what several do.
+		n := len(b.seq.marks)
+		opt := quic.Options{Trace: b.opt.Trace, Open: b.quicOpened,
+			MaxConns: max(1, quic.DefaultMaxConns/n), MaxCrypto: max(1, quic.DefaultMaxCrypto/n)}
 		if b.opt.KeyLog != nil {
 			opt.Secrets = b.opt.KeyLog.Lookup
 		}
@@ -104,6 +110,18 @@ func (b *Builder) Datagram(src, dst netip.AddrPort, payload []byte, f capture.Fr
 	}
 	b.quicFrame = f.Number
 	b.quic.Datagram(src, dst, payload, f)
+}
+
+// Expire implements capture.Expirer: the QUIC connections idle for longer
+// than their timeout at now end, each closed by the frame at which the
+// capture's time passed its deadline, however the capture is split.
+func (b *Builder) Expire(now time.Time, closedBy func(deadline time.Time) int64) {
+	if b.quic == nil {
+		return
+	}
+	b.quicClosedBy = closedBy
+	b.quic.Expire(now)
+	b.quicClosedBy = nil
 }
 
 // EndDatagrams implements capture.DatagramHandler. In live mode the
@@ -133,9 +151,13 @@ func (b *Builder) quicDone(q *quic.Conn) {
 		b.decided(c, b.cur)
 		return
 	}
+	closedBy := b.quicFrame
+	if b.quicClosedBy != nil {
+		closedBy = b.quicClosedBy(q.Last.Time.Add(b.quic.IdleTimeout()))
+	}
 	e := b.quicOpen[q]
 	delete(b.quicOpen, q)
-	b.seq.finished(c, q.Last.Number, e, b.quicFrame)
+	b.seq.finished(c, q.Last.Number, e, closedBy)
 }
 
 // awaitsFallback reports whether c is a QUIC connection that got no

@@ -129,6 +129,7 @@ type tombstone struct {
 type Assembler struct {
 	h     Handler
 	dh    DatagramHandler // h, if it wants UDP datagrams
+	ex    Expirer         // h, if its connections end by the clock
 	opt   Options
 	dec   *decoder
 	conns map[connKey]*conn
@@ -150,6 +151,8 @@ type Assembler struct {
 	// the clock passed a deadline (closedBy).
 	clocks      []int64
 	clocksFirst int64
+	// expireBy is closedByTime, made once: what ex's Expire gets.
+	expireBy func(deadline time.Time) int64
 	// progress, when set (Run), is told after every frame that the capture
 	// was read that far.
 	progress Progresser
@@ -238,6 +241,9 @@ func NewAssembler(h Handler, opt Options) *Assembler {
 	}
 	a.dec = newDecoder(&a.stats)
 	a.dh, _ = h.(DatagramHandler)
+	if a.ex, _ = h.(Expirer); a.ex != nil {
+		a.expireBy = a.closedByTime
+	}
 	return a
 }
 
@@ -253,6 +259,9 @@ func (a *Assembler) Open() int { return len(a.conns) }
 func (a *Assembler) advance(t time.Time) {
 	if ns := t.UnixNano(); ns > a.now {
 		a.now = ns
+		if a.ex != nil {
+			a.ex.Expire(time.Unix(0, ns), a.expireBy)
+		}
 	}
 	for a.reset.head != nil && a.now-a.reset.head.seen > int64(resetLinger) {
 		// A shard sees the clock pass the deadline at its own next frame,
@@ -284,6 +293,11 @@ func (a *Assembler) closedBy(deadline int64) int64 {
 		i-- // not reached: only a clock past the deadline ends a connection
 	}
 	return a.clocksFirst + int64(i)
+}
+
+// closedByTime is closedBy for a deadline in time.
+func (a *Assembler) closedByTime(deadline time.Time) int64 {
+	return a.closedBy(deadline.UnixNano())
 }
 
 // endLingers ends the lingering connections whose last frame is more than

@@ -3,6 +3,7 @@ package capture
 import (
 	"encoding/binary"
 	"net/netip"
+	"time"
 
 	"github.com/gopacket/gopacket/layers"
 )
@@ -18,6 +19,20 @@ type DatagramHandler interface {
 	// call.
 	Datagram(src, dst netip.AddrPort, payload []byte, f Frame)
 	EndDatagrams()
+}
+
+// An Expirer is a DatagramHandler whose connections end by the capture
+// clock, as QUIC's do when idle. The Assembler calls Expire each time its
+// clock moves on, with the new time, before it hands on the frame that
+// moved it, as it ends its own idle TCP connections: the handler ends the
+// connections whose deadline now is past. closedBy gives, for a deadline,
+// the frame whose time passed it, the same however the capture is split
+// (Stream.Close's closedBy); Progress(n) promises the connections closed
+// by frame n were ended, as it does for TCP. A shard's clock moves at its
+// own frames and at the end of each block of frames, and closedBy finds
+// the frame in the block all the same.
+type Expirer interface {
+	Expire(now time.Time, closedBy func(deadline time.Time) int64)
 }
 
 // udp fills seg with the UDP datagram the parser stopped at, if the
@@ -69,10 +84,12 @@ func (d *decoder) udp(seg *Segment) bool {
 	return true
 }
 
-// datagram hands a UDP datagram to the Handler, if it wants them.
+// datagram hands a UDP datagram to the Handler, if it wants them, once
+// the clock moved to its time, as for a TCP segment.
 func (a *Assembler) datagram(seg *Segment, f Frame) {
 	if a.dh == nil {
 		return
 	}
+	a.advance(f.Time)
 	a.dh.Datagram(seg.Src, seg.Dst, seg.Payload, f)
 }

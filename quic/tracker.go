@@ -99,7 +99,7 @@ func (t *Tracker) Datagram(src, dst netip.AddrPort, payload []byte, f capture.Fr
 		t.Stats.TooLarge++
 		return
 	}
-	t.expire(f.Time)
+	t.Expire(f.Time)
 	key := pair(src, dst)
 	c := t.conns[key]
 	if c != nil && c.dir(src) == capture.ClientToServer && t.restarts(c, payload) {
@@ -255,8 +255,16 @@ func (t *Tracker) compact() {
 	t.order = out
 }
 
-// expire ends the connections idle since before now minus the timeout.
-func (t *Tracker) expire(now time.Time) {
+// IdleTimeout is how long a connection lasts without a datagram: one
+// whose last datagram was at t ends once the clock is past
+// t+IdleTimeout. Negative means never.
+func (t *Tracker) IdleTimeout() time.Duration { return t.opt.IdleTimeout }
+
+// Expire ends the connections idle for longer than the timeout at now,
+// the capture time: Datagram does with each datagram's time, and a caller
+// that sees the clock move between datagrams can, for them to end when
+// the capture's time passes their deadline.
+func (t *Tracker) Expire(now time.Time) {
 	if t.opt.IdleTimeout < 0 {
 		return
 	}
