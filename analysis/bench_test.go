@@ -134,8 +134,25 @@ func TestAnalyseShardsMatchOne(t *testing.T) {
 	if byPort == 0 {
 		t.Fatal("the capture has no connection reported for its port alone")
 	}
-	analyse := func(workers, maxPending int) ([]*analysis.Connection, analysis.SequenceStats) {
-		src, err := capture.NewReader("gen", bytes.NewReader(pcap))
+	for _, maxPending := range []int{0, 64, 16} {
+		workers := []int{2, 2, 2, 7, 16, 64}
+		if testing.Short() {
+			workers = workers[:3]
+		}
+		shardsMatchOne(t, pcap, maxPending, workers)
+	}
+}
+
+// shardsMatchOne analyses pcap with one Builder, then with each number of
+// workers, and checks that every run gives the same connections in the
+// same order, and lets the same number go late; it returns one Builder's.
+// With a maxPending, connections are let go before earlier ones: which,
+// and when, must not depend on the Builders either, nor on how their work
+// interleaves from one run to the next.
+func shardsMatchOne(t *testing.T, pcap []byte, maxPending int, workers []int) []*analysis.Connection {
+	t.Helper()
+	analyse := func(workers int) ([]*analysis.Connection, analysis.SequenceStats) {
+		src, err := capture.NewReader("test", bytes.NewReader(pcap))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,35 +162,27 @@ func TestAnalyseShardsMatchOne(t *testing.T) {
 		}
 		return conns, st.SequenceStats
 	}
-	// With a small --max-pending, connections are let go before earlier
-	// ones: which, and when, must not depend on the Builders either, nor
-	// on how their work interleaves from one run to the next.
-	for _, maxPending := range []int{0, 64, 16} {
-		want, wantStats := analyse(1, maxPending)
-		if maxPending > 0 && wantStats.Late == 0 {
-			t.Errorf("MaxPending %d: no connection was let go late: the cap is not tested", maxPending)
+	want, wantStats := analyse(1)
+	if maxPending > 0 && wantStats.Late == 0 {
+		t.Errorf("MaxPending %d: no connection was let go late: the cap is not tested", maxPending)
+	}
+	for _, w := range workers {
+		got, gotStats := analyse(w)
+		if gotStats.Late != wantStats.Late || gotStats.MaxPending != wantStats.MaxPending {
+			t.Errorf("MaxPending %d, %d workers: %d late, at most %d pending; one Builder: %d, %d",
+				maxPending, w, gotStats.Late, gotStats.MaxPending, wantStats.Late, wantStats.MaxPending)
 		}
-		workers := []int{2, 2, 2, 7, 16, 64}
-		if testing.Short() {
-			workers = workers[:3]
+		if len(got) != len(want) {
+			t.Errorf("MaxPending %d, %d workers: %d connections, one Builder %d", maxPending, w, len(got), len(want))
+			continue
 		}
-		for _, w := range workers {
-			got, gotStats := analyse(w, maxPending)
-			if gotStats.Late != wantStats.Late || gotStats.MaxPending != wantStats.MaxPending {
-				t.Errorf("MaxPending %d, %d workers: %d late, at most %d pending; one Builder: %d, %d",
-					maxPending, w, gotStats.Late, gotStats.MaxPending, wantStats.Late, wantStats.MaxPending)
-			}
-			if len(got) != len(want) {
-				t.Errorf("MaxPending %d, %d workers: %d connections, one Builder %d", maxPending, w, len(got), len(want))
-				continue
-			}
-			for i := range want {
-				if !reflect.DeepEqual(got[i], want[i]) {
-					t.Errorf("MaxPending %d, %d workers: connection %d (%s → %s) differs from one Builder's (%s → %s)",
-						maxPending, w, i+1, got[i].Client, got[i].Server, want[i].Client, want[i].Server)
-					break
-				}
+		for i := range want {
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Errorf("MaxPending %d, %d workers: connection %d (%s → %s) differs from one Builder's (%s → %s)",
+					maxPending, w, i+1, got[i].Client, got[i].Server, want[i].Client, want[i].Server)
+				break
 			}
 		}
 	}
+	return want
 }

@@ -2,10 +2,8 @@ package analysis_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"os"
-	"reflect"
 	"testing"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
-	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 )
 
@@ -29,45 +26,14 @@ import (
 func TestQUICIdleShardsMatchOne(t *testing.T) {
 	const copies = 40
 	pcap := quicReplays(t, "../testdata/quic/quicgo_ok.pcap", copies)
-	analyse := func(workers, maxPending int) ([]*analysis.Connection, analysis.SequenceStats) {
-		src, err := capture.NewReader("replays", bytes.NewReader(pcap))
-		if err != nil {
-			t.Fatal(err)
-		}
-		conns, st, err := analysis.Analyse(context.Background(), src, analysis.Options{MaxPending: maxPending}, capture.Options{}, workers)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return conns, st.SequenceStats
-	}
 	for _, maxPending := range []int{0, 16} {
-		want, wantStats := analyse(1, maxPending)
+		want := shardsMatchOne(t, pcap, maxPending, []int{2, 2, 3, 7})
 		if len(want) != copies+1 {
 			t.Fatalf("MaxPending %d: %d connections, want %d", maxPending, len(want), copies+1)
 		}
 		for _, c := range want[1:] {
 			if !c.IsQUIC() || c.QUIC.Datagrams[capture.ServerToClient] == 0 {
 				t.Fatalf("connection %s → %s: not an answered QUIC connection", c.Client, c.Server)
-			}
-		}
-		if maxPending > 0 && wantStats.Late == 0 {
-			t.Errorf("MaxPending %d: no connection was let go late: the cap is not tested", maxPending)
-		}
-		for _, w := range []int{2, 2, 3, 7} {
-			got, gotStats := analyse(w, maxPending)
-			if gotStats.Late != wantStats.Late || gotStats.MaxPending != wantStats.MaxPending {
-				t.Errorf("MaxPending %d, %d workers: %d late, at most %d pending; one Builder: %d, %d",
-					maxPending, w, gotStats.Late, gotStats.MaxPending, wantStats.Late, wantStats.MaxPending)
-			}
-			if len(got) != len(want) {
-				t.Fatalf("MaxPending %d, %d workers: %d connections, one Builder %d", maxPending, w, len(got), len(want))
-			}
-			for i := range want {
-				if !reflect.DeepEqual(got[i], want[i]) {
-					t.Errorf("MaxPending %d, %d workers: connection %d is %s → %s, one Builder's %s → %s",
-						maxPending, w, i+1, got[i].Client, got[i].Server, want[i].Client, want[i].Server)
-					break
-				}
 			}
 		}
 	}
