@@ -147,13 +147,16 @@ func (b *Builder) quicOpened(q *quic.Conn) {
 
 func (b *Builder) quicDone(q *quic.Conn) {
 	c := quicRecord(q, b)
-	if b.opt.Done != nil {
-		b.decided(c, b.cur)
-		return
-	}
-	closedBy := b.quicFrame
+	closedBy, at := b.quicFrame, b.cur
 	if b.quicClosedBy != nil {
-		closedBy = b.quicClosedBy(q.Last.Time.Add(b.quic.IdleTimeout()))
+		// Idle: closed, and decided, at its deadline, whichever frame
+		// then moved the clock past it.
+		deadline := q.Last.Time.Add(b.quic.IdleTimeout())
+		closedBy, at = b.quicClosedBy(deadline), timeNS(deadline)
+	}
+	if b.opt.Done != nil {
+		b.decided(c, at)
+		return
 	}
 	e := b.quicOpen[q]
 	delete(b.quicOpen, q)

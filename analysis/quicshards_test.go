@@ -2,8 +2,14 @@ package analysis_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
+	"hash/fnv"
+	"io"
 	"os"
+	"runtime"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +17,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 )
 
@@ -38,6 +45,121 @@ func TestQUICIdleShardsMatchOne(t *testing.T) {
 		}
 	}
 }
+
+// TestQUICIdleLiveOrder checks live mode's order (Options.Done with
+// NewBuilders over a capture split by flow, as sockets with fan-out get
+// it) on the replays of TestQUICIdleShardsMatchOne: a QUIC connection
+// that ended idle takes its place at its deadline, whichever source's
+// frame or quiet read then moved its Builder's clock, so the order is the
+// same with one, two or three sources.
+func TestQUICIdleLiveOrder(t *testing.T) {
+	const copies = 40
+	pcap := quicReplays(t, "../testdata/quic/quicgo_ok.pcap", copies)
+	order := func(n int) []string {
+		var got []string
+		opt := analysis.Options{Early: true, IdleTimeout: capture.DefaultIdleTimeout,
+			Done: func(c *analysis.Connection) { got = append(got, c.Client.String()) }}
+		bs := analysis.NewBuilders(opt, n)
+		hs := make([]capture.Handler, n)
+		for i, b := range bs {
+			hs[i] = b
+		}
+		if _, err := capture.RunFanout(context.Background(), splitByPair(t, pcap, n), hs, capture.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		bs[0].Connections()
+		return got
+	}
+	want := order(1)
+	if len(want) != copies+1 {
+		t.Fatalf("%d connections reported, want %d", len(want), copies+1)
+	}
+	for _, n := range []int{2, 3, 2, 3} {
+		if got := order(n); !slices.Equal(got, want) {
+			t.Errorf("%d sources: order\n%v\none source's:\n%v", n, got, want)
+		}
+	}
+}
+
+// splitByPair deals the frames of pcap to n sources by their pair of
+// addresses, as the kernel's fan-out by flow does, each frame with its
+// number in the whole capture. A source that has given all its frames
+// is quiet (as a socket with nothing to read) until every other has: all
+// sockets stop together, after the last frame.
+func splitByPair(t *testing.T, pcap []byte, n int) []capture.SplitSource {
+	t.Helper()
+	src, err := capture.NewReader("split", bytes.NewReader(pcap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy := new(atomic.Int32)
+	busy.Store(int32(n))
+	srcs := make([]*pairSource, n)
+	for i := range srcs {
+		srcs[i] = &pairSource{lt: src.LinkType(), busy: busy}
+	}
+	dec := capture.NewFlowDecoder()
+	for num := int64(1); ; num++ {
+		data, ci, err := src.ReadPacketData()
+		if err != nil {
+			break
+		}
+		to := 0
+		if fl, ok := dec.Flow(data, ci.Timestamp, src.LinkType()); ok {
+			a, b := fl.Src.String(), fl.Dst.String()
+			if a > b {
+				a, b = b, a
+			}
+			h := fnv.New32a()
+			h.Write([]byte(a + b))
+			to = int(h.Sum32() % uint32(n))
+		}
+		srcs[to].frames = append(srcs[to].frames, numberedFrame{bytes.Clone(data), ci, num})
+	}
+	out := make([]capture.SplitSource, n)
+	for i, s := range srcs {
+		out[i] = s
+	}
+	return out
+}
+
+type numberedFrame struct {
+	data []byte
+	ci   gopacket.CaptureInfo
+	n    int64
+}
+
+// pairSource is one source's share of a split capture; busy counts the
+// sources with frames left.
+type pairSource struct {
+	frames []numberedFrame
+	lt     layers.LinkType
+	done   bool // its frames were read
+	last   bool // its last quiet read was made
+	busy   *atomic.Int32
+}
+
+func (s *pairSource) ReadFrame() ([]byte, gopacket.CaptureInfo, int64, error) {
+	if len(s.frames) == 0 {
+		if !s.done {
+			s.done = true
+			s.busy.Add(-1)
+		}
+		if s.busy.Load() > 0 || !s.last {
+			// The last quiet read comes once every frame was read, at
+			// the capture's final clock, as for sockets stopped later.
+			s.last = s.busy.Load() == 0
+			runtime.Gosched()
+			return nil, gopacket.CaptureInfo{}, 0, capture.ErrNoFrame
+		}
+		return nil, gopacket.CaptureInfo{}, 0, io.EOF
+	}
+	f := s.frames[0]
+	s.frames = s.frames[1:]
+	return f.data, f.ci, f.n, nil
+}
+
+func (s *pairSource) LinkType() layers.LinkType { return s.lt }
 
 // quicReplays returns a capture of the QUIC handshake of path (Ethernet,
 // IPv4) and copies of it: the first kept open by its server's last short
