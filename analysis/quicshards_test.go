@@ -19,6 +19,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/quic"
 )
 
 // TestQUICIdleShardsMatchOne checks that QUIC connections ending by their
@@ -80,6 +81,69 @@ func TestQUICIdleLiveOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestQUICIdleLiveQuiet checks that live mode reports a QUIC connection
+// once it has been idle for the timeout, while the capture goes on
+// without a packet: a socket with nothing to read moves the clock.
+func TestQUICIdleLiveQuiet(t *testing.T) {
+	src, err := capture.OpenFile("../testdata/quic/quicgo_ok.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	q := &quietSource{lt: src.LinkType()}
+	for n := int64(1); ; n++ {
+		data, ci, err := src.ReadPacketData()
+		if err != nil {
+			break
+		}
+		q.frames = append(q.frames, numberedFrame{bytes.Clone(data), ci, n})
+		q.quietAt = ci.Timestamp.Add(quic.DefaultIdleTimeout + time.Second)
+	}
+	var reported []*analysis.Connection
+	opt := analysis.Options{Early: true, IdleTimeout: capture.DefaultIdleTimeout,
+		Done: func(c *analysis.Connection) { reported = append(reported, c) }}
+	q.reported = func() int { return len(reported) }
+	bs := analysis.NewBuilders(opt, 1)
+	if _, err := capture.RunFanout(context.Background(), []capture.SplitSource{q}, []capture.Handler{bs[0]}, capture.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	bs[0].Connections()
+	if q.whileQuiet != 1 {
+		t.Errorf("%d connections reported after a quiet minute, want the QUIC one", q.whileQuiet)
+	}
+	if len(reported) != 1 || !reported[0].IsQUIC() {
+		t.Fatalf("reported %d connections, want the QUIC one", len(reported))
+	}
+}
+
+// quietSource gives its frames, then one quiet read that says no frame
+// came until quietAt, then notes how many connections were reported
+// by then, and ends.
+type quietSource struct {
+	frames     []numberedFrame
+	lt         layers.LinkType
+	quietAt    time.Time
+	quiet      bool
+	reported   func() int
+	whileQuiet int
+}
+
+func (q *quietSource) ReadFrame() ([]byte, gopacket.CaptureInfo, int64, error) {
+	if len(q.frames) > 0 {
+		f := q.frames[0]
+		q.frames = q.frames[1:]
+		return f.data, f.ci, f.n, nil
+	}
+	if !q.quiet {
+		q.quiet = true
+		return nil, gopacket.CaptureInfo{Timestamp: q.quietAt}, 0, capture.ErrNoFrame
+	}
+	q.whileQuiet = q.reported()
+	return nil, gopacket.CaptureInfo{}, 0, io.EOF
+}
+
+func (q *quietSource) LinkType() layers.LinkType { return q.lt }
 
 // splitByPair deals the frames of pcap to n sources by their pair of
 // addresses, as the kernel's fan-out by flow does, each frame with its
