@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"hash/fnv"
 	"io"
-	"os"
 	"runtime"
 	"slices"
 	"sync/atomic"
@@ -86,20 +85,9 @@ func TestQUICIdleLiveOrder(t *testing.T) {
 // once it has been idle for the timeout, while the capture goes on
 // without a packet: a socket with nothing to read moves the clock.
 func TestQUICIdleLiveQuiet(t *testing.T) {
-	src, err := capture.OpenFile("../testdata/quic/quicgo_ok.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	q := &quietSource{lt: src.LinkType()}
-	for n := int64(1); ; n++ {
-		data, ci, err := src.ReadPacketData()
-		if err != nil {
-			break
-		}
-		q.frames = append(q.frames, numberedFrame{bytes.Clone(data), ci, n})
-		q.quietAt = ci.Timestamp.Add(quic.DefaultIdleTimeout + time.Second)
-	}
+	frames, lt := readFile(t, "../testdata/quic/quicgo_ok.pcap")
+	q := &quietSource{frames: frames, lt: lt,
+		quietAt: frames[len(frames)-1].ci.Timestamp.Add(quic.DefaultIdleTimeout + time.Second)}
 	var reported []*analysis.Connection
 	opt := analysis.Options{Early: true, IdleTimeout: capture.DefaultIdleTimeout,
 		Done: func(c *analysis.Connection) { reported = append(reported, c) }}
@@ -156,20 +144,17 @@ func splitByPair(t *testing.T, pcap []byte, n int) []capture.SplitSource {
 	if err != nil {
 		t.Fatal(err)
 	}
+	frames, lt := readFrames(t, src)
 	busy := new(atomic.Int32)
 	busy.Store(int32(n))
 	srcs := make([]*pairSource, n)
 	for i := range srcs {
-		srcs[i] = &pairSource{lt: src.LinkType(), busy: busy}
+		srcs[i] = &pairSource{lt: lt, busy: busy}
 	}
 	dec := capture.NewFlowDecoder()
-	for num := int64(1); ; num++ {
-		data, ci, err := src.ReadPacketData()
-		if err != nil {
-			break
-		}
+	for _, fr := range frames {
 		to := 0
-		if fl, ok := dec.Flow(data, ci.Timestamp, src.LinkType()); ok {
+		if fl, ok := dec.Flow(fr.data, fr.ci.Timestamp, lt); ok {
 			a, b := fl.Src.String(), fl.Dst.String()
 			if a > b {
 				a, b = b, a
@@ -178,7 +163,7 @@ func splitByPair(t *testing.T, pcap []byte, n int) []capture.SplitSource {
 			h.Write([]byte(a + b))
 			to = int(h.Sum32() % uint32(n))
 		}
-		srcs[to].frames = append(srcs[to].frames, numberedFrame{bytes.Clone(data), ci, num})
+		srcs[to].frames = append(srcs[to].frames, fr)
 	}
 	out := make([]capture.SplitSource, n)
 	for i, s := range srcs {
@@ -187,10 +172,39 @@ func splitByPair(t *testing.T, pcap []byte, n int) []capture.SplitSource {
 	return out
 }
 
+// numberedFrame is a frame of a capture and its number in it.
 type numberedFrame struct {
 	data []byte
 	ci   gopacket.CaptureInfo
 	n    int64
+}
+
+// readFrames reads every frame of src, numbered from 1, and the link type
+// of the last.
+func readFrames(t *testing.T, src capture.Source) ([]numberedFrame, layers.LinkType) {
+	t.Helper()
+	var frames []numberedFrame
+	for n := int64(1); ; n++ {
+		data, ci, err := src.ReadPacketData()
+		if err == io.EOF {
+			return frames, src.LinkType()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, numberedFrame{bytes.Clone(data), ci, n})
+	}
+}
+
+// readFile is readFrames of the capture file at path.
+func readFile(t *testing.T, path string) ([]numberedFrame, layers.LinkType) {
+	t.Helper()
+	src, err := capture.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	return readFrames(t, src)
 }
 
 // pairSource is one source's share of a split capture; busy counts the
@@ -231,29 +245,9 @@ func (s *pairSource) LinkType() layers.LinkType { return s.lt }
 // second apart, whose client port is one more each time.
 func quicReplays(t *testing.T, path string, n int) []byte {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type frame struct {
-		data []byte
-		ci   gopacket.CaptureInfo
-	}
-	var frames []frame
-	for {
-		data, ci, err := r.ReadPacketData()
-		if err != nil {
-			break
-		}
-		frames = append(frames, frame{data, ci})
-	}
-	if len(frames) < 10 || r.LinkType() != layers.LinkTypeEthernet {
-		t.Fatalf("%s: %d frames of link type %v", path, len(frames), r.LinkType())
+	frames, lt := readFile(t, path)
+	if len(frames) < 10 || lt != layers.LinkTypeEthernet {
+		t.Fatalf("%s: %d frames of link type %v", path, len(frames), lt)
 	}
 	start := frames[0].ci.Timestamp
 	client := binary.BigEndian.Uint16(frames[0].data[14+20:])
@@ -268,7 +262,7 @@ func quicReplays(t *testing.T, path string, n int) []byte {
 	if keep == nil {
 		t.Fatalf("%s: no short-header datagram from the server", path)
 	}
-	var out []frame
+	var out []numberedFrame
 	// withPort returns data with the client's port moved by d and no UDP
 	// checksum (allowed over IPv4).
 	withPort := func(data []byte, d uint16) []byte {
@@ -287,19 +281,15 @@ func quicReplays(t *testing.T, path string, n int) []byte {
 		for _, fr := range frames {
 			ci := fr.ci
 			ci.Timestamp = start.Add(at + fr.ci.Timestamp.Sub(start))
-			out = append(out, frame{withPort(fr.data, uint16(i)), ci})
+			out = append(out, numberedFrame{data: withPort(fr.data, uint16(i)), ci: ci})
 		}
 	}
 	for s := 20; s <= 200; s += 20 {
 		ts := start.Add(time.Duration(s) * time.Second)
-		out = append(out, frame{withPort(keep, 0), gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(keep), Length: len(keep)}})
+		out = append(out, numberedFrame{data: withPort(keep, 0), ci: gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(keep), Length: len(keep)}})
 	}
 	// In time order; frames of equal time keep theirs.
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].ci.Timestamp.Before(out[j-1].ci.Timestamp); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	slices.SortStableFunc(out, func(a, b numberedFrame) int { return a.ci.Timestamp.Compare(b.ci.Timestamp) })
 	var buf bytes.Buffer
 	w := pcapgo.NewWriterNanos(&buf)
 	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
