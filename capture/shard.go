@@ -107,9 +107,19 @@ type shardReader struct {
 const blocksInFlight = 6
 
 func (r *shardReader) readAll(ctx context.Context, src Source) error {
-	fill := fillerFor(src)
+	// One goroutine reads blocks while this one decodes the last: reading
+	// is the kernel copying the file, decoding is not, and a large capture
+	// spends about as long in each.
+	filled := make(chan filledBlock, blocksInFlight)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { r.fillAll(fillerFor(src), filled, stop) })
+	defer func() {
+		close(stop)
+		wg.Wait()
+	}()
 	done := ctx.Done()
-	for {
+	for fb := range filled {
 		if done != nil {
 			select {
 			case <-done:
@@ -117,12 +127,7 @@ func (r *shardReader) readAll(ctx context.Context, src Source) error {
 			default:
 			}
 		}
-		b := r.block()
-		b.buf, b.frames, b.clocks = b.buf[:0], b.frames[:0], b.clocks[:0]
-		for i := range b.segs {
-			b.segs[i] = b.segs[i][:0]
-		}
-		ferr := fill.fill(b)
+		b, ferr := fb.b, fb.err
 		derr := r.decodeBlock(b, src)
 		r.send(b)
 		switch {
@@ -138,11 +143,44 @@ func (r *shardReader) readAll(ctx context.Context, src Source) error {
 			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), r.frames+1, ferr)
 		}
 	}
+	return nil
+}
+
+// filledBlock is a block as fill left it, and fill's error.
+type filledBlock struct {
+	b   *block
+	err error
+}
+
+// fillAll fills blocks, in order, until fill fails (io.EOF at the end) or
+// stop is closed.
+func (r *shardReader) fillAll(fill filler, filled chan<- filledBlock, stop <-chan struct{}) {
+	defer close(filled)
+	for {
+		b := r.block(stop)
+		if b == nil {
+			return
+		}
+		b.buf, b.frames, b.clocks = b.buf[:0], b.frames[:0], b.clocks[:0]
+		for i := range b.segs {
+			b.segs[i] = b.segs[i][:0]
+		}
+		err := fill.fill(b)
+		select {
+		case filled <- filledBlock{b, err}:
+		case <-stop:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // block returns a block the shards are done with, or a new one while
-// fewer than blocksInFlight exist: a small capture needs one or two.
-func (r *shardReader) block() *block {
+// fewer than blocksInFlight exist: a small capture needs one or two. It
+// returns nil once stop is closed.
+func (r *shardReader) block(stop <-chan struct{}) *block {
 	select {
 	case b := <-r.free:
 		return b
@@ -152,7 +190,12 @@ func (r *shardReader) block() *block {
 		r.blocks++
 		return &block{buf: make([]byte, 0, blockSize), segs: make([][]shardSeg, len(r.shards))}
 	}
-	return <-r.free
+	select {
+	case b := <-r.free:
+		return b
+	case <-stop:
+		return nil
+	}
 }
 
 // decodeBlock decodes the frames of b into per-shard segments, counting

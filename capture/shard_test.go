@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"maps"
@@ -15,7 +16,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -435,4 +438,59 @@ func TestLingerEndSameFrame(t *testing.T) {
 	if !strings.Contains(want[k], fmt.Sprintf("by %d\n", 4+resetLingerFrames+1)) {
 		t.Errorf("the reset connection's log:\n%s\nwant it closed by frame %d", want[k], 4+resetLingerFrames+1)
 	}
+}
+
+// cancelOnOpen cancels a context at the first connection it sees.
+type cancelOnOpen struct {
+	cancel context.CancelFunc
+	opens  atomic.Int64
+}
+
+func (h *cancelOnOpen) Open(Conn) Stream {
+	h.opens.Add(1)
+	h.cancel()
+	return nil
+}
+
+// countingBytes is a reader that counts the bytes read from it.
+type countingBytes struct {
+	r *bytes.Reader
+	n atomic.Int64
+}
+
+func (c *countingBytes) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// TestRunShardedStopsReading checks that RunSharded, stopped early while
+// it reads ahead of the shards, returns the context's error without
+// reading the rest of the capture, and leaves no goroutine behind
+// (synctest fails a test whose goroutines outlive it).
+func TestRunShardedStopsReading(t *testing.T) {
+	data := makeBenchCapture(t, 200, 64<<10).pcap
+	if n := len(data) / blockSize; n < 4*blocksInFlight {
+		t.Fatalf("the capture fills %d blocks, want more than %d in flight", n, blocksInFlight)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		in := &countingBytes{r: bytes.NewReader(data)}
+		src, err := NewReader("test", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		h := &cancelOnOpen{cancel: cancel}
+		st, err := RunSharded(ctx, src, []Handler{h, h}, Options{})
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("error %v, want context.Canceled", err)
+		}
+		if h.opens.Load() == 0 || st.Frames == 0 {
+			t.Errorf("%d connections opened in %d frames before it stopped", h.opens.Load(), st.Frames)
+		}
+		if read := in.n.Load(); read > int64(len(data))/2 {
+			t.Errorf("read %d bytes of %d after it was stopped at the first connection", read, len(data))
+		}
+	})
 }
