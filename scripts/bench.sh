@@ -6,7 +6,7 @@
 # by git; the file names carry the seed, the size and a hash of the
 # generator's sources, so a changed generator makes new ones), builds
 # tlsdiag, and runs internal/tlsgen/cmd/tlsbench on each capture: best and
-# median of RUNS runs (default 5; tshark TSHARK_RUNS, default 1), MB/s,
+# median of RUNS runs (default 5; tshark TSHARK_RUNS, default 3), MB/s,
 # packets/s, peak RSS and the ratio to tshark, and a check of every verdict
 # against the capture's truth (exit status 1 if one differs). With VXLAN=1
 # (the default) the bulk capture is also benchmarked wrapped in VXLAN, as a
@@ -19,7 +19,7 @@ SIZE=${SIZE:-500MB}
 HS_SIZE=${HS_SIZE:-100MB}
 RUNS=${RUNS:-5}
 VXLAN=${VXLAN:-1}
-TSHARK_RUNS=${TSHARK_RUNS:-1}
+TSHARK_RUNS=${TSHARK_RUNS:-3}
 dir=testdata/bench
 mkdir -p "$dir" bin
 

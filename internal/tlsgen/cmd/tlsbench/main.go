@@ -3,7 +3,9 @@
 //
 //	tlsbench -pcap bench.pcap -truth bench.json -ca bench-ca.pem -tlsdiag bin/tlsdiag -runs 5
 //
-// Each command runs -runs times (tshark -tshark-runs times); it prints the
+// Each command runs -runs times (tshark -tshark-runs times), in turns, so
+// that a machine that grows slower or faster meanwhile moves every
+// command's times alike rather than the ratio; it prints the
 // best and the median wall time, throughput in MB/s and packets/s, the
 // peak resident set size of the child (getrusage's ru_maxrss, from wait4)
 // and its median CPU time (user + system), which other load on the machine
@@ -52,7 +54,7 @@ func run() int {
 	flag.StringVar(&format, "format", "json", "tlsdiag's output `format`")
 	flag.StringVar(&outDir, "out", os.TempDir(), "`directory` for the outputs")
 	flag.IntVar(&runs, "runs", 5, "runs of each tlsdiag command")
-	flag.IntVar(&tsharkRuns, "tshark-runs", 1, "runs of tshark (0: skip it)")
+	flag.IntVar(&tsharkRuns, "tshark-runs", 3, "runs of tshark (0: skip it)")
 	flag.Parse()
 	if pcap == "" || truthFile == "" || ca == "" {
 		fmt.Fprintln(os.Stderr, "tlsbench: -pcap, -truth and -ca are required")
@@ -91,14 +93,13 @@ func run() int {
 		fmt.Println("tshark is not installed: no comparison")
 	}
 	fmt.Printf("%-32s %4s %9s %9s %17s %19s %9s %8s\n", "command", "runs", "best", "median", "MB/s best/median", "kpkt/s best/median", "peak RSS", "CPU s")
-	var results []result
-	for _, b := range cmds {
-		r, err := b.run()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "tlsbench: %s: %v\n", b.name, err)
-			return 2
-		}
-		results = append(results, r)
+	results, err := runInTurns(cmds)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tlsbench: %v\n", err)
+		return 2
+	}
+	for i, b := range cmds {
+		r := results[i]
 		best, med := r.best(), r.median()
 		fmt.Printf("%-32s %4d %8.3fs %8.3fs %8.0f /%7.0f %9.0f /%8.0f %5.1f MiB %7.3f\n", b.name, len(r.times), best.Seconds(), med.Seconds(),
 			float64(size)/1e6/best.Seconds(), float64(size)/1e6/med.Seconds(),
@@ -178,36 +179,55 @@ func medianOf(ds []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-func (b bench) run() (result, error) {
-	var r result
-	for range b.runs {
-		out, err := os.Create(b.out)
-		if err != nil {
-			return r, err
+// runInTurns runs each command its number of runs, one run of each in
+// turn, and returns their results in the order of cmds.
+func runInTurns(cmds []bench) ([]result, error) {
+	results := make([]result, len(cmds))
+	for turn := 0; ; turn++ {
+		ran := false
+		for i, b := range cmds {
+			if turn >= b.runs {
+				continue
+			}
+			if err := b.runOnce(&results[i]); err != nil {
+				return nil, fmt.Errorf("%s: %w", b.name, err)
+			}
+			ran = true
 		}
-		cmd := exec.Command(b.path, b.args...)
-		cmd.Env = append(os.Environ(), b.env...)
-		cmd.Stdout = out
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		start := time.Now()
-		err = cmd.Run()
-		elapsed := time.Since(start)
-		out.Close()
-		var ee *exec.ExitError
-		if err != nil && !errors.As(err, &ee) {
-			return r, err
+		if !ran {
+			return results, nil
 		}
-		if st := cmd.ProcessState.ExitCode(); !b.ok(st) {
-			return r, fmt.Errorf("exit status %d: %s", st, stderr.String())
-		}
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			r.maxRSS = max(r.maxRSS, ru.Maxrss<<10) // kilobytes on Linux
-		}
-		r.cpu = append(r.cpu, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
-		r.times = append(r.times, elapsed)
 	}
-	return r, nil
+}
+
+// runOnce runs b once and adds the run to r.
+func (b bench) runOnce(r *result) error {
+	out, err := os.Create(b.out)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(b.path, b.args...)
+	cmd.Env = append(os.Environ(), b.env...)
+	cmd.Stdout = out
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err = cmd.Run()
+	elapsed := time.Since(start)
+	out.Close()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		return err
+	}
+	if st := cmd.ProcessState.ExitCode(); !b.ok(st) {
+		return fmt.Errorf("exit status %d: %s", st, stderr.String())
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.maxRSS = max(r.maxRSS, ru.Maxrss<<10) // kilobytes on Linux
+	}
+	r.cpu = append(r.cpu, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
+	r.times = append(r.times, elapsed)
+	return nil
 }
 
 // checkTruth compares tlsdiag's JSON report with the truth: the same
