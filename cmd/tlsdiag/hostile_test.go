@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -260,15 +262,81 @@ func vmHWM(status []byte) int64 {
 	return 0
 }
 
-// buildTlsdiag builds tlsdiag without the race detector, whose
-// instrumentation would multiply the memory measured.
+// buildTlsdiag builds tlsdiag as this test was built (its build tags and
+// cgo setting: the libpcap build, whose shared libraries add to the RSS,
+// or the static one), without the race detector, whose instrumentation
+// would multiply the memory measured.
 func buildTlsdiag(t *testing.T) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "tlsdiag")
-	cmd := exec.Command("go", "build", "-o", path, ".")
+	return buildCommand(t, "tlsdiag", ".")
+}
+
+// buildCommand builds the command of package pkg as this test was built,
+// without the race detector, into a temporary directory.
+func buildCommand(t *testing.T, name, pkg string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	args := []string{"build", "-o", path}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "-tags" && s.Value != "" {
+				args = append(args, "-tags", s.Value)
+			}
+		}
+	}
+	cmd := exec.Command("go", append(args, pkg)...)
 	cmd.Env = append(os.Environ(), "GOFLAGS=")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}
 	return path
+}
+
+// TestLargeCaptureMemory reads a 1 GB capture of handshakes only, the
+// most connections per byte a real capture holds, with its CA, on one core
+// and on every core, and checks that each read stays within the 64 MiB a
+// read of any size may take and reports every connection: memory must not
+// grow with the capture.
+func TestLargeCaptureMemory(t *testing.T) {
+	bin := buildTlsdiag(t)
+	// The tlsgen command, not the race-instrumented test, writes the
+	// gigabyte: 3 s instead of 25.
+	gen := buildCommand(t, "tlsgen", "../../internal/tlsgen/cmd/tlsgen")
+	dir := t.TempDir()
+	pcap, ca, truthFile := filepath.Join(dir, "handshakes.pcap"), filepath.Join(dir, "ca.pem"), filepath.Join(dir, "truth.json")
+	if out, err := exec.Command(gen, "-o", pcap, "-size", "1GB", "-seed", "1", "-handshakes-only", "-truth", truthFile, "-ca", ca).CombinedOutput(); err != nil {
+		t.Fatalf("tlsgen: %v\n%s", err, out)
+	}
+	var truth tlsgen.Truth
+	if b, err := os.ReadFile(truthFile); err != nil {
+		t.Fatal(err)
+	} else if err := json.Unmarshal(b, &truth); err != nil {
+		t.Fatal(err)
+	}
+	want := len(truth.Connections) - truth.Ignored
+	for _, procs := range []int{1, runtime.NumCPU()} {
+		t.Run(fmt.Sprintf("GOMAXPROCS=%d", procs), func(t *testing.T) {
+			cmd := exec.Command(bin, "read", "--format", "csv", "--cacert", ca, pcap)
+			cmd.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", procs))
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			peak := watchPeakRSS(cmd.Process.Pid)
+			err := cmd.Wait()
+			rss := peak()
+			if code := cmd.ProcessState.ExitCode(); code != 1 {
+				t.Fatalf("exit status %d (%v), want 1; stderr:\n%s", code, err, stderr.Bytes())
+			}
+			rows := bytes.Count(stdout.Bytes(), []byte("\n")) - 1
+			t.Logf("%d frames, %d bytes: %d connections reported, peak RSS %.1f MiB", truth.Frames, truth.Bytes, rows, float64(rss)/(1<<20))
+			if rows != want {
+				t.Errorf("%d connections reported, the truth has %d", rows, want)
+			}
+			if rss > maxRSS {
+				t.Errorf("peak RSS %.1f MiB, want at most %d MiB", float64(rss)/(1<<20), maxRSS>>20)
+			}
+		})
+	}
 }
