@@ -109,7 +109,9 @@ const blocksInFlight = 6
 func (r *shardReader) readAll(ctx context.Context, src Source) error {
 	// One goroutine reads blocks while this one decodes the last: reading
 	// is the kernel copying the file, decoding is not, and a large capture
-	// spends about as long in each.
+	// spends about as long in each. An error returns once the read in
+	// progress does (at once from a file; from a pipe, when its writer
+	// writes or closes it).
 	filled := make(chan filledBlock, blocksInFlight)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
