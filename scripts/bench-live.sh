@@ -11,6 +11,8 @@
 # sender; then, per path, fan-out and rate, the best and the median run.
 # Needs root and iproute2.
 #
+# BUFFER sets tlsdiag's kernel ring in KiB (-B); unset, its default.
+#
 # SENDER chooses the sender: replay (internal/replay: the capture in
 # memory, sent through an AF_PACKET transmit ring, paced by a token
 # bucket; the rate reached is the interface's byte counter over the time
@@ -31,6 +33,7 @@ NICE=${NICE:--10}
 RUNS=${RUNS:-3}
 PATHS=${PATHS:-afpacket libpcap}
 FANOUTS=${FANOUTS:-1 2}
+BUFFER=${BUFFER:-}
 dir=${DIR:-testdata/bench}
 mkdir -p "$dir" bin
 $GO build -o bin/tlsgen ./internal/tlsgen/cmd/tlsgen
@@ -96,7 +99,7 @@ for path in $PATHS; do
 				load=$(cut -d' ' -f1 /proc/loadavg)
 				# The previous run's start line must not start the replay.
 				rm -f "$tmp/err"
-				ip netns exec $b /usr/bin/time -f '%e %U %S %M' -o "$tmp/time" ./bin/tlsdiag live -i tldbb -f tcp --capture $path --fanout $fan \
+				ip netns exec $b /usr/bin/time -f '%e %U %S %M' -o "$tmp/time" ./bin/tlsdiag live -i tldbb -f tcp --capture $path --fanout $fan ${BUFFER:+-B $BUFFER} \
 					--user "" --cacert "$pcap.ca.pem" --format json --handshake-timeout 2s >"$tmp/out.json" 2>"$tmp/err" &
 				pid=$!
 				for _ in $(seq 50); do grep -q "capturing on" "$tmp/err" 2>/dev/null && break; sleep 0.1; done
