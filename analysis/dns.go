@@ -6,6 +6,7 @@ package analysis
 // its own, as QUIC connections are records over UDP.
 
 import (
+	"cmp"
 	"encoding/binary"
 	"net/netip"
 	"slices"
@@ -87,6 +88,9 @@ type dnsQuery struct {
 	queries []capture.Frame
 	answer  capture.Frame
 	rcode   dnsparse.RCode
+	// seq is the order the book saw the transaction in: it orders the
+	// messages one TCP segment carries, whose first frames are the same.
+	seq uint64
 }
 
 type addrAnswer struct {
@@ -117,6 +121,8 @@ type dnsBook struct {
 	dropped, malformed int
 	// ended is set once failures was called: they are listed once.
 	ended bool
+	// seen numbers the transactions (dnsQuery.seq).
+	seen uint64
 }
 
 func newDNSBook() *dnsBook {
@@ -188,12 +194,14 @@ func (k *dnsBook) message(src, dst netip.AddrPort, b []byte, f capture.Frame, tc
 		case len(k.pending) >= maxDNSPending:
 			k.dropped++
 		default:
-			k.pending[key] = &dnsQuery{key: key, name: q.Name, queries: []capture.Frame{f}}
+			k.seen++
+			k.pending[key] = &dnsQuery{key: key, name: q.Name, queries: []capture.Frame{f}, seq: k.seen}
 		}
 		return
 	}
 	if p == nil {
-		p = &dnsQuery{key: key, name: q.Name}
+		k.seen++
+		p = &dnsQuery{key: key, name: q.Name, seq: k.seen}
 	}
 	delete(k.pending, key)
 	p.answer, p.rcode = f, m.RCode
@@ -318,7 +326,14 @@ func (k *dnsBook) failures() []*Connection {
 			all = append(all, p)
 		}
 	}
-	slices.SortFunc(all, func(a, b *dnsQuery) int { return cmpFrame(first(a), first(b)) })
+	// The pending ones come in the map's random order: the order must be
+	// total.
+	slices.SortFunc(all, func(a, b *dnsQuery) int {
+		if c := cmpFrame(first(a), first(b)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
 	type group struct {
 		key clientName
 		c   *Connection
