@@ -23,7 +23,6 @@ type pcapReader struct {
 	br       *bufio.Reader
 	order    binary.ByteOrder
 	nanos    bool
-	snaplen  uint32
 	linkType layers.LinkType
 	big      []byte // for the rare record larger than br's buffer
 }
@@ -59,15 +58,17 @@ func newPcapReader(br *bufio.Reader) (*pcapReader, error) {
 	if v := r.order.Uint16(h[6:]); v != 4 {
 		return nil, fmt.Errorf("unknown minor version %d", v)
 	}
-	r.snaplen = r.order.Uint32(h[16:])
 	r.linkType = layers.LinkType(r.order.Uint32(h[20:]))
 	br.Discard(pcapHeaderLen)
 	return r, nil
 }
 
-// maxCaptureLength is pcapgo's bound on a record's captured length: the
-// snap length, or 256 KiB when the header claims less.
-func (r *pcapReader) maxCaptureLength() int { return max(int(r.snaplen), 262144) }
+// maxRecordLen bounds a record's captured length, whatever snap length
+// the file header claims: a record is read into memory whole, so a header
+// that claimed 4 GB made a 100-byte file allocate 4 GB. It is libpcap's
+// MAXIMUM_SNAPLEN and Wireshark's bound for the link types tlsdiag
+// decodes, and tcpdump -s 0 captures no more.
+const maxRecordLen = 262144
 
 // truncatedError says how much of a record the file still held.
 type truncatedError struct {
@@ -131,8 +132,8 @@ func (r *pcapReader) header(h []byte) (ci gopacket.CaptureInfo, err error) {
 	}
 	ci.Timestamp = time.Unix(int64(sec), int64(frac)).UTC()
 	switch {
-	case ci.CaptureLength > r.maxCaptureLength():
-		return ci, fmt.Errorf("capture length exceeds snap length: %d > %d", ci.CaptureLength, r.snaplen)
+	case ci.CaptureLength > maxRecordLen:
+		return ci, fmt.Errorf("capture length %d is over the largest record read, %d bytes (as libpcap and Wireshark)", ci.CaptureLength, maxRecordLen)
 	case ci.CaptureLength > ci.Length:
 		return ci, fmt.Errorf("capture length exceeds original packet length: %d > %d", ci.CaptureLength, ci.Length)
 	}
