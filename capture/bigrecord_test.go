@@ -13,12 +13,13 @@ import (
 
 // TestHugeRecordNotAllocated: a file whose header claims a 4 GB snap length
 // and whose second record claims 3.75 GB, though 600 KB follow (more than
-// RunSharded reads into a block at once). Both
-// readers (Run's and RunSharded's) refuse the record, naming its frame and
-// offset, after the first frame was handed on, and without allocating what
-// it claims: a record is read into memory whole.
+// RunSharded reads into a block at once). Both readers (Run's and
+// RunSharded's) refuse the record, naming its frame and offset, after the
+// first frame was handed on, and without allocating what it claims: a
+// record is read into memory whole.
 func TestHugeRecordNotAllocated(t *testing.T) {
-	first := firstFrame(t, "../testdata/demo.pcap")
+	frames, _ := readFrames(t, "../testdata/demo.pcap")
+	first := frames[0].data
 	data := writePcap(1, binary.LittleEndian, false, []pcapRec{{data: first}})
 	binary.LittleEndian.PutUint32(data[16:], 0xffffffff) // the snap length
 	rh := make([]byte, 16)
@@ -57,19 +58,4 @@ func TestHugeRecordNotAllocated(t *testing.T) {
 			t.Errorf("%d shards: allocated %d MB reading a %d-byte file", shards, got>>20, len(data))
 		}
 	}
-}
-
-// firstFrame returns the first frame of a pcap file.
-func firstFrame(t *testing.T, path string) []byte {
-	t.Helper()
-	src, err := OpenFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	data, _, err := src.ReadPacketData()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append([]byte(nil), data...)
 }

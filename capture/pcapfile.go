@@ -65,7 +65,7 @@ func newPcapReader(br *bufio.Reader) (*pcapReader, error) {
 
 // maxRecordLen bounds a record's captured length, whatever snap length
 // the file header claims: a record is read into memory whole, so a header
-// that claimed 4 GB made a 100-byte file allocate 4 GB. It is libpcap's
+// that claimed 4 GB let a 230-byte file allocate 3.8 GB. It is libpcap's
 // MAXIMUM_SNAPLEN and Wireshark's bound for the link types tlsdiag
 // decodes, and tcpdump -s 0 captures no more.
 const maxRecordLen = 262144
