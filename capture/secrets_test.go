@@ -175,39 +175,3 @@ func swapSection(t *testing.T, b []byte) []byte {
 	}
 	return out
 }
-
-// FuzzSecretsScanner checks that the scanner never panics, keeps within
-// its bounds, and finds the same blocks however the bytes are split
-// between reads. (FuzzRun reads pcapng Files, which run the scanner too.)
-func FuzzSecretsScanner(f *testing.F) {
-	for _, n := range []string{"tls12_openssl_gcm384_dsb.pcapng", "tls13_curl_dsb.pcapng"} {
-		if b, err := os.ReadFile(keysDir + "/" + n); err == nil {
-			f.Add(b, uint16(1))
-			f.Add(b[:min(len(b), 300)], uint16(7))
-		}
-	}
-	f.Add([]byte{}, uint16(0))
-	f.Fuzz(func(t *testing.T, data []byte, split uint16) {
-		var whole secretsScanner
-		var a []DecryptionSecrets
-		whole.deliver = func(ds DecryptionSecrets) { a = append(a, ds) }
-		whole.feed(data)
-		var parts secretsScanner
-		var b []DecryptionSecrets
-		parts.deliver = func(ds DecryptionSecrets) { b = append(b, ds) }
-		step := int(split)%61 + 1
-		for i := 0; i < len(data); i += step {
-			parts.feed(data[i:min(i+step, len(data))])
-		}
-		if !slices.EqualFunc(a, b, func(x, y DecryptionSecrets) bool {
-			return x.Type == y.Type && bytes.Equal(x.Data, y.Data) && x.Offset == y.Offset
-		}) {
-			t.Fatalf("whole: %+v; in pieces of %d: %+v", a, step, b)
-		}
-		for _, ds := range a {
-			if len(ds.Data) > maxSecretsBlock || ds.Offset < 0 || ds.Offset >= int64(len(data)) {
-				t.Fatalf("block out of bounds: %d bytes at %d", len(ds.Data), ds.Offset)
-			}
-		}
-	})
-}

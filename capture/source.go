@@ -94,7 +94,7 @@ type File struct {
 	format  Format
 	// compression is "gzip", "zstd" or "lz4" for a compressed file.
 	compression string
-	secrets     *secretsScanner // pcapng only
+	scan        *ngScanner // pcapng only
 
 	linkType layers.LinkType
 	frames   int64     // frames returned so far
@@ -195,13 +195,14 @@ func NewReader(name string, r io.Reader) (*File, error) {
 		}
 	case le == magicPcapng:
 		f.format = FormatPcapng
-		// pcapgo skips Decryption Secrets Blocks after the first packet
-		// and keeps the others to itself: follow the blocks in the bytes
-		// passing under it, from the first.
-		f.secrets = &secretsScanner{}
+		// Follow the blocks in the bytes passing under pcapgo, from the
+		// first, for what it does not do (ngScanner). A packet block too
+		// large in what is already buffered stops reading at the next
+		// read: pcapgo then holds at most the buffer's bytes of it.
+		f.scan = &ngScanner{}
 		head, _ := f.br.Peek(f.br.Buffered())
-		f.secrets.feed(head)
-		f.cr.scan = f.secrets.feed
+		f.scan.feed(head)
+		f.cr.scan = f.scan.feed
 		// Mixed link types: the alternative silently skips every packet of
 		// an interface whose link type differs from the first one, which
 		// would break Wireshark's frame numbering.
@@ -368,15 +369,20 @@ type countingReader struct {
 	r        io.Reader
 	n        int64
 	progress func(int64)
-	scan     func([]byte) // sees every byte read, in order
+	// scan sees every byte read, in order, and may cut the stream short:
+	// it returns how many of them to pass on, and an error instead of the
+	// others.
+	scan func([]byte) (int, error)
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
 	if c.scan != nil {
-		c.scan(p[:n])
+		if keep, cut := c.scan(p[:n]); cut != nil {
+			n, err = keep, cut
+		}
 	}
+	c.n += int64(n)
 	if c.progress != nil {
 		c.progress(c.n)
 	}
