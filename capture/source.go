@@ -52,14 +52,13 @@ var (
 const readBufferSize = 1 << 20
 
 const (
-	pcapHeaderLen   = 24
-	pcapRecordLen   = 16
-	magicPcapMicro  = 0xa1b2c3d4
-	magicPcapNano   = 0xa1b23c4d
-	magicPcapng     = 0x0a0d0d0a
-	gzipMagic0      = 0x1f
-	gzipMagic1      = 0x8b
-	magicPcapModify = 0xa1b2cd34 // Alexey Kuznetzov's modified pcap
+	pcapHeaderLen  = 24
+	pcapRecordLen  = 16
+	magicPcapMicro = 0xa1b2c3d4
+	magicPcapNano  = 0xa1b23c4d
+	magicPcapng    = 0x0a0d0d0a
+	gzipMagic0     = 0x1f
+	gzipMagic1     = 0x8b
 )
 
 // Format is the container format of a capture file.
@@ -211,13 +210,11 @@ func NewReader(name string, r io.Reader) (*File, error) {
 		}
 		f.linkType = f.ng.LinkType()
 		f.offset = f.consumed()
-	case len(magic) >= 3 && string(magic[:3]) == "BZh":
-		return nil, fmt.Errorf("capture: %s: bzip2-compressed: not read; decompress it first (bunzip2 -k, or bzcat %s | tlsdiag read -)", name, name)
-	case len(magic) >= 4 && string(magic[:4]) == "\xfd7zX":
-		return nil, fmt.Errorf("capture: %s: xz-compressed: not read; decompress it first (unxz -k, or xzcat %s | tlsdiag read -)", name, name)
-	case le == magicPcapModify || be == magicPcapModify:
-		return nil, fmt.Errorf("capture: %s: modified (Kuznetzov) pcap format is not supported; convert it with editcap -F pcap", name)
 	default:
+		head, _ := f.br.Peek(foreignPeek)
+		if what := foreignFormat(name, head); what != "" {
+			return nil, fmt.Errorf("capture: %s: %s", name, what)
+		}
 		return nil, fmt.Errorf("capture: %s: not a pcap or pcapng file (magic 0x%08x)", name, be)
 	}
 	return f, nil

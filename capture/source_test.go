@@ -174,7 +174,7 @@ func TestOpenFileErrors(t *testing.T) {
 	}{
 		{name: "empty", data: nil, openErr: "capture: x.pcap: empty file"},
 		{name: "too short", data: []byte{0xd4, 0xc3}, openErr: "not a pcap or pcapng file (only 2 bytes)"},
-		{name: "not a capture", data: []byte("hello, world\n"), openErr: "not a pcap or pcapng file (magic 0x68656c6c)"},
+		{name: "not a capture", data: []byte("hello\x00, world\n"), openErr: "not a pcap or pcapng file (magic 0x68656c6c)"},
 		{name: "header cut", data: good[:20], openErr: "pcap header: truncated file header"},
 		{name: "unsupported link type", data: usb, openErr: "capture: x.pcap: link type USB (220) is not supported"},
 		{name: "clean", data: good, frames: 8},
