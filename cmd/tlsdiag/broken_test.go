@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -42,7 +43,7 @@ func TestBrokenFiles(t *testing.T) {
 		stderr []string
 	}{
 		{"empty", nil, []string{"empty.pcap", "empty file"}},
-		{"wrong magic", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), []string{"wrong_magic.pcap", "not a pcap or pcapng file"}},
+		{"wrong magic", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), []string{"wrong_magic.pcap", "text, not a capture"}},
 		{"header cut", demo[:13], []string{"header_cut.pcap"}},
 		{"unsupported link type", withLinkType, []string{"unsupported_link_type.pcap", "link type", "147"}},
 		{"absurd caplen", hugeCaplen, []string{"absurd_caplen.pcap", "frame 1", "offset 24"}},
@@ -112,5 +113,48 @@ func TestCapsAreReported(t *testing.T) {
 	run([]string{"read", pcap}, &out, &errOut)
 	if strings.Contains(out.String(), "connection cap") {
 		t.Errorf("a note about the connection cap without one being hit:\n%s", out.String())
+	}
+}
+
+// TestReadErrorInReport: the error that stopped reading is in the report
+// too, as a note, so that a program reading the JSON knows the connections
+// are those before it; an unreadable file's error is the whole report's
+// note.
+func TestReadErrorInReport(t *testing.T) {
+	demo, err := os.ReadFile("../../testdata/demo.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cut := filepath.Join(dir, "cut.pcap")
+	if err := os.WriteFile(cut, demo[:5000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text := filepath.Join(dir, "capture.txt")
+	if err := os.WriteFile(text, []byte("12:00:00.000000 IP 10.0.0.1.443 > 10.0.0.2.5000: Flags [S]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		path  string
+		conns int
+		note  string
+	}{
+		{cut, 2, cut + ": reading stopped at frame 21 (offset 4527): truncated record: caplen 1617, 457 bytes left; the connections seen before it are reported"},
+		{text, 0, "capture: " + text + ": text, not a capture"},
+	} {
+		var out, errOut bytes.Buffer
+		if status := run([]string{"read", "--format", "json", tt.path}, &out, &errOut); status != 2 {
+			t.Errorf("%s: exit status %d, want 2", tt.path, status)
+		}
+		var doc struct {
+			Connections []json.RawMessage
+			Summary     struct{ Notes []string }
+		}
+		if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+			t.Fatalf("%s: %v\n%s", tt.path, err, out.String())
+		}
+		if len(doc.Connections) != tt.conns || len(doc.Summary.Notes) != 1 || !strings.HasPrefix(doc.Summary.Notes[0], tt.note) {
+			t.Errorf("%s: %d connections, notes %q; want %d and a note %q", tt.path, len(doc.Connections), doc.Summary.Notes, tt.conns, tt.note)
+		}
 	}
 }

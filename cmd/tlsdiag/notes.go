@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -145,4 +146,17 @@ func capFlags(fs *pflag.FlagSet) *capture.Options {
 	fs.IntVar(&o.MaxBufferedBytesPerConn, "max-buffer", o.MaxBufferedBytesPerConn, "buffer at most this many out-of-order `bytes` per connection")
 	fs.IntVar(&o.MaxBufferedBytes, "max-buffer-total", o.MaxBufferedBytes, "buffer at most this many out-of-order `bytes` in all")
 	return o
+}
+
+// readErrorNote puts the error that stopped reading a capture in the
+// report, for the formats read by programs (the error also goes to
+// stderr): which frame it stopped at, and that the connections before it
+// are reported.
+func readErrorNote(err error) string {
+	var re *capture.ReadError
+	if errors.As(err, &re) {
+		return fmt.Sprintf("%s: reading stopped at frame %d (offset %d): %v; the connections seen before it are reported, those still open as the capture ended there",
+			re.File, re.Frame, re.Offset, re.Err)
+	}
+	return err.Error()
 }
