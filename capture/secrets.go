@@ -25,11 +25,10 @@ const maxPendingSecrets = maxSecretsBlock
 // OnDecryptionSecrets makes the File call fn with the content of every
 // pcapng Decryption Secrets Block, wherever it is in the file: at once for
 // those already read, then as reading reaches them, on the goroutine
-// reading the File. A block is seen when the bytes holding it are read,
-// which is before the packets that follow it are returned. It does nothing
-// for a pcap file.
+// reading the File. A block is seen when reading reaches it, before the
+// packets that follow it are returned. It does nothing for a pcap file.
 func (f *File) OnDecryptionSecrets(fn func(DecryptionSecrets)) {
-	s := f.scan
+	s := f.ng
 	if s == nil {
 		return
 	}
@@ -43,8 +42,8 @@ func (f *File) OnDecryptionSecrets(fn func(DecryptionSecrets)) {
 // SecretsProblems describes the Decryption Secrets Blocks that were not
 // kept (over the size limit, malformed), for a warning.
 func (f *File) SecretsProblems() []string {
-	if f.scan == nil {
+	if f.ng == nil {
 		return nil
 	}
-	return f.scan.skipped
+	return f.ng.skipped
 }
