@@ -280,7 +280,7 @@ func (r *ngReader) packet(typ, length uint32) (data []byte, ci gopacket.CaptureI
 	if length < fixed+4 {
 		return nil, ci, 0, fmt.Errorf("packet block at offset %d: total length %d is under %d", at, length, fixed+4)
 	}
-	h, err := r.block(min(length, fixed))
+	h, err := r.block(fixed)
 	if err != nil {
 		return nil, ci, 0, err
 	}

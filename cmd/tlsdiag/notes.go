@@ -148,15 +148,16 @@ func capFlags(fs *pflag.FlagSet) *capture.Options {
 	return o
 }
 
-// readErrorNote puts the error that stopped reading a capture in the
-// report, for the formats read by programs (the error also goes to
+// readErrorNotes puts the error that stopped reading a capture part way in
+// the report, for the formats read by programs (the error also goes to
 // stderr): which frame it stopped at, and that the connections before it
-// are reported.
-func readErrorNote(err error) string {
+// are reported. A file that could not be opened has no report to explain:
+// its error is only on stderr.
+func readErrorNotes(err error) []string {
 	var re *capture.ReadError
-	if errors.As(err, &re) {
-		return fmt.Sprintf("%s: reading stopped at frame %d (offset %d): %v; the connections seen before it are reported, those still open as the capture ended there",
-			re.File, re.Frame, re.Offset, re.Err)
+	if !errors.As(err, &re) {
+		return nil
 	}
-	return err.Error()
+	return []string{fmt.Sprintf("%s: reading stopped at frame %d (offset %d): %v; the connections seen before it are reported, those still open as the capture ended there",
+		re.File, re.Frame, re.Offset, re.Err)}
 }

@@ -262,7 +262,7 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 		notes = append(notes, sequenceNotes(prefix, o.Stats.SequenceStats)...)
 		notes = append(notes, o.Stats.SecretsProblems...)
 		if o.Err != nil && writeErr == nil {
-			notes = append(notes, readErrorNote(o.Err))
+			notes = append(notes, readErrorNotes(o.Err)...)
 			failure(stderr, o.Err)
 			status = 2
 		}
