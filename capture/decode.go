@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -32,6 +33,12 @@ type Segment struct {
 	UDP bool
 	// IP is what the (innermost) IP header says about the path.
 	IP IPHeader
+	// Interface tells apart the interfaces of a capture on several, for
+	// dropping the copies of a packet each captured (copies.go): the
+	// pcapng interface plus 1 in the high 32 bits, for a file describing
+	// several, and the interface index of a Linux cooked v2 header
+	// (tcpdump -i any) in the low ones; 0 when the capture does not say.
+	Interface uint64
 }
 
 // IPHeader holds the IP header fields that tell devices on the path apart:
@@ -396,3 +403,28 @@ func (d *decoder) fragment(ts time.Time, seg *Segment) (frameKind, error) {
 	seg.Tunnel = d.tun
 	return kindTCP, nil
 }
+
+// frameInterface is a frame's Segment.Interface: its pcapng interface
+// (plus 1) when the capture has several, and the interface index of a
+// Linux cooked v2 header.
+func frameInterface(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType, several bool) uint64 {
+	var id uint64
+	if several {
+		id = uint64(uint32(ci.InterfaceIndex)+1) << 32
+	}
+	if lt == layers.LinkTypeLinuxSLL2 && len(data) >= 8 {
+		id |= uint64(binary.BigEndian.Uint32(data[4:8]))
+	}
+	return id
+}
+
+// severalInterfaces reports whether src is a pcapng file (or a source
+// reading one) that describes more than one interface so far.
+func severalInterfaces(src any) bool {
+	s, ok := src.(interface{ severalInterfaces() bool })
+	return ok && s.severalInterfaces()
+}
+
+func (f *File) severalInterfaces() bool    { return f.ng != nil && len(f.ng.ifaces) > 1 }
+func (s *Set) severalInterfaces() bool     { return s.cur != nil && s.cur.severalInterfaces() }
+func (u *unsplit) severalInterfaces() bool { return severalInterfaces(u.src) }

@@ -161,6 +161,7 @@ func (a *Assembler) readSplit(ctx context.Context, src SplitSource, clock *atomi
 				ck.Clock(ns, a.now)
 			}
 		}
+		a.several = severalInterfaces(src)
 		if err := a.packet(n, data, ci, src.LinkType()); err != nil {
 			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), n, err)
 		}

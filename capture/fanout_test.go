@@ -15,19 +15,21 @@ import (
 // splitFrame is one frame of a capture split by flow, as a fan-out group
 // of sockets gets it.
 type splitFrame struct {
-	data []byte
-	ci   gopacket.CaptureInfo
-	lt   layers.LinkType
-	n    int64
+	data    []byte
+	ci      gopacket.CaptureInfo
+	lt      layers.LinkType
+	n       int64
+	several bool // the file describes several interfaces
 }
 
 // splitSource replays its share of a capture, with an ErrNoFrame between
 // frames now and then, as a quiet socket returns.
 type splitSource struct {
-	frames []splitFrame
-	i      int
-	lt     layers.LinkType
-	quiet  bool
+	frames  []splitFrame
+	i       int
+	lt      layers.LinkType
+	several bool
+	quiet   bool
 }
 
 func (s *splitSource) ReadFrame() ([]byte, gopacket.CaptureInfo, int64, error) {
@@ -39,11 +41,13 @@ func (s *splitSource) ReadFrame() ([]byte, gopacket.CaptureInfo, int64, error) {
 	}
 	f := s.frames[s.i]
 	s.i++
-	s.lt = f.lt
+	s.lt, s.several = f.lt, f.several
 	return f.data, f.ci, f.n, nil
 }
 
 func (s *splitSource) LinkType() layers.LinkType { return s.lt }
+
+func (s *splitSource) severalInterfaces() bool { return s.several }
 
 // splitByFlow deals the frames of a capture to n sources as the kernel's
 // fan-out by flow hash does: every frame of a connection, both
@@ -74,7 +78,7 @@ func splitByFlow(t *testing.T, data []byte, n int) []SplitSource {
 		if kind, err := dec.decode(d, ci.Timestamp, lt, &seg); err == nil && (kind == kindTCP || kind == kindUDP) {
 			to = int(flowHash(seg.Src, seg.Dst) % uint64(n))
 		}
-		srcs[to].frames = append(srcs[to].frames, splitFrame{bytes.Clone(d), ci, lt, num})
+		srcs[to].frames = append(srcs[to].frames, splitFrame{bytes.Clone(d), ci, lt, num, severalInterfaces(src)})
 	}
 	out := make([]SplitSource, n)
 	for i, s := range srcs {

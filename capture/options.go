@@ -100,6 +100,10 @@ type Stats struct {
 	ConnsEvicted int64 // … of which for MaxConnections
 	ConnsReused  int64 // … of which because a new SYN took the 4-tuple
 	AfterClose   int64 // segments of a just-closed connection ignored (final ACKs, retransmitted FINs, RSTs)
+	// InterfaceCopies counts segments dropped as copies of one just kept
+	// that another interface captured (a bridge under tcpdump -i any sees
+	// each packet on the port it came in by and the one it left by).
+	InterfaceCopies int64
 
 	OutOfOrderSegments int64 // segments buffered until a hole filled
 	OutOfOrderBytes    int64 // bytes buffered

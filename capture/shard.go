@@ -71,6 +71,7 @@ func (st *Stats) addAssembly(a Stats) {
 	st.ConnsEvicted += a.ConnsEvicted
 	st.ConnsReused += a.ConnsReused
 	st.AfterClose += a.AfterClose
+	st.InterfaceCopies += a.InterfaceCopies
 	st.OutOfOrderSegments += a.OutOfOrderSegments
 	st.OutOfOrderBytes += a.OutOfOrderBytes
 	st.MaxBuffered = max(st.MaxBuffered, a.MaxBuffered)
@@ -205,6 +206,7 @@ func (r *shardReader) block(stop <-chan struct{}) *block {
 func (r *shardReader) decodeBlock(b *block, src Source) error {
 	st := &r.stats
 	var seg Segment
+	several := severalInterfaces(src)
 	b.first = r.frames + 1
 	for i := range b.frames {
 		fr := &b.frames[i]
@@ -231,6 +233,7 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 			if seg.Missing > 0 {
 				seg.Snap = fr.ci.CaptureLength
 			}
+			seg.Interface = frameInterface(fr.data, fr.ci, fr.lt, several)
 			n := flowHash(seg.Src, seg.Dst) % uint64(len(r.shards))
 			b.segs[n] = append(b.segs[n], shardSeg{seg: seg, f: Frame{Number: r.frames, Time: fr.ci.Timestamp}, clock: r.now})
 		} else {

@@ -136,6 +136,8 @@ type Assembler struct {
 	live  connList // open connections, least recently seen first
 	reset connList // connections a RST ended, waiting for in-flight bytes
 
+	copies   copyBook // of a capture on several interfaces
+	several  bool     // the frame fed comes from a pcapng file of several interfaces
 	tombs    map[tombKey]int64
 	tombRing []tombstone
 	maxTombs int // the most tombstones kept
@@ -368,6 +370,10 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 	a.stats.Segments++
 	a.stats.PayloadBytes += int64(len(s.Payload))
 	key, srcLow := makeKey(s.Src, s.Dst)
+	if s.Interface != 0 && a.copies.isCopy(&key, srcLow, s, f.Time.UnixNano()) {
+		a.stats.InterfaceCopies++
+		return
+	}
 	synOnly := s.SYN && !s.ACK && !s.RST
 	c := a.conns[key]
 	if c != nil && synOnly && c.reset != 0 {

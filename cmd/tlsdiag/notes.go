@@ -77,6 +77,10 @@ func capNotes(prefix string, st capture.Stats) []string {
 	if st.IPv6FragmentsDropped > 0 {
 		add("%s given up (overlap, timeout or memory cap)", prose.Count(st.IPv6FragmentsDropped, "IPv6 fragment"))
 	}
+	if st.InterfaceCopies > 0 {
+		add("%s repeated a packet just captured on another interface (a bridge under tcpdump -i any, or dumpcap on several interfaces) and %s dropped: each packet counts once",
+			prose.Count(st.InterfaceCopies, "frame"), prose.Plural(st.InterfaceCopies, "was", "were"))
+	}
 	if st.Conflicts > 0 {
 		add("%s carried different bytes than the original (the original was kept)", prose.Count(st.Conflicts, "retransmitted segment"))
 	}
