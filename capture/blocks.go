@@ -28,9 +28,10 @@ type block struct {
 }
 
 type blockFrame struct {
-	data []byte
-	ci   gopacket.CaptureInfo
-	lt   layers.LinkType
+	data    []byte
+	ci      gopacket.CaptureInfo
+	lt      layers.LinkType
+	several bool // read from a pcapng file describing several interfaces
 }
 
 // blockSize is the size of a block: a few hundred frames. The blocks in
@@ -76,7 +77,7 @@ func (c *copyFiller) fill(b *block) error {
 			if err != nil {
 				return err
 			}
-			fr = blockFrame{data: data, ci: ci, lt: c.src.LinkType()}
+			fr = blockFrame{data: data, ci: ci, lt: c.src.LinkType(), several: severalInterfaces(c.src)}
 		}
 		if len(b.buf)+len(fr.data) > cap(b.buf) {
 			if len(b.frames) > 0 {

@@ -206,7 +206,6 @@ func (r *shardReader) block(stop <-chan struct{}) *block {
 func (r *shardReader) decodeBlock(b *block, src Source) error {
 	st := &r.stats
 	var seg Segment
-	several := severalInterfaces(src)
 	b.first = r.frames + 1
 	for i := range b.frames {
 		fr := &b.frames[i]
@@ -233,7 +232,7 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 			if seg.Missing > 0 {
 				seg.Snap = fr.ci.CaptureLength
 			}
-			seg.Interface = frameInterface(fr.data, fr.ci, fr.lt, several)
+			seg.Interface = frameInterface(fr.data, fr.ci, fr.lt, fr.several)
 			n := flowHash(seg.Src, seg.Dst) % uint64(len(r.shards))
 			b.segs[n] = append(b.segs[n], shardSeg{seg: seg, f: Frame{Number: r.frames, Time: fr.ci.Timestamp}, clock: r.now})
 		} else {
