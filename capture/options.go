@@ -104,6 +104,10 @@ type Stats struct {
 	// that another interface captured (a bridge under tcpdump -i any sees
 	// each packet on the port it came in by and the one it left by).
 	InterfaceCopies int64
+	// RecordedDrops is the number of packets the capture file says the
+	// capturing tool dropped (pcapng interface statistics, as dumpcap
+	// writes them); 0 when it says none, or nothing.
+	RecordedDrops int64
 
 	OutOfOrderSegments int64 // segments buffered until a hole filled
 	OutOfOrderBytes    int64 // bytes buffered

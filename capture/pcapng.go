@@ -19,6 +19,7 @@ const (
 	ngBlockInterface      = 0x00000001
 	ngBlockPacket         = 0x00000002 // obsolete, still read
 	ngBlockSimplePacket   = 0x00000003
+	ngBlockStatistics     = 0x00000005
 	ngBlockEnhancedPacket = 0x00000006
 	ngBlockSecrets        = 0x0000000A
 	ngByteOrder           = 0x1A2B3C4D
@@ -50,6 +51,9 @@ type ngReader struct {
 	filters []string
 	skip    bool   // in a section of an unknown version
 	big     []byte // for the rare packet block larger than br's buffer
+	// dropped counts the packets the capturing tool recorded as dropped
+	// in the sections before this one (Interface Statistics Blocks).
+	dropped uint64
 
 	deliver func(DecryptionSecrets)
 	pending []DecryptionSecrets
@@ -63,6 +67,7 @@ type ngInterface struct {
 	snapLen  uint32
 	units    uint64 // timestamp units per second (if_tsresol)
 	offset   int64  // seconds added to timestamps (if_tsoffset)
+	dropped  uint64 // isb_ifdrop + isb_osdrop of its last statistics
 }
 
 // time converts a timestamp in the interface's units.
@@ -126,6 +131,8 @@ func (r *ngReader) next() (data []byte, ci gopacket.CaptureInfo, lt layers.LinkT
 			return r.packet(typ, length)
 		case typ == ngBlockInterface:
 			err = r.interfaceBlock(length)
+		case typ == ngBlockStatistics:
+			err = r.statisticsBlock(length)
 		case typ == ngBlockSecrets:
 			err = r.secretsBlock(length)
 		default:
@@ -195,6 +202,7 @@ func (r *ngReader) section() error {
 	// Version 1.2 was written by some and means 1.0 (the specification,
 	// Section 4.1); a section of another major version cannot be read.
 	r.skip = major != 1 || minor != 0 && minor != 2
+	r.dropped = r.droppedSoFar()
 	r.ifaces = r.ifaces[:0]
 	return r.discard(length)
 }
@@ -251,6 +259,41 @@ func (r *ngReader) interfaceBlock(length uint32) error {
 	}
 	r.ifaces = append(r.ifaces, intf)
 	return r.discard(length)
+}
+
+// statisticsBlock reads an Interface Statistics Block: of its counters,
+// which are totals since the capture began, the packets dropped by the
+// interface (isb_ifdrop; dumpcap puts libpcap's kernel drops there) and
+// by the operating system (isb_osdrop). A block that does not fit in the
+// buffer, or names no interface described, is skipped.
+func (r *ngReader) statisticsBlock(length uint32) error {
+	if length < 24 || int(length) > r.br.Size() {
+		return r.discard(length)
+	}
+	b, err := r.block(length)
+	if err != nil {
+		return err
+	}
+	if id := r.order.Uint32(b[8:]); id < uint32(len(r.ifaces)) {
+		var dropped uint64
+		for code, value := range r.options(b[20 : length-4]) {
+			if (code == 5 || code == 7) && len(value) >= 8 {
+				dropped += r.order.Uint64(value)
+			}
+		}
+		r.ifaces[id].dropped = dropped
+	}
+	return r.discard(length)
+}
+
+// droppedSoFar is the number of packets the capturing tool recorded as
+// dropped, in the statistics read so far.
+func (r *ngReader) droppedSoFar() uint64 {
+	n := r.dropped
+	for _, i := range r.ifaces {
+		n += i.dropped
+	}
+	return n
 }
 
 // options yields the code and value of each option in b, the options of

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -310,5 +311,63 @@ func TestNgTimestampUnits(t *testing.T) {
 		if got := frames[0].ci.Timestamp; !got.Equal(tt.want) {
 			t.Errorf("if_tsresol 0x%02x, %d: %v, want %v", tt.tsresol, tt.ts, got, tt.want.UTC())
 		}
+	}
+}
+
+// TestRecordedDrops: dumpcap stopped while datagrams arrived recorded
+// 32,292 packets dropped in the Interface Statistics Block at the end of
+// testdata/drops/dumpcap-drops.pcapng (isb_ifdrop). Run and RunSharded
+// report them, a Set of two such files twice as many, a pcap none.
+func TestRecordedDrops(t *testing.T) {
+	const drops = "testdata/drops/dumpcap-drops.pcapng"
+	run := func(src Source, shards int) Stats {
+		t.Helper()
+		hs := make([]Handler, shards)
+		for i := range hs {
+			hs[i] = newRecorder(t)
+		}
+		st, err := RunSharded(context.Background(), src, hs, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	for _, shards := range []int{1, 2} {
+		f, err := OpenFile(drops)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := run(f, shards); st.RecordedDrops != 32292 {
+			t.Errorf("%d shards: %d drops recorded, want 32292", shards, st.RecordedDrops)
+		}
+		f.Close()
+	}
+	dir := t.TempDir()
+	data, err := os.ReadFile(drops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, name := range []string{"cap_00001_20261205031600.pcapng", "cap_00002_20261205031700.pcapng"} {
+		files = append(files, filepath.Join(dir, name))
+		if err := os.WriteFile(files[len(files)-1], data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set, err := OpenSet(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	if st := run(set, 2); st.RecordedDrops != 2*32292 {
+		t.Errorf("a set of two: %d drops recorded, want %d", st.RecordedDrops, 2*32292)
+	}
+	f, err := OpenFile("testdata/lo-tls12-openssl.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if st := run(f, 2); st.RecordedDrops != 0 {
+		t.Errorf("a pcap: %d drops recorded", st.RecordedDrops)
 	}
 }

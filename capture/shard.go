@@ -56,6 +56,7 @@ func RunSharded(ctx context.Context, src Source, hs []Handler, opt Options) (Sta
 	for _, s := range r.shards {
 		st.addAssembly(s.a.stats)
 	}
+	st.RecordedDrops = recordedDrops(src)
 	return st, err
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"time"
@@ -356,3 +357,24 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // number of bytes of the file read so far (of the compressed file, when it
 // is gzipped) whenever it reads more: about once per MiB, not per frame.
 func (f *File) Progress(fn func(read int64)) { f.raw.progress = fn }
+
+// recordedDrops is the number of packets the capture file says the
+// capturing tool dropped, in the statistics read so far: a Source's, for
+// Stats.RecordedDrops, when it is a File or a Set of them.
+func recordedDrops(src Source) int64 {
+	var n uint64
+	switch s := src.(type) {
+	case *File:
+		n = s.recordedDrops()
+	case *Set:
+		n = s.dropped + s.cur.recordedDrops()
+	}
+	return int64(min(n, math.MaxInt64))
+}
+
+func (f *File) recordedDrops() uint64 {
+	if f.ng == nil {
+		return 0
+	}
+	return f.ng.droppedSoFar()
+}

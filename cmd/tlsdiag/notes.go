@@ -77,6 +77,10 @@ func capNotes(prefix string, st capture.Stats) []string {
 	if st.IPv6FragmentsDropped > 0 {
 		add("%s given up (overlap, timeout or memory cap)", prose.Count(st.IPv6FragmentsDropped, "IPv6 fragment"))
 	}
+	if st.RecordedDrops > 0 {
+		add("the capturing tool dropped %s, as the file's interface statistics record: a gap, a missing handshake message or a silence may be the capture's loss, not the network's",
+			prose.Count(st.RecordedDrops, "packet"))
+	}
 	if st.InterfaceCopies > 0 {
 		add("%s repeated a packet just captured on another interface (a bridge under tcpdump -i any, or dumpcap on several interfaces) and %s dropped: each packet counts once",
 			prose.Count(st.InterfaceCopies, "frame"), prose.Plural(st.InterfaceCopies, "was", "were"))

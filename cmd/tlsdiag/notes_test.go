@@ -38,3 +38,13 @@ func TestInterfaceCopiesNote(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordedDropsNote: a pcapng whose interface statistics record
+// dropped packets says so, with what it may explain.
+func TestRecordedDropsNote(t *testing.T) {
+	var out, errOut bytes.Buffer
+	run([]string{"read", "../../capture/testdata/drops/dumpcap-drops.pcapng"}, &out, &errOut)
+	if want := "note: the capturing tool dropped 32292 packets, as the file's interface statistics record"; !strings.Contains(out.String(), want) {
+		t.Errorf("no %q in:\n%s", want, out.String())
+	}
+}
