@@ -62,9 +62,11 @@ func readPcapgo(data []byte) (frames []ngFrame, err error) {
 
 // sameFrame compares a frame of each reader. pcapgo converts timestamps
 // in binary units (if_tsresol 2^-n) to nanoseconds with a rounded factor,
-// off by up to 2^n ns: those are compared to 1 ms.
+// off by up to 2^n ns: those are compared to 1 ms. It reads if_tsresol 0,
+// seconds, as if absent (microseconds), where tshark reads seconds, as
+// tlsdiag does: those timestamps are not compared.
 func sameFrame(ours, theirs ngFrame, units uint64) bool {
-	ts := ours.ci.Timestamp.Equal(theirs.ci.Timestamp.UTC())
+	ts := ours.ci.Timestamp.Equal(theirs.ci.Timestamp.UTC()) || units == 1
 	if !ts && units&(units-1) == 0 {
 		d := ours.ci.Timestamp.Sub(theirs.ci.Timestamp)
 		ts = d > -time.Millisecond && d < time.Millisecond
@@ -301,6 +303,8 @@ func TestNgTimestampUnits(t *testing.T) {
 		{0x80 | 30, 1_700_000_000<<30 | 3, time.Unix(1_700_000_000, 2), nil}, // 3 × 2^-30 s = 2.79 ns
 		{6, 123_456, time.Unix(1_700_000_000, 123_456_000), []int64{1_700_000_000}},
 		{6, 1_700_000_000_000_000, time.Unix(1_699_999_000, 0), []int64{-1000}},
+		// tshark -e frame.time_epoch: 4294963456.000000000 (pcapgo reads microseconds)
+		{0, 0xfffff100, time.Unix(0xfffff100, 0), nil},
 		// tshark -e frame.time_epoch: 1699999000.386773109 (pcapgo gave .386499633)
 		{0x80 | 20, 1_700_000_000<<20 | 405_561, time.Unix(1_699_999_000, 386_773_109), []int64{-1000}},
 	} {
