@@ -417,14 +417,3 @@ func frameInterface(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType, se
 	}
 	return id
 }
-
-// severalInterfaces reports whether src is a pcapng file (or a source
-// reading one) that describes more than one interface so far.
-func severalInterfaces(src any) bool {
-	s, ok := src.(interface{ severalInterfaces() bool })
-	return ok && s.severalInterfaces()
-}
-
-func (f *File) severalInterfaces() bool    { return f.ng != nil && len(f.ng.ifaces) > 1 }
-func (s *Set) severalInterfaces() bool     { return s.cur != nil && s.cur.severalInterfaces() }
-func (u *unsplit) severalInterfaces() bool { return severalInterfaces(u.src) }

@@ -18,11 +18,11 @@ const foreignPeek = 512
 // when it does not know the file.
 func foreignFormat(name string, head []byte) string {
 	convert := func(what string) string {
-		out := strings.TrimSuffix(name, filepath.Ext(name)) + ".pcapng"
+		in, out := name, strings.TrimSuffix(name, filepath.Ext(name))+".pcapng"
 		if name == "-" {
-			name, out = "IN", "OUT.pcapng"
+			in, out = "IN", "OUT.pcapng"
 		}
-		return fmt.Sprintf("%s: not read; convert it first (editcap -F pcapng %s %s)", what, shellWord(name), shellWord(out))
+		return fmt.Sprintf("%s: not read; convert it first (editcap -F pcapng %s %s)", what, shellWord(in), shellWord(out))
 	}
 	has := func(magic string) bool { return bytes.HasPrefix(head, []byte(magic)) }
 	switch {

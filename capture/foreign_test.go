@@ -37,6 +37,9 @@ func TestForeignFormats(t *testing.T) {
 		{"capture.zip", head("zip.head"), "a zip archive: not read; unzip it"},
 		{"capture.tar", head("tar.head"), "a tar archive: not read; extract it (tar xf)"},
 		{"capture.tgz", gz(head("tar.head")), "a tar archive"},
+		// 7-Zip's and RAR 5's signatures (no archiver here to make them)
+		{"capture.7z", []byte("7z\xbc\xaf\x27\x1c\x00\x04"), "a 7-Zip archive: not read; extract it (7z x)"},
+		{"capture.rar", []byte("Rar!\x1a\x07\x01\x00"), "a RAR archive: not read; extract it"},
 		{"PktMon.etl", make([]byte, 512), "a Windows ETL trace (pktmon, netsh trace): not read; convert it on Windows first (pktmon etl2pcap"},
 		{"capture.txt", head("tcpdump-text.head"), "text, not a capture: save packets, not printed output (tcpdump -w FILE"},
 		{"-", head("netmon2.head"), "convert it first (editcap -F pcapng IN OUT.pcapng)"},

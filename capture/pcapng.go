@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"math/bits"
 	"slices"
 	"time"
@@ -39,8 +40,8 @@ const (
 // out of the File's buffer, as pcapReader reads pcap: a frame is a slice
 // of the buffer, valid until the next read. It keeps of each section only
 // what reading its frames needs, in bounded memory: each interface's link
-// type, snap length and timestamp units, the distinct capture filters,
-// and the Decryption Secrets Blocks. Name resolution, statistics and
+// type, snap length, timestamp units and recorded drops, the distinct
+// capture filters, and the Decryption Secrets Blocks. Name resolution and
 // unknown blocks are skipped unread, and so are sections of a version it
 // does not know.
 type ngReader struct {
@@ -435,3 +436,41 @@ func (r *ngReader) secretsBlock(length uint32) error {
 	r.pending = append(r.pending, ds)
 	return nil
 }
+
+// What a capture file says about its interfaces, asked of a File, a Set
+// of files, or the source Run reads one through; live captures say
+// nothing here.
+
+// severalInterfaces reports whether src is a pcapng file that describes
+// more than one interface so far: its frames' interfaces tell copies of a
+// packet apart (copies.go).
+func severalInterfaces(src any) bool {
+	s, ok := src.(interface{ severalInterfaces() bool })
+	return ok && s.severalInterfaces()
+}
+
+// recordedDrops is the number of packets the capture file says the
+// capturing tool dropped, in the statistics read so far, for
+// Stats.RecordedDrops.
+func recordedDrops(src any) int64 {
+	s, ok := src.(interface{ recordedDrops() uint64 })
+	if !ok {
+		return 0
+	}
+	return int64(min(s.recordedDrops(), math.MaxInt64))
+}
+
+func (f *File) severalInterfaces() bool { return f.ng != nil && len(f.ng.ifaces) > 1 }
+
+func (f *File) recordedDrops() uint64 {
+	if f.ng == nil {
+		return 0
+	}
+	return f.ng.droppedSoFar()
+}
+
+func (s *Set) severalInterfaces() bool { return s.cur.severalInterfaces() }
+func (s *Set) recordedDrops() uint64   { return s.dropped + s.cur.recordedDrops() }
+
+func (u *unsplit) severalInterfaces() bool { return severalInterfaces(u.src) }
+func (u *unsplit) recordedDrops() uint64   { return uint64(recordedDrops(u.src)) }

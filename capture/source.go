@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"slices"
 	"time"
@@ -57,9 +56,6 @@ const (
 	pcapRecordLen  = 16
 	magicPcapMicro = 0xa1b2c3d4
 	magicPcapNano  = 0xa1b23c4d
-	magicPcapng    = 0x0a0d0d0a
-	gzipMagic0     = 0x1f
-	gzipMagic1     = 0x8b
 )
 
 // Format is the container format of a capture file.
@@ -192,7 +188,7 @@ func NewReader(name string, r io.Reader) (*File, error) {
 		if !linkTypeSupported(f.linkType) {
 			return nil, fmt.Errorf("capture: %s: %w", name, unsupportedLinkType(f.linkType))
 		}
-	case le == magicPcapng:
+	case le == ngBlockSection: // a pcapng file opens with a Section Header Block
 		f.format = FormatPcapng
 		if f.ng, err = newNgReader(f.br, f.consumed); err != nil {
 			return nil, f.openError(err)
@@ -357,24 +353,3 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // number of bytes of the file read so far (of the compressed file, when it
 // is gzipped) whenever it reads more: about once per MiB, not per frame.
 func (f *File) Progress(fn func(read int64)) { f.raw.progress = fn }
-
-// recordedDrops is the number of packets the capture file says the
-// capturing tool dropped, in the statistics read so far: a Source's, for
-// Stats.RecordedDrops, when it is a File or a Set of them.
-func recordedDrops(src Source) int64 {
-	var n uint64
-	switch s := src.(type) {
-	case *File:
-		n = s.recordedDrops()
-	case *Set:
-		n = s.dropped + s.cur.recordedDrops()
-	}
-	return int64(min(n, math.MaxInt64))
-}
-
-func (f *File) recordedDrops() uint64 {
-	if f.ng == nil {
-		return 0
-	}
-	return f.ng.droppedSoFar()
-}
