@@ -63,15 +63,19 @@ func fillerFor(src Source) filler {
 
 // copyFiller copies the frames of any Source into blocks.
 type copyFiller struct {
-	src     Source
-	pending *blockFrame // read, but did not fit in the last block
+	src Source
+	// pending was read but did not fit in the last block. (A value, not
+	// a pointer: a pointer to the loop's frame put every frame on the
+	// heap.)
+	pending    blockFrame
+	hasPending bool
 }
 
 func (c *copyFiller) fill(b *block) error {
 	for len(b.frames) < maxBlockFrames {
 		var fr blockFrame
-		if c.pending != nil {
-			fr, c.pending = *c.pending, nil
+		if c.hasPending {
+			fr, c.hasPending = c.pending, false
 		} else {
 			data, ci, err := c.src.ReadPacketData()
 			if err != nil {
@@ -83,7 +87,7 @@ func (c *copyFiller) fill(b *block) error {
 			if len(b.frames) > 0 {
 				// The frame stays valid: the Source is not read again
 				// before the next fill.
-				c.pending = &fr
+				c.pending, c.hasPending = fr, true
 				return nil
 			}
 			b.buf = make([]byte, 0, len(fr.data))
