@@ -55,6 +55,9 @@ func fillerFor(src Source) filler {
 	if f, ok := src.(*File); ok && f.format == FormatPcap && f.err == nil {
 		return &pcapFiller{f: f}
 	}
+	if f, ok := src.(*File); ok && f.format == FormatPcapng && f.err == nil {
+		return &ngFiller{f: f}
+	}
 	if s, ok := src.(*Set); ok {
 		return &setFiller{s: s}
 	}
@@ -186,4 +189,31 @@ func (p *pcapFiller) fill(b *block) error {
 	}
 	ci, _ := f.pcap.header(buf)
 	return f.fail(f.readError(&truncatedError{have: len(buf) - pcapRecordLen, want: ci.CaptureLength}))
+}
+
+// ngFiller reads a pcapng File straight into blocks, as pcapFiller reads
+// pcap: the File's buffer is lent to each block in turn, so that frames
+// are slices of the block, read from the file by the kernel, copied by no
+// one.
+type ngFiller struct{ f *File }
+
+func (p *ngFiller) fill(b *block) error {
+	f := p.f
+	if f.err != nil {
+		return io.EOF
+	}
+	buf := f.ng.br
+	buf.lend(b.buf)
+	defer func() { b.buf = buf.buf[:buf.r] }() // the block keeps the buffer its frames are in
+	for len(b.frames) < maxBlockFrames {
+		data, ci, err := f.ReadPacketData()
+		switch {
+		case err == errBlockFull:
+			return nil
+		case err != nil:
+			return err
+		}
+		b.frames = append(b.frames, blockFrame{data: data, ci: ci, lt: f.linkType, several: f.severalInterfaces()})
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // TestBlockFramesBounded fills blocks from a capture of tiny frames, as a
@@ -62,4 +63,80 @@ func TestBlockFramesBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkFill reads the generated bench capture into blocks, as pcap
+// and as pcapng (each read straight into blocks) and as pcapng copied
+// frame by frame: what RunSharded's reading goroutine costs, without the
+// kernel's copy.
+func BenchmarkFill(b *testing.B) {
+	bc := getBenchCapture(b)
+	ng := toPcapng(b, bc.pcap)
+	for _, bb := range []struct {
+		name string
+		data []byte
+		fill func(f *File) filler
+	}{
+		{"pcap", bc.pcap, func(f *File) filler { return fillerFor(f) }},
+		{"pcapng", ng, func(f *File) filler { return fillerFor(f) }},
+		{"pcapng-copied", ng, func(f *File) filler { return &copyFiller{src: f} }},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bb.data)))
+			b.ReportAllocs()
+			blk := &block{buf: make([]byte, 0, blockSize)}
+			for b.Loop() {
+				f, err := NewReader("bench", bytes.NewReader(bb.data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				fill, frames := bb.fill(f), 0
+				for {
+					blk.buf, blk.frames = blk.buf[:0], blk.frames[:0]
+					err := fill.fill(blk)
+					frames += len(blk.frames)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				if frames != len(bc.frames) {
+					b.Fatalf("%d frames, want %d", frames, len(bc.frames))
+				}
+			}
+		})
+	}
+}
+
+// toPcapng writes the frames of a pcap capture as pcapng, as editcap
+// would.
+func toPcapng(tb testing.TB, pcap []byte) []byte {
+	tb.Helper()
+	r, err := pcapgo.NewReader(bytes.NewReader(pcap))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out bytes.Buffer
+	w, err := pcapgo.NewNgWriter(&out, r.LinkType())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := w.WritePacket(ci, data); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	return out.Bytes()
 }

@@ -37,21 +37,22 @@ const (
 )
 
 // ngReader reads pcapng files (https://datatracker.ietf.org/doc/draft-ietf-opsawg-pcapng/)
-// out of the File's buffer, as pcapReader reads pcap: a frame is a slice
-// of the buffer, valid until the next read. It keeps of each section only
+// out of its buffer, as pcapReader reads pcap: a frame is a slice of the
+// buffer, valid until the next read (or, once the buffer is lent to a
+// block, as long as the block). It keeps of each section only
 // what reading its frames needs, in bounded memory: each interface's link
 // type, snap length, timestamp units and recorded drops, the distinct
 // capture filters, and the Decryption Secrets Blocks. Name resolution and
 // unknown blocks are skipped unread, and so are sections of a version it
 // does not know.
 type ngReader struct {
-	br      *bufio.Reader
-	at      func() int64 // the stream offset of the next unread byte
-	order   binary.ByteOrder
-	ifaces  []ngInterface
-	filters []string
-	skip    bool   // in a section of an unknown version
-	big     []byte // for the rare packet block larger than br's buffer
+	br        *ngBuffer
+	cr        *countingReader // what br reads: the file, decompressed
+	bigEndian bool            // the section's byte order
+	ifaces    []ngInterface
+	filters   []string
+	skip      bool   // in a section of an unknown version
+	big       []byte // for the rare packet block larger than br's buffer
 	// dropped counts the packets the capturing tool recorded as dropped
 	// in the sections before this one (Interface Statistics Blocks).
 	dropped uint64
@@ -87,10 +88,13 @@ func (i *ngInterface) time(ts uint64) time.Time {
 	return time.Unix(int64(sec)+i.offset, int64(ns)).UTC()
 }
 
-// newNgReader reads the Section Header Block that opens the file.
-func newNgReader(br *bufio.Reader, at func() int64) (*ngReader, error) {
-	r := &ngReader{br: br, at: at}
-	h, _ := br.Peek(12)
+// newNgReader reads the Section Header Block that opens the file, from
+// what br holds of cr, then from cr.
+func newNgReader(br *bufio.Reader, cr *countingReader) (*ngReader, error) {
+	head, _ := br.Peek(br.Buffered())
+	r := &ngReader{br: newNgBuffer(cr, head), cr: cr}
+	br.Discard(len(head))
+	h, _ := r.br.Peek(12)
 	if len(h) < 12 {
 		return nil, fmt.Errorf("%w (%d bytes)", errShortHeader, len(h))
 	}
@@ -121,7 +125,7 @@ func (r *ngReader) next() (data []byte, ci gopacket.CaptureInfo, lt layers.LinkT
 			}
 			continue
 		}
-		typ, length := r.order.Uint32(h), r.order.Uint32(h[4:])
+		typ, length := r.u32(h), r.u32(h[4:])
 		if length < 12 || length%4 != 0 {
 			return nil, ci, 0, fmt.Errorf("block of type 0x%x at offset %d: total length %d is not a multiple of 4 of at least 12", typ, r.at(), length)
 		}
@@ -144,6 +148,32 @@ func (r *ngReader) next() (data []byte, ci gopacket.CaptureInfo, lt layers.LinkT
 		}
 	}
 }
+
+// u16, u32 and u64 read numbers in the section's byte order, without a
+// call through binary.ByteOrder: they run several times per frame.
+func (r *ngReader) u16(b []byte) uint16 {
+	if r.bigEndian {
+		return binary.BigEndian.Uint16(b)
+	}
+	return binary.LittleEndian.Uint16(b)
+}
+
+func (r *ngReader) u32(b []byte) uint32 {
+	if r.bigEndian {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+func (r *ngReader) u64(b []byte) uint64 {
+	if r.bigEndian {
+		return binary.BigEndian.Uint64(b)
+	}
+	return binary.LittleEndian.Uint64(b)
+}
+
+// at is the offset in the (decompressed) file of the next byte to read.
+func (r *ngReader) at() int64 { return r.cr.n - int64(r.br.Buffered()) }
 
 // cut is the error for a block the file ends inside of, have bytes of it
 // being left.
@@ -186,20 +216,20 @@ func (r *ngReader) section() error {
 	}
 	switch {
 	case binary.LittleEndian.Uint32(h[8:]) == ngByteOrder:
-		r.order = binary.LittleEndian
+		r.bigEndian = false
 	case binary.BigEndian.Uint32(h[8:]) == ngByteOrder:
-		r.order = binary.BigEndian
+		r.bigEndian = true
 	default:
 		return fmt.Errorf("section header at offset %d: byte-order magic 0x%08x is neither order's", at, binary.LittleEndian.Uint32(h[8:]))
 	}
-	length := r.order.Uint32(h[4:])
+	length := r.u32(h[4:])
 	if length < 28 || length%4 != 0 {
 		return fmt.Errorf("section header at offset %d: total length %d is not a multiple of 4 of at least 28", at, length)
 	}
 	if len(h) < 28 {
 		return r.cut(len(h))
 	}
-	major, minor := r.order.Uint16(h[12:]), r.order.Uint16(h[14:])
+	major, minor := r.u16(h[12:]), r.u16(h[14:])
 	// Version 1.2 was written by some and means 1.0 (the specification,
 	// Section 4.1); a section of another major version cannot be read.
 	r.skip = major != 1 || minor != 0 && minor != 2
@@ -224,7 +254,7 @@ func (r *ngReader) interfaceBlock(length uint32) error {
 	if err != nil {
 		return err
 	}
-	intf := ngInterface{linkType: layers.LinkType(r.order.Uint16(b[8:])), snapLen: r.order.Uint32(b[12:]), units: 1e6}
+	intf := ngInterface{linkType: layers.LinkType(r.u16(b[8:])), snapLen: r.u32(b[12:]), units: 1e6}
 	for code, value := range r.options(b[16 : length-4]) {
 		switch code {
 		case 9: // if_tsresol
@@ -254,7 +284,7 @@ func (r *ngReader) interfaceBlock(length uint32) error {
 			}
 		case 14: // if_tsoffset
 			if len(value) >= 8 {
-				intf.offset = int64(r.order.Uint64(value))
+				intf.offset = int64(r.u64(value))
 			}
 		}
 	}
@@ -275,11 +305,11 @@ func (r *ngReader) statisticsBlock(length uint32) error {
 	if err != nil {
 		return err
 	}
-	if id := r.order.Uint32(b[8:]); id < uint32(len(r.ifaces)) {
+	if id := r.u32(b[8:]); id < uint32(len(r.ifaces)) {
 		var dropped uint64
 		for code, value := range r.options(b[20 : length-4]) {
 			if (code == 5 || code == 7) && len(value) >= 8 {
-				dropped += r.order.Uint64(value)
+				dropped += r.u64(value)
 			}
 		}
 		r.ifaces[id].dropped = dropped
@@ -302,7 +332,7 @@ func (r *ngReader) droppedSoFar() uint64 {
 func (r *ngReader) options(b []byte) func(yield func(uint16, []byte) bool) {
 	return func(yield func(uint16, []byte) bool) {
 		for len(b) >= 4 {
-			code, n := r.order.Uint16(b), int(r.order.Uint16(b[2:]))
+			code, n := r.u16(b), int(r.u16(b[2:]))
 			if code == 0 || 4+n > len(b) {
 				return
 			}
@@ -314,42 +344,51 @@ func (r *ngReader) options(b []byte) func(yield func(uint16, []byte) bool) {
 	}
 }
 
-// packet reads an Enhanced, Simple or (obsolete) Packet Block.
+// packet reads an Enhanced, Simple or (obsolete) Packet Block. A block
+// that fits in the buffer is peeked at once, whole: this runs for every
+// frame.
 func (r *ngReader) packet(typ, length uint32) (data []byte, ci gopacket.CaptureInfo, lt layers.LinkType, err error) {
-	at := r.at()
 	fixed := uint32(28) // through the original length
 	if typ == ngBlockSimplePacket {
 		fixed = 12
 	}
 	if length < fixed+4 {
-		return nil, ci, 0, fmt.Errorf("packet block at offset %d: total length %d is under %d", at, length, fixed+4)
+		return nil, ci, 0, fmt.Errorf("packet block at offset %d: total length %d is under %d", r.at(), length, fixed+4)
 	}
-	h, err := r.block(fixed)
-	if err != nil {
+	fits := int(length) <= r.br.Size()
+	peek := fixed
+	if fits {
+		peek = length
+	}
+	b, err := r.br.Peek(int(peek))
+	if len(b) < int(fixed) {
+		if err == io.EOF || err == nil {
+			return nil, ci, 0, r.cut(len(b))
+		}
 		return nil, ci, 0, err
 	}
 	var intf *ngInterface
 	var captured uint32
 	switch typ {
 	case ngBlockEnhancedPacket, ngBlockPacket:
-		id := r.order.Uint32(h[8:])
+		id := r.u32(b[8:])
 		if typ == ngBlockPacket {
-			id = uint32(r.order.Uint16(h[8:]))
+			id = uint32(r.u16(b[8:]))
 		}
 		if id >= uint32(len(r.ifaces)) {
-			return nil, ci, 0, fmt.Errorf("packet block at offset %d: interface %d is not described (the section has %d)", at, id, len(r.ifaces))
+			return nil, ci, 0, fmt.Errorf("packet block at offset %d: interface %d is not described (the section has %d)", r.at(), id, len(r.ifaces))
 		}
 		intf = &r.ifaces[id]
 		ci.InterfaceIndex = int(id)
-		ci.Timestamp = intf.time(uint64(r.order.Uint32(h[12:]))<<32 | uint64(r.order.Uint32(h[16:])))
-		captured = r.order.Uint32(h[20:])
-		ci.Length = int(r.order.Uint32(h[24:]))
+		ci.Timestamp = intf.time(uint64(r.u32(b[12:]))<<32 | uint64(r.u32(b[16:])))
+		captured = r.u32(b[20:])
+		ci.Length = int(r.u32(b[24:]))
 	case ngBlockSimplePacket:
 		if len(r.ifaces) == 0 {
-			return nil, ci, 0, fmt.Errorf("simple packet block at offset %d: no interface is described", at)
+			return nil, ci, 0, fmt.Errorf("simple packet block at offset %d: no interface is described", r.at())
 		}
 		intf = &r.ifaces[0]
-		ci.Length = int(r.order.Uint32(h[8:]))
+		ci.Length = int(r.u32(b[8:]))
 		captured = uint32(ci.Length)
 		if intf.snapLen != 0 {
 			captured = min(captured, intf.snapLen)
@@ -357,15 +396,17 @@ func (r *ngReader) packet(typ, length uint32) (data []byte, ci gopacket.CaptureI
 	}
 	switch {
 	case captured > maxRecordLen:
-		return nil, ci, 0, fmt.Errorf("the packet block at offset %d claims a capture length of %d, over the largest record read, %d bytes (as libpcap and Wireshark)", at, captured, maxRecordLen)
+		return nil, ci, 0, fmt.Errorf("the packet block at offset %d claims a capture length of %d, over the largest record read, %d bytes (as libpcap and Wireshark)", r.at(), captured, maxRecordLen)
 	case captured > length-fixed-4:
-		return nil, ci, 0, fmt.Errorf("the packet block at offset %d claims a capture length of %d, but its %d bytes hold at most %d", at, captured, length, length-fixed-4)
+		return nil, ci, 0, fmt.Errorf("the packet block at offset %d claims a capture length of %d, but its %d bytes hold at most %d", r.at(), captured, length, length-fixed-4)
 	}
 	ci.CaptureLength = int(captured)
 	end := fixed + captured
-	if int(length) <= r.br.Size() {
-		b, err := r.block(length)
-		if err != nil {
+	if fits {
+		if len(b) < int(length) {
+			if err == io.EOF || err == nil {
+				return nil, ci, 0, r.cut(len(b))
+			}
 			return nil, ci, 0, err
 		}
 		r.br.Discard(int(length))
@@ -374,7 +415,8 @@ func (r *ngReader) packet(typ, length uint32) (data []byte, ci gopacket.CaptureI
 	// Larger than the buffer (options beyond the frame): read the frame
 	// into a buffer of its own, skip the rest.
 	r.br.Discard(int(fixed))
-	if cap(r.big) < int(captured) {
+	if cap(r.big) < int(captured) || r.br.lent {
+		// A frame read into a block must outlive the next read.
 		r.big = make([]byte, captured)
 	}
 	data = r.big[:captured]
@@ -418,7 +460,7 @@ func (r *ngReader) secretsBlock(length uint32) error {
 		r.skipped = append(r.skipped, fmt.Sprintf("a Decryption Secrets Block at offset %d is too short", at))
 		return nil
 	}
-	typ, n := r.order.Uint32(b[8:]), r.order.Uint32(b[12:])
+	typ, n := r.u32(b[8:]), r.u32(b[12:])
 	if n > length-20 {
 		r.skipped = append(r.skipped, fmt.Sprintf("a Decryption Secrets Block at offset %d claims %d bytes of secrets but holds %d", at, n, length-20))
 		return nil

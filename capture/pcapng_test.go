@@ -78,12 +78,9 @@ func sameFrame(ours, theirs ngFrame, units uint64) bool {
 		ours.ci.InterfaceIndex == theirs.ci.InterfaceIndex
 }
 
-// TestNgReaderMatchesPcapgo reads every pcapng in the repository (dumpcap,
-// editcap, mergecap, Wireshark and tlsdiag's own writers; two link types in
-// one file; Decryption Secrets Blocks) with the File and with gopacket's
-// reader: the same frames, timestamps, lengths and link types, and both end
-// cleanly.
-func TestNgReaderMatchesPcapgo(t *testing.T) {
+// repoPcapngs returns every pcapng file in the repository's testdata
+// (outside the bench captures), by content: some are named .pcap.
+func repoPcapngs(t *testing.T) map[string][]byte {
 	files := map[string][]byte{}
 	filepath.WalkDir("..", func(p string, d fs.DirEntry, err error) error {
 		switch {
@@ -102,6 +99,16 @@ func TestNgReaderMatchesPcapgo(t *testing.T) {
 	if len(files) < 10 {
 		t.Fatalf("found %d pcapng files, want the repository's 10 or more", len(files))
 	}
+	return files
+}
+
+// TestNgReaderMatchesPcapgo reads every pcapng in the repository (dumpcap,
+// editcap, mergecap, Wireshark and tlsdiag's own writers; two link types in
+// one file; Decryption Secrets Blocks) with the File and with gopacket's
+// reader: the same frames, timestamps, lengths and link types, and both end
+// cleanly.
+func TestNgReaderMatchesPcapgo(t *testing.T) {
+	files := repoPcapngs(t)
 	for p, data := range files {
 		ours, units, err := readNg(data)
 		if err != io.EOF {

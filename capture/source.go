@@ -190,7 +190,7 @@ func NewReader(name string, r io.Reader) (*File, error) {
 		}
 	case le == ngBlockSection: // a pcapng file opens with a Section Header Block
 		f.format = FormatPcapng
-		if f.ng, err = newNgReader(f.br, f.consumed); err != nil {
+		if f.ng, err = newNgReader(f.br, f.cr); err != nil {
 			return nil, f.openError(err)
 		}
 		f.offset = f.consumed()
@@ -212,7 +212,12 @@ func (f *File) openError(err error) error {
 }
 
 // consumed is the number of (decompressed) bytes the readers have used.
-func (f *File) consumed() int64 { return f.cr.n - int64(f.br.Buffered()) }
+func (f *File) consumed() int64 {
+	if f.ng != nil {
+		return f.ng.at()
+	}
+	return f.cr.n - int64(f.br.Buffered())
+}
 
 // Name returns the name the File was opened with.
 func (f *File) Name() string { return f.name }
@@ -262,10 +267,15 @@ func (f *File) ReadPacketData() (data []byte, ci gopacket.CaptureInfo, err error
 		}
 		f.offset += pcapRecordLen + int64(ci.CaptureLength)
 	} else {
-		data, ci, f.linkType, err = f.ng.next()
-		if err != nil {
+		var lt layers.LinkType
+		data, ci, lt, err = f.ng.next()
+		switch {
+		case err == errBlockFull: // to ngFiller, which lends the next block
+			return nil, ci, err
+		case err != nil:
 			return nil, ci, f.fail(f.ngError(err))
 		}
+		f.linkType = lt
 		f.offset = f.consumed()
 	}
 	f.frames++

@@ -1,0 +1,228 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+)
+
+// filledFrame is a frame as a filler or ReadPacketData gave it, copied.
+type filledFrame struct {
+	data    []byte
+	ci      gopacket.CaptureInfo
+	lt      layers.LinkType
+	several bool
+}
+
+func (f filledFrame) String() string {
+	return fmt.Sprintf("%d bytes %08x.. %v len %d/%d if %d lt %v several %v", len(f.data), f.data[:min(4, len(f.data))],
+		f.ci.Timestamp.UnixNano(), f.ci.CaptureLength, f.ci.Length, f.ci.InterfaceIndex, f.lt, f.several)
+}
+
+func (f filledFrame) equal(g filledFrame) bool {
+	return bytes.Equal(f.data, g.data) && f.ci.Timestamp.Equal(g.ci.Timestamp) &&
+		f.ci.CaptureLength == g.ci.CaptureLength && f.ci.Length == g.ci.Length &&
+		f.ci.InterfaceIndex == g.ci.InterfaceIndex && f.lt == g.lt && f.several == g.several
+}
+
+// readEachFrame reads data frame by frame with ReadPacketData, to its first
+// error.
+func readEachFrame(data []byte) ([]filledFrame, error) {
+	f, err := NewReader("x.pcapng", bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	var frames []filledFrame
+	for {
+		d, ci, err := f.ReadPacketData()
+		if err != nil {
+			return frames, err
+		}
+		frames = append(frames, filledFrame{bytes.Clone(d), ci, f.LinkType(), f.severalInterfaces()})
+	}
+}
+
+// fillFrames reads data with fillerFor into two blocks of capacity bytes
+// in turn, as RunSharded's reader reuses its blocks, and checks after
+// each fill that the other block's frames still hold their bytes: frames
+// read straight into a block stay valid while the next one is filled.
+func fillFrames(t *testing.T, data []byte, capacity int) ([]filledFrame, error) {
+	t.Helper()
+	f, err := NewReader("x.pcapng", bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	fill := fillerFor(f)
+	if _, ok := fill.(*ngFiller); !ok {
+		t.Fatalf("filler %T for a pcapng file", fill)
+	}
+	blocks := [2]*block{{buf: make([]byte, 0, capacity)}, {buf: make([]byte, 0, capacity)}}
+	var kept [2][]filledFrame // copies of each block's frames as filled
+	var frames []filledFrame
+	for i := 0; ; i++ {
+		b := blocks[i%2]
+		b.buf, b.frames = b.buf[:0], b.frames[:0]
+		err := fill.fill(b)
+		kept[i%2] = kept[i%2][:0]
+		for _, fr := range b.frames {
+			c := filledFrame{bytes.Clone(fr.data), fr.ci, fr.lt, fr.several}
+			kept[i%2] = append(kept[i%2], c)
+			frames = append(frames, c)
+		}
+		other := blocks[(i+1)%2]
+		for j, fr := range other.frames {
+			if !bytes.Equal(fr.data, kept[(i+1)%2][j].data) {
+				t.Fatalf("capacity %d: filling block %d changed frame %d of the block before", capacity, i+1, j+1)
+			}
+		}
+		if err != nil {
+			return frames, err
+		}
+		if i > len(data) {
+			t.Fatalf("capacity %d: %d fills of a %d-byte file", capacity, i, len(data))
+		}
+	}
+}
+
+// checkFillMatchesRead fails unless filling blocks of each capacity gives
+// the frames and the error ReadPacketData gives.
+func checkFillMatchesRead(t *testing.T, name string, data []byte, capacities ...int) {
+	t.Helper()
+	want, wantErr := readEachFrame(data)
+	for _, c := range capacities {
+		got, gotErr := fillFrames(t, data, c)
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Errorf("%s, blocks of %d bytes: error %v after %d frames, ReadPacketData %v after %d", name, c, gotErr, len(got), wantErr, len(want))
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s, blocks of %d bytes: %d frames, ReadPacketData %d", name, c, len(got), len(want))
+		}
+		for i := range min(len(got), len(want)) {
+			if !got[i].equal(want[i]) {
+				t.Errorf("%s, blocks of %d bytes: frame %d is %v, ReadPacketData %v", name, c, i+1, got[i], want[i])
+				break
+			}
+		}
+	}
+}
+
+// TestNgFillerMatchesReader reads every pcapng of the repository, the
+// same cut short at several places, and files of blocks larger than a
+// block or than the read buffer, into blocks of a few sizes: the same
+// frames, interfaces and link types as ReadPacketData, the same error
+// naming the same frame and offset.
+func TestNgFillerMatchesReader(t *testing.T) {
+	capacities := []int{64, 1500, 64 << 10, blockSize}
+	for p, data := range repoPcapngs(t) {
+		if len(data) > 4<<20 {
+			continue
+		}
+		checkFillMatchesRead(t, p, data, capacities...)
+		for _, cut := range []int{len(data) / 3, len(data)/2 + 1, len(data) - 3} {
+			checkFillMatchesRead(t, fmt.Sprintf("%s cut at %d", p, cut), data[:cut], capacities...)
+		}
+	}
+
+	le := binary.LittleEndian
+	idb := ngIDB(le, 1, 0, 6)
+	frame := func(i, n int) []byte { return bytes.Repeat([]byte{byte(i)}, n) }
+	// Packet blocks of a frame and options past the read buffer's size.
+	withOptions := func(i int) []byte {
+		b := le.AppendUint32(nil, 0)
+		b = le.AppendUint32(b, 0)
+		b = le.AppendUint32(b, uint32(i))
+		b = le.AppendUint32(b, 100)
+		b = le.AppendUint32(b, 100)
+		b = append(b, frame(i, 100)...)
+		b = le.AppendUint16(b, 1) // opt_comment
+		b = le.AppendUint16(b, 60000)
+		b = append(b, make([]byte, 60000)...)
+		for range 20 {
+			b = append(b, b[len(b)-60004:]...)
+		}
+		return ngBlock(le, ngBlockEnhancedPacket, b)
+	}
+	huge := ngFile(le, idb, ngEPB(le, 1, 300, frame(1, 300)), withOptions(2), ngEPB(le, 3, 70000, frame(3, 70000)), withOptions(4), ngSPB(le, frame(5, 10)))
+	if len(withOptions(2)) <= readBufferSize {
+		t.Fatalf("the packet block with options is %d bytes, not over the read buffer's %d", len(withOptions(2)), readBufferSize)
+	}
+	// Many frames, a second interface and section, a statistics block and
+	// a secrets block between them.
+	var many [][]byte
+	for i := range 3000 {
+		many = append(many, ngEPB(le, uint64(i), uint32(i%700), frame(i, i%700)))
+	}
+	secrets := ngBlock(le, ngBlockSecrets, append(le.AppendUint32(le.AppendUint32(nil, 0x544c534b), 4), "keys"...))
+	mixed := ngFile(le, append(append([][]byte{idb, ngIDB(le, 101, 0, 9)}, many[:1500]...), secrets)...)
+	mixed = append(mixed, ngFile(binary.BigEndian, ngIDB(binary.BigEndian, 1, 0, 6), ngEPB(binary.BigEndian, 7, 5, []byte("other")))...)
+	mixed = append(mixed, ngFile(le, append([][]byte{idb}, many[1500:]...)...)...)
+	for _, tt := range []struct {
+		name string
+		data []byte
+	}{
+		{"packet blocks over the read buffer", huge},
+		{"the same cut in the last large block", huge[:len(huge)-200000]},
+		{"sections, interfaces and secrets between 3,000 frames", mixed},
+		{"the same cut in a frame", mixed[:len(mixed)-1000]},
+	} {
+		checkFillMatchesRead(t, tt.name, tt.data, 64, 1500, 64<<10, blockSize)
+	}
+}
+
+// FuzzNgFiller fills blocks of a size the fuzzer picks from arbitrary
+// bytes: never a panic, and the frames and error ReadPacketData gives.
+func FuzzNgFiller(f *testing.F) {
+	for _, p := range []string{"testdata/two-interfaces.pcapng", keysDir + "/tls13_curl_dsb.pcapng"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b[:min(len(b), 4000)], uint16(200))
+		}
+	}
+	le := binary.LittleEndian
+	f.Add(ngFile(le, ngIDB(le, 1, 0, 6), ngEPB(le, 0, 5, []byte("frame")), ngSPB(le, []byte("simple"))), uint16(40))
+	f.Fuzz(func(t *testing.T, data []byte, capacity uint16) {
+		if !bytes.HasPrefix(data, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
+			return
+		}
+		checkFillMatchesRead(t, "fuzz", data, int(capacity))
+	})
+}
+
+// TestNgBufferDiscardsPastBuffer skips more than the buffer holds, lent
+// and not: the bytes after come out right.
+func TestNgBufferDiscardsPastBuffer(t *testing.T) {
+	data := make([]byte, 3*readBufferSize)
+	for i := range data {
+		data[i] = byte(i / 7)
+	}
+	for _, lent := range []bool{false, true} {
+		b := newNgBuffer(bytes.NewReader(data[10:]), data[:10])
+		if lent {
+			b.lend(make([]byte, 0, 100))
+		}
+		if _, err := b.Peek(20); err != nil {
+			t.Fatal(err)
+		}
+		skip := readBufferSize + 12345
+		if n, err := b.Discard(skip); n != skip || err != nil {
+			t.Fatalf("lent %v: Discard(%d) = %d, %v", lent, skip, n, err)
+		}
+		got, err := b.Peek(50)
+		if lent && err == errBlockFull { // the block is full: the next is lent
+			b.lend(make([]byte, 0, 100))
+			got, err = b.Peek(50)
+		}
+		if err != nil || !bytes.Equal(got, data[skip:skip+50]) {
+			t.Fatalf("lent %v: after the skip % x, %v; want % x", lent, got, err, data[skip:skip+50])
+		}
+		n, err := b.Discard(len(data))
+		if n != len(data)-skip || err != io.EOF {
+			t.Errorf("lent %v: Discard past the end = %d, %v; want %d, EOF", lent, n, err, len(data)-skip)
+		}
+	}
+}
