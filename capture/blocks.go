@@ -52,11 +52,8 @@ type filler interface {
 }
 
 func fillerFor(src Source) filler {
-	if f, ok := src.(*File); ok && f.format == FormatPcap && f.err == nil {
-		return &pcapFiller{f: f}
-	}
-	if f, ok := src.(*File); ok && f.format == FormatPcapng && f.err == nil {
-		return &ngFiller{f: f}
+	if f, ok := src.(*File); ok {
+		return &fileFiller{f: f}
 	}
 	if s, ok := src.(*Set); ok {
 		return &setFiller{s: s}
@@ -103,109 +100,25 @@ func (c *copyFiller) fill(b *block) error {
 	return nil
 }
 
-// pcapFiller reads a pcap File straight into blocks: the kernel copies
-// each byte once, and frames are slices of the block.
-type pcapFiller struct {
-	f     *File
-	carry []byte // the start of a record cut by the end of the last block
-	eof   bool
-}
+// fileFiller reads a File straight into blocks: the File's buffer is
+// lent to each block in turn, so that frames are slices of the block,
+// read from the file by the kernel and copied by no one.
+type fileFiller struct{ f *File }
 
-func (p *pcapFiller) fill(b *block) error {
+func (p *fileFiller) fill(b *block) error {
 	f := p.f
 	if f.err != nil {
 		return io.EOF
 	}
-	if need := len(p.carry); need > cap(b.buf) {
-		b.buf = make([]byte, 0, need)
-	}
-	b.buf = append(b.buf[:0], p.carry...)
-	p.carry = p.carry[:0]
-	if !p.eof {
-		// What the File's buffer holds first, then straight from the file
-		// into the block.
-		n := 0
-		if k := f.br.Buffered(); k > 0 {
-			head, _ := f.br.Peek(min(k, cap(b.buf)-len(b.buf)))
-			n = copy(b.buf[len(b.buf):cap(b.buf)], head)
-			f.br.Discard(n)
-		}
-		m, err := io.ReadFull(f.cr, b.buf[len(b.buf)+n:cap(b.buf)])
-		n += m
-		b.buf = b.buf[:len(b.buf)+n]
-		switch {
-		case err == io.EOF || err == io.ErrUnexpectedEOF:
-			p.eof = true
-		case err != nil:
-			return f.fail(f.readError(f.gzipHint(err)))
-		}
-	}
-	buf := b.buf
-	for len(buf) >= pcapRecordLen && len(b.frames) < maxBlockFrames {
-		ci, err := f.pcap.header(buf)
-		if err != nil {
-			return f.fail(f.readError(err))
-		}
-		n := pcapRecordLen + ci.CaptureLength
-		if len(buf) < n {
-			if len(b.frames) == 0 && !p.eof {
-				// A record larger than a block: give this block a buffer
-				// that holds it.
-				big := make([]byte, len(buf), n)
-				copy(big, buf)
-				b.buf = big
-				m, err := io.ReadFull(f.cr, big[len(buf):n])
-				b.buf = big[:len(buf)+m]
-				if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-					return f.fail(f.readError(f.gzipHint(err)))
-				}
-				if err != nil {
-					p.eof = true
-				}
-				buf = b.buf
-				if len(buf) < n {
-					break
-				}
-				continue
-			}
-			break
-		}
-		b.frames = append(b.frames, blockFrame{data: buf[pcapRecordLen:n:n], ci: ci, lt: f.linkType})
-		buf = buf[n:]
-		if f.frames++; f.frames == 1 {
-			f.start = ci.Timestamp
-		}
-		f.offset += int64(n)
-	}
-	switch {
-	case !p.eof || len(b.frames) == maxBlockFrames && len(buf) > 0:
-		p.carry = append(p.carry, buf...)
-		return nil
-	case len(buf) == 0:
-		f.err = io.EOF
-		return io.EOF
-	case len(buf) < pcapRecordLen:
-		return f.fail(f.readError(&truncatedError{header: true, have: len(buf), want: pcapRecordLen}))
-	}
-	ci, _ := f.pcap.header(buf)
-	return f.fail(f.readError(&truncatedError{have: len(buf) - pcapRecordLen, want: ci.CaptureLength}))
-}
-
-// ngFiller reads a pcapng File straight into blocks, as pcapFiller reads
-// pcap: the File's buffer is lent to each block in turn, so that frames
-// are slices of the block, read from the file by the kernel, copied by no
-// one.
-type ngFiller struct{ f *File }
-
-func (p *ngFiller) fill(b *block) error {
-	f := p.f
-	if f.err != nil {
-		return io.EOF
-	}
-	buf := f.ng.br
+	buf := f.buf
 	buf.lend(b.buf)
-	defer func() { b.buf = buf.buf[:buf.r] }() // the block keeps the buffer its frames are in
+	defer buf.reclaim()
 	for len(b.frames) < maxBlockFrames {
+		b.frames = append(b.frames, blockFrame{})
+		if f.wholeRecord(&b.frames[len(b.frames)-1]) {
+			continue
+		}
+		b.frames = b.frames[:len(b.frames)-1]
 		data, ci, err := f.ReadPacketData()
 		switch {
 		case err == errBlockFull:

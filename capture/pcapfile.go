@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -14,27 +13,27 @@ import (
 
 // pcapReader reads classic pcap records (the format of
 // https://datatracker.ietf.org/doc/draft-ietf-opsawg-pcap/) straight out
-// of the File's buffer: a frame is a slice of the bufio.Reader's buffer,
-// valid until the next read, so the bytes are copied once, by the kernel.
-// pcapgo's reader copies every frame twice more (through a bufio.Reader of
-// its own, then into its packet buffer), which cost a quarter of the time
-// of reading a capture of bulk data.
+// of the File's buffer: a frame is a slice of the buffer, valid until the
+// next read (or, once the buffer is lent to a block, as long as the
+// block), so the bytes are copied once, by the kernel. pcapgo's reader
+// copies every frame twice more (through a bufio.Reader of its own, then
+// into its packet buffer), which cost a quarter of the time of reading a
+// capture of bulk data.
 type pcapReader struct {
-	br       *bufio.Reader
+	br       *fileBuffer
 	order    binary.ByteOrder
 	nanos    bool
 	linkType layers.LinkType
-	big      []byte // for the rare record larger than br's buffer
 }
 
 // Errors pcapReader returns, as pcapgo words them.
 var errShortHeader = errors.New("truncated file header")
 
 // newPcapReader reads the 24-byte file header.
-func newPcapReader(br *bufio.Reader) (*pcapReader, error) {
+func newPcapReader(br *fileBuffer) (*pcapReader, error) {
 	h, err := br.Peek(pcapHeaderLen)
 	if err != nil {
-		if err == io.EOF || err == bufio.ErrBufferFull || len(h) < pcapHeaderLen {
+		if err == io.EOF || len(h) < pcapHeaderLen {
 			return nil, fmt.Errorf("%w (%d bytes)", errShortHeader, len(h))
 		}
 		return nil, err
@@ -85,15 +84,24 @@ func (e *truncatedError) Error() string {
 
 func (e *truncatedError) Unwrap() error { return ErrTruncatedRecord }
 
+// endsEarly reports whether err, returned with fewer bytes than asked
+// for, says that the file ends there: io.EOF, or the io.ErrUnexpectedEOF
+// of a decompressor, for a compressed file cut short.
+func endsEarly(err error) bool { return err == nil || err == io.EOF || err == io.ErrUnexpectedEOF }
+
 // next returns the next record; data is valid until the next call. At the
 // clean end of the file it returns io.EOF.
 func (r *pcapReader) next() (data []byte, ci gopacket.CaptureInfo, err error) {
+	var fr blockFrame
+	if r.whole(&fr) {
+		return fr.data, fr.ci, nil
+	}
 	h, err := r.br.Peek(pcapRecordLen)
 	if len(h) < pcapRecordLen {
 		if len(h) == 0 && err == io.EOF {
 			return nil, ci, io.EOF
 		}
-		if err == io.EOF || err == nil {
+		if endsEarly(err) {
 			return nil, ci, &truncatedError{header: true, have: len(h), want: pcapRecordLen}
 		}
 		return nil, ci, err
@@ -101,19 +109,34 @@ func (r *pcapReader) next() (data []byte, ci gopacket.CaptureInfo, err error) {
 	if ci, err = r.header(h); err != nil {
 		return nil, ci, err
 	}
-	n := pcapRecordLen + ci.CaptureLength
+	n := pcapRecordLen + ci.CaptureLength // at most maxRecordLen + 16: it fits in the buffer
 	rec, err := r.br.Peek(n)
-	if err == bufio.ErrBufferFull {
-		return r.nextBig(ci)
-	}
 	if len(rec) < n {
-		if err == io.EOF || err == nil {
+		if endsEarly(err) {
 			return nil, ci, &truncatedError{have: len(rec) - pcapRecordLen, want: ci.CaptureLength}
 		}
 		return nil, ci, err
 	}
 	r.br.Discard(n)
 	return rec[pcapRecordLen:n:n], ci, nil
+}
+
+// whole reads the next record into fr if the buffer holds all of it and
+// its header is good: most records, read out of the buffer at once. For
+// anything else it returns false, and next reads the record.
+func (r *pcapReader) whole(fr *blockFrame) bool {
+	b := r.br.buffered()
+	if len(b) < pcapRecordLen {
+		return false
+	}
+	ci, err := r.header(b)
+	n := pcapRecordLen + ci.CaptureLength
+	if err != nil || n > len(b) {
+		return false
+	}
+	r.br.advance(n)
+	fr.data, fr.ci, fr.lt = b[pcapRecordLen:n:n], ci, r.linkType
+	return true
 }
 
 // header reads and checks a record header.
@@ -138,20 +161,4 @@ func (r *pcapReader) header(h []byte) (ci gopacket.CaptureInfo, err error) {
 		return ci, fmt.Errorf("capture length exceeds original packet length: %d > %d", ci.CaptureLength, ci.Length)
 	}
 	return ci, nil
-}
-
-// nextBig reads a record larger than the buffer into a buffer of its own.
-func (r *pcapReader) nextBig(ci gopacket.CaptureInfo) ([]byte, gopacket.CaptureInfo, error) {
-	r.br.Discard(pcapRecordLen)
-	if cap(r.big) < ci.CaptureLength {
-		r.big = make([]byte, ci.CaptureLength)
-	}
-	data := r.big[:ci.CaptureLength]
-	if n, err := io.ReadFull(r.br, data); err != nil {
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return nil, ci, &truncatedError{have: n, want: ci.CaptureLength}
-		}
-		return nil, ci, err
-	}
-	return data, ci, nil
 }

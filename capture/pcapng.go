@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -46,9 +45,9 @@ const (
 // unknown blocks are skipped unread, and so are sections of a version it
 // does not know.
 type ngReader struct {
-	br        *ngBuffer
-	cr        *countingReader // what br reads: the file, decompressed
-	bigEndian bool            // the section's byte order
+	br        *fileBuffer
+	at        func() int64 // the offset in the (decompressed) file of the next byte to read
+	bigEndian bool         // the section's byte order
 	ifaces    []ngInterface
 	filters   []string
 	skip      bool   // in a section of an unknown version
@@ -88,13 +87,10 @@ func (i *ngInterface) time(ts uint64) time.Time {
 	return time.Unix(int64(sec)+i.offset, int64(ns)).UTC()
 }
 
-// newNgReader reads the Section Header Block that opens the file, from
-// what br holds of cr, then from cr.
-func newNgReader(br *bufio.Reader, cr *countingReader) (*ngReader, error) {
-	head, _ := br.Peek(br.Buffered())
-	r := &ngReader{br: newNgBuffer(cr, head), cr: cr}
-	br.Discard(len(head))
-	h, _ := r.br.Peek(12)
+// newNgReader reads the Section Header Block that opens the file.
+func newNgReader(br *fileBuffer, at func() int64) (*ngReader, error) {
+	r := &ngReader{br: br, at: at}
+	h, _ := br.Peek(12)
 	if len(h) < 12 {
 		return nil, fmt.Errorf("%w (%d bytes)", errShortHeader, len(h))
 	}
@@ -114,7 +110,7 @@ func (r *ngReader) next() (data []byte, ci gopacket.CaptureInfo, lt layers.LinkT
 			if len(h) == 0 && err == io.EOF {
 				return nil, ci, 0, io.EOF
 			}
-			if err == io.EOF || err == nil {
+			if endsEarly(err) {
 				return nil, ci, 0, r.cut(len(h))
 			}
 			return nil, ci, 0, err
@@ -172,9 +168,6 @@ func (r *ngReader) u64(b []byte) uint64 {
 	return binary.LittleEndian.Uint64(b)
 }
 
-// at is the offset in the (decompressed) file of the next byte to read.
-func (r *ngReader) at() int64 { return r.cr.n - int64(r.br.Buffered()) }
-
 // cut is the error for a block the file ends inside of, have bytes of it
 // being left.
 func (r *ngReader) cut(have int) error {
@@ -186,7 +179,7 @@ func (r *ngReader) cut(have int) error {
 func (r *ngReader) block(length uint32) ([]byte, error) {
 	b, err := r.br.Peek(int(length))
 	if len(b) < int(length) {
-		if err == io.EOF || err == nil {
+		if endsEarly(err) {
 			return nil, r.cut(len(b))
 		}
 		return nil, err
@@ -209,7 +202,7 @@ func (r *ngReader) section() error {
 	at := r.at()
 	h, err := r.br.Peek(28)
 	if len(h) < 12 {
-		if err == io.EOF || err == nil {
+		if endsEarly(err) {
 			return r.cut(len(h))
 		}
 		return err
@@ -362,7 +355,7 @@ func (r *ngReader) packet(typ, length uint32) (data []byte, ci gopacket.CaptureI
 	}
 	b, err := r.br.Peek(int(peek))
 	if len(b) < int(fixed) {
-		if err == io.EOF || err == nil {
+		if endsEarly(err) {
 			return nil, ci, 0, r.cut(len(b))
 		}
 		return nil, ci, 0, err
@@ -404,7 +397,7 @@ func (r *ngReader) packet(typ, length uint32) (data []byte, ci gopacket.CaptureI
 	end := fixed + captured
 	if fits {
 		if len(b) < int(length) {
-			if err == io.EOF || err == nil {
+			if endsEarly(err) {
 				return nil, ci, 0, r.cut(len(b))
 			}
 			return nil, ci, 0, err

@@ -139,6 +139,37 @@ func TestRunShardedErrors(t *testing.T) {
 	}
 }
 
+// TestCompressedStreamCut reads gzipped captures whose compressed stream
+// is cut short: in its trailer, after the last record (as a capture still
+// being written, or a download cut off, leaves it), and inside a record.
+// Run and RunSharded both stop with an error that says so, after the
+// same streams: RunSharded read one cut in its trailer as complete.
+func TestCompressedStreamCut(t *testing.T) {
+	for _, name := range []string{"bench.pcap", "testdata/two-interfaces.pcapng"} {
+		data := makeBenchCapture(t, 50, 4<<10).pcap
+		if name != "bench.pcap" {
+			data = readFile(t, name)
+		}
+		z := gz(data)
+		for _, cut := range []int{len(z) - 3, len(z) - 8, len(z) / 2} {
+			t.Run(fmt.Sprintf("%s/cut=%d", name, cut), func(t *testing.T) {
+				want, _, werr := runLoggedErr(t, z[:cut], Options{}, 1)
+				got, _, gerr := runLoggedErr(t, z[:cut], Options{}, 3)
+				var re *ReadError
+				if !errors.As(werr, &re) || !strings.Contains(werr.Error(), "gzip stream cut short") {
+					t.Errorf("Run: error %v, want a ReadError saying the gzip stream is cut short", werr)
+				}
+				if fmt.Sprint(gerr) != fmt.Sprint(werr) {
+					t.Errorf("RunSharded: error %v, Run's %v", gerr, werr)
+				}
+				if !maps.Equal(want, got) {
+					t.Errorf("streams differ from Run's: %s", firstLogDiff(want, got))
+				}
+			})
+		}
+	}
+}
+
 func runLogged(t *testing.T, data []byte, opt Options, shards int) (map[string]string, Stats) {
 	t.Helper()
 	logs, st, err := runLoggedErr(t, data, opt, shards)

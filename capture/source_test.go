@@ -17,6 +17,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/klauspost/compress/zstd"
 )
 
 // testConversation is a short TLS-port conversation as raw IPv4 packets.
@@ -188,6 +189,9 @@ func TestOpenFileErrors(t *testing.T) {
 		{name: "bzip2", data: []byte("BZh91AY&SY\x00\x00"), openErr: "capture: x.pcap: bzip2-compressed: not read"},
 		{name: "xz", data: []byte("\xfd7zXZ\x00\x00\x04"), openErr: "capture: x.pcap: xz-compressed: not read"},
 		{name: "zstd garbage", data: []byte("\x28\xb5\x2f\xfd\xff\xff\xff\xff"), openErr: "capture: x.pcap: "},
+		{name: "gzip corrupt", data: []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbage"), openErr: "capture: x.pcap: gzip: flate: corrupt input"},
+		{name: "gzip of nothing", data: gz(nil), openErr: "capture: x.pcap: gzip-compressed, but only 0 bytes decompress: empty, or cut short"},
+		{name: "zstd cut short", data: zstdOf(t, good)[:len(zstdOf(t, good))-3], openErr: "capture: x.pcap: zstd-compressed, but only 0 bytes decompress: empty, or cut short"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -231,6 +235,21 @@ func TestOpenFileErrors(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// zstdOf compresses b with zstd, as the zstd tool would.
+func zstdOf(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	w, err := zstd.NewWriter(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(b)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
 
 func TestOpenFile(t *testing.T) {
 	dir := t.TempDir()

@@ -34,7 +34,7 @@ func (f filledFrame) equal(g filledFrame) bool {
 // readEachFrame reads data frame by frame with ReadPacketData, to its first
 // error.
 func readEachFrame(data []byte) ([]filledFrame, error) {
-	f, err := NewReader("x.pcapng", bytes.NewReader(data))
+	f, err := NewReader("x", bytes.NewReader(data))
 	if err != nil {
 		return nil, err
 	}
@@ -54,13 +54,13 @@ func readEachFrame(data []byte) ([]filledFrame, error) {
 // read straight into a block stay valid while the next one is filled.
 func fillFrames(t *testing.T, data []byte, capacity int) ([]filledFrame, error) {
 	t.Helper()
-	f, err := NewReader("x.pcapng", bytes.NewReader(data))
+	f, err := NewReader("x", bytes.NewReader(data))
 	if err != nil {
 		return nil, err
 	}
 	fill := fillerFor(f)
-	if _, ok := fill.(*ngFiller); !ok {
-		t.Fatalf("filler %T for a pcapng file", fill)
+	if _, ok := fill.(*fileFiller); !ok {
+		t.Fatalf("filler %T for a File", fill)
 	}
 	blocks := [2]*block{{buf: make([]byte, 0, capacity)}, {buf: make([]byte, 0, capacity)}}
 	var kept [2][]filledFrame // copies of each block's frames as filled
@@ -112,14 +112,20 @@ func checkFillMatchesRead(t *testing.T, name string, data []byte, capacities ...
 	}
 }
 
-// TestNgFillerMatchesReader reads every pcapng of the repository, the
-// same cut short at several places, and files of blocks larger than a
+// TestFillerMatchesReader reads every pcapng of the repository and the
+// pcap captures of capture/testdata, plain and gzipped, the same cut
+// short at several places, and pcapng files of blocks larger than a
 // block or than the read buffer, into blocks of a few sizes: the same
 // frames, interfaces and link types as ReadPacketData, the same error
 // naming the same frame and offset.
-func TestNgFillerMatchesReader(t *testing.T) {
+func TestFillerMatchesReader(t *testing.T) {
 	capacities := []int{64, 1500, 64 << 10, blockSize}
-	for p, data := range repoPcapngs(t) {
+	files := repoPcapngs(t)
+	for _, p := range testCaptures(t) {
+		files[p] = readFile(t, p)
+	}
+	files["bench.pcap.gz"] = gz(makeBenchCapture(t, 20, 4<<10).pcap)
+	for p, data := range files {
 		if len(data) > 4<<20 {
 			continue
 		}
@@ -175,10 +181,10 @@ func TestNgFillerMatchesReader(t *testing.T) {
 	}
 }
 
-// FuzzNgFiller fills blocks of a size the fuzzer picks from arbitrary
+// FuzzFiller fills blocks of a size the fuzzer picks from arbitrary
 // bytes: never a panic, and the frames and error ReadPacketData gives.
-func FuzzNgFiller(f *testing.F) {
-	for _, p := range []string{"testdata/two-interfaces.pcapng", keysDir + "/tls13_curl_dsb.pcapng"} {
+func FuzzFiller(f *testing.F) {
+	for _, p := range []string{"testdata/two-interfaces.pcapng", keysDir + "/tls13_curl_dsb.pcapng", "testdata/lo-tls12-openssl.pcap"} {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b[:min(len(b), 4000)], uint16(200))
 		}
@@ -186,22 +192,19 @@ func FuzzNgFiller(f *testing.F) {
 	le := binary.LittleEndian
 	f.Add(ngFile(le, ngIDB(le, 1, 0, 6), ngEPB(le, 0, 5, []byte("frame")), ngSPB(le, []byte("simple"))), uint16(40))
 	f.Fuzz(func(t *testing.T, data []byte, capacity uint16) {
-		if !bytes.HasPrefix(data, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
-			return
-		}
 		checkFillMatchesRead(t, "fuzz", data, int(capacity))
 	})
 }
 
-// TestNgBufferDiscardsPastBuffer skips more than the buffer holds, lent
+// TestFileBufferDiscardsPastBuffer skips more than the buffer holds, lent
 // and not: the bytes after come out right.
-func TestNgBufferDiscardsPastBuffer(t *testing.T) {
+func TestFileBufferDiscardsPastBuffer(t *testing.T) {
 	data := make([]byte, 3*readBufferSize)
 	for i := range data {
 		data[i] = byte(i / 7)
 	}
 	for _, lent := range []bool{false, true} {
-		b := newNgBuffer(bytes.NewReader(data[10:]), data[:10])
+		b := newFileBuffer(bytes.NewReader(data))
 		if lent {
 			b.lend(make([]byte, 0, 100))
 		}
