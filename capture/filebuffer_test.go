@@ -33,8 +33,8 @@ func (f filledFrame) equal(g filledFrame) bool {
 
 // readEachFrame reads data frame by frame with ReadPacketData, to its first
 // error.
-func readEachFrame(data []byte) ([]filledFrame, error) {
-	f, err := NewReader("x", bytes.NewReader(data))
+func readEachFrame(r io.Reader) ([]filledFrame, error) {
+	f, err := NewReader("x", r)
 	if err != nil {
 		return nil, err
 	}
@@ -52,9 +52,9 @@ func readEachFrame(data []byte) ([]filledFrame, error) {
 // in turn, as RunSharded's reader reuses its blocks, and checks after
 // each fill that the other block's frames still hold their bytes: frames
 // read straight into a block stay valid while the next one is filled.
-func fillFrames(t *testing.T, data []byte, capacity int) ([]filledFrame, error) {
+func fillFrames(t *testing.T, data []byte, r io.Reader, capacity int) ([]filledFrame, error) {
 	t.Helper()
-	f, err := NewReader("x", bytes.NewReader(data))
+	f, err := NewReader("x", r)
 	if err != nil {
 		return nil, err
 	}
@@ -94,22 +94,49 @@ func fillFrames(t *testing.T, data []byte, capacity int) ([]filledFrame, error) 
 // the frames and the error ReadPacketData gives.
 func checkFillMatchesRead(t *testing.T, name string, data []byte, capacities ...int) {
 	t.Helper()
-	want, wantErr := readEachFrame(data)
-	for _, c := range capacities {
-		got, gotErr := fillFrames(t, data, c)
+	want, wantErr := readEachFrame(bytes.NewReader(data))
+	check := func(how string, got []filledFrame, gotErr error) {
+		t.Helper()
 		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
-			t.Errorf("%s, blocks of %d bytes: error %v after %d frames, ReadPacketData %v after %d", name, c, gotErr, len(got), wantErr, len(want))
+			t.Errorf("%s, %s: error %v after %d frames, ReadPacketData %v after %d", name, how, gotErr, len(got), wantErr, len(want))
 		}
 		if len(got) != len(want) {
-			t.Errorf("%s, blocks of %d bytes: %d frames, ReadPacketData %d", name, c, len(got), len(want))
+			t.Errorf("%s, %s: %d frames, ReadPacketData %d", name, how, len(got), len(want))
 		}
 		for i := range min(len(got), len(want)) {
 			if !got[i].equal(want[i]) {
-				t.Errorf("%s, blocks of %d bytes: frame %d is %v, ReadPacketData %v", name, c, i+1, got[i], want[i])
+				t.Errorf("%s, %s: frame %d is %v, ReadPacketData %v", name, how, i+1, got[i], want[i])
 				break
 			}
 		}
 	}
+	for _, c := range capacities {
+		got, gotErr := fillFrames(t, data, bytes.NewReader(data), c)
+		check(fmt.Sprintf("blocks of %d bytes", c), got, gotErr)
+	}
+	// Through a pipe (tcpdump -w - | tlsdiag read -), whose reads return
+	// what was written, a little at a time.
+	got, gotErr := readEachFrame(&trickle{data: data})
+	check("read from a pipe", got, gotErr)
+	got, gotErr = fillFrames(t, data, &trickle{data: data}, 1500)
+	check("blocks of 1500 bytes from a pipe", got, gotErr)
+}
+
+// trickle is a pipe's reader: each Read returns from 1 to 1,500 of the
+// bytes left, as many as a pseudo-random sequence says.
+type trickle struct {
+	data []byte
+	seed uint32
+}
+
+func (r *trickle) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	r.seed = r.seed*1664525 + 1013904223
+	n := copy(p, r.data[:min(len(r.data), 1+int(r.seed>>16)%1500)])
+	r.data = r.data[n:]
+	return n, nil
 }
 
 // TestFillerMatchesReader reads every pcapng of the repository and the
