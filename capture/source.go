@@ -119,8 +119,8 @@ func OpenFile(path string) (*File, error) {
 
 // ClassicPcap reports whether the file at path begins as an uncompressed
 // classic pcap file: one that records no capture filters, which a caller
-// need not open a second time to look for them (NewReader's buffer is
-// 1 MiB, read at once).
+// need not open a second time to look for them (NewReader reads the first
+// 64 KiB at once).
 func ClassicPcap(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {
