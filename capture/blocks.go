@@ -114,6 +114,8 @@ func (p *fileFiller) fill(b *block) error {
 	buf.lend(b.buf)
 	defer buf.reclaim()
 	for len(b.frames) < maxBlockFrames {
+		// Most pcap records are read in place; anything else through
+		// ReadPacketData.
 		b.frames = append(b.frames, blockFrame{})
 		if f.wholeRecord(&b.frames[len(b.frames)-1]) {
 			continue

@@ -48,8 +48,8 @@ func readEachFrame(r io.Reader) ([]filledFrame, error) {
 	}
 }
 
-// fillFrames reads data with fillerFor into two blocks of capacity bytes
-// in turn, as RunSharded's reader reuses its blocks, and checks after
+// fillFrames reads r, which gives data, with fillerFor into two blocks of
+// capacity bytes in turn, as RunSharded's reader reuses its blocks, and checks after
 // each fill that the other block's frames still hold their bytes: frames
 // read straight into a block stay valid while the next one is filled.
 func fillFrames(t *testing.T, data []byte, r io.Reader, capacity int) ([]filledFrame, error) {
