@@ -108,6 +108,10 @@ type Stats struct {
 	// capturing tool dropped (pcapng interface statistics, as dumpcap
 	// writes them); 0 when it says none, or nothing.
 	RecordedDrops int64
+	// JoinedFiles is the number of pcap files a capture file holds
+	// joined to its end, each with its own file header (cat a.pcap
+	// b.pcap > c.pcap): their records are read on as one capture.
+	JoinedFiles int64
 
 	OutOfOrderSegments int64 // segments buffered until a hole filled
 	OutOfOrderBytes    int64 // bytes buffered

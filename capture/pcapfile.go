@@ -24,6 +24,10 @@ type pcapReader struct {
 	order    binary.ByteOrder
 	nanos    bool
 	linkType layers.LinkType
+	// joined counts the file headers read after the first: pcap files
+	// joined end to end (cat a.pcap b.pcap > c.pcap), whose records are
+	// read on as one capture, each file with its own header's format.
+	joined int
 }
 
 // Errors pcapReader returns, as pcapgo words them.
@@ -39,27 +43,60 @@ func newPcapReader(br *fileBuffer) (*pcapReader, error) {
 		return nil, err
 	}
 	r := &pcapReader{br: br}
+	if err := r.fileHeader(h); err != nil {
+		return nil, err
+	}
+	br.Discard(pcapHeaderLen)
+	return r, nil
+}
+
+// fileHeader reads a file header's byte order, timestamp resolution and
+// link type.
+func (r *pcapReader) fileHeader(h []byte) error {
 	switch magic := binary.LittleEndian.Uint32(h); {
 	case magic == magicPcapMicro:
-		r.order = binary.LittleEndian
+		r.order, r.nanos = binary.LittleEndian, false
 	case magic == magicPcapNano:
 		r.order, r.nanos = binary.LittleEndian, true
 	case binary.BigEndian.Uint32(h) == magicPcapMicro:
-		r.order = binary.BigEndian
+		r.order, r.nanos = binary.BigEndian, false
 	case binary.BigEndian.Uint32(h) == magicPcapNano:
 		r.order, r.nanos = binary.BigEndian, true
 	default:
-		return nil, fmt.Errorf("unknown magic %x", magic)
+		return fmt.Errorf("unknown magic %x", magic)
 	}
 	if v := r.order.Uint16(h[4:]); v != 2 {
-		return nil, fmt.Errorf("unknown major version %d", v)
+		return fmt.Errorf("unknown major version %d", v)
 	}
 	if v := r.order.Uint16(h[6:]); v != 4 {
-		return nil, fmt.Errorf("unknown minor version %d", v)
+		return fmt.Errorf("unknown minor version %d", v)
 	}
 	r.linkType = layers.LinkType(r.order.Uint32(h[20:]))
-	br.Discard(pcapHeaderLen)
-	return r, nil
+	return nil
+}
+
+// joinedHeader reads the file header of a pcap file joined to the end of
+// the one being read, if the record header h begins one: its magic and
+// version, which no record begins with that is not a problem or empty
+// (the record's lengths would be the header's time zone and
+// significant figures, 0 as libpcap writes them). It returns
+// errBlockFull when the block being filled ends before the header does.
+func (r *pcapReader) joinedHeader(h []byte) (bool, error) {
+	if !pcapMagic(h[:4]) {
+		return false, nil
+	}
+	fh, err := r.br.Peek(pcapHeaderLen)
+	if err == errBlockFull {
+		return false, err
+	}
+	next := *r
+	if len(fh) < pcapHeaderLen || next.fileHeader(fh) != nil {
+		return false, nil
+	}
+	*r = next
+	r.joined++
+	r.br.Discard(pcapHeaderLen)
+	return true, nil
 }
 
 // maxRecordLen bounds a record's captured length, whatever snap length
@@ -92,33 +129,45 @@ func endsEarly(err error) bool { return err == nil || err == io.EOF || err == io
 // next returns the next record; data is valid until the next call. At the
 // clean end of the file it returns io.EOF.
 func (r *pcapReader) next() (data []byte, ci gopacket.CaptureInfo, err error) {
-	var fr blockFrame
-	if r.whole(&fr) {
-		return fr.data, fr.ci, nil
-	}
-	h, err := r.br.Peek(pcapRecordLen)
-	if len(h) < pcapRecordLen {
-		if len(h) == 0 && err == io.EOF {
-			return nil, ci, io.EOF
+	for {
+		var fr blockFrame
+		if r.whole(&fr) {
+			return fr.data, fr.ci, nil
 		}
-		if endsEarly(err) {
-			return nil, ci, &truncatedError{header: true, have: len(h), want: pcapRecordLen}
+		h, err := r.br.Peek(pcapRecordLen)
+		if len(h) < pcapRecordLen {
+			if len(h) == 0 && err == io.EOF {
+				return nil, ci, io.EOF
+			}
+			if endsEarly(err) {
+				return nil, ci, &truncatedError{header: true, have: len(h), want: pcapRecordLen}
+			}
+			return nil, ci, err
 		}
-		return nil, ci, err
-	}
-	if ci, err = r.header(h); err != nil {
-		return nil, ci, err
-	}
-	n := pcapRecordLen + ci.CaptureLength // at most maxRecordLen + 16: it fits in the buffer
-	rec, err := r.br.Peek(n)
-	if len(rec) < n {
-		if endsEarly(err) {
-			return nil, ci, &truncatedError{have: len(rec) - pcapRecordLen, want: ci.CaptureLength}
+		ci, err = r.header(h)
+		if err != nil || ci.CaptureLength == 0 {
+			joined, jerr := r.joinedHeader(h)
+			if jerr != nil {
+				return nil, ci, jerr
+			}
+			if joined {
+				continue
+			}
 		}
-		return nil, ci, err
+		if err != nil {
+			return nil, ci, err
+		}
+		n := pcapRecordLen + ci.CaptureLength // at most maxRecordLen + 16: it fits in the buffer
+		rec, err := r.br.Peek(n)
+		if len(rec) < n {
+			if endsEarly(err) {
+				return nil, ci, &truncatedError{have: len(rec) - pcapRecordLen, want: ci.CaptureLength}
+			}
+			return nil, ci, err
+		}
+		r.br.Discard(n)
+		return rec[pcapRecordLen:n:n], ci, nil
 	}
-	r.br.Discard(n)
-	return rec[pcapRecordLen:n:n], ci, nil
 }
 
 // whole reads the next record into fr if the buffer holds all of it and
@@ -131,7 +180,7 @@ func (r *pcapReader) whole(fr *blockFrame) bool {
 	}
 	ci, err := r.header(b)
 	n := pcapRecordLen + ci.CaptureLength
-	if err != nil || n > len(b) {
+	if err != nil || n > len(b) || ci.CaptureLength == 0 { // (an empty record may be a joined file's header)
 		return false
 	}
 	r.br.advance(n)

@@ -495,6 +495,26 @@ func recordedDrops(src any) int64 {
 	return int64(min(s.recordedDrops(), math.MaxInt64))
 }
 
+// joinedFiles is the number of pcap files joined to the end of the
+// capture files read so far (Stats.JoinedFiles).
+func joinedFiles(src any) int64 {
+	s, ok := src.(interface{ joinedFiles() int64 })
+	if !ok {
+		return 0
+	}
+	return s.joinedFiles()
+}
+
+func (f *File) joinedFiles() int64 {
+	if f.pcap == nil {
+		return 0
+	}
+	return int64(f.pcap.joined)
+}
+
+func (s *Set) joinedFiles() int64     { return s.joined + s.cur.joinedFiles() }
+func (u *unsplit) joinedFiles() int64 { return joinedFiles(u.src) }
+
 func (f *File) severalInterfaces() bool { return f.ng != nil && len(f.ng.ifaces) > 1 }
 
 func (f *File) recordedDrops() uint64 {

@@ -74,6 +74,7 @@ func Run(ctx context.Context, src Source, h Handler, opt Options) (Stats, error)
 	err := a.readAll(ctx, src)
 	st := a.Close()
 	st.RecordedDrops = recordedDrops(src)
+	st.JoinedFiles = joinedFiles(src)
 	if a.progress != nil {
 		a.progress.Progress(math.MaxInt64)
 	}

@@ -33,6 +33,7 @@ type Set struct {
 	read     int64  // bytes of the files before cur
 	lastRead int64  // bytes of cur
 	dropped  uint64 // packets the files before cur recorded as dropped
+	joined   int64  // pcap files joined to the ends of the files before cur
 	progress func(int64)
 
 	onSecrets func(DecryptionSecrets)
@@ -147,6 +148,7 @@ func (s *Set) next() (bool, error) {
 	s.noteStart()
 	s.frames += s.cur.Frames()
 	s.dropped += s.cur.recordedDrops()
+	s.joined += s.cur.joinedFiles()
 	s.read += s.lastRead
 	s.lastRead = 0
 	s.problems = append(s.problems, s.fileProblems()...)

@@ -57,6 +57,7 @@ func RunSharded(ctx context.Context, src Source, hs []Handler, opt Options) (Sta
 		st.addAssembly(s.a.stats)
 	}
 	st.RecordedDrops = recordedDrops(src)
+	st.JoinedFiles = joinedFiles(src)
 	return st, err
 }
 

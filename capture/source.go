@@ -267,7 +267,8 @@ func (f *File) ReadPacketData() (data []byte, ci gopacket.CaptureInfo, err error
 		case err != nil:
 			return nil, ci, f.fail(f.pcapError(err))
 		}
-		f.offset += pcapRecordLen + int64(ci.CaptureLength)
+		f.linkType = f.pcap.linkType // (a joined file's may differ)
+		f.offset = f.consumed()
 	} else {
 		var lt layers.LinkType
 		data, ci, lt, err = f.ng.next()
@@ -295,7 +296,7 @@ func (f *File) wholeRecord(fr *blockFrame) bool {
 	if f.pcap == nil || f.err != nil || !f.pcap.whole(fr) {
 		return false
 	}
-	f.offset += pcapRecordLen + int64(fr.ci.CaptureLength)
+	f.offset += pcapRecordLen + int64(len(fr.data))
 	if f.frames++; f.frames == 1 {
 		f.start = fr.ci.Timestamp
 	}

@@ -81,6 +81,10 @@ func capNotes(prefix string, st capture.Stats) []string {
 		add("the capturing tool dropped %s, as the file's interface statistics record: a gap, a missing handshake message or a silence may be the capture's loss, not the network's",
 			prose.Count(st.RecordedDrops, "packet"))
 	}
+	if st.JoinedFiles > 0 {
+		add("the file is %d pcap files joined end to end (as cat joins them), read as one capture; Wireshark reads them once joined with mergecap -a -w joined.pcap FILE..., with the same frame numbers",
+			st.JoinedFiles+1)
+	}
 	if st.InterfaceCopies > 0 {
 		add("%s repeated a packet just captured on another interface (a bridge under tcpdump -i any, or dumpcap on several interfaces) and %s dropped: each packet counts once",
 			prose.Count(st.InterfaceCopies, "frame"), prose.Plural(st.InterfaceCopies, "was", "were"))

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -45,6 +47,31 @@ func TestRecordedDropsNote(t *testing.T) {
 	var out, errOut bytes.Buffer
 	run([]string{"read", "../../capture/testdata/drops/dumpcap-drops.pcapng"}, &out, &errOut)
 	if want := "note: the capturing tool dropped 32292 packets, as the file's interface statistics record"; !strings.Contains(out.String(), want) {
+		t.Errorf("no %q in:\n%s", want, out.String())
+	}
+}
+
+// TestJoinedFilesNote reads two captures joined with cat: the report says
+// so, and has the connections of both.
+func TestJoinedFilesNote(t *testing.T) {
+	var joined []byte
+	for _, p := range []string{"../../testdata/demo.pcap", "../../capture/testdata/lo-tls12-openssl.pcap"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		joined = append(joined, b...)
+	}
+	path := filepath.Join(t.TempDir(), "joined.pcap")
+	if err := os.WriteFile(path, joined, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	status := run([]string{"read", path}, &out, &errOut)
+	if want := "note: the file is 2 pcap files joined end to end (as cat joins them), read as one capture"; !strings.Contains(out.String(), want) || status == 2 {
+		t.Errorf("status %d, no %q in:\n%s%s", status, want, out.String(), errOut.String())
+	}
+	if want := "Summary: 7 connections"; !strings.Contains(out.String(), want) {
 		t.Errorf("no %q in:\n%s", want, out.String())
 	}
 }
