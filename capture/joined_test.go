@@ -3,8 +3,10 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"io"
 	"maps"
+	"strings"
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
@@ -92,5 +94,32 @@ func TestJoinedHeadersOnly(t *testing.T) {
 	frames, err := readEachFrame(bytes.NewReader(append(header, rec...)))
 	if err != io.EOF || len(frames) != 1 || len(frames[0].data) != 0 {
 		t.Errorf("an empty record: %d frames, %v; want one empty frame", len(frames), err)
+	}
+}
+
+// TestJoinedFormats reads a pcap and a pcapng file joined end to end, in
+// either order: the first file's frames, then an error that names the
+// second file's header and says what happened.
+func TestJoinedFormats(t *testing.T) {
+	pcap := readFile(t, "testdata/lo-tls12-openssl.pcap")
+	ng := readFile(t, "testdata/two-interfaces.pcapng")
+	for _, tt := range []struct {
+		name         string
+		first, other []byte
+		want         string
+	}{
+		{"pcap then pcapng", pcap, ng, "a pcapng section header where a record should be: a pcap and a pcapng file joined end to end"},
+		{"pcapng then pcap", ng, pcap, "a pcap file header at offset " + itoa(len(ng)) + ", where a pcapng block should be: a pcap and a pcapng file joined end to end"},
+	} {
+		alone, err := readEachFrame(bytes.NewReader(tt.first))
+		if err != io.EOF {
+			t.Fatal(err)
+		}
+		joined := append(bytes.Clone(tt.first), tt.other...)
+		frames, err := readEachFrame(bytes.NewReader(joined))
+		var re *ReadError
+		if len(frames) != len(alone) || err == nil || !errors.As(err, &re) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %d frames (the first file alone %d), error %v; want a ReadError with %q", tt.name, len(frames), len(alone), err, tt.want)
+		}
 	}
 }

@@ -99,6 +99,10 @@ func (r *pcapReader) joinedHeader(h []byte) (bool, error) {
 	return true, nil
 }
 
+// joinedFormats explains a pcap and a pcapng file joined end to end,
+// which tlsdiag reads up to the second.
+const joinedFormats = "a pcap and a pcapng file joined end to end (as cat joins them)? Read them as two files, or join them with mergecap -w joined.pcapng FILE..."
+
 // maxRecordLen bounds a record's captured length, whatever snap length
 // the file header claims: a record is read into memory whole, so a header
 // that claimed 4 GB let a 230-byte file allocate 3.8 GB. It is libpcap's
@@ -153,6 +157,9 @@ func (r *pcapReader) next() (data []byte, ci gopacket.CaptureInfo, err error) {
 			if joined {
 				continue
 			}
+		}
+		if err != nil && binary.LittleEndian.Uint32(h) == ngBlockSection {
+			return nil, ci, fmt.Errorf("a pcapng section header where a record should be: %s", joinedFormats)
 		}
 		if err != nil {
 			return nil, ci, err

@@ -123,6 +123,9 @@ func (r *ngReader) next() (data []byte, ci gopacket.CaptureInfo, lt layers.LinkT
 		}
 		typ, length := r.u32(h), r.u32(h[4:])
 		if length < 12 || length%4 != 0 {
+			if pcapMagic(h[:4]) { // its version, 2.4, is no block length
+				return nil, ci, 0, fmt.Errorf("a pcap file header at offset %d, where a pcapng block should be: %s", r.at(), joinedFormats)
+			}
 			return nil, ci, 0, fmt.Errorf("block of type 0x%x at offset %d: total length %d is not a multiple of 4 of at least 12", typ, r.at(), length)
 		}
 		switch {
