@@ -84,7 +84,7 @@ func (r SkipReason) String() string {
 }
 
 // Skip is a reason frames were skipped and what exactly: the link type
-// ("NFLOG (239)") or the encapsulation ("GRE carrying protocol 0x880b").
+// ("USBPCAP (249)") or the encapsulation ("GRE carrying protocol 0x880b").
 type Skip struct {
 	Reason SkipReason
 	What   string
@@ -139,14 +139,14 @@ func linkTypeSupported(lt layers.LinkType) bool {
 	switch lt {
 	case layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2,
 		layers.LinkTypeNull, layers.LinkTypeLoop,
-		layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6:
+		layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, linkTypeNFLOG:
 		return true
 	}
 	return false
 }
 
 func unsupportedLinkType(lt layers.LinkType) error {
-	return fmt.Errorf("link type %s is not supported (Ethernet, Linux cooked SLL/SLL2, BSD loopback and raw IP are)", linkTypeName(lt))
+	return fmt.Errorf("link type %s is not supported (Ethernet, Linux cooked SLL/SLL2, BSD loopback, raw IP and NFLOG are)", linkTypeName(lt))
 }
 
 // tcpLayer decodes TCP and stops the parser there: the payload is ours to
@@ -245,7 +245,13 @@ func (d *decoder) decodeSlow(data []byte, ts time.Time, lt layers.LinkType, seg 
 		p = d.ip4P
 	case layers.LinkTypeIPv6:
 		p = d.ip6P
-	case layers.LinkTypeRaw:
+	case layers.LinkTypeRaw, linkTypeNFLOG:
+		if lt == linkTypeNFLOG {
+			var ok bool
+			if data, ok = nflogPacket(data); !ok {
+				return kindMalformed, nil
+			}
+		}
 		if len(data) == 0 {
 			return kindNonIP, nil
 		}

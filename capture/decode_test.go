@@ -119,7 +119,7 @@ func withExt(p []byte) []byte {
 func TestUnsupportedLinkType(t *testing.T) {
 	r := newRecorder(t)
 	a := NewAssembler(r, Options{})
-	for _, lt := range []layers.LinkType{layers.LinkTypeLinuxUSB, 239, 239} {
+	for _, lt := range []layers.LinkType{layers.LinkTypeLinuxUSB, 249, 249} {
 		if err := a.Packet([]byte{1, 2, 3}, gopacket.CaptureInfo{CaptureLength: 3, Length: 3}, lt); err != nil {
 			t.Fatalf("link type %d: %v", lt, err)
 		}
@@ -129,7 +129,7 @@ func TestUnsupportedLinkType(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := a.Close()
-	want := map[Skip]int64{{SkipLinkType, "USB (220)"}: 1, {SkipLinkType, "NFLOG (239)"}: 2}
+	want := map[Skip]int64{{SkipLinkType, "USB (220)"}: 1, {SkipLinkType, "USBPCAP (249)"}: 2}
 	if !maps.Equal(st.Skipped, want) {
 		t.Errorf("skipped %v, want %v", st.Skipped, want)
 	}

@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/tlsdiag/tlsdiag/analysis"
 )
 
@@ -73,5 +77,61 @@ func TestJoinedFilesNote(t *testing.T) {
 	}
 	if want := "Summary: 7 connections"; !strings.Contains(out.String(), want) {
 		t.Errorf("no %q in:\n%s", want, out.String())
+	}
+}
+
+// TestSkippedLinkTypeNote: frames of a link type tlsdiag does not decode,
+// on one interface of a pcapng, are counted in a note that names the link
+// type, and the other interface's connections are reported.
+func TestSkippedLinkTypeNote(t *testing.T) {
+	f, err := os.Open("../../testdata/derived/ethernet_and_nflog.pcapng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewNgReader(f, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The NFLOG interface's frames are written on an interface of link
+	// type USBPCAP.
+	var b bytes.Buffer
+	w, err := pcapgo.NewNgWriterInterface(&b, pcapgo.NgInterface{LinkType: layers.LinkTypeEthernet, SnapLength: 262144}, pcapgo.DefaultNgWriterOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	usb, err := w.AddInterface(pcapgo.NgInterface{LinkType: 249, SnapLength: 262144})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipped := 0
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if intf, err := r.Interface(ci.InterfaceIndex); err != nil || intf.LinkType != layers.LinkTypeEthernet {
+			ci.InterfaceIndex = usb
+			skipped++
+		}
+		if err := w.WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "usb.pcapng")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	status := run([]string{"read", path}, &out, &errOut)
+	want := fmt.Sprintf("note: %d frames of link type USBPCAP (249) skipped: not decoded", skipped)
+	if skipped == 0 || !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "Summary: 2 connections") || status != 0 {
+		t.Errorf("status %d, want 0, %q and 2 connections in:\n%s%s", status, want, out.String(), errOut.String())
 	}
 }
