@@ -101,6 +101,8 @@ func linkTypeName(lt layers.LinkType) string {
 	switch lt {
 	case 239:
 		n = "NFLOG"
+	case 258:
+		n = "PKTAP"
 	case 240:
 		n = "NETANALYZER"
 	case 249:
@@ -139,14 +141,15 @@ func linkTypeSupported(lt layers.LinkType) bool {
 	switch lt {
 	case layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2,
 		layers.LinkTypeNull, layers.LinkTypeLoop,
-		layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, linkTypeNFLOG:
+		layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, linkTypeNFLOG,
+		linkTypePKTAP, linkTypeUser2:
 		return true
 	}
 	return false
 }
 
 func unsupportedLinkType(lt layers.LinkType) error {
-	return fmt.Errorf("link type %s is not supported (Ethernet, Linux cooked SLL/SLL2, BSD loopback, raw IP and NFLOG are)", linkTypeName(lt))
+	return fmt.Errorf("link type %s is not supported (Ethernet, Linux cooked SLL/SLL2, BSD loopback, raw IP, NFLOG and PKTAP are)", linkTypeName(lt))
 }
 
 // tcpLayer decodes TCP and stops the parser there: the payload is ours to
@@ -263,6 +266,20 @@ func (d *decoder) decodeSlow(data []byte, ts time.Time, lt layers.LinkType, seg 
 		default:
 			return kindNonIP, nil
 		}
+	case linkTypePKTAP, linkTypeUser2:
+		frame, inner, what, ok := pktapFrame(data)
+		switch {
+		case ok && what == "":
+			return d.decode(frame, ts, inner, seg)
+		case ok:
+			d.skip = Skip{Reason: SkipLinkType, What: what}
+			return kindSkipped, nil
+		case lt == linkTypePKTAP:
+			return kindMalformed, nil
+		}
+		// A USER2 frame without a PKTAP header is someone else's.
+		d.skip = Skip{Reason: SkipLinkType, What: linkTypeName(lt)}
+		return kindSkipped, nil
 	default:
 		d.skip = Skip{Reason: SkipLinkType, What: linkTypeName(lt)}
 		return kindSkipped, nil

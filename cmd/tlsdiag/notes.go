@@ -101,7 +101,7 @@ func capNotes(prefix string, st capture.Stats) []string {
 		n := prose.Count(st.Skipped[k], "frame")
 		switch k.Reason {
 		case capture.SkipLinkType:
-			add("%s of link type %s skipped: not decoded (Ethernet, Linux cooked SLL/SLL2, BSD loopback, raw IP and NFLOG are); capture on the network interface itself (or -i any) to analyse them", n, k.What)
+			add("%s of link type %s skipped: not decoded (Ethernet, Linux cooked SLL/SLL2, BSD loopback, raw IP, NFLOG and PKTAP are); capture on the network interface itself (or -i any) to analyse them", n, k.What)
 		default:
 			add("%s skipped: %s is not decoded", n, k.What)
 		}
