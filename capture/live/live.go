@@ -210,6 +210,25 @@ const MaxFanout = 64
 // openSources opens the capture path cfg.Backend asks for: cfg.Fanout
 // AF_PACKET sockets in a fan-out group, or one socket.
 func openSources(cfg Config) ([]source, error) {
+	if NetfilterLog(cfg.Interface) {
+		// Not a network interface: a netlink group only libpcap reads.
+		if cfg.Filter != "" {
+			return nil, fmt.Errorf("live: %s cannot be filtered (libpcap does not filter NFLOG frames): the iptables rule chooses what it logs (e.g. -p tcp --dport 443 -j NFLOG --nflog-group N); drop -f", cfg.Interface)
+		}
+		if cfg.Backend == AFPacket || !havePcap {
+			hint := "use a build with libpcap (make build where libpcap-dev is installed)"
+			if havePcap {
+				hint = "drop --capture afpacket"
+			}
+			return nil, fmt.Errorf("live: %s is a netfilter log group (iptables -j NFLOG), which libpcap captures and AF_PACKET does not: %s, or capture it with tcpdump -i %s -w FILE and read FILE",
+				cfg.Interface, hint, cfg.Interface)
+		}
+		src, err := openPcap(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return []source{src}, nil
+	}
 	if cfg.Fanout > 1 && cfg.Backend != Libpcap && haveAFPacket {
 		srcs, err := openFanout(cfg)
 		if err == nil || !errors.Is(err, errFilterNeedsLibpcap) || cfg.Backend == AFPacket || !havePcap {
@@ -243,6 +262,13 @@ func openSource(cfg Config) (source, error) {
 		return src, err
 	}
 	return nil, fmt.Errorf("live: unknown capture path %q (afpacket or libpcap)", cfg.Backend)
+}
+
+// NetfilterLog reports whether iface names a netfilter log group as
+// libpcap does: "nflog" (group 0) or "nflog:GROUP". Such a capture takes
+// no filter: the iptables rules choose what is logged.
+func NetfilterLog(iface string) bool {
+	return iface == "nflog" || strings.HasPrefix(iface, "nflog:")
 }
 
 // errFilterNeedsLibpcap is a filter only libpcap compiles.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -22,6 +23,9 @@ func pcapVersion() string { return pcap.Version() }
 type pcapSource struct {
 	h  *pcap.Handle
 	lt layers.LinkType
+	// netlink: a netfilter log group, whose reads (made non-blocking
+	// for the read timeout) fail with EAGAIN when no packet waits.
+	netlink bool
 }
 
 func openPcap(cfg Config) (source, error) {
@@ -40,7 +44,7 @@ func openPcap(cfg Config) (source, error) {
 			return nil, fmt.Errorf("live: filter %q: %w", cfg.Filter, err)
 		}
 	}
-	return &pcapSource{h: ph, lt: ph.LinkType()}, nil
+	return &pcapSource{h: ph, lt: ph.LinkType(), netlink: NetfilterLog(cfg.Interface)}, nil
 }
 
 func activate(cfg Config) (*pcap.Handle, error) {
@@ -74,6 +78,8 @@ func (s *pcapSource) read() ([]byte, gopacket.CaptureInfo, error) {
 	switch {
 	case errors.Is(err, pcap.NextErrorTimeoutExpired):
 		return nil, ci, errTimeout
+	case s.netlink && errors.Is(err, pcap.NextErrorReadError) && strings.Contains(s.h.Error().Error(), "temporarily unavailable"):
+		return nil, ci, errTimeout // libpcap's "Can't receive packet: Resource temporarily unavailable"
 	case err == io.EOF:
 		return nil, ci, io.EOF
 	}

@@ -70,7 +70,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		caFlags                                        []string
 		tlsPorts                                       []uint
 	)
-	fs.StringVarP(&iface, "interface", "i", "", "capture on this `interface` (\"any\" for all); default: the first up, non-loopback one")
+	fs.StringVarP(&iface, "interface", "i", "", "capture on this `interface` (\"any\" for all, \"nflog:GROUP\" for an iptables NFLOG group with libpcap); default: the first up, non-loopback one")
 	fs.StringVarP(&filter, "filter", "f", defaultLiveFilter, "BPF capture `filter`, in tcpdump syntax (the default takes HTTP/3 and DNS too); the ports it names are TLS ports (a refused or plaintext connection to them is reported)")
 	fs.Int64VarP(&count, "count", "c", 0, "stop after this many connections were reported")
 	fs.DurationVar(&duration, "duration", 0, "stop after this long (e.g. 30s, 10m)")
@@ -147,6 +147,9 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, duration)
 		defer cancel()
 	}
+	if live.NetfilterLog(iface) && !fs.Changed("filter") {
+		filter = "" // the NFLOG rule chose the packets
+	}
 	cfg := live.Config{Interface: iface, Filter: filter, Snaplen: snaplen, Promiscuous: !noPromisc, BufferSize: bufferKiB << 10, Backend: live.Backend(capturePath), Fanout: fanout}
 	if cfg.Interface == "" {
 		if cfg.Interface, err = live.DefaultInterface(); err != nil {
@@ -169,7 +172,11 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer h.Close()
-	say(stderr, "capturing on %s (%s), filter %q", h.Name(), h.Path(), filter)
+	filterText := fmt.Sprintf("filter %q", filter)
+	if filter == "" && live.NetfilterLog(iface) {
+		filterText = "no filter (the NFLOG rules choose the packets)"
+	}
+	say(stderr, "capturing on %s (%s), %s", h.Name(), h.Path(), filterText)
 	if err := dropPrivileges(userName); err != nil {
 		failure(stderr, err)
 		return 2
