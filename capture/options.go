@@ -75,10 +75,14 @@ type Stats struct {
 	Bytes     int64     // captured bytes of all frames
 	Truncated int64     // frames cut short by the snap length
 
-	NonIP     int64 // frames without IPv4 or IPv6 (ARP, LLDP, …)
-	NonTCP    int64 // IP packets that are not TCP (UDP, ICMP, …)
-	UDP       int64 // … of which UDP datagrams (handed to a DatagramHandler)
-	Malformed int64 // frames whose headers could not be decoded
+	NonIP  int64 // frames without IPv4 or IPv6 (ARP, LLDP, …)
+	NonTCP int64 // IP packets that are not TCP (UDP, ICMP, …)
+	UDP    int64 // … of which UDP datagrams (handed to a DatagramHandler)
+	// UDPCut counts the UDP datagrams whose payload the snap length cut,
+	// UDPCutBytes the payload bytes cut (a QUIC packet cut so cannot be
+	// decrypted).
+	UDPCut, UDPCutBytes int64
+	Malformed           int64 // frames whose headers could not be decoded
 	// Skipped counts the frames not decoded, by why: an interface of a
 	// link type not decoded, an encapsulation whose payload is not.
 	Skipped map[Skip]int64

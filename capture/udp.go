@@ -74,6 +74,10 @@ func (d *decoder) udp(seg *Segment) bool {
 		return false
 	}
 	payload := b[8:min(n, len(b))]
+	if cut := n - 8 - len(payload); cut > 0 {
+		d.stats.UDPCut++
+		d.stats.UDPCutBytes += int64(cut)
+	}
 	*seg = Segment{
 		Src:     netip.AddrPortFrom(src, binary.BigEndian.Uint16(b[0:])),
 		Dst:     netip.AddrPortFrom(dst, binary.BigEndian.Uint16(b[2:])),

@@ -69,7 +69,15 @@ func capNotes(prefix string, st capture.Stats) []string {
 		add("%s (%d bytes) where segments were never captured", prose.Count(lost, "gap"), st.GapBytes-st.CapGapBytes-st.SnapGapBytes)
 	}
 	if st.Truncated > 0 {
-		add("%s cut short by the snap length (%d bytes of TCP payload cut); capture with -s 0 to keep whole frames", prose.Count(st.Truncated, "frame"), st.SnapGapBytes)
+		var cut []string
+		if st.SnapGapBytes > 0 || st.UDPCut == 0 {
+			cut = append(cut, fmt.Sprintf("%d bytes of TCP payload cut", st.SnapGapBytes))
+		}
+		if st.UDPCut > 0 {
+			cut = append(cut, fmt.Sprintf("%d bytes of UDP payload cut in %s: a QUIC packet cut short cannot be decrypted, and a QUIC connection whose first packets were cut is not reported",
+				st.UDPCutBytes, prose.Count(st.UDPCut, "datagram")))
+		}
+		add("%s cut short by the snap length (%s); capture with -s 0 to keep whole frames", prose.Count(st.Truncated, "frame"), strings.Join(cut, "; "))
 	}
 	if st.IPv4FragmentsDropped > 0 {
 		add("%s given up (overlap, timeout or memory cap)", prose.Count(st.IPv4FragmentsDropped, "IPv4 fragment"))

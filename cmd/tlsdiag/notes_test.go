@@ -135,3 +135,53 @@ func TestSkippedLinkTypeNote(t *testing.T) {
 		t.Errorf("status %d, want 0, %q and 2 connections in:\n%s%s", status, want, out.String(), errOut.String())
 	}
 }
+
+// TestSnapCutQUICNote: a QUIC connection captured with a snap length of
+// 256 bytes cannot be read (its Initial packets are encrypted whole); the
+// report says so instead of only "no TCP connection".
+func TestSnapCutQUICNote(t *testing.T) {
+	f, err := os.Open("../../testdata/quic/quicgo_ok.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	w := pcapgo.NewWriterNanos(&b)
+	if err := w.WriteFileHeader(256, r.LinkType()); err != nil {
+		t.Fatal(err)
+	}
+	cut, cutBytes := 0, 0
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(data) > 256 {
+			cut++
+			cutBytes += len(data) - 256
+			data = data[:256]
+			ci.CaptureLength = 256
+		}
+		if err := w.WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "snap256.pcap")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	run([]string{"read", path}, &out, &errOut)
+	want := fmt.Sprintf("note: %d frames cut short by the snap length (%d bytes of UDP payload cut in %d datagrams: a QUIC packet cut short cannot be decrypted",
+		cut, cutBytes, cut)
+	if cut == 0 || !strings.Contains(out.String(), want) {
+		t.Errorf("no %q in:\n%s%s", want, out.String(), errOut.String())
+	}
+}
