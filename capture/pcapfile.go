@@ -210,11 +210,12 @@ func (r *pcapReader) header(h []byte) (ci gopacket.CaptureInfo, err error) {
 		frac *= 1000
 	}
 	ci.Timestamp = time.Unix(int64(sec), int64(frac)).UTC()
-	switch {
-	case ci.CaptureLength > maxRecordLen:
+	// A capture length over the original length (such as an original
+	// length of 0) is a writer's mistake: the frame is read whole, as
+	// libpcap, Wireshark and the pcapng reader read it, rather than
+	// ending the read.
+	if ci.CaptureLength > maxRecordLen {
 		return ci, fmt.Errorf("capture length %d is over the largest record read, %d bytes (as libpcap and Wireshark)", ci.CaptureLength, maxRecordLen)
-	case ci.CaptureLength > ci.Length:
-		return ci, fmt.Errorf("capture length exceeds original packet length: %d > %d", ci.CaptureLength, ci.Length)
 	}
 	return ci, nil
 }

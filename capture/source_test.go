@@ -302,3 +302,34 @@ func TestRunCancelled(t *testing.T) {
 		t.Errorf("error %v, want context.Canceled", err)
 	}
 }
+
+// A pcap whose records give an original length below the captured one
+// (0, or one byte short) is read whole, as libpcap and Wireshark read it,
+// by Run and RunSharded alike.
+func TestPcapOriginalLengthShort(t *testing.T) {
+	path := filepath.Join("testdata", "lo-tls12-openssl.pcap")
+	frames, lt := readFrames(t, path)
+	want := summary(runFile(t, path))
+	b := writeFrames(t, lt, frames) // little-endian
+	off := 24
+	for i, fr := range frames {
+		binary.LittleEndian.PutUint32(b[off+12:], uint32(i%2*(len(fr.data)-1)))
+		off += 16 + len(fr.data)
+	}
+	file := filepath.Join(t.TempDir(), "length0.pcap")
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(runFile(t, file)); got != want {
+		t.Errorf("summary differs from the original's:\n--- got\n%s--- want\n%s", got, want)
+	}
+	f, err := OpenFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, err := RunSharded(context.Background(), f, []Handler{noStreams{}, noStreams{}}, Options{})
+	if err != nil || st.Frames != int64(len(frames)) || st.Truncated != 0 {
+		t.Errorf("RunSharded: %d frames, %d truncated (%v), want %d, 0 and no error", st.Frames, st.Truncated, err, len(frames))
+	}
+}
