@@ -111,7 +111,10 @@ type Builder struct {
 
 // CaptureEnd implements capture.EndObserver: the connections closed from
 // now on were open when the capture ended.
-func (b *Builder) CaptureEnd(last capture.Frame) { b.end = last }
+func (b *Builder) CaptureEnd(last capture.Frame) {
+	b.end = last
+	b.seq.dns.captureEnd(last)
+}
 
 // maxFreeDirs bounds Builder.freeDirs.
 const maxFreeDirs = 64

@@ -121,6 +121,9 @@ type dnsBook struct {
 	dropped, malformed int
 	// ended is set once failures was called: they are listed once.
 	ended bool
+	// end is the capture's last frame, once it is over (the latest the
+	// Builders saw): a lookup still unanswered then was open at its end.
+	end capture.Frame
 	// seen numbers the transactions (dnsQuery.seq).
 	seen uint64
 }
@@ -306,6 +309,18 @@ func (k *dnsBook) link(c *Connection) {
 	}
 }
 
+// captureEnd notes the capture's last frame, as a Builder saw it.
+func (k *dnsBook) captureEnd(f capture.Frame) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if f.Number > k.end.Number {
+		k.end.Number = f.Number
+	}
+	if f.Time.After(k.end.Time) {
+		k.end.Time = f.Time
+	}
+}
+
 // failures returns, on its first call, once the capture is over, the
 // records of the failed lookups: the queries of one client for one name that got an error code or
 // no answer, unless the client got an address for the name after them or
@@ -382,6 +397,9 @@ func (k *dnsBook) failures() []*Connection {
 		d.Queries = slices.CompactFunc(d.Queries, sameFrame)
 		slices.SortFunc(d.Answers, cmpFrame)
 		d.Answers = slices.CompactFunc(d.Answers, sameFrame)
+		if !d.Answered && k.end.Number > g.c.Last.Number {
+			g.c.CaptureEnd = k.end
+		}
 		out[i] = g.c
 	}
 	return out

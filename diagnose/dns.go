@@ -53,6 +53,14 @@ func (d *diagnosis) dnsVerdict() (Verdict, bool) {
 	}
 	var summary, fix string
 	switch {
+	case !f.Answered && d.captureEnd().Time.Sub(c.First.Time) < minSilence:
+		// An answer takes milliseconds, a retry a second or more: a
+		// capture that ended sooner after the first query holds no sign
+		// either way.
+		summary = fmt.Sprintf("%s and the capture ended %s after the first query, before an answer could be expected: whether the resolver answered is not in the capture",
+			asked, wait(d.captureEnd().Time.Sub(c.First.Time)))
+		fix = "capture longer, until the lookup is answered or the client gives up (an answer takes up to a few hundred milliseconds; clients ask again after 1 to 5 s)"
+		return verdict(IncompleteCapture, summary, fix, f.Queries...), true
 	case !f.Answered:
 		summary = fmt.Sprintf("%s and the capture shows no answer, %s: the resolver is most likely down or unreachable, or a firewall drops DNS to it (less likely, the capture missed its answers)", asked, after)
 		fix = fmt.Sprintf("make the name server reachable from the client on port 53 (UDP and TCP; check that it runs and that no firewall drops DNS between them), or configure a resolver that answers (resolv.conf, DHCP)")

@@ -1,13 +1,19 @@
 package diagnose
 
 import (
+	"bytes"
+	"io"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/dnsparse"
@@ -46,9 +52,22 @@ func dnsCases(t *testing.T) []diagnoseCase {
 			summary:  []string{"REFUSED", "does not serve this client"},
 			evidence: []int64{1, 2, 3, 4}, fix: []string{"name server", "192.0.2.53"}},
 		{name: "unanswered", cat: DNSFailure,
-			conn:     func(*pki) *analysis.Connection { return dnsLookup(false, 0) },
+			conn: func(*pki) *analysis.Connection {
+				c := dnsLookup(false, 0)
+				c.CaptureEnd = frAt(9, 5*time.Second)
+				return c
+			},
 			summary:  []string{"no answer", "most likely", "missed"},
 			evidence: []int64{1, 2}, fix: []string{"port 53", "UDP and TCP"}},
+		// The capture ended before an answer was due: no sign either way.
+		{name: "unanswered as the capture ended", cat: IncompleteCapture,
+			conn: func(*pki) *analysis.Connection {
+				c := dnsLookup(false, 0)
+				c.CaptureEnd = frAt(3, 900*time.Millisecond)
+				return c
+			},
+			summary:  []string{"'good.test' (A, AAAA; query frames 1, 2)", "the capture ended 890 ms after the first query", "not in the capture"},
+			evidence: []int64{1, 2}, fix: []string{"capture longer"}},
 	}
 }
 
@@ -113,6 +132,74 @@ func TestDNSCaptures(t *testing.T) {
 					t.Errorf("fix lacks %q: %s", s, v.Fix)
 				}
 			}
+		})
+	}
+	// The same lookup with the capture stopped before the client asked
+	// again (its first two queries, 23 µs apart) is not judged; with
+	// other traffic captured for 2 s after them (a TLS connection of
+	// another capture, moved in time), it is unanswered.
+	for _, tt := range []struct {
+		name  string
+		other bool
+		cat   Category
+		want  string
+	}{
+		{"first two frames", false, IncompleteCapture, "and the capture ended 23 µs after the first query, before an answer could be expected"},
+		{"first two frames, then 2 s of other traffic", true, DNSFailure, "(A, AAAA; query frames 1, 2) and the capture shows no answer"},
+	} {
+		t.Run("dns_failure_unanswered.pcap, "+tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			w := pcapgo.NewWriterNanos(&b)
+			if err := w.WriteFileHeader(262144, layers.LinkTypeEthernet); err != nil {
+				t.Fatal(err)
+			}
+			var last time.Time
+			copyFrames := func(file string, n int, shift func(time.Time) time.Duration) {
+				src, err := capture.OpenFile(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer src.Close()
+				for i := 0; n < 0 || i < n; i++ {
+					data, ci, err := src.ReadPacketData()
+					if err == io.EOF {
+						break
+					}
+					if err != nil || src.LinkType() != layers.LinkTypeEthernet {
+						t.Fatalf("%s: %v (link type %v)", file, err, src.LinkType())
+					}
+					ci.Timestamp = ci.Timestamp.Add(shift(ci.Timestamp))
+					last = ci.Timestamp
+					if err := w.WritePacket(ci, data); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			copyFrames(filepath.Join(capturesDir, "dns_failure_unanswered.pcap"), 2, func(time.Time) time.Duration { return 0 })
+			if tt.other {
+				at := last.Add(2 * time.Second)
+				var d time.Duration
+				copyFrames(filepath.Join(capturesDir, "ok.pcap"), -1, func(ts time.Time) time.Duration {
+					if d == 0 {
+						d = at.Sub(ts)
+					}
+					return d
+				})
+			}
+			path := filepath.Join(t.TempDir(), "cut.pcap")
+			if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range analyseCapture(t, path, nil) {
+				if c.DNSFailure == nil {
+					continue
+				}
+				if v := Diagnose(c, Config{}); v.Category != tt.cat || !strings.Contains(v.Summary, tt.want) {
+					t.Errorf("%s: %s\nwant %s: …%s…", v.Category, v.Summary, tt.cat, tt.want)
+				}
+				return
+			}
+			t.Error("no record of the lookup")
 		})
 	}
 	t.Run("dns_wrong_server.pcap", func(t *testing.T) {
