@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -112,9 +113,14 @@ func TestReadRotatedTcpdumpSet(t *testing.T) {
 		resp.Body.Close()
 	}
 	short()
-	// One connection, kept alive, until tcpdump has opened its third file.
-	tr := &http.Transport{TLSClientConfig: srv.Lab().ClientConfig(), MaxConnsPerHost: 1}
-	client := &http.Client{Transport: tr}
+	// One connection, until tcpdump has opened its third file: requests
+	// written on it one after the other (an http.Transport may open
+	// another connection on a busy machine).
+	conn, err := tls.Dial("tcp", srv.Addr().String(), srv.Lab().ClientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
 	deadline := time.Now().Add(60 * time.Second)
 	requests := 0
 	for {
@@ -125,7 +131,14 @@ func TestReadRotatedTcpdumpSet(t *testing.T) {
 			t.Fatalf("tcpdump did not rotate twice after %d requests: %s", requests, tdErr.String())
 		}
 		for range 200 {
-			resp, err := client.Get(url)
+			req, err := http.NewRequest(http.MethodGet, url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := req.Write(conn); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(br, req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -134,7 +147,7 @@ func TestReadRotatedTcpdumpSet(t *testing.T) {
 			requests++
 		}
 	}
-	tr.CloseIdleConnections()
+	conn.Close()
 	short()
 	// tcpdump -U writes each packet as it takes it: stop it once the
 	// files stop growing (a busy machine schedules it late).
