@@ -487,48 +487,52 @@ func severalInterfaces(src any) bool {
 	return ok && s.severalInterfaces()
 }
 
-// recordedDrops is the number of packets the capture file says the
-// capturing tool dropped, in the statistics read so far, for
-// Stats.RecordedDrops.
-func recordedDrops(src any) int64 {
-	s, ok := src.(interface{ recordedDrops() uint64 })
+// fileFacts is what the capture files read so far say of themselves,
+// for Stats.
+type fileFacts struct {
+	drops  uint64 // packets the capturing tool dropped (pcapng statistics)
+	joined int64  // pcap files joined to their ends (cat a.pcap b.pcap)
+}
+
+func (a fileFacts) add(b fileFacts) fileFacts {
+	return fileFacts{drops: a.drops + b.drops, joined: a.joined + b.joined}
+}
+
+// factsOf returns what src's files say of themselves; nothing for a
+// source that is not a file.
+func factsOf(src any) fileFacts {
+	s, ok := src.(interface{ fileFacts() fileFacts })
 	if !ok {
-		return 0
+		return fileFacts{}
 	}
-	return int64(min(s.recordedDrops(), math.MaxInt64))
+	return s.fileFacts()
 }
 
-// joinedFiles is the number of pcap files joined to the end of the
-// capture files read so far (Stats.JoinedFiles).
-func joinedFiles(src any) int64 {
-	s, ok := src.(interface{ joinedFiles() int64 })
-	if !ok {
-		return 0
-	}
-	return s.joinedFiles()
+// addFileFacts sets the counts of st that src's files give
+// (Stats.RecordedDrops, Stats.JoinedFiles).
+func (st *Stats) addFileFacts(src any) {
+	ff := factsOf(src)
+	st.RecordedDrops = int64(min(ff.drops, math.MaxInt64))
+	st.JoinedFiles = ff.joined
 }
 
-func (f *File) joinedFiles() int64 {
-	if f.pcap == nil {
-		return 0
+func (f *File) fileFacts() fileFacts {
+	var ff fileFacts
+	if f.ng != nil {
+		ff.drops = f.ng.droppedSoFar()
 	}
-	return int64(f.pcap.joined)
+	if f.pcap != nil {
+		ff.joined = int64(f.pcap.joined)
+	}
+	return ff
 }
 
-func (s *Set) joinedFiles() int64     { return s.joined + s.cur.joinedFiles() }
-func (u *unsplit) joinedFiles() int64 { return joinedFiles(u.src) }
+func (s *Set) fileFacts() fileFacts { return s.done.add(s.cur.fileFacts()) }
+
+func (u *unsplit) fileFacts() fileFacts { return factsOf(u.src) }
 
 func (f *File) severalInterfaces() bool { return f.ng != nil && len(f.ng.ifaces) > 1 }
 
-func (f *File) recordedDrops() uint64 {
-	if f.ng == nil {
-		return 0
-	}
-	return f.ng.droppedSoFar()
-}
-
 func (s *Set) severalInterfaces() bool { return s.cur.severalInterfaces() }
-func (s *Set) recordedDrops() uint64   { return s.dropped + s.cur.recordedDrops() }
 
 func (u *unsplit) severalInterfaces() bool { return severalInterfaces(u.src) }
-func (u *unsplit) recordedDrops() uint64   { return uint64(recordedDrops(u.src)) }

@@ -73,8 +73,7 @@ func Run(ctx context.Context, src Source, h Handler, opt Options) (Stats, error)
 	a.progress, _ = h.(Progresser)
 	err := a.readAll(ctx, src)
 	st := a.Close()
-	st.RecordedDrops = recordedDrops(src)
-	st.JoinedFiles = joinedFiles(src)
+	st.addFileFacts(src)
 	if a.progress != nil {
 		a.progress.Progress(math.MaxInt64)
 	}

@@ -30,10 +30,9 @@ type Set struct {
 	frames int64 // frames of the files before cur
 	start  time.Time
 
-	read     int64  // bytes of the files before cur
-	lastRead int64  // bytes of cur
-	dropped  uint64 // packets the files before cur recorded as dropped
-	joined   int64  // pcap files joined to the ends of the files before cur
+	read     int64     // bytes of the files before cur
+	lastRead int64     // bytes of cur
+	done     fileFacts // what the files before cur said of themselves
 	progress func(int64)
 
 	onSecrets func(DecryptionSecrets)
@@ -147,8 +146,7 @@ func (s *Set) next() (bool, error) {
 	}
 	s.noteStart()
 	s.frames += s.cur.Frames()
-	s.dropped += s.cur.recordedDrops()
-	s.joined += s.cur.joinedFiles()
+	s.done = s.done.add(s.cur.fileFacts())
 	s.read += s.lastRead
 	s.lastRead = 0
 	s.problems = append(s.problems, s.fileProblems()...)

@@ -56,8 +56,7 @@ func RunSharded(ctx context.Context, src Source, hs []Handler, opt Options) (Sta
 	for _, s := range r.shards {
 		st.addAssembly(s.a.stats)
 	}
-	st.RecordedDrops = recordedDrops(src)
-	st.JoinedFiles = joinedFiles(src)
+	st.addFileFacts(src)
 	return st, err
 }
 
