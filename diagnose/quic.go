@@ -46,6 +46,8 @@ func (d *diagnosis) quicVerdict() (Verdict, bool) {
 		return d.quicNoCommonVersion(), true
 	case q.Datagrams[server] == 0 && q.Datagrams[client] >= 2:
 		return d.udpBlocked(), true
+	case !q.Version.Known() && c.ClientHello == nil && c.ServerHello == nil:
+		return d.quicUnreadable(), true
 	}
 	if cl, ok := quicTransportClose(c); ok {
 		return d.quicTransportError(cl), true
@@ -99,6 +101,25 @@ func (d *diagnosis) udpBlocked() Verdict {
 		evidence = append(evidence, fb.First)
 	}
 	return verdict(UDPBlocked, summary, fix, evidence...)
+}
+
+// quicUnreadable: the client speaks a QUIC version whose packets cannot
+// be decrypted here, and no Version Negotiation moved it to one that can.
+// The handshake is in the capture but cannot be read: the connection is
+// not judged.
+func (d *diagnosis) quicUnreadable() Verdict {
+	c := d.c
+	v := c.QUIC.Version
+	what := fmt.Sprintf("QUIC version %s, whose packets tlsdiag cannot decrypt (it reads v1, v2 and draft-29)", v)
+	if v.Google() {
+		what = fmt.Sprintf("Google QUIC (gQUIC, version %s), which came before RFC 9000 and whose handshake tlsdiag cannot read", v)
+	}
+	summary := fmt.Sprintf("the client speaks %s (frame %d): the handshake is in the capture, but nothing in it can be judged", what, c.First.Number)
+	verd := verdict(IncompleteCapture, summary,
+		"to diagnose this server, make the client use QUIC v1 or TCP (in Chrome, chrome://flags#enable-quic off, or --disable-quic) and capture again",
+		c.First)
+	verd.NotJudged = true
+	return verd
 }
 
 // quicTransportClose returns the first CONNECTION_CLOSE that carries a

@@ -230,6 +230,24 @@ func quicCases(t *testing.T) []diagnoseCase {
 			},
 			summary: []string{"capture ended"}, evidence: []int64{1}, nWarn: 2,
 			warnings: []string{"70000 bytes of the QUIC handshake were not read", "1 packet of the QUIC connection did not decode, the first in frame 1: packet cut short"}},
+		{name: "Google QUIC", cat: IncompleteCapture,
+			conn: func(*pki) *analysis.Connection {
+				c := quicConn()
+				c.ClientHello, c.ClientHelloFrame = nil, capture.Frame{}
+				c.QUIC.Version, c.QUIC.Versions = 0x51303436, []quic.Version{0x51303436}
+				return c
+			},
+			summary: []string{"the client speaks Google QUIC (gQUIC, version Q046)", "(frame 1)", "nothing in it can be judged"},
+			fix:     []string{"QUIC v1 or TCP"}, evidence: []int64{1}},
+		{name: "QUIC of an unknown version", cat: IncompleteCapture,
+			conn: func(*pki) *analysis.Connection {
+				c := quicConn()
+				c.ClientHello, c.ClientHelloFrame = nil, capture.Frame{}
+				c.QUIC.Version, c.QUIC.Versions = 0x709a50c4, []quic.Version{0x709a50c4}
+				return c
+			},
+			summary:  []string{"QUIC version 0x709a50c4, whose packets tlsdiag cannot decrypt (it reads v1, v2 and draft-29)"},
+			evidence: []int64{1}},
 		{name: "QUIC crypto error is the alert", cat: ALPNMismatch,
 			conn: func(*pki) *analysis.Connection {
 				c := alert(quicConn(), 2, server, 120)
@@ -242,3 +260,25 @@ func quicCases(t *testing.T) []diagnoseCase {
 }
 
 func TestDiagnoseQUIC(t *testing.T) { runDiagnoseCases(t, quicCases(t)) }
+
+// TestGoogleQUICCapture reads Chrome's first Google QUIC datagram from
+// tcpdump's test suite: the connection is found, named by its version as
+// tshark names it (Q046), and not judged.
+func TestGoogleQUICCapture(t *testing.T) {
+	src, err := capture.OpenFile(filepath.Join("..", "capture", "testdata", "tcpdump", "gquic.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	conns, _, err := analysis.Analyse(context.Background(), src, analysis.Options{}, capture.Options{}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(conns) != 1 || !conns[0].IsQUIC() {
+		t.Fatalf("%d connections, want 1 over QUIC", len(conns))
+	}
+	v := Diagnose(conns[0], Config{})
+	if v.Category != IncompleteCapture || !v.NotJudged || !strings.Contains(v.Summary, "Google QUIC (gQUIC, version Q046)") {
+		t.Errorf("%s (not judged %v): %s", v.Category, v.NotJudged, v.Summary)
+	}
+}

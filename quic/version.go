@@ -33,7 +33,20 @@ func (v Version) String() string {
 		// RFC 9000, Section 15: reserved to exercise version negotiation.
 		return fmt.Sprintf("grease(0x%08x)", uint32(v))
 	}
+	if v.Google() {
+		return string([]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	}
 	return fmt.Sprintf("0x%08x", uint32(v))
+}
+
+// Google reports whether v is a version of Google's QUIC (gQUIC), which
+// Chrome spoke before RFC 9000: "Q" and three digits (its handshake is
+// QUIC Crypto, not TLS), or "T" and three digits (TLS, in frames of its
+// own).
+func (v Version) Google() bool {
+	c := byte(v >> 24)
+	isDigit := func(b byte) bool { return '0' <= b && b <= '9' }
+	return (c == 'Q' || c == 'T') && isDigit(byte(v>>16)) && isDigit(byte(v>>8)) && isDigit(byte(v))
 }
 
 // Known reports whether the version's Initial packets can be read.

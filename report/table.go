@@ -271,7 +271,7 @@ func (t countTable) rows(cell func(string) string) [][]string {
 func summaryLine(sum Summary) string {
 	line := fmt.Sprintf("%s, %d failed", prose.Count(sum.Connections, "connection"), sum.Failed)
 	if sum.NotJudged > 0 {
-		line += fmt.Sprintf(", %d not judged (began before the capture)", sum.NotJudged)
+		line += fmt.Sprintf(", %d not judged (no handshake to read)", sum.NotJudged)
 	}
 	return line
 }
