@@ -70,12 +70,15 @@ func capNotes(prefix string, st capture.Stats) []string {
 	}
 	if st.Truncated > 0 {
 		var cut []string
-		if st.SnapGapBytes > 0 || st.UDPCut == 0 {
+		if st.SnapGapBytes > 0 {
 			cut = append(cut, fmt.Sprintf("%d bytes of TCP payload cut", st.SnapGapBytes))
 		}
 		if st.UDPCut > 0 {
 			cut = append(cut, fmt.Sprintf("%d bytes of UDP payload cut in %s: a QUIC packet cut short cannot be decrypted, and a QUIC connection whose first packets were cut is not reported",
 				st.UDPCutBytes, prose.Count(st.UDPCut, "datagram")))
+		}
+		if len(cut) == 0 {
+			cut = append(cut, "no TCP or UDP payload among the bytes cut")
 		}
 		add("%s cut short by the snap length (%s); capture with -s 0 to keep whole frames", prose.Count(st.Truncated, "frame"), strings.Join(cut, "; "))
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
 )
 
 // TestSequenceNotes checks that the sequencer's facts are worded with the
@@ -183,5 +184,24 @@ func TestSnapCutQUICNote(t *testing.T) {
 		cut, cutBytes, cut)
 	if cut == 0 || !strings.Contains(out.String(), want) {
 		t.Errorf("no %q in:\n%s%s", want, out.String(), errOut.String())
+	}
+}
+
+// TestSnapLengthNote: the snap-length note says what was cut: TCP
+// payload, UDP payload (and what that costs QUIC), or neither.
+func TestSnapLengthNote(t *testing.T) {
+	for _, tt := range []struct {
+		st   capture.Stats
+		want string
+	}{
+		{capture.Stats{Truncated: 3, SnapGapBytes: 1200}, "3 frames cut short by the snap length (1200 bytes of TCP payload cut); capture with -s 0"},
+		{capture.Stats{Truncated: 1, UDPCut: 1, UDPCutBytes: 996}, "1 frame cut short by the snap length (996 bytes of UDP payload cut in 1 datagram: a QUIC packet cut short cannot be decrypted"},
+		{capture.Stats{Truncated: 4, SnapGapBytes: 10, UDPCut: 2, UDPCutBytes: 20}, "(10 bytes of TCP payload cut; 20 bytes of UDP payload cut in 2 datagrams:"},
+		{capture.Stats{Truncated: 2}, "2 frames cut short by the snap length (no TCP or UDP payload among the bytes cut); capture with -s 0"},
+	} {
+		notes := strings.Join(capNotes("", tt.st), "\n")
+		if !strings.Contains(notes, tt.want) {
+			t.Errorf("%+v: no %q in:\n%s", tt.st, tt.want, notes)
+		}
 	}
 }
