@@ -327,6 +327,10 @@ type TCPFacts struct {
 	// RST is the first reset and RSTFrom its sender.
 	RST     capture.Frame
 	RSTFrom capture.Direction
+	// RSTText is the text the first reset carried, if it carried text
+	// (RFC 1122 lets a RST say why; F5 BIG-IP does: "BIG-IP: [0x11c5672:
+	// 3045] {peer} TCP RST from remote system"), at most maxRSTText bytes.
+	RSTText string
 	// FIN is indexed by the direction that sent it.
 	FIN [2]capture.Frame
 	// ClientISN is the client's initial sequence number, when its SYN (or

@@ -391,6 +391,7 @@ func (t *tracker) Event(ev capture.Event) {
 	case capture.EventRST:
 		if c.RST.Number == 0 {
 			c.RST, c.RSTFrom = ev.Frame, d
+			c.RSTText = rstText(ev.Payload)
 		}
 	case capture.EventFIN:
 		if c.FIN[d].Number == 0 {

@@ -96,6 +96,10 @@ type Event struct {
 	// Seg describes the segment behind EventSYN, EventSYNACK, EventRST and
 	// EventRetransmission; it is zero for the other kinds.
 	Seg SegmentFacts
+	// Payload is what an EventRST's segment carried, valid only during the
+	// call: RFC 1122 (4.2.2.12) lets a RST carry text saying why, and F5
+	// BIG-IP load balancers write their reason there.
+	Payload []byte
 }
 
 // SegmentFacts are the header fields of one segment that tell who sent it

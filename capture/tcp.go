@@ -412,7 +412,7 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 	}
 
 	if s.RST {
-		a.rst(c, dir, f)
+		a.rst(c, dir, s.Payload, f)
 		return
 	}
 	seq := s.Seq
@@ -448,7 +448,7 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 // rst handles the first RST from dir: dir's stream ends (its holes are
 // lost), and the connection lingers for the bytes the other side had in
 // flight, unless that side reset it too.
-func (a *Assembler) rst(c *conn, dir Direction, f Frame) {
+func (a *Assembler) rst(c *conn, dir Direction, payload []byte, f Frame) {
 	h := &c.half[dir]
 	for len(h.ooo) > 0 {
 		a.fillHole(c, dir, f)
@@ -457,7 +457,7 @@ func (a *Assembler) rst(c *conn, dir Direction, f Frame) {
 		a.fillHole(c, dir, f)
 	}
 	c.reset |= 1 << dir
-	c.stream.Event(Event{Kind: EventRST, Dir: dir, Frame: f, Seg: a.cur})
+	c.stream.Event(Event{Kind: EventRST, Dir: dir, Frame: f, Seg: a.cur, Payload: payload})
 	if c.reset == 3 {
 		a.flushAll(c, f)
 		a.finish(c, ClosedRST, f, f.Number)

@@ -59,6 +59,7 @@ func Diagnose(c *analysis.Connection, cfg Config) Verdict {
 	v := d.intercepted(d.verdict())
 	d.tunnelNote(&v)
 	d.dnsEvidence(&v)
+	d.rstText(&v)
 	v.Warnings = append(v.Warnings, d.warnings(v.Category)...)
 	v.Warnings = append(v.Warnings, d.quicWarnings()...)
 	v.Evidence = sortFrames(v.Evidence)

@@ -202,7 +202,7 @@ const ConnectionReset Category = "connection_reset"
 
 var connectionResetCategory = categorySpec{
 	name:          ConnectionReset,
-	meaning:       "a RST ended the handshake",
+	meaning:       "a RST ended the handshake; a RST that carries text (RFC 1122 allows it; F5 BIG-IP load balancers write why they reset: \"BIG-IP: [0x11c5672:3045] {peer} TCP RST from remote system\") has it quoted in the summary of any verdict that rests on the RST, as Wireshark's \"Reset cause\"",
 	serverFix:     "—",
 	clientClasses: []string{"connection_reset", "connection_closed"},
 }
