@@ -446,6 +446,10 @@ func (w *jsonWriter) tcp(t *TCP) {
 	} else {
 		w.frameFrom(t.RST)
 	}
+	if t.RSTText != "" {
+		w.key("rst_text")
+		w.str(t.RSTText)
+	}
 	w.key("fin")
 	list(w, t.FIN, w.frameFrom)
 	w.key("gaps")

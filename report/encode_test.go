@@ -252,3 +252,24 @@ func TestSkipPlain8(t *testing.T) {
 		}
 	}
 }
+
+// The text a reset carried is written beside it, and only then.
+func TestRSTTextJSON(t *testing.T) {
+	c := &analysis.Connection{ClientCertificates: -1}
+	c.TCP.RST, c.TCP.RSTFrom = capture.Frame{Number: 6}, capture.ServerToClient
+	for _, text := range []string{"BIG-IP: [0x11c5672:3045] {peer} TCP RST from remote system", ""} {
+		c.TCP.RSTText = text
+		conn := NewConnection(pipeline.Result{Conn: c})
+		b, err := conn.appendJSON(nil, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `"rst":{"frame":6,"sender":"server"},"rst_text":"BIG-IP: [0x11c5672:3045] {peer} TCP RST from remote system","fin"`
+		if text == "" {
+			want = `"rst":{"frame":6,"sender":"server"},"fin"`
+		}
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("no %s in %s", want, b)
+		}
+	}
+}

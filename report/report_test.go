@@ -238,6 +238,11 @@ func TestJSONFields(t *testing.T) {
 			seenItems["rst"] = true
 			checkFields(t, "connections["+itoa(i)+"].tcp.rst", rst, map[string][]string{"frame": {num}, "sender": {str}}, true)
 		}
+		if text, ok := tcp["rst_text"]; ok {
+			if s, isStr := text.(string); !isStr || s == "" || tcp["rst"] == nil {
+				t.Errorf("connections[%d].tcp.rst_text is %#v with rst %#v: want it only beside a reset, and text", i, text, tcp["rst"])
+			}
+		}
 		for _, f := range tcp["fin"].([]any) {
 			seenItems["fin"] = true
 			checkFields(t, "connections["+itoa(i)+"].tcp.fin[]", f.(map[string]any), map[string][]string{"frame": {num}, "sender": {str}}, true)

@@ -140,7 +140,8 @@ type Document struct {
 //   - tcp (object): syn (number or null: frame of the first SYN), syn_count
 //     (number of SYNs sent, retransmissions included), syn_ack (number or
 //     null), rst (null, or object with frame and sender of the first reset),
-//     fin (list of objects with frame and sender, one per side that closed),
+//     rst_text (omitted unless the first reset carried printable text, as
+//     F5 BIG-IP writes its reason for a reset: that text), fin (list of objects with frame and sender, one per side that closed),
 //     gaps (list of objects: sender, offset (stream offset of the first
 //     missing byte), bytes, frame (the frame after which the loss was
 //     certain)), retransmissions (number), close (how the connection ended:
@@ -328,6 +329,7 @@ type TCP struct {
 	SYNCount        int         `json:"syn_count"`
 	SYNACK          *int64      `json:"syn_ack"`
 	RST             *FrameFrom  `json:"rst"`
+	RSTText         string      `json:"rst_text,omitempty"`
 	FIN             []FrameFrom `json:"fin"`
 	Gaps            []Gap       `json:"gaps"`
 	Retransmissions int         `json:"retransmissions"`
@@ -530,6 +532,7 @@ func newTCP(t *analysis.TCPFacts) TCP {
 	}
 	if t.RST.Number != 0 {
 		out.RST = &FrameFrom{Frame: t.RST.Number, Sender: t.RSTFrom.String()}
+		out.RSTText = t.RSTText
 	}
 	var order [2]capture.Direction
 	fins := finOrder(t, order[:0])
