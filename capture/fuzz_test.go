@@ -14,7 +14,7 @@ import (
 // checks), and the outcome is deterministic.
 func FuzzRun(f *testing.F) {
 	var files []string
-	for _, pat := range []string{"testdata/*.pcap", "testdata/*.pcapng", "testdata/*.gz"} {
+	for _, pat := range []string{"testdata/*.pcap", "testdata/*.pcapng", "testdata/*.gz", "testdata/tcpdump/*.pcap"} {
 		m, _ := filepath.Glob(pat)
 		files = append(files, m...)
 	}
