@@ -40,24 +40,7 @@ func TestLiveNFLOG(t *testing.T) {
 			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
 		}
 	}
-	var servers []*tlslab.Server
-	for _, lc := range liveCases {
-		err := tlslab.InNetns(v.ServerNS, func() error {
-			s, err := tlslab.Start(lc.scenario, tlslab.WithAddr(v.ServerAddr+":0"))
-			if err == nil {
-				servers = append(servers, s)
-				t.Cleanup(func() { s.Close() })
-			}
-			return err
-		})
-		if err != nil {
-			t.Fatalf("start %s in %s: %v", lc.scenario, v.ServerNS, err)
-		}
-	}
-	dir := t.TempDir()
-	if err := servers[0].Lab().WriteFiles(dir); err != nil {
-		t.Fatal(err)
-	}
+	servers, dir := startLabIn(t, v)
 	const duration = 6 * time.Second
 	written := dir + "/nflog.pcap"
 	args := []string{"netns", "exec", v.ClientNS, os.Args[0], "live", "-i", "nflog:7", "--format", "ndjson",
@@ -102,15 +85,5 @@ func TestLiveNFLOG(t *testing.T) {
 	cmd.Wait()
 	checkStreamed(t, servers, got, time.Now().Add(time.Hour), stderr.String())
 
-	var readOut, readErr syncBuffer
-	run(append([]string{"read", "--format", "ndjson", "--no-system-roots", "--cacert", dir + "/" + tlslab.CAFile, written}, tlsPorts...), &readOut, &readErr)
-	fromRead := map[string]verdictLine{}
-	for l := range readVerdicts(t, strings.NewReader(readOut.String())) {
-		fromRead[l.server] = l
-	}
-	for _, s := range servers {
-		if a := s.Addr().String(); got[a].category != fromRead[a].category {
-			t.Errorf("%s: live says %q, read of its -w file %q", a, got[a].category, fromRead[a].category)
-		}
-	}
+	checkReadAgrees(t, servers, got, dir, written)
 }

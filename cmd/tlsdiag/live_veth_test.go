@@ -35,24 +35,7 @@ func TestLiveAcrossVeth(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(v.Close)
-			var servers []*tlslab.Server
-			for _, lc := range liveCases {
-				err := tlslab.InNetns(v.ServerNS, func() error {
-					s, err := tlslab.Start(lc.scenario, tlslab.WithAddr(v.ServerAddr+":0"))
-					if err == nil {
-						servers = append(servers, s)
-						t.Cleanup(func() { s.Close() })
-					}
-					return err
-				})
-				if err != nil {
-					t.Fatalf("start %s in %s: %v", lc.scenario, v.ServerNS, err)
-				}
-			}
-			dir := t.TempDir()
-			if err := servers[0].Lab().WriteFiles(dir); err != nil {
-				t.Fatal(err)
-			}
+			servers, dir := startLabIn(t, v)
 			const duration = 8 * time.Second
 			written := dir + "/live.pcap"
 			cmd := exec.Command("ip", "netns", "exec", v.ClientNS, os.Args[0], "live", "-i", v.ClientIface,
@@ -88,23 +71,54 @@ func TestLiveAcrossVeth(t *testing.T) {
 			if !strings.Contains(stderr.String(), "capturing on "+v.ClientIface+" (") {
 				t.Errorf("the start line does not name the capture path:\n%s", stderr.String())
 			}
-			var readOut, readErr bytes.Buffer
-			readArgs := []string{"read", "--format", "ndjson", "--no-system-roots", "--cacert", dir + "/" + tlslab.CAFile}
-			for _, s := range servers {
-				readArgs = append(readArgs, "--tls-port", fmt.Sprint(s.Addr().Port()))
-			}
-			run(append(readArgs, written), &readOut, &readErr)
-			fromRead := map[string]verdictLine{}
-			for l := range readVerdicts(t, &readOut) {
-				fromRead[l.server] = l
-			}
-			for _, s := range servers {
-				a := s.Addr().String()
-				if got[a].category != fromRead[a].category {
-					t.Errorf("%s: live says %q, read of its -w file %q", a, got[a].category, fromRead[a].category)
-				}
-			}
+			checkReadAgrees(t, servers, got, dir, written)
 		})
+	}
+}
+
+// startLabIn starts every live case's server in v's server namespace,
+// and writes the lab's files (its root for --cacert) to a directory of
+// the test's.
+func startLabIn(t *testing.T, v *tlslab.VethPair) (servers []*tlslab.Server, dir string) {
+	t.Helper()
+	for _, lc := range liveCases {
+		err := tlslab.InNetns(v.ServerNS, func() error {
+			s, err := tlslab.Start(lc.scenario, tlslab.WithAddr(v.ServerAddr+":0"))
+			if err == nil {
+				servers = append(servers, s)
+				t.Cleanup(func() { s.Close() })
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatalf("start %s in %s: %v", lc.scenario, v.ServerNS, err)
+		}
+	}
+	dir = t.TempDir()
+	if err := servers[0].Lab().WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	return servers, dir
+}
+
+// checkReadAgrees checks that read of the file live wrote gives each
+// server's connection the verdict live streamed.
+func checkReadAgrees(t *testing.T, servers []*tlslab.Server, live map[string]verdictLine, dir, written string) {
+	t.Helper()
+	var readOut, readErr bytes.Buffer
+	readArgs := []string{"read", "--format", "ndjson", "--no-system-roots", "--cacert", dir + "/" + tlslab.CAFile}
+	for _, s := range servers {
+		readArgs = append(readArgs, "--tls-port", fmt.Sprint(s.Addr().Port()))
+	}
+	run(append(readArgs, written), &readOut, &readErr)
+	fromRead := map[string]verdictLine{}
+	for l := range readVerdicts(t, &readOut) {
+		fromRead[l.server] = l
+	}
+	for _, s := range servers {
+		if a := s.Addr().String(); live[a].category != fromRead[a].category {
+			t.Errorf("%s: live says %q, read of its -w file %q", a, live[a].category, fromRead[a].category)
+		}
 	}
 }
 
