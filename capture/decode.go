@@ -95,25 +95,29 @@ type Skip struct {
 const maxSkipKinds = 32
 
 // linkTypeName names a link type for people: gopacket's name when it
-// has one, the tcpdump name of a few common others.
+// has one, else libpcap's (what tcpdump -r prints) for the link types
+// of routers, taps and other systems a capture may come from.
 func linkTypeName(lt layers.LinkType) string {
 	n := lt.String()
-	switch lt {
-	case 239:
-		n = "NFLOG"
-	case 258:
-		n = "PKTAP"
-	case 240:
-		n = "NETANALYZER"
-	case 249:
-		n = "USBPCAP"
-	case 147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 157, 158, 159, 160, 161, 162:
+	if name, ok := pcapLinkTypeNames[lt]; ok {
+		n = name
+	}
+	if lt >= 147 && lt <= 162 {
 		n = "USER" + strconv.Itoa(int(lt)-147)
 	}
 	if n == "" || strings.HasPrefix(n, "Unknown") || strings.HasPrefix(n, "LinkType(") {
 		n = "unknown"
 	}
 	return fmt.Sprintf("%s (%d)", n, uint16(lt))
+}
+
+// pcapLinkTypeNames are libpcap's names of link types gopacket does not
+// name (TestLinkTypeNamesAsTcpdump holds them to tcpdump's).
+var pcapLinkTypeNames = map[layers.LinkType]string{
+	8: "SLIP", 50: "PPP_SERIAL", 51: "PPP_ETHER", 100: "ATM_RFC1483", 104: "C_HDLC",
+	106: "ATM_CLIP", 107: "FRELAY", 123: "SUNATM", 129: "ARCNET_LINUX", 178: "JUNIPER_ETHER",
+	195: "IEEE802_15_4", 226: "IPNET", 231: "DBUS", 239: "NFLOG", 240: "NETANALYZER",
+	242: "IPOIB", 249: "USBPCAP", 258: "PKTAP",
 }
 
 // countOther counts a frame that carries no TCP segment to assemble, the

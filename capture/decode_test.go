@@ -2,8 +2,14 @@ package capture
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"maps"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -232,4 +238,34 @@ func ipv4Over(proto byte, payload []byte) []byte {
 	n := 20 + len(payload)
 	h := []byte{0x45, 0, byte(n >> 8), byte(n), 0, 1, 0x40, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2}
 	return append(h, payload...)
+}
+
+// TestLinkTypeNamesAsTcpdump: the names tlsdiag gives link types it does
+// not decode are libpcap's, as tcpdump -r prints them for a file of that
+// link type.
+func TestLinkTypeNamesAsTcpdump(t *testing.T) {
+	tcpdump, err := exec.LookPath("tcpdump")
+	if err != nil {
+		t.Skip("tcpdump is not installed; CI installs it: ", err)
+	}
+	dir := t.TempDir()
+	for lt, name := range pcapLinkTypeNames {
+		path := filepath.Join(dir, fmt.Sprint(int(lt))+".pcap")
+		var hdr [24]byte
+		binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
+		binary.LittleEndian.PutUint16(hdr[4:], 2)
+		binary.LittleEndian.PutUint16(hdr[6:], 4)
+		binary.LittleEndian.PutUint32(hdr[16:], 65535)
+		binary.LittleEndian.PutUint32(hdr[20:], uint32(lt))
+		if err := os.WriteFile(path, hdr[:], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, _ := exec.Command(tcpdump, "-r", path).CombinedOutput()
+		if want := "link-type " + name + " ("; !strings.Contains(string(out), want) {
+			t.Errorf("link type %d: tlsdiag names it %s, tcpdump says: %s", lt, name, out)
+		}
+		if got := linkTypeName(lt); got != fmt.Sprintf("%s (%d)", name, lt) {
+			t.Errorf("linkTypeName(%d) = %q", lt, got)
+		}
+	}
 }
