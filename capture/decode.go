@@ -71,6 +71,9 @@ type SkipReason uint8
 const (
 	SkipLinkType      SkipReason = iota + 1 // the interface's link type is not decoded
 	SkipEncapsulation                       // an encapsulation whose payload is not decoded
+	SkipEncrypted                           // encrypted by the link layer (Wi-Fi's WPA)
+	SkipRepeat                              // a link-layer retransmission of a frame already read
+	SkipLinkLayer                           // a link-layer frame not decoded: damaged, fragmented, aggregated
 )
 
 func (r SkipReason) String() string {
@@ -79,6 +82,12 @@ func (r SkipReason) String() string {
 		return "link_type"
 	case SkipEncapsulation:
 		return "encapsulation"
+	case SkipEncrypted:
+		return "encrypted"
+	case SkipRepeat:
+		return "repeat"
+	case SkipLinkLayer:
+		return "link_layer"
 	}
 	return "skip(" + strconv.Itoa(int(r)) + ")"
 }
@@ -146,14 +155,14 @@ func linkTypeSupported(lt layers.LinkType) bool {
 	case layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2,
 		layers.LinkTypeNull, layers.LinkTypeLoop,
 		layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, linkTypeNFLOG,
-		linkTypePKTAP, linkTypeUser2:
+		linkTypePKTAP, linkTypeUser2, layers.LinkTypeIEEE802_11, layers.LinkTypeIEEE80211Radio:
 		return true
 	}
 	return false
 }
 
 func unsupportedLinkType(lt layers.LinkType) error {
-	return fmt.Errorf("link type %s is not supported (Ethernet, Linux cooked SLL/SLL2, BSD loopback, raw IP, NFLOG and PKTAP are)", linkTypeName(lt))
+	return fmt.Errorf("link type %s is not supported (Ethernet, Linux cooked SLL/SLL2, BSD loopback, raw IP, NFLOG, PKTAP and 802.11 are)", linkTypeName(lt))
 }
 
 // tcpLayer decodes TCP and stops the parser there: the payload is ours to
@@ -191,6 +200,9 @@ type decoder struct {
 	// why it was not decoded.
 	tun  Tunnel
 	skip Skip
+
+	// wifiSeq is the last 802.11 sequence control of each transmitter.
+	wifiSeq map[[6]byte]uint16
 
 	frags6     map[frag6Key]*frag6Datagram
 	frag6Bytes int
@@ -252,12 +264,19 @@ func (d *decoder) decodeSlow(data []byte, ts time.Time, lt layers.LinkType, seg 
 		p = d.ip4P
 	case layers.LinkTypeIPv6:
 		p = d.ip6P
-	case layers.LinkTypeRaw, linkTypeNFLOG:
-		if lt == linkTypeNFLOG {
+	case layers.LinkTypeRaw, linkTypeNFLOG, layers.LinkTypeIEEE802_11, layers.LinkTypeIEEE80211Radio:
+		switch lt {
+		case linkTypeNFLOG:
 			var ok bool
 			if data, ok = nflogPacket(data); !ok {
 				return kindMalformed, nil
 			}
+		case layers.LinkTypeIEEE802_11, layers.LinkTypeIEEE80211Radio:
+			ip, kind, ok := d.wifiPacket(data, lt == layers.LinkTypeIEEE80211Radio)
+			if !ok {
+				return kind, nil
+			}
+			data = ip
 		}
 		if len(data) == 0 {
 			return kindNonIP, nil

@@ -44,6 +44,10 @@ func pktapFrame(data []byte) (frame []byte, lt layers.LinkType, what string, ok 
 		lt = layers.LinkTypeEthernet
 	case 12, 14, 101: // DLT_RAW: 12 on macOS, 14 on OpenBSD; LINKTYPE_RAW
 		lt = layers.LinkTypeRaw
+	case 105:
+		lt = layers.LinkTypeIEEE802_11
+	case 127:
+		lt = layers.LinkTypeIEEE80211Radio
 	default:
 		return nil, 0, "PKTAP carrying DLT " + strconv.FormatUint(uint64(dlt), 10), true
 	}

@@ -153,7 +153,7 @@ func TestPKTAPOddFrames(t *testing.T) {
 		kind frameKind
 		skip string
 	}{
-		{"802.11 inside", linkTypePKTAP, append(pktapHeader(105, "en0"), frame...), kindSkipped, "PKTAP carrying DLT 105"},
+		{"PPP inside", linkTypePKTAP, append(pktapHeader(9, "ppp0"), frame...), kindSkipped, "PKTAP carrying DLT 9"},
 		{"USER2, not PKTAP", linkTypeUser2, frame, kindSkipped, "USER2 (149)"},
 		{"header past the frame", linkTypePKTAP, append(short, frame...), kindMalformed, ""},
 		{"header only", linkTypePKTAP, pktapHeader(1, "en0")[:60], kindMalformed, ""},

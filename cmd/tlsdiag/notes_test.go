@@ -13,6 +13,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/internal/encap"
 )
 
 // TestSequenceNotes checks that the sequencer's facts are worded with the
@@ -203,5 +204,79 @@ func TestSnapLengthNote(t *testing.T) {
 		if !strings.Contains(notes, tt.want) {
 			t.Errorf("%+v: no %q in:\n%s", tt.st, tt.want, notes)
 		}
+	}
+}
+
+// TestWifiNotes reads a real handshake as a Wi-Fi capture in monitor mode
+// shows it: with every data frame encrypted (WPA), the report says why
+// there is nothing to read and how to capture instead; with every frame
+// sent twice (the 802.11 Retry bit), the copies are dropped and said,
+// and the verdicts are those of the Ethernet capture.
+func TestWifiNotes(t *testing.T) {
+	f, err := os.Open("../../testdata/captures/ok.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var wrapped bytes.Buffer
+	if err := (&encap.Wrapper{Kind: encap.Radiotap}).Capture(f, &wrapped); err != nil {
+		t.Fatal(err)
+	}
+	r, err := pcapgo.NewReader(bytes.NewReader(wrapped.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var encrypted, twice bytes.Buffer
+	we, wt := pcapgo.NewWriterNanos(&encrypted), pcapgo.NewWriterNanos(&twice)
+	for _, w := range []*pcapgo.Writer{we, wt} {
+		if err := w.WriteFileHeader(262144, layers.LinkTypeIEEE80211Radio); err != nil {
+			t.Fatal(err)
+		}
+	}
+	frames := 0
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames++
+		rt := int(data[2]) // the radiotap header's length (under 256)
+		retry := bytes.Clone(data)
+		retry[rt+1] |= 0x08
+		protected := bytes.Clone(data)
+		protected[rt+1] |= 0x40
+		for _, w := range []struct {
+			w     *pcapgo.Writer
+			frame []byte
+		}{{we, protected}, {wt, data}, {wt, retry}} {
+			if err := w.w.WritePacket(ci, w.frame); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	dir := t.TempDir()
+	read := func(name string, b []byte) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut bytes.Buffer
+		if status := run([]string{"read", path}, &out, &errOut); status != 0 {
+			t.Errorf("%s: status %d, want 0\n%s", name, status, errOut.String())
+		}
+		return out.String()
+	}
+	out := read("wpa.pcap", encrypted.Bytes())
+	want := fmt.Sprintf("note: %d frames encrypted by 802.11 (WPA or WEP) skipped: tlsdiag does not decrypt the link layer, and a Wi-Fi capture in monitor mode sees only that; capture on the client or server itself", frames)
+	if !strings.Contains(out, want) || !strings.Contains(out, "Summary: 0 connections") {
+		t.Errorf("no %q in:\n%s", want, out)
+	}
+	out = read("retries.pcap", twice.Bytes())
+	want = fmt.Sprintf("note: %d 802.11 retransmissions dropped: each repeated a frame already read", frames)
+	if !strings.Contains(out, want) || !strings.Contains(out, "Summary: 2 connections, 0 failed") {
+		t.Errorf("no %q and 2 connections in:\n%s", want, out)
 	}
 }

@@ -1,12 +1,13 @@
 // Package encap wraps Ethernet frames of real captures in tunnels and
-// other encapsulations, as cloud traffic mirrors, overlays, SPAN sessions
-// and access networks deliver them, for tests that compare tlsdiag's
-// reading of the wrapped capture with tshark's.
+// other encapsulations, as cloud traffic mirrors, overlays, SPAN sessions,
+// access networks and Wi-Fi in monitor mode deliver them, for tests that
+// compare tlsdiag's reading of the wrapped capture with tshark's.
 package encap
 
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net/netip"
 
@@ -29,18 +30,31 @@ const (
 	VLAN9100 Kind = "vlan9100" // an outer tag with TPID 0x9100 (VLAN 10) over 802.1Q (VLAN 20)
 	IPinIP   Kind = "ipip"     // the IP packet inside an outer IPv4 or IPv6 header (6in4 is protocol 41)
 	Frag6    Kind = "frag6"    // IPv6 packets of more than 400 bytes split into fragments (IPv4 ones unchanged)
+	Radiotap Kind = "radiotap" // 802.11 QoS data frames behind radiotap (FCS, padding), as a monitor-mode capture has them
+	Dot11    Kind = "dot11"    // 802.11 data frames without radiotap, some between access points (four addresses)
 	None     Kind = "none"     // unchanged
 	outerMAC      = "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02"
 )
 
 // Kinds lists every encapsulation.
-var Kinds = []Kind{VXLAN, GENEVE, GREIP, GRETEB, ERSPAN2, ERSPAN3, MPLS, PPPoE, VLAN9100, IPinIP}
+var Kinds = []Kind{VXLAN, GENEVE, GREIP, GRETEB, ERSPAN2, ERSPAN3, MPLS, PPPoE, VLAN9100, IPinIP, Radiotap, Dot11}
+
+// LinkType is the link type of the wrapped frames.
+func (k Kind) LinkType() layers.LinkType {
+	switch k {
+	case Radiotap:
+		return layers.LinkTypeIEEE80211Radio
+	case Dot11:
+		return layers.LinkTypeIEEE802_11
+	}
+	return layers.LinkTypeEthernet
+}
 
 // HasOuterIP reports whether the encapsulation runs over IP (so has an
 // IPv4 and an IPv6 form).
 func (k Kind) HasOuterIP() bool {
 	switch k {
-	case MPLS, PPPoE, VLAN9100:
+	case MPLS, PPPoE, VLAN9100, Radiotap, Dot11:
 		return false
 	}
 	return true
@@ -112,6 +126,8 @@ func (w *Wrapper) Wrap(frame []byte) ([]byte, error) {
 			proto = 41
 		}
 		return w.ip(proto, ip), nil
+	case Radiotap, Dot11:
+		return w.wifi(frame[:12], et, ip), nil
 	}
 	return nil, fmt.Errorf("encap: unknown encapsulation %q", w.Kind)
 }
@@ -155,8 +171,47 @@ func (w *Wrapper) ip(proto byte, payload []byte) []byte {
 	return cat([]byte(outerMAC), []byte{0x08, 0x00}, h, payload)
 }
 
+// wifi returns the packet ip of EtherType et as an 802.11 data frame to
+// an access point from the source of macs (an Ethernet frame's
+// destination and source), with an LLC/SNAP header. Radiotap frames are
+// QoS data behind a radiotap header of TSFT, Flags (FCS at the end, the
+// 802.11 header padded to 4 bytes), Rate and Channel; plain 802.11
+// frames alternate between data to an access point and data between
+// access points (four addresses, no QoS).
+func (w *Wrapper) wifi(macs []byte, et uint16, ip []byte) []byte {
+	bssid := []byte{0x02, 0, 0, 0, 0, 0xaa}
+	var h []byte
+	switch {
+	case w.Kind == Radiotap:
+		h = []byte{0x88, 0x01, 0x2c, 0x00} // QoS data, to DS; duration
+		h = cat(h, bssid, macs[6:12], macs[:6])
+		h = binary.LittleEndian.AppendUint16(h, uint16(w.seq<<4))
+		h = append(h, 0x00, 0x00, 0, 0) // QoS control (TID 0), then the padding to 28 bytes
+	case w.seq%2 == 0:
+		h = []byte{0x08, 0x03, 0x2c, 0x00} // data, to and from DS
+		h = cat(h, bssid, []byte{0x02, 0, 0, 0, 0, 0xbb}, macs[:6])
+		h = binary.LittleEndian.AppendUint16(h, uint16(w.seq<<4))
+		h = append(h, macs[6:12]...)
+	default:
+		h = []byte{0x08, 0x01, 0x2c, 0x00} // data, to DS
+		h = cat(h, bssid, macs[6:12], macs[:6])
+		h = binary.LittleEndian.AppendUint16(h, uint16(w.seq<<4))
+	}
+	frame := cat(h, []byte{0xaa, 0xaa, 0x03, 0, 0, 0, byte(et >> 8), byte(et)}, ip)
+	if w.Kind != Radiotap {
+		return frame
+	}
+	frame = binary.LittleEndian.AppendUint32(frame, crc32.ChecksumIEEE(frame))
+	rt := []byte{0, 0, 24, 0, 0x0f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	rt = binary.LittleEndian.AppendUint64(rt[:8], uint64(w.seq)*1000)
+	// Flags: FCS at the end, data padding; rate 24 Mbit/s; channel 1
+	// (2412 MHz, 2 GHz OFDM); then padding to 24 bytes.
+	rt = append(rt, 0x30, 48, 0x6c, 0x09, 0xc0, 0x00, 0, 0)
+	return cat(rt, frame)
+}
+
 // Capture wraps every frame of a pcap capture of Ethernet frames read
-// from r and writes the result, a pcap of Ethernet frames, to out. Frame
+// from r and writes the result, a pcap of the kind's link type, to out. Frame
 // numbers and timestamps are kept.
 func (w *Wrapper) Capture(r io.Reader, out io.Writer) error {
 	pr, err := pcapgo.NewReader(r)
@@ -167,7 +222,7 @@ func (w *Wrapper) Capture(r io.Reader, out io.Writer) error {
 		return fmt.Errorf("encap: link type %s, want Ethernet", pr.LinkType())
 	}
 	pw := pcapgo.NewWriterNanos(out)
-	if err := pw.WriteFileHeader(262144, layers.LinkTypeEthernet); err != nil {
+	if err := pw.WriteFileHeader(262144, w.Kind.LinkType()); err != nil {
 		return fmt.Errorf("encap: %w", err)
 	}
 	for {
