@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -95,6 +98,14 @@ func openAFPackets(cfg Config, n int) ([]source, error) {
 		}
 		if ifi.Flags&net.FlagUp == 0 {
 			return nil, openError(cfg.Interface, errors.New("interface not up"))
+		}
+		if wifiMonitor(interfaceType(bind)) {
+			hint := "use a build with libpcap (make build where libpcap-dev is installed)"
+			if havePcap {
+				hint = "drop --capture afpacket"
+			}
+			return nil, fmt.Errorf("live: %s is a Wi-Fi interface in monitor mode, whose 802.11 frames tlsdiag captures through libpcap only: %s, or capture it with tcpdump -i %s -w FILE and read FILE (%w)",
+				cfg.Interface, hint, cfg.Interface, errNeedsLibpcap)
 		}
 		// Interfaces without an Ethernet header (tun, wireguard, ppp)
 		// are read cooked, as libpcap does.
@@ -249,7 +260,32 @@ func compileFilter(expr string, link filter.Link, snaplen int) ([]bpf.RawInstruc
 		}
 		return raw, "libpcap", nil
 	}
-	return nil, "", fmt.Errorf("live: %w (%w)", err, errFilterNeedsLibpcap)
+	return nil, "", fmt.Errorf("live: %w (%w)", err, errNeedsLibpcap)
+}
+
+// interfaceType is the ARPHRD_ hardware type of a network interface, 0
+// when unknown.
+func interfaceType(name string) uint16 {
+	b, err := os.ReadFile(filepath.Join("/sys/class/net", name, "type"))
+	if err != nil {
+		return 0
+	}
+	t, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 16)
+	if err != nil {
+		return 0
+	}
+	return uint16(t)
+}
+
+// wifiMonitor reports whether an interface of hardware type t is Wi-Fi in
+// monitor mode: its frames are 802.11, alone or behind a Prism or
+// radiotap header, never Ethernet.
+func wifiMonitor(t uint16) bool {
+	switch t {
+	case unix.ARPHRD_IEEE80211, unix.ARPHRD_IEEE80211_PRISM, unix.ARPHRD_IEEE80211_RADIOTAP:
+		return true
+	}
+	return false
 }
 
 // skipLoopbackOutgoing drops the outgoing copy of each loopback packet:

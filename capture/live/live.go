@@ -231,11 +231,12 @@ func openSources(cfg Config) ([]source, error) {
 	}
 	if cfg.Fanout > 1 && cfg.Backend != Libpcap && haveAFPacket {
 		srcs, err := openFanout(cfg)
-		if err == nil || !errors.Is(err, errFilterNeedsLibpcap) || cfg.Backend == AFPacket || !havePcap {
+		if err == nil || !errors.Is(err, errNeedsLibpcap) || cfg.Backend == AFPacket || !havePcap {
 			return srcs, err
 		}
 		// A filter only libpcap compiles, without AF_PACKET's libpcap
-		// compiler (not an Ethernet interface): one libpcap handle.
+		// compiler (not an Ethernet interface), or an interface only
+		// libpcap captures: one libpcap handle.
 	}
 	src, err := openSource(cfg)
 	if err != nil {
@@ -256,7 +257,7 @@ func openSource(cfg Config) (source, error) {
 			return openPcap(cfg)
 		}
 		src, err := openAFPacket(cfg)
-		if err != nil && havePcap && errors.Is(err, errFilterNeedsLibpcap) {
+		if err != nil && havePcap && errors.Is(err, errNeedsLibpcap) {
 			return openPcap(cfg)
 		}
 		return src, err
@@ -271,8 +272,9 @@ func NetfilterLog(iface string) bool {
 	return iface == "nflog" || strings.HasPrefix(iface, "nflog:")
 }
 
-// errFilterNeedsLibpcap is a filter only libpcap compiles.
-var errFilterNeedsLibpcap = errors.New("the filter needs libpcap")
+// errNeedsLibpcap is a filter only libpcap compiles, or an interface only
+// libpcap captures.
+var errNeedsLibpcap = errors.New("libpcap needed")
 
 // Backends lists the capture paths of this build, the default first.
 func Backends() []string {
