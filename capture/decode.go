@@ -155,14 +155,15 @@ func linkTypeSupported(lt layers.LinkType) bool {
 	case layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2,
 		layers.LinkTypeNull, layers.LinkTypeLoop,
 		layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, linkTypeNFLOG,
-		linkTypePKTAP, linkTypeUser2, layers.LinkTypeIEEE802_11, layers.LinkTypeIEEE80211Radio:
+		linkTypePKTAP, linkTypeUser2, layers.LinkTypeIEEE802_11, layers.LinkTypeIEEE80211Radio,
+		linkTypePPP, linkTypePPPHDLC, linkTypeCHDLC, linkTypeIPoIB:
 		return true
 	}
 	return false
 }
 
 func unsupportedLinkType(lt layers.LinkType) error {
-	return fmt.Errorf("link type %s is not supported (Ethernet, Linux cooked SLL/SLL2, BSD loopback, raw IP, NFLOG, PKTAP and 802.11 are)", linkTypeName(lt))
+	return fmt.Errorf("link type %s is not supported (Ethernet, Linux cooked SLL/SLL2, BSD loopback, raw IP, NFLOG, PKTAP, 802.11, PPP, Cisco HDLC and IP over InfiniBand are)", linkTypeName(lt))
 }
 
 // tcpLayer decodes TCP and stops the parser there: the payload is ours to
@@ -250,6 +251,7 @@ func (d *decoder) decode(data []byte, ts time.Time, lt layers.LinkType, seg *Seg
 // decodeSlow is decode without the fast paths: the parser, and the
 // decoder's own code for encapsulations.
 func (d *decoder) decodeSlow(data []byte, ts time.Time, lt layers.LinkType, seg *Segment) (frameKind, error) {
+	d.tun = Tunnel{}
 	var p *gopacket.DecodingLayerParser
 	switch lt {
 	case layers.LinkTypeEthernet:
@@ -264,6 +266,11 @@ func (d *decoder) decodeSlow(data []byte, ts time.Time, lt layers.LinkType, seg 
 		p = d.ip4P
 	case layers.LinkTypeIPv6:
 		p = d.ip6P
+	case linkTypePPP, linkTypePPPHDLC, linkTypeCHDLC, linkTypeIPoIB:
+		var kind frameKind
+		if p, data, kind = d.linkParser(data, lt); p == nil {
+			return kind, nil
+		}
 	case layers.LinkTypeRaw, linkTypeNFLOG, layers.LinkTypeIEEE802_11, layers.LinkTypeIEEE80211Radio:
 		switch lt {
 		case linkTypeNFLOG:
@@ -307,7 +314,6 @@ func (d *decoder) decodeSlow(data []byte, ts time.Time, lt layers.LinkType, seg 
 		d.skip = Skip{Reason: SkipLinkType, What: linkTypeName(lt)}
 		return kindSkipped, nil
 	}
-	d.tun = Tunnel{}
 	err := p.DecodeLayers(data, &d.decoded)
 	d.truncated = p.Truncated
 	for i := 0; err == nil && i < maxEncapsulations; i++ {

@@ -1,10 +1,6 @@
 package capture
 
-import (
-	"encoding/binary"
-
-	"github.com/gopacket/gopacket/layers"
-)
+import "encoding/binary"
 
 // Wi-Fi captured in monitor mode: 802.11 frames (LINKTYPE_IEEE802_11),
 // most often behind a radiotap header (LINKTYPE_IEEE802_11_RADIO), as
@@ -150,8 +146,8 @@ func (d *decoder) wifiPacket(data []byte, radiotap bool) (ip []byte, kind frameK
 	if len(body) < len(llcSNAP)+3 || [5]byte(body) != llcSNAP || (body[5] != 0x00 && body[5] != 0xf8) {
 		return nil, kindNonIP, false
 	}
-	switch layers.EthernetType(binary.BigEndian.Uint16(body[6:])) {
-	case layers.EthernetTypeIPv4, layers.EthernetTypeIPv6:
+	switch binary.BigEndian.Uint16(body[6:]) {
+	case etherTypeIPv4, etherTypeIPv6:
 		return body[8:], 0, true
 	}
 	return nil, kindNonIP, false

@@ -112,7 +112,7 @@ func capNotes(prefix string, st capture.Stats) []string {
 		n := prose.Count(st.Skipped[k], "frame")
 		switch k.Reason {
 		case capture.SkipLinkType:
-			add("%s of link type %s skipped: not decoded (Ethernet, Linux cooked SLL/SLL2, BSD loopback, raw IP, NFLOG, PKTAP and 802.11 are); capture on the network interface itself (or -i any) to analyse them", n, k.What)
+			add("%s of link type %s skipped: not decoded (Ethernet, Linux cooked SLL/SLL2, BSD loopback, raw IP, NFLOG, PKTAP, 802.11, PPP, Cisco HDLC and IP over InfiniBand are); capture on the network interface itself (or -i any) to analyse them", n, k.What)
 		case capture.SkipEncrypted:
 			add("%s encrypted by %s skipped: tlsdiag does not decrypt the link layer, and a Wi-Fi capture in monitor mode sees only that; capture on the client or server itself (its Wi-Fi interface, not in monitor mode), or decrypt first (airdecap-ng with the network's passphrase writes a decrypted copy as Ethernet frames)", n, k.What)
 		case capture.SkipRepeat:

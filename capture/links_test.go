@@ -1,0 +1,167 @@
+package capture
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+)
+
+// tcpdumpIP matches tcpdump's line for an IPv4 packet, with the ports of
+// TCP and UDP ("IP 10.0.0.1.4100 > 10.0.0.2.179:", "IP 10.0.0.1 > 10.0.0.2:"),
+// and the MPLS label in front when there is one.
+var tcpdumpIP = regexp.MustCompile(`(?:MPLS \(label (\d+),.*\) )?IP (\d+\.\d+\.\d+\.\d+)(?:\.(\d+))? > (\d+\.\d+\.\d+\.\d+)(?:\.(\d+))?: (Flags|UDP|\S)`)
+
+// TestPointToPointLinks decodes captures of PPP (with MPLS and without),
+// Cisco HDLC and IP over InfiniBand links from tcpdump's test suite, and
+// compares each frame with tcpdump's reading of it: the TCP and UDP
+// packets with their addresses and MPLS label, the other IP packets, and
+// the frames without IP (SLARP, ARP, LCP).
+func TestPointToPointLinks(t *testing.T) {
+	for _, tt := range []struct {
+		file string
+		lt   layers.LinkType
+	}{
+		{"mpls-traceroute", linkTypePPP},
+		{"lspping-fec-ldp", linkTypePPP},
+		{"HDLC", linkTypeCHDLC},
+		{"ipoib", linkTypeIPoIB},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			dir := filepath.Join("testdata", "tcpdump")
+			out, err := os.ReadFile(filepath.Join(dir, tt.file+".out"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+				if !strings.HasPrefix(line, " ") || len(strings.Fields(line)) < 4 {
+					continue // a continuation line
+				}
+				want = append(want, tcpdumpFrame(line))
+			}
+			f, err := OpenFile(filepath.Join(dir, tt.file+".pcap"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if f.LinkType() != tt.lt {
+				t.Fatalf("link type %v, want %v", f.LinkType(), tt.lt)
+			}
+			var st Stats
+			d := newDecoder(&st)
+			var got []string
+			tcp := 0
+			for {
+				data, ci, err := f.ReadPacketData()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				var seg Segment
+				kind, err := d.decode(data, ci.Timestamp, f.LinkType(), &seg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, ourFrame(kind, &seg))
+				if kind == kindTCP {
+					tcp++
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("frames:\n%s\ntcpdump reads:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			if len(got) < 10 {
+				t.Errorf("%d frames: the sample is not what it was", len(got))
+			}
+		})
+	}
+}
+
+// tcpdumpFrame words what tcpdump's line says of a frame as ourFrame does.
+func tcpdumpFrame(line string) string {
+	m := tcpdumpIP.FindStringSubmatch(line)
+	switch {
+	case m == nil:
+		return "not IP"
+	case m[3] == "" || (m[6] != "Flags" && m[6] != "UDP" && !strings.Contains(line, "LSP-PING")):
+		return "IP"
+	}
+	s := m[2] + ":" + m[3] + " > " + m[4] + ":" + m[5]
+	if m[1] != "" {
+		s += " label " + m[1]
+	}
+	return s
+}
+
+func ourFrame(kind frameKind, seg *Segment) string {
+	switch kind {
+	case kindNonIP:
+		return "not IP"
+	case kindNonTCP:
+		return "IP"
+	case kindTCP, kindUDP:
+		s := seg.Src.String() + " > " + seg.Dst.String()
+		if seg.Tunnel.Type == TunnelMPLS {
+			s += " label " + strconv.FormatUint(uint64(seg.Tunnel.ID), 10)
+		}
+		return s
+	}
+	return "kind " + strconv.Itoa(int(kind))
+}
+
+// TestPPPFrames decodes the PPP framings a capture may hold: with and
+// without the HDLC address and control bytes, a compressed protocol
+// field, Cisco HDLC in a PPP_SERIAL capture, and what is not IP or is
+// not readable (LCP, Van Jacobson compression, CCP).
+func TestPPPFrames(t *testing.T) {
+	frames, _ := readFrames(t, filepath.Join("testdata", "lo-tls12-openssl.pcap"))
+	ip, want := frames[0].data[14:], frames[0].seg
+	cat := func(h ...byte) []byte { return append(h, ip...) }
+	tests := []struct {
+		name string
+		lt   layers.LinkType
+		data []byte
+		kind frameKind
+		skip Skip
+	}{
+		{"PPP", linkTypePPP, cat(0x00, 0x21), kindTCP, Skip{}},
+		{"PPP with address and control", linkTypePPP, cat(0xff, 0x03, 0x00, 0x21), kindTCP, Skip{}},
+		{"compressed protocol field", linkTypePPP, cat(0x21), kindTCP, Skip{}},
+		{"PPP_SERIAL", linkTypePPPHDLC, cat(0xff, 0x03, 0x00, 0x21), kindTCP, Skip{}},
+		{"Cisco HDLC in PPP_SERIAL", linkTypePPPHDLC, cat(0x0f, 0x00, 0x08, 0x00), kindTCP, Skip{}},
+		{"Cisco HDLC", linkTypeCHDLC, cat(0x8f, 0x00, 0x08, 0x00), kindTCP, Skip{}},
+		{"IPoIB", linkTypeIPoIB, append(append(make([]byte, 40), 0x08, 0x00, 0, 0), ip...), kindTCP, Skip{}},
+		{"LCP", linkTypePPP, cat(0xc0, 0x21), kindNonIP, Skip{}},
+		{"Van Jacobson", linkTypePPP, cat(0x00, 0x2d), kindSkipped, skipPPPVJ},
+		{"CCP datagram", linkTypePPP, cat(0x00, 0xfd), kindSkipped, skipPPPCompressed},
+		{"Cisco HDLC of a PPPoE frame cut short", linkTypeCHDLC, []byte{0x0f, 0x00, 0x88, 0x64, 1, 2, 3}, kindSkipped, Skip{SkipEncapsulation, "PPPoE header cut short"}},
+		{"Cisco HDLC of another protocol", linkTypeCHDLC, cat(0x0f, 0x00, 0x88, 0x0b), kindNonIP, Skip{}},
+		{"empty", linkTypePPP, nil, kindMalformed, Skip{}},
+		{"IPoIB cut", linkTypeIPoIB, make([]byte, 43), kindMalformed, Skip{}},
+	}
+	// One decoder for all, as for the frames of a capture: nothing of
+	// one frame may stick to the next.
+	var st Stats
+	d := newDecoder(&st)
+	for _, tt := range tests {
+		var seg Segment
+		kind, err := d.decode(tt.data, time.Time{}, tt.lt, &seg)
+		if err != nil || kind != tt.kind || (kind == kindSkipped && d.skip != tt.skip) {
+			t.Errorf("%s: kind %d skip %v (%v), want %d %v", tt.name, kind, d.skip, err, tt.kind, tt.skip)
+			continue
+		}
+		if kind == kindTCP && (seg.Src != want.Src || seg.Dst != want.Dst || !bytes.Equal(seg.Payload, want.Payload)) {
+			t.Errorf("%s: %v > %v, want %v > %v", tt.name, seg.Src, seg.Dst, want.Src, want.Dst)
+		}
+	}
+}
