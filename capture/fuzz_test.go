@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/tlsdiag/tlsdiag/internal/encap"
 )
 
 // FuzzRun feeds arbitrary bytes as a capture file. Properties: no panic,
@@ -25,6 +27,15 @@ func FuzzRun(f *testing.F) {
 		}
 		f.Add(b)
 		f.Add(b[:len(b)/2])
+	}
+	// Wi-Fi frames, which no capture of testdata holds.
+	if b, err := os.ReadFile("testdata/lo-tls12-openssl.pcap"); err == nil {
+		for _, k := range []encap.Kind{encap.Radiotap, encap.Dot11} {
+			var out bytes.Buffer
+			if err := (&encap.Wrapper{Kind: k}).Capture(bytes.NewReader(b), &out); err == nil {
+				f.Add(out.Bytes())
+			}
+		}
 	}
 	f.Fuzz(runRunFuzz)
 }
