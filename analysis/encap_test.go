@@ -90,7 +90,7 @@ func tunnelTypeOf(k encap.Kind) string {
 		return capture.TunnelGRE.String()
 	case encap.ERSPAN2, encap.ERSPAN3:
 		return capture.TunnelERSPAN.String()
-	case encap.VLAN9100, encap.Frag6, encap.Radiotap, encap.Dot11:
+	case encap.VLAN9100, encap.Frag6, encap.MACsec, encap.Radiotap, encap.Dot11:
 		return capture.TunnelNone.String()
 	}
 	return string(k)

@@ -104,14 +104,8 @@ func (d *decoder) chdlc(data []byte) (*gopacket.DecodingLayerParser, []byte, fra
 // byLinkEtherType follows the EtherType of a link's frame: IP, or what
 // Ethernet may carry (MPLS, VLAN tags, PPPoE).
 func (d *decoder) byLinkEtherType(et uint16, data []byte) (*gopacket.DecodingLayerParser, []byte, frameKind) {
-	switch et {
-	case etherTypeIPv4:
-		return d.ip4P, data, 0
-	case etherTypeIPv6:
-		return d.ip6P, data, 0
-	}
 	d.skip = Skip{}
-	if p, b, ok := d.etherPayload(et, data); ok {
+	if p, b, ok := d.byEtherTypeOrTag(et, data); ok {
 		return p, b, 0
 	}
 	if d.skip.Reason != 0 {

@@ -87,6 +87,8 @@ const (
 	etherTypeMPLS      = 0x8847
 	etherTypeMPLSMulti = 0x8848
 	etherTypePPPoE     = 0x8864
+	etherTypeVLAN      = 0x8100
+	etherTypeQinQ      = 0x88a8
 	etherTypeVLAN9100  = 0x9100 // an old, non-standard TPID for stacked VLANs
 )
 
@@ -195,8 +197,27 @@ func (d *decoder) etherPayload(et uint16, b []byte) (*gopacket.DecodingLayerPars
 		return d.mpls(b)
 	case etherTypePPPoE:
 		return d.pppoe(b)
+	case etherTypeMACsec:
+		return d.macsec(b)
+	case etherTypeArista:
+		return d.arista(b)
 	}
 	return nil, nil, false
+}
+
+// byEtherTypeOrTag follows the EtherType of a header that stands between
+// an Ethernet frame's addresses and its own EtherType: IP, a VLAN tag, or
+// what else Ethernet may carry; ok false for what is not IP (ARP, LLDP).
+func (d *decoder) byEtherTypeOrTag(et uint16, b []byte) (*gopacket.DecodingLayerParser, []byte, bool) {
+	switch et {
+	case etherTypeIPv4:
+		return d.ip4P, b, true
+	case etherTypeIPv6:
+		return d.ip6P, b, true
+	case etherTypeVLAN, etherTypeQinQ:
+		return d.dot1qP, b, true
+	}
+	return d.etherPayload(et, b)
 }
 
 // ipPayload follows an IP protocol the parser stopped at.

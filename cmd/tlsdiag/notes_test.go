@@ -270,7 +270,7 @@ func TestWifiNotes(t *testing.T) {
 		return out.String()
 	}
 	out := read("wpa.pcap", encrypted.Bytes())
-	want := fmt.Sprintf("note: %d frames encrypted by 802.11 (WPA or WEP) skipped: tlsdiag does not decrypt the link layer, and a Wi-Fi capture in monitor mode sees only that; capture on the client or server itself", frames)
+	want := fmt.Sprintf("note: %d frames encrypted by 802.11 (WPA or WEP) skipped: tlsdiag does not decrypt the link layer; a Wi-Fi capture in monitor mode sees only that; capture on the client or server itself", frames)
 	if !strings.Contains(out, want) || !strings.Contains(out, "Summary: 0 connections") {
 		t.Errorf("no %q in:\n%s", want, out)
 	}
@@ -278,5 +278,63 @@ func TestWifiNotes(t *testing.T) {
 	want = fmt.Sprintf("note: %d 802.11 retransmissions dropped: each repeated a frame already read", frames)
 	if !strings.Contains(out, want) || !strings.Contains(out, "Summary: 2 connections, 0 failed") {
 		t.Errorf("no %q and 2 connections in:\n%s", want, out)
+	}
+}
+
+// TestMACsecNote reads real handshakes as a tap on a MACsec link sees
+// them: integrity-protected, the connections are those of the plain
+// capture; encrypted, the report says so and where to capture instead.
+func TestMACsecNote(t *testing.T) {
+	f, err := os.Open("../../testdata/captures/ok.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var wrapped bytes.Buffer
+	if err := (&encap.Wrapper{Kind: encap.MACsec}).Capture(f, &wrapped); err != nil {
+		t.Fatal(err)
+	}
+	r, err := pcapgo.NewReader(bytes.NewReader(wrapped.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var encrypted bytes.Buffer
+	w := pcapgo.NewWriterNanos(&encrypted)
+	if err := w.WriteFileHeader(262144, layers.LinkTypeEthernet); err != nil {
+		t.Fatal(err)
+	}
+	frames := 0
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames++
+		data[14] |= 0x0c // the TCI's E and C bits: encrypted
+		if err := w.WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"integrity.pcap", wrapped.Bytes(), "Summary: 2 connections, 0 failed"},
+		{"encrypted.pcap", encrypted.Bytes(), fmt.Sprintf("note: %d frames encrypted by MACsec (802.1AE) skipped: tlsdiag does not decrypt the link layer; capture where the packets are not encrypted yet", frames)},
+	} {
+		path := filepath.Join(dir, tt.name)
+		if err := os.WriteFile(path, tt.b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut bytes.Buffer
+		status := run([]string{"read", path}, &out, &errOut)
+		if status != 0 || !strings.Contains(out.String(), tt.want) {
+			t.Errorf("%s: status %d, want 0 and %q in:\n%s%s", tt.name, status, tt.want, out.String(), errOut.String())
+		}
 	}
 }

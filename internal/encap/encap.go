@@ -30,6 +30,7 @@ const (
 	VLAN9100 Kind = "vlan9100" // an outer tag with TPID 0x9100 (VLAN 10) over 802.1Q (VLAN 20)
 	IPinIP   Kind = "ipip"     // the IP packet inside an outer IPv4 or IPv6 header (6in4 is protocol 41)
 	Frag6    Kind = "frag6"    // IPv6 packets of more than 400 bytes split into fragments (IPv4 ones unchanged)
+	MACsec   Kind = "macsec"   // an 802.1AE security tag with an SCI, integrity only (not encrypted), a 16-byte ICV
 	Radiotap Kind = "radiotap" // 802.11 QoS data frames behind radiotap (FCS, padding), as a monitor-mode capture has them
 	Dot11    Kind = "dot11"    // 802.11 data frames without radiotap, some between access points (four addresses)
 	None     Kind = "none"     // unchanged
@@ -37,7 +38,7 @@ const (
 )
 
 // Kinds lists every encapsulation.
-var Kinds = []Kind{VXLAN, GENEVE, GREIP, GRETEB, ERSPAN2, ERSPAN3, MPLS, PPPoE, VLAN9100, IPinIP, Radiotap, Dot11}
+var Kinds = []Kind{VXLAN, GENEVE, GREIP, GRETEB, ERSPAN2, ERSPAN3, MPLS, PPPoE, VLAN9100, IPinIP, MACsec, Radiotap, Dot11}
 
 // LinkType is the link type of the wrapped frames.
 func (k Kind) LinkType() layers.LinkType {
@@ -54,7 +55,7 @@ func (k Kind) LinkType() layers.LinkType {
 // IPv4 and an IPv6 form).
 func (k Kind) HasOuterIP() bool {
 	switch k {
-	case MPLS, PPPoE, VLAN9100, Radiotap, Dot11:
+	case MPLS, PPPoE, VLAN9100, MACsec, Radiotap, Dot11:
 		return false
 	}
 	return true
@@ -126,6 +127,15 @@ func (w *Wrapper) Wrap(frame []byte) ([]byte, error) {
 			proto = 41
 		}
 		return w.ip(proto, ip), nil
+	case MACsec:
+		user := frame[12:] // the EtherType (or the VLAN tag) and the rest
+		sl := byte(0)      // the short length, for user data under 48 bytes
+		if len(user) < 48 {
+			sl = byte(len(user))
+		}
+		tag := binary.BigEndian.AppendUint32([]byte{0x88, 0xe5, 0x20, sl}, w.seq)
+		sci := cat(frame[6:12], []byte{0, 1}) // the sender's address, port 1
+		return cat(frame[:12], tag, sci, user, make([]byte, 16)), nil
 	case Radiotap, Dot11:
 		return w.wifi(frame[:12], et, ip), nil
 	}

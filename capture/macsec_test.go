@@ -1,0 +1,63 @@
+package capture
+
+import (
+	"bytes"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/tlsdiag/tlsdiag/internal/encap"
+)
+
+// TestMACsecFrames decodes frames behind a MACsec security tag: the packet
+// of an integrity-only frame (with or without the SCI, under a VLAN tag),
+// and what cannot be read, named: an encrypted or changed payload, another
+// version, a tag cut short. ARP inside is not IP.
+func TestMACsecFrames(t *testing.T) {
+	frames, _ := readFrames(t, filepath.Join("testdata", "lo-tls12-openssl.pcap"))
+	plain, want := frames[0].data, frames[0].seg
+	ms, err := (&encap.Wrapper{Kind: encap.MACsec}).Wrap(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tci = 14 // the TCI follows the MACsec EtherType
+	edit := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(ms)) }
+	noSCI := edit(func(b []byte) []byte {
+		b[tci] &^= macsecSC
+		return append(b[:tci+6], b[tci+14:]...)
+	})
+	vlan := edit(func(b []byte) []byte {
+		return append(b[:tci+14], append([]byte{0x81, 0x00, 0x00, 0x07}, b[tci+14:]...)...)
+	})
+	arp := edit(func(b []byte) []byte { b[tci+14], b[tci+15] = 0x08, 0x06; return b })
+	tests := []struct {
+		name string
+		data []byte
+		kind frameKind
+		skip Skip
+	}{
+		{"integrity only", ms, kindTCP, Skip{}},
+		{"without SCI", noSCI, kindTCP, Skip{}},
+		{"VLAN inside", vlan, kindTCP, Skip{}},
+		{"ARP inside", arp, kindNonIP, Skip{}},
+		{"encrypted", edit(func(b []byte) []byte { b[tci] |= macsecE | macsecC; return b }), kindSkipped, skipMACsecEncrypted},
+		{"changed", edit(func(b []byte) []byte { b[tci] |= macsecC; return b }), kindSkipped, skipMACsecEncrypted},
+		{"version 1", edit(func(b []byte) []byte { b[tci] |= macsecVersion; return b }), kindSkipped, Skip{SkipEncapsulation, "MACsec version 1"}},
+		{"tag cut short", ms[:tci+10], kindSkipped, Skip{SkipEncapsulation, "MACsec security tag cut short"}},
+	}
+	var st Stats
+	d := newDecoder(&st)
+	for _, tt := range tests {
+		var seg Segment
+		kind, err := d.decode(tt.data, time.Time{}, layers.LinkTypeEthernet, &seg)
+		if err != nil || kind != tt.kind || (kind == kindSkipped && d.skip != tt.skip) {
+			t.Errorf("%s: kind %d skip %v (%v), want %d %v", tt.name, kind, d.skip, err, tt.kind, tt.skip)
+			continue
+		}
+		if kind == kindTCP && (seg.Src != want.Src || seg.Dst != want.Dst || !bytes.Equal(seg.Payload, want.Payload)) {
+			t.Errorf("%s: %v > %v, want %v > %v", tt.name, seg.Src, seg.Dst, want.Src, want.Dst)
+		}
+	}
+}
