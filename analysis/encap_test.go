@@ -86,11 +86,11 @@ func TestEncapsulationsAgreeWithTshark(t *testing.T) {
 
 func tunnelTypeOf(k encap.Kind) string {
 	switch k {
-	case encap.GREIP, encap.GRETEB:
+	case encap.GREIP, encap.GRETEB, encap.GRECMD:
 		return capture.TunnelGRE.String()
 	case encap.ERSPAN2, encap.ERSPAN3:
 		return capture.TunnelERSPAN.String()
-	case encap.VLAN9100, encap.Frag6, encap.MACsec, encap.Radiotap, encap.Dot11:
+	case encap.VLAN9100, encap.Frag6, encap.CMD, encap.MACsec, encap.Radiotap, encap.Dot11:
 		return capture.TunnelNone.String()
 	}
 	return string(k)

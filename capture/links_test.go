@@ -141,13 +141,7 @@ func TestPPPFrames(t *testing.T) {
 	frames, _ := readFrames(t, filepath.Join("testdata", "lo-tls12-openssl.pcap"))
 	ip, want := frames[0].data[14:], frames[0].seg
 	cat := func(h ...byte) []byte { return append(h, ip...) }
-	tests := []struct {
-		name string
-		lt   layers.LinkType
-		data []byte
-		kind frameKind
-		skip Skip
-	}{
+	checkFrameCases(t, want, []frameCase{
 		{"PPP", linkTypePPP, cat(0x00, 0x21), kindTCP, Skip{}},
 		{"PPP with address and control", linkTypePPP, cat(0xff, 0x03, 0x00, 0x21), kindTCP, Skip{}},
 		{"compressed protocol field", linkTypePPP, cat(0x21), kindTCP, Skip{}},
@@ -162,20 +156,72 @@ func TestPPPFrames(t *testing.T) {
 		{"Cisco HDLC of another protocol", linkTypeCHDLC, cat(0x0f, 0x00, 0x88, 0x0b), kindNonIP, Skip{}},
 		{"empty", linkTypePPP, nil, kindMalformed, Skip{}},
 		{"IPoIB cut", linkTypeIPoIB, make([]byte, 43), kindMalformed, Skip{}},
+	})
+}
+
+// TestCiscoMetaDataInGRE reads tcpdump's various_gre.pcap, a DMVPN link's
+// GRE with TrustSec's Cisco MetaData inside, against Wireshark's reading:
+// the frames whose MetaData carries IP are IP, and those whose inner IP
+// carries GRE of protocol 0 (which neither reads further) are skipped.
+func TestCiscoMetaDataInGRE(t *testing.T) {
+	path := filepath.Join("testdata", "tcpdump", "various_gre.pcap")
+	lines := strings.Split(strings.TrimSpace(tshark(t, path, "-n", "-T", "fields", "-e", "frame.protocols")), "\n")
+	frames, _ := readFrames(t, path)
+	if len(frames) != len(lines) {
+		t.Fatalf("%d frames, tshark reads %d", len(frames), len(lines))
 	}
-	// One decoder for all, as for the frames of a capture: nothing of
-	// one frame may stick to the next.
 	var st Stats
 	d := newDecoder(&st)
-	for _, tt := range tests {
+	inside := 0
+	for i, fr := range frames {
+		var seg Segment
+		kind, _ := d.decode(fr.data, fr.ci.Timestamp, layers.LinkTypeEthernet, &seg)
+		protos := lines[i]
+		var want string
+		switch {
+		case strings.Contains(protos, ":cmd:ip:gre"):
+			want = "skipped: GRE carrying protocol 0x0000"
+		case strings.Contains(protos, ":cmd:ip"):
+			want = "IP"
+			inside++
+		default:
+			continue
+		}
+		if got := ourFrame(kind, d, &seg); got != want {
+			t.Errorf("frame %d (%s): %s, want %s", i+1, protos, got, want)
+		}
+	}
+	if inside < 10 {
+		t.Errorf("%d frames with IP behind Cisco MetaData: the sample is not what it was", inside)
+	}
+}
+
+// frameCase is a frame to decode and what the decoder must make of it.
+type frameCase struct {
+	name string
+	lt   layers.LinkType
+	data []byte
+	kind frameKind
+	skip Skip // for kindSkipped
+}
+
+// checkFrameCases decodes the cases in order with one decoder, as the
+// frames of one capture (nothing of a frame may stick to the next), and
+// checks each kind, the reason of each skip, and that each TCP segment is
+// want's.
+func checkFrameCases(t *testing.T, want *Segment, cases []frameCase) {
+	t.Helper()
+	var st Stats
+	d := newDecoder(&st)
+	for _, tt := range cases {
 		var seg Segment
 		kind, err := d.decode(tt.data, time.Time{}, tt.lt, &seg)
 		if err != nil || kind != tt.kind || (kind == kindSkipped && d.skip != tt.skip) {
 			t.Errorf("%s: kind %d skip %v (%v), want %d %v", tt.name, kind, d.skip, err, tt.kind, tt.skip)
 			continue
 		}
-		if kind == kindTCP && (seg.Src != want.Src || seg.Dst != want.Dst || !bytes.Equal(seg.Payload, want.Payload)) {
-			t.Errorf("%s: %v > %v, want %v > %v", tt.name, seg.Src, seg.Dst, want.Src, want.Dst)
+		if kind == kindTCP && (seg.Src != want.Src || seg.Dst != want.Dst || seg.Seq != want.Seq || !bytes.Equal(seg.Payload, want.Payload)) {
+			t.Errorf("%s: %v > %v seq %d, want %v > %v seq %d", tt.name, seg.Src, seg.Dst, seg.Seq, want.Src, want.Dst, want.Seq)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/gopacket/gopacket/layers"
 
@@ -32,32 +31,15 @@ func TestMACsecFrames(t *testing.T) {
 		return append(b[:tci+14], append([]byte{0x81, 0x00, 0x00, 0x07}, b[tci+14:]...)...)
 	})
 	arp := edit(func(b []byte) []byte { b[tci+14], b[tci+15] = 0x08, 0x06; return b })
-	tests := []struct {
-		name string
-		data []byte
-		kind frameKind
-		skip Skip
-	}{
-		{"integrity only", ms, kindTCP, Skip{}},
-		{"without SCI", noSCI, kindTCP, Skip{}},
-		{"VLAN inside", vlan, kindTCP, Skip{}},
-		{"ARP inside", arp, kindNonIP, Skip{}},
-		{"encrypted", edit(func(b []byte) []byte { b[tci] |= macsecE | macsecC; return b }), kindSkipped, skipMACsecEncrypted},
-		{"changed", edit(func(b []byte) []byte { b[tci] |= macsecC; return b }), kindSkipped, skipMACsecEncrypted},
-		{"version 1", edit(func(b []byte) []byte { b[tci] |= macsecVersion; return b }), kindSkipped, Skip{SkipEncapsulation, "MACsec version 1"}},
-		{"tag cut short", ms[:tci+10], kindSkipped, Skip{SkipEncapsulation, "MACsec security tag cut short"}},
-	}
-	var st Stats
-	d := newDecoder(&st)
-	for _, tt := range tests {
-		var seg Segment
-		kind, err := d.decode(tt.data, time.Time{}, layers.LinkTypeEthernet, &seg)
-		if err != nil || kind != tt.kind || (kind == kindSkipped && d.skip != tt.skip) {
-			t.Errorf("%s: kind %d skip %v (%v), want %d %v", tt.name, kind, d.skip, err, tt.kind, tt.skip)
-			continue
-		}
-		if kind == kindTCP && (seg.Src != want.Src || seg.Dst != want.Dst || !bytes.Equal(seg.Payload, want.Payload)) {
-			t.Errorf("%s: %v > %v, want %v > %v", tt.name, seg.Src, seg.Dst, want.Src, want.Dst)
-		}
-	}
+	eth := layers.LinkTypeEthernet
+	checkFrameCases(t, want, []frameCase{
+		{"integrity only", eth, ms, kindTCP, Skip{}},
+		{"without SCI", eth, noSCI, kindTCP, Skip{}},
+		{"VLAN inside", eth, vlan, kindTCP, Skip{}},
+		{"ARP inside", eth, arp, kindNonIP, Skip{}},
+		{"encrypted", eth, edit(func(b []byte) []byte { b[tci] |= macsecE | macsecC; return b }), kindSkipped, skipMACsecEncrypted},
+		{"changed", eth, edit(func(b []byte) []byte { b[tci] |= macsecC; return b }), kindSkipped, skipMACsecEncrypted},
+		{"version 1", eth, edit(func(b []byte) []byte { b[tci] |= macsecVersion; return b }), kindSkipped, Skip{SkipEncapsulation, "MACsec version 1"}},
+		{"tag cut short", eth, ms[:tci+10], kindSkipped, Skip{SkipEncapsulation, "MACsec security tag cut short"}},
+	})
 }

@@ -201,6 +201,8 @@ func (d *decoder) etherPayload(et uint16, b []byte) (*gopacket.DecodingLayerPars
 		return d.macsec(b)
 	case etherTypeArista:
 		return d.arista(b)
+	case etherTypeCiscoMeta:
+		return d.ciscoMeta(b)
 	}
 	return nil, nil, false
 }
@@ -358,6 +360,9 @@ func (d *decoder) gre(b []byte, src, dst netip.Addr) (*gopacket.DecodingLayerPar
 		return d.ethP, b[n:], true
 	}
 	d.enter(t)
+	if et == etherTypeCiscoMeta {
+		return d.ciscoMetaGRE(b)
+	}
 	return d.byEtherType("GRE", et, b)
 }
 

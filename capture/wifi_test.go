@@ -67,13 +67,7 @@ func TestWifiFrames(t *testing.T) {
 	extended = append(extended, rt[h:]...)
 	dot11, _ := wifiFrames(t, encap.Dot11)
 
-	tests := []struct {
-		name string
-		lt   layers.LinkType
-		data []byte
-		kind frameKind
-		skip Skip
-	}{
+	checkFrameCases(t, seg, []frameCase{
 		{"radiotap QoS data", layers.LinkTypeIEEE80211Radio, rt, kindTCP, Skip{}},
 		{"802.11 data", layers.LinkTypeIEEE802_11, dot11, kindTCP, Skip{}},
 		{"extended present bitmap", layers.LinkTypeIEEE80211Radio, extended, kindTCP, Skip{}},
@@ -92,20 +86,7 @@ func TestWifiFrames(t *testing.T) {
 		{"header cut", layers.LinkTypeIEEE80211Radio, rt[:h+20], kindMalformed, Skip{}},
 		{"radiotap version 1", layers.LinkTypeIEEE80211Radio, edit(func(b []byte) []byte { b[0] = 1; return b }), kindMalformed, Skip{}},
 		{"in PKTAP", linkTypePKTAP, append(pktapHeader(127, "en0"), rt...), kindTCP, Skip{}},
-	}
-	for _, tt := range tests {
-		var st Stats
-		var got Segment
-		d := newDecoder(&st)
-		kind, err := d.decode(tt.data, time.Time{}, tt.lt, &got)
-		if err != nil || kind != tt.kind || (kind == kindSkipped && d.skip != tt.skip) {
-			t.Errorf("%s: kind %d skip %v (%v), want %d %v", tt.name, kind, d.skip, err, tt.kind, tt.skip)
-			continue
-		}
-		if kind == kindTCP && (got.Src != seg.Src || got.Dst != seg.Dst || got.Seq != seg.Seq || !bytes.Equal(got.Payload, seg.Payload)) {
-			t.Errorf("%s: segment %v > %v seq %d, want %v > %v seq %d", tt.name, got.Src, got.Dst, got.Seq, seg.Src, seg.Dst, seg.Seq)
-		}
-	}
+	})
 }
 
 // TestWifiRetries: a frame sent again with the Retry bit and the same

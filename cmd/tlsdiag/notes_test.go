@@ -207,134 +207,96 @@ func TestSnapLengthNote(t *testing.T) {
 	}
 }
 
-// TestWifiNotes reads a real handshake as a Wi-Fi capture in monitor mode
-// shows it: with every data frame encrypted (WPA), the report says why
-// there is nothing to read and how to capture instead; with every frame
-// sent twice (the 802.11 Retry bit), the copies are dropped and said,
-// and the verdicts are those of the Ethernet capture.
-func TestWifiNotes(t *testing.T) {
-	f, err := os.Open("../../testdata/captures/ok.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var wrapped bytes.Buffer
-	if err := (&encap.Wrapper{Kind: encap.Radiotap}).Capture(f, &wrapped); err != nil {
-		t.Fatal(err)
-	}
-	r, err := pcapgo.NewReader(bytes.NewReader(wrapped.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var encrypted, twice bytes.Buffer
-	we, wt := pcapgo.NewWriterNanos(&encrypted), pcapgo.NewWriterNanos(&twice)
-	for _, w := range []*pcapgo.Writer{we, wt} {
-		if err := w.WriteFileHeader(262144, layers.LinkTypeIEEE80211Radio); err != nil {
-			t.Fatal(err)
-		}
-	}
-	frames := 0
-	for {
-		data, ci, err := r.ReadPacketData()
-		if err == io.EOF {
-			break
-		}
+// TestLinkLayerNotes reads real handshakes as a tap on a protected link
+// shows them. Wi-Fi in monitor mode: with every data frame encrypted
+// (WPA) the report says why there is nothing to read and how to capture
+// instead; with every frame sent twice (the 802.11 Retry bit) the copies
+// are dropped and said, and the verdicts are the Ethernet capture's.
+// MACsec: integrity-protected, the connections are the plain capture's;
+// encrypted, the report says so and where to capture instead.
+func TestLinkLayerNotes(t *testing.T) {
+	// The offset of the byte each edit sets bits in: the 802.11 flags
+	// after the radiotap header (24 bytes, as encap writes it), or the
+	// MACsec TCI.
+	const wifiFlags, macsecTCI = 24 + 1, 14
+	// rewrite returns ok.pcap wrapped as kind, each frame replaced by
+	// what edit makes of it, and the number of frames.
+	rewrite := func(kind encap.Kind, edit func(b []byte) [][]byte) ([]byte, int) {
+		f, err := os.Open("../../testdata/captures/ok.pcap")
 		if err != nil {
 			t.Fatal(err)
 		}
-		frames++
-		rt := int(data[2]) // the radiotap header's length (under 256)
-		retry := bytes.Clone(data)
-		retry[rt+1] |= 0x08
-		protected := bytes.Clone(data)
-		protected[rt+1] |= 0x40
-		for _, w := range []struct {
-			w     *pcapgo.Writer
-			frame []byte
-		}{{we, protected}, {wt, data}, {wt, retry}} {
-			if err := w.w.WritePacket(ci, w.frame); err != nil {
+		defer f.Close()
+		var wrapped, out bytes.Buffer
+		if err := (&encap.Wrapper{Kind: kind}).Capture(f, &wrapped); err != nil {
+			t.Fatal(err)
+		}
+		r, err := pcapgo.NewReader(&wrapped)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := pcapgo.NewWriterNanos(&out)
+		if err := w.WriteFileHeader(262144, kind.LinkType()); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for {
+			data, ci, err := r.ReadPacketData()
+			if err == io.EOF {
+				return out.Bytes(), n
+			}
+			if err != nil {
 				t.Fatal(err)
+			}
+			n++
+			for _, b := range edit(data) {
+				if err := w.WritePacket(ci, b); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 	}
-	dir := t.TempDir()
-	read := func(name string, b []byte) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		var out, errOut bytes.Buffer
-		if status := run([]string{"read", path}, &out, &errOut); status != 0 {
-			t.Errorf("%s: status %d, want 0\n%s", name, status, errOut.String())
-		}
-		return out.String()
-	}
-	out := read("wpa.pcap", encrypted.Bytes())
-	want := fmt.Sprintf("note: %d frames encrypted by 802.11 (WPA or WEP) skipped: tlsdiag does not decrypt the link layer; a Wi-Fi capture in monitor mode sees only that; capture on the client or server itself", frames)
-	if !strings.Contains(out, want) || !strings.Contains(out, "Summary: 0 connections") {
-		t.Errorf("no %q in:\n%s", want, out)
-	}
-	out = read("retries.pcap", twice.Bytes())
-	want = fmt.Sprintf("note: %d 802.11 retransmissions dropped: each repeated a frame already read", frames)
-	if !strings.Contains(out, want) || !strings.Contains(out, "Summary: 2 connections, 0 failed") {
-		t.Errorf("no %q and 2 connections in:\n%s", want, out)
-	}
-}
-
-// TestMACsecNote reads real handshakes as a tap on a MACsec link sees
-// them: integrity-protected, the connections are those of the plain
-// capture; encrypted, the report says so and where to capture instead.
-func TestMACsecNote(t *testing.T) {
-	f, err := os.Open("../../testdata/captures/ok.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var wrapped bytes.Buffer
-	if err := (&encap.Wrapper{Kind: encap.MACsec}).Capture(f, &wrapped); err != nil {
-		t.Fatal(err)
-	}
-	r, err := pcapgo.NewReader(bytes.NewReader(wrapped.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var encrypted bytes.Buffer
-	w := pcapgo.NewWriterNanos(&encrypted)
-	if err := w.WriteFileHeader(262144, layers.LinkTypeEthernet); err != nil {
-		t.Fatal(err)
-	}
-	frames := 0
-	for {
-		data, ci, err := r.ReadPacketData()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		frames++
-		data[14] |= 0x0c // the TCI's E and C bits: encrypted
-		if err := w.WritePacket(ci, data); err != nil {
-			t.Fatal(err)
+	setBits := func(at int, bits byte) func(b []byte) [][]byte {
+		return func(b []byte) [][]byte {
+			c := bytes.Clone(b)
+			c[at] |= bits
+			return [][]byte{c}
 		}
 	}
-	dir := t.TempDir()
+	twice := func(b []byte) [][]byte { return append([][]byte{b}, setBits(wifiFlags, 0x08)(b)...) }
+	unchanged := func(b []byte) [][]byte { return [][]byte{b} }
 	for _, tt := range []struct {
-		name string
-		b    []byte
-		want string
+		name  string
+		kind  encap.Kind
+		edit  func(b []byte) [][]byte
+		wants []string // %d is the number of frames
 	}{
-		{"integrity.pcap", wrapped.Bytes(), "Summary: 2 connections, 0 failed"},
-		{"encrypted.pcap", encrypted.Bytes(), fmt.Sprintf("note: %d frames encrypted by MACsec (802.1AE) skipped: tlsdiag does not decrypt the link layer; capture where the packets are not encrypted yet", frames)},
+		{"wpa", encap.Radiotap, setBits(wifiFlags, 0x40), []string{"Summary: 0 connections",
+			"note: %d frames encrypted by 802.11 (WPA or WEP) skipped: tlsdiag does not decrypt the link layer; a Wi-Fi capture in monitor mode sees only that; capture on the client or server itself"}},
+		{"wifi retries", encap.Radiotap, twice, []string{"Summary: 2 connections, 0 failed",
+			"note: %d 802.11 retransmissions dropped: each repeated a frame already read"}},
+		{"macsec integrity", encap.MACsec, unchanged, []string{"Summary: 2 connections, 0 failed"}},
+		{"macsec encrypted", encap.MACsec, setBits(macsecTCI, 0x0c), []string{"Summary: 0 connections",
+			"note: %d frames encrypted by MACsec (802.1AE) skipped: tlsdiag does not decrypt the link layer; capture where the packets are not encrypted yet"}},
 	} {
-		path := filepath.Join(dir, tt.name)
-		if err := os.WriteFile(path, tt.b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		var out, errOut bytes.Buffer
-		status := run([]string{"read", path}, &out, &errOut)
-		if status != 0 || !strings.Contains(out.String(), tt.want) {
-			t.Errorf("%s: status %d, want 0 and %q in:\n%s%s", tt.name, status, tt.want, out.String(), errOut.String())
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			b, n := rewrite(tt.kind, tt.edit)
+			path := filepath.Join(t.TempDir(), "link.pcap")
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out, errOut bytes.Buffer
+			if status := run([]string{"read", path}, &out, &errOut); status != 0 {
+				t.Errorf("status %d, want 0\n%s", status, errOut.String())
+			}
+			for _, want := range tt.wants {
+				if strings.Contains(want, "%d") {
+					want = fmt.Sprintf(want, n)
+				}
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("no %q in:\n%s", want, out.String())
+				}
+			}
+		})
 	}
 }

@@ -30,6 +30,8 @@ const (
 	VLAN9100 Kind = "vlan9100" // an outer tag with TPID 0x9100 (VLAN 10) over 802.1Q (VLAN 20)
 	IPinIP   Kind = "ipip"     // the IP packet inside an outer IPv4 or IPv6 header (6in4 is protocol 41)
 	Frag6    Kind = "frag6"    // IPv6 packets of more than 400 bytes split into fragments (IPv4 ones unchanged)
+	CMD      Kind = "cmd"      // Cisco MetaData (TrustSec's inline SGT 100) after the Ethernet addresses
+	GRECMD   Kind = "gre-cmd"  // GRE carrying Cisco MetaData (0x8909), the IP packet inside, as DMVPN with TrustSec
 	MACsec   Kind = "macsec"   // an 802.1AE security tag with an SCI, integrity only (not encrypted), a 16-byte ICV
 	Radiotap Kind = "radiotap" // 802.11 QoS data frames behind radiotap (FCS, padding), as a monitor-mode capture has them
 	Dot11    Kind = "dot11"    // 802.11 data frames without radiotap, some between access points (four addresses)
@@ -38,7 +40,7 @@ const (
 )
 
 // Kinds lists every encapsulation.
-var Kinds = []Kind{VXLAN, GENEVE, GREIP, GRETEB, ERSPAN2, ERSPAN3, MPLS, PPPoE, VLAN9100, IPinIP, MACsec, Radiotap, Dot11}
+var Kinds = []Kind{VXLAN, GENEVE, GREIP, GRETEB, ERSPAN2, ERSPAN3, MPLS, PPPoE, VLAN9100, IPinIP, CMD, GRECMD, MACsec, Radiotap, Dot11}
 
 // LinkType is the link type of the wrapped frames.
 func (k Kind) LinkType() layers.LinkType {
@@ -55,7 +57,7 @@ func (k Kind) LinkType() layers.LinkType {
 // IPv4 and an IPv6 form).
 func (k Kind) HasOuterIP() bool {
 	switch k {
-	case MPLS, PPPoE, VLAN9100, MACsec, Radiotap, Dot11:
+	case MPLS, PPPoE, VLAN9100, CMD, MACsec, Radiotap, Dot11:
 		return false
 	}
 	return true
@@ -127,6 +129,11 @@ func (w *Wrapper) Wrap(frame []byte) ([]byte, error) {
 			proto = 41
 		}
 		return w.ip(proto, ip), nil
+	case CMD:
+		// Version 1, length 1, option 1 (the SGT), SGT 100.
+		return cat(frame[:12], []byte{0x89, 0x09, 1, 1, 0, 1, 0, 100}, frame[12:]), nil
+	case GRECMD:
+		return w.ip(47, cat([]byte{0, 0, 0x89, 0x09, byte(et >> 8), byte(et), 1, 1, 0, 1, 0, 100}, ip)), nil
 	case MACsec:
 		user := frame[12:] // the EtherType (or the VLAN tag) and the rest
 		sl := byte(0)      // the short length, for user data under 48 bytes
