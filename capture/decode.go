@@ -71,7 +71,7 @@ type SkipReason uint8
 const (
 	SkipLinkType      SkipReason = iota + 1 // the interface's link type is not decoded
 	SkipEncapsulation                       // an encapsulation whose payload is not decoded
-	SkipEncrypted                           // encrypted by the link layer (Wi-Fi's WPA)
+	SkipEncrypted                           // encrypted by the link layer (Wi-Fi's WPA, MACsec)
 	SkipRepeat                              // a link-layer retransmission of a frame already read
 	SkipLinkLayer                           // a link-layer frame not decoded: damaged, fragmented, aggregated
 )
@@ -201,6 +201,9 @@ type decoder struct {
 	// why it was not decoded.
 	tun  Tunnel
 	skip Skip
+	// tagged counts the last frame's headers between its Ethernet
+	// addresses and its EtherType (MACsec, Arista, Cisco MetaData).
+	tagged int
 
 	// wifiSeq is the last 802.11 sequence control of each transmitter.
 	wifiSeq map[[6]byte]uint16
@@ -251,7 +254,7 @@ func (d *decoder) decode(data []byte, ts time.Time, lt layers.LinkType, seg *Seg
 // decodeSlow is decode without the fast paths: the parser, and the
 // decoder's own code for encapsulations.
 func (d *decoder) decodeSlow(data []byte, ts time.Time, lt layers.LinkType, seg *Segment) (frameKind, error) {
-	d.tun = Tunnel{}
+	d.tun, d.tagged = Tunnel{}, 0
 	var p *gopacket.DecodingLayerParser
 	switch lt {
 	case layers.LinkTypeEthernet:

@@ -31,6 +31,13 @@ func TestMACsecFrames(t *testing.T) {
 		return append(b[:tci+14], append([]byte{0x81, 0x00, 0x00, 0x07}, b[tci+14:]...)...)
 	})
 	arp := edit(func(b []byte) []byte { b[tci+14], b[tci+15] = 0x08, 0x06; return b })
+	// MACsec inside MACsec, 100 deep: each tag's EtherType says another
+	// follows.
+	nested := bytes.Clone(ms[:tci])
+	for range 100 {
+		nested = append(nested, 0x20, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0x88, 0xe5)
+	}
+	nested = append(nested, ms[tci:]...)
 	eth := layers.LinkTypeEthernet
 	checkFrameCases(t, want, []frameCase{
 		{"integrity only", eth, ms, kindTCP, Skip{}},
@@ -41,5 +48,7 @@ func TestMACsecFrames(t *testing.T) {
 		{"changed", eth, edit(func(b []byte) []byte { b[tci] |= macsecC; return b }), kindSkipped, skipMACsecEncrypted},
 		{"version 1", eth, edit(func(b []byte) []byte { b[tci] |= macsecVersion; return b }), kindSkipped, Skip{SkipEncapsulation, "MACsec version 1"}},
 		{"tag cut short", eth, ms[:tci+10], kindSkipped, Skip{SkipEncapsulation, "MACsec security tag cut short"}},
+		{"nested too deep", eth, nested, kindSkipped, Skip{SkipEncapsulation, "more than 8 headers after the Ethernet addresses"}},
+		{"integrity only, after the nested one", eth, ms, kindTCP, Skip{}},
 	})
 }

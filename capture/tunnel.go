@@ -211,6 +211,11 @@ func (d *decoder) etherPayload(et uint16, b []byte) (*gopacket.DecodingLayerPars
 // an Ethernet frame's addresses and its own EtherType: IP, a VLAN tag, or
 // what else Ethernet may carry; ok false for what is not IP (ARP, LLDP).
 func (d *decoder) byEtherTypeOrTag(et uint16, b []byte) (*gopacket.DecodingLayerParser, []byte, bool) {
+	// Such headers may nest (MACsec inside MACsec): as many as
+	// encapsulations may.
+	if d.tagged++; d.tagged > maxEncapsulations {
+		return d.unsupported("more than %d headers after the Ethernet addresses", maxEncapsulations)
+	}
 	switch et {
 	case etherTypeIPv4:
 		return d.ip4P, b, true
