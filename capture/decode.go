@@ -205,8 +205,9 @@ type decoder struct {
 	// addresses and its EtherType (MACsec, Arista, Cisco MetaData).
 	tagged int
 
-	// wifiSeq is the last 802.11 sequence control of each transmitter.
-	wifiSeq map[[6]byte]uint16
+	// wifiSeq is the last 802.11 sequence control of each transmitter
+	// and TID.
+	wifiSeq map[wifiSender]uint16
 
 	frags6     map[frag6Key]*frag6Datagram
 	frag6Bytes int

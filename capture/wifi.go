@@ -40,6 +40,8 @@ const (
 	dot11Protected  = 0x40
 	dot11Order      = 0x80
 	dot11AMSDU      = 0x80 // QoS control: the body is an A-MSDU
+	dot11TID        = 0x0f // QoS control: the traffic identifier
+	dot11NoTID      = 0xff // not a TID: the sequence numbers of data without QoS
 	dot11FragNumber = 0x000f
 )
 
@@ -47,9 +49,9 @@ const (
 // organisation code; 802.1H's (00 00 f8) is the same for IP.
 var llcSNAP = [...]byte{0xaa, 0xaa, 0x03, 0x00, 0x00}
 
-// maxWifiTransmitters bounds the transmitters whose last sequence number
-// the decoder keeps to recognise retransmitted frames.
-const maxWifiTransmitters = 4096
+// maxWifiSenders bounds the transmitters and TIDs whose last sequence
+// number the decoder keeps to recognise retransmitted frames.
+const maxWifiSenders = 4096
 
 // Wi-Fi frames the decoder skips, by what they are.
 var (
@@ -92,20 +94,16 @@ func (d *decoder) wifiPacket(data []byte, radiotap bool) (ip []byte, kind frameK
 	if flags&radiotapFCS != 0 && len(data) >= dot11Header+4 {
 		data = data[:len(data)-4]
 	}
-	if d.wifiRepeat(data, fcFlags) {
-		d.skip = skipWifiRepeat
-		return nil, kindSkipped, false
-	}
 	n := dot11Header
 	if fcFlags&dot11ToFromDS == dot11ToFromDS {
 		n += 6
 	}
-	amsdu := false
+	amsdu, tid := false, byte(dot11NoTID)
 	if subtype&dot11QoS != 0 {
 		if len(data) < n+2 {
 			return nil, kindMalformed, false
 		}
-		amsdu = data[n]&dot11AMSDU != 0
+		amsdu, tid = data[n]&dot11AMSDU != 0, data[n]&dot11TID
 		n += 2
 		if fcFlags&dot11Order != 0 {
 			n += 4
@@ -118,6 +116,9 @@ func (d *decoder) wifiPacket(data []byte, radiotap bool) (ip []byte, kind frameK
 		return nil, kindMalformed, false
 	}
 	switch {
+	case d.wifiRepeat(data, fcFlags, tid):
+		d.skip = skipWifiRepeat
+		return nil, kindSkipped, false
 	case fcFlags&dot11Protected != 0:
 		d.skip = skipWifiEncrypted
 		return nil, kindSkipped, false
@@ -154,21 +155,28 @@ func (d *decoder) wifiPacket(data []byte, radiotap bool) (ip []byte, kind frameK
 }
 
 // wifiRepeat reports whether a data frame is a retransmission of the last
-// frame captured from its transmitter (the same sequence control), which
-// the receiver discards as a duplicate, and remembers the frame's.
-func (d *decoder) wifiRepeat(data []byte, fcFlags byte) bool {
-	ta := [6]byte(data[10:16])
+// frame captured from its transmitter for the same traffic identifier
+// (the same sequence control: QoS data counts per TID), which the
+// receiver discards as a duplicate, and remembers the frame's.
+func (d *decoder) wifiRepeat(data []byte, fcFlags, tid byte) bool {
+	var key wifiSender
+	copy(key[:6], data[10:16])
+	key[6] = tid
 	seq := binary.LittleEndian.Uint16(data[22:])
-	last, seen := d.wifiSeq[ta]
+	last, seen := d.wifiSeq[key]
 	if fcFlags&dot11Retry != 0 && seen && last == seq {
 		return true
 	}
-	if d.wifiSeq == nil || len(d.wifiSeq) >= maxWifiTransmitters {
-		d.wifiSeq = make(map[[6]byte]uint16)
+	if d.wifiSeq == nil || len(d.wifiSeq) >= maxWifiSenders {
+		d.wifiSeq = make(map[wifiSender]uint16)
 	}
-	d.wifiSeq[ta] = seq
+	d.wifiSeq[key] = seq
 	return false
 }
+
+// wifiSender is a transmitter's address and a traffic identifier
+// (dot11NoTID for data without QoS).
+type wifiSender [7]byte
 
 // radiotapFrame returns the 802.11 frame behind a radiotap header and the
 // header's Flags field (0 when absent).

@@ -91,8 +91,8 @@ func TestWifiFrames(t *testing.T) {
 
 // TestWifiRetries: a frame sent again with the Retry bit and the same
 // sequence number repeats one already read and is dropped, as the
-// receiver drops it; a retry of a frame that was not captured, or the
-// next frame, is read.
+// receiver drops it; a retry of a frame that was not captured (another
+// sender, another TID), or the next frame, is read.
 func TestWifiRetries(t *testing.T) {
 	rt, _ := wifiFrames(t, encap.Radiotap)
 	h := radiotapLen(rt)
@@ -102,6 +102,10 @@ func TestWifiRetries(t *testing.T) {
 	next[h+22] += 0x10 // the next sequence number
 	otherSender := bytes.Clone(retry)
 	otherSender[h+15] ^= 0xff
+	// The same sequence number on another TID is another frame: QoS
+	// data counts sequence numbers per TID.
+	otherTID := bytes.Clone(retry)
+	otherTID[h+24] |= 5
 	var st Stats
 	d := newDecoder(&st)
 	for i, step := range []struct {
@@ -110,6 +114,7 @@ func TestWifiRetries(t *testing.T) {
 	}{
 		{rt, kindTCP},
 		{retry, kindSkipped},
+		{otherTID, kindTCP},
 		{retry, kindSkipped},
 		{next, kindTCP},
 		{otherSender, kindTCP},
