@@ -132,14 +132,26 @@ func capNotes(prefix string, st capture.Stats) []string {
 
 // unseenNotes say what a capture that gave no connection held instead:
 // the TCP connections without TLS, by port, and the flag that would
-// diagnose them.
+// diagnose them. Frames skipped unread (encrypted Wi-Fi, a link type not
+// decoded) may hide connections: that is said too.
 func unseenNotes(prefix string, st analysis.Stats) []string {
 	ports := st.IgnoredByPort
 	if len(ports) == 0 {
-		if st.Frames > 0 {
-			return []string{fmt.Sprintf("%s%s: no TCP connection", prefix, prose.Count(st.Frames, "frame"))}
+		var skipped int64
+		for _, n := range st.Skipped {
+			skipped += n
 		}
-		return nil
+		switch {
+		case st.Frames == 0:
+			return nil
+		case skipped >= st.Frames && st.Frames == 1:
+			return []string{prefix + "the only frame was skipped, as noted above: no connection could be read"}
+		case skipped >= st.Frames:
+			return []string{fmt.Sprintf("%sall %d frames were skipped, as noted above: no connection could be read", prefix, st.Frames)}
+		case skipped > 0:
+			return []string{fmt.Sprintf("%s%s: no TCP connection among the %d read (%d skipped, as noted above)", prefix, prose.Count(st.Frames, "frame"), st.Frames-skipped, skipped)}
+		}
+		return []string{fmt.Sprintf("%s%s: no TCP connection", prefix, prose.Count(st.Frames, "frame"))}
 	}
 	const shown = 3
 	var parts, flags []string

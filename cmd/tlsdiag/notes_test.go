@@ -221,7 +221,7 @@ func TestLinkLayerNotes(t *testing.T) {
 	const wifiFlags, macsecTCI = 24 + 1, 14
 	// rewrite returns ok.pcap wrapped as kind, each frame replaced by
 	// what edit makes of it, and the number of frames.
-	rewrite := func(kind encap.Kind, edit func(b []byte) [][]byte) ([]byte, int) {
+	rewrite := func(t *testing.T, kind encap.Kind, edit func(b []byte) [][]byte) ([]byte, int) {
 		f, err := os.Open("../../testdata/captures/ok.pcap")
 		if err != nil {
 			t.Fatal(err)
@@ -250,6 +250,7 @@ func TestLinkLayerNotes(t *testing.T) {
 			}
 			n++
 			for _, b := range edit(data) {
+				ci.CaptureLength, ci.Length = len(b), len(b)
 				if err := w.WritePacket(ci, b); err != nil {
 					t.Fatal(err)
 				}
@@ -265,6 +266,15 @@ func TestLinkLayerNotes(t *testing.T) {
 	}
 	twice := func(b []byte) [][]byte { return append([][]byte{b}, setBits(wifiFlags, 0x08)(b)...) }
 	unchanged := func(b []byte) [][]byte { return [][]byte{b} }
+	// withBeacon puts a beacon (a management frame, not IP) before each
+	// frame edit makes.
+	withBeacon := func(edit func(b []byte) [][]byte) func(b []byte) [][]byte {
+		return func(b []byte) [][]byte {
+			beacon := append(bytes.Clone(b[:24]), 0x80, 0, 0, 0)
+			beacon = append(beacon, make([]byte, 32)...)
+			return append([][]byte{beacon}, edit(b)...)
+		}
+	}
 	for _, tt := range []struct {
 		name  string
 		kind  encap.Kind
@@ -272,7 +282,11 @@ func TestLinkLayerNotes(t *testing.T) {
 		wants []string // %d is the number of frames
 	}{
 		{"wpa", encap.Radiotap, setBits(wifiFlags, 0x40), []string{"Summary: 0 connections",
-			"note: %d frames encrypted by 802.11 (WPA or WEP) skipped: tlsdiag does not decrypt the link layer; a Wi-Fi capture in monitor mode sees only that; capture on the client or server itself"}},
+			"note: %d frames encrypted by 802.11 (WPA or WEP) skipped: tlsdiag does not decrypt the link layer; a Wi-Fi capture in monitor mode sees only that; capture on the client or server itself",
+			"note: all %d frames were skipped, as noted above: no connection could be read"}},
+		{"wpa, beacons in the clear", encap.Radiotap, withBeacon(setBits(wifiFlags, 0x40)), []string{"Summary: 0 connections",
+			"note: %[1]d frames encrypted by 802.11 (WPA or WEP) skipped",
+			"frames: no TCP connection among the %[1]d read (%[1]d skipped, as noted above)"}},
 		{"wifi retries", encap.Radiotap, twice, []string{"Summary: 2 connections, 0 failed",
 			"note: %d 802.11 retransmissions dropped: each repeated a frame already read"}},
 		{"macsec integrity", encap.MACsec, unchanged, []string{"Summary: 2 connections, 0 failed"}},
@@ -280,7 +294,7 @@ func TestLinkLayerNotes(t *testing.T) {
 			"note: %d frames encrypted by MACsec (802.1AE) skipped: tlsdiag does not decrypt the link layer; capture where the packets are not encrypted yet"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			b, n := rewrite(tt.kind, tt.edit)
+			b, n := rewrite(t, tt.kind, tt.edit)
 			path := filepath.Join(t.TempDir(), "link.pcap")
 			if err := os.WriteFile(path, b, 0o644); err != nil {
 				t.Fatal(err)
@@ -290,7 +304,7 @@ func TestLinkLayerNotes(t *testing.T) {
 				t.Errorf("status %d, want 0\n%s", status, errOut.String())
 			}
 			for _, want := range tt.wants {
-				if strings.Contains(want, "%d") {
+				if strings.Contains(want, "%") {
 					want = fmt.Sprintf(want, n)
 				}
 				if !strings.Contains(out.String(), want) {
@@ -298,5 +312,28 @@ func TestLinkLayerNotes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUnseenNotesSkipped: a capture without connections whose frames were
+// skipped unread does not claim there was no TCP connection.
+func TestUnseenNotesSkipped(t *testing.T) {
+	enc := capture.Skip{Reason: capture.SkipEncrypted, What: "MACsec (802.1AE)"}
+	for _, tt := range []struct {
+		frames, skipped int64
+		want            string
+	}{
+		{5, 0, "a.pcap: 5 frames: no TCP connection"},
+		{5, 2, "a.pcap: 5 frames: no TCP connection among the 3 read (2 skipped, as noted above)"},
+		{5, 5, "a.pcap: all 5 frames were skipped, as noted above: no connection could be read"},
+		{1, 1, "a.pcap: the only frame was skipped, as noted above: no connection could be read"},
+	} {
+		st := analysis.Stats{Stats: capture.Stats{Frames: tt.frames}}
+		if tt.skipped > 0 {
+			st.Skipped = map[capture.Skip]int64{enc: tt.skipped}
+		}
+		if got := unseenNotes("a.pcap: ", st); len(got) != 1 || got[0] != tt.want {
+			t.Errorf("%d frames, %d skipped: %q, want %q", tt.frames, tt.skipped, got, tt.want)
+		}
 	}
 }
