@@ -2,7 +2,6 @@ package capture
 
 import (
 	"bytes"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -60,27 +59,16 @@ func TestLinkHeadersAsTcpdump(t *testing.T) {
 				}
 				want = append(want, tcpdumpFrame(line))
 			}
-			f, err := OpenFile(filepath.Join(dir, tt.file+".pcap"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if f.LinkType() != tt.lt {
-				t.Fatalf("link type %v, want %v", f.LinkType(), tt.lt)
+			frames, lt := readFrames(t, filepath.Join(dir, tt.file+".pcap"))
+			if lt != tt.lt {
+				t.Fatalf("link type %v, want %v", lt, tt.lt)
 			}
 			var st Stats
 			d := newDecoder(&st)
 			var got []string
-			for {
-				data, ci, err := f.ReadPacketData()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
+			for _, fr := range frames {
 				var seg Segment
-				kind, err := d.decode(data, ci.Timestamp, f.LinkType(), &seg)
+				kind, err := d.decode(fr.data, fr.ci.Timestamp, lt, &seg)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -1,6 +1,10 @@
 package capture
 
-import "github.com/gopacket/gopacket"
+import (
+	"encoding/binary"
+
+	"github.com/gopacket/gopacket"
+)
 
 // MACsec (IEEE 802.1AE): Ethernet frames protected hop by hop between two
 // switches or a host and its switch. A tap or mirror port on such a link
@@ -41,5 +45,5 @@ func (d *decoder) macsec(b []byte) (*gopacket.DecodingLayerParser, []byte, bool)
 	if len(b) < n+2 {
 		return d.unsupported("MACsec security tag cut short")
 	}
-	return d.byEtherTypeOrTag(uint16(b[n])<<8|uint16(b[n+1]), b[n+2:])
+	return d.byEtherTypeOrTag(binary.BigEndian.Uint16(b[n:]), b[n+2:])
 }
