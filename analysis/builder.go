@@ -100,6 +100,8 @@ type Builder struct {
 	// whose time passed its deadline.
 	quicFrame    int64
 	quicClosedBy func(deadline time.Time) int64
+	// dtls counts the DTLS seen, which is not analysed.
+	dtls dtlsFlows
 	// end is the capture's last frame, once the capture is over
 	// (CaptureEnd).
 	end capture.Frame

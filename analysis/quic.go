@@ -89,12 +89,16 @@ func (c *Connection) Transport() Transport {
 }
 
 // Datagram implements capture.DatagramHandler: QUIC connections are found
-// in UDP datagrams.
+// in UDP datagrams, and DTLS is counted.
 func (b *Builder) Datagram(src, dst netip.AddrPort, payload []byte, f capture.Frame) {
 	if isDNS(src, dst) {
 		b.seq.dns.message(src, dst, payload, f, false)
 		return
 	}
+	if b.dtls.max == 0 {
+		b.dtls.max = max(1, MaxDTLSFlows/len(b.seq.marks))
+	}
+	b.dtls.datagram(src, dst, payload, f)
 	if b.quic == nil {
 		// The Builders of one capture share the bounds, as capture's
 		// shards share theirs: only when they are hit can what one
@@ -132,6 +136,9 @@ func (b *Builder) EndDatagrams() {
 		b.quicFrame = math.MaxInt64
 		b.quic.End()
 	}
+	b.seq.mu.Lock()
+	b.seq.stats.DTLS.add(b.dtls.stats)
+	b.seq.mu.Unlock()
 	if b.opt.Done != nil {
 		for _, c := range b.seq.dns.failures() {
 			b.decided(c, timeNS(c.Last.Time))

@@ -112,6 +112,8 @@ type SequenceStats struct {
 	// because a bound on the DNS the analysis holds was reached;
 	// DNSMalformed the messages to or from port 53 that did not parse.
 	DNSNotKept, DNSMalformed int
+	// DTLS is the DTLS seen, which is not analysed.
+	DTLS DTLSStats
 	// IgnoredByPort counts, by server port, every connection that was
 	// not reported because it carried no TLS and was not to a TLS port;
 	// most connections first, then by port.

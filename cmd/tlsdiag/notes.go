@@ -40,6 +40,14 @@ func sequenceNotes(prefix string, st analysis.SequenceStats) []string {
 	if st.DNSMalformed > 0 {
 		notes = append(notes, fmt.Sprintf("%s%d %s to or from port 53 did not parse as DNS", prefix, st.DNSMalformed, prose.Plural(st.DNSMalformed, "message")))
 	}
+	if d := st.DTLS; d.Flows > 0 {
+		datagrams, flows := prose.Count(d.Datagrams, "UDP datagram"), prose.Count(d.Flows, "address pair")
+		if d.FlowsCapped {
+			datagrams, flows = "at least "+datagrams, fmt.Sprintf("more than %d address pairs", d.Flows)
+		}
+		notes = append(notes, fmt.Sprintf("%s%s on %s carried DTLS (the first handshake: frame %d, %s → %s), which tlsdiag does not analyse: it reads TLS over TCP and QUIC; Wireshark reads DTLS (tshark -Y dtls.handshake)",
+			prefix, datagrams, flows, d.First.Number, d.Client, d.Server))
+	}
 	if st.AnsweredLate > 0 {
 		notes = append(notes, fmt.Sprintf("%s%d %s listed after later ones: nothing but %s SYNs came until those had ended (the answer, a SYN-ACK or a reset, came later)",
 			prefix, st.AnsweredLate, prose.Plural(st.AnsweredLate, "connection"), prose.Plural(st.AnsweredLate, "its", "their")))

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -335,5 +338,38 @@ func TestUnseenNotesSkipped(t *testing.T) {
 		if got := unseenNotes("a.pcap: ", st); len(got) != 1 || got[0] != tt.want {
 			t.Errorf("%d frames, %d skipped: %q, want %q", tt.frames, tt.skipped, got, tt.want)
 		}
+	}
+}
+
+// TestDTLSNote: a capture of DTLS (Zeek's dtls13-cid.pcap: wolfSSL, five
+// handshakes) says what it held and that it was not analysed, in the text
+// report and in JSON's notes, instead of only "no TCP connection".
+func TestDTLSNote(t *testing.T) {
+	const want = "43 UDP datagrams on 5 address pairs carried DTLS (the first handshake: frame 1, 10.168.36.147:52232 → 10.168.36.144:11111), which tlsdiag does not analyse: it reads TLS over TCP and QUIC; Wireshark reads DTLS (tshark -Y dtls.handshake)"
+	path := "../../testdata/public/zeek/dtls13-cid.pcap"
+	var out, errOut bytes.Buffer
+	if status := run([]string{"read", path}, &out, &errOut); status != 0 {
+		t.Fatalf("status %d: %s", status, errOut.String())
+	}
+	if !strings.Contains(out.String(), "note: "+want+"\n") {
+		t.Errorf("no DTLS note in:\n%s", out.String())
+	}
+	out.Reset()
+	if status := run([]string{"read", "--format", "json", path}, &out, &errOut); status != 0 {
+		t.Fatalf("status %d: %s", status, errOut.String())
+	}
+	var doc struct {
+		Summary struct{ Notes []string }
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(doc.Summary.Notes, want) {
+		t.Errorf("JSON notes %q lack the DTLS note", doc.Summary.Notes)
+	}
+	capped := sequenceNotes("", analysis.SequenceStats{DTLS: analysis.DTLSStats{Flows: 4096, FlowsCapped: true, Datagrams: 9000,
+		First: capture.Frame{Number: 2}, Client: netip.MustParseAddrPort("[2001:db8::1]:5000"), Server: netip.MustParseAddrPort("[2001:db8::2]:443")}})
+	if len(capped) != 1 || !strings.HasPrefix(capped[0], "at least 9000 UDP datagrams on more than 4096 address pairs carried DTLS (the first handshake: frame 2, [2001:db8::1]:5000 → [2001:db8::2]:443)") {
+		t.Errorf("capped: %q", capped)
 	}
 }
