@@ -71,10 +71,10 @@ func TestEncapsulationsAgreeWithTshark(t *testing.T) {
 							}
 						}
 					}
-					if diff := compareFrames(tsharkHandshakes(t, out), traceHandshakes(got)); len(diff) > 0 {
+					if diff := compareFrames(tsharkHandshakes(t, out, k.DecodeAs()...), traceHandshakes(got)); len(diff) > 0 {
 						t.Errorf("handshake messages per frame differ from tshark:\n%s", strings.Join(diff, "\n"))
 					}
-					want := tsharkHellos(t, out)
+					want := tsharkHellos(t, out, k.DecodeAs()...)
 					if g := hellos(got); !slices.Equal(g, want) {
 						t.Errorf("hellos differ from tshark:\n tlsdiag %q\n tshark  %q", g, want)
 					}
@@ -88,6 +88,8 @@ func tunnelTypeOf(k encap.Kind) string {
 	switch k {
 	case encap.GREIP, encap.GRETEB, encap.GRECMD:
 		return capture.TunnelGRE.String()
+	case encap.VXLANLinux:
+		return capture.TunnelVXLAN.String()
 	case encap.ERSPAN2, encap.ERSPAN3:
 		return capture.TunnelERSPAN.String()
 	case encap.VLAN9100, encap.Frag6, encap.CMD, encap.MACsec, encap.Radiotap, encap.Dot11:
@@ -127,14 +129,14 @@ func hellos(conns []*Connection) []string {
 	return out
 }
 
-func tsharkHellos(t *testing.T, path string) []string {
+func tsharkHellos(t *testing.T, path string, decodeAs ...string) []string {
 	t.Helper()
 	var out []string
 	for _, q := range []struct{ filter, fields string }{
 		{"tls.handshake.type == 1", "tls.handshake.extensions_server_name"},
 		{"tls.handshake.type == 2", "tls.handshake.version,tls.handshake.extensions.supported_version,tls.handshake.ciphersuite"},
 	} {
-		args := []string{"-n", "-r", path, "-o", "tcp.reassemble_out_of_order:TRUE", "-Y", q.filter, "-T", "fields", "-E", "separator=|", "-e", "frame.number"}
+		args := append([]string{"-n", "-r", path, "-o", "tcp.reassemble_out_of_order:TRUE", "-Y", q.filter, "-T", "fields", "-E", "separator=|", "-e", "frame.number"}, decodeAs...)
 		for _, f := range strings.Split(q.fields, ",") {
 			args = append(args, "-e", f)
 		}

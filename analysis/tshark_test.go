@@ -49,11 +49,11 @@ func TestTraceAgreesWithTshark(t *testing.T) {
 }
 
 // tsharkHandshakes returns, per frame number, the handshake message types
-// tshark decoded (plaintext only).
-func tsharkHandshakes(t *testing.T, path string) map[int64][]int {
+// tshark decoded (plaintext only); decodeAs are -d options it needs.
+func tsharkHandshakes(t *testing.T, path string, decodeAs ...string) map[int64][]int {
 	t.Helper()
-	out := tsharktest.Output(t, "-n", "-r", path, "-o", "tcp.reassemble_out_of_order:TRUE",
-		"-Y", "tcp && tls.handshake.type", "-T", "fields", "-e", "frame.number", "-e", "tls.handshake.type")
+	out := tsharktest.Output(t, append([]string{"-n", "-r", path, "-o", "tcp.reassemble_out_of_order:TRUE",
+		"-Y", "tcp && tls.handshake.type", "-T", "fields", "-e", "frame.number", "-e", "tls.handshake.type"}, decodeAs...)...)
 	m := map[int64][]int{}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		f := strings.Split(line, "\t")

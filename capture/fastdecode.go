@@ -78,7 +78,7 @@ func decodeFast(data []byte, seg *Segment) bool {
 
 // decodeFastVXLAN is decodeFast for the Ethernet frames a VXLAN traffic
 // mirror delivers: Ethernet, IPv4 without options or fragmentation (or
-// IPv6 without extension headers), UDP to port 4789, a VXLAN header with
+// IPv6 without extension headers), UDP to port 4789 or 8472, a VXLAN header with
 // its VNI, then a frame decodeFast takes. Anything else is left to the
 // parser, whose results it must equal (TestDecodeFastVXLANMatchesParser).
 func decodeFastVXLAN(data []byte, seg *Segment) bool {
@@ -113,9 +113,12 @@ func decodeFastVXLAN(data []byte, seg *Segment) bool {
 	default:
 		return false
 	}
-	// UDP (RFC 768) to VXLAN's port, then the VXLAN header (RFC 7348)
+	// UDP (RFC 768) to a VXLAN port, then the VXLAN header (RFC 7348)
 	// with the I flag.
-	if len(udp) < 16 || binary.BigEndian.Uint16(udp[2:]) != portVXLAN || udp[8]&0x08 == 0 {
+	if len(udp) < 16 || udp[8]&0x08 == 0 {
+		return false
+	}
+	if port := binary.BigEndian.Uint16(udp[2:]); port != portVXLAN && port != portVXLANLinux {
 		return false
 	}
 	if !decodeFast(udp[16:], seg) {

@@ -104,36 +104,39 @@ func FuzzDecodeFast(f *testing.F) {
 }
 
 // TestDecodeFastVXLANMatchesParser wraps the frames of a generated capture
-// in VXLAN over IPv4 and IPv6: the fast path must make of each the very
-// segment and tunnel the slow path makes.
+// in VXLAN to either of its ports, over IPv4 and IPv6: the fast path must
+// take them, and make of each the very segment and tunnel the slow path
+// makes.
 func TestDecodeFastVXLANMatchesParser(t *testing.T) {
 	d := newDecoder(&Stats{})
-	taken := 0
-	for _, outer6 := range []bool{false, true} {
-		w := &encap.Wrapper{Kind: encap.VXLAN, Outer6: outer6}
-		for _, fr := range makeBenchCapture(t, 20, 8<<10).frames {
-			frame, err := w.Wrap(fr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var fast, slow Segment
-			if !decodeFastVXLAN(frame, &fast) {
-				continue
-			}
-			taken++
-			kind, err := d.decodeSlow(frame, time.Time{}, layers.LinkTypeEthernet, &slow)
-			if err != nil || kind != kindTCP || d.truncated {
-				t.Fatalf("decodeFastVXLAN took a frame the slow path calls %v (%v): % x", kind, err, frame)
-			}
-			if fast.Src != slow.Src || fast.Dst != slow.Dst || fast.Seq != slow.Seq || fast.Ack != slow.Ack ||
-				fast.SYN != slow.SYN || fast.ACK != slow.ACK || fast.FIN != slow.FIN || fast.RST != slow.RST ||
-				fast.Window != slow.Window || fast.Missing != slow.Missing || !bytes.Equal(fast.Payload, slow.Payload) ||
-				fast.Tunnel != slow.Tunnel {
-				t.Fatalf("decodeFastVXLAN %+v\nslow path       %+v", fast, slow)
+	for _, k := range []encap.Kind{encap.VXLAN, encap.VXLANLinux} {
+		taken := 0
+		for _, outer6 := range []bool{false, true} {
+			w := &encap.Wrapper{Kind: k, Outer6: outer6}
+			for _, fr := range makeBenchCapture(t, 20, 8<<10).frames {
+				frame, err := w.Wrap(fr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var fast, slow Segment
+				if !decodeFastVXLAN(frame, &fast) {
+					continue
+				}
+				taken++
+				kind, err := d.decodeSlow(frame, time.Time{}, layers.LinkTypeEthernet, &slow)
+				if err != nil || kind != kindTCP || d.truncated {
+					t.Fatalf("decodeFastVXLAN took a frame the slow path calls %v (%v): % x", kind, err, frame)
+				}
+				if fast.Src != slow.Src || fast.Dst != slow.Dst || fast.Seq != slow.Seq || fast.Ack != slow.Ack ||
+					fast.SYN != slow.SYN || fast.ACK != slow.ACK || fast.FIN != slow.FIN || fast.RST != slow.RST ||
+					fast.Window != slow.Window || fast.Missing != slow.Missing || !bytes.Equal(fast.Payload, slow.Payload) ||
+					fast.Tunnel != slow.Tunnel {
+					t.Fatalf("decodeFastVXLAN %+v\nslow path       %+v", fast, slow)
+				}
 			}
 		}
-	}
-	if taken == 0 {
-		t.Fatal("the VXLAN fast path took no frame")
+		if taken == 0 {
+			t.Fatalf("the VXLAN fast path took no frame of %s", k)
+		}
 	}
 }

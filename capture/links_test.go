@@ -17,7 +17,7 @@ import (
 // TCP and UDP ("IP 10.0.0.1.4100 > 10.0.0.2.179:", "IP 10.0.0.1 > 10.0.0.2:",
 // with -e "ethertype IPv4 (0x0800), 10.0.0.1 > 10.0.0.2:"), and the MPLS
 // label in front when there is one.
-var tcpdumpIP = regexp.MustCompile(`(?:MPLS \(label (\d+),.*\) )?(?:IP |ethertype IPv4 \(0x0800\), )(\d+\.\d+\.\d+\.\d+)(?:\.(\d+))? > (\d+\.\d+\.\d+\.\d+)(?:\.(\d+))?:\s+(Flags|UDP|\S)`)
+var tcpdumpIP = regexp.MustCompile(`(?:MPLS \(label (\d+),.*\) )?(?:IP |ethertype IPv4 \(0x0800\), (?:length \d+: )?)(\d+\.\d+\.\d+\.\d+)(?:\.(\d+))? > (\d+\.\d+\.\d+\.\d+)(?:\.(\d+))?:\s+(Flags|UDP|\S)`)
 
 // tcpdumpMACsecEncrypted matches tcpdump's line for a MACsec frame it
 // cannot read: encrypted (E) or changed (C).
@@ -35,16 +35,21 @@ func TestLinkHeadersAsTcpdump(t *testing.T) {
 	for _, tt := range []struct {
 		file, out string
 		lt        layers.LinkType
+		// inner: tcpdump's reading of each frame is the packet inside a
+		// tunnel, on the line after the frame's.
+		inner bool
 	}{
-		{"mpls-traceroute", "mpls-traceroute", linkTypePPP},
-		{"lspping-fec-ldp", "lspping-fec-ldp", linkTypePPP},
-		{"HDLC", "HDLC", linkTypeCHDLC},
-		{"ipoib", "ipoib", linkTypeIPoIB},
-		{"arista_ether", "arista_ether", layers.LinkTypeEthernet},
-		{"macsec-integonly", "macsec-integonly-e", layers.LinkTypeEthernet},
-		{"macsec-short-valid", "macsec-short-valid-e", layers.LinkTypeEthernet},
-		{"macsec-encrypted", "macsec-encrypted-e", layers.LinkTypeEthernet},
-		{"macsec-changed", "macsec-changed-e", layers.LinkTypeEthernet},
+		{file: "mpls-traceroute", out: "mpls-traceroute", lt: linkTypePPP},
+		{file: "lspping-fec-ldp", out: "lspping-fec-ldp", lt: linkTypePPP},
+		{file: "HDLC", out: "HDLC", lt: linkTypeCHDLC},
+		{file: "ipoib", out: "ipoib", lt: linkTypeIPoIB},
+		{file: "arista_ether", out: "arista_ether", lt: layers.LinkTypeEthernet},
+		{file: "macsec-integonly", out: "macsec-integonly-e", lt: layers.LinkTypeEthernet},
+		{file: "macsec-short-valid", out: "macsec-short-valid-e", lt: layers.LinkTypeEthernet},
+		{file: "macsec-encrypted", out: "macsec-encrypted-e", lt: layers.LinkTypeEthernet},
+		{file: "macsec-changed", out: "macsec-changed-e", lt: layers.LinkTypeEthernet},
+		{file: "vxlan", out: "vxlan-e", lt: layers.LinkTypeEthernet, inner: true},
+		{file: "vxlan_port_8472", out: "vxlan_port_8472-e", lt: layers.LinkTypeEthernet, inner: true},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
 			dir := filepath.Join("testdata", "tcpdump")
@@ -54,8 +59,8 @@ func TestLinkHeadersAsTcpdump(t *testing.T) {
 			}
 			var want []string
 			for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-				if !strings.HasPrefix(line, " ") || len(strings.Fields(line)) < 4 {
-					continue // a continuation line, or tcpdump's hex dump
+				if strings.HasPrefix(line, " ") == tt.inner || len(strings.Fields(line)) < 4 {
+					continue // a continuation line, or tcpdump's hex dump (or the outer line)
 				}
 				want = append(want, tcpdumpFrame(line))
 			}

@@ -15,7 +15,7 @@ type TunnelType uint8
 
 const (
 	TunnelNone   TunnelType = iota
-	TunnelVXLAN             // VXLAN, UDP port 4789 (RFC 7348)
+	TunnelVXLAN             // VXLAN, UDP port 4789 (RFC 7348) or 8472 (Linux's default)
 	TunnelGENEVE            // GENEVE, UDP port 6081 (RFC 8926)
 	TunnelGRE               // GRE with an IP or Ethernet payload (RFC 2784, 2890)
 	TunnelERSPAN            // ERSPAN type I, II or III, in GRE
@@ -71,10 +71,14 @@ type Tunnel struct {
 // tunnels inside tunnels must not loop for long.
 const maxEncapsulations = 8
 
-// Well-known UDP ports of UDP tunnels (IANA), as Wireshark decodes them.
+// UDP ports of UDP tunnels: IANA's, which Wireshark decodes, and Linux's for VXLAN.
 const (
-	portVXLAN  = 4789
-	portGENEVE = 6081
+	portVXLAN = 4789
+	// portVXLANLinux is the port the Linux kernel's VXLAN devices use
+	// unless told otherwise, and so Flannel's and Cilium's in Kubernetes;
+	// IANA gave it to Cisco's OTV, whose header is VXLAN's.
+	portVXLANLinux = 8472
+	portGENEVE     = 6081
 )
 
 // EtherTypes and protocol numbers of the encapsulations.
@@ -244,7 +248,7 @@ func (d *decoder) ipPayload(proto layers.IPProtocol, b []byte, src, dst netip.Ad
 			return nil, nil, false
 		}
 		switch binary.BigEndian.Uint16(b[2:]) {
-		case portVXLAN:
+		case portVXLAN, portVXLANLinux:
 			return d.vxlan(b[8:], src, dst)
 		case portGENEVE:
 			return d.geneve(b[8:], src, dst)

@@ -19,28 +19,29 @@ import (
 type Kind string
 
 const (
-	VXLAN    Kind = "vxlan"    // UDP 4789, VNI 42, the Ethernet frame inside
-	GENEVE   Kind = "geneve"   // UDP 6081, VNI 42, the Ethernet frame inside
-	GREIP    Kind = "gre-ip"   // GRE with key 7, the IP packet inside
-	GRETEB   Kind = "gre-teb"  // GRE, transparent Ethernet bridging (0x6558)
-	ERSPAN2  Kind = "erspan2"  // GRE with a sequence number, ERSPAN type II, session 5
-	ERSPAN3  Kind = "erspan3"  // GRE with a sequence number, ERSPAN type III, session 5
-	MPLS     Kind = "mpls"     // two labels, 100 and 200 (bottom), the IP packet inside
-	PPPoE    Kind = "pppoe"    // PPPoE session 0x1234, PPP, the IP packet inside
-	VLAN9100 Kind = "vlan9100" // an outer tag with TPID 0x9100 (VLAN 10) over 802.1Q (VLAN 20)
-	IPinIP   Kind = "ipip"     // the IP packet inside an outer IPv4 or IPv6 header (6in4 is protocol 41)
-	Frag6    Kind = "frag6"    // IPv6 packets of more than 400 bytes split into fragments (IPv4 ones unchanged)
-	CMD      Kind = "cmd"      // Cisco MetaData (TrustSec's inline SGT 100) after the Ethernet addresses
-	GRECMD   Kind = "gre-cmd"  // GRE carrying Cisco MetaData (0x8909), the IP packet inside, as DMVPN with TrustSec
-	MACsec   Kind = "macsec"   // an 802.1AE security tag with an SCI, integrity only (not encrypted), a 16-byte ICV
-	Radiotap Kind = "radiotap" // 802.11 QoS data frames behind radiotap (FCS, padding), as a monitor-mode capture has them
-	Dot11    Kind = "dot11"    // 802.11 data frames without radiotap, some between access points (four addresses)
-	None     Kind = "none"     // unchanged
-	outerMAC      = "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02"
+	VXLAN      Kind = "vxlan"      // UDP 4789, VNI 42, the Ethernet frame inside
+	VXLANLinux Kind = "vxlan-8472" // UDP 8472 (Linux's default: Flannel, Cilium), VNI 42; tshark is told (DecodeAs)
+	GENEVE     Kind = "geneve"     // UDP 6081, VNI 42, the Ethernet frame inside
+	GREIP      Kind = "gre-ip"     // GRE with key 7, the IP packet inside
+	GRETEB     Kind = "gre-teb"    // GRE, transparent Ethernet bridging (0x6558)
+	ERSPAN2    Kind = "erspan2"    // GRE with a sequence number, ERSPAN type II, session 5
+	ERSPAN3    Kind = "erspan3"    // GRE with a sequence number, ERSPAN type III, session 5
+	MPLS       Kind = "mpls"       // two labels, 100 and 200 (bottom), the IP packet inside
+	PPPoE      Kind = "pppoe"      // PPPoE session 0x1234, PPP, the IP packet inside
+	VLAN9100   Kind = "vlan9100"   // an outer tag with TPID 0x9100 (VLAN 10) over 802.1Q (VLAN 20)
+	IPinIP     Kind = "ipip"       // the IP packet inside an outer IPv4 or IPv6 header (6in4 is protocol 41)
+	Frag6      Kind = "frag6"      // IPv6 packets of more than 400 bytes split into fragments (IPv4 ones unchanged)
+	CMD        Kind = "cmd"        // Cisco MetaData (TrustSec's inline SGT 100) after the Ethernet addresses
+	GRECMD     Kind = "gre-cmd"    // GRE carrying Cisco MetaData (0x8909), the IP packet inside, as DMVPN with TrustSec
+	MACsec     Kind = "macsec"     // an 802.1AE security tag with an SCI, integrity only (not encrypted), a 16-byte ICV
+	Radiotap   Kind = "radiotap"   // 802.11 QoS data frames behind radiotap (FCS, padding), as a monitor-mode capture has them
+	Dot11      Kind = "dot11"      // 802.11 data frames without radiotap, some between access points (four addresses)
+	None       Kind = "none"       // unchanged
+	outerMAC        = "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02"
 )
 
 // Kinds lists every encapsulation.
-var Kinds = []Kind{VXLAN, GENEVE, GREIP, GRETEB, ERSPAN2, ERSPAN3, MPLS, PPPoE, VLAN9100, IPinIP, CMD, GRECMD, MACsec, Radiotap, Dot11}
+var Kinds = []Kind{VXLAN, VXLANLinux, GENEVE, GREIP, GRETEB, ERSPAN2, ERSPAN3, MPLS, PPPoE, VLAN9100, IPinIP, CMD, GRECMD, MACsec, Radiotap, Dot11}
 
 // LinkType is the link type of the wrapped frames.
 func (k Kind) LinkType() layers.LinkType {
@@ -51,6 +52,15 @@ func (k Kind) LinkType() layers.LinkType {
 		return layers.LinkTypeIEEE802_11
 	}
 	return layers.LinkTypeEthernet
+}
+
+// DecodeAs is what tshark must be told to read the encapsulation (its
+// -d option), if anything.
+func (k Kind) DecodeAs() []string {
+	if k == VXLANLinux {
+		return []string{"-d", "udp.port==8472,vxlan"}
+	}
+	return nil
 }
 
 // HasOuterIP reports whether the encapsulation runs over IP (so has an
@@ -93,6 +103,8 @@ func (w *Wrapper) Wrap(frame []byte) ([]byte, error) {
 		return frame, nil
 	case VXLAN:
 		return w.udp(4789, cat([]byte{0x08, 0, 0, 0, 0, 0, 42, 0}, frame)), nil
+	case VXLANLinux:
+		return w.udp(8472, cat([]byte{0x08, 0, 0, 0, 0, 0, 42, 0}, frame)), nil
 	case GENEVE:
 		return w.udp(6081, cat([]byte{0, 0, 0x65, 0x58, 0, 0, 42, 0}, frame)), nil
 	case GRETEB:
