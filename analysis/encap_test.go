@@ -90,6 +90,8 @@ func tunnelTypeOf(k encap.Kind) string {
 		return capture.TunnelGRE.String()
 	case encap.VXLANLinux:
 		return capture.TunnelVXLAN.String()
+	case encap.GTP, encap.GTP5G:
+		return capture.TunnelGTP.String()
 	case encap.ERSPAN2, encap.ERSPAN3:
 		return capture.TunnelERSPAN.String()
 	case encap.VLAN9100, encap.Frag6, encap.CMD, encap.MACsec, encap.Radiotap, encap.Dot11:

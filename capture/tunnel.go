@@ -22,14 +22,15 @@ const (
 	TunnelMPLS              // an MPLS label stack (RFC 3032)
 	TunnelPPPoE             // a PPPoE session (RFC 2516)
 	TunnelIPinIP            // IPv4 or IPv6 inside IPv4 or IPv6 (RFC 2003, 4213, 2473)
+	TunnelGTP               // GTP-U, UDP port 2152: a mobile network's user plane (3GPP TS 29.281)
 )
 
 // TunnelTypes lists every tunnel type.
-var TunnelTypes = []TunnelType{TunnelVXLAN, TunnelGENEVE, TunnelGRE, TunnelERSPAN, TunnelMPLS, TunnelPPPoE, TunnelIPinIP}
+var TunnelTypes = []TunnelType{TunnelVXLAN, TunnelGENEVE, TunnelGRE, TunnelERSPAN, TunnelMPLS, TunnelPPPoE, TunnelIPinIP, TunnelGTP}
 
 var tunnelNames = [...]string{
 	TunnelVXLAN: "vxlan", TunnelGENEVE: "geneve", TunnelGRE: "gre", TunnelERSPAN: "erspan",
-	TunnelMPLS: "mpls", TunnelPPPoE: "pppoe", TunnelIPinIP: "ipip",
+	TunnelMPLS: "mpls", TunnelPPPoE: "pppoe", TunnelIPinIP: "ipip", TunnelGTP: "gtp",
 }
 
 func (t TunnelType) String() string {
@@ -50,6 +51,8 @@ func (t TunnelType) IDName() string {
 		return "session"
 	case TunnelMPLS:
 		return "label"
+	case TunnelGTP:
+		return "teid"
 	}
 	return ""
 }
@@ -59,7 +62,8 @@ func (t TunnelType) IDName() string {
 type Tunnel struct {
 	Type TunnelType
 	// ID is the VXLAN or GENEVE VNI, the GRE key, the ERSPAN or PPPoE
-	// session, or the top MPLS label; HasID says whether there is one.
+	// session, the top MPLS label or the GTP-U TEID; HasID says whether
+	// there is one.
 	ID    uint32
 	HasID bool
 	// Src and Dst are the outer IP addresses; invalid for MPLS and PPPoE,
@@ -252,6 +256,8 @@ func (d *decoder) ipPayload(proto layers.IPProtocol, b []byte, src, dst netip.Ad
 			return d.vxlan(b[8:], src, dst)
 		case portGENEVE:
 			return d.geneve(b[8:], src, dst)
+		case portGTPU:
+			return d.gtpU(b[8:], src, dst)
 		}
 	}
 	return nil, nil, false

@@ -240,6 +240,7 @@ type Tunnel struct {
 	Key     *uint32 `json:"key,omitempty"`
 	Session *uint32 `json:"session,omitempty"`
 	Label   *uint32 `json:"label,omitempty"`
+	TEID    *uint32 `json:"teid,omitempty"`
 	Outer   string  `json:"outer,omitempty"`
 }
 
@@ -260,6 +261,8 @@ func tunnelOf(tp *capture.Tunnel) *Tunnel {
 			out.Session = &id
 		case "label":
 			out.Label = &id
+		case "teid":
+			out.TEID = &id
 		}
 	}
 	return out

@@ -36,12 +36,14 @@ const (
 	MACsec     Kind = "macsec"     // an 802.1AE security tag with an SCI, integrity only (not encrypted), a 16-byte ICV
 	Radiotap   Kind = "radiotap"   // 802.11 QoS data frames behind radiotap (FCS, padding), as a monitor-mode capture has them
 	Dot11      Kind = "dot11"      // 802.11 data frames without radiotap, some between access points (four addresses)
+	GTP        Kind = "gtp"        // GTP-U (UDP 2152), a G-PDU of TEID 42, the IP packet inside, as 4G's S1-U carries it
+	GTP5G      Kind = "gtp-5g"     // GTP-U with a PDU Session Container extension header (QFI 9), as 5G's N3 carries it
 	None       Kind = "none"       // unchanged
 	outerMAC        = "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02"
 )
 
 // Kinds lists every encapsulation.
-var Kinds = []Kind{VXLAN, VXLANLinux, GENEVE, GREIP, GRETEB, ERSPAN2, ERSPAN3, MPLS, PPPoE, VLAN9100, IPinIP, CMD, GRECMD, MACsec, Radiotap, Dot11}
+var Kinds = []Kind{VXLAN, VXLANLinux, GENEVE, GREIP, GRETEB, ERSPAN2, ERSPAN3, MPLS, PPPoE, VLAN9100, IPinIP, CMD, GRECMD, MACsec, Radiotap, Dot11, GTP, GTP5G}
 
 // LinkType is the link type of the wrapped frames.
 func (k Kind) LinkType() layers.LinkType {
@@ -105,6 +107,14 @@ func (w *Wrapper) Wrap(frame []byte) ([]byte, error) {
 		return w.udp(4789, cat([]byte{0x08, 0, 0, 0, 0, 0, 42, 0}, frame)), nil
 	case VXLANLinux:
 		return w.udp(8472, cat([]byte{0x08, 0, 0, 0, 0, 0, 42, 0}, frame)), nil
+	case GTP:
+		return w.udp(2152, cat([]byte{0x30, 0xff, byte(len(ip) >> 8), byte(len(ip)), 0, 0, 0, 42}, ip)), nil
+	case GTP5G:
+		n := 8 + len(ip)
+		// Sequence number 0, N-PDU number 0, next: a PDU Session
+		// Container (0x85) of 4 bytes: UL PDU session information, QFI 9.
+		h := []byte{0x34, 0xff, byte(n >> 8), byte(n), 0, 0, 0, 42, 0, 0, 0, 0x85, 1, 0x10, 9, 0}
+		return w.udp(2152, cat(h, ip)), nil
 	case GENEVE:
 		return w.udp(6081, cat([]byte{0, 0, 0x65, 0x58, 0, 0, 42, 0}, frame)), nil
 	case GRETEB:
