@@ -71,7 +71,7 @@ type SkipReason uint8
 const (
 	SkipLinkType      SkipReason = iota + 1 // the interface's link type is not decoded
 	SkipEncapsulation                       // an encapsulation whose payload is not decoded
-	SkipEncrypted                           // encrypted by the link layer (Wi-Fi's WPA, MACsec)
+	SkipEncrypted                           // encrypted below TLS: by the link layer (Wi-Fi's WPA, MACsec) or IPsec ESP
 	SkipRepeat                              // a link-layer retransmission of a frame already read
 	SkipLinkLayer                           // a link-layer frame not decoded: damaged, fragmented, aggregated
 )

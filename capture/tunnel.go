@@ -259,6 +259,13 @@ func (d *decoder) ipPayload(proto layers.IPProtocol, b []byte, src, dst netip.Ad
 		case portGTPU:
 			return d.gtpU(b[8:], src, dst)
 		}
+		if espInUDP(b) {
+			d.skip = skipIPsecESP
+		}
+	case layers.IPProtocolESP:
+		d.skip = skipIPsecESP
+	case layers.IPProtocolAH:
+		return d.ah(b, src, dst)
 	}
 	return nil, nil, false
 }

@@ -122,11 +122,14 @@ func capNotes(prefix string, st capture.Stats) []string {
 		case capture.SkipLinkType:
 			add("%s of link type %s skipped: not decoded (Ethernet, Linux cooked SLL/SLL2, BSD loopback, raw IP, NFLOG, PKTAP, 802.11, PPP, Cisco HDLC and IP over InfiniBand are); capture on the network interface itself (or -i any) to analyse them", n, k.What)
 		case capture.SkipEncrypted:
-			advice := "capture where the packets are not encrypted yet: on the client or server itself, or on a switch port that does not use MACsec"
-			if strings.HasPrefix(k.What, "802.11") {
+			layer, advice := "the link layer", "capture where the packets are not encrypted yet: on the client or server itself, or on a switch port that does not use MACsec"
+			switch {
+			case strings.HasPrefix(k.What, "802.11"):
 				advice = "a Wi-Fi capture in monitor mode sees only that; capture on the client or server itself (its Wi-Fi interface, not in monitor mode), or decrypt first (airdecap-ng with the network's passphrase writes a decrypted copy as Ethernet frames)"
+			case strings.HasPrefix(k.What, "IPsec"):
+				layer, advice = "IPsec", "a connection inside the VPN tunnel is hidden: capture inside it, on the client or server itself or on the VPN gateway's inside interface (Wireshark decrypts ESP given the security associations' keys)"
 			}
-			add("%s encrypted by %s skipped: tlsdiag does not decrypt the link layer; %s", n, k.What, advice)
+			add("%s encrypted by %s skipped: tlsdiag does not decrypt %s; %s", n, k.What, layer, advice)
 		case capture.SkipRepeat:
 			add("%s dropped: each repeated a frame already read, and the receiver drops it too", prose.Count(st.Skipped[k], k.What))
 		case capture.SkipLinkLayer:

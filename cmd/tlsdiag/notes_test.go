@@ -373,3 +373,21 @@ func TestDTLSNote(t *testing.T) {
 		t.Errorf("capped: %q", capped)
 	}
 }
+
+// TestIPsecNote: a capture of an IPsec VPN's outside (tcpdump's
+// isakmp4500.pcap: IKE, then ESP in UDP through NAT) says that the ESP
+// frames hide what is inside the tunnel and where to capture instead.
+func TestIPsecNote(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if status := run([]string{"read", "../../capture/testdata/tcpdump/isakmp4500.pcap"}, &out, &errOut); status != 0 {
+		t.Fatalf("status %d: %s", status, errOut.String())
+	}
+	for _, want := range []string{
+		"note: 8 frames encrypted by IPsec ESP skipped: tlsdiag does not decrypt IPsec; a connection inside the VPN tunnel is hidden: capture inside it, on the client or server itself or on the VPN gateway's inside interface",
+		"note: 35 frames: no TCP connection among the 27 read (8 skipped, as noted above)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in:\n%s", want, out.String())
+		}
+	}
+}
