@@ -47,14 +47,11 @@ func (d *decoder) gtpU(b []byte, src, dst netip.Addr) (*gopacket.DecodingLayerPa
 	}
 	d.enter(Tunnel{Type: TunnelGTP, Src: src, Dst: dst, ID: binary.BigEndian.Uint32(b[4:]), HasID: true})
 	payload := b[n:]
+	if p := d.byIPVersion(payload); p != nil {
+		return p, payload, true
+	}
 	if len(payload) == 0 {
 		return d.unsupported("GTP-U carrying no packet")
-	}
-	switch payload[0] >> 4 {
-	case 4:
-		return d.ip4P, payload, true
-	case 6:
-		return d.ip6P, payload, true
 	}
 	return d.unsupported("GTP-U carrying a packet of IP version %d", payload[0]>>4)
 }

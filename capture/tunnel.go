@@ -407,16 +407,28 @@ func (d *decoder) mpls(b []byte) (*gopacket.DecodingLayerParser, []byte, bool) {
 			return d.unsupported("MPLS label stack deeper than %d", maxEncapsulations)
 		}
 	}
+	if p := d.byIPVersion(b); p != nil {
+		return p, b, true
+	}
 	if len(b) == 0 {
 		return d.unsupported("MPLS without payload")
 	}
-	switch b[0] >> 4 {
-	case 4:
-		return d.ip4P, b, true
-	case 6:
-		return d.ip6P, b, true
-	}
 	return d.unsupported("MPLS carrying a pseudowire")
+}
+
+// byIPVersion picks the parser for b by its IP version, for the
+// encapsulations that do not say what they carry (MPLS, GTP-U); nil when
+// b is not IPv4 or IPv6.
+func (d *decoder) byIPVersion(b []byte) *gopacket.DecodingLayerParser {
+	if len(b) > 0 {
+		switch b[0] >> 4 {
+		case 4:
+			return d.ip4P
+		case 6:
+			return d.ip6P
+		}
+	}
+	return nil
 }
 
 // pppoe decodes a PPPoE session header (RFC 2516, Section 4) and the PPP
