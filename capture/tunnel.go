@@ -23,14 +23,16 @@ const (
 	TunnelPPPoE             // a PPPoE session (RFC 2516)
 	TunnelIPinIP            // IPv4 or IPv6 inside IPv4 or IPv6 (RFC 2003, 4213, 2473)
 	TunnelGTP               // GTP-U, UDP port 2152: a mobile network's user plane (3GPP TS 29.281)
+	TunnelTZSP              // TZSP, UDP port 37008: frames a MikroTik router streams from its packet sniffer
 )
 
 // TunnelTypes lists every tunnel type.
-var TunnelTypes = []TunnelType{TunnelVXLAN, TunnelGENEVE, TunnelGRE, TunnelERSPAN, TunnelMPLS, TunnelPPPoE, TunnelIPinIP, TunnelGTP}
+var TunnelTypes = []TunnelType{TunnelVXLAN, TunnelGENEVE, TunnelGRE, TunnelERSPAN, TunnelMPLS, TunnelPPPoE, TunnelIPinIP, TunnelGTP, TunnelTZSP}
 
 var tunnelNames = [...]string{
 	TunnelVXLAN: "vxlan", TunnelGENEVE: "geneve", TunnelGRE: "gre", TunnelERSPAN: "erspan",
 	TunnelMPLS: "mpls", TunnelPPPoE: "pppoe", TunnelIPinIP: "ipip", TunnelGTP: "gtp",
+	TunnelTZSP: "tzsp",
 }
 
 func (t TunnelType) String() string {
@@ -258,6 +260,8 @@ func (d *decoder) ipPayload(proto layers.IPProtocol, b []byte, src, dst netip.Ad
 			return d.geneve(b[8:], src, dst)
 		case portGTPU:
 			return d.gtpU(b[8:], src, dst)
+		case portTZSP:
+			return d.tzsp(b[8:], src, dst)
 		}
 		if espInUDP(b) {
 			d.skip = skipIPsecESP

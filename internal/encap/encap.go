@@ -38,12 +38,13 @@ const (
 	Dot11      Kind = "dot11"      // 802.11 data frames without radiotap, some between access points (four addresses)
 	GTP        Kind = "gtp"        // GTP-U (UDP 2152), a G-PDU of TEID 42, the IP packet inside, as 4G's S1-U carries it
 	GTP5G      Kind = "gtp-5g"     // GTP-U with a PDU Session Container extension header (QFI 9), as 5G's N3 carries it
+	TZSP       Kind = "tzsp"       // TZSP (UDP 37008), a received Ethernet frame behind a padding and an END tag, as a MikroTik router streams it
 	None       Kind = "none"       // unchanged
 	outerMAC        = "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02"
 )
 
 // Kinds lists every encapsulation.
-var Kinds = []Kind{VXLAN, VXLANLinux, GENEVE, GREIP, GRETEB, ERSPAN2, ERSPAN3, MPLS, PPPoE, VLAN9100, IPinIP, CMD, GRECMD, MACsec, Radiotap, Dot11, GTP, GTP5G}
+var Kinds = []Kind{VXLAN, VXLANLinux, GENEVE, GREIP, GRETEB, ERSPAN2, ERSPAN3, MPLS, PPPoE, VLAN9100, IPinIP, CMD, GRECMD, MACsec, Radiotap, Dot11, GTP, GTP5G, TZSP}
 
 // LinkType is the link type of the wrapped frames.
 func (k Kind) LinkType() layers.LinkType {
@@ -115,6 +116,8 @@ func (w *Wrapper) Wrap(frame []byte) ([]byte, error) {
 		// Container (0x85) of 4 bytes: UL PDU session information, QFI 9.
 		h := []byte{0x34, 0xff, byte(n >> 8), byte(n), 0, 0, 0, 42, 0, 0, 0, 0x85, 1, 0x10, 9, 0}
 		return w.udp(2152, cat(h, ip)), nil
+	case TZSP:
+		return w.udp(37008, cat([]byte{1, 0, 0, 1, 0, 1}, frame)), nil
 	case GENEVE:
 		return w.udp(6081, cat([]byte{0, 0, 0x65, 0x58, 0, 0, 42, 0}, frame)), nil
 	case GRETEB:

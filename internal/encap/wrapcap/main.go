@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	kind := flag.String("encap", "vxlan", "encapsulation: vxlan, vxlan-8472, geneve, gre-ip, gre-teb, erspan2, erspan3, mpls, pppoe, vlan9100, ipip, cmd, gre-cmd, macsec, radiotap, dot11, gtp, gtp-5g")
+	kind := flag.String("encap", "vxlan", "encapsulation: vxlan, vxlan-8472, geneve, gre-ip, gre-teb, erspan2, erspan3, mpls, pppoe, vlan9100, ipip, cmd, gre-cmd, macsec, radiotap, dot11, gtp, gtp-5g, tzsp")
 	outer6 := flag.Bool("outer6", false, "an outer IPv6 header instead of IPv4")
 	flag.Parse()
 	if flag.NArg() != 2 {
