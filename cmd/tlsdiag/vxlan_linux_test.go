@@ -6,15 +6,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tlsdiag/tlsdiag/internal/tlslab"
 )
 
-// TestReadKernelVXLAN reads what a capture on a Kubernetes node's own
+// TestKernelVXLAN reads what a capture on a Kubernetes node's own
 // interface shows when Flannel or Cilium carries the pods' traffic: TLS
 // inside the Linux kernel's VXLAN, to its default port 8472. Two network
 // namespaces joined by a veth pair each get a VXLAN device (VNI 42,
@@ -22,9 +25,10 @@ import (
 // on the server's overlay address, the client reaches them through the
 // overlay, and tcpdump captures the veth underneath. read must find each
 // connection by its overlay addresses, with the live case's verdict and
-// the tunnel named with its VNI and outer addresses. Needs root and
+// the tunnel named with its VNI and outer addresses; so must live on the
+// same veth, given the tunnel's port in its filter. Needs root and
 // iproute2 (CI has both).
-func TestReadKernelVXLAN(t *testing.T) {
+func TestKernelVXLAN(t *testing.T) {
 	requireRoot(t)
 	for _, tool := range []string{"ip", "tcpdump"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -75,34 +79,70 @@ func TestReadKernelVXLAN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// live on the underlay, the tunnel's port named in its filter.
+	const duration = 6 * time.Second
+	live := exec.Command("ip", "netns", "exec", v.ClientNS, os.Args[0], "live", "-i", v.ClientIface,
+		"-f", portFilter(servers)+" or udp port 8472", "--format", "ndjson", "--duration", duration.String(),
+		"--user", "", "--cacert", filepath.Join(dir, tlslab.CAFile))
+	live.Env = append(os.Environ(), "TLSDIAG_TEST_MAIN=1")
+	var liveOut bytes.Buffer
+	var liveErr syncBuffer
+	live.Stdout, live.Stderr = &liveOut, &liveErr
+	if err := live.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { live.Process.Kill(); live.Wait() })
+	waitFor(t, "live to start", func() bool { return strings.Contains(liveErr.String(), "capturing on") })
 	for i, s := range servers {
 		requestFromNetns(t, v.ClientNS, s, liveCases[i])
 	}
 	if err := td.Stop(); err != nil {
 		t.Fatal(err)
 	}
+	live.Wait()
 
 	var out, stderr bytes.Buffer
 	if status := run([]string{"read", "--format", "ndjson", "--cacert", filepath.Join(dir, tlslab.CAFile), file}, &out, &stderr); status != 1 {
 		t.Errorf("exit status %d, want 1: %s", status, stderr.String())
 	}
-	type tunnel struct {
-		Type  string
-		VNI   *uint32
-		Outer string
+	wantTunnel := "vxlan " + v.ClientAddr + " → " + v.ServerAddr + " vni 42"
+	for name, got := range map[string]map[string]string{"read": overlayVerdicts(t, &out, clientOverlay), "live": overlayVerdicts(t, &liveOut, clientOverlay)} {
+		for i, s := range servers {
+			want := liveCases[i].want + ", " + wantTunnel
+			if g := got[s.Addr().String()]; g != want {
+				t.Errorf("%s: %s (%s): %q, want %q", name, s.Addr(), liveCases[i].scenario, g, want)
+			}
+		}
+		if len(got) != len(servers) {
+			t.Errorf("%s: %d connections, want %d: %v", name, len(got), len(servers), got)
+		}
 	}
-	got := map[string]string{} // server: verdict, tunnel
-	sc := bufio.NewScanner(&out)
+	if t.Failed() {
+		t.Logf("live's standard error:\n%s", liveErr.String())
+	}
+}
+
+// overlayVerdicts reads ndjson connection lines: by server, the verdict
+// and the tunnel ("ok, vxlan 10.0.0.2 → 10.0.0.1 vni 42"). Every client
+// must be on the overlay address client.
+func overlayVerdicts(t *testing.T, r io.Reader, client string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		var c struct {
 			Client, Server string
-			Tunnel         *tunnel
-			Verdict        struct{ Category string }
+			Tunnel         *struct {
+				Type  string
+				VNI   *uint32
+				Outer string
+			}
+			Verdict struct{ Category string }
 		}
 		if err := json.Unmarshal(sc.Bytes(), &c); err != nil || c.Server == "" {
 			continue // the summary line
 		}
-		if !strings.HasPrefix(c.Client, clientOverlay+":") {
+		if !strings.HasPrefix(c.Client, client+":") {
 			t.Errorf("connection %s → %s: not from the client's overlay address", c.Client, c.Server)
 		}
 		tun := "no tunnel"
@@ -111,14 +151,5 @@ func TestReadKernelVXLAN(t *testing.T) {
 		}
 		got[c.Server] = c.Verdict.Category + ", " + tun
 	}
-	wantTunnel := "vxlan " + v.ClientAddr + " → " + v.ServerAddr + " vni 42"
-	for i, s := range servers {
-		want := liveCases[i].want + ", " + wantTunnel
-		if g := got[s.Addr().String()]; g != want {
-			t.Errorf("%s (%s): %q, want %q", s.Addr(), liveCases[i].scenario, g, want)
-		}
-	}
-	if len(got) != len(servers) {
-		t.Errorf("%d connections, want %d: %v", len(got), len(servers), got)
-	}
+	return got
 }
