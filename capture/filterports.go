@@ -79,3 +79,37 @@ func portArg(s string, isRange bool) (lo, hi uint64, ok bool) {
 	}
 	return p, p, true
 }
+
+// udpTunnelPorts are the UDP ports of the tunnels the decoder reads.
+var udpTunnelPorts = []uint16{portVXLAN, portVXLANLinux, portGENEVE, portGTPU, portTZSP}
+
+// FilterTakesUDPTunnels reports whether a capture filter may pass the
+// packets of a UDP tunnel the decoder reads (VXLAN, GENEVE, GTP-U, TZSP):
+// it is empty, names one of their ports or the tunnel (libpcap's vxlan,
+// geneve), or takes UDP without naming a port. A tunnel's outer headers
+// differ between a connection's two directions (each end picks the UDP
+// source port from its own hash of the packet inside), so a kernel
+// fan-out by the outer flow may hand them to different sockets.
+func FilterTakesUDPTunnels(filter string) bool {
+	r := strings.NewReplacer("(", " ", ")", " ")
+	toks := strings.Fields(strings.ToLower(r.Replace(filter)))
+	if len(toks) == 0 {
+		return true
+	}
+	for i, tok := range toks {
+		switch tok {
+		case "vxlan", "geneve":
+			return true
+		case "udp":
+			if i+1 == len(toks) || !slices.Contains([]string{"port", "portrange", "src", "dst"}, toks[i+1]) {
+				return true
+			}
+		}
+	}
+	for _, p := range FilterPorts(filter) {
+		if slices.Contains(udpTunnelPorts, p) {
+			return true
+		}
+	}
+	return false
+}

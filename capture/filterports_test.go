@@ -34,3 +34,26 @@ func TestFilterPorts(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterTakesUDPTunnels: the filters that may pass VXLAN, GENEVE,
+// GTP-U or TZSP, and those that cannot.
+func TestFilterTakesUDPTunnels(t *testing.T) {
+	for filter, want := range map[string]bool{
+		"":                                        true,
+		"tcp port 443 or udp port 8472":           true,
+		"tcp port 443 or (udp and port 4789)":     true,
+		"udp port 2152 or udp port 37008":         true,
+		"portrange 6000-7000":                     true, // 6081
+		"vxlan and tcp port 443":                  true,
+		"tcp or udp":                              true,
+		"tcp port 443 or udp port 443 or port 53": false,
+		"tcp port 443 and not port 8472":          false,
+		"tcp":                                     false,
+		"udp dst port 443":                        false,
+		"host 10.0.0.1 and tcp port 8443":         false,
+	} {
+		if got := FilterTakesUDPTunnels(filter); got != want {
+			t.Errorf("%q: %v, want %v", filter, got, want)
+		}
+	}
+}

@@ -150,6 +150,12 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	if live.NetfilterLog(iface) && !fs.Changed("filter") {
 		filter = "" // the NFLOG rule chose the packets
 	}
+	// A fan-out group shares packets by their outer flow, which differs
+	// between the two directions of a connection in a UDP tunnel.
+	tunnels := fanout > 1 && capturePath != string(live.Libpcap) && capture.FilterTakesUDPTunnels(filter)
+	if tunnels && !fs.Changed("fanout") {
+		fanout = 1
+	}
 	cfg := live.Config{Interface: iface, Filter: filter, Snaplen: snaplen, Promiscuous: !noPromisc, BufferSize: bufferKiB << 10, Backend: live.Backend(capturePath), Fanout: fanout}
 	if cfg.Interface == "" {
 		if cfg.Interface, err = live.DefaultInterface(); err != nil {
@@ -177,6 +183,12 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		filterText = "no filter (the NFLOG rules choose the packets)"
 	}
 	say(stderr, "capturing on %s (%s), %s", h.Name(), h.Path(), filterText)
+	switch {
+	case tunnels && fanout == 1:
+		say(stderr, "one socket: the filter takes UDP tunnels (VXLAN, GENEVE, GTP-U, TZSP), whose connections a fan-out by flow would split between sockets")
+	case tunnels && len(h.Sockets()) > 1:
+		say(stderr, "warning: the filter takes UDP tunnels (VXLAN, GENEVE, GTP-U, TZSP): with --fanout %d the two directions of a connection inside one may go to different sockets and read as incomplete; --fanout 1 keeps them together", fanout)
+	}
 	if err := dropPrivileges(userName); err != nil {
 		failure(stderr, err)
 		return 2

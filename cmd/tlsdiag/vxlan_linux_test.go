@@ -26,8 +26,9 @@ import (
 // overlay, and tcpdump captures the veth underneath. read must find each
 // connection by its overlay addresses, with the live case's verdict and
 // the tunnel named with its VNI and outer addresses; so must live on the
-// same veth, given the tunnel's port in its filter. Needs root and
-// iproute2 (CI has both).
+// same veth, given the tunnel's port in its filter, with one socket: the
+// two directions' outer UDP ports differ, and a fan-out by flow split
+// them. Needs root and iproute2 (CI has both).
 func TestKernelVXLAN(t *testing.T) {
 	requireRoot(t)
 	for _, tool := range []string{"ip", "tcpdump"} {
@@ -116,6 +117,12 @@ func TestKernelVXLAN(t *testing.T) {
 		if len(got) != len(servers) {
 			t.Errorf("%s: %d connections, want %d: %v", name, len(got), len(servers), got)
 		}
+	}
+	// A fan-out by the outer flow would split the connections: live
+	// captures with one socket, and says why.
+	if !strings.Contains(liveErr.String(), "(AF_PACKET TPACKET_V3, one socket)") ||
+		!strings.Contains(liveErr.String(), "one socket: the filter takes UDP tunnels") {
+		t.Error("live did not say it captures with one socket because of the tunnel")
 	}
 	if t.Failed() {
 		t.Logf("live's standard error:\n%s", liveErr.String())
