@@ -28,7 +28,8 @@ import (
 // the tunnel named with its VNI and outer addresses; so must live on the
 // same veth, given the tunnel's port in its filter, with one socket: the
 // two directions' outer UDP ports differ, and a fan-out by flow split
-// them. Needs root and iproute2 (CI has both).
+// them (an explicit --fanout is kept, with a warning). Needs root and
+// iproute2 (CI has both).
 func TestKernelVXLAN(t *testing.T) {
 	requireRoot(t)
 	for _, tool := range []string{"ip", "tcpdump"} {
@@ -126,6 +127,16 @@ func TestKernelVXLAN(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("live's standard error:\n%s", liveErr.String())
+	}
+
+	// An explicit --fanout is kept, with a warning.
+	explicit := exec.Command("ip", "netns", "exec", v.ClientNS, os.Args[0], "live", "-i", v.ClientIface,
+		"-f", "tcp port 443 or udp port 8472", "--fanout", "2", "--format", "ndjson", "--duration", "1s", "--user", "")
+	explicit.Env = append(os.Environ(), "TLSDIAG_TEST_MAIN=1")
+	combined, _ := explicit.CombinedOutput()
+	if !strings.Contains(string(combined), "fan-out by flow over 2 sockets") ||
+		!strings.Contains(string(combined), "warning: the filter takes UDP tunnels (VXLAN, GENEVE, GTP-U, TZSP): with --fanout 2") {
+		t.Errorf("--fanout 2 with a tunnel in the filter: no warning in:\n%s", combined)
 	}
 }
 
