@@ -35,8 +35,11 @@ func (d *decoder) gtpU(b []byte, src, dst netip.Addr) (*gopacket.DecodingLayerPa
 		}
 		n = 12
 		for next := b[11]; next != 0; {
-			if len(b) <= n || b[n] == 0 || len(b) < n+int(b[n])*4 {
+			switch {
+			case len(b) <= n || len(b) < n+int(b[n])*4:
 				return d.unsupported("GTP-U extension header cut short")
+			case b[n] == 0: // it would never end the chain
+				return d.unsupported("GTP-U extension header of length 0")
 			}
 			n += int(b[n]) * 4
 			next = b[n-1]

@@ -35,7 +35,7 @@ func TestGTPFrames(t *testing.T) {
 		{"echo request", eth, edit(g4, func(b []byte) { b[gtp+1] = 1 }), kindUDP, Skip{}},
 		{"GTPv2", eth, edit(g4, func(b []byte) { b[gtp] = 0x48 }), kindUDP, Skip{}},
 		{"extension chain past the packet", eth, edit(g5, func(b []byte) { b[gtp+15] = 0x85 }), kindSkipped, Skip{SkipEncapsulation, "GTP-U extension header cut short"}},
-		{"zero-length extension header", eth, edit(g5, func(b []byte) { b[gtp+12] = 0 }), kindSkipped, Skip{SkipEncapsulation, "GTP-U extension header cut short"}},
+		{"zero-length extension header", eth, edit(g5, func(b []byte) { b[gtp+12] = 0 }), kindSkipped, Skip{SkipEncapsulation, "GTP-U extension header of length 0"}},
 		{"IP version 5", eth, edit(g4, func(b []byte) { b[gtp+8] = 0x55 }), kindSkipped, Skip{SkipEncapsulation, "GTP-U carrying a packet of IP version 5"}},
 		{"G-PDU again", eth, g5, kindTCP, Skip{}},
 	})
