@@ -254,8 +254,13 @@ func (d *decoder) ipPayload(proto layers.IPProtocol, b []byte, src, dst netip.Ad
 			return nil, nil, false
 		}
 		switch binary.BigEndian.Uint16(b[2:]) {
-		case portVXLAN, portVXLANLinux:
+		case portVXLAN:
 			return d.vxlan(b[8:], src, dst)
+		case portVXLANLinux:
+			// Not IANA's VXLAN port: without the I flag, not VXLAN.
+			if len(b) > 8 && b[8]&0x08 != 0 {
+				return d.vxlan(b[8:], src, dst)
+			}
 		case portGENEVE:
 			return d.geneve(b[8:], src, dst)
 		case portGTPU:
