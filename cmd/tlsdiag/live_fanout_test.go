@@ -34,11 +34,7 @@ import (
 // (CI has them).
 func TestLiveFanoutMatchesRead(t *testing.T) {
 	requireRoot(t)
-	for _, tool := range []string{"ip", "tcpreplay"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed; CI installs it: %v", tool, err)
-		}
-	}
+	requireTools(t, "ip", "tcpreplay")
 	dir := t.TempDir()
 	replay := dir + "/replay.pcap"
 	f, err := os.Create(replay)

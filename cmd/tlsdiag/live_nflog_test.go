@@ -21,11 +21,7 @@ import (
 // the packets. Needs root, iproute2 and iptables (CI has them).
 func TestLiveNFLOG(t *testing.T) {
 	requireRoot(t)
-	for _, tool := range []string{"ip", "iptables"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed; CI installs it: %v", tool, err)
-		}
-	}
+	requireTools(t, "ip", "iptables")
 	v, err := tlslab.NewVethPair(context.Background(), "tldnf", 1500)
 	if err != nil {
 		t.Fatal(err)

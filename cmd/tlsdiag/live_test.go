@@ -27,6 +27,17 @@ func requireRoot(t *testing.T) {
 	}
 }
 
+// requireTools skips tests that run these programs when one is not
+// installed. CI installs them all.
+func requireTools(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed; CI installs it: %v", tool, err)
+		}
+	}
+}
+
 // liveCase is a lab server and the client that exposes its problem.
 type liveCase struct {
 	scenario tlslab.Scenario

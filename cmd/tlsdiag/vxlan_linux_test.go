@@ -32,11 +32,7 @@ import (
 // iproute2 (CI has both).
 func TestKernelVXLAN(t *testing.T) {
 	requireRoot(t)
-	for _, tool := range []string{"ip", "tcpdump"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed; CI installs it: %v", tool, err)
-		}
-	}
+	requireTools(t, "ip", "tcpdump")
 	ctx := context.Background()
 	v, err := tlslab.NewVethPair(ctx, "tldvx", 1500)
 	if err != nil {
