@@ -95,15 +95,12 @@ func (b *Builder) Datagram(src, dst netip.AddrPort, payload []byte, f capture.Fr
 		b.seq.dns.message(src, dst, payload, f, false)
 		return
 	}
-	if b.dtls.max == 0 {
-		b.dtls.max = max(1, MaxDTLSFlows/len(b.seq.marks))
-	}
-	b.dtls.datagram(src, dst, payload, f)
 	if b.quic == nil {
 		// The Builders of one capture share the bounds, as capture's
 		// shards share theirs: only when they are hit can what one
 		// Builder does differ from what several do.
 		n := len(b.seq.marks)
+		b.dtls.max = max(1, MaxDTLSFlows/n)
 		opt := quic.Options{Trace: b.opt.Trace, Open: b.quicOpened,
 			MaxConns: max(1, quic.DefaultMaxConns/n), MaxCrypto: max(1, quic.DefaultMaxCrypto/n)}
 		if b.opt.KeyLog != nil {
@@ -112,6 +109,7 @@ func (b *Builder) Datagram(src, dst netip.AddrPort, payload []byte, f capture.Fr
 		b.quic = quic.NewTracker(opt, b.quicDone)
 		b.quicOpen = make(map[*quic.Conn]*openEntry)
 	}
+	b.dtls.datagram(src, dst, payload, f)
 	b.quicFrame = f.Number
 	b.quic.Datagram(src, dst, payload, f)
 }

@@ -17,8 +17,7 @@ const maxFilterPorts = 4096
 // It reads only those primitives: it is a hint of what the user meant to
 // look at, not a BPF compiler.
 func FilterPorts(filter string) []uint16 {
-	r := strings.NewReplacer("(", " ", ")", " ", "!", " not ")
-	toks := strings.Fields(strings.ToLower(r.Replace(filter)))
+	toks := filterTokens(filter)
 	var ports []uint16
 	add := func(lo, hi uint64) {
 		for p := lo; p <= hi && len(ports) < maxFilterPorts; p++ {
@@ -59,6 +58,13 @@ func FilterPorts(filter string) []uint16 {
 	return slices.Compact(ports)
 }
 
+// filterTokens splits a capture filter into lower-case words, with
+// parentheses as spaces and "!" as "not".
+func filterTokens(filter string) []string {
+	r := strings.NewReplacer("(", " ", ")", " ", "!", " not ")
+	return strings.Fields(strings.ToLower(r.Replace(filter)))
+}
+
 // portArg reads "443" or, for portrange, "4430-4499".
 func portArg(s string, isRange bool) (lo, hi uint64, ok bool) {
 	if isRange {
@@ -91,8 +97,7 @@ var udpTunnelPorts = []uint16{portVXLAN, portVXLANLinux, portGENEVE, portGTPU, p
 // source port from its own hash of the packet inside), so a kernel
 // fan-out by the outer flow may hand them to different sockets.
 func FilterTakesUDPTunnels(filter string) bool {
-	r := strings.NewReplacer("(", " ", ")", " ")
-	toks := strings.Fields(strings.ToLower(r.Replace(filter)))
+	toks := filterTokens(filter)
 	if len(toks) == 0 {
 		return true
 	}
