@@ -72,9 +72,6 @@ type Builder struct {
 	seq   *sequencer
 	shard int
 	done  []*Connection
-	// ignored counts the connections live mode (Options.Done) did not
-	// report.
-	ignored int
 	// recent remembers the address pairs of connections finalized early
 	// that the capture then expired as idle, so that their later packets,
 	// seen as a new mid-stream connection, are not reported again. Oldest
@@ -332,14 +329,18 @@ func (b *Builder) Connections() []*Connection {
 	return b.done
 }
 
-// Stats says what the Builder ignored, held or moved; it is final once
-// Connections was called. In live mode (Options.Done) only Ignored counts.
+// Stats says what the Builder, with the others of its NewBuilders call,
+// ignored, held or moved; it is final once Connections was called. Live
+// mode (Options.Done) holds and moves nothing: it counts what was ignored,
+// the DTLS, and the DNS not kept or malformed.
 func (b *Builder) Stats() SequenceStats {
-	if b.opt.Done != nil {
-		return SequenceStats{Ignored: b.ignored}
-	}
 	b.seq.mu.Lock()
 	defer b.seq.mu.Unlock()
+	if b.opt.Done != nil {
+		st := SequenceStats{Ignored: b.seq.stats.Ignored, DTLS: b.seq.stats.DTLS}
+		st.DNSNotKept, st.DNSMalformed = b.seq.dns.counts()
+		return st
+	}
 	return b.seq.stats
 }
 

@@ -30,11 +30,12 @@ func (t *tracker) finish(at, closedBy int64) {
 	}
 	b.seq.mu.Lock()
 	wanted := b.seq.wanted(c, t.now)
+	if !wanted {
+		b.seq.stats.Ignored++
+	}
 	b.seq.mu.Unlock()
 	if wanted {
 		b.decided(c, at)
-	} else {
-		b.ignored++
 	}
 }
 

@@ -114,9 +114,5 @@ func Live(ctx context.Context, srcs []capture.SplitSource, cfg Config, out func(
 	bs[0].Connections() // the connections open at the end
 	close(decided)
 	writer.Wait()
-	stats := analysis.Stats{Stats: st}
-	for _, b := range bs {
-		stats.Ignored += b.Stats().Ignored
-	}
-	return stats, err
+	return analysis.Stats{Stats: st, SequenceStats: bs[0].Stats()}, err
 }

@@ -252,7 +252,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	if lerr != nil {
 		failure(stderr, lerr)
 	}
-	notes := captureNotes(ls, lerr == nil, stats.Stats)
+	notes := append(captureNotes(ls, lerr == nil, stats.Stats), sequenceNotes("", stats.SequenceStats)...)
 	closeErr := out.CloseCapture(notes, captureStats(h, ls, stats.Stats))
 	if closeErr == nil && !format.WritesSummary() {
 		// csv, ecs and zeek have no place for them: standard error.
