@@ -230,22 +230,31 @@ func (d *diagnosis) noSharedCipher(a *analysis.Alert) Verdict {
 		d.helloFrame, a.Frame)
 }
 
-// rsaKexOnly explains a server that probably accepts only RSA key
-// exchange, against a client that no longer offers it.
+// rsaKexOnly explains a server that refused a mainstream hello without RSA
+// key exchange suites. The server's lists are not on the wire, so the
+// causes are ranked: a server that accepts only RSA key exchange is the
+// usual one; a server whose groups exclude the client's fails alike (an
+// OpenSSL server sends the same alert, in the same record, for both), and
+// the fix covers both.
 func (d *diagnosis) rsaKexOnly(a *analysis.Alert) Verdict {
-	summary := fmt.Sprintf("the server answered the ClientHello with %s (%s); the client offers no RSA key exchange suite (TLS_RSA_WITH_*), and a server that accepts only those is the usual cause (likely: the client's suites and groups are otherwise the usual ones; less likely, the server wants a group or signature algorithm the client lacks, or refuses this SNI with handshake_failure as HAProxy's strict-sni does)",
-		alertName(*a), frameRef(a.Frame.Number))
-	stopGap := "as a stop-gap, enable one RSA key exchange suite on the client (e.g. TLS_RSA_WITH_AES_128_GCM_SHA256; OpenSSL: AES128-GCM-SHA256)"
+	groups := list(names(slices.DeleteFunc(slices.Clone(d.hello.SupportedGroups), func(g tlsparse.NamedGroup) bool { return tlsparse.IsGREASE(uint16(g)) })), 5)
+	summary := fmt.Sprintf("the server answered the ClientHello with %s (%s): it shares no cipher suite or key exchange group with the client, whose offer is otherwise the usual one (the server's lists are not on the wire). "+
+		"Likely: the server accepts only RSA key exchange suites (TLS_RSA_WITH_*), and the client offers no RSA key exchange suite; "+
+		"possible: the server's key exchange groups exclude every one the client offers (%s), or it wants a signature algorithm the client lacks; "+
+		"less likely: it refuses this SNI with handshake_failure, as HAProxy's strict-sni does",
+		alertName(*a), frameRef(a.Frame.Number), groups)
+	stopGap := "enable one RSA key exchange suite on the client (e.g. TLS_RSA_WITH_AES_128_GCM_SHA256; OpenSSL: AES128-GCM-SHA256)"
 	if cl := clientName(d.client); cl != "" {
 		summary += "; the client is " + cl
 	}
 	if d.client.Stack == fingerprint.StackGo {
 		summary += "; Go stopped offering RSA key exchange in Go 1.22"
-		stopGap = "as a stop-gap, run the Go client with GODEBUG=tlsrsakex=1 (or list TLS_RSA_WITH_AES_128_GCM_SHA256 in tls.Config.CipherSuites)"
+		stopGap = "run the Go client with GODEBUG=tlsrsakex=1 (or list TLS_RSA_WITH_AES_128_GCM_SHA256 in tls.Config.CipherSuites)"
 	}
-	return verdict(NoSharedCipher, summary,
-		d.serverSide("enable ECDHE key exchange on the server (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 works with its RSA certificate; better, TLS 1.3): RSA key exchange has no forward secrecy and current clients dropped it; "+stopGap, ChangeCiphers),
-		d.helloFrame, a.Frame)
+	fix := "enable ECDHE key exchange on the server (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 works with its RSA certificate; better, TLS 1.3): RSA key exchange has no forward secrecy and current clients dropped it; " +
+		"if the server already offers ECDHE or TLS 1.3, its key exchange groups must include one the client offers (X25519 or P-256); " +
+		"as a stop-gap only against a server of RSA key exchange alone, " + stopGap
+	return verdict(NoSharedCipher, summary, d.serverSide(fix, ChangeCiphers, ChangeGroups), d.helloFrame, a.Frame)
 }
 
 func (d *diagnosis) sniUnrecognized(a *analysis.Alert) Verdict {
@@ -346,7 +355,9 @@ func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {
 			// The client's suites are current: a server that refuses them
 			// all is restricted to RSA key exchange or older suites.
 			fix += "; or the server's cipher list excludes every current suite (RSA key exchange only)"
-			fix = d.serverSide(fix, ChangeCiphers)
+			fix = d.serverSide(fix, ChangeGroups, ChangeCiphers)
+		} else {
+			fix = d.serverSide(fix, ChangeGroups)
 		}
 		if len(hints) > 0 {
 			summary += "; " + strings.Join(hints, "; ")

@@ -454,13 +454,15 @@ func versionCipherHandshakeCases(t *testing.T) []diagnoseCase {
 				return alert(hello(tcpConn(), h), 5, server, tlsparse.AlertHandshakeFailure)
 			},
 			summary:  []string{"the server rejected the ClientHello with alert handshake_failure (frame 5)", "mainstream cipher suites"},
-			evidence: []int64{4, 5}, fix: []string{"key exchange group", "x25519, secp256r1, secp384r1"}},
+			evidence: []int64{4, 5}, fix: []string{"key exchange group", "x25519, secp256r1, secp384r1", "nginx: `ssl_ecdh_curve`"}},
 		{name: "mainstream offer without RSA key exchange rejected: an RSA-only server", cat: NoSharedCipher,
 			conn: func(*pki) *analysis.Connection {
 				return alert(hello(tcpConn(), modernHello()), 5, server, tlsparse.AlertHandshakeFailure)
 			},
-			summary:  []string{"handshake_failure (frame 5)", "no RSA key exchange suite", "likely"},
-			evidence: []int64{4, 5}, fix: []string{"enable ECDHE key exchange on the server", "stop-gap"}},
+			summary: []string{"handshake_failure (frame 5)", "no RSA key exchange suite", "Likely: the server accepts only RSA key exchange",
+				"possible: the server's key exchange groups exclude every one the client offers (x25519, secp256r1, secp384r1)"},
+			evidence: []int64{4, 5}, fix: []string{"enable ECDHE key exchange on the server", "its key exchange groups must include one the client offers",
+				"stop-gap only against a server of RSA key exchange alone", "nginx: `ssl_ciphers`", "nginx: `ssl_ecdh_curve`"}},
 		{name: "mainstream offer without SNI", cat: HandshakeFailure,
 			conn: func(*pki) *analysis.Connection {
 				h := modernHello()

@@ -72,6 +72,9 @@ const (
 	// ChangeCiphers: the server's suites exclude current clients (e.g.
 	// RSA key exchange only).
 	ChangeCiphers
+	// ChangeGroups: the server's key exchange groups exclude those
+	// current clients offer (e.g. X448 or FFDHE only).
+	ChangeGroups
 	// ChangeClientCertRequired: the server requires a client certificate.
 	ChangeClientCertRequired
 	// ChangeClientCA: the server does not trust the client certificate's
@@ -89,7 +92,7 @@ const (
 // ServerChanges lists every change, in the order of the README's table.
 var ServerChanges = []ServerChange{
 	ChangeFullChain, ChangeRenew, ChangeCertName, ChangeDefaultServer, ChangeServerName,
-	ChangeModernVersions, ChangeAllowTLS12, ChangeCiphers,
+	ChangeModernVersions, ChangeAllowTLS12, ChangeCiphers, ChangeGroups,
 	ChangeClientCertRequired, ChangeClientCA, ChangeListenTLS, ChangeHTTP2, ChangeRedirectPlain,
 }
 
@@ -112,6 +115,8 @@ func (c ServerChange) String() string {
 		return "allow_tls12"
 	case ChangeCiphers:
 		return "ciphers"
+	case ChangeGroups:
+		return "groups"
 	case ChangeClientCertRequired:
 		return "client_cert_required"
 	case ChangeClientCA:
@@ -194,6 +199,14 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerGo:      "leave `tls.Config.CipherSuites` nil, or include the TLS_ECDHE_*_GCM suites",
 		ServerJava:    "`jdk.tls.disabledAlgorithms` (and `jdk.tls.server.cipherSuites`) must leave the ECDHE GCM suites enabled",
 	},
+	ChangeGroups: {
+		ServerNginx:   "`ssl_ecdh_curve` must include a group current clients offer, e.g. `X25519:prime256v1:secp384r1` (the default, `auto`, does)",
+		ServerApache:  "`SSLOpenSSLConfCmd Curves` must include X25519 or prime256v1 (or be removed)",
+		ServerHAProxy: "`curves` on the `bind` (or `ssl-default-bind-curves`) must include X25519 or P-256",
+		ServerCaddy:   "remove the `curves` restriction from the `tls` block, or include x25519 and secp256r1",
+		ServerGo:      "leave `tls.Config.CurvePreferences` nil, or include `tls.X25519` and `tls.CurveP256`",
+		ServerJava:    "`jdk.tls.namedGroups` must include x25519 and secp256r1",
+	},
 	ChangeClientCertRequired: {
 		ServerNginx:   "`ssl_verify_client on` requires a certificate issued by a CA of `ssl_client_certificate`; use `ssl_verify_client optional` if clients may come without one",
 		ServerApache:  "`SSLVerifyClient require` requires a certificate from `SSLCACertificateFile`'s CAs; `SSLVerifyClient optional` if not",
@@ -249,14 +262,21 @@ func ServerFix(c ServerChange, srv Server) string {
 	return strings.Join(parts, "; ")
 }
 
-// serverSide appends the server-side setting to a fix: "…; on the server,
-// nginx: …". When the server was recognised the sentence says how.
-func (d *diagnosis) serverSide(fix string, c ServerChange) string {
+// serverSide appends the server-side settings of one or more changes to
+// a fix: "…; on the server, nginx: …". When the server was recognised the
+// sentence says how.
+func (d *diagnosis) serverSide(fix string, cs ...ServerChange) string {
 	srv, how := d.server()
-	s := ServerFix(c, srv)
-	if s == "" {
+	var settings []string
+	for _, c := range cs {
+		if s := ServerFix(c, srv); s != "" {
+			settings = append(settings, s)
+		}
+	}
+	if len(settings) == 0 {
 		return fix
 	}
+	s := strings.Join(settings, "; ")
 	lead := "on the server, "
 	if srv != ServerUnknown {
 		lead = fmt.Sprintf("on the server (%s, %s), ", srv.Name(), how)

@@ -82,7 +82,7 @@ func TestTrustCaptures(t *testing.T) {
 				return []capture.Frame{c.ClientHelloFrame, c.Alerts[0].Frame}
 			},
 			summary: []string{"no RSA key exchange suite", "a Go crypto/tls client", "Go stopped offering RSA key exchange in Go 1.22"},
-			fix:     []string{"enable ECDHE key exchange on the server", "GODEBUG=tlsrsakex=1"},
+			fix:     []string{"enable ECDHE key exchange on the server", "GODEBUG=tlsrsakex=1", "ssl_ecdh_curve"},
 			notFix:  []string{"drop --ciphers"}},
 		// Go's silent missing client certificate.
 		{file: "client_cert_required_go_chain.pcap", port: 4466, withCA: true, cat: ClientCertRequired,

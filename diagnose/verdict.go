@@ -30,8 +30,8 @@ const NoSharedCipher Category = "no_shared_cipher"
 
 var noSharedCipherCategory = categorySpec{
 	name:          NoSharedCipher,
-	meaning:       "the server accepts none of the client's cipher suites",
-	serverFix:     "include the ECDHE AEAD suites (`ssl_ciphers`)",
+	meaning:       "the server accepts none of the client's cipher suites; against a client whose offer is the usual one but lacks RSA key exchange, the likely cause of two that look alike on the wire (the other: no key exchange group in common)",
+	serverFix:     "include the ECDHE AEAD suites (`ssl_ciphers`); groups current clients offer (`ssl_ecdh_curve`)",
 	clientClasses: []string{"client_rejected_cipher", "tls_alert_handshake_failure", "tls_alert_insufficient_security"},
 }
 
@@ -41,7 +41,7 @@ const HandshakeFailure Category = "handshake_failure"
 var handshakeFailureCategory = categorySpec{
 	name:          HandshakeFailure,
 	meaning:       "the server rejected the handshake with no more specific visible cause",
-	serverFix:     "when the client offers current suites: a cipher list limited to RSA key exchange (`ssl_ciphers`)",
+	serverFix:     "a key exchange group in common with the client (`ssl_ecdh_curve`); when the client offers current suites: a cipher list limited to RSA key exchange (`ssl_ciphers`)",
 	clientClasses: []string{"client_rejected_cipher", "tls_alert_handshake_failure", "tls_alert_bad_certificate", "tls_alert_unsupported_certificate", "tls_alert_certificate_revoked", "tls_alert_certificate_expired", "tls_alert_certificate_unknown", "tls_alert_unknown_ca", "tls_alert_access_denied", "tls_alert_insufficient_security", "tls_alert_certificate_required"},
 }
 

@@ -456,6 +456,9 @@ func conclude(as []BisectAttempt) Conclusion {
 			c.Summary += fmt.Sprintf("; every attempt ended in %s", classes[0])
 		}
 		c.Fix = "look at the failure itself (the verdict above): a server that is down, refusing or unreachable fails whatever the client offers"
+		if alerts, ok := serverAlerts(as); ok {
+			c.Fix = fmt.Sprintf("the server answered every attempt with an alert (%s): it wants something none of them offered and crypto/tls cannot, a key exchange group (X448, FFDHE), a signature algorithm or a cipher suite crypto/tls does not implement; compare the server's groups, signature algorithms and suites with crypto/tls's (--scan lists what it accepts), and enable X25519 or P-256 and ECDHE AEAD suites on it", alerts)
+		}
 		return c
 	}
 	if kind, ok := sizeSeparates(as); ok {
@@ -522,6 +525,23 @@ func failureClasses(as []BisectAttempt) []string {
 		}
 	}
 	return cs
+}
+
+// serverAlerts reports whether every attempt ended in an alert from the
+// server, and names the alerts: the server is up, speaks TLS, and
+// refused what every attempt offered.
+func serverAlerts(as []BisectAttempt) (string, bool) {
+	var names []string
+	for _, a := range as {
+		d, ok := a.Result.Client.Class.Alert()
+		if !ok {
+			return "", false
+		}
+		if !slices.Contains(names, d.String()) {
+			names = append(names, d.String())
+		}
+	}
+	return strings.Join(names, ", "), len(as) > 0
 }
 
 // factorSentence says what the change was: "the SNI is none".

@@ -121,6 +121,8 @@ func TestBisectMiddleboxes(t *testing.T) {
 		// mustFail are factor=value attempts that must have failed (when
 		// made): the rule does not let them through.
 		mustFail []string
+		// fix are words the conclusion's fix must say.
+		fix []string
 	}{
 		{
 			// A device that cannot reassemble a ClientHello split across
@@ -161,9 +163,15 @@ func TestBisectMiddleboxes(t *testing.T) {
 			mustFail: []string{"version=TLS 1.2 only", "ciphers=ECDHE"},
 		},
 		{
+			// openssl s_server with TLS 1.3 and X448 only: it answers every
+			// attempt, and none can offer its group.
+			name: "TLS 1.3 X448 only", scenario: tlslab.NoSharedGroupTLS13, kind: KindNoFactor,
+			fix: []string{"the server answered every attempt with an alert (handshake_failure, protocol_version)", "key exchange group", "X448"},
+		},
+		{
 			// Nothing listens: every attempt is refused, whatever it
 			// changes.
-			name: "server down", kind: KindNoFactor,
+			name: "server down", kind: KindNoFactor, fix: []string{"a server that is down, refusing or unreachable"},
 		},
 	}
 	for i, tt := range tests {
@@ -231,6 +239,11 @@ func TestBisectMiddleboxes(t *testing.T) {
 			}
 			if tt.kind != KindNoFactor && c.Fix == "" {
 				t.Error("no fix")
+			}
+			for _, w := range tt.fix {
+				if !strings.Contains(c.Fix, w) {
+					t.Errorf("fix %q does not say %q", c.Fix, w)
+				}
 			}
 			var doc map[string]any
 			var js bytes.Buffer

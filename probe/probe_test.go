@@ -196,6 +196,22 @@ func TestProbeLab(t *testing.T) {
 			},
 		},
 		{
+			// The same alert as RSA key exchange only, for another reason:
+			// the scan tells them apart.
+			name: "TLS 1.3 with X448 only vs crypto/tls", scenario: tlslab.NoSharedGroupTLS13, class: "tls_alert_handshake_failure", phase: PhaseTLS,
+			setup:    func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.Scan = true },
+			category: diagnose.NoSharedCipher, agreement: Agree, evidence: alertFrame,
+			facts: []string{"scan: the server refused TLS 1.3 (handshake_failure) even with every cipher suite crypto/tls implements",
+				"it does not speak TLS 1.0, TLS 1.1, TLS 1.2 (protocol_version)",
+				"the server speaks only TLS 1.3", "shares no key exchange group with crypto/tls", "ssl_ecdh_curve"},
+			check: func(t *testing.T, r *Result, lab *tlslab.Lab) {
+				notInFix("GODEBUG=tlsrsakex=1")(t, r, lab)
+				if got := r.Scan.Accepted(); len(got) != 0 {
+					t.Errorf("scan accepted %v, want none", got)
+				}
+			},
+		},
+		{
 			name: "client certificate without its intermediate", scenario: tlslab.ClientCertRequired, class: "tls_alert_handshake_failure", phase: PhaseTLS,
 			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
 				leafOnly := tlslab.Cert{Cert: lab.ClientChained.Cert, Key: lab.ClientChained.Key}

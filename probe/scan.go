@@ -232,7 +232,7 @@ func allCipherSuites() []uint16 {
 func (c *Correlation) addScan(s *Scan, cfg *Config) {
 	accepted := s.Accepted()
 	if len(accepted) == 0 {
-		c.Notes = append(c.Notes, "scan: the server completed no handshake with any version from TLS 1.0 to TLS 1.3, even with every cipher suite crypto/tls implements: it may need a group, signature algorithm or client certificate the scan did not offer")
+		c.addNoneAccepted(s)
 		return
 	}
 	lo, hi := cfg.MinVersion, cfg.MaxVersion
@@ -294,6 +294,45 @@ func (c *Correlation) addScan(s *Scan, cfg *Config) {
 		if !slices.Contains(cfg.CipherSuites, vp.Cipher) {
 			c.Notes = append(c.Notes, fmt.Sprintf("scan: with %s the server chose %s, which %s leaves out", versionName(vp.Version), tlsparse.CipherSuite(vp.Cipher), cfg.Names.of(SettingCipherSuites)))
 		}
+	}
+}
+
+// addNoneAccepted explains a scan in which the server chose no version.
+// The versions it refused with another alert than protocol_version are
+// versions it speaks: it refused there everything crypto/tls can offer
+// (every suite it implements and its default groups), so it wants what
+// crypto/tls lacks. Against TLS 1.3 alone that is a group or a signature
+// algorithm, never RSA key exchange, which TLS 1.3 does not have.
+func (c *Correlation) addNoneAccepted(s *Scan) {
+	var spoken, refused []string
+	var speaks13, speaksOlder bool
+	for _, vp := range s.Versions {
+		d, isAlert := vp.Class.Alert()
+		switch {
+		case isAlert && d != tlsparse.AlertProtocolVersion && d != tlsparse.AlertInappropriateFallback:
+			spoken = append(spoken, fmt.Sprintf("%s (%s)", versionName(vp.Version), d))
+			speaks13 = speaks13 || vp.Version == tls.VersionTLS13
+			speaksOlder = speaksOlder || vp.Version < tls.VersionTLS13
+		case isAlert:
+			refused = append(refused, versionName(vp.Version))
+		}
+	}
+	if len(spoken) == 0 {
+		c.Notes = append(c.Notes, "scan: the server completed no handshake with any version from TLS 1.0 to TLS 1.3, even with every cipher suite crypto/tls implements: it may need a group, signature algorithm or client certificate the scan did not offer")
+		return
+	}
+	note := "scan: the server refused " + strings.Join(spoken, ", ") + " even with every cipher suite crypto/tls implements and its default groups (X25519MLKEM768, X25519, P-256, P-384, P-521)"
+	if len(refused) > 0 {
+		note += "; it does not speak " + strings.Join(refused, ", ") + " (protocol_version)"
+	}
+	c.Notes = append(c.Notes, note)
+	switch {
+	case speaks13 && !speaksOlder:
+		c.Cause = "the server speaks only TLS 1.3 and refuses every handshake crypto/tls can make: TLS 1.3 has no RSA key exchange and every TLS 1.3 suite was offered, so it shares no key exchange group with crypto/tls (it may be limited to X448 or FFDHE groups, which crypto/tls does not implement), or no signature algorithm"
+		c.Fix = "configure the server's key exchange groups to include X25519 or P-256 (nginx: `ssl_ecdh_curve X25519:prime256v1:secp384r1`; Apache: `SSLOpenSSLConfCmd Curves`; Go: `tls.Config.CurvePreferences` nil), or its TLS 1.2 with ECDHE suites; the client cannot offer what crypto/tls does not implement"
+	case speaksOlder:
+		c.Cause = "the server refuses every handshake crypto/tls can make, RSA key exchange included: it wants a cipher suite crypto/tls does not implement (DHE, CCM, CBC with SHA-384…), a key exchange group it lacks (X448, FFDHE) or a signature algorithm"
+		c.Fix = "enable on the server ECDHE AEAD suites (nginx: `ssl_ciphers`) and the groups X25519 or P-256 (nginx: `ssl_ecdh_curve`), or TLS 1.3; the client cannot offer what crypto/tls does not implement"
 	}
 }
 

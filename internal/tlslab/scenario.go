@@ -89,6 +89,11 @@ const (
 	// stacks are, with GoodRSA: Go ≥ 1.22 clients, which no longer offer
 	// those suites, get handshake_failure.
 	RSAKeyExchangeOnly Scenario = "no_shared_cipher_rsa_kex"
+	// NoSharedGroupTLS13 is `openssl s_server` limited to TLS 1.3 and the
+	// group X448, which crypto/tls does not implement: a Go client gets
+	// the same handshake_failure as from RSAKeyExchangeOnly, for another
+	// reason.
+	NoSharedGroupTLS13 Scenario = "no_shared_group_tls13"
 
 	// NotTLSServer is a plain net/http server: it answers a ClientHello with
 	// "HTTP/1.1 400 Bad Request".
@@ -148,7 +153,7 @@ var Scenarios = []Scenario{
 	VersionMismatch, NoSharedCipher, HandshakeFailure, LegacyTLS11,
 	CertExpired, CertNotYetValid, CertSelfSigned, CertUntrustedCA,
 	CertHostnameMismatch, CertIncompleteChain, CertDirectRoot, CertRejected,
-	ClientCertRequired, ALPNMismatch, SNIUnrecognized, SNIUnrecognizedOpenSSL, RSAKeyExchangeOnly,
+	ClientCertRequired, ALPNMismatch, SNIUnrecognized, SNIUnrecognizedOpenSSL, RSAKeyExchangeOnly, NoSharedGroupTLS13,
 	NotTLSServer, NotTLSClient, ServerNoResponse, AppNoAnswer,
 	ConnectionRefused, ConnectionReset, NoTCPAnswer,
 	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
@@ -176,7 +181,7 @@ func (s Scenario) Category() string {
 // than a server in this process, and which.
 func (s Scenario) External() (program string, ok bool) {
 	switch s {
-	case SNIUnrecognizedOpenSSL, CertDirectRoot, RSAKeyExchangeOnly:
+	case SNIUnrecognizedOpenSSL, CertDirectRoot, RSAKeyExchangeOnly, NoSharedGroupTLS13:
 		return "openssl", true
 	}
 	return "", false
@@ -248,6 +253,9 @@ var specs = map[Scenario]spec{
 	}},
 	SNIUnrecognizedOpenSSL: {category: "sni_unrecognized", start: startOpenSSLSNI},
 	RSAKeyExchangeOnly:     {category: "no_shared_cipher", start: startOpenSSLRSAKex},
+	// The wire shows what RSAKeyExchangeOnly's does: the verdict ranks
+	// both causes; a probe's scan tells them apart.
+	NoSharedGroupTLS13: {category: "no_shared_cipher", start: startOpenSSLX448},
 
 	NotTLSServer:      {category: "not_tls_server", start: startPlainHTTP},
 	NotTLSClient:      {category: "not_tls_client", config: func(l *Lab) *tls.Config { return serverConfig(l.Good) }},

@@ -325,6 +325,18 @@ func startOpenSSLRSAKex(s *Server, addr string) error {
 		"-no_tls1_3", "-cipher", "AES256-GCM-SHA384:AES128-GCM-SHA256:AES128-SHA", "-www")
 }
 
+// startOpenSSLX448 runs `openssl s_server` with Good's chain, TLS 1.3
+// only and the group X448 only.
+func startOpenSSLX448(s *Server, addr string) error {
+	key, err := s.lab.Good.KeyPEM()
+	if err != nil {
+		return err
+	}
+	files := map[string][]byte{"cert.pem": (&Cert{Cert: s.lab.Good.Cert}).PEM(), "chain.pem": (&Cert{Cert: s.lab.Intermediate.Cert}).PEM(), "key.pem": key}
+	return startOpenSSL(s, addr, files, "-cert", "{cert.pem}", "-key", "{key.pem}", "-cert_chain", "{chain.pem}",
+		"-tls1_3", "-groups", "X448", "-www")
+}
+
 // startOpenSSL runs `openssl s_server -accept addr` with files written to
 // a temporary directory; "{name}" in args is the path of files[name].
 func startOpenSSL(s *Server, addr string, files map[string][]byte, args ...string) error {

@@ -172,6 +172,11 @@ func TestScenarios(t *testing.T) {
 		{"no_shared_cipher_rsa_kex with an RSA key exchange suite succeeds", RSAKeyExchangeOnly, func(c *tls.Config) {
 			c.CipherSuites = []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}
 		}, 0, wantVersion(tls.VersionTLS12)},
+		{"no_shared_group_tls13 with Go's defaults", NoSharedGroupTLS13, nil, 0, wantAlert(alertHandshakeFailure)},
+		{"no_shared_group_tls13 with an RSA key exchange suite", NoSharedGroupTLS13, func(c *tls.Config) {
+			c.CipherSuites = []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}
+		}, 0, wantAlert(alertHandshakeFailure)},
+		{"no_shared_group_tls13 with TLS 1.2", NoSharedGroupTLS13, func(c *tls.Config) { c.MaxVersion = tls.VersionTLS12 }, 0, wantAlert(alertProtocolVersion)},
 		{"cert_rejected", CertRejected, nil, 0, wantCertInvalid("is after")},
 		{"cert_rejected TLS 1.2 client", CertRejected, func(c *tls.Config) { c.MaxVersion = tls.VersionTLS12 }, 0, wantAlert(alertProtocolVersion)},
 		{"client_cert_required", ClientCertRequired, nil, 0, wantAlert(alertHandshakeFailure)},
