@@ -37,6 +37,10 @@ func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f captu
 		line = func([]byte) string { return h2Line(block) }
 	}
 	switch {
+	case d == capture.ClientToServer && plain == nil && c.Version.IsTLS13() && int(it.Record.Length) == encryptedAlertLength(c.Cipher) &&
+		c.TCP.FIN[capture.ServerToClient].Number != 0 && c.TCP.FIN[capture.ServerToClient].Number < f.Number:
+		// An alert-sized record after the server's FIN answers the close
+		// (the client's close_notify): it is no request.
 	case d == capture.ClientToServer:
 		if a.Request.Number == 0 {
 			a.Request, a.RequestLine = f, line(plain)

@@ -402,6 +402,18 @@ func encryptedAlertLength(cs tlsparse.CipherSuite) int {
 	return 2 + 1 + 16
 }
 
+// encryptedFinishedLength is the record length of an encrypted TLS 1.3
+// Finished: its 4-byte header, the verify data (the suite's hash), the
+// inner content type and the AEAD tag.
+func encryptedFinishedLength(cs tlsparse.CipherSuite) int {
+	const tlsAES256GCMSHA384 tlsparse.CipherSuite = 0x1302 // the only TLS 1.3 suite with SHA-384
+	hash := 32
+	if cs == tlsAES256GCMSHA384 {
+		hash = 48
+	}
+	return 4 + hash + encryptedAlertLength(cs) - 2
+}
+
 // addClientHello files a parsed ClientHello: the first, or the second
 // after a HelloRetryRequest. It returns false for any other (a repeat).
 func (c *Connection) addClientHello(ch *tlsparse.ClientHello, f capture.Frame) bool {

@@ -514,7 +514,11 @@ func (t *tracker) finalize() {
 	// A record the server sent only after the client's FIN answers the
 	// close (its close_notify), not the client's Finished.
 	closedFirst := c.TCP.FIN[capture.ClientToServer].Number != 0 && c.TCP.FIN[capture.ClientToServer].Number < c.ServerSide.AppData.First.Number
-	if c.Version.IsTLS13() && !c.Decrypted && t.hsDone && t.serverRecordsAfterDone == 1 && t.serverAlertAfterDone && !serverGap && !closedFirst {
+	// A client whose flight began with its Finished sent no Certificate:
+	// no certificate was asked for, and the alert that follows is as a
+	// rule the close_notify of a server application that closed at once.
+	finishedAlone := len(c.ClientFlightRecords) > 0 && c.ClientFlightRecords[0] == encryptedFinishedLength(c.Cipher)
+	if c.Version.IsTLS13() && !c.Decrypted && t.hsDone && t.serverRecordsAfterDone == 1 && t.serverAlertAfterDone && !serverGap && !closedFirst && !finishedAlone {
 		// The server's only answer to the client's Finished was one
 		// alert-sized record: it rejected the client (e.g.
 		// certificate_required). A server that accepts sends a

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
@@ -185,15 +186,27 @@ func groupName(g tlsparse.NamedGroup) string {
 
 // rejectedAfterHandshake catches a client that completed the handshake
 // and then hung up without sending a byte of data, when the chain has a
-// problem: curl checks the certificate's name only after the handshake,
-// then sends an encrypted close_notify and resets.
+// problem the client may check only then: curl checks the certificate's
+// name only after the handshake, then sends an encrypted close_notify and
+// resets. Trust is checked during the handshake by every stack tlsdiag
+// recognises (curl too): such a client that finished the handshake
+// trusted the chain, whatever tlsdiag's roots say, or verifies nothing,
+// and one that hangs up without data is a health check or `openssl
+// s_client </dev/null`. Other clients (Apple's SecureTransport among
+// them) may judge trust after the handshake: for them the rejection stays
+// the likely reading, and the other is said.
 func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	c := d.c
 	done := c.HandshakeDone.Number
 	// The address of a client without SNI (d.addrProb) is no reason
 	// here: clients check it during the handshake, and a completed
 	// handshake without SNI is as often a tool that checks no name at all.
-	if len(d.probs) == 0 || done == 0 || c.ClientSide.AppData.Records > 0 {
+	if done == 0 || c.ClientSide.AppData.Records > 0 {
+		return Verdict{}, false
+	}
+	checksDuring := d.client.Stack != fingerprint.StackUnknown
+	i := slices.IndexFunc(d.probs, func(p CertProblem) bool { return !trustDependent(p.Category) || !checksDuring })
+	if i < 0 {
 		return Verdict{}, false
 	}
 	var end capture.Frame
@@ -210,12 +223,15 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	if end.Number == 0 {
 		return Verdict{}, false
 	}
-	p := &d.probs[0]
+	p := &d.probs[i]
 	d.used = p
-	return verdict(p.Category,
-		fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data: it rejected the server's certificate after the handshake: %s",
-			frameRef(done), how, frameRef(end.Number), d.problemText(*p)),
-		d.certFix(*p), c.CertificateFrame, c.HandshakeDone, end), true
+	summary := fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data: it rejected the server's certificate after the handshake: %s",
+		frameRef(done), how, frameRef(end.Number), d.problemText(*p))
+	if trustDependent(p.Category) {
+		summary = fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data. Likely: it rejected the server's certificate after the handshake, as clients that judge the chain only then do: %s; possible: the client trusts that chain (a private CA) and had nothing to send, as a health check does (pass its root with %s to check)",
+			frameRef(done), how, frameRef(end.Number), d.problemText(*p), d.setting(SettingRoots))
+	}
+	return verdict(p.Category, summary, d.certFix(*p), c.CertificateFrame, c.HandshakeDone, end), true
 }
 
 // warnings lists what did not decide the verdict but deserves attention.
@@ -294,6 +310,9 @@ func (d *diagnosis) warnings(cat Category) []string {
 			}
 		}
 	}
+	if w := d.closedAtOnce(); w != "" && cat == OK {
+		ws = append(ws, w)
+	}
 	if _, _, ok := d.unanswered(); ok && cat == OK {
 		ws = append(ws, fmt.Sprintf("no answer to the client's request (%s): a client timeout after a good handshake (Go's \"Client.Timeout exceeded while awaiting headers\", curl's \"Operation timed out\") is the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.Afterwards().Request.Number)))
 	}
@@ -320,7 +339,7 @@ func (d *diagnosis) acceptedWarning(p CertProblem) string {
 	case CertIncompleteChain:
 		return fmt.Sprintf("%s; the client accepted it: it completed the chain itself (an intermediate it caches or fetches, as browsers do), but other clients will fail: send the intermediate", p.Detail)
 	case CertSelfSigned:
-		return fmt.Sprintf("%s; the client accepted it, so it trusts this certificate itself (pinned, or in its store): pass it with %s to check the rest", p.Detail, d.setting(SettingRoots))
+		return fmt.Sprintf("%s; the client accepted it, so it trusts this certificate itself (pinned, or in its store) or verifies nothing (%s): pass it with %s to check the rest", p.Detail, verifiesNothing, d.setting(SettingRoots))
 	}
 	root := "'" + p.MissingIssuer + "'"
 	if p.MissingIssuer == "" {
@@ -329,8 +348,11 @@ func (d *diagnosis) acceptedWarning(p CertProblem) string {
 			root = name(d.chain[p.Cert]) // the root was sent
 		}
 	}
-	return fmt.Sprintf("%s; the client accepted it, so it trusts %s (a private CA): pass that root with %s to check the chain against it", p.Detail, root, d.setting(SettingRoots))
+	return fmt.Sprintf("%s; the client accepted it, so it trusts %s (a private CA) or verifies nothing (%s): pass that root with %s to check the chain against it", p.Detail, root, verifiesNothing, d.setting(SettingRoots))
 }
+
+// verifiesNothing names the common ways a client accepts any chain.
+const verifiesNothing = "openssl s_client without -verify_return_error, curl -k, InsecureSkipVerify"
 
 // downgradeWarning explains a ServerHello's downgrade sentinel (RFC 8446,
 // Section 4.1.3): a server that supports a newer version than it chose
@@ -436,4 +458,20 @@ func renegotiation(c *analysis.Connection) (text string, explained int64) {
 		}
 	}
 	return text, 0
+}
+
+// closedAtOnce says so when the server closed the connection right after
+// the handshake, before the client sent anything: TLS worked, and a
+// client then fails reading its answer (Go's EOF, curl's "Empty reply").
+func (d *diagnosis) closedAtOnce() string {
+	c := d.c
+	end, how := d.serverClosedFirst()
+	if end.Number == 0 || c.Afterwards().Request.Number != 0 {
+		return ""
+	}
+	if sent := c.ClientSide.AppData; sent.Records > 0 && sent.First.Number < end.Number {
+		return ""
+	}
+	return fmt.Sprintf("the server closed the connection right after the handshake (%s, %s), before the client sent anything: a server application that accepts and then closes at once (a connection limit, a crash, a port meant for health checks) — look at the server's log, not at TLS",
+		how, frameRef(end.Number))
 }

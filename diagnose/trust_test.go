@@ -41,6 +41,9 @@ func TestTrustCaptures(t *testing.T) {
 		notFix   []string
 		warnings []string
 		notWarn  []string
+		// tls13: the connection to check is TLS 1.3 (by default an ok
+		// capture's TLS 1.2 one, which shows the chain).
+		tls13 bool
 	}{
 		// A correct server, a client that does not trust the private root.
 		{file: "cert_untrusted_ca_go.pcap", port: 4461, cat: CertUntrustedCA, evidence: certAlert,
@@ -76,6 +79,28 @@ func TestTrustCaptures(t *testing.T) {
 			},
 			warnings: []string{"so it trusts 'CN=tlsdiag Test Root CA,O=tlsdiag test lab' (a private CA)", "--cacert"},
 			notWarn:  []string{"verification disabled"}},
+		// A client that verifies during the handshake, then closes
+		// without data (a health check): it trusted the private root.
+		{file: "ok_verify_then_close.pcap", port: 4510, cat: OK,
+			evidence: func(c *analysis.Connection) []capture.Frame {
+				return []capture.Frame{c.ClientHelloFrame, c.ServerHelloFrame, c.HandshakeDone}
+			},
+			warnings: []string{"the client accepted it, so it trusts 'CN=tlsdiag Test Root CA,O=tlsdiag test lab' (a private CA)", "--cacert"},
+			notWarn:  []string{"verification disabled"}},
+		// A server application that closes right after the handshake:
+		// not the client rejecting the chain, nor, in TLS 1.3, a refused
+		// client certificate (the client's flight was its Finished alone).
+		{file: "ok_server_closes_tls12.pcap", port: 4511, cat: OK,
+			evidence: func(c *analysis.Connection) []capture.Frame {
+				return []capture.Frame{c.ClientHelloFrame, c.ServerHelloFrame, c.HandshakeDone}
+			},
+			warnings: []string{"the server closed the connection right after the handshake (an encrypted alert, frame 10), before the client sent anything"}},
+		{file: "ok_server_closes_tls13.pcap", port: 4512, cat: OK,
+			evidence: func(c *analysis.Connection) []capture.Frame {
+				return []capture.Frame{c.ClientHelloFrame, c.ServerHelloFrame, c.HandshakeDone}
+			},
+			warnings: []string{"the server closed the connection right after the handshake (FIN, frame 10), before the client sent anything"},
+			notWarn:  []string{"client certificate"}, tls13: true},
 		// Go ≥ 1.22 against a server with RSA key exchange only.
 		{file: "no_shared_cipher_go_rsa.pcap", port: 4465, cat: NoSharedCipher,
 			evidence: func(c *analysis.Connection) []capture.Frame {
@@ -119,7 +144,7 @@ func TestTrustCaptures(t *testing.T) {
 				if c.Server.Port() != tt.port || c.ClientHello == nil {
 					continue
 				}
-				if tt.cat == OK && c.Version != 0x0303 {
+				if tt.cat == OK && c.Version != 0x0303 && !tt.tls13 {
 					continue // the TLS 1.2 connection shows the chain
 				}
 				checked++

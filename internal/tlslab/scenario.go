@@ -111,6 +111,11 @@ const (
 	// awaiting headers". crypto/tls still sends its TLS 1.3 session tickets
 	// right after the handshake, before any request.
 	AppNoAnswer Scenario = "app_no_answer"
+	// AppClosesAtOnce completes the TLS handshake (TLS 1.2 or 1.3, like
+	// OK) and closes at once, close_notify then FIN, without reading: a
+	// server application that accepts and closes (a connection limit, a
+	// crash). TLS worked; the client's read ends in EOF.
+	AppClosesAtOnce Scenario = "app_closes_at_once"
 	// ConnectionRefused has no listener: the address was bound once to find
 	// a free port (unless one was given) and released, so a SYN gets a RST.
 	ConnectionRefused Scenario = "connection_refused"
@@ -154,7 +159,7 @@ var Scenarios = []Scenario{
 	CertExpired, CertNotYetValid, CertSelfSigned, CertUntrustedCA,
 	CertHostnameMismatch, CertIncompleteChain, CertDirectRoot, CertRejected,
 	ClientCertRequired, ALPNMismatch, SNIUnrecognized, SNIUnrecognizedOpenSSL, RSAKeyExchangeOnly, NoSharedGroupTLS13,
-	NotTLSServer, NotTLSClient, ServerNoResponse, AppNoAnswer,
+	NotTLSServer, NotTLSClient, ServerNoResponse, AppNoAnswer, AppClosesAtOnce,
 	ConnectionRefused, ConnectionReset, NoTCPAnswer,
 	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
 	ProxyTunnel, ProxyTunnelChunked, ProxySOCKS5,
@@ -261,6 +266,7 @@ var specs = map[Scenario]spec{
 	NotTLSClient:      {category: "not_tls_client", config: func(l *Lab) *tls.Config { return serverConfig(l.Good) }},
 	ServerNoResponse:  {category: "server_no_response", start: startSilent},
 	AppNoAnswer:       {category: "ok", start: startTLSSilent},
+	AppClosesAtOnce:   {category: "ok", start: startTLSCloser},
 	ConnectionRefused: {category: "connection_refused", start: startRefused},
 	ConnectionReset:   {category: "connection_reset", start: startReset},
 	NoTCPAnswer:       {category: "no_tcp_answer", start: startFullBacklog},

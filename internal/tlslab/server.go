@@ -258,6 +258,22 @@ func startTLSSilent(s *Server, addr string) error {
 	return nil
 }
 
+// startTLSCloser completes each TLS handshake and closes the connection
+// at once (close_notify, then FIN).
+func startTLSCloser(s *Server, addr string) error {
+	ln, err := s.listen(addr)
+	if err != nil {
+		return err
+	}
+	cfg := serverConfig(s.lab.Good)
+	s.serveRaw(ln, func(c *net.TCPConn) {
+		tc := tls.Server(c, cfg)
+		tc.Handshake()
+		tc.Close()
+	})
+	return nil
+}
+
 // startReset reads one TLS record, then aborts the connection: with
 // SO_LINGER 0, close sends a RST instead of a FIN.
 func startReset(s *Server, addr string) error {

@@ -177,6 +177,7 @@ func TestScenarios(t *testing.T) {
 			c.CipherSuites = []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}
 		}, 0, wantAlert(alertHandshakeFailure)},
 		{"no_shared_group_tls13 with TLS 1.2", NoSharedGroupTLS13, func(c *tls.Config) { c.MaxVersion = tls.VersionTLS12 }, 0, wantAlert(alertProtocolVersion)},
+		{"app_closes_at_once", AppClosesAtOnce, nil, 0, wantVersion(tls.VersionTLS13)},
 		{"cert_rejected", CertRejected, nil, 0, wantCertInvalid("is after")},
 		{"cert_rejected TLS 1.2 client", CertRejected, func(c *tls.Config) { c.MaxVersion = tls.VersionTLS12 }, 0, wantAlert(alertProtocolVersion)},
 		{"client_cert_required", ClientCertRequired, nil, 0, wantAlert(alertHandshakeFailure)},

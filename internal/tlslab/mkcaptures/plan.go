@@ -102,6 +102,25 @@ func goClient(desc string, mod func(*tls.Config)) client {
 	}}
 }
 
+// goReadClient completes a handshake at version v with the lab's client
+// configuration, sends nothing and reads until the server closes.
+func goReadClient(desc string, v uint16) client {
+	return client{desc: desc, goRun: func(ctx context.Context, e *env, addr string) error {
+		cfg := e.lab.ClientConfig()
+		cfg.KeyLogWriter = e.keylog
+		cfg.MinVersion, cfg.MaxVersion = v, v
+		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 5 * time.Second}, Config: cfg}
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err = io.Copy(io.Discard, c)
+		return err
+	}}
+}
+
 // goHTTPClient GETs https://good.test/ with net/http, dialing addr, with
 // the lab's client configuration changed by mod; the README shows Go's
 // error, the text users search for.
@@ -206,6 +225,42 @@ func plan() []capture {
 				atLeast("client application data", 1, fromClient(record(recordApplicationData))),
 				atLeast("server application data", 1, fromServer(record(recordApplicationData))),
 				exactly("plaintext alert", 0, anyAlert), exactly("RST from server", 0, fromServer(rst)),
+			},
+		},
+		{
+			file: "captures/ok_verify_then_close.pcap", category: "ok",
+			servers: []server{{tlslab.OKTLS12, 4510}},
+			// {labca}: this run's root, which -only does not write to certs.
+			clients: []client{{argv: []string{"openssl", "s_client", "-connect", "127.0.0.1:4510", "-servername", tlslab.GoodName,
+				"-CAfile", "{labca}", "-tls1_2", "-verify_return_error"}}},
+			how: "openssl s_client over TLS 1.2 with -verify_return_error, which aborts during the handshake when the chain does not verify, and stdin at its end: " +
+				"it verifies the lab's chain, finishes the handshake and closes with close_notify without sending data, as health checks and `openssl s_client </dev/null` do. " +
+				"Read without the lab's root, the chain ends at a private root that the client trusted.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("Certificate", 1, fromServer(hs(hsCertificate))),
+				exactly("plaintext alert", 0, anyAlert), exactly("client application data", 0, fromClient(record(recordApplicationData))),
+			},
+		},
+		{
+			file: "captures/ok_server_closes_tls12.pcap", category: "ok",
+			servers: []server{{tlslab.AppClosesAtOnce, 4511}},
+			clients: []client{goReadClient("TLS 1.2, reads until the server closes", tls.VersionTLS12)},
+			how: "A crypto/tls client over TLS 1.2 against a server application that completes the handshake and closes at once (close_notify, then FIN), " +
+				"as one at its connection limit or crashing does; the client sends nothing and reads until EOF, then closes. TLS worked: the server closed first.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("plaintext alert", 0, anyAlert),
+				exactly("server FIN", 1, fromServer(fin)), exactly("client application data", 0, fromClient(record(recordApplicationData))),
+			},
+		},
+		{
+			file: "captures/ok_server_closes_tls13.pcap", category: "ok",
+			servers: []server{{tlslab.AppClosesAtOnce, 4512}},
+			clients: []client{goReadClient("TLS 1.3, reads until the server closes", tls.VersionTLS13)},
+			how: "The same over TLS 1.3, where the server's close_notify is an encrypted record of alert size right after the client's Finished, as a refusal of a client certificate would be; " +
+				"but the client's flight is its Finished alone: no certificate was asked for.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("plaintext alert", 0, anyAlert),
+				exactly("server FIN", 1, fromServer(fin)),
 			},
 		},
 		{
