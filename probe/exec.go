@@ -350,42 +350,47 @@ func (r *ExecResult) outcome() Outcome {
 }
 
 // stderrClasses are the messages of Go (crypto/tls, crypto/x509, net),
-// OpenSSL and curl that name an error class, most specific first.
+// OpenSSL and curl that name an error class, most specific first. A line
+// names the class when it holds each of texts, each after the one before
+// it: common words ("is before") count only after the message that gives
+// them their meaning.
 var stderrClasses = []struct {
-	text  string
+	texts []string
 	class Class
 }{
-	{"certificate has expired", CertExpired},
-	{"is after", CertExpired},
-	{"certificate is not yet valid", CertNotYetValid},
-	{"is before", CertNotYetValid},
-	{"certificate signed by unknown authority", CertUnknownAuthority},
-	{"unable to get local issuer certificate", CertUnknownAuthority},
-	{"self-signed certificate", CertUnknownAuthority},
-	{"self signed certificate", CertUnknownAuthority},
-	{"certificate is valid for", CertHostnameMismatch},
-	{"no alternative certificate subject name matches", CertHostnameMismatch},
-	{"doesn't match target host name", CertHostnameMismatch},
-	{"does not match target host name", CertHostnameMismatch},
-	{"protocol version", AlertClass(tlsparse.AlertProtocolVersion)},
-	{"handshake failure", AlertClass(tlsparse.AlertHandshakeFailure)},
-	{"no application protocol", AlertClass(tlsparse.AlertNoApplicationProtocol)},
-	{"unrecognized name", AlertClass(tlsparse.AlertUnrecognizedName)},
-	{"certificate required", AlertClass(tlsparse.AlertCertificateRequired)},
-	{"bad certificate", AlertClass(tlsparse.AlertBadCertificate)},
-	{"connection refused", ConnectionRefused},
-	{"couldn't connect to server", ConnectionRefused},
-	{"connection reset by peer", ConnectionReset},
-	{"recv failure", ConnectionReset},
-	{"unexpected eof", ConnectionClosed},
-	{"timeout awaiting response headers", TimeoutAwaitingHeaders},
-	{"timed out", Timeout},
-	{"i/o timeout", Timeout},
-	{"deadline exceeded", Timeout},
-	{"could not resolve host", DNSNotFound},
-	{"no such host", DNSNotFound},
-	{"first record does not look like a tls handshake", NotTLS},
-	{"wrong version number", NotTLS},
+	// crypto/x509 has one message for both ends of the validity period;
+	// the detail after it says which ("current time … is before …").
+	{[]string{"x509: certificate has expired or is not yet valid: current time ", " is before "}, CertNotYetValid},
+	{[]string{"x509: certificate has expired or is not yet valid: current time ", " is after "}, CertExpired},
+	{[]string{"certificate has expired"}, CertExpired},
+	{[]string{"certificate is not yet valid"}, CertNotYetValid},
+	{[]string{"certificate signed by unknown authority"}, CertUnknownAuthority},
+	{[]string{"unable to get local issuer certificate"}, CertUnknownAuthority},
+	{[]string{"self-signed certificate"}, CertUnknownAuthority},
+	{[]string{"self signed certificate"}, CertUnknownAuthority},
+	{[]string{"certificate is valid for"}, CertHostnameMismatch},
+	{[]string{"no alternative certificate subject name matches"}, CertHostnameMismatch},
+	{[]string{"doesn't match target host name"}, CertHostnameMismatch},
+	{[]string{"does not match target host name"}, CertHostnameMismatch},
+	{[]string{"protocol version"}, AlertClass(tlsparse.AlertProtocolVersion)},
+	{[]string{"handshake failure"}, AlertClass(tlsparse.AlertHandshakeFailure)},
+	{[]string{"no application protocol"}, AlertClass(tlsparse.AlertNoApplicationProtocol)},
+	{[]string{"unrecognized name"}, AlertClass(tlsparse.AlertUnrecognizedName)},
+	{[]string{"certificate required"}, AlertClass(tlsparse.AlertCertificateRequired)},
+	{[]string{"bad certificate"}, AlertClass(tlsparse.AlertBadCertificate)},
+	{[]string{"connection refused"}, ConnectionRefused},
+	{[]string{"couldn't connect to server"}, ConnectionRefused},
+	{[]string{"connection reset by peer"}, ConnectionReset},
+	{[]string{"recv failure"}, ConnectionReset},
+	{[]string{"unexpected eof"}, ConnectionClosed},
+	{[]string{"timeout awaiting response headers"}, TimeoutAwaitingHeaders},
+	{[]string{"timed out"}, Timeout},
+	{[]string{"i/o timeout"}, Timeout},
+	{[]string{"deadline exceeded"}, Timeout},
+	{[]string{"could not resolve host"}, DNSNotFound},
+	{[]string{"no such host"}, DNSNotFound},
+	{[]string{"first record does not look like a tls handshake"}, NotTLS},
+	{[]string{"wrong version number"}, NotTLS},
 }
 
 // classifyStderr finds the last line of the program's standard error that
@@ -394,7 +399,7 @@ func classifyStderr(lines []string) (class Class, line string) {
 	for i := len(lines) - 1; i >= 0; i-- {
 		l := strings.ToLower(lines[i])
 		for _, sc := range stderrClasses {
-			if strings.Contains(l, sc.text) {
+			if containsInOrder(l, sc.texts) {
 				return sc.class, lines[i]
 			}
 		}
@@ -403,6 +408,19 @@ func classifyStderr(lines []string) (class Class, line string) {
 		}
 	}
 	return ClassNone, line
+}
+
+// containsInOrder reports whether s holds each of texts, each after the
+// one before it.
+func containsInOrder(s string, texts []string) bool {
+	for _, t := range texts {
+		i := strings.Index(s, t)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(t):]
+	}
+	return true
 }
 
 // lockedWriter serialises writes to w with a lock it may share.
