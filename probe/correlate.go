@@ -376,7 +376,7 @@ func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 	case ClassNone:
 		return "", ""
 	case DNSNotFound:
-		return fmt.Sprintf("the name %s does not resolve", lookedUp(t, o)), "check the name and its DNS records, or pin an address with " + names.of(SettingResolve) + " host:port:addr"
+		return fmt.Sprintf("%s does not resolve", lookedUp(t, o)), "check the name and its DNS records, or pin an address with " + names.of(SettingResolve) + " host:port:addr"
 	case DNSTimeout, DNSError:
 		return fmt.Sprintf("looking up %s failed: %v", lookedUp(t, o), o.Err), "check the resolver (/etc/resolv.conf) and the network path to it"
 	case ProxyRefused:
@@ -469,12 +469,17 @@ func explainAlert(alert tlsparse.AlertDescription, o *Outcome, names Names) (cau
 // pair names two settings that go together: "--tls-min/--tls-max".
 func pair(names Names, a, b Setting) string { return names.of(a) + "/" + names.of(b) }
 
-// lookedUp is the name the client resolved: the proxy's, or the target's.
+// lookedUp names the name the client resolved: the proxy's, the
+// target's, or, when neither is known (a program's error that does not
+// say), the server's.
 func lookedUp(t Target, o *Outcome) string {
-	if o.Proxy != "" {
-		return "of the proxy " + o.Proxy
+	switch {
+	case o.Proxy != "":
+		return "the name of the proxy " + o.Proxy
+	case t.Host != "":
+		return "the name " + t.Host
 	}
-	return t.Host
+	return "the server's name"
 }
 
 // innermost is the text of the deepest error worth showing: crypto/x509's
