@@ -176,7 +176,7 @@ func consistent(o *Outcome, w *Wire) bool {
 		// left unanswered (diagnose says so in an ok verdict).
 		return false
 	}
-	return classAgrees(o.Class, o.Phase, cat)
+	return classAgrees(o.Class, o.Phase, cat, w.Result.Conn)
 }
 
 // wireVerdicts says which wire verdicts agree with a client error class
@@ -186,6 +186,12 @@ type wireVerdicts struct {
 	// byPhase: where the phase changes what the wire shows, the verdicts
 	// that agree in that phase.
 	byPhase map[Phase][]diagnose.Category
+	// afterServerClose: verdicts that agree, in any phase, when the wire
+	// shows the server ending the connection (its FIN, or a RST in its
+	// name): the client's error is how it learnt of that close, and which
+	// of its reads or writes met it first is a race (a write after the
+	// server's FIN draws the RST that makes a reset of it).
+	afterServerClose []diagnose.Category
 	// anyCertificate: every verdict about the certificate chain agrees
 	// (the client rejected the chain for a reason of its own).
 	anyCertificate bool
@@ -208,10 +214,19 @@ var classVerdicts = map[Class]wireVerdicts{
 	DNSError:           {anyFailure: true},
 	HostUnreachable:    {anyFailure: true},
 	NetworkUnreachable: {anyFailure: true},
-	ConnectionReset:    {byPhase: map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset}}},
-	ConnectionClosed:   {byPhase: map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset}}},
-	Timeout:            {byPhase: map[Phase][]diagnose.Category{PhaseConnect: {diagnose.NoTCPAnswer}, PhaseHTTP: {diagnose.OK}}},
-	Canceled:           {anyVerdict: true},
+	// A reset or an EOF is how a client meets a server that gave up
+	// without an alert (server_no_response: closed before any TLS
+	// answer, even before the ClientHello arrived).
+	ConnectionReset: {
+		byPhase:          map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset, diagnose.MiddleboxReset}},
+		afterServerClose: []diagnose.Category{diagnose.ServerNoResponse},
+	},
+	ConnectionClosed: {
+		byPhase:          map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset}},
+		afterServerClose: []diagnose.Category{diagnose.ServerNoResponse},
+	},
+	Timeout:  {byPhase: map[Phase][]diagnose.Category{PhaseConnect: {diagnose.NoTCPAnswer}, PhaseHTTP: {diagnose.OK}}},
+	Canceled: {anyVerdict: true},
 
 	CertNotAuthorizedToSign: {anyCertificate: true},
 	CertIncompatibleUsage:   {anyCertificate: true},
@@ -236,20 +251,32 @@ var namedBy = sync.OnceValue(func() map[Class][]diagnose.Category {
 	return m
 })
 
-// classAgrees reports whether the wire verdict cat agrees with the client
-// error class c (not an alert's) in phase p.
-func classAgrees(c Class, p Phase, cat diagnose.Category) bool {
+// classAgrees reports whether the wire verdict cat on connection conn
+// (nil when not known) agrees with the client error class c (not an
+// alert's) in phase p.
+func classAgrees(c Class, p Phase, cat diagnose.Category, conn *analysis.Connection) bool {
 	a := classVerdicts[c]
 	switch {
 	case a.anyVerdict:
 		return true
 	case a.anyFailure:
 		return cat != diagnose.OK
+	case slices.Contains(a.afterServerClose, cat) && serverEnded(conn):
+		return true
 	}
 	if v, ok := a.byPhase[p]; ok {
 		return slices.Contains(v, cat)
 	}
 	return a.anyCertificate && cat.IsCertificate() || slices.Contains(namedBy()[c], cat)
+}
+
+// serverEnded reports whether the wire shows the server ending the
+// connection: its FIN, or a RST in its name.
+func serverEnded(c *analysis.Connection) bool {
+	if c == nil {
+		return false
+	}
+	return c.TCP.FIN[capture.ServerToClient].Number != 0 || c.TCP.RST.Number != 0 && c.TCP.RSTFrom == capture.ServerToClient
 }
 
 // alertVerdicts returns the wire verdicts that agree with a fatal alert
