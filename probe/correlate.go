@@ -216,14 +216,18 @@ var classVerdicts = map[Class]wireVerdicts{
 	NetworkUnreachable: {anyFailure: true},
 	// A reset or an EOF is how a client meets a server that gave up
 	// without an alert (server_no_response: closed before any TLS
-	// answer, even before the ClientHello arrived).
+	// answer, even before the ClientHello arrived) or whose alert the
+	// client did not read: under TLS 1.3 the client finishes its side
+	// first and writes its request while the server rejects its
+	// certificate (client_cert_required), so Go reports the alert, a
+	// broken pipe or a reset depending on which arrived first.
 	ConnectionReset: {
 		byPhase:          map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset, diagnose.MiddleboxReset}},
-		afterServerClose: []diagnose.Category{diagnose.ServerNoResponse},
+		afterServerClose: []diagnose.Category{diagnose.ServerNoResponse, diagnose.ClientCertRequired},
 	},
 	ConnectionClosed: {
 		byPhase:          map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset}},
-		afterServerClose: []diagnose.Category{diagnose.ServerNoResponse},
+		afterServerClose: []diagnose.Category{diagnose.ServerNoResponse, diagnose.ClientCertRequired},
 	},
 	Timeout:  {byPhase: map[Phase][]diagnose.Category{PhaseConnect: {diagnose.NoTCPAnswer}, PhaseHTTP: {diagnose.OK}}},
 	Canceled: {anyVerdict: true},

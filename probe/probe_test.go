@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -916,6 +917,23 @@ func TestProbeClientCertTLS13(t *testing.T) {
 	}
 	if res.Correlation.Agreement != Agree {
 		t.Errorf("correlation %+v", res.Correlation)
+	}
+	// The client wrote its request while the server rejected it: which of
+	// the alert, a broken pipe (a write after the RST the server's
+	// closed socket sent) or a reset Go reports is a race. The wire is
+	// the same, and so is the agreement.
+	for _, cause := range []error{
+		&net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)},
+		&net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)},
+		io.EOF,
+	} {
+		o := res.Client
+		o.Err = &url.Error{Op: "Get", URL: target.URL.String(), Err: cause}
+		o.Class = Classify(o.Err)
+		c := Correlate(res.Target, &o, &res.Wire, false, flagNames)
+		if c.Agreement != Agree || strings.Contains(c.Fix, "SNI") {
+			t.Errorf("the race's other outcome %v (%s): correlation %s, fix %q; want agree and the wire's fix", o.Err, o.Class, c.Agreement, c.Fix)
+		}
 	}
 }
 
