@@ -74,15 +74,22 @@ func Correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correl
 	}
 	v := w.Result.Verdict
 	c.Wire = string(v.Category) + ": " + v.Summary
-	if h := o.HTTP; o.Err == nil && h != nil && h.StatusCode >= 400 {
-		c.statusCorrelation(h, v)
-		return c
-	}
-	if cause, fix, ok := clientCertNotSent(o, w.Result.Conn); ok && o.Err != nil {
+	refused := o.Err == nil && o.HTTP != nil && o.HTTP.StatusCode >= 400
+	// A server may complete the handshake without the certificate it
+	// asked for and refuse the request instead (nginx's HTTP 400 "No
+	// required SSL certificate was sent").
+	if cause, fix, ok := clientCertNotSent(o, w.Result.Conn); ok && (o.Err != nil || refused && v.Category == diagnose.ClientCertRequired) {
 		// Only the client knows a certificate was configured.
 		c.Agreement = Agree
 		c.Summary = fmt.Sprintf("the client's error (%s) is what the wire shows (%s): the configured client certificate was not sent", o.Class, v.Category)
+		if refused {
+			c.Summary = fmt.Sprintf("the server refused the request with HTTP %s, and the wire shows why (%s): the configured client certificate was not sent", o.HTTP.Status, v.Category)
+		}
 		c.Cause, c.Fix = cause, fix
+		return c
+	}
+	if refused {
+		c.statusCorrelation(o.HTTP, v)
 		return c
 	}
 	if consistent(o, w) {

@@ -937,6 +937,70 @@ func TestProbeClientCertTLS13(t *testing.T) {
 	}
 }
 
+// TestProbeClientCertRefusedByStatus: a server that asks for a client
+// certificate, completes the handshake without one and refuses the
+// request with HTTP 400, as nginx with `ssl_verify_client on` does. When
+// the probe was given a certificate that crypto/tls did not send (its
+// chain reaches none of the CAs the server lists), the report says so,
+// not that the client has no certificate.
+func TestProbeClientCertRefusedByStatus(t *testing.T) {
+	if !canCapture(t) {
+		t.Skip("the explanation rests on the wire's CertificateRequest: needs root or CAP_NET_RAW to capture (CI runs as root)")
+	}
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientCAs := x509.NewCertPool()
+	clientCAs.AddCert(lab.ClientCA.Cert)
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if len(r.TLS.PeerCertificates) == 0 {
+				w.WriteHeader(http.StatusBadRequest)
+				io.WriteString(w, "<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n</html>\r\n")
+				return
+			}
+			io.WriteString(w, "hello")
+		}),
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{lab.Good.TLS()}, MaxVersion: tls.VersionTLS12,
+			ClientAuth: tls.RequestClientCert, ClientCAs: clientCAs},
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	go srv.ServeTLS(ln, "", "")
+	defer srv.Close()
+	addr := ln.Addr().(*net.TCPAddr).AddrPort()
+	target := Target{Host: tlslab.GoodName, Port: addr.Port()}
+	target.URL = &url.URL{Scheme: "https", Host: target.HostPort(), Path: "/"}
+	res, err := Run(context.Background(), Config{
+		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), NoProxyEnv: true, ALPN: []string{"http/1.1"}, Names: flagNames,
+		Resolve: []Resolve{{Host: tlslab.GoodName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}}}, MaxTime: 5 * time.Second,
+		// The server's own certificate: issued under Root, not ClientCA.
+		Certificates: []tls.Certificate{lab.Good.TLS()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := res.Client.HTTP; res.Client.Err != nil || h == nil || h.StatusCode != http.StatusBadRequest {
+		t.Fatalf("client: %v, %+v; want HTTP 400", res.Client.Err, res.Client.HTTP)
+	}
+	if r := res.Wire.Result; r == nil || r.Verdict.Category != diagnose.ClientCertRequired {
+		t.Fatalf("wire %+v, want client_cert_required", r)
+	}
+	c := res.Correlation
+	for _, want := range []string{"a client certificate was configured ('CN=" + tlslab.GoodName, labName(tlslab.ClientCAName)} {
+		if !strings.Contains(c.Cause, want) {
+			t.Errorf("cause %q lacks %q", c.Cause, want)
+		}
+	}
+	if c.Agreement != Agree || !strings.Contains(c.Summary, "400") || !strings.Contains(c.Summary, "the configured client certificate was not sent") {
+		t.Errorf("correlation %s: %s", c.Agreement, c.Summary)
+	}
+}
+
 // TestProbeWithoutCapture makes the capture fail (no such interface) and
 // checks that the probe still reports the client's side, and says why the
 // wire view is missing.
