@@ -203,10 +203,45 @@ func TestProbeLab(t *testing.T) {
 				c.Certificates = []tls.Certificate{leafOnly.TLS()}
 			},
 			category: diagnose.ClientCertRequired, agreement: Agree,
-			facts: []string{"a client certificate was configured", "add its issuer, the intermediate '" + labName(tlslab.ClientIntermediateName), labName(tlslab.ClientCAName)},
+			facts: []string{"a client certificate was configured", "the certificate file holds the leaf alone, issued by '" + labName(tlslab.ClientIntermediateName),
+				"if it is an intermediate under one of those, add it after the leaf", labName(tlslab.ClientCAName)},
 			evidence: func(c *analysis.Connection) []int64 {
 				return []int64{c.CertificateRequestFrame.Number, c.ClientCertificateFrame.Number}
 			},
+		},
+		// A certificate from another PKI: nothing added to the file makes
+		// a chain to the CA the server lists, and the fix does not call
+		// the certificate's root an intermediate.
+		{
+			name: "client certificate alone, issued by a root the server does not list", scenario: tlslab.ClientCertRequired, class: "tls_alert_handshake_failure", phase: PhaseTLS,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				c.Certificates = []tls.Certificate{lab.DirectRoot.TLS()}
+			},
+			category: diagnose.ClientCertRequired, agreement: Agree,
+			facts: []string{"a client certificate was configured", "use a certificate issued by one of '" + labName(tlslab.ClientCAName),
+				"make the server trust '" + labName(tlslab.PrivateRootName) + "'"},
+			check: notInFix("the intermediate '" + labName(tlslab.PrivateRootName)),
+		},
+		{
+			name: "client certificate chain ending at a root the server does not list", scenario: tlslab.ClientCertRequired, class: "tls_alert_handshake_failure", phase: PhaseTLS,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				withRoot := lab.Good.TLS()
+				withRoot.Certificate = append(withRoot.Certificate, lab.Root.Cert.Raw)
+				c.Certificates = []tls.Certificate{withRoot}
+			},
+			category: diagnose.ClientCertRequired, agreement: Agree,
+			facts: []string{"ends at its root '" + labName(tlslab.RootName), "a CA the server accepts ('" + labName(tlslab.ClientCAName) + "'): use a certificate issued by one of them",
+				"make the server trust '" + labName(tlslab.RootName) + "'"},
+			check: notInFix("add "),
+		},
+		{
+			name: "self-signed client certificate", scenario: tlslab.ClientCertRequired, class: "tls_alert_handshake_failure", phase: PhaseTLS,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				c.Certificates = []tls.Certificate{lab.SelfSigned.TLS()}
+			},
+			category: diagnose.ClientCertRequired, agreement: Agree,
+			facts: []string{"is self-signed", "make the server trust this certificate"},
+			check: notInFix("add "),
 		},
 		{
 			name: "client certificate with its intermediate", scenario: tlslab.ClientCertRequired, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
