@@ -198,12 +198,7 @@ func classifyProxy(err error) Class {
 			continue
 		}
 		inner := op.Err
-		switch c := Classify(inner); {
-		case c == ConnectionRefused:
-			return ProxyRefused
-		case c.IsCertificate(), c == Timeout, c == Canceled:
-			// An https:// proxy's own certificate, or the deadline: the
-			// more precise class says more.
+		if c := proxyConnectClass(Classify(inner)); c != ProxyError {
 			return c
 		}
 		var status *connectStatusError
@@ -220,6 +215,20 @@ func classifyProxy(err error) Class {
 		return ProxyConnectFailed
 	}
 	return ClassNone
+}
+
+// proxyConnectClass is the class of a failure reaching or talking to the
+// proxy whose own cause has class inner: a refusal of the connection is
+// the proxy's; an https:// proxy's own certificate, or the deadline, is
+// said more precisely by inner's class; anything else is a proxy error.
+func proxyConnectClass(inner Class) Class {
+	switch {
+	case inner == ConnectionRefused:
+		return ProxyRefused
+	case inner.IsCertificate(), inner == Timeout, inner == Canceled:
+		return inner
+	}
+	return ProxyError
 }
 
 // statusFromText returns the 4xx or 5xx status code whose standard reason

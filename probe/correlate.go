@@ -74,15 +74,22 @@ func Correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correl
 	}
 	v := w.Result.Verdict
 	c.Wire = string(v.Category) + ": " + v.Summary
-	if h := o.HTTP; o.Err == nil && h != nil && h.StatusCode >= 400 {
-		c.statusCorrelation(h, v)
-		return c
-	}
-	if cause, fix, ok := clientCertNotSent(o, w.Result.Conn); ok && o.Err != nil {
+	refused := o.Err == nil && o.HTTP != nil && o.HTTP.StatusCode >= 400
+	// A server may complete the handshake without the certificate it
+	// asked for and refuse the request instead (nginx's HTTP 400 "No
+	// required SSL certificate was sent").
+	if cause, fix, ok := clientCertNotSent(o, w.Result.Conn); ok && (o.Err != nil || refused && v.Category == diagnose.ClientCertRequired) {
 		// Only the client knows a certificate was configured.
 		c.Agreement = Agree
 		c.Summary = fmt.Sprintf("the client's error (%s) is what the wire shows (%s): the configured client certificate was not sent", o.Class, v.Category)
+		if refused {
+			c.Summary = fmt.Sprintf("the server refused the request with HTTP %s, and the wire shows why (%s): the configured client certificate was not sent", o.HTTP.Status, v.Category)
+		}
 		c.Cause, c.Fix = cause, fix
+		return c
+	}
+	if refused {
+		c.statusCorrelation(o.HTTP, v)
 		return c
 	}
 	if consistent(o, w) {
@@ -176,7 +183,7 @@ func consistent(o *Outcome, w *Wire) bool {
 		// left unanswered (diagnose says so in an ok verdict).
 		return false
 	}
-	return classAgrees(o.Class, o.Phase, cat)
+	return classAgrees(o.Class, o.Phase, cat, w.Result.Conn)
 }
 
 // wireVerdicts says which wire verdicts agree with a client error class
@@ -186,6 +193,12 @@ type wireVerdicts struct {
 	// byPhase: where the phase changes what the wire shows, the verdicts
 	// that agree in that phase.
 	byPhase map[Phase][]diagnose.Category
+	// afterServerClose: verdicts that agree, in any phase, when the wire
+	// shows the server ending the connection (its FIN, or a RST in its
+	// name): the client's error is how it learnt of that close, and which
+	// of its reads or writes met it first is a race (a write after the
+	// server's FIN draws the RST that makes a reset of it).
+	afterServerClose []diagnose.Category
 	// anyCertificate: every verdict about the certificate chain agrees
 	// (the client rejected the chain for a reason of its own).
 	anyCertificate bool
@@ -208,10 +221,23 @@ var classVerdicts = map[Class]wireVerdicts{
 	DNSError:           {anyFailure: true},
 	HostUnreachable:    {anyFailure: true},
 	NetworkUnreachable: {anyFailure: true},
-	ConnectionReset:    {byPhase: map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset}}},
-	ConnectionClosed:   {byPhase: map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset}}},
-	Timeout:            {byPhase: map[Phase][]diagnose.Category{PhaseConnect: {diagnose.NoTCPAnswer}, PhaseHTTP: {diagnose.OK}}},
-	Canceled:           {anyVerdict: true},
+	// A reset or an EOF is how a client meets a server that gave up
+	// without an alert (server_no_response: closed before any TLS
+	// answer, even before the ClientHello arrived) or whose alert the
+	// client did not read: under TLS 1.3 the client finishes its side
+	// first and writes its request while the server rejects its
+	// certificate (client_cert_required), so Go reports the alert, a
+	// broken pipe or a reset depending on which arrived first.
+	ConnectionReset: {
+		byPhase:          map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset, diagnose.MiddleboxReset}},
+		afterServerClose: []diagnose.Category{diagnose.ServerNoResponse, diagnose.ClientCertRequired},
+	},
+	ConnectionClosed: {
+		byPhase:          map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset}},
+		afterServerClose: []diagnose.Category{diagnose.ServerNoResponse, diagnose.ClientCertRequired},
+	},
+	Timeout:  {byPhase: map[Phase][]diagnose.Category{PhaseConnect: {diagnose.NoTCPAnswer}, PhaseHTTP: {diagnose.OK}}},
+	Canceled: {anyVerdict: true},
 
 	CertNotAuthorizedToSign: {anyCertificate: true},
 	CertIncompatibleUsage:   {anyCertificate: true},
@@ -236,20 +262,32 @@ var namedBy = sync.OnceValue(func() map[Class][]diagnose.Category {
 	return m
 })
 
-// classAgrees reports whether the wire verdict cat agrees with the client
-// error class c (not an alert's) in phase p.
-func classAgrees(c Class, p Phase, cat diagnose.Category) bool {
+// classAgrees reports whether the wire verdict cat on connection conn
+// (nil when not known) agrees with the client error class c (not an
+// alert's) in phase p.
+func classAgrees(c Class, p Phase, cat diagnose.Category, conn *analysis.Connection) bool {
 	a := classVerdicts[c]
 	switch {
 	case a.anyVerdict:
 		return true
 	case a.anyFailure:
 		return cat != diagnose.OK
+	case slices.Contains(a.afterServerClose, cat) && serverEnded(conn):
+		return true
 	}
 	if v, ok := a.byPhase[p]; ok {
 		return slices.Contains(v, cat)
 	}
 	return a.anyCertificate && cat.IsCertificate() || slices.Contains(namedBy()[c], cat)
+}
+
+// serverEnded reports whether the wire shows the server ending the
+// connection: its FIN, or a RST in its name.
+func serverEnded(c *analysis.Connection) bool {
+	if c == nil {
+		return false
+	}
+	return c.TCP.FIN[capture.ServerToClient].Number != 0 || c.TCP.RST.Number != 0 && c.TCP.RSTFrom == capture.ServerToClient
 }
 
 // alertVerdicts returns the wire verdicts that agree with a fatal alert
@@ -376,7 +414,7 @@ func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 	case ClassNone:
 		return "", ""
 	case DNSNotFound:
-		return fmt.Sprintf("the name %s does not resolve", lookedUp(t, o)), "check the name and its DNS records, or pin an address with " + names.of(SettingResolve) + " host:port:addr"
+		return fmt.Sprintf("%s does not resolve", lookedUp(t, o)), "check the name and its DNS records, or pin an address with " + names.of(SettingResolve) + " host:port:addr"
 	case DNSTimeout, DNSError:
 		return fmt.Sprintf("looking up %s failed: %v", lookedUp(t, o), o.Err), "check the resolver (/etc/resolv.conf) and the network path to it"
 	case ProxyRefused:
@@ -469,12 +507,17 @@ func explainAlert(alert tlsparse.AlertDescription, o *Outcome, names Names) (cau
 // pair names two settings that go together: "--tls-min/--tls-max".
 func pair(names Names, a, b Setting) string { return names.of(a) + "/" + names.of(b) }
 
-// lookedUp is the name the client resolved: the proxy's, or the target's.
+// lookedUp names the name the client resolved: the proxy's, the
+// target's, or, when neither is known (a program's error that does not
+// say), the server's.
 func lookedUp(t Target, o *Outcome) string {
-	if o.Proxy != "" {
-		return "of the proxy " + o.Proxy
+	switch {
+	case o.Proxy != "":
+		return "the name of the proxy " + o.Proxy
+	case t.Host != "":
+		return "the name " + t.Host
 	}
-	return t.Host
+	return "the server's name"
 }
 
 // innermost is the text of the deepest error worth showing: crypto/x509's

@@ -152,6 +152,24 @@ func TestCorrelate(t *testing.T) {
 			want: Agree, cause: []string{"requires a client certificate"}, fix: []string{"--cert"}, notes: []string{"alert certificate_required in frame 12"},
 		},
 		{
+			name: "EOF and the server's FIN before any TLS answer", outcome: failed(ConnectionClosed, PhaseTLS, "EOF"),
+			wire: func() *Wire {
+				w := wire(diagnose.ServerNoResponse, "no answer to the ClientHello (frame 4): the server closed the connection (FIN, frame 6)", "look at its log")
+				w.Result.Conn.TCP.FIN[capture.ServerToClient] = capture.Frame{Number: 6}
+				return w
+			}(),
+			want: Agree, cause: []string{"FIN, frame 6"},
+		},
+		{
+			// The capture shows no close: the client's EOF is not what it shows.
+			name: "EOF, the wire shows silence", outcome: failed(ConnectionClosed, PhaseTLS, "EOF"),
+			wire: wire(diagnose.ServerNoResponse, "no answer to the ClientHello (frame 4)", "look at its log"), want: Disagree,
+		},
+		{
+			name: "reset after the request by a middlebox", outcome: failed(ConnectionReset, PhaseHTTP, "read: connection reset by peer"),
+			wire: wire(diagnose.MiddleboxReset, "a device on the path reset the connection", "look at the firewall"), want: Agree,
+		},
+		{
 			name: "refused but the wire shows a reset", outcome: failed(ConnectionRefused, PhaseConnect, "connect: connection refused"),
 			wire: wire(diagnose.ConnectionReset, "a RST ended the handshake", ""), want: Disagree,
 			summary: []string{"connection_refused", "connection_reset"}, fix: []string{"start the server"},

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -290,12 +291,8 @@ func (r *ExecResult) judge(w *wireCapture, keyLog []byte, cfg ExecConfig, o *Out
 			others++
 			continue
 		}
-		target := Target{Host: c.Server.Addr().String(), Port: c.Server.Port()}
-		if c.ClientHello != nil && c.ClientHello.ServerName != "" {
-			target.Host = c.ClientHello.ServerName
-		}
 		wire := Wire{Result: &res, Chain: checkChain(c, roots)}
-		r.Connections = append(r.Connections, ExecConnection{Result: res, Correlation: Correlate(target, o, &wire, false, cfg.Names)})
+		r.Connections = append(r.Connections, ExecConnection{Result: res, Correlation: Correlate(connTarget(c), o, &wire, false, cfg.Names)})
 	}
 	if others > 0 {
 		r.Wire.Notes = append(r.Wire.Notes, fmt.Sprintf("%d other connection(s) in the capture are not the program's and are left out", others))
@@ -308,6 +305,19 @@ func (r *ExecResult) judge(w *wireCapture, keyLog []byte, cfg ExecConfig, o *Out
 	}
 }
 
+// connTarget is the target a connection of the program was for: the name
+// its ClientHello asked for, else the server's address; for a failed DNS
+// lookup, whose server is the resolver, the name looked up.
+func connTarget(c *analysis.Connection) Target {
+	switch {
+	case c.DNSFailure != nil:
+		return Target{Host: c.DNSFailure.Name}
+	case c.ClientHello != nil && c.ClientHello.ServerName != "":
+		return Target{Host: c.ClientHello.ServerName, Port: c.Server.Port()}
+	}
+	return Target{Host: c.Server.Addr().String(), Port: c.Server.Port()}
+}
+
 // unseen correlates the program's error alone: the capture shows none of
 // its connections.
 func (r *ExecResult) unseen(o *Outcome, names Names) {
@@ -318,7 +328,8 @@ func (r *ExecResult) unseen(o *Outcome, names Names) {
 			w.Err = errors.New("the program opened no connection that was seen")
 		}
 	}
-	c := Correlate(Target{}, o, &w, false, names)
+	// Only the error line can name what the program looked up.
+	c := Correlate(Target{Host: lookupName(r.ErrorLine)}, o, &w, false, names)
 	r.Unseen = &c
 }
 
@@ -337,8 +348,10 @@ func (r *ExecResult) outcome() Outcome {
 		o.Err = fmt.Errorf("exit status %d", r.ExitCode)
 	}
 	switch {
-	case o.Class == ConnectionRefused || o.Class == ConnectTimeout || o.Class == HostUnreachable || o.Class == NetworkUnreachable:
+	case o.Class == ConnectionRefused || o.Class == ProxyRefused || o.Class == ConnectTimeout || o.Class == HostUnreachable || o.Class == NetworkUnreachable:
 		o.Phase = PhaseConnect
+	case o.Class == ProxyConnectFailed || o.Class == ProxyError:
+		o.Phase = PhaseProxy
 	case o.Class == DNSNotFound || o.Class == DNSError || o.Class == DNSTimeout:
 		o.Phase = PhaseResolve
 	case o.Class == HTTPError || o.Class == TimeoutAwaitingHeaders:
@@ -350,59 +363,138 @@ func (r *ExecResult) outcome() Outcome {
 }
 
 // stderrClasses are the messages of Go (crypto/tls, crypto/x509, net),
-// OpenSSL and curl that name an error class, most specific first.
+// OpenSSL and curl that name an error class, most specific first. A line
+// names the class when it holds each of texts, each after the one before
+// it: common words ("is before") count only after the message that gives
+// them their meaning.
 var stderrClasses = []struct {
-	text  string
+	texts []string
 	class Class
 }{
-	{"certificate has expired", CertExpired},
-	{"is after", CertExpired},
-	{"certificate is not yet valid", CertNotYetValid},
-	{"is before", CertNotYetValid},
-	{"certificate signed by unknown authority", CertUnknownAuthority},
-	{"unable to get local issuer certificate", CertUnknownAuthority},
-	{"self-signed certificate", CertUnknownAuthority},
-	{"self signed certificate", CertUnknownAuthority},
-	{"certificate is valid for", CertHostnameMismatch},
-	{"no alternative certificate subject name matches", CertHostnameMismatch},
-	{"doesn't match target host name", CertHostnameMismatch},
-	{"does not match target host name", CertHostnameMismatch},
-	{"protocol version", AlertClass(tlsparse.AlertProtocolVersion)},
-	{"handshake failure", AlertClass(tlsparse.AlertHandshakeFailure)},
-	{"no application protocol", AlertClass(tlsparse.AlertNoApplicationProtocol)},
-	{"unrecognized name", AlertClass(tlsparse.AlertUnrecognizedName)},
-	{"certificate required", AlertClass(tlsparse.AlertCertificateRequired)},
-	{"bad certificate", AlertClass(tlsparse.AlertBadCertificate)},
-	{"connection refused", ConnectionRefused},
-	{"couldn't connect to server", ConnectionRefused},
-	{"connection reset by peer", ConnectionReset},
-	{"recv failure", ConnectionReset},
-	{"unexpected eof", ConnectionClosed},
-	{"timeout awaiting response headers", TimeoutAwaitingHeaders},
-	{"timed out", Timeout},
-	{"i/o timeout", Timeout},
-	{"deadline exceeded", Timeout},
-	{"could not resolve host", DNSNotFound},
-	{"no such host", DNSNotFound},
-	{"first record does not look like a tls handshake", NotTLS},
-	{"wrong version number", NotTLS},
+	// crypto/x509 has one message for both ends of the validity period;
+	// the detail after it says which ("current time … is before …").
+	{[]string{"x509: certificate has expired or is not yet valid: current time ", " is before "}, CertNotYetValid},
+	{[]string{"x509: certificate has expired or is not yet valid: current time ", " is after "}, CertExpired},
+	{[]string{"certificate has expired"}, CertExpired},
+	{[]string{"certificate is not yet valid"}, CertNotYetValid},
+	{[]string{"certificate signed by unknown authority"}, CertUnknownAuthority},
+	{[]string{"unable to get local issuer certificate"}, CertUnknownAuthority},
+	{[]string{"self-signed certificate"}, CertUnknownAuthority},
+	{[]string{"self signed certificate"}, CertUnknownAuthority},
+	{[]string{"certificate is valid for"}, CertHostnameMismatch},
+	{[]string{"no alternative certificate subject name matches"}, CertHostnameMismatch},
+	{[]string{"doesn't match target host name"}, CertHostnameMismatch},
+	{[]string{"does not match target host name"}, CertHostnameMismatch},
+	{[]string{"protocol version"}, AlertClass(tlsparse.AlertProtocolVersion)},
+	{[]string{"handshake failure"}, AlertClass(tlsparse.AlertHandshakeFailure)},
+	{[]string{"no application protocol"}, AlertClass(tlsparse.AlertNoApplicationProtocol)},
+	{[]string{"unrecognized name"}, AlertClass(tlsparse.AlertUnrecognizedName)},
+	{[]string{"certificate required"}, AlertClass(tlsparse.AlertCertificateRequired)},
+	{[]string{"bad certificate"}, AlertClass(tlsparse.AlertBadCertificate)},
+	// curl: "(56) CONNECT tunnel failed, response 403".
+	{[]string{"connect tunnel failed"}, ProxyConnectFailed},
+	{[]string{"proxy connect aborted"}, ProxyError},
+	{[]string{"connection refused"}, ConnectionRefused},
+	{[]string{"couldn't connect to server"}, ConnectionRefused},
+	{[]string{"connection reset by peer"}, ConnectionReset},
+	{[]string{"recv failure"}, ConnectionReset},
+	{[]string{"unexpected eof"}, ConnectionClosed},
+	{[]string{"timeout awaiting response headers"}, TimeoutAwaitingHeaders},
+	// Go: "lookup NAME on SERVER: read udp …: i/o timeout"; curl:
+	// "(28) Resolving timed out after N milliseconds".
+	{[]string{"lookup ", "i/o timeout"}, DNSTimeout},
+	{[]string{"lookup ", "server misbehaving"}, DNSError},
+	{[]string{"resolving timed out"}, DNSTimeout},
+	// curl: "(28) Failed to connect to HOST port N after N ms: Timeout was
+	// reached" is the TCP connection; its "(28) Connection timed out after
+	// N milliseconds" may be the TLS handshake too, a timeout. Go: "dial
+	// tcp ADDR: i/o timeout" (the dialer's deadline) and "dial tcp ADDR:
+	// connect: connection timed out" (the kernel gave up its SYNs).
+	{[]string{"failed to connect to ", "timeout was reached"}, ConnectTimeout},
+	{[]string{"failed to connect to ", "connection timed out"}, ConnectTimeout},
+	{[]string{"dial tcp", "i/o timeout"}, ConnectTimeout},
+	{[]string{"connect: connection timed out"}, ConnectTimeout},
+	{[]string{"timeout was reached"}, Timeout},
+	{[]string{"ssl connection timeout"}, Timeout},
+	{[]string{"timed out"}, Timeout},
+	{[]string{"i/o timeout"}, Timeout},
+	{[]string{"deadline exceeded"}, Timeout},
+	{[]string{"could not resolve host"}, DNSNotFound},
+	{[]string{"could not resolve proxy"}, DNSNotFound},
+	{[]string{"no such host"}, DNSNotFound},
+	{[]string{"first record does not look like a tls handshake"}, NotTLS},
+	{[]string{"wrong version number"}, NotTLS},
 }
 
 // classifyStderr finds the last line of the program's standard error that
 // names an error class.
 func classifyStderr(lines []string) (class Class, line string) {
 	for i := len(lines) - 1; i >= 0; i-- {
-		l := strings.ToLower(lines[i])
-		for _, sc := range stderrClasses {
-			if strings.Contains(l, sc.text) {
-				return sc.class, lines[i]
-			}
-		}
-		if c := classifyTLSMessage(lines[i]); c != ClassNone {
+		if c := classifyStderrLine(lines[i]); c != ClassNone {
 			return c, lines[i]
 		}
 	}
 	return ClassNone, line
+}
+
+// classifyStderrLine returns the class one line of the program's standard
+// error names, ClassNone when it names none.
+func classifyStderrLine(line string) Class {
+	l := strings.ToLower(line)
+	c := ClassNone
+	for _, sc := range stderrClasses {
+		if containsInOrder(l, sc.texts) {
+			c = sc.class
+			break
+		}
+	}
+	if c == ClassNone {
+		c = classifyTLSMessage(line)
+	}
+	switch {
+	case strings.Contains(l, "proxyconnect "):
+		// net/http wraps every failure reaching or talking to the proxy
+		// in a "proxyconnect" error, as Classify reads it.
+		return proxyConnectClass(c)
+	case c == ClassNone && goConnectRefusal(line):
+		return ProxyConnectFailed
+	}
+	return c
+}
+
+// goConnectRefusal recognises net/http's report of a proxy's refusal of
+// CONNECT: the request's error ends with the bare reason phrase after the
+// URL (`Get "https://host/": Forbidden`), as classifyProxy reads it.
+func goConnectRefusal(line string) bool {
+	i := strings.LastIndex(line, `": `)
+	return i >= 0 && statusFromText(strings.TrimSpace(line[i+len(`": `):])) != 0
+}
+
+// lookupNamePattern finds the name a failed lookup was for: curl's
+// "Could not resolve host: NAME" (or "proxy: NAME"), Go's "lookup NAME on
+// SERVER: …" and "lookup NAME: …", urllib3's "Failed to resolve 'NAME'".
+var lookupNamePattern = regexp.MustCompile(`(?i)(?:could not resolve (?:host|proxy): |\blookup |failed to resolve ')([^\s':"]+)`)
+
+// lookupName returns the name the program's error line says it could not
+// look up, "" when the line names none.
+func lookupName(line string) string {
+	if m := lookupNamePattern.FindStringSubmatch(line); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// containsInOrder reports whether s holds each of texts, each after the
+// one before it.
+func containsInOrder(s string, texts []string) bool {
+	for _, t := range texts {
+		i := strings.Index(s, t)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(t):]
+	}
+	return true
 }
 
 // lockedWriter serialises writes to w with a lock it may share.

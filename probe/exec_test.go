@@ -116,6 +116,9 @@ func TestExec(t *testing.T) {
 	}
 	for _, tt := range []execCase{
 		{name: "go/cert_expired", client: "go", scenario: tlslab.CertExpired, exit: 1, class: CertExpired, category: diagnose.CertExpired, agreement: Agree},
+		// crypto/x509 says "has expired or is not yet valid" for both;
+		// the detail names this one.
+		{name: "go/cert_not_yet_valid", client: "go", scenario: tlslab.CertNotYetValid, exit: 1, class: CertNotYetValid, category: diagnose.CertNotYetValid, agreement: Agree},
 		{name: "go/cert_untrusted_ca", client: "go", scenario: tlslab.CertUntrustedCA, exit: 1, class: CertUnknownAuthority, category: diagnose.CertUntrustedCA, agreement: Agree},
 		{name: "go/cert_hostname_mismatch", client: "go", scenario: tlslab.CertHostnameMismatch, exit: 1, class: CertHostnameMismatch, category: diagnose.CertHostnameMismatch, agreement: Agree},
 		{name: "go/ok_tls13", client: "go", scenario: tlslab.OKTLS13, exit: 0, class: ClassNone, category: diagnose.OK, agreement: Agree},

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -218,10 +219,45 @@ func TestProbeLab(t *testing.T) {
 				c.Certificates = []tls.Certificate{leafOnly.TLS()}
 			},
 			category: diagnose.ClientCertRequired, agreement: Agree,
-			facts: []string{"a client certificate was configured", "add its issuer, the intermediate '" + labName(tlslab.ClientIntermediateName), labName(tlslab.ClientCAName)},
+			facts: []string{"a client certificate was configured", "the certificate file holds the leaf alone, issued by '" + labName(tlslab.ClientIntermediateName),
+				"if it is an intermediate under one of those, add it after the leaf", labName(tlslab.ClientCAName)},
 			evidence: func(c *analysis.Connection) []int64 {
 				return []int64{c.CertificateRequestFrame.Number, c.ClientCertificateFrame.Number}
 			},
+		},
+		// A certificate from another PKI: nothing added to the file makes
+		// a chain to the CA the server lists, and the fix does not call
+		// the certificate's root an intermediate.
+		{
+			name: "client certificate alone, issued by a root the server does not list", scenario: tlslab.ClientCertRequired, class: "tls_alert_handshake_failure", phase: PhaseTLS,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				c.Certificates = []tls.Certificate{lab.DirectRoot.TLS()}
+			},
+			category: diagnose.ClientCertRequired, agreement: Agree,
+			facts: []string{"a client certificate was configured", "use a certificate issued by one of '" + labName(tlslab.ClientCAName),
+				"make the server trust '" + labName(tlslab.PrivateRootName) + "'"},
+			check: notInFix("the intermediate '" + labName(tlslab.PrivateRootName)),
+		},
+		{
+			name: "client certificate chain ending at a root the server does not list", scenario: tlslab.ClientCertRequired, class: "tls_alert_handshake_failure", phase: PhaseTLS,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				withRoot := lab.Good.TLS()
+				withRoot.Certificate = append(withRoot.Certificate, lab.Root.Cert.Raw)
+				c.Certificates = []tls.Certificate{withRoot}
+			},
+			category: diagnose.ClientCertRequired, agreement: Agree,
+			facts: []string{"ends at its root '" + labName(tlslab.RootName), "a CA the server accepts ('" + labName(tlslab.ClientCAName) + "'): use a certificate issued by one of them",
+				"make the server trust '" + labName(tlslab.RootName) + "'"},
+			check: notInFix("add "),
+		},
+		{
+			name: "self-signed client certificate", scenario: tlslab.ClientCertRequired, class: "tls_alert_handshake_failure", phase: PhaseTLS,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				c.Certificates = []tls.Certificate{lab.SelfSigned.TLS()}
+			},
+			category: diagnose.ClientCertRequired, agreement: Agree,
+			facts: []string{"is self-signed", "make the server trust this certificate"},
+			check: notInFix("add "),
 		},
 		{
 			name: "client certificate with its intermediate", scenario: tlslab.ClientCertRequired, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
@@ -932,6 +968,87 @@ func TestProbeClientCertTLS13(t *testing.T) {
 	}
 	if res.Correlation.Agreement != Agree {
 		t.Errorf("correlation %+v", res.Correlation)
+	}
+	// The client wrote its request while the server rejected it: which of
+	// the alert, a broken pipe (a write after the RST the server's
+	// closed socket sent) or a reset Go reports is a race. The wire is
+	// the same, and so is the agreement.
+	for _, cause := range []error{
+		&net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)},
+		&net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)},
+		io.EOF,
+	} {
+		o := res.Client
+		o.Err = &url.Error{Op: "Get", URL: target.URL.String(), Err: cause}
+		o.Class = Classify(o.Err)
+		c := Correlate(res.Target, &o, &res.Wire, false, flagNames)
+		if c.Agreement != Agree || strings.Contains(c.Fix, "SNI") {
+			t.Errorf("the race's other outcome %v (%s): correlation %s, fix %q; want agree and the wire's fix", o.Err, o.Class, c.Agreement, c.Fix)
+		}
+	}
+}
+
+// TestProbeClientCertRefusedByStatus: a server that asks for a client
+// certificate, completes the handshake without one and refuses the
+// request with HTTP 400, as nginx with `ssl_verify_client on` does. When
+// the probe was given a certificate that crypto/tls did not send (its
+// chain reaches none of the CAs the server lists), the report says so,
+// not that the client has no certificate.
+func TestProbeClientCertRefusedByStatus(t *testing.T) {
+	if !canCapture(t) {
+		t.Skip("the explanation rests on the wire's CertificateRequest: needs root or CAP_NET_RAW to capture (CI runs as root)")
+	}
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientCAs := x509.NewCertPool()
+	clientCAs.AddCert(lab.ClientCA.Cert)
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if len(r.TLS.PeerCertificates) == 0 {
+				w.WriteHeader(http.StatusBadRequest)
+				io.WriteString(w, "<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n</html>\r\n")
+				return
+			}
+			io.WriteString(w, "hello")
+		}),
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{lab.Good.TLS()}, MaxVersion: tls.VersionTLS12,
+			ClientAuth: tls.RequestClientCert, ClientCAs: clientCAs},
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	go srv.ServeTLS(ln, "", "")
+	defer srv.Close()
+	addr := ln.Addr().(*net.TCPAddr).AddrPort()
+	target := Target{Host: tlslab.GoodName, Port: addr.Port()}
+	target.URL = &url.URL{Scheme: "https", Host: target.HostPort(), Path: "/"}
+	res, err := Run(context.Background(), Config{
+		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), NoProxyEnv: true, ALPN: []string{"http/1.1"}, Names: flagNames,
+		Resolve: []Resolve{{Host: tlslab.GoodName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}}}, MaxTime: 5 * time.Second,
+		// The server's own certificate: issued under Root, not ClientCA.
+		Certificates: []tls.Certificate{lab.Good.TLS()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := res.Client.HTTP; res.Client.Err != nil || h == nil || h.StatusCode != http.StatusBadRequest {
+		t.Fatalf("client: %v, %+v; want HTTP 400", res.Client.Err, res.Client.HTTP)
+	}
+	if r := res.Wire.Result; r == nil || r.Verdict.Category != diagnose.ClientCertRequired {
+		t.Fatalf("wire %+v, want client_cert_required", r)
+	}
+	c := res.Correlation
+	for _, want := range []string{"a client certificate was configured ('CN=" + tlslab.GoodName, labName(tlslab.ClientCAName)} {
+		if !strings.Contains(c.Cause, want) {
+			t.Errorf("cause %q lacks %q", c.Cause, want)
+		}
+	}
+	if c.Agreement != Agree || !strings.Contains(c.Summary, "400") || !strings.Contains(c.Summary, "the configured client certificate was not sent") {
+		t.Errorf("correlation %s: %s", c.Agreement, c.Summary)
 	}
 }
 

@@ -55,7 +55,7 @@ func TestEveryCategoryHasAClass(t *testing.T) {
 		found := false
 		for _, c := range Classes {
 			for _, p := range []Phase{PhaseResolve, PhaseConnect, PhaseProxy, PhaseTLS, PhaseHTTP} {
-				if a := classVerdicts[c]; !a.anyFailure && !a.anyVerdict && classAgrees(c, p, cat) {
+				if a := classVerdicts[c]; !a.anyFailure && !a.anyVerdict && classAgrees(c, p, cat, nil) {
 					found = true
 				}
 			}

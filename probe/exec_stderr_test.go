@@ -1,0 +1,193 @@
+//go:build linux
+
+package probe
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/internal/tlslab"
+)
+
+// goClientError is the error Go's net/http client prints against a lab
+// server of scenario s, as a Go program run under exec would.
+func goClientError(t *testing.T, lab *tlslab.Lab, s tlslab.Scenario) string {
+	t.Helper()
+	srv, err := tlslab.Start(s, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	tr := &http.Transport{TLSClientConfig: lab.ClientConfig(), DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Addr().String())
+	}}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get(fmt.Sprintf("https://%s:%d/", tlslab.GoodName, srv.Addr().Port()))
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("%s: the request succeeded", s)
+	}
+	return err.Error()
+}
+
+// TestClassifyStderrValidity: crypto/x509 words both ends of the validity
+// period alike ("certificate has expired or is not yet valid"); the
+// detail after it decides, and the bare words of that detail in another
+// line decide nothing.
+func TestClassifyStderrValidity(t *testing.T) {
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		line string
+		want Class
+	}{
+		{"Go, not yet valid", "Get: " + goClientError(t, lab, tlslab.CertNotYetValid), CertNotYetValid},
+		{"Go, expired", "Get: " + goClientError(t, lab, tlslab.CertExpired), CertExpired},
+		{"Go, as the audit's client printed it", `error: Get "https://good.test:8444/": tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time 2026-12-05T15:16:13Z is before 2035-01-01T00:00:00Z`, CertNotYetValid},
+		{"curl, expired", "curl: (60) SSL certificate problem: certificate has expired", CertExpired},
+		{"curl, not yet valid", "curl: (60) SSL certificate problem: certificate is not yet valid", CertNotYetValid},
+		{"not about certificates", "retrying: the next attempt is after 2 s", ClassNone},
+		{"not about certificates either", "cache entry is before its deadline", ClassNone},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, _ := classifyStderr([]string{tt.line}); got != tt.want {
+				t.Errorf("classifyStderr(%q) = %q, want %q", tt.line, got, tt.want)
+			}
+		})
+	}
+}
+
+// goProxyError is the error Go's net/http client prints for a request
+// through the proxy at proxy, with a dial timeout of a second.
+func goProxyError(t *testing.T, proxy netip.AddrPort) string {
+	t.Helper()
+	tr := &http.Transport{Proxy: http.ProxyURL(&url.URL{Scheme: "http", Host: proxy.String()}), DialContext: (&net.Dialer{Timeout: time.Second}).DialContext}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get("https://" + tlslab.GoodName + ":1/")
+	if err == nil {
+		resp.Body.Close()
+		t.Fatal("the request through the proxy succeeded")
+	}
+	return err.Error()
+}
+
+// curlError is the last line curl prints to standard error when run with
+// args.
+func curlError(t *testing.T, args ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed (scripts/install-deps.sh installs it)")
+	}
+	out, _ := exec.Command("curl", append([]string{"-sS", "-o", "/dev/null"}, args...)...).CombinedOutput()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return lines[len(lines)-1]
+}
+
+// TestClassifyStderrClients: the errors curl and Go's net/http print for
+// a dropped SYN, a proxy that refuses the tunnel or the connection, and a
+// name that does not resolve each name their class, and the lookup its
+// name. Every line is what the client printed, here against lab servers
+// on loopback (the DNS lines, whose lookups would leave the machine, as
+// the clients printed them in an audit).
+func TestClassifyStderrClients(t *testing.T) {
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func(s tlslab.Scenario) netip.AddrPort {
+		srv, err := tlslab.Start(s, tlslab.WithLab(lab))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close() })
+		return srv.Addr()
+	}
+	closedPort := func() netip.AddrPort {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return ln.Addr().(*net.TCPAddr).AddrPort()
+	}
+	tests := []struct {
+		name   string
+		line   func(t *testing.T) string
+		want   Class
+		lookup string
+	}{
+		{"curl, SYN dropped", func(t *testing.T) string {
+			return curlError(t, "--connect-timeout", "1", "https://"+start(tlslab.NoTCPAnswer).String()+"/")
+		}, ConnectTimeout, ""},
+		{"curl, proxy forbids the tunnel", func(t *testing.T) string {
+			return curlError(t, "-x", "http://"+start(tlslab.ProxyRefused).String(), "https://"+tlslab.GoodName+":1/")
+		}, ProxyConnectFailed, ""},
+		{"curl, proxy cannot reach the target", func(t *testing.T) string {
+			return curlError(t, "-x", "http://"+start(tlslab.ProxyUpstreamFailed).String(), "https://"+tlslab.GoodName+":1/")
+		}, ProxyConnectFailed, ""},
+		{"Go, SYN dropped", func(t *testing.T) string {
+			tr := &http.Transport{DialContext: (&net.Dialer{Timeout: time.Second}).DialContext}
+			_, err := (&http.Client{Transport: tr}).Get("https://" + start(tlslab.NoTCPAnswer).String() + "/")
+			return fmt.Sprint(err)
+		}, ConnectTimeout, ""},
+		{"Go, proxy forbids the tunnel", func(t *testing.T) string { return goProxyError(t, start(tlslab.ProxyRefused)) }, ProxyConnectFailed, ""},
+		{"Go, proxy refuses the connection", func(t *testing.T) string { return goProxyError(t, closedPort()) }, ProxyRefused, ""},
+		{"curl, no such name", func(*testing.T) string { return "curl: (6) Could not resolve host: nosuch.invalid" }, DNSNotFound, "nosuch.invalid"},
+		{"Go, no such name", func(*testing.T) string {
+			return `error: Get "https://nosuch.invalid:8441/": dial tcp: lookup nosuch.invalid on 10.255.255.53:53: no such host`
+		}, DNSNotFound, "nosuch.invalid"},
+		{"Go, resolver silent", func(*testing.T) string {
+			return `Get "https://nosuch.invalid/": dial tcp: lookup nosuch.invalid on 10.255.255.53:53: read udp 10.0.0.2:41000->10.255.255.53:53: i/o timeout`
+		}, DNSTimeout, "nosuch.invalid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			line := tt.line(t)
+			class, got := classifyStderr([]string{"starting", line})
+			if class != tt.want || got != line {
+				t.Errorf("classifyStderr(%q) = %q from %q, want %q", line, class, got, tt.want)
+			}
+			if name := lookupName(line); name != tt.lookup {
+				t.Errorf("lookupName(%q) = %q, want %q", line, name, tt.lookup)
+			}
+		})
+	}
+}
+
+// TestExecUnseenNamesTheLookup: a program's failed lookup, of which the
+// capture shows nothing, is explained with the name its error line gives,
+// and with no empty name when the line gives none.
+func TestExecUnseenNamesTheLookup(t *testing.T) {
+	for _, tt := range []struct{ line, want string }{
+		{"curl: (6) Could not resolve host: nosuch.invalid", "the name nosuch.invalid does not resolve"},
+		{`error: Get "https://nosuch.invalid:8441/": dial tcp: lookup nosuch.invalid on 10.255.255.53:53: no such host`, "the name nosuch.invalid does not resolve"},
+		{"getaddrinfo: no such host is known", "the server's name does not resolve"},
+	} {
+		r := &ExecResult{ExitCode: 6, StderrTail: []string{tt.line}, Flows: nil}
+		r.Class, r.ErrorLine = classifyStderr(r.StderrTail)
+		o := r.outcome()
+		r.unseen(&o, flagNames)
+		if r.Unseen == nil || r.Unseen.Cause != tt.want {
+			t.Errorf("%q: unseen %+v, want the cause %q", tt.line, r.Unseen, tt.want)
+		}
+	}
+	// A lookup the capture shows (a filter with port 53): its record's
+	// server is the resolver, its target the name asked for.
+	lookup := &analysis.Connection{Server: netip.MustParseAddrPort("127.0.0.53:53"), DNSFailure: &analysis.DNSFailure{Name: "nosuch.invalid"}}
+	if got := connTarget(lookup); got.Host != "nosuch.invalid" {
+		t.Errorf("a failed lookup's target is %q, want the name looked up", got.Host)
+	}
+}
