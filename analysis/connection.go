@@ -83,6 +83,11 @@ type Connection struct {
 	CutClientHello      *tlsparse.ClientHello
 	CutClientHelloFrame capture.Frame
 	CutClientHelloSize  int
+	// MalformedClientHelloFrame is the frame that completed the first
+	// whole ClientHello that did not parse (no gap cut it), and
+	// MalformedClientHelloError why.
+	MalformedClientHelloFrame capture.Frame
+	MalformedClientHelloError string
 
 	HelloRetry            *tlsparse.ServerHello
 	HelloRetryFrame       capture.Frame

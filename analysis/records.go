@@ -181,6 +181,9 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 		ch, err := tlsparse.ParseClientHello(it.Body)
 		if err != nil {
 			t.anomaly(tlsparse.AnomalyMalformedClientHello)
+			if d == capture.ClientToServer && c.MalformedClientHelloFrame.Number == 0 {
+				c.MalformedClientHelloFrame, c.MalformedClientHelloError = f, err.Error()
+			}
 			return
 		}
 		ti.SNI = ch.ServerName

@@ -284,6 +284,8 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 			silentServerFix(c.Server.Port()), start, c.Last), true
 	case end.Number == 0:
 		return Verdict{}, false
+	case who == server && end.Number < start.Number:
+		return d.closedBeforeHello(start, end, how), true
 	case who == server && how == "RST":
 		return verdict(ConnectionReset,
 			fmt.Sprintf("the server reset the connection (%s) %s after the ClientHello (%s), without a TLS answer",
@@ -307,6 +309,26 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 	return verdict(ServerNoResponse,
 		fmt.Sprintf("no answer to the ClientHello (%s) for %s: the client %s in %s", frameRef(start.Number), wait(end.Time.Sub(start.Time)), gaveUp, frameRef(end.Number)),
 		silentServerFix(c.Server.Port()), start, end), true
+}
+
+// closedBeforeHello explains a server that ended the connection (its FIN
+// or RST, end) before the ClientHello (start) reached it: it judged
+// nothing TLS, it refuses connections. Through a proxy, the proxy closed
+// the tunnel it had just opened.
+func (d *diagnosis) closedBeforeHello(start, end capture.Frame, how string) Verdict {
+	cat, did := ServerNoResponse, "closed the connection (FIN, "+frameRef(end.Number)+")"
+	if how == "RST" {
+		cat, did = ConnectionReset, "reset the connection ("+frameRef(end.Number)+")"
+	}
+	opened := ""
+	if sa := d.c.TCP.SYNACK; sa.Number != 0 && sa.Number < end.Number {
+		opened = fmt.Sprintf(" %s after accepting it", wait(end.Time.Sub(sa.Time)))
+	}
+	return verdict(cat,
+		fmt.Sprintf("the server %s%s, before the client's ClientHello (%s): it refused the connection before any TLS, so nothing the client offers is the cause",
+			did, opened, frameRef(start.Number)),
+		"the server (or what answers on its port: a load balancer, a TLS terminator, a proxy) closes connections it will not serve: look at its log for a connection limit, an access rule (an allow list, tcpwrappers) or a backend that is down; through a proxy, its log says why its own connection to the server failed",
+		end, start)
 }
 
 func silentServerFix(port uint16) string {

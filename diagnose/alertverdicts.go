@@ -471,6 +471,10 @@ func (d *diagnosis) certFix(p CertProblem) string {
 	case CertUntrustedCA:
 		return d.untrustedFix(p, subject)
 	case CertIncompleteChain:
+		if p.Stale > 0 && p.Stale < len(d.chain) && d.chain[p.Stale] != nil {
+			return d.serverSide(fmt.Sprintf("the server sends %s as the issuer of %s, but with another key than the one that signed it: a stale intermediate (the CA reissued it with a new key) or the wrong one; replace it in the server's chain file with the CA's current intermediate for this certificate (the full chain file the CA delivered with it, leaf first)",
+				name(d.chain[p.Stale]), subject), ChangeFullChain)
+		}
 		fix := fmt.Sprintf("the server's chain stops at %s; configure the server to send its issuer '%s' after it (the full chain file, leaf first)", subject, p.MissingIssuer)
 		if len(d.chain) == 1 {
 			fix = fmt.Sprintf("the server sent only its leaf certificate; configure it to send the intermediate '%s' too (the full chain file, leaf first)", p.MissingIssuer)

@@ -546,6 +546,13 @@ func certificateCases(t *testing.T) []diagnoseCase {
 			},
 			summary:  []string{"does not trust its issuer, although the chain verifies against the roots given here (it ends at 'CN=Test Root CA,O=tlsdiag test')"},
 			evidence: []int64{6, 7}, fix: []string{"make the client trust the root 'CN=Test Root CA,O=tlsdiag test'", "update-ca-certificates"}},
+		{name: "stale intermediate: replace it, not add it", cat: CertIncompleteChain,
+			conn: func(p *pki) *analysis.Connection {
+				stale := mkCert(t, certSpec{cn: "Test Intermediate CA", ca: true, issuer: p.root, key: testKey(t, "stale intermediate key")})
+				return alert(tls12(p, p.leaf, stale), 7, client, tlsparse.AlertUnknownCA)
+			},
+			summary:  []string{"not its key"},
+			evidence: []int64{6, 7}, fix: []string{"with another key than the one that signed it", "replace it in the server's chain file", "nginx: `ssl_certificate`"}},
 		{name: "leaf only: incomplete chain", cat: CertIncompleteChain,
 			conn: func(p *pki) *analysis.Connection {
 				return alert(tls12(p, p.leaf), 7, client, tlsparse.AlertUnknownCA)

@@ -46,6 +46,10 @@ type CertProblem struct {
 	// to, when the certificate does not cover it (CertHostnameMismatch
 	// only; see AddressProblem).
 	Address string
+	// Stale is the index of a sent certificate that has the name of the
+	// issuer of certificate Cert but not its key: a stale or wrong
+	// intermediate (CertIncompleteChain); 0 when none.
+	Stale int
 }
 
 // AddressProblem checks a leaf against the address a client connected to
@@ -533,7 +537,7 @@ func (ck *checker) trust(path []int, wrongKey int, anchor *x509.Certificate, anc
 		return []CertProblem{{Category: CertUntrustedCA, Cert: lastIdx,
 			Detail: fmt.Sprintf("the chain ends at the self-signed root %s (certificate %d), which is not trusted", name(last), lastIdx)}}
 	case wrongKey >= 0:
-		return []CertProblem{{Category: CertIncompleteChain, Cert: lastIdx, MissingIssuer: last.Issuer.String(),
+		return []CertProblem{{Category: CertIncompleteChain, Cert: lastIdx, MissingIssuer: last.Issuer.String(), Stale: wrongKey,
 			Detail: fmt.Sprintf("certificate %d %s has the name of the issuer of certificate %d %s but not its key: the server sends a stale or wrong intermediate",
 				wrongKey, name(ck.chain[wrongKey]), lastIdx, name(last))}}
 	}

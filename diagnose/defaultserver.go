@@ -73,7 +73,7 @@ func (d *diagnosis) hostnameFix() string {
 		return d.serverSide(fmt.Sprintf("if %s is not meant to serve '%s', correct the name's DNS record (it points at %s; the DNS answer is in frame %d); if it is, configure '%s' on that server with its own certificate", d.c.Server.Addr(), sni, d.c.Server.Addr(), a.AnswerFrame.Number, sni), ChangeDefaultServer)
 	}
 	if d.defaultCertificate() {
-		return d.serverSide(fmt.Sprintf("the server has no configuration for '%s' (it answered with its default certificate, for another name): configure '%s' on the server with its own certificate, or connect with a name it serves", sni, sni), ChangeDefaultServer)
+		return d.serverSide(fmt.Sprintf("likely, the server has no configuration for '%s' (it answered with its default certificate, for another name): configure '%s' on the server with its own certificate, or connect with a name it serves; if '%s' is configured, the certificate its configuration names is the wrong one: name one whose subjectAltName includes '%s'", sni, sni, sni, sni), ChangeDefaultServer, ChangeCertName)
 	}
 	return d.serverSide(fmt.Sprintf("connect with a name the certificate covers, or get a certificate whose subjectAltName includes '%s'", sni), ChangeCertName)
 }

@@ -27,6 +27,8 @@ func (d *diagnosis) noHandshake() Verdict {
 		return verdict(NotTLSServer,
 			fmt.Sprintf("the server sent %s before any TLS (%s) and the client never sent a ClientHello", n.Looks, frameRef(n.Frame.Number)),
 			notTLSServerFix(n.Looks, c.Server.Port()), t.SYN, n.Frame)
+	case c.MalformedClientHelloFrame.Number != 0:
+		return d.malformedClientHello()
 	case c.CarriesTLS() || t.SYN.Number == 0:
 		return d.incomplete()
 	case t.SYNACK.Number == 0 && t.RST.Number != 0 && t.RSTFrom == server:
@@ -44,6 +46,31 @@ func (d *diagnosis) noHandshake() Verdict {
 			t.SYN, c.Last)
 	}
 	return d.emptyConnection()
+}
+
+// malformedClientHello explains a connection whose only ClientHello was
+// whole in the capture but does not parse: the client (or a middlebox
+// that rewrote it) sent a broken one, and what the server answered, an
+// alert such as decode_error as a rule, is its verdict on it.
+func (d *diagnosis) malformedClientHello() Verdict {
+	c := d.c
+	f := c.MalformedClientHelloFrame
+	summary := fmt.Sprintf("the client's ClientHello (%s) is malformed: it does not parse (%s)", frameRef(f.Number), c.MalformedClientHelloError)
+	evidence := []capture.Frame{f}
+	if i := slices.IndexFunc(c.Alerts, func(a analysis.Alert) bool { return a.Sender == server }); i >= 0 {
+		a := c.Alerts[i]
+		summary += fmt.Sprintf(", and the server rejected it with %s (%s)", alertText(a), frameRef(a.Frame.Number))
+		evidence = append(evidence, a.Frame)
+	} else {
+		if end, who, how := d.firstClose(); who == server && end.Number > f.Number {
+			summary += fmt.Sprintf(", and the server closed the connection (%s, %s) without a TLS answer", how, frameRef(end.Number))
+			evidence = append(evidence, end)
+		}
+		summary += "; no alert says the server found it malformed too"
+	}
+	return verdict(HandshakeFailure, summary,
+		"the client, or a middlebox that rewrites ClientHellos on the way (a TLS-inspecting proxy, a load balancer), sends a broken ClientHello: tshark -V -Y tls.handshake.type==1 names the bad field; capture on the client to tell which, and update its TLS library",
+		evidence...)
 }
 
 // emptyConnection explains a TCP connection that was accepted but over
@@ -123,6 +150,9 @@ func (d *diagnosis) incomplete() Verdict {
 		a := c.Alerts[0]
 		facts = append(facts, fmt.Sprintf("the %s sent %s (%s)", a.Sender, alertText(a), frameRef(a.Frame.Number)))
 	}
+	if v, ok := d.snapCut(facts); ok {
+		return v
+	}
 	summary := "the capture does not contain the TLS handshake of this connection"
 	if c.Partial {
 		summary = "the capture began after this connection started: its TLS handshake is not in the capture"
@@ -137,6 +167,38 @@ func (d *diagnosis) incomplete() Verdict {
 	// worked.
 	v.NotJudged = c.Partial
 	return v
+}
+
+// snapCut explains a connection whose start was captured but whose
+// handshake the snap length cut: the capture began in time, its frames
+// were kept short. Unless an alert that survived the cut says it failed,
+// nothing says whether the handshake worked.
+func (d *diagnosis) snapCut(facts []string) (Verdict, bool) {
+	c := d.c
+	if c.Partial {
+		return Verdict{}, false
+	}
+	var cut []capture.Frame
+	snap := 0
+	for _, g := range c.TCP.Gaps {
+		if g.SnapLen > 0 {
+			cut = append(cut, g.Frame)
+			snap = g.SnapLen
+		}
+	}
+	if len(cut) == 0 {
+		return Verdict{}, false
+	}
+	summary := fmt.Sprintf("the capture began before this connection, but its frames were cut to %d bytes (the snap length), so its TLS handshake was not kept whole (cut: %s)", snap, frameList("", cut)[1:])
+	if len(facts) > 0 {
+		summary += "; " + strings.Join(facts, "; ")
+	}
+	if len(c.Alerts) > 0 {
+		cut = append(cut, c.Alerts[0].Frame)
+	}
+	v := verdict(IncompleteCapture, summary, "capture again without truncation (tcpdump -s 0; Wireshark and dumpcap keep whole frames by default)", cut...)
+	v.NotJudged = !slices.ContainsFunc(c.Alerts, func(a analysis.Alert) bool { return a.Known() && a.Level == tlsparse.AlertLevelFatal })
+	return v, true
 }
 
 // noClientHello explains a connection whose server hello was captured but

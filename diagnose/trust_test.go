@@ -64,7 +64,7 @@ func TestTrustCaptures(t *testing.T) {
 			warnings: []string{"unless the client trusts it (a private CA)"}},
 		{file: "cert_hostname_mismatch_go.pcap", port: 4464, cat: CertHostnameMismatch, evidence: certAlert,
 			summary: []string{"valid for other.test, not for the name 'good.test'"},
-			fix:     []string{"configure 'good.test' on the server"}},
+			fix:     []string{"likely, the server has no configuration for 'good.test'", "configure 'good.test' on the server", "if 'good.test' is configured, the certificate its configuration names is the wrong one", "nginx: the `ssl_certificate` of the `server` block whose `server_name` lists the name"}},
 		{file: "cert_expired.pcap", port: 4437, cat: CertExpired, evidence: certAlert,
 			summary: []string{"alert certificate_expired"}, fix: []string{"renew"}},
 		{file: "cert_hostname_mismatch.pcap", port: 4442, cat: CertHostnameMismatch,
@@ -101,6 +101,23 @@ func TestTrustCaptures(t *testing.T) {
 			},
 			warnings: []string{"the server closed the connection right after the handshake (FIN, frame 10), before the client sent anything"},
 			notWarn:  []string{"client certificate"}, tls13: true},
+		// A server that closed before the ClientHello came: nothing TLS
+		// is the cause.
+		{file: "server_no_response_closed_first.pcap", port: 4513, cat: ServerNoResponse,
+			evidence: func(c *analysis.Connection) []capture.Frame {
+				return []capture.Frame{c.TCP.FIN[capture.ServerToClient], c.ClientHelloFrame}
+			},
+			summary: []string{"the server closed the connection (FIN, frame 4)", "before the client's ClientHello (frame 6)", "nothing the client offers is the cause"},
+			fix:     []string{"closes connections it will not serve", "connection limit"},
+			notFix:  []string{"SNI"}},
+		// A ClientHello that does not parse, which the server refused.
+		{file: "handshake_failure_malformed_hello.pcap", port: 4514, cat: HandshakeFailure,
+			evidence: func(c *analysis.Connection) []capture.Frame {
+				return []capture.Frame{c.MalformedClientHelloFrame, c.Alerts[0].Frame}
+			},
+			summary: []string{"the client's ClientHello (frame 4) is malformed", "extensions: truncated", "the server rejected it with alert decode_error (frame 6)"},
+			fix:     []string{"rewrites ClientHellos", "tshark -V"},
+			notFix:  []string{"start the capture"}},
 		// Go ≥ 1.22 against a server with RSA key exchange only.
 		{file: "no_shared_cipher_go_rsa.pcap", port: 4465, cat: NoSharedCipher,
 			evidence: func(c *analysis.Connection) []capture.Frame {
@@ -141,7 +158,7 @@ func TestTrustCaptures(t *testing.T) {
 			conns := analyseCapture(t, filepath.Join(capturesDir, tt.file), []uint16{tt.port})
 			checked := 0
 			for _, c := range conns {
-				if c.Server.Port() != tt.port || c.ClientHello == nil {
+				if c.Server.Port() != tt.port || c.ClientHello == nil && c.MalformedClientHelloFrame.Number == 0 {
 					continue
 				}
 				if tt.cat == OK && c.Version != 0x0303 && !tt.tls13 {

@@ -104,6 +104,10 @@ const (
 	// ServerNoResponse accepts and reads, but never writes; it closes only
 	// after the client does.
 	ServerNoResponse Scenario = "server_no_response"
+	// ServerClosesAtAccept closes each connection as soon as it accepts
+	// it (FIN), before any TLS: a server at its connection limit, an
+	// access rule, a load balancer without a backend.
+	ServerClosesAtAccept Scenario = "server_closes_at_accept"
 	// AppNoAnswer completes the TLS handshake (TLS 1.2 or 1.3, like OK),
 	// then reads the client's request and never answers it; it closes only
 	// after the client does. The TLS layer is healthy, the application
@@ -159,7 +163,7 @@ var Scenarios = []Scenario{
 	CertExpired, CertNotYetValid, CertSelfSigned, CertUntrustedCA,
 	CertHostnameMismatch, CertIncompleteChain, CertDirectRoot, CertRejected,
 	ClientCertRequired, ALPNMismatch, SNIUnrecognized, SNIUnrecognizedOpenSSL, RSAKeyExchangeOnly, NoSharedGroupTLS13,
-	NotTLSServer, NotTLSClient, ServerNoResponse, AppNoAnswer, AppClosesAtOnce,
+	NotTLSServer, NotTLSClient, ServerNoResponse, ServerClosesAtAccept, AppNoAnswer, AppClosesAtOnce,
 	ConnectionRefused, ConnectionReset, NoTCPAnswer,
 	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
 	ProxyTunnel, ProxyTunnelChunked, ProxySOCKS5,
@@ -262,14 +266,16 @@ var specs = map[Scenario]spec{
 	// both causes; a probe's scan tells them apart.
 	NoSharedGroupTLS13: {category: "no_shared_cipher", start: startOpenSSLX448},
 
-	NotTLSServer:      {category: "not_tls_server", start: startPlainHTTP},
-	NotTLSClient:      {category: "not_tls_client", config: func(l *Lab) *tls.Config { return serverConfig(l.Good) }},
-	ServerNoResponse:  {category: "server_no_response", start: startSilent},
-	AppNoAnswer:       {category: "ok", start: startTLSSilent},
-	AppClosesAtOnce:   {category: "ok", start: startTLSCloser},
-	ConnectionRefused: {category: "connection_refused", start: startRefused},
-	ConnectionReset:   {category: "connection_reset", start: startReset},
-	NoTCPAnswer:       {category: "no_tcp_answer", start: startFullBacklog},
+	NotTLSServer:     {category: "not_tls_server", start: startPlainHTTP},
+	NotTLSClient:     {category: "not_tls_client", config: func(l *Lab) *tls.Config { return serverConfig(l.Good) }},
+	ServerNoResponse: {category: "server_no_response", start: startSilent},
+	// The category of a client whose ClientHello comes after the FIN.
+	ServerClosesAtAccept: {category: "server_no_response", start: startAcceptClose},
+	AppNoAnswer:          {category: "ok", start: startTLSSilent},
+	AppClosesAtOnce:      {category: "ok", start: startTLSCloser},
+	ConnectionRefused:    {category: "connection_refused", start: startRefused},
+	ConnectionReset:      {category: "connection_reset", start: startReset},
+	NoTCPAnswer:          {category: "no_tcp_answer", start: startFullBacklog},
 
 	ProxyRefused:        {category: "proxy_refused", start: startProxy(proxyForbid)},
 	ProxyAuthRequired:   {category: "proxy_auth_required", start: startProxy(proxyAuth)},

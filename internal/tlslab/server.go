@@ -274,6 +274,16 @@ func startTLSCloser(s *Server, addr string) error {
 	return nil
 }
 
+// startAcceptClose closes each connection as soon as it is accepted.
+func startAcceptClose(s *Server, addr string) error {
+	ln, err := s.listen(addr)
+	if err != nil {
+		return err
+	}
+	s.serveRaw(ln, func(c *net.TCPConn) { c.Close() })
+	return nil
+}
+
 // startReset reads one TLS record, then aborts the connection: with
 // SO_LINGER 0, close sends a RST instead of a FIN.
 func startReset(s *Server, addr string) error {

@@ -43,6 +43,9 @@ editcap -s 1500 "$C/cert_rejected.pcap" cert_rejected_snap1500.pcap
 # shows what was read before the cut (SNI, versions, suites).
 editcap -s 1500 "$C/cert_untrusted_ca_go.pcap" cert_untrusted_ca_go_snap1500.pcap
 editcap -s 300 "$C/ok.pcap" ok_snap300.pcap
+# tcpdump -s 96: the connections' start is there, their handshakes are cut.
+editcap -s 96 "$C/ok.pcap" ok_snap96.pcap
+editcap -s 96 "$C/cert_untrusted_ca.pcap" cert_untrusted_ca_snap96.pcap
 
 # The SNI drop captured at the server, with the completed connection moved
 # to the dropped one's port (4493 → 4492): the silent connection is then to

@@ -121,6 +121,73 @@ func goReadClient(desc string, v uint16) client {
 	}}
 }
 
+// goLateHelloClient connects and waits delay before its TLS handshake.
+func goLateHelloClient(desc string, delay time.Duration) client {
+	return client{desc: desc, goRun: func(ctx context.Context, e *env, addr string) error {
+		nc, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		time.Sleep(delay)
+		c := tls.Client(nc, e.lab.ClientConfig())
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		return c.HandshakeContext(ctx)
+	}}
+}
+
+// goMalformedHelloClient sends crypto/tls's ClientHello with the length
+// of its extensions 3 bytes longer than they are, then reads the answer
+// until the server closes.
+func goMalformedHelloClient() client {
+	return client{desc: "crypto/tls's ClientHello with its extensions' length raised by 3", goRun: func(ctx context.Context, e *env, addr string) error {
+		hello, err := clientHelloRecord(e.lab.ClientConfig())
+		if err != nil {
+			return err
+		}
+		// Record header (5), handshake header (4), version (2), random
+		// (32), then the session ID, suites and compression methods,
+		// each after its length.
+		i := 5 + 4 + 2 + 32
+		i += 1 + int(hello[i])
+		i += 2 + (int(hello[i])<<8 | int(hello[i+1]))
+		i += 1 + int(hello[i])
+		n := (int(hello[i])<<8 | int(hello[i+1])) + 3
+		hello[i], hello[i+1] = byte(n>>8), byte(n)
+		c, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Write(hello); err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, c)
+		return err
+	}}
+}
+
+// clientHelloRecord returns the first record crypto/tls writes with cfg:
+// its ClientHello.
+func clientHelloRecord(cfg *tls.Config) ([]byte, error) {
+	client, server := net.Pipe()
+	defer server.Close()
+	go func() {
+		tls.Client(client, cfg).Handshake()
+		client.Close()
+	}()
+	server.SetDeadline(time.Now().Add(5 * time.Second))
+	var hdr [5]byte
+	if _, err := io.ReadFull(server, hdr[:]); err != nil {
+		return nil, err
+	}
+	rec := make([]byte, 5+(int(hdr[3])<<8|int(hdr[4])))
+	copy(rec, hdr[:])
+	_, err := io.ReadFull(server, rec[5:])
+	return rec, err
+}
+
 // goHTTPClient GETs https://good.test/ with net/http, dialing addr, with
 // the lab's client configuration changed by mod; the README shows Go's
 // error, the text users search for.
@@ -261,6 +328,27 @@ func plan() []capture {
 			checks: []check{
 				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("plaintext alert", 0, anyAlert),
 				exactly("server FIN", 1, fromServer(fin)),
+			},
+		},
+		{
+			file: "captures/server_no_response_closed_first.pcap", category: "server_no_response",
+			servers: []server{{tlslab.ServerClosesAtAccept, 4513}},
+			clients: []client{goLateHelloClient("sends its ClientHello 100 ms after connecting", 100*time.Millisecond)},
+			how: "A server that closes each connection as soon as it accepts it (FIN), as one at its connection limit or a load balancer without a backend does, " +
+				"and a crypto/tls client whose ClientHello comes 100 ms after the connection opened: the server's FIN comes first.",
+			checks: []check{
+				exactly("server FIN", 1, fromServer(fin)), exactly("ClientHello", 1, fromClient(hs(hsClientHello))),
+				exactly("ServerHello", 0, hs(hsServerHello)),
+			},
+		},
+		{
+			file: "captures/handshake_failure_malformed_hello.pcap", category: "handshake_failure",
+			servers: []server{{tlslab.OK, 4514}},
+			clients: []client{goMalformedHelloClient()},
+			how: "crypto/tls's own ClientHello with its extensions' length raised by 3 (a broken client, or a middlebox rewriting hellos), sent as is: " +
+				"the crypto/tls server answers decode_error.",
+			checks: []check{
+				exactly("alert decode_error (50) from server", 1, fromServer(alert(50))), exactly("ServerHello", 0, hs(hsServerHello)),
 			},
 		},
 		{
