@@ -499,8 +499,12 @@ func (d *diagnosis) untrustedFix(p CertProblem, subject string) string {
 		return fmt.Sprintf("the chain ends at the root %s, which the client does not trust: make the client trust it (%s), or use a certificate from a publicly trusted CA; tlsdiag %s with that root confirms the rest of the chain",
 			subject, trustRootAdvice(d.client), d.setting(SettingRoots))
 	}
-	fix := fmt.Sprintf("the client does not trust the root '%s': make it trust that root (%s); nothing changes on the server (servers do not send their root); to confirm, run tlsdiag again with %s and that root's PEM file",
-		p.MissingIssuer, trustRootAdvice(d.client), d.setting(SettingRoots))
+	confirm := fmt.Sprintf("run tlsdiag again with %s and that root's PEM file", d.setting(SettingRoots))
+	if d.ownRoots {
+		confirm = fmt.Sprintf("add that root's PEM file to the roots given with %s", d.setting(SettingRoots))
+	}
+	fix := fmt.Sprintf("the client does not trust the root '%s': make it trust that root (%s); nothing changes on the server (servers do not send their root); to confirm, %s",
+		p.MissingIssuer, trustRootAdvice(d.client), confirm)
 	if p.Alternative != "" {
 		fix += fmt.Sprintf("; if '%s' is instead an intermediate, configure the server to send it after %s (the full chain file)", p.MissingIssuer, subject)
 	}

@@ -241,6 +241,15 @@ func (r *Roots) ForChain(chain []*x509.Certificate) (*x509.CertPool, error) {
 	return pool, nil
 }
 
+// Own returns the certificates of the PEM inputs: the roots the user
+// named (--cacert), none for a nil Roots.
+func (r *Roots) Own() []*x509.Certificate {
+	if r == nil {
+		return nil
+	}
+	return r.own
+}
+
 // Err waits for the system roots and says whether they failed to load.
 func (r *Roots) Err() error {
 	if r == nil {
@@ -605,6 +614,36 @@ func unknownIssuer(last *x509.Certificate, idx int, sentCA bool) CertProblem {
 	untrusted.Why = "the server sent its leaf alone, without an AIA caIssuers URL: the mark of a private CA signing leaves with its root"
 	untrusted.Alternative = missingIntermediate
 	return untrusted
+}
+
+// byOwnRoots ranks again a missing issuer that unknownIssuer could only
+// guess was an untrusted root (a leaf sent alone, without AIA, whose
+// issuer's name says neither root nor intermediate), when the user named
+// roots of their own (own): a root of the issuer's organisation among
+// them makes the issuer most likely that root's intermediate, which the
+// server should send, the user having passed the root it leads to. An
+// issuer whose name says root keeps its reading: two roots of one
+// organisation are common. settingRoots names the flag the roots were
+// given with.
+func byOwnRoots(probs []CertProblem, chain []*x509.Certificate, own []*x509.Certificate, settingRoots string) {
+	for i := range probs {
+		p := &probs[i]
+		if p.Category != CertUntrustedCA || p.Certainty != Possible || p.MissingIssuer == "" || p.Cert < 0 || p.Cert >= len(chain) || chain[p.Cert] == nil {
+			continue
+		}
+		issuer := chain[p.Cert].Issuer
+		if len(issuer.Organization) == 0 {
+			continue
+		}
+		j := slices.IndexFunc(own, func(r *x509.Certificate) bool { return slices.Equal(r.Subject.Organization, issuer.Organization) })
+		if j < 0 {
+			continue
+		}
+		p.Category, p.Certainty = CertIncompleteChain, Likely
+		p.Detail = fmt.Sprintf("certificate %d %s was issued by '%s', which the server did not send and which is not among the roots given", p.Cert, name(chain[p.Cert]), p.MissingIssuer)
+		p.Why = fmt.Sprintf("the roots given with %s include %s, of the same organisation (O=%s): '%s' is most likely its intermediate", settingRoots, name(own[j]), strings.Join(issuer.Organization, ", "), p.MissingIssuer)
+		p.Alternative = fmt.Sprintf("'%s' may be a root of its own, not among those given", p.MissingIssuer)
+	}
 }
 
 // issuerKinds: what a CA's name says it is.

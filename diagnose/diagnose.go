@@ -87,6 +87,8 @@ type diagnosis struct {
 	// It joins probs when the handshake did not complete.
 	addrProb *CertProblem
 	roots    *x509.CertPool
+	// ownRoots is set when the user named roots of their own (--cacert).
+	ownRoots bool
 	srv      Server
 	// response is the server's HTTP response: the capture's, else the
 	// caller's.
@@ -117,6 +119,8 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 		d.noSNI = sni == ""
 	}
 	d.probs = append(d.probs, checkChain(d.chain, sni, d.certTime(), d.roots, cfg.Cache)...)
+	d.ownRoots = len(cfg.Roots.Own()) > 0
+	byOwnRoots(d.probs, d.chain, cfg.Roots.Own(), d.setting(SettingRoots))
 	if d.noSNI {
 		d.addrProb = AddressProblem(d.chain[0], c.Server.Addr())
 		if d.addrProb != nil && !c.Established {
