@@ -357,6 +357,10 @@ type Gap struct {
 	// SnapLen is set when the bytes are missing because frame Frame was
 	// cut by the capture's snap length (of SnapLen bytes), not lost.
 	SnapLen int
+	// Unseen is set when no packet of the direction was captured at all:
+	// the other side's acknowledgments alone show its bytes (a capture of
+	// one direction).
+	Unseen bool
 }
 
 // Certificate is one certificate of the chain as sent.

@@ -91,6 +91,9 @@ type tracker struct {
 	// snap is, per capture direction, the last frame cut by the snap
 	// length: the Gap in that frame is the bytes it cut.
 	snap *[2]snapCut
+	// unseen is set, per capture direction, when the capture showed none
+	// of its packets (capture.EventUnseen).
+	unseen [2]bool
 	// path holds the header facts of PathFacts (path.go).
 	path pathState
 }
@@ -344,6 +347,7 @@ func (t *tracker) Gap(d capture.Direction, n int, f capture.Frame) {
 	if t.snap != nil && t.snap[d].frame == f.Number {
 		g.SnapLen = t.snap[d].len
 	}
+	g.Unseen = t.unseen[d]
 	t.c.TCP.Gaps = appendCapped(t.c.TCP.Gaps, g, maxGaps)
 	ds.offset += int64(n)
 	ds.dec.Gap(n)
@@ -405,6 +409,8 @@ func (t *tracker) Event(ev capture.Event) {
 	case capture.EventConflict:
 		c.Conflicts++
 		t.anomaly(tlsparse.AnomalyTCPOverlapConflict)
+	case capture.EventUnseen:
+		t.unseen[ev.Dir] = true
 	case capture.EventSnapCut:
 		if t.snap == nil {
 			t.snap = new([2]snapCut)

@@ -71,11 +71,13 @@ const (
 	EventZeroWindow                          // the sender advertised a zero receive window
 	EventConflict                            // a retransmission carried different bytes than the original; the original was kept
 	EventSnapCut                             // the frame was cut by the snap length: the Gap that follows in this frame is the bytes it cut
+	EventUnseen                              // no packet of the direction was captured: the Gap that follows is the bytes the peer acknowledged (a capture of one direction)
 )
 
 var eventNames = [...]string{
 	EventSYN: "syn", EventSYNACK: "syn_ack", EventFIN: "fin", EventRST: "rst",
 	EventRetransmission: "retransmission", EventZeroWindow: "zero_window", EventConflict: "conflict", EventSnapCut: "snap_cut",
+	EventUnseen: "unseen",
 }
 
 func (k EventKind) String() string {

@@ -51,6 +51,8 @@ const (
 	hFINDone                   // the FIN was reached in order and reported
 	hZeroWin                   // the last window advertised was zero
 	hAcked                     // the peer acknowledged up to acked
+	hUnseen                    // not known, but the peer acknowledged from unseenBase to unseenTop
+	hSeen                      // a packet of this direction was captured
 )
 
 // half is the state of one direction of a connection.
@@ -60,6 +62,11 @@ type half struct {
 	finSeq   uint32
 	acked    uint32 // the highest acknowledgment the peer sent for this direction
 	base     uint32 // the sequence number of stream offset 0
+	// unseenBase and unseenTop are the first and the highest
+	// acknowledgment the peer sent for this direction while none of its
+	// packets had been seen (hUnseen): a capture of one direction only
+	// shows the other's bytes there alone.
+	unseenBase, unseenTop uint32
 	flags    uint8
 	finFrame frameRef
 	ackFrame frameRef // the frame that first acknowledged up to acked
@@ -406,6 +413,7 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 	c.last = refOf(f)
 	a.touch(c)
 	h := &c.half[dir]
+	h.flags |= hSeen
 	a.cur = SegmentFacts{IP: s.IP, Window: s.Window, Len: len(s.Payload)}
 	if h.flags&hKnown != 0 {
 		a.cur.Offset = int64(seqDiff(s.Seq, h.base))
@@ -872,6 +880,13 @@ func (a *Assembler) checkFIN(c *conn, dir Direction) {
 func (a *Assembler) acked(c *conn, dir Direction, ack uint32, f Frame) {
 	h := &c.half[dir]
 	if h.flags&hKnown == 0 {
+		switch {
+		case h.flags&hUnseen == 0:
+			h.unseenBase, h.unseenTop = ack, ack
+			h.flags |= hUnseen
+		case seqDiff(ack, h.unseenTop) > 0:
+			h.unseenTop = ack
+		}
 		return
 	}
 	if h.flags&hAcked == 0 || seqDiff(ack, h.acked) > 0 {
@@ -902,9 +917,24 @@ func (a *Assembler) flushAll(c *conn, f Frame) {
 		}
 		// More than one byte: an acknowledgment one past the last byte
 		// seen is that of a FIN the capture missed.
-		if h.flags&(hKnown|hAcked|hFINDone) == hKnown|hAcked && seqDiff(h.acked, h.next) > 1 {
-			a.gap(c, Direction(d), seqDiff(h.acked, h.next), f)
+		n := 0
+		switch {
+		case h.flags&(hKnown|hAcked|hFINDone) == hKnown|hAcked && seqDiff(h.acked, h.next) > 1:
+			n = seqDiff(h.acked, h.next)
+		case h.flags&(hKnown|hUnseen) == hUnseen && seqDiff(h.unseenTop, h.unseenBase) > 1:
+			// Not one of the direction's bytes was captured, but the peer
+			// acknowledged them.
+			n = seqDiff(h.unseenTop, h.unseenBase)
 		}
+		if n == 0 {
+			continue
+		}
+		if h.flags&hSeen == 0 {
+			// Nor any of its packets: the capture holds the other
+			// direction only.
+			c.stream.Event(Event{Kind: EventUnseen, Dir: Direction(d), Frame: f})
+		}
+		a.gap(c, Direction(d), n, f)
 	}
 }
 

@@ -158,6 +158,9 @@ func (d *diagnosis) certTime() time.Time {
 
 func (d *diagnosis) verdict() Verdict {
 	c := d.c
+	if v, ok := d.oneWay(); ok {
+		return v
+	}
 	if v, ok := d.proxyVerdict(); ok {
 		return v
 	}

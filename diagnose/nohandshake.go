@@ -333,3 +333,30 @@ func notTLSServerFix(looks string, port uint16) string {
 	}
 	return fmt.Sprintf("something other than a TLS server listens on port %d: check the port, or enable TLS on the server", port)
 }
+
+// oneWay explains a capture that holds one direction of the connection
+// only: none of one side's packets were captured, though the other side
+// acknowledged its bytes (tcpdump -Q, a mirror port copying one
+// direction, asymmetric routing). Nothing can be judged from half a
+// handshake: what the missing side sent is unknown.
+func (d *diagnosis) oneWay() (Verdict, bool) {
+	c := d.c
+	i := slices.IndexFunc(c.TCP.Gaps, func(g analysis.Gap) bool { return g.Unseen })
+	if i < 0 {
+		return Verdict{}, false
+	}
+	g := c.TCP.Gaps[i]
+	missing, other := g.Dir, g.Dir.Reverse()
+	summary := fmt.Sprintf("the capture holds the %s's packets only: none of the %s's were captured, though the %s acknowledged %s from it (by %s): a capture of one direction",
+		other, missing, other, prose.Count(g.Size, "byte"), frameRef(g.Frame.Number))
+	ev := []capture.Frame{g.Frame}
+	if s := c.Side(other); s.Finished.Number != 0 {
+		summary += fmt.Sprintf("; the %s sent its Finished (%s), so the handshake went on at least that far", other, frameRef(s.Finished.Number))
+		ev = append(ev, s.Finished)
+	}
+	v := verdict(IncompleteCapture, summary,
+		"capture both directions: tcpdump without -Q (or --direction), a mirror port that copies both directions (SPAN of rx and tx), or a capture on the client or the server itself; with asymmetric routing, capture where both directions pass",
+		ev...)
+	v.NotJudged = true
+	return v, true
+}

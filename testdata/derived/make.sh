@@ -4,7 +4,7 @@
 # interfaces of several link types merged (mergecap), compressed (zstd, lz4,
 # bzip2, xz). Every derived capture is listed in expected.tsv with the
 # category and a phrase its verdict must have (diagnose's TestDerivedCaptures).
-# Needs editcap, mergecap (Wireshark), zstd, lz4, bzip2, xz. Run from
+# Needs editcap, mergecap (Wireshark), tcpdump, zstd, lz4, bzip2, xz. Run from
 # anywhere: sh testdata/derived/make.sh
 set -eu
 cd "$(dirname "$0")"
@@ -46,6 +46,11 @@ editcap -s 300 "$C/ok.pcap" ok_snap300.pcap
 # tcpdump -s 96: the connections' start is there, their handshakes are cut.
 editcap -s 96 "$C/ok.pcap" ok_snap96.pcap
 editcap -s 96 "$C/cert_untrusted_ca.pcap" cert_untrusted_ca_snap96.pcap
+
+# One direction only, as tcpdump -Q or a mirror port of one direction
+# captures it: the peer's acknowledgments alone show the other's bytes.
+tcpdump -r "$C/ok.pcap" -w ok_client_only.pcap 'tcp dst port 4431'
+tcpdump -r "$C/ok.pcap" -w ok_server_only.pcap 'tcp src port 4431'
 
 # The SNI drop captured at the server, with the completed connection moved
 # to the dropped one's port (4493 → 4492): the silent connection is then to
