@@ -57,20 +57,20 @@ const (
 
 // half is the state of one direction of a connection.
 type half struct {
-	next     uint32 // next sequence number to deliver
-	isn      uint32
-	finSeq   uint32
-	acked    uint32 // the highest acknowledgment the peer sent for this direction
-	base     uint32 // the sequence number of stream offset 0
+	next   uint32 // next sequence number to deliver
+	isn    uint32
+	finSeq uint32
+	acked  uint32 // the highest acknowledgment the peer sent for this direction
+	base   uint32 // the sequence number of stream offset 0
 	// unseenBase and unseenTop are the first and the highest
 	// acknowledgment the peer sent for this direction while none of its
 	// packets had been seen (hUnseen): a capture of one direction only
 	// shows the other's bytes there alone.
 	unseenBase, unseenTop uint32
-	flags    uint8
-	finFrame frameRef
-	ackFrame frameRef // the frame that first acknowledged up to acked
-	ooo      []oooSeg // out-of-order bytes: sorted, disjoint, all after next
+	flags                 uint8
+	finFrame              frameRef
+	ackFrame              frameRef // the frame that first acknowledged up to acked
+	ooo                   []oooSeg // out-of-order bytes: sorted, disjoint, all after next
 }
 
 // oooSeg is a copy of out-of-order bytes and the frame that carried them.
