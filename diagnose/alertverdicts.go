@@ -274,6 +274,13 @@ func (d *diagnosis) sniUnrecognized(a *analysis.Alert) Verdict {
 func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 	c := d.c
 	how := fmt.Sprintf("%s, %s", alertText(*a), frameRef(a.Frame.Number))
+	if !a.Known() && d.certificateSized() {
+		return verdict(ClientCertRequired,
+			fmt.Sprintf("the server rejected the client right after its Finished (%s) with an encrypted alert (%s): the client's encrypted flight begins with a record of %d bytes, too long for an empty Certificate or a Finished, so it sent a certificate, and the server refused it (inferred from record sizes; TLS 1.3 encrypts both)",
+				frameRef(c.ClientSide.Finished.Number), frameRef(a.Frame.Number), c.ClientFlightRecords[0]),
+			d.serverSide("the server does not accept the client's certificate: use one issued by a CA in the server's client-CA list, or add its CA there; "+d.keyLogAdvice("the encrypted messages"), ChangeClientCA),
+			d.helloFrame, c.ClientSide.Finished, a.Frame)
+	}
 	if !a.Known() {
 		return verdict(ClientCertRequired,
 			fmt.Sprintf("the server rejected the client right after its Finished (%s) with an encrypted alert (%s): in TLS 1.3 this is a missing or refused client certificate (certificate_required); the CertificateRequest and the alert are encrypted",

@@ -144,6 +144,19 @@ func (d *diagnosis) emptyCertificateSized() bool {
 	return c.ClientFlightRecords[0] == 8+1+tag && c.ClientFlightRecords[1] == 4+hash+1+tag
 }
 
+// certificateSized reports whether a TLS 1.3 client's first encrypted
+// record after the server's flight is longer than both an empty
+// Certificate and a Finished: a Certificate with certificates (more
+// than a hundred bytes each), before its CertificateVerify and Finished.
+func (d *diagnosis) certificateSized() bool {
+	c := d.c
+	if c.Version != tlsparse.VersionTLS13 || c.Decrypted || len(c.ClientFlightRecords) < 2 {
+		return false
+	}
+	const minCertificateRecord = 200 // a certificate of a few names and a P-256 key is about 400 bytes
+	return c.ClientFlightRecords[0] >= minCertificateRecord
+}
+
 // serverClosedFirst returns how the server ended the connection after the
 // handshake (its close_notify, FIN or RST) when it did so before the
 // client did; a zero frame otherwise.

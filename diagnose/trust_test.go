@@ -118,6 +118,15 @@ func TestTrustCaptures(t *testing.T) {
 			summary: []string{"the client's ClientHello (frame 4) is malformed", "extensions: truncated", "the server rejected it with alert decode_error (frame 6)"},
 			fix:     []string{"rewrites ClientHellos", "tshark -V"},
 			notFix:  []string{"start the capture"}},
+		// TLS 1.3: a client certificate the server refused; its size
+		// in the client's encrypted flight says one was sent.
+		{file: "client_cert_required_tls13_refused.pcap", port: 4515, cat: ClientCertRequired,
+			evidence: func(c *analysis.Connection) []capture.Frame {
+				return []capture.Frame{c.ClientHelloFrame, c.ClientSide.Finished, c.Alerts[0].Frame}
+			},
+			summary: []string{"too long for an empty Certificate or a Finished, so it sent a certificate, and the server refused it"},
+			fix:     []string{"the server does not accept the client's certificate", "nginx: `ssl_client_certificate`"},
+			notFix:  []string{"configure the client with a certificate"}},
 		// Go ≥ 1.22 against a server with RSA key exchange only.
 		{file: "no_shared_cipher_go_rsa.pcap", port: 4465, cat: NoSharedCipher,
 			evidence: func(c *analysis.Connection) []capture.Frame {

@@ -72,6 +72,10 @@ const (
 	// client without one with handshake_failure (certificate_required in
 	// TLS 1.3).
 	ClientCertRequired Scenario = "client_cert_required"
+	// ClientCertRequiredTLS13 is ClientCertRequired over TLS 1.3, where the
+	// CertificateRequest, the client's certificate and the server's alert
+	// are encrypted.
+	ClientCertRequiredTLS13 Scenario = "client_cert_required_tls13"
 	// ALPNMismatch speaks http/1.1 only: a client offering only h2 (as gRPC
 	// clients do) gets no_application_protocol. It is configured exactly like
 	// OK; the mismatch is the client's.
@@ -162,7 +166,7 @@ var Scenarios = []Scenario{
 	VersionMismatch, NoSharedCipher, HandshakeFailure, LegacyTLS11,
 	CertExpired, CertNotYetValid, CertSelfSigned, CertUntrustedCA,
 	CertHostnameMismatch, CertIncompleteChain, CertDirectRoot, CertRejected,
-	ClientCertRequired, ALPNMismatch, SNIUnrecognized, SNIUnrecognizedOpenSSL, RSAKeyExchangeOnly, NoSharedGroupTLS13,
+	ClientCertRequired, ClientCertRequiredTLS13, ALPNMismatch, SNIUnrecognized, SNIUnrecognizedOpenSSL, RSAKeyExchangeOnly, NoSharedGroupTLS13,
 	NotTLSServer, NotTLSClient, ServerNoResponse, ServerClosesAtAccept, AppNoAnswer, AppClosesAtOnce,
 	ConnectionRefused, ConnectionReset, NoTCPAnswer,
 	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
@@ -240,6 +244,13 @@ var specs = map[Scenario]spec{
 	CertRejected:         {category: "cert_rejected", config: func(l *Lab) *tls.Config { return minTLS13(serverConfig(l.Expired)) }},
 	ClientCertRequired: {category: "client_cert_required", config: func(l *Lab) *tls.Config {
 		c := maxTLS12(serverConfig(l.Good))
+		c.ClientAuth = tls.RequireAndVerifyClientCert
+		c.ClientCAs = x509.NewCertPool()
+		c.ClientCAs.AddCert(l.ClientCA.Cert)
+		return c
+	}},
+	ClientCertRequiredTLS13: {category: "client_cert_required", config: func(l *Lab) *tls.Config {
+		c := minTLS13(serverConfig(l.Good))
 		c.ClientAuth = tls.RequireAndVerifyClientCert
 		c.ClientCAs = x509.NewCertPool()
 		c.ClientCAs.AddCert(l.ClientCA.Cert)

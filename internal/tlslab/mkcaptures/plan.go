@@ -188,6 +188,29 @@ func clientHelloRecord(cfg *tls.Config) ([]byte, error) {
 	return rec, err
 }
 
+// goForcedCertClient handshakes over TLS 1.3 sending the lab's server
+// certificate as its client certificate whatever the server's
+// CertificateRequest accepts (crypto/tls would send none), then reads
+// until the server's verdict arrives.
+func goForcedCertClient() client {
+	return client{desc: "TLS 1.3, sending a client certificate from a CA the server does not accept (the lab's server certificate)", goRun: func(ctx context.Context, e *env, addr string) error {
+		cfg := e.lab.ClientConfig()
+		cfg.KeyLogWriter = e.keylog
+		cfg.MinVersion = tls.VersionTLS13
+		cert := e.lab.Good.TLS()
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
+		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 5 * time.Second}, Config: cfg}
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err = io.Copy(io.Discard, c)
+		return err
+	}}
+}
+
 // goHTTPClient GETs https://good.test/ with net/http, dialing addr, with
 // the lab's client configuration changed by mod; the README shows Go's
 // error, the text users search for.
@@ -349,6 +372,16 @@ func plan() []capture {
 				"the crypto/tls server answers decode_error.",
 			checks: []check{
 				exactly("alert decode_error (50) from server", 1, fromServer(alert(50))), exactly("ServerHello", 0, hs(hsServerHello)),
+			},
+		},
+		{
+			file: "captures/client_cert_required_tls13_refused.pcap", category: "client_cert_required",
+			servers: []server{{tlslab.ClientCertRequiredTLS13, 4515}},
+			clients: []client{goForcedCertClient()},
+			how: "A TLS 1.3 crypto/tls server requiring a client certificate from the lab's client CA, and a crypto/tls client that sends another one: " +
+				"the CertificateRequest, the client's Certificate and the server's alert are encrypted; the client's first encrypted record is too long for an empty Certificate.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("plaintext alert", 0, anyAlert),
 			},
 		},
 		{
