@@ -403,7 +403,7 @@ func ms(d time.Duration) string {
 // explain says what a client error means and what to change, from the
 // client's view alone.
 func explain(t Target, o *Outcome, names Names) (cause, fix string) {
-	where := t.HostPort()
+	where := t.described()
 	if o.Remote.IsValid() {
 		where = o.Remote.String()
 	}
@@ -420,12 +420,12 @@ func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 	case ProxyRefused:
 		return fmt.Sprintf("the proxy %s refused the TCP connection", o.Proxy), "check the proxy's address and port (" + names.of(SettingProxy) + ", HTTPS_PROXY), or that it is running"
 	case ProxyConnectFailed:
-		return fmt.Sprintf("the proxy %s refused to open a tunnel to %s: %v", o.Proxy, t.HostPort(), innermost(o.Err)),
+		return fmt.Sprintf("the proxy %s refused to open a tunnel to %s: %v", o.Proxy, t.described(), innermost(o.Err)),
 			"the proxy's policy forbids this destination or wants credentials (user:password@ in the proxy URL): ask its administrator, or bypass it with NO_PROXY"
 	case ProxyError:
 		return fmt.Sprintf("talking to the proxy %s failed: %v", o.Proxy, o.Err), "check the proxy setting (" + names.of(SettingProxy) + ", HTTPS_PROXY)"
 	case ConnectionRefused:
-		return fmt.Sprintf("%s refused the connection: nothing listens on port %d (or a firewall rejects it)", where, o.Remote.Port()),
+		return fmt.Sprintf("%s refused the connection: nothing listens on %s (or a firewall rejects it)", where, portText(o.Remote.Port())),
 			"start the server, or connect to the port it listens on"
 	case ConnectTimeout:
 		return fmt.Sprintf("%s did not answer the TCP connection attempt", where), "check that the host is up and that no firewall drops the traffic"
@@ -447,7 +447,7 @@ func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 		return "the probe was interrupted", ""
 	case NotTLS:
 		return fmt.Sprintf("%s answered the ClientHello with something that is not TLS", where),
-			fmt.Sprintf("port %d does not serve TLS: use http:// or the server's HTTPS port", t.Port)
+			fmt.Sprintf("%s does not serve TLS: use http:// or the server's HTTPS port", portText(t.Port))
 	case CertUnknownAuthority:
 		trust := "the system roots"
 		if o.CustomRoots {

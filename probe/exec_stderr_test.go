@@ -4,6 +4,7 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -189,5 +190,26 @@ func TestExecUnseenNamesTheLookup(t *testing.T) {
 	lookup := &analysis.Connection{Server: netip.MustParseAddrPort("127.0.0.53:53"), DNSFailure: &analysis.DNSFailure{Name: "nosuch.invalid"}}
 	if got := connTarget(lookup); got.Host != "nosuch.invalid" {
 		t.Errorf("a failed lookup's target is %q, want the name looked up", got.Host)
+	}
+}
+
+// TestExplainUnknownTarget: exec explains a program's error without a
+// target when the capture showed no connection; the sentences then name
+// "the server" and "its port", never ":0" or "port 0".
+func TestExplainUnknownTarget(t *testing.T) {
+	for _, class := range []Class{ConnectionRefused, ConnectTimeout, HostUnreachable, ConnectionReset, ConnectionClosed, NotTLS, ProxyConnectFailed} {
+		o := &Outcome{Class: class, Phase: PhaseTLS, Proxy: "127.0.0.1:3128", Err: errors.New("boom")}
+		cause, fix := explain(Target{}, o, flagNames)
+		if cause == "" || fix == "" {
+			t.Errorf("%s: no explanation", class)
+		}
+		for _, bad := range []string{":0", "port 0"} {
+			if strings.Contains(cause+fix, bad) {
+				t.Errorf("%s: %q | %q says %q", class, cause, fix, bad)
+			}
+		}
+		if !strings.Contains(cause+fix, "the server") && !strings.Contains(cause+fix, "its port") {
+			t.Errorf("%s: %q | %q names neither the server nor its port", class, cause, fix)
+		}
 	}
 }

@@ -108,6 +108,24 @@ func (t Target) Plain() bool { return t.URL != nil && t.URL.Scheme == "http" }
 
 func (t Target) HostPort() string { return net.JoinHostPort(t.Host, strconv.Itoa(int(t.Port))) }
 
+// described names the target in a sentence: host:port, or "the server"
+// when it is not known (a program run by exec whose error does not say).
+func (t Target) described() string {
+	if t.Host == "" {
+		return "the server"
+	}
+	return t.HostPort()
+}
+
+// portText names a port in a sentence: "port 443", or "its port" when it
+// is not known.
+func portText(p uint16) string {
+	if p == 0 {
+		return "its port"
+	}
+	return "port " + strconv.Itoa(int(p))
+}
+
 func parsePort(s string) (uint16, error) {
 	n, err := strconv.ParseUint(s, 10, 16)
 	if err != nil || n == 0 {
