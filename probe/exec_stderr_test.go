@@ -146,6 +146,12 @@ func TestClassifyStderrClients(t *testing.T) {
 		}, ConnectTimeout, ""},
 		{"Go, proxy forbids the tunnel", func(t *testing.T) string { return goProxyError(t, start(tlslab.ProxyRefused)) }, ProxyConnectFailed, ""},
 		{"Go, proxy refuses the connection", func(t *testing.T) string { return goProxyError(t, closedPort()) }, ProxyRefused, ""},
+		{"Go, SOCKS proxy cannot reach the target", func(t *testing.T) string {
+			return goSOCKSError(t, start(tlslab.ProxySOCKS5), closedPort())
+		}, ProxyConnectFailed, ""},
+		{"Go, SOCKS proxy refuses the connection", func(t *testing.T) string {
+			return goSOCKSError(t, closedPort(), closedPort())
+		}, ProxyRefused, ""},
 		{"curl, no such name", func(*testing.T) string { return "curl: (6) Could not resolve host: nosuch.invalid" }, DNSNotFound, "nosuch.invalid"},
 		{"Go, no such name", func(*testing.T) string {
 			return `error: Get "https://nosuch.invalid:8441/": dial tcp: lookup nosuch.invalid on 10.255.255.53:53: no such host`
@@ -212,4 +218,17 @@ func TestExplainUnknownTarget(t *testing.T) {
 			t.Errorf("%s: %q | %q names neither the server nor its port", class, cause, fix)
 		}
 	}
+}
+
+// goSOCKSError is net/http's error for a GET of https://target/ through
+// the SOCKS5 proxy at proxy.
+func goSOCKSError(t *testing.T, proxy, target netip.AddrPort) string {
+	t.Helper()
+	tr := &http.Transport{Proxy: http.ProxyURL(&url.URL{Scheme: "socks5", Host: proxy.String()})}
+	defer tr.CloseIdleConnections()
+	_, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get("https://" + target.String() + "/")
+	if err == nil {
+		t.Fatal("the request through the SOCKS proxy succeeded")
+	}
+	return err.Error()
 }
