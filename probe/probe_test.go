@@ -428,6 +428,15 @@ func TestProbeLab(t *testing.T) {
 			facts: []string{"through the CONNECT proxy", "to good.test:"},
 		},
 		{
+			// The server's alert comes right after the proxy's 200 in the
+			// same stream: it is read, not skipped with the proxy's answer.
+			name: "through a proxy to a server that refuses the hello", scenario: tlslab.RSAKeyExchangeOnly, hostPort: true,
+			class: "tls_alert_handshake_failure", phase: PhaseTLS,
+			setup:    proxySetup(tlslab.ProxyTunnel, ""),
+			category: diagnose.NoSharedCipher, agreement: Agree, evidence: alertFrame,
+			facts: []string{"through the CONNECT proxy", "the server answered the ClientHello with handshake_failure"},
+		},
+		{
 			name: "CONNECT target differs from the SNI", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
 			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, server netip.AddrPort) {
 				proxySetup(tlslab.ProxyTunnel, "")(t, c, lab, server)

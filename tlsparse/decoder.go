@@ -105,7 +105,7 @@ const (
 	stateHeader                        // at a record boundary
 	stateBody                          // inside a record body
 	stateSSLv2                         // reading an SSLv2 record
-	stateHunt                          // looking for a ClientHello/ServerHello record after a prelude
+	stateHunt                          // looking for a ClientHello/ServerHello or alert record after a prelude
 	stateResync                        // looking for any plausible record header
 	stateSSLv2Skip                     // skipping the body of a later SSLv2 record
 )
@@ -693,7 +693,7 @@ func (d *Decoder) sslv2() (it Item, ok, more bool) {
 }
 
 // scan passes over bytes until a plausible record header (stateResync) or
-// a ClientHello/ServerHello record (stateHunt) starts. Memory stays bounded:
+// a ClientHello/ServerHello or alert record (stateHunt) starts. Memory stays bounded:
 // at most 7 bytes are held across Feed calls.
 func (d *Decoder) scan() (it Item, ok, more bool) {
 	hunt := d.state == stateHunt

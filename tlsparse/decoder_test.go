@@ -187,3 +187,26 @@ func TestApplicationDataDoesNotAllocate(t *testing.T) {
 		t.Errorf("%v allocations per application data record", allocs)
 	}
 }
+
+// TestAlertAfterPrelude: a server that refuses a ClientHello which came
+// through a proxy's tunnel answers with an alert right after the proxy's
+// 200: the alert is read, not skipped with the prelude.
+func TestAlertAfterPrelude(t *testing.T) {
+	stream := append([]byte("HTTP/1.1 200 Connection established\r\n\r\n"), record(ContentTypeAlert, []byte{2, byte(AlertProtocolVersion)})...)
+	items := sameUnderSplits(t, "proxy then alert", stream)
+	if len(items) != 2 || items[0].Kind != KindNonTLS || items[1].Kind != KindAlert || items[1].Alert.Description != AlertProtocolVersion {
+		t.Fatalf("items %+v, want the proxy's answer then alert protocol_version", items)
+	}
+	// Bytes that look like an alert header but hold no alert stay
+	// prelude: length 3, level 7.
+	for _, bad := range [][]byte{{21, 3, 3, 0, 3, 2, 70, 0}, {21, 3, 3, 0, 2, 7, 70}} {
+		stream := append([]byte("HTTP/1.1 200 OK\r\n\r\n"), bad...)
+		stream = append(stream, record(ContentTypeHandshake, []byte{2, 0, 0, 0})...)
+		items := sameUnderSplits(t, "not an alert", stream)
+		for _, it := range items {
+			if it.Kind == KindAlert {
+				t.Errorf("% x read as an alert: %+v", bad, it)
+			}
+		}
+	}
+}

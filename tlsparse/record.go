@@ -68,12 +68,30 @@ func plausibleHeader(b []byte) bool {
 
 // plausibleHello is the stricter test used after a plaintext prelude: a
 // handshake record whose first message is a ClientHello or ServerHello
-// (16 03 0x LL LL 01|02). Like plausibleHeader it accepts valid prefixes.
+// (16 03 0x LL LL 01|02), or an alert record (15 03 0x 00 02, level 1 or
+// 2): a server that refuses a ClientHello which came through a proxy's
+// tunnel answers with one. Like plausibleHeader it accepts valid
+// prefixes.
 func plausibleHello(b []byte) bool {
+	if len(b) > 0 && b[0] == byte(ContentTypeAlert) {
+		return plausibleAlert(b)
+	}
 	if len(b) > 0 && b[0] != byte(ContentTypeHandshake) || !plausibleHeader(b) {
 		return false
 	}
 	if len(b) >= 5 && int(b[3])<<8|int(b[4]) < 4 {
+		return false
+	}
+	return len(b) < 6 || b[5] == 1 || b[5] == 2
+}
+
+// plausibleAlert recognises a plaintext alert record (15 03 0x 00 02,
+// level 1 or 2); like plausibleHeader it accepts valid prefixes.
+func plausibleAlert(b []byte) bool {
+	switch {
+	case !plausibleHeader(b):
+		return false
+	case len(b) >= 5 && (b[3] != 0 || b[4] != 2):
 		return false
 	}
 	return len(b) < 6 || b[5] == 1 || b[5] == 2
