@@ -188,13 +188,13 @@ func groupName(g tlsparse.NamedGroup) string {
 // and then hung up without sending a byte of data, when the chain has a
 // problem the client may check only then: curl checks the certificate's
 // name only after the handshake, then sends an encrypted close_notify and
-// resets. Trust is checked during the handshake by every stack tlsdiag
-// recognises (curl too): such a client that finished the handshake
-// trusted the chain, whatever tlsdiag's roots say, or verifies nothing,
-// and one that hangs up without data is a health check or `openssl
-// s_client </dev/null`. Other clients (Apple's SecureTransport among
-// them) may judge trust after the handshake: for them the rejection stays
-// the likely reading, and the other is said.
+// resets; Node.js judges the whole chain only then, and closes without an
+// alert. A trust problem alone, whose reading depends on the client's
+// trust store, is no rejection when a client that checks trust during the
+// handshake (OpenSSL with verification, GnuTLS, Go, Python) closed with an
+// alert, its close_notify as a rule: that is a health check or `openssl
+// s_client </dev/null`, and the client trusted the chain or verifies
+// nothing. A server that closed first was not hung up on.
 func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	c := d.c
 	done := c.HandshakeDone.Number
@@ -204,16 +204,14 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	if done == 0 || c.ClientSide.AppData.Records > 0 {
 		return Verdict{}, false
 	}
-	checksDuring := d.client.Stack != fingerprint.StackUnknown
-	i := slices.IndexFunc(d.probs, func(p CertProblem) bool { return !trustDependent(p.Category) || !checksDuring })
-	if i < 0 {
+	if f, _ := d.serverClosedFirst(); f.Number != 0 {
 		return Verdict{}, false
 	}
 	var end capture.Frame
-	how := ""
+	how, alerted := "", false
 	for _, a := range c.Alerts {
 		if a.Sender == client && a.Frame.Number >= done {
-			end, how = a.Frame, alertText(a)
+			end, how, alerted = a.Frame, alertText(a), true
 			break
 		}
 	}
@@ -223,12 +221,17 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	if end.Number == 0 {
 		return Verdict{}, false
 	}
+	closedCleanly := alerted && d.client.Stack != fingerprint.StackUnknown
+	i := slices.IndexFunc(d.probs, func(p CertProblem) bool { return !trustDependent(p.Category) || !closedCleanly })
+	if i < 0 {
+		return Verdict{}, false
+	}
 	p := &d.probs[i]
 	d.used = p
 	summary := fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data: it rejected the server's certificate after the handshake: %s",
 		frameRef(done), how, frameRef(end.Number), d.problemText(*p))
 	if trustDependent(p.Category) {
-		summary = fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data. Likely: it rejected the server's certificate after the handshake, as clients that judge the chain only then do: %s; possible: the client trusts that chain (a private CA) and had nothing to send, as a health check does (pass its root with %s to check)",
+		summary = fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data. Likely: it rejected the server's certificate after the handshake, as clients that judge the chain only then do (Node.js, Apple's SecureTransport): %s; possible: the client trusts that chain (a private CA) and had nothing to send, as a health check does (pass its root with %s to check)",
 			frameRef(done), how, frameRef(end.Number), d.problemText(*p), d.setting(SettingRoots))
 	}
 	return verdict(p.Category, summary, d.certFix(*p), c.CertificateFrame, c.HandshakeDone, end), true

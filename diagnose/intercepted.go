@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tlsdiag/tlsdiag/proxyparse"
 )
 
 // TLSIntercepted: a TLS-inspecting proxy on the path answered in the
@@ -167,11 +169,11 @@ var interceptedCategories = []Category{
 // such a proxy stays as it was, with a warning.
 func (d *diagnosis) intercepted(v Verdict) Verdict {
 	if len(d.chain) == 0 {
-		return v
+		return d.interceptedByProxy(v)
 	}
 	ic, ok := findInterception(d.chain)
 	if !ok {
-		return d.interceptedByComparison(v)
+		return d.interceptedByProxy(d.interceptedByComparison(v))
 	}
 	c := d.c
 	what := fmt.Sprintf("the certificate for %s (%s) was issued by %s, the CA of %s, a TLS-inspecting proxy",
@@ -238,6 +240,22 @@ func (d *diagnosis) interceptedByComparison(v Verdict) Verdict {
 		"either a TLS-inspecting proxy on this connection's path re-signed it with its own CA (then install that CA where the interception is wanted, or exempt the name), "+
 		"or servers behind the name have certificates from different CAs and the client trusts only one",
 		sniOrAddr(d), frameRef(c.CertificateFrame.Number), d.chain[0].Issuer.String(), d.otherChains()))
+	return v
+}
+
+// interceptedByProxy warns when the client refused, as untrusted, a chain
+// it got through a proxy's tunnel: a TLS-inspecting proxy whose CA names
+// no known product answers so too. The verdict stays (a proxy that only
+// tunnels gets the server's own chain), but its fix, trusting the root,
+// must not be followed blindly: the root may be the proxy's.
+func (d *diagnosis) interceptedByProxy(v Verdict) Verdict {
+	p := d.c.Proxy
+	if p == nil || p.Outcome != proxyparse.Granted || !slices.Contains([]Category{CertUntrustedCA, CertSelfSigned, CertRejected}, v.Category) {
+		return v
+	}
+	v.Warnings = append(v.Warnings, fmt.Sprintf("the chain came through the proxy %s's tunnel: a TLS-inspecting proxy answers in the server's name with a certificate of its own CA, which a client that does not trust that CA refuses just so; "+
+		"compare with a connection that bypasses the proxy (NO_PROXY=%s) before trusting the root, trust a proxy's CA only where your organisation deployed the interception, and then nothing changes on the server",
+		d.c.Server, p.Host))
 	return v
 }
 

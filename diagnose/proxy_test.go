@@ -85,6 +85,15 @@ func proxyCases(t *testing.T) []diagnoseCase {
 		{name: "CONNECT never answered", cat: ServerNoResponse,
 			conn:    func(*pki) *analysis.Connection { return proxied(t, req, "") },
 			summary: []string{"the proxy never answered", "the proxy closed the connection (frame 8)"}, evidence: []int64{4, 8}},
+		{name: "untrusted root through a tunnel: maybe the proxy's", cat: CertUntrustedCA,
+			conn: func(p *pki) *analysis.Connection {
+				c := proxied(t, req, "HTTP/1.1 200 Connection established\r\n\r\n")
+				c.TCP.FIN = [2]capture.Frame{}
+				c = alert(serverHello(hello(c, tls12Hello(v12)), v12, 0xC02F, privateChain(t)...), 7, client, tlsparse.AlertUnknownCA)
+				return c
+			},
+			summary: []string{"self-signed root 'CN=Private Root CA,O=tlsdiag test'"}, evidence: []int64{6, 7}, nWarn: -1,
+			warnings: []string{"the chain came through the proxy 198.51.100.7:3128's tunnel", "NO_PROXY=good.test", "before trusting the root"}},
 		{name: "tunnel open, SNI differs from the CONNECT target", cat: OK,
 			conn: func(p *pki) *analysis.Connection {
 				c := proxied(t, "CONNECT other.test:443 HTTP/1.1\r\n\r\n", "HTTP/1.1 200 Connection established\r\n\r\n")

@@ -127,6 +127,14 @@ func TestTrustCaptures(t *testing.T) {
 			summary: []string{"too long for an empty Certificate or a Finished, so it sent a certificate, and the server refused it"},
 			fix:     []string{"the server does not accept the client's certificate", "nginx: `ssl_client_certificate`"},
 			notFix:  []string{"configure the client with a certificate"}},
+		// A client that checks the chain after the handshake (as Node.js
+		// does) and hangs up without an alert rejected it.
+		{file: "cert_untrusted_ca_checked_after.pcap", port: 4516, cat: CertUntrustedCA,
+			evidence: func(c *analysis.Connection) []capture.Frame {
+				return []capture.Frame{c.CertificateFrame, c.HandshakeDone, c.TCP.FIN[capture.ClientToServer]}
+			},
+			summary: []string{"then the client hung up (FIN, frame 10) without sending any data. Likely: it rejected the server's certificate after the handshake", "possible: the client trusts that chain"},
+			fix:     []string{"make"}},
 		// Go ≥ 1.22 against a server with RSA key exchange only.
 		{file: "no_shared_cipher_go_rsa.pcap", port: 4465, cat: NoSharedCipher,
 			evidence: func(c *analysis.Connection) []capture.Frame {

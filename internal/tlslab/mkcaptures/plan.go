@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -211,6 +212,33 @@ func goForcedCertClient() client {
 	}}
 }
 
+// goCheckAfterClient completes a TLS 1.2 handshake without verifying,
+// verifies the chain afterwards as Node.js does, and on failure closes
+// the TCP connection without an alert.
+func goCheckAfterClient() client {
+	return client{desc: "checks the chain after the handshake, as Node.js does, and hangs up without an alert", goRun: func(ctx context.Context, e *env, addr string) error {
+		cfg := e.lab.ClientConfig()
+		roots := cfg.RootCAs
+		cfg.InsecureSkipVerify, cfg.MaxVersion = true, tls.VersionTLS12
+		nc, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		c := tls.Client(nc, cfg)
+		if err := c.HandshakeContext(ctx); err != nil {
+			return err
+		}
+		certs := c.ConnectionState().PeerCertificates
+		inter := x509.NewCertPool()
+		for _, ic := range certs[1:] {
+			inter.AddCert(ic)
+		}
+		_, err = certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: tlslab.GoodName})
+		return err // nc.Close, not c.Close: no close_notify
+	}}
+}
+
 // goHTTPClient GETs https://good.test/ with net/http, dialing addr, with
 // the lab's client configuration changed by mod; the README shows Go's
 // error, the text users search for.
@@ -382,6 +410,17 @@ func plan() []capture {
 				"the CertificateRequest, the client's Certificate and the server's alert are encrypted; the client's first encrypted record is too long for an empty Certificate.",
 			checks: []check{
 				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("plaintext alert", 0, anyAlert),
+			},
+		},
+		{
+			file: "captures/cert_untrusted_ca_checked_after.pcap", category: "cert_untrusted_ca",
+			servers: []server{{tlslab.CertUntrustedCA, 4516}},
+			clients: []client{goCheckAfterClient()},
+			how: "A crypto/tls client that, as Node.js does, completes the handshake without checking the chain, then checks it against the lab's root, " +
+				"finds the private root untrusted and closes the connection without an alert: a rejection after the handshake, by a client that checks trust during it as a rule.",
+			checks: []check{
+				exactly("Certificate", 1, fromServer(hs(hsCertificate))), exactly("plaintext alert", 0, anyAlert),
+				exactly("client application data", 0, fromClient(record(recordApplicationData))),
 			},
 		},
 		{
