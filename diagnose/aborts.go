@@ -149,6 +149,9 @@ func (d *diagnosis) abortWithoutAlert() (Verdict, bool) {
 	if v, ok := d.serverStalled(); ok {
 		return v, true
 	}
+	if v, ok := d.gaveUpBeforeAnswer(); ok {
+		return v, true
+	}
 	abort, how := d.clientAbort()
 	if abort.Number != 0 {
 		if a := d.warningUnrecognizedName(); a != nil {

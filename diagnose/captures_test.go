@@ -204,8 +204,15 @@ func analyseCapture(t *testing.T, path string, tlsPorts []uint16) []*analysis.Co
 // from the real ones (frames dropped, cut by a snap length, merged,
 // compressed): each connection to the listed port must get the listed
 // category, with the listed phrase in its summary.
-func TestDerivedCaptures(t *testing.T) {
-	const dir = testdataDir + "/derived"
+func TestDerivedCaptures(t *testing.T) { checkExpectedDir(t, testdataDir+"/derived") }
+
+// TestFieldCaptures runs the hand-made captures of testdata/field (see its
+// README) as TestDerivedCaptures does.
+func TestFieldCaptures(t *testing.T) { checkExpectedDir(t, testdataDir+"/field") }
+
+// checkExpectedDir checks the captures dir/expected.tsv lists, read with
+// the lab's root: capture, server port, category, summary phrase.
+func checkExpectedDir(t *testing.T, dir string) {
 	data, err := os.ReadFile(dir + "/expected.tsv")
 	if err != nil {
 		t.Fatal(err)

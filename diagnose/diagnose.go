@@ -188,6 +188,9 @@ func (d *diagnosis) verdict() Verdict {
 		return d.doneWithoutServerHello()
 	}
 	if c.Established {
+		if v, ok := d.finishedDropped(); ok {
+			return v
+		}
 		if v, ok := d.rejectedAfterHandshake(); ok {
 			return v
 		}

@@ -7,10 +7,12 @@ package diagnose
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
 // MiddleboxDrop: the ClientHello was sent again and again and never
@@ -20,7 +22,7 @@ const MiddleboxDrop Category = "middlebox_drop"
 
 var middleboxDropCategory = categorySpec{
 	name:          MiddleboxDrop,
-	meaning:       "the TCP handshake succeeded, the ClientHello was retransmitted and the server never acknowledged a byte of it: it never arrived; or, in a capture taken at the server's end, the TCP handshake and then nothing from the client — no hello, no FIN — while the capture went on",
+	meaning:       "the TCP handshake succeeded, the ClientHello was retransmitted and the server never acknowledged a byte of it: it never arrived; or, in TLS 1.3, the server acknowledged the hello but never the client's Finished flight, which the client sent again and again; or, in a capture taken at the server's end, the TCP handshake and then nothing from the client — no hello, no FIN — while the capture went on",
 	serverFix:     "— (the firewall's policy)",
 	clientClasses: []string{"timeout"},
 }
@@ -128,4 +130,28 @@ func hopsText(p analysis.Packet) string {
 		name = "hop limit"
 	}
 	return fmt.Sprintf("%s %d, %s away", name, p.IP.TTL, hopText(hops))
+}
+
+// finishedDropped explains a TLS 1.3 handshake the client finished and
+// the server never did: the server acknowledged the ClientHello, then no
+// byte after it (the client's Finished, its request), which the client
+// sent again and again. They never reached the server: a device on the
+// path that lets the hello through drops what follows it. The client's
+// side of the capture reads as a completed handshake whose request went
+// unanswered; the server's acknowledgments say otherwise.
+func (d *diagnosis) finishedDropped() (Verdict, bool) {
+	c, p := d.c, d.c.Path
+	if p == nil || c.Version != tlsparse.VersionTLS13 || p.HelloEnd == 0 || p.Acked[client] != p.HelloEnd || c.ClientSide.Finished.Number == 0 {
+		return Verdict{}, false
+	}
+	rs := resentIn(p, client, p.HelloEnd, math.MaxInt64)
+	if resendCount(rs) < 2 {
+		return Verdict{}, false
+	}
+	last := lastResend(rs)
+	summary := fmt.Sprintf("the client finished its handshake (%s), but the server acknowledged nothing after the ClientHello: the client's Finished and what followed it never reached the server, although the client sent them %s more (%s to %s) over %s "+
+		"(likely: a device on the path lets the hello through and drops the client's next flight; less likely, the server's host stopped right after its answer, or the path loses the acknowledgments on the way back)",
+		frameRef(c.ClientSide.Finished.Number), prose.Count(resendCount(rs), "time"), frameRef(rs[0].First.Number), frameRef(last.Number), wait(last.Time.Sub(c.ClientSide.Finished.Time)))
+	fix := fmt.Sprintf("a firewall, IPS or TLS-inspecting device between the client and %s drops the client's second flight (its ChangeCipherSpec and Finished): look at its logs and policy; the server application never got a request, so its logs show none", c.Server)
+	return verdict(MiddleboxDrop, summary, fix, c.ClientSide.Finished, rs[0].First, last), true
 }

@@ -91,3 +91,33 @@ func (d *diagnosis) lastServerMessage(n int64) (string, capture.Frame) {
 	}
 	return name, best
 }
+
+// gaveUpBeforeAnswer explains a client that closed (FIN or RST) before
+// the server's answer to its ClientHello arrived: the server answered,
+// late, and what the client's system sends then (a RST to bytes reaching
+// a closed connection) is no verdict on them, least of all on the
+// certificate. Retransmissions of the ClientHello say why it was late.
+func (d *diagnosis) gaveUpBeforeAnswer() (Verdict, bool) {
+	c, t := d.c, &d.c.TCP
+	answer := d.serverHelloFrame()
+	end, how := t.FIN[client], "FIN"
+	if t.RST.Number != 0 && t.RSTFrom == client && (end.Number == 0 || t.RST.Number < end.Number) {
+		end, how = t.RST, "RST"
+	}
+	if answer.Number == 0 || end.Number == 0 || end.Number > answer.Number || end.Number < d.helloFrame.Number {
+		return Verdict{}, false
+	}
+	summary := fmt.Sprintf("the client gave up (%s, %s) %s after its ClientHello (%s), before the server's answer arrived (%s, %s after the ClientHello): the server answered too late, and nothing the client did after that judges the answer",
+		how, frameRef(end.Number), wait(end.Time.Sub(d.helloFrame.Time)), frameRef(d.helloFrame.Number), frameRef(answer.Number), wait(answer.Time.Sub(d.helloFrame.Time)))
+	evidence := []capture.Frame{d.helloFrame, end, answer}
+	if p := c.Path; p != nil && p.HelloEnd > 0 {
+		if rs := resentIn(p, client, p.HelloStart, p.HelloEnd); len(rs) > 0 {
+			last := lastResend(rs)
+			summary += fmt.Sprintf("; the client sent its ClientHello %s more (%s to %s): it was lost on the way, and the server got it late", prose.Count(resendCount(rs), "time"), frameRef(rs[0].First.Number), frameRef(last.Number))
+			evidence = append(evidence, last)
+		}
+	}
+	return verdict(ServerNoResponse, summary,
+		"find where the ClientHello was delayed or lost (a congested or lossy path, a device that holds it), or give the client a longer timeout; the certificate is not what it refused",
+		evidence...), true
+}
