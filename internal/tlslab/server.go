@@ -225,73 +225,60 @@ func (s *Server) serveRaw(ln *net.TCPListener, handle func(*net.TCPConn)) {
 	})
 }
 
-// startSilent reads whatever the client sends and never answers; it closes
-// its end only after the client closed its own.
-func startSilent(s *Server, addr string) error {
+// serveEach listens on addr and hands each connection to handle, as
+// serveRaw does.
+func serveEach(s *Server, addr string, handle func(*net.TCPConn)) error {
 	ln, err := s.listen(addr)
 	if err != nil {
 		return err
 	}
-	s.serveRaw(ln, func(c *net.TCPConn) {
+	s.serveRaw(ln, handle)
+	return nil
+}
+
+// startSilent reads whatever the client sends and never answers; it closes
+// its end only after the client closed its own.
+func startSilent(s *Server, addr string) error {
+	return serveEach(s, addr, func(c *net.TCPConn) {
 		io.Copy(io.Discard, c)
 		c.Close()
 	})
-	return nil
 }
 
 // startTLSSilent completes the TLS handshake with OK's configuration, then
 // reads whatever the client sends and never answers; it closes its end only
 // after the client closed its own.
 func startTLSSilent(s *Server, addr string) error {
-	ln, err := s.listen(addr)
-	if err != nil {
-		return err
-	}
 	cfg := serverConfig(s.lab.Good)
-	s.serveRaw(ln, func(c *net.TCPConn) {
+	return serveEach(s, addr, func(c *net.TCPConn) {
 		tc := tls.Server(c, cfg)
 		if tc.Handshake() == nil {
 			io.Copy(io.Discard, tc)
 		}
 		c.Close()
 	})
-	return nil
 }
 
 // startTLSCloser completes each TLS handshake and closes the connection
 // at once (close_notify, then FIN).
 func startTLSCloser(s *Server, addr string) error {
-	ln, err := s.listen(addr)
-	if err != nil {
-		return err
-	}
 	cfg := serverConfig(s.lab.Good)
-	s.serveRaw(ln, func(c *net.TCPConn) {
+	return serveEach(s, addr, func(c *net.TCPConn) {
 		tc := tls.Server(c, cfg)
 		tc.Handshake()
 		tc.Close()
 	})
-	return nil
 }
 
 // startAcceptClose closes each connection as soon as it is accepted.
 func startAcceptClose(s *Server, addr string) error {
-	ln, err := s.listen(addr)
-	if err != nil {
-		return err
-	}
-	s.serveRaw(ln, func(c *net.TCPConn) { c.Close() })
-	return nil
+	return serveEach(s, addr, func(c *net.TCPConn) { c.Close() })
 }
 
 // startReset reads one TLS record, then aborts the connection: with
 // SO_LINGER 0, close sends a RST instead of a FIN.
 func startReset(s *Server, addr string) error {
-	ln, err := s.listen(addr)
-	if err != nil {
-		return err
-	}
-	s.serveRaw(ln, func(c *net.TCPConn) {
+	return serveEach(s, addr, func(c *net.TCPConn) {
 		c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		var hdr [5]byte
 		if _, err := io.ReadFull(c, hdr[:]); err == nil {
@@ -300,7 +287,6 @@ func startReset(s *Server, addr string) error {
 		c.SetLinger(0)
 		c.Close()
 	})
-	return nil
 }
 
 // startRefused finds the address free and leaves it so.

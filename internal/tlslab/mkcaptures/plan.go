@@ -110,16 +110,22 @@ func goReadClient(desc string, v uint16) client {
 		cfg := e.lab.ClientConfig()
 		cfg.KeyLogWriter = e.keylog
 		cfg.MinVersion, cfg.MaxVersion = v, v
-		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 5 * time.Second}, Config: cfg}
-		c, err := d.DialContext(ctx, "tcp", addr)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		_, err = io.Copy(io.Discard, c)
-		return err
+		return handshakeAndRead(ctx, cfg, addr)
 	}}
+}
+
+// handshakeAndRead dials addr with cfg, sends nothing and reads until
+// the server closes (or 5 s pass).
+func handshakeAndRead(ctx context.Context, cfg *tls.Config, addr string) error {
+	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 5 * time.Second}, Config: cfg}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = io.Copy(io.Discard, c)
+	return err
 }
 
 // goLateHelloClient connects and waits delay before its TLS handshake.
@@ -200,15 +206,7 @@ func goForcedCertClient() client {
 		cfg.MinVersion = tls.VersionTLS13
 		cert := e.lab.Good.TLS()
 		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
-		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 5 * time.Second}, Config: cfg}
-		c, err := d.DialContext(ctx, "tcp", addr)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		_, err = io.Copy(io.Discard, c)
-		return err
+		return handshakeAndRead(ctx, cfg, addr)
 	}}
 }
 
