@@ -917,27 +917,9 @@ func TestProbeClientCertTLS13(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clientCAs := x509.NewCertPool()
-	clientCAs.AddCert(lab.ClientCA.Cert)
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") }),
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{lab.Good.TLS()}, MinVersion: tls.VersionTLS13,
-			ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCAs},
-		ErrorLog: log.New(io.Discard, "", 0),
-	}
-	go srv.ServeTLS(ln, "", "")
-	defer srv.Close()
-	addr := ln.Addr().(*net.TCPAddr).AddrPort()
-	target := Target{Host: tlslab.GoodName, Port: addr.Port()}
-	target.URL = &url.URL{Scheme: "https", Host: target.HostPort(), Path: "/"}
-	cfg := Config{
-		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), NoProxyEnv: true, ALPN: []string{"http/1.1"}, Names: flagNames,
-		Resolve: []Resolve{{Host: tlslab.GoodName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}}}, MaxTime: 5 * time.Second,
-	}
+	addr := startClientCertServer(t, lab, &tls.Config{MinVersion: tls.VersionTLS13, ClientAuth: tls.RequireAndVerifyClientCert},
+		func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") })
+	cfg := labConfig(lab, addr)
 	// The handshake-only form waits for the server's judgement too.
 	hs := cfg
 	hs.Target.URL = nil
@@ -988,7 +970,7 @@ func TestProbeClientCertTLS13(t *testing.T) {
 		io.EOF,
 	} {
 		o := res.Client
-		o.Err = &url.Error{Op: "Get", URL: target.URL.String(), Err: cause}
+		o.Err = &url.Error{Op: "Get", URL: cfg.Target.URL.String(), Err: cause}
 		o.Class = Classify(o.Err)
 		c := Correlate(res.Target, &o, &res.Wire, false, flagNames)
 		if c.Agreement != Agree || strings.Contains(c.Fix, "SNI") {
@@ -1011,36 +993,19 @@ func TestProbeClientCertRefusedByStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clientCAs := x509.NewCertPool()
-	clientCAs.AddCert(lab.ClientCA.Cert)
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	addr := startClientCertServer(t, lab, &tls.Config{MaxVersion: tls.VersionTLS12, ClientAuth: tls.RequestClientCert},
+		func(w http.ResponseWriter, r *http.Request) {
 			if len(r.TLS.PeerCertificates) == 0 {
 				w.WriteHeader(http.StatusBadRequest)
 				io.WriteString(w, "<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n</html>\r\n")
 				return
 			}
 			io.WriteString(w, "hello")
-		}),
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{lab.Good.TLS()}, MaxVersion: tls.VersionTLS12,
-			ClientAuth: tls.RequestClientCert, ClientCAs: clientCAs},
-		ErrorLog: log.New(io.Discard, "", 0),
-	}
-	go srv.ServeTLS(ln, "", "")
-	defer srv.Close()
-	addr := ln.Addr().(*net.TCPAddr).AddrPort()
-	target := Target{Host: tlslab.GoodName, Port: addr.Port()}
-	target.URL = &url.URL{Scheme: "https", Host: target.HostPort(), Path: "/"}
-	res, err := Run(context.Background(), Config{
-		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), NoProxyEnv: true, ALPN: []string{"http/1.1"}, Names: flagNames,
-		Resolve: []Resolve{{Host: tlslab.GoodName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}}}, MaxTime: 5 * time.Second,
-		// The server's own certificate: issued under Root, not ClientCA.
-		Certificates: []tls.Certificate{lab.Good.TLS()},
-	})
+		})
+	cfg := labConfig(lab, addr)
+	// The server's own certificate: issued under Root, not ClientCA.
+	cfg.Certificates = []tls.Certificate{lab.Good.TLS()}
+	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1171,5 +1136,34 @@ func checkPcapngSecrets(t *testing.T, b []byte) {
 	conns, _, err := analysis.Analyse(context.Background(), f, analysis.Options{KeyLog: new(decrypt.KeyLog)}, capture.Options{}, 1)
 	if err != nil || len(conns) == 0 || !conns[0].Decrypted || len(conns[0].Certificates) == 0 {
 		t.Errorf("tlsdiag read of the pcapng: %v, %d connections, not decrypted with its own secrets", err, len(conns))
+	}
+}
+
+// startClientCertServer serves h over TLS with the lab's Good certificate,
+// asking for client certificates of the lab's ClientCA as tc says
+// (versions, ClientAuth), until the test ends; it returns its address.
+func startClientCertServer(t *testing.T, lab *tlslab.Lab, tc *tls.Config, h http.HandlerFunc) netip.AddrPort {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc.Certificates = []tls.Certificate{lab.Good.TLS()}
+	tc.ClientCAs = x509.NewCertPool()
+	tc.ClientCAs.AddCert(lab.ClientCA.Cert)
+	srv := &http.Server{Handler: h, TLSConfig: tc, ErrorLog: log.New(io.Discard, "", 0)}
+	go srv.ServeTLS(ln, "", "")
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().(*net.TCPAddr).AddrPort()
+}
+
+// labConfig is a probe of https://good.test:PORT/ at addr that trusts the
+// lab's root, over HTTP/1.1, without the environment's proxy.
+func labConfig(lab *tlslab.Lab, addr netip.AddrPort) Config {
+	target := Target{Host: tlslab.GoodName, Port: addr.Port()}
+	target.URL = &url.URL{Scheme: "https", Host: target.HostPort(), Path: "/"}
+	return Config{
+		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), NoProxyEnv: true, ALPN: []string{"http/1.1"}, Names: flagNames,
+		Resolve: []Resolve{{Host: tlslab.GoodName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}}}, MaxTime: 5 * time.Second,
 	}
 }
