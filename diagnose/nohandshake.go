@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
@@ -47,6 +48,11 @@ func (d *diagnosis) noHandshake() Verdict {
 	}
 	return d.emptyConnection()
 }
+
+// lateSYNACKReset is how soon after a SYN-ACK a client's reset answers it
+// from the client's system (no program waits for it any more): a program
+// that opened the connection and then gave up takes longer.
+const lateSYNACKReset = 10 * time.Millisecond
 
 // malformedClientHello explains a connection whose only ClientHello was
 // whole in the capture but does not parse: the client (or a middlebox
@@ -105,6 +111,15 @@ func (d *diagnosis) emptyConnection() Verdict {
 				frameRef(t.SYNACK.Number), how, frameRef(f.Number), wait(f.Time.Sub(t.SYNACK.Time))),
 			"the server (or a proxy or load balancer in front of it) drops connections as soon as it accepts them: check its connection limits, access rules and logs",
 			t.SYN, t.SYNACK, f)
+	case t.SYNCount > 1 && t.RST.Number != 0 && t.RSTFrom == client && c.ClientSide.Bytes == 0 &&
+		t.RST.Number > t.SYNACK.Number && t.RST.Time.Sub(t.SYNACK.Time) < lateSYNACKReset && t.SYNACK.Time.Sub(t.SYN.Time) >= time.Second:
+		// The client's system resets a SYN-ACK for a connection its
+		// program gave up on: the SYNs or SYN-ACKs were lost on the way.
+		return verdict(NoTCPAnswer,
+			fmt.Sprintf("the server's SYN-ACK (%s) came %s after the first SYN, after the client had given up (it sent %s): its system reset the connection at once (%s); the SYNs or the SYN-ACKs were lost or held on the way",
+				frameRef(t.SYNACK.Number), wait(t.SYNACK.Time.Sub(t.SYN.Time)), prose.Count(t.SYNCount, "SYN"), frameRef(t.RST.Number)),
+			fmt.Sprintf("find where the path between the client and %s loses packets (a congested or lossy link, a firewall's SYN rate limit), or give the client a longer connect timeout", c.Server),
+			t.SYN, t.SYNACK, t.RST)
 	case t.RST.Number != 0 || t.FIN[client].Number != 0 || c.TCP.Close == capture.ClosedIdle:
 		f, how := t.RST, "reset"
 		switch {

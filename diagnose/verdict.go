@@ -212,7 +212,7 @@ const NoTCPAnswer Category = "no_tcp_answer"
 
 var noTCPAnswerCategory = categorySpec{
 	name:          NoTCPAnswer,
-	meaning:       "the SYN was never answered (a firewall dropping)",
+	meaning:       "the SYN was never answered (a firewall dropping), or answered only after the client had given up: SYNs sent again, a SYN-ACK seconds late, and the client's system resetting it at once",
 	serverFix:     "—",
 	clientClasses: []string{"connect_timeout"},
 }
