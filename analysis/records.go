@@ -395,26 +395,30 @@ func (t *tracker) countAppData(d capture.Direction, it *tlsparse.Item, f capture
 	}
 }
 
-// encryptedAlertLength is the record length of an encrypted TLS 1.3 alert:
-// two alert bytes, the inner content type and the AEAD tag.
-func encryptedAlertLength(cs tlsparse.CipherSuite) int {
+// EncryptedRecordLength is the length of a TLS 1.3 record sealed with
+// suite cs that carries n bytes: those, the inner content type and the
+// AEAD tag (RFC 8446, Section 5.2).
+func EncryptedRecordLength(cs tlsparse.CipherSuite, n int) int {
 	const tlsAES128CCM8SHA256 tlsparse.CipherSuite = 0x1305 // the only TLS 1.3 suite with an 8-byte tag
 	if cs == tlsAES128CCM8SHA256 {
-		return 2 + 1 + 8
+		return n + 1 + 8
 	}
-	return 2 + 1 + 16
+	return n + 1 + 16
 }
 
-// encryptedFinishedLength is the record length of an encrypted TLS 1.3
-// Finished: its 4-byte header, the verify data (the suite's hash), the
-// inner content type and the AEAD tag.
-func encryptedFinishedLength(cs tlsparse.CipherSuite) int {
+// encryptedAlertLength is the record length of an encrypted TLS 1.3 alert
+// (two bytes).
+func encryptedAlertLength(cs tlsparse.CipherSuite) int { return EncryptedRecordLength(cs, 2) }
+
+// EncryptedFinishedLength is the record length of an encrypted TLS 1.3
+// Finished: its 4-byte header and verify data of the suite's hash size.
+func EncryptedFinishedLength(cs tlsparse.CipherSuite) int {
 	const tlsAES256GCMSHA384 tlsparse.CipherSuite = 0x1302 // the only TLS 1.3 suite with SHA-384
 	hash := 32
 	if cs == tlsAES256GCMSHA384 {
 		hash = 48
 	}
-	return 4 + hash + encryptedAlertLength(cs) - 2
+	return EncryptedRecordLength(cs, 4+hash)
 }
 
 // addClientHello files a parsed ClientHello: the first, or the second

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
@@ -134,14 +135,7 @@ func (d *diagnosis) emptyCertificateSized() bool {
 	if c.Version != tlsparse.VersionTLS13 || c.Decrypted || len(c.ClientFlightRecords) < 2 {
 		return false
 	}
-	tag, hash := 16, 32
-	switch c.Cipher {
-	case 0x1305: // TLS_AES_128_CCM_8_SHA256
-		tag = 8
-	case 0x1302: // TLS_AES_256_GCM_SHA384
-		hash = 48
-	}
-	return c.ClientFlightRecords[0] == 8+1+tag && c.ClientFlightRecords[1] == 4+hash+1+tag
+	return c.ClientFlightRecords[0] == analysis.EncryptedRecordLength(c.Cipher, 8) && c.ClientFlightRecords[1] == analysis.EncryptedFinishedLength(c.Cipher)
 }
 
 // certificateSized reports whether a TLS 1.3 client's first encrypted

@@ -49,11 +49,6 @@ func (d *diagnosis) noHandshake() Verdict {
 	return d.emptyConnection()
 }
 
-// lateSYNACKReset is how soon after a SYN-ACK a client's reset answers it
-// from the client's system (no program waits for it any more): a program
-// that opened the connection and then gave up takes longer.
-const lateSYNACKReset = 10 * time.Millisecond
-
 // malformedClientHello explains a connection whose only ClientHello was
 // whole in the capture but does not parse: the client (or a middlebox
 // that rewrote it) sent a broken one, and what the server answered, an
@@ -78,6 +73,11 @@ func (d *diagnosis) malformedClientHello() Verdict {
 		"the client, or a middlebox that rewrites ClientHellos on the way (a TLS-inspecting proxy, a load balancer), sends a broken ClientHello: tshark -V -Y tls.handshake.type==1 names the bad field; capture on the client to tell which, and update its TLS library",
 		evidence...)
 }
+
+// lateSYNACKReset is how soon after a SYN-ACK a client's reset answers it
+// from the client's system (no program waits for it any more): a program
+// that opened the connection and then gave up takes longer.
+const lateSYNACKReset = 10 * time.Millisecond
 
 // emptyConnection explains a TCP connection that was accepted but over
 // which the client never sent anything.
@@ -204,7 +204,7 @@ func (d *diagnosis) snapCut(facts []string) (Verdict, bool) {
 	if len(cut) == 0 {
 		return Verdict{}, false
 	}
-	summary := fmt.Sprintf("the capture began before this connection, but its frames were cut to %d bytes (the snap length), so its TLS handshake was not kept whole (cut: %s)", snap, frameList("", cut)[1:])
+	summary := fmt.Sprintf("the capture began before this connection, but its frames were cut to %d bytes (the snap length), so its TLS handshake was not kept whole (%s)", snap, frameList("cut:", cut))
 	if len(facts) > 0 {
 		summary += "; " + strings.Join(facts, "; ")
 	}

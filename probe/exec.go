@@ -452,19 +452,17 @@ func classifyStderrLine(line string) Class {
 		c = classifyTLSMessage(line)
 	}
 	switch {
-	case strings.Contains(l, "proxyconnect "):
-		// net/http wraps every failure reaching or talking to the proxy
-		// in a "proxyconnect" error, as Classify reads it.
-		return proxyConnectClass(c)
 	case strings.Contains(l, "socks connect ") && strings.Contains(l, "unknown error "):
 		// Go's SOCKS dialer: "socks connect tcp PROXY->TARGET: unknown
 		// error connection refused" is the proxy's reply that it could
 		// not reach the target (a SOCKS reply code), not a refusal of
 		// the proxy's own port.
 		return ProxyConnectFailed
-	case strings.Contains(l, "socks connect "):
-		// The SOCKS dialer's other failures are reaching or talking to
-		// the proxy ("dial tcp PROXY: connect: connection refused").
+	case strings.Contains(l, "proxyconnect "), strings.Contains(l, "socks connect "):
+		// net/http wraps every failure reaching or talking to an HTTP
+		// proxy in a "proxyconnect" error, as Classify reads it, and its
+		// SOCKS dialer in a "socks connect" one ("dial tcp PROXY:
+		// connect: connection refused").
 		return proxyConnectClass(c)
 	case c == ClassNone && goConnectRefusal(line):
 		return ProxyConnectFailed

@@ -826,6 +826,14 @@ func agreesWithGo(t *testing.T, r *Result, lab *tlslab.Lab) {
 // upstream it refuses every CONNECT with 403; otherwise it tunnels every
 // CONNECT to upstream, whatever host it names.
 func startProxy(t *testing.T, upstream netip.AddrPort) netip.AddrPort {
+	return acceptEach(t, func(c net.Conn) { serveProxy(c, upstream) })
+}
+
+// acceptEach listens on loopback until the test ends and hands each
+// connection to handle, on a goroutine of its own; it returns the
+// address.
+func acceptEach(t *testing.T, handle func(net.Conn)) netip.AddrPort {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -837,7 +845,7 @@ func startProxy(t *testing.T, upstream netip.AddrPort) netip.AddrPort {
 			if err != nil {
 				return
 			}
-			go serveProxy(c, upstream)
+			go handle(c)
 		}
 	}()
 	return ln.Addr().(*net.TCPAddr).AddrPort()
@@ -1157,13 +1165,20 @@ func startClientCertServer(t *testing.T, lab *tlslab.Lab, tc *tls.Config, h http
 	return ln.Addr().(*net.TCPAddr).AddrPort()
 }
 
-// labConfig is a probe of https://good.test:PORT/ at addr that trusts the
-// lab's root, over HTTP/1.1, without the environment's proxy.
-func labConfig(lab *tlslab.Lab, addr netip.AddrPort) Config {
+// loopbackConfig is a probe of https://good.test:PORT/ at addr, without
+// the environment's proxy, within 5 s.
+func loopbackConfig(addr netip.AddrPort) Config {
 	target := Target{Host: tlslab.GoodName, Port: addr.Port()}
 	target.URL = &url.URL{Scheme: "https", Host: target.HostPort(), Path: "/"}
 	return Config{
-		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), NoProxyEnv: true, ALPN: []string{"http/1.1"}, Names: flagNames,
-		Resolve: []Resolve{{Host: tlslab.GoodName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}}}, MaxTime: 5 * time.Second,
+		Target: target, NoProxyEnv: true, Names: flagNames, MaxTime: 5 * time.Second,
+		Resolve: []Resolve{{Host: tlslab.GoodName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}}},
 	}
+}
+
+// labConfig is loopbackConfig trusting the lab's root, over HTTP/1.1.
+func labConfig(lab *tlslab.Lab, addr netip.AddrPort) Config {
+	cfg := loopbackConfig(addr)
+	cfg.RootCAs, cfg.WireRoots, cfg.ALPN = lab.RootPool(), lab.RootPool(), []string{"http/1.1"}
+	return cfg
 }

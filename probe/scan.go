@@ -321,7 +321,11 @@ func (c *Correlation) addNoneAccepted(s *Scan) {
 		c.Notes = append(c.Notes, "scan: the server completed no handshake with any version from TLS 1.0 to TLS 1.3, even with every cipher suite crypto/tls implements: it may need a group, signature algorithm or client certificate the scan did not offer")
 		return
 	}
-	note := "scan: the server refused " + strings.Join(spoken, ", ") + " even with every cipher suite crypto/tls implements and its default groups (X25519MLKEM768, X25519, P-256, P-384, P-521)"
+	groups := make([]string, len(scanGroups))
+	for i, g := range scanGroups {
+		groups[i] = g.String()
+	}
+	note := "scan: the server refused " + strings.Join(spoken, ", ") + " even with every cipher suite crypto/tls implements and its default groups (" + strings.Join(groups, ", ") + ")"
 	if len(refused) > 0 {
 		note += "; it does not speak " + strings.Join(refused, ", ") + " (protocol_version)"
 	}
@@ -329,10 +333,12 @@ func (c *Correlation) addNoneAccepted(s *Scan) {
 	switch {
 	case speaks13 && !speaksOlder:
 		c.Cause = "the server speaks only TLS 1.3 and refuses every handshake crypto/tls can make: TLS 1.3 has no RSA key exchange and every TLS 1.3 suite was offered, so it shares no key exchange group with crypto/tls (it may be limited to X448 or FFDHE groups, which crypto/tls does not implement), or no signature algorithm"
-		c.Fix = "configure the server's key exchange groups to include X25519 or P-256 (nginx: `ssl_ecdh_curve X25519:prime256v1:secp384r1`; Apache: `SSLOpenSSLConfCmd Curves`; Go: `tls.Config.CurvePreferences` nil), or its TLS 1.2 with ECDHE suites; the client cannot offer what crypto/tls does not implement"
+		c.Fix = "configure the server's key exchange groups to include X25519 or P-256, or enable its TLS 1.2 with ECDHE suites; the client cannot offer what crypto/tls does not implement; " +
+			diagnose.ServerFix(diagnose.ChangeGroups, diagnose.ServerUnknown)
 	case speaksOlder:
 		c.Cause = "the server refuses every handshake crypto/tls can make, RSA key exchange included: it wants a cipher suite crypto/tls does not implement (DHE, CCM, CBC with SHA-384…), a key exchange group it lacks (X448, FFDHE) or a signature algorithm"
-		c.Fix = "enable on the server ECDHE AEAD suites (nginx: `ssl_ciphers`) and the groups X25519 or P-256 (nginx: `ssl_ecdh_curve`), or TLS 1.3; the client cannot offer what crypto/tls does not implement"
+		c.Fix = "enable on the server ECDHE AEAD suites and the groups X25519 or P-256, or TLS 1.3; the client cannot offer what crypto/tls does not implement; " +
+			diagnose.ServerFix(diagnose.ChangeCiphers, diagnose.ServerUnknown) + "; " + diagnose.ServerFix(diagnose.ChangeGroups, diagnose.ServerUnknown)
 	}
 }
 

@@ -234,29 +234,17 @@ var specs = map[Scenario]spec{
 		return c
 	}},
 
-	CertExpired:          {category: "cert_expired", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.Expired)) }},
-	CertNotYetValid:      {category: "cert_not_yet_valid", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.NotYetValid)) }},
-	CertSelfSigned:       {category: "cert_self_signed", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.SelfSigned)) }},
-	CertUntrustedCA:      {category: "cert_untrusted_ca", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.Untrusted)) }},
-	CertHostnameMismatch: {category: "cert_hostname_mismatch", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.WrongName)) }},
-	CertIncompleteChain:  {category: "cert_incomplete_chain", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.LeafOnly)) }},
-	CertDirectRoot:       {category: "cert_untrusted_ca", start: startOpenSSLDirectRoot},
-	CertRejected:         {category: "cert_rejected", config: func(l *Lab) *tls.Config { return minTLS13(serverConfig(l.Expired)) }},
-	ClientCertRequired: {category: "client_cert_required", config: func(l *Lab) *tls.Config {
-		c := maxTLS12(serverConfig(l.Good))
-		c.ClientAuth = tls.RequireAndVerifyClientCert
-		c.ClientCAs = x509.NewCertPool()
-		c.ClientCAs.AddCert(l.ClientCA.Cert)
-		return c
-	}},
-	ClientCertRequiredTLS13: {category: "client_cert_required", config: func(l *Lab) *tls.Config {
-		c := minTLS13(serverConfig(l.Good))
-		c.ClientAuth = tls.RequireAndVerifyClientCert
-		c.ClientCAs = x509.NewCertPool()
-		c.ClientCAs.AddCert(l.ClientCA.Cert)
-		return c
-	}},
-	ALPNMismatch: {category: "alpn_mismatch", config: func(l *Lab) *tls.Config { return serverConfig(l.Good) }},
+	CertExpired:             {category: "cert_expired", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.Expired)) }},
+	CertNotYetValid:         {category: "cert_not_yet_valid", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.NotYetValid)) }},
+	CertSelfSigned:          {category: "cert_self_signed", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.SelfSigned)) }},
+	CertUntrustedCA:         {category: "cert_untrusted_ca", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.Untrusted)) }},
+	CertHostnameMismatch:    {category: "cert_hostname_mismatch", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.WrongName)) }},
+	CertIncompleteChain:     {category: "cert_incomplete_chain", config: func(l *Lab) *tls.Config { return maxTLS12(serverConfig(l.LeafOnly)) }},
+	CertDirectRoot:          {category: "cert_untrusted_ca", start: startOpenSSLDirectRoot},
+	CertRejected:            {category: "cert_rejected", config: func(l *Lab) *tls.Config { return minTLS13(serverConfig(l.Expired)) }},
+	ClientCertRequired:      {category: "client_cert_required", config: func(l *Lab) *tls.Config { return maxTLS12(requireClientCert(l)) }},
+	ClientCertRequiredTLS13: {category: "client_cert_required", config: func(l *Lab) *tls.Config { return minTLS13(requireClientCert(l)) }},
+	ALPNMismatch:            {category: "alpn_mismatch", config: func(l *Lab) *tls.Config { return serverConfig(l.Good) }},
 	SNIUnrecognized: {category: "sni_unrecognized", config: func(l *Lab) *tls.Config {
 		c := serverConfig(l.Good)
 		good := l.Good.TLS()
@@ -303,3 +291,13 @@ func serverConfig(c *Cert) *tls.Config {
 func maxTLS12(c *tls.Config) *tls.Config { c.MaxVersion = tls.VersionTLS12; return c }
 
 func minTLS13(c *tls.Config) *tls.Config { c.MinVersion = tls.VersionTLS13; return c }
+
+// requireClientCert is Good's configuration requiring a client
+// certificate issued by ClientCA.
+func requireClientCert(l *Lab) *tls.Config {
+	c := serverConfig(l.Good)
+	c.ClientAuth = tls.RequireAndVerifyClientCert
+	c.ClientCAs = x509.NewCertPool()
+	c.ClientCAs.AddCert(l.ClientCA.Cert)
+	return c
+}
