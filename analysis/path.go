@@ -27,6 +27,10 @@ type PathFacts struct {
 	// Resent lists, per direction, the payload segments sent again: one
 	// entry per offset, the first maxResent offsets.
 	Resent [2][]Resend
+	// FINResent is, per direction, the FIN sent again (alone, without
+	// bytes): its offset, first and last repeat and how many; zero
+	// Count when it was not.
+	FINResent [2]Resend
 	// AfterGap is, per direction, the first frame whose bytes arrived
 	// after the direction's first gap: a segment that passed where the
 	// ones before it did not.
@@ -111,6 +115,14 @@ func (t *tracker) pathEvent(ev capture.Event) {
 		}
 	case capture.EventRetransmission:
 		if ev.Seg.Len == 0 {
+			// Only a FIN is sent again without bytes.
+			m := t.pathMore()
+			r := &m.FINResent[ev.Dir]
+			if r.Count == 0 {
+				*r = Resend{Offset: ev.Seg.Offset, DF: ev.Seg.IP.DF, First: ev.Frame}
+			}
+			r.Count++
+			r.Last = ev.Frame
 			return
 		}
 		m := t.pathMore()
@@ -189,6 +201,7 @@ func (t *tracker) pathRecord() *PathFacts {
 		f.Acked[0], f.Acked[1] = f.Acked[1], f.Acked[0]
 		f.AckedFrame[0], f.AckedFrame[1] = f.AckedFrame[1], f.AckedFrame[0]
 		f.Resent[0], f.Resent[1] = f.Resent[1], f.Resent[0]
+		f.FINResent[0], f.FINResent[1] = f.FINResent[1], f.FINResent[0]
 		f.AfterGap[0], f.AfterGap[1] = f.AfterGap[1], f.AfterGap[0]
 	}
 	return &f

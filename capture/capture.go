@@ -67,7 +67,7 @@ const (
 	EventSYNACK                              // the server accepted
 	EventFIN                                 // the sender closed its direction
 	EventRST                                 // the sender reset the connection
-	EventRetransmission                      // a segment repeated bytes already received (delivered, or buffered out of order)
+	EventRetransmission                      // a segment repeated bytes already received (delivered, or buffered out of order), or a FIN already reached (Seg.Len 0)
 	EventZeroWindow                          // the sender advertised a zero receive window
 	EventConflict                            // a retransmission carried different bytes than the original; the original was kept
 	EventSnapCut                             // the frame was cut by the snap length: the Gap that follows in this frame is the bytes it cut

@@ -572,6 +572,14 @@ func (a *Assembler) window(c *conn, dir Direction, win uint16, f Frame) {
 // FIN of a segment from dir starting at seq.
 func (a *Assembler) data(c *conn, dir Direction, seq uint32, p []byte, missing int, fin bool, f Frame) {
 	h := &c.half[dir]
+	if fin && len(p)+missing == 0 && h.flags&hFINDone != 0 && seq == h.finSeq {
+		// The FIN alone, sent again: the first was not acknowledged. It
+		// counts as a retransmission, as Wireshark counts it, with no
+		// bytes.
+		var once bool
+		a.retransmitted(c, dir, 0, f, &once)
+		return
+	}
 	if fin && h.flags&hFIN == 0 {
 		h.finSeq = seq + uint32(len(p)+missing)
 		h.finFrame = refOf(f)

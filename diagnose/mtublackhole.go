@@ -41,7 +41,33 @@ func (d *diagnosis) pathMTUBlackhole() (Verdict, bool) {
 	if v, ok := d.blackholeAtSender(); ok {
 		return v, true
 	}
-	return d.blackholeAtReceiver()
+	if v, ok := d.blackholeAtReceiver(); ok {
+		return v, true
+	}
+	return d.answerLostOnWayBack()
+}
+
+// answerLostOnWayBack: the capture is on the client's side and shows the
+// server acknowledging the ClientHello, then not one byte from it, and
+// the client's FIN sent again and again, never acknowledged. A server
+// whose program is silent acknowledges a FIN at once (its kernel does);
+// one with an answer in flight acknowledges with that answer, so when the
+// answer is lost its acknowledgments are lost with it.
+func (d *diagnosis) answerLostOnWayBack() (Verdict, bool) {
+	c, p := d.c, d.c.Path
+	fin := p.FINResent[client]
+	if c.ClientHello == nil || c.ServerHello != nil || c.HelloRetry != nil || c.ServerSide.Bytes > 0 || p.HelloEnd == 0 ||
+		p.Acked[client] < p.HelloEnd || fin.Count == 0 || p.Acked[client] > fin.Offset || c.TCP.FIN[server].Number != 0 ||
+		(c.TCP.RST.Number != 0 && c.TCP.RSTFrom == server) {
+		return Verdict{}, false
+	}
+	finFrame := c.TCP.FIN[client]
+	summary := fmt.Sprintf("the server acknowledged the ClientHello (%s) and then sent nothing the capture saw, and never acknowledged the client's FIN (%s), which the client sent %s more (%s to %s) over %s: "+
+		"a server whose program is silent acknowledges a FIN at once, so the server had an answer in flight that never arrived, with its acknowledgments "+
+		"(likely: the answer is lost on the way back — a path MTU black hole toward the client, the server's certificate flight being the connection's first full-size packet, or a filter dropping the server's packets to the client; less likely, the server's host stopped right after acknowledging the hello)",
+		frameRef(p.AckedFrame[client].Number), frameRef(finFrame.Number), prose.Count(fin.Count, "time"), frameRef(fin.First.Number), frameRef(fin.Last.Number), wait(fin.Last.Time.Sub(finFrame.Time)))
+	fix := mtuFix + "; a capture at the server's end shows its answer going out and being sent again, unacknowledged, which tells a black hole from a host that stopped"
+	return verdict(PathMTUBlackhole, summary, fix, d.helloFrame, p.AckedFrame[client], finFrame, fin.First, fin.Last), true
 }
 
 // blackholeAtSender: the capture is on the sender's side of the small
