@@ -3,6 +3,7 @@ package analysis
 import (
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/proxyparse"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
 // Proxy is the proxy negotiation that opened a connection: an HTTP CONNECT
@@ -61,7 +62,34 @@ func (t *tracker) watchProxy(d capture.Direction, b []byte, off int64, f capture
 	p.ReplyFrame = frameAtEnd(ph.chunks[capture.ServerToClient], x.ReplyEnd)
 	t.c.Proxy = p
 	if x.RequestEnd > 0 && x.ReplyEnd > 0 && x.Outcome != proxyparse.Unanswered {
+		if x.Outcome == proxyparse.Granted {
+			t.tunnelAt = int64(x.ReplyEnd)
+		}
 		t.endProxy()
+	}
+}
+
+// tunnelStart reads the first byte the proxy's side sent through the
+// tunnel it opened, in b at stream offset off. What is not a TLS record
+// (nor SSLv2) is the server side's NonTLS: a filtering proxy's block page
+// written into a tunnel it has just granted, or a target that speaks
+// plaintext. The TLS decoder, still passing over the proxy's reply,
+// would take it for more of it.
+func (t *tracker) tunnelStart(b []byte, off int64, f capture.Frame) {
+	at := t.tunnelAt - off
+	if at >= int64(len(b)) {
+		return
+	}
+	t.tunnelAt = 0
+	if at < 0 {
+		return
+	}
+	first := b[at:]
+	if c := first[0]; c-20 <= 4 || c&0x80 != 0 {
+		return
+	}
+	if side := &t.c.ServerSide; side.NonTLS == nil {
+		side.NonTLS = &NonTLS{Frame: f, Looks: tlsparse.DescribeNonTLS(first[:min(len(first), 256)])}
 	}
 }
 

@@ -187,7 +187,7 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 			return
 		}
 		ti.SNI = ch.ServerName
-		t.promotePrelude()
+		t.promotePrelude(c.Proxy == nil)
 		if !c.addClientHello(ch, f) {
 			t.anomaly(tlsparse.AnomalyRepeatedClientHello)
 		}
@@ -200,7 +200,7 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 			t.anomaly(tlsparse.AnomalyMalformedServerHello)
 			return
 		}
-		t.promotePrelude()
+		t.promotePrelude(true)
 		for _, a := range sh.Anomalies {
 			t.anomaly(a)
 		}
@@ -269,7 +269,7 @@ func (t *tracker) sslv2ServerHello(it *tlsparse.Item, f capture.Frame) {
 		t.anomaly(tlsparse.AnomalyRepeatedServerHello)
 		return
 	}
-	t.promotePrelude()
+	t.promotePrelude(true)
 	c.ServerHelloSSLv2, c.ServerHelloFrame = sh, f
 	c.ServerHello = &tlsparse.ServerHello{Raw: sh.Raw, Version: sh.Version}
 	c.Version = sh.Version
@@ -314,12 +314,20 @@ func (t *tracker) sslv2Record(d capture.Direction, it *tlsparse.Item, f capture.
 
 // promotePrelude moves plaintext seen before the hellos to Prelude: the
 // connection upgraded to TLS (STARTTLS and friends), the peer was not
-// speaking something else instead of TLS.
-func (t *tracker) promotePrelude() {
+// speaking something else instead of TLS. A Prelude already there (a
+// proxy's reply) stays. The server side's moves at the ClientHello only
+// when server is set: what came first through a proxy's tunnel is
+// promoted by the ServerHello alone, since a block page the proxy wrote
+// into the tunnel comes before the client's hello too.
+func (t *tracker) promotePrelude(server bool) {
 	for _, s := range []*Side{&t.c.ClientSide, &t.c.ServerSide} {
-		if s.NonTLS != nil {
-			s.Prelude, s.NonTLS = s.NonTLS, nil
+		if s.NonTLS == nil || s == &t.c.ServerSide && !server {
+			continue
 		}
+		if s.Prelude == nil {
+			s.Prelude = s.NonTLS
+		}
+		s.NonTLS = nil
 	}
 }
 

@@ -88,6 +88,9 @@ type tracker struct {
 	// proxy negotiation; proxyOff is set once it cannot or did.
 	proxy    *proxyHead
 	proxyOff bool
+	// tunnelAt is the offset in the server's stream where a tunnel the
+	// proxy opened starts, until its first byte was read; 0 otherwise.
+	tunnelAt int64
 	// snap is, per capture direction, the last frame cut by the snap
 	// length: the Gap in that frame is the bytes it cut.
 	snap *[2]snapCut
@@ -150,6 +153,9 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 	t.pathData(d, f)
 	ds := &t.dirs[d]
 	t.watchProxy(d, b, ds.offset, f)
+	if t.tunnelAt > 0 && d == capture.ServerToClient {
+		t.tunnelStart(b, ds.offset, f)
+	}
 	// Keep the head only of a stream that can be an HTTP response
 	// ("HTTP/1."): copying every stream's first kilobyte just in case was
 	// a tenth of the bytes a read of short connections allocated.
@@ -197,7 +203,7 @@ func (t *tracker) reportIfKnown() {
 	if !t.b.opt.Early || t.reported {
 		return
 	}
-	known := c.TCP.RST.Number != 0 || c.ClientSide.NonTLS != nil || c.ServerSide.NonTLS != nil || c.proxyDecided()
+	known := c.TCP.RST.Number != 0 || c.ClientSide.NonTLS != nil || c.ServerSide.NonTLS != nil && c.Proxy == nil || c.proxyDecided()
 	for _, a := range c.Alerts {
 		known = known || a.Encrypted || a.Level == tlsparse.AlertLevelFatal
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
+	"github.com/tlsdiag/tlsdiag/proxyparse"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -321,6 +322,9 @@ func (d *diagnosis) notTLSServer() (Verdict, bool) {
 	}
 	if n == nil {
 		return Verdict{}, false
+	}
+	if c.Proxy != nil && c.Proxy.Outcome == proxyparse.Granted {
+		return d.plaintextInTunnel(n), true
 	}
 	fix := notTLSServerFix(n.Looks, c.Server.Port())
 	if strings.Contains(strings.ToUpper(n.Looks), "HTTP") {

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/proxyparse"
 )
@@ -19,9 +20,9 @@ const ProxyRefused Category = "proxy_refused"
 
 var proxyRefusedCategory = categorySpec{
 	name:          ProxyRefused,
-	meaning:       "the proxy refused the tunnel: HTTP `403 Forbidden` or another refusal of CONNECT (`405`: it does not tunnel), a SOCKS4 rejection (`0x5B`), SOCKS5 \"not allowed by ruleset\"; evidence: the request and the status line",
+	meaning:       "the proxy refused the tunnel: HTTP `403 Forbidden` or another refusal of CONNECT (`405`: it does not tunnel), a SOCKS4 rejection (`0x5B`), SOCKS5 \"not allowed by ruleset\"; or it granted the tunnel and wrote its own block page into it before the ClientHello; evidence: the request and the status line (and the page)",
 	serverFix:     "—",
-	clientClasses: []string{"proxy_connect_failed"},
+	clientClasses: []string{"proxy_connect_failed", "not_tls"},
 }
 
 // ProxyAuthRequired: the proxy wants credentials it did not get (HTTP
@@ -106,6 +107,9 @@ func (d *diagnosis) proxyVerdict() (Verdict, bool) {
 			p.RequestFrame, end), true
 	}
 	// Granted, but no TLS followed.
+	if n := c.ServerSide.NonTLS; n != nil {
+		return d.plaintextInTunnel(n), true
+	}
 	end, told := c.Last, d.captureEnd()
 	how := "the capture ended"
 	if f, who, h := d.firstClose(); f.Number != 0 {
@@ -119,6 +123,31 @@ func (d *diagnosis) proxyVerdict() (Verdict, bool) {
 		fmt.Sprintf("%s; %s: the tunnel was open, but no ClientHello went through it before %s (%s)", asked, answered, how, frameRef(told.Number)),
 		fmt.Sprintf("the proxy opened the tunnel; the client then sent no TLS: check that it is configured for TLS (https://) to %s", target),
 		p.RequestFrame, p.ReplyFrame, end), true
+}
+
+// plaintextInTunnel explains a tunnel the proxy granted through which the
+// other end sent plaintext (n) instead of TLS. Sent before the client's
+// ClientHello, it is the proxy's own page — a server waits for the
+// client's first bytes — so the proxy refused after all; sent after it,
+// the target more likely speaks plaintext on that port.
+func (d *diagnosis) plaintextInTunnel(n *analysis.NonTLS) Verdict {
+	c, p := d.c, d.c.Proxy
+	// tunnelNote names the proxy, the target and the reply's frame.
+	granted := fmt.Sprintf("the tunnel the proxy granted (%q) carried %s (%s) instead of TLS", p.StatusLine, n.Looks, frameRef(n.Frame.Number))
+	if d.helloFrame.Number == 0 || n.Frame.Number < d.helloFrame.Number {
+		summary := granted + fmt.Sprintf(", before the client's ClientHello (%s)", frameRef(d.helloFrame.Number)) +
+			" (likely: the proxy's own block or error page, written into the tunnel it had just granted — a TLS server waits for the client's hello and never speaks first; less likely, a service at the target that greets in plaintext, such as SMTP or FTP)"
+		if d.helloFrame.Number == 0 {
+			summary = granted + ", and the client sent no ClientHello (likely: the proxy's own block or error page, written into the tunnel it had just granted; less likely, a service at the target that greets in plaintext)"
+		}
+		fix := fmt.Sprintf("the proxy at %s accepted the CONNECT to %s and then answered with its own page (%s): it blocks the destination by policy or failed to reach it; read the page (tshark -r FILE -Y frame.number==%d -x) or the proxy's log, and ask its administrator to allow %s, or bypass the proxy for it (NO_PROXY) if it can be reached directly",
+			c.Server, p.Target, frameRef(n.Frame.Number), n.Frame.Number, p.Target)
+		return verdict(ProxyRefused, summary, fix, p.RequestFrame, p.ReplyFrame, n.Frame, d.helloFrame)
+	}
+	summary := granted + fmt.Sprintf(" in answer to the ClientHello (%s)", frameRef(d.helloFrame.Number)) +
+		fmt.Sprintf(" (likely: %s serves plaintext on that port; less likely, the proxy's block page, sent once it read the hello's server name)", p.Target)
+	fix := notTLSServerFix(n.Looks, p.Port) + fmt.Sprintf("; if %s does serve TLS (a direct connection to it works), the proxy at %s blocks it by the hello's server name: ask its administrator", p.Target, c.Server)
+	return verdict(NotTLSServer, summary, fix, p.ReplyFrame, d.helloFrame, n.Frame)
 }
 
 // refusedFix says what to do about a proxy that refused the tunnel, by

@@ -11,6 +11,11 @@ const nonTLSMax = 60
 
 var httpMethods = []string{"GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "CONNECT ", "PATCH ", "TRACE "}
 
+// DescribeNonTLS says what the first bytes of a stream that is not TLS
+// look like, as Item.NonTLS does: "HTTP response (HTTP/1.1 403
+// Forbidden)". It reads at most the first line.
+func DescribeNonTLS(b []byte) string { return describeNonTLS(b) }
+
 // describeNonTLS says what the first bytes of a non-TLS stream look like,
 // naming the protocols that commonly sit where TLS was expected: a plaintext
 // HTTP peer, an SSH server on 443, or a STARTTLS protocol's greeting.

@@ -24,11 +24,15 @@ const (
 type proxyMode int
 
 const (
-	proxyForbid  proxyMode = iota // 403 to every CONNECT
-	proxyAuth                     // 407 unless the lab's credentials come; then tunnel
-	proxyTunnel                   // tunnel, 502 when the target cannot be reached
-	proxyChunked                  // tunnel, its 200 carrying Transfer-Encoding: chunked
+	proxyForbid    proxyMode = iota // 403 to every CONNECT
+	proxyAuth                       // 407 unless the lab's credentials come; then tunnel
+	proxyTunnel                     // tunnel, 502 when the target cannot be reached
+	proxyChunked                    // tunnel, its 200 carrying Transfer-Encoding: chunked
+	proxyBlockPage                  // 200, then a 403 block page in the tunnel
 )
+
+// blockPage is what proxyBlockPage writes into the tunnel it granted.
+const blockPage = "<html><body>Blocked by the lab's web policy</body></html>\n"
 
 func startProxy(mode proxyMode) func(*Server, string) error {
 	return func(s *Server, addr string) error {
@@ -86,6 +90,13 @@ func serveConnect(c *net.TCPConn, mode proxyMode) {
 		return
 	case mode == proxyAuth && req.Header.Get("Proxy-Authorization") != want:
 		reply("407 Proxy Authentication Required", `Proxy-Authenticate: Basic realm="tlslab"`)
+		return
+	case mode == proxyBlockPage:
+		// Two writes, as a filtering proxy makes them: the grant, then
+		// the page, both before the client's ClientHello.
+		io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+		fmt.Fprintf(c, "HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s", len(blockPage), blockPage)
+		io.Copy(io.Discard, br) // until the client gives up
 		return
 	}
 	target, ok := loopbackTarget(req.Host)

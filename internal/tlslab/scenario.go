@@ -155,6 +155,10 @@ const (
 	// "Transfer-Encoding: chunked": a 2xx answer to CONNECT has no body
 	// (RFC 9110, Section 9.3.6), so a client must go on into the tunnel.
 	ProxyTunnelChunked Scenario = "proxy_tunnel_chunked"
+	// ProxyBlockPage grants every CONNECT ("200 Connection established")
+	// and then writes its own "403 Forbidden" block page into the tunnel,
+	// as filtering proxies do, without connecting to the target.
+	ProxyBlockPage Scenario = "proxy_block_page"
 	// ProxySOCKS5 is a SOCKS5 proxy without authentication that tunnels;
 	// it answers 0x05 (connection refused) when the target refuses.
 	ProxySOCKS5 Scenario = "proxy_socks5"
@@ -170,7 +174,7 @@ var Scenarios = []Scenario{
 	NotTLSServer, NotTLSClient, ServerNoResponse, ServerClosesAtAccept, AppNoAnswer, AppClosesAtOnce,
 	ConnectionRefused, ConnectionReset, NoTCPAnswer,
 	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
-	ProxyTunnel, ProxyTunnelChunked, ProxySOCKS5,
+	ProxyTunnel, ProxyTunnelChunked, ProxyBlockPage, ProxySOCKS5,
 }
 
 // Category returns the verdict category (a diagnose.Category value; tlslab
@@ -281,6 +285,7 @@ var specs = map[Scenario]spec{
 	ProxyUpstreamFailed: {category: "proxy_upstream_failed", start: startProxy(proxyTunnel)},
 	ProxyTunnel:         {category: "ok", start: startProxy(proxyTunnel)},
 	ProxyTunnelChunked:  {category: "ok", start: startProxy(proxyChunked)},
+	ProxyBlockPage:      {category: "proxy_refused", start: startProxy(proxyBlockPage)},
 	ProxySOCKS5:         {category: "ok", start: startSOCKS5},
 }
 

@@ -871,6 +871,20 @@ func plan() []capture {
 			},
 		},
 		{
+			file: "captures/proxy_refused_block_page.pcap", category: "proxy_refused",
+			servers: []server{{tlslab.ProxyBlockPage, 4517}},
+			clients: []client{goProxyClient(4431, nil)},
+			how: "A Go net/http client asks for https://good.test:4431/ through an HTTP proxy that grants every CONNECT (\"200 Connection established\") and then writes " +
+				"its own \"403 Forbidden\" block page into the tunnel, before the client's ClientHello, as filtering proxies do. Go reads the 200 and sends its hello; " +
+				"it fails reading the page as TLS, or, when the page came in the same read as the 200 (Go drops what follows it), times out. tshark, which takes the tunnel for HTTP, does not dissect the hello.",
+			checks: []check{
+				exactly("client's CONNECT good.test:4431", 1, fromClient(contains("CONNECT good.test:4431 HTTP/1.1"))),
+				exactly("proxy's \"HTTP/1.1 200 Connection established\"", 1, fromServer(contains("HTTP/1.1 200 Connection established"))),
+				exactly("proxy's \"HTTP/1.1 403 Forbidden\" in the tunnel", 1, fromServer(contains("HTTP/1.1 403 Forbidden"))),
+				exactly("client's ClientHello naming good.test (undissected)", 1, fromClient(and(contains("\x16\x03\x01"), contains("\x00\x00\x09"+tlslab.GoodName)))),
+			},
+		},
+		{
 			file: "captures/proxy_auth_required.pcap", category: "proxy_auth_required",
 			servers: []server{{tlslab.ProxyAuthRequired, 4459}},
 			clients: []client{goProxyClient(4431, nil)},

@@ -25,7 +25,7 @@ func serverKind(s tlslab.Scenario) string {
 		return "raw TCP, full accept queue"
 	case tlslab.ConnectionRefused:
 		return "nothing listening"
-	case tlslab.ProxyRefused, tlslab.ProxyAuthRequired, tlslab.ProxyUpstreamFailed, tlslab.ProxyTunnel, tlslab.ProxyTunnelChunked:
+	case tlslab.ProxyRefused, tlslab.ProxyAuthRequired, tlslab.ProxyUpstreamFailed, tlslab.ProxyTunnel, tlslab.ProxyTunnelChunked, tlslab.ProxyBlockPage:
 		return "HTTP CONNECT proxy (Go)"
 	case tlslab.ProxySOCKS5:
 		return "SOCKS5 proxy (Go)"
