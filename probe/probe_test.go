@@ -392,7 +392,7 @@ func TestProbeLab(t *testing.T) {
 				if r.Client.Timings.ProxyConnect == nil || r.Client.HTTP == nil || r.Client.HTTP.StatusCode != 200 {
 					t.Errorf("through SOCKS5: timings %+v, response %+v", r.Client.Timings, r.Client.HTTP)
 				}
-				if text := writeTable(t, r); !strings.Contains(text, "proxy SOCKS5 ") || !strings.Contains(text, "proxy: socks5://127.0.0.1:") {
+				if text := strings.Join(strings.Fields(writeTable(t, r)), " "); !strings.Contains(text, "proxy SOCKS5 ") || !strings.Contains(text, "proxy: socks5://127.0.0.1:") {
 					t.Errorf("the report does not name the SOCKS5 proxy and its timing:\n%s", text)
 				}
 				agreesWithGo(t, r, lab)
