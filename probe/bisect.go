@@ -596,6 +596,10 @@ func factorFix(f Factor, values []string, base BisectAttempt) string {
 	case FactorAddress:
 		return "only some of the name's addresses work: fix or remove the others from DNS (" + strings.Join(values, ", ") + " work)"
 	case FactorProxy:
+		if base.Result.Client.proxyFlag {
+			// An explicit proxy: NO_PROXY does not apply to it.
+			return "the proxy breaks the connection: connect without it, or ask the proxy's operator (it may intercept or filter TLS)"
+		}
 		return "the proxy breaks the connection: exempt the host in NO_PROXY, or ask the proxy's operator (it may intercept or filter TLS)"
 	case FactorCert:
 		return "the server refuses the client certificate offered: check that it is the one the server expects (its issuer, validity and key usage)"

@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/proxyparse"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -39,7 +40,7 @@ const (
 	DNSError    Class = "dns_error"     // any other resolver failure
 
 	ProxyRefused       Class = "proxy_refused"        // nothing listens on the proxy's port
-	ProxyConnectFailed Class = "proxy_connect_failed" // the proxy answered CONNECT with an error status
+	ProxyConnectFailed Class = "proxy_connect_failed" // the proxy refused the tunnel: an error status to CONNECT, a SOCKS5 refusal
 	ProxyError         Class = "proxy_error"          // any other failure reaching or talking to the proxy
 
 	ConnectionRefused  Class = "connection_refused"  // the SYN was answered by a RST
@@ -190,10 +191,18 @@ func Classify(err error) Class {
 }
 
 // classifyProxy recognises the errors net/http wraps in a "proxyconnect"
-// *net.OpError (and so does the probe's own CONNECT for handshakes).
+// *net.OpError (and so does the probe's own CONNECT for handshakes), and
+// those of a SOCKS5 negotiation, which its SOCKS dialer wraps in a "socks
+// connect" one.
 func classifyProxy(err error) Class {
 	var op *net.OpError
 	for e := err; errors.As(e, &op); e = op.Err {
+		if op.Op == "socks connect" {
+			if _, ok := socksRefused(op.Err); ok {
+				return ProxyConnectFailed
+			}
+			return proxyConnectClass(Classify(op.Err))
+		}
 		if op.Op != "proxyconnect" {
 			continue
 		}
@@ -254,7 +263,12 @@ func (e *connectStatusError) Error() string { return "proxy refused CONNECT: " +
 // ("407 Proxy Authentication Required"), net/http's only the reason phrase
 // ("Proxy Authentication Required"), which is matched against the standard
 // phrases.
+//
+// A SOCKS5 refusal says its outcome itself.
 func proxyCategory(err error) (diagnose.Category, bool) {
+	if outcome, ok := socksRefused(err); ok {
+		return outcomeCategory[outcome], true
+	}
 	code := 0
 	var status *connectStatusError
 	if errors.As(err, &status) {
@@ -271,6 +285,41 @@ func proxyCategory(err error) (diagnose.Category, bool) {
 		return diagnose.ProxyUpstreamFailed, true
 	}
 	return diagnose.ProxyRefused, true
+}
+
+// socksRefused returns the outcome of a SOCKS5 proxy's refusal of the
+// tunnel in err: the probe's own, or net/http's, whose SOCKS dialer
+// returns untyped errors that only their text tells apart ("no acceptable
+// authentication methods", "username/password authentication failed",
+// "unknown error " and the reply code's name).
+func socksRefused(err error) (proxyparse.Outcome, bool) {
+	var refusal *socksRefusal
+	if errors.As(err, &refusal) {
+		return refusal.Outcome, true
+	}
+	inner := innermostErr(err)
+	if inner == nil || reflect.TypeOf(inner).String() != "*errors.errorString" {
+		return 0, false
+	}
+	switch msg := inner.Error(); msg {
+	case "no acceptable authentication methods", "username/password authentication failed":
+		return proxyparse.AuthRequired, true
+	default:
+		for code := 1; code < 256; code++ {
+			if msg == "unknown error "+proxyparse.SOCKS5ReplyText(byte(code)) {
+				return proxyparse.SOCKS5ReplyOutcome(byte(code)), true
+			}
+		}
+	}
+	return 0, false
+}
+
+// outcomeCategory is the wire's verdict category for each refusal the
+// proxy analysis tells (diagnose's proxy verdicts).
+var outcomeCategory = map[proxyparse.Outcome]diagnose.Category{
+	proxyparse.Refused:        diagnose.ProxyRefused,
+	proxyparse.AuthRequired:   diagnose.ProxyAuthRequired,
+	proxyparse.UpstreamFailed: diagnose.ProxyUpstreamFailed,
 }
 
 // innermostErr follows Unwrap to the last error of the chain.

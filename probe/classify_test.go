@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tlsdiag/tlsdiag/internal/tlslab"
+	"github.com/tlsdiag/tlsdiag/proxyparse"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -28,6 +29,9 @@ func TestClassify(t *testing.T) {
 		return &net.OpError{Op: "read", Net: "tcp", Err: err}
 	}
 	proxy := func(err error) error { return &net.OpError{Op: "proxyconnect", Net: "tcp", Err: err} }
+	socks := func(err error) error {
+		return &net.OpError{Op: "socks connect", Net: "tcp", Source: hostPort("127.0.0.1:1080"), Addr: hostPort("good.test:443"), Err: err}
+	}
 	verify := func(err error) error {
 		return &url.Error{Op: "Get", URL: "https://good.test/", Err: &tls.CertificateVerificationError{Err: err}}
 	}
@@ -80,6 +84,15 @@ func TestClassify(t *testing.T) {
 		{"proxy closed", proxy(io.EOF), ProxyError},
 		{"proxy dns", proxy(&net.DNSError{Err: "no such host", IsNotFound: true}), ProxyError},
 		{"proxy deadline", proxy(context.DeadlineExceeded), Timeout},
+		{"socks: no acceptable method (probe)", socks(&socksRefusal{Outcome: proxyparse.AuthRequired, text: "no acceptable authentication methods"}), ProxyConnectFailed},
+		{"socks: no acceptable method (net/http)", &url.Error{Err: socks(errors.New("no acceptable authentication methods"))}, ProxyConnectFailed},
+		{"socks: password rejected (net/http)", &url.Error{Err: socks(errors.New("username/password authentication failed"))}, ProxyConnectFailed},
+		{"socks: upstream refused (net/http)", &url.Error{Err: socks(errors.New("unknown error connection refused"))}, ProxyConnectFailed},
+		{"socks: ruleset (net/http)", &url.Error{Err: socks(errors.New("unknown error connection not allowed by ruleset"))}, ProxyConnectFailed},
+		{"socks: not SOCKS5", socks(errors.New("unexpected protocol version 72")), ProxyError},
+		{"socks: closed", socks(io.EOF), ProxyError},
+		{"socks: deadline", socks(context.DeadlineExceeded), Timeout},
+		{"socks: proxy refused the TCP connection", &url.Error{Err: proxy(&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)})}, ProxyRefused},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

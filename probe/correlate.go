@@ -112,6 +112,10 @@ func Correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correl
 		case o.Class == ProxyRefused:
 			// The wire's verdict is about the proxy's address: say so.
 			c.Notes = append(c.Notes, fmt.Sprintf("the refused address is the proxy's (%s, from %s), not the target's", o.Proxy, o.ProxyFrom))
+		case o.Class == ProxyConnectFailed && v.Category == diagnose.ProxyRefused && o.proxyFlag:
+			// The wire's fix offers NO_PROXY, which an explicit proxy
+			// ignores.
+			c.Fix = fmt.Sprintf("the proxy at %s does not allow tunnels to %s: ask its administrator to allow the destination, or, if it can be reached directly, %s", o.Remote, t.described(), bypassText(o, names))
 		case o.Class == ProxyError:
 			c.Cause, c.Fix = explain(t, o, names)
 		case v.Category == diagnose.OK:
@@ -400,6 +404,18 @@ func ms(d time.Duration) string {
 	}
 }
 
+// bypassText says how to try the target without the proxy: NO_PROXY for
+// the environment's, which it applies to; for Config.Proxy, which it does
+// not apply to, leaving the setting out (or empty, when HTTPS_PROXY would
+// take over).
+func bypassText(o *Outcome, names Names) string {
+	if o.proxyFlag {
+		p := names.of(SettingProxy)
+		return fmt.Sprintf("try the direct path without %s (%s \"\" if HTTPS_PROXY is set too): NO_PROXY does not apply to %s", p, p, p)
+	}
+	return "bypass it with NO_PROXY"
+}
+
 // explain says what a client error means and what to change, from the
 // client's view alone.
 func explain(t Target, o *Outcome, names Names) (cause, fix string) {
@@ -421,7 +437,7 @@ func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 		return fmt.Sprintf("the proxy %s refused the TCP connection", o.Proxy), "check the proxy's address and port (" + names.of(SettingProxy) + ", HTTPS_PROXY), or that it is running"
 	case ProxyConnectFailed:
 		return fmt.Sprintf("the proxy %s refused to open a tunnel to %s: %v", o.Proxy, t.described(), innermost(o.Err)),
-			"the proxy's policy forbids this destination or wants credentials (user:password@ in the proxy URL): ask its administrator, or bypass it with NO_PROXY"
+			"the proxy's policy forbids this destination or wants credentials (user:password@ in the proxy URL): ask its administrator, or " + bypassText(o, names)
 	case ProxyError:
 		return fmt.Sprintf("talking to the proxy %s failed: %v", o.Proxy, o.Err), "check the proxy setting (" + names.of(SettingProxy) + ", HTTPS_PROXY)"
 	case ConnectionRefused:

@@ -452,11 +452,14 @@ func classifyStderrLine(line string) Class {
 		c = classifyTLSMessage(line)
 	}
 	switch {
-	case strings.Contains(l, "socks connect ") && strings.Contains(l, "unknown error "):
+	case strings.Contains(l, "socks connect ") && (strings.Contains(l, "unknown error ") ||
+		strings.Contains(l, "no acceptable authentication methods") || strings.Contains(l, "username/password authentication failed")):
 		// Go's SOCKS dialer: "socks connect tcp PROXY->TARGET: unknown
 		// error connection refused" is the proxy's reply that it could
 		// not reach the target (a SOCKS reply code), not a refusal of
-		// the proxy's own port.
+		// the proxy's own port; the other two are its refusal of the
+		// client's authentication. Each is the proxy refusing the
+		// tunnel, as Classify names the same errors.
 		return ProxyConnectFailed
 	case strings.Contains(l, "proxyconnect "), strings.Contains(l, "socks connect "):
 		// net/http wraps every failure reaching or talking to an HTTP

@@ -152,6 +152,12 @@ func TestClassifyStderrClients(t *testing.T) {
 		{"Go, SOCKS proxy refuses the connection", func(t *testing.T) string {
 			return goSOCKSError(t, closedPort(), closedPort())
 		}, ProxyRefused, ""},
+		{"Go, SOCKS proxy accepts no method", func(t *testing.T) string {
+			return goSOCKSError(t, start(tlslab.ProxySOCKS5NoMethod), start(tlslab.OK))
+		}, ProxyConnectFailed, ""},
+		{"Go, SOCKS proxy rejects the password", func(t *testing.T) string {
+			return goSOCKSError(t, start(tlslab.ProxySOCKS5Password), start(tlslab.OK), url.UserPassword(tlslab.ProxyUser, "wrong"))
+		}, ProxyConnectFailed, ""},
 		{"curl, no such name", func(*testing.T) string { return "curl: (6) Could not resolve host: nosuch.invalid" }, DNSNotFound, "nosuch.invalid"},
 		{"Go, no such name", func(*testing.T) string {
 			return `error: Get "https://nosuch.invalid:8441/": dial tcp: lookup nosuch.invalid on 10.255.255.53:53: no such host`
@@ -221,10 +227,14 @@ func TestExplainUnknownTarget(t *testing.T) {
 }
 
 // goSOCKSError is net/http's error for a GET of https://target/ through
-// the SOCKS5 proxy at proxy.
-func goSOCKSError(t *testing.T, proxy, target netip.AddrPort) string {
+// the SOCKS5 proxy at proxy, with the credentials user when given.
+func goSOCKSError(t *testing.T, proxy, target netip.AddrPort, user ...*url.Userinfo) string {
 	t.Helper()
-	tr := &http.Transport{Proxy: http.ProxyURL(&url.URL{Scheme: "socks5", Host: proxy.String()})}
+	u := &url.URL{Scheme: "socks5", Host: proxy.String()}
+	if len(user) > 0 {
+		u.User = user[0]
+	}
+	tr := &http.Transport{Proxy: http.ProxyURL(u)}
 	defer tr.CloseIdleConnections()
 	_, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get("https://" + target.String() + "/")
 	if err == nil {

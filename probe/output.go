@@ -14,6 +14,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/diagnose"
 	"github.com/tlsdiag/tlsdiag/internal/textsafe"
+	"github.com/tlsdiag/tlsdiag/proxyparse"
 	"github.com/tlsdiag/tlsdiag/report"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
@@ -71,7 +72,12 @@ type Document struct {
 //     tls_handshake_ms, first_byte_ms (numbers, null for a phase not
 //     reached; first_byte_ms counts from the request sent), total_ms.
 //   - proxy (string): the proxy used, password hidden, "" for none;
-//     proxy_from: where it came from ("--proxy", "HTTPS_PROXY", …).
+//     proxy_from: where it came from ("--proxy", "HTTPS_PROXY", …);
+//     proxy_reason: when the environment names a proxy that was not used,
+//     why ("NO_PROXY matches example.com; HTTPS_PROXY is
+//     http://127.0.0.1:3128", "localhost is never proxied by Go", "HTTP_PROXY
+//     is set but Go uses it for http:// only; HTTPS_PROXY is not set"), ""
+//     otherwise.
 //   - addresses (list of strings): the addresses the target's name (or the
 //     proxy's) resolved to, in the order they were tried.
 //   - local, remote (string): the TCP connection's ends ("" when unknown);
@@ -93,6 +99,7 @@ type ClientView struct {
 	Timings          TimingsView   `json:"timings"`
 	Proxy            string        `json:"proxy"`
 	ProxyFrom        string        `json:"proxy_from"`
+	ProxyReason      string        `json:"proxy_reason"`
 	Addresses        []string      `json:"addresses"`
 	Local            string        `json:"local"`
 	Remote           string        `json:"remote"`
@@ -245,7 +252,7 @@ func NewDocument(r *Result) Document {
 
 func newClientView(o *Outcome) ClientView {
 	v := ClientView{
-		ErrorClass: string(o.Class), Phase: string(o.Phase), Proxy: o.Proxy, ProxyFrom: o.ProxyFrom,
+		ErrorClass: string(o.Class), Phase: string(o.Phase), Proxy: o.Proxy, ProxyFrom: o.ProxyFrom, ProxyReason: o.NoProxyReason,
 		ServerName: o.ServerName, PeerCertificates: []CertView{}, Attempts: []AttemptView{}, Addresses: []string{},
 		Timings: TimingsView{
 			DNS: msPtr(o.Timings.DNS), Connect: msPtr(o.Timings.Connect), ProxyConnect: msPtr(o.Timings.ProxyConnect),
@@ -372,6 +379,9 @@ func writeText(w io.Writer, f report.Format, r *Result, opts WriteOptions) error
 	}
 	wrapped(&b, "timings: ", timingsText(o))
 	proxy := "none (direct connection)"
+	if o.NoProxyReason != "" {
+		proxy = "none (" + o.NoProxyReason + ")"
+	}
 	if o.Proxy != "" {
 		proxy = fmt.Sprintf("%s (from %s)", o.Proxy, o.ProxyFrom)
 	}
@@ -503,7 +513,11 @@ func timingsText(o *Outcome) string {
 	}
 	add("dns", t.DNS)
 	add("connect", t.Connect)
-	add("proxy CONNECT", t.ProxyConnect)
+	tunnel := "CONNECT"
+	if o.proxyKind != proxyparse.KindNone {
+		tunnel = o.proxyKind.Words()
+	}
+	add("proxy "+tunnel, t.ProxyConnect)
 	add("TLS handshake", t.TLSHandshake)
 	add("first byte", t.FirstByte)
 	parts = append(parts, "total "+ms(t.Total))

@@ -55,7 +55,7 @@ func TestWrite(t *testing.T) {
 		}
 		wantKeys(t, "document", doc, "target", "insecure", "client", "connection", "capture", "correlation", "scan", "bisect")
 		client := doc["client"].(map[string]any)
-		wantKeys(t, "client", client, "error", "error_class", "phase", "timings", "proxy", "proxy_from", "addresses", "local", "remote",
+		wantKeys(t, "client", client, "error", "error_class", "phase", "timings", "proxy", "proxy_from", "proxy_reason", "addresses", "local", "remote",
 			"attempts", "server_name", "version", "cipher", "alpn", "peer_certificates", "http")
 		wantKeys(t, "timings", client["timings"].(map[string]any), "dns_ms", "connect_ms", "proxy_connect_ms", "tls_handshake_ms", "first_byte_ms", "total_ms")
 		wantKeys(t, "correlation", doc["correlation"].(map[string]any), "agreement", "summary", "client", "wire", "cause", "fix", "notes")

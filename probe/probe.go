@@ -28,6 +28,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/diagnose"
 	"github.com/tlsdiag/tlsdiag/pipeline"
+	"github.com/tlsdiag/tlsdiag/proxyparse"
 )
 
 // Defaults for Config fields left zero.
@@ -81,7 +82,9 @@ type Config struct {
 	// ShowBody keeps up to MaxBody bytes of the response body in the result.
 	ShowBody bool
 
-	// Proxy, when set, is the HTTP proxy to CONNECT through.
+	// Proxy, when set, is the proxy to tunnel through: an http:// one
+	// asked with CONNECT, a socks5:// or socks5h:// one with SOCKS5 (see
+	// ProxySchemes); user information in the URL is its credentials.
 	// When nil, the environment decides (HTTPS_PROXY, NO_PROXY, as
 	// net/http does) unless NoProxyEnv is set.
 	Proxy      *url.URL
@@ -180,7 +183,7 @@ type Phase string
 const (
 	PhaseResolve Phase = "dns"           // looking up the target (or proxy) name
 	PhaseConnect Phase = "connect"       // the TCP connection
-	PhaseProxy   Phase = "proxy_connect" // the CONNECT exchange with the proxy
+	PhaseProxy   Phase = "proxy_connect" // asking the proxy for a tunnel (CONNECT, SOCKS5)
 	PhaseTLS     Phase = "tls_handshake" // the TLS handshake
 	PhaseHTTP    Phase = "http"          // sending the request and reading the response
 	PhaseDone    Phase = "done"          // everything succeeded
@@ -201,6 +204,10 @@ type Outcome struct {
 	// ("HTTPS_PROXY", …).
 	Proxy     string
 	ProxyFrom string
+	// NoProxyReason says why no proxy was used when the environment names
+	// one that the request did not use: NO_PROXY matches the target, Go
+	// never proxies localhost, only HTTP_PROXY is set; "" otherwise.
+	NoProxyReason string
 	// Addrs are the addresses the target (or proxy) resolved to.
 	Addrs []netip.Addr
 	// Local and Remote are the ends of the TCP connection the request
@@ -233,6 +240,10 @@ type Outcome struct {
 	// (Config.MaxTime): a Timeout is the client reaching it.
 	MaxTime time.Duration
 
+	// proxyKind is how the proxy was asked for the tunnel; proxyFlag is
+	// set when the proxy is Config.Proxy, which NO_PROXY does not apply to.
+	proxyKind proxyparse.Kind
+	proxyFlag bool
 	// hello is the ClientHello's size and the connection's MSS.
 	hello helloStats
 	// conn is the request's TCP connection, once made.
@@ -334,11 +345,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res := &Result{Target: cfg.Target, Insecure: cfg.Insecure, Client: Outcome{MaxTime: cfg.MaxTime}}
 	c := &client{cfg: &cfg, out: &res.Client}
-	proxy, from, err := cfg.proxyFor()
+	choice, err := cfg.proxyFor()
 	if err != nil {
 		return nil, err
 	}
-	plan, err := c.plan(ctx, proxy, from)
+	plan, err := c.plan(ctx, choice)
 	if err != nil {
 		res.Client.fail(err, PhaseResolve)
 		res.Client.Timings.Total = res.Client.Timings.dns()
@@ -375,8 +386,10 @@ func (cfg *Config) check() error {
 	if cfg.Target.URL == nil && (cfg.Method != "" || len(cfg.Header) > 0 || cfg.Body != nil) {
 		return errors.New("probe: a request method, header or body needs a URL target (https://…), not HOST:PORT")
 	}
-	if cfg.Proxy != nil && cfg.Proxy.Scheme != "http" {
-		return fmt.Errorf("probe: proxy scheme %q: only http:// proxies are supported", cfg.Proxy.Scheme)
+	if cfg.Proxy != nil {
+		if _, ok := proxyKinds[cfg.Proxy.Scheme]; !ok {
+			return &ProxySchemeError{From: cfg.Names.of(SettingProxy), Proxy: cfg.Proxy.Redacted(), Scheme: cfg.Proxy.Scheme}
+		}
 	}
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = DefaultConnectTimeout

@@ -27,6 +27,8 @@ import (
 	"github.com/tlsdiag/tlsdiag/diagnose"
 	"github.com/tlsdiag/tlsdiag/internal/tlslab"
 	"github.com/tlsdiag/tlsdiag/internal/tsharktest"
+	"github.com/tlsdiag/tlsdiag/proxyparse"
+	"github.com/tlsdiag/tlsdiag/report"
 )
 
 // canCapture reports whether live captures work here: they need root or
@@ -372,7 +374,98 @@ func TestProbeLab(t *testing.T) {
 				if r.Client.ProxyFrom != "--proxy" || r.Client.Proxy == "" || r.Client.Remote.String() != r.Client.Proxy[len("http://"):] {
 					t.Errorf("proxy %q from %q, remote %s", r.Client.Proxy, r.Client.ProxyFrom, r.Client.Remote)
 				}
+				// --proxy ignores NO_PROXY: the fix says to go without it.
+				if f := r.Correlation.Fix; r.Wire.Result != nil && (strings.Contains(f, "(NO_PROXY)") || !strings.Contains(f, `--proxy ""`)) {
+					t.Errorf("fix %q: want the direct path without --proxy, not NO_PROXY", f)
+				}
 				agreesWithGo(t, r, lab)
+			},
+		},
+		{
+			name: "through a SOCKS5 proxy", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			setup: socksSetup(tlslab.ProxySOCKS5, ""),
+			facts: []string{"through the SOCKS5 proxy", "to good.test:"},
+			check: func(t *testing.T, r *Result, lab *tlslab.Lab) {
+				if w := r.Wire.Result; w != nil && (w.Conn.Proxy == nil || w.Conn.Proxy.Kind != proxyparse.KindSOCKS5 || !strings.HasPrefix(w.Conn.Proxy.Target, tlslab.GoodName+":")) {
+					t.Errorf("wire: proxy %+v, want a SOCKS5 tunnel to good.test (the name, for the proxy to resolve)", w.Conn.Proxy)
+				}
+				if r.Client.Timings.ProxyConnect == nil || r.Client.HTTP == nil || r.Client.HTTP.StatusCode != 200 {
+					t.Errorf("through SOCKS5: timings %+v, response %+v", r.Client.Timings, r.Client.HTTP)
+				}
+				if text := strings.Join(strings.Fields(writeTable(t, r)), " "); !strings.Contains(text, "proxy SOCKS5 ") || !strings.Contains(text, "proxy: socks5://127.0.0.1:") {
+					t.Errorf("the report does not name the SOCKS5 proxy and its timing:\n%s", text)
+				}
+				agreesWithGo(t, r, lab)
+			},
+		},
+		{
+			name: "SOCKS5 proxy accepts no method offered", scenario: tlslab.OK, class: ProxyConnectFailed, phase: PhaseProxy,
+			setup:    socksSetup(tlslab.ProxySOCKS5NoMethod, ""),
+			category: diagnose.ProxyAuthRequired, agreement: Agree,
+			facts:    []string{"SOCKS5 method 0xFF", "socks5://user:password@"},
+			evidence: proxyFrames, check: agreesWithGo,
+		},
+		{
+			name: "SOCKS5 proxy rejects the password", scenario: tlslab.OK, class: ProxyConnectFailed, phase: PhaseProxy,
+			setup:    socksSetup(tlslab.ProxySOCKS5Password, tlslab.ProxyUser+":wrong"),
+			category: diagnose.ProxyAuthRequired, agreement: Agree,
+			facts:    []string{"user name and password rejected", "rejected the client's credentials"},
+			evidence: proxyFrames,
+			check: func(t *testing.T, r *Result, lab *tlslab.Lab) {
+				if strings.Contains(r.Client.Proxy, "wrong") || !strings.Contains(r.Client.Proxy, tlslab.ProxyUser+":") {
+					t.Errorf("proxy %q: want the user name, the password hidden", r.Client.Proxy)
+				}
+				agreesWithGo(t, r, lab)
+			},
+		},
+		{
+			name: "SOCKS5 proxy with its password", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			setup: socksSetup(tlslab.ProxySOCKS5Password, tlslab.ProxyUser+":"+tlslab.ProxyPassword),
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				if p := r.Wire.Result; p != nil && (p.Conn.Proxy == nil || !p.Conn.Proxy.Credentials) {
+					t.Errorf("wire: proxy %+v, want the credentials seen", p.Conn.Proxy)
+				}
+			},
+		},
+		{
+			name: "SOCKS5 proxy cannot reach the target", scenario: tlslab.ConnectionRefused, class: ProxyConnectFailed, phase: PhaseProxy,
+			setup:    socksSetup(tlslab.ProxySOCKS5, ""),
+			category: diagnose.ProxyUpstreamFailed, agreement: Agree,
+			facts:    []string{"SOCKS5 reply 0x05 (connection refused)", "the TLS server was never reached"},
+			evidence: proxyFrames, check: agreesWithGo,
+		},
+		{
+			name: "SOCKS5 proxy's ruleset refuses the target", scenario: tlslab.OK, class: ProxyConnectFailed, phase: PhaseProxy,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, server netip.AddrPort) {
+				socksSetup(tlslab.ProxySOCKS5, "")(t, c, lab, server)
+				// A name the lab's proxy does not take for loopback.
+				c.Target.Host = "elsewhere.test"
+				c.Target.URL = &url.URL{Scheme: "https", Host: c.Target.HostPort(), Path: "/"}
+			},
+			category: diagnose.ProxyRefused, agreement: Agree,
+			facts:    []string{"SOCKS5 reply 0x02 (connection not allowed by ruleset)"},
+			evidence: proxyFrames, check: agreesWithGo,
+		},
+		{
+			name: "SOCKS5 proxy refuses the TCP connection", scenario: tlslab.OK, class: ProxyRefused, phase: PhaseConnect,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				c.Proxy = &url.URL{Scheme: "socks5h", Host: labProxy(t, lab, tlslab.ConnectionRefused).String()}
+			},
+			category: diagnose.ConnectionRefused, agreement: Agree,
+			facts: []string{"the refused address is the proxy's"},
+			check: agreesWithGo,
+		},
+		{
+			name: "SOCKS5 proxy from HTTPS_PROXY", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				proxy := "socks5h://" + labProxy(t, lab, tlslab.ProxySOCKS5).String()
+				c.NoProxyEnv = false
+				c.Getenv = func(k string) string { return map[string]string{"HTTPS_PROXY": proxy}[k] }
+			},
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				if r.Client.ProxyFrom != "HTTPS_PROXY" || !strings.HasPrefix(r.Client.Proxy, "socks5h://") || r.Client.Timings.ProxyConnect == nil {
+					t.Errorf("proxy %q from %q", r.Client.Proxy, r.Client.ProxyFrom)
+				}
 			},
 		},
 		{
@@ -511,6 +604,10 @@ func TestProbeLab(t *testing.T) {
 			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
 				if r.Client.Proxy != "" {
 					t.Errorf("used proxy %q despite NO_PROXY", r.Client.Proxy)
+				}
+				want := "proxy: none (NO_PROXY matches " + tlslab.GoodName + "; HTTPS_PROXY is http://127.0.0.1:1)"
+				if text := strings.Join(strings.Fields(writeTable(t, r)), " "); !strings.Contains(text, want) {
+					t.Errorf("the report does not say why no proxy was used (%q):\n%s", want, text)
 				}
 			},
 		},
@@ -776,6 +873,25 @@ func proxySetup(s tlslab.Scenario, userinfo string) func(*testing.T, *Config, *t
 		}
 		c.Proxy = u
 	}
+}
+
+// socksSetup makes the probe go through a lab SOCKS5 proxy, with
+// credentials "user:password" unless empty.
+func socksSetup(s tlslab.Scenario, userinfo string) func(*testing.T, *Config, *tlslab.Lab, netip.AddrPort) {
+	return func(t *testing.T, c *Config, lab *tlslab.Lab, server netip.AddrPort) {
+		proxySetup(s, userinfo)(t, c, lab, server)
+		c.Proxy.Scheme = "socks5"
+	}
+}
+
+// writeTable is the probe's text report.
+func writeTable(t *testing.T, r *Result) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := Write(&b, report.FormatTable, r, WriteOptions{Names: flagNames}); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
 
 // proxyFrames are the frames of the proxy's negotiation.
@@ -1109,10 +1225,10 @@ func TestConfigCheck(t *testing.T) {
 		{"no target", Config{}},
 		{"min above max", Config{Target: Target{Host: "a", Port: 1}, MinVersion: tls.VersionTLS13, MaxVersion: tls.VersionTLS12}},
 		{"body without URL", Config{Target: Target{Host: "a", Port: 1}, Body: []byte("x")}},
-		{"socks proxy", Config{Target: Target{Host: "a", Port: 1}, Proxy: &url.URL{Scheme: "socks5", Host: "p:1"}}},
-		{"socks proxy from the environment", Config{Target: Target{Host: "a", Port: 1}, Getenv: func(k string) string {
+		{"https proxy", Config{Target: Target{Host: "a", Port: 1}, Proxy: &url.URL{Scheme: "https", Host: "p:1"}}},
+		{"socks4 proxy from the environment", Config{Target: Target{Host: "a", Port: 1}, Getenv: func(k string) string {
 			if k == "HTTPS_PROXY" {
-				return "socks5://p:1"
+				return "socks4://p:1"
 			}
 			return ""
 		}}},

@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/net/http/httpproxy"
 
+	"github.com/tlsdiag/tlsdiag/proxyparse"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -45,17 +46,20 @@ func versionName(v uint16) string { return tlsparse.Version(v).String() }
 
 // plan resolves the name the TCP connection goes to: the proxy's when
 // there is one (the proxy resolves the target's), else the target's.
-func (c *client) plan(ctx context.Context, proxy *url.URL, from string) (*dialPlan, error) {
+func (c *client) plan(ctx context.Context, choice proxyChoice) (*dialPlan, error) {
 	p := &dialPlan{Port: c.cfg.Target.Port}
 	host := c.cfg.Target.Host
+	c.out.NoProxyReason = choice.NoProxyReason
 	var err error
-	if proxy != nil {
+	if proxy := choice.URL; proxy != nil {
 		p.Proxy = proxy
-		c.out.Proxy, c.out.ProxyFrom = proxy.Redacted(), from
+		c.out.Proxy, c.out.ProxyFrom = proxy.Redacted(), choice.From
+		c.out.proxyFlag = c.cfg.Proxy != nil
+		c.out.proxyKind = proxyKinds[proxy.Scheme].kind
 		host = proxy.Hostname()
 		port := proxy.Port()
 		if port == "" {
-			port = "80"
+			port = proxyKinds[proxy.Scheme].port
 		}
 		if p.Port, err = parsePort(port); err != nil {
 			return nil, fmt.Errorf("proxy %s: %w", proxy.Redacted(), err)
@@ -111,46 +115,142 @@ func (c *client) resolve(ctx context.Context, host string, port uint16) ([]netip
 	return append(v4, v6...), nil
 }
 
+// proxyChoice is the proxy a probe uses and where it came from, or why it
+// uses none although the environment names one.
+type proxyChoice struct {
+	URL  *url.URL
+	From string
+	// NoProxyReason is Outcome.NoProxyReason.
+	NoProxyReason string
+}
+
 // proxyFor picks the proxy, and says where it came from: Config.Proxy (as
 // Names names it), else the environment as net/http reads
 // it (HTTPS_PROXY, https_proxy, NO_PROXY, no_proxy; never for localhost
-// and loopback addresses).
-func (cfg *Config) proxyFor() (*url.URL, string, error) {
+// and loopback addresses). When the environment names a proxy the request
+// does not use, it says why.
+func (cfg *Config) proxyFor() (proxyChoice, error) {
 	if cfg.Proxy != nil {
-		return cfg.Proxy, cfg.Names.of(SettingProxy), nil
-	}
-	if cfg.NoProxyEnv {
-		return nil, "", nil
+		return proxyChoice{URL: cfg.Proxy, From: cfg.Names.of(SettingProxy)}, nil
 	}
 	getenv := cfg.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	env := httpproxy.Config{NoProxy: first(getenv, "NO_PROXY", "no_proxy")}
+	noProxy, noProxyFrom := firstNamed(getenv, "NO_PROXY", "no_proxy")
+	env := httpproxy.Config{NoProxy: noProxy}
 	var from string
 	env.HTTPSProxy, from = firstNamed(getenv, "HTTPS_PROXY", "https_proxy")
-	if env.HTTPSProxy == "" || cfg.Target.Plain() {
+	switch {
+	case env.HTTPSProxy == "" && cfg.Target.Plain():
+		return proxyChoice{NoProxyReason: unusedProxies(getenv, true)}, nil
+	case env.HTTPSProxy == "":
+		return proxyChoice{NoProxyReason: unusedProxies(getenv, false)}, nil
+	}
+	named := fmt.Sprintf("%s is %s", from, redactedProxy(env.HTTPSProxy))
+	switch {
+	case cfg.NoProxyEnv:
+		return proxyChoice{NoProxyReason: "the environment's proxy is turned off for this probe; " + named}, nil
+	case cfg.Target.Plain():
 		// A plain request would go through HTTP_PROXY as an absolute
 		// URI, not a tunnel: an http:// probe goes direct unless Config.Proxy.
-		return nil, "", nil
+		return proxyChoice{NoProxyReason: plainLead + "; " + named}, nil
 	}
 	target := &url.URL{Scheme: "https", Host: cfg.Target.HostPort()}
 	u, err := env.ProxyFunc()(target)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", from, err)
+		return proxyChoice{}, fmt.Errorf("%s: %w", from, err)
 	}
 	if u == nil {
-		return nil, "", nil
+		return proxyChoice{NoProxyReason: bypassReason(cfg.Target.Host, noProxyFrom) + "; " + named}, nil
 	}
-	if u.Scheme != "http" {
-		return nil, "", fmt.Errorf("%s: proxy scheme %q: only http:// proxies are supported", from, u.Scheme)
+	if _, ok := proxyKinds[u.Scheme]; !ok {
+		return proxyChoice{}, &ProxySchemeError{From: from, Proxy: u.Redacted(), Scheme: u.Scheme}
 	}
-	return u, from, nil
+	return proxyChoice{URL: u, From: from}, nil
 }
 
-func first(getenv func(string) string, names ...string) string {
-	v, _ := firstNamed(getenv, names...)
-	return v
+// bypassReason says why net/http sends a request to host direct although
+// HTTPS_PROXY is set: Go never proxies localhost or a loopback address
+// (golang.org/x/net/http/httpproxy), else the variable noProxy (NO_PROXY
+// or no_proxy) matches it.
+func bypassReason(host, noProxy string) string {
+	if a, err := netip.ParseAddr(host); err == nil && a.IsLoopback() {
+		return "a loopback address is never proxied by Go"
+	}
+	if strings.EqualFold(host, "localhost") || noProxy == "" {
+		return "localhost is never proxied by Go"
+	}
+	return fmt.Sprintf("%s matches %s", noProxy, host)
+}
+
+// unusedProxies says which proxy variables that net/http does not read
+// for an https:// request are set: HTTP_PROXY (for http:// only) and
+// ALL_PROXY (never read); "" when none is. A plain probe uses neither:
+// the reason then starts with plainLead.
+func unusedProxies(getenv func(string) string, plain bool) string {
+	var parts []string
+	if v, name := firstNamed(getenv, "HTTP_PROXY", "http_proxy"); v != "" && plain {
+		parts = append(parts, name+" is "+redactedProxy(v))
+	} else if v != "" {
+		parts = append(parts, name+" is set but Go uses it for http:// only")
+	}
+	if _, name := firstNamed(getenv, "ALL_PROXY", "all_proxy"); name != "" {
+		parts = append(parts, name+" is set but Go does not read it (curl does)")
+	}
+	switch {
+	case len(parts) == 0:
+		return ""
+	case plain:
+		return strings.Join(append([]string{plainLead}, parts...), "; ")
+	}
+	return strings.Join(append(parts, "HTTPS_PROXY is not set"), "; ")
+}
+
+// plainLead is the reason a plain probe uses no proxy from the environment.
+const plainLead = "a plain http:// probe does not use the environment's proxy"
+
+// redactedProxy is a proxy variable's value as net/http reads it (a bare
+// host:port is an http:// proxy), password hidden.
+func redactedProxy(v string) string {
+	u, err := (&httpproxy.Config{HTTPSProxy: v}).ProxyFunc()(&url.URL{Scheme: "https", Host: "example.invalid:443"})
+	if err != nil || u == nil {
+		return "not a proxy URL"
+	}
+	return u.Redacted()
+}
+
+// ProxySchemes are the schemes of the proxy URLs a probe uses, as
+// net/http does: http:// asked for a CONNECT tunnel, socks5:// and
+// socks5h:// alike for a SOCKS5 one (in net/http both let the proxy
+// resolve the target's name).
+var ProxySchemes = []string{"http", "socks5", "socks5h"}
+
+// proxyKinds says, for each of ProxySchemes, which protocol asks the
+// proxy for the tunnel and the proxy's port when its URL has none
+// (net/http's).
+var proxyKinds = map[string]struct {
+	kind proxyparse.Kind
+	port string
+}{
+	"http":    {proxyparse.KindHTTPConnect, "80"},
+	"socks5":  {proxyparse.KindSOCKS5, "1080"},
+	"socks5h": {proxyparse.KindSOCKS5, "1080"},
+}
+
+// ProxySchemeError is a proxy a probe does not use: an https:// proxy
+// (TLS to the proxy itself), SOCKS4, or a scheme net/http does not know.
+type ProxySchemeError struct {
+	// From says where the proxy came from: the environment variable, or
+	// Config.Proxy as Config.Names names it.
+	From string
+	// Proxy is its URL, password hidden.
+	Proxy  string
+	Scheme string
+}
+
+func (e *ProxySchemeError) Error() string {
+	return fmt.Sprintf("%s: proxy scheme %q (%s): a probe speaks only to http://, socks5:// and socks5h:// proxies", e.From, e.Scheme, e.Proxy)
 }
 
 func firstNamed(getenv func(string) string, names ...string) (string, string) {
@@ -211,12 +311,11 @@ func (c *client) connect(ctx context.Context, p *dialPlan, tc *tls.Config, out *
 	if p.Proxy != nil {
 		out.Phase = PhaseProxy
 		start := time.Now()
-		tunnel, err := c.proxyConnect(ctx, raw, p.Proxy)
+		tunnel, err := c.tunnel(ctx, raw, p.Proxy)
 		d := time.Since(start)
 		out.Timings.ProxyConnect = &d
 		if err != nil {
 			raw.Close()
-			err = &net.OpError{Op: "proxyconnect", Net: "tcp", Err: err}
 			out.fail(err, PhaseProxy)
 			return nil, err
 		}
@@ -303,6 +402,23 @@ func (c *client) dial(ctx context.Context, p *dialPlan, out *Outcome) (net.Conn,
 		out.Attempts = out.Attempts[:n-1]
 	}
 	return nil, err
+}
+
+// tunnel asks the proxy for a tunnel to the target over conn, and wraps a
+// failure as net/http does: an HTTP proxy's in a "proxyconnect"
+// *net.OpError, a SOCKS proxy's in its dialer's "socks connect" one.
+func (c *client) tunnel(ctx context.Context, conn net.Conn, proxy *url.URL) (net.Conn, error) {
+	if proxyKinds[proxy.Scheme].kind == proxyparse.KindSOCKS5 {
+		if err := c.socksConnect(ctx, conn, proxy); err != nil {
+			return nil, err
+		}
+		return conn, nil
+	}
+	tunnel, err := c.proxyConnect(ctx, conn, proxy)
+	if err != nil {
+		return nil, &net.OpError{Op: "proxyconnect", Net: "tcp", Err: err}
+	}
+	return tunnel, nil
 }
 
 // proxyConnect asks an HTTP proxy for a tunnel to the target (RFC 9110,

@@ -100,10 +100,10 @@ func renderedTexts(t *testing.T, names Names) []string {
 	out = append(out, b.String())
 	// Where the proxy came from.
 	cfg := Config{Target: target, Proxy: &url.URL{Scheme: "http", Host: "proxy.test:3128"}, Names: names}
-	if _, from, err := cfg.proxyFor(); err != nil {
+	if choice, err := cfg.proxyFor(); err != nil {
 		t.Fatal(err)
 	} else {
-		out = append(out, from)
+		out = append(out, choice.From)
 	}
 	return out
 }

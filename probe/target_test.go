@@ -2,6 +2,7 @@ package probe
 
 import (
 	"crypto/tls"
+	"errors"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -161,7 +162,9 @@ func TestCaptureInterfaceLoopback(t *testing.T) {
 
 // TestProxyFor checks the proxy choice: --proxy wins, then HTTPS_PROXY
 // unless NO_PROXY covers the target, never for loopback targets (as
-// net/http decides).
+// net/http decides); socks5:// and socks5h:// are used, https:// and
+// socks4:// refused; and when the environment names a proxy that is not
+// used, the reason says why.
 func TestProxyFor(t *testing.T) {
 	env := func(kv ...string) func(string) string {
 		return func(k string) string {
@@ -175,39 +178,66 @@ func TestProxyFor(t *testing.T) {
 	}
 	explicit, _ := url.Parse("http://proxy.example:3128")
 	tests := []struct {
-		name     string
-		host     string
-		proxy    *url.URL
-		noEnv    bool
-		getenv   func(string) string
-		want     string
-		wantFrom string
-		wantErr  bool
+		name       string
+		host       string
+		plain      bool
+		proxy      *url.URL
+		noEnv      bool
+		getenv     func(string) string
+		want       string
+		wantFrom   string
+		wantReason string
+		wantErr    bool
 	}{
 		{name: "none", host: "example.com", getenv: env()},
 		{name: "flag", host: "example.com", proxy: explicit, getenv: env("HTTPS_PROXY", "http://other:1"), want: "http://proxy.example:3128", wantFrom: "--proxy"},
 		{name: "HTTPS_PROXY", host: "example.com", getenv: env("HTTPS_PROXY", "http://envproxy:8080"), want: "http://envproxy:8080", wantFrom: "HTTPS_PROXY"},
 		{name: "https_proxy", host: "example.com", getenv: env("https_proxy", "envproxy:8080"), want: "http://envproxy:8080", wantFrom: "https_proxy"},
-		{name: "NO_PROXY", host: "api.example.com", getenv: env("HTTPS_PROXY", "http://envproxy:8080", "NO_PROXY", ".example.com"), want: ""},
-		{name: "loopback", host: "127.0.0.1", getenv: env("HTTPS_PROXY", "http://envproxy:8080")},
-		{name: "localhost", host: "localhost", getenv: env("HTTPS_PROXY", "http://envproxy:8080")},
-		{name: "empty --proxy ignores env", host: "example.com", noEnv: true, getenv: env("HTTPS_PROXY", "http://envproxy:8080")},
-		{name: "socks unsupported", host: "example.com", getenv: env("HTTPS_PROXY", "socks5://envproxy:1080"), wantErr: true},
-		{name: "HTTP_PROXY is for http://", host: "example.com", getenv: env("HTTP_PROXY", "http://envproxy:8080")},
+		{name: "socks5", host: "example.com", getenv: env("HTTPS_PROXY", "socks5://u:pw@envproxy:1080"), want: "socks5://u:pw@envproxy:1080", wantFrom: "HTTPS_PROXY"},
+		{name: "socks5h", host: "example.com", getenv: env("HTTPS_PROXY", "socks5h://envproxy"), want: "socks5h://envproxy", wantFrom: "HTTPS_PROXY"},
+		{name: "https proxy unsupported", host: "example.com", getenv: env("HTTPS_PROXY", "https://envproxy:3128"), wantErr: true},
+		{name: "socks4 unsupported", host: "example.com", getenv: env("HTTPS_PROXY", "socks4://envproxy:1080"), wantErr: true},
+		{name: "NO_PROXY", host: "api.example.com", getenv: env("HTTPS_PROXY", "http://u:pw@envproxy:8080", "NO_PROXY", ".example.com"),
+			wantReason: "NO_PROXY matches api.example.com; HTTPS_PROXY is http://u:xxxxx@envproxy:8080"},
+		{name: "no_proxy *", host: "example.com", getenv: env("HTTPS_PROXY", "socks5://envproxy:1080", "no_proxy", "*"),
+			wantReason: "no_proxy matches example.com; HTTPS_PROXY is socks5://envproxy:1080"},
+		{name: "loopback", host: "127.0.0.1", getenv: env("HTTPS_PROXY", "http://envproxy:8080"),
+			wantReason: "a loopback address is never proxied by Go; HTTPS_PROXY is http://envproxy:8080"},
+		{name: "localhost", host: "localhost", getenv: env("HTTPS_PROXY", "http://envproxy:8080"),
+			wantReason: "localhost is never proxied by Go; HTTPS_PROXY is http://envproxy:8080"},
+		{name: "empty --proxy ignores env", host: "example.com", noEnv: true, getenv: env("HTTPS_PROXY", "http://envproxy:8080"),
+			wantReason: "the environment's proxy is turned off for this probe; HTTPS_PROXY is http://envproxy:8080"},
+		{name: "HTTP_PROXY is for http://", host: "example.com", getenv: env("HTTP_PROXY", "http://envproxy:8080"),
+			wantReason: "HTTP_PROXY is set but Go uses it for http:// only; HTTPS_PROXY is not set"},
+		{name: "ALL_PROXY is not Go's", host: "example.com", getenv: env("all_proxy", "socks5://envproxy:1080"),
+			wantReason: "all_proxy is set but Go does not read it (curl does); HTTPS_PROXY is not set"},
+		{name: "plain probe", host: "example.com", plain: true, getenv: env("HTTP_PROXY", "http://envproxy:8080"),
+			wantReason: "a plain http:// probe does not use the environment's proxy; HTTP_PROXY is http://envproxy:8080"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := Config{Target: Target{Host: tt.host, Port: 443}, Proxy: tt.proxy, NoProxyEnv: tt.noEnv, Getenv: tt.getenv, Names: flagNames}
-			u, from, err := cfg.proxyFor()
+			target := Target{Host: tt.host, Port: 443}
+			if tt.plain {
+				target = Target{Host: tt.host, Port: 80, URL: &url.URL{Scheme: "http", Host: tt.host, Path: "/"}}
+			}
+			cfg := Config{Target: target, Proxy: tt.proxy, NoProxyEnv: tt.noEnv, Getenv: tt.getenv, Names: flagNames}
+			choice, err := cfg.proxyFor()
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("error %v, want error %v", err, tt.wantErr)
 			}
-			got := ""
-			if u != nil {
-				got = u.String()
+			var schemeErr *ProxySchemeError
+			if err != nil && !errors.As(err, &schemeErr) {
+				t.Errorf("error %v is no *ProxySchemeError", err)
 			}
-			if got != tt.want || from != tt.wantFrom {
-				t.Errorf("proxy %q from %q, want %q from %q", got, from, tt.want, tt.wantFrom)
+			got := ""
+			if choice.URL != nil {
+				got = choice.URL.String()
+			}
+			if got != tt.want || choice.From != tt.wantFrom {
+				t.Errorf("proxy %q from %q, want %q from %q", got, choice.From, tt.want, tt.wantFrom)
+			}
+			if choice.NoProxyReason != tt.wantReason {
+				t.Errorf("reason %q, want %q", choice.NoProxyReason, tt.wantReason)
 			}
 		})
 	}

@@ -403,16 +403,23 @@ func parseSOCKS5(client, server []byte) (Exchange, bool) {
 		return x, true
 	}
 	x.ReplyEnd, x.Status = s+m+2, int(rep[1])
-	x.StatusLine = fmt.Sprintf("SOCKS5 reply 0x%02X (%s)", rep[1], socks5Reply(rep[1]))
-	switch rep[1] {
-	case 0:
-		x.Outcome = Granted
-	case 1, 3, 4, 5, 6:
-		x.Outcome = UpstreamFailed
-	default:
-		x.Outcome = Refused
-	}
+	x.StatusLine = fmt.Sprintf("SOCKS5 reply 0x%02X (%s)", rep[1], SOCKS5ReplyText(rep[1]))
+	x.Outcome = SOCKS5ReplyOutcome(rep[1])
 	return x, true
+}
+
+// SOCKS5ReplyOutcome is what a SOCKS5 reply code (RFC 1928, Section 6)
+// says of the tunnel: a failure to reach the target (general failure,
+// network or host unreachable, connection refused, TTL expired) or a
+// refusal (the ruleset, an unsupported command or address type).
+func SOCKS5ReplyOutcome(code byte) Outcome {
+	switch code {
+	case 0:
+		return Granted
+	case 1, 3, 4, 5, 6:
+		return UpstreamFailed
+	}
+	return Refused
 }
 
 // socks5Addr reads ATYP and the address at b[at:]; it returns the
@@ -445,7 +452,9 @@ func socks5Addr(b []byte, at int) (string, int, bool) {
 	return "", 0, false
 }
 
-func socks5Reply(c byte) string {
+// SOCKS5ReplyText names a SOCKS5 reply code as RFC 1928, Section 6 does:
+// "connection refused"; "unknown" for a code it does not define.
+func SOCKS5ReplyText(c byte) string {
 	switch c {
 	case 0:
 		return "succeeded"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,6 +34,14 @@ fix. The client's TLS secrets are kept in memory to decrypt TLS 1.3.
 An http:// URL makes a plain request and says whether the port speaks TLS
 (nginx's "plain HTTP request was sent to HTTPS port", a TLS alert).
 
+The proxy is --proxy, else HTTPS_PROXY and NO_PROXY as Go's net/http reads
+them (never for localhost; HTTP_PROXY and ALL_PROXY are not read for
+https://); when the environment names a proxy the request does not use, the
+report says why. An http:// proxy is asked for a CONNECT tunnel, a
+socks5:// or socks5h:// one with SOCKS5, and the capture shows that
+exchange. https:// (TLS to the proxy) and SOCKS4 proxies are not spoken to:
+run the real client under tlsdiag exec, which reads any proxy on the wire.
+
 Capturing needs root or CAP_NET_RAW; without them the request still runs
 and the report gives the client's view only.
 
@@ -43,6 +52,7 @@ Examples:
     tlsdiag probe --format json -w probe.pcap --keylog keys.txt https://example.com/
     tlsdiag probe -w probe.pcapng https://example.com/   # opens decrypted in Wireshark
     tlsdiag probe --proxy http://127.0.0.1:3128 https://example.com/
+    HTTPS_PROXY=socks5://user:password@127.0.0.1:1080 tlsdiag probe https://example.com/
     tlsdiag probe --bisect https://example.com/
     tlsdiag probe --bisect=version,groups,mss --max-time 5 example.com:443
 
@@ -121,7 +131,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVarP(&method, "request", "X", "", "HTTP `method` (default GET, or POST with -d)")
 	fs.StringArrayVarP(&headers, "header", "H", nil, "add an HTTP header, `\"Name: value\"` (repeatable)")
 	fs.StringVarP(&data, "data", "d", "", "send this request body (@FILE reads it from a file)")
-	fs.StringVar(&proxyFlag, flagProxy, "", "CONNECT through this HTTP proxy `URL`; \"\" ignores HTTPS_PROXY (which is honoured by default, with NO_PROXY)")
+	fs.StringVar(&proxyFlag, flagProxy, "", "tunnel through this proxy `URL`: http:// (CONNECT), socks5:// or socks5h:// (SOCKS5; both let the proxy resolve the name, as in Go), user:password@ for its credentials; \"\" ignores HTTPS_PROXY (which is honoured by default, with NO_PROXY)")
 	fs.BoolVar(&showBody, "show-body", false, "print the response body (at most 1 MiB; escaped on a terminal, raw to a pipe or file)")
 	fs.StringVar(&keyLogFile, flagKeyLog, "", "also append the connection's TLS secrets to this `file` (SSLKEYLOGFILE format, mode 0600)")
 	fs.StringVarP(&pcapFile, flagWrite, shortWrite, "", "keep the capture in this pcap `file` (frame numbers in the report are its); a name ending in .pcapng gets pcapng with the TLS secrets embedded")
@@ -203,6 +213,10 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	res, err := probe.Run(ctx, cfg)
+	var schemeErr *probe.ProxySchemeError
+	if errors.As(err, &schemeErr) {
+		return usageError(stderr, err.Error(), proxySchemeHint(schemeErr, target))
+	}
 	if err != nil {
 		failure(stderr, err)
 		return 2
@@ -297,13 +311,29 @@ func parseNetFlags(cfg *probe.Config, fs *pflag.FlagSet, resolves []string, conn
 			if err != nil || u.Host == "" {
 				return fmt.Sprintf("--proxy %q: not a proxy URL", proxy), "e.g. --proxy http://127.0.0.1:3128"
 			}
-			if u.Scheme != "http" {
-				return fmt.Sprintf("--proxy: scheme %q: only http:// proxies are supported", u.Scheme), ""
+			if !slices.Contains(probe.ProxySchemes, u.Scheme) {
+				err := &probe.ProxySchemeError{From: flagRef(flagProxy), Proxy: u.Redacted(), Scheme: u.Scheme}
+				return err.Error(), proxySchemeHint(err, cfg.Target)
 			}
 			cfg.Proxy = u
 		}
 	}
 	return "", ""
+}
+
+// proxySchemeHint points a user whose proxy the probe does not speak to
+// (https://, SOCKS4) at what does analyse it: the real client under exec,
+// which reads any proxy on the wire; and at the direct path.
+func proxySchemeHint(err *probe.ProxySchemeError, t probe.Target) string {
+	to := "https://" + t.HostPort() + "/"
+	if t.URL != nil {
+		to = t.String()
+	}
+	direct := `use --proxy ""`
+	if err.From == flagRef(flagProxy) {
+		direct = "leave out --proxy"
+	}
+	return fmt.Sprintf("to analyse the connection through this proxy, run the real client under tlsdiag exec, which reads any proxy on the wire (e.g. tlsdiag exec -- curl -x %s %s); to test the direct path, %s", err.Proxy, to, direct)
 }
 
 // parseSeconds reads a duration as curl's timeouts take it (seconds, with

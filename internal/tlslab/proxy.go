@@ -2,6 +2,7 @@ package tlslab
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -13,8 +14,8 @@ import (
 	"time"
 )
 
-// ProxyUser and ProxyPassword are the credentials ProxyAuthRequired
-// accepts.
+// ProxyUser and ProxyPassword are the credentials ProxyAuthRequired and
+// ProxySOCKS5Password accept.
 const (
 	ProxyUser     = "lab"
 	ProxyPassword = "secret"
@@ -134,19 +135,31 @@ func splice(c *net.TCPConn, br io.Reader, up *net.TCPConn) {
 	<-done
 }
 
-func startSOCKS5(s *Server, addr string) error {
-	ln, err := s.listen(addr)
-	if err != nil {
-		return err
+// socksAuth says which authentication a lab SOCKS5 proxy asks for.
+type socksAuth int
+
+const (
+	socksNoAuth       socksAuth = iota // none
+	socksNoAcceptable                  // refuses every method offered (0xFF)
+	socksPassword                      // user name/password (RFC 1929): ProxyUser, ProxyPassword
+)
+
+func startSOCKS5(auth socksAuth) func(*Server, string) error {
+	return func(s *Server, addr string) error {
+		ln, err := s.listen(addr)
+		if err != nil {
+			return err
+		}
+		go s.serveRaw(ln, func(c *net.TCPConn) { serveSOCKS5(c, auth) })
+		return nil
 	}
-	go s.serveRaw(ln, serveSOCKS5)
-	return nil
 }
 
-// serveSOCKS5 is a SOCKS5 proxy without authentication (RFC 1928) for
-// CONNECT requests to loopback: reply 0x05 (connection refused) when the
-// target refuses, 0x02 (not allowed) for a target off loopback.
-func serveSOCKS5(c *net.TCPConn) {
+// serveSOCKS5 is a SOCKS5 proxy (RFC 1928) for CONNECT requests to
+// loopback, with the authentication auth says: reply 0x05 (connection
+// refused) when the target refuses, 0x02 (not allowed) for a target off
+// loopback.
+func serveSOCKS5(c *net.TCPConn, auth socksAuth) {
 	c.SetDeadline(time.Now().Add(30 * time.Second))
 	br := bufio.NewReader(c)
 	var hdr [2]byte
@@ -157,7 +170,20 @@ func serveSOCKS5(c *net.TCPConn) {
 	if _, err := io.ReadFull(br, methods); err != nil {
 		return
 	}
-	c.Write([]byte{5, 0})
+	switch {
+	case auth == socksNoAuth:
+		c.Write([]byte{5, 0})
+	case auth == socksPassword && bytes.IndexByte(methods, 2) >= 0:
+		c.Write([]byte{5, 2})
+		if !socksCheckPassword(c, br) {
+			return
+		}
+	default:
+		// RFC 1928, Section 3: the client must then close the connection.
+		c.Write([]byte{5, 0xFF})
+		io.Copy(io.Discard, br)
+		return
+	}
 	var req [4]byte
 	if _, err := io.ReadFull(br, req[:]); err != nil || req[0] != 5 || req[1] != 1 {
 		return
@@ -209,4 +235,37 @@ func serveSOCKS5(c *net.TCPConn) {
 	reply(0)
 	c.SetDeadline(time.Time{})
 	splice(c, br, up.(*net.TCPConn))
+}
+
+// socksCheckPassword reads a user name/password subnegotiation (RFC 1929)
+// and answers it: success for ProxyUser and ProxyPassword, failure (after
+// which the server must close the connection) for anything else.
+func socksCheckPassword(c *net.TCPConn, br *bufio.Reader) bool {
+	field := func() (string, bool) {
+		n, err := br.ReadByte()
+		if err != nil {
+			return "", false
+		}
+		b := make([]byte, n)
+		_, err = io.ReadFull(br, b)
+		return string(b), err == nil
+	}
+	ver, err := br.ReadByte()
+	if err != nil || ver != 1 {
+		return false
+	}
+	user, ok := field()
+	if !ok {
+		return false
+	}
+	password, ok := field()
+	if !ok {
+		return false
+	}
+	if user != ProxyUser || password != ProxyPassword {
+		c.Write([]byte{1, 1})
+		return false
+	}
+	c.Write([]byte{1, 0})
+	return true
 }

@@ -160,8 +160,17 @@ const (
 	// as filtering proxies do, without connecting to the target.
 	ProxyBlockPage Scenario = "proxy_block_page"
 	// ProxySOCKS5 is a SOCKS5 proxy without authentication that tunnels;
-	// it answers 0x05 (connection refused) when the target refuses.
+	// it answers 0x05 (connection refused) when the target refuses, 0x02
+	// (not allowed by ruleset) for a target that is not loopback to it.
 	ProxySOCKS5 Scenario = "proxy_socks5"
+	// ProxySOCKS5NoMethod is a SOCKS5 proxy that accepts none of the
+	// authentication methods a client offers (0xFF).
+	ProxySOCKS5NoMethod Scenario = "proxy_socks5_no_method"
+	// ProxySOCKS5Password is ProxySOCKS5 that wants user name/password
+	// authentication (RFC 1929) with ProxyUser and ProxyPassword: 0xFF to a
+	// client that does not offer it, a failure status to other
+	// credentials.
+	ProxySOCKS5Password Scenario = "proxy_socks5_password"
 )
 
 // Scenarios lists every scenario, in the order of diagnose.Categories.
@@ -174,7 +183,7 @@ var Scenarios = []Scenario{
 	NotTLSServer, NotTLSClient, ServerNoResponse, ServerClosesAtAccept, AppNoAnswer, AppClosesAtOnce,
 	ConnectionRefused, ConnectionReset, NoTCPAnswer,
 	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
-	ProxyTunnel, ProxyTunnelChunked, ProxyBlockPage, ProxySOCKS5,
+	ProxyTunnel, ProxyTunnelChunked, ProxyBlockPage, ProxySOCKS5, ProxySOCKS5NoMethod, ProxySOCKS5Password,
 }
 
 // Category returns the verdict category (a diagnose.Category value; tlslab
@@ -286,7 +295,10 @@ var specs = map[Scenario]spec{
 	ProxyTunnel:         {category: "ok", start: startProxy(proxyTunnel)},
 	ProxyTunnelChunked:  {category: "ok", start: startProxy(proxyChunked)},
 	ProxyBlockPage:      {category: "proxy_refused", start: startProxy(proxyBlockPage)},
-	ProxySOCKS5:         {category: "ok", start: startSOCKS5},
+	ProxySOCKS5:         {category: "ok", start: startSOCKS5(socksNoAuth)},
+	// The categories of a client without credentials.
+	ProxySOCKS5NoMethod: {category: "proxy_auth_required", start: startSOCKS5(socksNoAcceptable)},
+	ProxySOCKS5Password: {category: "proxy_auth_required", start: startSOCKS5(socksPassword)},
 }
 
 func serverConfig(c *Cert) *tls.Config {

@@ -27,7 +27,7 @@ func serverKind(s tlslab.Scenario) string {
 		return "nothing listening"
 	case tlslab.ProxyRefused, tlslab.ProxyAuthRequired, tlslab.ProxyUpstreamFailed, tlslab.ProxyTunnel, tlslab.ProxyTunnelChunked, tlslab.ProxyBlockPage:
 		return "HTTP CONNECT proxy (Go)"
-	case tlslab.ProxySOCKS5:
+	case tlslab.ProxySOCKS5, tlslab.ProxySOCKS5NoMethod, tlslab.ProxySOCKS5Password:
 		return "SOCKS5 proxy (Go)"
 	}
 	return "crypto/tls + net/http"
