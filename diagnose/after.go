@@ -10,6 +10,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
+	"github.com/tlsdiag/tlsdiag/proxyparse"
 )
 
 // minSilence is how long the server must have stayed silent after a
@@ -41,6 +42,14 @@ func (d *diagnosis) unanswered() (string, []capture.Frame, bool) {
 	end, who, how := d.closeAfter(req.Number)
 	var s string
 	switch {
+	case end.Number != 0 && who == server && (how == "FIN" || how == "RST") && c.Proxy != nil && c.Proxy.Outcome == proxyparse.Granted:
+		// A server that closes says so in TLS first (close_notify), which
+		// the proxy would carry; a tunnel cut bare is the proxy's doing
+		// as a rule.
+		s = fmt.Sprintf("TLS is fine; nothing came back after %s, and the proxy %s closed the tunnel (%s, %s) %s later without a TLS close_notify "+
+			"(likely: the proxy cut the tunnel, its idle or read timeout being shorter than the server takes to answer (Squid: read_timeout; a corporate proxy's tunnel idle timeout) — a server that closes sends close_notify first, and the proxy would have carried it; "+
+			"less likely, the server's program stopped without closing TLS): compare with the proxy's log and with a request that bypasses it%s",
+			what, c.Server, how, frameRef(end.Number), wait(end.Time.Sub(req.Time)), tickets)
 	case end.Number != 0 && who == server:
 		s = fmt.Sprintf("TLS is fine; the server sent nothing after %s and closed the connection (%s, %s) %s later: the server application dropped the request — look at the server's log, not at TLS%s",
 			what, how, frameRef(end.Number), wait(end.Time.Sub(req.Time)), tickets)
