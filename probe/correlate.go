@@ -28,6 +28,10 @@ const (
 	// ClientOnly: there is no wire view (no capture privileges, no
 	// connection to capture, or the capture does not show it).
 	ClientOnly Agreement = "client_only"
+	// Unrelated: the client's one error (or success) is about another of
+	// its connections (exec, where a program makes several); this one's
+	// verdict stands alone.
+	Unrelated Agreement = "unrelated"
 )
 
 // Correlation is the probe's conclusion: what each end shows, whether they

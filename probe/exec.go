@@ -285,15 +285,16 @@ func (r *ExecResult) judge(w *wireCapture, keyLog []byte, cfg ExecConfig, o *Out
 	}
 	r.Wire.Start = stats.Start
 	others := 0
+	var wires []Wire
 	for _, res := range results {
 		c := res.Conn
 		if !attribution.Owns(r.Flows, c.Client, c.Server) {
 			others++
 			continue
 		}
-		wire := Wire{Result: &res, Chain: checkChain(c, roots)}
-		r.Connections = append(r.Connections, ExecConnection{Result: res, Correlation: Correlate(connTarget(c), o, &wire, false, cfg.Names)})
+		wires = append(wires, Wire{Result: &res, Chain: checkChain(c, roots)})
 	}
+	r.correlate(wires, o, cfg.Names)
 	if others > 0 {
 		r.Wire.Notes = append(r.Wire.Notes, fmt.Sprintf("%d other connection(s) in the capture are not the program's and are left out", others))
 	}
@@ -302,6 +303,20 @@ func (r *ExecResult) judge(w *wireCapture, keyLog []byte, cfg ExecConfig, o *Out
 	}
 	if len(r.Connections) == 0 {
 		r.unseen(o, cfg.Names)
+	}
+}
+
+// correlate correlates the program's outcome with the connections it is
+// about, and gives the others their verdict alone.
+func (r *ExecResult) correlate(wires []Wire, o *Outcome, names Names) {
+	about := errorConnections(o, wires, namedEndpoints(r.ErrorLine))
+	for i := range wires {
+		w := &wires[i]
+		c := unrelatedCorrelation(o, w, wires[about[len(about)-1]].Result.Conn)
+		if slices.Contains(about, i) {
+			c = Correlate(connTarget(w.Result.Conn), o, w, false, names)
+		}
+		r.Connections = append(r.Connections, ExecConnection{Result: *w.Result, Correlation: c})
 	}
 }
 
