@@ -39,7 +39,7 @@ const (
 	DNSError    Class = "dns_error"     // any other resolver failure
 
 	ProxyRefused       Class = "proxy_refused"        // nothing listens on the proxy's port
-	ProxyConnectFailed Class = "proxy_connect_failed" // the proxy answered CONNECT with an error status
+	ProxyConnectFailed Class = "proxy_connect_failed" // the proxy refused the tunnel: an error status to CONNECT, a SOCKS refusal (of the target or the credentials)
 	ProxyError         Class = "proxy_error"          // any other failure reaching or talking to the proxy
 
 	ConnectionRefused  Class = "connection_refused"  // the SYN was answered by a RST
@@ -194,6 +194,10 @@ func Classify(err error) Class {
 func classifyProxy(err error) Class {
 	var op *net.OpError
 	for e := err; errors.As(e, &op); e = op.Err {
+		if f, ok := readSOCKSFailure(op.Error()); op.Op == "socks connect" && ok && f.refused() {
+			// Go's SOCKS dialer: the proxy answered and refused.
+			return ProxyConnectFailed
+		}
 		if op.Op != "proxyconnect" {
 			continue
 		}
@@ -256,6 +260,9 @@ func (e *connectStatusError) Error() string { return "proxy refused CONNECT: " +
 // phrases.
 func proxyCategory(err error) (diagnose.Category, bool) {
 	code := 0
+	if f, ok := readSOCKSFailure(err.Error()); ok && f.refused() {
+		return f.category(), true
+	}
 	var status *connectStatusError
 	if errors.As(err, &status) {
 		code, _ = strconv.Atoi(strings.SplitN(status.Status, " ", 2)[0])

@@ -422,12 +422,15 @@ func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 	case DNSTimeout, DNSError:
 		return fmt.Sprintf("looking up %s failed: %v", lookedUp(t, o), o.Err), "check the resolver (/etc/resolv.conf) and the network path to it"
 	case ProxyRefused:
-		return fmt.Sprintf("the proxy %s refused the TCP connection", o.Proxy), "check the proxy's address and port (" + names.of(SettingProxy) + ", HTTPS_PROXY), or that it is running"
+		return fmt.Sprintf("%s refused the TCP connection", proxyName(o)), "check the proxy's address and port (" + names.of(SettingProxy) + ", HTTPS_PROXY), or that it is running"
 	case ProxyConnectFailed:
-		return fmt.Sprintf("the proxy %s refused to open a tunnel to %s: %v", o.Proxy, t.described(), innermost(o.Err)),
+		if f, ok := readSOCKSFailure(o.Err.Error()); ok && f.refused() {
+			return f.explain(o.Proxy, t.described())
+		}
+		return fmt.Sprintf("%s refused to open a tunnel to %s: %v", proxyName(o), t.described(), innermost(o.Err)),
 			"the proxy's policy forbids this destination or wants credentials (user:password@ in the proxy URL): ask its administrator, or bypass it with NO_PROXY"
 	case ProxyError:
-		return fmt.Sprintf("talking to the proxy %s failed: %v", o.Proxy, o.Err), "check the proxy setting (" + names.of(SettingProxy) + ", HTTPS_PROXY)"
+		return fmt.Sprintf("talking to %s failed: %v", proxyName(o), o.Err), "check the proxy setting (" + names.of(SettingProxy) + ", HTTPS_PROXY)"
 	case ConnectionRefused:
 		return fmt.Sprintf("%s refused the connection: nothing listens on %s (or a firewall rejects it)", where, portText(o.Remote.Port())),
 			"start the server, or connect to the port it listens on"
@@ -506,6 +509,15 @@ func explainAlert(alert tlsparse.AlertDescription, o *Outcome, names Names) (cau
 		return cause + ": it rejected the client's certificate (or its absence)", "give a valid client certificate issued by a CA the server trusts (" + names.of(SettingCertificates) + ")"
 	}
 	return cause, "check the server's logs for why it sent the alert"
+}
+
+// proxyName names the proxy in a sentence: "the proxy 127.0.0.1:3128", or
+// "the proxy" when its address is not known.
+func proxyName(o *Outcome) string {
+	if o.Proxy == "" {
+		return "the proxy"
+	}
+	return "the proxy " + o.Proxy
 }
 
 // pair names two settings that go together: "--tls-min/--tls-max".

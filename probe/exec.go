@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -329,6 +331,9 @@ func connTarget(c *analysis.Connection) Target {
 		return Target{Host: c.DNSFailure.Name}
 	case c.ClientHello != nil && c.ClientHello.ServerName != "":
 		return Target{Host: c.ClientHello.ServerName, Port: c.Server.Port()}
+	case c.Proxy != nil && c.Proxy.Host != "":
+		// A tunnel the proxy did not open: its target is the one asked for.
+		return Target{Host: c.Proxy.Host, Port: c.Proxy.Port}
 	}
 	return Target{Host: c.Server.Addr().String(), Port: c.Server.Port()}
 }
@@ -343,9 +348,24 @@ func (r *ExecResult) unseen(o *Outcome, names Names) {
 			w.Err = errors.New("the program opened no connection that was seen")
 		}
 	}
-	// Only the error line can name what the program looked up.
-	c := Correlate(Target{Host: lookupName(r.ErrorLine)}, o, &w, false, names)
+	// Only the error line can name what the program looked up, or the
+	// target it asked a proxy for.
+	t := Target{Host: lookupName(r.ErrorLine)}
+	if f, ok := readSOCKSFailure(r.ErrorLine); ok && f.target != "" {
+		t = errorTarget(f.target)
+	}
+	c := Correlate(t, o, &w, false, names)
 	r.Unseen = &c
+}
+
+// errorTarget is the target "host:port" from an error line names.
+func errorTarget(hostPort string) Target {
+	host, port, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return Target{Host: hostPort}
+	}
+	n, _ := strconv.ParseUint(port, 10, 16)
+	return Target{Host: host, Port: uint16(n)}
 }
 
 // outcome is the program's side as probe's correlation takes it.
@@ -361,6 +381,11 @@ func (r *ExecResult) outcome() Outcome {
 	o.Err = errors.New(r.ErrorLine)
 	if r.ErrorLine == "" {
 		o.Err = fmt.Errorf("exit status %d", r.ExitCode)
+	}
+	if o.Class.IsProxy() {
+		if o.Proxy = errorProxy(r.ErrorLine); o.Proxy != "" {
+			o.ProxyFrom = "the program's error"
+		}
 	}
 	switch {
 	case o.Class == ConnectionRefused || o.Class == ProxyRefused || o.Class == ConnectTimeout || o.Class == HostUnreachable || o.Class == NetworkUnreachable:
@@ -466,13 +491,14 @@ func classifyStderrLine(line string) Class {
 	if c == ClassNone {
 		c = classifyTLSMessage(line)
 	}
-	switch {
-	case strings.Contains(l, "socks connect ") && strings.Contains(l, "unknown error "):
-		// Go's SOCKS dialer: "socks connect tcp PROXY->TARGET: unknown
-		// error connection refused" is the proxy's reply that it could
-		// not reach the target (a SOCKS reply code), not a refusal of
-		// the proxy's own port.
+	if f, ok := readSOCKSFailure(line); ok && f.refused() {
+		// "socks connect tcp PROXY->TARGET: unknown error connection
+		// refused" is the proxy's reply that it could not reach the
+		// target (a SOCKS reply code), not a refusal of the proxy's own
+		// port; a refusal of the credentials is the proxy's answer too.
 		return ProxyConnectFailed
+	}
+	switch {
 	case strings.Contains(l, "proxyconnect "), strings.Contains(l, "socks connect "):
 		// net/http wraps every failure reaching or talking to an HTTP
 		// proxy in a "proxyconnect" error, as Classify reads it, and its
@@ -491,6 +517,23 @@ func classifyStderrLine(line string) Class {
 func goConnectRefusal(line string) bool {
 	i := strings.LastIndex(line, `": `)
 	return i >= 0 && statusFromText(strings.TrimSpace(line[i+len(`": `):])) != 0
+}
+
+// goProxyDialPattern finds the proxy net/http could not reach:
+// "proxyconnect tcp: dial tcp PROXY: …".
+var goProxyDialPattern = regexp.MustCompile(`proxyconnect tcp: dial tcp[46]? (\S+): `)
+
+// errorProxy returns the proxy's address a program's error line names: Go's
+// SOCKS dialer's "socks connect tcp PROXY->TARGET", net/http's
+// "proxyconnect tcp: dial tcp PROXY"; "" when it names none.
+func errorProxy(line string) string {
+	if f, ok := readSOCKSFailure(line); ok && f.proxy != "" {
+		return f.proxy
+	}
+	if m := goProxyDialPattern.FindStringSubmatch(line); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 // lookupNamePattern finds the name a failed lookup was for: curl's

@@ -232,3 +232,115 @@ func goSOCKSError(t *testing.T, proxy, target netip.AddrPort) string {
 	}
 	return err.Error()
 }
+
+// startSOCKS5Refusing serves SOCKS5 on loopback and refuses every client
+// at authentication: with "no acceptable methods" (0xFF), or, when
+// password is set, by choosing user name/password (RFC 1929) and
+// rejecting whatever the client sends.
+func startSOCKS5Refusing(t *testing.T, password bool) netip.AddrPort {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				buf := make([]byte, 512)
+				if _, err := c.Read(buf); err != nil {
+					return
+				}
+				if !password {
+					c.Write([]byte{5, 0xFF})
+					return
+				}
+				c.Write([]byte{5, 2})
+				if _, err := c.Read(buf); err != nil {
+					return
+				}
+				c.Write([]byte{1, 1})
+			}()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).AddrPort()
+}
+
+// TestExplainSOCKS: the refusals of a SOCKS proxy, as Go's net/http and
+// curl print them against SOCKS5 servers on loopback, are the proxy's
+// answers (proxy_connect_failed), and their cause names the proxy's
+// address and the target from the error, and the fix what to change: the
+// target (or the proxy's way to it) when the proxy could not reach it,
+// the credentials when it refused them.
+func TestExplainSOCKS(t *testing.T) {
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	socks, err := tlslab.Start(tlslab.ProxySOCKS5, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer socks.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().(*net.TCPAddr).AddrPort()
+	ln.Close()
+	noMethod, badPassword := startSOCKS5Refusing(t, false), startSOCKS5Refusing(t, true)
+	goWithPassword := func(proxy, target netip.AddrPort) string {
+		tr := &http.Transport{Proxy: http.ProxyURL(&url.URL{Scheme: "socks5", User: url.UserPassword("u", "wrong"), Host: proxy.String()})}
+		defer tr.CloseIdleConnections()
+		_, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get("https://" + target.String() + "/")
+		return fmt.Sprint(err)
+	}
+	tests := []struct {
+		name  string
+		line  string
+		cause []string // substrings of the cause
+		fix   []string // substrings of the fix
+	}{
+		{"Go, the target refused the proxy", goSOCKSError(t, socks.Addr(), closed),
+			[]string{"SOCKS proxy " + socks.Addr().String() + " could not reach " + closed.String(), "connection refused"}, []string{"the proxy's own connection to the target failed"}},
+		{"Go, no acceptable method", goSOCKSError(t, noMethod, closed),
+			[]string{"SOCKS proxy " + noMethod.String() + " refused the client's credentials"}, []string{"user:password@", "socks5://user:password@" + noMethod.String()}},
+		{"Go, password rejected", goWithPassword(badPassword, closed),
+			[]string{"SOCKS proxy " + badPassword.String() + " refused the client's credentials", "username/password authentication failed"}, []string{"user:password@"}},
+		{"curl, the target refused the proxy", curlError(t, "-x", "socks5://"+socks.Addr().String(), "https://"+closed.String()+"/"),
+			[]string{"could not reach " + closed.Addr().String()}, []string{"the proxy's own connection to the target failed"}},
+		{"curl, no acceptable method", curlError(t, "-x", "socks5://"+noMethod.String(), "https://"+closed.String()+"/"),
+			[]string{"refused the client's credentials"}, []string{"user:password@"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &ExecResult{ExitCode: 1, StderrTail: []string{tt.line}}
+			r.Class, r.ErrorLine = classifyStderr(r.StderrTail)
+			if r.Class != ProxyConnectFailed {
+				t.Fatalf("classifyStderr(%q) = %q, want %q", tt.line, r.Class, ProxyConnectFailed)
+			}
+			o := r.outcome()
+			r.unseen(&o, flagNames)
+			c := r.Unseen
+			for _, s := range tt.cause {
+				if !strings.Contains(c.Cause, s) {
+					t.Errorf("%q: cause %q lacks %q", tt.line, c.Cause, s)
+				}
+			}
+			for _, s := range tt.fix {
+				if !strings.Contains(c.Fix, s) {
+					t.Errorf("%q: fix %q lacks %q", tt.line, c.Fix, s)
+				}
+			}
+			if strings.Contains(c.Cause+c.Fix, "  ") || strings.Contains(c.Cause, "policy") {
+				t.Errorf("%q: cause %q, fix %q", tt.line, c.Cause, c.Fix)
+			}
+		})
+	}
+}
