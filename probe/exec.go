@@ -178,8 +178,9 @@ func Exec(ctx context.Context, cfg ExecConfig) (*ExecResult, error) {
 	}
 	waitErr := cmd.Wait()
 	res.ExitCode = exitStatus(cmd.ProcessState, waitErr)
-	res.StderrTail = tail.lines()
-	res.Class, res.ErrorLine = classifyStderr(res.StderrTail)
+	var named []string
+	res.StderrTail, named = tail.lines()
+	res.Class, res.ErrorLine = classifyStderr(named)
 	flows, notes, err := tracker.Finish()
 	res.Attribution, res.Fallback, res.Flows = tracker.Method(), tracker.Fallback(), flows
 	res.Wire.Notes = append(res.Wire.Notes, notes...)
@@ -403,7 +404,7 @@ func (r *ExecResult) outcome() Outcome {
 }
 
 // stderrClasses are the messages of Go (crypto/tls, crypto/x509, net),
-// OpenSSL and curl that name an error class, most specific first. A line
+// OpenSSL, curl and Node.js that name an error class, most specific first. A line
 // names the class when it holds each of texts, each after the one before
 // it: common words ("is before") count only after the message that gives
 // them their meaning.
@@ -421,6 +422,19 @@ var stderrClasses = []struct {
 	{[]string{"unable to get local issuer certificate"}, CertUnknownAuthority},
 	{[]string{"self-signed certificate"}, CertUnknownAuthority},
 	{[]string{"self signed certificate"}, CertUnknownAuthority},
+	// Node.js: OpenSSL's words for a chain missing the leaf's issuer
+	// (UNABLE_TO_VERIFY_LEAF_SIGNATURE), its own for a name the
+	// certificate does not cover, and the codes an uncaught error shows
+	// ("code: 'CERT_HAS_EXPIRED'") or a program prints alone.
+	{[]string{"unable to verify the first certificate"}, CertUnknownAuthority},
+	{[]string{"unable_to_verify_leaf_signature"}, CertUnknownAuthority},
+	{[]string{"self_signed_cert_in_chain"}, CertUnknownAuthority},
+	{[]string{"depth_zero_self_signed_cert"}, CertUnknownAuthority},
+	{[]string{"unable_to_get_issuer_cert_locally"}, CertUnknownAuthority},
+	{[]string{"cert_has_expired"}, CertExpired},
+	{[]string{"cert_not_yet_valid"}, CertNotYetValid},
+	{[]string{"hostname/ip does not match certificate's altnames"}, CertHostnameMismatch},
+	{[]string{"err_tls_cert_altname_invalid"}, CertHostnameMismatch},
 	{[]string{"certificate is valid for"}, CertHostnameMismatch},
 	{[]string{"no alternative certificate subject name matches"}, CertHostnameMismatch},
 	{[]string{"doesn't match target host name"}, CertHostnameMismatch},
@@ -434,6 +448,18 @@ var stderrClasses = []struct {
 	// curl: "(56) CONNECT tunnel failed, response 403".
 	{[]string{"connect tunnel failed"}, ProxyConnectFailed},
 	{[]string{"proxy connect aborted"}, ProxyError},
+	// Node.js names libuv's error codes: "getaddrinfo ENOTFOUND NAME",
+	// "getaddrinfo EAI_AGAIN NAME" (the resolver failed or did not
+	// answer), "connect ECONNREFUSED ADDR", "read ECONNRESET", "connect
+	// ETIMEDOUT ADDR" (the kernel gave up its SYNs), "connect EHOSTUNREACH
+	// ADDR".
+	{[]string{"enotfound"}, DNSNotFound},
+	{[]string{"eai_again"}, DNSError},
+	{[]string{"econnrefused"}, ConnectionRefused},
+	{[]string{"econnreset"}, ConnectionReset},
+	{[]string{"connect etimedout"}, ConnectTimeout},
+	{[]string{"etimedout"}, Timeout},
+	{[]string{"ehostunreach"}, HostUnreachable},
 	{[]string{"connection refused"}, ConnectionRefused},
 	{[]string{"couldn't connect to server"}, ConnectionRefused},
 	{[]string{"connection reset by peer"}, ConnectionReset},
@@ -467,15 +493,26 @@ var stderrClasses = []struct {
 }
 
 // classifyStderr finds the last line of the program's standard error that
-// names an error class.
+// names an error class. A property line of an error Node.js printed
+// ("  code: 'ECONNREFUSED',") counts only when no other line names one:
+// the message above it says more.
 func classifyStderr(lines []string) (class Class, line string) {
-	for i := len(lines) - 1; i >= 0; i-- {
-		if c := classifyStderrLine(lines[i]); c != ClassNone {
-			return c, lines[i]
+	for _, properties := range []bool{false, true} {
+		for i := len(lines) - 1; i >= 0; i-- {
+			if nodeProperty.MatchString(lines[i]) && !properties {
+				continue
+			}
+			if c := classifyStderrLine(lines[i]); c != ClassNone {
+				return c, lines[i]
+			}
 		}
 	}
 	return ClassNone, line
 }
+
+// nodeProperty is a line of the properties Node.js prints after an
+// uncaught error's message and stack: "  code: 'ENOTFOUND',".
+var nodeProperty = regexp.MustCompile(`^\s+[a-zA-Z_]+: `)
 
 // classifyStderrLine returns the class one line of the program's standard
 // error names, ClassNone when it names none.
@@ -538,8 +575,9 @@ func errorProxy(line string) string {
 
 // lookupNamePattern finds the name a failed lookup was for: curl's
 // "Could not resolve host: NAME" (or "proxy: NAME"), Go's "lookup NAME on
-// SERVER: …" and "lookup NAME: …", urllib3's "Failed to resolve 'NAME'".
-var lookupNamePattern = regexp.MustCompile(`(?i)(?:could not resolve (?:host|proxy): |\blookup |failed to resolve ')([^\s':"]+)`)
+// SERVER: …" and "lookup NAME: …", urllib3's "Failed to resolve 'NAME'",
+// Node.js's "getaddrinfo ENOTFOUND NAME".
+var lookupNamePattern = regexp.MustCompile(`(?i)(?:could not resolve (?:host|proxy): |\blookup |failed to resolve '|getaddrinfo (?:enotfound|eai_again) )([^\s':"]+)`)
 
 // lookupName returns the name the program's error line says it could not
 // look up, "" when the line names none.
@@ -575,12 +613,16 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
-// lineTail keeps the last lines written to it.
+// lineTail keeps the last lines written to it, and the last of those
+// that name an error class however long ago they came: after an uncaught
+// error's message Node.js prints its properties, a certificate's dozens
+// of lines among them.
 type lineTail struct {
 	mu      sync.Mutex
 	max     int
 	partial []byte
 	tail    []string
+	named   []string
 }
 
 func (t *lineTail) Write(b []byte) (int, error) {
@@ -607,18 +649,27 @@ func (t *lineTail) add(l string) {
 	if len(l) > 1024 {
 		l = l[:1024]
 	}
-	t.tail = append(t.tail, l)
-	if len(t.tail) > t.max {
-		t.tail = t.tail[len(t.tail)-t.max:]
+	t.tail = keepLast(append(t.tail, l), t.max)
+	if classifyStderrLine(l) != ClassNone {
+		t.named = keepLast(append(t.named, l), t.max)
 	}
 }
 
-func (t *lineTail) lines() []string {
+// keepLast returns the last n of lines.
+func keepLast(lines []string, n int) []string {
+	if len(lines) > n {
+		return lines[len(lines)-n:]
+	}
+	return lines
+}
+
+// lines returns the last lines, and the last that name an error class.
+func (t *lineTail) lines() (tail, named []string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.partial) > 0 {
 		t.add(string(t.partial))
 		t.partial = nil
 	}
-	return slices.Clone(t.tail)
+	return slices.Clone(t.tail), slices.Clone(t.named)
 }

@@ -3,6 +3,7 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,13 +11,16 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/internal/tlslab"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
 // goClientError is the error Go's net/http client prints against a lab
@@ -340,6 +344,96 @@ func TestExplainSOCKS(t *testing.T) {
 			}
 			if strings.Contains(c.Cause+c.Fix, "  ") || strings.Contains(c.Cause, "policy") {
 				t.Errorf("%q: cause %q, fix %q", tt.line, c.Cause, c.Fix)
+			}
+		})
+	}
+}
+
+// nodeStderr is what Node.js prints to standard error for an uncaught
+// error of testdata/node_get.js fetching url, with env added.
+func nodeStderr(t *testing.T, url string, env ...string) []byte {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatal("node is not installed (scripts/install-deps.sh installs it)")
+	}
+	cmd := exec.Command("node", "testdata/node_get.js", url)
+	cmd.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatalf("node fetched %s", url)
+	}
+	return stderr.Bytes()
+}
+
+// TestClassifyStderrNode: the errors Node.js prints, uncaught, name their
+// class, and the line that names it is the error's message, not one of
+// the properties after it, even when a certificate's dozens of lines
+// follow. Node runs against lab servers on loopback; the failures that
+// need a resolver or a route are its output recorded in testdata/node
+// (README.md there says how).
+func TestClassifyStderrNode(t *testing.T) {
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := lab.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	run := func(s tlslab.Scenario) func(t *testing.T) []byte {
+		return func(t *testing.T) []byte {
+			srv, err := tlslab.Start(s, tlslab.WithLab(lab))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			return nodeStderr(t, fmt.Sprintf("https://%s:%d/", tlslab.GoodName, srv.Addr().Port()),
+				"NODE_GET_CA="+filepath.Join(dir, tlslab.CAFile), "NODE_GET_ADDR="+srv.Addr().Addr().String())
+		}
+	}
+	recorded := func(name string) func(t *testing.T) []byte {
+		return func(t *testing.T) []byte {
+			b, err := os.ReadFile(filepath.Join("testdata", "node", name+".stderr"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+	}
+	tests := []struct {
+		name   string
+		stderr func(t *testing.T) []byte
+		want   Class
+		line   string // a substring of the line that names the class
+		lookup string
+	}{
+		{"ENOTFOUND", recorded("enotfound"), DNSNotFound, "Error: getaddrinfo ENOTFOUND nosuch.test", "nosuch.test"},
+		{"EAI_AGAIN", recorded("eai_again"), DNSError, "Error: getaddrinfo EAI_AGAIN servfail.test", "servfail.test"},
+		{"EHOSTUNREACH", recorded("ehostunreach"), HostUnreachable, "Error: connect EHOSTUNREACH 10.9.9.9:8443", ""},
+		{"ETIMEDOUT", recorded("etimedout"), ConnectTimeout, "Error: connect ETIMEDOUT 127.0.0.1:8443", ""},
+		{"ECONNREFUSED", run(tlslab.ConnectionRefused), ConnectionRefused, "Error: connect ECONNREFUSED 127.0.0.1:", ""},
+		{"ECONNRESET", run(tlslab.ConnectionReset), ConnectionReset, "Error: read ECONNRESET", ""},
+		{"CERT_HAS_EXPIRED", run(tlslab.CertExpired), CertExpired, "Error: certificate has expired", ""},
+		{"CERT_NOT_YET_VALID", run(tlslab.CertNotYetValid), CertNotYetValid, "Error: certificate is not yet valid", ""},
+		{"DEPTH_ZERO_SELF_SIGNED_CERT", run(tlslab.CertSelfSigned), CertUnknownAuthority, "Error: self-signed certificate", ""},
+		{"SELF_SIGNED_CERT_IN_CHAIN", run(tlslab.CertUntrustedCA), CertUnknownAuthority, "Error: self-signed certificate in certificate chain", ""},
+		{"UNABLE_TO_VERIFY_LEAF_SIGNATURE", run(tlslab.CertIncompleteChain), CertUnknownAuthority, "Error: unable to verify the first certificate", ""},
+		{"ERR_TLS_CERT_ALTNAME_INVALID", run(tlslab.CertHostnameMismatch), CertHostnameMismatch, "Hostname/IP does not match certificate's altnames", ""},
+		{"EPROTO, not TLS", run(tlslab.NotTLSServer), NotTLS, "write EPROTO", ""},
+		{"EPROTO, alert", run(tlslab.ClientCertRequiredTLS13), AlertClass(tlsparse.AlertCertificateRequired), "tlsv13 alert certificate required", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tail := &lineTail{max: StderrLines}
+			tail.Write(tt.stderr(t))
+			_, named := tail.lines()
+			class, line := classifyStderr(named)
+			if class != tt.want || !strings.Contains(line, tt.line) {
+				t.Errorf("class %q from %q, want %q from a line with %q", class, line, tt.want, tt.line)
+			}
+			if name := lookupName(line); name != tt.lookup {
+				t.Errorf("lookupName(%q) = %q, want %q", line, name, tt.lookup)
 			}
 		})
 	}
