@@ -194,6 +194,7 @@ func Exec(ctx context.Context, cfg ExecConfig) (*ExecResult, error) {
 	if w.err != nil {
 		res.Wire.Err = w.err
 		res.unseen(&o, cfg.Names)
+		res.noteIgnoredProxy(env)
 		return res, nil
 	}
 	settle(w.handle.Stats)
@@ -215,6 +216,7 @@ func Exec(ctx context.Context, cfg ExecConfig) (*ExecResult, error) {
 		}
 	}
 	res.judge(w, keyLog, cfg, &o)
+	res.noteIgnoredProxy(env)
 	return res, nil
 }
 

@@ -345,3 +345,75 @@ func TestExecScript(t *testing.T) {
 		})
 	}
 }
+
+// TestExecIgnoredProxy: a program whose environment names a proxy for its
+// target but which went direct (Node.js's https module ignores
+// HTTPS_PROXY) gets a note that says so; one that used the proxy (curl),
+// or whose target NO_PROXY excludes, does not. Needs root (capture,
+// cgroup, netfilter rules), curl and node; CI runs as root and installs
+// both.
+func TestExecIgnoredProxy(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("exec captures and makes a cgroup: needs root (CI runs as root)")
+	}
+	for _, tool := range []string{"curl", "node"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed (scripts/install-deps.sh installs it)", tool)
+		}
+	}
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := lab.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(dir, tlslab.CAFile)
+	srv, err := tlslab.Start(tlslab.CertExpired, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	proxy, err := tlslab.Start(tlslab.ProxyTunnel, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	u := fmt.Sprintf("https://%s:%d/", tlslab.GoodName, srv.Addr().Port())
+	proxyEnv := "HTTPS_PROXY=http://" + proxy.Addr().String()
+	node := []string{"node", "testdata/node_get.js", u}
+	nodeEnv := []string{"NODE_GET_CA=" + ca, "NODE_GET_ADDR=" + srv.Addr().Addr().String(), proxyEnv}
+	for _, tt := range []struct {
+		name string
+		cmd  []string
+		env  []string
+		note bool
+	}{
+		{"node ignores HTTPS_PROXY", node, nodeEnv, true},
+		{"NO_PROXY excludes the target", node, append(nodeEnv, "NO_PROXY="+tlslab.GoodName), false},
+		{"curl uses HTTPS_PROXY", []string{"curl", "-sS", "-o", "/dev/null", "--cacert", ca, u}, []string{proxyEnv}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := append(slices.DeleteFunc(os.Environ(), func(e string) bool {
+				name, _, _ := strings.Cut(strings.ToUpper(e), "=")
+				return strings.HasSuffix(name, "_PROXY")
+			}), tt.env...)
+			res, err := Exec(context.Background(), ExecConfig{Command: tt.cmd, Env: env, Interface: "lo",
+				Filter: fmt.Sprintf("tcp port %d or tcp port %d", srv.Addr().Port(), proxy.Addr().Port()), WireRoots: lab.RootPool()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			WriteExec(&out, report.FormatTable, res)
+			t.Logf("%s", out.String())
+			if res.Class != CertExpired || len(res.Connections) != 1 {
+				t.Fatalf("class %q, %d connections; want %s, 1", res.Class, len(res.Connections), CertExpired)
+			}
+			noted := strings.Contains(strings.Join(res.Wire.Notes, "\n"), "HTTPS_PROXY=http://"+proxy.Addr().String()+" is set")
+			if noted != tt.note {
+				t.Errorf("notes %q: the ignored proxy noted %v, want %v", res.Wire.Notes, noted, tt.note)
+			}
+		})
+	}
+}
