@@ -420,7 +420,14 @@ func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 	case DNSNotFound:
 		return fmt.Sprintf("%s does not resolve", lookedUp(t, o)), "check the name and its DNS records, or pin an address with " + names.of(SettingResolve) + " host:port:addr"
 	case DNSTimeout, DNSError:
-		return fmt.Sprintf("looking up %s failed: %v", lookedUp(t, o), o.Err), "check the resolver (/etc/resolv.conf) and the network path to it"
+		cause = fmt.Sprintf("looking up %s failed: %v", lookedUp(t, o), o.Err)
+		if strings.Contains(o.Err.Error(), "server misbehaving") {
+			// Go's words for a SERVFAIL answer (RFC 1035, Section 4.1.1):
+			// the resolver answered, so the way to it works.
+			return cause + " (the resolver answered SERVFAIL)",
+				"the resolver is reachable and answered; the failure is upstream of it: the domain's authoritative servers do not answer or are misconfigured, or DNSSEC validation fails for the domain (compare dig NAME with dig +cd NAME: an answer with +cd only means validation fails)"
+		}
+		return cause, "check the resolver (/etc/resolv.conf) and the network path to it"
 	case ProxyRefused:
 		return fmt.Sprintf("%s refused the TCP connection", proxyName(o)), "check the proxy's address and port (" + names.of(SettingProxy) + ", HTTPS_PROXY), or that it is running"
 	case ProxyConnectFailed:

@@ -438,3 +438,76 @@ func TestClassifyStderrNode(t *testing.T) {
 		})
 	}
 }
+
+// startServfail serves DNS on loopback and answers every query SERVFAIL.
+func startServfail(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if n < 12 {
+				continue
+			}
+			// The query back as a response (QR), recursion available,
+			// RCODE 2 (SERVFAIL), no records but the question.
+			reply := append([]byte(nil), buf[:n]...)
+			reply[2] |= 0x80
+			reply[3] = 0x80 | 2
+			clear(reply[6:12])
+			pc.WriteTo(reply, from)
+		}
+	}()
+	return pc.LocalAddr().String()
+}
+
+// TestExplainResolverFailures: a resolver that answers SERVFAIL (Go's
+// "server misbehaving") is reachable, and the fix looks upstream of it; a
+// resolver that does not answer gets the fix about the way to it.
+func TestExplainResolverFailures(t *testing.T) {
+	servfail := startServfail(t)
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	lookup := func(server string) string {
+		r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "udp", server)
+		}}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := r.LookupHost(ctx, "servfail.test")
+		return `Get "https://servfail.test/": dial tcp: ` + fmt.Sprint(err)
+	}
+	for _, tt := range []struct {
+		name, line string
+		class      Class
+		fix        string
+		notFix     string
+	}{
+		{"SERVFAIL", lookup(servfail), DNSError, "upstream of it", "network path"},
+		{"no answer", lookup(silent.LocalAddr().String()), DNSTimeout, "network path", "upstream"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &ExecResult{ExitCode: 1, StderrTail: []string{tt.line}}
+			r.Class, r.ErrorLine = classifyStderr(r.StderrTail)
+			if r.Class != tt.class {
+				t.Fatalf("classifyStderr(%q) = %q, want %q", tt.line, r.Class, tt.class)
+			}
+			o := r.outcome()
+			r.unseen(&o, flagNames)
+			if fix := r.Unseen.Fix; !strings.Contains(fix, tt.fix) || strings.Contains(fix, tt.notFix) {
+				t.Errorf("%q: fix %q, want one with %q and without %q", tt.line, fix, tt.fix, tt.notFix)
+			}
+		})
+	}
+}
