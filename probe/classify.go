@@ -40,7 +40,7 @@ const (
 	DNSError    Class = "dns_error"     // any other resolver failure
 
 	ProxyRefused       Class = "proxy_refused"        // nothing listens on the proxy's port
-	ProxyConnectFailed Class = "proxy_connect_failed" // the proxy refused the tunnel: an error status to CONNECT, a SOCKS5 refusal
+	ProxyConnectFailed Class = "proxy_connect_failed" // the proxy refused the tunnel: an error status to CONNECT, a SOCKS refusal (of the target or the credentials)
 	ProxyError         Class = "proxy_error"          // any other failure reaching or talking to the proxy
 
 	ConnectionRefused  Class = "connection_refused"  // the SYN was answered by a RST
@@ -270,6 +270,9 @@ func proxyCategory(err error) (diagnose.Category, bool) {
 		return outcomeCategory[outcome], true
 	}
 	code := 0
+	if f, ok := readSOCKSFailure(err.Error()); ok && f.refused() {
+		return f.category(), true
+	}
 	var status *connectStatusError
 	if errors.As(err, &status) {
 		code, _ = strconv.Atoi(strings.SplitN(status.Status, " ", 2)[0])

@@ -28,6 +28,10 @@ const (
 	// ClientOnly: there is no wire view (no capture privileges, no
 	// connection to capture, or the capture does not show it).
 	ClientOnly Agreement = "client_only"
+	// Unrelated: the client's one error (or success) is about another of
+	// its connections (exec, where a program makes several); this one's
+	// verdict stands alone.
+	Unrelated Agreement = "unrelated"
 )
 
 // Correlation is the probe's conclusion: what each end shows, whether they
@@ -432,14 +436,24 @@ func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 	case DNSNotFound:
 		return fmt.Sprintf("%s does not resolve", lookedUp(t, o)), "check the name and its DNS records, or pin an address with " + names.of(SettingResolve) + " host:port:addr"
 	case DNSTimeout, DNSError:
-		return fmt.Sprintf("looking up %s failed: %v", lookedUp(t, o), o.Err), "check the resolver (/etc/resolv.conf) and the network path to it"
+		cause = fmt.Sprintf("looking up %s failed: %v", lookedUp(t, o), o.Err)
+		if strings.Contains(o.Err.Error(), "server misbehaving") {
+			// Go's words for a SERVFAIL answer (RFC 1035, Section 4.1.1):
+			// the resolver answered, so the way to it works.
+			return cause + " (the resolver answered SERVFAIL)",
+				"the resolver is reachable and answered; the failure is upstream of it: the domain's authoritative servers do not answer or are misconfigured, or DNSSEC validation fails for the domain (compare dig NAME with dig +cd NAME: an answer with +cd only means validation fails)"
+		}
+		return cause, "check the resolver (/etc/resolv.conf) and the network path to it"
 	case ProxyRefused:
-		return fmt.Sprintf("the proxy %s refused the TCP connection", o.Proxy), "check the proxy's address and port (" + names.of(SettingProxy) + ", HTTPS_PROXY), or that it is running"
+		return fmt.Sprintf("%s refused the TCP connection", proxyName(o)), "check the proxy's address and port (" + names.of(SettingProxy) + ", HTTPS_PROXY), or that it is running"
 	case ProxyConnectFailed:
-		return fmt.Sprintf("the proxy %s refused to open a tunnel to %s: %v", o.Proxy, t.described(), innermost(o.Err)),
-			"the proxy's policy forbids this destination or wants credentials (user:password@ in the proxy URL): ask its administrator, or " + bypassText(o, names)
+		if f, ok := readSOCKSFailure(o.Err.Error()); ok && f.refused() {
+			return f.explain(o.Proxy, t.described())
+		}
+		return fmt.Sprintf("%s refused to open a tunnel to %s: %v", proxyName(o), t.described(), innermost(o.Err)),
+			"the proxy's policy forbids this destination or wants credentials (user:password@ in the proxy URL): ask its administrator, or bypass it with NO_PROXY"
 	case ProxyError:
-		return fmt.Sprintf("talking to the proxy %s failed: %v", o.Proxy, o.Err), "check the proxy setting (" + names.of(SettingProxy) + ", HTTPS_PROXY)"
+		return fmt.Sprintf("talking to %s failed: %v", proxyName(o), o.Err), "check the proxy setting (" + names.of(SettingProxy) + ", HTTPS_PROXY)"
 	case ConnectionRefused:
 		return fmt.Sprintf("%s refused the connection: nothing listens on %s (or a firewall rejects it)", where, portText(o.Remote.Port())),
 			"start the server, or connect to the port it listens on"
@@ -518,6 +532,15 @@ func explainAlert(alert tlsparse.AlertDescription, o *Outcome, names Names) (cau
 		return cause + ": it rejected the client's certificate (or its absence)", "give a valid client certificate issued by a CA the server trusts (" + names.of(SettingCertificates) + ")"
 	}
 	return cause, "check the server's logs for why it sent the alert"
+}
+
+// proxyName names the proxy in a sentence: "the proxy 127.0.0.1:3128", or
+// "the proxy" when its address is not known.
+func proxyName(o *Outcome) string {
+	if o.Proxy == "" {
+		return "the proxy"
+	}
+	return "the proxy " + o.Proxy
 }
 
 // pair names two settings that go together: "--tls-min/--tls-max".

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -176,8 +178,9 @@ func Exec(ctx context.Context, cfg ExecConfig) (*ExecResult, error) {
 	}
 	waitErr := cmd.Wait()
 	res.ExitCode = exitStatus(cmd.ProcessState, waitErr)
-	res.StderrTail = tail.lines()
-	res.Class, res.ErrorLine = classifyStderr(res.StderrTail)
+	var named []string
+	res.StderrTail, named = tail.lines()
+	res.Class, res.ErrorLine = classifyStderr(named)
 	flows, notes, err := tracker.Finish()
 	res.Attribution, res.Fallback, res.Flows = tracker.Method(), tracker.Fallback(), flows
 	res.Wire.Notes = append(res.Wire.Notes, notes...)
@@ -191,6 +194,7 @@ func Exec(ctx context.Context, cfg ExecConfig) (*ExecResult, error) {
 	if w.err != nil {
 		res.Wire.Err = w.err
 		res.unseen(&o, cfg.Names)
+		res.noteIgnoredProxy(env)
 		return res, nil
 	}
 	settle(w.handle.Stats)
@@ -212,6 +216,7 @@ func Exec(ctx context.Context, cfg ExecConfig) (*ExecResult, error) {
 		}
 	}
 	res.judge(w, keyLog, cfg, &o)
+	res.noteIgnoredProxy(env)
 	return res, nil
 }
 
@@ -285,15 +290,16 @@ func (r *ExecResult) judge(w *wireCapture, keyLog []byte, cfg ExecConfig, o *Out
 	}
 	r.Wire.Start = stats.Start
 	others := 0
+	var wires []Wire
 	for _, res := range results {
 		c := res.Conn
 		if !attribution.Owns(r.Flows, c.Client, c.Server) {
 			others++
 			continue
 		}
-		wire := Wire{Result: &res, Chain: checkChain(c, roots)}
-		r.Connections = append(r.Connections, ExecConnection{Result: res, Correlation: Correlate(connTarget(c), o, &wire, false, cfg.Names)})
+		wires = append(wires, Wire{Result: &res, Chain: checkChain(c, roots)})
 	}
+	r.correlate(wires, o, cfg.Names)
 	if others > 0 {
 		r.Wire.Notes = append(r.Wire.Notes, fmt.Sprintf("%d other connection(s) in the capture are not the program's and are left out", others))
 	}
@@ -302,6 +308,20 @@ func (r *ExecResult) judge(w *wireCapture, keyLog []byte, cfg ExecConfig, o *Out
 	}
 	if len(r.Connections) == 0 {
 		r.unseen(o, cfg.Names)
+	}
+}
+
+// correlate correlates the program's outcome with the connections it is
+// about, and gives the others their verdict alone.
+func (r *ExecResult) correlate(wires []Wire, o *Outcome, names Names) {
+	about := errorConnections(o, wires, namedEndpoints(r.ErrorLine))
+	for i := range wires {
+		w := &wires[i]
+		c := unrelatedCorrelation(o, w, wires[about[len(about)-1]].Result.Conn)
+		if slices.Contains(about, i) {
+			c = Correlate(connTarget(w.Result.Conn), o, w, false, names)
+		}
+		r.Connections = append(r.Connections, ExecConnection{Result: *w.Result, Correlation: c})
 	}
 }
 
@@ -314,6 +334,9 @@ func connTarget(c *analysis.Connection) Target {
 		return Target{Host: c.DNSFailure.Name}
 	case c.ClientHello != nil && c.ClientHello.ServerName != "":
 		return Target{Host: c.ClientHello.ServerName, Port: c.Server.Port()}
+	case c.Proxy != nil && c.Proxy.Host != "":
+		// A tunnel the proxy did not open: its target is the one asked for.
+		return Target{Host: c.Proxy.Host, Port: c.Proxy.Port}
 	}
 	return Target{Host: c.Server.Addr().String(), Port: c.Server.Port()}
 }
@@ -328,9 +351,24 @@ func (r *ExecResult) unseen(o *Outcome, names Names) {
 			w.Err = errors.New("the program opened no connection that was seen")
 		}
 	}
-	// Only the error line can name what the program looked up.
-	c := Correlate(Target{Host: lookupName(r.ErrorLine)}, o, &w, false, names)
+	// Only the error line can name what the program looked up, or the
+	// target it asked a proxy for.
+	t := Target{Host: lookupName(r.ErrorLine)}
+	if f, ok := readSOCKSFailure(r.ErrorLine); ok && f.target != "" {
+		t = errorTarget(f.target)
+	}
+	c := Correlate(t, o, &w, false, names)
 	r.Unseen = &c
+}
+
+// errorTarget is the target "host:port" from an error line names.
+func errorTarget(hostPort string) Target {
+	host, port, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return Target{Host: hostPort}
+	}
+	n, _ := strconv.ParseUint(port, 10, 16)
+	return Target{Host: host, Port: uint16(n)}
 }
 
 // outcome is the program's side as probe's correlation takes it.
@@ -346,6 +384,11 @@ func (r *ExecResult) outcome() Outcome {
 	o.Err = errors.New(r.ErrorLine)
 	if r.ErrorLine == "" {
 		o.Err = fmt.Errorf("exit status %d", r.ExitCode)
+	}
+	if o.Class.IsProxy() {
+		if o.Proxy = errorProxy(r.ErrorLine); o.Proxy != "" {
+			o.ProxyFrom = "the program's error"
+		}
 	}
 	switch {
 	case o.Class == ConnectionRefused || o.Class == ProxyRefused || o.Class == ConnectTimeout || o.Class == HostUnreachable || o.Class == NetworkUnreachable:
@@ -363,7 +406,7 @@ func (r *ExecResult) outcome() Outcome {
 }
 
 // stderrClasses are the messages of Go (crypto/tls, crypto/x509, net),
-// OpenSSL and curl that name an error class, most specific first. A line
+// OpenSSL, curl and Node.js that name an error class, most specific first. A line
 // names the class when it holds each of texts, each after the one before
 // it: common words ("is before") count only after the message that gives
 // them their meaning.
@@ -381,6 +424,19 @@ var stderrClasses = []struct {
 	{[]string{"unable to get local issuer certificate"}, CertUnknownAuthority},
 	{[]string{"self-signed certificate"}, CertUnknownAuthority},
 	{[]string{"self signed certificate"}, CertUnknownAuthority},
+	// Node.js: OpenSSL's words for a chain missing the leaf's issuer
+	// (UNABLE_TO_VERIFY_LEAF_SIGNATURE), its own for a name the
+	// certificate does not cover, and the codes an uncaught error shows
+	// ("code: 'CERT_HAS_EXPIRED'") or a program prints alone.
+	{[]string{"unable to verify the first certificate"}, CertUnknownAuthority},
+	{[]string{"unable_to_verify_leaf_signature"}, CertUnknownAuthority},
+	{[]string{"self_signed_cert_in_chain"}, CertUnknownAuthority},
+	{[]string{"depth_zero_self_signed_cert"}, CertUnknownAuthority},
+	{[]string{"unable_to_get_issuer_cert_locally"}, CertUnknownAuthority},
+	{[]string{"cert_has_expired"}, CertExpired},
+	{[]string{"cert_not_yet_valid"}, CertNotYetValid},
+	{[]string{"hostname/ip does not match certificate's altnames"}, CertHostnameMismatch},
+	{[]string{"err_tls_cert_altname_invalid"}, CertHostnameMismatch},
 	{[]string{"certificate is valid for"}, CertHostnameMismatch},
 	{[]string{"no alternative certificate subject name matches"}, CertHostnameMismatch},
 	{[]string{"doesn't match target host name"}, CertHostnameMismatch},
@@ -394,6 +450,18 @@ var stderrClasses = []struct {
 	// curl: "(56) CONNECT tunnel failed, response 403".
 	{[]string{"connect tunnel failed"}, ProxyConnectFailed},
 	{[]string{"proxy connect aborted"}, ProxyError},
+	// Node.js names libuv's error codes: "getaddrinfo ENOTFOUND NAME",
+	// "getaddrinfo EAI_AGAIN NAME" (the resolver failed or did not
+	// answer), "connect ECONNREFUSED ADDR", "read ECONNRESET", "connect
+	// ETIMEDOUT ADDR" (the kernel gave up its SYNs), "connect EHOSTUNREACH
+	// ADDR".
+	{[]string{"enotfound"}, DNSNotFound},
+	{[]string{"eai_again"}, DNSError},
+	{[]string{"econnrefused"}, ConnectionRefused},
+	{[]string{"econnreset"}, ConnectionReset},
+	{[]string{"connect etimedout"}, ConnectTimeout},
+	{[]string{"etimedout"}, Timeout},
+	{[]string{"ehostunreach"}, HostUnreachable},
 	{[]string{"connection refused"}, ConnectionRefused},
 	{[]string{"couldn't connect to server"}, ConnectionRefused},
 	{[]string{"connection reset by peer"}, ConnectionReset},
@@ -427,15 +495,26 @@ var stderrClasses = []struct {
 }
 
 // classifyStderr finds the last line of the program's standard error that
-// names an error class.
+// names an error class. A property line of an error Node.js printed
+// ("  code: 'ECONNREFUSED',") counts only when no other line names one:
+// the message above it says more.
 func classifyStderr(lines []string) (class Class, line string) {
-	for i := len(lines) - 1; i >= 0; i-- {
-		if c := classifyStderrLine(lines[i]); c != ClassNone {
-			return c, lines[i]
+	for _, properties := range []bool{false, true} {
+		for i := len(lines) - 1; i >= 0; i-- {
+			if nodeProperty.MatchString(lines[i]) && !properties {
+				continue
+			}
+			if c := classifyStderrLine(lines[i]); c != ClassNone {
+				return c, lines[i]
+			}
 		}
 	}
 	return ClassNone, line
 }
+
+// nodeProperty is a line of the properties Node.js prints after an
+// uncaught error's message and stack: "  code: 'ENOTFOUND',".
+var nodeProperty = regexp.MustCompile(`^\s+[a-zA-Z_]+: `)
 
 // classifyStderrLine returns the class one line of the program's standard
 // error names, ClassNone when it names none.
@@ -451,16 +530,14 @@ func classifyStderrLine(line string) Class {
 	if c == ClassNone {
 		c = classifyTLSMessage(line)
 	}
-	switch {
-	case strings.Contains(l, "socks connect ") && (strings.Contains(l, "unknown error ") ||
-		strings.Contains(l, "no acceptable authentication methods") || strings.Contains(l, "username/password authentication failed")):
-		// Go's SOCKS dialer: "socks connect tcp PROXY->TARGET: unknown
-		// error connection refused" is the proxy's reply that it could
-		// not reach the target (a SOCKS reply code), not a refusal of
-		// the proxy's own port; the other two are its refusal of the
-		// client's authentication. Each is the proxy refusing the
-		// tunnel, as Classify names the same errors.
+	if f, ok := readSOCKSFailure(line); ok && f.refused() {
+		// "socks connect tcp PROXY->TARGET: unknown error connection
+		// refused" is the proxy's reply that it could not reach the
+		// target (a SOCKS reply code), not a refusal of the proxy's own
+		// port; a refusal of the credentials is the proxy's answer too.
 		return ProxyConnectFailed
+	}
+	switch {
 	case strings.Contains(l, "proxyconnect "), strings.Contains(l, "socks connect "):
 		// net/http wraps every failure reaching or talking to an HTTP
 		// proxy in a "proxyconnect" error, as Classify reads it, and its
@@ -481,10 +558,28 @@ func goConnectRefusal(line string) bool {
 	return i >= 0 && statusFromText(strings.TrimSpace(line[i+len(`": `):])) != 0
 }
 
+// goProxyDialPattern finds the proxy net/http could not reach:
+// "proxyconnect tcp: dial tcp PROXY: …".
+var goProxyDialPattern = regexp.MustCompile(`proxyconnect tcp: dial tcp[46]? (\S+): `)
+
+// errorProxy returns the proxy's address a program's error line names: Go's
+// SOCKS dialer's "socks connect tcp PROXY->TARGET", net/http's
+// "proxyconnect tcp: dial tcp PROXY"; "" when it names none.
+func errorProxy(line string) string {
+	if f, ok := readSOCKSFailure(line); ok && f.proxy != "" {
+		return f.proxy
+	}
+	if m := goProxyDialPattern.FindStringSubmatch(line); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
 // lookupNamePattern finds the name a failed lookup was for: curl's
 // "Could not resolve host: NAME" (or "proxy: NAME"), Go's "lookup NAME on
-// SERVER: …" and "lookup NAME: …", urllib3's "Failed to resolve 'NAME'".
-var lookupNamePattern = regexp.MustCompile(`(?i)(?:could not resolve (?:host|proxy): |\blookup |failed to resolve ')([^\s':"]+)`)
+// SERVER: …" and "lookup NAME: …", urllib3's "Failed to resolve 'NAME'",
+// Node.js's "getaddrinfo ENOTFOUND NAME".
+var lookupNamePattern = regexp.MustCompile(`(?i)(?:could not resolve (?:host|proxy): |\blookup |failed to resolve '|getaddrinfo (?:enotfound|eai_again) )([^\s':"]+)`)
 
 // lookupName returns the name the program's error line says it could not
 // look up, "" when the line names none.
@@ -520,12 +615,16 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
-// lineTail keeps the last lines written to it.
+// lineTail keeps the last lines written to it, and the last of those
+// that name an error class however long ago they came: after an uncaught
+// error's message Node.js prints its properties, a certificate's dozens
+// of lines among them.
 type lineTail struct {
 	mu      sync.Mutex
 	max     int
 	partial []byte
 	tail    []string
+	named   []string
 }
 
 func (t *lineTail) Write(b []byte) (int, error) {
@@ -552,18 +651,27 @@ func (t *lineTail) add(l string) {
 	if len(l) > 1024 {
 		l = l[:1024]
 	}
-	t.tail = append(t.tail, l)
-	if len(t.tail) > t.max {
-		t.tail = t.tail[len(t.tail)-t.max:]
+	t.tail = keepLast(append(t.tail, l), t.max)
+	if classifyStderrLine(l) != ClassNone {
+		t.named = keepLast(append(t.named, l), t.max)
 	}
 }
 
-func (t *lineTail) lines() []string {
+// keepLast returns the last n of lines.
+func keepLast(lines []string, n int) []string {
+	if len(lines) > n {
+		return lines[len(lines)-n:]
+	}
+	return lines
+}
+
+// lines returns the last lines, and the last that name an error class.
+func (t *lineTail) lines() (tail, named []string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.partial) > 0 {
 		t.add(string(t.partial))
 		t.partial = nil
 	}
-	return slices.Clone(t.tail)
+	return slices.Clone(t.tail), slices.Clone(t.named)
 }

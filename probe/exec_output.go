@@ -27,7 +27,10 @@ import (
 //     "tcp local -> remote".
 //   - connections (list of objects): connection (as `tlsdiag read` writes
 //     it, with its verdict) and correlation (agreement, summary, cause,
-//     fix, notes) with the program's error.
+//     fix, notes) with the program's error. The error is correlated with
+//     the connections it is about (agree, or disagree on one connection
+//     when none agrees); the others have agreement "unrelated" and their
+//     verdict alone.
 //   - unseen (object or null): the correlation of the program's error
 //     alone (agreement client_only) when the capture shows none of its
 //     connections.

@@ -3,6 +3,7 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,13 +11,16 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/internal/tlslab"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
 // goClientError is the error Go's net/http client prints against a lab
@@ -241,4 +245,279 @@ func goSOCKSError(t *testing.T, proxy, target netip.AddrPort, user ...*url.Useri
 		t.Fatal("the request through the SOCKS proxy succeeded")
 	}
 	return err.Error()
+}
+
+// startSOCKS5Refusing serves SOCKS5 on loopback and refuses every client
+// at authentication: with "no acceptable methods" (0xFF), or, when
+// password is set, by choosing user name/password (RFC 1929) and
+// rejecting whatever the client sends.
+func startSOCKS5Refusing(t *testing.T, password bool) netip.AddrPort {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				buf := make([]byte, 512)
+				if _, err := c.Read(buf); err != nil {
+					return
+				}
+				if !password {
+					c.Write([]byte{5, 0xFF})
+					return
+				}
+				c.Write([]byte{5, 2})
+				if _, err := c.Read(buf); err != nil {
+					return
+				}
+				c.Write([]byte{1, 1})
+			}()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).AddrPort()
+}
+
+// TestExplainSOCKS: the refusals of a SOCKS proxy, as Go's net/http and
+// curl print them against SOCKS5 servers on loopback, are the proxy's
+// answers (proxy_connect_failed), and their cause names the proxy's
+// address and the target from the error, and the fix what to change: the
+// target (or the proxy's way to it) when the proxy could not reach it,
+// the credentials when it refused them.
+func TestExplainSOCKS(t *testing.T) {
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	socks, err := tlslab.Start(tlslab.ProxySOCKS5, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer socks.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().(*net.TCPAddr).AddrPort()
+	ln.Close()
+	noMethod, badPassword := startSOCKS5Refusing(t, false), startSOCKS5Refusing(t, true)
+	goWithPassword := func(proxy, target netip.AddrPort) string {
+		tr := &http.Transport{Proxy: http.ProxyURL(&url.URL{Scheme: "socks5", User: url.UserPassword("u", "wrong"), Host: proxy.String()})}
+		defer tr.CloseIdleConnections()
+		_, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get("https://" + target.String() + "/")
+		return fmt.Sprint(err)
+	}
+	tests := []struct {
+		name  string
+		line  string
+		cause []string // substrings of the cause
+		fix   []string // substrings of the fix
+	}{
+		{"Go, the target refused the proxy", goSOCKSError(t, socks.Addr(), closed),
+			[]string{"SOCKS proxy " + socks.Addr().String() + " could not reach " + closed.String(), "connection refused"}, []string{"the proxy's own connection to the target failed"}},
+		{"Go, no acceptable method", goSOCKSError(t, noMethod, closed),
+			[]string{"SOCKS proxy " + noMethod.String() + " refused the client's credentials"}, []string{"user:password@", "socks5://user:password@" + noMethod.String()}},
+		{"Go, password rejected", goWithPassword(badPassword, closed),
+			[]string{"SOCKS proxy " + badPassword.String() + " refused the client's credentials", "username/password authentication failed"}, []string{"user:password@"}},
+		{"curl, the target refused the proxy", curlError(t, "-x", "socks5://"+socks.Addr().String(), "https://"+closed.String()+"/"),
+			[]string{"could not reach " + closed.Addr().String()}, []string{"the proxy's own connection to the target failed"}},
+		{"curl, no acceptable method", curlError(t, "-x", "socks5://"+noMethod.String(), "https://"+closed.String()+"/"),
+			[]string{"refused the client's credentials"}, []string{"user:password@"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &ExecResult{ExitCode: 1, StderrTail: []string{tt.line}}
+			r.Class, r.ErrorLine = classifyStderr(r.StderrTail)
+			if r.Class != ProxyConnectFailed {
+				t.Fatalf("classifyStderr(%q) = %q, want %q", tt.line, r.Class, ProxyConnectFailed)
+			}
+			o := r.outcome()
+			r.unseen(&o, flagNames)
+			c := r.Unseen
+			for _, s := range tt.cause {
+				if !strings.Contains(c.Cause, s) {
+					t.Errorf("%q: cause %q lacks %q", tt.line, c.Cause, s)
+				}
+			}
+			for _, s := range tt.fix {
+				if !strings.Contains(c.Fix, s) {
+					t.Errorf("%q: fix %q lacks %q", tt.line, c.Fix, s)
+				}
+			}
+			if strings.Contains(c.Cause+c.Fix, "  ") || strings.Contains(c.Cause, "policy") {
+				t.Errorf("%q: cause %q, fix %q", tt.line, c.Cause, c.Fix)
+			}
+		})
+	}
+}
+
+// nodeStderr is what Node.js prints to standard error for an uncaught
+// error of testdata/node_get.js fetching url, with env added.
+func nodeStderr(t *testing.T, url string, env ...string) []byte {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatal("node is not installed (scripts/install-deps.sh installs it)")
+	}
+	cmd := exec.Command("node", "testdata/node_get.js", url)
+	cmd.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatalf("node fetched %s", url)
+	}
+	return stderr.Bytes()
+}
+
+// TestClassifyStderrNode: the errors Node.js prints, uncaught, name their
+// class, and the line that names it is the error's message, not one of
+// the properties after it, even when a certificate's dozens of lines
+// follow. Node runs against lab servers on loopback; the failures that
+// need a resolver or a route are its output recorded in testdata/node
+// (README.md there says how).
+func TestClassifyStderrNode(t *testing.T) {
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := lab.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	run := func(s tlslab.Scenario) func(t *testing.T) []byte {
+		return func(t *testing.T) []byte {
+			srv, err := tlslab.Start(s, tlslab.WithLab(lab))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			return nodeStderr(t, fmt.Sprintf("https://%s:%d/", tlslab.GoodName, srv.Addr().Port()),
+				"NODE_GET_CA="+filepath.Join(dir, tlslab.CAFile), "NODE_GET_ADDR="+srv.Addr().Addr().String())
+		}
+	}
+	recorded := func(name string) func(t *testing.T) []byte {
+		return func(t *testing.T) []byte {
+			b, err := os.ReadFile(filepath.Join("testdata", "node", name+".stderr"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+	}
+	tests := []struct {
+		name   string
+		stderr func(t *testing.T) []byte
+		want   Class
+		line   string // a substring of the line that names the class
+		lookup string
+	}{
+		{"ENOTFOUND", recorded("enotfound"), DNSNotFound, "Error: getaddrinfo ENOTFOUND nosuch.test", "nosuch.test"},
+		{"EAI_AGAIN", recorded("eai_again"), DNSError, "Error: getaddrinfo EAI_AGAIN servfail.test", "servfail.test"},
+		{"EHOSTUNREACH", recorded("ehostunreach"), HostUnreachable, "Error: connect EHOSTUNREACH 10.9.9.9:8443", ""},
+		{"ETIMEDOUT", recorded("etimedout"), ConnectTimeout, "Error: connect ETIMEDOUT 127.0.0.1:8443", ""},
+		{"ECONNREFUSED", run(tlslab.ConnectionRefused), ConnectionRefused, "Error: connect ECONNREFUSED 127.0.0.1:", ""},
+		{"ECONNRESET", run(tlslab.ConnectionReset), ConnectionReset, "Error: read ECONNRESET", ""},
+		{"CERT_HAS_EXPIRED", run(tlslab.CertExpired), CertExpired, "Error: certificate has expired", ""},
+		{"CERT_NOT_YET_VALID", run(tlslab.CertNotYetValid), CertNotYetValid, "Error: certificate is not yet valid", ""},
+		{"DEPTH_ZERO_SELF_SIGNED_CERT", run(tlslab.CertSelfSigned), CertUnknownAuthority, "Error: self-signed certificate", ""},
+		{"SELF_SIGNED_CERT_IN_CHAIN", run(tlslab.CertUntrustedCA), CertUnknownAuthority, "Error: self-signed certificate in certificate chain", ""},
+		{"UNABLE_TO_VERIFY_LEAF_SIGNATURE", run(tlslab.CertIncompleteChain), CertUnknownAuthority, "Error: unable to verify the first certificate", ""},
+		{"ERR_TLS_CERT_ALTNAME_INVALID", run(tlslab.CertHostnameMismatch), CertHostnameMismatch, "Hostname/IP does not match certificate's altnames", ""},
+		{"EPROTO, not TLS", run(tlslab.NotTLSServer), NotTLS, "write EPROTO", ""},
+		{"EPROTO, alert", run(tlslab.ClientCertRequiredTLS13), AlertClass(tlsparse.AlertCertificateRequired), "tlsv13 alert certificate required", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tail := &lineTail{max: StderrLines}
+			tail.Write(tt.stderr(t))
+			_, named := tail.lines()
+			class, line := classifyStderr(named)
+			if class != tt.want || !strings.Contains(line, tt.line) {
+				t.Errorf("class %q from %q, want %q from a line with %q", class, line, tt.want, tt.line)
+			}
+			if name := lookupName(line); name != tt.lookup {
+				t.Errorf("lookupName(%q) = %q, want %q", line, name, tt.lookup)
+			}
+		})
+	}
+}
+
+// startServfail serves DNS on loopback and answers every query SERVFAIL.
+func startServfail(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if n < 12 {
+				continue
+			}
+			// The query back as a response (QR), recursion available,
+			// RCODE 2 (SERVFAIL), no records but the question.
+			reply := append([]byte(nil), buf[:n]...)
+			reply[2] |= 0x80
+			reply[3] = 0x80 | 2
+			clear(reply[6:12])
+			pc.WriteTo(reply, from)
+		}
+	}()
+	return pc.LocalAddr().String()
+}
+
+// TestExplainResolverFailures: a resolver that answers SERVFAIL (Go's
+// "server misbehaving") is reachable, and the fix looks upstream of it; a
+// resolver that does not answer gets the fix about the way to it.
+func TestExplainResolverFailures(t *testing.T) {
+	servfail := startServfail(t)
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	lookup := func(server string) string {
+		r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "udp", server)
+		}}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := r.LookupHost(ctx, "servfail.test")
+		return `Get "https://servfail.test/": dial tcp: ` + fmt.Sprint(err)
+	}
+	for _, tt := range []struct {
+		name, line string
+		class      Class
+		fix        string
+		notFix     string
+	}{
+		{"SERVFAIL", lookup(servfail), DNSError, "upstream of it", "network path"},
+		{"no answer", lookup(silent.LocalAddr().String()), DNSTimeout, "network path", "upstream"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &ExecResult{ExitCode: 1, StderrTail: []string{tt.line}}
+			r.Class, r.ErrorLine = classifyStderr(r.StderrTail)
+			if r.Class != tt.class {
+				t.Fatalf("classifyStderr(%q) = %q, want %q", tt.line, r.Class, tt.class)
+			}
+			o := r.outcome()
+			r.unseen(&o, flagNames)
+			if fix := r.Unseen.Fix; !strings.Contains(fix, tt.fix) || strings.Contains(fix, tt.notFix) {
+				t.Errorf("%q: fix %q, want one with %q and without %q", tt.line, fix, tt.fix, tt.notFix)
+			}
+		})
+	}
 }

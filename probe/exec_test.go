@@ -246,3 +246,174 @@ func checkExec(t *testing.T, tt execCase, res *ExecResult, noise []uint16) {
 		t.Errorf("%s wrote %d secrets, decrypted %v: SSLKEYLOGFILE not honoured", tt.client, res.KeyLogLines, c.Result.Conn.Decrypted)
 	}
 }
+
+// TestExecScript runs scripts that make several connections under Exec:
+// the program's one error is correlated with the connection it is about
+// (by its class against the verdict, by the place its line names, and the
+// last before the exit), the others keep their verdict alone
+// (unrelated), and a disagreement is said once. Needs root (capture,
+// cgroup, netfilter rules) and curl; CI runs as root and installs curl.
+func TestExecScript(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("exec captures and makes a cgroup: needs root (CI runs as root)")
+	}
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatal("curl is not installed (scripts/install-deps.sh installs it)")
+	}
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, otherDir := t.TempDir(), t.TempDir()
+	if err := lab.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.WriteFiles(otherDir); err != nil {
+		t.Fatal(err)
+	}
+	ca, otherCA := filepath.Join(dir, tlslab.CAFile), filepath.Join(otherDir, tlslab.CAFile)
+	start := func(s tlslab.Scenario) netip.AddrPort {
+		srv, err := tlslab.Start(s, tlslab.WithLab(lab))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close() })
+		return srv.Addr()
+	}
+	ok, expired, expiredToo := start(tlslab.OKTLS13), start(tlslab.CertExpired), start(tlslab.CertExpired)
+	url := func(a netip.AddrPort) string { return fmt.Sprintf("https://%s:%d/", tlslab.GoodName, a.Port()) }
+	curl := func(a netip.AddrPort, ca string) string {
+		return fmt.Sprintf("curl -sS -o /dev/null --cacert %s --resolve %s:%d:%s %s", ca, tlslab.GoodName, a.Port(), a.Addr(), url(a))
+	}
+	// goGet is the Go client (this test binary) fetching from a.
+	goGet := func(a netip.AddrPort) string {
+		return fmt.Sprintf("TLSDIAG_EXEC_ADDR=%s %s=%s %s", a, execChildEnv, url(a), os.Args[0])
+	}
+	for _, tt := range []struct {
+		name   string
+		script string
+		// want is the agreement of the connection to each server.
+		want map[netip.AddrPort]Agreement
+	}{
+		// A successful fetch beside a failed one is just ok.
+		{"ok then expired", curl(ok, ca) + "; " + curl(expired, ca),
+			map[netip.AddrPort]Agreement{ok: Unrelated, expired: Agree}},
+		{"expired then ok", curl(expired, ca) + "; " + curl(ok, ca),
+			map[netip.AddrPort]Agreement{ok: Unrelated, expired: Agree}},
+		// The program trusts other roots for its second fetch: no
+		// connection agrees with its error, and the one it is about says
+		// so.
+		{"ok then other roots", curl(ok, ca) + "; " + curl(ok, otherCA),
+			nil},
+		// Both fail alike; the error line names the first server, whose
+		// second fetch kept quiet.
+		{"named server", goGet(expired) + "; " + goGet(expiredToo) + " 2>/dev/null",
+			map[netip.AddrPort]Agreement{expired: Agree, expiredToo: Unrelated}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := append(os.Environ(), "TLSDIAG_EXEC_CA="+ca)
+			var progErr bytes.Buffer
+			res, err := Exec(context.Background(), ExecConfig{Command: []string{"sh", "-c", tt.script}, Env: env, Stderr: &progErr, Interface: "lo",
+				Filter: fmt.Sprintf("tcp port %d or tcp port %d or tcp port %d", ok.Port(), expired.Port(), expiredToo.Port()), WireRoots: lab.RootPool()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			WriteExec(&out, report.FormatTable, res)
+			t.Logf("program stderr: %s\n%s", progErr.String(), out.String())
+			if len(res.Connections) != 2 {
+				t.Fatalf("%d connections, want 2", len(res.Connections))
+			}
+			if tt.want == nil {
+				// The first fetch is ok and unrelated, the second disagrees.
+				first, second := res.Connections[0].Correlation.Agreement, res.Connections[1].Correlation.Agreement
+				if first != Unrelated || second != Disagree {
+					t.Errorf("agreements %s, %s; want %s, %s", first, second, Unrelated, Disagree)
+				}
+				return
+			}
+			for _, c := range res.Connections {
+				want, found := tt.want[c.Result.Conn.Server]
+				if got := c.Correlation.Agreement; !found || got != want {
+					t.Errorf("connection to %s: %s (%s), want %s", c.Result.Conn.Server, got, c.Correlation.Summary, want)
+				}
+			}
+		})
+	}
+}
+
+// TestExecIgnoredProxy: a program whose environment names a proxy for its
+// target but which went direct (Node.js's https module ignores
+// HTTPS_PROXY) gets a note that says so; one that used the proxy (curl),
+// or whose target NO_PROXY excludes, does not. Needs root (capture,
+// cgroup, netfilter rules), curl and node; CI runs as root and installs
+// both.
+func TestExecIgnoredProxy(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("exec captures and makes a cgroup: needs root (CI runs as root)")
+	}
+	for _, tool := range []string{"curl", "node"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed (scripts/install-deps.sh installs it)", tool)
+		}
+	}
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := lab.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(dir, tlslab.CAFile)
+	srv, err := tlslab.Start(tlslab.CertExpired, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	proxy, err := tlslab.Start(tlslab.ProxyTunnel, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	u := fmt.Sprintf("https://%s:%d/", tlslab.GoodName, srv.Addr().Port())
+	proxyEnv := "HTTPS_PROXY=http://" + proxy.Addr().String()
+	node := []string{"node", "testdata/node_get.js", u}
+	nodeEnv := []string{"NODE_GET_CA=" + ca, "NODE_GET_ADDR=" + srv.Addr().Addr().String(), proxyEnv}
+	for _, tt := range []struct {
+		name string
+		cmd  []string
+		env  []string
+		note bool
+	}{
+		{"node ignores HTTPS_PROXY", node, nodeEnv, true},
+		{"NO_PROXY excludes the target", node, append(nodeEnv, "NO_PROXY="+tlslab.GoodName), false},
+		{"curl uses HTTPS_PROXY", []string{"curl", "-sS", "-o", "/dev/null", "--cacert", ca, u}, []string{proxyEnv}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := append(slices.DeleteFunc(os.Environ(), func(e string) bool {
+				name, _, _ := strings.Cut(strings.ToUpper(e), "=")
+				return strings.HasSuffix(name, "_PROXY")
+			}), tt.env...)
+			res, err := Exec(context.Background(), ExecConfig{Command: tt.cmd, Env: env, Interface: "lo",
+				Filter: fmt.Sprintf("tcp port %d or tcp port %d", srv.Addr().Port(), proxy.Addr().Port()), WireRoots: lab.RootPool()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			WriteExec(&out, report.FormatTable, res)
+			t.Logf("%s", out.String())
+			if res.Class != CertExpired || len(res.Connections) != 1 {
+				t.Fatalf("class %q, %d connections; want %s, 1", res.Class, len(res.Connections), CertExpired)
+			}
+			noted := strings.Contains(strings.Join(res.Wire.Notes, "\n"), "HTTPS_PROXY=http://"+proxy.Addr().String()+" is set")
+			if noted != tt.note {
+				t.Errorf("notes %q: the ignored proxy noted %v, want %v", res.Wire.Notes, noted, tt.note)
+			}
+		})
+	}
+}
