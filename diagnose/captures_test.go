@@ -211,7 +211,8 @@ func TestDerivedCaptures(t *testing.T) { checkExpectedDir(t, testdataDir+"/deriv
 func TestFieldCaptures(t *testing.T) { checkExpectedDir(t, testdataDir+"/field") }
 
 // checkExpectedDir checks the captures dir/expected.tsv lists, read with
-// the lab's root: capture, server port, category, summary phrase.
+// the lab's root: capture, server port, category, and a phrase the
+// summary or a warning must have.
 func checkExpectedDir(t *testing.T, dir string) {
 	data, err := os.ReadFile(dir + "/expected.tsv")
 	if err != nil {
@@ -245,7 +246,8 @@ func checkExpectedDir(t *testing.T, dir string) {
 				}
 				got++
 				v := Diagnose(c, Config{Roots: roots})
-				if string(v.Category) != f[2] || !strings.Contains(v.Summary, f[3]) {
+				said := v.Summary + "\n" + strings.Join(v.Warnings, "\n")
+				if string(v.Category) != f[2] || !strings.Contains(said, f[3]) {
 					t.Errorf("%s → %s: %s: %s\nwant %s with %q", c.Client, c.Server, v.Category, v.Summary, f[2], f[3])
 				}
 				if v.Category != OK && len(v.Evidence) == 0 {
@@ -259,5 +261,24 @@ func checkExpectedDir(t *testing.T, dir string) {
 				t.Errorf("no connection to port %d", port)
 			}
 		})
+	}
+}
+
+// TestLossWarningNotOnGoodClose holds that a close_notify lost at the
+// end of an answered request, and sent again after the FIN, is not
+// taken for a client that gave up on a lost request.
+func TestLossWarningNotOnGoodClose(t *testing.T) {
+	conns := analyseCapture(t, testdataDir+"/field/loss_close_notify_resent.pcap", []uint16{443})
+	if len(conns) != 1 {
+		t.Fatalf("%d connections, want 1", len(conns))
+	}
+	v := Diagnose(conns[0], Config{})
+	if v.Category != OK {
+		t.Errorf("verdict %s: %s, want ok", v.Category, v.Summary)
+	}
+	for _, w := range v.Warnings {
+		if strings.Contains(w, "lost on the path") {
+			t.Errorf("warning on a good close: %s", w)
+		}
 	}
 }

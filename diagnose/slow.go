@@ -121,3 +121,48 @@ func (d *diagnosis) gaveUpBeforeAnswer() (Verdict, bool) {
 		"find where the ClientHello was delayed or lost (a congested or lossy path, a device that holds it), or give the client a longer timeout; the certificate is not what it refused",
 		evidence...), true
 }
+
+// lossAfterHandshake warns of bytes after the ClientHello (the client's
+// Finished, a request, an answer) that the path lost: sent again and
+// again over at least minSilence, or still unacknowledged when the client
+// closed (it sent them again after its FIN). A client that gave up
+// meanwhile timed out on the network, not on TLS or the server.
+func (d *diagnosis) lossAfterHandshake() string {
+	c, p := d.c, d.c.Path
+	if p == nil {
+		return ""
+	}
+	fin := c.TCP.FIN[client]
+	for _, dir := range []capture.Direction{client, server} {
+		for _, r := range p.Resent[dir] {
+			if dir == client && r.Offset < p.HelloEnd {
+				continue
+			}
+			span := r.Last.Time.Sub(r.First.Time)
+			// Sent again after the FIN, before any answer came: a
+			// close_notify lost at the end of a good exchange is not it.
+			resp := c.Afterwards().Response
+			afterFIN := dir == client && fin.Number != 0 && r.Last.Number > fin.Number && (resp.Number == 0 || resp.Number > fin.Number)
+			if span < minSilence && !afterFIN {
+				continue
+			}
+			w := fmt.Sprintf("the %s's bytes at stream offset %d were sent %s more over %s (%s to %s): packets were lost on the path",
+				dir, r.Offset, prose.Count(r.Count, "time"), wait(span), frameRef(r.First.Number), frameRef(r.Last.Number))
+			if afterFIN {
+				w = fmt.Sprintf("the client's bytes at stream offset %d were still unacknowledged when it closed (FIN, %s): it sent them again after closing (%s): packets were lost on the path",
+					r.Offset, frameRef(fin.Number), frameRef(r.Last.Number))
+			}
+			// A client that gave up closes while its bytes are still
+			// being sent again, not long after they got through.
+			if end, who, how := d.closeAfter(r.First.Number - 1); who == client && end.Number != 0 && end.Time.Sub(r.Last.Time) < minSilence || afterFIN {
+				if afterFIN {
+					end, how = fin, "FIN"
+				}
+				w += fmt.Sprintf("; the client gave up (%s, %s): a client timeout here (curl's \"Operation timed out\", Go's \"Client.Timeout exceeded\") is the path's loss, not TLS's or the server's doing",
+					how, frameRef(end.Number))
+			}
+			return w
+		}
+	}
+	return ""
+}
