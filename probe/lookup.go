@@ -149,8 +149,12 @@ func (c *Correlation) oneFamily(t Target, o *Outcome, names Names) {
 			l.Name, addrList(l.Addrs), l.source(), port, port))
 		return
 	}
-	c.Cause += fmt.Sprintf("; %s resolved to IPv6 addresses only (%s) %s, so no IPv4 address was tried: either nothing listens on %s, or the server listens on IPv4 only, or the name lacks its A record",
-		l.Name, addrList(l.Addrs), l.source(), portText(port))
+	first := "nothing listens on " + portText(port)
+	if o.Class == ConnectTimeout {
+		first = "the host is down or a firewall drops the traffic"
+	}
+	c.Cause += fmt.Sprintf("; %s resolved to IPv6 addresses only (%s) %s, so no IPv4 address was tried: either %s, or the server listens on IPv4 only, or the name lacks its A record",
+		l.Name, addrList(l.Addrs), l.source(), first)
 	c.Fix += fmt.Sprintf("; if the server runs, it may listen on IPv4 only: make it listen on IPv6 too (nginx: `listen [::]:%d ssl;`; Go: listen on \"tcp\", not \"tcp4\"), or give %s its A record (%s %s:%d:IPV4ADDR tests the IPv4 address)",
 		port, l.Name, names.of(SettingResolve), l.Name, t.Port)
 }

@@ -62,6 +62,16 @@ func TestLookupReadings(t *testing.T) {
 			fix:   []string{"start the server", "listen [::]:8443 ssl;", `Go: listen on "tcp", not "tcp4"`, "--resolve moved.test:8443:IPV4ADDR"},
 		},
 		{
+			name: "no TCP answer at the IPv6 addresses of an AAAA-only name",
+			outcome: func() *Outcome {
+				o := refused(lookup("2001:db8::1"), "[2001:db8::1]:8443")
+				o.Class, o.Err = ConnectTimeout, errors.New("dial tcp [2001:db8::1]:8443: i/o timeout")
+				return o
+			}(),
+			cause: []string{"did not answer", "IPv6 addresses only (2001:db8::1)", "the host is down or a firewall drops the traffic", "listens on IPv4 only"},
+			fix:   []string{"check that the host is up", "give moved.test its A record"},
+		},
+		{
 			name: "refused at the IPv4 addresses of an A-only name: a note", outcome: refused(lookup("127.0.0.2"), "127.0.0.2:8443"),
 			fix:   []string{"start the server"},
 			notes: []string{"IPv4 addresses only (127.0.0.2)", "lacks its AAAA record"},
