@@ -7,24 +7,31 @@ package diagnose
 // the one asked for.
 
 import (
+	"crypto/x509"
 	"fmt"
 	"net"
 	"strings"
 )
 
 // defaultCertificate reports whether the leaf's names share nothing with
-// the SNI: not even the registered domain (the last two labels). A
-// certificate for www.example.com sent for example.com lacks a name; one
-// for other.test sent for good.test belongs to another server block.
+// the SNI (UnrelatedNames).
 func (d *diagnosis) defaultCertificate() bool {
 	if d.hello == nil || len(d.chain) == 0 || d.chain[0] == nil {
 		return false
 	}
-	sni := strings.ToLower(strings.TrimSuffix(d.hello.ServerName, "."))
-	if sni == "" || net.ParseIP(sni) != nil {
+	return UnrelatedNames(d.chain[0], d.hello.ServerName)
+}
+
+// UnrelatedNames reports whether the leaf's names share nothing with
+// name: not even the registered domain (the last two labels). A
+// certificate for www.example.com sent for example.com lacks a name; one
+// for other.test sent for good.test belongs to another server block, or
+// to another server.
+func UnrelatedNames(leaf *x509.Certificate, name string) bool {
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	if name == "" || net.ParseIP(name) != nil {
 		return false
 	}
-	leaf := d.chain[0]
 	names := leaf.DNSNames
 	if len(names) == 0 && leaf.Subject.CommonName != "" {
 		names = []string{leaf.Subject.CommonName}
@@ -32,7 +39,7 @@ func (d *diagnosis) defaultCertificate() bool {
 	if len(names) == 0 {
 		return false // a certificate that names no host is its own defect
 	}
-	want := baseDomain(sni)
+	want := baseDomain(name)
 	for _, n := range names {
 		if baseDomain(strings.ToLower(strings.TrimPrefix(n, "*."))) == want {
 			return false

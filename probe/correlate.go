@@ -55,6 +55,12 @@ type Correlation struct {
 // Correlate puts what the client saw next to what the capture shows. It is
 // a pure function of its arguments.
 func Correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correlation {
+	c := correlate(t, o, w, insecure, names)
+	c.addLookup(t, o, w, names)
+	return c
+}
+
+func correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correlation {
 	c := Correlation{Client: clientSentence(o)}
 	if insecure {
 		c.Notes = append(c.Notes, "verification disabled ("+names.of(SettingInsecure)+"): the client did not check the server's certificate")

@@ -210,6 +210,10 @@ type Outcome struct {
 	NoProxyReason string
 	// Addrs are the addresses the target (or proxy) resolved to.
 	Addrs []netip.Addr
+	// Lookup is the resolver's lookup of the target's name that gave
+	// Addrs; nil when there was none (an address, Config.Resolve, a
+	// proxy).
+	Lookup *Lookup
 	// Local and Remote are the ends of the TCP connection the request
 	// used (the last one attempted); Remote is the proxy when one is used.
 	Local, Remote netip.AddrPort

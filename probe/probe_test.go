@@ -145,6 +145,27 @@ func TestProbeLab(t *testing.T) {
 		{
 			name: "hostname mismatch", scenario: tlslab.CertHostnameMismatch, class: CertHostnameMismatch, phase: PhaseTLS,
 			category: diagnose.CertHostnameMismatch, agreement: Agree, facts: []string{tlslab.GoodName}, evidence: certAndAlert,
+			// The address was pinned: no reading about the name's lookup.
+			check: notInFix("should resolve to"),
+		},
+		{
+			name: "hostname mismatch at the address a lookup gave", scenario: tlslab.CertHostnameMismatch, class: CertHostnameMismatch, phase: PhaseTLS,
+			setup:    resolvedByLookup,
+			category: diagnose.CertHostnameMismatch, agreement: Agree, evidence: certAndAlert,
+			facts: []string{
+				"good.test resolved to 127.0.0.1 by the configured resolver", "1. the name points at another machine",
+				"2. 127.0.0.1 is the right machine", "--resolve good.test:",
+			},
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				// The name's record is checked first, the server's
+				// configuration second.
+				if fix := r.Correlation.Fix; !strings.HasPrefix(fix, "1. check that good.test should resolve to 127.0.0.1") {
+					t.Errorf("fix %q does not start with the name's record", fix)
+				}
+				if r.Wire.Result.Verdict.Category != diagnose.CertHostnameMismatch {
+					t.Errorf("the wire's verdict changed: %s", r.Wire.Result.Verdict.Category)
+				}
+			},
 		},
 		{
 			name: "incomplete chain", scenario: tlslab.CertIncompleteChain, class: CertUnknownAuthority, phase: PhaseTLS,
@@ -628,6 +649,18 @@ func TestProbeLab(t *testing.T) {
 			},
 		},
 		{
+			name: "refused at the IPv6 address of a name without IPv4 addresses", scenario: tlslab.ConnectionRefused, listen: "[::1]:0",
+			class: ConnectionRefused, phase: PhaseConnect, setup: resolvedByLookup,
+			category: diagnose.ConnectionRefused, agreement: Agree,
+			facts: []string{"good.test resolved to IPv6 addresses only (::1)", "nothing listens on port", "listens on IPv4 only", "lacks its A record", "--resolve good.test:"},
+		},
+		{
+			name: "refused at the IPv4 address of a name without IPv6 addresses", scenario: tlslab.ConnectionRefused,
+			class: ConnectionRefused, phase: PhaseConnect, setup: resolvedByLookup,
+			category: diagnose.ConnectionRefused, agreement: Agree,
+			facts: []string{"good.test resolved to IPv4 addresses only (127.0.0.1)", "lacks its AAAA record"},
+		},
+		{
 			name: "no TCP answer", scenario: tlslab.NoTCPAnswer, class: ConnectTimeout, phase: PhaseConnect,
 			setup: func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) {
 				c.ConnectTimeout = 500 * time.Millisecond
@@ -805,6 +838,12 @@ func otherRoots(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
 	c.RootCAs, c.WireRoots = x509.NewCertPool(), x509.NewCertPool()
 	c.RootCAs.AddCert(lab.UntrustedRoot.Cert)
 	c.WireRoots.AddCert(lab.UntrustedRoot.Cert)
+}
+
+// resolvedByLookup makes the resolver, not Config.Resolve, give the server's
+// address.
+func resolvedByLookup(t *testing.T, c *Config, _ *tlslab.Lab, server netip.AddrPort) {
+	c.Resolve, c.Resolver = nil, fakeResolver{addrs: []netip.Addr{server.Addr()}}
 }
 
 // labName is the subject of one of the lab's CAs as verdicts quote it.

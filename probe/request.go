@@ -74,6 +74,9 @@ func (c *client) plan(ctx context.Context, choice proxyChoice) (*dialPlan, error
 	}
 	p.Addrs = addrs
 	c.out.Addrs = addrs
+	if p.Proxy == nil && c.out.Timings.DNS != nil {
+		c.out.Lookup = newLookup(host, addrs, c.cfg.Resolver == nil)
+	}
 	return p, nil
 }
 
