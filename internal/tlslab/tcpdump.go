@@ -92,7 +92,10 @@ func (t *Tcpdump) output() string {
 // that the caller can try again. On lo the filter receives every packet
 // twice (sent and received) and libpcap drops the sent copy in user space.
 func (t *Tcpdump) Stop() error {
-	waitStable(t.file, 300*time.Millisecond, 5*time.Second)
+	// A second of quiet: on a machine busy with other tests tcpdump may
+	// not run for some hundred milliseconds while the kernel holds
+	// packets for it (a 300 ms quiet lost half a capture once).
+	waitStable(t.file, time.Second, 8*time.Second)
 	if err := t.cmd.Process.Signal(os.Interrupt); err != nil {
 		return fmt.Errorf("stop tcpdump: %w", err)
 	}
