@@ -113,6 +113,7 @@ const (
 	extALPS              = 17513
 	extALPSNew           = 17613
 	suiteTLS13CCM        = 0x1304
+	suiteECDHECCM        = 0xC0AC // TLS_ECDHE_ECDSA_WITH_AES_128_CCM
 	sigDSAWithSHA256     = 0x0402
 )
 
@@ -139,8 +140,9 @@ func Recognize(ch *tlsparse.ClientHello) Client {
 		return Client{Stack: StackFirefox, Certainty: Likely, Reason: "delegated_credentials and record_size_limit extensions, no GREASE, as NSS sends them"}
 	case has(extStatusRequestV2) || slices.Contains(sigs, sigDSAWithSHA256) && has(tlsparse.ExtSignatureAlgorithmsCert):
 		return Client{Stack: StackJava, Certainty: Likely, Reason: "status_request_v2 or DSA signature schemes, which only JSSE still sends"}
-	case slices.Contains(ch.CipherSuites, suiteTLS13CCM) && has(tlsparse.ExtRecordSizeLimit) && len(sigs) > 0 && sigs[0] == 0x0401:
-		return Client{Stack: StackGnuTLS, Certainty: Likely, Reason: "TLS_AES_128_CCM_SHA256, record_size_limit and rsa_pkcs1_sha256 first in signature_algorithms, as GnuTLS sends them"}
+	case (slices.Contains(ch.CipherSuites, suiteTLS13CCM) || slices.Contains(ch.CipherSuites, suiteECDHECCM)) && has(tlsparse.ExtRecordSizeLimit) && len(sigs) > 0 && sigs[0] == 0x0401:
+		// Limited to TLS 1.2, GnuTLS still offers CCM, as a TLS 1.2 suite.
+		return Client{Stack: StackGnuTLS, Certainty: Likely, Reason: "AES-CCM suites (TLS_AES_128_CCM_SHA256, or TLS 1.2's TLS_ECDHE_ECDSA_WITH_AES_128_CCM), record_size_limit and rsa_pkcs1_sha256 first in signature_algorithms, as GnuTLS sends them"}
 	case !grease && len(sigs) >= 4 && slices.Equal(sigs[:4], []tlsparse.SignatureScheme{0x0403, 0x0503, 0x0603, 0x0807}) && has(tlsparse.ExtEncryptThenMAC):
 		return openSSLClient(ch, has)
 	}

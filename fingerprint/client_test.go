@@ -68,6 +68,10 @@ func TestRecognizeTools(t *testing.T) {
 		{"gnutls-cli", fingerprint.StackGnuTLS, func(p string) []string {
 			return []string{"gnutls-cli", "--insecure", "-p", p, "127.0.0.1"}
 		}},
+		// Limited to TLS 1.2 it offers none of TLS 1.3's suites.
+		{"gnutls-cli TLS 1.2", fingerprint.StackGnuTLS, func(p string) []string {
+			return []string{"gnutls-cli", "--insecure", "--priority", "NORMAL:-VERS-TLS1.3", "-p", p, "127.0.0.1"}
+		}},
 		{"python3", fingerprint.StackPython, func(p string) []string {
 			return []string{"python3", "-c", "import ssl,socket;s=socket.create_connection(('127.0.0.1'," + p + "),timeout=3);ssl.create_default_context().wrap_socket(s,server_hostname='good.test')"}
 		}},
