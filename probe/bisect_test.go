@@ -3,11 +3,15 @@ package probe
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/internal/tlslab"
 )
 
 func TestParseFactors(t *testing.T) {
@@ -119,5 +123,55 @@ func TestBisectVariants(t *testing.T) {
 	}
 	if !slices.Equal(values, want) {
 		t.Errorf("variants\n got %q\nwant %q", values, want)
+	}
+}
+
+// TestBisectProxyCertificate: a certificate failure through a proxy tries
+// the proxy first; interception is concluded only when the leaf differs
+// between the two paths, and the same leaf keeps the proxy conclusion.
+func TestBisectProxyCertificate(t *testing.T) {
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name        string
+		via, direct *x509.Certificate
+		intercepts  bool
+	}{
+		{"another issuer", lab.Intercepted.Cert, lab.Good.Cert, true},
+		{"the same leaf", lab.Good.Cert, lab.Good.Cert, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Config{Target: Target{Host: tlslab.GoodName, Port: 443}}
+			base := &Result{Target: cfg.Target, Client: Outcome{Proxy: "http://127.0.0.1:3128", proxyFlag: true, ServerName: tlslab.GoodName,
+				PeerCertificates: []*x509.Certificate{tt.via}}}
+			base.Client.fail(x509.UnknownAuthorityError{Cert: tt.via}, PhaseTLS)
+			run := func(_ context.Context, c Config) (*Result, error) {
+				r := &Result{Target: c.Target, Client: Outcome{Phase: PhaseDone, ServerName: tlslab.GoodName, PeerCertificates: []*x509.Certificate{tt.direct}}}
+				if c.Proxy != nil || !c.NoProxyEnv {
+					r.Client.Proxy = base.Client.Proxy
+					r.Client.fail(x509.UnknownAuthorityError{Cert: tt.via}, PhaseTLS)
+				}
+				return r, nil
+			}
+			b := bisect(context.Background(), cfg, base, Factors, run)
+			if len(b.Attempts) != 2 || b.Attempts[1].Factor != FactorProxy {
+				t.Fatalf("attempts %v; want the proxy alone, first", attemptNames(b))
+			}
+			c := b.Conclusion
+			if c.Kind != KindFactor || c.Factor != FactorProxy || (c.Interception != nil) != tt.intercepts {
+				t.Fatalf("conclusion %s, factor %q, interception %+v; want proxy, interception %v", c.Kind, c.Factor, c.Interception, tt.intercepts)
+			}
+			if !tt.intercepts {
+				if !strings.Contains(c.Summary, "connects directly instead of through the proxy") {
+					t.Errorf("summary %q; want the proxy conclusion", c.Summary)
+				}
+				return
+			}
+			if !strings.Contains(c.Summary, "intercepts TLS") || !strings.Contains(c.Summary, tlslab.WebProxyCAName) || !strings.Contains(c.Summary, tlslab.IntermediateName) {
+				t.Errorf("summary %q; want interception and both issuers", c.Summary)
+			}
+		})
 	}
 }
