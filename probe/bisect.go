@@ -180,9 +180,9 @@ type Conclusion struct {
 	// outcomes); Fix what to change.
 	Summary string
 	Fix     string
-	// Interception is set when the proxy factor made the request work and
-	// the server's certificate differs between the two paths: the proxy
-	// intercepts TLS.
+	// Interception is set when the server's leaf certificate through the
+	// proxy differs from the one the direct attempt got: the proxy
+	// intercepts TLS. Nil otherwise.
 	Interception *Interception
 }
 
@@ -475,8 +475,8 @@ func conclude(as []BisectAttempt, names Names) Conclusion {
 			c.Fix = fmt.Sprintf("the server answered every attempt with an alert (%s): it wants something none of them offered and crypto/tls cannot, a key exchange group (X448, FFDHE), a signature algorithm or a cipher suite crypto/tls does not implement; compare the server's groups, signature algorithms and suites with crypto/tls's (--scan lists what it accepts), and enable X25519 or P-256 and ECDHE AEAD suites on it", alerts)
 		}
 		if ic, ok := findInterception(as); ok {
-			// Directly the request fails too, but on the server's own
-			// certificate: two problems, the proxy's the first.
+			// Directly the request fails too, for a reason of its own:
+			// two problems, the proxy's the first.
 			c.Interception = ic
 			c.Summary = fmt.Sprintf("the request %s through the proxy and fails directly too; %s", failure, interceptionSentence(ic, base))
 			c.Fix = interceptionFix(ic, base, names) + "; the direct failure is then the server's own: see the direct attempt's verdict"

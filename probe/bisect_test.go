@@ -138,9 +138,11 @@ func TestBisectProxyCertificate(t *testing.T) {
 		name        string
 		via, direct *x509.Certificate
 		intercepts  bool
+		directFails bool // on a certificate of its own
 	}{
-		{"another issuer", lab.Intercepted.Cert, lab.Good.Cert, true},
-		{"the same leaf", lab.Good.Cert, lab.Good.Cert, false},
+		{"another issuer", lab.Intercepted.Cert, lab.Good.Cert, true, false},
+		{"the same leaf", lab.Good.Cert, lab.Good.Cert, false, false},
+		{"another issuer, and directly expired", lab.Intercepted.Cert, lab.Expired.Cert, true, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := Config{Target: Target{Host: tlslab.GoodName, Port: 443}}
@@ -149,9 +151,13 @@ func TestBisectProxyCertificate(t *testing.T) {
 			base.Client.fail(x509.UnknownAuthorityError{Cert: tt.via}, PhaseTLS)
 			run := func(_ context.Context, c Config) (*Result, error) {
 				r := &Result{Target: c.Target, Client: Outcome{Phase: PhaseDone, ServerName: tlslab.GoodName, PeerCertificates: []*x509.Certificate{tt.direct}}}
-				if c.Proxy != nil || !c.NoProxyEnv {
+				switch {
+				case c.Proxy != nil || !c.NoProxyEnv:
 					r.Client.Proxy = base.Client.Proxy
+					r.Client.PeerCertificates = []*x509.Certificate{tt.via}
 					r.Client.fail(x509.UnknownAuthorityError{Cert: tt.via}, PhaseTLS)
+				case tt.directFails:
+					r.Client.fail(x509.CertificateInvalidError{Cert: tt.direct, Reason: x509.Expired}, PhaseTLS)
 				}
 				return r, nil
 			}
@@ -160,8 +166,15 @@ func TestBisectProxyCertificate(t *testing.T) {
 				t.Fatalf("attempts %v; want the proxy alone, first", attemptNames(b))
 			}
 			c := b.Conclusion
-			if c.Kind != KindFactor || c.Factor != FactorProxy || (c.Interception != nil) != tt.intercepts {
-				t.Fatalf("conclusion %s, factor %q, interception %+v; want proxy, interception %v", c.Kind, c.Factor, c.Interception, tt.intercepts)
+			if (c.Interception != nil) != tt.intercepts {
+				t.Fatalf("conclusion %s, interception %+v; want interception %v", c.Kind, c.Interception, tt.intercepts)
+			}
+			if tt.directFails {
+				if c.Kind != KindNoFactor || c.Interception.DirectTrusted || !strings.Contains(b.Stopped, "not the one it sends directly") {
+					t.Errorf("conclusion %s (stopped %q), direct trusted %v; want no factor, stopped at the interception", c.Kind, b.Stopped, c.Interception.DirectTrusted)
+				}
+			} else if c.Kind != KindFactor || c.Factor != FactorProxy {
+				t.Errorf("conclusion %s, factor %q; want factor proxy", c.Kind, c.Factor)
 			}
 			if !tt.intercepts {
 				if !strings.Contains(c.Summary, "connects directly instead of through the proxy") {
