@@ -15,7 +15,8 @@ import (
 // Factor is one thing about a request that bisection changes on its own.
 type Factor string
 
-// The factors, in the order bisection tries them.
+// The factors, in the order bisection tries them; when the request fails
+// on the certificate through a proxy, FactorProxy comes first.
 const (
 	FactorVersion Factor = "version" // TLS 1.3 only, TLS 1.2 only, TLS 1.0–1.1
 	FactorGroups  Factor = "groups"  // without the post-quantum share, P-256 only, X25519 only
@@ -179,6 +180,10 @@ type Conclusion struct {
 	// outcomes); Fix what to change.
 	Summary string
 	Fix     string
+	// Interception is set when the server's leaf certificate through the
+	// proxy differs from the one the direct attempt got: the proxy
+	// intercepts TLS. Nil otherwise.
+	Interception *Interception
 }
 
 // variant is one change to the configuration.
@@ -193,10 +198,12 @@ type variant struct {
 type bisectRun func(ctx context.Context, cfg Config) (*Result, error)
 
 // bisect re-runs the failing request base (made with cfg) changing one
-// factor at a time, at most MaxBisectAttempts requests in all, and stops
-// early once a change that makes it work is isolated: after the rest of
-// that factor's values, and, when the ClientHello's size explains the
-// outcomes, after the factors that change its size (groups, size, mss).
+// factor at a time, at most MaxBisectAttempts requests in all, the proxy
+// first when the certificate failed through one. It stops early once a
+// change that makes it work is isolated: after the rest of that factor's
+// values, and, when the ClientHello's size explains the outcomes, after
+// the factors that change its size (groups, size, mss); or once the
+// server's certificate differs through the proxy and directly.
 func bisect(ctx context.Context, cfg Config, base *Result, factors []Factor, run bisectRun) *Bisection {
 	b := &Bisection{Attempts: []BisectAttempt{attemptOf(FactorBaseline, "as configured", base)}}
 	if base.OK() {
@@ -204,7 +211,7 @@ func bisect(ctx context.Context, cfg Config, base *Result, factors []Factor, run
 		return b
 	}
 	cfg.Bisect, cfg.Scan, cfg.Pcap, cfg.KeyLog, cfg.Trace = nil, false, nil, nil, false
-	queue := slices.Clone(factors)
+	queue := proxyFirst(slices.Clone(factors), base)
 	sizeFactors := []Factor{FactorGroups, FactorSize, FactorMSS}
 	for len(queue) > 0 {
 		f := queue[0]
@@ -217,12 +224,12 @@ func bisect(ctx context.Context, cfg Config, base *Result, factors []Factor, run
 		for _, v := range vs {
 			if len(b.Attempts) >= MaxBisectAttempts {
 				b.Stopped = fmt.Sprintf("stopped at the limit of %d attempts", MaxBisectAttempts)
-				b.Conclusion = conclude(b.Attempts)
+				b.Conclusion = conclude(b.Attempts, cfg.Names)
 				return b
 			}
 			if ctx.Err() != nil {
 				b.Stopped = "interrupted"
-				b.Conclusion = conclude(b.Attempts)
+				b.Conclusion = conclude(b.Attempts, cfg.Names)
 				return b
 			}
 			c := cfg
@@ -239,6 +246,14 @@ func bisect(ctx context.Context, cfg Config, base *Result, factors []Factor, run
 		}
 		works := slices.ContainsFunc(b.Attempts, func(a BisectAttempt) bool { return a.OK() })
 		if !works {
+			if _, ok := findInterception(b.Attempts); ok && f == FactorProxy && certificateFailure(base) {
+				// No other factor changes the certificate the proxy
+				// answers with.
+				if len(queue) > 0 {
+					b.Stopped = "stopped early: the server's certificate through the proxy is not the one it sends directly"
+				}
+				break
+			}
 			continue
 		}
 		if _, ok := sizeSeparates(b.Attempts); ok {
@@ -263,7 +278,7 @@ func bisect(ctx context.Context, cfg Config, base *Result, factors []Factor, run
 		}
 		break
 	}
-	b.Conclusion = conclude(b.Attempts)
+	b.Conclusion = conclude(b.Attempts, cfg.Names)
 	return b
 }
 
@@ -432,7 +447,7 @@ func sizeSeparates(as []BisectAttempt) (ConclusionKind, bool) {
 }
 
 // conclude names the change that makes the request work.
-func conclude(as []BisectAttempt) Conclusion {
+func conclude(as []BisectAttempt, names Names) Conclusion {
 	base := as[0]
 	var works []BisectAttempt
 	for _, a := range as[1:] {
@@ -458,6 +473,13 @@ func conclude(as []BisectAttempt) Conclusion {
 		c.Fix = "look at the failure itself (the verdict above): a server that is down, refusing or unreachable fails whatever the client offers"
 		if alerts, ok := serverAlerts(as); ok {
 			c.Fix = fmt.Sprintf("the server answered every attempt with an alert (%s): it wants something none of them offered and crypto/tls cannot, a key exchange group (X448, FFDHE), a signature algorithm or a cipher suite crypto/tls does not implement; compare the server's groups, signature algorithms and suites with crypto/tls's (--scan lists what it accepts), and enable X25519 or P-256 and ECDHE AEAD suites on it", alerts)
+		}
+		if ic, ok := findInterception(as); ok {
+			// Directly the request fails too, for a reason of its own:
+			// two problems, the proxy's the first.
+			c.Interception = ic
+			c.Summary = fmt.Sprintf("the request %s through the proxy and fails directly too; %s", failure, interceptionSentence(ic, base))
+			c.Fix = interceptionFix(ic, base, names) + "; the direct failure is then the server's own: see the direct attempt's verdict"
 		}
 		return c
 	}
@@ -514,6 +536,16 @@ func conclude(as []BisectAttempt) Conclusion {
 		c.Summary += "; it also succeeded with " + strings.Join(others, ", ")
 	}
 	c.Fix = factorFix(best, c.Values, base)
+	if best == FactorProxy {
+		if ic, ok := findInterception(as); ok {
+			c.Interception = ic
+			c.Summary = interceptionSentence(ic, base) + fmt.Sprintf("; the request %s through the proxy and succeeds directly", failure)
+			if len(others) > 0 {
+				c.Summary += "; it also succeeded with " + strings.Join(others, ", ")
+			}
+			c.Fix = interceptionFix(ic, base, names)
+		}
+	}
 	return c
 }
 

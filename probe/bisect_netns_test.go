@@ -260,3 +260,104 @@ func TestBisectMiddleboxes(t *testing.T) {
 		})
 	}
 }
+
+// TestBisectInterceptingProxy bisects a request through a lab proxy that
+// intercepts TLS with a leaf from its own CA, whose name no inspection
+// product is known by: the proxy factor must run first, and the
+// conclusion must say the proxy intercepts TLS, naming both issuers.
+// Needs root: it captures on loopback (CI runs as root).
+func TestBisectInterceptingProxy(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("bisection captures: needs root (CI runs as root)")
+	}
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := tlslab.Start(tlslab.OK, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	proxy, err := tlslab.Start(tlslab.ProxyIntercepting, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
+	addr := srv.Addr()
+	target := Target{Host: tlslab.GoodName, Port: addr.Port()}
+	target.URL = &url.URL{Scheme: "https", Host: target.HostPort(), Path: "/"}
+	cfg := Config{
+		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), Names: flagNames,
+		Resolve:        []Resolve{{Host: tlslab.GoodName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}}},
+		ConnectTimeout: 2 * time.Second, MaxTime: 5 * time.Second, NoProxyEnv: true,
+		Proxy:  &url.URL{Scheme: "http", Host: proxy.Addr().String()},
+		Bisect: slices.Clone(Factors),
+	}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	if err := Write(&text, report.FormatTable, res, WriteOptions{Names: flagNames}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s", text.String())
+	if res.Client.Class != CertUnknownAuthority {
+		t.Fatalf("through the proxy: class %q, want %s", res.Client.Class, CertUnknownAuthority)
+	}
+	b := res.Bisect
+	if b == nil {
+		t.Fatal("no bisection in the result")
+	}
+	if len(b.Attempts) < 2 || b.Attempts[1].Factor != FactorProxy || !b.Attempts[1].OK() {
+		t.Fatalf("attempts %v; want the proxy factor first, and direct to work", attemptNames(b))
+	}
+	if len(b.Attempts) != 2 {
+		t.Errorf("attempts %v; want bisection to stop after the proxy", attemptNames(b))
+	}
+	c := b.Conclusion
+	proxyIssuer, directIssuer := lab.WebProxyCA.Cert.Subject.String(), lab.Intermediate.Cert.Subject.String()
+	if c.Kind != KindFactor || c.Factor != FactorProxy {
+		t.Errorf("conclusion %s, factor %q; want factor proxy", c.Kind, c.Factor)
+	}
+	for _, w := range []string{"intercepts TLS", proxy.Addr().String(), "'" + proxyIssuer + "'", "'" + directIssuer + "', which is trusted"} {
+		if !strings.Contains(c.Summary, w) {
+			t.Errorf("summary %q does not say %q", c.Summary, w)
+		}
+	}
+	for _, w := range []string{"only if your organisation deployed the interception", proxyIssuer, "--cacert", "without the proxy (leave out --proxy)", "compromised"} {
+		if !strings.Contains(c.Fix, w) {
+			t.Errorf("fix %q does not say %q", c.Fix, w)
+		}
+	}
+	var js bytes.Buffer
+	if err := Write(&js, report.FormatJSON, res, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Bisect struct {
+			Conclusion struct {
+				Interception *struct {
+					Proxy        string `json:"proxy"`
+					ProxyIssuer  string `json:"proxy_issuer"`
+					DirectIssuer string `json:"direct_issuer"`
+				} `json:"interception"`
+			} `json:"conclusion"`
+		} `json:"bisect"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if ic := doc.Bisect.Conclusion.Interception; ic == nil || ic.ProxyIssuer != proxyIssuer || ic.DirectIssuer != directIssuer || ic.Proxy != proxy.Addr().String() {
+		t.Errorf("JSON interception %+v; want the proxy %s and issuers %q, %q", ic, proxy.Addr(), proxyIssuer, directIssuer)
+	}
+}
+
+func attemptNames(b *Bisection) []string {
+	var names []string
+	for _, a := range b.Attempts {
+		names = append(names, string(a.Factor)+"="+a.Value+":"+a.Outcome())
+	}
+	return names
+}

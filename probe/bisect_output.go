@@ -22,7 +22,10 @@ import (
 //   - conclusion (object): kind ("no_failure", "factor",
 //     "client_hello_split", "large_segments_dropped", "no_factor"), factor
 //     ("" for none), values (the factor's values that worked), works (every
-//     "factor=value" that worked), summary, fix (strings).
+//     "factor=value" that worked), summary, fix (strings), interception
+//     (null, or when the server's leaf through the proxy and directly
+//     differ: proxy, server_name, proxy_issuer, direct_issuer (strings,
+//     the issuers as RFC 4514 names), direct_trusted (bool)).
 type BisectView struct {
 	Attempts   []BisectAttemptView `json:"attempts"`
 	Skipped    []string            `json:"skipped"`
@@ -53,12 +56,27 @@ type ConclusionView struct {
 	Works   []string `json:"works"`
 	Summary string   `json:"summary"`
 	Fix     string   `json:"fix"`
+
+	Interception *InterceptionView `json:"interception"`
+}
+
+// InterceptionView is a proxy's interception in JSON.
+type InterceptionView struct {
+	Proxy         string `json:"proxy"`
+	ServerName    string `json:"server_name"`
+	ProxyIssuer   string `json:"proxy_issuer"`
+	DirectIssuer  string `json:"direct_issuer"`
+	DirectTrusted bool   `json:"direct_trusted"`
 }
 
 func newBisectView(b *Bisection) *BisectView {
 	v := &BisectView{Attempts: []BisectAttemptView{}, Skipped: []string{}, Stopped: b.Stopped,
 		Conclusion: ConclusionView{Kind: string(b.Conclusion.Kind), Factor: string(b.Conclusion.Factor),
 			Values: nonNil(b.Conclusion.Values), Works: nonNil(b.Conclusion.Works), Summary: b.Conclusion.Summary, Fix: b.Conclusion.Fix}}
+	if ic := b.Conclusion.Interception; ic != nil {
+		v.Conclusion.Interception = &InterceptionView{Proxy: ic.Proxy, ServerName: ic.ServerName,
+			ProxyIssuer: ic.ProxyIssuer, DirectIssuer: ic.DirectIssuer, DirectTrusted: ic.DirectTrusted}
+	}
 	for _, f := range b.Skipped {
 		v.Skipped = append(v.Skipped, string(f))
 	}

@@ -3,11 +3,15 @@ package probe
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/internal/tlslab"
 )
 
 func TestParseFactors(t *testing.T) {
@@ -119,5 +123,68 @@ func TestBisectVariants(t *testing.T) {
 	}
 	if !slices.Equal(values, want) {
 		t.Errorf("variants\n got %q\nwant %q", values, want)
+	}
+}
+
+// TestBisectProxyCertificate: a certificate failure through a proxy tries
+// the proxy first; interception is concluded only when the leaf differs
+// between the two paths, and the same leaf keeps the proxy conclusion.
+func TestBisectProxyCertificate(t *testing.T) {
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name        string
+		via, direct *x509.Certificate
+		intercepts  bool
+		directFails bool // on a certificate of its own
+	}{
+		{"another issuer", lab.Intercepted.Cert, lab.Good.Cert, true, false},
+		{"the same leaf", lab.Good.Cert, lab.Good.Cert, false, false},
+		{"another issuer, and directly expired", lab.Intercepted.Cert, lab.Expired.Cert, true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Config{Target: Target{Host: tlslab.GoodName, Port: 443}}
+			base := &Result{Target: cfg.Target, Client: Outcome{Proxy: "http://127.0.0.1:3128", proxyFlag: true, ServerName: tlslab.GoodName,
+				PeerCertificates: []*x509.Certificate{tt.via}}}
+			base.Client.fail(x509.UnknownAuthorityError{Cert: tt.via}, PhaseTLS)
+			run := func(_ context.Context, c Config) (*Result, error) {
+				r := &Result{Target: c.Target, Client: Outcome{Phase: PhaseDone, ServerName: tlslab.GoodName, PeerCertificates: []*x509.Certificate{tt.direct}}}
+				switch {
+				case c.Proxy != nil || !c.NoProxyEnv:
+					r.Client.Proxy = base.Client.Proxy
+					r.Client.PeerCertificates = []*x509.Certificate{tt.via}
+					r.Client.fail(x509.UnknownAuthorityError{Cert: tt.via}, PhaseTLS)
+				case tt.directFails:
+					r.Client.fail(x509.CertificateInvalidError{Cert: tt.direct, Reason: x509.Expired}, PhaseTLS)
+				}
+				return r, nil
+			}
+			b := bisect(context.Background(), cfg, base, Factors, run)
+			if len(b.Attempts) != 2 || b.Attempts[1].Factor != FactorProxy {
+				t.Fatalf("attempts %v; want the proxy alone, first", attemptNames(b))
+			}
+			c := b.Conclusion
+			if (c.Interception != nil) != tt.intercepts {
+				t.Fatalf("conclusion %s, interception %+v; want interception %v", c.Kind, c.Interception, tt.intercepts)
+			}
+			if tt.directFails {
+				if c.Kind != KindNoFactor || c.Interception.DirectTrusted || !strings.Contains(b.Stopped, "not the one it sends directly") {
+					t.Errorf("conclusion %s (stopped %q), direct trusted %v; want no factor, stopped at the interception", c.Kind, b.Stopped, c.Interception.DirectTrusted)
+				}
+			} else if c.Kind != KindFactor || c.Factor != FactorProxy {
+				t.Errorf("conclusion %s, factor %q; want factor proxy", c.Kind, c.Factor)
+			}
+			if !tt.intercepts {
+				if !strings.Contains(c.Summary, "connects directly instead of through the proxy") {
+					t.Errorf("summary %q; want the proxy conclusion", c.Summary)
+				}
+				return
+			}
+			if !strings.Contains(c.Summary, "intercepts TLS") || !strings.Contains(c.Summary, tlslab.WebProxyCAName) || !strings.Contains(c.Summary, tlslab.IntermediateName) {
+				t.Errorf("summary %q; want interception and both issuers", c.Summary)
+			}
+		})
 	}
 }

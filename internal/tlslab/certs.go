@@ -40,6 +40,10 @@ const (
 	// ClientIntermediateName is issued by the client CA and issues
 	// ClientChained.
 	ClientIntermediateName = "tlsdiag Test Client Intermediate CA"
+	// WebProxyCAName is the CA of ProxyIntercepting: a name no
+	// TLS-inspection product is known by, as organisations give the CA of
+	// the inspection they run themselves.
+	WebProxyCAName = "Lab Web Security CA"
 )
 
 const organization = "tlsdiag test lab"
@@ -97,6 +101,8 @@ type Lab struct {
 
 	Root, Intermediate, UntrustedRoot, ClientCA *Cert
 	PrivateRoot, ClientIntermediate             *Cert
+	// WebProxyCA is the CA of the intercepting proxy; nobody trusts it.
+	WebProxyCA *Cert
 
 	// Good is valid for GoodName and is sent with Intermediate.
 	Good *Cert
@@ -124,6 +130,9 @@ type Lab struct {
 	// with it as Chain. A client configured with the leaf alone cannot
 	// show a chain to ClientCA, the CA servers ask for.
 	ClientChained *Cert
+	// Intercepted is the leaf ProxyIntercepting answers GoodName with:
+	// issued by WebProxyCA and sent with it.
+	Intercepted *Cert
 }
 
 // NewLab generates every certificate of a lab for the instant now
@@ -159,6 +168,8 @@ func NewLab(now time.Time) (*Lab, error) {
 		{&l.ClientIntermediate, template{serial: 6, cn: ClientIntermediateName, ca: true, pathLenZero: true, from: caFrom, until: caUntil.Add(-day)}, &l.ClientCA, nil},
 		{&l.DirectRoot, template{serial: 0x10A, cn: GoodName, dns: GoodName, from: leafFrom, until: leafUntil}, &l.PrivateRoot, nil},
 		{&l.ClientChained, template{serial: 0x10B, cn: "tlslab chained client", client: true, from: leafFrom, until: leafUntil}, &l.ClientIntermediate, []**Cert{&l.ClientIntermediate}},
+		{&l.WebProxyCA, template{serial: 7, cn: WebProxyCAName, ca: true, from: caFrom, until: caUntil}, nil, nil},
+		{&l.Intercepted, template{serial: 0x10C, cn: GoodName, dns: GoodName, from: leafFrom, until: leafUntil}, &l.WebProxyCA, []**Cert{&l.WebProxyCA}},
 	}
 	for _, s := range steps {
 		var issuer *Cert

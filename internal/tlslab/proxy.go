@@ -3,6 +3,7 @@ package tlslab
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -30,6 +31,7 @@ const (
 	proxyTunnel                     // tunnel, 502 when the target cannot be reached
 	proxyChunked                    // tunnel, its 200 carrying Transfer-Encoding: chunked
 	proxyBlockPage                  // 200, then a 403 block page in the tunnel
+	proxyIntercept                  // 200, then TLS terminated with the lab's Intercepted leaf and relayed
 )
 
 // blockPage is what proxyBlockPage writes into the tunnel it granted.
@@ -41,7 +43,7 @@ func startProxy(mode proxyMode) func(*Server, string) error {
 		if err != nil {
 			return err
 		}
-		go s.serveRaw(ln, func(c *net.TCPConn) { serveConnect(c, mode) })
+		go s.serveRaw(ln, func(c *net.TCPConn) { serveConnect(c, mode, s.lab) })
 		return nil
 	}
 }
@@ -65,8 +67,9 @@ func loopbackTarget(hostport string) (string, bool) {
 }
 
 // serveConnect answers one HTTP CONNECT (RFC 9110, Section 9.3.6) as mode
-// says, and tunnels when it grants it.
-func serveConnect(c *net.TCPConn, mode proxyMode) {
+// says, and tunnels when it grants it; lab's certificates serve
+// proxyIntercept.
+func serveConnect(c *net.TCPConn, mode proxyMode, lab *Lab) {
 	c.SetDeadline(time.Now().Add(30 * time.Second))
 	br := bufio.NewReader(c)
 	req, err := http.ReadRequest(br)
@@ -118,9 +121,56 @@ func serveConnect(c *net.TCPConn, mode proxyMode) {
 	} else {
 		io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
 	}
+	if mode == proxyIntercept {
+		intercept(c, br, up, req.URL.Hostname(), lab)
+		return
+	}
 	c.SetDeadline(time.Time{})
 	splice(c, br, up.(*net.TCPConn))
 }
+
+// intercept answers the client's handshake in the tunnel with the lab's
+// Intercepted leaf, makes its own handshake with the target, verified
+// against Root for the name the client asked for, and relays the
+// plaintext between the two, as a TLS-inspecting proxy does. Either
+// handshake failing ends both connections.
+func intercept(c *net.TCPConn, br *bufio.Reader, up net.Conn, target string, lab *Lab) {
+	down := tls.Server(&bufferedConn{Conn: c, r: br}, &tls.Config{
+		Certificates: []tls.Certificate{lab.Intercepted.TLS()},
+		NextProtos:   []string{"http/1.1"},
+	})
+	defer down.Close()
+	if err := down.Handshake(); err != nil {
+		return
+	}
+	name := down.ConnectionState().ServerName
+	if name == "" {
+		name = target
+	}
+	upTLS := tls.Client(up, &tls.Config{ServerName: name, RootCAs: lab.RootPool(), NextProtos: []string{"http/1.1"}})
+	defer upTLS.Close()
+	if err := upTLS.Handshake(); err != nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		io.Copy(upTLS, down)
+		upTLS.CloseWrite()
+		close(done)
+	}()
+	io.Copy(down, upTLS)
+	down.CloseWrite()
+	<-done
+}
+
+// bufferedConn is a connection whose first bytes were read into r (after
+// the CONNECT request).
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
 
 // splice copies both ways until both sides are done.
 func splice(c *net.TCPConn, br io.Reader, up *net.TCPConn) {

@@ -159,6 +159,13 @@ const (
 	// and then writes its own "403 Forbidden" block page into the tunnel,
 	// as filtering proxies do, without connecting to the target.
 	ProxyBlockPage Scenario = "proxy_block_page"
+	// ProxyIntercepting grants every CONNECT and answers the client's
+	// handshake itself with Intercepted, a leaf for GoodName from its own
+	// CA (WebProxyCA, a neutral name), while it opens its own TLS
+	// connection to the target, verified against Root, and relays the
+	// bytes between the two: a TLS-inspecting proxy. The intended client,
+	// trusting Root only, refuses the leaf.
+	ProxyIntercepting Scenario = "proxy_intercepting"
 	// ProxySOCKS5 is a SOCKS5 proxy without authentication that tunnels;
 	// it answers 0x05 (connection refused) when the target refuses, 0x02
 	// (not allowed by ruleset) for a target that is not loopback to it.
@@ -183,7 +190,7 @@ var Scenarios = []Scenario{
 	NotTLSServer, NotTLSClient, ServerNoResponse, ServerClosesAtAccept, AppNoAnswer, AppClosesAtOnce,
 	ConnectionRefused, ConnectionReset, NoTCPAnswer,
 	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
-	ProxyTunnel, ProxyTunnelChunked, ProxyBlockPage, ProxySOCKS5, ProxySOCKS5NoMethod, ProxySOCKS5Password,
+	ProxyTunnel, ProxyTunnelChunked, ProxyBlockPage, ProxyIntercepting, ProxySOCKS5, ProxySOCKS5NoMethod, ProxySOCKS5Password,
 }
 
 // Category returns the verdict category (a diagnose.Category value; tlslab
@@ -295,6 +302,7 @@ var specs = map[Scenario]spec{
 	ProxyTunnel:         {category: "ok", start: startProxy(proxyTunnel)},
 	ProxyTunnelChunked:  {category: "ok", start: startProxy(proxyChunked)},
 	ProxyBlockPage:      {category: "proxy_refused", start: startProxy(proxyBlockPage)},
+	ProxyIntercepting:   {category: "cert_untrusted_ca", start: startProxy(proxyIntercept)},
 	ProxySOCKS5:         {category: "ok", start: startSOCKS5(socksNoAuth)},
 	// The categories of a client without credentials.
 	ProxySOCKS5NoMethod: {category: "proxy_auth_required", start: startSOCKS5(socksNoAcceptable)},

@@ -11,9 +11,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -300,6 +302,37 @@ func TestOKServesHTTP(t *testing.T) {
 	}
 	if resp.StatusCode != http.StatusOK || string(body) != Body || resp.Proto != "HTTP/1.1" {
 		t.Errorf("got %s %d %q, want HTTP/1.1 200 %q", resp.Proto, resp.StatusCode, body, Body)
+	}
+}
+
+// TestProxyInterceptingRelays: through ProxyIntercepting a client that
+// trusts Root refuses the proxy's leaf, and one that trusts the proxy's
+// CA gets the server's answer, relayed.
+func TestProxyInterceptingRelays(t *testing.T) {
+	lab := testLab(t)
+	srv := startT(t, OK)
+	proxy := startT(t, ProxyIntercepting)
+	get := func(roots *x509.CertPool) (*http.Response, error) {
+		client := &http.Client{Transport: &http.Transport{
+			Proxy:           http.ProxyURL(&url.URL{Scheme: "http", Host: proxy.Addr().String()}),
+			TLSClientConfig: &tls.Config{RootCAs: roots},
+		}, Timeout: 5 * time.Second}
+		return client.Get("https://" + net.JoinHostPort(GoodName, strconv.Itoa(int(srv.Addr().Port()))) + "/")
+	}
+	var unknown x509.UnknownAuthorityError
+	if _, err := get(lab.RootPool()); !errors.As(err, &unknown) || unknown.Cert.Issuer.CommonName != WebProxyCAName {
+		t.Errorf("trusting Root: %v; want a leaf from %q refused", err, WebProxyCAName)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(lab.WebProxyCA.Cert)
+	resp, err := get(roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK || string(body) != Body {
+		t.Errorf("trusting the proxy's CA: %d %q, %v; want 200 %q", resp.StatusCode, body, err, Body)
 	}
 }
 
