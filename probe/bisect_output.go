@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/tlsdiag/tlsdiag/internal/textsafe"
+
+	"github.com/tlsdiag/tlsdiag/internal/prose"
 )
 
 // BisectView is a bisection in JSON.
@@ -95,7 +97,7 @@ func newBisectView(b *Bisection) *BisectView {
 
 // writeBisect writes the attempts as a table, then the conclusion.
 func writeBisect(b *bytes.Buffer, bs *Bisection) {
-	fmt.Fprintf(b, "\nBisect (%d attempts, one change each)\n", len(bs.Attempts)-1)
+	fmt.Fprintf(b, "\nBisect (%s, one change each)\n", prose.Count(len(bs.Attempts)-1, "attempt"))
 	rows := [][]string{{"factor", "value", "client", "wire", "ClientHello", "time"}}
 	for i := range bs.Attempts {
 		a := &bs.Attempts[i]
