@@ -457,7 +457,7 @@ func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 			return f.explain(o.Proxy, t.described())
 		}
 		return fmt.Sprintf("%s refused to open a tunnel to %s: %v", proxyName(o), t.described(), innermost(o.Err)),
-			"the proxy's policy forbids this destination or wants credentials (user:password@ in the proxy URL): ask its administrator, or bypass it with NO_PROXY"
+			"the proxy's policy forbids this destination or wants credentials (user:password@ in the proxy URL): ask its administrator, or " + bypassText(o, names)
 	case ProxyError:
 		return fmt.Sprintf("talking to %s failed: %v", proxyName(o), o.Err), "check the proxy setting (" + names.of(SettingProxy) + ", HTTPS_PROXY)"
 	case ConnectionRefused:
@@ -471,6 +471,13 @@ func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 		return fmt.Sprintf("%s reset the connection %s", where, phaseText(o.Phase)),
 			"the server (or a middlebox) aborted: check its logs; a reset right after the ClientHello often means it dislikes something offered (SNI, version) or is not a TLS server"
 	case ConnectionClosed:
+		if o.Proxy != "" && o.Phase == PhaseHTTP {
+			// A server that closes says so in TLS first, and the proxy
+			// would carry it: a bare close of the tunnel after the
+			// request is the proxy's as a rule.
+			return fmt.Sprintf("%s closed the tunnel %s without an alert: likely its idle or read timeout, shorter than the server takes to answer; less likely, the server's program stopped", proxyName(o), phaseText(o.Phase)),
+				"check the proxy's timeouts (Squid: read_timeout) and its log, and compare with a request that does not go through it (" + bypassText(o, names) + "); then the server's logs"
+		}
 		return fmt.Sprintf("%s closed the connection %s without an alert", where, phaseText(o.Phase)),
 			"check the server's logs: it may reject the client's offer silently or not speak TLS on this port"
 	case TimeoutAwaitingHeaders:

@@ -403,6 +403,23 @@ func TestProbeLab(t *testing.T) {
 			},
 		},
 		{
+			// The server never answers; the proxy cuts the idle tunnel
+			// with a bare close, which a server closing would not do.
+			name: "proxy cuts the idle tunnel", scenario: tlslab.AppNoAnswer, class: ConnectionClosed, phase: PhaseHTTP,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, server netip.AddrPort) {
+				proxySetup(tlslab.ProxyIdleCut, "")(t, c, lab, server)
+				c.MaxTime = 5 * time.Second
+			},
+			category: diagnose.OK, agreement: Agree,
+			facts:    []string{"closed the tunnel", "without a TLS close_notify", "the proxy cut the tunnel"},
+			evidence: func(c *analysis.Connection) []int64 { return []int64{c.Afterwards().Request.Number} },
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				if c := r.Correlation; !strings.Contains(c.Cause, "idle or read timeout") || !strings.Contains(c.Fix, "proxy's timeouts") {
+					t.Errorf("correlation cause %q, fix %q: want the proxy's timeout first", c.Cause, c.Fix)
+				}
+			},
+		},
+		{
 			name: "through a SOCKS5 proxy", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
 			setup: socksSetup(tlslab.ProxySOCKS5, ""),
 			facts: []string{"through the SOCKS5 proxy", "to good.test:"},

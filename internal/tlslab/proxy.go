@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,6 +33,7 @@ const (
 	proxyChunked                    // tunnel, its 200 carrying Transfer-Encoding: chunked
 	proxyBlockPage                  // 200, then a 403 block page in the tunnel
 	proxyIntercept                  // 200, then TLS terminated with the lab's Intercepted leaf and relayed
+	proxyIdleCut                    // tunnel, cut with a bare close after idleCut without data either way
 )
 
 // blockPage is what proxyBlockPage writes into the tunnel it granted.
@@ -126,6 +128,10 @@ func serveConnect(c *net.TCPConn, mode proxyMode, lab *Lab) {
 		return
 	}
 	c.SetDeadline(time.Time{})
+	if mode == proxyIdleCut {
+		idleSplice(c, br, up, idleCut)
+		return
+	}
 	splice(c, br, up.(*net.TCPConn))
 }
 
@@ -171,6 +177,39 @@ type bufferedConn struct {
 }
 
 func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+// idleCut is how long proxyIdleCut lets a tunnel carry nothing.
+const idleCut = time.Second
+
+// idleSplice copies both ways until neither has carried a byte for idle,
+// then closes both sides without a word, as a proxy's idle or read
+// timeout does.
+func idleSplice(c net.Conn, br io.Reader, up net.Conn, idle time.Duration) {
+	var last atomic.Int64
+	last.Store(time.Now().UnixNano())
+	pipe := func(dst io.Writer, src io.Reader) {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if n > 0 {
+				last.Store(time.Now().UnixNano())
+				if _, err := dst.Write(buf[:n]); err != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}
+	go pipe(up, br)
+	go pipe(c, up)
+	for time.Since(time.Unix(0, last.Load())) < idle {
+		time.Sleep(idle / 20)
+	}
+	c.Close()
+	up.Close()
+}
 
 // splice copies both ways until both sides are done.
 func splice(c *net.TCPConn, br io.Reader, up *net.TCPConn) {

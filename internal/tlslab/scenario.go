@@ -166,6 +166,10 @@ const (
 	// bytes between the two: a TLS-inspecting proxy. The intended client,
 	// trusting Root only, refuses the leaf.
 	ProxyIntercepting Scenario = "proxy_intercepting"
+	// ProxyIdleCut tunnels, and cuts a tunnel that carried nothing either
+	// way for a second with a bare close, as a proxy's idle or read
+	// timeout does.
+	ProxyIdleCut Scenario = "proxy_idle_cut"
 	// ProxySOCKS5 is a SOCKS5 proxy without authentication that tunnels;
 	// it answers 0x05 (connection refused) when the target refuses, 0x02
 	// (not allowed by ruleset) for a target that is not loopback to it.
@@ -190,7 +194,7 @@ var Scenarios = []Scenario{
 	NotTLSServer, NotTLSClient, ServerNoResponse, ServerClosesAtAccept, AppNoAnswer, AppClosesAtOnce,
 	ConnectionRefused, ConnectionReset, NoTCPAnswer,
 	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
-	ProxyTunnel, ProxyTunnelChunked, ProxyBlockPage, ProxyIntercepting, ProxySOCKS5, ProxySOCKS5NoMethod, ProxySOCKS5Password,
+	ProxyTunnel, ProxyTunnelChunked, ProxyBlockPage, ProxyIntercepting, ProxyIdleCut, ProxySOCKS5, ProxySOCKS5NoMethod, ProxySOCKS5Password,
 }
 
 // Category returns the verdict category (a diagnose.Category value; tlslab
@@ -303,6 +307,7 @@ var specs = map[Scenario]spec{
 	ProxyTunnelChunked:  {category: "ok", start: startProxy(proxyChunked)},
 	ProxyBlockPage:      {category: "proxy_refused", start: startProxy(proxyBlockPage)},
 	ProxyIntercepting:   {category: "cert_untrusted_ca", start: startProxy(proxyIntercept)},
+	ProxyIdleCut:        {category: "ok", start: startProxy(proxyIdleCut)},
 	ProxySOCKS5:         {category: "ok", start: startSOCKS5(socksNoAuth)},
 	// The categories of a client without credentials.
 	ProxySOCKS5NoMethod: {category: "proxy_auth_required", start: startSOCKS5(socksNoAcceptable)},
