@@ -346,6 +346,12 @@ type TCPFacts struct {
 	Conflicts       int
 	ZeroWindow      int
 	Close           capture.CloseReason
+	// ClockBehind is the most a frame of the connection was timestamped
+	// before the latest frame of the capture ahead of it, and ClockBack
+	// that frame: the capture's clock stepped back (an NTP step, files of
+	// two hosts joined), and the connection's times may be off by as much.
+	ClockBehind time.Duration
+	ClockBack   capture.Frame
 }
 
 // Gap is a range of a direction's bytes that was never captured.

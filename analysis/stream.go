@@ -377,6 +377,15 @@ func (t *tracker) Event(ev capture.Event) {
 		return
 	}
 	t.pathEvent(ev)
+	if ev.Kind == capture.EventClockBack {
+		// A fact about the capture's time, not an event of the
+		// connection's: it neither makes the record nor moves Last. Before
+		// the record exists (SYNs only), the frames after will say it.
+		if t.c != nil && ev.Behind > t.c.TCP.ClockBehind {
+			t.c.TCP.ClockBehind, t.c.TCP.ClockBack = ev.Behind, ev.Frame
+		}
+		return
+	}
 	if ev.Kind == capture.EventSYN && t.c == nil {
 		t.syns++
 		t.lastSYN = ev.Frame

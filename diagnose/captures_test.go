@@ -261,3 +261,32 @@ func checkExpectedDir(t *testing.T, dir string) {
 		})
 	}
 }
+
+// TestClockStepKeepsVerdicts reads a capture whose timestamps step back an
+// hour half-way (testdata/derived/make.sh makes it from
+// testdata/field/clients_node_java.pcap, as an NTP step while capturing,
+// or mergecap -a of two hosts' files, does): the verdicts must be those
+// of the original, and certificates minutes old must not read as not yet
+// valid; the dates the step leaves in doubt are named, not judged.
+func TestClockStepKeepsVerdicts(t *testing.T) {
+	orig := analyseCapture(t, testdataDir+"/field/clients_node_java.pcap", nil)
+	back := analyseCapture(t, testdataDir+"/derived/clients_node_java_back.pcap", nil)
+	if len(orig) != len(back) || len(orig) == 0 {
+		t.Fatalf("%d connections, the original has %d", len(back), len(orig))
+	}
+	doubted := 0
+	for i := range orig {
+		want, got := Diagnose(orig[i], Config{}), Diagnose(back[i], Config{})
+		if got.Category != want.Category {
+			t.Errorf("%s → %s: %s (%s), the original %s", back[i].Client, back[i].Server, got.Category, got.Summary, want.Category)
+		}
+		for _, w := range got.Warnings {
+			if strings.Contains(w, "not judged: the capture's clock stepped back") {
+				doubted++
+			}
+		}
+	}
+	if doubted == 0 {
+		t.Errorf("no warning names the certificate dates the step left in doubt")
+	}
+}
