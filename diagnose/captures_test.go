@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -288,5 +289,39 @@ func TestClockStepKeepsVerdicts(t *testing.T) {
 	}
 	if doubted == 0 {
 		t.Errorf("no warning names the certificate dates the step left in doubt")
+	}
+}
+
+// TestNodeClientFixes: Node.js clients (testdata/field/clients_node_java.pcap,
+// node12_untrusted.pcap) are told Node's own switches: NODE_EXTRA_CA_CERTS
+// to trust a private root, --tls-keylog for the TLS secrets; not
+// openssl s_client's.
+func TestNodeClientFixes(t *testing.T) {
+	want := map[string][]string{
+		"clients_node_java.pcap/57226": {"node --tls-keylog=keys.log"},         // TLS 1.3, rejected after the encrypted flight
+		"clients_node_java.pcap/57230": {"NODE_EXTRA_CA_CERTS=/path/root.pem"}, // TLS 1.2, rejected after the handshake
+		"node12_untrusted.pcap/50202":  {"NODE_EXTRA_CA_CERTS=/path/root.pem"},
+	}
+	seen := 0
+	for _, name := range []string{"clients_node_java.pcap", "node12_untrusted.pcap"} {
+		for _, c := range analyseCapture(t, testdataDir+"/field/"+name, nil) {
+			phrases, ok := want[fmt.Sprintf("%s/%d", name, c.Client.Port())]
+			if !ok {
+				continue
+			}
+			seen++
+			v := Diagnose(c, Config{})
+			for _, p := range phrases {
+				if !strings.Contains(v.Fix, p) {
+					t.Errorf("%s %s: fix %q, want %q", name, c.Client, v.Fix, p)
+				}
+			}
+			if strings.Contains(v.Fix, "openssl") {
+				t.Errorf("%s %s: fix names openssl for a Node.js client: %q", name, c.Client, v.Fix)
+			}
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("%d of the %d connections found", seen, len(want))
 	}
 }
