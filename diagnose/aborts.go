@@ -175,7 +175,7 @@ func (d *diagnosis) abortWithoutAlert() (Verdict, bool) {
 		after, at := d.lastMessageBefore(t.RST.Number)
 		return verdict(ConnectionReset,
 			fmt.Sprintf("the %s reset the connection (%s) %s after %s (%s), during the handshake",
-				t.RSTFrom, frameRef(t.RST.Number), wait(t.RST.Time.Sub(at.Time)), after, frameRef(at.Number)),
+				t.RSTFrom, frameRef(t.RST.Number), d.waitFrom(at, t.RST), after, frameRef(at.Number)),
 			resetFix(t.RSTFrom),
 			at, t.RST), true
 	}
@@ -292,13 +292,13 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 	case who == server && how == "RST":
 		return verdict(ConnectionReset,
 			fmt.Sprintf("the server reset the connection (%s) %s after the ClientHello (%s), without a TLS answer",
-				frameRef(end.Number), wait(end.Time.Sub(start.Time)), frameRef(start.Number)),
+				frameRef(end.Number), d.waitFrom(start, end), frameRef(start.Number)),
 			"the server (or a firewall or IPS on the way) rejects this ClientHello: look at the server's log, and at middleboxes filtering by SNI or by TLS version",
 			start, end), true
 	case who == server:
 		return verdict(ServerNoResponse,
 			fmt.Sprintf("no answer to the ClientHello (%s): the server closed the connection (FIN, %s) %s later without a TLS answer",
-				frameRef(start.Number), frameRef(end.Number), wait(end.Time.Sub(start.Time))),
+				frameRef(start.Number), frameRef(end.Number), d.waitFrom(start, end)),
 			"the server dropped the ClientHello without an alert: look at its log; it may require SNI, or support nothing the client offers",
 			start, end), true
 	}
@@ -310,7 +310,7 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 		gaveUp = "gave up (FIN)"
 	}
 	return verdict(ServerNoResponse,
-		fmt.Sprintf("no answer to the ClientHello (%s) for %s: the client %s in %s", frameRef(start.Number), wait(end.Time.Sub(start.Time)), gaveUp, frameRef(end.Number)),
+		fmt.Sprintf("no answer to the ClientHello (%s) for %s: the client %s in %s", frameRef(start.Number), d.waitFrom(start, end), gaveUp, frameRef(end.Number)),
 		silentServerFix(c.Server.Port()), start, end), true
 }
 
@@ -325,7 +325,7 @@ func (d *diagnosis) closedBeforeHello(start, end capture.Frame, how string) Verd
 	}
 	opened := ""
 	if sa := d.c.TCP.SYNACK; sa.Number != 0 && sa.Number < end.Number {
-		opened = fmt.Sprintf(" %s after accepting it", wait(end.Time.Sub(sa.Time)))
+		opened = fmt.Sprintf(" %s after accepting it", d.waitFrom(sa, end))
 	}
 	return verdict(cat,
 		fmt.Sprintf("the server %s%s, before the client's ClientHello (%s): it refused the connection before any TLS, so nothing the client offers is the cause",
@@ -448,7 +448,7 @@ func (d *diagnosis) unfinished() Verdict {
 		// do not show a silence, only their absence (a capture filtered
 		// to some packets, or one that missed the rest).
 		summary = fmt.Sprintf("the connection's packets stop %s after %s (%s), before the handshake completed; the capture went on %s without them (to %s)",
-			wait(idle), after, frameRef(at.Number), wait(end.Time.Sub(c.Last.Time)), frameRef(end.Number))
+			wait(idle), after, frameRef(at.Number), d.waitFrom(c.Last, end), frameRef(end.Number))
 	}
 	return verdict(IncompleteCapture, summary,
 		"capture longer, until the handshake completes or the connection closes",

@@ -72,3 +72,12 @@ editcap -r ../field/clients_node_java.pcap "$T/before.pcap" 1-76
 editcap -r -t -3600 ../field/clients_node_java.pcap "$T/after.pcap" 77-153
 mergecap -F pcap -a -w clients_node_java_back.pcap "$T/before.pcap" "$T/after.pcap"
 rm -r "$T"
+# The same step back, between the client's last SYN and the server's late
+# SYN-ACK (frames 4-5 of the field capture syn_ack_after_timeout.pcapng an
+# hour earlier): the SYNs sent again still say the client gave up, and the
+# wait is not printed as if the timestamps were right.
+T=$(mktemp -d)
+editcap -r ../field/syn_ack_after_timeout.pcapng "$T/before.pcapng" 1-3
+editcap -r -t -3600 ../field/syn_ack_after_timeout.pcapng "$T/after.pcapng" 4-5
+mergecap -F pcapng -a -w syn_ack_after_timeout_back.pcapng "$T/before.pcapng" "$T/after.pcapng"
+rm -r "$T"
