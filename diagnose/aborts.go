@@ -305,6 +305,9 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 	if v, ok := d.slowFirstAnswer(); ok {
 		return v, true
 	}
+	if v, ok := d.helloResentBeforeEnd(start, end, how); ok {
+		return v, true
+	}
 	gaveUp := "reset the connection"
 	if how == "FIN" {
 		gaveUp = "gave up (FIN)"
@@ -313,6 +316,31 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 		fmt.Sprintf("no answer to the ClientHello (%s) for %s: the client %s in %s", frameRef(start.Number), d.waitFrom(start, end), gaveUp, frameRef(end.Number)),
 		silentServerFix(c.Server.Port()), start, end), true
 }
+
+// helloResentBeforeEnd explains a connection whose SYN the capture missed,
+// whose client closed (end, by how) right after its ClientHello (start):
+// no client gives up on an answer within a fraction of a second, so the
+// hello is a retransmission of a connection begun before the capture
+// (its first hello and the client's wait with it), the tail of a
+// connection that had already failed. The capture does not show how, so
+// it is not judged.
+func (d *diagnosis) helloResentBeforeEnd(start, end capture.Frame, how string) (Verdict, bool) {
+	t := &d.c.TCP
+	if t.SYN.Number != 0 || t.SYNACK.Number != 0 || d.across(start, end) || end.Time.Sub(start.Time) >= tooSoonToGiveUp {
+		return Verdict{}, false
+	}
+	v := verdict(IncompleteCapture,
+		fmt.Sprintf("the capture began after this connection started (no SYN): the client closed it (%s, %s) %s after the ClientHello (%s), too soon to be waiting for an answer, so that hello was most likely sent again and the connection had begun, and failed, before the capture",
+			how, frameRef(end.Number), d.waitFrom(start, end), frameRef(start.Number)),
+		"start the capture before the client connects to see the connection from its start",
+		start, end)
+	v.NotJudged = true
+	return v, true
+}
+
+// tooSoonToGiveUp is less than any client waits for a ServerHello: its
+// connect or handshake timeout is a second or more.
+const tooSoonToGiveUp = 100 * time.Millisecond
 
 // closedBeforeHello explains a server that ended the connection (its FIN
 // or RST, end) before the ClientHello (start) reached it: it judged
