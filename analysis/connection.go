@@ -346,6 +346,14 @@ type TCPFacts struct {
 	Conflicts       int
 	ZeroWindow      int
 	Close           capture.CloseReason
+	// ClockBack is the connection's first frame timestamped before the
+	// latest frame of the capture ahead of it, and ClockBehind the most
+	// any of its frames was: the capture's clock stepped back (an NTP
+	// step, files of two hosts joined), and the connection's times may be
+	// off by as much. A duration from a frame before ClockBack to one
+	// from it on is not known.
+	ClockBack   capture.Frame
+	ClockBehind time.Duration
 }
 
 // Gap is a range of a direction's bytes that was never captured.

@@ -7,6 +7,7 @@ package analysis
 import (
 	"bytes"
 	"slices"
+	"time"
 
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/decrypt"
@@ -99,6 +100,10 @@ type tracker struct {
 	unseen [2]bool
 	// path holds the header facts of PathFacts (path.go).
 	path pathState
+	// clockBack and clockBehind are TCPFacts.ClockBack and ClockBehind,
+	// kept here too while the record is not made (SYNs only).
+	clockBack   capture.Frame
+	clockBehind time.Duration
 }
 
 type snapCut struct {
@@ -377,6 +382,18 @@ func (t *tracker) Event(ev capture.Event) {
 		return
 	}
 	t.pathEvent(ev)
+	if ev.Kind == capture.EventClockBack {
+		// A fact about the capture's time, not an event of the
+		// connection's: it neither makes the record nor moves Last.
+		if t.clockBack.Number == 0 {
+			t.clockBack = ev.Frame
+		}
+		t.clockBehind = max(t.clockBehind, ev.Behind)
+		if t.c != nil {
+			t.c.TCP.ClockBack, t.c.TCP.ClockBehind = t.clockBack, t.clockBehind
+		}
+		return
+	}
 	if ev.Kind == capture.EventSYN && t.c == nil {
 		t.syns++
 		t.lastSYN = ev.Frame

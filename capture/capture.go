@@ -72,12 +72,13 @@ const (
 	EventConflict                            // a retransmission carried different bytes than the original; the original was kept
 	EventSnapCut                             // the frame was cut by the snap length: the Gap that follows in this frame is the bytes it cut
 	EventUnseen                              // no packet of the direction was captured: the Gap that follows is the bytes the peer acknowledged (a capture of one direction)
+	EventClockBack                           // the frame's timestamp is Behind the latest of the capture before it: the capture's clock stepped back
 )
 
 var eventNames = [...]string{
 	EventSYN: "syn", EventSYNACK: "syn_ack", EventFIN: "fin", EventRST: "rst",
 	EventRetransmission: "retransmission", EventZeroWindow: "zero_window", EventConflict: "conflict", EventSnapCut: "snap_cut",
-	EventUnseen: "unseen",
+	EventUnseen: "unseen", EventClockBack: "clock_back",
 }
 
 func (k EventKind) String() string {
@@ -95,6 +96,9 @@ type Event struct {
 	// Snap is the frame's captured length, for EventSnapCut: the snap
 	// length of the capture.
 	Snap int
+	// Behind is, for EventClockBack, how much earlier the frame is
+	// timestamped than the latest frame of the capture before it.
+	Behind time.Duration
 	// Seg describes the segment behind EventSYN, EventSYNACK, EventRST and
 	// EventRetransmission; it is zero for the other kinds.
 	Seg SegmentFacts

@@ -118,6 +118,7 @@ type Clocker interface {
 // frame, and ck the Handler's Clocker, if any; both nil for a capture
 // read whole (Run), whose own frames move its clock.
 func (a *Assembler) readSplit(ctx context.Context, src SplitSource, clock *atomic.Int64, ck Clocker) error {
+	a.splitSource = clock != nil
 	done := ctx.Done()
 	for i := 0; ; i++ {
 		if done != nil && i%ctxCheckEvery == 0 {
@@ -216,6 +217,13 @@ func (st *Stats) add(s Stats) {
 	st.NonTCP += s.NonTCP
 	st.UDP += s.UDP
 	st.Malformed += s.Malformed
+	if s.ClockSteps > 0 {
+		if st.ClockStepFrame == 0 || s.ClockStepFrame < st.ClockStepFrame {
+			st.ClockStepFrame = s.ClockStepFrame
+		}
+		st.ClockSteps += s.ClockSteps
+		st.ClockStepMax = max(st.ClockStepMax, s.ClockStepMax)
+	}
 	for k, n := range s.Skipped {
 		if st.Skipped == nil {
 			st.Skipped = make(map[Skip]int64)

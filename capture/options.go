@@ -116,6 +116,14 @@ type Stats struct {
 	// joined to its end, each with its own file header (cat a.pcap
 	// b.pcap > c.pcap): their records are read on as one capture.
 	JoinedFiles int64
+	// ClockSteps counts the frames timestamped earlier than the frame
+	// before them: the capture's clock stepped back (an NTP step while
+	// capturing, files of two hosts joined with mergecap -a, frames of
+	// several NIC queues written out of order). ClockStepFrame is the
+	// first of them and ClockStepMax the largest step.
+	ClockSteps     int64
+	ClockStepFrame int64
+	ClockStepMax   time.Duration
 
 	OutOfOrderSegments int64 // segments buffered until a hole filled
 	OutOfOrderBytes    int64 // bytes buffered
@@ -131,6 +139,22 @@ type Stats struct {
 	RetransmittedBytes int64 // the repeated bytes
 	Conflicts          int64 // segments whose repeated bytes differed from the original
 	KeepAlives         int64 // keep-alives and window probes (one byte below the next sequence number)
+}
+
+// clock notes frame n's timestamp t, after prev, the previous frame's:
+// a step back is counted. Frames without a timestamp are not.
+func (st *Stats) clock(n int64, t time.Time, prev *time.Time) {
+	if t.IsZero() {
+		return
+	}
+	if !prev.IsZero() && t.Before(*prev) {
+		st.ClockSteps++
+		if st.ClockStepFrame == 0 {
+			st.ClockStepFrame = n
+		}
+		st.ClockStepMax = max(st.ClockStepMax, prev.Sub(t))
+	}
+	*prev = t
 }
 
 // skipped counts a skipped frame.

@@ -28,6 +28,7 @@ func (a *Assembler) packet(n int64, data []byte, ci gopacket.CaptureInfo, lt lay
 	if st.Frames == 1 {
 		st.Start = ci.Timestamp
 	}
+	st.clock(n, ci.Timestamp, &a.prevTime)
 	kind, err := a.dec.decode(data, ci.Timestamp, lt, &a.seg)
 	if ci.CaptureLength < ci.Length || a.dec.truncated {
 		st.Truncated++

@@ -100,9 +100,11 @@ type shardReader struct {
 	stats  Stats
 	frames int64
 	now    int64 // the capture clock: the latest frame time (ns)
-	shards []*shard
-	free   chan *block
-	blocks int // blocks made
+	// prevTime is the previous frame's timestamp, to count steps back.
+	prevTime time.Time
+	shards   []*shard
+	free     chan *block
+	blocks   int // blocks made
 }
 
 // blocksInFlight bounds the blocks read ahead of the slowest shard.
@@ -216,6 +218,7 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 		if r.frames == 1 {
 			st.Start = fr.ci.Timestamp
 		}
+		st.clock(r.frames, fr.ci.Timestamp, &r.prevTime)
 		kind, err := r.dec.decode(fr.data, fr.ci.Timestamp, fr.lt, &seg)
 		if fr.ci.CaptureLength < fr.ci.Length || r.dec.truncated {
 			st.Truncated++

@@ -154,6 +154,11 @@ type Assembler struct {
 	now      int64 // capture clock: the latest packet time seen (ns)
 	idle     int64
 	frames   int64
+	prevTime time.Time // the previous frame's timestamp (Run), to count steps back
+	// splitSource is set for a source of a split capture (RunFanout), whose
+	// clock the other sources move too: a frame behind it is not a step
+	// of the capture's clock, and no EventClockBack is sent.
+	splitSource bool
 	// clocks, when set (RunSharded), is the capture clock after each
 	// frame of the block being read, whose first frame is clocksFirst: a
 	// shard sees only its own frames, and finds in it the frame at which
@@ -372,6 +377,10 @@ func (a *Assembler) Close() Stats {
 
 // Segment feeds one decoded TCP segment carried by frame f.
 func (a *Assembler) Segment(s *Segment, f Frame) {
+	var behind time.Duration
+	if a.now != -1<<63 && !f.Time.IsZero() && !a.splitSource {
+		behind = time.Duration(a.now - f.Time.UnixNano())
+	}
 	a.advance(f.Time)
 	a.endLingers(f.Number)
 	a.stats.Segments++
@@ -414,6 +423,9 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 	a.touch(c)
 	h := &c.half[dir]
 	h.flags |= hSeen
+	if behind > 0 {
+		c.stream.Event(Event{Kind: EventClockBack, Dir: dir, Frame: f, Behind: behind})
+	}
 	a.cur = SegmentFacts{IP: s.IP, Window: s.Window, Len: len(s.Payload)}
 	if h.flags&hKnown != 0 {
 		a.cur.Offset = int64(seqDiff(s.Seq, h.base))

@@ -175,7 +175,7 @@ func (d *diagnosis) abortWithoutAlert() (Verdict, bool) {
 		after, at := d.lastMessageBefore(t.RST.Number)
 		return verdict(ConnectionReset,
 			fmt.Sprintf("the %s reset the connection (%s) %s after %s (%s), during the handshake",
-				t.RSTFrom, frameRef(t.RST.Number), wait(t.RST.Time.Sub(at.Time)), after, frameRef(at.Number)),
+				t.RSTFrom, frameRef(t.RST.Number), d.waitFrom(at, t.RST), after, frameRef(at.Number)),
 			resetFix(t.RSTFrom),
 			at, t.RST), true
 	}
@@ -292,17 +292,20 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 	case who == server && how == "RST":
 		return verdict(ConnectionReset,
 			fmt.Sprintf("the server reset the connection (%s) %s after the ClientHello (%s), without a TLS answer",
-				frameRef(end.Number), wait(end.Time.Sub(start.Time)), frameRef(start.Number)),
+				frameRef(end.Number), d.waitFrom(start, end), frameRef(start.Number)),
 			"the server (or a firewall or IPS on the way) rejects this ClientHello: look at the server's log, and at middleboxes filtering by SNI or by TLS version",
 			start, end), true
 	case who == server:
 		return verdict(ServerNoResponse,
 			fmt.Sprintf("no answer to the ClientHello (%s): the server closed the connection (FIN, %s) %s later without a TLS answer",
-				frameRef(start.Number), frameRef(end.Number), wait(end.Time.Sub(start.Time))),
+				frameRef(start.Number), frameRef(end.Number), d.waitFrom(start, end)),
 			"the server dropped the ClientHello without an alert: look at its log; it may require SNI, or support nothing the client offers",
 			start, end), true
 	}
 	if v, ok := d.slowFirstAnswer(); ok {
+		return v, true
+	}
+	if v, ok := d.helloResentBeforeEnd(start, end, how); ok {
 		return v, true
 	}
 	gaveUp := "reset the connection"
@@ -310,9 +313,34 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 		gaveUp = "gave up (FIN)"
 	}
 	return verdict(ServerNoResponse,
-		fmt.Sprintf("no answer to the ClientHello (%s) for %s: the client %s in %s", frameRef(start.Number), wait(end.Time.Sub(start.Time)), gaveUp, frameRef(end.Number)),
+		fmt.Sprintf("no answer to the ClientHello (%s) for %s: the client %s in %s", frameRef(start.Number), d.waitFrom(start, end), gaveUp, frameRef(end.Number)),
 		silentServerFix(c.Server.Port()), start, end), true
 }
+
+// helloResentBeforeEnd explains a connection whose SYN the capture missed,
+// whose client closed (end, by how) right after its ClientHello (start):
+// no client gives up on an answer within a fraction of a second, so the
+// hello is a retransmission of a connection begun before the capture
+// (its first hello and the client's wait with it), the tail of a
+// connection that had already failed. The capture does not show how, so
+// it is not judged.
+func (d *diagnosis) helloResentBeforeEnd(start, end capture.Frame, how string) (Verdict, bool) {
+	t := &d.c.TCP
+	if t.SYN.Number != 0 || t.SYNACK.Number != 0 || d.across(start, end) || end.Time.Sub(start.Time) >= tooSoonToGiveUp {
+		return Verdict{}, false
+	}
+	v := verdict(IncompleteCapture,
+		fmt.Sprintf("the capture began after this connection started (no SYN): the client closed it (%s, %s) %s after the ClientHello (%s), too soon to be waiting for an answer, so that hello was most likely sent again and the connection had begun, and failed, before the capture",
+			how, frameRef(end.Number), d.waitFrom(start, end), frameRef(start.Number)),
+		"start the capture before the client connects to see the connection from its start",
+		start, end)
+	v.NotJudged = true
+	return v, true
+}
+
+// tooSoonToGiveUp is less than any client waits for a ServerHello: its
+// connect or handshake timeout is a second or more.
+const tooSoonToGiveUp = 100 * time.Millisecond
 
 // closedBeforeHello explains a server that ended the connection (its FIN
 // or RST, end) before the ClientHello (start) reached it: it judged
@@ -325,7 +353,7 @@ func (d *diagnosis) closedBeforeHello(start, end capture.Frame, how string) Verd
 	}
 	opened := ""
 	if sa := d.c.TCP.SYNACK; sa.Number != 0 && sa.Number < end.Number {
-		opened = fmt.Sprintf(" %s after accepting it", wait(end.Time.Sub(sa.Time)))
+		opened = fmt.Sprintf(" %s after accepting it", d.waitFrom(sa, end))
 	}
 	return verdict(cat,
 		fmt.Sprintf("the server %s%s, before the client's ClientHello (%s): it refused the connection before any TLS, so nothing the client offers is the cause",
@@ -448,7 +476,7 @@ func (d *diagnosis) unfinished() Verdict {
 		// do not show a silence, only their absence (a capture filtered
 		// to some packets, or one that missed the rest).
 		summary = fmt.Sprintf("the connection's packets stop %s after %s (%s), before the handshake completed; the capture went on %s without them (to %s)",
-			wait(idle), after, frameRef(at.Number), wait(end.Time.Sub(c.Last.Time)), frameRef(end.Number))
+			wait(idle), after, frameRef(at.Number), d.waitFrom(c.Last, end), frameRef(end.Number))
 	}
 	return verdict(IncompleteCapture, summary,
 		"capture longer, until the handshake completes or the connection closes",

@@ -49,10 +49,10 @@ func (d *diagnosis) unanswered() (string, []capture.Frame, bool) {
 		s = fmt.Sprintf("TLS is fine; nothing came back after %s, and the proxy %s closed the tunnel (%s, %s) %s later without a TLS close_notify "+
 			"(likely: the proxy cut the tunnel, its idle or read timeout being shorter than the server takes to answer (Squid: read_timeout; a corporate proxy's tunnel idle timeout) — a server that closes sends close_notify first, and the proxy would have carried it; "+
 			"less likely, the server's program stopped without closing TLS): compare with the proxy's log and with a request that bypasses it%s",
-			what, c.Server, how, frameRef(end.Number), wait(end.Time.Sub(req.Time)), tickets)
+			what, c.Server, how, frameRef(end.Number), d.waitFrom(req, end), tickets)
 	case end.Number != 0 && who == server:
 		s = fmt.Sprintf("TLS is fine; the server sent nothing after %s and closed the connection (%s, %s) %s later: the server application dropped the request — look at the server's log, not at TLS%s",
-			what, how, frameRef(end.Number), wait(end.Time.Sub(req.Time)), tickets)
+			what, how, frameRef(end.Number), d.waitFrom(req, end), tickets)
 	case end.Number != 0:
 		silence := end.Time.Sub(req.Time)
 		if silence < minSilence {

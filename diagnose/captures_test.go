@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -280,5 +281,68 @@ func TestLossWarningNotOnGoodClose(t *testing.T) {
 		if strings.Contains(w, "lost on the path") {
 			t.Errorf("warning on a good close: %s", w)
 		}
+	}
+}
+
+// TestClockStepKeepsVerdicts reads a capture whose timestamps step back an
+// hour half-way (testdata/derived/make.sh makes it from
+// testdata/field/clients_node_java.pcap, as an NTP step while capturing,
+// or mergecap -a of two hosts' files, does): the verdicts must be those
+// of the original, and certificates minutes old must not read as not yet
+// valid; the dates the step leaves in doubt are named, not judged.
+func TestClockStepKeepsVerdicts(t *testing.T) {
+	orig := analyseCapture(t, testdataDir+"/field/clients_node_java.pcap", nil)
+	back := analyseCapture(t, testdataDir+"/derived/clients_node_java_back.pcap", nil)
+	if len(orig) != len(back) || len(orig) == 0 {
+		t.Fatalf("%d connections, the original has %d", len(back), len(orig))
+	}
+	doubted := 0
+	for i := range orig {
+		want, got := Diagnose(orig[i], Config{}), Diagnose(back[i], Config{})
+		if got.Category != want.Category {
+			t.Errorf("%s → %s: %s (%s), the original %s", back[i].Client, back[i].Server, got.Category, got.Summary, want.Category)
+		}
+		for _, w := range got.Warnings {
+			if strings.Contains(w, "not judged: the capture's clock stepped back") {
+				doubted++
+			}
+		}
+	}
+	if doubted == 0 {
+		t.Errorf("no warning names the certificate dates the step left in doubt")
+	}
+}
+
+// TestNodeClientFixes: Node.js clients (testdata/field/clients_node_java.pcap,
+// node12_untrusted.pcap) are told Node's own switches: NODE_EXTRA_CA_CERTS
+// to trust a private root, --tls-keylog for the TLS secrets; not
+// openssl s_client's.
+func TestNodeClientFixes(t *testing.T) {
+	want := map[string][]string{
+		"clients_node_java.pcap/57226": {"node --tls-keylog=keys.log"},         // TLS 1.3, rejected after the encrypted flight
+		"clients_node_java.pcap/57230": {"NODE_EXTRA_CA_CERTS=/path/root.pem"}, // TLS 1.2, rejected after the handshake
+		"node12_untrusted.pcap/50202":  {"NODE_EXTRA_CA_CERTS=/path/root.pem"},
+	}
+	seen := 0
+	for _, name := range []string{"clients_node_java.pcap", "node12_untrusted.pcap"} {
+		for _, c := range analyseCapture(t, testdataDir+"/field/"+name, nil) {
+			phrases, ok := want[fmt.Sprintf("%s/%d", name, c.Client.Port())]
+			if !ok {
+				continue
+			}
+			seen++
+			v := Diagnose(c, Config{})
+			for _, p := range phrases {
+				if !strings.Contains(v.Fix, p) {
+					t.Errorf("%s %s: fix %q, want %q", name, c.Client, v.Fix, p)
+				}
+			}
+			if strings.Contains(v.Fix, "openssl") {
+				t.Errorf("%s %s: fix names openssl for a Node.js client: %q", name, c.Client, v.Fix)
+			}
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("%d of the %d connections found", seen, len(want))
 	}
 }

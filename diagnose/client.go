@@ -40,6 +40,8 @@ func clientKeyLogAdvice(cl fingerprint.Client, keyLog string) string {
 		return fmt.Sprintf("run the client (%s) with SSLKEYLOGFILE=keys.log in its environment%s", cl.Stack, then)
 	case fingerprint.StackOpenSSL:
 		return "run openssl s_client with -keylogfile keys.log (programs on libssl write key logs only if they call SSL_CTX_set_keylog_callback)" + then
+	case fingerprint.StackNode:
+		return "run the client with node --tls-keylog=keys.log (or NODE_OPTIONS=--tls-keylog=keys.log in its environment)" + then
 	case fingerprint.StackJava:
 		return "Java writes no key log itself: attach a key-log agent (e.g. jSSLKeyLog) to the client JVM" + then
 	}
@@ -61,6 +63,8 @@ func trustRootAdvice(cl fingerprint.Client) string {
 		return "openssl s_client -CAfile root.pem, or SSL_CERT_FILE, or the system store (update-ca-certificates)"
 	case fingerprint.StackGnuTLS:
 		return "gnutls-cli --x509cafile=root.pem, or the system store (update-ca-certificates)"
+	case fingerprint.StackNode:
+		return "NODE_EXTRA_CA_CERTS=/path/root.pem in the node process's environment, read as it starts; or the ca option of tls.connect or https.request"
 	case fingerprint.StackJava:
 		return "keytool -importcert it into the JVM's truststore (or -Djavax.net.ssl.trustStore)"
 	case fingerprint.StackChromium, fingerprint.StackFirefox:

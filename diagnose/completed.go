@@ -260,6 +260,7 @@ func (d *diagnosis) warnings(cat Category) []string {
 		certWs = append(certWs[:4], fmt.Sprintf("and %d more certificate problems", len(certWs)-4))
 	}
 	ws = append(ws, certWs...)
+	ws = append(ws, d.clockWarnings()...)
 	switch p := d.addrProb; {
 	case p == nil:
 		if d.noSNI && len(d.chain) > 0 {

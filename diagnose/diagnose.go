@@ -80,6 +80,9 @@ type diagnosis struct {
 	// one the verdict is about (not repeated as a warning), or nil.
 	probs []CertProblem
 	used  *CertProblem
+	// clockDoubts are the date problems not judged because the
+	// capture's clock stepped back (clockstep.go).
+	clockDoubts []CertProblem
 	// noSNI is set when the chain was visible but the client sent no SNI.
 	noSNI bool
 	// addrProb is set when the client sent no SNI and the leaf does not
@@ -118,7 +121,11 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 		sni = d.hello.ServerName
 		d.noSNI = sni == ""
 	}
-	d.probs = append(d.probs, checkChain(d.chain, sni, d.certTime(), d.roots, cfg.Cache)...)
+	at := d.certTime()
+	d.probs = append(d.probs, checkChain(d.chain, sni, at, d.roots, cfg.Cache)...)
+	if behind := c.TCP.ClockBehind; behind > 0 && !at.IsZero() {
+		d.acrossClockStep(checkChain(d.chain, sni, at.Add(behind), d.roots, cfg.Cache))
+	}
 	d.ownRoots = len(cfg.Roots.Own()) > 0
 	byOwnRoots(d.probs, d.chain, cfg.Roots.Own(), d.setting(SettingRoots))
 	if d.noSNI {

@@ -58,7 +58,7 @@ func (d *diagnosis) dnsVerdict() (Verdict, bool) {
 		// capture that ended sooner after the first query holds no sign
 		// either way.
 		summary = fmt.Sprintf("%s and the capture ended %s after the first query, before an answer could be expected: whether the resolver answered is not in the capture",
-			asked, wait(d.captureEnd().Time.Sub(c.First.Time)))
+			asked, d.waitFrom(c.First, d.captureEnd()))
 		fix = "capture longer, until the lookup is answered or the client gives up (an answer takes up to a few hundred milliseconds; clients ask again after 1 to 5 s)"
 		return verdict(IncompleteCapture, summary, fix, f.Queries...), true
 	case !f.Answered:

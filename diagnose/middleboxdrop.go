@@ -47,7 +47,7 @@ func (d *diagnosis) middleboxDrop() (Verdict, bool) {
 	summary := fmt.Sprintf("%s (%s, %s) never reached the server: the server accepted the TCP connection (SYN-ACK, %s), but acknowledged no byte of the hello, which the client sent %s more (%s to %s) over %s "+
 		"(likely: a server's TCP stack acknowledges what arrives even when its program is busy, so a device on the path drops the hello — by its name, size or content; less likely, the server's host stopped right after accepting, or the path loses the acknowledgments on the way back)",
 		name, prose.Count(int(p.HelloEnd-p.HelloStart), "byte"), frameRef(p.HelloFirst.Number), frameRef(c.TCP.SYNACK.Number),
-		prose.Count(resendCount(rs), "time"), frameRef(rs[0].First.Number), frameRef(last.Number), wait(last.Time.Sub(p.HelloFirst.Time)))
+		prose.Count(resendCount(rs), "time"), frameRef(rs[0].First.Number), frameRef(last.Number), d.waitFrom(p.HelloFirst, last))
 	if r := rs[0]; r.Len >= fullSize && r.DF {
 		// A hello of a full segment fits an MTU black hole as well.
 		summary += fmt.Sprintf("; the hello went out in a full-size segment (%s, don't-fragment set), so a path MTU black hole fits too: a connection with a smaller hello (fewer key shares) to the same server tells them apart", prose.Count(r.Len, "byte"))
@@ -151,7 +151,7 @@ func (d *diagnosis) finishedDropped() (Verdict, bool) {
 	last := lastResend(rs)
 	summary := fmt.Sprintf("the client finished its handshake (%s), but the server acknowledged nothing after the ClientHello: the client's Finished and what followed it never reached the server, although the client sent them %s more (%s to %s) over %s "+
 		"(likely: a device on the path lets the hello through and drops the client's next flight; less likely, the server's host stopped right after its answer, or the path loses the acknowledgments on the way back)",
-		frameRef(c.ClientSide.Finished.Number), prose.Count(resendCount(rs), "time"), frameRef(rs[0].First.Number), frameRef(last.Number), wait(last.Time.Sub(c.ClientSide.Finished.Time)))
+		frameRef(c.ClientSide.Finished.Number), prose.Count(resendCount(rs), "time"), frameRef(rs[0].First.Number), frameRef(last.Number), d.waitFrom(c.ClientSide.Finished, last))
 	fix := fmt.Sprintf("a firewall, IPS or TLS-inspecting device between the client and %s drops the client's second flight (its ChangeCipherSpec and Finished): look at its logs and policy; the server application never got a request, so its logs show none", c.Server)
 	return verdict(MiddleboxDrop, summary, fix, c.ClientSide.Finished, rs[0].First, last), true
 }

@@ -65,7 +65,7 @@ func (d *diagnosis) middleboxReset() (Verdict, bool) {
 			wait(rtt), frameRef(t.SYN.Number), frameRef(t.SYNACK.Number)))
 	}
 	summary := fmt.Sprintf("a device on the path reset the connection, not the %s: the RST in the %s's name (%s) came %s after %s (%s); %s",
-		t.RSTFrom, t.RSTFrom, frameRef(t.RST.Number), wait(t.RST.Time.Sub(at.Time)), what, frameRef(at.Number), strings.Join(facts, "; and "))
+		t.RSTFrom, t.RSTFrom, frameRef(t.RST.Number), d.waitFrom(at, t.RST), what, frameRef(at.Number), strings.Join(facts, "; and "))
 	switch {
 	case distance != "" && timed:
 		summary += " (likely: two independent facts agree; less likely, a route change in the middle of the handshake together with a SYN-ACK delayed three times over)"

@@ -65,7 +65,7 @@ func (d *diagnosis) answerLostOnWayBack() (Verdict, bool) {
 	summary := fmt.Sprintf("the server acknowledged the ClientHello (%s) and then sent nothing the capture saw, and never acknowledged the client's FIN (%s), which the client sent %s more (%s to %s) over %s: "+
 		"a server whose program is silent acknowledges a FIN at once, so the server had an answer in flight that never arrived, with its acknowledgments "+
 		"(likely: the answer is lost on the way back — a path MTU black hole toward the client, the server's certificate flight being the connection's first full-size packet, or a filter dropping the server's packets to the client; less likely, the server's host stopped right after acknowledging the hello)",
-		frameRef(p.AckedFrame[client].Number), frameRef(finFrame.Number), prose.Count(fin.Count, "time"), frameRef(fin.First.Number), frameRef(fin.Last.Number), wait(fin.Last.Time.Sub(finFrame.Time)))
+		frameRef(p.AckedFrame[client].Number), frameRef(finFrame.Number), prose.Count(fin.Count, "time"), frameRef(fin.First.Number), frameRef(fin.Last.Number), d.waitFrom(finFrame, fin.Last))
 	fix := mtuFix + "; a capture at the server's end shows its answer going out and being sent again, unacknowledged, which tells a black hole from a host that stopped"
 	return verdict(PathMTUBlackhole, summary, fix, d.helloFrame, p.AckedFrame[client], finFrame, fin.First, fin.Last), true
 }
@@ -86,7 +86,7 @@ func (d *diagnosis) blackholeAtSender() (Verdict, bool) {
 			peer := dir.Reverse()
 			summary := fmt.Sprintf("the %s's full-size segment (%s at stream offset %d, don't-fragment set) never got through: it was sent again %s (%s to %s, over %s) and never acknowledged, while the %s's smaller packets got through "+
 				"(likely: a path MTU black hole, a link smaller than the %s's segments whose \"fragmentation needed\" never arrives — the capture shows no such ICMP and the %s never made its segments smaller; less likely, a link that drops large packets for another reason)",
-				dir, prose.Count(r.Len, "byte"), r.Offset, prose.Count(r.Count, "time"), frameRef(r.First.Number), frameRef(r.Last.Number), wait(r.Last.Time.Sub(r.First.Time)), peer, dir, dir)
+				dir, prose.Count(r.Len, "byte"), r.Offset, prose.Count(r.Count, "time"), frameRef(r.First.Number), frameRef(r.Last.Number), d.waitFrom(r.First, r.Last), peer, dir, dir)
 			after, at := d.lastMessageBefore(r.First.Number)
 			summary += fmt.Sprintf("; the last message the %s sent before resending is %s (%s)", dir, after, frameRef(at.Number))
 			return verdict(PathMTUBlackhole, summary, mtuFix, d.helloFrame, at, r.First, r.Last, p.AckedFrame[dir]), true
@@ -112,7 +112,7 @@ func (d *diagnosis) blackholeAtReceiver() (Verdict, bool) {
 			g.Dir, prose.Count(g.Size, "byte"), after, frameRef(at.Number), frameRef(p.AfterGap[g.Dir].Number), peer, g.Dir)
 		end, _, how := d.firstClose()
 		if end.Number != 0 {
-			summary += fmt.Sprintf("; the handshake stalled until the %s (%s, %s)", how, frameRef(end.Number), wait(end.Time.Sub(at.Time)))
+			summary += fmt.Sprintf("; the handshake stalled until the %s (%s, %s)", how, frameRef(end.Number), d.waitFrom(at, end))
 		}
 		return verdict(PathMTUBlackhole, summary, mtuFix, d.helloFrame, at, p.AfterGap[g.Dir], end), true
 	}

@@ -36,13 +36,13 @@ func (d *diagnosis) noHandshake() Verdict {
 	case t.SYNACK.Number == 0 && t.RST.Number != 0 && t.RSTFrom == server:
 		return verdict(ConnectionRefused,
 			fmt.Sprintf("%s refused the connection: the SYN (%s) was answered by a RST (%s) after %s",
-				c.Server, frameRef(t.SYN.Number), frameRef(t.RST.Number), wait(t.RST.Time.Sub(t.SYN.Time))),
+				c.Server, frameRef(t.SYN.Number), frameRef(t.RST.Number), d.waitFrom(t.SYN, t.RST)),
 			fmt.Sprintf("nothing listens on port %d at %s (or a firewall rejects it): start the server, or connect to the port it listens on",
 				c.Server.Port(), c.Server.Addr()),
 			t.SYN, t.RST)
 	case t.SYNACK.Number == 0:
 		return verdict(NoTCPAnswer,
-			fmt.Sprintf("%s never answered: %s over %s, no SYN-ACK", c.Server, prose.Count(max(t.SYNCount, 1), "SYN"), wait(c.Last.Time.Sub(t.SYN.Time))),
+			fmt.Sprintf("%s never answered: %s over %s, no SYN-ACK", c.Server, prose.Count(max(t.SYNCount, 1), "SYN"), d.waitFrom(t.SYN, c.Last)),
 			fmt.Sprintf("check that %s is the right address and that the server is up; something (a firewall, a security group) silently drops the SYNs to port %d",
 				c.Server.Addr(), c.Server.Port()),
 			t.SYN, c.Last)
@@ -109,16 +109,19 @@ func (d *diagnosis) emptyConnection() Verdict {
 		}
 		return verdict(ConnectionReset,
 			fmt.Sprintf("the server accepted the TCP connection (%s) and %s it (%s) %s later, before the client sent its ClientHello",
-				frameRef(t.SYNACK.Number), how, frameRef(f.Number), wait(f.Time.Sub(t.SYNACK.Time))),
+				frameRef(t.SYNACK.Number), how, frameRef(f.Number), d.waitFrom(t.SYNACK, f)),
 			"the server (or a proxy or load balancer in front of it) drops connections as soon as it accepts them: check its connection limits, access rules and logs",
 			t.SYN, t.SYNACK, f)
 	case t.SYNCount > 1 && t.RST.Number != 0 && t.RSTFrom == client && c.ClientSide.Bytes == 0 &&
-		t.RST.Number > t.SYNACK.Number && t.RST.Time.Sub(t.SYNACK.Time) < lateSYNACKReset && t.SYNACK.Time.Sub(t.SYN.Time) >= time.Second:
+		t.RST.Number > t.SYNACK.Number && t.RST.Time.Sub(t.SYNACK.Time) < lateSYNACKReset && (t.SYNACK.Time.Sub(t.SYN.Time) >= time.Second || d.across(t.SYN, t.SYNACK)):
 		// The client's system resets a SYN-ACK for a connection its
 		// program gave up on: the SYNs or SYN-ACKs were lost on the way.
+		// When the capture's clock stepped back between the SYN and the
+		// SYN-ACK, the SYNs sent again say the wait was long (the first
+		// retransmission comes a second after the SYN).
 		return verdict(NoTCPAnswer,
 			fmt.Sprintf("the server's SYN-ACK (%s) came %s after the first SYN, after the client had given up (it sent %s): its system reset the connection at once (%s); the SYNs or the SYN-ACKs were lost or held on the way",
-				frameRef(t.SYNACK.Number), wait(t.SYNACK.Time.Sub(t.SYN.Time)), prose.Count(t.SYNCount, "SYN"), frameRef(t.RST.Number)),
+				frameRef(t.SYNACK.Number), d.waitFrom(t.SYN, t.SYNACK), prose.Count(t.SYNCount, "SYN"), frameRef(t.RST.Number)),
 			fmt.Sprintf("find where the path between the client and %s loses packets (a congested or lossy link, a firewall's SYN rate limit), or give the client a longer connect timeout", c.Server),
 			t.SYN, t.SYNACK, t.RST)
 	case t.RST.Number != 0 || t.FIN[client].Number != 0 || c.TCP.Close == capture.ClosedIdle:
@@ -132,13 +135,13 @@ func (d *diagnosis) emptyConnection() Verdict {
 		if n := c.ClientSide.Bytes; n > 0 {
 			return verdict(NotTLSClient,
 				fmt.Sprintf("the client opened the TCP connection, sent %s, less than a TLS record, and %s it %s later (%s): not a TLS client",
-					prose.Count(int(n), "byte"), how, wait(f.Time.Sub(t.SYN.Time)), frameRef(f.Number)),
+					prose.Count(int(n), "byte"), how, d.waitFrom(t.SYN, f), frameRef(f.Number)),
 				"a TLS client starts with a ClientHello of a few hundred bytes at least: find out what the client runs and check that it is configured for TLS on this port",
 				t.SYN, f)
 		}
 		return verdict(NotTLSClient,
 			fmt.Sprintf("the client opened the TCP connection and %s it %s later without sending anything (%s): a port check, a health probe or a browser's unused preconnection, not a TLS client",
-				how, wait(f.Time.Sub(t.SYN.Time)), frameRef(f.Number)),
+				how, d.waitFrom(t.SYN, f), frameRef(f.Number)),
 			"nothing to fix on the server if this is a health check; otherwise the client never started TLS: check that it is configured for TLS on this port",
 			t.SYN, f)
 	}
@@ -150,7 +153,7 @@ func (d *diagnosis) emptyConnection() Verdict {
 		sent = "when the client had sent " + prose.Count(int(n), "byte") + ", less than a TLS record"
 	}
 	return verdict(IncompleteCapture,
-		fmt.Sprintf("the capture ended %s after the TCP handshake, %s", wait(d.captureEnd().Time.Sub(t.SYN.Time)), sent),
+		fmt.Sprintf("the capture ended %s after the TCP handshake, %s", d.waitFrom(t.SYN, d.captureEnd()), sent),
 		"capture longer, until the connection closes", t.SYN, c.Last)
 }
 

@@ -102,7 +102,7 @@ func (d *diagnosis) proxyVerdict() (Verdict, bool) {
 			end, told, how = f, f, fmt.Sprintf("the %s %s the connection", proxySide(who), closedWord(h))
 		}
 		return verdict(ServerNoResponse,
-			fmt.Sprintf("%s; the proxy never answered: %s (%s) %s later", asked, how, frameRef(told.Number), wait(told.Time.Sub(p.RequestFrame.Time))),
+			fmt.Sprintf("%s; the proxy never answered: %s (%s) %s later", asked, how, frameRef(told.Number), d.waitFrom(p.RequestFrame, told)),
 			fmt.Sprintf("the proxy at %s accepted the TCP connection but did not answer the %s request: check that it is an HTTP/SOCKS proxy of the kind the client expects, and its logs", c.Server, p.Kind.Words()),
 			p.RequestFrame, end), true
 	}

@@ -89,7 +89,7 @@ func (d *diagnosis) udpBlocked() Verdict {
 	q := c.QUIC
 	port := c.Server.Port()
 	summary := fmt.Sprintf("the client sent %s to UDP port %d (frames %d–%d, over %s) and got no answer: UDP to the server's port is most likely blocked (or nothing listens there)",
-		prose.Count(q.Datagrams[client], "QUIC Initial datagram"), port, c.First.Number, c.Last.Number, wait(c.Last.Time.Sub(c.First.Time)))
+		prose.Count(q.Datagrams[client], "QUIC Initial datagram"), port, c.First.Number, c.Last.Number, d.waitFrom(c.First, c.Last))
 	evidence := []capture.Frame{c.First, c.Last}
 	fix := fmt.Sprintf("allow UDP port %d to %s in the firewalls on the path (or start the QUIC listener); clients that fall back to TCP only lose time", port, c.Server.Addr())
 	if fb := q.Fallback; fb != nil {
@@ -97,7 +97,7 @@ func (d *diagnosis) udpBlocked() Verdict {
 		if fb.Established {
 			outcome = "its handshake there completed"
 		}
-		summary += fmt.Sprintf("; the client fell back to TCP (frame %d, %s after its first Initial): %s", fb.First.Number, wait(fb.First.Time.Sub(c.First.Time)), outcome)
+		summary += fmt.Sprintf("; the client fell back to TCP (frame %d, %s after its first Initial): %s", fb.First.Number, d.waitFrom(c.First, fb.First), outcome)
 		evidence = append(evidence, fb.First)
 	}
 	return verdict(UDPBlocked, summary, fix, evidence...)

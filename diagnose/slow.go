@@ -36,7 +36,7 @@ func (d *diagnosis) serverStalled() (Verdict, bool) {
 		return verdict(ServerNoResponse,
 			fmt.Sprintf("the server was still sending its handshake after its %s (%s), too slowly: %s of an unfinished record in %s (%s to %s), when the client gave up (%s, %s) %s after its ClientHello",
 				name, frameRef(last.Number), prose.Count(int(u.Bytes), "byte"), prose.Count(u.Frames, "frame"), frameRef(u.First.Number), frameRef(u.Last.Number),
-				how, frameRef(end.Number), wait(end.Time.Sub(d.helloFrame.Time))),
+				how, frameRef(end.Number), d.waitFrom(d.helloFrame, end)),
 			slowServerFix, d.helloFrame, last, u.First, u.Last, end), true
 	}
 	silence := end.Time.Sub(last.Time)
@@ -45,7 +45,7 @@ func (d *diagnosis) serverStalled() (Verdict, bool) {
 	}
 	return verdict(ServerNoResponse,
 		fmt.Sprintf("the server stopped after its %s (%s): nothing more from it for %s, until the client gave up (%s, %s) %s after its ClientHello",
-			name, frameRef(last.Number), wait(silence), how, frameRef(end.Number), wait(end.Time.Sub(d.helloFrame.Time))),
+			name, frameRef(last.Number), wait(silence), how, frameRef(end.Number), d.waitFrom(d.helloFrame, end)),
 		"the server stalled in the middle of its handshake: look at its log and load (a slow key store or HSM, an OCSP or backend lookup, an overloaded worker) and at middleboxes holding packets; a longer client time limit helps only if it is merely slow",
 		d.helloFrame, last, end), true
 }
@@ -65,7 +65,7 @@ func (d *diagnosis) slowFirstAnswer() (Verdict, bool) {
 	return verdict(ServerNoResponse,
 		fmt.Sprintf("the server answered the ClientHello (%s) too slowly: %s in %s (%s to %s), not yet a complete TLS record when the client gave up (%s, %s) %s after its ClientHello",
 			frameRef(d.helloFrame.Number), prose.Count(int(u.Bytes), "byte"), prose.Count(u.Frames, "frame"), frameRef(u.First.Number), frameRef(u.Last.Number),
-			how, frameRef(end.Number), wait(end.Time.Sub(d.helloFrame.Time))),
+			how, frameRef(end.Number), d.waitFrom(d.helloFrame, end)),
 		slowServerFix, d.helloFrame, u.First, u.Last, end), true
 }
 
@@ -108,7 +108,7 @@ func (d *diagnosis) gaveUpBeforeAnswer() (Verdict, bool) {
 		return Verdict{}, false
 	}
 	summary := fmt.Sprintf("the client gave up (%s, %s) %s after its ClientHello (%s), before the server's answer arrived (%s, %s after the ClientHello): the server answered too late, and nothing the client did after that judges the answer",
-		how, frameRef(end.Number), wait(end.Time.Sub(d.helloFrame.Time)), frameRef(d.helloFrame.Number), frameRef(answer.Number), wait(answer.Time.Sub(d.helloFrame.Time)))
+		how, frameRef(end.Number), d.waitFrom(d.helloFrame, end), frameRef(d.helloFrame.Number), frameRef(answer.Number), d.waitFrom(d.helloFrame, answer))
 	evidence := []capture.Frame{d.helloFrame, end, answer}
 	if p := c.Path; p != nil && p.HelloEnd > 0 {
 		if rs := resentIn(p, client, p.HelloStart, p.HelloEnd); len(rs) > 0 {

@@ -63,7 +63,7 @@ func (d *diagnosis) clientHelloSplitDropped() (Verdict, bool) {
 	summary := fmt.Sprintf("the ClientHello%s (%s) spans more than one segment and the path drops its continuation: the server acknowledged its first %s (%s, acknowledged in %s) and nothing after, while the client sent the rest %s more (%s to %s) over %s%s "+
 		"(likely: the server's TCP stack acknowledges what arrives, so the continuation never arrived — a middlebox that inspects only a hello's first segment; less likely, loss of exactly those segments on the path)",
 		name, prose.Count(int(size), "byte"), prose.Count(int(acked-p.HelloStart), "byte"), frameRef(p.HelloFirst.Number), frameRef(p.AckedFrame[client].Number),
-		prose.Count(resendCount(rs), "time"), frameRef(rs[0].First.Number), frameRef(last.Number), wait(last.Time.Sub(p.HelloFirst.Time)), why)
+		prose.Count(resendCount(rs), "time"), frameRef(rs[0].First.Number), frameRef(last.Number), d.waitFrom(p.HelloFirst, last), why)
 	return verdict(ClientHelloSplitDropped, summary, splitHelloFix(d, why != ""),
 		p.HelloFirst, p.AckedFrame[client], c.ClientHelloFrame, rs[0].First, last), true
 }

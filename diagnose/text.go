@@ -29,6 +29,10 @@ func span(d time.Duration) string {
 	return wait(d)
 }
 
+// Span formats a duration as the verdicts do, with a precision that suits
+// its size: "1 hour", "3 minutes", "2.5 s", "40 ms".
+func Span(d time.Duration) string { return span(d) }
+
 // wait formats a short duration (a handshake's pace) with a precision
 // that suits its size.
 func wait(d time.Duration) string {

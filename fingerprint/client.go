@@ -21,6 +21,7 @@ const (
 	StackJava           // Java's JSSE (SunJSSE)
 	StackChromium       // a Chromium-based browser (Chrome, Edge, Brave…)
 	StackFirefox        // Firefox (NSS)
+	StackNode           // Node.js (its tls and https modules, on OpenSSL)
 )
 
 func (s Stack) String() string {
@@ -41,6 +42,8 @@ func (s Stack) String() string {
 		return "a Chromium-based browser"
 	case StackFirefox:
 		return "Firefox (NSS)"
+	case StackNode:
+		return "Node.js (OpenSSL)"
 	}
 	return "unknown"
 }
@@ -154,12 +157,26 @@ func Recognize(ch *tlsparse.ClientHello) Client {
 func openSSLClient(ch *tlsparse.ClientHello, has func(tlsparse.ExtensionType) bool) Client {
 	base := "OpenSSL's signature_algorithms list and encrypt_then_mac"
 	switch {
+	case hasNodeSuites(ch.CipherSuites):
+		return Client{Stack: StackNode, Certainty: Likely, Reason: base + ", with Node.js's default cipher list (ECDHE-RSA-AES128-GCM-SHA256 first among the TLS 1.2 suites, then ECDHE-ECDSA, DHE-RSA and the SHA-256/384 suites in Node's order)"}
 	case has(extPostHandshakeAuth) && slices.Contains(ch.ALPN, "http/1.1"):
 		return Client{Stack: StackCurl, Certainty: Guess, Reason: base + ", with post_handshake_auth and ALPN http/1.1 as curl sets them"}
 	case !slices.ContainsFunc(ch.CipherSuites, func(s tlsparse.CipherSuite) bool { return isRSAKeyExchange(s) || s == 0xC013 || s == 0xC014 }) && has(tlsparse.ExtPadding):
 		return Client{Stack: StackPython, Certainty: Guess, Reason: base + ", with Python's default cipher list (no RSA key exchange, no CBC-SHA1)"}
 	}
 	return Client{Stack: StackOpenSSL, Certainty: Likely, Reason: base}
+}
+
+// nodeSuites begins Node.js's default cipher list (tls.DEFAULT_CIPHERS,
+// the same from Node 12 to 22) after its TLS 1.3 suites: OpenSSL's own
+// default puts the ECDSA and AES-256 suites first.
+var nodeSuites = []tlsparse.CipherSuite{0xC02F, 0xC02B, 0xC030, 0xC02C, 0x009E, 0xC027, 0x0067, 0xC028, 0x006B}
+
+// hasNodeSuites reports whether suites, past the TLS 1.3 ones, begin as
+// Node.js's default list does.
+func hasNodeSuites(suites []tlsparse.CipherSuite) bool {
+	i := slices.IndexFunc(suites, func(s tlsparse.CipherSuite) bool { return s>>8 != 0x13 })
+	return i >= 0 && len(suites)-i >= len(nodeSuites) && slices.Equal(suites[i:i+len(nodeSuites)], nodeSuites)
 }
 
 // goDefaults reads the Go release and GODEBUG switches from a Go hello.

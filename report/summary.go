@@ -36,7 +36,9 @@ import (
 //     a row newest negotiated first, "rejected" last. Connections without a
 //     ClientHello are not counted.
 //   - notes (list of strings): remarks about the capture as a whole, e.g.
-//     connections dropped by a cap.
+//     connections dropped by a cap, frames cut by the snap length, or
+//     capture time that goes back (the frame where it first does and the
+//     largest step: times across a step are not exact).
 type Summary struct {
 	Connections   int          `json:"connections"`
 	Failed        int          `json:"failed"`

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/diagnose"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
 )
 
@@ -103,6 +104,14 @@ func capNotes(prefix string, st capture.Stats) []string {
 	if st.JoinedFiles > 0 {
 		add("the file is %d pcap files joined end to end (as cat joins them), read as one capture; Wireshark reads them once joined with mergecap -a -w joined.pcap FILE..., with the same frame numbers",
 			st.JoinedFiles+1)
+	}
+	if st.ClockSteps > 0 {
+		where := fmt.Sprintf("in frame %d, by %s", st.ClockStepFrame, diagnose.Span(st.ClockStepMax))
+		if st.ClockSteps > 1 {
+			where = fmt.Sprintf("in %d frames (the first: frame %d), by up to %s", st.ClockSteps, st.ClockStepFrame, diagnose.Span(st.ClockStepMax))
+		}
+		add("capture time goes back %s: the capturing clock was set back while capturing (an NTP step) or the frames come from several clocks (files of two hosts joined with mergecap -a, interfaces or NIC queues written out of order); a duration across a step is not exact",
+			where)
 	}
 	if st.InterfaceCopies > 0 {
 		add("%s repeated a packet just captured on another interface (a bridge under tcpdump -i any, or dumpcap on several interfaces) and %s dropped: each packet counts once",

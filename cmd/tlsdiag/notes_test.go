@@ -391,3 +391,22 @@ func TestIPsecNote(t *testing.T) {
 		}
 	}
 }
+
+// TestClockStepNote: a capture whose time steps back an hour half-way
+// says so, where and by how much, in the table and in the json format's
+// notes.
+func TestClockStepNote(t *testing.T) {
+	const want = "capture time goes back in frame 77, by 60 minutes"
+	for _, format := range []string{"table", "json"} {
+		var out, errOut bytes.Buffer
+		run([]string{"read", "--format", format, "../../testdata/derived/clients_node_java_back.pcap"}, &out, &errOut)
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("%s: no %q in:\n%s", format, want, out.String())
+		}
+	}
+	var out, errOut bytes.Buffer
+	run([]string{"read", "../../testdata/field/clients_node_java.pcap"}, &out, &errOut)
+	if strings.Contains(out.String(), "capture time goes back") {
+		t.Errorf("a capture whose time goes forward got a note that it goes back:\n%s", out.String())
+	}
+}

@@ -61,3 +61,23 @@ tcprewrite --portmap=4493:4492 --fixcsum -i ../path_sni_filter_server.pcap -o si
 # retransmissions (frames 4-8 and 26) cut out: at the client's end, a connection
 # silent after its TCP handshake is a client that sent nothing.
 editcap ../path_sni_filter.pcap silent_at_client.pcap 4-8 26
+
+# The capture's clock set back an hour half-way, as an NTP step while
+# capturing, or mergecap -a of two hosts' files, gives: frames 77-153 of
+# the field capture clients_node_java.pcap an hour earlier. The verdicts
+# must be the original's (diagnose's TestClockStepKeepsVerdicts); the
+# certificates, minutes old, must not read as not yet valid.
+T=$(mktemp -d)
+editcap -r ../field/clients_node_java.pcap "$T/before.pcap" 1-76
+editcap -r -t -3600 ../field/clients_node_java.pcap "$T/after.pcap" 77-153
+mergecap -F pcap -a -w clients_node_java_back.pcap "$T/before.pcap" "$T/after.pcap"
+rm -r "$T"
+# The same step back, between the client's last SYN and the server's late
+# SYN-ACK (frames 4-5 of the field capture syn_ack_after_timeout.pcapng an
+# hour earlier): the SYNs sent again still say the client gave up, and the
+# wait is not printed as if the timestamps were right.
+T=$(mktemp -d)
+editcap -r ../field/syn_ack_after_timeout.pcapng "$T/before.pcapng" 1-3
+editcap -r -t -3600 ../field/syn_ack_after_timeout.pcapng "$T/after.pcapng" 4-5
+mergecap -F pcapng -a -w syn_ack_after_timeout_back.pcapng "$T/before.pcapng" "$T/after.pcapng"
+rm -r "$T"
