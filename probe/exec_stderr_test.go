@@ -252,38 +252,23 @@ func goSOCKSError(t *testing.T, proxy, target netip.AddrPort, user ...*url.Useri
 // password is set, by choosing user name/password (RFC 1929) and
 // rejecting whatever the client sends.
 func startSOCKS5Refusing(t *testing.T, password bool) netip.AddrPort {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				buf := make([]byte, 512)
-				if _, err := c.Read(buf); err != nil {
-					return
-				}
-				if !password {
-					c.Write([]byte{5, 0xFF})
-					return
-				}
-				c.Write([]byte{5, 2})
-				if _, err := c.Read(buf); err != nil {
-					return
-				}
-				c.Write([]byte{1, 1})
-			}()
+	return acceptEach(t, func(c net.Conn) {
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 512)
+		if _, err := c.Read(buf); err != nil {
+			return
 		}
-	}()
-	return ln.Addr().(*net.TCPAddr).AddrPort()
+		if !password {
+			c.Write([]byte{5, 0xFF})
+			return
+		}
+		c.Write([]byte{5, 2})
+		if _, err := c.Read(buf); err != nil {
+			return
+		}
+		c.Write([]byte{1, 1})
+	})
 }
 
 // TestExplainSOCKS: the refusals of a SOCKS proxy, as Go's net/http and
@@ -383,14 +368,7 @@ func nodeStderr(t *testing.T, url string, env ...string) []byte {
 // need a resolver or a route are its output recorded in testdata/node
 // (README.md there says how).
 func TestClassifyStderrNode(t *testing.T) {
-	lab, err := tlslab.NewLab(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := lab.WriteFiles(dir); err != nil {
-		t.Fatal(err)
-	}
+	lab, dir := labFiles(t)
 	run := func(s tlslab.Scenario) func(t *testing.T) []byte {
 		return func(t *testing.T) []byte {
 			srv, err := tlslab.Start(s, tlslab.WithLab(lab))

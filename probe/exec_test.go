@@ -98,22 +98,8 @@ func TestExec(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Fatal("curl is not installed (scripts/install-deps.sh installs it)")
 	}
-	lab, err := tlslab.NewLab(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := tlslab.NewLab(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := lab.WriteFiles(dir); err != nil {
-		t.Fatal(err)
-	}
-	otherDir := t.TempDir()
-	if err := other.WriteFiles(otherDir); err != nil {
-		t.Fatal(err)
-	}
+	lab, dir := labFiles(t)
+	_, otherDir := labFiles(t)
 	for _, tt := range []execCase{
 		{name: "go/cert_expired", client: "go", scenario: tlslab.CertExpired, exit: 1, class: CertExpired, category: diagnose.CertExpired, agreement: Agree},
 		// crypto/x509 says "has expired or is not yet valid" for both;
@@ -260,21 +246,8 @@ func TestExecScript(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Fatal("curl is not installed (scripts/install-deps.sh installs it)")
 	}
-	lab, err := tlslab.NewLab(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := tlslab.NewLab(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, otherDir := t.TempDir(), t.TempDir()
-	if err := lab.WriteFiles(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := other.WriteFiles(otherDir); err != nil {
-		t.Fatal(err)
-	}
+	lab, dir := labFiles(t)
+	_, otherDir := labFiles(t)
 	ca, otherCA := filepath.Join(dir, tlslab.CAFile), filepath.Join(otherDir, tlslab.CAFile)
 	start := func(s tlslab.Scenario) netip.AddrPort {
 		srv, err := tlslab.Start(s, tlslab.WithLab(lab))
@@ -361,14 +334,7 @@ func TestExecIgnoredProxy(t *testing.T) {
 			t.Fatalf("%s is not installed (scripts/install-deps.sh installs it)", tool)
 		}
 	}
-	lab, err := tlslab.NewLab(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := lab.WriteFiles(dir); err != nil {
-		t.Fatal(err)
-	}
+	lab, dir := labFiles(t)
 	ca := filepath.Join(dir, tlslab.CAFile)
 	srv, err := tlslab.Start(tlslab.CertExpired, tlslab.WithLab(lab))
 	if err != nil {
@@ -416,4 +382,19 @@ func TestExecIgnoredProxy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// labFiles makes a lab and writes its files (its root, keys and
+// certificates) into a directory of the test's.
+func labFiles(t *testing.T) (*tlslab.Lab, string) {
+	t.Helper()
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := lab.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	return lab, dir
 }

@@ -158,15 +158,7 @@ func intercept(c *net.TCPConn, br *bufio.Reader, up net.Conn, target string, lab
 	if err := upTLS.Handshake(); err != nil {
 		return
 	}
-	done := make(chan struct{})
-	go func() {
-		io.Copy(upTLS, down)
-		upTLS.CloseWrite()
-		close(done)
-	}()
-	io.Copy(down, upTLS)
-	down.CloseWrite()
-	<-done
+	splice(down, down, upTLS)
 }
 
 // bufferedConn is a connection whose first bytes were read into r (after
@@ -211,8 +203,16 @@ func idleSplice(c net.Conn, br io.Reader, up net.Conn, idle time.Duration) {
 	up.Close()
 }
 
-// splice copies both ways until both sides are done.
-func splice(c *net.TCPConn, br io.Reader, up *net.TCPConn) {
+// halfCloser is a connection whose sending side closes alone: TCP's,
+// TLS's.
+type halfCloser interface {
+	io.ReadWriter
+	CloseWrite() error
+}
+
+// splice copies both ways, br (c's bytes, perhaps buffered) to up and up
+// to c, until both sides are done.
+func splice(c halfCloser, br io.Reader, up halfCloser) {
 	done := make(chan struct{})
 	go func() {
 		io.Copy(up, br)
