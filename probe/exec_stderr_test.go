@@ -112,14 +112,7 @@ func TestClassifyStderrClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := func(s tlslab.Scenario) netip.AddrPort {
-		srv, err := tlslab.Start(s, tlslab.WithLab(lab))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { srv.Close() })
-		return srv.Addr()
-	}
+	start := func(s tlslab.Scenario) netip.AddrPort { return labServer(t, lab, s) }
 	closedPort := func() netip.AddrPort {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -282,11 +275,7 @@ func TestExplainSOCKS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	socks, err := tlslab.Start(tlslab.ProxySOCKS5, tlslab.WithLab(lab))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer socks.Close()
+	socks := labServer(t, lab, tlslab.ProxySOCKS5)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -306,13 +295,13 @@ func TestExplainSOCKS(t *testing.T) {
 		cause []string // substrings of the cause
 		fix   []string // substrings of the fix
 	}{
-		{"Go, the target refused the proxy", goSOCKSError(t, socks.Addr(), closed),
-			[]string{"SOCKS proxy " + socks.Addr().String() + " could not reach " + closed.String(), "connection refused"}, []string{"the proxy's own connection to the target failed"}},
+		{"Go, the target refused the proxy", goSOCKSError(t, socks, closed),
+			[]string{"SOCKS proxy " + socks.String() + " could not reach " + closed.String(), "connection refused"}, []string{"the proxy's own connection to the target failed"}},
 		{"Go, no acceptable method", goSOCKSError(t, noMethod, closed),
 			[]string{"SOCKS proxy " + noMethod.String() + " refused the client's credentials"}, []string{"user:password@", "socks5://user:password@" + noMethod.String()}},
 		{"Go, password rejected", goWithPassword(badPassword, closed),
 			[]string{"SOCKS proxy " + badPassword.String() + " refused the client's credentials", "username/password authentication failed"}, []string{"user:password@"}},
-		{"curl, the target refused the proxy", curlError(t, "-x", "socks5://"+socks.Addr().String(), "https://"+closed.String()+"/"),
+		{"curl, the target refused the proxy", curlError(t, "-x", "socks5://"+socks.String(), "https://"+closed.String()+"/"),
 			[]string{"could not reach " + closed.Addr().String()}, []string{"the proxy's own connection to the target failed"}},
 		{"curl, no acceptable method", curlError(t, "-x", "socks5://"+noMethod.String(), "https://"+closed.String()+"/"),
 			[]string{"refused the client's credentials"}, []string{"user:password@"}},

@@ -92,12 +92,7 @@ type execCase struct {
 // and its exit status passed through. Needs root (capture, cgroup,
 // netfilter rules); CI runs as root.
 func TestExec(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("exec captures and makes a cgroup: needs root (CI runs as root)")
-	}
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Fatal("curl is not installed (scripts/install-deps.sh installs it)")
-	}
+	needExec(t, "curl")
 	lab, dir := labFiles(t)
 	_, otherDir := labFiles(t)
 	for _, tt := range []execCase{
@@ -240,23 +235,11 @@ func checkExec(t *testing.T, tt execCase, res *ExecResult, noise []uint16) {
 // (unrelated), and a disagreement is said once. Needs root (capture,
 // cgroup, netfilter rules) and curl; CI runs as root and installs curl.
 func TestExecScript(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("exec captures and makes a cgroup: needs root (CI runs as root)")
-	}
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Fatal("curl is not installed (scripts/install-deps.sh installs it)")
-	}
+	needExec(t, "curl")
 	lab, dir := labFiles(t)
 	_, otherDir := labFiles(t)
 	ca, otherCA := filepath.Join(dir, tlslab.CAFile), filepath.Join(otherDir, tlslab.CAFile)
-	start := func(s tlslab.Scenario) netip.AddrPort {
-		srv, err := tlslab.Start(s, tlslab.WithLab(lab))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { srv.Close() })
-		return srv.Addr()
-	}
+	start := func(s tlslab.Scenario) netip.AddrPort { return labServer(t, lab, s) }
 	ok, expired, expiredToo := start(tlslab.OKTLS13), start(tlslab.CertExpired), start(tlslab.CertExpired)
 	url := func(a netip.AddrPort) string { return fmt.Sprintf("https://%s:%d/", tlslab.GoodName, a.Port()) }
 	curl := func(a netip.AddrPort, ca string) string {
@@ -326,30 +309,14 @@ func TestExecScript(t *testing.T) {
 // cgroup, netfilter rules), curl and node; CI runs as root and installs
 // both.
 func TestExecIgnoredProxy(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("exec captures and makes a cgroup: needs root (CI runs as root)")
-	}
-	for _, tool := range []string{"curl", "node"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is not installed (scripts/install-deps.sh installs it)", tool)
-		}
-	}
+	needExec(t, "curl", "node")
 	lab, dir := labFiles(t)
 	ca := filepath.Join(dir, tlslab.CAFile)
-	srv, err := tlslab.Start(tlslab.CertExpired, tlslab.WithLab(lab))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	proxy, err := tlslab.Start(tlslab.ProxyTunnel, tlslab.WithLab(lab))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
-	u := fmt.Sprintf("https://%s:%d/", tlslab.GoodName, srv.Addr().Port())
-	proxyEnv := "HTTPS_PROXY=http://" + proxy.Addr().String()
+	srv, proxy := labServer(t, lab, tlslab.CertExpired), labServer(t, lab, tlslab.ProxyTunnel)
+	u := fmt.Sprintf("https://%s:%d/", tlslab.GoodName, srv.Port())
+	proxyEnv := "HTTPS_PROXY=http://" + proxy.String()
 	node := []string{"node", "testdata/node_get.js", u}
-	nodeEnv := []string{"NODE_GET_CA=" + ca, "NODE_GET_ADDR=" + srv.Addr().Addr().String(), proxyEnv}
+	nodeEnv := []string{"NODE_GET_CA=" + ca, "NODE_GET_ADDR=" + srv.Addr().String(), proxyEnv}
 	for _, tt := range []struct {
 		name string
 		cmd  []string
@@ -366,7 +333,7 @@ func TestExecIgnoredProxy(t *testing.T) {
 				return strings.HasSuffix(name, "_PROXY")
 			}), tt.env...)
 			res, err := Exec(context.Background(), ExecConfig{Command: tt.cmd, Env: env, Interface: "lo",
-				Filter: fmt.Sprintf("tcp port %d or tcp port %d", srv.Addr().Port(), proxy.Addr().Port()), WireRoots: lab.RootPool()})
+				Filter: fmt.Sprintf("tcp port %d or tcp port %d", srv.Port(), proxy.Port()), WireRoots: lab.RootPool()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -376,7 +343,7 @@ func TestExecIgnoredProxy(t *testing.T) {
 			if res.Class != CertExpired || len(res.Connections) != 1 {
 				t.Fatalf("class %q, %d connections; want %s, 1", res.Class, len(res.Connections), CertExpired)
 			}
-			noted := strings.Contains(strings.Join(res.Wire.Notes, "\n"), "HTTPS_PROXY=http://"+proxy.Addr().String()+" is set")
+			noted := strings.Contains(strings.Join(res.Wire.Notes, "\n"), "HTTPS_PROXY=http://"+proxy.String()+" is set")
 			if noted != tt.note {
 				t.Errorf("notes %q: the ignored proxy noted %v, want %v", res.Wire.Notes, noted, tt.note)
 			}
@@ -397,4 +364,31 @@ func labFiles(t *testing.T) (*tlslab.Lab, string) {
 		t.Fatal(err)
 	}
 	return lab, dir
+}
+
+// needExec skips a test of Exec unless it runs as root (Exec captures
+// and makes a cgroup; CI runs as root), and fails when a program it runs
+// is missing.
+func needExec(t *testing.T, programs ...string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("exec captures and makes a cgroup: needs root (CI runs as root)")
+	}
+	for _, p := range programs {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Fatalf("%s is not installed (scripts/install-deps.sh installs it)", p)
+		}
+	}
+}
+
+// labServer runs scenario s of lab on loopback until the test ends and
+// returns its address.
+func labServer(t *testing.T, lab *tlslab.Lab, s tlslab.Scenario) netip.AddrPort {
+	t.Helper()
+	srv, err := tlslab.Start(s, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv.Addr()
 }
