@@ -195,7 +195,7 @@ func TestProxyFor(t *testing.T) {
 		{name: "https_proxy", host: "example.com", getenv: env("https_proxy", "envproxy:8080"), want: "http://envproxy:8080", wantFrom: "https_proxy"},
 		{name: "socks5", host: "example.com", getenv: env("HTTPS_PROXY", "socks5://u:pw@envproxy:1080"), want: "socks5://u:pw@envproxy:1080", wantFrom: "HTTPS_PROXY"},
 		{name: "socks5h", host: "example.com", getenv: env("HTTPS_PROXY", "socks5h://envproxy"), want: "socks5h://envproxy", wantFrom: "HTTPS_PROXY"},
-		{name: "https proxy unsupported", host: "example.com", getenv: env("HTTPS_PROXY", "https://envproxy:3128"), wantErr: true},
+		{name: "https proxy", host: "example.com", getenv: env("HTTPS_PROXY", "https://envproxy:3128"), want: "https://envproxy:3128", wantFrom: "HTTPS_PROXY"},
 		{name: "socks4 unsupported", host: "example.com", getenv: env("HTTPS_PROXY", "socks4://envproxy:1080"), wantErr: true},
 		{name: "NO_PROXY", host: "api.example.com", getenv: env("HTTPS_PROXY", "http://u:pw@envproxy:8080", "NO_PROXY", ".example.com"),
 			wantReason: "NO_PROXY matches api.example.com; HTTPS_PROXY is http://u:xxxxx@envproxy:8080"},
