@@ -763,6 +763,7 @@ func TestProbeLab(t *testing.T) {
 			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, server netip.AddrPort) {
 				httpsProxySetup(false)(t, c, lab, server)
 				c.WireRoots = nil // the system roots, as the command's without --proxy-cacert
+				c.SettingNames = map[diagnose.Setting]string{diagnose.SettingRoots: "--cacert"}
 			},
 			category: diagnose.CertUntrustedCA, agreement: Agree,
 			facts: []string{"the https:// proxy's own certificate does not lead to a root the client trusts (the system roots)",
@@ -778,7 +779,7 @@ func TestProbeLab(t *testing.T) {
 				if c := r.Correlation; strings.Contains(c.Cause+c.Fix, "server's") || strings.Contains(c.Fix, "(--cacert") {
 					t.Errorf("cause %q, fix %q: about the target's certificate, not the proxy's", c.Cause, c.Fix)
 				}
-				if w := r.Wire.Result; w != nil && (w.Conn.ClientHello == nil || w.Conn.ClientHello.ServerName != tlslab.ProxyName || strings.Contains(w.Verdict.Fix, "--cacert")) {
+				if w := r.Wire.Result; w != nil && (w.Conn.ClientHello == nil || w.Conn.ClientHello.ServerName != tlslab.ProxyName || !strings.Contains(w.Verdict.Fix, "--proxy-cacert")) {
 					t.Errorf("wire: SNI %+v, fix %q: want the proxy's name and --proxy-cacert", w.Conn.ClientHello, w.Verdict.Fix)
 				}
 			},
