@@ -804,6 +804,30 @@ func TestProbeLab(t *testing.T) {
 			},
 		},
 		{
+			// The proxy named by its address, its certificate by its
+			// name: the mismatch is the proxy URL's host, not the
+			// target's name.
+			name: "https:// proxy named by an address its certificate lacks", scenario: tlslab.OK, class: CertHostnameMismatch, phase: PhaseProxyTLS,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				c.Proxy = &url.URL{Scheme: "https", Host: labProxy(t, lab, tlslab.ProxyTLS).String()}
+				c.ProxyRootCAs = lab.RootPool()
+			},
+			category: diagnose.CertHostnameMismatch, agreement: Agree,
+			facts: []string{"the https:// proxy's own certificate is not valid for 127.0.0.1, the host of the proxy URL", "by a name its certificate covers"},
+			check: notInFix("--servername"),
+		},
+		{
+			// HTTPS_PROXY=https:// for a proxy that speaks plain HTTP
+			// (here a plain HTTP server, which answers the ClientHello
+			// with 400): the fix is the http:// URL.
+			name: "https:// proxy that speaks plain HTTP", scenario: tlslab.OK, class: NotTLS, phase: PhaseProxyTLS,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				c.Proxy = &url.URL{Scheme: "https", Host: labProxy(t, lab, tlslab.NotTLSServer).String()}
+			},
+			category: diagnose.NotTLSServer, agreement: Agree,
+			facts: []string{"answered the ClientHello with something that is not TLS: it speaks plain HTTP on this port", "use http://127.0.0.1:"},
+		},
+		{
 			name: "handshake only", scenario: tlslab.OKTLS13, hostPort: true, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
 			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
 				if r.Client.HTTP != nil || r.Client.TLS == nil || r.Client.TLS.NegotiatedProtocol != "" {
