@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"net/netip"
@@ -240,6 +241,26 @@ func TestProxyFor(t *testing.T) {
 				t.Errorf("reason %q, want %q", choice.NoProxyReason, tt.wantReason)
 			}
 		})
+	}
+}
+
+// TestProxyDefaultPort: a proxy URL without a port is dialed on its
+// scheme's port, as net/http does (443 for https://, where TLS to the
+// proxy is spoken first).
+func TestProxyDefaultPort(t *testing.T) {
+	for scheme, want := range map[string]uint16{"http": 80, "https": 443, "socks5": 1080, "socks5h": 1080} {
+		proxy := &url.URL{Scheme: scheme, Host: "proxy.test"}
+		cfg := Config{Target: Target{Host: "good.test", Port: 8443}, Proxy: proxy,
+			Resolve: []Resolve{{Host: "proxy.test", Port: want, Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}}}}
+		c := &client{cfg: &cfg, out: &Outcome{}}
+		p, err := c.plan(context.Background(), proxyChoice{URL: proxy, From: "--proxy"})
+		if err != nil || p.Port != want {
+			t.Errorf("%s://proxy.test: port %v (%v), want %d", scheme, p, err, want)
+			continue
+		}
+		if got := c.out.proxyTLS; got != (scheme == "https") {
+			t.Errorf("%s://proxy.test: TLS to the proxy %v", scheme, got)
+		}
 	}
 }
 
