@@ -44,8 +44,8 @@ its own first, for its host name, checked against the system roots or
 --proxy-cacert (--cacert is for the target, as in curl), then the CONNECT
 inside it: the capture shows the proxy's TLS, not the target's handshake
 within it, and the correlation says so (agreement inside_proxy_tls). SOCKS4
-proxies are not spoken to (nor does Go's net/http): run the real client
-under tlsdiag exec, which reads any proxy on the wire.
+proxies are not spoken to (Go's net/http does not speak SOCKS4 either): run
+the real client under tlsdiag exec, which reads any proxy on the wire.
 
 Capturing needs root or CAP_NET_RAW; without them the request still runs
 and the report gives the client's view only.
