@@ -16,8 +16,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/tlsdiag/tlsdiag/proxyparse"
 )
@@ -102,24 +100,15 @@ func findInterception(chain []*x509.Certificate) (interception, bool) {
 
 // issuerProducts remembers, by raw issuer name, the product an issuer
 // names ("" for none): a capture has few issuers and many certificates
-// from each. At most maxIssuerProducts are kept.
-var (
-	issuerProducts    sync.Map // string(RawIssuer) → string
-	issuerProductsLen atomic.Int32
-)
-
-const maxIssuerProducts = 4096
+// from each.
+var issuerProducts nameMemo
 
 // issuerProduct returns the inspection product c's issuer names, if any.
 func issuerProduct(c *x509.Certificate) (string, bool) {
-	if p, ok := issuerProducts.Load(string(c.RawIssuer)); ok {
-		return p.(string), p != ""
-	}
-	product := matchProduct(c.Issuer)
-	if issuerProductsLen.Load() < maxIssuerProducts {
-		if _, loaded := issuerProducts.LoadOrStore(string(c.RawIssuer), product); !loaded {
-			issuerProductsLen.Add(1)
-		}
+	product, ok := issuerProducts.get(c.RawIssuer)
+	if !ok {
+		product = matchProduct(c.Issuer)
+		issuerProducts.put(c.RawIssuer, product)
 	}
 	return product, product != ""
 }
