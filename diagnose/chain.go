@@ -549,7 +549,7 @@ func (ck *checker) trust(path []int, wrongKey int, anchor *x509.Certificate, anc
 		return []CertProblem{{Category: CertUntrustedCA, Cert: lastIdx,
 			Detail: fmt.Sprintf("the chain ends at the self-signed root %s (certificate %d), which is not trusted", name(last), lastIdx)}}
 	case wrongKey >= 0:
-		return []CertProblem{{Category: CertIncompleteChain, Cert: lastIdx, MissingIssuer: last.Issuer.String(), Stale: wrongKey,
+		return []CertProblem{{Category: CertIncompleteChain, Cert: lastIdx, MissingIssuer: issuerName(last), Stale: wrongKey,
 			Detail: fmt.Sprintf("certificate %d %s has the name of the issuer of certificate %d %s but not its key: the server sends a stale or wrong intermediate",
 				wrongKey, name(ck.chain[wrongKey]), lastIdx, name(last))}}
 	}
@@ -576,7 +576,7 @@ func (ck *checker) trust(path []int, wrongKey int, anchor *x509.Certificate, anc
 // The last two are guesses from names: the problem says how sure it is and
 // what the other explanation would be.
 func unknownIssuer(last *x509.Certificate, idx int, sentCA bool) CertProblem {
-	issuer := last.Issuer.String()
+	issuer := issuerName(last)
 	kind := issuerKind(last.Issuer)
 	aia := len(last.IssuingCertificateURL) > 0
 	untrusted := CertProblem{Category: CertUntrustedCA, Cert: idx, MissingIssuer: issuer,
@@ -835,6 +835,18 @@ func name(c *x509.Certificate) string {
 // whose subject is not empty: printing a subject takes a dozen
 // allocations.
 var subjectNames nameMemo
+
+// issuerName is c.Issuer.String(), remembered by raw issuer.
+func issuerName(c *x509.Certificate) string {
+	if n, ok := issuerNames.get(c.RawIssuer); ok {
+		return n
+	}
+	n := c.Issuer.String()
+	issuerNames.put(c.RawIssuer, n)
+	return n
+}
+
+var issuerNames nameMemo
 
 // nameMemo remembers a string per raw DER name (a certificate's subject
 // or issuer), up to maxNames of them: the verdicts of a capture's

@@ -60,7 +60,7 @@ func Diagnose(c *analysis.Connection, cfg Config) Verdict {
 	d.tunnelNote(&v)
 	d.dnsEvidence(&v)
 	d.rstText(&v)
-	v.Warnings = append(v.Warnings, d.warnings(v.Category)...)
+	v.Warnings = d.warnings(v.Warnings, v.Category)
 	v.Warnings = append(v.Warnings, d.quicWarnings()...)
 	v.Evidence = sortFrames(v.Evidence)
 	return v

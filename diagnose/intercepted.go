@@ -92,7 +92,7 @@ func findInterception(chain []*x509.Certificate) (interception, bool) {
 			continue
 		}
 		if product, ok := issuerProduct(c); ok {
-			return interception{product, i, "'" + c.Issuer.String() + "'"}, true
+			return interception{product, i, "'" + issuerName(c) + "'"}, true
 		}
 	}
 	return interception{}, false
@@ -228,7 +228,7 @@ func (d *diagnosis) interceptedByComparison(v Verdict) Verdict {
 	v.Warnings = append(v.Warnings, fmt.Sprintf("the certificate for %s (%s) was issued by '%s', while %s: "+
 		"either a TLS-inspecting proxy on this connection's path re-signed it with its own CA (then install that CA where the interception is wanted, or exempt the name), "+
 		"or servers behind the name have certificates from different CAs and the client trusts only one",
-		sniOrAddr(d), frameRef(c.CertificateFrame.Number), d.chain[0].Issuer.String(), d.otherChains()))
+		sniOrAddr(d), frameRef(c.CertificateFrame.Number), issuerName(d.chain[0]), d.otherChains()))
 	return v
 }
 
