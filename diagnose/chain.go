@@ -836,7 +836,8 @@ func name(c *x509.Certificate) string {
 // allocations.
 var subjectNames nameMemo
 
-// issuerName is c.Issuer.String(), remembered by raw issuer.
+// issuerName is c.Issuer.String(), remembered in issuerNames by raw
+// issuer.
 func issuerName(c *x509.Certificate) string {
 	if n, ok := issuerNames.get(c.RawIssuer); ok {
 		return n

@@ -22,17 +22,17 @@ type objects struct {
 	ahead  []encoded                          // the next connections, encoded ahead
 	buf    []byte                             // output, reused
 	conn   Connection                         // converted into by append, reused
-	// workers hold each encoding worker's objects, reused from one call
-	// of encodeAhead to the next (the objects of a call are written
-	// before the next call): a buffer per object was a third of the
-	// bytes a read allocated.
+	// workers are what each encoding worker of encodeAhead reuses.
 	workers []encoder
 }
 
 // encoder is what an encoding worker reuses from one connection and one
 // call of encodeAhead to the next.
 type encoder struct {
-	buf  []byte     // the objects of a call
+	// buf holds the objects of a call, which are written before the next
+	// call: a buffer per object was a third of the bytes a read
+	// allocated.
+	buf  []byte
 	conn Connection // converted into (see Connection.set)
 }
 
