@@ -34,7 +34,7 @@ func (d *diagnosis) refusedChoice() (Verdict, bool) {
 	switch {
 	case v != 0 && (!slices.Contains(offered, v) || v <= tlsparse.VersionTLS11 && !explicit):
 		summary := fmt.Sprintf("the server chose %s (ServerHello, %s) and the client refused it (%s, %s): the client offers %s",
-			v, frameRef(c.ServerHelloFrame.Number), how, frameRef(abort.Number), d.offerText())
+			v, frameRef(c.ServerHelloFrame.Number), how, frameRef(abort.Number), d.offerText(offered))
 		if explicit {
 			summary = fmt.Sprintf("the server chose %s (ServerHello, %s) but the client requires ≥ %s (it offers %s) and aborted (%s, %s)",
 				v, frameRef(c.ServerHelloFrame.Number), slices.Min(offered), versionList(offered), how, frameRef(abort.Number))

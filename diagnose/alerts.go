@@ -92,12 +92,21 @@ func alertName(a analysis.Alert) string {
 func alertText(a analysis.Alert) string {
 	switch {
 	case a.Decrypted:
-		return "alert " + a.Description.String() + " (decrypted)"
+		return alertTexts[a.Description] + " (decrypted)"
 	case a.Encrypted:
 		return "an encrypted alert"
 	}
-	return "alert " + a.Description.String()
+	return alertTexts[a.Description]
 }
+
+// alertTexts are the texts of the plain alerts, built once: a verdict
+// names its alert in several sentences.
+var alertTexts = func() (t [256]string) {
+	for d := range t {
+		t[d] = "alert " + tlsparse.AlertDescription(d).String()
+	}
+	return t
+}()
 
 // alertMeaning explains the alerts whose name does not say enough, from
 // RFC 8446 Section 6.2 and what implementations send them for.

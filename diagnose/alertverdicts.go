@@ -119,7 +119,7 @@ func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
 	how := fmt.Sprintf("%s (%s)", alertText(*a), frameRef(a.Frame.Number))
 	if a.Description == tlsparse.AlertInappropriateFallback {
 		return verdict(VersionMismatch,
-			fmt.Sprintf("the client retried with a lower version (offering %s, with TLS_FALLBACK_SCSV) and the server refused the downgrade with %s", d.offerText(), how),
+			fmt.Sprintf("the client retried with a lower version (offering %s, with TLS_FALLBACK_SCSV) and the server refused the downgrade with %s", d.offerText(offered), how),
 			"this is a retry: the first connection attempt failed for another reason; diagnose that earlier connection (the client's fallback hides it)",
 			d.helloFrame, a.Frame)
 	}
@@ -129,12 +129,12 @@ func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
 			chose = fmt.Sprintf(" after the server chose %s (%s)", c.Version, frameRef(c.ServerHelloFrame.Number))
 		}
 		return verdict(VersionMismatch,
-			fmt.Sprintf("the %s aborted with %s%s; the client offers %s", a.Sender, how, chose, d.offerText()),
+			fmt.Sprintf("the %s aborted with %s%s; the client offers %s", a.Sender, how, chose, d.offerText(offered)),
 			d.serverSide("make the client and the server share a version: both should enable TLS 1.2 and TLS 1.3", ChangeModernVersions),
 			d.helloFrame, c.ServerHelloFrame, a.Frame)
 	}
 	hi := slices.Max(append([]tlsparse.Version{0}, offered...))
-	summary := fmt.Sprintf("the server rejected every version the client offers (%s) with %s", d.offerText(), how)
+	summary := fmt.Sprintf("the server rejected every version the client offers (%s) with %s", d.offerText(offered), how)
 	var fix string
 	switch {
 	case hi < tlsparse.VersionTLS12:
@@ -155,11 +155,10 @@ func (d *diagnosis) offeredVersions() []tlsparse.Version {
 	return slices.DeleteFunc(slices.Clone(d.hello.OfferedVersions()), func(v tlsparse.Version) bool { return tlsparse.IsGREASE(uint16(v)) })
 }
 
-// offerText names the offered versions: the supported_versions list, or
-// "up to" the legacy version of a client without the extension (its
-// minimum is not on the wire).
-func (d *diagnosis) offerText() string {
-	offered := d.offeredVersions()
+// offerText names the offered versions (offeredVersions): the
+// supported_versions list, or "up to" the legacy version of a client
+// without the extension (its minimum is not on the wire).
+func (d *diagnosis) offerText(offered []tlsparse.Version) string {
 	if slices.ContainsFunc(d.hello.SupportedVersions, func(v tlsparse.Version) bool { return !tlsparse.IsGREASE(uint16(v)) }) || len(offered) != 1 {
 		return versionList(offered)
 	}

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -223,12 +222,16 @@ func (r *Roots) ForChain(chain []*x509.Certificate) (*x509.CertPool, error) {
 		}
 	}
 	// DER is self-delimiting: the sorted issuers one after the other name
-	// the set.
+	// the set. The key is built on the stack and copied only when a new
+	// set is remembered: most chains of a capture share their issuers.
 	slices.SortFunc(issuers, bytes.Compare)
-	key := string(bytes.Join(issuers, nil))
+	key := make([]byte, 0, 1024)
+	for _, i := range issuers {
+		key = append(key, i...)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if pool, ok := r.pools[key]; ok {
+	if pool, ok := r.pools[string(key)]; ok {
 		return pool, nil
 	}
 	pool := x509.NewCertPool()
@@ -237,7 +240,7 @@ func (r *Roots) ForChain(chain []*x509.Certificate) (*x509.CertPool, error) {
 	if len(r.pools) >= maxChainPools {
 		clear(r.pools)
 	}
-	r.pools[key] = pool
+	r.pools[string(key)] = pool
 	return pool, nil
 }
 
@@ -546,7 +549,7 @@ func (ck *checker) trust(path []int, wrongKey int, anchor *x509.Certificate, anc
 		return []CertProblem{{Category: CertUntrustedCA, Cert: lastIdx,
 			Detail: fmt.Sprintf("the chain ends at the self-signed root %s (certificate %d), which is not trusted", name(last), lastIdx)}}
 	case wrongKey >= 0:
-		return []CertProblem{{Category: CertIncompleteChain, Cert: lastIdx, MissingIssuer: last.Issuer.String(), Stale: wrongKey,
+		return []CertProblem{{Category: CertIncompleteChain, Cert: lastIdx, MissingIssuer: issuerName(last), Stale: wrongKey,
 			Detail: fmt.Sprintf("certificate %d %s has the name of the issuer of certificate %d %s but not its key: the server sends a stale or wrong intermediate",
 				wrongKey, name(ck.chain[wrongKey]), lastIdx, name(last))}}
 	}
@@ -573,7 +576,7 @@ func (ck *checker) trust(path []int, wrongKey int, anchor *x509.Certificate, anc
 // The last two are guesses from names: the problem says how sure it is and
 // what the other explanation would be.
 func unknownIssuer(last *x509.Certificate, idx int, sentCA bool) CertProblem {
-	issuer := last.Issuer.String()
+	issuer := issuerName(last)
 	kind := issuerKind(last.Issuer)
 	aia := len(last.IssuingCertificateURL) > 0
 	untrusted := CertProblem{Category: CertUntrustedCA, Cert: idx, MissingIssuer: issuer,
@@ -816,29 +819,62 @@ func nameDetail(leaf *x509.Certificate, serverName string) string {
 // name quotes a certificate's subject; an empty subject is named by its
 // serial number.
 func name(c *x509.Certificate) string {
-	if n, ok := subjectNames.Load(string(c.RawSubject)); ok {
-		return n.(string)
+	if n, ok := subjectNames.get(c.RawSubject); ok {
+		return n
 	}
 	s := c.Subject.String()
 	if s == "" {
 		return "(empty subject, serial " + c.SerialNumber.String() + ")"
 	}
 	n := "'" + s + "'"
-	if subjectNamesLen.Load() < maxSubjectNames {
-		if _, loaded := subjectNames.LoadOrStore(string(c.RawSubject), n); !loaded {
-			subjectNamesLen.Add(1)
-		}
-	}
+	subjectNames.put(c.RawSubject, n)
 	return n
 }
 
 // subjectNames remembers, by raw subject, what name says of a certificate
-// whose subject is not empty: the verdicts of a capture's connections name
-// the same few certificates over and over, and printing a subject takes a
-// dozen allocations. At most maxSubjectNames are kept.
-var (
-	subjectNames    sync.Map // string(RawSubject) → string
-	subjectNamesLen atomic.Int32
-)
+// whose subject is not empty: printing a subject takes a dozen
+// allocations.
+var subjectNames nameMemo
 
-const maxSubjectNames = 4096
+// issuerName is c.Issuer.String(), remembered in issuerNames by raw
+// issuer.
+func issuerName(c *x509.Certificate) string {
+	if n, ok := issuerNames.get(c.RawIssuer); ok {
+		return n
+	}
+	n := c.Issuer.String()
+	issuerNames.put(c.RawIssuer, n)
+	return n
+}
+
+var issuerNames nameMemo
+
+// nameMemo remembers a string per raw DER name (a certificate's subject
+// or issuer), up to maxNames of them: the verdicts of a capture's
+// connections name the same few certificates over and over. It is a map
+// behind a lock rather than a sync.Map because indexing a map with
+// string(raw) does not copy raw, and a sync.Map's key of type any did.
+type nameMemo struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+const maxNames = 4096
+
+func (m *nameMemo) get(raw []byte) (string, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	s, ok := m.m[string(raw)]
+	return s, ok
+}
+
+func (m *nameMemo) put(raw []byte, s string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil {
+		m.m = map[string]string{}
+	}
+	if len(m.m) < maxNames {
+		m.m[string(raw)] = s
+	}
+}

@@ -237,10 +237,10 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	return verdict(p.Category, summary, d.certFix(*p), c.CertificateFrame, c.HandshakeDone, end), true
 }
 
-// warnings lists what did not decide the verdict but deserves attention.
-func (d *diagnosis) warnings(cat Category) []string {
+// warnings appends to ws what did not decide the verdict but deserves
+// attention.
+func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	c := d.c
-	var ws []string
 	var certWs []string
 	for i := range d.probs {
 		p := &d.probs[i]
@@ -326,14 +326,17 @@ func (d *diagnosis) warnings(cat Category) []string {
 	if c.Roles == analysis.RolesGuessed {
 		ws = append(ws, "neither the SYN nor a hello was captured: which side is the client was guessed")
 	}
-	anomalies := slices.DeleteFunc(slices.Clone(c.Anomalies), func(a tlsparse.Anomaly) bool {
-		return a == tlsparse.AnomalyDowngradeTLS12 || a == tlsparse.AnomalyDowngradeTLS11
-	})
 	if w := d.downgradeWarning(); w != "" {
 		ws = append(ws, w)
 	}
+	var anomalies []string // but the downgrade sentinels, explained above
+	for _, a := range c.Anomalies {
+		if a != tlsparse.AnomalyDowngradeTLS12 && a != tlsparse.AnomalyDowngradeTLS11 {
+			anomalies = append(anomalies, string(a))
+		}
+	}
 	if len(anomalies) > 0 {
-		ws = append(ws, "parser anomalies: "+joinAnomalies(anomalies))
+		ws = append(ws, "parser anomalies: "+strings.Join(anomalies, ", "))
 	}
 	return ws
 }
@@ -380,10 +383,12 @@ func (d *diagnosis) downgradeWarning() string {
 	if d.hello == nil {
 		return fmt.Sprintf("the server supports %s but chose %s (downgrade sentinel in its ServerHello)", newer, c.Version)
 	}
-	if hi := slices.Max(d.offeredVersions()); hi > c.Version {
-		return fmt.Sprintf("the server chose %s with a downgrade sentinel although the client offers %s: something between them altered the handshake", c.Version, d.offerText())
+	offered := d.offeredVersions()
+	if slices.Max(offered) > c.Version {
+		return fmt.Sprintf("the server chose %s with a downgrade sentinel although the client offers %s: something between them altered the handshake", c.Version, d.offerText(offered))
 	}
-	return fmt.Sprintf("the server supports %s (downgrade sentinel in its ServerHello) but the client offers %s: raise the client's maximum version", newer, d.offerText())
+	// Many connections get this one: built without fmt.
+	return "the server supports " + newer + " (downgrade sentinel in its ServerHello) but the client offers " + d.offerText(offered) + ": raise the client's maximum version"
 }
 
 // weakCipher says what is wrong with a suite, by its IANA name, or "".

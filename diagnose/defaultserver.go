@@ -52,11 +52,12 @@ func UnrelatedNames(leaf *x509.Certificate, name string) bool {
 // fewer). Public suffixes of two labels (co.uk) make unrelated names look
 // related, which only costs the default-server reading, never a wrong one.
 func baseDomain(n string) string {
-	labels := strings.Split(strings.TrimSuffix(n, "."), ".")
-	if len(labels) <= 2 {
-		return strings.Join(labels, ".")
+	n = strings.TrimSuffix(n, ".")
+	last := strings.LastIndexByte(n, '.')
+	if last < 0 {
+		return n
 	}
-	return strings.Join(labels[len(labels)-2:], ".")
+	return n[strings.LastIndexByte(n[:last], '.')+1:]
 }
 
 // problemText is a chain problem's detail, with the default-server

@@ -60,7 +60,7 @@ func Diagnose(c *analysis.Connection, cfg Config) Verdict {
 	d.tunnelNote(&v)
 	d.dnsEvidence(&v)
 	d.rstText(&v)
-	v.Warnings = append(v.Warnings, d.warnings(v.Category)...)
+	v.Warnings = d.warnings(v.Warnings, v.Category)
 	v.Warnings = append(v.Warnings, d.quicWarnings()...)
 	v.Evidence = sortFrames(v.Evidence)
 	return v
@@ -109,8 +109,9 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 	}
 	// A failure to load the system roots is the caller's to report
 	// (Roots.Err); the chain is then checked against its own.
+	d.chain = make([]*x509.Certificate, len(c.Certificates))
 	for i, cert := range c.Certificates {
-		d.chain = append(d.chain, cert.X509)
+		d.chain[i] = cert.X509
 		if cert.X509 == nil {
 			d.probs = append(d.probs, unparsable(i, cert.ParseError))
 		}

@@ -16,8 +16,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/tlsdiag/tlsdiag/proxyparse"
 )
@@ -94,7 +92,7 @@ func findInterception(chain []*x509.Certificate) (interception, bool) {
 			continue
 		}
 		if product, ok := issuerProduct(c); ok {
-			return interception{product, i, "'" + c.Issuer.String() + "'"}, true
+			return interception{product, i, "'" + issuerName(c) + "'"}, true
 		}
 	}
 	return interception{}, false
@@ -102,24 +100,15 @@ func findInterception(chain []*x509.Certificate) (interception, bool) {
 
 // issuerProducts remembers, by raw issuer name, the product an issuer
 // names ("" for none): a capture has few issuers and many certificates
-// from each. At most maxIssuerProducts are kept.
-var (
-	issuerProducts    sync.Map // string(RawIssuer) → string
-	issuerProductsLen atomic.Int32
-)
-
-const maxIssuerProducts = 4096
+// from each.
+var issuerProducts nameMemo
 
 // issuerProduct returns the inspection product c's issuer names, if any.
 func issuerProduct(c *x509.Certificate) (string, bool) {
-	if p, ok := issuerProducts.Load(string(c.RawIssuer)); ok {
-		return p.(string), p != ""
-	}
-	product := matchProduct(c.Issuer)
-	if issuerProductsLen.Load() < maxIssuerProducts {
-		if _, loaded := issuerProducts.LoadOrStore(string(c.RawIssuer), product); !loaded {
-			issuerProductsLen.Add(1)
-		}
+	product, ok := issuerProducts.get(c.RawIssuer)
+	if !ok {
+		product = matchProduct(c.Issuer)
+		issuerProducts.put(c.RawIssuer, product)
 	}
 	return product, product != ""
 }
@@ -239,7 +228,7 @@ func (d *diagnosis) interceptedByComparison(v Verdict) Verdict {
 	v.Warnings = append(v.Warnings, fmt.Sprintf("the certificate for %s (%s) was issued by '%s', while %s: "+
 		"either a TLS-inspecting proxy on this connection's path re-signed it with its own CA (then install that CA where the interception is wanted, or exempt the name), "+
 		"or servers behind the name have certificates from different CAs and the client trusts only one",
-		sniOrAddr(d), frameRef(c.CertificateFrame.Number), d.chain[0].Issuer.String(), d.otherChains()))
+		sniOrAddr(d), frameRef(c.CertificateFrame.Number), issuerName(d.chain[0]), d.otherChains()))
 	return v
 }
 

@@ -249,18 +249,28 @@ var serverFixes = map[ServerChange]map[Server]string{
 // is known, otherwise the short list of every server that has one, most
 // common first. It returns "" for a change the table does not know.
 func ServerFix(c ServerChange, srv Server) string {
-	row := serverFixes[c]
-	if s, ok := row[srv]; ok && srv != ServerUnknown {
+	if s, ok := serverFixes[c][srv]; ok && srv != ServerUnknown {
 		return srv.Name() + ": " + s
 	}
-	var parts []string
-	for _, s := range Servers {
-		if text, ok := row[s]; ok {
-			parts = append(parts, s.Name()+": "+text)
-		}
-	}
-	return strings.Join(parts, "; ")
+	return shortFixes[c]
 }
+
+// shortFixes is ServerFix's short list of each change, built once: most
+// captures do not show the server software, and many of their verdicts
+// name the same change.
+var shortFixes = func() map[ServerChange]string {
+	lists := map[ServerChange]string{}
+	for c, row := range serverFixes {
+		var parts []string
+		for _, s := range Servers {
+			if text, ok := row[s]; ok {
+				parts = append(parts, s.Name()+": "+text)
+			}
+		}
+		lists[c] = strings.Join(parts, "; ")
+	}
+	return lists
+}()
 
 // serverSide appends the server-side settings of one or more changes to
 // a fix: "…; on the server, nginx: …". When the server was recognised the

@@ -21,11 +21,19 @@ type objects struct {
 	object func(*Stream, pipeline.Result) any // the value encoded for a connection; nil: its Connection
 	ahead  []encoded                          // the next connections, encoded ahead
 	buf    []byte                             // output, reused
-	// bufs hold each encoding worker's objects, reused from one call of
-	// encodeAhead to the next (the objects of a call are written before
-	// the next call): a buffer per object was a third of the bytes a
-	// read allocated.
-	bufs [][]byte
+	conn   Connection                         // converted into by append, reused
+	// workers are what each encoding worker of encodeAhead reuses.
+	workers []encoder
+}
+
+// encoder is what an encoding worker reuses from one connection and one
+// call of encodeAhead to the next.
+type encoder struct {
+	// buf holds the objects of a call, which are written before the next
+	// call: a buffer per object was a third of the bytes a read
+	// allocated.
+	buf  []byte
+	conn Connection // converted into (see Connection.set)
 }
 
 // encoded is one connection's JSON, encoded ahead.
@@ -39,20 +47,21 @@ type encoded struct {
 func (o *objects) encodeAhead(s *Stream, rs []pipeline.Result) {
 	out := make([]encoded, len(rs))
 	workers := min(runtime.GOMAXPROCS(0), len(rs))
-	for len(o.bufs) < workers {
-		o.bufs = append(o.bufs, nil)
+	for len(o.workers) < workers {
+		o.workers = append(o.workers, encoder{})
 	}
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			buf := o.bufs[w][:0]
+			e := &o.workers[w]
+			buf := e.buf[:0]
 			for i := w; i < len(rs); i += workers {
 				if rs[i].Conn == nil {
 					continue // Connection reports it
 				}
 				start := len(buf)
 				var err error
-				if buf, err = o.encode(buf, s, rs[i]); err != nil {
+				if buf, err = o.encode(buf, s, rs[i], &e.conn); err != nil {
 					buf = buf[:start]
 					out[i].err = err
 					continue
@@ -61,7 +70,7 @@ func (o *objects) encodeAhead(s *Stream, rs []pipeline.Result) {
 				// when buf grows.
 				out[i].b = buf[start:len(buf):len(buf)]
 			}
-			o.bufs[w] = buf
+			e.buf = buf
 		})
 	}
 	wg.Wait()
@@ -78,15 +87,15 @@ func (o *objects) append(b []byte, s *Stream, r pipeline.Result) ([]byte, error)
 		}
 		return append(b, e.b...), nil
 	}
-	return o.encode(b, s, r)
+	return o.encode(b, s, r, &o.conn)
 }
 
-// encode appends r's object: its Connection, which encodes itself, or
-// what object gives, through encoding/json.
-func (o *objects) encode(b []byte, s *Stream, r pipeline.Result) ([]byte, error) {
+// encode appends r's object: its Connection, converted into conn, which
+// encodes itself, or what object gives, through encoding/json.
+func (o *objects) encode(b []byte, s *Stream, r pipeline.Result, conn *Connection) ([]byte, error) {
 	if o.object == nil {
-		c := s.newConnection(r)
-		return c.appendJSON(b, o.prefix)
+		conn.set(r, &s.certs, s.opts.CommunityIDSeed)
+		return conn.appendJSON(b, o.prefix)
 	}
 	return appendJSON(b, o.object(s, r), o.prefix)
 }

@@ -204,7 +204,7 @@ func newECS(r pipeline.Result, seed uint16) ECS {
 			Capture:    r.Source,
 			FirstFrame: c.First.Number,
 			LastFrame:  c.Last.Number,
-			Anomalies:  anomalyIDs(c.Anomalies),
+			Anomalies:  appendAnomalyIDs([]string{}, c.Anomalies),
 		},
 	}
 	if c.IsQUIC() {

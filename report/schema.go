@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -405,8 +406,21 @@ func NewConnection(r pipeline.Result) Connection { return newConnection(r, nil, 
 // newConnection is NewConnection converting certificates through memo (nil
 // converts each anew) and hashing the Community ID with seed.
 func newConnection(r pipeline.Result, memo *certMemo, seed uint16) Connection {
+	var out Connection
+	out.set(r, memo, seed)
+	return out
+}
+
+// set makes out what newConnection(r, memo, seed) returns, but reuses the
+// arrays of out's lists: the json and ndjson formats convert connection
+// after connection into one Connection per encoder, and making the lists
+// anew for each was a sixth of the allocations of a read.
+func (out *Connection) set(r pipeline.Result, memo *certMemo, seed uint16) {
 	c := r.Conn
-	out := Connection{
+	fp := c.Fingerprints()
+	// The literal is built, from out's old lists among others, before
+	// it is assigned.
+	*out = Connection{
 		Source:            r.Source,
 		Transport:         transportOf(c),
 		QUIC:              newQUIC(c),
@@ -417,21 +431,21 @@ func newConnection(r pipeline.Result, memo *certMemo, seed uint16) Connection {
 		LastFrame:         c.Last.Number,
 		Start:             timestamp(c.First.Time),
 		SNI:               sni(c),
-		OfferedVersions:   []string{},
-		OfferedCiphers:    []string{},
-		ALPNOffered:       []string{},
+		OfferedVersions:   reuse(out.OfferedVersions, 0),
+		OfferedCiphers:    reuse(out.OfferedCiphers, 0),
+		ALPNOffered:       reuse(out.ALPNOffered, 0),
 		Version:           versionName(c.Version),
 		ALPN:              c.ALPN,
 		HelloRetry:        c.HelloRetry != nil,
 		Resumed:           c.Resumed,
-		Certificates:      make([]Certificate, 0, len(c.Certificates)),
-		Alerts:            make([]Alert, 0, len(c.Alerts)),
+		Certificates:      reuse(out.Certificates, len(c.Certificates)),
+		Alerts:            reuse(out.Alerts, len(c.Alerts)),
 		Established:       c.Established,
 		Tunnel:            tunnelOf(c.Tunnel),
 		Decrypted:         c.Decrypted,
 		Decryption:        c.Decryption.String(),
 		DecryptionReason:  c.DecryptionReason(),
-		DecryptedMessages: make([]Message, 0, len(c.DecryptedMessages())),
+		DecryptedMessages: reuse(out.DecryptedMessages, len(c.DecryptedMessages())),
 		AppDataHead: PerSide[string]{
 			Client: string(c.AppDataHead(capture.ClientToServer)),
 			Server: string(c.AppDataHead(capture.ServerToClient)),
@@ -445,16 +459,16 @@ func newConnection(r pipeline.Result, memo *certMemo, seed uint16) Connection {
 			Client: nonTLS(c.ClientSide.NonTLS),
 			Server: nonTLS(c.ServerSide.NonTLS),
 		},
-		TCP:        newTCP(&c.TCP),
+		TCP:        newTCP(&c.TCP, &out.TCP),
 		Proxy:      newProxy(c),
 		DNS:        newDNSAnswer(c.DNS),
 		DNSFailure: newDNSFailure(c.DNSFailure),
 		Partial:    c.Partial,
-		JA3:        c.Fingerprints().JA3,
-		JA3S:       c.Fingerprints().JA3S,
-		JA4:        c.Fingerprints().JA4,
-		JA4R:       c.Fingerprints().JA4R,
-		Anomalies:  anomalyIDs(c.Anomalies),
+		JA3:        fp.JA3,
+		JA3S:       fp.JA3S,
+		JA4:        fp.JA4,
+		JA4R:       fp.JA4R,
+		Anomalies:  appendAnomalyIDs(reuse(out.Anomalies, len(c.Anomalies)), c.Anomalies),
 		Verdict:    newVerdict(r.Verdict),
 	}
 	if c.HandshakeDone.Number != 0 && c.ClientHelloFrame.Number != 0 {
@@ -469,11 +483,11 @@ func newConnection(r pipeline.Result, memo *certMemo, seed uint16) Connection {
 	}
 	if h := c.ShownClientHello(); h != nil {
 		vs := h.OfferedVersions()
-		out.OfferedVersions = make([]string, 0, len(vs))
+		out.OfferedVersions = slices.Grow(out.OfferedVersions, len(vs))
 		for _, v := range vs {
 			out.OfferedVersions = append(out.OfferedVersions, v.String())
 		}
-		out.OfferedCiphers = make([]string, 0, len(h.CipherSuites))
+		out.OfferedCiphers = slices.Grow(out.OfferedCiphers, len(h.CipherSuites))
 		for _, cs := range h.CipherSuites {
 			if !tlsparse.IsGREASE(uint16(cs)) {
 				out.OfferedCiphers = append(out.OfferedCiphers, cs.String())
@@ -507,7 +521,15 @@ func newConnection(r pipeline.Result, memo *certMemo, seed uint16) Connection {
 	for _, m := range c.DecryptedMessages() {
 		out.DecryptedMessages = append(out.DecryptedMessages, Message{Frame: m.Frame.Number, Sender: m.Sender.String(), Message: m.Type.String()})
 	}
-	return out
+}
+
+// reuse returns s emptied, with room for n elements to be appended; never
+// nil, so that JSON shows [] for an empty list.
+func reuse[T any](s []T, n int) []T {
+	if s == nil && n == 0 {
+		return []T{}
+	}
+	return slices.Grow(s[:0], n)
 }
 
 func newVerdict(v diagnose.Verdict) Verdict {
@@ -521,13 +543,17 @@ func newVerdict(v diagnose.Verdict) Verdict {
 	}
 }
 
-func newTCP(t *analysis.TCPFacts) TCP {
+// newTCP converts t, reusing the arrays of old's lists (see
+// Connection.set).
+func newTCP(t *analysis.TCPFacts, old *TCP) TCP {
+	var order [2]capture.Direction
+	fins := finOrder(t, order[:0])
 	out := TCP{
 		SYN:             frameRef(t.SYN),
 		SYNCount:        t.SYNCount,
 		SYNACK:          frameRef(t.SYNACK),
-		FIN:             []FrameFrom{},
-		Gaps:            make([]Gap, 0, len(t.Gaps)),
+		FIN:             reuse(old.FIN, len(fins)),
+		Gaps:            reuse(old.Gaps, len(t.Gaps)),
 		Retransmissions: t.Retransmissions,
 	}
 	if t.Close != 0 {
@@ -537,11 +563,8 @@ func newTCP(t *analysis.TCPFacts) TCP {
 		out.RST = &FrameFrom{Frame: t.RST.Number, Sender: t.RSTFrom.String()}
 		out.RSTText = t.RSTText
 	}
-	var order [2]capture.Direction
-	fins := finOrder(t, order[:0])
-	out.FIN = make([]FrameFrom, len(fins))
-	for i, d := range fins {
-		out.FIN[i] = FrameFrom{Frame: t.FIN[d].Number, Sender: d.String()}
+	for _, d := range fins {
+		out.FIN = append(out.FIN, FrameFrom{Frame: t.FIN[d].Number, Sender: d.String()})
 	}
 	for _, g := range t.Gaps {
 		out.Gaps = append(out.Gaps, Gap{Sender: g.Dir.String(), Offset: g.Offset, Bytes: g.Size, Frame: g.Frame.Number})
@@ -581,11 +604,10 @@ func nonTLS(n *analysis.NonTLS) string {
 	return n.Looks
 }
 
-// anomalyIDs is never nil, so that JSON shows [] for none.
-func anomalyIDs(as []tlsparse.Anomaly) []string {
-	ids := make([]string, len(as))
-	for i, a := range as {
-		ids[i] = string(a)
+// appendAnomalyIDs appends the IDs of as to ids.
+func appendAnomalyIDs(ids []string, as []tlsparse.Anomaly) []string {
+	for _, a := range as {
+		ids = append(ids, string(a))
 	}
 	return ids
 }
