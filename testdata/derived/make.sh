@@ -81,3 +81,12 @@ editcap -r ../field/syn_ack_after_timeout.pcapng "$T/before.pcapng" 1-3
 editcap -r -t -3600 ../field/syn_ack_after_timeout.pcapng "$T/after.pcapng" 4-5
 mergecap -F pcapng -a -w syn_ack_after_timeout_back.pcapng "$T/before.pcapng" "$T/after.pcapng"
 rm -r "$T"
+# The same step back, between the client's resends of its request (frames
+# 24-28 of the field capture loss_resent_3s.pcap an hour earlier): the
+# bytes sent again still say packets were lost, over a time the capture
+# does not know, not over the negative span of the timestamps.
+T=$(mktemp -d)
+editcap -r ../field/loss_resent_3s.pcap "$T/before.pcap" 1-23
+editcap -r -t -3600 ../field/loss_resent_3s.pcap "$T/after.pcap" 24-28
+mergecap -F pcap -a -w loss_resent_3s_back.pcap "$T/before.pcap" "$T/after.pcap"
+rm -r "$T"
