@@ -346,3 +346,26 @@ func TestNodeClientFixes(t *testing.T) {
 		t.Errorf("%d of the %d connections found", seen, len(want))
 	}
 }
+
+// TestExplicitProxyFixes: a client given its proxy by name (a probe's
+// --proxy) is not told to bypass it with NO_PROXY, which such a proxy
+// ignores, but to connect without it; a client whose proxy came from the
+// environment still is. testdata/captures/proxy_refused.pcap is a 403 to
+// CONNECT, proxy_refused_block_page.pcap a block page inside the tunnel.
+func TestExplicitProxyFixes(t *testing.T) {
+	for _, name := range []string{"proxy_refused.pcap", "proxy_refused_block_page.pcap"} {
+		conns := analyseCapture(t, testdataDir+"/captures/"+name, nil)
+		if len(conns) == 0 {
+			t.Fatalf("%s: no connection", name)
+		}
+		for _, explicit := range []bool{false, true} {
+			v := Diagnose(conns[0], Config{ExplicitProxy: explicit})
+			if v.Category != ProxyRefused {
+				t.Fatalf("%s: %s, want %s: %s", name, v.Category, ProxyRefused, v.Summary)
+			}
+			if got := strings.Contains(v.Fix, "(NO_PROXY)"); got == explicit || strings.Contains(v.Fix, "connect without the proxy") != explicit {
+				t.Errorf("%s, explicit proxy %v: fix %q", name, explicit, v.Fix)
+			}
+		}
+	}
+}
