@@ -107,7 +107,7 @@ var goSignatureSchemes = []tlsparse.SignatureScheme{0x0804, 0x0403, 0x0807, 0x08
 
 // jsseSignatureSchemes begins the signature_algorithms list of JSSE's
 // client (the order of sun.security.ssl.SignatureScheme, as OpenJDK 17
-// sends it): ECDSA, EdDSA, then RSA-PSS with rsaEncryption keys before
+// and 25 send it): ECDSA, EdDSA, then RSA-PSS with rsaEncryption keys before
 // RSA-PSS with PSS keys. OpenSSL puts the rsa_pss_pss schemes first, NSS
 // and Go send no EdDSA scheme before RSA-PSS, BoringSSL starts with
 // ecdsa_secp256r1_sha256 then rsa_pss_rsae_sha256.
