@@ -122,6 +122,13 @@ func (d *diagnosis) gaveUpBeforeAnswer() (Verdict, bool) {
 		evidence...), true
 }
 
+// minRTO is the shortest time TCP waits before it sends a segment again
+// (Linux's minimum retransmission timeout). Bytes sent again at least this
+// long before the client closed were being lost while it waited; a copy
+// of a segment microseconds after it is the capture's duplicate, not a
+// loss.
+const minRTO = 200 * time.Millisecond
+
 // lossAfterHandshake warns of bytes after the ClientHello (the client's
 // Finished, a request, an answer) that the path lost: sent again and
 // again over at least minSilence, or still unacknowledged when the client
@@ -139,10 +146,15 @@ func (d *diagnosis) lossAfterHandshake() string {
 				continue
 			}
 			span := r.Last.Time.Sub(r.First.Time)
-			// Sent again after the FIN, before any answer came: a
-			// close_notify lost at the end of a good exchange is not it.
+			// Sent again after the FIN, and either before any answer
+			// came or already sent again a while before the FIN: a
+			// close_notify lost at the end of a good exchange, first
+			// sent again after the FIN that followed it, is not it. An
+			// answer to the request's first bytes (HTTP/2's SETTINGS)
+			// does not make the rest delivered.
 			resp := c.Afterwards().Response
-			afterFIN := dir == client && fin.Number != 0 && r.Last.Number > fin.Number && (resp.Number == 0 || resp.Number > fin.Number)
+			afterFIN := dir == client && fin.Number != 0 && r.Last.Number > fin.Number &&
+				(resp.Number == 0 || resp.Number > fin.Number || r.First.Number < fin.Number && fin.Time.Sub(r.First.Time) >= minRTO)
 			// Across a step back of the capture's clock the span is not
 			// known (its timestamps may even say negative): the resends
 			// are not taken for a quick retransmission.

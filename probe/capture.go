@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/netip"
 	"strconv"
@@ -227,10 +228,20 @@ func (w *wireCapture) finish(cfg *Config, p *dialPlan, keyLog []byte, o *Outcome
 	// crypto/tls writes well-formed lines only; a failure here would
 	// just leave TLS 1.3 encrypted.
 	kl, _ := decrypt.ParseKeyLog(bytes.NewReader(keyLog))
+	settingNames := cfg.SettingNames
+	if o.proxyTLS {
+		// The TLS the wire judges is the https:// proxy's own: a fix
+		// about its roots points at the proxy's.
+		settingNames = maps.Clone(settingNames)
+		if settingNames == nil {
+			settingNames = map[diagnose.Setting]string{}
+		}
+		settingNames[diagnose.SettingRoots] = cfg.Names.of(SettingProxyRootCAs)
+	}
 	pc := pipeline.Config{
 		Analysis: analysis.Options{KeyLog: kl, Trace: cfg.Trace, TLSPorts: []uint16{p.Port}},
 		Capture:  capture.Options{IdleTimeout: -1},
-		Diagnose: diagnose.Config{Roots: diagnose.PoolRoots(cfg.WireRoots), SettingNames: cfg.SettingNames, ExplicitProxy: o.proxyFlag},
+		Diagnose: diagnose.Config{Roots: diagnose.PoolRoots(cfg.WireRoots), SettingNames: settingNames, ExplicitProxy: o.proxyFlag},
 	}
 	if o.HTTP != nil {
 		pc.Diagnose.Server = diagnose.RecognizeServer(o.HTTP.Server, "", "")

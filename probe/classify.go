@@ -228,13 +228,16 @@ func classifyProxy(err error) Class {
 
 // proxyConnectClass is the class of a failure reaching or talking to the
 // proxy whose own cause has class inner: a refusal of the connection is
-// the proxy's; an https:// proxy's own certificate, or the deadline, is
-// said more precisely by inner's class; anything else is a proxy error.
+// the proxy's; an https:// proxy's own certificate, its alert or its
+// answer that is no TLS, or the deadline, is said more precisely by
+// inner's class (the phase, PhaseProxyTLS, says it was the proxy's TLS);
+// anything else is a proxy error.
 func proxyConnectClass(inner Class) Class {
+	_, alert := inner.Alert()
 	switch {
 	case inner == ConnectionRefused:
 		return ProxyRefused
-	case inner.IsCertificate(), inner == Timeout, inner == Canceled:
+	case inner.IsCertificate(), alert, inner == NotTLS, inner == Timeout, inner == Canceled:
 		return inner
 	}
 	return ProxyError

@@ -32,6 +32,12 @@ const (
 	// its connections (exec, where a program makes several); this one's
 	// verdict stands alone.
 	Unrelated Agreement = "unrelated"
+	// InsideProxyTLS: the outcome was decided inside an https:// proxy's
+	// TLS (the CONNECT, the target's handshake, the request), which the
+	// capture shows only as encrypted records on the connection to the
+	// proxy. Wire is that connection's verdict; the conclusion rests on
+	// the client's error, neither agreeing nor disagreeing with the wire.
+	InsideProxyTLS Agreement = "inside_proxy_tls"
 )
 
 // Correlation is the probe's conclusion: what each end shows, whether they
@@ -64,8 +70,14 @@ func correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correl
 	c := Correlation{Client: clientSentence(o)}
 	if insecure {
 		c.Notes = append(c.Notes, "verification disabled ("+names.of(SettingInsecure)+"): the client did not check the server's certificate")
-		if w.Chain != nil && len(w.Chain.Problems) > 0 {
+		if w.Chain != nil && len(w.Chain.Problems) > 0 && !o.proxyTLS {
 			c.Notes = append(c.Notes, "the chain the server sent is not valid: "+w.Chain.Problems[0].Detail)
+		}
+	}
+	if o.proxyInsecure {
+		c.Notes = append(c.Notes, "verification of the proxy's certificate disabled ("+names.of(SettingProxyInsecure)+"): the client did not check the https:// proxy's own certificate")
+		if w.Chain != nil && len(w.Chain.Problems) > 0 {
+			c.Notes = append(c.Notes, "the chain the proxy sent is not valid: "+w.Chain.Problems[0].Detail)
 		}
 	}
 	if t.Plain() {
@@ -84,6 +96,10 @@ func correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correl
 	}
 	v := w.Result.Verdict
 	c.Wire = string(v.Category) + ": " + v.Summary
+	if insideProxyTLS(o, v) {
+		c.insideProxyTLS(t, o, w, names)
+		return c
+	}
 	refused := o.Err == nil && o.HTTP != nil && o.HTTP.StatusCode >= 400
 	// A server may complete the handshake without the certificate it
 	// asked for and refuse the request instead (nginx's HTTP 400 "No
@@ -114,6 +130,12 @@ func correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correl
 		}
 		switch {
 		case o.Err == nil:
+		case o.Phase == PhaseProxyTLS:
+			// The wire's verdict judges the proxy as a server: say whose
+			// certificate and handshake it is, and what to change on the
+			// proxy's side.
+			c.Cause, c.Fix = explain(t, o, names)
+			c.Notes = append(c.Notes, proxyTLSNote(o, w.Result.Conn))
 		case o.Class == Timeout && v.Category == diagnose.ServerNoResponse:
 			// The client's timeout is not a second failure: it is how the
 			// server's silence ended.
@@ -320,6 +342,10 @@ func disagreement(t Target, o *Outcome, w *Wire, names Names) (cause, fix string
 	v := w.Result.Verdict
 	conn := w.Result.Conn
 	switch {
+	case o.Phase == PhaseProxyTLS && o.Class.IsCertificate() && w.Chain != nil && len(w.Chain.Problems) == 0:
+		return fmt.Sprintf("the client rejected the https:// proxy's own certificate (%s), but the chain the proxy sent (frame %d) is valid against the roots the wire was checked with (the system roots plus %s and %s): the client checks the proxy against %s only, not against %s, which is for the target (as in curl)",
+				o.Class, conn.CertificateFrame.Number, names.of(SettingWireRoots), names.of(SettingProxyRootCAs), proxyRootsText(o, names), names.of(SettingRootCAs)),
+			proxyTrustFix(names)
 	case o.Class.IsCertificate() && w.Chain != nil && len(w.Chain.Problems) == 0:
 		root := "its root CA"
 		if n := len(conn.Certificates); n > 0 && conn.Certificates[n-1].X509 != nil {
@@ -379,6 +405,8 @@ func phaseText(p Phase) string {
 		return "while resolving the name"
 	case PhaseConnect:
 		return "while connecting"
+	case PhaseProxyTLS:
+		return "during the TLS handshake with the proxy"
 	case PhaseProxy:
 		return "while asking the proxy for a tunnel"
 	case PhaseTLS:
@@ -432,6 +460,11 @@ func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 	where := t.described()
 	if o.Remote.IsValid() {
 		where = o.Remote.String()
+	}
+	if o.Phase == PhaseProxyTLS {
+		if cause, fix, ok := explainProxyTLS(o, names); ok {
+			return cause, fix
+		}
 	}
 	if alert, ok := o.Class.Alert(); ok {
 		return explainAlert(alert, o, names)
@@ -707,4 +740,108 @@ func speaksTLS(o *Outcome, w *Wire) string {
 		return "the server answered with the bytes of a TLS alert record"
 	}
 	return ""
+}
+
+// insideProxyTLS reports whether the client's outcome was decided inside
+// an https:// proxy's TLS, where the capture cannot see: the proxy's
+// handshake completed, and either the wire finds nothing wrong with the
+// connection to the proxy or the client stopped at the CONNECT or the
+// target's handshake, which only the client saw. A wire that shows the
+// proxy's connection broken after the handshake (a reset, a timeout)
+// is compared as usual.
+func insideProxyTLS(o *Outcome, v diagnose.Verdict) bool {
+	if !o.proxyTLS || o.ProxyTLS == nil {
+		return false
+	}
+	return !v.Failed() || o.Phase == PhaseProxy || o.Phase == PhaseTLS
+}
+
+// insideProxyTLS concludes a probe whose outcome was decided inside an
+// https:// proxy's TLS (see InsideProxyTLS): the conclusion is the
+// client's, and the wire is said to be the proxy's connection.
+func (c *Correlation) insideProxyTLS(t Target, o *Outcome, w *Wire, names Names) {
+	conn := w.Result.Conn
+	v := w.Result.Verdict
+	wire := fmt.Sprintf("the wire shows the TLS connection to the proxy %s (%s, %s)", o.Remote, sniText(conn), v.Category)
+	switch {
+	case o.Err != nil:
+		c.Summary = fmt.Sprintf("the client failed %s with %s inside the https:// proxy's TLS, which the wire's verdict cannot show: %s, so the verdict rests on the client's error",
+			phaseText(o.Phase), o.Class, wire)
+		c.Cause, c.Fix = explain(t, o, names)
+	case o.HTTP != nil && o.HTTP.StatusCode >= 400:
+		c.statusCorrelation(o.HTTP, diagnose.Verdict{Category: diagnose.OK})
+		c.Summary += " (" + wire + ")"
+	default:
+		c.Summary = "the request succeeded through the https:// proxy; " + wire + ", and the target's handshake inside it is the client's to tell"
+	}
+	c.Agreement = InsideProxyTLS
+	if o.Phase == PhaseProxy {
+		c.Notes = append(c.Notes, fmt.Sprintf("the CONNECT and the proxy's answer went inside the proxy's TLS: the wire's verdict (%s) judges that TLS connection, not the tunnel's refusal", v.Category))
+		return
+	}
+	c.Notes = append(c.Notes, fmt.Sprintf("the target's TLS handshake ran inside the proxy's TLS, so the capture cannot show it: on the wire it is data of the connection to the proxy, which the wire's verdict (%s) is about, and tlsdiag does not read a handshake nested in another; the key log (%s) holds the secrets of both handshakes for a closer look in Wireshark",
+		v.Category, names.of(SettingKeyLog)))
+}
+
+// sniText names the SNI a connection's ClientHello sent: "SNI
+// proxy.example", or "no SNI".
+func sniText(c *analysis.Connection) string {
+	if c.ClientHello == nil || c.ClientHello.ServerName == "" {
+		return "no SNI"
+	}
+	return "SNI " + c.ClientHello.ServerName
+}
+
+// proxyTLSNote says that the connection the wire judged is an https://
+// proxy's own TLS.
+func proxyTLSNote(o *Outcome, c *analysis.Connection) string {
+	return fmt.Sprintf("the wire's connection is the TLS connection to the https:// proxy %s (%s): the certificate and the handshake it judges are the proxy's own, not the target's", o.Remote, sniText(c))
+}
+
+// proxyRootsText names the roots an https:// proxy's certificate was
+// checked against.
+func proxyRootsText(o *Outcome, names Names) string {
+	if o.proxyRoots {
+		return "the " + names.of(SettingProxyRootCAs) + " certificates"
+	}
+	return "the system roots"
+}
+
+// proxyTrustFix is the fix for an https:// proxy's certificate the client
+// does not trust.
+func proxyTrustFix(names Names) string {
+	return fmt.Sprintf("make the client trust the proxy's CA (%s); a Go program checks an https:// proxy as it checks servers, against the system roots (add the CA to the system store, or point SSL_CERT_FILE at a bundle that holds it) unless its Transport's TLSClientConfig sets RootCAs",
+		names.of(SettingProxyRootCAs))
+}
+
+// explainProxyTLS says what a failure of an https:// proxy's own TLS
+// handshake means: the proxy's certificate or handshake, never the
+// target's. ok is false for a failure it has no words of its own for (a
+// reset, a timeout), which explain words with the proxy's address.
+func explainProxyTLS(o *Outcome, names Names) (cause, fix string, ok bool) {
+	proxy := proxyName(o)
+	if alert, isAlert := o.Class.Alert(); isAlert {
+		return fmt.Sprintf("%s aborted the TLS handshake with itself with alert %s, before any CONNECT: the client and the proxy share no TLS version or parameters, or the proxy wants a client certificate", proxy, alert),
+			"check the proxy's TLS settings (versions, cipher suites, client certificates) and its log; openssl s_client to the proxy's address with its name as SNI shows what it accepts", true
+	}
+	switch o.Class {
+	case NotTLS:
+		return fmt.Sprintf("%s answered the ClientHello with something that is not TLS: it speaks plain HTTP on this port, not https://", proxy),
+			fmt.Sprintf("use http://%s as the proxy URL (%s, HTTPS_PROXY): the CONNECT then goes in plaintext and the target's TLS still runs end to end through the tunnel", o.Remote, names.of(SettingProxy)), true
+	case CertUnknownAuthority:
+		return fmt.Sprintf("the https:// proxy's own certificate does not lead to a root the client trusts (%s): %s", proxyRootsText(o, names), innermost(o.Err)),
+			proxyTrustFix(names) + "; or have the proxy send its full chain", true
+	case CertExpired, CertNotYetValid:
+		return "the https:// proxy's own certificate is outside its validity period: " + innermost(o.Err),
+			"renew the proxy's certificate and install it on the proxy (or fix the clock of whichever side is wrong)", true
+	case CertHostnameMismatch:
+		return fmt.Sprintf("the https:// proxy's own certificate is not valid for %s, the host of the proxy URL: %s", o.ProxyServerName, innermost(o.Err)),
+			fmt.Sprintf("name the proxy in its URL (%s, HTTPS_PROXY) by a name its certificate covers, or give the proxy a certificate for %s", names.of(SettingProxy), o.ProxyServerName), true
+	case CertNotAuthorizedToSign, CertIncompatibleUsage, CertNameConstraints, CertInsecureAlgorithm, CertInvalid:
+		return "the client rejected the https:// proxy's own certificate: " + innermost(o.Err), "replace the proxy's certificate with a valid one", true
+	case ClientRejectedVersion, ClientRejectedCipher, ClientRejectedALPN, DowngradeDetected, TLSError:
+		return fmt.Sprintf("the client aborted the TLS handshake with %s: %s", proxy, innermost(o.Err)),
+			"the proxy's TLS answer breaks a rule crypto/tls enforces: check the proxy's TLS configuration", true
+	}
+	return "", "", false
 }

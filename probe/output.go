@@ -3,6 +3,7 @@ package probe
 import (
 	"bytes"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -36,8 +37,10 @@ var Formats = []report.Format{report.FormatTable, report.FormatJSON, report.Form
 //     there is no wire view, "" when the capture ran), frames (number),
 //     dropped (number of packets the kernel dropped), notes (list of
 //     strings).
-//   - correlation (object): agreement ("agree", "disagree" or
-//     "client_only"), summary (string: the conclusion), client (string: what the client saw), wire (string:
+//   - correlation (object): agreement ("agree", "disagree",
+//     "client_only", or "inside_proxy_tls": the outcome was decided inside
+//     an https:// proxy's TLS, which the capture cannot see into; wire is
+//     then the verdict of the connection to the proxy), summary (string: the conclusion), client (string: what the client saw), wire (string:
 //     the wire's verdict, "" without one), cause, fix (strings), notes (list
 //     of strings; "verification disabled …" first when insecure).
 //   - bisect (object or null): the failing request re-run with one
@@ -67,10 +70,12 @@ type Document struct {
 //   - error (string): the error the request ended with, "" on success.
 //   - error_class (string): Classify's name for it, "" on success.
 //   - phase (string): where the client stopped: dns, connect,
-//     proxy_connect, tls_handshake, http, or done.
-//   - timings (object): dns_ms, connect_ms, proxy_connect_ms,
-//     tls_handshake_ms, first_byte_ms (numbers, null for a phase not
-//     reached; first_byte_ms counts from the request sent), total_ms.
+//     proxy_tls_handshake (with an https:// proxy itself), proxy_connect,
+//     tls_handshake (with the target), http, or done.
+//   - timings (object): dns_ms, connect_ms, proxy_tls_handshake_ms,
+//     proxy_connect_ms, tls_handshake_ms, first_byte_ms (numbers, null for
+//     a phase not reached; first_byte_ms counts from the request sent),
+//     total_ms.
 //   - proxy (string): the proxy used, password hidden, "" for none;
 //     proxy_from: where it came from ("--proxy", "HTTPS_PROXY", …);
 //     proxy_reason: when the environment names a proxy that was not used,
@@ -78,6 +83,12 @@ type Document struct {
 //     http://127.0.0.1:3128", "localhost is never proxied by Go", "HTTP_PROXY
 //     is set but Go uses it for http:// only; HTTPS_PROXY is not set"), ""
 //     otherwise.
+//   - proxy_tls (object or null): the TLS connection to an https:// proxy
+//     itself (null for other proxies and none): server_name (the name its
+//     certificate was verified for), version, cipher ("" when the
+//     handshake did not complete), peer_certificates (the chain the proxy
+//     sent, as peer_certificates below), insecure (bool: its verification
+//     was disabled, --proxy-insecure).
 //   - addresses (list of strings): the addresses the target's name (or the
 //     proxy's) resolved to, in the order they were tried.
 //   - local, remote (string): the TCP connection's ends ("" when unknown);
@@ -100,6 +111,7 @@ type ClientView struct {
 	Proxy            string        `json:"proxy"`
 	ProxyFrom        string        `json:"proxy_from"`
 	ProxyReason      string        `json:"proxy_reason"`
+	ProxyTLS         *ProxyTLSView `json:"proxy_tls"`
 	Addresses        []string      `json:"addresses"`
 	Local            string        `json:"local"`
 	Remote           string        `json:"remote"`
@@ -112,6 +124,15 @@ type ClientView struct {
 	HTTP             *ResponseView `json:"http"`
 }
 
+// ProxyTLSView is the TLS connection to an https:// proxy itself.
+type ProxyTLSView struct {
+	ServerName       string     `json:"server_name"`
+	Version          string     `json:"version"`
+	Cipher           string     `json:"cipher"`
+	PeerCertificates []CertView `json:"peer_certificates"`
+	Insecure         bool       `json:"insecure"`
+}
+
 // AttemptView is a failed connection attempt.
 type AttemptView struct {
 	Remote     string `json:"remote"`
@@ -121,12 +142,13 @@ type AttemptView struct {
 
 // TimingsView holds the phase durations in milliseconds.
 type TimingsView struct {
-	DNS          *float64 `json:"dns_ms"`
-	Connect      *float64 `json:"connect_ms"`
-	ProxyConnect *float64 `json:"proxy_connect_ms"`
-	TLSHandshake *float64 `json:"tls_handshake_ms"`
-	FirstByte    *float64 `json:"first_byte_ms"`
-	Total        float64  `json:"total_ms"`
+	DNS               *float64 `json:"dns_ms"`
+	Connect           *float64 `json:"connect_ms"`
+	ProxyTLSHandshake *float64 `json:"proxy_tls_handshake_ms"`
+	ProxyConnect      *float64 `json:"proxy_connect_ms"`
+	TLSHandshake      *float64 `json:"tls_handshake_ms"`
+	FirstByte         *float64 `json:"first_byte_ms"`
+	Total             float64  `json:"total_ms"`
 }
 
 // CertView is a certificate as the client received it.
@@ -255,7 +277,8 @@ func newClientView(o *Outcome) ClientView {
 		ErrorClass: string(o.Class), Phase: string(o.Phase), Proxy: o.Proxy, ProxyFrom: o.ProxyFrom, ProxyReason: o.NoProxyReason,
 		ServerName: o.ServerName, PeerCertificates: []CertView{}, Attempts: []AttemptView{}, Addresses: []string{},
 		Timings: TimingsView{
-			DNS: msPtr(o.Timings.DNS), Connect: msPtr(o.Timings.Connect), ProxyConnect: msPtr(o.Timings.ProxyConnect),
+			DNS: msPtr(o.Timings.DNS), Connect: msPtr(o.Timings.Connect),
+			ProxyTLSHandshake: msPtr(o.Timings.ProxyTLSHandshake), ProxyConnect: msPtr(o.Timings.ProxyConnect),
 			TLSHandshake: msPtr(o.Timings.TLSHandshake), FirstByte: msPtr(o.Timings.FirstByte), Total: msFloat(o.Timings.Total),
 		},
 	}
@@ -277,13 +300,13 @@ func newClientView(o *Outcome) ClientView {
 	if o.TLS != nil {
 		v.Version, v.Cipher, v.ALPN = versionName(o.TLS.Version), tlsparse.CipherSuite(o.TLS.CipherSuite).String(), o.TLS.NegotiatedProtocol
 	}
-	for _, c := range o.PeerCertificates {
-		sum := sha256.Sum256(c.Raw)
-		v.PeerCertificates = append(v.PeerCertificates, CertView{
-			Subject: c.Subject.String(), Issuer: c.Issuer.String(),
-			NotBefore: c.NotBefore.UTC().Format(time.RFC3339), NotAfter: c.NotAfter.UTC().Format(time.RFC3339),
-			SHA256: hex.EncodeToString(sum[:]),
-		})
+	v.PeerCertificates = certViews(o.PeerCertificates)
+	if o.proxyTLS {
+		p := &ProxyTLSView{ServerName: o.ProxyServerName, PeerCertificates: certViews(o.ProxyPeerCertificates), Insecure: o.proxyInsecure}
+		if o.ProxyTLS != nil {
+			p.Version, p.Cipher = versionName(o.ProxyTLS.Version), tlsparse.CipherSuite(o.ProxyTLS.CipherSuite).String()
+		}
+		v.ProxyTLS = p
 	}
 	if h := o.HTTP; h != nil {
 		v.HTTP = &ResponseView{Proto: h.Proto, StatusCode: h.StatusCode, Status: h.Status, BodyBytes: h.BodyBytes, Truncated: h.Truncated}
@@ -292,6 +315,21 @@ func newClientView(o *Outcome) ClientView {
 		}
 	}
 	return v
+}
+
+// certViews are the certificates of a chain as JSON gives them; empty,
+// never null, for none.
+func certViews(chain []*x509.Certificate) []CertView {
+	views := []CertView{}
+	for _, c := range chain {
+		sum := sha256.Sum256(c.Raw)
+		views = append(views, CertView{
+			Subject: c.Subject.String(), Issuer: c.Issuer.String(),
+			NotBefore: c.NotBefore.UTC().Format(time.RFC3339), NotAfter: c.NotAfter.UTC().Format(time.RFC3339),
+			SHA256: hex.EncodeToString(sum[:]),
+		})
+	}
+	return views
 }
 
 func msFloat(d time.Duration) float64 {
@@ -368,6 +406,9 @@ func writeText(w io.Writer, f report.Format, r *Result, opts WriteOptions) error
 	if r.Insecure {
 		b.WriteString("!! verification disabled (" + opts.Names.of(SettingInsecure) + "): the server's certificate was not checked\n")
 	}
+	if o.proxyInsecure {
+		b.WriteString("!! proxy verification disabled (" + opts.Names.of(SettingProxyInsecure) + "): the https:// proxy's certificate was not checked\n")
+	}
 
 	b.WriteString("\nClient\n")
 	wrapped(&b, "result: ", r.Correlation.Client)
@@ -385,7 +426,13 @@ func writeText(w io.Writer, f report.Format, r *Result, opts WriteOptions) error
 	if o.Proxy != "" {
 		proxy = fmt.Sprintf("%s (from %s)", o.Proxy, o.ProxyFrom)
 	}
+	if o.ProxyTLS != nil {
+		proxy += fmt.Sprintf(", TLS to the proxy: %s (%s)", versionName(o.ProxyTLS.Version), tlsparse.CipherSuite(o.ProxyTLS.CipherSuite))
+	}
 	wrapped(&b, "proxy: ", proxy)
+	if n := len(o.ProxyPeerCertificates); n > 0 {
+		wrapped(&b, "proxy's certificate: ", certificateText(o.ProxyPeerCertificates))
+	}
 	if h := o.HTTP; h != nil {
 		body := fmt.Sprintf("%d bytes", h.BodyBytes)
 		if h.Truncated {
@@ -393,10 +440,8 @@ func writeText(w io.Writer, f report.Format, r *Result, opts WriteOptions) error
 		}
 		wrapped(&b, "response: ", fmt.Sprintf("%s %s, %s", h.Proto, h.Status, body))
 	}
-	if n := len(o.PeerCertificates); n > 0 {
-		leaf := o.PeerCertificates[0]
-		wrapped(&b, "certificate: ", fmt.Sprintf("'%s' issued by '%s', valid %s to %s (%d in chain)",
-			leaf.Subject, leaf.Issuer, leaf.NotBefore.UTC().Format(time.DateTime+" MST"), leaf.NotAfter.UTC().Format(time.DateTime+" MST"), n))
+	if len(o.PeerCertificates) > 0 {
+		wrapped(&b, "certificate: ", certificateText(o.PeerCertificates))
 	}
 
 	b.WriteString("\nWire")
@@ -503,6 +548,14 @@ func writeText(w io.Writer, f report.Format, r *Result, opts WriteOptions) error
 	return err
 }
 
+// certificateText describes a chain by its leaf: "'CN=…' issued by
+// 'CN=…', valid … to … (2 in chain)".
+func certificateText(chain []*x509.Certificate) string {
+	leaf := chain[0]
+	return fmt.Sprintf("'%s' issued by '%s', valid %s to %s (%d in chain)",
+		leaf.Subject, leaf.Issuer, leaf.NotBefore.UTC().Format(time.DateTime+" MST"), leaf.NotAfter.UTC().Format(time.DateTime+" MST"), len(chain))
+}
+
 func timingsText(o *Outcome) string {
 	t := o.Timings
 	parts := []string{}
@@ -513,6 +566,7 @@ func timingsText(o *Outcome) string {
 	}
 	add("dns", t.DNS)
 	add("connect", t.Connect)
+	add("proxy TLS handshake", t.ProxyTLSHandshake)
 	tunnel := "CONNECT"
 	if o.proxyKind != proxyparse.KindNone {
 		tunnel = o.proxyKind.Words()

@@ -55,9 +55,9 @@ func TestWrite(t *testing.T) {
 		}
 		wantKeys(t, "document", doc, "target", "insecure", "client", "connection", "capture", "correlation", "scan", "bisect")
 		client := doc["client"].(map[string]any)
-		wantKeys(t, "client", client, "error", "error_class", "phase", "timings", "proxy", "proxy_from", "proxy_reason", "addresses", "local", "remote",
+		wantKeys(t, "client", client, "error", "error_class", "phase", "timings", "proxy", "proxy_from", "proxy_reason", "proxy_tls", "addresses", "local", "remote",
 			"attempts", "server_name", "version", "cipher", "alpn", "peer_certificates", "http")
-		wantKeys(t, "timings", client["timings"].(map[string]any), "dns_ms", "connect_ms", "proxy_connect_ms", "tls_handshake_ms", "first_byte_ms", "total_ms")
+		wantKeys(t, "timings", client["timings"].(map[string]any), "dns_ms", "connect_ms", "proxy_tls_handshake_ms", "proxy_connect_ms", "tls_handshake_ms", "first_byte_ms", "total_ms")
 		wantKeys(t, "correlation", doc["correlation"].(map[string]any), "agreement", "summary", "client", "wire", "cause", "fix", "notes")
 		wantKeys(t, "capture", doc["capture"].(map[string]any), "interface", "filter", "error", "frames", "dropped", "notes")
 		if client["error_class"] != "cert_expired" || doc["scan"] != nil {

@@ -83,12 +83,21 @@ type Config struct {
 	ShowBody bool
 
 	// Proxy, when set, is the proxy to tunnel through: an http:// one
-	// asked with CONNECT, a socks5:// or socks5h:// one with SOCKS5 (see
-	// ProxySchemes); user information in the URL is its credentials.
+	// asked with CONNECT, an https:// one with CONNECT inside a TLS
+	// connection to the proxy, a socks5:// or socks5h:// one with SOCKS5
+	// (see ProxySchemes); user information in the URL is its credentials.
 	// When nil, the environment decides (HTTPS_PROXY, NO_PROXY, as
 	// net/http does) unless NoProxyEnv is set.
 	Proxy      *url.URL
 	NoProxyEnv bool
+	// ProxyRootCAs is the trust store for an https:// proxy's own
+	// certificate; nil means the system roots. RootCAs does not apply to
+	// the proxy (as curl's --cacert does not; curl's --proxy-cacert is
+	// this).
+	ProxyRootCAs *x509.CertPool
+	// ProxyInsecure skips the verification of an https:// proxy's own
+	// certificate.
+	ProxyInsecure bool
 	// Getenv reads the proxy environment; nil means os.Getenv.
 	Getenv func(string) string
 
@@ -181,12 +190,13 @@ type Phase string
 
 // The phases, in order.
 const (
-	PhaseResolve Phase = "dns"           // looking up the target (or proxy) name
-	PhaseConnect Phase = "connect"       // the TCP connection
-	PhaseProxy   Phase = "proxy_connect" // asking the proxy for a tunnel (CONNECT, SOCKS5)
-	PhaseTLS     Phase = "tls_handshake" // the TLS handshake
-	PhaseHTTP    Phase = "http"          // sending the request and reading the response
-	PhaseDone    Phase = "done"          // everything succeeded
+	PhaseResolve  Phase = "dns"                 // looking up the target (or proxy) name
+	PhaseConnect  Phase = "connect"             // the TCP connection
+	PhaseProxyTLS Phase = "proxy_tls_handshake" // the TLS handshake with an https:// proxy itself
+	PhaseProxy    Phase = "proxy_connect"       // asking the proxy for a tunnel (CONNECT, SOCKS5)
+	PhaseTLS      Phase = "tls_handshake"       // the TLS handshake with the target
+	PhaseHTTP     Phase = "http"                // sending the request and reading the response
+	PhaseDone     Phase = "done"                // everything succeeded
 )
 
 // Outcome is what the client saw.
@@ -232,6 +242,14 @@ type Outcome struct {
 	// Ciphers and Curves say the client's suites or groups were
 	// restricted (Config.CipherSuites, Config.Curves), not crypto/tls's defaults.
 	Ciphers, Curves bool
+	// ProxyServerName is the name an https:// proxy's certificate was
+	// verified for (the proxy URL's host, sent as SNI unless an address);
+	// ProxyTLS is that TLS connection's state, nil when its handshake did
+	// not complete; ProxyPeerCertificates is the chain the proxy sent,
+	// also when the client rejected it. All are empty for other proxies.
+	ProxyServerName       string
+	ProxyTLS              *tls.ConnectionState
+	ProxyPeerCertificates []*x509.Certificate
 	// TLS is the negotiated connection state; nil when the handshake did
 	// not complete.
 	TLS *tls.ConnectionState
@@ -244,10 +262,15 @@ type Outcome struct {
 	// (Config.MaxTime): a Timeout is the client reaching it.
 	MaxTime time.Duration
 
-	// proxyKind is how the proxy was asked for the tunnel; proxyFlag is
+	// proxyKind is how the proxy was asked for the tunnel; proxyTLS is
+	// set when that was inside TLS to the proxy (https://); proxyFlag is
 	// set when the proxy is Config.Proxy, which NO_PROXY does not apply to.
 	proxyKind proxyparse.Kind
+	proxyTLS  bool
 	proxyFlag bool
+	// proxyRoots and proxyInsecure repeat Config.ProxyRootCAs != nil and
+	// Config.ProxyInsecure for an https:// proxy.
+	proxyRoots, proxyInsecure bool
 	// hello is the ClientHello's size and the connection's MSS.
 	hello helloStats
 	// conn is the request's TCP connection, once made.
@@ -298,10 +321,12 @@ func (p *prefix) Write(b []byte) (int, error) {
 // field is a phase not reached.
 type Timings struct {
 	// DNS is nil when no name was looked up (an address, Config.Resolve).
-	DNS          *time.Duration
-	Connect      *time.Duration
-	ProxyConnect *time.Duration
-	TLSHandshake *time.Duration
+	DNS     *time.Duration
+	Connect *time.Duration
+	// ProxyTLSHandshake is the TLS handshake with an https:// proxy.
+	ProxyTLSHandshake *time.Duration
+	ProxyConnect      *time.Duration
+	TLSHandshake      *time.Duration
 	// FirstByte is from sending the request to the first response byte.
 	FirstByte *time.Duration
 	// Total is the whole request, DNS included (the capture's setup not).

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -726,6 +727,111 @@ func TestProbeLab(t *testing.T) {
 			},
 		},
 		{
+			// The proxy's own TLS, then the CONNECT inside it: the wire
+			// shows a TLS connection to the proxy's port for its name,
+			// and the target's handshake is hidden inside it.
+			name: "through an https:// proxy", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: InsideProxyTLS,
+			setup: httpsProxySetup(true),
+			facts: []string{"the request succeeded through the https:// proxy", "SNI " + tlslab.ProxyName, "the target's TLS handshake ran inside the proxy's TLS, so the capture cannot show it"},
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				o := r.Client
+				if o.Timings.ProxyTLSHandshake == nil || o.Timings.ProxyConnect == nil || o.ProxyTLS == nil || o.HTTP == nil || o.HTTP.StatusCode != 200 {
+					t.Fatalf("client: proxy TLS %v in %v, CONNECT in %v, HTTP %+v", o.ProxyTLS != nil, o.Timings.ProxyTLSHandshake, o.Timings.ProxyConnect, o.HTTP)
+				}
+				if len(o.ProxyPeerCertificates) == 0 || o.ProxyPeerCertificates[0].Subject.CommonName != tlslab.ProxyName ||
+					len(o.PeerCertificates) == 0 || o.PeerCertificates[0].Subject.CommonName != tlslab.GoodName {
+					t.Errorf("the proxy's and the target's leaves are mixed up: %v, %v", o.ProxyPeerCertificates, o.PeerCertificates)
+				}
+				if w := r.Wire.Result; w != nil {
+					if w.Conn.ClientHello == nil || w.Conn.ClientHello.ServerName != tlslab.ProxyName || w.Conn.Server.Port() != o.Remote.Port() {
+						t.Errorf("wire: %v with hello %+v, want the TLS connection to the proxy for %s", w.Conn.Server, w.Conn.ClientHello, tlslab.ProxyName)
+					}
+				}
+				text := strings.Join(strings.Fields(writeTable(t, r)), " ")
+				for _, want := range []string{"proxy TLS handshake ", "proxy CONNECT ", "TLS to the proxy: TLS 1.3", "proxy's certificate: 'CN=proxy.test", "Correlation: inside_proxy_tls"} {
+					if !strings.Contains(text, want) {
+						t.Errorf("the report lacks %q:\n%s", want, text)
+					}
+				}
+				doc := NewDocument(r)
+				if p := doc.Client.ProxyTLS; p == nil || p.ServerName != tlslab.ProxyName || p.Version != "TLS 1.3" || doc.Client.Timings.ProxyTLSHandshake == nil {
+					t.Errorf("json: proxy_tls %+v, proxy_tls_handshake_ms %v", p, doc.Client.Timings.ProxyTLSHandshake)
+				}
+			},
+		},
+		{
+			// Without --proxy-cacert the proxy's own certificate is
+			// checked against the system roots, which lack the lab's:
+			// the failure is the proxy's, and so is the fix.
+			name: "https:// proxy's certificate untrusted", scenario: tlslab.OK, class: CertUnknownAuthority, phase: PhaseProxyTLS,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, server netip.AddrPort) {
+				httpsProxySetup(false)(t, c, lab, server)
+				c.WireRoots = nil // the system roots, as the command's without --proxy-cacert
+				c.SettingNames = map[diagnose.Setting]string{diagnose.SettingRoots: "--cacert"}
+			},
+			category: diagnose.CertUntrustedCA, agreement: Agree,
+			facts: []string{"the https:// proxy's own certificate does not lead to a root the client trusts (the system roots)",
+				"make the client trust the proxy's CA (--proxy-cacert)", "SSL_CERT_FILE", "the certificate and the handshake it judges are the proxy's own, not the target's"},
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				o := r.Client
+				if len(o.PeerCertificates) != 0 || len(o.ProxyPeerCertificates) == 0 || o.ProxyPeerCertificates[0].Subject.CommonName != tlslab.ProxyName {
+					t.Errorf("the chain the proxy sent is the target's (%v) or missing (%v)", o.PeerCertificates, o.ProxyPeerCertificates)
+				}
+				if o.Timings.ProxyTLSHandshake == nil || o.Timings.ProxyConnect != nil || o.Timings.TLSHandshake != nil {
+					t.Errorf("timings %+v: want the proxy's handshake only", o.Timings)
+				}
+				if c := r.Correlation; strings.Contains(c.Cause+c.Fix, "server's") || strings.Contains(c.Fix, "(--cacert") {
+					t.Errorf("cause %q, fix %q: about the target's certificate, not the proxy's", c.Cause, c.Fix)
+				}
+				if w := r.Wire.Result; w != nil && (w.Conn.ClientHello == nil || w.Conn.ClientHello.ServerName != tlslab.ProxyName || !strings.Contains(w.Verdict.Fix, "--proxy-cacert")) {
+					t.Errorf("wire: SNI %+v, fix %q: want the proxy's name and --proxy-cacert", w.Conn.ClientHello, w.Verdict.Fix)
+				}
+			},
+		},
+		{
+			// The proxy is trusted and tunnels; the target's chain is
+			// not trusted: the client's error is the target's, and its
+			// handshake ran where the capture cannot see.
+			name: "https:// proxy fine, target's certificate untrusted", scenario: tlslab.CertUntrustedCA, class: CertUnknownAuthority, phase: PhaseTLS,
+			setup: httpsProxySetup(true), agreement: InsideProxyTLS,
+			facts: []string{"inside the https:// proxy's TLS, which the wire's verdict cannot show", "the verdict rests on the client's error",
+				"the target's TLS handshake ran inside the proxy's TLS, so the capture cannot show it",
+				"the server's chain does not lead to a root the client trusts (the --cacert certificates)", "trust its root CA (--cacert)"},
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				o := r.Client
+				if o.ProxyTLS == nil || len(o.PeerCertificates) == 0 || o.PeerCertificates[0].Issuer.CommonName != tlslab.UntrustedRootName {
+					t.Errorf("proxy TLS %v, target's chain %v: want the proxy's handshake done and the target's untrusted leaf", o.ProxyTLS != nil, o.PeerCertificates)
+				}
+				if c := r.Correlation; strings.Contains(c.Fix, "proxy") || strings.Contains(c.Summary, "disagree") {
+					t.Errorf("summary %q, fix %q: the target's certificate is not the proxy's, and the wire neither agrees nor disagrees", c.Summary, c.Fix)
+				}
+			},
+		},
+		{
+			// The proxy named by its address, its certificate by its
+			// name: the mismatch is the proxy URL's host, not the
+			// target's name.
+			name: "https:// proxy named by an address its certificate lacks", scenario: tlslab.OK, class: CertHostnameMismatch, phase: PhaseProxyTLS,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				c.Proxy = &url.URL{Scheme: "https", Host: labProxy(t, lab, tlslab.ProxyTLS).String()}
+				c.ProxyRootCAs = lab.RootPool()
+			},
+			category: diagnose.CertHostnameMismatch, agreement: Agree,
+			facts: []string{"the https:// proxy's own certificate is not valid for 127.0.0.1, the host of the proxy URL", "by a name its certificate covers"},
+			check: notInFix("--servername"),
+		},
+		{
+			// HTTPS_PROXY=https:// for a proxy that speaks plain HTTP
+			// (here a plain HTTP server, which answers the ClientHello
+			// with 400): the fix is the http:// URL.
+			name: "https:// proxy that speaks plain HTTP", scenario: tlslab.OK, class: NotTLS, phase: PhaseProxyTLS,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				c.Proxy = &url.URL{Scheme: "https", Host: labProxy(t, lab, tlslab.NotTLSServer).String()}
+			},
+			category: diagnose.NotTLSServer, agreement: Agree,
+			facts: []string{"answered the ClientHello with something that is not TLS: it speaks plain HTTP on this port", "use http://127.0.0.1:"},
+		},
+		{
 			name: "handshake only", scenario: tlslab.OKTLS13, hostPort: true, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
 			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
 				if r.Client.HTTP != nil || r.Client.TLS == nil || r.Client.TLS.NegotiatedProtocol != "" {
@@ -932,6 +1038,21 @@ func proxySetup(s tlslab.Scenario, userinfo string) func(*testing.T, *Config, *t
 			u.User = url.UserPassword(user, pw)
 		}
 		c.Proxy = u
+	}
+}
+
+// httpsProxySetup makes the probe go through the lab's https:// proxy,
+// named by ProxyName (pinned to its address as --resolve would), trusting
+// the lab's Root for the proxy's own certificate (as --proxy-cacert does)
+// when trusted, else the system roots.
+func httpsProxySetup(trusted bool) func(*testing.T, *Config, *tlslab.Lab, netip.AddrPort) {
+	return func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+		addr := labProxy(t, lab, tlslab.ProxyTLS)
+		c.Proxy = &url.URL{Scheme: "https", Host: net.JoinHostPort(tlslab.ProxyName, strconv.Itoa(int(addr.Port())))}
+		c.Resolve = append(c.Resolve, Resolve{Host: tlslab.ProxyName, Port: addr.Port(), Addrs: []netip.Addr{addr.Addr()}})
+		if trusted {
+			c.ProxyRootCAs = lab.RootPool()
+		}
 	}
 }
 
@@ -1285,7 +1406,7 @@ func TestConfigCheck(t *testing.T) {
 		{"no target", Config{}},
 		{"min above max", Config{Target: Target{Host: "a", Port: 1}, MinVersion: tls.VersionTLS13, MaxVersion: tls.VersionTLS12}},
 		{"body without URL", Config{Target: Target{Host: "a", Port: 1}, Body: []byte("x")}},
-		{"https proxy", Config{Target: Target{Host: "a", Port: 1}, Proxy: &url.URL{Scheme: "https", Host: "p:1"}}},
+		{"socks4 proxy", Config{Target: Target{Host: "a", Port: 1}, Proxy: &url.URL{Scheme: "socks4", Host: "p:1"}}},
 		{"socks4 proxy from the environment", Config{Target: Target{Host: "a", Port: 1}, Getenv: func(k string) string {
 			if k == "HTTPS_PROXY" {
 				return "socks4://p:1"

@@ -56,6 +56,9 @@ func (c *client) plan(ctx context.Context, choice proxyChoice) (*dialPlan, error
 		c.out.Proxy, c.out.ProxyFrom = proxy.Redacted(), choice.From
 		c.out.proxyFlag = c.cfg.Proxy != nil
 		c.out.proxyKind = proxyKinds[proxy.Scheme].kind
+		if c.out.proxyTLS = proxyKinds[proxy.Scheme].tls; c.out.proxyTLS {
+			c.out.proxyRoots, c.out.proxyInsecure = c.cfg.ProxyRootCAs != nil, c.cfg.ProxyInsecure
+		}
 		host = proxy.Hostname()
 		port := proxy.Port()
 		if port == "" {
@@ -224,25 +227,28 @@ func redactedProxy(v string) string {
 }
 
 // ProxySchemes are the schemes of the proxy URLs a probe uses, as
-// net/http does: http:// asked for a CONNECT tunnel, socks5:// and
-// socks5h:// alike for a SOCKS5 one (in net/http both let the proxy
-// resolve the target's name).
-var ProxySchemes = []string{"http", "socks5", "socks5h"}
+// net/http does: http:// asked for a CONNECT tunnel, https:// too but
+// inside a TLS connection to the proxy itself, socks5:// and socks5h://
+// alike for a SOCKS5 one (in net/http both let the proxy resolve the
+// target's name).
+var ProxySchemes = []string{"http", "https", "socks5", "socks5h"}
 
 // proxyKinds says, for each of ProxySchemes, which protocol asks the
-// proxy for the tunnel and the proxy's port when its URL has none
-// (net/http's).
+// proxy for the tunnel, the proxy's port when its URL has none
+// (net/http's), and whether the client speaks TLS to the proxy first.
 var proxyKinds = map[string]struct {
 	kind proxyparse.Kind
 	port string
+	tls  bool
 }{
-	"http":    {proxyparse.KindHTTPConnect, "80"},
-	"socks5":  {proxyparse.KindSOCKS5, "1080"},
-	"socks5h": {proxyparse.KindSOCKS5, "1080"},
+	"http":    {kind: proxyparse.KindHTTPConnect, port: "80"},
+	"https":   {kind: proxyparse.KindHTTPConnect, port: "443", tls: true},
+	"socks5":  {kind: proxyparse.KindSOCKS5, port: "1080"},
+	"socks5h": {kind: proxyparse.KindSOCKS5, port: "1080"},
 }
 
-// ProxySchemeError is a proxy a probe does not use: an https:// proxy
-// (TLS to the proxy itself), SOCKS4, or a scheme net/http does not know.
+// ProxySchemeError is a proxy a probe does not use: SOCKS4 (which
+// net/http does not speak either), or a scheme net/http does not know.
 type ProxySchemeError struct {
 	// From says where the proxy came from: the environment variable, or
 	// Config.Proxy as Config.Names names it.
@@ -253,7 +259,7 @@ type ProxySchemeError struct {
 }
 
 func (e *ProxySchemeError) Error() string {
-	return fmt.Sprintf("%s: proxy scheme %q (%s): a probe speaks only to http://, socks5:// and socks5h:// proxies", e.From, e.Scheme, e.Proxy)
+	return fmt.Sprintf("%s: proxy scheme %q (%s): a probe speaks only to http://, https://, socks5:// and socks5h:// proxies", e.From, e.Scheme, e.Proxy)
 }
 
 func firstNamed(getenv func(string) string, names ...string) (string, string) {
@@ -311,6 +317,11 @@ func (c *client) connect(ctx context.Context, p *dialPlan, tc *tls.Config, out *
 		out.fail(err, PhaseConnect)
 		return nil, err
 	}
+	if p.Proxy != nil && proxyKinds[p.Proxy.Scheme].tls {
+		if raw, err = c.proxyHandshake(ctx, raw, p.Proxy, tc.KeyLogWriter, out); err != nil {
+			return nil, err
+		}
+	}
 	if p.Proxy != nil {
 		out.Phase = PhaseProxy
 		start := time.Now()
@@ -346,6 +357,44 @@ func (c *client) connect(ctx context.Context, p *dialPlan, tc *tls.Config, out *
 	out.TLS = &cs
 	out.PeerCertificates = cs.PeerCertificates
 	return conn, nil
+}
+
+// proxyHandshake makes the TLS handshake with an https:// proxy over
+// conn, as net/http does before it sends CONNECT: for the proxy's host
+// name, against the system roots (or Config.ProxyRootCAs), its secrets
+// in keyLog so that the capture shows the proxy's certificate. It offers
+// http/1.1 alone, the protocol CONNECT is spoken in (as curl does). A
+// failure is wrapped as net/http wraps it, in a "proxyconnect"
+// *net.OpError.
+func (c *client) proxyHandshake(ctx context.Context, conn net.Conn, proxy *url.URL, keyLog io.Writer, out *Outcome) (net.Conn, error) {
+	out.Phase = PhaseProxyTLS
+	tc := &tls.Config{
+		ServerName:         proxy.Hostname(),
+		RootCAs:            c.cfg.ProxyRootCAs,
+		InsecureSkipVerify: c.cfg.ProxyInsecure,
+		NextProtos:         []string{"http/1.1"},
+		KeyLogWriter:       keyLog,
+	}
+	tconn := tls.Client(conn, tc)
+	start := time.Now()
+	err := tconn.HandshakeContext(ctx)
+	d := time.Since(start)
+	out.Timings.ProxyTLSHandshake = &d
+	out.ProxyServerName = tc.ServerName
+	var verr *tls.CertificateVerificationError
+	if errors.As(err, &verr) {
+		out.ProxyPeerCertificates = verr.UnverifiedCertificates
+	}
+	if err != nil {
+		conn.Close()
+		err = &net.OpError{Op: "proxyconnect", Net: "tcp", Err: err}
+		out.fail(err, PhaseProxyTLS)
+		return nil, err
+	}
+	cs := tconn.ConnectionState()
+	out.ProxyTLS = &cs
+	out.ProxyPeerCertificates = cs.PeerCertificates
+	return tconn, nil
 }
 
 // postHandshakeWait is how long a handshake-only probe waits for the

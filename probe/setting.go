@@ -11,22 +11,24 @@ type Setting uint8
 
 // The settings.
 const (
-	SettingRootCAs      Setting = iota + 1 // Config.RootCAs: the roots the client trusts
-	SettingWireRoots                       // Config.WireRoots: the roots the capture's chain is judged by
-	SettingInsecure                        // Config.Insecure
-	SettingCertificates                    // Config.Certificates: the client certificate and its key
-	SettingMinVersion                      // Config.MinVersion
-	SettingMaxVersion                      // Config.MaxVersion
-	SettingCipherSuites                    // Config.CipherSuites
-	SettingCurves                          // Config.Curves
-	SettingALPN                            // Config.ALPN
-	SettingServerName                      // Config.ServerName
-	SettingResolve                         // Config.Resolve
-	SettingMaxTime                         // Config.MaxTime
-	SettingProxy                           // Config.Proxy
-	SettingScan                            // Config.Scan
-	SettingKeyLog                          // Config.KeyLog
-	SettingPcap                            // Config.Pcap
+	SettingRootCAs       Setting = iota + 1 // Config.RootCAs: the roots the client trusts
+	SettingWireRoots                        // Config.WireRoots: the roots the capture's chain is judged by
+	SettingInsecure                         // Config.Insecure
+	SettingCertificates                     // Config.Certificates: the client certificate and its key
+	SettingMinVersion                       // Config.MinVersion
+	SettingMaxVersion                       // Config.MaxVersion
+	SettingCipherSuites                     // Config.CipherSuites
+	SettingCurves                           // Config.Curves
+	SettingALPN                             // Config.ALPN
+	SettingServerName                       // Config.ServerName
+	SettingResolve                          // Config.Resolve
+	SettingMaxTime                          // Config.MaxTime
+	SettingProxy                            // Config.Proxy
+	SettingScan                             // Config.Scan
+	SettingKeyLog                           // Config.KeyLog
+	SettingPcap                             // Config.Pcap
+	SettingProxyRootCAs                     // Config.ProxyRootCAs: the roots an https:// proxy's certificate is checked against
+	SettingProxyInsecure                    // Config.ProxyInsecure
 )
 
 // Settings lists every Setting.
@@ -34,6 +36,7 @@ var Settings = []Setting{
 	SettingRootCAs, SettingWireRoots, SettingInsecure, SettingCertificates,
 	SettingMinVersion, SettingMaxVersion, SettingCipherSuites, SettingCurves, SettingALPN, SettingServerName,
 	SettingResolve, SettingMaxTime, SettingProxy, SettingScan, SettingKeyLog, SettingPcap,
+	SettingProxyRootCAs, SettingProxyInsecure,
 }
 
 // configNames are the settings' names as Config sets them.
@@ -42,6 +45,7 @@ var configNames = [...]string{
 	SettingMinVersion: "MinVersion", SettingMaxVersion: "MaxVersion", SettingCipherSuites: "CipherSuites",
 	SettingCurves: "Curves", SettingALPN: "ALPN", SettingServerName: "ServerName", SettingResolve: "Resolve",
 	SettingMaxTime: "MaxTime", SettingProxy: "Proxy", SettingScan: "Scan", SettingKeyLog: "KeyLog", SettingPcap: "Pcap",
+	SettingProxyRootCAs: "ProxyRootCAs", SettingProxyInsecure: "ProxyInsecure",
 }
 
 // String names s as Config sets it: "Config.MaxTime".

@@ -24,6 +24,7 @@ var flagNames = Names{
 	SettingMinVersion: "--tls-min", SettingMaxVersion: "--tls-max", SettingCipherSuites: "--ciphers", SettingCurves: "--curves",
 	SettingALPN: "--alpn", SettingServerName: "--servername", SettingResolve: "--resolve", SettingMaxTime: "--max-time",
 	SettingProxy: "--proxy", SettingScan: "--scan", SettingKeyLog: "--keylog", SettingPcap: "-w",
+	SettingProxyRootCAs: "--proxy-cacert", SettingProxyInsecure: "--proxy-insecure",
 }
 
 func TestSettingsNamed(t *testing.T) {
@@ -75,6 +76,25 @@ func renderedTexts(t *testing.T, names Names) []string {
 	add(Correlate(target, &Outcome{Phase: PhaseDone}, wire(diagnose.ServerNoResponse), false, names))
 	add(Correlate(target, &Outcome{Class: Timeout, Err: err, Phase: PhaseTLS, MaxTime: 1500 * time.Millisecond}, wire(diagnose.ServerNoResponse), false, names))
 	add(Correlate(target, &Outcome{Class: Other, Err: err, Phase: PhaseTLS}, wire(diagnose.OK), false, names))
+	// An https:// proxy's own TLS failing, and what ran inside it.
+	for _, c := range classes {
+		for _, roots := range []bool{false, true} {
+			o := &Outcome{Class: c, Err: err, Phase: PhaseProxyTLS, proxyTLS: true, proxyRoots: roots, ProxyServerName: "proxy.test"}
+			cause, fix := explain(target, o, names)
+			out = append(out, cause, fix)
+		}
+	}
+	proxied := func(c Class, p Phase) *Outcome {
+		o := &Outcome{Class: c, Err: err, Phase: p, proxyTLS: true, proxyInsecure: true, ProxyServerName: "proxy.test"}
+		if p != PhaseProxyTLS {
+			o.ProxyTLS = &tls.ConnectionState{}
+		}
+		return o
+	}
+	for _, cat := range []diagnose.Category{diagnose.OK, diagnose.CertUntrustedCA} {
+		add(Correlate(target, proxied(CertUnknownAuthority, PhaseProxyTLS), wire(cat), false, names))
+		add(Correlate(target, proxied(CertUnknownAuthority, PhaseTLS), wire(cat), false, names))
+	}
 	// The scan's findings.
 	v12, v13, v10 := uint16(tls.VersionTLS12), uint16(tls.VersionTLS13), uint16(tls.VersionTLS10)
 	for _, sc := range []struct {
@@ -94,7 +114,7 @@ func renderedTexts(t *testing.T, names Names) []string {
 	}
 	// The text report's own lines.
 	var b bytes.Buffer
-	if err := Write(&b, report.FormatTable, &Result{Target: target, Insecure: true}, WriteOptions{Names: names}); err != nil {
+	if err := Write(&b, report.FormatTable, &Result{Target: target, Insecure: true, Client: Outcome{proxyInsecure: true}}, WriteOptions{Names: names}); err != nil {
 		t.Fatal(err)
 	}
 	out = append(out, b.String())

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"net/netip"
@@ -195,7 +196,7 @@ func TestProxyFor(t *testing.T) {
 		{name: "https_proxy", host: "example.com", getenv: env("https_proxy", "envproxy:8080"), want: "http://envproxy:8080", wantFrom: "https_proxy"},
 		{name: "socks5", host: "example.com", getenv: env("HTTPS_PROXY", "socks5://u:pw@envproxy:1080"), want: "socks5://u:pw@envproxy:1080", wantFrom: "HTTPS_PROXY"},
 		{name: "socks5h", host: "example.com", getenv: env("HTTPS_PROXY", "socks5h://envproxy"), want: "socks5h://envproxy", wantFrom: "HTTPS_PROXY"},
-		{name: "https proxy unsupported", host: "example.com", getenv: env("HTTPS_PROXY", "https://envproxy:3128"), wantErr: true},
+		{name: "https proxy", host: "example.com", getenv: env("HTTPS_PROXY", "https://envproxy:3128"), want: "https://envproxy:3128", wantFrom: "HTTPS_PROXY"},
 		{name: "socks4 unsupported", host: "example.com", getenv: env("HTTPS_PROXY", "socks4://envproxy:1080"), wantErr: true},
 		{name: "NO_PROXY", host: "api.example.com", getenv: env("HTTPS_PROXY", "http://u:pw@envproxy:8080", "NO_PROXY", ".example.com"),
 			wantReason: "NO_PROXY matches api.example.com; HTTPS_PROXY is http://u:xxxxx@envproxy:8080"},
@@ -240,6 +241,26 @@ func TestProxyFor(t *testing.T) {
 				t.Errorf("reason %q, want %q", choice.NoProxyReason, tt.wantReason)
 			}
 		})
+	}
+}
+
+// TestProxyDefaultPort: a proxy URL without a port is dialed on its
+// scheme's port, as net/http does (443 for https://, where TLS to the
+// proxy is spoken first).
+func TestProxyDefaultPort(t *testing.T) {
+	for scheme, want := range map[string]uint16{"http": 80, "https": 443, "socks5": 1080, "socks5h": 1080} {
+		proxy := &url.URL{Scheme: scheme, Host: "proxy.test"}
+		cfg := Config{Target: Target{Host: "good.test", Port: 8443}, Proxy: proxy,
+			Resolve: []Resolve{{Host: "proxy.test", Port: want, Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}}}}
+		c := &client{cfg: &cfg, out: &Outcome{}}
+		p, err := c.plan(context.Background(), proxyChoice{URL: proxy, From: "--proxy"})
+		if err != nil || p.Port != want {
+			t.Errorf("%s://proxy.test: port %v (%v), want %d", scheme, p, err, want)
+			continue
+		}
+		if got := c.out.proxyTLS; got != (scheme == "https") {
+			t.Errorf("%s://proxy.test: TLS to the proxy %v", scheme, got)
+		}
 	}
 }
 

@@ -54,7 +54,7 @@ func TestEveryCategoryHasAClass(t *testing.T) {
 		}
 		found := false
 		for _, c := range Classes {
-			for _, p := range []Phase{PhaseResolve, PhaseConnect, PhaseProxy, PhaseTLS, PhaseHTTP} {
+			for _, p := range []Phase{PhaseResolve, PhaseConnect, PhaseProxyTLS, PhaseProxy, PhaseTLS, PhaseHTTP} {
 				if a := classVerdicts[c]; !a.anyFailure && !a.anyVerdict && classAgrees(c, p, cat, nil) {
 					found = true
 				}

@@ -39,8 +39,13 @@ them (never for localhost; HTTP_PROXY and ALL_PROXY are not read for
 https://); when the environment names a proxy the request does not use, the
 report says why. An http:// proxy is asked for a CONNECT tunnel, a
 socks5:// or socks5h:// one with SOCKS5, and the capture shows that
-exchange. https:// (TLS to the proxy) and SOCKS4 proxies are not spoken to:
-run the real client under tlsdiag exec, which reads any proxy on the wire.
+exchange. An https:// proxy (port 443 by default) gets a TLS handshake of
+its own first, for its host name, checked against the system roots or
+--proxy-cacert (--cacert is for the target, as in curl), then the CONNECT
+inside it: the capture shows the proxy's TLS, not the target's handshake
+within it, and the correlation says so (agreement inside_proxy_tls). SOCKS4
+proxies are not spoken to (Go's net/http does not speak SOCKS4 either): run
+the real client under tlsdiag exec, which reads any proxy on the wire.
 
 Capturing needs root or CAP_NET_RAW; without them the request still runs
 and the report gives the client's view only.
@@ -52,6 +57,7 @@ Examples:
     tlsdiag probe --format json -w probe.pcap --keylog keys.txt https://example.com/
     tlsdiag probe -w probe.pcapng https://example.com/   # opens decrypted in Wireshark
     tlsdiag probe --proxy http://127.0.0.1:3128 https://example.com/
+    tlsdiag probe --proxy https://proxy.corp:8443 --proxy-cacert corp-ca.pem https://example.com/
     HTTPS_PROXY=socks5://user:password@127.0.0.1:1080 tlsdiag probe https://example.com/
     tlsdiag probe --bisect https://example.com/
     tlsdiag probe --bisect=version,groups,mss --max-time 5 example.com:443
@@ -107,6 +113,8 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		headers        []string
 		data           string
 		proxyFlag      string
+		proxyCAFlags   []string
+		proxyInsecure  bool
 		showBody       bool
 		keyLogFile     string
 		pcapFile       string
@@ -131,7 +139,9 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVarP(&method, "request", "X", "", "HTTP `method` (default GET, or POST with -d)")
 	fs.StringArrayVarP(&headers, "header", "H", nil, "add an HTTP header, `\"Name: value\"` (repeatable)")
 	fs.StringVarP(&data, "data", "d", "", "send this request body (@FILE reads it from a file)")
-	fs.StringVar(&proxyFlag, flagProxy, "", "tunnel through this proxy `URL`: http:// (CONNECT), socks5:// or socks5h:// (SOCKS5; both let the proxy resolve the name, as in Go), user:password@ for its credentials; \"\" ignores HTTPS_PROXY (which is honoured by default, with NO_PROXY)")
+	fs.StringVar(&proxyFlag, flagProxy, "", "tunnel through this proxy `URL`: http:// (CONNECT), https:// (CONNECT inside TLS to the proxy), socks5:// or socks5h:// (SOCKS5; both let the proxy resolve the name, as in Go), user:password@ for its credentials; \"\" ignores HTTPS_PROXY (which is honoured by default, with NO_PROXY)")
+	fs.StringArrayVar(&proxyCAFlags, flagProxyCA, nil, "trust only the CA certificates in this PEM `file` for an https:// proxy's own certificate (repeatable; default: the system roots)")
+	fs.BoolVar(&proxyInsecure, flagProxyInsec, false, "do not verify an https:// proxy's own certificate (every report says so)")
 	fs.BoolVar(&showBody, "show-body", false, "print the response body (at most 1 MiB; escaped on a terminal, raw to a pipe or file)")
 	fs.StringVar(&keyLogFile, flagKeyLog, "", "also append the connection's TLS secrets to this `file` (SSLKEYLOGFILE format, mode 0600)")
 	fs.StringVarP(&pcapFile, flagWrite, shortWrite, "", "keep the capture in this pcap `file` (frame numbers in the report are its); a name ending in .pcapng gets pcapng with the TLS secrets embedded")
@@ -158,13 +168,15 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "-k/--insecure can't be used with --cacert", "--insecure skips verification, so --cacert would have no effect: drop one")
 	case keyFile != "" && certFile == "":
 		return usageError(stderr, "--key needs --cert", "give the client certificate with --cert FILE")
+	case proxyInsecure && len(proxyCAFlags) > 0:
+		return usageError(stderr, "--proxy-insecure can't be used with --proxy-cacert", "--proxy-insecure skips the proxy's verification, so --proxy-cacert would have no effect: drop one")
 	}
 	target, err := probe.ParseTarget(fs.Arg(0))
 	if err != nil {
 		return usageError(stderr, err.Error(), "name a URL (https://host/path) or HOST:PORT")
 	}
 	cfg := probe.Config{
-		Target: target, Insecure: insecure, ServerName: serverName, ShowBody: showBody,
+		Target: target, Insecure: insecure, ProxyInsecure: proxyInsecure, ServerName: serverName, ShowBody: showBody,
 		Scan: scan, Interface: iface, UserAgent: "tlsdiag/" + version,
 		Trace: format == report.FormatTrace, SettingNames: settingFlags, Names: probeSettingFlags,
 	}
@@ -179,10 +191,14 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	if msg, hint := parseNetFlags(&cfg, fs, resolveFlags, connectTimeout, maxTime, proxyFlag); msg != "" {
 		return usageError(stderr, msg, hint)
 	}
+	if cfg.Proxy != nil && cfg.Proxy.Scheme != "https" && (proxyInsecure || len(proxyCAFlags) > 0) {
+		return usageError(stderr, fmt.Sprintf("--proxy-cacert and --proxy-insecure are for an https:// proxy, not %s://", cfg.Proxy.Scheme),
+			"the target's certificate is --cacert's and -k's; drop the --proxy- flag, or name the proxy https://")
+	}
 	if msg, hint := parseHTTPFlags(&cfg, target, method, headers, data); msg != "" {
 		return usageError(stderr, msg, hint)
 	}
-	if err := loadProbeFiles(&cfg, caFlags, certFile, keyFile); err != nil {
+	if err := loadProbeFiles(&cfg, caFlags, proxyCAFlags, certFile, keyFile); err != nil {
 		failure(stderr, err)
 		return 2
 	}
@@ -384,28 +400,23 @@ func parseHTTPFlags(cfg *probe.Config, target probe.Target, method string, heade
 	return "", ""
 }
 
-// loadProbeFiles reads the trust store and the client certificate.
-func loadProbeFiles(cfg *probe.Config, caFiles []string, certFile, keyFile string) error {
-	var pems [][]byte
-	for _, f := range caFiles {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return fmt.Errorf("--cacert: %w", err)
-		}
-		pems = append(pems, b)
+// loadProbeFiles reads the trust stores and the client certificate.
+func loadProbeFiles(cfg *probe.Config, caFiles, proxyCAFiles []string, certFile, keyFile string) error {
+	pems, pool, err := loadCAFiles(flagRef(flagCACert), caFiles)
+	if err != nil {
+		return err
 	}
-	if len(pems) > 0 {
-		pool := x509.NewCertPool()
-		for i, p := range pems {
-			if !pool.AppendCertsFromPEM(p) {
-				return fmt.Errorf("--cacert %s: no PEM certificate in it", caFiles[i])
-			}
-		}
-		cfg.RootCAs = pool
+	cfg.RootCAs = pool
+	proxyPEMs, proxyPool, err := loadCAFiles(flagRef(flagProxyCA), proxyCAFiles)
+	if err != nil {
+		return err
 	}
+	cfg.ProxyRootCAs = proxyPool
 	// The wire is judged as `tlsdiag read --cacert` would: the system
-	// roots plus --cacert, so a chain the client alone distrusts shows.
-	wire, err := diagnose.LoadRoots(true, pems...)
+	// roots plus --cacert, so a chain the client alone distrusts shows;
+	// plus --proxy-cacert, since the TLS the capture shows through an
+	// https:// proxy is the proxy's own.
+	wire, err := diagnose.LoadRoots(true, append(pems, proxyPEMs...)...)
 	if err != nil {
 		return fmt.Errorf("--cacert: %w", err)
 	}
@@ -423,4 +434,25 @@ func loadProbeFiles(cfg *probe.Config, caFiles []string, certFile, keyFile strin
 		cfg.Certificates = []tls.Certificate{cert}
 	}
 	return nil
+}
+
+// loadCAFiles reads the PEM files of a trust store flag; the pool is nil
+// when there are none (the system roots).
+func loadCAFiles(flag string, files []string) ([][]byte, *x509.CertPool, error) {
+	if len(files) == 0 {
+		return nil, nil, nil
+	}
+	var pems [][]byte
+	pool := x509.NewCertPool()
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", flag, err)
+		}
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, nil, fmt.Errorf("%s %s: no PEM certificate in it", flag, f)
+		}
+		pems = append(pems, b)
+	}
+	return pems, pool, nil
 }

@@ -26,6 +26,9 @@ const (
 	GoodName    = "good.test"
 	OtherName   = "other.test"
 	UnknownName = "unknown.test"
+	// ProxyName is the name of ProxyTLS, the https:// proxy, on its
+	// certificate Proxy.
+	ProxyName = "proxy.test"
 )
 
 // Subject common names of the lab's authorities.
@@ -133,6 +136,10 @@ type Lab struct {
 	// Intercepted is the leaf ProxyIntercepting answers GoodName with:
 	// issued by WebProxyCA and sent with it.
 	Intercepted *Cert
+	// Proxy is the https:// proxy's own leaf (ProxyTLS), valid for
+	// ProxyName, issued by Intermediate and sent with it: trusted by a
+	// client of the lab's Root, not by the system roots.
+	Proxy *Cert
 }
 
 // NewLab generates every certificate of a lab for the instant now
@@ -170,6 +177,7 @@ func NewLab(now time.Time) (*Lab, error) {
 		{&l.ClientChained, template{serial: 0x10B, cn: "tlslab chained client", client: true, from: leafFrom, until: leafUntil}, &l.ClientIntermediate, []**Cert{&l.ClientIntermediate}},
 		{&l.WebProxyCA, template{serial: 7, cn: WebProxyCAName, ca: true, from: caFrom, until: caUntil}, nil, nil},
 		{&l.Intercepted, template{serial: 0x10C, cn: GoodName, dns: GoodName, from: leafFrom, until: leafUntil}, &l.WebProxyCA, []**Cert{&l.WebProxyCA}},
+		{&l.Proxy, template{serial: 0x10D, cn: ProxyName, dns: ProxyName, from: leafFrom, until: leafUntil}, &l.Intermediate, []**Cert{&l.Intermediate}},
 	}
 	for _, s := range steps {
 		var issuer *Cert

@@ -50,6 +50,35 @@ func startProxy(mode proxyMode) func(*Server, string) error {
 	}
 }
 
+// startTLSProxy is startProxy behind TLS, an https:// proxy: its own
+// handshake with the lab's Proxy leaf, then the CONNECT inside it.
+func startTLSProxy(mode proxyMode) func(*Server, string) error {
+	return func(s *Server, addr string) error {
+		ln, err := s.listen(addr)
+		if err != nil {
+			return err
+		}
+		cfg := &tls.Config{Certificates: []tls.Certificate{s.lab.Proxy.TLS()}, NextProtos: []string{"http/1.1"}}
+		go s.serveRaw(ln, func(c *net.TCPConn) {
+			tc := tls.Server(c, cfg)
+			defer tc.Close()
+			tc.SetDeadline(time.Now().Add(30 * time.Second))
+			if err := tc.Handshake(); err != nil {
+				return
+			}
+			serveConnect(tc, mode, s.lab)
+		})
+		return nil
+	}
+}
+
+// proxyConn is the client's connection to a lab proxy: TCP, or TLS for
+// an https:// proxy.
+type proxyConn interface {
+	net.Conn
+	CloseWrite() error
+}
+
 // loopbackTarget resolves a tunnel's target, which the lab keeps on
 // loopback: the lab never opens connections elsewhere.
 func loopbackTarget(hostport string) (string, bool) {
@@ -71,7 +100,7 @@ func loopbackTarget(hostport string) (string, bool) {
 // serveConnect answers one HTTP CONNECT (RFC 9110, Section 9.3.6) as mode
 // says, and tunnels when it grants it; lab's certificates serve
 // proxyIntercept.
-func serveConnect(c *net.TCPConn, mode proxyMode, lab *Lab) {
+func serveConnect(c proxyConn, mode proxyMode, lab *Lab) {
 	c.SetDeadline(time.Now().Add(30 * time.Second))
 	br := bufio.NewReader(c)
 	req, err := http.ReadRequest(br)
@@ -140,7 +169,7 @@ func serveConnect(c *net.TCPConn, mode proxyMode, lab *Lab) {
 // against Root for the name the client asked for, and relays the
 // plaintext between the two, as a TLS-inspecting proxy does. Either
 // handshake failing ends both connections.
-func intercept(c *net.TCPConn, br *bufio.Reader, up net.Conn, target string, lab *Lab) {
+func intercept(c net.Conn, br *bufio.Reader, up net.Conn, target string, lab *Lab) {
 	down := tls.Server(&bufferedConn{Conn: c, r: br}, &tls.Config{
 		Certificates: []tls.Certificate{lab.Intercepted.TLS()},
 		NextProtos:   []string{"http/1.1"},

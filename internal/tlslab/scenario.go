@@ -170,6 +170,11 @@ const (
 	// way for a second with a bare close, as a proxy's idle or read
 	// timeout does.
 	ProxyIdleCut Scenario = "proxy_idle_cut"
+	// ProxyTLS is an https:// proxy: a TLS server (1.2 and 1.3, ALPN
+	// http/1.1) with Proxy, a leaf for ProxyName issued by Intermediate,
+	// that then answers CONNECT inside that TLS as ProxyTunnel does. The
+	// intended client trusts Root for the proxy too.
+	ProxyTLS Scenario = "proxy_tls"
 	// ProxySOCKS5 is a SOCKS5 proxy without authentication that tunnels;
 	// it answers 0x05 (connection refused) when the target refuses, 0x02
 	// (not allowed by ruleset) for a target that is not loopback to it.
@@ -194,7 +199,7 @@ var Scenarios = []Scenario{
 	NotTLSServer, NotTLSClient, ServerNoResponse, ServerClosesAtAccept, AppNoAnswer, AppClosesAtOnce,
 	ConnectionRefused, ConnectionReset, NoTCPAnswer,
 	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
-	ProxyTunnel, ProxyTunnelChunked, ProxyBlockPage, ProxyIntercepting, ProxyIdleCut, ProxySOCKS5, ProxySOCKS5NoMethod, ProxySOCKS5Password,
+	ProxyTunnel, ProxyTunnelChunked, ProxyBlockPage, ProxyIntercepting, ProxyIdleCut, ProxyTLS, ProxySOCKS5, ProxySOCKS5NoMethod, ProxySOCKS5Password,
 }
 
 // Category returns the verdict category (a diagnose.Category value; tlslab
@@ -308,6 +313,7 @@ var specs = map[Scenario]spec{
 	ProxyBlockPage:      {category: "proxy_refused", start: startProxy(proxyBlockPage)},
 	ProxyIntercepting:   {category: "cert_untrusted_ca", start: startProxy(proxyIntercept)},
 	ProxyIdleCut:        {category: "ok", start: startProxy(proxyIdleCut)},
+	ProxyTLS:            {category: "ok", start: startTLSProxy(proxyTunnel)},
 	ProxySOCKS5:         {category: "ok", start: startSOCKS5(socksNoAuth)},
 	// The categories of a client without credentials.
 	ProxySOCKS5NoMethod: {category: "proxy_auth_required", start: startSOCKS5(socksNoAcceptable)},

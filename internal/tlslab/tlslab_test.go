@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -333,6 +334,42 @@ func TestProxyInterceptingRelays(t *testing.T) {
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK || string(body) != Body {
 		t.Errorf("trusting the proxy's CA: %d %q, %v; want 200 %q", resp.StatusCode, body, err, Body)
+	}
+}
+
+// TestProxyTLSTunnels: Go's net/http speaks TLS to ProxyTLS for
+// ProxyName (its TLSClientConfig serves the proxy and the target alike)
+// and gets the server's answer through the CONNECT inside it; with the
+// system roots it refuses the proxy's own certificate.
+func TestProxyTLSTunnels(t *testing.T) {
+	lab := testLab(t)
+	srv := startT(t, OK)
+	proxy := startT(t, ProxyTLS)
+	get := func(roots *x509.CertPool) (*http.Response, error) {
+		client := &http.Client{Transport: &http.Transport{
+			Proxy:           http.ProxyURL(&url.URL{Scheme: "https", Host: net.JoinHostPort(ProxyName, strconv.Itoa(int(proxy.Addr().Port())))}),
+			TLSClientConfig: &tls.Config{RootCAs: roots},
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				if host, _, _ := net.SplitHostPort(addr); host != ProxyName {
+					return nil, fmt.Errorf("dialed %s, not the proxy", addr)
+				}
+				return (&net.Dialer{}).DialContext(ctx, network, proxy.Addr().String())
+			},
+		}, Timeout: 5 * time.Second}
+		return client.Get("https://" + net.JoinHostPort(GoodName, strconv.Itoa(int(srv.Addr().Port()))) + "/")
+	}
+	resp, err := get(lab.RootPool())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK || string(body) != Body {
+		t.Errorf("trusting Root: %d %q, %v; want 200 %q", resp.StatusCode, body, err, Body)
+	}
+	var verr *tls.CertificateVerificationError
+	if _, err := get(x509.NewCertPool()); !errors.As(err, &verr) || verr.UnverifiedCertificates[0].Subject.CommonName != ProxyName {
+		t.Errorf("trusting nothing: %v; want the proxy's leaf %q refused", err, ProxyName)
 	}
 }
 

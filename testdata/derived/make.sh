@@ -81,10 +81,18 @@ editcap -r ../field/syn_ack_after_timeout.pcapng "$T/before.pcapng" 1-3
 editcap -r -t -3600 ../field/syn_ack_after_timeout.pcapng "$T/after.pcapng" 4-5
 mergecap -F pcapng -a -w syn_ack_after_timeout_back.pcapng "$T/before.pcapng" "$T/after.pcapng"
 rm -r "$T"
-# The same step back, between the client's resends of its request (frames
-# 24-28 of the field capture loss_resent_3s.pcap an hour earlier): the
-# bytes sent again still say packets were lost, over a time the capture
-# does not know, not over the negative span of the timestamps.
+# Every frame twice (mergecap of a capture with itself, as a SPAN port or
+# a capture on two interfaces gives): a copy microseconds after a segment
+# is no loss. The close_notify of a good exchange, lost and sent again
+# after the FIN, must still get no loss warning; the request lost while
+# the client waited still must.
+mergecap -F pcap -w loss_close_notify_resent_dup.pcap ../field/loss_close_notify_resent.pcap ../field/loss_close_notify_resent.pcap
+mergecap -F pcap -w loss_unacked_after_settings_dup.pcap ../field/loss_unacked_after_settings.pcap ../field/loss_unacked_after_settings.pcap
+# The capture's clock set back an hour, as above, between the client's
+# resends of its request (frames 24-28 of the field capture
+# loss_resent_3s.pcap an hour earlier): the bytes sent again still say
+# packets were lost, over a time the capture does not know, not over the
+# negative span of the timestamps.
 T=$(mktemp -d)
 editcap -r ../field/loss_resent_3s.pcap "$T/before.pcap" 1-23
 editcap -r -t -3600 ../field/loss_resent_3s.pcap "$T/after.pcap" 24-28
