@@ -222,7 +222,9 @@ func (st *Stats) add(s Stats) {
 			st.ClockStepFrame = s.ClockStepFrame
 		}
 		st.ClockSteps += s.ClockSteps
-		st.ClockStepMax = max(st.ClockStepMax, s.ClockStepMax)
+		if s.ClockStepMax > st.ClockStepMax || s.ClockStepMax == st.ClockStepMax && s.ClockStepMaxFrame < st.ClockStepMaxFrame {
+			st.ClockStepMax, st.ClockStepMaxFrame = s.ClockStepMax, s.ClockStepMaxFrame
+		}
 	}
 	for k, n := range s.Skipped {
 		if st.Skipped == nil {

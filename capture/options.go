@@ -120,10 +120,14 @@ type Stats struct {
 	// before them: the capture's clock stepped back (an NTP step while
 	// capturing, files of two hosts joined with mergecap -a, frames of
 	// several NIC queues written out of order). ClockStepFrame is the
-	// first of them and ClockStepMax the largest step.
-	ClockSteps     int64
-	ClockStepFrame int64
-	ClockStepMax   time.Duration
+	// first of them, ClockStepMax the largest step and ClockStepMaxFrame
+	// the first frame that stepped back that far: interfaces and NIC
+	// queues step back by micro- to milliseconds again and again, so the
+	// first step is often not the one that matters.
+	ClockSteps        int64
+	ClockStepFrame    int64
+	ClockStepMax      time.Duration
+	ClockStepMaxFrame int64
 
 	OutOfOrderSegments int64 // segments buffered until a hole filled
 	OutOfOrderBytes    int64 // bytes buffered
@@ -152,7 +156,9 @@ func (st *Stats) clock(n int64, t time.Time, prev *time.Time) {
 		if st.ClockStepFrame == 0 {
 			st.ClockStepFrame = n
 		}
-		st.ClockStepMax = max(st.ClockStepMax, prev.Sub(t))
+		if step := prev.Sub(t); step > st.ClockStepMax {
+			st.ClockStepMax, st.ClockStepMaxFrame = step, n
+		}
 	}
 	*prev = t
 }

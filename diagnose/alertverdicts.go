@@ -138,10 +138,10 @@ func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
 	var fix string
 	switch {
 	case hi < tlsparse.VersionTLS12:
-		fix = fmt.Sprintf("the client offers %s at most and the server requires a newer version: enable TLS 1.2 and 1.3 on the client (raise its MaxVersion / upgrade OpenSSL or Java)", hi)
+		fix = fmt.Sprintf("the client offers %s at most and the server requires a newer version: enable TLS 1.2 and 1.3 on the client (%s)", hi, clientVersionAdvice(d.client, "raise its MaxVersion / upgrade OpenSSL or Java"))
 	case hi == tlsparse.VersionTLS12:
 		summary += "; the server probably requires TLS 1.3"
-		fix = d.serverSide("the client offers TLS 1.2 at most and the server requires TLS 1.3: raise the client's MaxVersion / upgrade OpenSSL, or allow TLS 1.2 on the server", ChangeAllowTLS12)
+		fix = d.serverSide("the client offers TLS 1.2 at most and the server requires TLS 1.3: "+clientVersionAdvice(d.client, "raise the client's MaxVersion / upgrade OpenSSL")+", or allow TLS 1.2 on the server", ChangeAllowTLS12)
 	default:
 		summary += fmt.Sprintf("; the server probably supports only versions older than %s", slices.Min(offered))
 		fix = d.serverSide(fmt.Sprintf("the server seems limited to versions older than %s: enable TLS 1.2 and 1.3 on the server (lowering the client's minimum would be insecure)", slices.Min(offered)), ChangeModernVersions)
@@ -409,12 +409,12 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 		case CertUntrustedCA:
 			fix = "make the client trust the server's CA (" + trustRootAdvice(d.client) + "), or use a certificate from a CA it trusts; " + d.keyLogAdvice("the chain")
 		default:
-			fix = "check the client's log for its verification error; " + d.keyLogAdvice("the certificate")
+			fix = verifyLogAdvice(d.client) + "; " + d.keyLogAdvice("the certificate")
 		}
 	case len(d.chain) == 0 && c.Version == tlsparse.VersionTLS13:
 		summary = fmt.Sprintf("the client aborted (%s, %s) right after the server's encrypted flight (%s), without its Finished: it rejected the server's certificate; in TLS 1.3 the certificate and the alert are encrypted, so the exact reason is not visible",
 			how, frameRef(f.Number), frameRef(certFrame.Number))
-		fix = "check the client's log for its verification error; " + d.keyLogAdvice("the certificate and the alert")
+		fix = verifyLogAdvice(d.client) + "; " + d.keyLogAdvice("the certificate and the alert")
 		if d.hello != nil && d.hello.ServerName == "" {
 			ip := c.Server.Addr().Unmap()
 			summary += fmt.Sprintf("; the client sent no SNI, so it most likely connected by address (%s) and checked that address against the certificate: a certificate without IP:%s among its names is the likeliest reason", ip, ip)
@@ -422,7 +422,7 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 		}
 	case len(d.chain) == 0:
 		summary = rejected + "; the certificate is not in the capture"
-		fix = "capture the whole handshake to see the certificate; check the client's log for its verification error"
+		fix = "capture the whole handshake to see the certificate; " + verifyLogAdvice(d.client)
 	case cause.cat == CertExpired:
 		cause.cat = ClientClockSkew
 		summary, fix = d.clientClockSkew(rejected)
@@ -447,7 +447,7 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 		fix = fmt.Sprintf("make the client trust the root %s (%s); nothing changes on the server", name(root), trustRootAdvice(d.client))
 	default:
 		summary = rejected + ", although the chain verifies against the roots given here: the client applies other rules (its own trust store, pinning, revocation, key size)"
-		fix = "check the client's log for its verification error"
+		fix = verifyLogAdvice(d.client)
 	}
 	return verdict(cause.cat, summary, fix, ev...)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 )
 
 // The real captures of testdata/captures are made by
@@ -343,6 +344,72 @@ func TestNodeClientFixes(t *testing.T) {
 			}
 			if strings.Contains(v.Fix, "openssl") {
 				t.Errorf("%s %s: fix names openssl for a Node.js client: %q", name, c.Client, v.Fix)
+			}
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("%d of the %d connections found", seen, len(want))
+	}
+}
+
+// TestExplicitProxyFixes: a client given its proxy by name (a probe's
+// --proxy) is not told to bypass it with NO_PROXY, which such a proxy
+// ignores, but to connect without it; a client whose proxy came from the
+// environment still is. testdata/captures/proxy_refused.pcap is a 403 to
+// CONNECT, proxy_refused_block_page.pcap a block page inside the tunnel.
+func TestExplicitProxyFixes(t *testing.T) {
+	for _, name := range []string{"proxy_refused.pcap", "proxy_refused_block_page.pcap"} {
+		conns := analyseCapture(t, testdataDir+"/captures/"+name, nil)
+		if len(conns) == 0 {
+			t.Fatalf("%s: no connection", name)
+		}
+		for _, explicit := range []bool{false, true} {
+			v := Diagnose(conns[0], Config{ExplicitProxy: explicit})
+			if v.Category != ProxyRefused {
+				t.Fatalf("%s: %s, want %s: %s", name, v.Category, ProxyRefused, v.Summary)
+			}
+			if got := strings.Contains(v.Fix, "(NO_PROXY)"); got == explicit || strings.Contains(v.Fix, "connect without the proxy") != explicit {
+				t.Errorf("%s, explicit proxy %v: fix %q", name, explicit, v.Fix)
+			}
+		}
+	}
+}
+
+// TestJavaClientFixes: OpenJDK 17's clients in
+// testdata/field/clients_node_java.pcap, TLS 1.3 as well as TLS 1.2, and
+// in java12_to_tls13_only.pcap are recognised as Java and told Java's
+// switches: -Djavax.net.debug for the verification error, a key-log agent
+// for the TLS secrets, keytool for a private root,
+// -Djdk.tls.client.protocols for the versions; not openssl's or
+// SSLKEYLOGFILE.
+func TestJavaClientFixes(t *testing.T) {
+	want := map[string][]string{
+		"clients_node_java.pcap/54012":    nil,                                                                                // TLS 1.3, ok
+		"clients_node_java.pcap/54028":    nil,                                                                                // TLS 1.2, ok
+		"clients_node_java.pcap/54042":    {"-Djavax.net.debug=ssl:handshake", "-javaagent:extract-tls-secrets.jar=keys.log"}, // TLS 1.3, rejected after the encrypted flight
+		"clients_node_java.pcap/36394":    {"keytool -importcert"},                                                            // TLS 1.2, untrusted root
+		"clients_node_java.pcap/58800":    {"keytool -importcert"},                                                            // TLS 1.2, the server sends its root
+		"java12_to_tls13_only.pcap/37722": {"run the client JVM with -Djdk.tls.client.protocols=TLSv1.2,TLSv1.3"},             // TLS 1.2 to a TLS 1.3-only server
+	}
+	seen := 0
+	for _, name := range []string{"clients_node_java.pcap", "java12_to_tls13_only.pcap"} {
+		for _, c := range analyseCapture(t, testdataDir+"/field/"+name, nil) {
+			phrases, ok := want[fmt.Sprintf("%s/%d", name, c.Client.Port())]
+			if !ok {
+				continue
+			}
+			seen++
+			if cl := fingerprint.Recognize(c.ClientHello); cl.Stack != fingerprint.StackJava {
+				t.Errorf("%s %s (%s): recognised as %+v, want Java", name, c.Client, c.ClientHello.SupportedVersions, cl)
+			}
+			v := Diagnose(c, Config{})
+			for _, p := range phrases {
+				if !strings.Contains(v.Fix, p) {
+					t.Errorf("%s %s: fix %q, want %q", name, c.Client, v.Fix, p)
+				}
+			}
+			if strings.Contains(v.Fix, "openssl") || strings.Contains(v.Fix, "SSLKEYLOGFILE") || strings.Contains(v.Fix, "MaxVersion") {
+				t.Errorf("%s %s: fix names another client's switches for a Java client: %q", name, c.Client, v.Fix)
 			}
 		}
 	}

@@ -43,7 +43,7 @@ func clientKeyLogAdvice(cl fingerprint.Client, keyLog string) string {
 	case fingerprint.StackNode:
 		return "run the client with node --tls-keylog=keys.log (or NODE_OPTIONS=--tls-keylog=keys.log in its environment)" + then
 	case fingerprint.StackJava:
-		return "Java writes no key log itself: attach a key-log agent (e.g. jSSLKeyLog) to the client JVM" + then
+		return "Java writes no key log itself: run the client JVM with a key-log agent that writes TLS 1.3 secrets too (extract-tls-secrets: java -javaagent:extract-tls-secrets.jar=keys.log …)" + then
 	}
 	return "make the client write its TLS secrets (SSLKEYLOGFILE=keys.log for curl, Python, browsers and GnuTLS; openssl s_client -keylogfile keys.log; Go: tls.Config.KeyLogWriter)" + then +
 		"; or run `tlsdiag probe`, which decrypts its own connection"
@@ -71,4 +71,23 @@ func trustRootAdvice(cl fingerprint.Client) string {
 		return "import it into the browser's or the system's certificate store as a trusted authority"
 	}
 	return "the system store (update-ca-certificates), or the client's own setting (Go: tls.Config.RootCAs or SSL_CERT_FILE; curl --cacert; openssl -CAfile; Java: keytool -importcert)"
+}
+
+// verifyLogAdvice says where the client tells why it refused the
+// server's certificate.
+func verifyLogAdvice(cl fingerprint.Client) string {
+	if cl.Stack == fingerprint.StackJava {
+		return "check the client's log for its verification error (Java: the SSLHandshakeException's cause, such as \"PKIX path building failed\"; run the JVM with -Djavax.net.debug=ssl:handshake to log the handshake and the chain it got)"
+	}
+	return "check the client's log for its verification error"
+}
+
+// clientVersionAdvice says how to make the client offer TLS 1.2 and 1.3,
+// for the client that sent the hello; other is the advice for any other
+// client.
+func clientVersionAdvice(cl fingerprint.Client, other string) string {
+	if cl.Stack == fingerprint.StackJava {
+		return "run the client JVM with -Djdk.tls.client.protocols=TLSv1.2,TLSv1.3, neither listed in its jdk.tls.disabledAlgorithms (TLS 1.3 needs a JDK from 8u261 on)"
+	}
+	return other
 }

@@ -40,7 +40,7 @@ func (d *diagnosis) acrossClockStep(alt []CertProblem) {
 func (d *diagnosis) clockWarnings() []string {
 	tcp := d.c.TCP
 	var ws []string
-	if tcp.ClockBehind >= clockStep && tcp.ClockBack.Number > d.c.First.Number {
+	if tcp.ClockBehind >= ClockStep && tcp.ClockBack.Number > d.c.First.Number {
 		ws = append(ws, fmt.Sprintf("the capture's clock stepped back during this connection (from %s on, its frames are timestamped up to %s before earlier frames of the capture): the time from its frames before %s to those from it on is not known",
 			frameRef(tcp.ClockBack.Number), span(tcp.ClockBehind), frameRef(tcp.ClockBack.Number)))
 	}
@@ -60,16 +60,18 @@ func (d *diagnosis) clockWarnings() []string {
 // known, whatever their timestamps say.
 func (d *diagnosis) across(a, b capture.Frame) bool {
 	s := d.c.TCP.ClockBack.Number
-	return d.c.TCP.ClockBehind >= clockStep && min(a.Number, b.Number) < s && s <= max(a.Number, b.Number)
+	return d.c.TCP.ClockBehind >= ClockStep && min(a.Number, b.Number) < s && s <= max(a.Number, b.Number)
 }
 
-// clockStep is how far back a frame must be timestamped for the
+// ClockStep is how far back a frame must be timestamped for the
 // connection's durations to be in doubt: frames that interfaces or NIC
 // queues wrote out of order are micro- to milliseconds behind, and the
 // durations printed are as good as ever; clocks stepped (ntpd steps an
 // offset over 128 ms, chrony's makestep one over a second) or hosts'
-// files joined are farther apart.
-const clockStep = time.Second
+// files joined are farther apart. Certificate dates and the timeouts
+// verdicts name are at second scale or coarser, so no smaller step
+// changes a verdict.
+const ClockStep = time.Second
 
 // waitFrom formats the time from frame a to frame b as wait does, or says
 // it is not known when the capture's clock stepped back between them (a

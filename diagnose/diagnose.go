@@ -33,6 +33,11 @@ type Config struct {
 	// them (a command: its flags, "--cacert"); a setting it leaves out is
 	// named as the Go API sets it.
 	SettingNames map[Setting]string
+	// ExplicitProxy says that the client was given its proxy by name (a
+	// probe's Config.Proxy, curl's -x), not by the environment
+	// (HTTPS_PROXY): NO_PROXY does not exempt a host from such a proxy,
+	// so fixes say to connect without it instead.
+	ExplicitProxy bool
 }
 
 const (
@@ -100,6 +105,8 @@ type diagnosis struct {
 	client fingerprint.Client
 	// settingNames is Config.SettingNames.
 	settingNames map[Setting]string
+	// explicitProxy is Config.ExplicitProxy.
+	explicitProxy bool
 }
 
 func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
@@ -142,7 +149,7 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 // hello that counts (the one after a HelloRetryRequest) and the client it
 // says sent it.
 func helloDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
-	d := &diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, srv: cfg.Server, response: c.Response, settingNames: cfg.SettingNames}
+	d := &diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, srv: cfg.Server, response: c.Response, settingNames: cfg.SettingNames, explicitProxy: cfg.ExplicitProxy}
 	if d.response == nil {
 		d.response = cfg.Response
 	}

@@ -242,9 +242,13 @@ func (d *diagnosis) interceptedByProxy(v Verdict) Verdict {
 	if p == nil || p.Outcome != proxyparse.Granted || !slices.Contains([]Category{CertUntrustedCA, CertSelfSigned, CertRejected}, v.Category) {
 		return v
 	}
+	bypass := "bypasses the proxy (NO_PROXY=" + p.Host + ")"
+	if d.explicitProxy {
+		bypass = "goes without the proxy (" + noProxyIgnored + ")"
+	}
 	v.Warnings = append(v.Warnings, fmt.Sprintf("the chain came through the proxy %s's tunnel: a TLS-inspecting proxy answers in the server's name with a certificate of its own CA, which a client that does not trust that CA refuses just so; "+
-		"compare with a connection that bypasses the proxy (NO_PROXY=%s) before trusting the root, trust a proxy's CA only where your organisation deployed the interception, and then nothing changes on the server",
-		d.c.Server, p.Host))
+		"compare with a connection that %s before trusting the root, trust a proxy's CA only where your organisation deployed the interception, and then nothing changes on the server",
+		d.c.Server, bypass))
 	return v
 }
 

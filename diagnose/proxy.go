@@ -66,7 +66,7 @@ func (d *diagnosis) proxyVerdict() (Verdict, bool) {
 	case proxyparse.Refused:
 		return verdict(ProxyRefused,
 			fmt.Sprintf("%s; %s: the proxy refused the tunnel, so no TLS was sent", asked, answered),
-			refusedFix(p.Kind, p.Status, target, c.Server.String()), p.RequestFrame, p.ReplyFrame), true
+			refusedFix(p.Kind, p.Status, target, c.Server.String(), d.bypassProxy("exclude the host from the proxy (NO_PROXY)")), p.RequestFrame, p.ReplyFrame), true
 	case proxyparse.AuthRequired:
 		what := "the request carried no credentials"
 		fix := fmt.Sprintf("give the client the proxy's credentials: in the proxy URL (HTTPS_PROXY=http://user:password@%s) or the client's proxy settings (Go: http.Transport.Proxy, or ProxyConnectHeader with Proxy-Authorization)", c.Server)
@@ -140,8 +140,8 @@ func (d *diagnosis) plaintextInTunnel(n *analysis.NonTLS) Verdict {
 		if d.helloFrame.Number == 0 {
 			summary = granted + ", and the client sent no ClientHello (likely: the proxy's own block or error page, written into the tunnel it had just granted; less likely, a service at the target that greets in plaintext)"
 		}
-		fix := fmt.Sprintf("the proxy at %s accepted the CONNECT to %s and then answered with its own page (%s): it blocks the destination by policy or failed to reach it; read the page (tshark -r FILE -Y frame.number==%d -x) or the proxy's log, and ask its administrator to allow %s, or bypass the proxy for it (NO_PROXY) if it can be reached directly",
-			c.Server, p.Target, frameRef(n.Frame.Number), n.Frame.Number, p.Target)
+		fix := fmt.Sprintf("the proxy at %s accepted the CONNECT to %s and then answered with its own page (%s): it blocks the destination by policy or failed to reach it; read the page (tshark -r FILE -Y frame.number==%d -x) or the proxy's log, and ask its administrator to allow %s, or %s if it can be reached directly",
+			c.Server, p.Target, frameRef(n.Frame.Number), n.Frame.Number, p.Target, d.bypassProxy("bypass the proxy for it (NO_PROXY)"))
 		return verdict(ProxyRefused, summary, fix, p.RequestFrame, p.ReplyFrame, n.Frame, d.helloFrame)
 	}
 	summary := granted + fmt.Sprintf(" in answer to the ClientHello (%s)", frameRef(d.helloFrame.Number)) +
@@ -151,8 +151,8 @@ func (d *diagnosis) plaintextInTunnel(n *analysis.NonTLS) Verdict {
 }
 
 // refusedFix says what to do about a proxy that refused the tunnel, by
-// its answer.
-func refusedFix(k proxyparse.Kind, status int, target, proxy string) string {
+// its answer; bypass says how to go around the proxy (bypassProxy).
+func refusedFix(k proxyparse.Kind, status int, target, proxy, bypass string) string {
 	if k == proxyparse.KindHTTPConnect {
 		switch status {
 		case 405, 501:
@@ -161,8 +161,24 @@ func refusedFix(k proxyparse.Kind, status int, target, proxy string) string {
 			return fmt.Sprintf("the proxy at %s could not read the CONNECT request: check the client's proxy setting (an http:// proxy URL, host:port) and the target %s", proxy, target)
 		}
 	}
-	return fmt.Sprintf("the proxy at %s does not allow tunnels to %s: ask its administrator to allow the destination (Squid: an http_access rule; its SSL_ports ACL for ports other than 443), or exclude the host from the proxy (NO_PROXY) if it can be reached directly", proxy, target)
+	return fmt.Sprintf("the proxy at %s does not allow tunnels to %s: ask its administrator to allow the destination (Squid: an http_access rule; its SSL_ports ACL for ports other than 443), or %s if it can be reached directly", proxy, target, bypass)
 }
+
+// bypassProxy says how the client goes around its proxy: noProxy, the
+// words for NO_PROXY, which exempts a host from the proxy the
+// environment names (HTTPS_PROXY); for a proxy the client was given by
+// name (Config.ExplicitProxy), which NO_PROXY does not apply to, leaving
+// the proxy out.
+func (d *diagnosis) bypassProxy(noProxy string) string {
+	if d.explicitProxy {
+		return "connect without the proxy (" + noProxyIgnored + ")"
+	}
+	return noProxy
+}
+
+// noProxyIgnored says why NO_PROXY is no way around a proxy the client
+// was given by name.
+const noProxyIgnored = "the client was given it by name, so NO_PROXY does not exempt the host"
 
 // tunnelNote labels a verdict about TLS that went through a proxy, and
 // flags a ClientHello that names another host than the tunnel's target.

@@ -155,11 +155,14 @@ func (d *diagnosis) lossAfterHandshake() string {
 			resp := c.Afterwards().Response
 			afterFIN := dir == client && fin.Number != 0 && r.Last.Number > fin.Number &&
 				(resp.Number == 0 || resp.Number > fin.Number || r.First.Number < fin.Number && fin.Time.Sub(r.First.Time) >= minRTO)
-			if span < minSilence && !afterFIN {
+			// Across a step back of the capture's clock the span is not
+			// known (its timestamps may even say negative): the resends
+			// are not taken for a quick retransmission.
+			if span < minSilence && !afterFIN && !d.across(r.First, r.Last) {
 				continue
 			}
 			w := fmt.Sprintf("the %s's bytes at stream offset %d were sent %s more over %s (%s to %s): packets were lost on the path",
-				dir, r.Offset, prose.Count(r.Count, "time"), wait(span), frameRef(r.First.Number), frameRef(r.Last.Number))
+				dir, r.Offset, prose.Count(r.Count, "time"), d.waitFrom(r.First, r.Last), frameRef(r.First.Number), frameRef(r.Last.Number))
 			if afterFIN {
 				w = fmt.Sprintf("the client's bytes at stream offset %d were still unacknowledged when it closed (FIN, %s): it sent them again after closing (%s): packets were lost on the path",
 					r.Offset, frameRef(fin.Number), frameRef(r.Last.Number))

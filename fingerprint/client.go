@@ -105,6 +105,14 @@ type GoDefaults struct {
 // ecdsa_secp256r1_sha256 then ed25519.
 var goSignatureSchemes = []tlsparse.SignatureScheme{0x0804, 0x0403, 0x0807, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0503, 0x0603}
 
+// jsseSignatureSchemes begins the signature_algorithms list of JSSE's
+// client (the order of sun.security.ssl.SignatureScheme, as OpenJDK 17
+// and 25 send it): ECDSA, EdDSA, then RSA-PSS with rsaEncryption keys before
+// RSA-PSS with PSS keys. OpenSSL puts the rsa_pss_pss schemes first, NSS
+// and Go send no EdDSA scheme before RSA-PSS, BoringSSL starts with
+// ecdsa_secp256r1_sha256 then rsa_pss_rsae_sha256.
+var jsseSignatureSchemes = []tlsparse.SignatureScheme{0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0804, 0x0805, 0x0806, 0x0809, 0x080A, 0x080B}
+
 // Code points the recognition reads.
 const (
 	groupX25519Kyber768  = 0x6399
@@ -143,6 +151,11 @@ func Recognize(ch *tlsparse.ClientHello) Client {
 		return Client{Stack: StackFirefox, Certainty: Likely, Reason: "delegated_credentials and record_size_limit extensions, no GREASE, as NSS sends them"}
 	case has(extStatusRequestV2) || slices.Contains(sigs, sigDSAWithSHA256) && has(tlsparse.ExtSignatureAlgorithmsCert):
 		return Client{Stack: StackJava, Certainty: Likely, Reason: "status_request_v2 or DSA signature schemes, which only JSSE still sends"}
+	case !grease && len(sigs) >= len(jsseSignatureSchemes) && slices.Equal(sigs[:len(jsseSignatureSchemes)], jsseSignatureSchemes) && has(tlsparse.ExtSignatureAlgorithmsCert):
+		// A TLS 1.3-only JSSE hello (jdk.tls.client.protocols=TLSv1.3,
+		// or SSLParameters naming TLSv1.3 alone) sends neither of the
+		// traits above: they belong to TLS 1.2.
+		return Client{Stack: StackJava, Certainty: Likely, Reason: "its signature_algorithms list is JSSE's, in JSSE's order (EdDSA before the RSA-PSS schemes, rsa_pss_rsae before rsa_pss_pss), with signature_algorithms_cert"}
 	case (slices.Contains(ch.CipherSuites, suiteTLS13CCM) || slices.Contains(ch.CipherSuites, suiteECDHECCM)) && has(tlsparse.ExtRecordSizeLimit) && len(sigs) > 0 && sigs[0] == 0x0401:
 		// Limited to TLS 1.2, GnuTLS still offers CCM, as a TLS 1.2 suite.
 		return Client{Stack: StackGnuTLS, Certainty: Likely, Reason: "AES-CCM suites (TLS_AES_128_CCM_SHA256, or TLS 1.2's TLS_ECDHE_ECDSA_WITH_AES_128_CCM), record_size_limit and rsa_pkcs1_sha256 first in signature_algorithms, as GnuTLS sends them"}

@@ -94,7 +94,8 @@ func TestRecognizeTools(t *testing.T) {
 	}
 }
 
-// TestRecognizeJava checks JSSE's hello when a JDK is installed.
+// TestRecognizeJava checks JSSE's hellos when a JDK is installed: its
+// defaults, and limited to TLS 1.3 or to TLS 1.2.
 func TestRecognizeJava(t *testing.T) {
 	if _, err := exec.LookPath("java"); err != nil {
 		t.Skipf("java is not installed (CI installs it): %v", err)
@@ -109,9 +110,20 @@ public class Hello { public static void main(String[] a) throws Exception {
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ch := toolHello(t, func(p string) []string { return []string{"java", src, p} })
-	if got := fingerprint.Recognize(ch); got.Stack != fingerprint.StackJava {
-		t.Fatalf("Recognize = %+v, want Java", got)
+	// Limited to TLS 1.3, JSSE sends neither status_request_v2 nor DSA
+	// schemes: its signature_algorithms order alone tells.
+	for _, protocols := range []string{"", "TLSv1.3", "TLSv1.2"} {
+		t.Run("protocols "+protocols, func(t *testing.T) {
+			ch := toolHello(t, func(p string) []string {
+				if protocols == "" {
+					return []string{"java", src, p}
+				}
+				return []string{"java", "-Djdk.tls.client.protocols=" + protocols, src, p}
+			})
+			if got := fingerprint.Recognize(ch); got.Stack != fingerprint.StackJava {
+				t.Fatalf("Recognize = %+v, want Java", got)
+			}
+		})
 	}
 }
 

@@ -306,6 +306,13 @@ func TestBisectInterceptingProxy(t *testing.T) {
 	if res.Client.Class != CertUnknownAuthority {
 		t.Fatalf("through the proxy: class %q, want %s", res.Client.Class, CertUnknownAuthority)
 	}
+	// --proxy ignores NO_PROXY: the wire verdict's warning about the
+	// proxy's chain says to compare without the proxy, not with NO_PROXY.
+	if w := res.Wire.Result; w == nil || !slices.ContainsFunc(w.Verdict.Warnings, func(s string) bool {
+		return strings.Contains(s, "compare with a connection that goes without the proxy") && !strings.Contains(s, "NO_PROXY=")
+	}) {
+		t.Errorf("wire verdict %+v: want the warning on the proxy's chain to compare without the proxy, not NO_PROXY", w)
+	}
 	b := res.Bisect
 	if b == nil {
 		t.Fatal("no bisection in the result")

@@ -241,7 +241,7 @@ func (w *wireCapture) finish(cfg *Config, p *dialPlan, keyLog []byte, o *Outcome
 	pc := pipeline.Config{
 		Analysis: analysis.Options{KeyLog: kl, Trace: cfg.Trace, TLSPorts: []uint16{p.Port}},
 		Capture:  capture.Options{IdleTimeout: -1},
-		Diagnose: diagnose.Config{Roots: diagnose.PoolRoots(cfg.WireRoots), SettingNames: settingNames},
+		Diagnose: diagnose.Config{Roots: diagnose.PoolRoots(cfg.WireRoots), SettingNames: settingNames, ExplicitProxy: o.proxyFlag},
 	}
 	if o.HTTP != nil {
 		pc.Diagnose.Server = diagnose.RecognizeServer(o.HTTP.Server, "", "")

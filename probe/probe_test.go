@@ -396,9 +396,13 @@ func TestProbeLab(t *testing.T) {
 				if r.Client.ProxyFrom != "--proxy" || r.Client.Proxy == "" || r.Client.Remote.String() != r.Client.Proxy[len("http://"):] {
 					t.Errorf("proxy %q from %q, remote %s", r.Client.Proxy, r.Client.ProxyFrom, r.Client.Remote)
 				}
-				// --proxy ignores NO_PROXY: the fix says to go without it.
+				// --proxy ignores NO_PROXY: the fix says to go without it,
+				// the wire verdict's as well as the correlation's.
 				if f := r.Correlation.Fix; r.Wire.Result != nil && (strings.Contains(f, "(NO_PROXY)") || !strings.Contains(f, `--proxy ""`)) {
 					t.Errorf("fix %q: want the direct path without --proxy, not NO_PROXY", f)
+				}
+				if w := r.Wire.Result; w != nil && (strings.Contains(w.Verdict.Fix, "(NO_PROXY)") || !strings.Contains(w.Verdict.Fix, "connect without the proxy")) {
+					t.Errorf("wire fix %q: want the direct path without the proxy, not NO_PROXY", w.Verdict.Fix)
 				}
 				agreesWithGo(t, r, lab)
 			},

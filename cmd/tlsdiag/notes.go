@@ -105,12 +105,15 @@ func capNotes(prefix string, st capture.Stats) []string {
 		add("the file is %d pcap files joined end to end (as cat joins them), read as one capture; Wireshark reads them once joined with mergecap -a -w joined.pcap FILE..., with the same frame numbers",
 			st.JoinedFiles+1)
 	}
-	if st.ClockSteps > 0 {
-		where := fmt.Sprintf("in frame %d, by %s", st.ClockStepFrame, diagnose.Span(st.ClockStepMax))
+	// Only a step that could change a verdict or a wait is noted: the
+	// micro- to milliseconds by which interfaces and NIC queues are
+	// written out of order are counted in the statistics, not said.
+	if st.ClockStepMax >= diagnose.ClockStep {
+		where := fmt.Sprintf("in frame %d, by %s", st.ClockStepMaxFrame, diagnose.Span(st.ClockStepMax))
 		if st.ClockSteps > 1 {
-			where = fmt.Sprintf("in %d frames (the first: frame %d), by up to %s", st.ClockSteps, st.ClockStepFrame, diagnose.Span(st.ClockStepMax))
+			where = fmt.Sprintf("in %d frames, by up to %s (in frame %d)", st.ClockSteps, diagnose.Span(st.ClockStepMax), st.ClockStepMaxFrame)
 		}
-		add("capture time goes back %s: the capturing clock was set back while capturing (an NTP step) or the frames come from several clocks (files of two hosts joined with mergecap -a, interfaces or NIC queues written out of order); a duration across a step is not exact",
+		add("capture time goes back %s: the capturing clock was set back while capturing (an NTP step) or the frames come from several clocks (files of two hosts joined with mergecap -a); a duration across a step is not exact",
 			where)
 	}
 	if st.InterfaceCopies > 0 {

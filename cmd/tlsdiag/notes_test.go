@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
@@ -394,7 +395,8 @@ func TestIPsecNote(t *testing.T) {
 
 // TestClockStepNote: a capture whose time steps back an hour half-way
 // says so, where and by how much, in the table and in the json format's
-// notes.
+// notes; a capture of a bridge's ports, whose interfaces were written up
+// to 101 ms out of order, and one whose time goes forward get no note.
 func TestClockStepNote(t *testing.T) {
 	const want = "capture time goes back in frame 77, by 60 minutes"
 	for _, format := range []string{"table", "json"} {
@@ -404,9 +406,35 @@ func TestClockStepNote(t *testing.T) {
 			t.Errorf("%s: no %q in:\n%s", format, want, out.String())
 		}
 	}
-	var out, errOut bytes.Buffer
-	run([]string{"read", "../../testdata/field/clients_node_java.pcap"}, &out, &errOut)
-	if strings.Contains(out.String(), "capture time goes back") {
-		t.Errorf("a capture whose time goes forward got a note that it goes back:\n%s", out.String())
+	for _, path := range []string{"../../testdata/field/clients_node_java.pcap", "../../capture/testdata/copies/bridge-ports.pcapng"} {
+		for _, format := range []string{"table", "json"} {
+			var out, errOut bytes.Buffer
+			run([]string{"read", "--format", format, path}, &out, &errOut)
+			if strings.Contains(out.String(), "capture time goes back") {
+				t.Errorf("%s, %s: a note that capture time goes back, for steps that change nothing:\n%s", path, format, out.String())
+			}
+		}
+	}
+}
+
+// TestClockStepNoteThreshold: steps back of less than a second (frames of
+// interfaces or NIC queues written out of order) are not noted; a step of
+// a second or more is, and the note names the frame of the largest step,
+// not the first small one.
+func TestClockStepNoteThreshold(t *testing.T) {
+	for _, tt := range []struct {
+		st   capture.Stats
+		want string // "" for no note
+	}{
+		{capture.Stats{ClockSteps: 2, ClockStepFrame: 95, ClockStepMax: 4 * time.Microsecond, ClockStepMaxFrame: 95}, ""},
+		{capture.Stats{ClockSteps: 4, ClockStepFrame: 30, ClockStepMax: 101 * time.Millisecond, ClockStepMaxFrame: 31}, ""},
+		{capture.Stats{ClockSteps: 1, ClockStepFrame: 3, ClockStepMax: time.Second - time.Microsecond, ClockStepMaxFrame: 3}, ""},
+		{capture.Stats{ClockSteps: 1, ClockStepFrame: 3, ClockStepMax: time.Second, ClockStepMaxFrame: 3}, "capture time goes back in frame 3, by 1.0 s:"},
+		{capture.Stats{ClockSteps: 5, ClockStepFrame: 2, ClockStepMax: time.Hour, ClockStepMaxFrame: 40}, "capture time goes back in 5 frames, by up to 60 minutes (in frame 40):"},
+	} {
+		notes := strings.Join(capNotes("", tt.st), "\n")
+		if got := strings.Contains(notes, "capture time goes back"); got != (tt.want != "") || !strings.Contains(notes, tt.want) {
+			t.Errorf("%d steps, up to %v in frame %d: notes %q, want %q", tt.st.ClockSteps, tt.st.ClockStepMax, tt.st.ClockStepMaxFrame, notes, tt.want)
+		}
 	}
 }

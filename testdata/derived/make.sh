@@ -88,3 +88,13 @@ rm -r "$T"
 # the client waited still must.
 mergecap -F pcap -w loss_close_notify_resent_dup.pcap ../field/loss_close_notify_resent.pcap ../field/loss_close_notify_resent.pcap
 mergecap -F pcap -w loss_unacked_after_settings_dup.pcap ../field/loss_unacked_after_settings.pcap ../field/loss_unacked_after_settings.pcap
+# The capture's clock set back an hour, as above, between the client's
+# resends of its request (frames 24-28 of the field capture
+# loss_resent_3s.pcap an hour earlier): the bytes sent again still say
+# packets were lost, over a time the capture does not know, not over the
+# negative span of the timestamps.
+T=$(mktemp -d)
+editcap -r ../field/loss_resent_3s.pcap "$T/before.pcap" 1-23
+editcap -r -t -3600 ../field/loss_resent_3s.pcap "$T/after.pcap" 24-28
+mergecap -F pcap -a -w loss_resent_3s_back.pcap "$T/before.pcap" "$T/after.pcap"
+rm -r "$T"
