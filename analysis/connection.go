@@ -281,13 +281,39 @@ const TicketMaxLength = 1024
 const MaxLineLength = 200
 
 // TimeToFirstByte is the time from the request to the first byte of the
-// answer, or zero when either is missing.
-func (c *Connection) TimeToFirstByte() time.Duration {
+// answer; false when either is missing or the time is not known
+// (Elapsed).
+func (c *Connection) TimeToFirstByte() (time.Duration, bool) {
 	a := c.Afterwards()
-	if a.Request.Number == 0 || a.Response.Number == 0 {
-		return 0
+	return c.Elapsed(a.Request, a.Response)
+}
+
+// ClockStep is how far back a frame must be timestamped for the
+// connection's durations to be in doubt: frames that interfaces or NIC
+// queues wrote out of order are micro- to milliseconds behind, and the
+// durations are as good as ever; clocks stepped (ntpd steps an offset
+// over 128 ms, chrony's makestep one over a second) or hosts' files
+// joined are farther apart. Certificate dates and the timeouts verdicts
+// name are at second scale or coarser, so no smaller step changes a
+// verdict.
+const ClockStep = time.Second
+
+// Elapsed is the time from frame a to frame b of the connection; false
+// when either is missing, or when the capture's clock stepped back by
+// ClockStep or more between them (TCPFacts.ClockBack): their timestamps
+// then do not say how far apart they were.
+func (c *Connection) Elapsed(a, b capture.Frame) (time.Duration, bool) {
+	if a.Number == 0 || b.Number == 0 || c.SteppedBetween(a, b) {
+		return 0, false
 	}
-	return a.Response.Time.Sub(a.Request.Time)
+	return b.Time.Sub(a.Time), true
+}
+
+// SteppedBetween reports whether the capture's clock stepped back by
+// ClockStep or more between frames a and b of the connection.
+func (c *Connection) SteppedBetween(a, b capture.Frame) bool {
+	s := c.TCP.ClockBack.Number
+	return c.TCP.ClockBehind >= ClockStep && min(a.Number, b.Number) < s && s <= max(a.Number, b.Number)
 }
 
 // Fingerprints returns the fingerprints of the hellos; empty when the
@@ -552,12 +578,10 @@ type TraceItem struct {
 }
 
 // Duration is the time from the first ClientHello to the end of the
-// handshake, or zero when the handshake did not complete.
-func (c *Connection) Duration() time.Duration {
-	if c.HandshakeDone.Number == 0 || c.ClientHelloFrame.Number == 0 {
-		return 0
-	}
-	return c.HandshakeDone.Time.Sub(c.ClientHelloFrame.Time)
+// handshake; false when the handshake did not complete or the time is
+// not known (Elapsed).
+func (c *Connection) Duration() (time.Duration, bool) {
+	return c.Elapsed(c.ClientHelloFrame, c.HandshakeDone)
 }
 
 // ShownClientHello returns the ClientHello to show the client's offer

@@ -326,7 +326,7 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 // it is not judged.
 func (d *diagnosis) helloResentBeforeEnd(start, end capture.Frame, how string) (Verdict, bool) {
 	t := &d.c.TCP
-	if t.SYN.Number != 0 || t.SYNACK.Number != 0 || d.across(start, end) || end.Time.Sub(start.Time) >= tooSoonToGiveUp {
+	if t.SYN.Number != 0 || t.SYNACK.Number != 0 || d.c.SteppedBetween(start, end) || end.Time.Sub(start.Time) >= tooSoonToGiveUp {
 		return Verdict{}, false
 	}
 	v := verdict(IncompleteCapture,

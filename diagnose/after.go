@@ -112,5 +112,5 @@ func (d *diagnosis) answered() string {
 	} else {
 		s += " answered"
 	}
-	return s + fmt.Sprintf(" after %s (%s)", wait(d.c.TimeToFirstByte()), frameRef(a.Response.Number))
+	return s + fmt.Sprintf(" after %s (%s)", d.waitFrom(a.Request, a.Response), frameRef(a.Response.Number))
 }

@@ -358,6 +358,21 @@ func TestNodeClientFixes(t *testing.T) {
 // environment still is. testdata/captures/proxy_refused.pcap is a 403 to
 // CONNECT, proxy_refused_block_page.pcap a block page inside the tunnel.
 func TestExplicitProxyFixes(t *testing.T) {
+	// The proxy asks for credentials: they go in the proxy URL the
+	// client was given, not in HTTPS_PROXY, when it was given one.
+	conns := analyseCapture(t, testdataDir+"/captures/proxy_auth_required.pcap", nil)
+	if len(conns) == 0 {
+		t.Fatal("proxy_auth_required.pcap: no connection")
+	}
+	for _, explicit := range []bool{false, true} {
+		v := Diagnose(conns[0], Config{ExplicitProxy: explicit})
+		if v.Category != ProxyAuthRequired {
+			t.Fatalf("proxy_auth_required.pcap: %s, want %s: %s", v.Category, ProxyAuthRequired, v.Summary)
+		}
+		if strings.Contains(v.Fix, "HTTPS_PROXY=") == explicit || strings.Contains(v.Fix, "the proxy URL the client was given") != explicit {
+			t.Errorf("proxy_auth_required.pcap, explicit proxy %v: fix %q", explicit, v.Fix)
+		}
+	}
 	for _, name := range []string{"proxy_refused.pcap", "proxy_refused_block_page.pcap"} {
 		conns := analyseCapture(t, testdataDir+"/captures/"+name, nil)
 		if len(conns) == 0 {
@@ -415,5 +430,34 @@ func TestJavaClientFixes(t *testing.T) {
 	}
 	if seen != len(want) {
 		t.Errorf("%d of the %d connections found", seen, len(want))
+	}
+}
+
+// TestDurationsAcrossClockStep holds that a time from a frame before a
+// step back of the capture's clock to one after it is not known: the
+// original capture's time to first byte is, its copy with the answer an
+// hour back (testdata/derived/make.sh) has none, where it was once
+// printed as minus an hour; the handshake, before the step, keeps its
+// duration.
+func TestDurationsAcrossClockStep(t *testing.T) {
+	for _, tt := range []struct {
+		path      string
+		ttfbKnown bool
+	}{
+		{"/field/loss_resent_3s.pcap", true},
+		{"/derived/loss_resent_3s_back.pcap", false},
+	} {
+		conns := analyseCapture(t, testdataDir+tt.path, []uint16{443})
+		if len(conns) != 1 {
+			t.Fatalf("%s: %d connections, want 1", tt.path, len(conns))
+		}
+		c := conns[0]
+		if d, ok := c.Duration(); !ok || d <= 0 {
+			t.Errorf("%s: handshake duration %v, known %v: want a positive one", tt.path, d, ok)
+		}
+		ttfb, ok := c.TimeToFirstByte()
+		if ok != tt.ttfbKnown || ok && ttfb <= 0 {
+			t.Errorf("%s: time to first byte %v, known %v; want known %v and positive when known", tt.path, ttfb, ok, tt.ttfbKnown)
+		}
 	}
 }

@@ -3,8 +3,8 @@ package diagnose
 import (
 	"fmt"
 	"slices"
-	"time"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 )
 
@@ -40,7 +40,7 @@ func (d *diagnosis) acrossClockStep(alt []CertProblem) {
 func (d *diagnosis) clockWarnings() []string {
 	tcp := d.c.TCP
 	var ws []string
-	if tcp.ClockBehind >= ClockStep && tcp.ClockBack.Number > d.c.First.Number {
+	if tcp.ClockBehind >= analysis.ClockStep && tcp.ClockBack.Number > d.c.First.Number {
 		ws = append(ws, fmt.Sprintf("the capture's clock stepped back during this connection (from %s on, its frames are timestamped up to %s before earlier frames of the capture): the time from its frames before %s to those from it on is not known",
 			frameRef(tcp.ClockBack.Number), span(tcp.ClockBehind), frameRef(tcp.ClockBack.Number)))
 	}
@@ -55,29 +55,11 @@ func (d *diagnosis) clockWarnings() []string {
 		what, span(tcp.ClockBehind)))
 }
 
-// across reports whether the capture's clock stepped back between frames
-// a and b of the connection: the time from one to the other is then not
-// known, whatever their timestamps say.
-func (d *diagnosis) across(a, b capture.Frame) bool {
-	s := d.c.TCP.ClockBack.Number
-	return d.c.TCP.ClockBehind >= ClockStep && min(a.Number, b.Number) < s && s <= max(a.Number, b.Number)
-}
-
-// ClockStep is how far back a frame must be timestamped for the
-// connection's durations to be in doubt: frames that interfaces or NIC
-// queues wrote out of order are micro- to milliseconds behind, and the
-// durations printed are as good as ever; clocks stepped (ntpd steps an
-// offset over 128 ms, chrony's makestep one over a second) or hosts'
-// files joined are farther apart. Certificate dates and the timeouts
-// verdicts name are at second scale or coarser, so no smaller step
-// changes a verdict.
-const ClockStep = time.Second
-
 // waitFrom formats the time from frame a to frame b as wait does, or says
 // it is not known when the capture's clock stepped back between them (a
 // warning says where: clockWarnings).
 func (d *diagnosis) waitFrom(a, b capture.Frame) string {
-	if d.across(a, b) {
+	if d.c.SteppedBetween(a, b) {
 		return "an unknown time"
 	}
 	return wait(b.Time.Sub(a.Time))

@@ -34,7 +34,7 @@ func (d *diagnosis) ok() Verdict {
 	} else {
 		b.WriteString(" handshake completed")
 	}
-	if dur := c.Duration(); dur > 0 {
+	if dur, ok := c.Duration(); ok && dur > 0 {
 		b.WriteString(" in ")
 		b.WriteString(wait(dur))
 	}

@@ -113,7 +113,7 @@ func (d *diagnosis) emptyConnection() Verdict {
 			"the server (or a proxy or load balancer in front of it) drops connections as soon as it accepts them: check its connection limits, access rules and logs",
 			t.SYN, t.SYNACK, f)
 	case t.SYNCount > 1 && t.RST.Number != 0 && t.RSTFrom == client && c.ClientSide.Bytes == 0 &&
-		t.RST.Number > t.SYNACK.Number && t.RST.Time.Sub(t.SYNACK.Time) < lateSYNACKReset && (t.SYNACK.Time.Sub(t.SYN.Time) >= time.Second || d.across(t.SYN, t.SYNACK)):
+		t.RST.Number > t.SYNACK.Number && t.RST.Time.Sub(t.SYNACK.Time) < lateSYNACKReset && (t.SYNACK.Time.Sub(t.SYN.Time) >= time.Second || d.c.SteppedBetween(t.SYN, t.SYNACK)):
 		// The client's system resets a SYN-ACK for a connection its
 		// program gave up on: the SYNs or SYN-ACKs were lost on the way.
 		// When the capture's clock stepped back between the SYN and the

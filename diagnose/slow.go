@@ -158,7 +158,7 @@ func (d *diagnosis) lossAfterHandshake() string {
 			// Across a step back of the capture's clock the span is not
 			// known (its timestamps may even say negative): the resends
 			// are not taken for a quick retransmission.
-			if span < minSilence && !afterFIN && !d.across(r.First, r.Last) {
+			if span < minSilence && !afterFIN && !d.c.SteppedBetween(r.First, r.Last) {
 				continue
 			}
 			w := fmt.Sprintf("the %s's bytes at stream offset %d were sent %s more over %s (%s to %s): packets were lost on the path",

@@ -210,8 +210,8 @@ func newECS(r pipeline.Result, seed uint16) ECS {
 	if c.IsQUIC() {
 		doc.Network.Transport, doc.Network.IANANumber, doc.Network.Protocol = "udp", "17", "quic"
 	}
-	if c.HandshakeDone.Number != 0 && c.ClientHelloFrame.Number != 0 {
-		ms := float64(c.Duration().Microseconds()) / 1000
+	if d, ok := c.Duration(); ok {
+		ms := float64(d.Microseconds()) / 1000
 		doc.TLSDiag.HandshakeMS = &ms
 	}
 	if c.ClientHello == nil && c.ServerHello == nil {

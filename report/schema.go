@@ -66,7 +66,8 @@ type Document struct {
 //     microseconds (nanoseconds when the capture has them),
 //     "2024-05-01T12:00:00.000123Z".
 //   - handshake_ms (number or null): milliseconds from the ClientHello to the
-//     frame that completed the handshake; null when it did not complete.
+//     frame that completed the handshake; null when it did not complete, or
+//     when the capture's clock stepped back a second or more in between.
 //   - sni (string): the server name the client asked for.
 //   - offered_versions (list of strings): the versions the client offered,
 //     in its order (highest first, in practice), as "TLS 1.3", "TLS 1.2", …,
@@ -128,7 +129,8 @@ type Document struct {
 //     server's first application data record after it that is not taken for
 //     a TLS 1.3 session ticket; null when the server never answered),
 //     time_to_first_byte_ms (number or null: milliseconds from the request
-//     to the response frame), server_records_before_request (number:
+//     to the response frame; null when the capture's clock stepped back a
+//     second or more in between), server_records_before_request (number:
 //     server records between the handshake and the request, TLS 1.3 session
 //     tickets as a rule), session_tickets_after_request (number: server
 //     records after the request taken for session tickets by size and
@@ -471,8 +473,8 @@ func (out *Connection) set(r pipeline.Result, memo *certMemo, seed uint16) {
 		Anomalies:  appendAnomalyIDs(reuse(out.Anomalies, len(c.Anomalies)), c.Anomalies),
 		Verdict:    newVerdict(r.Verdict),
 	}
-	if c.HandshakeDone.Number != 0 && c.ClientHelloFrame.Number != 0 {
-		ms := math.Round(float64(c.Duration())/float64(time.Microsecond)) / 1000
+	if d, ok := c.Duration(); ok {
+		ms := math.Round(float64(d)/float64(time.Microsecond)) / 1000
 		out.HandshakeMS = &ms
 	}
 	if c.HandshakeDone.Number != 0 {
@@ -713,8 +715,8 @@ func newAfterHandshake(c *analysis.Connection) *AfterHandshake {
 		RequestLine:                a.RequestLine,
 		ResponseLine:               a.ResponseLine,
 	}
-	if a.Request.Number != 0 && a.Response.Number != 0 {
-		ms := math.Round(float64(c.TimeToFirstByte())/float64(time.Microsecond)) / 1000
+	if d, ok := c.TimeToFirstByte(); ok {
+		ms := math.Round(float64(d)/float64(time.Microsecond)) / 1000
 		out.TimeToFirstByteMS = &ms
 	}
 	return out

@@ -137,8 +137,11 @@ func afterHandshake(c *analysis.Connection) string {
 		if a.ResponseLine != "" {
 			s += fmt.Sprintf(" (%s)", a.ResponseLine)
 		}
-		ms := float64(c.TimeToFirstByte()) / float64(time.Millisecond)
-		s += ", time to first byte " + strconv.FormatFloat(ms, 'f', 3, 64) + " ms"
+		if d, ok := c.TimeToFirstByte(); ok {
+			s += ", time to first byte " + strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64) + " ms"
+		} else {
+			s += ", time to first byte not known (the capture's clock stepped back between them)"
+		}
 	}
 	if a.ServerFirst > 0 {
 		s += fmt.Sprintf("; %s before the request", prose.Count(a.ServerFirst, "server record"))

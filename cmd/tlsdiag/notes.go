@@ -108,7 +108,7 @@ func capNotes(prefix string, st capture.Stats) []string {
 	// Only a step that could change a verdict or a wait is noted: the
 	// micro- to milliseconds by which interfaces and NIC queues are
 	// written out of order are counted in the statistics, not said.
-	if st.ClockStepMax >= diagnose.ClockStep {
+	if st.ClockStepMax >= analysis.ClockStep {
 		where := fmt.Sprintf("in frame %d, by %s", st.ClockStepMaxFrame, diagnose.Span(st.ClockStepMax))
 		if st.ClockSteps > 1 {
 			where = fmt.Sprintf("in %d frames, by up to %s (in frame %d)", st.ClockSteps, diagnose.Span(st.ClockStepMax), st.ClockStepMaxFrame)
