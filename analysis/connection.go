@@ -20,6 +20,9 @@ type Connection struct {
 	Client, Server netip.AddrPort
 	// Roles says how Client and Server were told apart.
 	Roles RoleSource
+	// Partial is set when the capture began after the connection did (no SYN
+	// and no handshake start).
+	Partial bool
 	First capture.Frame // first frame of the connection
 	Last  capture.Frame // last frame of the connection
 	// CaptureEnd is the capture's last frame (its number, and the latest
@@ -28,9 +31,6 @@ type Connection struct {
 	// closed before. A connection whose Last is seconds
 	// before it went quiet while the capture went on.
 	CaptureEnd capture.Frame
-	// Partial is set when the capture began after the connection did (no SYN
-	// and no handshake start).
-	Partial bool
 	// Tunnel is the encapsulation the connection was captured in, nil for
 	// none: Client and Server are the addresses inside it.
 	Tunnel *capture.Tunnel
@@ -151,6 +151,9 @@ type Connection struct {
 	// Decrypted is set once a key log's secrets opened one of the
 	// connection's encrypted records.
 	Decrypted bool
+	// Established is set when both sides finished the handshake (both
+	// Finished seen, or application data flowed both ways).
+	Established bool
 	// Decryption says what the key log did for the connection;
 	// KeyLogFacts what it showed (nil until a key log had something to
 	// say: most connections of a large capture have none, so it is not
@@ -158,9 +161,6 @@ type Connection struct {
 	// DecryptedMessages and AppDataHead.
 	Decryption  Decryption
 	KeyLogFacts *KeyLogFacts
-	// Established is set when both sides finished the handshake (both
-	// Finished seen, or application data flowed both ways).
-	Established bool
 	// HandshakeDone is the frame that completed the handshake.
 	HandshakeDone capture.Frame
 	// After is what the application did once the handshake was over; nil
