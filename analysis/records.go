@@ -444,7 +444,9 @@ func (c *Connection) addClientHello(ch *tlsparse.ClientHello, f capture.Frame) b
 }
 
 // addCertificate files a Certificate message that d's sender sent: the
-// number of certificates a client sent, or the server's first chain.
+// number of certificates a client sent, or the server's first chain. cert
+// aliases the stream's bytes (tlsparse.ParseCertificate): certs copies the
+// certificates it keeps.
 func (c *Connection) addCertificate(d capture.Direction, cert *tlsparse.Certificate, f capture.Frame, certs *certCache) {
 	if d == capture.ClientToServer {
 		c.ClientCertificates, c.ClientCertificateFrame = len(cert.Certificates), f

@@ -11,8 +11,9 @@
 // of its container) is an error naming the field, for example
 // "tlsparse: client hello: cipher_suites: truncated".
 //
-// Parse functions copy what they keep, so their results may be stored; the
-// Decoder hands out Item.Body slices that are only valid until the next call.
+// Parse functions copy what they keep, so their results may be stored,
+// except ParseCertificate, whose result aliases its input; the Decoder hands
+// out Item.Body slices that are only valid until the next call.
 package tlsparse
 
 //go:generate go run ./internal/gennames -dir internal/iana -o names_generated.go

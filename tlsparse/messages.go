@@ -50,7 +50,7 @@ func ParseHandshake(t HandshakeType, body []byte, v Version, cs CipherSuite) (Me
 	case HandshakeTypeServerHello:
 		return ParseServerHello(body)
 	case HandshakeTypeCertificate:
-		return ParseCertificate(body, v)
+		return ParseCertificate(bytes.Clone(body), v)
 	case HandshakeTypeServerKeyExchange:
 		return parseServerKeyExchange(body, cs, v)
 	case HandshakeTypeCertificateRequest:
@@ -79,9 +79,10 @@ func ParseHandshake(t HandshakeType, body []byte, v Version, cs CipherSuite) (Me
 }
 
 // Certificate is a Certificate message (RFC 5246, Section 7.4.2; RFC 8446,
-// Section 4.4.2).
+// Section 4.4.2). Unlike the other messages it aliases the body it was
+// parsed from (see ParseCertificate).
 type Certificate struct {
-	Raw          []byte
+	Raw          []byte   // the body
 	Context      []byte   // TLS 1.3 certificate_request_context
 	Certificates [][]byte // DER, leaf first, aliasing Raw
 	// EntryExtensions holds each entry's extensions in TLS 1.3 (OCSP status,
@@ -90,9 +91,15 @@ type Certificate struct {
 }
 
 // ParseCertificate parses a Certificate message in the layout of version v.
+// Unlike the other parse functions it does not copy body: the message and
+// its certificates alias it, and are only valid as long as body is. A chain
+// is the largest message of a handshake, and its reader keeps only what it
+// has not seen before (analysis keeps one copy of each distinct
+// certificate), so a copy of every chain would be mostly thrown away.
+// ParseHandshake copies body for it as for the others.
 func ParseCertificate(body []byte, v Version) (*Certificate, error) {
 	const msg = "certificate"
-	m := &Certificate{Raw: bytes.Clone(body)}
+	m := &Certificate{Raw: body}
 	s := cryptobyte.String(m.Raw)
 	tls13 := v.IsTLS13()
 	if tls13 {

@@ -70,7 +70,8 @@ func TestNoPrefixParses(t *testing.T) {
 	}
 }
 
-// Parsed messages do not alias the caller's buffer.
+// Parsed messages do not alias the caller's buffer (ParseHandshake copies
+// it for ParseCertificate, which aliases it).
 func TestParsersCopy(t *testing.T) {
 	msgs, cs := realMessages(t)
 	for _, it := range msgs {
