@@ -23,8 +23,8 @@ type Connection struct {
 	// Partial is set when the capture began after the connection did (no SYN
 	// and no handshake start).
 	Partial bool
-	First capture.Frame // first frame of the connection
-	Last  capture.Frame // last frame of the connection
+	First   capture.Frame // first frame of the connection
+	Last    capture.Frame // last frame of the connection
 	// CaptureEnd is the capture's last frame (its number, and the latest
 	// frame time), for a connection still open when the capture ended
 	// (ClosedEOF, or ClosedFIN with one side's FIN); zero for one that
