@@ -297,12 +297,13 @@ func (t *tracker) streams() {
 	if n := len(t.b.freeDirs); n > 0 {
 		t.dirs, t.b.freeDirs[n-1] = t.b.freeDirs[n-1], nil
 		t.b.freeDirs = t.b.freeDirs[:n-1]
-		*t.dirs = [2]direction{}
+		t.dirs[0].reset()
+		t.dirs[1].reset()
 	} else {
 		t.dirs = new([2]direction)
-	}
-	for i := range t.dirs {
-		t.dirs[i].chunks = t.dirs[i].small[:0]
+		for i := range t.dirs {
+			t.dirs[i].chunks = t.dirs[i].small[:0]
+		}
 	}
 	if !t.conn.ClientKnown {
 		// The capture began mid-connection: the first bytes may be in the

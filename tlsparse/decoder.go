@@ -183,6 +183,18 @@ func (d *Decoder) Feed(b []byte) {
 	d.buf, d.pos = b, 0
 }
 
+// Reset makes d a Decoder for a new stream, as if it were a zero Decoder,
+// but keeps its handshake message buffer unless that is big: a reader of
+// many connections gives each a new stream's decoder, and their messages
+// split across segments need about the same buffer.
+func (d *Decoder) Reset() {
+	body := d.hsBody
+	*d = Decoder{}
+	if cap(body) <= bigMessage {
+		d.hsBody = body
+	}
+}
+
 // InRecord reports whether the bytes fed but not yet returned as items
 // belong to a TLS record: one whose header was read and whose body is
 // incomplete, or one whose first bytes so far could begin a header (a
