@@ -14,3 +14,11 @@ func TestRecordSize(t *testing.T) {
 		t.Errorf("Connection is %d bytes, more than the 1536-byte size class", n)
 	}
 }
+
+// TestTrackerSize guards the size of the per-connection parsing state
+// (536 bytes took a 576-byte allocation): see TestRecordSize.
+func TestTrackerSize(t *testing.T) {
+	if n := unsafe.Sizeof(tracker{}); n > 512 {
+		t.Errorf("tracker is %d bytes, more than the 512-byte size class", n)
+	}
+}

@@ -49,10 +49,10 @@ type tracker struct {
 	conn    capture.Conn
 	syns    int
 	lastSYN capture.Frame
+	dirs    *[2]direction
 	// flip is set when capture's guess of the client turned out wrong: it
 	// maps capture directions to the record's directions.
 	flip bool
-	dirs *[2]direction
 	// hsDone is set once the handshake is over and only record headers
 	// matter.
 	hsDone bool
@@ -64,6 +64,9 @@ type tracker struct {
 	// had the size of an encrypted alert (TLS 1.3).
 	serverRecordsAfterDone int
 	serverAlertAfterDone   bool
+	// reported is set once the connection was finalized early; later
+	// traffic is ignored.
+	reported bool
 	// late is the state of what follows the handshake, allocated when
 	// first needed: most connections of a large capture never need it.
 	late *lateState
@@ -76,9 +79,6 @@ type tracker struct {
 	keys                [2]*sideKeys
 	pending12           [2]*decrypt.Decrypter12
 	renegotiationRandom []byte
-	// reported is set once the connection was finalized early; later
-	// traffic is ignored.
-	reported bool
 	// now is the number of the latest frame of the connection handled;
 	// open is its entry among the open connections (not in live mode);
 	// sawTLS is set once the sequencer knows it carries TLS.
@@ -89,15 +89,15 @@ type tracker struct {
 	// proxy negotiation; proxyOff is set once it cannot or did.
 	proxy    *proxyHead
 	proxyOff bool
+	// unseen is set, per capture direction, when the capture showed none
+	// of its packets (capture.EventUnseen).
+	unseen [2]bool
 	// tunnelAt is the offset in the server's stream where a tunnel the
 	// proxy opened starts, until its first byte was read; 0 otherwise.
 	tunnelAt int64
 	// snap is, per capture direction, the last frame cut by the snap
 	// length: the Gap in that frame is the bytes it cut.
 	snap *[2]snapCut
-	// unseen is set, per capture direction, when the capture showed none
-	// of its packets (capture.EventUnseen).
-	unseen [2]bool
 	// path holds the header facts of PathFacts (path.go).
 	path pathState
 	// clockBack and clockBehind are TCPFacts.ClockBack and ClockBehind,
