@@ -70,7 +70,7 @@ type ClientHello struct {
 // Truncated hello whose supported_versions was not read it returns nil:
 // the versions are unknown.
 func (m *ClientHello) OfferedVersions() []Version {
-	var vs []Version
+	vs := make([]Version, 0, len(m.SupportedVersions))
 	for _, v := range m.SupportedVersions {
 		if !IsGREASE(uint16(v)) {
 			vs = append(vs, v)
