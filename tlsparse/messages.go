@@ -113,6 +113,21 @@ func ParseCertificate(body []byte, v Version) (*Certificate, error) {
 	if !s.ReadUint24LengthPrefixed(&list) {
 		return nil, truncated(msg, "certificate_list")
 	}
+	// Count first so that the lists are allocated once; the loop below
+	// reports what does not parse.
+	n := 0
+	for c := list; ; n++ {
+		var der, exts cryptobyte.String
+		if !c.ReadUint24LengthPrefixed(&der) || tls13 && !c.ReadUint16LengthPrefixed(&exts) {
+			break
+		}
+	}
+	if n > 0 {
+		m.Certificates = make([][]byte, 0, n)
+		if tls13 {
+			m.EntryExtensions = make([][]Extension, 0, n)
+		}
+	}
 	for i := 0; !list.Empty(); i++ {
 		var der cryptobyte.String
 		if !list.ReadUint24LengthPrefixed(&der) {
