@@ -6,6 +6,7 @@ package analysis
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
@@ -370,7 +371,8 @@ func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Fram
 		}
 		if c.Side(d).Finished.Number == 0 {
 			c.Side(d).Finished = f
-			c.ClientFlightRecords = append(c.ClientFlightRecords, int(it.Record.Length))
+			// Room for the second record too, which nearly always comes.
+			c.ClientFlightRecords = append(slices.Grow(c.ClientFlightRecords, 2), int(it.Record.Length))
 			ti.Kind = tlsparse.KindEncryptedHandshake
 			t.tls13ClientFinished = true
 			t.checkDone(f)
