@@ -2,7 +2,9 @@ package tlsparse
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -208,5 +210,29 @@ func TestAlertAfterPrelude(t *testing.T) {
 				t.Errorf("% x read as an alert: %+v", bad, it)
 			}
 		}
+	}
+}
+
+// A Reset decoder decodes a stream as a new one does, whatever state the
+// last stream left it in (cut in the middle of a message, its buffer
+// holding another message's bytes).
+func TestReset(t *testing.T) {
+	p := getPKI(t)
+	rec := runTLS(t, &tls.Config{ServerName: "example.test", RootCAs: p.pool, MaxVersion: tls.VersionTLS12},
+		&tls.Config{Certificates: []tls.Certificate{p.rsaLeaf}})
+	want := decode(rec.server, oneByte, nil)
+	got := decode(rec.server, oneByte, func(d *Decoder) {
+		d.SetEncrypted()
+		other := rec.client
+		for len(other) > 1 {
+			d.Feed(other[:1])
+			other = other[1:]
+			for _, ok := d.Next(); ok; _, ok = d.Next() {
+			}
+		}
+		d.Reset()
+	})
+	if !slices.Equal(got, want) {
+		t.Errorf("after Reset: %d items, want %d\n got %+v\nwant %+v", len(got), len(want), got, want)
 	}
 }
