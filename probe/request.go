@@ -340,23 +340,31 @@ func (c *client) connect(ctx context.Context, p *dialPlan, tc *tls.Config, out *
 	}
 	out.Phase = PhaseTLS
 	conn := tls.Client(&helloCounter{Conn: raw, n: &out.hello.bytes}, tc)
-	start := time.Now()
-	err = conn.HandshakeContext(ctx)
-	d := time.Since(start)
-	out.Timings.TLSHandshake = &d
-	var verr *tls.CertificateVerificationError
-	if errors.As(err, &verr) {
-		out.PeerCertificates = verr.UnverifiedCertificates
-	}
+	out.TLS, out.PeerCertificates, out.Timings.TLSHandshake, err = handshake(ctx, conn)
 	if err != nil {
-		conn.Close()
 		out.fail(err, PhaseTLS)
 		return nil, err
 	}
-	cs := conn.ConnectionState()
-	out.TLS = &cs
-	out.PeerCertificates = cs.PeerCertificates
 	return conn, nil
+}
+
+// handshake makes conn's TLS handshake and returns its state, the
+// certificates the server sent (also when verifying them failed) and how
+// long it took. On failure conn is closed.
+func handshake(ctx context.Context, conn *tls.Conn) (*tls.ConnectionState, []*x509.Certificate, *time.Duration, error) {
+	start := time.Now()
+	err := conn.HandshakeContext(ctx)
+	took := time.Since(start)
+	if err != nil {
+		conn.Close()
+		var verr *tls.CertificateVerificationError
+		if errors.As(err, &verr) {
+			return nil, verr.UnverifiedCertificates, &took, err
+		}
+		return nil, nil, &took, err
+	}
+	cs := conn.ConnectionState()
+	return &cs, cs.PeerCertificates, &took, nil
 }
 
 // proxyHandshake makes the TLS handshake with an https:// proxy over
@@ -376,24 +384,14 @@ func (c *client) proxyHandshake(ctx context.Context, conn net.Conn, proxy *url.U
 		KeyLogWriter:       keyLog,
 	}
 	tconn := tls.Client(conn, tc)
-	start := time.Now()
-	err := tconn.HandshakeContext(ctx)
-	d := time.Since(start)
-	out.Timings.ProxyTLSHandshake = &d
 	out.ProxyServerName = tc.ServerName
-	var verr *tls.CertificateVerificationError
-	if errors.As(err, &verr) {
-		out.ProxyPeerCertificates = verr.UnverifiedCertificates
-	}
+	var err error
+	out.ProxyTLS, out.ProxyPeerCertificates, out.Timings.ProxyTLSHandshake, err = handshake(ctx, tconn)
 	if err != nil {
-		conn.Close()
 		err = &net.OpError{Op: "proxyconnect", Net: "tcp", Err: err}
 		out.fail(err, PhaseProxyTLS)
 		return nil, err
 	}
-	cs := tconn.ConnectionState()
-	out.ProxyTLS = &cs
-	out.ProxyPeerCertificates = cs.PeerCertificates
 	return tconn, nil
 }
 
