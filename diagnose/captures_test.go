@@ -369,7 +369,7 @@ func TestExplicitProxyFixes(t *testing.T) {
 		if v.Category != ProxyAuthRequired {
 			t.Fatalf("proxy_auth_required.pcap: %s, want %s: %s", v.Category, ProxyAuthRequired, v.Summary)
 		}
-		if strings.Contains(v.Fix, "HTTPS_PROXY=") == explicit || strings.Contains(v.Fix, "the proxy URL the client was given") != explicit {
+		if strings.Contains(v.Fix, "HTTPS_PROXY=") == explicit || strings.Contains(v.Fix, "in the proxy URL the client was given (http://user:password@") != explicit {
 			t.Errorf("proxy_auth_required.pcap, explicit proxy %v: fix %q", explicit, v.Fix)
 		}
 	}

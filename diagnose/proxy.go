@@ -69,11 +69,11 @@ func (d *diagnosis) proxyVerdict() (Verdict, bool) {
 			refusedFix(p.Kind, p.Status, target, c.Server.String(), d.bypassProxy("exclude the host from the proxy (NO_PROXY)")), p.RequestFrame, p.ReplyFrame), true
 	case proxyparse.AuthRequired:
 		what := "the request carried no credentials"
-		url := "HTTPS_PROXY=http://user:password@" + c.Server.String()
+		where := "in the proxy URL (HTTPS_PROXY=http://user:password@" + c.Server.String() + ")"
 		if d.explicitProxy {
-			url = "the proxy URL the client was given: http://user:password@" + c.Server.String()
+			where = "in the proxy URL the client was given (http://user:password@" + c.Server.String() + ")"
 		}
-		fix := fmt.Sprintf("give the client the proxy's credentials: in the proxy URL (%s) or the client's proxy settings (Go: http.Transport.Proxy, or ProxyConnectHeader with Proxy-Authorization)", url)
+		fix := fmt.Sprintf("give the client the proxy's credentials: %s or the client's proxy settings (Go: http.Transport.Proxy, or ProxyConnectHeader with Proxy-Authorization)", where)
 		if p.Credentials {
 			what = "it rejected the credentials the request carried"
 			fix = fmt.Sprintf("the proxy at %s rejected the client's credentials: check the user name and password in the proxy URL (special characters must be percent-encoded) and that the account may use the proxy", c.Server)

@@ -515,7 +515,7 @@ func TestProbeLab(t *testing.T) {
 			name: "proxy wants authentication (407)", scenario: tlslab.OK, class: ProxyConnectFailed, phase: PhaseProxy,
 			setup:    proxySetup(tlslab.ProxyAuthRequired, ""),
 			category: diagnose.ProxyAuthRequired, agreement: Agree,
-			facts:    []string{`"HTTP/1.1 407 Proxy Authentication Required"`, "requires authentication and the request carried no credentials", "HTTPS_PROXY=http://user:password@"},
+			facts:    []string{`"HTTP/1.1 407 Proxy Authentication Required"`, "requires authentication and the request carried no credentials", "in the proxy URL the client was given (http://user:password@"},
 			evidence: proxyFrames, check: agreesWithGo,
 		},
 		{
