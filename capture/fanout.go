@@ -217,14 +217,9 @@ func (st *Stats) add(s Stats) {
 	st.NonTCP += s.NonTCP
 	st.UDP += s.UDP
 	st.Malformed += s.Malformed
-	if s.ClockSteps > 0 {
-		if st.ClockStepFrame == 0 || s.ClockStepFrame < st.ClockStepFrame {
-			st.ClockStepFrame = s.ClockStepFrame
-		}
-		st.ClockSteps += s.ClockSteps
-		if s.ClockStepMax > st.ClockStepMax || s.ClockStepMax == st.ClockStepMax && s.ClockStepMaxFrame < st.ClockStepMaxFrame {
-			st.ClockStepMax, st.ClockStepMaxFrame = s.ClockStepMax, s.ClockStepMaxFrame
-		}
+	st.ClockSteps += s.ClockSteps
+	if s.ClockSteps > 0 && (s.ClockStepMax > st.ClockStepMax || s.ClockStepMax == st.ClockStepMax && s.ClockStepMaxFrame < st.ClockStepMaxFrame) {
+		st.ClockStepMax, st.ClockStepMaxFrame = s.ClockStepMax, s.ClockStepMaxFrame
 	}
 	for k, n := range s.Skipped {
 		if st.Skipped == nil {

@@ -119,13 +119,12 @@ type Stats struct {
 	// ClockSteps counts the frames timestamped earlier than the frame
 	// before them: the capture's clock stepped back (an NTP step while
 	// capturing, files of two hosts joined with mergecap -a, frames of
-	// several NIC queues written out of order). ClockStepFrame is the
-	// first of them, ClockStepMax the largest step and ClockStepMaxFrame
-	// the first frame that stepped back that far: interfaces and NIC
-	// queues step back by micro- to milliseconds again and again, so the
-	// first step is often not the one that matters.
+	// several NIC queues written out of order). ClockStepMax is the
+	// largest step and ClockStepMaxFrame the first frame that stepped
+	// back that far: interfaces and NIC queues step back by micro- to
+	// milliseconds again and again, so the first step is often not the
+	// one that matters.
 	ClockSteps        int64
-	ClockStepFrame    int64
 	ClockStepMax      time.Duration
 	ClockStepMaxFrame int64
 
@@ -153,9 +152,6 @@ func (st *Stats) clock(n int64, t time.Time, prev *time.Time) {
 	}
 	if !prev.IsZero() && t.Before(*prev) {
 		st.ClockSteps++
-		if st.ClockStepFrame == 0 {
-			st.ClockStepFrame = n
-		}
 		if step := prev.Sub(t); step > st.ClockStepMax {
 			st.ClockStepMax, st.ClockStepMaxFrame = step, n
 		}

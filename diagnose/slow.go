@@ -140,6 +140,8 @@ func (d *diagnosis) lossAfterHandshake() string {
 		return ""
 	}
 	fin := c.TCP.FIN[client]
+	resp := c.Afterwards().Response
+	answeredBeforeFIN := resp.Number != 0 && resp.Number < fin.Number
 	for _, dir := range []capture.Direction{client, server} {
 		for _, r := range p.Resent[dir] {
 			if dir == client && r.Offset < p.HelloEnd {
@@ -152,13 +154,12 @@ func (d *diagnosis) lossAfterHandshake() string {
 			// sent again after the FIN that followed it, is not it. An
 			// answer to the request's first bytes (HTTP/2's SETTINGS)
 			// does not make the rest delivered.
-			resp := c.Afterwards().Response
 			afterFIN := dir == client && fin.Number != 0 && r.Last.Number > fin.Number &&
-				(resp.Number == 0 || resp.Number > fin.Number || r.First.Number < fin.Number && fin.Time.Sub(r.First.Time) >= minRTO)
+				(!answeredBeforeFIN || r.First.Number < fin.Number && fin.Time.Sub(r.First.Time) >= minRTO)
 			// Across a step back of the capture's clock the span is not
 			// known (its timestamps may even say negative): the resends
 			// are not taken for a quick retransmission.
-			if span < minSilence && !afterFIN && !d.c.SteppedBetween(r.First, r.Last) {
+			if span < minSilence && !afterFIN && !c.SteppedBetween(r.First, r.Last) {
 				continue
 			}
 			w := fmt.Sprintf("the %s's bytes at stream offset %d were sent %s more over %s (%s to %s): packets were lost on the path",

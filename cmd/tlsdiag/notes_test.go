@@ -426,11 +426,11 @@ func TestClockStepNoteThreshold(t *testing.T) {
 		st   capture.Stats
 		want string // "" for no note
 	}{
-		{capture.Stats{ClockSteps: 2, ClockStepFrame: 95, ClockStepMax: 4 * time.Microsecond, ClockStepMaxFrame: 95}, ""},
-		{capture.Stats{ClockSteps: 4, ClockStepFrame: 30, ClockStepMax: 101 * time.Millisecond, ClockStepMaxFrame: 31}, ""},
-		{capture.Stats{ClockSteps: 1, ClockStepFrame: 3, ClockStepMax: time.Second - time.Microsecond, ClockStepMaxFrame: 3}, ""},
-		{capture.Stats{ClockSteps: 1, ClockStepFrame: 3, ClockStepMax: time.Second, ClockStepMaxFrame: 3}, "capture time goes back in frame 3, by 1.0 s:"},
-		{capture.Stats{ClockSteps: 5, ClockStepFrame: 2, ClockStepMax: time.Hour, ClockStepMaxFrame: 40}, "capture time goes back in 5 frames, by up to 60 minutes (in frame 40):"},
+		{capture.Stats{ClockSteps: 2, ClockStepMax: 4 * time.Microsecond, ClockStepMaxFrame: 95}, ""},
+		{capture.Stats{ClockSteps: 4, ClockStepMax: 101 * time.Millisecond, ClockStepMaxFrame: 31}, ""},
+		{capture.Stats{ClockSteps: 1, ClockStepMax: time.Second - time.Microsecond, ClockStepMaxFrame: 3}, ""},
+		{capture.Stats{ClockSteps: 1, ClockStepMax: time.Second, ClockStepMaxFrame: 3}, "capture time goes back in frame 3, by 1.0 s:"},
+		{capture.Stats{ClockSteps: 5, ClockStepMax: time.Hour, ClockStepMaxFrame: 40}, "capture time goes back in 5 frames, by up to 60 minutes (in frame 40):"},
 	} {
 		notes := strings.Join(capNotes("", tt.st), "\n")
 		if got := strings.Contains(notes, "capture time goes back"); got != (tt.want != "") || !strings.Contains(notes, tt.want) {
