@@ -489,9 +489,11 @@ func classifyTLSMessage(msg string) Class {
 	return ClassNone
 }
 
-// isHTTPError recognises net/http's own failures after the handshake.
+// isHTTPError recognises net/http's own failures after the handshake,
+// an HTTP/2 stream reset (RST_STREAM) among them.
 func isHTTPError(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "malformed HTTP") || strings.Contains(msg, "net/http:") ||
-		strings.Contains(msg, "http: server") || strings.Contains(msg, "http2:")
+		strings.Contains(msg, "http: server") || strings.Contains(msg, "http2:") ||
+		strings.Contains(msg, "stream error: stream ID ")
 }

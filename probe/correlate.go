@@ -550,9 +550,65 @@ func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 	case TLSError:
 		return "the client aborted the handshake: " + innermost(o.Err), "the server's answer breaks a rule crypto/tls enforces: compare with another client (openssl s_client) and check the server's TLS configuration"
 	case HTTPError:
+		if cause, fix, ok := explainHTTP2(o.Err.Error(), names); ok {
+			return cause, fix
+		}
 		return "the TLS handshake succeeded but the HTTP exchange failed: " + innermost(o.Err), "the server does not speak the HTTP version negotiated (ALPN), or sent a malformed response"
 	}
 	return fmt.Sprintf("the request failed: %v", o.Err), "read the error above; keep the capture (" + names.of(SettingPcap) + " FILE) and the key log (" + names.of(SettingKeyLog) + " FILE) to look closer in Wireshark"
+}
+
+// explainHTTP2 explains net/http's error for an HTTP/2 stream the server
+// reset (RST_STREAM, "stream error: stream ID 1; INTERNAL_ERROR; received
+// from peer") or a connection it ended (GOAWAY) with an error code (RFC
+// 9113, Section 7): the server chose to end it, so the code says why.
+func explainHTTP2(msg string, names Names) (cause, fix string, ok bool) {
+	var code, what string
+	switch {
+	case strings.Contains(msg, "stream error: stream ID ") && strings.HasSuffix(msg, "; received from peer"):
+		rest := msg[strings.Index(msg, "stream error: stream ID "):]
+		parts := strings.Split(rest, "; ")
+		if len(parts) != 3 {
+			return "", "", false
+		}
+		code, what = parts[1], "reset the HTTP/2 stream of the request (RST_STREAM "+parts[1]+")"
+	case strings.Contains(msg, "GOAWAY"):
+		for _, prefix := range []string{"ErrCode:", "ErrCode="} {
+			if _, after, found := strings.Cut(msg, prefix); found {
+				code, _, _ = strings.Cut(after, ",")
+			}
+		}
+		if code == "" {
+			return "", "", false
+		}
+		what = "ended the HTTP/2 connection (GOAWAY " + code + ") before answering the request"
+	default:
+		return "", "", false
+	}
+	meaning, fix := "", "check the server's log for why it ended the request; "+names.of(SettingALPN)+" http/1.1 shows whether HTTP/1.1 works"
+	switch code {
+	case "NO_ERROR":
+		meaning, fix = "a graceful shutdown (a restart or reload, or the server's limit of requests per connection)", "retry the request; if it keeps happening, check the server's reloads and its per-connection request limit"
+	case "PROTOCOL_ERROR":
+		meaning, fix = "the server judged the request's HTTP/2 frames or headers malformed", "check the request's headers (-H: a connection-specific header such as Connection or Transfer-Encoding is forbidden in HTTP/2) and compare with "+names.of(SettingALPN)+" http/1.1; a middlebox that rewrites HTTP/2 fails the same way"
+	case "INTERNAL_ERROR":
+		meaning, fix = "the server's application failed while handling the request (a handler that crashed or aborted, an upstream that failed)", "nothing to change in TLS: look at the server's error log for this request"
+	case "REFUSED_STREAM":
+		meaning, fix = "the server refused the request before processing it (too many concurrent streams, or it is shutting down)", "retry the request; if it keeps happening, check the server's concurrent stream limit"
+	case "CANCEL":
+		meaning, fix = "the server no longer wanted the stream (its handler or an upstream gave up)", "nothing to change in TLS: look at the server's log for this request"
+	case "ENHANCE_YOUR_CALM":
+		meaning, fix = "the server considers the client's load excessive (a rate limit)", "send fewer requests, or raise the server's (or its CDN's) rate limit for this client"
+	case "INADEQUATE_SECURITY":
+		meaning, fix = "the TLS parameters negotiated are below what HTTP/2 requires (RFC 9113, Section 9.2: TLS 1.2 with an ECDHE AEAD cipher suite, or TLS 1.3)", "offer TLS 1.3 or an ECDHE AEAD cipher suite ("+pair(names, SettingMaxVersion, SettingCipherSuites)+"), or HTTP/1.1 ("+names.of(SettingALPN)+" http/1.1)"
+	case "HTTP_1_1_REQUIRED":
+		meaning, fix = "the server wants this request over HTTP/1.1", "offer HTTP/1.1 ("+names.of(SettingALPN)+" http/1.1)"
+	}
+	cause = "the TLS handshake succeeded, then the server " + what
+	if meaning != "" {
+		cause += ": " + meaning
+	}
+	return cause, fix, true
 }
 
 func explainAlert(alert tlsparse.AlertDescription, o *Outcome, names Names) (cause, fix string) {

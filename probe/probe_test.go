@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/http2"
+
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/decrypt"
@@ -1211,6 +1213,97 @@ func TestProbeHTTP2(t *testing.T) {
 	if capturing && (res.Wire.Result == nil || res.Wire.Result.Conn.ALPN != "h2" || res.Correlation.Agreement != Agree) {
 		t.Errorf("wire %+v, correlation %+v", res.Wire, res.Correlation)
 	}
+}
+
+// TestProbeHTTP2ServerEnds: an HTTP/2 server that resets the request's
+// stream (a Go handler that aborts: RST_STREAM INTERNAL_ERROR) or ends the
+// connection (GOAWAY ENHANCE_YOUR_CALM, a rate limit) after a good
+// handshake. TLS is fine and the wire agrees; the cause is the code the
+// server sent, not a malformed response or ALPN.
+func TestProbeHTTP2ServerEnds(t *testing.T) {
+	capturing := canCapture(t)
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reset := startH2Server(t, lab, func(c net.Conn) {
+		srv := &http.Server{ErrorLog: log.New(io.Discard, "", 0), Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) })}
+		(&http2.Server{}).ServeConn(c, &http2.ServeConnOpts{BaseConfig: srv})
+	})
+	goaway := startH2Server(t, lab, func(c net.Conn) {
+		if _, err := io.ReadFull(c, make([]byte, len(http2.ClientPreface))); err != nil {
+			return
+		}
+		fr := http2.NewFramer(c, c)
+		fr.WriteSettings()
+		for {
+			f, err := fr.ReadFrame()
+			if err != nil {
+				return
+			}
+			if _, ok := f.(*http2.HeadersFrame); ok {
+				fr.WriteGoAway(0, http2.ErrCodeEnhanceYourCalm, nil)
+				time.Sleep(100 * time.Millisecond)
+				return
+			}
+		}
+	})
+	for _, tt := range []struct {
+		name  string
+		addr  netip.AddrPort
+		cause string
+		fix   string
+	}{
+		{"RST_STREAM", reset, "reset the HTTP/2 stream of the request (RST_STREAM INTERNAL_ERROR): the server's application failed", "the server's error log"},
+		{"GOAWAY", goaway, "ended the HTTP/2 connection (GOAWAY ENHANCE_YOUR_CALM) before answering the request: the server considers the client's load excessive", "rate limit"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := labConfig(lab, tt.addr)
+			cfg.ALPN = nil
+			res, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := res.Client
+			if o.Class != HTTPError || o.Phase != PhaseHTTP || o.TLS == nil || o.TLS.NegotiatedProtocol != "h2" {
+				t.Fatalf("client: class %q in phase %q (%v), want http_error over h2", o.Class, o.Phase, o.Err)
+			}
+			c := res.Correlation
+			if !strings.Contains(c.Cause, tt.cause) || !strings.Contains(c.Fix, tt.fix) || strings.Contains(c.Fix, "malformed") {
+				t.Errorf("cause %q, fix %q; want %q and %q", c.Cause, c.Fix, tt.cause, tt.fix)
+			}
+			if capturing && (res.Wire.Result == nil || res.Wire.Result.Verdict.Category != diagnose.OK || c.Agreement != Agree) {
+				t.Errorf("wire %+v, agreement %s; want a good handshake that agrees", res.Wire.Result, c.Agreement)
+			}
+		})
+	}
+}
+
+// startH2Server serves TLS with the lab's Good certificate and ALPN h2
+// until the test ends, handing each connection after its handshake to
+// serve; it returns its address.
+func startH2Server(t *testing.T, lab *tlslab.Lab, serve func(net.Conn)) netip.AddrPort {
+	t.Helper()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{lab.Good.TLS()}, NextProtos: []string{"h2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if err := c.(*tls.Conn).Handshake(); err == nil {
+					serve(c)
+				}
+			}()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).AddrPort()
 }
 
 // TestProbeClientCertTLS13: under TLS 1.3 the client finishes its
