@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -469,6 +470,9 @@ func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 	if alert, ok := o.Class.Alert(); ok {
 		return explainAlert(alert, o, names)
 	}
+	if cause, fix, ok := explainBody(o, where, names); ok {
+		return cause, fix
+	}
 	switch o.Class {
 	case ClassNone:
 		return "", ""
@@ -556,6 +560,32 @@ func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 		return "the TLS handshake succeeded but the HTTP exchange failed: " + innermost(o.Err), "the server does not speak the HTTP version negotiated (ALPN), or sent a malformed response"
 	}
 	return fmt.Sprintf("the request failed: %v", o.Err), "read the error above; keep the capture (" + names.of(SettingPcap) + " FILE) and the key log (" + names.of(SettingKeyLog) + " FILE) to look closer in Wireshark"
+}
+
+// explainBody explains a timeout, close or reset while the response body
+// was coming: the server had answered, so the port speaks TLS and HTTP and
+// the handshake is not the cause.
+func explainBody(o *Outcome, where string, names Names) (cause, fix string, ok bool) {
+	var be *BodyError
+	if !errors.As(o.Err, &be) {
+		return "", "", false
+	}
+	if o.Proxy != "" {
+		// The tunnel's other end may have closed it as well.
+		where = "the server or " + proxyName(o)
+	}
+	answered := fmt.Sprintf("the server answered (%s), then ", be.Status)
+	fix = "look at the server application, not at TLS: its error log for this request (a handler or an upstream that stalls or breaks off mid-response, a proxy's buffering or size limit)"
+	switch o.Class {
+	case Timeout:
+		return answered + fmt.Sprintf("the body stopped coming after %s and the time limit passed", be.received()),
+			fix + "; raise " + names.of(SettingMaxTime) + " if the body is only slow", true
+	case ConnectionClosed:
+		return answered + fmt.Sprintf("%s closed the connection after %s of the body", where, be.received()), fix, true
+	case ConnectionReset:
+		return answered + fmt.Sprintf("%s reset the connection after %s of the body", where, be.received()), fix, true
+	}
+	return "", "", false
 }
 
 // explainHTTP2 explains net/http's error for an HTTP/2 stream the server

@@ -1279,6 +1279,65 @@ func TestProbeHTTP2ServerEnds(t *testing.T) {
 	}
 }
 
+// TestProbeBodyCutShort: the server answers 200 with a Content-Length of
+// 100 and sends 6 bytes of the body, then closes the connection or goes
+// silent past the time limit. The port clearly speaks TLS and HTTP: the
+// cause is the server's application, not a silent rejection or a port that
+// does not serve TLS.
+func TestProbeBodyCutShort(t *testing.T) {
+	capturing := canCapture(t)
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	addr := startClientCertServer(t, lab, &tls.Config{}, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		io.WriteString(w, "start\n")
+		w.(http.Flusher).Flush()
+		if r.URL.Path == "/close" {
+			c, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				c.Close()
+			}
+			return
+		}
+		select {
+		case <-stop:
+		case <-r.Context().Done():
+		}
+	})
+	for _, tt := range []struct {
+		path  string
+		class Class
+		cause string
+	}{
+		{"/close", ConnectionClosed, "the server answered (HTTP/1.1 200 OK), then 127.0.0.1:"},
+		{"/stall", Timeout, "the server answered (HTTP/1.1 200 OK), then the body stopped coming after 6 of 100 bytes"},
+	} {
+		t.Run(tt.path, func(t *testing.T) {
+			cfg := labConfig(lab, addr)
+			cfg.Target.URL.Path = tt.path
+			cfg.MaxTime = time.Second
+			res, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Client.Class != tt.class || res.Client.Phase != PhaseHTTP {
+				t.Fatalf("client: class %q in phase %q (%v), want %q in http", res.Client.Class, res.Client.Phase, res.Client.Err, tt.class)
+			}
+			c := res.Correlation
+			if !strings.Contains(c.Cause, tt.cause) || !strings.Contains(c.Cause, "6 of 100 bytes") || !strings.Contains(c.Fix, "server application, not at TLS") || strings.Contains(c.Fix, "serves TLS") || strings.Contains(c.Fix, "speak TLS") {
+				t.Errorf("cause %q, fix %q; want %q and the server application", c.Cause, c.Fix, tt.cause)
+			}
+			if capturing && (res.Wire.Result == nil || res.Wire.Result.Verdict.Category != diagnose.OK || c.Agreement != Agree) {
+				t.Errorf("wire %+v, agreement %s; want a good handshake that agrees", res.Wire.Result, c.Agreement)
+			}
+		})
+	}
+}
+
 // startH2Server serves TLS with the lab's Good certificate and ALPN h2
 // until the test ends, handing each connection after its handshake to
 // serve; it returns its address.

@@ -664,7 +664,7 @@ func (c *client) httpRequest(ctx context.Context, conn net.Conn) (*Response, err
 	}
 	r.BodyBytes, err = io.Copy(dst, io.LimitReader(resp.Body, MaxBody))
 	if err != nil {
-		return nil, fmt.Errorf("reading the response body: %w", err)
+		return nil, &BodyError{Status: resp.Proto + " " + resp.Status, Got: r.BodyBytes, Length: resp.ContentLength, Err: err}
 	}
 	if r.BodyBytes == MaxBody {
 		var one [1]byte
@@ -676,6 +676,29 @@ func (c *client) httpRequest(ctx context.Context, conn net.Conn) (*Response, err
 		r.Body = buf.Bytes()
 	}
 	return r, nil
+}
+
+// BodyError is a failure while reading the response body: the server
+// had answered with its status and headers.
+type BodyError struct {
+	Status string // "HTTP/1.1 200 OK"
+	Got    int64  // body bytes received
+	Length int64  // the Content-Length; -1 when unknown
+	Err    error
+}
+
+func (e *BodyError) Error() string {
+	return fmt.Sprintf("reading the response body (%s) after %s: %v", e.Status, e.received(), e.Err)
+}
+
+func (e *BodyError) Unwrap() error { return e.Err }
+
+// received says how much of the body came: "6 of 100 bytes".
+func (e *BodyError) received() string {
+	if e.Length >= 0 {
+		return fmt.Sprintf("%d of %d bytes", e.Got, e.Length)
+	}
+	return fmt.Sprintf("%d bytes", e.Got)
 }
 
 // portRecorder keeps the local address a dial bound to.
