@@ -43,6 +43,10 @@ var Formats = []report.Format{report.FormatTable, report.FormatJSON, report.Form
 //     then the verdict of the connection to the proxy), summary (string: the conclusion), client (string: what the client saw), wire (string:
 //     the wire's verdict, "" without one), cause, fix (strings), notes (list
 //     of strings; "verification disabled …" first when insecure).
+//   - redirects (list of objects: url, remote, status, location): the
+//     requests before this one when redirects were followed (-L), in
+//     order; redirect_limit_reached (bool): this answer is one more
+//     redirect than the limit (--max-redirs) let it follow.
 //   - bisect (object or null): the failing request re-run with one
 //     factor changed at a time (--bisect); see BisectView.
 //   - scan (object or null): versions (list of objects: version, accepted
@@ -55,14 +59,24 @@ var Formats = []report.Format{report.FormatTable, report.FormatJSON, report.Form
 // It is a separate object rather than report.Connection with fields added:
 // a connection already has a "client" field (its address).
 type Document struct {
-	Target      string             `json:"target"`
-	Insecure    bool               `json:"insecure"`
-	Client      ClientView         `json:"client"`
-	Connection  *report.Connection `json:"connection"`
-	Capture     CaptureView        `json:"capture"`
-	Correlation CorrelationView    `json:"correlation"`
-	Scan        *ScanView          `json:"scan"`
-	Bisect      *BisectView        `json:"bisect"`
+	Target               string             `json:"target"`
+	Insecure             bool               `json:"insecure"`
+	Client               ClientView         `json:"client"`
+	Connection           *report.Connection `json:"connection"`
+	Capture              CaptureView        `json:"capture"`
+	Correlation          CorrelationView    `json:"correlation"`
+	Scan                 *ScanView          `json:"scan"`
+	Bisect               *BisectView        `json:"bisect"`
+	Redirects            []RedirectView     `json:"redirects"`
+	RedirectLimitReached bool               `json:"redirect_limit_reached"`
+}
+
+// RedirectView is a request a followed redirect left behind.
+type RedirectView struct {
+	URL      string `json:"url"`
+	Remote   string `json:"remote"`
+	Status   string `json:"status"`
+	Location string `json:"location"`
 }
 
 // ClientView is the client's side of a probe in JSON.
@@ -102,7 +116,8 @@ type Document struct {
 //     not_after, sha256): the chain the server sent, as the client
 //     received it (also when it rejected it).
 //   - http (object or null): proto, status_code, status, body_bytes,
-//     truncated, and body (only with --show-body).
+//     truncated, location (the Location header, "" without one), and body
+//     (only with --show-body).
 type ClientView struct {
 	Error            string        `json:"error"`
 	ErrorClass       string        `json:"error_class"`
@@ -167,6 +182,7 @@ type ResponseView struct {
 	Status     string `json:"status"`
 	BodyBytes  int64  `json:"body_bytes"`
 	Truncated  bool   `json:"truncated"`
+	Location   string `json:"location"`
 	Body       string `json:"body,omitempty"`
 }
 
@@ -225,9 +241,11 @@ type VersionView struct {
 // NewDocument converts a result to its JSON form.
 func NewDocument(r *Result) Document {
 	d := Document{
-		Target:   r.Target.String(),
-		Insecure: r.Insecure,
-		Client:   newClientView(&r.Client),
+		Target:               r.Target.String(),
+		Insecure:             r.Insecure,
+		Redirects:            []RedirectView{},
+		RedirectLimitReached: r.RedirectLimitReached,
+		Client:               newClientView(&r.Client),
 		Capture: CaptureView{
 			Interface: r.Wire.Interface, Filter: r.Wire.Filter, Frames: r.Wire.Frames,
 			Dropped: r.Wire.Dropped, Notes: nonNil(r.Wire.Notes),
@@ -269,6 +287,9 @@ func NewDocument(r *Result) Document {
 	if r.Bisect != nil {
 		d.Bisect = newBisectView(r.Bisect)
 	}
+	for _, h := range r.Redirects {
+		d.Redirects = append(d.Redirects, RedirectView{URL: h.URL, Remote: addrText(h.Remote), Status: h.Status, Location: h.Location})
+	}
 	return d
 }
 
@@ -309,7 +330,7 @@ func newClientView(o *Outcome) ClientView {
 		v.ProxyTLS = p
 	}
 	if h := o.HTTP; h != nil {
-		v.HTTP = &ResponseView{Proto: h.Proto, StatusCode: h.StatusCode, Status: h.Status, BodyBytes: h.BodyBytes, Truncated: h.Truncated}
+		v.HTTP = &ResponseView{Proto: h.Proto, StatusCode: h.StatusCode, Status: h.Status, BodyBytes: h.BodyBytes, Truncated: h.Truncated, Location: h.Location}
 		if h.Body != nil {
 			v.HTTP.Body = strings.ToValidUTF8(string(h.Body), "\uFFFD")
 		}
@@ -410,7 +431,14 @@ func writeText(w io.Writer, f report.Format, r *Result, opts WriteOptions) error
 		b.WriteString("!! proxy verification disabled (" + opts.Names.of(SettingProxyInsecure) + "): the https:// proxy's certificate was not checked\n")
 	}
 
+	if r.RedirectLimitReached {
+		fmt.Fprintf(&b, "!! stopped after %d redirects, the limit: this answer is one more redirect\n", len(r.Redirects))
+	}
+
 	b.WriteString("\nClient\n")
+	for _, h := range r.Redirects {
+		wrapped(&b, "redirected: ", fmt.Sprintf("%s (%s) answered %s, Location %s", h.URL, addrText(h.Remote), h.Status, h.Location))
+	}
 	wrapped(&b, "result: ", r.Correlation.Client)
 	if o.Err != nil {
 		wrapped(&b, "class: ", string(o.Class))
@@ -437,6 +465,9 @@ func writeText(w io.Writer, f report.Format, r *Result, opts WriteOptions) error
 		body := fmt.Sprintf("%d bytes", h.BodyBytes)
 		if h.Truncated {
 			body += " (more not read)"
+		}
+		if h.Location != "" {
+			body += ", Location " + h.Location
 		}
 		wrapped(&b, "response: ", fmt.Sprintf("%s %s, %s", h.Proto, h.Status, body))
 	}

@@ -53,7 +53,7 @@ func TestWrite(t *testing.T) {
 		if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 			t.Fatal(err)
 		}
-		wantKeys(t, "document", doc, "target", "insecure", "client", "connection", "capture", "correlation", "scan", "bisect")
+		wantKeys(t, "document", doc, "target", "insecure", "client", "connection", "capture", "correlation", "scan", "bisect", "redirects", "redirect_limit_reached")
 		client := doc["client"].(map[string]any)
 		wantKeys(t, "client", client, "error", "error_class", "phase", "timings", "proxy", "proxy_from", "proxy_reason", "proxy_tls", "addresses", "local", "remote",
 			"attempts", "server_name", "version", "cipher", "alpn", "peer_certificates", "http")

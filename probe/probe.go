@@ -169,6 +169,12 @@ type Result struct {
 	// Bisect is set when Config.Bisect was set: the attempts with one
 	// factor changed and what they show.
 	Bisect *Bisection
+	// Redirects are the requests before this one, in order, when Follow
+	// followed redirects to it.
+	Redirects []Redirect
+	// RedirectLimitReached is set when this answer is one more redirect
+	// than Follow's limit let it follow: a failure, as in curl.
+	RedirectLimitReached bool
 }
 
 // OK reports whether the request succeeded and its handshake completed:
@@ -176,9 +182,10 @@ type Result struct {
 //
 // An HTTP error status is not the probe's failure (the connection
 // worked), unless the wire shows the TLS layer caused it: a server that
-// refused the request for want of a client certificate.
+// refused the request for want of a client certificate. A redirect beyond
+// Follow's limit is a failure.
 func (r *Result) OK() bool {
-	if r.Client.Err != nil {
+	if r.Client.Err != nil || r.RedirectLimitReached {
 		return false
 	}
 	h := r.Client.HTTP
@@ -293,6 +300,8 @@ type Response struct {
 	// Server is the Server header, which names the server software whose
 	// settings the fixes give.
 	Server string
+	// Location is the Location header (a redirect's target).
+	Location string
 	// BodyBytes is the number of body bytes read (at most MaxBody).
 	BodyBytes int64
 	// Truncated is set when the body was longer than MaxBody.

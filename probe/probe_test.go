@@ -1338,6 +1338,103 @@ func TestProbeBodyCutShort(t *testing.T) {
 	}
 }
 
+// TestProbeFollow follows redirects as curl -L does: a good server
+// redirects to one whose certificate expired, so the second connection
+// fails; the report is that connection's, with its own frames, and the
+// first request is listed. A POST answered 302 goes on as a GET without
+// its body, and a redirect past the limit is a failure.
+func TestProbeFollow(t *testing.T) {
+	capturing := canCapture(t)
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, err := tlslab.Start(tlslab.CertExpired, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer expired.Close()
+	methods := make(chan string, 10)
+	good := startClientCertServer(t, lab, &tls.Config{}, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		methods <- r.Method + " " + r.URL.Path + " " + string(body)
+		switch r.URL.Path {
+		case "/to-expired":
+			http.Redirect(w, r, "https://"+tlslab.GoodName+":"+strconv.Itoa(int(expired.Addr().Port()))+"/", http.StatusFound)
+		case "/form":
+			http.Redirect(w, r, "/done", http.StatusFound)
+		case "/loop":
+			http.Redirect(w, r, "/loop", http.StatusFound)
+		default:
+			io.WriteString(w, "done")
+		}
+	})
+	cfg := labConfig(lab, good)
+	cfg.Resolve = append(cfg.Resolve, Resolve{Host: tlslab.GoodName, Port: expired.Addr().Port(), Addrs: []netip.Addr{expired.Addr().Addr()}})
+	at := func(path string) Config {
+		c := cfg
+		u := *cfg.Target.URL
+		u.Path = path
+		c.Target.URL = &u
+		return c
+	}
+
+	t.Run("to an expired certificate", func(t *testing.T) {
+		c := at("/to-expired")
+		pcap := &bytes.Buffer{}
+		c.Pcap = pcap
+		res, err := Follow(context.Background(), c, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Redirects) != 1 || !strings.HasSuffix(res.Redirects[0].URL, "/to-expired") || res.Redirects[0].Remote.Port() != good.Port() ||
+			!strings.Contains(res.Redirects[0].Status, "302") || res.Redirects[0].Location != "https://"+tlslab.GoodName+":"+strconv.Itoa(int(expired.Addr().Port()))+"/" {
+			t.Errorf("redirects %+v, want the one 302 from port %d", res.Redirects, good.Port())
+		}
+		if res.Target.Port != expired.Addr().Port() || res.Client.Remote != expired.Addr() || res.Client.Class != CertExpired || res.OK() {
+			t.Fatalf("last request: %s at %v, class %q, OK %v; want the expired server's cert_expired", res.Target, res.Client.Remote, res.Client.Class, res.OK())
+		}
+		if !capturing {
+			return
+		}
+		r := res.Wire.Result
+		if r == nil || r.Conn.Server != expired.Addr() || r.Verdict.Category != diagnose.CertExpired || res.Correlation.Agreement != Agree {
+			t.Fatalf("wire %+v, agreement %s; want the expired server's connection, cert_expired, agreeing", r, res.Correlation.Agreement)
+		}
+		if !slices.Contains(r.Verdict.Evidence, r.Conn.CertificateFrame.Number) {
+			t.Errorf("evidence %v lacks the certificate's frame %d", r.Verdict.Evidence, r.Conn.CertificateFrame.Number)
+		}
+		checkPcap(t, pcap, res.Wire.Frames)
+	})
+	for len(methods) > 0 {
+		<-methods
+	}
+	t.Run("POST becomes GET", func(t *testing.T) {
+		c := at("/form")
+		c.Body = []byte("a=b")
+		res, err := Follow(context.Background(), c, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.OK() || len(res.Redirects) != 1 || res.Client.HTTP.StatusCode != 200 {
+			t.Fatalf("OK %v, %d redirects, error %v", res.OK(), len(res.Redirects), res.Client.Err)
+		}
+		if got := []string{<-methods, <-methods}; got[0] != "POST /form a=b" || got[1] != "GET /done " {
+			t.Errorf("the server saw %q, want the POST then a GET without the body", got)
+		}
+	})
+	t.Run("past the limit", func(t *testing.T) {
+		c := at("/loop")
+		res, err := Follow(context.Background(), c, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.OK() || !res.RedirectLimitReached || len(res.Redirects) != 2 || res.Client.HTTP == nil || res.Client.HTTP.StatusCode != http.StatusFound {
+			t.Errorf("OK %v, limit reached %v, %d redirects; want a failure after 2", res.OK(), res.RedirectLimitReached, len(res.Redirects))
+		}
+	})
+}
+
 // startH2Server serves TLS with the lab's Good certificate and ALPN h2
 // until the test ends, handing each connection after its handshake to
 // serve; it returns its address.

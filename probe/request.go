@@ -656,7 +656,7 @@ func (c *client) httpRequest(ctx context.Context, conn net.Conn) (*Response, err
 		return nil, err
 	}
 	defer resp.Body.Close()
-	r := &Response{Proto: resp.Proto, StatusCode: resp.StatusCode, Status: resp.Status, Server: resp.Header.Get("Server")}
+	r := &Response{Proto: resp.Proto, StatusCode: resp.StatusCode, Status: resp.Status, Server: resp.Header.Get("Server"), Location: resp.Header.Get("Location")}
 	var buf bytes.Buffer
 	dst := io.Writer(&r.head)
 	if c.cfg.ShowBody {

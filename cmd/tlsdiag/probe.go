@@ -34,6 +34,12 @@ fix. The client's TLS secrets are kept in memory to decrypt TLS 1.3.
 An http:// URL makes a plain request and says whether the port speaks TLS
 (nginx's "plain HTTP request was sent to HTTPS port", a TLS alert).
 
+A redirect is the answer (its Location shown) unless -L: then each one is
+followed, as curl does, with a probe of its own, and the report is the last
+request's, its connection captured and judged (a redirect to a host whose
+certificate is expired blames that connection); the earlier requests are
+listed. --max-redirs caps them (50); one more is a failure.
+
 The proxy is --proxy, else HTTPS_PROXY and NO_PROXY as Go's net/http reads
 them (never for localhost; HTTP_PROXY and ALL_PROXY are not read for
 https://); when the environment names a proxy the request does not use, the
@@ -59,6 +65,7 @@ Examples:
     tlsdiag probe --proxy http://127.0.0.1:3128 https://example.com/
     tlsdiag probe --proxy https://proxy.corp:8443 --proxy-cacert corp-ca.pem https://example.com/
     HTTPS_PROXY=socks5://user:password@127.0.0.1:1080 tlsdiag probe https://example.com/
+    tlsdiag probe -L https://example.com/old-path
     tlsdiag probe --bisect https://example.com/
     tlsdiag probe --bisect=version,groups,mss --max-time 5 example.com:443
 
@@ -121,6 +128,8 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		iface          string
 		scan           bool
 		bisectFlag     string
+		follow         bool
+		maxRedirs      int
 	)
 	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`: table, json or trace")
 	fs.StringArrayVar(&caFlags, flagCACert, nil, "trust only the CA certificates in this PEM `file` (repeatable; replaces the system roots, as curl's does)")
@@ -139,6 +148,8 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVarP(&method, "request", "X", "", "HTTP `method` (default GET, or POST with -d)")
 	fs.StringArrayVarP(&headers, "header", "H", nil, "add an HTTP header, `\"Name: value\"` (repeatable)")
 	fs.StringVarP(&data, "data", "d", "", "send this request body (@FILE reads it from a file)")
+	fs.BoolVarP(&follow, "location", "L", false, "follow redirects (3xx with a Location) as curl -L does, each with a probe of its own: the report is the last request's, its connection captured and judged, the earlier ones listed")
+	fs.IntVar(&maxRedirs, "max-redirs", probe.DefaultMaxRedirects, "with -L, follow at most this many redirects; one more is a failure (exit status 1)")
 	fs.StringVar(&proxyFlag, flagProxy, "", "tunnel through this proxy `URL`: http:// (CONNECT), https:// (CONNECT inside TLS to the proxy), socks5:// or socks5h:// (SOCKS5; both let the proxy resolve the name, as in Go), user:password@ for its credentials; \"\" ignores HTTPS_PROXY (which is honoured by default, with NO_PROXY)")
 	fs.StringArrayVar(&proxyCAFlags, flagProxyCA, nil, "trust only the CA certificates in this PEM `file` for an https:// proxy's own certificate (repeatable; default: the system roots)")
 	fs.BoolVar(&proxyInsecure, flagProxyInsec, false, "do not verify an https:// proxy's own certificate (every report says so)")
@@ -168,6 +179,12 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "-k/--insecure can't be used with --cacert", "--insecure skips verification, so --cacert would have no effect: drop one")
 	case keyFile != "" && certFile == "":
 		return usageError(stderr, "--key needs --cert", "give the client certificate with --cert FILE")
+	case fs.Changed("max-redirs") && !follow:
+		return usageError(stderr, "--max-redirs needs -L", "add -L to follow redirects")
+	case maxRedirs < 0:
+		return usageError(stderr, fmt.Sprintf("--max-redirs %d: want 0 or more", maxRedirs), "e.g. -L --max-redirs 5")
+	case follow && fs.Changed("bisect"):
+		return usageError(stderr, "-L can't be used with --bisect", "probe the URL the redirects lead to with --bisect")
 	case proxyInsecure && len(proxyCAFlags) > 0:
 		return usageError(stderr, "--proxy-insecure can't be used with --proxy-cacert", "--proxy-insecure skips the proxy's verification, so --proxy-cacert would have no effect: drop one")
 	}
@@ -228,7 +245,12 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	res, err := probe.Run(ctx, cfg)
+	var res *probe.Result
+	if follow {
+		res, err = probe.Follow(ctx, cfg, maxRedirs)
+	} else {
+		res, err = probe.Run(ctx, cfg)
+	}
 	var schemeErr *probe.ProxySchemeError
 	if errors.As(err, &schemeErr) {
 		return usageError(stderr, err.Error(), proxySchemeHint(schemeErr, target))

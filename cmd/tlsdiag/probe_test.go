@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -51,6 +52,7 @@ func TestProbeScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"lab":              cmdLab,
 			"forbidding-proxy": cmdForbiddingProxy,
+			"redirector":       cmdRedirector,
 		},
 		Condition: func(cond string) (bool, error) {
 			if cond == "root" {
@@ -86,6 +88,22 @@ func cmdLab(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Defer(func() { srv.Close() })
 	ts.Setenv(args[1], strconv.Itoa(int(srv.Addr().Port())))
+}
+
+// cmdRedirector starts a lab TLS server (good.test's certificate) that
+// answers every request with a 302 to LOCATION, and sets VAR to its port.
+func cmdRedirector(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: redirector LOCATION VAR")
+	}
+	lab, err := tlslab.DefaultLab()
+	ts.Check(err)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{lab.Good.TLS()}})
+	ts.Check(err)
+	srv := &http.Server{Handler: http.RedirectHandler(args[0], http.StatusFound)}
+	go srv.Serve(ln)
+	ts.Defer(func() { srv.Close() })
+	ts.Setenv(args[1], strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 }
 
 func cmdForbiddingProxy(ts *testscript.TestScript, neg bool, args []string) {
