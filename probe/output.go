@@ -418,9 +418,12 @@ func writeText(w io.Writer, f report.Format, r *Result, opts WriteOptions) error
 		}
 		fmt.Fprintf(&b, " → %s%s", o.Remote, via)
 	}
-	if _, err := netip.ParseAddr(o.ServerName); err == nil || o.ServerName == "" {
+	switch _, err := netip.ParseAddr(o.ServerName); {
+	case r.Target.Plain() || o.Phase == PhaseResolve:
+		// No TLS, or it was never reached: no SNI to speak of.
+	case err == nil || o.ServerName == "":
 		b.WriteString("  (no SNI)")
-	} else {
+	default:
 		fmt.Fprintf(&b, "  SNI %s", textsafe.Cut(o.ServerName, textsafe.NameWidth))
 	}
 	b.WriteString("\n")

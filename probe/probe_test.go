@@ -1358,6 +1358,10 @@ func TestProbeFollow(t *testing.T) {
 	good := startClientCertServer(t, lab, &tls.Config{}, func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		methods <- r.Method + " " + r.URL.Path + " " + string(body)
+		if port, ok := strings.CutPrefix(r.URL.Path, "/to-plain/"); ok {
+			http.Redirect(w, r, "http://"+tlslab.GoodName+":"+port+"/", http.StatusMovedPermanently)
+			return
+		}
 		switch r.URL.Path {
 		case "/to-expired":
 			http.Redirect(w, r, "https://"+tlslab.GoodName+":"+strconv.Itoa(int(expired.Addr().Port()))+"/", http.StatusFound)
@@ -1421,6 +1425,31 @@ func TestProbeFollow(t *testing.T) {
 		}
 		if got := []string{<-methods, <-methods}; got[0] != "POST /form a=b" || got[1] != "GET /done " {
 			t.Errorf("the server saw %q, want the POST then a GET without the body", got)
+		}
+	})
+	t.Run("to plain http", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "plain") })}
+		go plain.Serve(ln)
+		defer plain.Close()
+		port := ln.Addr().(*net.TCPAddr).AddrPort().Port()
+		c := at("/to-plain/" + strconv.Itoa(int(port)))
+		c.Resolve = append(c.Resolve, Resolve{Host: tlslab.GoodName, Port: port, Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}})
+		res, err := Follow(context.Background(), c, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.OK() || !res.Target.Plain() || len(res.Redirects) != 1 || res.Client.HTTP == nil || res.Client.HTTP.StatusCode != 200 {
+			t.Fatalf("OK %v, target %s, %d redirects, error %v", res.OK(), res.Target, len(res.Redirects), res.Client.Err)
+		}
+		if !slices.ContainsFunc(res.Correlation.Notes, func(n string) bool { return strings.Contains(n, "from https:// to plain http://") }) {
+			t.Errorf("notes %q do not say the redirect left TLS", res.Correlation.Notes)
+		}
+		if head, _, _ := strings.Cut(writeTable(t, res), "\n"); strings.Contains(head, "SNI") {
+			t.Errorf("the plain request's header %q speaks of SNI", head)
 		}
 	})
 	t.Run("past the limit", func(t *testing.T) {
@@ -1635,6 +1664,9 @@ func TestProbeDNSFailure(t *testing.T) {
 	}
 	if res.Wire.Err != errNoConnection {
 		t.Errorf("wire error %v", res.Wire.Err)
+	}
+	if head, _, _ := strings.Cut(writeTable(t, res), "\n"); strings.Contains(head, "SNI") {
+		t.Errorf("header %q speaks of an SNI, but the probe never got to TLS", head)
 	}
 }
 
