@@ -734,6 +734,14 @@ func (c *Correlation) statusCorrelation(h *Response, v diagnose.Verdict) {
 	c.Summary = fmt.Sprintf("the handshake completed and the server answered, but with HTTP %s: %s", h.Status, statusMeaning(h.StatusCode))
 	c.Cause = fmt.Sprintf("the TLS connection is fine; HTTP %d is the server's answer to the request itself", h.StatusCode)
 	c.Fix = "nothing to change in TLS; look at the request (URL, Host, method, credentials) and the server's log"
+	switch {
+	case h.StatusCode == 502 || h.StatusCode == 503 || h.StatusCode == 504:
+		// A gateway's words for its upstream (RFC 9110, Sections
+		// 15.6.3–15.6.5): the request is not what failed.
+		c.Fix = "nothing to change in TLS or in the request: look at the server's error log and the backend (upstream) it forwards to — down, refusing, overloaded or slower than the server's timeout"
+	case h.StatusCode >= 500:
+		c.Fix = "nothing to change in TLS: look at the server's error log for this request"
+	}
 }
 
 // statusMeaning says what an HTTP error status means (RFC 9110, Section

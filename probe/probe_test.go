@@ -1464,6 +1464,50 @@ func TestProbeFollow(t *testing.T) {
 	})
 }
 
+// TestProbeServerErrorStatus: a 5xx answer after a good handshake is the
+// server's (or its backend's), never TLS's; a gateway's 502, 503 or 504
+// points at the backend, not at the request.
+func TestProbeServerErrorStatus(t *testing.T) {
+	capturing := canCapture(t)
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := startClientCertServer(t, lab, &tls.Config{}, func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
+		w.WriteHeader(code)
+	})
+	for _, tt := range []struct {
+		code    int
+		fix     string
+		notInIt string
+	}{
+		{502, "the backend (upstream) it forwards to", "look at the request"},
+		{504, "the backend (upstream) it forwards to", "look at the request"},
+		{500, "the server's error log", "look at the request"},
+		{404, "look at the request", "backend"},
+	} {
+		t.Run(strconv.Itoa(tt.code), func(t *testing.T) {
+			cfg := labConfig(lab, addr)
+			cfg.Target.URL.Path = "/" + strconv.Itoa(tt.code)
+			res, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Client.Err != nil || res.Client.HTTP == nil || res.Client.HTTP.StatusCode != tt.code || !res.OK() {
+				t.Fatalf("error %v, response %+v, OK %v", res.Client.Err, res.Client.HTTP, res.OK())
+			}
+			c := res.Correlation
+			if !strings.Contains(c.Fix, "nothing to change in TLS") || !strings.Contains(c.Fix, tt.fix) || strings.Contains(c.Fix, tt.notInIt) {
+				t.Errorf("fix %q: want %q, not %q", c.Fix, tt.fix, tt.notInIt)
+			}
+			if capturing && (res.Wire.Result == nil || res.Wire.Result.Verdict.Category != diagnose.OK || c.Agreement != Agree) {
+				t.Errorf("wire %+v, agreement %s", res.Wire.Result, c.Agreement)
+			}
+		})
+	}
+}
+
 // startH2Server serves TLS with the lab's Good certificate and ALPN h2
 // until the test ends, handing each connection after its handshake to
 // serve; it returns its address.
