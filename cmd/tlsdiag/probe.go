@@ -165,12 +165,16 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%s\n%s", probeUsage, fs.FlagUsages())
 			return 0
 		}
-		return usageError(stderr, err.Error(), "run 'tlsdiag help probe' for the flags")
+		hint := "run 'tlsdiag help probe' for the flags"
+		if eq := curlEquivalent(err.Error()); eq != "" {
+			hint = eq + "; " + hint
+		}
+		return usageError(stderr, err.Error(), hint)
 	}
 	format, err := report.ParseFormat(formatFlag)
 	switch {
 	case err != nil || !slices.Contains(probe.Formats, format):
-		return usageError(stderr, fmt.Sprintf("unknown format %q for probe", formatFlag), "use one of table, json, trace")
+		return usageError(stderr, fmt.Sprintf("unknown format %q for probe", formatFlag), "use one of table, json, trace (-o is --format here, not curl's output file: --show-body writes the body to standard output)")
 	case fs.NArg() == 0:
 		return usageError(stderr, "no target given", "name a URL (https://host/path) or HOST:PORT")
 	case fs.NArg() > 1:
@@ -274,6 +278,51 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// curlFlags are curl's flags that probe spells otherwise or does not
+// need, with what to use instead.
+var curlFlags = map[string]string{
+	"--tlsv1":                 "use --tls-min 1.0",
+	"--tlsv1.0":               "use --tls-min 1.0",
+	"--tlsv1.1":               "use --tls-min 1.1",
+	"--tlsv1.2":               "use --tls-min 1.2",
+	"--tlsv1.3":               "use --tls-min 1.3",
+	"--sslv3":                 "not available, crypto/tls does not speak SSL 3.0",
+	"--http1.1":               "use --alpn http/1.1",
+	"--http2":                 "not needed here, h2 is offered by default (--alpn h2,http/1.1); --alpn h2 offers it alone",
+	"--http2-prior-knowledge": "use --alpn h2 (h2 without TLS is not probed)",
+	"-I":                      "use -X HEAD",
+	"--head":                  "use -X HEAD",
+	"-x":                      "use --proxy URL",
+	"--connect-to":            "use --resolve HOST:PORT:ADDR (same port as the URL's)",
+	"-v":                      "not needed here, the report shows the connection, --format trace every message",
+	"--verbose":               "not needed here, the report shows the connection, --format trace every message",
+	"-s":                      "not needed here, the probe prints its report only",
+	"--silent":                "not needed here, the probe prints its report only",
+	"--output":                "use --show-body, which writes the body to standard output",
+	"-A":                      `use -H "User-Agent: …"`,
+	"--user-agent":            `use -H "User-Agent: …"`,
+	"--data-raw":              "use -d",
+	"--data-binary":           "use -d",
+	"--location-trusted":      "use -L; headers given with -H other than Authorization and Cookie go to every host",
+}
+
+// curlEquivalent names what to use for the unknown curl flag pflag's
+// error names ("unknown flag: --tlsv1.2", "unknown shorthand flag: 'I'
+// in -I"), or "".
+func curlEquivalent(msg string) string {
+	var flag string
+	switch {
+	case strings.HasPrefix(msg, "unknown flag: "):
+		flag = strings.TrimPrefix(msg, "unknown flag: ")
+	case strings.HasPrefix(msg, "unknown shorthand flag: '") && len(msg) > len("unknown shorthand flag: 'x"):
+		flag = "-" + msg[len("unknown shorthand flag: '"):][:1]
+	}
+	if eq, ok := curlFlags[flag]; ok {
+		return fmt.Sprintf("curl's %s: %s", flag, eq)
+	}
+	return ""
 }
 
 // appendOrTruncate: a key log is appended to, as SSLKEYLOGFILE is by every
