@@ -118,7 +118,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		maxTime        string
 		method         string
 		headers        []string
-		data           string
+		data           []string
 		proxyFlag      string
 		proxyCAFlags   []string
 		proxyInsecure  bool
@@ -147,7 +147,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVarP(&maxTime, flagMaxTime, "m", "", "give up the whole request after this `duration` (30s; plain numbers are seconds)")
 	fs.StringVarP(&method, "request", "X", "", "HTTP `method` (default GET, or POST with -d)")
 	fs.StringArrayVarP(&headers, "header", "H", nil, "add an HTTP header, `\"Name: value\"` (repeatable)")
-	fs.StringVarP(&data, "data", "d", "", "send this request body (@FILE reads it from a file)")
+	fs.StringArrayVarP(&data, "data", "d", nil, "send this request body (@FILE reads it from a file as is, as curl's --data-binary does; repeated, the parts are joined with &, as curl's are)")
 	fs.BoolVarP(&follow, "location", "L", false, "follow redirects (3xx with a Location) as curl -L does, each with a probe of its own: the report is the last request's, its connection captured and judged, the earlier ones listed")
 	fs.IntVar(&maxRedirs, "max-redirs", probe.DefaultMaxRedirects, "with -L, follow at most this many redirects; one more is a failure (exit status 1)")
 	fs.StringVar(&proxyFlag, flagProxy, "", "tunnel through this proxy `URL`: http:// (CONNECT), https:// (CONNECT inside TLS to the proxy), socks5:// or socks5h:// (SOCKS5; both let the proxy resolve the name, as in Go), user:password@ for its credentials; \"\" ignores HTTPS_PROXY (which is honoured by default, with NO_PROXY)")
@@ -304,7 +304,7 @@ var curlFlags = map[string]string{
 	"-A":                      `use -H "User-Agent: …"`,
 	"--user-agent":            `use -H "User-Agent: …"`,
 	"--data-raw":              "use -d",
-	"--data-binary":           "use -d",
+	"--data-binary":           "use -d, which reads @FILE as is",
 	"--location-trusted":      "use -L; headers given with -H other than Authorization and Cookie go to every host",
 }
 
@@ -442,8 +442,8 @@ func parseSeconds(s string) (time.Duration, error) {
 	return d, nil
 }
 
-func parseHTTPFlags(cfg *probe.Config, target probe.Target, method string, headers []string, data string) (msg, hint string) {
-	if target.URL == nil && (method != "" || len(headers) > 0 || data != "") {
+func parseHTTPFlags(cfg *probe.Config, target probe.Target, method string, headers []string, data []string) (msg, hint string) {
+	if target.URL == nil && (method != "" || len(headers) > 0 || len(data) > 0) {
 		return "-X, -H and -d need a URL target, not HOST:PORT", "write the target as https://host:port/path"
 	}
 	cfg.Method = strings.ToUpper(method)
@@ -457,16 +457,19 @@ func parseHTTPFlags(cfg *probe.Config, target probe.Target, method string, heade
 		}
 		cfg.Header.Add(name, strings.TrimSpace(value))
 	}
-	if data != "" {
-		if path, ok := strings.CutPrefix(data, "@"); ok {
+	// Repeated -d parts are joined with '&', as curl joins them.
+	for i, d := range data {
+		if i > 0 {
+			cfg.Body = append(cfg.Body, '&')
+		}
+		if path, ok := strings.CutPrefix(d, "@"); ok {
 			b, err := os.ReadFile(path)
 			if err != nil {
 				return "-d: " + err.Error(), ""
 			}
-			cfg.Body = b
-		} else {
-			cfg.Body = []byte(data)
+			d = string(b)
 		}
+		cfg.Body = append(cfg.Body, d...)
 	}
 	return "", ""
 }

@@ -53,6 +53,7 @@ func TestProbeScripts(t *testing.T) {
 			"lab":              cmdLab,
 			"forbidding-proxy": cmdForbiddingProxy,
 			"redirector":       cmdRedirector,
+			"echo-body":        cmdEchoBody,
 		},
 		Condition: func(cond string) (bool, error) {
 			if cond == "root" {
@@ -104,6 +105,25 @@ func cmdRedirector(ts *testscript.TestScript, neg bool, args []string) {
 	go srv.Serve(ln)
 	ts.Defer(func() { srv.Close() })
 	ts.Setenv(args[1], strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+}
+
+// cmdEchoBody starts a lab TLS server (good.test's certificate) that
+// answers with the request's method and body, and sets VAR to its port.
+func cmdEchoBody(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: echo-body VAR")
+	}
+	lab, err := tlslab.DefaultLab()
+	ts.Check(err)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{lab.Good.TLS()}})
+	ts.Check(err)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		io.WriteString(w, "method "+r.Method+" body "+string(body)+" end\n")
+	})}
+	go srv.Serve(ln)
+	ts.Defer(func() { srv.Close() })
+	ts.Setenv(args[0], strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 }
 
 func cmdForbiddingProxy(ts *testscript.TestScript, neg bool, args []string) {
