@@ -1508,6 +1508,39 @@ func TestProbeServerErrorStatus(t *testing.T) {
 	}
 }
 
+// TestProbeHostHeader: -H "Host: …" replaces the Host header (HTTP/2's
+// :authority) the request sends, as curl's does, while the SNI stays the
+// URL's name: how a virtual host behind one certificate is tested, and
+// what a 421 Misdirected Request answers.
+func TestProbeHostHeader(t *testing.T) {
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := startClientCertServer(t, lab, &tls.Config{}, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.Proto+" host "+r.Host+" sni "+r.TLS.ServerName)
+	})
+	for _, alpn := range []string{"http/1.1", "h2"} {
+		t.Run(alpn, func(t *testing.T) {
+			cfg := labConfig(lab, addr)
+			cfg.ALPN, cfg.ShowBody = []string{alpn}, true
+			cfg.Header = http.Header{}
+			cfg.Header.Add("Host", "other.test")
+			res, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := res.Client.HTTP
+			if h == nil {
+				t.Fatalf("no response: %v", res.Client.Err)
+			}
+			if res.Client.Err != nil || !strings.HasSuffix(string(h.Body), " host other.test sni "+tlslab.GoodName) {
+				t.Errorf("error %v, response %+v; want the server to see Host other.test and SNI %s", res.Client.Err, string(h.Body), tlslab.GoodName)
+			}
+		})
+	}
+}
+
 // startH2Server serves TLS with the lab's Good certificate and ALPN h2
 // until the test ends, handing each connection after its handshake to
 // serve; it returns its address.

@@ -35,8 +35,8 @@ type Redirect struct {
 //
 // Each redirect keeps the configuration, except as curl does: a 303, or a
 // 301 or 302 answering a POST, is followed with GET and no body (a HEAD
-// stays HEAD); Authorization and Cookie headers and --servername are not
-// sent to another host.
+// stays HEAD); Authorization, Cookie and Host headers and
+// Config.ServerName are not sent to another host.
 func Follow(ctx context.Context, cfg Config, max int) (*Result, error) {
 	if max < 0 {
 		max = DefaultMaxRedirects
@@ -108,6 +108,7 @@ func redirected(cfg *Config, res *Result) (next Config, loc string, ok bool) {
 			next.Header = cfg.Header.Clone()
 			next.Header.Del("Authorization")
 			next.Header.Del("Cookie")
+			next.Header.Del("Host")
 		}
 	}
 	return next, h.Location, true

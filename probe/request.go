@@ -628,6 +628,12 @@ func (c *client) httpRequest(ctx context.Context, conn net.Conn) (*Response, err
 		return nil, err
 	}
 	for k, vs := range c.cfg.Header {
+		if k == "Host" && len(vs) > 0 {
+			// net/http sends req.Host and ignores a Host header; curl's
+			// -H "Host: …" replaces the one it would send (the SNI stays).
+			req.Host = vs[0]
+			continue
+		}
 		for _, v := range vs {
 			req.Header.Add(k, v)
 		}

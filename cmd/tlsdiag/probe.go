@@ -305,7 +305,7 @@ var curlFlags = map[string]string{
 	"--user-agent":            `use -H "User-Agent: …"`,
 	"--data-raw":              "use -d",
 	"--data-binary":           "use -d, which reads @FILE as is",
-	"--location-trusted":      "use -L; headers given with -H other than Authorization and Cookie go to every host",
+	"--location-trusted":      "use -L; headers given with -H other than Authorization, Cookie and Host go to every host",
 }
 
 // curlEquivalent names what to use for the unknown curl flag pflag's
