@@ -362,6 +362,15 @@ func classifyCertificate(err error) Class {
 	)
 	switch {
 	case errors.As(err, &unknown):
+		// The issuer was found but could not be used: crypto/x509 says
+		// why only in the text ("possibly because of …"), and then the
+		// trust store is not the question.
+		switch msg := unknown.Error(); {
+		case strings.Contains(msg, "insecure algorithm"):
+			return CertInsecureAlgorithm
+		case strings.Contains(msg, "parent certificate cannot sign this kind of certificate"):
+			return CertNotAuthorizedToSign
+		}
 		return CertUnknownAuthority
 	case errors.As(err, &hostname):
 		return CertHostnameMismatch
