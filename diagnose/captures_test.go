@@ -473,3 +473,23 @@ func TestDurationsAcrossClockStep(t *testing.T) {
 		}
 	}
 }
+
+// TestDefectFixWithoutRoots reads curl's refusal of an intermediate that
+// is not a CA (testdata/field/certpolicy) without the private root: the
+// verdict's untrusted root is one reading, but trusting it would leave the
+// defect every client refuses, so the fix must say to reissue that CA.
+func TestDefectFixWithoutRoots(t *testing.T) {
+	roots, err := LoadRoots(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := analyseCapture(t, testdataDir+"/field/certpolicy/intermediate_not_ca_curl.pcap", []uint16{9415})
+	if len(conns) != 1 {
+		t.Fatalf("%d connections", len(conns))
+	}
+	v := Diagnose(conns[0], Config{Roots: roots})
+	if v.Category != CertUntrustedCA || !strings.Contains(v.Fix, "whatever the client trusts, certificate 1 'CN=Audit Intermediate CA,O=Audit Lab' signed certificate 0 but is not a CA") ||
+		!strings.Contains(v.Fix, "must be reissued as a CA certificate") {
+		t.Errorf("%s: %s\nfix: %s", v.Category, v.Summary, v.Fix)
+	}
+}
