@@ -1,6 +1,9 @@
 package diagnose
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
@@ -53,14 +56,45 @@ func (d *diagnosis) alertCause(a *analysis.Alert, ph phase) certCause {
 		case tlsparse.AlertCertificateExpired:
 			return d.pickCert(CertExpired, CertExpired, CertNotYetValid)
 		case tlsparse.AlertUnknownCA:
-			return d.pickCert(CertUntrustedCA, CertSelfSigned, CertUntrustedCA, CertIncompleteChain)
+			if cc := d.pickCert(CertUntrustedCA, CertSelfSigned, CertUntrustedCA, CertIncompleteChain); cc.prob != nil {
+				return cc
+			}
+			// OpenSSL also says unknown_ca for an issuer that is not a
+			// CA (X509_V_ERR_INVALID_CA): a defect every client refuses
+			// explains it better than another trust store.
+			return d.pickCert(CertUntrustedCA, CertRejected)
 		case tlsparse.AlertCertificateRevoked:
 			// Revocation is not visible passively.
 			return certCause{CertRejected, nil}
 		}
 		return d.pickCert(CertRejected)
+	case tlsparse.AlertDecodeError, tlsparse.AlertIllegalParameter, tlsparse.AlertDecryptError:
+		if fromClient && ph == phaseServerFlight {
+			if cc, ok := d.unusableCert(a); ok {
+				return cc
+			}
+		}
 	}
 	return certCause{HandshakeFailure, nil}
+}
+
+// unusableCert picks, for a client's decode_error, illegal_parameter or
+// decrypt_error after the server's flight, a certificate the client
+// cannot use: crypto/tls answers a certificate crypto/x509 does not parse
+// with decode_error, and a handshake signature it will not check with the
+// leaf's key (an RSA key under 1024 bits) with illegal_parameter (TLS
+// 1.2) or decrypt_error (TLS 1.3). The alert does not name the
+// certificate, so the problem is likely, not sure.
+func (d *diagnosis) unusableCert(a *analysis.Alert) (certCause, bool) {
+	i := slices.IndexFunc(d.probs, func(p CertProblem) bool { return p.Unusable })
+	if i < 0 {
+		return certCause{}, false
+	}
+	p := &d.probs[i]
+	p.Certainty = Likely
+	p.Why = fmt.Sprintf("%s does not name the certificate, but it is what Go sends for a certificate it cannot parse or a key it will not use", alertName(*a))
+	p.Alternative = "another fault in the server's flight, which the client's log names"
+	return certCause{p.Category, p}, true
 }
 
 // harmlessWarning lists the warning alerts a handshake survives.

@@ -394,7 +394,13 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 		if p.Address != "" && len(d.probs) == 1 {
 			summary += "; the chain itself verifies, so this is the likely reason (a client that connected by name without SNI would have checked the name instead)"
 		}
-		return verdict(cause.cat, summary, d.certFix(*p), ev...)
+		fix := d.certFix(*p)
+		if i := slices.IndexFunc(d.probs, func(q CertProblem) bool { return q.Category == CertRejected }); i >= 0 && trustDependent(p.Category) {
+			// Trusting the root or sending the intermediate leaves a
+			// defect every client refuses.
+			fix += "; besides, whatever the client trusts, " + d.probs[i].Detail + ": " + d.certFix(d.probs[i])
+		}
+		return verdict(cause.cat, summary, fix, ev...)
 	}
 	var summary, fix string
 	switch {

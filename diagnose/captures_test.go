@@ -206,21 +206,30 @@ func analyseCapture(t *testing.T, path string, tlsPorts []uint16) []*analysis.Co
 // from the real ones (frames dropped, cut by a snap length, merged,
 // compressed): each connection to the listed port must get the listed
 // category, with the listed phrase in its summary.
-func TestDerivedCaptures(t *testing.T) { checkExpectedDir(t, testdataDir+"/derived") }
+func TestDerivedCaptures(t *testing.T) { checkExpectedDir(t, testdataDir+"/derived", labCAFile) }
 
 // TestFieldCaptures runs the hand-made captures of testdata/field (see its
 // README) as TestDerivedCaptures does.
-func TestFieldCaptures(t *testing.T) { checkExpectedDir(t, testdataDir+"/field") }
+func TestFieldCaptures(t *testing.T) { checkExpectedDir(t, testdataDir+"/field", labCAFile) }
+
+// TestFieldCertPolicyCaptures runs the captures of chains that break a
+// certificate rule (testdata/field/certpolicy, see its README), made by
+// curl and Go clients that trust the private root next to them.
+func TestFieldCertPolicyCaptures(t *testing.T) {
+	dir := testdataDir + "/field/certpolicy"
+	checkExpectedDir(t, dir, dir+"/root.pem")
+}
 
 // checkExpectedDir checks the captures dir/expected.tsv lists, read with
-// the lab's root: capture, server port, category, and a phrase the
-// summary or a warning must have.
-func checkExpectedDir(t *testing.T, dir string) {
+// the root in caFile: capture, server port, category, a phrase the
+// summary or a warning must have, and optionally a phrase the fix must
+// have.
+func checkExpectedDir(t *testing.T, dir, caFile string) {
 	data, err := os.ReadFile(dir + "/expected.tsv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, err := os.ReadFile(labCAFile)
+	ca, err := os.ReadFile(caFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,8 +242,8 @@ func checkExpectedDir(t *testing.T, dir string) {
 			continue
 		}
 		f := strings.Split(line, "\t")
-		if len(f) != 4 {
-			t.Fatalf("expected.tsv:%d: want 4 tab-separated fields, got %q", n+1, line)
+		if len(f) != 4 && len(f) != 5 {
+			t.Fatalf("expected.tsv:%d: want 4 or 5 tab-separated fields, got %q", n+1, line)
 		}
 		port, err := strconv.ParseUint(f[1], 10, 16)
 		if err != nil {
@@ -251,6 +260,9 @@ func checkExpectedDir(t *testing.T, dir string) {
 				said := v.Summary + "\n" + strings.Join(v.Warnings, "\n")
 				if string(v.Category) != f[2] || !strings.Contains(said, f[3]) {
 					t.Errorf("%s → %s: %s: %s\nwant %s with %q", c.Client, c.Server, v.Category, v.Summary, f[2], f[3])
+				}
+				if len(f) == 5 && !strings.Contains(v.Fix, f[4]) {
+					t.Errorf("%s → %s: fix %q\nwant %q in it", c.Client, c.Server, v.Fix, f[4])
 				}
 				if v.Category != OK && len(v.Evidence) == 0 {
 					t.Errorf("%s without evidence frames", v.Category)
@@ -459,5 +471,25 @@ func TestDurationsAcrossClockStep(t *testing.T) {
 		if ok != tt.ttfbKnown || ok && ttfb <= 0 {
 			t.Errorf("%s: time to first byte %v, known %v; want known %v and positive when known", tt.path, ttfb, ok, tt.ttfbKnown)
 		}
+	}
+}
+
+// TestDefectFixWithoutRoots reads curl's refusal of an intermediate that
+// is not a CA (testdata/field/certpolicy) without the private root: the
+// verdict's untrusted root is one reading, but trusting it would leave the
+// defect every client refuses, so the fix must say to reissue that CA.
+func TestDefectFixWithoutRoots(t *testing.T) {
+	roots, err := LoadRoots(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := analyseCapture(t, testdataDir+"/field/certpolicy/intermediate_not_ca_curl.pcap", []uint16{9415})
+	if len(conns) != 1 {
+		t.Fatalf("%d connections", len(conns))
+	}
+	v := Diagnose(conns[0], Config{Roots: roots})
+	if v.Category != CertUntrustedCA || !strings.Contains(v.Fix, "whatever the client trusts, certificate 1 'CN=Audit Intermediate CA,O=Audit Lab' signed certificate 0 but is not a CA") ||
+		!strings.Contains(v.Fix, "must be reissued as a CA certificate") {
+		t.Errorf("%s: %s\nfix: %s", v.Category, v.Summary, v.Fix)
 	}
 }

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"bytes"
 	"cmp"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -49,6 +50,14 @@ type CertProblem struct {
 	// issuer of certificate Cert but not its key: a stale or wrong
 	// intermediate (CertIncompleteChain); 0 when none.
 	Stale int
+	// Lenient names the clients that accept the defect all the same (a
+	// rule some clients enforce and others do not); empty when every
+	// client refuses it.
+	Lenient string
+	// Unusable: the client cannot use the certificate at all (it does
+	// not parse, or its key is one clients refuse), which clients may
+	// say with a handshake alert rather than a certificate one.
+	Unusable bool
 }
 
 // AddressProblem checks a leaf against the address a client connected to
@@ -334,9 +343,12 @@ func checkChain(chain []*x509.Certificate, serverName string, at time.Time, root
 			probs = append(probs, ck.verifyError())
 		}
 	}
+	if p, ok := weakKey(chain[0]); ok {
+		probs = append(probs, p)
+	}
 	if serverName != "" {
 		if !cache.coversName(chain[0], serverName) {
-			probs = append(probs, CertProblem{Category: CertHostnameMismatch, Cert: 0, Detail: nameDetail(chain[0], serverName)})
+			probs = append(probs, nameProblem(chain[0], serverName))
 		}
 	}
 	slices.SortStableFunc(probs, func(a, b CertProblem) int {
@@ -729,7 +741,8 @@ func (ck *checker) constraints(path []int, anchor *x509.Certificate) []CertProbl
 		}
 		if k > 0 && !isCA(c) {
 			probs = append(probs, CertProblem{Category: CertRejected, Cert: i,
-				Detail: fmt.Sprintf("certificate %d %s signed certificate %d but is not a CA (basicConstraints)", i, name(c), path[k-1])})
+				Detail: fmt.Sprintf("certificate %d %s signed certificate %d but is not a CA (basicConstraints)", i, name(c), path[k-1]),
+				Fix:    fmt.Sprintf("the CA %s must be reissued as a CA certificate (basicConstraints critical, CA:TRUE; keyUsage keyCertSign), with the same key, and the server's chain file must carry the new one; reissuing only certificate %d will not help", name(c), path[k-1])})
 		}
 		issuerIsRoot := k == len(path)-1 && anchor != nil && ck.sentIndex(anchor) != i
 		if (k < len(path)-1 || issuerIsRoot) && insecureSignature(c.SignatureAlgorithm) {
@@ -742,6 +755,27 @@ func (ck *checker) constraints(path []int, anchor *x509.Certificate) []CertProbl
 			Detail: fmt.Sprintf("certificate 0 %s is not valid for TLS servers (its extended key usage lacks serverAuth)", name(leaf))})
 	}
 	return probs
+}
+
+// minRSABits is the smallest RSA key clients use: crypto/rsa refuses
+// smaller ones since Go 1.24 (GODEBUG rsa1024min=0 allows them again), and
+// OpenSSL from its security level 1, its lowest default.
+const minRSABits = 1024
+
+// weakKey reports a leaf whose RSA key is too small for clients to use.
+// crypto/x509 accepts such a chain (it checks the issuers' signatures, not
+// the leaf's key); Go then refuses to check the server's handshake
+// signature with the key, and OpenSSL refuses the certificate ("EE
+// certificate key too weak").
+func weakKey(leaf *x509.Certificate) (CertProblem, bool) {
+	k, ok := leaf.PublicKey.(*rsa.PublicKey)
+	if !ok || k.N == nil || k.N.BitLen() >= minRSABits {
+		return CertProblem{}, false
+	}
+	return CertProblem{Category: CertRejected, Cert: 0, Unusable: true,
+		Detail:  fmt.Sprintf("certificate 0 %s has a %d-bit RSA key, which Go (1.24 and later) and OpenSSL (curl) refuse: they want %d bits or more (OpenSSL at security level 2, its default from 3.2 and Debian's, 2048)", name(leaf), k.N.BitLen(), minRSABits),
+		Fix:     "reissue the certificate with a 2048-bit RSA or a P-256 ECDSA key; as a stop-gap, run Go clients with GODEBUG=rsa1024min=0",
+		Lenient: "Go before 1.24 and OpenSSL at security level 0 accept such a key"}, true
 }
 
 func isCA(c *x509.Certificate) bool {
@@ -792,7 +826,36 @@ func (ck *checker) verifyError() CertProblem {
 			idx = i
 		}
 	}
-	return CertProblem{Category: cat, Cert: idx, Detail: "the chain does not verify: " + err.Error()}
+	p := CertProblem{Category: cat, Cert: idx, Detail: "the chain does not verify: " + err.Error()}
+	if errors.As(err, &invalid) && invalid.Reason == x509.CANotAuthorizedForThisName {
+		ca := "a CA of the chain"
+		if i := slices.IndexFunc(ck.chain[1:], constrainsNames); i >= 0 {
+			ca = fmt.Sprintf("the CA %s (certificate %d)", name(ck.chain[i+1]), i+1)
+		}
+		p.Fix = ca + " may issue only for the names its name constraints permit, so a certificate from it for this name will not verify, however reissued: use a name it permits, or get the certificate from a CA whose constraints allow the name"
+	}
+	return p
+}
+
+// constrainsNames reports whether c is a CA with name constraints.
+func constrainsNames(c *x509.Certificate) bool {
+	return c != nil && (len(c.PermittedDNSDomains) > 0 || len(c.ExcludedDNSDomains) > 0 ||
+		len(c.PermittedIPRanges) > 0 || len(c.ExcludedIPRanges) > 0 ||
+		len(c.PermittedEmailAddresses) > 0 || len(c.ExcludedEmailAddresses) > 0 ||
+		len(c.PermittedURIDomains) > 0 || len(c.ExcludedURIDomains) > 0)
+}
+
+// nameProblem is the problem of a leaf that does not cover serverName. A
+// leaf without subjectAltName whose common name is serverName is refused
+// by Go (since 1.15) and browsers, but OpenSSL's host check, which curl
+// uses, still falls back to the common name.
+func nameProblem(leaf *x509.Certificate, serverName string) CertProblem {
+	p := CertProblem{Category: CertHostnameMismatch, Cert: 0, Detail: nameDetail(leaf, serverName)}
+	if cn := leaf.Subject.CommonName; cn != "" && len(leaf.DNSNames) == 0 && len(leaf.IPAddresses) == 0 &&
+		(&x509.Certificate{DNSNames: []string{cn}}).VerifyHostname(serverName) == nil {
+		p.Lenient = "OpenSSL-based clients such as curl still match the common name of a certificate without subjectAltName"
+	}
+	return p
 }
 
 // nameDetail says which names the leaf covers when serverName is not one.
@@ -804,7 +867,7 @@ func nameDetail(leaf *x509.Certificate, serverName string) string {
 	}
 	if len(names) == 0 {
 		if leaf.Subject.CommonName != "" {
-			return fmt.Sprintf("certificate 0 %s has no subjectAltName, so it is valid for no name ('%s' is only its common name, which clients ignore); the client asked for '%s'",
+			return fmt.Sprintf("certificate 0 %s has no subjectAltName, so it is valid for no name ('%s' is only its common name, which Go and browsers ignore; OpenSSL-based clients such as curl still match it); the client asked for '%s'",
 				name(leaf), leaf.Subject.CommonName, serverName)
 		}
 		return fmt.Sprintf("certificate 0 %s names no host; the client asked for '%s'", name(leaf), serverName)

@@ -248,6 +248,8 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 		case p == d.used:
 		case cat == OK && trustDependent(p.Category):
 			certWs = append(certWs, d.acceptedWarning(*p))
+		case cat == OK && p.Lenient != "":
+			certWs = append(certWs, p.Detail+"; the client accepted it, which fits: "+p.Lenient)
 		case cat == OK:
 			certWs = append(certWs, p.Detail+", but the client accepted it, which no trust store explains: is certificate verification disabled?")
 		case trustDependent(p.Category):

@@ -260,8 +260,9 @@ func sortFrames(ns []int64) []int64 {
 // Section 4.1.2.2 wants it positive), and GODEBUG=x509negativeserial=1
 // brings the old behaviour back.
 func unparsable(i int, err error) CertProblem {
-	p := CertProblem{Category: CertRejected, Cert: i, Detail: fmt.Sprintf("certificate %d does not parse: %v", i, err)}
+	p := CertProblem{Category: CertRejected, Cert: i, Unusable: true, Detail: fmt.Sprintf("certificate %d does not parse: %v", i, err)}
 	if err != nil && strings.Contains(err.Error(), "negative serial number") {
+		p.Lenient = "OpenSSL (curl) and Go before 1.23 accept a negative serial number"
 		p.Detail = fmt.Sprintf("certificate %d has a negative serial number, which RFC 5280 forbids and Go ≥ 1.23 refuses (x509: negative serial number)", i)
 		p.Fix = "reissue the certificate with a positive serial number; as a stop-gap, run Go clients with GODEBUG=x509negativeserial=1"
 	}

@@ -63,10 +63,10 @@ const (
 	CertExpired             Class = "cert_expired"                // a certificate of the chain has expired
 	CertNotYetValid         Class = "cert_not_yet_valid"          // a certificate of the chain is not valid yet
 	CertHostnameMismatch    Class = "cert_hostname_mismatch"      // the certificate is not valid for the name asked for (x509.HostnameError)
-	CertNotAuthorizedToSign Class = "cert_not_authorized_to_sign" // an issuer of the chain is not a CA
+	CertNotAuthorizedToSign Class = "cert_not_authorized_to_sign" // an issuer of the chain is not a CA (also when an UnknownAuthorityError says so)
 	CertIncompatibleUsage   Class = "cert_incompatible_usage"     // the extended key usage does not allow server authentication
 	CertNameConstraints     Class = "cert_name_constraints"       // a CA's name constraints exclude the name
-	CertInsecureAlgorithm   Class = "cert_insecure_algorithm"     // signed with an algorithm Go refuses (x509.InsecureAlgorithmError)
+	CertInsecureAlgorithm   Class = "cert_insecure_algorithm"     // signed with an algorithm Go refuses (x509.InsecureAlgorithmError, also inside an UnknownAuthorityError)
 	CertInvalid             Class = "cert_invalid"                // any other reason crypto/x509 rejected the chain
 
 	ClientRejectedVersion Class = "client_rejected_version" // the server chose a version outside Config.MinVersion–MaxVersion
@@ -362,6 +362,15 @@ func classifyCertificate(err error) Class {
 	)
 	switch {
 	case errors.As(err, &unknown):
+		// The issuer was found but could not be used: crypto/x509 says
+		// why only in the text ("possibly because of …"), and then the
+		// trust store is not the question.
+		switch msg := unknown.Error(); {
+		case strings.Contains(msg, "insecure algorithm"):
+			return CertInsecureAlgorithm
+		case strings.Contains(msg, "parent certificate cannot sign this kind of certificate"):
+			return CertNotAuthorizedToSign
+		}
 		return CertUnknownAuthority
 	case errors.As(err, &hostname):
 		return CertHostnameMismatch

@@ -159,7 +159,7 @@ func correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correl
 					c.Notes = append(c.Notes, fmt.Sprintf("the wire shows the server's alert %s in frame %d, after the handshake the verdict calls complete", alert, a.Frame.Number))
 				}
 			}
-		case vague(v.Category):
+		case vague(v.Category) && !wireNamesDefect(w):
 			// The wire cannot see the cause (TLS 1.3 without secrets, a
 			// bare handshake_failure): the client's error can.
 			c.Cause, c.Fix = explain(t, o, names)
@@ -182,6 +182,14 @@ func correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correl
 func unanswered(c *analysis.Connection) bool {
 	a := c.Afterwards()
 	return a.Request.Number != 0 && a.Response.Number == 0
+}
+
+// wireNamesDefect reports whether the chain the capture shows has a
+// defect of its own (cert_rejected: a SHA-1 signature, an issuer that is
+// not a CA, a key clients refuse…): the wire's verdict then names the
+// cause and its fix, which the client's error class may only hint at.
+func wireNamesDefect(w *Wire) bool {
+	return w.Chain != nil && slices.ContainsFunc(w.Chain.Problems, func(p diagnose.CertProblem) bool { return p.Category == diagnose.CertRejected })
 }
 
 // vague categories say that something failed but not why.
@@ -692,13 +700,14 @@ func lookedUp(t Target, o *Outcome) string {
 }
 
 // innermost is the text of the deepest error worth showing: crypto/x509's
-// own message without the wrapping "tls: failed to verify certificate:".
+// own message without the wrapping "tls: failed to verify certificate:",
+// with the reason it may quote ("possibly because of \"x509: …\"").
 func innermost(err error) string {
 	if err == nil {
 		return ""
 	}
 	msg := err.Error()
-	if i := strings.LastIndex(msg, "x509: "); i >= 0 {
+	if i := strings.Index(msg, "x509: "); i >= 0 {
 		return msg[i:]
 	}
 	if i := strings.LastIndex(msg, ": "); i >= 0 && i+2 < len(msg) {
