@@ -13,6 +13,10 @@ import (
 type sideKeys struct {
 	// TLS 1.3: the handshake and application traffic secrets.
 	handshake, traffic *decrypt.Decrypter
+	// early opens a TLS 1.3 client's 0-RTT records (RFC 8446 Section
+	// 4.2.10: its early data and EndOfEarlyData, before its handshake
+	// records); nil once a handshake record opened.
+	early *decrypt.Decrypter
 	// TLS ≤ 1.2: the keys this side switched to at its ChangeCipherSpec.
 	tls12 *decrypt.Decrypter12
 	// finished is set once this side's Finished was decrypted: its later
@@ -79,6 +83,13 @@ func (t *tracker) setupDecryption() {
 		}
 		if app, ok := kl.Lookup(c.ClientHello.Random, l[1]); ok {
 			k.traffic, _ = decrypt.NewTLS13(uint16(c.Cipher), app)
+		}
+		if early, ok := kl.Lookup(c.ClientHello.Random, decrypt.LabelClientEarlyTraffic); ok && capture.Direction(d) == capture.ClientToServer && c.ClientHello.EarlyData {
+			// Accepted early data uses the suite the server chose (RFC
+			// 8446 Section 4.2.10).
+			if k.early, _ = decrypt.NewTLS13(uint16(c.Cipher), early); k.early != nil {
+				k.early.Skip(uint64(t.earlyRecords))
+			}
 		}
 		t.keys[d] = k
 	}
@@ -157,6 +168,11 @@ func (t *tracker) openRecord(d capture.Direction, it *tlsparse.Item, f capture.F
 	default:
 		if !k.finished {
 			inner, plain, err = k.handshake.Open(hdr, it.Body)
+			if err == nil {
+				k.early = nil
+			} else if k.early != nil {
+				inner, plain, err = k.early.Open(hdr, it.Body)
+			}
 		}
 		if err != nil && k.traffic != nil {
 			inner, plain, err = k.traffic.Open(hdr, it.Body)

@@ -355,6 +355,9 @@ const maxAlerts = 16
 // client's Finished they are the encrypted handshake.
 func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Frame, ti *TraceItem) {
 	c := t.c
+	if d == capture.ClientToServer && c.ServerHello == nil {
+		t.earlyRecords++
+	}
 	if c.Version.IsTLS13() && !t.hsDone {
 		alertSized := it.Record.Length == encryptedAlertLength(c.Cipher)
 		if d == capture.ServerToClient {
