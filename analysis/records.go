@@ -54,6 +54,14 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 		}
 		t.changeCipherSpec(rd)
 	case tlsparse.KindEncryptedHandshake:
+		if t.hsDone && !c.Version.IsTLS13() {
+			if c.After == nil {
+				c.After = &AfterHandshake{}
+			}
+			if c.After.Renegotiation[rd].Number == 0 {
+				c.After.Renegotiation[rd] = last
+			}
+		}
 		side.finished(last)
 		t.checkDone(last)
 	case tlsparse.KindAlert:
