@@ -176,3 +176,41 @@ func TestRenegotiationWarning(t *testing.T) {
 		}
 	}
 }
+
+// TestECHRejectedKeyLog reads a Go client whose Encrypted Client Hello a
+// Go server declined (testdata/field/ech_rejected_go.pcap): the handshake
+// completes with the outer ClientHello, then the client aborts with
+// ech_required, which the key log reveals. That alert is the cause, not
+// the self-signed certificate the client trusted.
+func TestECHRejectedKeyLog(t *testing.T) {
+	f, err := os.Open("../testdata/field/ech_rejected_go.keylog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kl, err := decrypt.ParseKeyLog(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := capture.OpenFile("../testdata/field/ech_rejected_go.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	b := analysis.NewBuilder(analysis.Options{KeyLog: kl})
+	if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	conns := b.Connections()
+	if len(conns) != 1 {
+		t.Fatalf("%d connections, want 1", len(conns))
+	}
+	v := Diagnose(conns[0], Config{})
+	const want = "the server did not accept the client's Encrypted Client Hello (ECH): the handshake completed (frame 8) with the outer ClientHello and its public name 'public.test', then the client aborted with alert ech_required (frame 9)"
+	if v.Category != HandshakeFailure || !strings.Contains(v.Summary, want) || !slices.Equal(v.Evidence, []int64{4, 6, 9}) {
+		t.Errorf("%s: %s (evidence %v); want handshake_failure with %q, evidence 4, 6, 9", v.Category, v.Summary, v.Evidence, want)
+	}
+	if !strings.Contains(v.Fix, "EncryptedClientHelloConfigList") {
+		t.Errorf("fix %q does not name the client's ECH configuration", v.Fix)
+	}
+}
