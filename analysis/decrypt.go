@@ -94,6 +94,12 @@ func (t *tracker) setupDecryption() {
 		t.keys[d] = k
 	}
 	if t.keys[0] == nil && t.keys[1] == nil {
+		if c.ClientHello.ECH {
+			// RFC 9849 Section 6.1: the handshake runs on the inner
+			// ClientHello when the server accepts ECH.
+			t.decryption(DecryptionNoKey, "the key log has no TLS 1.3 secrets for client random %s, the outer ClientHello's of an Encrypted Client Hello: if the server accepted ECH, the secrets are under the inner ClientHello's random, which is encrypted, and tlsdiag cannot open the connection", shortRandom(c.ClientHello.Random))
+			return
+		}
 		t.decryption(DecryptionNoKey, "the key log has no TLS 1.3 secrets for client random %s", shortRandom(c.ClientHello.Random))
 	}
 }
