@@ -306,6 +306,9 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	if reneg != "" {
 		ws = append(ws, reneg)
 	}
+	if w := d.echUnreadAbort(); w != "" && cat == OK {
+		ws = append(ws, w)
+	}
 	if cat == OK {
 		for _, a := range c.Alerts {
 			if a.Known() && a.Level == tlsparse.AlertLevelFatal && a.Frame.Number != explained {

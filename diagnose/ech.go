@@ -7,6 +7,7 @@ package diagnose
 import (
 	"fmt"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -18,7 +19,7 @@ import (
 // name. The alert is readable with a key log only (TLS 1.3 encrypts it).
 func (d *diagnosis) echRejected() (Verdict, bool) {
 	c := d.c
-	if !d.hello.ECH {
+	if d.hello == nil || !d.hello.ECH {
 		return Verdict{}, false
 	}
 	for _, a := range c.Alerts {
@@ -32,4 +33,21 @@ func (d *diagnosis) echRejected() (Verdict, bool) {
 		return verdict(HandshakeFailure, summary, fix, d.helloFrame, c.ServerHelloFrame, a.Frame), true
 	}
 	return Verdict{}, false
+}
+
+// echUnreadAbort warns, on a connection read as ok, when a client that
+// offered ECH sent, after the handshake, a single record of an encrypted
+// alert's size and nothing else, and no key log opened it: a health
+// check's close_notify looks the same, but so does the ech_required of a
+// client whose ECH the server declined, which only the key log tells
+// apart.
+func (d *diagnosis) echUnreadAbort() string {
+	c := d.c
+	app := c.ClientSide.AppData
+	if d.hello == nil || !d.hello.ECH || !c.Version.IsTLS13() || c.Decrypted || c.HandshakeDone.Number == 0 ||
+		app.Records != 1 || app.Bytes != int64(analysis.EncryptedRecordLength(c.Cipher, 2)) {
+		return ""
+	}
+	return fmt.Sprintf("the client offered Encrypted Client Hello (ECH; the SNI '%s' is its outer, public name) and after the handshake sent only one record of an encrypted alert's size (%s), no data: if the server declined ECH, that is alert ech_required and the client failed (Go: \"tls: server rejected ECH\"); if not, a close_notify with nothing to send (a health check); %s",
+		d.hello.ServerName, frameRef(app.First.Number), d.keyLogAdvice("the alert"))
 }
