@@ -141,6 +141,9 @@ func (t *tracker) flipFacts() {
 	for i := range c.Trace {
 		c.Trace[i].Dir = c.Trace[i].Dir.Reverse()
 	}
+	if c.After != nil {
+		swap(&c.After.Renegotiation)
+	}
 	if k := c.KeyLogFacts; k != nil {
 		swap(&k.Head)
 		for i := range k.Messages {
