@@ -262,6 +262,12 @@ type AfterHandshake struct {
 	// request and answer (a key log opened them), printable, cut to
 	// MaxLineLength bytes; empty otherwise.
 	RequestLine, ResponseLine string
+	// Renegotiation is, per side (indexed by Sender), the first
+	// encrypted handshake record it sent after both Finished messages of
+	// a TLS ≤ 1.2 handshake that no key log opened: a renegotiation
+	// (RFC 5246 Section 7.4.1: the client's ClientHello, the server's
+	// HelloRequest, then that side's part of the new handshake).
+	Renegotiation [2]capture.Frame
 }
 
 // Afterwards returns After, or the zero AfterHandshake when it is nil.

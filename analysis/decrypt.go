@@ -13,6 +13,10 @@ import (
 type sideKeys struct {
 	// TLS 1.3: the handshake and application traffic secrets.
 	handshake, traffic *decrypt.Decrypter
+	// early opens a TLS 1.3 client's 0-RTT records (RFC 8446 Section
+	// 4.2.10: its early data and EndOfEarlyData, before its handshake
+	// records); nil once a handshake record opened.
+	early *decrypt.Decrypter
 	// TLS ≤ 1.2: the keys this side switched to at its ChangeCipherSpec.
 	tls12 *decrypt.Decrypter12
 	// finished is set once this side's Finished was decrypted: its later
@@ -80,9 +84,22 @@ func (t *tracker) setupDecryption() {
 		if app, ok := kl.Lookup(c.ClientHello.Random, l[1]); ok {
 			k.traffic, _ = decrypt.NewTLS13(uint16(c.Cipher), app)
 		}
+		if early, ok := kl.Lookup(c.ClientHello.Random, decrypt.LabelClientEarlyTraffic); ok && capture.Direction(d) == capture.ClientToServer && c.ClientHello.EarlyData {
+			// Accepted early data uses the suite the server chose (RFC
+			// 8446 Section 4.2.10).
+			if k.early, _ = decrypt.NewTLS13(uint16(c.Cipher), early); k.early != nil {
+				k.early.Skip(uint64(t.earlyRecords))
+			}
+		}
 		t.keys[d] = k
 	}
 	if t.keys[0] == nil && t.keys[1] == nil {
+		if c.ClientHello.ECH {
+			// RFC 9849 Section 6.1: the handshake runs on the inner
+			// ClientHello when the server accepts ECH.
+			t.decryption(DecryptionNoKey, "the key log has no TLS 1.3 secrets for client random %s, the outer ClientHello's of an Encrypted Client Hello: if the server accepted ECH, the secrets are under the inner ClientHello's random, which is encrypted, and tlsdiag cannot open the connection", shortRandom(c.ClientHello.Random))
+			return
+		}
 		t.decryption(DecryptionNoKey, "the key log has no TLS 1.3 secrets for client random %s", shortRandom(c.ClientHello.Random))
 	}
 }
@@ -157,6 +174,11 @@ func (t *tracker) openRecord(d capture.Direction, it *tlsparse.Item, f capture.F
 	default:
 		if !k.finished {
 			inner, plain, err = k.handshake.Open(hdr, it.Body)
+			if err == nil {
+				k.early = nil
+			} else if k.early != nil {
+				inner, plain, err = k.early.Open(hdr, it.Body)
+			}
 		}
 		if err != nil && k.traffic != nil {
 			inner, plain, err = k.traffic.Open(hdr, it.Body)

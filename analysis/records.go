@@ -54,6 +54,14 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 		}
 		t.changeCipherSpec(rd)
 	case tlsparse.KindEncryptedHandshake:
+		if t.hsDone && !c.Version.IsTLS13() {
+			if c.After == nil {
+				c.After = &AfterHandshake{}
+			}
+			if c.After.Renegotiation[rd].Number == 0 {
+				c.After.Renegotiation[rd] = last
+			}
+		}
 		side.finished(last)
 		t.checkDone(last)
 	case tlsparse.KindAlert:
@@ -132,6 +140,9 @@ func (t *tracker) flipFacts() {
 	}
 	for i := range c.Trace {
 		c.Trace[i].Dir = c.Trace[i].Dir.Reverse()
+	}
+	if c.After != nil {
+		swap(&c.After.Renegotiation)
 	}
 	if k := c.KeyLogFacts; k != nil {
 		swap(&k.Head)
@@ -355,6 +366,9 @@ const maxAlerts = 16
 // client's Finished they are the encrypted handshake.
 func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Frame, ti *TraceItem) {
 	c := t.c
+	if d == capture.ClientToServer && c.ServerHello == nil {
+		t.earlyRecords++
+	}
 	if c.Version.IsTLS13() && !t.hsDone {
 		alertSized := it.Record.Length == encryptedAlertLength(c.Cipher)
 		if d == capture.ServerToClient {

@@ -59,6 +59,11 @@ type tracker struct {
 	// tls13ClientFinished is set when the client's first encrypted record
 	// after the server's flight was seen (TLS 1.3).
 	tls13ClientFinished bool
+	// earlyRecords counts the client's application_data records before
+	// the ServerHello: TLS 1.3 0-RTT data, which the key log's early
+	// secret numbers from 0 but which cannot be opened before the
+	// ServerHello names the cipher suite.
+	earlyRecords uint32
 	// serverRecordsAfterDone counts the server's records after the
 	// handshake, and serverAlertAfterDone says whether the first of them
 	// had the size of an encrypted alert (TLS 1.3).

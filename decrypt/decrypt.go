@@ -21,9 +21,9 @@
 // rejecting the client's certificate under its traffic secret 0.
 //
 // Limits: KeyUpdate (RFC 8446 Section 4.6.3) is out of scope: records after
-// a KeyUpdate fail to open with ErrAuthFailed. 0-RTT records would open
-// with a Decrypter made from CLIENT_EARLY_TRAFFIC_SECRET, tried before the
-// client handshake secret, but no test covers it. A lost record leaves the
+// a KeyUpdate fail to open with ErrAuthFailed. 0-RTT records open with a
+// Decrypter made from CLIENT_EARLY_TRAFFIC_SECRET, which a caller tries
+// after the client handshake secret (a failed Open costs nothing). A lost record leaves the
 // Decrypter one sequence number behind, and every later record fails. TLS
 // 1.2 master secrets (CLIENT_RANDOM) are parsed and kept, but TLS 1.2
 // records are not decrypted.
@@ -172,6 +172,11 @@ func expandLabel(h func() hash.Hash, secret []byte, label string, length int) ([
 // Seq returns the sequence number of the next record Open will try: the
 // number of records opened so far.
 func (d *Decrypter) Seq() uint64 { return d.seq }
+
+// Skip advances the sequence number past n records that were not opened:
+// a client's 0-RTT records sent before the ServerHello named the cipher
+// suite, so that the EndOfEarlyData after them opens.
+func (d *Decrypter) Skip(n uint64) { d.seq += n }
 
 // Open decrypts one record (RFC 8446 Sections 5.2 and 5.3). header is the
 // 5-byte record header exactly as received, which is also the additional

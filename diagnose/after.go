@@ -40,6 +40,11 @@ func (d *diagnosis) unanswered() (string, []capture.Frame, bool) {
 			prose.Count(n, "record"), frameRef(a.TicketFrames[0].Number))
 	}
 	end, who, how := d.closeAfter(req.Number)
+	if r := renegotiationStart(c); r.Number > req.Number && (end.Number == 0 || r.Number <= end.Number) {
+		// What followed the request answered a renegotiation, which
+		// renegotiation describes: neither a silence nor a close.
+		return "", nil, false
+	}
 	var s string
 	switch {
 	case end.Number != 0 && who == server && (how == "FIN" || how == "RST") && c.Proxy != nil && c.Proxy.Outcome == proxyparse.Granted:

@@ -308,6 +308,9 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	if reneg != "" {
 		ws = append(ws, reneg)
 	}
+	if w := d.echUnreadAbort(); w != "" && cat == OK {
+		ws = append(ws, w)
+	}
 	if cat == OK {
 		for _, a := range c.Alerts {
 			if a.Known() && a.Level == tlsparse.AlertLevelFatal && a.Frame.Number != explained {
@@ -427,23 +430,51 @@ func joinAnomalies(as []tlsparse.Anomaly) string {
 	return strings.Join(s, ", ")
 }
 
-// renegotiation describes a renegotiation a key log revealed (RFC 5246
-// Section 7.4.1: a ClientHello, or the server's HelloRequest, under the
-// established keys) and its outcome: accepted, or refused with a
-// no_renegotiation warning (RFC 5746 Section 4.2 servers refuse
-// client-initiated ones by default, OpenSSL 3 among them) that the client
-// may answer with a fatal alert. explained is the frame of that fatal
-// alert, which the description covers.
-func renegotiation(c *analysis.Connection) (text string, explained int64) {
-	var asked *analysis.Message
+// renegotiationAsked returns the message that began a renegotiation a key
+// log revealed (RFC 5246 Section 7.4.1: a ClientHello, or the server's
+// HelloRequest, under the established keys), or nil.
+func renegotiationAsked(c *analysis.Connection) *analysis.Message {
 	for i, m := range c.DecryptedMessages() {
 		if m.Type == tlsparse.HandshakeTypeClientHello && m.Sender == client || m.Type == tlsparse.HandshakeTypeHelloRequest && m.Sender == server {
-			asked = &c.DecryptedMessages()[i]
-			break
+			return &c.DecryptedMessages()[i]
 		}
 	}
+	return nil
+}
+
+// renegotiationStart returns the frame that began a renegotiation: the
+// decrypted ClientHello or HelloRequest, or without a key log the first
+// encrypted handshake record after the handshake, whichever side sent it;
+// zero when there was none.
+func renegotiationStart(c *analysis.Connection) capture.Frame {
+	if m := renegotiationAsked(c); m != nil {
+		return m.Frame
+	}
+	f, _ := sealedRenegotiation(c)
+	return f
+}
+
+// sealedRenegotiation returns the first encrypted handshake record after a
+// TLS ≤ 1.2 handshake that no key log opened, and its sender.
+func sealedRenegotiation(c *analysis.Connection) (capture.Frame, capture.Direction) {
+	r := c.Afterwards().Renegotiation
+	if r[server].Number != 0 && (r[client].Number == 0 || r[server].Number < r[client].Number) {
+		return r[server], server
+	}
+	return r[client], client
+}
+
+// renegotiation describes a renegotiation and its outcome: accepted, or
+// refused with a no_renegotiation warning (RFC 5746 Section 4.2 servers
+// refuse client-initiated ones by default, OpenSSL 3 among them) that the
+// client may answer with a fatal alert. explained is the frame of that
+// fatal alert, which the description covers. Without a key log the
+// renegotiation is known by its encrypted handshake records and the
+// answer by what the other side sent next.
+func renegotiation(c *analysis.Connection) (text string, explained int64) {
+	asked := renegotiationAsked(c)
 	if asked == nil {
-		return "", 0
+		return sealedRenegotiationText(c), 0
 	}
 	who := "the client asked to renegotiate (ClientHello, " + frameRef(asked.Frame.Number) + ")"
 	if asked.Type == tlsparse.HandshakeTypeHelloRequest {
@@ -472,6 +503,43 @@ func renegotiation(c *analysis.Connection) (text string, explained int64) {
 		}
 	}
 	return text, 0
+}
+
+// sealedRenegotiationText describes a renegotiation no key log opened:
+// the side that began it, and whether the other answered with handshake
+// records (it went along) or with an alert (a refusal as a rule, which
+// only the key log can confirm).
+func sealedRenegotiationText(c *analysis.Connection) string {
+	f, by := sealedRenegotiation(c)
+	if f.Number == 0 {
+		return ""
+	}
+	other := server
+	who := fmt.Sprintf("the client began a renegotiation after the handshake (an encrypted handshake record, %s: a ClientHello)", frameRef(f.Number))
+	if by == server {
+		other = client
+		who = fmt.Sprintf("the server asked the client to renegotiate after the handshake (an encrypted handshake record, %s: a HelloRequest)", frameRef(f.Number))
+	}
+	if g := c.Afterwards().Renegotiation[other]; g.Number > f.Number {
+		return who + fmt.Sprintf(" and the %s answered with encrypted handshake records (%s): the renegotiation went ahead (--keylog shows its messages)", other, frameRef(g.Number))
+	}
+	for i, a := range c.Alerts {
+		if a.Sender != other || a.Frame.Number < f.Number {
+			continue
+		}
+		text := who + fmt.Sprintf(" and the %s answered with an encrypted alert (%s): likely a refusal (no_renegotiation; most servers refuse a client's renegotiation, OpenSSL 3 and nginx among them)", other, frameRef(a.Frame.Number))
+		if by == server {
+			text = who + fmt.Sprintf(" and the client answered with an encrypted alert (%s): likely a refusal (no_renegotiation)", frameRef(a.Frame.Number))
+		}
+		for _, b := range c.Alerts[i+1:] {
+			if b.Sender == by {
+				text += fmt.Sprintf("; the %s then sent an encrypted alert (%s), a fatal one or close_notify", by, frameRef(b.Frame.Number))
+				break
+			}
+		}
+		return text + " (--keylog reads the alerts)"
+	}
+	return who + "; the capture shows no answer"
 }
 
 // closedAtOnce says so when the server closed the connection right after

@@ -206,6 +206,9 @@ func (d *diagnosis) verdict() Verdict {
 		if v, ok := d.finishedDropped(); ok {
 			return v
 		}
+		if v, ok := d.echRejected(); ok {
+			return v
+		}
 		if v, ok := d.rejectedAfterHandshake(); ok {
 			return v
 		}

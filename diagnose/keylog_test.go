@@ -120,24 +120,36 @@ func TestKeyLogAdviceNotRepeated(t *testing.T) {
 	}
 }
 
-// TestRenegotiationWarning reads two openssl renegotiations opened with
-// their key logs: one the server accepted, one it refused (OpenSSL 3
-// refuses client-initiated renegotiation by default), after which the
+// TestRenegotiationWarning reads two openssl renegotiations, with their
+// key logs and without: one the server accepted, one it refused (OpenSSL
+// 3 refuses client-initiated renegotiation by default), after which the
 // client gave up; the connection stays ok, and the warning tells the story
-// instead of a bare fatal alert.
+// instead of a bare fatal alert. Without the key log the renegotiation is
+// known by its encrypted handshake records. The server's answer to the
+// renegotiation is not taken for a close that dropped the request before
+// it ("hello", which s_server does not answer).
 func TestRenegotiationWarning(t *testing.T) {
-	for _, tt := range []struct{ name, want string }{
-		{"tls12_openssl_reneg", "the client asked to renegotiate (ClientHello, frame 13) and the server renegotiated (ServerHello, frame 15)"},
-		{"tls12_openssl_reneg_refused", "the client asked to renegotiate (ClientHello, frame 13) and the server refused (no_renegotiation, frame 15); the client then ended the connection (handshake_failure, frame 17)"},
+	for _, tt := range []struct {
+		name   string
+		keyLog bool
+		want   string
+	}{
+		{"tls12_openssl_reneg", true, "the client asked to renegotiate (ClientHello, frame 13) and the server renegotiated (ServerHello, frame 15)"},
+		{"tls12_openssl_reneg_refused", true, "the client asked to renegotiate (ClientHello, frame 13) and the server refused (no_renegotiation, frame 15); the client then ended the connection (handshake_failure, frame 17)"},
+		{"tls12_openssl_reneg", false, "the client began a renegotiation after the handshake (an encrypted handshake record, frame 13: a ClientHello) and the server answered with encrypted handshake records (frame 15): the renegotiation went ahead (--keylog shows its messages)"},
+		{"tls12_openssl_reneg_refused", false, "the client began a renegotiation after the handshake (an encrypted handshake record, frame 13: a ClientHello) and the server answered with an encrypted alert (frame 15): likely a refusal (no_renegotiation; most servers refuse a client's renegotiation, OpenSSL 3 and nginx among them); the client then sent an encrypted alert (frame 17), a fatal one or close_notify (--keylog reads the alerts)"},
 	} {
-		f, err := os.Open("../testdata/keys/" + tt.name + ".keylog")
-		if err != nil {
-			t.Fatal(err)
-		}
-		kl, err := decrypt.ParseKeyLog(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
+		var kl *decrypt.KeyLog
+		if tt.keyLog {
+			f, err := os.Open("../testdata/keys/" + tt.name + ".keylog")
+			if err != nil {
+				t.Fatal(err)
+			}
+			kl, err = decrypt.ParseKeyLog(f)
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
 		src, err := capture.OpenFile("../testdata/keys/" + tt.name + ".pcap")
 		if err != nil {
@@ -150,12 +162,55 @@ func TestRenegotiationWarning(t *testing.T) {
 		src.Close()
 		v := Diagnose(b.Connections()[0], Config{})
 		if v.Category != OK || !slices.Contains(v.Warnings, tt.want) {
-			t.Errorf("%s: %s, warnings %q; want ok with %q", tt.name, v.Category, v.Warnings, tt.want)
+			t.Errorf("%s (key log %v): %s, warnings %q; want ok with %q", tt.name, tt.keyLog, v.Category, v.Warnings, tt.want)
+		}
+		for _, said := range append([]string{v.Summary}, v.Warnings...) {
+			if strings.Contains(said, "sent nothing after") || strings.Contains(said, "no answer to the client's request") {
+				t.Errorf("%s (key log %v): the renegotiation's answer read as silence or a close: %q", tt.name, tt.keyLog, said)
+			}
 		}
 		for _, w := range v.Warnings {
 			if strings.Contains(w, "fatal alert") {
 				t.Errorf("%s: the refusal's fatal alert is warned about twice: %q", tt.name, w)
 			}
 		}
+	}
+}
+
+// TestECHRejectedKeyLog reads a Go client whose Encrypted Client Hello a
+// Go server declined (testdata/field/ech_rejected_go.pcap): the handshake
+// completes with the outer ClientHello, then the client aborts with
+// ech_required, which the key log reveals. That alert is the cause, not
+// the self-signed certificate the client trusted.
+func TestECHRejectedKeyLog(t *testing.T) {
+	f, err := os.Open("../testdata/field/ech_rejected_go.keylog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kl, err := decrypt.ParseKeyLog(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := capture.OpenFile("../testdata/field/ech_rejected_go.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	b := analysis.NewBuilder(analysis.Options{KeyLog: kl})
+	if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	conns := b.Connections()
+	if len(conns) != 1 {
+		t.Fatalf("%d connections, want 1", len(conns))
+	}
+	v := Diagnose(conns[0], Config{})
+	const want = "the server did not accept the client's Encrypted Client Hello (ECH): the handshake completed (frame 8) with the outer ClientHello and its public name 'public.test', then the client aborted with alert ech_required (frame 9)"
+	if v.Category != HandshakeFailure || !strings.Contains(v.Summary, want) || !slices.Equal(v.Evidence, []int64{4, 6, 9}) {
+		t.Errorf("%s: %s (evidence %v); want handshake_failure with %q, evidence 4, 6, 9", v.Category, v.Summary, v.Evidence, want)
+	}
+	if !strings.Contains(v.Fix, "EncryptedClientHelloConfigList") {
+		t.Errorf("fix %q does not name the client's ECH configuration", v.Fix)
 	}
 }

@@ -97,6 +97,10 @@ type tally struct {
 	decryption       [5]int
 	firstNoKey       int
 	firstNoKeyRandom []byte
+	// noKeyECH counts the connections without a key whose client offered
+	// Encrypted Client Hello: their secrets may be under the hidden inner
+	// ClientHello's random.
+	noKeyECH int
 }
 
 // matrixKey is a cell of the version matrix; neg is 0 for rejected.
@@ -129,6 +133,9 @@ func (t *tally) add(r pipeline.Result) {
 	}
 	if c.Decryption == analysis.DecryptionNoKey && t.firstNoKey == 0 && c.ClientHello != nil {
 		t.firstNoKey, t.firstNoKeyRandom = t.connections, c.ClientHello.Random
+	}
+	if c.Decryption == analysis.DecryptionNoKey && c.ClientHello != nil && c.ClientHello.ECH {
+		t.noKeyECH++
 	}
 	if c.Version != 0 {
 		t.versions[c.Version]++
@@ -284,8 +291,12 @@ func (t *tally) keyLogNotes(secrets int) []string {
 		note += fmt.Sprintf(", %d whose records the secrets did not open", failed)
 	}
 	notes := []string{note}
-	if opened+unsupported+failed == 0 {
+	if opened+unsupported+failed == 0 && t.noKeyECH < noKey {
 		notes = append(notes, "this key log belongs to other connections: none of its secrets is for a client random of this capture")
+	}
+	if t.noKeyECH > 0 {
+		notes = append(notes, fmt.Sprintf("%s without a key offered Encrypted Client Hello: where the server accepted it, the key log's secrets are under the inner ClientHello's random, which is encrypted, so tlsdiag cannot open them",
+			prose.Count(t.noKeyECH, "connection")))
 	}
 	return notes
 }

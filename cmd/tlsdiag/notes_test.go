@@ -438,3 +438,19 @@ func TestClockStepNoteThreshold(t *testing.T) {
 		}
 	}
 }
+
+// TestECHKeyLogNote reads a Go client's accepted Encrypted Client Hello
+// with the key log it wrote (testdata/field/ech_accepted_go.pcap): its
+// secrets are under the inner ClientHello's random, which the capture
+// hides, so the connection stays sealed, and the note says why instead of
+// calling the key log another capture's.
+func TestECHKeyLogNote(t *testing.T) {
+	const want = "1 connection without a key offered Encrypted Client Hello: where the server accepted it, the key log's secrets are under the inner ClientHello's random"
+	for _, format := range []string{"table", "json"} {
+		var out, errOut bytes.Buffer
+		run([]string{"read", "--format", format, "--keylog", "../../testdata/field/ech_accepted_go.keylog", "../../testdata/field/ech_accepted_go.pcap"}, &out, &errOut)
+		if !strings.Contains(out.String(), want) || strings.Contains(out.String(), "belongs to other connections") {
+			t.Errorf("%s: want %q and no claim that the key log is another capture's:\n%s", format, want, out.String())
+		}
+	}
+}

@@ -94,6 +94,27 @@ PY
 capture tls12_python_cbc384 "-WWW" python
 # TLS 1.3 for the secrets embedded in pcapng.
 capture tls13_curl "-WWW" curlget --tlsv1.3
+# TLS 1.3 0-RTT accepted: a first connection (not captured) gets a
+# ticket, the captured one resumes it with early data before its
+# ServerHello, then EndOfEarlyData under the early secret. Both connect to
+# the same s_server, which alone can open its ticket.
+port=$((port + 1))
+sleep 20 | openssl s_server -accept "127.0.0.1:$port" -cert cert.pem -key key.pem -early_data >server.out 2>&1 &
+spid=$!
+sleep 1
+printf 'hello early\n' >early.txt
+(sleep 1) | openssl s_client -connect "127.0.0.1:$port" -sess_out sess.pem >client.out 2>&1
+tcpdump -i lo -U -s 0 -w "$here/tls13_openssl_early.pcap" "tcp port $port" 2>/dev/null &
+tpid=$!
+sleep 1
+(sleep 0.5; printf 'hello\n'; sleep 0.5) | openssl s_client -connect "127.0.0.1:$port" -sess_in sess.pem -early_data early.txt \
+	-keylogfile "$here/tls13_openssl_early.keylog" >client.out 2>&1
+grep -q 'Early data was accepted' client.out || echo "tls13_openssl_early: early data not accepted" >&2
+sleep 1
+kill $spid 2>/dev/null || true
+kill -INT $tpid
+wait $tpid || true
+chmod 644 "$here/tls13_openssl_early.pcap" "$here/tls13_openssl_early.keylog"
 
 # The secrets embedded in pcapng, as Wireshark users ship them.
 for n in tls12_openssl_gcm384 tls13_curl; do
