@@ -1,7 +1,9 @@
 package analysis
 
 import (
+	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -201,8 +203,6 @@ func TestSecretsOfChromeCapture(t *testing.T) {
 		t.Fatalf("%d TCP connections, want 1", len(conns))
 	}
 	c := conns[0]
-	// Chrome asked for a compressed certificate (RFC 8879, message 25),
-	// which tlsdiag lists but does not decompress.
 	if c.Decryption != DecryptionDecrypted || c.ALPN != "h2" || len(c.DecryptedMessages()) < 4 {
 		t.Errorf("decryption %q (%s), ALPN %q, messages %v; want decrypted, h2, the server's flight", c.Decryption, c.DecryptionReason(), c.ALPN, c.DecryptedMessages())
 	}
@@ -233,6 +233,24 @@ func TestSecretsOfChromeCapture(t *testing.T) {
 	}
 	if got := fmt.Sprint(a.Response.Number); got != respFrame || a.ResponseLine != "HTTP/2 "+status {
 		t.Errorf("answer: frame %s %q; tshark: frame %s status %s", got, a.ResponseLine, respFrame, status)
+	}
+	// Chrome asked for compressed certificates (RFC 8879) and the server
+	// sent its chain brotli-compressed, over TCP and over QUIC: the
+	// chain is the one tshark decompresses.
+	out := tsharktest.Output(t, "-n", "-r", f, "-Y", "tls.handshake.type == 25", "-T", "fields", "-e", "frame.number", "-e", "tls.handshake.certificate")
+	want := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		frame, ders, _ := strings.Cut(line, "\t")
+		want[frame] = ders
+	}
+	for _, c := range analyse(t, f, Options{KeyLog: new(decrypt.KeyLog)}) {
+		var got []string
+		for _, cert := range c.Certificates {
+			got = append(got, hex.EncodeToString(cert.DER))
+		}
+		if frame := fmt.Sprint(c.CertificateFrame.Number); len(got) == 0 || strings.Join(got, ",") != want[frame] {
+			t.Errorf("%s: %d certificates (frame %s); tshark's compressed chains: %v", c.Server, len(got), frame, slices.Sorted(maps.Keys(want)))
+		}
 	}
 	// Without a key log (nil, as a library caller may pass) nothing opens.
 	for _, c := range analyse(t, f, Options{}) {

@@ -334,6 +334,13 @@ func quicMessage(c *Connection, m quic.HandshakeMessage, b *Builder, an *anomali
 			return
 		}
 		c.addCertificate(m.Dir, cert, f, &b.certs)
+	case tlsparse.HandshakeTypeCompressedCert:
+		cert, err := decompressCertificate(m.Body)
+		if err != nil {
+			an.add(tlsparse.AnomalyUnreadableCompressedCertificate)
+			return
+		}
+		c.addCertificate(m.Dir, cert, f, &b.certs)
 	case tlsparse.HandshakeTypeCertificateRequest:
 		cr, err := tlsparse.ParseCertificateRequest(m.Body, tlsparse.VersionTLS13)
 		if err == nil {

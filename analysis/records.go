@@ -245,6 +245,13 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 			return
 		}
 		c.addCertificate(d, cert, f, &t.b.certs)
+	case tlsparse.HandshakeTypeCompressedCert:
+		cert, err := decompressCertificate(it.Body)
+		if err != nil {
+			t.anomaly(tlsparse.AnomalyUnreadableCompressedCertificate)
+			return
+		}
+		c.addCertificate(d, cert, f, &t.b.certs)
 	case tlsparse.HandshakeTypeServerKeyExchange:
 		ske, err := tlsparse.ParseServerKeyExchange(it.Body, c.Cipher)
 		if err != nil {
@@ -457,6 +464,17 @@ func (c *Connection) addClientHello(ch *tlsparse.ClientHello, f capture.Frame) b
 		return false
 	}
 	return true
+}
+
+// decompressCertificate reads the Certificate message a
+// CompressedCertificate holds (RFC 8879), which a TLS 1.3 peer sends in
+// place of the Certificate when the other side offered the algorithm.
+func decompressCertificate(body []byte) (*tlsparse.Certificate, error) {
+	m, err := tlsparse.ParseCompressedCertificate(body)
+	if err != nil {
+		return nil, err
+	}
+	return m.Certificate()
 }
 
 // addCertificate files a Certificate message that d's sender sent: the

@@ -14,6 +14,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/fingerprint"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
 // The real captures of testdata/captures are made by
@@ -491,5 +492,23 @@ func TestDefectFixWithoutRoots(t *testing.T) {
 	if v.Category != CertUntrustedCA || !strings.Contains(v.Fix, "whatever the client trusts, certificate 1 'CN=Audit Intermediate CA,O=Audit Lab' signed certificate 0 but is not a CA") ||
 		!strings.Contains(v.Fix, "must be reissued as a CA certificate") {
 		t.Errorf("%s: %s\nfix: %s", v.Category, v.Summary, v.Fix)
+	}
+}
+
+// TestUnreadableCompressedCertificate: a chain that came compressed (RFC
+// 8879) and did not decompress is said in a warning of its own, since its
+// certificates were not checked, instead of an anomaly ID alone. The
+// connection is a real good handshake given the anomaly analysis records.
+func TestUnreadableCompressedCertificate(t *testing.T) {
+	conns := analyseCapture(t, testdataDir+"/captures/ok.pcap", []uint16{4431})
+	if len(conns) == 0 {
+		t.Fatal("no connection")
+	}
+	c := conns[0]
+	c.Anomalies = append(c.Anomalies, tlsparse.AnomalyUnreadableCompressedCertificate)
+	v := Diagnose(c, Config{})
+	said := strings.Join(v.Warnings, "\n")
+	if v.Category != OK || !strings.Contains(said, "came compressed (RFC 8879) and did not decompress") || strings.Contains(said, "parser anomalies") {
+		t.Errorf("%s, warnings %q; want ok, warned that the compressed chain was not read", v.Category, v.Warnings)
 	}
 }

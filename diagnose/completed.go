@@ -336,7 +336,11 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	}
 	var anomalies []string // but the downgrade sentinels, explained above
 	for _, a := range c.Anomalies {
-		if a != tlsparse.AnomalyDowngradeTLS12 && a != tlsparse.AnomalyDowngradeTLS11 {
+		switch a {
+		case tlsparse.AnomalyDowngradeTLS12, tlsparse.AnomalyDowngradeTLS11:
+		case tlsparse.AnomalyUnreadableCompressedCertificate:
+			ws = append(ws, "a certificate chain came compressed (RFC 8879) and did not decompress (an algorithm other than zlib, brotli and zstd, or data that does not match its length): its certificates were not read, so nothing was checked about them")
+		default:
 			anomalies = append(anomalies, string(a))
 		}
 	}

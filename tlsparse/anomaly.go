@@ -56,6 +56,9 @@ const (
 	AnomalyMalformedCertificateRequest Anomaly = "malformed_certificate_request"
 	AnomalyKeyLogUnsupportedCipher     Anomaly = "keylog_unsupported_cipher" // the key log has the secrets, but the suite cannot be opened
 	AnomalyKeyLogDecryptionFailed      Anomaly = "keylog_decryption_failed"  // the key log's secrets did not open the records
+	// A CompressedCertificate (RFC 8879) that does not decompress: an
+	// unknown algorithm, corrupt data, or a length that does not match.
+	AnomalyUnreadableCompressedCertificate Anomaly = "compressed_certificate_unreadable"
 )
 
 // Anomalies lists every anomaly but the two per-extension families
@@ -72,6 +75,7 @@ var Anomalies = []Anomaly{
 	AnomalyMalformedClientHello, AnomalyRepeatedClientHello, AnomalyMalformedServerHello,
 	AnomalyRepeatedServerHello, AnomalyMalformedCertificate, AnomalyMalformedServerKeyExchange,
 	AnomalyMalformedCertificateRequest, AnomalyKeyLogUnsupportedCipher, AnomalyKeyLogDecryptionFailed,
+	AnomalyUnreadableCompressedCertificate,
 }
 
 // MalformedExtension is the anomaly of an extension whose content does not

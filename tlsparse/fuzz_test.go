@@ -198,5 +198,10 @@ func FuzzParseHandshake(f *testing.F) {
 		if err1 == nil && m1.Type() != HandshakeType(typ) {
 			t.Fatalf("Type() = %v, want %v", m1.Type(), HandshakeType(typ))
 		}
+		if cc, ok := m1.(*CompressedCertificate); ok && err1 == nil {
+			if cert, err := cc.Certificate(); err == nil && len(cert.Raw) != cc.UncompressedLength {
+				t.Fatalf("decompressed %d bytes, uncompressed_length %d", len(cert.Raw), cc.UncompressedLength)
+			}
+		}
 	})
 }

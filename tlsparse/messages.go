@@ -69,6 +69,8 @@ func ParseHandshake(t HandshakeType, body []byte, v Version, cs CipherSuite) (Me
 		return ParseCertificateStatus(body)
 	case HandshakeTypeKeyUpdate:
 		return ParseKeyUpdate(body)
+	case HandshakeTypeCompressedCert:
+		return ParseCompressedCertificate(bytes.Clone(body))
 	case HandshakeTypeHelloRequest, HandshakeTypeServerHelloDone, HandshakeTypeEndOfEarlyData:
 		if len(body) != 0 {
 			return nil, invalid(t.Title(), "body", fmt.Sprintf("%d bytes in an empty message", len(body)))
