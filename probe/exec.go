@@ -406,7 +406,7 @@ func (r *ExecResult) outcome() Outcome {
 }
 
 // stderrClasses are the messages of Go (crypto/tls, crypto/x509, net),
-// OpenSSL, curl and Node.js that name an error class, most specific first. A line
+// OpenSSL, curl, Node.js, Python and Java that name an error class, most specific first. A line
 // names the class when it holds each of texts, each after the one before
 // it: common words ("is before") count only after the message that gives
 // them their meaning.
@@ -439,10 +439,40 @@ var stderrClasses = []struct {
 	{[]string{"err_tls_cert_altname_invalid"}, CertHostnameMismatch},
 	{[]string{"certificate is valid for"}, CertHostnameMismatch},
 	{[]string{"no alternative certificate subject name matches"}, CertHostnameMismatch},
+	// Python: "certificate verify failed: Hostname mismatch, certificate
+	// is not valid for 'NAME'."; Java: "No subject alternative DNS name
+	// matching NAME found." (or "No name matching NAME found").
+	{[]string{"hostname mismatch, certificate is not valid for"}, CertHostnameMismatch},
+	{[]string{"no subject alternative dns name matching"}, CertHostnameMismatch},
+	// wget on GnuTLS: "The certificate's owner does not match hostname
+	// ‘NAME’", "ERROR: The certificate of ‘NAME’ doesn't have a known
+	// issuer."
+	{[]string{"certificate's owner does not match hostname"}, CertHostnameMismatch},
+	{[]string{"doesn't have a known issuer"}, CertUnknownAuthority},
+	{[]string{"no subject alternative names matching"}, CertHostnameMismatch},
+	{[]string{"no name matching ", " found"}, CertHostnameMismatch},
+	// Java (JSSE): the exception a stack trace ends with ("Caused by:
+	// java.security.cert.CertificateExpiredException: NotAfter: …"),
+	// and PKIX's words for a chain to no trusted root.
+	{[]string{"certificateexpiredexception"}, CertExpired},
+	{[]string{"certificatenotyetvalidexception"}, CertNotYetValid},
+	{[]string{"unable to find valid certification path to requested target"}, CertUnknownAuthority},
 	{[]string{"doesn't match target host name"}, CertHostnameMismatch},
 	{[]string{"does not match target host name"}, CertHostnameMismatch},
-	{[]string{"protocol version"}, AlertClass(tlsparse.AlertProtocolVersion)},
+	// The alert's words, not a version's report: `openssl s_client
+	// -brief` prints "Protocol version: TLSv1.3" for a handshake that
+	// worked.
+	{[]string{"alert protocol version"}, AlertClass(tlsparse.AlertProtocolVersion)},
+	{[]string{"protocol version not supported"}, AlertClass(tlsparse.AlertProtocolVersion)},
 	{[]string{"handshake failure"}, AlertClass(tlsparse.AlertHandshakeFailure)},
+	// The client's own refusal of what an old server chose: OpenSSL 3's
+	// "legacy sigalg disallowed or unsupported" (TLS 1.0/1.1 signed with
+	// MD5+SHA-1 at its default security level) and "unsupported
+	// protocol"; Java's "The server selected protocol version TLS10 is
+	// not accepted by client preferences".
+	{[]string{"legacy sigalg disallowed or unsupported"}, ClientRejectedVersion},
+	{[]string{"unsupported protocol"}, ClientRejectedVersion},
+	{[]string{"is not accepted by client preferences"}, ClientRejectedVersion},
 	{[]string{"no application protocol"}, AlertClass(tlsparse.AlertNoApplicationProtocol)},
 	{[]string{"unrecognized name"}, AlertClass(tlsparse.AlertUnrecognizedName)},
 	{[]string{"certificate required"}, AlertClass(tlsparse.AlertCertificateRequired)},
@@ -467,6 +497,16 @@ var stderrClasses = []struct {
 	{[]string{"connection reset by peer"}, ConnectionReset},
 	{[]string{"recv failure"}, ConnectionReset},
 	{[]string{"unexpected eof"}, ConnectionClosed},
+	// Python: "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in
+	// violation of protocol"; Java: "Remote host terminated the
+	// handshake".
+	{[]string{"eof occurred in violation of protocol"}, ConnectionClosed},
+	{[]string{"remote host terminated the handshake"}, ConnectionClosed},
+	// GnuTLS: "The TLS connection was non-properly terminated.".
+	{[]string{"tls connection was non-properly terminated"}, ConnectionClosed},
+	// Node.js, for a close before the handshake ended (its code says
+	// ECONNRESET whether a FIN or a RST ended it).
+	{[]string{"socket disconnected before secure tls connection was established"}, ConnectionClosed},
 	{[]string{"timeout awaiting response headers"}, TimeoutAwaitingHeaders},
 	// Go: "lookup NAME on SERVER: read udp …: i/o timeout"; curl:
 	// "(28) Resolving timed out after N milliseconds".
@@ -492,6 +532,11 @@ var stderrClasses = []struct {
 	{[]string{"no such host"}, DNSNotFound},
 	{[]string{"first record does not look like a tls handshake"}, NotTLS},
 	{[]string{"wrong version number"}, NotTLS},
+	// net/http: "Get …: http: server gave HTTP response to HTTPS client".
+	{[]string{"server gave http response to https client"}, NotTLS},
+	// Java: "javax.net.ssl.SSLException: Unrecognized SSL message,
+	// plaintext connection?".
+	{[]string{"unrecognized ssl message, plaintext connection"}, NotTLS},
 }
 
 // classifyStderr finds the last line of the program's standard error that
@@ -530,6 +575,27 @@ func classifyStderrLine(line string) Class {
 	if c == ClassNone {
 		c = classifyTLSMessage(line)
 	}
+	if m := javaAlertPattern.FindStringSubmatch(l); m != nil && c == ClassNone {
+		if _, ok := Class(TLSAlertPrefix + m[1]).Alert(); ok {
+			c = Class(TLSAlertPrefix + m[1])
+		}
+	}
+	if m := gnutlsAlertPattern.FindStringSubmatch(l); m != nil && c == ClassNone {
+		if n, err := strconv.ParseUint(m[1], 10, 8); err == nil {
+			c = AlertClass(tlsparse.AlertDescription(n))
+		}
+	}
+	switch {
+	case c != ClassNone:
+	case strings.HasSuffix(line, ": EOF"):
+		// Go's io.EOF ends the error of a read the server's close met:
+		// `Get "https://host/": EOF`.
+		c = ConnectionClosed
+	case strings.HasSuffix(l, "java.net.connectexception"):
+		// java.net.http.HttpClient's refused connection has no message:
+		// `Exception in thread "main" java.net.ConnectException`.
+		c = ConnectionRefused
+	}
 	if f, ok := readSOCKSFailure(line); ok && f.refused() {
 		// "socks connect tcp PROXY->TARGET: unknown error connection
 		// refused" is the proxy's reply that it could not reach the
@@ -549,6 +615,15 @@ func classifyStderrLine(line string) Class {
 	}
 	return c
 }
+
+// javaAlertPattern finds the alert JSSE says the server sent, by its RFC
+// name: "javax.net.ssl.SSLHandshakeException: Received fatal alert:
+// protocol_version".
+var javaAlertPattern = regexp.MustCompile(`received fatal alert: ([a-z0-9_]+)`)
+
+// gnutlsAlertPattern finds the alert GnuTLS says the server sent, by its
+// number: "GnuTLS: received alert [40]: Handshake failed".
+var gnutlsAlertPattern = regexp.MustCompile(`received alert \[([0-9]+)\]`)
 
 // goConnectRefusal recognises net/http's report of a proxy's refusal of
 // CONNECT: the request's error ends with the bare reason phrase after the

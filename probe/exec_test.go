@@ -71,7 +71,7 @@ func execChild(u string) int {
 // execCase is one run of a program under Exec against a lab server.
 type execCase struct {
 	name     string
-	client   string // "go" or "curl"
+	client   string // "go", "curl" or "openssl"
 	scenario tlslab.Scenario
 	// curlArgs are added to curl's; otherCA makes the program trust
 	// another lab's root instead; filter replaces the capture's.
@@ -111,6 +111,9 @@ func TestExec(t *testing.T) {
 		// wire sees curl's unknown_ca alert against a chain that verifies.
 		{name: "curl/other_roots", client: "curl", scenario: tlslab.OKTLS12, otherCA: true, exit: 60, class: CertUnknownAuthority,
 			category: diagnose.CertUntrustedCA, agreement: Disagree},
+		// A handshake that worked, reported as `s_client -brief` reports
+		// it ("Protocol version: TLSv1.2"): no error, whatever the words.
+		{name: "openssl/ok_brief", client: "openssl", scenario: tlslab.OKTLS12, exit: 0, class: ClassNone, category: diagnose.OK, agreement: Agree},
 		// The capture does not show the program's connection.
 		{name: "curl/not_captured", client: "curl", scenario: tlslab.CertExpired, filter: "tcp port 9", exit: 60, class: CertExpired, agreement: ClientOnly},
 	} {
@@ -149,8 +152,11 @@ func TestExec(t *testing.T) {
 func execCommand(tt execCase, addr netip.AddrPort, ca string) ([]string, []string) {
 	u := fmt.Sprintf("https://%s:%d/", tlslab.GoodName, addr.Port())
 	env := append(os.Environ(), "TLSDIAG_EXEC_CA="+ca, "TLSDIAG_EXEC_ADDR="+addr.String())
-	if tt.client == "go" {
+	switch tt.client {
+	case "go":
 		return []string{os.Args[0]}, append(env, execChildEnv+"="+u)
+	case "openssl":
+		return []string{"openssl", "s_client", "-connect", addr.String(), "-servername", tlslab.GoodName, "-CAfile", ca, "-verify_return_error", "-brief"}, env
 	}
 	cmd := []string{"curl", "-sS", "-o", "/dev/null", "--cacert", ca, "--resolve", fmt.Sprintf("%s:%d:%s", tlslab.GoodName, addr.Port(), addr.Addr())}
 	return append(append(cmd, tt.curlArgs...), u), env
