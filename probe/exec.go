@@ -25,6 +25,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/capture/live"
 	"github.com/tlsdiag/tlsdiag/decrypt"
 	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"github.com/tlsdiag/tlsdiag/internal/attribution"
 	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
@@ -282,7 +283,7 @@ func (r *ExecResult) judge(w *wireCapture, keyLog []byte, cfg ExecConfig, o *Out
 	pc := pipeline.Config{
 		Analysis: analysis.Options{KeyLog: kl},
 		Capture:  capture.Options{IdleTimeout: -1},
-		Diagnose: diagnose.Config{Roots: diagnose.PoolRoots(roots), SettingNames: cfg.SettingNames},
+		Diagnose: diagnose.Config{Roots: diagnose.PoolRoots(roots), SettingNames: cfg.SettingNames, Client: programClient(cfg.Command)},
 	}
 	results, stats, err := pipeline.Collect(context.Background(), &replay{frames: w.frames, linkType: w.linkType}, pc)
 	if err != nil {
@@ -323,6 +324,43 @@ func (r *ExecResult) correlate(wires []Wire, o *Outcome, names Names) {
 		}
 		r.Connections = append(r.Connections, ExecConnection{Result: *w.Result, Correlation: c})
 	}
+}
+
+// programClient is the TLS client the command's program is by its name,
+// when the name says (python3 is Python's ssl module, java is JSSE): the
+// fixes then name that program's settings, not those of another program
+// whose ClientHello looks the same (Python's and curl's are both
+// OpenSSL's). "env VAR=VALUE PROGRAM" is PROGRAM.
+func programClient(command []string) fingerprint.Client {
+	for len(command) > 1 && filepath.Base(command[0]) == "env" {
+		i := 1
+		for i < len(command) && (strings.Contains(command[i], "=") || strings.HasPrefix(command[i], "-")) {
+			i++
+		}
+		command = command[i:]
+	}
+	if len(command) == 0 {
+		return fingerprint.Client{}
+	}
+	name := filepath.Base(command[0])
+	var s fingerprint.Stack
+	switch {
+	case name == "curl":
+		s = fingerprint.StackCurl
+	case strings.HasPrefix(name, "python"):
+		s = fingerprint.StackPython
+	case name == "node" || name == "nodejs":
+		s = fingerprint.StackNode
+	case name == "java":
+		s = fingerprint.StackJava
+	case name == "openssl":
+		s = fingerprint.StackOpenSSL
+	case name == "gnutls-cli":
+		s = fingerprint.StackGnuTLS
+	default:
+		return fingerprint.Client{}
+	}
+	return fingerprint.Client{Stack: s, Certainty: fingerprint.Sure, Reason: "it is the program run, " + name}
 }
 
 // connTarget is the target a connection of the program was for: the name

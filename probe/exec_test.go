@@ -398,3 +398,33 @@ func labServer(t *testing.T, lab *tlslab.Lab, s tlslab.Scenario) netip.AddrPort 
 	t.Cleanup(func() { srv.Close() })
 	return srv.Addr()
 }
+
+// TestExecProgramsSettings: a fix names the setting of the program exec
+// ran, not that of another program with the same ClientHello: Python's
+// urllib sends OpenSSL's hello with ALPN http/1.1 and post_handshake_auth,
+// as curl does, and a chain it does not trust is fixed with Python's CA
+// settings, not curl's --cacert. Needs root and python3.
+func TestExecProgramsSettings(t *testing.T) {
+	needExec(t, "python3")
+	lab, dir := labFiles(t)
+	addr := labServer(t, lab, tlslab.CertUntrustedCA)
+	env := append(os.Environ(), "SSL_CERT_FILE="+filepath.Join(dir, tlslab.CAFile), "PYTHON_GET_ADDR="+addr.Addr().String())
+	cmd := []string{"python3", "testdata/python_get.py", fmt.Sprintf("https://%s:%d/", tlslab.GoodName, addr.Port())}
+	res, err := Exec(context.Background(), ExecConfig{Command: cmd, Env: env, Stderr: io.Discard, Interface: "lo",
+		Filter: fmt.Sprintf("tcp port %d", addr.Port()), WireRoots: lab.RootPool()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Connections) != 1 || res.Class != CertUnknownAuthority {
+		t.Fatalf("%d connections, class %q (%s); want 1, %s", len(res.Connections), res.Class, res.ErrorLine, CertUnknownAuthority)
+	}
+	c := res.Connections[0]
+	if c.Result.Verdict.Category != diagnose.CertUntrustedCA || c.Correlation.Agreement != Agree {
+		t.Fatalf("verdict %s, correlation %s; want %s, %s", c.Result.Verdict.Category, c.Correlation.Agreement, diagnose.CertUntrustedCA, Agree)
+	}
+	for _, fix := range []string{c.Result.Verdict.Fix, c.Correlation.Fix} {
+		if !strings.Contains(fix, "create_default_context") || strings.Contains(fix, "curl") {
+			t.Errorf("fix %q: want Python's CA settings, not curl's", fix)
+		}
+	}
+}
