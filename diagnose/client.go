@@ -81,11 +81,11 @@ func trustRootAdvice(cl fingerprint.Client) string {
 	case fingerprint.StackCurl:
 		return "curl --cacert root.pem (or add it to the system store: update-ca-certificates)"
 	case fingerprint.StackPython:
-		return "ssl.create_default_context(cafile=\"root.pem\") (requests: verify=\"root.pem\"), or SSL_CERT_FILE, or the system store"
+		return "ssl.create_default_context(cafile=\"root.pem\"), or SSL_CERT_FILE, or the system store; requests reads none of them but its own bundle (certifi): verify=\"root.pem\" or REQUESTS_CA_BUNDLE"
 	case fingerprint.StackOpenSSL:
 		return "openssl s_client -CAfile root.pem, or SSL_CERT_FILE, or the system store (update-ca-certificates)"
 	case fingerprint.StackGnuTLS:
-		return "gnutls-cli --x509cafile=root.pem, or the system store (update-ca-certificates)"
+		return "gnutls-cli --x509cafile=root.pem (wget: --ca-certificate=root.pem), or the system store (update-ca-certificates)"
 	case fingerprint.StackNode:
 		return "NODE_EXTRA_CA_CERTS=/path/root.pem in the node process's environment, read as it starts; or the ca option of tls.connect or https.request"
 	case fingerprint.StackJava:

@@ -426,5 +426,32 @@ func TestExecProgramsSettings(t *testing.T) {
 		if !strings.Contains(fix, "create_default_context") || strings.Contains(fix, "curl") {
 			t.Errorf("fix %q: want Python's CA settings, not curl's", fix)
 		}
+		// requests verifies against certifi's bundle and reads neither
+		// SSL_CERT_FILE nor the system store.
+		if !strings.Contains(fix, "REQUESTS_CA_BUNDLE") {
+			t.Errorf("fix %q: want requests' own CA setting too", fix)
+		}
+	}
+}
+
+// TestExecWgetSettings: wget on GnuTLS sends GnuTLS's ClientHello, and a
+// chain it does not trust is fixed with wget's --ca-certificate too, not
+// with gnutls-cli's option alone. Needs root and wget.
+func TestExecWgetSettings(t *testing.T) {
+	needExec(t, "wget")
+	lab, dir := labFiles(t)
+	addr := labServer(t, lab, tlslab.CertUntrustedCA)
+	cmd := []string{"wget", "-nv", "-O", "/dev/null", "-t", "1", "-T", "5", "--ca-certificate=" + filepath.Join(dir, tlslab.CAFile), "https://" + addr.String() + "/"}
+	res, err := Exec(context.Background(), ExecConfig{Command: cmd, Stderr: io.Discard, Interface: "lo",
+		Filter: fmt.Sprintf("tcp port %d", addr.Port()), WireRoots: lab.RootPool()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Connections) != 1 || res.ExitCode != 5 {
+		t.Fatalf("%d connections, exit %d (%s); want 1, 5 (wget's verification failure)", len(res.Connections), res.ExitCode, res.ErrorLine)
+	}
+	v := res.Connections[0].Result.Verdict
+	if v.Category != diagnose.CertUntrustedCA || !strings.Contains(v.Fix, "wget: --ca-certificate=") {
+		t.Errorf("verdict %s, fix %q; want %s naming wget's --ca-certificate", v.Category, v.Fix, diagnose.CertUntrustedCA)
 	}
 }
