@@ -231,6 +231,9 @@ func (d *diagnosis) verdict() Verdict {
 		return v
 	}
 	if a := d.decisiveAlert(); a != nil {
+		if v, ok := d.alertAfterServerClose(a); ok {
+			return v
+		}
 		if g, ok := d.gapBeforeAlert(a); ok {
 			return d.alertBehindGap(a, g)
 		}

@@ -455,3 +455,46 @@ func TestExecWgetSettings(t *testing.T) {
 		t.Errorf("verdict %s, fix %q; want %s naming wget's --ca-certificate", v.Category, v.Fix, diagnose.CertUntrustedCA)
 	}
 }
+
+// TestExecServerClosesAfterHello: a server that reads the ClientHello
+// and closes without a word. OpenSSL 3 (s_client here, Python and curl
+// alike) reports the end as "unexpected eof while reading" and answers
+// the close with a decode_error alert: the wire shows the server's close
+// first, so the verdict is the server's silence, and the client's
+// connection_closed agrees with it. Needs root and openssl.
+func TestExecServerClosesAfterHello(t *testing.T) {
+	needExec(t, "openssl")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Read(make([]byte, 4096))
+			time.Sleep(50 * time.Millisecond)
+			c.Close()
+		}
+	}()
+	addr := ln.Addr().(*net.TCPAddr).AddrPort()
+	cmd := []string{"openssl", "s_client", "-connect", addr.String(), "-servername", tlslab.GoodName, "-brief"}
+	res, err := Exec(context.Background(), ExecConfig{Command: cmd, Stderr: io.Discard, Interface: "lo", Filter: fmt.Sprintf("tcp port %d", addr.Port())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Connections) != 1 || res.Class != ConnectionClosed {
+		t.Fatalf("%d connections, class %q (%s); want 1, %s", len(res.Connections), res.Class, res.ErrorLine, ConnectionClosed)
+	}
+	c := res.Connections[0]
+	v := c.Result.Verdict
+	if v.Category != diagnose.ServerNoResponse || c.Correlation.Agreement != Agree {
+		t.Errorf("verdict %s (%s), correlation %s; want %s, %s", v.Category, v.Summary, c.Correlation.Agreement, diagnose.ServerNoResponse, Agree)
+	}
+	if len(c.Result.Conn.Alerts) != 1 || !slices.Contains(v.Evidence, c.Result.Conn.Alerts[0].Frame.Number) {
+		t.Errorf("alerts %v, evidence %v: the client's alert after the close is not shown", c.Result.Conn.Alerts, v.Evidence)
+	}
+}
