@@ -614,8 +614,11 @@ func classifyStderrLine(line string) Class {
 		c = classifyTLSMessage(line)
 	}
 	if m := javaAlertPattern.FindStringSubmatch(l); m != nil && c == ClassNone {
-		if _, ok := Class(TLSAlertPrefix + m[1]).Alert(); ok {
-			c = Class(TLSAlertPrefix + m[1])
+		for d := range 256 {
+			if a := tlsparse.AlertDescription(d); a.String() == m[1] {
+				c = AlertClass(a)
+				break
+			}
 		}
 	}
 	if m := gnutlsAlertPattern.FindStringSubmatch(l); m != nil && c == ClassNone {
