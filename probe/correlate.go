@@ -362,6 +362,15 @@ func disagreement(t Target, o *Outcome, w *Wire, names Names) (cause, fix string
 		}
 		return fmt.Sprintf("the client rejected the server's certificate (%s), but the chain the server sent (frame %d) is valid against the roots the wire was checked with (the system roots plus %s): %s does not hold %s",
 			o.Class, conn.CertificateFrame.Number, names.of(SettingWireRoots), whose, root), fix
+	case o.Err == nil && v.Category.IsCertificate():
+		// A program exec ran checks what it checks: the wire's judgement
+		// of the chain is not its own.
+		cause = fmt.Sprintf("the client succeeded, but the wire shows %s (%s): the client did not check what the wire checked — it trusts roots the wire was not judged by (%s), or it does not verify the chain or the name (%s; openssl s_client goes on unless given -verify_return_error, and checks no name without -verify_hostname)",
+			v.Category, v.Summary, names.of(SettingWireRoots), names.of(SettingInsecure))
+		if slices.ContainsFunc(conn.Alerts, func(a analysis.Alert) bool { return a.Sender == capture.ClientToServer && !a.Known() }) {
+			cause += "; the client's encrypted alert is then its close_notify, not a rejection"
+		}
+		return cause, "nothing failed for this client; if it must verify the server, turn its verification on (" + names.of(SettingInsecure) + ")"
 	case o.Err == nil:
 		return fmt.Sprintf("the request succeeded but the capture shows %s (%s); the capture probably lacks packets (%d dropped by the kernel)", v.Category, v.Summary, w.Dropped),
 			"nothing to fix on the connection; capture again (" + names.of(SettingPcap) + " FILE) if the wire view matters"
@@ -393,6 +402,10 @@ func clientSentence(o *Outcome) string {
 			if o.HTTP == nil {
 				b.WriteString(": the handshake completed")
 			}
+		}
+		if o.HTTP == nil && o.TLS == nil {
+			// A program exec ran: its exit status is all it says.
+			return "succeeded (no error reported)"
 		}
 		fmt.Fprintf(&b, " in %s", ms(o.Timings.Total))
 		return b.String()

@@ -83,6 +83,7 @@ type execCase struct {
 	class     Class
 	category  diagnose.Category // "" when the capture must show none
 	agreement Agreement
+	cause     string // a substring of the correlation's cause
 }
 
 // TestExec runs a Go net/http client and curl against misconfigured lab
@@ -114,6 +115,12 @@ func TestExec(t *testing.T) {
 		// A handshake that worked, reported as `s_client -brief` reports
 		// it ("Protocol version: TLSv1.2"): no error, whatever the words.
 		{name: "openssl/ok_brief", client: "openssl", scenario: tlslab.OKTLS12, exit: 0, class: ClassNone, category: diagnose.OK, agreement: Agree},
+		// s_client checks no name without -verify_hostname: it succeeds
+		// and closes (an encrypted close_notify) where the wire sees a
+		// certificate for another name. The program did not check what
+		// the wire checked; no packet is missing.
+		{name: "openssl/no_name_check", client: "openssl", scenario: tlslab.CertHostnameMismatch, exit: 0, class: ClassNone,
+			category: diagnose.CertHostnameMismatch, agreement: Disagree, cause: "checks no name without -verify_hostname"},
 		// The capture does not show the program's connection.
 		{name: "curl/not_captured", client: "curl", scenario: tlslab.CertExpired, filter: "tcp port 9", exit: 60, class: CertExpired, agreement: ClientOnly},
 	} {
@@ -225,6 +232,12 @@ func checkExec(t *testing.T, tt execCase, res *ExecResult, noise []uint16) {
 	}
 	if c.Correlation.Agreement != tt.agreement {
 		t.Errorf("correlation %s, want %s: %s", c.Correlation.Agreement, tt.agreement, c.Correlation.Summary)
+	}
+	if !strings.Contains(c.Correlation.Cause, tt.cause) {
+		t.Errorf("cause %q, want it to say %q", c.Correlation.Cause, tt.cause)
+	}
+	if tt.class == ClassNone && strings.Contains(c.Correlation.Client, " in ") {
+		t.Errorf("client %q: a timing exec never measured", c.Correlation.Client)
 	}
 	if !strings.Contains(strings.Join(res.Wire.Notes, "\n"), "not the program's") {
 		t.Errorf("notes %q: the other connections are not counted", res.Wire.Notes)
