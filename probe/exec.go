@@ -540,6 +540,10 @@ var stderrClasses = []struct {
 	// handshake".
 	{[]string{"eof occurred in violation of protocol"}, ConnectionClosed},
 	{[]string{"remote host terminated the handshake"}, ConnectionClosed},
+	// curl on OpenSSL: "OpenSSL SSL_connect: SSL_ERROR_SYSCALL in
+	// connection to HOST:PORT" is an end of the connection OpenSSL did
+	// not expect (a reset is "Connection reset by peer").
+	{[]string{"ssl_error_syscall"}, ConnectionClosed},
 	// GnuTLS: "The TLS connection was non-properly terminated.".
 	{[]string{"tls connection was non-properly terminated"}, ConnectionClosed},
 	// Node.js, for a close before the handshake ended (its code says

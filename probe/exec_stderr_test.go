@@ -522,6 +522,7 @@ func TestClassifyStderrRecorded(t *testing.T) {
 		{"openssl.ok_brief", ClassNone, ""},
 		{"openssl.legacy_tls11", ClientRejectedVersion, "legacy sigalg disallowed or unsupported"},
 		{"curl.legacy_tls11", ClientRejectedVersion, "legacy sigalg disallowed or unsupported"},
+		{"curl.closed_after_hello", ConnectionClosed, "SSL_ERROR_SYSCALL in connection to good.test:18410"},
 		{"wget.client_cert_required", AlertClass(tlsparse.AlertHandshakeFailure), "GnuTLS: received alert [40]: Handshake failed"},
 		{"wget.closed_after_hello", ConnectionClosed, "The TLS connection was non-properly terminated"},
 		{"wget.untrusted_ca", CertUnknownAuthority, "doesn't have a known issuer"},
