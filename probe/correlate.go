@@ -119,6 +119,16 @@ func correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correl
 		c.statusCorrelation(o.HTTP, v)
 		return c
 	}
+	if p := otherChainProblem(o, w); p != nil {
+		// The chain has more than one problem and the client named
+		// another than the one the verdict leads with: both are true.
+		_, fix := explain(t, o, names)
+		c.Agreement = Agree
+		c.Summary = fmt.Sprintf("the client's error (%s) is a problem the wire shows too, beside its verdict (%s): the chain has both", o.Class, v.Category)
+		c.Cause = fmt.Sprintf("%s; and the client's: %s", v.Summary, p.Detail)
+		c.Fix = v.Fix + "; and " + fix
+		return c
+	}
 	if consistent(o, w) {
 		c.Agreement = Agree
 		c.Summary = fmt.Sprintf("the client's error (%s) is what the wire shows (%s)", o.Class, v.Category)
@@ -175,6 +185,23 @@ func correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correl
 	c.Summary = fmt.Sprintf("the client and the wire disagree: the client reports %s, the wire shows %s", client, v.Category)
 	c.Cause, c.Fix = disagreement(t, o, w, names)
 	return c
+}
+
+// otherChainProblem returns the problem of the chain the wire checked that
+// the client's certificate error names when the verdict is about another
+// problem of that chain (an untrusted root, and a name the leaf does not
+// cover); nil otherwise.
+func otherChainProblem(o *Outcome, w *Wire) *diagnose.CertProblem {
+	cat := w.Result.Verdict.Category
+	if !o.Class.IsCertificate() || w.Chain == nil || !cat.IsCertificate() || slices.Contains(namedBy()[o.Class], cat) {
+		return nil
+	}
+	for i, p := range w.Chain.Problems {
+		if slices.Contains(namedBy()[o.Class], p.Category) {
+			return &w.Chain.Problems[i]
+		}
+	}
+	return nil
 }
 
 // unanswered reports whether the wire shows a request after the handshake

@@ -449,7 +449,8 @@ func TestExecProgramsSettings(t *testing.T) {
 
 // TestExecWgetSettings: wget on GnuTLS sends GnuTLS's ClientHello, and a
 // chain it does not trust is fixed with wget's --ca-certificate too, not
-// with gnutls-cli's option alone. Needs root and wget.
+// with gnutls-cli's option alone; the chain's other problem, which wget
+// names, agrees with the wire. Needs root and wget.
 func TestExecWgetSettings(t *testing.T) {
 	needExec(t, "wget")
 	lab, dir := labFiles(t)
@@ -466,6 +467,13 @@ func TestExecWgetSettings(t *testing.T) {
 	v := res.Connections[0].Result.Verdict
 	if v.Category != diagnose.CertUntrustedCA || !strings.Contains(v.Fix, "wget: --ca-certificate=") {
 		t.Errorf("verdict %s, fix %q; want %s naming wget's --ca-certificate", v.Category, v.Fix, diagnose.CertUntrustedCA)
+	}
+	// By address, the leaf (for good.test) does not cover the name
+	// either, and wget's last line says that: a second problem of the
+	// same chain, which the wire shows too, not a disagreement.
+	c := res.Connections[0].Correlation
+	if res.Class != CertHostnameMismatch || c.Agreement != Agree || !strings.Contains(c.Fix, "wget: --ca-certificate=") || !strings.Contains(c.Fix, "covers this name") {
+		t.Errorf("class %s, correlation %s (%s), fix %q; want %s, %s, fixing both", res.Class, c.Agreement, c.Summary, c.Fix, CertHostnameMismatch, Agree)
 	}
 }
 
