@@ -415,7 +415,7 @@ func clientSentence(o *Outcome) string {
 	if o.Err == nil {
 		var b strings.Builder
 		if o.HTTP != nil {
-			fmt.Fprintf(&b, "%s %s", o.HTTP.Proto, o.HTTP.Status)
+			fmt.Fprintf(&b, "%s", strings.TrimSpace(o.HTTP.Proto+" "+o.HTTP.Status))
 			if o.TLS != nil {
 				b.WriteString(" over ")
 			}
@@ -434,7 +434,10 @@ func clientSentence(o *Outcome) string {
 			// A program exec ran: its exit status is all it says.
 			return "succeeded (no error reported)"
 		}
-		fmt.Fprintf(&b, " in %s", ms(o.Timings.Total))
+		if o.Timings.Total > 0 {
+			// A program exec ran is not timed.
+			fmt.Fprintf(&b, " in %s", ms(o.Timings.Total))
+		}
 		return b.String()
 	}
 	return fmt.Sprintf("failed %s with %s: %v", phaseText(o.Phase), o.Class, o.Err)

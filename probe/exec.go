@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -415,6 +416,14 @@ func (r *ExecResult) outcome() Outcome {
 	if r.Class == ClassNone && r.ExitCode == 0 {
 		return o
 	}
+	if n := errorStatus(r.ErrorLine); n != 0 && r.Class == HTTPError {
+		// The server answered with an error status the program gave up
+		// on (curl -f, wget, Python's HTTPError): TLS and HTTP worked, as
+		// they do for a probe that reads that status.
+		o.Phase = PhaseHTTP
+		o.HTTP = &Response{StatusCode: n, Status: strings.TrimSpace(fmt.Sprintf("%d %s", n, http.StatusText(n)))}
+		return o
+	}
 	o.Class = r.Class
 	if o.Class == ClassNone {
 		o.Class = Other
@@ -632,6 +641,8 @@ func classifyStderrLine(line string) Class {
 	}
 	switch {
 	case c != ClassNone:
+	case errorStatus(line) != 0:
+		c = HTTPError
 	case strings.HasSuffix(line, ": EOF"):
 		// Go's io.EOF ends the error of a read the server's close met:
 		// `Get "https://host/": EOF`.
@@ -659,6 +670,23 @@ func classifyStderrLine(line string) Class {
 		return ProxyConnectFailed
 	}
 	return c
+}
+
+// errorStatusPattern finds the HTTP error status a program reports:
+// curl -f's "(22) The requested URL returned error: 404", wget's "ERROR
+// 404: Not Found.", urllib's "HTTPError: HTTP Error 404: Not Found",
+// requests' "HTTPError: 404 Client Error: Not Found for url: …".
+var errorStatusPattern = regexp.MustCompile(`(?i)(?:returned error: |\berror )([45][0-9][0-9])\b|\b([45][0-9][0-9]) (?:client|server) error: `)
+
+// errorStatus returns the HTTP error status the line reports, 0 when it
+// reports none.
+func errorStatus(line string) int {
+	m := errorStatusPattern.FindStringSubmatch(line)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1] + m[2])
+	return n
 }
 
 // javaAlertPattern finds the alert JSSE says the server sent, by its RFC

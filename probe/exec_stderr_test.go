@@ -523,6 +523,8 @@ func TestClassifyStderrRecorded(t *testing.T) {
 		{"openssl.legacy_tls11", ClientRejectedVersion, "legacy sigalg disallowed or unsupported"},
 		{"curl.legacy_tls11", ClientRejectedVersion, "legacy sigalg disallowed or unsupported"},
 		{"curl.closed_after_hello", ConnectionClosed, "SSL_ERROR_SYSCALL in connection to good.test:18410"},
+		{"wget.status_404", HTTPError, "ERROR 404: File not found."},
+		{"requests.status_404", HTTPError, "requests.exceptions.HTTPError: 404 Client Error: File not found"},
 		{"wget.client_cert_required", AlertClass(tlsparse.AlertHandshakeFailure), "GnuTLS: received alert [40]: Handshake failed"},
 		{"wget.closed_after_hello", ConnectionClosed, "The TLS connection was non-properly terminated"},
 		{"wget.untrusted_ca", CertUnknownAuthority, "doesn't have a known issuer"},
@@ -540,6 +542,9 @@ func TestClassifyStderrRecorded(t *testing.T) {
 			class, line := classifyStderr(named)
 			if class != tt.want || !strings.Contains(line, tt.line) || tt.line == "" && line != "" {
 				t.Errorf("class %q from %q, want %q from a line with %q", class, line, tt.want, tt.line)
+			}
+			if n := errorStatus(line); (n == 404) != (tt.want == HTTPError) {
+				t.Errorf("errorStatus(%q) = %d", line, n)
 			}
 		})
 	}

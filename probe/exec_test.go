@@ -519,3 +519,50 @@ func TestExecServerClosesAfterHello(t *testing.T) {
 		t.Errorf("alerts %v, evidence %v: the client's alert after the close is not shown", c.Result.Conn.Alerts, v.Evidence)
 	}
 }
+
+// TestExecHTTPErrorStatus: a program that gives up on an HTTP error
+// status (curl -f, Python's urllib) exits non-zero after TLS and HTTP
+// worked: its error is the server's answer, which agrees with a
+// completed handshake, not a failure of the handshake. Needs root,
+// curl and python3.
+func TestExecHTTPErrorStatus(t *testing.T) {
+	needExec(t, "curl", "python3")
+	lab, dir := labFiles(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.NotFoundHandler(), TLSConfig: &tls.Config{Certificates: []tls.Certificate{lab.Good.TLS()}}}
+	go srv.ServeTLS(ln, "", "")
+	defer srv.Close()
+	addr := ln.Addr().(*net.TCPAddr).AddrPort()
+	ca := filepath.Join(dir, tlslab.CAFile)
+	u := fmt.Sprintf("https://%s:%d/missing", tlslab.GoodName, addr.Port())
+	for _, tt := range []struct {
+		name string
+		cmd  []string
+		env  []string
+		exit int
+	}{
+		{"curl -f", []string{"curl", "-sS", "-f", "-o", "/dev/null", "--cacert", ca, "--resolve", fmt.Sprintf("%s:%d:%s", tlslab.GoodName, addr.Port(), addr.Addr()), u}, nil, 22},
+		{"urllib", []string{"python3", "testdata/python_get.py", u}, []string{"SSL_CERT_FILE=" + ca, "PYTHON_GET_ADDR=" + addr.Addr().String()}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Exec(context.Background(), ExecConfig{Command: tt.cmd, Env: append(os.Environ(), tt.env...), Stderr: io.Discard, Interface: "lo",
+				Filter: fmt.Sprintf("tcp port %d", addr.Port()), WireRoots: lab.RootPool()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.ExitCode != tt.exit || res.Class != HTTPError || len(res.Connections) != 1 {
+				t.Fatalf("exit %d, class %q (%s), %d connections; want %d, %s, 1", res.ExitCode, res.Class, res.ErrorLine, len(res.Connections), tt.exit, HTTPError)
+			}
+			c := res.Connections[0]
+			if c.Result.Verdict.Category != diagnose.OK || c.Correlation.Agreement != Agree || !strings.Contains(c.Correlation.Summary, "HTTP 404 Not Found") {
+				t.Errorf("verdict %s, correlation %s (%s), client %q; want ok, agree on HTTP 404", c.Result.Verdict.Category, c.Correlation.Agreement, c.Correlation.Summary, c.Correlation.Client)
+			}
+			if c.Correlation.Client != "404 Not Found" {
+				t.Errorf("client %q, want the status alone (exec measures no time)", c.Correlation.Client)
+			}
+		})
+	}
+}
