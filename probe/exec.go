@@ -543,7 +543,10 @@ var stderrClasses = []struct {
 	{[]string{"couldn't connect to server"}, ConnectionRefused},
 	{[]string{"connection reset by peer"}, ConnectionReset},
 	{[]string{"recv failure"}, ConnectionReset},
-	{[]string{"unexpected eof"}, ConnectionClosed},
+	// OpenSSL's "unexpected eof while reading"; Go's io.ErrUnexpectedEOF
+	// ends a line (classifyStderrLine). Python's "SyntaxError:
+	// unexpected EOF while parsing" is the program's own bug.
+	{[]string{"unexpected eof while reading"}, ConnectionClosed},
 	// Python: "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in
 	// violation of protocol"; Java: "Remote host terminated the
 	// handshake".
@@ -643,9 +646,9 @@ func classifyStderrLine(line string) Class {
 	case c != ClassNone:
 	case errorStatus(line) != 0:
 		c = HTTPError
-	case strings.HasSuffix(line, ": EOF"):
-		// Go's io.EOF ends the error of a read the server's close met:
-		// `Get "https://host/": EOF`.
+	case strings.HasSuffix(line, ": EOF"), strings.HasSuffix(line, ": unexpected EOF"):
+		// Go's io.EOF (io.ErrUnexpectedEOF) ends the error of a read the
+		// server's close met: `Get "https://host/": EOF`.
 		c = ConnectionClosed
 	case strings.HasSuffix(l, "java.net.connectexception"):
 		// java.net.http.HttpClient's refused connection has no message:

@@ -520,6 +520,7 @@ func TestClassifyStderrRecorded(t *testing.T) {
 		{"java.refused", ConnectionRefused, "Caused by: java.net.ConnectException"},
 		{"node.closed_after_hello", ConnectionClosed, "Client network socket disconnected before secure TLS connection was established"},
 		{"openssl.ok_brief", ClassNone, ""},
+		{"python.syntax_error", ClassNone, ""},
 		{"openssl.legacy_tls11", ClientRejectedVersion, "legacy sigalg disallowed or unsupported"},
 		{"curl.legacy_tls11", ClientRejectedVersion, "legacy sigalg disallowed or unsupported"},
 		{"curl.closed_after_hello", ConnectionClosed, "SSL_ERROR_SYSCALL in connection to good.test:18410"},
