@@ -25,9 +25,10 @@ exits, each of its connections is reported with its verdict, with the
 program's exit status and the last line of its standard error that names an
 error (messages of Go, OpenSSL, curl, wget, Python, Java and Node.js),
 correlated with the wire: agree, disagree, or client_only when the capture
-shows none of its connections. The error is correlated with the connections it is about (its
-class against their verdicts, the host it names, the last before the exit);
-the program's other connections are unrelated: their verdicts stand alone.
+shows none of its connections. The error is correlated with the
+connections it is about (its class against their verdicts, the host it
+names, the last before the exit); the program's other connections are
+unrelated: their verdicts stand alone.
 
 Which connections are its own: as root, COMMAND runs in a cgroup of its own
 (cgroup v2) and a netfilter rule (iptables and ip6tables, mangle table)
