@@ -317,6 +317,31 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 		silentServerFix(c.Server.Port()), start, end), true
 }
 
+// alertAfterServerClose explains a client's alert sent after the server
+// closed the connection (FIN or RST) without any answer to the
+// ClientHello: the close ended the handshake, and the alert is how the
+// client reports it (OpenSSL 3 answers an unexpected end of the
+// connection with decode_error), not a message it could not parse.
+func (d *diagnosis) alertAfterServerClose(a *analysis.Alert) (Verdict, bool) {
+	c := d.c
+	if a.Sender != client || c.ServerHello != nil || c.HelloRetry != nil {
+		return Verdict{}, false
+	}
+	if end, who, _ := d.firstClose(); who != server || end.Number == 0 || end.Number > a.Frame.Number {
+		return Verdict{}, false
+	}
+	v, ok := d.noServerHello()
+	if !ok {
+		return Verdict{}, false
+	}
+	v.Summary += fmt.Sprintf("; the client's %s (%s) came after that close and reports it", alertText(*a), frameRef(a.Frame.Number))
+	if a.Description == tlsparse.AlertDecodeError {
+		v.Summary += " (OpenSSL 3 answers an unexpected end of the connection so)"
+	}
+	v.Evidence = append(v.Evidence, a.Frame.Number)
+	return v, true
+}
+
 // helloResentBeforeEnd explains a connection whose SYN the capture missed,
 // whose client closed (end, by how) right after its ClientHello (start):
 // no client gives up on an answer within a fraction of a second, so the

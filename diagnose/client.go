@@ -22,6 +22,29 @@ func clientName(cl fingerprint.Client) string {
 	return fmt.Sprintf("a %s client (%s: %s)", cl.Stack, cl.Certainty, cl.Reason)
 }
 
+// knownClient is the client as the hello says (seen) or as the caller
+// knows it (named, Config.Client): the caller's, unless the hello is
+// likely another library's. Programs on OpenSSL (curl, Python, Node.js,
+// s_client) share its hello, so between them the name decides.
+func knownClient(seen, named fingerprint.Client) fingerprint.Client {
+	switch {
+	case named.Stack == fingerprint.StackUnknown, seen.Stack == named.Stack:
+		return seen
+	case seen.Stack == fingerprint.StackUnknown, seen.Certainty < fingerprint.Likely, onOpenSSL(seen.Stack) && onOpenSSL(named.Stack):
+		return named
+	}
+	return seen
+}
+
+// onOpenSSL reports whether the stack is OpenSSL's libssl or a program on it.
+func onOpenSSL(s fingerprint.Stack) bool {
+	switch s {
+	case fingerprint.StackOpenSSL, fingerprint.StackCurl, fingerprint.StackPython, fingerprint.StackNode:
+		return true
+	}
+	return false
+}
+
 // goKeyLogSnippet is the three lines that make a Go program write its TLS
 // secrets: crypto/tls ignores SSLKEYLOGFILE.
 const goKeyLogSnippet = `f, _ := os.OpenFile("keys.log", os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); ` +
@@ -58,11 +81,11 @@ func trustRootAdvice(cl fingerprint.Client) string {
 	case fingerprint.StackCurl:
 		return "curl --cacert root.pem (or add it to the system store: update-ca-certificates)"
 	case fingerprint.StackPython:
-		return "ssl.create_default_context(cafile=\"root.pem\") (requests: verify=\"root.pem\"), or SSL_CERT_FILE, or the system store"
+		return "ssl.create_default_context(cafile=\"root.pem\"), or SSL_CERT_FILE, or the system store; requests reads none of them but its own bundle (certifi): verify=\"root.pem\" or REQUESTS_CA_BUNDLE"
 	case fingerprint.StackOpenSSL:
 		return "openssl s_client -CAfile root.pem, or SSL_CERT_FILE, or the system store (update-ca-certificates)"
 	case fingerprint.StackGnuTLS:
-		return "gnutls-cli --x509cafile=root.pem, or the system store (update-ca-certificates)"
+		return "gnutls-cli --x509cafile=root.pem (wget: --ca-certificate=root.pem), or the system store (update-ca-certificates)"
 	case fingerprint.StackNode:
 		return "NODE_EXTRA_CA_CERTS=/path/root.pem in the node process's environment, read as it starts; or the ca option of tls.connect or https.request"
 	case fingerprint.StackJava:

@@ -38,6 +38,12 @@ type Config struct {
 	// (HTTPS_PROXY): NO_PROXY does not exempt a host from such a proxy,
 	// so fixes say to connect without it instead.
 	ExplicitProxy bool
+	// Client is the program that made the connection when the caller
+	// knows it by other means (exec ran it): fixes then name its
+	// settings, unless its ClientHello is likely another library's (a Go
+	// binary a Python script started). The zero value lets the
+	// ClientHello tell.
+	Client fingerprint.Client
 }
 
 const (
@@ -156,7 +162,7 @@ func helloDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 	if c.RetryClientHello != nil {
 		d.hello, d.helloFrame = c.RetryClientHello, c.RetryClientHelloFrame
 	}
-	d.client = fingerprint.Recognize(d.hello)
+	d.client = knownClient(fingerprint.Recognize(d.hello), cfg.Client)
 	return d
 }
 
@@ -228,6 +234,9 @@ func (d *diagnosis) verdict() Verdict {
 		return v
 	}
 	if a := d.decisiveAlert(); a != nil {
+		if v, ok := d.alertAfterServerClose(a); ok {
+			return v
+		}
 		if g, ok := d.gapBeforeAlert(a); ok {
 			return d.alertBehindGap(a, g)
 		}

@@ -119,6 +119,16 @@ func correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correl
 		c.statusCorrelation(o.HTTP, v)
 		return c
 	}
+	if p := otherChainProblem(o, w); p != nil {
+		// The chain has more than one problem and the client named
+		// another than the one the verdict leads with: both are true.
+		_, fix := explain(t, o, names)
+		c.Agreement = Agree
+		c.Summary = fmt.Sprintf("the client's error (%s) is a problem the wire shows too, beside its verdict (%s): the chain has both", o.Class, v.Category)
+		c.Cause = fmt.Sprintf("%s; and the client's: %s", v.Summary, p.Detail)
+		c.Fix = v.Fix + "; and " + fix
+		return c
+	}
 	if consistent(o, w) {
 		c.Agreement = Agree
 		c.Summary = fmt.Sprintf("the client's error (%s) is what the wire shows (%s)", o.Class, v.Category)
@@ -175,6 +185,23 @@ func correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correl
 	c.Summary = fmt.Sprintf("the client and the wire disagree: the client reports %s, the wire shows %s", client, v.Category)
 	c.Cause, c.Fix = disagreement(t, o, w, names)
 	return c
+}
+
+// otherChainProblem returns the problem of the chain the wire checked that
+// the client's certificate error names when the verdict is about another
+// problem of that chain (an untrusted root, and a name the leaf does not
+// cover); nil otherwise.
+func otherChainProblem(o *Outcome, w *Wire) *diagnose.CertProblem {
+	cat := w.Result.Verdict.Category
+	if !o.Class.IsCertificate() || w.Chain == nil || !cat.IsCertificate() || slices.Contains(namedBy()[o.Class], cat) {
+		return nil
+	}
+	for i, p := range w.Chain.Problems {
+		if slices.Contains(namedBy()[o.Class], p.Category) {
+			return &w.Chain.Problems[i]
+		}
+	}
+	return nil
 }
 
 // unanswered reports whether the wire shows a request after the handshake
@@ -370,6 +397,15 @@ func disagreement(t Target, o *Outcome, w *Wire, names Names) (cause, fix string
 		}
 		return fmt.Sprintf("the client rejected the server's certificate (%s), but the chain the server sent (frame %d) is valid against the roots the wire was checked with (the system roots plus %s): %s does not hold %s",
 			o.Class, conn.CertificateFrame.Number, names.of(SettingWireRoots), whose, root), fix
+	case o.Err == nil && v.Category.IsCertificate():
+		// A program exec ran checks what it checks: the wire's judgement
+		// of the chain is not its own.
+		cause = fmt.Sprintf("the client succeeded, but the wire shows %s (%s): the client did not check what the wire checked — it trusts roots the wire was not judged by (%s), or it does not verify the chain or the name (%s; openssl s_client goes on unless given -verify_return_error, and checks no name without -verify_hostname)",
+			v.Category, v.Summary, names.of(SettingWireRoots), names.of(SettingInsecure))
+		if slices.ContainsFunc(conn.Alerts, func(a analysis.Alert) bool { return a.Sender == capture.ClientToServer && !a.Known() }) {
+			cause += "; the client's encrypted alert is then its close_notify, not a rejection"
+		}
+		return cause, "nothing failed for this client; if it must verify the server, turn its verification on (" + names.of(SettingInsecure) + ")"
 	case o.Err == nil:
 		return fmt.Sprintf("the request succeeded but the capture shows %s (%s); the capture probably lacks packets (%d dropped by the kernel)", v.Category, v.Summary, w.Dropped),
 			"nothing to fix on the connection; capture again (" + names.of(SettingPcap) + " FILE) if the wire view matters"
@@ -387,7 +423,7 @@ func clientSentence(o *Outcome) string {
 	if o.Err == nil {
 		var b strings.Builder
 		if o.HTTP != nil {
-			fmt.Fprintf(&b, "%s %s", o.HTTP.Proto, o.HTTP.Status)
+			fmt.Fprintf(&b, "%s", strings.TrimSpace(o.HTTP.Proto+" "+o.HTTP.Status))
 			if o.TLS != nil {
 				b.WriteString(" over ")
 			}
@@ -402,7 +438,14 @@ func clientSentence(o *Outcome) string {
 				b.WriteString(": the handshake completed")
 			}
 		}
-		fmt.Fprintf(&b, " in %s", ms(o.Timings.Total))
+		if o.HTTP == nil && o.TLS == nil {
+			// A program exec ran: its exit status is all it says.
+			return "succeeded (no error reported)"
+		}
+		if o.Timings.Total > 0 {
+			// A program exec ran is not timed.
+			fmt.Fprintf(&b, " in %s", ms(o.Timings.Total))
+		}
 		return b.String()
 	}
 	return fmt.Sprintf("failed %s with %s: %v", phaseText(o.Phase), o.Class, o.Err)

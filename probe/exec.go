@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/capture/live"
 	"github.com/tlsdiag/tlsdiag/decrypt"
 	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"github.com/tlsdiag/tlsdiag/internal/attribution"
 	"github.com/tlsdiag/tlsdiag/pipeline"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
@@ -282,7 +284,7 @@ func (r *ExecResult) judge(w *wireCapture, keyLog []byte, cfg ExecConfig, o *Out
 	pc := pipeline.Config{
 		Analysis: analysis.Options{KeyLog: kl},
 		Capture:  capture.Options{IdleTimeout: -1},
-		Diagnose: diagnose.Config{Roots: diagnose.PoolRoots(roots), SettingNames: cfg.SettingNames},
+		Diagnose: diagnose.Config{Roots: diagnose.PoolRoots(roots), SettingNames: cfg.SettingNames, Client: programClient(cfg.Command)},
 	}
 	results, stats, err := pipeline.Collect(context.Background(), &replay{frames: w.frames, linkType: w.linkType}, pc)
 	if err != nil {
@@ -323,6 +325,43 @@ func (r *ExecResult) correlate(wires []Wire, o *Outcome, names Names) {
 		}
 		r.Connections = append(r.Connections, ExecConnection{Result: *w.Result, Correlation: c})
 	}
+}
+
+// programClient is the TLS client the command's program is by its name,
+// when the name says (python3 is Python's ssl module, java is JSSE): the
+// fixes then name that program's settings, not those of another program
+// whose ClientHello looks the same (Python's and curl's are both
+// OpenSSL's). "env VAR=VALUE PROGRAM" is PROGRAM.
+func programClient(command []string) fingerprint.Client {
+	for len(command) > 1 && filepath.Base(command[0]) == "env" {
+		i := 1
+		for i < len(command) && (strings.Contains(command[i], "=") || strings.HasPrefix(command[i], "-")) {
+			i++
+		}
+		command = command[i:]
+	}
+	if len(command) == 0 {
+		return fingerprint.Client{}
+	}
+	name := filepath.Base(command[0])
+	var s fingerprint.Stack
+	switch {
+	case name == "curl":
+		s = fingerprint.StackCurl
+	case strings.HasPrefix(name, "python"):
+		s = fingerprint.StackPython
+	case name == "node" || name == "nodejs":
+		s = fingerprint.StackNode
+	case name == "java":
+		s = fingerprint.StackJava
+	case name == "openssl":
+		s = fingerprint.StackOpenSSL
+	case name == "gnutls-cli":
+		s = fingerprint.StackGnuTLS
+	default:
+		return fingerprint.Client{}
+	}
+	return fingerprint.Client{Stack: s, Certainty: fingerprint.Sure, Reason: "it is the program run, " + name}
 }
 
 // connTarget is the target a connection of the program was for: the name
@@ -377,6 +416,14 @@ func (r *ExecResult) outcome() Outcome {
 	if r.Class == ClassNone && r.ExitCode == 0 {
 		return o
 	}
+	if n := errorStatus(r.ErrorLine); n != 0 && r.Class == HTTPError {
+		// The server answered with an error status the program gave up
+		// on (curl -f, wget, Python's HTTPError): TLS and HTTP worked, as
+		// they do for a probe that reads that status.
+		o.Phase = PhaseHTTP
+		o.HTTP = &Response{StatusCode: n, Status: strings.TrimSpace(fmt.Sprintf("%d %s", n, http.StatusText(n)))}
+		return o
+	}
 	o.Class = r.Class
 	if o.Class == ClassNone {
 		o.Class = Other
@@ -406,7 +453,7 @@ func (r *ExecResult) outcome() Outcome {
 }
 
 // stderrClasses are the messages of Go (crypto/tls, crypto/x509, net),
-// OpenSSL, curl and Node.js that name an error class, most specific first. A line
+// OpenSSL, curl, Node.js, Python and Java that name an error class, most specific first. A line
 // names the class when it holds each of texts, each after the one before
 // it: common words ("is before") count only after the message that gives
 // them their meaning.
@@ -439,10 +486,40 @@ var stderrClasses = []struct {
 	{[]string{"err_tls_cert_altname_invalid"}, CertHostnameMismatch},
 	{[]string{"certificate is valid for"}, CertHostnameMismatch},
 	{[]string{"no alternative certificate subject name matches"}, CertHostnameMismatch},
+	// Python: "certificate verify failed: Hostname mismatch, certificate
+	// is not valid for 'NAME'."; Java: "No subject alternative DNS name
+	// matching NAME found." (or "No name matching NAME found").
+	{[]string{"hostname mismatch, certificate is not valid for"}, CertHostnameMismatch},
+	{[]string{"no subject alternative dns name matching"}, CertHostnameMismatch},
+	// wget on GnuTLS: "The certificate's owner does not match hostname
+	// ‘NAME’", "ERROR: The certificate of ‘NAME’ doesn't have a known
+	// issuer."
+	{[]string{"certificate's owner does not match hostname"}, CertHostnameMismatch},
+	{[]string{"doesn't have a known issuer"}, CertUnknownAuthority},
+	{[]string{"no subject alternative names matching"}, CertHostnameMismatch},
+	{[]string{"no name matching ", " found"}, CertHostnameMismatch},
+	// Java (JSSE): the exception a stack trace ends with ("Caused by:
+	// java.security.cert.CertificateExpiredException: NotAfter: …"),
+	// and PKIX's words for a chain to no trusted root.
+	{[]string{"certificateexpiredexception"}, CertExpired},
+	{[]string{"certificatenotyetvalidexception"}, CertNotYetValid},
+	{[]string{"unable to find valid certification path to requested target"}, CertUnknownAuthority},
 	{[]string{"doesn't match target host name"}, CertHostnameMismatch},
 	{[]string{"does not match target host name"}, CertHostnameMismatch},
-	{[]string{"protocol version"}, AlertClass(tlsparse.AlertProtocolVersion)},
+	// The alert's words, not a version's report: `openssl s_client
+	// -brief` prints "Protocol version: TLSv1.3" for a handshake that
+	// worked.
+	{[]string{"alert protocol version"}, AlertClass(tlsparse.AlertProtocolVersion)},
+	{[]string{"protocol version not supported"}, AlertClass(tlsparse.AlertProtocolVersion)},
 	{[]string{"handshake failure"}, AlertClass(tlsparse.AlertHandshakeFailure)},
+	// The client's own refusal of what an old server chose: OpenSSL 3's
+	// "legacy sigalg disallowed or unsupported" (TLS 1.0/1.1 signed with
+	// MD5+SHA-1 at its default security level) and "unsupported
+	// protocol"; Java's "The server selected protocol version TLS10 is
+	// not accepted by client preferences".
+	{[]string{"legacy sigalg disallowed or unsupported"}, ClientRejectedVersion},
+	{[]string{"unsupported protocol"}, ClientRejectedVersion},
+	{[]string{"is not accepted by client preferences"}, ClientRejectedVersion},
 	{[]string{"no application protocol"}, AlertClass(tlsparse.AlertNoApplicationProtocol)},
 	{[]string{"unrecognized name"}, AlertClass(tlsparse.AlertUnrecognizedName)},
 	{[]string{"certificate required"}, AlertClass(tlsparse.AlertCertificateRequired)},
@@ -466,7 +543,24 @@ var stderrClasses = []struct {
 	{[]string{"couldn't connect to server"}, ConnectionRefused},
 	{[]string{"connection reset by peer"}, ConnectionReset},
 	{[]string{"recv failure"}, ConnectionReset},
-	{[]string{"unexpected eof"}, ConnectionClosed},
+	// OpenSSL's "unexpected eof while reading"; Go's io.ErrUnexpectedEOF
+	// ends a line (classifyStderrLine). Python's "SyntaxError:
+	// unexpected EOF while parsing" is the program's own bug.
+	{[]string{"unexpected eof while reading"}, ConnectionClosed},
+	// Python: "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in
+	// violation of protocol"; Java: "Remote host terminated the
+	// handshake".
+	{[]string{"eof occurred in violation of protocol"}, ConnectionClosed},
+	{[]string{"remote host terminated the handshake"}, ConnectionClosed},
+	// curl on OpenSSL: "OpenSSL SSL_connect: SSL_ERROR_SYSCALL in
+	// connection to HOST:PORT" is an end of the connection OpenSSL did
+	// not expect (a reset is "Connection reset by peer").
+	{[]string{"ssl_error_syscall"}, ConnectionClosed},
+	// GnuTLS: "The TLS connection was non-properly terminated.".
+	{[]string{"tls connection was non-properly terminated"}, ConnectionClosed},
+	// Node.js, for a close before the handshake ended (its code says
+	// ECONNRESET whether a FIN or a RST ended it).
+	{[]string{"socket disconnected before secure tls connection was established"}, ConnectionClosed},
 	{[]string{"timeout awaiting response headers"}, TimeoutAwaitingHeaders},
 	// Go: "lookup NAME on SERVER: read udp …: i/o timeout"; curl:
 	// "(28) Resolving timed out after N milliseconds".
@@ -492,6 +586,11 @@ var stderrClasses = []struct {
 	{[]string{"no such host"}, DNSNotFound},
 	{[]string{"first record does not look like a tls handshake"}, NotTLS},
 	{[]string{"wrong version number"}, NotTLS},
+	// net/http: "Get …: http: server gave HTTP response to HTTPS client".
+	{[]string{"server gave http response to https client"}, NotTLS},
+	// Java: "javax.net.ssl.SSLException: Unrecognized SSL message,
+	// plaintext connection?".
+	{[]string{"unrecognized ssl message, plaintext connection"}, NotTLS},
 }
 
 // classifyStderr finds the last line of the program's standard error that
@@ -530,6 +629,32 @@ func classifyStderrLine(line string) Class {
 	if c == ClassNone {
 		c = classifyTLSMessage(line)
 	}
+	if m := javaAlertPattern.FindStringSubmatch(l); m != nil && c == ClassNone {
+		for d := range 256 {
+			if a := tlsparse.AlertDescription(d); a.String() == m[1] {
+				c = AlertClass(a)
+				break
+			}
+		}
+	}
+	if m := gnutlsAlertPattern.FindStringSubmatch(l); m != nil && c == ClassNone {
+		if n, err := strconv.ParseUint(m[1], 10, 8); err == nil {
+			c = AlertClass(tlsparse.AlertDescription(n))
+		}
+	}
+	switch {
+	case c != ClassNone:
+	case errorStatus(line) != 0:
+		c = HTTPError
+	case strings.HasSuffix(line, ": EOF"), strings.HasSuffix(line, ": unexpected EOF"):
+		// Go's io.EOF (io.ErrUnexpectedEOF) ends the error of a read the
+		// server's close met: `Get "https://host/": EOF`.
+		c = ConnectionClosed
+	case strings.HasSuffix(l, "java.net.connectexception"):
+		// java.net.http.HttpClient's refused connection has no message:
+		// `Exception in thread "main" java.net.ConnectException`.
+		c = ConnectionRefused
+	}
 	if f, ok := readSOCKSFailure(line); ok && f.refused() {
 		// "socks connect tcp PROXY->TARGET: unknown error connection
 		// refused" is the proxy's reply that it could not reach the
@@ -549,6 +674,32 @@ func classifyStderrLine(line string) Class {
 	}
 	return c
 }
+
+// errorStatusPattern finds the HTTP error status a program reports:
+// curl -f's "(22) The requested URL returned error: 404", wget's "ERROR
+// 404: Not Found.", urllib's "HTTPError: HTTP Error 404: Not Found",
+// requests' "HTTPError: 404 Client Error: Not Found for url: …".
+var errorStatusPattern = regexp.MustCompile(`(?i)(?:returned error: |\berror )([45][0-9][0-9])\b|\b([45][0-9][0-9]) (?:client|server) error: `)
+
+// errorStatus returns the HTTP error status the line reports, 0 when it
+// reports none.
+func errorStatus(line string) int {
+	m := errorStatusPattern.FindStringSubmatch(line)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1] + m[2])
+	return n
+}
+
+// javaAlertPattern finds the alert JSSE says the server sent, by its RFC
+// name: "javax.net.ssl.SSLHandshakeException: Received fatal alert:
+// protocol_version".
+var javaAlertPattern = regexp.MustCompile(`received fatal alert: ([a-z0-9_]+)`)
+
+// gnutlsAlertPattern finds the alert GnuTLS says the server sent, by its
+// number: "GnuTLS: received alert [40]: Handshake failed".
+var gnutlsAlertPattern = regexp.MustCompile(`received alert \[([0-9]+)\]`)
 
 // goConnectRefusal recognises net/http's report of a proxy's refusal of
 // CONNECT: the request's error ends with the bare reason phrase after the

@@ -488,3 +488,65 @@ func TestExplainResolverFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestClassifyStderrRecorded: what Go's net/http, Python (urllib and
+// requests), Java's HttpClient, Node.js, openssl s_client, curl and wget
+// printed to
+// standard error against the lab's servers, recorded in
+// testdata/stderr (README.md there says how), names its class from the
+// line that says it: the last "Caused by" of a Java stack trace, the
+// exception of a Python traceback, Node's message rather than its code;
+// and the report of a handshake that worked names none.
+func TestClassifyStderrRecorded(t *testing.T) {
+	tests := []struct {
+		file string
+		want Class
+		line string // a substring of the line that names the class
+	}{
+		{"go.plain_http", NotTLS, "http: server gave HTTP response to HTTPS client"},
+		{"go.closed_after_hello", ConnectionClosed, `Get "https://good.test:18410/": EOF`},
+		{"urllib.hostname_mismatch", CertHostnameMismatch, "Hostname mismatch, certificate is not valid for 'good.test'"},
+		{"urllib.closed_after_hello", ConnectionClosed, "EOF occurred in violation of protocol"},
+		{"requests.hostname_mismatch", CertHostnameMismatch, "requests.exceptions.SSLError"},
+		{"requests.closed_after_hello", ConnectionClosed, "requests.exceptions.SSLError"},
+		{"java.expired", CertExpired, "Caused by: java.security.cert.CertificateExpiredException"},
+		{"java.untrusted_ca", CertUnknownAuthority, "unable to find valid certification path to requested target"},
+		{"java.incomplete_chain", CertUnknownAuthority, "unable to find valid certification path to requested target"},
+		{"java.hostname_mismatch", CertHostnameMismatch, "No subject alternative DNS name matching good.test found"},
+		{"java.legacy_tls11", AlertClass(tlsparse.AlertProtocolVersion), "Received fatal alert: protocol_version"},
+		{"java.no_shared_cipher", AlertClass(tlsparse.AlertHandshakeFailure), "Received fatal alert: handshake_failure"},
+		{"java.closed_after_hello", ConnectionClosed, "Remote host terminated the handshake"},
+		{"java.plain_http", NotTLS, "Unrecognized SSL message, plaintext connection?"},
+		{"java.refused", ConnectionRefused, "Caused by: java.net.ConnectException"},
+		{"node.closed_after_hello", ConnectionClosed, "Client network socket disconnected before secure TLS connection was established"},
+		{"openssl.ok_brief", ClassNone, ""},
+		{"python.syntax_error", ClassNone, ""},
+		{"openssl.legacy_tls11", ClientRejectedVersion, "legacy sigalg disallowed or unsupported"},
+		{"curl.legacy_tls11", ClientRejectedVersion, "legacy sigalg disallowed or unsupported"},
+		{"curl.closed_after_hello", ConnectionClosed, "SSL_ERROR_SYSCALL in connection to good.test:18410"},
+		{"wget.status_404", HTTPError, "ERROR 404: File not found."},
+		{"requests.status_404", HTTPError, "requests.exceptions.HTTPError: 404 Client Error: File not found"},
+		{"wget.client_cert_required", AlertClass(tlsparse.AlertHandshakeFailure), "GnuTLS: received alert [40]: Handshake failed"},
+		{"wget.closed_after_hello", ConnectionClosed, "The TLS connection was non-properly terminated"},
+		{"wget.untrusted_ca", CertUnknownAuthority, "doesn't have a known issuer"},
+		{"wget.hostname_mismatch", CertHostnameMismatch, "The certificate's owner does not match hostname"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", "stderr", tt.file+".stderr"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tail := &lineTail{max: StderrLines}
+			tail.Write(b)
+			_, named := tail.lines()
+			class, line := classifyStderr(named)
+			if class != tt.want || !strings.Contains(line, tt.line) || tt.line == "" && line != "" {
+				t.Errorf("class %q from %q, want %q from a line with %q", class, line, tt.want, tt.line)
+			}
+			if n := errorStatus(line); (n == 404) != (tt.want == HTTPError) {
+				t.Errorf("errorStatus(%q) = %d", line, n)
+			}
+		})
+	}
+}

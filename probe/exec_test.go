@@ -71,7 +71,7 @@ func execChild(u string) int {
 // execCase is one run of a program under Exec against a lab server.
 type execCase struct {
 	name     string
-	client   string // "go" or "curl"
+	client   string // "go", "curl" or "openssl"
 	scenario tlslab.Scenario
 	// curlArgs are added to curl's; otherCA makes the program trust
 	// another lab's root instead; filter replaces the capture's.
@@ -83,6 +83,7 @@ type execCase struct {
 	class     Class
 	category  diagnose.Category // "" when the capture must show none
 	agreement Agreement
+	cause     string // a substring of the correlation's cause
 }
 
 // TestExec runs a Go net/http client and curl against misconfigured lab
@@ -111,6 +112,15 @@ func TestExec(t *testing.T) {
 		// wire sees curl's unknown_ca alert against a chain that verifies.
 		{name: "curl/other_roots", client: "curl", scenario: tlslab.OKTLS12, otherCA: true, exit: 60, class: CertUnknownAuthority,
 			category: diagnose.CertUntrustedCA, agreement: Disagree},
+		// A handshake that worked, reported as `s_client -brief` reports
+		// it ("Protocol version: TLSv1.2"): no error, whatever the words.
+		{name: "openssl/ok_brief", client: "openssl", scenario: tlslab.OKTLS12, exit: 0, class: ClassNone, category: diagnose.OK, agreement: Agree},
+		// s_client checks no name without -verify_hostname: it succeeds
+		// and closes (an encrypted close_notify) where the wire sees a
+		// certificate for another name. The program did not check what
+		// the wire checked; no packet is missing.
+		{name: "openssl/no_name_check", client: "openssl", scenario: tlslab.CertHostnameMismatch, exit: 0, class: ClassNone,
+			category: diagnose.CertHostnameMismatch, agreement: Disagree, cause: "checks no name without -verify_hostname"},
 		// The capture does not show the program's connection.
 		{name: "curl/not_captured", client: "curl", scenario: tlslab.CertExpired, filter: "tcp port 9", exit: 60, class: CertExpired, agreement: ClientOnly},
 	} {
@@ -149,8 +159,11 @@ func TestExec(t *testing.T) {
 func execCommand(tt execCase, addr netip.AddrPort, ca string) ([]string, []string) {
 	u := fmt.Sprintf("https://%s:%d/", tlslab.GoodName, addr.Port())
 	env := append(os.Environ(), "TLSDIAG_EXEC_CA="+ca, "TLSDIAG_EXEC_ADDR="+addr.String())
-	if tt.client == "go" {
+	switch tt.client {
+	case "go":
 		return []string{os.Args[0]}, append(env, execChildEnv+"="+u)
+	case "openssl":
+		return []string{"openssl", "s_client", "-connect", addr.String(), "-servername", tlslab.GoodName, "-CAfile", ca, "-verify_return_error", "-brief"}, env
 	}
 	cmd := []string{"curl", "-sS", "-o", "/dev/null", "--cacert", ca, "--resolve", fmt.Sprintf("%s:%d:%s", tlslab.GoodName, addr.Port(), addr.Addr())}
 	return append(append(cmd, tt.curlArgs...), u), env
@@ -219,6 +232,12 @@ func checkExec(t *testing.T, tt execCase, res *ExecResult, noise []uint16) {
 	}
 	if c.Correlation.Agreement != tt.agreement {
 		t.Errorf("correlation %s, want %s: %s", c.Correlation.Agreement, tt.agreement, c.Correlation.Summary)
+	}
+	if !strings.Contains(c.Correlation.Cause, tt.cause) {
+		t.Errorf("cause %q, want it to say %q", c.Correlation.Cause, tt.cause)
+	}
+	if tt.class == ClassNone && strings.Contains(c.Correlation.Client, " in ") {
+		t.Errorf("client %q: a timing exec never measured", c.Correlation.Client)
 	}
 	if !strings.Contains(strings.Join(res.Wire.Notes, "\n"), "not the program's") {
 		t.Errorf("notes %q: the other connections are not counted", res.Wire.Notes)
@@ -391,4 +410,159 @@ func labServer(t *testing.T, lab *tlslab.Lab, s tlslab.Scenario) netip.AddrPort 
 	}
 	t.Cleanup(func() { srv.Close() })
 	return srv.Addr()
+}
+
+// TestExecProgramsSettings: a fix names the setting of the program exec
+// ran, not that of another program with the same ClientHello: Python's
+// urllib sends OpenSSL's hello with ALPN http/1.1 and post_handshake_auth,
+// as curl does, and a chain it does not trust is fixed with Python's CA
+// settings, not curl's --cacert. Needs root and python3.
+func TestExecProgramsSettings(t *testing.T) {
+	needExec(t, "python3")
+	lab, dir := labFiles(t)
+	addr := labServer(t, lab, tlslab.CertUntrustedCA)
+	env := append(os.Environ(), "SSL_CERT_FILE="+filepath.Join(dir, tlslab.CAFile), "PYTHON_GET_ADDR="+addr.Addr().String())
+	cmd := []string{"python3", "testdata/python_get.py", fmt.Sprintf("https://%s:%d/", tlslab.GoodName, addr.Port())}
+	res, err := Exec(context.Background(), ExecConfig{Command: cmd, Env: env, Stderr: io.Discard, Interface: "lo",
+		Filter: fmt.Sprintf("tcp port %d", addr.Port()), WireRoots: lab.RootPool()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Connections) != 1 || res.Class != CertUnknownAuthority {
+		t.Fatalf("%d connections, class %q (%s); want 1, %s", len(res.Connections), res.Class, res.ErrorLine, CertUnknownAuthority)
+	}
+	c := res.Connections[0]
+	if c.Result.Verdict.Category != diagnose.CertUntrustedCA || c.Correlation.Agreement != Agree {
+		t.Fatalf("verdict %s, correlation %s; want %s, %s", c.Result.Verdict.Category, c.Correlation.Agreement, diagnose.CertUntrustedCA, Agree)
+	}
+	for _, fix := range []string{c.Result.Verdict.Fix, c.Correlation.Fix} {
+		if !strings.Contains(fix, "create_default_context") || strings.Contains(fix, "curl") {
+			t.Errorf("fix %q: want Python's CA settings, not curl's", fix)
+		}
+		// requests verifies against certifi's bundle and reads neither
+		// SSL_CERT_FILE nor the system store.
+		if !strings.Contains(fix, "REQUESTS_CA_BUNDLE") {
+			t.Errorf("fix %q: want requests' own CA setting too", fix)
+		}
+	}
+}
+
+// TestExecWgetSettings: wget on GnuTLS sends GnuTLS's ClientHello, and a
+// chain it does not trust is fixed with wget's --ca-certificate too, not
+// with gnutls-cli's option alone; the chain's other problem, which wget
+// names, agrees with the wire. Needs root and wget.
+func TestExecWgetSettings(t *testing.T) {
+	needExec(t, "wget")
+	lab, dir := labFiles(t)
+	addr := labServer(t, lab, tlslab.CertUntrustedCA)
+	cmd := []string{"wget", "-nv", "-O", "/dev/null", "-t", "1", "-T", "5", "--ca-certificate=" + filepath.Join(dir, tlslab.CAFile), "https://" + addr.String() + "/"}
+	res, err := Exec(context.Background(), ExecConfig{Command: cmd, Stderr: io.Discard, Interface: "lo",
+		Filter: fmt.Sprintf("tcp port %d", addr.Port()), WireRoots: lab.RootPool()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Connections) != 1 || res.ExitCode != 5 {
+		t.Fatalf("%d connections, exit %d (%s); want 1, 5 (wget's verification failure)", len(res.Connections), res.ExitCode, res.ErrorLine)
+	}
+	v := res.Connections[0].Result.Verdict
+	if v.Category != diagnose.CertUntrustedCA || !strings.Contains(v.Fix, "wget: --ca-certificate=") {
+		t.Errorf("verdict %s, fix %q; want %s naming wget's --ca-certificate", v.Category, v.Fix, diagnose.CertUntrustedCA)
+	}
+	// By address, the leaf (for good.test) does not cover the name
+	// either, and wget's last line says that: a second problem of the
+	// same chain, which the wire shows too, not a disagreement.
+	c := res.Connections[0].Correlation
+	if res.Class != CertHostnameMismatch || c.Agreement != Agree || !strings.Contains(c.Fix, "wget: --ca-certificate=") || !strings.Contains(c.Fix, "covers this name") {
+		t.Errorf("class %s, correlation %s (%s), fix %q; want %s, %s, fixing both", res.Class, c.Agreement, c.Summary, c.Fix, CertHostnameMismatch, Agree)
+	}
+}
+
+// TestExecServerClosesAfterHello: a server that reads the ClientHello
+// and closes without a word. OpenSSL 3 (s_client here, Python and curl
+// alike) reports the end as "unexpected eof while reading" and answers
+// the close with a decode_error alert: the wire shows the server's close
+// first, so the verdict is the server's silence, and the client's
+// connection_closed agrees with it. Needs root and openssl.
+func TestExecServerClosesAfterHello(t *testing.T) {
+	needExec(t, "openssl")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Read(make([]byte, 4096))
+			time.Sleep(50 * time.Millisecond)
+			c.Close()
+		}
+	}()
+	addr := ln.Addr().(*net.TCPAddr).AddrPort()
+	cmd := []string{"openssl", "s_client", "-connect", addr.String(), "-servername", tlslab.GoodName, "-brief"}
+	res, err := Exec(context.Background(), ExecConfig{Command: cmd, Stderr: io.Discard, Interface: "lo", Filter: fmt.Sprintf("tcp port %d", addr.Port())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Connections) != 1 || res.Class != ConnectionClosed {
+		t.Fatalf("%d connections, class %q (%s); want 1, %s", len(res.Connections), res.Class, res.ErrorLine, ConnectionClosed)
+	}
+	c := res.Connections[0]
+	v := c.Result.Verdict
+	if v.Category != diagnose.ServerNoResponse || c.Correlation.Agreement != Agree {
+		t.Errorf("verdict %s (%s), correlation %s; want %s, %s", v.Category, v.Summary, c.Correlation.Agreement, diagnose.ServerNoResponse, Agree)
+	}
+	if len(c.Result.Conn.Alerts) != 1 || !slices.Contains(v.Evidence, c.Result.Conn.Alerts[0].Frame.Number) {
+		t.Errorf("alerts %v, evidence %v: the client's alert after the close is not shown", c.Result.Conn.Alerts, v.Evidence)
+	}
+}
+
+// TestExecHTTPErrorStatus: a program that gives up on an HTTP error
+// status (curl -f, Python's urllib) exits non-zero after TLS and HTTP
+// worked: its error is the server's answer, which agrees with a
+// completed handshake, not a failure of the handshake. Needs root,
+// curl and python3.
+func TestExecHTTPErrorStatus(t *testing.T) {
+	needExec(t, "curl", "python3")
+	lab, dir := labFiles(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.NotFoundHandler(), TLSConfig: &tls.Config{Certificates: []tls.Certificate{lab.Good.TLS()}}}
+	go srv.ServeTLS(ln, "", "")
+	defer srv.Close()
+	addr := ln.Addr().(*net.TCPAddr).AddrPort()
+	ca := filepath.Join(dir, tlslab.CAFile)
+	u := fmt.Sprintf("https://%s:%d/missing", tlslab.GoodName, addr.Port())
+	for _, tt := range []struct {
+		name string
+		cmd  []string
+		env  []string
+		exit int
+	}{
+		{"curl -f", []string{"curl", "-sS", "-f", "-o", "/dev/null", "--cacert", ca, "--resolve", fmt.Sprintf("%s:%d:%s", tlslab.GoodName, addr.Port(), addr.Addr()), u}, nil, 22},
+		{"urllib", []string{"python3", "testdata/python_get.py", u}, []string{"SSL_CERT_FILE=" + ca, "PYTHON_GET_ADDR=" + addr.Addr().String()}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Exec(context.Background(), ExecConfig{Command: tt.cmd, Env: append(os.Environ(), tt.env...), Stderr: io.Discard, Interface: "lo",
+				Filter: fmt.Sprintf("tcp port %d", addr.Port()), WireRoots: lab.RootPool()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.ExitCode != tt.exit || res.Class != HTTPError || len(res.Connections) != 1 {
+				t.Fatalf("exit %d, class %q (%s), %d connections; want %d, %s, 1", res.ExitCode, res.Class, res.ErrorLine, len(res.Connections), tt.exit, HTTPError)
+			}
+			c := res.Connections[0]
+			if c.Result.Verdict.Category != diagnose.OK || c.Correlation.Agreement != Agree || !strings.Contains(c.Correlation.Summary, "HTTP 404 Not Found") {
+				t.Errorf("verdict %s, correlation %s (%s), client %q; want ok, agree on HTTP 404", c.Result.Verdict.Category, c.Correlation.Agreement, c.Correlation.Summary, c.Correlation.Client)
+			}
+			if c.Correlation.Client != "404 Not Found" {
+				t.Errorf("client %q, want the status alone (exec measures no time)", c.Correlation.Client)
+			}
+		})
+	}
 }

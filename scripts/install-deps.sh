@@ -3,7 +3,7 @@
 # Debian/Ubuntu: apt-get (as root). Elsewhere: print what to install.
 set -e
 need=""
-for p in libpcap-dev tshark tcpdump openssl gnutls-bin iproute2 iptables dnsmasq-base curl nginx python3 default-jre-headless tcpreplay podman chromium; do
+for p in libpcap-dev tshark tcpdump openssl gnutls-bin iproute2 iptables dnsmasq-base curl wget nginx python3 default-jre-headless tcpreplay podman chromium; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 # node and npm run Mermaid's parser for the mermaid format's test; a node

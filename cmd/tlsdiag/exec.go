@@ -23,11 +23,12 @@ that programs honouring it (curl, Python, browsers, Go programs wiring
 KeyLogWriter from it) let their TLS 1.3 handshakes be decrypted. When it
 exits, each of its connections is reported with its verdict, with the
 program's exit status and the last line of its standard error that names an
-error (Go, OpenSSL, curl and Node.js messages), correlated with the wire:
-agree, disagree, or client_only when the capture shows none of its
-connections. The error is correlated with the connections it is about (its
-class against their verdicts, the host it names, the last before the exit);
-the program's other connections are unrelated: their verdicts stand alone.
+error (messages of Go, OpenSSL, curl, wget, Python, Java and Node.js),
+correlated with the wire: agree, disagree, or client_only when the capture
+shows none of its connections. The error is correlated with the
+connections it is about (its class against their verdicts, the host it
+names, the last before the exit); the program's other connections are
+unrelated: their verdicts stand alone.
 
 Which connections are its own: as root, COMMAND runs in a cgroup of its own
 (cgroup v2) and a netfilter rule (iptables and ip6tables, mangle table)
