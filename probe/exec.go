@@ -2,6 +2,7 @@ package probe
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -290,6 +291,10 @@ func (r *ExecResult) judge(w *wireCapture, keyLog []byte, cfg ExecConfig, o *Out
 	if err != nil {
 		r.Wire.Notes = append(r.Wire.Notes, fmt.Sprintf("analysing the capture: %v", err))
 	}
+	if more := r.bytelessFlows(w, pc, results); len(more) > 0 {
+		results = append(results, more...)
+		slices.SortStableFunc(results, func(a, b pipeline.Result) int { return cmp.Compare(a.Conn.First.Number, b.Conn.First.Number) })
+	}
 	r.Wire.Start = stats.Start
 	others := 0
 	var wires []Wire
@@ -311,6 +316,39 @@ func (r *ExecResult) judge(w *wireCapture, keyLog []byte, cfg ExecConfig, o *Out
 	if len(r.Connections) == 0 {
 		r.unseen(o, cfg.Names)
 	}
+}
+
+// bytelessFlows finds the program's TCP connections that the analysis
+// left out because their port is no TLS port it knows and neither end
+// sent a byte: refused, unanswered or reset before any data, which is
+// judged at the TCP level whatever the protocol (the program may have
+// meant TLS on any port). A connection that carried plaintext stays out:
+// the program may have meant it.
+func (r *ExecResult) bytelessFlows(w *wireCapture, pc pipeline.Config, results []pipeline.Result) []pipeline.Result {
+	var missing []attribution.Flow
+	var ports []uint16
+	for _, f := range r.Flows {
+		if f.Proto != attribution.TCP || slices.ContainsFunc(results, func(res pipeline.Result) bool {
+			return attribution.Owns([]attribution.Flow{f}, res.Conn.Client, res.Conn.Server)
+		}) {
+			continue
+		}
+		missing = append(missing, f)
+		ports = append(ports, f.Remote.Port())
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	pc.Analysis.TLSPorts = ports
+	more, _, _ := pipeline.Collect(context.Background(), &replay{frames: w.frames, linkType: w.linkType}, pc)
+	var found []pipeline.Result
+	for _, res := range more {
+		c := res.Conn
+		if attribution.Owns(missing, c.Client, c.Server) && c.ClientSide.Bytes == 0 && c.ServerSide.Bytes == 0 {
+			found = append(found, res)
+		}
+	}
+	return found
 }
 
 // correlate correlates the program's outcome with the connections it is

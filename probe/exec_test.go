@@ -566,3 +566,35 @@ func TestExecHTTPErrorStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestExecConnectionRefused: curl refused on a port that is no
+// well-known TLS port, which the capture shows as a SYN answered by a
+// RST. The connection carried no byte, so it is judged whatever the
+// protocol, not left out as "the capture shows none of the program's
+// connections". Needs root and curl.
+func TestExecConnectionRefused(t *testing.T) {
+	needExec(t, "curl")
+	lab, _ := labFiles(t)
+	srv, err := tlslab.Start(tlslab.ConnectionRefused, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	addr := srv.Addr()
+	cmd := []string{"curl", "-sS", "-o", "/dev/null", fmt.Sprintf("https://%s/", addr)}
+	var progErr bytes.Buffer
+	res, err := Exec(context.Background(), ExecConfig{Command: cmd, Stderr: &progErr, Interface: "lo", Filter: fmt.Sprintf("tcp port %d", addr.Port())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode != 7 || res.Class != ConnectionRefused {
+		t.Errorf("exit %d, class %q (%s); want curl's 7, %s", res.ExitCode, res.Class, progErr.String(), ConnectionRefused)
+	}
+	if len(res.Connections) != 1 || res.Unseen != nil {
+		t.Fatalf("%d connections, unseen %+v; want the refused one", len(res.Connections), res.Unseen)
+	}
+	c := res.Connections[0]
+	if v := c.Result.Verdict; v.Category != diagnose.ConnectionRefused || c.Correlation.Agreement != Agree || len(v.Evidence) != 2 {
+		t.Errorf("verdict %s %v (%s), correlation %s; want %s with the SYN and the RST, %s", v.Category, v.Evidence, v.Summary, c.Correlation.Agreement, diagnose.ConnectionRefused, Agree)
+	}
+}
