@@ -350,8 +350,16 @@ func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {
 			hints = append(hints, fmt.Sprintf("the client offers mainstream cipher suites (%s), so they are probably not the cause", list(names(d.offeredSuites()), 3)))
 		}
 		fix = "check that the client and the server share a key exchange group and a signature algorithm"
-		if g := d.hello.SupportedGroups; len(g) > 0 {
-			fix += fmt.Sprintf(" (the client offers %s)", list(names(slices.DeleteFunc(slices.Clone(g), func(g tlsparse.NamedGroup) bool { return tlsparse.IsGREASE(uint16(g)) })), 5))
+		groups := slices.DeleteFunc(slices.Clone(d.hello.SupportedGroups), func(g tlsparse.NamedGroup) bool { return tlsparse.IsGREASE(uint16(g)) })
+		switch len(groups) {
+		case 0:
+		case 1:
+			// Clients offer several groups unless told otherwise: a
+			// server without the one offered can only refuse.
+			hints = append([]string{fmt.Sprintf("the client offers a single key exchange group, %s, which the server probably lacks (likely: no other reason is visible in the ClientHello)", groups[0])}, hints...)
+			fix = fmt.Sprintf("the client offers only %s: let it offer the usual groups (OpenSSL, curl: -groups / --curves X25519:P-256; Go: leave tls.Config.CurvePreferences nil), or enable %s on the server; else check that the client and the server share a signature algorithm", groups[0], groups[0])
+		default:
+			fix += fmt.Sprintf(" (the client offers %s)", list(names(groups), 5))
 		}
 		if d.hello.ServerName == "" {
 			hints = append(hints, "the client sent no SNI, which some servers require")
