@@ -495,6 +495,28 @@ func TestDefectFixWithoutRoots(t *testing.T) {
 	}
 }
 
+// TestNameConstraintsWithoutRoots: curl refused a leaf outside its
+// intermediate's name constraints (alert certificate_unknown). Read
+// without the private root, the violation is still found on the chain the
+// server sent, rather than the chain called untrusted; the unknown root
+// is a warning.
+func TestNameConstraintsWithoutRoots(t *testing.T) {
+	roots, err := LoadRoots(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := analyseCapture(t, testdataDir+"/field/certpolicy/name_constraints_curl.pcap", []uint16{9416})
+	if len(conns) != 1 {
+		t.Fatalf("%d connections", len(conns))
+	}
+	v := Diagnose(conns[0], Config{Roots: roots})
+	if v.Category != CertRejected || !strings.Contains(v.Summary, `DNS name "www.other.test" is not permitted by any constraint`) ||
+		!strings.Contains(v.Fix, "may issue only for the names its name constraints permit") ||
+		!strings.Contains(strings.Join(v.Warnings, "\n"), "not among the trusted roots") {
+		t.Errorf("%s: %s\nfix: %s\nwarnings: %q", v.Category, v.Summary, v.Fix, v.Warnings)
+	}
+}
+
 // TestUnreadableCompressedCertificate: a chain that came compressed (RFC
 // 8879) and did not decompress is said in a warning of its own, since its
 // certificates were not checked, instead of an anomaly ID alone. The

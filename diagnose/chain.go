@@ -754,7 +754,47 @@ func (ck *checker) constraints(path []int, anchor *x509.Certificate) []CertProbl
 		probs = append(probs, CertProblem{Category: CertRejected, Cert: 0,
 			Detail: fmt.Sprintf("certificate 0 %s is not valid for TLS servers (its extended key usage lacks serverAuth)", name(leaf))})
 	}
+	if p, ok := ck.nameConstraints(path); ok {
+		probs = append(probs, p)
+	}
 	return probs
+}
+
+// nameConstraints checks the leaf against the name constraints of the
+// CAs on its path, whether or not the path ends at a trusted root:
+// crypto/x509 reports a violation only for a chain that otherwise
+// verifies, but a client that trusts the root refuses the chain for it
+// all the same. The highest constrained CA stands in for the root.
+func (ck *checker) nameConstraints(path []int) (CertProblem, bool) {
+	top := -1
+	for k := len(path) - 1; k > 0 && top < 0; k-- {
+		if constrainsNames(ck.chain[path[k]]) {
+			top = k
+		}
+	}
+	if top < 0 {
+		return CertProblem{}, false
+	}
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	roots.AddCert(ck.chain[path[top]])
+	for _, i := range path[1:top] {
+		inter.AddCert(ck.chain[i])
+	}
+	_, err := ck.chain[path[0]].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: ck.at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	var invalid x509.CertificateInvalidError
+	if !errors.As(err, &invalid) || invalid.Reason != x509.CANotAuthorizedForThisName {
+		return CertProblem{}, false
+	}
+	return CertProblem{Category: CertRejected, Cert: path[top], Detail: "the chain does not verify: " + err.Error(), Fix: ck.constraintFix()}, true
+}
+
+// constraintFix is the fix for a leaf outside its CA's name constraints.
+func (ck *checker) constraintFix() string {
+	ca := "a CA of the chain"
+	if i := slices.IndexFunc(ck.chain[1:], constrainsNames); i >= 0 {
+		ca = fmt.Sprintf("the CA %s (certificate %d)", name(ck.chain[i+1]), i+1)
+	}
+	return ca + " may issue only for the names its name constraints permit, so a certificate from it for this name will not verify, however reissued: use a name it permits, or get the certificate from a CA whose constraints allow the name"
 }
 
 // minRSABits is the smallest RSA key clients use: crypto/rsa refuses
@@ -828,11 +868,7 @@ func (ck *checker) verifyError() CertProblem {
 	}
 	p := CertProblem{Category: cat, Cert: idx, Detail: "the chain does not verify: " + err.Error()}
 	if errors.As(err, &invalid) && invalid.Reason == x509.CANotAuthorizedForThisName {
-		ca := "a CA of the chain"
-		if i := slices.IndexFunc(ck.chain[1:], constrainsNames); i >= 0 {
-			ca = fmt.Sprintf("the CA %s (certificate %d)", name(ck.chain[i+1]), i+1)
-		}
-		p.Fix = ca + " may issue only for the names its name constraints permit, so a certificate from it for this name will not verify, however reissued: use a name it permits, or get the certificate from a CA whose constraints allow the name"
+		p.Fix = ck.constraintFix()
 	}
 	return p
 }
