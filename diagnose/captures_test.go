@@ -517,6 +517,32 @@ func TestNameConstraintsWithoutRoots(t *testing.T) {
 	}
 }
 
+// TestNameOnIPCertificate: a Go client asked for a name (good.test) of a
+// server whose certificate names only its IP address, the one the client
+// connected to. The certificate is not another server block's default
+// one: the fix is to connect by the address, or to get a certificate for
+// the name.
+func TestNameOnIPCertificate(t *testing.T) {
+	dir := testdataDir + "/field/certpolicy"
+	pem, err := os.ReadFile(dir + "/ip_only.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, err := LoadRoots(false, pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := analyseCapture(t, dir+"/name_on_ip_cert_go.pcapng", []uint16{44712})
+	if len(conns) != 1 {
+		t.Fatalf("%d connections", len(conns))
+	}
+	v := Diagnose(conns[0], Config{Roots: roots})
+	if v.Category != CertHostnameMismatch || strings.Contains(v.Summary, "default certificate") || strings.Contains(v.Fix, "default") ||
+		!strings.Contains(v.Fix, "connect to 127.0.0.1:44712 by address instead of by the name 'good.test'") {
+		t.Errorf("%s: %s\nfix: %s", v.Category, v.Summary, v.Fix)
+	}
+}
+
 // TestUnreadableCompressedCertificate: a chain that came compressed (RFC
 // 8879) and did not decompress is said in a warning of its own, since its
 // certificates were not checked, instead of an anomaly ID alone. The

@@ -10,16 +10,46 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 )
 
 // defaultCertificate reports whether the leaf's names share nothing with
 // the SNI (UnrelatedNames).
 func (d *diagnosis) defaultCertificate() bool {
-	if d.hello == nil || len(d.chain) == 0 || d.chain[0] == nil {
+	if d.hello == nil || len(d.chain) == 0 || d.chain[0] == nil || ipOnly(d.chain[0]) {
 		return false
 	}
 	return UnrelatedNames(d.chain[0], d.hello.ServerName)
+}
+
+// ipOnly reports whether the leaf names IP addresses and no host name: a
+// certificate made for reaching the server by its address, not another
+// server block's.
+func ipOnly(leaf *x509.Certificate) bool {
+	return len(leaf.DNSNames) == 0 && len(leaf.IPAddresses) > 0
+}
+
+// ipOnlyFix is the fix for a name asked of a certificate that names IP
+// addresses only, saying when one of them is the address the client
+// connected to.
+func (d *diagnosis) ipOnlyFix(leaf *x509.Certificate) string {
+	sni := d.hello.ServerName
+	ips := make([]string, len(leaf.IPAddresses))
+	covers := false
+	for i, ip := range leaf.IPAddresses {
+		ips[i] = ip.String()
+		if a, ok := netip.AddrFromSlice(ip); ok && a.Unmap() == d.c.Server.Addr().Unmap() {
+			covers = true
+		}
+	}
+	fix := fmt.Sprintf("the certificate names IP addresses only (%s), no host name", list(ips, 3))
+	if covers {
+		fix += fmt.Sprintf(", the address the client connected to among them: connect to %s by address instead of by the name '%s' (the client then checks the address), or", d.c.Server, sni)
+	} else {
+		fix += ": connect by one of them, or"
+	}
+	return fix + fmt.Sprintf(" get a certificate whose subjectAltName includes '%s'", sni)
 }
 
 // UnrelatedNames reports whether the leaf's names share nothing with
@@ -79,6 +109,9 @@ func (d *diagnosis) hostnameFix() string {
 	sni := d.hello.ServerName
 	if a := d.dnsSentHere(); a != nil && d.defaultCertificate() {
 		return d.serverSide(fmt.Sprintf("if %s is not meant to serve '%s', correct the name's DNS record (it points at %s; the DNS answer is in frame %d); if it is, configure '%s' on that server with its own certificate", d.c.Server.Addr(), sni, d.c.Server.Addr(), a.AnswerFrame.Number, sni), ChangeDefaultServer)
+	}
+	if len(d.chain) > 0 && d.chain[0] != nil && ipOnly(d.chain[0]) {
+		return d.serverSide(d.ipOnlyFix(d.chain[0]), ChangeCertName)
 	}
 	if d.defaultCertificate() {
 		return d.serverSide(fmt.Sprintf("likely, the server has no configuration for '%s' (it answered with its default certificate, for another name): configure '%s' on the server with its own certificate, or connect with a name it serves; if '%s' is configured, the certificate its configuration names is the wrong one: name one whose subjectAltName includes '%s'", sni, sni, sni, sni), ChangeDefaultServer, ChangeCertName)
