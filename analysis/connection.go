@@ -386,7 +386,23 @@ type TCPFacts struct {
 	// from it on is not known.
 	ClockBack   capture.Frame
 	ClockBehind time.Duration
+	// ICMP lists the ICMP errors about the connection's packets (a
+	// firewall's REJECT, a router without a route, "fragmentation
+	// needed"), the first maxICMP of them, in frame order.
+	ICMP []ICMPReport
 }
+
+// ICMPReport is an ICMP error about one of a connection's packets: the
+// frame that carried it, whose packet it was about, and what it says.
+type ICMPReport struct {
+	Frame capture.Frame
+	About capture.Direction // the sender of the packet it is about
+	capture.ICMPError
+}
+
+// maxICMP bounds TCPFacts.ICMP: a SYN sent again and again, each
+// rejected, says no more after the first few.
+const maxICMP = 8
 
 // Gap is a range of a direction's bytes that was never captured.
 type Gap struct {

@@ -206,3 +206,14 @@ func (t *tracker) pathRecord() *PathFacts {
 	}
 	return &f
 }
+
+// icmp notes an ICMP error about one of the connection's packets. It is a
+// fact about the connection, not a packet of it: the connection's last
+// frame stays its own.
+func (t *tracker) icmp(ev capture.Event) {
+	t.now = max(t.now, ev.Frame.Number)
+	t.materialize()
+	if c := &t.c.TCP; len(c.ICMP) < maxICMP {
+		c.ICMP = append(c.ICMP, ICMPReport{Frame: ev.Frame, About: t.dir(ev.Dir), ICMPError: *ev.ICMP})
+	}
+}

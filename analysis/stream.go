@@ -405,6 +405,10 @@ func (t *tracker) Event(ev capture.Event) {
 	if t.reported {
 		return
 	}
+	if ev.Kind == capture.EventICMP {
+		t.icmp(ev)
+		return
+	}
 	t.pathEvent(ev)
 	if ev.Kind == capture.EventClockBack {
 		// A fact about the capture's time, not an event of the

@@ -73,12 +73,13 @@ const (
 	EventSnapCut                             // the frame was cut by the snap length: the Gap that follows in this frame is the bytes it cut
 	EventUnseen                              // no packet of the direction was captured: the Gap that follows is the bytes the peer acknowledged (a capture of one direction)
 	EventClockBack                           // the frame's timestamp is Behind the latest of the capture before it: the capture's clock stepped back
+	EventICMP                                // an ICMP error about a packet Dir sent: ICMP says what (the frame is the error's, not the connection's)
 )
 
 var eventNames = [...]string{
 	EventSYN: "syn", EventSYNACK: "syn_ack", EventFIN: "fin", EventRST: "rst",
 	EventRetransmission: "retransmission", EventZeroWindow: "zero_window", EventConflict: "conflict", EventSnapCut: "snap_cut",
-	EventUnseen: "unseen", EventClockBack: "clock_back",
+	EventUnseen: "unseen", EventClockBack: "clock_back", EventICMP: "icmp",
 }
 
 func (k EventKind) String() string {
@@ -106,6 +107,8 @@ type Event struct {
 	// call: RFC 1122 (4.2.2.12) lets a RST carry text saying why, and F5
 	// BIG-IP load balancers write their reason there.
 	Payload []byte
+	// ICMP is the error of an EventICMP.
+	ICMP *ICMPError
 }
 
 // SegmentFacts are the header fields of one segment that tell who sent it

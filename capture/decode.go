@@ -31,6 +31,10 @@ type Segment struct {
 	// UDP marks a UDP datagram (for a DatagramHandler): Payload is its
 	// payload and the TCP fields are zero.
 	UDP bool
+	// ICMP is set when the frame is an ICMP error about a TCP segment or
+	// a UDP datagram: Src and Dst are then the quoted packet's, UDP says
+	// which it was, IP is the error's own header, and nothing else is set.
+	ICMP *ICMPError
 	// IP is what the (innermost) IP header says about the path.
 	IP IPHeader
 	// Interface tells apart the interfaces of a capture on several, for
@@ -63,6 +67,7 @@ const (
 	kindMalformed                  // a header could not be decoded
 	kindSkipped                    // not decoded: the decoder's skip says why
 	kindUDP                        // seg holds a UDP datagram
+	kindICMP                       // seg holds an ICMP error about a TCP segment or a UDP datagram
 )
 
 // SkipReason says why frames were not analysed.
@@ -140,6 +145,8 @@ func (st *Stats) countOther(kind frameKind, d *decoder) {
 	case kindUDP:
 		st.NonTCP++
 		st.UDP++
+	case kindICMP:
+		st.NonTCP++
 	case kindMalformed:
 		st.Malformed++
 	case kindSkipped:
@@ -256,6 +263,9 @@ func (d *decoder) decode(data []byte, ts time.Time, lt layers.LinkType, seg *Seg
 // decoder's own code for encapsulations.
 func (d *decoder) decodeSlow(data []byte, ts time.Time, lt layers.LinkType, seg *Segment) (frameKind, error) {
 	d.tun, d.tagged = Tunnel{}, 0
+	// The TCP path fills seg field by field: what a datagram or an ICMP
+	// error before it set must not stay.
+	*seg = Segment{}
 	var p *gopacket.DecodingLayerParser
 	switch lt {
 	case layers.LinkTypeEthernet:
@@ -368,6 +378,9 @@ func (d *decoder) decodeSlow(data []byte, ts time.Time, lt layers.LinkType, seg 
 	}
 	if d.udp(seg) {
 		return kindUDP, nil
+	}
+	if d.icmpError(seg) {
+		return kindICMP, nil
 	}
 	return kindNonTCP, nil
 }

@@ -109,7 +109,7 @@ func ourFrame(kind frameKind, d *decoder, seg *Segment) string {
 	switch kind {
 	case kindNonIP:
 		return "not IP"
-	case kindNonTCP:
+	case kindNonTCP, kindICMP:
 		return "IP"
 	case kindSkipped:
 		if d.skip.Reason == SkipEncrypted {

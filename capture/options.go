@@ -94,6 +94,12 @@ type Stats struct {
 	IPv6Reassembled      int64 // datagrams reassembled from them
 	IPv6FragmentsDropped int64 // fragments given up (overlap, timeout, memory bound)
 
+	// ICMPErrors counts the ICMP errors about a TCP segment or a UDP
+	// datagram (counted in NonTCP too); ICMPUnmatched those about a
+	// connection the capture does not hold open (before its start, after
+	// its end) or a datagram nobody wanted.
+	ICMPErrors, ICMPUnmatched int64
+
 	Segments       int64 // TCP segments
 	PayloadBytes   int64 // TCP payload bytes captured
 	DeliveredBytes int64 // bytes passed to Stream.Data (each stream byte once)

@@ -65,6 +65,8 @@ func RunSharded(ctx context.Context, src Source, hs []Handler, opt Options) (Sta
 // an Assembler keeps itself (the frame counts are the reader's).
 func (st *Stats) addAssembly(a Stats) {
 	st.Segments += a.Segments
+	st.ICMPErrors += a.ICMPErrors
+	st.ICMPUnmatched += a.ICMPUnmatched
 	st.PayloadBytes += a.PayloadBytes
 	st.DeliveredBytes += a.DeliveredBytes
 	st.ConnsOpened += a.ConnsOpened
@@ -237,9 +239,9 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 			b.clocks = append(b.clocks, r.now)
 			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), r.frames, err)
 		}
-		if kind == kindUDP {
+		if kind == kindUDP || kind == kindICMP {
 			st.countOther(kind, r.dec)
-			kind = kindTCP // dealt out as a segment, by addresses
+			kind = kindTCP // dealt out as a segment, by addresses (an ICMP error by its quoted packet's)
 		}
 		if kind == kindTCP {
 			if seg.Missing > 0 {
@@ -303,7 +305,11 @@ func (s *shard) run() {
 		for i := range segs {
 			ss := &segs[i]
 			s.a.tick(ss.clock)
-			if ss.seg.UDP {
+			switch {
+			case ss.seg.ICMP != nil:
+				s.a.icmp(&ss.seg, ss.f)
+				continue
+			case ss.seg.UDP:
 				s.a.datagram(&ss.seg, ss.f)
 				continue
 			}

@@ -140,6 +140,9 @@ func TestCaptures(t *testing.T) {
 	for _, c := range quicLabCategories() {
 		seen[c] = true // testdata/quic: TestQUICCaptures
 	}
+	for _, c := range fieldCategories(t) {
+		seen[c] = true // testdata/field: TestFieldCaptures
+	}
 	for _, c := range Categories {
 		if !seen[c] {
 			t.Errorf("no capture for category %s", c)
@@ -219,6 +222,23 @@ func TestFieldCaptures(t *testing.T) { checkExpectedDir(t, testdataDir+"/field",
 func TestFieldCertPolicyCaptures(t *testing.T) {
 	dir := testdataDir + "/field/certpolicy"
 	checkExpectedDir(t, dir, dir+"/root.pem")
+}
+
+// fieldCategories are the categories of the field captures' expected
+// verdicts (testdata/field/expected.tsv): real traffic the lab does not
+// make, such as ICMP errors from a router.
+func fieldCategories(t *testing.T) []Category {
+	data, err := os.ReadFile(testdataDir + "/field/expected.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cs []Category
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Split(line, "\t"); len(f) >= 3 && !strings.HasPrefix(line, "#") {
+			cs = append(cs, Category(f[2]))
+		}
+	}
+	return cs
 }
 
 // checkExpectedDir checks the captures dir/expected.tsv lists, read with

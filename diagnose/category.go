@@ -37,6 +37,7 @@ var categories = []*categorySpec{
 	&proxyAuthRequiredCategory,
 	&proxyUpstreamFailedCategory,
 	&connectionRefusedCategory,
+	&hostUnreachableCategory,
 	&connectionResetCategory,
 	&middleboxResetCategory,
 	&middleboxDropCategory,

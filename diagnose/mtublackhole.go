@@ -11,6 +11,7 @@ package diagnose
 import (
 	"fmt"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
 )
@@ -84,12 +85,21 @@ func (d *diagnosis) blackholeAtSender() (Verdict, bool) {
 				continue // the hello: a drop on the path fits as well (middleboxDrop)
 			}
 			peer := dir.Reverse()
-			summary := fmt.Sprintf("the %s's full-size segment (%s at stream offset %d, don't-fragment set) never got through: it was sent again %s (%s to %s, over %s) and never acknowledged, while the %s's smaller packets got through "+
-				"(likely: a path MTU black hole, a link smaller than the %s's segments whose \"fragmentation needed\" never arrives — the capture shows no such ICMP and the %s never made its segments smaller; less likely, a link that drops large packets for another reason)",
-				dir, prose.Count(r.Len, "byte"), r.Offset, prose.Count(r.Count, "time"), frameRef(r.First.Number), frameRef(r.Last.Number), d.waitFrom(r.First, r.Last), peer, dir, dir)
+			why := fmt.Sprintf("(likely: a path MTU black hole, a link smaller than the %s's segments whose \"fragmentation needed\" never arrives — the capture shows no such ICMP and the %s never made its segments smaller; less likely, a link that drops large packets for another reason)", dir, dir)
+			fix := mtuFix
+			evidence := []capture.Frame{d.helloFrame}
+			if e, ok := d.tooBig(dir); ok {
+				why = fmt.Sprintf("(likely: the %s ignores the path's MTU: %s sent %q (%s%s), which the capture saw, yet the %s never made its segments smaller — its own firewall drops that ICMP after the capture point, or path MTU discovery is off on it; less likely, the error came from a device the %s does not believe)",
+					dir, e.From, e.String(), frameRef(e.Frame.Number), mtuText(e), dir, dir)
+				fix = fmt.Sprintf("let ICMP \"fragmentation needed\" (ICMPv6 \"packet too big\") through the %s's own firewall (its INPUT chain) and keep path MTU discovery on (Linux: sysctl net.ipv4.ip_no_pmtu_disc=0); or clamp the TCP MSS on the link with the small MTU", dir)
+				evidence = append(evidence, e.Frame)
+			}
+			summary := fmt.Sprintf("the %s's full-size segment (%s at stream offset %d, don't-fragment set) never got through: it was sent again %s (%s to %s, over %s) and never acknowledged, while the %s's smaller packets got through %s",
+				dir, prose.Count(r.Len, "byte"), r.Offset, prose.Count(r.Count, "time"), frameRef(r.First.Number), frameRef(r.Last.Number), d.waitFrom(r.First, r.Last), peer, why)
 			after, at := d.lastMessageBefore(r.First.Number)
 			summary += fmt.Sprintf("; the last message the %s sent before resending is %s (%s)", dir, after, frameRef(at.Number))
-			return verdict(PathMTUBlackhole, summary, mtuFix, d.helloFrame, at, r.First, r.Last, p.AckedFrame[dir]), true
+			evidence = append(evidence, at, r.First, r.Last, p.AckedFrame[dir])
+			return verdict(PathMTUBlackhole, summary, fix, evidence...), true
 		}
 	}
 	return Verdict{}, false
@@ -117,4 +127,23 @@ func (d *diagnosis) blackholeAtReceiver() (Verdict, bool) {
 		return verdict(PathMTUBlackhole, summary, mtuFix, d.helloFrame, at, p.AfterGap[g.Dir], end), true
 	}
 	return Verdict{}, false
+}
+
+// tooBig returns the first "fragmentation needed" ("packet too big")
+// about dir's packets.
+func (d *diagnosis) tooBig(dir capture.Direction) (analysis.ICMPReport, bool) {
+	for _, e := range d.c.TCP.ICMP {
+		if e.About == dir && e.Meaning() == capture.ICMPTooBig {
+			return e, true
+		}
+	}
+	return analysis.ICMPReport{}, false
+}
+
+// mtuText says the next hop's MTU an ICMP error announces, if it does.
+func mtuText(e analysis.ICMPReport) string {
+	if e.MTU == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", next-hop MTU %d", e.MTU)
 }

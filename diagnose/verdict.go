@@ -187,14 +187,16 @@ var serverNoResponseCategory = categorySpec{
 	clientClasses: []string{"timeout"},
 }
 
-// ConnectionRefused: the SYN was answered by a RST
+// ConnectionRefused: the SYN was answered by a RST, or a firewall
+// rejected it with ICMP
 const ConnectionRefused Category = "connection_refused"
 
 var connectionRefusedCategory = categorySpec{
 	name:          ConnectionRefused,
-	meaning:       "the SYN was answered by a RST",
-	serverFix:     "—",
-	clientClasses: []string{"proxy_refused", "connection_refused"},
+	meaning:       "the SYN was answered by a RST, or rejected by a firewall's ICMP error (port unreachable, administratively prohibited: a REJECT rule, firewalld's default, which the client reports as \"no route to host\")",
+	serverFix:     "— (open the port in the host's firewall: `firewall-cmd --add-port`, `ufw allow`)",
+	clientClasses: []string{"proxy_refused", "connection_refused", "host_unreachable", "network_unreachable"},
+	rule:          (*diagnosis).icmpRefused,
 }
 
 // ConnectionReset: a RST (or an immediate close) ended the handshake

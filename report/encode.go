@@ -458,6 +458,31 @@ func (w *jsonWriter) tcp(t *TCP) {
 	w.int(int64(t.Retransmissions))
 	w.key("close")
 	w.str(t.Close)
+	if len(t.ICMP) > 0 {
+		w.key("icmp")
+		list(w, t.ICMP, w.icmp)
+	}
+	w.close('}')
+}
+
+func (w *jsonWriter) icmp(e *ICMP) {
+	w.open('{')
+	w.key("frame")
+	w.int(e.Frame)
+	w.key("about")
+	w.str(e.About)
+	w.key("from")
+	w.str(e.From)
+	w.key("type")
+	w.int(int64(e.Type))
+	w.key("code")
+	w.int(int64(e.Code))
+	w.key("message")
+	w.str(e.Message)
+	if e.MTU != 0 {
+		w.key("mtu")
+		w.int(int64(e.MTU))
+	}
 	w.close('}')
 }
 

@@ -148,7 +148,15 @@ type Document struct {
 //     gaps (list of objects: sender, offset (stream offset of the first
 //     missing byte), bytes, frame (the frame after which the loss was
 //     certain)), retransmissions (number), close (how the connection ended:
-//     "fin", "rst", "idle", "eof", "evicted" or "reused").
+//     "fin", "rst", "idle", "eof", "evicted" or "reused"), icmp (omitted
+//     unless ICMP errors about the connection's packets were captured: a
+//     list of objects, the first 8 in frame order, with frame, about (the
+//     sender of the packet it is about: "client" or "server"), from (the
+//     address that sent the error), type and code (ICMP's, or ICMPv6's for
+//     an IPv6 connection), message (as Wireshark names it, e.g.
+//     "Destination unreachable (Port unreachable)") and mtu (the next hop's
+//     MTU of a "fragmentation needed" or "packet too big"; omitted
+//     otherwise)).
 //   - proxy (object, omitted when the connection did not open with a proxy
 //     negotiation): type ("http_connect", "socks4", "socks5"), address (the
 //     proxy, "ip:port": the connection's server), target (the "host:port" the
@@ -340,6 +348,19 @@ type TCP struct {
 	Gaps            []Gap       `json:"gaps"`
 	Retransmissions int         `json:"retransmissions"`
 	Close           string      `json:"close"`
+	ICMP            []ICMP      `json:"icmp,omitempty"`
+}
+
+// ICMP is an ICMP error about one of a connection's packets; see
+// Connection.
+type ICMP struct {
+	Frame   int64  `json:"frame"`
+	About   string `json:"about"`
+	From    string `json:"from"`
+	Type    int    `json:"type"`
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	MTU     int    `json:"mtu,omitempty"`
 }
 
 // Proxy is the proxy negotiation a connection opened with; see Connection.
@@ -570,6 +591,10 @@ func newTCP(t *analysis.TCPFacts, old *TCP) TCP {
 	}
 	for _, g := range t.Gaps {
 		out.Gaps = append(out.Gaps, Gap{Sender: g.Dir.String(), Offset: g.Offset, Bytes: g.Size, Frame: g.Frame.Number})
+	}
+	for _, e := range t.ICMP {
+		out.ICMP = append(out.ICMP, ICMP{Frame: e.Frame.Number, About: e.About.String(), From: e.From.String(),
+			Type: int(e.Type), Code: int(e.Code), Message: e.String(), MTU: e.MTU})
 	}
 	return out
 }

@@ -74,6 +74,15 @@ capture "" lo lo6-tls13-go.pcap tcp port 44302 -- go_pair "" "" "[::1]:44302" 30
 # The 'any' pseudo-interface: Linux cooked v2 headers.
 capture "" any any-sll2-tls13-go.pcap -y LINUX_SLL2 tcp port 44303 -- go_pair "" "" 127.0.0.1:44303 3000 1.3
 
+# The 'any' pseudo-interface again, a datagram first: a UDP query to a port
+# where nothing listens (answered by ICMP port unreachable), then TLS 1.2.
+udp_then_openssl_pair() { # HOST UDP-PORT TLS-PORT
+	echo query >"/dev/udp/$1/$2"
+	sleep 0.2
+	openssl_pair "" "" "$1" "$3"
+}
+capture "" any any-sll2-udp-tls12-openssl.pcap -y LINUX_SLL2 udp port 44353 or icmp or tcp port 44306 -- udp_then_openssl_pair 127.0.0.1 44353 44306
+
 # Two namespaces joined by a veth pair with MTU 576: the ClientHello (with
 # an ML-KEM key share) and the server's flight span several segments.
 ip netns add $nsA

@@ -1,0 +1,163 @@
+package diagnose
+
+// Connection attempts answered by an ICMP error instead of a SYN-ACK: a
+// firewall's REJECT rule (port unreachable, administratively prohibited),
+// a router without a route to the server (network or host unreachable), a
+// routing loop (time exceeded). A Linux or macOS client gives up at once,
+// with an error that often misleads: firewalld's REJECT reads "no route to
+// host" though the route is fine.
+
+import (
+	"fmt"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/internal/prose"
+)
+
+// HostUnreachable: an ICMP error said the server cannot be reached
+const HostUnreachable Category = "host_unreachable"
+
+var hostUnreachableCategory = categorySpec{
+	name:          HostUnreachable,
+	meaning:       "the SYN was answered by an ICMP error from a router: no route to the server's network (network unreachable), no answer from the server's address on its own link (host unreachable), or a routing loop (time exceeded)",
+	serverFix:     "— (the network's: the server's address, its routes)",
+	clientClasses: []string{"host_unreachable", "network_unreachable"},
+	rule:          (*diagnosis).icmpUnreachable,
+}
+
+// synRejection returns the first ICMP error about the client's packets of
+// a connection the server never accepted, other than "fragmentation
+// needed", which does not end a connection attempt.
+func (d *diagnosis) synRejection() (analysis.ICMPReport, bool) {
+	t := &d.c.TCP
+	if len(t.ICMP) == 0 || t.SYN.Number == 0 || t.SYNACK.Number != 0 || d.c.ClientHello != nil {
+		return analysis.ICMPReport{}, false
+	}
+	for _, r := range t.ICMP {
+		if r.About == client && r.Meaning() != capture.ICMPTooBig {
+			return r, true
+		}
+	}
+	return analysis.ICMPReport{}, false
+}
+
+// fromServer reports whether the server's own address sent the error: the
+// server's host, not a router, rejected the connection.
+func (d *diagnosis) fromServer(r analysis.ICMPReport) bool {
+	return r.From == d.c.Server.Addr()
+}
+
+// icmpRefused is connection_refused's rule for a refusal by ICMP: a REJECT
+// rule's port unreachable or administratively prohibited, or a host
+// unreachable the server's own address sent (REJECT --reject-with
+// icmp-host-unreachable).
+func (d *diagnosis) icmpRefused() (Verdict, bool) {
+	r, ok := d.synRejection()
+	if !ok {
+		return Verdict{}, false
+	}
+	m := r.Meaning()
+	if m != capture.ICMPPortUnreachable && m != capture.ICMPProhibited && !(m == capture.ICMPHostUnreachable && d.fromServer(r)) {
+		return Verdict{}, false
+	}
+	c := d.c
+	port := c.Server.Port()
+	var summary, fix string
+	if d.fromServer(r) {
+		summary = fmt.Sprintf("a firewall on the server's host rejected the SYN (%s) with ICMP %q (%s), sent from the server's own address: it rejects TCP port %d (a REJECT rule: %s); a port with no listener answers with a reset, not with ICMP, so whether a server listens behind the rule is not known; %s",
+			frameRef(c.TCP.SYN.Number), r.String(), frameRef(r.Frame.Number), port, rejectRuleText(r), clientErrorText(r))
+		fix = fmt.Sprintf("open TCP port %d in the firewall of %s: firewalld: `firewall-cmd --permanent --add-port=%d/tcp && firewall-cmd --reload`; ufw: `ufw allow %d/tcp`; iptables/nftables: accept the port before the REJECT rule (`iptables -I INPUT -p tcp --dport %d -j ACCEPT`); if the port is closed on purpose, the client has the wrong port",
+			port, c.Server.Addr(), port, port, port)
+	} else {
+		summary = fmt.Sprintf("a firewall or router on the way rejected the SYN (%s) with ICMP %q (%s) from %s: it rejects TCP port %d to %s (likely a REJECT rule or access list at %s; less likely, the server's own firewall answering from another of its addresses); %s",
+			frameRef(c.TCP.SYN.Number), r.String(), frameRef(r.Frame.Number), d.icmpSender(r), port, c.Server.Addr(), r.From, clientErrorText(r))
+		fix = fmt.Sprintf("the network refuses the client's traffic to %s: have the administrator of the firewall at %s allow TCP port %d to %s from the client's network, or connect from a network it allows",
+			c.Server, r.From, port, c.Server.Addr())
+	}
+	return verdict(ConnectionRefused, summary, fix, c.TCP.SYN, r.Frame), true
+}
+
+// icmpUnreachable is host_unreachable's rule: a router said it cannot
+// reach the server.
+func (d *diagnosis) icmpUnreachable() (Verdict, bool) {
+	r, ok := d.synRejection()
+	if !ok {
+		return Verdict{}, false
+	}
+	c := d.c
+	head := fmt.Sprintf("%s answered the SYN (%s) with ICMP %q (%s, %s after the SYN)", d.icmpSender(r), frameRef(c.TCP.SYN.Number), r.String(), frameRef(r.Frame.Number), d.waitFrom(c.TCP.SYN, r.Frame))
+	var why, fix string
+	switch r.Meaning() {
+	case capture.ICMPHostUnreachable:
+		why = fmt.Sprintf("the last router could not reach %s on its own link: no host answered its ARP or neighbour discovery for that address, which a Linux router tries for about 3 s (likely: the server is down or moved to another address, or the client connects to a wrong address; less likely, a route or firewall that rejects with host unreachable)", c.Server.Addr())
+		fix = fmt.Sprintf("check that %s is the server's current address (the DNS answer, the client's configuration) and that the server is up and on its network", c.Server.Addr())
+	case capture.ICMPNetUnreachable:
+		why = fmt.Sprintf("%s has no route to %s's network (likely: a missing or withdrawn route, a VPN or tunnel that is down; less likely, a wrong address or an unreachable route set on purpose)", r.From, c.Server.Addr())
+		fix = fmt.Sprintf("check the route to %s at %s (and the VPN or tunnel that should carry it), and that %s is the right address", c.Server.Addr(), r.From, c.Server.Addr())
+	case capture.ICMPTimeExceeded:
+		why = fmt.Sprintf("the SYN's TTL ran out at %s before it reached %s (likely: a routing loop between routers on the path; less likely, a client that sets a very low TTL)", r.From, c.Server.Addr())
+		fix = fmt.Sprintf("look for a routing loop toward %s at and after %s (traceroute -T -p %d %s shows the hops repeat)", c.Server.Addr(), r.From, c.Server.Port(), c.Server.Addr())
+	case capture.ICMPPortUnreachable, capture.ICMPProhibited:
+		return Verdict{}, false // a refusal: connection_refused
+	default:
+		why = fmt.Sprintf("a device on the path could not deliver it (%s)", r.String())
+		fix = fmt.Sprintf("check the path to %s at %s", c.Server.Addr(), r.From)
+	}
+	summary := fmt.Sprintf("%s: %s; %s", head, why, clientErrorText(r))
+	return verdict(HostUnreachable, summary, fix, c.TCP.SYN, r.Frame), true
+}
+
+// icmpSender names the sender of an ICMP error and, by its TTL, how far
+// from the capture point it is.
+func (d *diagnosis) icmpSender(r analysis.ICMPReport) string {
+	if d.fromServer(r) {
+		return fmt.Sprintf("%s, the server's own address,", r.From)
+	}
+	if _, hops := hopsAway(r.IP.TTL); hops > 0 {
+		return fmt.Sprintf("%s (%s beyond the capture point's link, by its TTL)", r.From, prose.Count(hops, "router"))
+	}
+	return fmt.Sprintf("%s (on the capture point's link, by its TTL)", r.From)
+}
+
+// rejectRuleText names the REJECT option (iptables, nftables) that sends
+// the ICMP error.
+func rejectRuleText(r analysis.ICMPReport) string {
+	switch {
+	case r.Meaning() == capture.ICMPPortUnreachable:
+		return "port unreachable is iptables' default REJECT answer"
+	case r.Meaning() == capture.ICMPHostUnreachable:
+		return "`--reject-with icmp-host-unreachable`"
+	case r.V6:
+		return "`--reject-with icmp6-adm-prohibited`, as firewalld rejects over IPv6"
+	case r.Code == 10: // host administratively prohibited
+		return "`--reject-with icmp-host-prohibited`, firewalld's default for a port it does not open"
+	case r.Code == 9: // network administratively prohibited
+		return "`--reject-with icmp-net-prohibited`"
+	}
+	return "`--reject-with icmp-admin-prohibited`"
+}
+
+// clientErrorText says what error a Linux client reports for the ICMP
+// error while connecting (the kernel's mapping of ICMP codes to errno).
+func clientErrorText(r analysis.ICMPReport) string {
+	var errno string
+	switch r.Meaning() {
+	case capture.ICMPPortUnreachable:
+		errno = "connection refused"
+	case capture.ICMPNetUnreachable:
+		errno = "network is unreachable"
+	case capture.ICMPProhibited:
+		switch {
+		case r.V6:
+			errno = "permission denied"
+		case r.Code == 9: // network administratively prohibited
+			errno = "network is unreachable"
+		default:
+			errno = "no route to host"
+		}
+	default:
+		errno = "no route to host"
+	}
+	return fmt.Sprintf("a Linux client gives up when the error arrives, with %q (Go: \"connect: %s\"; curl: \"Couldn't connect to server\")", errno, errno)
+}
