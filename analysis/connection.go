@@ -386,10 +386,6 @@ type TCPFacts struct {
 	// from it on is not known.
 	ClockBack   capture.Frame
 	ClockBehind time.Duration
-	// ICMP lists the ICMP errors about the connection's packets (a
-	// firewall's REJECT, a router without a route, "fragmentation
-	// needed"), the first maxICMP of them, in frame order.
-	ICMP []ICMPReport
 }
 
 // ICMPReport is an ICMP error about one of a connection's packets: the

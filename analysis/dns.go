@@ -56,6 +56,10 @@ type DNSFailure struct {
 	Queries, Answers []capture.Frame
 	// TCP is set when the lookup went over TCP.
 	TCP bool
+	// Unreachable is the first ICMP error about a query that got no
+	// answer: the resolver's host saying nothing listens on port 53, or a
+	// router that cannot reach it.
+	Unreachable *ICMPReport
 }
 
 // TransportDNS is the transport of a DNSFailure's record.
@@ -91,6 +95,8 @@ type dnsQuery struct {
 	// seq is the order the book saw the transaction in: it orders the
 	// messages one TCP segment carries, whose first frames are the same.
 	seq uint64
+	// icmp is the first ICMP error about the query.
+	icmp *ICMPReport
 }
 
 type addrAnswer struct {
@@ -218,6 +224,19 @@ func (k *dnsBook) message(src, dst netip.AddrPort, b []byte, f capture.Frame, tc
 			} else {
 				k.dropped++
 			}
+		}
+	}
+}
+
+// unreachable notes an ICMP error about a UDP query from client to
+// server: ICMP quotes only the ports, so it is about every query pending
+// between the two.
+func (k *dnsBook) unreachable(client, server netip.AddrPort, r ICMPReport) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for key, p := range k.pending {
+		if key.client == client && key.server == server && !key.tcp && p.icmp == nil {
+			p.icmp = &r
 		}
 	}
 }
@@ -369,6 +388,9 @@ func (k *dnsBook) failures() []*Connection {
 		d := c.DNSFailure
 		if !slices.Contains(d.Types, p.key.qtype) && len(d.Types) < maxDNSTypes {
 			d.Types = append(d.Types, p.key.qtype)
+		}
+		if p.icmp != nil && p.answer.Number == 0 && (d.Unreachable == nil || p.icmp.Frame.Number < d.Unreachable.Frame.Number) {
+			d.Unreachable = p.icmp
 		}
 		for _, f := range p.queries {
 			if len(d.Queries) < maxDNSFrames {

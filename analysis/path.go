@@ -35,6 +35,10 @@ type PathFacts struct {
 	// after the direction's first gap: a segment that passed where the
 	// ones before it did not.
 	AfterGap [2]capture.Frame
+	// ICMP lists the ICMP errors about the connection's packets (a
+	// firewall's REJECT, a router without a route, "fragmentation
+	// needed"), the first maxICMP of them, in frame order.
+	ICMP []ICMPReport
 	// HelloStart and HelloEnd are the stream range of the client's first
 	// ClientHello, its record header included (zero when none was seen);
 	// HelloFirst is the frame that carried its first byte.
@@ -203,17 +207,23 @@ func (t *tracker) pathRecord() *PathFacts {
 		f.Resent[0], f.Resent[1] = f.Resent[1], f.Resent[0]
 		f.FINResent[0], f.FINResent[1] = f.FINResent[1], f.FINResent[0]
 		f.AfterGap[0], f.AfterGap[1] = f.AfterGap[1], f.AfterGap[0]
+		f.ICMP = slices.Clone(f.ICMP)
+		for i := range f.ICMP {
+			f.ICMP[i].About = f.ICMP[i].About.Reverse()
+		}
 	}
 	return &f
 }
 
 // icmp notes an ICMP error about one of the connection's packets. It is a
-// fact about the connection, not a packet of it: the connection's last
-// frame stays its own.
+// fact about the path, not a packet of the connection: the connection's
+// last frame stays its own.
 func (t *tracker) icmp(ev capture.Event) {
 	t.now = max(t.now, ev.Frame.Number)
+	// A SYN answered by ICMP was answered: its record is made as for a
+	// SYN-ACK, not kept as a note of an unanswered one.
 	t.materialize()
-	if c := &t.c.TCP; len(c.ICMP) < maxICMP {
-		c.ICMP = append(c.ICMP, ICMPReport{Frame: ev.Frame, About: t.dir(ev.Dir), ICMPError: *ev.ICMP})
+	if m := t.pathMore(); len(m.ICMP) < maxICMP {
+		m.ICMP = append(m.ICMP, ICMPReport{Frame: ev.Frame, About: ev.Dir, ICMPError: *ev.ICMP})
 	}
 }

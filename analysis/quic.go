@@ -114,6 +114,15 @@ func (b *Builder) Datagram(src, dst netip.AddrPort, payload []byte, f capture.Fr
 	b.quic.Datagram(src, dst, payload, f)
 }
 
+// DatagramError implements capture.ICMPDatagramHandler: an ICMP error
+// about a DNS query (a resolver's host where nothing listens on port 53)
+// is kept with the query.
+func (b *Builder) DatagramError(src, dst netip.AddrPort, e capture.ICMPError, f capture.Frame) {
+	if isDNS(src, dst) {
+		b.seq.dns.unreachable(src, dst, ICMPReport{Frame: f, About: capture.ClientToServer, ICMPError: e})
+	}
+}
+
 // Expire implements capture.Expirer: the QUIC connections idle for longer
 // than their timeout at now end, each closed by the frame at which the
 // capture's time passed its deadline, however the capture is split.

@@ -53,6 +53,8 @@ func (d *diagnosis) dnsVerdict() (Verdict, bool) {
 	}
 	var summary, fix string
 	switch {
+	case !f.Answered && f.Unreachable != nil:
+		return d.dnsUnreachable(asked, resolver), true
 	case !f.Answered && d.captureEnd().Time.Sub(c.First.Time) < minSilence:
 		// An answer takes milliseconds, a retry a second or more: a
 		// capture that ended sooner after the first query holds no sign
@@ -128,4 +130,44 @@ func leafNames(leaf *x509.Certificate) string {
 		names = []string{leaf.Subject.CommonName}
 	}
 	return list(names, 3)
+}
+
+// dnsUnreachable: the lookup's queries got an ICMP error instead of an
+// answer. From the resolver's own address, port unreachable means nothing
+// listens on its DNS port (a REJECT rule answers alike, less often); from
+// a router, that the resolver cannot be reached.
+func (d *diagnosis) dnsUnreachable(asked, resolver string) Verdict {
+	c, f := d.c, d.c.DNSFailure
+	r := *f.Unreachable
+	port := c.Server.Port()
+	icmp := fmt.Sprintf("ICMP %q (%s)", r.String(), frameRef(r.Frame.Number))
+	var summary, fix string
+	switch {
+	case r.From == c.Server.Addr() && r.Meaning() == capture.ICMPPortUnreachable:
+		summary = fmt.Sprintf("%s, and its host answered with %s: nothing listens on UDP port %d there (likely: the resolver's service is not running or listens on another address; less likely, a REJECT rule for DNS)", asked, icmp, port)
+		fix = fmt.Sprintf("start the DNS service on %s (or make it listen on that address), or point the client at a resolver that runs (resolv.conf, DHCP)", resolver)
+	case r.From == c.Server.Addr():
+		summary = fmt.Sprintf("%s, and its host rejected the query with %s: a firewall on it rejects DNS from the client", asked, icmp)
+		fix = fmt.Sprintf("allow DNS (UDP and TCP port %d) from the client's network in the firewall of %s, or use a resolver that serves the client", port, resolver)
+	default:
+		summary = fmt.Sprintf("%s, and %s answered with %s: the resolver cannot be reached from the client (%s)", asked, r.From, icmp, icmpReason(r))
+		fix = fmt.Sprintf("make %s reachable from the client (the route or firewall at %s), or configure a resolver the client can reach (resolv.conf, DHCP)", resolver, r.From)
+	}
+	frames := append(append([]capture.Frame{}, f.Queries...), r.Frame)
+	return verdict(DNSFailure, summary, fix, frames...)
+}
+
+// icmpReason says in a few words what an ICMP error from a router means.
+func icmpReason(r analysis.ICMPReport) string {
+	switch r.Meaning() {
+	case capture.ICMPNetUnreachable:
+		return "the router has no route to its network"
+	case capture.ICMPHostUnreachable:
+		return "no host answers for its address on its link"
+	case capture.ICMPProhibited, capture.ICMPPortUnreachable:
+		return "a firewall on the way rejects the traffic"
+	case capture.ICMPTimeExceeded:
+		return "a routing loop: the query's TTL ran out"
+	}
+	return r.String()
 }

@@ -132,7 +132,7 @@ func (d *diagnosis) blackholeAtReceiver() (Verdict, bool) {
 // tooBig returns the first "fragmentation needed" ("packet too big")
 // about dir's packets.
 func (d *diagnosis) tooBig(dir capture.Direction) (analysis.ICMPReport, bool) {
-	for _, e := range d.c.TCP.ICMP {
+	for _, e := range d.c.Path.ICMP {
 		if e.About == dir && e.Meaning() == capture.ICMPTooBig {
 			return e, true
 		}

@@ -30,11 +30,11 @@ var hostUnreachableCategory = categorySpec{
 // a connection the server never accepted, other than "fragmentation
 // needed", which does not end a connection attempt.
 func (d *diagnosis) synRejection() (analysis.ICMPReport, bool) {
-	t := &d.c.TCP
-	if len(t.ICMP) == 0 || t.SYN.Number == 0 || t.SYNACK.Number != 0 || d.c.ClientHello != nil {
+	t, p := &d.c.TCP, d.c.Path
+	if p == nil || len(p.ICMP) == 0 || t.SYN.Number == 0 || t.SYNACK.Number != 0 || d.c.ClientHello != nil {
 		return analysis.ICMPReport{}, false
 	}
-	for _, r := range t.ICMP {
+	for _, r := range p.ICMP {
 		if r.About == client && r.Meaning() != capture.ICMPTooBig {
 			return r, true
 		}

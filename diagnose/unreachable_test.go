@@ -21,7 +21,7 @@ func synAnsweredByICMP(from string, e capture.ICMPError) *analysis.Connection {
 	if e.IP.TTL == 0 {
 		e.IP.TTL = 62
 	}
-	c.TCP.ICMP = []analysis.ICMPReport{{Frame: fr(2), About: client, ICMPError: e}}
+	c.Path = &analysis.PathFacts{Acked: [2]int64{-1, -1}, ICMP: []analysis.ICMPReport{{Frame: fr(2), About: client, ICMPError: e}}}
 	return c
 }
 
@@ -79,7 +79,7 @@ func unreachableCases(t *testing.T) []diagnoseCase {
 		{name: "an error about the server's packet is not the SYN's", cat: NoTCPAnswer,
 			conn: func(*pki) *analysis.Connection {
 				c := synAnsweredByICMP(router, capture.ICMPError{Type: 3, Code: 1})
-				c.TCP.ICMP[0].About = capture.ServerToClient
+				c.Path.ICMP[0].About = capture.ServerToClient
 				return c
 			},
 			summary: []string{"never answered"}, evidence: []int64{1}, nWarn: -1},

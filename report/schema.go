@@ -482,7 +482,7 @@ func (out *Connection) set(r pipeline.Result, memo *certMemo, seed uint16) {
 			Client: nonTLS(c.ClientSide.NonTLS),
 			Server: nonTLS(c.ServerSide.NonTLS),
 		},
-		TCP:        newTCP(&c.TCP, &out.TCP),
+		TCP:        newTCP(&c.TCP, c.Path, &out.TCP),
 		Proxy:      newProxy(c),
 		DNS:        newDNSAnswer(c.DNS),
 		DNSFailure: newDNSFailure(c.DNSFailure),
@@ -566,9 +566,9 @@ func newVerdict(v diagnose.Verdict) Verdict {
 	}
 }
 
-// newTCP converts t, reusing the arrays of old's lists (see
+// newTCP converts t and the ICMP errors of path (which may be nil), reusing the arrays of old's lists (see
 // Connection.set).
-func newTCP(t *analysis.TCPFacts, old *TCP) TCP {
+func newTCP(t *analysis.TCPFacts, path *analysis.PathFacts, old *TCP) TCP {
 	var order [2]capture.Direction
 	fins := finOrder(t, order[:0])
 	out := TCP{
@@ -592,7 +592,10 @@ func newTCP(t *analysis.TCPFacts, old *TCP) TCP {
 	for _, g := range t.Gaps {
 		out.Gaps = append(out.Gaps, Gap{Sender: g.Dir.String(), Offset: g.Offset, Bytes: g.Size, Frame: g.Frame.Number})
 	}
-	for _, e := range t.ICMP {
+	if path == nil {
+		return out
+	}
+	for _, e := range path.ICMP {
 		out.ICMP = append(out.ICMP, ICMP{Frame: e.Frame.Number, About: e.About.String(), From: e.From.String(),
 			Type: int(e.Type), Code: int(e.Code), Message: e.String(), MTU: e.MTU})
 	}

@@ -14,7 +14,7 @@ servers=()
 cleanup() {
 	[ ${#servers[@]} -eq 0 ] || kill "${servers[@]}" 2>/dev/null || true
 	for ns in $C $R $S; do ip netns del $ns 2>/dev/null || true; done
-	rm -rf "$work"
+	rm -rf "$work" /etc/netns/$C
 }
 trap cleanup EXIT
 for ns in $C $R $S; do ip netns del $ns 2>/dev/null || true; done
@@ -104,6 +104,15 @@ curl_8443() { ip netns exec $C curl -sS -m 5 -k https://10.61.2.2:8443/ -o /dev/
 NS=$S IFACE=vs capture server_ignores_frag_needed.pcap 'tcp port 8443 or icmp' -- curl_8443
 ip netns exec $S iptables -F
 ip -n $R link set rc mtu 1500
+# Name lookups: the client's resolver (ip netns exec reads
+# /etc/netns/NS/resolv.conf) is the server's host, where nothing listens
+# on port 53, then an address the router has no route to.
+mkdir -p /etc/netns/$C
+echo "nameserver 10.61.2.2" >/etc/netns/$C/resolv.conf
+capture dns_resolver_port_unreachable.pcap 'port 53 or icmp' -- curl_to www.icmp.test
+echo "nameserver 10.61.9.53" >/etc/netns/$C/resolv.conf
+capture dns_resolver_net_unreachable.pcap 'port 53 or icmp' -- curl_to www.icmp.test
+rm -r /etc/netns/$C
 # The server answers: an ICMP-free handshake, for contrast.
 capture server_answers.pcap 'tcp or icmp' -- curl_to 10.61.2.2
 ls -l "$here"/*.pcap
