@@ -6,11 +6,15 @@ import (
 	"crypto"
 	"crypto/md5"
 	"crypto/rsa"
+	_ "crypto/sha1" // the hashes of smallRSASigned
+	_ "crypto/sha256"
+	_ "crypto/sha512"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/netip"
 	"slices"
@@ -335,6 +339,7 @@ func checkChain(chain []*x509.Certificate, serverName string, at time.Time, root
 		ck.at = within(chain[0], time.Time{})
 	}
 	var probs []CertProblem
+	keyProbs := ck.keyProblems()
 	if !ck.verifies() {
 		path, wrongKey := ck.path()
 		anchor, anchorErr := ck.known.anchor, ck.known.anchorErr
@@ -346,11 +351,12 @@ func checkChain(chain []*x509.Certificate, serverName string, at time.Time, root
 		probs = append(probs, ck.trust(path, wrongKey, anchor, anchorErr)...)
 		probs = append(probs, ck.validity(path, anchor)...)
 		probs = append(probs, ck.constraints(path, anchor)...)
-		if len(probs) == 0 {
+		if len(probs) == 0 && !slices.ContainsFunc(keyProbs, func(p CertProblem) bool { return p.Cert > 0 && p.Refusers == RefusedByAll }) {
+			// A CA's key under 1024 bits is why crypto/x509 failed.
 			probs = append(probs, ck.verifyError())
 		}
 	}
-	probs = append(probs, ck.keyProblems()...)
+	probs = append(probs, keyProbs...)
 	if serverName != "" {
 		if !cache.coversName(chain[0], serverName) {
 			probs = append(probs, nameProblem(chain[0], serverName))
@@ -490,12 +496,62 @@ func (ck *checker) path() (path []int, wrongKey int) {
 // that one is checked here: otherwise an MD5-signed leaf would read as
 // one whose sent issuer has the wrong key.
 func signedBy(child, parent *x509.Certificate) bool {
+	if k, ok := parent.PublicKey.(*rsa.PublicKey); ok && k.N != nil && k.N.BitLen() < minRSABits {
+		return smallRSASigned(child, k)
+	}
 	if child.SignatureAlgorithm == x509.MD5WithRSA {
 		k, ok := parent.PublicKey.(*rsa.PublicKey)
 		sum := md5.Sum(child.RawTBSCertificate)
 		return ok && rsa.VerifyPKCS1v15(k, crypto.MD5, sum[:], child.Signature) == nil
 	}
 	return parent.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature) == nil
+}
+
+// pkcs1Hashes are the hashes of the PKCS #1 v1.5 signatures smallRSASigned
+// checks, with their DigestInfo prefixes (RFC 8017, Section 9.2).
+var pkcs1Hashes = map[x509.SignatureAlgorithm]struct {
+	hash   crypto.Hash
+	prefix []byte
+}{
+	x509.MD5WithRSA:    {crypto.MD5, []byte{0x30, 0x20, 0x30, 0x0c, 0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05, 0x05, 0x00, 0x04, 0x10}},
+	x509.SHA1WithRSA:   {crypto.SHA1, []byte{0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14}},
+	x509.SHA256WithRSA: {crypto.SHA256, []byte{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20}},
+	x509.SHA384WithRSA: {crypto.SHA384, []byte{0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30}},
+	x509.SHA512WithRSA: {crypto.SHA512, []byte{0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40}},
+}
+
+// smallRSASigned checks a PKCS #1 v1.5 signature by an RSA key under 1024
+// bits, which crypto/rsa refuses to use since Go 1.24: without it, a CA
+// with such a key would read as a stale intermediate rather than as the
+// weak key it is. The key is public and the check a public operation, so
+// plain arithmetic will do.
+func smallRSASigned(child *x509.Certificate, k *rsa.PublicKey) bool {
+	h, ok := pkcs1Hashes[child.SignatureAlgorithm]
+	if !ok || !h.hash.Available() || k.E < 2 {
+		return false
+	}
+	size := (k.N.BitLen() + 7) / 8
+	if len(child.Signature) != size {
+		return false
+	}
+	sig := new(big.Int).SetBytes(child.Signature)
+	if sig.Cmp(k.N) >= 0 {
+		return false
+	}
+	em := sig.Exp(sig, big.NewInt(int64(k.E)), k.N).FillBytes(make([]byte, size))
+	hw := h.hash.New()
+	hw.Write(child.RawTBSCertificate)
+	t := append(append([]byte{}, h.prefix...), hw.Sum(nil)...)
+	if size < len(t)+11 {
+		return false
+	}
+	want := make([]byte, size)
+	want[1] = 1
+	for i := 2; i < size-len(t)-1; i++ {
+		want[i] = 0xff
+	}
+	copy(want[size-len(t):], t)
+	return bytes.Equal(em, want)
 }
 
 // SelfSigned reports whether c names itself as issuer and its own key
@@ -918,6 +974,12 @@ func smallKeyProblem(c *x509.Certificate, i, bits int) CertProblem {
 	if i == 0 {
 		p.Detail = fmt.Sprintf("certificate 0 %s has a %d-bit RSA key, which OpenSSL at security level 2 (its default since 3.2, and Debian's and Ubuntu's: curl, Python, openssl s_client) refuses with \"EE certificate key too weak\": it wants %d bits or more", name(c), bits, secLevel2RSABits)
 		p.Fix = "reissue the certificate with a 2048-bit (or larger) RSA or a P-256 ECDSA key; " + lower
+		return p
+	}
+	if bits < minRSABits {
+		p.Refusers, p.Lenient = RefusedByAll, "Go before 1.24 and OpenSSL at security level 0 accept such a key"
+		p.Detail = fmt.Sprintf("the CA certificate %d %s has a %d-bit RSA key, which Go (1.24 and later: \"crypto/rsa: %d-bit keys are insecure\") and OpenSSL (curl: \"CA certificate key too weak\") refuse: they want %d bits or more (OpenSSL at security level 2, %d)", i, name(c), bits, bits, minRSABits, secLevel2RSABits)
+		p.Fix = fmt.Sprintf("the server must send a chain whose CAs have 2048-bit (or larger) keys: install the CA's current intermediate in place of %s, or get the certificate from a CA with such keys (reissuing the leaf under the same CA does not help)", name(c))
 		return p
 	}
 	p.Detail = fmt.Sprintf("the CA certificate %d %s has a %d-bit RSA key, which OpenSSL at security level 2 (its default since 3.2, and Debian's and Ubuntu's: curl, Python, openssl s_client) refuses with \"CA certificate key too weak\": it wants %d bits or more", i, name(c), bits, secLevel2RSABits)
