@@ -56,11 +56,29 @@ func (d *diagnosis) phaseOf(f int64) phase {
 // pickCert returns the first chain problem of one of the wanted
 // categories (any problem when want is empty), or fallback with no
 // problem.
+//
+// A defect only some clients refuse (Refusers) is passed over when the
+// client is one that accepts it, and is likely, not sure, otherwise: the
+// alert does not name it.
 func (d *diagnosis) pickCert(fallback Category, want ...Category) certCause {
 	for i, p := range d.probs {
-		if len(want) == 0 || slices.Contains(want, p.Category) {
-			return certCause{p.Category, &d.probs[i]}
+		if len(want) > 0 && !slices.Contains(want, p.Category) {
+			continue
 		}
+		if p.Refusers != RefusedByAll {
+			refuses, known := p.Refusers.refuses(d.client.Stack)
+			if known && !refuses {
+				continue
+			}
+			q := &d.probs[i]
+			q.Certainty = Likely
+			q.Why = "the alert does not name the reason, but it is how those clients refuse such a key"
+			if known {
+				q.Why += ", and the client is " + clientName(d.client)
+			}
+			q.Alternative = "the client refuses something else in the chain, such as a root it does not trust; its log names it"
+		}
+		return certCause{p.Category, &d.probs[i]}
 	}
 	return certCause{fallback, nil}
 }

@@ -537,6 +537,36 @@ func TestNameConstraintsWithoutRoots(t *testing.T) {
 	}
 }
 
+// TestWeakKeysWithoutRoots reads curl's refusals of a 1024-bit RSA leaf
+// and of a 1024-bit RSA intermediate (testdata/field/certpolicy) without
+// the private root: the key, which OpenSSL at security level 2 refuses
+// whatever it trusts, is the verdict, not the unknown root, which stays a
+// warning.
+func TestWeakKeysWithoutRoots(t *testing.T) {
+	roots, err := LoadRoots(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		file, summary, fix string
+		port               uint16
+	}{
+		{"rsa1024_curl.pcap", "certificate 0 'CN=good.test,O=Audit Lab' has a 1024-bit RSA key", "reissue the certificate with a 2048-bit (or larger) RSA", 9421},
+		{"ca_rsa1024_curl.pcap", "the CA certificate 1 'CN=Audit Weak Intermediate CA,O=Audit Lab' has a 1024-bit RSA key", "the server must send a chain whose CAs have 2048-bit (or larger) keys", 9422},
+	} {
+		conns := analyseCapture(t, testdataDir+"/field/certpolicy/"+tc.file, []uint16{tc.port})
+		if len(conns) != 1 {
+			t.Fatalf("%s: %d connections", tc.file, len(conns))
+		}
+		v := Diagnose(conns[0], Config{Roots: roots})
+		if v.Category != CertRejected || !strings.Contains(v.Summary, tc.summary) || !strings.Contains(v.Summary, "(likely: ") ||
+			!strings.Contains(v.Fix, tc.fix) || !strings.Contains(v.Fix, "'DEFAULT@SECLEVEL=1'") ||
+			!strings.Contains(strings.Join(v.Warnings, "\n"), "not among the trusted roots") {
+			t.Errorf("%s: %s: %s\nfix: %s\nwarnings: %q", tc.file, v.Category, v.Summary, v.Fix, v.Warnings)
+		}
+	}
+}
+
 // TestNameOnIPCertificate: a Go client asked for a name (good.test) of a
 // server whose certificate names only its IP address, the one the client
 // connected to. The certificate is not another server block's default

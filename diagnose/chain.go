@@ -3,18 +3,26 @@ package diagnose
 import (
 	"bytes"
 	"cmp"
+	"crypto"
+	"crypto/md5"
 	"crypto/rsa"
+	_ "crypto/sha1" // the hashes of smallRSASigned
+	_ "crypto/sha256"
+	_ "crypto/sha512"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/netip"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 )
 
 // CertProblem is one reason a server's certificate chain does not validate.
@@ -58,6 +66,9 @@ type CertProblem struct {
 	// not parse, or its key is one clients refuse), which clients may
 	// say with a handshake alert rather than a certificate one.
 	Unusable bool
+	// Refusers says which clients refuse the defect, when not all do
+	// (see Lenient for those that accept it).
+	Refusers Refusers
 }
 
 // AddressProblem checks a leaf against the address a client connected to
@@ -328,6 +339,7 @@ func checkChain(chain []*x509.Certificate, serverName string, at time.Time, root
 		ck.at = within(chain[0], time.Time{})
 	}
 	var probs []CertProblem
+	keyProbs := ck.keyProblems()
 	if !ck.verifies() {
 		path, wrongKey := ck.path()
 		anchor, anchorErr := ck.known.anchor, ck.known.anchorErr
@@ -339,13 +351,12 @@ func checkChain(chain []*x509.Certificate, serverName string, at time.Time, root
 		probs = append(probs, ck.trust(path, wrongKey, anchor, anchorErr)...)
 		probs = append(probs, ck.validity(path, anchor)...)
 		probs = append(probs, ck.constraints(path, anchor)...)
-		if len(probs) == 0 {
+		if len(probs) == 0 && !slices.ContainsFunc(keyProbs, func(p CertProblem) bool { return p.Cert > 0 && p.Refusers == RefusedByAll }) {
+			// A CA's key under 1024 bits is why crypto/x509 failed.
 			probs = append(probs, ck.verifyError())
 		}
 	}
-	if p, ok := weakKey(chain[0]); ok {
-		probs = append(probs, p)
-	}
+	probs = append(probs, keyProbs...)
 	if serverName != "" {
 		if !cache.coversName(chain[0], serverName) {
 			probs = append(probs, nameProblem(chain[0], serverName))
@@ -480,9 +491,67 @@ func (ck *checker) path() (path []int, wrongKey int) {
 }
 
 // signedBy reports whether parent's key made child's signature. SHA-1
-// signatures count here (they link the chain); constraints reports them.
+// and MD5 signatures count here (they link the chain); constraints
+// reports them. crypto/x509 refuses to check an MD5 signature at all, so
+// that one is checked here: otherwise an MD5-signed leaf would read as
+// one whose sent issuer has the wrong key.
 func signedBy(child, parent *x509.Certificate) bool {
+	if k, ok := parent.PublicKey.(*rsa.PublicKey); ok && k.N != nil && k.N.BitLen() < minRSABits {
+		return smallRSASigned(child, k)
+	}
+	if child.SignatureAlgorithm == x509.MD5WithRSA {
+		k, ok := parent.PublicKey.(*rsa.PublicKey)
+		sum := md5.Sum(child.RawTBSCertificate)
+		return ok && rsa.VerifyPKCS1v15(k, crypto.MD5, sum[:], child.Signature) == nil
+	}
 	return parent.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature) == nil
+}
+
+// pkcs1Hashes are the hashes of the PKCS #1 v1.5 signatures smallRSASigned
+// checks, with their DigestInfo prefixes (RFC 8017, Section 9.2).
+var pkcs1Hashes = map[x509.SignatureAlgorithm]struct {
+	hash   crypto.Hash
+	prefix []byte
+}{
+	x509.MD5WithRSA:    {crypto.MD5, []byte{0x30, 0x20, 0x30, 0x0c, 0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05, 0x05, 0x00, 0x04, 0x10}},
+	x509.SHA1WithRSA:   {crypto.SHA1, []byte{0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14}},
+	x509.SHA256WithRSA: {crypto.SHA256, []byte{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20}},
+	x509.SHA384WithRSA: {crypto.SHA384, []byte{0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30}},
+	x509.SHA512WithRSA: {crypto.SHA512, []byte{0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40}},
+}
+
+// smallRSASigned checks a PKCS #1 v1.5 signature by an RSA key under 1024
+// bits, which crypto/rsa refuses to use since Go 1.24: without it, a CA
+// with such a key would read as a stale intermediate rather than as the
+// weak key it is. The key is public and the check a public operation, so
+// plain arithmetic will do.
+func smallRSASigned(child *x509.Certificate, k *rsa.PublicKey) bool {
+	h, ok := pkcs1Hashes[child.SignatureAlgorithm]
+	if !ok || !h.hash.Available() || k.E < 2 {
+		return false
+	}
+	size := (k.N.BitLen() + 7) / 8
+	if len(child.Signature) != size {
+		return false
+	}
+	sig := new(big.Int).SetBytes(child.Signature)
+	if sig.Cmp(k.N) >= 0 {
+		return false
+	}
+	em := sig.Exp(sig, big.NewInt(int64(k.E)), k.N).FillBytes(make([]byte, size))
+	hw := h.hash.New()
+	hw.Write(child.RawTBSCertificate)
+	t := append(append([]byte{}, h.prefix...), hw.Sum(nil)...)
+	if size < len(t)+11 {
+		return false
+	}
+	want := make([]byte, size)
+	want[1] = 1
+	for i := 2; i < size-len(t)-1; i++ {
+		want[i] = 0xff
+	}
+	copy(want[size-len(t):], t)
+	return bytes.Equal(em, want)
 }
 
 // SelfSigned reports whether c names itself as issuer and its own key
@@ -746,8 +815,14 @@ func (ck *checker) constraints(path []int, anchor *x509.Certificate) []CertProbl
 		}
 		issuerIsRoot := k == len(path)-1 && anchor != nil && ck.sentIndex(anchor) != i
 		if (k < len(path)-1 || issuerIsRoot) && insecureSignature(c.SignatureAlgorithm) {
+			issuer := anchor
+			if k < len(path)-1 {
+				issuer = ck.chain[path[k+1]]
+			}
 			probs = append(probs, CertProblem{Category: CertRejected, Cert: i,
-				Detail: fmt.Sprintf("certificate %d %s is signed with %s, which clients reject as insecure", i, name(c), c.SignatureAlgorithm)})
+				Detail:  fmt.Sprintf("certificate %d %s is signed with %s, which clients reject as insecure (%s; OpenSSL 3: \"CA signature digest algorithm too weak\")", i, name(c), c.SignatureAlgorithm, goSince(c.SignatureAlgorithm)),
+				Lenient: sha1Lenient(c.SignatureAlgorithm),
+				Fix:     fmt.Sprintf("have the CA %s sign %s again with SHA-256 (the key can stay; for a certificate of your own, `openssl x509 -sha256` or `openssl ca -md sha256`) and install the new one on the server; Go has no setting to accept it since 1.24 (GODEBUG x509sha1 is gone), and OpenSSL clients only at security level 0 ('DEFAULT@SECLEVEL=0'), which lets every weak parameter through", name(issuer), name(c))})
 		}
 	}
 	if leaf := ck.chain[0]; !serverAuth(leaf) {
@@ -802,20 +877,114 @@ func (ck *checker) constraintFix() string {
 // OpenSSL from its security level 1, its lowest default.
 const minRSABits = 1024
 
-// weakKey reports a leaf whose RSA key is too small for clients to use.
-// crypto/x509 accepts such a chain (it checks the issuers' signatures, not
-// the leaf's key); Go then refuses to check the server's handshake
-// signature with the key, and OpenSSL refuses the certificate ("EE
-// certificate key too weak").
-func weakKey(leaf *x509.Certificate) (CertProblem, bool) {
-	k, ok := leaf.PublicKey.(*rsa.PublicKey)
-	if !ok || k.N == nil || k.N.BitLen() >= minRSABits {
-		return CertProblem{}, false
+// secLevel2RSABits is the smallest RSA key OpenSSL accepts at security
+// level 2 (112-bit security): its default since 3.2, and Debian's and
+// Ubuntu's in their openssl.cnf, which curl, Python and openssl s_client
+// read.
+const secLevel2RSABits = 2048
+
+// maxGoRSABits is the largest RSA key crypto/tls accepts in a server's
+// certificate (GODEBUG tlsmaxrsasize raises it); OpenSSL takes up to
+// 16384 bits.
+const maxGoRSABits = 8192
+
+// Refusers says which clients refuse a certificate defect that not all of
+// them refuse: the rule is a library's policy, not a standard's.
+type Refusers uint8
+
+const (
+	RefusedByAll     Refusers = iota // every client
+	RefusedByOpenSSL                 // OpenSSL at its usual security level (curl, Python, s_client)
+	RefusedByGo                      // Go's crypto/tls
+)
+
+// refuses reports whether a client on stack s refuses a defect refused
+// by r: true or false when the stack is known to, ok false when the
+// stack's policy is not known here (Node.js bundles its own OpenSSL
+// with its own security level; browsers, Java).
+func (r Refusers) refuses(s fingerprint.Stack) (refuses, ok bool) {
+	switch r {
+	case RefusedByAll:
+		return true, true
+	case RefusedByOpenSSL:
+		switch s {
+		case fingerprint.StackOpenSSL, fingerprint.StackCurl, fingerprint.StackPython:
+			return true, true
+		case fingerprint.StackGo, fingerprint.StackGnuTLS:
+			return false, true
+		}
+	case RefusedByGo:
+		switch s {
+		case fingerprint.StackGo:
+			return true, true
+		case fingerprint.StackOpenSSL, fingerprint.StackCurl, fingerprint.StackPython:
+			return false, true
+		}
 	}
-	return CertProblem{Category: CertRejected, Cert: 0, Unusable: true,
-		Detail:  fmt.Sprintf("certificate 0 %s has a %d-bit RSA key, which Go (1.24 and later) and OpenSSL (curl) refuse: they want %d bits or more (OpenSSL at security level 2, its default from 3.2 and Debian's, 2048)", name(leaf), k.N.BitLen(), minRSABits),
-		Fix:     "reissue the certificate with a 2048-bit RSA or a P-256 ECDSA key; as a stop-gap, run Go clients with GODEBUG=rsa1024min=0",
-		Lenient: "Go before 1.24 and OpenSSL at security level 0 accept such a key"}, true
+	return false, false
+}
+
+// keyProblems reports the RSA keys of the certificates sent that some
+// or all clients refuse for their size: a leaf under 1024 bits (every
+// current client), a leaf or CA under 2048 bits (OpenSSL at security
+// level 2: "EE certificate key too weak", "CA certificate key too
+// weak"), and any certificate over 8192 bits (Go). crypto/x509 accepts
+// all of these in a chain (it checks the issuers' signatures, not the
+// leaf's key).
+func (ck *checker) keyProblems() []CertProblem {
+	var probs []CertProblem
+	path, _ := ck.path()
+	for i, c := range ck.chain {
+		if c == nil {
+			continue
+		}
+		k, ok := c.PublicKey.(*rsa.PublicKey)
+		if !ok || k.N == nil {
+			continue
+		}
+		bits := k.N.BitLen()
+		switch {
+		case i == 0 && bits < minRSABits:
+			probs = append(probs, CertProblem{Category: CertRejected, Cert: 0, Unusable: true,
+				Detail:  fmt.Sprintf("certificate 0 %s has a %d-bit RSA key, which Go (1.24 and later) and OpenSSL (curl) refuse: they want %d bits or more (OpenSSL at security level 2, its default from 3.2 and Debian's, 2048)", name(c), bits, minRSABits),
+				Fix:     "reissue the certificate with a 2048-bit RSA or a P-256 ECDSA key; as a stop-gap, run Go clients with GODEBUG=rsa1024min=0",
+				Lenient: "Go before 1.24 and OpenSSL at security level 0 accept such a key"})
+		case bits < secLevel2RSABits && (i == 0 || slices.Contains(path, i) && !ck.selfSigned(c)):
+			// Only the CAs that issued the leaf count; a root the
+			// server sends is not checked: clients take theirs from
+			// their trust store.
+			probs = append(probs, smallKeyProblem(c, i, bits))
+		case bits > maxGoRSABits:
+			probs = append(probs, CertProblem{Category: CertRejected, Cert: i, Refusers: RefusedByGo,
+				Detail:  fmt.Sprintf("certificate %d %s has a %d-bit RSA key, which Go refuses in any certificate a server sends (\"tls: server sent certificate containing RSA key larger than %d bits\", alert bad_certificate)", i, name(c), bits, maxGoRSABits),
+				Fix:     fmt.Sprintf("reissue %s with a 2048- to 4096-bit RSA or a P-256 ECDSA key; as a stop-gap, run Go clients with GODEBUG=tlsmaxrsasize=%d (Go 1.21.1 and later)", name(c), (bits+1023)/1024*1024),
+				Lenient: "OpenSSL (curl, Python) accepts RSA keys up to 16384 bits"})
+		}
+	}
+	return probs
+}
+
+// smallKeyProblem is a 1024- to 2047-bit RSA key in certificate i of the
+// chain as sent (a leaf, or a CA), which OpenSSL refuses at security
+// level 2.
+func smallKeyProblem(c *x509.Certificate, i, bits int) CertProblem {
+	const lower = "until then, an OpenSSL client can lower its security level to 1 (curl --ciphers 'DEFAULT@SECLEVEL=1'; Python ctx.set_ciphers('DEFAULT@SECLEVEL=1'); openssl s_client -cipher 'DEFAULT@SECLEVEL=1')"
+	p := CertProblem{Category: CertRejected, Cert: i, Refusers: RefusedByOpenSSL,
+		Lenient: "Go and GnuTLS accept RSA keys of 1024 bits and more, and OpenSSL at security level 1"}
+	if i == 0 {
+		p.Detail = fmt.Sprintf("certificate 0 %s has a %d-bit RSA key, which OpenSSL at security level 2 (its default since 3.2, and Debian's and Ubuntu's: curl, Python, openssl s_client) refuses with \"EE certificate key too weak\": it wants %d bits or more", name(c), bits, secLevel2RSABits)
+		p.Fix = "reissue the certificate with a 2048-bit (or larger) RSA or a P-256 ECDSA key; " + lower
+		return p
+	}
+	if bits < minRSABits {
+		p.Refusers, p.Lenient = RefusedByAll, "Go before 1.24 and OpenSSL at security level 0 accept such a key"
+		p.Detail = fmt.Sprintf("the CA certificate %d %s has a %d-bit RSA key, which Go (1.24 and later: \"crypto/rsa: %d-bit keys are insecure\") and OpenSSL (curl: \"CA certificate key too weak\") refuse: they want %d bits or more (OpenSSL at security level 2, %d)", i, name(c), bits, bits, minRSABits, secLevel2RSABits)
+		p.Fix = fmt.Sprintf("the server must send a chain whose CAs have 2048-bit (or larger) keys: install the CA's current intermediate in place of %s, or get the certificate from a CA with such keys (reissuing the leaf under the same CA does not help)", name(c))
+		return p
+	}
+	p.Detail = fmt.Sprintf("the CA certificate %d %s has a %d-bit RSA key, which OpenSSL at security level 2 (its default since 3.2, and Debian's and Ubuntu's: curl, Python, openssl s_client) refuses with \"CA certificate key too weak\": it wants %d bits or more", i, name(c), bits, secLevel2RSABits)
+	p.Fix = fmt.Sprintf("the server must send a chain whose CAs have 2048-bit (or larger) keys: install the CA's current intermediate in place of %s, or get the certificate from a CA with such keys (reissuing the leaf under the same CA does not help); %s", name(c), lower)
+	return p
 }
 
 func isCA(c *x509.Certificate) bool {
@@ -827,6 +996,23 @@ func serverAuth(c *x509.Certificate) bool {
 		return true
 	}
 	return slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageServerAuth) || slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny)
+}
+
+// goSince says since when Go refuses an insecure signature algorithm.
+func goSince(a x509.SignatureAlgorithm) string {
+	if a == x509.SHA1WithRSA || a == x509.ECDSAWithSHA1 || a == x509.DSAWithSHA1 {
+		return "Go since 1.18"
+	}
+	return "Go"
+}
+
+// sha1Lenient names the clients that accepted a SHA-1 signature: all of
+// them a few years ago, which an old capture may show.
+func sha1Lenient(a x509.SignatureAlgorithm) string {
+	if goSince(a) == "Go" {
+		return ""
+	}
+	return "clients accepted SHA-1 signatures until recently: browsers until 2017, OpenSSL before 3.0 (and at security level 0), Go before 1.18"
 }
 
 func insecureSignature(a x509.SignatureAlgorithm) bool {

@@ -16,13 +16,14 @@ import (
 )
 
 // LegacyPolicyRefused: the client refused the legacy version (TLS ≤
-// 1.1) or SHA-1/MD5 signature the server chose, by its security
-// policy (OpenSSL 3's internal_error after the server's flight).
+// 1.1), SHA-1/MD5 signature or small DH group the server chose, by its
+// security policy (OpenSSL 3's internal_error or handshake_failure after
+// the server's flight).
 const LegacyPolicyRefused Category = "legacy_policy_refused"
 
 var legacyPolicyRefusedCategory = categorySpec{
 	name:          LegacyPolicyRefused,
-	meaning:       "the server chose TLS 1.0/1.1 (or signed its ServerKeyExchange with SHA-1 or MD5) and the client, which offered that version, refused it right after the server's flight with `internal_error`, `handshake_failure`, `illegal_parameter` or `insufficient_security`: its security policy (OpenSSL 3 at its default security level, a system crypto policy), not an error",
+	meaning:       "the server chose TLS 1.0/1.1 (or signed its ServerKeyExchange with SHA-1 or MD5, or sent a DHE group under 2048 bits) and the client, which offered that version, refused it right after the server's flight with `internal_error`, `handshake_failure`, `illegal_parameter` or `insufficient_security`: its security policy (OpenSSL 3 at its default security level, a system crypto policy), not an error",
 	serverFix:     "enable TLS 1.2 and 1.3 with SHA-256 or better signatures (`ssl_protocols TLSv1.2 TLSv1.3;`)",
 	clientClasses: []string{"client_rejected_version"},
 }
@@ -67,6 +68,8 @@ func (d *diagnosis) legacyRefusal(a *analysis.Alert, ph phase) (Verdict, bool) {
 	switch {
 	case v != 0 && !v.IsTLS13() && v <= tlsparse.VersionTLS11:
 		what = fmt.Sprintf("%s, whose handshake signature hashes with MD5 and SHA-1", v)
+	case c.ServerKeyExchange != nil && c.ServerKeyExchange.DHPrimeBits > 0 && c.ServerKeyExchange.DHPrimeBits < secLevel2DHBits:
+		return d.smallDHRefusal(a), true
 	case c.ServerKeyExchange != nil:
 		hash, ok := legacySignature(c.ServerKeyExchange.SignatureScheme)
 		if !ok {
@@ -93,4 +96,34 @@ func legacyOther(desc tlsparse.AlertDescription) string {
 		return "an error inside the client unrelated to the server, such as running out of memory"
 	}
 	return "the client refuses another parameter of the server's flight (its key exchange group or certificate key)"
+}
+
+// secLevel2DHBits is the smallest finite-field DH group OpenSSL accepts at
+// security level 2 (its default since 3.2, and Debian's and Ubuntu's);
+// level 1 wants 1024 bits.
+const secLevel2DHBits = 2048
+
+// smallDHRefusal explains a client's refusal, right after the server's
+// flight, of the DHE group the server sent in its ServerKeyExchange when
+// that group is under 2048 bits: OpenSSL says "dh key too small" and
+// sends handshake_failure.
+func (d *diagnosis) smallDHRefusal(a *analysis.Alert) Verdict {
+	c := d.c
+	bits := c.ServerKeyExchange.DHPrimeBits
+	level := "2 (its default since 3.2, and Debian's and Ubuntu's) wants 2048 bits and level 1 wants 1024"
+	lower := "an OpenSSL client can lower its security level to 1 (curl --ciphers 'DEFAULT@SECLEVEL=1'; Python ctx.set_ciphers('DEFAULT@SECLEVEL=1'); openssl s_client -cipher 'DEFAULT@SECLEVEL=1')"
+	if bits < 1024 {
+		lower = "an OpenSSL client accepts it only at security level 0 ('DEFAULT@SECLEVEL=0'), which lets every weak parameter through"
+	}
+	after, last := d.lastMessageBefore(a.Frame.Number)
+	other := "the client refuses another parameter of the server's flight (its certificate or its signature), which the client's log names"
+	if a.Description == tlsparse.AlertInternalError {
+		other = legacyOther(a.Description)
+	}
+	summary := fmt.Sprintf("the client refused the %d-bit DH group of the server's ServerKeyExchange (%s; the suite is %s): it aborted right after %s (%s) with %s (%s), the way OpenSSL refuses a DH group under its security level's minimum (\"dh key too small\"; level %s) "+
+		"(likely: the client's security policy forbids it; less likely, %s)",
+		bits, frameRef(c.ServerKeyExchangeFrame.Number), c.Cipher, after, frameRef(last.Number), alertText(*a), frameRef(a.Frame.Number), level, other)
+	fix := d.serverSide("the server is the one to change: prefer ECDHE suites (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 works with an RSA certificate; better, TLS 1.3), and if it keeps DHE suites give it a DH group of 2048 bits or more (nginx: `ssl_dhparam` with a 2048-bit file such as RFC 7919's ffdhe2048; Apache httpd: `SSLOpenSSLConfCmd DHParameters`), or drop the DHE suites", ChangeCiphers)
+	fix += "; only as a stop-gap for a server nobody can change, " + lower
+	return verdict(LegacyPolicyRefused, summary, fix, d.helloFrame, c.ServerKeyExchangeFrame, last, a.Frame)
 }

@@ -35,7 +35,7 @@ func TestChainDefectCorrelation(t *testing.T) {
 		class Class
 		fix   string
 	}{
-		{"sha1_go.pcapng", 9413, CertInsecureAlgorithm, "reissue the certificate"},
+		{"sha1_go.pcapng", 9413, CertInsecureAlgorithm, "sign 'CN=good.test,O=Audit Lab' again with SHA-256"},
 		{"intermediate_not_ca_go.pcapng", 9415, CertNotAuthorizedToSign, "must be reissued as a CA certificate"},
 	}
 	for _, tt := range tests {

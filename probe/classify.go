@@ -67,7 +67,7 @@ const (
 	CertIncompatibleUsage   Class = "cert_incompatible_usage"     // the extended key usage does not allow server authentication
 	CertNameConstraints     Class = "cert_name_constraints"       // a CA's name constraints exclude the name
 	CertInsecureAlgorithm   Class = "cert_insecure_algorithm"     // signed with an algorithm Go refuses (x509.InsecureAlgorithmError, also inside an UnknownAuthorityError)
-	CertInvalid             Class = "cert_invalid"                // any other reason crypto/x509 rejected the chain
+	CertInvalid             Class = "cert_invalid"                // any other reason crypto/x509 or crypto/tls rejected the chain (unparsable, an RSA key over 8192 bits)
 
 	ClientRejectedVersion Class = "client_rejected_version" // the server chose a version outside Config.MinVersion–MaxVersion
 	ClientRejectedCipher  Class = "client_rejected_cipher"  // the server chose a cipher suite the client did not offer
@@ -490,7 +490,10 @@ func classifyTLSMessage(msg string) Class {
 		return ClientRejectedALPN
 	case strings.Contains(msg, "tls: downgrade attempt detected"):
 		return DowngradeDetected
-	case strings.Contains(msg, "tls: failed to parse certificate from server"):
+	case strings.Contains(msg, "tls: failed to parse certificate from server"),
+		// crypto/tls's own limit on a certificate's RSA key (8192 bits,
+		// GODEBUG tlsmaxrsasize): the certificate, not the handshake.
+		strings.Contains(msg, "tls: server sent certificate containing RSA key larger than"):
 		return CertInvalid
 	case strings.Contains(msg, "tls: "):
 		return TLSError

@@ -2,11 +2,16 @@ package probe
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -154,6 +159,7 @@ func TestClassifyRealHandshakes(t *testing.T) {
 			return c
 		}, "tls_alert_handshake_failure"},
 		{"alpn", func() *tls.Config { return server(lab.Good) }, func() *tls.Config { c := client(); c.NextProtos = []string{"h2"}; return c }, "tls_alert_no_application_protocol"},
+		{"rsa key over 8192 bits", func() *tls.Config { return &tls.Config{Certificates: []tls.Certificate{bigRSACert(t)}} }, client, CertInvalid},
 		{"unrecognized name", func() *tls.Config {
 			c := server(lab.Good)
 			c.Certificates = nil
@@ -247,4 +253,30 @@ func TestClassifyClientTimeoutAwaitingHeaders(t *testing.T) {
 	if got := Classify(err); got != TimeoutAwaitingHeaders {
 		t.Errorf("Classify(%v) = %q, want %q", err, got, TimeoutAwaitingHeaders)
 	}
+}
+
+// bigRSACert is a self-signed certificate with the 9216-bit RSA key of
+// testdata/rsa9216.key (made with openssl genrsa 9216: too slow to make
+// in a test), which crypto/tls refuses before it checks the chain.
+func bigRSACert(t *testing.T) tls.Certificate {
+	t.Helper()
+	data, err := os.ReadFile("testdata/rsa9216.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		t.Fatal("testdata/rsa9216.key: no PEM block")
+	}
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "good.test"}, DNSNames: []string{"good.test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.(*rsa.PrivateKey).Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
