@@ -1,0 +1,28 @@
+package diagnose
+
+import (
+	"testing"
+
+	"github.com/tlsdiag/tlsdiag/fingerprint"
+)
+
+// TestKnownClientSettlesTwoPrograms: a hello that is Python's or curl's
+// (urllib3 and curl --http1.1 send the same one) takes the program's name
+// when the caller knows it, so the fix names that program's setting alone.
+func TestKnownClientSettlesTwoPrograms(t *testing.T) {
+	seen := fingerprint.Client{Stack: fingerprint.StackPython, Also: fingerprint.StackCurl, Certainty: fingerprint.Guess, Reason: "same hello"}
+	for _, named := range []fingerprint.Stack{fingerprint.StackPython, fingerprint.StackCurl} {
+		got := knownClient(seen, fingerprint.Client{Stack: named, Certainty: fingerprint.Sure, Reason: "it is the program run"})
+		if got.Stack != named || got.Also != fingerprint.StackUnknown {
+			t.Errorf("named %s: knownClient = %+v, want %s alone", named, got, named)
+		}
+		if fix := trustRootAdvice(got); fix != trustRootAdvice(fingerprint.Client{Stack: named}) {
+			t.Errorf("named %s: trust advice %q names another program", named, fix)
+		}
+	}
+	// Unnamed, the advice covers both, the more probable first.
+	fix := trustRootAdvice(seen)
+	if want := "if the client is Python: ssl.create_default_context"; len(fix) < len(want) || fix[:len(want)] != want {
+		t.Errorf("trust advice %q, want it to begin %q", fix, want)
+	}
+}
