@@ -1,6 +1,8 @@
 package diagnose
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tlsdiag/tlsdiag/fingerprint"
@@ -24,5 +26,24 @@ func TestKnownClientSettlesTwoPrograms(t *testing.T) {
 	fix := trustRootAdvice(seen)
 	if want := "if the client is Python: ssl.create_default_context"; len(fix) < len(want) || fix[:len(want)] != want {
 		t.Errorf("trust advice %q, want it to begin %q", fix, want)
+	}
+}
+
+// TestHungUpHiddenChainWarnsOnlyOnHangUp: wget's TLS 1.3 connection that
+// hung up after the handshake (it rejected the hidden chain) gets the
+// warning; its next connection, which sent its request, does not.
+func TestHungUpHiddenChainWarnsOnlyOnHangUp(t *testing.T) {
+	const phrase = "right after the handshake without sending any data"
+	got := map[uint16]bool{}
+	for _, c := range analyseCapture(t, testdataDir+"/field/wget_tls13_untrusted.pcap", []uint16{8601, 8602}) {
+		v := Diagnose(c, Config{})
+		warned := slices.ContainsFunc(v.Warnings, func(w string) bool { return strings.Contains(w, phrase) })
+		got[c.Server.Port()] = warned
+		if v.Category != OK {
+			t.Errorf("%s: %s, want ok (the handshake completed): %s", c.Server, v.Category, v.Summary)
+		}
+	}
+	if !got[8601] || got[8602] {
+		t.Errorf("warned on 8601 %v, on 8602 %v; want only on 8601", got[8601], got[8602])
 	}
 }
