@@ -31,7 +31,8 @@ func TestKnownClientSettlesTwoPrograms(t *testing.T) {
 
 // TestHungUpHiddenChainWarnsOnlyOnHangUp: wget's TLS 1.3 connection that
 // hung up after the handshake (it rejected the hidden chain) gets the
-// warning; its next connection, which sent its request, does not.
+// warning; its next connection, which sent its request, does not, nor does
+// a browser's unused connection.
 func TestHungUpHiddenChainWarnsOnlyOnHangUp(t *testing.T) {
 	const phrase = "right after the handshake without sending any data"
 	got := map[uint16]bool{}
@@ -45,5 +46,15 @@ func TestHungUpHiddenChainWarnsOnlyOnHangUp(t *testing.T) {
 	}
 	if !got[8601] || got[8602] {
 		t.Errorf("warned on 8601 %v, on 8602 %v; want only on 8601", got[8601], got[8602])
+	}
+	// Chromium judges the chain before its Finished: its spare connection,
+	// closed unused, accepted the chain and gets no warning.
+	conns := analyseCapture(t, testdataDir+"/field/chromium_spare_connection.pcap", []uint16{8602})
+	if len(conns) != 1 {
+		t.Fatalf("%d connections, want 1", len(conns))
+	}
+	v := Diagnose(conns[0], Config{})
+	if v.Category != OK || slices.ContainsFunc(v.Warnings, func(w string) bool { return strings.Contains(w, phrase) }) {
+		t.Errorf("Chromium's spare connection: %s: %s, warnings %q; want ok without the hang-up warning", v.Category, v.Summary, v.Warnings)
 	}
 }

@@ -189,11 +189,12 @@ func groupName(g tlsparse.NamedGroup) string {
 // may have rejected the certificate TLS 1.3 hid: programs that judge the
 // chain only after the handshake (wget on GnuTLS, then a FIN or RST without
 // close_notify) look so on the wire, as does a client with nothing to send.
-// "" otherwise.
+// "" otherwise, and for a client recognised as one that judges the chain
+// during the handshake.
 func (d *diagnosis) hungUpHiddenChain() string {
 	c := d.c
 	done := c.HandshakeDone.Number
-	if !c.Version.IsTLS13() || done == 0 || len(d.chain) > 0 || c.ClientSide.AppData.Records > 0 {
+	if !c.Version.IsTLS13() || done == 0 || len(d.chain) > 0 || c.ClientSide.AppData.Records > 0 || judgesInHandshake(d.client.Stack) {
 		return ""
 	}
 	if f, _ := d.serverClosedFirst(); f.Number != 0 {
@@ -210,6 +211,20 @@ func (d *diagnosis) hungUpHiddenChain() string {
 	}
 	return fmt.Sprintf("the client hung up (%s, %s) right after the handshake without sending any data or an alert: a client that judges the certificate only after the handshake (wget, on GnuTLS) does so when it rejects it, which TLS 1.3's encryption hides; or it had nothing to send; %s",
 		how, frameRef(f.Number), d.keyLogAdvice("the certificate"))
+}
+
+// judgesInHandshake reports whether the recognised client judges the
+// server's chain during the handshake, before its TLS 1.3 Finished, as
+// configured by default: after its Finished it has accepted the chain, and
+// a hang-up is a connection with nothing to send (a browser's spare one).
+// Programs on GnuTLS or plain libssl may check only after the handshake
+// (wget), and so does Node.js.
+func judgesInHandshake(s fingerprint.Stack) bool {
+	switch s {
+	case fingerprint.StackGo, fingerprint.StackJava, fingerprint.StackChromium, fingerprint.StackFirefox, fingerprint.StackCurl, fingerprint.StackPython:
+		return true
+	}
+	return false
 }
 
 // rejectedAfterHandshake catches a client that completed the handshake
