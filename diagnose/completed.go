@@ -189,12 +189,12 @@ func groupName(g tlsparse.NamedGroup) string {
 // may have rejected the certificate TLS 1.3 hid: programs that judge the
 // chain only after the handshake (wget on GnuTLS, then a FIN or RST without
 // close_notify) look so on the wire, as does a client with nothing to send.
-// "" otherwise, and for a client recognised as one that judges the chain
-// during the handshake.
+// "" otherwise, and for a client not recognised as one that may judge
+// the chain after the handshake.
 func (d *diagnosis) hungUpHiddenChain() string {
 	c := d.c
 	done := c.HandshakeDone.Number
-	if !c.Version.IsTLS13() || done == 0 || len(d.chain) > 0 || c.ClientSide.AppData.Records > 0 || judgesInHandshake(d.client.Stack) {
+	if !c.Version.IsTLS13() || done == 0 || len(d.chain) > 0 || c.ClientSide.AppData.Records > 0 || !mayJudgeAfterHandshake(d.client.Stack) {
 		return ""
 	}
 	if f, _ := d.serverClosedFirst(); f.Number != 0 {
@@ -213,15 +213,15 @@ func (d *diagnosis) hungUpHiddenChain() string {
 		how, frameRef(f.Number), d.keyLogAdvice("the certificate"))
 }
 
-// judgesInHandshake reports whether the recognised client judges the
-// server's chain during the handshake, before its TLS 1.3 Finished, as
-// configured by default: after its Finished it has accepted the chain, and
-// a hang-up is a connection with nothing to send (a browser's spare one).
-// Programs on GnuTLS or plain libssl may check only after the handshake
-// (wget), and so does Node.js.
-func judgesInHandshake(s fingerprint.Stack) bool {
+// mayJudgeAfterHandshake reports whether the recognised client is one
+// that may judge the server's chain only after its TLS 1.3 Finished:
+// programs on GnuTLS or plain libssl that check it once connected (wget),
+// and Node.js. Go, Java, browsers, curl and Python judge it before their
+// Finished, so a hang-up after it is a connection with nothing to send (a
+// browser's spare one); an unrecognised client is not guessed at.
+func mayJudgeAfterHandshake(s fingerprint.Stack) bool {
 	switch s {
-	case fingerprint.StackGo, fingerprint.StackJava, fingerprint.StackChromium, fingerprint.StackFirefox, fingerprint.StackCurl, fingerprint.StackPython:
+	case fingerprint.StackGnuTLS, fingerprint.StackOpenSSL, fingerprint.StackNode:
 		return true
 	}
 	return false
