@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -377,7 +378,8 @@ func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Fram
 		t.earlyRecords++
 	}
 	if c.Version.IsTLS13() && !t.hsDone {
-		alertSized := it.Record.Length == encryptedAlertLength(c.Cipher)
+		alertSized := it.Record.Length == encryptedAlertLength(c.Cipher) ||
+			d == capture.ClientToServer && it.Record.Length == encryptedAlertLength(c.Cipher)+jssePadding && fingerprint.Recognize(c.ClientHello).Stack == fingerprint.StackJava
 		if d == capture.ServerToClient {
 			c.Side(d).finished(f)
 			ti.Kind = tlsparse.KindEncryptedHandshake
@@ -440,6 +442,11 @@ func EncryptedRecordLength(cs tlsparse.CipherSuite, n int) int {
 // encryptedAlertLength is the record length of an encrypted TLS 1.3 alert
 // (two bytes).
 func encryptedAlertLength(cs tlsparse.CipherSuite) int { return EncryptedRecordLength(cs, 2) }
+
+// jssePadding is the zero padding Java's JSSE adds to each TLS 1.3 record
+// it encrypts (OpenJDK 17: its Finished with SHA-384 is 85 bytes, not 69,
+// and its certificate_unknown alert 35, not 19).
+const jssePadding = 16
 
 // EncryptedFinishedLength is the record length of an encrypted TLS 1.3
 // Finished: its 4-byte header and verify data of the suite's hash size.

@@ -19,7 +19,38 @@ func clientName(cl fingerprint.Client) string {
 	case fingerprint.StackGo:
 		return fmt.Sprintf("a Go crypto/tls client (%s; %s: %s)", cl.Go.Release(), cl.Certainty, cl.Reason)
 	}
+	if cl.Also != fingerprint.StackUnknown {
+		return fmt.Sprintf("a %s client, or else a %s one (%s: %s)", cl.Stack, cl.Also, cl.Certainty, cl.Reason)
+	}
 	return fmt.Sprintf("a %s client (%s: %s)", cl.Stack, cl.Certainty, cl.Reason)
+}
+
+// eitherClient gives the advice for the recognised client, and when its
+// hello is also another program's (cl.Also), the advice for each, most
+// probable first: "Python: …; curl: …".
+func eitherClient(cl fingerprint.Client, advice func(fingerprint.Client) string) string {
+	if cl.Also == fingerprint.StackUnknown {
+		return advice(cl)
+	}
+	first, second := cl, cl
+	first.Also, second.Stack, second.Also = fingerprint.StackUnknown, cl.Also, fingerprint.StackUnknown
+	if a, b := advice(first), advice(second); a != b {
+		return "if the client is " + programName(first.Stack) + ": " + a + "; if it is " + programName(second.Stack) + ": " + b
+	}
+	return advice(first)
+}
+
+// programName is the short name of a stack in "if the client is …".
+func programName(s fingerprint.Stack) string {
+	switch s {
+	case fingerprint.StackCurl:
+		return "curl"
+	case fingerprint.StackPython:
+		return "Python"
+	case fingerprint.StackNode:
+		return "Node.js"
+	}
+	return s.String()
 }
 
 // knownClient is the client as the hello says (seen) or as the caller
@@ -28,7 +59,11 @@ func clientName(cl fingerprint.Client) string {
 // s_client) share its hello, so between them the name decides.
 func knownClient(seen, named fingerprint.Client) fingerprint.Client {
 	switch {
-	case named.Stack == fingerprint.StackUnknown, seen.Stack == named.Stack:
+	case named.Stack == fingerprint.StackUnknown:
+		return seen
+	case seen.Stack == named.Stack:
+		// The name settles which of two programs with the same hello.
+		seen.Also = fingerprint.StackUnknown
 		return seen
 	case seen.Stack == fingerprint.StackUnknown, seen.Certainty < fingerprint.Likely, onOpenSSL(seen.Stack) && onOpenSSL(named.Stack):
 		return named
@@ -55,11 +90,29 @@ const goKeyLogSnippet = `f, _ := os.OpenFile("keys.log", os.O_WRONLY|os.O_CREATE
 // client that sent the hello, and to read the capture again with them
 // (given with keyLog).
 func clientKeyLogAdvice(cl fingerprint.Client, keyLog string) string {
+	if readsKeyLogEnv(cl.Stack) && readsKeyLogEnv(cl.Also) {
+		return fmt.Sprintf("run the client (%s or %s) with SSLKEYLOGFILE=keys.log in its environment, then read the capture again with %s keys.log", cl.Stack, cl.Also, keyLog)
+	}
+	return eitherClient(cl, func(cl fingerprint.Client) string { return oneClientKeyLogAdvice(cl, keyLog) })
+}
+
+// readsKeyLogEnv reports whether the stack writes its TLS secrets to the
+// file SSLKEYLOGFILE names.
+func readsKeyLogEnv(s fingerprint.Stack) bool {
+	switch s {
+	case fingerprint.StackCurl, fingerprint.StackPython, fingerprint.StackChromium, fingerprint.StackFirefox, fingerprint.StackGnuTLS:
+		return true
+	}
+	return false
+}
+
+// oneClientKeyLogAdvice is clientKeyLogAdvice for cl.Stack alone.
+func oneClientKeyLogAdvice(cl fingerprint.Client, keyLog string) string {
 	then := ", then read the capture again with " + keyLog + " keys.log"
 	switch cl.Stack {
 	case fingerprint.StackGo:
 		return "Go ignores SSLKEYLOGFILE: set tls.Config.KeyLogWriter in the client (" + goKeyLogSnippet + ")" + then
-	case fingerprint.StackCurl, fingerprint.StackPython, fingerprint.StackChromium, fingerprint.StackFirefox, fingerprint.StackGnuTLS:
+	case fingerprint.StackCurl, fingerprint.StackPython, fingerprint.StackChromium, fingerprint.StackFirefox, fingerprint.StackGnuTLS: // readsKeyLogEnv
 		return fmt.Sprintf("run the client (%s) with SSLKEYLOGFILE=keys.log in its environment%s", cl.Stack, then)
 	case fingerprint.StackOpenSSL:
 		return "run openssl s_client with -keylogfile keys.log (programs on libssl write key logs only if they call SSL_CTX_set_keylog_callback)" + then
@@ -75,13 +128,18 @@ func clientKeyLogAdvice(cl fingerprint.Client, keyLog string) string {
 // trustRootAdvice says how to make the client trust a root, for the
 // client that sent the hello.
 func trustRootAdvice(cl fingerprint.Client) string {
+	return eitherClient(cl, oneTrustRootAdvice)
+}
+
+// oneTrustRootAdvice is trustRootAdvice for cl.Stack alone.
+func oneTrustRootAdvice(cl fingerprint.Client) string {
 	switch cl.Stack {
 	case fingerprint.StackGo:
 		return "in the Go client set tls.Config.RootCAs to a pool holding it, or point SSL_CERT_FILE at a PEM file with it (or add it to the system store: update-ca-certificates)"
 	case fingerprint.StackCurl:
 		return "curl --cacert root.pem (or add it to the system store: update-ca-certificates)"
 	case fingerprint.StackPython:
-		return "ssl.create_default_context(cafile=\"root.pem\"), or SSL_CERT_FILE, or the system store; requests reads none of them but its own bundle (certifi): verify=\"root.pem\" or REQUESTS_CA_BUNDLE"
+		return "ssl.create_default_context(cafile=\"root.pem\"), or SSL_CERT_FILE, or the system store; requests reads its own bundle instead (certifi's, or the system store where the distribution patched it so): verify=\"root.pem\" or REQUESTS_CA_BUNDLE"
 	case fingerprint.StackOpenSSL:
 		return "openssl s_client -CAfile root.pem, or SSL_CERT_FILE, or the system store (update-ca-certificates)"
 	case fingerprint.StackGnuTLS:

@@ -184,6 +184,49 @@ func groupName(g tlsparse.NamedGroup) string {
 	return g.String()
 }
 
+// hungUpHiddenChain says, of a TLS 1.3 client that completed the
+// handshake and then hung up without an alert or a byte of data, that it
+// may have rejected the certificate TLS 1.3 hid: programs that judge the
+// chain only after the handshake (wget on GnuTLS, then a FIN or RST without
+// close_notify) look so on the wire, as does a client with nothing to send.
+// "" otherwise, and for a client not recognised as one that may judge
+// the chain after the handshake.
+func (d *diagnosis) hungUpHiddenChain() string {
+	c := d.c
+	done := c.HandshakeDone.Number
+	if !c.Version.IsTLS13() || done == 0 || len(d.chain) > 0 || c.ClientSide.AppData.Records > 0 || !mayJudgeAfterHandshake(d.client.Stack) {
+		return ""
+	}
+	if f, _ := d.serverClosedFirst(); f.Number != 0 {
+		return ""
+	}
+	for _, a := range c.Alerts {
+		if a.Sender == client && a.Frame.Number >= done {
+			return "" // a close_notify as a rule: a health check
+		}
+	}
+	f, who, how := d.firstClose()
+	if who != client || f.Number < done {
+		return ""
+	}
+	return fmt.Sprintf("the client hung up (%s, %s) right after the handshake without sending any data or an alert: a client that judges the certificate only after the handshake (wget, on GnuTLS) does so when it rejects it, which TLS 1.3's encryption hides; or it had nothing to send; %s",
+		how, frameRef(f.Number), d.keyLogAdvice("the certificate"))
+}
+
+// mayJudgeAfterHandshake reports whether the recognised client is one
+// that may judge the server's chain only after its TLS 1.3 Finished:
+// programs on GnuTLS or plain libssl that check it once connected (wget),
+// and Node.js. Go, Java, browsers, curl and Python judge it before their
+// Finished, so a hang-up after it is a connection with nothing to send (a
+// browser's spare one); an unrecognised client is not guessed at.
+func mayJudgeAfterHandshake(s fingerprint.Stack) bool {
+	switch s {
+	case fingerprint.StackGnuTLS, fingerprint.StackOpenSSL, fingerprint.StackNode:
+		return true
+	}
+	return false
+}
+
 // rejectedAfterHandshake catches a client that completed the handshake
 // and then hung up without sending a byte of data, when the chain has a
 // problem the client may check only then: curl checks the certificate's
@@ -262,6 +305,9 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 		certWs = append(certWs[:4], fmt.Sprintf("and %d more certificate problems", len(certWs)-4))
 	}
 	ws = append(ws, certWs...)
+	if w := d.hungUpHiddenChain(); w != "" && cat == OK {
+		ws = append(ws, w)
+	}
 	ws = append(ws, d.clockWarnings()...)
 	switch p := d.addrProb; {
 	case p == nil:

@@ -74,7 +74,11 @@ func (c Certainty) String() string {
 
 // Client is what a ClientHello says about the program that sent it.
 type Client struct {
-	Stack     Stack
+	Stack Stack
+	// Also is a second program whose hello is the same, less probable
+	// than Stack or as probable: advice must fit both. StackUnknown when
+	// the hello tells one program.
+	Also      Stack
 	Certainty Certainty
 	// Reason names the facts the recognition rests on.
 	Reason string
@@ -166,18 +170,62 @@ func Recognize(ch *tlsparse.ClientHello) Client {
 }
 
 // openSSLClient tells apart the best-known programs built on OpenSSL,
-// whose hellos share OpenSSL's lists.
+// whose hellos share OpenSSL's lists. The cipher list is the firmest
+// trait: Node.js and Python (by default, and urllib3 1.x) set their own.
+// Programs that keep OpenSSL's default list differ only in what they
+// switch on: curl turns session tickets off and offers ALPN (h2 first when
+// built with nghttp2) and post-handshake authentication; urllib3 (requests)
+// does the same with ALPN http/1.1, so on a Python built to keep OpenSSL's
+// default list (Debian's, Ubuntu's) requests and curl --http1.1 send the
+// same hello, and both are named.
 func openSSLClient(ch *tlsparse.ClientHello, has func(tlsparse.ExtensionType) bool) Client {
 	base := "OpenSSL's signature_algorithms list and encrypt_then_mac"
-	switch {
-	case hasNodeSuites(ch.CipherSuites):
+	if hasNodeSuites(ch.CipherSuites) {
 		return Client{Stack: StackNode, Certainty: Likely, Reason: base + ", with Node.js's default cipher list (ECDHE-RSA-AES128-GCM-SHA256 first among the TLS 1.2 suites, then ECDHE-ECDSA, DHE-RSA and the SHA-256/384 suites in Node's order)"}
-	case has(extPostHandshakeAuth) && slices.Contains(ch.ALPN, "http/1.1"):
-		return Client{Stack: StackCurl, Certainty: Guess, Reason: base + ", with post_handshake_auth and ALPN http/1.1 as curl sets them"}
-	case !slices.ContainsFunc(ch.CipherSuites, func(s tlsparse.CipherSuite) bool { return isRSAKeyExchange(s) || s == 0xC013 || s == 0xC014 }) && has(tlsparse.ExtPadding):
-		return Client{Stack: StackPython, Certainty: Guess, Reason: base + ", with Python's default cipher list (no RSA key exchange, no CBC-SHA1)"}
+	}
+	if list := pythonSuiteList(ch.CipherSuites); list != "" {
+		return Client{Stack: StackPython, Certainty: Likely, Reason: base + ", with " + list}
+	}
+	h2 := slices.Contains(ch.ALPN, "h2")
+	onlyHTTP11 := len(ch.ALPN) == 1 && ch.ALPN[0] == "http/1.1"
+	ticket := has(tlsparse.ExtSessionTicket)
+	switch {
+	case !ticket && h2:
+		return Client{Stack: StackCurl, Certainty: Likely, Reason: base + ", with ALPN h2 and http/1.1 and no session_ticket extension, as curl sends them"}
+	case !ticket && onlyHTTP11:
+		return Client{Stack: StackPython, Also: StackCurl, Certainty: Guess, Reason: base + ", with ALPN http/1.1 alone and no session_ticket extension: Python's urllib3 (requests) sends them so on a Python that keeps OpenSSL's default cipher list (Debian's, Ubuntu's), and so does curl --http1.1 (or a curl without HTTP/2)"}
+	case ticket && has(extPostHandshakeAuth):
+		return Client{Stack: StackPython, Certainty: Guess, Reason: base + ", with post_handshake_auth and a session_ticket extension, as Python's http.client and urllib send them on a Python that keeps OpenSSL's default cipher list"}
 	}
 	return Client{Stack: StackOpenSSL, Certainty: Likely, Reason: base}
+}
+
+// pythonSuiteLists begin the TLS 1.2 part of the cipher lists CPython's
+// ssl module sets by default (Python ≥ 3.10; Python ≤ 3.6 and 2.7) and
+// urllib3 1.x sets for requests, as OpenSSL 3 expands them. OpenSSL's own
+// default puts DHE-RSA-AES256-GCM-SHA384 third.
+var pythonSuiteLists = []struct {
+	what   string
+	suites []tlsparse.CipherSuite
+}{
+	{"Python's default cipher list (Python ≥ 3.10: ECDHE AES-GCM and ChaCha20 first, then ECDHE CBC-SHA2, then DHE, no RSA key exchange)", []tlsparse.CipherSuite{0xC02C, 0xC030, 0xC02B, 0xC02F, 0xCCA9, 0xCCA8, 0xC024, 0xC028, 0xC023, 0xC027, 0x009F, 0x009E}},
+	{"urllib3 1.x's cipher list (requests)", []tlsparse.CipherSuite{0xC02C, 0xC030, 0xC02B, 0xC02F, 0xCCA9, 0xCCA8, 0x009F, 0x009E, 0xCCAA, 0xC0AF, 0xC0AD, 0xC0AE, 0xC0AC}},
+	{"Python's default cipher list of Python ≤ 3.6 and 2.7 (ECDHE then DHE AES-GCM first)", []tlsparse.CipherSuite{0xC02C, 0xC030, 0xC02B, 0xC02F, 0xCCA9, 0xCCA8, 0x00A3, 0x009F, 0x00A2, 0x009E, 0xCCAA}},
+}
+
+// pythonSuiteList names the Python cipher list suites begin with, past
+// their TLS 1.3 suites, or returns "".
+func pythonSuiteList(suites []tlsparse.CipherSuite) string {
+	i := slices.IndexFunc(suites, func(s tlsparse.CipherSuite) bool { return s>>8 != 0x13 })
+	if i < 0 {
+		return ""
+	}
+	for _, l := range pythonSuiteLists {
+		if len(suites)-i >= len(l.suites) && slices.Equal(suites[i:i+len(l.suites)], l.suites) {
+			return l.what
+		}
+	}
+	return ""
 }
 
 // nodeSuites begins Node.js's default cipher list (tls.DEFAULT_CIPHERS,

@@ -58,23 +58,29 @@ func TestRecognizeTools(t *testing.T) {
 		name string
 		want fingerprint.Stack
 		argv func(port string) []string
+		also fingerprint.Stack // the second program the hello may be
 	}{
 		{"openssl", fingerprint.StackOpenSSL, func(p string) []string {
 			return []string{"openssl", "s_client", "-connect", "127.0.0.1:" + p, "-servername", "good.test"}
-		}},
+		}, fingerprint.StackUnknown},
 		{"curl", fingerprint.StackCurl, func(p string) []string {
 			return []string{"curl", "-sk", "--max-time", "3", "https://127.0.0.1:" + p + "/"}
-		}},
+		}, fingerprint.StackUnknown},
+		// Without h2, curl's hello is urllib3's on a Python that keeps
+		// OpenSSL's cipher list: both named, Python first.
+		{"curl --http1.1", fingerprint.StackPython, func(p string) []string {
+			return []string{"curl", "-sk", "--http1.1", "--max-time", "3", "https://127.0.0.1:" + p + "/"}
+		}, fingerprint.StackCurl},
 		{"gnutls-cli", fingerprint.StackGnuTLS, func(p string) []string {
 			return []string{"gnutls-cli", "--insecure", "-p", p, "127.0.0.1"}
-		}},
+		}, fingerprint.StackUnknown},
 		// Limited to TLS 1.2 it offers none of TLS 1.3's suites.
 		{"gnutls-cli TLS 1.2", fingerprint.StackGnuTLS, func(p string) []string {
 			return []string{"gnutls-cli", "--insecure", "--priority", "NORMAL:-VERS-TLS1.3", "-p", p, "127.0.0.1"}
-		}},
+		}, fingerprint.StackUnknown},
 		{"python3", fingerprint.StackPython, func(p string) []string {
 			return []string{"python3", "-c", "import ssl,socket;s=socket.create_connection(('127.0.0.1'," + p + "),timeout=3);ssl.create_default_context().wrap_socket(s,server_hostname='good.test')"}
-		}},
+		}, fingerprint.StackUnknown},
 	}
 	for _, tool := range tools {
 		t.Run(tool.name, func(t *testing.T) {
@@ -84,8 +90,8 @@ func TestRecognizeTools(t *testing.T) {
 			}
 			ch := toolHello(t, tool.argv)
 			got := fingerprint.Recognize(ch)
-			if got.Stack != tool.want {
-				t.Fatalf("Recognize = %+v, want %s", got, tool.want)
+			if got.Stack != tool.want || got.Also != tool.also {
+				t.Fatalf("Recognize = %+v, want %s (also %s)", got, tool.want, tool.also)
 			}
 			if got.Reason == "" || got.Certainty == 0 {
 				t.Errorf("no reason or certainty: %+v", got)
