@@ -348,8 +348,9 @@ func (r *replay) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
 
 func (r *replay) LinkType() layers.LinkType { return r.linkType }
 
-// bpfFilter selects the connection's packets: "tcp port 443 and (host
-// 192.0.2.1 or host 2001:db8::1)".
+// bpfFilter selects the connection's packets and the ICMP errors that
+// may answer them (a firewall's REJECT, a router without a route): "(tcp
+// port 443 and (host 192.0.2.1 or host 2001:db8::1)) or icmp or icmp6".
 func bpfFilter(addrs []netip.Addr, port uint16) string {
 	hosts := make([]string, len(addrs))
 	for i, a := range addrs {
@@ -359,7 +360,7 @@ func bpfFilter(addrs []netip.Addr, port uint16) string {
 	if len(hosts) > 1 {
 		h = "(" + h + ")"
 	}
-	return "tcp port " + strconv.Itoa(int(port)) + " and " + h
+	return "(tcp port " + strconv.Itoa(int(port)) + " and " + h + ") or icmp or icmp6"
 }
 
 // captureInterface names the interface the packets to addrs cross: the

@@ -45,7 +45,7 @@ const (
 
 	ConnectionRefused  Class = "connection_refused"  // the SYN was answered by a RST
 	ConnectTimeout     Class = "connect_timeout"     // the TCP connection did not complete within Config.ConnectTimeout
-	HostUnreachable    Class = "host_unreachable"    // no route to the host
+	HostUnreachable    Class = "host_unreachable"    // no route to the host, or an ICMP error from a firewall (Linux: "no route to host", over IPv6 "permission denied")
 	NetworkUnreachable Class = "network_unreachable" // no route to its network
 	ConnectionReset    Class = "connection_reset"    // a RST ended the connection
 	ConnectionClosed   Class = "connection_closed"   // the server closed the connection without an alert
@@ -432,6 +432,12 @@ func classifySyscall(err error) Class {
 		return ConnectionReset
 	case syscall.EHOSTUNREACH, syscall.EHOSTDOWN:
 		return HostUnreachable
+	case syscall.EACCES:
+		// Linux's answer to an ICMPv6 "administratively prohibited" (or
+		// policy, reject route) while connecting: a firewall's REJECT.
+		if isDial(err) {
+			return HostUnreachable
+		}
 	case syscall.ENETUNREACH, syscall.ENETDOWN:
 		return NetworkUnreachable
 	case syscall.ETIMEDOUT:

@@ -137,9 +137,9 @@ func TestBPFFilter(t *testing.T) {
 		port  uint16
 		want  string
 	}{
-		{[]string{"127.0.0.1"}, 443, "tcp port 443 and host 127.0.0.1"},
-		{[]string{"127.0.0.1", "::1"}, 8443, "tcp port 8443 and (host 127.0.0.1 or host ::1)"},
-		{[]string{"fe80::1%eth0"}, 443, "tcp port 443 and host fe80::1"},
+		{[]string{"127.0.0.1"}, 443, "(tcp port 443 and host 127.0.0.1) or icmp or icmp6"},
+		{[]string{"127.0.0.1", "::1"}, 8443, "(tcp port 8443 and (host 127.0.0.1 or host ::1)) or icmp or icmp6"},
+		{[]string{"fe80::1%eth0"}, 443, "(tcp port 443 and host fe80::1) or icmp or icmp6"},
 	}
 	for _, tt := range tests {
 		var addrs []netip.Addr

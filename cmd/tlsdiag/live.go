@@ -47,8 +47,9 @@ Flags:`
 
 // defaultLiveFilter is what live captures unless told otherwise: TLS over
 // TCP and QUIC on 443, and DNS, so that a lookup that failed (and the
-// answer that named each connection's server) is in the report too.
-const defaultLiveFilter = "tcp port 443 or udp port 443 or port 53"
+// answer that named each connection's server) is in the report too, and
+// ICMP, whose errors say why a connection or a lookup was refused.
+const defaultLiveFilter = "tcp port 443 or udp port 443 or port 53 or icmp or icmp6"
 
 func init() {
 	commands["live"] = command{usage: liveUsage, run: runLive}

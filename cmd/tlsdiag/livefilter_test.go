@@ -18,7 +18,7 @@ import (
 // built-in compiler as live's AF_PACKET capture compiles it, over every
 // frame of captures of DNS over UDP and TCP, TLS on 443 over TCP and QUIC,
 // and TLS on other ports: it keeps exactly the frames to or from port 443
-// (TCP or UDP) and port 53, as the frames' own headers say.
+// (TCP or UDP) and port 53, and ICMP, as the frames' own headers say.
 func TestDefaultLiveFilter(t *testing.T) {
 	prog, err := filter.Compile(defaultLiveFilter, filter.Ethernet, 262144)
 	if err != nil {
@@ -68,7 +68,7 @@ func TestDefaultLiveFilter(t *testing.T) {
 		f.Close()
 	}
 	t.Logf("frames: %v", kept)
-	for _, kind := range []string{"udp/53", "tcp/53", "tcp/443", "udp/443", "dropped"} {
+	for _, kind := range []string{"udp/53", "tcp/53", "tcp/443", "udp/443", "icmp", "dropped"} {
 		if kept[kind] == 0 {
 			t.Errorf("no frame was %s: the test proves nothing of it", kind)
 		}
@@ -79,6 +79,9 @@ func TestDefaultLiveFilter(t *testing.T) {
 // filter should keep it, and what it is.
 func wantedByDefault(data []byte) (string, bool) {
 	p := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.NoCopy)
+	if p.Layer(layers.LayerTypeICMPv4) != nil || p.Layer(layers.LayerTypeICMPv6) != nil {
+		return "icmp", true
+	}
 	var proto string
 	var src, dst uint16
 	switch l := p.TransportLayer().(type) {
