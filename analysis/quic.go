@@ -65,6 +65,8 @@ type QUIC struct {
 	// Fallback is the TCP connection the same client opened to the same
 	// server after this one got no answer; set by LinkFallbacks.
 	Fallback *Fallback
+	// Unreachable is the first ICMP error about the client's datagrams.
+	Unreachable *ICMPReport
 }
 
 // Fallback is a later TCP connection that replaced an unanswered QUIC one.
@@ -116,10 +118,14 @@ func (b *Builder) Datagram(src, dst netip.AddrPort, payload []byte, f capture.Fr
 
 // DatagramError implements capture.ICMPDatagramHandler: an ICMP error
 // about a DNS query (a resolver's host where nothing listens on port 53)
-// is kept with the query.
+// is kept with the query, one about a QUIC connection's Initials (nothing
+// listens on the server's UDP port) with the connection.
 func (b *Builder) DatagramError(src, dst netip.AddrPort, e capture.ICMPError, f capture.Frame) {
-	if isDNS(src, dst) {
+	switch {
+	case isDNS(src, dst):
 		b.seq.dns.unreachable(src, dst, ICMPReport{Frame: f, About: capture.ClientToServer, ICMPError: e})
+	case b.quic != nil:
+		b.quic.DatagramError(src, dst, e, f)
 	}
 }
 
@@ -223,6 +229,9 @@ func quicRecord(q *quic.Conn, b *Builder) *Connection {
 	}
 	for d := range q.Packets {
 		copy(c.QUIC.Packets[d][:], q.Packets[d][:])
+	}
+	if q.UnreachableFrame.Number != 0 {
+		c.QUIC.Unreachable = &ICMPReport{Frame: q.UnreachableFrame, About: capture.ClientToServer, ICMPError: q.Unreachable}
 	}
 	var an anomalies
 	for _, m := range q.Messages {

@@ -16,7 +16,7 @@ const UDPBlocked Category = "udp_blocked"
 
 var udpBlockedCategory = categorySpec{
 	name:      UDPBlocked,
-	meaning:   "QUIC: the client's Initials, sent again and again, got no answer: UDP to the server's port is most likely dropped (or nothing listens); when the client then reached the same server over TCP, the summary says so, how long after its first Initial, and whether that handshake completed",
+	meaning:   "QUIC: the client's Initials, sent again and again, got no answer: UDP to the server's port is most likely dropped (or nothing listens); or they got an ICMP error, which says which: port unreachable from the server's host (nothing listens on the UDP port), a firewall's or a router's rejection; when the client then reached the same server over TCP, the summary says so, how long after its first Initial, and whether that handshake completed",
 	serverFix: "—",
 	unprobed:  "the probe speaks TLS over TCP: a QUIC attempt is read from captures only",
 }
@@ -92,6 +92,10 @@ func (d *diagnosis) udpBlocked() Verdict {
 		prose.Count(q.Datagrams[client], "QUIC Initial datagram"), port, c.First.Number, c.Last.Number, d.waitFrom(c.First, c.Last))
 	evidence := []capture.Frame{c.First, c.Last}
 	fix := fmt.Sprintf("allow UDP port %d to %s in the firewalls on the path (or start the QUIC listener); clients that fall back to TCP only lose time", port, c.Server.Addr())
+	if u := q.Unreachable; u != nil {
+		summary, fix = d.quicUnreachable(*u)
+		evidence = append(evidence, u.Frame)
+	}
 	if fb := q.Fallback; fb != nil {
 		outcome := "its handshake there did not complete"
 		if fb.Established {
@@ -101,6 +105,28 @@ func (d *diagnosis) udpBlocked() Verdict {
 		evidence = append(evidence, fb.First)
 	}
 	return verdict(UDPBlocked, summary, fix, evidence...)
+}
+
+// quicUnreachable says what an ICMP error about the client's Initials
+// tells: from the server's own address, port unreachable means nothing
+// listens on the UDP port (a REJECT rule answers alike, less often);
+// otherwise a firewall or router on the way refuses or cannot deliver.
+func (d *diagnosis) quicUnreachable(u analysis.ICMPReport) (summary, fix string) {
+	c, q := d.c, d.c.QUIC
+	port := c.Server.Port()
+	sent := fmt.Sprintf("the client sent %s to UDP port %d (frames %d–%d, over %s)",
+		prose.Count(q.Datagrams[client], "QUIC Initial datagram"), port, c.First.Number, c.Last.Number, d.waitFrom(c.First, c.Last))
+	icmp := fmt.Sprintf("ICMP %q (%s)", u.String(), frameRef(u.Frame.Number))
+	switch {
+	case u.From == c.Server.Addr() && u.Meaning() == capture.ICMPPortUnreachable:
+		return fmt.Sprintf("%s and the server's host answered with %s: nothing listens on UDP port %d there (likely: the server has no QUIC (HTTP/3) listener; less likely, a firewall's REJECT of UDP)", sent, icmp, port),
+			fmt.Sprintf("start the QUIC listener on UDP port %d (nginx: `listen %d quic;`), or stop advertising HTTP/3 (the Alt-Svc header, the DNS HTTPS record) while it is not served; clients that fall back to TCP only lose time", port, port)
+	case u.From == c.Server.Addr():
+		return fmt.Sprintf("%s and the server's host rejected them with %s: a firewall on it rejects UDP port %d", sent, icmp, port),
+			fmt.Sprintf("allow UDP port %d in the firewall of %s (firewalld: `firewall-cmd --permanent --add-port=%d/udp`); clients that fall back to TCP only lose time", port, c.Server.Addr(), port)
+	}
+	return fmt.Sprintf("%s and %s answered with %s: a firewall or router on the way does not let UDP port %d through to %s", sent, u.From, icmp, port, c.Server.Addr()),
+		fmt.Sprintf("allow UDP port %d to %s at %s; clients that fall back to TCP only lose time", port, c.Server.Addr(), u.From)
 }
 
 // quicUnreadable: the client speaks a QUIC version whose packets cannot

@@ -98,6 +98,7 @@ var quicCaptureTests = []struct {
 		}
 	}},
 	{name: "quicgo_udp_blocked_fallback", want: UDPBlocked, tcp: OK, summary: []string{"fell back to TCP (frame 9", "completed"}},
+	{name: "quicgo_port_unreachable", want: UDPBlocked, summary: []string{"the server's host answered with ICMP \"Destination unreachable (Port unreachable)\" (frame 2): nothing listens on UDP port 4439"}},
 }
 
 // quicLabCategories are the categories quicCaptureTests check on real

@@ -70,6 +70,11 @@ type Conn struct {
 	// FirstPacket is, per direction, the first datagram; FirstShort the
 	// first short-header (1-RTT) packet.
 	FirstPacket, FirstShort [2]capture.Frame
+	// Unreachable is the first ICMP error about the client's datagrams
+	// (port unreachable: nothing listens on the server's UDP port), and
+	// UnreachableFrame its frame; zero when none came.
+	Unreachable      capture.ICMPError
+	UnreachableFrame capture.Frame
 	// Secrets is set when the key log held the handshake secrets.
 	Secrets bool
 	// CryptoCut counts CRYPTO bytes not read because of the bounds.

@@ -124,6 +124,17 @@ func (t *Tracker) Datagram(src, dst netip.AddrPort, payload []byte, f capture.Fr
 	t.touch(c)
 }
 
+// DatagramError takes an ICMP error, carried by frame f, about a datagram
+// from src to dst: the first about a connection's client datagrams is
+// kept.
+func (t *Tracker) DatagramError(src, dst netip.AddrPort, e capture.ICMPError, f capture.Frame) {
+	c := t.conns[pair(src, dst)]
+	if c == nil || c.dir(src) != capture.ClientToServer || c.UnreachableFrame.Number != 0 {
+		return
+	}
+	c.Unreachable, c.UnreachableFrame = e, f
+}
+
 // start makes a connection of a datagram that opens one: a client's
 // Initial that decrypts with the keys of its Destination Connection ID,
 // or a long header of a version that cannot be read, in a datagram as

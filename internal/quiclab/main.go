@@ -109,6 +109,7 @@ var scenarios = []scenario{
 	{"quicgo_retry", 4436, func(l *lab, p int, kl io.Writer) error { return l.quicGo(p, kl, quicGoCase{retry: true}) }},
 	{"quicgo_udp_blocked", 4437, func(l *lab, p int, kl io.Writer) error { return l.blocked(p, kl, false) }},
 	{"quicgo_udp_blocked_fallback", 4438, func(l *lab, p int, kl io.Writer) error { return l.blocked(p, kl, true) }},
+	{"quicgo_port_unreachable", 4439, func(l *lab, p int, kl io.Writer) error { return l.unreachable(p, kl) }},
 	{"ngtcp2_ok", 4441, func(l *lab, p int, kl io.Writer) error { return l.ngtcp2(p, kl) }},
 	{"ngtcp2_retry", 4442, func(l *lab, p int, kl io.Writer) error { return l.ngtcp2(p, kl, "server:-V") }},
 	{"ngtcp2_version_negotiation", 4443, func(l *lab, p int, kl io.Writer) error {
@@ -128,7 +129,7 @@ func (l *lab) capture(s scenario) error {
 	}
 	defer kl.Close()
 	port := strconv.Itoa(s.port)
-	dump := exec.Command("tcpdump", "-i", "lo", "-U", "--immediate-mode", "-n", "-s", "0", "-w", pcap, "udp port "+port+" or tcp port "+port)
+	dump := exec.Command("tcpdump", "-i", "lo", "-U", "--immediate-mode", "-n", "-s", "0", "-w", pcap, "udp port "+port+" or tcp port "+port+" or icmp")
 	stderr, err := dump.StderrPipe()
 	if err != nil {
 		return err
@@ -309,6 +310,22 @@ func (l *lab) blocked(port int, keylog io.Writer, fallback bool) error {
 	buf := make([]byte, 14)
 	_, err = io.ReadFull(c, buf)
 	return err
+}
+
+// unreachable dials a UDP port nothing listens on: the kernel answers
+// each Initial with ICMP port unreachable, which quic-go's unconnected
+// socket never sees, so it tries until its handshake timeout.
+func (l *lab) unreachable(port int, keylog io.Writer) error {
+	addr := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conf := &tls.Config{ServerName: "localhost", RootCAs: l.pool, NextProtos: []string{"h3"}, KeyLogWriter: keylog}
+	_, err := quic.DialAddr(ctx, addr.String(), conf, &quic.Config{HandshakeIdleTimeout: 2 * time.Second})
+	if err == nil {
+		return errors.New("the handshake succeeded")
+	}
+	fmt.Fprintln(os.Stderr, "  QUIC failed as planned:", err)
+	return nil
 }
 
 // ngtcp2 runs gtlsserver and gtlsclient; extra arguments are
