@@ -46,7 +46,7 @@ type ExecConfig struct {
 	Stdout, Stderr io.Writer
 	// Interface is where to capture; empty means "any" (every interface).
 	Interface string
-	// Filter narrows the capture (BPF); empty means "tcp".
+	// Filter narrows the capture (BPF); empty means DefaultExecFilter.
 	Filter string
 	// WireRoots are the roots chains are validated against; nil means the
 	// system roots.
@@ -109,6 +109,11 @@ type ExecConnection struct {
 	Correlation Correlation
 }
 
+// DefaultExecFilter is what Exec captures unless told otherwise: TCP, and
+// the ICMP errors that say why a connection was refused (a firewall's
+// REJECT, a router without a route).
+const DefaultExecFilter = "tcp or icmp or icmp6"
+
 // Exec runs the program while capturing, finds which connections are its
 // own, gives it SSLKEYLOGFILE, and when it exits diagnoses each of its
 // connections and correlates the verdicts with the error its standard
@@ -128,7 +133,7 @@ func Exec(ctx context.Context, cfg ExecConfig) (*ExecResult, error) {
 		cfg.Interface = "any"
 	}
 	if cfg.Filter == "" {
-		cfg.Filter = "tcp"
+		cfg.Filter = DefaultExecFilter
 	}
 	env := cfg.Env
 	if env == nil {

@@ -72,7 +72,7 @@ func runExec(args []string, stdout, stderr io.Writer) int {
 	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`: table or json")
 	fs.StringArrayVar(&caFlags, flagCACert, nil, "also trust the CA certificates in this PEM `file` when judging chains (repeatable)")
 	fs.StringVarP(&iface, "interface", "i", "any", "capture on this `interface`")
-	fs.StringVarP(&filter, "filter", "f", "tcp", "BPF `filter` for the capture")
+	fs.StringVarP(&filter, "filter", "f", probe.DefaultExecFilter, "BPF `filter` for the capture")
 	fs.StringVarP(&pcapFile, flagWrite, shortWrite, "", "keep the capture in this pcapng `file`, with the program's TLS secrets embedded")
 	fs.SetInterspersed(false)
 	if err := fs.Parse(args); err != nil {
