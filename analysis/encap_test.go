@@ -86,7 +86,7 @@ func TestEncapsulationsAgreeWithTshark(t *testing.T) {
 
 func tunnelTypeOf(k encap.Kind) string {
 	switch k {
-	case encap.GREIP, encap.GRETEB, encap.GRECMD:
+	case encap.GREIP, encap.GRETEB, encap.GRECMD, encap.WCCP:
 		return capture.TunnelGRE.String()
 	case encap.VXLANLinux:
 		return capture.TunnelVXLAN.String()

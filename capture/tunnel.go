@@ -94,6 +94,7 @@ const (
 	etherTypeTEB       = 0x6558 // transparent Ethernet bridging
 	etherTypeERSPAN2   = 0x88be // also ERSPAN type I, without a sequence number
 	etherTypeERSPAN3   = 0x22eb
+	etherTypeWCCP      = 0x883e // WCCP redirection in GRE: a router sends a web cache (Squid, Blue Coat) the packets it intercepts
 	etherTypeMPLS      = 0x8847
 	etherTypeMPLSMulti = 0x8848
 	etherTypePPPoE     = 0x8864
@@ -391,10 +392,32 @@ func (d *decoder) gre(b []byte, src, dst netip.Addr) (*gopacket.DecodingLayerPar
 		return d.ethP, b[n:], true
 	}
 	d.enter(t)
-	if et == etherTypeCiscoMeta {
+	switch et {
+	case etherTypeCiscoMeta:
 		return d.ciscoMetaGRE(b)
+	case etherTypeWCCP:
+		return d.wccp(b)
 	}
 	return d.byEtherType("GRE", et, b)
+}
+
+// wccp reads the packet a WCCP router redirected to a cache in GRE
+// (draft-wilson-wrec-wccp-v2, Section 4.12): WCCP version 2 puts a 4-byte
+// redirect header (flags, service ID, buckets) before the IPv4 or IPv6
+// packet, version 1 none. As Wireshark and tcpdump do, a first nibble of 4
+// is taken for an IPv4 header, so version 1; anything else for the
+// redirect header.
+func (d *decoder) wccp(b []byte) (*gopacket.DecodingLayerParser, []byte, bool) {
+	if len(b) > 0 && b[0]>>4 != 4 {
+		if len(b) < 4 {
+			return d.unsupported("WCCP redirect header cut short")
+		}
+		b = b[4:]
+	}
+	if p := d.byIPVersion(b); p != nil {
+		return p, b, true
+	}
+	return d.unsupported("WCCP redirect carrying no IP packet")
 }
 
 // mpls skips an MPLS label stack (RFC 3032, Section 2.1) to the packet

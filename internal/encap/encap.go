@@ -33,6 +33,7 @@ const (
 	Frag6      Kind = "frag6"      // IPv6 packets of more than 400 bytes split into fragments (IPv4 ones unchanged)
 	CMD        Kind = "cmd"        // Cisco MetaData (TrustSec's inline SGT 100) after the Ethernet addresses
 	GRECMD     Kind = "gre-cmd"    // GRE carrying Cisco MetaData (0x8909), the IP packet inside, as DMVPN with TrustSec
+	WCCP       Kind = "wccp"       // GRE carrying WCCP (0x883e): a version 2 redirect header (service 0, bucket 72), the IP packet inside, as a router redirects it to a web cache
 	MACsec     Kind = "macsec"     // an 802.1AE security tag with an SCI, integrity only (not encrypted), a 16-byte ICV
 	Radiotap   Kind = "radiotap"   // 802.11 QoS data frames behind radiotap (FCS, padding), as a monitor-mode capture has them
 	Dot11      Kind = "dot11"      // 802.11 data frames without radiotap, some between access points (four addresses)
@@ -44,7 +45,7 @@ const (
 )
 
 // Kinds lists every encapsulation.
-var Kinds = []Kind{VXLAN, VXLANLinux, GENEVE, GREIP, GRETEB, ERSPAN2, ERSPAN3, MPLS, PPPoE, VLAN9100, IPinIP, CMD, GRECMD, MACsec, Radiotap, Dot11, GTP, GTP5G, TZSP}
+var Kinds = []Kind{VXLAN, VXLANLinux, GENEVE, GREIP, GRETEB, ERSPAN2, ERSPAN3, MPLS, PPPoE, VLAN9100, IPinIP, CMD, GRECMD, WCCP, MACsec, Radiotap, Dot11, GTP, GTP5G, TZSP}
 
 // LinkType is the link type of the wrapped frames.
 func (k Kind) LinkType() layers.LinkType {
@@ -157,6 +158,8 @@ func (w *Wrapper) Wrap(frame []byte) ([]byte, error) {
 	case CMD:
 		// Version 1, length 1, option 1 (the SGT), SGT 100.
 		return cat(frame[:12], []byte{0x89, 0x09, 1, 1, 0, 1, 0, 100}, frame[12:]), nil
+	case WCCP:
+		return w.ip(47, cat([]byte{0, 0, 0x88, 0x3e, 0, 0, 0, 72}, ip)), nil
 	case GRECMD:
 		return w.ip(47, cat([]byte{0, 0, 0x89, 0x09, byte(et >> 8), byte(et), 1, 1, 0, 1, 0, 100}, ip)), nil
 	case MACsec:
