@@ -165,9 +165,9 @@ var icmpUnreachableCodes = map[uint8]string{
 }
 
 var icmp6UnreachableCodes = map[uint8]string{
-	0: "no route to destination", 1: "communication with destination administratively prohibited",
-	2: "beyond scope of source address", 3: "address unreachable", 4: "port unreachable",
-	5: "source address failed ingress/egress policy", 6: "reject route to destination",
+	0: "no route to destination", 1: "Administratively prohibited",
+	2: "Beyond scope of source address", 3: "address unreachable", 4: "Port unreachable",
+	5: "Source address failed ingress/egress policy", 6: "Reject route to destination",
 }
 
 // icmpError fills seg from the ICMP or ICMPv6 error the parser stopped
