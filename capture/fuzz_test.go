@@ -16,7 +16,9 @@ import (
 // checks), and the outcome is deterministic.
 func FuzzRun(f *testing.F) {
 	var files []string
-	for _, pat := range []string{"testdata/*.pcap", "testdata/*.pcapng", "testdata/*.gz", "testdata/tcpdump/*.pcap"} {
+	// ../testdata/field/icmp: ICMP errors quoting TCP and UDP, over IPv4
+	// and IPv6.
+	for _, pat := range []string{"testdata/*.pcap", "testdata/*.pcapng", "testdata/*.gz", "testdata/tcpdump/*.pcap", "../testdata/field/icmp/*.pcap"} {
 		m, _ := filepath.Glob(pat)
 		files = append(files, m...)
 	}
