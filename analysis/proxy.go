@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"bytes"
+
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/proxyparse"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
@@ -59,14 +61,72 @@ func (t *tracker) watchProxy(d capture.Direction, b []byte, off int64, f capture
 	}
 	p := &Proxy{Exchange: x}
 	p.RequestFrame = frameAtEnd(ph.chunks[capture.ClientToServer], x.RequestEnd)
-	p.ReplyFrame = frameAtEnd(ph.chunks[capture.ServerToClient], x.ReplyEnd)
+	p.ReplyFrame = frameAtEnd(ph.chunks[capture.ServerToClient], statusEnd(x, ph.b[capture.ServerToClient]))
 	t.c.Proxy = p
-	if x.RequestEnd > 0 && x.ReplyEnd > 0 && x.Outcome != proxyparse.Unanswered {
+	// An HTTP reply is waited for to the end of its header block: a
+	// tunnel starts after it, and a 407's challenges are in it. A proxy
+	// may write the status line and the fields in separate segments.
+	if x.RequestEnd > 0 && x.ReplyEnd > 0 && !x.ReplyPartial && x.Outcome != proxyparse.Unanswered {
 		if x.Outcome == proxyparse.Granted {
 			t.tunnelAt = int64(x.ReplyEnd)
 		}
 		t.endProxy()
 	}
+}
+
+// watchProxyInTLS reads the decrypted application data of a connection
+// for an HTTP CONNECT exchange, as an https:// proxy carries it inside its
+// own TLS: the client's first decrypted bytes must be a CONNECT request.
+// plain is one record's plaintext from direction d, in frame f. SOCKS
+// inside TLS is not looked for.
+func (t *tracker) watchProxyInTLS(d capture.Direction, plain []byte, f capture.Frame) {
+	if t.inTLSOff || len(plain) == 0 {
+		return
+	}
+	ph := t.inTLS
+	if ph == nil {
+		if d != capture.ClientToServer {
+			return // the server's before the client's first bytes
+		}
+		if !bytes.HasPrefix(plain, []byte("CONNECT ")) {
+			t.inTLSOff = true
+			return
+		}
+		ph = &proxyHead{}
+		t.inTLS = ph
+	}
+	if len(ph.b[d]) >= proxyparse.MaxHead {
+		t.inTLS, t.inTLSOff = nil, true
+		return
+	}
+	ph.b[d] = append(ph.b[d], plain[:min(len(plain), proxyparse.MaxHead-len(ph.b[d]))]...)
+	ph.chunks[d] = append(ph.chunks[d], chunk{end: int64(len(ph.b[d])), frame: f})
+	x, ok := proxyparse.Parse(ph.b[capture.ClientToServer], ph.b[capture.ServerToClient])
+	if !ok || x.Kind != proxyparse.KindHTTPConnect {
+		t.c.ProxyInTLS = nil
+		t.inTLS, t.inTLSOff = nil, true
+		return
+	}
+	t.c.ProxyInTLS = &Proxy{Exchange: x,
+		RequestFrame: frameAtEnd(ph.chunks[capture.ClientToServer], x.RequestEnd),
+		ReplyFrame:   frameAtEnd(ph.chunks[capture.ServerToClient], statusEnd(x, ph.b[capture.ServerToClient]))}
+	if x.RequestEnd > 0 && x.ReplyEnd > 0 && !x.ReplyPartial && x.Outcome != proxyparse.Unanswered {
+		t.inTLS, t.inTLSOff = nil, true
+	}
+}
+
+// statusEnd is the offset in the server's bytes b just past what decided
+// x's outcome: an HTTP reply's status line (the frame Wireshark labels
+// with it, even when the header fields come in later segments), a SOCKS
+// reply whole; 0 without a reply.
+func statusEnd(x proxyparse.Exchange, b []byte) int {
+	if x.ReplyEnd == 0 || x.Kind != proxyparse.KindHTTPConnect {
+		return x.ReplyEnd
+	}
+	if i := bytes.IndexByte(b[:x.ReplyEnd], '\n'); i >= 0 {
+		return i + 1
+	}
+	return x.ReplyEnd
 }
 
 // tunnelStart reads the first byte the proxy's side sent through the

@@ -29,6 +29,7 @@ type proxyMode int
 const (
 	proxyForbid    proxyMode = iota // 403 to every CONNECT
 	proxyAuth                       // 407 unless the lab's credentials come; then tunnel
+	proxyNegotiate                  // 407 offering Negotiate and NTLM only, whatever comes
 	proxyTunnel                     // tunnel, 502 when the target cannot be reached
 	proxyChunked                    // tunnel, its 200 carrying Transfer-Encoding: chunked
 	proxyBlockPage                  // 200, then a 403 block page in the tunnel
@@ -125,6 +126,9 @@ func serveConnect(c proxyConn, mode proxyMode, lab *Lab) {
 		return
 	case mode == proxyAuth && req.Header.Get("Proxy-Authorization") != want:
 		reply("407 Proxy Authentication Required", `Proxy-Authenticate: Basic realm="tlslab"`)
+		return
+	case mode == proxyNegotiate:
+		reply("407 Proxy Authentication Required", "Proxy-Authenticate: Negotiate", "Proxy-Authenticate: NTLM")
 		return
 	case mode == proxyBlockPage:
 		// Two writes, as a filtering proxy makes them: the grant, then
