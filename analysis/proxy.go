@@ -66,7 +66,9 @@ func (t *tracker) watchProxy(d capture.Direction, b []byte, off int64, f capture
 	// An HTTP reply is waited for to the end of its header block: a
 	// tunnel starts after it, and a 407's challenges are in it. A proxy
 	// may write the status line and the fields in separate segments.
-	if x.RequestEnd > 0 && x.ReplyEnd > 0 && !x.ReplyPartial && x.Outcome != proxyparse.Unanswered {
+	// After a 407 the client may authenticate on the same connection
+	// (another CONNECT): the watch goes on.
+	if x.RequestEnd > 0 && x.ReplyEnd > 0 && !x.ReplyPartial && x.Outcome != proxyparse.Unanswered && x.Outcome != proxyparse.AuthRequired {
 		if x.Outcome == proxyparse.Granted {
 			t.tunnelAt = int64(x.ReplyEnd)
 		}
@@ -123,8 +125,8 @@ func statusEnd(x proxyparse.Exchange, b []byte) int {
 	if x.ReplyEnd == 0 || x.Kind != proxyparse.KindHTTPConnect {
 		return x.ReplyEnd
 	}
-	if i := bytes.IndexByte(b[:x.ReplyEnd], '\n'); i >= 0 {
-		return i + 1
+	if i := bytes.IndexByte(b[x.ReplyStart:x.ReplyEnd], '\n'); i >= 0 {
+		return x.ReplyStart + i + 1
 	}
 	return x.ReplyEnd
 }
@@ -173,10 +175,13 @@ func frameAtEnd(cs []chunk, end int) capture.Frame {
 }
 
 // proxyDecided reports whether the proxy answered the request with
-// anything but an open tunnel: the connection's outcome is then known.
+// anything but an open tunnel or a 407: the connection's outcome is then
+// known.
 func (c *Connection) proxyDecided() bool {
 	p := c.Proxy
-	return p != nil && p.ReplyEnd > 0 && p.Outcome != proxyparse.Granted && p.Outcome != proxyparse.Unanswered
+	// A 407 decides nothing yet: the client may answer the challenge
+	// with another CONNECT on the same connection.
+	return p != nil && p.ReplyEnd > 0 && p.Outcome != proxyparse.Granted && p.Outcome != proxyparse.Unanswered && p.Outcome != proxyparse.AuthRequired
 }
 
 // viaProxy reports whether the connection asked a proxy for a tunnel that

@@ -61,6 +61,10 @@ func (d *diagnosis) proxyVerdict() (Verdict, bool) {
 		target = "its target"
 	}
 	asked := fmt.Sprintf("the client asked the proxy %s for a tunnel to %s (%s request, %s)", c.Server, target, p.Kind.Words(), frameRef(p.RequestFrame.Number))
+	if p.Retries > 0 {
+		asked = fmt.Sprintf("the client asked the proxy %s for a tunnel to %s, was answered 407 (Proxy Authentication Required) and asked again on the same connection, %s (%s request, %s)",
+			c.Server, target, retriedWith(p), p.Kind.Words(), frameRef(p.RequestFrame.Number))
+	}
 	answered := fmt.Sprintf("it answered %q (%s)", p.StatusLine, frameRef(p.ReplyFrame.Number))
 	if v, ok := d.proxyAnswer(p, target, asked, answered, "no TLS was sent"); ok {
 		return v, true
@@ -97,6 +101,17 @@ func (d *diagnosis) proxyVerdict() (Verdict, bool) {
 		fmt.Sprintf("%s; %s: the tunnel was open, but no ClientHello went through it before %s (%s)", asked, answered, how, frameRef(told.Number)),
 		fmt.Sprintf("the proxy opened the tunnel; the client then sent no TLS: check that it is configured for TLS (https://) to %s", target),
 		p.RequestFrame, p.ReplyFrame, end), true
+}
+
+// retriedWith words what the client's last CONNECT after a 407 carried.
+func retriedWith(p *analysis.Proxy) string {
+	switch {
+	case p.Credentials && p.CredentialScheme != "":
+		return "with " + p.CredentialScheme + " credentials"
+	case p.Credentials:
+		return "with credentials"
+	}
+	return "again without credentials"
 }
 
 // offersBasic reports whether a 407's challenges include the Basic

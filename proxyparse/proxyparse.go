@@ -112,6 +112,13 @@ type Exchange struct {
 	// Credentials is set when the client sent proxy credentials
 	// (Proxy-Authorization, SOCKS5 user name/password).
 	Credentials bool
+	// ReplyStart is the offset in the server's stream where the deciding
+	// reply starts: 0 unless the client asked again after a 407.
+	ReplyStart int
+	// Retries counts the CONNECT requests the client sent on the same
+	// connection after a 407 (curl --proxy-anyauth, the second round of
+	// NTLM and Negotiate); the other fields are then the last exchange's.
+	Retries int
 	// CredentialScheme is the authentication scheme of the client's HTTP
 	// Proxy-Authorization ("Basic", "NTLM", "Negotiate", …), as sent;
 	// empty without one.
@@ -125,7 +132,7 @@ type Exchange struct {
 
 // MaxHead is how many bytes of each direction Parse ever needs: a CONNECT
 // request or reply whose headers are longer is judged by its first line.
-const MaxHead = 4096
+const MaxHead = 16384
 
 // Starts reports whether a client's first bytes may be the start of a
 // proxy request: then the caller should keep up to MaxHead bytes of both
@@ -185,7 +192,74 @@ func headersEnd(b []byte) int {
 	return 0
 }
 
+// parseHTTP reads the CONNECT exchanges of one connection: a client that
+// authenticates after a 407 (curl --proxy-anyauth, NTLM's and Negotiate's
+// second round) sends its next CONNECT on the same connection once the
+// 407 and its body are over, and the last exchange is the one that
+// decides.
 func parseHTTP(client, server []byte) (Exchange, bool) {
+	x, ok := parseHTTPRound(client, server)
+	if !ok {
+		return x, false
+	}
+	// x's offsets are the whole streams'; sOff is where its reply starts.
+	sOff := 0
+	for x.Outcome == AuthRequired && !x.ReplyPartial && x.Retries < maxRetries {
+		next := client[x.RequestEnd:]
+		if len(next) == 0 || !bytes.HasPrefix(next, []byte("CONNECT "[:min(len(next), len("CONNECT "))])) {
+			break
+		}
+		body, known := contentLength(server[sOff:x.ReplyEnd])
+		if !known {
+			break // the 407's body has no known end: the next reply cannot be found
+		}
+		nc, ns := x.RequestEnd, min(x.ReplyEnd+body, len(server))
+		y, ok := parseHTTPRound(client[nc:], server[ns:])
+		if !ok {
+			break
+		}
+		if x.ReplyEnd+body > len(server) {
+			// The rest of the 407's body is still to come.
+			y.Status, y.StatusLine, y.ReplyEnd, y.ReplyPartial, y.Outcome, y.AuthSchemes = 0, "", 0, false, Unanswered, ""
+		}
+		y.Retries, y.ReplyStart = x.Retries+1, x.ReplyEnd+body
+		if y.RequestEnd > 0 {
+			y.RequestEnd += nc
+		}
+		if y.ReplyEnd > 0 {
+			y.ReplyEnd += ns
+		}
+		x, sOff = y, ns
+	}
+	return x, true
+}
+
+// maxRetries bounds the CONNECT exchanges read after the first.
+const maxRetries = 3
+
+// contentLength returns the length of the body of an HTTP reply whose
+// header block is head: its Content-Length, or 0 without one (a 407 that
+// keeps the connection must say where its body ends; chunked bodies are
+// not followed, known false).
+func contentLength(head []byte) (int, bool) {
+	for _, l := range strings.Split(string(head), "\n")[1:] {
+		name, value, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		switch {
+		case strings.EqualFold(strings.TrimSpace(name), "Content-Length"):
+			n, err := strconv.Atoi(strings.TrimSpace(value))
+			return n, err == nil && n >= 0
+		case strings.EqualFold(strings.TrimSpace(name), "Transfer-Encoding"):
+			return 0, false
+		}
+	}
+	return 0, true
+}
+
+// parseHTTPRound reads one CONNECT request and its reply.
+func parseHTTPRound(client, server []byte) (Exchange, bool) {
 	x := Exchange{Kind: KindHTTPConnect}
 	first, _, ok := line(client)
 	if !ok {

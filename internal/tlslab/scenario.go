@@ -143,7 +143,7 @@ const (
 	ProxyRefused Scenario = "proxy_refused"
 	// ProxyAuthRequired answers "407 Proxy Authentication Required" unless
 	// the request carries ProxyUser and ProxyPassword (Basic); then it
-	// tunnels.
+	// tunnels. A 407 keeps the connection for the client's next CONNECT.
 	ProxyAuthRequired Scenario = "proxy_auth_required"
 	// ProxyAuthNegotiate answers every CONNECT "407 Proxy Authentication
 	// Required" offering only the Negotiate and NTLM schemes (two
