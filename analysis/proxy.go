@@ -82,23 +82,27 @@ func (t *tracker) watchProxy(d capture.Direction, b []byte, off int64, f capture
 // plain is one record's plaintext from direction d, in frame f. SOCKS
 // inside TLS is not looked for.
 func (t *tracker) watchProxyInTLS(d capture.Direction, plain []byte, f capture.Frame) {
-	if t.inTLSOff || len(plain) == 0 {
+	if len(plain) == 0 {
 		return
 	}
-	ph := t.inTLS
+	l := t.lateFacts()
+	if l.inTLSOff {
+		return
+	}
+	ph := l.inTLS
 	if ph == nil {
 		if d != capture.ClientToServer {
 			return // the server's before the client's first bytes
 		}
 		if !bytes.HasPrefix(plain, []byte("CONNECT ")) {
-			t.inTLSOff = true
+			l.inTLSOff = true
 			return
 		}
 		ph = &proxyHead{}
-		t.inTLS = ph
+		l.inTLS = ph
 	}
 	if len(ph.b[d]) >= proxyparse.MaxHead {
-		t.inTLS, t.inTLSOff = nil, true
+		l.inTLS, l.inTLSOff = nil, true
 		return
 	}
 	ph.b[d] = append(ph.b[d], plain[:min(len(plain), proxyparse.MaxHead-len(ph.b[d]))]...)
@@ -106,14 +110,14 @@ func (t *tracker) watchProxyInTLS(d capture.Direction, plain []byte, f capture.F
 	x, ok := proxyparse.Parse(ph.b[capture.ClientToServer], ph.b[capture.ServerToClient])
 	if !ok || x.Kind != proxyparse.KindHTTPConnect {
 		t.c.ProxyInTLS = nil
-		t.inTLS, t.inTLSOff = nil, true
+		l.inTLS, l.inTLSOff = nil, true
 		return
 	}
 	t.c.ProxyInTLS = &Proxy{Exchange: x,
 		RequestFrame: frameAtEnd(ph.chunks[capture.ClientToServer], x.RequestEnd),
 		ReplyFrame:   frameAtEnd(ph.chunks[capture.ServerToClient], statusEnd(x, ph.b[capture.ServerToClient]))}
 	if x.RequestEnd > 0 && x.ReplyEnd > 0 && !x.ReplyPartial && x.Outcome != proxyparse.Unanswered {
-		t.inTLS, t.inTLSOff = nil, true
+		l.inTLS, l.inTLSOff = nil, true
 	}
 }
 

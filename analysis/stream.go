@@ -94,10 +94,6 @@ type tracker struct {
 	// proxy negotiation; proxyOff is set once it cannot or did.
 	proxy    *proxyHead
 	proxyOff bool
-	// inTLS and inTLSOff are proxy and proxyOff for the decrypted
-	// application data (Connection.ProxyInTLS).
-	inTLS    *proxyHead
-	inTLSOff bool
 	// unseen is set, per capture direction, when the capture showed none
 	// of its packets (capture.EventUnseen).
 	unseen [2]bool
