@@ -75,6 +75,10 @@ type lateState struct {
 	// http2 is set when the client's first decrypted data is the HTTP/2
 	// connection preface.
 	http2 bool
+	// inTLS and inTLSOff are tracker.proxy and proxyOff for the
+	// decrypted application data (Connection.ProxyInTLS).
+	inTLS    *proxyHead
+	inTLSOff bool
 }
 
 // lateFacts returns t.late, allocating it.

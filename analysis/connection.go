@@ -66,6 +66,12 @@ type Connection struct {
 	// Proxy is the proxy negotiation (HTTP CONNECT, SOCKS) the connection
 	// opened with; nil when it did not. The TLS after it is tunnelled.
 	Proxy *Proxy
+	// ProxyInTLS is the HTTP CONNECT exchange a key log showed inside the
+	// connection's own TLS: the connection is to an https:// proxy, its
+	// TLS fields are the proxy's, and a tunnel the proxy granted carries
+	// the client's TLS to Target nested in it, which is not read. Nil
+	// when the decrypted data did not start with a CONNECT request.
+	ProxyInTLS *Proxy
 
 	// ClientHello is the first ClientHello; after a HelloRetryRequest the
 	// second one is RetryClientHello.

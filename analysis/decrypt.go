@@ -226,6 +226,7 @@ func (t *tracker) openRecord(d capture.Direction, it *tlsparse.Item, f capture.F
 			}
 		}
 		t.countAppData(d, it, f, plain)
+		t.watchProxyInTLS(d, plain, f)
 		if h := &t.keyLogFacts().Head[d]; len(*h) < MaxHead {
 			*h = append(*h, plain[:min(len(plain), MaxHead-len(*h))]...)
 		}

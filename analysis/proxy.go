@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"bytes"
+
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/proxyparse"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
@@ -59,14 +61,78 @@ func (t *tracker) watchProxy(d capture.Direction, b []byte, off int64, f capture
 	}
 	p := &Proxy{Exchange: x}
 	p.RequestFrame = frameAtEnd(ph.chunks[capture.ClientToServer], x.RequestEnd)
-	p.ReplyFrame = frameAtEnd(ph.chunks[capture.ServerToClient], x.ReplyEnd)
+	p.ReplyFrame = frameAtEnd(ph.chunks[capture.ServerToClient], statusEnd(x, ph.b[capture.ServerToClient]))
 	t.c.Proxy = p
-	if x.RequestEnd > 0 && x.ReplyEnd > 0 && x.Outcome != proxyparse.Unanswered {
+	// An HTTP reply is waited for to the end of its header block: a
+	// tunnel starts after it, and a 407's challenges are in it. A proxy
+	// may write the status line and the fields in separate segments.
+	// After a 407 the client may authenticate on the same connection
+	// (another CONNECT): the watch goes on.
+	if x.RequestEnd > 0 && x.ReplyEnd > 0 && !x.ReplyPartial && x.Outcome != proxyparse.Unanswered && x.Outcome != proxyparse.AuthRequired {
 		if x.Outcome == proxyparse.Granted {
 			t.tunnelAt = int64(x.ReplyEnd)
 		}
 		t.endProxy()
 	}
+}
+
+// watchProxyInTLS reads the decrypted application data of a connection
+// for an HTTP CONNECT exchange, as an https:// proxy carries it inside its
+// own TLS: the client's first decrypted bytes must be a CONNECT request.
+// plain is one record's plaintext from direction d, in frame f. SOCKS
+// inside TLS is not looked for.
+func (t *tracker) watchProxyInTLS(d capture.Direction, plain []byte, f capture.Frame) {
+	if len(plain) == 0 {
+		return
+	}
+	l := t.lateFacts()
+	if l.inTLSOff {
+		return
+	}
+	ph := l.inTLS
+	if ph == nil {
+		if d != capture.ClientToServer {
+			return // the server's before the client's first bytes
+		}
+		if !bytes.HasPrefix(plain, []byte("CONNECT ")) {
+			l.inTLSOff = true
+			return
+		}
+		ph = &proxyHead{}
+		l.inTLS = ph
+	}
+	if len(ph.b[d]) >= proxyparse.MaxHead {
+		l.inTLS, l.inTLSOff = nil, true
+		return
+	}
+	ph.b[d] = append(ph.b[d], plain[:min(len(plain), proxyparse.MaxHead-len(ph.b[d]))]...)
+	ph.chunks[d] = append(ph.chunks[d], chunk{end: int64(len(ph.b[d])), frame: f})
+	x, ok := proxyparse.Parse(ph.b[capture.ClientToServer], ph.b[capture.ServerToClient])
+	if !ok || x.Kind != proxyparse.KindHTTPConnect {
+		t.c.ProxyInTLS = nil
+		l.inTLS, l.inTLSOff = nil, true
+		return
+	}
+	t.c.ProxyInTLS = &Proxy{Exchange: x,
+		RequestFrame: frameAtEnd(ph.chunks[capture.ClientToServer], x.RequestEnd),
+		ReplyFrame:   frameAtEnd(ph.chunks[capture.ServerToClient], statusEnd(x, ph.b[capture.ServerToClient]))}
+	if x.RequestEnd > 0 && x.ReplyEnd > 0 && !x.ReplyPartial && x.Outcome != proxyparse.Unanswered {
+		l.inTLS, l.inTLSOff = nil, true
+	}
+}
+
+// statusEnd is the offset in the server's bytes b just past what decided
+// x's outcome: an HTTP reply's status line (the frame Wireshark labels
+// with it, even when the header fields come in later segments), a SOCKS
+// reply whole; 0 without a reply.
+func statusEnd(x proxyparse.Exchange, b []byte) int {
+	if x.ReplyEnd == 0 || x.Kind != proxyparse.KindHTTPConnect {
+		return x.ReplyEnd
+	}
+	if i := bytes.IndexByte(b[x.ReplyStart:x.ReplyEnd], '\n'); i >= 0 {
+		return x.ReplyStart + i + 1
+	}
+	return x.ReplyEnd
 }
 
 // tunnelStart reads the first byte the proxy's side sent through the
@@ -113,10 +179,13 @@ func frameAtEnd(cs []chunk, end int) capture.Frame {
 }
 
 // proxyDecided reports whether the proxy answered the request with
-// anything but an open tunnel: the connection's outcome is then known.
+// anything but an open tunnel or a 407: the connection's outcome is then
+// known.
 func (c *Connection) proxyDecided() bool {
 	p := c.Proxy
-	return p != nil && p.ReplyEnd > 0 && p.Outcome != proxyparse.Granted && p.Outcome != proxyparse.Unanswered
+	// A 407 decides nothing yet: the client may answer the challenge
+	// with another CONNECT on the same connection.
+	return p != nil && p.ReplyEnd > 0 && p.Outcome != proxyparse.Granted && p.Outcome != proxyparse.Unanswered && p.Outcome != proxyparse.AuthRequired
 }
 
 // viaProxy reports whether the connection asked a proxy for a tunnel that

@@ -423,6 +423,38 @@ func TestExplicitProxyFixes(t *testing.T) {
 	}
 }
 
+// TestProxyAuthRetry: curl --proxy-anyauth answers the proxy's 407 with a
+// second CONNECT carrying (wrong) Basic credentials on the same connection
+// (testdata/captures/proxy_auth_required_retry.pcap), and gets 407 again: the
+// verdict is the last exchange's, credentials rejected, not the first's
+// "the request carried no credentials", and its evidence is the second
+// request and reply.
+func TestProxyAuthRetry(t *testing.T) {
+	conns := analyseCapture(t, testdataDir+"/captures/proxy_auth_required_retry.pcap", nil)
+	if len(conns) != 1 {
+		t.Fatalf("proxy_auth_required_retry.pcap: %d connections, want 1", len(conns))
+	}
+	c := conns[0]
+	if p := c.Proxy; p == nil || p.Retries != 1 || !p.Credentials || p.CredentialScheme != "Basic" || p.RequestFrame.Number != 12 || p.ReplyFrame.Number != 13 {
+		t.Fatalf("proxy %+v: want the second CONNECT (frame 12, Basic credentials) and its 407 (frame 13)", p)
+	}
+	v := Diagnose(c, Config{})
+	if v.Category != ProxyAuthRequired {
+		t.Fatalf("%s, want %s: %s", v.Category, ProxyAuthRequired, v.Summary)
+	}
+	for _, w := range []string{"asked again on the same connection, with Basic credentials (CONNECT request, frame 12)", "rejected the credentials the request carried"} {
+		if !strings.Contains(v.Summary, w) {
+			t.Errorf("summary %q lacks %q", v.Summary, w)
+		}
+	}
+	if !strings.Contains(v.Fix, "check the user name and password") || strings.Contains(v.Fix, "give the client the proxy's credentials") {
+		t.Errorf("fix %q: the client gave credentials, and the proxy rejected them", v.Fix)
+	}
+	if !slices.Equal(v.Evidence, []int64{12, 13}) {
+		t.Errorf("evidence %v, want frames 12, 13", v.Evidence)
+	}
+}
+
 // TestJavaClientFixes: OpenJDK 17's clients in
 // testdata/field/clients_node_java.pcap, TLS 1.3 as well as TLS 1.2, and
 // in java12_to_tls13_only.pcap are recognised as Java and told Java's

@@ -67,7 +67,7 @@ const (
 // categories bring of their own (categorySpec.rule), in their order.
 func Diagnose(c *analysis.Connection, cfg Config) Verdict {
 	d := newDiagnosis(c, cfg)
-	v := d.intercepted(d.verdict())
+	v := d.proxyInTLS(d.intercepted(d.verdict()))
 	d.tunnelNote(&v)
 	d.dnsEvidence(&v)
 	d.rstText(&v)

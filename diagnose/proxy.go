@@ -61,41 +61,15 @@ func (d *diagnosis) proxyVerdict() (Verdict, bool) {
 		target = "its target"
 	}
 	asked := fmt.Sprintf("the client asked the proxy %s for a tunnel to %s (%s request, %s)", c.Server, target, p.Kind.Words(), frameRef(p.RequestFrame.Number))
+	if p.Retries > 0 {
+		asked = fmt.Sprintf("the client asked the proxy %s for a tunnel to %s, was answered 407 (Proxy Authentication Required) and asked again on the same connection, %s (%s request, %s)",
+			c.Server, target, retriedWith(p), p.Kind.Words(), frameRef(p.RequestFrame.Number))
+	}
 	answered := fmt.Sprintf("it answered %q (%s)", p.StatusLine, frameRef(p.ReplyFrame.Number))
+	if v, ok := d.proxyAnswer(p, target, asked, answered, "no TLS was sent"); ok {
+		return v, true
+	}
 	switch p.Outcome {
-	case proxyparse.Refused:
-		return verdict(ProxyRefused,
-			fmt.Sprintf("%s; %s: the proxy refused the tunnel, so no TLS was sent", asked, answered),
-			refusedFix(p.Kind, p.Status, target, c.Server.String(), d.bypassProxy("exclude the host from the proxy (NO_PROXY)")), p.RequestFrame, p.ReplyFrame), true
-	case proxyparse.AuthRequired:
-		what := "the request carried no credentials"
-		where := "in the proxy URL (HTTPS_PROXY=http://user:password@" + c.Server.String() + ")"
-		if d.explicitProxy {
-			where = "in the proxy URL the client was given (http://user:password@" + c.Server.String() + ")"
-		}
-		fix := fmt.Sprintf("give the client the proxy's credentials: %s or the client's proxy settings (Go: http.Transport.Proxy, or ProxyConnectHeader with Proxy-Authorization)", where)
-		if p.Credentials {
-			what = "it rejected the credentials the request carried"
-			fix = fmt.Sprintf("the proxy at %s rejected the client's credentials: check the user name and password in the proxy URL (special characters must be percent-encoded) and that the account may use the proxy", c.Server)
-		}
-		if p.Kind == proxyparse.KindSOCKS5 && !p.Credentials {
-			fix = fmt.Sprintf("the SOCKS5 proxy at %s accepts none of the authentication methods the client offered: configure the client with the proxy's user name and password (socks5://user:password@%s)", c.Server, c.Server)
-		}
-		return verdict(ProxyAuthRequired,
-			fmt.Sprintf("%s; %s: the proxy requires authentication and %s, so no TLS was sent", asked, answered, what),
-			fix, p.RequestFrame, p.ReplyFrame), true
-	case proxyparse.UpstreamFailed:
-		why := "it could not reach the target"
-		switch {
-		case p.Kind == proxyparse.KindHTTPConnect && p.Status == 504:
-			why = "the target did not answer the proxy in time"
-		case p.Kind == proxyparse.KindHTTPConnect && p.Status == 503:
-			why = "the proxy could not connect to the target (or is overloaded)"
-		}
-		return verdict(ProxyUpstreamFailed,
-			fmt.Sprintf("%s; %s: %s, so the TLS server was never reached", asked, answered, why),
-			fmt.Sprintf("the problem is between the proxy and %s, not in TLS: check that %s is the right host and port, that it is up, and that the proxy can reach it (its DNS, its firewall; curl -x from the proxy's network)", target, target),
-			p.RequestFrame, p.ReplyFrame), true
 	case proxyparse.Unanswered:
 		if p.RequestEnd == 0 {
 			return Verdict{}, false
@@ -127,6 +101,133 @@ func (d *diagnosis) proxyVerdict() (Verdict, bool) {
 		fmt.Sprintf("%s; %s: the tunnel was open, but no ClientHello went through it before %s (%s)", asked, answered, how, frameRef(told.Number)),
 		fmt.Sprintf("the proxy opened the tunnel; the client then sent no TLS: check that it is configured for TLS (https://) to %s", target),
 		p.RequestFrame, p.ReplyFrame, end), true
+}
+
+// retriedWith words what the client's last CONNECT after a 407 carried.
+func retriedWith(p *analysis.Proxy) string {
+	switch {
+	case p.Credentials && p.CredentialScheme != "":
+		return "with " + p.CredentialScheme + " credentials"
+	case p.Credentials:
+		return "with credentials"
+	}
+	return "again without credentials"
+}
+
+// offersBasic reports whether a 407's challenges include the Basic
+// scheme, the one a user:password in a proxy URL gives.
+func offersBasic(schemes string) bool {
+	for _, s := range strings.Split(schemes, ", ") {
+		if strings.EqualFold(s, "Basic") {
+			return true
+		}
+	}
+	return false
+}
+
+// noBasicVerdict explains a 407 whose Proxy-Authenticate challenges name
+// only schemes other than Basic (NTLM, Negotiate, …): credentials in the
+// proxy URL, which clients send as Basic (Go's net/http sends nothing
+// else), cannot satisfy the proxy whatever the password, so checking the
+// password is not the fix. The challenge the proxy sent is what this
+// rests on.
+func (d *diagnosis) noBasicVerdict(p *analysis.Proxy, asked, answered, after string) Verdict {
+	c := d.c
+	offered := p.AuthSchemes
+	what := "the request carried no credentials"
+	switch {
+	case p.Credentials && strings.EqualFold(p.CredentialScheme, "Basic"):
+		what = "the request carried Basic credentials, which this proxy does not accept whatever the user name and password"
+	case p.Credentials:
+		what = fmt.Sprintf("it rejected the %s credentials the request carried", p.CredentialScheme)
+	}
+	summary := fmt.Sprintf("%s; %s: the proxy requires authentication and offers only %s (Proxy-Authenticate), not Basic, and %s, so %s", asked, answered, offered, what, after)
+	fix := fmt.Sprintf("the proxy at %s accepts only %s authentication, not the Basic scheme that user:password in a proxy URL gives: Go's net/http sends proxy credentials only as Basic, so no password in HTTPS_PROXY or http.Transport.Proxy will do; curl: --proxy-ntlm -U user:password (NTLM) or --proxy-negotiate -U : (Negotiate, with a Kerberos ticket from kinit); for Go and other clients that send Basic only, run a local authenticating relay (Cntlm, Px) and point the proxy setting at it, or ask the proxy's administrator for Basic authentication or an exemption for %s",
+		c.Server, offered, p.Target)
+	if p.Credentials && !strings.EqualFold(p.CredentialScheme, "Basic") && p.CredentialScheme != "" {
+		fix = fmt.Sprintf("the proxy at %s refused the client's %s credentials (it offers %s): check the user name, password or Kerberos ticket (klist) and that the account may use the proxy", c.Server, p.CredentialScheme, offered)
+	}
+	return verdict(ProxyAuthRequired, summary, fix, p.RequestFrame, p.ReplyFrame)
+}
+
+// proxyAnswer explains a proxy's refusal of a tunnel (p's outcome refused,
+// auth_required or upstream_failed) to target; asked and answered name
+// the request and the reply, after says what did not follow (no TLS was
+// sent). ok is false for any other outcome.
+func (d *diagnosis) proxyAnswer(p *analysis.Proxy, target, asked, answered, after string) (Verdict, bool) {
+	c := d.c
+	switch p.Outcome {
+	case proxyparse.Refused:
+		return verdict(ProxyRefused,
+			fmt.Sprintf("%s; %s: the proxy refused the tunnel, so %s", asked, answered, after),
+			refusedFix(p.Kind, p.Status, target, c.Server.String(), d.bypassProxy("exclude the host from the proxy (NO_PROXY)")), p.RequestFrame, p.ReplyFrame), true
+	case proxyparse.AuthRequired:
+		what := "the request carried no credentials"
+		scheme := "http"
+		if p == c.ProxyInTLS {
+			scheme = "https"
+		}
+		where := "in the proxy URL (HTTPS_PROXY=" + scheme + "://user:password@" + c.Server.String() + ")"
+		if d.explicitProxy {
+			where = "in the proxy URL the client was given (" + scheme + "://user:password@" + c.Server.String() + ")"
+		}
+		fix := fmt.Sprintf("give the client the proxy's credentials: %s or the client's proxy settings (Go: http.Transport.Proxy, or ProxyConnectHeader with Proxy-Authorization)", where)
+		if p.Credentials {
+			what = "it rejected the credentials the request carried"
+			fix = fmt.Sprintf("the proxy at %s rejected the client's credentials: check the user name and password in the proxy URL (special characters must be percent-encoded) and that the account may use the proxy", c.Server)
+		}
+		if p.Kind == proxyparse.KindSOCKS5 && !p.Credentials {
+			fix = fmt.Sprintf("the SOCKS5 proxy at %s accepts none of the authentication methods the client offered: configure the client with the proxy's user name and password (socks5://user:password@%s)", c.Server, c.Server)
+		}
+		if p.Kind == proxyparse.KindHTTPConnect && p.AuthSchemes != "" && !offersBasic(p.AuthSchemes) {
+			return d.noBasicVerdict(p, asked, answered, after), true
+		}
+		return verdict(ProxyAuthRequired,
+			fmt.Sprintf("%s; %s: the proxy requires authentication and %s, so %s", asked, answered, what, after),
+			fix, p.RequestFrame, p.ReplyFrame), true
+	case proxyparse.UpstreamFailed:
+		why := "it could not reach the target"
+		switch {
+		case p.Kind == proxyparse.KindHTTPConnect && p.Status == 504:
+			why = "the target did not answer the proxy in time"
+		case p.Kind == proxyparse.KindHTTPConnect && p.Status == 503:
+			why = "the proxy could not connect to the target (or is overloaded)"
+		}
+		return verdict(ProxyUpstreamFailed,
+			fmt.Sprintf("%s; %s: %s, so the TLS server was never reached", asked, answered, why),
+			fmt.Sprintf("the problem is between the proxy and %s, not in TLS: check that %s is the right host and port, that it is up, and that the proxy can reach it (its DNS, its firewall; curl -x from the proxy's network)", target, target),
+			p.RequestFrame, p.ReplyFrame), true
+	}
+	return Verdict{}, false
+}
+
+// proxyInTLS reads the CONNECT exchange a key log showed inside the TLS
+// of a connection to an https:// proxy (Connection.ProxyInTLS), once the
+// handshake with the proxy completed (v is ok): the proxy's refusal is
+// the verdict, with the request and the reply as evidence, as for an
+// http:// proxy; a tunnel it granted carries the client's TLS to the
+// target nested inside the proxy's, which is not read, so the verdict
+// says it is about the proxy's connection only.
+func (d *diagnosis) proxyInTLS(v Verdict) Verdict {
+	c := d.c
+	p := c.ProxyInTLS
+	if p == nil || v.Category != OK {
+		return v
+	}
+	target := p.Target
+	if target == "" {
+		target = "its target"
+	}
+	asked := fmt.Sprintf("the TLS handshake with the https:// proxy %s completed, and inside it (decrypted) the client asked the proxy for a tunnel to %s (CONNECT request, %s)", c.Server, target, frameRef(p.RequestFrame.Number))
+	answered := fmt.Sprintf("it answered %q (%s)", p.StatusLine, frameRef(p.ReplyFrame.Number))
+	if r, ok := d.proxyAnswer(p, target, asked, answered, "no TLS went to the target"); ok {
+		return r
+	}
+	if p.Outcome == proxyparse.Granted {
+		v.Summary += fmt.Sprintf("; this is the connection to an https:// proxy, which granted the client's CONNECT to %s (%s): the client's TLS to the target ran inside this one, nested, and is not read, so this verdict is about the connection to the proxy, not the target's handshake", target, frameRef(p.ReplyFrame.Number))
+		v.Warnings = append(v.Warnings, fmt.Sprintf("the target %s's TLS handshake is not judged here: tlsdiag does not read a handshake nested in another; Wireshark with the key log (it needs the secrets of both handshakes) shows it", target))
+	}
+	return v
 }
 
 // plaintextInTunnel explains a tunnel the proxy granted through which the

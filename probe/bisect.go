@@ -446,6 +446,17 @@ func sizeSeparates(as []BisectAttempt) (ConclusionKind, bool) {
 	return "", false
 }
 
+// directUnreached returns the attempt without the proxy when it failed
+// before reaching the server: looking up the name or connecting.
+func directUnreached(as []BisectAttempt) (BisectAttempt, bool) {
+	for _, a := range as[1:] {
+		if a.Factor == FactorProxy && !a.OK() && (a.Result.Client.Phase == PhaseResolve || a.Result.Client.Phase == PhaseConnect) {
+			return a, true
+		}
+	}
+	return BisectAttempt{}, false
+}
+
 // conclude names the change that makes the request work.
 func conclude(as []BisectAttempt, names Names) Conclusion {
 	base := as[0]
@@ -480,6 +491,16 @@ func conclude(as []BisectAttempt, names Names) Conclusion {
 			c.Interception = ic
 			c.Summary = fmt.Sprintf("the request %s through the proxy and fails directly too; %s", failure, interceptionSentence(ic, base))
 			c.Fix = interceptionFix(ic, base, names) + "; the direct failure is then the server's own: see the direct attempt's verdict"
+		} else if a, ok := directUnreached(as); ok {
+			// Without the proxy the server was never reached: the
+			// proxy's part is untested, not ruled out.
+			host := base.Result.Target.Host
+			c.Summary += fmt.Sprintf("; but the direct attempt (without the proxy) never reached %s (%s %s), so whether the proxy causes the failure is untested", host, a.Outcome(), phaseText(a.Result.Client.Phase))
+			c.Fix = fmt.Sprintf("the direct path could not be tried: %s does not resolve or cannot be reached here without the proxy (as on networks where only the proxy reaches out); pin its address for the direct attempt with %s %s:%d:ADDRESS, or compare from a network that reaches it directly",
+				host, names.of(SettingResolve), host, base.Result.Target.Port)
+			if base.Result.Client.Class.IsCertificate() {
+				c.Fix += "; a certificate refused through a proxy may be the proxy's own (a TLS-inspecting proxy re-signs with its CA): see the verdict's warning before trusting its root"
+			}
 		}
 		return c
 	}

@@ -368,3 +368,69 @@ func attemptNames(b *Bisection) []string {
 	}
 	return names
 }
+
+// TestBisectInterceptingProxyDirectUnresolved bisects the proxy factor of
+// a request through the lab's intercepting proxy to a name that resolves
+// only through the proxy (good.test: the proxy maps it, the probe's
+// resolver does not know it, RFC 6761): the direct attempt fails looking
+// the name up, so the proxy's part is untested, and the conclusion must
+// say so instead of putting the failure on the server. Needs root: it
+// captures on loopback (CI runs as root).
+func TestBisectInterceptingProxyDirectUnresolved(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("bisection captures: needs root (CI runs as root)")
+	}
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := tlslab.Start(tlslab.OK, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	proxy, err := tlslab.Start(tlslab.ProxyIntercepting, tlslab.WithLab(lab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
+	target := Target{Host: tlslab.GoodName, Port: srv.Addr().Port()}
+	target.URL = &url.URL{Scheme: "https", Host: target.HostPort(), Path: "/"}
+	cfg := Config{
+		Target: target, RootCAs: lab.RootPool(), WireRoots: lab.RootPool(), Names: flagNames,
+		ConnectTimeout: 2 * time.Second, MaxTime: 5 * time.Second, NoProxyEnv: true,
+		Proxy:  &url.URL{Scheme: "http", Host: proxy.Addr().String()},
+		Bisect: []Factor{FactorProxy},
+	}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Client.Class != CertUnknownAuthority {
+		t.Fatalf("through the proxy: class %q, want %s", res.Client.Class, CertUnknownAuthority)
+	}
+	b := res.Bisect
+	if b == nil || len(b.Attempts) != 2 || b.Attempts[1].Factor != FactorProxy {
+		t.Fatalf("bisection %+v: want the proxy factor alone", b)
+	}
+	if d := b.Attempts[1].Result.Client; d.Phase != PhaseResolve && d.Phase != PhaseConnect {
+		t.Fatalf("direct attempt: %s in phase %s; want it to fail before reaching the server (%s resolves only through the proxy)", d.Class, d.Phase, tlslab.GoodName)
+	}
+	c := b.Conclusion
+	if c.Kind != KindNoFactor {
+		t.Fatalf("conclusion %s; want no_factor", c.Kind)
+	}
+	for _, w := range []string{"the direct attempt (without the proxy) never reached " + tlslab.GoodName, "whether the proxy causes the failure is untested"} {
+		if !strings.Contains(c.Summary, w) {
+			t.Errorf("summary %q does not say %q", c.Summary, w)
+		}
+	}
+	for _, w := range []string{fmt.Sprintf("--resolve %s:%d:ADDRESS", tlslab.GoodName, target.Port), "may be the proxy's own"} {
+		if !strings.Contains(c.Fix, w) {
+			t.Errorf("fix %q does not say %q", c.Fix, w)
+		}
+	}
+	if strings.Contains(c.Fix, "a server that is down") {
+		t.Errorf("fix %q: the server was reached through the proxy; it is not down", c.Fix)
+	}
+}

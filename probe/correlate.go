@@ -12,6 +12,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/diagnose"
+	"github.com/tlsdiag/tlsdiag/proxyparse"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -97,7 +98,7 @@ func correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correl
 	}
 	v := w.Result.Verdict
 	c.Wire = string(v.Category) + ": " + v.Summary
-	if insideProxyTLS(o, v) {
+	if insideProxyTLS(o, v, w.Result.Conn) {
 		c.insideProxyTLS(t, o, w, names)
 		return c
 	}
@@ -894,9 +895,14 @@ func speaksTLS(o *Outcome, w *Wire) string {
 // connection to the proxy or the client stopped at the CONNECT or the
 // target's handshake, which only the client saw. A wire that shows the
 // proxy's connection broken after the handshake (a reset, a timeout)
-// is compared as usual.
-func insideProxyTLS(o *Outcome, v diagnose.Verdict) bool {
+// is compared as usual, and so is a proxy's refusal of the CONNECT that
+// the key log let the wire read inside the proxy's TLS.
+func insideProxyTLS(o *Outcome, v diagnose.Verdict, conn *analysis.Connection) bool {
 	if !o.proxyTLS || o.ProxyTLS == nil {
+		return false
+	}
+	if p := conn.ProxyInTLS; p != nil && o.Phase == PhaseProxy && v.Failed() &&
+		(p.Outcome == proxyparse.Refused || p.Outcome == proxyparse.AuthRequired || p.Outcome == proxyparse.UpstreamFailed) {
 		return false
 	}
 	return !v.Failed() || o.Phase == PhaseProxy || o.Phase == PhaseTLS

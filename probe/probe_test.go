@@ -528,6 +528,23 @@ func TestProbeLab(t *testing.T) {
 			evidence: proxyFrames, check: agreesWithGo,
 		},
 		{
+			// A proxy that offers only Negotiate and NTLM: the password in
+			// the URL is right, but Go sends it as Basic, which the proxy
+			// never accepts; checking the password is not the fix.
+			name: "proxy offers only Negotiate and NTLM (407)", scenario: tlslab.OK, class: ProxyConnectFailed, phase: PhaseProxy,
+			setup:    proxySetup(tlslab.ProxyAuthNegotiate, tlslab.ProxyUser+":"+tlslab.ProxyPassword),
+			category: diagnose.ProxyAuthRequired, agreement: Agree,
+			facts: []string{"offers only Negotiate, NTLM (Proxy-Authenticate), not Basic", "carried Basic credentials, which this proxy does not accept",
+				"Go's net/http sends proxy credentials only as Basic", "--proxy-ntlm", "Cntlm"},
+			evidence: proxyFrames,
+			check: func(t *testing.T, r *Result, lab *tlslab.Lab) {
+				agreesWithGo(t, r, lab)
+				if w := r.Wire.Result; w != nil && strings.Contains(w.Verdict.Fix, "check the user name and password") {
+					t.Errorf("wire fix %q: the password is not what the proxy refuses", w.Verdict.Fix)
+				}
+			},
+		},
+		{
 			name: "proxy with the right credentials", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
 			setup: proxySetup(tlslab.ProxyAuthRequired, tlslab.ProxyUser+":"+tlslab.ProxyPassword),
 			facts: []string{"through the CONNECT proxy"},
@@ -798,7 +815,9 @@ func TestProbeLab(t *testing.T) {
 			setup: httpsProxySetup(true), agreement: InsideProxyTLS,
 			facts: []string{"inside the https:// proxy's TLS, which the wire's verdict cannot show", "the verdict rests on the client's error",
 				"the target's TLS handshake ran inside the proxy's TLS, so the capture cannot show it",
-				"the server's chain does not lead to a root the client trusts (the --cacert certificates)", "trust its root CA (--cacert)"},
+				"the server's chain does not lead to a root the client trusts (the --cacert certificates)", "trust its root CA (--cacert)",
+				// The wire's ok is the proxy's handshake, and says so.
+				"which granted the client's CONNECT to good.test:", "is not read, so this verdict is about the connection to the proxy, not the target's handshake"},
 			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
 				o := r.Client
 				if o.ProxyTLS == nil || len(o.PeerCertificates) == 0 || o.PeerCertificates[0].Issuer.CommonName != tlslab.UntrustedRootName {
@@ -806,6 +825,26 @@ func TestProbeLab(t *testing.T) {
 				}
 				if c := r.Correlation; strings.Contains(c.Fix, "proxy") || strings.Contains(c.Summary, "disagree") {
 					t.Errorf("summary %q, fix %q: the target's certificate is not the proxy's, and the wire neither agrees nor disagrees", c.Summary, c.Fix)
+				}
+			},
+		},
+		{
+			// The proxy's TLS is fine and it answers the CONNECT inside
+			// it with 502 (nothing listens at the target): the key log
+			// lets the wire read the CONNECT and the answer, so the
+			// verdict is the proxy's, not ok, and it agrees with Go.
+			name: "https:// proxy cannot reach the target (502 inside its TLS)", scenario: tlslab.ConnectionRefused, class: ProxyConnectFailed, phase: PhaseProxy,
+			setup: httpsProxySetup(true), category: diagnose.ProxyUpstreamFailed, agreement: Agree,
+			facts: []string{"the TLS handshake with the https:// proxy", "inside it (decrypted) the client asked the proxy for a tunnel to good.test:",
+				`"HTTP/1.1 502 Bad Gateway"`, "the TLS server was never reached", "between the proxy and good.test:"},
+			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
+				w := r.Wire.Result
+				if w == nil || w.Conn.ProxyInTLS == nil || w.Conn.ProxyInTLS.Status != 502 || w.Conn.ClientHello == nil || w.Conn.ClientHello.ServerName != tlslab.ProxyName {
+					t.Fatalf("wire: want the TLS connection to %s with the CONNECT answered 502 inside it", tlslab.ProxyName)
+				}
+				p := w.Conn.ProxyInTLS
+				if !slices.Contains(w.Verdict.Evidence, p.RequestFrame.Number) || !slices.Contains(w.Verdict.Evidence, p.ReplyFrame.Number) {
+					t.Errorf("evidence %v: want the CONNECT (frame %d) and the 502 (frame %d)", w.Verdict.Evidence, p.RequestFrame.Number, p.ReplyFrame.Number)
 				}
 			},
 		},

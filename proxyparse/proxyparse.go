@@ -99,6 +99,10 @@ type Exchange struct {
 	// ReplyEnd is the offset in the server's stream just past the reply
 	// that decided the outcome; 0 while there is none.
 	ReplyEnd int
+	// ReplyPartial is set while an HTTP reply's header block is
+	// incomplete: ReplyEnd then ends its status line, and the rest of its
+	// header fields (a 407's challenges) may be in bytes still to come.
+	ReplyPartial bool
 	// Status is the HTTP status code, or the SOCKS reply code.
 	Status int
 	// StatusLine is the HTTP status line, or the SOCKS reply in words,
@@ -108,11 +112,27 @@ type Exchange struct {
 	// Credentials is set when the client sent proxy credentials
 	// (Proxy-Authorization, SOCKS5 user name/password).
 	Credentials bool
+	// ReplyStart is the offset in the server's stream where the deciding
+	// reply starts: 0 unless the client asked again after a 407.
+	ReplyStart int
+	// Retries counts the CONNECT requests the client sent on the same
+	// connection after a 407 (curl --proxy-anyauth, the second round of
+	// NTLM and Negotiate); the other fields are then the last exchange's.
+	Retries int
+	// CredentialScheme is the authentication scheme of the client's HTTP
+	// Proxy-Authorization ("Basic", "NTLM", "Negotiate", …), as sent;
+	// empty without one.
+	CredentialScheme string
+	// AuthSchemes are the authentication schemes an HTTP 407 reply
+	// offered (its Proxy-Authenticate challenges, RFC 9110, Section
+	// 11.7.1), in order, as sent, joined by ", " (a string keeps Exchange
+	// comparable); empty when it offered none or the reply is no 407.
+	AuthSchemes string
 }
 
 // MaxHead is how many bytes of each direction Parse ever needs: a CONNECT
 // request or reply whose headers are longer is judged by its first line.
-const MaxHead = 4096
+const MaxHead = 16384
 
 // Starts reports whether a client's first bytes may be the start of a
 // proxy request: then the caller should keep up to MaxHead bytes of both
@@ -172,7 +192,74 @@ func headersEnd(b []byte) int {
 	return 0
 }
 
+// parseHTTP reads the CONNECT exchanges of one connection: a client that
+// authenticates after a 407 (curl --proxy-anyauth, NTLM's and Negotiate's
+// second round) sends its next CONNECT on the same connection once the
+// 407 and its body are over, and the last exchange is the one that
+// decides.
 func parseHTTP(client, server []byte) (Exchange, bool) {
+	x, ok := parseHTTPRound(client, server)
+	if !ok {
+		return x, false
+	}
+	// x's offsets are the whole streams'; sOff is where its reply starts.
+	sOff := 0
+	for x.Outcome == AuthRequired && !x.ReplyPartial && x.Retries < maxRetries {
+		next := client[x.RequestEnd:]
+		if len(next) == 0 || !bytes.HasPrefix(next, []byte("CONNECT "[:min(len(next), len("CONNECT "))])) {
+			break
+		}
+		body, known := contentLength(server[sOff:x.ReplyEnd])
+		if !known {
+			break // the 407's body has no known end: the next reply cannot be found
+		}
+		nc, ns := x.RequestEnd, min(x.ReplyEnd+body, len(server))
+		y, ok := parseHTTPRound(client[nc:], server[ns:])
+		if !ok {
+			break
+		}
+		if x.ReplyEnd+body > len(server) {
+			// The rest of the 407's body is still to come.
+			y.Status, y.StatusLine, y.ReplyEnd, y.ReplyPartial, y.Outcome, y.AuthSchemes = 0, "", 0, false, Unanswered, ""
+		}
+		y.Retries, y.ReplyStart = x.Retries+1, x.ReplyEnd+body
+		if y.RequestEnd > 0 {
+			y.RequestEnd += nc
+		}
+		if y.ReplyEnd > 0 {
+			y.ReplyEnd += ns
+		}
+		x, sOff = y, ns
+	}
+	return x, true
+}
+
+// maxRetries bounds the CONNECT exchanges read after the first.
+const maxRetries = 3
+
+// contentLength returns the length of the body of an HTTP reply whose
+// header block is head: its Content-Length, or 0 without one (a 407 that
+// keeps the connection must say where its body ends; chunked bodies are
+// not followed, known false).
+func contentLength(head []byte) (int, bool) {
+	for _, l := range strings.Split(string(head), "\n")[1:] {
+		name, value, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		switch {
+		case strings.EqualFold(strings.TrimSpace(name), "Content-Length"):
+			n, err := strconv.Atoi(strings.TrimSpace(value))
+			return n, err == nil && n >= 0
+		case strings.EqualFold(strings.TrimSpace(name), "Transfer-Encoding"):
+			return 0, false
+		}
+	}
+	return 0, true
+}
+
+// parseHTTPRound reads one CONNECT request and its reply.
+func parseHTTPRound(client, server []byte) (Exchange, bool) {
 	x := Exchange{Kind: KindHTTPConnect}
 	first, _, ok := line(client)
 	if !ok {
@@ -193,8 +280,11 @@ func parseHTTP(client, server []byte) (Exchange, bool) {
 	}
 	x.RequestEnd = end
 	for _, l := range strings.Split(string(client[:end]), "\n")[1:] {
-		if name, _, ok := strings.Cut(l, ":"); ok && strings.EqualFold(strings.TrimSpace(name), "Proxy-Authorization") {
+		if name, value, ok := strings.Cut(l, ":"); ok && strings.EqualFold(strings.TrimSpace(name), "Proxy-Authorization") {
 			x.Credentials = true
+			if f := strings.Fields(value); len(f) > 0 && x.CredentialScheme == "" {
+				x.CredentialScheme = printable(f[0])
+			}
 		}
 	}
 	status, n, ok := line(server)
@@ -211,24 +301,76 @@ func parseHTTP(client, server []byte) (Exchange, bool) {
 		return x, true
 	}
 	x.Status, x.StatusLine = code, printable(status)
-	x.ReplyEnd = n
+	x.ReplyEnd, x.ReplyPartial = n, true
 	if e := headersEnd(server); e > 0 {
-		x.ReplyEnd = e
+		x.ReplyEnd, x.ReplyPartial = e, false
 	}
 	switch {
 	case code/100 == 1:
 		// An interim reply: the final one follows.
-		x.Status, x.StatusLine, x.ReplyEnd = 0, "", 0
+		x.Status, x.StatusLine, x.ReplyEnd, x.ReplyPartial = 0, "", 0, false
 	case code/100 == 2:
 		x.Outcome = Granted
 	case code == 407:
 		x.Outcome = AuthRequired
+		if e := headersEnd(server); e > 0 {
+			x.AuthSchemes = strings.Join(challengeSchemes(string(server[:e])), ", ")
+		}
 	case code == 502 || code == 503 || code == 504:
 		x.Outcome = UpstreamFailed
 	default:
 		x.Outcome = Refused
 	}
 	return x, true
+}
+
+// maxSchemes bounds Exchange.AuthSchemes.
+const maxSchemes = 8
+
+// challengeSchemes returns the authentication schemes of the
+// Proxy-Authenticate fields of an HTTP header block: each challenge starts
+// with its scheme, a token followed by a space or the challenge's end,
+// and a field may carry several challenges separated by commas, which
+// also separate a challenge's parameters (name=value).
+func challengeSchemes(head string) []string {
+	var out []string
+	for _, l := range strings.Split(head, "\n")[1:] {
+		name, value, ok := strings.Cut(l, ":")
+		if !ok || !strings.EqualFold(strings.TrimSpace(name), "Proxy-Authenticate") {
+			continue
+		}
+		for _, part := range splitOutsideQuotes(value) {
+			f := strings.Fields(part)
+			if len(f) == 0 || strings.ContainsAny(f[0], "=\"") || len(out) >= maxSchemes {
+				continue
+			}
+			out = append(out, printable(f[0]))
+		}
+	}
+	return out
+}
+
+// splitOutsideQuotes splits s at the commas that are not inside a quoted
+// string.
+func splitOutsideQuotes(s string) []string {
+	var parts []string
+	quoted, start := false, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			quoted = !quoted
+		case '\\':
+			if quoted {
+				i++
+			}
+		case ',':
+			if !quoted {
+				parts = append(parts, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(parts, s[start:])
 }
 
 // splitHostPort splits "host:port" and "[v6]:port".

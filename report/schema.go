@@ -165,7 +165,9 @@ type Document struct {
 //     HTTP status code or SOCKS reply code; null without a reply),
 //     status_line (the HTTP status line or the SOCKS reply in words),
 //     outcome ("granted", "refused", "auth_required", "upstream_failed" or
-//     "unanswered"), credentials (bool: the client sent proxy credentials).
+//     "unanswered"), credentials (bool: the client sent proxy credentials);
+//     after a 407 answered with another CONNECT on the same connection,
+//     these are the last exchange's.
 //     The TLS fields describe the TLS tunnelled through the proxy.
 //   - partial (bool): the capture began after the connection did.
 //   - client_hello_truncated (object, omitted unless the only ClientHello

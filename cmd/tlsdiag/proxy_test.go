@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -293,5 +294,66 @@ func TestReadIfFilterPorts(t *testing.T) {
 	if status := run([]string{"read", write("")}, &out, &errOut); status != 0 ||
 		!strings.Contains(strings.Join(strings.Fields(out.String()), " "), "2 frames: 1 TCP connection on port 4454 without TLS — pass --tls-port 4454") {
 		t.Errorf("without a filter: exit %d, output:\n%s", status, out.String())
+	}
+}
+
+// TestLiveProxyAuthRetry captures on lo (needs root) while curl
+// --proxy-anyauth goes through the lab's Basic proxy with the right
+// credentials: its first CONNECT carries none and gets 407, and its
+// second, on the same connection, opens the tunnel. live reports a
+// connection as soon as its outcome is known; the 407 is not that
+// outcome, and the connection must be reported ok, through the tunnel,
+// by live as by read of the packets it wrote.
+func TestLiveProxyAuthRetry(t *testing.T) {
+	requireRoot(t)
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatal("curl is not installed (scripts/install-deps.sh installs it)")
+	}
+	lab, err := tlslab.NewLab(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var servers []*tlslab.Server
+	for _, s := range []tlslab.Scenario{tlslab.OK, tlslab.ProxyAuthRequired} {
+		srv, err := tlslab.Start(s, tlslab.WithLab(lab))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close() })
+		servers = append(servers, srv)
+	}
+	okServer, proxy := servers[0], servers[1]
+	dir := t.TempDir()
+	if err := lab.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	pcapPath := filepath.Join(dir, "live.pcap")
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run([]string{"live", "-i", "lo", "-f", fmt.Sprintf("tcp port %d", proxy.Addr().Port()), "--format", "ndjson", "--duration", "3s",
+			"--user", "", "--cacert", filepath.Join(dir, tlslab.CAFile), "-w", pcapPath}, &stdout, &stderr)
+	}()
+	waitFor(t, "the capture to start", func() bool { return strings.Contains(stderr.String(), "capturing on lo") })
+	out, err := exec.Command("curl", "-sS", "--max-time", "5", "--cacert", filepath.Join(dir, tlslab.CAFile), "--proxy-anyauth",
+		"-U", tlslab.ProxyUser+":"+tlslab.ProxyPassword, "-x", "http://"+proxy.Addr().String(),
+		fmt.Sprintf("https://%s:%d/", tlslab.GoodName, okServer.Addr().Port())).CombinedOutput()
+	if err != nil || string(out) != tlslab.Body {
+		t.Fatalf("curl --proxy-anyauth: %v: %q", err, out)
+	}
+	if status := <-done; status != 0 {
+		t.Errorf("live exit status %d, want 0; stdout:\n%s\nstderr:\n%s", status, stdout.String(), stderr.String())
+	}
+	var readOut, readErr bytes.Buffer
+	run([]string{"read", "--format", "ndjson", "--cacert", filepath.Join(dir, tlslab.CAFile), pcapPath}, &readOut, &readErr)
+	for name, cs := range map[string][]jsonConn{"live": parseNDJSON(t, stdout.String()), "read": parseNDJSON(t, readOut.String())} {
+		if len(cs) != 1 {
+			t.Errorf("%s: %d connections reported, want 1: %+v", name, len(cs), cs)
+			continue
+		}
+		c := cs[0]
+		if c.Verdict.Category != "ok" || c.SNI != tlslab.GoodName || c.Proxy == nil || c.Proxy.StatusLine != "HTTP/1.1 200 Connection established" {
+			t.Errorf("%s: %s (%s), SNI %q, proxy %+v; want ok through the tunnel the second CONNECT opened", name, c.Verdict.Category, c.Verdict.Summary, c.SNI, c.Proxy)
+		}
 	}
 }

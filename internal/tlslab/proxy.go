@@ -28,7 +28,8 @@ type proxyMode int
 
 const (
 	proxyForbid    proxyMode = iota // 403 to every CONNECT
-	proxyAuth                       // 407 unless the lab's credentials come; then tunnel
+	proxyAuth                       // 407 (keeping the connection) unless the lab's credentials come; then tunnel
+	proxyNegotiate                  // 407 offering Negotiate and NTLM only, whatever comes
 	proxyTunnel                     // tunnel, 502 when the target cannot be reached
 	proxyChunked                    // tunnel, its 200 carrying Transfer-Encoding: chunked
 	proxyBlockPage                  // 200, then a 403 block page in the tunnel
@@ -119,12 +120,23 @@ func serveConnect(c proxyConn, mode proxyMode, lab *Lab) {
 		return
 	}
 	want := "Basic " + base64.StdEncoding.EncodeToString([]byte(ProxyUser+":"+ProxyPassword))
+	// A 407 keeps the connection, as Squid's does: a client that answers
+	// the challenge (curl --proxy-anyauth) sends its next CONNECT on it.
+	for mode == proxyAuth && req.Method == http.MethodConnect && req.Header.Get("Proxy-Authorization") != want {
+		reply("407 Proxy Authentication Required", `Proxy-Authenticate: Basic realm="tlslab"`)
+		if req.Close {
+			return
+		}
+		if req, err = http.ReadRequest(br); err != nil {
+			return
+		}
+	}
 	switch {
 	case mode == proxyForbid:
 		reply("403 Forbidden")
 		return
-	case mode == proxyAuth && req.Header.Get("Proxy-Authorization") != want:
-		reply("407 Proxy Authentication Required", `Proxy-Authenticate: Basic realm="tlslab"`)
+	case mode == proxyNegotiate:
+		reply("407 Proxy Authentication Required", "Proxy-Authenticate: Negotiate", "Proxy-Authenticate: NTLM")
 		return
 	case mode == proxyBlockPage:
 		// Two writes, as a filtering proxy makes them: the grant, then

@@ -143,8 +143,13 @@ const (
 	ProxyRefused Scenario = "proxy_refused"
 	// ProxyAuthRequired answers "407 Proxy Authentication Required" unless
 	// the request carries ProxyUser and ProxyPassword (Basic); then it
-	// tunnels.
+	// tunnels. A 407 keeps the connection for the client's next CONNECT.
 	ProxyAuthRequired Scenario = "proxy_auth_required"
+	// ProxyAuthNegotiate answers every CONNECT "407 Proxy Authentication
+	// Required" offering only the Negotiate and NTLM schemes (two
+	// Proxy-Authenticate fields), as a proxy joined to a Windows domain
+	// does: Basic credentials never satisfy it.
+	ProxyAuthNegotiate Scenario = "proxy_auth_negotiate"
 	// ProxyUpstreamFailed tunnels, and answers "502 Bad Gateway" when it
 	// cannot connect to the target: the intended client asks for a port
 	// nothing listens on.
@@ -198,7 +203,7 @@ var Scenarios = []Scenario{
 	ClientCertRequired, ClientCertRequiredTLS13, ALPNMismatch, SNIUnrecognized, SNIUnrecognizedOpenSSL, RSAKeyExchangeOnly, NoSharedGroupTLS13,
 	NotTLSServer, NotTLSClient, ServerNoResponse, ServerClosesAtAccept, AppNoAnswer, AppClosesAtOnce,
 	ConnectionRefused, ConnectionReset, NoTCPAnswer,
-	ProxyRefused, ProxyAuthRequired, ProxyUpstreamFailed,
+	ProxyRefused, ProxyAuthRequired, ProxyAuthNegotiate, ProxyUpstreamFailed,
 	ProxyTunnel, ProxyTunnelChunked, ProxyBlockPage, ProxyIntercepting, ProxyIdleCut, ProxyTLS, ProxySOCKS5, ProxySOCKS5NoMethod, ProxySOCKS5Password,
 }
 
@@ -307,6 +312,7 @@ var specs = map[Scenario]spec{
 
 	ProxyRefused:        {category: "proxy_refused", start: startProxy(proxyForbid)},
 	ProxyAuthRequired:   {category: "proxy_auth_required", start: startProxy(proxyAuth)},
+	ProxyAuthNegotiate:  {category: "proxy_auth_required", start: startProxy(proxyNegotiate)},
 	ProxyUpstreamFailed: {category: "proxy_upstream_failed", start: startProxy(proxyTunnel)},
 	ProxyTunnel:         {category: "ok", start: startProxy(proxyTunnel)},
 	ProxyTunnelChunked:  {category: "ok", start: startProxy(proxyChunked)},

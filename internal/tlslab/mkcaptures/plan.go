@@ -897,6 +897,22 @@ func plan() []capture {
 			},
 		},
 		{
+			file: "captures/proxy_auth_required_retry.pcap", category: "proxy_auth_required",
+			servers: []server{{tlslab.ProxyAuthRequired, 4518}},
+			clients: []client{{argv: []string{"curl", "-sS", "--max-time", "10", "--cacert", "{ca}", "--proxy-anyauth", "-U", tlslab.ProxyUser + ":wrong",
+				"-x", "http://{server}:4518", fmt.Sprintf("https://%s:4431/", tlslab.GoodName)}}},
+			how: "curl asks for https://good.test:4431/ through an HTTP proxy that wants Basic credentials, with --proxy-anyauth and a wrong password: " +
+				"its first CONNECT carries no credentials and gets \"407 Proxy Authentication Required\" (Proxy-Authenticate: Basic), which keeps the connection; " +
+				"curl sends a second CONNECT with the wrong Basic credentials on the same connection and gets 407 again; curl fails with \"CONNECT tunnel failed, response 407\".",
+			checks: []check{
+				exactly("SYN", 1, syn),
+				exactly("client's CONNECT good.test:4431", 2, fromClient(contains("CONNECT good.test:4431 HTTP/1.1"))),
+				exactly("client's Proxy-Authorization: Basic", 1, fromClient(contains("Proxy-Authorization: Basic"))),
+				exactly("proxy's \"HTTP/1.1 407 Proxy Authentication Required\"", 2, fromServer(contains("HTTP/1.1 407 Proxy Authentication Required"))),
+				exactly("ClientHello", 0, hs(hsClientHello)),
+			},
+		},
+		{
 			file: "captures/proxy_upstream_failed.pcap", category: "proxy_upstream_failed",
 			servers: []server{{tlslab.ProxyUpstreamFailed, 4460}},
 			clients: []client{goProxyClient(4461, nil)},

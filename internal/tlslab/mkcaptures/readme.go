@@ -25,7 +25,7 @@ func serverKind(s tlslab.Scenario) string {
 		return "raw TCP, full accept queue"
 	case tlslab.ConnectionRefused:
 		return "nothing listening"
-	case tlslab.ProxyRefused, tlslab.ProxyAuthRequired, tlslab.ProxyUpstreamFailed, tlslab.ProxyTunnel, tlslab.ProxyTunnelChunked, tlslab.ProxyBlockPage, tlslab.ProxyIntercepting, tlslab.ProxyIdleCut:
+	case tlslab.ProxyRefused, tlslab.ProxyAuthRequired, tlslab.ProxyAuthNegotiate, tlslab.ProxyUpstreamFailed, tlslab.ProxyTunnel, tlslab.ProxyTunnelChunked, tlslab.ProxyBlockPage, tlslab.ProxyIntercepting, tlslab.ProxyIdleCut:
 		return "HTTP CONNECT proxy (Go)"
 	case tlslab.ProxySOCKS5, tlslab.ProxySOCKS5NoMethod, tlslab.ProxySOCKS5Password:
 		return "SOCKS5 proxy (Go)"
