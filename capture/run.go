@@ -50,11 +50,9 @@ func (a *Assembler) packet(n int64, data []byte, ci gopacket.CaptureInfo, lt lay
 	case kindUDP:
 		a.datagram(&a.seg, f)
 		a.seg.Payload = nil
-		return nil
 	case kindICMP:
 		a.icmp(&a.seg, f)
 		a.seg.ICMP = nil
-		return nil
 	}
 	a.advance(ci.Timestamp)
 	return nil
