@@ -38,34 +38,11 @@ type Expirer interface {
 // udp fills seg with the UDP datagram the parser stopped at, if the
 // frame's innermost packet is one (RFC 768: ports, length, checksum).
 func (d *decoder) udp(seg *Segment) bool {
-	if len(d.decoded) == 0 {
+	t, ok := d.transport()
+	if !ok {
 		return false
 	}
-	var (
-		proto    layers.IPProtocol
-		b        []byte
-		src, dst netip.Addr
-	)
-	switch last := d.decoded[len(d.decoded)-1]; {
-	case last == layers.LayerTypeIPv4:
-		ip := &d.ip4
-		if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
-			return false
-		}
-		proto, b = ip.Protocol, ip.Payload
-		src, dst = netip.AddrFrom4([4]byte(ip.SrcIP)), netip.AddrFrom4([4]byte(ip.DstIP))
-	case last == layers.LayerTypeIPv6:
-		proto, b = d.ip6.NextHeader, d.ip6.Payload
-		if d.ip6.HopByHop != nil {
-			proto = d.ip6.HopByHop.NextHeader
-		}
-		src, dst = d.ip6Src(), d.ip6Dst()
-	case layers.LayerClassIPv6Extension.Contains(last) && last != layers.LayerTypeIPv6Fragment:
-		proto, b = d.ext.NextHeader, d.ext.Payload
-		src, dst = d.ip6Src(), d.ip6Dst()
-	default:
-		return false
-	}
+	proto, b, src, dst := t.proto, t.payload, t.src, t.dst
 	if proto != layers.IPProtocolUDP || len(b) < 8 {
 		return false
 	}

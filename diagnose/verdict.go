@@ -213,10 +213,13 @@ var connectionResetCategory = categorySpec{
 const NoTCPAnswer Category = "no_tcp_answer"
 
 var noTCPAnswerCategory = categorySpec{
-	name:          NoTCPAnswer,
-	meaning:       "the SYN was never answered (a firewall dropping), or answered only after the client had given up: SYNs sent again, a SYN-ACK seconds late, and the client's system resetting it at once",
-	serverFix:     "—",
-	clientClasses: []string{"connect_timeout"},
+	name:      NoTCPAnswer,
+	meaning:   "the SYN was never answered (a firewall dropping), or answered only after the client had given up: SYNs sent again, a SYN-ACK seconds late, and the client's system resetting it at once",
+	serverFix: "—",
+	// A client that gave up on an ICMP error the capture does not hold
+	// (filtered out, or taken where it does not pass) saw more than the
+	// wire shows.
+	clientClasses: []string{"connect_timeout", "host_unreachable", "network_unreachable"},
 }
 
 // IncompleteCapture: the handshake is not (entirely) in the capture

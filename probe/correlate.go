@@ -288,12 +288,10 @@ var classVerdicts = map[Class]wireVerdicts{
 	// Anything between client and proxy but a refused connection or an
 	// error status (an https:// proxy's TLS, a reply that is no HTTP):
 	// the wire can only show that it failed.
-	ProxyError:         {anyFailure: true},
-	DNSNotFound:        {anyFailure: true},
-	DNSTimeout:         {anyFailure: true},
-	DNSError:           {anyFailure: true},
-	HostUnreachable:    {anyFailure: true},
-	NetworkUnreachable: {anyFailure: true},
+	ProxyError:  {anyFailure: true},
+	DNSNotFound: {anyFailure: true},
+	DNSTimeout:  {anyFailure: true},
+	DNSError:    {anyFailure: true},
 	// A reset or an EOF is how a client meets a server that gave up
 	// without an alert (server_no_response: closed before any TLS
 	// answer, even before the ClientHello arrived) or whose alert the
