@@ -24,9 +24,6 @@ type ICMPError struct {
 	// 3, code 4) or "packet too big" (ICMPv6 type 2) announces; 0 for the
 	// other errors, or when a router sent 0.
 	MTU int
-	// Seq is the TCP sequence number of the packet the error is about;
-	// 0 for a UDP datagram.
-	Seq uint32
 	// IP is what the error's own IP header says: its TTL tells how far
 	// away its sender is.
 	IP IPHeader
@@ -56,7 +53,7 @@ const (
 	icmpErrorHeader = 8  // type, code, checksum, and 4 bytes (unused, or the MTU)
 	ip4HeaderMin    = 20 // an IPv4 header without options
 	ip6Header       = 40
-	quotedMin       = 8 // what RFC 792 promises of the packet: its ports and TCP sequence number
+	quotedMin       = 8 // what RFC 792 promises of the packet: its ports (and a TCP sequence number)
 )
 
 // ICMPMeaning is what an ICMP error says happened to the packet.
@@ -211,15 +208,11 @@ func (d *decoder) icmpError(seg *Segment) bool {
 		return false
 	}
 	e.From, e.IP = t.src, t.hdr
-	udp := proto == layers.IPProtocolUDP
-	if !udp {
-		e.Seq = binary.BigEndian.Uint32(rest[4:])
-	}
 	*seg = Segment{
 		Src:    netip.AddrPortFrom(src, binary.BigEndian.Uint16(rest[0:])),
 		Dst:    netip.AddrPortFrom(dst, binary.BigEndian.Uint16(rest[2:])),
 		Tunnel: d.tun,
-		UDP:    udp,
+		UDP:    proto == layers.IPProtocolUDP,
 		IP:     t.hdr,
 		ICMP:   &e,
 	}
