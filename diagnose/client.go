@@ -109,11 +109,12 @@ func readsKeyLogEnv(s fingerprint.Stack) bool {
 // oneClientKeyLogAdvice is clientKeyLogAdvice for cl.Stack alone.
 func oneClientKeyLogAdvice(cl fingerprint.Client, keyLog string) string {
 	then := ", then read the capture again with " + keyLog + " keys.log"
+	if readsKeyLogEnv(cl.Stack) {
+		return fmt.Sprintf("run the client (%s) with SSLKEYLOGFILE=keys.log in its environment%s", cl.Stack, then)
+	}
 	switch cl.Stack {
 	case fingerprint.StackGo:
 		return "Go ignores SSLKEYLOGFILE: set tls.Config.KeyLogWriter in the client (" + goKeyLogSnippet + ")" + then
-	case fingerprint.StackCurl, fingerprint.StackPython, fingerprint.StackChromium, fingerprint.StackFirefox, fingerprint.StackGnuTLS: // readsKeyLogEnv
-		return fmt.Sprintf("run the client (%s) with SSLKEYLOGFILE=keys.log in its environment%s", cl.Stack, then)
 	case fingerprint.StackOpenSSL:
 		return "run openssl s_client with -keylogfile keys.log (programs on libssl write key logs only if they call SSL_CTX_set_keylog_callback)" + then
 	case fingerprint.StackNode:

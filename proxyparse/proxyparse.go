@@ -242,20 +242,29 @@ const maxRetries = 3
 // keeps the connection must say where its body ends; chunked bodies are
 // not followed, known false).
 func contentLength(head []byte) (int, bool) {
-	for _, l := range strings.Split(string(head), "\n")[1:] {
-		name, value, ok := strings.Cut(l, ":")
-		if !ok {
-			continue
-		}
-		switch {
-		case strings.EqualFold(strings.TrimSpace(name), "Content-Length"):
-			n, err := strconv.Atoi(strings.TrimSpace(value))
-			return n, err == nil && n >= 0
-		case strings.EqualFold(strings.TrimSpace(name), "Transfer-Encoding"):
-			return 0, false
+	h := string(head)
+	if len(fieldValues(h, "Transfer-Encoding")) > 0 {
+		return 0, false // it overrides Content-Length (RFC 9112, Section 6.3)
+	}
+	v := fieldValues(h, "Content-Length")
+	if len(v) == 0 {
+		return 0, true
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v[0]))
+	return n, err == nil && n >= 0
+}
+
+// fieldValues returns the values of the header fields named name (case
+// ignored) of an HTTP header block, whose first line is the request or
+// status line, in order.
+func fieldValues(head, name string) []string {
+	var out []string
+	for _, l := range strings.Split(head, "\n")[1:] {
+		if n, value, ok := strings.Cut(l, ":"); ok && strings.EqualFold(strings.TrimSpace(n), name) {
+			out = append(out, value)
 		}
 	}
-	return 0, true
+	return out
 }
 
 // parseHTTPRound reads one CONNECT request and its reply.
@@ -279,12 +288,10 @@ func parseHTTPRound(client, server []byte) (Exchange, bool) {
 		return x, true
 	}
 	x.RequestEnd = end
-	for _, l := range strings.Split(string(client[:end]), "\n")[1:] {
-		if name, value, ok := strings.Cut(l, ":"); ok && strings.EqualFold(strings.TrimSpace(name), "Proxy-Authorization") {
-			x.Credentials = true
-			if f := strings.Fields(value); len(f) > 0 && x.CredentialScheme == "" {
-				x.CredentialScheme = printable(f[0])
-			}
+	for _, value := range fieldValues(string(client[:end]), "Proxy-Authorization") {
+		x.Credentials = true
+		if f := strings.Fields(value); len(f) > 0 && x.CredentialScheme == "" {
+			x.CredentialScheme = printable(f[0])
 		}
 	}
 	status, n, ok := line(server)
@@ -334,11 +341,7 @@ const maxSchemes = 8
 // also separate a challenge's parameters (name=value).
 func challengeSchemes(head string) []string {
 	var out []string
-	for _, l := range strings.Split(head, "\n")[1:] {
-		name, value, ok := strings.Cut(l, ":")
-		if !ok || !strings.EqualFold(strings.TrimSpace(name), "Proxy-Authenticate") {
-			continue
-		}
+	for _, value := range fieldValues(head, "Proxy-Authenticate") {
 		for _, part := range splitOutsideQuotes(value) {
 			f := strings.Fields(part)
 			if len(f) == 0 || strings.ContainsAny(f[0], "=\"") || len(out) >= maxSchemes {
