@@ -249,29 +249,86 @@ func (d *diagnosis) noSharedCipher(a *analysis.Alert) Verdict {
 
 // rsaKexOnly explains a server that refused a mainstream hello without RSA
 // key exchange suites. The server's lists are not on the wire, so the
-// causes are ranked: a server that accepts only RSA key exchange is the
-// usual one; a server whose groups exclude the client's fails alike (an
-// OpenSSL server sends the same alert, in the same record, for both), and
-// the fix covers both.
+// causes are ranked: a server that accepts only suites the client lacks —
+// RSA key exchange, the usual one, or DHE — is the likeliest; a server
+// whose groups exclude the client's, or that can sign only with SHA-1 when
+// the client no longer offers SHA-1 signatures, fails alike (an OpenSSL
+// server sends the same alert, in the same record, for all of them), and
+// the fix covers each.
 func (d *diagnosis) rsaKexOnly(a *analysis.Alert) Verdict {
 	groups := list(names(slices.DeleteFunc(slices.Clone(d.hello.SupportedGroups), func(g tlsparse.NamedGroup) bool { return tlsparse.IsGREASE(uint16(g)) })), 5)
-	summary := fmt.Sprintf("the server answered the ClientHello with %s (%s): it shares no cipher suite or key exchange group with the client, whose offer is otherwise the usual one (the server's lists are not on the wire). "+
-		"Likely: the server accepts only RSA key exchange suites (TLS_RSA_WITH_*), and the client offers no RSA key exchange suite; "+
-		"possible: the server's key exchange groups exclude every one the client offers (%s), or it wants a signature algorithm the client lacks; "+
+	isGo := d.client.Stack == fingerprint.StackGo
+	lacksDHE := !slices.ContainsFunc(d.offeredSuites(), func(s tlsparse.CipherSuite) bool { return s.KeyExchange() == tlsparse.KeyExchangeDHE })
+	lacksSHA1 := d.lacksSHA1Signatures()
+	suites := "RSA key exchange suites (TLS_RSA_WITH_*), as old appliances and Java stacks often do, and the client offers no RSA key exchange suite"
+	if lacksDHE {
+		suites = "RSA key exchange suites (TLS_RSA_WITH_*), as old appliances and Java stacks often do, or only DHE suites (TLS_DHE_*), and the client offers no RSA key exchange suite and no DHE suite"
+	}
+	signature := "or it wants a signature algorithm the client lacks"
+	if lacksSHA1 {
+		signature = "or it can sign its key exchange only with SHA-1 (rsa_pkcs1_sha1, ecdsa_sha1: old TLS stacks and HSMs), which the client does not offer"
+	}
+	summary := fmt.Sprintf("the server answered the ClientHello with %s (%s): it shares no cipher suite, key exchange group or signature algorithm with the client, whose offer is otherwise the usual one (the server's lists are not on the wire). "+
+		"Likely: the server accepts only %s; "+
+		"possible: the server's key exchange groups exclude every one the client offers (%s), %s; "+
 		"less likely: it refuses this SNI with handshake_failure, as HAProxy's strict-sni does",
-		alertName(*a), frameRef(a.Frame.Number), groups)
-	stopGap := "enable one RSA key exchange suite on the client (e.g. TLS_RSA_WITH_AES_128_GCM_SHA256; OpenSSL: AES128-GCM-SHA256)"
+		alertName(*a), frameRef(a.Frame.Number), suites, groups, signature)
 	if cl := clientName(d.client); cl != "" {
 		summary += "; the client is " + cl
 	}
-	if d.client.Stack == fingerprint.StackGo {
-		summary += "; Go stopped offering RSA key exchange in Go 1.22"
-		stopGap = "run the Go client with GODEBUG=tlsrsakex=1 (or list TLS_RSA_WITH_AES_128_GCM_SHA256 in tls.Config.CipherSuites)"
+	if isGo {
+		summary += "; " + goDropped(lacksDHE, lacksSHA1)
 	}
-	fix := "enable ECDHE key exchange on the server (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 works with its RSA certificate; better, TLS 1.3): RSA key exchange has no forward secrecy and current clients dropped it; " +
-		"if the server already offers ECDHE or TLS 1.3, its key exchange groups must include one the client offers (X25519 or P-256); " +
-		"as a stop-gap only against a server of RSA key exchange alone, " + stopGap
+	fix := "enable ECDHE key exchange on the server (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 works with its RSA certificate; better, TLS 1.3): RSA key exchange has no forward secrecy and current clients dropped it"
+	if lacksDHE {
+		fix += ", and the client offers no DHE suite (Go never implemented DHE; browsers dropped it)"
+	}
+	fix += "; if the server already offers ECDHE or TLS 1.3, its key exchange groups must include one the client offers (X25519 or P-256)"
+	if lacksSHA1 {
+		fix += ", and it must sign with SHA-256 or better (rsa_pss_rsae_sha256, rsa_pkcs1_sha256, ecdsa_secp256r1_sha256): a TLS stack or HSM that signs only with SHA-1 must be upgraded"
+	}
+	fix += "; as a stop-gap only against a server of RSA key exchange alone, "
+	if isGo {
+		fix += "run the Go client with GODEBUG=tlsrsakex=1 (or list TLS_RSA_WITH_AES_128_GCM_SHA256 in tls.Config.CipherSuites)"
+		if lacksSHA1 {
+			fix += ", and only against one that signs only with SHA-1, with GODEBUG=tlssha1=1 (Go 1.25 and later)"
+		}
+		if lacksDHE {
+			fix += "; Go has no stop-gap for a server of DHE alone"
+		}
+	} else {
+		fix += "enable one RSA key exchange suite on the client (e.g. TLS_RSA_WITH_AES_128_GCM_SHA256; OpenSSL: AES128-GCM-SHA256)"
+		if lacksSHA1 {
+			fix += ", and only against one that signs only with SHA-1, lower the client's security level (OpenSSL: 'DEFAULT:@SECLEVEL=0')"
+		}
+	}
 	return verdict(NoSharedCipher, summary, d.serverSide(fix, ChangeCiphers, ChangeGroups), d.helloFrame, a.Frame)
+}
+
+// lacksSHA1Signatures reports whether the client's signature_algorithms
+// list, when it sends one, has no SHA-1 scheme: a TLS 1.2 server that can
+// sign only with SHA-1 then has nothing to sign its key exchange with (Go
+// ≥ 1.25 and OpenSSL 3 at its default security level offer none).
+func (d *diagnosis) lacksSHA1Signatures() bool {
+	schemes := d.hello.SignatureSchemes
+	return len(schemes) > 0 && !slices.ContainsFunc(schemes, func(s tlsparse.SignatureScheme) bool {
+		hash, ok := legacySignature(s)
+		return ok && hash == "SHA-1"
+	})
+}
+
+// goDropped says which of a server's legacy choices crypto/tls no longer
+// offers (RSA key exchange always: rsaKexOnly is only for clients without
+// it).
+func goDropped(dhe, sha1 bool) string {
+	s := "Go stopped offering RSA key exchange in Go 1.22"
+	if sha1 {
+		s += " and SHA-1 signatures in TLS 1.2 in Go 1.25"
+	}
+	if dhe {
+		s += ", and has never offered DHE"
+	}
+	return s
 }
 
 func (d *diagnosis) sniUnrecognized(a *analysis.Alert) Verdict {

@@ -143,6 +143,21 @@ func TestTrustCaptures(t *testing.T) {
 			summary: []string{"no RSA key exchange suite", "a Go crypto/tls client", "Go stopped offering RSA key exchange in Go 1.22"},
 			fix:     []string{"enable ECDHE key exchange on the server", "GODEBUG=tlsrsakex=1", "ssl_ecdh_curve"},
 			notFix:  []string{"drop --ciphers"}},
+		// The same alert from a server of DHE alone and from one that signs
+		// only with SHA-1: the wire cannot tell them from RSA key exchange
+		// alone, so each is named, ranked, with its fix and stop-gap.
+		{file: "no_shared_cipher_go_dhe.pcap", port: 4527, cat: NoSharedCipher,
+			evidence: func(c *analysis.Connection) []capture.Frame {
+				return []capture.Frame{c.ClientHelloFrame, c.Alerts[0].Frame}
+			},
+			summary: []string{"Likely: the server accepts only RSA key exchange suites", "or only DHE suites (TLS_DHE_*)", "has never offered DHE"},
+			fix:     []string{"enable ECDHE key exchange on the server", "Go never implemented DHE", "Go has no stop-gap for a server of DHE alone"}},
+		{file: "no_shared_cipher_go_sha1.pcap", port: 4528, cat: NoSharedCipher,
+			evidence: func(c *analysis.Connection) []capture.Frame {
+				return []capture.Frame{c.ClientHelloFrame, c.Alerts[0].Frame}
+			},
+			summary: []string{"or it can sign its key exchange only with SHA-1", "SHA-1 signatures in TLS 1.2 in Go 1.25"},
+			fix:     []string{"it must sign with SHA-256 or better", "GODEBUG=tlssha1=1"}},
 		// Go's silent missing client certificate.
 		{file: "client_cert_required_go_chain.pcap", port: 4466, withCA: true, cat: ClientCertRequired,
 			evidence: func(c *analysis.Connection) []capture.Frame {

@@ -213,6 +213,19 @@ type ScanView struct {
 	Accepted []string      `json:"accepted"`
 	Families []FamilyView  `json:"families"`
 	Groups   []GroupView   `json:"groups"`
+	Beyond   []BeyondView  `json:"beyond"`
+}
+
+// BeyondView is the scan's hand-written hello offering what crypto/tls
+// cannot.
+type BeyondView struct {
+	Offer    string `json:"offer"`
+	Version  string `json:"version"`
+	Accepted bool   `json:"accepted"`
+	Cipher   string `json:"cipher"`
+	Group    string `json:"group"`
+	Alert    string `json:"alert"`
+	Error    string `json:"error"`
 }
 
 // FamilyView is the scan's handshake with one cipher family.
@@ -263,7 +276,7 @@ func NewDocument(r *Result) Document {
 		d.Connection = &c
 	}
 	if r.Scan != nil {
-		s := &ScanView{Accepted: []string{}, Families: []FamilyView{}, Groups: []GroupView{}}
+		s := &ScanView{Accepted: []string{}, Families: []FamilyView{}, Groups: []GroupView{}, Beyond: []BeyondView{}}
 		for _, f := range r.Scan.Families {
 			fv := FamilyView{Family: string(f.Family), Version: versionName(r.Scan.FamilyVersion), Accepted: f.Accepted}
 			if f.Accepted {
@@ -273,6 +286,9 @@ func NewDocument(r *Result) Document {
 		}
 		for _, g := range r.Scan.Groups {
 			s.Groups = append(s.Groups, GroupView{Group: g.Group.String(), Version: versionName(r.Scan.GroupVersion), Accepted: g.Accepted})
+		}
+		for _, b := range r.Scan.Beyond {
+			s.Beyond = append(s.Beyond, newBeyondView(b))
 		}
 		for _, v := range r.Scan.Versions {
 			vv := VersionView{Version: versionName(v.Version), Accepted: v.Accepted, ErrorClass: string(v.Class)}
@@ -291,6 +307,22 @@ func NewDocument(r *Result) Document {
 		d.Redirects = append(d.Redirects, RedirectView{URL: h.URL, Remote: addrText(h.Remote), Status: h.Status, Location: h.Location})
 	}
 	return d
+}
+
+func newBeyondView(b BeyondProbe) BeyondView {
+	v := BeyondView{Offer: string(b.Offer), Version: versionName(b.Version), Accepted: b.Accepted}
+	switch {
+	case b.Accepted:
+		v.Cipher = tlsparse.CipherSuite(b.Cipher).String()
+		if b.Group != 0 {
+			v.Group = b.Group.String()
+		}
+	case b.HasAlert:
+		v.Alert = b.Alert.String()
+	case b.Err != nil:
+		v.Error = b.Err.Error()
+	}
+	return v
 }
 
 func newClientView(o *Outcome) ClientView {
@@ -541,7 +573,7 @@ func writeText(w io.Writer, f report.Format, r *Result, opts WriteOptions) error
 		wrapped(&b, "note: ", n)
 	}
 	if s := r.Scan; s != nil {
-		b.WriteString("\nScan (no verification: one handshake per version with every cipher suite, then per cipher family and per group)\n")
+		b.WriteString("\nScan (no verification: one handshake per version with every cipher suite, then per cipher family and per group; when none is accepted, hand-written hellos offering what crypto/tls cannot)\n")
 		for _, v := range s.Versions {
 			text := "accepted, " + tlsparse.CipherSuite(v.Cipher).String()
 			if !v.Accepted {
@@ -562,6 +594,17 @@ func writeText(w io.Writer, f report.Format, r *Result, opts WriteOptions) error
 				text = "accepted"
 			}
 			wrapped(&b, fmt.Sprintf("%s, group %s: ", versionName(s.GroupVersion), g.Group), text)
+		}
+		for _, h := range s.Beyond {
+			v := newBeyondView(h)
+			text := "refused: " + v.Alert + v.Error
+			if h.Accepted {
+				text = "accepted, " + v.Cipher
+				if v.Group != "" {
+					text += ", " + v.Group
+				}
+			}
+			wrapped(&b, fmt.Sprintf("%s, %s: ", v.Version, h.Offer), text)
 		}
 	}
 	if r.Bisect != nil {

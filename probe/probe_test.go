@@ -230,13 +230,33 @@ func TestProbeLab(t *testing.T) {
 			category: diagnose.NoSharedCipher, agreement: Agree, evidence: alertFrame,
 			facts: []string{"scan: the server refused TLS 1.3 (handshake_failure) even with every cipher suite crypto/tls implements",
 				"it does not speak TLS 1.0, TLS 1.1, TLS 1.2 (protocol_version)",
-				"the server speaks only TLS 1.3", "shares no key exchange group with crypto/tls", "ssl_ecdh_curve"},
+				"the server's TLS 1.3 key exchange groups are ones crypto/tls does not implement: it asked for x448", "ssl_ecdh_curve",
+				"it refused a TLS 1.3 hello offering CCM suites"},
 			check: func(t *testing.T, r *Result, lab *tlslab.Lab) {
 				notInFix("GODEBUG=tlsrsakex=1")(t, r, lab)
 				if got := r.Scan.Accepted(); len(got) != 0 {
 					t.Errorf("scan accepted %v, want none", got)
 				}
 			},
+		},
+		// Servers that want what crypto/tls cannot offer: the wire shows
+		// the same alert as RSA key exchange alone; the scan's
+		// hand-written hellos tell which.
+		{
+			name: "DHE only vs crypto/tls", scenario: tlslab.DHEOnly, class: "tls_alert_handshake_failure", phase: PhaseTLS,
+			setup:    func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.Scan = true },
+			category: diagnose.NoSharedCipher, agreement: Agree, evidence: alertFrame,
+			facts: []string{"the server accepts only DHE suites with TLS 1.2 (it chose TLS_DHE_RSA_WITH_", "no Go client setting adds DHE",
+				"it refused a TLS 1.2 hello offering SHA-1 signatures (handshake_failure)"},
+			check: notInFix("GODEBUG"),
+		},
+		{
+			name: "SHA-1 signatures only vs crypto/tls", scenario: tlslab.SHA1SignaturesOnly, class: "tls_alert_handshake_failure", phase: PhaseTLS,
+			setup:    func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.Scan = true },
+			category: diagnose.NoSharedCipher, agreement: Agree, evidence: alertFrame,
+			facts: []string{"the server can sign its TLS 1.2 key exchange only with SHA-1", "GODEBUG=tlssha1=1",
+				"the server accepted a TLS 1.2 hello offering SHA-1 signatures (it chose TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)"},
+			check: notInFix("tlsrsakex"),
 		},
 		{
 			name: "client certificate without its intermediate", scenario: tlslab.ClientCertRequired, class: "tls_alert_handshake_failure", phase: PhaseTLS,

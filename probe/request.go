@@ -308,6 +308,24 @@ func (c *client) request(ctx context.Context, p *dialPlan) {
 //
 // For an http:// target the connection stays plain.
 func (c *client) connect(ctx context.Context, p *dialPlan, tc *tls.Config, out *Outcome) (net.Conn, error) {
+	raw, err := c.transport(ctx, p, tc.KeyLogWriter, out)
+	if err != nil || c.cfg.Target.Plain() {
+		return raw, err
+	}
+	out.Phase = PhaseTLS
+	conn := tls.Client(&helloCounter{Conn: raw, n: &out.hello.bytes}, tc)
+	out.TLS, out.PeerCertificates, out.Timings.TLSHandshake, err = handshake(ctx, conn)
+	if err != nil {
+		out.fail(err, PhaseTLS)
+		return nil, err
+	}
+	return conn, nil
+}
+
+// transport makes the connection that carries the target's TLS: TCP to
+// the target, or to the proxy and through its tunnel. keyLog receives the
+// keys of an https:// proxy's own TLS.
+func (c *client) transport(ctx context.Context, p *dialPlan, keyLog io.Writer, out *Outcome) (net.Conn, error) {
 	out.Phase = PhaseConnect
 	raw, err := c.dial(ctx, p, out)
 	if err != nil {
@@ -318,7 +336,7 @@ func (c *client) connect(ctx context.Context, p *dialPlan, tc *tls.Config, out *
 		return nil, err
 	}
 	if p.Proxy != nil && proxyKinds[p.Proxy.Scheme].tls {
-		if raw, err = c.proxyHandshake(ctx, raw, p.Proxy, tc.KeyLogWriter, out); err != nil {
+		if raw, err = c.proxyHandshake(ctx, raw, p.Proxy, keyLog, out); err != nil {
 			return nil, err
 		}
 	}
@@ -335,17 +353,7 @@ func (c *client) connect(ctx context.Context, p *dialPlan, tc *tls.Config, out *
 		}
 		raw = tunnel
 	}
-	if c.cfg.Target.Plain() {
-		return raw, nil
-	}
-	out.Phase = PhaseTLS
-	conn := tls.Client(&helloCounter{Conn: raw, n: &out.hello.bytes}, tc)
-	out.TLS, out.PeerCertificates, out.Timings.TLSHandshake, err = handshake(ctx, conn)
-	if err != nil {
-		out.fail(err, PhaseTLS)
-		return nil, err
-	}
-	return conn, nil
+	return raw, nil
 }
 
 // handshake makes conn's TLS handshake and returns its state, the

@@ -32,6 +32,9 @@ type Scan struct {
 	// it, else FamilyVersion with ECDHE suites.
 	GroupVersion uint16
 	Groups       []GroupProbe
+	// Beyond are hand-written hellos offering what crypto/tls cannot,
+	// tried when the server accepted no version from crypto/tls.
+	Beyond []BeyondProbe
 }
 
 // Family is a set of TLS 1.0–1.2 cipher suites that servers and clients
@@ -92,6 +95,93 @@ type VersionProbe struct {
 	// Class says why the server did not accept; "" when it did.
 	Class Class
 	Err   error
+}
+
+// Beyond is what a hand-written hello offers that crypto/tls cannot.
+type Beyond string
+
+// The offers beyond crypto/tls, tried in this order.
+const (
+	BeyondDHE      Beyond = "DHE suites"            // TLS 1.2 TLS_DHE_*: crypto/tls never implemented DHE
+	BeyondSHA1     Beyond = "SHA-1 signatures"      // TLS 1.2 rsa_pkcs1_sha1, ecdsa_sha1: Go dropped them in 1.25
+	BeyondGroups13 Beyond = "X448 and FFDHE groups" // TLS 1.3 groups crypto/tls does not implement
+	BeyondCCM13    Beyond = "CCM suites"            // TLS 1.3 TLS_AES_128_CCM_*: not in crypto/tls
+)
+
+// BeyondProbe is the scan's hand-written hello with one offer beyond
+// crypto/tls, and the server's answer.
+type BeyondProbe struct {
+	Offer   Beyond
+	Version uint16
+	// Accepted is set when the server answered with a ServerHello (or a
+	// HelloRetryRequest) choosing from the offer.
+	Accepted bool
+	Cipher   uint16              // the suite the server chose
+	Group    tlsparse.NamedGroup // TLS 1.3: the group it chose or asked a share for
+	// Alert is the server's alert when it refused; HasAlert says there was
+	// one. Err is any other failure to get an answer.
+	Alert    tlsparse.AlertDescription
+	HasAlert bool
+	Err      error
+}
+
+// beyondHellos are the hand-written hellos, one per offer.
+func beyondHellos(serverName string) []struct {
+	offer   Beyond
+	version uint16
+	hello   rawHello
+} {
+	ecdhe := []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521}
+	tls13 := []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
+	return []struct {
+		offer   Beyond
+		version uint16
+		hello   rawHello
+	}{
+		{BeyondDHE, tls.VersionTLS12, rawHello{serverName: serverName, groups: ecdhe, sigalgs: goSignatureSchemes,
+			suites: []uint16{0x009E, 0x009F, 0xCCAA, 0x0067, 0x006B, 0x0033, 0x0039, 0x00A2, 0x00A3}}},
+		{BeyondSHA1, tls.VersionTLS12, rawHello{serverName: serverName, groups: ecdhe, suites: allCipherSuites(),
+			sigalgs: append(slices.Clone(goSignatureSchemes), tls.PKCS1WithSHA1, tls.ECDSAWithSHA1)}},
+		{BeyondGroups13, tls.VersionTLS13, rawHello{serverName: serverName, tls13: true, suites: tls13, sigalgs: goSignatureSchemes,
+			groups: []tls.CurveID{0x001E, 0x0100, 0x0101, 0x0102, 0x0103, 0x0104}}}, // x448, ffdhe2048…8192
+		{BeyondCCM13, tls.VersionTLS13, rawHello{serverName: serverName, tls13: true, suites: []uint16{0x1304, 0x1305}, sigalgs: goSignatureSchemes,
+			groups: []tls.CurveID{tls.X25519}, x25519Share: true}},
+	}
+}
+
+// beyond tries each hand-written hello with a version the server did not
+// refuse with protocol_version.
+func (c *client) beyond(ctx context.Context, p *dialPlan, s *Scan) []BeyondProbe {
+	var out []BeyondProbe
+	for _, b := range beyondHellos(c.serverName()) {
+		if !s.mayAccept(b.version) {
+			continue
+		}
+		bp := BeyondProbe{Offer: b.offer, Version: b.version}
+		a := c.tryRaw(ctx, p, &b.hello)
+		switch {
+		case a.hello != nil:
+			bp.Accepted, bp.Cipher, bp.Group = true, uint16(a.hello.CipherSuite), a.hello.KeyShare
+		case a.err != nil:
+			bp.Err = a.err
+		default:
+			bp.Alert, bp.HasAlert = a.alert, true
+		}
+		out = append(out, bp)
+	}
+	return out
+}
+
+// mayAccept reports whether the version scan left v possible: the server
+// refused it with another reason than protocol_version.
+func (s *Scan) mayAccept(v uint16) bool {
+	for _, vp := range s.Versions {
+		if vp.Version == v {
+			d, isAlert := vp.Class.Alert()
+			return !isAlert || (d != tlsparse.AlertProtocolVersion && d != tlsparse.AlertInappropriateFallback)
+		}
+	}
+	return false
 }
 
 // Accepted lists the versions the server accepted, oldest first.
@@ -189,6 +279,9 @@ func (c *client) scan(ctx context.Context, p *dialPlan) *Scan {
 			})
 			s.Groups = append(s.Groups, GroupProbe{Group: g, Accepted: accepted})
 		}
+	}
+	if len(s.Accepted()) == 0 {
+		s.Beyond = c.beyond(ctx, p, s)
 	}
 	return s
 }
@@ -330,6 +423,9 @@ func (c *Correlation) addNoneAccepted(s *Scan) {
 		note += "; it does not speak " + strings.Join(refused, ", ") + " (protocol_version)"
 	}
 	c.Notes = append(c.Notes, note)
+	if c.addBeyond(s) {
+		return
+	}
 	switch {
 	case speaks13 && !speaksOlder:
 		c.Cause = "the server speaks only TLS 1.3 and refuses every handshake crypto/tls can make: TLS 1.3 has no RSA key exchange and every TLS 1.3 suite was offered, so it shares no key exchange group with crypto/tls (it may be limited to X448 or FFDHE groups, which crypto/tls does not implement), or no signature algorithm"
@@ -340,6 +436,56 @@ func (c *Correlation) addNoneAccepted(s *Scan) {
 		c.Fix = "enable on the server ECDHE AEAD suites and the groups X25519 or P-256, or TLS 1.3; the client cannot offer what crypto/tls does not implement; " +
 			diagnose.ServerFix(diagnose.ChangeCiphers, diagnose.ServerUnknown) + "; " + diagnose.ServerFix(diagnose.ChangeGroups, diagnose.ServerUnknown)
 	}
+}
+
+// addBeyond states what the hand-written hellos found, and reports
+// whether one explains the failure: the server accepted an offer crypto/tls
+// cannot make.
+func (c *Correlation) addBeyond(s *Scan) bool {
+	var yes, no []string
+	var causes, fixes []string
+	for _, b := range s.Beyond {
+		what := fmt.Sprintf("a %s hello offering %s", versionName(b.Version), b.Offer)
+		switch {
+		case b.Accepted && b.Version == tls.VersionTLS13 && b.Offer == BeyondGroups13:
+			yes = append(yes, fmt.Sprintf("%s (it asked for %s)", what, b.Group))
+		case b.Accepted:
+			yes = append(yes, fmt.Sprintf("%s (it chose %s)", what, tlsparse.CipherSuite(b.Cipher)))
+		case b.HasAlert:
+			no = append(no, fmt.Sprintf("%s (%s)", what, b.Alert))
+		default:
+			no = append(no, fmt.Sprintf("%s (%v)", what, b.Err))
+		}
+		if !b.Accepted {
+			continue
+		}
+		switch b.Offer {
+		case BeyondDHE:
+			causes = append(causes, fmt.Sprintf("the server accepts only DHE suites with TLS 1.2 (it chose %s for a hand-written hello offering them), which crypto/tls does not implement", tlsparse.CipherSuite(b.Cipher)))
+			fixes = append(fixes, "enable ECDHE suites on the server (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 works with its RSA certificate) or TLS 1.3: no Go client setting adds DHE; "+
+				diagnose.ServerFix(diagnose.ChangeCiphers, diagnose.ServerUnknown))
+		case BeyondSHA1:
+			causes = append(causes, "the server can sign its TLS 1.2 key exchange only with SHA-1: it accepted a hand-written hello offering crypto/tls's signature algorithms plus rsa_pkcs1_sha1 and ecdsa_sha1, and refused crypto/tls's own; Go 1.25 and later no longer offer SHA-1 signatures")
+			fixes = append(fixes, "configure the server to sign with SHA-256 or better (rsa_pss_rsae_sha256, rsa_pkcs1_sha256, ecdsa_secp256r1_sha256): a TLS stack or HSM that signs only with SHA-1 must be upgraded; "+
+				"as a stop-gap, run the Go client with GODEBUG=tlssha1=1")
+		case BeyondGroups13:
+			causes = append(causes, fmt.Sprintf("the server's TLS 1.3 key exchange groups are ones crypto/tls does not implement: it asked for %s", b.Group))
+			fixes = append(fixes, "add X25519 or P-256 to the server's key exchange groups; "+diagnose.ServerFix(diagnose.ChangeGroups, diagnose.ServerUnknown))
+		case BeyondCCM13:
+			causes = append(causes, fmt.Sprintf("the server's TLS 1.3 suites are only CCM ones (it chose %s), which crypto/tls does not implement", tlsparse.CipherSuite(b.Cipher)))
+			fixes = append(fixes, "enable TLS_AES_128_GCM_SHA256 (TLS 1.3's mandatory suite) on the server; no Go client setting adds CCM")
+		}
+	}
+	if len(yes)+len(no) == 0 {
+		return false
+	}
+	note := "scan, hand-written hellos offering what crypto/tls cannot: the server accepted " + orNone(yes) + "; it refused " + orNone(no)
+	c.Notes = append(c.Notes, note)
+	if len(causes) == 0 {
+		return false
+	}
+	c.Cause, c.Fix = strings.Join(causes, "; and "), strings.Join(fixes, "; and ")
+	return true
 }
 
 // flagVersion is a version as ParseVersion takes it: "1.3".

@@ -98,6 +98,16 @@ const (
 	// the same handshake_failure as from RSAKeyExchangeOnly, for another
 	// reason.
 	NoSharedGroupTLS13 Scenario = "no_shared_group_tls13"
+	// DHEOnly is `openssl s_server` limited to TLS 1.2 and DHE suites
+	// (TLS_DHE_RSA_*), with GoodRSA: crypto/tls never implemented DHE, and
+	// a Go client gets the same handshake_failure as from
+	// RSAKeyExchangeOnly.
+	DHEOnly Scenario = "no_shared_cipher_dhe"
+	// SHA1SignaturesOnly is `openssl s_server` limited to TLS 1.2 and
+	// SHA-1 signatures (-sigalgs RSA+SHA1, at security level 0), with
+	// GoodRSA, as old TLS stacks and HSMs are: Go ≥ 1.25 clients, which no
+	// longer offer SHA-1 signatures, get handshake_failure.
+	SHA1SignaturesOnly Scenario = "no_shared_sigalg_sha1"
 
 	// NotTLSServer is a plain net/http server: it answers a ClientHello with
 	// "HTTP/1.1 400 Bad Request".
@@ -201,6 +211,7 @@ var Scenarios = []Scenario{
 	CertExpired, CertNotYetValid, CertSelfSigned, CertUntrustedCA,
 	CertHostnameMismatch, CertIncompleteChain, CertDirectRoot, CertRejected,
 	ClientCertRequired, ClientCertRequiredTLS13, ALPNMismatch, SNIUnrecognized, SNIUnrecognizedOpenSSL, RSAKeyExchangeOnly, NoSharedGroupTLS13,
+	DHEOnly, SHA1SignaturesOnly,
 	NotTLSServer, NotTLSClient, ServerNoResponse, ServerClosesAtAccept, AppNoAnswer, AppClosesAtOnce,
 	ConnectionRefused, ConnectionReset, NoTCPAnswer,
 	ProxyRefused, ProxyAuthRequired, ProxyAuthNegotiate, ProxyUpstreamFailed,
@@ -228,7 +239,7 @@ func (s Scenario) Category() string {
 // than a server in this process, and which.
 func (s Scenario) External() (program string, ok bool) {
 	switch s {
-	case SNIUnrecognizedOpenSSL, CertDirectRoot, RSAKeyExchangeOnly, NoSharedGroupTLS13:
+	case SNIUnrecognizedOpenSSL, CertDirectRoot, RSAKeyExchangeOnly, NoSharedGroupTLS13, DHEOnly, SHA1SignaturesOnly:
 		return "openssl", true
 	}
 	return "", false
@@ -298,6 +309,8 @@ var specs = map[Scenario]spec{
 	// The wire shows what RSAKeyExchangeOnly's does: the verdict ranks
 	// both causes; a probe's scan tells them apart.
 	NoSharedGroupTLS13: {category: "no_shared_cipher", start: startOpenSSLX448},
+	DHEOnly:            {category: "no_shared_cipher", start: startOpenSSLDHE},
+	SHA1SignaturesOnly: {category: "no_shared_cipher", start: startOpenSSLSHA1},
 
 	NotTLSServer:     {category: "not_tls_server", start: startPlainHTTP},
 	NotTLSClient:     {category: "not_tls_client", config: func(l *Lab) *tls.Config { return serverConfig(l.Good) }},

@@ -328,13 +328,30 @@ func startOpenSSLDirectRoot(s *Server, addr string) error {
 // startOpenSSLRSAKex serves GoodRSA over TLS 1.2 with RSA key exchange
 // suites only.
 func startOpenSSLRSAKex(s *Server, addr string) error {
+	return startOpenSSLGoodRSA(s, addr, "-no_tls1_3", "-cipher", "AES256-GCM-SHA384:AES128-GCM-SHA256:AES128-SHA")
+}
+
+// startOpenSSLDHE serves GoodRSA over TLS 1.2 with DHE suites only.
+func startOpenSSLDHE(s *Server, addr string) error {
+	return startOpenSSLGoodRSA(s, addr, "-no_tls1_3", "-cipher", "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305")
+}
+
+// startOpenSSLSHA1 serves GoodRSA over TLS 1.2 with ECDHE suites, signing
+// only with SHA-1 (security level 0 allows it).
+func startOpenSSLSHA1(s *Server, addr string) error {
+	return startOpenSSLGoodRSA(s, addr, "-no_tls1_3", "-sigalgs", "RSA+SHA1", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0")
+}
+
+// startOpenSSLGoodRSA runs `openssl s_server -www` with GoodRSA's chain and
+// the options given.
+func startOpenSSLGoodRSA(s *Server, addr string, options ...string) error {
 	key, err := s.lab.GoodRSA.KeyPEM()
 	if err != nil {
 		return err
 	}
 	files := map[string][]byte{"cert.pem": (&Cert{Cert: s.lab.GoodRSA.Cert}).PEM(), "chain.pem": (&Cert{Cert: s.lab.Intermediate.Cert}).PEM(), "key.pem": key}
-	return startOpenSSL(s, addr, files, "-cert", "{cert.pem}", "-key", "{key.pem}", "-cert_chain", "{chain.pem}",
-		"-no_tls1_3", "-cipher", "AES256-GCM-SHA384:AES128-GCM-SHA256:AES128-SHA", "-www")
+	args := append([]string{"-cert", "{cert.pem}", "-key", "{key.pem}", "-cert_chain", "{chain.pem}"}, options...)
+	return startOpenSSL(s, addr, files, append(args, "-www")...)
 }
 
 // startOpenSSLX448 runs `openssl s_server` with Good's chain, TLS 1.3

@@ -179,6 +179,11 @@ func TestScenarios(t *testing.T) {
 		{"no_shared_group_tls13 with an RSA key exchange suite", NoSharedGroupTLS13, func(c *tls.Config) {
 			c.CipherSuites = []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}
 		}, 0, wantAlert(alertHandshakeFailure)},
+		{"no_shared_cipher_dhe with Go's defaults", DHEOnly, nil, 0, wantAlert(alertHandshakeFailure)},
+		{"no_shared_cipher_dhe with every suite crypto/tls implements", DHEOnly, func(c *tls.Config) {
+			c.CipherSuites = []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_RSA_WITH_AES_128_CBC_SHA}
+		}, 0, wantAlert(alertHandshakeFailure)},
+		{"no_shared_sigalg_sha1 with Go's defaults", SHA1SignaturesOnly, nil, 0, wantAlert(alertHandshakeFailure)},
 		{"no_shared_group_tls13 with TLS 1.2", NoSharedGroupTLS13, func(c *tls.Config) { c.MaxVersion = tls.VersionTLS12 }, 0, wantAlert(alertProtocolVersion)},
 		{"app_closes_at_once", AppClosesAtOnce, nil, 0, wantVersion(tls.VersionTLS13)},
 		{"cert_rejected", CertRejected, nil, 0, wantCertInvalid("is after")},

@@ -631,6 +631,28 @@ func plan() []capture {
 			},
 		},
 		{
+			file: "captures/no_shared_cipher_go_dhe.pcap", category: "no_shared_cipher",
+			servers: []server{{tlslab.DHEOnly, 4527}},
+			clients: []client{goHTTPClient("with Go's default cipher suites", nil)},
+			how: "A Go net/http client with its defaults against `openssl s_server -no_tls1_3 -cipher DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305`: " +
+				"crypto/tls has no DHE, so no shared suite; on the wire the same handshake_failure as against a server of RSA key exchange alone.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 0, hs(hsServerHello)),
+				exactly("alert handshake_failure (40) from server", 1, fromServer(alert(40))),
+			},
+		},
+		{
+			file: "captures/no_shared_cipher_go_sha1.pcap", category: "no_shared_cipher",
+			servers: []server{{tlslab.SHA1SignaturesOnly, 4528}},
+			clients: []client{goHTTPClient("with Go's defaults", nil)},
+			how: "A Go net/http client with its defaults (no SHA-1 signature algorithms since Go 1.25) against `openssl s_server -no_tls1_3 -sigalgs RSA+SHA1 -cipher ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0`, " +
+				"a server that can sign only with SHA-1: handshake_failure, as against a server of RSA key exchange alone.",
+			checks: []check{
+				exactly("ClientHello", 1, fromClient(hs(hsClientHello))), exactly("ServerHello", 0, hs(hsServerHello)),
+				exactly("alert handshake_failure (40) from server", 1, fromServer(alert(40))),
+			},
+		},
+		{
 			file: "captures/client_cert_required_go_chain.pcap", category: "client_cert_required",
 			servers: []server{{tlslab.ClientCertRequired, 4466}},
 			clients: []client{goHTTPClient("with a client certificate file holding the leaf alone (its issuer is an intermediate of the client CA)", func(l *tlslab.Lab, c *tls.Config) {
