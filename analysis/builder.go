@@ -256,7 +256,7 @@ func (t *tracker) materialize() {
 	if t.c != nil {
 		return
 	}
-	t.c = newRecord(t.conn, t.syns, t.lastSYN)
+	t.c = newRecord(t.conn, int(t.syns), t.lastSYN)
 	t.c.TCP.ClockBack, t.c.TCP.ClockBehind = t.clockBack, t.clockBehind
 	if t.b.opt.Done == nil {
 		t.open = t.b.seq.opened(t.conn.First.Number, t.now)

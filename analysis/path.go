@@ -80,6 +80,12 @@ type pathState struct {
 	helloStart  int64
 	helloEnd    int64
 	helloFirst  capture.Frame
+	// helloAcked is the frame that first acknowledged all of the first
+	// ClientHello, and helloDir the hello's capture direction: kept for
+	// every connection, so that a server silent after acknowledging the
+	// hello is told from one the hello never reached.
+	helloAcked capture.Frame
+	helloDir   capture.Direction
 	// afterGap is set, per capture direction, from a gap until the next
 	// bytes arrive.
 	afterGap [2]bool
@@ -149,8 +155,12 @@ func (t *tracker) pathEvent(ev capture.Event) {
 // Acked implements capture.AckObserver. Only a connection that had a RST,
 // a retransmission or a gap keeps it.
 func (t *tracker) Acked(d capture.Direction, offset int64, f capture.Frame) {
-	if m := t.path.more; m != nil {
+	p := &t.path
+	if m := p.more; m != nil {
 		m.Acked[d], m.AckedFrame[d] = offset, f
+	}
+	if p.helloEnd != 0 && p.helloAcked.Number == 0 && d == p.helloDir && offset >= p.helloEnd {
+		p.helloAcked = f
 	}
 }
 
@@ -180,7 +190,7 @@ func (t *tracker) pathHello(d capture.Direction, it *tlsparse.Item) {
 	// its message; one spread over several records starts earlier by
 	// their headers, which the span then leaves out.
 	start := max(it.RecordEnd-int64(len(it.Body))-4-5, 0)
-	t.path.helloStart, t.path.helloEnd = start, it.RecordEnd
+	t.path.helloStart, t.path.helloEnd, t.path.helloDir = start, it.RecordEnd, d
 	t.path.helloFirst = t.dirs[d].frameAt(start)
 }
 
@@ -188,7 +198,8 @@ func (t *tracker) pathHello(d capture.Direction, it *tlsparse.Item) {
 // or nil when nothing was kept.
 func (t *tracker) pathRecord() *PathFacts {
 	p := &t.path
-	if p.more == nil && !t.c.SilentAtEnd() {
+	unanswered := p.helloAcked.Number != 0 && t.c.ServerHello == nil && t.c.HelloRetry == nil
+	if p.more == nil && !t.c.SilentAtEnd() && !unanswered {
 		return nil
 	}
 	// A connection silent after its TCP handshake keeps its facts too:
@@ -196,6 +207,10 @@ func (t *tracker) pathRecord() *PathFacts {
 	// taken at.
 	t.pathMore()
 	f := *p.more
+	if p.helloAcked.Number != 0 && f.AckedFrame[p.helloDir].Number == 0 {
+		// Acknowledgments were not followed: the hello's is the one known.
+		f.Acked[p.helloDir], f.AckedFrame[p.helloDir] = p.helloEnd, p.helloAcked
+	}
 	c := t.c
 	f.SYN = Packet{Frame: c.TCP.SYN, IP: p.syn.ip, Window: p.syn.window}
 	f.SYNACK = Packet{Frame: c.TCP.SYNACK, IP: p.synack.ip, Window: p.synack.window}

@@ -47,9 +47,11 @@ type tracker struct {
 	// SYNs came; until then conn, syns and lastSYN are all there is.
 	c       *Connection
 	conn    capture.Conn
-	syns    int
 	lastSYN capture.Frame
 	dirs    *[2]direction
+
+	// The small fields are kept together, so that they share words.
+
 	// flip is set when capture's guess of the client turned out wrong: it
 	// maps capture directions to the record's directions.
 	flip bool
@@ -59,44 +61,52 @@ type tracker struct {
 	// tls13ClientFinished is set when the client's first encrypted record
 	// after the server's flight was seen (TLS 1.3).
 	tls13ClientFinished bool
+	// serverAlertAfterDone says whether the first of the server's records
+	// after the handshake (serverRecordsAfterDone) had the size of an
+	// encrypted alert (TLS 1.3).
+	serverAlertAfterDone bool
+	// reported is set once the connection was finalized early; later
+	// traffic is ignored.
+	reported bool
+	// keyLog is set when a key log with secrets was there as the
+	// connection began (keys).
+	keyLog bool
+	// sawTLS is set once the sequencer knows it carries TLS.
+	sawTLS bool
+	// proxyOff is set once the connection cannot open, or did open, with
+	// a proxy negotiation (proxy).
+	proxyOff bool
+	// unseen is set, per capture direction, when the capture showed none
+	// of its packets (capture.EventUnseen).
+	unseen [2]bool
 	// earlyRecords counts the client's application_data records before
 	// the ServerHello: TLS 1.3 0-RTT data, which the key log's early
 	// secret numbers from 0 but which cannot be opened before the
 	// ServerHello names the cipher suite.
 	earlyRecords uint32
 	// serverRecordsAfterDone counts the server's records after the
-	// handshake, and serverAlertAfterDone says whether the first of them
-	// had the size of an encrypted alert (TLS 1.3).
-	serverRecordsAfterDone int
-	serverAlertAfterDone   bool
-	// reported is set once the connection was finalized early; later
-	// traffic is ignored.
-	reported bool
+	// handshake.
+	serverRecordsAfterDone uint32
+	// syns counts the connection's SYNs (see c).
+	syns int32
+
 	// late is the state of what follows the handshake, allocated when
 	// first needed: most connections of a large capture never need it.
 	late *lateState
-	// keyLog is set when a key log with secrets was there as the
-	// connection began; keys decrypt each record direction, when the key
-	// log has them; pending12 are the keys a TLS ≤ 1.2 side switches to
-	// at its ChangeCipherSpec; renegotiationRandom is the random of a
+	// keys decrypt each record direction, when the key log has them;
+	// pending12 are the keys a TLS ≤ 1.2 side switches to at its
+	// ChangeCipherSpec; renegotiationRandom is the random of a
 	// renegotiating ClientHello.
-	keyLog              bool
 	keys                [2]*sideKeys
 	pending12           [2]*decrypt.Decrypter12
 	renegotiationRandom []byte
 	// now is the number of the latest frame of the connection handled;
-	// open is its entry among the open connections (not in live mode);
-	// sawTLS is set once the sequencer knows it carries TLS.
-	now    int64
-	open   *openEntry
-	sawTLS bool
+	// open is its entry among the open connections (not in live mode).
+	now  int64
+	open *openEntry
 	// proxy holds the first bytes while the connection may open with a
-	// proxy negotiation; proxyOff is set once it cannot or did.
-	proxy    *proxyHead
-	proxyOff bool
-	// unseen is set, per capture direction, when the capture showed none
-	// of its packets (capture.EventUnseen).
-	unseen [2]bool
+	// proxy negotiation.
+	proxy *proxyHead
 	// tunnelAt is the offset in the server's stream where a tunnel the
 	// proxy opened starts, until its first byte was read; 0 otherwise.
 	tunnelAt int64
@@ -474,7 +484,7 @@ func (t *tracker) Close(reason capture.CloseReason, last capture.Frame, closedBy
 	if t.c == nil && t.b.opt.Done == nil {
 		// Only SYNs, never answered: the sequencer keeps a small note of
 		// it and lists it at the end.
-		t.b.seq.unanswered(unansweredConn{conn: t.conn, syns: t.syns, lastSYN: t.lastSYN,
+		t.b.seq.unanswered(unansweredConn{conn: t.conn, syns: int(t.syns), lastSYN: t.lastSYN,
 			reason: reason, end: max(t.now, last.Number)})
 		return
 	}

@@ -92,6 +92,7 @@ type conn struct {
 	prev, next  *conn    // LRU list, least recently seen first
 	buffered    int32    // out-of-order bytes held, both directions
 	reset       uint8    // bit d: direction d sent a RST
+	dataAcked   uint8    // bit d: the first acknowledgment of direction d's bytes was reported
 	lowIsClient bool
 	clientKnown bool
 	lingering   bool // on the linger list (reset) rather than the LRU list
@@ -912,6 +913,12 @@ func (a *Assembler) acked(c *conn, dir Direction, ack uint32, f Frame) {
 	if h.flags&hAcked == 0 || seqDiff(ack, h.acked) > 0 {
 		h.acked, h.ackFrame = ack, refOf(f)
 		h.flags |= hAcked
+		if bit := uint8(1) << dir; c.dataAcked&bit == 0 && seqDiff(ack, h.base) > 0 {
+			c.dataAcked |= bit
+			if o, ok := c.stream.(AckObserver); ok {
+				o.Acked(dir, int64(seqDiff(ack, h.base)), f)
+			}
+		}
 	}
 	for len(h.ooo) > 0 && seqDiff(ack, h.ooo[0].end()) >= 0 {
 		a.fillHole(c, dir, f)

@@ -282,9 +282,12 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 	end, who, how := d.firstClose()
 	switch {
 	case end.Number == 0 && t.Close == capture.ClosedIdle:
-		return verdict(ServerNoResponse,
-			fmt.Sprintf("no answer to the ClientHello (%s): the connection went idle until the capture's idle timeout", frameRef(start.Number)),
-			silentServerFix(c.Server.Port()), start, c.Last), true
+		summary := fmt.Sprintf("no answer to the ClientHello (%s): the connection went idle until the capture's idle timeout", frameRef(start.Number))
+		ack := d.helloAckedBy()
+		if ack.Number != 0 {
+			summary += fmt.Sprintf("; the server's host acknowledged the hello (%s), so it arrived", frameRef(ack.Number))
+		}
+		return verdict(ServerNoResponse, summary, d.silentServerFix(), start, ack, c.Last), true
 	case end.Number == 0:
 		return Verdict{}, false
 	case who == server && end.Number < start.Number:
@@ -312,9 +315,12 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 	if how == "FIN" {
 		gaveUp = "gave up (FIN)"
 	}
-	return verdict(ServerNoResponse,
-		fmt.Sprintf("no answer to the ClientHello (%s) for %s: the client %s in %s", frameRef(start.Number), d.waitFrom(start, end), gaveUp, frameRef(end.Number)),
-		silentServerFix(c.Server.Port()), start, end), true
+	summary := fmt.Sprintf("no answer to the ClientHello (%s) for %s: the client %s in %s", frameRef(start.Number), d.waitFrom(start, end), gaveUp, frameRef(end.Number))
+	ack := d.helloAckedBy()
+	if ack.Number != 0 {
+		summary += fmt.Sprintf("; the server's host acknowledged the hello (%s), so it arrived", frameRef(ack.Number))
+	}
+	return verdict(ServerNoResponse, summary, d.silentServerFix(), start, ack, end), true
 }
 
 // alertAfterServerClose explains a client's alert sent after the server
@@ -387,7 +393,28 @@ func (d *diagnosis) closedBeforeHello(start, end capture.Frame, how string) Verd
 		end, start)
 }
 
-func silentServerFix(port uint16) string {
+// helloAckedBy is the frame in which the server's host acknowledged the
+// whole ClientHello; zero when it did not, or the capture does not show
+// it.
+func (d *diagnosis) helloAckedBy() capture.Frame {
+	if p := d.c.Path; p != nil && p.HelloEnd > 0 && p.Acked[client] >= p.HelloEnd {
+		return p.AckedFrame[client]
+	}
+	return capture.Frame{}
+}
+
+// silentServerFix is the fix for a server that accepted TCP and never
+// answered the ClientHello. When the server's host acknowledged the whole
+// hello, it arrived, and the program behind the port is what stayed
+// silent.
+func (d *diagnosis) silentServerFix() string {
+	port := d.c.Server.Port()
+	if d.helloAckedBy().Number != 0 {
+		return fmt.Sprintf("the ClientHello reached the server's host and what listens on port %d never answered it. "+
+			"Likely: that program is hung or overloaded — the kernel completes TCP handshakes and acknowledges data for a listening socket even when the program never accepts or reads them: look at its CPU, threads, connection limit and accept queue (`ss -ltn 'sport = :%d'`: a Recv-Q as large as the backlog means it is not accepting); "+
+			"possible: a load balancer or SNI proxy in TCP passthrough mode accepted the connection for a backend that does not answer, or the port serves no TLS but a protocol that waits for more of its own message: check that port %d is the TLS port",
+			port, port, port)
+	}
 	return fmt.Sprintf("the server accepted TCP but never spoke TLS: check that a TLS server (not a plaintext service waiting for its own protocol) listens on port %d, and that no middlebox drops ClientHellos", port)
 }
 

@@ -157,10 +157,12 @@ func pathCases(t *testing.T) []diagnoseCase {
 		{name: "hello acknowledged although retransmitted: a slow server", cat: ServerNoResponse,
 			conn: func(*pki) *analysis.Connection {
 				c := resent(pathConn(), 0, 1)
-				c.Path.Acked[client] = 517
+				c.Path.Acked[client], c.Path.AckedFrame[client] = 517, fr(5)
 				return c
 			},
-			evidence: []int64{4, 20}},
+			summary:  []string{"the server's host acknowledged the hello (frame 5), so it arrived"},
+			fix:      []string{"Likely: that program is hung or overloaded", "check that port 443 is the TLS port"},
+			evidence: []int64{4, 5, 20}},
 		{name: "split hello: the first segment acknowledged, the rest never", cat: ClientHelloSplitDropped,
 			conn: func(*pki) *analysis.Connection {
 				c := pathConn()

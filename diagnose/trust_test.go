@@ -158,6 +158,15 @@ func TestTrustCaptures(t *testing.T) {
 			},
 			summary: []string{"or it can sign its key exchange only with SHA-1", "SHA-1 signatures in TLS 1.2 in Go 1.25"},
 			fix:     []string{"it must sign with SHA-256 or better", "GODEBUG=tlssha1=1"}},
+		// A server that reads the hello and never answers: its host's
+		// acknowledgment says the hello arrived, so the program is what
+		// stayed silent.
+		{file: "server_no_response.pcap", port: 4453, cat: ServerNoResponse,
+			evidence: func(c *analysis.Connection) []capture.Frame {
+				return []capture.Frame{c.ClientHelloFrame, c.TCP.FIN[client], c.Path.AckedFrame[client]}
+			},
+			summary: []string{"the server's host acknowledged the hello (frame 5), so it arrived"},
+			fix:     []string{"Likely: that program is hung or overloaded", "ss -ltn 'sport = :4453'", "check that port 4453 is the TLS port"}},
 		// Go's silent missing client certificate.
 		{file: "client_cert_required_go_chain.pcap", port: 4466, withCA: true, cat: ClientCertRequired,
 			evidence: func(c *analysis.Connection) []capture.Frame {
