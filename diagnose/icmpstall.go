@@ -66,7 +66,12 @@ func (d *diagnosis) icmpStallOf(dir capture.Direction) (icmpStalled, bool) {
 		return s, false
 	}
 	first := s.errs[0].Frame
-	s.acked, s.ackedF = max(p.Acked[dir], 0), p.AckedFrame[dir]
+	if p.Acked[dir] < 0 {
+		// No acknowledgment known (live mode reports a connection before
+		// it closes): whether the bytes got through is not known.
+		return s, false
+	}
+	s.acked, s.ackedF = p.Acked[dir], p.AckedFrame[dir]
 	if s.ackedF.Number > first.Number {
 		return s, false // the path carried dir's bytes again
 	}
