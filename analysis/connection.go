@@ -402,9 +402,9 @@ type ICMPReport struct {
 	capture.ICMPError
 }
 
-// maxICMP bounds TCPFacts.ICMP: a SYN sent again and again, each
+// MaxICMP bounds TCPFacts.ICMP: a SYN sent again and again, each
 // rejected, says no more after the first few.
-const maxICMP = 8
+const MaxICMP = 8
 
 // Gap is a range of a direction's bytes that was never captured.
 type Gap struct {

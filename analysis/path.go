@@ -37,7 +37,7 @@ type PathFacts struct {
 	AfterGap [2]capture.Frame
 	// ICMP lists the ICMP errors about the connection's packets (a
 	// firewall's REJECT, a router without a route, "fragmentation
-	// needed"), the first maxICMP of them, in frame order.
+	// needed"), the first MaxICMP of them, in frame order.
 	ICMP []ICMPReport
 	// HelloStart and HelloEnd are the stream range of the client's first
 	// ClientHello, its record header included (zero when none was seen);
@@ -238,7 +238,7 @@ func (t *tracker) icmp(ev capture.Event) {
 	// A SYN answered by ICMP was answered: its record is made as for a
 	// SYN-ACK, not kept as a note of an unanswered one.
 	t.materialize()
-	if m := t.pathMore(); len(m.ICMP) < maxICMP {
+	if m := t.pathMore(); len(m.ICMP) < MaxICMP {
 		m.ICMP = append(m.ICMP, ICMPReport{Frame: ev.Frame, About: ev.Dir, ICMPError: *ev.ICMP})
 	}
 }

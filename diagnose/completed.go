@@ -371,6 +371,9 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	if w := d.lossAfterHandshake(); w != "" && cat == OK {
 		ws = append(ws, w)
 	}
+	if w := d.icmpIncidental(); w != "" {
+		ws = append(ws, w)
+	}
 	if _, _, ok := d.unanswered(); ok && cat == OK {
 		ws = append(ws, fmt.Sprintf("no answer to the client's request (%s): a client timeout after a good handshake (Go's \"Client.Timeout exceeded while awaiting headers\", curl's \"Operation timed out\") is the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.Afterwards().Request.Number)))
 	}

@@ -209,6 +209,9 @@ func (d *diagnosis) verdict() Verdict {
 		return d.doneWithoutServerHello()
 	}
 	if c.Established {
+		if v, ok := d.icmpStallEstablished(); ok {
+			return v
+		}
 		if v, ok := d.finishedDropped(); ok {
 			return v
 		}

@@ -19,10 +19,12 @@ import (
 const HostUnreachable Category = "host_unreachable"
 
 var hostUnreachableCategory = categorySpec{
-	name:          HostUnreachable,
-	meaning:       "the SYN was answered by an ICMP error from a router: no route to the server's network (network unreachable), no answer from the server's address on its own link (host unreachable), or a routing loop (time exceeded)",
-	serverFix:     "— (the network's: the server's address, its routes)",
-	clientClasses: []string{"host_unreachable", "network_unreachable"},
+	name:      HostUnreachable,
+	meaning:   "the SYN was answered by an ICMP error from a router: no route to the server's network (network unreachable), no answer from the server's address on its own link (host unreachable), or a routing loop (time exceeded); or, once the server had accepted the connection, such errors answered one side's packets (a route lost mid-connection), which never got through: the client times out",
+	serverFix: "— (the network's: the server's address, its routes)",
+	// A route lost after the TCP handshake leaves the client waiting:
+	// Linux TCP keeps the ICMP as a soft error.
+	clientClasses: []string{"host_unreachable", "network_unreachable", "timeout"},
 	rule:          (*diagnosis).icmpUnreachable,
 }
 

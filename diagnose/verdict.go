@@ -192,10 +192,12 @@ var serverNoResponseCategory = categorySpec{
 const ConnectionRefused Category = "connection_refused"
 
 var connectionRefusedCategory = categorySpec{
-	name:          ConnectionRefused,
-	meaning:       "the SYN was answered by a RST, or rejected by a firewall's ICMP error (port unreachable, administratively prohibited: a REJECT rule, firewalld's default, which the client reports as \"no route to host\")",
-	serverFix:     "— (open the port in the host's firewall: `firewall-cmd --add-port`, `ufw allow`)",
-	clientClasses: []string{"proxy_refused", "connection_refused", "host_unreachable", "network_unreachable"},
+	name:      ConnectionRefused,
+	meaning:   "the SYN was answered by a RST, or rejected by a firewall's ICMP error (port unreachable, administratively prohibited: a REJECT rule, firewalld's default, which the client reports as \"no route to host\"); or, once the server had accepted the connection, such errors answered one side's packets (its handshake flight, the request), which never got through: the client times out",
+	serverFix: "— (open the port in the host's firewall: `firewall-cmd --add-port`, `ufw allow`)",
+	// A firewall that rejects after the TCP handshake leaves the client
+	// waiting: Linux TCP keeps the ICMP as a soft error.
+	clientClasses: []string{"proxy_refused", "connection_refused", "host_unreachable", "network_unreachable", "timeout"},
 	rule:          (*diagnosis).icmpRefused,
 }
 

@@ -307,7 +307,11 @@ var classVerdicts = map[Class]wireVerdicts{
 		byPhase:          map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK, diagnose.ConnectionReset}},
 		afterServerClose: []diagnose.Category{diagnose.ServerNoResponse, diagnose.ClientCertRequired},
 	},
-	Timeout:  {byPhase: map[Phase][]diagnose.Category{PhaseConnect: {diagnose.NoTCPAnswer}, PhaseHTTP: {diagnose.OK}}},
+	// A request that timed out after a good handshake: the server did
+	// not answer (ok), or ICMP errors from the path answered the request
+	// and Linux TCP kept sending it again (host_unreachable,
+	// connection_refused).
+	Timeout:  {byPhase: map[Phase][]diagnose.Category{PhaseConnect: {diagnose.NoTCPAnswer}, PhaseHTTP: {diagnose.OK, diagnose.HostUnreachable, diagnose.ConnectionRefused}}},
 	Canceled: {anyVerdict: true},
 
 	CertNotAuthorizedToSign: {anyCertificate: true},

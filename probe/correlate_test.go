@@ -91,6 +91,18 @@ func TestCorrelate(t *testing.T) {
 			wire: wire(diagnose.OK, "TLS 1.3 handshake completed", ""), want: Agree,
 		},
 		{
+			// Linux TCP keeps an ICMP error on an open connection as a
+			// soft error: the client's own timeout ends it.
+			name: "timeout waiting for the response, the request answered by ICMP", outcome: failed(Timeout, PhaseHTTP, "context deadline exceeded"),
+			wire: wire(diagnose.HostUnreachable, "10.61.1.1 answered the client's bytes after the TLS handshake with ICMP \"Destination unreachable (Host unreachable)\" (frames 13, 15)", "check at 10.61.1.1 its route"),
+			want: Agree, cause: []string{"frames 13, 15"},
+		},
+		{
+			name: "timeout in the handshake, its flight rejected by ICMP", outcome: failed(Timeout, PhaseTLS, "context deadline exceeded"),
+			wire: wire(diagnose.ConnectionRefused, "10.61.1.1 answered the client's second handshake flight (its Finished) with ICMP \"Destination unreachable (Communication administratively filtered)\" (frames 9, 11)", "the firewall at 10.61.1.1"),
+			want: Agree, cause: []string{"frames 9, 11"},
+		},
+		{
 			name: "timeout although the handshake completed", outcome: failed(Timeout, PhaseTLS, "context deadline exceeded"),
 			wire: wire(diagnose.OK, "TLS 1.3 handshake completed", ""), want: Disagree, cause: []string{"handshake completed on the wire"},
 		},

@@ -4,10 +4,14 @@
 # two veth pairs; tcpdump on the client's interface, as a user captures on
 # the client. Needs iproute2, iptables, tcpdump, curl and openssl.
 #
-#   bash testdata/field/icmp/make.sh
+#   bash testdata/field/icmp/make.sh [CAPTURE.pcap...]
+#
+# Names given: only those captures are written (the others are left as
+# they are; each run's addresses, ports and timing differ).
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$PWD
+only=" $* "
 work=$(mktemp -d)
 C=icmpC R=icmpR S=icmpS
 servers=()
@@ -48,6 +52,7 @@ sleep 0.5
 capture() {
 	local out=$1 filter=$2
 	shift 3
+	[ "$only" = "  " ] || [[ $only == *" $out "* ]] || return 0
 	ip netns exec "${NS:-$C}" tcpdump -i "${IFACE:-vc}" -s 0 -U -w "$work/$out" "$filter" 2>/dev/null &
 	local dump=$!
 	sleep 1
@@ -115,4 +120,71 @@ capture dns_resolver_net_unreachable.pcap 'port 53 or icmp' -- curl_to www.icmp.
 rm -r /etc/netns/$C
 # The server answers: an ICMP-free handshake, for contrast.
 capture server_answers.pcap 'tcp or icmp' -- curl_to 10.61.2.2
+
+# ICMP errors about a connection the server accepted. Each case has a
+# server port of its own, and its capture holds only that port's packets
+# and the ICMP errors about them (icmp[28:2], icmp[30:2]: the quoted TCP
+# header's ports): a client that gave up with bytes unacknowledged
+# keeps sending them again long after, and openssl s_server serves one
+# connection at a time.
+for port in 4441 4442 4443 4444 4445; do
+	ip netns exec $S openssl s_server -quiet -accept $port -cert "$work/cert.pem" -key "$work/key.pem" -www </dev/null >/dev/null 2>&1 &
+	servers+=($!)
+done
+sleep 0.5
+only_port() { echo "tcp port $1 or (icmp and (icmp[28:2] = $1 or icmp[30:2] = $1))"; }
+# A client that sends its request 2 s after the handshake (openssl
+# s_client reading it from a slow standard input), killed 8 s after it
+# started.
+slow_request() {
+	(sleep 2; printf 'GET / HTTP/1.0\r\n\r\n'; sleep 10) |
+		ip netns exec $C timeout 8 openssl s_client -quiet -connect 10.61.2.2:$1 -servername icmp.test >/dev/null 2>&1
+}
+# The router loses its route to the server 1 s after the handshake (an
+# unreachable route, as a routing daemon installs for a withdrawn
+# prefix): the request and its retransmissions get host unreachable until
+# the client is killed.
+route_lost() {
+	(sleep 1; ip -n $R route add unreachable 10.61.2.2/32) &
+	local flip=$!
+	slow_request 4441
+	wait $flip
+}
+capture established_route_lost.pcap "$(only_port 4441)" -- route_lost
+ip -n $R route del unreachable 10.61.2.2/32 2>/dev/null || true
+# The route flaps: lost 1.5 s after the handshake, back 0.6 s later. The
+# request's first copy gets host unreachable, its retransmission passes
+# and the server answers.
+route_flap() {
+	(sleep 1.5; ip -n $R route add unreachable 10.61.2.2/32; sleep 0.6; ip -n $R route del unreachable 10.61.2.2/32) &
+	local flip=$!
+	slow_request 4442
+	wait $flip
+}
+capture established_route_flap.pcap "$(only_port 4442)" -- route_flap
+# The router's firewall lets the ClientHello and the server's flight
+# through, then rejects the client's ChangeCipherSpec flight (the bytes of
+# a ChangeCipherSpec record) with admin prohibited, as a firewall that
+# decides on the server's certificate would: curl with TLS 1.2. With TLS
+# 1.3 the server's own flight carries a ChangeCipherSpec: the rule
+# rejects it, and the ICMP errors go to the server, captured on its
+# interface.
+ip netns exec $R iptables -A FORWARD -p tcp -m string --algo bm --hex-string '|140303000101|' \
+	-j REJECT --reject-with icmp-admin-prohibited
+curl_tls() { ip netns exec $C curl -sS -m 6 -k "${@:2}" "https://10.61.2.2:$1/" -o /dev/null; }
+capture handshake_rejected_admin_prohibited12.pcap "$(only_port 4443)" -- curl_tls 4443 --tls-max 1.2
+NS=$S IFACE=vs capture handshake_rejected_admin_prohibited13.pcap "$(only_port 4444)" -- curl_tls 4444 --tlsv1.3
+ip netns exec $R iptables -F
+# A good exchange whose last bytes are rejected: the router rejects the
+# client's TLS 1.3 close_notify (its only 76-byte IP packet, a 24-byte
+# record) with admin prohibited, after the server answered; its FIN
+# passes.
+ip netns exec $R iptables -A FORWARD -p tcp --dport 4445 -m length --length 76 -j REJECT --reject-with icmp-admin-prohibited
+quick_request() {
+	printf 'GET / HTTP/1.0\r\n\r\n' |
+		ip netns exec $C timeout 8 openssl s_client -quiet -connect 10.61.2.2:4445 -servername icmp.test >/dev/null 2>&1
+	sleep 3 # the client's kernel sends the close_notify again meanwhile
+}
+capture established_close_rejected.pcap "$(only_port 4445)" -- quick_request
+ip netns exec $R iptables -F
 ls -l "$here"/*.pcap
