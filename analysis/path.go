@@ -24,6 +24,10 @@ type PathFacts struct {
 	// reported before it closed).
 	Acked      [2]int64
 	AckedFrame [2]capture.Frame
+	// HelloAcked is the frame in which the server's end first acknowledged
+	// all of the first ClientHello; zero when the capture shows no such
+	// acknowledgment.
+	HelloAcked capture.Frame
 	// Resent lists, per direction, the payload segments sent again: one
 	// entry per offset, the first maxResent offsets.
 	Resent [2][]Resend
@@ -159,7 +163,19 @@ func (t *tracker) Acked(d capture.Direction, offset int64, f capture.Frame) {
 	if m := p.more; m != nil {
 		m.Acked[d], m.AckedFrame[d] = offset, f
 	}
-	if p.helloEnd != 0 && p.helloAcked.Number == 0 && d == p.helloDir && offset >= p.helloEnd {
+	t.noteHelloAck(d, offset, f)
+}
+
+// FirstAcked implements capture.FirstAckObserver: the first acknowledgment
+// of the hello's direction usually covers the whole hello.
+func (t *tracker) FirstAcked(d capture.Direction, offset int64, f capture.Frame) {
+	t.noteHelloAck(d, offset, f)
+}
+
+// noteHelloAck notes f as the frame that acknowledged the first
+// ClientHello when it is the first seen to acknowledge all of it.
+func (t *tracker) noteHelloAck(d capture.Direction, offset int64, f capture.Frame) {
+	if p := &t.path; p.helloEnd != 0 && p.helloAcked.Number == 0 && d == p.helloDir && offset >= p.helloEnd {
 		p.helloAcked = f
 	}
 }
@@ -207,10 +223,7 @@ func (t *tracker) pathRecord() *PathFacts {
 	// taken at.
 	t.pathMore()
 	f := *p.more
-	if p.helloAcked.Number != 0 && f.AckedFrame[p.helloDir].Number == 0 {
-		// Acknowledgments were not followed: the hello's is the one known.
-		f.Acked[p.helloDir], f.AckedFrame[p.helloDir] = p.helloEnd, p.helloAcked
-	}
+	f.HelloAcked = p.helloAcked
 	c := t.c
 	f.SYN = Packet{Frame: c.TCP.SYN, IP: p.syn.ip, Window: p.syn.window}
 	f.SYNACK = Packet{Frame: c.TCP.SYNACK, IP: p.synack.ip, Window: p.synack.window}

@@ -175,13 +175,19 @@ type Stream interface {
 // AckObserver is implemented by a Stream that wants to know how far each
 // direction's bytes were acknowledged by the other side: bytes sent and
 // retransmitted but never acknowledged did not arrive, whatever the
-// capture shows. Acked is called at most twice per direction: at the
-// first acknowledgment of any of dir's bytes, and before Close with the
-// highest; each time with the stream offset up to which (exclusive) the
-// peer acknowledged dir's bytes and the frame that first acknowledged that
-// far.
+// capture shows. Acked is called at most once per direction, before Close,
+// with the stream offset up to which (exclusive) the peer acknowledged
+// dir's bytes and the frame that first acknowledged that far.
 type AckObserver interface {
 	Acked(dir Direction, offset int64, f Frame)
+}
+
+// FirstAckObserver is implemented by a Stream that wants to know when the
+// peer first acknowledged any of a direction's bytes: FirstAcked is called
+// at most once per direction, at that acknowledgment, with the stream
+// offset up to which (exclusive) it acknowledged them and its frame.
+type FirstAckObserver interface {
+	FirstAcked(dir Direction, offset int64, f Frame)
 }
 
 // Handler creates a Stream for every new connection.

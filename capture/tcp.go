@@ -915,8 +915,8 @@ func (a *Assembler) acked(c *conn, dir Direction, ack uint32, f Frame) {
 		h.flags |= hAcked
 		if bit := uint8(1) << dir; c.dataAcked&bit == 0 && seqDiff(ack, h.base) > 0 {
 			c.dataAcked |= bit
-			if o, ok := c.stream.(AckObserver); ok {
-				o.Acked(dir, int64(seqDiff(ack, h.base)), f)
+			if o, ok := c.stream.(FirstAckObserver); ok {
+				o.FirstAcked(dir, int64(seqDiff(ack, h.base)), f)
 			}
 		}
 	}

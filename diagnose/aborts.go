@@ -393,12 +393,11 @@ func (d *diagnosis) closedBeforeHello(start, end capture.Frame, how string) Verd
 		end, start)
 }
 
-// helloAckedBy is the frame in which the server's host acknowledged the
-// whole ClientHello; zero when it did not, or the capture does not show
-// it.
+// helloAckedBy is the frame in which the server's end acknowledged the
+// whole ClientHello; zero when the capture does not show it.
 func (d *diagnosis) helloAckedBy() capture.Frame {
-	if p := d.c.Path; p != nil && p.HelloEnd > 0 && p.Acked[client] >= p.HelloEnd {
-		return p.AckedFrame[client]
+	if p := d.c.Path; p != nil {
+		return p.HelloAcked
 	}
 	return capture.Frame{}
 }

@@ -157,7 +157,7 @@ func pathCases(t *testing.T) []diagnoseCase {
 		{name: "hello acknowledged although retransmitted: a slow server", cat: ServerNoResponse,
 			conn: func(*pki) *analysis.Connection {
 				c := resent(pathConn(), 0, 1)
-				c.Path.Acked[client], c.Path.AckedFrame[client] = 517, fr(5)
+				c.Path.Acked[client], c.Path.HelloAcked = 517, fr(5)
 				return c
 			},
 			summary:  []string{"the server's host acknowledged the hello (frame 5), so it arrived"},

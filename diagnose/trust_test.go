@@ -163,7 +163,7 @@ func TestTrustCaptures(t *testing.T) {
 		// stayed silent.
 		{file: "server_no_response.pcap", port: 4453, cat: ServerNoResponse,
 			evidence: func(c *analysis.Connection) []capture.Frame {
-				return []capture.Frame{c.ClientHelloFrame, c.TCP.FIN[client], c.Path.AckedFrame[client]}
+				return []capture.Frame{c.ClientHelloFrame, c.TCP.FIN[client], c.Path.HelloAcked}
 			},
 			summary: []string{"the server's host acknowledged the hello (frame 5), so it arrived"},
 			fix:     []string{"Likely: that program is hung or overloaded", "ss -ltn 'sport = :4453'", "check that port 4453 is the TLS port"}},

@@ -158,9 +158,11 @@ func markSteps(steps []step, r pipeline.Result) {
 }
 
 // ackSteps draws the acknowledgment of each side's bytes (the frame that
-// first acknowledged as far as the other side ever did) when the verdict
-// cites it: how far the server took a hello in is how a dropped
-// continuation shows. Its label is Wireshark's relative Ack number.
+// first acknowledged as far as the other side ever did), and that of the
+// ClientHello, when the verdict cites it: how far the server took a hello
+// in is how a dropped continuation shows, and a server silent after
+// acknowledging its hello is not a path problem. The label is Wireshark's
+// relative Ack number where it is known.
 func ackSteps(c *analysis.Connection, evidence []int64, have []step) []step {
 	p := c.Path
 	if p == nil {
@@ -175,6 +177,11 @@ func ackSteps(c *analysis.Connection, evidence []int64, have []step) []step {
 		}
 		// Wireshark's relative Ack counts the SYN: one past the offset.
 		out = append(out, step{frame: f, dir: d.Reverse(), info: fmt.Sprintf("[ACK] Ack=%d", p.Acked[d]+1)})
+	}
+	if f := p.HelloAcked; f.Number != 0 && slices.Contains(evidence, f.Number) &&
+		!slices.ContainsFunc(have, func(s step) bool { return s.frame.Number == f.Number }) &&
+		!slices.ContainsFunc(out, func(s step) bool { return s.frame.Number == f.Number }) {
+		out = append(out, step{frame: f, dir: capture.ServerToClient, info: "[ACK]"})
 	}
 	return out
 }
