@@ -3,10 +3,12 @@ package probe
 import (
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
@@ -497,6 +499,18 @@ func ms(d time.Duration) string {
 	}
 }
 
+// proxyHungUp says how a proxy ended the connection before answering the
+// CONNECT: a reset, or a close.
+func proxyHungUp(err error) (string, bool) {
+	switch {
+	case errors.Is(err, syscall.ECONNRESET):
+		return "reset it", true
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "closed it", true
+	}
+	return "", false
+}
+
 // bypassText says how to try the target without the proxy: NO_PROXY for
 // the environment's, which it applies to; for Config.Proxy, which it does
 // not apply to, leaving the setting out (or empty, when HTTPS_PROXY would
@@ -550,6 +564,11 @@ func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 		return fmt.Sprintf("%s refused to open a tunnel to %s: %v", proxyName(o), t.described(), innermost(o.Err)),
 			"the proxy's policy forbids this destination or wants credentials (user:password@ in the proxy URL): ask its administrator, or " + bypassText(o, names)
 	case ProxyError:
+		if how, ok := proxyHungUp(o.Err); ok {
+			return fmt.Sprintf("%s accepted the TCP connection and %s without answering the CONNECT request", proxyName(o), how),
+				"the proxy drops this client's connections: look at its log for a connection limit or an access rule for the client's address (Squid: http_access with an acl src), or at a firewall in front of it; " +
+					"or the address is no HTTP proxy (a SOCKS proxy wants socks5://, a proxy that speaks TLS https://): check " + names.of(SettingProxy) + " and HTTPS_PROXY"
+		}
 		return fmt.Sprintf("talking to %s failed: %v", proxyName(o), o.Err), "check the proxy setting (" + names.of(SettingProxy) + ", HTTPS_PROXY)"
 	case ConnectionRefused:
 		return fmt.Sprintf("%s refused the connection: nothing listens on %s (or a firewall rejects it)", where, portText(o.Remote.Port())),

@@ -597,6 +597,19 @@ func TestProbeLab(t *testing.T) {
 				agreesWithGo(t, r, lab)
 			},
 		},
+		// A proxy that hangs up at accept: the correlation says what
+		// drops the client there.
+		{
+			name: "proxy closes at accept", scenario: tlslab.OK, class: ProxyError, phase: PhaseProxy,
+			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
+				c.Proxy = &url.URL{Scheme: "http", Host: labProxy(t, lab, tlslab.ServerClosesAtAccept).String()}
+			},
+			category: diagnose.ServerNoResponse, agreement: Agree,
+			// Whether Go reads the close or the reset its CONNECT then
+			// draws is a matter of timing.
+			facts: []string{"accepted the TCP connection and", "without answering the CONNECT request", "an access rule for the client's address",
+				"a SOCKS proxy wants socks5://"},
+		},
 		{
 			name: "through a proxy to openssl s_server", scenario: tlslab.SNIUnrecognizedOpenSSL, hostPort: true, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
 			setup: proxySetup(tlslab.ProxyTunnel, ""),
