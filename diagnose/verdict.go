@@ -162,7 +162,7 @@ const NotTLSServer Category = "not_tls_server"
 
 var notTLSServerCategory = categorySpec{
 	name:          NotTLSServer,
-	meaning:       "the server answered the ClientHello with something else, e.g. `HTTP/1.1 400`",
+	meaning:       "the server answered the ClientHello with something else, e.g. `HTTP/1.1 400`, or an HTTP/2 SETTINGS frame (h2c: a gRPC server without TLS)",
 	serverFix:     "plain HTTP where TLS was expected: `listen 443 ssl;`",
 	clientClasses: []string{"not_tls"},
 }
@@ -172,7 +172,7 @@ const NotTLSClient Category = "not_tls_client"
 
 var notTLSClientCategory = categorySpec{
 	name:      NotTLSClient,
-	meaning:   "the client sent plaintext (e.g. an HTTP request) to a TLS port",
+	meaning:   "the client sent plaintext (e.g. an HTTP request, or the HTTP/2 preface `PRI * HTTP/2.0` of a gRPC client without TLS) to a TLS port",
 	serverFix: "optionally redirect plain requests (`error_page 497 https://$host$request_uri;`)",
 	unprobed:  "the probe always sends a ClientHello (a proxy's CONNECT is read as the proxy negotiation, not as plaintext)",
 }
