@@ -101,7 +101,13 @@ func (d *diagnosis) fromAlert(a *analysis.Alert) Verdict {
 		return d.noSharedCipher(a)
 	case ALPNMismatch:
 		fix := "enable one of the client's protocols on the server, or configure the client to offer one the server speaks (NextProtos / -alpn / --http1.1)"
-		if a.Sender == server && slices.Contains(d.hello.ALPN, "h2") && !slices.Contains(d.hello.ALPN, "http/1.1") {
+		switch {
+		case a.Sender != server || !slices.Contains(d.hello.ALPN, "h2") || slices.Contains(d.hello.ALPN, "http/1.1"):
+		case d.client.Stack == fingerprint.StackGo:
+			// Go's crypto/tls offers h2 alone for gRPC-Go; net/http
+			// offers http/1.1 beside it.
+			fix = d.serverSide("the client speaks HTTP/2 only and the server does not offer h2: Go's crypto/tls offering h2 alone is likely gRPC-Go, which cannot fall back to HTTP/1.1: "+grpcFix, ChangeHTTP2)
+		default:
 			fix = d.serverSide("the client speaks HTTP/2 only (gRPC clients do) and the server does not offer h2: enable HTTP/2 on the server, or let the client fall back to http/1.1", ChangeHTTP2)
 		}
 		return verdict(ALPNMismatch,

@@ -308,6 +308,9 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	if w := d.hungUpHiddenChain(); w != "" && cat == OK {
 		ws = append(ws, w)
 	}
+	if w := d.noALPNTolerated(); w != "" && cat == OK {
+		ws = append(ws, w)
+	}
 	ws = append(ws, d.clockWarnings()...)
 	switch p := d.addrProb; {
 	case p == nil:

@@ -218,6 +218,9 @@ func (d *diagnosis) verdict() Verdict {
 		if v, ok := d.echRejected(); ok {
 			return v
 		}
+		if v, ok := d.noALPNForH2Only(); ok {
+			return v
+		}
 		if v, ok := d.rejectedAfterHandshake(); ok {
 			return v
 		}

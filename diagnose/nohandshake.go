@@ -299,6 +299,8 @@ func (d *diagnosis) notTLSClient() Verdict {
 	port := c.Server.Port()
 	fix := fmt.Sprintf("port %d expects TLS: configure the client to use TLS on this port, or point it at the server's plaintext port", port)
 	switch l := strings.ToUpper(n.Looks); {
+	case strings.HasPrefix(l, "HTTP/2 CONNECTION PREFACE"):
+		fix = fmt.Sprintf("the client speaks HTTP/2 without TLS (h2c, prior knowledge) to a TLS port (%d), as a gRPC client with plaintext credentials does: give the client TLS credentials (gRPC-Go: grpc.WithTransportCredentials(credentials.NewTLS(cfg)) instead of insecure.NewCredentials(); grpcurl without -plaintext; curl https:// instead of --http2-prior-knowledge http://), or point it at the server's plaintext port", port)
 	case strings.Contains(l, "HTTP"):
 		fix = d.serverSide(fmt.Sprintf("the client speaks plain HTTP to a TLS port (%d): use https:// in the URL, or the server's plain-HTTP port", port), ChangeRedirectPlain)
 	case strings.Contains(l, "STARTTLS"), strings.Contains(l, "XMPP"), strings.Contains(l, "POSTGRESQL"):
@@ -343,6 +345,8 @@ func (d *diagnosis) notTLSServer() (Verdict, bool) {
 func notTLSServerFix(looks string, port uint16) string {
 	l := strings.ToUpper(looks)
 	switch {
+	case strings.HasPrefix(l, "HTTP/2 SETTINGS"):
+		return fmt.Sprintf("port %d serves HTTP/2 without TLS (h2c), as a gRPC server without TLS credentials does: connect without TLS (gRPC-Go: grpc.WithTransportCredentials(insecure.NewCredentials()); grpcurl -plaintext), or enable TLS on the server (gRPC-Go: grpc.NewServer(grpc.Creds(credentials.NewTLS(cfg))))", port)
 	case strings.Contains(l, "HTTP"):
 		return fmt.Sprintf("port %d serves plain HTTP: use http://, or connect to the server's HTTPS port (or enable TLS on this one)", port)
 	case strings.Contains(l, "SSH"):

@@ -142,8 +142,8 @@ const ALPNMismatch Category = "alpn_mismatch"
 
 var alpnMismatchCategory = categorySpec{
 	name:          ALPNMismatch,
-	meaning:       "no common application protocol (`no_application_protocol`)",
-	serverFix:     "an h2-only client: enable HTTP/2 (`listen 443 ssl http2;`)",
+	meaning:       "no common application protocol: an alert `no_application_protocol`; or a client that offered ALPN h2 alone, recognised as Go's crypto/tls (likely gRPC-Go, which since 1.67 refuses a server that selects no ALPN protocol), completed the handshake and closed within a second without sending data, while the server selected no protocol (its ServerHello in TLS 1.2, its EncryptedExtensions with a key log; in TLS 1.3 without one, inferred from the client's close and said so)",
+	serverFix:     "an h2-only client: enable HTTP/2 (`listen 443 ssl http2;`); for gRPC, ALPN h2 on the TLS terminator in front of the server",
 	clientClasses: []string{"client_rejected_alpn", "tls_alert_no_application_protocol"},
 }
 
@@ -162,7 +162,7 @@ const NotTLSServer Category = "not_tls_server"
 
 var notTLSServerCategory = categorySpec{
 	name:          NotTLSServer,
-	meaning:       "the server answered the ClientHello with something else, e.g. `HTTP/1.1 400`",
+	meaning:       "the server answered the ClientHello with something else, e.g. `HTTP/1.1 400`, or an HTTP/2 SETTINGS frame (h2c: a gRPC server without TLS)",
 	serverFix:     "plain HTTP where TLS was expected: `listen 443 ssl;`",
 	clientClasses: []string{"not_tls"},
 }
@@ -172,7 +172,7 @@ const NotTLSClient Category = "not_tls_client"
 
 var notTLSClientCategory = categorySpec{
 	name:      NotTLSClient,
-	meaning:   "the client sent plaintext (e.g. an HTTP request) to a TLS port",
+	meaning:   "the client sent plaintext (e.g. an HTTP request, or the HTTP/2 preface `PRI * HTTP/2.0` of a gRPC client without TLS) to a TLS port",
 	serverFix: "optionally redirect plain requests (`error_page 497 https://$host$request_uri;`)",
 	unprobed:  "the probe always sends a ClientHello (a proxy's CONNECT is read as the proxy negotiation, not as plaintext)",
 }

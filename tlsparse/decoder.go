@@ -794,8 +794,13 @@ func (d *Decoder) skipPrelude(n int) {
 }
 
 func (d *Decoder) preludeComplete() bool {
-	if d.preludeN >= preludeMax {
+	switch b := d.prelude[:d.preludeN]; {
+	case d.preludeN >= preludeMax, http2ServerSettings(b) > 0:
+		// An HTTP/2 server's SETTINGS frame is binary and short: whole,
+		// it is all such a server says before the client's preface.
 		return true
+	case http2SettingsPrefix(b):
+		return false // binary: a 0x0a in it is no line end
 	}
 	for _, c := range d.prelude[:d.preludeN] {
 		if c == '\n' {
@@ -807,8 +812,11 @@ func (d *Decoder) preludeComplete() bool {
 
 func (d *Decoder) emitNonTLS() Item {
 	b := d.prelude[:d.preludeN]
+	if n := http2ServerSettings(b); n > 0 {
+		b = b[:n] // binary: a 0x0a in it is no line end
+	}
 	for i, c := range b {
-		if c == '\n' {
+		if c == '\n' && http2ServerSettings(b) == 0 {
 			b = b[:i+1]
 			break
 		}

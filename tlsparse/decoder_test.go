@@ -27,6 +27,12 @@ func TestNonTLSStreams(t *testing.T) {
 		{"long line", "GET /" + strings.Repeat("a", 200) + " HTTP/1.1\r\n", "HTTP request (GET /" + strings.Repeat("a", 40) + "…)"},
 		{"binary", "\x00\x01\x02\x03\xff\xfe\x10\x20\x30\x40\x50\x60\x70\x80\x90\xa0\xb0\xc0", "unrecognised bytes 00 01 02 03 ff fe 10 20 30 40 50 60 …"},
 		{"postgres", "\x00\x00\x00\x08\x04\xd2\x16\x2f", "PostgreSQL SSLRequest"},
+		// gRPC-Go's server without TLS: its SETTINGS frame, then nothing
+		// until the client's preface (testdata/field/grpc/tls_to_h2c.pcap).
+		{"h2c settings", "\x00\x00\x06\x04\x00\x00\x00\x00\x00\x00\x05\x00\x00\x40\x00", "HTTP/2 SETTINGS frame (HTTP/2 without TLS, h2c)"},
+		// A setting whose value holds 0x0a, which is no line end here.
+		{"h2c settings newline", "\x00\x00\x0c\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x0a\x00\x00\x04\x00\x01\x00\x00", "HTTP/2 SETTINGS frame (HTTP/2 without TLS, h2c)"},
+		{"h2c preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00", "HTTP/2 connection preface (PRI * HTTP/2.0)"},
 		// A plain-HTTP server's page without its status line (the start
 		// was elsewhere, or an HTTP/0.9 answer): text, not hex.
 		{"html", "<!DOCTYPE html>\n<html><head><title>400 The plain HTTP request was sent to HTTPS port</title>", "text (<!DOCTYPE html>)"},

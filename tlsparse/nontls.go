@@ -23,6 +23,10 @@ func describeNonTLS(b []byte) string {
 	line := firstLine(b)
 	s := string(line)
 	switch {
+	case strings.HasPrefix(s, "PRI * HTTP/2.0"):
+		// RFC 9113 Section 3.4: an HTTP/2 client with prior knowledge
+		// (h2c), as gRPC clients without TLS credentials are.
+		return label("HTTP/2 connection preface", line)
 	case hasAnyPrefix(s, httpMethods):
 		return label("HTTP request", line)
 	case strings.HasPrefix(s, "HTTP/"):
@@ -46,6 +50,10 @@ func describeNonTLS(b []byte) string {
 	case len(b) >= 3 && b[0]&0x80 != 0 && b[2] == 4:
 		// SSLv2 SERVER-HELLO (draft-hickman-netscape-ssl-00): an SSLv2-only server.
 		return "SSLv2 server hello"
+	case http2ServerSettings(b) > 0:
+		// RFC 9113 Section 3.4: an HTTP/2 server's first frame, sent
+		// without waiting for the client (gRPC servers without TLS do).
+		return "HTTP/2 SETTINGS frame (HTTP/2 without TLS, h2c)"
 	case len(b) >= 5 && b[3] == 0 && b[4] == 0x0a:
 		// MySQL Initial Handshake packet: 3-byte length, sequence 0, protocol 10.
 		return "MySQL server greeting"
@@ -130,4 +138,36 @@ func hexPrefix(b []byte, n int) string {
 		fmt.Fprintf(&sb, "%02x", c)
 	}
 	return sb.String()
+}
+
+// http2ServerSettings returns the length of the HTTP/2 SETTINGS frame b
+// begins with (RFC 9113 Sections 4.1 and 6.5: a 9-byte header of length,
+// type 0x4, no flags, stream 0, then 6 bytes per setting; a server's
+// connection preface), or 0 when b does not begin with a whole one.
+func http2ServerSettings(b []byte) int {
+	if len(b) < 9 || b[3] != 0x4 || b[4] != 0 || b[5]|b[6]|b[7]|b[8] != 0 {
+		return 0
+	}
+	n := int(b[0])<<16 | int(b[1])<<8 | int(b[2])
+	if n%6 != 0 || n > 6*16 || len(b) < 9+n {
+		return 0
+	}
+	return 9 + n
+}
+
+// http2SettingsPrefix reports whether b may still grow into an HTTP/2
+// SETTINGS frame: every byte of its 9-byte header that b holds fits one.
+func http2SettingsPrefix(b []byte) bool {
+	if len(b) >= 3 {
+		n := int(b[0])<<16 | int(b[1])<<8 | int(b[2])
+		if n%6 != 0 || n > 6*16 {
+			return false
+		}
+	}
+	for i := 3; i < min(len(b), 9); i++ {
+		if i == 3 && b[i] != 0x4 || i > 3 && b[i] != 0 {
+			return false
+		}
+	}
+	return len(b) > 0 && b[0] == 0
 }
