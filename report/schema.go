@@ -13,6 +13,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
@@ -165,9 +166,11 @@ type Document struct {
 //     HTTP status code or SOCKS reply code; null without a reply),
 //     status_line (the HTTP status line or the SOCKS reply in words),
 //     outcome ("granted", "refused", "auth_required", "upstream_failed" or
-//     "unanswered"), credentials (bool: the client sent proxy credentials);
-//     after a 407 answered with another CONNECT on the same connection,
-//     these are the last exchange's.
+//     "unanswered"), credentials (bool: the client sent proxy credentials),
+//     auth_schemes (array of strings, omitted unless a 407 reply offered
+//     challenges: the schemes of its Proxy-Authenticate fields, e.g.
+//     ["Negotiate", "NTLM"]); after a 407 answered with another CONNECT on
+//     the same connection, these are the last exchange's.
 //     The TLS fields describe the TLS tunnelled through the proxy.
 //   - partial (bool): the capture began after the connection did.
 //   - client_hello_truncated (object, omitted unless the only ClientHello
@@ -367,15 +370,16 @@ type ICMP struct {
 
 // Proxy is the proxy negotiation a connection opened with; see Connection.
 type Proxy struct {
-	Type         string `json:"type"`
-	Address      string `json:"address"`
-	Target       string `json:"target"`
-	RequestFrame *int64 `json:"request_frame"`
-	ReplyFrame   *int64 `json:"reply_frame"`
-	Status       *int   `json:"status"`
-	StatusLine   string `json:"status_line"`
-	Outcome      string `json:"outcome"`
-	Credentials  bool   `json:"credentials"`
+	Type         string   `json:"type"`
+	Address      string   `json:"address"`
+	Target       string   `json:"target"`
+	RequestFrame *int64   `json:"request_frame"`
+	ReplyFrame   *int64   `json:"reply_frame"`
+	Status       *int     `json:"status"`
+	StatusLine   string   `json:"status_line"`
+	Outcome      string   `json:"outcome"`
+	Credentials  bool     `json:"credentials"`
+	AuthSchemes  []string `json:"auth_schemes,omitempty"`
 }
 
 func newProxy(c *analysis.Connection) *Proxy {
@@ -392,6 +396,9 @@ func newProxy(c *analysis.Connection) *Proxy {
 		StatusLine:   p.StatusLine,
 		Outcome:      p.Outcome.String(),
 		Credentials:  p.Credentials,
+	}
+	if p.AuthSchemes != "" {
+		out.AuthSchemes = strings.Split(p.AuthSchemes, ", ")
 	}
 	if p.ReplyEnd > 0 {
 		st := p.Status
