@@ -814,12 +814,8 @@ func (d *Decoder) emitNonTLS() Item {
 	b := d.prelude[:d.preludeN]
 	if n := http2ServerSettings(b); n > 0 {
 		b = b[:n] // binary: a 0x0a in it is no line end
-	}
-	for i, c := range b {
-		if c == '\n' && http2ServerSettings(b) == 0 {
-			b = b[:i+1]
-			break
-		}
+	} else if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i+1]
 	}
 	d.describing, d.nonTLSDone = false, true
 	return Item{Kind: KindNonTLS, Start: d.preludeAt, End: d.preludeAt + int64(len(b)), NonTLS: describeNonTLS(b)}
