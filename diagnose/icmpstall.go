@@ -271,20 +271,7 @@ func countTimes(n int) string {
 // again; the application meets its own timeout first, or TCP's with the
 // error's errno.
 func softErrorText(r analysis.ICMPReport, dir capture.Direction) string {
-	errno := "no route to host"
-	switch r.Meaning() {
-	case capture.ICMPPortUnreachable:
-		errno = "connection refused"
-	case capture.ICMPNetUnreachable:
-		errno = "network is unreachable"
-	case capture.ICMPProhibited:
-		switch {
-		case r.V6:
-			errno = "permission denied"
-		case r.Code == 9: // network administratively prohibited
-			errno = "network is unreachable"
-		}
-	}
+	errno := linuxErrno(r)
 	if dir == server {
 		return fmt.Sprintf("the error went to the server, whose TCP keeps sending again (a Linux server reports %q to its application only when TCP gives up, after about 15 minutes); the client sees nothing but silence, and a client timeout (curl's \"Operation timed out\", Go's \"Client.Timeout exceeded\" or \"i/o timeout\") is this rejection, not the server's or TLS's doing", errno)
 	}

@@ -143,23 +143,26 @@ func rejectRuleText(r analysis.ICMPReport) string {
 // clientErrorText says what error a Linux client reports for the ICMP
 // error while connecting (the kernel's mapping of ICMP codes to errno).
 func clientErrorText(r analysis.ICMPReport) string {
-	var errno string
+	errno := linuxErrno(r)
+	return fmt.Sprintf("a Linux client gives up when the error arrives, with %q (Go: \"connect: %s\"; curl: \"Couldn't connect to server\")", errno, errno)
+}
+
+// linuxErrno is the error Linux TCP reports for an ICMP error (the
+// kernel's mapping of ICMP codes to errno): at once while connecting, or
+// when TCP gives up on an open connection.
+func linuxErrno(r analysis.ICMPReport) string {
 	switch r.Meaning() {
 	case capture.ICMPPortUnreachable:
-		errno = "connection refused"
+		return "connection refused"
 	case capture.ICMPNetUnreachable:
-		errno = "network is unreachable"
+		return "network is unreachable"
 	case capture.ICMPProhibited:
 		switch {
 		case r.V6:
-			errno = "permission denied"
+			return "permission denied"
 		case r.Code == 9: // network administratively prohibited
-			errno = "network is unreachable"
-		default:
-			errno = "no route to host"
+			return "network is unreachable"
 		}
-	default:
-		errno = "no route to host"
 	}
-	return fmt.Sprintf("a Linux client gives up when the error arrives, with %q (Go: \"connect: %s\"; curl: \"Couldn't connect to server\")", errno, errno)
+	return "no route to host"
 }
