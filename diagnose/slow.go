@@ -6,8 +6,10 @@ package diagnose
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
@@ -162,11 +164,16 @@ func (d *diagnosis) lossAfterHandshake() string {
 			if span < minSilence && !afterFIN && !c.SteppedBetween(r.First, r.Last) {
 				continue
 			}
-			w := fmt.Sprintf("the %s's bytes at stream offset %d were sent %s more over %s (%s to %s): packets were lost on the path",
-				dir, r.Offset, prose.Count(r.Count, "time"), d.waitFrom(r.First, r.Last), frameRef(r.First.Number), frameRef(r.Last.Number))
+			lost, cause := "packets were lost on the path", "the path's loss"
+			if from, ok := d.rejectedBy(dir, r); ok {
+				lost = fmt.Sprintf("they did not get through: %s answered them with ICMP errors", from)
+				cause = fmt.Sprintf("the rejection at %s", from)
+			}
+			w := fmt.Sprintf("the %s's bytes at stream offset %d were sent %s more over %s (%s to %s): %s",
+				dir, r.Offset, prose.Count(r.Count, "time"), d.waitFrom(r.First, r.Last), frameRef(r.First.Number), frameRef(r.Last.Number), lost)
 			if afterFIN {
-				w = fmt.Sprintf("the client's bytes at stream offset %d were still unacknowledged when it closed (FIN, %s): it sent them again after closing (%s): packets were lost on the path",
-					r.Offset, frameRef(fin.Number), frameRef(r.Last.Number))
+				w = fmt.Sprintf("the client's bytes at stream offset %d were still unacknowledged when it closed (FIN, %s): it sent them again after closing (%s): %s",
+					r.Offset, frameRef(fin.Number), frameRef(r.Last.Number), lost)
 			}
 			// A client that gave up closes while its bytes are still
 			// being sent again, not long after they got through.
@@ -174,11 +181,22 @@ func (d *diagnosis) lossAfterHandshake() string {
 				if afterFIN {
 					end, how = fin, "FIN"
 				}
-				w += fmt.Sprintf("; the client gave up (%s, %s): a client timeout here (curl's \"Operation timed out\", Go's \"Client.Timeout exceeded\") is the path's loss, not TLS's or the server's doing",
-					how, frameRef(end.Number))
+				w += fmt.Sprintf("; the client gave up (%s, %s): a client timeout here (curl's \"Operation timed out\", Go's \"Client.Timeout exceeded\") is %s, not TLS's or the server's doing",
+					how, frameRef(end.Number), cause)
 			}
 			return w
 		}
 	}
 	return ""
+}
+
+// rejectedBy names the sender of ICMP errors about dir's packets from the
+// first sending of the resent bytes r on: they were answered, not lost.
+func (d *diagnosis) rejectedBy(dir capture.Direction, r analysis.Resend) (netip.Addr, bool) {
+	for _, e := range d.icmpAfterAccept(dir) {
+		if e.Frame.Number >= r.First.Number {
+			return e.From, true
+		}
+	}
+	return netip.Addr{}, false
 }
