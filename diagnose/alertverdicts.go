@@ -604,8 +604,13 @@ func (d *diagnosis) untrustedFix(p CertProblem, subject string) string {
 	if d.ownRoots {
 		confirm = fmt.Sprintf("add that root's PEM file to the roots given with %s", d.setting(SettingRoots))
 	}
-	fix := fmt.Sprintf("the client does not trust the root '%s': make it trust that root (%s); nothing changes on the server (servers do not send their root); to confirm, %s",
-		p.MissingIssuer, trustRootAdvice(d.client), confirm)
+	server := "nothing changes on the server (servers do not send their root)"
+	if isBrowser(d.client) {
+		// A browser user's own store is not the site's visitors'.
+		server = fmt.Sprintf("trust it only if you know the organisation that runs that CA; a site open to the public needs a certificate from a publicly trusted CA instead, since its visitors' browsers do not trust '%s'", p.MissingIssuer)
+	}
+	fix := fmt.Sprintf("the client does not trust the root '%s': make it trust that root (%s); %s; to confirm, %s",
+		p.MissingIssuer, trustRootAdvice(d.client), server, confirm)
 	if p.Alternative != "" {
 		fix += fmt.Sprintf("; if '%s' is instead an intermediate, configure the server to send it after %s (the full chain file)", p.MissingIssuer, subject)
 	}
