@@ -427,7 +427,13 @@ func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {
 	if a.Sender == server && ph == phaseHello {
 		summary = fmt.Sprintf("the server rejected the ClientHello with %s", how)
 		var hints []string
-		if !d.cipherSuspect() {
+		// A client with RSA key exchange and no DHE (Chromium) leaves out
+		// the suites of a server restricted to DHE.
+		noDHE := !d.cipherSuspect() && !slices.ContainsFunc(d.offeredSuites(), func(s tlsparse.CipherSuite) bool { return s.KeyExchange() == tlsparse.KeyExchangeDHE })
+		switch {
+		case noDHE:
+			hints = append(hints, fmt.Sprintf("the client offers mainstream cipher suites (%s) but no DHE suite (TLS_DHE_*): possible causes, none visible in the capture, are a server restricted to DHE suites or one whose key exchange groups or signature algorithms exclude the client's", list(names(d.offeredSuites()), 3)))
+		case !d.cipherSuspect():
 			hints = append(hints, fmt.Sprintf("the client offers mainstream cipher suites (%s), so they are probably not the cause", list(names(d.offeredSuites()), 3)))
 		}
 		fix = "check that the client and the server share a key exchange group and a signature algorithm"
@@ -450,6 +456,11 @@ func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {
 			// The client's suites are current: a server that refuses them
 			// all is restricted to RSA key exchange or older suites.
 			fix += "; or the server's cipher list excludes every current suite (RSA key exchange only)"
+			if noDHE {
+				// The client offers RSA key exchange: an RSA-only server
+				// would have answered.
+				fix = strings.TrimSuffix(fix, " (RSA key exchange only)") + " (DHE suites only, which the client does not offer)"
+			}
 			fix = d.serverSide(fix, ChangeGroups, ChangeCiphers)
 		} else {
 			fix = d.serverSide(fix, ChangeGroups)
