@@ -427,9 +427,13 @@ func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {
 	if a.Sender == server && ph == phaseHello {
 		summary = fmt.Sprintf("the server rejected the ClientHello with %s", how)
 		var hints []string
-		// A client with RSA key exchange and no DHE (Chromium) leaves out
-		// the suites of a server restricted to DHE.
-		noDHE := !d.cipherSuspect() && !slices.ContainsFunc(d.offeredSuites(), func(s tlsparse.CipherSuite) bool { return s.KeyExchange() == tlsparse.KeyExchangeDHE })
+		// A TLS 1.2 client with RSA key exchange and no DHE (Chromium)
+		// leaves out the suites of a server restricted to DHE; a TLS
+		// 1.3-only one has neither, and needs neither.
+		suites := d.offeredSuites()
+		noDHE := !d.cipherSuspect() && slices.Contains(d.offeredVersions(), tlsparse.VersionTLS12) &&
+			slices.ContainsFunc(suites, fingerprint.IsRSAKeyExchange) &&
+			!slices.ContainsFunc(suites, func(s tlsparse.CipherSuite) bool { return s.KeyExchange() == tlsparse.KeyExchangeDHE })
 		switch {
 		case noDHE:
 			hints = append(hints, fmt.Sprintf("the client offers mainstream cipher suites (%s) but no DHE suite (TLS_DHE_*): possible causes, none visible in the capture, are a server restricted to DHE suites or one whose key exchange groups or signature algorithms exclude the client's", list(names(d.offeredSuites()), 3)))
