@@ -427,7 +427,17 @@ func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {
 	if a.Sender == server && ph == phaseHello {
 		summary = fmt.Sprintf("the server rejected the ClientHello with %s", how)
 		var hints []string
-		if !d.cipherSuspect() {
+		// A TLS 1.2 client with RSA key exchange and no DHE (Chromium)
+		// leaves out the suites of a server restricted to DHE; a TLS
+		// 1.3-only one has neither, and needs neither.
+		suites := d.offeredSuites()
+		noDHE := !d.cipherSuspect() && slices.Contains(d.offeredVersions(), tlsparse.VersionTLS12) &&
+			slices.ContainsFunc(suites, fingerprint.IsRSAKeyExchange) &&
+			!slices.ContainsFunc(suites, func(s tlsparse.CipherSuite) bool { return s.KeyExchange() == tlsparse.KeyExchangeDHE })
+		switch {
+		case noDHE:
+			hints = append(hints, fmt.Sprintf("the client offers mainstream cipher suites (%s) but no DHE suite (TLS_DHE_*): possible causes, none visible in the capture, are a server restricted to DHE suites or one whose key exchange groups or signature algorithms exclude the client's", list(names(d.offeredSuites()), 3)))
+		case !d.cipherSuspect():
 			hints = append(hints, fmt.Sprintf("the client offers mainstream cipher suites (%s), so they are probably not the cause", list(names(d.offeredSuites()), 3)))
 		}
 		fix = "check that the client and the server share a key exchange group and a signature algorithm"
@@ -450,6 +460,11 @@ func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {
 			// The client's suites are current: a server that refuses them
 			// all is restricted to RSA key exchange or older suites.
 			fix += "; or the server's cipher list excludes every current suite (RSA key exchange only)"
+			if noDHE {
+				// The client offers RSA key exchange: an RSA-only server
+				// would have answered.
+				fix = strings.TrimSuffix(fix, " (RSA key exchange only)") + " (DHE suites only, which the client does not offer)"
+			}
 			fix = d.serverSide(fix, ChangeGroups, ChangeCiphers)
 		} else {
 			fix = d.serverSide(fix, ChangeGroups)
@@ -604,8 +619,13 @@ func (d *diagnosis) untrustedFix(p CertProblem, subject string) string {
 	if d.ownRoots {
 		confirm = fmt.Sprintf("add that root's PEM file to the roots given with %s", d.setting(SettingRoots))
 	}
-	fix := fmt.Sprintf("the client does not trust the root '%s': make it trust that root (%s); nothing changes on the server (servers do not send their root); to confirm, %s",
-		p.MissingIssuer, trustRootAdvice(d.client), confirm)
+	server := "nothing changes on the server (servers do not send their root)"
+	if isBrowser(d.client) {
+		// A browser user's own store is not the site's visitors'.
+		server = fmt.Sprintf("trust it only if you know the organisation that runs that CA; a site open to the public needs a certificate from a publicly trusted CA instead, since its visitors' browsers do not trust '%s'", p.MissingIssuer)
+	}
+	fix := fmt.Sprintf("the client does not trust the root '%s': make it trust that root (%s); %s; to confirm, %s",
+		p.MissingIssuer, trustRootAdvice(d.client), server, confirm)
 	if p.Alternative != "" {
 		fix += fmt.Sprintf("; if '%s' is instead an intermediate, configure the server to send it after %s (the full chain file)", p.MissingIssuer, subject)
 	}

@@ -149,17 +149,31 @@ func oneTrustRootAdvice(cl fingerprint.Client) string {
 		return "NODE_EXTRA_CA_CERTS=/path/root.pem in the node process's environment, read as it starts; or the ca option of tls.connect or https.request"
 	case fingerprint.StackJava:
 		return "keytool -importcert it into the JVM's truststore (or -Djavax.net.ssl.trustStore)"
-	case fingerprint.StackChromium, fingerprint.StackFirefox:
+	case fingerprint.StackChromium:
+		return "import it as a trusted authority: Chrome and Edge on Windows and macOS trust the system's store (certmgr.msc, Keychain Access); Chromium on Linux reads its NSS database (certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n root -i root.pem, or Settings, Privacy and security, Manage certificates)"
+	case fingerprint.StackFirefox:
 		return "import it into the browser's or the system's certificate store as a trusted authority"
 	}
 	return "the system store (update-ca-certificates), or the client's own setting (Go: tls.Config.RootCAs or SSL_CERT_FILE; curl --cacert; openssl -CAfile; Java: keytool -importcert)"
 }
 
+// isBrowser reports whether the hello is a browser's: its user trusts
+// for themselves, not for a site's other visitors. Chromium only: its
+// captures (testdata/field/browser) show its behaviour.
+func isBrowser(cl fingerprint.Client) bool {
+	return cl.Stack == fingerprint.StackChromium
+}
+
 // verifyLogAdvice says where the client tells why it refused the
-// server's certificate.
+// server's certificate: a browser has no log but an error page, whose
+// code tells the reasons apart (Chromium sends certificate_unknown for
+// each of them).
 func verifyLogAdvice(cl fingerprint.Client) string {
 	if cl.Stack == fingerprint.StackJava {
 		return "check the client's log for its verification error (Java: the SSLHandshakeException's cause, such as \"PKIX path building failed\"; run the JVM with -Djavax.net.debug=ssl:handshake to log the handshake and the chain it got)"
+	}
+	if cl.Stack == fingerprint.StackChromium {
+		return "the browser's error page names the reason: net::ERR_CERT_AUTHORITY_INVALID for an issuer it does not trust (a private CA, or an intermediate the server did not send), net::ERR_CERT_DATE_INVALID for an expired certificate (or a wrong clock), net::ERR_CERT_COMMON_NAME_INVALID for a name the certificate does not cover; its certificate viewer shows the chain the server sent"
 	}
 	return "check the client's log for its verification error"
 }

@@ -250,6 +250,13 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	if f, _ := d.serverClosedFirst(); f.Number != 0 {
 		return Verdict{}, false
 	}
+	if isBrowser(d.client) {
+		// Chromium judges the chain, trust, dates and name, before its
+		// Finished and aborts with an alert there; one that finished
+		// accepted the chain, and a hang-up without data is a spare
+		// connection it did not need.
+		return Verdict{}, false
+	}
 	var end capture.Frame
 	how, alerted := "", false
 	for _, a := range c.Alerts {
@@ -419,7 +426,11 @@ func (d *diagnosis) acceptedWarning(p CertProblem) string {
 			root = name(d.chain[p.Cert]) // the root was sent
 		}
 	}
-	return fmt.Sprintf("%s; the client accepted it, so it trusts %s (a private CA) or verifies nothing (%s): pass that root with %s to check the chain against it", p.Detail, root, verifiesNothing, d.setting(SettingRoots))
+	nothing := verifiesNothing
+	if isBrowser(d.client) {
+		nothing = "its user chose to proceed past the browser's warning, or --ignore-certificate-errors"
+	}
+	return fmt.Sprintf("%s; the client accepted it, so it trusts %s (a private CA) or verifies nothing (%s): pass that root with %s to check the chain against it", p.Detail, root, nothing, d.setting(SettingRoots))
 }
 
 // verifiesNothing names the common ways a client accepts any chain.
