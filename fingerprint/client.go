@@ -39,7 +39,7 @@ func (s Stack) String() string {
 	case StackJava:
 		return "Java (JSSE)"
 	case StackChromium:
-		return "a Chromium-based browser"
+		return "Chromium-based browser"
 	case StackFirefox:
 		return "Firefox (NSS)"
 	case StackNode:
