@@ -293,10 +293,9 @@ func (d *diagnosis) rsaKexOnly(a *analysis.Alert) Verdict {
 	if lacksSHA1 {
 		fix += ", and it must sign with SHA-256 or better (rsa_pss_rsae_sha256, rsa_pkcs1_sha256, ecdsa_secp256r1_sha256): a TLS stack or HSM that signs only with SHA-1 must be upgraded"
 	}
-	browser := d.client.Stack == fingerprint.StackChromium || d.client.Stack == fingerprint.StackFirefox
 	switch {
-	case browser:
-		fix += "; a browser has no setting to offer these again: only the server can change"
+	case isBrowser(d.client):
+		fix += "; the browser has no setting to offer these again: only the server can change"
 	case isGo:
 		fix += "; as a stop-gap only against a server of RSA key exchange alone, run the Go client with GODEBUG=tlsrsakex=1 (or list TLS_RSA_WITH_AES_128_GCM_SHA256 in tls.Config.CipherSuites)"
 		if lacksSHA1 {
