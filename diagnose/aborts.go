@@ -282,12 +282,8 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 	end, who, how := d.firstClose()
 	switch {
 	case end.Number == 0 && t.Close == capture.ClosedIdle:
-		summary := fmt.Sprintf("no answer to the ClientHello (%s): the connection went idle until the capture's idle timeout", frameRef(start.Number))
-		ack := d.helloAckedBy()
-		if ack.Number != 0 {
-			summary += fmt.Sprintf("; the server's host acknowledged the hello (%s), so it arrived", frameRef(ack.Number))
-		}
-		return verdict(ServerNoResponse, summary, d.silentServerFix(), start, ack, c.Last), true
+		return d.silentServer(fmt.Sprintf("no answer to the ClientHello (%s): the connection went idle until the capture's idle timeout", frameRef(start.Number)),
+			start, c.Last), true
 	case end.Number == 0:
 		return Verdict{}, false
 	case who == server && end.Number < start.Number:
@@ -315,12 +311,19 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 	if how == "FIN" {
 		gaveUp = "gave up (FIN)"
 	}
-	summary := fmt.Sprintf("no answer to the ClientHello (%s) for %s: the client %s in %s", frameRef(start.Number), d.waitFrom(start, end), gaveUp, frameRef(end.Number))
+	return d.silentServer(fmt.Sprintf("no answer to the ClientHello (%s) for %s: the client %s in %s", frameRef(start.Number), d.waitFrom(start, end), gaveUp, frameRef(end.Number)),
+		start, end), true
+}
+
+// silentServer is the verdict on a server that accepted TCP and never
+// answered the ClientHello (start) until end: summary, and the frame in
+// which the server's host acknowledged the hello when it did.
+func (d *diagnosis) silentServer(summary string, start, end capture.Frame) Verdict {
 	ack := d.helloAckedBy()
 	if ack.Number != 0 {
 		summary += fmt.Sprintf("; the server's host acknowledged the hello (%s), so it arrived", frameRef(ack.Number))
 	}
-	return verdict(ServerNoResponse, summary, d.silentServerFix(), start, ack, end), true
+	return verdict(ServerNoResponse, summary, d.silentServerFix(), start, ack, end)
 }
 
 // alertAfterServerClose explains a client's alert sent after the server

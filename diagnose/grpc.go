@@ -40,8 +40,7 @@ func (d *diagnosis) noALPNForH2Only() (Verdict, bool) {
 	c := d.c
 	h := d.hello
 	done := c.HandshakeDone
-	if h == nil || done.Number == 0 || c.ALPN != "" || !slices.Contains(h.ALPN, "h2") || slices.Contains(h.ALPN, "http/1.1") ||
-		d.client.Stack != fingerprint.StackGo || c.ServerHello == nil {
+	if done.Number == 0 || !d.goH2OnlyNoALPN() {
 		return Verdict{}, false
 	}
 	if f, _ := d.serverClosedFirst(); f.Number != 0 {
@@ -108,8 +107,7 @@ func (d *diagnosis) noALPNForH2Only() (Verdict, bool) {
 func (d *diagnosis) noALPNTolerated() string {
 	c := d.c
 	h := d.hello
-	if h == nil || c.ServerHello == nil || c.ALPN != "" || !slices.Contains(h.ALPN, "h2") || slices.Contains(h.ALPN, "http/1.1") ||
-		d.client.Stack != fingerprint.StackGo || c.ClientSide.AppData.Records == 0 {
+	if !d.goH2OnlyNoALPN() || c.ClientSide.AppData.Records == 0 {
 		return ""
 	}
 	where := fmt.Sprintf("its ServerHello, %s, has no ALPN extension", frameRef(c.ServerHelloFrame.Number))
@@ -121,4 +119,12 @@ func (d *diagnosis) noALPNTolerated() string {
 	}
 	return fmt.Sprintf("the client offered ALPN %s alone and the server selected no ALPN protocol (%s), yet the client sent data (%s): a Go client offering h2 alone is likely gRPC-Go, which since 1.67 refuses such a server; this works only while the client's ALPN check is off (GRPC_ENFORCE_ALPN_ENABLED=false, a temporary switch) or with an older release: make the server select ALPN h2",
 		alpnOffer(h), where, frameRef(c.ClientSide.AppData.First.Number))
+}
+
+// goH2OnlyNoALPN reports whether a Go client offered ALPN h2 alone (not
+// http/1.1) and the server answered its hello selecting no protocol.
+func (d *diagnosis) goH2OnlyNoALPN() bool {
+	h := d.hello
+	return h != nil && d.c.ServerHello != nil && d.c.ALPN == "" && d.client.Stack == fingerprint.StackGo &&
+		slices.Contains(h.ALPN, "h2") && !slices.Contains(h.ALPN, "http/1.1")
 }

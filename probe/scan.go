@@ -125,19 +125,19 @@ type BeyondProbe struct {
 	Err      error
 }
 
-// beyondHellos are the hand-written hellos, one per offer.
-func beyondHellos(serverName string) []struct {
+// beyondHello is a hand-written hello and what it offers beyond
+// crypto/tls.
+type beyondHello struct {
 	offer   Beyond
 	version uint16
 	hello   rawHello
-} {
+}
+
+// beyondHellos are the hand-written hellos, one per offer.
+func beyondHellos(serverName string) []beyondHello {
 	ecdhe := []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521}
 	tls13 := []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
-	return []struct {
-		offer   Beyond
-		version uint16
-		hello   rawHello
-	}{
+	return []beyondHello{
 		{BeyondDHE, tls.VersionTLS12, rawHello{serverName: serverName, groups: ecdhe, sigalgs: goSignatureSchemes,
 			suites: []uint16{0x009E, 0x009F, 0xCCAA, 0x0067, 0x006B, 0x0033, 0x0039, 0x00A2, 0x00A3}}},
 		{BeyondSHA1, tls.VersionTLS12, rawHello{serverName: serverName, groups: ecdhe, suites: allCipherSuites(),
@@ -447,7 +447,7 @@ func (c *Correlation) addBeyond(s *Scan) bool {
 	for _, b := range s.Beyond {
 		what := fmt.Sprintf("a %s hello offering %s", versionName(b.Version), b.Offer)
 		switch {
-		case b.Accepted && b.Version == tls.VersionTLS13 && b.Offer == BeyondGroups13:
+		case b.Accepted && b.Offer == BeyondGroups13:
 			yes = append(yes, fmt.Sprintf("%s (it asked for %s)", what, b.Group))
 		case b.Accepted:
 			yes = append(yes, fmt.Sprintf("%s (it chose %s)", what, tlsparse.CipherSuite(b.Cipher)))
