@@ -13,6 +13,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/decrypt"
 	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
@@ -194,12 +195,18 @@ func TestCaptures(t *testing.T) {
 // analyseCapture runs one capture file through capture and the Builder.
 func analyseCapture(t *testing.T, path string, tlsPorts []uint16) []*analysis.Connection {
 	t.Helper()
+	return analyseCaptureWith(t, path, analysis.Options{TLSPorts: tlsPorts})
+}
+
+// analyseCaptureWith is analyseCapture with the analysis options given.
+func analyseCaptureWith(t *testing.T, path string, opts analysis.Options) []*analysis.Connection {
+	t.Helper()
 	src, err := capture.OpenFile(path)
 	if err != nil {
 		t.Fatalf("open %s: %v", path, err)
 	}
 	defer src.Close()
-	b := analysis.NewBuilder(analysis.Options{TLSPorts: tlsPorts})
+	b := analysis.NewBuilder(opts)
 	if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
 		t.Fatalf("analyse %s: %v", path, err)
 	}
@@ -210,18 +217,30 @@ func analyseCapture(t *testing.T, path string, tlsPorts []uint16) []*analysis.Co
 // from the real ones (frames dropped, cut by a snap length, merged,
 // compressed): each connection to the listed port must get the listed
 // category, with the listed phrase in its summary.
-func TestDerivedCaptures(t *testing.T) { checkExpectedDir(t, testdataDir+"/derived", labCAFile) }
+func TestDerivedCaptures(t *testing.T) {
+	checkExpected(t, testdataDir+"/derived", "expected.tsv", labCAFile, false)
+}
 
 // TestFieldCaptures runs the hand-made captures of testdata/field (see its
 // README) as TestDerivedCaptures does.
-func TestFieldCaptures(t *testing.T) { checkExpectedDir(t, testdataDir+"/field", labCAFile) }
+func TestFieldCaptures(t *testing.T) {
+	checkExpected(t, testdataDir+"/field", "expected.tsv", labCAFile, false)
+}
+
+// TestFieldCapturesWithKeyLogs runs the field captures that have a key
+// log beside them (the capture's name with .keylog) read with it, as
+// `read --keylog` does: testdata/field/expected-keylog.tsv lists what the
+// decrypted handshake must say (the alert and certificate TLS 1.3 hides).
+func TestFieldCapturesWithKeyLogs(t *testing.T) {
+	checkExpected(t, testdataDir+"/field", "expected-keylog.tsv", labCAFile, true)
+}
 
 // TestFieldCertPolicyCaptures runs the captures of chains that break a
 // certificate rule (testdata/field/certpolicy, see its README), made by
 // curl and Go clients that trust the private root next to them.
 func TestFieldCertPolicyCaptures(t *testing.T) {
 	dir := testdataDir + "/field/certpolicy"
-	checkExpectedDir(t, dir, dir+"/root.pem")
+	checkExpected(t, dir, "expected.tsv", dir+"/root.pem", false)
 }
 
 // fieldCategories are the categories of the field captures' expected
@@ -241,12 +260,12 @@ func fieldCategories(t *testing.T) []Category {
 	return cs
 }
 
-// checkExpectedDir checks the captures dir/expected.tsv lists, read with
-// the root in caFile: capture, server port, category, a phrase the
-// summary or a warning must have, and optionally a phrase the fix must
-// have.
-func checkExpectedDir(t *testing.T, dir, caFile string) {
-	data, err := os.ReadFile(dir + "/expected.tsv")
+// checkExpected checks the captures dir/list names, read with the root in
+// caFile and, when withKeys, with the key log beside each capture:
+// capture, server port, category, a phrase the summary or a warning must
+// have, and optionally a phrase the fix must have.
+func checkExpected(t *testing.T, dir, list, caFile string, withKeys bool) {
+	data, err := os.ReadFile(filepath.Join(dir, list))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,15 +283,20 @@ func checkExpectedDir(t *testing.T, dir, caFile string) {
 		}
 		f := strings.Split(line, "\t")
 		if len(f) != 4 && len(f) != 5 {
-			t.Fatalf("expected.tsv:%d: want 4 or 5 tab-separated fields, got %q", n+1, line)
+			t.Fatalf("%s:%d: want 4 or 5 tab-separated fields, got %q", list, n+1, line)
 		}
 		port, err := strconv.ParseUint(f[1], 10, 16)
 		if err != nil {
-			t.Fatalf("expected.tsv:%d: %v", n+1, err)
+			t.Fatalf("%s:%d: %v", list, n+1, err)
 		}
 		t.Run(f[0], func(t *testing.T) {
+			path := filepath.Join(dir, f[0])
+			opts := analysis.Options{TLSPorts: []uint16{uint16(port)}}
+			if withKeys {
+				opts.KeyLog = readKeyLog(t, strings.TrimSuffix(path, filepath.Ext(path))+".keylog")
+			}
 			got := 0
-			for _, c := range analyseCapture(t, filepath.Join(dir, f[0]), []uint16{uint16(port)}) {
+			for _, c := range analyseCaptureWith(t, path, opts) {
 				if c.Server.Port() != uint16(port) {
 					continue
 				}
@@ -641,4 +665,19 @@ func TestUnreadableCompressedCertificate(t *testing.T) {
 	if v.Category != OK || !strings.Contains(said, "came compressed (RFC 8879) and did not decompress") || strings.Contains(said, "parser anomalies") {
 		t.Errorf("%s, warnings %q; want ok, warned that the compressed chain was not read", v.Category, v.Warnings)
 	}
+}
+
+// readKeyLog reads the SSLKEYLOGFILE-format file at path.
+func readKeyLog(t *testing.T, path string) *decrypt.KeyLog {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	keys, err := decrypt.ParseKeyLog(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return keys
 }
