@@ -277,6 +277,26 @@ func (r *Roots) ForChain(chain []*x509.Certificate) (*x509.CertPool, error) {
 	return pool, nil
 }
 
+// bySubject returns the roots whose raw subject is subject: the system's
+// (read from their files on Linux; none where crypto/x509 keeps them) and
+// the PEM inputs'.
+func (r *Roots) bySubject(subject []byte) []*x509.Certificate {
+	if r == nil {
+		return nil
+	}
+	<-r.ready
+	var roots []*x509.Certificate
+	if r.files != nil {
+		roots = r.files.bySubjectParsed(subject)
+	}
+	for _, c := range r.own {
+		if bytes.Equal(c.RawSubject, subject) {
+			roots = append(roots, c)
+		}
+	}
+	return roots
+}
+
 // Own returns the certificates of the PEM inputs: the roots the user
 // named (--cacert), none for a nil Roots.
 func (r *Roots) Own() []*x509.Certificate {
@@ -343,10 +363,16 @@ func CheckChain(chain []*x509.Certificate, serverName string, at time.Time, root
 
 // checkChain is CheckChain with an optional cache of verified chains.
 func checkChain(chain []*x509.Certificate, serverName string, at time.Time, roots *x509.CertPool, cache *ChainCache) []CertProblem {
+	return checkChainWith(chain, serverName, at, roots, cache, nil)
+}
+
+// checkChainWith is checkChain that can look up the trusted roots of a
+// subject (Roots.bySubject; nil when it cannot).
+func checkChainWith(chain []*x509.Certificate, serverName string, at time.Time, roots *x509.CertPool, cache *ChainCache, rootsOf func(subject []byte) []*x509.Certificate) []CertProblem {
 	if len(chain) == 0 || chain[0] == nil {
 		return nil
 	}
-	ck := &checker{chain: chain, at: at, roots: roots, cache: cache}
+	ck := &checker{chain: chain, at: at, roots: roots, cache: cache, rootsOf: rootsOf}
 	if at.IsZero() {
 		ck.noTime = true
 		ck.at = within(chain[0], time.Time{})
@@ -358,6 +384,11 @@ func checkChain(chain []*x509.Certificate, serverName string, at time.Time, root
 		anchor, anchorErr := ck.known.anchor, ck.known.anchorErr
 		if !ck.failedBefore {
 			anchor, anchorErr = ck.anchor(chain[path[len(path)-1]])
+			if anchor == nil {
+				if r := ck.weaklySignedBy(chain[path[len(path)-1]]); r != nil {
+					anchor, anchorErr = r, nil
+				}
+			}
 			ck.cache.learnAnchor(roots, anchor)
 			ck.cache.rememberFailure(ck.key, chain, ck.at, failure{anchor, anchorErr})
 		}
@@ -427,8 +458,11 @@ type checker struct {
 	noTime bool
 	roots  *x509.CertPool
 	cache  *ChainCache
-	key    chainKey // the chain's key in cache, when there is a cache
-	err    error    // the full verification's error (nil when the cache answered)
+	// rootsOf returns the trusted roots of a subject; nil when they
+	// cannot be looked up.
+	rootsOf func(subject []byte) []*x509.Certificate
+	key     chainKey // the chain's key in cache, when there is a cache
+	err     error    // the full verification's error (nil when the cache answered)
 	// failedBefore: the cache knew the chain fails, and known is what
 	// checkChain found then.
 	failedBefore bool
@@ -601,6 +635,23 @@ func (ck *checker) anchor(last *x509.Certificate) (*x509.Certificate, error) {
 		}
 	}
 	return nil, err
+}
+
+// weaklySignedBy returns the trusted root that signed last with SHA-1 or
+// MD5, which crypto/x509 will not check (since Go 1.18 for SHA-1): it
+// reports such a root as an unknown authority, which would read as an
+// untrusted root when the root is trusted and the signature is the
+// problem (constraints reports it). nil when there is none.
+func (ck *checker) weaklySignedBy(last *x509.Certificate) *x509.Certificate {
+	if ck.rootsOf == nil || !insecureSignature(last.SignatureAlgorithm) || ck.selfSigned(last) {
+		return nil
+	}
+	for _, r := range ck.rootsOf(last.RawIssuer) {
+		if ck.signedBy(last, r) {
+			return r
+		}
+	}
+	return nil
 }
 
 // within returns t moved inside c's validity period; a zero t gives the

@@ -333,7 +333,7 @@ func (d *diagnosis) closedAfterHandshakeWarning() string {
 			break
 		}
 	}
-	return fmt.Sprintf("the client closed with an encrypted alert (%s) after the handshake without sending data. Likely: its close_notify (openssl s_client, a scanner, a health check), for clients refuse a chain during a TLS 1.2 handshake with a cleartext alert; possible: a program that judges the chain only after the handshake rejected it for the problems above",
+	return fmt.Sprintf("the client closed with an encrypted alert (%s) after the handshake without sending data. Likely: its close_notify (openssl s_client, a scanner, a health check): a client that refuses a chain during a TLS 1.2 handshake says so there, with a cleartext alert; possible: a program that judges the chain only after the handshake rejected it for the problems above",
 		frameRef(end))
 }
 

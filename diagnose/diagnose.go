@@ -139,9 +139,9 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 		d.noSNI = sni == ""
 	}
 	at := d.certTime()
-	d.probs = append(d.probs, checkChain(d.chain, sni, at, d.roots, cfg.Cache)...)
+	d.probs = append(d.probs, checkChainWith(d.chain, sni, at, d.roots, cfg.Cache, cfg.Roots.bySubject)...)
 	if behind := c.TCP.ClockBehind; behind > 0 && !at.IsZero() {
-		d.acrossClockStep(checkChain(d.chain, sni, at.Add(behind), d.roots, cfg.Cache))
+		d.acrossClockStep(checkChainWith(d.chain, sni, at.Add(behind), d.roots, cfg.Cache, cfg.Roots.bySubject))
 	}
 	// What the clients of the capture's time accepted explains no
 	// failure: a warning says that today's would refuse it.
