@@ -41,8 +41,11 @@ const secLevel2RefusedBy = "OpenSSL at security level 2: Debian since 2019, Ubun
 type formerRoot struct {
 	name string
 	spki string // base64 DER SubjectPublicKeyInfo
-	left time.Time
-	why  string
+	// left is when clients stopped trusting the root; before that, from
+	// newIssuedAfter on (when set), they no longer trusted the leaves it
+	// issued from that date on.
+	left, newIssuedAfter time.Time
+	why                  string
 }
 
 // formerRoots are the roots of the public captures that tlsdiag is most
@@ -56,18 +59,23 @@ var formerRoots = []formerRoot{
 	{
 		name: "CN=GeoTrust Global CA,O=GeoTrust Inc.,C=US",
 		spki: "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA2swYYzD99BcjGlZ+W988bDjkcbd4kdS8odhM+KhDtgPpTSEHCIjaWC9mOSm9BXiLnTjoBbdqfnGk5sRgprDvgOSJKA+eJdbtg/OtppHHmMlCGDUUna2YRpIuT8rxh0PBFpVXLVDviS2Aelet8u5fa9IAjbkU+BQVNdnARqN7csiRv8lVK83Qlz6cJmTM386DGXHKTubU1XupGc1V3sjs0l44U+VcT4wt/lAjNvxm5suOpDkZALeVAjmRCw7+OC7RHQWa9k0+bw8HHa8sHo9gOeL6NlMTOdReJivbPagUvTLrGAMoUgRx5aszPeE4uwc2hGKceeoWMPRfwCvocWvk+QIDAQAB",
-		// Symantec's PKI (GeoTrust, Thawte, VeriSign, RapidSSL):
-		// Chrome 70 (2018-10-16) and Firefox 63 (2018-10-23).
-		left: time.Date(2018, 10, 16, 0, 0, 0, 0, time.UTC),
-		why:  "distrusted with the rest of Symantec's PKI by Chrome 70 and Firefox 63 in October 2018",
+		// Symantec's PKI (GeoTrust, Thawte, VeriSign, RapidSSL): Chrome
+		// 66 (2018-04-17) distrusted its certificates issued before
+		// 2016-06-01, Chrome 70 (2018-10-16) and Firefox 63 (2018-10-23)
+		// all of them. The first date is taken: some clients refused
+		// such a chain from then on.
+		left: time.Date(2018, 4, 17, 0, 0, 0, 0, time.UTC),
+		why:  "distrusted with the rest of Symantec's PKI from 2018 (Chrome 66 and 70, Firefox 63)",
 	},
 	{
 		name: "CN=StartCom Certification Authority,OU=Secure Digital Certificate Signing,O=StartCom Ltd.,C=IL",
 		spki: "MIICIjANBgkqhkiG9w0BAQEFAAOCAg8AMIICCgKCAgEAwYjbCbxsRnx4n5V7tTOQ8nJi1sE2ICIkXs7pd/JDCqIGZKTMjjb4OOYj8G5tsTzdcqOFHKHTPbQzK9Mvr/7qsEFZZ7bEBn0KnnSF1nlMgDd63zkFUln39BtGQ6TShYXSw3HzdWI0uiyKfx6P7u000BHHls1SPboz1t1N3gs7SkufwiYv+rUWHHI1d8o8XebK4SaLGjZ2XAHbdBQl/u21oIgP3XjKLR8HlzABLXJ5+kbWEyqouaarg0kd5fLv3eQBjhgKj2NTFoViqQ4ZOsy1ZqbCa3QH5Cvhdj60bdj2ROFzYh87xL6gU1YlbFEJ96qryr92/W2b853bvz1mvAxWqq+YSJU6S9+nWFDZOHWpW+pDDAL/mevobE1wWyllnN2qXcyvATHsDOvSjejqnHvmbvcnZgwaSNduQuM/3iE+e+ENcPtjqqhsGlS0XCV6yaLJixamuyx+F14FTVhuEh0B7hIQDcYyfxj//PT6zW6R6DZJvhpIaYvClk0aErJpF8EKkNb6eSJIv7p7afhwx/p6N9jYDdJ2T1f/kLfjkdLd78Jgt2c63f6qnPDUi39yIs7Gn5e2+K+KoBCo2fsYxra1XFI8ibYZKnMBCg8DsxJg8novgdujbv8mMJf1i92JV7atPbOvK8W3dgLwpdYrmoYUKnL24zOMXQlLE9+7jHQTUksCAwEAAQ==",
-		// WoSign and StartCom: Mozilla and Chrome distrusted their
-		// certificates issued after 2016-10-21, then the roots.
-		left: time.Date(2016, 10, 21, 0, 0, 0, 0, time.UTC),
-		why:  "distrusted with WoSign by Mozilla, Chrome and Apple from October 2016, then removed",
+		// WoSign and StartCom: Mozilla, Chrome (56) and Apple
+		// distrusted their certificates issued after 2016-10-21, and
+		// Chrome 61 (2017-09-05) the roots.
+		left:           time.Date(2017, 9, 5, 0, 0, 0, 0, time.UTC),
+		newIssuedAfter: time.Date(2016, 10, 21, 0, 0, 0, 0, time.UTC),
+		why:            "distrusted with WoSign: its certificates issued after 2016-10-21 by Mozilla, Chrome and Apple, the root itself from Chrome 61 in September 2017",
 	},
 	{
 		name: "CN=AddTrust External CA Root,OU=AddTrust External TTP Network,O=AddTrust AB,C=SE",
@@ -154,9 +162,12 @@ func (ck *checker) formerRootProblem(probs []CertProblem, path []int) {
 		where = fmt.Sprintf("certificate %d has its key", at)
 	}
 	p.RefusedSince, p.RefusedBy = r.left, r.why
+	if leaf := ck.chain[0]; !r.newIssuedAfter.IsZero() && leaf.NotBefore.After(r.newIssuedAfter) {
+		p.RefusedSince = r.newIssuedAfter
+	}
 	p.Fact = fmt.Sprintf("the chain leads to the root '%s' (%s)", r.name, where)
 	p.TodayFix = "for today's clients the server needs a certificate from a CA they trust"
-	p.Detail += fmt.Sprintf("; it was a trusted root until %s (%s)", r.left.Format(time.DateOnly), r.why)
+	p.Detail += fmt.Sprintf("; it was a trusted root until %s (%s)", p.RefusedSince.Format(time.DateOnly), r.why)
 }
 
 // judgeEra sets AcceptedThen on the problems that clients began refusing
