@@ -69,6 +69,19 @@ type CertProblem struct {
 	// Refusers says which clients refuse the defect, when not all do
 	// (see Lenient for those that accept it).
 	Refusers Refusers
+	// RefusedSince is when widely used clients began refusing the defect
+	// (or stopped trusting the root), RefusedBy who and since when; zero
+	// when clients always have, or the date is not known here (era.go).
+	RefusedSince time.Time
+	RefusedBy    string
+	// Fact is the defect without today's judgment of it, and TodayFix
+	// what serves today's clients; set with RefusedSince.
+	Fact, TodayFix string
+	// AcceptedThen: the capture, made at CapturedAt, predates
+	// RefusedSince, so the clients of the time accepted the defect and it
+	// explains no failure of that connection.
+	AcceptedThen bool
+	CapturedAt   time.Time
 }
 
 // AddressProblem checks a leaf against the address a client connected to
@@ -264,6 +277,26 @@ func (r *Roots) ForChain(chain []*x509.Certificate) (*x509.CertPool, error) {
 	return pool, nil
 }
 
+// bySubject returns the roots whose raw subject is subject: the system's
+// (read from their files on Linux; none where crypto/x509 keeps them) and
+// the PEM inputs'.
+func (r *Roots) bySubject(subject []byte) []*x509.Certificate {
+	if r == nil {
+		return nil
+	}
+	<-r.ready
+	var roots []*x509.Certificate
+	if r.files != nil {
+		roots = r.files.bySubjectParsed(subject)
+	}
+	for _, c := range r.own {
+		if bytes.Equal(c.RawSubject, subject) {
+			roots = append(roots, c)
+		}
+	}
+	return roots
+}
+
 // Own returns the certificates of the PEM inputs: the roots the user
 // named (--cacert), none for a nil Roots.
 func (r *Roots) Own() []*x509.Certificate {
@@ -330,10 +363,16 @@ func CheckChain(chain []*x509.Certificate, serverName string, at time.Time, root
 
 // checkChain is CheckChain with an optional cache of verified chains.
 func checkChain(chain []*x509.Certificate, serverName string, at time.Time, roots *x509.CertPool, cache *ChainCache) []CertProblem {
+	return checkChainWith(chain, serverName, at, roots, cache, nil)
+}
+
+// checkChainWith is checkChain that can look up the trusted roots of a
+// subject (Roots.bySubject; nil when it cannot).
+func checkChainWith(chain []*x509.Certificate, serverName string, at time.Time, roots *x509.CertPool, cache *ChainCache, rootsOf func(subject []byte) []*x509.Certificate) []CertProblem {
 	if len(chain) == 0 || chain[0] == nil {
 		return nil
 	}
-	ck := &checker{chain: chain, at: at, roots: roots, cache: cache}
+	ck := &checker{chain: chain, at: at, roots: roots, cache: cache, rootsOf: rootsOf}
 	if at.IsZero() {
 		ck.noTime = true
 		ck.at = within(chain[0], time.Time{})
@@ -345,10 +384,16 @@ func checkChain(chain []*x509.Certificate, serverName string, at time.Time, root
 		anchor, anchorErr := ck.known.anchor, ck.known.anchorErr
 		if !ck.failedBefore {
 			anchor, anchorErr = ck.anchor(chain[path[len(path)-1]])
+			if anchor == nil {
+				if r := ck.weaklySignedBy(chain[path[len(path)-1]]); r != nil {
+					anchor, anchorErr = r, nil
+				}
+			}
 			ck.cache.learnAnchor(roots, anchor)
 			ck.cache.rememberFailure(ck.key, chain, ck.at, failure{anchor, anchorErr})
 		}
 		probs = append(probs, ck.trust(path, wrongKey, anchor, anchorErr)...)
+		ck.formerRootProblem(probs, path)
 		probs = append(probs, ck.validity(path, anchor)...)
 		probs = append(probs, ck.constraints(path, anchor)...)
 		if len(probs) == 0 && !slices.ContainsFunc(keyProbs, func(p CertProblem) bool { return p.Cert > 0 && p.Refusers == RefusedByAll }) {
@@ -357,6 +402,7 @@ func checkChain(chain []*x509.Certificate, serverName string, at time.Time, root
 		}
 	}
 	probs = append(probs, keyProbs...)
+	ck.judgeEra(probs)
 	if serverName != "" {
 		if !cache.coversName(chain[0], serverName) {
 			probs = append(probs, nameProblem(chain[0], serverName))
@@ -412,8 +458,11 @@ type checker struct {
 	noTime bool
 	roots  *x509.CertPool
 	cache  *ChainCache
-	key    chainKey // the chain's key in cache, when there is a cache
-	err    error    // the full verification's error (nil when the cache answered)
+	// rootsOf returns the trusted roots of a subject; nil when they
+	// cannot be looked up.
+	rootsOf func(subject []byte) []*x509.Certificate
+	key     chainKey // the chain's key in cache, when there is a cache
+	err     error    // the full verification's error (nil when the cache answered)
 	// failedBefore: the cache knew the chain fails, and known is what
 	// checkChain found then.
 	failedBefore bool
@@ -586,6 +635,23 @@ func (ck *checker) anchor(last *x509.Certificate) (*x509.Certificate, error) {
 		}
 	}
 	return nil, err
+}
+
+// weaklySignedBy returns the trusted root that signed last with SHA-1 or
+// MD5, which crypto/x509 will not check (since Go 1.18 for SHA-1): it
+// reports such a root as an unknown authority, which would read as an
+// untrusted root when the root is trusted and the signature is the
+// problem (constraints reports it). nil when there is none.
+func (ck *checker) weaklySignedBy(last *x509.Certificate) *x509.Certificate {
+	if ck.rootsOf == nil || !insecureSignature(last.SignatureAlgorithm) || ck.selfSigned(last) {
+		return nil
+	}
+	for _, r := range ck.rootsOf(last.RawIssuer) {
+		if ck.signedBy(last, r) {
+			return r
+		}
+	}
+	return nil
 }
 
 // within returns t moved inside c's validity period; a zero t gives the
@@ -819,10 +885,16 @@ func (ck *checker) constraints(path []int, anchor *x509.Certificate) []CertProbl
 			if k < len(path)-1 {
 				issuer = ck.chain[path[k+1]]
 			}
-			probs = append(probs, CertProblem{Category: CertRejected, Cert: i,
+			p := CertProblem{Category: CertRejected, Cert: i,
 				Detail:  fmt.Sprintf("certificate %d %s is signed with %s, which clients reject as insecure (%s; OpenSSL 3: \"CA signature digest algorithm too weak\")", i, name(c), c.SignatureAlgorithm, goSince(c.SignatureAlgorithm)),
 				Lenient: sha1Lenient(c.SignatureAlgorithm),
-				Fix:     fmt.Sprintf("have the CA %s sign %s again with SHA-256 (the key can stay; for a certificate of your own, `openssl x509 -sha256` or `openssl ca -md sha256`) and install the new one on the server; Go has no setting to accept it since 1.24 (GODEBUG x509sha1 is gone), and OpenSSL clients only at security level 0 ('DEFAULT@SECLEVEL=0'), which lets every weak parameter through", name(issuer), name(c))})
+				Fix:     fmt.Sprintf("have the CA %s sign %s again with SHA-256 (the key can stay; for a certificate of your own, `openssl x509 -sha256` or `openssl ca -md sha256`) and install the new one on the server; Go has no setting to accept it since 1.24 (GODEBUG x509sha1 is gone), and OpenSSL clients only at security level 0 ('DEFAULT@SECLEVEL=0'), which lets every weak parameter through", name(issuer), name(c))}
+			if p.Lenient != "" { // SHA-1: accepted everywhere until 2017
+				p.RefusedSince, p.RefusedBy = sha1RefusedSince, sha1RefusedBy
+				p.Fact = fmt.Sprintf("certificate %d %s is signed with %s", i, name(c), c.SignatureAlgorithm)
+				p.TodayFix = fmt.Sprintf("for them, have %s sign it again with SHA-256", name(issuer))
+			}
+			probs = append(probs, p)
 		}
 	}
 	if leaf := ck.chain[0]; !serverAuth(leaf) {
@@ -970,7 +1042,10 @@ func (ck *checker) keyProblems() []CertProblem {
 func smallKeyProblem(c *x509.Certificate, i, bits int) CertProblem {
 	const lower = "until then, an OpenSSL client can lower its security level to 1 (curl --ciphers 'DEFAULT@SECLEVEL=1'; Python ctx.set_ciphers('DEFAULT@SECLEVEL=1'); openssl s_client -cipher 'DEFAULT@SECLEVEL=1')"
 	p := CertProblem{Category: CertRejected, Cert: i, Refusers: RefusedByOpenSSL,
-		Lenient: "Go and GnuTLS accept RSA keys of 1024 bits and more, and OpenSSL at security level 1"}
+		Lenient:      "Go and GnuTLS accept RSA keys of 1024 bits and more, and OpenSSL at security level 1",
+		RefusedSince: secLevel2Since, RefusedBy: secLevel2RefusedBy,
+		Fact:     fmt.Sprintf("certificate %d %s has a %d-bit RSA key", i, name(c), bits),
+		TodayFix: "for them, reissue it with a 2048-bit (or larger) RSA or a P-256 ECDSA key"}
 	if i == 0 {
 		p.Detail = fmt.Sprintf("certificate 0 %s has a %d-bit RSA key, which OpenSSL at security level 2 (its default since 3.2, and Debian's and Ubuntu's: curl, Python, openssl s_client) refuses with \"EE certificate key too weak\": it wants %d bits or more", name(c), bits, secLevel2RSABits)
 		p.Fix = "reissue the certificate with a 2048-bit (or larger) RSA or a P-256 ECDSA key; " + lower
@@ -978,6 +1053,7 @@ func smallKeyProblem(c *x509.Certificate, i, bits int) CertProblem {
 	}
 	if bits < minRSABits {
 		p.Refusers, p.Lenient = RefusedByAll, "Go before 1.24 and OpenSSL at security level 0 accept such a key"
+		p.RefusedSince, p.RefusedBy, p.Fact, p.TodayFix = time.Time{}, "", "", ""
 		p.Detail = fmt.Sprintf("the CA certificate %d %s has a %d-bit RSA key, which Go (1.24 and later: \"crypto/rsa: %d-bit keys are insecure\") and OpenSSL (curl: \"CA certificate key too weak\") refuse: they want %d bits or more (OpenSSL at security level 2, %d)", i, name(c), bits, bits, minRSABits, secLevel2RSABits)
 		p.Fix = fmt.Sprintf("the server must send a chain whose CAs have 2048-bit (or larger) keys: install the CA's current intermediate in place of %s, or get the certificate from a CA with such keys (reissuing the leaf under the same CA does not help)", name(c))
 		return p

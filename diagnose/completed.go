@@ -272,7 +272,13 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 		return Verdict{}, false
 	}
 	closedCleanly := alerted && d.client.Stack != fingerprint.StackUnknown
-	i := slices.IndexFunc(d.probs, func(p CertProblem) bool { return !trustDependent(p.Category) || !closedCleanly })
+	unknownAlerted := alerted && d.unknownClosedAfterHandshake()
+	i := slices.IndexFunc(d.probs, func(p CertProblem) bool {
+		if unknownAlerted {
+			return p.Category == CertHostnameMismatch
+		}
+		return !trustDependent(p.Category) || !closedCleanly
+	})
 	if i < 0 {
 		return Verdict{}, false
 	}
@@ -285,6 +291,50 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 			frameRef(done), how, frameRef(end.Number), d.problemText(*p), d.setting(SettingRoots))
 	}
 	return verdict(p.Category, summary, d.certFix(*p), c.CertificateFrame, c.HandshakeDone, end), true
+}
+
+// unknownClosedAfterHandshake reports whether a client whose stack is not
+// recognised sent its first alert after a completed TLS 1.2 (or older)
+// handshake. Clients verify the chain during such a handshake, as soon as
+// the Certificate message arrives, and refuse it there with a cleartext
+// alert before their Finished; an encrypted alert after it is, as a rule,
+// a close_notify: openssl s_client when its input ends, a scanner, a
+// health check. Only the name is checked after the handshake by some
+// (curl; Python before 3.7), which then closes with its close_notify.
+// TLS 1.3 hides the chain and is judged by hungUpHiddenChain.
+func (d *diagnosis) unknownClosedAfterHandshake() bool {
+	c := d.c
+	if d.client.Stack != fingerprint.StackUnknown || c.Version.IsTLS13() || c.HandshakeDone.Number == 0 || c.ClientSide.AppData.Records > 0 {
+		return false
+	}
+	for _, a := range c.Alerts {
+		if a.Sender == client {
+			return a.Frame.Number >= c.HandshakeDone.Number
+		}
+	}
+	return false
+}
+
+// closedAfterHandshakeWarning ranks the two readings of an ok verdict for
+// a client that closed with an encrypted alert after the handshake while
+// the chain has a problem (unknownClosedAfterHandshake).
+func (d *diagnosis) closedAfterHandshakeWarning() string {
+	c := d.c
+	if len(d.probs) == 0 || !d.unknownClosedAfterHandshake() {
+		return ""
+	}
+	if f, _ := d.serverClosedFirst(); f.Number != 0 {
+		return ""
+	}
+	var end int64
+	for _, a := range c.Alerts {
+		if a.Sender == client {
+			end = a.Frame.Number
+			break
+		}
+	}
+	return fmt.Sprintf("the client closed with an encrypted alert (%s) after the handshake without sending data. Likely: its close_notify (openssl s_client, a scanner, a health check): a client that refuses a chain during a TLS 1.2 handshake says so there, with a cleartext alert; possible: a program that judges the chain only after the handshake rejected it for the problems above",
+		frameRef(end))
 }
 
 // warnings appends to ws what did not decide the verdict but deserves
@@ -308,10 +358,16 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 			certWs = append(certWs, "also: "+p.Detail)
 		}
 	}
+	for _, p := range d.then {
+		certWs = append(certWs, thenWarning(p))
+	}
 	if len(certWs) > 4 {
 		certWs = append(certWs[:4], fmt.Sprintf("and %d more certificate problems", len(certWs)-4))
 	}
 	ws = append(ws, certWs...)
+	if w := d.closedAfterHandshakeWarning(); w != "" && cat == OK {
+		ws = append(ws, w)
+	}
 	if w := d.hungUpHiddenChain(); w != "" && cat == OK {
 		ws = append(ws, w)
 	}

@@ -91,6 +91,9 @@ type diagnosis struct {
 	// one the verdict is about (not repeated as a warning), or nil.
 	probs []CertProblem
 	used  *CertProblem
+	// then are the problems the clients of the capture's time did not
+	// have (CertProblem.AcceptedThen): warnings only.
+	then []CertProblem
 	// clockDoubts are the date problems not judged because the
 	// capture's clock stepped back (clockstep.go).
 	clockDoubts []CertProblem
@@ -136,10 +139,18 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 		d.noSNI = sni == ""
 	}
 	at := d.certTime()
-	d.probs = append(d.probs, checkChain(d.chain, sni, at, d.roots, cfg.Cache)...)
+	d.probs = append(d.probs, checkChainWith(d.chain, sni, at, d.roots, cfg.Cache, cfg.Roots.bySubject)...)
 	if behind := c.TCP.ClockBehind; behind > 0 && !at.IsZero() {
-		d.acrossClockStep(checkChain(d.chain, sni, at.Add(behind), d.roots, cfg.Cache))
+		d.acrossClockStep(checkChainWith(d.chain, sni, at.Add(behind), d.roots, cfg.Cache, cfg.Roots.bySubject))
 	}
+	// What the clients of the capture's time accepted explains no
+	// failure: a warning says that today's would refuse it.
+	for _, p := range d.probs {
+		if p.AcceptedThen {
+			d.then = append(d.then, p)
+		}
+	}
+	d.probs = slices.DeleteFunc(d.probs, func(p CertProblem) bool { return p.AcceptedThen })
 	d.ownRoots = len(cfg.Roots.Own()) > 0
 	byOwnRoots(d.probs, d.chain, cfg.Roots.Own(), d.setting(SettingRoots))
 	if d.noSNI {

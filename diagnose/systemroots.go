@@ -198,3 +198,16 @@ func (rf *rootFiles) add(pool *x509.CertPool, subjects [][]byte) {
 		}
 	}
 }
+
+// bySubjectParsed returns the parsed roots of subject.
+func (rf *rootFiles) bySubjectParsed(subject []byte) []*x509.Certificate {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	var roots []*x509.Certificate
+	for _, der := range rf.bySubject[string(subject)] {
+		if c := rf.parse(der); c != nil {
+			roots = append(roots, c)
+		}
+	}
+	return roots
+}
