@@ -86,6 +86,10 @@ type Builder struct {
 	// next ones (at most maxFreeDirs): a connection's two are 1.4 KiB, a
 	// ninth of the bytes a read of many short connections allocated.
 	freeDirs []*[2]direction
+	// freeTrackers are the trackers of finished connections, for the next
+	// ones (at most maxFreeDirs): a tracker per connection was a twentieth
+	// of the bytes such a read allocated.
+	freeTrackers []*tracker
 	// quic follows the QUIC connections of the UDP datagrams, and
 	// quicOpen holds their entries among the open connections.
 	quic     *quic.Tracker
@@ -236,7 +240,8 @@ func (b *Builder) Open(c capture.Conn) capture.Stream {
 		}
 		return &dnsStream{book: b.seq.dns, client: c.Client, server: c.Server}
 	}
-	t := &tracker{b: b, conn: c, now: c.First.Number}
+	t := b.newTracker()
+	*t = tracker{b: b, conn: c, now: c.First.Number}
 	if _, seen := b.recent[pairKey(c.Client, c.Server)]; seen && !c.ClientKnown {
 		// The tail of a connection already reported (live mode).
 		t.materialize()
@@ -247,6 +252,30 @@ func (b *Builder) Open(c capture.Conn) capture.Stream {
 		t.streams()
 	}
 	return t
+}
+
+// newTracker returns a tracker to overwrite: one a finished connection
+// left (release), or a new one.
+func (b *Builder) newTracker() *tracker {
+	n := len(b.freeTrackers)
+	if n == 0 {
+		return new(tracker)
+	}
+	t := b.freeTrackers[n-1]
+	b.freeTrackers[n-1] = nil
+	b.freeTrackers = b.freeTrackers[:n-1]
+	return t
+}
+
+// release keeps t, whose connection the capture closed, for the next
+// one: after Close the capture never calls a Stream again (it forgets
+// it), and nothing else holds a tracker. Live mode keeps none, as
+// freeDirs.
+func (t *tracker) release() {
+	b := t.b
+	if b.opt.Done == nil && len(b.freeTrackers) < maxFreeDirs {
+		b.freeTrackers = append(b.freeTrackers, t)
+	}
 }
 
 // materialize makes the connection's record from what Open and the SYNs

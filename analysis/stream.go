@@ -486,6 +486,7 @@ func (t *tracker) Close(reason capture.CloseReason, last capture.Frame, closedBy
 		// it and lists it at the end.
 		t.b.seq.unanswered(unansweredConn{conn: t.conn, syns: int(t.syns), lastSYN: t.lastSYN,
 			reason: reason, end: max(t.now, last.Number)})
+		t.release()
 		return
 	}
 	t.materialize()
@@ -528,6 +529,7 @@ func (t *tracker) Close(reason capture.CloseReason, last capture.Frame, closedBy
 		t.b.freeDirs = append(t.b.freeDirs, t.dirs)
 		t.dirs = nil
 	}
+	t.release()
 }
 
 func (t *tracker) anomaly(id tlsparse.Anomaly) {

@@ -63,10 +63,12 @@ func readSystemRoots() (*rootFiles, error) {
 		files = []string{f}
 	}
 	var firstErr error
+	var bundle []byte
 	for _, file := range files {
 		data, err := os.ReadFile(file)
 		if err == nil {
 			rf.addPEM(data)
+			bundle = data
 			break
 		}
 		if firstErr == nil && !errors.Is(err, fs.ErrNotExist) {
@@ -89,7 +91,10 @@ func readSystemRoots() (*rootFiles, error) {
 			if sameDirSymlink(dir, e) {
 				continue // the hashed names OpenSSL's rehash makes
 			}
-			if data, err := os.ReadFile(dir + "/" + e.Name()); err == nil {
+			// The bundle is often in a directory too (Debian's
+			// /etc/ssl/certs/ca-certificates.crt): a third of the work
+			// of decoding the roots again, for none that is new.
+			if data, err := os.ReadFile(dir + "/" + e.Name()); err == nil && !bytes.Equal(data, bundle) {
 				rf.addPEM(data)
 			}
 		}

@@ -61,6 +61,11 @@ func TestSystemRootsAsCryptoX509(t *testing.T) {
 		block("PRIVATE KEY", []byte{1, 2, 3}, nil), block("CERTIFICATE", b.cert.Raw, map[string]string{"Comment": "skipped"}),
 		block("CERTIFICATE", broken, nil), block("CERTIFICATE", a.cert.Raw, nil), block("CERTIFICATE", b2.cert.Raw, nil))
 	write("certs/b.pem", block("CERTIFICATE", b.cert.Raw, nil))
+	write("withbundle/bundle.pem", []byte("# a bundle\n"), block("CERTIFICATE", a.cert.Raw, nil),
+		block("PRIVATE KEY", []byte{1, 2, 3}, nil), block("CERTIFICATE", b.cert.Raw, map[string]string{"Comment": "skipped"}),
+		block("CERTIFICATE", broken, nil), block("CERTIFICATE", a.cert.Raw, nil), block("CERTIFICATE", b2.cert.Raw, nil))
+	write("withbundle/d.pem", block("CERTIFICATE", d.cert.Raw, nil))
+	write("withbundle/nearly.pem", []byte("# a bundle\n"), block("CERTIFICATE", c.cert.Raw, nil))
 	write("certs/d.pem", block("CERTIFICATE", d.cert.Raw, nil), block("CERTIFICATE", b2.cert.Raw, nil))
 	symlink("d.pem", "certs/0123abcd.0")              // skipped: a name for a file of the same directory
 	symlink(filepath.Join(dir, "c.pem"), "certs/c.0") // read: a link elsewhere
@@ -79,6 +84,8 @@ func TestSystemRootsAsCryptoX509(t *testing.T) {
 		{name: "this machine"},
 		{name: "bundle and directories", file: bundle, dirs: certs + ":" + missing},
 		{name: "bundle only", file: bundle, dirs: missing},
+		{name: "bundle in a directory too", file: bundle, dirs: filepath.Join(dir, "withbundle")},
+		{name: "directory with a bundle only", file: filepath.Join(dir, "none.pem"), dirs: filepath.Join(dir, "withbundle")},
 		{name: "directory only", file: filepath.Join(dir, "none.pem"), dirs: certs},
 		{name: "nothing there", file: filepath.Join(dir, "none.pem"), dirs: missing},
 		{name: "unreadable bundle, roots in a directory", file: dir, dirs: certs},

@@ -29,11 +29,31 @@ type objects struct {
 // encoder is what an encoding worker reuses from one connection and one
 // call of encodeAhead to the next.
 type encoder struct {
-	// buf holds the objects of a call, which are written before the next
+	// pages hold the objects of a call, which are written before the next
 	// call: a buffer per object was a third of the bytes a read
-	// allocated.
-	buf  []byte
-	conn Connection // converted into (see Connection.set)
+	// allocated. When one is full the next is taken, rather than the one
+	// buffer grown: the objects already written keep the array they are
+	// in, so growing by copying allocated the whole buffer again, a
+	// quarter larger, at each step.
+	pages [][]byte
+	conn  Connection // converted into (see Connection.set)
+}
+
+// pageSize is the capacity of an encoder's page, and pageSpare what a
+// page must have left to take the next object, most of which are
+// smaller (a larger one grows the page it is written in).
+const (
+	pageSize  = 64 << 10
+	pageSpare = 6 << 10
+)
+
+// page returns the encoder's i-th page, emptied; i is at most
+// len(e.pages).
+func (e *encoder) page(i int) []byte {
+	if i == len(e.pages) {
+		e.pages = append(e.pages, make([]byte, 0, pageSize))
+	}
+	return e.pages[i][:0]
 }
 
 // encoded is one connection's JSON, encoded ahead.
@@ -54,10 +74,16 @@ func (o *objects) encodeAhead(s *Stream, rs []pipeline.Result) {
 	for w := range workers {
 		wg.Go(func() {
 			e := &o.workers[w]
-			buf := e.buf[:0]
+			page := 0
+			buf := e.page(page)
 			for i := w; i < len(rs); i += workers {
 				if rs[i].Conn == nil {
 					continue // Connection reports it
+				}
+				if cap(buf)-len(buf) < pageSpare && len(buf) > 0 {
+					e.pages[page] = buf
+					page++
+					buf = e.page(page)
 				}
 				start := len(buf)
 				var err error
@@ -67,10 +93,10 @@ func (o *objects) encodeAhead(s *Stream, rs []pipeline.Result) {
 					continue
 				}
 				// Earlier objects keep the array they were written in
-				// when buf grows.
+				// when an object larger than pageSpare grows buf.
 				out[i].b = buf[start:len(buf):len(buf)]
 			}
-			e.buf = buf
+			e.pages[page] = buf
 		})
 	}
 	wg.Wait()

@@ -124,6 +124,56 @@ func TestGoldenStream(t *testing.T) {
 	}
 }
 
+// TestWriteManyConnections checks that Write, which encodes chunks of
+// connections ahead on every core into pages it reuses, writes what a
+// Stream given them one by one does, over enough connections to fill
+// several pages and chunks.
+func TestWriteManyConnections(t *testing.T) {
+	var rs []pipeline.Result
+	for len(rs) < 3*aheadChunk {
+		rs = append(rs, fixtures(t)...)
+	}
+	SortResults(rs) // the order Write writes them in
+	for _, f := range []Format{FormatJSON, FormatNDJSON} {
+		t.Run(string(f), func(t *testing.T) {
+			var streamed, written bytes.Buffer
+			s, err := NewStream(&streamed, f, Options{CaptureStart: captureStart})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				if err := s.Connection(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Close(fixtureNotes); err != nil {
+				t.Fatal(err)
+			}
+			if err := Write(&written, f, rs, Options{CaptureStart: captureStart, Notes: fixtureNotes}); err != nil {
+				t.Fatal(err)
+			}
+			w, st := written.Bytes(), streamed.Bytes()
+			if i := firstDifference(w, st); i >= 0 {
+				t.Errorf("streamed output differs from Write's at byte %d:\nWrite:  %q\nStream: %q", i, w[max(i-100, 0):min(i+100, len(w))], st[max(i-100, 0):min(i+100, len(st))])
+			}
+		})
+	}
+}
+
+// firstDifference returns the index of the first byte in which a and b
+// differ, -1 if they are equal.
+func firstDifference(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
+}
+
 func TestEmpty(t *testing.T) {
 	for _, f := range Formats {
 		t.Run(string(f), func(t *testing.T) {
