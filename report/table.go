@@ -49,7 +49,7 @@ type cardFormatter struct{}
 
 func (cardFormatter) connection(s *Stream, r pipeline.Result) error {
 	var b bytes.Buffer
-	writeCard(&b, s.n, r)
+	writeCard(&b, s, r)
 	_, err := s.w.Write(b.Bytes())
 	return err
 }
@@ -58,7 +58,7 @@ func (cardFormatter) connection(s *Stream, r pipeline.Result) error {
 func (cardFormatter) close(s *Stream, sum Summary) error { return new(tableFormatter).close(s, sum) }
 
 func (t *tableFormatter) connection(s *Stream, r pipeline.Result) error {
-	c := NewConnection(r)
+	c := s.newConnection(r)
 	row := []string{strconv.Itoa(s.n)}
 	if s.multiSource {
 		row = append(row, dash(cleanName(c.Source)))
@@ -116,9 +116,9 @@ func needsDetails(r pipeline.Result) bool {
 }
 
 // writeCard writes one connection as the streaming table format shows it.
-func writeCard(b *bytes.Buffer, n int, r pipeline.Result) {
-	c := NewConnection(r)
-	fmt.Fprintf(b, "#%d %s → %s", n, c.Client, c.Server)
+func writeCard(b *bytes.Buffer, s *Stream, r pipeline.Result) {
+	c := s.newConnection(r)
+	fmt.Fprintf(b, "#%d %s → %s", s.n, c.Client, c.Server)
 	if c.Source != "" {
 		fmt.Fprintf(b, " (%s)", cleanName(c.Source))
 	}

@@ -65,11 +65,11 @@ type termFormatter struct {
 	spaced bool
 }
 
-func newTermRow(n int, r pipeline.Result) termRow {
-	c := NewConnection(r)
+func newTermRow(s *Stream, r pipeline.Result) termRow {
+	c := s.newConnection(r)
 	row := termRow{source: cleanName(c.Source), client: c.Client, server: c.Server, tone: toneOf(r)}
 	row.cells = [nCols]string{
-		colNum:     strconv.Itoa(n),
+		colNum:     strconv.Itoa(s.n),
 		colEnds:    c.Client + " → " + c.Server,
 		colSNI:     dash(cleanName(c.SNI)),
 		colVersion: dash(strings.TrimPrefix(c.Version, "TLS ")),
@@ -92,7 +92,7 @@ func shortReason(summary string) string {
 }
 
 func (t *termFormatter) connection(s *Stream, r pipeline.Result) error {
-	row := newTermRow(s.n, r)
+	row := newTermRow(s, r)
 	if s.whole {
 		t.rows = append(t.rows, row)
 		if needsDetails(r) {
