@@ -60,7 +60,8 @@ type termRow struct {
 // written as they come, the summary at the end.
 type termFormatter struct {
 	rows    []termRow
-	details bytes.Buffer
+	details blocks
+	scratch bytes.Buffer // one connection's details, reused
 	// spaced: a Stream's last connection ended with an empty line.
 	spaced bool
 }
@@ -96,8 +97,10 @@ func (t *termFormatter) connection(s *Stream, r pipeline.Result) error {
 	if s.whole {
 		t.rows = append(t.rows, row)
 		if needsDetails(r) {
-			t.details.WriteString("\n")
-			writeTermDetails(&t.details, s, row, r)
+			t.scratch.Reset()
+			t.scratch.WriteString("\n")
+			writeTermDetails(&t.scratch, s, row, r)
+			t.details.append(t.scratch.Bytes())
 		}
 		return nil
 	}
@@ -150,10 +153,36 @@ func (t *termFormatter) close(s *Stream, sum Summary) error {
 			writeTermLine(&b, s, widths, row.cells, row.tone)
 		}
 	}
-	b.Write(t.details.Bytes())
+	if _, err := s.w.Write(b.Bytes()); err != nil {
+		return err
+	}
+	for _, d := range t.details {
+		if _, err := s.w.Write(d); err != nil {
+			return err
+		}
+	}
+	b.Reset()
 	writeTermTables(&b, s, sum)
 	_, err := s.w.Write(b.Bytes())
 	return err
+}
+
+// blocks is text kept in blocks of blockSize bytes. The details of
+// thousands of connections held in one buffer were copied again at each
+// doubling of it, and into the output, and the fresh memory each copy took
+// cost more still: a fifth of the time of writing a capture of many
+// failed connections.
+type blocks [][]byte
+
+const blockSize = 64 << 10
+
+// append appends p, in the last block while it has room.
+func (bs *blocks) append(p []byte) {
+	if n := len(*bs); n > 0 && len((*bs)[n-1])+len(p) <= cap((*bs)[n-1]) {
+		(*bs)[n-1] = append((*bs)[n-1], p...)
+		return
+	}
+	*bs = append(*bs, append(make([]byte, 0, max(blockSize, len(p))), p...))
 }
 
 // termWidth is the width the Stream fits its lines to; 0 is no limit.
