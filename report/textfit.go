@@ -19,8 +19,8 @@ var cells = &runewidth.Condition{EastAsianWidth: false, StrictEmojiNeutral: true
 const ellipsis = "…"
 
 // width is the number of cells s takes: one a character when s is
-// printable ASCII (most of what is written, and measuring it through
-// grapheme clusters was a tenth of the time of the table format).
+// printable ASCII (most of what is written: measuring it through grapheme
+// clusters was a tenth of the time the table format took).
 func width(s string) int {
 	for i := range len(s) {
 		if s[i] < ' ' || s[i] > '~' {
@@ -82,8 +82,7 @@ func wrapFit(text string, w int) []string {
 		return []string{oneLine(text)}
 	}
 	// The lines are written one after the other into all, then cut out
-	// of it: building each line word by word was most of the time of
-	// wrapping.
+	// of it: building each line word by word made a string per word.
 	all := make([]byte, 0, len(text))
 	var ends []int    // where each line ends in all
 	start, lw := 0, 0 // where the line being written starts, and its cells

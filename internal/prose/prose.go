@@ -32,8 +32,8 @@ func Count[N ~int | ~int64](n N, noun string) string {
 // Empty text is one empty line.
 func Wrap(text string, width int) []string {
 	// The lines are written one after the other into all, then cut out
-	// of it: adding word after word to a line, counting its characters
-	// again each time, was most of the time of wrapping.
+	// of it: adding word after word to a line made a string per word and
+	// counted the line's characters again each time.
 	all := make([]byte, 0, len(text))
 	var ends []int // where each line but the last ends in all
 	n := -1        // characters in the line being written; -1 before the first word
