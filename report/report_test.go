@@ -653,6 +653,12 @@ func TestWrapFit(t *testing.T) {
 		{"a supercalifragilistic word", 6, []string{"a", "superc", "alifra", "gilist", "ic", "word"}},
 		{"one  two", 0, []string{"one two"}},
 		{"界界界 x", 4, []string{"界界", "界 x"}},
+		// A line of zero-width characters only gives way to the next word.
+		{"\u200b x yz", 4, []string{"x yz"}},
+		// Text already on one line is kept; any other space is one space.
+		{"TLS 1.3 in 27 µs → ok", 0, []string{"TLS 1.3 in 27 µs → ok"}},
+		{" a\tb\u00a0c\u3000d ", 0, []string{"a b c d"}},
+		{"a b ", -1, []string{"a b"}},
 	} {
 		if got := wrapFit(tt.text, tt.w); !slices.Equal(got, tt.want) {
 			t.Errorf("wrapFit(%q, %d) = %q, want %q", tt.text, tt.w, got, tt.want)

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -40,7 +41,8 @@ var wideFormat = formatSpec{
 // tableFormatter keeps Write's rows until Close, which lays out the table.
 type tableFormatter struct {
 	rows    [][]string
-	details bytes.Buffer // evidence, fix and warnings of the connections that need them
+	details blocks       // evidence, fix and warnings of the connections that need them
+	scratch bytes.Buffer // one connection's details, reused
 }
 
 // cardFormatter is the table format of a Stream, which cannot align
@@ -49,7 +51,7 @@ type cardFormatter struct{}
 
 func (cardFormatter) connection(s *Stream, r pipeline.Result) error {
 	var b bytes.Buffer
-	writeCard(&b, s.n, r)
+	writeCard(&b, s, r)
 	_, err := s.w.Write(b.Bytes())
 	return err
 }
@@ -58,7 +60,7 @@ func (cardFormatter) connection(s *Stream, r pipeline.Result) error {
 func (cardFormatter) close(s *Stream, sum Summary) error { return new(tableFormatter).close(s, sum) }
 
 func (t *tableFormatter) connection(s *Stream, r pipeline.Result) error {
-	c := NewConnection(r)
+	c := s.newConnection(r)
 	row := []string{strconv.Itoa(s.n)}
 	if s.multiSource {
 		row = append(row, dash(cleanName(c.Source)))
@@ -73,17 +75,22 @@ func (t *tableFormatter) connection(s *Stream, r pipeline.Result) error {
 	)
 	t.rows = append(t.rows, row)
 	if needsDetails(r) {
-		if t.details.Len() > 0 {
-			t.details.WriteString("\n")
+		t.scratch.Reset()
+		if len(t.details) > 0 {
+			t.scratch.WriteString("\n")
 		}
-		fmt.Fprintf(&t.details, "#%d %s\n", s.n, clean(string(r.Verdict.Category)))
-		writeDetails(&t.details, r)
+		fmt.Fprintf(&t.scratch, "#%d %s\n", s.n, clean(string(r.Verdict.Category)))
+		writeDetails(&t.scratch, r)
+		t.details.append(t.scratch.Bytes())
 	}
 	return nil
 }
 
+// close writes through a buffer of its own: the table of thousands of
+// connections, built whole in memory, took more time growing that memory
+// than laying the table out.
 func (t *tableFormatter) close(s *Stream, sum Summary) error {
-	var b bytes.Buffer
+	w := bufio.NewWriterSize(s.w, blockSize)
 	if len(t.rows) > 0 {
 		header := []string{"#"}
 		if s.multiSource {
@@ -92,20 +99,23 @@ func (t *tableFormatter) close(s *Stream, sum Summary) error {
 		header = append(header, "Client → Server", "SNI", "Version", "Cipher", "Verdict", "Summary")
 		align := make([]tw.Align, len(header))
 		align[0] = tw.AlignRight
-		if err := renderTable(&b, header, t.rows, align); err != nil {
+		if err := renderTable(w, header, t.rows, align); err != nil {
 			return err
 		}
-		if t.details.Len() > 0 {
-			b.WriteString("\n")
-			b.Write(t.details.Bytes())
+		if len(t.details) > 0 {
+			w.WriteString("\n")
+			for _, d := range t.details {
+				w.Write(d)
+			}
 		}
-		b.WriteString("\n")
+		w.WriteString("\n")
 	}
+	var b bytes.Buffer
 	if err := writeTextSummary(&b, sum); err != nil {
 		return err
 	}
-	_, err := s.w.Write(b.Bytes())
-	return err
+	w.Write(b.Bytes())
+	return w.Flush() // the first error of any write
 }
 
 // needsDetails reports whether a connection gets evidence, fix and
@@ -116,9 +126,9 @@ func needsDetails(r pipeline.Result) bool {
 }
 
 // writeCard writes one connection as the streaming table format shows it.
-func writeCard(b *bytes.Buffer, n int, r pipeline.Result) {
-	c := NewConnection(r)
-	fmt.Fprintf(b, "#%d %s → %s", n, c.Client, c.Server)
+func writeCard(b *bytes.Buffer, s *Stream, r pipeline.Result) {
+	c := s.newConnection(r)
+	fmt.Fprintf(b, "#%d %s → %s", s.n, c.Client, c.Server)
 	if c.Source != "" {
 		fmt.Fprintf(b, " (%s)", cleanName(c.Source))
 	}
@@ -179,13 +189,15 @@ func detailsOf(r pipeline.Result) []detail {
 // writeWrapped writes label and text (cleaned) wrapped to detailWidth,
 // continuation lines aligned under the text.
 func writeWrapped(b *bytes.Buffer, indent, label, text string) {
-	pad := indent + strings.Repeat(" ", len(label))
 	for i, line := range prose.Wrap(clean(text), detailWidth-len(label)) {
+		b.WriteString(indent)
 		if i == 0 {
-			b.WriteString(indent + label + line + "\n")
+			b.WriteString(label)
 		} else {
-			b.WriteString(pad + line + "\n")
+			spaces(b, len(label))
 		}
+		b.WriteString(line)
+		b.WriteByte('\n')
 	}
 }
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mattn/go-runewidth"
@@ -17,8 +18,17 @@ var cells = &runewidth.Condition{EastAsianWidth: false, StrictEmojiNeutral: true
 
 const ellipsis = "…"
 
-// width is the number of cells s takes.
-func width(s string) int { return cells.StringWidth(s) }
+// width is the number of cells s takes: one a character when s is
+// printable ASCII (most of what is written: measuring it through grapheme
+// clusters was a tenth of the time the table format took).
+func width(s string) int {
+	for i := range len(s) {
+		if s[i] < ' ' || s[i] > '~' {
+			return cells.StringWidth(s)
+		}
+	}
+	return len(s)
+}
 
 // cutRight cuts s to at most w cells, ending it with an ellipsis when it
 // was cut. w ≤ 0 is no limit.
@@ -68,38 +78,68 @@ func padLeft(s string, w int) string {
 // prose.Wrap, a word longer than w is broken too, so no line passes w.
 // w ≤ 0 is no limit: the text is one line, its runs of spaces one space.
 func wrapFit(text string, w int) []string {
-	words := strings.Fields(text)
-	if len(words) == 0 {
-		return []string{""}
-	}
 	if w <= 0 {
-		return []string{strings.Join(words, " ")}
+		return []string{oneLine(text)}
 	}
-	var lines []string
-	line, lw := "", 0
-	for _, word := range words {
+	// The lines are written one after the other into all, then cut out
+	// of it: building each line word by word made a string per word.
+	all := make([]byte, 0, len(text))
+	var ends []int    // where each line ends in all
+	start, lw := 0, 0 // where the line being written starts, and its cells
+	for word := range strings.FieldsSeq(text) {
 		ww := width(word)
-		switch {
-		case lw > 0 && lw+1+ww <= w:
-			line, lw = line+" "+word, lw+1+ww
+		if lw > 0 && lw+1+ww <= w {
+			all = append(append(all, ' '), word...)
+			lw += 1 + ww
 			continue
-		case lw > 0:
-			lines = append(lines, line)
-			line, lw = "", 0
 		}
+		if lw > 0 {
+			ends = append(ends, len(all))
+			start = len(all)
+		}
+		// A line that takes no cells (words of zero-width characters
+		// only) gives way to this word.
+		all = all[:start]
 		for ww > w { // a word wider than the line: break it
 			head := cells.Truncate(word, w, "")
 			if head == "" { // one character wider than the line
 				_, n := utf8.DecodeRuneInString(word)
 				head = word[:n]
 			}
-			lines = append(lines, head)
+			all = append(all, head...)
+			ends = append(ends, len(all))
+			start = len(all)
 			word = word[len(head):]
 			ww = width(word)
 		}
-		line, lw = word, ww
+		all = append(all, word...)
+		lw = ww
 	}
-	return append(lines, line)
+	ends = append(ends, len(all))
+	text = string(all)
+	lines := make([]string, len(ends))
+	start = 0
+	for i, end := range ends {
+		lines[i] = text[start:end]
+		start = end
+	}
+	return lines
+}
+
+// oneLine is the words of text joined by one space; text itself when it
+// is that already, as nearly every summary and fix is.
+func oneLine(text string) string {
+	for i := 0; i < len(text); {
+		c, n := rune(text[i]), 1
+		if c >= utf8.RuneSelf {
+			c, n = utf8.DecodeRuneInString(text[i:])
+		}
+		if c == ' ' && (i == 0 || i == len(text)-1 || text[i+1] == ' ') || c != ' ' && unicode.IsSpace(c) {
+			return strings.Join(strings.Fields(text), " ")
+		}
+		i += n
+	}
+	return text
 }
 
 // tone is how a verdict is coloured on a terminal.

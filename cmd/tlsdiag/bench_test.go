@@ -236,29 +236,36 @@ func BenchmarkRead(b *testing.B) {
 	}
 }
 
-// BenchmarkReadFile runs `tlsdiag read --format json` on the capture named
-// by $TLSDIAG_BENCH_PCAP (with $TLSDIAG_BENCH_CA as --cacert), e.g. one of
-// those make bench leaves in testdata/bench, for profiling:
+// BenchmarkReadFile runs `tlsdiag read` in each human or machine format
+// on the capture named by $TLSDIAG_BENCH_PCAP (with $TLSDIAG_BENCH_CA as
+// --cacert), e.g. one of those make bench leaves in testdata/bench, for
+// profiling:
 //
-//	TLSDIAG_BENCH_PCAP=$PWD/testdata/bench/bulk-….pcap go test ./cmd/tlsdiag -run - -bench ReadFile -cpuprofile cpu.prof
+//	TLSDIAG_BENCH_PCAP=$PWD/testdata/bench/bulk-….pcap go test ./cmd/tlsdiag -run - -bench ReadFile/table -cpuprofile cpu.prof
 func BenchmarkReadFile(b *testing.B) {
 	pcap := os.Getenv("TLSDIAG_BENCH_PCAP")
 	if pcap == "" {
 		b.Skip("set TLSDIAG_BENCH_PCAP to a capture")
 	}
-	args := []string{"read", "--format", "json", pcap}
-	if ca := os.Getenv("TLSDIAG_BENCH_CA"); ca != "" {
-		args = append(args[:3], "--cacert", ca, pcap)
+	var ca []string
+	if c := os.Getenv("TLSDIAG_BENCH_CA"); c != "" {
+		ca = []string{"--cacert", c}
 	}
 	fi, err := os.Stat(pcap)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(fi.Size())
-	b.ReportAllocs()
-	for b.Loop() {
-		if status := run(args, io.Discard, io.Discard); status == 2 {
-			b.Fatalf("exit status %d", status)
-		}
+	for _, format := range []string{"json", "table", "wide", "markdown"} {
+		b.Run(format, func(b *testing.B) {
+			args := append(append([]string{"read", "--format", format}, ca...), pcap)
+			b.SetBytes(fi.Size())
+			b.ReportAllocs()
+			for b.Loop() {
+				var stderr bytes.Buffer
+				if status := run(args, io.Discard, &stderr); status == 2 {
+					b.Fatalf("exit status %d: %s", status, stderr.String())
+				}
+			}
+		})
 	}
 }

@@ -31,19 +31,32 @@ func Count[N ~int | ~int64](n N, noun string) string {
 // its own, whole, so that a name or an address can still be copied.
 // Empty text is one empty line.
 func Wrap(text string, width int) []string {
-	words := strings.Fields(text)
-	if len(words) == 0 {
-		return []string{""}
-	}
-	var lines []string
-	line := words[0]
-	for _, w := range words[1:] {
-		if utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) > width {
-			lines = append(lines, line)
-			line = w
-			continue
+	// The lines are written one after the other into all, then cut out
+	// of it: adding word after word to a line made a string per word and
+	// counted the line's characters again each time.
+	all := make([]byte, 0, len(text))
+	var ends []int // where each line but the last ends in all
+	n := -1        // characters in the line being written; -1 before the first word
+	for w := range strings.FieldsSeq(text) {
+		wn := utf8.RuneCountInString(w)
+		switch {
+		case n < 0:
+			n = wn
+		case n+1+wn > width:
+			ends = append(ends, len(all))
+			n = wn
+		default:
+			all = append(all, ' ')
+			n += 1 + wn
 		}
-		line += " " + w
+		all = append(all, w...)
 	}
-	return append(lines, line)
+	text = string(all)
+	lines := make([]string, 0, len(ends)+1)
+	start := 0
+	for _, end := range ends {
+		lines = append(lines, text[start:end])
+		start = end
+	}
+	return append(lines, text[start:])
 }

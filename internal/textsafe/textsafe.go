@@ -120,7 +120,7 @@ func Cut(s string, width int) string {
 // verdict's summary that quotes a 60 KB server name shows its start, the
 // rest of the sentence stays whole.
 func Sentence(s string) string {
-	if len(s) <= NameWidth && Find(s, false) < 0 {
+	if len(s) <= TextWidth && Find(s, false) < 0 && longestWord(s) <= NameWidth {
 		return s
 	}
 	b := make([]byte, 0, min(len(s), TextWidth)+32)
@@ -152,6 +152,21 @@ func Sentence(s string) string {
 		out = out[:i] + "…(" + strconv.Itoa(len(s)) + " bytes)"
 	}
 	return out
+}
+
+// longestWord is the length in bytes of the longest run of s without
+// spaces.
+func longestWord(s string) int {
+	longest, n := 0, 0
+	for i := range len(s) {
+		if s[i] == ' ' {
+			n = 0
+			continue
+		}
+		n++
+		longest = max(longest, n)
+	}
+	return longest
 }
 
 // appendEscaped appends s escaped to b. With width ≥ 0 it stops before the
