@@ -453,6 +453,10 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	for _, a := range c.Anomalies {
 		switch a {
 		case tlsparse.AnomalyDowngradeTLS12, tlsparse.AnomalyDowngradeTLS11:
+		case tlsparse.AnomalyHeartbeat:
+			if cat != Heartbleed { // the verdict is about the heartbeats
+				anomalies = append(anomalies, string(a))
+			}
 		case tlsparse.AnomalyUnreadableCompressedCertificate:
 			ws = append(ws, "a certificate chain came compressed (RFC 8879) and did not decompress (an algorithm other than zlib, brotli and zstd, or data that does not match its length): its certificates were not read, so nothing was checked about them")
 		default:
