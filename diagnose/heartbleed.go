@@ -24,7 +24,7 @@ const Heartbleed Category = "heartbleed"
 
 var heartbleedCategory = categorySpec{
 	name:      Heartbleed,
-	meaning:   "the client is a Heartbleed (CVE-2014-0160) probe or exploit: it sent a heartbeat request claiming a longer payload than its record carries (read in plaintext, or told by the sizes of encrypted records); whether the server answered it, and so leaked its memory, is said",
+	meaning:   "the client is a Heartbleed (CVE-2014-0160) probe or exploit: it sent a heartbeat request claiming a longer payload than its record carries (certain, in plaintext), or an encrypted one the server answered with more bytes than it sent (the sizes show it), or, likely, an encrypted one as the first thing after the handshake that got no answer; says whether the server answered, and so is vulnerable and leaked its memory, with the frames and sizes; an ordinary heartbeat answered alike is no attack",
 	serverFix: "upgrade OpenSSL to 1.0.1g or later (or rebuild it with `-DOPENSSL_NO_HEARTBEATS`) and restart what uses it; if the server answered: a new key and certificate, the old one revoked, session ticket keys and passwords rotated",
 	unprobed:  "the probe never sends heartbeats",
 	rule:      (*diagnosis).heartbleed,
@@ -41,10 +41,12 @@ func (d *diagnosis) heartbleed() (Verdict, bool) {
 	c := d.c
 	req, resp := c.HeartbeatsFrom(client), c.HeartbeatsFrom(server)
 	q := req.First
-	if req.Records == 0 {
+	if req.Records == 0 || resp.Records > 0 && resp.First.Frame.Number < q.Frame.Number {
+		// None, or the server's ping and the client's answer (gnutls-serv
+		// pings a client that types **HEARTBEAT**).
 		return Verdict{}, false
 	}
-	answered := resp.Records > 0 && resp.First.Frame.Number >= q.Frame.Number
+	answered := resp.Records > 0
 	a := resp.First
 	larger := answered && a.Length > q.Length
 	frames := []capture.Frame{q.Frame}
@@ -72,9 +74,18 @@ func (d *diagnosis) heartbleed() (Verdict, bool) {
 			summary += "; " + d.heartbeatUnanswered(q.Frame)
 		}
 	case q.Encrypted && larger:
-		summary = fmt.Sprintf("the client is a Heartbleed (CVE-2014-0160) exploit and the server leaked its memory (the sizes show it: the heartbeats are encrypted): the client sent %s, and the server answered %s: a heartbeat response echoes the request's payload, so an answer %s larger than the request carries memory the request never sent (within the cipher's padding), as only OpenSSL 1.0.1 to 1.0.1f answers: the server is vulnerable",
-			reqText, answer, prose.Count(resp.Bytes-int64(q.Length), "byte"))
-	case !q.Encrypted && larger:
+		extra, than := resp.Bytes-req.Bytes, "the request"
+		if req.Records > 1 {
+			than = fmt.Sprintf("the client's %d requests", req.Records)
+		}
+		summary = fmt.Sprintf("the client is a Heartbleed (CVE-2014-0160) exploit and the server is vulnerable (the sizes show it: the heartbeats are encrypted): the client sent %s, and the server answered %s, %s more than %s; a patched server never answers with more than the request it echoes, only OpenSSL 1.0.1 to 1.0.1f does, to a request claiming more than it carries; ",
+			reqText, answer, prose.Count(extra, "byte"), than)
+		if extra > heartbeatSlack {
+			summary += fmt.Sprintf("an answer this much larger carries about %s of the server's memory the request never sent", prose.Count(extra, "byte"))
+		} else {
+			summary += "so small an excess may be only the padding the answer adds to a request that left its own out, so whether memory leaked is not known from the sizes"
+		}
+	case !q.Encrypted && q.Message.Type == tlsparse.HeartbeatRequest && larger:
 		summary = fmt.Sprintf("the client is a Heartbleed (CVE-2014-0160) exploit and the server leaked its memory: it answered %s %s, more than the request carried, as only OpenSSL 1.0.1 to 1.0.1f does: the server is vulnerable", reqText, answer)
 	case q.Encrypted && !answered && c.ClientSide.AppData.Records == 0:
 		summary = fmt.Sprintf("Likely: the client is a Heartbleed (CVE-2014-0160) probe: it sent %s as the first thing after the handshake, before any data, as the 2014 scanners do; its claimed length is encrypted, so this rests on that timing and on the missing answer (possible: a keep-alive heartbeat of a client that sent nothing else); %s",
@@ -89,6 +100,11 @@ func (d *diagnosis) heartbleed() (Verdict, bool) {
 	}
 	return verdict(Heartbleed, summary, fix, frames...), true
 }
+
+// heartbeatSlack is how much larger than an encrypted request an answer
+// may be without holding memory: the 16 bytes of padding the answer adds
+// to a request that carried none, and a cipher block.
+const heartbeatSlack = tlsparse.HeartbeatMinPadding + 16
 
 // heartbeatWhen says where in the connection a client heartbeat at f came.
 func (d *diagnosis) heartbeatWhen(f capture.Frame) string {

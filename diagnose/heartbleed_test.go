@@ -55,7 +55,7 @@ func heartbleedCases(t *testing.T) []diagnoseCase {
 				c.ClientSide.AppData, c.ServerSide.AppData = analysis.Traffic{}, analysis.Traffic{}
 				return heartbeats(c, encrypted(10, 32), encrypted(11, 16416), 4, 4*16416)
 			},
-			summary: []string{"the sizes show it", "frame 10, 32 bytes, right after the handshake", "4 heartbeat records, 65664 bytes in all", "65632 bytes larger"}, evidence: []int64{10, 11}, fix: []string{"new key"}, nWarn: -1},
+			summary: []string{"the sizes show it", "frame 10, 32 bytes, right after the handshake", "4 heartbeat records, 65664 bytes in all", "65632 bytes more than the request", "about 65632 bytes of the server's memory"}, evidence: []int64{10, 11}, fix: []string{"new key"}, nWarn: -1},
 		{name: "an ordinary encrypted heartbeat exchange after data is no attack", cat: OK,
 			conn: func(*pki) *analysis.Connection {
 				c := done()
@@ -84,8 +84,8 @@ func TestHeartbleedCaptures(t *testing.T) {
 		{"heartbleed.pcap", []string{"frame 19, 16368 bytes, in the middle of the handshake", "in plaintext claiming a payload of 16365 bytes", "carries 16365 bytes", "16 more bytes of padding", "certain", "the server sent no heartbeat back: not shown vulnerable by this capture"}, []int64{19}},
 		{"heartbleed-success.pcap", []string{"frame 21, 16368 bytes, in the middle of the handshake", "claiming a payload of 16365 bytes", "certain", "answered it with a heartbeat record of 16384 bytes (frame 28)", "vulnerable OpenSSL (1.0.1 to 1.0.1f)", "could hold only the request's own bytes"}, []int64{21, 28}},
 		{"heartbleed-encrypted.pcap", []string{"Likely", "frame 16, 86 bytes, right after the handshake, encrypted", "before any data", "not shown vulnerable by this capture"}, []int64{16}},
-		{"heartbleed-encrypted-success.pcap", []string{"the sizes show it", "frame 14, 32 bytes, right after the handshake", "with 3 heartbeat records, 49248 bytes in all (the first, frame 32, of 16416 bytes)", "49216 bytes larger", "the server is vulnerable"}, []int64{14, 32}},
-		{"heartbleed-encrypted-short.pcap", []string{"the sizes show it", "frame 13, 32 bytes", "with a heartbeat record of 48 bytes (frame 14)", "16 bytes larger", "the server is vulnerable"}, []int64{13, 14}},
+		{"heartbleed-encrypted-success.pcap", []string{"the sizes show it", "frame 14, 32 bytes, right after the handshake", "with 3 heartbeat records, 49248 bytes in all (the first, frame 32, of 16416 bytes)", "49216 bytes more than the request", "the server is vulnerable", "about 49216 bytes of the server's memory"}, []int64{14, 32}},
+		{"heartbleed-encrypted-short.pcap", []string{"the sizes show it", "frame 13, 32 bytes", "with a heartbeat record of 48 bytes (frame 14)", "16 bytes more than the request", "the server is vulnerable", "whether memory leaked is not known from the sizes"}, []int64{13, 14}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
