@@ -96,7 +96,11 @@ func (d *diagnosis) heartbleed() (Verdict, bool) {
 	}
 	fix := heartbleedFix
 	if !answered {
-		fix = fmt.Sprintf("nothing this capture proves on the server; if its OpenSSL is 1.0.1 to 1.0.1f, upgrade it to 1.0.1g or later (or rebuild it with `-DOPENSSL_NO_HEARTBEATS`); %s is an attack tool or scanner", c.Client.Addr())
+		who := "is an attack tool or scanner"
+		if q.Encrypted {
+			who = "is likely a scanner (see above)"
+		}
+		fix = fmt.Sprintf("nothing this capture proves on the server; if its OpenSSL is 1.0.1 to 1.0.1f, upgrade it to 1.0.1g or later (or rebuild it with `-DOPENSSL_NO_HEARTBEATS`); %s %s", c.Client.Addr(), who)
 	}
 	return verdict(Heartbleed, summary, fix, frames...), true
 }
