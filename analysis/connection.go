@@ -23,8 +23,11 @@ type Connection struct {
 	// Partial is set when the capture began after the connection did (no SYN
 	// and no handshake start).
 	Partial bool
-	First   capture.Frame // first frame of the connection
-	Last    capture.Frame // last frame of the connection
+	// ClientHelloSSLv2 is set when the first hello used the SSLv2-compatible
+	// format (kept with the other small fields, see TestRecordSize).
+	ClientHelloSSLv2 bool
+	First            capture.Frame // first frame of the connection
+	Last             capture.Frame // last frame of the connection
 	// CaptureEnd is the capture's last frame (its number, and the latest
 	// frame time), for a connection still open when the capture ended
 	// (ClosedEOF, or ClosedFIN with one side's FIN); zero for one that
@@ -77,9 +80,6 @@ type Connection struct {
 	// second one is RetryClientHello.
 	ClientHello      *tlsparse.ClientHello
 	ClientHelloFrame capture.Frame
-	// ClientHelloSSLv2 is set when the first hello used the SSLv2-compatible
-	// format.
-	ClientHelloSSLv2 bool
 	// CutClientHello is what could be read of a ClientHello that a gap in
 	// the capture (a snap length, a lost segment) cut short, when no whole
 	// one was seen: Truncated, for showing the SNI, versions and suites
@@ -147,6 +147,10 @@ type Connection struct {
 	// as for nearly every connection, so that the record stays small;
 	// read it with Tail.
 	Unfinished *[2]Unfinished
+	// Heartbeats are, per side (indexed by Sender), the heartbeat records
+	// (RFC 6520) it sent; nil when neither sent one, as for nearly every
+	// connection. Read them with HeartbeatsFrom.
+	Heartbeats *[2]Heartbeats
 
 	// Negotiated parameters: zero when not negotiated.
 	Version tlsparse.Version
@@ -460,6 +464,39 @@ func (c *Connection) Tail(d capture.Direction) Unfinished {
 		return Unfinished{}
 	}
 	return c.Unfinished[d]
+}
+
+// HeartbeatsFrom returns what side d sent of heartbeat records, zero when
+// it sent none.
+func (c *Connection) HeartbeatsFrom(d capture.Direction) Heartbeats {
+	if c.Heartbeats == nil {
+		return Heartbeats{}
+	}
+	return c.Heartbeats[d]
+}
+
+// Heartbeats is what one side sent of heartbeat records (RFC 6520). A
+// heartbeat request longer than its record says (Heartbleed,
+// CVE-2014-0160) is read from the first one in plaintext; once encrypted,
+// only the records' sizes are known.
+type Heartbeats struct {
+	// First is the side's first heartbeat record.
+	First Heartbeat
+	// Records counts its heartbeat records and Bytes their lengths
+	// (record bodies, as on the wire).
+	Records int
+	Bytes   int64
+}
+
+// Heartbeat is one heartbeat record.
+type Heartbeat struct {
+	Frame capture.Frame
+	// Length is the record's body length.
+	Length int
+	// Encrypted is set for a record sent after change_cipher_spec; for one
+	// before, Message is its header (type and claimed payload length).
+	Encrypted bool
+	Message   tlsparse.HeartbeatHeader
 }
 
 // Unfinished is the tail of a direction's TLS bytes that never completed

@@ -72,6 +72,7 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 		t.appData(rd, it, last, &ti)
 	case tlsparse.KindHeartbeat:
 		t.anomaly(tlsparse.AnomalyHeartbeat)
+		t.heartbeat(rd, it, last)
 	case tlsparse.KindNonTLS:
 		ti.NonTLS = it.NonTLS
 		if c.Proxy != nil {
@@ -145,12 +146,29 @@ func (t *tracker) flipFacts() {
 	if c.After != nil {
 		swap(&c.After.Renegotiation)
 	}
+	if c.Heartbeats != nil {
+		swap(c.Heartbeats)
+	}
 	if k := c.KeyLogFacts; k != nil {
 		swap(&k.Head)
 		for i := range k.Messages {
 			k.Messages[i].Sender = k.Messages[i].Sender.Reverse()
 		}
 	}
+}
+
+// heartbeat counts a heartbeat record of direction d, keeping the first.
+func (t *tracker) heartbeat(d capture.Direction, it *tlsparse.Item, f capture.Frame) {
+	c := t.c
+	if c.Heartbeats == nil {
+		c.Heartbeats = new([2]Heartbeats)
+	}
+	h := &c.Heartbeats[d]
+	if h.Records == 0 {
+		h.First = Heartbeat{Frame: f, Length: int(it.Record.Length), Encrypted: it.Encrypted, Message: it.Heartbeat}
+	}
+	h.Records++
+	h.Bytes += int64(it.Record.Length)
 }
 
 // swap exchanges the two sides of a per-side pair.

@@ -144,6 +144,9 @@ func TestCaptures(t *testing.T) {
 	for _, c := range fieldCategories(t) {
 		seen[c] = true // testdata/field: TestFieldCaptures
 	}
+	for _, c := range publicCategories {
+		seen[c] = true // testdata/public: their own tests
+	}
 	for _, c := range Categories {
 		if !seen[c] {
 			t.Errorf("no capture for category %s", c)
@@ -191,6 +194,12 @@ func TestCaptures(t *testing.T) {
 		})
 	}
 }
+
+// publicCategories are the categories whose cases are captures of
+// testdata/public (other people's traffic, such as Zeek's test traces of
+// attacks), read by tests of their own; each adds itself from an init
+// function.
+var publicCategories []Category
 
 // analyseCapture runs one capture file through capture and the Builder.
 func analyseCapture(t *testing.T, path string, tlsPorts []uint16) []*analysis.Connection {

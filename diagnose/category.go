@@ -44,6 +44,7 @@ var categories = []*categorySpec{
 	&clientHelloSplitDroppedCategory,
 	&pathMTUBlackholeCategory,
 	&tlsInterceptedCategory,
+	&heartbleedCategory,
 	&clientClockSkewCategory,
 	&noTCPAnswerCategory,
 	&incompleteCaptureCategory,

@@ -342,6 +342,10 @@ func (d *diagnosis) closedAfterHandshakeWarning() string {
 func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	c := d.c
 	var certWs []string
+	also := "also: "
+	if cat == Heartbleed {
+		also = "the server's certificate, which a Heartbleed probe does not judge: "
+	}
 	for i := range d.probs {
 		p := &d.probs[i]
 		switch {
@@ -353,9 +357,9 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 		case cat == OK:
 			certWs = append(certWs, p.Detail+", but the client accepted it, which no trust store explains: is certificate verification disabled?")
 		case trustDependent(p.Category):
-			certWs = append(certWs, "also: "+p.Detail+", unless the client trusts it (a private CA): pass that root with "+d.setting(SettingRoots)+" to check")
+			certWs = append(certWs, also+p.Detail+", unless the client trusts it (a private CA): pass that root with "+d.setting(SettingRoots)+" to check")
 		default:
-			certWs = append(certWs, "also: "+p.Detail)
+			certWs = append(certWs, also+p.Detail)
 		}
 	}
 	for _, p := range d.then {
@@ -384,7 +388,7 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 		ws = append(ws, fmt.Sprintf("the client sent no SNI: if it connected by address (%s), it accepted a certificate that does not cover that address (is certificate verification disabled?); if it connected by name, it checked the name", p.Address))
 	case c.Established && (d.used == nil || d.used.Address == ""):
 		// Not in probs (the handshake completed): say it here.
-		ws = append(ws, "also: "+p.Detail)
+		ws = append(ws, also+p.Detail)
 	}
 	switch v := c.Version; {
 	case c.ServerHelloSSLv2 != nil:
@@ -453,6 +457,10 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	for _, a := range c.Anomalies {
 		switch a {
 		case tlsparse.AnomalyDowngradeTLS12, tlsparse.AnomalyDowngradeTLS11:
+		case tlsparse.AnomalyHeartbeat:
+			if cat != Heartbleed { // the verdict is about the heartbeats
+				anomalies = append(anomalies, string(a))
+			}
 		case tlsparse.AnomalyUnreadableCompressedCertificate:
 			ws = append(ws, "a certificate chain came compressed (RFC 8879) and did not decompress (an algorithm other than zlib, brotli and zstd, or data that does not match its length): its certificates were not read, so nothing was checked about them")
 		default:

@@ -42,8 +42,8 @@ func TestOldCapturesJudgedByTheirTime(t *testing.T) {
 		// here with an encrypted alert: what is left against the chain
 		// is the address it connected to, which the leaf does not cover.
 		{"zeek/tls1.2-late-protocol-error.pcap", CertHostnameMismatch, []string{sha1Then + " (2013-01-04)", "the root 'CN=AddTrust External CA Root,OU=AddTrust External TTP Network,O=AddTrust AB,C=SE' (certificate 2 has its key): clients trusted it when this capture was made (2013-01-04)"}},
-		{"zeek/heartbleed-encrypted.pcap", OK, []string{"the root 'CN=StartCom Certification Authority,OU=Secure Digital Certificate Signing,O=StartCom Ltd.,C=IL' (not sent by the server): clients trusted it when this capture was made (2014-05-14)"}},
-		{"zeek/heartbleed-encrypted-success.pcap", OK, []string{"StartCom Certification Authority,OU=Secure Digital Certificate Signing,O=StartCom Ltd.,C=IL' (not sent by the server): clients trusted it when this capture was made (2014-04-10)"}},
+		{"zeek/heartbleed-encrypted.pcap", Heartbleed, []string{"the root 'CN=StartCom Certification Authority,OU=Secure Digital Certificate Signing,O=StartCom Ltd.,C=IL' (not sent by the server): clients trusted it when this capture was made (2014-05-14)"}},
+		{"zeek/heartbleed-encrypted-success.pcap", Heartbleed, []string{"StartCom Certification Authority,OU=Secure Digital Certificate Signing,O=StartCom Ltd.,C=IL' (not sent by the server): clients trusted it when this capture was made (2014-04-10)"}},
 		{"zeek/tls1_1.pcap", OK, []string{"the root 'CN=GeoTrust Global CA,O=GeoTrust Inc.,C=US' (certificate 2 has its key): clients trusted it when this capture was made (2017-11-30)"}},
 		{"zeek/signed_certificate_timestamp_tls1_0.pcap", OK, []string{"clients trusted it when this capture was made (2017-11-28)"}},
 		// A root still not trusted (a test certificate in a Visa root's

@@ -13,7 +13,7 @@ import (
 // reflection and then indenting the result was about a quarter of the
 // time of the whole run, so a Connection writes itself: the same bytes
 // that appendJSON gives (encoding/json without HTML escaping, indented by
-// appendIndent), field by field. The rare parts (QUIC, proxy, tunnel, cut
+// appendIndent), field by field. The rare parts (QUIC, proxy, heartbeats, tunnel, cut
 // ClientHello) still go through appendJSON. TestConnectionJSON and
 // FuzzConnectionJSON hold the two to the same output, over every capture
 // in testdata and over Connections filled at random by reflection, which
@@ -276,6 +276,12 @@ func (c *Connection) appendJSON(dst []byte, prefix string) ([]byte, error) {
 	if c.Proxy != nil {
 		w.key("proxy")
 		if err := w.any(c.Proxy); err != nil {
+			return dst, err
+		}
+	}
+	if c.Heartbeat != nil {
+		w.key("heartbeat")
+		if err := w.any(c.Heartbeat); err != nil {
 			return dst, err
 		}
 	}

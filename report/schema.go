@@ -227,6 +227,7 @@ type Connection struct {
 	TCP                 TCP             `json:"tcp"`
 	QUIC                *QUIC           `json:"quic,omitempty"`
 	Proxy               *Proxy          `json:"proxy,omitempty"`
+	Heartbeat           *Heartbeat      `json:"heartbeat,omitempty"`
 	DNS                 *DNSAnswer      `json:"dns,omitempty"`
 	DNSFailure          *DNSFailure     `json:"dns_failure,omitempty"`
 	Partial             bool            `json:"partial"`
@@ -407,6 +408,45 @@ func newProxy(c *analysis.Connection) *Proxy {
 	return out
 }
 
+// Heartbeat is the heartbeat records (RFC 6520) of a connection, per side;
+// see Connection.
+type Heartbeat struct {
+	Client *HeartbeatSide `json:"client"`
+	Server *HeartbeatSide `json:"server"`
+}
+
+// HeartbeatSide is what one side sent of heartbeat records: the first
+// one's frame, length and, in plaintext, its type and claimed payload
+// length; and how many, of how many bytes in all.
+type HeartbeatSide struct {
+	Frame         int64  `json:"frame"`
+	Length        int    `json:"length"`
+	Encrypted     bool   `json:"encrypted"`
+	Type          string `json:"type,omitempty"`
+	PayloadLength *int   `json:"payload_length,omitempty"`
+	Records       int    `json:"records"`
+	Bytes         int64  `json:"bytes"`
+}
+
+func newHeartbeat(c *analysis.Connection) *Heartbeat {
+	if c.Heartbeats == nil {
+		return nil
+	}
+	side := func(d capture.Direction) *HeartbeatSide {
+		h := c.HeartbeatsFrom(d)
+		if h.Records == 0 {
+			return nil
+		}
+		out := &HeartbeatSide{Frame: h.First.Frame.Number, Length: h.First.Length, Encrypted: h.First.Encrypted, Records: h.Records, Bytes: h.Bytes}
+		if m := h.First.Message; !h.First.Encrypted && m.Type != 0 {
+			n := m.PayloadLength
+			out.Type, out.PayloadLength = m.Type.String(), &n
+		}
+		return out
+	}
+	return &Heartbeat{Client: side(capture.ClientToServer), Server: side(capture.ServerToClient)}
+}
+
 // FrameFrom is a frame and the end that sent it.
 type FrameFrom struct {
 	Frame  int64  `json:"frame"`
@@ -493,6 +533,7 @@ func (out *Connection) set(r pipeline.Result, memo *certMemo, seed uint16) {
 		},
 		TCP:        newTCP(&c.TCP, c.Path, &out.TCP),
 		Proxy:      newProxy(c),
+		Heartbeat:  newHeartbeat(c),
 		DNS:        newDNSAnswer(c.DNS),
 		DNSFailure: newDNSFailure(c.DNSFailure),
 		Partial:    c.Partial,

@@ -82,8 +82,12 @@ type Item struct {
 
 	// KindAlert: the alert, unless Encrypted (the record is not 2 bytes long,
 	// as after change_cipher_spec in TLS ≤ 1.2), in which case Alert is zero.
+	// KindHeartbeat: Encrypted when the sender had sent change_cipher_spec;
+	// otherwise Heartbeat is the message's header (zero when the record is
+	// shorter than 3 bytes).
 	Alert     Alert
 	Encrypted bool
+	Heartbeat HeartbeatHeader
 
 	// KindNonTLS: what the bytes look like, printable, at most ~60 characters.
 	NonTLS string
@@ -130,8 +134,10 @@ type Decoder struct {
 	recAt int64 // offset of the current record's header
 	left  int   // body bytes of the current record not yet read
 
-	// Small-record payload (alert, change_cipher_spec, heartbeat) kept for the item.
-	small  [2]byte
+	// Small-record payload (alert, change_cipher_spec, heartbeat) kept for
+	// the item: an alert's two bytes, a heartbeat message's type and
+	// payload length.
+	small  [3]byte
 	smallN int
 
 	// Handshake reassembly (RFC 8446, Section 5.1: messages may be split
@@ -520,7 +526,7 @@ func (d *Decoder) body() (it Item, ok, more bool) {
 		if d.avail() == 0 {
 			return it, false, false
 		}
-		if d.rec.Type == ContentTypeAlert || d.rec.Type == ContentTypeChangeCipherSpec {
+		if d.rec.Type == ContentTypeAlert || d.rec.Type == ContentTypeChangeCipherSpec || d.rec.Type == ContentTypeHeartbeat {
 			for d.smallN < len(d.small) && d.left > 0 && d.avail() > 0 {
 				d.smallN += d.readInto(d.small[d.smallN : d.smallN+1])
 				d.left--
@@ -548,6 +554,10 @@ func (d *Decoder) body() (it Item, ok, more bool) {
 		it.Kind = KindEncryptedHandshake
 	case ContentTypeHeartbeat:
 		it.Kind = KindHeartbeat
+		it.Encrypted = d.encrypted
+		if !d.encrypted && d.smallN == len(d.small) {
+			it.Heartbeat = HeartbeatHeader{HeartbeatMessageType(d.small[0]), int(d.small[1])<<8 | int(d.small[2])}
+		}
 	}
 	if d.keepPayloads && d.keepsPayload() {
 		it.Body = d.payload

@@ -33,6 +33,40 @@ func (t ContentType) String() string {
 	return "content_type(" + strconv.Itoa(int(t)) + ")"
 }
 
+// HeartbeatMessageType is the type byte of a heartbeat message (RFC 6520,
+// Section 3).
+type HeartbeatMessageType uint8
+
+const (
+	HeartbeatRequest  HeartbeatMessageType = 1
+	HeartbeatResponse HeartbeatMessageType = 2
+)
+
+func (t HeartbeatMessageType) String() string {
+	switch t {
+	case HeartbeatRequest:
+		return "heartbeat_request"
+	case HeartbeatResponse:
+		return "heartbeat_response"
+	}
+	return "heartbeat_message_type(" + strconv.Itoa(int(t)) + ")"
+}
+
+// HeartbeatHeader is the start of a plaintext heartbeat message: its type
+// and the payload length it claims (RFC 6520, Section 4). The message
+// must also carry at least HeartbeatMinPadding bytes of padding after the
+// payload; a claim the record cannot hold is the Heartbleed attack
+// (CVE-2014-0160).
+type HeartbeatHeader struct {
+	Type          HeartbeatMessageType
+	PayloadLength int
+}
+
+// HeartbeatMinPadding is the least padding a heartbeat message carries
+// (RFC 6520, Section 4): a receiver discards a message whose
+// 3 + payload_length + 16 exceeds its record.
+const HeartbeatMinPadding = 16
+
 // Version is a protocol version as it appears on the wire.
 type Version uint16
 
