@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,6 +95,7 @@ func TestKernelVXLAN(t *testing.T) {
 	for i, s := range servers {
 		requestFromNetns(t, v.ClientNS, s, liveCases[i])
 	}
+	pingBarrier(t, v.ClientNS, serverOverlay, file)
 	if err := td.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +135,58 @@ func TestKernelVXLAN(t *testing.T) {
 	if !strings.Contains(string(combined), "fan-out by flow over 2 sockets") ||
 		!strings.Contains(string(combined), "warning: the filter takes UDP tunnels (VXLAN, GENEVE, GTP-U, TZSP): with --fanout 2") {
 		t.Errorf("--fanout 2 with a tunnel in the filter: no warning in:\n%s", combined)
+	}
+}
+
+// pingBarrier pings to (an overlay address) from the namespace ns and
+// waits until tcpdump has written the echo and its reply to file. tcpdump
+// reads the kernel's buffer in order, so every packet before them is then
+// in the file: the SIGINT that stops it, which drops what it has not yet
+// read, loses nothing of the connections even when the machine is so busy
+// that tcpdump does not run for a second or more.
+func pingBarrier(t *testing.T, ns, to, file string) {
+	t.Helper()
+	size := func() int64 {
+		fi, err := os.Stat(file)
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
+	before := size()
+	err := tlslab.InNetns(ns, func() error {
+		c, err := net.Dial("ip4:icmp", to)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		echo := []byte{8, 0, 0, 0, 0x7d, 0x1a, 0, 1, 'b', 'a', 'r', 'r', 'i', 'e', 'r', '!'}
+		sum := 0
+		for i := 0; i < len(echo); i += 2 {
+			sum += int(echo[i])<<8 | int(echo[i+1])
+		}
+		for sum > 0xffff {
+			sum = sum>>16 + sum&0xffff
+		}
+		echo[2], echo[3] = byte(^sum>>8), byte(^sum)
+		if _, err := c.Write(echo); err != nil {
+			return err
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 1500)
+		_, err = c.Read(buf)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("ping %s from %s: %v", to, ns, err)
+	}
+	// Each of the two records: pcap's 16-byte header, the outer Ethernet,
+	// IPv4, UDP and VXLAN headers, and the inner frame with the echo.
+	const record = 16 + 14 + 20 + 8 + 8 + 14 + 20 + 8 + 8
+	for deadline := time.Now().Add(15 * time.Second); size() < before+2*record; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("tcpdump did not write the ping's echo and reply within 15 s")
+		}
 	}
 }
 
