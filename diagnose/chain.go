@@ -1042,20 +1042,20 @@ func (ck *checker) keyProblems() []CertProblem {
 func smallKeyProblem(c *x509.Certificate, i, bits int) CertProblem {
 	const lower = "until then, an OpenSSL client can lower its security level to 1 (curl --ciphers 'DEFAULT@SECLEVEL=1'; Python ctx.set_ciphers('DEFAULT@SECLEVEL=1'); openssl s_client -cipher 'DEFAULT@SECLEVEL=1')"
 	p := CertProblem{Category: CertRejected, Cert: i, Refusers: RefusedByOpenSSL,
-		Lenient:      "Go and GnuTLS accept RSA keys of 1024 bits and more, and OpenSSL at security level 1",
-		RefusedSince: secLevel2Since, RefusedBy: secLevel2RefusedBy,
-		Fact:     fmt.Sprintf("certificate %d %s has a %d-bit RSA key", i, name(c), bits),
-		TodayFix: "for them, reissue it with a 2048-bit (or larger) RSA or a P-256 ECDSA key"}
+		Lenient: "Go and GnuTLS accept RSA keys of 1024 bits and more, and OpenSSL at security level 1"}
+	if i > 0 && bits < minRSABits {
+		p.Refusers, p.Lenient = RefusedByAll, "Go before 1.24 and OpenSSL at security level 0 accept such a key"
+		p.Detail = fmt.Sprintf("the CA certificate %d %s has a %d-bit RSA key, which Go (1.24 and later: \"crypto/rsa: %d-bit keys are insecure\") and OpenSSL (curl: \"CA certificate key too weak\") refuse: they want %d bits or more (OpenSSL at security level 2, %d)", i, name(c), bits, bits, minRSABits, secLevel2RSABits)
+		p.Fix = fmt.Sprintf("the server must send a chain whose CAs have 2048-bit (or larger) keys: install the CA's current intermediate in place of %s, or get the certificate from a CA with such keys (reissuing the leaf under the same CA does not help)", name(c))
+		return p
+	}
+	// The rest only OpenSSL at security level 2 refuses, since 2019.
+	p.RefusedSince, p.RefusedBy = secLevel2Since, secLevel2RefusedBy
+	p.Fact = fmt.Sprintf("certificate %d %s has a %d-bit RSA key", i, name(c), bits)
+	p.TodayFix = "for them, reissue it with a 2048-bit (or larger) RSA or a P-256 ECDSA key"
 	if i == 0 {
 		p.Detail = fmt.Sprintf("certificate 0 %s has a %d-bit RSA key, which OpenSSL at security level 2 (its default since 3.2, and Debian's and Ubuntu's: curl, Python, openssl s_client) refuses with \"EE certificate key too weak\": it wants %d bits or more", name(c), bits, secLevel2RSABits)
 		p.Fix = "reissue the certificate with a 2048-bit (or larger) RSA or a P-256 ECDSA key; " + lower
-		return p
-	}
-	if bits < minRSABits {
-		p.Refusers, p.Lenient = RefusedByAll, "Go before 1.24 and OpenSSL at security level 0 accept such a key"
-		p.RefusedSince, p.RefusedBy, p.Fact, p.TodayFix = time.Time{}, "", "", ""
-		p.Detail = fmt.Sprintf("the CA certificate %d %s has a %d-bit RSA key, which Go (1.24 and later: \"crypto/rsa: %d-bit keys are insecure\") and OpenSSL (curl: \"CA certificate key too weak\") refuse: they want %d bits or more (OpenSSL at security level 2, %d)", i, name(c), bits, bits, minRSABits, secLevel2RSABits)
-		p.Fix = fmt.Sprintf("the server must send a chain whose CAs have 2048-bit (or larger) keys: install the CA's current intermediate in place of %s, or get the certificate from a CA with such keys (reissuing the leaf under the same CA does not help)", name(c))
 		return p
 	}
 	p.Detail = fmt.Sprintf("the CA certificate %d %s has a %d-bit RSA key, which OpenSSL at security level 2 (its default since 3.2, and Debian's and Ubuntu's: curl, Python, openssl s_client) refuses with \"CA certificate key too weak\": it wants %d bits or more", i, name(c), bits, secLevel2RSABits)

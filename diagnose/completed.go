@@ -272,7 +272,7 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 		return Verdict{}, false
 	}
 	closedCleanly := alerted && d.client.Stack != fingerprint.StackUnknown
-	unknownAlerted := alerted && d.unknownClosedAfterHandshake()
+	unknownAlerted := alerted && d.unknownClosedAfterHandshake() != 0
 	i := slices.IndexFunc(d.probs, func(p CertProblem) bool {
 		if unknownAlerted {
 			return p.Category == CertHostnameMismatch
@@ -293,45 +293,41 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	return verdict(p.Category, summary, d.certFix(*p), c.CertificateFrame, c.HandshakeDone, end), true
 }
 
-// unknownClosedAfterHandshake reports whether a client whose stack is not
-// recognised sent its first alert after a completed TLS 1.2 (or older)
-// handshake. Clients verify the chain during such a handshake, as soon as
+// unknownClosedAfterHandshake returns the frame of the first alert of a
+// client whose stack is not recognised, when it came after a completed
+// TLS 1.2 (or older) handshake; 0 otherwise. Clients verify the chain during such a handshake, as soon as
 // the Certificate message arrives, and refuse it there with a cleartext
 // alert before their Finished; an encrypted alert after it is, as a rule,
 // a close_notify: openssl s_client when its input ends, a scanner, a
 // health check. Only the name is checked after the handshake by some
 // (curl; Python before 3.7), which then closes with its close_notify.
 // TLS 1.3 hides the chain and is judged by hungUpHiddenChain.
-func (d *diagnosis) unknownClosedAfterHandshake() bool {
+func (d *diagnosis) unknownClosedAfterHandshake() int64 {
 	c := d.c
 	if d.client.Stack != fingerprint.StackUnknown || c.Version.IsTLS13() || c.HandshakeDone.Number == 0 || c.ClientSide.AppData.Records > 0 {
-		return false
+		return 0
 	}
 	for _, a := range c.Alerts {
 		if a.Sender == client {
-			return a.Frame.Number >= c.HandshakeDone.Number
+			if a.Frame.Number >= c.HandshakeDone.Number {
+				return a.Frame.Number
+			}
+			return 0
 		}
 	}
-	return false
+	return 0
 }
 
 // closedAfterHandshakeWarning ranks the two readings of an ok verdict for
 // a client that closed with an encrypted alert after the handshake while
 // the chain has a problem (unknownClosedAfterHandshake).
 func (d *diagnosis) closedAfterHandshakeWarning() string {
-	c := d.c
-	if len(d.probs) == 0 || !d.unknownClosedAfterHandshake() {
+	end := d.unknownClosedAfterHandshake()
+	if len(d.probs) == 0 || end == 0 {
 		return ""
 	}
 	if f, _ := d.serverClosedFirst(); f.Number != 0 {
 		return ""
-	}
-	var end int64
-	for _, a := range c.Alerts {
-		if a.Sender == client {
-			end = a.Frame.Number
-			break
-		}
 	}
 	return fmt.Sprintf("the client closed with an encrypted alert (%s) after the handshake without sending data. Likely: its close_notify (openssl s_client, a scanner, a health check): a client that refuses a chain during a TLS 1.2 handshake says so there, with a cleartext alert; possible: a program that judges the chain only after the handshake rejected it for the problems above",
 		frameRef(end))
