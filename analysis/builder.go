@@ -428,12 +428,16 @@ var wellKnownTLSPorts = []uint16{
 }
 
 // tunnelOf keeps a connection's tunnel, if any, out of line: most
-// connections have none.
+// connections have none. It copies t into a new value rather than
+// returning &t, which would move the parameter to the heap on every call,
+// tunnel or not (an allocation per connection).
 func tunnelOf(t capture.Tunnel) *capture.Tunnel {
 	if t.Type == capture.TunnelNone {
 		return nil
 	}
-	return &t
+	p := new(capture.Tunnel)
+	*p = t
+	return p
 }
 
 var _ capture.Handler = (*Builder)(nil)
