@@ -1,8 +1,6 @@
 package analysis
 
 import (
-	"slices"
-
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
@@ -211,7 +209,10 @@ func (t *tracker) pathHello(d capture.Direction, it *tlsparse.Item) {
 }
 
 // pathRecord returns the facts, with directions as the record has them,
-// or nil when nothing was kept.
+// or nil when nothing was kept. It is called once, by finalize, after
+// which nothing adds to the facts (a reported tracker ignores its
+// connection's packets): the record takes the tracker's PathFacts itself
+// rather than a copy.
 func (t *tracker) pathRecord() *PathFacts {
 	p := &t.path
 	unanswered := p.helloAcked.Number != 0 && t.c.ServerHello == nil && t.c.HelloRetry == nil
@@ -221,26 +222,24 @@ func (t *tracker) pathRecord() *PathFacts {
 	// A connection silent after its TCP handshake keeps its facts too:
 	// the SYN's and SYN-ACK's hop counts tell which end the capture was
 	// taken at.
-	t.pathMore()
-	f := *p.more
+	f := t.pathMore()
+	p.more = nil
 	f.HelloAcked = p.helloAcked
 	c := t.c
 	f.SYN = Packet{Frame: c.TCP.SYN, IP: p.syn.ip, Window: p.syn.window}
 	f.SYNACK = Packet{Frame: c.TCP.SYNACK, IP: p.synack.ip, Window: p.synack.window}
 	f.HelloStart, f.HelloEnd, f.HelloFirst = p.helloStart, p.helloEnd, p.helloFirst
-	f.Resent = [2][]Resend{slices.Clone(f.Resent[0]), slices.Clone(f.Resent[1])}
 	if t.flip {
 		f.Acked[0], f.Acked[1] = f.Acked[1], f.Acked[0]
 		f.AckedFrame[0], f.AckedFrame[1] = f.AckedFrame[1], f.AckedFrame[0]
 		f.Resent[0], f.Resent[1] = f.Resent[1], f.Resent[0]
 		f.FINResent[0], f.FINResent[1] = f.FINResent[1], f.FINResent[0]
 		f.AfterGap[0], f.AfterGap[1] = f.AfterGap[1], f.AfterGap[0]
-		f.ICMP = slices.Clone(f.ICMP)
 		for i := range f.ICMP {
 			f.ICMP[i].About = f.ICMP[i].About.Reverse()
 		}
 	}
-	return &f
+	return f
 }
 
 // icmp notes an ICMP error about one of the connection's packets. It is a
