@@ -241,7 +241,15 @@ func (b *Builder) Open(c capture.Conn) capture.Stream {
 		return &dnsStream{book: b.seq.dns, client: c.Client, server: c.Server}
 	}
 	t := b.newTracker()
+	late := t.late
 	*t = tracker{b: b, conn: c, now: c.First.Number}
+	if late != nil {
+		// The state a finished connection kept past its hellos, emptied:
+		// nothing in it reached that connection's record (settleAfter
+		// copies the ticket frames out), and most connections need one.
+		*late = lateState{ticketLikes: late.ticketLikes[:0]}
+		t.late = late
+	}
 	if _, seen := b.recent[pairKey(c.Client, c.Server)]; seen && !c.ClientKnown {
 		// The tail of a connection already reported (live mode).
 		t.materialize()

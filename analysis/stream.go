@@ -92,6 +92,7 @@ type tracker struct {
 
 	// late is the state of what follows the handshake, allocated when
 	// first needed: most connections of a large capture never need it.
+	// A tracker used again keeps it, emptied (Builder.Open).
 	late *lateState
 	// keys decrypt each record direction, when the key log has them;
 	// pending12 are the keys a TLS ≤ 1.2 side switches to at its
