@@ -20,9 +20,11 @@ type Extension struct {
 //
 // Byte slices and strings alias Raw, a private copy of the message body:
 // the value stays valid after the caller reuses its input.
+//
+// The fields of fixed size are kept together, after the slices, so that a
+// ClientHello takes a 448-byte allocation: one is made per connection.
 type ClientHello struct {
 	Raw                []byte // message body, without the 4-byte handshake header
-	Version            Version
 	Random             []byte
 	SessionID          []byte
 	CipherSuites       []CipherSuite
@@ -37,32 +39,36 @@ type ClientHello struct {
 	KeyShares            []NamedGroup
 	ALPN                 []string
 	PSKModes             []uint8
+	CompressCertificate  []uint16
+	ECPointFormats       []uint8
+
+	// SSLv2Ciphers holds, for an SSLv2-compatible ClientHello (SSLv2), the
+	// 3-byte cipher specs that have no TLS equivalent.
+	SSLv2Ciphers []uint32
+
+	Anomalies []Anomaly
+
+	Version Version
+	// SessionTicketLen and Padding are the lengths of the session_ticket
+	// and padding extensions' data (an extension's length is 16 bits).
+	SessionTicketLen     uint16
+	Padding              uint16
+	RecordSizeLimit      uint16
 	PreSharedKey         bool
 	EarlyData            bool
 	StatusRequest        bool
 	ExtendedMasterSecret bool
 	SecureRenegotiation  bool // renegotiation_info or TLS_EMPTY_RENEGOTIATION_INFO_SCSV
 	SessionTicket        bool
-	SessionTicketLen     int
 	EncryptThenMAC       bool
-	RecordSizeLimit      uint16
-	CompressCertificate  []uint16
-	ECPointFormats       []uint8
-	Padding              int // length of the padding extension's data
 	ECH                  bool
 	Cookie               bool
-
-	// SSLv2 is set for an SSLv2-compatible ClientHello; SSLv2Ciphers then
-	// holds the 3-byte cipher specs that have no TLS equivalent.
-	SSLv2        bool
-	SSLv2Ciphers []uint32
-
+	// SSLv2 is set for an SSLv2-compatible ClientHello.
+	SSLv2 bool
 	// Truncated is set by ParseClientHelloPrefix when Raw is only the
 	// start of the message: fields and extensions past the cut are unknown,
 	// not absent, and the lists read up to the cut may be incomplete.
 	Truncated bool
-
-	Anomalies []Anomaly
 }
 
 // OfferedVersions returns the versions the client offers: supported_versions
@@ -438,7 +444,7 @@ func (m *ClientHello) clientExtension(e Extension, arena *u16Arena, an *anomalie
 		}
 	case ExtPadding:
 		// RFC 7685, Section 3: the data is zero bytes.
-		m.Padding = len(e.Data)
+		m.Padding = uint16(len(e.Data))
 		for _, b := range e.Data {
 			if b != 0 {
 				an.add(AnomalyNonzeroPadding)
@@ -461,7 +467,7 @@ func (m *ClientHello) clientExtension(e Extension, arena *u16Arena, an *anomalie
 	case ExtSessionTicket:
 		// RFC 5077, Section 3.2: empty, or a ticket being presented.
 		m.SessionTicket = true
-		m.SessionTicketLen = len(e.Data)
+		m.SessionTicketLen = uint16(len(e.Data))
 		s = nil
 	case ExtPreSharedKey:
 		// RFC 8446, Section 4.2.11: identities and binders.
@@ -534,18 +540,23 @@ func (m *ClientHello) clientExtension(e Extension, arena *u16Arena, an *anomalie
 
 // ServerHello is a parsed ServerHello or HelloRetryRequest (RFC 8446,
 // Section 4.1.3). Byte slices alias Raw, a private copy of the body.
+//
+// The fields of fixed size are kept together, after the slices, so that a
+// ServerHello takes a 160-byte allocation: one is made per connection.
 type ServerHello struct {
-	Raw               []byte
+	Raw        []byte
+	Random     []byte
+	SessionID  []byte
+	Extensions []Extension
+	ALPN       string
+	Anomalies  []Anomaly
+
 	Version           Version
-	Random            []byte
-	SessionID         []byte
 	CipherSuite       CipherSuite
 	CompressionMethod uint8
-	Extensions        []Extension
 
 	SupportedVersion     Version    // selected version; 0 if the extension is absent
 	KeyShare             NamedGroup // server's share group, or HRR selected_group
-	ALPN                 string
 	PreSharedKey         bool
 	SelectedIdentity     uint16
 	ExtendedMasterSecret bool
@@ -555,7 +566,6 @@ type ServerHello struct {
 	EncryptThenMAC       bool
 	Cookie               bool
 	HelloRetryRequest    bool
-	Anomalies            []Anomaly
 }
 
 // NegotiatedVersion is the selected supported_versions value if present,
