@@ -14,8 +14,12 @@ import (
 type block struct {
 	buf    []byte
 	frames []blockFrame
-	// segs are the TCP segments of the frames, by shard.
-	segs [][]shardSeg
+	// segs are the segments of the frames, in frame order, and
+	// shardSegs the indexes in segs of each shard's. Decoding writes a
+	// segment once, where it stays: one list per shard, appended to, was
+	// a copy of every segment and lists grown for the busiest shard.
+	segs      []shardSeg
+	shardSegs [][]int32
 	// now is the capture clock after the block's last frame, and last
 	// that frame's number.
 	now  int64

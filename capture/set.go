@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -262,20 +263,27 @@ func (p *setFiller) fill(b *block) error {
 //	tcpdump -w NAME -C/-G/-W: NAME, NAME1, NAME2… or NAME0…NAME9, NAME00…
 //	  (gzip -z: NAME1.gz…), where NAME ends in .pcap, .pcapng, .cap or .dmp
 //	dumpcap/tshark -b: PREFIX_00001_20260102150405.pcapng
+//
+// The patterns are compiled on first use: at package initialisation they
+// were a fiftieth of the start of every command.
 var (
-	tcpdumpName = regexp.MustCompile(`^(.*\.(?i:pcap|pcapng|cap|dmp))([0-9]*)(?i:\.gz|\.zst|\.lz4)?$`)
-	dumpcapName = regexp.MustCompile(`^(.*)_([0-9]{5,})_[0-9]{14}(\.[A-Za-z0-9]+(?i:\.gz|\.zst|\.lz4)?)?$`)
+	tcpdumpName = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(.*\.(?i:pcap|pcapng|cap|dmp))([0-9]*)(?i:\.gz|\.zst|\.lz4)?$`)
+	})
+	dumpcapName = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(.*)_([0-9]{5,})_[0-9]{14}(\.[A-Za-z0-9]+(?i:\.gz|\.zst|\.lz4)?)?$`)
+	})
 )
 
 // rotationKey returns the set a file's name puts it in ("" for none) and
 // its number in the set (-1 for tcpdump's first file, which has none).
 func rotationKey(path string) (string, int) {
 	dir, base := filepath.Split(path)
-	if m := dumpcapName.FindStringSubmatch(base); m != nil {
+	if m := dumpcapName().FindStringSubmatch(base); m != nil {
 		n, _ := strconv.Atoi(m[2])
 		return "dumpcap\x00" + dir + m[1] + "\x00" + m[3], n
 	}
-	if m := tcpdumpName.FindStringSubmatch(base); m != nil {
+	if m := tcpdumpName().FindStringSubmatch(base); m != nil {
 		n := -1
 		if m[2] != "" {
 			var err error
@@ -296,6 +304,9 @@ func RotatedSets(paths []string) [][]string {
 	type member struct {
 		path string
 		n    int
+	}
+	if len(paths) == 1 {
+		return [][]string{{paths[0]}} // a set has two files at least: no name to match
 	}
 	byKey := map[string][]member{}
 	numbered := map[string]bool{} // at least one member carries a number

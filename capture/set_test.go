@@ -174,6 +174,10 @@ func TestRotatedSets(t *testing.T) {
 		// A name given twice is not a set.
 		{[]string{"t.pcap", "t.pcap"}, [][]string{{"t.pcap"}, {"t.pcap"}}},
 		{[]string{"-", "t.pcap"}, [][]string{{"-"}, {"t.pcap"}}},
+		// One file, named as a member of a set, is a capture of its own
+		// (the names are not matched at all).
+		{[]string{"d/t.pcap1"}, [][]string{{"d/t.pcap1"}}},
+		{[]string{"x/cap_00002_20261203101500.pcapng"}, [][]string{{"x/cap_00002_20261203101500.pcapng"}}},
 	} {
 		got := RotatedSets(tc.in)
 		if fmt.Sprint(got) != fmt.Sprint(tc.want) {

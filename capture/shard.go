@@ -170,9 +170,9 @@ func (r *shardReader) fillAll(fill filler, filled chan<- filledBlock, stop <-cha
 		if b == nil {
 			return
 		}
-		b.buf, b.frames, b.clocks = b.buf[:0], b.frames[:0], b.clocks[:0]
-		for i := range b.segs {
-			b.segs[i] = b.segs[i][:0]
+		b.buf, b.frames, b.clocks, b.segs = b.buf[:0], b.frames[:0], b.clocks[:0], b.segs[:0]
+		for i := range b.shardSegs {
+			b.shardSegs[i] = b.shardSegs[i][:0]
 		}
 		err := fill.fill(b)
 		select {
@@ -197,7 +197,7 @@ func (r *shardReader) block(stop <-chan struct{}) *block {
 	}
 	if r.blocks < blocksInFlight {
 		r.blocks++
-		return &block{buf: make([]byte, 0, blockSize), segs: make([][]shardSeg, len(r.shards))}
+		return &block{buf: make([]byte, 0, blockSize), shardSegs: make([][]int32, len(r.shards))}
 	}
 	select {
 	case b := <-r.free:
@@ -207,22 +207,23 @@ func (r *shardReader) block(stop <-chan struct{}) *block {
 	}
 }
 
-// decodeBlock decodes the frames of b into per-shard segments, counting
-// what is not TCP as Run does.
+// decodeBlock decodes the frames of b into segments dealt out to the
+// shards, counting what is not TCP as Run does.
 func (r *shardReader) decodeBlock(b *block, src Source) error {
 	st := &r.stats
-	var seg Segment
 	b.first = r.frames + 1
-	// Size each shard's list once, for its share of the frames and a
-	// margin: growing them by appending was 2% of the bytes a read of
-	// many short connections allocated. Blocks are reused, so this
-	// allocates only for the first few.
-	share := len(b.frames)/len(b.segs) + len(b.frames)/16
-	for i := range b.segs {
-		b.segs[i] = slices.Grow(b.segs[i], share)
+	// Room for a segment per frame, so that each is decoded in place,
+	// and for each shard's share of them and a margin. Blocks are
+	// reused: this allocates only for the first few.
+	b.segs = slices.Grow(b.segs[:0], len(b.frames))
+	share := len(b.frames)/len(b.shardSegs) + len(b.frames)/16
+	for i := range b.shardSegs {
+		b.shardSegs[i] = slices.Grow(b.shardSegs[i], share)
 	}
 	for i := range b.frames {
 		fr := &b.frames[i]
+		ss := &b.segs[:len(b.segs)+1][len(b.segs)] // kept if the frame is a segment
+		seg := &ss.seg
 		r.frames++
 		st.Frames = r.frames
 		st.Bytes += int64(len(fr.data))
@@ -230,7 +231,7 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 			st.Start = fr.ci.Timestamp
 		}
 		st.clock(r.frames, fr.ci.Timestamp, &r.prevTime)
-		kind, err := r.dec.decode(fr.data, fr.ci.Timestamp, fr.lt, &seg)
+		kind, err := r.dec.decode(fr.data, fr.ci.Timestamp, fr.lt, seg)
 		if fr.ci.CaptureLength < fr.ci.Length || r.dec.truncated {
 			st.Truncated++
 		}
@@ -248,8 +249,10 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 				seg.Snap = fr.ci.CaptureLength
 			}
 			seg.Interface = frameInterface(fr.data, fr.ci, fr.lt, fr.several)
+			ss.f, ss.clock = Frame{Number: r.frames, Time: fr.ci.Timestamp}, r.now
 			n := flowHash(seg.Src, seg.Dst) % uint64(len(r.shards))
-			b.segs[n] = append(b.segs[n], shardSeg{seg: seg, f: Frame{Number: r.frames, Time: fr.ci.Timestamp}, clock: r.now})
+			b.shardSegs[n] = append(b.shardSegs[n], int32(len(b.segs)))
+			b.segs = b.segs[:len(b.segs)+1]
 		} else {
 			st.countOther(kind, r.dec)
 		}
@@ -301,9 +304,8 @@ type shardSeg struct {
 func (s *shard) run() {
 	for b := range s.work {
 		s.a.clocks, s.a.clocksFirst = b.clocks, b.first
-		segs := b.segs[s.idx]
-		for i := range segs {
-			ss := &segs[i]
+		for _, i := range b.shardSegs[s.idx] {
+			ss := &b.segs[i]
 			s.a.tick(ss.clock)
 			switch {
 			case ss.seg.ICMP != nil:

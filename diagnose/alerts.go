@@ -3,6 +3,7 @@ package diagnose
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
@@ -126,21 +127,23 @@ func alertName(a analysis.Alert) string {
 func alertText(a analysis.Alert) string {
 	switch {
 	case a.Decrypted:
-		return alertTexts[a.Description] + " (decrypted)"
+		return alertTexts()[a.Description] + " (decrypted)"
 	case a.Encrypted:
 		return "an encrypted alert"
 	}
-	return alertTexts[a.Description]
+	return alertTexts()[a.Description]
 }
 
 // alertTexts are the texts of the plain alerts, built once: a verdict
-// names its alert in several sentences.
-var alertTexts = func() (t [256]string) {
+// names its alert in several sentences. They are built on first use, not
+// at the start of every command (a fiftieth of it).
+var alertTexts = sync.OnceValue(func() *[256]string {
+	var t [256]string
 	for d := range t {
 		t[d] = "alert " + tlsparse.AlertDescription(d).String()
 	}
-	return t
-}()
+	return &t
+})
 
 // alertMeaning explains the alerts whose name does not say enough, from
 // RFC 8446 Section 6.2 and what implementations send them for.

@@ -8,6 +8,7 @@ package diagnose
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Server is a TLS server implementation whose settings a fix can name.
@@ -252,13 +253,14 @@ func ServerFix(c ServerChange, srv Server) string {
 	if s, ok := serverFixes[c][srv]; ok && srv != ServerUnknown {
 		return srv.Name() + ": " + s
 	}
-	return shortFixes[c]
+	return shortFixes()[c]
 }
 
 // shortFixes is ServerFix's short list of each change, built once: most
 // captures do not show the server software, and many of their verdicts
-// name the same change.
-var shortFixes = func() map[ServerChange]string {
+// name the same change. It is built on first use, not at the start of
+// every command (a fiftieth of it).
+var shortFixes = sync.OnceValue(func() map[ServerChange]string {
 	lists := map[ServerChange]string{}
 	for c, row := range serverFixes {
 		var parts []string
@@ -270,7 +272,7 @@ var shortFixes = func() map[ServerChange]string {
 		lists[c] = strings.Join(parts, "; ")
 	}
 	return lists
-}()
+})
 
 // serverSide appends the server-side settings of one or more changes to
 // a fix: "…; on the server, nginx: …". When the server was recognised the

@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -643,7 +642,7 @@ var stderrClasses = []struct {
 func classifyStderr(lines []string) (class Class, line string) {
 	for _, properties := range []bool{false, true} {
 		for i := len(lines) - 1; i >= 0; i-- {
-			if nodeProperty.MatchString(lines[i]) && !properties {
+			if nodeProperty().MatchString(lines[i]) && !properties {
 				continue
 			}
 			if c := classifyStderrLine(lines[i]); c != ClassNone {
@@ -656,7 +655,7 @@ func classifyStderr(lines []string) (class Class, line string) {
 
 // nodeProperty is a line of the properties Node.js prints after an
 // uncaught error's message and stack: "  code: 'ENOTFOUND',".
-var nodeProperty = regexp.MustCompile(`^\s+[a-zA-Z_]+: `)
+var nodeProperty = lazyRegexp(`^\s+[a-zA-Z_]+: `)
 
 // classifyStderrLine returns the class one line of the program's standard
 // error names, ClassNone when it names none.
@@ -672,7 +671,7 @@ func classifyStderrLine(line string) Class {
 	if c == ClassNone {
 		c = classifyTLSMessage(line)
 	}
-	if m := javaAlertPattern.FindStringSubmatch(l); m != nil && c == ClassNone {
+	if m := javaAlertPattern().FindStringSubmatch(l); m != nil && c == ClassNone {
 		for d := range 256 {
 			if a := tlsparse.AlertDescription(d); a.String() == m[1] {
 				c = AlertClass(a)
@@ -680,7 +679,7 @@ func classifyStderrLine(line string) Class {
 			}
 		}
 	}
-	if m := gnutlsAlertPattern.FindStringSubmatch(l); m != nil && c == ClassNone {
+	if m := gnutlsAlertPattern().FindStringSubmatch(l); m != nil && c == ClassNone {
 		if n, err := strconv.ParseUint(m[1], 10, 8); err == nil {
 			c = AlertClass(tlsparse.AlertDescription(n))
 		}
@@ -722,12 +721,12 @@ func classifyStderrLine(line string) Class {
 // curl -f's "(22) The requested URL returned error: 404", wget's "ERROR
 // 404: Not Found.", urllib's "HTTPError: HTTP Error 404: Not Found",
 // requests' "HTTPError: 404 Client Error: Not Found for url: …".
-var errorStatusPattern = regexp.MustCompile(`(?i)(?:returned error: |\berror )([45][0-9][0-9])\b|\b([45][0-9][0-9]) (?:client|server) error: `)
+var errorStatusPattern = lazyRegexp(`(?i)(?:returned error: |\berror )([45][0-9][0-9])\b|\b([45][0-9][0-9]) (?:client|server) error: `)
 
 // errorStatus returns the HTTP error status the line reports, 0 when it
 // reports none.
 func errorStatus(line string) int {
-	m := errorStatusPattern.FindStringSubmatch(line)
+	m := errorStatusPattern().FindStringSubmatch(line)
 	if m == nil {
 		return 0
 	}
@@ -738,11 +737,11 @@ func errorStatus(line string) int {
 // javaAlertPattern finds the alert JSSE says the server sent, by its RFC
 // name: "javax.net.ssl.SSLHandshakeException: Received fatal alert:
 // protocol_version".
-var javaAlertPattern = regexp.MustCompile(`received fatal alert: ([a-z0-9_]+)`)
+var javaAlertPattern = lazyRegexp(`received fatal alert: ([a-z0-9_]+)`)
 
 // gnutlsAlertPattern finds the alert GnuTLS says the server sent, by its
 // number: "GnuTLS: received alert [40]: Handshake failed".
-var gnutlsAlertPattern = regexp.MustCompile(`received alert \[([0-9]+)\]`)
+var gnutlsAlertPattern = lazyRegexp(`received alert \[([0-9]+)\]`)
 
 // goConnectRefusal recognises net/http's report of a proxy's refusal of
 // CONNECT: the request's error ends with the bare reason phrase after the
@@ -754,7 +753,7 @@ func goConnectRefusal(line string) bool {
 
 // goProxyDialPattern finds the proxy net/http could not reach:
 // "proxyconnect tcp: dial tcp PROXY: …".
-var goProxyDialPattern = regexp.MustCompile(`proxyconnect tcp: dial tcp[46]? (\S+): `)
+var goProxyDialPattern = lazyRegexp(`proxyconnect tcp: dial tcp[46]? (\S+): `)
 
 // errorProxy returns the proxy's address a program's error line names: Go's
 // SOCKS dialer's "socks connect tcp PROXY->TARGET", net/http's
@@ -763,7 +762,7 @@ func errorProxy(line string) string {
 	if f, ok := readSOCKSFailure(line); ok && f.proxy != "" {
 		return f.proxy
 	}
-	if m := goProxyDialPattern.FindStringSubmatch(line); m != nil {
+	if m := goProxyDialPattern().FindStringSubmatch(line); m != nil {
 		return m[1]
 	}
 	return ""
@@ -773,12 +772,12 @@ func errorProxy(line string) string {
 // "Could not resolve host: NAME" (or "proxy: NAME"), Go's "lookup NAME on
 // SERVER: …" and "lookup NAME: …", urllib3's "Failed to resolve 'NAME'",
 // Node.js's "getaddrinfo ENOTFOUND NAME".
-var lookupNamePattern = regexp.MustCompile(`(?i)(?:could not resolve (?:host|proxy): |\blookup |failed to resolve '|getaddrinfo (?:enotfound|eai_again) )([^\s':"]+)`)
+var lookupNamePattern = lazyRegexp(`(?i)(?:could not resolve (?:host|proxy): |\blookup |failed to resolve '|getaddrinfo (?:enotfound|eai_again) )([^\s':"]+)`)
 
 // lookupName returns the name the program's error line says it could not
 // look up, "" when the line names none.
 func lookupName(line string) string {
-	if m := lookupNamePattern.FindStringSubmatch(line); m != nil {
+	if m := lookupNamePattern().FindStringSubmatch(line); m != nil {
 		return m[1]
 	}
 	return ""

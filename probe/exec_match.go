@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/diagnose"
@@ -25,18 +26,28 @@ type endpoint struct {
 // "dial tcp HOST:PORT" and its SOCKS dialer's "PROXY->TARGET", Node's
 // "getaddrinfo ENOTFOUND NAME" and "connect ECONNREFUSED ADDR:PORT".
 // Each has a host group and, where the line can give one, a port group.
-var endpointPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)\bhttps?://(\[[^\]\s]+\]|[^/\s"':@]+)(?::(\d+))?`),
-	regexp.MustCompile(`(?i)failed to connect to (\S+) port (\d+)`),
-	regexp.MustCompile(`(?i)(?:could not resolve (?:host|proxy): |\blookup |failed to resolve '|\bE(?:NOTFOUND|AI_AGAIN) )([^\s':"]+)()`),
-	regexp.MustCompile(`(?i)(?:\bdial tcp[46]? |->|\b(?:connect|E[A-Z]+) E[A-Z]+ )(\[[^\]\s]+\]|[^\s:\[\]>-]+):(\d+)`),
+var endpointPatterns = sync.OnceValue(func() []*regexp.Regexp {
+	return []*regexp.Regexp{
+		regexp.MustCompile(`(?i)\bhttps?://(\[[^\]\s]+\]|[^/\s"':@]+)(?::(\d+))?`),
+		regexp.MustCompile(`(?i)failed to connect to (\S+) port (\d+)`),
+		regexp.MustCompile(`(?i)(?:could not resolve (?:host|proxy): |\blookup |failed to resolve '|\bE(?:NOTFOUND|AI_AGAIN) )([^\s':"]+)()`),
+		regexp.MustCompile(`(?i)(?:\bdial tcp[46]? |->|\b(?:connect|E[A-Z]+) E[A-Z]+ )(\[[^\]\s]+\]|[^\s:\[\]>-]+):(\d+)`),
+	}
+})
+
+// lazyRegexp returns expr compiled on first use. The patterns that read
+// what a program printed serve only exec and probe: compiled when the
+// package was initialised, they were a twentieth of the start of every
+// command, read included.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }
 
 // namedEndpoints returns the places a program's error line names, in the
 // order it names them.
 func namedEndpoints(line string) []endpoint {
 	var eps []endpoint
-	for _, p := range endpointPatterns {
+	for _, p := range endpointPatterns() {
 		for _, m := range p.FindAllStringSubmatch(line, -1) {
 			e := endpoint{host: strings.ToLower(strings.Trim(m[1], "[]"))}
 			if n, err := strconv.ParseUint(m[2], 10, 16); err == nil {

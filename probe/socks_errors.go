@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -42,11 +41,11 @@ type socksFailure struct {
 // goSOCKSPattern reads the error of Go's SOCKS dialer (net/http's bundle
 // of golang.org/x/net/internal/socks): a *net.OpError "socks connect tcp
 // PROXY->TARGET: REASON".
-var goSOCKSPattern = regexp.MustCompile(`socks connect tcp[46]? (\S+?)->(\S+?): (.+)$`)
+var goSOCKSPattern = lazyRegexp(`socks connect tcp[46]? (\S+?)->(\S+?): (.+)$`)
 
 // curlSOCKSPattern reads curl's refusal with the reply code: "(97) Can't
 // complete SOCKS5 connection to HOST. (5)".
-var curlSOCKSPattern = regexp.MustCompile(`(?i)can't complete socks5 connection to (\S+?)\.? \((\d+)\)`)
+var curlSOCKSPattern = lazyRegexp(`(?i)can't complete socks5 connection to (\S+?)\.? \((\d+)\)`)
 
 // socksReplies are the words Go's dialer gives the RFC 1928 reply codes
 // ("unknown error " and the code's text), with what each means.
@@ -77,7 +76,7 @@ var socksAuthTexts = []string{
 // message; ok is false when the message is no SOCKS error.
 func readSOCKSFailure(msg string) (f socksFailure, ok bool) {
 	l := strings.ToLower(msg)
-	if m := goSOCKSPattern.FindStringSubmatch(msg); m != nil {
+	if m := goSOCKSPattern().FindStringSubmatch(msg); m != nil {
 		f, ok = socksFailure{proxy: m[1], target: m[2], detail: m[3]}, true
 		if rest, found := strings.CutPrefix(strings.ToLower(m[3]), "unknown error "); found {
 			f.reason = socksOtherRefusal
@@ -88,7 +87,7 @@ func readSOCKSFailure(msg string) (f socksFailure, ok bool) {
 			}
 		}
 	}
-	if m := curlSOCKSPattern.FindStringSubmatch(msg); m != nil {
+	if m := curlSOCKSPattern().FindStringSubmatch(msg); m != nil {
 		f, ok = socksFailure{target: m[1], detail: "SOCKS5 reply " + m[2]}, true
 		switch code, _ := strconv.Atoi(m[2]); code {
 		case 1, 3, 4, 5, 6:

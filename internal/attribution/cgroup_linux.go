@@ -263,7 +263,12 @@ func unescapeMount(s string) string {
 	return b.String()
 }
 
-var staleChain = regexp.MustCompile(`^-A POSTROUTING (.* -j (` + chainPrefix + `(\d+)-\d+))$`)
+// staleChain is an exec run's rule in iptables-save's output, compiled
+// on first use: at package initialisation it was a fiftieth of the start
+// of every command.
+var staleChain = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^-A POSTROUTING (.* -j (` + chainPrefix + `(\d+)-\d+))$`)
+})
 
 // removeStale removes the chains and cgroups of exec runs whose process is
 // gone (killed before it could clean up).
@@ -278,7 +283,7 @@ func removeStale(mount cgroupMount, own string) {
 			continue
 		}
 		for _, l := range strings.Split(string(out), "\n") {
-			m := staleChain.FindStringSubmatch(l)
+			m := staleChain().FindStringSubmatch(l)
 			if m == nil || alive(m[3]) {
 				continue
 			}
