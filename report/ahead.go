@@ -120,8 +120,8 @@ func (o *objects) append(b []byte, s *Stream, r pipeline.Result) ([]byte, error)
 // encodes itself, or what object gives, through encoding/json.
 func (o *objects) encode(b []byte, s *Stream, r pipeline.Result, conn *Connection) ([]byte, error) {
 	if o.object == nil {
-		conn.set(r, &s.certs, s.opts.CommunityIDSeed)
-		return conn.appendJSON(b, o.prefix)
+		conn.setUnformatted(r, &s.certs)
+		return conn.appendJSONOf(b, o.prefix, unformatted{conn: r.Conn, seed: s.opts.CommunityIDSeed})
 	}
 	return appendJSON(b, o.object(s, r), o.prefix)
 }

@@ -488,20 +488,28 @@ func newConnection(r pipeline.Result, memo *certMemo, seed uint16) Connection {
 // after connection into one Connection per encoder, and making the lists
 // anew for each was a sixth of the allocations of a read.
 func (out *Connection) set(r pipeline.Result, memo *certMemo, seed uint16) {
+	out.setUnformatted(r, memo)
+	c := r.Conn
+	out.Client, out.Server = c.Client.String(), c.Server.String()
+	out.CommunityID = connectionCommunityID(seed, c)
+	out.Start = timestamp(c.First.Time)
+}
+
+// setUnformatted is set but for Client, Server, CommunityID and Start,
+// which it leaves empty: the json encoder formats them from the
+// connection straight into its output (see unformatted).
+func (out *Connection) setUnformatted(r pipeline.Result, memo *certMemo) {
 	c := r.Conn
 	fp := c.Fingerprints()
+	after, handshakeMS := out.AfterHandshake, out.HandshakeMS
 	// The literal is built, from out's old lists among others, before
 	// it is assigned.
 	*out = Connection{
 		Source:            r.Source,
 		Transport:         transportOf(c),
 		QUIC:              newQUIC(c),
-		Client:            c.Client.String(),
-		Server:            c.Server.String(),
-		CommunityID:       connectionCommunityID(seed, c),
 		FirstFrame:        c.First.Number,
 		LastFrame:         c.Last.Number,
-		Start:             timestamp(c.First.Time),
 		SNI:               sni(c),
 		OfferedVersions:   reuse(out.OfferedVersions, 0),
 		OfferedCiphers:    reuse(out.OfferedCiphers, 0),
@@ -545,11 +553,10 @@ func (out *Connection) set(r pipeline.Result, memo *certMemo, seed uint16) {
 		Verdict:    newVerdict(r.Verdict),
 	}
 	if d, ok := c.Duration(); ok {
-		ms := math.Round(float64(d)/float64(time.Microsecond)) / 1000
-		out.HandshakeMS = &ms
+		out.HandshakeMS = reuseMS(handshakeMS, d)
 	}
 	if c.HandshakeDone.Number != 0 {
-		out.AfterHandshake = newAfterHandshake(c)
+		out.AfterHandshake = newAfterHandshake(c, after)
 	}
 	if h := c.CutClientHello; c.ClientHello == nil && h != nil {
 		out.HelloTruncated = &HelloTruncated{Frame: c.CutClientHelloFrame.Number, CapturedBytes: len(h.Raw), Length: c.CutClientHelloSize}
@@ -622,9 +629,9 @@ func newTCP(t *analysis.TCPFacts, path *analysis.PathFacts, old *TCP) TCP {
 	var order [2]capture.Direction
 	fins := finOrder(t, order[:0])
 	out := TCP{
-		SYN:             frameRef(t.SYN),
+		SYN:             reuseFrameRef(old.SYN, t.SYN),
 		SYNCount:        t.SYNCount,
-		SYNACK:          frameRef(t.SYNACK),
+		SYNACK:          reuseFrameRef(old.SYNACK, t.SYNACK),
 		FIN:             reuse(old.FIN, len(fins)),
 		Gaps:            reuse(old.Gaps, len(t.Gaps)),
 		Retransmissions: t.Retransmissions,
@@ -677,6 +684,29 @@ func frameRef(f capture.Frame) *int64 {
 	return &n
 }
 
+// reuseMS returns d in milliseconds, rounded to the microsecond, stored
+// in old when there is one (see reuseFrameRef).
+func reuseMS(old *float64, d time.Duration) *float64 {
+	ms := math.Round(float64(d)/float64(time.Microsecond)) / 1000
+	if old == nil {
+		return &ms
+	}
+	*old = ms
+	return old
+}
+
+// reuseFrameRef is frameRef, storing the number in old when there is
+// one: old belongs to a Connection that set converts into again (see
+// Connection.set), and a number of its own for each of a connection's
+// four frame references was one allocation each.
+func reuseFrameRef(old *int64, f capture.Frame) *int64 {
+	if f.Number == 0 || old == nil {
+		return frameRef(f)
+	}
+	*old = f.Number
+	return old
+}
+
 func nonTLS(n *analysis.NonTLS) string {
 	if n == nil {
 		return ""
@@ -717,13 +747,19 @@ func versionName(v tlsparse.Version) string {
 // nanoseconds when t has them (pcapng), so that equal captures give equal
 // text and no precision is invented or lost.
 func timestamp(t time.Time) string {
+	var buf [64]byte
+	return string(appendTimestamp(buf[:0], t))
+}
+
+// appendTimestamp appends timestamp(t).
+func appendTimestamp(b []byte, t time.Time) []byte {
 	if t.IsZero() {
-		return ""
+		return b
 	}
 	if t.Nanosecond()%1000 != 0 {
-		return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+		return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000000Z07:00")
 	}
-	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
 }
 
 func newCertificate(c analysis.Certificate) Certificate {
@@ -783,19 +819,25 @@ type AfterHandshake struct {
 	ResponseLine               string   `json:"response_line"`
 }
 
-func newAfterHandshake(c *analysis.Connection) *AfterHandshake {
+// newAfterHandshake converts what c did after its handshake, into old
+// when it is not nil (see Connection.set).
+func newAfterHandshake(c *analysis.Connection, old *AfterHandshake) *AfterHandshake {
 	a := c.Afterwards()
-	out := &AfterHandshake{
-		RequestFrame:               frameRef(a.Request),
-		ResponseFrame:              frameRef(a.Response),
+	out := old
+	if out == nil {
+		out = new(AfterHandshake)
+	}
+	ttfb := out.TimeToFirstByteMS
+	*out = AfterHandshake{
+		RequestFrame:               reuseFrameRef(out.RequestFrame, a.Request),
+		ResponseFrame:              reuseFrameRef(out.ResponseFrame, a.Response),
 		ServerRecordsBeforeRequest: a.ServerFirst,
 		SessionTicketsAfterRequest: a.Tickets,
 		RequestLine:                a.RequestLine,
 		ResponseLine:               a.ResponseLine,
 	}
 	if d, ok := c.TimeToFirstByte(); ok {
-		ms := math.Round(float64(d)/float64(time.Microsecond)) / 1000
-		out.TimeToFirstByteMS = &ms
+		out.TimeToFirstByteMS = reuseMS(ttfb, d)
 	}
 	return out
 }
