@@ -42,11 +42,11 @@ func checkConnectionJSON(t *testing.T, c *Connection, what string) {
 // checkUnformattedJSON fails when the json format's way of writing r
 // (converted into reused by setUnformatted, the addresses, Community ID
 // and start formatted as it is written) differs from c's JSON.
-func checkUnformattedJSON(t *testing.T, c, reused *Connection, r pipeline.Result, memo *certMemo, what string) {
+func checkUnformattedJSON(t *testing.T, c, reused *Connection, ptrs *refs, r pipeline.Result, memo *certMemo, what string) {
 	t.Helper()
 	for _, prefix := range []string{"", "    "} {
 		want, werr := c.appendJSON([]byte("x"), prefix)
-		reused.setUnformatted(r, memo)
+		reused.setUnformatted(r, memo, ptrs)
 		got, gerr := reused.appendJSONOf([]byte("x"), prefix, unformatted{conn: r.Conn})
 		if (werr != nil) != (gerr != nil) {
 			t.Fatalf("%s, prefix %q: error %v, the Connection's %v", what, prefix, gerr, werr)
@@ -96,10 +96,11 @@ func TestConnectionJSON(t *testing.T) {
 		src.Close()
 		var memo certMemo
 		var reused Connection // converted into again and again, as the json format's encoders do
+		var ptrs refs
 		for _, r := range rs {
 			c := newConnection(r, &memo, 0)
 			checkConnectionJSON(t, &c, file+" "+c.Client)
-			checkUnformattedJSON(t, &c, &reused, r, &memo, file+" "+c.Client)
+			checkUnformattedJSON(t, &c, &reused, &ptrs, r, &memo, file+" "+c.Client)
 			conns++
 			if c.Decrypted {
 				decrypted++

@@ -488,7 +488,7 @@ func newConnection(r pipeline.Result, memo *certMemo, seed uint16) Connection {
 // after connection into one Connection per encoder, and making the lists
 // anew for each was a sixth of the allocations of a read.
 func (out *Connection) set(r pipeline.Result, memo *certMemo, seed uint16) {
-	out.setUnformatted(r, memo)
+	out.setUnformatted(r, memo, new(refs))
 	c := r.Conn
 	out.Client, out.Server = c.Client.String(), c.Server.String()
 	out.CommunityID = connectionCommunityID(seed, c)
@@ -497,11 +497,11 @@ func (out *Connection) set(r pipeline.Result, memo *certMemo, seed uint16) {
 
 // setUnformatted is set but for Client, Server, CommunityID and Start,
 // which it leaves empty: the json encoder formats them from the
-// connection straight into its output (see unformatted).
-func (out *Connection) setUnformatted(r pipeline.Result, memo *certMemo) {
+// connection straight into its output (see unformatted). The pointer
+// fields point into ptrs.
+func (out *Connection) setUnformatted(r pipeline.Result, memo *certMemo, ptrs *refs) {
 	c := r.Conn
 	fp := c.Fingerprints()
-	after, handshakeMS := out.AfterHandshake, out.HandshakeMS
 	// The literal is built, from out's old lists among others, before
 	// it is assigned.
 	*out = Connection{
@@ -539,7 +539,7 @@ func (out *Connection) setUnformatted(r pipeline.Result, memo *certMemo) {
 			Client: nonTLS(c.ClientSide.NonTLS),
 			Server: nonTLS(c.ServerSide.NonTLS),
 		},
-		TCP:        newTCP(&c.TCP, c.Path, &out.TCP),
+		TCP:        newTCP(&c.TCP, c.Path, &out.TCP, ptrs),
 		Proxy:      newProxy(c),
 		Heartbeat:  newHeartbeat(c),
 		DNS:        newDNSAnswer(c.DNS),
@@ -553,10 +553,10 @@ func (out *Connection) setUnformatted(r pipeline.Result, memo *certMemo) {
 		Verdict:    newVerdict(r.Verdict),
 	}
 	if d, ok := c.Duration(); ok {
-		out.HandshakeMS = reuseMS(handshakeMS, d)
+		out.HandshakeMS = msIn(&ptrs.handshakeMS, d)
 	}
 	if c.HandshakeDone.Number != 0 {
-		out.AfterHandshake = newAfterHandshake(c, after)
+		out.AfterHandshake = newAfterHandshake(c, ptrs)
 	}
 	if h := c.CutClientHello; c.ClientHello == nil && h != nil {
 		out.HelloTruncated = &HelloTruncated{Frame: c.CutClientHelloFrame.Number, CapturedBytes: len(h.Raw), Length: c.CutClientHelloSize}
@@ -624,14 +624,14 @@ func newVerdict(v diagnose.Verdict) Verdict {
 }
 
 // newTCP converts t and the ICMP errors of path (which may be nil), reusing the arrays of old's lists (see
-// Connection.set).
-func newTCP(t *analysis.TCPFacts, path *analysis.PathFacts, old *TCP) TCP {
+// Connection.set) and pointing into ptrs.
+func newTCP(t *analysis.TCPFacts, path *analysis.PathFacts, old *TCP, ptrs *refs) TCP {
 	var order [2]capture.Direction
 	fins := finOrder(t, order[:0])
 	out := TCP{
-		SYN:             reuseFrameRef(old.SYN, t.SYN),
+		SYN:             frameRefIn(&ptrs.syn, t.SYN),
 		SYNCount:        t.SYNCount,
-		SYNACK:          reuseFrameRef(old.SYNACK, t.SYNACK),
+		SYNACK:          frameRefIn(&ptrs.synACK, t.SYNACK),
 		FIN:             reuse(old.FIN, len(fins)),
 		Gaps:            reuse(old.Gaps, len(t.Gaps)),
 		Retransmissions: t.Retransmissions,
@@ -684,27 +684,30 @@ func frameRef(f capture.Frame) *int64 {
 	return &n
 }
 
-// reuseMS returns d in milliseconds, rounded to the microsecond, stored
-// in old when there is one (see reuseFrameRef).
-func reuseMS(old *float64, d time.Duration) *float64 {
-	ms := math.Round(float64(d)/float64(time.Microsecond)) / 1000
-	if old == nil {
-		return &ms
-	}
-	*old = ms
-	return old
+// refs holds what the pointer fields of a Connection point to: one
+// allocation for a Connection (see Connection.set), none for the one the
+// json encoder converts into again and again, where a number of its own
+// for each was up to six allocations a connection.
+type refs struct {
+	handshakeMS, timeToFirstByteMS float64
+	syn, synACK, request, response int64
+	after                          AfterHandshake
 }
 
-// reuseFrameRef is frameRef, storing the number in old when there is
-// one: old belongs to a Connection that set converts into again (see
-// Connection.set), and a number of its own for each of a connection's
-// four frame references was one allocation each.
-func reuseFrameRef(old *int64, f capture.Frame) *int64 {
-	if f.Number == 0 || old == nil {
-		return frameRef(f)
+// msIn stores d in milliseconds, rounded to the microsecond, in *p and
+// returns p.
+func msIn(p *float64, d time.Duration) *float64 {
+	*p = math.Round(float64(d)/float64(time.Microsecond)) / 1000
+	return p
+}
+
+// frameRefIn is frameRef, storing the number in *p.
+func frameRefIn(p *int64, f capture.Frame) *int64 {
+	if f.Number == 0 {
+		return nil
 	}
-	*old = f.Number
-	return old
+	*p = f.Number
+	return p
 }
 
 func nonTLS(n *analysis.NonTLS) string {
@@ -819,25 +822,21 @@ type AfterHandshake struct {
 	ResponseLine               string   `json:"response_line"`
 }
 
-// newAfterHandshake converts what c did after its handshake, into old
-// when it is not nil (see Connection.set).
-func newAfterHandshake(c *analysis.Connection, old *AfterHandshake) *AfterHandshake {
+// newAfterHandshake converts what c did after its handshake, into
+// ptrs.after.
+func newAfterHandshake(c *analysis.Connection, ptrs *refs) *AfterHandshake {
 	a := c.Afterwards()
-	out := old
-	if out == nil {
-		out = new(AfterHandshake)
-	}
-	ttfb := out.TimeToFirstByteMS
+	out := &ptrs.after
 	*out = AfterHandshake{
-		RequestFrame:               reuseFrameRef(out.RequestFrame, a.Request),
-		ResponseFrame:              reuseFrameRef(out.ResponseFrame, a.Response),
+		RequestFrame:               frameRefIn(&ptrs.request, a.Request),
+		ResponseFrame:              frameRefIn(&ptrs.response, a.Response),
 		ServerRecordsBeforeRequest: a.ServerFirst,
 		SessionTicketsAfterRequest: a.Tickets,
 		RequestLine:                a.RequestLine,
 		ResponseLine:               a.ResponseLine,
 	}
 	if d, ok := c.TimeToFirstByte(); ok {
-		out.TimeToFirstByteMS = reuseMS(ttfb, d)
+		out.TimeToFirstByteMS = msIn(&ptrs.timeToFirstByteMS, d)
 	}
 	return out
 }
