@@ -36,3 +36,14 @@ func BenchmarkDiagnoseCached(b *testing.B) {
 		Diagnose(c, cfg)
 	}
 }
+
+// BenchmarkReadSystemRoots times what every read with the system roots
+// does in the background: reading and indexing this machine's roots.
+func BenchmarkReadSystemRoots(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := readSystemRoots(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

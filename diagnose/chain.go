@@ -511,7 +511,6 @@ func (ck *checker) verify() ([][]*x509.Certificate, error) {
 // re-key), or -1.
 func (ck *checker) path() (path []int, wrongKey int) {
 	path, wrongKey = []int{0}, -1
-	used := map[int]bool{0: true}
 	for {
 		cur := ck.chain[path[len(path)-1]]
 		if ck.selfSigned(cur) {
@@ -519,7 +518,7 @@ func (ck *checker) path() (path []int, wrongKey int) {
 		}
 		next := -1
 		for j, c := range ck.chain {
-			if used[j] || c == nil || !bytes.Equal(c.RawSubject, cur.RawIssuer) {
+			if slices.Contains(path, j) || c == nil || !bytes.Equal(c.RawSubject, cur.RawIssuer) {
 				continue
 			}
 			if ck.signedBy(cur, c) {
@@ -534,7 +533,6 @@ func (ck *checker) path() (path []int, wrongKey int) {
 			return path, wrongKey
 		}
 		wrongKey = -1
-		used[next] = true
 		path = append(path, next)
 	}
 }
@@ -1005,7 +1003,15 @@ func (r Refusers) refuses(s fingerprint.Stack) (refuses, ok bool) {
 // leaf's key).
 func (ck *checker) keyProblems() []CertProblem {
 	var probs []CertProblem
-	path, _ := ck.path()
+	// The issuing path matters only for a CA's small RSA key: finding it
+	// for every chain was most of what checking one allocated.
+	var path []int
+	onPath := func(i int) bool {
+		if path == nil {
+			path, _ = ck.path()
+		}
+		return slices.Contains(path, i)
+	}
 	for i, c := range ck.chain {
 		if c == nil {
 			continue
@@ -1021,7 +1027,7 @@ func (ck *checker) keyProblems() []CertProblem {
 				Detail:  fmt.Sprintf("certificate 0 %s has a %d-bit RSA key, which Go (1.24 and later) and OpenSSL (curl) refuse: they want %d bits or more (OpenSSL at security level 2, its default from 3.2 and Debian's, 2048)", name(c), bits, minRSABits),
 				Fix:     "reissue the certificate with a 2048-bit RSA or a P-256 ECDSA key; as a stop-gap, run Go clients with GODEBUG=rsa1024min=0",
 				Lenient: "Go before 1.24 and OpenSSL at security level 0 accept such a key"})
-		case bits < secLevel2RSABits && (i == 0 || slices.Contains(path, i) && !ck.selfSigned(c)):
+		case bits < secLevel2RSABits && (i == 0 || onPath(i) && !ck.selfSigned(c)):
 			// Only the CAs that issued the leaf count; a root the
 			// server sends is not checked: clients take theirs from
 			// their trust store.

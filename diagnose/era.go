@@ -7,6 +7,10 @@ package diagnose
 // failure that did not happen.
 
 import (
+	"crypto/dsa"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -95,6 +99,7 @@ var formerRoots = []formerRoot{
 type formerRootKey struct {
 	key  any
 	hash [32]byte
+	algo x509.PublicKeyAlgorithm // of key
 }
 
 var formerRootKeys = sync.OnceValue(func() []formerRootKey {
@@ -108,10 +113,43 @@ var formerRootKeys = sync.OnceValue(func() []formerRootKey {
 		if err != nil {
 			panic("formerRoots: " + r.name + ": " + err.Error())
 		}
-		keys[i] = formerRootKey{k, sha256.Sum256(der)}
+		keys[i] = formerRootKey{k, sha256.Sum256(der), keyAlgorithm(k)}
 	}
 	return keys
 })
+
+// keyAlgorithm is the kind of a public key as crypto/x509 parses it.
+func keyAlgorithm(k any) x509.PublicKeyAlgorithm {
+	switch k.(type) {
+	case *rsa.PublicKey:
+		return x509.RSA
+	case *ecdsa.PublicKey:
+		return x509.ECDSA
+	case ed25519.PublicKey:
+		return x509.Ed25519
+	case *dsa.PublicKey:
+		return x509.DSA
+	}
+	return x509.UnknownPublicKeyAlgorithm
+}
+
+// signerAlgorithm is the kind of key that makes signatures of algo, as
+// crypto/x509 pairs them (its signatureAlgorithmDetails); unknown for an
+// algorithm it does not know.
+func signerAlgorithm(algo x509.SignatureAlgorithm) x509.PublicKeyAlgorithm {
+	switch algo {
+	case x509.MD2WithRSA, x509.MD5WithRSA, x509.SHA1WithRSA, x509.SHA256WithRSA, x509.SHA384WithRSA, x509.SHA512WithRSA,
+		x509.SHA256WithRSAPSS, x509.SHA384WithRSAPSS, x509.SHA512WithRSAPSS:
+		return x509.RSA
+	case x509.DSAWithSHA1, x509.DSAWithSHA256:
+		return x509.DSA
+	case x509.ECDSAWithSHA1, x509.ECDSAWithSHA256, x509.ECDSAWithSHA384, x509.ECDSAWithSHA512:
+		return x509.ECDSA
+	case x509.PureEd25519:
+		return x509.Ed25519
+	}
+	return x509.UnknownPublicKeyAlgorithm
+}
 
 // formerRootOf finds the former root a path leads to: a CA certificate
 // of the path (not the leaf: its key must have signed the certificate
@@ -130,7 +168,14 @@ func (ck *checker) formerRootOf(path []int) (r formerRoot, at int, ok bool) {
 		}
 	}
 	last := ck.chain[path[len(path)-1]]
+	signer := signerAlgorithm(last.SignatureAlgorithm)
 	for i, fk := range keys {
+		// CheckSignature fails at once for a key of another kind, but
+		// only after hashing the certificate and making its error: the
+		// chains of untrusted roots are checked against every key.
+		if signer != x509.UnknownPublicKeyAlgorithm && fk.algo != signer {
+			continue
+		}
 		root := &x509.Certificate{PublicKey: fk.key}
 		if root.CheckSignature(last.SignatureAlgorithm, last.RawTBSCertificate, last.Signature) == nil {
 			return formerRoots[i], -1, true

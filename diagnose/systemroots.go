@@ -64,10 +64,14 @@ func readSystemRoots() (*rootFiles, error) {
 	}
 	var firstErr error
 	var bundle []byte
+	// The bundle's PEM text, split where its blocks end: Debian's is the
+	// files of /etc/ssl/certs one after the other, which were decoded a
+	// second time, for no root that is new.
+	inBundle := map[string]bool{}
 	for _, file := range files {
 		data, err := os.ReadFile(file)
 		if err == nil {
-			rf.addPEM(data)
+			rf.addPEM(data, inBundle)
 			bundle = data
 			break
 		}
@@ -94,8 +98,8 @@ func readSystemRoots() (*rootFiles, error) {
 			// The bundle is often in a directory too (Debian's
 			// /etc/ssl/certs/ca-certificates.crt): a third of the work
 			// of decoding the roots again, for none that is new.
-			if data, err := os.ReadFile(dir + "/" + e.Name()); err == nil && !bytes.Equal(data, bundle) {
-				rf.addPEM(data)
+			if data, err := os.ReadFile(dir + "/" + e.Name()); err == nil && !bytes.Equal(data, bundle) && !inBundle[string(data)] {
+				rf.addPEM(data, nil)
 			}
 		}
 	}
@@ -118,12 +122,23 @@ func sameDirSymlink(dir string, e fs.DirEntry) bool {
 // addPEM indexes the certificates of data that x509.CertPool's
 // AppendCertsFromPEM would consider: CERTIFICATE blocks without headers.
 // A certificate already there is not added twice.
-func (rf *rootFiles) addPEM(data []byte) {
+//
+// When segments is not nil, addPEM sets in it the text each call of
+// pem.Decode took: from where the last one ended to the end of its
+// block's END line. A file whose text is one of them holds that block
+// alone (pem.Decode reads nothing past the line its block ends on, and
+// only a line break ends one that more text follows), so after data it
+// adds nothing and need not be decoded.
+func (rf *rootFiles) addPEM(data []byte, segments map[string]bool) {
 	for len(data) > 0 {
 		var block *pem.Block
+		rest := data
 		block, data = pem.Decode(data)
 		if block == nil {
 			return
+		}
+		if segments != nil {
+			segments[string(rest[:len(rest)-len(data)])] = true
 		}
 		if block.Type != "CERTIFICATE" || len(block.Headers) != 0 {
 			continue

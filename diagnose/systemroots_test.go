@@ -30,6 +30,7 @@ func TestSystemRootsAsCryptoX509(t *testing.T) {
 	b2 := mkCert(t, certSpec{cn: "Root B", ca: true, key: testKey(t, "Root B, second key")})
 	c := mkCert(t, certSpec{cn: "Root C", ca: true})
 	d := mkCert(t, certSpec{cn: "Root D", ca: true})
+	e := mkCert(t, certSpec{cn: "Root E", ca: true})
 	block := func(typ string, der []byte, headers map[string]string) []byte {
 		return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der, Headers: headers})
 	}
@@ -67,6 +68,11 @@ func TestSystemRootsAsCryptoX509(t *testing.T) {
 	write("withbundle/d.pem", block("CERTIFICATE", d.cert.Raw, nil))
 	write("withbundle/nearly.pem", []byte("# a bundle\n"), block("CERTIFICATE", c.cert.Raw, nil))
 	write("certs/d.pem", block("CERTIFICATE", d.cert.Raw, nil), block("CERTIFICATE", b2.cert.Raw, nil))
+	// As Debian's: files that are blocks of the bundle (not decoded
+	// again), and one that starts as one but holds another root.
+	write("certs/b2.pem", block("CERTIFICATE", b2.cert.Raw, nil))
+	write("certs/broken.pem", block("CERTIFICATE", broken, nil))
+	write("certs/b2e.pem", block("CERTIFICATE", b2.cert.Raw, nil), block("CERTIFICATE", e.cert.Raw, nil))
 	symlink("d.pem", "certs/0123abcd.0")              // skipped: a name for a file of the same directory
 	symlink(filepath.Join(dir, "c.pem"), "certs/c.0") // read: a link elsewhere
 	write("c.pem", block("CERTIFICATE", c.cert.Raw, nil))
@@ -170,7 +176,7 @@ func TestForChain(t *testing.T) {
 
 	rf := &rootFiles{bySubject: map[string][][]byte{}, parsed: map[string]*x509.Certificate{}}
 	for _, c := range []*testCert{impostor, other, p.root} {
-		rf.addPEM(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.cert.Raw}))
+		rf.addPEM(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.cert.Raw}), nil)
 	}
 	r := &Roots{ready: make(chan struct{}), own: certs(own), files: rf, pools: map[string]*x509.CertPool{}}
 	close(r.ready)

@@ -22,6 +22,7 @@ type objects struct {
 	ahead  []encoded                          // the next connections, encoded ahead
 	buf    []byte                             // output, reused
 	conn   Connection                         // converted into by append, reused
+	ptrs   refs                               // what conn's pointers point to
 	// workers are what each encoding worker of encodeAhead reuses.
 	workers []encoder
 }
@@ -37,6 +38,7 @@ type encoder struct {
 	// quarter larger, at each step.
 	pages [][]byte
 	conn  Connection // converted into (see Connection.set)
+	ptrs  refs       // what conn's pointers point to
 }
 
 // pageSize is the capacity of an encoder's page, and pageSpare what a
@@ -87,7 +89,7 @@ func (o *objects) encodeAhead(s *Stream, rs []pipeline.Result) {
 				}
 				start := len(buf)
 				var err error
-				if buf, err = o.encode(buf, s, rs[i], &e.conn); err != nil {
+				if buf, err = o.encode(buf, s, rs[i], &e.conn, &e.ptrs); err != nil {
 					buf = buf[:start]
 					out[i].err = err
 					continue
@@ -113,15 +115,16 @@ func (o *objects) append(b []byte, s *Stream, r pipeline.Result) ([]byte, error)
 		}
 		return append(b, e.b...), nil
 	}
-	return o.encode(b, s, r, &o.conn)
+	return o.encode(b, s, r, &o.conn, &o.ptrs)
 }
 
-// encode appends r's object: its Connection, converted into conn, which
-// encodes itself, or what object gives, through encoding/json.
-func (o *objects) encode(b []byte, s *Stream, r pipeline.Result, conn *Connection) ([]byte, error) {
+// encode appends r's object: its Connection, converted into conn (its
+// pointers into ptrs), which encodes itself, or what object gives,
+// through encoding/json.
+func (o *objects) encode(b []byte, s *Stream, r pipeline.Result, conn *Connection, ptrs *refs) ([]byte, error) {
 	if o.object == nil {
-		conn.set(r, &s.certs, s.opts.CommunityIDSeed)
-		return conn.appendJSON(b, o.prefix)
+		conn.setUnformatted(r, &s.certs, ptrs)
+		return conn.appendJSONOf(b, o.prefix, unformatted{conn: r.Conn, seed: s.opts.CommunityIDSeed})
 	}
 	return appendJSON(b, o.object(s, r), o.prefix)
 }

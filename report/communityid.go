@@ -38,6 +38,11 @@ func connectionCommunityID(seed uint16, c *analysis.Connection) string {
 	return CommunityID(seed, ipProto(c), c.Client, c.Server)
 }
 
+// appendConnectionCommunityID appends connectionCommunityID(seed, c).
+func appendConnectionCommunityID(b []byte, seed uint16, c *analysis.Connection) []byte {
+	return appendCommunityID(b, seed, ipProto(c), c.Client.Addr(), c.Server.Addr(), c.Client.Port(), c.Server.Port(), true)
+}
+
 // ipProto is the IP protocol that carried a connection.
 func ipProto(c *analysis.Connection) uint8 {
 	if c.IsQUIC() || c.DNSFailure != nil && !c.DNSFailure.TCP {
@@ -50,9 +55,20 @@ func ipProto(c *analysis.Connection) uint8 {
 // ports are left out of the hash, as the spec says of "other IP-borne
 // protocols".
 func communityID(seed uint16, proto uint8, sa, da netip.Addr, sp, dp uint16, ports bool) string {
+	var id [len(communityIDVersion) + 28]byte // base64 of 20 bytes is 28 characters
+	return string(appendCommunityID(id[:0], seed, proto, sa, da, sp, dp, ports))
+}
+
+// communityIDVersion starts every Community ID.
+const communityIDVersion = "1:"
+
+// appendCommunityID appends communityID(seed, proto, sa, da, sp, dp,
+// ports); the json format writes it straight into its output, where a
+// string of its own was an allocation for every connection.
+func appendCommunityID(b []byte, seed uint16, proto uint8, sa, da netip.Addr, sp, dp uint16, ports bool) []byte {
 	sa, da = sa.Unmap(), da.Unmap()
 	if !sa.IsValid() || !da.IsValid() || sa.Is4() != da.Is4() {
-		return ""
+		return b
 	}
 	var sb, db [16]byte
 	s, d := addrBytes(&sb, sa), addrBytes(&db, da)
@@ -71,12 +87,8 @@ func communityID(seed uint16, proto uint8, sa, da netip.Addr, sp, dp uint16, por
 		buf = binary.BigEndian.AppendUint16(buf, dp)
 	}
 	sum := sha1.Sum(buf)
-	// One allocation, the string's: this is computed for every
-	// connection written.
-	var id [2 + 28]byte // base64 of 20 bytes is 28 characters
-	copy(id[:], "1:")
-	base64.StdEncoding.Encode(id[2:], sum[:])
-	return string(id[:])
+	b = append(b, communityIDVersion...)
+	return base64.StdEncoding.AppendEncode(b, sum[:])
 }
 
 // addrBytes puts a's 4 or 16 bytes in b and returns them, as a.AsSlice

@@ -2,10 +2,13 @@ package report
 
 import (
 	"math"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
 )
 
 // The json and ndjson formats write one Connection per connection. On a
@@ -87,6 +90,27 @@ func (w *jsonWriter) int(n int64)     { w.b = strconv.AppendInt(w.b, n, 10) }
 func (w *jsonWriter) bool(v bool)     { w.b = strconv.AppendBool(w.b, v) }
 func (w *jsonWriter) null()           { w.b = append(w.b, "null"...) }
 func (w *jsonWriter) float(f float64) { w.b = appendJSONFloat(w.b, f) }
+
+// addrPort writes a's String, formatted in place: digits, dots, colons
+// and brackets need no escaping; an address with a zone (which no packet
+// carries) may need it and goes through str.
+func (w *jsonWriter) addrPort(a netip.AddrPort) {
+	if a.Addr().Zone() != "" {
+		w.str(a.String())
+		return
+	}
+	w.b = append(w.b, '"')
+	w.b = appendAddrPort(w.b, a)
+	w.b = append(w.b, '"')
+}
+
+// appendAddrPort appends a.String() without making the string.
+func appendAddrPort(b []byte, a netip.AddrPort) []byte {
+	if !a.Addr().IsValid() {
+		return append(b, a.String()...) // AppendTo writes nothing
+	}
+	return a.AppendTo(b)
+}
 
 func (w *jsonWriter) intRef(p *int64) {
 	if p == nil {
@@ -182,8 +206,30 @@ func (w *jsonWriter) any(v any) error {
 
 // appendJSON appends c as appendJSON(dst, c, prefix) does.
 func (c *Connection) appendJSON(dst []byte, prefix string) ([]byte, error) {
+	return c.appendJSONOf(dst, prefix, unformatted{})
+}
+
+// unformatted is the connection a Connection was converted from by
+// setUnformatted, which left Client, Server, CommunityID and Start empty:
+// appendJSONOf formats them from it straight into its output, where
+// strings of their own were four allocations for every connection (two
+// for each address). With conn nil, the Connection's own fields are
+// written.
+type unformatted struct {
+	conn *analysis.Connection
+	seed uint16 // of the Community ID
+}
+
+// appendJSONOf appends c as appendJSON does, its Client, Server,
+// CommunityID and Start formatted from u.conn when that is set.
+func (c *Connection) appendJSONOf(dst []byte, prefix string, u unformatted) ([]byte, error) {
 	if !c.finite() {
-		cc := *c                            // c itself must not escape: it is on the caller's stack
+		cc := *c // c itself must not escape: it is on the caller's stack
+		if u.conn != nil {
+			cc.Client, cc.Server = u.conn.Client.String(), u.conn.Server.String()
+			cc.CommunityID = connectionCommunityID(u.seed, u.conn)
+			cc.Start = timestamp(u.conn.First.Time)
+		}
 		return appendJSON(dst, &cc, prefix) // encoding/json's error
 	}
 	// A connection of a handshake takes 2 to 5 KB indented: growing
@@ -198,18 +244,37 @@ func (c *Connection) appendJSON(dst []byte, prefix string) ([]byte, error) {
 		w.key("transport")
 		w.str(c.Transport)
 	}
-	w.key("client")
-	w.str(c.Client)
-	w.key("server")
-	w.str(c.Server)
-	w.key("community_id")
-	w.str(c.CommunityID)
+	if u.conn == nil {
+		w.key("client")
+		w.str(c.Client)
+		w.key("server")
+		w.str(c.Server)
+		w.key("community_id")
+		w.str(c.CommunityID)
+	} else {
+		w.key("client")
+		w.addrPort(u.conn.Client)
+		w.key("server")
+		w.addrPort(u.conn.Server)
+		w.key("community_id")
+		// Base64 and "1:" need no escaping.
+		w.b = append(w.b, '"')
+		w.b = appendConnectionCommunityID(w.b, u.seed, u.conn)
+		w.b = append(w.b, '"')
+	}
 	w.key("first_frame")
 	w.int(c.FirstFrame)
 	w.key("last_frame")
 	w.int(c.LastFrame)
 	w.key("start")
-	w.str(c.Start)
+	if u.conn == nil {
+		w.str(c.Start)
+	} else {
+		// Digits, '-', ':', '.', 'T' and 'Z' need no escaping.
+		w.b = append(w.b, '"')
+		w.b = appendTimestamp(w.b, u.conn.First.Time)
+		w.b = append(w.b, '"')
+	}
 	w.key("handshake_ms")
 	w.floatRef(c.HandshakeMS)
 	w.key("sni")

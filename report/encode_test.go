@@ -39,6 +39,29 @@ func checkConnectionJSON(t *testing.T, c *Connection, what string) {
 	}
 }
 
+// checkUnformattedJSON fails when the json format's way of writing r
+// (converted into reused by setUnformatted, the addresses, Community ID
+// and start formatted as it is written) differs from c's JSON.
+func checkUnformattedJSON(t *testing.T, c, reused *Connection, ptrs *refs, r pipeline.Result, memo *certMemo, what string) {
+	t.Helper()
+	for _, prefix := range []string{"", "    "} {
+		want, werr := c.appendJSON([]byte("x"), prefix)
+		reused.setUnformatted(r, memo, ptrs)
+		got, gerr := reused.appendJSONOf([]byte("x"), prefix, unformatted{conn: r.Conn})
+		if (werr != nil) != (gerr != nil) {
+			t.Fatalf("%s, prefix %q: error %v, the Connection's %v", what, prefix, gerr, werr)
+		}
+		if !bytes.Equal(got, want) {
+			i := 0
+			for i < min(len(got), len(want)) && got[i] == want[i] {
+				i++
+			}
+			t.Fatalf("%s, prefix %q: converted into a reused Connection, differs at byte %d:\n got …%s\nwant …%s",
+				what, prefix, i, got[max(i-80, 0):min(i+80, len(got))], want[max(i-80, 0):min(i+80, len(want))])
+		}
+	}
+}
+
 // TestConnectionJSON holds Connection's encoder to encoding/json's bytes
 // for every connection of every capture in testdata, the key-log
 // captures decrypted.
@@ -72,9 +95,12 @@ func TestConnectionJSON(t *testing.T) {
 		rs, _, _ := pipeline.Collect(context.Background(), src, cfg)
 		src.Close()
 		var memo certMemo
+		var reused Connection // converted into again and again, as the json format's encoders do
+		var ptrs refs
 		for _, r := range rs {
 			c := newConnection(r, &memo, 0)
 			checkConnectionJSON(t, &c, file+" "+c.Client)
+			checkUnformattedJSON(t, &c, &reused, &ptrs, r, &memo, file+" "+c.Client)
 			conns++
 			if c.Decrypted {
 				decrypted++

@@ -488,6 +488,18 @@ func newConnection(r pipeline.Result, memo *certMemo, seed uint16) Connection {
 // after connection into one Connection per encoder, and making the lists
 // anew for each was a sixth of the allocations of a read.
 func (out *Connection) set(r pipeline.Result, memo *certMemo, seed uint16) {
+	out.setUnformatted(r, memo, new(refs))
+	c := r.Conn
+	out.Client, out.Server = c.Client.String(), c.Server.String()
+	out.CommunityID = connectionCommunityID(seed, c)
+	out.Start = timestamp(c.First.Time)
+}
+
+// setUnformatted is set but for Client, Server, CommunityID and Start,
+// which it leaves empty: the json encoder formats them from the
+// connection straight into its output (see unformatted). The pointer
+// fields point into ptrs.
+func (out *Connection) setUnformatted(r pipeline.Result, memo *certMemo, ptrs *refs) {
 	c := r.Conn
 	fp := c.Fingerprints()
 	// The literal is built, from out's old lists among others, before
@@ -496,12 +508,8 @@ func (out *Connection) set(r pipeline.Result, memo *certMemo, seed uint16) {
 		Source:            r.Source,
 		Transport:         transportOf(c),
 		QUIC:              newQUIC(c),
-		Client:            c.Client.String(),
-		Server:            c.Server.String(),
-		CommunityID:       connectionCommunityID(seed, c),
 		FirstFrame:        c.First.Number,
 		LastFrame:         c.Last.Number,
-		Start:             timestamp(c.First.Time),
 		SNI:               sni(c),
 		OfferedVersions:   reuse(out.OfferedVersions, 0),
 		OfferedCiphers:    reuse(out.OfferedCiphers, 0),
@@ -531,7 +539,7 @@ func (out *Connection) set(r pipeline.Result, memo *certMemo, seed uint16) {
 			Client: nonTLS(c.ClientSide.NonTLS),
 			Server: nonTLS(c.ServerSide.NonTLS),
 		},
-		TCP:        newTCP(&c.TCP, c.Path, &out.TCP),
+		TCP:        newTCP(&c.TCP, c.Path, &out.TCP, ptrs),
 		Proxy:      newProxy(c),
 		Heartbeat:  newHeartbeat(c),
 		DNS:        newDNSAnswer(c.DNS),
@@ -545,11 +553,10 @@ func (out *Connection) set(r pipeline.Result, memo *certMemo, seed uint16) {
 		Verdict:    newVerdict(r.Verdict),
 	}
 	if d, ok := c.Duration(); ok {
-		ms := math.Round(float64(d)/float64(time.Microsecond)) / 1000
-		out.HandshakeMS = &ms
+		out.HandshakeMS = msIn(&ptrs.handshakeMS, d)
 	}
 	if c.HandshakeDone.Number != 0 {
-		out.AfterHandshake = newAfterHandshake(c)
+		out.AfterHandshake = newAfterHandshake(c, ptrs)
 	}
 	if h := c.CutClientHello; c.ClientHello == nil && h != nil {
 		out.HelloTruncated = &HelloTruncated{Frame: c.CutClientHelloFrame.Number, CapturedBytes: len(h.Raw), Length: c.CutClientHelloSize}
@@ -617,14 +624,14 @@ func newVerdict(v diagnose.Verdict) Verdict {
 }
 
 // newTCP converts t and the ICMP errors of path (which may be nil), reusing the arrays of old's lists (see
-// Connection.set).
-func newTCP(t *analysis.TCPFacts, path *analysis.PathFacts, old *TCP) TCP {
+// Connection.set) and pointing into ptrs.
+func newTCP(t *analysis.TCPFacts, path *analysis.PathFacts, old *TCP, ptrs *refs) TCP {
 	var order [2]capture.Direction
 	fins := finOrder(t, order[:0])
 	out := TCP{
-		SYN:             frameRef(t.SYN),
+		SYN:             frameRefIn(&ptrs.syn, t.SYN),
 		SYNCount:        t.SYNCount,
-		SYNACK:          frameRef(t.SYNACK),
+		SYNACK:          frameRefIn(&ptrs.synACK, t.SYNACK),
 		FIN:             reuse(old.FIN, len(fins)),
 		Gaps:            reuse(old.Gaps, len(t.Gaps)),
 		Retransmissions: t.Retransmissions,
@@ -677,6 +684,32 @@ func frameRef(f capture.Frame) *int64 {
 	return &n
 }
 
+// refs holds what the pointer fields of a Connection point to: one
+// allocation for a Connection (see Connection.set), none for the one the
+// json encoder converts into again and again, where a number of its own
+// for each was up to six allocations a connection.
+type refs struct {
+	handshakeMS, timeToFirstByteMS float64
+	syn, synACK, request, response int64
+	after                          AfterHandshake
+}
+
+// msIn stores d in milliseconds, rounded to the microsecond, in *p and
+// returns p.
+func msIn(p *float64, d time.Duration) *float64 {
+	*p = math.Round(float64(d)/float64(time.Microsecond)) / 1000
+	return p
+}
+
+// frameRefIn is frameRef, storing the number in *p.
+func frameRefIn(p *int64, f capture.Frame) *int64 {
+	if f.Number == 0 {
+		return nil
+	}
+	*p = f.Number
+	return p
+}
+
 func nonTLS(n *analysis.NonTLS) string {
 	if n == nil {
 		return ""
@@ -717,13 +750,19 @@ func versionName(v tlsparse.Version) string {
 // nanoseconds when t has them (pcapng), so that equal captures give equal
 // text and no precision is invented or lost.
 func timestamp(t time.Time) string {
+	var buf [64]byte
+	return string(appendTimestamp(buf[:0], t))
+}
+
+// appendTimestamp appends timestamp(t).
+func appendTimestamp(b []byte, t time.Time) []byte {
 	if t.IsZero() {
-		return ""
+		return b
 	}
 	if t.Nanosecond()%1000 != 0 {
-		return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+		return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000000Z07:00")
 	}
-	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
 }
 
 func newCertificate(c analysis.Certificate) Certificate {
@@ -783,19 +822,21 @@ type AfterHandshake struct {
 	ResponseLine               string   `json:"response_line"`
 }
 
-func newAfterHandshake(c *analysis.Connection) *AfterHandshake {
+// newAfterHandshake converts what c did after its handshake, into
+// ptrs.after.
+func newAfterHandshake(c *analysis.Connection, ptrs *refs) *AfterHandshake {
 	a := c.Afterwards()
-	out := &AfterHandshake{
-		RequestFrame:               frameRef(a.Request),
-		ResponseFrame:              frameRef(a.Response),
+	out := &ptrs.after
+	*out = AfterHandshake{
+		RequestFrame:               frameRefIn(&ptrs.request, a.Request),
+		ResponseFrame:              frameRefIn(&ptrs.response, a.Response),
 		ServerRecordsBeforeRequest: a.ServerFirst,
 		SessionTicketsAfterRequest: a.Tickets,
 		RequestLine:                a.RequestLine,
 		ResponseLine:               a.ResponseLine,
 	}
 	if d, ok := c.TimeToFirstByte(); ok {
-		ms := math.Round(float64(d)/float64(time.Microsecond)) / 1000
-		out.TimeToFirstByteMS = &ms
+		out.TimeToFirstByteMS = msIn(&ptrs.timeToFirstByteMS, d)
 	}
 	return out
 }
