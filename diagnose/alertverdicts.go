@@ -390,6 +390,11 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 			fix, c.CertificateRequestFrame, c.ClientCertificateFrame, a.Frame)
 	case c.ClientCertificates == 0:
 		asked += fmt.Sprintf("the client sent an empty Certificate (%s)", frameRef(c.ClientCertificateFrame.Number))
+		if why := d.clientSHA1Refusal(); why != "" {
+			return verdict(ClientCertRequired,
+				fmt.Sprintf("%s and the server aborted (%s); %s", asked, how, why),
+				d.clientCertFix(), d.helloFrame, c.CertificateRequestFrame, c.ClientCertificateFrame, a.Frame)
+		}
 	case c.Version == tlsparse.VersionTLS13:
 		asked += "the server requires a client certificate (the client's flight is encrypted)"
 	default:
