@@ -41,6 +41,14 @@ type PathFacts struct {
 	// firewall's REJECT, a router without a route, "fragmentation
 	// needed"), the first MaxICMP of them, in frame order.
 	ICMP []ICMPReport
+	// Retry is, for a connection whose SYN got an ICMP error and no
+	// SYN-ACK, the first TCP connection from the same client host to the
+	// same server address and port that began after it and that the
+	// server accepted (SYN-ACK): the client (or its user) tried again, from
+	// the same source port or another, and got through. Reading a file
+	// fills it (the connection is held until the capture's end); live
+	// reading does not.
+	Retry *Fallback
 	// HelloStart and HelloEnd are the stream range of the client's first
 	// ClientHello, its record header included (zero when none was seen);
 	// HelloFirst is the frame that carried its first byte.

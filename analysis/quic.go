@@ -69,7 +69,10 @@ type QUIC struct {
 	Unreachable *ICMPReport
 }
 
-// Fallback is a later TCP connection that replaced an unanswered QUIC one.
+// Fallback is a later TCP connection from the same client host to the
+// same server: one that replaced an unanswered QUIC connection
+// (QUIC.Fallback), or a new attempt after a SYN an ICMP error answered
+// (PathFacts.Retry).
 type Fallback struct {
 	Client, Server netip.AddrPort
 	First          capture.Frame

@@ -355,7 +355,7 @@ func (s *sequencer) flush(mark int64) {
 		p := s.pending[0]
 		first := p.c.First.Number
 		ready := mark >= p.end && !s.open.holdsBack(0, first, p.end) &&
-			(s.ended || !awaitsFallback(p.c) && !p.awaitsNames)
+			(s.ended || !awaitsFallback(p.c) && !awaitsRetry(p.c) && !p.awaitsNames)
 		if !ready && len(s.pending) <= s.max {
 			return
 		}
@@ -372,6 +372,9 @@ func (s *sequencer) release(p pendingConn) {
 	c := p.c
 	if awaitsFallback(c) {
 		s.linkFallback(c)
+	}
+	if awaitsRetry(c) {
+		s.linkRetry(c)
 	}
 	if p.awaitsNames {
 		s.linkOtherNames(c)

@@ -283,15 +283,17 @@ func (d *diagnosis) rsaKexOnly(a *analysis.Alert) Verdict {
 		summary += "; the client is " + cl
 	}
 	if isGo {
-		summary += "; " + goDropped(lacksDHE, lacksSHA1)
+		summary += "; " + goDropped(lacksDHE, lacksSHA1) + "; its error for each is \"remote error: tls: handshake failure\""
 	}
 	fix := "enable ECDHE key exchange on the server (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 works with its RSA certificate; better, TLS 1.3): RSA key exchange has no forward secrecy and current clients dropped it"
 	if lacksDHE {
 		fix += ", and the client offers no DHE suite (Go never implemented DHE; browsers dropped it)"
 	}
 	fix += "; if the server already offers ECDHE or TLS 1.3, its key exchange groups must include one the client offers (X25519 or P-256)"
+	changes := []ServerChange{ChangeCiphers, ChangeGroups}
 	if lacksSHA1 {
-		fix += ", and it must sign with SHA-256 or better (rsa_pss_rsae_sha256, rsa_pkcs1_sha256, ecdsa_secp256r1_sha256): a TLS stack or HSM that signs only with SHA-1 must be upgraded"
+		fix += ", and it must sign with SHA-256 or better (rsa_pss_rsae_sha256, rsa_pkcs1_sha256, ecdsa_secp256r1_sha256): allow those in its signature algorithm setting (below), and upgrade a TLS stack or HSM that can sign only with SHA-1"
+		changes = append(changes, ChangeSignatures)
 	}
 	switch {
 	case isBrowser(d.client):
@@ -310,7 +312,7 @@ func (d *diagnosis) rsaKexOnly(a *analysis.Alert) Verdict {
 			fix += ", and only against one that signs only with SHA-1, lower the client's security level (OpenSSL: 'DEFAULT:@SECLEVEL=0')"
 		}
 	}
-	return verdict(NoSharedCipher, summary, d.serverSide(fix, ChangeCiphers, ChangeGroups), d.helloFrame, a.Frame)
+	return verdict(NoSharedCipher, summary, d.serverSide(fix, changes...), d.helloFrame, a.Frame)
 }
 
 // lacksSHA1Signatures reports whether the client's signature_algorithms
@@ -388,6 +390,11 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 			fix, c.CertificateRequestFrame, c.ClientCertificateFrame, a.Frame)
 	case c.ClientCertificates == 0:
 		asked += fmt.Sprintf("the client sent an empty Certificate (%s)", frameRef(c.ClientCertificateFrame.Number))
+		if why := d.clientSHA1Refusal(); why != "" {
+			return verdict(ClientCertRequired,
+				fmt.Sprintf("%s and the server aborted (%s); %s", asked, how, why),
+				d.clientCertFix(), d.helloFrame, c.CertificateRequestFrame, c.ClientCertificateFrame, a.Frame)
+		}
 	case c.Version == tlsparse.VersionTLS13:
 		asked += "the server requires a client certificate (the client's flight is encrypted)"
 	default:

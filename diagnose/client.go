@@ -91,7 +91,7 @@ const goKeyLogSnippet = `f, _ := os.OpenFile("keys.log", os.O_WRONLY|os.O_CREATE
 // (given with keyLog).
 func clientKeyLogAdvice(cl fingerprint.Client, keyLog string) string {
 	if readsKeyLogEnv(cl.Stack) && readsKeyLogEnv(cl.Also) {
-		return fmt.Sprintf("run the client (%s or %s) with SSLKEYLOGFILE=keys.log in its environment, then read the capture again with %s keys.log", cl.Stack, cl.Also, keyLog)
+		return fmt.Sprintf("run the client (%s or %s) with SSLKEYLOGFILE=keys.log in its environment%s, then read the capture again with %s keys.log", cl.Stack, cl.Also, pythonKeyLogNote(cl.Stack, cl.Also), keyLog)
 	}
 	return eitherClient(cl, func(cl fingerprint.Client) string { return oneClientKeyLogAdvice(cl, keyLog) })
 }
@@ -106,11 +106,21 @@ func readsKeyLogEnv(s fingerprint.Stack) bool {
 	return false
 }
 
+// pythonKeyLogNote says from which release Python honours SSLKEYLOGFILE
+// (ssl.create_default_context reads it since Python 3.8), when one of the
+// stacks is Python's.
+func pythonKeyLogNote(a, b fingerprint.Stack) string {
+	if a == fingerprint.StackPython || b == fingerprint.StackPython {
+		return " (Python's ssl.create_default_context reads it from 3.8 on)"
+	}
+	return ""
+}
+
 // oneClientKeyLogAdvice is clientKeyLogAdvice for cl.Stack alone.
 func oneClientKeyLogAdvice(cl fingerprint.Client, keyLog string) string {
 	then := ", then read the capture again with " + keyLog + " keys.log"
 	if readsKeyLogEnv(cl.Stack) {
-		return fmt.Sprintf("run the client (%s) with SSLKEYLOGFILE=keys.log in its environment%s", cl.Stack, then)
+		return fmt.Sprintf("run the client (%s) with SSLKEYLOGFILE=keys.log in its environment%s%s", cl.Stack, pythonKeyLogNote(cl.Stack, fingerprint.StackUnknown), then)
 	}
 	switch cl.Stack {
 	case fingerprint.StackGo:

@@ -110,6 +110,14 @@ func (d *diagnosis) clientCertHint() string {
 }
 
 func (d *diagnosis) clientCertFix() string {
+	if d.c.ClientCertificates == 0 && d.certRequestSHA1Only() {
+		fix := "let the server accept client signatures with SHA-256 (rsa_pss_rsae_sha256, rsa_pkcs1_sha256, ecdsa_secp256r1_sha256): its CertificateRequest allows only SHA-1, which current clients no longer sign with in TLS 1.2 (RFC 9155)"
+		if d.client.Stack == fingerprint.StackGo {
+			fix += "; as a stop-gap, run the Go client with GODEBUG=tlssha1=1 (Go 1.25 and later)"
+		}
+		fix += "; if no certificate is configured on the client, configure one (curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates)"
+		return d.serverSide(fix, ChangeClientSignatures)
+	}
 	fix := "the server requires a client certificate: configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates)"
 	if cas := CANames(d.c.CertificateRequest); len(cas) > 0 {
 		fix += "; it accepts certificates issued by " + quoteList(cas, 3)
@@ -198,4 +206,38 @@ func (d *diagnosis) https() bool {
 		return offered || slices.Contains([]uint16{443, 4443, 8443, 9443}, c.Server.Port())
 	}
 	return false
+}
+
+// certRequestSHA1Only reports whether a TLS 1.2 CertificateRequest lets
+// the client sign only with SHA-1 (or MD5) while the client's own
+// signature_algorithms has no SHA-1 scheme: a client that no longer signs
+// with SHA-1 in TLS 1.2 (RFC 9155) has no certificate it may use there.
+// The server's list is OpenSSL's ClientSignatureAlgorithms (nginx
+// ssl_conf_command, HAProxy client-sigalgs), or an old stack's.
+func (d *diagnosis) certRequestSHA1Only() bool {
+	cr := d.c.CertificateRequest
+	if cr == nil || d.c.Version != tlsparse.VersionTLS12 || len(cr.SignatureSchemes) == 0 || !d.lacksSHA1Signatures() {
+		return false
+	}
+	return !slices.ContainsFunc(cr.SignatureSchemes, func(s tlsparse.SignatureScheme) bool {
+		_, legacy := legacySignature(s)
+		return !legacy
+	})
+}
+
+// clientSHA1Refusal explains an empty client Certificate answering a
+// CertificateRequest that allows only SHA-1 signatures. Whether a
+// certificate was configured is not on the wire; crypto/tls (Go ≥ 1.25)
+// sends none when it cannot sign with one of the listed schemes, which
+// other clients that dropped SHA-1 may do as well, or fail instead.
+func (d *diagnosis) clientSHA1Refusal() string {
+	if !d.certRequestSHA1Only() {
+		return ""
+	}
+	schemes := d.c.CertificateRequest.SignatureSchemes
+	s := fmt.Sprintf("the CertificateRequest allows the client to sign only with SHA-1 (%s), and the client's own signature_algorithms has no SHA-1 scheme", list(names(schemes), 3))
+	if d.client.Stack == fingerprint.StackGo {
+		return s + fmt.Sprintf(". Likely: the client has a certificate but will not sign with SHA-1 in TLS 1.2 (Go 1.25 and later, RFC 9155), so it sent none: crypto/tls sends a certificate only when it can sign with a scheme the server lists, and reports \"remote error: tls: handshake failure\"; possible: no certificate is configured at all (not on the wire). The client is %s", clientName(d.client))
+	}
+	return s + ". Likely, if a certificate is configured: the client will not sign with SHA-1 (RFC 9155 forbids it in TLS 1.2; Go 1.25 and later send no certificate then) and sent none; otherwise none is configured (not on the wire)"
 }

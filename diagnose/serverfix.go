@@ -76,11 +76,17 @@ const (
 	// ChangeGroups: the server's key exchange groups exclude those
 	// current clients offer (e.g. X448 or FFDHE only).
 	ChangeGroups
+	// ChangeSignatures: the server signs its key exchange only with
+	// SHA-1, which current clients no longer accept in TLS 1.2 (RFC 9155).
+	ChangeSignatures
 	// ChangeClientCertRequired: the server requires a client certificate.
 	ChangeClientCertRequired
 	// ChangeClientCA: the server does not trust the client certificate's
 	// issuer.
 	ChangeClientCA
+	// ChangeClientSignatures: the server's CertificateRequest allows the
+	// client only SHA-1 signatures, which current clients no longer make.
+	ChangeClientSignatures
 	// ChangeListenTLS: the port serves plaintext where TLS was expected.
 	ChangeListenTLS
 	// ChangeHTTP2: the server does not offer h2.
@@ -93,8 +99,8 @@ const (
 // ServerChanges lists every change, in the order of the README's table.
 var ServerChanges = []ServerChange{
 	ChangeFullChain, ChangeRenew, ChangeCertName, ChangeDefaultServer, ChangeServerName,
-	ChangeModernVersions, ChangeAllowTLS12, ChangeCiphers, ChangeGroups,
-	ChangeClientCertRequired, ChangeClientCA, ChangeListenTLS, ChangeHTTP2, ChangeRedirectPlain,
+	ChangeModernVersions, ChangeAllowTLS12, ChangeCiphers, ChangeGroups, ChangeSignatures,
+	ChangeClientCertRequired, ChangeClientCA, ChangeClientSignatures, ChangeListenTLS, ChangeHTTP2, ChangeRedirectPlain,
 }
 
 // String is the change's stable name.
@@ -118,10 +124,14 @@ func (c ServerChange) String() string {
 		return "ciphers"
 	case ChangeGroups:
 		return "groups"
+	case ChangeSignatures:
+		return "signatures"
 	case ChangeClientCertRequired:
 		return "client_cert_required"
 	case ChangeClientCA:
 		return "client_ca"
+	case ChangeClientSignatures:
+		return "client_signatures"
 	case ChangeListenTLS:
 		return "listen_tls"
 	case ChangeHTTP2:
@@ -208,6 +218,13 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerGo:      "leave `tls.Config.CurvePreferences` nil, or include `tls.X25519` and `tls.CurveP256`",
 		ServerJava:    "`jdk.tls.namedGroups` must include x25519 and secp256r1",
 	},
+	ChangeSignatures: {
+		ServerNginx:   "`ssl_conf_command SignatureAlgorithms` (nginx 1.19.4 and later) must allow SHA-256 signatures, e.g. `RSA-PSS+SHA256:RSA+SHA256:ECDSA+SHA256`, or be removed",
+		ServerApache:  "`SSLOpenSSLConfCmd SignatureAlgorithms` must allow SHA-256 signatures, e.g. `RSA-PSS+SHA256:RSA+SHA256:ECDSA+SHA256`, or be removed",
+		ServerHAProxy: "`sigalgs` on the `bind` (or `ssl-default-bind-sigalgs`) must allow SHA-256 signatures, or be removed",
+		ServerGo:      "leave `tls.Certificate.SupportedSignatureAlgorithms` nil, or include `tls.PSSWithSHA256` and `tls.PKCS1WithSHA256` (ECDSA: `tls.ECDSAWithP256AndSHA256`)",
+		ServerJava:    "`jdk.tls.server.SignatureSchemes` must include rsa_pss_rsae_sha256 and rsa_pkcs1_sha256 (ECDSA: ecdsa_secp256r1_sha256), or be unset",
+	},
 	ChangeClientCertRequired: {
 		ServerNginx:   "`ssl_verify_client on` requires a certificate issued by a CA of `ssl_client_certificate`; use `ssl_verify_client optional` if clients may come without one",
 		ServerApache:  "`SSLVerifyClient require` requires a certificate from `SSLCACertificateFile`'s CAs; `SSLVerifyClient optional` if not",
@@ -223,6 +240,11 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerCaddy:   "the `client_auth` trust pool must hold the client certificate's issuer",
 		ServerGo:      "`tls.Config.ClientCAs` must hold the client certificate's issuer",
 		ServerJava:    "the truststore (`javax.net.ssl.trustStore`) must hold the client certificate's issuer",
+	},
+	ChangeClientSignatures: {
+		ServerNginx:   "`ssl_conf_command ClientSignatureAlgorithms` (nginx 1.19.4 and later) must allow SHA-256 signatures, e.g. `RSA-PSS+SHA256:RSA+SHA256:ECDSA+SHA256`, or be removed",
+		ServerApache:  "`SSLOpenSSLConfCmd ClientSignatureAlgorithms` must allow SHA-256 signatures, or be removed",
+		ServerHAProxy: "`client-sigalgs` on the `bind` (or `ssl-default-bind-client-sigalgs`) must allow SHA-256 signatures, or be removed",
 	},
 	ChangeListenTLS: {
 		ServerNginx:   "the port's `listen` lacks `ssl`: `listen 443 ssl;` with `ssl_certificate` and `ssl_certificate_key`",

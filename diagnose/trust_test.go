@@ -156,8 +156,8 @@ func TestTrustCaptures(t *testing.T) {
 			evidence: func(c *analysis.Connection) []capture.Frame {
 				return []capture.Frame{c.ClientHelloFrame, c.Alerts[0].Frame}
 			},
-			summary: []string{"or it can sign its key exchange only with SHA-1", "SHA-1 signatures in TLS 1.2 in Go 1.25"},
-			fix:     []string{"it must sign with SHA-256 or better", "GODEBUG=tlssha1=1"}},
+			summary: []string{"or it can sign its key exchange only with SHA-1", "SHA-1 signatures in TLS 1.2 in Go 1.25", `its error for each is "remote error: tls: handshake failure"`},
+			fix:     []string{"it must sign with SHA-256 or better", "GODEBUG=tlssha1=1", "nginx: `ssl_conf_command SignatureAlgorithms`", "Apache httpd: `SSLOpenSSLConfCmd SignatureAlgorithms`"}},
 		// A server that reads the hello and never answers: its host's
 		// acknowledgment says the hello arrived, so the program is what
 		// stayed silent.

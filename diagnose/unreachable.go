@@ -77,7 +77,7 @@ func (d *diagnosis) icmpRefused() (Verdict, bool) {
 		fix = fmt.Sprintf("the network refuses the client's traffic to %s: have the administrator of the firewall at %s allow TCP port %d to %s from the client's network, or connect from a network it allows",
 			c.Server, r.From, port, c.Server.Addr())
 	}
-	return verdict(ConnectionRefused, summary, fix, c.TCP.SYN, r.Frame), true
+	return d.withRetry(verdict(ConnectionRefused, summary, fix, c.TCP.SYN, r.Frame), r, true), true
 }
 
 // icmpUnreachable is host_unreachable's rule: a router said it cannot
@@ -107,7 +107,47 @@ func (d *diagnosis) icmpUnreachable() (Verdict, bool) {
 		fix = fmt.Sprintf("check the path to %s at %s", c.Server.Addr(), r.From)
 	}
 	summary := fmt.Sprintf("%s: %s; %s", head, why, clientErrorText(r))
-	return verdict(HostUnreachable, summary, fix, c.TCP.SYN, r.Frame), true
+	return d.withRetry(verdict(HostUnreachable, summary, fix, c.TCP.SYN, r.Frame), r, false), true
+}
+
+// withRetry tells, in a warning, that a later attempt from the same client
+// to the same server got through after the ICMP error r (refused: r was a
+// refusal, not a missing route): the rejection did not last, so the fix
+// that makes the server reachable is for when it recurs. Linux gives up a
+// connect on an ICMP error in SYN_SENT, so the later attempt is a new
+// connection, the program's retry or the user's; the capture shows it
+// when the rejected attempt sent no SYN after the error.
+func (d *diagnosis) withRetry(v Verdict, r analysis.ICMPReport, refused bool) Verdict {
+	c := d.c
+	rt := c.Path.Retry
+	if rt == nil {
+		return v
+	}
+	from := "from another source port"
+	if rt.Client == c.Client {
+		from = "from the same source port"
+	}
+	gaveUp := ""
+	if c.TCP.SYNCount == 1 {
+		gaveUp = "; the first attempt sent no SYN after the error, so the client had given up on it, as Linux does on an ICMP error while connecting: the later one is the program's or the user's retry"
+	}
+	outcome := "and its TLS handshake completed"
+	if !rt.Established {
+		outcome = "though its TLS handshake did not complete"
+	}
+	what := "rejection"
+	if !refused {
+		what = "error"
+	}
+	why := "Likely: a rule that rejects only some connections (a rate or connection limit ending in REJECT: iptables -m limit, hashlimit, connlimit or recent; fail2ban), or a firewall change between the two attempts; possible: several hosts behind the address (a load balancer, anycast), of which one rejects"
+	if !refused {
+		why = "Likely: the route or the host came back between the two attempts (a flapping route, a VPN or tunnel that reconnected, a server that came up); possible: several paths to the server (ECMP, a load balancer), of which one is broken"
+	}
+	v.Warnings = append(v.Warnings, fmt.Sprintf("the %s did not last: a later connection from the client to %s, %s (frame %d, %s after the ICMP error), was accepted (SYN-ACK) %s%s. %s",
+		what, c.Server, from, rt.First.Number, d.waitFrom(r.Frame, rt.First), outcome, gaveUp, why))
+	v.Fix = fmt.Sprintf("if the %s recurs (the client's later attempt, frame %d, got through): %s", what, rt.First.Number, v.Fix)
+	v.Evidence = append(v.Evidence, rt.First.Number)
+	return v
 }
 
 // icmpSender names the sender of an ICMP error and, by its TTL, how far

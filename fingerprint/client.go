@@ -196,6 +196,12 @@ func openSSLClient(ch *tlsparse.ClientHello, has func(tlsparse.ExtensionType) bo
 		return Client{Stack: StackPython, Also: StackCurl, Certainty: Guess, Reason: base + ", with ALPN http/1.1 alone and no session_ticket extension: Python's urllib3 (requests) sends them so on a Python that keeps OpenSSL's default cipher list (Debian's, Ubuntu's), and so does curl --http1.1 (or a curl without HTTP/2)"}
 	case ticket && has(extPostHandshakeAuth):
 		return Client{Stack: StackPython, Certainty: Guess, Reason: base + ", with post_handshake_auth and a session_ticket extension, as Python's http.client and urllib send them on a Python that keeps OpenSSL's default cipher list"}
+	case ticket && len(ch.ALPN) == 0 && has(tlsparse.ExtPadding):
+		// OpenSSL pads a hello of 256 to 511 bytes only for a program
+		// that sets SSL_OP_ALL (its F5 workaround), as CPython's ssl
+		// module does and openssl s_client does not; a longer or shorter
+		// hello has no padding, and then nothing tells Python from s_client.
+		return Client{Stack: StackPython, Also: StackOpenSSL, Certainty: Guess, Reason: base + ", with the padding extension, a session_ticket extension and no ALPN: Python's ssl module sends them so with a context of its own (ssl.create_default_context()) on a Python that keeps OpenSSL's default cipher list (Python 3.7 to 3.9, or a distribution's build such as Debian's), and so may another program on OpenSSL that sets SSL_OP_ALL; openssl s_client sends no padding"}
 	}
 	return Client{Stack: StackOpenSSL, Certainty: Likely, Reason: base}
 }

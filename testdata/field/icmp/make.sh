@@ -187,4 +187,23 @@ quick_request() {
 }
 capture established_close_rejected.pcap "$(only_port 4445)" -- quick_request
 ip netns exec $R iptables -F
+# A rejection that does not last: only the first SYN to port 443 is
+# rejected (-m statistic matches the rule's first packet only), and the
+# client tries again 1 s later, as a retry loop does. Linux gives up a
+# connect on the ICMP error, so each try is a new connection: from a new
+# source port, or from the same one (curl --local-port).
+first_syn() { echo "-p tcp --dport 443 --syn -m statistic --mode nth --every 1000000 --packet 0 -j REJECT --reject-with $1"; }
+retry_curl() {
+	ip netns exec $C curl -sS -m 8 -k "$@" https://10.61.2.2/ -o /dev/null ||
+		{ sleep 1; ip netns exec $C curl -sS -m 8 -k "$@" https://10.61.2.2/ -o /dev/null; }
+}
+ip netns exec $S iptables -A INPUT $(first_syn icmp-port-unreachable)
+capture server_rejects_first_syn_retry.pcap "$(only_port 443)" -- retry_curl
+ip netns exec $S iptables -F
+ip netns exec $R iptables -A FORWARD $(first_syn icmp-admin-prohibited)
+capture router_rejects_first_syn_same_port.pcap "$(only_port 443)" -- retry_curl --local-port 40443
+ip netns exec $R iptables -F
+ip netns exec $R iptables -A FORWARD $(first_syn icmp-net-unreachable)
+capture router_net_unreachable_then_retry.pcap "$(only_port 443)" -- retry_curl
+ip netns exec $R iptables -F
 ls -l "$here"/*.pcap
