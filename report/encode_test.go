@@ -29,12 +29,7 @@ func checkConnectionJSON(t *testing.T, c *Connection, what string) {
 			t.Fatalf("%s, prefix %q: error %v, encoding/json's %v", what, prefix, gerr, werr)
 		}
 		if !bytes.Equal(got, want) {
-			i := 0
-			for i < min(len(got), len(want)) && got[i] == want[i] {
-				i++
-			}
-			t.Fatalf("%s, prefix %q: differs from encoding/json at byte %d:\n got …%s\nwant …%s",
-				what, prefix, i, got[max(i-80, 0):min(i+80, len(got))], want[max(i-80, 0):min(i+80, len(want))])
+			t.Fatalf("%s, prefix %q: differs from encoding/json %s", what, prefix, whereDiffer(got, want))
 		}
 	}
 }
@@ -52,14 +47,19 @@ func checkUnformattedJSON(t *testing.T, c, reused *Connection, ptrs *refs, r pip
 			t.Fatalf("%s, prefix %q: error %v, the Connection's %v", what, prefix, gerr, werr)
 		}
 		if !bytes.Equal(got, want) {
-			i := 0
-			for i < min(len(got), len(want)) && got[i] == want[i] {
-				i++
-			}
-			t.Fatalf("%s, prefix %q: converted into a reused Connection, differs at byte %d:\n got …%s\nwant …%s",
-				what, prefix, i, got[max(i-80, 0):min(i+80, len(got))], want[max(i-80, 0):min(i+80, len(want))])
+			t.Fatalf("%s, prefix %q: converted into a reused Connection, differs %s", what, prefix, whereDiffer(got, want))
 		}
 	}
+}
+
+// whereDiffer says at which byte got first differs from want, with 80
+// bytes of each around it.
+func whereDiffer(got, want []byte) string {
+	i := 0
+	for i < min(len(got), len(want)) && got[i] == want[i] {
+		i++
+	}
+	return fmt.Sprintf("at byte %d:\n got …%s\nwant …%s", i, got[max(i-80, 0):min(i+80, len(got))], want[max(i-80, 0):min(i+80, len(want))])
 }
 
 // TestConnectionJSON holds Connection's encoder to encoding/json's bytes
