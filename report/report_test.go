@@ -97,19 +97,8 @@ func TestGoldenStream(t *testing.T) {
 	rs := fixtures(t)
 	for _, f := range Formats {
 		t.Run(string(f), func(t *testing.T) {
-			var streamed, written bytes.Buffer
-			s, err := NewStream(&streamed, f, Options{CaptureStart: captureStart})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range rs {
-				if err := s.Connection(r); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := s.Close(fixtureNotes); err != nil {
-				t.Fatal(err)
-			}
+			var written bytes.Buffer
+			streamed := streamAll(t, f, rs)
 			if f == FormatTable || f == FormatWide {
 				checkGolden(t, string(f)+"-stream", streamed.Bytes())
 				return
@@ -124,6 +113,26 @@ func TestGoldenStream(t *testing.T) {
 	}
 }
 
+// streamAll writes rs through a Stream of format f, closed with the
+// fixtures' notes.
+func streamAll(t *testing.T, f Format, rs []pipeline.Result) *bytes.Buffer {
+	t.Helper()
+	var streamed bytes.Buffer
+	s, err := NewStream(&streamed, f, Options{CaptureStart: captureStart})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if err := s.Connection(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(fixtureNotes); err != nil {
+		t.Fatal(err)
+	}
+	return &streamed
+}
+
 // TestWriteManyConnections checks that Write, which encodes chunks of
 // connections ahead on every core into pages it reuses, writes what a
 // Stream given them one by one does, over enough connections to fill
@@ -136,19 +145,8 @@ func TestWriteManyConnections(t *testing.T) {
 	SortResults(rs) // the order Write writes them in
 	for _, f := range []Format{FormatJSON, FormatNDJSON} {
 		t.Run(string(f), func(t *testing.T) {
-			var streamed, written bytes.Buffer
-			s, err := NewStream(&streamed, f, Options{CaptureStart: captureStart})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range rs {
-				if err := s.Connection(r); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := s.Close(fixtureNotes); err != nil {
-				t.Fatal(err)
-			}
+			var written bytes.Buffer
+			streamed := streamAll(t, f, rs)
 			if err := Write(&written, f, rs, Options{CaptureStart: captureStart, Notes: fixtureNotes}); err != nil {
 				t.Fatal(err)
 			}
