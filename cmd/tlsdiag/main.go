@@ -64,6 +64,9 @@ func main() {
 	if os.Getenv("GOGC") == "" && len(os.Args) > 1 && os.Args[1] == "read" {
 		debug.SetGCPercent(readGCPercent)
 	}
+	if len(os.Args) > 1 && os.Args[1] == "read" {
+		hugeHeap()
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
