@@ -1,6 +1,11 @@
 package main
 
-import "golang.org/x/sys/unix"
+import (
+	"unsafe"
+
+	"github.com/gopacket/gopacket/layers"
+	"golang.org/x/sys/unix"
+)
 
 // hugeHeapBytes is how much of the heap read asks the kernel to back with
 // huge pages: about as large as read's heap grows (the memory limit
@@ -20,6 +25,31 @@ const hugeHeapBytes = 32 << 20
 // off or always on, the advice changes nothing; a long read whose heap
 // outgrows the block takes small pages beyond it, as before.
 func hugeHeap() {
+	mapTables()
 	b := make([]byte, hugeHeapBytes)
 	_ = unix.Madvise(b, unix.MADV_HUGEPAGE) // advice: nothing to do if refused
+}
+
+// mapTables maps gopacket's two 64 Ki-entry tables before the collection
+// hugeHeap starts. They are 5 MB of globals holding pointers, zero but
+// for a few entries, so every collection scans them, and the first scan
+// faulted their untouched pages in one at a time: 1,300 faults. One
+// MADV_POPULATE_READ per table maps them without a fault each (Linux
+// 5.14; older kernels refuse it and fault them in as before).
+func mapTables() {
+	populate(unsafe.Pointer(&layers.EthernetTypeMetadata), unsafe.Sizeof(layers.EthernetTypeMetadata))
+	populate(unsafe.Pointer(&layers.PPPTypeMetadata), unsafe.Sizeof(layers.PPPTypeMetadata))
+}
+
+// populate maps the whole pages of the n bytes at p for reading, without
+// a fault for each.
+func populate(p unsafe.Pointer, n uintptr) {
+	page := uintptr(unix.Getpagesize())
+	start := (uintptr(p) + page - 1) &^ (page - 1)
+	end := (uintptr(p) + n) &^ (page - 1)
+	if start >= end {
+		return
+	}
+	b := unsafe.Slice((*byte)(unsafe.Add(p, start-uintptr(p))), end-start)
+	_ = unix.Madvise(b, unix.MADV_POPULATE_READ) // advice: nothing to do if refused
 }
