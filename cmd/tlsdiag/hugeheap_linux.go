@@ -16,8 +16,8 @@ const hugeHeapBytes = 32 << 20
 // hugeHeap asks the kernel to back the start of the heap with transparent
 // huge pages (where they are enabled only when asked for, as by default).
 // Growing the heap by first touches is dear on a virtual machine: in a
-// read of 100 MB of handshakes its 8,000 page faults took a third of the
-// CPU. Go advises nothing for the heap, so this allocates a block the
+// read of 100 MB of handshakes its 8,000 page faults took a fifth of its
+// CPU samples. Go advises nothing for the heap, so this allocates a block the
 // size of what read's heap reaches, which the runtime takes from the
 // heap's start, marks it for huge pages and lets it go: the first
 // collection, which the block itself starts at once while little is
