@@ -159,7 +159,9 @@ type Document struct {
 //     MTU of a "fragmentation needed" or "packet too big"; omitted
 //     otherwise)).
 //   - proxy (object, omitted when the connection did not open with a proxy
-//     negotiation): type ("http_connect", "socks4", "socks5"), address (the
+//     negotiation: in plaintext, or inside the TLS of an `https://` proxy
+//     that a key log opened, once the tunnel carried the client's TLS):
+//     type ("http_connect", "socks4", "socks5"), address (the
 //     proxy, "ip:port": the connection's server), target (the "host:port" the
 //     client asked the proxy for), request_frame (number or null: the frame
 //     that completed the request), reply_frame (number or null), status (the
@@ -169,16 +171,16 @@ type Document struct {
 //     "unanswered"), credentials (bool: the client sent proxy credentials),
 //     auth_schemes (array of strings, omitted unless a 407 reply offered
 //     challenges: the schemes of its Proxy-Authenticate fields, e.g.
-//     ["Negotiate", "NTLM"]), tls (object, omitted but for an https://
-//     proxy whose TLS a key log opened and whose tunnel carried the
-//     client's TLS to the target: the handshake with the proxy itself,
-//     with version, cipher, sni (what the client sent the proxy), subject
-//     (the proxy's leaf certificate, "" when none was seen), established
-//     (bool) and handshake_frame (number or null: the frame that completed
-//     it)); after a 407 answered with another CONNECT on the same
-//     connection, these are the last exchange's. The TLS fields describe
-//     the TLS tunnelled through the proxy (for an https:// proxy, the
-//     handshake with the target that ran inside the proxy's TLS).
+//     ["Negotiate", "NTLM"]), tls (object, omitted but for an `https://`
+//     proxy: the handshake with the proxy itself, with version, cipher, sni
+//     (the name the client sent the proxy), subject (the proxy's leaf
+//     certificate, "" when none was seen), established (bool) and
+//     handshake_frame (number or null: the frame that completed it)); after
+//     a 407 answered with another CONNECT on the same connection, these are
+//     the last exchange's. The TLS fields describe the TLS tunnelled through
+//     the proxy: for an `https://` proxy, the client's handshake with the
+//     target that ran inside the proxy's TLS, its frames those of the
+//     proxy's records that carried it.
 //   - partial (bool): the capture began after the connection did.
 //   - client_hello_truncated (object, omitted unless the only ClientHello
 //     seen was cut short by a gap in the capture, such as a snap length):

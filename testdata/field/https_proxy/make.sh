@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Regenerates the https:// proxy captures in this directory (run as root):
+# gen/main.go's proxies and targets on loopback, a Go net/http client and
+# curl through them, tcpdump on lo for the proxy's port only (the client's
+# side). Needs go, tcpdump and curl. CI does not run it; see README.md.
+#
+#   bash testdata/field/https_proxy/make.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+here=$PWD
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	[ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+go build -o "$work/gen" ./gen
+"$work/gen" certs "$work"
+"$work/gen" serve "$work" &
+pids+=($!)
+sleep 1
+
+capture() { # name proxyport command...
+	local name=$1 port=$2
+	shift 2
+	tcpdump -i lo -s 0 -U -w "$here/$name.pcap" "tcp port $port" 2>/dev/null &
+	local tp=$!
+	sleep 1
+	"$@" || true
+	sleep 1
+	kill $tp
+	wait $tp || true
+}
+goget() { # proxyport url keylog
+	"$work/gen" get "$work" "$@"
+}
+capture go_ok 8721 goget 8721 https://test.example:8731/ "$here/go_ok.keylog"
+capture go_untrusted_ca 8722 goget 8722 https://test.example:8732/ "$here/go_untrusted_ca.keylog"
+capture go_expired 8723 goget 8723 https://test.example:8733/ "$here/go_expired.keylog"
+capture go_hostname_mismatch_tls12 8724 goget 8724 https://test.example:8734/ "$here/go_hostname_mismatch_tls12.keylog"
+capture curl_untrusted_ca 8725 env SSLKEYLOGFILE="$here/curl_untrusted_ca.keylog" \
+	curl -sS --max-time 10 --proxy https://127.0.0.1:8725 --proxy-cacert "$work/root.pem" --cacert "$work/root.pem" \
+	-o /dev/null https://test.example:8732/
+# The client's key log without the target's secrets: only the lines of the
+# first client random, the proxy's handshake (Go logs it first).
+capture go_expired_proxy_keys 8726 goget 8726 https://test.example:8733/ "$work/all.keylog"
+first=$(awk '{print $2; exit}' "$work/all.keylog")
+awk -v r="$first" '$2 == r' "$work/all.keylog" >"$here/go_expired_proxy_keys.keylog"
