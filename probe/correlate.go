@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -67,6 +68,12 @@ type Correlation struct {
 func Correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correlation {
 	c := correlate(t, o, w, insecure, names)
 	c.addLookup(t, o, w, names)
+	if w != nil && w.Result != nil && w.Result.Conn != nil {
+		if p := w.Result.Conn.Proxy; p != nil && p.TLS != nil {
+			c.Notes = append(c.Notes, fmt.Sprintf("the wire's verdict is about the target's TLS handshake, read inside the https:// proxy's TLS, which the key log (%s) opened: the connection on the wire is the one to the proxy %s (SNI %s)",
+				names.of(SettingKeyLog), o.Remote, cmp.Or(p.TLS.ServerName, "none")))
+		}
+	}
 	return c
 }
 
@@ -916,10 +923,16 @@ func speaksTLS(o *Outcome, w *Wire) string {
 // connection to the proxy or the client stopped at the CONNECT or the
 // target's handshake, which only the client saw. A wire that shows the
 // proxy's connection broken after the handshake (a reset, a timeout)
-// is compared as usual, and so is a proxy's refusal of the CONNECT that
-// the key log let the wire read inside the proxy's TLS.
+// is compared as usual, and so are a proxy's refusal of the CONNECT and
+// the target's handshake in the tunnel, which the key log let the wire
+// read inside the proxy's TLS.
 func insideProxyTLS(o *Outcome, v diagnose.Verdict, conn *analysis.Connection) bool {
 	if !o.proxyTLS || o.ProxyTLS == nil {
+		return false
+	}
+	if p := conn.Proxy; p != nil && p.TLS != nil {
+		// The key log opened the proxy's TLS and the wire read the
+		// target's handshake in its tunnel: compared as any other.
 		return false
 	}
 	if p := conn.ProxyInTLS; p != nil && o.Phase == PhaseProxy && v.Failed() &&
