@@ -965,7 +965,7 @@ func (c *Correlation) insideProxyTLS(t Target, o *Outcome, w *Wire, names Names)
 		c.Notes = append(c.Notes, fmt.Sprintf("the CONNECT and the proxy's answer went inside the proxy's TLS: the wire's verdict (%s) judges that TLS connection, not the tunnel's refusal", v.Category))
 		return
 	}
-	c.Notes = append(c.Notes, fmt.Sprintf("the target's TLS handshake ran inside the proxy's TLS, so the capture cannot show it: on the wire it is data of the connection to the proxy, which the wire's verdict (%s) is about, and tlsdiag does not read a handshake nested in another; the key log (%s) holds the secrets of both handshakes for a closer look in Wireshark",
+	c.Notes = append(c.Notes, fmt.Sprintf("the target's TLS handshake ran inside the proxy's TLS, and the capture does not show it: on the wire it is data of the connection to the proxy, which the wire's verdict (%s) is about, and none of it was in the records the key log (%s) opened",
 		v.Category, names.of(SettingKeyLog)))
 }
 
