@@ -46,6 +46,9 @@ capture go_hostname_mismatch_tls12 8724 goget 8724 https://test.example:8734/ "$
 capture curl_untrusted_ca 8725 env SSLKEYLOGFILE="$here/curl_untrusted_ca.keylog" \
 	curl -sS --max-time 10 --proxy https://127.0.0.1:8725 --proxy-cacert "$work/root.pem" --cacert "$work/root.pem" \
 	-o /dev/null https://test.example:8732/
+# A proxy that speaks TLS 1.2 at most: its records open with the
+# CLIENT_RANDOM line, the target's (TLS 1.3) with its own secrets.
+capture go_proxy12_untrusted_ca 8727 goget 8727 https://test.example:8732/ "$here/go_proxy12_untrusted_ca.keylog"
 # curl -k to the misnamed TLS 1.2 target: it completes, and the key log
 # has the target's master secret too.
 capture curl_insecure_tls12 8725 env SSLKEYLOGFILE="$here/curl_insecure_tls12.keylog" \

@@ -3,7 +3,7 @@
 // on loopback, and a Go net/http client that goes through the proxy.
 //
 //	go run ./gen certs DIR
-//	go run ./gen serve DIR        # proxies on 8721-8726, targets on 8731-8734, until killed
+//	go run ./gen serve DIR        # proxies on 8721-8727 (8727: TLS 1.2), targets on 8731-8734, until killed
 //	go run ./gen get DIR PROXYPORT URL KEYLOG
 package main
 
@@ -135,8 +135,12 @@ func serve(dir string) error {
 	if err != nil {
 		return err
 	}
-	for port := 8721; port <= 8726; port++ {
-		ln, err := tls.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port), &tls.Config{Certificates: []tls.Certificate{proxy}})
+	for port := 8721; port <= 8727; port++ {
+		cfg := &tls.Config{Certificates: []tls.Certificate{proxy}}
+		if port == 8727 {
+			cfg.MaxVersion = tls.VersionTLS12 // a proxy that speaks TLS 1.2 at most
+		}
+		ln, err := tls.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port), cfg)
 		if err != nil {
 			return err
 		}
