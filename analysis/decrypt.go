@@ -226,8 +226,8 @@ func (t *tracker) openRecord(d capture.Direction, it *tlsparse.Item, f capture.F
 			}
 		}
 		t.countAppData(d, it, f, plain)
-		if n := t.late; n != nil && n.nested != nil {
-			n.nested.tunnelData(d, plain, f)
+		if l := t.late; l != nil && l.nested != nil {
+			l.nested.tunnelData(d, plain, f)
 		} else {
 			t.watchProxyInTLS(d, plain, f)
 		}

@@ -37,7 +37,11 @@ func (t *tracker) nestedTracker(p *Proxy) *tracker {
 	n := &tracker{b: t.b, conn: t.conn, now: t.now, keyLog: t.keyLog, nested: true,
 		// The outer connection told the sequencer about its TLS; the
 		// tunnel opens with no proxy negotiation of its own.
-		sawTLS: true, proxyOff: true}
+		sawTLS: true, proxyOff: true,
+		// One level: a CONNECT inside the tunnel's own TLS (a chain of
+		// https:// proxies) is not followed, so that a capture cannot
+		// nest trackers without end.
+		late: &lateState{inTLSOff: true}}
 	n.c = &Connection{Client: o.Client, Server: o.Server, First: o.First, Last: o.Last,
 		Roles: RolesFromSYN, ClientCertificates: -1, Proxy: p}
 	n.dirs = new([2]direction)
