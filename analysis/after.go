@@ -79,6 +79,9 @@ type lateState struct {
 	// decrypted application data (Connection.ProxyInTLS).
 	inTLS    *proxyHead
 	inTLSOff bool
+	// nested reads what went through the tunnel an https:// proxy
+	// granted inside the decrypted TLS (nested.go); nil otherwise.
+	nested *tracker
 }
 
 // lateFacts returns t.late, allocating it.

@@ -70,10 +70,13 @@ type Connection struct {
 	// opened with; nil when it did not. The TLS after it is tunnelled.
 	Proxy *Proxy
 	// ProxyInTLS is the HTTP CONNECT exchange a key log showed inside the
-	// connection's own TLS: the connection is to an https:// proxy, its
-	// TLS fields are the proxy's, and a tunnel the proxy granted carries
-	// the client's TLS to Target nested in it, which is not read. Nil
-	// when the decrypted data did not start with a CONNECT request.
+	// connection's own TLS, when the record's TLS fields are the https://
+	// proxy's: the proxy refused the tunnel, or nothing went through the
+	// tunnel it granted. A tunnel that carried bytes is read instead: the
+	// record's TLS fields are then the target's handshake nested in it,
+	// Proxy is the exchange and Proxy.TLS the proxy's own handshake, and
+	// ProxyInTLS is nil. Nil too when the decrypted data did not start
+	// with a CONNECT request.
 	ProxyInTLS *Proxy
 
 	// ClientHello is the first ClientHello; after a HelloRetryRequest the

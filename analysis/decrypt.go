@@ -226,7 +226,11 @@ func (t *tracker) openRecord(d capture.Direction, it *tlsparse.Item, f capture.F
 			}
 		}
 		t.countAppData(d, it, f, plain)
-		t.watchProxyInTLS(d, plain, f)
+		if l := t.late; l != nil && l.nested != nil {
+			l.nested.tunnelData(d, plain, f)
+		} else {
+			t.watchProxyInTLS(d, plain, f)
+		}
 		if h := &t.keyLogFacts().Head[d]; len(*h) < MaxHead {
 			*h = append(*h, plain[:min(len(plain), MaxHead-len(*h))]...)
 		}

@@ -18,6 +18,11 @@ type Proxy struct {
 	// that decided the outcome (zero when there was none).
 	RequestFrame capture.Frame
 	ReplyFrame   capture.Frame
+	// TLS is, for an https:// proxy whose TLS a key log opened and whose
+	// tunnel carried the client's TLS to Target, the handshake with the
+	// proxy itself; the record's TLS fields are the target's handshake.
+	// Nil for a proxy spoken to in plaintext.
+	TLS *ProxyTLS
 }
 
 // proxyHead keeps the first bytes of both directions of a connection that
@@ -118,6 +123,38 @@ func (t *tracker) watchProxyInTLS(d capture.Direction, plain []byte, f capture.F
 		ReplyFrame:   frameAtEnd(ph.chunks[capture.ServerToClient], statusEnd(x, ph.b[capture.ServerToClient]))}
 	if x.RequestEnd > 0 && x.ReplyEnd > 0 && !x.ReplyPartial && x.Outcome != proxyparse.Unanswered {
 		l.inTLS, l.inTLSOff = nil, true
+		if x.Outcome == proxyparse.Granted && len(ph.b[d]) < proxyparse.MaxHead {
+			t.openTunnel(ph, x, d, plain, f)
+		}
+	}
+}
+
+// openTunnel starts reading the tunnel an https:// proxy granted in the
+// decrypted exchange x, whose bytes ph holds, decided by plain, the
+// plaintext of direction d's record in frame f: the bytes of both
+// directions past the exchange are the first the tunnel carried. A
+// direction whose bytes ph could not all hold leaves the tunnel unread.
+func (t *tracker) openTunnel(ph *proxyHead, x proxyparse.Exchange, d capture.Direction, plain []byte, f capture.Frame) {
+	held := ph.b[capture.ClientToServer]
+	if len(held) >= proxyparse.MaxHead {
+		return
+	}
+	n := t.nestedTracker(t.c.ProxyInTLS)
+	t.late.nested = n
+	// The client's bytes past its request came before the reply (a
+	// client that did not wait for it), in the frames that carried them.
+	from := x.RequestEnd
+	for _, ch := range ph.chunks[capture.ClientToServer] {
+		if end := int(ch.end); end > from {
+			n.tunnelData(capture.ClientToServer, held[from:end], ch.frame)
+			from = end
+		}
+	}
+	// The server's: the rest of the record that ended the reply.
+	if d == capture.ServerToClient {
+		if rest := len(ph.b[d]) - x.ReplyEnd; rest > 0 && rest <= len(plain) {
+			n.tunnelData(d, plain[len(plain)-rest:], f)
+		}
 	}
 }
 
@@ -150,7 +187,12 @@ func (t *tracker) tunnelStart(b []byte, off int64, f capture.Frame) {
 	if at < 0 {
 		return
 	}
-	first := b[at:]
+	t.tunnelFirst(b[at:], f)
+}
+
+// tunnelFirst reads first, the first bytes the proxy's side sent through
+// a tunnel, in frame f (tunnelStart).
+func (t *tracker) tunnelFirst(first []byte, f capture.Frame) {
 	if c := first[0]; c-20 <= 4 || c&0x80 != 0 {
 		return
 	}

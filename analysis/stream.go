@@ -73,6 +73,10 @@ type tracker struct {
 	keyLog bool
 	// sawTLS is set once the sequencer knows it carries TLS.
 	sawTLS bool
+	// nested is set for the tracker of an https:// proxy's tunnel, fed
+	// the plaintext of the connection's TLS (nested.go): its record is
+	// merged into the connection's, and it is never reported itself.
+	nested bool
 	// proxyOff is set once the connection cannot open, or did open, with
 	// a proxy negotiation (proxy).
 	proxyOff bool
@@ -190,7 +194,9 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 	t.streams()
 	t.c.Last = f
 	t.c.Side(t.dir(d)).Bytes += int64(len(b))
-	t.pathData(d, f)
+	if !t.nested {
+		t.pathData(d, f)
+	}
 	ds := &t.dirs[d]
 	t.watchProxy(d, b, ds.offset, f)
 	if t.tunnelAt > 0 && d == capture.ServerToClient {
@@ -240,27 +246,42 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 // outcome cannot change any more.
 func (t *tracker) reportIfKnown() {
 	c := t.c
-	if !t.b.opt.Early || t.reported {
+	if !t.b.opt.Early || t.reported || t.nested {
 		return
 	}
-	known := c.TCP.RST.Number != 0 || c.ClientSide.NonTLS != nil || c.ServerSide.NonTLS != nil && c.Proxy == nil || c.proxyDecided()
-	for _, a := range c.Alerts {
-		known = known || a.Encrypted || a.Level == tlsparse.AlertLevelFatal
-	}
-	if t.hsDone && c.ClientSide.AppData.Records > 0 {
-		// The client sending data shows it accepted the handshake (curl
-		// checks the name only after it, and hangs up without data).
-		// TLS 1.3: the server's first record after the client's Finished
-		// tells acceptance (a ticket or data) from rejection (an alert).
-		known = known || !c.Version.IsTLS13() || t.serverRecordsAfterDone > 0 || c.Decrypted
-	}
-	if !known {
+	if !t.outcomeKnown() {
 		return
 	}
 	t.reported = true
 	t.finalize()
 	t.b.remember(c)
 	t.finish(timeNS(c.Last.Time), c.Last.Number) // decided by the frame just handled
+}
+
+// outcomeKnown reports whether the connection's outcome cannot change
+// any more (reportIfKnown). Through an https:// proxy's tunnel that a key
+// log opened, the outcome is the tunnel's: the client's data after the
+// handshake with the proxy is its CONNECT, which says nothing yet.
+func (t *tracker) outcomeKnown() bool {
+	c := t.c
+	known := c.TCP.RST.Number != 0 || c.ClientSide.NonTLS != nil || c.ServerSide.NonTLS != nil && c.Proxy == nil || c.proxyDecided()
+	for _, a := range c.Alerts {
+		known = known || a.Encrypted || a.Level == tlsparse.AlertLevelFatal
+	}
+	if known {
+		return true
+	}
+	if l := t.late; l != nil && (l.inTLS != nil || l.nested != nil) {
+		return l.nested != nil && l.nested.outcomeKnown()
+	}
+	if t.hsDone && c.ClientSide.AppData.Records > 0 {
+		// The client sending data shows it accepted the handshake (curl
+		// checks the name only after it, and hangs up without data).
+		// TLS 1.3: the server's first record after the client's Finished
+		// tells acceptance (a ticket or data) from rejection (an alert).
+		return !c.Version.IsTLS13() || t.serverRecordsAfterDone > 0 || c.Decrypted
+	}
+	return false
 }
 
 // drainPending handles the items whose record is now complete, or all of
@@ -595,6 +616,9 @@ func (t *tracker) finalize() {
 		// NewSessionTicket or data first — unless the capture lost it.
 		c.Established = false
 		c.Alerts = append(c.Alerts, Alert{Frame: c.ServerSide.AppData.First, Sender: capture.ServerToClient, Encrypted: true})
+	}
+	if l := t.late; l != nil && l.nested != nil {
+		t.c = t.mergeNested(l.nested)
 	}
 }
 

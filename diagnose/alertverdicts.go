@@ -684,6 +684,9 @@ func (d *diagnosis) keyLogAdvice(what string) string {
 	c := d.c
 	switch c.Decryption {
 	case analysis.DecryptionNoKey:
+		if p := c.Proxy; p != nil && p.TLS != nil {
+			return "the key log given opened the TLS to the https:// proxy but has no secrets for the target's handshake inside its tunnel (" + c.DecryptionReason() + "): use a key log that holds both, as the client writes it during the capture (Go's tls.Config.KeyLogWriter and curl's SSLKEYLOGFILE log both handshakes), to see " + what
+		}
 		return "the key log given has no secrets for this connection (" + c.DecryptionReason() + "): use the SSLKEYLOGFILE the client wrote during this capture to see " + what
 	case analysis.DecryptionUnsupportedCipher:
 		return "the key log has this connection's secrets but tlsdiag does not decrypt its cipher suite: open the capture in Wireshark with the key log to see " + what

@@ -224,8 +224,10 @@ func (d *diagnosis) proxyInTLS(v Verdict) Verdict {
 		return r
 	}
 	if p.Outcome == proxyparse.Granted {
-		v.Summary += fmt.Sprintf("; this is the connection to an https:// proxy, which granted the client's CONNECT to %s (%s): the client's TLS to the target ran inside this one, nested, and is not read, so this verdict is about the connection to the proxy, not the target's handshake", target, frameRef(p.ReplyFrame.Number))
-		v.Warnings = append(v.Warnings, fmt.Sprintf("the target %s's TLS handshake is not judged here: tlsdiag does not read a handshake nested in another; Wireshark with the key log (it needs the secrets of both handshakes) shows it", target))
+		// A tunnel that carried anything is read (Proxy.TLS): this one
+		// carried nothing the key log opened.
+		v.Summary += fmt.Sprintf("; this is the connection to an https:// proxy, which granted the client's CONNECT to %s (%s), and no decrypted byte went through the tunnel after it, so this verdict is about the connection to the proxy: there is no handshake with the target to judge", target, frameRef(p.ReplyFrame.Number))
+		v.Warnings = append(v.Warnings, fmt.Sprintf("the target %s's TLS handshake is not judged here: none went through the tunnel in the records the key log opened (the client sent nothing after the proxy's answer, or the capture or the key log misses the records that carried it)", target))
 	}
 	return v
 }
@@ -293,7 +295,11 @@ func (d *diagnosis) tunnelNote(v *Verdict) {
 	if p == nil || c.ClientHello == nil {
 		return
 	}
-	v.Summary += fmt.Sprintf(" (through the %s proxy %s to %s, %s)", p.Kind.Words(), c.Server, p.Target, frameRef(p.ReplyFrame.Number))
+	if p.TLS != nil {
+		v.Summary += fmt.Sprintf(" (through the https:// proxy %s to %s, %s: %s)", c.Server, p.Target, frameRef(p.ReplyFrame.Number), proxyTLSWords(p.TLS))
+	} else {
+		v.Summary += fmt.Sprintf(" (through the %s proxy %s to %s, %s)", p.Kind.Words(), c.Server, p.Target, frameRef(p.ReplyFrame.Number))
+	}
 	sni := ""
 	if d.hello != nil {
 		sni = strings.TrimSuffix(d.hello.ServerName, ".")
@@ -304,6 +310,23 @@ func (d *diagnosis) tunnelNote(v *Verdict) {
 	}
 	v.Warnings = append(v.Warnings, fmt.Sprintf("the client asked the proxy for a tunnel to %s (%s) but its ClientHello names %s (SNI, %s): the server reached is %s's, and the certificate is checked against %s; check the client's proxy settings (a tunnel target that differs from the SNI is also what domain fronting looks like)",
 		host, frameRef(p.RequestFrame.Number), sni, frameRef(d.helloFrame.Number), host, sni))
+}
+
+// proxyTLSWords says what the handshake with an https:// proxy was, whose
+// tunnel the verdict's handshake ran in.
+func proxyTLSWords(t *analysis.ProxyTLS) string {
+	what := t.Version.String() + " " + t.Cipher.String()
+	if t.ServerName != "" {
+		what += ", SNI " + t.ServerName
+	}
+	if t.Subject != "" {
+		what += ", certificate '" + t.Subject + "'"
+	}
+	done := "did not complete"
+	if t.Established {
+		done = "completed (" + frameRef(t.HandshakeDone.Number) + ")"
+	}
+	return fmt.Sprintf("the handshake with the proxy (%s) %s and the key log opened it; the CONNECT, the proxy's answer and this handshake went inside it", what, done)
 }
 
 // closedWord turns firstClose's "RST" or "FIN" into a verb.

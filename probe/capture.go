@@ -262,6 +262,14 @@ func (w *wireCapture) finish(cfg *Config, p *dialPlan, keyLog []byte, o *Outcome
 		out.Notes = append(out.Notes, fmt.Sprintf("the capture (%d frames) does not show the probe's connection to %s", out.Frames, remote))
 		return out
 	}
+	if p := r.Conn.Proxy; o.proxyTLS && p != nil && p.TLS != nil {
+		// The key log opened the proxy's TLS and the wire read the
+		// target's handshake in its tunnel: the verdict judges the
+		// target, whose roots are the client's own.
+		dc := pc.Diagnose
+		dc.SettingNames = cfg.SettingNames
+		r.Verdict = diagnose.Diagnose(r.Conn, dc)
+	}
 	out.Result = r
 	out.Chain = checkChain(r.Conn, cfg.WireRoots)
 	return out

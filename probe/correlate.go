@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -67,6 +68,12 @@ type Correlation struct {
 func Correlate(t Target, o *Outcome, w *Wire, insecure bool, names Names) Correlation {
 	c := correlate(t, o, w, insecure, names)
 	c.addLookup(t, o, w, names)
+	if w != nil && w.Result != nil && w.Result.Conn != nil {
+		if p := w.Result.Conn.Proxy; p != nil && p.TLS != nil {
+			c.Notes = append(c.Notes, fmt.Sprintf("the wire's verdict is about the target's TLS handshake, read inside the https:// proxy's TLS, which the key log (%s) opened: the connection on the wire is the one to the proxy %s (SNI %s)",
+				names.of(SettingKeyLog), o.Remote, cmp.Or(p.TLS.ServerName, "none")))
+		}
+	}
 	return c
 }
 
@@ -916,10 +923,16 @@ func speaksTLS(o *Outcome, w *Wire) string {
 // connection to the proxy or the client stopped at the CONNECT or the
 // target's handshake, which only the client saw. A wire that shows the
 // proxy's connection broken after the handshake (a reset, a timeout)
-// is compared as usual, and so is a proxy's refusal of the CONNECT that
-// the key log let the wire read inside the proxy's TLS.
+// is compared as usual, and so are a proxy's refusal of the CONNECT and
+// the target's handshake in the tunnel, which the key log let the wire
+// read inside the proxy's TLS.
 func insideProxyTLS(o *Outcome, v diagnose.Verdict, conn *analysis.Connection) bool {
 	if !o.proxyTLS || o.ProxyTLS == nil {
+		return false
+	}
+	if p := conn.Proxy; p != nil && p.TLS != nil {
+		// The key log opened the proxy's TLS and the wire read the
+		// target's handshake in its tunnel: compared as any other.
 		return false
 	}
 	if p := conn.ProxyInTLS; p != nil && o.Phase == PhaseProxy && v.Failed() &&
@@ -952,7 +965,7 @@ func (c *Correlation) insideProxyTLS(t Target, o *Outcome, w *Wire, names Names)
 		c.Notes = append(c.Notes, fmt.Sprintf("the CONNECT and the proxy's answer went inside the proxy's TLS: the wire's verdict (%s) judges that TLS connection, not the tunnel's refusal", v.Category))
 		return
 	}
-	c.Notes = append(c.Notes, fmt.Sprintf("the target's TLS handshake ran inside the proxy's TLS, so the capture cannot show it: on the wire it is data of the connection to the proxy, which the wire's verdict (%s) is about, and tlsdiag does not read a handshake nested in another; the key log (%s) holds the secrets of both handshakes for a closer look in Wireshark",
+	c.Notes = append(c.Notes, fmt.Sprintf("the target's TLS handshake ran inside the proxy's TLS, and the capture does not show it: on the wire it is data of the connection to the proxy, which the wire's verdict (%s) is about, and none of it was in the records the key log (%s) opened",
 		v.Category, names.of(SettingKeyLog)))
 }
 

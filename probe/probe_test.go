@@ -781,10 +781,11 @@ func TestProbeLab(t *testing.T) {
 		{
 			// The proxy's own TLS, then the CONNECT inside it: the wire
 			// shows a TLS connection to the proxy's port for its name,
-			// and the target's handshake is hidden inside it.
-			name: "through an https:// proxy", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: InsideProxyTLS,
+			// and the key log (Go's, which holds both handshakes) opens
+			// it and the target's handshake in its tunnel.
+			name: "through an https:// proxy", scenario: tlslab.OK, phase: PhaseDone, category: diagnose.OK, agreement: Agree,
 			setup: httpsProxySetup(true),
-			facts: []string{"the request succeeded through the https:// proxy", "SNI " + tlslab.ProxyName, "the target's TLS handshake ran inside the proxy's TLS, so the capture cannot show it"},
+			facts: []string{"the request succeeded and the wire shows a completed handshake", "SNI " + tlslab.ProxyName, "the wire's verdict is about the target's TLS handshake, read inside the https:// proxy's TLS"},
 			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
 				o := r.Client
 				if o.Timings.ProxyTLSHandshake == nil || o.Timings.ProxyConnect == nil || o.ProxyTLS == nil || o.HTTP == nil || o.HTTP.StatusCode != 200 {
@@ -795,12 +796,13 @@ func TestProbeLab(t *testing.T) {
 					t.Errorf("the proxy's and the target's leaves are mixed up: %v, %v", o.ProxyPeerCertificates, o.PeerCertificates)
 				}
 				if w := r.Wire.Result; w != nil {
-					if w.Conn.ClientHello == nil || w.Conn.ClientHello.ServerName != tlslab.ProxyName || w.Conn.Server.Port() != o.Remote.Port() {
-						t.Errorf("wire: %v with hello %+v, want the TLS connection to the proxy for %s", w.Conn.Server, w.Conn.ClientHello, tlslab.ProxyName)
+					if w.Conn.ClientHello == nil || w.Conn.ClientHello.ServerName != tlslab.GoodName || w.Conn.Server.Port() != o.Remote.Port() ||
+						w.Conn.Proxy == nil || w.Conn.Proxy.TLS == nil || w.Conn.Proxy.TLS.ServerName != tlslab.ProxyName {
+						t.Errorf("wire: %v with hello for %q, want the TLS connection to the proxy for %s and the target's handshake in it", w.Conn.Server, sniText(w.Conn), tlslab.ProxyName)
 					}
 				}
 				text := strings.Join(strings.Fields(writeTable(t, r)), " ")
-				for _, want := range []string{"proxy TLS handshake ", "proxy CONNECT ", "TLS to the proxy: TLS 1.3", "proxy's certificate: 'CN=proxy.test", "Correlation: inside_proxy_tls"} {
+				for _, want := range []string{"proxy TLS handshake ", "proxy CONNECT ", "TLS to the proxy: TLS 1.3", "proxy's certificate: 'CN=proxy.test", "Correlation: agree"} {
 					if !strings.Contains(text, want) {
 						t.Errorf("the report lacks %q:\n%s", want, text)
 					}
@@ -842,15 +844,13 @@ func TestProbeLab(t *testing.T) {
 		},
 		{
 			// The proxy is trusted and tunnels; the target's chain is
-			// not trusted: the client's error is the target's, and its
-			// handshake ran where the capture cannot see.
+			// not trusted: the client's error is the target's, and the
+			// key log lets the wire read its handshake in the tunnel.
 			name: "https:// proxy fine, target's certificate untrusted", scenario: tlslab.CertUntrustedCA, class: CertUnknownAuthority, phase: PhaseTLS,
-			setup: httpsProxySetup(true), agreement: InsideProxyTLS,
-			facts: []string{"inside the https:// proxy's TLS, which the wire's verdict cannot show", "the verdict rests on the client's error",
-				"the target's TLS handshake ran inside the proxy's TLS, so the capture cannot show it",
-				"the server's chain does not lead to a root the client trusts (the --cacert certificates)", "trust its root CA (--cacert)",
-				// The wire's ok is the proxy's handshake, and says so.
-				"which granted the client's CONNECT to good.test:", "is not read, so this verdict is about the connection to the proxy, not the target's handshake"},
+			setup: httpsProxySetup(true), category: diagnose.CertUntrustedCA, agreement: Agree,
+			facts: []string{"the client's error (cert_unknown_authority) is what the wire shows (cert_untrusted_ca)",
+				"'CN=Untrusted Root CA,O=tlsdiag test lab'", "through the https:// proxy", "SNI proxy.test",
+				"the wire's verdict is about the target's TLS handshake, read inside the https:// proxy's TLS"},
 			check: func(t *testing.T, r *Result, _ *tlslab.Lab) {
 				o := r.Client
 				if o.ProxyTLS == nil || len(o.PeerCertificates) == 0 || o.PeerCertificates[0].Issuer.CommonName != tlslab.UntrustedRootName {

@@ -159,7 +159,9 @@ type Document struct {
 //     MTU of a "fragmentation needed" or "packet too big"; omitted
 //     otherwise)).
 //   - proxy (object, omitted when the connection did not open with a proxy
-//     negotiation): type ("http_connect", "socks4", "socks5"), address (the
+//     negotiation: in plaintext, or inside the TLS of an `https://` proxy
+//     that a key log opened, once the tunnel carried the client's TLS):
+//     type ("http_connect", "socks4", "socks5"), address (the
 //     proxy, "ip:port": the connection's server), target (the "host:port" the
 //     client asked the proxy for), request_frame (number or null: the frame
 //     that completed the request), reply_frame (number or null), status (the
@@ -169,9 +171,16 @@ type Document struct {
 //     "unanswered"), credentials (bool: the client sent proxy credentials),
 //     auth_schemes (array of strings, omitted unless a 407 reply offered
 //     challenges: the schemes of its Proxy-Authenticate fields, e.g.
-//     ["Negotiate", "NTLM"]); after a 407 answered with another CONNECT on
-//     the same connection, these are the last exchange's.
-//     The TLS fields describe the TLS tunnelled through the proxy.
+//     ["Negotiate", "NTLM"]), tls (object, omitted but for an `https://`
+//     proxy: the handshake with the proxy itself, with version, cipher, sni
+//     (the name the client sent the proxy), subject (the proxy's leaf
+//     certificate, "" when none was seen), established (bool) and
+//     handshake_frame (number or null: the frame that completed it)); after
+//     a 407 answered with another CONNECT on the same connection, these are
+//     the last exchange's. The TLS fields describe the TLS tunnelled through
+//     the proxy: for an `https://` proxy, the client's handshake with the
+//     target that ran inside the proxy's TLS, its frames those of the
+//     proxy's records that carried it.
 //   - partial (bool): the capture began after the connection did.
 //   - client_hello_truncated (object, omitted unless the only ClientHello
 //     seen was cut short by a gap in the capture, such as a snap length):
@@ -371,16 +380,28 @@ type ICMP struct {
 
 // Proxy is the proxy negotiation a connection opened with; see Connection.
 type Proxy struct {
-	Type         string   `json:"type"`
-	Address      string   `json:"address"`
-	Target       string   `json:"target"`
-	RequestFrame *int64   `json:"request_frame"`
-	ReplyFrame   *int64   `json:"reply_frame"`
-	Status       *int     `json:"status"`
-	StatusLine   string   `json:"status_line"`
-	Outcome      string   `json:"outcome"`
-	Credentials  bool     `json:"credentials"`
-	AuthSchemes  []string `json:"auth_schemes,omitempty"`
+	Type         string    `json:"type"`
+	Address      string    `json:"address"`
+	Target       string    `json:"target"`
+	RequestFrame *int64    `json:"request_frame"`
+	ReplyFrame   *int64    `json:"reply_frame"`
+	Status       *int      `json:"status"`
+	StatusLine   string    `json:"status_line"`
+	Outcome      string    `json:"outcome"`
+	Credentials  bool      `json:"credentials"`
+	AuthSchemes  []string  `json:"auth_schemes,omitempty"`
+	TLS          *ProxyTLS `json:"tls,omitempty"`
+}
+
+// ProxyTLS is an https:// proxy's own handshake, whose tunnel carried the
+// handshake the connection's TLS fields describe; see Connection.
+type ProxyTLS struct {
+	Version        string `json:"version"`
+	Cipher         string `json:"cipher"`
+	SNI            string `json:"sni"`
+	Subject        string `json:"subject"`
+	Established    bool   `json:"established"`
+	HandshakeFrame *int64 `json:"handshake_frame"`
 }
 
 func newProxy(c *analysis.Connection) *Proxy {
@@ -400,6 +421,10 @@ func newProxy(c *analysis.Connection) *Proxy {
 	}
 	if p.AuthSchemes != "" {
 		out.AuthSchemes = strings.Split(p.AuthSchemes, ", ")
+	}
+	if t := p.TLS; t != nil {
+		out.TLS = &ProxyTLS{Version: versionName(t.Version), Cipher: t.Cipher.String(), SNI: t.ServerName,
+			Subject: t.Subject, Established: t.Established, HandshakeFrame: frameRef(t.HandshakeDone)}
 	}
 	if p.ReplyEnd > 0 {
 		st := p.Status

@@ -128,13 +128,20 @@ func (t *tally) add(r pipeline.Result) {
 		}
 	}
 	t.verdicts[r.Verdict.Category]++
-	if int(c.Decryption) < len(t.decryption) {
-		t.decryption[c.Decryption]++
+	dec := c.Decryption
+	if c.Proxy != nil && c.Proxy.TLS != nil {
+		// The key log opened the TLS to an https:// proxy: the
+		// connection's. Whether it also held the target's handshake in
+		// the tunnel, the verdict tells.
+		dec = analysis.DecryptionDecrypted
 	}
-	if c.Decryption == analysis.DecryptionNoKey && t.firstNoKey == 0 && c.ClientHello != nil {
+	if int(dec) < len(t.decryption) {
+		t.decryption[dec]++
+	}
+	if dec == analysis.DecryptionNoKey && t.firstNoKey == 0 && c.ClientHello != nil {
 		t.firstNoKey, t.firstNoKeyRandom = t.connections, c.ClientHello.Random
 	}
-	if c.Decryption == analysis.DecryptionNoKey && c.ClientHello != nil && c.ClientHello.ECH {
+	if dec == analysis.DecryptionNoKey && c.ClientHello != nil && c.ClientHello.ECH {
 		t.noKeyECH++
 	}
 	if c.Version != 0 {

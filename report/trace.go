@@ -79,7 +79,9 @@ func writeTrace(b *bytes.Buffer, n int, r pipeline.Result, start time.Time) {
 	if ja4 := c.Fingerprints().JA4; ja4 != "" {
 		fmt.Fprintf(b, "  JA4 %s", ja4)
 	}
-	if p := c.Proxy; p != nil && p.Target != "" {
+	if p := c.Proxy; p != nil && p.Target != "" && p.TLS != nil {
+		fmt.Fprintf(b, "  via https:// proxy to %s (its TLS decrypted: %s)", clean(p.Target), p.TLS.Version)
+	} else if p != nil && p.Target != "" {
 		fmt.Fprintf(b, "  via %s proxy to %s", p.Kind.Words(), clean(p.Target))
 	}
 	if r.Source != "" {
