@@ -61,10 +61,10 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 	}
-	if os.Getenv("GOGC") == "" && len(os.Args) > 1 && os.Args[1] == "read" {
-		debug.SetGCPercent(readGCPercent)
-	}
 	if len(os.Args) > 1 && os.Args[1] == "read" {
+		if os.Getenv("GOGC") == "" {
+			debug.SetGCPercent(readGCPercent)
+		}
 		hugeHeap()
 	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
