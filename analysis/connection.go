@@ -132,10 +132,9 @@ type Connection struct {
 
 	// ClientFlightRecords are the lengths of the client's first two
 	// encrypted records after the server's flight, in TLS 1.3 without
-	// keys (0: not seen): a client answering a CertificateRequest without
-	// a certificate sends a short empty Certificate record before its
-	// Finished.
-	ClientFlightRecords [2]int32
+	// keys: a client answering a CertificateRequest without a certificate
+	// sends a short empty Certificate record before its Finished.
+	ClientFlightRecords FlightRecords
 
 	// ClientSide and ServerSide are what each end sent, as one type, so
 	// that the same code reads either (Side). When the capture's guess of
@@ -438,6 +437,10 @@ type Certificate struct {
 	X509       *x509.Certificate
 	ParseError error
 }
+
+// FlightRecords are the lengths of a client's first two encrypted
+// records after the server's flight; 0 for one not seen.
+type FlightRecords struct{ First, Second int32 }
 
 // ClientCerts is the chain the client sent, leaf first; nil when it
 // sent no certificate or the capture could not read it.

@@ -411,15 +411,15 @@ func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Fram
 		}
 		if c.Side(d).Finished.Number == 0 {
 			c.Side(d).Finished = f
-			c.ClientFlightRecords[0] = int32(it.Record.Length)
+			c.ClientFlightRecords.First = int32(it.Record.Length)
 			ti.Kind = tlsparse.KindEncryptedHandshake
 			t.tls13ClientFinished = true
 			t.checkDone(f)
 			return
 		}
 	}
-	if c.Version.IsTLS13() && d == capture.ClientToServer && c.ClientFlightRecords[0] != 0 && c.ClientFlightRecords[1] == 0 {
-		c.ClientFlightRecords[1] = int32(it.Record.Length)
+	if c.Version.IsTLS13() && d == capture.ClientToServer && c.ClientFlightRecords.First != 0 && c.ClientFlightRecords.Second == 0 {
+		c.ClientFlightRecords.Second = int32(it.Record.Length)
 	}
 	if c.Version.IsTLS13() && d == capture.ServerToClient {
 		if t.serverRecordsAfterDone == 0 {

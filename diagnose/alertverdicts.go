@@ -361,7 +361,7 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 	if !a.Known() && d.certificateSized() {
 		return verdict(ClientCertRequired,
 			fmt.Sprintf("the server rejected the client right after its Finished (%s) with an encrypted alert (%s): the client's encrypted flight begins with a record of %d bytes, too long for an empty Certificate or a Finished, so it sent a certificate, and the server refused it (inferred from record sizes; TLS 1.3 encrypts both)",
-				frameRef(c.ClientSide.Finished.Number), frameRef(a.Frame.Number), c.ClientFlightRecords[0]),
+				frameRef(c.ClientSide.Finished.Number), frameRef(a.Frame.Number), c.ClientFlightRecords.First),
 			d.serverSide(unseenCertCauses+"; "+d.keyLogAdvice("the encrypted messages"), ChangeClientCA),
 			d.helloFrame, c.ClientSide.Finished, a.Frame)
 	}

@@ -41,7 +41,7 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 		}
 	case d.emptyCertificateSized():
 		asked = fmt.Sprintf("the client's encrypted flight (%s) begins with a record the size of an empty Certificate (%d bytes) before its Finished: the server asked for a client certificate and the client had none (inferred from record sizes; TLS 1.3 encrypts both)",
-			frameRef(c.ClientSide.Finished.Number), c.ClientFlightRecords[0])
+			frameRef(c.ClientSide.Finished.Number), c.ClientFlightRecords.First)
 	default:
 		return Verdict{}, false
 	}
@@ -71,7 +71,7 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 	}
 	end, how := d.serverClosedFirst()
 	requests, request := c.ClientSide.AppData.Records, fmt.Sprintf(" (%s)", frameRef(c.ClientSide.AppData.First.Number))
-	if c.ClientFlightRecords[1] != 0 {
+	if c.ClientFlightRecords.Second != 0 {
 		requests, request = requests-1, "" // the Finished was counted as data
 	}
 	if c.Version != tlsparse.VersionTLS13 && requests != 1 {
@@ -106,7 +106,7 @@ func (d *diagnosis) clientCertHint() string {
 			return ""
 		}
 		return fmt.Sprintf("the client's encrypted flight begins with a record of %d bytes, a certificate (inferred from record sizes); the server then answered with only %s and closed first: if the request failed, the server probably refused the client's certificate after the handshake (nginx answers HTTP 400 'The SSL certificate error' and logs \"client SSL certificate verify error\"); the status is encrypted, so this is not certain: %s",
-			c.ClientFlightRecords[0], prose.Count(c.ServerSide.AppData.Bytes, "byte"), d.keyLogAdvice("the answer"))
+			c.ClientFlightRecords.First, prose.Count(c.ServerSide.AppData.Bytes, "byte"), d.keyLogAdvice("the answer"))
 	case c.CertificateRequestFrame.Number != 0 && c.ClientCertificates == 0:
 		asked = fmt.Sprintf("the server asked for a client certificate (CertificateRequest, %s) and the client sent none", frameRef(c.CertificateRequestFrame.Number))
 	case c.CertificateRequestFrame.Number == 0 && d.emptyCertificateSized():
@@ -149,10 +149,10 @@ func (d *diagnosis) clientCertFix() string {
 // the server send.
 func (d *diagnosis) emptyCertificateSized() bool {
 	c := d.c
-	if c.Version != tlsparse.VersionTLS13 || c.Decrypted || c.ClientFlightRecords[1] == 0 {
+	if c.Version != tlsparse.VersionTLS13 || c.Decrypted || c.ClientFlightRecords.Second == 0 {
 		return false
 	}
-	return int(c.ClientFlightRecords[0]) == analysis.EncryptedRecordLength(c.Cipher, 8) && int(c.ClientFlightRecords[1]) == analysis.EncryptedFinishedLength(c.Cipher)
+	return int(c.ClientFlightRecords.First) == analysis.EncryptedRecordLength(c.Cipher, 8) && int(c.ClientFlightRecords.Second) == analysis.EncryptedFinishedLength(c.Cipher)
 }
 
 // certificateSized reports whether a TLS 1.3 client's first encrypted
@@ -161,11 +161,11 @@ func (d *diagnosis) emptyCertificateSized() bool {
 // than a hundred bytes each), before its CertificateVerify and Finished.
 func (d *diagnosis) certificateSized() bool {
 	c := d.c
-	if c.Version != tlsparse.VersionTLS13 || c.Decrypted || c.ClientFlightRecords[1] == 0 {
+	if c.Version != tlsparse.VersionTLS13 || c.Decrypted || c.ClientFlightRecords.Second == 0 {
 		return false
 	}
 	const minCertificateRecord = 200 // a certificate of a few names and a P-256 key is about 400 bytes
-	return c.ClientFlightRecords[0] >= minCertificateRecord
+	return c.ClientFlightRecords.First >= minCertificateRecord
 }
 
 // serverClosedFirst returns how the server ended the connection after the
