@@ -127,12 +127,17 @@ type Connection struct {
 	// answer to a CertificateRequest; -1 when it sent no Certificate message.
 	ClientCertificates     int
 	ClientCertificateFrame capture.Frame
+	// ClientChain is the chain the client sent in that Certificate, leaf
+	// first (TLS ≤ 1.2, or TLS 1.3 once decrypted); nil when it sent none,
+	// as for nearly every connection (out of line, so that records stay
+	// small). Read it with ClientCerts.
+	ClientChain *[]Certificate
 
 	// ClientFlightRecords are the lengths of the client's first two
 	// encrypted records after the server's flight, in TLS 1.3 without
 	// keys: a client answering a CertificateRequest without a certificate
 	// sends a short empty Certificate record before its Finished.
-	ClientFlightRecords []int
+	ClientFlightRecords FlightRecords
 
 	// ClientSide and ServerSide are what each end sent, as one type, so
 	// that the same code reads either (Side). When the capture's guess of
@@ -434,6 +439,19 @@ type Certificate struct {
 	// X509 is nil when the DER did not parse; ParseError says why.
 	X509       *x509.Certificate
 	ParseError error
+}
+
+// FlightRecords are the lengths of a client's first two encrypted
+// records after the server's flight; 0 for one not seen.
+type FlightRecords struct{ First, Second int32 }
+
+// ClientCerts is the chain the client sent, leaf first; nil when it
+// sent no certificate or the capture could not read it.
+func (c *Connection) ClientCerts() []Certificate {
+	if c.ClientChain == nil {
+		return nil
+	}
+	return *c.ClientChain
 }
 
 // Alert is one TLS alert record.

@@ -6,7 +6,6 @@ package analysis
 
 import (
 	"errors"
-	"slices"
 
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/fingerprint"
@@ -412,16 +411,15 @@ func (t *tracker) appData(d capture.Direction, it *tlsparse.Item, f capture.Fram
 		}
 		if c.Side(d).Finished.Number == 0 {
 			c.Side(d).Finished = f
-			// Room for the second record too, which nearly always comes.
-			c.ClientFlightRecords = append(slices.Grow(c.ClientFlightRecords, 2), int(it.Record.Length))
+			c.ClientFlightRecords.First = int32(it.Record.Length)
 			ti.Kind = tlsparse.KindEncryptedHandshake
 			t.tls13ClientFinished = true
 			t.checkDone(f)
 			return
 		}
 	}
-	if c.Version.IsTLS13() && d == capture.ClientToServer && len(c.ClientFlightRecords) == 1 {
-		c.ClientFlightRecords = append(c.ClientFlightRecords, int(it.Record.Length))
+	if c.Version.IsTLS13() && d == capture.ClientToServer && c.ClientFlightRecords.First != 0 && c.ClientFlightRecords.Second == 0 {
+		c.ClientFlightRecords.Second = int32(it.Record.Length)
 	}
 	if c.Version.IsTLS13() && d == capture.ServerToClient {
 		if t.serverRecordsAfterDone == 0 {
@@ -509,6 +507,13 @@ func decompressCertificate(body []byte) (*tlsparse.Certificate, error) {
 func (c *Connection) addCertificate(d capture.Direction, cert *tlsparse.Certificate, f capture.Frame, certs *certCache) {
 	if d == capture.ClientToServer {
 		c.ClientCertificates, c.ClientCertificateFrame = len(cert.Certificates), f
+		if len(cert.Certificates) > 0 && c.ClientChain == nil {
+			chain := make([]Certificate, 0, len(cert.Certificates))
+			for _, der := range cert.Certificates {
+				chain = append(chain, certs.get(der))
+			}
+			c.ClientChain = &chain
+		}
 		return
 	}
 	if c.Certificates != nil {

@@ -608,7 +608,7 @@ func (t *tracker) finalize() {
 	// A client whose flight began with its Finished sent no Certificate:
 	// no certificate was asked for, and the alert that follows is as a
 	// rule the close_notify of a server application that closed at once.
-	finishedAlone := len(c.ClientFlightRecords) > 0 && c.ClientFlightRecords[0] == EncryptedFinishedLength(c.Cipher)
+	finishedAlone := c.ClientFlightRecords.First != 0 && int(c.ClientFlightRecords.First) == EncryptedFinishedLength(c.Cipher)
 	if c.Version.IsTLS13() && !c.Decrypted && t.hsDone && t.serverRecordsAfterDone == 1 && t.serverAlertAfterDone && !serverGap && !closedFirst && !finishedAlone {
 		// The server's only answer to the client's Finished was one
 		// alert-sized record: it rejected the client (e.g.

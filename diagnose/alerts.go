@@ -70,6 +70,11 @@ func (d *diagnosis) alertCause(a *analysis.Alert, ph phase) certCause {
 		}
 		return d.pickCert(CertRejected)
 	case tlsparse.AlertDecodeError, tlsparse.AlertIllegalParameter, tlsparse.AlertDecryptError:
+		if !fromClient && ph == phaseClientFlight && a.Description == tlsparse.AlertDecryptError && d.c.ClientCertificates > 0 {
+			// The server could not verify the client's CertificateVerify:
+			// a key that is not the certificate's (RFC 8446, Section 4.4.3).
+			return certCause{ClientCertRequired, nil}
+		}
 		if fromClient && ph == phaseServerFlight {
 			if cc, ok := d.unusableCert(a); ok {
 				return cc

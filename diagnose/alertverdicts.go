@@ -361,8 +361,8 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 	if !a.Known() && d.certificateSized() {
 		return verdict(ClientCertRequired,
 			fmt.Sprintf("the server rejected the client right after its Finished (%s) with an encrypted alert (%s): the client's encrypted flight begins with a record of %d bytes, too long for an empty Certificate or a Finished, so it sent a certificate, and the server refused it (inferred from record sizes; TLS 1.3 encrypts both)",
-				frameRef(c.ClientSide.Finished.Number), frameRef(a.Frame.Number), c.ClientFlightRecords[0]),
-			d.serverSide("the server does not accept the client's certificate: use one issued by a CA in the server's client-CA list, or add its CA there; "+d.keyLogAdvice("the encrypted messages"), ChangeClientCA),
+				frameRef(c.ClientSide.Finished.Number), frameRef(a.Frame.Number), c.ClientFlightRecords.First),
+			d.serverSide(unseenCertCauses+"; "+d.keyLogAdvice("the encrypted messages"), ChangeClientCA),
 			d.helloFrame, c.ClientSide.Finished, a.Frame)
 	}
 	if !a.Known() {
@@ -378,16 +378,26 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 	}
 	switch {
 	case c.ClientCertificates > 0:
-		fix := "look at the server's log for why it refused the client certificate, and use one it accepts"
-		switch a.Description {
-		case tlsparse.AlertUnknownCA:
-			fix = d.serverSide("the server does not trust the issuer of the client certificate: use a certificate from a CA in the server's client-CA list, or add its CA there", ChangeClientCA)
-		case tlsparse.AlertCertificateExpired:
-			fix = "the client certificate has expired: renew it"
+		sent := prose.Count(c.ClientCertificates, "certificate")
+		if leaf := d.clientLeaf(); leaf != nil {
+			sent = fmt.Sprintf("%s, %s", sent, clientCertDesc(leaf))
 		}
-		return verdict(ClientCertRequired,
-			fmt.Sprintf("%sthe client sent %s (%s) and the server rejected it (%s)", asked, prose.Count(c.ClientCertificates, "certificate"), frameRef(c.ClientCertificateFrame.Number), how),
+		if cas := CANames(c.CertificateRequest); len(cas) > 0 && asked != "" {
+			asked = fmt.Sprintf("the server asked for a client certificate issued by %s (CertificateRequest, %s); ", quoteList(cas, 3), frameRef(c.CertificateRequestFrame.Number))
+		}
+		var why, fix string
+		if a.Description == tlsparse.AlertDecryptError {
+			why, fix = d.keyMismatch()
+		} else {
+			why, fix = d.refusedCertText(d.clientFindings(), a.Description, true)
+		}
+		v := verdict(ClientCertRequired,
+			fmt.Sprintf("%sthe client sent %s (%s) and the server rejected it (%s): %s", asked, sent, frameRef(c.ClientCertificateFrame.Number), how, why),
 			fix, c.CertificateRequestFrame, c.ClientCertificateFrame, a.Frame)
+		if w := d.curlExpiredWarning(a.Description); w != "" {
+			v.Warnings = append(v.Warnings, w)
+		}
+		return v
 	case c.ClientCertificates == 0:
 		asked += fmt.Sprintf("the client sent an empty Certificate (%s)", frameRef(c.ClientCertificateFrame.Number))
 		if why := d.clientSHA1Refusal(); why != "" {

@@ -28,7 +28,7 @@ const shortResponse = 4096
 func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 	c := d.c
 	if c.ClientCertificates > 0 {
-		return Verdict{}, false
+		return d.sentCertRefused()
 	}
 	var asked string
 	switch {
@@ -41,7 +41,7 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 		}
 	case d.emptyCertificateSized():
 		asked = fmt.Sprintf("the client's encrypted flight (%s) begins with a record the size of an empty Certificate (%d bytes) before its Finished: the server asked for a client certificate and the client had none (inferred from record sizes; TLS 1.3 encrypts both)",
-			frameRef(c.ClientSide.Finished.Number), c.ClientFlightRecords[0])
+			frameRef(c.ClientSide.Finished.Number), c.ClientFlightRecords.First)
 	default:
 		return Verdict{}, false
 	}
@@ -71,7 +71,7 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 	}
 	end, how := d.serverClosedFirst()
 	requests, request := c.ClientSide.AppData.Records, fmt.Sprintf(" (%s)", frameRef(c.ClientSide.AppData.First.Number))
-	if len(c.ClientFlightRecords) == 2 {
+	if c.ClientFlightRecords.Second != 0 {
 		requests, request = requests-1, "" // the Finished was counted as data
 	}
 	if c.Version != tlsparse.VersionTLS13 && requests != 1 {
@@ -98,6 +98,15 @@ func (d *diagnosis) clientCertHint() string {
 	}
 	var asked string
 	switch {
+	case c.ClientCertificates < 0 && d.certificateSized():
+		// A certificate was sent, encrypted: whether the server refused
+		// it (nginx's HTTP 400 after the handshake) or answered briefly
+		// and closed is not on the wire.
+		if end, _ := d.serverClosedFirst(); end.Number == 0 {
+			return ""
+		}
+		return fmt.Sprintf("the client's encrypted flight begins with a record of %d bytes, a certificate (inferred from record sizes); the server then answered with only %s and closed first: if the request failed, the server probably refused the client's certificate after the handshake (nginx answers HTTP 400 'The SSL certificate error' and logs \"client SSL certificate verify error\"); the status is encrypted, so this is not certain: %s",
+			c.ClientFlightRecords.First, prose.Count(c.ServerSide.AppData.Bytes, "byte"), d.keyLogAdvice("the answer"))
 	case c.CertificateRequestFrame.Number != 0 && c.ClientCertificates == 0:
 		asked = fmt.Sprintf("the server asked for a client certificate (CertificateRequest, %s) and the client sent none", frameRef(c.CertificateRequestFrame.Number))
 	case c.CertificateRequestFrame.Number == 0 && d.emptyCertificateSized():
@@ -140,10 +149,10 @@ func (d *diagnosis) clientCertFix() string {
 // the server send.
 func (d *diagnosis) emptyCertificateSized() bool {
 	c := d.c
-	if c.Version != tlsparse.VersionTLS13 || c.Decrypted || len(c.ClientFlightRecords) < 2 {
+	if c.Version != tlsparse.VersionTLS13 || c.Decrypted || c.ClientFlightRecords.Second == 0 {
 		return false
 	}
-	return c.ClientFlightRecords[0] == analysis.EncryptedRecordLength(c.Cipher, 8) && c.ClientFlightRecords[1] == analysis.EncryptedFinishedLength(c.Cipher)
+	return int(c.ClientFlightRecords.First) == analysis.EncryptedRecordLength(c.Cipher, 8) && int(c.ClientFlightRecords.Second) == analysis.EncryptedFinishedLength(c.Cipher)
 }
 
 // certificateSized reports whether a TLS 1.3 client's first encrypted
@@ -152,11 +161,11 @@ func (d *diagnosis) emptyCertificateSized() bool {
 // than a hundred bytes each), before its CertificateVerify and Finished.
 func (d *diagnosis) certificateSized() bool {
 	c := d.c
-	if c.Version != tlsparse.VersionTLS13 || c.Decrypted || len(c.ClientFlightRecords) < 2 {
+	if c.Version != tlsparse.VersionTLS13 || c.Decrypted || c.ClientFlightRecords.Second == 0 {
 		return false
 	}
 	const minCertificateRecord = 200 // a certificate of a few names and a P-256 key is about 400 bytes
-	return c.ClientFlightRecords[0] >= minCertificateRecord
+	return c.ClientFlightRecords.First >= minCertificateRecord
 }
 
 // serverClosedFirst returns how the server ended the connection after the
@@ -240,4 +249,63 @@ func (d *diagnosis) clientSHA1Refusal() string {
 		return s + fmt.Sprintf(". Likely: the client has a certificate but will not sign with SHA-1 in TLS 1.2 (Go 1.25 and later, RFC 9155), so it sent none: crypto/tls sends a certificate only when it can sign with a scheme the server lists, and reports \"remote error: tls: handshake failure\"; possible: no certificate is configured at all (not on the wire). The client is %s", clientName(d.client))
 	}
 	return s + ". Likely, if a certificate is configured: the client will not sign with SHA-1 (RFC 9155 forbids it in TLS 1.2; Go 1.25 and later send no certificate then) and sent none; otherwise none is configured (not on the wire)"
+}
+
+// sentCertRefused explains a completed handshake in which the client sent
+// a certificate, after which the server refused the request: nginx with
+// `ssl_verify_client on` completes the handshake whatever the
+// certificate, then answers HTTP 400 "The SSL certificate error" and
+// closes. Read when decrypted; without keys, only when the capture itself
+// shows what is wrong with the certificate, since a short answer and a
+// close also end many accepted requests.
+func (d *diagnosis) sentCertRefused() (Verdict, bool) {
+	c := d.c
+	leaf := d.clientLeaf()
+	if leaf == nil {
+		return Verdict{}, false
+	}
+	fs := d.clientFindings()
+	sent := fmt.Sprintf("the client sent its certificate %s (%s)", clientCertDesc(leaf), frameRef(c.ClientCertificateFrame.Number))
+	if c.CertificateRequestFrame.Number != 0 {
+		sent = fmt.Sprintf("the server asked for a client certificate (CertificateRequest, %s) and %s", frameRef(c.CertificateRequestFrame.Number), sent)
+	}
+	r := d.response
+	switch {
+	case r != nil && r.Status >= 400 && r.Status < 500:
+		certain := strings.Contains(strings.ToLower(r.Title+" "+r.Body), "ssl certificate")
+		if !certain && len(fs) == 0 {
+			return Verdict{}, false // a refusal of the application's own
+		}
+		how := "decrypted, " + frameRef(r.Frame.Number)
+		switch {
+		case r.Frame.Number == 0:
+			how = "as the client read it"
+		case !r.Decrypted:
+			how = "in plaintext, " + frameRef(r.Frame.Number)
+		}
+		page := ""
+		if r.Title != "" {
+			page = fmt.Sprintf(" '%s'", r.Title)
+		}
+		summary := fmt.Sprintf("%s; the handshake completed, then the server refused the request with HTTP %d%s (%s)", sent, r.Status, page, how)
+		if certain {
+			summary += ": the server refused the client's certificate after the handshake, as nginx does when the certificate fails verification (its error log says \"client SSL certificate verify error\" and why)"
+		} else {
+			summary += ": most likely for the certificate (the page does not say)"
+		}
+		why, fix := d.refusedCertText(fs, 0, false)
+		return verdict(ClientCertRequired, summary+"; "+why, fix, c.CertificateRequestFrame, c.ClientCertificateFrame, c.HandshakeDone, r.Frame), true
+	case r != nil || len(fs) == 0:
+		return Verdict{}, false
+	}
+	// The certificate's own defect is the evidence here, so any protocol
+	// counts, not only HTTP's.
+	end, how := d.serverClosedFirst()
+	if c.ClientSide.AppData.Records < 1 || c.ServerSide.AppData.Records == 0 || c.ServerSide.AppData.Bytes > shortResponse || end.Number == 0 || c.ClientSide.Prelude != nil || c.ServerSide.Prelude != nil {
+		return Verdict{}, false
+	}
+	why, fix := d.refusedCertText(fs, 0, false)
+	summary := fmt.Sprintf("%s; the handshake completed, the client sent its request (%s), and the server answered with %s of data and closed the connection (%s, %s): the short answer of a server refusing the certificate after the handshake (nginx answers HTTP 400 'The SSL certificate error'); the status is encrypted (probable, from sizes and order, and from what the certificate shows): %s",
+		sent, frameRef(c.ClientSide.AppData.First.Number), prose.Count(c.ServerSide.AppData.Bytes, "byte"), how, frameRef(end.Number), why)
+	return verdict(ClientCertRequired, summary, fix, c.CertificateRequestFrame, c.ClientCertificateFrame, c.HandshakeDone, c.ClientSide.AppData.First, end), true
 }

@@ -56,7 +56,8 @@ type formerRoot struct {
 // often first tried on, and of the largest distrust events. The keys are
 // those of the roots' certificates (their SHA-256 SPKI pins are in
 // Chrome's static pin list: GeoTrust Global, StartCom, AddTrust External
-// CA Root, Deutsche Telekom Root CA 2); the dates are from the
+// CA Root, Deutsche Telekom Root CA 2; Equifax's is from its root
+// certificate); the dates are from the
 // distrust announcements (Mozilla's security blog and dev-security-policy,
 // Chrome's security blog) or the root's own expiry.
 var formerRoots = []formerRoot{
@@ -92,6 +93,22 @@ var formerRoots = []formerRoot{
 		spki: "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAqwujNeCLKRSxFIWvPBDkOW81XUqu3ephjZVJ9G9koxpgZqSpQCKE2dSl5XiTDmgBrblNXDrO07ioQkDfz6O6gllqkhusHJraCCslJ/lpI0fx4Ossepv1EwLQfjR8wp48AFmr9doM9TI8K6xQ2tbD3oOUyqgMmTIOCEhWW2r72uFYWAFJX3JBPBUGAY5draq4k7TNnuun6GotUjTbOu9cdVHa2/Mx+e5xmDLEVBVEDPmbVe2t3xgIoKOGiknuUwWPGUzV3lh5m9JqHEKrxdWnz2gPluThYZh2YciRfNY+AOKRUIfhnQrmrZfSHcY6fcu82gM01Y5bAfVqB7cWtm5KfwIDAQAB",
 		left: time.Date(2019, 7, 9, 23, 59, 0, 0, time.UTC),
 		why:  "expired on 2019-07-09 and left the trust stores",
+	},
+	{
+		name: "OU=Equifax Secure Certificate Authority,O=Equifax,C=US",
+		spki: "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDBXbFYZwhi7qCaLR8IbZEUaJgKHv7aBG8ThGIhw9F8zp8F4LgB8E407OKKlQRkrPFrU18Fs8tngL9CAo7+3QEJ7OEAFE/8+/AM3UO6WyvhH4BwmRVXkxbxD5dqt8JoIxzMTVkwrFEeO68r1u5jRXvF2V9Q0uNQDzqI578U/eDHuQIDAQAB",
+		// The 1024-bit root above GeoTrust Global CA (cross-signed) and
+		// Google Internet Authority (2009–2013). Firefox 44
+		// (2016-01-26) stopped trusting it, per its release notes ("will
+		// no longer trust the Equifax Secure Certificate Authority
+		// 1024-bit root certificate"), in Mozilla's phasing out of
+		// 1024-bit roots (security blog, 2014-09-08); Apple's stores
+		// dropped it with OS X 10.10.4 (2015), as reported by those it
+		// broke; it expired on 2018-08-22. Its key is the one in the
+		// certificate curl's and Mozilla's bundles carried until then
+		// (serial 35:DE:F4:CF, SHA-1 D2:32:09:AD:…:63:3A).
+		left: time.Date(2016, 1, 26, 0, 0, 0, 0, time.UTC),
+		why:  "a 1024-bit root Firefox 44 stopped trusting in January 2016, Apple's stores in 2015, expired on 2018-08-22",
 	},
 }
 

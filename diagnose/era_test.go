@@ -46,6 +46,9 @@ func TestOldCapturesJudgedByTheirTime(t *testing.T) {
 		{"zeek/heartbleed-encrypted-success.pcap", Heartbleed, []string{"StartCom Certification Authority,OU=Secure Digital Certificate Signing,O=StartCom Ltd.,C=IL' (not sent by the server): clients trusted it when this capture was made (2014-04-10)"}},
 		{"zeek/tls1_1.pcap", OK, []string{"the root 'CN=GeoTrust Global CA,O=GeoTrust Inc.,C=US' (certificate 2 has its key): clients trusted it when this capture was made (2017-11-30)"}},
 		{"zeek/signed_certificate_timestamp_tls1_0.pcap", OK, []string{"clients trusted it when this capture was made (2017-11-28)"}},
+		// Google Internet Authority issued by Equifax's root itself, not
+		// sent: a public root then, not a private CA.
+		{"zeek/tls-conn-with-extensions.pcap", OK, []string{"the chain leads to the root 'OU=Equifax Secure Certificate Authority,O=Equifax,C=US' (not sent by the server): clients trusted it when this capture was made (2012-04-27); today's do not"}},
 		// A root still not trusted (a test certificate in a Visa root's
 		// name) and a client of unknown stack that closed with an
 		// encrypted alert: its close_notify, as a rule.

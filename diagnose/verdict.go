@@ -132,7 +132,7 @@ const ClientCertRequired Category = "client_cert_required"
 
 var clientCertRequiredCategory = categorySpec{
 	name:          ClientCertRequired,
-	meaning:       "the server wanted a client certificate and got none (or refused it); also a server that completed the handshake without one and then refused the request (nginx's HTTP 400 \"No required SSL certificate was sent\": read when decrypted, else inferred on HTTP connections from a short answer and the server closing first)",
+	meaning:       "the server wanted a client certificate and got none, or refused the one it got: then the verdict names it (subject, issuer, dates) and what the capture shows wrong with it (expired at the capture's time, no clientAuth usage, a chain that does not reach a CA the server names, a key that does not match it: decrypt_error), ranked by the alert; also a server that completed the handshake and then refused the request (nginx's HTTP 400 \"No required SSL certificate was sent\" or \"The SSL certificate error\": read when decrypted, else inferred from a short answer and the server closing first, on HTTP connections without a certificate, or with one whose defect the capture shows)",
 	serverFix:     "`ssl_verify_client`, `ssl_client_certificate`",
 	clientClasses: []string{"tls_alert_handshake_failure", "tls_alert_bad_certificate", "tls_alert_unsupported_certificate", "tls_alert_certificate_revoked", "tls_alert_certificate_expired", "tls_alert_certificate_unknown", "tls_alert_unknown_ca", "tls_alert_access_denied", "tls_alert_insufficient_security", "tls_alert_certificate_required"},
 }
