@@ -190,7 +190,8 @@ func settle(stats func() (live.Stats, error)) {
 
 // finish stops the capture and analyses the frames: the connection the
 // request used (the one from local port port, when known), its verdict
-// against cfg.WireRoots, and its chain's problems.
+// against cfg.WireRoots (cfg.ProxyWireRoots for an https:// proxy's own
+// TLS), and its chain's problems.
 func (w *wireCapture) finish(cfg *Config, p *dialPlan, keyLog []byte, o *Outcome) Wire {
 	local, remote := o.Local, o.Remote
 	out := Wire{Interface: w.iface, Filter: w.filter}
@@ -238,10 +239,14 @@ func (w *wireCapture) finish(cfg *Config, p *dialPlan, keyLog []byte, o *Outcome
 		}
 		settingNames[diagnose.SettingRoots] = cfg.Names.of(SettingProxyRootCAs)
 	}
+	roots := cfg.WireRoots
+	if o.proxyTLS && cfg.ProxyWireRoots != nil {
+		roots = cfg.ProxyWireRoots
+	}
 	pc := pipeline.Config{
 		Analysis: analysis.Options{KeyLog: kl, Trace: cfg.Trace, TLSPorts: []uint16{p.Port}},
 		Capture:  capture.Options{IdleTimeout: -1},
-		Diagnose: diagnose.Config{Roots: diagnose.PoolRoots(cfg.WireRoots), SettingNames: settingNames, ExplicitProxy: o.proxyFlag},
+		Diagnose: diagnose.Config{Roots: diagnose.PoolRoots(roots), SettingNames: settingNames, ExplicitProxy: o.proxyFlag},
 	}
 	if o.HTTP != nil {
 		pc.Diagnose.Server = diagnose.RecognizeServer(o.HTTP.Server, "", "")
@@ -265,13 +270,15 @@ func (w *wireCapture) finish(cfg *Config, p *dialPlan, keyLog []byte, o *Outcome
 	if p := r.Conn.Proxy; o.proxyTLS && p != nil && p.TLS != nil {
 		// The key log opened the proxy's TLS and the wire read the
 		// target's handshake in its tunnel: the verdict judges the
-		// target, whose roots are the client's own.
+		// target, whose roots are the client's own, without the proxy's.
+		roots = cfg.WireRoots
 		dc := pc.Diagnose
+		dc.Roots = diagnose.PoolRoots(roots)
 		dc.SettingNames = cfg.SettingNames
 		r.Verdict = diagnose.Diagnose(r.Conn, dc)
 	}
 	out.Result = r
-	out.Chain = checkChain(r.Conn, cfg.WireRoots)
+	out.Chain = checkChain(r.Conn, roots)
 	return out
 }
 

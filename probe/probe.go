@@ -112,6 +112,11 @@ type Config struct {
 	// (the system roots plus the caller's, as for `tlsdiag read`); nil
 	// means the system roots.
 	WireRoots *x509.CertPool
+	// ProxyWireRoots are the roots an https:// proxy's own chain is
+	// validated against when the capture's verdict is about the proxy's
+	// TLS (its handshake failed, so no tunnel was read): WireRoots plus
+	// the proxy's CA. nil means WireRoots.
+	ProxyWireRoots *x509.CertPool
 	// SettingNames names, in the wire verdict's fixes, the settings they
 	// point to as the caller sets them (diagnose.Config.SettingNames).
 	SettingNames map[diagnose.Setting]string

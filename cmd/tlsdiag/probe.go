@@ -487,15 +487,16 @@ func loadProbeFiles(cfg *probe.Config, caFiles, proxyCAFiles []string, certFile,
 	}
 	cfg.ProxyRootCAs = proxyPool
 	// The wire is judged as `tlsdiag read --cacert` would: the system
-	// roots plus --cacert, so a chain the client alone distrusts shows;
-	// plus --proxy-cacert, since the TLS the capture shows through an
-	// https:// proxy is the proxy's own.
-	wire, err := diagnose.LoadRoots(true, append(pems, proxyPEMs...)...)
-	if err != nil {
+	// roots plus --cacert, so a chain the client alone distrusts shows.
+	// An https:// proxy's own TLS, when the capture's verdict is about
+	// it, is judged with --proxy-cacert too.
+	if cfg.WireRoots, err = wireRoots(pems); err != nil {
 		return fmt.Errorf("--cacert: %w", err)
 	}
-	if cfg.WireRoots, err = wire.Pool(); err != nil {
-		return err
+	if len(proxyPEMs) > 0 {
+		if cfg.ProxyWireRoots, err = wireRoots(append(slices.Clip(pems), proxyPEMs...)); err != nil {
+			return fmt.Errorf("--proxy-cacert: %w", err)
+		}
 	}
 	if certFile != "" {
 		if keyFile == "" {
@@ -529,4 +530,14 @@ func loadCAFiles(flag string, files []string) ([][]byte, *x509.CertPool, error) 
 		pems = append(pems, b)
 	}
 	return pems, pool, nil
+}
+
+// wireRoots is the trust store the capture is judged by: the system roots
+// plus the PEM blocks given.
+func wireRoots(pems [][]byte) (*x509.CertPool, error) {
+	roots, err := diagnose.LoadRoots(true, pems...)
+	if err != nil {
+		return nil, err
+	}
+	return roots.Pool()
 }
