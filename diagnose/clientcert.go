@@ -48,17 +48,7 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 	r := d.response
 	switch {
 	case r != nil && r.Status >= 400 && r.Status < 500:
-		how := "decrypted, " + frameRef(r.Frame.Number)
-		switch {
-		case r.Frame.Number == 0:
-			how = "as the client read it"
-		case !r.Decrypted:
-			how = "in plaintext, " + frameRef(r.Frame.Number)
-		}
-		page := ""
-		if r.Title != "" {
-			page = fmt.Sprintf(" '%s'", r.Title)
-		}
+		how, page := responseSeen(r)
 		certain := strings.Contains(strings.ToLower(r.Title+" "+r.Body), "ssl certificate")
 		summary := fmt.Sprintf("%s; the handshake completed, then the server refused the request with HTTP %d%s (%s)",
 			asked, r.Status, page, how)
@@ -276,17 +266,7 @@ func (d *diagnosis) sentCertRefused() (Verdict, bool) {
 		if !certain && len(fs) == 0 {
 			return Verdict{}, false // a refusal of the application's own
 		}
-		how := "decrypted, " + frameRef(r.Frame.Number)
-		switch {
-		case r.Frame.Number == 0:
-			how = "as the client read it"
-		case !r.Decrypted:
-			how = "in plaintext, " + frameRef(r.Frame.Number)
-		}
-		page := ""
-		if r.Title != "" {
-			page = fmt.Sprintf(" '%s'", r.Title)
-		}
+		how, page := responseSeen(r)
 		summary := fmt.Sprintf("%s; the handshake completed, then the server refused the request with HTTP %d%s (%s)", sent, r.Status, page, how)
 		if certain {
 			summary += ": the server refused the client's certificate after the handshake, as nginx does when the certificate fails verification (its error log says \"client SSL certificate verify error\" and why)"
@@ -308,4 +288,20 @@ func (d *diagnosis) sentCertRefused() (Verdict, bool) {
 	summary := fmt.Sprintf("%s; the handshake completed, the client sent its request (%s), and the server answered with %s of data and closed the connection (%s, %s): the short answer of a server refusing the certificate after the handshake (nginx answers HTTP 400 'The SSL certificate error'); the status is encrypted (probable, from sizes and order, and from what the certificate shows): %s",
 		sent, frameRef(c.ClientSide.AppData.First.Number), prose.Count(c.ServerSide.AppData.Bytes, "byte"), how, frameRef(end.Number), why)
 	return verdict(ClientCertRequired, summary, fix, c.CertificateRequestFrame, c.ClientCertificateFrame, c.HandshakeDone, c.ClientSide.AppData.First, end), true
+}
+
+// responseSeen says where the HTTP answer r was read (decrypted, in
+// plaintext, or as the client reported it) and quotes its page's title.
+func responseSeen(r *analysis.HTTPResponse) (how, page string) {
+	how = "decrypted, " + frameRef(r.Frame.Number)
+	switch {
+	case r.Frame.Number == 0:
+		how = "as the client read it"
+	case !r.Decrypted:
+		how = "in plaintext, " + frameRef(r.Frame.Number)
+	}
+	if r.Title != "" {
+		page = fmt.Sprintf(" '%s'", r.Title)
+	}
+	return how, page
 }
