@@ -98,7 +98,7 @@ func TestGoldenStream(t *testing.T) {
 	for _, f := range Formats {
 		t.Run(string(f), func(t *testing.T) {
 			var written bytes.Buffer
-			streamed := streamAll(t, f, rs)
+			streamed := streamAll(t, f, rs, Options{CaptureStart: captureStart})
 			if f == FormatTable || f == FormatWide {
 				checkGolden(t, string(f)+"-stream", streamed.Bytes())
 				return
@@ -113,12 +113,12 @@ func TestGoldenStream(t *testing.T) {
 	}
 }
 
-// streamAll writes rs through a Stream of format f, closed with the
-// fixtures' notes.
-func streamAll(t *testing.T, f Format, rs []pipeline.Result) *bytes.Buffer {
+// streamAll writes rs through a Stream of format f with opts, closed with
+// the fixtures' notes.
+func streamAll(t *testing.T, f Format, rs []pipeline.Result, opts Options) *bytes.Buffer {
 	t.Helper()
 	var streamed bytes.Buffer
-	s, err := NewStream(&streamed, f, Options{CaptureStart: captureStart})
+	s, err := NewStream(&streamed, f, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestWriteManyConnections(t *testing.T) {
 	for _, f := range []Format{FormatJSON, FormatNDJSON} {
 		t.Run(string(f), func(t *testing.T) {
 			var written bytes.Buffer
-			streamed := streamAll(t, f, rs)
+			streamed := streamAll(t, f, rs, Options{CaptureStart: captureStart})
 			if err := Write(&written, f, rs, Options{CaptureStart: captureStart, Notes: fixtureNotes}); err != nil {
 				t.Fatal(err)
 			}
@@ -607,23 +607,12 @@ func TestGoldenWidths(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := tt.opts
 			opts.CaptureStart, opts.Notes = captureStart, fixtureNotes
-			var written, streamed bytes.Buffer
+			var written bytes.Buffer
 			if err := Write(&written, FormatTable, rs, opts); err != nil {
 				t.Fatal(err)
 			}
 			checkGolden(t, tt.name, written.Bytes())
-			s, err := NewStream(&streamed, FormatTable, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range rs {
-				if err := s.Connection(r); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := s.Close(fixtureNotes); err != nil {
-				t.Fatal(err)
-			}
+			streamed := streamAll(t, FormatTable, rs, opts)
 			checkGolden(t, tt.name+"-stream", streamed.Bytes())
 			for _, out := range []string{written.String(), streamed.String()} {
 				plain := strings.NewReplacer("\x1b[31m", "", "\x1b[32m", "", "\x1b[33m", "", "\x1b[0m", "").Replace(out)
