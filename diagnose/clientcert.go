@@ -305,3 +305,56 @@ func responseSeen(r *analysis.HTTPResponse) (how, page string) {
 	}
 	return how, page
 }
+
+// clientWentOn says what shows that a client whose certificate the server
+// refused had accepted the server's chain, or "" when nothing does: it
+// finished its handshake after the server's Certificate and sent no alert
+// before the server refused it (an alert, an HTTP answer, a close), and
+// it either sent its request too or is a client that judges the chain
+// before its Finished (Go, curl, Python, Java, browsers). Node.js,
+// GnuTLS and plain libssl programs may judge it only after the handshake,
+// which the server's refusal then cut short, and an unrecognised client
+// is not guessed at.
+func (d *diagnosis) clientWentOn() string {
+	c := d.c
+	fin := c.ClientSide.Finished.Number
+	if fin == 0 || fin < c.CertificateFrame.Number {
+		return ""
+	}
+	var end int64
+	earliest := func(n int64) {
+		if n > fin && (end == 0 || n < end) {
+			end = n
+		}
+	}
+	for _, a := range c.Alerts {
+		if a.Sender == server {
+			earliest(a.Frame.Number)
+		}
+	}
+	if r := d.response; r != nil && r.Status >= 400 && r.Status < 500 {
+		earliest(r.Frame.Number)
+	}
+	earliest(c.TCP.FIN[server].Number)
+	if c.TCP.RSTFrom == server {
+		earliest(c.TCP.RST.Number)
+	}
+	if end == 0 {
+		return ""
+	}
+	for _, a := range c.Alerts {
+		if a.Sender == client && a.Frame.Number < end {
+			return ""
+		}
+	}
+	if f := c.TCP.FIN[client].Number; f != 0 && f < end || c.TCP.RSTFrom == client && c.TCP.RST.Number != 0 && c.TCP.RST.Number < end {
+		return ""
+	}
+	if req := c.ClientSide.AppData.First.Number; req > fin && req < end {
+		return fmt.Sprintf("it finished its handshake, %s, and sent its request, %s, before the server refused it", frameRef(fin), frameRef(req))
+	}
+	if d.client.Stack == fingerprint.StackUnknown || mayJudgeAfterHandshake(d.client.Stack) {
+		return ""
+	}
+	return fmt.Sprintf("it finished its handshake, %s, after the server's certificate, and the server refused it then: %s judges the chain before its Finished", frameRef(fin), d.client.Stack)
+}
