@@ -432,7 +432,7 @@ func (d *diagnosis) nginxDepthText() (string, string, bool) {
 		cas = append(cas, name(ca))
 	}
 	log := "nginx then logs \"client SSL certificate verify error: (20:unable to get local issuer certificate)\", not that the chain is too long"
-	others := fmt.Sprintf("%s is not the CA that issued the chain's top (another certificate of that name: nginx logs the same error); the certificate was revoked (`ssl_crl`: \"certificate revoked\")", anchor)
+	others := fmt.Sprintf("%s is not the CA that issued the chain's top (another certificate of that name: nginx logs the same error, or \"certificate signature failure\" when the chain's top names no key identifier); the certificate was revoked (`ssl_crl`: \"certificate revoked\")", anchor)
 	need, more := len(between), ""
 	if !root {
 		more = fmt.Sprintf(" (one more for each CA above %s, if it is not itself a root)", anchor)
