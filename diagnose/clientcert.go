@@ -83,8 +83,11 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 // a short reply look the same on the wire, so the verdict stays ok.
 func (d *diagnosis) clientCertHint() string {
 	c := d.c
-	if c.ClientCertificates > 0 || !d.https() || c.ServerSide.AppData.Records == 0 || c.ServerSide.AppData.Bytes > shortResponse {
+	if !d.https() || c.ServerSide.AppData.Records == 0 || c.ServerSide.AppData.Bytes > shortResponse {
 		return ""
+	}
+	if c.ClientCertificates > 0 {
+		return d.deepChainHint()
 	}
 	var asked string
 	switch {
@@ -304,4 +307,77 @@ func responseSeen(r *analysis.HTTPResponse) (how, page string) {
 		page = fmt.Sprintf(" '%s'", r.Title)
 	}
 	return how, page
+}
+
+// clientWentOn says what shows that a client whose certificate the server
+// refused had accepted the server's chain, or "" when nothing does: it
+// finished its handshake after the server's Certificate and sent no alert
+// before the server refused it (an alert, an HTTP answer, a close), and
+// it either sent its request too or is a client that judges the chain
+// before its Finished (Go, curl, Python, Java, browsers). Node.js,
+// GnuTLS and plain libssl programs may judge it only after the handshake,
+// which the server's refusal then cut short, and an unrecognised client
+// is not guessed at.
+func (d *diagnosis) clientWentOn() string {
+	c := d.c
+	fin := c.ClientSide.Finished.Number
+	if fin == 0 || fin < c.CertificateFrame.Number {
+		return ""
+	}
+	var end int64
+	earliest := func(n int64) {
+		if n > fin && (end == 0 || n < end) {
+			end = n
+		}
+	}
+	for _, a := range c.Alerts {
+		if a.Sender == server {
+			earliest(a.Frame.Number)
+		}
+	}
+	if r := d.response; r != nil && r.Status >= 400 && r.Status < 500 {
+		earliest(r.Frame.Number)
+	}
+	earliest(c.TCP.FIN[server].Number)
+	if c.TCP.RSTFrom == server {
+		earliest(c.TCP.RST.Number)
+	}
+	if end == 0 {
+		return ""
+	}
+	for _, a := range c.Alerts {
+		if a.Sender == client && a.Frame.Number < end {
+			return ""
+		}
+	}
+	if f := c.TCP.FIN[client].Number; f != 0 && f < end || c.TCP.RSTFrom == client && c.TCP.RST.Number != 0 && c.TCP.RST.Number < end {
+		return ""
+	}
+	if req := c.ClientSide.AppData.First.Number; req > fin && req < end {
+		return fmt.Sprintf("it finished its handshake, %s, and sent its request, %s, before the server refused it", frameRef(fin), frameRef(req))
+	}
+	if d.client.Stack == fingerprint.StackUnknown || mayJudgeAfterHandshake(d.client.Stack) {
+		return ""
+	}
+	return fmt.Sprintf("it finished its handshake, %s, after the server's certificate, and the server refused it then: %s judges the chain before its Finished", frameRef(fin), d.client.Stack)
+}
+
+// deepChainHint is the warning for a completed handshake in which the
+// client sent, readable, a chain deeper than nginx's default
+// ssl_verify_depth allows below the CA the server names, then got one
+// short answer before the server closed: nginx's HTTP 400 for the verify
+// depth looks so on the wire, but so does a short accepted answer, and
+// the server's software and status are encrypted, so the verdict stays
+// ok.
+func (d *diagnosis) deepChainHint() string {
+	between, anchor, _, ok := d.sentChainCAs()
+	if !ok || len(between) <= nginxDefaultDepth || len(d.clientFindings()) > 0 {
+		return ""
+	}
+	end, how := d.serverClosedFirst()
+	if end.Number == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the client sent a chain with %d CAs between its certificate and %s, which the server names (%s); the server then answered with only %s and closed first (%s, %s): if the request failed and the server is nginx, the likely cause is its default `ssl_verify_depth` of %d, which allows one CA there: nginx answers HTTP 400 'The SSL certificate error' and logs \"(20:unable to get local issuer certificate)\" (set `ssl_verify_depth %d;`); the server's software and the status are encrypted, so this is not certain: %s",
+		len(between), anchor, frameRef(d.c.ClientCertificateFrame.Number), prose.Count(d.c.ServerSide.AppData.Bytes, "byte"), how, frameRef(end.Number), nginxDefaultDepth, len(between), d.keyLogAdvice("the answer"))
 }

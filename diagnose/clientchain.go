@@ -275,6 +275,9 @@ func (d *diagnosis) refusedCertText(fs []clientFinding, a tlsparse.AlertDescript
 			return "the capture does not show the certificate (encrypted, or not readable)",
 				d.serverSide("the server refused the client's certificate: its log says why (nginx: \"client SSL certificate verify error\"); then fix the certificate, or the server's client-CA list and verify depth", ChangeClientCA)
 		}
+		if t, f, ok := d.nginxDepthText(); ok {
+			return t, f
+		}
 		what := "valid at the capture's time, clientAuth allowed"
 		if d.c.CertificateRequest != nil && len(d.c.CertificateRequest.CANames) > 0 {
 			what += ", its chain reaches a CA the server names"
@@ -357,4 +360,96 @@ func (d *diagnosis) alertOnlyText(a tlsparse.AlertDescription) (string, string, 
 			"issue the client a certificate whose extendedKeyUsage includes clientAuth (OpenSSL: extendedKeyUsage = clientAuth), with a key type the server accepts", true
 	}
 	return "", "", false
+}
+
+// nginxDefaultDepth is nginx's ssl_verify_depth when it is not set.
+// OpenSSL's verify depth counts the CAs above the client's certificate
+// and leaves out the trusted root: 1 allows leaf → one intermediate →
+// root, and refuses a second intermediate.
+const nginxDefaultDepth = 1
+
+// sentChainCAs follows the chain the client sent from its certificate,
+// issuer by issuer, to the first CA the CertificateRequest names: the
+// CAs in between, which a verifier counts against its depth, the named
+// CA's name, and whether the client sent that CA as a self-signed root
+// (then it is the top of the chain for certain). ok is false when the
+// chain as sent reaches no CA the server names.
+func (d *diagnosis) sentChainCAs() (between []*x509.Certificate, anchor string, root, ok bool) {
+	cr := d.c.CertificateRequest
+	leaf := d.clientLeaf()
+	if cr == nil || len(cr.CANames) == 0 || leaf == nil {
+		return nil, "", false, false
+	}
+	named := func(raw []byte) bool {
+		return slices.ContainsFunc(cr.CANames, func(n []byte) bool { return bytes.Equal(n, raw) })
+	}
+	chain := d.c.ClientCerts()
+	path := []*x509.Certificate{leaf}
+	for cur := leaf; len(path) <= len(chain); {
+		if named(cur.RawIssuer) {
+			return path[1:], issuerQuoted(cur), false, true
+		}
+		i := slices.IndexFunc(chain, func(cc analysis.Certificate) bool {
+			return cc.X509 != nil && !slices.Contains(path, cc.X509) && bytes.Equal(cc.X509.RawSubject, cur.RawIssuer)
+		})
+		if i < 0 {
+			break
+		}
+		cur = chain[i].X509
+		if named(cur.RawSubject) {
+			return path[1:], name(cur), selfSigned(cur), true
+		}
+		path = append(path, cur)
+	}
+	return nil, "", false, false
+}
+
+// nginxDepthText explains nginx's refusal of a client certificate
+// (HTTP 400 "The SSL certificate error") that shows nothing else wrong,
+// when the chain the client sent is deeper than nginx's default
+// ssl_verify_depth allows, or at its limit below a CA the server names
+// that may itself be an intermediate. The server's setting is not on
+// the wire, so the depth is the likely cause, not a certain one; nginx
+// builds the chain up to the root whatever the client sends, so only
+// the server's setting changes it.
+func (d *diagnosis) nginxDepthText() (string, string, bool) {
+	r := d.response
+	if r == nil || r.Status != 400 || !strings.Contains(strings.ToLower(r.Title+" "+r.Body), "ssl certificate error") {
+		return "", "", false
+	}
+	srv, how := d.server()
+	between, anchor, root, ok := d.sentChainCAs()
+	atLimit := len(between) == nginxDefaultDepth && !root && len(d.c.CertificateRequest.CANames) > 1
+	if srv != ServerNginx || !ok || len(between) <= nginxDefaultDepth && !atLimit {
+		return "", "", false
+	}
+	at := d.c.ClientCertificateFrame.Time
+	var cas []string
+	for _, ca := range between {
+		if at.Before(ca.NotBefore) || at.After(ca.NotAfter) {
+			return "", "", false // nginx would name the dates first
+		}
+		cas = append(cas, name(ca))
+	}
+	log := "nginx then logs \"client SSL certificate verify error: (20:unable to get local issuer certificate)\", not that the chain is too long"
+	others := fmt.Sprintf("%s is not the CA that issued the chain's top (another certificate of that name: nginx logs the same error, or \"certificate signature failure\" when the chain's top names no key identifier); the certificate was revoked (`ssl_crl`: \"certificate revoked\")", anchor)
+	need, more := len(between), ""
+	if !root {
+		more = fmt.Sprintf(" (one more for each CA above %s, if it is not itself a root)", anchor)
+	}
+	fixFor := func(depth int) string {
+		return fmt.Sprintf("on the server (nginx, %s), set `ssl_verify_depth %d;`%s beside `ssl_client_certificate` and reload nginx; the client cannot shorten the chain, as nginx builds it up to the root whatever the client sends; if nginx still refuses, its error log says why (\"client SSL certificate verify error: (N:…)\")", how, depth, more)
+	}
+	if need > nginxDefaultDepth {
+		return fmt.Sprintf("the capture shows nothing wrong with the certificate itself (valid at the capture's time, clientAuth allowed, its chain reaches %s, which the server names). Likely: nginx's verify depth is too small for the chain: the client's chain has %d CAs between its certificate and %s (%s), and nginx's default `ssl_verify_depth` of %d allows one (OpenSSL counts the CAs above the client's certificate and leaves out the trusted root); %s. This rests on the chain on the wire and nginx's default, as the server's setting is not on the wire; possible, if the server sets a larger depth: %s",
+				anchor, need, anchor, strings.Join(cas, ", "), nginxDefaultDepth, log, others),
+			fixFor(need), true
+	}
+	// At the default's limit: too deep only if the CA the server names
+	// is an intermediate (nginx verifies up to a root), which the wire
+	// does not show; likelier when the server names several CAs.
+	log = "nginx then logs \"client SSL certificate verify error: (2:unable to get issuer certificate)\", not that the chain is too long"
+	return fmt.Sprintf("the capture shows nothing wrong with the certificate itself (valid at the capture's time, clientAuth allowed, its chain reaches %s, which the server names among %d CAs). Possible, most likely first: nginx's verify depth is too small, if %s is an intermediate in the server's `ssl_client_certificate` rather than a root: nginx verifies up to the root, so the chain has %d CAs above the client's certificate, and its default `ssl_verify_depth` of %d allows one; %s; %s",
+			anchor, len(d.c.CertificateRequest.CANames), anchor, need+1, nginxDefaultDepth, log, others),
+		fixFor(need + 1), true
 }

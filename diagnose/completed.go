@@ -352,6 +352,8 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 			certWs = append(certWs, p.Detail+"; the client accepted it, which fits: "+p.Lenient)
 		case cat == OK:
 			certWs = append(certWs, p.Detail+", but the client accepted it, which no trust store explains: is certificate verification disabled?")
+		case trustDependent(p.Category) && cat == ClientCertRequired && d.clientWentOn() != "":
+			certWs = append(certWs, also+d.acceptedWarningBy(*p, "the client accepted it ("+d.clientWentOn()+")"))
 		case trustDependent(p.Category):
 			certWs = append(certWs, also+p.Detail+", unless the client trusts it (a private CA): pass that root with "+d.setting(SettingRoots)+" to check")
 		default:
@@ -473,11 +475,16 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 // the client's trust store is not the one given here, which is normal
 // for a private PKI, not a sign of disabled verification.
 func (d *diagnosis) acceptedWarning(p CertProblem) string {
+	return d.acceptedWarningBy(p, "the client accepted it")
+}
+
+// acceptedWarningBy is acceptedWarning with what shows the acceptance.
+func (d *diagnosis) acceptedWarningBy(p CertProblem, accepted string) string {
 	switch p.Category {
 	case CertIncompleteChain:
-		return fmt.Sprintf("%s; the client accepted it: it completed the chain itself (an intermediate it caches or fetches, as browsers do), but other clients will fail: send the intermediate", p.Detail)
+		return fmt.Sprintf("%s; %s: it completed the chain itself (an intermediate it caches or fetches, as browsers do), but other clients will fail: send the intermediate", p.Detail, accepted)
 	case CertSelfSigned:
-		return fmt.Sprintf("%s; the client accepted it, so it trusts this certificate itself (pinned, or in its store) or verifies nothing (%s): pass it with %s to check the rest", p.Detail, verifiesNothing, d.setting(SettingRoots))
+		return fmt.Sprintf("%s; %s, so it trusts this certificate itself (pinned, or in its store) or verifies nothing (%s): pass it with %s to check the rest", p.Detail, accepted, verifiesNothing, d.setting(SettingRoots))
 	}
 	root := "'" + p.MissingIssuer + "'"
 	if p.MissingIssuer == "" {
@@ -490,7 +497,7 @@ func (d *diagnosis) acceptedWarning(p CertProblem) string {
 	if isBrowser(d.client) {
 		nothing = "its user chose to proceed past the browser's warning, or --ignore-certificate-errors"
 	}
-	return fmt.Sprintf("%s; the client accepted it, so it trusts %s (a private CA) or verifies nothing (%s): pass that root with %s to check the chain against it", p.Detail, root, nothing, d.setting(SettingRoots))
+	return fmt.Sprintf("%s; %s, so it trusts %s (a private CA) or verifies nothing (%s): pass that root with %s to check the chain against it", p.Detail, accepted, root, nothing, d.setting(SettingRoots))
 }
 
 // verifiesNothing names the common ways a client accepts any chain.

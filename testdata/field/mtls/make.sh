@@ -8,6 +8,9 @@
 # OUT/logs/ (default /tmp/mtls-logs).
 #
 #   bash testdata/field/mtls/make.sh [OUT]
+#
+# ONLY=REGEXP makes only the captures whose names match (new certificates
+# each run: the others keep theirs).
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$PWD
@@ -30,7 +33,10 @@ C=$certs
 openssl s_server -quiet -www -accept 127.0.0.1:8601 -cert $C/server.pem -key $C/server.key \
 	-Verify 2 -verify_return_error -CAfile $C/client-root.pem </dev/null >"$logs/s_server.log" 2>&1 &
 pids+=($!)
-# nginx: ssl_verify_client on with the root as ssl_client_certificate.
+# nginx: ssl_verify_client on with the root as ssl_client_certificate;
+# on 8602 with ssl_verify_depth 2, on 8604 with nginx's default depth (1),
+# on 8605 likewise, with the root and an intermediate
+# ("mTLS Client Policy CA") as ssl_client_certificate.
 mkdir -p "$work/nginx/logs"
 cat >"$work/nginx/nginx.conf" <<NGX
 daemon off;
@@ -52,6 +58,26 @@ http {
 		ssl_verify_depth 2;
 		location / { return 200 "hello\n"; }
 	}
+	server {
+		listen 127.0.0.1:8604 ssl;
+		server_name test.example;
+		ssl_certificate $C/server.pem;
+		ssl_certificate_key $C/server.key;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		ssl_verify_client on;
+		ssl_client_certificate $C/client-root.pem;
+		location / { return 200 "hello\n"; }
+	}
+	server {
+		listen 127.0.0.1:8605 ssl;
+		server_name test.example;
+		ssl_certificate $C/server.pem;
+		ssl_certificate_key $C/server.key;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		ssl_verify_client on;
+		ssl_client_certificate $C/client-root-policy.pem;
+		location / { return 200 "hello\n"; }
+	}
 }
 NGX
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
@@ -64,6 +90,7 @@ sleep 1
 cap() { # NAME PORT COMMAND...: captures COMMAND's connection to PORT as NAME.pcap
 	local name=$1 port=$2
 	shift 2
+	[[ $name =~ ${ONLY:-.} ]] || return 0
 	tcpdump -i lo -U -w "$here/$name.pcap" "tcp port $port" 2>/dev/null &
 	local tp=$!
 	sleep 0.5
@@ -114,3 +141,16 @@ cap nginx_curl_expired_13 8602 curlc 8602 1.3 expired-chain expired "$(kl nginx_
 cap go_server_go_expired_13 8603 goc 8603 13 expired-chain expired "$(kl go_server_go_expired_13)"
 cap go_server_go_wrongkey_13 8603 goc 8603 13 other-chain other "$(kl go_server_go_wrongkey_13)"
 cap go_server_curl_selfsigned_13 8603 curlc 8603 1.3 selfsigned selfsigned "$(kl go_server_curl_selfsigned_13)"
+# nginx's default ssl_verify_depth (1): leaf → intermediate → root passes
+# (OpenSSL's depth counts the CAs above the leaf, the root excluded);
+# leaf → two intermediates → root is refused, in TLS 1.2 and 1.3, each
+# with the client's key log beside it.
+cap nginx_curl_onedepth_ok_13 8604 curlc 8604 1.3 good-chain good "$(kl nginx_curl_onedepth_ok_13)"
+cap nginx_curl_depth_12 8604 curlc 8604 1.2 deep-chain deep "$(kl nginx_curl_depth_12)"
+cap nginx_curl_depth_13 8604 curlc 8604 1.3 deep-chain deep "$(kl nginx_curl_depth_13)"
+cap nginx_go_depth_12 8604 goc 8604 12 deep-chain deep "$(kl nginx_go_depth_12)"
+cap nginx_go_depth_13 8604 goc 8604 13 deep-chain deep "$(kl nginx_go_depth_13)"
+# The same with the upper intermediate in the server's client-CA file
+# (named in its CertificateRequest) and the client sending the leaf and
+# the lower one.
+cap nginx_curl_depth_cachain_13 8605 curlc 8605 1.3 deep-mid deep "$(kl nginx_curl_depth_cachain_13)"

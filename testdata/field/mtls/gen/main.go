@@ -137,6 +137,20 @@ func main() {
 	for _, n := range []string{"good", "expired", "notyet", "serverauth", "other"} {
 		cat(dir, n+"-chain", n, "client-int")
 	}
+	// A deeper client PKI under the same root: "mTLS Client Policy CA" →
+	// "mTLS Client Department CA" → alice, two intermediates, deeper than
+	// nginx's default ssl_verify_depth (1) allows.
+	pt := caTmpl("mTLS Client Policy CA", nb, caNA)
+	pt.MaxPathLen = 1
+	pol := issue(dir, "client-policy", pt, cr, ecKey())
+	dt := caTmpl("mTLS Client Department CA", nb, caNA)
+	dt.MaxPathLenZero = true
+	dept := issue(dir, "client-dept", dt, pol, ecKey())
+	issue(dir, "deep", clientTmpl(nb, na, clientAuth), dept, ecKey())
+	cat(dir, "deep-chain", "deep", "client-dept", "client-policy")
+	cat(dir, "deep-mid", "deep", "client-dept")
+	// A server client-CA file with the upper intermediate beside the root.
+	cat(dir, "client-root-policy", "client-root", "client-policy")
 }
 
 func mustDER(dir, name string) []byte {
