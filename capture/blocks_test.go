@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"io"
+	"os"
 	"testing"
 	"time"
 
@@ -139,4 +140,40 @@ func toPcapng(tb testing.TB, pcap []byte) []byte {
 		tb.Fatal(err)
 	}
 	return out.Bytes()
+}
+
+// BenchmarkFillFile reads the capture named by $TLSDIAG_BENCH_PCAP into
+// blocks as RunSharded's reading goroutine does, nothing else: how long
+// the other goroutines wait for it on a large capture.
+//
+//	TLSDIAG_BENCH_PCAP=$PWD/testdata/bench/bulk-….pcap go test ./capture -run - -bench FillFile
+func BenchmarkFillFile(b *testing.B) {
+	path := os.Getenv("TLSDIAG_BENCH_PCAP")
+	if path == "" {
+		b.Skip("set TLSDIAG_BENCH_PCAP to a capture")
+	}
+	var blocks [blocksInFlight]*block
+	for i := range blocks {
+		blocks[i] = &block{buf: make([]byte, 0, blockSize)}
+	}
+	for b.Loop() {
+		f, err := OpenFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fill := fillerFor(f)
+		for i := 0; ; i++ {
+			blk := blocks[i%len(blocks)]
+			blk.buf, blk.frames = blk.buf[:0], blk.frames[:0]
+			err := fill.fill(blk)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.SetBytes(f.raw.n)
+		f.Close()
+	}
 }
