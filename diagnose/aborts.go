@@ -129,7 +129,8 @@ func (d *diagnosis) serverHelloFrame() capture.Frame {
 // before the server even answered.
 func (d *diagnosis) clientFlight() int64 {
 	c := d.c
-	fs := []int64{c.ClientSide.Finished.Number}
+	var buf [3]int64 // on the stack: an array for each diagnosis was needless
+	fs := append(buf[:0], c.ClientSide.Finished.Number)
 	if c.Version != tlsparse.VersionTLS13 {
 		fs = append(fs, c.ClientCertificateFrame.Number, c.ClientSide.ChangeCipherSpec.Number)
 	}

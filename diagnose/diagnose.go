@@ -85,8 +85,11 @@ type diagnosis struct {
 	hello      *tlsparse.ClientHello
 	helloFrame capture.Frame
 	// chain is the server's chain as sent; entries that did not parse are
-	// nil.
-	chain []*x509.Certificate
+	// nil. It is in shortChain when that holds it: most chains are a leaf
+	// and an intermediate or two, and an array of their own was one of
+	// the dozen allocations a diagnosis made.
+	chain      []*x509.Certificate
+	shortChain [3]*x509.Certificate
 	// probs is what is wrong with chain, most important first; used is the
 	// one the verdict is about (not repeated as a warning), or nil.
 	probs []CertProblem
@@ -125,9 +128,9 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 	}
 	// A failure to load the system roots is the caller's to report
 	// (Roots.Err); the chain is then checked against its own.
-	d.chain = make([]*x509.Certificate, len(c.Certificates))
+	d.chain = d.shortChain[:0]
 	for i, cert := range c.Certificates {
-		d.chain[i] = cert.X509
+		d.chain = append(d.chain, cert.X509)
 		if cert.X509 == nil {
 			d.probs = append(d.probs, unparsable(i, cert.ParseError))
 		}
@@ -139,7 +142,11 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 		d.noSNI = sni == ""
 	}
 	at := d.certTime()
-	d.probs = append(d.probs, checkChainWith(d.chain, sni, at, d.roots, cfg.Cache, cfg.Roots.bySubject)...)
+	if probs := checkChainWith(d.chain, sni, at, d.roots, cfg.Cache, cfg.Roots.bySubject); d.probs == nil {
+		d.probs = probs // made for this chain alone: not copied again
+	} else {
+		d.probs = append(d.probs, probs...)
+	}
 	if behind := c.TCP.ClockBehind; behind > 0 && !at.IsZero() {
 		d.acrossClockStep(checkChainWith(d.chain, sni, at.Add(behind), d.roots, cfg.Cache, cfg.Roots.bySubject))
 	}

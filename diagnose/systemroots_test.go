@@ -91,6 +91,7 @@ func TestSystemRootsAsCryptoX509(t *testing.T) {
 		{name: "bundle and directories", file: bundle, dirs: certs + ":" + missing},
 		{name: "bundle only", file: bundle, dirs: missing},
 		{name: "bundle in a directory too", file: bundle, dirs: filepath.Join(dir, "withbundle")},
+		{name: "bundle read from its directory", file: filepath.Join(dir, "withbundle", "bundle.pem"), dirs: filepath.Join(dir, "withbundle") + "/"},
 		{name: "directory with a bundle only", file: filepath.Join(dir, "none.pem"), dirs: filepath.Join(dir, "withbundle")},
 		{name: "directory only", file: filepath.Join(dir, "none.pem"), dirs: certs},
 		{name: "nothing there", file: filepath.Join(dir, "none.pem"), dirs: missing},

@@ -84,4 +84,9 @@ func quoteList(ss []string, max int) string {
 }
 
 // frameRef names a frame in a summary: "frame 12".
-func frameRef(n int64) string { return "frame " + strconv.FormatInt(n, 10) }
+func frameRef(n int64) string {
+	// Formatted on the stack: most verdicts name a frame or two, and
+	// "frame " + strconv.FormatInt made two strings for each.
+	var b [32]byte
+	return string(strconv.AppendInt(append(b[:0], "frame "...), n, 10))
+}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"io"
 	"runtime"
 	"sync"
 
@@ -65,7 +66,7 @@ type encoded struct {
 }
 
 // encodeAhead encodes the objects of rs with every core and queues them
-// for append, which takes them in order.
+// for write, which takes them in order.
 func (o *objects) encodeAhead(s *Stream, rs []pipeline.Result) {
 	out := make([]encoded, len(rs))
 	workers := min(runtime.GOMAXPROCS(0), len(rs))
@@ -105,17 +106,44 @@ func (o *objects) encodeAhead(s *Stream, rs []pipeline.Result) {
 	o.ahead = out
 }
 
-// append appends r's JSON: encoded ahead, or now.
-func (o *objects) append(b []byte, s *Stream, r pipeline.Result) ([]byte, error) {
-	if len(o.ahead) > 0 {
-		e := o.ahead[0]
-		o.ahead = o.ahead[1:]
-		if e.err != nil {
-			return b, e.err
-		}
-		return append(b, e.b...), nil
+// next takes the next object encoded ahead, if there is one.
+func (o *objects) next() (encoded, bool) {
+	if len(o.ahead) == 0 {
+		return encoded{}, false
 	}
-	return o.encode(b, s, r, &o.conn, &o.ptrs)
+	e := o.ahead[0]
+	o.ahead = o.ahead[1:]
+	return e, true
+}
+
+// write writes before, then r's object, then after. An object encoded
+// ahead is written as it is, through the Stream's buffer (Connections),
+// rather than copied next to before and after first: that copy moved
+// every byte of a capture's report once more.
+func (o *objects) write(s *Stream, r pipeline.Result, before, after string) error {
+	e, ok := o.next()
+	if !ok {
+		b := append(o.buf[:0], before...)
+		b, err := o.encode(b, s, r, &o.conn, &o.ptrs)
+		if err != nil {
+			return err
+		}
+		b = append(b, after...)
+		o.buf = b
+		_, err = s.w.Write(b)
+		return err
+	}
+	if e.err != nil {
+		return e.err
+	}
+	if _, err := io.WriteString(s.w, before); err != nil {
+		return err
+	}
+	if _, err := s.w.Write(e.b); err != nil {
+		return err
+	}
+	_, err := io.WriteString(s.w, after)
+	return err
 }
 
 // encode appends r's object: its Connection, converted into conn (its
@@ -131,14 +159,7 @@ func (o *objects) encode(b []byte, s *Stream, r pipeline.Result, conn *Connectio
 
 // writeLine writes r's object and a newline.
 func (o *objects) writeLine(s *Stream, r pipeline.Result) error {
-	b, err := o.append(o.buf[:0], s, r)
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
-	o.buf = b
-	_, err = s.w.Write(b)
-	return err
+	return o.write(s, r, "", "\n")
 }
 
 // newConnection is NewConnection with the Stream's memory of certificates.

@@ -29,20 +29,11 @@ type jsonFormatter struct {
 }
 
 func (f *jsonFormatter) connection(s *Stream, r pipeline.Result) error {
-	b := f.buf[:0]
 	if !f.started {
 		f.started = true
-		b = append(b, "{\n  \"connections\": [\n    "...)
-	} else {
-		b = append(b, ",\n    "...)
+		return f.write(s, r, "{\n  \"connections\": [\n    ", "")
 	}
-	b, err := f.append(b, s, r)
-	if err != nil {
-		return err
-	}
-	f.buf = b
-	_, err = s.w.Write(b)
-	return err
+	return f.write(s, r, ",\n    ", "")
 }
 
 func (f *jsonFormatter) close(s *Stream, sum Summary) error {
