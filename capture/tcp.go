@@ -172,6 +172,7 @@ type Assembler struct {
 	// was read that far.
 	progress Progresser
 	stats    Stats
+	last     lastConn // the connection of the last segment, looked up first
 	seg      Segment
 	pieces   []piece
 	cur      SegmentFacts // the segment being handled, for its events
@@ -386,13 +387,12 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 	a.endLingers(f.Number)
 	a.stats.Segments++
 	a.stats.PayloadBytes += int64(len(s.Payload))
-	key, srcLow := makeKey(s.Src, s.Dst)
+	c, key, srcLow := a.lookup(s)
 	if s.Interface != 0 && a.copies.isCopy(&key, srcLow, s, f.Time.UnixNano()) {
 		a.stats.InterfaceCopies++
 		return
 	}
 	synOnly := s.SYN && !s.ACK && !s.RST
-	c := a.conns[key]
 	if c != nil && synOnly && c.reset != 0 {
 		// A new connection after a reset one that was still lingering.
 		a.endLinger(c, f.Number)
@@ -464,6 +464,52 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 		}
 		a.finish(c, reason, f, f.Number)
 	}
+}
+
+// lookup returns the connection s belongs to (nil if none is open), its
+// key, and whether s comes from the key's low end. Most segments belong
+// to the connection of the segment before (the next of a flight, or its
+// answer): three in five of a capture of handshakes. That connection is
+// checked first, by comparing addresses, which costs neither makeKey nor
+// a map lookup; any other goes through the map, and becomes the last.
+func (a *Assembler) lookup(s *Segment) (c *conn, key connKey, srcLow bool) {
+	if l := &a.last; l.c != nil {
+		switch {
+		case s.Src == l.src && s.Dst == l.dst:
+			return l.c, l.c.key, l.srcLow
+		case s.Src == l.dst && s.Dst == l.src && l.rev:
+			return l.c, l.c.key, l.revLow
+		}
+	}
+	key, srcLow = makeKey(s.Src, s.Dst)
+	if c = a.conns[key]; c != nil {
+		a.remember(c, s, srcLow)
+	}
+	return c, key, srcLow
+}
+
+// lastConn is the connection of the last segment and that segment's
+// addresses.
+type lastConn struct {
+	c        *conn
+	src, dst netip.AddrPort
+	// srcLow is makeKey's for src to dst, revLow for dst to src: its
+	// opposite, unless both ends are equal in the key. rev is set when
+	// dst to src has the same key: not when one end is IPv4 and the other
+	// IPv6 (which only a caller of Segment can make).
+	srcLow, revLow, rev bool
+}
+
+// remember makes c, which s belongs to, the last connection.
+func (a *Assembler) remember(c *conn, s *Segment, srcLow bool) {
+	a.last = lastConn{c: c, src: s.Src, dst: s.Dst, srcLow: srcLow,
+		revLow: !srcLow || c.key.endsEqual(), rev: s.Src.Addr().Is4() == s.Dst.Addr().Is4()}
+}
+
+// endsEqual reports whether both ends of the key are the same address and
+// port: makeKey then calls the source low in both directions.
+func (k *connKey) endsEqual() bool {
+	return [16]byte(k[0:16]) == [16]byte(k[16:32]) && k[32] == k[34] && k[33] == k[35]
 }
 
 // rst handles the first RST from dir: dir's stream ends (its holes are
@@ -539,6 +585,7 @@ func (a *Assembler) open(key connKey, srcLow bool, s *Segment, f Frame) *conn {
 	}
 	a.conns[key] = c
 	a.stats.ConnsOpened++
+	a.remember(c, s, srcLow)
 	return c
 }
 
@@ -989,6 +1036,9 @@ func (a *Assembler) finish(c *conn, reason CloseReason, last Frame, closedBy int
 		a.live.remove(c)
 	}
 	delete(a.conns, c.key)
+	if a.last.c == c {
+		a.last = lastConn{}
+	}
 	a.stats.ConnsClosed++
 	if reason == ClosedFIN || reason == ClosedRST {
 		a.bury(c.key)
