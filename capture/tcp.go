@@ -320,7 +320,9 @@ func (a *Assembler) closedByTime(deadline time.Time) int64 {
 // resetLingerFrames before frame n: they are closed by lingerEnd,
 // whichever frame is read then.
 func (a *Assembler) endLingers(n int64) {
-	for a.reset.head != nil && n-a.reset.head.last.frame().Number > resetLingerFrames {
+	// The frame number alone: the whole Frame costs a time.Unix, and
+	// while a connection lingers this runs for every segment.
+	for a.reset.head != nil && n-a.reset.head.last.num > resetLingerFrames {
 		c := a.reset.head
 		a.endLinger(c, lingerEnd(c))
 	}
@@ -328,7 +330,7 @@ func (a *Assembler) endLingers(n int64) {
 
 // lingerEnd is the frame that ends a reset connection's linger by count:
 // the first more than resetLingerFrames after its last.
-func lingerEnd(c *conn) int64 { return c.last.frame().Number + resetLingerFrames + 1 }
+func lingerEnd(c *conn) int64 { return c.last.num + resetLingerFrames + 1 }
 
 // endLinger closes a reset connection that was lingering, as of its last
 // frame, by frame closedBy.
