@@ -360,6 +360,6 @@ type Progresser interface {
 // capture does in Run.
 func (a *Assembler) tick(ns int64) {
 	if ns > a.now {
-		a.advance(time.Unix(0, ns))
+		a.advance(ns)
 	}
 }

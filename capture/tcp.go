@@ -269,11 +269,14 @@ func (a *Assembler) Stats() Stats { return a.stats }
 // Open returns the number of connections currently tracked.
 func (a *Assembler) Open() int { return len(a.conns) }
 
-// advance moves the capture clock to t and closes connections idle for
-// longer than IdleTimeout. The LRU list is ordered by last packet time, so
-// this costs one comparison when nothing expires.
-func (a *Assembler) advance(t time.Time) {
-	if ns := t.UnixNano(); ns > a.now {
+// advance moves the capture clock to ns (t.UnixNano() of a frame's time t)
+// and closes connections idle for longer than IdleTimeout. The LRU list is
+// ordered by last packet time, so this costs one comparison when nothing
+// expires. It takes nanoseconds, the clock's unit: a shard's clock is
+// nothing else, and a time.Time made of them only to be read back cost a
+// conversion each way for every segment.
+func (a *Assembler) advance(ns int64) {
+	if ns > a.now {
 		a.now = ns
 		if a.ex != nil {
 			a.ex.Expire(time.Unix(0, ns), a.expireBy)
@@ -342,7 +345,7 @@ func (a *Assembler) endLinger(c *conn, closedBy int64) {
 // Flush moves the capture clock to t (if later) and closes every
 // connection idle since before t-IdleTimeout. A live capture may call it
 // when no packet arrives for a while.
-func (a *Assembler) Flush(t time.Time) { a.advance(t) }
+func (a *Assembler) Flush(t time.Time) { a.advance(t.UnixNano()) }
 
 // Close ends every remaining connection, oldest first: holes become gaps,
 // and each stream is closed with ClosedFIN if either side sent a FIN,
@@ -381,16 +384,17 @@ func (a *Assembler) Close() Stats {
 
 // Segment feeds one decoded TCP segment carried by frame f.
 func (a *Assembler) Segment(s *Segment, f Frame) {
+	ns := f.Time.UnixNano()
 	var behind time.Duration
 	if a.now != -1<<63 && !f.Time.IsZero() && !a.splitSource {
-		behind = time.Duration(a.now - f.Time.UnixNano())
+		behind = time.Duration(a.now - ns)
 	}
-	a.advance(f.Time)
+	a.advance(ns)
 	a.endLingers(f.Number)
 	a.stats.Segments++
 	a.stats.PayloadBytes += int64(len(s.Payload))
 	c, key, srcLow := a.lookup(s)
-	if s.Interface != 0 && a.copies.isCopy(&key, srcLow, s, f.Time.UnixNano()) {
+	if s.Interface != 0 && a.copies.isCopy(&key, srcLow, s, ns) {
 		a.stats.InterfaceCopies++
 		return
 	}
