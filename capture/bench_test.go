@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"net/netip"
+	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -191,4 +192,38 @@ func TestBenchCaptureIsSane(t *testing.T) {
 		// AfterClose: the last ACK of each connection.
 		t.Errorf("delivered %d of %d bytes, stats %+v", h.bytes, bc.payload, st)
 	}
+}
+
+// BenchmarkRunShardedFile is BenchmarkRunSharded on the capture named by
+// $TLSDIAG_BENCH_PCAP (one make bench leaves in testdata/bench), with
+// Streams that only count bytes: the cost of reading, decoding and
+// reassembling a real capture, without the analysis.
+func BenchmarkRunShardedFile(b *testing.B) {
+	pcap := os.Getenv("TLSDIAG_BENCH_PCAP")
+	if pcap == "" {
+		b.Skip("set TLSDIAG_BENCH_PCAP to a capture")
+	}
+	fi, err := os.Stat(pcap)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(fi.Size())
+	b.ReportAllocs()
+	var st Stats
+	for b.Loop() {
+		f, err := OpenFile(pcap)
+		if err != nil {
+			b.Fatal(err)
+		}
+		hs := make([]Handler, runtime.GOMAXPROCS(0))
+		for i := range hs {
+			hs[i] = &byteCounter{}
+		}
+		st, err = RunSharded(context.Background(), f, hs, Options{})
+		f.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(st.Frames)*float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
 }

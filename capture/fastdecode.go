@@ -60,19 +60,20 @@ func decodeFast(data []byte, seg *Segment) bool {
 		return false
 	}
 	flags := tcp[13]
-	*seg = Segment{
-		Src:     netip.AddrPortFrom(src, binary.BigEndian.Uint16(tcp[0:])),
-		Dst:     netip.AddrPortFrom(dst, binary.BigEndian.Uint16(tcp[2:])),
-		Seq:     binary.BigEndian.Uint32(tcp[4:]),
-		Ack:     binary.BigEndian.Uint32(tcp[8:]),
-		FIN:     flags&0x01 != 0,
-		SYN:     flags&0x02 != 0,
-		RST:     flags&0x04 != 0,
-		ACK:     flags&0x10 != 0,
-		Window:  binary.BigEndian.Uint16(tcp[14:]),
-		Payload: tcp[off:len(tcp):len(tcp)],
-		IP:      iph,
-	}
+	// Cleared, then set field by field: a composite literal is built on
+	// the stack and copied, twice the stores of this.
+	*seg = Segment{}
+	seg.Src = netip.AddrPortFrom(src, binary.BigEndian.Uint16(tcp[0:]))
+	seg.Dst = netip.AddrPortFrom(dst, binary.BigEndian.Uint16(tcp[2:]))
+	seg.Seq = binary.BigEndian.Uint32(tcp[4:])
+	seg.Ack = binary.BigEndian.Uint32(tcp[8:])
+	seg.FIN = flags&0x01 != 0
+	seg.SYN = flags&0x02 != 0
+	seg.RST = flags&0x04 != 0
+	seg.ACK = flags&0x10 != 0
+	seg.Window = binary.BigEndian.Uint16(tcp[14:])
+	seg.Payload = tcp[off:len(tcp):len(tcp)]
+	seg.IP = iph
 	return true
 }
 

@@ -287,7 +287,7 @@ func (d *decoder) transport() (innerPacket, bool) {
 // if it is an ICMPDatagramHandler. Errors about connections not open (or
 // not in the capture) are counted, not delivered.
 func (a *Assembler) icmp(seg *Segment, f Frame) {
-	a.advance(f.Time)
+	a.advance(f.Time.UnixNano())
 	a.endLingers(f.Number)
 	a.stats.ICMPErrors++
 	if seg.UDP {

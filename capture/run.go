@@ -54,7 +54,7 @@ func (a *Assembler) packet(n int64, data []byte, ci gopacket.CaptureInfo, lt lay
 		a.icmp(&a.seg, f)
 		a.seg.ICMP = nil
 	}
-	a.advance(ci.Timestamp)
+	a.advance(ci.Timestamp.UnixNano())
 	return nil
 }
 

@@ -268,9 +268,20 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 // shard. It need not be a good hash, only a cheap and even one.
 func flowHash(a, b netip.AddrPort) uint64 { return endHash(a) ^ endHash(b) }
 
+// endHash hashes the address's 16 bytes (an IPv4 one as ::ffff:a.b.c.d)
+// and the port. An IPv4 address is read with As4: it hashes the same,
+// and costs half as much as As16, whose bytes the compiler copies
+// through the stack.
 func endHash(ap netip.AddrPort) uint64 {
-	a := ap.Addr().As16()
-	h := binary.LittleEndian.Uint64(a[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(a[8:])
+	var h uint64
+	if a := ap.Addr(); a.Is4() {
+		// As16's first 8 bytes are zero, its last 00 00 ff ff a b c d.
+		b := a.As4()
+		h = uint64(binary.LittleEndian.Uint32(b[:]))<<32 | 0xffff0000
+	} else {
+		b := a.As16()
+		h = binary.LittleEndian.Uint64(b[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(b[8:])
+	}
 	h = (h ^ uint64(ap.Port())) * 0xc2b2ae3d27d4eb4f
 	return h ^ h>>32
 }
@@ -349,6 +360,6 @@ type Progresser interface {
 // capture does in Run.
 func (a *Assembler) tick(ns int64) {
 	if ns > a.now {
-		a.advance(time.Unix(0, ns))
+		a.advance(ns)
 	}
 }

@@ -514,3 +514,15 @@ func TestRunShardedStopsReading(t *testing.T) {
 		}
 	})
 }
+
+// TestEndHashIPv4 checks that an IPv4 address, read with As4, hashes as
+// its 16-byte form does: the shard a connection goes to did not change.
+func TestEndHashIPv4(t *testing.T) {
+	for _, s := range []string{"10.0.0.1:443", "192.0.2.255:0", "255.255.255.255:65535", "0.0.0.0:1"} {
+		ap := netip.MustParseAddrPort(s)
+		mapped := netip.AddrPortFrom(netip.AddrFrom16(ap.Addr().As16()), ap.Port())
+		if endHash(ap) != endHash(mapped) {
+			t.Errorf("%s hashes to %#x, as ::ffff:%[1]s to %#x", s, endHash(ap), endHash(mapped))
+		}
+	}
+}

@@ -172,6 +172,7 @@ type Assembler struct {
 	// was read that far.
 	progress Progresser
 	stats    Stats
+	last     lastConn // the connection of the last segment, looked up first
 	seg      Segment
 	pieces   []piece
 	cur      SegmentFacts // the segment being handled, for its events
@@ -268,11 +269,14 @@ func (a *Assembler) Stats() Stats { return a.stats }
 // Open returns the number of connections currently tracked.
 func (a *Assembler) Open() int { return len(a.conns) }
 
-// advance moves the capture clock to t and closes connections idle for
-// longer than IdleTimeout. The LRU list is ordered by last packet time, so
-// this costs one comparison when nothing expires.
-func (a *Assembler) advance(t time.Time) {
-	if ns := t.UnixNano(); ns > a.now {
+// advance moves the capture clock to ns (t.UnixNano() of a frame's time t)
+// and closes connections idle for longer than IdleTimeout. The LRU list is
+// ordered by last packet time, so this costs one comparison when nothing
+// expires. It takes nanoseconds, the clock's unit: a shard's clock is
+// nothing else, and a time.Time made of them only to be read back cost a
+// conversion each way for every segment.
+func (a *Assembler) advance(ns int64) {
+	if ns > a.now {
 		a.now = ns
 		if a.ex != nil {
 			a.ex.Expire(time.Unix(0, ns), a.expireBy)
@@ -319,7 +323,9 @@ func (a *Assembler) closedByTime(deadline time.Time) int64 {
 // resetLingerFrames before frame n: they are closed by lingerEnd,
 // whichever frame is read then.
 func (a *Assembler) endLingers(n int64) {
-	for a.reset.head != nil && n-a.reset.head.last.frame().Number > resetLingerFrames {
+	// The frame number alone: the whole Frame costs a time.Unix, and
+	// while a connection lingers this runs for every segment.
+	for a.reset.head != nil && n-a.reset.head.last.num > resetLingerFrames {
 		c := a.reset.head
 		a.endLinger(c, lingerEnd(c))
 	}
@@ -327,7 +333,7 @@ func (a *Assembler) endLingers(n int64) {
 
 // lingerEnd is the frame that ends a reset connection's linger by count:
 // the first more than resetLingerFrames after its last.
-func lingerEnd(c *conn) int64 { return c.last.frame().Number + resetLingerFrames + 1 }
+func lingerEnd(c *conn) int64 { return c.last.num + resetLingerFrames + 1 }
 
 // endLinger closes a reset connection that was lingering, as of its last
 // frame, by frame closedBy.
@@ -339,7 +345,7 @@ func (a *Assembler) endLinger(c *conn, closedBy int64) {
 // Flush moves the capture clock to t (if later) and closes every
 // connection idle since before t-IdleTimeout. A live capture may call it
 // when no packet arrives for a while.
-func (a *Assembler) Flush(t time.Time) { a.advance(t) }
+func (a *Assembler) Flush(t time.Time) { a.advance(t.UnixNano()) }
 
 // Close ends every remaining connection, oldest first: holes become gaps,
 // and each stream is closed with ClosedFIN if either side sent a FIN,
@@ -378,21 +384,21 @@ func (a *Assembler) Close() Stats {
 
 // Segment feeds one decoded TCP segment carried by frame f.
 func (a *Assembler) Segment(s *Segment, f Frame) {
+	ns := f.Time.UnixNano()
 	var behind time.Duration
 	if a.now != -1<<63 && !f.Time.IsZero() && !a.splitSource {
-		behind = time.Duration(a.now - f.Time.UnixNano())
+		behind = time.Duration(a.now - ns)
 	}
-	a.advance(f.Time)
+	a.advance(ns)
 	a.endLingers(f.Number)
 	a.stats.Segments++
 	a.stats.PayloadBytes += int64(len(s.Payload))
-	key, srcLow := makeKey(s.Src, s.Dst)
-	if s.Interface != 0 && a.copies.isCopy(&key, srcLow, s, f.Time.UnixNano()) {
+	c, key, srcLow := a.lookup(s)
+	if s.Interface != 0 && a.copies.isCopy(&key, srcLow, s, ns) {
 		a.stats.InterfaceCopies++
 		return
 	}
 	synOnly := s.SYN && !s.ACK && !s.RST
-	c := a.conns[key]
 	if c != nil && synOnly && c.reset != 0 {
 		// A new connection after a reset one that was still lingering.
 		a.endLinger(c, f.Number)
@@ -464,6 +470,52 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 		}
 		a.finish(c, reason, f, f.Number)
 	}
+}
+
+// lookup returns the connection s belongs to (nil if none is open), its
+// key, and whether s comes from the key's low end. Most segments belong
+// to the connection of the segment before (the next of a flight, or its
+// answer): three in five of a capture of handshakes. That connection is
+// checked first, by comparing addresses, which costs neither makeKey nor
+// a map lookup; any other goes through the map, and becomes the last.
+func (a *Assembler) lookup(s *Segment) (c *conn, key connKey, srcLow bool) {
+	if l := &a.last; l.c != nil {
+		switch {
+		case s.Src == l.src && s.Dst == l.dst:
+			return l.c, l.c.key, l.srcLow
+		case s.Src == l.dst && s.Dst == l.src && l.rev:
+			return l.c, l.c.key, l.revLow
+		}
+	}
+	key, srcLow = makeKey(s.Src, s.Dst)
+	if c = a.conns[key]; c != nil {
+		a.remember(c, s, srcLow)
+	}
+	return c, key, srcLow
+}
+
+// lastConn is the connection of the last segment and that segment's
+// addresses.
+type lastConn struct {
+	c        *conn
+	src, dst netip.AddrPort
+	// srcLow is makeKey's for src to dst, revLow for dst to src: its
+	// opposite, unless both ends are equal in the key. rev is set when
+	// dst to src has the same key: not when one end is IPv4 and the other
+	// IPv6 (which only a caller of Segment can make).
+	srcLow, revLow, rev bool
+}
+
+// remember makes c, which s belongs to, the last connection.
+func (a *Assembler) remember(c *conn, s *Segment, srcLow bool) {
+	a.last = lastConn{c: c, src: s.Src, dst: s.Dst, srcLow: srcLow,
+		revLow: !srcLow || c.key.endsEqual(), rev: s.Src.Addr().Is4() == s.Dst.Addr().Is4()}
+}
+
+// endsEqual reports whether both ends of the key are the same address and
+// port: makeKey then calls the source low in both directions.
+func (k *connKey) endsEqual() bool {
+	return [16]byte(k[0:16]) == [16]byte(k[16:32]) && k[32] == k[34] && k[33] == k[35]
 }
 
 // rst handles the first RST from dir: dir's stream ends (its holes are
@@ -539,6 +591,7 @@ func (a *Assembler) open(key connKey, srcLow bool, s *Segment, f Frame) *conn {
 	}
 	a.conns[key] = c
 	a.stats.ConnsOpened++
+	a.remember(c, s, srcLow)
 	return c
 }
 
@@ -989,6 +1042,9 @@ func (a *Assembler) finish(c *conn, reason CloseReason, last Frame, closedBy int
 		a.live.remove(c)
 	}
 	delete(a.conns, c.key)
+	if a.last.c == c {
+		a.last = lastConn{}
+	}
 	a.stats.ConnsClosed++
 	if reason == ClosedFIN || reason == ClosedRST {
 		a.bury(c.key)

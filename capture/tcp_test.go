@@ -694,3 +694,30 @@ func TestMaxConnectionsClosesResetFirst(t *testing.T) {
 	}
 	f.a.Close()
 }
+
+// TestLookupAsMakeKey checks that the shortcut to the last connection
+// finds what makeKey and the map would, in both directions, also for
+// ends that differ as values but not in the key: an IPv4 address and its
+// IPv4-mapped IPv6 form (a key of its own each way), or a zone.
+func TestLookupAsMakeKey(t *testing.T) {
+	pairs := [][2]string{
+		{"10.0.0.1:40000", "10.0.0.2:443"},
+		{"10.0.0.2:443", "10.0.0.1:40000"},
+		{"[2001:db8::1]:443", "[2001:db8::2]:443"},
+		{"192.0.2.1:443", "[::ffff:192.0.2.1]:443"},
+		{"[fe80::1%eth0]:443", "[fe80::1]:443"},
+		{"10.0.0.1:80", "10.0.0.1:80"},
+	}
+	for _, p := range pairs {
+		a, b := netip.MustParseAddrPort(p[0]), netip.MustParseAddrPort(p[1])
+		f := newFeeder(t, Options{})
+		f.send(a, b, "S", 1, 0, "")
+		for _, s := range []Segment{{Src: b, Dst: a}, {Src: a, Dst: b}, {Src: b, Dst: a}} {
+			c, key, srcLow := f.a.lookup(&s)
+			wantKey, wantLow := makeKey(s.Src, s.Dst)
+			if c != f.a.conns[wantKey] || key != wantKey || srcLow != wantLow {
+				t.Errorf("%v to %v: lookup found %p (src low %v), want %p (src low %v)", s.Src, s.Dst, c, srcLow, f.a.conns[wantKey], wantLow)
+			}
+		}
+	}
+}

@@ -71,6 +71,6 @@ func (a *Assembler) datagram(seg *Segment, f Frame) {
 	if a.dh == nil {
 		return
 	}
-	a.advance(f.Time)
+	a.advance(f.Time.UnixNano())
 	a.dh.Datagram(seg.Src, seg.Dst, seg.Payload, f)
 }
