@@ -342,6 +342,10 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	if cat == Heartbleed {
 		also = "the server's certificate, which a Heartbleed probe does not judge: "
 	}
+	var wentOn string // what shows a refused client accepted the server's chain
+	if cat == ClientCertRequired {
+		wentOn = d.clientWentOn()
+	}
 	for i := range d.probs {
 		p := &d.probs[i]
 		switch {
@@ -352,8 +356,8 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 			certWs = append(certWs, p.Detail+"; the client accepted it, which fits: "+p.Lenient)
 		case cat == OK:
 			certWs = append(certWs, p.Detail+", but the client accepted it, which no trust store explains: is certificate verification disabled?")
-		case trustDependent(p.Category) && cat == ClientCertRequired && d.clientWentOn() != "":
-			certWs = append(certWs, also+d.acceptedWarningBy(*p, "the client accepted it ("+d.clientWentOn()+")"))
+		case trustDependent(p.Category) && wentOn != "":
+			certWs = append(certWs, also+d.acceptedWarningBy(*p, "the client accepted it ("+wentOn+")"))
 		case trustDependent(p.Category):
 			certWs = append(certWs, also+p.Detail+", unless the client trusts it (a private CA): pass that root with "+d.setting(SettingRoots)+" to check")
 		default:
