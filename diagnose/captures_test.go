@@ -252,6 +252,14 @@ func TestFieldCertPolicyCaptures(t *testing.T) {
 	checkExpected(t, dir, "expected.tsv", dir+"/root.pem", false)
 }
 
+// TestFieldGoErrCaptures checks the chains a Go net/http client refuses
+// for their purpose or shape (testdata/field/goerr): the verdict must name
+// the certificate at fault and a fix that changes it, not the leaf alone.
+func TestFieldGoErrCaptures(t *testing.T) {
+	dir := testdataDir + "/field/goerr"
+	checkExpected(t, dir, "expected.tsv", dir+"/roots.pem", false)
+}
+
 // fieldCategories are the categories of the field captures' expected
 // verdicts (testdata/field/expected.tsv): real traffic the lab does not
 // make, such as ICMP errors from a router.
