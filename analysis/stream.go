@@ -637,7 +637,26 @@ func (t *tracker) fatalAlertBeforeData() bool {
 		if a.Frame.Number <= c.HandshakeDone.Number {
 			return true
 		}
-		if a.Sender == capture.ServerToClient && (serverData.Records == 0 || a.Frame.Number <= serverData.First.Number) {
+		if a.Sender == capture.ServerToClient && (serverData.Records == 0 || a.Frame.Number <= serverData.First.Number) && !t.renegotiationAskedBefore(a.Frame.Number) {
+			return true
+		}
+	}
+	return false
+}
+
+// renegotiationAskedBefore reports whether the server asked to
+// renegotiate a TLS ≤ 1.2 handshake before frame n: its HelloRequest (a
+// key log opened it) or an encrypted handshake record after the
+// handshake. A fatal alert of the server after it ends the renegotiation
+// (a client that refused it: Go's "tls: no renegotiation"), not the
+// handshake, which had completed.
+func (t *tracker) renegotiationAskedBefore(n int64) bool {
+	c := t.c
+	if r := c.Afterwards().Renegotiation[capture.ServerToClient]; r.Number != 0 && r.Number < n {
+		return true
+	}
+	for _, m := range c.DecryptedMessages() {
+		if m.Sender == capture.ServerToClient && m.Type == tlsparse.HandshakeTypeHelloRequest && m.Frame.Number < n {
 			return true
 		}
 	}

@@ -252,6 +252,17 @@ func TestFieldCertPolicyCaptures(t *testing.T) {
 	checkExpected(t, dir, "expected.tsv", dir+"/root.pem", false)
 }
 
+// TestFieldGoErrCaptures checks the failures of a Go net/http client in
+// testdata/field/goerr: chains refused for their purpose or shape, whose
+// verdict must name the certificate at fault and a fix that changes it,
+// not the leaf alone; and a server's renegotiation the client refused,
+// read with and without the client's key log.
+func TestFieldGoErrCaptures(t *testing.T) {
+	dir := testdataDir + "/field/goerr"
+	checkExpected(t, dir, "expected.tsv", dir+"/roots.pem", false)
+	checkExpected(t, dir, "expected-keylog.tsv", dir+"/roots.pem", true)
+}
+
 // fieldCategories are the categories of the field captures' expected
 // verdicts (testdata/field/expected.tsv): real traffic the lab does not
 // make, such as ICMP errors from a router.

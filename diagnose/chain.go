@@ -858,8 +858,8 @@ func (ck *checker) sentIndex(c *x509.Certificate) int {
 
 // constraints reports the defects besides trust and dates that make a
 // client refuse a chain: a critical extension it cannot process, an issuer
-// that is not a CA, a leaf not meant for servers, a SHA-1 or MD5
-// signature.
+// that is not a CA, a leaf or CA not meant for servers, a CA's path
+// length constraint exceeded, a SHA-1 or MD5 signature.
 func (ck *checker) constraints(path []int, anchor *x509.Certificate) []CertProblem {
 	var probs []CertProblem
 	for k, i := range path {
@@ -870,7 +870,8 @@ func (ck *checker) constraints(path []int, anchor *x509.Certificate) []CertProbl
 				oids[j] = o.String()
 			}
 			probs = append(probs, CertProblem{Category: CertRejected, Cert: i,
-				Detail: fmt.Sprintf("certificate %d %s has a critical extension clients do not understand (%s)", i, name(c), strings.Join(oids, ", "))})
+				Detail: fmt.Sprintf("certificate %d %s has a critical extension clients do not understand (%s)", i, name(c), strings.Join(oids, ", ")),
+				Fix:    criticalFix(c, i, strings.Join(oids, ", "))})
 		}
 		if k > 0 && !isCA(c) {
 			probs = append(probs, CertProblem{Category: CertRejected, Cert: i,
@@ -895,10 +896,8 @@ func (ck *checker) constraints(path []int, anchor *x509.Certificate) []CertProbl
 			probs = append(probs, p)
 		}
 	}
-	if leaf := ck.chain[0]; !serverAuth(leaf) {
-		probs = append(probs, CertProblem{Category: CertRejected, Cert: 0,
-			Detail: fmt.Sprintf("certificate 0 %s is not valid for TLS servers (its extended key usage lacks serverAuth)", name(leaf))})
-	}
+	probs = append(probs, ck.usageProblems(path, anchor)...)
+	probs = append(probs, ck.pathLenProblems(path, anchor)...)
 	if p, ok := ck.nameConstraints(path); ok {
 		probs = append(probs, p)
 	}
@@ -1073,11 +1072,21 @@ func isCA(c *x509.Certificate) bool {
 	return c.Version < 3 || c.BasicConstraintsValid && c.IsCA
 }
 
+// serverAuth reports whether c's extended key usage allows TLS servers:
+// none at all, serverAuth, anyExtendedKeyUsage, or one of the old Server
+// Gated Crypto usages, which crypto/x509 (for COMODO's and VeriSign's
+// chains) and OpenSSL take for serverAuth.
 func serverAuth(c *x509.Certificate) bool {
 	if len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
 		return true
 	}
-	return slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageServerAuth) || slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny)
+	return slices.ContainsFunc(c.ExtKeyUsage, func(u x509.ExtKeyUsage) bool {
+		switch u {
+		case x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageAny, x509.ExtKeyUsageNetscapeServerGatedCrypto, x509.ExtKeyUsageMicrosoftServerGatedCrypto:
+			return true
+		}
+		return false
+	})
 }
 
 // goSince says since when Go refuses an insecure signature algorithm.

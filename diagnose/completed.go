@@ -66,6 +66,11 @@ func (d *diagnosis) ok() Verdict {
 	}
 	summary := b.String()
 	frames := []capture.Frame{d.helloFrame, c.ServerHelloFrame, c.HandshakeDone}
+	if s, why, fix, ev, ok := d.refusedRenegotiation(); ok {
+		// TLS did its part, but the request failed: the summary leads
+		// with that, as for an unanswered request.
+		return verdict(OK, s+" ("+summary+"). "+why, fix, append(frames, ev...)...)
+	}
 	if s, ev, ok := d.unanswered(); ok {
 		// TLS did its part; the verdict stays ok, but the summary leads
 		// with what the user is looking at (warnings repeats it).

@@ -73,6 +73,7 @@ const (
 	ClientRejectedCipher  Class = "client_rejected_cipher"  // the server chose a cipher suite the client did not offer
 	ClientRejectedALPN    Class = "client_rejected_alpn"    // the server chose an application protocol the client did not offer
 	DowngradeDetected     Class = "downgrade_detected"      // the server's random carries a downgrade sentinel (RFC 8446, Section 4.1.3)
+	RenegotiationRefused  Class = "renegotiation_refused"   // the server asked to renegotiate after the handshake and the client refused (crypto/tls's default: tls.Config.Renegotiation is RenegotiateNever)
 	TLSError              Class = "tls_error"               // any other failure of the handshake on the client's side
 
 	HTTPError Class = "http_error" // the TLS handshake succeeded but the HTTP exchange failed
@@ -89,7 +90,7 @@ var Classes = []Class{
 	NotTLS,
 	CertUnknownAuthority, CertExpired, CertNotYetValid, CertHostnameMismatch,
 	CertNotAuthorizedToSign, CertIncompatibleUsage, CertNameConstraints, CertInsecureAlgorithm, CertInvalid,
-	ClientRejectedVersion, ClientRejectedCipher, ClientRejectedALPN, DowngradeDetected, TLSError,
+	ClientRejectedVersion, ClientRejectedCipher, ClientRejectedALPN, DowngradeDetected, RenegotiationRefused, TLSError,
 	HTTPError, Other,
 }
 
@@ -151,6 +152,9 @@ func Classify(err error) Class {
 	}
 	if d, ok := remoteAlert(err); ok {
 		return AlertClass(d)
+	}
+	if d, ok := localAlert(err); ok && d == tlsparse.AlertNoRenegotiation {
+		return RenegotiationRefused
 	}
 	var rh tls.RecordHeaderError
 	if errors.As(err, &rh) || errors.Is(err, http.ErrSchemeMismatch) {
@@ -410,6 +414,23 @@ func remoteAlert(err error) (tlsparse.AlertDescription, bool) {
 	var op *net.OpError
 	for e := err; errors.As(e, &op); e = op.Err {
 		if op.Op != "remote error" || op.Err == nil {
+			continue
+		}
+		v := reflect.ValueOf(op.Err)
+		if v.Kind() == reflect.Uint8 && v.Type().PkgPath() == "crypto/tls" {
+			return tlsparse.AlertDescription(v.Uint()), true
+		}
+	}
+	return 0, false
+}
+
+// localAlert finds the alert the client itself sent to end the
+// connection: crypto/tls reports it as a *net.OpError with Op "local
+// error" around its unexported alert type, as it does the server's.
+func localAlert(err error) (tlsparse.AlertDescription, bool) {
+	var op *net.OpError
+	for e := err; errors.As(e, &op); e = op.Err {
+		if op.Op != "local error" || op.Err == nil {
 			continue
 		}
 		v := reflect.ValueOf(op.Err)

@@ -331,7 +331,10 @@ var classVerdicts = map[Class]wireVerdicts{
 
 	DowngradeDetected: {anyFailure: true},
 	TLSError:          {anyFailure: true},
-	Other:             {anyFailure: true},
+	// The wire shows a completed handshake, then the server's HelloRequest
+	// and the client's refusal: ok, whose summary says the request failed.
+	RenegotiationRefused: {byPhase: map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK}}},
+	Other:                {anyFailure: true},
 }
 
 // namedBy maps each class to the categories that name it as a client
@@ -631,6 +634,9 @@ func explain(t Target, o *Outcome, names Names) (cause, fix string) {
 		return "the server chose an application protocol the client did not offer", "the server is broken or a middlebox interferes"
 	case DowngradeDetected:
 		return "the server's random carries a downgrade sentinel: something between the client and the server removed TLS 1.3", "look for a middlebox that intercepts TLS"
+	case RenegotiationRefused:
+		return "after the handshake the server asked the client to renegotiate, instead of answering the request, and crypto/tls refused (it never renegotiates unless tls.Config.Renegotiation allows it): likely the server wants a client certificate (or other TLS settings) for this path only (Apache httpd's SSLVerifyClient or SSLCipherSuite inside a <Location> or <Directory>; IIS with client certificates set to Accept or Require); possible: a server that renegotiates on a timer or byte count",
+			"have the server ask for the client certificate in the first handshake instead of renegotiating: Apache httpd: move `SSLVerifyClient require` (or `optional`) and any `SSLCipherSuite` out of the <Location>/<Directory> into the <VirtualHost>; IIS: enable client certificate negotiation on the binding (`netsh http add sslcert … clientcertnegotiation=enable`); or let the Go client renegotiate once: `tls.Config.Renegotiation = tls.RenegotiateOnceAsClient` (net/http: in Transport.TLSClientConfig; it works over HTTP/1.1 only, as HTTP/2 forbids renegotiation)"
 	case TLSError:
 		return "the client aborted the handshake: " + innermost(o.Err), "the server's answer breaks a rule crypto/tls enforces: compare with another client (openssl s_client) and check the server's TLS configuration"
 	case HTTPError:

@@ -90,8 +90,9 @@ canceled, not_tls, cert_unknown_authority, cert_expired, cert_not_yet_valid,
 cert_hostname_mismatch, cert_not_authorized_to_sign, cert_incompatible_usage,
 cert_name_constraints, cert_insecure_algorithm, cert_invalid,
 client_rejected_version, client_rejected_cipher, client_rejected_alpn,
-downgrade_detected, tls_error, http_error, other, and tls_alert_NAME for a
-fatal alert from the server (tls_alert_protocol_version, …).
+downgrade_detected, renegotiation_refused, tls_error, http_error, other, and
+tls_alert_NAME for a fatal alert from the server (tls_alert_protocol_version,
+…).
 
 Flags:`
 

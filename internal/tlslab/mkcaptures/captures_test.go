@@ -481,11 +481,18 @@ func TestGoErrorTable(t *testing.T) {
 }
 
 // certPolicyRecords reports whether a Go client's capture of
-// testdata/field/certpolicy records goErr (its README's table) and is
-// expected to read as cat (its expected.tsv).
+// testdata/field/certpolicy or testdata/field/goerr records goErr (its
+// README's table) and is expected to read as cat (its expected.tsv).
 func certPolicyRecords(t *testing.T, goErr, cat string) bool {
 	t.Helper()
-	dir := filepath.Join(testdata, "field", "certpolicy")
+	return fieldDirRecords(t, "certpolicy", goErr, cat) || fieldDirRecords(t, "goerr", goErr, cat)
+}
+
+// fieldDirRecords is certPolicyRecords for one directory of
+// testdata/field.
+func fieldDirRecords(t *testing.T, sub, goErr, cat string) bool {
+	t.Helper()
+	dir := filepath.Join(testdata, "field", sub)
 	readme, err := os.ReadFile(filepath.Join(dir, "README.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -506,7 +513,7 @@ func certPolicyRecords(t *testing.T, goErr, cat string) bool {
 			continue
 		}
 		for _, name := range strings.FieldsFunc(cells[1], func(r rune) bool { return r == ',' || r == ' ' }) {
-			if strings.HasSuffix(name, "_go.pcapng") && category[name] == cat {
+			if (strings.HasSuffix(name, "_go.pcapng") || strings.HasSuffix(name, "_go.pcap")) && category[name] == cat {
 				return true
 			}
 		}
