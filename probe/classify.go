@@ -73,7 +73,7 @@ const (
 	ClientRejectedCipher  Class = "client_rejected_cipher"  // the server chose a cipher suite the client did not offer
 	ClientRejectedALPN    Class = "client_rejected_alpn"    // the server chose an application protocol the client did not offer
 	DowngradeDetected     Class = "downgrade_detected"      // the server's random carries a downgrade sentinel (RFC 8446, Section 4.1.3)
-	RenegotiationRefused  Class = "renegotiation_refused"   // the server asked to renegotiate after the handshake and the client refused (crypto/tls's default: tls.Config.Renegotiation is RenegotiateNever)
+	RenegotiationRefused  Class = "renegotiation_refused"   // the server asked to renegotiate after the handshake and the client refused (crypto/tls's default: a tls.Config's Renegotiation is RenegotiateNever)
 	TLSError              Class = "tls_error"               // any other failure of the handshake on the client's side
 
 	HTTPError Class = "http_error" // the TLS handshake succeeded but the HTTP exchange failed
