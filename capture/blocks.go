@@ -20,6 +20,10 @@ type block struct {
 	// a copy of every segment and lists grown for the busiest shard.
 	segs      []shardSeg
 	shardSegs [][]int32
+	// tunnels holds the Tunnels of segs, which the decoder's next frame
+	// would overwrite. Its capacity is the block's frames once it holds
+	// one, so that it never moves while segs point into it.
+	tunnels []Tunnel
 	// now is the capture clock after the block's last frame, and last
 	// that frame's number.
 	now  int64

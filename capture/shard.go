@@ -216,6 +216,7 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 	// and for each shard's share of them and a margin. Blocks are
 	// reused: this allocates only for the first few.
 	b.segs = slices.Grow(b.segs[:0], len(b.frames))
+	b.tunnels = b.tunnels[:0]
 	share := len(b.frames)/len(b.shardSegs) + len(b.frames)/16
 	for i := range b.shardSegs {
 		b.shardSegs[i] = slices.Grow(b.shardSegs[i], share)
@@ -249,6 +250,9 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 				seg.Snap = fr.ci.CaptureLength
 			}
 			seg.Interface = frameInterface(fr.data, fr.ci, fr.lt, fr.several)
+			if seg.Tunnel != nil {
+				seg.Tunnel = b.keepTunnel(seg.Tunnel)
+			}
 			ss.f, ss.clock = Frame{Number: r.frames, Time: fr.ci.Timestamp}, r.now
 			n := flowHash(seg.Src, seg.Dst) % uint64(len(r.shards))
 			b.shardSegs[n] = append(b.shardSegs[n], int32(len(b.segs)))
@@ -262,6 +266,16 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 		b.clocks = append(b.clocks, r.now)
 	}
 	return nil
+}
+
+// keepTunnel returns a copy of t, the decoder's, that lasts as long as
+// the block.
+func (b *block) keepTunnel(t *Tunnel) *Tunnel {
+	if cap(b.tunnels) < len(b.frames) {
+		b.tunnels = make([]Tunnel, 0, len(b.frames))
+	}
+	b.tunnels = append(b.tunnels, *t)
+	return &b.tunnels[len(b.tunnels)-1]
 }
 
 // flowHash is the same for both directions of a connection: it picks the
