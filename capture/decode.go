@@ -478,12 +478,13 @@ func (d *decoder) fragment(ts time.Time, seg *Segment) (frameKind, error) {
 }
 
 // frameInterface is a frame's Segment.Interface: its pcapng interface
-// (plus 1) when the capture has several, and the interface index of a
+// (ifIndex, the CaptureInfo's InterfaceIndex, plus 1) when the capture
+// has several, and the interface index of a
 // Linux cooked v2 header.
-func frameInterface(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType, several bool) uint64 {
+func frameInterface(data []byte, ifIndex int, lt layers.LinkType, several bool) uint64 {
 	var id uint64
 	if several {
-		id = uint64(uint32(ci.InterfaceIndex)+1) << 32
+		id = uint64(uint32(ifIndex)+1) << 32
 	}
 	if lt == layers.LinkTypeLinuxSLL2 && len(data) >= 8 {
 		id |= uint64(binary.BigEndian.Uint32(data[4:8]))

@@ -136,7 +136,7 @@ func (r *pcapReader) next() (data []byte, ci gopacket.CaptureInfo, err error) {
 	for {
 		var fr blockFrame
 		if r.whole(&fr) {
-			return fr.data, fr.ci, nil
+			return fr.data, fr.captureInfo(), nil
 		}
 		h, err := r.br.Peek(pcapRecordLen)
 		if len(h) < pcapRecordLen {
@@ -191,7 +191,8 @@ func (r *pcapReader) whole(fr *blockFrame) bool {
 		return false
 	}
 	r.br.advance(n)
-	fr.data, fr.ci, fr.lt = b[pcapRecordLen:n:n], ci, r.linkType
+	fr.data, fr.ts, fr.lt = b[pcapRecordLen:n:n], ci.Timestamp, r.linkType
+	fr.capLen, fr.origLen = uint32(ci.CaptureLength), uint32(ci.Length)
 	return true
 }
 

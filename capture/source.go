@@ -298,7 +298,7 @@ func (f *File) wholeRecord(fr *blockFrame) bool {
 	}
 	f.offset += pcapRecordLen + int64(len(fr.data))
 	if f.frames++; f.frames == 1 {
-		f.start = fr.ci.Timestamp
+		f.start = fr.ts
 	}
 	return true
 }
