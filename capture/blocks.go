@@ -139,14 +139,12 @@ func (p *fileFiller) fill(b *block) error {
 	buf := f.buf
 	buf.lend(b.buf)
 	defer buf.reclaim()
-	for len(b.frames) < maxBlockFrames {
+	for {
 		// Most pcap records are read in place; anything else through
 		// ReadPacketData.
-		b.frames = append(b.frames, blockFrame{})
-		if f.wholeRecord(&b.frames[len(b.frames)-1]) {
-			continue
+		if b.frames = f.wholeRecords(b.frames, maxBlockFrames); len(b.frames) == maxBlockFrames {
+			return nil
 		}
-		b.frames = b.frames[:len(b.frames)-1]
 		data, ci, err := f.ReadPacketData()
 		switch {
 		case err == errBlockFull:
@@ -156,5 +154,4 @@ func (p *fileFiller) fill(b *block) error {
 		}
 		b.frames = append(b.frames, newBlockFrame(data, ci, f.linkType, f.severalInterfaces()))
 	}
-	return nil
 }
