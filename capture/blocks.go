@@ -3,6 +3,7 @@ package capture
 import (
 	"io"
 	"sync/atomic"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -20,6 +21,10 @@ type block struct {
 	// a copy of every segment and lists grown for the busiest shard.
 	segs      []shardSeg
 	shardSegs [][]int32
+	// tunnels holds the Tunnels of segs, which the decoder's next frame
+	// would overwrite. Its capacity is the block's frames once it holds
+	// one, so that it never moves while segs point into it.
+	tunnels []Tunnel
 	// now is the capture clock after the block's last frame, and last
 	// that frame's number.
 	now  int64
@@ -31,21 +36,38 @@ type block struct {
 	refs   atomic.Int32 // shards still working on the block
 }
 
+// blockFrame is a frame of a block: its bytes and what decoding needs of
+// its gopacket.CaptureInfo, in 64 bytes where the CaptureInfo alone took
+// 72: the reading goroutine writes one for every frame and the decoding
+// one reads it, each a cache line apart.
 type blockFrame struct {
-	data    []byte
-	ci      gopacket.CaptureInfo
-	lt      layers.LinkType
-	several bool // read from a pcapng file describing several interfaces
+	data []byte
+	ts   time.Time
+	// capLen, origLen and ifIndex are the CaptureInfo's CaptureLength,
+	// Length and InterfaceIndex, which every format stores in 32 bits.
+	capLen, origLen, ifIndex uint32
+	lt                       layers.LinkType
+	several                  bool // read from a pcapng file describing several interfaces
+}
+
+func newBlockFrame(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType, several bool) blockFrame {
+	return blockFrame{data: data, ts: ci.Timestamp, capLen: uint32(ci.CaptureLength), origLen: uint32(ci.Length),
+		ifIndex: uint32(ci.InterfaceIndex), lt: lt, several: several}
+}
+
+// captureInfo returns the frame's CaptureInfo.
+func (fr *blockFrame) captureInfo() gopacket.CaptureInfo {
+	return gopacket.CaptureInfo{Timestamp: fr.ts, CaptureLength: int(fr.capLen), Length: int(fr.origLen), InterfaceIndex: int(fr.ifIndex)}
 }
 
 // blockSize is the size of a block: a few hundred frames. The blocks in
 // flight stay within the caches: 1 MiB blocks were slower.
 const blockSize = 256 << 10
 
-// maxBlockFrames bounds the frames of a block, whose decoded segments
-// take about 340 bytes each beside the frame's bytes: a block of the
-// smallest frames (about 4,000 of 60 bytes) would otherwise hold 1.4 MiB
-// of them. A block of frames of 256 bytes or more is full before this.
+// maxBlockFrames bounds the frames of a block, whose blockFrames and
+// decoded segments take 256 bytes each beside the frame's bytes: a block
+// of the smallest frames (about 4,000 of 60 bytes) would otherwise hold
+// 1 MiB of them. A block of frames of 256 bytes or more is full before this.
 const maxBlockFrames = 1024
 
 // filler fills blocks with frames. fill returns io.EOF at the end of the
@@ -85,7 +107,7 @@ func (c *copyFiller) fill(b *block) error {
 			if err != nil {
 				return err
 			}
-			fr = blockFrame{data: data, ci: ci, lt: c.src.LinkType(), several: severalInterfaces(c.src)}
+			fr = newBlockFrame(data, ci, c.src.LinkType(), severalInterfaces(c.src))
 		}
 		if len(b.buf)+len(fr.data) > cap(b.buf) {
 			if len(b.frames) > 0 {
@@ -117,14 +139,12 @@ func (p *fileFiller) fill(b *block) error {
 	buf := f.buf
 	buf.lend(b.buf)
 	defer buf.reclaim()
-	for len(b.frames) < maxBlockFrames {
+	for {
 		// Most pcap records are read in place; anything else through
 		// ReadPacketData.
-		b.frames = append(b.frames, blockFrame{})
-		if f.wholeRecord(&b.frames[len(b.frames)-1]) {
-			continue
+		if b.frames = f.wholeRecords(b.frames, maxBlockFrames); len(b.frames) == maxBlockFrames {
+			return nil
 		}
-		b.frames = b.frames[:len(b.frames)-1]
 		data, ci, err := f.ReadPacketData()
 		switch {
 		case err == errBlockFull:
@@ -132,7 +152,6 @@ func (p *fileFiller) fill(b *block) error {
 		case err != nil:
 			return err
 		}
-		b.frames = append(b.frames, blockFrame{data: data, ci: ci, lt: f.linkType, several: f.severalInterfaces()})
+		b.frames = append(b.frames, newBlockFrame(data, ci, f.linkType, f.severalInterfaces()))
 	}
-	return nil
 }

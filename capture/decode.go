@@ -20,23 +20,27 @@ type Segment struct {
 	Seq, Ack           uint32
 	SYN, ACK, FIN, RST bool
 	Window             uint16
-	Payload            []byte
+	// IP is what the (innermost) IP header says about the path.
+	IP IPHeader
+	// UDP marks a UDP datagram (for a DatagramHandler): Payload is its
+	// payload and the TCP fields are zero.
+	UDP     bool
+	Payload []byte
 	// Missing is the number of payload bytes the IP header announces after
 	// Payload that the capture cut off (snap length). They become a gap.
 	Missing int
-	// Tunnel is the outermost encapsulation the segment came in, if any.
-	Tunnel Tunnel
 	// Snap is the frame's captured length when Missing is not zero.
 	Snap int
-	// UDP marks a UDP datagram (for a DatagramHandler): Payload is its
-	// payload and the TCP fields are zero.
-	UDP bool
+	// Tunnel is the outermost encapsulation the segment came in, nil if
+	// none. Like Payload, it is valid as long as the frame. (A pointer:
+	// few segments have one, and every segment is copied between
+	// goroutines by RunSharded, which the 64 bytes of a Tunnel made a
+	// third larger.)
+	Tunnel *Tunnel
 	// ICMP is set when the frame is an ICMP error about a TCP segment or
 	// a UDP datagram: Src and Dst are then the quoted packet's, UDP says
 	// which it was, IP is the error's own header, and nothing else is set.
 	ICMP *ICMPError
-	// IP is what the (innermost) IP header says about the path.
-	IP IPHeader
 	// Interface tells apart the interfaces of a capture on several, for
 	// dropping the copies of a packet each captured (copies.go): the
 	// pcapng interface plus 1 in the high 32 bits, for a file describing
@@ -252,7 +256,7 @@ func newDecoder(st *Stats) *decoder {
 // decode fills seg from one frame. The returned error is only for an
 // unsupported link type; everything else is a kind, counted by the caller.
 func (d *decoder) decode(data []byte, ts time.Time, lt layers.LinkType, seg *Segment) (frameKind, error) {
-	if lt == layers.LinkTypeEthernet && (decodeFast(data, seg) || decodeFastVXLAN(data, seg)) {
+	if lt == layers.LinkTypeEthernet && (decodeFast(data, seg) || decodeFastVXLAN(data, seg, &d.tun)) {
 		d.truncated = false
 		return kindTCP, nil
 	}
@@ -367,7 +371,7 @@ func (d *decoder) decodeSlow(data []byte, ts time.Time, lt layers.LinkType, seg 
 		} else {
 			d.fillIPv6(seg)
 		}
-		seg.Tunnel = d.tun
+		seg.Tunnel = d.tunnel()
 		return kindTCP, nil
 	case err != nil:
 		return kindMalformed, nil
@@ -469,17 +473,18 @@ func (d *decoder) fragment(ts time.Time, seg *Segment) (frameKind, error) {
 		return kindMalformed, nil
 	}
 	d.fillIPv4(seg, out)
-	seg.Tunnel = d.tun
+	seg.Tunnel = d.tunnel()
 	return kindTCP, nil
 }
 
 // frameInterface is a frame's Segment.Interface: its pcapng interface
-// (plus 1) when the capture has several, and the interface index of a
+// (ifIndex, the CaptureInfo's InterfaceIndex, plus 1) when the capture
+// has several, and the interface index of a
 // Linux cooked v2 header.
-func frameInterface(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType, several bool) uint64 {
+func frameInterface(data []byte, ifIndex int, lt layers.LinkType, several bool) uint64 {
 	var id uint64
 	if several {
-		id = uint64(uint32(ci.InterfaceIndex)+1) << 32
+		id = uint64(uint32(ifIndex)+1) << 32
 	}
 	if lt == layers.LinkTypeLinuxSLL2 && len(data) >= 8 {
 		id |= uint64(binary.BigEndian.Uint32(data[4:8]))

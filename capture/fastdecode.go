@@ -82,7 +82,8 @@ func decodeFast(data []byte, seg *Segment) bool {
 // IPv6 without extension headers), UDP to port 4789 or 8472, a VXLAN header with
 // its VNI, then a frame decodeFast takes. Anything else is left to the
 // parser, whose results it must equal (TestDecodeFastVXLANMatchesParser).
-func decodeFastVXLAN(data []byte, seg *Segment) bool {
+// The tunnel is written to tun, which seg.Tunnel then points to.
+func decodeFastVXLAN(data []byte, seg *Segment, tun *Tunnel) bool {
 	const ethLen = 14
 	if len(data) < ethLen {
 		return false
@@ -125,6 +126,7 @@ func decodeFastVXLAN(data []byte, seg *Segment) bool {
 	if !decodeFast(udp[16:], seg) {
 		return false
 	}
-	seg.Tunnel = Tunnel{Type: TunnelVXLAN, ID: uint32(udp[12])<<16 | uint32(udp[13])<<8 | uint32(udp[14]), HasID: true, Src: src, Dst: dst}
+	*tun = Tunnel{Type: TunnelVXLAN, ID: uint32(udp[12])<<16 | uint32(udp[13])<<8 | uint32(udp[14]), HasID: true, Src: src, Dst: dst}
+	seg.Tunnel = tun
 	return true
 }

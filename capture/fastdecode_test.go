@@ -119,7 +119,8 @@ func TestDecodeFastVXLANMatchesParser(t *testing.T) {
 					t.Fatal(err)
 				}
 				var fast, slow Segment
-				if !decodeFastVXLAN(frame, &fast) {
+				var tun Tunnel
+				if !decodeFastVXLAN(frame, &fast, &tun) {
 					continue
 				}
 				taken++
@@ -130,7 +131,7 @@ func TestDecodeFastVXLANMatchesParser(t *testing.T) {
 				if fast.Src != slow.Src || fast.Dst != slow.Dst || fast.Seq != slow.Seq || fast.Ack != slow.Ack ||
 					fast.SYN != slow.SYN || fast.ACK != slow.ACK || fast.FIN != slow.FIN || fast.RST != slow.RST ||
 					fast.Window != slow.Window || fast.Missing != slow.Missing || !bytes.Equal(fast.Payload, slow.Payload) ||
-					fast.Tunnel != slow.Tunnel {
+					fast.Tunnel == nil || slow.Tunnel == nil || *fast.Tunnel != *slow.Tunnel {
 					t.Fatalf("decodeFastVXLAN %+v\nslow path       %+v", fast, slow)
 				}
 			}

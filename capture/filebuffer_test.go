@@ -71,7 +71,7 @@ func fillFrames(t *testing.T, data []byte, r io.Reader, capacity int) ([]filledF
 		err := fill.fill(b)
 		kept[i%2] = kept[i%2][:0]
 		for _, fr := range b.frames {
-			c := filledFrame{bytes.Clone(fr.data), fr.ci, fr.lt, fr.several}
+			c := filledFrame{bytes.Clone(fr.data), fr.captureInfo(), fr.lt, fr.several}
 			kept[i%2] = append(kept[i%2], c)
 			frames = append(frames, c)
 		}

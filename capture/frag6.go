@@ -104,7 +104,7 @@ func (d *decoder) fragment6(ts time.Time, seg *Segment) (frameKind, error) {
 	seg.Dst = netip.AddrPortFrom(netip.AddrFrom16(k.dst), uint16(d.tcp.DstPort))
 	seg.IP = IPHeader{TTL: d.ip6.IPv6.HopLimit, DF: true, V6: true}
 	d.fillTCP(seg, len(buf), buf)
-	seg.Tunnel = d.tun
+	seg.Tunnel = d.tunnel()
 	return kindTCP, nil
 }
 

@@ -211,7 +211,7 @@ func (d *decoder) icmpError(seg *Segment) bool {
 	*seg = Segment{
 		Src:    netip.AddrPortFrom(src, binary.BigEndian.Uint16(rest[0:])),
 		Dst:    netip.AddrPortFrom(dst, binary.BigEndian.Uint16(rest[2:])),
-		Tunnel: d.tun,
+		Tunnel: d.tunnel(),
 		UDP:    proto == layers.IPProtocolUDP,
 		IP:     t.hdr,
 		ICMP:   &e,

@@ -118,7 +118,7 @@ func ourFrame(kind frameKind, d *decoder, seg *Segment) string {
 		return "skipped: " + d.skip.What
 	case kindTCP, kindUDP:
 		s := seg.Src.String() + " > " + seg.Dst.String()
-		if seg.Tunnel.Type == TunnelMPLS {
+		if seg.Tunnel != nil && seg.Tunnel.Type == TunnelMPLS {
 			s += " label " + strconv.FormatUint(uint64(seg.Tunnel.ID), 10)
 		}
 		return s

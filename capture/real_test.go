@@ -487,6 +487,10 @@ func readFrames(t testing.TB, path string) ([]frameRec, layers.LinkType) {
 		fr := frameRec{ci: ci, data: bytes.Clone(data)}
 		var seg Segment
 		if k, _ := dec.decode(fr.data, ci.Timestamp, f.LinkType(), &seg); k == kindTCP {
+			if seg.Tunnel != nil {
+				tun := *seg.Tunnel // the decoder's, which the next frame overwrites
+				seg.Tunnel = &tun
+			}
 			fr.seg = &seg
 		}
 		out = append(out, fr)

@@ -40,7 +40,7 @@ func (a *Assembler) packet(n int64, data []byte, ci gopacket.CaptureInfo, lt lay
 		if a.seg.Missing > 0 {
 			a.seg.Snap = ci.CaptureLength
 		}
-		a.seg.Interface = frameInterface(data, ci, lt, a.several)
+		a.seg.Interface = frameInterface(data, ci.InterfaceIndex, lt, a.several)
 		a.Segment(&a.seg, f)
 		a.seg.Payload = nil
 		return nil

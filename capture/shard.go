@@ -216,6 +216,7 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 	// and for each shard's share of them and a margin. Blocks are
 	// reused: this allocates only for the first few.
 	b.segs = slices.Grow(b.segs[:0], len(b.frames))
+	b.tunnels = b.tunnels[:0]
 	share := len(b.frames)/len(b.shardSegs) + len(b.frames)/16
 	for i := range b.shardSegs {
 		b.shardSegs[i] = slices.Grow(b.shardSegs[i], share)
@@ -228,11 +229,11 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 		st.Frames = r.frames
 		st.Bytes += int64(len(fr.data))
 		if r.frames == 1 {
-			st.Start = fr.ci.Timestamp
+			st.Start = fr.ts
 		}
-		st.clock(r.frames, fr.ci.Timestamp, &r.prevTime)
-		kind, err := r.dec.decode(fr.data, fr.ci.Timestamp, fr.lt, seg)
-		if fr.ci.CaptureLength < fr.ci.Length || r.dec.truncated {
+		st.clock(r.frames, fr.ts, &r.prevTime)
+		kind, err := r.dec.decode(fr.data, fr.ts, fr.lt, seg)
+		if fr.capLen < fr.origLen || r.dec.truncated {
 			st.Truncated++
 		}
 		if err != nil {
@@ -246,22 +247,35 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 		}
 		if kind == kindTCP {
 			if seg.Missing > 0 {
-				seg.Snap = fr.ci.CaptureLength
+				seg.Snap = int(fr.capLen)
 			}
-			seg.Interface = frameInterface(fr.data, fr.ci, fr.lt, fr.several)
-			ss.f, ss.clock = Frame{Number: r.frames, Time: fr.ci.Timestamp}, r.now
+			seg.Interface = frameInterface(fr.data, int(fr.ifIndex), fr.lt, fr.several)
+			if seg.Tunnel != nil {
+				seg.Tunnel = b.keepTunnel(seg.Tunnel)
+			}
+			ss.f, ss.clock = Frame{Number: r.frames, Time: fr.ts}, r.now
 			n := flowHash(seg.Src, seg.Dst) % uint64(len(r.shards))
 			b.shardSegs[n] = append(b.shardSegs[n], int32(len(b.segs)))
 			b.segs = b.segs[:len(b.segs)+1]
 		} else {
 			st.countOther(kind, r.dec)
 		}
-		if ns := fr.ci.Timestamp.UnixNano(); ns > r.now && !fr.ci.Timestamp.IsZero() {
+		if ns := fr.ts.UnixNano(); ns > r.now && !fr.ts.IsZero() {
 			r.now = ns
 		}
 		b.clocks = append(b.clocks, r.now)
 	}
 	return nil
+}
+
+// keepTunnel returns a copy of t, the decoder's, that lasts as long as
+// the block.
+func (b *block) keepTunnel(t *Tunnel) *Tunnel {
+	if cap(b.tunnels) < len(b.frames) {
+		b.tunnels = make([]Tunnel, 0, len(b.frames))
+	}
+	b.tunnels = append(b.tunnels, *t)
+	return &b.tunnels[len(b.tunnels)-1]
 }
 
 // flowHash is the same for both directions of a connection: it picks the

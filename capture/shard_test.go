@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/tlsdiag/tlsdiag/internal/encap"
 )
 
 // callLog is a Handler that writes down every call each Stream gets, for
@@ -39,7 +41,7 @@ func (l *callLog) Open(c Conn) Stream {
 	}
 	k := fmt.Sprintf("%d %s %s", c.First.Number, c.Client, c.Server)
 	b := &strings.Builder{}
-	fmt.Fprintf(b, "open known=%v %v\n", c.ClientKnown, c.First.Time.UnixNano())
+	fmt.Fprintf(b, "open known=%v %v tunnel %+v\n", c.ClientKnown, c.First.Time.UnixNano(), c.Tunnel)
 	l.logs[k] = b
 	return &logStream{b: b}
 }
@@ -95,6 +97,38 @@ func TestRunShardedMatchesRun(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestRunShardedTunnels checks that each connection of RunSharded has
+// the tunnel of its first frame, as in Run, when the frames of a block
+// came in different tunnels: the decoder keeps only the last frame's, and
+// a shard reads a block's segments after all of them were decoded. The
+// frames of a real capture go in VXLAN and GENEVE by turns.
+func TestRunShardedTunnels(t *testing.T) {
+	frames, lt := readFrames(t, filepath.Join("testdata", "lo-tls12-openssl.pcap"))
+	if lt != layers.LinkTypeEthernet {
+		t.Fatalf("link type %v, want Ethernet", lt)
+	}
+	ws := []*encap.Wrapper{{Kind: encap.VXLAN}, {Kind: encap.GENEVE, Outer6: true}}
+	var recs []pcapRec
+	for i, fr := range frames {
+		data, err := ws[i%len(ws)].Wrap(fr.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, pcapRec{data: data, ts: fr.ci.Timestamp})
+	}
+	data := writePcap(layers.LinkTypeEthernet, binary.LittleEndian, true, recs)
+	want, _ := runLogged(t, data, Options{}, 1)
+	got, _ := runLogged(t, data, Options{}, 2)
+	if !maps.Equal(want, got) {
+		t.Errorf("streams differ from Run's: %s", firstLogDiff(want, got))
+	}
+	for _, l := range want {
+		if !strings.Contains(l, "Type:vxlan") {
+			t.Errorf("a connection whose first frame is in VXLAN opened with:\n%s", l)
 		}
 	}
 }

@@ -585,7 +585,11 @@ func (a *Assembler) open(key connKey, srcLow bool, s *Segment, f Frame) *conn {
 	if c.lowIsClient != srcLow {
 		client, server = server, client
 	}
-	c.stream = a.h.Open(Conn{Client: client, Server: server, ClientKnown: c.clientKnown, First: f, Tunnel: s.Tunnel, ISN: isn})
+	cn := Conn{Client: client, Server: server, ClientKnown: c.clientKnown, First: f, ISN: isn}
+	if s.Tunnel != nil {
+		cn.Tunnel = *s.Tunnel
+	}
+	c.stream = a.h.Open(cn)
 	if c.stream == nil {
 		c.stream = discard{}
 	}

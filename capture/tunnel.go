@@ -189,6 +189,15 @@ func (d *decoder) enter(t Tunnel) {
 	}
 }
 
+// tunnel is the frame's outermost tunnel for its Segment, nil for none:
+// the decoder's, valid until the next frame is decoded.
+func (d *decoder) tunnel() *Tunnel {
+	if d.tun.Type == TunnelNone {
+		return nil
+	}
+	return &d.tun
+}
+
 // unsupported notes that the frame is inside an encapsulation whose
 // payload is not decoded.
 func (d *decoder) unsupported(format string, args ...any) (*gopacket.DecodingLayerParser, []byte, bool) {

@@ -59,7 +59,7 @@ func (d *decoder) udp(seg *Segment) bool {
 		Src:     netip.AddrPortFrom(src, binary.BigEndian.Uint16(b[0:])),
 		Dst:     netip.AddrPortFrom(dst, binary.BigEndian.Uint16(b[2:])),
 		Payload: payload,
-		Tunnel:  d.tun,
+		Tunnel:  d.tunnel(),
 		UDP:     true,
 	}
 	return true

@@ -38,6 +38,9 @@ func TestWCCPRedirect(t *testing.T) {
 	if got, want := seg.Src.String()+" > "+seg.Dst.String(), src[1]+":"+fields[2]+" > "+dst[1]+":"+fields[3]; got != want {
 		t.Errorf("segment %s, want %s", got, want)
 	}
+	if seg.Tunnel == nil {
+		t.Fatal("no tunnel, want gre")
+	}
 	if seg.Tunnel.Type != TunnelGRE || seg.Tunnel.Src.String() != src[0] || seg.Tunnel.Dst.String() != dst[0] {
 		t.Errorf("tunnel %v %s → %s, want gre %s → %s", seg.Tunnel.Type, seg.Tunnel.Src, seg.Tunnel.Dst, src[0], dst[0])
 	}
