@@ -176,17 +176,25 @@ func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
 // offeredVersions are the versions the client offered, highest first,
 // without GREASE.
 func (d *diagnosis) offeredVersions() []tlsparse.Version {
-	return slices.DeleteFunc(slices.Clone(d.hello.OfferedVersions()), func(v tlsparse.Version) bool { return tlsparse.IsGREASE(uint16(v)) })
+	// OfferedVersions returns a slice of its own, which may hold a
+	// GREASE legacy version: filtered in place.
+	return slices.DeleteFunc(d.hello.OfferedVersions(), func(v tlsparse.Version) bool { return tlsparse.IsGREASE(uint16(v)) })
 }
 
 // offerText names the offered versions (offeredVersions): the
 // supported_versions list, or "up to" the legacy version of a client
 // without the extension (its minimum is not on the wire).
 func (d *diagnosis) offerText(offered []tlsparse.Version) string {
+	var b [128]byte
+	return string(d.appendOfferText(b[:0], offered))
+}
+
+// appendOfferText appends offerText(offered).
+func (d *diagnosis) appendOfferText(b []byte, offered []tlsparse.Version) []byte {
 	if slices.ContainsFunc(d.hello.SupportedVersions, func(v tlsparse.Version) bool { return !tlsparse.IsGREASE(uint16(v)) }) || len(offered) != 1 {
-		return versionList(offered)
+		return appendVersionList(b, offered)
 	}
-	return "up to " + offered[0].String()
+	return append(append(b, "up to "...), offered[0].String()...)
 }
 
 // offeredSuites is the client's cipher suite list without GREASE and

@@ -36,7 +36,8 @@ func (d *diagnosis) ok() Verdict {
 	}
 	if dur, ok := c.Duration(); ok && dur > 0 {
 		b.WriteString(" in ")
-		b.WriteString(wait(dur))
+		var w [32]byte
+		b.Write(appendWait(w[:0], dur))
 	}
 	if c.Resumed {
 		b.WriteString(" (resumed session)")
@@ -530,8 +531,13 @@ func (d *diagnosis) downgradeWarning() string {
 	if slices.Max(offered) > c.Version {
 		return fmt.Sprintf("the server chose %s with a downgrade sentinel although the client offers %s: something between them altered the handshake", c.Version, d.offerText(offered))
 	}
-	// Many connections get this one: built without fmt.
-	return "the server supports " + newer + " (downgrade sentinel in its ServerHello) but the client offers " + d.offerText(offered) + ": raise the client's maximum version"
+	// Many connections get this one: built in one buffer, without fmt.
+	var buf [256]byte
+	b := append(buf[:0], "the server supports "...)
+	b = append(b, newer...)
+	b = append(b, " (downgrade sentinel in its ServerHello) but the client offers "...)
+	b = d.appendOfferText(b, offered)
+	return string(append(b, ": raise the client's maximum version"...))
 }
 
 // weakCipher says what is wrong with a suite, by its IANA name, or "".

@@ -66,7 +66,15 @@ const (
 // of a proxy negotiation, of QUIC and of the path, then the rules the
 // categories bring of their own (categorySpec.rule), in their order.
 func Diagnose(c *analysis.Connection, cfg Config) Verdict {
-	d := newDiagnosis(c, cfg)
+	return new(diagnosis).diagnose(c, cfg)
+}
+
+// diagnose is Diagnose, in d, whatever d held before: All reuses one
+// diagnosis for the connections of a worker, where a new one for each was
+// one of the dozen allocations of a verdict. Nothing of d stays in the
+// verdict.
+func (d *diagnosis) diagnose(c *analysis.Connection, cfg Config) Verdict {
+	d.init(c, cfg)
 	v := d.proxyInTLS(d.intercepted(d.verdict()))
 	d.tunnelNote(&v)
 	d.dnsEvidence(&v)
@@ -121,10 +129,11 @@ type diagnosis struct {
 	explicitProxy bool
 }
 
-func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
-	d := helloDiagnosis(c, cfg)
+// init sets d to the facts derived from c, forgetting all it held.
+func (d *diagnosis) init(c *analysis.Connection, cfg Config) {
+	d.initHello(c, cfg)
 	if len(c.Certificates) == 0 {
-		return d
+		return
 	}
 	// A failure to load the system roots is the caller's to report
 	// (Roots.Err); the chain is then checked against its own.
@@ -166,14 +175,20 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 			d.probs = append(d.probs, *d.addrProb)
 		}
 	}
-	return d
 }
 
 // helloDiagnosis is the diagnosis of c before its chain is checked: the
 // hello that counts (the one after a HelloRetryRequest) and the client it
 // says sent it.
 func helloDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
-	d := &diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, srv: cfg.Server, response: c.Response, settingNames: cfg.SettingNames, explicitProxy: cfg.ExplicitProxy}
+	d := new(diagnosis)
+	d.initHello(c, cfg)
+	return d
+}
+
+// initHello sets d to helloDiagnosis(c, cfg), forgetting all it held.
+func (d *diagnosis) initHello(c *analysis.Connection, cfg Config) {
+	*d = diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, srv: cfg.Server, response: c.Response, settingNames: cfg.SettingNames, explicitProxy: cfg.ExplicitProxy}
 	if d.response == nil {
 		d.response = cfg.Response
 	}
@@ -181,7 +196,6 @@ func helloDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 		d.hello, d.helloFrame = c.RetryClientHello, c.RetryClientHelloFrame
 	}
 	d.client = knownClient(fingerprint.Recognize(d.hello), cfg.Client)
-	return d
 }
 
 // certTime is when the client judged the certificate: the frame that
