@@ -475,7 +475,7 @@ type checker struct {
 // that verifies through a newer trusted root is fine, for instance.
 func (ck *checker) verifies() bool {
 	if ck.cache != nil {
-		ck.key = keyOf(ck.chain, ck.roots)
+		ck.key = ck.cache.keyOf(ck.chain, ck.roots)
 		if ck.cache.verified(ck.key, ck.at) {
 			return true
 		}
