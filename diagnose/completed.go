@@ -334,6 +334,17 @@ func (d *diagnosis) closedAfterHandshakeWarning() string {
 		frameRef(end))
 }
 
+// ifOK returns warn's warning when the verdict is ok, the only one it is
+// given for: not made for the others (the server's close right after the
+// handshake, for instance, was a text for a third of the failed
+// connections of a capture, never shown).
+func (d *diagnosis) ifOK(cat Category, warn func(*diagnosis) string) string {
+	if cat != OK {
+		return ""
+	}
+	return warn(d)
+}
+
 // warnings appends to ws what did not decide the verdict but deserves
 // attention.
 func (d *diagnosis) warnings(ws []string, cat Category) []string {
@@ -372,13 +383,13 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 		certWs = append(certWs[:4], fmt.Sprintf("and %d more certificate problems", len(certWs)-4))
 	}
 	ws = append(ws, certWs...)
-	if w := d.closedAfterHandshakeWarning(); w != "" && cat == OK {
+	if w := d.ifOK(cat, (*diagnosis).closedAfterHandshakeWarning); w != "" {
 		ws = append(ws, w)
 	}
-	if w := d.hungUpHiddenChain(); w != "" && cat == OK {
+	if w := d.ifOK(cat, (*diagnosis).hungUpHiddenChain); w != "" {
 		ws = append(ws, w)
 	}
-	if w := d.noALPNTolerated(); w != "" && cat == OK {
+	if w := d.ifOK(cat, (*diagnosis).noALPNTolerated); w != "" {
 		ws = append(ws, w)
 	}
 	ws = append(ws, d.clockWarnings()...)
@@ -427,7 +438,7 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	if reneg != "" {
 		ws = append(ws, reneg)
 	}
-	if w := d.echUnreadAbort(); w != "" && cat == OK {
+	if w := d.ifOK(cat, (*diagnosis).echUnreadAbort); w != "" {
 		ws = append(ws, w)
 	}
 	if cat == OK {
@@ -438,17 +449,19 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 			}
 		}
 	}
-	if w := d.closedAtOnce(); w != "" && cat == OK {
+	if w := d.ifOK(cat, (*diagnosis).closedAtOnce); w != "" {
 		ws = append(ws, w)
 	}
-	if w := d.lossAfterHandshake(); w != "" && cat == OK {
+	if w := d.ifOK(cat, (*diagnosis).lossAfterHandshake); w != "" {
 		ws = append(ws, w)
 	}
 	if w := d.icmpIncidental(); w != "" {
 		ws = append(ws, w)
 	}
-	if _, _, ok := d.unanswered(); ok && cat == OK {
-		ws = append(ws, fmt.Sprintf("no answer to the client's request (%s): a client timeout after a good handshake (Go's \"Client.Timeout exceeded while awaiting headers\", curl's \"Operation timed out\") is the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.Afterwards().Request.Number)))
+	if cat == OK {
+		if _, _, ok := d.unanswered(); ok {
+			ws = append(ws, fmt.Sprintf("no answer to the client's request (%s): a client timeout after a good handshake (Go's \"Client.Timeout exceeded while awaiting headers\", curl's \"Operation timed out\") is the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.Afterwards().Request.Number)))
+		}
 	}
 	if c.Roles == analysis.RolesGuessed {
 		ws = append(ws, "neither the SYN nor a hello was captured: which side is the client was guessed")
