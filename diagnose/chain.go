@@ -248,7 +248,9 @@ func (r *Roots) ForChain(chain []*x509.Certificate) (*x509.CertPool, error) {
 	if r.files == nil {
 		return r.pool, r.err
 	}
-	var issuers [][]byte
+	// Most chains have one or two issuers: their list is on the stack.
+	var issuersArr [4][]byte
+	issuers := issuersArr[:0]
 	for _, c := range chain {
 		if c != nil && !slices.ContainsFunc(issuers, func(i []byte) bool { return bytes.Equal(i, c.RawIssuer) }) {
 			issuers = append(issuers, c.RawIssuer)
