@@ -195,7 +195,7 @@ func groupName(g tlsparse.NamedGroup) string {
 func (d *diagnosis) hungUpHiddenChain() string {
 	c := d.c
 	done := c.HandshakeDone.Number
-	if !c.Version.IsTLS13() || done == 0 || len(d.chain) > 0 || c.ClientSide.AppData.Records > 0 || !mayJudgeAfterHandshake(d.client.Stack) {
+	if !c.Version.IsTLS13() || done == 0 || len(d.chain) > 0 || c.ClientSide.AppData.Records > 0 || !mayJudgeAfterHandshake(d.client().Stack) {
 		return ""
 	}
 	if f, _ := d.serverClosedFirst(); f.Number != 0 {
@@ -251,7 +251,7 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	if f, _ := d.serverClosedFirst(); f.Number != 0 {
 		return Verdict{}, false
 	}
-	if isBrowser(d.client) {
+	if isBrowser(d.client()) {
 		// Chromium judges the chain, trust, dates and name, before its
 		// Finished and aborts with an alert there; one that finished
 		// accepted the chain, and a hang-up without data is a spare
@@ -272,7 +272,7 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	if end.Number == 0 {
 		return Verdict{}, false
 	}
-	closedCleanly := alerted && d.client.Stack != fingerprint.StackUnknown
+	closedCleanly := alerted && d.client().Stack != fingerprint.StackUnknown
 	unknownAlerted := alerted && d.unknownClosedAfterHandshake() != 0
 	i := slices.IndexFunc(d.probs, func(p CertProblem) bool {
 		if unknownAlerted {
@@ -305,7 +305,7 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 // TLS 1.3 hides the chain and is judged by hungUpHiddenChain.
 func (d *diagnosis) unknownClosedAfterHandshake() int64 {
 	c := d.c
-	if d.client.Stack != fingerprint.StackUnknown || c.Version.IsTLS13() || c.HandshakeDone.Number == 0 || c.ClientSide.AppData.Records > 0 {
+	if d.client().Stack != fingerprint.StackUnknown || c.Version.IsTLS13() || c.HandshakeDone.Number == 0 || c.ClientSide.AppData.Records > 0 {
 		return 0
 	}
 	for _, a := range c.Alerts {
@@ -512,7 +512,7 @@ func (d *diagnosis) acceptedWarningBy(p CertProblem, accepted string) string {
 		}
 	}
 	nothing := verifiesNothing
-	if isBrowser(d.client) {
+	if isBrowser(d.client()) {
 		nothing = "its user chose to proceed past the browser's warning, or --ignore-certificate-errors"
 	}
 	return fmt.Sprintf("%s; %s, so it trusts %s (a private CA) or verifies nothing (%s): pass that root with %s to check the chain against it", p.Detail, accepted, root, nothing, d.setting(SettingRoots))
