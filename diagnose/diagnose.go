@@ -156,13 +156,13 @@ func (d *diagnosis) init(c *analysis.Connection, cfg Config) {
 		d.noSNI = sni == ""
 	}
 	at := d.certTime()
-	if probs := checkChainWith(d.chain, sni, at, d.roots, cfg.Cache, cfg.Roots.bySubject); d.probs == nil {
+	if probs := checkChainWith(d.chain, sni, at, d.roots, cfg.Cache, cfg.Roots); d.probs == nil {
 		d.probs = probs // made for this chain alone: not copied again
 	} else {
 		d.probs = append(d.probs, probs...)
 	}
 	if behind := c.TCP.ClockBehind; behind > 0 && !at.IsZero() {
-		d.acrossClockStep(checkChainWith(d.chain, sni, at.Add(behind), d.roots, cfg.Cache, cfg.Roots.bySubject))
+		d.acrossClockStep(checkChainWith(d.chain, sni, at.Add(behind), d.roots, cfg.Cache, cfg.Roots))
 	}
 	// What the clients of the capture's time accepted explains no
 	// failure: a warning says that today's would refuse it.
