@@ -66,7 +66,7 @@ func (d *diagnosis) pickCert(fallback Category, want ...Category) certCause {
 			continue
 		}
 		if p.Refusers != RefusedByAll {
-			refuses, known := p.Refusers.refuses(d.client.Stack)
+			refuses, known := p.Refusers.refuses(d.client().Stack)
 			if known && !refuses {
 				continue
 			}
@@ -74,7 +74,7 @@ func (d *diagnosis) pickCert(fallback Category, want ...Category) certCause {
 			q.Certainty = Likely
 			q.Why = "the alert does not name the reason, but it is how those clients refuse such a key"
 			if known {
-				q.Why += ", and the client is " + clientName(d.client)
+				q.Why += ", and the client is " + clientName(d.client())
 			}
 			q.Alternative = "the client refuses something else in the chain, such as a root it does not trust; its log names it"
 		}
@@ -103,7 +103,7 @@ func (d *diagnosis) fromAlert(a *analysis.Alert) Verdict {
 		fix := "enable one of the client's protocols on the server, or configure the client to offer one the server speaks (NextProtos / -alpn / --http1.1)"
 		switch {
 		case a.Sender != server || !slices.Contains(d.hello.ALPN, "h2") || slices.Contains(d.hello.ALPN, "http/1.1"):
-		case d.client.Stack == fingerprint.StackGo:
+		case d.client().Stack == fingerprint.StackGo:
 			// Go's crypto/tls offers h2 alone for gRPC-Go; net/http
 			// offers http/1.1 beside it.
 			fix = d.serverSide("the client speaks HTTP/2 only and the server does not offer h2: Go's crypto/tls offering h2 alone is likely gRPC-Go, which cannot fall back to HTTP/1.1: "+grpcFix, ChangeHTTP2)
@@ -162,10 +162,10 @@ func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
 	var fix string
 	switch {
 	case hi < tlsparse.VersionTLS12:
-		fix = fmt.Sprintf("the client offers %s at most and the server requires a newer version: enable TLS 1.2 and 1.3 on the client (%s)", hi, clientVersionAdvice(d.client, "raise its MaxVersion / upgrade OpenSSL or Java"))
+		fix = fmt.Sprintf("the client offers %s at most and the server requires a newer version: enable TLS 1.2 and 1.3 on the client (%s)", hi, clientVersionAdvice(d.client(), "raise its MaxVersion / upgrade OpenSSL or Java"))
 	case hi == tlsparse.VersionTLS12:
 		summary += "; the server probably requires TLS 1.3"
-		fix = d.serverSide("the client offers TLS 1.2 at most and the server requires TLS 1.3: "+clientVersionAdvice(d.client, "raise the client's MaxVersion / upgrade OpenSSL")+", or allow TLS 1.2 on the server", ChangeAllowTLS12)
+		fix = d.serverSide("the client offers TLS 1.2 at most and the server requires TLS 1.3: "+clientVersionAdvice(d.client(), "raise the client's MaxVersion / upgrade OpenSSL")+", or allow TLS 1.2 on the server", ChangeAllowTLS12)
 	default:
 		summary += fmt.Sprintf("; the server probably supports only versions older than %s", slices.Min(offered))
 		fix = d.serverSide(fmt.Sprintf("the server seems limited to versions older than %s: enable TLS 1.2 and 1.3 on the server (lowering the client's minimum would be insecure)", slices.Min(offered)), ChangeModernVersions)
@@ -176,17 +176,25 @@ func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
 // offeredVersions are the versions the client offered, highest first,
 // without GREASE.
 func (d *diagnosis) offeredVersions() []tlsparse.Version {
-	return slices.DeleteFunc(slices.Clone(d.hello.OfferedVersions()), func(v tlsparse.Version) bool { return tlsparse.IsGREASE(uint16(v)) })
+	// OfferedVersions returns a slice of its own, which may hold a
+	// GREASE legacy version: filtered in place.
+	return slices.DeleteFunc(d.hello.OfferedVersions(), func(v tlsparse.Version) bool { return tlsparse.IsGREASE(uint16(v)) })
 }
 
 // offerText names the offered versions (offeredVersions): the
 // supported_versions list, or "up to" the legacy version of a client
 // without the extension (its minimum is not on the wire).
 func (d *diagnosis) offerText(offered []tlsparse.Version) string {
+	var b [128]byte
+	return string(d.appendOfferText(b[:0], offered))
+}
+
+// appendOfferText appends offerText(offered).
+func (d *diagnosis) appendOfferText(b []byte, offered []tlsparse.Version) []byte {
 	if slices.ContainsFunc(d.hello.SupportedVersions, func(v tlsparse.Version) bool { return !tlsparse.IsGREASE(uint16(v)) }) || len(offered) != 1 {
-		return versionList(offered)
+		return appendVersionList(b, offered)
 	}
-	return "up to " + offered[0].String()
+	return append(append(b, "up to "...), offered[0].String()...)
 }
 
 // offeredSuites is the client's cipher suite list without GREASE and
@@ -263,7 +271,7 @@ func (d *diagnosis) noSharedCipher(a *analysis.Alert) Verdict {
 // the fix covers each.
 func (d *diagnosis) rsaKexOnly(a *analysis.Alert) Verdict {
 	groups := list(names(slices.DeleteFunc(slices.Clone(d.hello.SupportedGroups), func(g tlsparse.NamedGroup) bool { return tlsparse.IsGREASE(uint16(g)) })), 5)
-	isGo := d.client.Stack == fingerprint.StackGo
+	isGo := d.client().Stack == fingerprint.StackGo
 	lacksDHE := !slices.ContainsFunc(d.offeredSuites(), func(s tlsparse.CipherSuite) bool { return s.KeyExchange() == tlsparse.KeyExchangeDHE })
 	lacksSHA1 := d.lacksSHA1Signatures()
 	suites := "RSA key exchange suites (TLS_RSA_WITH_*), as old appliances and Java stacks often do, and the client offers no RSA key exchange suite"
@@ -279,7 +287,7 @@ func (d *diagnosis) rsaKexOnly(a *analysis.Alert) Verdict {
 		"possible: the server's key exchange groups exclude every one the client offers (%s), %s; "+
 		"less likely: it refuses this SNI with handshake_failure, as HAProxy's strict-sni does",
 		alertName(*a), frameRef(a.Frame.Number), suites, groups, signature)
-	if cl := clientName(d.client); cl != "" {
+	if cl := clientName(d.client()); cl != "" {
 		summary += "; the client is " + cl
 	}
 	if isGo {
@@ -296,7 +304,7 @@ func (d *diagnosis) rsaKexOnly(a *analysis.Alert) Verdict {
 		changes = append(changes, ChangeSignatures)
 	}
 	switch {
-	case isBrowser(d.client):
+	case isBrowser(d.client()):
 		fix += "; the browser has no setting to offer these again: only the server can change"
 	case isGo:
 		fix += "; as a stop-gap only against a server of RSA key exchange alone, run the Go client with GODEBUG=tlsrsakex=1 (or list TLS_RSA_WITH_AES_128_GCM_SHA256 in tls.Config.CipherSuites)"
@@ -536,14 +544,14 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 		case CertExpired:
 			fix = d.serverSide("renew the server's certificate (the client says it expired; if it did not, check the client's clock); "+d.keyLogAdvice("the certificate"), ChangeRenew)
 		case CertUntrustedCA:
-			fix = "make the client trust the server's CA (" + trustRootAdvice(d.client) + "), or use a certificate from a CA it trusts; " + d.keyLogAdvice("the chain")
+			fix = "make the client trust the server's CA (" + trustRootAdvice(d.client()) + "), or use a certificate from a CA it trusts; " + d.keyLogAdvice("the chain")
 		default:
-			fix = verifyLogAdvice(d.client) + "; " + d.keyLogAdvice("the certificate")
+			fix = verifyLogAdvice(d.client()) + "; " + d.keyLogAdvice("the certificate")
 		}
 	case len(d.chain) == 0 && c.Version == tlsparse.VersionTLS13:
 		summary = fmt.Sprintf("the client aborted (%s, %s) right after the server's encrypted flight (%s), without its Finished: it rejected the server's certificate; in TLS 1.3 the certificate and the alert are encrypted, so the exact reason is not visible",
 			how, frameRef(f.Number), frameRef(certFrame.Number))
-		fix = verifyLogAdvice(d.client) + "; " + d.keyLogAdvice("the certificate and the alert")
+		fix = verifyLogAdvice(d.client()) + "; " + d.keyLogAdvice("the certificate and the alert")
 		if d.hello != nil && d.hello.ServerName == "" {
 			ip := c.Server.Addr().Unmap()
 			summary += fmt.Sprintf("; the client sent no SNI, so it most likely connected by address (%s) and checked that address against the certificate: a certificate without IP:%s among its names is the likeliest reason", ip, ip)
@@ -551,16 +559,16 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 		}
 	case len(d.chain) == 0:
 		summary = rejected + "; the certificate is not in the capture"
-		fix = "capture the whole handshake to see the certificate; " + verifyLogAdvice(d.client)
+		fix = "capture the whole handshake to see the certificate; " + verifyLogAdvice(d.client())
 	case cause.cat == CertExpired:
 		cause.cat = ClientClockSkew
 		summary, fix = d.clientClockSkew(rejected)
 	case cause.cat == CertUntrustedCA:
 		summary = fmt.Sprintf("%s: the client does not trust its issuer, although the chain verifies against the roots given here", rejected)
-		fix = fmt.Sprintf("make the client trust the server's root CA (%s), or use a certificate from a CA the client trusts", trustRootAdvice(d.client))
+		fix = fmt.Sprintf("make the client trust the server's root CA (%s), or use a certificate from a CA the client trusts", trustRootAdvice(d.client()))
 		if root := d.trustedRoot(); root != nil {
 			summary += " (it ends at " + name(root) + ")"
-			fix = fmt.Sprintf("make the client trust the root %s (%s), or use a certificate from a CA the client trusts", name(root), trustRootAdvice(d.client))
+			fix = fmt.Sprintf("make the client trust the root %s (%s), or use a certificate from a CA the client trusts", name(root), trustRootAdvice(d.client()))
 		}
 	case cause.cat == CertRejected && d.trustedRoot() != nil:
 		// A generic alert (crypto/tls sends bad_certificate for every
@@ -570,13 +578,13 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 		cause.cat = CertUntrustedCA
 		summary = fmt.Sprintf("%s, although the chain is valid against the roots given here (it ends at %s): the client most probably does not trust that root (likely: dates and name are right, so its trust store is what differs; less likely, pinning or revocation)",
 			rejected, name(root))
-		if cl := clientName(d.client); cl != "" {
+		if cl := clientName(d.client()); cl != "" {
 			summary += "; the client is " + cl
 		}
-		fix = fmt.Sprintf("make the client trust the root %s (%s); nothing changes on the server", name(root), trustRootAdvice(d.client))
+		fix = fmt.Sprintf("make the client trust the root %s (%s); nothing changes on the server", name(root), trustRootAdvice(d.client()))
 	default:
 		summary = rejected + ", although the chain verifies against the roots given here: the client applies other rules (its own trust store, pinning, revocation, key size)"
-		fix = verifyLogAdvice(d.client)
+		fix = verifyLogAdvice(d.client())
 	}
 	return verdict(cause.cat, summary, fix, ev...)
 }
@@ -615,7 +623,7 @@ func (d *diagnosis) certFix(p CertProblem) string {
 			fix = fmt.Sprintf("the server sent only its leaf certificate; configure it to send the intermediate '%s' too (the full chain file, leaf first)", p.MissingIssuer)
 		}
 		if p.Alternative != "" {
-			fix += fmt.Sprintf("; if '%s' is instead your private root, make the client trust it: %s", p.MissingIssuer, trustRootAdvice(d.client))
+			fix += fmt.Sprintf("; if '%s' is instead your private root, make the client trust it: %s", p.MissingIssuer, trustRootAdvice(d.client()))
 		}
 		return d.serverSide(fix, ChangeFullChain)
 	case CertHostnameMismatch:
@@ -632,19 +640,19 @@ func (d *diagnosis) certFix(p CertProblem) string {
 func (d *diagnosis) untrustedFix(p CertProblem, subject string) string {
 	if p.MissingIssuer == "" {
 		return fmt.Sprintf("the chain ends at the root %s, which the client does not trust: make the client trust it (%s), or use a certificate from a publicly trusted CA; tlsdiag %s with that root confirms the rest of the chain",
-			subject, trustRootAdvice(d.client), d.setting(SettingRoots))
+			subject, trustRootAdvice(d.client()), d.setting(SettingRoots))
 	}
 	confirm := fmt.Sprintf("run tlsdiag again with %s and that root's PEM file", d.setting(SettingRoots))
 	if d.ownRoots {
 		confirm = fmt.Sprintf("add that root's PEM file to the roots given with %s", d.setting(SettingRoots))
 	}
 	server := "nothing changes on the server (servers do not send their root)"
-	if isBrowser(d.client) {
+	if isBrowser(d.client()) {
 		// A browser user's own store is not the site's visitors'.
 		server = fmt.Sprintf("trust it only if you know the organisation that runs that CA; a site open to the public needs a certificate from a publicly trusted CA instead, since its visitors' browsers do not trust '%s'", p.MissingIssuer)
 	}
 	fix := fmt.Sprintf("the client does not trust the root '%s': make it trust that root (%s); %s; to confirm, %s",
-		p.MissingIssuer, trustRootAdvice(d.client), server, confirm)
+		p.MissingIssuer, trustRootAdvice(d.client()), server, confirm)
 	if p.Alternative != "" {
 		fix += fmt.Sprintf("; if '%s' is instead an intermediate, configure the server to send it after %s (the full chain file)", p.MissingIssuer, subject)
 	}
@@ -705,5 +713,5 @@ func (d *diagnosis) keyLogAdvice(what string) string {
 	case analysis.DecryptionDecrypted:
 		return "the key log opened the connection but not the records that hold " + what + " (" + c.DecryptionReason() + ")"
 	}
-	return "to see " + what + ", " + clientKeyLogAdvice(d.client, d.setting(SettingKeyLog))
+	return "to see " + what + ", " + clientKeyLogAdvice(d.client(), d.setting(SettingKeyLog))
 }

@@ -11,17 +11,20 @@ import (
 func All(conns []*analysis.Connection, cfg Config, workers int) []Verdict {
 	vs := make([]Verdict, len(conns))
 	workers = min(workers, len(conns)/16) // a goroutine is worth a few connections
+	// Each goroutine diagnoses its connections in one diagnosis.
 	if workers <= 1 {
+		d := new(diagnosis)
 		for i, c := range conns {
-			vs[i] = Diagnose(c, cfg)
+			vs[i] = d.diagnose(c, cfg)
 		}
 		return vs
 	}
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
+			d := new(diagnosis)
 			for i := w; i < len(conns); i += workers {
-				vs[i] = Diagnose(conns[i], cfg)
+				vs[i] = d.diagnose(conns[i], cfg)
 			}
 		})
 	}

@@ -33,6 +33,18 @@ type ChainCache struct {
 	// like sigs) and name: what VerifyHostname says does not depend on
 	// the time either.
 	names map[leafName]bool
+	// digests remembers the digest of short chains (keyOf), by their
+	// certificates, which the analysis shares between connections whose
+	// chains are the same: hashing the chain again for every connection
+	// was a percent of a run on a capture of short connections. A key
+	// keeps its certificates alive, so their addresses are not reused.
+	digests map[chainCerts][sha256.Size]byte
+}
+
+// chainCerts is a chain of at most len(certs) certificates, by pointer.
+type chainCerts struct {
+	certs [4]*x509.Certificate
+	n     int
 }
 
 type leafName struct {
@@ -46,7 +58,7 @@ func NewChainCache(max int) *ChainCache {
 		max = 4096
 	}
 	return &ChainCache{max: max, ok: map[chainKey]validWindow{}, sigs: map[[2]*x509.Certificate]bool{}, names: map[leafName]bool{},
-		failed: map[failKey]failure{}, roots: map[*x509.CertPool]*rootIndex{}}
+		failed: map[failKey]failure{}, roots: map[*x509.CertPool]*rootIndex{}, digests: map[chainCerts][sha256.Size]byte{}}
 }
 
 // signedBy is the package's signedBy, remembered. A nil cache only checks.
@@ -112,6 +124,30 @@ func keyOf(chain []*x509.Certificate, roots *x509.CertPool) chainKey {
 	}
 	k := chainKey{roots: roots}
 	h.Sum(k.digest[:0])
+	return k
+}
+
+// keyOf returns keyOf(chain, roots), with the digest of a short chain
+// remembered.
+func (cc *ChainCache) keyOf(chain []*x509.Certificate, roots *x509.CertPool) chainKey {
+	var cs chainCerts
+	if len(chain) > len(cs.certs) {
+		return keyOf(chain, roots)
+	}
+	cs.n = copy(cs.certs[:], chain)
+	cc.mu.Lock()
+	d, ok := cc.digests[cs]
+	cc.mu.Unlock()
+	if ok {
+		return chainKey{digest: d, roots: roots}
+	}
+	k := keyOf(chain, roots)
+	cc.mu.Lock()
+	if len(cc.digests) >= cc.max {
+		clear(cc.digests)
+	}
+	cc.digests[cs] = k.digest
+	cc.mu.Unlock()
 	return k
 }
 

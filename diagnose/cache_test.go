@@ -124,3 +124,35 @@ func TestChainCacheFailureKey(t *testing.T) {
 		t.Errorf("a key for a chain whose issuer has two roots")
 	}
 }
+
+// TestChainCacheKeyOfRemembered checks that the remembered digest of a
+// chain is keyOf's, for the chain it was made for only: the same
+// certificates in another order or number, or a chain too long to be
+// remembered, get their own.
+func TestChainCacheKeyOfRemembered(t *testing.T) {
+	p := newPKI(t)
+	leaf := mkCert(t, certSpec{cn: "r.example.com", issuer: p.inter, dns: []string{"r.example.com"},
+		notBefore: captureTime.Add(-time.Hour), notAfter: captureTime.Add(time.Hour)})
+	chains := [][]*x509.Certificate{
+		certs(leaf),
+		certs(leaf, p.inter),
+		append(certs(leaf), nil),
+		certs(p.inter, leaf),
+		certs(leaf, p.inter, p.root),
+		certs(leaf, p.inter, p.inter, p.inter, p.root),
+	}
+	cache := NewChainCache(0)
+	seen := map[chainKey]int{}
+	for round := range 2 {
+		for i, chain := range chains {
+			k := cache.keyOf(chain, p.roots)
+			if want := keyOf(chain, p.roots); k != want {
+				t.Errorf("round %d, chain %d: key %x, want keyOf's %x", round, i, k.digest, want.digest)
+			}
+			if j, ok := seen[k]; ok && j != i {
+				t.Errorf("chains %d and %d have the same key", i, j)
+			}
+			seen[k] = i
+		}
+	}
+}

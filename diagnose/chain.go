@@ -248,7 +248,9 @@ func (r *Roots) ForChain(chain []*x509.Certificate) (*x509.CertPool, error) {
 	if r.files == nil {
 		return r.pool, r.err
 	}
-	var issuers [][]byte
+	// Most chains have one or two issuers: their list is on the stack.
+	var issuersArr [4][]byte
+	issuers := issuersArr[:0]
 	for _, c := range chain {
 		if c != nil && !slices.ContainsFunc(issuers, func(i []byte) bool { return bytes.Equal(i, c.RawIssuer) }) {
 			issuers = append(issuers, c.RawIssuer)
@@ -368,7 +370,7 @@ func checkChain(chain []*x509.Certificate, serverName string, at time.Time, root
 
 // checkChainWith is checkChain that can look up the trusted roots of a
 // subject (Roots.bySubject; nil when it cannot).
-func checkChainWith(chain []*x509.Certificate, serverName string, at time.Time, roots *x509.CertPool, cache *ChainCache, rootsOf func(subject []byte) []*x509.Certificate) []CertProblem {
+func checkChainWith(chain []*x509.Certificate, serverName string, at time.Time, roots *x509.CertPool, cache *ChainCache, rootsOf *Roots) []CertProblem {
 	if len(chain) == 0 || chain[0] == nil {
 		return nil
 	}
@@ -458,9 +460,10 @@ type checker struct {
 	noTime bool
 	roots  *x509.CertPool
 	cache  *ChainCache
-	// rootsOf returns the trusted roots of a subject; nil when they
-	// cannot be looked up.
-	rootsOf func(subject []byte) []*x509.Certificate
+	// rootsOf looks up the trusted roots of a subject (bySubject); nil
+	// when they cannot be looked up. (The method value, passed in, was
+	// an allocation for every chain.)
+	rootsOf *Roots
 	key     chainKey // the chain's key in cache, when there is a cache
 	err     error    // the full verification's error (nil when the cache answered)
 	// failedBefore: the cache knew the chain fails, and known is what
@@ -475,7 +478,7 @@ type checker struct {
 // that verifies through a newer trusted root is fine, for instance.
 func (ck *checker) verifies() bool {
 	if ck.cache != nil {
-		ck.key = keyOf(ck.chain, ck.roots)
+		ck.key = ck.cache.keyOf(ck.chain, ck.roots)
 		if ck.cache.verified(ck.key, ck.at) {
 			return true
 		}
@@ -644,7 +647,7 @@ func (ck *checker) weaklySignedBy(last *x509.Certificate) *x509.Certificate {
 	if ck.rootsOf == nil || !insecureSignature(last.SignatureAlgorithm) || ck.selfSigned(last) {
 		return nil
 	}
-	for _, r := range ck.rootsOf(last.RawIssuer) {
+	for _, r := range ck.rootsOf.bySubject(last.RawIssuer) {
 		if ck.signedBy(last, r) {
 			return r
 		}

@@ -114,7 +114,7 @@ func (d *diagnosis) clientCertHint() string {
 func (d *diagnosis) clientCertFix() string {
 	if d.c.ClientCertificates == 0 && d.certRequestSHA1Only() {
 		fix := "let the server accept client signatures with SHA-256 (rsa_pss_rsae_sha256, rsa_pkcs1_sha256, ecdsa_secp256r1_sha256): its CertificateRequest allows only SHA-1, which current clients no longer sign with in TLS 1.2 (RFC 9155)"
-		if d.client.Stack == fingerprint.StackGo {
+		if d.client().Stack == fingerprint.StackGo {
 			fix += "; as a stop-gap, run the Go client with GODEBUG=tlssha1=1 (Go 1.25 and later)"
 		}
 		fix += "; if no certificate is configured on the client, configure one (curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates)"
@@ -125,8 +125,8 @@ func (d *diagnosis) clientCertFix() string {
 		fix += "; it accepts certificates issued by " + quoteList(cas, 3)
 		if d.c.ClientCertificates == 0 {
 			who := "Go, OpenSSL and most clients send"
-			if d.client.Stack == fingerprint.StackGo {
-				who = "the client is " + clientName(d.client) + ", and Go sends"
+			if d.client().Stack == fingerprint.StackGo {
+				who = "the client is " + clientName(d.client()) + ", and Go sends"
 			}
 			fix += fmt.Sprintf(". If a certificate is configured: %s none when its chain does not reach one of these CAs, so its file must hold the intermediates after the leaf (an intermediate issued by %s)",
 				who, quoteList(cas, 3))
@@ -238,8 +238,8 @@ func (d *diagnosis) clientSHA1Refusal() string {
 	}
 	schemes := d.c.CertificateRequest.SignatureSchemes
 	s := fmt.Sprintf("the CertificateRequest allows the client to sign only with SHA-1 (%s), and the client's own signature_algorithms has no SHA-1 scheme", list(names(schemes), 3))
-	if d.client.Stack == fingerprint.StackGo {
-		return s + fmt.Sprintf(". Likely: the client has a certificate but will not sign with SHA-1 in TLS 1.2 (Go 1.25 and later, RFC 9155), so it sent none: crypto/tls sends a certificate only when it can sign with a scheme the server lists, and reports \"remote error: tls: handshake failure\"; possible: no certificate is configured at all (not on the wire). The client is %s", clientName(d.client))
+	if d.client().Stack == fingerprint.StackGo {
+		return s + fmt.Sprintf(". Likely: the client has a certificate but will not sign with SHA-1 in TLS 1.2 (Go 1.25 and later, RFC 9155), so it sent none: crypto/tls sends a certificate only when it can sign with a scheme the server lists, and reports \"remote error: tls: handshake failure\"; possible: no certificate is configured at all (not on the wire). The client is %s", clientName(d.client()))
 	}
 	return s + ". Likely, if a certificate is configured: the client will not sign with SHA-1 (RFC 9155 forbids it in TLS 1.2; Go 1.25 and later send no certificate then) and sent none; otherwise none is configured (not on the wire)"
 }
@@ -356,10 +356,10 @@ func (d *diagnosis) clientWentOn() string {
 	if req := c.ClientSide.AppData.First.Number; req > fin && req < end {
 		return fmt.Sprintf("it finished its handshake, %s, and sent its request, %s, before the server refused it", frameRef(fin), frameRef(req))
 	}
-	if d.client.Stack == fingerprint.StackUnknown || mayJudgeAfterHandshake(d.client.Stack) {
+	if d.client().Stack == fingerprint.StackUnknown || mayJudgeAfterHandshake(d.client().Stack) {
 		return ""
 	}
-	return fmt.Sprintf("it finished its handshake, %s, after the server's certificate, and the server refused it then: %s judges the chain before its Finished", frameRef(fin), d.client.Stack)
+	return fmt.Sprintf("it finished its handshake, %s, after the server's certificate, and the server refused it then: %s judges the chain before its Finished", frameRef(fin), d.client().Stack)
 }
 
 // deepChainHint is the warning for a completed handshake in which the

@@ -321,7 +321,7 @@ func (d *diagnosis) keyMismatch() (string, string) {
 // server sends about the client's certificate, as its own failure to
 // verify the server ("(60) SSL certificate verification failed").
 func (d *diagnosis) curlExpiredWarning(a tlsparse.AlertDescription) string {
-	if a != tlsparse.AlertCertificateExpired || (d.client.Stack != fingerprint.StackCurl && d.client.Also != fingerprint.StackCurl) {
+	if a != tlsparse.AlertCertificateExpired || (d.client().Stack != fingerprint.StackCurl && d.client().Also != fingerprint.StackCurl) {
 		return ""
 	}
 	return "curl reports this alert as \"(60) SSL certificate verification failed\", which reads as if the server's certificate failed: here the server refused the client's certificate, so neither the server's certificate nor curl's CA bundle needs changing"

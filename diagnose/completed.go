@@ -36,7 +36,8 @@ func (d *diagnosis) ok() Verdict {
 	}
 	if dur, ok := c.Duration(); ok && dur > 0 {
 		b.WriteString(" in ")
-		b.WriteString(wait(dur))
+		var w [32]byte
+		b.Write(appendWait(w[:0], dur))
 	}
 	if c.Resumed {
 		b.WriteString(" (resumed session)")
@@ -199,7 +200,7 @@ func groupName(g tlsparse.NamedGroup) string {
 func (d *diagnosis) hungUpHiddenChain() string {
 	c := d.c
 	done := c.HandshakeDone.Number
-	if !c.Version.IsTLS13() || done == 0 || len(d.chain) > 0 || c.ClientSide.AppData.Records > 0 || !mayJudgeAfterHandshake(d.client.Stack) {
+	if !c.Version.IsTLS13() || done == 0 || len(d.chain) > 0 || c.ClientSide.AppData.Records > 0 || !mayJudgeAfterHandshake(d.client().Stack) {
 		return ""
 	}
 	if f, _ := d.serverClosedFirst(); f.Number != 0 {
@@ -255,7 +256,7 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	if f, _ := d.serverClosedFirst(); f.Number != 0 {
 		return Verdict{}, false
 	}
-	if isBrowser(d.client) {
+	if isBrowser(d.client()) {
 		// Chromium judges the chain, trust, dates and name, before its
 		// Finished and aborts with an alert there; one that finished
 		// accepted the chain, and a hang-up without data is a spare
@@ -276,7 +277,7 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	if end.Number == 0 {
 		return Verdict{}, false
 	}
-	closedCleanly := alerted && d.client.Stack != fingerprint.StackUnknown
+	closedCleanly := alerted && d.client().Stack != fingerprint.StackUnknown
 	unknownAlerted := alerted && d.unknownClosedAfterHandshake() != 0
 	i := slices.IndexFunc(d.probs, func(p CertProblem) bool {
 		if unknownAlerted {
@@ -309,7 +310,7 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 // TLS 1.3 hides the chain and is judged by hungUpHiddenChain.
 func (d *diagnosis) unknownClosedAfterHandshake() int64 {
 	c := d.c
-	if d.client.Stack != fingerprint.StackUnknown || c.Version.IsTLS13() || c.HandshakeDone.Number == 0 || c.ClientSide.AppData.Records > 0 {
+	if d.client().Stack != fingerprint.StackUnknown || c.Version.IsTLS13() || c.HandshakeDone.Number == 0 || c.ClientSide.AppData.Records > 0 {
 		return 0
 	}
 	for _, a := range c.Alerts {
@@ -336,6 +337,17 @@ func (d *diagnosis) closedAfterHandshakeWarning() string {
 	}
 	return fmt.Sprintf("the client closed with an encrypted alert (%s) after the handshake without sending data. Likely: its close_notify (openssl s_client, a scanner, a health check): a client that refuses a chain during a TLS 1.2 handshake says so there, with a cleartext alert; possible: a program that judges the chain only after the handshake rejected it for the problems above",
 		frameRef(end))
+}
+
+// ifOK returns warn's warning when the verdict is ok, the only one it is
+// given for: not made for the others (the server's close right after the
+// handshake, for instance, was a text for a third of the failed
+// connections of a capture, never shown).
+func (d *diagnosis) ifOK(cat Category, warn func(*diagnosis) string) string {
+	if cat != OK {
+		return ""
+	}
+	return warn(d)
 }
 
 // warnings appends to ws what did not decide the verdict but deserves
@@ -376,13 +388,13 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 		certWs = append(certWs[:4], fmt.Sprintf("and %d more certificate problems", len(certWs)-4))
 	}
 	ws = append(ws, certWs...)
-	if w := d.closedAfterHandshakeWarning(); w != "" && cat == OK {
+	if w := d.ifOK(cat, (*diagnosis).closedAfterHandshakeWarning); w != "" {
 		ws = append(ws, w)
 	}
-	if w := d.hungUpHiddenChain(); w != "" && cat == OK {
+	if w := d.ifOK(cat, (*diagnosis).hungUpHiddenChain); w != "" {
 		ws = append(ws, w)
 	}
-	if w := d.noALPNTolerated(); w != "" && cat == OK {
+	if w := d.ifOK(cat, (*diagnosis).noALPNTolerated); w != "" {
 		ws = append(ws, w)
 	}
 	ws = append(ws, d.clockWarnings()...)
@@ -431,7 +443,7 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	if reneg != "" {
 		ws = append(ws, reneg)
 	}
-	if w := d.echUnreadAbort(); w != "" && cat == OK {
+	if w := d.ifOK(cat, (*diagnosis).echUnreadAbort); w != "" {
 		ws = append(ws, w)
 	}
 	if cat == OK {
@@ -442,17 +454,19 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 			}
 		}
 	}
-	if w := d.closedAtOnce(); w != "" && cat == OK {
+	if w := d.ifOK(cat, (*diagnosis).closedAtOnce); w != "" {
 		ws = append(ws, w)
 	}
-	if w := d.lossAfterHandshake(); w != "" && cat == OK {
+	if w := d.ifOK(cat, (*diagnosis).lossAfterHandshake); w != "" {
 		ws = append(ws, w)
 	}
 	if w := d.icmpIncidental(); w != "" {
 		ws = append(ws, w)
 	}
-	if _, _, ok := d.unanswered(); ok && cat == OK {
-		ws = append(ws, fmt.Sprintf("no answer to the client's request (%s): a client timeout after a good handshake (Go's \"Client.Timeout exceeded while awaiting headers\", curl's \"Operation timed out\") is the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.Afterwards().Request.Number)))
+	if cat == OK {
+		if _, _, ok := d.unanswered(); ok {
+			ws = append(ws, fmt.Sprintf("no answer to the client's request (%s): a client timeout after a good handshake (Go's \"Client.Timeout exceeded while awaiting headers\", curl's \"Operation timed out\") is the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.Afterwards().Request.Number)))
+		}
 	}
 	if c.Roles == analysis.RolesGuessed {
 		ws = append(ws, "neither the SYN nor a hello was captured: which side is the client was guessed")
@@ -503,7 +517,7 @@ func (d *diagnosis) acceptedWarningBy(p CertProblem, accepted string) string {
 		}
 	}
 	nothing := verifiesNothing
-	if isBrowser(d.client) {
+	if isBrowser(d.client()) {
 		nothing = "its user chose to proceed past the browser's warning, or --ignore-certificate-errors"
 	}
 	return fmt.Sprintf("%s; %s, so it trusts %s (a private CA) or verifies nothing (%s): pass that root with %s to check the chain against it", p.Detail, accepted, root, nothing, d.setting(SettingRoots))
@@ -535,8 +549,13 @@ func (d *diagnosis) downgradeWarning() string {
 	if slices.Max(offered) > c.Version {
 		return fmt.Sprintf("the server chose %s with a downgrade sentinel although the client offers %s: something between them altered the handshake", c.Version, d.offerText(offered))
 	}
-	// Many connections get this one: built without fmt.
-	return "the server supports " + newer + " (downgrade sentinel in its ServerHello) but the client offers " + d.offerText(offered) + ": raise the client's maximum version"
+	// Many connections get this one: built in one buffer, without fmt.
+	var buf [256]byte
+	b := append(buf[:0], "the server supports "...)
+	b = append(b, newer...)
+	b = append(b, " (downgrade sentinel in its ServerHello) but the client offers "...)
+	b = d.appendOfferText(b, offered)
+	return string(append(b, ": raise the client's maximum version"...))
 }
 
 // weakCipher says what is wrong with a suite, by its IANA name, or "".

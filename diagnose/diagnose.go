@@ -66,7 +66,15 @@ const (
 // of a proxy negotiation, of QUIC and of the path, then the rules the
 // categories bring of their own (categorySpec.rule), in their order.
 func Diagnose(c *analysis.Connection, cfg Config) Verdict {
-	d := newDiagnosis(c, cfg)
+	return new(diagnosis).diagnose(c, cfg)
+}
+
+// diagnose is Diagnose, in d, whatever d held before: All reuses one
+// diagnosis for the connections of a worker, where a new one for each was
+// one of the dozen allocations of a verdict. Nothing of d stays in the
+// verdict.
+func (d *diagnosis) diagnose(c *analysis.Connection, cfg Config) Verdict {
+	d.init(c, cfg)
 	v := d.proxyInTLS(d.intercepted(d.verdict()))
 	d.tunnelNote(&v)
 	d.dnsEvidence(&v)
@@ -113,18 +121,24 @@ type diagnosis struct {
 	// response is the server's HTTP response: the capture's, else the
 	// caller's.
 	response *analysis.HTTPResponse
-	// client is the program the hello says sent it, when it says.
-	client fingerprint.Client
+	// clientOf is the program the hello says sent it, when it says,
+	// once client was asked (clientKnown); cfgClient is Config.Client.
+	// Most verdicts do not name the client: recognising it for each
+	// was a twentieth of the time of a diagnosis.
+	clientOf    fingerprint.Client
+	clientKnown bool
+	cfgClient   fingerprint.Client
 	// settingNames is Config.SettingNames.
 	settingNames map[Setting]string
 	// explicitProxy is Config.ExplicitProxy.
 	explicitProxy bool
 }
 
-func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
-	d := helloDiagnosis(c, cfg)
+// init sets d to the facts derived from c, forgetting all it held.
+func (d *diagnosis) init(c *analysis.Connection, cfg Config) {
+	d.initHello(c, cfg)
 	if len(c.Certificates) == 0 {
-		return d
+		return
 	}
 	// A failure to load the system roots is the caller's to report
 	// (Roots.Err); the chain is then checked against its own.
@@ -142,13 +156,13 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 		d.noSNI = sni == ""
 	}
 	at := d.certTime()
-	if probs := checkChainWith(d.chain, sni, at, d.roots, cfg.Cache, cfg.Roots.bySubject); d.probs == nil {
+	if probs := checkChainWith(d.chain, sni, at, d.roots, cfg.Cache, cfg.Roots); d.probs == nil {
 		d.probs = probs // made for this chain alone: not copied again
 	} else {
 		d.probs = append(d.probs, probs...)
 	}
 	if behind := c.TCP.ClockBehind; behind > 0 && !at.IsZero() {
-		d.acrossClockStep(checkChainWith(d.chain, sni, at.Add(behind), d.roots, cfg.Cache, cfg.Roots.bySubject))
+		d.acrossClockStep(checkChainWith(d.chain, sni, at.Add(behind), d.roots, cfg.Cache, cfg.Roots))
 	}
 	// What the clients of the capture's time accepted explains no
 	// failure: a warning says that today's would refuse it.
@@ -166,22 +180,36 @@ func newDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 			d.probs = append(d.probs, *d.addrProb)
 		}
 	}
-	return d
 }
 
 // helloDiagnosis is the diagnosis of c before its chain is checked: the
 // hello that counts (the one after a HelloRetryRequest) and the client it
 // says sent it.
 func helloDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
-	d := &diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, srv: cfg.Server, response: c.Response, settingNames: cfg.SettingNames, explicitProxy: cfg.ExplicitProxy}
+	d := new(diagnosis)
+	d.initHello(c, cfg)
+	return d
+}
+
+// initHello sets d to helloDiagnosis(c, cfg), forgetting all it held.
+func (d *diagnosis) initHello(c *analysis.Connection, cfg Config) {
+	*d = diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, srv: cfg.Server, response: c.Response, settingNames: cfg.SettingNames, explicitProxy: cfg.ExplicitProxy}
 	if d.response == nil {
 		d.response = cfg.Response
 	}
 	if c.RetryClientHello != nil {
 		d.hello, d.helloFrame = c.RetryClientHello, c.RetryClientHelloFrame
 	}
-	d.client = knownClient(fingerprint.Recognize(d.hello), cfg.Client)
-	return d
+	d.cfgClient = cfg.Client
+}
+
+// client is the program the hello says sent it, when it says (or the
+// one Config.Client names).
+func (d *diagnosis) client() fingerprint.Client {
+	if !d.clientKnown {
+		d.clientOf, d.clientKnown = knownClient(fingerprint.Recognize(d.hello), d.cfgClient), true
+	}
+	return d.clientOf
 }
 
 // certTime is when the client judged the certificate: the frame that

@@ -125,6 +125,6 @@ func (d *diagnosis) noALPNTolerated() string {
 // http/1.1) and the server answered its hello selecting no protocol.
 func (d *diagnosis) goH2OnlyNoALPN() bool {
 	h := d.hello
-	return h != nil && d.c.ServerHello != nil && d.c.ALPN == "" && d.client.Stack == fingerprint.StackGo &&
-		slices.Contains(h.ALPN, "h2") && !slices.Contains(h.ALPN, "http/1.1")
+	return h != nil && d.c.ServerHello != nil && d.c.ALPN == "" &&
+		slices.Contains(h.ALPN, "h2") && !slices.Contains(h.ALPN, "http/1.1") && d.client().Stack == fingerprint.StackGo
 }

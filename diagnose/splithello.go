@@ -80,7 +80,7 @@ func splitHelloFix(d *diagnosis, postQuantum bool) string {
 		"OpenSSL and curl: -groups X25519:P-256 / --curves X25519:P-256",
 		"Chrome and Edge: the PostQuantumKeyAgreementEnabled policy set to false",
 	}
-	if d.client.Stack == fingerprint.StackGo {
+	if d.client().Stack == fingerprint.StackGo {
 		stopGaps = stopGaps[:1]
 	}
 	return fix + "; as a stop-gap, leave out the post-quantum key share on the client (" + strings.Join(stopGaps, "; ") + ")"

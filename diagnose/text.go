@@ -36,17 +36,24 @@ func Span(d time.Duration) string { return span(d) }
 // wait formats a short duration (a handshake's pace) with a precision
 // that suits its size.
 func wait(d time.Duration) string {
+	var b [32]byte
+	return string(appendWait(b[:0], d))
+}
+
+// appendWait appends wait(d): formatted in place, the number and its
+// unit are one string, not three.
+func appendWait(b []byte, d time.Duration) []byte {
 	switch {
 	case d < 0:
-		return "0 ms"
+		return append(b, "0 ms"...)
 	case d < time.Millisecond:
-		return strconv.FormatInt(int64(d/time.Microsecond), 10) + " µs"
+		return append(strconv.AppendInt(b, int64(d/time.Microsecond), 10), " µs"...)
 	case d < time.Second:
-		return strconv.FormatInt(int64(d/time.Millisecond), 10) + " ms"
+		return append(strconv.AppendInt(b, int64(d/time.Millisecond), 10), " ms"...)
 	case d < 2*time.Minute:
-		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + " s"
+		return append(strconv.AppendFloat(b, d.Seconds(), 'f', 1, 64), " s"...)
 	}
-	return span(d)
+	return append(b, span(d)...)
 }
 
 // list joins items, naming at most max of them.
@@ -68,10 +75,27 @@ func names[T fmt.Stringer](vs []T) []string {
 
 // versionList names versions, e.g. "TLS 1.3, TLS 1.2".
 func versionList(vs []tlsparse.Version) string {
+	var b [128]byte
+	return string(appendVersionList(b[:0], vs))
+}
+
+// appendVersionList appends versionList(vs), as list(names(vs), 6) joins
+// them, without a string for each name and one for the list.
+func appendVersionList(b []byte, vs []tlsparse.Version) []byte {
+	const max = 6
 	if len(vs) == 0 {
-		return "no version"
+		return append(b, "no version"...)
 	}
-	return list(names(vs), 6)
+	for i, v := range vs[:min(len(vs), max)] {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, v.String()...)
+	}
+	if len(vs) > max {
+		b = append(strconv.AppendInt(append(b, " and "...), int64(len(vs)-max), 10), " more"...)
+	}
+	return b
 }
 
 // quoteList quotes strings: 'h2', 'http/1.1'.
