@@ -41,12 +41,12 @@ func (d *diagnosis) refusedRenegotiation() (facts, why, fix string, ev []capture
 		s = fmt.Sprintf("the server did not answer the client's request (%s): it sent an encrypted handshake record (%s), which after the handshake is a HelloRequest asking the client to renegotiate, and the client answered with an encrypted alert (%s), where one that went along would have sent a ClientHello: most likely it refused (no_renegotiation; --keylog reads the alert), so the request failed",
 			frameRef(req.Number), frameRef(asked.Number), frameRef(refusal.Number))
 	}
-	if d.client.Stack == fingerprint.StackGo {
+	if d.client().Stack == fingerprint.StackGo {
 		s += ` (Go: "local error: tls: no renegotiation")`
 	}
 	why = "Likely: the server asks for a client certificate (or other TLS settings) for this path only, by renegotiating (Apache httpd's SSLVerifyClient or SSLCipherSuite inside a <Location> or <Directory>; IIS with client certificates set to Accept or Require); possible: a server that renegotiates on a timer or byte count"
 	client := "or let the client accept one renegotiation (OpenSSL-based clients such as curl over HTTP/1.1 do; HTTP/2 forbids renegotiation)"
-	if d.client.Stack == fingerprint.StackGo {
+	if d.client().Stack == fingerprint.StackGo {
 		client = "or let the Go client renegotiate once: `tls.Config.Renegotiation = tls.RenegotiateOnceAsClient` (net/http: in Transport.TLSClientConfig; it works over HTTP/1.1 only, as HTTP/2 forbids renegotiation)"
 	}
 	fix = "have the server ask for the client certificate in the first handshake instead of renegotiating: Apache httpd: move `SSLVerifyClient require` (or `optional`) and any `SSLCipherSuite` out of the <Location>/<Directory> into the <VirtualHost>; IIS: enable client certificate negotiation on the binding (`netsh http add sslcert … clientcertnegotiation=enable`); " + client
