@@ -229,3 +229,31 @@ func processCPU() int64 {
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
+
+// TestChainsShared checks that connections that got the same server
+// Certificate message share one chain, which cannot be appended to in
+// place (its capacity is its length).
+func TestChainsShared(t *testing.T) {
+	pcap, _ := genCapture(t, tlsgen.Config{Seed: 3, Size: 2e6, HandshakesOnly: true})
+	byLeaf := map[string]*analysis.Connection{}
+	shared := 0
+	for _, c := range analyseBytes(t, pcap) {
+		if len(c.Certificates) == 0 {
+			continue
+		}
+		if cap(c.Certificates) != len(c.Certificates) {
+			t.Fatalf("%s → %s: chain of %d with room for %d", c.Client, c.Server, len(c.Certificates), cap(c.Certificates))
+		}
+		leaf := string(c.Certificates[0].DER)
+		if o := byLeaf[leaf]; o != nil && len(o.Certificates) == len(c.Certificates) {
+			if &o.Certificates[0] == &c.Certificates[0] {
+				shared++
+			}
+			continue
+		}
+		byLeaf[leaf] = c
+	}
+	if shared == 0 {
+		t.Error("no connection shares the chain of an earlier one with the same certificates")
+	}
+}
