@@ -2,9 +2,12 @@ package analysis
 
 import (
 	"context"
+	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
 // TestOtherNames reads the lab's SNI filter capture (a ClientHello for
@@ -72,5 +75,51 @@ func TestOtherChains(t *testing.T) {
 		if ok.OtherChains != nil {
 			t.Errorf("workers %d: the completed connection has OtherChains %+v", workers, ok.OtherChains)
 		}
+	}
+}
+
+// TestOtherNamesOfConnectionsWaitingBefore checks the sequencer's index of
+// waiting connections, built only once a connection awaits other names:
+// a completed connection that already waited behind an open one when the
+// awaiting connection finished is named too, as is one that finished
+// after it; once none awaits, the index is gone.
+func TestOtherNamesOfConnectionsWaitingBefore(t *testing.T) {
+	server := netip.MustParseAddrPort("192.0.2.1:443")
+	conn := func(first int64, name string, established bool) *Connection {
+		c := &Connection{
+			First:       capture.Frame{Number: first},
+			Client:      netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(40000+first)),
+			Server:      server,
+			ClientHello: &tlsparse.ClientHello{ServerName: name},
+			Established: established,
+		}
+		if !established {
+			c.Path = &PathFacts{} // something happened on the path
+		}
+		return c
+	}
+	s := newSequencer(1, Options{}, func(*Connection) {})
+	dropped, before, after := s.opened(5, 6), s.opened(10, 11), s.opened(20, 21)
+	s.progress(0, 30)
+	s.finished(conn(10, "before.test", true), 30, before, 30) // waits behind frame 5's
+	s.progress(0, 40)
+	if s.waitingNames != nil {
+		t.Fatal("the waiting names are indexed before any connection awaits them")
+	}
+	d := conn(5, "good.test", false)
+	s.finished(d, 50, dropped, 50)
+	s.progress(0, 60)
+	s.finished(conn(20, "after.test", true), 70, after, 70)
+	s.progress(0, 80)
+	s.end()
+	var names []string
+	for _, o := range d.OtherNames {
+		names = append(names, o.Name)
+	}
+	if !slices.Equal(names, []string{"before.test", "after.test"}) {
+		t.Errorf("OtherNames %v, want [before.test after.test]", names)
+	}
+	if s.waitingNames != nil || s.awaitingNames != 0 {
+		t.Errorf("after the end: %d awaiting, index %v; want none", s.awaitingNames, s.waitingNames)
 	}
 }

@@ -221,9 +221,7 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 		if !c.addClientHello(ch, f) {
 			t.anomaly(tlsparse.AnomalyRepeatedClientHello)
 		}
-		for _, a := range ch.Anomalies {
-			t.anomaly(a)
-		}
+		t.anomalies(ch.Anomalies)
 	case tlsparse.HandshakeTypeServerHello:
 		sh, err := tlsparse.ParseServerHello(it.Body)
 		if err != nil {
@@ -231,9 +229,7 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 			return
 		}
 		t.promotePrelude(true)
-		for _, a := range sh.Anomalies {
-			t.anomaly(a)
-		}
+		t.anomalies(sh.Anomalies)
 		if sh.HelloRetryRequest {
 			ti.HelloRetry = true
 			c.addHelloRetry(sh, f)
@@ -257,12 +253,21 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 			}
 		}
 	case tlsparse.HandshakeTypeCertificate:
+		server := d == capture.ServerToClient && c.Certificates == nil
+		if chain, ok := t.b.certs.chain(it.Body, c.Version); ok && server {
+			// The same message as an earlier connection's: the same chain.
+			c.Certificates, c.CertificateFrame = chain, f
+			return
+		}
 		cert, err := tlsparse.ParseCertificate(it.Body, c.Version)
 		if err != nil {
 			t.anomaly(tlsparse.AnomalyMalformedCertificate)
 			return
 		}
 		c.addCertificate(d, cert, f, &t.b.certs)
+		if server {
+			t.b.certs.keepChain(it.Body, c.Version, c.Certificates)
+		}
 	case tlsparse.HandshakeTypeCompressedCert:
 		cert, err := decompressCertificate(it.Body)
 		if err != nil {

@@ -42,6 +42,10 @@ type sequencer struct {
 	firstTLSHost map[netip.Addr]int64
 
 	open openFrames // first frames of the connections not taken yet
+	// freeEntries are entries of open that were taken, for the next
+	// connections (at most maxFreeEntries): one per connection was an
+	// allocation.
+	freeEntries []*openEntry
 	// closing holds, by the frame that closed them, the finished
 	// connections not taken yet: some Builder has not read that far.
 	closing closingHeap
@@ -71,8 +75,12 @@ type sequencer struct {
 	// emitted connections whose handshake completed (noteChain).
 	chains map[string][]chainOf
 	// waitingNames are the pending connections whose handshake completed
-	// after a ClientHello, by server host and name (linkOtherNames).
-	waitingNames waitingIndex[netip.Addr, string]
+	// after a ClientHello, by server host and name (linkOtherNames). Only
+	// a connection that awaits other names reads it: it is kept only
+	// while one is pending (awaitingNames counts them), not built and
+	// taken down for each connection of a capture that has none.
+	waitingNames  waitingIndex[netip.Addr, string]
+	awaitingNames int
 	// waitingChains are the pending connections whose handshake
 	// completed with a visible chain under a name, by name and raw issuer
 	// of the leaf (linkOtherChains).
@@ -154,12 +162,21 @@ func newSequencer(builders int, opt Options, emit func(*Connection)) *sequencer 
 // which it was known to be more than unanswered SYNs; finished takes the
 // entry back.
 func (s *sequencer) opened(first, at int64) *openEntry {
-	e := &openEntry{first: first, at: at}
 	s.mu.Lock()
+	var e *openEntry
+	if n := len(s.freeEntries); n > 0 {
+		e, s.freeEntries = s.freeEntries[n-1], s.freeEntries[:n-1]
+	} else {
+		e = new(openEntry)
+	}
+	*e = openEntry{first: first, at: at}
 	heap.Push(&s.open, e)
 	s.mu.Unlock()
 	return e
 }
+
+// maxFreeEntries bounds sequencer.freeEntries.
+const maxFreeEntries = 64
 
 // maxTLSHosts bounds sequencer.firstTLSHost.
 const maxTLSHosts = 1 << 16
@@ -198,9 +215,25 @@ func (s *sequencer) take() {
 		f := s.closing[0]
 		s.closing.pop()
 		heap.Remove(&s.open, f.open.index)
+		if len(s.freeEntries) < maxFreeEntries {
+			// Nothing refers to the entry any more: its tracker was
+			// released at the connection's close.
+			s.freeEntries = append(s.freeEntries, f.open)
+		}
 		f.awaitsNames = s.awaitsOtherNames(f.c)
 		s.pending.push(f.pendingConn)
-		s.waiting(f.c)
+		if f.awaitsNames {
+			s.awaitingNames++
+			if s.awaitingNames == 1 {
+				// The index of the connections already waiting.
+				for _, p := range s.pending {
+					s.waitingName(p.c)
+				}
+			}
+		} else if s.awaitingNames > 0 {
+			s.waitingName(f.c)
+		}
+		s.waitingChain(f.c)
 		s.stats.MaxPending = max(s.stats.MaxPending, len(s.pending))
 		s.flush(f.closedBy)
 	}
@@ -362,6 +395,11 @@ func (s *sequencer) flush(mark int64) {
 		s.pending.pop()
 		s.gone(p.c)
 		s.release(p)
+		if p.awaitsNames {
+			if s.awaitingNames--; s.awaitingNames == 0 {
+				s.waitingNames = nil
+			}
+		}
 		if !ready {
 			s.maxForced = max(s.maxForced, first)
 		}

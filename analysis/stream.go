@@ -563,6 +563,21 @@ func (t *tracker) anomaly(id tlsparse.Anomaly) {
 
 const maxAnomalies = 32
 
+// anomalies records a hello's anomalies (tlsparse lists each once). The
+// first of a connection's take the hello's list itself, which nothing
+// writes to (appending to it copies: its capacity is its length): most
+// anomalies a capture shows, as a downgrade sentinel, are a hello's only
+// one, and a list of its own was an allocation per connection.
+func (t *tracker) anomalies(ids []tlsparse.Anomaly) {
+	if len(t.c.Anomalies) == 0 && len(ids) > 0 && len(ids) <= maxAnomalies {
+		t.c.Anomalies = ids[:len(ids):len(ids)]
+		return
+	}
+	for _, a := range ids {
+		t.anomaly(a)
+	}
+}
+
 // checkDone marks the handshake complete once both Finished are seen.
 func (t *tracker) checkDone(f capture.Frame) {
 	c := t.c

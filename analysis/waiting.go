@@ -5,13 +5,16 @@ import (
 	"slices"
 )
 
-// waiting indexes c, finished, among the connections waiting to be
-// emitted that linkOtherNames and linkOtherChains look through; gone
-// takes it out once emitted.
-func (s *sequencer) waiting(c *Connection) {
+// waitingName indexes c, finished, among the connections waiting to be
+// emitted that linkOtherNames looks through, and waitingChain among
+// those linkOtherChains looks through; gone takes it out once emitted.
+func (s *sequencer) waitingName(c *Connection) {
 	if namedWaiting(c) {
 		s.waitingNames.add(c.Server.Addr(), c.ClientHello.ServerName, c)
 	}
+}
+
+func (s *sequencer) waitingChain(c *Connection) {
 	if completedChain(c) {
 		// The issuer is copied into a key once per group, not per
 		// connection (a capture has few issuers).
@@ -25,7 +28,7 @@ func (s *sequencer) waiting(c *Connection) {
 }
 
 func (s *sequencer) gone(c *Connection) {
-	if namedWaiting(c) {
+	if s.awaitingNames > 0 && namedWaiting(c) {
 		s.waitingNames.remove(c.Server.Addr(), c.ClientHello.ServerName, c)
 	}
 	if completedChain(c) {

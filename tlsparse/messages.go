@@ -520,7 +520,7 @@ func ParseEncryptedExtensions(body []byte) (*EncryptedExtensions, error) {
 			// RFC 7301, Section 3.1.
 			var list, p cryptobyte.String
 			ok = d.ReadUint16LengthPrefixed(&list) && list.ReadUint8LengthPrefixed(&p) && list.Empty()
-			m.ALPN = string(p)
+			m.ALPN = protocolName(p)
 		case ExtEarlyData:
 			// RFC 8446, Section 4.2.10.
 			m.EarlyData = true

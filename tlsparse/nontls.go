@@ -110,11 +110,13 @@ func isDigits(s string) bool {
 func label(kind string, line []byte) string {
 	room := nonTLSMax - len(kind) - 3
 	var sb strings.Builder
+	// Its size is known: one allocation, not one per doubling.
+	sb.Grow(len(kind) + len(" (") + min(len(line), room) + len("…") + len(")"))
+	sb.WriteString(kind)
+	sb.WriteString(" (")
 	for i, c := range line {
-		if sb.Len() >= room {
-			if i < len(line) {
-				sb.WriteString("…")
-			}
+		if i >= room {
+			sb.WriteString("…")
 			break
 		}
 		if c < 0x20 || c > 0x7e {
@@ -122,7 +124,8 @@ func label(kind string, line []byte) string {
 		}
 		sb.WriteByte(c)
 	}
-	return kind + " (" + sb.String() + ")"
+	sb.WriteByte(')')
+	return sb.String()
 }
 
 func hexPrefix(b []byte, n int) string {
