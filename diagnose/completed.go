@@ -14,6 +14,9 @@ import (
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
+// ok is the verdict on a completed handshake: ok, or
+// renegotiation_refused when the server answered the request by asking to
+// renegotiate and the client refused.
 func (d *diagnosis) ok() Verdict {
 	c := d.c
 	cipher := c.Cipher.String()
@@ -66,10 +69,10 @@ func (d *diagnosis) ok() Verdict {
 	}
 	summary := b.String()
 	frames := []capture.Frame{d.helloFrame, c.ServerHelloFrame, c.HandshakeDone}
-	if s, why, fix, ev, ok := d.refusedRenegotiation(); ok {
-		// TLS did its part, but the request failed: the summary leads
-		// with that, as for an unanswered request.
-		return verdict(OK, s+" ("+summary+"). "+why, fix, append(frames, ev...)...)
+	if v, ok := d.renegotiationRefused(summary, frames); ok {
+		// The handshake completed, but the request failed at the TLS
+		// layer: renegotiation_refused, which says both.
+		return v
 	}
 	if s, ev, ok := d.unanswered(); ok {
 		// TLS did its part; the verdict stays ok, but the summary leads
@@ -342,6 +345,9 @@ func (d *diagnosis) closedAfterHandshakeWarning() string {
 // attention.
 func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	c := d.c
+	// A refused renegotiation came after a handshake the client completed
+	// and a request it sent: it accepted the server, as for ok.
+	done := cat == OK || cat == RenegotiationRefused
 	var certWs []string
 	also := "also: "
 	if cat == Heartbleed {
@@ -355,11 +361,11 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 		p := &d.probs[i]
 		switch {
 		case p == d.used:
-		case cat == OK && trustDependent(p.Category):
+		case done && trustDependent(p.Category):
 			certWs = append(certWs, d.acceptedWarning(*p))
-		case cat == OK && p.Lenient != "":
+		case done && p.Lenient != "":
 			certWs = append(certWs, p.Detail+"; the client accepted it, which fits: "+p.Lenient)
-		case cat == OK:
+		case done:
 			certWs = append(certWs, p.Detail+", but the client accepted it, which no trust store explains: is certificate verification disabled?")
 		case trustDependent(p.Category) && wentOn != "":
 			certWs = append(certWs, also+d.acceptedWarningBy(*p, "the client accepted it ("+wentOn+")"))
@@ -376,13 +382,13 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 		certWs = append(certWs[:4], fmt.Sprintf("and %d more certificate problems", len(certWs)-4))
 	}
 	ws = append(ws, certWs...)
-	if w := d.closedAfterHandshakeWarning(); w != "" && cat == OK {
+	if w := d.closedAfterHandshakeWarning(); w != "" && done {
 		ws = append(ws, w)
 	}
-	if w := d.hungUpHiddenChain(); w != "" && cat == OK {
+	if w := d.hungUpHiddenChain(); w != "" && done {
 		ws = append(ws, w)
 	}
-	if w := d.noALPNTolerated(); w != "" && cat == OK {
+	if w := d.noALPNTolerated(); w != "" && done {
 		ws = append(ws, w)
 	}
 	ws = append(ws, d.clockWarnings()...)
@@ -391,7 +397,7 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 		if d.noSNI && len(d.chain) > 0 {
 			ws = append(ws, "the client sent no SNI, so the certificate's names were not checked (a client connecting by IP address checks the address instead)")
 		}
-	case cat == OK:
+	case done:
 		ws = append(ws, fmt.Sprintf("the client sent no SNI: if it connected by address (%s), it accepted a certificate that does not cover that address (is certificate verification disabled?); if it connected by name, it checked the name", p.Address))
 	case c.Established && (d.used == nil || d.used.Address == ""):
 		// Not in probs (the handshake completed): say it here.
@@ -431,10 +437,10 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	if reneg != "" {
 		ws = append(ws, reneg)
 	}
-	if w := d.echUnreadAbort(); w != "" && cat == OK {
+	if w := d.echUnreadAbort(); w != "" && done {
 		ws = append(ws, w)
 	}
-	if cat == OK {
+	if done {
 		for _, a := range c.Alerts {
 			if a.Known() && a.Level == tlsparse.AlertLevelFatal && a.Frame.Number != explained {
 				ws = append(ws, fmt.Sprintf("the %s sent a fatal alert %s after the handshake (%s)", a.Sender, alertName(a), frameRef(a.Frame.Number)))
@@ -442,16 +448,16 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 			}
 		}
 	}
-	if w := d.closedAtOnce(); w != "" && cat == OK {
+	if w := d.closedAtOnce(); w != "" && done {
 		ws = append(ws, w)
 	}
-	if w := d.lossAfterHandshake(); w != "" && cat == OK {
+	if w := d.lossAfterHandshake(); w != "" && done {
 		ws = append(ws, w)
 	}
 	if w := d.icmpIncidental(); w != "" {
 		ws = append(ws, w)
 	}
-	if _, _, ok := d.unanswered(); ok && cat == OK {
+	if _, _, ok := d.unanswered(); ok && done {
 		ws = append(ws, fmt.Sprintf("no answer to the client's request (%s): a client timeout after a good handshake (Go's \"Client.Timeout exceeded while awaiting headers\", curl's \"Operation timed out\") is the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.Afterwards().Request.Number)))
 	}
 	if c.Roles == analysis.RolesGuessed {
