@@ -345,9 +345,11 @@ func (d *diagnosis) closedAfterHandshakeWarning() string {
 // attention.
 func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	c := d.c
-	// A refused renegotiation came after a handshake the client completed
-	// and a request it sent: it accepted the server, as for ok.
-	done := cat == OK || cat == RenegotiationRefused
+	if cat == RenegotiationRefused {
+		// The client completed the handshake and sent its request before
+		// it refused: it accepted the server, and is warned of as for ok.
+		cat = OK
+	}
 	var certWs []string
 	also := "also: "
 	if cat == Heartbleed {
@@ -361,11 +363,11 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 		p := &d.probs[i]
 		switch {
 		case p == d.used:
-		case done && trustDependent(p.Category):
+		case cat == OK && trustDependent(p.Category):
 			certWs = append(certWs, d.acceptedWarning(*p))
-		case done && p.Lenient != "":
+		case cat == OK && p.Lenient != "":
 			certWs = append(certWs, p.Detail+"; the client accepted it, which fits: "+p.Lenient)
-		case done:
+		case cat == OK:
 			certWs = append(certWs, p.Detail+", but the client accepted it, which no trust store explains: is certificate verification disabled?")
 		case trustDependent(p.Category) && wentOn != "":
 			certWs = append(certWs, also+d.acceptedWarningBy(*p, "the client accepted it ("+wentOn+")"))
@@ -382,13 +384,13 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 		certWs = append(certWs[:4], fmt.Sprintf("and %d more certificate problems", len(certWs)-4))
 	}
 	ws = append(ws, certWs...)
-	if w := d.closedAfterHandshakeWarning(); w != "" && done {
+	if w := d.closedAfterHandshakeWarning(); w != "" && cat == OK {
 		ws = append(ws, w)
 	}
-	if w := d.hungUpHiddenChain(); w != "" && done {
+	if w := d.hungUpHiddenChain(); w != "" && cat == OK {
 		ws = append(ws, w)
 	}
-	if w := d.noALPNTolerated(); w != "" && done {
+	if w := d.noALPNTolerated(); w != "" && cat == OK {
 		ws = append(ws, w)
 	}
 	ws = append(ws, d.clockWarnings()...)
@@ -397,7 +399,7 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 		if d.noSNI && len(d.chain) > 0 {
 			ws = append(ws, "the client sent no SNI, so the certificate's names were not checked (a client connecting by IP address checks the address instead)")
 		}
-	case done:
+	case cat == OK:
 		ws = append(ws, fmt.Sprintf("the client sent no SNI: if it connected by address (%s), it accepted a certificate that does not cover that address (is certificate verification disabled?); if it connected by name, it checked the name", p.Address))
 	case c.Established && (d.used == nil || d.used.Address == ""):
 		// Not in probs (the handshake completed): say it here.
@@ -437,10 +439,10 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	if reneg != "" {
 		ws = append(ws, reneg)
 	}
-	if w := d.echUnreadAbort(); w != "" && done {
+	if w := d.echUnreadAbort(); w != "" && cat == OK {
 		ws = append(ws, w)
 	}
-	if done {
+	if cat == OK {
 		for _, a := range c.Alerts {
 			if a.Known() && a.Level == tlsparse.AlertLevelFatal && a.Frame.Number != explained {
 				ws = append(ws, fmt.Sprintf("the %s sent a fatal alert %s after the handshake (%s)", a.Sender, alertName(a), frameRef(a.Frame.Number)))
@@ -448,16 +450,16 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 			}
 		}
 	}
-	if w := d.closedAtOnce(); w != "" && done {
+	if w := d.closedAtOnce(); w != "" && cat == OK {
 		ws = append(ws, w)
 	}
-	if w := d.lossAfterHandshake(); w != "" && done {
+	if w := d.lossAfterHandshake(); w != "" && cat == OK {
 		ws = append(ws, w)
 	}
 	if w := d.icmpIncidental(); w != "" {
 		ws = append(ws, w)
 	}
-	if _, _, ok := d.unanswered(); ok && done {
+	if _, _, ok := d.unanswered(); ok && cat == OK {
 		ws = append(ws, fmt.Sprintf("no answer to the client's request (%s): a client timeout after a good handshake (Go's \"Client.Timeout exceeded while awaiting headers\", curl's \"Operation timed out\") is the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.Afterwards().Request.Number)))
 	}
 	if c.Roles == analysis.RolesGuessed {
