@@ -264,17 +264,28 @@ func TestFieldGoErrCaptures(t *testing.T) {
 }
 
 // fieldCategories are the categories of the field captures' expected
-// verdicts (testdata/field/expected.tsv): real traffic the lab does not
-// make, such as ICMP errors from a router.
+// verdicts (testdata/field/expected*.tsv and those of its directories,
+// each checked by a TestField test): real traffic the lab does not make,
+// such as ICMP errors from a router.
 func fieldCategories(t *testing.T) []Category {
-	data, err := os.ReadFile(testdataDir + "/field/expected.tsv")
+	lists, err := filepath.Glob(testdataDir + "/field/expected*.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := filepath.Glob(testdataDir + "/field/*/expected*.tsv")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var cs []Category
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Split(line, "\t"); len(f) >= 3 && !strings.HasPrefix(line, "#") {
-			cs = append(cs, Category(f[2]))
+	for _, list := range append(lists, more...) {
+		data, err := os.ReadFile(list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Split(line, "\t"); len(f) >= 3 && !strings.HasPrefix(line, "#") {
+				cs = append(cs, Category(f[2]))
+			}
 		}
 	}
 	return cs

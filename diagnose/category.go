@@ -28,6 +28,7 @@ var categories = []*categorySpec{
 	&certRejectedCategory,
 	&clientCertRequiredCategory,
 	&alpnMismatchCategory,
+	&renegotiationRefusedCategory,
 	&sniUnrecognizedCategory,
 	&legacyPolicyRefusedCategory,
 	&notTLSServerCategory,

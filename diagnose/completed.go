@@ -14,6 +14,9 @@ import (
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
+// ok is the verdict on a completed handshake: ok, or
+// renegotiation_refused when the server answered the request by asking to
+// renegotiate and the client refused.
 func (d *diagnosis) ok() Verdict {
 	c := d.c
 	cipher := c.Cipher.String()
@@ -67,10 +70,10 @@ func (d *diagnosis) ok() Verdict {
 	}
 	summary := b.String()
 	frames := []capture.Frame{d.helloFrame, c.ServerHelloFrame, c.HandshakeDone}
-	if s, why, fix, ev, ok := d.refusedRenegotiation(); ok {
-		// TLS did its part, but the request failed: the summary leads
-		// with that, as for an unanswered request.
-		return verdict(OK, s+" ("+summary+"). "+why, fix, append(frames, ev...)...)
+	if v, ok := d.renegotiationRefused(summary, frames); ok {
+		// The handshake completed, but the request failed at the TLS
+		// layer: renegotiation_refused, which says both.
+		return v
 	}
 	if s, ev, ok := d.unanswered(); ok {
 		// TLS did its part; the verdict stays ok, but the summary leads
@@ -354,6 +357,11 @@ func (d *diagnosis) ifOK(cat Category, warn func(*diagnosis) string) string {
 // attention.
 func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	c := d.c
+	if cat == RenegotiationRefused {
+		// The client completed the handshake and sent its request before
+		// it refused: it accepted the server, and is warned of as for ok.
+		cat = OK
+	}
 	var certWs []string
 	also := "also: "
 	if cat == Heartbleed {

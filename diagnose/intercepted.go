@@ -173,7 +173,7 @@ func (d *diagnosis) intercepted(v Verdict) Verdict {
 	}
 	if !v.Failed() || !slices.Contains(interceptedCategories, v.Category) {
 		w := what + ": the connection is intercepted on the path"
-		if v.Category == OK {
+		if v.Category == OK || v.Category == RenegotiationRefused {
 			w += ", and the client trusts the proxy's CA"
 		}
 		v.Warnings = append(v.Warnings, w)

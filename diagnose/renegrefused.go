@@ -7,8 +7,9 @@ package diagnose
 // <Location> or <Directory>, and IIS for client certificates it did not
 // ask for in the first handshake. Go's crypto/tls refuses every
 // renegotiation by default (tls.Config.Renegotiation is RenegotiateNever)
-// and net/http reports "local error: tls: no renegotiation". TLS did its
-// part; the verdict stays ok, and the summary leads with the failure.
+// and net/http reports "local error: tls: no renegotiation". The handshake
+// was sound, but the request failed at the TLS layer: a failure of its
+// own, not ok.
 
 import (
 	"fmt"
@@ -17,6 +18,27 @@ import (
 	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
+
+// RenegotiationRefused: the server asked to renegotiate after the request and the client refused
+const RenegotiationRefused Category = "renegotiation_refused"
+
+var renegotiationRefusedCategory = categorySpec{
+	name:          RenegotiationRefused,
+	meaning:       "the handshake completed and the client sent its request, but the server, instead of answering, asked to renegotiate (TLS 1.2 HelloRequest) and the client refused (no_renegotiation), so the request failed; certain with a key log, most likely without one (an encrypted handshake record from the server answered by an encrypted alert); likely a client certificate or cipher suite the server wants for one path only",
+	serverFix:     "ask for the client certificate in the first handshake, not per path (Apache httpd: `SSLVerifyClient` in the `<VirtualHost>`, not a `<Location>`; IIS: `clientcertnegotiation=enable` on the binding)",
+	clientClasses: []string{"renegotiation_refused"},
+}
+
+// renegotiationRefused is the verdict on a completed handshake whose
+// request the server answered by asking to renegotiate, which the client
+// refused; summary is the completed handshake's (see ok).
+func (d *diagnosis) renegotiationRefused(summary string, frames []capture.Frame) (Verdict, bool) {
+	s, why, fix, ev, ok := d.refusedRenegotiation()
+	if !ok {
+		return Verdict{}, false
+	}
+	return verdict(RenegotiationRefused, s+" ("+summary+"). "+why, fix, append(frames, ev...)...), true
+}
 
 // refusedRenegotiation describes a renegotiation the server asked for
 // after the client's request and before answering it, which the client

@@ -10,7 +10,7 @@ const OK Category = "ok"
 
 var okCategory = categorySpec{
 	name:          OK,
-	meaning:       "the handshake completed (warnings may still say e.g. the certificate was invalid, SSL 2.0 was negotiated, or the server application never answered the request — see below; a request the server answered by asking to renegotiate, which the client refused, leads the summary)",
+	meaning:       "the handshake completed (warnings may still say e.g. the certificate was invalid, SSL 2.0 was negotiated, or the server application never answered the request — see below)",
 	serverFix:     "—",
 	clientClasses: []string{"timeout_awaiting_headers", "http_error"},
 }

@@ -331,10 +331,7 @@ var classVerdicts = map[Class]wireVerdicts{
 
 	DowngradeDetected: {anyFailure: true},
 	TLSError:          {anyFailure: true},
-	// The wire shows a completed handshake, then the server's HelloRequest
-	// and the client's refusal: ok, whose summary says the request failed.
-	RenegotiationRefused: {byPhase: map[Phase][]diagnose.Category{PhaseHTTP: {diagnose.OK}}},
-	Other:                {anyFailure: true},
+	Other:             {anyFailure: true},
 }
 
 // namedBy maps each class to the categories that name it as a client
