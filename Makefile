@@ -44,7 +44,7 @@ release:
 release-check:
 	sh scripts/release.sh --check
 
-# Every fuzz target for FUZZTIME each (CI: 20s).
+# Every fuzz target for FUZZTIME each (.ci/run: 10s).
 FUZZTIME ?= 20s
 fuzz:
 	sh scripts/fuzz.sh $(FUZZTIME)
