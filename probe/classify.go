@@ -411,29 +411,25 @@ func remoteAlert(err error) (tlsparse.AlertDescription, bool) {
 	if errors.As(err, &ae) {
 		return tlsparse.AlertDescription(ae), true
 	}
-	var op *net.OpError
-	for e := err; errors.As(e, &op); e = op.Err {
-		if op.Op != "remote error" || op.Err == nil {
-			continue
-		}
-		v := reflect.ValueOf(op.Err)
-		if v.Kind() == reflect.Uint8 && v.Type().PkgPath() == "crypto/tls" {
-			return tlsparse.AlertDescription(v.Uint()), true
-		}
-	}
-	return 0, false
+	return alertOf(err, "remote error")
 }
 
 // localAlert finds the alert the client itself sent to end the
 // connection: crypto/tls reports it as a *net.OpError with Op "local
 // error" around its unexported alert type, as it does the server's.
 func localAlert(err error) (tlsparse.AlertDescription, bool) {
-	var op *net.OpError
-	for e := err; errors.As(e, &op); e = op.Err {
-		if op.Op != "local error" || op.Err == nil {
+	return alertOf(err, "local error")
+}
+
+// alertOf finds crypto/tls's unexported alert type (a uint8) inside a
+// *net.OpError whose Op is op.
+func alertOf(err error, op string) (tlsparse.AlertDescription, bool) {
+	var oe *net.OpError
+	for e := err; errors.As(e, &oe); e = oe.Err {
+		if oe.Op != op || oe.Err == nil {
 			continue
 		}
-		v := reflect.ValueOf(op.Err)
+		v := reflect.ValueOf(oe.Err)
 		if v.Kind() == reflect.Uint8 && v.Type().PkgPath() == "crypto/tls" {
 			return tlsparse.AlertDescription(v.Uint()), true
 		}
