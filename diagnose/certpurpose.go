@@ -75,14 +75,19 @@ func leafUsageProblem(leaf *x509.Certificate) CertProblem {
 // serverAuth; crypto/x509 and OpenSSL apply that to every certificate
 // below it, so a leaf with serverAuth is refused all the same.
 func caUsageProblem(ca *x509.Certificate, idx int) CertProblem {
-	what := fmt.Sprintf("the CA certificate %d %s", idx, name(ca))
-	if idx < 0 {
-		what = "the trusted root " + name(ca)
-	}
 	return CertProblem{Category: CertRejected, Cert: idx,
-		Detail: fmt.Sprintf("%s limits what it issues to %s (its extended key usage lacks serverAuth), so no certificate under it is valid for TLS servers (%s)", what, ekuNames(ca), refusedUsage),
+		Detail: fmt.Sprintf("%s limits what it issues to %s (its extended key usage lacks serverAuth), so no certificate under it is valid for TLS servers (%s)", caName(ca, idx), ekuNames(ca), refusedUsage),
 		Fix: fmt.Sprintf("reissuing the leaf under %s will not help: get the server's certificate from a CA allowed to issue server certificates (serverAuth, or no extended key usage, in every CA above the leaf), or have %s reissued with serverAuth added to its extendedKeyUsage (same key) and send the new one in the server's chain",
 			name(ca), name(ca))}
+}
+
+// caName names the CA ca at index idx of the sent chain, or the trusted
+// root the server did not send (idx < 0).
+func caName(ca *x509.Certificate, idx int) string {
+	if idx < 0 {
+		return "the trusted root " + name(ca)
+	}
+	return fmt.Sprintf("the CA certificate %d %s", idx, name(ca))
 }
 
 // usageProblems checks the extended key usage of the leaf and of every CA
@@ -114,12 +119,8 @@ func (ck *checker) pathLenProblems(path []int, anchor *x509.Certificate) []CertP
 		if !c.BasicConstraintsValid || !c.IsCA || c.MaxPathLen < 0 || below <= c.MaxPathLen {
 			return
 		}
-		what := fmt.Sprintf("the CA certificate %d %s", idx, name(c))
-		if idx < 0 {
-			what = "the trusted root " + name(c)
-		}
 		probs = append(probs, CertProblem{Category: CertRejected, Cert: idx,
-			Detail: fmt.Sprintf("%s allows at most %d intermediate CA certificate(s) below it (basicConstraints pathlen:%d), and the chain has %d below it (Go: \"x509: too many intermediates for path length constraint\"; OpenSSL: \"path length constraint exceeded\")", what, c.MaxPathLen, c.MaxPathLen, below),
+			Detail: fmt.Sprintf("%s allows at most %d intermediate CA certificate(s) below it (basicConstraints pathlen:%d), and the chain has %d below it (Go: \"x509: too many intermediates for path length constraint\"; OpenSSL: \"path length constraint exceeded\")", caName(c, idx), c.MaxPathLen, c.MaxPathLen, below),
 			Fix:    pathLenFix(c, idx)})
 	}
 	for k, i := range path {
