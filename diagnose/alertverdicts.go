@@ -561,8 +561,11 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 		summary = rejected + "; the certificate is not in the capture"
 		fix = "capture the whole handshake to see the certificate; " + verifyLogAdvice(d.client())
 	case cause.cat == CertExpired:
-		cause.cat = ClientClockSkew
-		summary, fix = d.clientClockSkew(rejected)
+		var ok bool
+		if summary, fix, ok = d.crossSignExpiredVerdict(rejected); !ok {
+			cause.cat = ClientClockSkew
+			summary, fix = d.clientClockSkew(rejected)
+		}
 	case cause.cat == CertUntrustedCA:
 		summary = fmt.Sprintf("%s: the client does not trust its issuer, although the chain verifies against the roots given here", rejected)
 		fix = fmt.Sprintf("make the client trust the server's root CA (%s), or use a certificate from a CA the client trusts", trustRootAdvice(d.client()))
@@ -638,6 +641,9 @@ func (d *diagnosis) certFix(p CertProblem) string {
 // untrustedFix: the client must trust the root; nothing changes on the
 // server, which is right not to send it.
 func (d *diagnosis) untrustedFix(p CertProblem, subject string) string {
+	if fix, ok := d.crossSignUntrusted(p); ok {
+		return fix
+	}
 	if p.MissingIssuer == "" {
 		return fmt.Sprintf("the chain ends at the root %s, which the client does not trust: make the client trust it (%s), or use a certificate from a publicly trusted CA; tlsdiag %s with that root confirms the rest of the chain",
 			subject, trustRootAdvice(d.client()), d.setting(SettingRoots))
