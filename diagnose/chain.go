@@ -415,13 +415,17 @@ func checkChainWith(chain []*x509.Certificate, serverName string, at time.Time, 
 			probs = append(probs, nameProblem(chain[0], serverName))
 		}
 	}
-	slices.SortStableFunc(probs, func(a, b CertProblem) int {
-		if c := cmp.Compare(problemRank(a.Category), problemRank(b.Category)); c != 0 {
-			return c
-		}
-		return cmp.Compare(uint(a.Cert), uint(b.Cert)) // -1 (trust store) last
-	})
+	slices.SortStableFunc(probs, byRank)
 	return probs
+}
+
+// byRank orders problems by problemRank, then by certificate, -1 (the
+// trust store) last.
+func byRank(a, b CertProblem) int {
+	if c := cmp.Compare(problemRank(a.Category), problemRank(b.Category)); c != 0 {
+		return c
+	}
+	return cmp.Compare(uint(a.Cert), uint(b.Cert))
 }
 
 // problemRank orders problems: first those that do not depend on the trust

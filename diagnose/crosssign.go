@@ -56,6 +56,7 @@ func (d *diagnosis) crossSignIssuedBy(root *x509.Certificate) int {
 // a client that accepted the chain is not suspected of verifying nothing,
 // and the fix is the client's trust store, then the server's chain.
 func (d *diagnosis) markCrossSigns() {
+	d.expiredCrossSign()
 	for i := range d.probs {
 		p := &d.probs[i]
 		if p.Category != CertExpired {
@@ -80,6 +81,27 @@ func (d *diagnosis) markCrossSigns() {
 			p.Detail += fmt.Sprintf(" (the server's chain reaches it through %s, the root %s cross-signed by it: a client that trusts %s itself ends its path there)", name(d.chain[j]), name(d.chain[j]), name(d.chain[j]))
 			p.Fix = d.crossSignFix(j, fmt.Sprintf("the root %s, which the client trusts and the server's cross-sign leads to, expired on %s", name(root), stamp(root.NotAfter)))
 		}
+	}
+}
+
+// expiredCrossSign adds the expired cross-sign of a chain that verifies
+// here without it (the roots given hold the new root), which the checks
+// of the chain, made for a chain that fails, do not report: the client
+// that trusts only the old root fails on it, and one that accepted the
+// chain is warned that such clients do.
+func (d *diagnosis) expiredCrossSign() {
+	at := d.certTime()
+	if at.IsZero() || d.c == nil || len(d.chain) == 0 {
+		return
+	}
+	for i, c := range d.chain {
+		if c == nil || !at.After(c.NotAfter) || !d.crossSign(i) || slices.ContainsFunc(d.probs, func(p CertProblem) bool { return p.Cert == i && p.Category == CertExpired }) {
+			continue
+		}
+		d.probs = append(d.probs, CertProblem{Category: CertExpired, Cert: i,
+			Detail: fmt.Sprintf("certificate %d %s expired on %s, %s before the capture (%s)", i, name(c), stamp(c.NotAfter), span(at.Sub(c.NotAfter)), stamp(at))})
+		slices.SortStableFunc(d.probs, byRank)
+		return
 	}
 }
 
@@ -116,27 +138,20 @@ func (d *diagnosis) crossSignFix(i int, why string) string {
 }
 
 // crossSignExpiredVerdict explains a client's certificate_expired about
-// a chain that verifies here, or whose sent certificates are all valid,
-// when the chain holds a cross-signed root: the client took the path
-// through it to an old root, and what expired is the cross-sign or the
-// client's copy of the old root, not necessarily its clock. ok is false
-// when the chain holds no cross-sign.
+// a chain whose sent certificates are all valid and that ends at a
+// cross-signed root whose issuer, the old root, was not sent: the client
+// took the path through it, and what expired is most likely the
+// client's copy of the old root, else its clock is wrong. ok is false
+// when the chain holds no such cross-sign, or the old root is known here
+// and valid (the clock is then the reading).
 func (d *diagnosis) crossSignExpiredVerdict(rejected string) (summary, fix string, ok bool) {
 	at := d.certTime()
 	if at.IsZero() {
 		return "", "", false
 	}
-	i := slices.IndexFunc(d.chain, func(c *x509.Certificate) bool { return c != nil && at.After(c.NotAfter) })
-	if i > 0 && d.crossSign(i) {
-		c := d.chain[i]
-		summary = fmt.Sprintf("%s as expired: the server sends certificate %d, the root %s cross-signed by '%s', which expired on %s, %s before the capture (%s), and the client built its path through it (a client that trusts %s itself ends its path there)",
-			rejected, i, name(c), issuerName(c), stamp(c.NotAfter), span(at.Sub(c.NotAfter)), stamp(at), name(c))
-		if root := d.trustedRoot(); root != nil {
-			summary += fmt.Sprintf("; the chain verifies here, through %s", name(root))
-		}
-		return summary, d.crossSignFix(i, fmt.Sprintf("the cross-signed %s expired on %s", name(c), stamp(c.NotAfter))), true
-	}
-	if i >= 0 {
+	if slices.ContainsFunc(d.chain, func(c *x509.Certificate) bool { return c != nil && at.After(c.NotAfter) }) {
+		// An expired certificate sent is a problem of the chain
+		// (expiredCrossSign adds a cross-sign's), not this reading.
 		return "", "", false
 	}
 	// Every sent certificate is valid: the expired one is the client's
@@ -152,6 +167,13 @@ func (d *diagnosis) crossSignExpiredVerdict(rejected string) (summary, fix strin
 		return "", "", false
 	}
 	c := d.chain[j]
+	for _, r := range d.rootsOf.bySubject(c.RawIssuer) {
+		if !at.After(r.NotAfter) && signedBy(c, r) {
+			// The old root is known here and valid: a client's copy of it
+			// would be too, and the clock is the reading left.
+			return "", "", false
+		}
+	}
 	window := ""
 	if from, until, ok := d.chainWindow(); ok {
 		window = fmt.Sprintf(" (the chain sent is valid from %s to %s)", stamp(from), stamp(until))
