@@ -585,6 +585,13 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 			summary += "; the client is " + cl
 		}
 		fix = fmt.Sprintf("make the client trust the root %s (%s); nothing changes on the server", name(root), trustRootAdvice(d.client()))
+		if j := d.crossSignIssuedBy(root); j > 0 {
+			// The path to that root runs through a cross-sign: the new
+			// root serves the client whether it lacks the old one or
+			// holds an expired copy of it.
+			summary += fmt.Sprintf("; the path to it runs through certificate %d, the root %s cross-signed by it, so the client may instead hold an expired copy of %s", j, name(d.chain[j]), name(root))
+			fix = fmt.Sprintf("make the client trust the root %s (%s), which ends the path before the cross-sign whether the client lacks %s or holds an expired copy of it; nothing changes on the server", name(d.chain[j]), trustRootAdvice(d.client()), name(root))
+		}
 	default:
 		summary = rejected + ", although the chain verifies against the roots given here: the client applies other rules (its own trust store, pinning, revocation, key size)"
 		fix = verifyLogAdvice(d.client())

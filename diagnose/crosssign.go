@@ -128,7 +128,7 @@ func (d *diagnosis) expiredRoot() *x509.Certificate {
 // sent; the server can drop the cross-sign for the second.
 func (d *diagnosis) crossSignFix(i int, why string) string {
 	c := d.chain[i]
-	client := fmt.Sprintf("make the client trust the root %s (%s; on a system, update ca-certificates)", name(c), trustRootAdvice(d.client()))
+	client := fmt.Sprintf("make the client trust the root %s (%s)", name(c), trustRootAdvice(d.client()))
 	server := fmt.Sprintf("remove the cross-signed %s (issued by '%s') from the server's chain file, leaving leaf and intermediates (nginx: the `ssl_certificate` file; Apache httpd: `SSLCertificateFile`, before 2.4.8 `SSLCertificateChainFile`; HAProxy: the `crt` file), so that clients which trust %s but follow the chain as sent (OpenSSL before 1.1.0, old Android and Java) build the short path; a client that trusts only '%s' then fails as an unknown CA, and only that CA's owner can issue a new cross-sign",
 		name(c), issuerName(c), name(c), issuerName(c))
 	if d.client().Stack == fingerprint.StackGo {
@@ -204,6 +204,6 @@ func (d *diagnosis) crossSignUntrusted(p CertProblem) (fix string, ok bool) {
 		return "", false
 	}
 	c := d.chain[p.Cert]
-	return fmt.Sprintf("the chain ends at certificate %d, the root %s cross-signed by '%s', which the client does not trust (or trusts in a copy that has expired): make the client trust the root %s (%s; on a system, update ca-certificates), which ends the path before the cross-sign; trusting '%s' serves only while it and the cross-sign are valid (the cross-sign expires on %s); to confirm, run tlsdiag again with %s and the client's roots",
+	return fmt.Sprintf("the chain ends at certificate %d, the root %s cross-signed by '%s', which the client does not trust (or trusts in a copy that has expired): make the client trust the root %s (%s), which ends the path before the cross-sign; trusting '%s' serves only while it and the cross-sign are valid (the cross-sign expires on %s); to confirm, run tlsdiag again with %s and the client's roots",
 		p.Cert, name(c), p.MissingIssuer, name(c), trustRootAdvice(d.client()), p.MissingIssuer, stamp(c.NotAfter), d.setting(SettingRoots)), true
 }
