@@ -90,8 +90,11 @@ func (d *diagnosis) markCrossSigns() {
 // that trusts only the old root fails on it, and one that accepted the
 // chain is warned that such clients do.
 func (d *diagnosis) expiredCrossSign() {
+	if d.c == nil || len(d.chain) == 0 {
+		return
+	}
 	at := d.certTime()
-	if at.IsZero() || d.c == nil || len(d.chain) == 0 {
+	if at.IsZero() {
 		return
 	}
 	for i, c := range d.chain {
