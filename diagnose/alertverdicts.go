@@ -561,8 +561,11 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 		summary = rejected + "; the certificate is not in the capture"
 		fix = "capture the whole handshake to see the certificate; " + verifyLogAdvice(d.client())
 	case cause.cat == CertExpired:
-		cause.cat = ClientClockSkew
-		summary, fix = d.clientClockSkew(rejected)
+		var ok bool
+		if summary, fix, ok = d.crossSignExpiredVerdict(rejected); !ok {
+			cause.cat = ClientClockSkew
+			summary, fix = d.clientClockSkew(rejected)
+		}
 	case cause.cat == CertUntrustedCA:
 		summary = fmt.Sprintf("%s: the client does not trust its issuer, although the chain verifies against the roots given here", rejected)
 		fix = fmt.Sprintf("make the client trust the server's root CA (%s), or use a certificate from a CA the client trusts", trustRootAdvice(d.client()))
@@ -582,6 +585,13 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 			summary += "; the client is " + cl
 		}
 		fix = fmt.Sprintf("make the client trust the root %s (%s); nothing changes on the server", name(root), trustRootAdvice(d.client()))
+		if j := d.crossSignIssuedBy(root); j > 0 {
+			// The path to that root runs through a cross-sign: the new
+			// root serves the client whether it lacks the old one or
+			// holds an expired copy of it.
+			summary += fmt.Sprintf("; the path to it runs through certificate %d, the root %s cross-signed by it, so the client may instead hold an expired copy of %s", j, name(d.chain[j]), name(root))
+			fix = fmt.Sprintf("make the client trust the root %s (%s), which ends the path before the cross-sign whether the client lacks %s or holds an expired copy of it; nothing changes on the server", name(d.chain[j]), trustRootAdvice(d.client()), name(root))
+		}
 	default:
 		summary = rejected + ", although the chain verifies against the roots given here: the client applies other rules (its own trust store, pinning, revocation, key size)"
 		fix = verifyLogAdvice(d.client())
@@ -638,6 +648,9 @@ func (d *diagnosis) certFix(p CertProblem) string {
 // untrustedFix: the client must trust the root; nothing changes on the
 // server, which is right not to send it.
 func (d *diagnosis) untrustedFix(p CertProblem, subject string) string {
+	if fix, ok := d.crossSignUntrusted(p); ok {
+		return fix
+	}
 	if p.MissingIssuer == "" {
 		return fmt.Sprintf("the chain ends at the root %s, which the client does not trust: make the client trust it (%s), or use a certificate from a publicly trusted CA; tlsdiag %s with that root confirms the rest of the chain",
 			subject, trustRootAdvice(d.client()), d.setting(SettingRoots))

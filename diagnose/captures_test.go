@@ -263,6 +263,23 @@ func TestFieldGoErrCaptures(t *testing.T) {
 	checkExpected(t, dir, "expected-keylog.tsv", dir+"/roots.pem", true)
 }
 
+// TestFieldCrossSignCaptures checks a chain that reaches an old root
+// through a cross-signed new root (testdata/field/xsign): with the
+// cross-sign or the old root expired, clients that trust only the old
+// root fail, and the fix is the new root in their trust store, then the
+// cross-sign out of the server's chain, never a renewed intermediate or
+// the client's clock; clients that trust the new root succeed and stay
+// ok. Each list is read with other roots: the old root, the new one, the
+// old root's expired edition, and roots that have nothing to do with the
+// chain.
+func TestFieldCrossSignCaptures(t *testing.T) {
+	dir := testdataDir + "/field/xsign"
+	checkExpected(t, dir, "expected.tsv", dir+"/roots.pem", false)
+	checkExpected(t, dir, "expected-new.tsv", dir+"/roots-new.pem", false)
+	checkExpected(t, dir, "expected-old-expired.tsv", dir+"/roots-old-expired.pem", false)
+	checkExpected(t, dir, "expected-unknown-roots.tsv", labCAFile, false)
+}
+
 // fieldCategories are the categories of the field captures' expected
 // verdicts (testdata/field/expected*.tsv and those of its directories,
 // each checked by a TestField test): real traffic the lab does not make,

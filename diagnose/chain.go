@@ -82,6 +82,11 @@ type CertProblem struct {
 	// explains no failure of that connection.
 	AcceptedThen bool
 	CapturedAt   time.Time
+	// CrossSign is the index of the sent cross-signed root through which
+	// the chain reaches the certificate that expired (the cross-sign
+	// itself, or the old root that signed it), 0 when none: a client that
+	// trusts the new root does not use that path (crosssign.go).
+	CrossSign int
 }
 
 // AddressProblem checks a leaf against the address a client connected to
@@ -410,13 +415,17 @@ func checkChainWith(chain []*x509.Certificate, serverName string, at time.Time, 
 			probs = append(probs, nameProblem(chain[0], serverName))
 		}
 	}
-	slices.SortStableFunc(probs, func(a, b CertProblem) int {
-		if c := cmp.Compare(problemRank(a.Category), problemRank(b.Category)); c != 0 {
-			return c
-		}
-		return cmp.Compare(uint(a.Cert), uint(b.Cert)) // -1 (trust store) last
-	})
+	slices.SortStableFunc(probs, byRank)
 	return probs
+}
+
+// byRank orders problems by problemRank, then by certificate, -1 (the
+// trust store) last.
+func byRank(a, b CertProblem) int {
+	if c := cmp.Compare(problemRank(a.Category), problemRank(b.Category)); c != 0 {
+		return c
+	}
+	return cmp.Compare(uint(a.Cert), uint(b.Cert))
 }
 
 // problemRank orders problems: first those that do not depend on the trust
@@ -451,6 +460,12 @@ func problemRank(c Category) int {
 // careless.
 func trustDependent(c Category) bool {
 	return c == CertUntrustedCA || c == CertIncompleteChain || c == CertSelfSigned
+}
+
+// byTrust is trustDependent for one problem: also a date on a path that a
+// client trusting the cross-signed root does not take.
+func (p CertProblem) byTrust() bool {
+	return trustDependent(p.Category) || p.CrossSign > 0
 }
 
 // checker holds one CheckChain call's inputs.

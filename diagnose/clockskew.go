@@ -15,7 +15,7 @@ const ClientClockSkew Category = "client_clock_skew"
 
 var clientClockSkewCategory = categorySpec{
 	name:          ClientClockSkew,
-	meaning:       "the client refused the certificate as expired (alert `certificate_expired`, which OpenSSL also sends for \"not yet valid\") although every certificate of the chain was valid at the capture's time; gives the chain's validity window, outside which the client's clock must be",
+	meaning:       "the client refused the certificate as expired (alert `certificate_expired`, which OpenSSL also sends for \"not yet valid\") although every certificate of the chain was valid at the capture's time, and the chain does not end at a cross-signed root whose old root, not known here as valid, the client may hold in an expired copy (that is `cert_expired`); gives the chain's validity window, outside which the client's clock must be",
 	serverFix:     "— (the client's clock)",
 	clientClasses: []string{"cert_expired", "cert_not_yet_valid"},
 }

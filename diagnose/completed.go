@@ -286,7 +286,7 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 		if unknownAlerted {
 			return p.Category == CertHostnameMismatch
 		}
-		return !trustDependent(p.Category) || !closedCleanly
+		return !p.byTrust() || !closedCleanly
 	})
 	if i < 0 {
 		return Verdict{}, false
@@ -375,6 +375,8 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 		p := &d.probs[i]
 		switch {
 		case p == d.used:
+		case cat == OK && p.CrossSign > 0:
+			certWs = append(certWs, d.crossSignAccepted(*p))
 		case cat == OK && trustDependent(p.Category):
 			certWs = append(certWs, d.acceptedWarning(*p))
 		case cat == OK && p.Lenient != "":
@@ -523,6 +525,9 @@ func (d *diagnosis) acceptedWarningBy(p CertProblem, accepted string) string {
 		if p.Cert >= 0 && p.Cert < len(d.chain) && d.chain[p.Cert] != nil {
 			root = name(d.chain[p.Cert]) // the root was sent
 		}
+	}
+	if p.Category == CertUntrustedCA && p.MissingIssuer != "" && d.crossSign(p.Cert) {
+		root = fmt.Sprintf("the root %s, which certificate %d stands for, or %s", name(d.chain[p.Cert]), p.Cert, root)
 	}
 	nothing := verifiesNothing
 	if isBrowser(d.client()) {

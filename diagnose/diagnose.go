@@ -115,6 +115,8 @@ type diagnosis struct {
 	// It joins probs when the handshake did not complete.
 	addrProb *CertProblem
 	roots    *x509.CertPool
+	// rootsOf looks up trusted roots by subject (Config.Roots).
+	rootsOf *Roots
 	// ownRoots is set when the user named roots of their own (--cacert).
 	ownRoots bool
 	srv      Server
@@ -137,6 +139,7 @@ type diagnosis struct {
 // init sets d to the facts derived from c, forgetting all it held.
 func (d *diagnosis) init(c *analysis.Connection, cfg Config) {
 	d.initHello(c, cfg)
+	d.rootsOf = cfg.Roots
 	if len(c.Certificates) == 0 {
 		return
 	}
@@ -172,6 +175,7 @@ func (d *diagnosis) init(c *analysis.Connection, cfg Config) {
 		}
 	}
 	d.probs = slices.DeleteFunc(d.probs, func(p CertProblem) bool { return p.AcceptedThen })
+	d.markCrossSigns()
 	d.ownRoots = len(cfg.Roots.Own()) > 0
 	byOwnRoots(d.probs, d.chain, cfg.Roots.Own(), d.setting(SettingRoots))
 	if d.noSNI {

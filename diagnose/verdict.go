@@ -50,7 +50,7 @@ const CertExpired Category = "cert_expired"
 
 var certExpiredCategory = categorySpec{
 	name:          CertExpired,
-	meaning:       "a certificate of the chain had expired at capture time",
+	meaning:       "a certificate of the chain had expired at capture time; or, on a chain that reaches an old root through a cross-signed new one, the cross-sign or (most likely, when the client says expired of a chain whose certificates are all valid) the client's copy of the old root had: then the fix is the new root in the client's trust store, then the cross-sign out of the server's chain",
 	serverFix:     "install the renewed certificate and reload (`nginx -t && nginx -s reload`)",
 	certificate:   true,
 	clientClasses: []string{"cert_expired"},
