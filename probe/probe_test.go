@@ -259,6 +259,24 @@ func TestProbeLab(t *testing.T) {
 			check: notInFix("tlsrsakex"),
 		},
 		{
+			name: "AES-256-CBC-SHA384 only vs crypto/tls", scenario: tlslab.CBCSHA384Only, class: "tls_alert_handshake_failure", phase: PhaseTLS,
+			setup:    func(t *testing.T, c *Config, _ *tlslab.Lab, _ netip.AddrPort) { c.Scan = true },
+			category: diagnose.NoSharedCipher, agreement: Agree, evidence: alertFrame,
+			facts: []string{"the server's TLS 1.2 suites are ones crypto/tls does not implement: it chose TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
+				"add to the server's suites one Go supports, e.g. ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256",
+				"no Go client setting adds TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384", "nginx: `ssl_ciphers`", "Apache httpd: `SSLCipherSuite`",
+				"it refused a TLS 1.2 hello offering DHE suites (handshake_failure)"},
+			check: func(t *testing.T, r *Result, lab *tlslab.Lab) {
+				notInFix("GODEBUG")(t, r, lab)
+				d := NewDocument(r)
+				if d.Scan == nil || !slices.ContainsFunc(d.Scan.Beyond, func(b BeyondView) bool {
+					return b.Offer == string(BeyondCBCSHA2) && b.Accepted && b.Cipher == "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"
+				}) {
+					t.Errorf("scan.beyond lacks the accepted %s offer: %+v", BeyondCBCSHA2, d.Scan)
+				}
+			},
+		},
+		{
 			name: "client certificate without its intermediate", scenario: tlslab.ClientCertRequired, class: "tls_alert_handshake_failure", phase: PhaseTLS,
 			setup: func(t *testing.T, c *Config, lab *tlslab.Lab, _ netip.AddrPort) {
 				leafOnly := tlslab.Cert{Cert: lab.ClientChained.Cert, Key: lab.ClientChained.Key}

@@ -106,6 +106,9 @@ const (
 	BeyondSHA1     Beyond = "SHA-1 signatures"      // TLS 1.2 rsa_pkcs1_sha1, ecdsa_sha1: Go dropped them in 1.25
 	BeyondGroups13 Beyond = "X448 and FFDHE groups" // TLS 1.3 groups crypto/tls does not implement
 	BeyondCCM13    Beyond = "CCM suites"            // TLS 1.3 TLS_AES_128_CCM_*: not in crypto/tls
+	// TLS 1.2 AES-256-CBC with SHA-384/SHA-256 MACs, Camellia, ARIA-GCM:
+	// crypto/tls has only AES-128-CBC-SHA256 (offered by the CBC family).
+	BeyondCBCSHA2 Beyond = "CBC-SHA2, Camellia, ARIA"
 )
 
 // BeyondProbe is the scan's hand-written hello with one offer beyond
@@ -146,6 +149,12 @@ func beyondHellos(serverName string) []beyondHello {
 			groups: []tls.CurveID{0x001E, 0x0100, 0x0101, 0x0102, 0x0103, 0x0104}}}, // x448, ffdhe2048…8192
 		{BeyondCCM13, tls.VersionTLS13, rawHello{serverName: serverName, tls13: true, suites: []uint16{0x1304, 0x1305}, sigalgs: goSignatureSchemes,
 			groups: []tls.CurveID{tls.X25519}, x25519Share: true}},
+		{BeyondCBCSHA2, tls.VersionTLS12, rawHello{serverName: serverName, groups: ecdhe, sigalgs: goSignatureSchemes,
+			suites: []uint16{
+				0xC024, 0xC028, 0x003D, // ECDHE-ECDSA-AES256-SHA384, ECDHE-RSA-AES256-SHA384, AES256-SHA256
+				0xC05C, 0xC05D, 0xC060, 0xC061, 0xC050, 0xC051, // ARIA-GCM: ECDHE-ECDSA, ECDHE-RSA, RSA
+				0xC072, 0xC073, 0xC076, 0xC077, 0x00BA, 0x00C0, 0x0041, 0x0084, // Camellia: ECDHE-ECDSA, ECDHE-RSA, RSA
+			}}},
 	}
 }
 
@@ -474,6 +483,15 @@ func (c *Correlation) addBeyond(s *Scan) bool {
 		case BeyondCCM13:
 			causes = append(causes, fmt.Sprintf("the server's TLS 1.3 suites are only CCM ones (it chose %s), which crypto/tls does not implement", tlsparse.CipherSuite(b.Cipher)))
 			fixes = append(fixes, "enable TLS_AES_128_GCM_SHA256 (TLS 1.3's mandatory suite) on the server; no Go client setting adds CCM")
+		case BeyondCBCSHA2:
+			chosen := tlsparse.CipherSuite(b.Cipher).String()
+			causes = append(causes, fmt.Sprintf("the server's TLS 1.2 suites are ones crypto/tls does not implement: it chose %s for a hand-written hello offering AES-256-CBC with SHA-384/SHA-256 MACs, Camellia and ARIA suites, and refused every suite crypto/tls has", chosen))
+			add := "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256"
+			if strings.Contains(chosen, "ECDSA") {
+				add = "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256"
+			}
+			fixes = append(fixes, "add to the server's suites one Go supports, e.g. "+add+", or enable TLS 1.3: no Go client setting adds "+chosen+"; "+
+				diagnose.ServerFix(diagnose.ChangeCiphers, diagnose.ServerUnknown))
 		}
 	}
 	if len(yes)+len(no) == 0 {

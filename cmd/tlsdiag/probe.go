@@ -158,7 +158,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&keyLogFile, flagKeyLog, "", "also append the connection's TLS secrets to this `file` (SSLKEYLOGFILE format, mode 0600)")
 	fs.StringVarP(&pcapFile, flagWrite, shortWrite, "", "keep the capture in this pcap `file` (frame numbers in the report are its); a name ending in .pcapng gets pcapng with the TLS secrets embedded")
 	fs.StringVarP(&iface, "interface", "i", "", "capture on this `interface` (default: the one that routes to the target)")
-	fs.BoolVar(&scan, flagScan, false, "when the handshake fails on version or cipher, try each TLS version, cipher family (ECDHE, RSA key exchange, 3DES, CBC) and group, then what crypto/tls cannot offer (DHE, SHA-1 signatures, X448/FFDHE groups, CCM), and report which the server accepts")
+	fs.BoolVar(&scan, flagScan, false, "when the handshake fails on version or cipher, try each TLS version, cipher family (ECDHE, RSA key exchange, 3DES, CBC) and group, then what crypto/tls cannot offer (DHE, SHA-1 signatures, AES-256-CBC-SHA384/SHA256, Camellia and ARIA suites, X448/FFDHE groups, CCM), and report which the server accepts")
 	fs.StringVar(&bisectFlag, "bisect", "", "when the request fails, re-run it changing one `factor` at a time and say which change makes it work (all, or some of version,groups,ciphers,sni,alpn,size,mss,address,proxy,cert)")
 	fs.Lookup("bisect").NoOptDefVal = "all"
 	if err := fs.Parse(args); err != nil {

@@ -108,6 +108,13 @@ const (
 	// GoodRSA, as old TLS stacks and HSMs are: Go ≥ 1.25 clients, which no
 	// longer offer SHA-1 signatures, get handshake_failure.
 	SHA1SignaturesOnly Scenario = "no_shared_sigalg_sha1"
+	// CBCSHA384Only is `openssl s_server` limited to TLS 1.2 and the
+	// AES-256-CBC suites with SHA-384 and SHA-256 MACs
+	// (ECDHE-RSA-AES256-SHA384, AES256-SHA256), with GoodRSA, as servers
+	// configured for a strict CBC list are: crypto/tls implements neither,
+	// and a Go client gets the same handshake_failure as from
+	// RSAKeyExchangeOnly.
+	CBCSHA384Only Scenario = "no_shared_cipher_cbc_sha384"
 
 	// NotTLSServer is a plain net/http server: it answers a ClientHello with
 	// "HTTP/1.1 400 Bad Request".
@@ -211,7 +218,7 @@ var Scenarios = []Scenario{
 	CertExpired, CertNotYetValid, CertSelfSigned, CertUntrustedCA,
 	CertHostnameMismatch, CertIncompleteChain, CertDirectRoot, CertRejected,
 	ClientCertRequired, ClientCertRequiredTLS13, ALPNMismatch, SNIUnrecognized, SNIUnrecognizedOpenSSL, RSAKeyExchangeOnly, NoSharedGroupTLS13,
-	DHEOnly, SHA1SignaturesOnly,
+	DHEOnly, SHA1SignaturesOnly, CBCSHA384Only,
 	NotTLSServer, NotTLSClient, ServerNoResponse, ServerClosesAtAccept, AppNoAnswer, AppClosesAtOnce,
 	ConnectionRefused, ConnectionReset, NoTCPAnswer,
 	ProxyRefused, ProxyAuthRequired, ProxyAuthNegotiate, ProxyUpstreamFailed,
@@ -239,7 +246,7 @@ func (s Scenario) Category() string {
 // than a server in this process, and which.
 func (s Scenario) External() (program string, ok bool) {
 	switch s {
-	case SNIUnrecognizedOpenSSL, CertDirectRoot, RSAKeyExchangeOnly, NoSharedGroupTLS13, DHEOnly, SHA1SignaturesOnly:
+	case SNIUnrecognizedOpenSSL, CertDirectRoot, RSAKeyExchangeOnly, NoSharedGroupTLS13, DHEOnly, SHA1SignaturesOnly, CBCSHA384Only:
 		return "openssl", true
 	}
 	return "", false
@@ -311,6 +318,7 @@ var specs = map[Scenario]spec{
 	NoSharedGroupTLS13: {category: "no_shared_cipher", start: startOpenSSLX448},
 	DHEOnly:            {category: "no_shared_cipher", start: startOpenSSLDHE},
 	SHA1SignaturesOnly: {category: "no_shared_cipher", start: startOpenSSLSHA1},
+	CBCSHA384Only:      {category: "no_shared_cipher", start: startOpenSSLCBCSHA384},
 
 	NotTLSServer:     {category: "not_tls_server", start: startPlainHTTP},
 	NotTLSClient:     {category: "not_tls_client", config: func(l *Lab) *tls.Config { return serverConfig(l.Good) }},

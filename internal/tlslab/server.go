@@ -342,6 +342,13 @@ func startOpenSSLSHA1(s *Server, addr string) error {
 	return startOpenSSLGoodRSA(s, addr, "-no_tls1_3", "-sigalgs", "RSA+SHA1", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0")
 }
 
+// startOpenSSLCBCSHA384 serves GoodRSA over TLS 1.2 with AES-256-CBC
+// suites whose MACs are SHA-384 or SHA-256, which crypto/tls does not
+// implement.
+func startOpenSSLCBCSHA384(s *Server, addr string) error {
+	return startOpenSSLGoodRSA(s, addr, "-no_tls1_3", "-cipher", "ECDHE-RSA-AES256-SHA384:AES256-SHA256")
+}
+
 // startOpenSSLGoodRSA runs `openssl s_server -www` with GoodRSA's chain and
 // the options given.
 func startOpenSSLGoodRSA(s *Server, addr string, options ...string) error {

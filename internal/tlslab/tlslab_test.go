@@ -184,6 +184,14 @@ func TestScenarios(t *testing.T) {
 			c.CipherSuites = []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_RSA_WITH_AES_128_CBC_SHA}
 		}, 0, wantAlert(alertHandshakeFailure)},
 		{"no_shared_sigalg_sha1 with Go's defaults", SHA1SignaturesOnly, nil, 0, wantAlert(alertHandshakeFailure)},
+		{"no_shared_cipher_cbc_sha384 with every TLS 1.2 suite crypto/tls implements", CBCSHA384Only, func(c *tls.Config) {
+			c.MaxVersion = tls.VersionTLS12
+			for _, list := range [][]*tls.CipherSuite{tls.CipherSuites(), tls.InsecureCipherSuites()} {
+				for _, cs := range list {
+					c.CipherSuites = append(c.CipherSuites, cs.ID)
+				}
+			}
+		}, 0, wantAlert(alertHandshakeFailure)},
 		{"no_shared_group_tls13 with TLS 1.2", NoSharedGroupTLS13, func(c *tls.Config) { c.MaxVersion = tls.VersionTLS12 }, 0, wantAlert(alertProtocolVersion)},
 		{"app_closes_at_once", AppClosesAtOnce, nil, 0, wantVersion(tls.VersionTLS13)},
 		{"cert_rejected", CertRejected, nil, 0, wantCertInvalid("is after")},
