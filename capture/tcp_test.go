@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"cmp"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -766,4 +767,51 @@ func TestMakeKeyAsBytes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestLookupRecentSharedSlot checks lookup against the map for
+// connections whose ports share a slot of the recent connections, taking
+// turns, and after one of them closed and another took its ports.
+func TestLookupRecentSharedSlot(t *testing.T) {
+	srv := netip.MustParseAddrPort("10.0.0.2:443")
+	clients := []netip.AddrPort{
+		netip.MustParseAddrPort("10.0.0.1:40000"),
+		netip.MustParseAddrPort("10.0.0.3:40000"),                    // same ports
+		netip.MustParseAddrPort("[2001:db8::1]:40000"),               // same ports, IPv6 client
+		netip.MustParseAddrPort("10.0.0.1:" + fmt.Sprint(40000^257)), // another pair of ports, same slot
+	}
+	if recentSlot(40000, 443) != recentSlot(40000^257, 443) {
+		t.Fatal("the test's ports do not share a slot")
+	}
+	f := newFeeder(t, Options{})
+	check := func(src, dst netip.AddrPort) {
+		t.Helper()
+		var key connKey
+		c, srcLow := f.a.lookup(&Segment{Src: src, Dst: dst}, &key)
+		wantKey, wantLow := makeKey(src, dst)
+		if want := f.a.conns[wantKey]; c != want || c == nil && key != wantKey || srcLow != wantLow {
+			t.Errorf("%v to %v: lookup found %p (src low %v), want %p (src low %v)", src, dst, c, srcLow, want, wantLow)
+		}
+	}
+	for i, c := range clients {
+		f.send(c, srv, "S", uint32(i)*1000, 0, "")
+	}
+	for range 2 {
+		for _, c := range clients {
+			check(c, srv)
+			check(srv, c)
+			check(srv, c)
+		}
+	}
+	// The first connection ends; a lookup of its ports finds nothing
+	// until a new one opens on them.
+	f.send(clients[0], srv, "R", 1, 0, "")
+	f.send(srv, clients[0], "R", 1, 0, "")
+	check(clients[0], srv)
+	check(srv, clients[0])
+	f.send(clients[0], srv, "S", 5000, 0, "")
+	check(srv, clients[0])
+	check(clients[1], srv)
+	check(clients[0], srv)
+	f.a.Close()
 }
