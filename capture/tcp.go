@@ -187,6 +187,7 @@ type Assembler struct {
 	progress Progresser
 	stats    Stats
 	recent   [recentConns]lastConn // connections looked up first, by their ports
+	spare    []*conn               // closed connections, for open to reuse
 	seg      Segment
 	pieces   []piece
 	cur      SegmentFacts // the segment being handled, for its events
@@ -617,7 +618,13 @@ func (a *Assembler) open(key connKey, srcLow bool, s *Segment, f Frame) *conn {
 		a.flushAll(old, old.last.frame())
 		a.finish(old, ClosedEvicted, old.last.frame(), f.Number)
 	}
-	c := &conn{key: key, lowIsClient: srcLow}
+	var c *conn
+	if n := len(a.spare); n > 0 {
+		c, a.spare = a.spare[n-1], a.spare[:n-1]
+		*c = conn{key: key, lowIsClient: srcLow}
+	} else {
+		c = &conn{key: key, lowIsClient: srcLow}
+	}
 	var isn uint32
 	switch {
 	case s.SYN && !s.ACK:
@@ -1100,7 +1107,15 @@ func (a *Assembler) finish(c *conn, reason CloseReason, last Frame, closedBy int
 	}
 	c.stream.Close(reason, last, closedBy)
 	c.stream = nil
+	if len(a.spare) < maxSpareConns {
+		a.spare = append(a.spare, c)
+	}
 }
+
+// maxSpareConns bounds the closed connections kept for open to reuse: a
+// capture of short connections opens one about as often as it closes
+// one, and a new conn was a cold allocation of 300 bytes to clear.
+const maxSpareConns = 64
 
 func (a *Assembler) bury(k connKey) {
 	if a.tombRing == nil {
