@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"io"
 	"net/netip"
 	"os"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -226,4 +228,107 @@ func BenchmarkRunShardedFile(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(st.Frames)*float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+}
+
+// benchBlocks reads the capture named by $TLSDIAG_BENCH_PCAP into blocks
+// in memory, decoded for shards shards, once per test binary: the input
+// of BenchmarkDecodeBlocks and BenchmarkAssembleBlocks, which time the
+// decoding and the reassembly without the reading.
+func benchBlocks(b *testing.B, shards int) []*block {
+	pcap := os.Getenv("TLSDIAG_BENCH_PCAP")
+	if pcap == "" {
+		b.Skip("set TLSDIAG_BENCH_PCAP to a capture")
+	}
+	f, err := OpenFile(pcap)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var blocks []*block
+	fill := &copyFiller{src: f}
+	for {
+		bl := &block{buf: make([]byte, 0, blockSize), shardSegs: make([][]int32, shards)}
+		err := fill.fill(bl)
+		if len(bl.frames) > 0 {
+			blocks = append(blocks, bl)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	r := &shardReader{now: -1 << 63, shards: make([]*shard, shards)}
+	r.dec = newDecoder(&r.stats)
+	for _, bl := range blocks {
+		if err := r.decodeBlock(bl, f); err != nil {
+			b.Fatal(err)
+		}
+		bl.now, bl.last = r.now, r.frames
+	}
+	return blocks
+}
+
+// BenchmarkDecodeBlocks decodes the blocks of the capture named by
+// $TLSDIAG_BENCH_PCAP, read into memory beforehand, for two shards.
+func BenchmarkDecodeBlocks(b *testing.B) {
+	blocks := benchBlocks(b, 2)
+	b.ReportAllocs()
+	frames := 0
+	cpu := startCPU()
+	for b.Loop() {
+		r := &shardReader{now: -1 << 63, shards: make([]*shard, 2)}
+		r.dec = newDecoder(&r.stats)
+		for _, bl := range blocks {
+			bl.clocks = bl.clocks[:0]
+			if err := r.decodeBlock(bl, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		frames = int(r.frames)
+	}
+	cpu.report(b, frames, "frame")
+}
+
+// BenchmarkAssembleBlocks reassembles the segments of the capture named by
+// $TLSDIAG_BENCH_PCAP, read and decoded into memory beforehand, in two
+// shards run one after the other, with Streams that only count bytes.
+func BenchmarkAssembleBlocks(b *testing.B) {
+	blocks := benchBlocks(b, 2)
+	b.ReportAllocs()
+	segs := 0
+	cpu := startCPU()
+	for b.Loop() {
+		segs = 0
+		for i := range 2 {
+			s := &shard{a: NewAssembler(&byteCounter{}, Options{}), idx: i}
+			for _, bl := range blocks {
+				s.assemble(bl)
+			}
+			st := s.a.Close()
+			segs += int(st.Segments)
+		}
+	}
+	cpu.report(b, segs, "seg")
+}
+
+// cpuClock is the process's CPU time (user and system) at the start of a
+// benchmark's loop: on a machine shared with other work, the wall clock
+// of b.Elapsed counts their time too.
+type cpuClock time.Duration
+
+func startCPU() cpuClock { return cpuClock(processCPU()) }
+
+// report adds the CPU time per op and per item (n items an op) as metrics.
+func (c cpuClock) report(b *testing.B, n int, item string) {
+	d := processCPU() - time.Duration(c)
+	b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(d.Nanoseconds())/float64(n*b.N), "cpu-ns/"+item)
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -328,25 +328,8 @@ type shardSeg struct {
 
 func (s *shard) run() {
 	for b := range s.work {
-		s.a.clocks, s.a.clocksFirst = b.clocks, b.first
-		for _, i := range b.shardSegs[s.idx] {
-			ss := &b.segs[i]
-			s.a.tick(ss.clock)
-			switch {
-			case ss.seg.ICMP != nil:
-				s.a.icmp(&ss.seg, ss.f)
-				continue
-			case ss.seg.UDP:
-				s.a.datagram(&ss.seg, ss.f)
-				continue
-			}
-			s.a.Segment(&ss.seg, ss.f)
-		}
-		s.a.tick(b.now)
+		s.assemble(b)
 		last := b.last
-		s.a.endLingers(last)
-		s.a.clocks = nil
-		s.a.frames = max(s.a.frames, last)
 		if b.refs.Add(-1) == 0 {
 			s.free <- b
 		}
@@ -358,6 +341,29 @@ func (s *shard) run() {
 	if s.progress != nil {
 		s.progress.Progress(math.MaxInt64)
 	}
+}
+
+// assemble feeds the shard's segments of b to its Assembler and moves its
+// clock to the end of b.
+func (s *shard) assemble(b *block) {
+	s.a.clocks, s.a.clocksFirst = b.clocks, b.first
+	for _, i := range b.shardSegs[s.idx] {
+		ss := &b.segs[i]
+		s.a.tick(ss.clock)
+		switch {
+		case ss.seg.ICMP != nil:
+			s.a.icmp(&ss.seg, ss.f)
+			continue
+		case ss.seg.UDP:
+			s.a.datagram(&ss.seg, ss.f)
+			continue
+		}
+		s.a.Segment(&ss.seg, ss.f)
+	}
+	s.a.tick(b.now)
+	s.a.endLingers(b.last)
+	s.a.clocks = nil
+	s.a.frames = max(s.a.frames, b.last)
 }
 
 // Progresser is a Handler that wants to know how far RunSharded has read

@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	"math"
 	"net/netip"
 	"slices"
@@ -18,25 +19,38 @@ import (
 type connKey [38]byte
 
 func makeKey(src, dst netip.AddrPort) (k connKey, srcLow bool) {
-	sa, da := src.Addr().As16(), dst.Addr().As16()
+	// The addresses compare as two big-endian halves each, as their
+	// bytes would: no bytes.Compare call, and no copy of As16's array
+	// through the stack for an IPv4 address.
+	sh, sl := addrHalves(src.Addr())
+	dh, dl := addrHalves(dst.Addr())
 	sp, dp := src.Port(), dst.Port()
-	c := bytes.Compare(sa[:], da[:])
-	if c == 0 {
-		c = cmp.Compare(sp, dp)
-	}
-	srcLow = c <= 0
+	srcLow = sh < dh || sh == dh && (sl < dl || sl == dl && sp <= dp)
 	if !srcLow {
-		sa, da, sp, dp = da, sa, dp, sp
+		sh, sl, dh, dl, sp, dp = dh, dl, sh, sl, dp, sp
 	}
-	copy(k[0:16], sa[:])
-	copy(k[16:32], da[:])
-	k[32], k[33] = byte(sp>>8), byte(sp)
-	k[34], k[35] = byte(dp>>8), byte(dp)
+	binary.BigEndian.PutUint64(k[0:], sh)
+	binary.BigEndian.PutUint64(k[8:], sl)
+	binary.BigEndian.PutUint64(k[16:], dh)
+	binary.BigEndian.PutUint64(k[24:], dl)
+	binary.BigEndian.PutUint16(k[32:], sp)
+	binary.BigEndian.PutUint16(k[34:], dp)
 	k[36] = 6
 	if src.Addr().Is4() {
 		k[36] = 4
 	}
 	return k, srcLow
+}
+
+// addrHalves returns a's 16 bytes (an IPv4 address as ::ffff:a.b.c.d) as
+// two big-endian numbers.
+func addrHalves(a netip.Addr) (hi, lo uint64) {
+	if a.Is4() {
+		b := a.As4()
+		return 0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(b[:]))
+	}
+	b := a.As16()
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 }
 
 // seqDiff is a-b in serial-number arithmetic (RFC 1982): positive when a
@@ -172,7 +186,8 @@ type Assembler struct {
 	// was read that far.
 	progress Progresser
 	stats    Stats
-	last     lastConn // the connection of the last segment, looked up first
+	recent   [recentConns]lastConn // connections looked up first, by their ports
+	spare    []*conn               // closed connections, for open to reuse
 	seg      Segment
 	pieces   []piece
 	cur      SegmentFacts // the segment being handled, for its events
@@ -393,19 +408,28 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 	a.endLingers(f.Number)
 	a.stats.Segments++
 	a.stats.PayloadBytes += int64(len(s.Payload))
-	c, key, srcLow := a.lookup(s)
-	if s.Interface != 0 && a.copies.isCopy(&key, srcLow, s, ns) {
-		a.stats.InterfaceCopies++
-		return
+	var key connKey // the key of s, when no connection has it
+	c, srcLow := a.lookup(s, &key)
+	if s.Interface != 0 {
+		k := &key
+		if c != nil {
+			k = &c.key
+		}
+		if a.copies.isCopy(k, srcLow, s, ns) {
+			a.stats.InterfaceCopies++
+			return
+		}
 	}
 	synOnly := s.SYN && !s.ACK && !s.RST
 	if c != nil && synOnly && c.reset != 0 {
 		// A new connection after a reset one that was still lingering.
+		key = c.key
 		a.endLinger(c, f.Number)
 		c = nil
 	}
 	if c != nil && synOnly && a.isNewSYN(c, c.dirOf(srcLow), s) {
 		a.stats.ConnsReused++
+		key = c.key
 		a.flushAll(c, f)
 		a.finish(c, ClosedReused, c.last.frame(), f.Number)
 		c = nil
@@ -433,7 +457,9 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 	if behind > 0 {
 		c.stream.Event(Event{Kind: EventClockBack, Dir: dir, Frame: f, Behind: behind})
 	}
-	a.cur = SegmentFacts{IP: s.IP, Window: s.Window, Len: len(s.Payload)}
+	// Field by field: a composite literal was built on the stack and
+	// copied, in overlapping moves that stalled.
+	a.cur.IP, a.cur.Window, a.cur.Len, a.cur.Offset = s.IP, s.Window, len(s.Payload), 0
 	if h.flags&hKnown != 0 {
 		a.cur.Offset = int64(seqDiff(s.Seq, h.base))
 	}
@@ -472,30 +498,43 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 	}
 }
 
-// lookup returns the connection s belongs to (nil if none is open), its
-// key, and whether s comes from the key's low end. Most segments belong
-// to the connection of the segment before (the next of a flight, or its
-// answer): three in five of a capture of handshakes. That connection is
-// checked first, by comparing addresses, which costs neither makeKey nor
-// a map lookup; any other goes through the map, and becomes the last.
-func (a *Assembler) lookup(s *Segment) (c *conn, key connKey, srcLow bool) {
-	if l := &a.last; l.c != nil {
+// lookup returns the connection s belongs to, or nil and s's key in *key
+// if none is open, and whether s comes from the key's low end (the key
+// of a connection found is its own: it is not copied). The connection of
+// the last segment between the same two ports is checked first, by
+// comparing addresses, which costs neither makeKey nor a map lookup: with
+// the last connection alone, two in five segments of a capture of
+// handshakes (whose connections take turns) went through the map, with
+// recentConns of them one a connection. Any other goes through the map,
+// and takes its ports' place.
+func (a *Assembler) lookup(s *Segment, key *connKey) (c *conn, srcLow bool) {
+	if l := &a.recent[recentSlot(s.Src.Port(), s.Dst.Port())]; l.c != nil {
 		switch {
 		case s.Src == l.src && s.Dst == l.dst:
-			return l.c, l.c.key, l.srcLow
+			return l.c, l.srcLow
 		case s.Src == l.dst && s.Dst == l.src && l.rev:
-			return l.c, l.c.key, l.revLow
+			return l.c, l.revLow
 		}
 	}
-	key, srcLow = makeKey(s.Src, s.Dst)
-	if c = a.conns[key]; c != nil {
+	*key, srcLow = makeKey(s.Src, s.Dst)
+	if c = a.conns[*key]; c != nil {
 		a.remember(c, s, srcLow)
 	}
-	return c, key, srcLow
+	return c, srcLow
 }
 
-// lastConn is the connection of the last segment and that segment's
-// addresses.
+// recentConns is the number of connections lookup finds without the map,
+// one for the segments between each pair of ports that share a slot.
+const recentConns = 256
+
+// recentSlot is the slot of Assembler.recent for a segment between ports p
+// and q, either way.
+func recentSlot(p, q uint16) int {
+	h := p ^ q
+	return int(h^h>>8) % recentConns
+}
+
+// lastConn is a recent connection and the addresses of its last segment.
 type lastConn struct {
 	c        *conn
 	src, dst netip.AddrPort
@@ -506,10 +545,19 @@ type lastConn struct {
 	srcLow, revLow, rev bool
 }
 
-// remember makes c, which s belongs to, the last connection.
+// remember makes c, which s belongs to, the recent connection of its
+// ports.
 func (a *Assembler) remember(c *conn, s *Segment, srcLow bool) {
-	a.last = lastConn{c: c, src: s.Src, dst: s.Dst, srcLow: srcLow,
+	a.recent[recentSlot(s.Src.Port(), s.Dst.Port())] = lastConn{c: c, src: s.Src, dst: s.Dst, srcLow: srcLow,
 		revLow: !srcLow || c.key.endsEqual(), rev: s.Src.Addr().Is4() == s.Dst.Addr().Is4()}
+}
+
+// forget takes c, which is closing, out of the recent connections.
+func (a *Assembler) forget(c *conn) {
+	slot := &a.recent[recentSlot(binary.BigEndian.Uint16(c.key[32:]), binary.BigEndian.Uint16(c.key[34:]))]
+	if slot.c == c {
+		*slot = lastConn{}
+	}
 }
 
 // endsEqual reports whether both ends of the key are the same address and
@@ -570,7 +618,13 @@ func (a *Assembler) open(key connKey, srcLow bool, s *Segment, f Frame) *conn {
 		a.flushAll(old, old.last.frame())
 		a.finish(old, ClosedEvicted, old.last.frame(), f.Number)
 	}
-	c := &conn{key: key, lowIsClient: srcLow}
+	var c *conn
+	if n := len(a.spare); n > 0 {
+		c, a.spare = a.spare[n-1], a.spare[:n-1]
+		*c = conn{key: key, lowIsClient: srcLow}
+	} else {
+		c = &conn{key: key, lowIsClient: srcLow}
+	}
 	var isn uint32
 	switch {
 	case s.SYN && !s.ACK:
@@ -1046,16 +1100,22 @@ func (a *Assembler) finish(c *conn, reason CloseReason, last Frame, closedBy int
 		a.live.remove(c)
 	}
 	delete(a.conns, c.key)
-	if a.last.c == c {
-		a.last = lastConn{}
-	}
+	a.forget(c)
 	a.stats.ConnsClosed++
 	if reason == ClosedFIN || reason == ClosedRST {
 		a.bury(c.key)
 	}
 	c.stream.Close(reason, last, closedBy)
 	c.stream = nil
+	if len(a.spare) < maxSpareConns {
+		a.spare = append(a.spare, c)
+	}
 }
+
+// maxSpareConns bounds the closed connections kept for open to reuse: a
+// capture of short connections opens one about as often as it closes
+// one, and a new conn was a cold allocation of 300 bytes to clear.
+const maxSpareConns = 64
 
 func (a *Assembler) bury(k connKey) {
 	if a.tombRing == nil {

@@ -1,6 +1,9 @@
 package capture
 
 import (
+	"bytes"
+	"cmp"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -713,11 +716,102 @@ func TestLookupAsMakeKey(t *testing.T) {
 		f := newFeeder(t, Options{})
 		f.send(a, b, "S", 1, 0, "")
 		for _, s := range []Segment{{Src: b, Dst: a}, {Src: a, Dst: b}, {Src: b, Dst: a}} {
-			c, key, srcLow := f.a.lookup(&s)
+			var key connKey
+			c, srcLow := f.a.lookup(&s, &key)
+			if c != nil {
+				key = c.key
+			}
 			wantKey, wantLow := makeKey(s.Src, s.Dst)
 			if c != f.a.conns[wantKey] || key != wantKey || srcLow != wantLow {
 				t.Errorf("%v to %v: lookup found %p (src low %v), want %p (src low %v)", s.Src, s.Dst, c, srcLow, f.a.conns[wantKey], wantLow)
 			}
 		}
 	}
+}
+
+// TestMakeKeyAsBytes checks makeKey, which compares addresses as numbers,
+// against the key built from the addresses' bytes: the order of both ends
+// and the layout, for IPv4, IPv6, mixed and equal ends.
+func TestMakeKeyAsBytes(t *testing.T) {
+	byBytes := func(src, dst netip.AddrPort) (k connKey, srcLow bool) {
+		sa, da := src.Addr().As16(), dst.Addr().As16()
+		sp, dp := src.Port(), dst.Port()
+		c := bytes.Compare(sa[:], da[:])
+		if c == 0 {
+			c = cmp.Compare(sp, dp)
+		}
+		srcLow = c <= 0
+		if !srcLow {
+			sa, da, sp, dp = da, sa, dp, sp
+		}
+		copy(k[0:16], sa[:])
+		copy(k[16:32], da[:])
+		k[32], k[33] = byte(sp>>8), byte(sp)
+		k[34], k[35] = byte(dp>>8), byte(dp)
+		k[36] = 6
+		if src.Addr().Is4() {
+			k[36] = 4
+		}
+		return k, srcLow
+	}
+	ends := []string{"10.0.0.1:40000", "10.0.0.2:443", "10.0.0.1:443", "192.0.2.200:1", "255.255.255.255:65535",
+		"0.0.0.0:0", "[::ffff:10.0.0.1]:443", "[2001:db8::1]:443", "[2001:db8::1:0:0:1]:443", "[fe80::1%eth0]:443",
+		"[ff02::1]:0", "[::]:80", "[8000::]:80", "[::1]:65535"}
+	for _, x := range ends {
+		for _, y := range ends {
+			a, b := netip.MustParseAddrPort(x), netip.MustParseAddrPort(y)
+			k, low := makeKey(a, b)
+			wk, wlow := byBytes(a, b)
+			if k != wk || low != wlow {
+				t.Errorf("%v to %v: key %x (src low %v), want %x (%v)", a, b, k, low, wk, wlow)
+			}
+		}
+	}
+}
+
+// TestLookupRecentSharedSlot checks lookup against the map for
+// connections whose ports share a slot of the recent connections, taking
+// turns, and after one of them closed and another took its ports.
+func TestLookupRecentSharedSlot(t *testing.T) {
+	srv := netip.MustParseAddrPort("10.0.0.2:443")
+	clients := []netip.AddrPort{
+		netip.MustParseAddrPort("10.0.0.1:40000"),
+		netip.MustParseAddrPort("10.0.0.3:40000"),                    // same ports
+		netip.MustParseAddrPort("[2001:db8::1]:40000"),               // same ports, IPv6 client
+		netip.MustParseAddrPort("10.0.0.1:" + fmt.Sprint(40000^257)), // another pair of ports, same slot
+	}
+	if recentSlot(40000, 443) != recentSlot(40000^257, 443) {
+		t.Fatal("the test's ports do not share a slot")
+	}
+	f := newFeeder(t, Options{})
+	check := func(src, dst netip.AddrPort) {
+		t.Helper()
+		var key connKey
+		c, srcLow := f.a.lookup(&Segment{Src: src, Dst: dst}, &key)
+		wantKey, wantLow := makeKey(src, dst)
+		if want := f.a.conns[wantKey]; c != want || c == nil && key != wantKey || srcLow != wantLow {
+			t.Errorf("%v to %v: lookup found %p (src low %v), want %p (src low %v)", src, dst, c, srcLow, want, wantLow)
+		}
+	}
+	for i, c := range clients {
+		f.send(c, srv, "S", uint32(i)*1000, 0, "")
+	}
+	for range 2 {
+		for _, c := range clients {
+			check(c, srv)
+			check(srv, c)
+			check(srv, c)
+		}
+	}
+	// The first connection ends; a lookup of its ports finds nothing
+	// until a new one opens on them.
+	f.send(clients[0], srv, "R", 1, 0, "")
+	f.send(srv, clients[0], "R", 1, 0, "")
+	check(clients[0], srv)
+	check(srv, clients[0])
+	f.send(clients[0], srv, "S", 5000, 0, "")
+	check(srv, clients[0])
+	check(clients[1], srv)
+	check(clients[0], srv)
+	f.a.Close()
 }
