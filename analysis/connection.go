@@ -188,7 +188,8 @@ type Connection struct {
 
 	// Prints are the fingerprints of the hellos, nil when neither hello
 	// was seen (kept out of line, so that records of connections without
-	// hellos stay small); read them with Fingerprints.
+	// hellos stay small); read them with Fingerprints. Connections with
+	// the same fingerprints may share them: never write through Prints.
 	Prints *Fingerprints
 
 	// Anomalies are the oddities found while reading the connection, each
@@ -347,14 +348,6 @@ func (c *Connection) Fingerprints() Fingerprints {
 		return Fingerprints{}
 	}
 	return *c.Prints
-}
-
-// prints returns the connection's fingerprints to fill, allocating them.
-func (c *Connection) prints() *Fingerprints {
-	if c.Prints == nil {
-		c.Prints = &Fingerprints{}
-	}
-	return c.Prints
 }
 
 // Fingerprints are the JA3, JA3S and JA4 fingerprints of a connection's

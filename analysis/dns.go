@@ -122,6 +122,14 @@ type dnsBook struct {
 	// (SNI).
 	resolved  map[clientName]capture.Frame
 	connected map[clientName]int64
+	// connectedLog holds, in order, what noteConnected was told until
+	// connected is needed (settleConnected): only failures looks it up,
+	// and a capture without DNS never needs it. Filling the map at every
+	// connection was ~2% of a read of many short connections.
+	// In blocks of connectedBlock, which, unlike one slice growing,
+	// are never copied.
+	connectedLog [][]connectedNote
+	connectedLen int
 	// dropped counts the queries, answers and names not kept because a
 	// bound was reached; malformed the messages that did not parse.
 	dropped, malformed int
@@ -136,11 +144,17 @@ type dnsBook struct {
 
 func newDNSBook() *dnsBook {
 	return &dnsBook{
-		pending:   map[dnsKey]*dnsQuery{},
-		byAddr:    map[netip.Addr][]addrAnswer{},
-		resolved:  map[clientName]capture.Frame{},
-		connected: map[clientName]int64{},
+		pending:  map[dnsKey]*dnsQuery{},
+		byAddr:   map[netip.Addr][]addrAnswer{},
+		resolved: map[clientName]capture.Frame{},
 	}
+}
+
+const connectedBlock = 512
+
+type connectedNote struct {
+	key clientName
+	n   int64
 }
 
 // counts returns what was not kept, and the messages that did not parse.
@@ -276,6 +290,37 @@ func (k *dnsBook) answered(p *dnsQuery, m *dnsparse.Message) {
 
 // noteConnected keeps the first frame of a client's connection to name.
 func (k *dnsBook) noteConnected(key clientName, n int64) {
+	if k.connected == nil && k.connectedLen < maxDNSNames {
+		last := len(k.connectedLog) - 1
+		if last < 0 || len(k.connectedLog[last]) == connectedBlock {
+			k.connectedLog = append(k.connectedLog, make([]connectedNote, 0, connectedBlock))
+			last++
+		}
+		k.connectedLog[last] = append(k.connectedLog[last], connectedNote{key, n})
+		k.connectedLen++
+		return
+	}
+	k.settleConnected()
+	k.putConnected(key, n)
+}
+
+// settleConnected puts what connectedLog holds in connected, in the order
+// noteConnected was told it: the map and the names dropped are those
+// noteConnected would have made straight away.
+func (k *dnsBook) settleConnected() {
+	if k.connected != nil {
+		return
+	}
+	k.connected = make(map[clientName]int64, k.connectedLen)
+	for _, block := range k.connectedLog {
+		for _, e := range block {
+			k.putConnected(e.key, e.n)
+		}
+	}
+	k.connectedLog, k.connectedLen = nil, 0
+}
+
+func (k *dnsBook) putConnected(key clientName, n int64) {
 	old, ok := k.connected[key]
 	switch {
 	case !ok && len(k.connected) >= maxDNSNames:
@@ -436,6 +481,7 @@ const resolvedWithin = 10 * time.Second
 // it), the client got an address for the name or for a name it extends,
 // or connected to the name after it.
 func (k *dnsBook) later(key clientName, f capture.Frame) bool {
+	k.settleConnected()
 	if n, ok := k.connected[key]; ok && n > f.Number {
 		return true
 	}

@@ -3,6 +3,7 @@ package analysis
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -376,5 +377,38 @@ func TestDNSPendingBound(t *testing.T) {
 	}
 	if dropped, _ := book.counts(); len(book.pending) != maxDNSPending || dropped != 100 {
 		t.Errorf("%d pending, %d dropped; want %d and 100", len(book.pending), dropped, maxDNSPending)
+	}
+}
+
+// TestDNSConnectedLog checks that the connections noted while the book
+// only logs them (noteConnected) answer later as the map did: the first
+// frame per client and name, and past maxDNSNames names the others
+// dropped and counted.
+func TestDNSConnectedLog(t *testing.T) {
+	client := netip.MustParseAddr("192.0.2.1")
+	k := newDNSBook()
+	k.noteConnected(clientName{client, "a.test"}, 50)
+	k.noteConnected(clientName{client, "a.test"}, 20)
+	k.noteConnected(clientName{client, "a.test"}, 70)
+	if !k.later(clientName{client, "a.test"}, capture.Frame{Number: 10}) || k.later(clientName{client, "a.test"}, capture.Frame{Number: 20}) {
+		t.Error("a.test: not the first connection's frame, 20")
+	}
+	k.noteConnected(clientName{client, "b.test"}, 30)
+	if !k.later(clientName{client, "b.test"}, capture.Frame{Number: 10}) {
+		t.Error("b.test: noted after a lookup, not kept")
+	}
+
+	k = newDNSBook()
+	k.noteConnected(clientName{client, "a.test"}, 50)
+	k.noteConnected(clientName{client, "a.test"}, 20)
+	for i := range maxDNSNames + 9 {
+		k.noteConnected(clientName{client, fmt.Sprintf("n%d.test", i)}, int64(100+i))
+	}
+	// a.test and maxDNSNames-1 others fill the map: 10 dropped.
+	if !k.later(clientName{client, "n0.test"}, capture.Frame{Number: 99}) || !k.later(clientName{client, "a.test"}, capture.Frame{Number: 19}) {
+		t.Error("n0.test or a.test: connection not kept")
+	}
+	if k.later(clientName{client, fmt.Sprintf("n%d.test", maxDNSNames-1)}, capture.Frame{Number: 1}) || k.dropped != 10 {
+		t.Errorf("past the bound: %d dropped, want 10", k.dropped)
 	}
 }

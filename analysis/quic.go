@@ -265,14 +265,7 @@ func quicRecord(q *quic.Conn, b *Builder) *Connection {
 		c.ClientSide.AppData = Traffic{Records: q.Packets[0][quic.Level1RTT], First: q.FirstShort[0]}
 		c.ServerSide.AppData = Traffic{Records: q.Packets[1][quic.Level1RTT], First: q.FirstShort[1]}
 	}
-	if c.ClientHello != nil {
-		_, c.prints().JA3 = b.prints.JA3(c.ClientHello)
-		ja4 := b.prints.JA4(c.ClientHello, fingerprint.QUIC)
-		c.prints().JA4, c.prints().JA4R, c.prints().JA4O, c.prints().JA4RO = ja4.JA4, ja4.JA4R, ja4.JA4O, ja4.JA4RO
-	}
-	if c.ServerHello != nil {
-		_, c.prints().JA3S = b.prints.JA3S(c.ServerHello)
-	}
+	b.setPrints(c, fingerprint.QUIC, c.ServerHello != nil)
 	for _, l := range q.Trace {
 		c.Trace = append(c.Trace, TraceFrame{Frame: l.Frame, Dir: l.Dir, Items: []TraceItem{{QUIC: l.Info}}})
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/fingerprint"
 	"github.com/tlsdiag/tlsdiag/internal/tlsgen"
 )
 
@@ -255,5 +256,31 @@ func TestChainsShared(t *testing.T) {
 	}
 	if shared == 0 {
 		t.Error("no connection shares the chain of an earlier one with the same certificates")
+	}
+}
+
+// TestPrintsShared checks that connections with the same fingerprints
+// share one Fingerprints, and that each still has its own hellos'.
+func TestPrintsShared(t *testing.T) {
+	pcap, _ := genCapture(t, tlsgen.Config{Seed: 3, Size: 2e6, HandshakesOnly: true})
+	first := map[analysis.Fingerprints]*analysis.Fingerprints{}
+	shared := 0
+	for _, c := range analyseBytes(t, pcap) {
+		if c.Prints == nil {
+			continue
+		}
+		if c.ClientHello != nil {
+			if want := fingerprint.JA4(c.ClientHello, fingerprint.TCP); c.Prints.JA4R != want.JA4R {
+				t.Fatalf("%s → %s: JA4_r %q, its hello's %q", c.Client, c.Server, c.Prints.JA4R, want.JA4R)
+			}
+		}
+		if p := first[*c.Prints]; p == nil {
+			first[*c.Prints] = c.Prints
+		} else if p == c.Prints {
+			shared++
+		}
+	}
+	if shared == 0 {
+		t.Error("no connection shares the fingerprints of an earlier one with the same")
 	}
 }

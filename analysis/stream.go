@@ -597,14 +597,7 @@ func (t *tracker) checkDone(f capture.Frame) {
 // finalize derives what can only be known at the end.
 func (t *tracker) finalize() {
 	c := t.c
-	if c.ClientHello != nil {
-		_, c.prints().JA3 = t.b.prints.JA3(c.ClientHello)
-		ja4 := t.b.prints.JA4(c.ClientHello, fingerprint.TCP)
-		c.prints().JA4, c.prints().JA4R, c.prints().JA4O, c.prints().JA4RO = ja4.JA4, ja4.JA4R, ja4.JA4O, ja4.JA4RO
-	}
-	if c.ServerHello != nil && c.ServerHelloSSLv2 == nil {
-		_, c.prints().JA3S = t.b.prints.JA3S(c.ServerHello)
-	}
+	t.b.setPrints(c, fingerprint.TCP, c.ServerHello != nil && c.ServerHelloSSLv2 == nil)
 	serverGap := slices.ContainsFunc(c.TCP.Gaps, func(g Gap) bool { return g.Dir == capture.ServerToClient })
 	if !c.Version.IsTLS13() && c.ServerHello != nil && c.ServerSide.ChangeCipherSpec.Number != 0 &&
 		c.Certificates == nil && c.ServerHelloDoneFrame.Number == 0 && !serverGap {
