@@ -563,7 +563,7 @@ func (d *diagnosis) downgradeWarning() string {
 	b = append(b, newer...)
 	b = append(b, " (downgrade sentinel in its ServerHello) but the client offers "...)
 	b = d.appendOfferText(b, offered)
-	return string(append(b, ": raise the client's maximum version"...))
+	return d.text(append(b, ": raise the client's maximum version"...))
 }
 
 // weakCipher says what is wrong with a suite, by its IANA name, or "".

@@ -132,6 +132,11 @@ type diagnosis struct {
 	settingNames map[Setting]string
 	// explicitProxy is Config.ExplicitProxy.
 	explicitProxy bool
+	// texts are the texts made for earlier connections, kept from one
+	// connection to the next (see text); nil in Diagnose. buf is where a
+	// text is built, also kept.
+	texts *textMemo
+	buf   []byte
 }
 
 // init sets d to the facts derived from c, forgetting all it held.
@@ -193,7 +198,7 @@ func helloDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 
 // initHello sets d to helloDiagnosis(c, cfg), forgetting all it held.
 func (d *diagnosis) initHello(c *analysis.Connection, cfg Config) {
-	*d = diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, srv: cfg.Server, response: c.Response, settingNames: cfg.SettingNames, explicitProxy: cfg.ExplicitProxy}
+	*d = diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, srv: cfg.Server, response: c.Response, settingNames: cfg.SettingNames, explicitProxy: cfg.ExplicitProxy, texts: d.texts, buf: d.buf}
 	if d.response == nil {
 		d.response = cfg.Response
 	}
