@@ -5,9 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
 )
 
 // TestAllMatchesDiagnose diagnoses the connections of the lab's and the
@@ -56,4 +58,22 @@ func TestAllMatchesDiagnose(t *testing.T) {
 		}
 	}
 	t.Logf("%d captures, %d connections, %d fixes", len(files), len(conns), fixes)
+}
+
+// TestEvidenceApart checks that the evidence of one verdict, a slice of
+// the frames a diagnosis keeps, can grow without changing the next's.
+func TestEvidenceApart(t *testing.T) {
+	d := &diagnosis{texts: new(textMemo)}
+	var vs [][]int64
+	for i := range framesChunk {
+		vs = append(vs, d.evidence([]capture.Frame{{Number: int64(2 * i)}, {Number: int64(2*i + 1)}}))
+	}
+	for i := range vs {
+		vs[i] = append(vs[i], -1)
+	}
+	for i, v := range vs {
+		if !slices.Equal(v, []int64{int64(2 * i), int64(2*i + 1), -1}) {
+			t.Fatalf("verdict %d: evidence %v", i, v)
+		}
+	}
 }

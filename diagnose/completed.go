@@ -83,7 +83,9 @@ func (d *diagnosis) ok() Verdict {
 	} else if s := d.answered(); s != "" {
 		summary += "; " + s
 	}
-	return verdict(OK, summary, "", frames...)
+	v := Verdict{Category: OK, Summary: summary}
+	v.Evidence = d.evidence(frames)
+	return v
 }
 
 // doneWithoutServerHello explains a handshake that both sides finished
