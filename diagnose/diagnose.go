@@ -199,7 +199,8 @@ func helloDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 	return d
 }
 
-// initHello sets d to helloDiagnosis(c, cfg), forgetting all it held.
+// initHello sets d to helloDiagnosis(c, cfg), forgetting all it held but
+// what is kept from one connection to the next (texts, buf, frames).
 func (d *diagnosis) initHello(c *analysis.Connection, cfg Config) {
 	*d = diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, srv: cfg.Server, response: c.Response, settingNames: cfg.SettingNames, explicitProxy: cfg.ExplicitProxy, texts: d.texts, buf: d.buf, frames: d.frames}
 	if d.response == nil {

@@ -118,9 +118,8 @@ func frameRef(n int64) string {
 
 // textMemo holds texts a diagnosis made, one in each slot, the slot
 // chosen by a hash of the text: the connections of a capture get the same
-// few summaries and warnings again and again ("TLS 1.3 handshake
-// completed in 1 ms: …"), and a string of its own for each was most of
-// the bytes the diagnosis of a capture of short connections allocated.
+// few warnings and fixes again and again (the downgrade warning, a fix of
+// a KB or two for each kind of failure), each a string of its own before.
 // Only texts up to maxMemoText bytes are kept, so that it holds at most
 // 256 KB.
 type textMemo [128]string
