@@ -13,7 +13,7 @@ func All(conns []*analysis.Connection, cfg Config, workers int) []Verdict {
 	workers = min(workers, len(conns)/16) // a goroutine is worth a few connections
 	// Each goroutine diagnoses its connections in one diagnosis.
 	if workers <= 1 {
-		d := new(diagnosis)
+		d := &diagnosis{texts: new(textMemo)}
 		for i, c := range conns {
 			vs[i] = d.diagnose(c, cfg)
 		}
@@ -22,7 +22,7 @@ func All(conns []*analysis.Connection, cfg Config, workers int) []Verdict {
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			d := new(diagnosis)
+			d := &diagnosis{texts: new(textMemo)}
 			for i := w; i < len(conns); i += workers {
 				vs[i] = d.diagnose(conns[i], cfg)
 			}

@@ -83,7 +83,9 @@ func (d *diagnosis) ok() Verdict {
 	} else if s := d.answered(); s != "" {
 		summary += "; " + s
 	}
-	return verdict(OK, summary, "", frames...)
+	v := Verdict{Category: OK, Summary: summary}
+	v.Evidence = d.evidence(frames)
+	return v
 }
 
 // doneWithoutServerHello explains a handshake that both sides finished
@@ -568,7 +570,7 @@ func (d *diagnosis) downgradeWarning() string {
 	b = append(b, newer...)
 	b = append(b, " (downgrade sentinel in its ServerHello) but the client offers "...)
 	b = d.appendOfferText(b, offered)
-	return string(append(b, ": raise the client's maximum version"...))
+	return d.text(append(b, ": raise the client's maximum version"...))
 }
 
 // weakCipher says what is wrong with a suite, by its IANA name, or "".

@@ -134,6 +134,14 @@ type diagnosis struct {
 	settingNames map[Setting]string
 	// explicitProxy is Config.ExplicitProxy.
 	explicitProxy bool
+	// texts are the texts made for earlier connections, kept from one
+	// connection to the next (see text); nil in Diagnose. buf is where a
+	// text is built, also kept.
+	texts *textMemo
+	buf   []byte
+	// frames holds the evidence of ok verdicts, a slice of it for each
+	// (see evidence); kept from one connection to the next with texts.
+	frames []int64
 }
 
 // init sets d to the facts derived from c, forgetting all it held.
@@ -195,9 +203,10 @@ func helloDiagnosis(c *analysis.Connection, cfg Config) *diagnosis {
 	return d
 }
 
-// initHello sets d to helloDiagnosis(c, cfg), forgetting all it held.
+// initHello sets d to helloDiagnosis(c, cfg), forgetting all it held but
+// what is kept from one connection to the next (texts, buf, frames).
 func (d *diagnosis) initHello(c *analysis.Connection, cfg Config) {
-	*d = diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, srv: cfg.Server, response: c.Response, settingNames: cfg.SettingNames, explicitProxy: cfg.ExplicitProxy}
+	*d = diagnosis{c: c, hello: c.ClientHello, helloFrame: c.ClientHelloFrame, srv: cfg.Server, response: c.Response, settingNames: cfg.SettingNames, explicitProxy: cfg.ExplicitProxy, texts: d.texts, buf: d.buf, frames: d.frames}
 	if d.response == nil {
 		d.response = cfg.Response
 	}
@@ -315,6 +324,29 @@ func verdict(cat Category, summary, fix string, frames ...capture.Frame) Verdict
 	}
 	return v
 }
+
+// evidence returns the numbers of frames, as verdict's Evidence. With
+// texts (in All) they are a slice of d.frames, capped so that an append
+// to one verdict's evidence copies it: most connections are ok, and an
+// array of its own for each was one of the few allocations of their
+// diagnosis. The frames of a verdict are never changed but in their own
+// slice (sortFrames), and a chunk is dropped with its last verdict.
+func (d *diagnosis) evidence(frames []capture.Frame) []int64 {
+	if d.texts == nil || len(frames) == 0 {
+		return verdict("", "", "", frames...).Evidence
+	}
+	if cap(d.frames)-len(d.frames) < len(frames) {
+		d.frames = make([]int64, 0, max(framesChunk, len(frames)))
+	}
+	start := len(d.frames)
+	for _, f := range frames {
+		d.frames = append(d.frames, f.Number)
+	}
+	return d.frames[start:len(d.frames):len(d.frames)]
+}
+
+// framesChunk is how many frame numbers evidence allocates at once.
+const framesChunk = 512
 
 // sortFrames sorts frame numbers and drops zeros (not seen) and repeats.
 func sortFrames(ns []int64) []int64 {

@@ -299,26 +299,40 @@ var shortFixes = sync.OnceValue(func() map[ServerChange]string {
 // serverSide appends the server-side settings of one or more changes to
 // a fix: "…; on the server, nginx: …". When the server was recognised the
 // sentence says how.
+//
+// The text is built in d's buffer and made a string by d.text: the fixes
+// of a capture's failures are a few long texts (a KB or two) again and
+// again, and each was three strings of its own.
 func (d *diagnosis) serverSide(fix string, cs ...ServerChange) string {
 	srv, how := d.server()
-	var settings []string
+	b := d.buf[:0]
+	if fix != "" {
+		b = append(append(b, fix...), "; "...)
+	}
+	if srv != ServerUnknown {
+		b = append(b, "on the server ("...)
+		b = append(b, srv.Name()...)
+		b = append(b, ", "...)
+		b = append(b, how...)
+		b = append(b, "), "...)
+	} else {
+		b = append(b, "on the server, "...)
+	}
+	settings := 0
 	for _, c := range cs {
 		if s := ServerFix(c, srv); s != "" {
-			settings = append(settings, s)
+			if settings > 0 {
+				b = append(b, "; "...)
+			}
+			b = append(b, s...)
+			settings++
 		}
 	}
-	if len(settings) == 0 {
+	d.buf = b
+	if settings == 0 {
 		return fix
 	}
-	s := strings.Join(settings, "; ")
-	lead := "on the server, "
-	if srv != ServerUnknown {
-		lead = fmt.Sprintf("on the server (%s, %s), ", srv.Name(), how)
-	}
-	if fix == "" {
-		return lead + s
-	}
-	return fix + "; " + lead + s
+	return d.text(b)
 }
 
 // RecognizeServer names the server software from an HTTP response: its

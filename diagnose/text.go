@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"hash/maphash"
 	"strconv"
 	"strings"
 	"time"
@@ -113,4 +114,29 @@ func frameRef(n int64) string {
 	// "frame " + strconv.FormatInt made two strings for each.
 	var b [32]byte
 	return string(strconv.AppendInt(append(b[:0], "frame "...), n, 10))
+}
+
+// textMemo holds texts a diagnosis made, one in each slot, the slot
+// chosen by a hash of the text: the connections of a capture get the same
+// few warnings and fixes again and again (the downgrade warning, a fix of
+// a KB or two for each kind of failure), each a string of its own before.
+// Only texts up to maxMemoText bytes are kept, so that it holds at most
+// 256 KB.
+type textMemo [128]string
+
+const maxMemoText = 2 << 10
+
+var textSeed = maphash.MakeSeed()
+
+// text returns b as a string: the one made before for the same bytes
+// when d's memo holds it, else a new one, which the memo then holds.
+func (d *diagnosis) text(b []byte) string {
+	if d.texts == nil || len(b) > maxMemoText {
+		return string(b)
+	}
+	t := &d.texts[maphash.Bytes(textSeed, b)%uint64(len(d.texts))]
+	if *t != string(b) { // compared without a copy
+		*t = string(b)
+	}
+	return *t
 }
