@@ -2,7 +2,6 @@ package diagnose
 
 import (
 	"io/fs"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -32,14 +31,7 @@ func TestAllMatchesDiagnose(t *testing.T) {
 	if len(files) < 100 {
 		t.Fatalf("only %d captures", len(files))
 	}
-	ca, err := os.ReadFile(labCAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots, err := LoadRoots(false, ca)
-	if err != nil {
-		t.Fatal(err)
-	}
+	roots := rootsFile(t, labCAFile)
 	cfg := Config{Roots: roots, Cache: NewChainCache(0)}
 	var conns []*analysis.Connection
 	for _, f := range files {

@@ -107,14 +107,7 @@ func TestCaptures(t *testing.T) {
 	if len(files) == 0 {
 		t.Skipf("no captures in %s yet (go run ./internal/tlslab/mkcaptures makes them)", capturesDir)
 	}
-	ca, err := os.ReadFile(labCAFile)
-	if err != nil {
-		t.Fatalf("the captures need the lab's root: %v", err)
-	}
-	roots, err := LoadRoots(false, ca)
-	if err != nil {
-		t.Fatalf("%s: %v", labCAFile, err)
-	}
+	roots := rootsFile(t, labCAFile)
 	expected := readExpected(t)
 	byFile := map[string]map[uint16]Category{}
 	var order []string
@@ -308,6 +301,20 @@ func fieldCategories(t *testing.T) []Category {
 	return cs
 }
 
+// rootsFile loads the roots in the PEM file path.
+func rootsFile(t *testing.T, path string) *Roots {
+	t.Helper()
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, err := LoadRoots(false, pem)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return roots
+}
+
 // checkExpected checks the captures dir/list names, read with the root in
 // caFile and, when withKeys, with the key log beside each capture:
 // capture, server port, category, a phrase the summary or a warning must
@@ -317,14 +324,7 @@ func checkExpected(t *testing.T, dir, list, caFile string, withKeys bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, err := os.ReadFile(caFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots, err := LoadRoots(false, ca)
-	if err != nil {
-		t.Fatal(err)
-	}
+	roots := rootsFile(t, caFile)
 	for n, line := range strings.Split(string(data), "\n") {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
@@ -678,14 +678,7 @@ func TestWeakKeysWithoutRoots(t *testing.T) {
 // the name.
 func TestNameOnIPCertificate(t *testing.T) {
 	dir := testdataDir + "/field/certpolicy"
-	pem, err := os.ReadFile(dir + "/ip_only.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots, err := LoadRoots(false, pem)
-	if err != nil {
-		t.Fatal(err)
-	}
+	roots := rootsFile(t, dir+"/ip_only.pem")
 	conns := analyseCapture(t, dir+"/name_on_ip_cert_go.pcapng", []uint16{44712})
 	if len(conns) != 1 {
 		t.Fatalf("%d connections", len(conns))

@@ -2,7 +2,6 @@ package diagnose
 
 import (
 	"crypto/x509"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -78,14 +77,7 @@ func TestOldCapturesJudgedByTheirTime(t *testing.T) {
 // the capture's time makes it today's rule, not a warning about the past.
 func TestTodaysSHA1CapturesStillRejected(t *testing.T) {
 	dir := testdataDir + "/field/certpolicy"
-	ca, err := os.ReadFile(dir + "/root.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots, err := LoadRoots(false, ca)
-	if err != nil {
-		t.Fatal(err)
-	}
+	roots := rootsFile(t, dir+"/root.pem")
 	for _, tt := range []struct {
 		file string
 		port uint16

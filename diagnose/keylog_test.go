@@ -17,14 +17,7 @@ import (
 // visible (cert_rejected); with it the chain and the decrypted alert give
 // the exact cause, and the summary names the alert as decrypted.
 func TestKeyLogRefinesTLS13Rejection(t *testing.T) {
-	ca, err := os.ReadFile("../testdata/certs/ca.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots, err := LoadRoots(false, ca)
-	if err != nil {
-		t.Fatal(err)
-	}
+	roots := rootsFile(t, "../testdata/certs/ca.pem")
 	f, err := os.Open("../testdata/captures/cert_rejected.keylog")
 	if err != nil {
 		t.Fatal(err)

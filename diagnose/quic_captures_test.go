@@ -48,19 +48,6 @@ func readQUIC(t *testing.T, name string, keys bool) []*analysis.Connection {
 	return conns
 }
 
-func quicRoots(t *testing.T) *Roots {
-	t.Helper()
-	pem, err := os.ReadFile(filepath.Join(quicDir, "ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots, err := LoadRoots(false, pem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return roots
-}
-
 // quicCaptureTests are the QUIC lab captures and what every QUIC
 // connection in each must get; they cover the categories that only QUIC
 // shows (TestCaptures counts them).
@@ -114,7 +101,7 @@ func quicLabCategories() []Category {
 // TestQUICCaptures checks the verdict of every QUIC connection of the lab
 // captures, with and without the key log, and what the verdict rests on.
 func TestQUICCaptures(t *testing.T) {
-	roots := quicRoots(t)
+	roots := rootsFile(t, filepath.Join(quicDir, "ca.pem"))
 	tests := quicCaptureTests
 	for _, tt := range tests {
 		name := tt.name

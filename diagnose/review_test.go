@@ -20,14 +20,7 @@ import (
 // connection.
 func diagnoseFile(t *testing.T, pcap string, keylog bool) (*analysis.Connection, Verdict) {
 	t.Helper()
-	ca, err := os.ReadFile(labCAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots, err := LoadRoots(false, ca)
-	if err != nil {
-		t.Fatal(err)
-	}
+	roots := rootsFile(t, labCAFile)
 	opt := analysis.Options{}
 	if keylog {
 		f, err := os.Open(strings.TrimSuffix(pcap, ".pcap") + ".keylog")
@@ -164,11 +157,7 @@ func TestRequestAnsweredWithKeyLog(t *testing.T) {
 	if len(reqs) == 0 || len(resps) == 0 {
 		t.Fatalf("tshark finds requests %v, responses %v", reqs, resps)
 	}
-	ca, _ := os.ReadFile(labCAFile)
-	roots, err := LoadRoots(false, ca)
-	if err != nil {
-		t.Fatal(err)
-	}
+	roots := rootsFile(t, labCAFile)
 	f, err := os.Open(capturesDir + "/ok.keylog")
 	if err != nil {
 		t.Fatal(err)

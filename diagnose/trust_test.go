@@ -2,7 +2,6 @@ package diagnose
 
 import (
 	"crypto/x509"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,14 +18,7 @@ import (
 // they are in the record, so that a regenerated capture still passes) and
 // the words of the fix.
 func TestTrustCaptures(t *testing.T) {
-	ca, err := os.ReadFile(labCAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	labRoots, err := LoadRoots(false, ca)
-	if err != nil {
-		t.Fatal(err)
-	}
+	labRoots := rootsFile(t, labCAFile)
 	certAlert := func(c *analysis.Connection) []capture.Frame {
 		return []capture.Frame{c.CertificateFrame, c.Alerts[0].Frame}
 	}
