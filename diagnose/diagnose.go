@@ -315,14 +315,20 @@ func (d *diagnosis) verdict() Verdict {
 
 // verdict builds a Verdict; frames that were not seen are dropped later.
 func verdict(cat Category, summary, fix string, frames ...capture.Frame) Verdict {
-	v := Verdict{Category: cat, Summary: summary, Fix: fix}
-	if len(frames) > 0 {
-		v.Evidence = make([]int64, 0, len(frames))
+	return Verdict{Category: cat, Summary: summary, Fix: fix, Evidence: frameNumbers(frames)}
+}
+
+// frameNumbers returns the numbers of frames in a slice of their own, nil
+// when there are none.
+func frameNumbers(frames []capture.Frame) []int64 {
+	if len(frames) == 0 {
+		return nil
 	}
-	for _, f := range frames {
-		v.Evidence = append(v.Evidence, f.Number)
+	ns := make([]int64, len(frames))
+	for i, f := range frames {
+		ns[i] = f.Number
 	}
-	return v
+	return ns
 }
 
 // evidence returns the numbers of frames, as verdict's Evidence. With
@@ -333,7 +339,7 @@ func verdict(cat Category, summary, fix string, frames ...capture.Frame) Verdict
 // slice (sortFrames), and a chunk is dropped with its last verdict.
 func (d *diagnosis) evidence(frames []capture.Frame) []int64 {
 	if d.texts == nil || len(frames) == 0 {
-		return verdict("", "", "", frames...).Evidence
+		return frameNumbers(frames)
 	}
 	if cap(d.frames)-len(d.frames) < len(frames) {
 		d.frames = make([]int64, 0, max(framesChunk, len(frames)))
