@@ -279,7 +279,7 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	if f, who, h := d.firstClose(); end.Number == 0 && who == client && f.Number >= done {
 		end, how = f, h
 	}
-	if end.Number == 0 {
+	if end.Number == 0 || alerted && judgesInHandshake(d.client()) {
 		return Verdict{}, false
 	}
 	closedCleanly := alerted && d.client().Stack != fingerprint.StackUnknown
@@ -302,6 +302,20 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 			frameRef(done), how, frameRef(end.Number), d.problemText(*p), d.setting(SettingRoots))
 	}
 	return verdict(p.Category, summary, d.certFix(*p), c.CertificateFrame, c.HandshakeDone, end), true
+}
+
+// judgesInHandshake reports whether the recognised client judges the
+// server's chain, dates and name during the handshake, before its
+// Finished, and aborts there with an alert when it refuses them: Go's
+// crypto/tls (its VerifyPeerCertificate and VerifyConnection hooks run
+// there too) and Firefox. One that completed the handshake and then
+// closed with an alert (Go's Conn.Close sends its close_notify) accepted
+// the certificate or verifies nothing (InsecureSkipVerify, as port checks
+// set it): a check with nothing to send. A program that checks the chain
+// itself after the handshake and drops the connection without an alert
+// is still read as a rejection.
+func judgesInHandshake(cl fingerprint.Client) bool {
+	return (cl.Stack == fingerprint.StackGo || cl.Stack == fingerprint.StackFirefox) && cl.Certainty >= fingerprint.Likely
 }
 
 // unknownClosedAfterHandshake returns the frame of the first alert of a
