@@ -297,6 +297,13 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	d.used = p
 	summary := fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data: it rejected the server's certificate after the handshake: %s",
 		frameRef(done), how, frameRef(end.Number), d.problemText(*p))
+	if unknownAlerted {
+		// Only the name is checked after the handshake, and only by
+		// some clients; the alert of an unrecognised client is, as a
+		// rule, its close_notify.
+		summary = fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data. Likely: it rejected the server's certificate after the handshake, as clients that check the name only then do (curl, closing with its close_notify): %s; possible: the alert is the close_notify of a client that checks no name (openssl s_client, a scanner, a health check) and had nothing to send",
+			frameRef(done), how, frameRef(end.Number), d.problemText(*p))
+	}
 	if trustDependent(p.Category) {
 		summary = fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data. Likely: it rejected the server's certificate after the handshake, as clients that judge the chain only then do (Node.js, Apple's SecureTransport): %s; possible: the client trusts that chain (a private CA) and had nothing to send, as a health check does (pass its root with %s to check)",
 			frameRef(done), how, frameRef(end.Number), d.problemText(*p), d.setting(SettingRoots))
