@@ -585,7 +585,7 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 	}
 	var summary, fix string
 	switch {
-	case len(d.chain) == 0 && c.Version == tlsparse.VersionTLS13 && plain:
+	case len(d.chain) == 0 && c.Version.IsTLS13() && plain:
 		// OpenSSL sends its alert in plaintext: it switches its write key
 		// only when it sends its own Finished.
 		summary = fmt.Sprintf("the client rejected the server's certificate with %s (%s) right after the server's encrypted flight (%s); in TLS 1.3 the certificate is encrypted, so only the alert says why",
@@ -598,7 +598,7 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 		default:
 			fix = verifyLogAdvice(d.client()) + "; " + d.keyLogAdvice("the certificate")
 		}
-	case len(d.chain) == 0 && c.Version == tlsparse.VersionTLS13:
+	case len(d.chain) == 0 && c.Version.IsTLS13():
 		summary = fmt.Sprintf("the client aborted (%s, %s) right after the server's encrypted flight (%s), without its Finished: it rejected the server's certificate; in TLS 1.3 the certificate and the alert are encrypted, so the exact reason is not visible",
 			how, frameRef(f.Number), frameRef(certFrame.Number))
 		fix = verifyLogAdvice(d.client()) + "; " + d.keyLogAdvice("the certificate and the alert")

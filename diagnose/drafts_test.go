@@ -54,3 +54,24 @@ func TestVersionMismatchDrafts(t *testing.T) {
 		})
 	}
 }
+
+// TestDraftCertificateEncrypted reads Zeek's trace of Firefox 52 refusing
+// with unknown_ca the certificate of a server speaking TLS 1.3 draft 16:
+// as in the final TLS 1.3, the certificate travels encrypted, so it is in
+// the capture but not readable, and capturing more would not show it.
+func TestDraftCertificateEncrypted(t *testing.T) {
+	conns := analyseCapture(t, testdataDir+"/public/zeek/tls13draft16-ff52.a01.pcap", nil)
+	if len(conns) != 2 {
+		t.Fatalf("%d connections", len(conns))
+	}
+	v := Diagnose(conns[0], Config{})
+	if v.Category != CertUntrustedCA {
+		t.Fatalf("%s: %s", v.Category, v.Summary)
+	}
+	if !strings.Contains(v.Summary, "the certificate is encrypted") {
+		t.Errorf("summary %q: want the certificate said to be encrypted", v.Summary)
+	}
+	if strings.Contains(v.Fix, "capture the whole handshake") {
+		t.Errorf("fix %q: the handshake is all in the capture", v.Fix)
+	}
+}
