@@ -507,35 +507,55 @@ func (d *diagnosis) unfinished() Verdict {
 			at, g.Frame)
 	}
 	idle := c.Last.Time.Sub(at.Time)
-	if c.TCP.Close == capture.ClosedIdle || c.TCP.Close == capture.ClosedEOF && idle >= time.Second {
+	end := d.captureEnd()
+	wentOn := end.Time.Sub(c.Last.Time) >= minSilence
+	// A connection whose packets went on after its last message (the
+	// peer's acknowledgment, as a rule) and then stopped while the capture
+	// went on fell silent: the capture holds its bare TCP packets, so it
+	// was not filtered to its TLS records.
+	silent := wentOn && c.Last.Number > at.Number && c.TCP.Retransmissions == 0
+	if c.TCP.Close == capture.ClosedIdle || c.TCP.Close == capture.ClosedEOF && (idle >= time.Second || silent) {
 		// Who was expected to speak next? The side that did not send the
 		// last message.
 		waiting := server
 		if d.lastSender(at) == server {
 			waiting = client
 		}
+		nothing := "nothing for " + wait(idle)
+		if silent && idle < time.Second {
+			nothing = fmt.Sprintf("the connection's packets stop at %s (an acknowledgment, as a rule) and the capture went on %s without any (to %s): a silence of the connection, not a gap of the capture, which holds its bare TCP packets",
+				frameRef(c.Last.Number), d.waitFrom(c.Last, end), frameRef(end.Number))
+		}
 		if waiting == server {
 			return verdict(ServerNoResponse,
-				fmt.Sprintf("the server stopped answering after %s (%s): nothing for %s", after, frameRef(at.Number), wait(idle)),
+				fmt.Sprintf("the server stopped answering after %s (%s): %s", after, frameRef(at.Number), nothing),
 				"the server stalled mid-handshake: look at its log and load (an overloaded server, a backend it waits for, a middlebox holding packets)",
 				d.helloFrame, at, c.Last)
 		}
 		return verdict(HandshakeFailure,
-			fmt.Sprintf("the client stopped answering after %s (%s): nothing for %s", after, frameRef(at.Number), wait(idle)),
+			fmt.Sprintf("the client stopped answering after %s (%s): %s", after, frameRef(at.Number), nothing),
 			"the client stalled mid-handshake (waiting for user input, a smart card, or a certificate check that never returned): look at the client",
 			d.helloFrame, at, c.Last)
 	}
 	summary := fmt.Sprintf("the capture ended %s after %s (%s), before the handshake completed", wait(idle), after, frameRef(at.Number))
-	if end := d.captureEnd(); end.Time.Sub(c.Last.Time) >= minSilence {
+	fix := "capture longer, until the handshake completes or the connection closes"
+	if wentOn {
 		// The capture went on without the connection: its own packets
 		// do not show a silence, only their absence (a capture filtered
 		// to some packets, or one that missed the rest).
 		summary = fmt.Sprintf("the connection's packets stop %s after %s (%s), before the handshake completed; the capture went on %s without them (to %s)",
 			wait(idle), after, frameRef(at.Number), d.waitFrom(c.Last, end), frameRef(end.Number))
+		if c.Last.Number == at.Number {
+			// Not even the acknowledgment of the last message, which
+			// the peer's system sends within a fraction of a second,
+			// nor a retransmission of it: the capture kept some of
+			// the connection's packets only.
+			summary += fmt.Sprintf(", not even the acknowledgment of %s: the capture was filtered to some of the connection's packets (its TLS records, as an export with a display filter keeps them) or dropped the rest", frameRef(at.Number))
+			fix = fmt.Sprintf("capturing longer would not help: capture again keeping all of the connection's packets (`tcpdump -s 0 -w FILE host %s and port %d`), or export its whole TCP stream, not its TLS records alone",
+				c.Server.Addr().Unmap(), c.Server.Port())
+		}
 	}
-	return verdict(IncompleteCapture, summary,
-		"capture longer, until the handshake completes or the connection closes",
-		d.helloFrame, at)
+	return verdict(IncompleteCapture, summary, fix, d.helloFrame, at)
 }
 
 // lastSender says who sent the message in frame f.

@@ -166,11 +166,61 @@ func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
 	case hi == tlsparse.VersionTLS12:
 		summary += "; the server probably requires TLS 1.3"
 		fix = d.serverSide("the client offers TLS 1.2 at most and the server requires TLS 1.3: "+clientVersionAdvice(d.client(), "raise the client's MaxVersion / upgrade OpenSSL")+", or allow TLS 1.2 on the server", ChangeAllowTLS12)
+	case !slices.Contains(offered, tlsparse.VersionTLS13):
+		summary, fix = d.draftRefused(summary, offered)
+	case slices.Min(offered) <= tlsparse.VersionTLS10:
+		// The server refuses TLS 1.0 to 1.3 alike: no version the
+		// client lacks explains that. A server limited to versions
+		// older than the client's maximum answers with its own; one
+		// that knows supported_versions refuses only a client whose
+		// versions are all newer than its own, which TLS 1.0 is not
+		// (but SSL 3.0 alone is). Settings that leave a server no
+		// version at all make Go's crypto/tls answer protocol_version
+		// to every client ("client offered only unsupported
+		// versions"); version-intolerant servers and middleboxes
+		// refuse a hello naming a version newer than theirs.
+		summary += "; it refuses TLS 1.0 to TLS 1.3 alike, which no version the client lacks explains (what the server speaks is not on the wire). " +
+			"Likely: the server's version settings leave it none of them (a minimum raised above its maximum, or SSL 3.0 alone); " +
+			"possible: the server, or a middlebox in front of it, is version-intolerant (it speaks an older version but refuses a ClientHello announcing a newer one instead of negotiating down), or it speaks only a pre-standard TLS 1.3 draft"
+		fix = d.serverSide("check the server's version settings: its minimum must not be above its maximum, and TLS 1.2 and 1.3 should be enabled. "+
+			"To tell the causes apart, try `openssl s_client -connect "+c.Server.String()+" -tls1_2` (then -tls1_1, -tls1): if a lower version connects, the server or a middlebox in front of it is version-intolerant: update its software or firmware, or bypass the middlebox (capping the client's version is only a stopgap)", ChangeModernVersions)
 	default:
 		summary += fmt.Sprintf("; the server probably supports only versions older than %s", slices.Min(offered))
 		fix = d.serverSide(fmt.Sprintf("the server seems limited to versions older than %s: enable TLS 1.2 and 1.3 on the server (lowering the client's minimum would be insecure)", slices.Min(offered)), ChangeModernVersions)
 	}
 	return verdict(VersionMismatch, summary, fix, d.helloFrame, a.Frame)
+}
+
+// draftRefused completes versionMismatch's summary and fix for a client
+// whose highest version is a pre-standard TLS 1.3 (a draft, 0x7fXX, or
+// Google's 2017 experiments) and who does not offer TLS 1.3 itself. Each
+// draft is a version of its own: a server of another draft, or of the
+// final TLS 1.3, does not speak it. When the client also offers TLS 1.2,
+// the server refused that too, so it requires TLS 1.3 (in a form the
+// client lacks); the alternative, a server speaking only versions older
+// than all the client's, is named second.
+func (d *diagnosis) draftRefused(summary string, offered []tlsparse.Version) (string, string) {
+	var pre []tlsparse.Version
+	for _, v := range offered {
+		if v.IsTLS13() && v != tlsparse.VersionTLS13 {
+			pre = append(pre, v)
+		}
+	}
+	drafts := string(appendVersionList(nil, pre))
+	lo := slices.Min(offered)
+	older := fmt.Sprintf("versions older than %s", lo)
+	if lo <= tlsparse.VersionTLS10 {
+		older = "SSL 3.0"
+	}
+	older = "its version settings leave it none of the client's (" + older + " alone, or a minimum raised above its maximum)"
+	if !slices.Contains(offered, tlsparse.VersionTLS12) {
+		summary += fmt.Sprintf("; likely: the server does not speak the client's pre-standard %s (each TLS 1.3 draft is a version of its own, and none interoperates with another or with the final TLS 1.3); possible: %s", drafts, older)
+		return summary, fmt.Sprintf("update the client to a release that speaks the final TLS 1.3 (RFC 8446) instead of %s", drafts)
+	}
+	summary += fmt.Sprintf("; likely: the server requires TLS 1.3 (it refused TLS 1.2 too) and speaks another TLS 1.3 draft or the final TLS 1.3, not the client's pre-standard %s: "+
+		"each draft is a version of its own and none interoperates with another; possible: %s, or it is version-intolerant (it refuses a ClientHello announcing a newer version than its own instead of negotiating down)", drafts, older)
+	fix := d.serverSide(fmt.Sprintf("the client offers TLS 1.2 and the pre-standard %s, which only a server of the same draft accepts: update the client to a release that speaks the final TLS 1.3 (RFC 8446), or allow TLS 1.2 on the server", drafts), ChangeAllowTLS12)
+	return summary, fix
 }
 
 // offeredVersions are the versions the client offered, highest first,
@@ -535,7 +585,7 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 	}
 	var summary, fix string
 	switch {
-	case len(d.chain) == 0 && c.Version == tlsparse.VersionTLS13 && plain:
+	case len(d.chain) == 0 && c.Version.IsTLS13() && plain:
 		// OpenSSL sends its alert in plaintext: it switches its write key
 		// only when it sends its own Finished.
 		summary = fmt.Sprintf("the client rejected the server's certificate with %s (%s) right after the server's encrypted flight (%s); in TLS 1.3 the certificate is encrypted, so only the alert says why",
@@ -548,7 +598,7 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 		default:
 			fix = verifyLogAdvice(d.client()) + "; " + d.keyLogAdvice("the certificate")
 		}
-	case len(d.chain) == 0 && c.Version == tlsparse.VersionTLS13:
+	case len(d.chain) == 0 && c.Version.IsTLS13():
 		summary = fmt.Sprintf("the client aborted (%s, %s) right after the server's encrypted flight (%s), without its Finished: it rejected the server's certificate; in TLS 1.3 the certificate and the alert are encrypted, so the exact reason is not visible",
 			how, frameRef(f.Number), frameRef(certFrame.Number))
 		fix = verifyLogAdvice(d.client()) + "; " + d.keyLogAdvice("the certificate and the alert")

@@ -279,7 +279,7 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	if f, who, h := d.firstClose(); end.Number == 0 && who == client && f.Number >= done {
 		end, how = f, h
 	}
-	if end.Number == 0 {
+	if end.Number == 0 || alerted && judgesInHandshake(d.client()) {
 		return Verdict{}, false
 	}
 	closedCleanly := alerted && d.client().Stack != fingerprint.StackUnknown
@@ -297,11 +297,32 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	d.used = p
 	summary := fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data: it rejected the server's certificate after the handshake: %s",
 		frameRef(done), how, frameRef(end.Number), d.problemText(*p))
+	if unknownAlerted {
+		// Only the name is checked after the handshake, and only by
+		// some clients; the alert of an unrecognised client is, as a
+		// rule, its close_notify.
+		summary = fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data. Likely: it rejected the server's certificate after the handshake, as clients that check the name only then do (curl, closing with its close_notify): %s; possible: the alert is the close_notify of a client that checks no name (openssl s_client, a scanner, a health check) and had nothing to send",
+			frameRef(done), how, frameRef(end.Number), d.problemText(*p))
+	}
 	if trustDependent(p.Category) {
 		summary = fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data. Likely: it rejected the server's certificate after the handshake, as clients that judge the chain only then do (Node.js, Apple's SecureTransport): %s; possible: the client trusts that chain (a private CA) and had nothing to send, as a health check does (pass its root with %s to check)",
 			frameRef(done), how, frameRef(end.Number), d.problemText(*p), d.setting(SettingRoots))
 	}
 	return verdict(p.Category, summary, d.certFix(*p), c.CertificateFrame, c.HandshakeDone, end), true
+}
+
+// judgesInHandshake reports whether the recognised client judges the
+// server's chain, dates and name during the handshake, before its
+// Finished, and aborts there with an alert when it refuses them: Go's
+// crypto/tls (its VerifyPeerCertificate and VerifyConnection hooks run
+// there too) and Firefox. One that completed the handshake and then
+// closed with an alert (Go's Conn.Close sends its close_notify) accepted
+// the certificate or verifies nothing (InsecureSkipVerify, as port checks
+// set it): a check with nothing to send. A program that checks the chain
+// itself after the handshake and drops the connection without an alert
+// is still read as a rejection.
+func judgesInHandshake(cl fingerprint.Client) bool {
+	return (cl.Stack == fingerprint.StackGo || cl.Stack == fingerprint.StackFirefox) && cl.Certainty >= fingerprint.Likely
 }
 
 // unknownClosedAfterHandshake returns the frame of the first alert of a
