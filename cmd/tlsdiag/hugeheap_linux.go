@@ -51,14 +51,14 @@ func hugeHeap() {
 // transparent huge pages, from the huge page where they start to the one
 // where they end, and collapses the first into one huge page if it
 // starts below p. The runtime maps the heap in aligned steps of 4 MiB,
-// so these pages are the heap's, and the first holds what was allocated before the block:
-// its small pages already touched would keep the rest of it, which the
-// read fills first, on small pages too (a collapse costs a copy of those
-// pages; the faults it saves cost more). Both are advice: on memory that
-// is not the heap they change nothing it relies on, and where the kernel
-// refuses them (MADV_COLLAPSE needs Linux 6.1) the heap stays as it was.
-// The addresses stay integers: memory next to the block is no Go
-// object a pointer may point to.
+// so these pages are the heap's, and the first holds what was allocated
+// before the block: its small pages already touched would keep the rest
+// of it, which the read fills first, on small pages too (a collapse
+// costs a copy of those pages; the faults it saves cost more). Both are
+// advice: on memory that is not the heap they change nothing it relies
+// on, and where the kernel refuses them (MADV_COLLAPSE needs Linux 6.1)
+// the heap stays as it was. The addresses stay integers: memory next to
+// the block is no Go object a pointer may point to.
 func adviseHuge(p, n uintptr) {
 	start := p &^ (hugePageBytes - 1)
 	end := (p + n + hugePageBytes - 1) &^ (hugePageBytes - 1)
