@@ -1,6 +1,7 @@
 package fingerprint_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"net"
@@ -111,7 +112,7 @@ func TestRecognizeJava(t *testing.T) {
 public class Hello { public static void main(String[] a) throws Exception {
   SSLSocket s = (SSLSocket) SSLSocketFactory.getDefault().createSocket("127.0.0.1", Integer.parseInt(a[0]));
   s.setSoTimeout(3000);
-  try { s.startHandshake(); } catch (Exception e) {}
+  try { s.startHandshake(); } catch (Exception e) { System.err.println(e); }
 }}
 `), 0o600); err != nil {
 		t.Fatal(err)
@@ -148,6 +149,10 @@ func toolHello(t *testing.T, argv func(port string) []string) *tlsparse.ClientHe
 	a := argv(port)
 	cmd := exec.CommandContext(ctx, a[0], a[1:]...)
 	cmd.Stdin = strings.NewReader("")
+	// What the client said goes into a failure's message: a client that
+	// hangs up without a hello says why there, if anywhere.
+	var said bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &said, &said
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -155,13 +160,16 @@ func toolHello(t *testing.T, argv func(port string) []string) *tlsparse.ClientHe
 	ln.(*net.TCPListener).SetDeadline(time.Now().Add(20 * time.Second))
 	conn, err := ln.Accept()
 	if err != nil {
-		t.Fatal(err)
+		cancel()
+		cmd.Wait()
+		t.Fatalf("%s did not connect: %v; it said: %q", a[0], err, said.String())
 	}
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
 	_, body, err := readClientHello(conn)
 	conn.Close()
 	if err != nil {
-		t.Fatalf("reading %s's ClientHello: %v", a[0], err)
+		cmd.Wait() // the client is done: the connection is closed
+		t.Fatalf("reading %s's ClientHello: %v; it said: %q", a[0], err, said.String())
 	}
 	ch, err := tlsparse.ParseClientHello(body)
 	if err != nil {
