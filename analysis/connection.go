@@ -157,8 +157,8 @@ type Connection struct {
 	Unfinished *[2]Unfinished
 	// Large is the server's first handshake message longer than
 	// LargeHandshake (a certificate chain that some clients refuse for
-	// its size): nil as for nearly every connection, out of line so that
-	// the record stays small.
+	// its size), once the roles are known: nil as for nearly every
+	// connection, out of line so that the record stays small.
 	Large *LargeMessage
 	// Heartbeats are, per side (indexed by Sender), the heartbeat records
 	// (RFC 6520) it sent; nil when neither sent one, as for nearly every

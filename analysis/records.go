@@ -37,7 +37,7 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 	switch it.Kind {
 	case tlsparse.KindHandshake:
 		ti.Handshake = it.HandshakeType
-		if rd == capture.ServerToClient && len(it.Body) > LargeHandshake && (c.Large == nil || !c.Large.Read && c.Large.Type == it.HandshakeType) {
+		if rd == capture.ServerToClient && c.Roles != RolesGuessed && len(it.Body) > LargeHandshake && (c.Large == nil || !c.Large.Read && c.Large.Type == it.HandshakeType) {
 			c.Large = &LargeMessage{Type: it.HandshakeType, Size: len(it.Body), Frame: ds.frameAt(it.Start + 3), Read: true}
 		}
 		t.handshake(rd, it, last, &ti)
@@ -88,7 +88,7 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 	case tlsparse.KindMalformed:
 		if o := (*tlsparse.OversizedError)(nil); errors.As(it.Err, &o) {
 			t.anomaly(tlsparse.AnomalyOversizedHandshakeMessage)
-			if rd == capture.ServerToClient && c.Large == nil {
+			if rd == capture.ServerToClient && c.Roles != RolesGuessed && c.Large == nil {
 				c.Large = &LargeMessage{Type: o.Type, Size: o.Length, Frame: ds.frameAt(o.At + 3)}
 			}
 		} else {

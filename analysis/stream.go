@@ -246,10 +246,11 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 // largeAnnounced keeps the server's handshake message that is longer than
 // LargeHandshake and still arriving as the connection's Large: a client
 // that refuses it for its size does so on reading its header, and the
-// rest may never be captured.
+// rest may never be captured. Until a hello or the SYN told the roles,
+// which side is the server is not known.
 func (t *tracker) largeAnnounced(d capture.Direction) {
 	c := t.c
-	if c == nil || c.Large != nil || t.dir(d) != capture.ServerToClient {
+	if c == nil || c.Large != nil || c.Roles == RolesGuessed || t.dir(d) != capture.ServerToClient {
 		return
 	}
 	ds := &t.dirs[d]

@@ -96,8 +96,15 @@ func (d *diagnosis) bigCertificate() (Verdict, bool) {
 		}
 		own = fmt.Sprintf("; its ClientHello is %s's, whose limit this message exceeds", stack)
 	}
-	summary := fmt.Sprintf("the client %s after the server's Certificate message (its header in %s) of %s%s. Likely: the client refused the message for its size, as these clients do by default: %s%s; possible: it refused the chain for another reason, which the capture does not show",
-		hungUp(how, abort), frameRef(m.Frame.Number), kib(m.Size), d.bigCertContents(m), d.refusedBy(m.Size), own)
+	summary := fmt.Sprintf("the client %s after the server's Certificate message (its header in %s) of %s%s. ",
+		hungUp(how, abort), frameRef(m.Frame.Number), kib(m.Size), d.bigCertContents(m))
+	if how == "FIN" || how == "RST" {
+		// Each client measured sends an alert when it refuses the
+		// message: one that hangs up without any is none of them.
+		summary += fmt.Sprintf("Possible: the client refused the message for its size, as these clients do by default: %s%s; but each of them sends an alert when it does, and this client sent none: it may be another client, or one that refused the chain for another reason, which the capture does not show", d.refusedBy(m.Size), own)
+	} else {
+		summary += fmt.Sprintf("Likely: the client refused the message for its size, as these clients do by default: %s%s; possible: it refused the chain for another reason, which the capture does not show", d.refusedBy(m.Size), own)
+	}
 	d.bigCertSaid = true
 	return verdict(CertRejected, summary, d.bigCertFix(m), d.helloFrame, m.Frame, abort), true
 }
