@@ -155,6 +155,11 @@ type Connection struct {
 	// as for nearly every connection, so that the record stays small;
 	// read it with Tail.
 	Unfinished *[2]Unfinished
+	// Large is the server's first handshake message longer than
+	// LargeHandshake (a certificate chain that some clients refuse for
+	// its size), once the roles are known: nil as for nearly every
+	// connection, out of line so that the record stays small.
+	Large *LargeMessage
 	// Heartbeats are, per side (indexed by Sender), the heartbeat records
 	// (RFC 6520) it sent; nil when neither sent one, as for nearly every
 	// connection. Read them with HeartbeatsFrom.
@@ -511,6 +516,25 @@ type Heartbeat struct {
 	// before, Message is its header (type and claimed payload length).
 	Encrypted bool
 	Message   tlsparse.HeartbeatHeader
+}
+
+// LargeHandshake is the size above which a server's handshake message is
+// kept as Connection.Large: crypto/tls's limit for every message but a
+// Certificate (65,536 bytes), below the limits clients set on Certificate
+// messages (OpenSSL's 100 KiB, GnuTLS's 128 KiB, crypto/tls's 256 KiB).
+const LargeHandshake = 1 << 16
+
+// LargeMessage is a handshake message of the server's larger than
+// LargeHandshake: its type, the body length its header announces and the
+// frame that carried that header. Read is set when the whole message
+// arrived and was parsed; a message longer than tlsparse.MaxHandshakeSize
+// is never read (the parser skips it to bound its memory), and one the
+// client gave up on while it arrived may not have arrived whole.
+type LargeMessage struct {
+	Type  tlsparse.HandshakeType
+	Size  int
+	Frame capture.Frame
+	Read  bool
 }
 
 // Unfinished is the tail of a direction's TLS bytes that never completed

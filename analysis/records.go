@@ -37,6 +37,9 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 	switch it.Kind {
 	case tlsparse.KindHandshake:
 		ti.Handshake = it.HandshakeType
+		if rd == capture.ServerToClient && c.Roles != RolesGuessed && len(it.Body) > LargeHandshake && (c.Large == nil || !c.Large.Read && c.Large.Type == it.HandshakeType) {
+			c.Large = &LargeMessage{Type: it.HandshakeType, Size: len(it.Body), Frame: ds.frameAt(it.Start + 3), Read: true}
+		}
 		t.handshake(rd, it, last, &ti)
 	case tlsparse.KindSSLv2ClientHello:
 		if ch, err := tlsparse.ParseSSLv2ClientHello(it.Body); err == nil && c.ClientHello == nil {
@@ -83,8 +86,11 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 			side.NonTLS = &NonTLS{Frame: last, Looks: it.NonTLS}
 		}
 	case tlsparse.KindMalformed:
-		if errors.Is(it.Err, tlsparse.ErrOversized) {
+		if o := (*tlsparse.OversizedError)(nil); errors.As(it.Err, &o) {
 			t.anomaly(tlsparse.AnomalyOversizedHandshakeMessage)
+			if rd == capture.ServerToClient && c.Roles != RolesGuessed && c.Large == nil {
+				c.Large = &LargeMessage{Type: o.Type, Size: o.Length, Frame: ds.frameAt(o.At + 3)}
+			}
 		} else {
 			t.anomaly(tlsparse.AnomalyMalformedRecord)
 		}

@@ -234,12 +234,29 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 		ds.done = it.End
 	}
 	t.drainPending(d, false)
+	t.largeAnnounced(d)
 	keep := ds.done
 	if len(ds.pending) > 0 {
 		keep = min(keep, ds.pending[0].Start)
 	}
 	ds.trim(keep)
 	t.reportIfKnown()
+}
+
+// largeAnnounced keeps the server's handshake message that is longer than
+// LargeHandshake and still arriving as the connection's Large: a client
+// that refuses it for its size does so on reading its header, and the
+// rest may never be captured. Until a hello or the SYN told the roles,
+// which side is the server is not known.
+func (t *tracker) largeAnnounced(d capture.Direction) {
+	c := t.c
+	if c == nil || c.Large != nil || c.Roles == RolesGuessed || t.dir(d) != capture.ServerToClient {
+		return
+	}
+	ds := &t.dirs[d]
+	if typ, n, at, ok := ds.dec.Announced(); ok && n > LargeHandshake {
+		c.Large = &LargeMessage{Type: typ, Size: n, Frame: ds.frameAt(at + 3)}
+	}
 }
 
 // reportIfKnown finalizes the connection early (Options.Early) once its

@@ -172,22 +172,24 @@ func (d *diagnosis) abortWithoutAlert() (Verdict, bool) {
 	if v, ok := d.abortBehindGap(); ok {
 		return v, true
 	}
-	if t := &c.TCP; t.RST.Number != 0 {
-		after, at := d.lastMessageBefore(t.RST.Number)
+	// The side that hung up first ended the handshake: the other side's
+	// FIN or RST after it answers that close.
+	end, who, how := d.firstClose()
+	switch {
+	case end.Number == 0:
+	case how == "RST":
+		after, at := d.lastMessageBefore(end.Number)
 		return verdict(ConnectionReset,
 			fmt.Sprintf("the %s reset the connection (%s) %s after %s (%s), during the handshake",
-				t.RSTFrom, frameRef(t.RST.Number), d.waitFrom(at, t.RST), after, frameRef(at.Number)),
-			resetFix(t.RSTFrom),
-			at, t.RST), true
-	}
-	for _, dir := range []capture.Direction{server, client} {
-		if f := c.TCP.FIN[dir]; f.Number != 0 {
-			after, at := d.lastMessageBefore(f.Number)
-			return verdict(HandshakeFailure,
-				fmt.Sprintf("the %s closed the connection (FIN, %s) after %s (%s) without an alert", dir, frameRef(f.Number), after, frameRef(at.Number)),
-				fmt.Sprintf("the %s gave up on the handshake without saying why: look at its log", dir),
-				d.helloFrame, at, f), true
-		}
+				who, frameRef(end.Number), d.waitFrom(at, end), after, frameRef(at.Number)),
+			resetFix(who),
+			at, end), true
+	default:
+		after, at := d.lastMessageBefore(end.Number)
+		return verdict(HandshakeFailure,
+			fmt.Sprintf("the %s closed the connection (FIN, %s) after %s (%s) without an alert", who, frameRef(end.Number), after, frameRef(at.Number)),
+			fmt.Sprintf("the %s gave up on the handshake without saying why: look at its log", who),
+			d.helloFrame, at, end), true
 	}
 	return Verdict{}, false
 }

@@ -80,6 +80,7 @@ func (d *diagnosis) diagnose(c *analysis.Connection, cfg Config) Verdict {
 	d.dnsEvidence(&v)
 	d.rstText(&v)
 	v.Warnings = d.warnings(v.Warnings, v.Category)
+	d.bigCertWarning(&v)
 	v.Warnings = append(v.Warnings, d.quicWarnings()...)
 	v.Evidence = sortFrames(v.Evidence)
 	return v
@@ -139,6 +140,9 @@ type diagnosis struct {
 	// text is built, also kept.
 	texts *textMemo
 	buf   []byte
+	// bigCertSaid is set when the verdict is about the server's large
+	// Certificate message (bigcert.go), which no warning repeats.
+	bigCertSaid bool
 	// frames holds the evidence of ok verdicts, a slice of it for each
 	// (see evidence); kept from one connection to the next with texts.
 	frames []int64
@@ -296,6 +300,9 @@ func (d *diagnosis) verdict() Verdict {
 		return v
 	}
 	if v, ok := d.refusedChoice(); ok {
+		return v
+	}
+	if v, ok := d.bigCertificate(); ok {
 		return v
 	}
 	if a := d.decisiveAlert(); a != nil {

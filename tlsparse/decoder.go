@@ -646,8 +646,7 @@ func (d *Decoder) handshake() (it Item, ok, more bool) {
 				return Item{
 					Kind: KindMalformed, Start: d.hsAt, End: d.off, Record: d.rec,
 					RecordEnd: d.recAt + 5 + int64(d.rec.Length), HandshakeType: HandshakeType(d.hsHdr[0]),
-					Err: fmt.Errorf("tlsparse: %s at offset %d: %w: %d bytes exceed the %d-byte cap",
-						HandshakeType(d.hsHdr[0]), d.hsAt, ErrOversized, d.hsLen, MaxHandshakeSize),
+					Err: &OversizedError{Type: HandshakeType(d.hsHdr[0]), At: d.hsAt, Length: d.hsLen},
 				}, true, true
 			}
 			if cap(d.hsBody) < d.hsLen {
@@ -664,6 +663,19 @@ func (d *Decoder) handshake() (it Item, ok, more bool) {
 			return d.hsItem(HandshakeType(d.hsHdr[0]), d.hsBody[:d.hsLen:d.hsLen]), true, true
 		}
 	}
+}
+
+// Announced returns the handshake message whose header the decoder has
+// read and whose body it is still collecting, or skipping when it is
+// longer than MaxHandshakeSize: its type, the body length its header
+// announces and the stream offset of that header. ok is false between
+// messages. A peer that gives up on a message while it arrives leaves
+// only this of it in a capture.
+func (d *Decoder) Announced() (t HandshakeType, length int, at int64, ok bool) {
+	if d.hsSkip > 0 || d.hsHdrN == 4 && d.hsHave < d.hsLen {
+		return HandshakeType(d.hsHdr[0]), d.hsLen, d.hsAt, true
+	}
+	return 0, 0, 0, false
 }
 
 func (d *Decoder) hsItem(t HandshakeType, body []byte) Item {

@@ -19,6 +19,22 @@ const MaxHandshakeSize = 1 << 17
 // without reading it.
 var ErrOversized = errors.New("oversized handshake message")
 
+// OversizedError is the error of a KindMalformed item for a handshake
+// message longer than MaxHandshakeSize: the message's type, the stream
+// offset of its header and the body length the header announces. It is
+// ErrOversized for errors.Is.
+type OversizedError struct {
+	Type   HandshakeType
+	At     int64
+	Length int
+}
+
+func (e *OversizedError) Error() string {
+	return fmt.Sprintf("tlsparse: %s at offset %d: %v: %d bytes exceed the %d-byte cap", e.Type, e.At, ErrOversized, e.Length, MaxHandshakeSize)
+}
+
+func (e *OversizedError) Unwrap() error { return ErrOversized }
+
 // RecordHeader is the 5-byte header of a TLS record (RFC 8446, Section 5.1).
 type RecordHeader struct {
 	Type    ContentType
