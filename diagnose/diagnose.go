@@ -295,6 +295,9 @@ func (d *diagnosis) verdict() Verdict {
 		}
 		return v
 	}
+	if v, ok := d.finishedUnseen(); ok {
+		return v
+	}
 	if v, ok := d.refusedChoice(); ok {
 		return v
 	}

@@ -1,0 +1,31 @@
+package diagnose
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestFinishedUnseenDataBothWays reads Zeek's trace of a TLS 1.2 client
+// whose ChangeCipherSpec and Finished record is garbled in the capture:
+// it then sent application data (frames 13, 15), the server answered
+// (frames 16, 18), and the client closed with an encrypted alert (frame
+// 20) and a FIN. A client that sends data had accepted the server's
+// certificate: the alert is its close_notify, not a rejection.
+func TestFinishedUnseenDataBothWays(t *testing.T) {
+	conns := analyseCapture(t, testdataDir+"/public/zeek/tls1.2-late-protocol-error.pcap", nil)
+	if len(conns) != 1 {
+		t.Fatalf("%d connections", len(conns))
+	}
+	v := Diagnose(conns[0], Config{})
+	if v.Category != OK {
+		t.Fatalf("%s: %s", v.Category, v.Summary)
+	}
+	for _, p := range []string{"the client's Finished is not readable", "application data after the server's Finished (frame 13)", "the server answered it (frame 18)", "(frame 20) that followed is most likely its close_notify"} {
+		if !strings.Contains(v.Summary, p) {
+			t.Errorf("no %q in\n%s", p, v.Summary)
+		}
+	}
+	if w := strings.Join(v.Warnings, "\n"); !strings.Contains(w, "malformed_record") {
+		t.Errorf("no warning of the malformed record in\n%s", w)
+	}
+}
