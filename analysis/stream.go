@@ -73,6 +73,10 @@ type tracker struct {
 	keyLog bool
 	// sawTLS is set once the sequencer knows it carries TLS.
 	sawTLS bool
+	// serverCertificate is set once the server sent a Certificate
+	// message in the handshake, parsed or not: a full handshake, never
+	// a resumed one (RFC 5246, Section 7.3).
+	serverCertificate bool
 	// nested is set for the tracker of an https:// proxy's tunnel, fed
 	// the plaintext of the connection's TLS (nested.go): its record is
 	// merged into the connection's, and it is never reported itself.
@@ -600,7 +604,7 @@ func (t *tracker) finalize() {
 	t.b.setPrints(c, fingerprint.TCP, c.ServerHello != nil && c.ServerHelloSSLv2 == nil)
 	serverGap := slices.ContainsFunc(c.TCP.Gaps, func(g Gap) bool { return g.Dir == capture.ServerToClient })
 	if !c.Version.IsTLS13() && c.ServerHello != nil && c.ServerSide.ChangeCipherSpec.Number != 0 &&
-		c.Certificates == nil && c.ServerHelloDoneFrame.Number == 0 && !serverGap {
+		c.Certificates == nil && !t.serverCertificate && c.ServerHelloDoneFrame.Number == 0 && !serverGap {
 		// An abbreviated handshake: the server went straight from its
 		// hello to ChangeCipherSpec (RFC 5246, Section 7.3). Not when a
 		// hole in the server's stream may hold its Certificate.

@@ -29,3 +29,24 @@ func TestFinishedUnseenDataBothWays(t *testing.T) {
 		t.Errorf("no warning of the malformed record in\n%s", w)
 	}
 }
+
+// TestCertificateRulesOutResumption reads Zeek's trace of a TLS 1.2 full
+// handshake whose ServerHelloDone record is garbled in the capture: the
+// server sent its Certificate (frame 8), so the session was not resumed,
+// although no ServerHelloDone is seen before its ChangeCipherSpec.
+func TestCertificateRulesOutResumption(t *testing.T) {
+	conns := analyseCapture(t, testdataDir+"/public/zeek/tls1.2-protocol-violation.pcap", nil)
+	if len(conns) != 1 {
+		t.Fatalf("%d connections", len(conns))
+	}
+	if conns[0].Resumed {
+		t.Error("resumed, though the server sent a Certificate")
+	}
+	v := Diagnose(conns[0], Config{})
+	if v.Category != OK {
+		t.Fatalf("%s: %s", v.Category, v.Summary)
+	}
+	if strings.Contains(v.Summary, "resumed") {
+		t.Errorf("summary %q: a full handshake called resumed", v.Summary)
+	}
+}
