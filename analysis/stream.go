@@ -611,6 +611,7 @@ func (t *tracker) finalize() {
 		c.Resumed = true
 	}
 	t.settleAfter()
+	t.shortNonTLS()
 	c.Established = t.hsDone && !t.fatalAlertBeforeData()
 	c.Path = t.pathRecord()
 	t.plaintextResponse()
@@ -673,4 +674,21 @@ func (t *tracker) renegotiationAskedBefore(n int64) bool {
 		}
 	}
 	return false
+}
+
+// shortNonTLS records as the server's NonTLS the few bytes that were all
+// it sent when they ended before the decoder could describe them (a
+// binary answer shorter than a line): a server that answered something is
+// not a silent one.
+func (t *tracker) shortNonTLS() {
+	c := t.c
+	if t.dirs == nil || c.ServerHello != nil || c.ServerSide.NonTLS != nil || c.ServerSide.Prelude != nil || c.Proxy != nil {
+		return
+	}
+	ds := &t.dirs[t.captureDir(capture.ServerToClient)]
+	b, at := ds.dec.Unsaid()
+	if len(b) == 0 || int64(len(b)) != c.ServerSide.Bytes {
+		return
+	}
+	c.ServerSide.NonTLS = &NonTLS{Frame: ds.frameAt(at), Looks: tlsparse.DescribeNonTLS(b), Short: bytes.Clone(b)}
 }

@@ -299,7 +299,7 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 		return verdict(ServerNoResponse,
 			fmt.Sprintf("no answer to the ClientHello (%s): the server closed the connection (FIN, %s) %s later without a TLS answer",
 				frameRef(start.Number), frameRef(end.Number), d.waitFrom(start, end)),
-			"the server dropped the ClientHello without an alert: look at its log; it may require SNI, or support nothing the client offers",
+			d.droppedHelloFix(),
 			start, end), true
 	}
 	if v, ok := d.slowFirstAnswer(); ok {

@@ -50,3 +50,26 @@ func TestCertificateRulesOutResumption(t *testing.T) {
 		t.Errorf("summary %q: a full handshake called resumed", v.Summary)
 	}
 }
+
+// TestGarbledAlertAnswer reads Zeek's trace of a server that answered a
+// ClientHello with the 7 bytes 00 00 00 00 02 00 28 (frame 6) and closed:
+// an alert record (length 2, handshake_failure) whose header was zeroed.
+// The verdict names those bytes and what they look like, not silence.
+func TestGarbledAlertAnswer(t *testing.T) {
+	conns := analyseCapture(t, testdataDir+"/public/zeek/tls-1.2-protocol-error.pcap", nil)
+	if len(conns) != 1 {
+		t.Fatalf("%d connections", len(conns))
+	}
+	v := Diagnose(conns[0], Config{})
+	if v.Category != HandshakeFailure {
+		t.Fatalf("%s: %s", v.Category, v.Summary)
+	}
+	for _, p := range []string{"7 bytes (frame 6: 00 00 00 00 02 00 28)", "likely the server's handshake_failure alert", "the client sent no SNI, which some servers require"} {
+		if !strings.Contains(v.Summary, p) {
+			t.Errorf("no %q in\n%s", p, v.Summary)
+		}
+	}
+	if strings.Contains(v.Summary, "without a TLS answer") {
+		t.Errorf("summary %q: the server's bytes called silence", v.Summary)
+	}
+}
