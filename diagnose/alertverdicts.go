@@ -469,7 +469,7 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 				fmt.Sprintf("%s and the server aborted (%s); %s", asked, how, why),
 				d.clientCertFix(), d.helloFrame, c.CertificateRequestFrame, c.ClientCertificateFrame, a.Frame)
 		}
-	case c.Version == tlsparse.VersionTLS13:
+	case c.Version.IsTLS13():
 		asked += "the server requires a client certificate (the client's flight is encrypted)"
 	default:
 		asked += "the client sent no certificate"
