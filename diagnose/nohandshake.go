@@ -396,8 +396,12 @@ func (d *diagnosis) oneWay() (Verdict, bool) {
 // to rest on the shape of the bytes.
 func (d *diagnosis) garbledAlert(n *analysis.NonTLS, desc tlsparse.AlertDescription) Verdict {
 	a := analysis.Alert{Frame: n.Frame, Sender: server, Level: tlsparse.AlertLevelFatal, Description: desc}
-	head := fmt.Sprintf("the server answered the ClientHello (%s) with %s, then closed; they are no TLS record, but have the shape of one carrying alert %s (length 2, description %d) whose content type, version and level were zeroed: likely the server's %s alert, garbled on the way or in the capture (possible: a device that speaks no TLS answered instead)",
-		frameRef(d.helloFrame.Number), prose.Count(int64(len(n.Short)), "byte")+" ("+frameRef(n.Frame.Number)+": "+hexBytes(n.Short)+")", desc, int(desc), desc)
+	closed := ""
+	if end, who, how := d.firstClose(); end.Number != 0 && who == server {
+		closed = fmt.Sprintf(", then closed the connection (%s, %s)", how, frameRef(end.Number))
+	}
+	head := fmt.Sprintf("the server answered the ClientHello (%s) with %s%s; they are no TLS record, but have the shape of one carrying alert %s (length 2, description %d) whose content type, version and level were zeroed: likely the server's %s alert, garbled on the way or in the capture (possible: a device that speaks no TLS answered instead)",
+		frameRef(d.helloFrame.Number), prose.Count(int64(len(n.Short)), "byte")+" ("+frameRef(n.Frame.Number)+": "+hexBytes(n.Short)+")", closed, desc, int(desc), desc)
 	var v Verdict
 	switch desc {
 	case tlsparse.AlertHandshakeFailure, tlsparse.AlertInsufficientSecurity:
@@ -410,6 +414,9 @@ func (d *diagnosis) garbledAlert(n *analysis.NonTLS, desc tlsparse.AlertDescript
 		v.Summary = head + v.Summary[i:]
 	} else {
 		v.Summary = head + ": " + v.Summary
+	}
+	if end, who, _ := d.firstClose(); end.Number != 0 && who == server {
+		v.Evidence = append(v.Evidence, end.Number)
 	}
 	return v
 }
