@@ -474,6 +474,10 @@ type NonTLS struct {
 	Frame capture.Frame
 	// Looks describes the bytes, e.g. "HTTP response (HTTP/1.1 400 Bad Request)".
 	Looks string
+	// Short holds the bytes when they were all the side sent and too
+	// few to describe on their own (no line end, a few binary bytes),
+	// nil otherwise.
+	Short []byte
 }
 
 // Tail returns direction d's Unfinished, zero when every byte made a

@@ -259,6 +259,11 @@ func (t *tracker) handshake(d capture.Direction, it *tlsparse.Item, f capture.Fr
 			}
 		}
 	case tlsparse.HandshakeTypeCertificate:
+		if d == capture.ServerToClient && !t.hsDone && !c.Version.IsTLS13() {
+			// A server that sends its certificate runs a full
+			// handshake, whatever session id it echoed.
+			t.serverCertificate, c.Resumed = true, false
+		}
 		server := d == capture.ServerToClient && c.Certificates == nil
 		if chain, ok := t.b.certs.chain(it.Body, c.Version); ok && server {
 			// The same message as an earlier connection's: the same chain.

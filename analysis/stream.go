@@ -73,6 +73,10 @@ type tracker struct {
 	keyLog bool
 	// sawTLS is set once the sequencer knows it carries TLS.
 	sawTLS bool
+	// serverCertificate is set once the server sent a Certificate
+	// message in the handshake, parsed or not: a full handshake, never
+	// a resumed one (RFC 5246, Section 7.3).
+	serverCertificate bool
 	// nested is set for the tracker of an https:// proxy's tunnel, fed
 	// the plaintext of the connection's TLS (nested.go): its record is
 	// merged into the connection's, and it is never reported itself.
@@ -617,13 +621,14 @@ func (t *tracker) finalize() {
 	t.b.setPrints(c, fingerprint.TCP, c.ServerHello != nil && c.ServerHelloSSLv2 == nil)
 	serverGap := slices.ContainsFunc(c.TCP.Gaps, func(g Gap) bool { return g.Dir == capture.ServerToClient })
 	if !c.Version.IsTLS13() && c.ServerHello != nil && c.ServerSide.ChangeCipherSpec.Number != 0 &&
-		c.Certificates == nil && c.ServerHelloDoneFrame.Number == 0 && !serverGap {
+		c.Certificates == nil && !t.serverCertificate && c.ServerHelloDoneFrame.Number == 0 && !serverGap {
 		// An abbreviated handshake: the server went straight from its
 		// hello to ChangeCipherSpec (RFC 5246, Section 7.3). Not when a
 		// hole in the server's stream may hold its Certificate.
 		c.Resumed = true
 	}
 	t.settleAfter()
+	t.shortNonTLS()
 	c.Established = t.hsDone && !t.fatalAlertBeforeData()
 	c.Path = t.pathRecord()
 	t.plaintextResponse()
@@ -686,4 +691,21 @@ func (t *tracker) renegotiationAskedBefore(n int64) bool {
 		}
 	}
 	return false
+}
+
+// shortNonTLS records as the server's NonTLS the few bytes that were all
+// it sent when they ended before the decoder could describe them (a
+// binary answer shorter than a line): a server that answered something is
+// not a silent one.
+func (t *tracker) shortNonTLS() {
+	c := t.c
+	if t.dirs == nil || c.ServerHello != nil || c.ServerSide.NonTLS != nil || c.ServerSide.Prelude != nil || c.Proxy != nil {
+		return
+	}
+	ds := &t.dirs[t.captureDir(capture.ServerToClient)]
+	b, at := ds.dec.Unsaid()
+	if len(b) == 0 || int64(len(b)) != c.ServerSide.Bytes {
+		return
+	}
+	c.ServerSide.NonTLS = &NonTLS{Frame: ds.frameAt(at), Looks: tlsparse.DescribeNonTLS(b), Short: bytes.Clone(b)}
 }

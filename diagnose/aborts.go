@@ -108,7 +108,7 @@ func (d *diagnosis) clientAbort() (capture.Frame, string) {
 // older) or application data (TLS 1.3).
 func (d *diagnosis) serverAnsweredClientFlight() bool {
 	c := d.c
-	if c.Version == tlsparse.VersionTLS13 {
+	if c.Version.IsTLS13() {
 		return c.ServerSide.AppData.Records > 0
 	}
 	return c.ServerSide.Finished.Number != 0
@@ -131,7 +131,7 @@ func (d *diagnosis) clientFlight() int64 {
 	c := d.c
 	var buf [3]int64 // on the stack: an array for each diagnosis was needless
 	fs := append(buf[:0], c.ClientSide.Finished.Number)
-	if c.Version != tlsparse.VersionTLS13 {
+	if !c.Version.IsTLS13() {
 		fs = append(fs, c.ClientCertificateFrame.Number, c.ClientSide.ChangeCipherSpec.Number)
 	}
 	fs = slices.DeleteFunc(fs, func(n int64) bool { return n == 0 })
@@ -162,7 +162,7 @@ func (d *diagnosis) abortWithoutAlert() (Verdict, bool) {
 				d.serverSide(fmt.Sprintf("add '%s' to the server's names so it stops warning, or upgrade the client", d.hello.ServerName), ChangeServerName),
 				d.helloFrame, a.Frame, abort), true
 		}
-		if c.Version == tlsparse.VersionTLS13 && c.ServerSide.Finished.Number != 0 {
+		if c.Version.IsTLS13() && c.ServerSide.Finished.Number != 0 {
 			return d.certVerdict(d.pickCert(CertRejected), abort, how, false), true
 		}
 		if c.CertificateFrame.Number != 0 {
@@ -301,7 +301,7 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 		return verdict(ServerNoResponse,
 			fmt.Sprintf("no answer to the ClientHello (%s): the server closed the connection (FIN, %s) %s later without a TLS answer",
 				frameRef(start.Number), frameRef(end.Number), d.waitFrom(start, end)),
-			"the server dropped the ClientHello without an alert: look at its log; it may require SNI, or support nothing the client offers",
+			d.droppedHelloFix(),
 			start, end), true
 	}
 	if v, ok := d.slowFirstAnswer(); ok {
@@ -463,7 +463,7 @@ func (d *diagnosis) lastMessageBefore(n int64) (string, capture.Frame) {
 		{"the client's Finished", c.ClientSide.Finished},
 		{"the server's encrypted handshake", c.ServerSide.Finished},
 	}
-	if c.Version != tlsparse.VersionTLS13 {
+	if !c.Version.IsTLS13() {
 		msgs[12].name = "the server's Finished"
 	}
 	best, name := capture.Frame{}, "the start of the connection"

@@ -36,6 +36,7 @@ const (
 	phaseHello        phase = iota // answering the ClientHello: the server judged the client's offer
 	phaseServerFlight              // after the server's hello: the client judged the server's flight
 	phaseClientFlight              // after the client's second flight: the server judged the client
+	phaseAfterData                 // after the client's application data: the client had accepted the server
 )
 
 func (d *diagnosis) phaseOf(f int64) phase {
@@ -49,6 +50,11 @@ func (d *diagnosis) phaseOf(f int64) phase {
 	}
 	if cf := d.clientFlight(); cf != 0 && f > cf {
 		return phaseClientFlight
+	}
+	if d.clientDataBefore(f) {
+		// The client's flight is not in the capture, but its data
+		// after the server's Finished shows it had sent it.
+		return phaseAfterData
 	}
 	return phaseServerFlight
 }
@@ -463,7 +469,7 @@ func (d *diagnosis) clientCert(a *analysis.Alert) Verdict {
 				fmt.Sprintf("%s and the server aborted (%s); %s", asked, how, why),
 				d.clientCertFix(), d.helloFrame, c.CertificateRequestFrame, c.ClientCertificateFrame, a.Frame)
 		}
-	case c.Version == tlsparse.VersionTLS13:
+	case c.Version.IsTLS13():
 		asked += "the server requires a client certificate (the client's flight is encrypted)"
 	default:
 		asked += "the client sent no certificate"
@@ -501,6 +507,17 @@ func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {
 		summary += ": " + m
 	}
 	fix := fmt.Sprintf("the %s rejected the handshake: its log says why (%s)", a.Sender, alertName(*a))
+	if ph == phaseAfterData && a.Sender == client {
+		// Not a refusal of the server's flight: the client had sent
+		// data, which it does only after accepting it.
+		answer := " before any answer from the server"
+		if sd := c.ServerSide.AppData.First.Number; sd != 0 && sd < a.Frame.Number {
+			answer = fmt.Sprintf(" after the server's data (%s)", frameRef(sd))
+		}
+		summary = fmt.Sprintf("the client sent application data (%s) after the server's Finished, so it had accepted the server's handshake, then ended the connection with %s%s; the client's own Finished is not in the capture",
+			frameRef(c.ClientSide.AppData.First.Number), how, answer)
+		fix = "the client's log says why it closed (an encrypted alert is as a rule its close_notify); capture again to see the client's Finished"
+	}
 	if a.Sender == server && ph == phaseHello {
 		summary = fmt.Sprintf("the server rejected the ClientHello with %s", how)
 		var hints []string

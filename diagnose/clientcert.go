@@ -64,7 +64,7 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 	if c.ClientFlightRecords.Second != 0 {
 		requests, request = requests-1, "" // the Finished was counted as data
 	}
-	if c.Version != tlsparse.VersionTLS13 && requests != 1 {
+	if !c.Version.IsTLS13() && requests != 1 {
 		return Verdict{}, false // TLS 1.2 counts exactly: one request, one answer
 	}
 	if requests < 1 || c.ServerSide.AppData.Records == 0 || c.ServerSide.AppData.Bytes > shortResponse || end.Number == 0 || !d.https() {
@@ -142,7 +142,7 @@ func (d *diagnosis) clientCertFix() string {
 // the server send.
 func (d *diagnosis) emptyCertificateSized() bool {
 	c := d.c
-	if c.Version != tlsparse.VersionTLS13 || c.Decrypted || c.ClientFlightRecords.Second == 0 {
+	if !c.Version.IsTLS13() || c.Decrypted || c.ClientFlightRecords.Second == 0 {
 		return false
 	}
 	return int(c.ClientFlightRecords.First) == analysis.EncryptedRecordLength(c.Cipher, 8) && int(c.ClientFlightRecords.Second) == analysis.EncryptedFinishedLength(c.Cipher)
@@ -154,7 +154,7 @@ func (d *diagnosis) emptyCertificateSized() bool {
 // than a hundred bytes each), before its CertificateVerify and Finished.
 func (d *diagnosis) certificateSized() bool {
 	c := d.c
-	if c.Version != tlsparse.VersionTLS13 || c.Decrypted || c.ClientFlightRecords.Second == 0 {
+	if !c.Version.IsTLS13() || c.Decrypted || c.ClientFlightRecords.Second == 0 {
 		return false
 	}
 	const minCertificateRecord = 200 // a certificate of a few names and a P-256 key is about 400 bytes

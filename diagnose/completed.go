@@ -144,7 +144,7 @@ func (d *diagnosis) snapHid(g analysis.Gap) string {
 		what, so = "the ClientHello", "what the client offered is unknown"
 	case g.Dir == server && c.ServerHello == nil && c.HelloRetry == nil:
 		what, so = "the ServerHello", "the negotiated version and cipher suite are unknown"
-	case g.Dir == server && c.Version != tlsparse.VersionTLS13 && c.Certificates == nil && !c.Resumed:
+	case g.Dir == server && !c.Version.IsTLS13() && c.Certificates == nil && !c.Resumed:
 		what, so = "the certificate chain", "chain checks not done"
 	}
 	return fmt.Sprintf("the snap length of %d bytes cut %s (%s): %s", g.SnapLen, what, frameRef(g.Frame.Number), so)

@@ -299,6 +299,9 @@ func (d *diagnosis) verdict() Verdict {
 		}
 		return v
 	}
+	if v, ok := d.finishedUnseen(); ok {
+		return v
+	}
 	if v, ok := d.refusedChoice(); ok {
 		return v
 	}

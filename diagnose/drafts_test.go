@@ -1,8 +1,12 @@
 package diagnose
 
 import (
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
 // TestVersionMismatchDrafts reads Zeek's traces of Firefox 52 and Chrome 55
@@ -74,4 +78,56 @@ func TestDraftCertificateEncrypted(t *testing.T) {
 	if strings.Contains(v.Fix, "capture the whole handshake") {
 		t.Errorf("fix %q: the handshake is all in the capture", v.Fix)
 	}
+}
+
+// TestDraftsDiagnosedAsTLS13 diagnoses every TLS 1.3 connection of the
+// lab and field captures a second time as if a TLS 1.3 draft (23) had
+// been negotiated: a draft encrypts the server's flight, the client's
+// Finished and what follows as the final TLS 1.3 does, so the verdict
+// must be the same, its category and its evidence.
+func TestDraftsDiagnosedAsTLS13(t *testing.T) {
+	var files []string
+	for _, dir := range []string{"captures", "field", "derived"} {
+		fs, err := filepath.Glob(filepath.Join(testdataDir, dir, "*.pcap*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, fs...)
+	}
+	const draft23 tlsparse.Version = 0x7f17
+	seen := 0
+	for _, f := range files {
+		for i, c := range analyseCapture(t, f, nil) {
+			if c.Version != tlsparse.VersionTLS13 || c.IsQUIC() || c.Decrypted {
+				continue
+			}
+			seen++
+			want := Diagnose(c, Config{})
+			c.Version = draft23
+			c.ClientHello, c.RetryClientHello = offeringDraft(c.ClientHello, draft23), offeringDraft(c.RetryClientHello, draft23)
+			got := Diagnose(c, Config{})
+			if got.Category != want.Category || !slices.Equal(got.Evidence, want.Evidence) {
+				t.Errorf("%s #%d: as TLS 1.3 %s (frames %v): %s\nas draft 23 %s (frames %v): %s", filepath.Base(f), i+1,
+					want.Category, want.Evidence, want.Summary, got.Category, got.Evidence, got.Summary)
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no TLS 1.3 connection in the captures")
+	}
+}
+
+// offeringDraft returns a copy of ch that offers draft in place of TLS 1.3.
+func offeringDraft(ch *tlsparse.ClientHello, draft tlsparse.Version) *tlsparse.ClientHello {
+	if ch == nil {
+		return nil
+	}
+	cp := *ch
+	cp.SupportedVersions = slices.Clone(ch.SupportedVersions)
+	for i, v := range cp.SupportedVersions {
+		if v == tlsparse.VersionTLS13 {
+			cp.SupportedVersions[i] = draft
+		}
+	}
+	return &cp
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
-	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
 // MiddleboxDrop: the ClientHello was sent again and again and never
@@ -141,7 +140,7 @@ func hopsText(p analysis.Packet) string {
 // unanswered; the server's acknowledgments say otherwise.
 func (d *diagnosis) finishedDropped() (Verdict, bool) {
 	c, p := d.c, d.c.Path
-	if p == nil || c.Version != tlsparse.VersionTLS13 || p.HelloEnd == 0 || p.Acked[client] != p.HelloEnd || c.ClientSide.Finished.Number == 0 {
+	if p == nil || !c.Version.IsTLS13() || p.HelloEnd == 0 || p.Acked[client] != p.HelloEnd || c.ClientSide.Finished.Number == 0 {
 		return Verdict{}, false
 	}
 	rs := resentIn(p, client, p.HelloEnd, math.MaxInt64)

@@ -331,6 +331,9 @@ func (d *diagnosis) notTLSServer() (Verdict, bool) {
 	if c.Proxy != nil && c.Proxy.Outcome == proxyparse.Granted {
 		return d.plaintextInTunnel(n), true
 	}
+	if desc, ok := tlsparse.GarbledAlert(n.Short); ok && n == c.ServerSide.NonTLS {
+		return d.garbledAlert(n, desc), true
+	}
 	fix := notTLSServerFix(n.Looks, c.Server.Port())
 	if strings.Contains(strings.ToUpper(n.Looks), "HTTP") {
 		fix = d.serverSide(fix, ChangeListenTLS)
@@ -385,4 +388,58 @@ func (d *diagnosis) oneWay() (Verdict, bool) {
 		ev...)
 	v.NotJudged = true
 	return v, true
+}
+
+// garbledAlert explains a server whose whole answer to the ClientHello
+// was an alert record with its header zeroed (tlsparse.GarbledAlert): the
+// alert it most likely sent, as handshakeFailure would explain it, said
+// to rest on the shape of the bytes.
+func (d *diagnosis) garbledAlert(n *analysis.NonTLS, desc tlsparse.AlertDescription) Verdict {
+	a := analysis.Alert{Frame: n.Frame, Sender: server, Level: tlsparse.AlertLevelFatal, Description: desc}
+	closed := ""
+	if end, who, how := d.firstClose(); end.Number != 0 && who == server {
+		closed = fmt.Sprintf(", then closed the connection (%s, %s)", how, frameRef(end.Number))
+	}
+	head := fmt.Sprintf("the server answered the ClientHello (%s) with %s%s; they are no TLS record, but have the shape of one carrying alert %s (length 2, description %d) whose content type, version and level were zeroed: likely the server's %s alert, garbled on the way or in the capture (possible: a device that speaks no TLS answered instead)",
+		frameRef(d.helloFrame.Number), prose.Count(int64(len(n.Short)), "byte")+" ("+frameRef(n.Frame.Number)+": "+hexBytes(n.Short)+")", closed, desc, int(desc), desc)
+	var v Verdict
+	switch desc {
+	case tlsparse.AlertHandshakeFailure, tlsparse.AlertInsufficientSecurity:
+		v = d.handshakeFailure(&a, phaseHello)
+	default:
+		v = d.fromAlert(&a)
+	}
+	if i := strings.Index(v.Summary, "; "); i >= 0 && strings.HasPrefix(v.Summary, "the server rejected the ClientHello with") {
+		// handshakeFailure's hints, on what the ClientHello shows.
+		v.Summary = head + v.Summary[i:]
+	} else {
+		v.Summary = head + ": " + v.Summary
+	}
+	if end, who, _ := d.firstClose(); end.Number != 0 && who == server {
+		v.Evidence = append(v.Evidence, end.Number)
+	}
+	return v
+}
+
+// hexBytes writes b as hex bytes separated by spaces.
+func hexBytes(b []byte) string {
+	var sb strings.Builder
+	for i, c := range b {
+		if i > 0 {
+			sb.WriteByte(' ')
+		}
+		fmt.Fprintf(&sb, "%02x", c)
+	}
+	return sb.String()
+}
+
+// droppedHelloFix is the fix for a server that closed after the
+// ClientHello without a word: what it refused is not on the wire, so the
+// causes are possible ones, SNI first only when the hello had none.
+func (d *diagnosis) droppedHelloFix() string {
+	fix := "the server dropped the ClientHello without an alert: look at its log. Possible causes, none visible in the capture: "
+	if d.hello != nil && d.hello.ServerName == "" {
+		return fix + "it requires SNI, which the client did not send (send the server's name); or it supports nothing the client offers"
+	}
+	return fix + "it supports nothing the client offers, or it refuses the name the client sent (SNI)"
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
-	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
 // stallSilence is the server silence before the client's close past which
@@ -25,8 +24,8 @@ const stallSilence = time.Second
 // nothing for a while, or the rest too slowly to arrive in time.
 func (d *diagnosis) serverStalled() (Verdict, bool) {
 	c := d.c
-	if c.Version == tlsparse.VersionTLS13 && c.ServerSide.Finished.Number != 0 ||
-		c.Version != tlsparse.VersionTLS13 && (c.ServerHelloDoneFrame.Number != 0 || c.ServerSide.ChangeCipherSpec.Number != 0) {
+	if c.Version.IsTLS13() && c.ServerSide.Finished.Number != 0 ||
+		!c.Version.IsTLS13() && (c.ServerHelloDoneFrame.Number != 0 || c.ServerSide.ChangeCipherSpec.Number != 0) {
 		return Verdict{}, false // the server's flight is complete: the client was to speak
 	}
 	end, who, how := d.firstClose()

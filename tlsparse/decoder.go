@@ -815,6 +815,18 @@ func (d *Decoder) skipPrelude(n int) {
 	d.skipped += int64(n)
 }
 
+// Unsaid returns the bytes of a stream that is not TLS which the decoder
+// kept to describe but never reported, the stream having ended before
+// their description was complete (a few binary bytes, no line end), and
+// the stream offset of the first. It is nil otherwise. b is the
+// decoder's: copy it to keep it.
+func (d *Decoder) Unsaid() (b []byte, at int64) {
+	if !d.describing || d.nonTLSDone || d.preludeN == 0 {
+		return nil, 0
+	}
+	return d.prelude[:d.preludeN], d.preludeAt
+}
+
 func (d *Decoder) preludeComplete() bool {
 	switch b := d.prelude[:d.preludeN]; {
 	case d.preludeN >= preludeMax, http2ServerSettings(b) > 0:

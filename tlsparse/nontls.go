@@ -62,7 +62,25 @@ func describeNonTLS(b []byte) string {
 		// a greeting): shown as text, which says more than hex.
 		return label("text", firstLine(bytes.TrimLeft(b, " \t\r\n")))
 	}
+	if desc, ok := GarbledAlert(b); ok {
+		return fmt.Sprintf("%d bytes shaped as a TLS alert record (length 2, %s) with a zeroed header: %s", len(b), desc, hexPrefix(b, 12))
+	}
 	return "unrecognised bytes " + hexPrefix(b, 12)
+}
+
+// GarbledAlert reports whether b, all a peer sent, has the shape of a TLS
+// alert record whose content type, version and level were zeroed: a
+// 5-byte header whose length says 2, then a level of 0 to 2 and a known
+// description (00 00 00 00 02 00 28 is such a handshake_failure).
+// Capture tools and middleboxes that garble records leave such bytes; the
+// description is likely, not sure.
+func GarbledAlert(b []byte) (AlertDescription, bool) {
+	if len(b) != 7 || b[0] != 0 || b[1] != 0 || b[2] != 0 || b[3] != 0 || b[4] != 2 || b[5] > 2 {
+		return 0, false
+	}
+	desc := AlertDescription(b[6])
+	_, known := alertNames[desc]
+	return desc, known
 }
 
 // isText reports whether b starts with at least 4 bytes of printable ASCII

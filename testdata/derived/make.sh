@@ -12,8 +12,9 @@ C=../captures
 
 # A TLS 1.2 handshake whose ServerHello frame (6) the capture lost.
 editcap "$C/ok_mtu576.pcap" lost_server_hello.pcap 6
-# The client's CKE/CCS/Finished (frame 14) lost: its encrypted alert after
-# the server's Finished must not read as a rejected certificate.
+# The client's CKE/CCS/Finished (frame 14) lost: its data after the server's
+# Finished, answered by the server, shows the handshake completed; its
+# encrypted alert after that must not read as a rejected certificate.
 editcap "$C/ok_mtu576.pcap" lost_client_flight.pcap 14
 # The server's last TLS 1.2 flight (CertificateRequest etc. answered by an
 # alert, frame 9) lost: its FIN must not read as a silent abort.

@@ -1,0 +1,75 @@
+package diagnose
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestFinishedUnseenDataBothWays reads Zeek's trace of a TLS 1.2 client
+// whose ChangeCipherSpec and Finished record is garbled in the capture:
+// it then sent application data (frames 13, 15), the server answered
+// (frames 16, 18), and the client closed with an encrypted alert (frame
+// 20) and a FIN. A client that sends data had accepted the server's
+// certificate: the alert is its close_notify, not a rejection.
+func TestFinishedUnseenDataBothWays(t *testing.T) {
+	conns := analyseCapture(t, testdataDir+"/public/zeek/tls1.2-late-protocol-error.pcap", nil)
+	if len(conns) != 1 {
+		t.Fatalf("%d connections", len(conns))
+	}
+	v := Diagnose(conns[0], Config{})
+	if v.Category != OK {
+		t.Fatalf("%s: %s", v.Category, v.Summary)
+	}
+	for _, p := range []string{"the client's Finished is not readable", "application data after the server's Finished (frame 13)", "the server answered it (frame 18)", "(frame 20) that followed is most likely its close_notify"} {
+		if !strings.Contains(v.Summary, p) {
+			t.Errorf("no %q in\n%s", p, v.Summary)
+		}
+	}
+	if w := strings.Join(v.Warnings, "\n"); !strings.Contains(w, "malformed_record") {
+		t.Errorf("no warning of the malformed record in\n%s", w)
+	}
+}
+
+// TestCertificateRulesOutResumption reads Zeek's trace of a TLS 1.2 full
+// handshake whose ServerHelloDone record is garbled in the capture: the
+// server sent its Certificate (frame 8), so the session was not resumed,
+// although no ServerHelloDone is seen before its ChangeCipherSpec.
+func TestCertificateRulesOutResumption(t *testing.T) {
+	conns := analyseCapture(t, testdataDir+"/public/zeek/tls1.2-protocol-violation.pcap", nil)
+	if len(conns) != 1 {
+		t.Fatalf("%d connections", len(conns))
+	}
+	if conns[0].Resumed {
+		t.Error("resumed, though the server sent a Certificate")
+	}
+	v := Diagnose(conns[0], Config{})
+	if v.Category != OK {
+		t.Fatalf("%s: %s", v.Category, v.Summary)
+	}
+	if strings.Contains(v.Summary, "resumed") {
+		t.Errorf("summary %q: a full handshake called resumed", v.Summary)
+	}
+}
+
+// TestGarbledAlertAnswer reads Zeek's trace of a server that answered a
+// ClientHello with the 7 bytes 00 00 00 00 02 00 28 (frame 6) and closed:
+// an alert record (length 2, handshake_failure) whose header was zeroed.
+// The verdict names those bytes and what they look like, not silence.
+func TestGarbledAlertAnswer(t *testing.T) {
+	conns := analyseCapture(t, testdataDir+"/public/zeek/tls-1.2-protocol-error.pcap", nil)
+	if len(conns) != 1 {
+		t.Fatalf("%d connections", len(conns))
+	}
+	v := Diagnose(conns[0], Config{})
+	if v.Category != HandshakeFailure {
+		t.Fatalf("%s: %s", v.Category, v.Summary)
+	}
+	for _, p := range []string{"7 bytes (frame 6: 00 00 00 00 02 00 28)", "likely the server's handshake_failure alert", "the client sent no SNI, which some servers require"} {
+		if !strings.Contains(v.Summary, p) {
+			t.Errorf("no %q in\n%s", p, v.Summary)
+		}
+	}
+	if strings.Contains(v.Summary, "without a TLS answer") {
+		t.Errorf("summary %q: the server's bytes called silence", v.Summary)
+	}
+}
