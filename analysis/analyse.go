@@ -21,17 +21,18 @@ type Stats struct {
 }
 
 // Analyse reads a whole capture and returns its connections as Connections
-// does, or hands them to Options.Emit as they finish. With workers > 1 the
-// capture is split between that many Builders by connection
-// (capture.RunSharded) and the result is the same, order included, as
-// with one. Options.Done and Early are for live captures and need
-// workers = 1.
-func Analyse(ctx context.Context, src capture.Source, opt Options, capOpt capture.Options, workers int) ([]*Connection, Stats, error) {
+// does, or hands them to Options.Emit as they finish. With shards = 0 all
+// is done on the calling goroutine (capture.Run); with shards ≥ 1 the
+// calling goroutine reads and decodes the frames and that many Builders,
+// each on a goroutine of its own, take the connections between them
+// (capture.RunSharded). The result is the same, order included. Options.Done
+// and Early are for live captures and need shards = 0.
+func Analyse(ctx context.Context, src capture.Source, opt Options, capOpt capture.Options, shards int) ([]*Connection, Stats, error) {
 	var secrets *secretsUse
 	if f, ok := src.(capture.SecretsSource); ok && opt.KeyLog != nil {
 		secrets = useSecrets(f, opt.KeyLog)
 	}
-	if workers <= 1 || opt.Done != nil || opt.Early {
+	if shards <= 0 || opt.Done != nil || opt.Early {
 		b := NewBuilder(opt)
 		st, err := capture.Run(ctx, src, b, capOpt)
 		conns := b.Connections()
@@ -42,8 +43,8 @@ func Analyse(ctx context.Context, src capture.Source, opt Options, capOpt captur
 	if emit == nil {
 		emit = func(c *Connection) { conns = append(conns, c) }
 	}
-	seq := newSequencer(workers, opt, emit)
-	hs := make([]capture.Handler, workers)
+	seq := newSequencer(shards, opt, emit)
+	hs := make([]capture.Handler, shards)
 	for i := range hs {
 		b := newBuilder(opt)
 		b.seq, b.shard = seq, i

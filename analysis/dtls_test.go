@@ -44,7 +44,7 @@ func TestDTLSAsTshark(t *testing.T) {
 			if slices.Contains(withDTLS, path) != (want.Flows > 0) {
 				t.Fatalf("tshark reads %d DTLS flows", want.Flows)
 			}
-			for _, workers := range []int{1, 2} {
+			for _, workers := range []int{0, 1, 2} {
 				src, err := capture.OpenFile(path)
 				if err != nil {
 					t.Fatal(err)

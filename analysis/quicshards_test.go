@@ -34,7 +34,7 @@ func TestQUICIdleShardsMatchOne(t *testing.T) {
 	const copies = 40
 	pcap := quicReplays(t, "../testdata/quic/quicgo_ok.pcap", copies)
 	for _, maxPending := range []int{0, 16} {
-		want := shardsMatchOne(t, pcap, maxPending, []int{2, 2, 3, 7})
+		want := shardsMatchOne(t, pcap, maxPending, []int{1, 2, 2, 3, 7})
 		if len(want) != copies+1 {
 			t.Fatalf("MaxPending %d: %d connections, want %d", maxPending, len(want), copies+1)
 		}

@@ -99,7 +99,7 @@ func TestRunFanoutMatchesRun(t *testing.T) {
 	for _, name := range slices.Sorted(maps.Keys(inputs)) {
 		data := inputs[name]
 		t.Run(name, func(t *testing.T) {
-			want, wst := runLogged(t, data, Options{}, 1)
+			want, wst := runLogged(t, data, Options{}, 0)
 			for _, n := range []int{1, 2, 5} {
 				l := &callLog{}
 				hs := make([]Handler, n)

@@ -50,7 +50,7 @@ func TestJoinedPcapFiles(t *testing.T) {
 	}
 	checkFillMatchesRead(t, "joined", joined, 64, 1500, blockSize)
 
-	logs, st, err := runLoggedErr(t, joined, Options{}, 1)
+	logs, st, err := runLoggedErr(t, joined, Options{}, 0)
 	if err != nil || st.JoinedFiles != 3 {
 		t.Errorf("Run: %d files joined, %v; want 3, nil", st.JoinedFiles, err)
 	}
@@ -58,7 +58,7 @@ func TestJoinedPcapFiles(t *testing.T) {
 	if err != nil || sst.JoinedFiles != 3 || !maps.Equal(logs, slogs) {
 		t.Errorf("RunSharded: %d files joined, %v; streams differ from Run's: %s", sst.JoinedFiles, err, firstLogDiff(logs, slogs))
 	}
-	if _, st, _ := runLoggedErr(t, parts[0], Options{}, 1); st.JoinedFiles != 0 {
+	if _, st, _ := runLoggedErr(t, parts[0], Options{}, 0); st.JoinedFiles != 0 {
 		t.Errorf("one file: %d files joined, want 0", st.JoinedFiles)
 	}
 }
@@ -79,7 +79,7 @@ func TestJoinedHeadersOnly(t *testing.T) {
 		{"a capture and an empty one", append(bytes.Clone(capture), header...), 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, shards := range []int{1, 2} {
+			for _, shards := range []int{0, 1, 2} {
 				_, st, err := runLoggedErr(t, tt.data, Options{}, shards)
 				if err != nil || st.JoinedFiles != tt.joined {
 					t.Errorf("%d shards: %d files joined, %v; want %d, nil", shards, st.JoinedFiles, err, tt.joined)

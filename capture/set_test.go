@@ -43,7 +43,7 @@ func logSet(t *testing.T, files []string, shards int) (map[string]string, Stats,
 	defer s.Close()
 	l := &callLog{}
 	var st Stats
-	if shards == 1 {
+	if shards == 0 {
 		st, err = Run(context.Background(), s, l, Options{})
 	} else {
 		hs := make([]Handler, shards)
@@ -81,12 +81,12 @@ func TestSetMatchesWholeFile(t *testing.T) {
 		{bench, 97},
 	} {
 		t.Run(filepath.Base(tc.path), func(t *testing.T) {
-			want, wst := runLogged(t, readFile(t, tc.path), Options{}, 1)
+			want, wst := runLogged(t, readFile(t, tc.path), Options{}, 0)
 			files := splitCapture(t, tc.path, tc.n)
 			// A ring buffer that wrapped: the names' order is not the
 			// frames' order.
 			rotated := append(slices.Clone(files[len(files)/2:]), files[:len(files)/2]...)
-			for _, shards := range []int{1, 3} {
+			for _, shards := range []int{0, 1, 3} {
 				got, gst, s := logSet(t, rotated, shards)
 				if !maps.Equal(want, got) {
 					t.Errorf("%d shards: streams differ from the whole file's: %s", shards, firstLogDiff(want, got))
@@ -119,8 +119,8 @@ func TestSetEmptyAndBrokenFiles(t *testing.T) {
 	if err := os.WriteFile(empty, whole[:pcapHeaderLen], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	want, _ := runLogged(t, whole, Options{}, 1)
-	got, _, s := logSet(t, append([]string{empty}, files...), 1)
+	want, _ := runLogged(t, whole, Options{}, 0)
+	got, _, s := logSet(t, append([]string{empty}, files...), 0)
 	if !maps.Equal(want, got) {
 		t.Errorf("with an empty file: %s", firstLogDiff(want, got))
 	}

@@ -16,7 +16,9 @@ import (
 // RunSharded is Run with the work split between goroutines, for captures
 // too big for one core: this goroutine reads and decodes the frames, and
 // one shard per Handler reassembles the connections whose addresses hash
-// to it, each with an Assembler of its own. Every Stream gets exactly the
+// to it, each with an Assembler of its own. With one Handler the reading
+// and the reassembly are a pipeline of two goroutines; with none, nothing
+// is reassembled. Every Stream gets exactly the
 // calls Run would make, in the same order, with the same frames; Streams
 // of different shards are called concurrently, so Handlers must not share
 // state without locking. Time is the capture's, as in Run: every shard
@@ -27,12 +29,8 @@ import (
 // evicts, or the holes it gives up, differ from Run's. The Stats are the
 // sum of the shards' (MaxBuffered is the largest of theirs).
 func RunSharded(ctx context.Context, src Source, hs []Handler, opt Options) (Stats, error) {
-	if len(hs) <= 1 {
-		var h Handler = noStreams{}
-		if len(hs) == 1 {
-			h = hs[0]
-		}
-		return Run(ctx, src, h, opt)
+	if len(hs) == 0 {
+		return Run(ctx, src, noStreams{}, opt)
 	}
 	opt = opt.withDefaults()
 	shardOpt := opt

@@ -85,8 +85,8 @@ func TestRunShardedMatchesRun(t *testing.T) {
 		for _, idle := range []time.Duration{0, 50 * time.Millisecond} {
 			t.Run(fmt.Sprintf("%s/idle=%v", in.name, idle), func(t *testing.T) {
 				opt := Options{IdleTimeout: idle}
-				want, wst := runLogged(t, in.data, opt, 1)
-				for _, shards := range []int{2, 5} {
+				want, wst := runLogged(t, in.data, opt, 0)
+				for _, shards := range []int{1, 2, 5} {
 					got, gst := runLogged(t, in.data, opt, shards)
 					if !maps.Equal(want, got) {
 						t.Errorf("%d shards: streams differ from Run's: %s", shards, firstLogDiff(want, got))
@@ -121,7 +121,7 @@ func TestRunShardedTunnels(t *testing.T) {
 		recs = append(recs, pcapRec{data: data, ts: fr.ci.Timestamp})
 	}
 	data := writePcap(layers.LinkTypeEthernet, binary.LittleEndian, true, recs)
-	want, _ := runLogged(t, data, Options{}, 1)
+	want, _ := runLogged(t, data, Options{}, 0)
 	got, _ := runLogged(t, data, Options{}, 2)
 	if !maps.Equal(want, got) {
 		t.Errorf("streams differ from Run's: %s", firstLogDiff(want, got))
@@ -157,7 +157,7 @@ func TestRunShardedErrors(t *testing.T) {
 				in = gz(in)
 			}
 			t.Run(fmt.Sprintf("cut=%d/gzip=%v", cut, zip), func(t *testing.T) {
-				want, wst, werr := runLoggedErr(t, in, Options{}, 1)
+				want, wst, werr := runLoggedErr(t, in, Options{}, 0)
 				got, gst, gerr := runLoggedErr(t, in, Options{}, 3)
 				if fmt.Sprint(werr) != fmt.Sprint(gerr) || werr == nil {
 					t.Errorf("error %v, Run's %v", gerr, werr)
@@ -187,7 +187,7 @@ func TestCompressedStreamCut(t *testing.T) {
 		z := gz(data)
 		for _, cut := range []int{len(z) - 3, len(z) - 8, len(z) / 2} {
 			t.Run(fmt.Sprintf("%s/cut=%d", name, cut), func(t *testing.T) {
-				want, _, werr := runLoggedErr(t, z[:cut], Options{}, 1)
+				want, _, werr := runLoggedErr(t, z[:cut], Options{}, 0)
 				got, _, gerr := runLoggedErr(t, z[:cut], Options{}, 3)
 				var re *ReadError
 				if !errors.As(werr, &re) || !strings.Contains(werr.Error(), "gzip stream cut short") {
@@ -221,7 +221,7 @@ func runLoggedErr(t *testing.T, data []byte, opt Options, shards int) (map[strin
 	}
 	l := &callLog{}
 	var st Stats
-	if shards == 1 {
+	if shards == 0 {
 		st, err = Run(context.Background(), src, l, opt)
 	} else {
 		hs := make([]Handler, shards)
@@ -369,7 +369,7 @@ func TestRunAndShardedCountFramesAlike(t *testing.T) {
 		recs = append(recs, pcapRec{data: f, ts: time.Unix(1700000000, int64(i)*1e6)})
 	}
 	data := writePcap(layers.LinkTypeEthernet, binary.LittleEndian, false, recs)
-	want, wst := runLogged(t, data, Options{}, 1)
+	want, wst := runLogged(t, data, Options{}, 0)
 	if wst.NonIP != 1 || wst.NonTCP != 1 || wst.Malformed != 1 || wst.Segments != 2 {
 		t.Errorf("Run's stats: %+v; want one non-IP, one non-TCP, one malformed and two segments", wst)
 	}
@@ -494,7 +494,7 @@ func TestLingerEndSameFrame(t *testing.T) {
 	}
 	add(tcpSeg{src: filler, dst: other, seq: seq, ack: 501, payload: []byte("x")}, 10*time.Second)
 	data := writePcap(layers.LinkTypeEthernet, binary.LittleEndian, false, recs)
-	want, _ := runLogged(t, data, Options{}, 1)
+	want, _ := runLogged(t, data, Options{}, 0)
 	got, _ := runLogged(t, data, Options{}, 2)
 	if !maps.Equal(want, got) {
 		t.Errorf("2 shards: streams differ from Run's: %s", firstLogDiff(want, got))

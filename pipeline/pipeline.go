@@ -57,7 +57,7 @@ func (cfg Config) analysisOptions() analysis.Options {
 // verdicts, in first-frame order. It returns what was found before any
 // error, and the error.
 func Collect(ctx context.Context, src capture.Source, cfg Config) ([]Result, analysis.Stats, error) {
-	conns, stats, err := analysis.Analyse(ctx, src, cfg.analysisOptions(), cfg.Capture, 1)
+	conns, stats, err := analysis.Analyse(ctx, src, cfg.analysisOptions(), cfg.Capture, 0)
 	verdicts := diagnose.All(conns, cfg.Diagnose, runtime.GOMAXPROCS(0))
 	results := make([]Result, len(conns))
 	for i, c := range conns {
