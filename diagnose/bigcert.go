@@ -14,6 +14,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/fingerprint"
+	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -48,11 +49,7 @@ var certMessageLimits = []certMessageLimit{
 
 // kib writes n bytes as "157,593 bytes (153.9 KiB)".
 func kib(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return fmt.Sprintf("%s bytes (%.1f KiB)", s, float64(n)/1024)
+	return fmt.Sprintf("%s bytes (%.1f KiB)", prose.Thousands(n), float64(n)/1024)
 }
 
 // bigCertMessage returns the server's Certificate message when it is

@@ -401,7 +401,7 @@ func (d *diagnosis) garbledAlert(n *analysis.NonTLS, desc tlsparse.AlertDescript
 		closed = fmt.Sprintf(", then closed the connection (%s, %s)", how, frameRef(end.Number))
 	}
 	head := fmt.Sprintf("the server answered the ClientHello (%s) with %s%s; they are no TLS record, but have the shape of one carrying alert %s (length 2, description %d) whose content type, version and level were zeroed: likely the server's %s alert, garbled on the way or in the capture (possible: a device that speaks no TLS answered instead)",
-		frameRef(d.helloFrame.Number), prose.Count(int64(len(n.Short)), "byte")+" ("+frameRef(n.Frame.Number)+": "+hexBytes(n.Short)+")", closed, desc, int(desc), desc)
+		frameRef(d.helloFrame.Number), prose.Count(int64(len(n.Short)), "byte")+" ("+frameRef(n.Frame.Number)+": "+fmt.Sprintf("% x", n.Short)+")", closed, desc, int(desc), desc)
 	var v Verdict
 	switch desc {
 	case tlsparse.AlertHandshakeFailure, tlsparse.AlertInsufficientSecurity:
@@ -419,18 +419,6 @@ func (d *diagnosis) garbledAlert(n *analysis.NonTLS, desc tlsparse.AlertDescript
 		v.Evidence = append(v.Evidence, end.Number)
 	}
 	return v
-}
-
-// hexBytes writes b as hex bytes separated by spaces.
-func hexBytes(b []byte) string {
-	var sb strings.Builder
-	for i, c := range b {
-		if i > 0 {
-			sb.WriteByte(' ')
-		}
-		fmt.Fprintf(&sb, "%02x", c)
-	}
-	return sb.String()
 }
 
 // droppedHelloFix is the fix for a server that closed after the

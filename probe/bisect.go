@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -671,10 +672,10 @@ func sizeSentence(kind ConclusionKind, as, works []BisectAttempt, failure string
 			}
 		}
 	}
-	summary = fmt.Sprintf("the request %s%s (%s bytes in %d segments of at most %d)", failure, carries, thousands(base.HelloBytes), base.Segments(), base.MSS)
+	summary = fmt.Sprintf("the request %s%s (%s bytes in %d segments of at most %d)", failure, carries, prose.Thousands(base.HelloBytes), base.Segments(), base.MSS)
 	var ok []string
 	for _, a := range works {
-		ok = append(ok, fmt.Sprintf("%s %s (%s bytes in %d)", a.Factor, a.Value, thousands(a.HelloBytes), a.Segments()))
+		ok = append(ok, fmt.Sprintf("%s %s (%s bytes in %d)", a.Factor, a.Value, prose.Thousands(a.HelloBytes), a.Segments()))
 	}
 	summary += "; succeeds with " + strings.Join(ok, ", ")
 	var stillBad []string
@@ -695,15 +696,6 @@ func sizeSentence(kind ConclusionKind, as, works []BisectAttempt, failure string
 		fix = "upgrade or reconfigure the middlebox (firewall, DPI, load balancer) to reassemble split ClientHellos; until then, clients can leave out the post-quantum key share (Go: GODEBUG=tlsmlkem=0; curl/OpenSSL: --curves X25519) to keep the ClientHello in one segment"
 	}
 	return summary, fix
-}
-
-// thousands writes n with comma separators: 1,812.
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // helloStats are the facts about the ClientHello's transport a bisection

@@ -103,7 +103,7 @@ func writeBisect(b *bytes.Buffer, bs *Bisection) {
 		a := &bs.Attempts[i]
 		hello := ""
 		if a.HelloBytes > 0 {
-			hello = thousands(a.HelloBytes) + " B"
+			hello = prose.Thousands(a.HelloBytes) + " B"
 			if n := a.Segments(); n > 0 {
 				hello += fmt.Sprintf(" / %d seg", n)
 			}

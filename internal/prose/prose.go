@@ -26,6 +26,19 @@ func Count[N ~int | ~int64](n N, noun string) string {
 	return strconv.FormatInt(int64(n), 10) + " " + Plural(n, noun)
 }
 
+// Thousands writes n with comma separators: 1,812; 157,593.
+func Thousands[N ~int | ~int64](n N) string {
+	s := strconv.FormatInt(int64(n), 10)
+	start := 0
+	if n < 0 {
+		start = 1
+	}
+	for i := len(s) - 3; i > start; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
 // Wrap breaks text into lines of at most width characters at spaces,
 // runs of spaces becoming one; a word longer than width gets a line of
 // its own, whole, so that a name or an address can still be copied.

@@ -73,3 +73,14 @@ func TestWrap(t *testing.T) {
 		}
 	}
 }
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int64]string{
+		0: "0", 999: "999", 1000: "1,000", 1812: "1,812", 157593: "157,593",
+		1234567: "1,234,567", -999: "-999", -1000: "-1,000", -123456: "-123,456",
+	} {
+		if got := Thousands(n); got != want {
+			t.Errorf("Thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
