@@ -81,6 +81,7 @@ func (d *diagnosis) diagnose(c *analysis.Connection, cfg Config) Verdict {
 	d.rstText(&v)
 	v.Warnings = d.warnings(v.Warnings, v.Category)
 	d.bigCertWarning(&v)
+	d.longChainWarning(&v)
 	v.Warnings = append(v.Warnings, d.quicWarnings()...)
 	v.Evidence = sortFrames(v.Evidence)
 	return v
@@ -303,6 +304,9 @@ func (d *diagnosis) verdict() Verdict {
 		return v
 	}
 	if v, ok := d.refusedChoice(); ok {
+		return v
+	}
+	if v, ok := d.longChain(); ok {
 		return v
 	}
 	if v, ok := d.bigCertificate(); ok {
