@@ -30,6 +30,30 @@ func TestFinishedUnseenDataBothWays(t *testing.T) {
 	}
 }
 
+// TestFinishedImpliedIsEstablished requires the record of a handshake
+// judged ok from data both ways after the server's Finished to say it was
+// established, as the verdict does: the garbled client Finished of Zeek's
+// trace above, and the derived capture that lost the client's
+// ChangeCipherSpec and Finished (testdata/derived/lost_client_flight). No
+// frame of the capture completed it: HandshakeDone stays zero, so no
+// handshake time is claimed.
+func TestFinishedImpliedIsEstablished(t *testing.T) {
+	for _, f := range []string{"/public/zeek/tls1.2-late-protocol-error.pcap", "/derived/lost_client_flight.pcap"} {
+		conns := analyseCapture(t, testdataDir+f, nil)
+		if len(conns) != 1 {
+			t.Fatalf("%s: %d connections", f, len(conns))
+		}
+		c := conns[0]
+		v := Diagnose(c, Config{})
+		if v.Category != OK || !strings.Contains(v.Summary, "the server answered it") {
+			t.Errorf("%s: %s: %s", f, v.Category, v.Summary)
+		}
+		if !c.Established || !c.FinishedImplied() || c.HandshakeDone.Number != 0 {
+			t.Errorf("%s: established %v, finished implied %v, handshake done in frame %d; want true, true, none", f, c.Established, c.FinishedImplied(), c.HandshakeDone.Number)
+		}
+	}
+}
+
 // TestCertificateRulesOutResumption reads Zeek's trace of a TLS 1.2 full
 // handshake whose ServerHelloDone record is garbled in the capture: the
 // server sent its Certificate (frame 8), so the session was not resumed,

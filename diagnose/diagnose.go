@@ -273,6 +273,9 @@ func (d *diagnosis) verdict() Verdict {
 		return d.doneWithoutServerHello()
 	}
 	if c.Established {
+		if v, ok := d.finishedUnseen(); ok {
+			return v
+		}
 		if v, ok := d.icmpStallEstablished(); ok {
 			return v
 		}
@@ -298,9 +301,6 @@ func (d *diagnosis) verdict() Verdict {
 		if w := d.clientCertHint(); w != "" {
 			v.Warnings = append(v.Warnings, w)
 		}
-		return v
-	}
-	if v, ok := d.finishedUnseen(); ok {
 		return v
 	}
 	if v, ok := d.refusedChoice(); ok {
