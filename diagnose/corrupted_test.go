@@ -79,19 +79,26 @@ func TestCertificateRulesOutResumption(t *testing.T) {
 // ClientHello with the 7 bytes 00 00 00 00 02 00 28 (frame 6) and closed:
 // an alert record (length 2, handshake_failure) whose header was zeroed.
 // The verdict names those bytes and what they look like, not silence.
+// The client offered only NULL cipher suites (no encryption), which no
+// server enables by default: the verdict and its fix lead with the suites,
+// as for the same alert in a plaintext record, and name the missing SNI
+// as possible only (the client offers the usual groups, P-256 among them).
 func TestGarbledAlertAnswer(t *testing.T) {
 	conns := analyseCapture(t, testdataDir+"/public/zeek/tls-1.2-protocol-error.pcap", nil)
 	if len(conns) != 1 {
 		t.Fatalf("%d connections", len(conns))
 	}
 	v := Diagnose(conns[0], Config{})
-	if v.Category != HandshakeFailure {
+	if v.Category != NoSharedCipher {
 		t.Fatalf("%s: %s", v.Category, v.Summary)
 	}
-	for _, p := range []string{"7 bytes (frame 6: 00 00 00 00 02 00 28)", "likely the server's handshake_failure alert", "the client sent no SNI, which some servers require"} {
+	for _, p := range []string{"7 bytes (frame 6: 00 00 00 00 02 00 28)", "likely the server's handshake_failure alert", "it accepts none of the 8 cipher suites the client offered (TLS_ECDHE_RSA_WITH_NULL_SHA", "possible: the server also requires SNI"} {
 		if !strings.Contains(v.Summary, p) {
 			t.Errorf("no %q in\n%s", p, v.Summary)
 		}
+	}
+	if !strings.HasPrefix(v.Fix, "the client offers only TLS_ECDHE_RSA_WITH_NULL_SHA") {
+		t.Errorf("fix does not lead with the client's suites:\n%s", v.Fix)
 	}
 	if strings.Contains(v.Summary, "without a TLS answer") {
 		t.Errorf("summary %q: the server's bytes called silence", v.Summary)
