@@ -174,8 +174,9 @@ type Connection struct {
 	// Decrypted is set once a key log's secrets opened one of the
 	// connection's encrypted records.
 	Decrypted bool
-	// Established is set when both sides finished the handshake (both
-	// Finished seen, or application data flowed both ways).
+	// Established is set when both sides finished the handshake: both
+	// Finished seen, or, in TLS ≤ 1.2 without the client's, application
+	// data both ways after the server's (FinishedImplied).
 	Established bool
 	// Decryption says what the key log did for the connection;
 	// KeyLogFacts what it showed (nil until a key log had something to

@@ -629,7 +629,7 @@ func (t *tracker) finalize() {
 	}
 	t.settleAfter()
 	t.shortNonTLS()
-	c.Established = t.hsDone && !t.fatalAlertBeforeData()
+	c.Established = t.hsDone && !t.fatalAlertBeforeData() || !t.hsDone && c.finishedImplied()
 	c.Path = t.pathRecord()
 	t.plaintextResponse()
 	// A record the server sent only after the client's FIN answers the
@@ -650,6 +650,37 @@ func (t *tracker) finalize() {
 	if l := t.late; l != nil && l.nested != nil {
 		t.c = t.mergeNested(l.nested)
 	}
+}
+
+// finishedImplied reports whether a TLS ≤ 1.2 handshake whose client
+// Finished the capture lacks (lost, or garbled: a malformed record in its
+// place) completed all the same: the client sent application data after
+// the server's Finished and the server answered it, with no alert before
+// that answer and no fatal one at all. A client sends data only after its
+// Finished, and a server answers only once it verified that Finished
+// (RFC 5246, Section 7.4.9), so both sides finished the handshake; the
+// frame that completed it is not in the capture (HandshakeDone stays
+// zero).
+func (c *Connection) finishedImplied() bool {
+	cd, sd := c.ClientSide.AppData, c.ServerSide.AppData
+	if c.Version.IsTLS13() || c.IsQUIC() || c.ServerHello == nil || c.ServerHelloSSLv2 != nil ||
+		c.ClientSide.Finished.Number != 0 || c.ServerSide.Finished.Number == 0 ||
+		cd.Records == 0 || cd.First.Number <= c.ServerSide.Finished.Number ||
+		sd.Records == 0 || sd.First.Number <= cd.First.Number {
+		return false
+	}
+	for _, a := range c.Alerts {
+		if a.Frame.Number <= sd.First.Number || a.Known() && a.Level == tlsparse.AlertLevelFatal {
+			return false
+		}
+	}
+	return true
+}
+
+// FinishedImplied reports whether the connection is established only by
+// finishedImplied: its client Finished is not in the capture.
+func (c *Connection) FinishedImplied() bool {
+	return c.Established && c.HandshakeDone.Number == 0 && c.finishedImplied()
 }
 
 // fatalAlertBeforeData reports whether a fatal plaintext (or decrypted)

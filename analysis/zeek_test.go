@@ -52,8 +52,9 @@ var zeekVersion = map[string]string{
 // zeekDifferences lists deliberate differences from Zeek, by baseline file
 // and field, with the reason.
 var zeekDifferences = map[string]string{
-	"scripts.base.protocols.ssl.tls13-experiment.ssl.log version": "Zeek names Google's experimental version 0x7e01 unknown-32257; tlsdiag prints the code point in hex",
-	"scripts.base.protocols.ssl.tls13-experiment.ssl.log resumed": "Zeek falls back to its TLS 1.2 rule (session ID echoed) for the unknown version 0x7e01; that echo is TLS 1.3's middlebox compatibility mode, and the server's encrypted flight is a full handshake, so tlsdiag says not resumed",
+	"scripts.base.protocols.ssl.tls13-experiment.ssl.log version":                "Zeek names Google's experimental version 0x7e01 unknown-32257; tlsdiag prints the code point in hex",
+	"scripts.base.protocols.ssl.tls13-experiment.ssl.log resumed":                "Zeek falls back to its TLS 1.2 rule (session ID echoed) for the unknown version 0x7e01; that echo is TLS 1.3's middlebox compatibility mode, and the server's encrypted flight is a full handshake, so tlsdiag says not resumed",
+	"scripts.base.protocols.ssl.tls-1.2-late-protocol-error.ssl.log established": "Zeek stops at the client's garbled Finished; the client then sent application data and the server answered it, which both do only once the handshake is complete (RFC 5246, Section 7.4.9), so tlsdiag says established (Connection.FinishedImplied)",
 }
 
 // TestAgreesWithZeek compares version, cipher, curve, server_name, resumed,

@@ -195,29 +195,37 @@ func (d *diagnosis) abortWithoutAlert() (Verdict, bool) {
 }
 
 // abortBehindGap explains a RST or FIN that ended the handshake when the
-// capture lost bytes of the side that ended it: what it sent before
-// hanging up (an alert naming the cause, or its next flight) may be in
-// the hole, so the absence of an alert proves nothing.
+// capture lost bytes of either side before it. The side that closed
+// first ended the handshake (firstClose: the other side's FIN or RST
+// after it answers that close). When the hole is in its own stream, what
+// it sent before hanging up (an alert naming the cause, or its next
+// flight) may be in it, so the absence of an alert proves nothing; when
+// the hole is in the other side's stream, what it hung up on may be.
 func (d *diagnosis) abortBehindGap() (Verdict, bool) {
-	t := &d.c.TCP
-	for _, g := range d.handshakeGaps() {
-		// Every byte of the closing side's stream precedes its FIN or RST,
-		// even when the loss was proved by a later frame.
-		end, who, how := t.FIN[g.Dir], g.Dir, "FIN"
-		if t.RST.Number != 0 && t.RSTFrom == g.Dir && (end.Number == 0 || t.RST.Number < end.Number) {
-			end, how = t.RST, "RST"
-		}
-		if end.Number == 0 {
-			continue
-		}
-		after, at := d.lastMessageBefore(end.Number)
-		return verdict(IncompleteCapture,
-			fmt.Sprintf("the %s ended the handshake (%s, %s) after %s (%s), but %s of its stream are missing from the capture before that (%s): they may hold an alert that says why, so the cause is not visible",
-				who, how, frameRef(end.Number), after, frameRef(at.Number), prose.Count(g.Size, "byte"), gapWhy(g)),
-			"capture again with a larger buffer (tcpdump -B) and without truncation (-s 0), on the client or the server itself",
-			at, g.Frame, end), true
+	gaps := d.handshakeGaps()
+	if len(gaps) == 0 {
+		return Verdict{}, false
 	}
-	return Verdict{}, false
+	end, who, how := d.firstClose()
+	if end.Number == 0 {
+		return Verdict{}, false
+	}
+	// Every byte of the closing side's stream precedes its FIN or RST,
+	// even when the loss was proved by a later frame.
+	g := gaps[0]
+	if i := slices.IndexFunc(gaps, func(g analysis.Gap) bool { return g.Dir == who }); i >= 0 {
+		g = gaps[i]
+	}
+	after, at := d.lastMessageBefore(end.Number)
+	whose, hid := "its", "they may hold an alert that says why"
+	if g.Dir != who {
+		whose, hid = "the "+g.Dir.String()+"'s", fmt.Sprintf("they may hold what the %s hung up on", who)
+	}
+	return verdict(IncompleteCapture,
+		fmt.Sprintf("the %s ended the handshake (%s, %s) after %s (%s), but %s of %s stream are missing from the capture before that (%s): %s, so the cause is not visible",
+			who, how, frameRef(end.Number), after, frameRef(at.Number), prose.Count(g.Size, "byte"), whose, gapWhy(g), hid),
+		"capture again with a larger buffer (tcpdump -B) and without truncation (-s 0), on the client or the server itself",
+		at, g.Frame, end), true
 }
 
 // gapBeforeAlert returns a hole in the capture that comes before alert a

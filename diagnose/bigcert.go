@@ -75,12 +75,6 @@ func (d *diagnosis) bigCertificate() (Verdict, bool) {
 		return Verdict{}, false
 	}
 	stack := d.client().Stack
-	if n := len(c.Certificates); stack == fingerprint.StackGnuTLS && m.Read && n > gnutlsMaxChain && m.Size <= gnutlsMaxMessage {
-		summary := fmt.Sprintf("the client %s after the server's chain of %d certificates (its Certificate message, %s, its header in %s)%s. Likely: the client refused the chain for its length: its ClientHello is GnuTLS's, which refuses a chain of more than %d certificates (%q); possible: it refused the chain for another reason, which the capture does not show",
-			hungUp(how, abort), n, kib(m.Size), frameRef(m.Frame.Number), d.bigCertPathText(m), gnutlsMaxChain, "Some constraint limits were reached")
-		d.bigCertSaid = true
-		return verdict(CertRejected, summary, d.bigCertFix(m), d.helloFrame, m.Frame, abort), true
-	}
 	own := ""
 	for _, l := range certMessageLimits {
 		if !slices.Contains(l.stacks, stack) {
@@ -130,8 +124,18 @@ func (d *diagnosis) bigCertPathText(m *analysis.LargeMessage) string {
 // length of the leaf's path at the head of the chain (each certificate
 // issued by the next) and the number of certificates after it.
 func (d *diagnosis) bigCertPath(m *analysis.LargeMessage) (path, extra int) {
+	if !m.Read {
+		return 0, 0
+	}
+	return d.chainPath()
+}
+
+// chainPath returns the length of the leaf's path at the head of the
+// server's chain (each certificate issued by the next) and the number of
+// certificates after it; 0, 0 when the chain was not read.
+func (d *diagnosis) chainPath() (path, extra int) {
 	certs := d.c.Certificates
-	if !m.Read || len(certs) == 0 {
+	if len(certs) == 0 {
 		return 0, 0
 	}
 	path = 1

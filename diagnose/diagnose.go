@@ -81,6 +81,7 @@ func (d *diagnosis) diagnose(c *analysis.Connection, cfg Config) Verdict {
 	d.rstText(&v)
 	v.Warnings = d.warnings(v.Warnings, v.Category)
 	d.bigCertWarning(&v)
+	d.longChainWarning(&v)
 	v.Warnings = append(v.Warnings, d.quicWarnings()...)
 	v.Evidence = sortFrames(v.Evidence)
 	return v
@@ -272,6 +273,9 @@ func (d *diagnosis) verdict() Verdict {
 		return d.doneWithoutServerHello()
 	}
 	if c.Established {
+		if v, ok := d.finishedUnseen(); ok {
+			return v
+		}
 		if v, ok := d.icmpStallEstablished(); ok {
 			return v
 		}
@@ -299,10 +303,10 @@ func (d *diagnosis) verdict() Verdict {
 		}
 		return v
 	}
-	if v, ok := d.finishedUnseen(); ok {
+	if v, ok := d.refusedChoice(); ok {
 		return v
 	}
-	if v, ok := d.refusedChoice(); ok {
+	if v, ok := d.longChain(); ok {
 		return v
 	}
 	if v, ok := d.bigCertificate(); ok {

@@ -405,12 +405,27 @@ func (d *diagnosis) garbledAlert(n *analysis.NonTLS, desc tlsparse.AlertDescript
 	var v Verdict
 	switch desc {
 	case tlsparse.AlertHandshakeFailure, tlsparse.AlertInsufficientSecurity:
+		// The cause of a plaintext alert of the same description: a
+		// client whose suites no server enables by default (only NULL
+		// or export suites) shares none with the server, whatever its
+		// groups and SNI.
+		if d.alertCause(&a, phaseHello).cat == NoSharedCipher {
+			v = d.noSharedCipher(&a)
+			if d.hello.ServerName == "" {
+				v.Summary += "; possible: the server also requires SNI, which the client did not send"
+			}
+			break
+		}
 		v = d.handshakeFailure(&a, phaseHello)
 	default:
 		v = d.fromAlert(&a)
 	}
 	if i := strings.Index(v.Summary, "; "); i >= 0 && strings.HasPrefix(v.Summary, "the server rejected the ClientHello with") {
 		// handshakeFailure's hints, on what the ClientHello shows.
+		v.Summary = head + v.Summary[i:]
+	} else if i := strings.Index(v.Summary, ": "); i >= 0 && strings.HasPrefix(v.Summary, "the server answered the ClientHello with") {
+		// noSharedCipher's reading of the alert, after the head that
+		// already names it.
 		v.Summary = head + v.Summary[i:]
 	} else {
 		v.Summary = head + ": " + v.Summary

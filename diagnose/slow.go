@@ -7,6 +7,7 @@ package diagnose
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
@@ -30,6 +31,11 @@ func (d *diagnosis) serverStalled() (Verdict, bool) {
 	}
 	end, who, how := d.firstClose()
 	if end.Number == 0 || who != client {
+		return Verdict{}, false
+	}
+	if slices.ContainsFunc(d.handshakeGaps(), func(g analysis.Gap) bool { return g.Dir == server }) {
+		// The capture lost bytes of the server's: the silence may be
+		// the capture's, not the server's (abortBehindGap).
 		return Verdict{}, false
 	}
 	name, last := d.lastServerMessage(end.Number)

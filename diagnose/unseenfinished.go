@@ -20,30 +20,23 @@ func (d *diagnosis) clientDataBefore(f int64) bool {
 		c.ServerSide.Finished.Number != 0 && data.First.Number > c.ServerSide.Finished.Number
 }
 
-// finishedUnseen explains a TLS ≤ 1.2 handshake the capture shows
-// unfinished although application data flowed both ways: the client sent
-// data after the server's Finished, and the server answered it. A client
-// sends data only after its Finished, and a server answers only after it
-// verified that Finished (RFC 5246, Section 7.4.9), so the handshake
-// completed and the Finished the capture lacks was lost or garbled in the
-// capture. An encrypted alert of the client after the answer is as a rule
-// its close_notify.
+// finishedUnseen explains a TLS ≤ 1.2 handshake established although the
+// capture lacks the client's Finished (analysis.Connection.FinishedImplied):
+// the client sent data after the server's Finished, and the server
+// answered it, so the Finished was lost or garbled in the capture. An
+// encrypted alert of the client after the answer is as a rule its
+// close_notify.
 func (d *diagnosis) finishedUnseen() (Verdict, bool) {
 	c := d.c
-	cd, sd := c.ClientSide.AppData, c.ServerSide.AppData
-	if c.Established || c.ClientSide.Finished.Number != 0 || c.ServerHello == nil || c.ServerHelloSSLv2 != nil || !d.clientDataBefore(sd.First.Number) ||
-		sd.Records == 0 || sd.First.Number <= cd.First.Number {
+	if !c.FinishedImplied() {
 		return Verdict{}, false
 	}
+	cd, sd := c.ClientSide.AppData, c.ServerSide.AppData
 	var closing capture.Frame
 	for _, a := range c.Alerts {
-		switch {
-		case a.Frame.Number <= sd.First.Number:
-			return Verdict{}, false // an alert before the server's answer
-		case a.Known() && a.Level == tlsparse.AlertLevelFatal:
-			return Verdict{}, false
-		case closing.Number == 0 && a.Sender == client && !a.Known():
+		if a.Sender == client && !a.Known() {
 			closing = a.Frame
+			break
 		}
 	}
 	why := "is not in the capture"

@@ -100,7 +100,12 @@ type Document struct {
 //     encrypted (bool), decrypted (bool: a key log opened the encrypted
 //     alert). Level and description are "" for an encrypted alert that was
 //     not decrypted.
-//   - established (bool): both sides finished the handshake.
+//   - established (bool): both sides finished the handshake: the capture
+//     shows both Finished messages, or (TLS 1.2 and older) it lacks the
+//     client's, lost or garbled, but the client sent application data after
+//     the server's Finished and the server answered it, which both do only
+//     once the handshake is complete (handshake_ms is then null: no frame of
+//     the capture completed it).
 //   - decrypted (bool): a key log's secrets opened the connection's
 //     encrypted records (TLS 1.0 to 1.3), so what they hide (TLS 1.3
 //     certificates, alerts, Finished messages, application data) was read.
