@@ -110,6 +110,10 @@ type conn struct {
 	lowIsClient bool
 	clientKnown bool
 	lingering   bool // on the linger list (reset) rather than the LRU list
+	// overTomb is set when a SYN opened the connection: its 4-tuple may
+	// still have the tombstone of an earlier connection, which finish
+	// replaces or deletes.
+	overTomb bool
 }
 
 func (c *conn) dirOf(srcLow bool) Direction {
@@ -435,13 +439,16 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 		c = nil
 	}
 	if c == nil {
-		if synOnly {
-			delete(a.tombs, key.tomb())
-		} else if a.tombstoned(key.tomb()) {
+		// A SYN opens a connection even on a tombstoned 4-tuple; the
+		// tombstone goes when the connection does (finish), as no
+		// segment consults it while the connection is open: deleting it
+		// here cost a map lookup for every SYN.
+		if !synOnly && a.tombstoned(key.tomb()) {
 			a.stats.AfterClose++
 			return
 		}
 		c = a.open(key, srcLow, s, f)
+		c.overTomb = synOnly
 	}
 	dir := c.dirOf(srcLow)
 	if c.reset&(1<<dir) != 0 {
@@ -1104,6 +1111,8 @@ func (a *Assembler) finish(c *conn, reason CloseReason, last Frame, closedBy int
 	a.stats.ConnsClosed++
 	if reason == ClosedFIN || reason == ClosedRST {
 		a.bury(c.key)
+	} else if c.overTomb && len(a.tombs) > 0 {
+		delete(a.tombs, c.key.tomb())
 	}
 	c.stream.Close(reason, last, closedBy)
 	c.stream = nil
