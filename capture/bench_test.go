@@ -200,7 +200,8 @@ func TestBenchCaptureIsSane(t *testing.T) {
 // BenchmarkRunShardedFile is BenchmarkRunSharded on the capture named by
 // $TLSDIAG_BENCH_PCAP (one make bench leaves in testdata/bench), with
 // Streams that only count bytes: the cost of reading, decoding and
-// reassembling a real capture, without the analysis.
+// reassembling a real capture, without the analysis. Its shards are one
+// fewer than the cores, as read's for a file alone.
 func BenchmarkRunShardedFile(b *testing.B) {
 	pcap := os.Getenv("TLSDIAG_BENCH_PCAP")
 	if pcap == "" {
@@ -213,12 +214,13 @@ func BenchmarkRunShardedFile(b *testing.B) {
 	b.SetBytes(fi.Size())
 	b.ReportAllocs()
 	var st Stats
+	cpu := startCPU()
 	for b.Loop() {
 		f, err := OpenFile(pcap)
 		if err != nil {
 			b.Fatal(err)
 		}
-		hs := make([]Handler, runtime.GOMAXPROCS(0))
+		hs := make([]Handler, max(runtime.GOMAXPROCS(0)-1, 1))
 		for i := range hs {
 			hs[i] = &byteCounter{}
 		}
@@ -229,6 +231,7 @@ func BenchmarkRunShardedFile(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(st.Frames)*float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+	cpu.report(b, int(st.Frames), "frame")
 }
 
 // benchBlocks reads the capture named by $TLSDIAG_BENCH_PCAP into blocks
