@@ -162,12 +162,16 @@ type Assembler struct {
 	live  connList // open connections, least recently seen first
 	reset connList // connections a RST ended, waiting for in-flight bytes
 
-	copies   copyBook // of a capture on several interfaces
-	several  bool     // the frame fed comes from a pcapng file of several interfaces
-	tombs    map[tombKey]int64
-	tombRing []tombstone
-	maxTombs int // the most tombstones kept
-	tombPos  int
+	copies  copyBook // of a capture on several interfaces
+	several bool     // the frame fed comes from a pcapng file of several interfaces
+	tombs   map[tombKey]int64
+	// tombRing holds the tombstones in the order they were made, in
+	// chunks of tombChunk, up to maxTombs: once it is full (tombsWrapped),
+	// each new one replaces the oldest, at tombPos.
+	tombRing     [][]tombstone
+	maxTombs     int // the most tombstones kept
+	tombPos      int
+	tombsWrapped bool
 
 	buffered int   // out-of-order bytes held by all connections
 	now      int64 // capture clock: the latest packet time seen (ns)
@@ -1126,20 +1130,27 @@ func (a *Assembler) finish(c *conn, reason CloseReason, last Frame, closedBy int
 // one, and a new conn was a cold allocation of 300 bytes to clear.
 const maxSpareConns = 64
 
+// tombChunk is the size of the pieces of the tombstone ring, allocated as
+// it fills: one slice grown by append was copied at every doubling, half
+// the cost of burying on a capture of short connections.
+const tombChunk = 1024
+
 func (a *Assembler) bury(k connKey) {
-	if a.tombRing == nil {
-		a.tombRing = make([]tombstone, 0, 1024)
-	}
 	t := tombstone{key: k.tomb(), at: a.now}
-	if len(a.tombRing) < a.maxTombs {
-		a.tombRing = append(a.tombRing, t)
-	} else {
-		old := a.tombRing[a.tombPos]
-		if at, ok := a.tombs[old.key]; ok && at == old.at {
-			delete(a.tombs, old.key)
+	n, i := a.tombPos/tombChunk, a.tombPos%tombChunk
+	if n == len(a.tombRing) {
+		a.tombRing = append(a.tombRing, make([]tombstone, min(tombChunk, a.maxTombs-n*tombChunk)))
+	}
+	slot := &a.tombRing[n][i]
+	if a.tombsWrapped {
+		// The oldest tombstone goes, unless its 4-tuple was buried again since.
+		if at, ok := a.tombs[slot.key]; ok && at == slot.at {
+			delete(a.tombs, slot.key)
 		}
-		a.tombRing[a.tombPos] = t
-		a.tombPos = (a.tombPos + 1) % a.maxTombs
+	}
+	*slot = t
+	if a.tombPos++; a.tombPos == a.maxTombs {
+		a.tombPos, a.tombsWrapped = 0, true
 	}
 	a.tombs[t.key] = a.now
 }
