@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
@@ -199,7 +200,8 @@ func TestBenchCaptureIsSane(t *testing.T) {
 // BenchmarkRunShardedFile is BenchmarkRunSharded on the capture named by
 // $TLSDIAG_BENCH_PCAP (one make bench leaves in testdata/bench), with
 // Streams that only count bytes: the cost of reading, decoding and
-// reassembling a real capture, without the analysis.
+// reassembling a real capture, without the analysis. Its shards are one
+// fewer than the cores, as read's for a file alone.
 func BenchmarkRunShardedFile(b *testing.B) {
 	pcap := os.Getenv("TLSDIAG_BENCH_PCAP")
 	if pcap == "" {
@@ -212,12 +214,13 @@ func BenchmarkRunShardedFile(b *testing.B) {
 	b.SetBytes(fi.Size())
 	b.ReportAllocs()
 	var st Stats
+	cpu := startCPU()
 	for b.Loop() {
 		f, err := OpenFile(pcap)
 		if err != nil {
 			b.Fatal(err)
 		}
-		hs := make([]Handler, runtime.GOMAXPROCS(0))
+		hs := make([]Handler, max(runtime.GOMAXPROCS(0)-1, 1))
 		for i := range hs {
 			hs[i] = &byteCounter{}
 		}
@@ -228,6 +231,7 @@ func BenchmarkRunShardedFile(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(st.Frames)*float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+	cpu.report(b, int(st.Frames), "frame")
 }
 
 // benchBlocks reads the capture named by $TLSDIAG_BENCH_PCAP into blocks
@@ -271,46 +275,59 @@ func benchBlocks(b *testing.B, shards int) []*block {
 }
 
 // BenchmarkDecodeBlocks decodes the blocks of the capture named by
-// $TLSDIAG_BENCH_PCAP, read into memory beforehand, for two shards.
+// $TLSDIAG_BENCH_PCAP, read into memory beforehand, for one shard (read's
+// on two cores) and for two.
 func BenchmarkDecodeBlocks(b *testing.B) {
-	blocks := benchBlocks(b, 2)
-	b.ReportAllocs()
-	frames := 0
-	cpu := startCPU()
-	for b.Loop() {
-		r := &shardReader{now: -1 << 63, shards: make([]*shard, 2)}
-		r.dec = newDecoder(&r.stats)
-		for _, bl := range blocks {
-			bl.clocks = bl.clocks[:0]
-			if err := r.decodeBlock(bl, nil); err != nil {
-				b.Fatal(err)
+	for _, shards := range []int{1, 2} {
+		b.Run(fmt.Sprintf("shards=%d", shards), func(b *testing.B) {
+			blocks := benchBlocks(b, shards)
+			b.ReportAllocs()
+			frames := 0
+			cpu := startCPU()
+			for b.Loop() {
+				r := &shardReader{now: -1 << 63, shards: make([]*shard, shards)}
+				r.dec = newDecoder(&r.stats)
+				for _, bl := range blocks {
+					bl.clocks = bl.clocks[:0]
+					for i := range bl.shardSegs { // as fillAll leaves them
+						bl.shardSegs[i] = bl.shardSegs[i][:0]
+					}
+					if err := r.decodeBlock(bl, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+				frames = int(r.frames)
 			}
-		}
-		frames = int(r.frames)
+			cpu.report(b, frames, "frame")
+		})
 	}
-	cpu.report(b, frames, "frame")
 }
 
 // BenchmarkAssembleBlocks reassembles the segments of the capture named by
-// $TLSDIAG_BENCH_PCAP, read and decoded into memory beforehand, in two
-// shards run one after the other, with Streams that only count bytes.
+// $TLSDIAG_BENCH_PCAP, read and decoded into memory beforehand, in one
+// shard and in two run one after the other, with Streams that only count
+// bytes.
 func BenchmarkAssembleBlocks(b *testing.B) {
-	blocks := benchBlocks(b, 2)
-	b.ReportAllocs()
-	segs := 0
-	cpu := startCPU()
-	for b.Loop() {
-		segs = 0
-		for i := range 2 {
-			s := &shard{a: NewAssembler(&byteCounter{}, Options{}), idx: i}
-			for _, bl := range blocks {
-				s.assemble(bl)
+	for _, shards := range []int{1, 2} {
+		b.Run(fmt.Sprintf("shards=%d", shards), func(b *testing.B) {
+			blocks := benchBlocks(b, shards)
+			b.ReportAllocs()
+			segs := 0
+			cpu := startCPU()
+			for b.Loop() {
+				segs = 0
+				for i := range shards {
+					s := &shard{a: NewAssembler(&byteCounter{}, Options{}), idx: i}
+					for _, bl := range blocks {
+						s.assemble(bl)
+					}
+					st := s.a.Close()
+					segs += int(st.Segments)
+				}
 			}
-			st := s.a.Close()
-			segs += int(st.Segments)
-		}
+			cpu.report(b, segs, "seg")
+		})
 	}
-	cpu.report(b, segs, "seg")
 }
 
 // cpuClock is the process's CPU time (user and system) at the start of a

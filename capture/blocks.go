@@ -16,7 +16,8 @@ type block struct {
 	buf    []byte
 	frames []blockFrame
 	// segs are the segments of the frames, in frame order, and
-	// shardSegs the indexes in segs of each shard's. Decoding writes a
+	// shardSegs the indexes in segs of each shard's, or with one shard
+	// nothing: it takes every segment. Decoding writes a
 	// segment once, where it stays: one list per shard, appended to, was
 	// a copy of every segment and lists grown for the busiest shard.
 	segs      []shardSeg

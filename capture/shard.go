@@ -215,9 +215,11 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 	// reused: this allocates only for the first few.
 	b.segs = slices.Grow(b.segs[:0], len(b.frames))
 	b.tunnels = b.tunnels[:0]
-	share := len(b.frames)/len(b.shardSegs) + len(b.frames)/16
-	for i := range b.shardSegs {
-		b.shardSegs[i] = slices.Grow(b.shardSegs[i], share)
+	if len(b.shardSegs) > 1 {
+		share := len(b.frames)/len(b.shardSegs) + len(b.frames)/16
+		for i := range b.shardSegs {
+			b.shardSegs[i] = slices.Grow(b.shardSegs[i], share)
+		}
 	}
 	for i := range b.frames {
 		fr := &b.frames[i]
@@ -252,8 +254,10 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 				seg.Tunnel = b.keepTunnel(seg.Tunnel)
 			}
 			ss.f, ss.clock = Frame{Number: r.frames, Time: fr.ts}, r.now
-			n := flowHash(seg.Src, seg.Dst) % uint64(len(r.shards))
-			b.shardSegs[n] = append(b.shardSegs[n], int32(len(b.segs)))
+			if len(b.shardSegs) > 1 { // one shard takes every segment of segs: no hash, no list
+				n := flowHash(seg.Src, seg.Dst) % uint64(len(b.shardSegs))
+				b.shardSegs[n] = append(b.shardSegs[n], int32(len(b.segs)))
+			}
 			b.segs = b.segs[:len(b.segs)+1]
 		} else {
 			st.countOther(kind, r.dec)
@@ -345,23 +349,33 @@ func (s *shard) run() {
 // clock to the end of b.
 func (s *shard) assemble(b *block) {
 	s.a.clocks, s.a.clocksFirst = b.clocks, b.first
-	for _, i := range b.shardSegs[s.idx] {
-		ss := &b.segs[i]
-		s.a.tick(ss.clock)
-		switch {
-		case ss.seg.ICMP != nil:
-			s.a.icmp(&ss.seg, ss.f)
-			continue
-		case ss.seg.UDP:
-			s.a.datagram(&ss.seg, ss.f)
-			continue
+	if len(b.shardSegs) == 1 {
+		for i := range b.segs {
+			s.a.feed(&b.segs[i])
 		}
-		s.a.Segment(&ss.seg, ss.f)
+	} else {
+		for _, i := range b.shardSegs[s.idx] {
+			s.a.feed(&b.segs[i])
+		}
 	}
 	s.a.tick(b.now)
 	s.a.endLingers(b.last)
 	s.a.clocks = nil
 	s.a.frames = max(s.a.frames, b.last)
+}
+
+// feed hands a segment of a block to the Assembler, after the clock of
+// the frames before it.
+func (a *Assembler) feed(ss *shardSeg) {
+	a.tick(ss.clock)
+	switch {
+	case ss.seg.ICMP != nil:
+		a.icmp(&ss.seg, ss.f)
+	case ss.seg.UDP:
+		a.datagram(&ss.seg, ss.f)
+	default:
+		a.Segment(&ss.seg, ss.f)
+	}
 }
 
 // Progresser is a Handler that wants to know how far RunSharded has read

@@ -110,6 +110,10 @@ type conn struct {
 	lowIsClient bool
 	clientKnown bool
 	lingering   bool // on the linger list (reset) rather than the LRU list
+	// overTomb is set when a SYN opened the connection: its 4-tuple may
+	// still have the tombstone of an earlier connection, which finish
+	// replaces or deletes.
+	overTomb bool
 }
 
 func (c *conn) dirOf(srcLow bool) Direction {
@@ -120,18 +124,28 @@ func (c *conn) dirOf(srcLow bool) Direction {
 }
 
 // tombKey stands for a closed connection's key in the tombstones: a
-// 64-bit FNV-1a hash of it, a third of the key's size. Two 4-tuples that
+// 64-bit hash of it, a third of the key's size. Two 4-tuples that
 // share one (a chance of about one in 2^48 among 65,536 tombstones) would
 // let a segment of the second count as a straggler of the first.
 type tombKey uint64
 
+// tomb hashes the key eight bytes at a time: each step, a multiplication
+// by an odd number and a shift of the high bits down, mixes what came
+// before into the rest. FNV-1a, a byte at a time, was a chain of 38
+// multiplications.
 func (k *connKey) tomb() tombKey {
-	h := uint64(14695981039346656037)
-	for _, b := range k {
-		h ^= uint64(b)
-		h *= 1099511628211
+	const m = 0x9e3779b97f4a7c15
+	h := uint64(k[36])
+	for i := 0; i < 32; i += 8 {
+		h = (h ^ binary.LittleEndian.Uint64(k[i:])) * m
+		h ^= h >> 29
 	}
-	return tombKey(h)
+	h = (h ^ uint64(binary.LittleEndian.Uint32(k[32:]))) * m
+	// MurmurHash3's finaliser: without it, keys that differ in their
+	// ports alone differed in few of the low bits.
+	h = (h ^ h>>33) * 0xff51afd7ed558ccd
+	h = (h ^ h>>33) * 0xc4ceb9fe1a85ec53
+	return tombKey(h ^ h>>33)
 }
 
 type tombstone struct {
@@ -158,12 +172,16 @@ type Assembler struct {
 	live  connList // open connections, least recently seen first
 	reset connList // connections a RST ended, waiting for in-flight bytes
 
-	copies   copyBook // of a capture on several interfaces
-	several  bool     // the frame fed comes from a pcapng file of several interfaces
-	tombs    map[tombKey]int64
-	tombRing []tombstone
-	maxTombs int // the most tombstones kept
-	tombPos  int
+	copies  copyBook // of a capture on several interfaces
+	several bool     // the frame fed comes from a pcapng file of several interfaces
+	tombs   map[tombKey]int64
+	// tombRing holds the tombstones in the order they were made, in
+	// chunks of tombChunk, up to maxTombs: once it is full (tombsWrapped),
+	// each new one replaces the oldest, at tombPos.
+	tombRing     [][]tombstone
+	maxTombs     int // the most tombstones kept
+	tombPos      int
+	tombsWrapped bool
 
 	buffered int   // out-of-order bytes held by all connections
 	now      int64 // capture clock: the latest packet time seen (ns)
@@ -435,13 +453,16 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 		c = nil
 	}
 	if c == nil {
-		if synOnly {
-			delete(a.tombs, key.tomb())
-		} else if a.tombstoned(key.tomb()) {
+		// A SYN opens a connection even on a tombstoned 4-tuple; the
+		// tombstone goes when the connection does (finish), as no
+		// segment consults it while the connection is open: deleting it
+		// here cost a map lookup for every SYN.
+		if !synOnly && a.tombstoned(key.tomb()) {
 			a.stats.AfterClose++
 			return
 		}
 		c = a.open(key, srcLow, s, f)
+		c.overTomb = synOnly
 	}
 	dir := c.dirOf(srcLow)
 	if c.reset&(1<<dir) != 0 {
@@ -1104,6 +1125,8 @@ func (a *Assembler) finish(c *conn, reason CloseReason, last Frame, closedBy int
 	a.stats.ConnsClosed++
 	if reason == ClosedFIN || reason == ClosedRST {
 		a.bury(c.key)
+	} else if c.overTomb && len(a.tombs) > 0 {
+		delete(a.tombs, c.key.tomb())
 	}
 	c.stream.Close(reason, last, closedBy)
 	c.stream = nil
@@ -1117,20 +1140,27 @@ func (a *Assembler) finish(c *conn, reason CloseReason, last Frame, closedBy int
 // one, and a new conn was a cold allocation of 300 bytes to clear.
 const maxSpareConns = 64
 
+// tombChunk is the size of the pieces of the tombstone ring, allocated as
+// it fills: one slice grown by append was copied at every doubling, half
+// the cost of burying on a capture of short connections.
+const tombChunk = 1024
+
 func (a *Assembler) bury(k connKey) {
-	if a.tombRing == nil {
-		a.tombRing = make([]tombstone, 0, 1024)
-	}
 	t := tombstone{key: k.tomb(), at: a.now}
-	if len(a.tombRing) < a.maxTombs {
-		a.tombRing = append(a.tombRing, t)
-	} else {
-		old := a.tombRing[a.tombPos]
-		if at, ok := a.tombs[old.key]; ok && at == old.at {
-			delete(a.tombs, old.key)
+	n, i := a.tombPos/tombChunk, a.tombPos%tombChunk
+	if n == len(a.tombRing) {
+		a.tombRing = append(a.tombRing, make([]tombstone, min(tombChunk, a.maxTombs-n*tombChunk)))
+	}
+	slot := &a.tombRing[n][i]
+	if a.tombsWrapped {
+		// The oldest tombstone goes, unless its 4-tuple was buried again since.
+		if at, ok := a.tombs[slot.key]; ok && at == slot.at {
+			delete(a.tombs, slot.key)
 		}
-		a.tombRing[a.tombPos] = t
-		a.tombPos = (a.tombPos + 1) % a.maxTombs
+	}
+	*slot = t
+	if a.tombPos++; a.tombPos == a.maxTombs {
+		a.tombPos, a.tombsWrapped = 0, true
 	}
 	a.tombs[t.key] = a.now
 }
