@@ -715,8 +715,11 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := newServerHello(&m, exts)
+	h, room := newServerHello(&m, exts)
 	exts = h.Extensions // the heap's copy: stack stays on the stack
+	if an == nil {
+		an = room
+	}
 	if len(sid) > 32 {
 		an.add(AnomalySessionIDTooLong)
 	}
@@ -737,29 +740,37 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 		}
 		h.serverExtension(e, &an)
 	}
-	h.Anomalies = an
+	if len(an) > 0 { // else nil, not the empty room
+		h.Anomalies = an
+	}
 	return h, nil
 }
 
-// A ServerHello is allocated with its extensions, as a ClientHello: with
-// 2 (TLS 1.3's) it fills the 224-byte size class, with 6 (TLS 1.2's are
-// about 3 to 5) the 352-byte one.
+// A ServerHello is allocated with its extensions, as a ClientHello, and
+// room for one anomaly: a TLS 1.3 server's downgrade sentinel in a TLS
+// 1.2 hello, the one anomaly of most hellos that have any, was a list of
+// its own. With 2 extensions (TLS 1.3's) it fills the 240-byte size
+// class, with 6 (TLS 1.2's are about 3 to 5) the 384-byte one.
 type (
 	serverHello2 struct {
-		m    ServerHello
-		exts [2]Extension
+		m         ServerHello
+		exts      [2]Extension
+		anomalies [1]Anomaly
 	}
 	serverHello6 struct {
-		m    ServerHello
-		exts [6]Extension
+		m         ServerHello
+		exts      [6]Extension
+		anomalies [1]Anomaly
 	}
 )
 
 // newServerHello returns a copy of m on the heap with a copy of exts (nil
-// when the hello had no extensions block) as its Extensions.
-func newServerHello(m *ServerHello, exts []Extension) *ServerHello {
+// when the hello had no extensions block) as its Extensions, and room for
+// its anomalies (empty, or with a capacity of one).
+func newServerHello(m *ServerHello, exts []Extension) (*ServerHello, anomalies) {
 	var h *ServerHello
 	var room []Extension
+	var an anomalies
 	switch n := len(exts); {
 	case n == 0:
 		h = new(ServerHello)
@@ -768,17 +779,17 @@ func newServerHello(m *ServerHello, exts []Extension) *ServerHello {
 		}
 	case n <= 2:
 		b := new(serverHello2)
-		h, room = &b.m, b.exts[:n:n]
+		h, room, an = &b.m, b.exts[:n:n], b.anomalies[:0]
 	case n <= 6:
 		b := new(serverHello6)
-		h, room = &b.m, b.exts[:n:n]
+		h, room, an = &b.m, b.exts[:n:n], b.anomalies[:0]
 	default:
 		h, room = new(ServerHello), make([]Extension, n)
 	}
 	*h = *m
 	copy(room, exts) // not exts itself: it is on the caller's stack
 	h.Extensions = room
-	return h
+	return h, an
 }
 
 // extKeyShareDraft is key_share's number in TLS 1.3 drafts up to -22 and

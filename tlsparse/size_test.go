@@ -26,8 +26,8 @@ func TestHelloSizes(t *testing.T) {
 	}{
 		{"clientHello13", unsafe.Sizeof(clientHello13{}) + 8, 1024},
 		{"clientHello21", unsafe.Sizeof(clientHello21{}) + 8, 1280},
-		{"serverHello2", unsafe.Sizeof(serverHello2{}), 224},
-		{"serverHello6", unsafe.Sizeof(serverHello6{}), 352},
+		{"serverHello2", unsafe.Sizeof(serverHello2{}), 240},
+		{"serverHello6", unsafe.Sizeof(serverHello6{}), 384},
 	} {
 		if b.size > b.max {
 			t.Errorf("%s takes %d bytes, more than the %d-byte size class", b.name, b.size, b.max)
