@@ -53,6 +53,9 @@ type Options struct {
 	// because an earlier one is still open; beyond it the oldest are let
 	// go first (SequenceStats.Late). 0 means DefaultMaxPending.
 	MaxPending int
+	// Reuse, when set, supplies the records of a capture read from a
+	// file: the caller hands back those it is done with (Records.Done).
+	Reuse *Records
 	// NamesOtherNames, when set, reports whether the verdict of c, a
 	// connection whose named ClientHello got nothing back, names the
 	// other names its server host completed handshakes under
@@ -340,17 +343,28 @@ func (t *tracker) materialize() {
 	if t.c != nil {
 		return
 	}
-	t.c = newRecord(t.conn, int(t.syns), t.lastSYN)
+	t.c = newRecord(t.b.reuse(), t.conn, int(t.syns), t.lastSYN)
 	t.c.TCP.ClockBack, t.c.TCP.ClockBehind = t.clockBack, t.clockBehind
 	if t.b.opt.Done == nil {
 		t.open = t.b.seq.opened(t.conn.First.Number, t.now)
 	}
 }
 
+// reuse is where the Builder takes its records from: Options.Reuse when
+// a file is read. Live mode hands its records on before their connection
+// is over (Done, Early), and keeps none.
+func (b *Builder) reuse() *Records {
+	if b.opt.Done != nil || b.opt.Early {
+		return nil
+	}
+	return b.opt.Reuse
+}
+
 // newRecord is the record of a connection of which Open and syns SYNs, the
-// last in frame lastSYN, were seen.
-func newRecord(c capture.Conn, syns int, lastSYN capture.Frame) *Connection {
-	r := &Connection{
+// last in frame lastSYN, were seen, made from one of from.
+func newRecord(from *Records, c capture.Conn, syns int, lastSYN capture.Frame) *Connection {
+	r := from.take()
+	*r = Connection{
 		Client:             c.Client,
 		Server:             c.Server,
 		First:              c.First,

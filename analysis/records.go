@@ -397,6 +397,12 @@ func (t *tracker) alert(d capture.Direction, a tlsparse.Alert, encrypted bool, f
 	if !encrypted {
 		al.Level, al.Description = a.Level, a.Description
 	}
+	if c.Alerts == nil {
+		// Room for the other side's: a connection closed with alerts
+		// has one from each side most often (close_notify), and a list
+		// grown from one was two allocations.
+		c.Alerts = make([]Alert, 0, 2)
+	}
 	c.Alerts = append(c.Alerts, al)
 }
 

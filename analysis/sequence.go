@@ -256,7 +256,7 @@ const MaxHeldUnanswered = 1 << 16
 
 // record is the connection's record.
 func (u *unansweredConn) record() *Connection {
-	c := newRecord(u.conn, u.syns, u.lastSYN)
+	c := newRecord(nil, u.conn, u.syns, u.lastSYN)
 	c.TCP.Close = u.reason
 	if u.last.Number > c.Last.Number {
 		c.Last = u.last

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/proxyparse"
 )
 
@@ -204,14 +205,33 @@ func (d *diagnosis) intercepted(v Verdict) Verdict {
 // otherChains says which other connections of the capture got another
 // issuer's leaf for the same name and completed.
 func (d *diagnosis) otherChains() string {
-	var parts []string
-	for _, o := range d.c.OtherChains {
-		parts = append(parts, fmt.Sprintf("%s (connection to %s, %s) completed with a leaf issued by '%s'", frameRef(o.CertificateFrame.Number), o.Server, frameRef(o.First.Number), o.Issuer))
-	}
-	if len(parts) == 0 {
+	if len(d.c.OtherChains) == 0 {
 		return ""
 	}
-	return "for the same name " + strings.Join(parts, ", and ")
+	return string(appendOtherChains(nil, d.c.OtherChains))
+}
+
+// appendOtherChains appends what otherChains says of others, not empty.
+func appendOtherChains(b []byte, others []analysis.OtherChain) []byte {
+	b = append(b, "for the same name "...)
+	for i, o := range others {
+		if i > 0 {
+			b = append(b, ", and "...)
+		}
+		b = appendFrameRef(b, o.CertificateFrame.Number)
+		b = append(b, " (connection to "...)
+		if o.Server.IsValid() {
+			b = o.Server.AppendTo(b)
+		} else {
+			b = append(b, o.Server.String()...) // AppendTo writes nothing
+		}
+		b = append(b, ", "...)
+		b = appendFrameRef(b, o.First.Number)
+		b = append(b, ") completed with a leaf issued by '"...)
+		b = append(b, o.Issuer...)
+		b = append(b, '\'')
+	}
+	return b
 }
 
 // interceptedByComparison warns when the client refused a chain for a
@@ -220,15 +240,33 @@ func (d *diagnosis) otherChains() string {
 // stays: servers behind one name with certificates from different CAs
 // (a pool being migrated) look the same, and live reading, which does not
 // link connections, must give the same verdict as reading the file.
+// The warning is written in one buffer: a capture of a name served by
+// two CAs has it for every refused connection, and its parts were a
+// dozen strings of their own.
 func (d *diagnosis) interceptedByComparison(v Verdict) Verdict {
 	c := d.c
 	if len(c.OtherChains) == 0 || !v.Failed() || !slices.Contains(interceptedCategories, v.Category) || d.chain[0] == nil {
 		return v
 	}
-	v.Warnings = append(v.Warnings, fmt.Sprintf("the certificate for %s (%s) was issued by '%s', while %s: "+
+	var buf [1024]byte
+	b := append(buf[:0], "the certificate for "...)
+	if d.hello != nil && d.hello.ServerName != "" { // sniOrAddr
+		b = append(append(append(b, '\''), d.hello.ServerName...), '\'')
+	} else if a := c.Server.Addr(); a.IsValid() {
+		b = a.AppendTo(b)
+	} else {
+		b = append(b, a.String()...) // AppendTo writes nothing
+	}
+	b = append(b, " ("...)
+	b = appendFrameRef(b, c.CertificateFrame.Number)
+	b = append(b, ") was issued by '"...)
+	b = append(b, issuerName(d.chain[0])...)
+	b = append(b, "', while "...)
+	b = appendOtherChains(b, c.OtherChains)
+	b = append(b, ": "+
 		"either a TLS-inspecting proxy on this connection's path re-signed it with its own CA (then install that CA where the interception is wanted, or exempt the name), "+
-		"or servers behind the name have certificates from different CAs and the client trusts only one",
-		sniOrAddr(d), frameRef(c.CertificateFrame.Number), issuerName(d.chain[0]), d.otherChains()))
+		"or servers behind the name have certificates from different CAs and the client trusts only one"...)
+	v.Warnings = append(v.Warnings, string(b))
 	return v
 }
 

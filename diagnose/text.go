@@ -113,7 +113,12 @@ func frameRef(n int64) string {
 	// Formatted on the stack: most verdicts name a frame or two, and
 	// "frame " + strconv.FormatInt made two strings for each.
 	var b [32]byte
-	return string(strconv.AppendInt(append(b[:0], "frame "...), n, 10))
+	return string(appendFrameRef(b[:0], n))
+}
+
+// appendFrameRef appends frameRef(n) to b.
+func appendFrameRef(b []byte, n int64) []byte {
+	return strconv.AppendInt(append(b, "frame "...), n, 10)
 }
 
 // textMemo holds texts a diagnosis made, one in each slot, the slot

@@ -274,14 +274,14 @@ func parseClientHello(body []byte, cut bool) (*ClientHello, error) {
 	m.Version = Version(vers)
 	if !s.ReadBytes((*[]byte)(&random), 32) {
 		if cut {
-			return newClientHello(&m, nil), nil
+			return newClientHelloAlone(&m), nil
 		}
 		return nil, truncated(msg, "random")
 	}
 	m.Random = random
 	if !s.ReadUint8LengthPrefixed(&sid) {
 		if cut {
-			return newClientHello(&m, nil), nil
+			return newClientHelloAlone(&m), nil
 		}
 		return nil, truncated(msg, "legacy_session_id")
 	}
@@ -292,7 +292,7 @@ func parseClientHello(body []byte, cut bool) (*ClientHello, error) {
 			return nil, truncated(msg, "cipher_suites")
 		}
 		if len(rest) < 2 {
-			return newClientHello(&m, nil), nil
+			return newClientHelloAlone(&m), nil
 		}
 		rest = rest[2:]
 		suites, s, suitesCut = rest[:len(rest)&^1], nil, true
@@ -313,9 +313,6 @@ func parseClientHello(body []byte, cut bool) (*ClientHello, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := newClientHello(&m, exts)
-	exts = h.Extensions // the heap's copy: stack stays on the stack
-
 	size := len(suites) / 2
 	for _, e := range exts {
 		switch e.Type {
@@ -325,7 +322,8 @@ func parseClientHello(body []byte, cut bool) (*ClientHello, error) {
 			size += len(e.Data) / 4
 		}
 	}
-	arena := u16Arena(make([]uint16, size))
+	h, arena := newClientHello(&m, exts, size)
+	exts = h.Extensions // the heap's copy: stack stays on the stack
 	h.CipherSuites = arenaSlice[CipherSuite](&arena, len(suites)/2)
 	for i := range h.CipherSuites {
 		c := CipherSuite(uint16(suites[2*i])<<8 | uint16(suites[2*i+1]))
@@ -361,46 +359,64 @@ func parseClientHello(body []byte, cut bool) (*ClientHello, error) {
 	return h, nil
 }
 
-// A ClientHello is allocated with its extensions, one allocation instead
-// of two per connection, in the smallest of these that holds them: a
-// ClientHello and 13 extensions fill the 896-byte size class, with 21 the
-// 1152-byte one (with the 8-byte header of an object of more than 512
-// bytes that holds pointers). Go and curl send about 11, browsers about
-// 18.
+// A ClientHello is allocated with its extensions and the uint16 lists it
+// reads (cipher suites, versions, groups, signature algorithms: the
+// arena), one allocation instead of three per connection, in the
+// smallest of these that holds them: a ClientHello, 13 extensions and
+// the arena fill the 1024-byte size class, with 21 the 1280-byte one
+// (with the 8-byte header of an object of more than 512 bytes that holds
+// pointers). Go and curl send about 11 extensions, browsers about 18;
+// their lists take 29 to 59 uint16s.
 type (
 	clientHello13 struct {
-		m    ClientHello
-		exts [13]Extension
+		m     ClientHello
+		exts  [13]Extension
+		arena [helloArena]uint16
 	}
 	clientHello21 struct {
-		m    ClientHello
-		exts [21]Extension
+		m     ClientHello
+		exts  [21]Extension
+		arena [helloArena]uint16
 	}
 )
 
+const helloArena = 64
+
 // newClientHello returns a copy of m on the heap with a copy of exts (nil
-// when the hello had no extensions block) as its Extensions.
-func newClientHello(m *ClientHello, exts []Extension) *ClientHello {
+// when the hello had no extensions block) as its Extensions, and an arena
+// of size uint16s.
+func newClientHello(m *ClientHello, exts []Extension, size int) (*ClientHello, u16Arena) {
 	var h *ClientHello
 	var room []Extension
+	var arena u16Arena
 	switch n := len(exts); {
 	case n == 0:
 		h = new(ClientHello)
 		if exts != nil {
 			room = []Extension{} // an empty extensions block
 		}
-	case n <= 13:
+	case n <= 13 && size <= helloArena:
 		b := new(clientHello13)
-		h, room = &b.m, b.exts[:n:n]
-	case n <= 21:
+		h, room, arena = &b.m, b.exts[:n:n], b.arena[:size:size]
+	case n <= 21 && size <= helloArena:
 		b := new(clientHello21)
-		h, room = &b.m, b.exts[:n:n]
+		h, room, arena = &b.m, b.exts[:n:n], b.arena[:size:size]
 	default:
 		h, room = new(ClientHello), make([]Extension, n)
+	}
+	if arena == nil && size > 0 {
+		arena = make(u16Arena, size)
 	}
 	*h = *m
 	copy(room, exts) // not exts itself: it is on the caller's stack
 	h.Extensions = room
+	return h, arena
+}
+
+// newClientHelloAlone returns a copy of m on the heap, for a hello cut
+// before its extensions.
+func newClientHelloAlone(m *ClientHello) *ClientHello {
+	h, _ := newClientHello(m, nil, 0)
 	return h
 }
 
@@ -699,8 +715,11 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := newServerHello(&m, exts)
+	h, room := newServerHello(&m, exts)
 	exts = h.Extensions // the heap's copy: stack stays on the stack
+	if an == nil {
+		an = room
+	}
 	if len(sid) > 32 {
 		an.add(AnomalySessionIDTooLong)
 	}
@@ -721,29 +740,37 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 		}
 		h.serverExtension(e, &an)
 	}
-	h.Anomalies = an
+	if len(an) > 0 { // else nil, not the empty room
+		h.Anomalies = an
+	}
 	return h, nil
 }
 
-// A ServerHello is allocated with its extensions, as a ClientHello: with
-// 2 (TLS 1.3's) it fills the 224-byte size class, with 6 (TLS 1.2's are
-// about 3 to 5) the 352-byte one.
+// A ServerHello is allocated with its extensions, as a ClientHello, and
+// room for one anomaly: a TLS 1.3 server's downgrade sentinel in a TLS
+// 1.2 hello, the one anomaly of most hellos that have any, was a list of
+// its own. With 2 extensions (TLS 1.3's) it fills the 240-byte size
+// class, with 6 (TLS 1.2's are about 3 to 5) the 384-byte one.
 type (
 	serverHello2 struct {
-		m    ServerHello
-		exts [2]Extension
+		m         ServerHello
+		exts      [2]Extension
+		anomalies [1]Anomaly
 	}
 	serverHello6 struct {
-		m    ServerHello
-		exts [6]Extension
+		m         ServerHello
+		exts      [6]Extension
+		anomalies [1]Anomaly
 	}
 )
 
 // newServerHello returns a copy of m on the heap with a copy of exts (nil
-// when the hello had no extensions block) as its Extensions.
-func newServerHello(m *ServerHello, exts []Extension) *ServerHello {
+// when the hello had no extensions block) as its Extensions, and room for
+// its anomalies (empty, or with a capacity of one).
+func newServerHello(m *ServerHello, exts []Extension) (*ServerHello, anomalies) {
 	var h *ServerHello
 	var room []Extension
+	var an anomalies
 	switch n := len(exts); {
 	case n == 0:
 		h = new(ServerHello)
@@ -752,17 +779,17 @@ func newServerHello(m *ServerHello, exts []Extension) *ServerHello {
 		}
 	case n <= 2:
 		b := new(serverHello2)
-		h, room = &b.m, b.exts[:n:n]
+		h, room, an = &b.m, b.exts[:n:n], b.anomalies[:0]
 	case n <= 6:
 		b := new(serverHello6)
-		h, room = &b.m, b.exts[:n:n]
+		h, room, an = &b.m, b.exts[:n:n], b.anomalies[:0]
 	default:
 		h, room = new(ServerHello), make([]Extension, n)
 	}
 	*h = *m
 	copy(room, exts) // not exts itself: it is on the caller's stack
 	h.Extensions = room
-	return h
+	return h, an
 }
 
 // extKeyShareDraft is key_share's number in TLS 1.3 drafts up to -22 and

@@ -52,6 +52,11 @@ type filterFlags struct {
 	fingerprint string
 }
 
+// reusedRecords is how many written connections' records wait to be
+// overwritten: about a batch of them (the pipeline lets a capture run 256
+// connections ahead of the output), 384 KB.
+const reusedRecords = 256
+
 func (f filterFlags) keep(r pipeline.Result) bool {
 	switch {
 	case f.failed && !r.Verdict.Failed():
@@ -190,6 +195,12 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 	// progress line would mix with it on the same terminal.
 	prog := newProgress(stderr, fs.Args(), noProgress || format != report.FormatTable && format != report.FormatWide && reportPath == "" && isTerminalWriter(stdout))
 	pc.Opened = func(in pipeline.Input) { prog.watch(in) }
+	if extract == nil {
+		// A record is done with once written (the report keeps none):
+		// the analysis overwrites it for a later connection. The
+		// extraction keeps the records it selects for its end.
+		pc.Analysis.Reuse = analysis.NewRecords(reusedRecords)
+	}
 	out, err := openOutput(*output, stdout, stderr, true)
 	if err != nil {
 		failure(stderr, err)
@@ -239,9 +250,15 @@ func runRead(args []string, stdout, stderr io.Writer) int {
 				if extract != nil {
 					extract.add(r)
 				}
+			} else {
+				pc.Analysis.Reuse.Done(r.Conn)
 			}
 		}
-		return w.Connections(kept)
+		err := w.Connections(kept)
+		for _, r := range kept {
+			pc.Analysis.Reuse.Done(r.Conn)
+		}
+		return err
 	})
 	prog.end()
 	status := 0
