@@ -162,6 +162,9 @@ func (d *diagnosis) abortWithoutAlert() (Verdict, bool) {
 				d.serverSide(fmt.Sprintf("add '%s' to the server's names so it stops warning, or upgrade the client", d.hello.ServerName), ChangeServerName),
 				d.helloFrame, a.Frame, abort), true
 		}
+		if v, ok := d.browserPicksClientCert(abort, how); ok {
+			return v, true
+		}
 		if c.Version.IsTLS13() && c.ServerSide.Finished.Number != 0 {
 			return d.certVerdict(d.pickCert(CertRejected), abort, how, false), true
 		}

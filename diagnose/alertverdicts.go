@@ -611,7 +611,12 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 		case CertExpired:
 			fix = d.serverSide("renew the server's certificate (the client says it expired; if it did not, check the client's clock); "+d.keyLogAdvice("the certificate"), ChangeRenew)
 		case CertUntrustedCA:
-			fix = "make the client trust the server's CA (" + trustRootAdvice(d.client()) + "), or use a certificate from a CA it trusts; " + d.keyLogAdvice("the chain")
+			// unknown_ca says the client built no path to a root it
+			// trusts: a root it lacks, or an intermediate the server
+			// did not send, which the encrypted chain does not tell
+			// apart.
+			summary += "; unknown_ca means the client found no path to a root it trusts: the server's root is not among the client's (a private CA, a self-signed certificate), or the server did not send its intermediate certificate"
+			fix = "make the server send its full chain (leaf, then intermediates), or make the client trust the server's CA (" + trustRootAdvice(d.client()) + "), or use a certificate from a CA it trusts; " + d.keyLogAdvice("the chain")
 		default:
 			fix = verifyLogAdvice(d.client()) + "; " + d.keyLogAdvice("the certificate")
 		}

@@ -245,6 +245,16 @@ func TestFieldCertPolicyCaptures(t *testing.T) {
 	checkExpected(t, dir, "expected.tsv", dir+"/root.pem", false)
 }
 
+// TestFieldMatrixCaptures runs the client x failure matrix captures
+// (testdata/field/matrix, see its README): the commonest failures, each
+// met by Go, curl, wget, openssl, gnutls-cli, Python, Node.js, Java and
+// Chromium against nginx; kept are the cells a fix changed and one or two
+// of each row that were already right, from different clients.
+func TestFieldMatrixCaptures(t *testing.T) {
+	dir := testdataDir + "/field/matrix"
+	checkExpected(t, dir, "expected.tsv", dir+"/root.pem", false)
+}
+
 // TestFieldGoErrCaptures checks the failures of a Go net/http client in
 // testdata/field/goerr: chains refused for their purpose or shape, whose
 // verdict must name the certificate at fault and a fix that changes it,

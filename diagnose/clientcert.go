@@ -75,6 +75,23 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 	return verdict(ClientCertRequired, summary, d.clientCertFix(), c.CertificateRequestFrame, c.ClientCertificateFrame, c.HandshakeDone, c.ClientSide.AppData.First, end), true
 }
 
+// browserPicksClientCert explains a Chromium-based browser that closed
+// the connection without an alert right after a server flight with a
+// CertificateRequest: Chromium does not answer a CertificateRequest on
+// the connection it came on, but closes it, lets the user pick a
+// certificate (or applies a remembered choice) and connects again with
+// the certificate, or with none. A certificate it refused would have had
+// its alert (certificate_unknown) before that.
+func (d *diagnosis) browserPicksClientCert(abort capture.Frame, how string) (Verdict, bool) {
+	c := d.c
+	if !isBrowser(d.client()) || c.CertificateRequestFrame.Number == 0 || abort.Number < c.CertificateRequestFrame.Number || d.clientFlight() != 0 {
+		return Verdict{}, false
+	}
+	summary := fmt.Sprintf("the server asked for a client certificate (CertificateRequest, %s) and the browser closed the connection (%s, %s) without answering: Chromium does so to let the user pick a certificate (or to apply the choice remembered for the site), then connects again, sending the certificate or an empty one; the server's answer to that is on the next connection to it",
+		frameRef(c.CertificateRequestFrame.Number), how, frameRef(abort.Number))
+	return verdict(ClientCertRequired, summary, d.clientCertFix(), c.CertificateRequestFrame, abort), true
+}
+
 // clientCertHint is the warning for a completed handshake in which the
 // server asked for a client certificate (seen, or inferred from the sizes
 // of a TLS 1.3 client's encrypted records) and got none, then sent one

@@ -252,9 +252,6 @@ func mayJudgeAfterHandshake(s fingerprint.Stack) bool {
 func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 	c := d.c
 	done := c.HandshakeDone.Number
-	// The address of a client without SNI (d.addrProb) is no reason
-	// here: clients check it during the handshake, and a completed
-	// handshake without SNI is as often a tool that checks no name at all.
 	if done == 0 || c.ClientSide.AppData.Records > 0 {
 		return Verdict{}, false
 	}
@@ -291,7 +288,7 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 		return !p.byTrust() || !closedCleanly
 	})
 	if i < 0 {
-		return Verdict{}, false
+		return d.addressRejectedAfterHandshake(end, how, alerted)
 	}
 	p := &d.probs[i]
 	d.used = p
@@ -309,6 +306,27 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 			frameRef(done), how, frameRef(end.Number), d.problemText(*p), d.setting(SettingRoots))
 	}
 	return verdict(p.Category, summary, d.certFix(*p), c.CertificateFrame, c.HandshakeDone, end), true
+}
+
+// addressRejectedAfterHandshake is rejectedAfterHandshake for a client
+// that sent no SNI to an address the leaf does not cover (d.addrProb):
+// wget and Node.js check the address only after the handshake, then hang
+// up with a bare FIN, while Go, Python, Java, gnutls-cli and browsers
+// refuse it during the handshake with an alert. A client that checks no
+// name at all (a health check by address) hangs up the same way when it
+// has nothing to send, so the rejection is only likely. curl, which also
+// checks after the handshake, closes with its close_notify as `openssl
+// s_client` by address does when its input ends: that stays ok, with
+// both readings in addressWarning.
+func (d *diagnosis) addressRejectedAfterHandshake(end capture.Frame, how string, alerted bool) (Verdict, bool) {
+	p := d.addrProb
+	if p == nil || alerted {
+		return Verdict{}, false
+	}
+	d.used = p
+	summary := fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data or an alert. Likely: it rejected the server's certificate after the handshake, as clients that check the address only then do (wget, Node.js): %s; possible: a client that checks no name (a health check) had nothing to send",
+		frameRef(d.c.HandshakeDone.Number), how, frameRef(end.Number), p.Detail)
+	return verdict(p.Category, summary, d.certFix(*p), d.c.CertificateFrame, d.c.HandshakeDone, end), true
 }
 
 // judgesInHandshake reports whether the recognised client judges the
@@ -363,6 +381,33 @@ func (d *diagnosis) closedAfterHandshakeWarning() string {
 	}
 	return fmt.Sprintf("the client closed with an encrypted alert (%s) after the handshake without sending data. Likely: its close_notify (openssl s_client, a scanner, a health check): a client that refuses a chain during a TLS 1.2 handshake says so there, with a cleartext alert; possible: a program that judges the chain only after the handshake rejected it for the problems above",
 		frameRef(end))
+}
+
+// addressWarning is the warning of an ok verdict for a client that sent
+// no SNI to an address the leaf does not cover (p). One that closed with
+// an alert after the handshake without sending data either had nothing
+// to send (its close_notify: openssl s_client by address, a scanner) or
+// rejected the address after the handshake, as curl does, which sends
+// its close_notify then.
+func (d *diagnosis) addressWarning(p CertProblem) string {
+	c := d.c
+	if done := c.HandshakeDone.Number; done != 0 && c.ClientSide.AppData.Records == 0 {
+		for _, a := range c.Alerts {
+			if a.Sender != client || a.Frame.Number < done {
+				continue
+			}
+			closed := fmt.Sprintf("the client sent no SNI and closed with %s (%s) after the handshake without sending data", alertText(a), frameRef(a.Frame.Number))
+			rejected := fmt.Sprintf("it connected by address (%s), which the certificate does not cover, and rejected it after the handshake, as curl does: %s", p.Address, p.Detail)
+			idle := "its close_notify, from a client with nothing to send that checks no name (openssl s_client, a scanner, a health check)"
+			if d.hello != nil && slices.ContainsFunc(d.hello.ALPN, func(s string) bool { return s == "http/1.1" || s == "h2" }) {
+				// An HTTP client (curl offers h2 and http/1.1) that
+				// connected and sent no request.
+				return fmt.Sprintf("%s, although it offered HTTP (ALPN %s). Likely: %s; possible: %s", closed, alpnOffer(d.hello), rejected, idle)
+			}
+			return fmt.Sprintf("%s. Likely: %s; possible: %s", closed, idle, rejected)
+		}
+	}
+	return fmt.Sprintf("the client sent no SNI: if it connected by address (%s), it accepted a certificate that does not cover that address (is certificate verification disabled?); if it connected by name, it checked the name", p.Address)
 }
 
 // ifOK returns warn's warning when the verdict is ok, the only one it is
@@ -437,7 +482,7 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 			ws = append(ws, "the client sent no SNI, so the certificate's names were not checked (a client connecting by IP address checks the address instead)")
 		}
 	case cat == OK:
-		ws = append(ws, fmt.Sprintf("the client sent no SNI: if it connected by address (%s), it accepted a certificate that does not cover that address (is certificate verification disabled?); if it connected by name, it checked the name", p.Address))
+		ws = append(ws, d.addressWarning(*p))
 	case c.Established && (d.used == nil || d.used.Address == ""):
 		// Not in probs (the handshake completed): say it here.
 		ws = append(ws, also+p.Detail)
