@@ -192,7 +192,13 @@ func (d *diagnosis) versionMismatch(a *analysis.Alert, ph phase) Verdict {
 			"To tell the causes apart, try `openssl s_client -connect "+c.Server.String()+" -tls1_2` (then -tls1_1, -tls1): if a lower version connects, the server or a middlebox in front of it is version-intolerant: update its software or firmware, or bypass the middlebox (capping the client's version is only a stopgap)", ChangeModernVersions)
 	default:
 		summary += fmt.Sprintf("; the server probably supports only versions older than %s", slices.Min(offered))
-		fix = d.serverSide(fmt.Sprintf("the server seems limited to versions older than %s: enable TLS 1.2 and 1.3 on the server (lowering the client's minimum would be insecure)", slices.Min(offered)), ChangeModernVersions)
+		lower := "lowering the client's minimum would be insecure"
+		if slices.Min(offered) >= tlsparse.VersionTLS13 {
+			// A client that asks for TLS 1.3 alone refuses TLS 1.2,
+			// which is still safe.
+			lower = "or, while the server cannot be changed, let the client accept TLS 1.2, which is still safe"
+		}
+		fix = d.serverSide(fmt.Sprintf("the server seems limited to versions older than %s: enable TLS 1.2 and 1.3 on the server (%s)", slices.Min(offered), lower), ChangeModernVersions)
 	}
 	return verdict(VersionMismatch, summary, fix, d.helloFrame, a.Frame)
 }
@@ -340,7 +346,7 @@ func (d *diagnosis) rsaKexOnly(a *analysis.Alert) Verdict {
 	}
 	summary := fmt.Sprintf("the server answered the ClientHello with %s (%s): it shares no cipher suite, key exchange group or signature algorithm with the client, whose offer is otherwise the usual one (the server's lists are not on the wire). "+
 		"Likely: the server accepts only %s; "+
-		"possible: the server's key exchange groups exclude every one the client offers (%s), %s; "+
+		"possible: the server's key exchange groups exclude every one the client offers (%s), %s, or its cipher list keeps only other suites the client lacks (CAMELLIA, ARIA or CCM suites) or suites its certificate's key cannot use (ECDSA suites with an RSA certificate); "+
 		"less likely: it refuses this SNI with handshake_failure, as HAProxy's strict-sni does",
 		alertName(*a), frameRef(a.Frame.Number), suites, groups, signature)
 	if cl := clientName(d.client()); cl != "" {
@@ -528,11 +534,8 @@ func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {
 		noDHE := !d.cipherSuspect() && slices.Contains(d.offeredVersions(), tlsparse.VersionTLS12) &&
 			slices.ContainsFunc(suites, fingerprint.IsRSAKeyExchange) &&
 			!slices.ContainsFunc(suites, func(s tlsparse.CipherSuite) bool { return s.KeyExchange() == tlsparse.KeyExchangeDHE })
-		switch {
-		case noDHE:
-			hints = append(hints, fmt.Sprintf("the client offers mainstream cipher suites (%s) but no DHE suite (TLS_DHE_*): possible causes, none visible in the capture, are a server restricted to DHE suites or one whose key exchange groups or signature algorithms exclude the client's", list(names(d.offeredSuites()), 3)))
-		case !d.cipherSuspect():
-			hints = append(hints, fmt.Sprintf("the client offers mainstream cipher suites (%s), so they are probably not the cause", list(names(d.offeredSuites()), 3)))
+		if noDHE {
+			hints = append(hints, fmt.Sprintf("the client offers mainstream cipher suites (%s) but no DHE suite (TLS_DHE_*): possible causes, none visible in the capture, are a server restricted to DHE suites or one whose key exchange groups or signature algorithms exclude the client's", list(names(suites), 3)))
 		}
 		fix = "check that the client and the server share a key exchange group and a signature algorithm"
 		groups := slices.DeleteFunc(slices.Clone(d.hello.SupportedGroups), func(g tlsparse.NamedGroup) bool { return tlsparse.IsGREASE(uint16(g)) })
@@ -546,18 +549,35 @@ func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {
 		default:
 			fix += fmt.Sprintf(" (the client offers %s)", list(names(groups), 5))
 		}
+		if !noDHE && !d.cipherSuspect() {
+			// Mainstream suites rule out a mainstream cipher list, not the
+			// server's: one restricted to suites the client lacks, or to
+			// suites its certificate's key cannot use (ECDSA suites with
+			// an RSA key), refuses them (testdata/field/matrix).
+			restricted := fmt.Sprintf("the client offers the mainstream ones, %s, so only a server restricted to others refuses them: CAMELLIA, ARIA or CCM suites only, or suites its certificate's key cannot use, such as ECDSA suites with an RSA certificate", list(names(suites), 3))
+			if len(groups) == 1 {
+				hints = append(hints, fmt.Sprintf("possible: the server's cipher suites (%s) or signature algorithms", restricted))
+			} else {
+				hints = append(hints, fmt.Sprintf("the capture does not show which of the server's lists has nothing in common with the client's offer: its cipher suites (%s), its key exchange groups or its signature algorithms; the server's error log names it (OpenSSL, nginx: \"no shared cipher\")", restricted))
+			}
+		}
 		if d.hello.ServerName == "" {
 			hints = append(hints, "the client sent no SNI, which some servers require")
 			fix += ", and make the client send SNI"
 		}
 		if !d.cipherSuspect() {
 			// The client's suites are current: a server that refuses them
-			// all is restricted to RSA key exchange or older suites.
-			fix += "; or the server's cipher list excludes every current suite (RSA key exchange only)"
-			if noDHE {
+			// all is restricted to others (RSA key exchange only, when the
+			// client offers none), or to suites its key cannot use.
+			switch {
+			case noDHE:
 				// The client offers RSA key exchange: an RSA-only server
 				// would have answered.
-				fix = strings.TrimSuffix(fix, " (RSA key exchange only)") + " (DHE suites only, which the client does not offer)"
+				fix += "; or the server's cipher list excludes every current suite (DHE suites only, which the client does not offer)"
+			case slices.ContainsFunc(suites, fingerprint.IsRSAKeyExchange):
+				fix += "; or the server's cipher list excludes every suite the client offers, or keeps only suites its certificate's key cannot use (ECDHE-ECDSA suites need an ECDSA certificate, ECDHE-RSA suites an RSA one)"
+			default:
+				fix += "; or the server's cipher list excludes every current suite (RSA key exchange only)"
 			}
 			fix = d.serverSide(fix, ChangeGroups, ChangeCiphers)
 		} else {
