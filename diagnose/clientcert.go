@@ -105,7 +105,8 @@ func (d *diagnosis) browserPicksClientCert(abort capture.Frame, how string) (Ver
 // a short reply look the same on the wire, so the verdict stays ok.
 func (d *diagnosis) clientCertHint() string {
 	c := d.c
-	if !d.https() || c.ServerSide.AppData.Records == 0 || c.ServerSide.AppData.Bytes > shortResponse {
+	https := d.https()
+	if !https && !d.mightBeHTTPS() || c.ServerSide.AppData.Records == 0 || c.ServerSide.AppData.Bytes > shortResponse {
 		return ""
 	}
 	if c.ClientCertificates > 0 {
@@ -129,8 +130,12 @@ func (d *diagnosis) clientCertHint() string {
 	default:
 		return ""
 	}
-	return fmt.Sprintf("%s; the server then answered with only %s: if the request failed, the server probably refused it for want of a certificate (nginx answers HTTP 400 'No required SSL certificate was sent'); the status is encrypted and the client closed first, so this is not certain",
-		asked, prose.Count(c.ServerSide.AppData.Bytes, "byte"))
+	protocol := ""
+	if !https {
+		protocol = fmt.Sprintf(" and the protocol is HTTP (the client offered no ALPN and port %d is not a usual HTTPS port, so the capture does not name it)", c.Server.Port())
+	}
+	return fmt.Sprintf("%s; the server then answered with only %s: if the request failed%s, the server probably refused it for want of a certificate (nginx answers HTTP 400 'No required SSL certificate was sent'); the status is encrypted and the client closed first, so this is not certain",
+		asked, prose.Count(c.ServerSide.AppData.Bytes, "byte"), protocol)
 }
 
 func (d *diagnosis) clientCertFix() string {
