@@ -67,11 +67,16 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 	if !c.Version.IsTLS13() && requests != 1 {
 		return Verdict{}, false // TLS 1.2 counts exactly: one request, one answer
 	}
-	if requests < 1 || c.ServerSide.AppData.Records == 0 || c.ServerSide.AppData.Bytes > shortResponse || end.Number == 0 || !d.https() {
+	https := d.https()
+	if requests < 1 || c.ServerSide.AppData.Records == 0 || c.ServerSide.AppData.Bytes > shortResponse || end.Number == 0 || !https && !d.mightBeHTTPS() {
 		return Verdict{}, false
 	}
 	summary := fmt.Sprintf("%s; the handshake completed, the client sent its request%s, and the server answered with %s of data and closed the connection (%s, %s): the short answer of a server refusing the request for want of a certificate (nginx answers HTTP 400 'No required SSL certificate was sent'); the status is encrypted (probable, from sizes and order)",
 		asked, request, prose.Count(c.ServerSide.AppData.Bytes, "byte"), how, frameRef(end.Number))
+	if !https {
+		summary = fmt.Sprintf("%s; the handshake completed, the client sent its request%s, and the server answered with %s of data and closed the connection (%s, %s). Likely, if the protocol is HTTP (the client offered no ALPN and port %d is not a usual HTTPS port, so the capture does not name it): the short answer of a server refusing the request for want of a certificate (nginx answers HTTP 400 'No required SSL certificate was sent'); possible: the certificate was optional and the server answered briefly and closed; the answer is encrypted",
+			asked, request, prose.Count(c.ServerSide.AppData.Bytes, "byte"), how, frameRef(end.Number), c.Server.Port())
+	}
 	return verdict(ClientCertRequired, summary, d.clientCertFix(), c.CertificateRequestFrame, c.ClientCertificateFrame, c.HandshakeDone, c.ClientSide.AppData.First, end), true
 }
 
@@ -100,7 +105,8 @@ func (d *diagnosis) browserPicksClientCert(abort capture.Frame, how string) (Ver
 // a short reply look the same on the wire, so the verdict stays ok.
 func (d *diagnosis) clientCertHint() string {
 	c := d.c
-	if !d.https() || c.ServerSide.AppData.Records == 0 || c.ServerSide.AppData.Bytes > shortResponse {
+	https := d.https()
+	if !https && !d.mightBeHTTPS() || c.ServerSide.AppData.Records == 0 || c.ServerSide.AppData.Bytes > shortResponse {
 		return ""
 	}
 	if c.ClientCertificates > 0 {
@@ -124,8 +130,12 @@ func (d *diagnosis) clientCertHint() string {
 	default:
 		return ""
 	}
-	return fmt.Sprintf("%s; the server then answered with only %s: if the request failed, the server probably refused it for want of a certificate (nginx answers HTTP 400 'No required SSL certificate was sent'); the status is encrypted and the client closed first, so this is not certain",
-		asked, prose.Count(c.ServerSide.AppData.Bytes, "byte"))
+	protocol := ""
+	if !https {
+		protocol = fmt.Sprintf(" and the protocol is HTTP (the client offered no ALPN and port %d is not a usual HTTPS port, so the capture does not name it)", c.Server.Port())
+	}
+	return fmt.Sprintf("%s; the server then answered with only %s: if the request failed%s, the server probably refused it for want of a certificate (nginx answers HTTP 400 'No required SSL certificate was sent'); the status is encrypted and the client closed first, so this is not certain",
+		asked, prose.Count(c.ServerSide.AppData.Bytes, "byte"), protocol)
 }
 
 func (d *diagnosis) clientCertFix() string {
@@ -226,6 +236,23 @@ func (d *diagnosis) https() bool {
 	}
 	return false
 }
+
+// mightBeHTTPS reports whether a connection whose protocol is not on the
+// wire may be HTTPS: the client offered no ALPN, as Go's http.Transport
+// given a TLSClientConfig of its own, Java, wget and openssl s_client do,
+// nothing was said in plaintext first, and the port is not that of a
+// protocol other than HTTP (mail, news, LDAP, DNS, FTP, SIP, XMPP, AMQP,
+// syslog, IRC, MQTT over TLS).
+func (d *diagnosis) mightBeHTTPS() bool {
+	c := d.c
+	if c.ClientSide.Prelude != nil || c.ServerSide.Prelude != nil || c.ALPN != "" || d.hello == nil || len(d.hello.ALPN) > 0 {
+		return false
+	}
+	return !slices.Contains(otherTLSPorts, c.Server.Port())
+}
+
+// otherTLSPorts are the implicit-TLS ports of protocols other than HTTP.
+var otherTLSPorts = []uint16{465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 3269, 5061, 5223, 5671, 6514, 6697, 8883}
 
 // certRequestSHA1Only reports whether a TLS 1.2 CertificateRequest lets
 // the client sign only with SHA-1 (or MD5) while the client's own

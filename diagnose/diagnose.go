@@ -291,6 +291,9 @@ func (d *diagnosis) verdict() Verdict {
 		if v, ok := d.rejectedAfterHandshake(); ok {
 			return v
 		}
+		if v, ok := d.curlRejectedHiddenName(); ok {
+			return v
+		}
 		if v, ok := d.cutBeforeOK(); ok {
 			return v
 		}
