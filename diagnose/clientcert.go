@@ -68,7 +68,7 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 		return Verdict{}, false // TLS 1.2 counts exactly: one request, one answer
 	}
 	https := d.https()
-	if requests < 1 || c.ServerSide.AppData.Records == 0 || c.ServerSide.AppData.Bytes > shortResponse || end.Number == 0 || !https && !d.mightBeHTTPS() {
+	if requests < 1 || c.ServerSide.AppData.Records == 0 || c.ServerSide.AppData.Bytes > shortResponse || end.Number == 0 || !https && (!d.mightBeHTTPS() || !d.oneExchange()) {
 		return Verdict{}, false
 	}
 	summary := fmt.Sprintf("%s; the handshake completed, the client sent its request%s, and the server answered with %s of data and closed the connection (%s, %s): the short answer of a server refusing the request for want of a certificate (nginx answers HTTP 400 'No required SSL certificate was sent'); the status is encrypted (probable, from sizes and order)",
@@ -106,7 +106,7 @@ func (d *diagnosis) browserPicksClientCert(abort capture.Frame, how string) (Ver
 func (d *diagnosis) clientCertHint() string {
 	c := d.c
 	https := d.https()
-	if !https && !d.mightBeHTTPS() || c.ServerSide.AppData.Records == 0 || c.ServerSide.AppData.Bytes > shortResponse {
+	if !https && (!d.mightBeHTTPS() || !d.oneExchange()) || c.ServerSide.AppData.Records == 0 || c.ServerSide.AppData.Bytes > shortResponse {
 		return ""
 	}
 	if c.ClientCertificates > 0 {
@@ -249,6 +249,16 @@ func (d *diagnosis) mightBeHTTPS() bool {
 		return false
 	}
 	return !slices.Contains(otherTLSPorts, c.Server.Port())
+}
+
+// oneExchange reports whether the client sent one record of data and the
+// server answered with one, as a request refused with an error page is:
+// a protocol that is not named on the wire and talks on (an echo server)
+// is no refusal. TLS 1.3 without keys counts the client's Finished and
+// the server's tickets among them, and passes.
+func (d *diagnosis) oneExchange() bool {
+	c := d.c
+	return c.Version.IsTLS13() || c.ClientSide.AppData.Records == 1 && c.ServerSide.AppData.Records == 1
 }
 
 // otherTLSPorts are the implicit-TLS ports of protocols other than HTTP.
