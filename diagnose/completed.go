@@ -320,12 +320,19 @@ func (d *diagnosis) rejectedAfterHandshake() (Verdict, bool) {
 // both readings in addressWarning.
 func (d *diagnosis) addressRejectedAfterHandshake(end capture.Frame, how string, alerted bool) (Verdict, bool) {
 	p := d.addrProb
-	if p == nil || alerted {
+	curl := d.client().Stack == fingerprint.StackCurl
+	if p == nil || alerted && !curl {
 		return Verdict{}, false
 	}
 	d.used = p
 	summary := fmt.Sprintf("the handshake completed (%s), then the client hung up (%s, %s) without sending any data or an alert. Likely: it rejected the server's certificate after the handshake, as clients that check the address only then do (wget, Node.js): %s; possible: a client that checks no name (a health check) had nothing to send",
 		frameRef(d.c.HandshakeDone.Number), how, frameRef(end.Number), p.Detail)
+	if alerted {
+		// curl sends its request as soon as it accepts the server
+		// (curlRejectedHiddenName reads the same close in TLS 1.3).
+		summary = fmt.Sprintf("the handshake completed (%s), then the client closed with %s (%s) without sending any data. The client is curl, which sends its request as soon as it accepts the server and checks the address only after the handshake, then closes with its close_notify. Likely: it rejected the server's certificate: %s; possible: a curl that was only to connect (--connect-only) had nothing to send",
+			frameRef(d.c.HandshakeDone.Number), how, frameRef(end.Number), p.Detail)
+	}
 	return verdict(p.Category, summary, d.certFix(*p), d.c.CertificateFrame, d.c.HandshakeDone, end), true
 }
 
