@@ -11,13 +11,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/fingerprint"
 )
-
-// encryptedAlertSize is the length of a TLS 1.3 record that holds an
-// alert: its two bytes, the inner content type and a 16-byte AEAD tag
-// (AES-GCM, ChaCha20-Poly1305, AES-CCM).
-const encryptedAlertSize = 2 + 1 + 16
 
 // curlRejectedHiddenName explains a curl client that completed a TLS 1.3
 // handshake whose certificate the capture cannot read, then sent one
@@ -28,8 +24,9 @@ func (d *diagnosis) curlRejectedHiddenName() (Verdict, bool) {
 	c := d.c
 	done := c.HandshakeDone.Number
 	cd := c.ClientSide.AppData
+	alertSize := analysis.EncryptedRecordLength(c.Cipher, 2) // an alert is two bytes
 	if !c.Version.IsTLS13() || done == 0 || len(c.Certificates) > 0 || d.client().Stack != fingerprint.StackCurl ||
-		cd.Records != 1 || cd.Bytes != encryptedAlertSize {
+		cd.Records != 1 || cd.Bytes != int64(alertSize) {
 		return Verdict{}, false
 	}
 	end, who, how := d.firstClose()
@@ -47,7 +44,7 @@ func (d *diagnosis) curlRejectedHiddenName() (Verdict, bool) {
 	}
 	summary := fmt.Sprintf("the TLS 1.3 handshake completed (%s), then the client sent one encrypted record of %d bytes, the size of an alert, and no request (%s), and hung up (%s, %s). The client is curl, which sends its request as soon as it accepts the server: it checks the chain during the handshake (a rejection there is an alert before its Finished) but the certificate's name only after it, then closes with close_notify. "+
 		"Likely: the certificate does not cover %s (curl: \"no alternative certificate subject name matches target host name\"); possible: a public key pinned with --pinnedpubkey that differs, or a failed --cert-status check. TLS 1.3 encrypts the certificate, so the capture does not show which",
-		frameRef(done), encryptedAlertSize, frameRef(cd.First.Number), how, frameRef(end.Number), what)
+		frameRef(done), alertSize, frameRef(cd.First.Number), how, frameRef(end.Number), what)
 	fix := fmt.Sprintf("check the names the server's certificate covers: `openssl s_client -connect %s%s </dev/null | openssl x509 -noout -ext subjectAltName`; if %s is missing, add it to the certificate's subjectAltName (%s) and reissue it, or have the client use a name the certificate has; %s",
 		c.Server, check, strings.SplitN(what, ",", 2)[0], cover, d.keyLogAdvice("the certificate"))
 	return verdict(CertRejected, summary, fix, d.helloFrame, c.HandshakeDone, cd.First, end), true
