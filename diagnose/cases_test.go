@@ -144,7 +144,7 @@ func incompleteAndNonTLSCases(t *testing.T) []diagnoseCase {
 				c.TCP.Gaps = []analysis.Gap{{Dir: server, Offset: 0, Size: 1448, Frame: fr(7)}}
 				return fin(c, fr(9), server)
 			},
-			summary:  []string{"1448 bytes of the server's handshake are missing", "lost after frame 7"},
+			summary:  []string{"1448 bytes of the server's handshake are missing", "noticed at frame 7"},
 			evidence: []int64{4, 7}, fix: []string{"tcpdump -B"}, nWarn: -1},
 		{name: "HTTP answer to the ClientHello", cat: NotTLSServer,
 			conn: func(*pki) *analysis.Connection {
@@ -294,7 +294,7 @@ func okCases(t *testing.T) []diagnoseCase {
 				return c
 			},
 			evidence: []int64{4, 6, 8}, nWarn: 2,
-			warnings: []string{"parser anomalies: duplicate_extension, sni_trailing_dot", "100 bytes of the server's stream are missing from the capture during the handshake (lost after frame 7)"}},
+			warnings: []string{"parser anomalies: duplicate_extension, sni_trailing_dot", "100 bytes of the server's stream are missing from the capture during the handshake (noticed at frame 7)"}},
 		{name: "TLS 1.2 client of a TLS 1.3 server: the downgrade sentinel", cat: OK,
 			conn: func(*pki) *analysis.Connection {
 				c := finish(serverHello(hello(tcpConn(), tls12Hello(v12)), v12, 0xC02F))

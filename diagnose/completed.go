@@ -122,13 +122,14 @@ func (d *diagnosis) doneWithoutServerHello() Verdict {
 		evidence...)
 }
 
-// gapWhy says why a gap's bytes are missing: "lost after frame 8", or
-// "cut by the snap length of 200 bytes in frame 6".
+// gapWhy says why a gap's bytes are missing: "noticed at frame 8" (the
+// frame that proved the loss, which may come well after the bytes were
+// sent), or "cut by the snap length of 200 bytes in frame 6".
 func gapWhy(g analysis.Gap) string {
 	if g.SnapLen > 0 {
 		return fmt.Sprintf("cut by the snap length of %d bytes in %s", g.SnapLen, frameRef(g.Frame.Number))
 	}
-	return "lost after " + frameRef(g.Frame.Number)
+	return "noticed at " + frameRef(g.Frame.Number)
 }
 
 // snapHid names what a snap-length cut hid from the diagnosis, as "the
