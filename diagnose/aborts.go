@@ -165,6 +165,9 @@ func (d *diagnosis) abortWithoutAlert() (Verdict, bool) {
 		if v, ok := d.browserPicksClientCert(abort, how); ok {
 			return v, true
 		}
+		if v, ok := d.closedMidHandshake(abort, how); ok {
+			return v, true
+		}
 		if c.Version.IsTLS13() && c.ServerSide.Finished.Number != 0 {
 			return d.certVerdict(d.pickCert(CertRejected), abort, how, false), true
 		}
