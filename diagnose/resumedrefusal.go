@@ -81,7 +81,7 @@ func (d *diagnosis) resumedRefusal(e *analysis.Connection) (Verdict, bool) {
 		if e.ServerSide.AppData.Bytes != c.ServerSide.AppData.Bytes {
 			return Verdict{}, false
 		}
-		same = ", exactly the size of its answer on the earlier connection"
+		same = ", exactly the size of its answer on the earlier connection,"
 	}
 	session := "resumed a session"
 	if e.ServerHello != nil && c.ServerHello != nil && !c.Version.IsTLS13() && len(c.ServerHello.SessionID) > 0 && string(e.ServerHello.SessionID) == string(c.ServerHello.SessionID) {
