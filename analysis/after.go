@@ -51,6 +51,7 @@ func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f captu
 	case plain == nil && t.ticketLike(it, f):
 		if len(l.ticketLikes) < maxTicketLike {
 			l.ticketLikes = append(l.ticketLikes, f)
+			l.ticketLengths[len(l.ticketLikes)-1] = it.Record.Length
 		} else {
 			l.afterNext = f
 		}
@@ -69,6 +70,8 @@ type lateState struct {
 	// record after the request that does not (see settleAfter).
 	ticketLikes []capture.Frame
 	afterNext   capture.Frame
+	// ticketLengths are the record lengths of ticketLikes.
+	ticketLengths [maxTicketLike]int
 	// sslv2Records counts each direction's SSLv2 records after an SSLv2
 	// SERVER-HELLO.
 	sslv2Records [2]int
@@ -95,6 +98,11 @@ func (t *tracker) lateFacts() *lateState {
 // maxTicketLike bounds the ticket-sized records held back; servers send
 // one or two tickets.
 const maxTicketLike = 4
+
+// minTicketLength is the shortest record taken for a real ticket when
+// telling tickets from the answer by size: OpenSSL's, Go's and
+// BoringSSL's NewSessionTicket, encrypted, are 200 bytes or more.
+const minTicketLength = 100
 
 // TicketSilence is how long the server must stay silent after records of
 // session-ticket size that followed the request before they are taken for
@@ -128,6 +136,27 @@ func (t *tracker) settleAfter() {
 		}
 	}
 	if end.Time.Sub(last.Time) >= TicketSilence {
+		// A server's tickets of one flight are records of one size
+		// (the same state, sealed alike): the first record of another
+		// size after them is the answer, and the silence that followed
+		// a kept-alive connection's. Not when the first is too short
+		// for a ticket, nor for a client that offered HTTP/2, whose
+		// server sends short frames of its own (SETTINGS) before any
+		// answer.
+		n := len(l.ticketLikes)
+		if l.ticketLengths[0] >= minTicketLength && (c.ClientHello == nil || !slices.Contains(c.ClientHello.ALPN, "h2")) {
+			for i := 1; i < n; i++ {
+				if l.ticketLengths[i] != l.ticketLengths[0] {
+					n = i
+					break
+				}
+			}
+		}
+		if n < len(l.ticketLikes) {
+			a.Tickets, a.Response = n, l.ticketLikes[n]
+			a.TicketFrames = slices.Clone(l.ticketLikes[:n])
+			return
+		}
 		a.Tickets, a.Response = len(l.ticketLikes), l.afterNext
 		a.TicketFrames = slices.Clone(l.ticketLikes)
 		return

@@ -7,8 +7,18 @@ import (
 )
 
 // All diagnoses every connection, with up to workers goroutines; the
-// verdicts are in the order of conns, and each is what Diagnose returns.
+// verdicts are in the order of conns, and each is what Diagnose returns,
+// except where an earlier connection tells what a later one alone cannot
+// (a resumed session refused for want of a client certificate, see
+// resumedRefusals).
 func All(conns []*analysis.Connection, cfg Config, workers int) []Verdict {
+	vs := all(conns, cfg, workers)
+	resumedRefusals(conns, vs, cfg)
+	return vs
+}
+
+// all is All without the rules that look across connections.
+func all(conns []*analysis.Connection, cfg Config, workers int) []Verdict {
 	vs := make([]Verdict, len(conns))
 	workers = min(workers, len(conns)/16) // a goroutine is worth a few connections
 	// Each goroutine diagnoses its connections in one diagnosis.

@@ -39,6 +39,9 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 		} else {
 			asked += " and the client sent none"
 		}
+	case c.Resumed && d.certPageOnResumption():
+		asked = fmt.Sprintf("the client resumed a session (ServerHello, %s), so the server sent no CertificateRequest on this connection: the session comes from an earlier full handshake in which the client sent no certificate, and the server holds that against every connection that resumes it",
+			frameRef(c.ServerHelloFrame.Number))
 	case d.emptyCertificateSized():
 		asked = fmt.Sprintf("the client's encrypted flight (%s) begins with a record the size of an empty Certificate (%d bytes) before its Finished: the server asked for a client certificate and the client had none (inferred from record sizes; TLS 1.3 encrypts both)",
 			frameRef(c.ClientSide.Finished.Number), c.ClientFlightRecords.First)
@@ -78,6 +81,15 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 			asked, request, prose.Count(c.ServerSide.AppData.Bytes, "byte"), how, frameRef(end.Number), c.Server.Port())
 	}
 	return verdict(ClientCertRequired, summary, d.clientCertFix(), c.CertificateRequestFrame, c.ClientCertificateFrame, c.HandshakeDone, c.ClientSide.AppData.First, end), true
+}
+
+// certPageOnResumption reports whether the server's answer is a client
+// error page about a missing or refused certificate (nginx's HTTP 400 "No
+// required SSL certificate was sent"): on a resumed session, which shows
+// no CertificateRequest, the page alone tells the refusal.
+func (d *diagnosis) certPageOnResumption() bool {
+	r := d.response
+	return r != nil && r.Status >= 400 && r.Status < 500 && strings.Contains(strings.ToLower(r.Title+" "+r.Body), "ssl certificate")
 }
 
 // browserPicksClientCert explains a Chromium-based browser that closed

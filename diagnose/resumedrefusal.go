@@ -1,0 +1,95 @@
+package diagnose
+
+// A resumed session refused for want of a client certificate: a server
+// that requires one (nginx `ssl_verify_client on`) completes a full
+// handshake without it, answers HTTP 400 "No required SSL certificate was
+// sent", and keeps the session; a client that resumes it (Chromium, Go,
+// curl, any client with a session cache) gets the same 400 on a handshake
+// that shows no CertificateRequest. Without keys the status is encrypted,
+// and the resumed connection alone reads as ok: only the earlier
+// connection of the same capture tells.
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/internal/prose"
+)
+
+// resumedRefusals turns the ok verdict of a resumed connection into
+// client_cert_required (likely) when an earlier connection of the same
+// client to the same server was refused for want of a certificate, and
+// the resumed one got the same kind of answer: a short one after which
+// the server closed first, in TLS 1.2 of the very same size. vs are the
+// verdicts of conns, in the capture's order; those changed are replaced.
+func resumedRefusals(conns []*analysis.Connection, vs []Verdict, cfg Config) {
+	type pair struct {
+		client netip.Addr
+		server netip.AddrPort
+	}
+	var refused map[pair]int
+	var d *diagnosis
+	for i, c := range conns {
+		key := pair{c.Client.Addr(), c.Server}
+		switch v := vs[i]; {
+		case v.Category == ClientCertRequired && c.Established && !c.Resumed && c.ClientCertificates <= 0:
+			if refused == nil {
+				refused = make(map[pair]int)
+			}
+			refused[key] = i
+		case v.Category == OK && !v.NotJudged && c.Resumed && c.Established && c.CertificateRequestFrame.Number == 0 && c.ClientCertificates <= 0:
+			j, ok := refused[key]
+			if !ok || conns[j].Version != c.Version {
+				continue
+			}
+			if d == nil {
+				d = new(diagnosis)
+			}
+			d.init(c, cfg)
+			if nv, ok := d.resumedRefusal(conns[j]); ok {
+				nv.Evidence, nv.Warnings = sortFrames(nv.Evidence), v.Warnings
+				vs[i] = nv
+			}
+		}
+	}
+}
+
+// resumedRefusal explains d's resumed connection as refused for want of a
+// client certificate, as the earlier connection e was, when its answer
+// reads as the same refusal.
+func (d *diagnosis) resumedRefusal(e *analysis.Connection) (Verdict, bool) {
+	c := d.c
+	if d.response != nil || c.After == nil || c.After.Request.Number == 0 || c.After.Response.Number == 0 {
+		return Verdict{}, false // an answer that can be read, or none
+	}
+	end, how := d.serverClosedFirst()
+	if end.Number == 0 || c.ServerSide.AppData.Bytes > shortResponse {
+		return Verdict{}, false
+	}
+	var asked string
+	if e.CertificateRequestFrame.Number != 0 {
+		asked = fmt.Sprintf("asked for a client certificate (CertificateRequest, %s), got none", frameRef(e.CertificateRequestFrame.Number))
+	} else {
+		asked = fmt.Sprintf("asked for a client certificate, got none (the client's encrypted flight, %s, has the size of an empty Certificate)", frameRef(e.ClientSide.Finished.Number))
+	}
+	same := ""
+	if !c.Version.IsTLS13() {
+		// TLS 1.2 has no tickets after the handshake: the data is the
+		// answer, byte for byte the size of the earlier refusal.
+		if e.ServerSide.AppData.Bytes != c.ServerSide.AppData.Bytes {
+			return Verdict{}, false
+		}
+		same = ", exactly the size of its answer on the earlier connection,"
+	}
+	session := "resumed a session"
+	if e.ServerHello != nil && c.ServerHello != nil && !c.Version.IsTLS13() && len(c.ServerHello.SessionID) > 0 && string(e.ServerHello.SessionID) == string(c.ServerHello.SessionID) {
+		session = fmt.Sprintf("resumed the session of that connection (the same session ID as its ServerHello, %s)", frameRef(e.ServerHelloFrame.Number))
+	}
+	summary := fmt.Sprintf("Likely: an earlier connection of this client to this server (ClientHello %s) was refused for want of a client certificate: the server %s and refused the request; this connection %s (ServerHello, %s), so no CertificateRequest was sent on it, and the server answered the request (%s) with only %s%s and closed the connection (%s, %s): a resumed session carries the missing certificate of the handshake it came from, and a server that requires one refuses every request on it (nginx answers HTTP 400 'No required SSL certificate was sent'), as Chromium and clients with a session cache meet it. The status is encrypted; possible: the certificate was optional and this is a short answer of another kind",
+		frameRef(e.ClientHelloFrame.Number), asked, session, frameRef(c.ServerHelloFrame.Number), frameRef(c.After.Request.Number),
+		prose.Count(c.ServerSide.AppData.Bytes, "byte"), same, how, frameRef(end.Number))
+	frames := []capture.Frame{e.ClientHelloFrame, e.CertificateRequestFrame, e.ClientCertificateFrame, c.ServerHelloFrame, c.After.Request, c.After.Response, end}
+	return verdict(ClientCertRequired, summary, d.clientCertFix(), frames...), true
+}
