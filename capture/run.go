@@ -41,6 +41,9 @@ func (a *Assembler) packet(n int64, data []byte, ci gopacket.CaptureInfo, lt lay
 			a.seg.Snap = ci.CaptureLength
 		}
 		a.seg.Interface = frameInterface(data, ci.InterfaceIndex, lt, a.several)
+		if a.seg.Interface != 0 {
+			a.nat.see(&a.seg, ci.Timestamp.UnixNano())
+		}
 		a.Segment(&a.seg, f)
 		a.seg.Payload = nil
 		return nil

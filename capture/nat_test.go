@@ -1,0 +1,59 @@
+package capture
+
+import (
+	"os"
+	"testing"
+)
+
+// TestNATCopies reads captures of a Docker-like host (testdata/field/shapes,
+// real curl and Go connections through DNAT and MASQUERADE into a bridge):
+// tcpdump -i any sees each packet on the client's link before the NAT, on
+// the bridge's port after it and on the bridge itself half-way; dumpcap on
+// the client's link and the bridge sees it twice. Each connection must
+// come out once, under the addresses seen first, whether read on one
+// goroutine or sharded, and the NAT be counted and named.
+func TestNATCopies(t *testing.T) {
+	for _, c := range []struct {
+		file     string
+		from, to string // NATFrom and NATTo: after the NAT, and as read
+	}{
+		{"any_nat_go.pcap", "10.85.0.1:56480 → 10.85.0.2:9610", "10.86.0.2:56480 → 10.86.0.1:9600"},
+		{"any_nat_curl.pcap", "10.85.0.1:56464 → 10.85.0.2:9610", "10.86.0.2:56464 → 10.86.0.1:9600"},
+		{"dumpcap_two_if.pcapng", "10.85.0.1:51160 → 10.85.0.2:9610", "10.86.0.2:51160 → 10.86.0.1:9600"},
+		// Only the bridge and its port in the filter: no pair before the
+		// NAT, but the bridge's half-translated copy of each reply.
+		{"any_bridge_curl.pcap", "10.86.0.2:34860 → 10.85.0.2:9610", "10.85.0.1:34860 → 10.85.0.2:9610"},
+	} {
+		data, err := os.ReadFile("../testdata/field/shapes/" + c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first map[string]string
+		for _, shards := range []int{0, 1, 3} {
+			logs, st, err := runLoggedErr(t, data, Options{}, shards)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(logs) != 3 || st.ConnsOpened != 3 {
+				t.Errorf("%s, %d shards: %d connections (%d opened), want 3", c.file, shards, len(logs), st.ConnsOpened)
+			}
+			if st.NATConns != 3 {
+				t.Errorf("%s, %d shards: %d connections across a NAT, want 3", c.file, shards, st.NATConns)
+			}
+			from := st.NATFrom[0].String() + " → " + st.NATFrom[1].String()
+			to := st.NATTo[0].String() + " → " + st.NATTo[1].String()
+			if from != c.from || to != c.to {
+				t.Errorf("%s, %d shards: NAT %s as %s, want %s as %s", c.file, shards, from, to, c.from, c.to)
+			}
+			if first == nil {
+				first = logs
+				continue
+			}
+			for k, l := range first {
+				if logs[k] != l {
+					t.Errorf("%s, %d shards: %s differs from one goroutine's:\n%s", c.file, shards, k, firstDiff2(l, logs[k]))
+				}
+			}
+		}
+	}
+}
