@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"net/netip"
 	"os"
 	"testing"
 )
@@ -55,5 +56,41 @@ func TestNATCopies(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestNATBookReuse: addresses found to be a NAT's translation stand for
+// themselves again when a new connection's SYN uses them without a copy
+// on another interface, and a copy too late to be one is no alias.
+func TestNATBookReuse(t *testing.T) {
+	ap := netip.MustParseAddrPort
+	pre := natPair{ap("10.86.0.2:40000"), ap("10.86.0.1:9600")}
+	post := natPair{ap("10.85.0.1:40000"), ap("10.85.0.2:9610")}
+	syn := func(p natPair, seq uint32, iface uint64) *Segment {
+		return &Segment{Src: p.src, Dst: p.dst, Seq: seq, SYN: true, IP: IPHeader{ID: 7}, Interface: iface}
+	}
+	var b natBook
+	b.see(syn(pre, 1000, 4), 0)
+	s := syn(post, 1000, 2)
+	if !b.see(s, 1e6) || s.Src != pre.src || s.Dst != pre.dst {
+		t.Fatalf("the SYN's copy past the NAT read as %s → %s, want %s → %s", s.Src, s.Dst, pre.src, pre.dst)
+	}
+	ack := &Segment{Src: post.dst, Dst: post.src, ACK: true, Interface: 3}
+	if !b.see(ack, 2e6) || ack.Src != pre.dst || ack.Dst != pre.src {
+		t.Fatalf("a reply past the NAT read as %s → %s", ack.Src, ack.Dst)
+	}
+	// Seconds later, a new connection takes the translated addresses.
+	s = syn(post, 5000, 2)
+	if b.see(s, 9e9) || s.Src != post.src {
+		t.Errorf("a new connection on translated addresses read as %s → %s", s.Src, s.Dst)
+	}
+	if b.Conns != 1 {
+		t.Errorf("%d connections across the NAT, want 1", b.Conns)
+	}
+	// A repeat under other addresses 10 ms later is not a copy.
+	var c natBook
+	c.see(syn(pre, 2000, 4), 0)
+	if s := syn(post, 2000, 2); c.see(s, 10e6) {
+		t.Errorf("a SYN 10 ms after another under other addresses was read as its copy")
 	}
 }
