@@ -62,6 +62,7 @@ type natBook struct {
 	aliases    map[natPair]natAlias
 	aliasOrder []natPair
 	an         uint64
+	tags       uint64           // interfaces made up so far
 	targets    map[natPair]bool // the connections found, by the addresses they are read under
 	// Conns counts the connections found under other addresses, Copies
 	// the segments read under the addresses seen first; Example is the
@@ -71,10 +72,21 @@ type natBook struct {
 	Example       [2]natPair
 }
 
-// see reads s, captured at ns on interface s.Interface (not 0), under the
-// addresses its connection was first seen with, and reports whether it
-// changed them.
-func (b *natBook) see(s *Segment, ns int64) bool {
+// wants reports whether see has anything to do with s: a SYN, or any
+// segment once a NAT was found. (A check the compiler inlines: the
+// other segments of a capture without a NAT cost no call.)
+func (b *natBook) wants(s *Segment) bool { return s.SYN || len(b.aliases) > 0 }
+
+// see reads s, captured at ns, under the addresses its connection was
+// first seen with, and reports whether s is a copy to drop. In a capture
+// that does not say which interface saw a packet (pcap, Linux cooked v1;
+// s.Interface 0) every segment under other addresses than those seen
+// first is dropped: copies.go cannot tell it from a retransmission, and
+// dumpcap's batches put a whole connection of one interface before the
+// first copy of the other's, so the connection is read as seen on the
+// side whose packets came first. In one that says, the segment is read
+// under the first addresses and copies.go drops it when it repeats one.
+func (b *natBook) see(s *Segment, ns int64) (drop bool) {
 	pair := natPair{s.Src, s.Dst}
 	var to natAlias
 	aliased := false
@@ -87,9 +99,12 @@ func (b *natBook) see(s *Segment, ns int64) bool {
 	if !aliased {
 		return false
 	}
-	s.Src, s.Dst = to.to.src, to.to.dst
 	b.Copies++
-	return true
+	if s.Interface == 0 {
+		return true
+	}
+	s.Src, s.Dst = to.to.src, to.to.dst
+	return false
 }
 
 // syn checks the SYN or SYN-ACK s against those remembered, and
@@ -101,7 +116,9 @@ func (b *natBook) syn(s *Segment, ns int64, pair natPair, to *natAlias, aliased 
 		cur = to.to
 	}
 	e, ok := b.seen[p]
-	if ok && e.iface != s.Interface && ns-e.ns <= maxCopyDelay && e.ns-ns <= maxCopyDelay {
+	// Where the capture does not say the interface (both 0), other
+	// addresses are what tell a copy from a retransmission.
+	if ok && (e.iface != s.Interface || s.Interface == 0) && ns-e.ns <= maxCopyDelay && e.ns-ns <= maxCopyDelay {
 		if e.pair != cur && e.pair != (natPair{cur.dst, cur.src}) {
 			if s.ACK { // a SYN-ACK: name the client first
 				b.alias(natPair{pair.dst, pair.src}, natPair{e.pair.dst, e.pair.src})
@@ -154,19 +171,23 @@ func (b *natBook) alias(from, to natPair) {
 		b.targets[t] = true
 		b.Conns++
 	}
-	for _, d := range [2][2]natPair{{from, to}, {{from.dst, from.src}, {to.dst, to.src}}} {
-		b.an++
-		if len(b.aliasOrder) < natAliasSize {
-			b.aliasOrder = append(b.aliasOrder, d[0])
-		} else {
-			i := (b.an - 1) % natAliasSize
-			if old, ok := b.aliases[b.aliasOrder[i]]; ok && old.n == b.an-natAliasSize {
-				delete(b.aliases, b.aliasOrder[i])
-			}
-			b.aliasOrder[i] = d[0]
+	b.put(from, to)
+	b.put(natPair{from.dst, from.src}, natPair{to.dst, to.src})
+}
+
+// put reads the segments under from under the addresses to.
+func (b *natBook) put(from, to natPair) {
+	b.an++
+	if len(b.aliasOrder) < natAliasSize {
+		b.aliasOrder = append(b.aliasOrder, from)
+	} else {
+		i := (b.an - 1) % natAliasSize
+		if old, ok := b.aliases[b.aliasOrder[i]]; ok && old.n == b.an-natAliasSize {
+			delete(b.aliases, b.aliasOrder[i])
 		}
-		b.aliases[d[0]] = natAlias{to: d[1], n: b.an}
+		b.aliasOrder[i] = from
 	}
+	b.aliases[from] = natAlias{to: to, n: b.an}
 }
 
 // min2 is p or its reverse, the same for both directions.

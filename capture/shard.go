@@ -253,18 +253,23 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 				seg.Snap = int(fr.capLen)
 			}
 			seg.Interface = frameInterface(fr.data, int(fr.ifIndex), fr.lt, fr.several)
-			if nat && seg.Interface != 0 {
-				r.nat.see(seg, fr.ts.UnixNano())
+			if nat && r.nat.wants(seg) && r.nat.see(seg, fr.ts.UnixNano()) {
+				// A copy past a NAT, in a capture that does not say the
+				// interface: dropped here, as an Assembler drops the rest.
+				st.Segments++
+				st.PayloadBytes += int64(len(seg.Payload))
+				st.InterfaceCopies++
+			} else {
+				if seg.Tunnel != nil {
+					seg.Tunnel = b.keepTunnel(seg.Tunnel)
+				}
+				ss.f, ss.clock = Frame{Number: r.frames, Time: fr.ts}, r.now
+				if len(b.shardSegs) > 1 { // one shard takes every segment of segs: no hash, no list
+					n := flowHash(seg.Src, seg.Dst) % uint64(len(b.shardSegs))
+					b.shardSegs[n] = append(b.shardSegs[n], int32(len(b.segs)))
+				}
+				b.segs = b.segs[:len(b.segs)+1]
 			}
-			if seg.Tunnel != nil {
-				seg.Tunnel = b.keepTunnel(seg.Tunnel)
-			}
-			ss.f, ss.clock = Frame{Number: r.frames, Time: fr.ts}, r.now
-			if len(b.shardSegs) > 1 { // one shard takes every segment of segs: no hash, no list
-				n := flowHash(seg.Src, seg.Dst) % uint64(len(b.shardSegs))
-				b.shardSegs[n] = append(b.shardSegs[n], int32(len(b.segs)))
-			}
-			b.segs = b.segs[:len(b.segs)+1]
 		} else {
 			st.countOther(kind, r.dec)
 		}

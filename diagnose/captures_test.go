@@ -267,7 +267,7 @@ func TestFieldMatrixCaptures(t *testing.T) {
 func TestFieldShapesCaptures(t *testing.T) {
 	dir := testdataDir + "/field/shapes"
 	checkExpected(t, dir, "expected.tsv", dir+"/root.pem", false)
-	for _, name := range []string{"any_bridge_curl.pcap", "any_nat_curl.pcap", "any_nat_go.pcap", "any_nano.pcap", "dumpcap_two_if.pcapng", "dumpcap_two_if_commented.pcapng"} {
+	for _, name := range []string{"any_bridge_curl.pcap", "any_nat_curl.pcap", "any_nat_go.pcap", "any_nano.pcap", "dumpcap_two_if.pcapng", "dumpcap_two_if_commented.pcapng", "dumpcap_two_if_nsec.pcap", "any_sll1_curl.pcap"} {
 		if conns := analyseCapture(t, filepath.Join(dir, name), nil); len(conns) != 3 {
 			for _, c := range conns {
 				t.Logf("%s: %s → %s", name, c.Client, c.Server)

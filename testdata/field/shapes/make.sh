@@ -158,6 +158,11 @@ stopcap
 cap shpH any_nat_go.pcap -i any "tcp portrange 9600-9699"
 three 10.86.0.1 960 go
 stopcap
+# The same with the cooked v1 headers of tcpdump before 4.99 (-y
+# LINUX_SLL), which do not say the interface.
+cap shpH any_sll1_curl.pcap -y LINUX_SLL -i any "tcp portrange 9600-9699"
+three 10.86.0.1 960
+stopcap
 # Only the bridge and its port, no NAT in view: every packet twice.
 cap shpH any_bridge_curl.pcap -i any "tcp portrange 9610-9619"
 three 10.86.0.1 960
