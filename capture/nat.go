@@ -138,8 +138,8 @@ func (b *natBook) syn(s *Segment, ns int64, pair natPair, to *natAlias, aliased 
 		cur = pair
 	}
 	if b.seen == nil {
+		// Grown as needed: most captures have far fewer handshakes.
 		b.seen = make(map[natPrint]natSeen)
-		b.order = make([]natPrint, 0, natBookSize)
 	}
 	b.n++
 	if len(b.order) < natBookSize {
