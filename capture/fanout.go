@@ -230,6 +230,11 @@ func (st *Stats) add(s Stats) {
 		}
 		st.Skipped[k] += n
 	}
+	if st.NATConns == 0 && s.NATConns > 0 {
+		st.NATFrom, st.NATTo = s.NATFrom, s.NATTo
+	}
+	st.NATConns += s.NATConns
+	st.NATCopies += s.NATCopies
 	st.IPv4Fragments += s.IPv4Fragments
 	st.IPv4Reassembled += s.IPv4Reassembled
 	st.IPv4FragmentsDropped += s.IPv4FragmentsDropped

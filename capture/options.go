@@ -1,6 +1,9 @@
 package capture
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Defaults for Options fields left zero.
 const (
@@ -114,6 +117,14 @@ type Stats struct {
 	// that another interface captured (a bridge under tcpdump -i any sees
 	// each packet on the port it came in by and the one it left by).
 	InterfaceCopies int64
+	// NATConns counts the connections a capture on several interfaces
+	// holds under two or more pairs of addresses, before and after a
+	// NAT between the interfaces (nat.go): each is read as one, under
+	// the addresses it was seen with first, and NATCopies counts the
+	// segments read so. NATFrom is the first such connection's client
+	// and server after the NAT, NATTo the addresses it is read under.
+	NATConns, NATCopies int64
+	NATFrom, NATTo      [2]netip.AddrPort
 	// RecordedDrops is the number of packets the capture file says the
 	// capturing tool dropped (pcapng interface statistics, as dumpcap
 	// writes them); 0 when it says none, or nothing.

@@ -41,6 +41,14 @@ func (a *Assembler) packet(n int64, data []byte, ci gopacket.CaptureInfo, lt lay
 			a.seg.Snap = ci.CaptureLength
 		}
 		a.seg.Interface = frameInterface(data, ci.InterfaceIndex, lt, a.several)
+		if a.nat.wants(&a.seg) && a.nat.see(&a.seg, ci.Timestamp.UnixNano()) {
+			st.Segments++
+			st.PayloadBytes += int64(len(a.seg.Payload))
+			st.InterfaceCopies++
+			a.seg.Payload = nil
+			a.advance(ci.Timestamp.UnixNano())
+			return nil
+		}
 		a.Segment(&a.seg, f)
 		a.seg.Payload = nil
 		return nil

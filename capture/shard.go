@@ -55,6 +55,7 @@ func RunSharded(ctx context.Context, src Source, hs []Handler, opt Options) (Sta
 	for _, s := range r.shards {
 		st.addAssembly(s.a.stats)
 	}
+	r.nat.addTo(&st)
 	st.addFileFacts(src)
 	return st, err
 }
@@ -105,7 +106,8 @@ type shardReader struct {
 	prevTime time.Time
 	shards   []*shard
 	free     chan *block
-	blocks   int // blocks made
+	nat      natBook // connections seen on both sides of a NAT
+	blocks   int     // blocks made
 }
 
 // blocksInFlight bounds the blocks read ahead of the slowest shard.
@@ -241,6 +243,7 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 			b.clocks = append(b.clocks, r.now)
 			return fmt.Errorf("capture: %sframe %d: %w", sourceName(src), r.frames, err)
 		}
+		nat := kind == kindTCP
 		if kind == kindUDP || kind == kindICMP {
 			st.countOther(kind, r.dec)
 			kind = kindTCP // dealt out as a segment, by addresses (an ICMP error by its quoted packet's)
@@ -250,15 +253,23 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 				seg.Snap = int(fr.capLen)
 			}
 			seg.Interface = frameInterface(fr.data, int(fr.ifIndex), fr.lt, fr.several)
-			if seg.Tunnel != nil {
-				seg.Tunnel = b.keepTunnel(seg.Tunnel)
+			if nat && r.nat.wants(seg) && r.nat.see(seg, fr.ts.UnixNano()) {
+				// A copy past a NAT, in a capture that does not say the
+				// interface: dropped here, as an Assembler drops the rest.
+				st.Segments++
+				st.PayloadBytes += int64(len(seg.Payload))
+				st.InterfaceCopies++
+			} else {
+				if seg.Tunnel != nil {
+					seg.Tunnel = b.keepTunnel(seg.Tunnel)
+				}
+				ss.f, ss.clock = Frame{Number: r.frames, Time: fr.ts}, r.now
+				if len(b.shardSegs) > 1 { // one shard takes every segment of segs: no hash, no list
+					n := flowHash(seg.Src, seg.Dst) % uint64(len(b.shardSegs))
+					b.shardSegs[n] = append(b.shardSegs[n], int32(len(b.segs)))
+				}
+				b.segs = b.segs[:len(b.segs)+1]
 			}
-			ss.f, ss.clock = Frame{Number: r.frames, Time: fr.ts}, r.now
-			if len(b.shardSegs) > 1 { // one shard takes every segment of segs: no hash, no list
-				n := flowHash(seg.Src, seg.Dst) % uint64(len(b.shardSegs))
-				b.shardSegs[n] = append(b.shardSegs[n], int32(len(b.segs)))
-			}
-			b.segs = b.segs[:len(b.segs)+1]
 		} else {
 			st.countOther(kind, r.dec)
 		}

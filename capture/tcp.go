@@ -173,6 +173,7 @@ type Assembler struct {
 	reset connList // connections a RST ended, waiting for in-flight bytes
 
 	copies  copyBook // of a capture on several interfaces
+	nat     natBook  // likewise, for the Run path (RunSharded's reader has its own)
 	several bool     // the frame fed comes from a pcapng file of several interfaces
 	tombs   map[tombKey]int64
 	// tombRing holds the tombstones in the order they were made, in
@@ -401,6 +402,7 @@ func (a *Assembler) Close() Stats {
 				a.dh.EndDatagrams()
 				a.dh = nil
 			}
+			a.nat.addTo(&a.stats)
 			return a.stats
 		}
 		a.flushAll(c, c.last.frame())

@@ -255,6 +255,28 @@ func TestFieldMatrixCaptures(t *testing.T) {
 	checkExpected(t, dir, "expected.tsv", dir+"/root.pem", false)
 }
 
+// TestFieldShapesCaptures checks captures taken the ways people take
+// them on real hosts (testdata/field/shapes): tcpdump -i any on a
+// Docker-like host, where each packet is seen on the bridge, its port and
+// the client's link, before and after a NAT; a sender's capture with TSO
+// and checksum offload, a receiver's with GRO; one direction; IPv6; IPv4
+// fragments; dumpcap on two interfaces. A connection seen on several
+// interfaces, under other addresses past the NAT, must be listed once,
+// with the verdict of its packets, never a second time as a capture of
+// one direction.
+func TestFieldShapesCaptures(t *testing.T) {
+	dir := testdataDir + "/field/shapes"
+	checkExpected(t, dir, "expected.tsv", dir+"/root.pem", false)
+	for _, name := range []string{"any_bridge_curl.pcap", "any_nat_curl.pcap", "any_nat_go.pcap", "any_nano.pcap", "dumpcap_two_if.pcapng", "dumpcap_two_if_commented.pcapng", "dumpcap_two_if_nsec.pcap", "any_sll1_curl.pcap"} {
+		if conns := analyseCapture(t, filepath.Join(dir, name), nil); len(conns) != 3 {
+			for _, c := range conns {
+				t.Logf("%s: %s → %s", name, c.Client, c.Server)
+			}
+			t.Errorf("%s: %d connections, want the 3 made, each once", name, len(conns))
+		}
+	}
+}
+
 // TestFieldGoErrCaptures checks the failures of a Go net/http client in
 // testdata/field/goerr: chains refused for their purpose or shape, whose
 // verdict must name the certificate at fault and a fix that changes it,

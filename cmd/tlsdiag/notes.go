@@ -120,6 +120,10 @@ func capNotes(prefix string, st capture.Stats) []string {
 		add("%s repeated a packet just captured on another interface (a bridge under tcpdump -i any, or dumpcap on several interfaces) and %s dropped: each packet counts once",
 			prose.Count(st.InterfaceCopies, "frame"), prose.Plural(st.InterfaceCopies, "was", "were"))
 	}
+	if st.NATConns > 0 {
+		add("%s %s seen on both sides of a NAT between the interfaces, under other addresses (%s → %s, for one, was also captured as %s → %s): each is listed once, under the addresses seen first, and its frames under the others count among the copies",
+			prose.Count(st.NATConns, "connection"), prose.Plural(st.NATConns, "was", "were"), st.NATTo[0], st.NATTo[1], st.NATFrom[0], st.NATFrom[1])
+	}
 	if st.Conflicts > 0 {
 		add("%s carried different bytes than the original (the original was kept)", prose.Count(st.Conflicts, "retransmitted segment"))
 	}
