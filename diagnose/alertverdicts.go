@@ -646,7 +646,7 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 		fix = verifyLogAdvice(d.client()) + "; " + d.keyLogAdvice("the certificate and the alert")
 		if d.hello != nil && d.hello.ServerName == "" {
 			ip := c.Server.Addr().Unmap()
-			summary += fmt.Sprintf("; the client sent no SNI, so it most likely connected by address (%s) and checked that address against the certificate: a certificate without IP:%s among its names is the likeliest reason", ip, ip)
+			summary += fmt.Sprintf("; the client sent no SNI, so it most likely connected by address (%s) and checked that address against the certificate: a certificate without IP:%s among its names is a likely reason, but the usual ones (an untrusted CA, an expired certificate) fit the packets as well, and only the certificate tells them apart", ip, ip)
 			fix = fmt.Sprintf("if the certificate lacks IP:%s, connect by a name it covers or add the address to its subjectAltName; ", ip) + fix
 		}
 	case len(d.chain) == 0:
