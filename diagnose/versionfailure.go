@@ -30,10 +30,16 @@ func (d *diagnosis) tls13OnlyRefused(a *analysis.Alert, ph phase) bool {
 	if v := d.offeredVersions(); len(v) != 1 || v[0] != tlsparse.VersionTLS13 {
 		return false
 	}
-	// Both mainstream groups: a client that offers one alone meets
-	// servers without it (testdata/field/only_x25519_vs_p384.pcap).
+	return slices.Contains(d.offeredSuites(), suiteTLS13Mandatory) && d.mainstreamGroups()
+}
+
+// mainstreamGroups reports whether the client offers both mainstream key
+// exchange groups, x25519 and secp256r1: a client that offers one alone
+// meets servers without it (testdata/field/only_x25519_vs_p384.pcap),
+// which explains a refusal better than a version.
+func (d *diagnosis) mainstreamGroups() bool {
 	g := d.hello.SupportedGroups
-	return slices.Contains(d.offeredSuites(), suiteTLS13Mandatory) && slices.Contains(g, 0x001D) && slices.Contains(g, 0x0017) // x25519, secp256r1
+	return slices.Contains(g, 0x001D) && slices.Contains(g, 0x0017)
 }
 
 // tls13OnlyMismatch is versionMismatch's verdict for tls13OnlyRefused.
@@ -45,7 +51,7 @@ func (d *diagnosis) tls13OnlyMismatch(a *analysis.Alert) Verdict {
 }
 
 // tls12CapNote completes the verdict of a server's handshake_failure to a
-// client that offers TLS 1.2 at most, with current suites: a server that
+// client that offers TLS 1.2 at most, with current suites and groups: a server that
 // requires TLS 1.3 answers so too, which the cipher suites do not
 // explain.
 func (d *diagnosis) tls12CapNote(v Verdict, a *analysis.Alert, ph phase) Verdict {
@@ -55,7 +61,7 @@ func (d *diagnosis) tls12CapNote(v Verdict, a *analysis.Alert, ph phase) Verdict
 	// A client whose suites are themselves odd (RSA key exchange alone,
 	// NULL suites) explains the refusal better than any version.
 	offered := d.offeredVersions()
-	if len(offered) == 0 || slices.Max(offered) != tlsparse.VersionTLS12 || d.cipherSuspect() {
+	if len(offered) == 0 || slices.Max(offered) != tlsparse.VersionTLS12 || d.cipherSuspect() || !d.mainstreamGroups() {
 		return v
 	}
 	v.Summary += "; or the server requires TLS 1.3, which the client does not offer (it offers TLS 1.2 at most; " + gnutlsVersionAlert + ")"
