@@ -41,6 +41,8 @@ func (d *diagnosis) alertCause(a *analysis.Alert, ph phase) certCause {
 		case fromClient:
 		case ph == phaseClientFlight && d.c.CertificateRequest != nil && d.c.ClientCertificates <= 0:
 			return certCause{ClientCertRequired, nil}
+		case d.tls13OnlyRefused(a, ph):
+			return certCause{VersionMismatch, nil}
 		case ph == phaseHello && (d.cipherSuspect() || d.rsaKexSuspect()):
 			return certCause{NoSharedCipher, nil}
 		}
@@ -69,10 +71,22 @@ func (d *diagnosis) alertCause(a *analysis.Alert, ph phase) certCause {
 			return certCause{CertRejected, nil}
 		}
 		return d.pickCert(CertRejected)
+	case tlsparse.AlertAccessDenied:
+		if !fromClient && ph == phaseClientFlight && d.c.ClientCertificates > 0 {
+			// The server checked the client's certificate and refused it
+			// (RFC 8446, Section 6.2): GnuTLS says so for one it does not
+			// trust (testdata/field/servers).
+			return certCause{ClientCertRequired, nil}
+		}
 	case tlsparse.AlertDecodeError, tlsparse.AlertIllegalParameter, tlsparse.AlertDecryptError:
 		if !fromClient && ph == phaseClientFlight && a.Description == tlsparse.AlertDecryptError && d.c.ClientCertificates > 0 {
 			// The server could not verify the client's CertificateVerify:
 			// a key that is not the certificate's (RFC 8446, Section 4.4.3).
+			return certCause{ClientCertRequired, nil}
+		}
+		if !fromClient && ph == phaseClientFlight && a.Description == tlsparse.AlertDecodeError && d.c.CertificateRequest != nil && d.c.ClientCertificates == 0 {
+			// GnuTLS answers an empty Certificate with decode_error in
+			// TLS 1.2 when it requires one (testdata/field/servers).
 			return certCause{ClientCertRequired, nil}
 		}
 		if fromClient && ph == phaseServerFlight {

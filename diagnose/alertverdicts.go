@@ -102,9 +102,12 @@ func (d *diagnosis) fromAlert(a *analysis.Alert) Verdict {
 	how := alertText(*a)
 	switch cause.cat {
 	case VersionMismatch:
+		if d.tls13OnlyRefused(a, ph) {
+			return d.tls13OnlyMismatch(a)
+		}
 		return d.versionMismatch(a, ph)
 	case NoSharedCipher:
-		return d.noSharedCipher(a)
+		return d.tls12CapNote(d.noSharedCipher(a), a, ph)
 	case ALPNMismatch:
 		fix := "enable one of the client's protocols on the server, or configure the client to offer one the server speaks (NextProtos / -alpn / --http1.1)"
 		switch {
@@ -123,12 +126,16 @@ func (d *diagnosis) fromAlert(a *analysis.Alert) Verdict {
 	case SNIUnrecognized:
 		return d.sniUnrecognized(a)
 	case ClientCertRequired:
-		return d.clientCert(a)
+		v := d.clientCert(a)
+		if a.Known() && a.Description == tlsparse.AlertDecodeError && c.ClientCertificates == 0 {
+			v.Summary += ": likely, for want of a certificate (GnuTLS servers answer an empty Certificate with decode_error when they require one); possible: the server could not parse another message of the client's flight, which its log names"
+		}
+		return v
 	case HandshakeFailure:
 		if v, ok := d.legacyRefusal(a, ph); ok {
 			return v
 		}
-		return d.handshakeFailure(a, ph)
+		return d.tls12CapNote(d.handshakeFailure(a, ph), a, ph)
 	}
 	if a.Known() && a.Description == tlsparse.AlertCertificateRevoked {
 		leaf := "certificate"

@@ -277,6 +277,18 @@ func TestFieldShapesCaptures(t *testing.T) {
 	}
 }
 
+// TestFieldServersCaptures runs the server x failure captures
+// (testdata/field/servers, see its README): the failures of the matrix
+// and those a server decides (client certificates, ALPN, SNI, plain
+// HTTP), met by Go, Node.js, Python, gnutls-serv, openssl s_server and
+// Java servers, each failing in its own way on the wire; the fixes must
+// name the server the capture shows, or none, never nginx's setting for
+// another server.
+func TestFieldServersCaptures(t *testing.T) {
+	dir := testdataDir + "/field/servers"
+	checkExpected(t, dir, "expected.tsv", dir+"/root.pem", false)
+}
+
 // TestFieldGoErrCaptures checks the failures of a Go net/http client in
 // testdata/field/goerr: chains refused for their purpose or shape, whose
 // verdict must name the certificate at fault and a fix that changes it,

@@ -74,7 +74,16 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 	if requests < 1 || c.ServerSide.AppData.Records == 0 || c.ServerSide.AppData.Bytes > shortResponse || end.Number == 0 || !https && (!d.mightBeHTTPS() || !d.oneExchange()) {
 		return Verdict{}, false
 	}
-	summary := fmt.Sprintf("%s; the handshake completed, the client sent its request%s, and the server answered with %s of data and closed the connection (%s, %s): the short answer of a server refusing the request for want of a certificate (nginx answers HTTP 400 'No required SSL certificate was sent'); the status is encrypted (probable, from sizes and order)",
+	if sd := c.ServerSide.AppData; c.Version.IsTLS13() && sd.Records == 1 && sd.Bytes == int64(analysis.EncryptedRecordLength(c.Cipher, 2)) {
+		// One record of an alert's size is no answer but the alert
+		// itself: Go's certificate_required, sent as the client's
+		// flight arrives (testdata/field/servers).
+		return verdict(ClientCertRequired,
+			fmt.Sprintf("%s; the server's only record after the client's flight was one of an alert's size (%s) and it closed the connection (%s, %s): its alert, certificate_required as a rule (encrypted, inferred from its size)",
+				asked, frameRef(sd.First.Number), how, frameRef(end.Number)),
+			d.clientCertFix(), c.CertificateRequestFrame, c.ClientCertificateFrame, c.ClientSide.Finished, sd.First, end), true
+	}
+	summary := fmt.Sprintf("%s; the handshake completed, the client sent its request%s, and the server answered with %s of data and closed the connection (%s, %s): the short answer of a server refusing the request for want of a certificate (nginx answers HTTP 400 'No required SSL certificate was sent'); the status is encrypted (probable, from sizes and order); possible: the certificate was optional and the server closes after every answer, as gnutls-serv (which asks every client for a certificate) and HTTP/1.0 servers do",
 		asked, request, prose.Count(c.ServerSide.AppData.Bytes, "byte"), how, frameRef(end.Number))
 	if !https {
 		summary = fmt.Sprintf("%s; the handshake completed, the client sent its request%s, and the server answered with %s of data and closed the connection (%s, %s). Likely, if the protocol is HTTP (the client offered no ALPN and port %d is not a usual HTTPS port, so the capture does not name it): the short answer of a server refusing the request for want of a certificate (nginx answers HTTP 400 'No required SSL certificate was sent'); possible: the certificate was optional and the server answered briefly and closed; the answer is encrypted",

@@ -10,6 +10,7 @@ package diagnose
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/fingerprint"
@@ -30,8 +31,21 @@ func (d *diagnosis) curlRejectedHiddenName() (Verdict, bool) {
 		return Verdict{}, false
 	}
 	end, who, how := d.firstClose()
-	if who != client || end.Number < cd.First.Number {
+	switch {
+	case end.Number < cd.First.Number:
 		return Verdict{}, false
+	case who == server:
+		// OpenSSL's s_server and gnutls-serv answer the client's
+		// close_notify with their own and close the TCP connection
+		// before curl does (testdata/field/servers): the server's FIN
+		// follows the client's alert-sized record at once.
+		if end.Time.Sub(cd.First.Time) > serverCloseReply {
+			return Verdict{}, false
+		}
+	}
+	closing := fmt.Sprintf("hung up (%s, %s)", how, frameRef(end.Number))
+	if who == server {
+		closing = fmt.Sprintf("the server closed the connection in answer (%s, %s), as OpenSSL's s_server and gnutls-serv do", how, frameRef(end.Number))
 	}
 	sni := d.hello.ServerName
 	what, cover, check := sni+", the name curl asked for in its SNI", "DNS:"+sni, " -servername NAME"
@@ -42,13 +56,17 @@ func (d *diagnosis) curlRejectedHiddenName() (Verdict, bool) {
 		addr := c.Server.Addr().String()
 		what, cover, check = addr+", the address curl connected to without SNI", "IP:"+addr, ""
 	}
-	summary := fmt.Sprintf("the TLS 1.3 handshake completed (%s), then the client sent one encrypted record of %d bytes, the size of an alert, and no request (%s), and hung up (%s, %s). The client is curl, which sends its request as soon as it accepts the server: it checks the chain during the handshake (a rejection there is an alert before its Finished) but the certificate's name only after it, then closes with close_notify. "+
+	summary := fmt.Sprintf("the TLS 1.3 handshake completed (%s), then the client sent one encrypted record of %d bytes, the size of an alert, and no request (%s), and %s. The client is curl, which sends its request as soon as it accepts the server: it checks the chain during the handshake (a rejection there is an alert before its Finished) but the certificate's name only after it, then closes with close_notify. "+
 		"Likely: the certificate does not cover %s (curl: \"no alternative certificate subject name matches target host name\"); possible: a public key pinned with --pinnedpubkey that differs, or a failed --cert-status check. TLS 1.3 encrypts the certificate, so the capture does not show which",
-		frameRef(done), alertSize, frameRef(cd.First.Number), how, frameRef(end.Number), what)
+		frameRef(done), alertSize, frameRef(cd.First.Number), closing, what)
 	fix := fmt.Sprintf("check the names the server's certificate covers: `openssl s_client -connect %s%s </dev/null | openssl x509 -noout -ext subjectAltName`; if %s is missing, add it to the certificate's subjectAltName (%s) and reissue it, or have the client use a name the certificate has; %s",
 		c.Server, check, strings.SplitN(what, ",", 2)[0], cover, d.keyLogAdvice("the certificate"))
 	return verdict(CertRejected, summary, fix, d.helloFrame, c.HandshakeDone, cd.First, end), true
 }
+
+// serverCloseReply bounds the time from the client's close_notify to the
+// server's FIN that reads as the server's answer to it.
+const serverCloseReply = 100 * time.Millisecond
 
 // plainHostname reports whether s is made of the letters, digits, dots and
 // hyphens of a host name only, so that it can stand in a command line

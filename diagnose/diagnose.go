@@ -300,6 +300,9 @@ func (d *diagnosis) verdict() Verdict {
 		if v, ok := d.clientCertRefused(); ok {
 			return v
 		}
+		if v, ok := d.certClosedSilently(); ok {
+			return v
+		}
 		v := d.ok()
 		if w := d.clientCertHint(); w != "" {
 			v.Warnings = append(v.Warnings, w)
@@ -313,6 +316,9 @@ func (d *diagnosis) verdict() Verdict {
 		return v
 	}
 	if v, ok := d.bigCertificate(); ok {
+		return v
+	}
+	if v, ok := d.certFlightClosed(); ok {
 		return v
 	}
 	if a := d.decisiveAlert(); a != nil {

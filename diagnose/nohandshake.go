@@ -335,12 +335,20 @@ func (d *diagnosis) notTLSServer() (Verdict, bool) {
 		return d.garbledAlert(n, desc), true
 	}
 	fix := notTLSServerFix(n.Looks, c.Server.Port())
-	if strings.Contains(strings.ToUpper(n.Looks), "HTTP") {
+	if strings.Contains(strings.ToUpper(n.Looks), "HTTP") || htmlPage(n.Looks) {
 		fix = d.serverSide(fix, ChangeListenTLS)
 	}
 	return verdict(NotTLSServer,
 		fmt.Sprintf("the server %s %s (%s), not TLS", when, n.Looks, frameRef(n.Frame.Number)),
 		fix, d.helloFrame, n.Frame), true
+}
+
+// htmlPage reports whether a server's plaintext answer is an HTML page
+// without an HTTP status line: an HTTP server answering in HTTP/0.9's
+// way a request line it could not read (Python's http.server).
+func htmlPage(looks string) bool {
+	l := strings.ToUpper(looks)
+	return strings.Contains(l, "<!DOCTYPE HTML") || strings.Contains(l, "<HTML")
 }
 
 // notTLSServerFix suggests what to do about a server that does not speak
@@ -352,6 +360,8 @@ func notTLSServerFix(looks string, port uint16) string {
 		return fmt.Sprintf("port %d serves HTTP/2 without TLS (h2c), as a gRPC server without TLS credentials does: connect without TLS (gRPC-Go: grpc.WithTransportCredentials(insecure.NewCredentials()); grpcurl -plaintext), or enable TLS on the server (gRPC-Go: grpc.NewServer(grpc.Creds(credentials.NewTLS(cfg))))", port)
 	case strings.Contains(l, "HTTP"):
 		return fmt.Sprintf("port %d serves plain HTTP: use http://, or connect to the server's HTTPS port (or enable TLS on this one)", port)
+	case htmlPage(looks):
+		return fmt.Sprintf("port %d serves plain HTTP (an error page without a status line, as Python's http.server answers a request line it cannot read): use http://, or connect to the server's HTTPS port (or enable TLS on this one)", port)
 	case strings.Contains(l, "SSH"):
 		return fmt.Sprintf("port %d is an SSH server: connect to the TLS service's port", port)
 	case strings.Contains(l, "MYSQL"):
@@ -441,8 +451,21 @@ func (d *diagnosis) garbledAlert(n *analysis.NonTLS, desc tlsparse.AlertDescript
 // causes are possible ones, SNI first only when the hello had none.
 func (d *diagnosis) droppedHelloFix() string {
 	fix := "the server dropped the ClientHello without an alert: look at its log. Possible causes, none visible in the capture: "
-	if d.hello != nil && d.hello.ServerName == "" {
-		return fix + "it requires SNI, which the client did not send (send the server's name); or it supports nothing the client offers"
+	// Servers that close so instead of sending their alert
+	// (testdata/field/servers).
+	const silent = " (the JDK's HttpsServer closes so on any failed handshake instead of sending its alert, and Node.js when its SNICallback fails)"
+	if d.hello == nil {
+		return fix + "it supports nothing the client offers" + silent
 	}
-	return fix + "it supports nothing the client offers, or it refuses the name the client sent (SNI)"
+	version := ""
+	switch v := d.offeredVersions(); {
+	case len(v) == 1 && v[0] == tlsparse.VersionTLS13:
+		version = ", such as TLS 1.3, the only version the client offers"
+	case len(v) > 0 && slices.Max(v) == tlsparse.VersionTLS12:
+		version = ", such as a server that requires TLS 1.3, which the client does not offer"
+	}
+	if d.hello.ServerName == "" {
+		return fix + "it requires SNI, which the client did not send (send the server's name); or it supports nothing the client offers" + version + silent
+	}
+	return fix + "it supports nothing the client offers" + version + ", or it refuses the name the client sent (SNI)" + silent
 }

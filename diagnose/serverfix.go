@@ -265,15 +265,21 @@ var serverFixes = map[ServerChange]map[Server]string{
 	ChangeRedirectPlain: {
 		ServerNginx: "to redirect plain requests on the TLS port instead of answering 400: `error_page 497 https://$host$request_uri;`",
 		ServerCaddy: "serve plain HTTP on its own port (Caddy redirects port 80 to https:// by itself)",
+		ServerGo:    "net/http answers a plain request on its TLS port with a 400 of its own and cannot redirect it: serve plain HTTP on a port of its own with a handler that redirects to https://",
 	},
 }
 
 // ServerFix renders a change for srv: that server's setting alone when srv
 // is known, otherwise the short list of every server that has one, most
-// common first. It returns "" for a change the table does not know.
+// common first. It returns "" for a change the table does not know, and
+// for a known server that has no setting for it: the other servers'
+// settings would be wrong on it.
 func ServerFix(c ServerChange, srv Server) string {
-	if s, ok := serverFixes[c][srv]; ok && srv != ServerUnknown {
-		return srv.Name() + ": " + s
+	if srv != ServerUnknown {
+		if s, ok := serverFixes[c][srv]; ok {
+			return srv.Name() + ": " + s
+		}
+		return ""
 	}
 	return shortFixes()[c]
 }

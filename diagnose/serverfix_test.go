@@ -110,6 +110,18 @@ func TestServerFixTable(t *testing.T) {
 	if got := ServerFix(ServerChange(200), ServerNginx); got != "" {
 		t.Errorf("an unknown change renders %q", got)
 	}
+	// A known server without a setting for the change gets none: the
+	// other servers' settings would be wrong on it.
+	for _, c := range ServerChanges {
+		for _, s := range Servers {
+			if _, ok := serverFixes[c][s]; ok {
+				continue
+			}
+			if got := ServerFix(c, s); got != "" {
+				t.Errorf("%s for %s, which has no setting for it: %q", c, s, got)
+			}
+		}
+	}
 }
 
 func TestRecognizeServer(t *testing.T) {
