@@ -255,6 +255,16 @@ func TestFieldMatrixCaptures(t *testing.T) {
 	checkExpected(t, dir, "expected.tsv", dir+"/root.pem", false)
 }
 
+// TestFieldH2Captures checks HTTP/2 and gRPC failures that live in TLS
+// details (testdata/field/h2, see its README): gRPC clients other than
+// gRPC-Go (grpc-js, grpcio on gRPC's C core) against servers that select
+// no ALPN protocol, speak HTTP/1.1 only or h2c; h2-only clients against
+// servers without h2.
+func TestFieldH2Captures(t *testing.T) {
+	dir := testdataDir + "/field/h2"
+	checkExpected(t, dir, "expected.tsv", dir+"/roots.pem", false)
+}
+
 // TestFieldGoErrCaptures checks the failures of a Go net/http client in
 // testdata/field/goerr: chains refused for their purpose or shape, whose
 // verdict must name the certificate at fault and a fix that changes it,
