@@ -258,11 +258,14 @@ func TestFieldMatrixCaptures(t *testing.T) {
 // TestFieldH2Captures checks HTTP/2 and gRPC failures that live in TLS
 // details (testdata/field/h2, see its README): gRPC clients other than
 // gRPC-Go (grpc-js, grpcio on gRPC's C core) against servers that select
-// no ALPN protocol, speak HTTP/1.1 only or h2c; h2-only clients against
-// servers without h2.
+// no ALPN protocol, speak HTTP/1.1 only or h2c; HTTP/2 over TLS 1.2 with a
+// suite RFC 9113 forbids, which Chromium refuses and Go, curl and Node.js
+// accept; h2-only clients against servers without h2. The key-logged
+// rows read the clients' own key logs.
 func TestFieldH2Captures(t *testing.T) {
 	dir := testdataDir + "/field/h2"
 	checkExpected(t, dir, "expected.tsv", dir+"/roots.pem", false)
+	checkExpected(t, dir, "expected-keylog.tsv", dir+"/roots.pem", true)
 }
 
 // TestFieldGoErrCaptures checks the failures of a Go net/http client in

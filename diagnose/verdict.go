@@ -30,7 +30,7 @@ const NoSharedCipher Category = "no_shared_cipher"
 
 var noSharedCipherCategory = categorySpec{
 	name:          NoSharedCipher,
-	meaning:       "the server accepts none of the client's cipher suites; against a client whose offer is the usual one but lacks RSA key exchange, the likely cause of two that look alike on the wire (the other: no key exchange group in common)",
+	meaning:       "the server accepts none of the client's cipher suites; against a client whose offer is the usual one but lacks RSA key exchange, the likely cause of two that look alike on the wire (the other: no key exchange group in common); or HTTP/2 negotiated over TLS 1.2 with a suite RFC 9113 forbids (not ECDHE/DHE with an AEAD cipher), which the client refused: its GOAWAY INADEQUATE_SECURITY opened with a key log, or, without one, Chromium closing within a second of the handshake without an answer (likely)",
 	serverFix:     "include the ECDHE AEAD suites (`ssl_ciphers`); groups current clients offer (`ssl_ecdh_curve`)",
 	clientClasses: []string{"client_rejected_cipher", "tls_alert_handshake_failure", "tls_alert_insufficient_security"},
 }
