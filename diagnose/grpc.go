@@ -80,7 +80,11 @@ func (d *diagnosis) noALPNForH2Only() (Verdict, bool) {
 	if end.Number == 0 || done.Time.IsZero() || end.Time.Sub(done.Time) > h2Close {
 		return Verdict{}, false
 	}
-	offer := fmt.Sprintf("the client offered ALPN %s, no http/1.1 (ClientHello, %s)", alpnOffer(h), frameRef(d.helloFrame.Number))
+	alone := ""
+	if len(h.ALPN) == 1 {
+		alone = " alone"
+	}
+	offer := fmt.Sprintf("the client offered ALPN %s%s, no http/1.1 (ClientHello, %s)", alpnOffer(h), alone, frameRef(d.helloFrame.Number))
 	closed := fmt.Sprintf("the handshake completed (%s), then the client closed %s later (%s, %s) without sending any data",
 		frameRef(done.Number), wait(end.Time.Sub(done.Time)), how, frameRef(end.Number))
 	who := refuser
