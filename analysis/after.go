@@ -30,6 +30,11 @@ func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f captu
 		// HTTP/2: the records that carry only the connection's own
 		// frames (the preface, SETTINGS) are neither the request nor
 		// its answer.
+		if g := &a.GoAway[d]; g.Frame.Number == 0 {
+			if code, ok := h2GoAwayCode(plain); ok {
+				g.Frame, g.Code = f, code
+			}
+		}
 		exchange, block := h2Exchange(plain)
 		if !exchange {
 			return

@@ -287,6 +287,11 @@ type AfterHandshake struct {
 	// request and answer (a key log opened them), printable, cut to
 	// MaxLineLength bytes; empty otherwise.
 	RequestLine, ResponseLine string
+	// GoAway is, per side (indexed by Sender), the first HTTP/2 GOAWAY
+	// frame (RFC 9113, Section 6.8) at the start of a decrypted record of
+	// an HTTP/2 connection, with its error code; a zero Frame when none
+	// was seen.
+	GoAway [2]H2GoAway
 	// Renegotiation is, per side (indexed by Sender), the first
 	// encrypted handshake record it sent after both Finished messages of
 	// a TLS ≤ 1.2 handshake that no key log opened: a renegotiation

@@ -2,7 +2,10 @@ package analysis
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
+
+	"github.com/tlsdiag/tlsdiag/capture"
 
 	"golang.org/x/net/http2/hpack"
 )
@@ -61,6 +64,49 @@ func h2Exchange(b []byte) (exchange bool, block []byte) {
 		b = b[9+n:]
 	}
 	return false, nil
+}
+
+// H2GoAway is an HTTP/2 GOAWAY frame a side sent, and its error code.
+type H2GoAway struct {
+	Frame capture.Frame
+	Code  H2ErrorCode
+}
+
+// H2ErrorCode is an HTTP/2 error code (RFC 9113, Section 7).
+type H2ErrorCode uint32
+
+// H2InadequateSecurity is the code of a peer that refuses the TLS
+// connection's parameters (RFC 9113, Section 9.2: a version or suite
+// HTTP/2 forbids).
+const H2InadequateSecurity H2ErrorCode = 0xc
+
+var h2ErrorNames = [...]string{"NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT",
+	"STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR",
+	"ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"}
+
+func (e H2ErrorCode) String() string {
+	if int(e) < len(h2ErrorNames) {
+		return h2ErrorNames[e]
+	}
+	return "0x" + strconv.FormatUint(uint64(e), 16)
+}
+
+// h2GoAwayCode returns the error code of the first GOAWAY frame among the
+// whole frames that start b (after the client's preface, if any).
+func h2GoAwayCode(b []byte) (H2ErrorCode, bool) {
+	b = bytes.TrimPrefix(b, []byte(http2Preface))
+	for len(b) >= 9 {
+		n := int(b[0])<<16 | int(b[1])<<8 | int(b[2])
+		if len(b) < 9+n {
+			return 0, false
+		}
+		if b[3] == h2GoAway && n >= 8 {
+			p := b[9+4:] // after the last stream ID
+			return H2ErrorCode(uint32(p[0])<<24 | uint32(p[1])<<16 | uint32(p[2])<<8 | uint32(p[3])), true
+		}
+		b = b[9+n:]
+	}
+	return 0, false
 }
 
 // h2Line words the first header block a side sent as a request or status

@@ -150,6 +150,7 @@ func (t *tracker) flipFacts() {
 	}
 	if c.After != nil {
 		swap(&c.After.Renegotiation)
+		swap(&c.After.GoAway)
 	}
 	if c.Heartbeats != nil {
 		swap(c.Heartbeats)

@@ -289,6 +289,19 @@ func TestFieldServersCaptures(t *testing.T) {
 	checkExpected(t, dir, "expected.tsv", dir+"/root.pem", false)
 }
 
+// TestFieldH2Captures checks HTTP/2 and gRPC failures that live in TLS
+// details (testdata/field/h2, see its README): gRPC clients other than
+// gRPC-Go (grpc-js, grpcio on gRPC's C core) against servers that select
+// no ALPN protocol, speak HTTP/1.1 only or h2c; HTTP/2 over TLS 1.2 with a
+// suite RFC 9113 forbids, which Chromium refuses and Go, curl and Node.js
+// accept; h2-only clients against servers without h2. The key-logged
+// rows read the clients' own key logs.
+func TestFieldH2Captures(t *testing.T) {
+	dir := testdataDir + "/field/h2"
+	checkExpected(t, dir, "expected.tsv", dir+"/roots.pem", false)
+	checkExpected(t, dir, "expected-keylog.tsv", dir+"/roots.pem", true)
+}
+
 // TestFieldGoErrCaptures checks the failures of a Go net/http client in
 // testdata/field/goerr: chains refused for their purpose or shape, whose
 // verdict must name the certificate at fault and a fix that changes it,

@@ -288,6 +288,9 @@ func (d *diagnosis) verdict() Verdict {
 		if v, ok := d.noALPNForH2Only(); ok {
 			return v
 		}
+		if v, ok := d.h2InadequateSecurity(); ok {
+			return v
+		}
 		if v, ok := d.rejectedAfterHandshake(); ok {
 			return v
 		}

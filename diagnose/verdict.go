@@ -30,7 +30,7 @@ const NoSharedCipher Category = "no_shared_cipher"
 
 var noSharedCipherCategory = categorySpec{
 	name:          NoSharedCipher,
-	meaning:       "the server accepts none of the client's cipher suites; against a client whose offer is the usual one but lacks RSA key exchange, the likely cause of two that look alike on the wire (the other: no key exchange group in common)",
+	meaning:       "the server accepts none of the client's cipher suites; against a client whose offer is the usual one but lacks RSA key exchange, the likely cause of two that look alike on the wire (the other: no key exchange group in common); or HTTP/2 negotiated over TLS 1.2 with a suite RFC 9113 forbids (not ECDHE/DHE with an AEAD cipher), which the client refused: its GOAWAY INADEQUATE_SECURITY opened with a key log, or, without one, Chromium closing within a second of the handshake without an answer (likely)",
 	serverFix:     "include the ECDHE AEAD suites (`ssl_ciphers`); groups current clients offer (`ssl_ecdh_curve`)",
 	clientClasses: []string{"client_rejected_cipher", "tls_alert_handshake_failure", "tls_alert_insufficient_security"},
 }
@@ -142,7 +142,7 @@ const ALPNMismatch Category = "alpn_mismatch"
 
 var alpnMismatchCategory = categorySpec{
 	name:          ALPNMismatch,
-	meaning:       "no common application protocol: an alert `no_application_protocol`; or a client that offered ALPN h2 alone, recognised as Go's crypto/tls (likely gRPC-Go, which since 1.67 refuses a server that selects no ALPN protocol), completed the handshake and closed within a second without sending data, while the server selected no protocol (its ServerHello in TLS 1.2, its EncryptedExtensions with a key log; in TLS 1.3 without one, inferred from the client's close and said so)",
+	meaning:       "no common application protocol: an alert `no_application_protocol`; or a client that offered ALPN h2 without http/1.1 and is known to refuse a server that selects no ALPN protocol (Go's crypto/tls offering h2 alone: likely gRPC-Go 1.67 or later, or Go's http2.Transport; gRPC's C core, known by its ALPN grpc-exp: Python's grpcio, C++, Ruby, PHP), completed the handshake and closed within a second without sending data, while the server selected no protocol (its ServerHello in TLS 1.2, its EncryptedExtensions with a key log; in TLS 1.3 without one, inferred from the client's close and said so)",
 	serverFix:     "an h2-only client: enable HTTP/2 (`listen 443 ssl http2;`); for gRPC, ALPN h2 on the TLS terminator in front of the server",
 	clientClasses: []string{"client_rejected_alpn", "tls_alert_no_application_protocol"},
 }
