@@ -28,10 +28,11 @@ const copyBookSize = 4096
 // copyBook remembers the last segments kept of a capture on several
 // interfaces.
 type copyBook struct {
-	seen  map[segPrint]copySeen
-	order []segPrint // insertion order, to forget the oldest
-	pos   int
-	n     uint64 // segments remembered so far
+	seen fifoMap[segPrint, copySeen]
+}
+
+func newCopyBook() copyBook {
+	return copyBook{seen: newFIFOMap[segPrint, copySeen](copyBookSize)}
 }
 
 // segPrint identifies a segment among those of its connection and
@@ -48,7 +49,6 @@ type copySeen struct {
 	iface    uint64
 	copiedTo uint64 // the interface a copy was last dropped for
 	ns       int64  // capture time
-	n        uint64 // its place in order
 }
 
 // isCopy reports whether s, captured at ns, copies a segment kept moments
@@ -60,27 +60,12 @@ func (b *copyBook) isCopy(key *connKey, srcLow bool, s *Segment, ns int64) bool 
 			p.flags |= 1 << i
 		}
 	}
-	if e, ok := b.seen[p]; ok && e.iface != s.Interface && e.copiedTo != s.Interface &&
+	if e, ok := b.seen.get(p); ok && e.iface != s.Interface && e.copiedTo != s.Interface &&
 		ns-e.ns <= maxCopyDelay && e.ns-ns <= maxCopyDelay {
 		e.copiedTo = s.Interface
-		b.seen[p] = e
+		b.seen.replace(p, e)
 		return true
 	}
-	if b.seen == nil {
-		b.seen = make(map[segPrint]copySeen)
-		b.order = make([]segPrint, 0, copyBookSize)
-	}
-	b.n++
-	if len(b.order) < copyBookSize {
-		b.order = append(b.order, p)
-	} else {
-		old := b.order[b.pos]
-		if e, ok := b.seen[old]; ok && e.n == b.n-copyBookSize {
-			delete(b.seen, old)
-		}
-		b.order[b.pos] = p
-		b.pos = (b.pos + 1) % copyBookSize
-	}
-	b.seen[p] = copySeen{iface: s.Interface, ns: ns, n: b.n}
+	b.seen.put(p, copySeen{iface: s.Interface, ns: ns})
 	return false
 }

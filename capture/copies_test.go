@@ -52,7 +52,7 @@ func TestCopyBook(t *testing.T) {
 	seg := func(iface uint64, seq uint32, ipID uint16) *Segment {
 		return &Segment{Interface: iface, Seq: seq, Ack: 7, ACK: true, Payload: []byte("hello"), IP: IPHeader{ID: ipID}}
 	}
-	var b copyBook
+	b := newCopyBook()
 	const ms = int64(1e6)
 	for _, step := range []struct {
 		what string
@@ -79,8 +79,8 @@ func TestCopyBook(t *testing.T) {
 	for i := range copyBookSize {
 		b.isCopy(&key, srcLow, seg(1, uint32(1000+i), 5), 27*ms)
 	}
-	if len(b.seen) != copyBookSize || len(b.order) != copyBookSize {
-		t.Errorf("%d segments remembered, %d in order; want %d", len(b.seen), len(b.order), copyBookSize)
+	if b.seen.len() != copyBookSize || len(b.seen.order) != copyBookSize {
+		t.Errorf("%d segments remembered, %d in order; want %d", b.seen.len(), len(b.seen.order), copyBookSize)
 	}
 	for _, seq := range []uint32{1000, 1000 + copyBookSize - 1} {
 		if !b.isCopy(&key, srcLow, seg(2, seq, 5), 27*ms) {

@@ -46,24 +46,15 @@ type natSeen struct {
 	pair  natPair // the addresses it was read under
 	iface uint64
 	ns    int64
-	n     uint64 // its place in order
-}
-
-type natAlias struct {
-	to natPair
-	n  uint64 // its place in aliasOrder
 }
 
 // natBook tells the addresses of a connection seen on both sides of a NAT.
 type natBook struct {
-	seen       map[natPrint]natSeen
-	order      []natPrint
-	n          uint64
-	aliases    map[natPair]natAlias
-	aliasOrder []natPair
-	an         uint64
-	tags       uint64           // interfaces made up so far
-	targets    map[natPair]bool // the connections found, by the addresses they are read under
+	seen fifoMap[natPrint, natSeen]
+	// aliases maps the addresses of segments past the NAT to those
+	// their connection is read under.
+	aliases fifoMap[natPair, natPair]
+	targets map[natPair]bool // the connections found, by the addresses they are read under
 	// Conns counts the connections found under other addresses, Copies
 	// the segments read under the addresses seen first; Example is the
 	// first connection found so: its addresses after the NAT, then
@@ -75,7 +66,11 @@ type natBook struct {
 // wants reports whether see has anything to do with s: a SYN, or any
 // segment once a NAT was found. (A check the compiler inlines: the
 // other segments of a capture without a NAT cost no call.)
-func (b *natBook) wants(s *Segment) bool { return s.SYN || len(b.aliases) > 0 }
+func (b *natBook) wants(s *Segment) bool { return s.SYN || b.aliases.len() > 0 }
+
+func newNATBook() natBook {
+	return natBook{seen: newFIFOMap[natPrint, natSeen](natBookSize), aliases: newFIFOMap[natPair, natPair](natAliasSize)}
+}
 
 // see reads s, captured at ns, under the addresses its connection was
 // first seen with, and reports whether s is a copy to drop. In a capture
@@ -88,10 +83,10 @@ func (b *natBook) wants(s *Segment) bool { return s.SYN || len(b.aliases) > 0 }
 // under the first addresses and copies.go drops it when it repeats one.
 func (b *natBook) see(s *Segment, ns int64) (drop bool) {
 	pair := natPair{s.Src, s.Dst}
-	var to natAlias
+	var to natPair
 	aliased := false
-	if len(b.aliases) > 0 {
-		to, aliased = b.aliases[pair]
+	if b.aliases.len() > 0 {
+		to, aliased = b.aliases.get(pair)
 	}
 	if s.SYN && !s.RST {
 		b.syn(s, ns, pair, &to, &aliased)
@@ -103,19 +98,19 @@ func (b *natBook) see(s *Segment, ns int64) (drop bool) {
 	if s.Interface == 0 {
 		return true
 	}
-	s.Src, s.Dst = to.to.src, to.to.dst
+	s.Src, s.Dst = to.src, to.dst
 	return false
 }
 
 // syn checks the SYN or SYN-ACK s against those remembered, and
 // remembers it.
-func (b *natBook) syn(s *Segment, ns int64, pair natPair, to *natAlias, aliased *bool) {
+func (b *natBook) syn(s *Segment, ns int64, pair natPair, to *natPair, aliased *bool) {
 	p := natPrint{seq: s.Seq, ack: s.Ack, length: int32(len(s.Payload) + s.Missing), ipID: s.IP.ID, synACK: s.ACK, v6: s.IP.V6}
 	cur := pair
 	if *aliased {
-		cur = to.to
+		cur = *to
 	}
-	e, ok := b.seen[p]
+	e, ok := b.seen.get(p)
 	// Where the capture does not say the interface (both 0), other
 	// addresses are what tell a copy from a retransmission.
 	if ok && (e.iface != s.Interface || s.Interface == 0) && ns-e.ns <= maxCopyDelay && e.ns-ns <= maxCopyDelay {
@@ -125,42 +120,24 @@ func (b *natBook) syn(s *Segment, ns int64, pair natPair, to *natAlias, aliased 
 			} else {
 				b.alias(pair, e.pair)
 			}
-			*to, *aliased = b.aliases[pair], true
+			*to, *aliased = b.aliases.get(pair)
 		}
 		return
 	}
 	if *aliased && !s.ACK {
 		// A new connection on these addresses, no copy of another:
 		// they stand for themselves again.
-		delete(b.aliases, pair)
-		delete(b.aliases, natPair{pair.dst, pair.src})
+		b.aliases.delete(pair)
+		b.aliases.delete(natPair{pair.dst, pair.src})
 		*aliased = false
 		cur = pair
 	}
-	if b.seen == nil {
-		// Grown as needed: most captures have far fewer handshakes.
-		b.seen = make(map[natPrint]natSeen)
-	}
-	b.n++
-	if len(b.order) < natBookSize {
-		b.order = append(b.order, p)
-	} else {
-		i := (b.n - 1) % natBookSize
-		if old, ok := b.seen[b.order[i]]; ok && old.n == b.n-natBookSize {
-			delete(b.seen, b.order[i])
-		}
-		b.order[i] = p
-	}
-	b.seen[p] = natSeen{pair: cur, iface: s.Interface, ns: ns, n: b.n}
+	b.seen.put(p, natSeen{pair: cur, iface: s.Interface, ns: ns})
 }
 
 // alias reads the segments under from, and those of the other direction,
 // under the addresses to.
 func (b *natBook) alias(from, to natPair) {
-	if b.aliases == nil {
-		b.aliases = make(map[natPair]natAlias)
-		b.aliasOrder = make([]natPair, 0, natAliasSize)
-	}
 	if b.Conns == 0 {
 		b.Example = [2]natPair{from, to}
 	}
@@ -171,23 +148,8 @@ func (b *natBook) alias(from, to natPair) {
 		b.targets[t] = true
 		b.Conns++
 	}
-	b.put(from, to)
-	b.put(natPair{from.dst, from.src}, natPair{to.dst, to.src})
-}
-
-// put reads the segments under from under the addresses to.
-func (b *natBook) put(from, to natPair) {
-	b.an++
-	if len(b.aliasOrder) < natAliasSize {
-		b.aliasOrder = append(b.aliasOrder, from)
-	} else {
-		i := (b.an - 1) % natAliasSize
-		if old, ok := b.aliases[b.aliasOrder[i]]; ok && old.n == b.an-natAliasSize {
-			delete(b.aliases, b.aliasOrder[i])
-		}
-		b.aliasOrder[i] = from
-	}
-	b.aliases[from] = natAlias{to: to, n: b.an}
+	b.aliases.put(from, to)
+	b.aliases.put(natPair{from.dst, from.src}, natPair{to.dst, to.src})
 }
 
 // min2 is p or its reverse, the same for both directions.

@@ -72,7 +72,7 @@ func TestNATBookReuse(t *testing.T) {
 	syn := func(p natPair, seq uint32, iface uint64) *Segment {
 		return &Segment{Src: p.src, Dst: p.dst, Seq: seq, SYN: true, IP: IPHeader{ID: 7}, Interface: iface}
 	}
-	var b natBook
+	b := newNATBook()
 	b.see(syn(pre, 1000, 4), 0)
 	s := syn(post, 1000, 2)
 	if b.see(s, 1e6) || s.Src != pre.src || s.Dst != pre.dst {
@@ -92,7 +92,7 @@ func TestNATBookReuse(t *testing.T) {
 	}
 	// Without interfaces (pcap, cooked v1), a copy past the NAT is
 	// dropped rather than read again.
-	var d natBook
+	d := newNATBook()
 	d.see(syn(pre, 3000, 0), 0)
 	if !d.see(syn(post, 3000, 0), 1e6) {
 		t.Errorf("a SYN's copy past the NAT, in a capture without interfaces, was kept")
@@ -101,7 +101,7 @@ func TestNATBookReuse(t *testing.T) {
 		t.Errorf("a reply past the NAT, in a capture without interfaces, was kept")
 	}
 	// A repeat under other addresses 10 ms later is not a copy.
-	var c natBook
+	c := newNATBook()
 	c.see(syn(pre, 2000, 4), 0)
 	if s := syn(post, 2000, 2); c.see(s, 10e6) || s.Src != post.src {
 		t.Errorf("a SYN 10 ms after another under other addresses was read as its copy")

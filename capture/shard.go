@@ -37,7 +37,7 @@ func RunSharded(ctx context.Context, src Source, hs []Handler, opt Options) (Sta
 	shardOpt.MaxConnections = max(opt.MaxConnections/len(hs), 1)
 	shardOpt.MaxBufferedBytes = max(opt.MaxBufferedBytes/len(hs), opt.MaxBufferedBytesPerConn)
 
-	r := &shardReader{now: -1 << 63, free: make(chan *block, blocksInFlight)}
+	r := &shardReader{now: -1 << 63, free: make(chan *block, blocksInFlight), nat: newNATBook()}
 	r.dec = newDecoder(&r.stats)
 	var wg sync.WaitGroup
 	for i, h := range hs {

@@ -288,6 +288,8 @@ func NewAssembler(h Handler, opt Options) *Assembler {
 		maxTombs: tombstonesPerConnection * opt.MaxConnections,
 		idle:     int64(opt.IdleTimeout),
 		now:      -1 << 63,
+		copies:   newCopyBook(),
+		nat:      newNATBook(),
 	}
 	a.dec = newDecoder(&a.stats)
 	a.dh, _ = h.(DatagramHandler)
