@@ -12,8 +12,24 @@ import (
 // (a resumed session refused for want of a client certificate, see
 // resumedRefusals).
 func All(conns []*analysis.Connection, cfg Config, workers int) []Verdict {
+	var cs Capture
+	return cs.All(conns, cfg, workers)
+}
+
+// Capture diagnoses the connections of one capture given in batches, in
+// the capture's order, as read streams them: it remembers of the
+// connections judged what the rules that look across connections need,
+// so that the verdicts do not depend on where the batches break. The
+// zero value is ready to use.
+type Capture struct {
+	refused map[clientServer]refusal
+}
+
+// All is the package's All for the next batch of the capture's
+// connections.
+func (cs *Capture) All(conns []*analysis.Connection, cfg Config, workers int) []Verdict {
 	vs := all(conns, cfg, workers)
-	resumedRefusals(conns, vs, cfg)
+	cs.resumedRefusals(conns, vs, cfg)
 	return vs
 }
 

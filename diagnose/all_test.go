@@ -71,3 +71,34 @@ func TestEvidenceApart(t *testing.T) {
 		}
 	}
 }
+
+// TestCaptureBatchesDoNotMatter diagnoses the connections of the resume
+// captures, whose later connections are judged by earlier ones, in one
+// batch and one connection at a time, as read's batches may break
+// anywhere, and checks that the verdicts are the same.
+func TestCaptureBatchesDoNotMatter(t *testing.T) {
+	dir := testdataDir + "/field/resume"
+	files, err := filepath.Glob(dir + "/*.pcap")
+	if err != nil || len(files) < 10 {
+		t.Fatalf("%d captures in %s (%v)", len(files), dir, err)
+	}
+	cfg := Config{Roots: rootsFile(t, dir+"/root.pem"), Cache: NewChainCache(0)}
+	linked := 0
+	for _, f := range files {
+		conns := analyseCapture(t, f, nil)
+		whole := All(conns, cfg, 1)
+		var cs Capture
+		for i, c := range conns {
+			got := cs.All([]*analysis.Connection{c}, cfg, 1)[0]
+			if !reflect.DeepEqual(got, whole[i]) {
+				t.Errorf("%s, connection %d: alone %s (%s), in one batch %s (%s)", filepath.Base(f), i+1, got.Category, got.Summary, whole[i].Category, whole[i].Summary)
+			}
+			if got.Category == ClientCertRequired && c.Resumed {
+				linked++
+			}
+		}
+	}
+	if linked == 0 {
+		t.Errorf("no resumed connection was judged by an earlier one: the test checks nothing")
+	}
+}

@@ -89,6 +89,7 @@ func Captures(ctx context.Context, paths [][]string, cfg Config, out func([]Resu
 	var outErr error
 	batch := make([]Result, 0, queued)
 	for i, f := range files {
+		var judge diagnose.Capture // one per file: its batches break where the timing says
 		for {
 			batch = receive(f.results, batch[:0])
 			if len(batch) == 0 {
@@ -102,7 +103,7 @@ func Captures(ctx context.Context, paths [][]string, cfg Config, out func([]Resu
 			for j, r := range batch {
 				conns[j] = r.Conn
 			}
-			for j, v := range diagnose.All(conns, cfg.Diagnose, procs) {
+			for j, v := range judge.All(conns, cfg.Diagnose, procs) {
 				batch[j].Verdict = v
 			}
 			if outErr = out(batch); outErr != nil {
