@@ -176,6 +176,14 @@ func (st *Stats) clock(n int64, t time.Time, prev *time.Time) {
 	*prev = t
 }
 
+// interfaceCopy counts segment s, dropped as a copy another interface
+// (or the other side of a NAT) already gave.
+func (st *Stats) interfaceCopy(s *Segment) {
+	st.Segments++
+	st.PayloadBytes += int64(len(s.Payload))
+	st.InterfaceCopies++
+}
+
 // skipped counts a skipped frame.
 func (st *Stats) skipped(k Skip) {
 	if st.Skipped == nil {

@@ -42,9 +42,7 @@ func (a *Assembler) packet(n int64, data []byte, ci gopacket.CaptureInfo, lt lay
 		}
 		a.seg.Interface = frameInterface(data, ci.InterfaceIndex, lt, a.several)
 		if a.nat.wants(&a.seg) && a.nat.see(&a.seg, ci.Timestamp.UnixNano()) {
-			st.Segments++
-			st.PayloadBytes += int64(len(a.seg.Payload))
-			st.InterfaceCopies++
+			st.interfaceCopy(&a.seg)
 			a.seg.Payload = nil
 			a.advance(ci.Timestamp.UnixNano())
 			return nil

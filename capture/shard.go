@@ -256,9 +256,7 @@ func (r *shardReader) decodeBlock(b *block, src Source) error {
 			if nat && r.nat.wants(seg) && r.nat.see(seg, fr.ts.UnixNano()) {
 				// A copy past a NAT, in a capture that does not say the
 				// interface: dropped here, as an Assembler drops the rest.
-				st.Segments++
-				st.PayloadBytes += int64(len(seg.Payload))
-				st.InterfaceCopies++
+				st.interfaceCopy(seg)
 			} else {
 				if seg.Tunnel != nil {
 					seg.Tunnel = b.keepTunnel(seg.Tunnel)
