@@ -43,7 +43,7 @@ func (d *diagnosis) certClosedSilently() (Verdict, bool) {
 	case c.ClientCertificates < 0 && d.certificateSized():
 		sent = true
 	case c.ClientCertificates == 0 && c.CertificateRequestFrame.Number != 0:
-	case d.emptyCertificateSized():
+	case d.emptyCertificateSent():
 	default:
 		return Verdict{}, false
 	}
@@ -83,8 +83,8 @@ func (d *diagnosis) encryptedRefusal(sent bool, fin capture.Frame, sd analysis.T
 	ev := []capture.Frame{fin, sd.First, end}
 	if !sent {
 		return verdict(ClientCertRequired,
-			fmt.Sprintf("the client's encrypted flight (%s) begins with a record the size of an empty Certificate (%d bytes): the server asked for a client certificate and the client sent none (inferred from record sizes; TLS 1.3 encrypts both); %s: likely, its alert refuses the client for want of a certificate; possible: the server application closed at once (a close_notify is of the same size)",
-				frameRef(fin.Number), c.ClientFlightRecords.First, answer),
+			fmt.Sprintf("%s; %s: likely, its alert refuses the client for want of a certificate; possible: the server application closed at once (a close_notify is of the same size)",
+				d.emptyCertificateText(fin), answer),
 			d.clientCertFix(), ev...)
 	}
 	return verdict(ClientCertRequired,
@@ -134,8 +134,7 @@ func (d *diagnosis) silentCertVerdict(sent bool, fin, end capture.Frame, how str
 	alternative := "possible: the server application closed for a reason of its own, which its log names"
 	ev := []capture.Frame{c.CertificateRequestFrame, c.ClientCertificateFrame, fin, end}
 	if !sent {
-		asked := fmt.Sprintf("the client's encrypted flight (%s) begins with a record the size of an empty Certificate (%d bytes): the server asked for a client certificate and the client sent none (inferred from record sizes; TLS 1.3 encrypts both)",
-			frameRef(fin.Number), c.ClientFlightRecords.First)
+		asked := d.emptyCertificateText(fin)
 		if c.CertificateRequestFrame.Number != 0 {
 			asked = fmt.Sprintf("the server asked for a client certificate (CertificateRequest, %s) and the client sent none (empty Certificate, %s)",
 				frameRef(c.CertificateRequestFrame.Number), frameRef(c.ClientCertificateFrame.Number))

@@ -31,6 +31,7 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 		return d.sentCertRefused()
 	}
 	var asked string
+	emptyCert, packed := d.emptyCertificateFlight()
 	switch {
 	case c.CertificateRequestFrame.Number != 0:
 		asked = fmt.Sprintf("the server asked for a client certificate (CertificateRequest, %s)", frameRef(c.CertificateRequestFrame.Number))
@@ -42,9 +43,8 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 	case c.Resumed && d.certPageOnResumption():
 		asked = fmt.Sprintf("the client resumed a session (ServerHello, %s), so the server sent no CertificateRequest on this connection: the session comes from an earlier full handshake in which the client sent no certificate, and the server holds that against every connection that resumes it",
 			frameRef(c.ServerHelloFrame.Number))
-	case d.emptyCertificateSized():
-		asked = fmt.Sprintf("the client's encrypted flight (%s) begins with a record the size of an empty Certificate (%d bytes) before its Finished: the server asked for a client certificate and the client had none (inferred from record sizes; TLS 1.3 encrypts both)",
-			frameRef(c.ClientSide.Finished.Number), c.ClientFlightRecords.First)
+	case emptyCert != "":
+		asked = d.emptyCertificateText(c.ClientSide.Finished)
 	default:
 		return Verdict{}, false
 	}
@@ -64,7 +64,7 @@ func (d *diagnosis) clientCertRefused() (Verdict, bool) {
 	}
 	end, how := d.serverClosedFirst()
 	requests, request := c.ClientSide.AppData.Records, fmt.Sprintf(" (%s)", frameRef(c.ClientSide.AppData.First.Number))
-	if c.ClientFlightRecords.Second != 0 {
+	if c.ClientFlightRecords.Second != 0 && !packed {
 		requests, request = requests-1, "" // the Finished was counted as data
 	}
 	if !c.Version.IsTLS13() && requests != 1 {
@@ -110,12 +110,42 @@ func (d *diagnosis) certPageOnResumption() bool {
 // its alert (certificate_unknown) before that.
 func (d *diagnosis) browserPicksClientCert(abort capture.Frame, how string) (Verdict, bool) {
 	c := d.c
-	if !isBrowser(d.client()) || c.CertificateRequestFrame.Number == 0 || abort.Number < c.CertificateRequestFrame.Number || d.clientFlight() != 0 {
+	if !isBrowser(d.client()) || d.clientFlight() != 0 {
+		return Verdict{}, false
+	}
+	if c.CertificateRequestFrame.Number == 0 {
+		return d.browserClosedOnFlight(abort, how)
+	}
+	if abort.Number < c.CertificateRequestFrame.Number {
 		return Verdict{}, false
 	}
 	summary := fmt.Sprintf("the server asked for a client certificate (CertificateRequest, %s) and the browser closed the connection (%s, %s) without answering: Chromium does so to let the user pick a certificate (or to apply the choice remembered for the site), then connects again, sending the certificate or an empty one; the server's answer to that is on the next connection to it",
 		frameRef(c.CertificateRequestFrame.Number), how, frameRef(abort.Number))
 	return verdict(ClientCertRequired, summary, d.clientCertFix(), c.CertificateRequestFrame, abort), true
+}
+
+// browserClosedOnFlight explains, in TLS 1.3 without keys, a
+// Chromium-based browser that closed the connection with a bare FIN right
+// after the server's encrypted flight: the CertificateRequest it closes
+// on (browserPicksClientCert) is encrypted, but a certificate it rejects
+// gets its alert first (certificate_unknown, sealed: testdata/field/browser
+// has one for each reason), so a close without one is, as a rule, the
+// browser going to pick a client certificate
+// (testdata/field/resume/clientcert13_chromium.pcap).
+func (d *diagnosis) browserClosedOnFlight(abort capture.Frame, how string) (Verdict, bool) {
+	c := d.c
+	flight := c.ServerSide.Finished
+	if !c.Version.IsTLS13() || c.Decrypted || how != "FIN" || flight.Number == 0 || abort.Number < flight.Number || d.gapIn(client) {
+		return Verdict{}, false
+	}
+	for _, a := range c.Alerts {
+		if a.Sender == client {
+			return Verdict{}, false
+		}
+	}
+	summary := fmt.Sprintf("the browser closed the connection (FIN, %s) right after the server's encrypted flight (%s), without an alert and without its Finished: likely, the server asked for a client certificate and the browser closed to let the user pick one (or to apply the choice remembered for the site), as Chromium does, and connects again sending the certificate or an empty one, so the server's answer to that is on the next connection to it; TLS 1.3 encrypts the request, so this is inferred from the close: Chromium rejects a certificate with an alert (certificate_unknown) before closing, and here there was none. Possible: the page load was cancelled (a closed tab, a new navigation) as the handshake ran",
+		frameRef(abort.Number), frameRef(flight.Number))
+	return verdict(ClientCertRequired, summary, d.clientCertFix()+"; "+d.keyLogAdvice("the server's CertificateRequest"), flight, abort), true
 }
 
 // clientCertHint is the warning for a completed handshake in which the
@@ -146,8 +176,8 @@ func (d *diagnosis) clientCertHint() string {
 			c.ClientFlightRecords.First, prose.Count(c.ServerSide.AppData.Bytes, "byte"), d.keyLogAdvice("the answer"))
 	case c.CertificateRequestFrame.Number != 0 && c.ClientCertificates == 0:
 		asked = fmt.Sprintf("the server asked for a client certificate (CertificateRequest, %s) and the client sent none", frameRef(c.CertificateRequestFrame.Number))
-	case c.CertificateRequestFrame.Number == 0 && d.emptyCertificateSized():
-		asked = fmt.Sprintf("the client's encrypted flight (%s) begins with a record the size of an empty Certificate: the server asked for a client certificate and the client sent none (inferred from record sizes)", frameRef(c.ClientSide.Finished.Number))
+	case c.CertificateRequestFrame.Number == 0 && d.emptyCertificateSent():
+		asked = d.emptyCertificateText(c.ClientSide.Finished)
 	default:
 		return ""
 	}
@@ -160,15 +190,19 @@ func (d *diagnosis) clientCertHint() string {
 }
 
 func (d *diagnosis) clientCertFix() string {
+	configure := "curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates"
+	if isBrowser(d.client()) {
+		configure = "the client is a Chromium-based browser: import the certificate with its key (a PKCS#12 file) into its store; Chrome and Edge on Windows and macOS use the system's (certmgr.msc, Keychain Access), Chromium on Linux its NSS database (pk12util -d sql:$HOME/.pki/nssdb -i client.p12, or Settings, Privacy and security, Manage certificates, Your certificates, Import)"
+	}
 	if d.c.ClientCertificates == 0 && d.certRequestSHA1Only() {
 		fix := "let the server accept client signatures with SHA-256 (rsa_pss_rsae_sha256, rsa_pkcs1_sha256, ecdsa_secp256r1_sha256): its CertificateRequest allows only SHA-1, which current clients no longer sign with in TLS 1.2 (RFC 9155)"
 		if d.client().Stack == fingerprint.StackGo {
 			fix += "; as a stop-gap, run the Go client with GODEBUG=tlssha1=1 (Go 1.25 and later)"
 		}
-		fix += "; if no certificate is configured on the client, configure one (curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates)"
+		fix += "; if no certificate is configured on the client, configure one (" + configure + ")"
 		return d.serverSide(fix, ChangeClientSignatures)
 	}
-	fix := "the server requires a client certificate: configure the client with a certificate and key the server accepts (curl --cert/--key, openssl s_client -cert/-key, Go tls.Config.Certificates)"
+	fix := "the server requires a client certificate: configure the client with a certificate and key the server accepts (" + configure + ")"
 	if cas := CANames(d.c.CertificateRequest); len(cas) > 0 {
 		fix += "; it accepts certificates issued by " + quoteList(cas, 3)
 		if d.c.ClientCertificates == 0 {
@@ -183,17 +217,42 @@ func (d *diagnosis) clientCertFix() string {
 	return d.serverSide(fix, ChangeClientCertRequired)
 }
 
-// emptyCertificateSized reports whether a TLS 1.3 client's first two
-// encrypted records are an empty Certificate (4-byte header, empty context,
-// empty list: 8 bytes) and a Finished, each sealed with its content type and
-// the AEAD tag: the client answered a CertificateRequest it could not see
-// the server send.
-func (d *diagnosis) emptyCertificateSized() bool {
+// emptyCertificateFlight reports whether a TLS 1.3 client's encrypted
+// flight, read without keys, holds an empty Certificate (4-byte header,
+// empty context, empty list: 8 bytes) before its Finished: the client
+// answered a CertificateRequest it could not see the server send. what
+// says how the records show it: two records, each sealed with its content
+// type and the AEAD tag (OpenSSL, Go, GnuTLS and Java write a record a
+// message), or one record holding both (packed: BoringSSL, so Chromium,
+// seals its flight at once), whose Finished is then no record of its own.
+func (d *diagnosis) emptyCertificateFlight() (what string, packed bool) {
 	c := d.c
-	if !c.Version.IsTLS13() || c.Decrypted || c.ClientFlightRecords.Second == 0 {
-		return false
+	if !c.Version.IsTLS13() || c.Decrypted {
+		return "", false
 	}
-	return int(c.ClientFlightRecords.First) == analysis.EncryptedRecordLength(c.Cipher, 8) && int(c.ClientFlightRecords.Second) == analysis.EncryptedFinishedLength(c.Cipher)
+	const emptyCertificate = 8
+	first, fin := int(c.ClientFlightRecords.First), analysis.EncryptedFinishedLength(c.Cipher)
+	switch {
+	case c.ClientFlightRecords.Second != 0 && first == analysis.EncryptedRecordLength(c.Cipher, emptyCertificate) && int(c.ClientFlightRecords.Second) == fin:
+		return fmt.Sprintf("begins with a record the size of an empty Certificate (%d bytes) before its Finished", first), false
+	case first == fin+emptyCertificate:
+		return fmt.Sprintf("is one record the size of an empty Certificate and a Finished together (%d bytes; a Finished alone is %d)", first, fin), true
+	}
+	return "", false
+}
+
+// emptyCertificateSent reports whether emptyCertificateFlight finds an
+// empty Certificate in the client's encrypted flight.
+func (d *diagnosis) emptyCertificateSent() bool {
+	what, _ := d.emptyCertificateFlight()
+	return what != ""
+}
+
+// emptyCertificateText says that the client's encrypted flight, ending
+// with its Finished (fin), holds an empty Certificate.
+func (d *diagnosis) emptyCertificateText(fin capture.Frame) string {
+	what, _ := d.emptyCertificateFlight()
+	return fmt.Sprintf("the client's encrypted flight (%s) %s: the server asked for a client certificate and the client sent none (inferred from record sizes; TLS 1.3 encrypts both)", frameRef(fin.Number), what)
 }
 
 // certificateSized reports whether a TLS 1.3 client's first encrypted
