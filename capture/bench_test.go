@@ -263,8 +263,8 @@ func benchBlocks(b *testing.B, shards int) []*block {
 			b.Fatal(err)
 		}
 	}
-	r := &shardReader{now: -1 << 63, shards: make([]*shard, shards)}
-	r.dec = newDecoder(&r.stats)
+	r := newShardReader()
+	r.shards = make([]*shard, shards)
 	for _, bl := range blocks {
 		if err := r.decodeBlock(bl, f); err != nil {
 			b.Fatal(err)
@@ -285,8 +285,8 @@ func BenchmarkDecodeBlocks(b *testing.B) {
 			frames := 0
 			cpu := startCPU()
 			for b.Loop() {
-				r := &shardReader{now: -1 << 63, shards: make([]*shard, shards)}
-				r.dec = newDecoder(&r.stats)
+				r := newShardReader()
+				r.shards = make([]*shard, shards)
 				for _, bl := range blocks {
 					bl.clocks = bl.clocks[:0]
 					for i := range bl.shardSegs { // as fillAll leaves them

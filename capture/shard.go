@@ -37,8 +37,8 @@ func RunSharded(ctx context.Context, src Source, hs []Handler, opt Options) (Sta
 	shardOpt.MaxConnections = max(opt.MaxConnections/len(hs), 1)
 	shardOpt.MaxBufferedBytes = max(opt.MaxBufferedBytes/len(hs), opt.MaxBufferedBytesPerConn)
 
-	r := &shardReader{now: -1 << 63, free: make(chan *block, blocksInFlight), nat: newNATBook()}
-	r.dec = newDecoder(&r.stats)
+	r := newShardReader()
+	r.free = make(chan *block, blocksInFlight)
 	var wg sync.WaitGroup
 	for i, h := range hs {
 		s := &shard{a: NewAssembler(h, shardOpt), idx: i, work: make(chan *block, blocksInFlight), free: r.free}
@@ -94,6 +94,14 @@ func (st *Stats) addAssembly(a Stats) {
 type noStreams struct{}
 
 func (noStreams) Open(Conn) Stream { return nil }
+
+// newShardReader returns a reader with no shards yet and its books ready
+// (a zero natBook cannot remember).
+func newShardReader() *shardReader {
+	r := &shardReader{now: -1 << 63, nat: newNATBook()}
+	r.dec = newDecoder(&r.stats)
+	return r
+}
 
 // shardReader reads blocks of frames, decodes them and deals the TCP
 // segments out to the shards, which share the blocks.
