@@ -79,8 +79,8 @@ func TestCopyBook(t *testing.T) {
 	for i := range copyBookSize {
 		b.isCopy(&key, srcLow, seg(1, uint32(1000+i), 5), 27*ms)
 	}
-	if b.seen.len() != copyBookSize || len(b.seen.order) != copyBookSize {
-		t.Errorf("%d segments remembered, %d in order; want %d", b.seen.len(), len(b.seen.order), copyBookSize)
+	if b.seen.len() != copyBookSize || len(b.seen.ring) != copyBookSize {
+		t.Errorf("%d segments remembered, %d in order; want %d", b.seen.len(), len(b.seen.ring), copyBookSize)
 	}
 	for _, seq := range []uint32{1000, 1000 + copyBookSize - 1} {
 		if !b.isCopy(&key, srcLow, seg(2, seq, 5), 27*ms) {
