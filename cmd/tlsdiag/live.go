@@ -82,7 +82,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVarP(&noPromisc, "no-promiscuous-mode", "p", false, "do not put the interface into promiscuous mode")
 	fs.BoolP("numeric", "n", true, "print addresses numerically (always; accepted for tcpdump habits)")
 	fs.StringVar(&capturePath, "capture", "", "capture `path`: afpacket (Linux) or libpcap (builds with libpcap); default afpacket on Linux")
-	fs.IntVar(&fanout, "fanout", fanout, "capture with this many AF_PACKET `sockets` (default: one per core), the kernel handing each connection to one of them; 1 for a single socket")
+	fs.IntVar(&fanout, "fanout", fanout, "capture with this many AF_PACKET `sockets` (default: one per core; one on any, and with a filter that takes UDP tunnels), the kernel handing each connection to one of them; 1 for a single socket")
 	fs.StringVarP(&formatFlag, "format", "o", "table", "output `format`, one of:"+report.FormatHelp(true))
 	fs.BoolVar(&failed, "failed", false, "report only connections whose verdict is not ok")
 	fs.DurationVar(&handshakeTimeout, "handshake-timeout", handshakeTimeout, "report a connection whose handshake made no progress for this long")
@@ -154,7 +154,12 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	// A fan-out group shares packets by their outer flow, which differs
 	// between the two directions of a connection in a UDP tunnel.
 	tunnels := fanout > 1 && capturePath != string(live.Libpcap) && capture.FilterTakesUDPTunnels(filter)
-	if tunnels && !fs.Changed("fanout") {
+	// On "any", a host that translates addresses (a Docker host's NAT)
+	// shows a connection under two or three pairs of addresses, which a
+	// fan-out by flow hands to different sockets: one socket reads them
+	// as the one connection they are.
+	anyNAT := fanout > 1 && capturePath != string(live.Libpcap) && iface == "any"
+	if (tunnels || anyNAT) && !fs.Changed("fanout") {
 		fanout = 1
 	}
 	cfg := live.Config{Interface: iface, Filter: filter, Snaplen: snaplen, Promiscuous: !noPromisc, BufferSize: bufferKiB << 10, Backend: live.Backend(capturePath), Fanout: fanout}
@@ -189,6 +194,10 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		say(stderr, "one socket: the filter takes UDP tunnels (VXLAN, GENEVE, GTP-U, TZSP), whose connections a fan-out by flow would split between sockets")
 	case tunnels && len(h.Sockets()) > 1:
 		say(stderr, "warning: the filter takes UDP tunnels (VXLAN, GENEVE, GTP-U, TZSP): with --fanout %d the two directions of a connection inside one may go to different sockets and read as incomplete; --fanout 1 keeps them together", fanout)
+	case anyNAT && fanout == 1:
+		say(stderr, "one socket: on any, a host that translates addresses (a Docker host's NAT) shows each connection under two or three pairs of addresses, which a fan-out by flow would split between sockets; --fanout N shares the work on a host without NAT")
+	case anyNAT && len(h.Sockets()) > 1:
+		say(stderr, "warning: on any with --fanout %d, a connection seen on both sides of a NAT goes to different sockets and reads as two or three connections, one of them incomplete; --fanout 1 keeps them together", fanout)
 	}
 	if err := dropPrivileges(userName); err != nil {
 		failure(stderr, err)
