@@ -4,17 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tlsdiag/tlsdiag/internal/tlslab"
 )
@@ -129,28 +124,4 @@ func TestLiveAnyAcrossNAT(t *testing.T) {
 	if !strings.Contains(string(combined), "fan-out by flow over 2 sockets") || !strings.Contains(string(combined), "warning: on any with --fanout 2") {
 		t.Errorf("--fanout 2 on any: no warning in:\n%s", combined)
 	}
-}
-
-// getFromNetns makes a GET request to url with cfg, its socket in
-// namespace ns, and reads the whole answer.
-func getFromNetns(ns string, cfg *tls.Config, url string) error {
-	tr := &http.Transport{
-		TLSClientConfig:   cfg,
-		DisableKeepAlives: true,
-		DialContext: func(ctx context.Context, network, addr string) (c net.Conn, err error) {
-			err = tlslab.InNetns(ns, func() error {
-				c, err = (&net.Dialer{Timeout: 3 * time.Second}).DialContext(ctx, network, addr)
-				return err
-			})
-			return c, err
-		},
-	}
-	defer tr.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: tr, Timeout: 3 * time.Second}).Get(url)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, err = io.Copy(io.Discard, resp.Body)
-	return err
 }

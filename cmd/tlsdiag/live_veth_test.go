@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -151,12 +152,19 @@ func readVerdicts(t *testing.T, r io.Reader) <-chan verdictLine {
 	return ch
 }
 
-// requestFromNetns makes lc's request with its socket in namespace ns.
+// requestFromNetns makes lc's request with its socket in namespace ns;
+// errors are the point of most cases.
 func requestFromNetns(t *testing.T, ns string, s *tlslab.Server, lc liveCase) {
 	cfg := s.Lab().ClientConfig()
 	if lc.client != nil {
 		lc.client(cfg)
 	}
+	getFromNetns(ns, cfg, "https://"+s.Addr().String()+"/")
+}
+
+// getFromNetns makes a GET request to url with cfg, its socket in
+// namespace ns, and reads the whole answer.
+func getFromNetns(ns string, cfg *tls.Config, url string) error {
 	tr := &http.Transport{
 		TLSClientConfig:   cfg,
 		DisableKeepAlives: true,
@@ -169,9 +177,11 @@ func requestFromNetns(t *testing.T, ns string, s *tlslab.Server, lc liveCase) {
 		},
 	}
 	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 3 * time.Second}
-	if resp, err := client.Get("https://" + s.Addr().String() + "/"); err == nil {
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+	resp, err := (&http.Client{Transport: tr, Timeout: 3 * time.Second}).Get(url)
+	if err != nil {
+		return err
 	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err
 }
