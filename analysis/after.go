@@ -31,8 +31,8 @@ func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f captu
 		// frames (the preface, SETTINGS) are neither the request nor
 		// its answer.
 		if g := &a.GoAway[d]; g.Frame.Number == 0 {
-			if code, ok := h2GoAwayCode(plain); ok {
-				g.Frame, g.Code = f, code
+			if code, last, ok := h2GoAwayCode(plain); ok {
+				g.Frame, g.Code, g.LastStream = f, code, last
 			}
 		}
 		exchange, block := h2Exchange(plain)
@@ -41,6 +41,7 @@ func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f captu
 		}
 		line = func([]byte) string { return h2Line(block) }
 	}
+	t.turns(d, it, f, plain, line)
 	switch {
 	case d == capture.ClientToServer && plain == nil && c.Version.IsTLS13() && int(it.Record.Length) == encryptedAlertLength(c.Cipher) &&
 		c.TCP.FIN[capture.ServerToClient].Number != 0 && c.TCP.FIN[capture.ServerToClient].Number < f.Number:
@@ -68,6 +69,32 @@ func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f captu
 	}
 }
 
+// turns follows the client's turns and the server's records around its
+// last one (AfterHandshake.Turns).
+func (t *tracker) turns(d capture.Direction, it *tlsparse.Item, f capture.Frame, plain []byte, line func([]byte) string) {
+	c, a := t.c, t.c.After
+	if plain == nil && c.Version.IsTLS13() && int(it.Record.Length) == encryptedAlertLength(c.Cipher) {
+		if a.AlertLike[d].Number == 0 {
+			a.AlertLike[d] = f
+		}
+		return
+	}
+	a.AlertLike[d] = capture.Frame{}
+	l := t.lateFacts()
+	if d == capture.ServerToClient {
+		l.lastServer = f
+		if a.LastTurn.Number != 0 && a.AfterLastTurn.Number == 0 {
+			a.AfterLastTurn = f
+		}
+		return
+	}
+	if a.Turns > 0 && l.lastServer.Number < a.LastTurn.Number {
+		return // the turn goes on
+	}
+	a.Turns++
+	a.LastTurn, a.LastTurnLine, a.BeforeLastTurn, a.AfterLastTurn = f, line(plain), l.lastServer, capture.Frame{}
+}
+
 // lateState follows a connection past its hellos.
 type lateState struct {
 	// ticketLikes are the server's records after the request that have
@@ -75,6 +102,8 @@ type lateState struct {
 	// record after the request that does not (see settleAfter).
 	ticketLikes []capture.Frame
 	afterNext   capture.Frame
+	// lastServer is the server's last data record (see turns).
+	lastServer capture.Frame
 	// ticketLengths are the record lengths of ticketLikes.
 	ticketLengths [maxTicketLike]int
 	// sslv2Records counts each direction's SSLv2 records after an SSLv2

@@ -292,6 +292,26 @@ type AfterHandshake struct {
 	// an HTTP/2 connection, with its error code; a zero Frame when none
 	// was seen.
 	GoAway [2]H2GoAway
+	// Turns counts the client's turns: runs of its application data
+	// records, each begun after the server last sent data (or the
+	// first) — on an HTTP/1.1 keep-alive connection, its requests; under
+	// HTTP/2 without a key log, its frames of the connection's own
+	// (SETTINGS acknowledgements, WINDOW_UPDATE) too. Records the size of
+	// an encrypted TLS 1.3 alert (AlertLike) take no part.
+	Turns int
+	// LastTurn is the first record of the client's last turn, and
+	// LastTurnLine its first line when a key log opened it (as
+	// RequestLine); BeforeLastTurn is the server's last data record
+	// before it, and AfterLastTurn the server's first after it (zero
+	// when none). With Turns > 1 they show a request sent on a
+	// connection that had been idle since BeforeLastTurn.
+	LastTurn, BeforeLastTurn, AfterLastTurn capture.Frame
+	LastTurnLine                            string
+	// AlertLike is, per side (indexed by Sender), the first TLS 1.3
+	// record no key log opened whose length is that of an encrypted
+	// alert, after that side's last other data record: close_notify, as
+	// a rule, when a FIN follows.
+	AlertLike [2]capture.Frame
 	// Renegotiation is, per side (indexed by Sender), the first
 	// encrypted handshake record it sent after both Finished messages of
 	// a TLS ≤ 1.2 handshake that no key log opened: a renegotiation

@@ -6,6 +6,7 @@ package diagnose
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tlsdiag/tlsdiag/capture"
@@ -118,4 +119,130 @@ func (d *diagnosis) answered() string {
 		s += " answered"
 	}
 	return s + fmt.Sprintf(" after %s (%s)", d.waitFrom(a.Request, a.Response), frameRef(a.Response.Number))
+}
+
+// idleClose is a request sent on a kept-alive connection just as the
+// server closed it for being idle: the commonest failure of an HTTPS
+// client whose TLS is fine (Go: "EOF", "http: server closed idle
+// connection"; Python: "RemoteDisconnected"; HTTP/2: "server sent
+// GOAWAY"). The client reused the connection after an idle time close to
+// the server's keep-alive timeout; the server's close (its close_notify
+// or FIN, or under HTTP/2 its GOAWAY) either came before the request in
+// the capture — a capture at the server's end — or came less than the
+// connection's round trip after it, which is too soon to answer it: the
+// two crossed on the wire. The server's TCP then answers the request
+// with a RST.
+type idleClose struct {
+	summary, warning, fix string
+	evidence              []capture.Frame
+}
+
+// minIdle is the shortest time a connection must have been idle before
+// the request for its close to be taken for an idle timeout's: servers'
+// keep-alive timeouts are seconds to minutes.
+const minIdle = 500 * time.Millisecond
+
+// idleClosed returns the idle close, if the connection ended in one. A
+// close must come less than nine tenths of the round trip after the
+// request to count as crossing it (the margin is for jitter).
+
+func (d *diagnosis) idleClosed() (idleClose, bool) {
+	c := d.c
+	a := c.Afterwards()
+	req := a.LastTurn
+	if a.Turns < 2 || req.Number == 0 || a.BeforeLastTurn.Number == 0 || a.Response.Number == 0 {
+		return idleClose{}, false
+	}
+	end, how := d.serverClose(a.BeforeLastTurn.Number)
+	if end.Number == 0 {
+		return idleClose{}, false
+	}
+	var rtt time.Duration
+	if t := &c.TCP; t.SYNCount == 1 && t.SYN.Number != 0 && t.SYNACK.Number != 0 {
+		rtt = t.SYNACK.Time.Sub(t.SYN.Time)
+	}
+	if w, ok := c.Elapsed(a.BeforeLastTurn, req); !ok || w < minIdle {
+		return idleClose{}, false // not idle: the close answered something else
+	}
+	soon := func(f capture.Frame) bool {
+		gap, ok := c.Elapsed(req, f)
+		return ok && rtt >= minRoundTrip && gap >= 0 && gap < rtt-rtt/10
+	}
+	closedFirst := end.Number < req.Number
+	if !closedFirst && !soon(end) {
+		return idleClose{}, false
+	}
+	if n := a.AfterLastTurn; n.Number != 0 && !closedFirst && !soon(n) {
+		return idleClose{}, false // the server answered the request
+	}
+	what := "the client's request (" + frameRef(req.Number) + ")"
+	if a.LastTurnLine != "" {
+		what = fmt.Sprintf("the client's request %q (%s)", a.LastTurnLine, frameRef(req.Number))
+	}
+	idle := ""
+	if w, ok := c.Elapsed(a.BeforeLastTurn, req); ok {
+		idle = fmt.Sprintf(", idle for %s since the server's last data (%s)", wait(w), frameRef(a.BeforeLastTurn.Number))
+	}
+	timeout := ""
+	if w, ok := c.Elapsed(a.BeforeLastTurn, end); ok {
+		timeout = fmt.Sprintf(" %s after its last data", wait(w))
+	}
+	goAway := ""
+	if g := a.GoAway[server]; g.Frame.Number != 0 && g.Frame.Number > a.BeforeLastTurn.Number {
+		goAway = fmt.Sprintf(", after an HTTP/2 GOAWAY %s with last stream ID %d (%s, opened with the key log): streams above %d were not processed", g.Code, g.LastStream, frameRef(g.Frame.Number), g.LastStream)
+	} else if n := a.AfterLastTurn; n.Number != 0 && (c.ALPN == "h2" || c.ALPN == "" && d.hello != nil && slices.Contains(d.hello.ALPN, "h2")) {
+		goAway = fmt.Sprintf(", after a record of its own (%s: under HTTP/2, its GOAWAY as a rule; a key log would show its last stream ID)", frameRef(n.Number))
+	}
+	clientErr := `Go's "EOF" or "http: server closed idle connection", Python's "RemoteDisconnected", "connection reset by peer" or "broken pipe"`
+	if goAway != "" {
+		clientErr = `Go's "http2: server sent GOAWAY and closed the connection" or, for a body it cannot replay, "cannot retry err [http2: Transport received Server's graceful shutdown GOAWAY] after Request.Body was written"`
+	}
+	var race string
+	if closedFirst {
+		race = fmt.Sprintf("the server had closed the connection (%s, %s)%s%s before the request reached it: certain, the capture shows the close first",
+			how, frameRef(end.Number), timeout, goAway)
+	} else {
+		gap, _ := c.Elapsed(req, end)
+		race = fmt.Sprintf("the server closed the connection (%s, %s)%s%s, and that close came %s after the request, less than the connection's round trip (%s, SYN to SYN-ACK): the server sent it before the request could reach it, so the two crossed on the wire (certain, by that timing)",
+			how, frameRef(end.Number), timeout, goAway, wait(gap), wait(rtt))
+	}
+	rst := ""
+	ev := []capture.Frame{a.BeforeLastTurn, req, end}
+	if t := &c.TCP; t.RST.Number > req.Number && t.RSTFrom == server {
+		rst = fmt.Sprintf("; the server's TCP answered the request with a RST (%s): nothing read from that connection any more", frameRef(t.RST.Number))
+		ev = append(ev, t.RST)
+	}
+	s := fmt.Sprintf("TLS is fine; the client reused a kept-alive connection for %s%s, and %s%s — the server closed the idle connection as the client reused it (its keep-alive idle timeout: nginx keepalive_timeout, Apache KeepAliveTimeout, a load balancer's or proxy's idle timeout in front of it), not a server that dropped the request; the client's error is %s",
+		what, idle, race, rst, clientErr)
+	warn := fmt.Sprintf("the server closed a kept-alive connection as the client reused it (%s): a client retries such a request by itself only when it is idempotent and has no body it cannot replay (Go: GET, HEAD, OPTIONS, TRACE, or a request with an Idempotency-Key header; a POST fails)", frameRef(req.Number))
+	fix := d.serverSide("make the client stop reusing an idle connection before the server closes it: a client idle timeout shorter than the server's (Go: http.Transport.IdleConnTimeout; Python requests/urllib3 and curl reuse until the server closes), and retry requests that failed on a reused connection when they are safe to repeat (Go: set Request.GetBody and an Idempotency-Key header); or keep idle connections open longer than the clients do", ChangeKeepAlive)
+	return idleClose{s, warn, fix, ev}, true
+}
+
+// serverClose returns the server's first sign of closing after frame n:
+// an alert (close_notify as a rule), a TLS 1.3 record of an encrypted
+// alert's size, or its FIN; and how to name it.
+func (d *diagnosis) serverClose(n int64) (capture.Frame, string) {
+	c := d.c
+	var f capture.Frame
+	how := ""
+	consider := func(g capture.Frame, h string) {
+		if g.Number > n && (f.Number == 0 || g.Number < f.Number) {
+			f, how = g, h
+		}
+	}
+	for _, a := range c.Alerts {
+		if a.Sender == server {
+			h := alertText(a)
+			if !a.Known() {
+				h += ", close_notify as a rule"
+			}
+			consider(a.Frame, h)
+		}
+	}
+	if g := c.Afterwards().AlertLike[server]; g.Number != 0 && c.TCP.FIN[server].Number >= g.Number {
+		consider(g, "an encrypted alert by its size, close_notify as a rule")
+	}
+	consider(c.TCP.FIN[server], "FIN")
+	return f, how
 }
