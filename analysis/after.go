@@ -30,6 +30,9 @@ func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f captu
 		// HTTP/2: the records that carry only the connection's own
 		// frames (the preface, SETTINGS) are neither the request nor
 		// its answer.
+		if d == capture.ClientToServer {
+			a.MaxStream = max(a.MaxStream, h2MaxHeadersStream(plain))
+		}
 		if g := &a.GoAway[d]; g.Frame.Number == 0 {
 			if code, last, ok := h2GoAwayCode(plain); ok {
 				g.Frame, g.Code, g.LastStream = f, code, last

@@ -307,6 +307,10 @@ type AfterHandshake struct {
 	// connection that had been idle since BeforeLastTurn.
 	LastTurn, BeforeLastTurn, AfterLastTurn capture.Frame
 	LastTurnLine                            string
+	// MaxStream is the highest stream ID of the HTTP/2 HEADERS frames
+	// the client sent in decrypted records (a key log opened them): the
+	// last request it had sent when a GOAWAY came.
+	MaxStream uint32
 	// AlertLike is, per side (indexed by Sender), the first TLS 1.3
 	// record no key log opened whose length is that of an encrypted
 	// alert, after that side's last other data record: close_notify, as

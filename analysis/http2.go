@@ -148,3 +148,23 @@ func h2Line(block []byte) string {
 	}
 	return firstLine([]byte(line))
 }
+
+// h2MaxHeadersStream returns the highest stream ID of the HEADERS frames
+// among the frames at the start of b (a decrypted record), 0 when none.
+func h2MaxHeadersStream(b []byte) uint32 {
+	b = bytes.TrimPrefix(b, []byte(http2Preface))
+	var max uint32
+	for len(b) >= 9 {
+		n := int(b[0])<<16 | int(b[1])<<8 | int(b[2])
+		if b[3] == h2Headers {
+			if id := (uint32(b[5])<<24 | uint32(b[6])<<16 | uint32(b[7])<<8 | uint32(b[8])) & 0x7fffffff; id > max {
+				max = id
+			}
+		}
+		if len(b) < 9+n {
+			break
+		}
+		b = b[9+n:]
+	}
+	return max
+}

@@ -246,3 +246,36 @@ func (d *diagnosis) serverClose(n int64) (capture.Frame, string) {
 	consider(c.TCP.FIN[server], "FIN")
 	return f, how
 }
+
+// goAwayRefused describes an HTTP/2 GOAWAY that refused requests the
+// client had already sent: a key log opened the server's GOAWAY
+// (NO_ERROR, a graceful close) and the client's HEADERS frames, and the
+// client had opened streams above the GOAWAY's last stream ID. Those the
+// server did not process (RFC 9113, Section 6.8) and the client may send
+// again; a client that cannot replay their bodies fails them.
+func (d *diagnosis) goAwayRefused() (idleClose, bool) {
+	a := d.c.Afterwards()
+	g := a.GoAway[server]
+	if g.Frame.Number == 0 || g.Code != 0 || a.MaxStream <= g.LastStream {
+		return idleClose{}, false
+	}
+	served := ""
+	if g.LastStream > 0 && g.LastStream%2 == 1 {
+		served = fmt.Sprintf(", after %s on the connection (streams 1 to %d)", prose.Count(int(g.LastStream+1)/2, "request"), g.LastStream)
+	}
+	s := fmt.Sprintf("TLS is fine; the server sent an HTTP/2 GOAWAY NO_ERROR with last stream ID %d (%s, opened with the key log)%s, while the client had sent requests on streams up to %d: those above %d were refused unprocessed — a graceful close by the server: its limit of requests per connection (nginx keepalive_requests, 1000 by default; http2_max_requests before nginx 1.19.7) or a shutdown or reload; the server processed none of them, so they are safe to send again on a new connection, which a client does by itself only for a request it can replay (Go's error for a body it cannot: \"cannot retry err [http2: Transport received Server's graceful shutdown GOAWAY] after Request.Body was written\")",
+		g.LastStream, frameRef(g.Frame.Number), served, a.MaxStream, g.LastStream)
+	warn := fmt.Sprintf("the server's GOAWAY (%s) refused streams the client had sent (up to %d): a client that cannot replay a request's body fails it instead of sending it again", frameRef(g.Frame.Number), a.MaxStream)
+	fix := d.serverSide("let the client send refused requests again: give each request a body it can replay (Go: Request.GetBody, which http.NewRequest sets for bytes and strings readers) or retry on its error; or raise the server's limit of requests per connection", ChangeKeepAlive)
+	return idleClose{s, warn, fix, []capture.Frame{g.Frame}}, true
+}
+
+// closedUnderClient is the idle close, or else the GOAWAY that refused
+// requests in flight: a server that ended a connection the client was
+// still using.
+func (d *diagnosis) closedUnderClient() (idleClose, bool) {
+	if ic, ok := d.idleClosed(); ok {
+		return ic, true
+	}
+	return d.goAwayRefused()
+}

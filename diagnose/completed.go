@@ -76,7 +76,7 @@ func (d *diagnosis) ok() Verdict {
 		return v
 	}
 	fix := ""
-	if ic, ok := d.idleClosed(); ok {
+	if ic, ok := d.closedUnderClient(); ok {
 		// TLS did its part, and so did the server: it closed an idle
 		// connection. The summary leads with the race the client lost.
 		summary = ic.summary + " (" + summary + ")"
@@ -560,7 +560,7 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 		ws = append(ws, w)
 	}
 	if cat == OK {
-		if ic, ok := d.idleClosed(); ok {
+		if ic, ok := d.closedUnderClient(); ok {
 			ws = append(ws, ic.warning)
 		}
 		if _, _, ok := d.unanswered(); ok {
