@@ -56,8 +56,11 @@ func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f captu
 		}
 	case a.Request.Number == 0:
 		a.ServerFirst++
+		if a.ServerFirst == 1 {
+			l.firstLength = it.Record.Length
+		}
 	case a.Response.Number != 0 || l.afterNext.Number != 0:
-	case plain == nil && t.ticketLike(it, f):
+	case plain == nil && t.ticketLike(it, f) && !l.ticketsBefore(it):
 		if len(l.ticketLikes) < maxTicketLike {
 			l.ticketLikes = append(l.ticketLikes, f)
 			l.ticketLengths[len(l.ticketLikes)-1] = it.Record.Length
@@ -107,6 +110,9 @@ type lateState struct {
 	afterNext   capture.Frame
 	// lastServer is the server's last data record (see turns).
 	lastServer capture.Frame
+	// firstLength is the record length of the server's first record
+	// before the request.
+	firstLength int
 	// ticketLengths are the record lengths of ticketLikes.
 	ticketLengths [maxTicketLike]int
 	// sslv2Records counts each direction's SSLv2 records after an SSLv2
@@ -130,6 +136,19 @@ func (t *tracker) lateFacts() *lateState {
 		t.late = &lateState{}
 	}
 	return t.late
+}
+
+// ticketsBefore reports whether the server's tickets came before the
+// request, so that its record it after the request, of another length, is
+// no ticket: a server sends its tickets of one flight at once, sealed
+// alike (OpenSSL two, Go one), and when the request reached it after
+// them — a capture at the server, or a client that waited — the short,
+// quick answer that follows is the answer, not a ticket (and the
+// silence after it a kept-alive connection's). The first record before
+// the request must have a ticket's size (an HTTP/2 server's SETTINGS is
+// shorter).
+func (l *lateState) ticketsBefore(it *tlsparse.Item) bool {
+	return l.firstLength >= minTicketLength && l.firstLength <= TicketMaxLength && it.Record.Length != l.firstLength
 }
 
 // maxTicketLike bounds the ticket-sized records held back; servers send

@@ -260,7 +260,9 @@ func (c *Connection) Side(d capture.Direction) *Side {
 // quick answer to a client that then hangs up looks the same on the wire
 // except for that silence, so the silence decides; a short quick answer
 // followed by a long idle keep-alive would still be taken for tickets, and
-// diagnose says so. With a key log the records are opened and tickets are
+// diagnose says so — unless the server's tickets came before the request
+// (a capture at the server, or a client that waited): then its record
+// after the request of a length other than theirs is the answer. With a key log the records are opened and tickets are
 // known for what they are. In TLS 1.2 tickets travel inside the handshake,
 // so every server record after the request is the answer. Under HTTP/2
 // the server's first record is its SETTINGS frame, sent without waiting

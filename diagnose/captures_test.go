@@ -347,6 +347,22 @@ func TestFieldReuseCaptures(t *testing.T) {
 			t.Errorf("%s: %d of %d connections read as an idle close, want %d", tc.name, races, conns, tc.races)
 		}
 	}
+	// At the server's end, where the tickets (frames 11, 12) left before
+	// the request (13) arrived: the short answer right after the request
+	// (14) is the answer, not a third ticket, and the close_notify an
+	// idle second later (17) is not the answer.
+	conns := analyseCapture(t, dir+"/go_post_idle_srvside_tickets_first.pcap", []uint16{8490})
+	if len(conns) != 1 {
+		t.Fatalf("go_post_idle_srvside_tickets_first.pcap: %d connections, want 1", len(conns))
+	}
+	if a := conns[0].Afterwards(); a.Request.Number != 13 || a.Response.Number != 14 || a.Tickets != 0 || a.ServerFirst != 2 {
+		t.Errorf("go_post_idle_srvside_tickets_first.pcap: request %d, response %d, %d tickets after it, %d records before it; want 13, 14, 0, 2",
+			a.Request.Number, a.Response.Number, a.Tickets, a.ServerFirst)
+	}
+	v := Diagnose(conns[0], Config{Roots: rootsFile(t, dir+"/tickets_first_root.pem")})
+	if v.Category != OK || !strings.Contains(v.Summary, "the server had closed the connection") {
+		t.Errorf("go_post_idle_srvside_tickets_first.pcap: %s: %s", v.Category, v.Summary)
+	}
 }
 
 // TestFieldGoErrCaptures checks the failures of a Go net/http client in
