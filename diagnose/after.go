@@ -7,6 +7,7 @@ package diagnose
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tlsdiag/tlsdiag/capture"
@@ -278,4 +279,67 @@ func (d *diagnosis) closedUnderClient() (idleClose, bool) {
 		return ic, true
 	}
 	return d.goAwayRefused()
+}
+
+// laterUnanswered describes a later request on a kept-alive HTTP/1.1
+// connection that the server never answered, its earlier ones answered:
+// the server closed after it, not crossing it (idleClosed), or stayed
+// silent for minSilence until the client closed or the capture ended.
+// Only HTTP/1.1, where each of the client's turns is a request: under
+// HTTP/2 and other protocols a client's last turn may be a close of its
+// own (a GOAWAY, a Terminate message) that the server rightly answers by
+// closing.
+func (d *diagnosis) laterUnanswered() (string, []capture.Frame, bool) {
+	c := d.c
+	a := c.Afterwards()
+	req := a.LastTurn
+	if a.Turns < 2 || req.Number == 0 || a.Response.Number == 0 || a.AfterLastTurn.Number != 0 || !d.http11() {
+		return "", nil, false
+	}
+	what := "the client's request (" + frameRef(req.Number) + ")"
+	if a.LastTurnLine != "" {
+		what = fmt.Sprintf("the client's request %q (%s)", a.LastTurnLine, frameRef(req.Number))
+	}
+	if w, ok := c.Elapsed(a.BeforeLastTurn, req); ok {
+		what += fmt.Sprintf(", sent after %s idle", wait(w))
+	}
+	end, who, how := d.closeAfter(req.Number)
+	var s string
+	switch {
+	case end.Number != 0 && who == server:
+		s = fmt.Sprintf("TLS is fine; the server answered earlier requests on this kept-alive connection, then sent nothing after %s, and closed the connection (%s, %s) %s later: likely the server application closed on reading it without an answer (nginx `return 444`, a crash, a limit of its own) — look at the server's log, not at TLS; possible: its idle timeout ended just as the request arrived; the client's error is Go's \"EOF\", Python's \"RemoteDisconnected\", curl's \"Empty reply from server\"",
+			what, how, frameRef(end.Number), d.waitFrom(req, end))
+	case end.Number != 0:
+		silence := end.Time.Sub(req.Time)
+		if silence < minSilence {
+			return "", nil, false
+		}
+		s = fmt.Sprintf("TLS is fine; the server answered earlier requests on this kept-alive connection, then sent nothing after %s for %s, then the client closed (%s, %s): the server application did not answer — look at the server, not at TLS",
+			what, wait(silence), how, frameRef(end.Number))
+	default:
+		end = c.Last
+		silence := end.Time.Sub(req.Time)
+		if silence < minSilence {
+			return "", nil, false
+		}
+		s = fmt.Sprintf("TLS is fine; the server answered earlier requests on this kept-alive connection, then sent nothing after %s until the connection's last frame (%s), %s later: the server application did not answer — look at the server, not at TLS",
+			what, frameRef(end.Number), wait(silence))
+	}
+	return s, []capture.Frame{req, end}, true
+}
+
+// http11 reports whether the connection carries HTTP/1.1: negotiated by
+// ALPN, offered alone by a client whose TLS 1.3 hides the choice, or a
+// request line a key log opened.
+func (d *diagnosis) http11() bool {
+	c := d.c
+	switch {
+	case c.ALPN == "http/1.1":
+		return true
+	case c.ALPN != "":
+		return false
+	case strings.HasSuffix(c.Afterwards().RequestLine, " HTTP/1.1"):
+		return true
+	}
+	return c.Version.IsTLS13() && d.hello != nil && len(d.hello.ALPN) == 1 && d.hello.ALPN[0] == "http/1.1"
 }

@@ -82,6 +82,10 @@ func (d *diagnosis) ok() Verdict {
 		summary = ic.summary + " (" + summary + ")"
 		frames = append(frames, ic.evidence...)
 		fix = ic.fix
+	} else if s, ev, ok := d.laterUnanswered(); ok {
+		// The same for a later request on a kept-alive connection.
+		summary = s + " (" + summary + ")"
+		frames = append(frames, ev...)
 	} else if s, ev, ok := d.unanswered(); ok {
 		// TLS did its part; the verdict stays ok, but the summary leads
 		// with what the user is looking at (warnings repeats it).
@@ -562,6 +566,9 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	if cat == OK {
 		if ic, ok := d.closedUnderClient(); ok {
 			ws = append(ws, ic.warning)
+		}
+		if _, _, ok := d.laterUnanswered(); ok {
+			ws = append(ws, fmt.Sprintf("no answer to the client's later request (%s) on a kept-alive connection: the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.Afterwards().LastTurn.Number)))
 		}
 		if _, _, ok := d.unanswered(); ok {
 			ws = append(ws, fmt.Sprintf("no answer to the client's request (%s): a client timeout after a good handshake (Go's \"Client.Timeout exceeded while awaiting headers\", curl's \"Operation timed out\") is the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.Afterwards().Request.Number)))

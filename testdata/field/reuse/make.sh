@@ -93,7 +93,7 @@ server {
 	server_name reuse.test;
 	ssl_certificate $c/leaf.pem;
 	ssl_certificate_key $c/leaf.key;
-	ssl_protocols TLSv1.2 TLSv1.3;
+	ssl_protocols ${PROTO:-TLSv1.2 TLSv1.3};
 	$*
 	location / { return 200 "ok\n"; }
 }
@@ -108,6 +108,8 @@ mkdir -p "$work/nginx"
 	srv 8492 http2 "keepalive_timeout 1s;"
 	srv 8493 http2 "keepalive_requests 3;"
 	srv 8494 "" "keepalive_timeout 950ms;"
+	PROTO=TLSv1.2 srv 8495 "" "keepalive_timeout 1s;"
+	srv 8496 "" 'if ($connection_requests = 2) { return 444; }'
 	echo "}"
 } >"$work/nginx/nginx.conf"
 ip netns exec ru-srv nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" &
@@ -182,4 +184,15 @@ fi
 # failure (a control: nothing here may read as a race).
 if row go_keepalive_requests; then
 	cap go_keepalive_requests 8491 goclient -n 4 -keylog "$out/go_keepalive_requests.keylog"
+fi
+
+# The race over TLS 1.2, where close_notify is an alert record of its own.
+if row go_post_idle_timeout_tls12; then
+	cap go_post_idle_timeout_tls12 8495 goclient -n 2 -gap 920ms -keylog "$out/go_post_idle_timeout_tls12.keylog"
+fi
+# A control: nginx closes without an answer ("return 444") on the
+# connection's second request, which came after the same 920 ms of idle:
+# its close comes a round trip after the request, in answer to it.
+if row go_post_dropped; then
+	cap go_post_dropped 8496 goclient -n 2 -gap 920ms -keylog "$out/go_post_dropped.keylog"
 fi
