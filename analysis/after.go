@@ -139,7 +139,7 @@ func (t *tracker) lateFacts() *lateState {
 }
 
 // ticketsBefore reports whether the server's tickets came before the
-// request, so that its record it after the request, of another length, is
+// request, so that its record after the request, of another length, is
 // no ticket: a server sends its tickets of one flight at once, sealed
 // alike (OpenSSL two, Go one), and when the request reached it after
 // them — a capture at the server, or a client that waited — the short,

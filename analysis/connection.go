@@ -262,8 +262,8 @@ func (c *Connection) Side(d capture.Direction) *Side {
 // followed by a long idle keep-alive would still be taken for tickets, and
 // diagnose says so — unless the server's tickets came before the request
 // (a capture at the server, or a client that waited): then its record
-// after the request of a length other than theirs is the answer. With a key log the records are opened and tickets are
-// known for what they are. In TLS 1.2 tickets travel inside the handshake,
+// after the request of a length other than theirs is the answer. With a
+// key log the records are opened and tickets are known for what they are. In TLS 1.2 tickets travel inside the handshake,
 // so every server record after the request is the answer. Under HTTP/2
 // the server's first record is its SETTINGS frame, sent without waiting
 // for a request: without a key log Response is then that frame, not the
