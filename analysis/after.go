@@ -30,9 +30,12 @@ func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f captu
 		// HTTP/2: the records that carry only the connection's own
 		// frames (the preface, SETTINGS) are neither the request nor
 		// its answer.
+		if d == capture.ClientToServer {
+			a.MaxStream = max(a.MaxStream, h2MaxHeadersStream(plain))
+		}
 		if g := &a.GoAway[d]; g.Frame.Number == 0 {
-			if code, ok := h2GoAwayCode(plain); ok {
-				g.Frame, g.Code = f, code
+			if code, last, ok := h2GoAwayCode(plain); ok {
+				g.Frame, g.Code, g.LastStream = f, code, last
 			}
 		}
 		exchange, block := h2Exchange(plain)
@@ -41,6 +44,7 @@ func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f captu
 		}
 		line = func([]byte) string { return h2Line(block) }
 	}
+	t.turns(d, it, f, plain, line)
 	switch {
 	case d == capture.ClientToServer && plain == nil && c.Version.IsTLS13() && int(it.Record.Length) == encryptedAlertLength(c.Cipher) &&
 		c.TCP.FIN[capture.ServerToClient].Number != 0 && c.TCP.FIN[capture.ServerToClient].Number < f.Number:
@@ -52,8 +56,11 @@ func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f captu
 		}
 	case a.Request.Number == 0:
 		a.ServerFirst++
+		if a.ServerFirst == 1 {
+			l.firstLength = it.Record.Length
+		}
 	case a.Response.Number != 0 || l.afterNext.Number != 0:
-	case plain == nil && t.ticketLike(it, f):
+	case plain == nil && t.ticketLike(it, f) && !l.ticketsBefore(it):
 		if len(l.ticketLikes) < maxTicketLike {
 			l.ticketLikes = append(l.ticketLikes, f)
 			l.ticketLengths[len(l.ticketLikes)-1] = it.Record.Length
@@ -68,6 +75,32 @@ func (t *tracker) afterHandshake(d capture.Direction, it *tlsparse.Item, f captu
 	}
 }
 
+// turns follows the client's turns and the server's records around its
+// last one (AfterHandshake.Turns).
+func (t *tracker) turns(d capture.Direction, it *tlsparse.Item, f capture.Frame, plain []byte, line func([]byte) string) {
+	c, a := t.c, t.c.After
+	if plain == nil && c.Version.IsTLS13() && int(it.Record.Length) == encryptedAlertLength(c.Cipher) {
+		if a.AlertLike[d].Number == 0 {
+			a.AlertLike[d] = f
+		}
+		return
+	}
+	a.AlertLike[d] = capture.Frame{}
+	l := t.lateFacts()
+	if d == capture.ServerToClient {
+		l.lastServer = f
+		if a.LastTurn.Number != 0 && a.AfterLastTurn.Number == 0 {
+			a.AfterLastTurn = f
+		}
+		return
+	}
+	if a.Turns > 0 && l.lastServer.Number < a.LastTurn.Number {
+		return // the turn goes on
+	}
+	a.Turns++
+	a.LastTurn, a.LastTurnLine, a.BeforeLastTurn, a.AfterLastTurn = f, line(plain), l.lastServer, capture.Frame{}
+}
+
 // lateState follows a connection past its hellos.
 type lateState struct {
 	// ticketLikes are the server's records after the request that have
@@ -75,6 +108,11 @@ type lateState struct {
 	// record after the request that does not (see settleAfter).
 	ticketLikes []capture.Frame
 	afterNext   capture.Frame
+	// lastServer is the server's last data record (see turns).
+	lastServer capture.Frame
+	// firstLength is the record length of the server's first record
+	// before the request.
+	firstLength int
 	// ticketLengths are the record lengths of ticketLikes.
 	ticketLengths [maxTicketLike]int
 	// sslv2Records counts each direction's SSLv2 records after an SSLv2
@@ -98,6 +136,19 @@ func (t *tracker) lateFacts() *lateState {
 		t.late = &lateState{}
 	}
 	return t.late
+}
+
+// ticketsBefore reports whether the server's tickets came before the
+// request, so that its record after the request, of another length, is
+// no ticket: a server sends its tickets of one flight at once, sealed
+// alike (OpenSSL two, Go one), and when the request reached it after
+// them — a capture at the server, or a client that waited — the short,
+// quick answer that follows is the answer, not a ticket (and the
+// silence after it a kept-alive connection's). The first record before
+// the request must have a ticket's size (an HTTP/2 server's SETTINGS is
+// shorter).
+func (l *lateState) ticketsBefore(it *tlsparse.Item) bool {
+	return l.firstLength >= minTicketLength && l.firstLength <= TicketMaxLength && it.Record.Length != l.firstLength
 }
 
 // maxTicketLike bounds the ticket-sized records held back; servers send

@@ -260,8 +260,10 @@ func (c *Connection) Side(d capture.Direction) *Side {
 // quick answer to a client that then hangs up looks the same on the wire
 // except for that silence, so the silence decides; a short quick answer
 // followed by a long idle keep-alive would still be taken for tickets, and
-// diagnose says so. With a key log the records are opened and tickets are
-// known for what they are. In TLS 1.2 tickets travel inside the handshake,
+// diagnose says so — unless the server's tickets came before the request
+// (a capture at the server, or a client that waited): then its record
+// after the request of a length other than theirs is the answer. With a
+// key log the records are opened and tickets are known for what they are. In TLS 1.2 tickets travel inside the handshake,
 // so every server record after the request is the answer. Under HTTP/2
 // the server's first record is its SETTINGS frame, sent without waiting
 // for a request: without a key log Response is then that frame, not the
@@ -292,6 +294,30 @@ type AfterHandshake struct {
 	// an HTTP/2 connection, with its error code; a zero Frame when none
 	// was seen.
 	GoAway [2]H2GoAway
+	// Turns counts the client's turns: runs of its application data
+	// records, each begun after the server last sent data (or the
+	// first) — on an HTTP/1.1 keep-alive connection, its requests; under
+	// HTTP/2 without a key log, its frames of the connection's own
+	// (SETTINGS acknowledgements, WINDOW_UPDATE) too. Records the size of
+	// an encrypted TLS 1.3 alert (AlertLike) take no part.
+	Turns int
+	// LastTurn is the first record of the client's last turn, and
+	// LastTurnLine its first line when a key log opened it (as
+	// RequestLine); BeforeLastTurn is the server's last data record
+	// before it, and AfterLastTurn the server's first after it (zero
+	// when none). With Turns > 1 they show a request sent on a
+	// connection that had been idle since BeforeLastTurn.
+	LastTurn, BeforeLastTurn, AfterLastTurn capture.Frame
+	LastTurnLine                            string
+	// MaxStream is the highest stream ID of the HTTP/2 HEADERS frames
+	// the client sent in decrypted records (a key log opened them): the
+	// last request it had sent when a GOAWAY came.
+	MaxStream uint32
+	// AlertLike is, per side (indexed by Sender), the first TLS 1.3
+	// record no key log opened whose length is that of an encrypted
+	// alert, after that side's last other data record: close_notify, as
+	// a rule, when a FIN follows.
+	AlertLike [2]capture.Frame
 	// Renegotiation is, per side (indexed by Sender), the first
 	// encrypted handshake record it sent after both Finished messages of
 	// a TLS ≤ 1.2 handshake that no key log opened: a renegotiation

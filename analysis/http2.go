@@ -70,6 +70,10 @@ func h2Exchange(b []byte) (exchange bool, block []byte) {
 type H2GoAway struct {
 	Frame capture.Frame
 	Code  H2ErrorCode
+	// LastStream is the frame's last stream ID: the highest-numbered
+	// stream its sender processed or may still process; those above it
+	// were not processed and may be retried elsewhere.
+	LastStream uint32
 }
 
 // H2ErrorCode is an HTTP/2 error code (RFC 9113, Section 7).
@@ -93,20 +97,21 @@ func (e H2ErrorCode) String() string {
 
 // h2GoAwayCode returns the error code of the first GOAWAY frame among the
 // whole frames that start b (after the client's preface, if any).
-func h2GoAwayCode(b []byte) (H2ErrorCode, bool) {
+func h2GoAwayCode(b []byte) (H2ErrorCode, uint32, bool) {
 	b = bytes.TrimPrefix(b, []byte(http2Preface))
 	for len(b) >= 9 {
 		n := int(b[0])<<16 | int(b[1])<<8 | int(b[2])
 		if len(b) < 9+n {
-			return 0, false
+			return 0, 0, false
 		}
 		if b[3] == h2GoAway && n >= 8 {
+			last := (uint32(b[9])<<24 | uint32(b[10])<<16 | uint32(b[11])<<8 | uint32(b[12])) & 0x7fffffff
 			p := b[9+4:] // after the last stream ID
-			return H2ErrorCode(uint32(p[0])<<24 | uint32(p[1])<<16 | uint32(p[2])<<8 | uint32(p[3])), true
+			return H2ErrorCode(uint32(p[0])<<24 | uint32(p[1])<<16 | uint32(p[2])<<8 | uint32(p[3])), last, true
 		}
 		b = b[9+n:]
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // h2Line words the first header block a side sent as a request or status
@@ -142,4 +147,24 @@ func h2Line(block []byte) string {
 		line = strings.TrimSpace(method + " " + path + " HTTP/2")
 	}
 	return firstLine([]byte(line))
+}
+
+// h2MaxHeadersStream returns the highest stream ID of the HEADERS frames
+// among the frames at the start of b (a decrypted record), 0 when none.
+func h2MaxHeadersStream(b []byte) uint32 {
+	b = bytes.TrimPrefix(b, []byte(http2Preface))
+	var max uint32
+	for len(b) >= 9 {
+		n := int(b[0])<<16 | int(b[1])<<8 | int(b[2])
+		if b[3] == h2Headers {
+			if id := (uint32(b[5])<<24 | uint32(b[6])<<16 | uint32(b[7])<<8 | uint32(b[8])) & 0x7fffffff; id > max {
+				max = id
+			}
+		}
+		if len(b) < 9+n {
+			break
+		}
+		b = b[9+n:]
+	}
+	return max
 }

@@ -15,22 +15,25 @@ func TestH2GoAwayCode(t *testing.T) {
 		name string
 		in   string
 		code H2ErrorCode
+		last uint32
 		ok   bool
 	}{
-		{"alone", goaway, H2InadequateSecurity, true},
-		{"after preface and settings", hex.EncodeToString([]byte(http2Preface)) + settings + window + goaway, H2InadequateSecurity, true},
-		{"none", settings + window, 0, false},
-		{"cut", goaway[:20], 0, false},
-		{"after a cut frame", settings[:12], 0, false},
+		{"last stream 5, NO_ERROR", "000008070000000000" + "00000005" + "00000000", 0, 5, true},
+		{"reserved bit ignored", "000008070000000000" + "80000007" + "00000000", 0, 7, true},
+		{"alone", goaway, H2InadequateSecurity, 0, true},
+		{"after preface and settings", hex.EncodeToString([]byte(http2Preface)) + settings + window + goaway, H2InadequateSecurity, 0, true},
+		{"none", settings + window, 0, 0, false},
+		{"cut", goaway[:20], 0, 0, false},
+		{"after a cut frame", settings[:12], 0, 0, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			b, err := hex.DecodeString(tt.in)
 			if err != nil {
 				t.Fatal(err)
 			}
-			code, ok := h2GoAwayCode(b)
-			if code != tt.code || ok != tt.ok {
-				t.Errorf("h2GoAwayCode = %v, %v; want %v, %v", code, ok, tt.code, tt.ok)
+			code, last, ok := h2GoAwayCode(b)
+			if code != tt.code || last != tt.last || ok != tt.ok {
+				t.Errorf("h2GoAwayCode = %v, %d, %v; want %v, %d, %v", code, last, ok, tt.code, tt.last, tt.ok)
 			}
 		})
 	}

@@ -151,6 +151,7 @@ func (t *tracker) flipFacts() {
 	if c.After != nil {
 		swap(&c.After.Renegotiation)
 		swap(&c.After.GoAway)
+		swap(&c.After.AlertLike)
 	}
 	if c.Heartbeats != nil {
 		swap(c.Heartbeats)

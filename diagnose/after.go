@@ -6,6 +6,8 @@ package diagnose
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tlsdiag/tlsdiag/capture"
@@ -118,4 +120,226 @@ func (d *diagnosis) answered() string {
 		s += " answered"
 	}
 	return s + fmt.Sprintf(" after %s (%s)", d.waitFrom(a.Request, a.Response), frameRef(a.Response.Number))
+}
+
+// idleClose is a request sent on a kept-alive connection just as the
+// server closed it for being idle: the commonest failure of an HTTPS
+// client whose TLS is fine (Go: "EOF", "http: server closed idle
+// connection"; Python: "RemoteDisconnected"; HTTP/2: "server sent
+// GOAWAY"). The client reused the connection after an idle time close to
+// the server's keep-alive timeout; the server's close (its close_notify
+// or FIN, or under HTTP/2 its GOAWAY) either came before the request in
+// the capture — a capture at the server's end — or came less than the
+// connection's round trip after it, which is too soon to answer it: the
+// two crossed on the wire. The server's TCP then answers the request
+// with a RST.
+type idleClose struct {
+	summary, warning, fix string
+	evidence              []capture.Frame
+}
+
+// minIdle is the shortest time a connection must have been idle before
+// the request for its close to be taken for an idle timeout's: servers'
+// keep-alive timeouts are seconds to minutes.
+const minIdle = 500 * time.Millisecond
+
+// idleClosed returns the idle close, if the connection ended in one. A
+// close must come less than nine tenths of the round trip after the
+// request to count as crossing it (the margin is for jitter).
+
+func (d *diagnosis) idleClosed() (idleClose, bool) {
+	c := d.c
+	a := c.Afterwards()
+	req := a.LastTurn
+	if a.Turns < 2 || req.Number == 0 || a.BeforeLastTurn.Number == 0 || a.Response.Number == 0 {
+		return idleClose{}, false
+	}
+	end, how := d.serverClose(a.BeforeLastTurn.Number)
+	if end.Number == 0 {
+		return idleClose{}, false
+	}
+	var rtt time.Duration
+	if t := &c.TCP; t.SYNCount == 1 && t.SYN.Number != 0 && t.SYNACK.Number != 0 {
+		rtt = t.SYNACK.Time.Sub(t.SYN.Time)
+	}
+	if w, ok := c.Elapsed(a.BeforeLastTurn, req); !ok || w < minIdle {
+		return idleClose{}, false // not idle: the close answered something else
+	}
+	soon := func(f capture.Frame) bool {
+		gap, ok := c.Elapsed(req, f)
+		return ok && rtt >= minRoundTrip && gap >= 0 && gap < rtt-rtt/10
+	}
+	closedFirst := end.Number < req.Number
+	if !closedFirst && !soon(end) {
+		return idleClose{}, false
+	}
+	if n := a.AfterLastTurn; n.Number != 0 && !closedFirst && !soon(n) {
+		return idleClose{}, false // the server answered the request
+	}
+	what := "the client's request (" + frameRef(req.Number) + ")"
+	if a.LastTurnLine != "" {
+		what = fmt.Sprintf("the client's request %q (%s)", a.LastTurnLine, frameRef(req.Number))
+	}
+	idle := ""
+	if w, ok := c.Elapsed(a.BeforeLastTurn, req); ok {
+		idle = fmt.Sprintf(", idle for %s since the server's last data (%s)", wait(w), frameRef(a.BeforeLastTurn.Number))
+	}
+	timeout := ""
+	if w, ok := c.Elapsed(a.BeforeLastTurn, end); ok {
+		timeout = fmt.Sprintf(" %s after its last data", wait(w))
+	}
+	goAway := ""
+	if g := a.GoAway[server]; g.Frame.Number != 0 && g.Frame.Number > a.BeforeLastTurn.Number {
+		goAway = fmt.Sprintf(", after an HTTP/2 GOAWAY %s with last stream ID %d (%s, opened with the key log): streams above %d were not processed", g.Code, g.LastStream, frameRef(g.Frame.Number), g.LastStream)
+	} else if n := a.AfterLastTurn; n.Number != 0 && (c.ALPN == "h2" || c.ALPN == "" && d.hello != nil && slices.Contains(d.hello.ALPN, "h2")) {
+		goAway = fmt.Sprintf(", after a record of its own (%s: under HTTP/2, its GOAWAY as a rule; a key log would show its last stream ID)", frameRef(n.Number))
+	}
+	clientErr := `Go's "EOF" or "http: server closed idle connection", Python's "RemoteDisconnected", "connection reset by peer" or "broken pipe"`
+	if goAway != "" {
+		clientErr = `Go's "http2: server sent GOAWAY and closed the connection" or, for a body it cannot replay, "cannot retry err [http2: Transport received Server's graceful shutdown GOAWAY] after Request.Body was written"`
+	}
+	var race string
+	if closedFirst {
+		race = fmt.Sprintf("the server had closed the connection (%s, %s)%s%s before the request reached it: certain, the capture shows the close first",
+			how, frameRef(end.Number), timeout, goAway)
+	} else {
+		gap, _ := c.Elapsed(req, end)
+		race = fmt.Sprintf("the server closed the connection (%s, %s)%s%s, and that close came %s after the request, less than the connection's round trip (%s, SYN to SYN-ACK): the server sent it before the request could reach it, so the two crossed on the wire (certain, by that timing)",
+			how, frameRef(end.Number), timeout, goAway, wait(gap), wait(rtt))
+	}
+	rst := ""
+	ev := []capture.Frame{a.BeforeLastTurn, req, end}
+	if t := &c.TCP; t.RST.Number > req.Number && t.RSTFrom == server {
+		rst = fmt.Sprintf("; the server's TCP answered the request with a RST (%s): nothing read from that connection any more", frameRef(t.RST.Number))
+		ev = append(ev, t.RST)
+	}
+	s := fmt.Sprintf("TLS is fine; the client reused a kept-alive connection for %s%s, and %s%s — the server closed the idle connection as the client reused it (its keep-alive idle timeout: nginx keepalive_timeout, Apache KeepAliveTimeout, a load balancer's or proxy's idle timeout in front of it), not a server that dropped the request; the client's error is %s",
+		what, idle, race, rst, clientErr)
+	warn := fmt.Sprintf("the server closed a kept-alive connection as the client reused it (%s): a client retries such a request by itself only when it is idempotent and has no body it cannot replay (Go: GET, HEAD, OPTIONS, TRACE, or a request with an Idempotency-Key header; a POST fails)", frameRef(req.Number))
+	fix := d.serverSide("make the client stop reusing an idle connection before the server closes it: a client idle timeout shorter than the server's (Go: http.Transport.IdleConnTimeout, 90 s by default; libcurl: CURLOPT_MAXAGE_CONN, 118 s by default; Python requests and urllib3 have none and reuse until the server closes), and retry requests that failed on a reused connection when they are safe to repeat (Go: set Request.GetBody and an Idempotency-Key header); or keep idle connections open longer than the clients do", ChangeKeepAlive)
+	return idleClose{s, warn, fix, ev}, true
+}
+
+// serverClose returns the server's first sign of closing after frame n:
+// an alert (close_notify as a rule), a TLS 1.3 record of an encrypted
+// alert's size, or its FIN; and how to name it.
+func (d *diagnosis) serverClose(n int64) (capture.Frame, string) {
+	c := d.c
+	var f capture.Frame
+	how := ""
+	consider := func(g capture.Frame, h string) {
+		if g.Number > n && (f.Number == 0 || g.Number < f.Number) {
+			f, how = g, h
+		}
+	}
+	for _, a := range c.Alerts {
+		if a.Sender == server {
+			h := alertText(a)
+			if !a.Known() {
+				h += ", close_notify as a rule"
+			}
+			consider(a.Frame, h)
+		}
+	}
+	if g := c.Afterwards().AlertLike[server]; g.Number != 0 && c.TCP.FIN[server].Number >= g.Number {
+		consider(g, "an encrypted alert by its size, close_notify as a rule")
+	}
+	consider(c.TCP.FIN[server], "FIN")
+	return f, how
+}
+
+// goAwayRefused describes an HTTP/2 GOAWAY that refused requests the
+// client had already sent: a key log opened the server's GOAWAY
+// (NO_ERROR, a graceful close) and the client's HEADERS frames, and the
+// client had opened streams above the GOAWAY's last stream ID. Those the
+// server did not process (RFC 9113, Section 6.8) and the client may send
+// again; a client that cannot replay their bodies fails them.
+func (d *diagnosis) goAwayRefused() (idleClose, bool) {
+	a := d.c.Afterwards()
+	g := a.GoAway[server]
+	if g.Frame.Number == 0 || g.Code != 0 || a.MaxStream <= g.LastStream {
+		return idleClose{}, false
+	}
+	served := ""
+	if g.LastStream > 0 && g.LastStream%2 == 1 {
+		served = fmt.Sprintf(", after %s on the connection (streams 1 to %d)", prose.Count(int(g.LastStream+1)/2, "request"), g.LastStream)
+	}
+	s := fmt.Sprintf("TLS is fine; the server sent an HTTP/2 GOAWAY NO_ERROR with last stream ID %d (%s, opened with the key log)%s, while the client had sent requests on streams up to %d: those above %d were refused unprocessed — a graceful close by the server: its limit of requests per connection (nginx keepalive_requests, 1000 by default; http2_max_requests before nginx 1.19.7) or a shutdown or reload; the server processed none of them, so they are safe to send again on a new connection, which a client does by itself only for a request it can replay (Go's error for a body it cannot: \"cannot retry err [http2: Transport received Server's graceful shutdown GOAWAY] after Request.Body was written\")",
+		g.LastStream, frameRef(g.Frame.Number), served, a.MaxStream, g.LastStream)
+	warn := fmt.Sprintf("the server's GOAWAY (%s) refused streams the client had sent (up to %d): a client that cannot replay a request's body fails it instead of sending it again", frameRef(g.Frame.Number), a.MaxStream)
+	fix := d.serverSide("let the client send refused requests again: give each request a body it can replay (Go: Request.GetBody, which http.NewRequest sets for bytes and strings readers) or retry on its error; or raise the server's limit of requests per connection", ChangeKeepAlive)
+	return idleClose{s, warn, fix, []capture.Frame{g.Frame}}, true
+}
+
+// closedUnderClient is the idle close, or else the GOAWAY that refused
+// requests in flight: a server that ended a connection the client was
+// still using.
+func (d *diagnosis) closedUnderClient() (idleClose, bool) {
+	if ic, ok := d.idleClosed(); ok {
+		return ic, true
+	}
+	return d.goAwayRefused()
+}
+
+// laterUnanswered describes a later request on a kept-alive HTTP/1.1
+// connection that the server never answered, its earlier ones answered:
+// the server closed after it, not crossing it (idleClosed), or stayed
+// silent for minSilence until the client closed or the capture ended.
+// Only HTTP/1.1, where each of the client's turns is a request: under
+// HTTP/2 and other protocols a client's last turn may be a close of its
+// own (a GOAWAY, a Terminate message) that the server rightly answers by
+// closing.
+func (d *diagnosis) laterUnanswered() (string, []capture.Frame, bool) {
+	c := d.c
+	a := c.Afterwards()
+	req := a.LastTurn
+	if a.Turns < 2 || req.Number == 0 || a.Response.Number == 0 || a.AfterLastTurn.Number != 0 || !d.http11() {
+		return "", nil, false
+	}
+	what := "the client's request (" + frameRef(req.Number) + ")"
+	if a.LastTurnLine != "" {
+		what = fmt.Sprintf("the client's request %q (%s)", a.LastTurnLine, frameRef(req.Number))
+	}
+	if w, ok := c.Elapsed(a.BeforeLastTurn, req); ok {
+		what += fmt.Sprintf(", sent after %s idle", wait(w))
+	}
+	end, who, how := d.closeAfter(req.Number)
+	var s string
+	switch {
+	case end.Number != 0 && who == server:
+		s = fmt.Sprintf("TLS is fine; the server answered earlier requests on this kept-alive connection, then sent nothing after %s, and closed the connection (%s, %s) %s later: likely the server application closed on reading it without an answer (nginx `return 444`, a crash, a limit of its own) — look at the server's log, not at TLS; possible: its idle timeout ended just as the request arrived; the client's error is Go's \"EOF\", Python's \"RemoteDisconnected\", curl's \"Empty reply from server\"",
+			what, how, frameRef(end.Number), d.waitFrom(req, end))
+	case end.Number != 0:
+		silence := end.Time.Sub(req.Time)
+		if silence < minSilence {
+			return "", nil, false
+		}
+		s = fmt.Sprintf("TLS is fine; the server answered earlier requests on this kept-alive connection, then sent nothing after %s for %s, then the client closed (%s, %s): the server application did not answer — look at the server, not at TLS",
+			what, wait(silence), how, frameRef(end.Number))
+	default:
+		end = c.Last
+		silence := end.Time.Sub(req.Time)
+		if silence < minSilence {
+			return "", nil, false
+		}
+		s = fmt.Sprintf("TLS is fine; the server answered earlier requests on this kept-alive connection, then sent nothing after %s until the connection's last frame (%s), %s later: the server application did not answer — look at the server, not at TLS",
+			what, frameRef(end.Number), wait(silence))
+	}
+	return s, []capture.Frame{req, end}, true
+}
+
+// http11 reports whether the connection carries HTTP/1.1: negotiated by
+// ALPN, offered alone by a client whose TLS 1.3 hides the choice, or a
+// request line a key log opened.
+func (d *diagnosis) http11() bool {
+	c := d.c
+	switch {
+	case c.ALPN == "http/1.1":
+		return true
+	case c.ALPN != "":
+		return false
+	case strings.HasSuffix(c.Afterwards().RequestLine, " HTTP/1.1"):
+		return true
+	}
+	return c.Version.IsTLS13() && d.hello != nil && len(d.hello.ALPN) == 1 && d.hello.ALPN[0] == "http/1.1"
 }

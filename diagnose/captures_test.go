@@ -302,6 +302,72 @@ func TestFieldH2Captures(t *testing.T) {
 	checkExpected(t, dir, "expected-keylog.tsv", dir+"/roots.pem", true)
 }
 
+// TestFieldReuseCaptures checks requests sent on a kept-alive
+// connection just as the server closed it for being idle
+// (testdata/field/reuse, see its README): nginx's keepalive_timeout met
+// by Go, Python requests, curl and Go over HTTP/2 (GOAWAY), captured at
+// the client's end (the close crosses the request: it comes less than a
+// round trip after it) and at the server's (the close comes first). Each
+// must stay ok — TLS is fine — and say that the server closed the idle
+// connection as the client reused it, with the fix on both sides, never
+// that the server dropped the request. The controls (nginx's
+// keepalive_requests, which announces its close) must say nothing of
+// the kind.
+func TestFieldReuseCaptures(t *testing.T) {
+	dir := testdataDir + "/field/reuse"
+	checkExpected(t, dir, "expected.tsv", dir+"/root.pem", false)
+	checkExpected(t, dir, "expected-keylog.tsv", dir+"/root.pem", true)
+	roots := rootsFile(t, dir+"/root.pem")
+	for _, tc := range []struct {
+		name  string
+		port  uint16
+		races int
+	}{
+		// curl met the close on its third POST, and retried on a new
+		// connection ("Connection died, retrying a fresh connect").
+		{"curl_post_idle_timeout.pcap", 8494, 1},
+		{"go_h2_max_requests.pcap", 8493, 0},
+		{"go_keepalive_requests.pcap", 8491, 0},
+		// nginx closing on reading the request ("return 444"): its
+		// close came a round trip after the request, in answer to it.
+		{"go_post_dropped.pcap", 8496, 0},
+	} {
+		races, conns := 0, 0
+		for _, c := range analyseCapture(t, filepath.Join(dir, tc.name), []uint16{tc.port}) {
+			conns++
+			v := Diagnose(c, Config{Roots: roots})
+			if v.Category != OK {
+				t.Errorf("%s: %s → %s: %s: %s, want ok", tc.name, c.Client, c.Server, v.Category, v.Summary)
+			}
+			if strings.Contains(v.Summary, "the server closed the idle connection as the client reused it") {
+				races++
+			}
+			if strings.Contains(v.Summary, "the server application dropped the request") {
+				t.Errorf("%s: %s: %s", tc.name, c.Client, v.Summary)
+			}
+		}
+		if races != tc.races || conns == 0 {
+			t.Errorf("%s: %d of %d connections read as an idle close, want %d", tc.name, races, conns, tc.races)
+		}
+	}
+	// At the server's end, where the tickets (frames 11, 12) left before
+	// the request (13) arrived: the short answer right after the request
+	// (14) is the answer, not a third ticket, and the close_notify an
+	// idle second later (17) is not the answer.
+	conns := analyseCapture(t, dir+"/go_post_idle_srvside_tickets_first.pcap", []uint16{8490})
+	if len(conns) != 1 {
+		t.Fatalf("go_post_idle_srvside_tickets_first.pcap: %d connections, want 1", len(conns))
+	}
+	if a := conns[0].Afterwards(); a.Request.Number != 13 || a.Response.Number != 14 || a.Tickets != 0 || a.ServerFirst != 2 {
+		t.Errorf("go_post_idle_srvside_tickets_first.pcap: request %d, response %d, %d tickets after it, %d records before it; want 13, 14, 0, 2",
+			a.Request.Number, a.Response.Number, a.Tickets, a.ServerFirst)
+	}
+	v := Diagnose(conns[0], Config{Roots: rootsFile(t, dir+"/tickets_first_root.pem")})
+	if v.Category != OK || !strings.Contains(v.Summary, "the server had closed the connection") {
+		t.Errorf("go_post_idle_srvside_tickets_first.pcap: %s: %s", v.Category, v.Summary)
+	}
+}
+
 // TestFieldGoErrCaptures checks the failures of a Go net/http client in
 // testdata/field/goerr: chains refused for their purpose or shape, whose
 // verdict must name the certificate at fault and a fix that changes it,

@@ -75,7 +75,18 @@ func (d *diagnosis) ok() Verdict {
 		// layer: renegotiation_refused, which says both.
 		return v
 	}
-	if s, ev, ok := d.unanswered(); ok {
+	fix := ""
+	if ic, ok := d.closedUnderClient(); ok {
+		// TLS did its part, and so did the server: it closed an idle
+		// connection. The summary leads with the race the client lost.
+		summary = ic.summary + " (" + summary + ")"
+		frames = append(frames, ic.evidence...)
+		fix = ic.fix
+	} else if s, ev, ok := d.laterUnanswered(); ok {
+		// The same for a later request on a kept-alive connection.
+		summary = s + " (" + summary + ")"
+		frames = append(frames, ev...)
+	} else if s, ev, ok := d.unanswered(); ok {
 		// TLS did its part; the verdict stays ok, but the summary leads
 		// with what the user is looking at (warnings repeats it).
 		summary = s + " (" + summary + ")"
@@ -83,7 +94,7 @@ func (d *diagnosis) ok() Verdict {
 	} else if s := d.answered(); s != "" {
 		summary += "; " + s
 	}
-	v := Verdict{Category: OK, Summary: summary}
+	v := Verdict{Category: OK, Summary: summary, Fix: fix}
 	v.Evidence = d.evidence(frames)
 	return v
 }
@@ -553,6 +564,12 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 		ws = append(ws, w)
 	}
 	if cat == OK {
+		if ic, ok := d.closedUnderClient(); ok {
+			ws = append(ws, ic.warning)
+		}
+		if _, _, ok := d.laterUnanswered(); ok {
+			ws = append(ws, fmt.Sprintf("no answer to the client's later request (%s) on a kept-alive connection: the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.Afterwards().LastTurn.Number)))
+		}
 		if _, _, ok := d.unanswered(); ok {
 			ws = append(ws, fmt.Sprintf("no answer to the client's request (%s): a client timeout after a good handshake (Go's \"Client.Timeout exceeded while awaiting headers\", curl's \"Operation timed out\") is the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.Afterwards().Request.Number)))
 		}

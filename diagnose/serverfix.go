@@ -94,13 +94,16 @@ const (
 	// ChangeRedirectPlain: plain HTTP reaches the TLS port; the server
 	// can redirect it to https:// instead of refusing it.
 	ChangeRedirectPlain
+	// ChangeKeepAlive: the server closes idle keep-alive connections
+	// sooner than its clients stop reusing them.
+	ChangeKeepAlive
 )
 
 // ServerChanges lists every change, in the order of the README's table.
 var ServerChanges = []ServerChange{
 	ChangeFullChain, ChangeRenew, ChangeCertName, ChangeDefaultServer, ChangeServerName,
 	ChangeModernVersions, ChangeAllowTLS12, ChangeCiphers, ChangeGroups, ChangeSignatures,
-	ChangeClientCertRequired, ChangeClientCA, ChangeClientSignatures, ChangeListenTLS, ChangeHTTP2, ChangeRedirectPlain,
+	ChangeClientCertRequired, ChangeClientCA, ChangeClientSignatures, ChangeListenTLS, ChangeHTTP2, ChangeRedirectPlain, ChangeKeepAlive,
 }
 
 // String is the change's stable name.
@@ -138,6 +141,8 @@ func (c ServerChange) String() string {
 		return "http2"
 	case ChangeRedirectPlain:
 		return "redirect_plain"
+	case ChangeKeepAlive:
+		return "keepalive"
 	}
 	return fmt.Sprintf("server_change(%d)", uint8(c))
 }
@@ -266,6 +271,14 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerNginx: "to redirect plain requests on the TLS port instead of answering 400: `error_page 497 https://$host$request_uri;`",
 		ServerCaddy: "serve plain HTTP on its own port (Caddy redirects port 80 to https:// by itself)",
 		ServerGo:    "net/http answers a plain request on its TLS port with a 400 of its own and cannot redirect it: serve plain HTTP on a port of its own with a handler that redirects to https://",
+	},
+	ChangeKeepAlive: {
+		ServerNginx:   "`keepalive_timeout` (75s by default) longer than the clients' idle timeout (Go's `Transport.IdleConnTimeout` is 90s), and `keepalive_requests` (1000 by default) high enough",
+		ServerApache:  "`KeepAliveTimeout` (5 s by default) longer than the clients' idle timeout",
+		ServerHAProxy: "`timeout http-keep-alive` (and `timeout client`) longer than the clients' idle timeout",
+		ServerCaddy:   "`idle_timeout` in the `servers` options (5m by default) longer than the clients' idle timeout",
+		ServerGo:      "`http.Server.IdleTimeout` longer than the clients' idle timeout",
+		ServerJava:    "the connector's keep-alive timeout longer than the clients' idle timeout (Tomcat `keepAliveTimeout`)",
 	},
 }
 

@@ -30,6 +30,12 @@ func TestServerFixTable(t *testing.T) {
 		says   []string
 	}{
 		{ChangeFullChain, ServerNginx, []string{"ssl_certificate", "fullchain.pem", "cert.pem", "leaf first", "nginx -t && nginx -s reload"}},
+		{ChangeKeepAlive, ServerNginx, []string{"keepalive_timeout", "keepalive_requests", "IdleConnTimeout"}},
+		{ChangeKeepAlive, ServerApache, []string{"KeepAliveTimeout"}},
+		{ChangeKeepAlive, ServerHAProxy, []string{"timeout http-keep-alive"}},
+		{ChangeKeepAlive, ServerCaddy, []string{"idle_timeout"}},
+		{ChangeKeepAlive, ServerGo, []string{"http.Server.IdleTimeout"}},
+		{ChangeKeepAlive, ServerJava, []string{"keepAliveTimeout"}},
 		{ChangeFullChain, ServerApache, []string{"SSLCertificateFile", "SSLCertificateChainFile"}},
 		{ChangeFullChain, ServerHAProxy, []string{"crt"}},
 		{ChangeFullChain, ServerGo, []string{"tls.Certificate", "LoadX509KeyPair"}},

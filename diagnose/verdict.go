@@ -10,7 +10,7 @@ const OK Category = "ok"
 
 var okCategory = categorySpec{
 	name:          OK,
-	meaning:       "the handshake completed (warnings may still say e.g. the certificate was invalid, SSL 2.0 was negotiated, or the server application never answered the request — see below)",
+	meaning:       "the handshake completed (warnings may still say e.g. the certificate was invalid, SSL 2.0 was negotiated, the server application never answered the request, or the server closed a kept-alive connection as idle just as the client reused it — see below)",
 	serverFix:     "—",
 	clientClasses: []string{"timeout_awaiting_headers", "http_error"},
 }
