@@ -13,6 +13,7 @@ import (
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
 	"github.com/tlsdiag/tlsdiag/proxyparse"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
 // minSilence is how long the server must have stayed silent after a
@@ -58,8 +59,8 @@ func (d *diagnosis) unanswered() (string, []capture.Frame, bool) {
 			"less likely, the server's program stopped without closing TLS): compare with the proxy's log and with a request that bypasses it%s",
 			what, c.Server, how, frameRef(end.Number), d.waitFrom(req, end), tickets)
 	case end.Number != 0 && who == server:
-		s = fmt.Sprintf("TLS is fine; the server sent nothing after %s and closed the connection (%s, %s) %s later: the server application dropped the request — look at the server's log, not at TLS%s",
-			what, how, frameRef(end.Number), d.waitFrom(req, end), tickets)
+		s = fmt.Sprintf("TLS is fine; the server sent nothing after %s and closed the connection (%s, %s) %s later: the server application dropped the request — look at the server's log, not at TLS%s%s",
+			what, how, frameRef(end.Number), d.waitFrom(req, end), d.h2OnlyHint(req, end), tickets)
 	case end.Number != 0:
 		silence := end.Time.Sub(req.Time)
 		if silence < minSilence {
@@ -77,6 +78,27 @@ func (d *diagnosis) unanswered() (string, []capture.Frame, bool) {
 			what, frameRef(end.Number), wait(silence), tickets)
 	}
 	return s, []capture.Frame{req, end}, true
+}
+
+// h2OnlyHint names a server that speaks HTTP/2 alone as a possible cause
+// of a request dropped at once (the server closing within a second of
+// it, req to end) when the client offered no ALPN h2: it spoke HTTP/1.1,
+// which such a server cannot read. crypto/tls lets a client that offers
+// http/1.1 (or no ALPN) in without a protocol instead of refusing it
+// with no_application_protocol (testdata/field/h2/go_http11_to_h2only).
+// A server that selected a protocol (seen in TLS 1.2, or with a key log)
+// rules it out. It returns "" when it does not apply.
+func (d *diagnosis) h2OnlyHint(req, end capture.Frame) string {
+	h := d.hello
+	// HTTP/2 over TLS wants TLS 1.2 at least (RFC 9113).
+	if h == nil || d.c.ALPN != "" || d.c.Version < tlsparse.VersionTLS12 || end.Time.Sub(req.Time) > time.Second {
+		return ""
+	}
+	if len(h.ALPN) > 1 || len(h.ALPN) == 1 && h.ALPN[0] != "http/1.1" {
+		return ""
+	}
+	return fmt.Sprintf("; possible, if the server speaks HTTP/2 alone (a gRPC server, or Go's net/http with HTTP/1 off): the client offered %s, not h2, so it spoke HTTP/1.1, which such a server drops, and Go's crypto/tls lets such a client in without a protocol rather than refusing it (no_application_protocol). "+
+		"Go's net/http client offers no ALPN when its Transport has a TLSClientConfig of its own: set the Transport's ForceAttemptHTTP2 (curl: drop --http1.1)", alpnOffer(h))
 }
 
 // closeAfter returns the first sign of a close after frame n — an alert
