@@ -98,6 +98,15 @@ type Connection struct {
 	MalformedClientHelloFrame capture.Frame
 	MalformedClientHelloError string
 
+	// OtherFamily is, for a TCP connection whose SYN got no SYN-ACK (none
+	// came, a reset or an ICMP error answered it), the connection to the
+	// same server port in the other IP family (IPv4 for IPv6, IPv6 for
+	// IPv4) that began after it, within a few seconds of its end: likely
+	// the same client trying the name's other address (Happy Eyeballs,
+	// RFC 8305); or else, when none did, the failed attempt in the other
+	// family it followed. Nil when the capture holds neither. Reading a
+	// file fills it; live reading does not hold connections for it.
+	OtherFamily           *FamilyAttempt
 	HelloRetry            *tlsparse.ServerHello
 	HelloRetryFrame       capture.Frame
 	RetryClientHello      *tlsparse.ClientHello

@@ -89,6 +89,9 @@ type sequencer struct {
 	live *liveOrder
 	// dns holds the capture's DNS lookups.
 	dns *dnsBook
+	// familyRecent are the last TCP connections emitted, and familyEnd
+	// the unanswered ones listed at the end, for linkOtherFamily.
+	familyRecent, familyEnd []FamilyAttempt
 }
 
 // SequenceStats says what the sequencer did that a report should mention.
@@ -348,6 +351,11 @@ func (s *sequencer) end() SequenceStats {
 	}
 	s.stats.DNSNotKept, s.stats.DNSMalformed = s.dns.counts()
 	s.held = nil
+	for _, p := range recs {
+		if p.c.DNSFailure == nil {
+			s.familyEnd = append(s.familyEnd, familyAttempt(p.c))
+		}
+	}
 	slices.SortFunc(recs, func(a, b pendingConn) int {
 		if connLess(a.c, b.c) {
 			return -1
@@ -388,7 +396,7 @@ func (s *sequencer) flush(mark int64) {
 		p := s.pending[0]
 		first := p.c.First.Number
 		ready := mark >= p.end && !s.open.holdsBack(0, first, p.end) &&
-			(s.ended || !awaitsFallback(p.c) && !awaitsRetry(p.c) && !p.awaitsNames)
+			(s.ended || !awaitsFallback(p.c) && !awaitsRetry(p.c) && !awaitsOtherFamily(p.c) && !p.awaitsNames)
 		if !ready && len(s.pending) <= s.max {
 			return
 		}
@@ -414,6 +422,8 @@ func (s *sequencer) release(p pendingConn) {
 	if awaitsRetry(c) {
 		s.linkRetry(c)
 	}
+	s.linkOtherFamily(c)
+	s.rememberFamily(c)
 	if p.awaitsNames {
 		s.linkOtherNames(c)
 	}

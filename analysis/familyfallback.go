@@ -1,0 +1,138 @@
+package analysis
+
+// A client with a name that has IPv6 and IPv4 addresses tries one family
+// and, when its SYN goes unanswered or is refused, the other (Happy
+// Eyeballs, RFC 8305: curl after 200 ms, Go after 300 ms, Node.js after
+// 250 ms; Python's urllib3 once the first attempt failed). The failed
+// attempt and the connection that replaced it are to different addresses,
+// so only the server's port, the families and the timing tie them.
+
+import (
+	"strings"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/capture"
+)
+
+// FamilyAttempt is a TCP connection to the same server port in the other
+// IP family than a connection whose SYN got no SYN-ACK, begun close enough
+// to it to be the same client's other attempt (Connection.OtherFamily).
+type FamilyAttempt struct {
+	Fallback
+	// Later: it began after this connection's SYN (the client fell back
+	// to it); else it began before, and this connection is the fallback.
+	Later bool
+	// Accepted: the server answered its SYN with a SYN-ACK.
+	Accepted bool
+	// Name is the SNI of its ClientHello, "" when none.
+	Name string
+	// Last is its last frame.
+	Last capture.Frame
+}
+
+// familyWindow is how long after an attempt's last frame (its last SYN,
+// the reset or the ICMP error) another family's attempt may begin and
+// still be read as its fallback: Happy Eyeballs clients start it within
+// a few hundred milliseconds, clients that go through the addresses in
+// turn as soon as the connect fails or times out.
+const familyWindow = 5 * time.Second
+
+// maxFamilyRecent bounds the connections the sequencer remembers for
+// linkOtherFamily once they were emitted.
+const maxFamilyRecent = 256
+
+// synFailed reports whether c is a TCP connection whose SYN got no
+// SYN-ACK and that carried no hello: unanswered, reset or rejected.
+func synFailed(c *Connection) bool {
+	return !c.IsQUIC() && c.DNSFailure == nil && c.TCP.SYN.Number != 0 && c.TCP.SYNACK.Number == 0 && c.ClientHello == nil
+}
+
+// awaitsOtherFamily reports whether c is a TCP connection refused by a
+// reset to its SYN: the sequencer holds it until the capture is over, so
+// that the other family's attempt, which begins right after the reset,
+// is known. (Connections rejected by ICMP are held for awaitsRetry, and
+// unanswered ones are listed last.)
+func awaitsOtherFamily(c *Connection) bool {
+	return synFailed(c) && c.OtherFamily == nil && c.TCP.RST.Number != 0 && c.TCP.RSTFrom == capture.ServerToClient
+}
+
+// familyAttempt is what linkOtherFamily keeps of a connection.
+func familyAttempt(c *Connection) FamilyAttempt {
+	a := FamilyAttempt{Fallback: Fallback{Client: c.Client, Server: c.Server, First: c.First, Established: c.Established},
+		Accepted: c.TCP.SYNACK.Number != 0, Last: c.Last}
+	if c.ClientHello != nil {
+		a.Name = strings.Clone(c.ClientHello.ServerName)
+	}
+	return a
+}
+
+// otherFamilyOf reports whether a, a connection that began at or after
+// c's first frame (later) or before it, is c's attempt in the other
+// family: the same server port, the other IP version at both ends, and
+// the later one begun within familyWindow of the earlier one's end.
+func otherFamilyOf(c *Connection, a FamilyAttempt, later bool) bool {
+	if a.Server.Port() != c.Server.Port() || a.Server.Addr().Is4() == c.Server.Addr().Is4() ||
+		a.Client.Addr().Is4() != a.Server.Addr().Is4() || c.Client.Addr().Is4() != c.Server.Addr().Is4() {
+		return false
+	}
+	if later {
+		return a.First.Number > c.First.Number && !a.First.Time.Before(c.First.Time) && a.First.Time.Sub(c.Last.Time) <= familyWindow
+	}
+	return a.First.Number < c.First.Number && !a.Accepted && !a.Established && c.First.Time.Sub(a.Last.Time) <= familyWindow
+}
+
+// linkOtherFamily sets c.OtherFamily when c's SYN got no SYN-ACK: the
+// first connection to the same port in the other family that began after
+// it (among those waiting to be emitted, those held for the end and the
+// last ones emitted), or else the attempt in the other family it
+// followed, which failed too. The sequencer's lock is held.
+func (s *sequencer) linkOtherFamily(c *Connection) {
+	if !synFailed(c) || c.OtherFamily != nil {
+		return
+	}
+	var best *FamilyAttempt
+	consider := func(a FamilyAttempt, later bool) {
+		if !otherFamilyOf(c, a, later) {
+			return
+		}
+		if best == nil || later && !best.Later || later == best.Later && (later && a.First.Number < best.First.Number || !later && a.First.Number > best.First.Number) {
+			a.Later = later
+			best = &a
+		}
+	}
+	for _, p := range s.pending {
+		if t := p.c; t != c && !t.IsQUIC() && t.Server.Port() == c.Server.Port() && t.Server.Addr().Is4() != c.Server.Addr().Is4() {
+			consider(familyAttempt(p.c), true)
+		}
+	}
+	for i := range s.held {
+		u := &s.held[i]
+		last := u.lastSYN
+		if u.last.Number > last.Number {
+			last = u.last
+		}
+		consider(FamilyAttempt{Fallback: Fallback{Client: u.conn.Client, Server: u.conn.Server, First: u.conn.First}, Last: last}, u.conn.First.Number > c.First.Number)
+	}
+	for _, a := range s.familyEnd {
+		if a.First != c.First {
+			consider(a, a.First.Number > c.First.Number)
+		}
+	}
+	for _, a := range s.familyRecent {
+		consider(a, a.First.Number > c.First.Number)
+	}
+	c.OtherFamily = best
+}
+
+// rememberFamily keeps what linkOtherFamily needs of c, an emitted TCP
+// connection, among the last maxFamilyRecent.
+func (s *sequencer) rememberFamily(c *Connection) {
+	if c.IsQUIC() || c.DNSFailure != nil || c.TCP.SYN.Number == 0 {
+		return
+	}
+	if len(s.familyRecent) >= maxFamilyRecent {
+		n := copy(s.familyRecent, s.familyRecent[1:])
+		s.familyRecent = s.familyRecent[:n]
+	}
+	s.familyRecent = append(s.familyRecent, familyAttempt(c))
+}
