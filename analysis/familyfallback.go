@@ -28,6 +28,10 @@ type FamilyAttempt struct {
 	Name string
 	// Last is its last frame.
 	Last capture.Frame
+	// Shared: an earlier failed attempt was linked to the same later
+	// connection first (a client that opens several connections at once,
+	// as browsers do, has more attempts than fallbacks).
+	Shared bool
 }
 
 // familyWindow is how long after an attempt's last frame (its last SYN,
@@ -91,12 +95,28 @@ func (s *sequencer) linkOtherFamily(c *Connection) {
 		return
 	}
 	var best *FamilyAttempt
+	// better ranks a over best: a later connection over an earlier one,
+	// one no other attempt was linked to over a shared one, then the
+	// nearest in time.
+	better := func(a FamilyAttempt) bool {
+		switch {
+		case best == nil:
+			return true
+		case a.Later != best.Later:
+			return a.Later
+		case a.Shared != best.Shared:
+			return !a.Shared
+		case a.Later:
+			return a.First.Number < best.First.Number
+		}
+		return a.First.Number > best.First.Number
+	}
 	consider := func(a FamilyAttempt, later bool) {
 		if !otherFamilyOf(c, a, later) {
 			return
 		}
-		if best == nil || later && !best.Later || later == best.Later && (later && a.First.Number < best.First.Number || !later && a.First.Number > best.First.Number) {
-			a.Later = later
+		a.Later, a.Shared = later, later && s.familyClaimed[a.First.Number]
+		if better(a) {
 			best = &a
 		}
 	}
@@ -122,6 +142,12 @@ func (s *sequencer) linkOtherFamily(c *Connection) {
 		consider(a, a.First.Number > c.First.Number)
 	}
 	c.OtherFamily = best
+	if best != nil && best.Later {
+		if s.familyClaimed == nil || len(s.familyClaimed) >= maxFamilyRecent {
+			s.familyClaimed = make(map[int64]bool)
+		}
+		s.familyClaimed[best.First.Number] = true
+	}
 }
 
 // rememberFamily keeps what linkOtherFamily needs of c, an emitted TCP

@@ -92,6 +92,9 @@ type sequencer struct {
 	// familyRecent are the last TCP connections emitted, and familyEnd
 	// the unanswered ones listed at the end, for linkOtherFamily.
 	familyRecent, familyEnd []FamilyAttempt
+	// familyClaimed are the first frames of the connections a failed
+	// attempt in the other family was linked to (bounded).
+	familyClaimed map[int64]bool
 }
 
 // SequenceStats says what the sequencer did that a report should mention.
@@ -115,6 +118,10 @@ type SequenceStats struct {
 	// are listed after later ones (they are all listed last);
 	// UnansweredDropped those not listed because more than MaxHeldUnanswered were.
 	Unanswered, UnansweredDropped int
+	// FamilyFallbacks counts the connections whose SYN got no SYN-ACK
+	// and after which the client's connection to the same port over the
+	// other IP family completed its handshake (Connection.OtherFamily).
+	FamilyFallbacks int
 	// IgnoredBeforeTLS counts, by port, the connections without TLS that
 	// are not reported because they ended before the capture first showed
 	// TLS on their port; sorted by port.
@@ -443,6 +450,9 @@ func (s *sequencer) release(p pendingConn) {
 		} else {
 			s.stats.AnsweredLate++
 		}
+	}
+	if o := c.OtherFamily; o != nil && o.Later && o.Established {
+		s.stats.FamilyFallbacks++
 	}
 	s.lastEmitted = c.First.Number
 	s.maxEmitted = max(s.maxEmitted, c.First.Number)

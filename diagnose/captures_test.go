@@ -334,6 +334,33 @@ func TestFieldDualstackCaptures(t *testing.T) {
 	}
 }
 
+// TestFieldDualstackSpareAttempt reads Chromium's capture of a dropped
+// IPv6: it made three IPv6 attempts and two IPv4 connections; each IPv4
+// connection is the fallback of one attempt, and the third attempt, which
+// fell back to a connection an earlier one had, must not claim the delay
+// between the two as its cost.
+func TestFieldDualstackSpareAttempt(t *testing.T) {
+	conns := analyseCaptureWith(t, testdataDir+"/field/dualstack/v6drop_chromium.pcap", analysis.Options{TLSPorts: []uint16{8480}})
+	fallbacks := map[int64]int{}
+	shared := 0
+	for _, c := range conns {
+		o := c.OtherFamily
+		if c.Server.Addr().Is4() || o == nil || !o.Later {
+			continue
+		}
+		fallbacks[o.First.Number]++
+		if o.Shared {
+			shared++
+			if v := Diagnose(c, Config{}); !strings.Contains(v.Summary, "see the earlier attempt that fell back to the same connection") || strings.Contains(v.Summary, "(here ") {
+				t.Errorf("%s → %s: %s", c.Client, c.Server, v.Summary)
+			}
+		}
+	}
+	if len(fallbacks) != 2 || shared != 1 {
+		t.Errorf("fallbacks %v, %d shared: want the two IPv4 connections each linked first, one attempt sharing", fallbacks, shared)
+	}
+}
+
 // TestFieldShapesCaptures checks captures taken the ways people take
 // them on real hosts (testdata/field/shapes): tcpdump -i any on a
 // Docker-like host, where each packet is seen on the bridge, its port and

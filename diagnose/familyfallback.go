@@ -60,8 +60,14 @@ func (d *diagnosis) otherFamily(v *Verdict) {
 	if o.Name != "" {
 		name = " for '" + o.Name + "'"
 	}
-	v.Summary = fmt.Sprintf("%s, and the client fell back to %s, where its TLS handshake completed%s (%s to %s, %s after this SYN): %s. Likely: the same client giving up on %s for the name's %s address (Happy Eyeballs, RFC 8305: curl waits 200 ms for the first family, Node.js 250 ms, Go and Chromium 300 ms; Python's urllib3 and others that try the addresses in turn wait until the connect fails or times out): the request went through and the server answers over %s; what failed is the %s path, which costs each new connection that wait (here %s). The two attempts are tied by the port, the families and the timing: the capture does not show that both addresses are one host's",
-		head, other, name, frameRef(o.First.Number), o.Server, wait, rest, this, other, other, this, wait)
+	cost := fmt.Sprintf("that wait (here %s)", wait)
+	if o.Shared {
+		// An earlier attempt fell back to the same connection: this one
+		// is a further connection the client opened (a browser's spare).
+		cost = "the client's fallback delay (see the earlier attempt that fell back to the same connection)"
+	}
+	v.Summary = fmt.Sprintf("%s, and the client fell back to %s, where its TLS handshake completed%s (%s to %s, %s after this SYN): %s. Likely: the same client giving up on %s for the name's %s address (Happy Eyeballs, RFC 8305: curl waits 200 ms for the first family, Node.js 250 ms, Go and Chromium 300 ms; Python's urllib3 and others that try the addresses in turn wait until the connect fails or times out): the request went through and the server answers over %s; what failed is the %s path, which costs each new connection %s. The two attempts are tied by the port, the families and the timing: the capture does not show that both addresses are one host's",
+		head, other, name, frameRef(o.First.Number), o.Server, wait, rest, this, other, other, this, cost)
 	record := "AAAA"
 	skip := "curl: --ipv4 (or a shorter --happy-eyeballs-timeout-ms); Go: a net.Dialer with a shorter FallbackDelay, or the network \"tcp4\"; Node.js: family: 4, or a shorter autoSelectFamilyAttemptTimeout"
 	if this == "IPv4" {
