@@ -68,12 +68,12 @@ func (d *diagnosis) icmpRefused() (Verdict, bool) {
 	var summary, fix string
 	if d.fromServer(r) {
 		summary = fmt.Sprintf("a firewall on the server's host rejected the SYN (%s) with ICMP %q (%s), sent from the server's own address: it rejects TCP port %d (a REJECT rule: %s); a port with no listener answers with a reset, not with ICMP, so whether a server listens behind the rule is not known; %s",
-			frameRef(c.TCP.SYN.Number), r.String(), frameRef(r.Frame.Number), port, rejectRuleText(r), clientErrorText(r))
+			frameRef(c.TCP.SYN.Number), r.String(), frameRef(r.Frame.Number), port, rejectRuleText(r), d.synErrorText(r))
 		fix = fmt.Sprintf("open TCP port %d in the firewall of %s: firewalld: `firewall-cmd --permanent --add-port=%d/tcp && firewall-cmd --reload`; ufw: `ufw allow %d/tcp`; iptables/nftables: accept the port before the REJECT rule (`iptables -I INPUT -p tcp --dport %d -j ACCEPT`); if the port is closed on purpose, the client has the wrong port",
 			port, c.Server.Addr(), port, port, port)
 	} else {
 		summary = fmt.Sprintf("a firewall or router on the way rejected the SYN (%s) with ICMP %q (%s) from %s: it rejects TCP port %d to %s (likely a REJECT rule or access list at %s; less likely, the server's own firewall answering from another of its addresses); %s",
-			frameRef(c.TCP.SYN.Number), r.String(), frameRef(r.Frame.Number), d.icmpSender(r), port, c.Server.Addr(), r.From, clientErrorText(r))
+			frameRef(c.TCP.SYN.Number), r.String(), frameRef(r.Frame.Number), d.icmpSender(r), port, c.Server.Addr(), r.From, d.synErrorText(r))
 		fix = fmt.Sprintf("the network refuses the client's traffic to %s: have the administrator of the firewall at %s allow TCP port %d to %s from the client's network, or connect from a network it allows",
 			c.Server, r.From, port, c.Server.Addr())
 	}
@@ -106,7 +106,7 @@ func (d *diagnosis) icmpUnreachable() (Verdict, bool) {
 		why = fmt.Sprintf("a device on the path could not deliver it (%s)", r.String())
 		fix = fmt.Sprintf("check the path to %s at %s", c.Server.Addr(), r.From)
 	}
-	summary := fmt.Sprintf("%s: %s; %s", head, why, clientErrorText(r))
+	summary := fmt.Sprintf("%s: %s; %s", head, why, d.synErrorText(r))
 	return d.withRetry(verdict(HostUnreachable, summary, fix, c.TCP.SYN, r.Frame), r, false), true
 }
 
@@ -185,6 +185,28 @@ func rejectRuleText(r analysis.ICMPReport) string {
 func clientErrorText(r analysis.ICMPReport) string {
 	errno := linuxErrno(r)
 	return fmt.Sprintf("a Linux client gives up when the error arrives, with %q (Go: \"connect: %s\"; curl: \"Couldn't connect to server\")", errno, errno)
+}
+
+// synErrorText is clientErrorText for d's connection, whose SYN got the
+// ICMP error r: when the client sent the SYN again after it and got the
+// error again, its system did not give up at the first error, and the
+// text says so (Linux keeps an error as a soft one when it arrives while
+// the connecting program still holds the socket, as a rejection from a
+// near host can).
+func (d *diagnosis) synErrorText(r analysis.ICMPReport) string {
+	var again analysis.ICMPReport
+	for _, e := range d.c.Path.ICMP {
+		if e.About == client && e.Frame.Number > r.Frame.Number && e.Meaning() == r.Meaning() {
+			again = e
+			break
+		}
+	}
+	if again.Frame.Number == 0 || d.c.TCP.SYNCount < 2 {
+		return clientErrorText(r)
+	}
+	errno := linuxErrno(r)
+	return fmt.Sprintf("here the client's system did not give up at the error: it sent the SYN again and got the error again (%s, %s after the first), and its program sees %q (Go: \"connect: %s\"; curl: \"Couldn't connect to server\") only when the system gives up",
+		frameRef(again.Frame.Number), d.waitFrom(r.Frame, again.Frame), errno, errno)
 }
 
 // linuxErrno is the error Linux TCP reports for an ICMP error (the
