@@ -9,6 +9,7 @@ package diagnose
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
@@ -187,6 +188,11 @@ func clientErrorText(r analysis.ICMPReport) string {
 	return fmt.Sprintf("a Linux client gives up when the error arrives, with %q (Go: \"connect: %s\"; curl: \"Couldn't connect to server\")", errno, errno)
 }
 
+// synResentAfter is the least time between an ICMP error and the next
+// one that answers a SYN sent after it: Linux's shortest retransmission
+// timeout.
+const synResentAfter = 200 * time.Millisecond
+
 // synErrorText is clientErrorText for d's connection, whose SYN got the
 // ICMP error r: when the client sent the SYN again after it and got the
 // error again, its system did not give up at the first error, and the
@@ -196,7 +202,11 @@ func clientErrorText(r analysis.ICMPReport) string {
 func (d *diagnosis) synErrorText(r analysis.ICMPReport) string {
 	var again analysis.ICMPReport
 	for _, e := range d.c.Path.ICMP {
-		if e.About == client && e.Frame.Number > r.Frame.Number && e.Meaning() == r.Meaning() {
+		// A router that gave up on the server's address answers every
+		// SYN it queued at once; an error for a SYN sent after the
+		// first error comes a retransmission timeout later (200 ms
+		// at least on Linux).
+		if e.About == client && e.Frame.Number > r.Frame.Number && e.Meaning() == r.Meaning() && e.Frame.Time.Sub(r.Frame.Time) >= synResentAfter {
 			again = e
 			break
 		}
