@@ -8,6 +8,7 @@ package analysis
 // so only the server's port, the families and the timing tie them.
 
 import (
+	"math"
 	"strings"
 	"time"
 
@@ -41,6 +42,11 @@ type FamilyAttempt struct {
 // turn as soon as the connect fails or times out.
 const familyWindow = 5 * time.Second
 
+// familyHoldFrames is how many frames past its end a connection refused
+// by a reset waits for its fallback to finish: a request's connection
+// over the other family, begun right after the reset, as a rule.
+const familyHoldFrames = 2048
+
 // maxFamilyRecent bounds the connections the sequencer remembers for
 // linkOtherFamily once they were emitted.
 const maxFamilyRecent = 256
@@ -52,10 +58,13 @@ func synFailed(c *Connection) bool {
 }
 
 // awaitsOtherFamily reports whether c is a TCP connection refused by a
-// reset to its SYN: the sequencer holds it until the capture is over, so
-// that the other family's attempt, which begins right after the reset,
-// is known. (Connections rejected by ICMP are held for awaitsRetry, and
-// unanswered ones are listed last.)
+// reset to its SYN: the sequencer holds it until every Builder read
+// familyHoldFrames frames past its end, so that the other family's
+// attempt, which begins right after the reset, has finished if it was
+// short. (Connections rejected by ICMP are held to the capture's end for
+// awaitsRetry, and unanswered ones are listed last; holding every refused
+// connection to the end would hold every connection after it, past the
+// memory a read may take.)
 func awaitsOtherFamily(c *Connection) bool {
 	return synFailed(c) && c.OtherFamily == nil && c.TCP.RST.Number != 0 && c.TCP.RSTFrom == capture.ServerToClient
 }
@@ -90,9 +99,19 @@ func otherFamilyOf(c *Connection, a FamilyAttempt, later bool) bool {
 // it (among those waiting to be emitted, those held for the end and the
 // last ones emitted), or else the attempt in the other family it
 // followed, which failed too. The sequencer's lock is held.
-func (s *sequencer) linkOtherFamily(c *Connection) {
+//
+// Before the capture's end (a refused connection whose hold is over), only
+// the waiting connections closed by familyHoldFrames past its end count,
+// which every Builder has read past, so that the link does not depend on
+// how far ahead some Builders are.
+func (s *sequencer) linkOtherFamily(p pendingConn) {
+	c := p.c
 	if !synFailed(c) || c.OtherFamily != nil {
 		return
+	}
+	horizon := int64(math.MaxInt64)
+	if !s.ended {
+		horizon = p.end + familyHoldFrames
 	}
 	var best *FamilyAttempt
 	// better ranks a over best: a later connection over an earlier one,
@@ -120,10 +139,19 @@ func (s *sequencer) linkOtherFamily(c *Connection) {
 			best = &a
 		}
 	}
-	for _, p := range s.pending {
-		if t := p.c; t != c && !t.IsQUIC() && t.Server.Port() == c.Server.Port() && t.Server.Addr().Is4() != c.Server.Addr().Is4() {
-			consider(familyAttempt(p.c), true)
+	for _, w := range s.pending {
+		if t := w.c; t != c && w.closedBy <= horizon && !t.IsQUIC() && t.Server.Port() == c.Server.Port() && t.Server.Addr().Is4() != c.Server.Addr().Is4() {
+			consider(familyAttempt(t), true)
 		}
+	}
+	if !s.ended {
+		// The unanswered connections are known whole at the end only.
+		for _, a := range s.familyRecent {
+			consider(a, a.First.Number > c.First.Number)
+		}
+		c.OtherFamily = best
+		s.claim(c)
+		return
 	}
 	for i := range s.held {
 		u := &s.held[i]
@@ -142,7 +170,12 @@ func (s *sequencer) linkOtherFamily(c *Connection) {
 		consider(a, a.First.Number > c.First.Number)
 	}
 	c.OtherFamily = best
-	if best != nil && best.Later {
+	s.claim(c)
+}
+
+// claim notes the connection c's failed attempt was linked to.
+func (s *sequencer) claim(c *Connection) {
+	if best := c.OtherFamily; best != nil && best.Later {
 		if s.familyClaimed == nil || len(s.familyClaimed) >= maxFamilyRecent {
 			s.familyClaimed = make(map[int64]bool)
 		}

@@ -231,6 +231,7 @@ func (s *sequencer) take() {
 			s.freeEntries = append(s.freeEntries, f.open)
 		}
 		f.awaitsNames = s.awaitsOtherNames(f.c)
+		f.pendingConn.closedBy = f.closedBy
 		s.pending.push(f.pendingConn)
 		if f.awaitsNames {
 			s.awaitingNames++
@@ -403,7 +404,7 @@ func (s *sequencer) flush(mark int64) {
 		p := s.pending[0]
 		first := p.c.First.Number
 		ready := mark >= p.end && !s.open.holdsBack(0, first, p.end) &&
-			(s.ended || !awaitsFallback(p.c) && !awaitsRetry(p.c) && !awaitsOtherFamily(p.c) && !p.awaitsNames)
+			(s.ended || !awaitsFallback(p.c) && !awaitsRetry(p.c) && (!awaitsOtherFamily(p.c) || mark-p.end >= familyHoldFrames) && !p.awaitsNames)
 		if !ready && len(s.pending) <= s.max {
 			return
 		}
@@ -429,7 +430,7 @@ func (s *sequencer) release(p pendingConn) {
 	if awaitsRetry(c) {
 		s.linkRetry(c)
 	}
-	s.linkOtherFamily(c)
+	s.linkOtherFamily(p)
 	s.rememberFamily(c)
 	if p.awaitsNames {
 		s.linkOtherNames(c)
@@ -491,6 +492,8 @@ type pendingConn struct {
 	// awaitsNames is set when c waits for the capture's end to name the
 	// other names of its server host (sequencer.awaitsOtherNames).
 	awaitsNames bool
+	// closedBy is the frame that closed c (closingConn.closedBy).
+	closedBy int64
 }
 
 // pendingHeap orders pending connections by first frame.
