@@ -9,6 +9,7 @@ package analysis
 
 import (
 	"math"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -131,7 +132,7 @@ func (s *sequencer) linkOtherFamily(p pendingConn) {
 		return a.First.Number > best.First.Number
 	}
 	consider := func(a FamilyAttempt, later bool) {
-		if !otherFamilyOf(c, a, later) {
+		if !otherFamilyOf(c, a, later) || !s.onlyClient(c.Server.Port(), c.Client.Addr(), horizon) || !s.onlyClient(c.Server.Port(), a.Client.Addr(), horizon) {
 			return
 		}
 		a.Later, a.Shared = later, later && s.familyClaimed[a.First.Number]
@@ -186,7 +187,19 @@ func (s *sequencer) claim(c *Connection) {
 // rememberFamily keeps what linkOtherFamily needs of c, an emitted TCP
 // connection, among the last maxFamilyRecent.
 func (s *sequencer) rememberFamily(c *Connection) {
-	if c.IsQUIC() || c.DNSFailure != nil || c.TCP.SYN.Number == 0 {
+	if c.DNSFailure != nil {
+		return
+	}
+	if s.familyCensus == nil {
+		s.familyCensus = make(map[uint16]*census)
+	}
+	k := s.familyCensus[c.Server.Port()]
+	if k == nil {
+		k = new(census)
+		s.familyCensus[c.Server.Port()] = k
+	}
+	k.count(c.Client.Addr())
+	if c.IsQUIC() || c.TCP.SYN.Number == 0 {
 		return
 	}
 	if len(s.familyRecent) >= maxFamilyRecent {
@@ -194,4 +207,70 @@ func (s *sequencer) rememberFamily(c *Connection) {
 		s.familyRecent = s.familyRecent[:n]
 	}
 	s.familyRecent = append(s.familyRecent, familyAttempt(c))
+}
+
+// census is, for a server port, the client address of each IP family that
+// the emitted connections to it came from, and whether there were more.
+type census [2]struct {
+	addr netip.Addr
+	many bool
+}
+
+// familyIndex is 0 for IPv4, 1 for IPv6.
+func familyIndex(a netip.Addr) int {
+	if a.Is4() {
+		return 0
+	}
+	return 1
+}
+
+// count adds a connection from client to the census.
+func (k *census) count(client netip.Addr) {
+	e := &k[familyIndex(client)]
+	switch {
+	case !e.addr.IsValid():
+		e.addr = client
+	case e.addr != client:
+		e.many = true
+	}
+}
+
+// onlyClient reports whether client is the only address of its family
+// that connected to port, among the connections the sequencer knows of
+// that began by frame horizon (all of them at the capture's end). Only
+// then are two attempts over the two families read as one client's: at a
+// server or a router, many clients' attempts follow each other, and
+// nothing else ties an IPv6 address to an IPv4 one.
+func (s *sequencer) onlyClient(port uint16, client netip.Addr, horizon int64) bool {
+	if k := s.familyCensus[port]; k != nil {
+		if e := k[familyIndex(client)]; e.many || e.addr.IsValid() && e.addr != client {
+			return false
+		}
+	}
+	other := func(first int64, c netip.Addr, server netip.AddrPort) bool {
+		return first <= horizon && server.Port() == port && c.Is4() == client.Is4() && c != client
+	}
+	for _, e := range s.open {
+		if e.at <= horizon && other(e.first, e.client, e.server) {
+			return false
+		}
+	}
+	for _, w := range s.pending {
+		if w.closedBy <= horizon && other(w.first, w.c.Client.Addr(), w.c.Server) {
+			return false
+		}
+	}
+	if s.ended {
+		for i := range s.held {
+			if u := &s.held[i]; other(u.conn.First.Number, u.conn.Client.Addr(), u.conn.Server) {
+				return false
+			}
+		}
+		for _, e := range s.familyEnd {
+			if other(e.First.Number, e.Client.Addr(), e.Server) {
+				return false
+			}
+		}
+	}
+	return true
 }

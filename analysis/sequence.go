@@ -95,6 +95,9 @@ type sequencer struct {
 	// familyClaimed are the first frames of the connections a failed
 	// attempt in the other family was linked to (bounded).
 	familyClaimed map[int64]bool
+	// familyCensus is, by server port, the client addresses of the
+	// emitted connections (onlyClient): at most 65,536 entries.
+	familyCensus map[uint16]*census
 }
 
 // SequenceStats says what the sequencer did that a report should mention.
@@ -172,6 +175,12 @@ func newSequencer(builders int, opt Options, emit func(*Connection)) *sequencer 
 // which it was known to be more than unanswered SYNs; finished takes the
 // entry back.
 func (s *sequencer) opened(first, at int64) *openEntry {
+	return s.openedBy(first, at, netip.AddrPort{}, netip.AddrPort{})
+}
+
+// openedBy is opened for a connection between client and server, which
+// linkOtherFamily reads.
+func (s *sequencer) openedBy(first, at int64, client, server netip.AddrPort) *openEntry {
 	s.mu.Lock()
 	var e *openEntry
 	if n := len(s.freeEntries); n > 0 {
@@ -179,7 +188,7 @@ func (s *sequencer) opened(first, at int64) *openEntry {
 	} else {
 		e = new(openEntry)
 	}
-	*e = openEntry{first: first, at: at}
+	*e = openEntry{first: first, at: at, client: client.Addr(), server: server}
 	heap.Push(&s.open, e)
 	s.mu.Unlock()
 	return e
@@ -601,6 +610,10 @@ type openEntry struct {
 	first int64
 	at    int64 // the frame at which it was opened
 	index int
+	// client and server are the connection's addresses, for
+	// linkOtherFamily's look at the connections begun between two.
+	client netip.Addr
+	server netip.AddrPort
 }
 
 // holdsBack reports whether the subtree at i holds a connection that
