@@ -75,10 +75,12 @@ func (d *diagnosis) otherFamily(v *Verdict) {
 		skip = "curl: --ipv6 (or a shorter --happy-eyeballs-timeout-ms); Go: a net.Dialer with a shorter FallbackDelay, or the network \"tcp6\"; Node.js: family: 6, or a shorter autoSelectFamilyAttemptTimeout"
 	}
 	fix := v.Fix
-	if v.Category == ConnectionRefused && d.c.TCP.RST.Number != 0 {
-		fix = fmt.Sprintf("make the server listen on %s too (nginx: `listen %s ssl;`; Apache httpd: `Listen %s`), or open the port to %s in its firewall",
-			this, listenAddr(c.Server.Addr().Is4(), c.Server.Port()), listenAddr(c.Server.Addr().Is4(), c.Server.Port()), this)
-	} else if v.Category == NoTCPAnswer {
+	switch {
+	case v.Category == ConnectionRefused && d.c.TCP.RST.Number != 0 && this == "IPv6":
+		fix = d.serverSide(fmt.Sprintf("make the server listen on IPv6 too, on port %d (the settings below show port 443), or open the port to IPv6 in its firewall", c.Server.Port()), ChangeListenIPv6)
+	case v.Category == ConnectionRefused && d.c.TCP.RST.Number != 0:
+		fix = fmt.Sprintf("make the server listen on IPv4 too (nginx: `listen 0.0.0.0:%d ssl;` beside the IPv6 `listen`), or open the port to IPv4 in its firewall", c.Server.Port())
+	case v.Category == NoTCPAnswer:
 		tables := "ip6tables"
 		if this == "IPv4" {
 			tables = "iptables"
@@ -88,13 +90,4 @@ func (d *diagnosis) otherFamily(v *Verdict) {
 	}
 	v.Fix = fmt.Sprintf("the server is reachable over %s; fix %s to it: %s; or, if the server is not meant to serve %s, remove the name's %s record. Until then each new connection waits for the %s attempt; on the client, to skip it: %s",
 		other, this, fix, this, record, this, skip)
-}
-
-// listenAddr is nginx's listen address for every local address of a
-// family and port.
-func listenAddr(v4 bool, port uint16) string {
-	if v4 {
-		return fmt.Sprintf("0.0.0.0:%d", port)
-	}
-	return fmt.Sprintf("[::]:%d", port)
 }

@@ -94,6 +94,9 @@ const (
 	// ChangeRedirectPlain: plain HTTP reaches the TLS port; the server
 	// can redirect it to https:// instead of refusing it.
 	ChangeRedirectPlain
+	// ChangeListenIPv6: the server listens on IPv4 only, and its name has
+	// an IPv6 address too.
+	ChangeListenIPv6
 )
 
 // ServerChanges lists every change, in the order of the README's table.
@@ -101,6 +104,7 @@ var ServerChanges = []ServerChange{
 	ChangeFullChain, ChangeRenew, ChangeCertName, ChangeDefaultServer, ChangeServerName,
 	ChangeModernVersions, ChangeAllowTLS12, ChangeCiphers, ChangeGroups, ChangeSignatures,
 	ChangeClientCertRequired, ChangeClientCA, ChangeClientSignatures, ChangeListenTLS, ChangeHTTP2, ChangeRedirectPlain,
+	ChangeListenIPv6,
 }
 
 // String is the change's stable name.
@@ -138,6 +142,8 @@ func (c ServerChange) String() string {
 		return "http2"
 	case ChangeRedirectPlain:
 		return "redirect_plain"
+	case ChangeListenIPv6:
+		return "listen_ipv6"
 	}
 	return fmt.Sprintf("server_change(%d)", uint8(c))
 }
@@ -266,6 +272,14 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerNginx: "to redirect plain requests on the TLS port instead of answering 400: `error_page 497 https://$host$request_uri;`",
 		ServerCaddy: "serve plain HTTP on its own port (Caddy redirects port 80 to https:// by itself)",
 		ServerGo:    "net/http answers a plain request on its TLS port with a 400 of its own and cannot redirect it: serve plain HTTP on a port of its own with a handler that redirects to https://",
+	},
+	ChangeListenIPv6: {
+		ServerNginx:   "a `listen [::]:443 ssl;` beside the IPv4 `listen` (nginx listens on IPv4 only unless told)",
+		ServerApache:  "`Listen 443` (every address) or `Listen [::]:443` beside the IPv4 one, and the `<VirtualHost>` on `*:443`",
+		ServerHAProxy: "`bind :::443 v4v6 ssl crt …` (or a second `bind` on `:::443`)",
+		ServerCaddy:   "drop the `bind` that limits it to an IPv4 address (Caddy listens on every address by default)",
+		ServerGo:      "listen on \"tcp\" and \":443\" (every address of both families), not \"tcp4\" or an IPv4 address",
+		ServerJava:    "bind the connector to every address (`::`, or no address), not to `0.0.0.0` or an IPv4 address",
 	},
 }
 
