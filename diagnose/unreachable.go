@@ -215,7 +215,7 @@ func (d *diagnosis) synErrorText(r analysis.ICMPReport) string {
 		return clientErrorText(r)
 	}
 	errno := linuxErrno(r)
-	return fmt.Sprintf("here the client's system did not give up at the error: it sent the SYN again and got the error again (%s, %s after the first), and its program sees %q (Go: \"connect: %s\"; curl: \"Couldn't connect to server\") only when the system gives up",
+	return fmt.Sprintf("here the client's system did not give up at the error: it sent the SYN again and got the error again (%s, %s after the first), and its program gets the error only when the system gives up, with %q (Go: \"connect: %s\"; curl: \"Couldn't connect to server\")",
 		frameRef(again.Frame.Number), d.waitFrom(r.Frame, again.Frame), errno, errno)
 }
 
