@@ -346,7 +346,7 @@ func (t *tracker) materialize() {
 	t.c = newRecord(t.b.reuse(), t.conn, int(t.syns), t.lastSYN)
 	t.c.TCP.ClockBack, t.c.TCP.ClockBehind = t.clockBack, t.clockBehind
 	if t.b.opt.Done == nil {
-		t.open = t.b.seq.opened(t.conn.First.Number, t.now)
+		t.open = t.b.seq.openedBy(t.conn.First.Number, t.now, t.conn.Client, t.conn.Server)
 	}
 }
 

@@ -26,8 +26,12 @@ type Connection struct {
 	// ClientHelloSSLv2 is set when the first hello used the SSLv2-compatible
 	// format (kept with the other small fields, see TestRecordSize).
 	ClientHelloSSLv2 bool
-	First            capture.Frame // first frame of the connection
-	Last             capture.Frame // last frame of the connection
+	// SSLv2Cipher is the cipher kind the client chose in its SSLv2
+	// CLIENT-MASTER-KEY; zero when not seen (with the small fields above,
+	// in what was padding).
+	SSLv2Cipher tlsparse.SSLv2Cipher
+	First       capture.Frame // first frame of the connection
+	Last        capture.Frame // last frame of the connection
 	// CaptureEnd is the capture's last frame (its number, and the latest
 	// frame time), for a connection still open when the capture ended
 	// (ClosedEOF, or ClosedFIN with one side's FIN); zero for one that
@@ -98,6 +102,15 @@ type Connection struct {
 	MalformedClientHelloFrame capture.Frame
 	MalformedClientHelloError string
 
+	// OtherFamily is, for a TCP connection whose SYN got no SYN-ACK (none
+	// came, a reset or an ICMP error answered it), the connection to the
+	// same server port in the other IP family (IPv4 for IPv6, IPv6 for
+	// IPv4) that began after it, within a few seconds of its end: likely
+	// the same client trying the name's other address (Happy Eyeballs,
+	// RFC 8305); or else, when none did, the failed attempt in the other
+	// family it followed. Nil when the capture holds neither. Reading a
+	// file fills it; live reading does not hold connections for it.
+	OtherFamily           *FamilyAttempt
 	HelloRetry            *tlsparse.ServerHello
 	HelloRetryFrame       capture.Frame
 	RetryClientHello      *tlsparse.ClientHello
@@ -109,9 +122,6 @@ type Connection struct {
 	ServerHello      *tlsparse.ServerHello
 	ServerHelloFrame capture.Frame
 	ServerHelloSSLv2 *tlsparse.SSLv2ServerHello
-	// SSLv2Cipher is the cipher kind the client chose in its SSLv2
-	// CLIENT-MASTER-KEY; zero when not seen.
-	SSLv2Cipher tlsparse.SSLv2Cipher
 
 	// Certificates is the server's chain as sent (TLS ≤ 1.2, or TLS 1.3 once
 	// decrypted), leaf first.

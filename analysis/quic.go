@@ -164,7 +164,7 @@ func (b *Builder) EndDatagrams() {
 
 func (b *Builder) quicOpened(q *quic.Conn) {
 	if b.opt.Done == nil {
-		b.quicOpen[q] = b.seq.opened(q.First.Number, q.First.Number)
+		b.quicOpen[q] = b.seq.openedBy(q.First.Number, q.First.Number, q.Client, q.Server)
 	}
 }
 

@@ -89,6 +89,15 @@ type sequencer struct {
 	live *liveOrder
 	// dns holds the capture's DNS lookups.
 	dns *dnsBook
+	// familyRecent are the last TCP connections emitted, and familyEnd
+	// the unanswered ones listed at the end, for linkOtherFamily.
+	familyRecent, familyEnd []FamilyAttempt
+	// familyClaimed are the first frames of the connections a failed
+	// attempt in the other family was linked to (bounded).
+	familyClaimed map[int64]bool
+	// familyCensus is, by server port, the client addresses of the
+	// emitted connections (onlyClient): at most 65,536 entries.
+	familyCensus map[uint16]*census
 }
 
 // SequenceStats says what the sequencer did that a report should mention.
@@ -112,6 +121,10 @@ type SequenceStats struct {
 	// are listed after later ones (they are all listed last);
 	// UnansweredDropped those not listed because more than MaxHeldUnanswered were.
 	Unanswered, UnansweredDropped int
+	// FamilyFallbacks counts the connections whose SYN got no SYN-ACK
+	// and after which the client's connection to the same port over the
+	// other IP family completed its handshake (Connection.OtherFamily).
+	FamilyFallbacks int
 	// IgnoredBeforeTLS counts, by port, the connections without TLS that
 	// are not reported because they ended before the capture first showed
 	// TLS on their port; sorted by port.
@@ -162,6 +175,12 @@ func newSequencer(builders int, opt Options, emit func(*Connection)) *sequencer 
 // which it was known to be more than unanswered SYNs; finished takes the
 // entry back.
 func (s *sequencer) opened(first, at int64) *openEntry {
+	return s.openedBy(first, at, netip.AddrPort{}, netip.AddrPort{})
+}
+
+// openedBy is opened for a connection between client and server, which
+// linkOtherFamily reads.
+func (s *sequencer) openedBy(first, at int64, client, server netip.AddrPort) *openEntry {
 	s.mu.Lock()
 	var e *openEntry
 	if n := len(s.freeEntries); n > 0 {
@@ -169,7 +188,7 @@ func (s *sequencer) opened(first, at int64) *openEntry {
 	} else {
 		e = new(openEntry)
 	}
-	*e = openEntry{first: first, at: at}
+	*e = openEntry{first: first, at: at, client: client.Addr(), server: server}
 	heap.Push(&s.open, e)
 	s.mu.Unlock()
 	return e
@@ -221,6 +240,7 @@ func (s *sequencer) take() {
 			s.freeEntries = append(s.freeEntries, f.open)
 		}
 		f.awaitsNames = s.awaitsOtherNames(f.c)
+		f.pendingConn.closedBy = f.closedBy
 		s.pending.push(f.pendingConn)
 		if f.awaitsNames {
 			s.awaitingNames++
@@ -348,6 +368,11 @@ func (s *sequencer) end() SequenceStats {
 	}
 	s.stats.DNSNotKept, s.stats.DNSMalformed = s.dns.counts()
 	s.held = nil
+	for _, p := range recs {
+		if p.c.DNSFailure == nil {
+			s.familyEnd = append(s.familyEnd, familyAttempt(p.c))
+		}
+	}
 	slices.SortFunc(recs, func(a, b pendingConn) int {
 		if connLess(a.c, b.c) {
 			return -1
@@ -388,7 +413,7 @@ func (s *sequencer) flush(mark int64) {
 		p := s.pending[0]
 		first := p.c.First.Number
 		ready := mark >= p.end && !s.open.holdsBack(0, first, p.end) &&
-			(s.ended || !awaitsFallback(p.c) && !awaitsRetry(p.c) && !p.awaitsNames)
+			(s.ended || !awaitsFallback(p.c) && !awaitsRetry(p.c) && (!awaitsOtherFamily(p.c) || mark-p.end >= familyHoldFrames) && !p.awaitsNames)
 		if !ready && len(s.pending) <= s.max {
 			return
 		}
@@ -414,6 +439,8 @@ func (s *sequencer) release(p pendingConn) {
 	if awaitsRetry(c) {
 		s.linkRetry(c)
 	}
+	s.linkOtherFamily(p)
+	s.rememberFamily(c)
 	if p.awaitsNames {
 		s.linkOtherNames(c)
 	}
@@ -433,6 +460,9 @@ func (s *sequencer) release(p pendingConn) {
 		} else {
 			s.stats.AnsweredLate++
 		}
+	}
+	if o := c.OtherFamily; o != nil && o.Later && o.Established {
+		s.stats.FamilyFallbacks++
 	}
 	s.lastEmitted = c.First.Number
 	s.maxEmitted = max(s.maxEmitted, c.First.Number)
@@ -471,6 +501,8 @@ type pendingConn struct {
 	// awaitsNames is set when c waits for the capture's end to name the
 	// other names of its server host (sequencer.awaitsOtherNames).
 	awaitsNames bool
+	// closedBy is the frame that closed c (closingConn.closedBy).
+	closedBy int64
 }
 
 // pendingHeap orders pending connections by first frame.
@@ -578,6 +610,10 @@ type openEntry struct {
 	first int64
 	at    int64 // the frame at which it was opened
 	index int
+	// client and server are the connection's addresses, for
+	// linkOtherFamily's look at the connections begun between two.
+	client netip.Addr
+	server netip.AddrPort
 }
 
 // holdsBack reports whether the subtree at i holds a connection that

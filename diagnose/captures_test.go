@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -253,6 +254,115 @@ func TestFieldCertPolicyCaptures(t *testing.T) {
 func TestFieldMatrixCaptures(t *testing.T) {
 	dir := testdataDir + "/field/matrix"
 	checkExpected(t, dir, "expected.tsv", dir+"/root.pem", false)
+}
+
+// TestFieldDualstackCaptures reads the dual-stack captures
+// (testdata/field/dualstack, see its README): a name with IPv6 and IPv4
+// addresses, one family broken (dropped, rejected by ICMP, reset, or not
+// served) or both, met by curl, Node.js, Python requests, Chromium and Go.
+// A client that fell back to the other family got its answer: the failed
+// attempt keeps its verdict, but says that the client fell back and got
+// through, and its fix is the broken family's path or record, not a
+// server that was down; when both families failed, each attempt says the
+// client tried both. Rows name the server address (with its port, which
+// is read as a TLS port): every connection to it must match each of its
+// rows. A SYN sent again after an ICMP error that rejected it must not be
+// read as a client that gave up at the error.
+func TestFieldDualstackCaptures(t *testing.T) {
+	dir := testdataDir + "/field/dualstack"
+	data, err := os.ReadFile(filepath.Join(dir, "expected.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := rootsFile(t, dir+"/root.pem")
+	type row struct{ category, phrase, fix string }
+	want := map[string]map[netip.AddrPort][]row{}
+	var order []string
+	for n, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 4 && len(f) != 5 {
+			t.Fatalf("expected.tsv:%d: want 4 or 5 tab-separated fields, got %q", n+1, line)
+		}
+		server, err := netip.ParseAddrPort(f[1])
+		if err != nil {
+			t.Fatalf("expected.tsv:%d: %v", n+1, err)
+		}
+		if want[f[0]] == nil {
+			want[f[0]] = map[netip.AddrPort][]row{}
+			order = append(order, f[0])
+		}
+		r := row{category: f[2], phrase: f[3]}
+		if len(f) == 5 {
+			r.fix = f[4]
+		}
+		want[f[0]][server] = append(want[f[0]][server], r)
+	}
+	for _, name := range order {
+		t.Run(name, func(t *testing.T) {
+			rows := want[name]
+			var port uint16
+			for s := range rows {
+				port = s.Port()
+			}
+			seen := map[netip.AddrPort]bool{}
+			for _, c := range analyseCaptureWith(t, filepath.Join(dir, name), analysis.Options{TLSPorts: []uint16{port}}) {
+				rs, ok := rows[c.Server]
+				if !ok {
+					t.Errorf("%s → %s: no row for this server", c.Client, c.Server)
+					continue
+				}
+				seen[c.Server] = true
+				v := Diagnose(c, Config{Roots: roots})
+				said := v.Summary + "\n" + strings.Join(v.Warnings, "\n")
+				for _, r := range rs {
+					if string(v.Category) != r.category || !strings.Contains(said, r.phrase) {
+						t.Errorf("%s → %s: %s: %s\nwant %s with %q", c.Client, c.Server, v.Category, v.Summary, r.category, r.phrase)
+					}
+					if r.fix != "" && !strings.Contains(v.Fix, r.fix) {
+						t.Errorf("%s → %s: fix %q\nwant %q in it", c.Client, c.Server, v.Fix, r.fix)
+					}
+				}
+				if v.Category != OK && len(v.Evidence) == 0 {
+					t.Errorf("%s without evidence frames", v.Category)
+				}
+			}
+			for s := range rows {
+				if !seen[s] {
+					t.Errorf("no connection to %s", s)
+				}
+			}
+		})
+	}
+}
+
+// TestFieldDualstackSpareAttempt reads Chromium's capture of a dropped
+// IPv6: it made three IPv6 attempts and two IPv4 connections; each IPv4
+// connection is the fallback of one attempt, and the third attempt, which
+// fell back to a connection an earlier one had, must not claim the delay
+// between the two as its cost.
+func TestFieldDualstackSpareAttempt(t *testing.T) {
+	conns := analyseCaptureWith(t, testdataDir+"/field/dualstack/v6drop_chromium.pcap", analysis.Options{TLSPorts: []uint16{8480}})
+	fallbacks := map[int64]int{}
+	shared := 0
+	for _, c := range conns {
+		o := c.OtherFamily
+		if c.Server.Addr().Is4() || o == nil || !o.Later {
+			continue
+		}
+		fallbacks[o.First.Number]++
+		if o.Shared {
+			shared++
+			if v := Diagnose(c, Config{}); !strings.Contains(v.Summary, "see the earlier attempt that fell back to the same connection") || strings.Contains(v.Summary, "(here ") {
+				t.Errorf("%s → %s: %s", c.Client, c.Server, v.Summary)
+			}
+		}
+	}
+	if len(fallbacks) != 2 || shared != 1 {
+		t.Errorf("fallbacks %v, %d shared: want the two IPv4 connections each linked first, one attempt sharing", fallbacks, shared)
+	}
 }
 
 // TestFieldShapesCaptures checks captures taken the ways people take

@@ -76,6 +76,7 @@ func Diagnose(c *analysis.Connection, cfg Config) Verdict {
 func (d *diagnosis) diagnose(c *analysis.Connection, cfg Config) Verdict {
 	d.init(c, cfg)
 	v := d.proxyInTLS(d.intercepted(d.verdict()))
+	d.otherFamily(&v)
 	d.tunnelNote(&v)
 	d.dnsEvidence(&v)
 	d.rstText(&v)

@@ -41,8 +41,12 @@ func (d *diagnosis) noHandshake() Verdict {
 				c.Server.Port(), c.Server.Addr()),
 			t.SYN, t.RST)
 	case t.SYNACK.Number == 0:
+		sent := fmt.Sprintf("%s over %s", prose.Count(max(t.SYNCount, 1), "SYN"), d.waitFrom(t.SYN, c.Last))
+		if c.Last.Number == t.SYN.Number {
+			sent = "1 SYN" // the client gave up on it without sending another
+		}
 		return verdict(NoTCPAnswer,
-			fmt.Sprintf("%s never answered: %s over %s, no SYN-ACK", c.Server, prose.Count(max(t.SYNCount, 1), "SYN"), d.waitFrom(t.SYN, c.Last)),
+			fmt.Sprintf("%s never answered: %s, no SYN-ACK", c.Server, sent),
 			fmt.Sprintf("check that %s is the right address and that the server is up; something (a firewall, a security group) silently drops the SYNs to port %d",
 				c.Server.Addr(), c.Server.Port()),
 			t.SYN, c.Last)

@@ -97,6 +97,9 @@ const (
 	// ChangeKeepAlive: the server closes idle keep-alive connections
 	// sooner than its clients stop reusing them.
 	ChangeKeepAlive
+	// ChangeListenIPv6: the server listens on IPv4 only, and its name has
+	// an IPv6 address too.
+	ChangeListenIPv6
 )
 
 // ServerChanges lists every change, in the order of the README's table.
@@ -104,6 +107,7 @@ var ServerChanges = []ServerChange{
 	ChangeFullChain, ChangeRenew, ChangeCertName, ChangeDefaultServer, ChangeServerName,
 	ChangeModernVersions, ChangeAllowTLS12, ChangeCiphers, ChangeGroups, ChangeSignatures,
 	ChangeClientCertRequired, ChangeClientCA, ChangeClientSignatures, ChangeListenTLS, ChangeHTTP2, ChangeRedirectPlain, ChangeKeepAlive,
+	ChangeListenIPv6,
 }
 
 // String is the change's stable name.
@@ -143,6 +147,8 @@ func (c ServerChange) String() string {
 		return "redirect_plain"
 	case ChangeKeepAlive:
 		return "keepalive"
+	case ChangeListenIPv6:
+		return "listen_ipv6"
 	}
 	return fmt.Sprintf("server_change(%d)", uint8(c))
 }
@@ -279,6 +285,14 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerCaddy:   "`idle_timeout` in the `servers` options (5m by default) longer than the clients' idle timeout",
 		ServerGo:      "`http.Server.IdleTimeout` longer than the clients' idle timeout",
 		ServerJava:    "the connector's keep-alive timeout longer than the clients' idle timeout (Tomcat `keepAliveTimeout`)",
+	},
+	ChangeListenIPv6: {
+		ServerNginx:   "a `listen [::]:443 ssl;` beside the IPv4 `listen` (nginx listens on IPv4 only unless told)",
+		ServerApache:  "`Listen 443` (every address) or `Listen [::]:443` beside the IPv4 one, and the `<VirtualHost>` on `*:443`",
+		ServerHAProxy: "`bind :::443 v4v6 ssl crt …` (or a second `bind` on `:::443`)",
+		ServerCaddy:   "drop the `bind` that limits it to an IPv4 address (Caddy listens on every address by default)",
+		ServerGo:      "listen on \"tcp\" and \":443\" (every address of both families), not \"tcp4\" or an IPv4 address",
+		ServerJava:    "bind the connector to every address (`::`, or no address), not to `0.0.0.0` or an IPv4 address",
 	},
 }
 

@@ -9,6 +9,7 @@ package diagnose
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
@@ -68,12 +69,12 @@ func (d *diagnosis) icmpRefused() (Verdict, bool) {
 	var summary, fix string
 	if d.fromServer(r) {
 		summary = fmt.Sprintf("a firewall on the server's host rejected the SYN (%s) with ICMP %q (%s), sent from the server's own address: it rejects TCP port %d (a REJECT rule: %s); a port with no listener answers with a reset, not with ICMP, so whether a server listens behind the rule is not known; %s",
-			frameRef(c.TCP.SYN.Number), r.String(), frameRef(r.Frame.Number), port, rejectRuleText(r), clientErrorText(r))
+			frameRef(c.TCP.SYN.Number), r.String(), frameRef(r.Frame.Number), port, rejectRuleText(r), d.synErrorText(r))
 		fix = fmt.Sprintf("open TCP port %d in the firewall of %s: firewalld: `firewall-cmd --permanent --add-port=%d/tcp && firewall-cmd --reload`; ufw: `ufw allow %d/tcp`; iptables/nftables: accept the port before the REJECT rule (`iptables -I INPUT -p tcp --dport %d -j ACCEPT`); if the port is closed on purpose, the client has the wrong port",
 			port, c.Server.Addr(), port, port, port)
 	} else {
 		summary = fmt.Sprintf("a firewall or router on the way rejected the SYN (%s) with ICMP %q (%s) from %s: it rejects TCP port %d to %s (likely a REJECT rule or access list at %s; less likely, the server's own firewall answering from another of its addresses); %s",
-			frameRef(c.TCP.SYN.Number), r.String(), frameRef(r.Frame.Number), d.icmpSender(r), port, c.Server.Addr(), r.From, clientErrorText(r))
+			frameRef(c.TCP.SYN.Number), r.String(), frameRef(r.Frame.Number), d.icmpSender(r), port, c.Server.Addr(), r.From, d.synErrorText(r))
 		fix = fmt.Sprintf("the network refuses the client's traffic to %s: have the administrator of the firewall at %s allow TCP port %d to %s from the client's network, or connect from a network it allows",
 			c.Server, r.From, port, c.Server.Addr())
 	}
@@ -106,7 +107,7 @@ func (d *diagnosis) icmpUnreachable() (Verdict, bool) {
 		why = fmt.Sprintf("a device on the path could not deliver it (%s)", r.String())
 		fix = fmt.Sprintf("check the path to %s at %s", c.Server.Addr(), r.From)
 	}
-	summary := fmt.Sprintf("%s: %s; %s", head, why, clientErrorText(r))
+	summary := fmt.Sprintf("%s: %s; %s", head, why, d.synErrorText(r))
 	return d.withRetry(verdict(HostUnreachable, summary, fix, c.TCP.SYN, r.Frame), r, false), true
 }
 
@@ -185,6 +186,37 @@ func rejectRuleText(r analysis.ICMPReport) string {
 func clientErrorText(r analysis.ICMPReport) string {
 	errno := linuxErrno(r)
 	return fmt.Sprintf("a Linux client gives up when the error arrives, with %q (Go: \"connect: %s\"; curl: \"Couldn't connect to server\")", errno, errno)
+}
+
+// synResentAfter is the least time between an ICMP error and the next
+// one that answers a SYN sent after it: Linux's shortest retransmission
+// timeout.
+const synResentAfter = 200 * time.Millisecond
+
+// synErrorText is clientErrorText for d's connection, whose SYN got the
+// ICMP error r: when the client sent the SYN again after it and got the
+// error again, its system did not give up at the first error, and the
+// text says so (Linux keeps an error as a soft one when it arrives while
+// the connecting program still holds the socket, as a rejection from a
+// near host can).
+func (d *diagnosis) synErrorText(r analysis.ICMPReport) string {
+	var again analysis.ICMPReport
+	for _, e := range d.c.Path.ICMP {
+		// A router that gave up on the server's address answers every
+		// SYN it queued at once; an error for a SYN sent after the
+		// first error comes a retransmission timeout later (200 ms
+		// at least on Linux).
+		if e.About == client && e.Frame.Number > r.Frame.Number && e.Meaning() == r.Meaning() && e.Frame.Time.Sub(r.Frame.Time) >= synResentAfter {
+			again = e
+			break
+		}
+	}
+	if again.Frame.Number == 0 || d.c.TCP.SYNCount < 2 {
+		return clientErrorText(r)
+	}
+	errno := linuxErrno(r)
+	return fmt.Sprintf("here the client's system did not give up at the error: it sent the SYN again and got the error again (%s, %s after the first), and its program gets the error only when the system gives up, with %q (Go: \"connect: %s\"; curl: \"Couldn't connect to server\")",
+		frameRef(again.Frame.Number), d.waitFrom(r.Frame, again.Frame), errno, errno)
 }
 
 // linuxErrno is the error Linux TCP reports for an ICMP error (the

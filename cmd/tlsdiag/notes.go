@@ -30,6 +30,10 @@ func sequenceNotes(prefix string, st analysis.SequenceStats) []string {
 		notes = append(notes, fmt.Sprintf("%s%d %s whose SYNs got no answer %s listed last, after later ones",
 			prefix, st.Unanswered, prose.Plural(st.Unanswered, "connection"), prose.Plural(st.Unanswered, "is", "are")))
 	}
+	if n := st.FamilyFallbacks; n > 0 {
+		notes = append(notes, fmt.Sprintf("%s%d %s whose SYN got no SYN-ACK %s followed by the client's connection over the other IP family (IPv4 for IPv6, or the reverse), whose TLS handshake completed: the client fell back (Happy Eyeballs) and reached the server; %s verdict names the broken family's path and the time each fallback costs",
+			prefix, n, prose.Plural(n, "connection"), prose.Plural(n, "was", "were"), prose.Plural(n, "its", "their")))
+	}
 	if st.UnansweredDropped > 0 {
 		notes = append(notes, fmt.Sprintf("%s%d more %s whose SYNs got no answer %s not listed: more than %d were",
 			prefix, st.UnansweredDropped, prose.Plural(st.UnansweredDropped, "connection"), prose.Plural(st.UnansweredDropped, "is", "are"), analysis.MaxHeldUnanswered))
