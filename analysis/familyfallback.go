@@ -75,7 +75,7 @@ func familyAttempt(c *Connection) FamilyAttempt {
 	a := FamilyAttempt{Fallback: Fallback{Client: c.Client, Server: c.Server, First: c.First, Established: c.Established},
 		Accepted: c.TCP.SYNACK.Number != 0, Last: c.Last}
 	if c.ClientHello != nil {
-		a.Name = strings.Clone(c.ClientHello.ServerName)
+		a.Name = c.ClientHello.ServerName // cloned by whoever keeps it
 	}
 	return a
 }
@@ -114,6 +114,12 @@ func (s *sequencer) linkOtherFamily(p pendingConn) {
 	if !s.ended {
 		horizon = p.end + familyHoldFrames
 	}
+	if !s.onlyClient(c.Server.Port(), c.Client.Addr(), horizon) {
+		// Another client of c's family: nothing is linked (checked once
+		// here, not for each candidate: at a busy server, for each of
+		// many failed attempts, it was a look at every connection).
+		return
+	}
 	var best *FamilyAttempt
 	// better ranks a over best: a later connection over an earlier one,
 	// one no other attempt was linked to over a shared one, then the
@@ -132,7 +138,7 @@ func (s *sequencer) linkOtherFamily(p pendingConn) {
 		return a.First.Number > best.First.Number
 	}
 	consider := func(a FamilyAttempt, later bool) {
-		if !otherFamilyOf(c, a, later) || !s.onlyClient(c.Server.Port(), c.Client.Addr(), horizon) || !s.onlyClient(c.Server.Port(), a.Client.Addr(), horizon) {
+		if !otherFamilyOf(c, a, later) || !s.onlyClient(c.Server.Port(), a.Client.Addr(), horizon) {
 			return
 		}
 		a.Later, a.Shared = later, later && s.familyClaimed[a.First.Number]
@@ -150,8 +156,7 @@ func (s *sequencer) linkOtherFamily(p pendingConn) {
 		for _, a := range s.familyRecent {
 			consider(a, a.First.Number > c.First.Number)
 		}
-		c.OtherFamily = best
-		s.claim(c)
+		s.link(c, best)
 		return
 	}
 	for i := range s.held {
@@ -170,13 +175,18 @@ func (s *sequencer) linkOtherFamily(p pendingConn) {
 	for _, a := range s.familyRecent {
 		consider(a, a.First.Number > c.First.Number)
 	}
-	c.OtherFamily = best
-	s.claim(c)
+	s.link(c, best)
 }
 
-// claim notes the connection c's failed attempt was linked to.
-func (s *sequencer) claim(c *Connection) {
-	if best := c.OtherFamily; best != nil && best.Later {
+// link sets c's attempt in the other family to best (nil: none), with a
+// name of its own, and notes the connection it was linked to.
+func (s *sequencer) link(c *Connection, best *FamilyAttempt) {
+	if best == nil {
+		return
+	}
+	best.Name = strings.Clone(best.Name)
+	c.OtherFamily = best
+	if best.Later {
 		if s.familyClaimed == nil || len(s.familyClaimed) >= maxFamilyRecent {
 			s.familyClaimed = make(map[int64]bool)
 		}
@@ -202,11 +212,15 @@ func (s *sequencer) rememberFamily(c *Connection) {
 	if c.IsQUIC() || c.TCP.SYN.Number == 0 {
 		return
 	}
-	if len(s.familyRecent) >= maxFamilyRecent {
-		n := copy(s.familyRecent, s.familyRecent[1:])
-		s.familyRecent = s.familyRecent[:n]
+	a := familyAttempt(c)
+	a.Name = strings.Clone(a.Name)
+	// A ring: linkOtherFamily ranks them whatever their order.
+	if len(s.familyRecent) < maxFamilyRecent {
+		s.familyRecent = append(s.familyRecent, a)
+	} else {
+		s.familyRecent[s.familyNext] = a
+		s.familyNext = (s.familyNext + 1) % maxFamilyRecent
 	}
-	s.familyRecent = append(s.familyRecent, familyAttempt(c))
 }
 
 // census is, for a server port, the client address of each IP family that

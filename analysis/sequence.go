@@ -92,6 +92,7 @@ type sequencer struct {
 	// familyRecent are the last TCP connections emitted, and familyEnd
 	// the unanswered ones listed at the end, for linkOtherFamily.
 	familyRecent, familyEnd []FamilyAttempt
+	familyNext              int // the place in familyRecent of the next, once full
 	// familyClaimed are the first frames of the connections a failed
 	// attempt in the other family was linked to (bounded).
 	familyClaimed map[int64]bool
