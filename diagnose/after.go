@@ -168,7 +168,6 @@ const minIdle = 500 * time.Millisecond
 // idleClosed returns the idle close, if the connection ended in one. A
 // close must come less than nine tenths of the round trip after the
 // request to count as crossing it (the margin is for jitter).
-
 func (d *diagnosis) idleClosed() (idleClose, bool) {
 	c := d.c
 	a := c.Afterwards()
