@@ -283,6 +283,13 @@ func (d *diagnosis) serverClosedFirst() (capture.Frame, string) {
 	for _, a := range c.Alerts {
 		consider(a.Sender, a.Frame, alertText(a))
 	}
+	// A TLS 1.3 server's last record, of an encrypted alert's size, is
+	// its close_notify as a rule: the sign of its close when no FIN or
+	// RST of its own followed in the capture (nginx refusing Chromium:
+	// resume/clientcert13_chromium).
+	if g := c.Afterwards().AlertLike[server]; g.Number != 0 && c.TCP.FIN[server].Number == 0 && (c.TCP.RST.Number == 0 || c.TCP.RSTFrom != server) {
+		consider(server, g, "an encrypted alert by its size, close_notify as a rule")
+	}
 	consider(server, c.TCP.FIN[server], "FIN")
 	consider(client, c.TCP.FIN[client], "FIN")
 	if c.TCP.RST.Number != 0 {
