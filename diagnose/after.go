@@ -33,10 +33,7 @@ func (d *diagnosis) unanswered() (string, []capture.Frame, bool) {
 	if req.Number == 0 || a.Response.Number != 0 {
 		return "", nil, false
 	}
-	what := "the client's request (" + frameRef(req.Number) + ")"
-	if a.RequestLine != "" {
-		what = fmt.Sprintf("the client's request %q (%s)", a.RequestLine, frameRef(req.Number))
-	}
+	what := requestName(req, a.RequestLine)
 	tickets := ""
 	if n := a.Tickets; n > 0 {
 		tickets = fmt.Sprintf(" (%s of session-ticket size came right after the request, %s: taken for NewSessionTicket by size, timing and the silence after it; were it a short answer instead, the client merely kept the connection idle)",
@@ -100,6 +97,20 @@ func (d *diagnosis) h2OnlyHint(req, end capture.Frame) string {
 	return fmt.Sprintf("; possible, if the server speaks HTTP/2 alone (a gRPC server, or Go's net/http with HTTP/1 off): the client offered %s, not h2, so it spoke HTTP/1.1, which such a server drops, and Go's crypto/tls lets such a client in without a protocol rather than refusing it (no_application_protocol). "+
 		"Go's net/http client offers no ALPN when its Transport has a TLSClientConfig of its own: set the Transport's ForceAttemptHTTP2 (curl: drop --http1.1)", alpnOffer(h))
 }
+
+// requestName names the client's request at frame req, with its
+// request line when a key log showed it.
+func requestName(req capture.Frame, line string) string {
+	if line == "" {
+		return "the client's request (" + frameRef(req.Number) + ")"
+	}
+	return fmt.Sprintf("the client's request %q (%s)", line, frameRef(req.Number))
+}
+
+// encryptedCloseText names a TLS 1.3 record no key log opened whose
+// length is that of an encrypted alert, taken for the sender's close
+// (Afterwards().AlertLike).
+const encryptedCloseText = "an encrypted alert by its size, close_notify as a rule"
 
 // closeAfter returns the first sign of a close after frame n — an alert
 // (close_notify, encrypted in TLS 1.2 after the handshake), a FIN or a RST
@@ -197,10 +208,7 @@ func (d *diagnosis) idleClosed() (idleClose, bool) {
 	if n := a.AfterLastTurn; n.Number != 0 && !closedFirst && !soon(n) {
 		return idleClose{}, false // the server answered the request
 	}
-	what := "the client's request (" + frameRef(req.Number) + ")"
-	if a.LastTurnLine != "" {
-		what = fmt.Sprintf("the client's request %q (%s)", a.LastTurnLine, frameRef(req.Number))
-	}
+	what := requestName(req, a.LastTurnLine)
 	idle := ""
 	if w, ok := c.Elapsed(a.BeforeLastTurn, req); ok {
 		idle = fmt.Sprintf(", idle for %s since the server's last data (%s)", wait(w), frameRef(a.BeforeLastTurn.Number))
@@ -263,7 +271,7 @@ func (d *diagnosis) serverClose(n int64) (capture.Frame, string) {
 		}
 	}
 	if g := c.Afterwards().AlertLike[server]; g.Number != 0 && c.TCP.FIN[server].Number >= g.Number {
-		consider(g, "an encrypted alert by its size, close_notify as a rule")
+		consider(g, encryptedCloseText)
 	}
 	consider(c.TCP.FIN[server], "FIN")
 	return f, how
@@ -317,10 +325,7 @@ func (d *diagnosis) laterUnanswered() (string, []capture.Frame, bool) {
 	if a.Turns < 2 || req.Number == 0 || a.Response.Number == 0 || a.AfterLastTurn.Number != 0 || !d.http11() {
 		return "", nil, false
 	}
-	what := "the client's request (" + frameRef(req.Number) + ")"
-	if a.LastTurnLine != "" {
-		what = fmt.Sprintf("the client's request %q (%s)", a.LastTurnLine, frameRef(req.Number))
-	}
+	what := requestName(req, a.LastTurnLine)
 	if w, ok := c.Elapsed(a.BeforeLastTurn, req); ok {
 		what += fmt.Sprintf(", sent after %s idle", wait(w))
 	}

@@ -288,7 +288,7 @@ func (d *diagnosis) serverClosedFirst() (capture.Frame, string) {
 	// RST of its own followed in the capture (nginx refusing Chromium:
 	// resume/clientcert13_chromium).
 	if g := c.Afterwards().AlertLike[server]; g.Number != 0 && c.TCP.FIN[server].Number == 0 && (c.TCP.RST.Number == 0 || c.TCP.RSTFrom != server) {
-		consider(server, g, "an encrypted alert by its size, close_notify as a rule")
+		consider(server, g, encryptedCloseText)
 	}
 	consider(server, c.TCP.FIN[server], "FIN")
 	consider(client, c.TCP.FIN[client], "FIN")
