@@ -671,6 +671,10 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 		if root := d.trustedRoot(); root != nil {
 			summary += " (it ends at " + name(root) + ")"
 			fix = fmt.Sprintf("make the client trust the root %s (%s), or use a certificate from a CA the client trusts", name(root), trustRootAdvice(d.client()))
+			if why, storeFix, ok := d.otherStore(root); ok {
+				summary = fmt.Sprintf("%s: the client does not trust its issuer, although the chain verifies against this machine's system roots (it ends at %s): %s", rejected, name(root), why)
+				fix = storeFix
+			}
 		}
 	case cause.cat == CertRejected && d.trustedRoot() != nil:
 		// A generic alert (crypto/tls sends bad_certificate for every
@@ -690,6 +694,9 @@ func (d *diagnosis) certVerdict(cause certCause, f capture.Frame, how string, pl
 			// holds an expired copy of it.
 			summary += fmt.Sprintf("; the path to it runs through certificate %d, the root %s cross-signed by it, so the client may instead hold an expired copy of %s", j, name(d.chain[j]), name(root))
 			fix = fmt.Sprintf("make the client trust the root %s (%s), which ends the path before the cross-sign whether the client lacks %s or holds an expired copy of it; nothing changes on the server", name(d.chain[j]), trustRootAdvice(d.client()), name(root))
+		} else if why, storeFix, ok := d.otherStore(root); ok {
+			summary = strings.Replace(summary, "the roots given here", "this machine's system roots", 1) + "; " + why
+			fix = storeFix
 		}
 	default:
 		summary = rejected + ", although the chain verifies against the roots given here: the client applies other rules (its own trust store, pinning, revocation, key size)"

@@ -256,6 +256,29 @@ func TestFieldMatrixCaptures(t *testing.T) {
 	checkExpected(t, dir, "expected.tsv", dir+"/root.pem", false)
 }
 
+// TestFieldSysrootsCaptures reads the captures of clients that do not
+// read the system trust store (testdata/field/sysroots, see its README):
+// with their root in the system store of the machine reading them, the
+// verdict says the client read another store, or none, and its fix gives
+// the client the system's roots (a container's CA certificates, requests'
+// REQUESTS_CA_BUNDLE, curl without --cacert); with the root given as the
+// user's own, the advice to make the client trust it stays.
+func TestFieldSysrootsCaptures(t *testing.T) {
+	dir := testdataDir + "/field/sysroots"
+	t.Run("system", func(t *testing.T) {
+		t.Setenv("SSL_CERT_FILE", dir+"/root.pem")
+		t.Setenv("SSL_CERT_DIR", t.TempDir())
+		roots, err := LoadRoots(true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkExpectedRoots(t, dir, "expected.tsv", roots, false)
+	})
+	t.Run("own", func(t *testing.T) {
+		checkExpected(t, dir, "expected-own.tsv", dir+"/root.pem", false)
+	})
+}
+
 // TestFieldDualstackCaptures reads the dual-stack captures
 // (testdata/field/dualstack, see its README): a name with IPv6 and IPv4
 // addresses, one family broken (dropped, rejected by ICMP, reset, or not
@@ -553,11 +576,15 @@ func rootsFile(t *testing.T, path string) *Roots {
 // capture, server port, category, a phrase the summary or a warning must
 // have, and optionally a phrase the fix must have.
 func checkExpected(t *testing.T, dir, list, caFile string, withKeys bool) {
+	checkExpectedRoots(t, dir, list, rootsFile(t, caFile), withKeys)
+}
+
+// checkExpectedRoots is checkExpected with the trust store roots.
+func checkExpectedRoots(t *testing.T, dir, list string, roots *Roots, withKeys bool) {
 	data, err := os.ReadFile(filepath.Join(dir, list))
 	if err != nil {
 		t.Fatal(err)
 	}
-	roots := rootsFile(t, caFile)
 	for n, line := range strings.Split(string(data), "\n") {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue

@@ -148,11 +148,12 @@ func (c Certainty) String() string {
 // chain. On Linux the system roots' files are read but a root is parsed
 // only when a chain names its subject as an issuer (ForChain).
 type Roots struct {
-	ready chan struct{}
-	pool  *x509.CertPool // every root (built by Pool when files is set)
-	err   error
-	own   []*x509.Certificate // the PEM inputs' certificates
-	files *rootFiles          // the system roots, unparsed (lazySystemRoots)
+	ready  chan struct{}
+	pool   *x509.CertPool // every root (built by Pool when files is set)
+	err    error
+	own    []*x509.Certificate // the PEM inputs' certificates
+	files  *rootFiles          // the system roots, unparsed (lazySystemRoots)
+	system bool                // the system's roots were asked for
 
 	once  sync.Once // builds pool from files
 	mu    sync.Mutex
@@ -176,7 +177,7 @@ func LoadRoots(system bool, pemInputs ...[]byte) (*Roots, error) {
 		}
 		certs = append(certs, cs...)
 	}
-	r := &Roots{ready: make(chan struct{}), own: certs}
+	r := &Roots{ready: make(chan struct{}), own: certs, system: system}
 	if !system {
 		r.pool = addCerts(x509.NewCertPool(), certs)
 		close(r.ready)
@@ -311,6 +312,16 @@ func (r *Roots) Own() []*x509.Certificate {
 		return nil
 	}
 	return r.own
+}
+
+// FromSystem reports whether root, one a chain verified to, is one of the
+// system's roots rather than a PEM input: false for a store not known to
+// hold the system's (PoolRoots) and for one without them.
+func (r *Roots) FromSystem(root *x509.Certificate) bool {
+	if r == nil || !r.system || root == nil {
+		return false
+	}
+	return !slices.ContainsFunc(r.own, root.Equal)
 }
 
 // Err waits for the system roots and says whether they failed to load.
