@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -47,9 +46,11 @@ type ExecConfig struct {
 	Interface string
 	// Filter narrows the capture (BPF); empty means DefaultExecFilter.
 	Filter string
-	// WireRoots are the roots chains are validated against; nil means the
+	// WireRoots are the roots chains are validated against (the system's
+	// when asked for, which tells a root of the system store, one the
+	// program may not read, from one of the user's); nil means the
 	// system roots.
-	WireRoots *x509.CertPool
+	WireRoots *diagnose.Roots
 	// SettingNames names, in the verdicts' fixes, the settings they point
 	// to as the caller sets them (diagnose.Config.SettingNames).
 	SettingNames map[diagnose.Setting]string
@@ -284,12 +285,19 @@ func exitStatus(ps *os.ProcessState, waitErr error) int {
 // judge analyses the capture and keeps the program's connections, each
 // with its verdict and correlation.
 func (r *ExecResult) judge(w *wireCapture, keyLog []byte, cfg ExecConfig, o *Outcome) {
-	roots := cfg.WireRoots
+	wireRoots := cfg.WireRoots
+	if wireRoots == nil {
+		wireRoots = diagnose.PoolRoots(nil)
+	}
+	roots, err := wireRoots.Pool()
+	if err != nil {
+		r.Wire.Notes = append(r.Wire.Notes, err.Error())
+	}
 	kl, _ := decrypt.ParseKeyLog(bytes.NewReader(keyLog))
 	pc := pipeline.Config{
 		Analysis: analysis.Options{KeyLog: kl},
 		Capture:  capture.Options{IdleTimeout: -1},
-		Diagnose: diagnose.Config{Roots: diagnose.PoolRoots(roots), SettingNames: cfg.SettingNames, Client: programClient(cfg.Command)},
+		Diagnose: diagnose.Config{Roots: wireRoots, SettingNames: cfg.SettingNames, Client: programClient(cfg.Command)},
 	}
 	results, stats, err := pipeline.Collect(context.Background(), &replay{frames: w.frames, linkType: w.linkType}, pc)
 	if err != nil {

@@ -142,7 +142,7 @@ func TestExec(t *testing.T) {
 			noise := startNoise(srv.Addr())
 			var progErr bytes.Buffer
 			res, err := Exec(context.Background(), ExecConfig{Command: cmd, Env: env, Stderr: &progErr, Interface: "lo",
-				Filter: filter, WireRoots: lab.RootPool()})
+				Filter: filter, WireRoots: diagnose.PoolRoots(lab.RootPool())})
 			noisePorts := noise()
 			if err != nil {
 				t.Fatal(err)
@@ -293,7 +293,7 @@ func TestExecScript(t *testing.T) {
 			env := append(os.Environ(), "TLSDIAG_EXEC_CA="+ca)
 			var progErr bytes.Buffer
 			res, err := Exec(context.Background(), ExecConfig{Command: []string{"sh", "-c", tt.script}, Env: env, Stderr: &progErr, Interface: "lo",
-				Filter: fmt.Sprintf("tcp port %d or tcp port %d or tcp port %d", ok.Port(), expired.Port(), expiredToo.Port()), WireRoots: lab.RootPool()})
+				Filter: fmt.Sprintf("tcp port %d or tcp port %d or tcp port %d", ok.Port(), expired.Port(), expiredToo.Port()), WireRoots: diagnose.PoolRoots(lab.RootPool())})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -352,7 +352,7 @@ func TestExecIgnoredProxy(t *testing.T) {
 				return strings.HasSuffix(name, "_PROXY")
 			}), tt.env...)
 			res, err := Exec(context.Background(), ExecConfig{Command: tt.cmd, Env: env, Interface: "lo",
-				Filter: fmt.Sprintf("tcp port %d or tcp port %d", srv.Port(), proxy.Port()), WireRoots: lab.RootPool()})
+				Filter: fmt.Sprintf("tcp port %d or tcp port %d", srv.Port(), proxy.Port()), WireRoots: diagnose.PoolRoots(lab.RootPool())})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -424,7 +424,7 @@ func TestExecProgramsSettings(t *testing.T) {
 	env := append(os.Environ(), "SSL_CERT_FILE="+filepath.Join(dir, tlslab.CAFile), "PYTHON_GET_ADDR="+addr.Addr().String())
 	cmd := []string{"python3", "testdata/python_get.py", fmt.Sprintf("https://%s:%d/", tlslab.GoodName, addr.Port())}
 	res, err := Exec(context.Background(), ExecConfig{Command: cmd, Env: env, Stderr: io.Discard, Interface: "lo",
-		Filter: fmt.Sprintf("tcp port %d", addr.Port()), WireRoots: lab.RootPool()})
+		Filter: fmt.Sprintf("tcp port %d", addr.Port()), WireRoots: diagnose.PoolRoots(lab.RootPool())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,6 +447,37 @@ func TestExecProgramsSettings(t *testing.T) {
 	}
 }
 
+// TestExecSystemRootNotRead: a program refusing a chain whose root the
+// system store holds (SSL_CERT_FILE here) did not read that store; the
+// fix gives it the system's roots (curl: drop its own --cacert) instead
+// of telling the user to make it trust that root by hand. Needs root and
+// curl.
+func TestExecSystemRootNotRead(t *testing.T) {
+	needExec(t, "curl")
+	lab, dir := labFiles(t)
+	addr := labServer(t, lab, tlslab.OKTLS12)
+	t.Setenv("SSL_CERT_FILE", filepath.Join(dir, tlslab.CAFile))
+	t.Setenv("SSL_CERT_DIR", t.TempDir())
+	roots, err := diagnose.LoadRoots(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := []string{"curl", "-sS", "-o", "/dev/null", "--cacert", filepath.Join(dir, tlslab.UntrustedCAFile),
+		"--resolve", fmt.Sprintf("%s:%d:%s", tlslab.GoodName, addr.Port(), addr.Addr()), fmt.Sprintf("https://%s:%d/", tlslab.GoodName, addr.Port())}
+	res, err := Exec(context.Background(), ExecConfig{Command: cmd, Stderr: io.Discard, Interface: "lo",
+		Filter: fmt.Sprintf("tcp port %d", addr.Port()), WireRoots: roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Connections) != 1 {
+		t.Fatalf("%d connections (%s); want 1", len(res.Connections), res.ErrorLine)
+	}
+	v := res.Connections[0].Result.Verdict
+	if v.Category != diagnose.CertUntrustedCA || !strings.Contains(v.Summary, "curl was given a CA file of its own") || !strings.Contains(v.Fix, "drop --cacert") {
+		t.Errorf("verdict %s: %s\nfix %q; want %s saying curl read a CA file of its own, fixed by dropping --cacert", v.Category, v.Summary, v.Fix, diagnose.CertUntrustedCA)
+	}
+}
+
 // TestExecWgetSettings: wget on GnuTLS sends GnuTLS's ClientHello, and a
 // chain it does not trust is fixed with wget's --ca-certificate too, not
 // with gnutls-cli's option alone; the chain's other problem, which wget
@@ -457,7 +488,7 @@ func TestExecWgetSettings(t *testing.T) {
 	addr := labServer(t, lab, tlslab.CertUntrustedCA)
 	cmd := []string{"wget", "-nv", "-O", "/dev/null", "-t", "1", "-T", "5", "--ca-certificate=" + filepath.Join(dir, tlslab.CAFile), "https://" + addr.String() + "/"}
 	res, err := Exec(context.Background(), ExecConfig{Command: cmd, Stderr: io.Discard, Interface: "lo",
-		Filter: fmt.Sprintf("tcp port %d", addr.Port()), WireRoots: lab.RootPool()})
+		Filter: fmt.Sprintf("tcp port %d", addr.Port()), WireRoots: diagnose.PoolRoots(lab.RootPool())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -549,7 +580,7 @@ func TestExecHTTPErrorStatus(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := Exec(context.Background(), ExecConfig{Command: tt.cmd, Env: append(os.Environ(), tt.env...), Stderr: io.Discard, Interface: "lo",
-				Filter: fmt.Sprintf("tcp port %d", addr.Port()), WireRoots: lab.RootPool()})
+				Filter: fmt.Sprintf("tcp port %d", addr.Port()), WireRoots: diagnose.PoolRoots(lab.RootPool())})
 			if err != nil {
 				t.Fatal(err)
 			}

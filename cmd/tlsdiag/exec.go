@@ -103,13 +103,12 @@ func runExec(args []string, stdout, stderr io.Writer) int {
 		failure(stderr, fmt.Errorf("--cacert: %w", err))
 		return 2
 	}
-	wire, err := roots.Pool()
-	if err != nil {
+	if err := roots.Err(); err != nil {
 		failure(stderr, err)
 		return 2
 	}
 	cfg := probe.ExecConfig{Command: fs.Args(), Stdin: os.Stdin, Stdout: stderr, Stderr: stderr,
-		Interface: iface, Filter: filter, WireRoots: wire, SettingNames: settingFlags, Names: execSettingNames}
+		Interface: iface, Filter: filter, WireRoots: roots, SettingNames: settingFlags, Names: execSettingNames}
 	if pcapFile != "" {
 		f, err := os.Create(pcapFile)
 		if err != nil {
