@@ -22,8 +22,12 @@ func (d *diagnosis) otherStore(root *x509.Certificate) (summary, fix string, ok 
 		return "", "", false
 	}
 	cl := d.client()
-	summary = fmt.Sprintf("the client most probably read another store than the system's, or none (likely): %s; less likely, the capture comes from a machine whose store is older than this one's",
-		eitherClient(cl, otherStoreReason))
+	summary = fmt.Sprintf("the client most probably read another store than the system's, or none (likely): %s", eitherClient(cl, otherStoreReason))
+	if d.cfgClient.Stack == fingerprint.StackUnknown {
+		// Not a program the caller ran here (exec): the capture may
+		// come from another machine.
+		summary += "; less likely, the capture comes from a machine whose store is older than this one's"
+	}
 	fix = fmt.Sprintf("give the client the system's roots: %s; if that root was added to this machine by hand (a company's CA: update-ca-certificates from /usr/local/share/ca-certificates), add it where the client runs too; nothing changes on the server", eitherClient(cl, otherStoreFix))
 	return summary, fix, true
 }

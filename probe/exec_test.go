@@ -476,6 +476,10 @@ func TestExecSystemRootNotRead(t *testing.T) {
 	if v.Category != diagnose.CertUntrustedCA || !strings.Contains(v.Summary, "curl was given a CA file of its own") || !strings.Contains(v.Fix, "drop --cacert") {
 		t.Errorf("verdict %s: %s\nfix %q; want %s saying curl read a CA file of its own, fixed by dropping --cacert", v.Category, v.Summary, v.Fix, diagnose.CertUntrustedCA)
 	}
+	// The program ran here: its store is this machine's.
+	if strings.Contains(v.Summary, "comes from a machine") {
+		t.Errorf("summary %q: the capture is this machine's, not another's", v.Summary)
+	}
 }
 
 // TestExecWgetSettings: wget on GnuTLS sends GnuTLS's ClientHello, and a
