@@ -25,13 +25,13 @@ const minSilence = time.Second
 // sent no application data after it (session tickets aside) and either
 // someone closed the connection or the capture ended, at least minSilence
 // later — or the server closed without answering. It returns the
-// sentence, its evidence frames and whether it applies.
-func (d *diagnosis) unanswered() (string, []capture.Frame, bool) {
+// finding (its summary, headline and evidence) and whether it applies.
+func (d *diagnosis) unanswered() (afterFinding, bool) {
 	c := d.c
 	a := c.Afterwards()
 	req := a.Request
 	if req.Number == 0 || a.Response.Number != 0 {
-		return "", nil, false
+		return afterFinding{}, false
 	}
 	what := requestName(req, a.RequestLine)
 	tickets := ""
@@ -43,9 +43,9 @@ func (d *diagnosis) unanswered() (string, []capture.Frame, bool) {
 	if r := renegotiationStart(c); r.Number > req.Number && (end.Number == 0 || r.Number <= end.Number) {
 		// What followed the request answered a renegotiation, which
 		// renegotiation describes: neither a silence nor a close.
-		return "", nil, false
+		return afterFinding{}, false
 	}
-	var s string
+	var s, headline string
 	switch {
 	case end.Number != 0 && who == server && (how == "FIN" || how == "RST") && c.Proxy != nil && c.Proxy.Outcome == proxyparse.Granted:
 		// A server that closes says so in TLS first (close_notify), which
@@ -55,26 +55,30 @@ func (d *diagnosis) unanswered() (string, []capture.Frame, bool) {
 			"(likely: the proxy cut the tunnel, its idle or read timeout being shorter than the server takes to answer (Squid: read_timeout; a corporate proxy's tunnel idle timeout) — a server that closes sends close_notify first, and the proxy would have carried it; "+
 			"less likely, the server's program stopped without closing TLS): compare with the proxy's log and with a request that bypasses it%s",
 			what, c.Server, how, frameRef(end.Number), d.waitFrom(req, end), tickets)
+		headline = "proxy cut the tunnel"
 	case end.Number != 0 && who == server:
 		s = fmt.Sprintf("TLS is fine; the server sent nothing after %s and closed the connection (%s, %s) %s later: the server application dropped the request — look at the server's log, not at TLS%s%s",
 			what, how, frameRef(end.Number), d.waitFrom(req, end), d.h2OnlyHint(req, end), tickets)
+		headline = "server dropped request"
 	case end.Number != 0:
 		silence := end.Time.Sub(req.Time)
 		if silence < minSilence {
-			return "", nil, false
+			return afterFinding{}, false
 		}
 		s = fmt.Sprintf("TLS is fine; the server sent nothing after %s for %s, then the client closed (%s, %s): the server application did not answer — look at the server, not at TLS%s",
 			what, wait(silence), how, frameRef(end.Number), tickets)
+		headline = "no answer to request"
 	default:
 		end = c.Last
 		silence := end.Time.Sub(req.Time)
 		if silence < minSilence {
-			return "", nil, false
+			return afterFinding{}, false
 		}
 		s = fmt.Sprintf("TLS is fine; the server sent nothing after %s until the connection's last frame (%s), %s later: the server application did not answer — look at the server, not at TLS%s",
 			what, frameRef(end.Number), wait(silence), tickets)
+		headline = "no answer to request"
 	}
-	return s, []capture.Frame{req, end}, true
+	return afterFinding{headline: headline, summary: s, evidence: []capture.Frame{req, end}}, true
 }
 
 // h2OnlyHint names a server that speaks HTTP/2 alone as a possible cause
@@ -155,20 +159,13 @@ func (d *diagnosis) answered() string {
 	return s + fmt.Sprintf(" after %s (%s)", d.waitFrom(a.Request, a.Response), frameRef(a.Response.Number))
 }
 
-// idleClose is a request sent on a kept-alive connection just as the
-// server closed it for being idle: the commonest failure of an HTTPS
-// client whose TLS is fine (Go: "EOF", "http: server closed idle
-// connection"; Python: "RemoteDisconnected"; HTTP/2: "server sent
-// GOAWAY"). The client reused the connection after an idle time close to
-// the server's keep-alive timeout; the server's close (its close_notify
-// or FIN, or under HTTP/2 its GOAWAY) either came before the request in
-// the capture — a capture at the server's end — or came less than the
-// connection's round trip after it, which is too soon to answer it: the
-// two crossed on the wire. The server's TCP then answers the request
-// with a RST.
-type idleClose struct {
-	summary, warning, fix string
-	evidence              []capture.Frame
+// afterFinding is what went wrong after a good handshake: its summary,
+// the few words a table shows for it (headline; the summary's first
+// clause, "TLS is fine", would not tell it from a connection that
+// worked), a warning, the fix, and its evidence.
+type afterFinding struct {
+	headline, summary, warning, fix string
+	evidence                        []capture.Frame
 }
 
 // minIdle is the shortest time a connection must have been idle before
@@ -176,26 +173,36 @@ type idleClose struct {
 // keep-alive timeouts are seconds to minutes.
 const minIdle = 500 * time.Millisecond
 
-// idleClosed returns the idle close, if the connection ended in one. A
-// close must come less than nine tenths of the round trip after the
-// request to count as crossing it (the margin is for jitter).
-func (d *diagnosis) idleClosed() (idleClose, bool) {
+// idleClosed returns the idle close, if the connection ended in one: a
+// request sent on a kept-alive connection just as the server closed it
+// for being idle, the commonest failure of an HTTPS client whose TLS is
+// fine (Go: "EOF", "http: server closed idle connection"; Python:
+// "RemoteDisconnected"; HTTP/2: "server sent GOAWAY"). The client reused
+// the connection after an idle time close to the server's keep-alive
+// timeout; the server's close (its close_notify or FIN, or under HTTP/2
+// its GOAWAY) either came before the request in the capture — a capture
+// at the server's end — or came less than the connection's round trip
+// after it, which is too soon to answer it: the two crossed on the wire.
+// The server's TCP then answers the request with a RST. A close must
+// come less than nine tenths of the round trip after the request to
+// count as crossing it (the margin is for jitter).
+func (d *diagnosis) idleClosed() (afterFinding, bool) {
 	c := d.c
 	a := c.Afterwards()
 	req := a.LastTurn
 	if a.Turns < 2 || req.Number == 0 || a.BeforeLastTurn.Number == 0 || a.Response.Number == 0 {
-		return idleClose{}, false
+		return afterFinding{}, false
 	}
 	end, how := d.serverClose(a.BeforeLastTurn.Number)
 	if end.Number == 0 {
-		return idleClose{}, false
+		return afterFinding{}, false
 	}
 	var rtt time.Duration
 	if t := &c.TCP; t.SYNCount == 1 && t.SYN.Number != 0 && t.SYNACK.Number != 0 {
 		rtt = t.SYNACK.Time.Sub(t.SYN.Time)
 	}
 	if w, ok := c.Elapsed(a.BeforeLastTurn, req); !ok || w < minIdle {
-		return idleClose{}, false // not idle: the close answered something else
+		return afterFinding{}, false // not idle: the close answered something else
 	}
 	soon := func(f capture.Frame) bool {
 		gap, ok := c.Elapsed(req, f)
@@ -203,10 +210,10 @@ func (d *diagnosis) idleClosed() (idleClose, bool) {
 	}
 	closedFirst := end.Number < req.Number
 	if !closedFirst && !soon(end) {
-		return idleClose{}, false
+		return afterFinding{}, false
 	}
 	if n := a.AfterLastTurn; n.Number != 0 && !closedFirst && !soon(n) {
-		return idleClose{}, false // the server answered the request
+		return afterFinding{}, false // the server answered the request
 	}
 	what := requestName(req, a.LastTurnLine)
 	idle := ""
@@ -246,7 +253,7 @@ func (d *diagnosis) idleClosed() (idleClose, bool) {
 		what, idle, race, rst, clientErr)
 	warn := fmt.Sprintf("the server closed a kept-alive connection as the client reused it (%s): a client retries such a request by itself only when it is idempotent and has no body it cannot replay (Go: GET, HEAD, OPTIONS, TRACE, or a request with an Idempotency-Key header; a POST fails)", frameRef(req.Number))
 	fix := d.serverSide("make the client stop reusing an idle connection before the server closes it: a client idle timeout shorter than the server's (Go: http.Transport.IdleConnTimeout, 90 s by default; libcurl: CURLOPT_MAXAGE_CONN, 118 s by default; Python requests and urllib3 have none and reuse until the server closes), and retry requests that failed on a reused connection when they are safe to repeat (Go: set Request.GetBody and an Idempotency-Key header); or keep idle connections open longer than the clients do", ChangeKeepAlive)
-	return idleClose{s, warn, fix, ev}, true
+	return afterFinding{headline: "request hit idle close", summary: s, warning: warn, fix: fix, evidence: ev}, true
 }
 
 // serverClose returns the server's first sign of closing after frame n:
@@ -283,11 +290,11 @@ func (d *diagnosis) serverClose(n int64) (capture.Frame, string) {
 // client had opened streams above the GOAWAY's last stream ID. Those the
 // server did not process (RFC 9113, Section 6.8) and the client may send
 // again; a client that cannot replay their bodies fails them.
-func (d *diagnosis) goAwayRefused() (idleClose, bool) {
+func (d *diagnosis) goAwayRefused() (afterFinding, bool) {
 	a := d.c.Afterwards()
 	g := a.GoAway[server]
 	if g.Frame.Number == 0 || g.Code != 0 || a.MaxStream <= g.LastStream {
-		return idleClose{}, false
+		return afterFinding{}, false
 	}
 	served := ""
 	if g.LastStream > 0 && g.LastStream%2 == 1 {
@@ -297,13 +304,13 @@ func (d *diagnosis) goAwayRefused() (idleClose, bool) {
 		g.LastStream, frameRef(g.Frame.Number), served, a.MaxStream, g.LastStream)
 	warn := fmt.Sprintf("the server's GOAWAY (%s) refused streams the client had sent (up to %d): a client that cannot replay a request's body fails it instead of sending it again", frameRef(g.Frame.Number), a.MaxStream)
 	fix := d.serverSide("let the client send refused requests again: give each request a body it can replay (Go: Request.GetBody, which http.NewRequest sets for bytes and strings readers) or retry on its error; or raise the server's limit of requests per connection", ChangeKeepAlive)
-	return idleClose{s, warn, fix, []capture.Frame{g.Frame}}, true
+	return afterFinding{headline: "GOAWAY refused requests", summary: s, warning: warn, fix: fix, evidence: []capture.Frame{g.Frame}}, true
 }
 
 // closedUnderClient is the idle close, or else the GOAWAY that refused
 // requests in flight: a server that ended a connection the client was
 // still using.
-func (d *diagnosis) closedUnderClient() (idleClose, bool) {
+func (d *diagnosis) closedUnderClient() (afterFinding, bool) {
 	if ic, ok := d.idleClosed(); ok {
 		return ic, true
 	}
@@ -318,40 +325,43 @@ func (d *diagnosis) closedUnderClient() (idleClose, bool) {
 // HTTP/2 and other protocols a client's last turn may be a close of its
 // own (a GOAWAY, a Terminate message) that the server rightly answers by
 // closing.
-func (d *diagnosis) laterUnanswered() (string, []capture.Frame, bool) {
+func (d *diagnosis) laterUnanswered() (afterFinding, bool) {
 	c := d.c
 	a := c.Afterwards()
 	req := a.LastTurn
 	if a.Turns < 2 || req.Number == 0 || a.Response.Number == 0 || a.AfterLastTurn.Number != 0 || !d.http11() {
-		return "", nil, false
+		return afterFinding{}, false
 	}
 	what := requestName(req, a.LastTurnLine)
 	if w, ok := c.Elapsed(a.BeforeLastTurn, req); ok {
 		what += fmt.Sprintf(", sent after %s idle", wait(w))
 	}
 	end, who, how := d.closeAfter(req.Number)
-	var s string
+	var s, headline string
 	switch {
 	case end.Number != 0 && who == server:
 		s = fmt.Sprintf("TLS is fine; the server answered earlier requests on this kept-alive connection, then sent nothing after %s, and closed the connection (%s, %s) %s later: likely the server application closed on reading it without an answer (nginx `return 444`, a crash, a limit of its own) — look at the server's log, not at TLS; possible: its idle timeout ended just as the request arrived; the client's error is Go's \"EOF\", Python's \"RemoteDisconnected\", curl's \"Empty reply from server\"",
 			what, how, frameRef(end.Number), d.waitFrom(req, end))
+		headline = "later request dropped"
 	case end.Number != 0:
 		silence := end.Time.Sub(req.Time)
 		if silence < minSilence {
-			return "", nil, false
+			return afterFinding{}, false
 		}
 		s = fmt.Sprintf("TLS is fine; the server answered earlier requests on this kept-alive connection, then sent nothing after %s for %s, then the client closed (%s, %s): the server application did not answer — look at the server, not at TLS",
 			what, wait(silence), how, frameRef(end.Number))
+		headline = "later request unanswered"
 	default:
 		end = c.Last
 		silence := end.Time.Sub(req.Time)
 		if silence < minSilence {
-			return "", nil, false
+			return afterFinding{}, false
 		}
 		s = fmt.Sprintf("TLS is fine; the server answered earlier requests on this kept-alive connection, then sent nothing after %s until the connection's last frame (%s), %s later: the server application did not answer — look at the server, not at TLS",
 			what, frameRef(end.Number), wait(silence))
+		headline = "later request unanswered"
 	}
-	return s, []capture.Frame{req, end}, true
+	return afterFinding{headline: headline, summary: s, evidence: []capture.Frame{req, end}}, true
 }
 
 // http11 reports whether the connection carries HTTP/1.1: negotiated by

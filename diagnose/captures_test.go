@@ -474,6 +474,11 @@ func TestFieldReuseCaptures(t *testing.T) {
 			}
 			if strings.Contains(v.Summary, "the server closed the idle connection as the client reused it") {
 				races++
+				if v.Headline != "request hit idle close" {
+					t.Errorf("%s: %s: headline %q, want the idle close's", tc.name, c.Client, v.Headline)
+				}
+			} else if v.Headline != "" {
+				t.Errorf("%s: %s: headline %q for %s", tc.name, c.Client, v.Headline, v.Summary)
 			}
 			if strings.Contains(v.Summary, "the server application dropped the request") {
 				t.Errorf("%s: %s: %s", tc.name, c.Client, v.Summary)

@@ -75,26 +75,24 @@ func (d *diagnosis) ok() Verdict {
 		// layer: renegotiation_refused, which says both.
 		return v
 	}
-	fix := ""
-	if ic, ok := d.closedUnderClient(); ok {
-		// TLS did its part, and so did the server: it closed an idle
-		// connection. The summary leads with the race the client lost.
-		summary = ic.summary + " (" + summary + ")"
-		frames = append(frames, ic.evidence...)
-		fix = ic.fix
-	} else if s, ev, ok := d.laterUnanswered(); ok {
-		// The same for a later request on a kept-alive connection.
-		summary = s + " (" + summary + ")"
-		frames = append(frames, ev...)
-	} else if s, ev, ok := d.unanswered(); ok {
-		// TLS did its part; the verdict stays ok, but the summary leads
-		// with what the user is looking at (warnings repeats it).
-		summary = s + " (" + summary + ")"
-		frames = append(frames, ev...)
+	// TLS did its part; the verdict stays ok, but the summary leads with
+	// what the user is looking at (warnings repeat it): the server closed
+	// a connection the client was still using, or a later request, or
+	// the request, got no answer.
+	f, ok := d.closedUnderClient()
+	if !ok {
+		f, ok = d.laterUnanswered()
+	}
+	if !ok {
+		f, ok = d.unanswered()
+	}
+	if ok {
+		summary = f.summary + " (" + summary + ")"
+		frames = append(frames, f.evidence...)
 	} else if s := d.answered(); s != "" {
 		summary += "; " + s
 	}
-	v := Verdict{Category: OK, Summary: summary, Fix: fix}
+	v := Verdict{Category: OK, Summary: summary, Fix: f.fix, Headline: f.headline}
 	v.Evidence = d.evidence(frames)
 	return v
 }
@@ -567,10 +565,10 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 		if ic, ok := d.closedUnderClient(); ok {
 			ws = append(ws, ic.warning)
 		}
-		if _, _, ok := d.laterUnanswered(); ok {
+		if _, ok := d.laterUnanswered(); ok {
 			ws = append(ws, fmt.Sprintf("no answer to the client's later request (%s) on a kept-alive connection: the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.Afterwards().LastTurn.Number)))
 		}
-		if _, _, ok := d.unanswered(); ok {
+		if _, ok := d.unanswered(); ok {
 			ws = append(ws, fmt.Sprintf("no answer to the client's request (%s): a client timeout after a good handshake (Go's \"Client.Timeout exceeded while awaiting headers\", curl's \"Operation timed out\") is the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.Afterwards().Request.Number)))
 		}
 	}

@@ -129,6 +129,10 @@ func TestRequestUnanswered(t *testing.T) {
 			if !strings.HasPrefix(v.Summary, want) {
 				t.Errorf("summary\n  %s\nwant it to begin\n  %s", v.Summary, want)
 			}
+			// A table shows what happened, not "TLS is fine".
+			if v.Headline != "no answer to request" {
+				t.Errorf("headline %q, want %q", v.Headline, "no answer to request")
+			}
 			if silence.Seconds() < 2.9 {
 				t.Errorf("silence %v, want the client's 3 s timeout", silence)
 			}

@@ -239,6 +239,10 @@ type Verdict struct {
 	Category Category
 	// Summary is one line saying what happened, naming the facts.
 	Summary string
+	// Headline is a few words for a table's reason column where the
+	// summary's first clause would not say what happened: a request that
+	// failed over a good handshake ("TLS is fine"). Empty otherwise.
+	Headline string
 	// Evidence are the frame numbers that prove it, ascending.
 	Evidence []int64
 	// Fix says what to change; empty for ok.

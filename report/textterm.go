@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tlsdiag/tlsdiag/diagnose"
 	"github.com/tlsdiag/tlsdiag/pipeline"
 )
 
@@ -79,9 +80,18 @@ func newTermRow(s *Stream, r pipeline.Result) termRow {
 		colSNI:     dash(cleanName(sni(c))),
 		colVersion: dash(strings.TrimPrefix(versionName(c.Version), "TLS ")),
 		colVerdict: clean(string(r.Verdict.Category)),
-		colReason:  shortReason(clean(r.Verdict.Summary)),
+		colReason:  reason(r.Verdict),
 	}
 	return row
+}
+
+// reason is the table's reason for a verdict: its headline, or its
+// summary's first clause.
+func reason(v diagnose.Verdict) string {
+	if v.Headline != "" {
+		return clean(v.Headline)
+	}
+	return shortReason(clean(v.Summary))
 }
 
 // shortReason is a summary's first clause: up to its first colon or
