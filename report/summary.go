@@ -87,7 +87,10 @@ func Summarize(results []pipeline.Result) Summary {
 // not keep its results.
 type tally struct {
 	connections, failed, notJudged int
-	verdicts                       map[diagnose.Category]int
+	// afterHandshake counts the ok connections whose request failed
+	// after the handshake (a verdict with a headline).
+	afterHandshake int
+	verdicts       map[diagnose.Category]int
 	versions                       map[tlsparse.Version]int
 	ciphers                        map[tlsparse.CipherSuite]int
 	matrix                         map[matrixKey]int
@@ -126,6 +129,9 @@ func (t *tally) add(r pipeline.Result) {
 		if ja4 := c.Fingerprints().JA4; ja4 != "" {
 			t.failedJA4[ja4]++
 		}
+	}
+	if r.Verdict.Category == diagnose.OK && r.Verdict.Headline != "" {
+		t.afterHandshake++
 	}
 	t.verdicts[r.Verdict.Category]++
 	dec := c.Decryption
@@ -175,6 +181,11 @@ func (t *tally) summary() Summary {
 		VersionMatrix: []MatrixCell{},
 		FailedByJA4:   []Count{},
 		Notes:         []string{},
+	}
+	if n := t.afterHandshake; n > 0 {
+		s.Notes = append(s.Notes, prose.Plural(n,
+			"1 connection completed its TLS handshake, then a request on it went unanswered or was cut short by a close: its verdict stays ok, and its row says which",
+			fmt.Sprintf("%d connections completed their TLS handshakes, then a request on each went unanswered or was cut short by a close: their verdicts stay ok, and each row says which", n)))
 	}
 	for ja4, n := range t.failedJA4 {
 		s.FailedByJA4 = append(s.FailedByJA4, Count{ja4, n})

@@ -26,6 +26,13 @@ func result(cat diagnose.Category, offered []tlsparse.Version, neg tlsparse.Vers
 	return pipeline.Result{Conn: c, Verdict: diagnose.Verdict{Category: cat}}
 }
 
+// headline gives r's verdict a headline, as a request that failed after
+// a good handshake has.
+func headline(r pipeline.Result, h string) pipeline.Result {
+	r.Verdict.Headline = h
+	return r
+}
+
 const (
 	ssl3   = tlsparse.VersionSSL30
 	v10    = tlsparse.VersionTLS10
@@ -134,6 +141,23 @@ func TestSummarize(t *testing.T) {
 					{"SSL 3.0", "rejected", 1},
 				},
 				FailedByJA4: []Count{}, Notes: []string{},
+			},
+		},
+		{
+			name: "ok connections whose request failed after the handshake are noted, not failed",
+			results: []pipeline.Result{
+				headline(result(diagnose.OK, modern, v13, aes128), "no answer to request"),
+				result(diagnose.OK, modern, v13, aes128),
+				headline(result(diagnose.OK, modern, v13, aes128), "request hit idle close"),
+			},
+			want: Summary{
+				Connections:   3,
+				Verdicts:      []Count{{"ok", 3}},
+				Versions:      []Count{{"TLS 1.3", 3}},
+				Ciphers:       []Count{{"TLS_AES_128_GCM_SHA256", 3}},
+				VersionMatrix: []MatrixCell{{"TLS 1.2–TLS 1.3", "TLS 1.3", 3}},
+				FailedByJA4:   []Count{},
+				Notes:         []string{"2 connections completed their TLS handshakes, then a request on each went unanswered or was cut short by a close: their verdicts stay ok, and each row says which"},
 			},
 		},
 		{
