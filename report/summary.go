@@ -91,10 +91,10 @@ type tally struct {
 	// after the handshake (a verdict with a headline).
 	afterHandshake int
 	verdicts       map[diagnose.Category]int
-	versions                       map[tlsparse.Version]int
-	ciphers                        map[tlsparse.CipherSuite]int
-	matrix                         map[matrixKey]int
-	failedJA4                      map[string]int
+	versions       map[tlsparse.Version]int
+	ciphers        map[tlsparse.CipherSuite]int
+	matrix         map[matrixKey]int
+	failedJA4      map[string]int
 	// decryption counts connections per key log outcome; firstNoKey is
 	// the number and client random of the first without a key.
 	decryption       [5]int
