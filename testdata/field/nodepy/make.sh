@@ -47,9 +47,9 @@ C ethtool -K npC tso off gso off gro off >/dev/null 2>&1 || true
 S ethtool -K npS tso off gso off gro off >/dev/null 2>&1 || true
 go build -o "$work/delay" ../reuse/delay/main.go
 go build -o "$work/client" ../reuse/client/main.go
-S "$work/delay" -queue 1 -delay 150ms &
+ip netns exec np-srv "$work/delay" -queue 1 -delay 150ms &
 pids+=($!)
-C "$work/delay" -queue 1 -delay 150ms &
+ip netns exec np-cli "$work/delay" -queue 1 -delay 150ms &
 pids+=($!)
 # delayat cli|srv: where the server's packets are held (see above).
 delayat() {
@@ -83,16 +83,16 @@ cp "$c"/* "$out/certs/"
 # The servers: Node.js with its default keep-alive timeout (5 s) on 9501
 # and with server.keepAliveTimeout = 1000 on 9502; Python's http.server
 # with a handler timeout of 1 s on 9503; Flask's development server
-# (Werkzeug) on 9504.
-S node server/server.js 9501 "$c/leaf.pem" "$c/leaf.key" >"$out/node9501.log" 2>&1 &
+# (Werkzeug) on 9504, for its Server header (it closes after each answer).
+ip netns exec np-srv node server/server.js 9501 "$c/leaf.pem" "$c/leaf.key" >"$out/node9501.log" 2>&1 &
 pids+=($!)
-S node server/server.js 9502 "$c/leaf.pem" "$c/leaf.key" 1000 >"$out/node9502.log" 2>&1 &
+ip netns exec np-srv node server/server.js 9502 "$c/leaf.pem" "$c/leaf.key" 1000 >"$out/node9502.log" 2>&1 &
 pids+=($!)
-S python3 server/server.py 9503 "$c/leaf.pem" "$c/leaf.key" http.server 1 >"$out/py9503.log" 2>&1 &
+ip netns exec np-srv python3 server/server.py 9503 "$c/leaf.pem" "$c/leaf.key" http.server 1 >"$out/py9503.log" 2>&1 &
 pids+=($!)
-S python3 server/server.py 9504 "$c/leaf.pem" "$c/leaf.key" werkzeug >"$out/py9504.log" 2>&1 &
+ip netns exec np-srv python3 server/server.py 9504 "$c/leaf.pem" "$c/leaf.key" werkzeug >"$out/py9504.log" 2>&1 &
 pids+=($!)
-sleep 2
+sleep 5
 
 goclient() { C "$work/client" -ca "$c/root.pem" -addr "10.91.0.2:${port}" "$@" "https://nodepy.test:${port}/"; }
 
@@ -105,12 +105,12 @@ cap() {
 	shift 2
 	if [ "${SIDE:-cli}" = srv ]; then
 		delayat srv
-		S tcpdump -i npS -U --immediate-mode -w "$out/${name}_srvside.pcap" "tcp port $port" 2>/dev/null &
+		ip netns exec np-srv tcpdump -i npS -U --immediate-mode -w "$out/${name}_srvside.pcap" "tcp port $port" 2>/dev/null &
 		t=$!
 		name=${name}_srvside
 	else
 		delayat cli
-		C tcpdump -i npC -U --immediate-mode -w "$out/$name.pcap" "tcp port $port" 2>/dev/null &
+		ip netns exec np-cli tcpdump -i npC -U --immediate-mode -w "$out/$name.pcap" "tcp port $port" 2>/dev/null &
 		t=$!
 	fi
 	sleep 1
@@ -123,4 +123,63 @@ cap() {
 }
 ROWS=${ROWS:-all}
 row() { [ "$ROWS" = all ] || [[ " $ROWS " == *" $1 "* ]]; }
+# EXPLORE=SECONDS: keep the servers up that long instead, to try them.
 [ -z "${EXPLORE:-}" ] || { echo "servers up; sleeping"; sleep "$EXPLORE"; exit 0; }
+
+# What each server says in its response head (curl -i, plain text).
+if row heads; then
+	for p in 9501 9502 9503 9504; do
+		echo "== $p"
+		C curl -sS -i --cacert "$c/root.pem" -d x "https://nodepy.test:$p/" | tr -d '\r' | grep -v '^Date:' || true
+	done >"$out/heads.txt"
+	cat "$out/heads.txt"
+fi
+
+# race NAME PORT GAP...: two POSTs GAP apart, one capture per GAP until
+# the second meets the server's idle close ("request 2: error"): the delay
+# tool holds packets 150 ms give or take tens of milliseconds, so one gap
+# may miss. SIDE=srv as for cap.
+race() {
+	local name=$1 port=$2 gap side=${SIDE:-cli} txt
+	shift 2
+	txt=$name
+	[ "$side" = cli ] || txt=${name}_srvside
+	for gap in "$@"; do
+		cap "$name" "$port" goclient -n 2 -gap "$gap" -keylog "$out/$txt.keylog"
+		if grep -q "request 2: error" "$out/$txt.txt"; then
+			echo "gap $gap" >>"$out/$txt.txt"
+			return
+		fi
+		rm -f "$out/$txt.keylog"
+	done
+	echo "$txt: no gap met the close" >&2
+}
+
+# Node.js 20 closes an idle connection server.keepAliveTimeout plus one
+# second (a fixed margin of its http module) after its last answer, and
+# states the timeout alone ("Keep-Alive: timeout=1"). keepAliveTimeout
+# 1000: the close comes 2.0 s after the answer left, which reaches the
+# client 150 ms later; a POST 1.85 to 2 s after the answer reached the
+# client leaves before the close reaches it and reaches the server after
+# it closed.
+if row node_post_idle_timeout; then
+	race node_post_idle_timeout 9502 1920ms 1880ms 1960ms 1850ms 1900ms 1940ms
+	SIDE=srv race node_post_idle_timeout 9502 1920ms 1880ms 1960ms 1850ms 1900ms 1940ms
+fi
+# The same with Node's default keepAliveTimeout (5 s: the close comes at
+# 6 s).
+if row node_default_idle_timeout; then
+	race node_default_idle_timeout 9501 5920ms 5880ms 5960ms 5850ms 5900ms 5940ms
+fi
+# A control: the same client 1 s after the answer, inside Node's timeout:
+# answered, no race.
+if row node_reused_in_time; then
+	cap node_reused_in_time 9502 goclient -n 2 -gap 1s -keylog "$out/node_reused_in_time.keylog"
+fi
+# Python's http.server, its handler's timeout 1 s: it closes 1.0 s after
+# its answer (the handler's read times out). Its answer reaches the client
+# 300 ms after it left, 150 ms behind its session tickets (the delay tool
+# releases held packets one after another), hence shorter gaps.
+if row python_httpserver_idle_timeout; then
+	race python_httpserver_idle_timeout 9503 780ms 750ms 810ms 720ms 840ms 700ms
+fi
