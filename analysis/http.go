@@ -23,6 +23,11 @@ type HTTPResponse struct {
 	Reason    string
 	// Server is the Server header's value, "" when absent.
 	Server string
+	// KeepAlive, Connection and PoweredBy are the values of the
+	// Keep-Alive, Connection and X-Powered-By headers, "" when absent:
+	// servers without a Server header are told by them (Node.js), and
+	// Keep-Alive states the server's idle timeout ("timeout=5").
+	KeepAlive, Connection, PoweredBy string
 	// Title is the HTML page's <title>, and Body the first bytes of the
 	// body (both as far as the bytes kept reach).
 	Title, Body string
@@ -55,9 +60,24 @@ func parseHTTPResponse(b []byte) *HTTPResponse {
 	r := &HTTPResponse{Status: status, Reason: printable(strings.TrimSpace(rest[3:]))}
 	for _, l := range lines[1:] {
 		name, value, ok := strings.Cut(l, ":")
-		if ok && strings.EqualFold(strings.TrimSpace(name), "server") {
-			r.Server = printable(strings.TrimSpace(value))
-			break
+		if !ok {
+			continue
+		}
+		var field *string
+		switch name = strings.TrimSpace(name); {
+		case strings.EqualFold(name, "server"):
+			field = &r.Server
+		case strings.EqualFold(name, "keep-alive"):
+			field = &r.KeepAlive
+		case strings.EqualFold(name, "connection"):
+			field = &r.Connection
+		case strings.EqualFold(name, "x-powered-by"):
+			field = &r.PoweredBy
+		default:
+			continue
+		}
+		if *field == "" {
+			*field = printable(strings.TrimSpace(value))
 		}
 	}
 	if i := bytes.Index(bytes.ToLower(body), []byte("<title>")); i >= 0 {

@@ -224,6 +224,13 @@ func (d *diagnosis) idleClosed() (afterFinding, bool) {
 	if w, ok := c.Elapsed(a.BeforeLastTurn, end); ok {
 		timeout = fmt.Sprintf(" %s after its last data", wait(w))
 	}
+	if r := d.response; r != nil && r.Decrypted {
+		// The server's own word on its timeout (Node.js, Apache send it),
+		// from an answer a key log opened.
+		if n := statedTimeout(r.KeepAlive); n >= 0 {
+			timeout += fmt.Sprintf(" (its answers state 'Keep-Alive: %s', %s: an idle timeout of %d s)", r.KeepAlive, frameRef(r.Frame.Number), n)
+		}
+	}
 	goAway := ""
 	if g := a.GoAway[server]; g.Frame.Number != 0 && g.Frame.Number > a.BeforeLastTurn.Number {
 		goAway = fmt.Sprintf(", after an HTTP/2 GOAWAY %s with last stream ID %d (%s, opened with the key log): streams above %d were not processed", g.Code, g.LastStream, frameRef(g.Frame.Number), g.LastStream)
@@ -249,7 +256,7 @@ func (d *diagnosis) idleClosed() (afterFinding, bool) {
 		rst = fmt.Sprintf("; the server's TCP answered the request with a RST (%s): nothing read from that connection any more", frameRef(t.RST.Number))
 		ev = append(ev, t.RST)
 	}
-	s := fmt.Sprintf("TLS is fine; the client reused a kept-alive connection for %s%s, and %s%s — the server closed the idle connection as the client reused it (its keep-alive idle timeout: nginx keepalive_timeout, Apache KeepAliveTimeout, a load balancer's or proxy's idle timeout in front of it), not a server that dropped the request; the client's error is %s",
+	s := fmt.Sprintf("TLS is fine; the client reused a kept-alive connection for %s%s, and %s%s — the server closed the idle connection as the client reused it (its keep-alive idle timeout: nginx keepalive_timeout, Apache KeepAliveTimeout, Node.js server.keepAliveTimeout (5 s by default), a load balancer's or proxy's idle timeout in front of it), not a server that dropped the request; the client's error is %s",
 		what, idle, race, rst, clientErr)
 	warn := fmt.Sprintf("the server closed a kept-alive connection as the client reused it (%s): a client retries such a request by itself only when it is idempotent and has no body it cannot replay (Go: GET, HEAD, OPTIONS, TRACE, or a request with an Idempotency-Key header; a POST fails)", frameRef(req.Number))
 	fix := d.serverSide("make the client stop reusing an idle connection before the server closes it: a client idle timeout shorter than the server's (Go: http.Transport.IdleConnTimeout, 90 s by default; libcurl: CURLOPT_MAXAGE_CONN, 118 s by default; Python requests and urllib3 have none and reuse until the server closes), and retry requests that failed on a reused connection when they are safe to repeat (Go: set Request.GetBody and an Idempotency-Key header); or keep idle connections open longer than the clients do", ChangeKeepAlive)

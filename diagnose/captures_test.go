@@ -506,6 +506,73 @@ func TestFieldReuseCaptures(t *testing.T) {
 	}
 }
 
+// TestFieldNodePyCaptures checks the keep-alive race against Node.js
+// and Python servers (testdata/field/nodepy): a Go client's POST on a
+// connection the server closed for being idle, at each end, with Node's
+// default keepAliveTimeout and a short one, and Python's http.server.
+// With the client's key log the answers are read: Node, which sends no
+// Server header, is told by its Keep-Alive header, whose timeout the
+// idle close quotes, and the fix names its setting and no other
+// server's; without it the fix gives the short list, which leaves Node
+// and Python out.
+func TestFieldNodePyCaptures(t *testing.T) {
+	dir := testdataDir + "/field/nodepy"
+	checkExpected(t, dir, "expected.tsv", dir+"/root.pem", false)
+	checkExpected(t, dir, "expected-keylog.tsv", dir+"/root.pem", true)
+	roots := rootsFile(t, dir+"/root.pem")
+	for _, tc := range []struct {
+		name  string
+		port  uint16
+		races int
+		srv   Server // recognised with the key log
+	}{
+		{"node_post_idle_timeout.pcap", 9502, 1, ServerNode},
+		{"node_post_idle_timeout_srvside.pcap", 9502, 1, ServerNode},
+		{"node_default_idle_timeout.pcap", 9501, 1, ServerNode},
+		{"node_reused_in_time.pcap", 9502, 0, ServerNode},
+		{"python_httpserver_idle_timeout.pcap", 9503, 1, ServerPython},
+	} {
+		path := filepath.Join(dir, tc.name)
+		for _, keys := range []bool{false, true} {
+			opts := analysis.Options{TLSPorts: []uint16{tc.port}}
+			if keys {
+				opts.KeyLog = readKeyLog(t, strings.TrimSuffix(path, ".pcap")+".keylog")
+			}
+			races, conns := 0, 0
+			for _, c := range analyseCaptureWith(t, path, opts) {
+				conns++
+				v := Diagnose(c, Config{Roots: roots})
+				if v.Category != OK {
+					t.Errorf("%s: %s: %s, want ok", tc.name, v.Category, v.Summary)
+				}
+				if !strings.Contains(v.Summary, "the server closed the idle connection as the client reused it") {
+					continue
+				}
+				races++
+				srv := RecognizeServer(c.Response)
+				switch {
+				case keys && srv != tc.srv:
+					t.Errorf("%s with its key log: server %q, want %q", tc.name, srv, tc.srv)
+				case !keys && srv != ServerUnknown:
+					t.Errorf("%s without keys: server %q recognised from encrypted answers", tc.name, srv)
+				}
+				for _, other := range AllServers {
+					named := strings.Contains(v.Fix, other.Name()+": ")
+					switch {
+					case keys && other != tc.srv && named:
+						t.Errorf("%s with its key log: the fix names %s too: %s", tc.name, other.Name(), v.Fix)
+					case keys && other == tc.srv && !named:
+						t.Errorf("%s with its key log: the fix lacks %s: %s", tc.name, other.Name(), v.Fix)
+					}
+				}
+			}
+			if races != tc.races || conns == 0 {
+				t.Errorf("%s (key log %v): %d of %d connections read as an idle close, want %d", tc.name, keys, races, conns, tc.races)
+			}
+		}
+	}
+}
+
 // TestFieldGoErrCaptures checks the failures of a Go net/http client in
 // testdata/field/goerr: chains refused for their purpose or shape, whose
 // verdict must name the certificate at fault and a fix that changes it,

@@ -7,8 +7,12 @@ package diagnose
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
 )
 
 // Server is a TLS server implementation whose settings a fix can name.
@@ -24,11 +28,21 @@ const (
 	ServerCaddy   Server = "caddy"
 	ServerGo      Server = "go"
 	ServerJava    Server = "java"
+	ServerNode    Server = "node"
+	ServerPython  Server = "python"
 )
 
-// Servers lists the known servers in the order of the short list: the
-// most common in front of TLS services first.
+// Servers lists the servers of the short list, the most common in front
+// of TLS services first. Node.js and Python are not in it: their TLS
+// settings are code (options of tls.createServer, methods of
+// ssl.SSLContext) that only their own authors change, and each would
+// lengthen every fix for an unknown server by a quarter; they are named
+// when the capture shows them (RecognizeServer).
 var Servers = []Server{ServerNginx, ServerApache, ServerHAProxy, ServerCaddy, ServerGo, ServerJava}
+
+// AllServers lists every server the table knows: the short list, then
+// those named only when recognised.
+var AllServers = append(slices.Clone(Servers), ServerNode, ServerPython)
 
 // Name is the server's name in a sentence.
 func (s Server) Name() string {
@@ -45,6 +59,10 @@ func (s Server) Name() string {
 		return "Go crypto/tls"
 	case ServerJava:
 		return "Java (JSSE)"
+	case ServerNode:
+		return "Node.js"
+	case ServerPython:
+		return "Python ssl"
 	}
 	return "the server"
 }
@@ -165,6 +183,8 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerCaddy:   "with `tls cert.pem key.pem` the cert file must hold the full chain, leaf first (Caddy's own certificates come with their chain)",
 		ServerGo:      "`tls.Certificate.Certificate` must hold the leaf then the intermediates: load the full-chain PEM with `tls.LoadX509KeyPair`",
 		ServerJava:    "the keystore's key entry must carry the whole chain: import the CA's reply (leaf and intermediates) into the key's alias with `keytool -importcert`",
+		ServerNode:    "the `cert` option of `https.createServer`/`tls.createServer` must hold the full-chain PEM, leaf first, then the intermediates",
+		ServerPython:  "`SSLContext.load_cert_chain` with the full-chain PEM, leaf first (gunicorn `--certfile`, uvicorn `--ssl-certfile`)",
 	},
 	ChangeRenew: {
 		ServerNginx:   "point `ssl_certificate`/`ssl_certificate_key` at the renewed files and run `nginx -t && nginx -s reload` (nginx serves the old certificate until reloaded)",
@@ -173,6 +193,8 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerCaddy:   "Caddy's automatic renewal failed: read its log (ACME errors); for a `tls cert key` pair, replace the files and `caddy reload`",
 		ServerGo:      "restart the server, or load certificates through `tls.Config.GetCertificate` so a renewed file is picked up",
 		ServerJava:    "import the renewed certificate into the keystore and restart the server",
+		ServerNode:    "restart the server, or pass the renewed files to `server.setSecureContext({cert, key})`",
+		ServerPython:  "restart the server (gunicorn, uvicorn) so that `load_cert_chain` reads the renewed files",
 	},
 	ChangeCertName: {
 		ServerNginx:   "the `ssl_certificate` of the `server` block whose `server_name` lists the name must cover it (subjectAltName)",
@@ -181,6 +203,8 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerCaddy:   "put the name in the site address so Caddy gets a certificate for it",
 		ServerGo:      "add a certificate for the name to `tls.Config.Certificates` (chosen by SNI) or return it from `GetCertificate`",
 		ServerJava:    "the keystore must hold a key entry whose certificate covers the name",
+		ServerNode:    "the `cert` must cover the name, or `server.addContext(name, …)`/`SNICallback` supply one that does",
+		ServerPython:  "the certificate of `load_cert_chain` must cover the name, or `sni_callback` switch to a context whose certificate does",
 	},
 	ChangeDefaultServer: {
 		ServerNginx:   "no `server_name` matched the SNI, so the `default_server` block answered with its certificate: add the name to `server_name` of the block that has its certificate, and let the default server refuse unknown names (`ssl_reject_handshake on;`)",
@@ -188,6 +212,8 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerHAProxy: "no `crt` covers the name, so the bind's first (default) certificate was sent: add a `crt` for it (`strict-sni` refuses unknown names)",
 		ServerCaddy:   "no site address matches the name: add it to a site block",
 		ServerGo:      "no entry of `tls.Config.Certificates` covers the name, so Go sent `Certificates[0]`: add one (or refuse the name in `GetCertificate`)",
+		ServerNode:    "no `server.addContext` entry matched the name, so the default `cert` was sent: add one for it",
+		ServerPython:  "`sni_callback` kept the default context for the name, so its certificate was sent: set `ssl_socket.context` to one for the name",
 	},
 	ChangeServerName: {
 		ServerNginx:   "add the name to `server_name` of the block that serves it (the default server refuses other names: `ssl_reject_handshake on`)",
@@ -196,6 +222,8 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerCaddy:   "add the name to a site block",
 		ServerGo:      "`GetCertificate` (or `Certificates`) has nothing for the name: add it",
 		ServerJava:    "the server's `SNIMatcher` rejects the name: add it",
+		ServerNode:    "`SNICallback` gives no context for the name: add it",
+		ServerPython:  "`sni_callback` refuses the name (returns an alert): add it",
 	},
 	ChangeModernVersions: {
 		ServerNginx:   "`ssl_protocols TLSv1.2 TLSv1.3;`",
@@ -204,6 +232,8 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerCaddy:   "`protocols tls1.2 tls1.3` in the `tls` block",
 		ServerGo:      "`tls.Config{MinVersion: tls.VersionTLS12}` and no `MaxVersion` below TLS 1.3",
 		ServerJava:    "`jdk.tls.server.protocols=TLSv1.2,TLSv1.3` (a JDK from 8u261 on for TLS 1.3)",
+		ServerNode:    "`minVersion: 'TLSv1.2'` and no `maxVersion` below `'TLSv1.3'`",
+		ServerPython:  "`SSLContext.minimum_version = ssl.TLSVersion.TLSv1_2` and no `maximum_version` below TLS 1.3",
 	},
 	ChangeAllowTLS12: {
 		ServerNginx:   "`ssl_protocols TLSv1.2 TLSv1.3;` (the server allows TLS 1.3 only)",
@@ -212,6 +242,8 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerCaddy:   "`protocols tls1.2 tls1.3` in the `tls` block",
 		ServerGo:      "`tls.Config.MinVersion = tls.VersionTLS12`",
 		ServerJava:    "remove TLSv1.2 from `jdk.tls.disabledAlgorithms` and keep it in `jdk.tls.server.protocols`",
+		ServerNode:    "`minVersion: 'TLSv1.2'`",
+		ServerPython:  "`SSLContext.minimum_version = ssl.TLSVersion.TLSv1_2`",
 	},
 	ChangeCiphers: {
 		ServerNginx:   "`ssl_ciphers` must include ECDHE AEAD suites, e.g. `ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305` (RSA key exchange alone, AES128-SHA…, is refused by current clients)",
@@ -220,6 +252,8 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerCaddy:   "remove the `ciphers` restriction from the `tls` block",
 		ServerGo:      "leave `tls.Config.CipherSuites` nil, or include the TLS_ECDHE_*_GCM suites",
 		ServerJava:    "`jdk.tls.disabledAlgorithms` (and `jdk.tls.server.cipherSuites`) must leave the ECDHE GCM suites enabled",
+		ServerNode:    "`ciphers` must include ECDHE AEAD suites, or be left at Node's default",
+		ServerPython:  "`SSLContext.set_ciphers` must include ECDHE AEAD suites, e.g. `ECDHE+AESGCM:ECDHE+CHACHA20` (gunicorn `--ciphers`, uvicorn `--ssl-ciphers`)",
 	},
 	ChangeGroups: {
 		ServerNginx:   "`ssl_ecdh_curve` must include a group current clients offer, e.g. `X25519:prime256v1:secp384r1` (the default, `auto`, does)",
@@ -228,6 +262,8 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerCaddy:   "remove the `curves` restriction from the `tls` block, or include x25519 and secp256r1",
 		ServerGo:      "leave `tls.Config.CurvePreferences` nil, or include `tls.X25519` and `tls.CurveP256`",
 		ServerJava:    "`jdk.tls.namedGroups` must include x25519 and secp256r1",
+		ServerNode:    "`ecdhCurve` must include X25519 or P-256 (the default, `auto`, does)",
+		ServerPython:  "`SSLContext.set_ecdh_curve` names one curve: `prime256v1`, or leave it out (OpenSSL's default groups include X25519 and P-256)",
 	},
 	ChangeSignatures: {
 		ServerNginx:   "`ssl_conf_command SignatureAlgorithms` (nginx 1.19.4 and later) must allow SHA-256 signatures, e.g. `RSA-PSS+SHA256:RSA+SHA256:ECDSA+SHA256`, or be removed",
@@ -235,6 +271,7 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerHAProxy: "`sigalgs` on the `bind` (or `ssl-default-bind-sigalgs`) must allow SHA-256 signatures, or be removed",
 		ServerGo:      "leave `tls.Certificate.SupportedSignatureAlgorithms` nil, or include `tls.PSSWithSHA256` and `tls.PKCS1WithSHA256` (ECDSA: `tls.ECDSAWithP256AndSHA256`)",
 		ServerJava:    "`jdk.tls.server.SignatureSchemes` must include rsa_pss_rsae_sha256 and rsa_pkcs1_sha256 (ECDSA: ecdsa_secp256r1_sha256), or be unset",
+		ServerNode:    "`sigalgs` must allow SHA-256 signatures, e.g. `rsa_pss_rsae_sha256:rsa_pkcs1_sha256:ecdsa_secp256r1_sha256`, or be removed",
 	},
 	ChangeClientCertRequired: {
 		ServerNginx:   "`ssl_verify_client on` requires a certificate issued by a CA of `ssl_client_certificate`; use `ssl_verify_client optional` if clients may come without one",
@@ -243,6 +280,8 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerCaddy:   "`client_auth { mode require_and_verify }` in the `tls` block; `mode request` if not",
 		ServerGo:      "`tls.Config.ClientAuth = tls.RequireAndVerifyClientCert` with `ClientCAs`; `VerifyClientCertIfGiven` if not",
 		ServerJava:    "`setNeedClientAuth(true)` (Tomcat `clientAuth=\"true\"`) with the CAs of the truststore; `setWantClientAuth` if not",
+		ServerNode:    "`requestCert: true, rejectUnauthorized: true` requires a certificate from a CA of `ca`; `rejectUnauthorized: false` (and check `req.socket.authorized`) if not",
+		ServerPython:  "`verify_mode = ssl.CERT_REQUIRED` requires a certificate from a CA of `load_verify_locations` (uvicorn `--ssl-cert-reqs 2 --ssl-ca-certs`); `ssl.CERT_OPTIONAL` if not",
 	},
 	ChangeClientCA: {
 		ServerNginx:   "`ssl_client_certificate` must hold the client certificate's issuer (and `ssl_verify_depth` cover its chain)",
@@ -251,6 +290,8 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerCaddy:   "the `client_auth` trust pool must hold the client certificate's issuer",
 		ServerGo:      "`tls.Config.ClientCAs` must hold the client certificate's issuer",
 		ServerJava:    "the truststore (`javax.net.ssl.trustStore`) must hold the client certificate's issuer",
+		ServerNode:    "`ca` must hold the client certificate's issuer",
+		ServerPython:  "`SSLContext.load_verify_locations` (gunicorn `--ca-certs`, uvicorn `--ssl-ca-certs`) must hold the client certificate's issuer",
 	},
 	ChangeClientSignatures: {
 		ServerNginx:   "`ssl_conf_command ClientSignatureAlgorithms` (nginx 1.19.4 and later) must allow SHA-256 signatures, e.g. `RSA-PSS+SHA256:RSA+SHA256:ECDSA+SHA256`, or be removed",
@@ -264,6 +305,8 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerCaddy:   "a site address without `http://` and without a bare `:80`-style port",
 		ServerGo:      "`ListenAndServeTLS` (or a `tls.NewListener`) instead of `ListenAndServe`",
 		ServerJava:    "a TLS connector (Tomcat `SSLEnabled=\"true\"`, `SSLServerSocketFactory`)",
+		ServerNode:    "`https.createServer({cert, key}, …)` instead of `http.createServer`",
+		ServerPython:  "wrap the listening socket with `SSLContext.wrap_socket(sock, server_side=True)` (gunicorn `--certfile`/`--keyfile`, uvicorn `--ssl-certfile`/`--ssl-keyfile`)",
 	},
 	ChangeHTTP2: {
 		ServerNginx:   "`listen 443 ssl http2;` (nginx 1.25.1 and later: `http2 on;`)",
@@ -272,6 +315,7 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerCaddy:   "`protocols h1 h2` in the `servers` options (h2 is on by default)",
 		ServerGo:      "serve with net/http, which offers h2 unless `TLSNextProto` is set to an empty map, or add \"h2\" to `tls.Config.NextProtos`",
 		ServerJava:    "enable HTTP/2 on the connector (Tomcat `<UpgradeProtocol className=\"org.apache.coyote.http2.Http2Protocol\"/>`)",
+		ServerNode:    "`http2.createSecureServer({allowHTTP1: true, …})` instead of `https.createServer`, which speaks HTTP/1.1 only",
 	},
 	ChangeRedirectPlain: {
 		ServerNginx: "to redirect plain requests on the TLS port instead of answering 400: `error_page 497 https://$host$request_uri;`",
@@ -285,6 +329,8 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerCaddy:   "`idle_timeout` in the `servers` options (5m by default) longer than the clients' idle timeout",
 		ServerGo:      "`http.Server.IdleTimeout` longer than the clients' idle timeout",
 		ServerJava:    "the connector's keep-alive timeout longer than the clients' idle timeout (Tomcat `keepAliveTimeout`)",
+		ServerNode:    "`server.keepAliveTimeout` (5 s by default) longer than the clients' idle timeout (Go's `Transport.IdleConnTimeout` is 90s)",
+		ServerPython:  "the server's keep-alive timeout longer than the clients' idle timeout: uvicorn `--timeout-keep-alive` (5 s by default), gunicorn `--keep-alive`; http.server: the handler's `timeout`",
 	},
 	ChangeListenIPv6: {
 		ServerNginx:   "a `listen [::]:443 ssl;` beside the IPv4 `listen` (nginx listens on IPv4 only unless told)",
@@ -293,6 +339,8 @@ var serverFixes = map[ServerChange]map[Server]string{
 		ServerCaddy:   "drop the `bind` that limits it to an IPv4 address (Caddy listens on every address by default)",
 		ServerGo:      "listen on \"tcp\" and \":443\" (every address of both families), not \"tcp4\" or an IPv4 address",
 		ServerJava:    "bind the connector to every address (`::`, or no address), not to `0.0.0.0` or an IPv4 address",
+		ServerNode:    "`server.listen(443)` with no host (or `'::'`) listens on every address of both families, not `'0.0.0.0'`",
+		ServerPython:  "bind to `::`, not `0.0.0.0` (gunicorn `--bind [::]:443`, uvicorn `--host ::`)",
 	},
 }
 
@@ -371,25 +419,39 @@ func (d *diagnosis) serverSide(fix string, cs ...ServerChange) string {
 // RecognizeServer names the server software from an HTTP response: its
 // Server header, or the error page's text where a server writes its own
 // (nginx signs its pages, Go's net/http answers a plaintext request to
-// a TLS port with a sentence of its own). ServerUnknown when neither
-// says.
-func RecognizeServer(header, title, body string) Server {
-	h := strings.ToLower(header)
+// a TLS port with a sentence of its own), or for a server that sends no
+// Server header the headers it does send (Node.js: see nodeHeaders).
+// ServerUnknown when none says, and for a nil response.
+func RecognizeServer(r *analysis.HTTPResponse) Server {
+	if r == nil {
+		return ServerUnknown
+	}
+	h := strings.ToLower(r.Server)
 	switch {
 	case strings.HasPrefix(h, "nginx"), strings.HasPrefix(h, "openresty"):
 		return ServerNginx
+	case strings.HasPrefix(h, "apache-coyote"):
+		return ServerJava
 	case strings.HasPrefix(h, "apache"):
 		return ServerApache
 	case strings.HasPrefix(h, "caddy"):
 		return ServerCaddy
 	case strings.HasPrefix(h, "haproxy"):
 		return ServerHAProxy
-	case strings.HasPrefix(h, "jetty"), strings.HasPrefix(h, "apache-coyote"), strings.Contains(h, "glassfish"):
+	case strings.HasPrefix(h, "jetty"), strings.Contains(h, "glassfish"):
 		return ServerJava
+	// Python's servers: http.server ("BaseHTTP/0.6 Python/3.11.7"),
+	// Werkzeug ("Werkzeug/3.1.8 Python/3.11.7"), gunicorn, uvicorn.
+	case strings.HasPrefix(h, "basehttp/"), strings.HasPrefix(h, "werkzeug/"), strings.HasPrefix(h, "gunicorn"),
+		strings.HasPrefix(h, "uvicorn"), strings.Contains(h, " python/"):
+		return ServerPython
 	case h != "":
 		return ServerUnknown
 	}
-	page := strings.ToLower(title + " " + body)
+	if nodeHeaders(r) != "" {
+		return ServerNode
+	}
+	page := strings.ToLower(r.Title + " " + r.Body)
 	switch {
 	case strings.Contains(page, "<center>nginx"), strings.Contains(page, "the plain http request was sent to https port"),
 		strings.Contains(page, "no required ssl certificate was sent"):
@@ -402,6 +464,45 @@ func RecognizeServer(header, title, body string) Server {
 	return ServerUnknown
 }
 
+// nodeHeaders returns the headers that tell a Node.js server from a
+// response without a Server header, quoted, or "": Express's
+// "X-Powered-By: Express", or the "Connection: keep-alive" and
+// "Keep-Alive: timeout=N" (", max=M" with maxRequestsPerSocket) that
+// Node's http module adds to every kept-alive answer. Servers that send
+// Keep-Alive name themselves in a Server header (Apache), or leave
+// "Connection: keep-alive" out of HTTP/1.1 answers (Tomcat).
+func nodeHeaders(r *analysis.HTTPResponse) string {
+	switch {
+	case r.Server != "":
+		return ""
+	case strings.HasPrefix(r.PoweredBy, "Express"):
+		return fmt.Sprintf("'X-Powered-By: %s'", r.PoweredBy)
+	case strings.EqualFold(r.Connection, "keep-alive") && statedTimeout(r.KeepAlive) >= 0:
+		return fmt.Sprintf("'Connection: keep-alive' and 'Keep-Alive: %s'", r.KeepAlive)
+	}
+	return ""
+}
+
+// statedTimeout reads the seconds of a Keep-Alive header in Node's form,
+// "timeout=N" or "timeout=N, max=M"; -1 when it is not that.
+func statedTimeout(v string) int {
+	rest, ok := strings.CutPrefix(v, "timeout=")
+	if !ok {
+		return -1
+	}
+	digits, max, hasMax := strings.Cut(rest, ", max=")
+	n, err := strconv.Atoi(digits)
+	if err != nil || n < 0 || len(digits) > 6 {
+		return -1
+	}
+	if hasMax {
+		if m, err := strconv.Atoi(max); err != nil || m < 0 {
+			return -1
+		}
+	}
+	return n
+}
+
 // server is the server software the fix names: the one the caller knows
 // (Config.Server, e.g. from a probe's response), else the one the
 // capture's HTTP response shows, with how it was told.
@@ -410,10 +511,7 @@ func (d *diagnosis) server() (Server, string) {
 		return d.srv, "from its HTTP response"
 	}
 	r := d.response
-	if r == nil {
-		return ServerUnknown, ""
-	}
-	srv := RecognizeServer(r.Server, r.Title, r.Body)
+	srv := RecognizeServer(r)
 	switch {
 	case srv == ServerUnknown:
 		return srv, ""
@@ -421,6 +519,8 @@ func (d *diagnosis) server() (Server, string) {
 		return srv, fmt.Sprintf("its Server header says '%s'", r.Server)
 	case r.Server != "":
 		return srv, fmt.Sprintf("its Server header says '%s', %s", r.Server, frameRef(r.Frame.Number))
+	case srv == ServerNode:
+		return srv, fmt.Sprintf("likely: no Server header, and %s as Node's http module sends, %s", nodeHeaders(r), frameRef(r.Frame.Number))
 	}
 	return srv, fmt.Sprintf("its own error page, %s", frameRef(r.Frame.Number))
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -78,6 +79,18 @@ func TestServerFixTable(t *testing.T) {
 		{ChangeListenTLS, ServerGo, []string{"ListenAndServeTLS"}},
 		{ChangeHTTP2, ServerNginx, []string{"listen 443 ssl http2", "http2 on"}},
 		{ChangeHTTP2, ServerHAProxy, []string{"alpn h2"}},
+		{ChangeKeepAlive, ServerNode, []string{"server.keepAliveTimeout", "5 s by default", "IdleConnTimeout"}},
+		{ChangeKeepAlive, ServerPython, []string{"uvicorn `--timeout-keep-alive`", "gunicorn `--keep-alive`"}},
+		{ChangeFullChain, ServerNode, []string{"`cert`", "leaf first"}},
+		{ChangeFullChain, ServerPython, []string{"load_cert_chain", "--certfile", "--ssl-certfile"}},
+		{ChangeModernVersions, ServerNode, []string{"minVersion: 'TLSv1.2'"}},
+		{ChangeModernVersions, ServerPython, []string{"minimum_version = ssl.TLSVersion.TLSv1_2"}},
+		{ChangeGroups, ServerNode, []string{"ecdhCurve"}},
+		{ChangeGroups, ServerPython, []string{"set_ecdh_curve", "one curve"}},
+		{ChangeClientCertRequired, ServerNode, []string{"requestCert: true, rejectUnauthorized: true", "`ca`"}},
+		{ChangeClientCertRequired, ServerPython, []string{"ssl.CERT_REQUIRED", "load_verify_locations"}},
+		{ChangeHTTP2, ServerNode, []string{"http2.createSecureServer"}},
+		{ChangeListenIPv6, ServerNode, []string{"server.listen(443)"}},
 	}
 	for _, w := range want {
 		got := ServerFix(w.change, w.server)
@@ -89,7 +102,7 @@ func TestServerFixTable(t *testing.T) {
 				t.Errorf("%s for %s: %q does not say %q", w.change, w.server, got, s)
 			}
 		}
-		for _, other := range Servers {
+		for _, other := range AllServers {
 			if other != w.server && strings.Contains(got, other.Name()+": ") {
 				t.Errorf("%s for %s names %s too: %q", w.change, w.server, other, got)
 			}
@@ -113,13 +126,22 @@ func TestServerFixTable(t *testing.T) {
 			last = max(last, i)
 		}
 	}
+	// Node.js and Python are named only when recognised: the short list
+	// leaves them out.
+	for _, c := range ServerChanges {
+		for _, s := range []Server{ServerNode, ServerPython} {
+			if got := ServerFix(c, ServerUnknown); strings.Contains(got, s.Name()+": ") {
+				t.Errorf("%s, unknown server: the short list names %s", c, s)
+			}
+		}
+	}
 	if got := ServerFix(ServerChange(200), ServerNginx); got != "" {
 		t.Errorf("an unknown change renders %q", got)
 	}
 	// A known server without a setting for the change gets none: the
 	// other servers' settings would be wrong on it.
 	for _, c := range ServerChanges {
-		for _, s := range Servers {
+		for _, s := range AllServers {
 			if _, ok := serverFixes[c][s]; ok {
 				continue
 			}
@@ -139,8 +161,13 @@ func TestRecognizeServer(t *testing.T) {
 		{"nginx", "", "", ServerNginx},
 		{"openresty/1.21.4.1", "", "", ServerNginx}, // OpenResty is nginx and takes its directives
 		{"Apache/2.4.57 (Debian)", "", "", ServerApache},
+		{"Apache-Coyote/1.1", "", "", ServerJava}, // Tomcat, not Apache httpd
 		{"Caddy", "", "", ServerCaddy},
 		{"Jetty(9.4.z-SNAPSHOT)", "", "", ServerJava},
+		{"BaseHTTP/0.6 Python/3.11.7", "", "", ServerPython}, // testdata/field/nodepy
+		{"Werkzeug/3.1.8 Python/3.11.7", "", "", ServerPython},
+		{"gunicorn", "", "", ServerPython},
+		{"uvicorn", "", "", ServerPython},
 		{"cloudflare", "400 The plain HTTP request was sent to HTTPS port", "", ServerUnknown}, // a header that names another server wins
 		{"", "400 The plain HTTP request was sent to HTTPS port", "", ServerNginx},
 		{"", "400 No required SSL certificate was sent", "", ServerNginx},
@@ -149,8 +176,32 @@ func TestRecognizeServer(t *testing.T) {
 		{"", "Bad Request", "bad request", ServerUnknown},
 	}
 	for _, tt := range tests {
-		if got := RecognizeServer(tt.header, tt.title, tt.body); got != tt.want {
+		if got := RecognizeServer(&analysis.HTTPResponse{Server: tt.header, Title: tt.title, Body: tt.body}); got != tt.want {
 			t.Errorf("RecognizeServer(%q, %q, %q) = %q, want %q", tt.header, tt.title, tt.body, got, tt.want)
+		}
+	}
+	if got := RecognizeServer(nil); got != ServerUnknown {
+		t.Errorf("RecognizeServer(nil) = %q", got)
+	}
+	// Servers without a Server header, by the headers they send.
+	headers := []struct {
+		server, keepAlive, connection, poweredBy string
+		want                                     Server
+	}{
+		{"", "timeout=5", "keep-alive", "", ServerNode}, // Node.js 20's https server (testdata/field/nodepy)
+		{"", "timeout=5, max=100", "keep-alive", "", ServerNode},
+		{"", "", "", "Express", ServerNode},
+		{"", "timeout=20", "", "", ServerUnknown},                // Tomcat answering HTTP/1.1: no Connection header
+		{"", "timeout=5, max=100", "Keep-Alive", "", ServerNode}, // header values are case-insensitive
+		{"Apache/2.4.57", "timeout=5, max=100", "Keep-Alive", "", ServerApache},
+		{"", "timeout=abc", "keep-alive", "", ServerUnknown},
+		{"", "max=5", "keep-alive", "", ServerUnknown},
+		{"", "", "keep-alive", "PHP/8.2", ServerUnknown},
+	}
+	for _, tt := range headers {
+		r := &analysis.HTTPResponse{Server: tt.server, KeepAlive: tt.keepAlive, Connection: tt.connection, PoweredBy: tt.poweredBy}
+		if got := RecognizeServer(r); got != tt.want {
+			t.Errorf("RecognizeServer(%+v) = %q, want %q", r, got, tt.want)
 		}
 	}
 }

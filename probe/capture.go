@@ -249,8 +249,8 @@ func (w *wireCapture) finish(cfg *Config, p *dialPlan, keyLog []byte, o *Outcome
 		Diagnose: diagnose.Config{Roots: diagnose.PoolRoots(roots), SettingNames: settingNames, ExplicitProxy: o.proxyFlag},
 	}
 	if o.HTTP != nil {
-		pc.Diagnose.Server = diagnose.RecognizeServer(o.HTTP.Server, "", "")
 		pc.Diagnose.Response = &analysis.HTTPResponse{Status: o.HTTP.StatusCode, Reason: strings.TrimSpace(strings.TrimPrefix(o.HTTP.Status, strconv.Itoa(o.HTTP.StatusCode))), Server: o.HTTP.Server}
+		pc.Diagnose.Server = diagnose.RecognizeServer(pc.Diagnose.Response)
 	}
 	// Every connection is diagnosed with the request's HTTP answer; only
 	// the request's own, picked below, is kept.
