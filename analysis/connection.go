@@ -73,6 +73,10 @@ type Connection struct {
 	// Proxy is the proxy negotiation (HTTP CONNECT, SOCKS) the connection
 	// opened with; nil when it did not. The TLS after it is tunnelled.
 	Proxy *Proxy
+	// ProxyHeader is the PROXY protocol header the client's stream began
+	// with (a load balancer's, naming the original client); nil without
+	// one.
+	ProxyHeader *ProxyHeader
 	// ProxyInTLS is the HTTP CONNECT exchange a key log showed inside the
 	// connection's own TLS, when the record's TLS fields are the https://
 	// proxy's: the proxy refused the tunnel, or nothing went through the
