@@ -469,7 +469,7 @@ func (d *diagnosis) droppedHelloFix() string {
 		version = ", such as a server that requires TLS 1.3, which the client does not offer"
 	}
 	if d.hello.ServerName == "" {
-		return fix + "it requires SNI, which the client did not send (send the server's name); or it supports nothing the client offers" + version + silent
+		return fix + "it requires SNI, which the client did not send (send the server's name); or it supports nothing the client offers" + version + silent + d.proxyProtocolExpected()
 	}
-	return fix + "it supports nothing the client offers" + version + ", or it refuses the name the client sent (SNI)" + silent
+	return fix + "it supports nothing the client offers" + version + ", or it refuses the name the client sent (SNI)" + silent + d.proxyProtocolExpected()
 }
