@@ -13,6 +13,7 @@ package diagnose
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 )
@@ -95,16 +96,29 @@ func proxyHeaderWords(p *analysis.ProxyHeader) string {
 }
 
 // proxyProtocolExpected is the possible cause to add to the fix of a
-// ClientHello that the server answered with a bare close: a server that
-// expects a PROXY protocol header, which did not come.
+// ClientHello that the server answered, within proxyExpectedClose and
+// without a byte, by closing the connection: a server that expects a
+// PROXY protocol header, which did not come, reads the ClientHello as a
+// broken one and closes at once. "" when the client's stream began with
+// a header, or the close does not fit.
 func (d *diagnosis) proxyProtocolExpected() string {
-	if d.c.ProxyHeader != nil || d.hello == nil {
+	c := d.c
+	if c.ProxyHeader != nil || d.hello == nil || c.ServerSide.Bytes > 0 {
+		return ""
+	}
+	end, who, _ := d.firstClose()
+	if who != server || end.Number == 0 || end.Time.Sub(d.helloFrame.Time) > proxyExpectedClose {
 		return ""
 	}
 	return ". Possible too: the server expects a PROXY protocol header before the ClientHello and got none " +
-		"(nginx with `listen … proxy_protocol;` reads the ClientHello as a broken header and closes at once; " +
-		"its error log then says `broken header: \"…\" while reading PROXY protocol`); " +
-		"if so, send it from the load balancer in front (HAProxy `send-proxy`, nginx stream `proxy_protocol on;`, " +
+		"(nginx with `listen … proxy_protocol;` reads the ClientHello as a broken header and closes at once, " +
+		"its error log saying `broken header: \"…\" while reading PROXY protocol`): " +
+		"then send it from the load balancer in front (HAProxy `send-proxy`, nginx stream `proxy_protocol on;`, " +
 		"AWS NLB proxy_protocol_v2.enabled) or drop `proxy_protocol` from that `listen`. " +
-		"The packets do not tell these causes apart: the server's log does"
+		"The packets do not tell these causes apart; the server's log does"
 }
+
+// proxyExpectedClose bounds the time from the ClientHello to the close of
+// a server that read it as a broken PROXY protocol header: it closes as
+// soon as the hello arrives, so the close is one round trip away at most.
+const proxyExpectedClose = time.Second
