@@ -343,11 +343,12 @@ func (d *diagnosis) notTLSServer() (Verdict, bool) {
 		fix = d.serverSide(fix, ChangeListenTLS)
 	}
 	summary := fmt.Sprintf("the server %s %s (%s), not TLS", when, n.Looks, frameRef(n.Frame.Number))
-	if badRequest(n.Looks) && c.ProxyHeader == nil {
+	if p := c.Server.Port(); badRequest(n.Looks) && c.ProxyHeader == nil && p != 80 && p != 8080 {
 		// A backend that does not expect a load balancer's PROXY
 		// protocol header answers it so (nginx, at once): the client
 		// does not see the header, only the answer
-		// (testdata/field/proxyproto).
+		// (testdata/field/proxyproto). A ClientHello sent to a plain
+		// HTTP port is the wrong port.
 		if n != c.ServerSide.NonTLS {
 			summary += "; an HTTP server speaks only when asked, and the client had sent nothing yet, so the request it answered came from elsewhere: " +
 				"likely a load balancer in front that sends the backend a PROXY protocol header, which the backend does not expect and answered with this 400 (nginx does so at once)"
