@@ -73,10 +73,6 @@ type Connection struct {
 	// Proxy is the proxy negotiation (HTTP CONNECT, SOCKS) the connection
 	// opened with; nil when it did not. The TLS after it is tunnelled.
 	Proxy *Proxy
-	// ProxyHeader is the PROXY protocol header the client's stream began
-	// with (a load balancer's, naming the original client); nil without
-	// one.
-	ProxyHeader *ProxyHeader
 	// ProxyInTLS is the HTTP CONNECT exchange a key log showed inside the
 	// connection's own TLS, when the record's TLS fields are the https://
 	// proxy's: the proxy refused the tunnel, or nothing went through the
@@ -524,6 +520,11 @@ type NonTLS struct {
 	// few to describe on their own (no line end, a few binary bytes),
 	// nil otherwise.
 	Short []byte
+	// Proxy is what a PROXY protocol header says, when the bytes are
+	// one at the start of the client's stream (a load balancer's, naming
+	// the original client); nil otherwise. Read it with
+	// Connection.ProxyHeader.
+	Proxy *ProxyHeader
 }
 
 // Tail returns direction d's Unfinished, zero when every byte made a

@@ -21,24 +21,37 @@ type ProxyHeader struct {
 	Malformed string
 }
 
-// proxyHeader records the PROXY protocol header item it of direction d,
-// in frame f. A server's stream that begins like one is not TLS: it is
-// the server side's NonTLS.
-func (t *tracker) proxyHeader(d capture.Direction, it *tlsparse.Item, f capture.Frame) {
-	c := t.c
-	if d != capture.ClientToServer {
-		if side := c.Side(d); side.NonTLS == nil {
-			side.NonTLS = &NonTLS{Frame: f, Looks: tlsparse.DescribeNonTLS(it.Body)}
+// ProxyHeader returns the PROXY protocol header the client's stream
+// began with, nil without one. It rides on the client side's NonTLS (the
+// plaintext before TLS), which becomes its Prelude at the ClientHello, as
+// any plaintext before TLS does: the record stays the size it was.
+func (c *Connection) ProxyHeader() *ProxyHeader {
+	for _, n := range []*NonTLS{c.ClientSide.Prelude, c.ClientSide.NonTLS} {
+		if n != nil && n.Proxy != nil {
+			return n.Proxy
 		}
+	}
+	return nil
+}
+
+// proxyHeader records the PROXY protocol header item it of direction d,
+// in frame f, as the side's NonTLS with what it says. A server's stream
+// that begins like one is not TLS either, but says nothing of a client.
+func (t *tracker) proxyHeader(d capture.Direction, it *tlsparse.Item, f capture.Frame, ti *TraceItem) {
+	c := t.c
+	side := c.Side(d)
+	n := &NonTLS{Frame: f, Looks: tlsparse.DescribeNonTLS(it.Body)}
+	ti.NonTLS = n.Looks
+	if side.NonTLS != nil || side.Prelude != nil {
 		return
 	}
-	if c.ProxyHeader != nil {
+	side.NonTLS = n
+	if d != capture.ClientToServer {
 		return
 	}
 	h, err := tlsparse.ParseProxyHeader(it.Body)
-	p := &ProxyHeader{ProxyHeader: h, Frame: f}
+	n.Proxy = &ProxyHeader{ProxyHeader: h, Frame: f}
 	if err != nil {
-		p.Malformed = err.Error()
+		n.Proxy.Malformed = err.Error()
 	}
-	c.ProxyHeader = p
 }

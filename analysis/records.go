@@ -86,7 +86,7 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 			side.NonTLS = &NonTLS{Frame: last, Looks: it.NonTLS}
 		}
 	case tlsparse.KindProxyHeader:
-		t.proxyHeader(rd, it, last)
+		t.proxyHeader(rd, it, last, &ti)
 	case tlsparse.KindMalformed:
 		if o := (*tlsparse.OversizedError)(nil); errors.As(it.Err, &o) {
 			t.anomaly(tlsparse.AnomalyOversizedHandshakeMessage)

@@ -309,7 +309,7 @@ func TestFieldProxyprotoCaptures(t *testing.T) {
 			if len(conns) != 1 {
 				t.Fatalf("%d connections, want 1", len(conns))
 			}
-			p := conns[0].ProxyHeader
+			p := conns[0].ProxyHeader()
 			if f[2] == "0" {
 				if p != nil {
 					t.Errorf("a PROXY header where there is none: %+v", p)

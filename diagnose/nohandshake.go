@@ -343,7 +343,7 @@ func (d *diagnosis) notTLSServer() (Verdict, bool) {
 		fix = d.serverSide(fix, ChangeListenTLS)
 	}
 	summary := fmt.Sprintf("the server %s %s (%s), not TLS", when, n.Looks, frameRef(n.Frame.Number))
-	if p := c.Server.Port(); badRequest(n.Looks) && c.ProxyHeader == nil && p != 80 && p != 8080 {
+	if p := c.Server.Port(); badRequest(n.Looks) && c.ProxyHeader() == nil && p != 80 && p != 8080 {
 		// A backend that does not expect a load balancer's PROXY
 		// protocol header answers it so (nginx, at once): the client
 		// does not see the header, only the answer

@@ -35,7 +35,7 @@ const proxyProtocolFix = "make the load balancer and the server agree: either ha
 // answers the ClientHello, with an alert when it refuses it).
 func (d *diagnosis) proxyHeaderUnexpected() (Verdict, bool) {
 	c := d.c
-	p := c.ProxyHeader
+	p := c.ProxyHeader()
 	if p == nil || c.ServerHello != nil || c.HelloRetry != nil {
 		return Verdict{}, false
 	}
@@ -103,7 +103,7 @@ func proxyHeaderWords(p *analysis.ProxyHeader) string {
 // a header, or the close does not fit.
 func (d *diagnosis) proxyProtocolExpected() string {
 	c := d.c
-	if c.ProxyHeader != nil || d.hello == nil || c.ServerSide.Bytes > 0 {
+	if c.ProxyHeader() != nil || d.hello == nil || c.ServerSide.Bytes > 0 {
 		return ""
 	}
 	end, who, _ := d.firstClose()

@@ -446,7 +446,7 @@ type ProxyProtocol struct {
 }
 
 func newProxyProtocol(c *analysis.Connection) *ProxyProtocol {
-	p := c.ProxyHeader
+	p := c.ProxyHeader()
 	if p == nil {
 		return nil
 	}
