@@ -520,6 +520,11 @@ type NonTLS struct {
 	// few to describe on their own (no line end, a few binary bytes),
 	// nil otherwise.
 	Short []byte
+	// Proxy is what a PROXY protocol header says, when the bytes are
+	// one at the start of the client's stream (a load balancer's, naming
+	// the original client); nil otherwise. Read it with
+	// Connection.ProxyHeader.
+	Proxy *ProxyHeader
 }
 
 // Tail returns direction d's Unfinished, zero when every byte made a

@@ -18,7 +18,7 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 	ds := &t.dirs[d]
 	end := min(it.RecordEnd, ds.offset)
 	last := ds.completedAt(end-5-int64(it.Record.Length), end)
-	if it.Kind != tlsparse.KindNonTLS && it.Kind != tlsparse.KindMalformed {
+	if it.Kind != tlsparse.KindNonTLS && it.Kind != tlsparse.KindMalformed && it.Kind != tlsparse.KindProxyHeader {
 		ds.tlsSeen, ds.head = true, nil
 	}
 	t.decideRoles(d, it)
@@ -85,6 +85,8 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 		} else if side.NonTLS == nil {
 			side.NonTLS = &NonTLS{Frame: last, Looks: it.NonTLS}
 		}
+	case tlsparse.KindProxyHeader:
+		t.proxyHeader(rd, it, last, &ti)
 	case tlsparse.KindMalformed:
 		if o := (*tlsparse.OversizedError)(nil); errors.As(it.Err, &o) {
 			t.anomaly(tlsparse.AnomalyOversizedHandshakeMessage)

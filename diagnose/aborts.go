@@ -309,7 +309,7 @@ func (d *diagnosis) noServerHello() (Verdict, bool) {
 		return verdict(ConnectionReset,
 			fmt.Sprintf("the server reset the connection (%s) %s after the ClientHello (%s), without a TLS answer",
 				frameRef(end.Number), d.waitFrom(start, end), frameRef(start.Number)),
-			"the server (or a firewall or IPS on the way) rejects this ClientHello: look at the server's log, and at middleboxes filtering by SNI or by TLS version",
+			"the server (or a firewall or IPS on the way) rejects this ClientHello: look at the server's log, and at middleboxes filtering by SNI or by TLS version"+d.proxyProtocolExpected(),
 			start, end), true
 	case who == server:
 		return verdict(ServerNoResponse,

@@ -279,6 +279,62 @@ func TestFieldSysrootsCaptures(t *testing.T) {
 	})
 }
 
+// TestFieldProxyprotoCaptures reads the captures of TLS through load
+// balancers that speak the PROXY protocol (testdata/field/proxyproto, see
+// its README): at a backend that expects the header the handshake reads
+// as any other; a header that the backend does not expect is named, with
+// certainty, as the cause; a backend that expects a header and got none
+// (a bare reset or close after the ClientHello) names that as a possible
+// cause, with nginx's "broken header" log line to confirm it. The record
+// of each connection names the client the header carries
+// (expected-proxy.tsv; version 0: no header).
+func TestFieldProxyprotoCaptures(t *testing.T) {
+	dir := testdataDir + "/field/proxyproto"
+	checkExpected(t, dir, "expected.tsv", dir+"/root.pem", false)
+	data, err := os.ReadFile(filepath.Join(dir, "expected-proxy.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) < 3 {
+			t.Fatalf("expected-proxy.tsv:%d: %q", n+1, line)
+		}
+		port, _ := strconv.ParseUint(f[1], 10, 16)
+		t.Run("record/"+f[0], func(t *testing.T) {
+			conns := analyseCaptureWith(t, filepath.Join(dir, f[0]), analysis.Options{TLSPorts: []uint16{uint16(port)}})
+			if len(conns) != 1 {
+				t.Fatalf("%d connections, want 1", len(conns))
+			}
+			p := conns[0].ProxyHeader()
+			if f[2] == "0" {
+				if p != nil {
+					t.Errorf("a PROXY header where there is none: %+v", p)
+				}
+				return
+			}
+			if p == nil {
+				t.Fatal("no PROXY header read")
+			}
+			var tlvs []string
+			for _, x := range p.TLVs {
+				tlvs = append(tlvs, tlsparse.ProxyTLVName(x))
+			}
+			got := []string{strconv.Itoa(p.Version), p.Source.String(), p.Destination.String(), strings.Join(tlvs, ",")}
+			want := append(f[2:5:5], "")
+			if len(f) > 5 {
+				want[3] = f[5]
+			}
+			if !slices.Equal(got, want) || p.Malformed != "" || p.Frame.Number == 0 {
+				t.Errorf("got %q (malformed %q, frame %d), want %q", got, p.Malformed, p.Frame.Number, want)
+			}
+		})
+	}
+}
+
 // TestFieldDualstackCaptures reads the dual-stack captures
 // (testdata/field/dualstack, see its README): a name with IPv6 and IPv4
 // addresses, one family broken (dropped, rejected by ICMP, reset, or not

@@ -261,6 +261,9 @@ func (d *diagnosis) verdict() Verdict {
 			return v
 		}
 	}
+	if v, ok := d.proxyHeaderUnexpected(); ok {
+		return v
+	}
 	switch {
 	case c.ClientHello == nil && c.ServerHello == nil && c.HelloRetry == nil:
 		return d.noHandshake()

@@ -342,9 +342,29 @@ func (d *diagnosis) notTLSServer() (Verdict, bool) {
 	if strings.Contains(strings.ToUpper(n.Looks), "HTTP") || htmlPage(n.Looks) {
 		fix = d.serverSide(fix, ChangeListenTLS)
 	}
-	return verdict(NotTLSServer,
-		fmt.Sprintf("the server %s %s (%s), not TLS", when, n.Looks, frameRef(n.Frame.Number)),
-		fix, d.helloFrame, n.Frame), true
+	summary := fmt.Sprintf("the server %s %s (%s), not TLS", when, n.Looks, frameRef(n.Frame.Number))
+	if p := c.Server.Port(); badRequest(n.Looks) && c.ProxyHeader() == nil && p != 80 && p != 8080 {
+		// A backend that does not expect a load balancer's PROXY
+		// protocol header answers it so (nginx, at once): the client
+		// does not see the header, only the answer
+		// (testdata/field/proxyproto). A ClientHello sent to a plain
+		// HTTP port is the wrong port.
+		if n != c.ServerSide.NonTLS {
+			summary += "; an HTTP server speaks only when asked, and the client had sent nothing yet, so the request it answered came from elsewhere: " +
+				"likely a load balancer in front that sends the backend a PROXY protocol header, which the backend does not expect and answered with this 400 (nginx does so at once)"
+			fix = proxyProtocolFix + "; if there is no such load balancer: " + fix
+		} else {
+			fix += ". Possible too: a load balancer in front sends the backend a PROXY protocol header that it does not expect, which nginx answers with the same 400; then " + proxyProtocolFix
+		}
+	}
+	return verdict(NotTLSServer, summary, fix, d.helloFrame, n.Frame), true
+}
+
+// badRequest reports whether a server's plaintext answer is an HTTP 400,
+// what nginx answers a PROXY protocol header with, as it answers a
+// ClientHello on a plain HTTP port.
+func badRequest(looks string) bool {
+	return strings.HasPrefix(looks, "HTTP response (HTTP/1.") && strings.Contains(looks, " 400")
 }
 
 // htmlPage reports whether a server's plaintext answer is an HTML page
@@ -469,7 +489,7 @@ func (d *diagnosis) droppedHelloFix() string {
 		version = ", such as a server that requires TLS 1.3, which the client does not offer"
 	}
 	if d.hello.ServerName == "" {
-		return fix + "it requires SNI, which the client did not send (send the server's name); or it supports nothing the client offers" + version + silent
+		return fix + "it requires SNI, which the client did not send (send the server's name); or it supports nothing the client offers" + version + silent + d.proxyProtocolExpected()
 	}
-	return fix + "it supports nothing the client offers" + version + ", or it refuses the name the client sent (SNI)" + silent
+	return fix + "it supports nothing the client offers" + version + ", or it refuses the name the client sent (SNI)" + silent + d.proxyProtocolExpected()
 }

@@ -172,8 +172,8 @@ const NotTLSClient Category = "not_tls_client"
 
 var notTLSClientCategory = categorySpec{
 	name:      NotTLSClient,
-	meaning:   "the client sent plaintext (e.g. an HTTP request, or the HTTP/2 preface `PRI * HTTP/2.0` of a gRPC client without TLS) to a TLS port",
-	serverFix: "optionally redirect plain requests (`error_page 497 https://$host$request_uri;`)",
+	meaning:   "the client sent plaintext (e.g. an HTTP request, or the HTTP/2 preface `PRI * HTTP/2.0` of a gRPC client without TLS) to a TLS port; or a load balancer began with a PROXY protocol header that the server does not expect (certain when the server answered it with something other than TLS, as nginx's 400, or closed before the ClientHello)",
+	serverFix: "optionally redirect plain requests (`error_page 497 https://$host$request_uri;`); for a PROXY protocol header: `listen 443 ssl proxy_protocol;`, or stop sending it from the load balancer",
 	unprobed:  "the probe always sends a ClientHello (a proxy's CONNECT is read as the proxy negotiation, not as plaintext)",
 }
 

@@ -344,6 +344,12 @@ func (c *Connection) appendJSONOf(dst []byte, prefix string, u unformatted) ([]b
 			return dst, err
 		}
 	}
+	if c.ProxyProtocol != nil {
+		w.key("proxy_protocol")
+		if err := w.any(c.ProxyProtocol); err != nil {
+			return dst, err
+		}
+	}
 	if c.Heartbeat != nil {
 		w.key("heartbeat")
 		if err := w.any(c.Heartbeat); err != nil {

@@ -186,6 +186,26 @@ type Document struct {
 //     the proxy: for an `https://` proxy, the client's handshake with the
 //     target that ran inside the proxy's TLS, its frames those of the
 //     proxy's records that carried it.
+//   - proxy_protocol (object, omitted unless the client's stream began with
+//     a PROXY protocol header, as a load balancer writes it before the
+//     client's bytes on its connection to the backend: HAProxy send-proxy or
+//     send-proxy-v2, nginx stream proxy_protocol, an AWS NLB with
+//     proxy_protocol_v2.enabled, curl --haproxy-protocol): frame (the frame
+//     with its last byte), version (1, the text line, or 2, the binary
+//     header), command ("proxy", or "local": the load balancer's own
+//     connection, a health check, whose addresses are no client's; a version
+//     1 UNKNOWN family is "local" too), family ("TCP4", "TCP6", "UDP4",
+//     "UDP6", "UNIX" or "UNKNOWN"), client (the original client the header
+//     names, "ip:port"; the record's client is then the load balancer; ""
+//     for a local command or a UNIX or UNKNOWN family), server (the address
+//     and port that client connected to, the load balancer's), length (the
+//     header's bytes), tlvs (array of strings, omitted when none: the
+//     version 2 TLV types in order, e.g. "unique_id", "authority", "aws";
+//     at most 16), cut (bool, omitted when false: the header was longer
+//     than the 488 bytes read of it, so TLVs past them are not listed),
+//     malformed (string, omitted when well-formed: what is wrong with a
+//     header that began like one, e.g. "version 1 header ends with LF, not
+//     CRLF"; the other fields are then what could be read).
 //   - partial (bool): the capture began after the connection did.
 //   - client_hello_truncated (object, omitted unless the only ClientHello
 //     seen was cut short by a gap in the capture, such as a snap length):
@@ -241,6 +261,7 @@ type Connection struct {
 	TCP                 TCP             `json:"tcp"`
 	QUIC                *QUIC           `json:"quic,omitempty"`
 	Proxy               *Proxy          `json:"proxy,omitempty"`
+	ProxyProtocol       *ProxyProtocol  `json:"proxy_protocol,omitempty"`
 	Heartbeat           *Heartbeat      `json:"heartbeat,omitempty"`
 	DNS                 *DNSAnswer      `json:"dns,omitempty"`
 	DNSFailure          *DNSFailure     `json:"dns_failure,omitempty"`
@@ -409,6 +430,40 @@ type ProxyTLS struct {
 	HandshakeFrame *int64 `json:"handshake_frame"`
 }
 
+// ProxyProtocol is the PROXY protocol header the client's stream began
+// with; see Connection.
+type ProxyProtocol struct {
+	Frame     int64    `json:"frame"`
+	Version   int      `json:"version"`
+	Command   string   `json:"command"`
+	Family    string   `json:"family"`
+	Client    string   `json:"client"`
+	Server    string   `json:"server"`
+	Length    int      `json:"length"`
+	TLVs      []string `json:"tlvs,omitempty"`
+	Cut       bool     `json:"cut,omitempty"`
+	Malformed string   `json:"malformed,omitempty"`
+}
+
+func newProxyProtocol(c *analysis.Connection) *ProxyProtocol {
+	p := c.ProxyHeader()
+	if p == nil {
+		return nil
+	}
+	out := &ProxyProtocol{Frame: p.Frame.Number, Version: p.Version, Command: "proxy", Family: p.Family,
+		Length: p.Length, Cut: p.Cut, Malformed: p.Malformed}
+	if p.Local {
+		out.Command = "local"
+	}
+	if p.Source.IsValid() {
+		out.Client, out.Server = p.Source.String(), p.Destination.String()
+	}
+	for _, t := range p.TLVs {
+		out.TLVs = append(out.TLVs, tlsparse.ProxyTLVName(t))
+	}
+	return out
+}
+
 func newProxy(c *analysis.Connection) *Proxy {
 	p := c.Proxy
 	if p == nil {
@@ -569,18 +624,19 @@ func (out *Connection) setUnformatted(r pipeline.Result, memo *certMemo, ptrs *r
 			Client: nonTLS(c.ClientSide.NonTLS),
 			Server: nonTLS(c.ServerSide.NonTLS),
 		},
-		TCP:        newTCP(&c.TCP, c.Path, &out.TCP, ptrs),
-		Proxy:      newProxy(c),
-		Heartbeat:  newHeartbeat(c),
-		DNS:        newDNSAnswer(c.DNS),
-		DNSFailure: newDNSFailure(c.DNSFailure),
-		Partial:    c.Partial,
-		JA3:        fp.JA3,
-		JA3S:       fp.JA3S,
-		JA4:        fp.JA4,
-		JA4R:       fp.JA4R,
-		Anomalies:  appendAnomalyIDs(reuse(out.Anomalies, len(c.Anomalies)), c.Anomalies),
-		Verdict:    newVerdict(r.Verdict),
+		TCP:           newTCP(&c.TCP, c.Path, &out.TCP, ptrs),
+		Proxy:         newProxy(c),
+		ProxyProtocol: newProxyProtocol(c),
+		Heartbeat:     newHeartbeat(c),
+		DNS:           newDNSAnswer(c.DNS),
+		DNSFailure:    newDNSFailure(c.DNSFailure),
+		Partial:       c.Partial,
+		JA3:           fp.JA3,
+		JA3S:          fp.JA3S,
+		JA4:           fp.JA4,
+		JA4R:          fp.JA4R,
+		Anomalies:     appendAnomalyIDs(reuse(out.Anomalies, len(c.Anomalies)), c.Anomalies),
+		Verdict:       newVerdict(r.Verdict),
 	}
 	if d, ok := c.Duration(); ok {
 		out.HandshakeMS = msIn(&ptrs.handshakeMS, d)

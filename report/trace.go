@@ -329,7 +329,7 @@ func itemInfo(c *analysis.Connection, tf analysis.TraceFrame, it analysis.TraceI
 			return "Encrypted Heartbeat"
 		}
 		return "Heartbeat"
-	case tlsparse.KindNonTLS:
+	case tlsparse.KindNonTLS, tlsparse.KindProxyHeader:
 		return it.NonTLS
 	case tlsparse.KindMalformed:
 		// Bytes that are no record: Wireshark ignores them under TLS 1.0

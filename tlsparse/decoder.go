@@ -2,6 +2,8 @@ package tlsparse
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -21,6 +23,7 @@ const (
 	KindSSLv2Record                            // a later SSLv2 record of an SSLv2 session (payload skipped)
 	KindNonTLS                                 // the stream does not start with TLS
 	KindMalformed                              // bytes that could not be decoded; see Item.Err
+	KindProxyHeader                            // a PROXY protocol header at the stream's start; see Item.Body
 )
 
 func (k ItemKind) String() string {
@@ -47,6 +50,8 @@ func (k ItemKind) String() string {
 		return "non_tls"
 	case KindMalformed:
 		return "malformed"
+	case KindProxyHeader:
+		return "proxy_header"
 	}
 	return "item_kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -93,6 +98,10 @@ type Item struct {
 	NonTLS string
 
 	// KindMalformed: what was wrong.
+	// KindProxyHeader: Body holds the header (at most its first 488
+	// bytes; a longer version 2 header is passed over by its length),
+	// for ParseProxyHeader; Err is set when it is malformed, and the
+	// decoder then reads on from where it stopped.
 	Err error
 
 	// Missing is, for a ClientHello that a gap in the stream cut short
@@ -112,6 +121,7 @@ const (
 	stateHunt                          // looking for a ClientHello/ServerHello or alert record after a prelude
 	stateResync                        // looking for any plausible record header
 	stateSSLv2Skip                     // skipping the body of a later SSLv2 record
+	stateProxy                         // reading a PROXY protocol header at the stream's start
 )
 
 // preludeMax bounds the bytes of a non-TLS prelude kept to describe it.
@@ -175,6 +185,15 @@ type Decoder struct {
 	// cut is the start of a ClientHello that Gap cut short, waiting to be
 	// returned by Next (Kind is zero when there is none).
 	cut Item
+
+	// A PROXY protocol header at the stream's start: the bytes kept of
+	// it (allocated only for such a stream), its offset, its length once
+	// known (0 before), its version, and whether it was read.
+	proxyBuf  []byte
+	proxyAt   int64
+	proxyLen  int
+	proxyV1   bool
+	proxyDone bool
 }
 
 // Feed gives the decoder the next bytes of the stream. The decoder may keep
@@ -367,6 +386,8 @@ func (d *Decoder) Next() (Item, bool) {
 			it, ok, more = d.body()
 		case stateSSLv2:
 			it, ok, more = d.sslv2()
+		case stateProxy:
+			it, ok, more = d.proxyHeader()
 		case stateHunt, stateResync:
 			it, ok, more = d.scan()
 		case stateSSLv2Skip:
@@ -407,12 +428,69 @@ func (d *Decoder) start() (it Item, ok, more bool) {
 		d.state = stateHeader
 	case plausibleSSLv2Hello(w), plausibleSSLv2ServerHello(w):
 		d.state = stateSSLv2
+	case !d.proxyDone && ProxyHeaderPrefix(w):
+		// Checked once, at the stream's first bytes only.
+		d.state, d.proxyAt, d.proxyV1 = stateProxy, d.off, w[0] == 'P'
 	default:
 		d.state = stateHunt
 		d.describing = true
 		d.preludeAt = d.off
 	}
 	return it, false, true
+}
+
+// proxyHeader reads a PROXY protocol header (ParseProxyHeader) at the
+// stream's start: a version 1 line up to its LF, at most ProxyV1Max
+// bytes; a version 2 header by its length, keeping its first proxyKeep
+// bytes. Then the stream starts again after it.
+func (d *Decoder) proxyHeader() (it Item, ok, more bool) {
+	if d.proxyBuf == nil {
+		d.proxyBuf = make([]byte, 0, proxyKeep)
+	}
+	b := d.proxyBuf
+	if d.proxyV1 {
+		for len(b) < ProxyV1Max && d.avail() > 0 && (len(b) == 0 || b[len(b)-1] != '\n') {
+			var c [1]byte
+			d.readInto(c[:])
+			b = append(b, c[0])
+		}
+		d.proxyBuf = b
+		if len(b) == 0 || len(b) < ProxyV1Max && b[len(b)-1] != '\n' {
+			return it, false, false
+		}
+	} else {
+		if len(b) < 16 {
+			b = b[:len(b)+d.readInto(b[len(b):16])]
+			d.proxyBuf = b
+			if len(b) < 16 {
+				return it, false, false
+			}
+			d.proxyLen = 16
+			if _, err := parseProxyV2(b); err == nil || errors.Is(err, ErrProxyTruncated) {
+				d.proxyLen = 16 + int(binary.BigEndian.Uint16(b[14:16]))
+			}
+		}
+		for read := d.off - d.proxyAt; read < int64(d.proxyLen) && d.avail() > 0; read = d.off - d.proxyAt {
+			want := int(int64(d.proxyLen) - read)
+			if room := cap(b) - len(b); room > 0 {
+				b = b[:len(b)+d.readInto(b[len(b):len(b)+min(room, want)])]
+				d.proxyBuf = b
+				continue
+			}
+			n := min(want, d.avail())
+			d.skip(n)
+		}
+		if d.off-d.proxyAt < int64(d.proxyLen) {
+			return it, false, false
+		}
+	}
+	it = Item{Kind: KindProxyHeader, Start: d.proxyAt, End: d.off, Body: b[:len(b):len(b)]}
+	if _, err := ParseProxyHeader(b); err != nil {
+		it.Err = fmt.Errorf("tlsparse: PROXY protocol header at offset %d: %w", d.proxyAt, err)
+	}
+	d.proxyDone = true
+	d.state = stateStart
+	return it, true, true
 }
 
 func (d *Decoder) header() (it Item, ok, more bool) {
@@ -821,6 +899,9 @@ func (d *Decoder) skipPrelude(n int) {
 // the stream offset of the first. It is nil otherwise. b is the
 // decoder's: copy it to keep it.
 func (d *Decoder) Unsaid() (b []byte, at int64) {
+	if d.state == stateProxy && len(d.proxyBuf) > 0 {
+		return d.proxyBuf, d.proxyAt
+	}
 	if !d.describing || d.nonTLSDone || d.preludeN == 0 {
 		return nil, 0
 	}

@@ -23,6 +23,11 @@ func describeNonTLS(b []byte) string {
 	line := firstLine(b)
 	s := string(line)
 	switch {
+	case strings.HasPrefix(s, "PROXY "):
+		// HAProxy's PROXY protocol, version 1: a load balancer's header.
+		return label("PROXY protocol header", line)
+	case bytes.HasPrefix(b, proxyV2Sig):
+		return "PROXY protocol version 2 header"
 	case strings.HasPrefix(s, "PRI * HTTP/2.0"):
 		// RFC 9113 Section 3.4: an HTTP/2 client with prior knowledge
 		// (h2c), as gRPC clients without TLS credentials are.

@@ -92,4 +92,15 @@ payload "$shared/zeek/smtp-starttls.pcap" 25 src >"$here/smtp-starttls.server.he
 tshark -r "$shared/arkime/tls13.pcap" -Y 'tls.handshake.type==2' -T fields -e tcp.payload \
 	| head -1 | cut -c1-174 >"$here/draft18-server-hello.server.hex"
 
+# A load balancer's PROXY protocol header, then the client's ClientHello,
+# as the backend reads them (testdata/field/proxyproto): nginx's stream
+# module (version 1, IPv4) before curl's, and the proxyproto lb (version 2,
+# IPv6, two TLVs) before curl's. Up to the ClientHello's end.
+field=$here/../../testdata/field/proxyproto
+for f in expected_v1_curl expected_v2_ipv6_curl; do
+	tshark -r "$field/${f}_backend.pcap" -Y "tcp.dstport==9601 && tcp.len>0" -T fields -e tcp.payload \
+		| head -2 | tr -d '\n' | fold -w 64 >"$here/proxy-${f#expected_}.client.hex"
+	echo >>"$here/proxy-${f#expected_}.client.hex"
+done
+
 ls -l "$here"/*.hex
