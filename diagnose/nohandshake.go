@@ -353,7 +353,10 @@ func (d *diagnosis) notTLSServer() (Verdict, bool) {
 			summary += "; an HTTP server speaks only when asked, and the client had sent nothing yet, so the request it answered came from elsewhere: " +
 				"likely a load balancer in front that sends the backend a PROXY protocol header, which the backend does not expect and answered with this 400 (nginx does so at once)"
 			fix = proxyProtocolFix + "; if there is no such load balancer: " + fix
-		} else {
+		} else if RecognizeServer(d.response) == ServerNginx {
+			// Only nginx answers the header with a 400 (Go's TLS
+			// server closes; the 400 of a plain HTTP server of
+			// another kind is that server's).
 			fix += ". Possible too: a load balancer in front sends the backend a PROXY protocol header that it does not expect, which nginx answers with the same 400; then " + proxyProtocolFix
 		}
 	}
