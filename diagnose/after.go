@@ -78,7 +78,8 @@ func (d *diagnosis) unanswered() (afterFinding, bool) {
 			what, frameRef(end.Number), wait(silence), tickets)
 		headline = "no answer to request"
 	}
-	return afterFinding{headline: headline, summary: s, evidence: []capture.Frame{req, end}}, true
+	warn := fmt.Sprintf("no answer to the client's request (%s): a client timeout after a good handshake (Go's \"Client.Timeout exceeded while awaiting headers\", curl's \"Operation timed out\") is the server application's (or a proxy's behind it) doing, not TLS's", frameRef(req.Number))
+	return afterFinding{headline: headline, summary: s, warning: warn, evidence: []capture.Frame{req, end}}, true
 }
 
 // h2OnlyHint names a server that speaks HTTP/2 alone as a possible cause
@@ -314,14 +315,19 @@ func (d *diagnosis) goAwayRefused() (afterFinding, bool) {
 	return afterFinding{headline: "GOAWAY refused requests", summary: s, warning: warn, fix: fix, evidence: []capture.Frame{g.Frame}}, true
 }
 
-// closedUnderClient is the idle close, or else the GOAWAY that refused
-// requests in flight: a server that ended a connection the client was
-// still using.
-func (d *diagnosis) closedUnderClient() (afterFinding, bool) {
-	if ic, ok := d.idleClosed(); ok {
-		return ic, true
+// afterHandshake is what went wrong after a good handshake, the first
+// that applies: the server ended a connection the client was still
+// using (the idle close, or else a GOAWAY that refused requests in
+// flight), a later request got no answer, or the request got none.
+func (d *diagnosis) afterHandshake() (afterFinding, bool) {
+	for _, find := range []func(*diagnosis) (afterFinding, bool){
+		(*diagnosis).idleClosed, (*diagnosis).goAwayRefused, (*diagnosis).laterUnanswered, (*diagnosis).unanswered,
+	} {
+		if f, ok := find(d); ok {
+			return f, true
+		}
 	}
-	return d.goAwayRefused()
+	return afterFinding{}, false
 }
 
 // laterUnanswered describes a later request on a kept-alive HTTP/1.1
@@ -368,7 +374,8 @@ func (d *diagnosis) laterUnanswered() (afterFinding, bool) {
 			what, frameRef(end.Number), wait(silence))
 		headline = "later request unanswered"
 	}
-	return afterFinding{headline: headline, summary: s, evidence: []capture.Frame{req, end}}, true
+	warn := fmt.Sprintf("no answer to the client's later request (%s) on a kept-alive connection: the server application's (or a proxy's behind it) doing, not TLS's", frameRef(req.Number))
+	return afterFinding{headline: headline, summary: s, warning: warn, evidence: []capture.Frame{req, end}}, true
 }
 
 // http11 reports whether the connection carries HTTP/1.1: negotiated by

@@ -76,16 +76,8 @@ func (d *diagnosis) ok() Verdict {
 		return v
 	}
 	// TLS did its part; the verdict stays ok, but the summary leads with
-	// what the user is looking at (warnings repeat it): the server closed
-	// a connection the client was still using, or a later request, or
-	// the request, got no answer.
-	f, ok := d.closedUnderClient()
-	if !ok {
-		f, ok = d.laterUnanswered()
-	}
-	if !ok {
-		f, ok = d.unanswered()
-	}
+	// what the user is looking at (a warning repeats it).
+	f, ok := d.afterHandshake()
 	if ok {
 		summary = f.summary + " (" + summary + ")"
 		frames = append(frames, f.evidence...)
@@ -562,14 +554,8 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 		ws = append(ws, w)
 	}
 	if cat == OK {
-		if ic, ok := d.closedUnderClient(); ok {
-			ws = append(ws, ic.warning)
-		}
-		if _, ok := d.laterUnanswered(); ok {
-			ws = append(ws, fmt.Sprintf("no answer to the client's later request (%s) on a kept-alive connection: the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.Afterwards().LastTurn.Number)))
-		}
-		if _, ok := d.unanswered(); ok {
-			ws = append(ws, fmt.Sprintf("no answer to the client's request (%s): a client timeout after a good handshake (Go's \"Client.Timeout exceeded while awaiting headers\", curl's \"Operation timed out\") is the server application's (or a proxy's behind it) doing, not TLS's", frameRef(c.Afterwards().Request.Number)))
+		if f, ok := d.afterHandshake(); ok {
+			ws = append(ws, f.warning)
 		}
 	}
 	if c.Roles == analysis.RolesGuessed {

@@ -490,13 +490,13 @@ func statedTimeout(v string) int {
 	if !ok {
 		return -1
 	}
-	digits, max, hasMax := strings.Cut(rest, ", max=")
+	digits, requests, hasMax := strings.Cut(rest, ", max=")
 	n, err := strconv.Atoi(digits)
 	if err != nil || n < 0 || len(digits) > 6 {
 		return -1
 	}
 	if hasMax {
-		if m, err := strconv.Atoi(max); err != nil || m < 0 {
+		if m, err := strconv.Atoi(requests); err != nil || m < 0 {
 			return -1
 		}
 	}

@@ -118,7 +118,7 @@ func parseProxyV1(b []byte) (ProxyHeader, error) {
 		return h, nil
 	case "TCP4", "TCP6":
 	default:
-		return h, fmt.Errorf("version 1 header: unknown protocol %q", printableASCII(f[1]))
+		return h, fmt.Errorf("version 1 header: unknown protocol %+q", f[1])
 	}
 	if len(f) != 6 {
 		return h, fmt.Errorf("version 1 header: %d fields, want 6", len(f))
@@ -246,15 +246,4 @@ func ProxyTLVName(t uint8) string {
 		return "azure"
 	}
 	return fmt.Sprintf("0x%02X", t)
-}
-
-// printableASCII replaces bytes outside printable ASCII with '.'.
-func printableASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c < 0x20 || c > 0x7e {
-			b[i] = '.'
-		}
-	}
-	return string(b)
 }
