@@ -22,6 +22,7 @@ import (
 const proxyProtocolFix = "make the load balancer and the server agree: either have the server read the header " +
 	"(nginx: `listen … ssl proxy_protocol;` with `set_real_ip_from` the load balancer and `real_ip_header proxy_protocol;`; " +
 	"Apache: `RemoteIPProxyProtocol On` (mod_remoteip); HAProxy: `accept-proxy` on the `bind`; " +
+	"Caddy: `proxy_protocol { allow <the load balancer's addresses> }` before `tls` in the global `servers { listener_wrappers { … } }`; " +
 	"Go: wrap the net.Listener in a PROXY protocol listener, such as github.com/pires/go-proxyproto) " +
 	"or stop sending it (HAProxy: drop `send-proxy`/`send-proxy-v2` from the `server` line; " +
 	"AWS NLB: target group attribute proxy_protocol_v2.enabled=false; nginx stream: `proxy_protocol off;`)"

@@ -169,6 +169,9 @@ func detailsOf(r pipeline.Result) []detail {
 	for _, w := range v.Warnings {
 		out = append(out, detail{"warning: ", w})
 	}
+	if p := r.Conn.ProxyHeader(); p != nil {
+		out = append(out, detail{"proxy: ", proxyHeaderText(p)})
+	}
 	if fp := r.Conn.Fingerprints(); fp.JA4 != "" {
 		out = append(out, detail{"client: ", "JA4 " + fp.JA4 + ", JA3 " + fp.JA3})
 	}
@@ -184,6 +187,25 @@ func detailsOf(r pipeline.Result) []detail {
 		}
 	}
 	return out
+}
+
+// proxyHeaderText says what a PROXY protocol header named: the table's
+// client is whoever wrote it (a load balancer, or a client such as curl
+// --haproxy-protocol), the original connection is in the header.
+func proxyHeaderText(p *analysis.ProxyHeader) string {
+	s := fmt.Sprintf("PROXY protocol version %d header (frame %d): ", p.Version, p.Frame.Number)
+	switch {
+	case p.Source.IsValid():
+		s += fmt.Sprintf("it names the original connection %s → %s", p.Source, p.Destination)
+	case p.Local:
+		s += "LOCAL, the load balancer's own connection (a health check), naming no client"
+	default:
+		s += "naming no client"
+	}
+	if p.Malformed != "" {
+		s += "; malformed: " + p.Malformed
+	}
+	return s
 }
 
 // writeWrapped writes label and text (cleaned) wrapped to detailWidth,
