@@ -94,7 +94,7 @@ func (d *diagnosis) publicClientCertWarning() string {
 		return ""
 	}
 	if slices.Contains(ekus, x509.ExtKeyUsageClientAuth) {
-		return fmt.Sprintf("the client certificate %s is a public CA's TLS server certificate used as a client certificate (%s); it still allows clientAuth, but %s, so its renewal will lack clientAuth and the server will refuse it, at the latest when this one expires on %s; before then, %s",
+		return fmt.Sprintf("the client certificate %s is a public CA's TLS server certificate used as a client certificate (%s); it still allows clientAuth, but %s, so its renewal will lack clientAuth, and the server will likely refuse the renewed one (OpenSSL, nginx and Go's crypto/tls refuse a client certificate without clientAuth); this one expires on %s, so before then, %s",
 			name(leaf), why, publicCAsDropClientAuth, leaf.NotAfter.UTC().Format(time.DateOnly), d.privateCAFix(leaf, false))
 	}
 	return fmt.Sprintf("the client certificate %s is a public CA's TLS server certificate used as a client certificate (%s), without clientAuth in its extended key usage: a server that verifies client certificates refuses it, and nginx does so after the handshake (HTTP 400 'The SSL certificate error', encrypted here): if the request failed, this is the likely cause; renewing will not help, as %s; %s",
