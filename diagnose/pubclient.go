@@ -43,16 +43,19 @@ func publicTLSPolicy(c *x509.Certificate) (string, bool) {
 
 // publicCAsDropClientAuth is why renewing a public certificate does not
 // bring clientAuth back.
-const publicCAsDropClientAuth = "public CAs no longer put clientAuth in the certificates they issue (Let's Encrypt's default profile has left it out since 11 February 2026 and its opt-in profile that kept it took no new users from 13 May 2026; Chrome's root program requires public TLS hierarchies dedicated to server authentication from 15 June 2026, which other public CAs follow)"
+const publicCAsDropClientAuth = "public CAs no longer issue certificates with clientAuth (Let's Encrypt has left it out since 11 February 2026; Chrome's root program requires TLS server hierarchies without it from 15 June 2026)"
+
+// privateCAText is what to do instead of a public client certificate.
+const privateCAText = "issue the client's certificates from a private CA that the server trusts (step-ca, HashiCorp Vault PKI, AWS Private CA, or openssl with `extendedKeyUsage = clientAuth`) and put that CA in the server's client-CA list"
 
 // privateCAFix is the fix for client authentication that rests on a
-// public certificate: a private CA that the server trusts.
-// alt adds, for a Go server or an unknown one, the weaker alternative
-// of accepting serverAuth.
-func (d *diagnosis) privateCAFix(leaf *x509.Certificate, alt bool) string {
-	fix := d.serverSide(fmt.Sprintf("issue the client's certificates from a private CA that the server trusts, in place of %s (step-ca, HashiCorp Vault PKI, AWS Private CA, or openssl with `extendedKeyUsage = clientAuth` in the certificate's extensions), and put that CA in the server's client-CA list", name(leaf)), ChangeClientCA)
-	if srv, _ := d.server(); alt && (srv == ServerGo || srv == ServerUnknown) {
-		fix += "; less advisable, if the server is a Go program whose owner accepts the risk: ask with tls.RequireAnyClientCert and verify the chain in a VerifyConnection callback with x509.VerifyOptions{KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, which accepts server certificates as client certificates and so weakens the check (anyone can get a public certificate for a name of their own, so check the certificate's name too)"
+// public certificate: a private CA that the server trusts; for a Go
+// server or an unknown one, also the weaker alternative of accepting
+// serverAuth.
+func (d *diagnosis) privateCAFix() string {
+	fix := d.serverSide(privateCAText, ChangeClientCA)
+	if srv, _ := d.server(); srv == ServerGo || srv == ServerUnknown {
+		fix += "; less advisable, if the server is a Go program whose owner accepts the risk: ask with tls.RequireAnyClientCert and verify the chain in a VerifyConnection callback with x509.VerifyOptions{KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, which accepts server certificates as client certificates and so weakens the check (anyone can get a public certificate for a name of their own: check the name too)"
 	}
 	return fix
 }
@@ -71,7 +74,7 @@ func (d *diagnosis) noClientAuthFinding(leaf *x509.Certificate) clientFinding {
 	}
 	return clientFinding{ccNoClientAuth,
 		fmt.Sprintf("the client certificate %s is a public CA's TLS server certificate used as a client certificate (%s), and %s", name(leaf), why, lacks),
-		fmt.Sprintf("renewing %s will not help: %s; %s", name(leaf), publicCAsDropClientAuth, d.privateCAFix(leaf, true)),
+		fmt.Sprintf("renewing %s will not help: %s; %s", name(leaf), publicCAsDropClientAuth, d.privateCAFix()),
 		false}
 }
 
@@ -94,9 +97,9 @@ func (d *diagnosis) publicClientCertWarning() string {
 		return ""
 	}
 	if slices.Contains(ekus, x509.ExtKeyUsageClientAuth) {
-		return fmt.Sprintf("the client certificate %s is a public CA's TLS server certificate used as a client certificate (%s); it still allows clientAuth, but %s, so its renewal will lack clientAuth, and the server will likely refuse the renewed one (OpenSSL, nginx and Go's crypto/tls refuse a client certificate without clientAuth); this one expires on %s, so before then, %s",
-			name(leaf), why, publicCAsDropClientAuth, leaf.NotAfter.UTC().Format(time.DateOnly), d.privateCAFix(leaf, false))
+		return fmt.Sprintf("the client certificate %s is a public CA's TLS server certificate used as a client certificate (%s); it still allows clientAuth, but %s, so its renewal will lack it, and a server that checks (OpenSSL, nginx and Go's crypto/tls do) will likely refuse the renewed one: before it expires on %s, %s",
+			name(leaf), why, publicCAsDropClientAuth, leaf.NotAfter.UTC().Format(time.DateOnly), privateCAText)
 	}
-	return fmt.Sprintf("the client certificate %s is a public CA's TLS server certificate used as a client certificate (%s), without clientAuth in its extended key usage: a server that verifies client certificates refuses it, and nginx does so after the handshake (HTTP 400 'The SSL certificate error', encrypted here): if the request failed, this is the likely cause; renewing will not help, as %s; %s",
-		name(leaf), why, publicCAsDropClientAuth, d.privateCAFix(leaf, false))
+	return fmt.Sprintf("the client certificate %s is a public CA's TLS server certificate used as a client certificate (%s), without clientAuth in its extended key usage: a server that verifies client certificates refuses it, and nginx does so after the handshake (HTTP 400 'The SSL certificate error', encrypted here): if the request failed, this is the likely cause; renewing will not help, as %s: %s",
+		name(leaf), why, publicCAsDropClientAuth, privateCAText)
 }
