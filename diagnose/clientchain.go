@@ -96,10 +96,7 @@ func (d *diagnosis) clientFindings() []clientFinding {
 			false})
 	}
 	if ekus := leaf.ExtKeyUsage; (len(ekus) > 0 || len(leaf.UnknownExtKeyUsage) > 0) && !slices.Contains(ekus, x509.ExtKeyUsageClientAuth) && !slices.Contains(ekus, x509.ExtKeyUsageAny) {
-		out = append(out, clientFinding{ccNoClientAuth,
-			fmt.Sprintf("the client certificate %s allows only %s in its extended key usage, not clientAuth (TLS client authentication), which servers require of a client certificate", name(leaf), ekuList(leaf)),
-			fmt.Sprintf("issue the client a certificate whose extendedKeyUsage includes clientAuth (OpenSSL: extendedKeyUsage = clientAuth), in place of %s", name(leaf)),
-			false})
+		out = append(out, d.noClientAuthFinding(leaf))
 	}
 	if f, ok := d.chainFinding(leaf); ok {
 		out = append(out, f)
@@ -329,7 +326,7 @@ func (d *diagnosis) curlExpiredWarning(a tlsparse.AlertDescription) string {
 
 // unseenCertCauses ranks the causes of a refused client certificate that
 // TLS 1.3 encrypts, for a fix that cannot read it.
-const unseenCertCauses = "the server does not accept the client's certificate; which check failed is encrypted. In order of likelihood: its issuer is not in the server's client-CA list, or the client left out the intermediate; it expired or is not yet valid; it lacks the clientAuth extended key usage; the client's key does not match it. Check the client's certificate (`openssl x509 -noout -subject -issuer -dates -ext extendedKeyUsage -in client.pem`) and the server's log"
+const unseenCertCauses = "the server does not accept the client's certificate; which check failed is encrypted. In order of likelihood: its issuer is not in the server's client-CA list, or the client left out the intermediate; it expired or is not yet valid; it lacks the clientAuth extended key usage (a public CA's certificate renewed since February 2026 does); the client's key does not match it. Check the client's certificate (`openssl x509 -noout -subject -issuer -dates -ext extendedKeyUsage -in client.pem`) and the server's log"
 
 // alertOnlyText explains a refusal by its alert alone, when the capture
 // shows no defect that the alert names (the certificate unreadable, or

@@ -487,6 +487,9 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	if w := d.ifOK(cat, (*diagnosis).h2ForbiddenSuiteWarning); w != "" {
 		ws = append(ws, w)
 	}
+	if w := d.ifOK(cat, (*diagnosis).publicClientCertWarning); w != "" {
+		ws = append(ws, w)
+	}
 	ws = append(ws, d.clockWarnings()...)
 	switch p := d.addrProb; {
 	case p == nil:
