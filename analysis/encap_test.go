@@ -40,6 +40,7 @@ func TestEncapsulationsAgreeWithTshark(t *testing.T) {
 					name = string(k) + "-outer6-" + filepath.Base(in)
 				}
 				t.Run(name, func(t *testing.T) {
+					t.Parallel() // two tshark runs each: as many at a time as cores
 					out := filepath.Join(dir, name)
 					wrapFile(t, &encap.Wrapper{Kind: k, Outer6: outer6}, in, out)
 					got := analyse(t, out, Options{Trace: true})

@@ -32,6 +32,7 @@ func TestTraceAgreesWithTshark(t *testing.T) {
 	for _, f := range files {
 		name := filepath.Base(filepath.Dir(f)) + "/" + filepath.Base(f)
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // tshark's start-up dominates: two at a time on two cores
 			want := tsharkHandshakes(t, f)
 			// tshark reads the secrets a pcapng carries: so does tlsdiag.
 			got := traceHandshakes(analyse(t, f, Options{Trace: true, KeyLog: new(decrypt.KeyLog)}))
