@@ -227,3 +227,30 @@ func (d *diagnosis) frontVerdict(v *Verdict) {
 	v.Summary += "; " + d.frontNote()
 	v.Evidence = append(v.Evidence, f.request.Number)
 }
+
+// frontAnswers adds to the verdict of each front leg in conns that the
+// proxy answered with a gateway error (a key log shows it: nginx's 502
+// Bad Gateway) a warning that points to its upstream connection that
+// failed just before. fronts are the front legs of conns (frontLegs),
+// vs their verdicts. A front leg of an earlier batch is not looked for.
+func frontAnswers(conns []*analysis.Connection, vs []Verdict, fronts []*frontLeg) {
+	for i, f := range fronts {
+		if f == nil || vs[i].Category == OK {
+			continue
+		}
+		up := conns[i]
+		for j := i - 1; j >= 0; j-- {
+			c := conns[j]
+			if c.Client != f.client || c.Server != f.server {
+				continue
+			}
+			r := c.Response
+			if r != nil && r.Frame.Number > up.First.Number && (r.Status == 502 || r.Status == 503 || r.Status == 504) {
+				vs[j].Warnings = append(vs[j].Warnings, fmt.Sprintf("the server answered %d %s (%s) after its own connection to %s had failed (%s → %s, from %s: %s): likely a reverse proxy's answer for that failure, which that connection's verdict explains (matched by the addresses and the timing)",
+					r.Status, r.Reason, frameRef(r.Frame.Number), up.Server, up.Client, up.Server, frameRef(up.First.Number), vs[i].Category))
+				vs[j].Evidence = sortFrames(append(vs[j].Evidence, up.First.Number))
+			}
+			break
+		}
+	}
+}

@@ -22,14 +22,19 @@ import (
 // none of their texts calls the client a proxy.
 func TestFieldRevproxyCaptures(t *testing.T) {
 	dir := testdataDir + "/field/revproxy"
-	checkExpectedAll(t, dir, "expected.tsv", false)
-	checkExpectedAll(t, dir, "expected-controls.tsv", true)
+	checkExpectedAll(t, dir, "expected.tsv", false, false)
+	checkExpectedAll(t, dir, "expected-controls.tsv", false, true)
+	// The front legs, with curl's key log: the proxy's 502 points to
+	// the upstream connection that failed.
+	checkExpectedAll(t, dir, "expected-keylog.tsv", true, false)
+	checkExpectedAll(t, dir, "expected-controls-keylog.tsv", true, true)
 }
 
 // checkExpectedAll is checkExpected with the verdicts of All, which look
-// across the capture's connections; with controls, no text of a matched
-// connection may say its client is likely a reverse proxy.
-func checkExpectedAll(t *testing.T, dir, list string, controls bool) {
+// across the capture's connections, with the key log beside each capture
+// when withKeys; with controls, no text of a matched connection may speak
+// of a reverse proxy.
+func checkExpectedAll(t *testing.T, dir, list string, withKeys, controls bool) {
 	roots := rootsFile(t, filepath.Join(dir, "root.pem"))
 	data, err := os.ReadFile(filepath.Join(dir, list))
 	if err != nil {
@@ -48,7 +53,12 @@ func checkExpectedAll(t *testing.T, dir, list string, controls bool) {
 			t.Fatalf("%s:%d: %v", list, n+1, err)
 		}
 		t.Run(list+"/"+f[0]+"/"+f[1], func(t *testing.T) {
-			conns := analyseCaptureWith(t, filepath.Join(dir, f[0]), analysis.Options{TLSPorts: []uint16{uint16(port)}})
+			path := filepath.Join(dir, f[0])
+			opts := analysis.Options{TLSPorts: []uint16{uint16(port)}}
+			if withKeys {
+				opts.KeyLog = readKeyLog(t, strings.TrimSuffix(path, filepath.Ext(path))+".keylog")
+			}
+			conns := analyseCaptureWith(t, path, opts)
 			vs := All(conns, Config{Roots: roots}, 1)
 			got := 0
 			for i, c := range conns {
@@ -67,7 +77,7 @@ func checkExpectedAll(t *testing.T, dir, list string, controls bool) {
 				if v.Category != OK && len(v.Evidence) == 0 {
 					t.Errorf("%s without evidence frames", v.Category)
 				}
-				if controls && strings.Contains(said+v.Fix, "reverse proxy and this its upstream") {
+				if controls && strings.Contains(said+v.Fix, "reverse proxy") {
 					t.Errorf("%s → %s: a control called a reverse proxy: %s", c.Client, c.Server, v.Summary)
 				}
 			}
