@@ -77,7 +77,7 @@ const maxServed = 1 << 14
 func (cs *Capture) frontLegs(conns []*analysis.Connection) []*frontLeg {
 	var out []*frontLeg
 	for i, c := range conns {
-		if c.DNSFailure != nil || !c.Client.IsValid() || !c.Server.IsValid() {
+		if c.DNSFailure != nil || !c.Client.IsValid() || !c.Server.IsValid() || c.First.Number == 0 {
 			continue
 		}
 		if f := cs.frontOf(c); f != nil {
@@ -94,35 +94,52 @@ func (cs *Capture) frontLegs(conns []*analysis.Connection) []*frontLeg {
 			cs.served = make(map[netip.Addr][]served)
 		}
 		a := c.Server.Addr()
-		cs.served[a] = append(cs.served[a], served{client: c.Client, server: c.Server, request: req})
+		cs.served[a] = append(pruneServed(cs.served[a], c.First), served{client: c.Client, server: c.Server, request: req})
 	}
 	return out
 }
 
-// frontOf is c's front leg among the remembered connections, or nil. It
-// forgets those too old to be any later connection's.
+// pruneServed drops from the head of list, which is in the order of the
+// connections' first frames, the connections whose request came more
+// than frontWindow before first, the first frame of a connection at
+// least as late as any to come: they cannot be a later one's front leg.
+// Those not at the head go once those before them have.
+func pruneServed(list []served, first capture.Frame) []served {
+	n := 0
+	for n < len(list) && first.Time.Sub(list[n].request.Time) > frontWindow {
+		n++
+	}
+	if n == 0 {
+		return list
+	}
+	return append(list[:0], list[n:]...)
+}
+
+// frontOf is c's front leg among the remembered connections, or nil: the
+// latest, looked for from the end of the list back to the first request
+// too old.
 func (cs *Capture) frontOf(c *analysis.Connection) *frontLeg {
-	list := cs.served[c.Client.Addr()]
-	if len(list) == 0 || c.Client.Addr() == c.Server.Addr() || c.First.Number == 0 {
+	a := c.Client.Addr()
+	if a == c.Server.Addr() {
 		return nil
 	}
-	var best *served
-	keep := list[:0]
-	for i := range list {
+	list := pruneServed(cs.served[a], c.First)
+	if len(list) == 0 {
+		delete(cs.served, a)
+		return nil
+	}
+	cs.served[a] = list
+	for i := len(list) - 1; i >= 0; i-- {
 		s := list[i]
-		if c.First.Time.Sub(s.request.Time) > frontWindow {
-			continue // too old for this connection, and for later ones
+		since := c.First.Time.Sub(s.request.Time)
+		if since > frontWindow {
+			break
 		}
-		keep = append(keep, s)
-		if s.request.Number < c.First.Number && s.server != c.Server && !c.First.Time.Before(s.request.Time) {
-			best = &keep[len(keep)-1]
+		if s.request.Number < c.First.Number && since >= 0 && s.server != c.Server {
+			return &frontLeg{client: s.client, server: s.server, request: s.request}
 		}
 	}
-	cs.served[c.Client.Addr()] = keep
-	if best == nil {
-		return nil
-	}
-	return &frontLeg{client: best.client, server: best.server, request: best.request}
+	return nil
 }
 
 // firstClientData is the frame of the first data the client sent on c:
