@@ -25,6 +25,7 @@ import (
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
 // proxySNISettings are the reverse proxies' settings that send the
@@ -42,8 +43,14 @@ const proxyVerifySettings = "nginx with `proxy_ssl_verify on;` checks the chain 
 	"and the name against `proxy_ssl_name` (by default the host of proxy_pass: an IP address there needs " +
 	"`proxy_ssl_name <the certificate's name>;`, or a certificate with that address among its names); " +
 	"a chain with intermediates may need `proxy_ssl_verify_depth` above its default of 1. " +
-	"Other proxies: HAProxy `ca-file` and `verifyhost` on the `server` line; Traefik `rootCAs` and `serverName` in the serversTransport; " +
-	"Go's httputil.ReverseProxy: Transport.TLSClientConfig.RootCAs and ServerName"
+	"Other proxies: " + proxyTrustSettings
+
+// proxyTrustSettings are the settings of the other reverse proxies that
+// give them the upstream's root and the name to check.
+const proxyTrustSettings = "HAProxy: `ca-file` (with `verify required`) and `verifyhost` on the `server` line; " +
+	"Apache httpd: `SSLProxyCACertificateFile` (with `SSLProxyVerify require`) and `SSLProxyCheckPeerName`; " +
+	"Traefik: `rootCAs` and `serverName` in the serversTransport; " +
+	"Go's httputil.ReverseProxy: its Transport's TLSClientConfig.RootCAs and ServerName"
 
 // frontLeg is the connection a reverse proxy's upstream connection
 // serves: one to the upstream connection's client address, whose client
@@ -238,6 +245,12 @@ func (d *diagnosis) frontVerdict(v *Verdict) {
 			v.Fix = "the proxy sent no SNI, which servers that pick their certificate by name refuse: first make it send the upstream's name (" + proxySNISettings + "); if it still fails: " + v.Fix
 		}
 	}
+	if !d.frontSaid && v.Category.IsCertificate() && d.clientRefusedInHandshake() {
+		// A proxy that judges the chain during the handshake (HAProxy,
+		// Apache httpd, Go) refuses it with an alert, as any client.
+		d.frontSaid = true
+		v.Fix = "the client is likely a reverse proxy that refused the upstream's certificate: give it the upstream's root and the name to check (nginx: `proxy_ssl_trusted_certificate` and `proxy_ssl_name`; " + proxyTrustSettings + "); as for any client: " + v.Fix
+	}
 	if !d.frontSaid {
 		return
 	}
@@ -270,4 +283,16 @@ func frontAnswers(conns []*analysis.Connection, vs []Verdict, fronts []*frontLeg
 			break
 		}
 	}
+}
+
+// clientRefusedInHandshake reports whether the client ended the
+// handshake with a fatal alert before it completed.
+func (d *diagnosis) clientRefusedInHandshake() bool {
+	c := d.c
+	for _, a := range c.Alerts {
+		if a.Sender == client && a.Level == tlsparse.AlertLevelFatal {
+			return c.HandshakeDone.Number == 0 || a.Frame.Number < c.HandshakeDone.Number
+		}
+	}
+	return false
 }

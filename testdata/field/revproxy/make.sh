@@ -53,7 +53,7 @@ chmod 644 "$work"/*.key
 
 # The upstream: nginx, 9750 refuses a handshake without a name it serves
 # (ssl_reject_handshake in its default server), 9751 serves up.rp.test
-# to any client, as do 9753-9755 (one port for each case, so that nginx
+# to any client, as do 9753-9757 (one port for each case, so that nginx
 # resumes no session of an earlier case); and 9752, a Go server whose
 # GetCertificate refuses a
 # ClientHello without SNI.
@@ -72,6 +72,7 @@ http {
 	server { listen 10.94.0.3:9750 ssl; server_name up.rp.test; location / { return 200 "upstream 9750\n"; } }
 	server {
 		listen 10.94.0.3:9751 ssl; listen 10.94.0.3:9753 ssl; listen 10.94.0.3:9754 ssl; listen 10.94.0.3:9755 ssl;
+		listen 10.94.0.3:9756 ssl; listen 10.94.0.3:9757 ssl;
 		location / { return 200 "upstream \$server_port\n"; }
 	}
 }
@@ -108,6 +109,15 @@ ip netns exec rp-prx nginx -c "$work/prx.conf"
 go build -o "$work/upstream" ./upstream
 ip netns exec rp-up "$work/upstream" -listen 10.94.0.3:9752 -cert "$work/up.rp.test.pem" -key "$work/up.rp.test.key" 2>"$work/up/go.log" &
 echo $! >"$work/go.pid"
+# A Go reverse proxy (httputil.ReverseProxy), trusting the system's roots
+# (9748) or root.pem (9749).
+go build -o "$work/goproxy" ./goproxy
+ip netns exec rp-prx "$work/goproxy" -listen 10.94.0.2:9748 -upstream https://up.rp.test:9756 \
+	-cert "$work/rp.test.pem" -key "$work/rp.test.key" 2>"$work/prx/goproxy1.log" &
+echo $! >"$work/goproxy1.pid"
+ip netns exec rp-prx "$work/goproxy" -listen 10.94.0.2:9749 -upstream https://up.rp.test:9757 -roots root.pem \
+	-cert "$work/rp.test.pem" -key "$work/rp.test.key" 2>"$work/prx/goproxy2.log" &
+echo $! >"$work/goproxy2.pid"
 sleep 1
 
 # capture NAME PORT: curl to the proxy's front port PORT; NAME.pcap on the
@@ -117,9 +127,9 @@ sleep 1
 capture() {
 	name=$1 port=$2
 	rm -f "$name.keylog"
-	ip netns exec rp-prx tcpdump -i any -U -w "$name.pcap" "tcp port $port or tcp portrange 9750-9755" 2>/dev/null &
+	ip netns exec rp-prx tcpdump -i any -U -w "$name.pcap" "tcp port $port or tcp portrange 9750-9757" 2>/dev/null &
 	d1=$!
-	ip netns exec rp-up tcpdump -i rpv3 -U -w "${name}_upstream.pcap" "tcp portrange 9750-9755" 2>/dev/null &
+	ip netns exec rp-up tcpdump -i rpv3 -U -w "${name}_upstream.pcap" "tcp portrange 9750-9757" 2>/dev/null &
 	d2=$!
 	sleep 1
 	echo "== $name: curl https://rp.test:$port/"
@@ -142,8 +152,14 @@ capture verify_rightca 9745
 # 4. An upstream reached by IP address, proxy_ssl_verify on.
 capture verify_ip 9746
 capture verify_ip_name 9747
+# 5. A Go reverse proxy to the upstream of a private CA, without and with
+#    its root.
+capture goproxy_wrongca 9748
+capture goproxy_rightca 9749
 
 echo "== proxy's error log"
 grep -aE 'upstream|SSL' "$work/prx/error.log" | sed 's/^/   /' || true
+echo "== Go proxy's log"
+sed 's/^/   /' "$work/prx/goproxy1.log"
 echo "== Go upstream's log"
 sed 's/^/   /' "$work/up/go.log"
