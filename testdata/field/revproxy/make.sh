@@ -1,6 +1,6 @@
 #!/bin/sh
 # Rebuilds the captures of this directory (see README.md): curl through an
-# nginx reverse proxy (proxy_pass https://…) to HTTPS upstreams that need
+# nginx reverse proxy (proxy_pass https://…), and a Go one, to HTTPS upstreams that need
 # SNI, that have a private CA, or that are reached by IP address, with
 # nginx's defaults and with the settings that fix each. Run as root from
 # this directory; needs ip (network namespaces), nginx 1.22, openssl,
@@ -55,8 +55,7 @@ chmod 644 "$work"/*.key
 # (ssl_reject_handshake in its default server), 9751 serves up.rp.test
 # to any client, as do 9753-9757 (one port for each case, so that nginx
 # resumes no session of an earlier case); and 9752, a Go server whose
-# GetCertificate refuses a
-# ClientHello without SNI.
+# GetCertificate refuses a ClientHello without SNI.
 mkdir -p "$work/up" "$work/prx"
 temps() { printf 'client_body_temp_path %s/body; proxy_temp_path %s/proxy; fastcgi_temp_path %s/fcgi; uwsgi_temp_path %s/uwsgi; scgi_temp_path %s/scgi;\n' "$1" "$1" "$1" "$1" "$1"; }
 cat >"$work/up.conf" <<CONF
