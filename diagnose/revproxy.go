@@ -52,6 +52,10 @@ const proxyTrustSettings = "HAProxy: `ca-file` (with `verify required`) and `ver
 	"Traefik: `rootCAs` and `serverName` in the serversTransport; " +
 	"Go's httputil.ReverseProxy: its Transport's TLSClientConfig.RootCAs and ServerName"
 
+// proxyRefusalClose bounds the time from the end of the handshake to the
+// close of a proxy that refused the certificate: it closes at once.
+const proxyRefusalClose = time.Second
+
 // frontLeg is the connection a reverse proxy's upstream connection
 // serves: one to the upstream connection's client address, whose client
 // had sent its request just before.
@@ -209,7 +213,10 @@ func (d *diagnosis) proxyRejectedAfterHandshake() (Verdict, bool) {
 	if f, who, h := d.firstClose(); end.Number == 0 && who == client && f.Number >= done {
 		end, how = f, h
 	}
-	if end.Number == 0 {
+	// nginx closes as soon as it has judged the certificate; a spare
+	// connection a proxy opened ahead of need (Envoy's preconnect) and
+	// closed when idle is not a refusal.
+	if end.Number == 0 || end.Time.Sub(c.HandshakeDone.Time) > proxyRefusalClose {
 		return Verdict{}, false
 	}
 	d.frontSaid = true
