@@ -423,8 +423,7 @@ func (d *diagnosis) sniUnrecognized(a *analysis.Alert) Verdict {
 	if d.hello.ServerName == "" {
 		return verdict(SNIUnrecognized,
 			fmt.Sprintf("the client sent no SNI and the server requires one (%s)", how),
-			"make the client send the server's name: connect by hostname, not IP address, or set ServerName / -servername",
-			d.helloFrame, a.Frame)
+			d.sniFix(), d.helloFrame, a.Frame)
 	}
 	return verdict(SNIUnrecognized,
 		fmt.Sprintf("the server does not serve the name '%s' the client asked for in SNI (%s)", d.hello.ServerName, how),
@@ -571,6 +570,9 @@ func (d *diagnosis) handshakeFailure(a *analysis.Alert, ph phase) Verdict {
 		if d.hello.ServerName == "" {
 			hints = append(hints, "the client sent no SNI, which some servers require")
 			fix += ", and make the client send SNI"
+			if d.front == nil {
+				fix += " (a reverse proxy: nginx `proxy_ssl_server_name on;`, off by default; HAProxy `sni req.hdr(host)` on the `server` line)"
+			}
 		}
 		if !d.cipherSuspect() {
 			// The client's suites are current: a server that refuses them

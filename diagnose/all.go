@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"net/netip"
 	"sync"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
@@ -23,12 +24,24 @@ func All(conns []*analysis.Connection, cfg Config, workers int) []Verdict {
 // zero value is ready to use.
 type Capture struct {
 	refused map[clientServer]refusal
+	// served are the recent connections by server address, to find the
+	// front leg of a reverse proxy's upstream connection (revproxy.go).
+	served map[netip.Addr][]served
 }
 
 // All is the package's All for the next batch of the capture's
 // connections.
 func (cs *Capture) All(conns []*analysis.Connection, cfg Config, workers int) []Verdict {
 	vs := all(conns, cfg, workers)
+	if fronts := cs.frontLegs(conns); fronts != nil {
+		d := &diagnosis{texts: new(textMemo)}
+		for i, f := range fronts {
+			if f != nil {
+				vs[i] = d.diagnoseFront(conns[i], cfg, f)
+			}
+		}
+		frontAnswers(conns, vs, fronts)
+	}
 	cs.resumedRefusals(conns, vs, cfg)
 	return vs
 }

@@ -74,8 +74,16 @@ func Diagnose(c *analysis.Connection, cfg Config) Verdict {
 // one of the dozen allocations of a verdict. Nothing of d stays in the
 // verdict.
 func (d *diagnosis) diagnose(c *analysis.Connection, cfg Config) Verdict {
+	return d.diagnoseFront(c, cfg, nil)
+}
+
+// diagnoseFront is diagnose for a connection whose front leg, when it is
+// a reverse proxy's upstream connection, is front (revproxy.go).
+func (d *diagnosis) diagnoseFront(c *analysis.Connection, cfg Config, front *frontLeg) Verdict {
 	d.init(c, cfg)
+	d.front = front
 	v := d.proxyInTLS(d.intercepted(d.verdict()))
+	d.frontVerdict(&v)
 	d.otherFamily(&v)
 	d.tunnelNote(&v)
 	d.dnsEvidence(&v)
@@ -137,6 +145,11 @@ type diagnosis struct {
 	settingNames map[Setting]string
 	// explicitProxy is Config.ExplicitProxy.
 	explicitProxy bool
+	// front is the front leg of a reverse proxy's upstream connection,
+	// found across the capture's connections (Capture.frontLegs); nil
+	// when none was. frontSaid is set when a text leaned on it.
+	front     *frontLeg
+	frontSaid bool
 	// texts are the texts made for earlier connections, kept from one
 	// connection to the next (see text); nil in Diagnose. buf is where a
 	// text is built, also kept.
@@ -293,6 +306,9 @@ func (d *diagnosis) verdict() Verdict {
 			return v
 		}
 		if v, ok := d.h2InadequateSecurity(); ok {
+			return v
+		}
+		if v, ok := d.proxyRejectedAfterHandshake(); ok {
 			return v
 		}
 		if v, ok := d.rejectedAfterHandshake(); ok {

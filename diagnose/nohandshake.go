@@ -492,7 +492,11 @@ func (d *diagnosis) droppedHelloFix() string {
 		version = ", such as a server that requires TLS 1.3, which the client does not offer"
 	}
 	if d.hello.ServerName == "" {
-		return fix + "it requires SNI, which the client did not send (send the server's name); or it supports nothing the client offers" + version + silent + d.proxyProtocolExpected()
+		if d.front != nil {
+			d.frontSaid = true
+			return fix + "it requires SNI, which the proxy did not send (" + proxySNISettings + "); or it supports nothing the client offers" + version + silent + d.proxyProtocolExpected()
+		}
+		return fix + "it requires SNI, which the client did not send (send the server's name; a reverse proxy: nginx `proxy_ssl_server_name on;`, off by default; HAProxy `sni req.hdr(host)` on the `server` line); or it supports nothing the client offers" + version + silent + d.proxyProtocolExpected()
 	}
 	return fix + "it supports nothing the client offers" + version + ", or it refuses the name the client sent (SNI)" + silent + d.proxyProtocolExpected()
 }
