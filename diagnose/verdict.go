@@ -152,7 +152,7 @@ const SNIUnrecognized Category = "sni_unrecognized"
 
 var sniUnrecognizedCategory = categorySpec{
 	name:          SNIUnrecognized,
-	meaning:       "the server does not know the requested name (`unrecognized_name`), or requires one and the client sent none — a reverse proxy's upstream connection, as a rule: nginx sends no SNI to an `https://` upstream unless `proxy_ssl_server_name on;`",
+	meaning:       "the server does not know the requested name (`unrecognized_name`), or requires one and the client sent none: a client that connected by IP address, or often a reverse proxy's upstream connection (nginx sends no SNI to an `https://` upstream unless `proxy_ssl_server_name on;`)",
 	serverFix:     "add the name (`server_name`); for a client without SNI, nothing: the client must send the name (nginx proxying: `proxy_ssl_server_name on;`)",
 	clientClasses: []string{"tls_alert_unrecognized_name"},
 }
