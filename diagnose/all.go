@@ -40,7 +40,6 @@ func (cs *Capture) All(conns []*analysis.Connection, cfg Config, workers int) []
 				vs[i] = d.diagnoseFront(conns[i], cfg, f)
 			}
 		}
-		frontAnswers(conns, vs, fronts)
 	}
 	cs.resumedRefusals(conns, vs, cfg)
 	return vs

@@ -62,6 +62,9 @@ const proxyRefusalClose = time.Second
 type frontLeg struct {
 	client, server netip.AddrPort // the front leg's ends (server: the proxy)
 	request        capture.Frame  // the front leg's first data from its client
+	// gateway is the proxy's answer on the front leg when a key log
+	// showed it and it is a gateway error (502, 503, 504); nil otherwise.
+	gateway *analysis.HTTPResponse
 }
 
 // frontWindow bounds the time from a front leg's request to the upstream
@@ -73,6 +76,7 @@ const frontWindow = time.Second
 type served struct {
 	client, server netip.AddrPort
 	request        capture.Frame
+	gateway        *analysis.HTTPResponse
 }
 
 // maxServed bounds the connections a Capture remembers as front legs.
@@ -105,7 +109,11 @@ func (cs *Capture) frontLegs(conns []*analysis.Connection) []*frontLeg {
 			cs.served = make(map[netip.Addr][]served)
 		}
 		a := c.Server.Addr()
-		cs.served[a] = append(pruneServed(cs.served[a], c.First), served{client: c.Client, server: c.Server, request: req})
+		var gateway *analysis.HTTPResponse
+		if r := c.Response; r != nil && (r.Status == 502 || r.Status == 503 || r.Status == 504) {
+			gateway = r
+		}
+		cs.served[a] = append(pruneServed(cs.served[a], c.First), served{client: c.Client, server: c.Server, request: req, gateway: gateway})
 	}
 	return out
 }
@@ -147,7 +155,7 @@ func (cs *Capture) frontOf(c *analysis.Connection) *frontLeg {
 			break
 		}
 		if s.request.Number < c.First.Number && since >= 0 && s.server != c.Server {
-			return &frontLeg{client: s.client, server: s.server, request: s.request}
+			return &frontLeg{client: s.client, server: s.server, request: s.request, gateway: s.gateway}
 		}
 	}
 	return nil
@@ -170,8 +178,13 @@ func firstClientData(c *analysis.Connection) capture.Frame {
 // proxy, and what that rests on.
 func (d *diagnosis) frontNote() string {
 	f := d.front
-	return fmt.Sprintf("the client %s is likely a reverse proxy and this its upstream connection: %s had just sent its request to %s (%s), %s before this connection began (resting on the addresses and the timing only: a host that serves and connects at once is not always a proxy)",
+	s := fmt.Sprintf("the client %s is likely a reverse proxy and this its upstream connection: %s had just sent its request to %s (%s), %s before this connection began",
 		d.c.Client.Addr(), f.client, f.server, frameRef(f.request.Number), d.waitFrom(f.request, d.c.First))
+	if g := f.gateway; g != nil && g.Frame.Number > d.c.First.Number {
+		return s + fmt.Sprintf(", and the proxy's answer to that request was %d %s (%s), after this connection began (matched by the addresses and the timing)",
+			g.Status, g.Reason, frameRef(g.Frame.Number))
+	}
+	return s + " (resting on the addresses and the timing only: a host that serves and connects at once is not always a proxy)"
 }
 
 // sniFix is the fix for a client that sent no SNI to a server that
@@ -263,33 +276,10 @@ func (d *diagnosis) frontVerdict(v *Verdict) {
 	}
 	v.Summary += "; " + d.frontNote()
 	v.Evidence = append(v.Evidence, f.request.Number)
-}
-
-// frontAnswers adds to the verdict of each front leg in conns that the
-// proxy answered with a gateway error (a key log shows it: nginx's 502
-// Bad Gateway) a warning that points to its upstream connection that
-// failed just before. fronts are the front legs of conns (frontLegs),
-// vs their verdicts. A front leg of an earlier batch is not looked for.
-func frontAnswers(conns []*analysis.Connection, vs []Verdict, fronts []*frontLeg) {
-	for i, f := range fronts {
-		if f == nil || vs[i].Category == OK {
-			continue
-		}
-		up := conns[i]
-		for j := i - 1; j >= 0; j-- {
-			c := conns[j]
-			if c.Client != f.client || c.Server != f.server {
-				continue
-			}
-			r := c.Response
-			if r != nil && r.Frame.Number > up.First.Number && (r.Status == 502 || r.Status == 503 || r.Status == 504) {
-				vs[j].Warnings = append(vs[j].Warnings, fmt.Sprintf("the server answered %d %s (%s) after its own connection to %s had failed (%s → %s, from %s: %s): likely a reverse proxy's answer for that failure, which that connection's verdict explains (matched by the addresses and the timing)",
-					r.Status, r.Reason, frameRef(r.Frame.Number), up.Server, up.Client, up.Server, frameRef(up.First.Number), vs[i].Category))
-				vs[j].Evidence = sortFrames(append(vs[j].Evidence, up.First.Number))
-			}
-			break
-		}
+	if g := f.gateway; g != nil && g.Frame.Number > d.c.First.Number {
+		v.Evidence = append(v.Evidence, g.Frame.Number)
 	}
+	v.Evidence = sortFrames(v.Evidence)
 }
 
 // clientRefusedInHandshake reports whether the client ended the

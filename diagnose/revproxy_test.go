@@ -24,8 +24,8 @@ func TestFieldRevproxyCaptures(t *testing.T) {
 	dir := testdataDir + "/field/revproxy"
 	checkExpectedAll(t, dir, "expected.tsv", false, false)
 	checkExpectedAll(t, dir, "expected-controls.tsv", false, true)
-	// The front legs, with curl's key log: the proxy's 502 points to
-	// the upstream connection that failed.
+	// With curl's key log, which opens the front leg: the upstream
+	// connection's verdict names the proxy's 502 to that request.
 	checkExpectedAll(t, dir, "expected-keylog.tsv", true, false)
 	checkExpectedAll(t, dir, "expected-controls-keylog.tsv", true, true)
 }
