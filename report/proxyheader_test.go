@@ -11,8 +11,8 @@ import (
 // the client; the details name the original connection the header holds.
 func TestTableNamesProxyHeaderClient(t *testing.T) {
 	for _, tc := range []struct{ file, want string }{
-		{"unexpected_v2_go_backend.pcap", "proxy: PROXY protocol version 2 header (frame 4): it names the original connection 10.92.0.2:45166 → 10.92.0.1:9621"},
-		{"unexpected_v1_curl_backend.pcap", "proxy: PROXY protocol version 1 header (frame 4): it names the original connection 10.92.0.2:46682 → 10.92.0.1:9611"},
+		{"unexpected_v2_go_backend.pcap", "proxy protocol: version 2 header (frame 4): it names the original connection 10.92.0.2:45166 → 10.92.0.1:9621"},
+		{"unexpected_v1_curl_backend.pcap", "proxy protocol: version 1 header (frame 4): it names the original connection 10.92.0.2:46682 → 10.92.0.1:9611"},
 	} {
 		rs := collectFile(t, "../testdata/field/proxyproto/"+tc.file)
 		var b bytes.Buffer

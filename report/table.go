@@ -170,7 +170,7 @@ func detailsOf(r pipeline.Result) []detail {
 		out = append(out, detail{"warning: ", w})
 	}
 	if p := r.Conn.ProxyHeader(); p != nil {
-		out = append(out, detail{"proxy: ", proxyHeaderText(p)})
+		out = append(out, detail{"proxy protocol: ", proxyHeaderText(p)})
 	}
 	if fp := r.Conn.Fingerprints(); fp.JA4 != "" {
 		out = append(out, detail{"client: ", "JA4 " + fp.JA4 + ", JA3 " + fp.JA3})
@@ -193,7 +193,7 @@ func detailsOf(r pipeline.Result) []detail {
 // client is whoever wrote it (a load balancer, or a client such as curl
 // --haproxy-protocol), the original connection is in the header.
 func proxyHeaderText(p *analysis.ProxyHeader) string {
-	s := fmt.Sprintf("PROXY protocol version %d header (frame %d): ", p.Version, p.Frame.Number)
+	s := fmt.Sprintf("version %d header (frame %d): ", p.Version, p.Frame.Number)
 	switch {
 	case p.Source.IsValid():
 		s += fmt.Sprintf("it names the original connection %s → %s", p.Source, p.Destination)
