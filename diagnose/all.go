@@ -26,7 +26,7 @@ type Capture struct {
 	refused map[clientServer]refusal
 	// served are the recent connections by server address, to find the
 	// front leg of a reverse proxy's upstream connection (revproxy.go).
-	served map[netip.Addr][]served
+	served map[netip.Addr][]frontLeg
 }
 
 // All is the package's All for the next batch of the capture's

@@ -709,6 +709,26 @@ func checkExpected(t *testing.T, dir, list, caFile string, withKeys bool) {
 
 // checkExpectedRoots is checkExpected with the trust store roots.
 func checkExpectedRoots(t *testing.T, dir, list string, roots *Roots, withKeys bool) {
+	checkExpectedWith(t, dir, list, expectedRead{roots: roots, withKeys: withKeys})
+}
+
+// expectedRead is how checkExpectedWith reads the captures of a list.
+type expectedRead struct {
+	roots    *Roots
+	withKeys bool // with the key log beside each capture
+	// whole judges the capture's connections together with All, as read
+	// does, rather than each alone with Diagnose: some readings look
+	// across connections.
+	whole bool
+	// never is a phrase no text of a listed connection may have (for
+	// control lists); "" for none.
+	never string
+}
+
+// checkExpectedWith checks the captures dir/list names as e says: each
+// line has a capture, a server port, a category, a phrase the summary or
+// a warning must have, and optionally a phrase the fix must have.
+func checkExpectedWith(t *testing.T, dir, list string, e expectedRead) {
 	data, err := os.ReadFile(filepath.Join(dir, list))
 	if err != nil {
 		t.Fatal(err)
@@ -728,22 +748,36 @@ func checkExpectedRoots(t *testing.T, dir, list string, roots *Roots, withKeys b
 		t.Run(f[0], func(t *testing.T) {
 			path := filepath.Join(dir, f[0])
 			opts := analysis.Options{TLSPorts: []uint16{uint16(port)}}
-			if withKeys {
+			if e.withKeys {
 				opts.KeyLog = readKeyLog(t, strings.TrimSuffix(path, filepath.Ext(path))+".keylog")
 			}
+			conns := analyseCaptureWith(t, path, opts)
+			cfg := Config{Roots: e.roots}
+			var vs []Verdict
+			if e.whole {
+				vs = All(conns, cfg, 1)
+			}
 			got := 0
-			for _, c := range analyseCaptureWith(t, path, opts) {
+			for i, c := range conns {
 				if c.Server.Port() != uint16(port) {
 					continue
 				}
 				got++
-				v := Diagnose(c, Config{Roots: roots})
+				var v Verdict
+				if e.whole {
+					v = vs[i]
+				} else {
+					v = Diagnose(c, cfg)
+				}
 				said := v.Summary + "\n" + strings.Join(v.Warnings, "\n")
 				if string(v.Category) != f[2] || !strings.Contains(said, f[3]) {
 					t.Errorf("%s → %s: %s: %s\nwant %s with %q", c.Client, c.Server, v.Category, v.Summary, f[2], f[3])
 				}
 				if len(f) == 5 && !strings.Contains(v.Fix, f[4]) {
 					t.Errorf("%s → %s: fix %q\nwant %q in it", c.Client, c.Server, v.Fix, f[4])
+				}
+				if e.never != "" && strings.Contains(said+"\n"+v.Fix, e.never) {
+					t.Errorf("%s → %s: a text says %q: %s", c.Client, c.Server, e.never, v.Summary)
 				}
 				if v.Category != OK && len(v.Evidence) == 0 {
 					t.Errorf("%s without evidence frames", v.Category)

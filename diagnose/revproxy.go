@@ -58,7 +58,9 @@ const proxyRefusalClose = time.Second
 
 // frontLeg is the connection a reverse proxy's upstream connection
 // serves: one to the upstream connection's client address, whose client
-// had sent its request just before.
+// had sent its request just before. A Capture keeps what it needs of each
+// connection as one, to find it again when a later connection is its
+// upstream connection.
 type frontLeg struct {
 	client, server netip.AddrPort // the front leg's ends (server: the proxy)
 	request        capture.Frame  // the front leg's first data from its client
@@ -70,14 +72,6 @@ type frontLeg struct {
 // frontWindow bounds the time from a front leg's request to the upstream
 // connection it caused: a proxy connects as soon as the request arrives.
 const frontWindow = time.Second
-
-// served is what frontLegs keeps of a connection to find it again as a
-// front leg.
-type served struct {
-	client, server netip.AddrPort
-	request        capture.Frame
-	gateway        *analysis.HTTPResponse
-}
 
 // maxServed bounds the connections a Capture remembers as front legs.
 const maxServed = 1 << 14
@@ -106,14 +100,14 @@ func (cs *Capture) frontLegs(conns []*analysis.Connection) []*frontLeg {
 			continue
 		}
 		if cs.served == nil || len(cs.served) >= maxServed {
-			cs.served = make(map[netip.Addr][]served)
+			cs.served = make(map[netip.Addr][]frontLeg)
 		}
 		a := c.Server.Addr()
 		var gateway *analysis.HTTPResponse
 		if r := c.Response; r != nil && (r.Status == 502 || r.Status == 503 || r.Status == 504) {
 			gateway = r
 		}
-		cs.served[a] = append(pruneServed(cs.served[a], c.First), served{client: c.Client, server: c.Server, request: req, gateway: gateway})
+		cs.served[a] = append(pruneServed(cs.served[a], c.First), frontLeg{client: c.Client, server: c.Server, request: req, gateway: gateway})
 	}
 	return out
 }
@@ -123,7 +117,7 @@ func (cs *Capture) frontLegs(conns []*analysis.Connection) []*frontLeg {
 // than frontWindow before first, the first frame of a connection at
 // least as late as any to come: they cannot be a later one's front leg.
 // Those not at the head go once those before them have.
-func pruneServed(list []served, first capture.Frame) []served {
+func pruneServed(list []frontLeg, first capture.Frame) []frontLeg {
 	n := 0
 	for n < len(list) && first.Time.Sub(list[n].request.Time) > frontWindow {
 		n++
@@ -155,7 +149,7 @@ func (cs *Capture) frontOf(c *analysis.Connection) *frontLeg {
 			break
 		}
 		if s.request.Number < c.First.Number && since >= 0 && s.server != c.Server {
-			return &frontLeg{client: s.client, server: s.server, request: s.request, gateway: s.gateway}
+			return &s
 		}
 	}
 	return nil
