@@ -34,6 +34,7 @@ var categories = []*categorySpec{
 	&notTLSServerCategory,
 	&notTLSClientCategory,
 	&serverNoResponseCategory,
+	&clientAbandonedCategory,
 	&proxyRefusedCategory,
 	&proxyAuthRequiredCategory,
 	&proxyUpstreamFailedCategory,

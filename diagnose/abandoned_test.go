@@ -1,0 +1,53 @@
+package diagnose
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
+)
+
+func init() { caseTables = append(caseTables, clientAbandonedCases) }
+
+func TestDiagnoseClientAbandoned(t *testing.T) { runDiagnoseCases(t, clientAbandonedCases(t)) }
+
+// clientAbandonedCases are ClientHellos (frame 4, at 40 ms) after which
+// the client closed: within 100 ms it abandoned the connection, later it
+// gave up on the server.
+func clientAbandonedCases(t *testing.T) []diagnoseCase {
+	closedAt := func(d time.Duration) *analysis.Connection {
+		return fin(hello(tcpConn(), modernHello()), frAt(8, 40*time.Millisecond+d), client)
+	}
+	return []diagnoseCase{
+		{name: "FIN 20 ms after the ClientHello", cat: ClientAbandoned,
+			conn:     func(*pki) *analysis.Connection { return closedAt(20 * time.Millisecond) },
+			summary:  []string{"the client closed the connection (FIN, frame 8) 20 ms after its ClientHello (frame 4), before any answer from the server", "less likely: a client time limit under 100 ms"},
+			evidence: []int64{4, 8}, fix: []string{"the client closed the connection itself"}},
+		{name: "the server's answer after the close", cat: ClientAbandoned,
+			conn: func(*pki) *analysis.Connection {
+				c := closedAt(20 * time.Millisecond)
+				c.ServerHello, c.ServerHelloFrame = nil, frAt(9, 90*time.Millisecond)
+				c.TCP.SYNACK = frAt(2, 30*time.Millisecond)
+				return c
+			},
+			summary: []string{"the server answered 50 ms after the ClientHello (frame 9), with a round trip of 20 ms (SYN to SYN-ACK)"}, evidence: []int64{4, 8, 9}},
+		{name: "FIN 100 ms after the ClientHello: the client gave up", cat: ServerNoResponse,
+			conn:    func(*pki) *analysis.Connection { return closedAt(100 * time.Millisecond) },
+			summary: []string{"no answer to the ClientHello (frame 4) for 100 ms"}, evidence: []int64{4, 8}},
+		{name: "server bytes the capture lost", cat: IncompleteCapture,
+			conn: func(*pki) *analysis.Connection {
+				c := closedAt(20 * time.Millisecond)
+				c.TCP.Gaps = []analysis.Gap{{Dir: server, Offset: 0, Size: 1400, Frame: fr(8)}}
+				return c
+			},
+			summary: []string{"bytes of the server's handshake are missing from the capture"}, evidence: []int64{4, 8}},
+		{name: "no SYN: a hello sent again, not abandoned", cat: IncompleteCapture,
+			conn: func(*pki) *analysis.Connection {
+				c := closedAt(20 * time.Millisecond)
+				c.TCP.SYN, c.TCP.SYNACK = capture.Frame{}, capture.Frame{}
+				return c
+			},
+			summary: []string{"the capture began after this connection started"}, evidence: []int64{4, 8}},
+	}
+}
