@@ -51,3 +51,16 @@ func clientAbandonedCases(t *testing.T) []diagnoseCase {
 			summary: []string{"the capture began after this connection started"}, evidence: []int64{4, 8}},
 	}
 }
+
+// TestFieldAbandonCaptures checks connections a client closed a few
+// milliseconds after its ClientHello (testdata/field/abandon): Chromium's
+// extra connections to a server in real page loads, a Go request
+// cancelled as it began and curl with a 50 ms --max-time are
+// client_abandoned, not a server that answered too late; one Chromium
+// closed right after the server's flight names the browser's extra
+// connection; a Go client whose 300 ms Client.Timeout ran out stays
+// server_no_response.
+func TestFieldAbandonCaptures(t *testing.T) {
+	dir := testdataDir + "/field/abandon"
+	checkExpectedWith(t, dir, "expected.tsv", expectedRead{whole: true})
+}

@@ -9,7 +9,8 @@ package diagnose
 // hangs up without one did not reject the certificate there: its program
 // stopped the handshake, as probes, health checks and scanners that read
 // the server's certificate do, or as an application's timeout does
-// (testdata/field/gapclose/probe_full.pcap). Java's JSSE does close with a
+// (testdata/field/gapclose/probe_full.pcap), or a browser closing a
+// connection it no longer needs (testdata/field/abandon). Java's JSSE does close with a
 // bare FIN when it rejects a certificate (matrix/untrusted_ca_java.pcap),
 // so it is not among them, nor are clients not recognised.
 
@@ -47,8 +48,13 @@ func (d *diagnosis) closedMidHandshake(abort capture.Frame, how string) (Verdict
 		return Verdict{}, false
 	}
 	after, at := d.lastMessageBefore(abort.Number)
-	summary := fmt.Sprintf("the client closed the connection (FIN, %s) %s after %s (%s), in the middle of the handshake and without an alert; it is %s, whose TLS library sends an alert when it rejects a certificate, so most likely its program stopped the handshake: a probe, health check or scanner that reads the server's certificate and leaves, or a timeout or error in the program",
-		frameRef(abort.Number), d.waitFrom(at, abort), after, frameRef(at.Number), clientName(cl))
+	stopped := "a probe, health check or scanner that reads the server's certificate and leaves, or a timeout or error in the program"
 	fix := "nothing on the server if this is a probe or a health check; else look at the client program's log and timeouts"
+	if isBrowser(cl) {
+		stopped = "a browser closes the extra connections it opened to a server once another one is ready, and those of a page load cancelled as they ran"
+		fix = "nothing on the server: a browser closes the connections it no longer needs this way; if a page failed, its error page names the reason"
+	}
+	summary := fmt.Sprintf("the client closed the connection (FIN, %s) %s after %s (%s), in the middle of the handshake and without an alert; it is %s, whose TLS library sends an alert when it rejects a certificate, so most likely its program stopped the handshake: %s",
+		frameRef(abort.Number), d.waitFrom(at, abort), after, frameRef(at.Number), clientName(cl), stopped)
 	return verdict(HandshakeFailure, summary, fix, d.helloFrame, at, abort), true
 }

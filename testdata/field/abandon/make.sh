@@ -49,6 +49,7 @@ capture curl_max_time_50ms.pcap 9760 curl -sk --max-time 0.05 -o /dev/null https
 if [ -n "${NDPI:-}" ]; then
 	cut() { tshark -r "$NDPI/$1" -Y "$3" -w "$out/$2" -F pcap; }
 	cut reddit.pcap chrome_reddit_spares.pcap 'tcp.port in {56562, 56566, 56568, 56570, 56572}'
+	cut reddit.pcap chrome_reddit_spare_after_hello.pcap 'tcp.port == 56580'
 	cut pinterest.pcap chrome_pinterest_spares.pcap 'tcp.port in {38514, 38516, 38518, 38520, 38522}'
 	cut android.pcap chrome_android_spares.pcap 'tcp.port in {32998, 43634}'
 fi
