@@ -524,13 +524,21 @@ func (d *diagnosis) unfinished() Verdict {
 	}
 	idle := c.Last.Time.Sub(at.Time)
 	end := d.captureEnd()
-	wentOn := end.Time.Sub(c.Last.Time) >= minSilence
+	// A connection closed as idle saw no packet for the capture's idle
+	// timeout while the capture went on.
+	idleClosed := c.TCP.Close == capture.ClosedIdle
+	wentOn := idleClosed || end.Time.Sub(c.Last.Time) >= minSilence
 	// A connection whose packets went on after its last message (the
 	// peer's acknowledgment, as a rule) and then stopped while the capture
 	// went on fell silent: the capture holds its bare TCP packets, so it
 	// was not filtered to its TLS records.
 	silent := wentOn && c.Last.Number > at.Number && c.TCP.Retransmissions == 0
-	if c.TCP.Close == capture.ClosedIdle || c.TCP.Close == capture.ClosedEOF && (idle >= time.Second || silent) {
+	// Not even the peer's acknowledgment of the last message, which its
+	// system sends within a fraction of a second, while the capture went
+	// on: the capture kept some of the connection's packets only, so
+	// whether an end stalled is not in it.
+	bare := wentOn && c.Last.Number == at.Number
+	if !bare && (idleClosed || c.TCP.Close == capture.ClosedEOF && (idle >= time.Second || silent)) {
 		// Who was expected to speak next? The side that did not send the
 		// last message.
 		waiting := server
@@ -538,9 +546,12 @@ func (d *diagnosis) unfinished() Verdict {
 			waiting = client
 		}
 		nothing := "nothing for " + wait(idle)
-		if silent && idle < time.Second {
-			nothing = fmt.Sprintf("the connection's packets stop at %s (an acknowledgment, as a rule) and the capture went on %s without any (to %s): a silence of the connection, not a gap of the capture, which holds its bare TCP packets",
-				frameRef(c.Last.Number), d.waitFrom(c.Last, end), frameRef(end.Number))
+		switch {
+		case silent && idle < time.Second:
+			nothing = fmt.Sprintf("the connection's packets stop at %s (an acknowledgment, as a rule) and the capture went on %s: a silence of the connection, not a gap of the capture, which holds its bare TCP packets",
+				frameRef(c.Last.Number), d.wentOnWithout(end, "any"))
+		case idleClosed && idle < time.Second:
+			nothing = fmt.Sprintf("nothing after %s until the connection's idle timeout", frameRef(c.Last.Number))
 		}
 		if waiting == server {
 			return verdict(ServerNoResponse,
@@ -559,19 +570,29 @@ func (d *diagnosis) unfinished() Verdict {
 		// The capture went on without the connection: its own packets
 		// do not show a silence, only their absence (a capture filtered
 		// to some packets, or one that missed the rest).
-		summary = fmt.Sprintf("the connection's packets stop %s after %s (%s), before the handshake completed; the capture went on %s without them (to %s)",
-			wait(idle), after, frameRef(at.Number), d.waitFrom(c.Last, end), frameRef(end.Number))
-		if c.Last.Number == at.Number {
-			// Not even the acknowledgment of the last message, which
-			// the peer's system sends within a fraction of a second,
-			// nor a retransmission of it: the capture kept some of
-			// the connection's packets only.
+		stop := fmt.Sprintf("%s after %s", wait(idle), after)
+		if bare {
+			stop = "at " + after
+		}
+		summary = fmt.Sprintf("the connection's packets stop %s (%s), before the handshake completed; the capture went on %s",
+			stop, frameRef(at.Number), d.wentOnWithout(end, "them"))
+		if bare {
 			summary += fmt.Sprintf(", not even the acknowledgment of %s: the capture was filtered to some of the connection's packets (its TLS records, as an export with a display filter keeps them) or dropped the rest", frameRef(at.Number))
 			fix = fmt.Sprintf("capturing longer would not help: capture again keeping all of the connection's packets (`tcpdump -s 0 -w FILE host %s and port %d`), or export its whole TCP stream, not its TLS records alone",
 				c.Server.Addr().Unmap(), c.Server.Port())
 		}
 	}
 	return verdict(IncompleteCapture, summary, fix, d.helloFrame, at)
+}
+
+// wentOnWithout says how long the capture went on without the
+// connection's packets after its last (what names them): to its end
+// frame, or past the idle timeout that closed the connection.
+func (d *diagnosis) wentOnWithout(end capture.Frame, what string) string {
+	if d.c.TCP.Close == capture.ClosedIdle {
+		return "without " + what + " until the connection's idle timeout"
+	}
+	return fmt.Sprintf("%s without %s (to %s)", d.waitFrom(d.c.Last, end), what, frameRef(end.Number))
 }
 
 // lastSender says who sent the message in frame f.
