@@ -148,13 +148,15 @@ func (r CloseReason) String() string {
 
 // Stream receives one connection's traffic. Calls for one connection are
 // never concurrent and are made as the capture is read, so the frames they
-// carry need not increase: bytes that waited for a hole to fill come with
-// the (earlier) frame that carried them, and a FIN with the frame of the
-// FIN.
+// carry need not increase: bytes that waited for a hole the capture
+// declared lost come with the (earlier) frame that carried them, and a FIN
+// with the frame of the FIN.
 type Stream interface {
 	// Data delivers the next in-order payload bytes of dir, carried by frame
-	// f. Every byte is delivered exactly once. b is only valid during the
-	// call: copy what you keep.
+	// f; bytes that waited for a hole to fill come with the frame that
+	// filled it, where Wireshark shows what they complete. Every byte is
+	// delivered exactly once. b is only valid during the call: copy what
+	// you keep.
 	Data(dir Direction, b []byte, f Frame)
 	// Gap reports that n bytes of dir were never captured and will never be
 	// delivered; the next Data call continues after them. f is the frame

@@ -87,7 +87,10 @@ type half struct {
 	ooo                   []oooSeg // out-of-order bytes: sorted, disjoint, all after next
 }
 
-// oooSeg is a copy of out-of-order bytes and the frame that carried them.
+// oooSeg is a copy of out-of-order bytes and the frame that carried them:
+// they are delivered with the frame that fills the hole before them (the
+// frame in which Wireshark shows the message they complete), or with
+// their own when the hole is declared lost.
 type oooSeg struct {
 	seq   uint32
 	data  []byte
@@ -808,7 +811,7 @@ func (a *Assembler) deliver(c *conn, dir Direction, seq uint32, p []byte, missin
 						a.conflict(c, dir, f)
 					}
 				}
-				a.emit(c, dir, s.data, s.frame)
+				a.emit(c, dir, s.data, f)
 				a.unbuffer(c, len(s.data))
 				popped++
 				continue

@@ -81,7 +81,7 @@ func TestAssembler(t *testing.T) {
 				f.c2s("PA", 1001, 5001, "hello")  // 5
 				f.a.Close()
 			},
-			want: want{client: "hello there", clientFrames: "0:5@5 5:6@4", kinds: "syn/client syn_ack/server",
+			want: want{client: "hello there", clientFrames: "0:5@5 5:6@5", kinds: "syn/client syn_ack/server",
 				reason: ClosedEOF, last: 5, ooo: 1},
 		},
 		{
@@ -94,7 +94,7 @@ func TestAssembler(t *testing.T) {
 				f.c2s("PA", 1001, 5001, "xya") // 7
 				f.a.Close()
 			},
-			want: want{client: "xyabcdefghi", clientFrames: "0:3@7 3:2@6 5:3@5 8:3@4", kinds: "syn/client syn_ack/server",
+			want: want{client: "xyabcdefghi", clientFrames: "0:3@7 3:2@7 5:3@7 8:3@7", kinds: "syn/client syn_ack/server",
 				reason: ClosedEOF, last: 7, ooo: 3},
 		},
 		{
@@ -127,7 +127,7 @@ func TestAssembler(t *testing.T) {
 				f.c2s("PA", 1001, 5001, "hello wor") // 5
 				f.a.Close()
 			},
-			want: want{client: "hello world", clientFrames: "0:6@5 6:5@4", kinds: "syn/client syn_ack/server retransmission/client",
+			want: want{client: "hello world", clientFrames: "0:6@5 6:5@5", kinds: "syn/client syn_ack/server retransmission/client",
 				reason: ClosedEOF, last: 5, retrans: 1, ooo: 1},
 		},
 		{
@@ -138,7 +138,7 @@ func TestAssembler(t *testing.T) {
 				f.c2s("PA", 1001, 5001, "hello WOR") // 5
 				f.a.Close()
 			},
-			want: want{client: "hello world", clientFrames: "0:6@5 6:5@4",
+			want: want{client: "hello world", clientFrames: "0:6@5 6:5@5",
 				kinds:  "syn/client syn_ack/server retransmission/client conflict/client",
 				reason: ClosedEOF, last: 5, retrans: 1, conflicts: 1, ooo: 1},
 		},
@@ -151,7 +151,7 @@ func TestAssembler(t *testing.T) {
 				f.c2s("PA", 1001, 5001, "0123456") // 6
 				f.a.Close()
 			},
-			want: want{client: "0123456abXYZfg", clientFrames: "0:7@6 7:2@5 9:3@4 12:2@5",
+			want: want{client: "0123456abXYZfg", clientFrames: "0:7@6 7:2@6 9:3@6 12:2@6",
 				kinds:  "syn/client syn_ack/server retransmission/client conflict/client",
 				reason: ClosedEOF, last: 6, retrans: 1, conflicts: 1, ooo: 2},
 		},
@@ -166,7 +166,7 @@ func TestAssembler(t *testing.T) {
 				f.s2c("FA", 5001, 0x00000015, "")                     // 8
 				f.a.Close()
 			},
-			want: want{client: "0123456789abcdef0123ABCDEFGHIJKLMNO", clientFrames: "0:20@4 20:10@6 30:5@5",
+			want: want{client: "0123456789abcdef0123ABCDEFGHIJKLMNO", clientFrames: "0:20@4 20:10@6 30:5@6",
 				kinds: "syn/client syn_ack/server fin/client fin/server", reason: ClosedFIN, last: 8, ooo: 1},
 		},
 		{
@@ -343,7 +343,7 @@ func TestAssembler(t *testing.T) {
 				f.c2s("PA", 1006, 5001, " big ") // 7: the hole
 				f.a.Close()
 			},
-			want: want{client: "hello big world", clientFrames: "0:5@4 5:5@7 10:5@5", kinds: "syn/client syn_ack/server",
+			want: want{client: "hello big world", clientFrames: "0:5@4 5:5@7 10:5@7", kinds: "syn/client syn_ack/server",
 				reason: ClosedEOF, last: 7, ooo: 1},
 		},
 		{
