@@ -1,6 +1,9 @@
 package tlsgen
 
-import "net/netip"
+import (
+	"net/netip"
+	"time"
+)
 
 // openKind is how a flow's TCP connection starts.
 type openKind uint8
@@ -40,6 +43,11 @@ type flow struct {
 	hidden    int
 	wasBulk   bool    // the last fill was a bulk unit
 	spoke     [2]bool // by side: it sent data
+	// closeDelay holds the flow this long after its last chunk before
+	// it closes (a client waiting for an answer that never comes), from
+	// holdUntil on.
+	closeDelay time.Duration
+	holdUntil  time.Time
 
 	stage int // 0 open, 1 conversation, 2 close, 3 done
 	next  int // next chunk
@@ -90,6 +98,12 @@ func (f *flow) fill(g *generator) bool {
 			f.next++
 			f.send(g, c.from, c.data, f.next == len(f.chunks) || f.chunks[f.next].from == c.from)
 		default:
+			if f.closeDelay > 0 && f.holdUntil.IsZero() {
+				f.holdUntil = g.clock.Add(f.closeDelay)
+			}
+			if f.held(g) {
+				return false // the run loop comes back once the clock passed holdUntil
+			}
 			f.stage = 2
 			return f.fill(g)
 		}
@@ -103,6 +117,9 @@ func (f *flow) fill(g *generator) bool {
 }
 
 func (f *flow) push(s segment) { f.queue = append(f.queue, s) }
+
+// held reports whether the flow waits for the clock to reach holdUntil.
+func (f *flow) held(g *generator) bool { return g.clock.Before(f.holdUntil) }
 
 // ackOf returns the acknowledgment number side s sends: everything the
 // other side sent so far.

@@ -285,6 +285,10 @@ func (g *generator) run(next func() *flow) error {
 		f := g.active[i]
 		for range 1 + g.rng.IntN(4) {
 			s, ok := f.pull(g)
+			if !ok && f.held(g) {
+				g.skipHolds()
+				break
+			}
 			if !ok {
 				g.active = append(g.active[:i], g.active[i+1:]...)
 				break
@@ -294,6 +298,21 @@ func (g *generator) run(next func() *flow) error {
 			}
 		}
 	}
+}
+
+// skipHolds moves the clock to the earliest end of a hold when every
+// active flow is held: nothing else would make it pass.
+func (g *generator) skipHolds() {
+	var first time.Time
+	for _, f := range g.active {
+		if !f.held(g) {
+			return
+		}
+		if first.IsZero() || f.holdUntil.Before(first) {
+			first = f.holdUntil
+		}
+	}
+	g.clock = first
 }
 
 // planned is what the capture will hold once the active flows sent their
@@ -442,7 +461,10 @@ func (g *generator) tcpFlow(f *flow, tc *Conn, scenario string, v6 bool) {
 		tc.Category, f.open = "no_tcp_answer", openNoAnswer
 	case "silent_server":
 		tc.Category, tc.SNI = "server_no_response", g.ok[0].sni
-		f.chunks, f.closer = []chunk{hello}, clientSide
+		// The client gives up after a second, as a short handshake
+		// timeout does: one that closes sooner than any time limit
+		// abandoned the connection instead (client_abandoned).
+		f.chunks, f.closer, f.closeDelay = []chunk{hello}, clientSide, time.Second
 	case "reset_after_hello":
 		tc.Category, tc.SNI = "connection_reset", g.ok[0].sni
 		f.chunks, f.closer, f.close = []chunk{hello}, serverSide, closeRST
