@@ -33,14 +33,14 @@ var clientAbandonedCategory = categorySpec{
 
 // clientAbandoned is client_abandoned's rule: the connection began in the
 // capture (its SYN), the client closed it (FIN or RST) less than
-// tooSoonToGiveUp after its ClientHello, and nothing of the server's TLS
-// came before the close.
+// tooSoonToGiveUp after its ClientHello without sending any of its bytes
+// again, and nothing of the server's TLS came before the close.
 func (d *diagnosis) clientAbandoned() (Verdict, bool) {
 	c, t := d.c, &d.c.TCP
 	end, who, how := d.firstClose()
 	if c.ClientHello == nil || d.helloFrame.Number == 0 || t.SYN.Number == 0 || who != client ||
-		end.Number < d.helloFrame.Number || (c.Path != nil && len(c.Path.ICMP) > 0) {
-		return Verdict{}, false
+		end.Number < d.helloFrame.Number || (c.Path != nil && (len(c.Path.ICMP) > 0 || len(c.Path.Resent[client]) > 0)) {
+		return Verdict{}, false // an ICMP error may be why; bytes sent again, that it was waiting
 	}
 	soon, ok := c.Elapsed(d.helloFrame, end)
 	if !ok || soon < 0 || soon >= tooSoonToGiveUp || d.serverSpokeBefore(end) {
