@@ -93,6 +93,8 @@ func tunnelTypeOf(k encap.Kind) string {
 		return capture.TunnelVXLAN.String()
 	case encap.GTP, encap.GTP5G:
 		return capture.TunnelGTP.String()
+	case encap.CAPWAPStd:
+		return capture.TunnelCAPWAP.String()
 	case encap.ERSPAN2, encap.ERSPAN3:
 		return capture.TunnelERSPAN.String()
 	case encap.VLAN9100, encap.Frag6, encap.CMD, encap.MACsec, encap.Radiotap, encap.Dot11:
@@ -192,5 +194,31 @@ func checkFrag6(t *testing.T, plain, got []*Connection, path string) {
 	}
 	if g, w := hellos(got), tsharkHellos(t, path); !slices.Equal(g, w) {
 		t.Errorf("hellos differ from tshark:\n tlsdiag %q\n tshark  %q", g, w)
+	}
+}
+
+// TestCAPWAPController reads nDPI's capwap_data.pcapng (testdata/public/
+// ndpi): a Cisco access point's CAPWAP data channel with its controller,
+// the 802.11 frames' frame control bytes swapped, the access point's
+// packets to port 5247 and the controller's from it. The client's
+// connection is found inside, with the server's FIN that the controller
+// sent back (from port 5247 to the access point's own port).
+func TestCAPWAPController(t *testing.T) {
+	conns := analyse(t, publicFile("ndpi", "capwap_data.pcapng"), Options{})
+	if len(conns) != 1 {
+		t.Fatalf("%d connections, want 1", len(conns))
+	}
+	c := conns[0]
+	if c.Client.String() != "10.1.3.68:47025" || c.Server.String() != "74.125.130.188:443" {
+		t.Errorf("connection %s → %s, want 10.1.3.68:47025 → 74.125.130.188:443", c.Client, c.Server)
+	}
+	if c.Tunnel == nil || c.Tunnel.Type != capture.TunnelCAPWAP || c.Tunnel.Src.String() != "172.50.100.155" || c.Tunnel.Dst.String() != "172.16.100.87" {
+		t.Errorf("tunnel %+v, want capwap 172.50.100.155 → 172.16.100.87", c.Tunnel)
+	}
+	if c.ClientHello == nil || c.ClientHello.ServerName != "alt2-mtalk.google.com" || c.ClientHelloFrame.Number != 9 {
+		t.Errorf("ClientHello %v in frame %d, want SNI alt2-mtalk.google.com in frame 9", c.ClientHello != nil, c.ClientHelloFrame.Number)
+	}
+	if c.TCP.SYNACK.Number != 4 || c.TCP.FIN[capture.ServerToClient].Number != 14 {
+		t.Errorf("SYN-ACK in frame %d, server's FIN in frame %d, want 4 and 14", c.TCP.SYNACK.Number, c.TCP.FIN[capture.ServerToClient].Number)
 	}
 }

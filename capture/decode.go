@@ -297,7 +297,11 @@ func (d *decoder) decodeSlow(data []byte, ts time.Time, lt layers.LinkType, seg 
 				return kindMalformed, nil
 			}
 		case layers.LinkTypeIEEE802_11, layers.LinkTypeIEEE80211Radio:
-			ip, kind, ok := d.wifiPacket(data, lt == layers.LinkTypeIEEE80211Radio)
+			from := wifiMonitor
+			if lt == layers.LinkTypeIEEE80211Radio {
+				from = wifiRadiotap
+			}
+			ip, kind, ok := d.wifiPacket(data, from)
 			if !ok {
 				return kind, nil
 			}

@@ -87,12 +87,12 @@ func portArg(s string, isRange bool) (lo, hi uint64, ok bool) {
 }
 
 // udpTunnelPorts are the UDP ports of the tunnels the decoder reads.
-var udpTunnelPorts = []uint16{portVXLAN, portVXLANLinux, portGENEVE, portGTPU, portTZSP}
+var udpTunnelPorts = []uint16{portVXLAN, portVXLANLinux, portGENEVE, portGTPU, portTZSP, portCAPWAPData}
 
 // FilterTakesUDPTunnels reports whether a capture filter may pass the
-// packets of a UDP tunnel the decoder reads (VXLAN, GENEVE, GTP-U, TZSP):
-// it is empty, names one of their ports or the tunnel (libpcap's vxlan,
-// geneve), or takes UDP without naming a port. A tunnel's outer headers
+// packets of a UDP tunnel the decoder reads (VXLAN, GENEVE, GTP-U, TZSP,
+// CAPWAP): it is empty, names one of their ports or the tunnel (libpcap's
+// vxlan, geneve), or takes UDP without naming a port. A tunnel's outer headers
 // differ between a connection's two directions (each end picks the UDP
 // source port from its own hash of the packet inside), so a kernel
 // fan-out by the outer flow may hand them to different sockets.

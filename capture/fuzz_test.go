@@ -32,7 +32,7 @@ func FuzzRun(f *testing.F) {
 	}
 	// Wi-Fi frames, GTP-U and TZSP, which no capture of testdata holds.
 	if b, err := os.ReadFile("testdata/lo-tls12-openssl.pcap"); err == nil {
-		for _, k := range []encap.Kind{encap.Radiotap, encap.Dot11, encap.GTP, encap.GTP5G, encap.TZSP} {
+		for _, k := range []encap.Kind{encap.Radiotap, encap.Dot11, encap.GTP, encap.GTP5G, encap.TZSP, encap.CAPWAP} {
 			var out bytes.Buffer
 			if err := (&encap.Wrapper{Kind: k}).Capture(bytes.NewReader(b), &out); err == nil {
 				f.Add(out.Bytes())

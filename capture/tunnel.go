@@ -24,15 +24,16 @@ const (
 	TunnelIPinIP            // IPv4 or IPv6 inside IPv4 or IPv6 (RFC 2003, 4213, 2473)
 	TunnelGTP               // GTP-U, UDP port 2152: a mobile network's user plane (3GPP TS 29.281)
 	TunnelTZSP              // TZSP, UDP port 37008: frames a MikroTik router streams from its packet sniffer
+	TunnelCAPWAP            // CAPWAP's data channel, UDP port 5247: a wireless LAN controller's tunnel to its access points (RFC 5415)
 )
 
 // TunnelTypes lists every tunnel type.
-var TunnelTypes = []TunnelType{TunnelVXLAN, TunnelGENEVE, TunnelGRE, TunnelERSPAN, TunnelMPLS, TunnelPPPoE, TunnelIPinIP, TunnelGTP, TunnelTZSP}
+var TunnelTypes = []TunnelType{TunnelVXLAN, TunnelGENEVE, TunnelGRE, TunnelERSPAN, TunnelMPLS, TunnelPPPoE, TunnelIPinIP, TunnelGTP, TunnelTZSP, TunnelCAPWAP}
 
 var tunnelNames = [...]string{
 	TunnelVXLAN: "vxlan", TunnelGENEVE: "geneve", TunnelGRE: "gre", TunnelERSPAN: "erspan",
 	TunnelMPLS: "mpls", TunnelPPPoE: "pppoe", TunnelIPinIP: "ipip", TunnelGTP: "gtp",
-	TunnelTZSP: "tzsp",
+	TunnelTZSP: "tzsp", TunnelCAPWAP: "capwap",
 }
 
 func (t TunnelType) String() string {
@@ -277,6 +278,12 @@ func (d *decoder) ipPayload(proto layers.IPProtocol, b []byte, src, dst netip.Ad
 			return d.gtpU(b[8:], src, dst)
 		case portTZSP:
 			return d.tzsp(b[8:], src, dst)
+		case portCAPWAPData:
+			return d.capwap(b[8:], src, dst)
+		}
+		if binary.BigEndian.Uint16(b) == portCAPWAPData {
+			// A controller's data to an access point, whose port is its own.
+			return d.capwap(b[8:], src, dst)
 		}
 		if espInUDP(b) {
 			d.skip = skipIPsecESP

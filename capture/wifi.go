@@ -62,12 +62,23 @@ var (
 	skipWifiAMSDU     = Skip{Reason: SkipLinkLayer, What: "802.11 A-MSDUs of several packets (not split)"}
 )
 
+// wifiSource is where an 802.11 frame was captured.
+type wifiSource uint8
+
+const (
+	wifiMonitor  wifiSource = iota // monitor mode, the frame alone
+	wifiRadiotap                   // monitor mode, behind a radiotap header
+	// wifiTunnel: tunnelled by an access point to its controller
+	// (CAPWAP), which received, reassembled and deduplicated it; Cisco's
+	// swap the frame control field's two bytes.
+	wifiTunnel
+)
+
 // wifiPacket returns the IPv4 or IPv6 packet an 802.11 frame carries, with
 // ok true; otherwise the frame's kind, with d.skip set for kindSkipped.
-// radiotap says a radiotap header comes first.
-func (d *decoder) wifiPacket(data []byte, radiotap bool) (ip []byte, kind frameKind, ok bool) {
+func (d *decoder) wifiPacket(data []byte, from wifiSource) (ip []byte, kind frameKind, ok bool) {
 	var flags byte
-	if radiotap {
+	if from == wifiRadiotap {
 		var good bool
 		if data, flags, good = radiotapFrame(data); !good {
 			return nil, kindMalformed, false
@@ -77,6 +88,9 @@ func (d *decoder) wifiPacket(data []byte, radiotap bool) (ip []byte, kind frameK
 		return nil, kindMalformed, false
 	}
 	fc, fcFlags := data[0], data[1]
+	if from == wifiTunnel && !isDataFC(fc) && isDataFC(fcFlags) {
+		fc, fcFlags = fcFlags, fc // swapped, as Cisco's access points send it (Wireshark's capwap.swap_fc)
+	}
 	if fc&0x03 != 0 { // protocol version 0 is the only one
 		return nil, kindMalformed, false
 	}
@@ -116,6 +130,9 @@ func (d *decoder) wifiPacket(data []byte, radiotap bool) (ip []byte, kind frameK
 		return nil, kindMalformed, false
 	}
 	switch {
+	case from == wifiTunnel:
+		// Received, reassembled and deduplicated by the access point,
+		// whose sequence control field need not hold the air's.
 	case d.wifiRepeat(data, fcFlags, tid):
 		d.skip = skipWifiRepeat
 		return nil, kindSkipped, false
@@ -153,6 +170,10 @@ func (d *decoder) wifiPacket(data []byte, radiotap bool) (ip []byte, kind frameK
 	}
 	return nil, kindNonIP, false
 }
+
+// isDataFC reports whether b is the first byte of a data frame's frame
+// control field: protocol version 0, type data.
+func isDataFC(b byte) bool { return b&0x03 == 0 && (b>>2)&0x03 == dot11TypeData }
 
 // wifiRepeat reports whether a data frame is a retransmission of the last
 // frame captured from its transmitter for the same traffic identifier

@@ -40,12 +40,14 @@ const (
 	GTP        Kind = "gtp"        // GTP-U (UDP 2152), a G-PDU of TEID 42, the IP packet inside, as 4G's S1-U carries it
 	GTP5G      Kind = "gtp-5g"     // GTP-U with a PDU Session Container extension header (QFI 9), as 5G's N3 carries it
 	TZSP       Kind = "tzsp"       // TZSP (UDP 37008), a received Ethernet frame behind a padding and an END tag, as a MikroTik router streams it
+	CAPWAP     Kind = "capwap"     // CAPWAP data (UDP 5247), an 802.11 data frame with its frame control bytes swapped, as Cisco's access points tunnel it to their controller
+	CAPWAPStd  Kind = "capwap-std" // CAPWAP data (UDP 5247), an 802.11 data frame as RFC 5416 has it (frame control not swapped); tshark is told
 	None       Kind = "none"       // unchanged
 	outerMAC        = "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02"
 )
 
 // Kinds lists every encapsulation.
-var Kinds = []Kind{VXLAN, VXLANLinux, GENEVE, GREIP, GRETEB, ERSPAN2, ERSPAN3, MPLS, PPPoE, VLAN9100, IPinIP, CMD, GRECMD, WCCP, MACsec, Radiotap, Dot11, GTP, GTP5G, TZSP}
+var Kinds = []Kind{VXLAN, VXLANLinux, GENEVE, GREIP, GRETEB, ERSPAN2, ERSPAN3, MPLS, PPPoE, VLAN9100, IPinIP, CMD, GRECMD, WCCP, MACsec, Radiotap, Dot11, GTP, GTP5G, TZSP, CAPWAP, CAPWAPStd}
 
 // LinkType is the link type of the wrapped frames.
 func (k Kind) LinkType() layers.LinkType {
@@ -61,8 +63,11 @@ func (k Kind) LinkType() layers.LinkType {
 // DecodeAs is what tshark must be told to read the encapsulation (its
 // -d option), if anything.
 func (k Kind) DecodeAs() []string {
-	if k == VXLANLinux {
+	switch k {
+	case VXLANLinux:
 		return []string{"-d", "udp.port==8472,vxlan"}
+	case CAPWAPStd:
+		return []string{"-o", "capwap.swap_fc:FALSE"}
 	}
 	return nil
 }
@@ -119,6 +124,14 @@ func (w *Wrapper) Wrap(frame []byte) ([]byte, error) {
 		return w.udp(2152, cat(h, ip)), nil
 	case TZSP:
 		return w.udp(37008, cat([]byte{1, 0, 0, 1, 0, 1}, frame)), nil
+	case CAPWAP, CAPWAPStd:
+		f := w.wifi(frame[:12], et, ip)
+		if w.Kind == CAPWAP {
+			f[0], f[1] = f[1], f[0]
+		}
+		// Preamble (version 0, type 0), HLEN 2 words, RID 0, WBID 1
+		// (802.11), T (native frame); no fragment.
+		return w.udp(5247, cat([]byte{0, 0x10, 0x03, 0, 0, 0, 0, 0}, f)), nil
 	case GENEVE:
 		return w.udp(6081, cat([]byte{0, 0, 0x65, 0x58, 0, 0, 42, 0}, frame)), nil
 	case GRETEB:
