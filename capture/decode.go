@@ -470,6 +470,13 @@ func (d *decoder) fragment(ts time.Time, seg *Segment) (frameKind, error) {
 	}
 	d.fragBytes = max(d.fragBytes-len(out.Payload), 0)
 	d.stats.IPv4Reassembled++
+	if out.Protocol == layers.IPProtocolUDP {
+		// A DNS answer larger than the path's MTU (DNSSEC, EDNS0).
+		if d.udpDatagram(seg, netip.AddrFrom4([4]byte(out.SrcIP)), netip.AddrFrom4([4]byte(out.DstIP)), out.Payload) {
+			return kindUDP, nil
+		}
+		return kindNonTCP, nil
+	}
 	if out.Protocol != layers.IPProtocolTCP {
 		return kindNonTCP, nil
 	}

@@ -94,6 +94,13 @@ func (d *decoder) fragment6(ts time.Time, seg *Segment) (frameKind, error) {
 	delete(d.frags6, k)
 	d.frag6Bytes -= dg.bytes
 	st.IPv6Reassembled++
+	if next == layers.IPProtocolUDP {
+		// A DNS answer larger than the path's MTU (DNSSEC, EDNS0).
+		if d.udpDatagram(seg, netip.AddrFrom16(k.src), netip.AddrFrom16(k.dst), buf) {
+			return kindUDP, nil
+		}
+		return kindNonTCP, nil
+	}
 	if next != layers.IPProtocolTCP {
 		return kindNonTCP, nil
 	}

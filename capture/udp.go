@@ -42,8 +42,16 @@ func (d *decoder) udp(seg *Segment) bool {
 	if !ok {
 		return false
 	}
-	proto, b, src, dst := t.proto, t.payload, t.src, t.dst
-	if proto != layers.IPProtocolUDP || len(b) < 8 {
+	if t.proto != layers.IPProtocolUDP {
+		return false
+	}
+	return d.udpDatagram(seg, t.src, t.dst, t.payload)
+}
+
+// udpDatagram fills seg with the UDP datagram b (its header first) sent
+// from src to dst, and reports whether it is one.
+func (d *decoder) udpDatagram(seg *Segment, src, dst netip.Addr, b []byte) bool {
+	if len(b) < 8 {
 		return false
 	}
 	n := int(binary.BigEndian.Uint16(b[4:]))

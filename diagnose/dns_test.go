@@ -236,3 +236,22 @@ func TestDNSCaptures(t *testing.T) {
 		}
 	})
 }
+
+// TestDNSFragmentedAnswers reads nDPI's dns_fragmented.pcap
+// (testdata/public/ndpi): DNSSEC answers larger than the path's MTU, each
+// in two IPv4 or IPv6 fragments. They are answers: the lookups they
+// answer are not failures, and only the one the resolver answered
+// SERVFAIL is.
+func TestDNSFragmentedAnswers(t *testing.T) {
+	conns := analyseCapture(t, testdataDir+"/public/ndpi/dns_fragmented.pcap", nil)
+	vs := All(conns, Config{}, 1)
+	var failed []string
+	for i, v := range vs {
+		if v.Category == DNSFailure {
+			failed = append(failed, conns[i].Server.String()+": "+v.Summary)
+		}
+	}
+	if len(failed) != 1 || !strings.Contains(failed[0], "'sigfail.verteiltesysteme.net' (A; query frame 30) and it answered SERVFAIL (answer frame 31)") {
+		t.Errorf("failed lookups:\n%s\nwant only sigfail.verteiltesysteme.net's SERVFAIL", strings.Join(failed, "\n"))
+	}
+}
