@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tlsdiag/tlsdiag/capture"
+	"github.com/tlsdiag/tlsdiag/dnsparse"
 )
 
 // Defaults of Options.
@@ -170,6 +171,10 @@ func (t *Tracker) start(src, dst netip.AddrPort, payload []byte, f capture.Frame
 		if c.st.keysDCID == nil && (!c.newInitialKeys(h.Version, h.DCID) || !t.opens(c, payload)) {
 			return nil
 		}
+	case h.Type == 0 && dnsQuestion(payload):
+		// DNS on port 443, as DNSCrypt resolvers serve it: a query ID
+		// and flags can read as a long header of some version.
+		return nil
 	case h.Type == 0:
 		// A version that cannot be read: a QUIC connection once the
 		// server answers with Version Negotiation, or at once on
@@ -185,6 +190,13 @@ func (t *Tracker) start(src, dst netip.AddrPort, payload []byte, f capture.Frame
 		t.confirm(c)
 	}
 	return c
+}
+
+// dnsQuestion reports whether b reads as a DNS message asking one
+// question.
+func dnsQuestion(b []byte) bool {
+	m, err := dnsparse.Parse(b)
+	return err == nil && m.Counts[0] == 1 && len(m.Questions) == 1
 }
 
 // confirm makes c a connection to report, once it is known to be QUIC.
