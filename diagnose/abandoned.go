@@ -47,7 +47,7 @@ func (d *diagnosis) clientAbandoned() (Verdict, bool) {
 		return Verdict{}, false
 	}
 	summary := fmt.Sprintf("the client closed the connection (%s, %s) %s after its ClientHello (%s), before any answer from the server: no client's time limit for a handshake is that short (they wait a second or more), so it did not give up on the server, it no longer wanted the connection "+
-		"(likely: a browser closing the extra connections it opened to the server once one of them was ready, as Chromium and Firefox do, a request or page load cancelled as it began, or a program that exited; less likely: a client time limit under %s)",
+		"(likely: a browser closing the extra connections it opened to the server once one of them was ready, as Chromium does, a request or page load cancelled as it began, or a program that exited; less likely: a client time limit under %s)",
 		how, frameRef(end.Number), d.waitFrom(d.helloFrame, end), frameRef(d.helloFrame.Number), span(tooSoonToGiveUp))
 	evidence := []capture.Frame{d.helloFrame, end}
 	if answer := d.serverHelloFrame(); answer.Number != 0 {
