@@ -8,11 +8,12 @@ package diagnose
 // untrusted CA, an expired certificate, a wrong name). Such a client that
 // hangs up without one did not reject the certificate there: its program
 // stopped the handshake, as probes, health checks and scanners that read
-// the server's certificate do, or as an application's timeout does
-// (testdata/field/gapclose/probe_full.pcap), or a browser closing a
-// connection it no longer needs (testdata/field/abandon). Java's JSSE does close with a
-// bare FIN when it rejects a certificate (matrix/untrusted_ca_java.pcap),
-// so it is not among them, nor are clients not recognised.
+// the server's certificate do, as an application's timeout does
+// (testdata/field/gapclose/probe_full.pcap), or as a browser does with a
+// connection it no longer needs (testdata/field/abandon). Java's JSSE
+// does close with a bare FIN when it rejects a certificate
+// (matrix/untrusted_ca_java.pcap), so it is not among them, nor are
+// clients not recognised.
 
 import (
 	"fmt"
