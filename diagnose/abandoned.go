@@ -13,7 +13,6 @@ package diagnose
 import (
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
@@ -86,13 +85,4 @@ func (d *diagnosis) serverSpokeBefore(end capture.Frame) bool {
 		}
 	}
 	return slices.ContainsFunc(c.Alerts, func(a analysis.Alert) bool { return a.Sender == server && before(a.Frame) })
-}
-
-// roundTrip is the connection's round trip, SYN to SYN-ACK, when it had
-// one SYN (a SYN sent again makes its SYN-ACK's delay no round trip).
-func roundTrip(t *analysis.TCPFacts) (time.Duration, bool) {
-	if t.SYNCount != 1 || t.SYN.Number == 0 || t.SYNACK.Number == 0 {
-		return 0, false
-	}
-	return t.SYNACK.Time.Sub(t.SYN.Time), true
 }

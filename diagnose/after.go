@@ -198,10 +198,7 @@ func (d *diagnosis) idleClosed() (afterFinding, bool) {
 	if end.Number == 0 {
 		return afterFinding{}, false
 	}
-	var rtt time.Duration
-	if t := &c.TCP; t.SYNCount == 1 && t.SYN.Number != 0 && t.SYNACK.Number != 0 {
-		rtt = t.SYNACK.Time.Sub(t.SYN.Time)
-	}
+	rtt, _ := roundTrip(&c.TCP) // 0 without one: no close counts as soon
 	if w, ok := c.Elapsed(a.BeforeLastTurn, req); !ok || w < minIdle {
 		return afterFinding{}, false // not idle: the close answered something else
 	}

@@ -111,17 +111,27 @@ func resetDistance(rst, ref analysis.Packet, refName string, from capture.Direct
 // jitter of a busy host or capture is of its order.
 const minRoundTrip = 10 * time.Millisecond
 
+// roundTrip is the connection's round trip, SYN to SYN-ACK, when it had
+// one SYN (a SYN sent again makes its SYN-ACK's delay no round trip): the
+// one measure of it the rules that judge by timing share.
+func roundTrip(t *analysis.TCPFacts) (time.Duration, bool) {
+	if t.SYNCount != 1 || t.SYN.Number == 0 || t.SYNACK.Number == 0 {
+		return 0, false
+	}
+	return t.SYNACK.Time.Sub(t.SYN.Time), true
+}
+
 // resetTooSoon reports whether a RST in the server's name came after the
 // ClientHello, with nothing from the server before it, in less than a
 // third of the round trip the connection's one SYN and its SYN-ACK
 // measured at the capture.
 func (d *diagnosis) resetTooSoon() (soon, rtt time.Duration, ok bool) {
 	c, t := d.c, &d.c.TCP
-	if t.RSTFrom != server || t.SYNCount != 1 || t.SYN.Number == 0 || t.SYNACK.Number == 0 || c.ServerSide.Bytes > 0 ||
+	rtt, measured := roundTrip(t)
+	if t.RSTFrom != server || !measured || c.ServerSide.Bytes > 0 ||
 		d.helloFrame.Number == 0 || d.helloFrame.Number > t.RST.Number {
 		return 0, 0, false
 	}
-	rtt = t.SYNACK.Time.Sub(t.SYN.Time)
 	soon = t.RST.Time.Sub(d.helloFrame.Time)
 	if rtt < minRoundTrip || soon < 0 || soon*3 >= rtt {
 		return 0, 0, false
