@@ -289,7 +289,11 @@ func (k *dnsBook) answered(p *dnsQuery, m *dnsparse.Message) {
 }
 
 // noteConnected keeps the first frame of a client's connection to name.
+// The name is copied when kept: the SNI it comes from points into its
+// ClientHello, which it would otherwise keep alive for the rest of the
+// capture (tens of thousands of hellos in a capture of many connections).
 func (k *dnsBook) noteConnected(key clientName, n int64) {
+	key.name = strings.Clone(key.name)
 	if k.connected == nil && k.connectedLen < maxDNSNames {
 		last := len(k.connectedLog) - 1
 		if last < 0 || len(k.connectedLog[last]) == connectedBlock {

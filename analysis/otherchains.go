@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/tlsdiag/tlsdiag/capture"
 )
@@ -106,5 +107,13 @@ func (s *sequencer) noteChain(c *Connection) {
 	if s.chains == nil {
 		s.chains = map[string][]chainOf{}
 	}
-	s.chains[name] = append(cs, chainFor(c))
+	// Copies: the SNI points into its ClientHello and the issuer into
+	// the leaf's DER, which they would otherwise keep alive until the
+	// capture's end.
+	if !ok {
+		name = strings.Clone(name)
+	}
+	kept := chainFor(c)
+	kept.rawIssuer = bytes.Clone(kept.rawIssuer)
+	s.chains[name] = append(cs, kept)
 }

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"net/netip"
+	"strings"
 
 	"github.com/tlsdiag/tlsdiag/capture"
 )
@@ -84,7 +85,9 @@ func (s *sequencer) noteName(c *Connection) {
 	if s.named == nil {
 		s.named = map[netip.Addr][]OtherName{}
 	}
-	s.named[addr] = append(names, OtherName{Name: c.ClientHello.ServerName, Server: c.Server, First: c.First})
+	// A copy: the SNI points into its ClientHello, which the name would
+	// otherwise keep alive until the capture's end.
+	s.named[addr] = append(names, OtherName{Name: strings.Clone(c.ClientHello.ServerName), Server: c.Server, First: c.First})
 }
 
 func containsName(os []OtherName, name string) bool {

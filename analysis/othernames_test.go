@@ -123,3 +123,47 @@ func TestOtherNamesOfConnectionsWaitingBefore(t *testing.T) {
 		t.Errorf("after the end: %d awaiting, index %v; want none", s.awaitingNames, s.waitingNames)
 	}
 }
+
+// TestKeptNamesAreCopies checks that what the sequencer and the DNS book
+// keep of an emitted connection until the capture's end (its name for
+// other connections to its host and for other chains, the leaf's issuer,
+// the name it connected to) does not point into its ClientHello or its
+// certificate: a capture of many connections would otherwise keep every
+// hello alive, and outgrow the memory a read may take. It scribbles over
+// the connection's bytes after noting it and reads what was kept.
+func TestKeptNamesAreCopies(t *testing.T) {
+	src, err := capture.OpenFile("../testdata/path_intercepted.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns, _, err := Analyse(context.Background(), src, Options{}, capture.Options{}, 1)
+	src.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := conns[0]
+	if !completedChain(c) || !namedWaiting(c) || c.ClientHello.ServerName != "good.test" {
+		t.Fatalf("the first connection is not a completed handshake for good.test with a chain: %v", c.Server)
+	}
+	issuer := slices.Clone(c.Certificates[0].X509.RawIssuer)
+	s := &sequencer{dns: newDNSBook()}
+	s.dns.link(c)
+	s.noteName(c)
+	s.noteChain(c)
+	for i := range c.ClientHello.Raw {
+		c.ClientHello.Raw[i] = 'x'
+	}
+	for i := range c.Certificates[0].X509.Raw {
+		c.Certificates[0].X509.Raw[i] = 'x'
+	}
+	if names := s.named[c.Server.Addr()]; len(names) != 1 || names[0].Name != "good.test" {
+		t.Errorf("named = %+v, want good.test", names)
+	}
+	if chains, ok := s.chains["good.test"]; !ok || len(chains) != 1 || !slices.Equal(chains[0].rawIssuer, issuer) {
+		t.Errorf("chains = %+v, want good.test's issuer", s.chains)
+	}
+	key := clientName{c.Client.Addr().Unmap(), "good.test"}
+	if !s.dns.later(key, capture.Frame{Number: c.First.Number - 1}) {
+		t.Error("the DNS book lost the connection to good.test")
+	}
+}
