@@ -283,19 +283,24 @@ func (d *diagnosis) serverClosedFirst() (capture.Frame, string) {
 	for _, a := range c.Alerts {
 		consider(a.Sender, a.Frame, alertText(a))
 	}
-	// A TLS 1.3 server's last record, of an encrypted alert's size, is
-	// its close_notify as a rule: the sign of its close when no FIN or
-	// RST of its own followed in the capture (nginx refusing Chromium:
-	// resume/clientcert13_chromium).
-	if g := c.Afterwards().AlertLike[server]; g.Number != 0 && c.TCP.FIN[server].Number == 0 && (c.TCP.RST.Number == 0 || c.TCP.RSTFrom != server) {
-		consider(server, g, encryptedCloseText)
-	}
 	consider(server, c.TCP.FIN[server], "FIN")
 	consider(client, c.TCP.FIN[client], "FIN")
 	if c.TCP.RST.Number != 0 {
 		consider(c.TCP.RSTFrom, c.TCP.RST, "RST")
 	}
-	if first[server].Number == 0 || first[client].Number != 0 && first[client].Number < first[server].Number {
+	serverFirst := func() bool {
+		return first[server].Number != 0 && (first[client].Number == 0 || first[server].Number < first[client].Number)
+	}
+	// A TLS 1.3 server's last record, of an encrypted alert's size, is
+	// its close_notify as a rule: the sign of its close when it came
+	// before the client's, and no FIN or RST of the server's did (nginx
+	// refusing Chromium: resume/clientcert13_chromium; nginx refusing
+	// curl, whose close_notify crossed it: nginx then resets, after the
+	// client's FIN).
+	if g := c.Afterwards().AlertLike[server]; !serverFirst() && g.Number > c.HandshakeDone.Number && (first[client].Number == 0 || g.Number < first[client].Number) {
+		first[server], how[server] = g, encryptedCloseText
+	}
+	if !serverFirst() {
 		return capture.Frame{}, ""
 	}
 	return first[server], how[server]
