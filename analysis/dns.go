@@ -109,6 +109,26 @@ type clientName struct {
 	name   string // lower case
 }
 
+// sum is a 64-bit FNV-1a hash of the client and the name: the key under
+// which the book keeps the connections made to a name (connected). A
+// capture of many connections notes tens of thousands of them, most to
+// no name any lookup failed for: eight bytes each instead of the name
+// and the address. A collision could only hide a failed lookup: one
+// lookup's key matches one of maxDNSNames others by chance about once in
+// 2^48.
+func (k clientName) sum() uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	a := k.client.As16()
+	for _, b := range a {
+		h = (h ^ uint64(b)) * prime
+	}
+	for i := range len(k.name) {
+		h = (h ^ uint64(k.name[i])) * prime
+	}
+	return h
+}
+
 // dnsBook holds the DNS transactions of one capture, for all the Builders
 // that share a sequencer.
 type dnsBook struct {
@@ -119,9 +139,9 @@ type dnsBook struct {
 	failed []*dnsQuery
 	// resolved is the last answer that gave a client an address for a
 	// name; connected the first frame of its TLS connections named so
-	// (SNI).
+	// (SNI), by clientName.sum.
 	resolved  map[clientName]capture.Frame
-	connected map[clientName]int64
+	connected map[uint64]int64
 	// connectedLog holds, in order, what noteConnected was told until
 	// connected is needed (settleConnected): only failures looks it up,
 	// and a capture without DNS never needs it. Filling the map at every
@@ -153,7 +173,7 @@ func newDNSBook() *dnsBook {
 const connectedBlock = 512
 
 type connectedNote struct {
-	key clientName
+	key uint64 // clientName.sum
 	n   int64
 }
 
@@ -289,11 +309,11 @@ func (k *dnsBook) answered(p *dnsQuery, m *dnsparse.Message) {
 }
 
 // noteConnected keeps the first frame of a client's connection to name.
-// The name is copied when kept: the SNI it comes from points into its
-// ClientHello, which it would otherwise keep alive for the rest of the
-// capture (tens of thousands of hellos in a capture of many connections).
-func (k *dnsBook) noteConnected(key clientName, n int64) {
-	key.name = strings.Clone(key.name)
+// It keeps the name's hash, not the name: the SNI it comes from points
+// into its ClientHello, which it would keep alive for the rest of the
+// capture.
+func (k *dnsBook) noteConnected(name clientName, n int64) {
+	key := name.sum()
 	if k.connected == nil && k.connectedLen < maxDNSNames {
 		last := len(k.connectedLog) - 1
 		if last < 0 || len(k.connectedLog[last]) == connectedBlock {
@@ -315,7 +335,7 @@ func (k *dnsBook) settleConnected() {
 	if k.connected != nil {
 		return
 	}
-	k.connected = make(map[clientName]int64, k.connectedLen)
+	k.connected = make(map[uint64]int64, k.connectedLen)
 	for _, block := range k.connectedLog {
 		for _, e := range block {
 			k.putConnected(e.key, e.n)
@@ -324,7 +344,7 @@ func (k *dnsBook) settleConnected() {
 	k.connectedLog, k.connectedLen = nil, 0
 }
 
-func (k *dnsBook) putConnected(key clientName, n int64) {
+func (k *dnsBook) putConnected(key uint64, n int64) {
 	old, ok := k.connected[key]
 	switch {
 	case !ok && len(k.connected) >= maxDNSNames:
@@ -486,7 +506,7 @@ const resolvedWithin = 10 * time.Second
 // or connected to the name after it.
 func (k *dnsBook) later(key clientName, f capture.Frame) bool {
 	k.settleConnected()
-	if n, ok := k.connected[key]; ok && n > f.Number {
+	if n, ok := k.connected[key.sum()]; ok && n > f.Number {
 		return true
 	}
 	for name := key.name; name != ""; {
