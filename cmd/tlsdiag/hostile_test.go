@@ -301,7 +301,7 @@ func buildCommand(t *testing.T, name, pkg string) string {
 	return path
 }
 
-// TestLargeCaptureMemory reads a 1 GB capture of handshakes only (61,028
+// TestLargeCaptureMemory reads a 1 GB capture of handshakes only (60,784
 // connections, the densest tlsgen makes), with its CA, on one core and on
 // every core, and checks that each read stays within the 64 MiB a read of
 // any size may take and reports every connection: memory must not grow
