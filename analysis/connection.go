@@ -428,6 +428,12 @@ type TCPFacts struct {
 	RSTText string
 	// FIN is indexed by the direction that sent it.
 	FIN [2]capture.Frame
+	// StaleACK is the server's answer to the SYN with an ACK of an older
+	// connection between the same ports that it still held (a challenge
+	// ACK, RFC 5961), and StaleReset the client's reset of it, which ended
+	// that connection at the server; the client's SYN, sent again, then
+	// opened this one (capture.EventStaleACK, capture.EventStaleReset).
+	StaleACK, StaleReset capture.Frame
 	// ClientISN is the client's initial sequence number, when its SYN (or
 	// the SYN-ACK) was captured.
 	ClientISN       uint32

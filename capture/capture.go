@@ -74,12 +74,14 @@ const (
 	EventUnseen                              // no packet of the direction was captured: the Gap that follows is the bytes the peer acknowledged (a capture of one direction)
 	EventClockBack                           // the frame's timestamp is Behind the latest of the capture before it: the capture's clock stepped back
 	EventICMP                                // an ICMP error about a packet Dir sent: ICMP says what (the frame is the error's, not the connection's)
+	EventStaleACK                            // the server answered the SYN with an ACK of an older connection between the same ports, which it still held (a challenge ACK)
+	EventStaleReset                          // the client reset that older connection (its reset of the stale ACK); its own connection goes on opening
 )
 
 var eventNames = [...]string{
 	EventSYN: "syn", EventSYNACK: "syn_ack", EventFIN: "fin", EventRST: "rst",
 	EventRetransmission: "retransmission", EventZeroWindow: "zero_window", EventConflict: "conflict", EventSnapCut: "snap_cut",
-	EventUnseen: "unseen", EventClockBack: "clock_back", EventICMP: "icmp",
+	EventUnseen: "unseen", EventClockBack: "clock_back", EventICMP: "icmp", EventStaleACK: "stale_ack", EventStaleReset: "stale_reset",
 }
 
 func (k EventKind) String() string {
@@ -100,8 +102,9 @@ type Event struct {
 	// Behind is, for EventClockBack, how much earlier the frame is
 	// timestamped than the latest frame of the capture before it.
 	Behind time.Duration
-	// Seg describes the segment behind EventSYN, EventSYNACK, EventRST and
-	// EventRetransmission; it is zero for the other kinds.
+	// Seg describes the segment behind EventSYN, EventSYNACK, EventRST,
+	// EventRetransmission, EventStaleACK and EventStaleReset; it is zero
+	// for the other kinds.
 	Seg SegmentFacts
 	// Payload is what an EventRST's segment carried, valid only during the
 	// call: RFC 1122 (4.2.2.12) lets a RST carry text saying why, and F5

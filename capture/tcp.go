@@ -117,6 +117,11 @@ type conn struct {
 	// still have the tombstone of an earlier connection, which finish
 	// replaces or deletes.
 	overTomb bool
+	// staleAck is the acknowledgment number of the server's stale ACK
+	// (EventStaleACK), when stale is set: the client's reset of it
+	// carries it as its sequence number.
+	staleAck uint32
+	stale    bool
 }
 
 func (c *conn) dirOf(srcLow bool) Direction {
@@ -492,6 +497,9 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 		a.cur.Offset = int64(seqDiff(s.Seq, h.base))
 	}
 
+	if a.staleAnswer(c, dir, s, f) {
+		return
+	}
 	if s.RST {
 		a.rst(c, dir, s.Payload, f)
 		return
@@ -615,6 +623,37 @@ func (a *Assembler) rst(c *conn, dir Direction, payload []byte, f Frame) {
 	a.live.remove(c)
 	c.lingering = true
 	a.reset.push(c)
+}
+
+// staleAnswer handles, and reports, the two segments of a SYN that met an
+// older connection between the same ports, one the client had forgotten
+// and the server still held: the server answers the SYN not with a
+// SYN-ACK but with an ACK of that connection's sequence numbers (RFC
+// 793, Section 3.4; a challenge ACK, RFC 5961 Section 4), and the client
+// answers that with a reset whose sequence number is the ACK's
+// acknowledgment number. The reset ends the old connection at the
+// server; the client's connection is still opening (RFC 793: it stays in
+// SYN-SENT) and its SYN, sent again, gets the SYN-ACK. Neither segment
+// belongs to the client's stream: the ACK acknowledges none of its
+// bytes, and the reset does not end it.
+func (a *Assembler) staleAnswer(c *conn, dir Direction, s *Segment, f Frame) bool {
+	h, peer := &c.half[dir], &c.half[dir.Reverse()]
+	if !c.clientKnown || c.half[ServerToClient].flags&hISN != 0 || c.half[ClientToServer].flags&hISN == 0 {
+		return false // not a SYN waiting for its SYN-ACK
+	}
+	switch {
+	case dir == ServerToClient && s.ACK && !s.SYN && !s.RST && !s.FIN && len(s.Payload) == 0 && h.flags&hKnown == 0 &&
+		(seqDiff(s.Ack, peer.base) < 0 || seqDiff(s.Ack, peer.next) > 0):
+		// Outside what the client sent: not an ACK of its SYN or data
+		// after a SYN-ACK the capture missed.
+		c.staleAck, c.stale = s.Ack, true
+		c.stream.Event(Event{Kind: EventStaleACK, Dir: dir, Frame: f, Seg: a.cur})
+		return true
+	case dir == ClientToServer && s.RST && c.stale && s.Seq == c.staleAck:
+		c.stream.Event(Event{Kind: EventStaleReset, Dir: dir, Frame: f, Seg: a.cur})
+		return true
+	}
+	return false
 }
 
 // isNewSYN reports whether a SYN on a tracked 4-tuple starts a new

@@ -556,6 +556,9 @@ func (d *diagnosis) warnings(ws []string, cat Category) []string {
 	if w := d.icmpIncidental(); w != "" {
 		ws = append(ws, w)
 	}
+	if w := d.stalePortWarning(); w != "" {
+		ws = append(ws, w)
+	}
 	if cat == OK {
 		if f, ok := d.afterHandshake(); ok {
 			ws = append(ws, f.warning)

@@ -527,6 +527,14 @@ func (w *jsonWriter) tcp(t *TCP) {
 		w.key("rst_text")
 		w.str(t.RSTText)
 	}
+	if t.StaleACK != nil {
+		w.key("stale_ack")
+		w.int(*t.StaleACK)
+	}
+	if t.StaleReset != nil {
+		w.key("stale_reset")
+		w.int(*t.StaleReset)
+	}
 	w.key("fin")
 	list(w, t.FIN, w.frameFrom)
 	w.key("gaps")

@@ -150,7 +150,10 @@ type Document struct {
 //     (number of SYNs sent, retransmissions included), syn_ack (number or
 //     null), rst (null, or object with frame and sender of the first reset),
 //     rst_text (omitted unless the first reset carried printable text, as
-//     F5 BIG-IP writes its reason for a reset: that text), fin (list of objects with frame and sender, one per side that closed),
+//     F5 BIG-IP writes its reason for a reset: that text), stale_ack and
+//     stale_reset (numbers, omitted unless the server answered the SYN with
+//     an ACK of an older connection between the same ports, a challenge
+//     ACK: its frame, and that of the client's reset of it), fin (list of objects with frame and sender, one per side that closed),
 //     gaps (list of objects: sender, offset (stream offset of the first
 //     missing byte), bytes, frame (the frame after which the loss was
 //     certain)), retransmissions (number), close (how the connection ended:
@@ -385,6 +388,8 @@ type TCP struct {
 	SYNACK          *int64      `json:"syn_ack"`
 	RST             *FrameFrom  `json:"rst"`
 	RSTText         string      `json:"rst_text,omitempty"`
+	StaleACK        *int64      `json:"stale_ack,omitempty"`
+	StaleReset      *int64      `json:"stale_reset,omitempty"`
 	FIN             []FrameFrom `json:"fin"`
 	Gaps            []Gap       `json:"gaps"`
 	Retransmissions int         `json:"retransmissions"`
@@ -718,6 +723,8 @@ func newTCP(t *analysis.TCPFacts, path *analysis.PathFacts, old *TCP, ptrs *refs
 		SYN:             frameRefIn(&ptrs.syn, t.SYN),
 		SYNCount:        t.SYNCount,
 		SYNACK:          frameRefIn(&ptrs.synACK, t.SYNACK),
+		StaleACK:        frameRefIn(&ptrs.staleACK, t.StaleACK),
+		StaleReset:      frameRefIn(&ptrs.staleReset, t.StaleReset),
 		FIN:             reuse(old.FIN, len(fins)),
 		Gaps:            reuse(old.Gaps, len(t.Gaps)),
 		Retransmissions: t.Retransmissions,
@@ -777,6 +784,7 @@ func frameRef(f capture.Frame) *int64 {
 type refs struct {
 	handshakeMS, timeToFirstByteMS float64
 	syn, synACK, request, response int64
+	staleACK, staleReset           int64
 	after                          AfterHandshake
 }
 

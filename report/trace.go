@@ -186,6 +186,8 @@ func traceLines(c *analysis.Connection) []traceLine {
 	}
 	event(t.SYN, capture.ClientToServer, syn)
 	event(t.SYNACK, capture.ServerToClient, "[SYN, ACK]")
+	event(t.StaleACK, capture.ServerToClient, "[ACK] of an older connection between these ports (challenge ACK)")
+	event(t.StaleReset, capture.ClientToServer, "[RST] of that older connection")
 	event(t.RST, t.RSTFrom, "[RST]")
 	for _, d := range finOrder(t, nil) {
 		event(t.FIN[d], d, "[FIN]")

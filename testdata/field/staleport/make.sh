@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Makes the captures of this directory (run as root; needs go, curl,
+# tcpdump, iproute2 and iptables). In a network namespace of its own, on
+# loopback: the Go server of lab/; a client that completes a handshake
+# from a fixed port and resets the connection, a reset the namespace's
+# firewall drops, so that the server still holds the connection; then a
+# client connecting from the same port, captured: curl (--local-port) and
+# a Go net/http client. With SV naming a clone of suricata-verify, it also
+# cuts windows_stale_ports.pcap from it (needs tshark). Captures go to OUT
+# (default /tmp/tlsdiag-staleport).
+#
+#   [SV=.../suricata-verify] bash testdata/field/staleport/make.sh [OUT]
+set -euo pipefail
+cd "$(dirname "$0")"
+out=$(realpath -m "${1:-/tmp/tlsdiag-staleport}")
+mkdir -p "$out"
+work=$(mktemp -d)
+ns=tlsdiag-staleport
+pids=()
+cleanup() {
+	[ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null || true
+	ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+go build -o "$work/lab" ./lab
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+run() { ip netns exec "$ns" "$@"; }
+ip netns exec "$ns" "$work/lab" -serve 127.0.0.1:9770 -cert "$work/server.pem" &
+pids+=($!)
+sleep 1
+
+# stale NAME PORT COMMAND...: leaves the server a connection from 127.0.0.1:PORT
+# the client forgot, then captures COMMAND, which connects from that port.
+stale() {
+	local name=$1 port=$2
+	shift 2
+	run iptables -A OUTPUT -p tcp --sport "$port" --tcp-flags RST RST -j DROP
+	run "$work/lab" -forget 127.0.0.1:9770 -from "$port"
+	sleep 1 # the server's session tickets meet the reset rule too
+	run iptables -D OUTPUT -p tcp --sport "$port" --tcp-flags RST RST -j DROP
+	ip netns exec "$ns" tcpdump -i lo -U -w "$out/$name" "tcp port $port" 2>/dev/null &
+	local dump=$!
+	sleep 1
+	run "$@" || true
+	sleep 1
+	kill "$dump"
+	wait "$dump" || true
+}
+stale curl_stale_port.pcap 40770 curl -sS -o /dev/null --local-port 40770 --cacert "$work/server.pem" https://127.0.0.1:9770/
+stale go_stale_port.pcap 40771 "$work/lab" -get https://127.0.0.1:9770/ -from 40771 -cacert "$work/server.pem"
+
+# A real client's, cut from suricata-verify's capture by its client ports.
+if [ -n "${SV:-}" ]; then
+	tshark -r "$SV/tests/tls/tls-subjectaltname/input.pcap" -Y 'tcp.port in {59621, 59622}' -w "$out/windows_stale_ports.pcap" -F pcap
+fi
+ls -l "$out"
