@@ -47,7 +47,8 @@ type Connection struct {
 	// empty); nil for TLS over TCP.
 	QUIC *QUIC
 	// Path is what the packet headers tell about the path (path.go); nil
-	// unless the connection had a RST, a retransmission or a gap.
+	// unless the connection had a RST, a retransmission, a gap or a stale
+	// acknowledgment.
 	Path *PathFacts
 	// OtherNames are, for a connection whose named ClientHello got nothing
 	// back from the server while its path facts show a reset, a
@@ -428,12 +429,6 @@ type TCPFacts struct {
 	RSTText string
 	// FIN is indexed by the direction that sent it.
 	FIN [2]capture.Frame
-	// StaleACK is the server's answer to the SYN with an ACK of an older
-	// connection between the same ports that it still held (a challenge
-	// ACK, RFC 5961), and StaleReset the client's reset of it, which ended
-	// that connection at the server; the client's SYN, sent again, then
-	// opened this one (capture.EventStaleACK, capture.EventStaleReset).
-	StaleACK, StaleReset capture.Frame
 	// ClientISN is the client's initial sequence number, when its SYN (or
 	// the SYN-ACK) was captured.
 	ClientISN       uint32

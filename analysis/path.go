@@ -54,6 +54,13 @@ type PathFacts struct {
 	// HelloFirst is the frame that carried its first byte.
 	HelloStart, HelloEnd int64
 	HelloFirst           capture.Frame
+	// StaleACK is the server's answer to the SYN with an acknowledgment of
+	// an older connection between the same ports that it still held (a
+	// challenge ACK, RFC 5961), and StaleReset the client's reset of it,
+	// which ended that connection at the server; the client's SYN, sent
+	// again, then opened this one (capture.EventStaleACK,
+	// capture.EventStaleReset). Zero Frames when there was none.
+	StaleACK, StaleReset capture.Frame
 }
 
 // Packet is one segment's header facts.
@@ -116,7 +123,7 @@ func (t *tracker) pathMore() *PathFacts {
 }
 
 // pathEvent records the header facts of a SYN, SYN-ACK, RST or
-// retransmission.
+// retransmission, and the frames of a stale acknowledgment and its reset.
 func (t *tracker) pathEvent(ev capture.Event) {
 	h := header{ip: ev.Seg.IP, window: ev.Seg.Window}
 	p := &t.path
@@ -132,6 +139,14 @@ func (t *tracker) pathEvent(ev capture.Event) {
 	case capture.EventRST:
 		if m := t.pathMore(); m.RST.Frame.Number == 0 {
 			m.RST = Packet{Frame: ev.Frame, IP: h.ip, Window: h.window}
+		}
+	case capture.EventStaleACK:
+		if m := t.pathMore(); m.StaleACK.Number == 0 {
+			m.StaleACK = ev.Frame
+		}
+	case capture.EventStaleReset:
+		if m := t.pathMore(); m.StaleReset.Number == 0 {
+			m.StaleReset = ev.Frame
 		}
 	case capture.EventRetransmission:
 		if ev.Seg.Len == 0 {

@@ -38,8 +38,8 @@ func TestStalePortOneConnection(t *testing.T) {
 			}
 			for i, c := range conns {
 				tcp := c.TCP
-				if tcp.StaleACK.Number != tc.staleACK[i] || tcp.StaleReset.Number != tc.staleRST[i] {
-					t.Errorf("%v: stale ACK frame %d, reset frame %d; want %d, %d", c.Client, tcp.StaleACK.Number, tcp.StaleReset.Number, tc.staleACK[i], tc.staleRST[i])
+				if p := c.Path; p == nil || p.StaleACK.Number != tc.staleACK[i] || p.StaleReset.Number != tc.staleRST[i] {
+					t.Errorf("%v: path facts %+v, want stale ACK frame %d, reset frame %d", c.Client, p, tc.staleACK[i], tc.staleRST[i])
 				}
 				if tcp.SYNCount < 2 || tcp.SYNACK.Number == 0 || !c.Established || tcp.RST.Number != 0 && tcp.RST.Number < tcp.SYNACK.Number {
 					t.Errorf("%v: %d SYNs, SYN-ACK frame %d, established %v, reset frame %d: not one connection from its first SYN", c.Client, tcp.SYNCount, tcp.SYNACK.Number, c.Established, tcp.RST.Number)

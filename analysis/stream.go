@@ -506,14 +506,6 @@ func (t *tracker) Event(ev capture.Event) {
 		if c.FIN[d].Number == 0 {
 			c.FIN[d] = ev.Frame
 		}
-	case capture.EventStaleACK:
-		if c.StaleACK.Number == 0 {
-			c.StaleACK = ev.Frame
-		}
-	case capture.EventStaleReset:
-		if c.StaleReset.Number == 0 {
-			c.StaleReset = ev.Frame
-		}
 	case capture.EventRetransmission:
 		c.Retransmissions++
 	case capture.EventZeroWindow:

@@ -637,19 +637,19 @@ func (a *Assembler) rst(c *conn, dir Direction, payload []byte, f Frame) {
 // belongs to the client's stream: the ACK acknowledges none of its
 // bytes, and the reset does not end it.
 func (a *Assembler) staleAnswer(c *conn, dir Direction, s *Segment, f Frame) bool {
-	h, peer := &c.half[dir], &c.half[dir.Reverse()]
-	if !c.clientKnown || c.half[ServerToClient].flags&hISN != 0 || c.half[ClientToServer].flags&hISN == 0 {
-		return false // not a SYN waiting for its SYN-ACK
+	cl, sv := &c.half[ClientToServer], &c.half[ServerToClient]
+	if !c.clientKnown || sv.flags&(hISN|hKnown|hUnseen|hAcked) != 0 || cl.flags&hISN == 0 || cl.next != cl.base {
+		// Not a client that has sent SYNs alone and heard nothing of the
+		// server's: after a SYN-ACK the capture missed, the client's
+		// acknowledgment or data would show.
+		return false
 	}
 	switch {
-	case dir == ServerToClient && s.ACK && !s.SYN && !s.RST && !s.FIN && len(s.Payload) == 0 && h.flags&hKnown == 0 &&
-		(seqDiff(s.Ack, peer.base) < 0 || seqDiff(s.Ack, peer.next) > 0):
-		// Outside what the client sent: not an ACK of its SYN or data
-		// after a SYN-ACK the capture missed.
+	case dir == ServerToClient && s.ACK && !s.SYN && !s.RST && !s.FIN && len(s.Payload) == 0 && s.Ack != cl.base:
 		c.staleAck, c.stale = s.Ack, true
 		c.stream.Event(Event{Kind: EventStaleACK, Dir: dir, Frame: f, Seg: a.cur})
 		return true
-	case dir == ClientToServer && s.RST && c.stale && s.Seq == c.staleAck:
+	case dir == ClientToServer && s.RST && !s.ACK && c.stale && s.Seq == c.staleAck:
 		c.stream.Event(Event{Kind: EventStaleReset, Dir: dir, Frame: f, Seg: a.cur})
 		return true
 	}

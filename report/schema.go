@@ -723,11 +723,13 @@ func newTCP(t *analysis.TCPFacts, path *analysis.PathFacts, old *TCP, ptrs *refs
 		SYN:             frameRefIn(&ptrs.syn, t.SYN),
 		SYNCount:        t.SYNCount,
 		SYNACK:          frameRefIn(&ptrs.synACK, t.SYNACK),
-		StaleACK:        frameRefIn(&ptrs.staleACK, t.StaleACK),
-		StaleReset:      frameRefIn(&ptrs.staleReset, t.StaleReset),
 		FIN:             reuse(old.FIN, len(fins)),
 		Gaps:            reuse(old.Gaps, len(t.Gaps)),
 		Retransmissions: t.Retransmissions,
+	}
+	if path != nil {
+		out.StaleACK = frameRefIn(&ptrs.staleACK, path.StaleACK)
+		out.StaleReset = frameRefIn(&ptrs.staleReset, path.StaleReset)
 	}
 	if t.Close != 0 {
 		out.Close = t.Close.String()

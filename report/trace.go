@@ -186,8 +186,10 @@ func traceLines(c *analysis.Connection) []traceLine {
 	}
 	event(t.SYN, capture.ClientToServer, syn)
 	event(t.SYNACK, capture.ServerToClient, "[SYN, ACK]")
-	event(t.StaleACK, capture.ServerToClient, "[ACK] of an older connection between these ports (challenge ACK)")
-	event(t.StaleReset, capture.ClientToServer, "[RST] of that older connection")
+	if p := c.Path; p != nil {
+		event(p.StaleACK, capture.ServerToClient, "[ACK] of an older connection between these ports (challenge ACK)")
+		event(p.StaleReset, capture.ClientToServer, "[RST] of that older connection")
+	}
 	event(t.RST, t.RSTFrom, "[RST]")
 	for _, d := range finOrder(t, nil) {
 		event(t.FIN[d], d, "[FIN]")
