@@ -40,6 +40,8 @@ func (d *diagnosis) noHandshake() Verdict {
 			fmt.Sprintf("nothing listens on port %d at %s (or a firewall rejects it): start the server, or connect to the port it listens on",
 				c.Server.Port(), c.Server.Addr()),
 			t.SYN, t.RST)
+	case t.SYNACK.Number == 0 && c.Path != nil && c.Path.StaleACK.Number != 0:
+		return d.staleNoAnswer()
 	case t.SYNACK.Number == 0:
 		sent := fmt.Sprintf("%s over %s", prose.Count(max(t.SYNCount, 1), "SYN"), d.waitFrom(t.SYN, c.Last))
 		if c.Last.Number == t.SYN.Number {

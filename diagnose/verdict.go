@@ -216,7 +216,7 @@ const NoTCPAnswer Category = "no_tcp_answer"
 
 var noTCPAnswerCategory = categorySpec{
 	name:      NoTCPAnswer,
-	meaning:   "the SYN was never answered (a firewall dropping), or answered only after the client had given up: SYNs sent again, a SYN-ACK seconds late, and the client's system resetting it at once",
+	meaning:   "the SYN was never answered (a firewall dropping), or answered only after the client had given up: SYNs sent again, a SYN-ACK seconds late, and the client's system resetting it at once; or answered only with acknowledgments of an older connection between the same ports that the server still holds (a challenge ACK) while the client's resets of it do not reach the server",
 	serverFix: "—",
 	// A client that gave up on an ICMP error the capture does not hold
 	// (filtered out, or taken where it does not pass) saw more than the

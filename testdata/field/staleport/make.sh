@@ -5,7 +5,8 @@
 # from a fixed port and resets the connection, a reset the namespace's
 # firewall drops, so that the server still holds the connection; then a
 # client connecting from the same port, captured: curl (--local-port) and
-# a Go net/http client. With SV naming a clone of suricata-verify, it also
+# a Go net/http client, and curl while the firewall still drops the
+# client's resets. With SV naming a clone of suricata-verify, it also
 # cuts windows_stale_ports.pcap from it (needs tshark). Captures go to OUT
 # (default /tmp/tlsdiag-staleport).
 #
@@ -31,15 +32,18 @@ ip netns exec "$ns" "$work/lab" -serve 127.0.0.1:9770 -cert "$work/server.pem" &
 pids+=($!)
 sleep 1
 
-# stale NAME PORT COMMAND...: leaves the server a connection from 127.0.0.1:PORT
-# the client forgot, then captures COMMAND, which connects from that port.
+# stale NAME PORT DROPPING COMMAND...: leaves the server a connection from
+# 127.0.0.1:PORT the client forgot, then captures COMMAND, which connects
+# from that port; with DROPPING "yes" the firewall still drops the
+# client's resets, the one of the stale connection too.
 stale() {
-	local name=$1 port=$2
-	shift 2
-	run iptables -A OUTPUT -p tcp --sport "$port" --tcp-flags RST RST -j DROP
+	local name=$1 port=$2 dropping=$3
+	shift 3
+	local rule=(OUTPUT -p tcp --sport "$port" --tcp-flags RST RST -j DROP)
+	run iptables -A "${rule[@]}"
 	run "$work/lab" -forget 127.0.0.1:9770 -from "$port"
 	sleep 1 # the server's session tickets meet the reset rule too
-	run iptables -D OUTPUT -p tcp --sport "$port" --tcp-flags RST RST -j DROP
+	[ "$dropping" = yes ] || run iptables -D "${rule[@]}"
 	ip netns exec "$ns" tcpdump -i lo -U -w "$out/$name" "tcp port $port" 2>/dev/null &
 	local dump=$!
 	sleep 1
@@ -47,9 +51,11 @@ stale() {
 	sleep 1
 	kill "$dump"
 	wait "$dump" || true
+	[ "$dropping" != yes ] || run iptables -D "${rule[@]}"
 }
-stale curl_stale_port.pcap 40770 curl -sS -o /dev/null --local-port 40770 --cacert "$work/server.pem" https://127.0.0.1:9770/
-stale go_stale_port.pcap 40771 "$work/lab" -get https://127.0.0.1:9770/ -from 40771 -cacert "$work/server.pem"
+stale curl_stale_port.pcap 40770 no curl -sS -o /dev/null --local-port 40770 --cacert "$work/server.pem" https://127.0.0.1:9770/
+stale go_stale_port.pcap 40771 no "$work/lab" -get https://127.0.0.1:9770/ -from 40771 -cacert "$work/server.pem"
+stale curl_stale_port_resets_dropped.pcap 40772 yes curl -sS -o /dev/null --connect-timeout 4 --local-port 40772 --cacert "$work/server.pem" https://127.0.0.1:9770/
 
 # A real client's, cut from suricata-verify's capture by its client ports.
 if [ -n "${SV:-}" ]; then
