@@ -497,7 +497,7 @@ func (a *Assembler) Segment(s *Segment, f Frame) {
 		a.cur.Offset = int64(seqDiff(s.Seq, h.base))
 	}
 
-	if a.staleAnswer(c, dir, s, f) {
+	if c.awaitingSYNACK() && a.staleAnswer(c, dir, s, f) {
 		return
 	}
 	if s.RST {
@@ -636,12 +636,12 @@ func (a *Assembler) rst(c *conn, dir Direction, payload []byte, f Frame) {
 // SYN-SENT) and its SYN, sent again, gets the SYN-ACK. Neither segment
 // belongs to the client's stream: the ACK acknowledges none of its
 // bytes, and the reset does not end it.
+// It is called only while awaitingSYNACK.
 func (a *Assembler) staleAnswer(c *conn, dir Direction, s *Segment, f Frame) bool {
-	cl, sv := &c.half[ClientToServer], &c.half[ServerToClient]
-	if !c.clientKnown || sv.flags&(hISN|hKnown|hUnseen|hAcked) != 0 || cl.flags&hISN == 0 || cl.next != cl.base {
-		// Not a client that has sent SYNs alone and heard nothing of the
-		// server's: after a SYN-ACK the capture missed, the client's
-		// acknowledgment or data would show.
+	cl := &c.half[ClientToServer]
+	if cl.flags&hISN == 0 || cl.next != cl.base {
+		// Not a client that has sent SYNs alone: after a SYN-ACK the
+		// capture missed, its data would show.
 		return false
 	}
 	switch {
@@ -654,6 +654,14 @@ func (a *Assembler) staleAnswer(c *conn, dir Direction, s *Segment, f Frame) boo
 		return true
 	}
 	return false
+}
+
+// awaitingSYNACK reports whether c was opened by a SYN and nothing of
+// the server's has shown yet: no SYN-ACK, no bytes, no acknowledgment of
+// them by the client. Inlined, it keeps staleAnswer's call off the path
+// of every segment after the handshake.
+func (c *conn) awaitingSYNACK() bool {
+	return c.clientKnown && c.half[ServerToClient].flags&(hISN|hKnown|hUnseen|hAcked) == 0
 }
 
 // isNewSYN reports whether a SYN on a tracked 4-tuple starts a new
