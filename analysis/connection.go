@@ -423,6 +423,13 @@ type TCPFacts struct {
 	// RST is the first reset and RSTFrom its sender.
 	RST     capture.Frame
 	RSTFrom capture.Direction
+	// Unacked is set, per direction, when the direction sent payload and
+	// the capture shows no acknowledgment of its last byte by the other
+	// side: the bytes were lost on the way, or the capture missed the
+	// acknowledgment. Known once the capture closed the connection (false
+	// in a connection reported before, live). Kept in what was padding
+	// (TestRecordSize).
+	Unacked [2]bool
 	// RSTText is the text the first reset carried, if it carried text
 	// (RFC 1122 lets a RST say why; F5 BIG-IP does: "BIG-IP: [0x11c5672:
 	// 3045] {peer} TCP RST from remote system"), at most maxRSTText bytes.

@@ -180,6 +180,10 @@ func (t *tracker) pathEvent(ev capture.Event) {
 // Acked implements capture.AckObserver. Only a connection that had a RST,
 // a retransmission or a gap keeps it.
 func (t *tracker) Acked(d capture.Direction, offset int64, f capture.Frame) {
+	if t.dirs != nil {
+		ds := &t.dirs[d]
+		ds.ackSeen, ds.ackedAll = true, offset >= ds.offset
+	}
 	p := &t.path
 	if m := p.more; m != nil {
 		m.Acked[d], m.AckedFrame[d] = offset, f

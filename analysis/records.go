@@ -140,6 +140,7 @@ func (t *tracker) flipFacts() {
 		swap(c.Unfinished)
 	}
 	swap(&c.TCP.FIN)
+	swap(&c.TCP.Unacked)
 	c.TCP.RSTFrom = c.TCP.RSTFrom.Reverse()
 	for i := range c.Alerts {
 		c.Alerts[i].Sender = c.Alerts[i].Sender.Reverse()

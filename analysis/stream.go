@@ -141,6 +141,10 @@ type direction struct {
 	offset  int64   // stream bytes delivered so far
 	chunks  []chunk // which frame carried which stream bytes, oldest first
 	tlsSeen bool    // a valid TLS record was seen
+	// ackSeen is set once the capture reported how far the peer
+	// acknowledged the direction's bytes (at the connection's close), and
+	// ackedAll when that covered every byte delivered.
+	ackSeen, ackedAll bool
 	// pending holds items whose record is not complete yet (their Body is
 	// a copy); done is the end offset of the last item handled.
 	pending []tlsparse.Item
@@ -546,6 +550,12 @@ func (t *tracker) Close(reason capture.CloseReason, last capture.Frame, closedBy
 	t.unfinishedTail(capture.ServerToClient)
 	c := t.c
 	c.TCP.Close = reason
+	if t.dirs != nil {
+		for d := range t.dirs {
+			ds := &t.dirs[d]
+			c.TCP.Unacked[t.dir(capture.Direction(d))] = ds.offset > 0 && !(ds.ackSeen && ds.ackedAll)
+		}
+	}
 	if last.Number > c.Last.Number {
 		c.Last = last
 	}

@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -63,4 +64,37 @@ func clientAbandonedCases(t *testing.T) []diagnoseCase {
 func TestFieldAbandonCaptures(t *testing.T) {
 	dir := testdataDir + "/field/abandon"
 	checkExpectedWith(t, dir, "expected.tsv", expectedRead{whole: true})
+}
+
+// TestSpareClosedAfterFinished reads nDPI's reddit.pcap (testdata/public/
+// ndpi): Chrome closed four TLS 1.2 connections (FIN) right after its
+// Finished, before the server's Finished arrived; the server's
+// close_notify and FIN answer that close. The server did not close the
+// connection right after the handshake: no warning says it did.
+func TestSpareClosedAfterFinished(t *testing.T) {
+	conns := analyseCaptureWith(t, testdataDir+"/public/ndpi/reddit.pcap", analysis.Options{})
+	vs := All(conns, Config{}, 1)
+	spare := map[uint16]bool{56574: true, 56576: true, 56584: true, 56590: true}
+	seen := 0
+	for i, c := range conns {
+		if !spare[c.Client.Port()] {
+			continue
+		}
+		seen++
+		if fin, done := c.TCP.FIN[client], c.HandshakeDone; fin.Number == 0 || fin.Number > done.Number {
+			t.Errorf("%s: the client's FIN (frame %d) is not before the handshake's end (frame %d)", c.Client, fin.Number, done.Number)
+		}
+		v := vs[i]
+		if v.Category != OK {
+			t.Errorf("%s: %s: %s", c.Client, v.Category, v.Summary)
+		}
+		for _, w := range v.Warnings {
+			if strings.Contains(w, "the server closed the connection") {
+				t.Errorf("%s: warning %q", c.Client, w)
+			}
+		}
+	}
+	if seen != len(spare) {
+		t.Errorf("found %d of the %d connections", seen, len(spare))
+	}
 }

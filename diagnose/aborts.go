@@ -538,7 +538,15 @@ func (d *diagnosis) unfinished() Verdict {
 	// on: the capture kept some of the connection's packets only, so
 	// whether an end stalled is not in it.
 	bare := wentOn && c.Last.Number == at.Number
-	if !bare && (idleClosed || c.TCP.Close == capture.ClosedEOF && (idle >= time.Second || silent)) {
+	// The last speaker's bytes were never acknowledged in the capture, nor
+	// sent again, though it went on for longer than a TCP waits before
+	// it sends unacknowledged bytes again: the capture missed the
+	// connection's later packets (the acknowledgment among them), which
+	// then say nothing of a silence.
+	speaker := d.lastSender(at)
+	missed := wentOn && !bare && c.TCP.Unacked[speaker] && c.TCP.Retransmissions == 0 &&
+		(idleClosed || end.Time.Sub(c.Last.Time) >= resendWithin)
+	if !bare && !missed && (idleClosed || c.TCP.Close == capture.ClosedEOF && (idle >= time.Second || silent)) {
 		// Who was expected to speak next? The side that did not send the
 		// last message.
 		waiting := server
@@ -576,14 +584,31 @@ func (d *diagnosis) unfinished() Verdict {
 		}
 		summary = fmt.Sprintf("the connection's packets stop %s (%s), before the handshake completed; the capture went on %s",
 			stop, frameRef(at.Number), d.wentOnWithout(end, "them"))
+		if missed {
+			summary = fmt.Sprintf("the connection's packets stop at %s, %s after %s (%s), before the handshake completed; the capture went on %s, and shows neither the %s's acknowledgment of the %s's last bytes nor the %s sending them again, which its TCP does within a second or two when they are not acknowledged: the capture missed the connection's later packets (it dropped them, or kept only some; likely), or the %s's host stopped at that moment (less likely), so whether the %s answered is not in the capture",
+				frameRef(c.Last.Number), wait(idle), after, frameRef(at.Number), d.wentOnWithout(end, "them"),
+				speaker.Reverse(), speaker, speaker, speaker, speaker.Reverse())
+			fix = fmt.Sprintf("capture again keeping all of the connection's packets, with a larger buffer (`tcpdump -B 8192 -s 0 -w FILE host %s and port %d`), on the client or the server itself",
+				c.Server.Addr().Unmap(), c.Server.Port())
+		}
 		if bare {
 			summary += fmt.Sprintf(", not even the acknowledgment of %s: the capture was filtered to some of the connection's packets (its TLS records, as an export with a display filter keeps them) or dropped the rest", frameRef(at.Number))
 			fix = fmt.Sprintf("capturing longer would not help: capture again keeping all of the connection's packets (`tcpdump -s 0 -w FILE host %s and port %d`), or export its whole TCP stream, not its TLS records alone",
 				c.Server.Addr().Unmap(), c.Server.Port())
 		}
 	}
+	if missed {
+		return verdict(IncompleteCapture, summary, fix, d.helloFrame, at, c.Last)
+	}
 	return verdict(IncompleteCapture, summary, fix, d.helloFrame, at)
 }
+
+// resendWithin is how long a capture must go on after a connection's
+// unacknowledged bytes to show them sent again: TCP's first
+// retransmission timeout is about a second at most after a round trip
+// was measured (RFC 6298's floor; Linux's is 200 ms), and its second
+// comes two timeouts later.
+const resendWithin = 3 * time.Second
 
 // wentOnWithout says how long the capture went on without the
 // connection's packets after its last (what names them): to its end

@@ -275,18 +275,27 @@ func (d *diagnosis) serverClosedFirst() (capture.Frame, string) {
 	c := d.c
 	var first [2]capture.Frame
 	var how [2]string
-	consider := func(dir capture.Direction, f capture.Frame, h string) {
-		if f.Number > c.HandshakeDone.Number && (first[dir].Number == 0 || f.Number < first[dir].Number) {
+	// Closes count after the handshake was done, but the client's FIN or
+	// RST at any time: a client that closed after its Finished, before
+	// the server's arrived (a browser's spare TLS 1.2 connection), closed
+	// first, and the server's close_notify answers it.
+	done := c.HandshakeDone.Number
+	consider := func(dir capture.Direction, f capture.Frame, h string, since int64) {
+		if f.Number > since && (first[dir].Number == 0 || f.Number < first[dir].Number) {
 			first[dir], how[dir] = f, h
 		}
 	}
 	for _, a := range c.Alerts {
-		consider(a.Sender, a.Frame, alertText(a))
+		consider(a.Sender, a.Frame, alertText(a), done)
 	}
-	consider(server, c.TCP.FIN[server], "FIN")
-	consider(client, c.TCP.FIN[client], "FIN")
+	consider(server, c.TCP.FIN[server], "FIN", done)
+	consider(client, c.TCP.FIN[client], "FIN", 0)
 	if c.TCP.RST.Number != 0 {
-		consider(c.TCP.RSTFrom, c.TCP.RST, "RST")
+		since := done
+		if c.TCP.RSTFrom == client {
+			since = 0
+		}
+		consider(c.TCP.RSTFrom, c.TCP.RST, "RST", since)
 	}
 	serverFirst := func() bool {
 		return first[server].Number != 0 && (first[client].Number == 0 || first[server].Number < first[client].Number)

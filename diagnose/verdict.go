@@ -229,7 +229,7 @@ const IncompleteCapture Category = "incomplete_capture"
 
 var incompleteCaptureCategory = categorySpec{
 	name:      IncompleteCapture,
-	meaning:   "the handshake is not in the capture (not judged when the capture began after the connection), the snap length cut it (tcpdump -s; not judged unless an alert shows the failure), the capture holds one direction only (tcpdump -Q, a mirror port of one direction, asymmetric routing: the other side's acknowledgments show the bytes it missed; not judged), or a DNS lookup's answer could not be in it yet (the capture ended less than 1 s after the query)",
+	meaning:   "the handshake is not in the capture (not judged when the capture began after the connection), the snap length cut it (tcpdump -s; not judged unless an alert shows the failure), the capture holds one direction only (tcpdump -Q, a mirror port of one direction, asymmetric routing: the other side's acknowledgments show the bytes it missed; not judged), a DNS lookup's answer could not be in it yet (the capture ended less than 1 s after the query), or the connection's packets stop mid-handshake while the capture went on, without the acknowledgment of the last bytes that the peer's TCP sends or the resending of them that the sender's TCP makes (a capture that dropped or kept only some of the packets)",
 	serverFix: "—",
 	unprobed:  "the probe captures its own connection from the first SYN: an incomplete capture says the capture lost packets, not what the client met",
 }
