@@ -9,7 +9,9 @@ package diagnose
 
 import (
 	"fmt"
+	"time"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/capture"
 	"github.com/tlsdiag/tlsdiag/internal/prose"
 )
@@ -43,13 +45,49 @@ func (d *diagnosis) staleNoAnswer() Verdict {
 	summary := fmt.Sprintf("%s answered the client's %s not with a SYN-ACK but with an acknowledgment of an older connection between the same two ports (%s: a challenge ACK, RFC 5961): the server still holds a connection from %s that the client no longer has",
 		c.Server, prose.Count(max(t.SYNCount, 1), "SYN"), frameRef(p.StaleACK.Number), c.Client)
 	evidence := []capture.Frame{t.SYN, p.StaleACK}
+	if r := p.StaleReset; r.Number != 0 && c.Last.Number == r.Number {
+		// Nothing after the reset: the SYN the client sends again, which
+		// would show whether the reset ended the older connection, is not
+		// in the capture.
+		end := d.captureEnd()
+		summary += fmt.Sprintf("; the client reset it (%s), and then %s: it does not show the SYN the client sends again after such a reset (Linux within milliseconds, Windows after 3 s or more), so whether the reset ended the older connection is not in it",
+			frameRef(r.Number), d.stopAfter(r, end))
+		evidence = append(evidence, r)
+		if end.Time.Sub(r.Time) < staleRetryWithin {
+			return verdict(IncompleteCapture, summary,
+				fmt.Sprintf("capture on until the client's next attempt: if every SYN is answered so, end the stale connection on the server (Linux: `ss -K dst %s dport = %d`) and let the client's resets reach it", c.Client.Addr(), c.Client.Port()),
+				evidence...)
+		}
+		summary += ": the client did not try again while the capture went on"
+		return verdict(NoTCPAnswer, summary, staleFix(c), evidence...)
+	}
 	if p.StaleReset.Number != 0 {
 		summary += fmt.Sprintf("; the client's reset of it (%s) did not end it, as no SYN-ACK followed: the reset did not reach the server (a firewall between them that drops resets of connections it does not track), or did not match it", frameRef(p.StaleReset.Number))
 		evidence = append(evidence, p.StaleReset)
 	} else {
 		summary += "; the capture shows no reset of it from the client, which answers such an acknowledgment with one: a firewall dropped it (on the client's host or on the way), or the client's system sent none"
 	}
-	fix := fmt.Sprintf("end the stale connection on the server (Linux: `ss -K dst %s dport = %d`, or restart the server application) and let the client's resets reach the server (a firewall that drops resets of connections it does not track keeps such connections alive); or have the client connect from another source port",
+	return verdict(NoTCPAnswer, summary, staleFix(c), append(evidence, c.Last)...)
+}
+
+// staleRetryWithin is how long after its reset of the older connection a
+// client sends its SYN again, at most: Linux within milliseconds, Windows
+// after 3 s and 13 s (staleport/windows_stale_ports.pcap). A capture that
+// goes on longer without it shows a client that gave up.
+const staleRetryWithin = 30 * time.Second
+
+// staleFix ends the stale connection on the server and lets the client's
+// resets through.
+func staleFix(c *analysis.Connection) string {
+	return fmt.Sprintf("end the stale connection on the server (Linux: `ss -K dst %s dport = %d`, or restart the server application) and let the client's resets reach the server (a firewall that drops resets of connections it does not track keeps such connections alive); or have the client connect from another source port",
 		c.Client.Addr(), c.Client.Port())
-	return verdict(NoTCPAnswer, summary, fix, append(evidence, c.Last)...)
+}
+
+// stopAfter says what the capture did after frame f, the connection's
+// last: it ended, or went on without the connection.
+func (d *diagnosis) stopAfter(f, end capture.Frame) string {
+	if end.Number <= f.Number {
+		return "the capture ends"
+	}
+	return fmt.Sprintf("the capture went on %s without the connection (to %s)", d.waitFrom(f, end), frameRef(end.Number))
 }

@@ -56,9 +56,13 @@ stale() {
 stale curl_stale_port.pcap 40770 no curl -sS -o /dev/null --local-port 40770 --cacert "$work/server.pem" https://127.0.0.1:9770/
 stale go_stale_port.pcap 40771 no "$work/lab" -get https://127.0.0.1:9770/ -from 40771 -cacert "$work/server.pem"
 stale curl_stale_port_resets_dropped.pcap 40772 yes curl -sS -o /dev/null --connect-timeout 4 --local-port 40772 --cacert "$work/server.pem" https://127.0.0.1:9770/
+# Cut at the client's reset, before its SYN sent again.
+editcap -r "$out/curl_stale_port.pcap" "$out/curl_stale_port_cut_at_reset.pcap" 1-3
 
-# A real client's, cut from suricata-verify's capture by its client ports.
+# A real client's, cut from suricata-verify's capture by its client ports,
+# and again before the second connection's SYN sent again (13 s in).
 if [ -n "${SV:-}" ]; then
 	tshark -r "$SV/tests/tls/tls-subjectaltname/input.pcap" -Y 'tcp.port in {59621, 59622}' -w "$out/windows_stale_ports.pcap" -F pcap
+	editcap -r "$out/windows_stale_ports.pcap" "$out/windows_stale_ports_cut_before_retry.pcap" 1-18
 fi
 ls -l "$out"
