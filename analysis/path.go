@@ -177,8 +177,9 @@ func (t *tracker) pathEvent(ev capture.Event) {
 	}
 }
 
-// Acked implements capture.AckObserver. Only a connection that had a RST,
-// a retransmission or a gap keeps it.
+// Acked implements capture.AckObserver. Each direction notes whether it
+// covers all of its bytes (TCPFacts.Unacked); the path facts keep it only
+// for a connection that had a RST, a retransmission or a gap.
 func (t *tracker) Acked(d capture.Direction, offset int64, f capture.Frame) {
 	if t.dirs != nil {
 		ds := &t.dirs[d]

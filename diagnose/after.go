@@ -33,6 +33,12 @@ func (d *diagnosis) unanswered() (afterFinding, bool) {
 	if req.Number == 0 || a.Response.Number != 0 {
 		return afterFinding{}, false
 	}
+	if u := c.Tail(server); u.Bytes > 0 && u.First.Number > req.Number {
+		// The server's bytes after the request, in a record the capture
+		// does not hold whole, began an answer: the capture ends inside
+		// it (or missed the rest), which is no silence of the server.
+		return afterFinding{}, false
+	}
 	what := requestName(req, a.RequestLine)
 	tickets := ""
 	if n := a.Tickets; n > 0 {
