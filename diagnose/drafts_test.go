@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tlsdiag/tlsdiag/analysis"
 	"github.com/tlsdiag/tlsdiag/tlsparse"
 )
 
@@ -130,4 +131,33 @@ func offeringDraft(ch *tlsparse.ClientHello, draft tlsparse.Version) *tlsparse.C
 		}
 	}
 	return &cp
+}
+
+// TestFacebookDraftHandshakes reads nDPI's instagram.pcap: the Instagram
+// app's six connections to a Facebook server in Facebook's variant of TLS
+// 1.3 draft 26 (version 0xfb1a), a TLS 1.3 handshake, five of them whole.
+// Read as TLS 1.2 they were failures all (a client or server that
+// stopped answering after the server's ChangeCipherSpec); read as TLS 1.3
+// the five are ok, and the one whose capture stops inside the server's
+// flight is incomplete_capture.
+func TestFacebookDraftHandshakes(t *testing.T) {
+	conns := analyseCaptureWith(t, testdataDir+"/public/ndpi/instagram.pcap", analysis.Options{})
+	vs := All(conns, Config{}, 1)
+	n := 0
+	for i, c := range conns {
+		if c.Version != 0xfb1a {
+			continue
+		}
+		n++
+		want := OK
+		if c.Client.Port() == 49359 {
+			want = IncompleteCapture
+		}
+		if v := vs[i]; v.Category != want {
+			t.Errorf("%s → %s (%s): %s: %s, want %s", c.Client, c.Server, c.Version, v.Category, v.Summary, want)
+		}
+	}
+	if n != 6 {
+		t.Errorf("%d connections in version 0xfb1a, want 6", n)
+	}
 }

@@ -265,11 +265,12 @@ func negRank(v tlsparse.Version) int {
 }
 
 // versionRank orders versions by age. The wire values order SSL 2.0 to
-// TLS 1.3 correctly, but TLS 1.3 drafts (0x7fXX) and Google's experiment
-// versions (0x7e0X) came just before TLS 1.3, not after it.
+// TLS 1.3 correctly, but TLS 1.3 drafts (0x7fXX, and Facebook's 0xfbXX)
+// and Google's experiment versions (0x7e0X) came just before TLS 1.3, not
+// after it.
 func versionRank(v tlsparse.Version) int {
 	switch {
-	case v>>8 == 0x7f, v>>8 == 0x7e:
+	case v>>8 == 0x7f, v>>8 == 0x7e, v>>8 == 0xfb:
 		return int(tlsparse.VersionTLS13)<<8 - 0x100 + int(v&0xff)
 	case v <= tlsparse.VersionTLS13:
 		return int(v) << 8

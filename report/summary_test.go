@@ -144,6 +144,20 @@ func TestSummarize(t *testing.T) {
 			},
 		},
 		{
+			name: "version matrix: Facebook's draft variant below TLS 1.3",
+			results: []pipeline.Result{
+				result(diagnose.OK, []tlsparse.Version{v13, 0xfb1a}, 0xfb1a, aes128),
+			},
+			want: Summary{
+				Connections:   1,
+				Verdicts:      []Count{{"ok", 1}},
+				Versions:      []Count{{"TLS 1.3 draft 26 (Facebook)", 1}},
+				Ciphers:       []Count{{"TLS_AES_128_GCM_SHA256", 1}},
+				VersionMatrix: []MatrixCell{{"TLS 1.3 draft 26 (Facebook)–TLS 1.3", "TLS 1.3 draft 26 (Facebook)", 1}},
+				FailedByJA4:   []Count{}, Notes: []string{},
+			},
+		},
+		{
 			name: "ok connections whose request failed after the handshake are noted, not failed",
 			results: []pipeline.Result{
 				headline(result(diagnose.OK, modern, v13, aes128), "no answer to request"),

@@ -133,6 +133,9 @@ func TestIsTLS13(t *testing.T) {
 		{VersionTLS13, true, 0},
 		{0x7f12, true, 18},
 		{0x7f17, true, 23},
+		{0xfb1a, true, 26}, // Facebook's variant of draft 26 (Fizz)
+		{0xfb1c, true, 28},
+		{0xfa1a, false, 0},
 		{VersionGoogleExperiment1, true, 0},
 		{VersionGoogleExperiment2, true, 0},
 		{0x7e03, false, 0},
@@ -146,6 +149,11 @@ func TestIsTLS13(t *testing.T) {
 		n, ok := tt.v.TLS13Draft()
 		if n != tt.draft || ok != (tt.draft != 0) {
 			t.Errorf("%v.TLS13Draft() = %d, %v, want %d", tt.v, n, ok, tt.draft)
+		}
+	}
+	for v, want := range map[Version]string{0x7f17: "TLS 1.3 draft 23", 0xfb1a: "TLS 1.3 draft 26 (Facebook)", 0xfa1a: "0xFA1A"} {
+		if got := v.String(); got != want {
+			t.Errorf("%04x: %q, want %q", uint16(v), got, want)
 		}
 	}
 }

@@ -89,19 +89,25 @@ const (
 // draft number (draft-ietf-tls-tls13-28, Section 4.2.1).
 const tls13DraftMajor = 0x7f
 
-// TLS13Draft returns the draft number of a TLS 1.3 draft version, and
-// whether v is one.
+// facebookDraftMajor is the high byte of Facebook's variants of the TLS
+// 1.3 drafts, which its apps and servers speak (Fizz's "fb" versions,
+// 0xfb00 | draft number: 0xfb17, 0xfb1a, 0xfb1c): each draft's handshake,
+// with minor differences in the record layer.
+const facebookDraftMajor = 0xfb
+
+// TLS13Draft returns the draft number of a TLS 1.3 draft version,
+// Facebook's variants included, and whether v is one.
 func (v Version) TLS13Draft() (int, bool) {
-	if v>>8 != tls13DraftMajor {
+	if v>>8 != tls13DraftMajor && v>>8 != facebookDraftMajor {
 		return 0, false
 	}
 	return int(v & 0xff), true
 }
 
-// IsTLS13 reports whether v is TLS 1.3, one of its drafts (0x7fXX) or
-// Google's 2017 experiment versions, which share its handshake: encrypted
-// after the ServerHello, TLS 1.3's message formats, and (the experiments)
-// the session ID echoed for middlebox compatibility.
+// IsTLS13 reports whether v is TLS 1.3, one of its drafts (0x7fXX, and
+// Facebook's 0xfbXX) or Google's 2017 experiment versions, which share its
+// handshake: encrypted after the ServerHello, TLS 1.3's message formats,
+// and (the experiments) the session ID echoed for middlebox compatibility.
 func (v Version) IsTLS13() bool {
 	_, draft := v.TLS13Draft()
 	return v == VersionTLS13 || draft || v == VersionGoogleExperiment1 || v == VersionGoogleExperiment2
@@ -126,6 +132,9 @@ func (v Version) String() string {
 		return fmt.Sprintf("GREASE 0x%04x", uint16(v))
 	}
 	if n, ok := v.TLS13Draft(); ok {
+		if v>>8 == facebookDraftMajor {
+			return "TLS 1.3 draft " + strconv.Itoa(n) + " (Facebook)"
+		}
 		return "TLS 1.3 draft " + strconv.Itoa(n)
 	}
 	return fmt.Sprintf("0x%04X", uint16(v))
