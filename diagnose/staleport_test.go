@@ -3,8 +3,10 @@ package diagnose
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tlsdiag/tlsdiag/analysis"
+	"github.com/tlsdiag/tlsdiag/capture"
 )
 
 // TestFieldStalePortCaptures checks SYNs answered by an acknowledgment of
@@ -47,5 +49,36 @@ func TestStaleResetCaptureGoesOn(t *testing.T) {
 	}
 	if seen != len(want) {
 		t.Errorf("found %d of the %d connections", seen, len(want))
+	}
+}
+
+func init() { caseTables = append(caseTables, staleResetCases) }
+
+func TestDiagnoseStaleReset(t *testing.T) { runDiagnoseCases(t, staleResetCases(t)) }
+
+// staleResetCases are SYNs (frame 1) answered by a stale connection's
+// acknowledgment (frame 2), which the client reset (frame 3): the
+// connection's last packet. Whether the reset ended the older connection
+// shows only in the SYN the client sends next, which a capture that ends
+// within 30 s may not hold; one that goes on longer shows a client that
+// gave up.
+func staleResetCases(t *testing.T) []diagnoseCase {
+	staleReset := func(wentOn time.Duration) *analysis.Connection {
+		c := tcpConn()
+		c.TCP.SYNACK, c.TCP.Close, c.Last = capture.Frame{}, capture.ClosedEOF, fr(3)
+		c.Path = &analysis.PathFacts{StaleACK: fr(2), StaleReset: fr(3)}
+		c.CaptureEnd = capture.Frame{Number: 50, Time: fr(3).Time.Add(wentOn)}
+		return c
+	}
+	return []diagnoseCase{
+		{name: "capture ends 2 s after the reset", cat: IncompleteCapture,
+			conn: func(*pki) *analysis.Connection { return staleReset(2 * time.Second) },
+			summary: []string{"the client reset it (frame 3), and then the capture went on 2.0 s without the connection (to frame 50)",
+				"whether the reset ended the older connection is not in it"},
+			evidence: []int64{1, 2, 3}, fix: []string{"capture on until the client's next attempt"}},
+		{name: "capture goes on 40 s after the reset", cat: NoTCPAnswer,
+			conn:     func(*pki) *analysis.Connection { return staleReset(40 * time.Second) },
+			summary:  []string{"the capture went on 40.0 s without the connection (to frame 50)", "the client did not try again while the capture went on"},
+			evidence: []int64{1, 2, 3}, fix: []string{"ss -K dst 192.0.2.1 dport = 51000"}},
 	}
 }
