@@ -1144,3 +1144,35 @@ func readKeyLog(t *testing.T, path string) *decrypt.KeyLog {
 	}
 	return keys
 }
+
+// portWant is what the verdict of a capture's connection from one client
+// port must be: its category and a phrase of its summary.
+type portWant struct {
+	cat    Category
+	phrase string
+}
+
+// checkByClientPort reads the capture at path, diagnoses its connections
+// together (as read does) and checks those from the client ports of want;
+// each must be there. It returns the connections and their verdicts for
+// more checks.
+func checkByClientPort(t *testing.T, path string, want map[uint16]portWant) ([]*analysis.Connection, []Verdict) {
+	t.Helper()
+	conns := analyseCaptureWith(t, path, analysis.Options{})
+	vs := All(conns, Config{}, 1)
+	seen := 0
+	for i, c := range conns {
+		w, ok := want[c.Client.Port()]
+		if !ok {
+			continue
+		}
+		seen++
+		if v := vs[i]; v.Category != w.cat || !strings.Contains(v.Summary, w.phrase) {
+			t.Errorf("%s → %s: %s: %s\nwant %s with %q", c.Client, c.Server, v.Category, v.Summary, w.cat, w.phrase)
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("found %d of the %d connections", seen, len(want))
+	}
+	return conns, vs
+}
