@@ -31,8 +31,12 @@ func (d *diagnosis) refusedChoice() (Verdict, bool) {
 	offered := d.offeredVersions()
 	v := c.Version
 	explicit := len(d.hello.SupportedVersions) > 0 && len(offered) > 0
+	// A client without supported_versions names only its highest version
+	// (its minimum is not on the wire): TLS 1.1 or older below it may be
+	// under its minimum; its highest itself it accepts.
+	belowMax := len(offered) > 0 && v < slices.Max(offered)
 	switch {
-	case v != 0 && (!slices.Contains(offered, v) || v <= tlsparse.VersionTLS11 && !explicit):
+	case v != 0 && (!slices.Contains(offered, v) || v <= tlsparse.VersionTLS11 && !explicit && belowMax):
 		summary := fmt.Sprintf("the server chose %s (ServerHello, %s) and the client refused it (%s, %s): the client offers %s",
 			v, frameRef(c.ServerHelloFrame.Number), how, frameRef(abort.Number), d.offerText(offered))
 		if explicit {

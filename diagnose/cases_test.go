@@ -421,6 +421,15 @@ func versionCipherHandshakeCases(t *testing.T) []diagnoseCase {
 				return rst(serverHello(hello(tcpConn(), modernHello()), v10, 0x002F, p.leaf, p.inter), fr(7), client)
 			},
 			summary: []string{"the server chose TLS 1.0", "RST, frame 7"}, evidence: []int64{4, 6, 7}, nWarn: -1},
+		// A client without supported_versions names its highest version
+		// only: the server that chose it gave the client what it asked
+		// for, so the client's abort is about something else (here the
+		// chain, read as for any client that aborts after it).
+		{name: "TLS 1.0 from a client whose highest version it is: not the version refused", cat: CertUntrustedCA,
+			conn: func(p *pki) *analysis.Connection {
+				return rst(serverHello(hello(tcpConn(), legacy(v10)), v10, 0x002F, p.leaf, p.inter), fr(7), client)
+			},
+			summary: []string{"the client rejected the server's certificate (RST, frame 7)"}, evidence: []int64{6, 7}, nWarn: -1},
 		{name: "inappropriate fallback", cat: VersionMismatch,
 			conn: func(*pki) *analysis.Connection {
 				return alert(hello(tcpConn(), legacy(v11, 0xC013, 0x002F, 0x5600)), 5, server, tlsparse.AlertInappropriateFallback)
