@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // TestMemoryBound checks the promise behind DefaultMaxConnections: the
@@ -33,4 +34,14 @@ func TestMemoryBound(t *testing.T) {
 		t.Errorf("%.1f MiB for %d connections, want at most 64", float64(used)/(1<<20), a.Open())
 	}
 	runtime.KeepAlive(a)
+}
+
+// TestConnSize guards the size of a connection's assembler state: 288
+// bytes is a size class of Go's allocator, and a field that pushes it
+// past (as the stale-acknowledgment fields did, placed after the small
+// ones) costs every connection the next class, 320 bytes.
+func TestConnSize(t *testing.T) {
+	if n := unsafe.Sizeof(conn{}); n > 288 {
+		t.Errorf("conn is %d bytes, more than the 288-byte size class", n)
+	}
 }

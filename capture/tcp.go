@@ -101,15 +101,20 @@ func (s *oooSeg) end() uint32 { return s.seq + uint32(len(s.data)) }
 
 // conn is one tracked connection.
 type conn struct {
-	key         connKey
-	stream      Stream
-	half        [2]half  // by Direction
-	last        frameRef // the connection's latest frame
-	seen        int64    // capture clock (ns) at the last packet: orders the LRU list
-	prev, next  *conn    // LRU list, least recently seen first
-	buffered    int32    // out-of-order bytes held, both directions
-	reset       uint8    // bit d: direction d sent a RST
-	dataAcked   uint8    // bit d: the first acknowledgment of direction d's bytes was reported
+	key        connKey
+	stream     Stream
+	half       [2]half  // by Direction
+	last       frameRef // the connection's latest frame
+	seen       int64    // capture clock (ns) at the last packet: orders the LRU list
+	prev, next *conn    // LRU list, least recently seen first
+	buffered   int32    // out-of-order bytes held, both directions
+	// staleAck is the acknowledgment number of the server's stale ACK
+	// (EventStaleACK), when stale is set: the client's reset of it
+	// carries it as its sequence number. Beside buffered, so that the
+	// small fields below share one word and conn stays 288 bytes.
+	staleAck    uint32
+	reset       uint8 // bit d: direction d sent a RST
+	dataAcked   uint8 // bit d: the first acknowledgment of direction d's bytes was reported
 	lowIsClient bool
 	clientKnown bool
 	lingering   bool // on the linger list (reset) rather than the LRU list
@@ -117,11 +122,7 @@ type conn struct {
 	// still have the tombstone of an earlier connection, which finish
 	// replaces or deletes.
 	overTomb bool
-	// staleAck is the acknowledgment number of the server's stale ACK
-	// (EventStaleACK), when stale is set: the client's reset of it
-	// carries it as its sequence number.
-	staleAck uint32
-	stale    bool
+	stale    bool // the server's stale ACK was seen (staleAck)
 }
 
 func (c *conn) dirOf(srcLow bool) Direction {
