@@ -35,6 +35,33 @@ func TestMeantToBeTLS(t *testing.T) {
 	}
 }
 
+// TestPlainDownloadGaps: plain HTTP downloads on port 80 whose capture
+// lost segments (testdata/field/netflix_http_download_gaps.pcap, from
+// nDPI's netflix.pcap). Their bodies hold, after a gap, bytes that pass
+// for a TLS record header; taking them for TLS made port 80 a TLS port
+// and every download on it a client speaking plaintext to TLS.
+func TestPlainDownloadGaps(t *testing.T) {
+	b := NewBuilder(Options{})
+	src, err := capture.OpenFile("../testdata/field/netflix_http_download_gaps.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := b.Connections()
+	if len(got) != 1 || got[0].Server.Port() != 443 {
+		for _, c := range got {
+			t.Logf("reported %v → %v", c.Client, c.Server)
+		}
+		t.Fatalf("%d connections reported, want only the TLS one to port 443", len(got))
+	}
+	if st := b.Stats(); st.Ignored != 3 || len(st.IgnoredBeforeTLS) != 0 {
+		t.Errorf("ignored %d connections without TLS (before TLS on their port: %v), want the 3 downloads on port 80, none before TLS", st.Ignored, st.IgnoredBeforeTLS)
+	}
+}
+
 // TestEarlyForgetsClosedConnections checks that live mode's memory of
 // reported connections holds only those the capture expired while open:
 // connections that closed are forgotten, so the table does not grow with

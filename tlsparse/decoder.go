@@ -236,7 +236,8 @@ func (d *Decoder) InRecord() bool {
 }
 
 // Offset returns the stream offset up to which the decoder has accounted
-// for bytes: everything fed except up to 7 bytes held to complete a header.
+// for bytes: everything fed except up to helloWidth bytes held to complete a
+// header.
 func (d *Decoder) Offset() int64 { return d.off }
 
 // Skipped returns how many bytes were passed over while hunting for TLS
@@ -271,8 +272,10 @@ func (d *Decoder) Resync() {
 // When the gap falls inside the body of a record the decoder is skipping
 // anyway (application data, encrypted handshake) it stays in step;
 // otherwise it drops partial state and resynchronises at the next plausible
-// record header. The start of a plaintext ClientHello that the gap cut
-// short is not dropped: Next returns it first, with Item.Missing set.
+// record header, or, in a stream that was not TLS before the gap, at the
+// next hello or alert record. The start of a plaintext ClientHello that
+// the gap cut short is not dropped: Next returns it first, with
+// Item.Missing set.
 func (d *Decoder) Gap(n int) {
 	if n <= 0 {
 		return
@@ -297,7 +300,12 @@ func (d *Decoder) Gap(n int) {
 	d.off += int64(n)
 	d.dropPartial()
 	d.nonTLSDone = true
-	d.state = stateResync
+	// A stream that was not TLS before the gap goes on hunting for a
+	// hello: to the looser test of a resynchronisation, the megabytes of
+	// a plain HTTP download hold a plausible record header by chance.
+	if d.state != stateHunt {
+		d.state = stateResync
+	}
 }
 
 func (d *Decoder) skippingBody() bool {
@@ -806,22 +814,17 @@ func (d *Decoder) sslv2() (it Item, ok, more bool) {
 
 // scan passes over bytes until a plausible record header (stateResync) or
 // a ClientHello/ServerHello or alert record (stateHunt) starts. Memory stays bounded:
-// at most 7 bytes are held across Feed calls.
+// at most helloWidth bytes are held across Feed calls.
 func (d *Decoder) scan() (it Item, ok, more bool) {
-	hunt := d.state == stateHunt
-	width := 5
-	if hunt {
-		width = 6
-	}
-	match := plausibleHeader
-	if hunt {
-		match = plausibleHello
+	width, match := headerWidth, plausibleHeader
+	if d.state == stateHunt {
+		width, match = huntWidth, plausibleHello
 	}
 	// Candidates that begin in the lookahead are tried one byte at a time;
 	// a byte is held only while it may still begin a match, so that the
 	// outcome does not depend on how the stream was split into Feeds.
 	for d.laN > 0 {
-		w, got := d.peek(width)
+		w, got := d.peek(width(d.la[0]))
 		if match(w) {
 			if got {
 				return d.found()
@@ -841,7 +844,7 @@ func (d *Decoder) scan() (it Item, ok, more bool) {
 		return d.found()
 	case partial:
 		d.skipPrelude(i)
-		d.peek(width) // moves the tail into the lookahead
+		d.peek(width(b[i])) // moves the tail into the lookahead
 	default:
 		d.skipPrelude(len(b))
 	}
@@ -851,10 +854,21 @@ func (d *Decoder) scan() (it Item, ok, more bool) {
 	return it, false, false
 }
 
+// headerWidth and huntWidth give how many bytes plausibleHeader and
+// plausibleHello look at of a candidate that begins with b0.
+func headerWidth(b0 byte) int { return 5 }
+
+func huntWidth(b0 byte) int {
+	if b0 == byte(ContentTypeAlert) {
+		return alertWidth
+	}
+	return helloWidth
+}
+
 // findCandidate returns the index of the first full match in b, or the
 // index from which b's tail might still begin a match (partial), or -1.
 // match accepts windows shorter than width when they are a valid prefix.
-func findCandidate(b []byte, width int, match func([]byte) bool) (int, bool) {
+func findCandidate(b []byte, width func(byte) int, match func([]byte) bool) (int, bool) {
 	// Every header has 0x03 as its second byte: jump between those.
 	for i := 0; ; i++ {
 		j := bytes.IndexByte(b[i:], 3)
@@ -866,8 +880,9 @@ func findCandidate(b []byte, width int, match func([]byte) bool) (int, bool) {
 			continue
 		}
 		s := i - 1
-		if w := b[s:min(s+width, len(b))]; match(w) {
-			return s, len(w) < width
+		n := width(b[s])
+		if w := b[s:min(s+n, len(b))]; match(w) {
+			return s, len(w) < n
 		}
 	}
 	if n := len(b); n > 0 && match(b[n-1:]) {

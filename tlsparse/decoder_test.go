@@ -14,6 +14,14 @@ func record(typ ContentType, body []byte) []byte {
 	return append([]byte{byte(typ), 3, 3, byte(len(body) >> 8), byte(len(body))}, body...)
 }
 
+// helloRecord builds a record of one hello of the given type: a version
+// of TLS 1.2, the rest zeros.
+func helloRecord(typ HandshakeType) []byte {
+	body := make([]byte, 4+38)
+	body[0], body[3], body[4], body[5] = byte(typ), 38, 3, 3
+	return record(ContentTypeHandshake, body)
+}
+
 func appData(n int) []byte { return record(ContentTypeApplicationData, bytes.Repeat([]byte{0xa5}, n)) }
 
 func TestNonTLSStreams(t *testing.T) {
@@ -42,7 +50,7 @@ func TestNonTLSStreams(t *testing.T) {
 			stream := []byte(tt.stream)
 			if tt.name == "binary" || tt.name == "postgres" {
 				// Binary preludes are described once TLS starts after them.
-				stream = append(stream, record(ContentTypeHandshake, []byte{1, 0, 0, 0})...)
+				stream = append(stream, helloRecord(HandshakeTypeClientHello)...)
 			}
 			items := sameUnderSplits(t, tt.name, stream)
 			if len(items) == 0 || items[0].Kind != KindNonTLS || items[0].NonTLS != tt.want || items[0].Start != 0 {
@@ -168,6 +176,25 @@ func TestGapAndResync(t *testing.T) {
 			t.Errorf("items %+v offset %d", got, d.Offset())
 		}
 	})
+	// A plain HTTP download whose capture lost a segment: its body holds,
+	// by chance, bytes that pass for a record header. They stay the
+	// body; a STARTTLS-style hello after them is still found.
+	t.Run("gap in a stream that is not TLS", func(t *testing.T) {
+		var d Decoder
+		d.Feed([]byte("HTTP/1.1 200 OK\r\nContent-Length: 4000000\r\n\r\n"))
+		var got []Item
+		for it, ok := d.Next(); ok; it, ok = d.Next() {
+			got = append(got, it)
+		}
+		d.Gap(1448)
+		d.Feed(slicesConcat([]byte{0x9c, 0x41}, appData(16), []byte{0x07, 0xe2}, helloRecord(HandshakeTypeServerHello)))
+		for it, ok := d.Next(); ok; it, ok = d.Next() {
+			got = append(got, it)
+		}
+		if len(got) != 2 || got[0].Kind != KindNonTLS || got[1].Kind != KindHandshake || got[1].HandshakeType != HandshakeTypeServerHello {
+			t.Errorf("items %+v, want the HTTP response, then only the ServerHello", got)
+		}
+	})
 	t.Run("capture started mid record", func(t *testing.T) {
 		items := decode(stream[50:], whole, (*Decoder).Resync)
 		if len(items) != 2 || items[0].Start != 105-50 || items[0].Kind != KindApplicationData {
@@ -209,13 +236,30 @@ func TestAlertAfterPrelude(t *testing.T) {
 	// prelude: length 3, level 7.
 	for _, bad := range [][]byte{{21, 3, 3, 0, 3, 2, 70, 0}, {21, 3, 3, 0, 2, 7, 70}} {
 		stream := append([]byte("HTTP/1.1 200 OK\r\n\r\n"), bad...)
-		stream = append(stream, record(ContentTypeHandshake, []byte{2, 0, 0, 0})...)
+		stream = append(stream, helloRecord(HandshakeTypeServerHello)...)
 		items := sameUnderSplits(t, "not an alert", stream)
 		for _, it := range items {
 			if it.Kind == KindAlert {
 				t.Errorf("% x read as an alert: %+v", bad, it)
 			}
 		}
+	}
+}
+
+// TestHelloHuntInBody: a plain HTTP download's body is hunted for a hello,
+// as after a proxy's answer; it may hold, by chance, the six bytes of a
+// hello record's start. These come from the body of a 2.5 MB download in
+// suricata-verify's decode-sll2-02 capture; the first was read as a
+// ServerHello, and the bytes after it as malformed records.
+func TestHelloHuntInBody(t *testing.T) {
+	stream := slicesConcat([]byte("HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n"),
+		[]byte("\x25\x03\x24\x01\x16\x03\x03\x01\x85\x02\x03\x07\x03\x8a\x02\x02\x0b\x02\x0d\x03\x03\x04\x01\x0d"),
+		[]byte("\x3f\x02\x00\xc6\x16\x03\x02\x01\x02\x01\x06\x06\x03\x05\x00\x00\x03\x01\x0d\x00\x00\x03\x02\x0d"),
+		[]byte("\x12\x27\x01\x28\x16\x03\x03\xac\x01\x02\xa7\x01\x01\xa8\x01\x01\xab\x01\x03\x04\x02\xa8\x01\x01"),
+		helloRecord(HandshakeTypeServerHello))
+	items := sameUnderSplits(t, "body", stream)
+	if len(items) != 2 || items[0].Kind != KindNonTLS || items[1].Kind != KindHandshake || items[1].Start != int64(len(stream)-42) {
+		t.Fatalf("items %+v, want the HTTP response, then only the ServerHello at the end", items)
 	}
 }
 

@@ -84,22 +84,32 @@ func plausibleHeader(b []byte) bool {
 
 // plausibleHello is the stricter test used after a plaintext prelude: a
 // handshake record whose first message is a ClientHello or ServerHello
-// (16 03 0x LL LL 01|02), or an alert record (15 03 0x 00 02, level 1 or
-// 2): a server that refuses a ClientHello which came through a proxy's
-// tunnel answers with one. Like plausibleHeader it accepts valid
-// prefixes.
+// shorter than 64 KiB, of a version 3.x (or a TLS 1.3 draft's 7f or fb)
+// (16 03 0x LL LL 01|02 00 LL LL 03|7f|fb xx), or an alert record (15 03 0x
+// 00 02, level 1 or 2): a server that refuses a ClientHello which came
+// through a proxy's tunnel answers with one. The stream before it may be
+// megabytes of an HTTP body, which hold a shorter match by chance. Like
+// plausibleHeader it accepts valid prefixes.
 func plausibleHello(b []byte) bool {
 	if len(b) > 0 && b[0] == byte(ContentTypeAlert) {
 		return plausibleAlert(b)
 	}
-	if len(b) > 0 && b[0] != byte(ContentTypeHandshake) || !plausibleHeader(b) {
+	switch {
+	case len(b) > 0 && b[0] != byte(ContentTypeHandshake), !plausibleHeader(b),
+		len(b) >= 5 && int(b[3])<<8|int(b[4]) < 4,
+		len(b) > 5 && b[5] != byte(HandshakeTypeClientHello) && b[5] != byte(HandshakeTypeServerHello),
+		len(b) > 6 && b[6] != 0:
 		return false
 	}
-	if len(b) >= 5 && int(b[3])<<8|int(b[4]) < 4 {
-		return false
-	}
-	return len(b) < 6 || b[5] == 1 || b[5] == 2
+	return len(b) < helloWidth || b[9] == 3 && b[10] <= 4 || b[9] == 0x7f || b[9] == facebookDraftMajor
 }
+
+// helloWidth and alertWidth are how many bytes plausibleHello looks at of
+// a hello and of an alert.
+const (
+	helloWidth = 11
+	alertWidth = 6
+)
 
 // plausibleAlert recognises a plaintext alert record (15 03 0x 00 02,
 // level 1 or 2); like plausibleHeader it accepts valid prefixes.
