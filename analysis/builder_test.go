@@ -62,6 +62,29 @@ func TestPlainDownloadGaps(t *testing.T) {
 	}
 }
 
+// TestMidConnectionNotTLS: DCE/RPC sessions (MAPI over SMB and RPC) whose
+// start the capture missed (testdata/field/zeek_dcerpc_mapi.pcap, Zeek's
+// dce-rpc/mapi.pcap). Their framing passes for chains of TLS heartbeat
+// records; a capture that begins mid-connection is searched for records,
+// and it made ports 139 and 46348 TLS ports, their sessions TLS ones.
+func TestMidConnectionNotTLS(t *testing.T) {
+	b := NewBuilder(Options{})
+	src, err := capture.OpenFile("../testdata/field/zeek_dcerpc_mapi.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range b.Connections() {
+		t.Errorf("reported %v → %v (%d application data records), want no connection", c.Client, c.Server, c.ClientSide.AppData.Records+c.ServerSide.AppData.Records)
+	}
+	if st := b.Stats(); !slices.Contains(st.IgnoredByPort, PortCount{139, 3}) {
+		t.Errorf("connections without TLS by port %v, want the 3 to port 139 among them", st.IgnoredByPort)
+	}
+}
+
 // TestEarlyForgetsClosedConnections checks that live mode's memory of
 // reported connections holds only those the capture expired while open:
 // connections that closed are forgotten, so the table does not grow with

@@ -149,6 +149,11 @@ type direction struct {
 	// a copy); done is the end offset of the last item handled.
 	pending []tlsparse.Item
 	done    int64
+	// held holds, while the connection has shown no TLS, the items of a
+	// record that a resynchronisation found, until the decoder confirms
+	// it (their Body is a copy): bytes of another protocol pass for one
+	// record header by chance (tlsparse.Item.Unconfirmed).
+	held []tlsparse.Item
 	// head keeps the first bytes of a stream that has shown no TLS yet,
 	// to read a plaintext HTTP response head (parseHTTPResponse), when
 	// they begin as one can.
@@ -231,15 +236,15 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 		if !ok {
 			break
 		}
-		if len(ds.pending) > 0 || it.RecordEnd > ds.offset {
-			// The record is not complete yet: Wireshark shows its messages
-			// in the frame that completes it, so wait for that frame.
-			it.Body = bytes.Clone(it.Body)
-			ds.pending = append(ds.pending, it)
+		if it.Unconfirmed && !t.sawTLS {
+			t.hold(d, it)
 			continue
 		}
-		t.item(d, &it)
-		ds.done = it.End
+		t.settleHeld(d)
+		t.take(d, it)
+	}
+	if len(ds.held) > 0 && ds.dec.Confirmed(recordStart(&ds.held[0])) {
+		t.settleHeld(d)
 	}
 	t.drainPending(d, false)
 	t.largeAnnounced(d)
@@ -247,8 +252,96 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 	if len(ds.pending) > 0 {
 		keep = min(keep, ds.pending[0].Start)
 	}
+	if len(ds.held) > 0 {
+		keep = min(keep, ds.held[0].Start)
+	}
 	ds.trim(keep)
 	t.reportIfKnown()
+}
+
+// take handles an item of direction d: at once, or once its record is
+// complete.
+func (t *tracker) take(d capture.Direction, it tlsparse.Item) {
+	ds := &t.dirs[d]
+	if len(ds.pending) > 0 || it.RecordEnd > ds.offset {
+		// The record is not complete yet: Wireshark shows its messages
+		// in the frame that completes it, so wait for that frame.
+		it.Body = bytes.Clone(it.Body)
+		ds.pending = append(ds.pending, it)
+		return
+	}
+	t.item(d, &it)
+	ds.done = it.End
+}
+
+// maxHeld bounds direction.held: a record of tiny handshake messages
+// could hold thousands.
+const maxHeld = 16
+
+// hold keeps an unconfirmed item of direction d. One of a later record
+// means the decoder gave up the record held before: what followed it was
+// no record header, so it was not TLS.
+func (t *tracker) hold(d capture.Direction, it tlsparse.Item) {
+	ds := &t.dirs[d]
+	if len(ds.held) > 0 && recordStart(&ds.held[0]) != recordStart(&it) {
+		t.dropHeld(d)
+	}
+	if len(ds.held) < maxHeld {
+		it.Body = bytes.Clone(it.Body)
+		ds.held = append(ds.held, it)
+	}
+}
+
+// settleHeld handles the held items of direction d when the decoder
+// confirmed their record, and forgets them otherwise.
+func (t *tracker) settleHeld(d capture.Direction) {
+	ds := &t.dirs[d]
+	if len(ds.held) > 0 && !ds.dec.Confirmed(recordStart(&ds.held[0])) {
+		t.dropHeld(d)
+	}
+	t.releaseHeld(d)
+}
+
+// endHeld settles the held items of direction d at the end of its
+// stream or before a gap in it: a record that ends exactly where the
+// bytes seen end is confirmed by that end, as by a header after it (a
+// connection that carried one record each way).
+func (t *tracker) endHeld(d capture.Direction) {
+	if t.dirs == nil {
+		return // no bytes came
+	}
+	ds := &t.dirs[d]
+	if n := len(ds.held); n > 0 && ds.held[n-1].RecordEnd != ds.offset {
+		t.dropHeld(d)
+	}
+	t.releaseHeld(d)
+}
+
+// releaseHeld handles the held items of direction d.
+func (t *tracker) releaseHeld(d capture.Direction) {
+	ds := &t.dirs[d]
+	for _, it := range ds.held {
+		t.take(d, it)
+	}
+	ds.held = ds.held[:0]
+}
+
+// dropHeld forgets the held items of direction d: they were not TLS.
+func (t *tracker) dropHeld(d capture.Direction) {
+	if t.dirs == nil {
+		return // no bytes came
+	}
+	ds := &t.dirs[d]
+	if n := len(ds.held); n > 0 {
+		ds.done = max(ds.done, ds.held[n-1].End)
+		ds.held = ds.held[:0]
+	}
+}
+
+// recordStart is the stream offset of the header of the record that
+// carried the end of it.
+func recordStart(it *tlsparse.Item) int64 {
+	return it.RecordEnd - 5 - int64(it.Record.Length)
 }
 
 // largeAnnounced keeps the server's handshake message that is longer than
@@ -433,6 +526,7 @@ func (t *tracker) Gap(d capture.Direction, n int, f capture.Frame) {
 	t.now = max(t.now, f.Number)
 	t.streams()
 	t.drainPending(d, true)
+	t.endHeld(d) // the bytes seen end here; their frames are forgotten below
 	t.pathGap(d)
 	ds := &t.dirs[d]
 	g := Gap{Dir: t.dir(d), Offset: ds.offset, Size: n, Frame: f}
@@ -544,6 +638,8 @@ func (t *tracker) Close(reason capture.CloseReason, last capture.Frame, closedBy
 		}
 		return
 	}
+	t.endHeld(capture.ClientToServer)
+	t.endHeld(capture.ServerToClient)
 	t.drainPending(capture.ClientToServer, true)
 	t.drainPending(capture.ServerToClient, true)
 	t.unfinishedTail(capture.ClientToServer)

@@ -109,6 +109,16 @@ type Item struct {
 	// only the message's first bytes, for ParseClientHelloPrefix. It is zero
 	// for a whole message.
 	Missing int
+
+	// Unconfirmed is set on the items of a record that a
+	// resynchronisation found (Resync, Gap, or a malformed record), until
+	// the header of the record after it is read, unless the record begins
+	// as a hello, a plaintext alert or a change_cipher_spec does: in bytes
+	// that are not TLS (an SSH or SMB session whose start the capture
+	// missed) five bytes pass for a record header by chance, two in a row
+	// hardly ever. When what follows such a record is no plausible header,
+	// the decoder resynchronises again without a KindMalformed item.
+	Unconfirmed bool
 }
 
 type decoderState uint8
@@ -181,6 +191,14 @@ type Decoder struct {
 	sslv2Len     int
 	sslv2Session bool // the stream began with an SSLv2 hello
 	sslv2Head    [4]byte
+
+	// unconfirmed: the record whose header is at foundAt was found by a
+	// resynchronisation, and no record header has followed it yet.
+	unconfirmed bool
+	foundAt     int64
+	// tlsRead: a record header was read that was not found by a
+	// resynchronisation, or was confirmed.
+	tlsRead bool
 
 	// cut is the start of a ClientHello that Gap cut short, waiting to be
 	// returned by Next (Kind is zero when there is none).
@@ -257,6 +275,14 @@ func (d *Decoder) SetEncrypted() {
 // costs a copy of each such record (at most MaxRecordLength bytes are held)
 // and is off by default: without it those payloads are only counted past.
 func (d *Decoder) KeepPayloads() { d.keepPayloads = true }
+
+// Confirmed reports whether the record whose header is at stream offset
+// at, found by a resynchronisation, was confirmed: a record header
+// followed it, or its first bytes are a hello's, an alert's or a
+// change_cipher_spec's (Item.Unconfirmed).
+func (d *Decoder) Confirmed(at int64) bool {
+	return !d.unconfirmed && d.foundAt == at
+}
 
 // Resync declares that the stream starts (or continues) at an unknown
 // position, as when a capture began mid-connection: partial state is dropped
@@ -412,6 +438,7 @@ func (d *Decoder) Next() (Item, bool) {
 			if it.RecordEnd == 0 {
 				it.RecordEnd = it.End
 			}
+			it.Unconfirmed = d.unconfirmed
 			return it, true
 		}
 		if !more {
@@ -536,8 +563,31 @@ func (d *Decoder) header() (it Item, ok, more bool) {
 		}
 		return it, true, true
 	}
+	if d.unconfirmed && d.off == d.foundAt {
+		// A hello, a plaintext alert or a change_cipher_spec record is
+		// its own confirmation: their first bytes hardly ever occur by
+		// chance (a capture that missed the SYN begins with a hello).
+		if n := anchorWidth(w[0]); n > 0 && n <= 5+(int(w[3])<<8|int(w[4])) {
+			a, got := d.peek(n)
+			if !got {
+				return it, false, false
+			}
+			d.unconfirmed = !plausibleAnchor(a)
+		}
+	}
+	// next is the header after a record that a resynchronisation found.
+	next := d.unconfirmed && d.off != d.foundAt
 	h, err := ParseRecordHeader(w)
 	if err != nil || h.Length == 0 && h.Type != ContentTypeApplicationData {
+		if next {
+			// The record before was found by chance: these bytes are
+			// not TLS, nor malformed TLS.
+			d.skip(1)
+			d.skipped++
+			d.dropPartial()
+			d.state = stateResync
+			return it, false, true
+		}
 		if err == nil {
 			err = fmt.Errorf("tlsparse: record at offset %d: empty %s record", d.off, h.Type)
 		} else {
@@ -552,6 +602,10 @@ func (d *Decoder) header() (it Item, ok, more bool) {
 		d.state = stateResync
 		return it, true, true
 	}
+	if next {
+		d.unconfirmed = false
+	}
+	d.tlsRead = d.tlsRead || !d.unconfirmed
 	if h.Type == ContentTypeHandshake && d.encrypted && !d.explicit && d.onlyHellos && h.Length >= 4 {
 		// TLS 1.3 middlebox compatibility (RFC 8446, Appendix D.4): a client
 		// sends change_cipher_spec before its second ClientHello and a server
@@ -817,8 +871,11 @@ func (d *Decoder) sslv2() (it Item, ok, more bool) {
 // at most helloWidth bytes are held across Feed calls.
 func (d *Decoder) scan() (it Item, ok, more bool) {
 	width, match := headerWidth, plausibleHeader
-	if d.state == stateHunt {
+	switch {
+	case d.state == stateHunt:
 		width, match = huntWidth, plausibleHello
+	case !d.tlsRead:
+		match = plausibleFirstHeader
 	}
 	// Candidates that begin in the lookahead are tried one byte at a time;
 	// a byte is held only while it may still begin a match, so that the
@@ -952,6 +1009,7 @@ func (d *Decoder) emitNonTLS() Item {
 }
 
 func (d *Decoder) found() (it Item, ok, more bool) {
+	d.unconfirmed, d.foundAt = d.state == stateResync, d.off
 	d.state = stateHeader
 	if d.describing && d.preludeN > 0 {
 		return d.emitNonTLS(), true, true

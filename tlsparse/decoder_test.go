@@ -207,6 +207,65 @@ func TestGapAndResync(t *testing.T) {
 	})
 }
 
+// TestResyncConfirmation: a record found by a resynchronisation counts
+// once a record header follows it, or at once when it begins as a hello,
+// an alert or a change_cipher_spec does. Bytes of another protocol whose
+// start the capture missed pass for one header by chance, and RPC framing
+// (18 03 01 LL LL, the bytes of the session in zeek's dce-rpc/mapi.pcap)
+// for a chain of heartbeat records.
+func TestResyncConfirmation(t *testing.T) {
+	heartbeats := slicesConcat([]byte{0x00, 0x2c, 0x0e},
+		[]byte{0x18, 0x03, 0x01, 0x00, 0x04, 0x0c, 0x00, 0x00, 0x10},
+		[]byte{0x18, 0x03, 0x01, 0x00, 0x03, 0x0e, 0x30, 0x00},
+		[]byte{0x18, 0x03, 0x01, 0x00, 0x02, 0x0e, 0x0e})
+	tests := []struct {
+		name   string
+		stream []byte
+		want   []ItemKind // the items, each confirmed unless in unconfirmed
+		// unconfirmed lists the indexes of items flagged Unconfirmed.
+		unconfirmed []int
+	}{
+		{"one header by chance, then no header", slicesConcat([]byte{0x9c, 0x41}, appData(16), []byte{0x07, 0xe2, 0x61, 0x00, 0x00, 0x00}), []ItemKind{KindApplicationData}, []int{0}},
+		{"records in a row", slicesConcat([]byte{0x9c, 0x41}, appData(16), appData(20), appData(30)), []ItemKind{KindApplicationData, KindApplicationData, KindApplicationData}, []int{0}},
+		{"RPC framing before any TLS", heartbeats, nil, nil},
+		{"a hello confirms itself", slicesConcat([]byte{0x17, 0x03}, helloRecord(HandshakeTypeServerHello)), []ItemKind{KindHandshake}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := decode(tt.stream, whole, (*Decoder).Resync)
+			if one := decode(tt.stream, oneByte, (*Decoder).Resync); !slices.Equal(one, got) {
+				t.Errorf("1-byte feeds: %+v\nwhole: %+v", one, got)
+			}
+			var kinds []ItemKind
+			var unconfirmed []int
+			for i, it := range got {
+				kinds = append(kinds, it.Kind)
+				if it.Unconfirmed {
+					unconfirmed = append(unconfirmed, i)
+				}
+			}
+			if !slices.Equal(kinds, tt.want) || !slices.Equal(unconfirmed, tt.unconfirmed) {
+				t.Errorf("items %v, unconfirmed %v; want %v, unconfirmed %v\n%+v", kinds, unconfirmed, tt.want, tt.unconfirmed, got)
+			}
+		})
+	}
+	// Once a stream showed TLS, a record after a gap is taken as before,
+	// heartbeats too (a Heartbleed probe's).
+	var d Decoder
+	d.Feed(appData(10))
+	for _, ok := d.Next(); ok; _, ok = d.Next() {
+	}
+	d.Gap(7)
+	d.Feed(slicesConcat([]byte{0x41}, record(ContentTypeHeartbeat, []byte{1, 0x40, 0x00}), appData(3)))
+	var kinds []ItemKind
+	for it, ok := d.Next(); ok; it, ok = d.Next() {
+		kinds = append(kinds, it.Kind)
+	}
+	if !slices.Equal(kinds, []ItemKind{KindHeartbeat, KindApplicationData}) {
+		t.Errorf("after a gap in TLS: items %v, want a heartbeat and application data", kinds)
+	}
+}
+
 func TestApplicationDataDoesNotAllocate(t *testing.T) {
 	rec := appData(16384)
 	var d Decoder

@@ -184,11 +184,12 @@ type item struct {
 	Encrypted     bool
 	NonTLS        string
 	Err           string
+	Unconfirmed   bool
 }
 
 func snapshot(it Item) item {
 	s := item{Kind: it.Kind, Start: it.Start, End: it.End, Record: it.Record, HandshakeType: it.HandshakeType,
-		Body: string(it.Body), Alert: it.Alert, Encrypted: it.Encrypted, NonTLS: it.NonTLS}
+		Body: string(it.Body), Alert: it.Alert, Encrypted: it.Encrypted, NonTLS: it.NonTLS, Unconfirmed: it.Unconfirmed}
 	if it.Err != nil {
 		s.Err = it.Err.Error()
 	}

@@ -82,6 +82,36 @@ func plausibleHeader(b []byte) bool {
 	return n > 0 && n <= MaxRecordLength
 }
 
+// plausibleFirstHeader is plausibleHeader without heartbeat records: a
+// stream that has shown no TLS yet (a capture that began mid-connection)
+// is not read as heartbeats, which RPC protocols' framing (18 03 01 LL
+// LL…) resembles, record after record.
+func plausibleFirstHeader(b []byte) bool {
+	return plausibleHeader(b) && (len(b) == 0 || b[0] != byte(ContentTypeHeartbeat))
+}
+
+// anchorWidth is how many bytes plausibleAnchor needs of a record that
+// begins with b0, 0 when no record of its type can be one.
+func anchorWidth(b0 byte) int {
+	switch ContentType(b0) {
+	case ContentTypeHandshake:
+		return helloWidth
+	case ContentTypeAlert, ContentTypeChangeCipherSpec:
+		return alertWidth
+	}
+	return 0
+}
+
+// plausibleAnchor recognises the records whose first bytes confirm a
+// resynchronisation by themselves: a hello or a plaintext alert
+// (plausibleHello), or a change_cipher_spec record (14 03 0x 00 01 01).
+func plausibleAnchor(b []byte) bool {
+	if len(b) > 0 && b[0] == byte(ContentTypeChangeCipherSpec) {
+		return len(b) >= alertWidth && plausibleHeader(b[:5]) && b[3] == 0 && b[4] == 1 && b[5] == 1
+	}
+	return plausibleHello(b)
+}
+
 // plausibleHello is the stricter test used after a plaintext prelude: a
 // handshake record whose first message is a ClientHello or ServerHello
 // shorter than 64 KiB, of a version 3.x (or a TLS 1.3 draft's 7f or fb)
