@@ -41,15 +41,7 @@ func TestMeantToBeTLS(t *testing.T) {
 // for a TLS record header; taking them for TLS made port 80 a TLS port
 // and every download on it a client speaking plaintext to TLS.
 func TestPlainDownloadGaps(t *testing.T) {
-	b := NewBuilder(Options{})
-	src, err := capture.OpenFile("../testdata/field/netflix_http_download_gaps.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	b := analyseBuilder(t, "../testdata/field/netflix_http_download_gaps.pcap", Options{})
 	got := b.Connections()
 	if len(got) != 1 || got[0].Server.Port() != 443 {
 		for _, c := range got {
@@ -68,15 +60,7 @@ func TestPlainDownloadGaps(t *testing.T) {
 // records; a capture that begins mid-connection is searched for records,
 // and it made ports 139 and 46348 TLS ports, their sessions TLS ones.
 func TestMidConnectionNotTLS(t *testing.T) {
-	b := NewBuilder(Options{})
-	src, err := capture.OpenFile("../testdata/field/zeek_dcerpc_mapi.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	b := analyseBuilder(t, "../testdata/field/zeek_dcerpc_mapi.pcap", Options{})
 	for _, c := range b.Connections() {
 		t.Errorf("reported %v → %v (%d application data records), want no connection", c.Client, c.Server, c.ClientSide.AppData.Records+c.ServerSide.AppData.Records)
 	}

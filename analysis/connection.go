@@ -521,7 +521,10 @@ func (a Alert) Known() bool { return !a.Encrypted || a.Decrypted }
 
 // NonTLS is what a peer sent instead of TLS.
 type NonTLS struct {
-	Frame capture.Frame
+	// Frame completed the bytes described; First carried the first of
+	// them (zero when not known: a proxy's negotiation, a PROXY protocol
+	// header).
+	Frame, First capture.Frame
 	// Looks describes the bytes, e.g. "HTTP response (HTTP/1.1 400 Bad Request)".
 	Looks string
 	// Short holds the bytes when they were all the side sent and too

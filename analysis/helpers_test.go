@@ -18,6 +18,13 @@ const publicPcaps = "../testdata/public"
 // analyse runs one capture file through capture and the Builder.
 func analyse(t *testing.T, path string, opt Options) []*Connection {
 	t.Helper()
+	return analyseBuilder(t, path, opt).Connections()
+}
+
+// analyseBuilder runs the capture at path through a Builder and returns
+// it, for its connections and statistics.
+func analyseBuilder(t *testing.T, path string, opt Options) *Builder {
+	t.Helper()
 	src, err := capture.OpenFile(path)
 	if err != nil {
 		t.Fatalf("open %s: %v", path, err)
@@ -30,7 +37,7 @@ func analyse(t *testing.T, path string, opt Options) []*Connection {
 	if _, err := capture.Run(context.Background(), src, b, capture.Options{}); err != nil {
 		t.Fatalf("analyse %s: %v", path, err)
 	}
-	return b.Connections()
+	return b
 }
 
 // readKeyLog reads an SSLKEYLOGFILE-format key log.

@@ -83,7 +83,7 @@ func (t *tracker) item(d capture.Direction, it *tlsparse.Item) {
 				side.Prelude = &NonTLS{Frame: last, Looks: it.NonTLS}
 			}
 		} else if side.NonTLS == nil {
-			side.NonTLS = &NonTLS{Frame: last, Looks: it.NonTLS}
+			side.NonTLS = &NonTLS{Frame: last, First: ds.frameAt(it.Start), Looks: it.NonTLS}
 		}
 	case tlsparse.KindProxyHeader:
 		t.proxyHeader(rd, it, last, &ti)

@@ -844,5 +844,6 @@ func (t *tracker) shortNonTLS() {
 	if len(b) == 0 || int64(len(b)) != c.ServerSide.Bytes {
 		return
 	}
-	c.ServerSide.NonTLS = &NonTLS{Frame: ds.frameAt(at), Looks: tlsparse.DescribeNonTLS(b), Short: bytes.Clone(b)}
+	f := ds.frameAt(at)
+	c.ServerSide.NonTLS = &NonTLS{Frame: f, First: f, Looks: tlsparse.DescribeNonTLS(b), Short: bytes.Clone(b)}
 }

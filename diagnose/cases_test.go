@@ -202,6 +202,28 @@ func incompleteAndNonTLSCases(t *testing.T) []diagnoseCase {
 				return c
 			},
 			evidence: []int64{4, 5}, fix: []string{"--ssl-mode"}},
+		{name: "SMTP server greets, client answers in SMTP", cat: NotTLSServer,
+			conn: func(*pki) *analysis.Connection {
+				c := tcpConn()
+				c.Server = netip.AddrPortFrom(c.Server.Addr(), 587)
+				c.ServerSide.NonTLS = &analysis.NonTLS{Frame: fr(4), First: fr(4), Looks: "SMTP/FTP banner (220 mail.example.com ESMTP)"}
+				// The server's banner began first; the client answered.
+				c.ClientSide.NonTLS = &analysis.NonTLS{Frame: fr(6), First: fr(5), Looks: "STARTTLS-protocol command (EHLO client.example)"}
+				return c
+			},
+			summary:  []string{"the server greeted the client with SMTP/FTP banner (220 mail.example.com ESMTP) (frame 4) and the client answered in plaintext too (STARTTLS-protocol command (EHLO client.example), frame 6): neither side started TLS"},
+			evidence: []int64{4, 6}, fix: []string{"STARTTLS"}},
+		{name: "client began first though its bytes completed later", cat: NotTLSClient,
+			conn: func(*pki) *analysis.Connection {
+				c := tcpConn()
+				// Its banner completed after the server's, but began
+				// before it: the client spoke first.
+				c.ClientSide.NonTLS = &analysis.NonTLS{Frame: fr(6), First: fr(4), Looks: "SSH banner (SSH-2.0-OpenSSH_9.6)"}
+				c.ServerSide.NonTLS = &analysis.NonTLS{Frame: fr(5), First: fr(5), Looks: "SSH banner (SSH-2.0-OpenSSH_9.2)"}
+				return c
+			},
+			summary:  []string{"the client sent SSH banner (SSH-2.0-OpenSSH_9.6) (frame 6) instead of a TLS ClientHello"},
+			evidence: []int64{6}},
 		{name: "plaintext answered by an alert", cat: NotTLSClient,
 			conn: func(*pki) *analysis.Connection {
 				c := tcpConn()

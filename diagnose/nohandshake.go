@@ -21,14 +21,22 @@ import (
 func (d *diagnosis) noHandshake() Verdict {
 	c := d.c
 	t := &c.TCP
-	switch {
-	case c.ClientSide.NonTLS != nil:
+	switch s := c.ServerSide.NonTLS; {
+	case c.ClientSide.NonTLS != nil && (s == nil || strings.HasPrefix(s.Looks, "unrecognised bytes") || spokeFirst(c.ClientSide.NonTLS, s)):
 		return d.notTLSClient()
-	case c.ServerSide.NonTLS != nil:
-		n := c.ServerSide.NonTLS
+	case s != nil && c.ClientSide.NonTLS != nil:
+		// The server greeted first in a protocol it names (a MySQL
+		// greeting, an SMTP banner), and the client answered in it: no
+		// side tried TLS.
+		n := c.ClientSide.NonTLS
 		return verdict(NotTLSServer,
-			fmt.Sprintf("the server sent %s before any TLS (%s) and the client never sent a ClientHello", n.Looks, frameRef(n.Frame.Number)),
-			notTLSServerFix(n.Looks, c.Server.Port()), t.SYN, n.Frame)
+			fmt.Sprintf("the server greeted the client with %s (%s) and the client answered in plaintext too (%s, %s): neither side started TLS",
+				s.Looks, frameRef(s.Frame.Number), n.Looks, frameRef(n.Frame.Number)),
+			notTLSServerFix(s.Looks, c.Server.Port()), s.Frame, n.Frame)
+	case s != nil:
+		return verdict(NotTLSServer,
+			fmt.Sprintf("the server sent %s before any TLS (%s) and the client never sent a ClientHello", s.Looks, frameRef(s.Frame.Number)),
+			notTLSServerFix(s.Looks, c.Server.Port()), t.SYN, s.Frame)
 	case c.MalformedClientHelloFrame.Number != 0:
 		return d.malformedClientHello()
 	case c.CarriesTLS() || t.SYN.Number == 0:
@@ -54,6 +62,16 @@ func (d *diagnosis) noHandshake() Verdict {
 			t.SYN, c.Last)
 	}
 	return d.emptyConnection()
+}
+
+// spokeFirst reports whether the bytes a began before the bytes b (one
+// side's and the other's): by the frames of their first bytes when both
+// are known, else by the frames that completed them.
+func spokeFirst(a, b *analysis.NonTLS) bool {
+	if a.First.Number != 0 && b.First.Number != 0 {
+		return a.First.Number < b.First.Number
+	}
+	return a.Frame.Number < b.Frame.Number
 }
 
 // malformedClientHello explains a connection whose only ClientHello was
@@ -394,7 +412,7 @@ func notTLSServerFix(looks string, port uint16) string {
 	case strings.Contains(l, "SSH"):
 		return fmt.Sprintf("port %d is an SSH server: connect to the TLS service's port", port)
 	case strings.Contains(l, "MYSQL"):
-		return fmt.Sprintf("port %d is a MySQL server, which negotiates TLS inside its own protocol: use the MySQL client's TLS options (--ssl-mode) instead of raw TLS", port)
+		return fmt.Sprintf("port %d is a MySQL server, which negotiates TLS inside its own protocol: a MySQL client asks for it with its TLS option (mysql --ssl-mode=REQUIRED, a driver's tls setting), not with raw TLS", port)
 	case strings.Contains(l, "SMTP"), strings.Contains(l, "IMAP"), strings.Contains(l, "POP"), strings.Contains(l, "FTP"), strings.Contains(l, "XMPP"),
 		strings.HasPrefix(l, "220"), strings.HasPrefix(l, "* OK"), strings.HasPrefix(l, "+OK"):
 		return fmt.Sprintf("the server on port %d starts in plaintext and expects STARTTLS: use the protocol's STARTTLS command, or its implicit-TLS port (465, 993, 995, 990)", port)

@@ -162,7 +162,7 @@ const NotTLSServer Category = "not_tls_server"
 
 var notTLSServerCategory = categorySpec{
 	name:          NotTLSServer,
-	meaning:       "the server answered the ClientHello with something else, e.g. `HTTP/1.1 400`, or an HTTP/2 SETTINGS frame (h2c: a gRPC server without TLS)",
+	meaning:       "the server answered the ClientHello with something else, e.g. `HTTP/1.1 400`, or an HTTP/2 SETTINGS frame (h2c: a gRPC server without TLS); or it spoke first in a plaintext protocol (a MySQL greeting, an SMTP banner) and the client answered in it, so neither side started TLS (on a port that the capture filter names, or that carries TLS elsewhere in the capture)",
 	serverFix:     "plain HTTP where TLS was expected: `listen 443 ssl;`",
 	clientClasses: []string{"not_tls"},
 }
