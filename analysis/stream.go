@@ -240,11 +240,13 @@ func (t *tracker) Data(d capture.Direction, b []byte, f capture.Frame) {
 			t.hold(d, it)
 			continue
 		}
-		t.settleHeld(d)
+		if len(ds.held) > 0 {
+			t.settleHeld(d)
+		}
 		t.take(d, it)
 	}
 	if len(ds.held) > 0 && ds.dec.Confirmed(recordStart(&ds.held[0])) {
-		t.settleHeld(d)
+		t.releaseHeld(d)
 	}
 	t.drainPending(d, false)
 	t.largeAnnounced(d)
@@ -292,14 +294,15 @@ func (t *tracker) hold(d capture.Direction, it tlsparse.Item) {
 	}
 }
 
-// settleHeld handles the held items of direction d when the decoder
-// confirmed their record, and forgets them otherwise.
+// settleHeld handles the held items of direction d (there are some) when
+// the decoder confirmed their record, and forgets them otherwise.
 func (t *tracker) settleHeld(d capture.Direction) {
 	ds := &t.dirs[d]
-	if len(ds.held) > 0 && !ds.dec.Confirmed(recordStart(&ds.held[0])) {
+	if ds.dec.Confirmed(recordStart(&ds.held[0])) {
+		t.releaseHeld(d)
+	} else {
 		t.dropHeld(d)
 	}
-	t.releaseHeld(d)
 }
 
 // endHeld settles the held items of direction d at the end of its
@@ -311,10 +314,11 @@ func (t *tracker) endHeld(d capture.Direction) {
 		return // no bytes came
 	}
 	ds := &t.dirs[d]
-	if n := len(ds.held); n > 0 && ds.held[n-1].RecordEnd != ds.offset {
+	if n := len(ds.held); n > 0 && ds.held[n-1].RecordEnd == ds.offset {
+		t.releaseHeld(d)
+	} else {
 		t.dropHeld(d)
 	}
-	t.releaseHeld(d)
 }
 
 // releaseHeld handles the held items of direction d.

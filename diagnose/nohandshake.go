@@ -21,18 +21,14 @@ import (
 func (d *diagnosis) noHandshake() Verdict {
 	c := d.c
 	t := &c.TCP
-	switch s := c.ServerSide.NonTLS; {
-	case c.ClientSide.NonTLS != nil && (s == nil || strings.HasPrefix(s.Looks, "unrecognised bytes") || spokeFirst(c.ClientSide.NonTLS, s)):
-		return d.notTLSClient()
-	case s != nil && c.ClientSide.NonTLS != nil:
-		// The server greeted first in a protocol it names (a MySQL
-		// greeting, an SMTP banner), and the client answered in it: no
-		// side tried TLS.
-		n := c.ClientSide.NonTLS
+	switch n, s := c.ClientSide.NonTLS, c.ServerSide.NonTLS; {
+	case serverGreeted(n, s):
 		return verdict(NotTLSServer,
 			fmt.Sprintf("the server greeted the client with %s (%s) and the client answered in plaintext too (%s, %s): neither side started TLS",
 				s.Looks, frameRef(s.Frame.Number), n.Looks, frameRef(n.Frame.Number)),
 			notTLSServerFix(s.Looks, c.Server.Port()), s.Frame, n.Frame)
+	case n != nil:
+		return d.notTLSClient()
 	case s != nil:
 		return verdict(NotTLSServer,
 			fmt.Sprintf("the server sent %s before any TLS (%s) and the client never sent a ClientHello", s.Looks, frameRef(s.Frame.Number)),
@@ -64,14 +60,20 @@ func (d *diagnosis) noHandshake() Verdict {
 	return d.emptyConnection()
 }
 
-// spokeFirst reports whether the bytes a began before the bytes b (one
-// side's and the other's): by the frames of their first bytes when both
-// are known, else by the frames that completed them.
-func spokeFirst(a, b *analysis.NonTLS) bool {
-	if a.First.Number != 0 && b.First.Number != 0 {
-		return a.First.Number < b.First.Number
+// serverGreeted reports whether the server's plaintext s, in a protocol
+// it names (a MySQL greeting, an SMTP banner), began before the client's
+// plaintext n: a greeting the client answered in its protocol, so that
+// no side tried TLS. Which began first is read from the frames of their
+// first bytes when both are known, else from the frames that completed
+// them.
+func serverGreeted(n, s *analysis.NonTLS) bool {
+	switch {
+	case n == nil || s == nil || strings.HasPrefix(s.Looks, tlsparse.Unrecognised):
+		return false
+	case n.First.Number != 0 && s.First.Number != 0:
+		return s.First.Number < n.First.Number
 	}
-	return a.Frame.Number < b.Frame.Number
+	return s.Frame.Number < n.Frame.Number
 }
 
 // malformedClientHello explains a connection whose only ClientHello was

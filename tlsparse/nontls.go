@@ -70,8 +70,12 @@ func describeNonTLS(b []byte) string {
 	if desc, ok := GarbledAlert(b); ok {
 		return fmt.Sprintf("%d bytes shaped as a TLS alert record (length 2, %s) with a zeroed header: %s", len(b), desc, hexPrefix(b, 12))
 	}
-	return "unrecognised bytes " + hexPrefix(b, 12)
+	return Unrecognised + hexPrefix(b, 12)
 }
+
+// Unrecognised begins DescribeNonTLS's description of bytes of no protocol
+// it knows.
+const Unrecognised = "unrecognised bytes "
 
 // GarbledAlert reports whether b, all a peer sent, has the shape of a TLS
 // alert record whose content type, version and level were zeroed: a
